@@ -1,0 +1,3 @@
+module github.com/vigil-nsm/vigil
+
+go 1.26

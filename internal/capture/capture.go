@@ -1,0 +1,59 @@
+// Package capture reads packet captures into timestamped frames.
+//
+// A Source yields Frames one at a time; Frame.Data points into the source's
+// own buffer and stays valid only until the next call to Next. Sources read
+// pcap (all four magic variants, micro- and nanosecond) and pcapng files,
+// gzip-compressed or not, from a path, a directory of captures (processed in
+// the order of their first packet's time) or standard input ("-").
+//
+// Hostile files are normal input: a record whose length is implausible, a
+// block that runs past the end of the file or a header that does not parse
+// gives an *Error naming the file and the byte offset, and frames read before
+// it stay delivered. Memory per source is bounded by MaxFrameLen.
+package capture
+
+import (
+	"fmt"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// MaxFrameLen bounds one frame's captured length; a larger record is an error.
+const MaxFrameLen = 256 * 1024
+
+// Frame is one captured packet.
+type Frame struct {
+	TS       int64 // Unix nanoseconds
+	Data     []byte
+	OrigLen  int // length on the wire
+	LinkType decode.LinkType
+}
+
+// Source yields frames. Next returns io.EOF at the clean end of input.
+type Source interface {
+	Next(f *Frame) error
+	// Name is the file name (or "-" for stdin) of the frame last returned.
+	Name() string
+	// Offset is the byte offset in the (decompressed) current file where
+	// the next record starts; used for progress and error messages.
+	Offset() int64
+	// Size is the total byte size of the input when known (0 otherwise),
+	// for progress reporting; compressed files report their on-disk size
+	// and Offset then counts decompressed bytes, so progress uses
+	// CompressedOffset where available.
+	Size() int64
+	Close() error
+}
+
+// Error is a read error with the file and offset it happened at.
+type Error struct {
+	File   string
+	Offset int64
+	Err    error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("capture: %s at offset %d: %v", e.File, e.Offset, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }

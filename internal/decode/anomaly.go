@@ -1,0 +1,124 @@
+package decode
+
+// AnomalyKind is a typed decoder or reassembly anomaly. Its String is the
+// name written to weird.log; names follow Zeek's weird names where Zeek has
+// one, so analysts can grep the same strings.
+type AnomalyKind uint16
+
+// Anomaly is one anomaly seen on a packet. Detail carries a kind-specific
+// number (an unknown protocol value, a bad length, an offset).
+type Anomaly struct {
+	Kind   AnomalyKind
+	Detail uint32
+}
+
+// Anomaly kinds. Append new kinds at the end and give each a name below.
+const (
+	AnomalyNone AnomalyKind = iota
+	AnomalyTruncatedLink          // frame shorter than its link header
+	AnomalyTruncatedHeader        // an IP header cut by the snap length or frame end
+	AnomalyTruncatedIP            // IP length field larger than the bytes present
+	AnomalyIPHdrLenZero           // IPv4 IHL < 5
+	AnomalyBadIPVersion           // version nibble does not match the link's claim
+	AnomalyBadIPChecksum          // IPv4 header checksum mismatch
+	AnomalyIPLenTooSmall          // IP total length smaller than its header
+	AnomalyBadTCPHeaderLen        // TCP data offset < 5 or beyond the segment
+	AnomalyTruncatedTCP           // TCP header cut
+	AnomalyTruncatedUDP           // UDP header cut
+	AnomalyBadUDPLen              // UDP length inconsistent with the IP payload
+	AnomalyTruncatedICMP          // ICMP header cut
+	AnomalyUnknownEtherType       // EtherType not decoded (Detail = value)
+	AnomalyUnknownIPProto         // IP protocol not decoded (Detail = value)
+	AnomalyUnknownIPv6NextHeader  // unknown next header in the v6 chain (Detail = value)
+	AnomalyExcessiveExtHeaders    // IPv6 chain longer than the limit
+	AnomalyRoutingType0           // IPv6 routing header type 0 (RFC 5095)
+	AnomalyHopByHopNotFirst       // hop-by-hop header not directly after IPv6 (RFC 8200)
+	AnomalyTunnelTooDeep          // more nested tunnels than MaxTunnels
+	AnomalyBadGRE                 // GRE header malformed or unsupported version
+	AnomalyBadVXLAN               // VXLAN header malformed
+	AnomalyBadGeneve              // Geneve header malformed
+	AnomalyBadTeredo              // Teredo packet malformed
+	AnomalyBadGTP                 // GTP-U header malformed
+	AnomalyBadMPLS                // MPLS label stack malformed or too deep
+	AnomalyBadPPPoE               // PPPoE session header malformed
+	AnomalyTruncatedARP           // ARP packet cut
+	AnomalyFragmentOverlap        // overlapping fragments (RFC 5722)
+	AnomalyFragmentInconsistent   // overlapping fragments with different bytes
+	AnomalyAtomicFragment         // fragment header with offset 0 and M=0 (RFC 6946)
+	AnomalyTinyFirstFragment      // header chain not in the first fragment (RFC 7112)
+	AnomalyOversizedFragment      // reassembled datagram beyond 65535 bytes
+	AnomalyFragmentTimeout        // fragments dropped unreassembled at timeout
+	AnomalyFragmentMemoryCap      // fragments dropped because the memory cap was hit
+	AnomalyFragmentSizeMismatch   // last fragment disagrees with an earlier total
+	AnomalyInnerNotIP             // tunnel payload is not an IP packet
+	AnomalyBadSCTP                // SCTP common header cut
+	AnomalyBadIPv6ExtLen          // extension header length runs past the packet
+	AnomalyLandAttack             // source equals destination address and port
+	AnomalyBadTCPFlags            // impossible flag combination (SYN+FIN, SYN+RST, none)
+	AnomalyFlowTableFull          // a flow was evicted early because the table was full
+	AnomalyNDPInFragment          // NDP message inside a fragment (RFC 6980)
+	anomalyKindCount
+)
+
+var anomalyNames = [anomalyKindCount]string{
+	AnomalyNone:                  "none",
+	AnomalyTruncatedLink:         "truncated_link_header",
+	AnomalyTruncatedHeader:       "truncated_header",
+	AnomalyTruncatedIP:           "truncated_IP",
+	AnomalyIPHdrLenZero:          "ip_hdr_len_zero",
+	AnomalyBadIPVersion:          "bad_IP_version",
+	AnomalyBadIPChecksum:         "bad_IP_checksum",
+	AnomalyIPLenTooSmall:         "ip_len_smaller_than_header",
+	AnomalyBadTCPHeaderLen:       "bad_TCP_header_len",
+	AnomalyTruncatedTCP:          "truncated_TCP_header",
+	AnomalyTruncatedUDP:          "truncated_UDP_header",
+	AnomalyBadUDPLen:             "bad_UDP_len",
+	AnomalyTruncatedICMP:         "truncated_ICMP_header",
+	AnomalyUnknownEtherType:      "unknown_ether_type",
+	AnomalyUnknownIPProto:        "unknown_protocol",
+	AnomalyUnknownIPv6NextHeader: "unknown_ipv6_next_header",
+	AnomalyExcessiveExtHeaders:   "excessive_ipv6_extension_headers",
+	AnomalyRoutingType0:          "ipv6_routing_type_0",
+	AnomalyHopByHopNotFirst:      "ipv6_hop_by_hop_not_first",
+	AnomalyTunnelTooDeep:         "exceeded_tunnel_max_depth",
+	AnomalyBadGRE:                "gre_malformed",
+	AnomalyBadVXLAN:              "vxlan_malformed",
+	AnomalyBadGeneve:             "geneve_malformed",
+	AnomalyBadTeredo:             "teredo_malformed",
+	AnomalyBadGTP:                "gtp_malformed",
+	AnomalyBadMPLS:               "mpls_malformed",
+	AnomalyBadPPPoE:              "pppoe_malformed",
+	AnomalyTruncatedARP:          "truncated_ARP",
+	AnomalyFragmentOverlap:       "fragment_overlap",
+	AnomalyFragmentInconsistent:  "fragment_inconsistency",
+	AnomalyAtomicFragment:        "atomic_fragment",
+	AnomalyTinyFirstFragment:     "ipv6_header_chain_not_in_first_fragment",
+	AnomalyOversizedFragment:     "excessively_large_fragment",
+	AnomalyFragmentTimeout:       "fragment_reassembly_timeout",
+	AnomalyFragmentMemoryCap:     "fragment_memory_cap_reached",
+	AnomalyFragmentSizeMismatch:  "fragment_size_inconsistency",
+	AnomalyInnerNotIP:            "tunnel_payload_not_ip",
+	AnomalyBadSCTP:               "truncated_SCTP_header",
+	AnomalyBadIPv6ExtLen:         "bad_ipv6_extension_header_len",
+	AnomalyLandAttack:            "land_attack",
+	AnomalyBadTCPFlags:           "bad_TCP_flags",
+	AnomalyFlowTableFull:         "flow_table_full_eviction",
+	AnomalyNDPInFragment:         "ndp_in_fragment",
+}
+
+// String returns the weird.log name of the anomaly.
+func (k AnomalyKind) String() string {
+	if k < anomalyKindCount && anomalyNames[k] != "" {
+		return anomalyNames[k]
+	}
+	return "unknown_anomaly"
+}
+
+// AnomalyKinds returns every defined kind (for counters and tests).
+func AnomalyKinds() []AnomalyKind {
+	out := make([]AnomalyKind, 0, anomalyKindCount-1)
+	for k := AnomalyKind(1); k < anomalyKindCount; k++ {
+		out = append(out, k)
+	}
+	return out
+}
