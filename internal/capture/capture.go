@@ -37,11 +37,10 @@ type Source interface {
 	// Offset is the byte offset in the (decompressed) current file where
 	// the next record starts; used for progress and error messages.
 	Offset() int64
-	// Size is the total byte size of the input when known (0 otherwise),
-	// for progress reporting; compressed files report their on-disk size
-	// and Offset then counts decompressed bytes, so progress uses
-	// CompressedOffset where available.
-	Size() int64
+	// Progress reports input bytes consumed so far and the total to read
+	// (on-disk sizes, so compressed files count compressed bytes; total is
+	// 0 when unknown, e.g. stdin).
+	Progress() (done, total int64)
 	Close() error
 }
 
