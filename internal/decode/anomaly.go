@@ -14,49 +14,49 @@ type Anomaly struct {
 
 // Anomaly kinds. Append new kinds at the end and give each a name below.
 const (
-	AnomalyNone AnomalyKind = iota
-	AnomalyTruncatedLink          // frame shorter than its link header
-	AnomalyTruncatedHeader        // an IP header cut by the snap length or frame end
-	AnomalyTruncatedIP            // IP length field larger than the bytes present
-	AnomalyIPHdrLenZero           // IPv4 IHL < 5
-	AnomalyBadIPVersion           // version nibble does not match the link's claim
-	AnomalyBadIPChecksum          // IPv4 header checksum mismatch
-	AnomalyIPLenTooSmall          // IP total length smaller than its header
-	AnomalyBadTCPHeaderLen        // TCP data offset < 5 or beyond the segment
-	AnomalyTruncatedTCP           // TCP header cut
-	AnomalyTruncatedUDP           // UDP header cut
-	AnomalyBadUDPLen              // UDP length inconsistent with the IP payload
-	AnomalyTruncatedICMP          // ICMP header cut
-	AnomalyUnknownEtherType       // EtherType not decoded (Detail = value)
-	AnomalyUnknownIPProto         // IP protocol not decoded (Detail = value)
-	AnomalyUnknownIPv6NextHeader  // unknown next header in the v6 chain (Detail = value)
-	AnomalyExcessiveExtHeaders    // IPv6 chain longer than the limit
-	AnomalyRoutingType0           // IPv6 routing header type 0 (RFC 5095)
-	AnomalyHopByHopNotFirst       // hop-by-hop header not directly after IPv6 (RFC 8200)
-	AnomalyTunnelTooDeep          // more nested tunnels than MaxTunnels
-	AnomalyBadGRE                 // GRE header malformed or unsupported version
-	AnomalyBadVXLAN               // VXLAN header malformed
-	AnomalyBadGeneve              // Geneve header malformed
-	AnomalyBadTeredo              // Teredo packet malformed
-	AnomalyBadGTP                 // GTP-U header malformed
-	AnomalyBadMPLS                // MPLS label stack malformed or too deep
-	AnomalyBadPPPoE               // PPPoE session header malformed
-	AnomalyTruncatedARP           // ARP packet cut
-	AnomalyFragmentOverlap        // overlapping fragments (RFC 5722)
-	AnomalyFragmentInconsistent   // overlapping fragments with different bytes
-	AnomalyAtomicFragment         // fragment header with offset 0 and M=0 (RFC 6946)
-	AnomalyTinyFirstFragment      // header chain not in the first fragment (RFC 7112)
-	AnomalyOversizedFragment      // reassembled datagram beyond 65535 bytes
-	AnomalyFragmentTimeout        // fragments dropped unreassembled at timeout
-	AnomalyFragmentMemoryCap      // fragments dropped because the memory cap was hit
-	AnomalyFragmentSizeMismatch   // last fragment disagrees with an earlier total
-	AnomalyInnerNotIP             // tunnel payload is not an IP packet
-	AnomalyBadSCTP                // SCTP common header cut
-	AnomalyBadIPv6ExtLen          // extension header length runs past the packet
-	AnomalyLandAttack             // source equals destination address and port
-	AnomalyBadTCPFlags            // impossible flag combination (SYN+FIN, SYN+RST, none)
-	AnomalyFlowTableFull          // a flow was evicted early because the table was full
-	AnomalyNDPInFragment          // NDP message inside a fragment (RFC 6980)
+	AnomalyNone                  AnomalyKind = iota
+	AnomalyTruncatedLink                     // frame shorter than its link header
+	AnomalyTruncatedHeader                   // an IP header cut by the snap length or frame end
+	AnomalyTruncatedIP                       // IP length field larger than the bytes present
+	AnomalyIPHdrLenZero                      // IPv4 IHL < 5
+	AnomalyBadIPVersion                      // version nibble does not match the link's claim
+	AnomalyBadIPChecksum                     // IPv4 header checksum mismatch
+	AnomalyIPLenTooSmall                     // IP total length smaller than its header
+	AnomalyBadTCPHeaderLen                   // TCP data offset < 5 or beyond the segment
+	AnomalyTruncatedTCP                      // TCP header cut
+	AnomalyTruncatedUDP                      // UDP header cut
+	AnomalyBadUDPLen                         // UDP length inconsistent with the IP payload
+	AnomalyTruncatedICMP                     // ICMP header cut
+	AnomalyUnknownEtherType                  // EtherType not decoded (Detail = value)
+	AnomalyUnknownIPProto                    // IP protocol not decoded (Detail = value)
+	AnomalyUnknownIPv6NextHeader             // unknown next header in the v6 chain (Detail = value)
+	AnomalyExcessiveExtHeaders               // IPv6 chain longer than the limit
+	AnomalyRoutingType0                      // IPv6 routing header type 0 (RFC 5095)
+	AnomalyHopByHopNotFirst                  // hop-by-hop header not directly after IPv6 (RFC 8200)
+	AnomalyTunnelTooDeep                     // more nested tunnels than MaxTunnels
+	AnomalyBadGRE                            // GRE header malformed or unsupported version
+	AnomalyBadVXLAN                          // VXLAN header malformed
+	AnomalyBadGeneve                         // Geneve header malformed
+	AnomalyBadTeredo                         // Teredo packet malformed
+	AnomalyBadGTP                            // GTP-U header malformed
+	AnomalyBadMPLS                           // MPLS label stack malformed or too deep
+	AnomalyBadPPPoE                          // PPPoE session header malformed
+	AnomalyTruncatedARP                      // ARP packet cut
+	AnomalyFragmentOverlap                   // overlapping fragments (RFC 5722)
+	AnomalyFragmentInconsistent              // overlapping fragments with different bytes
+	AnomalyAtomicFragment                    // fragment header with offset 0 and M=0 (RFC 6946)
+	AnomalyTinyFirstFragment                 // header chain not in the first fragment (RFC 7112)
+	AnomalyOversizedFragment                 // reassembled datagram beyond 65535 bytes
+	AnomalyFragmentTimeout                   // fragments dropped unreassembled at timeout
+	AnomalyFragmentMemoryCap                 // fragments dropped because the memory cap was hit
+	AnomalyFragmentSizeMismatch              // last fragment disagrees with an earlier total
+	AnomalyInnerNotIP                        // tunnel payload is not an IP packet
+	AnomalyBadSCTP                           // SCTP common header cut
+	AnomalyBadIPv6ExtLen                     // extension header length runs past the packet
+	AnomalyLandAttack                        // source equals destination address and port
+	AnomalyBadTCPFlags                       // impossible flag combination (SYN+FIN, SYN+RST, none)
+	AnomalyFlowTableFull                     // a flow was evicted early because the table was full
+	AnomalyNDPInFragment                     // NDP message inside a fragment (RFC 6980)
 	anomalyKindCount
 )
 
