@@ -10,6 +10,21 @@
 // block that runs past the end of the file or a header that does not parse
 // gives an *Error naming the file and the byte offset, and frames read before
 // it stay delivered. Memory per source is bounded by MaxFrameLen.
+//
+// The readers are hand-written on the standard library rather than built on
+// gopacket/pcapgo: that gives exact byte offsets in errors, memory bounded
+// on hostile headers and zero-copy reuse of one read buffer per source.
+//
+// Open takes files, directories and "-". A directory contributes every
+// regular file below it (recursively, following symlinks to files) whose
+// magic says it is a capture; the others are passed over and listed by
+// Skipped. Inputs are chained into one Source in the order of the timestamp
+// of their first packet, ties broken by name; inputs without a readable first
+// packet go last. After Next returns an *Error, the input it names is
+// abandoned and the following call to Next continues with the next input, so
+// a caller may log the error and carry on; io.EOF comes after the last one.
+//
+// A Source is not safe for concurrent use.
 package capture
 
 import (

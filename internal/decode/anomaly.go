@@ -57,6 +57,7 @@ const (
 	AnomalyBadTCPFlags                       // impossible flag combination (SYN+FIN, SYN+RST, none)
 	AnomalyFlowTableFull                     // a flow was evicted early because the table was full
 	AnomalyNDPInFragment                     // NDP message inside a fragment (RFC 6980)
+	AnomalyUnknownLinkType                   // pcap link type not decoded (Detail = value)
 	anomalyKindCount
 )
 
@@ -104,6 +105,7 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyBadTCPFlags:           "bad_TCP_flags",
 	AnomalyFlowTableFull:         "flow_table_full_eviction",
 	AnomalyNDPInFragment:         "ndp_in_fragment",
+	AnomalyUnknownLinkType:       "unknown_link_type",
 }
 
 // String returns the weird.log name of the anomaly.

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/synth"
+)
+
+func runAnalyze(ctx context.Context, args []string) error {
+	cfg := analyze.DefaultConfig()
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: vigil analyze [-o DIR] [options] INPUT...\n\nINPUT is a pcap or pcapng file (gzip too), a directory of them, or - for stdin.\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for conn.log and weird.log")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU)")
+	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
+	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
+	quiet := fs.Bool("q", false, "no summary and no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if !*quiet && isTerminal(os.Stderr) {
+		cfg.Progress = os.Stderr
+	}
+	sum, err := analyze.Run(ctx, cfg, fs.Args())
+	if sum != nil && !*quiet {
+		if cfg.DecodeOnly {
+			fmt.Printf("decode-only: %d packets in %s (%.0f pkt/s)\n", sum.Packets, sum.Elapsed.Round(time.Millisecond),
+				float64(sum.Packets)/sum.Elapsed.Seconds())
+		} else {
+			sum.Print(os.Stdout)
+			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "{conn,weird}.log"))
+		}
+	}
+	if err != nil && sum != nil && !cfg.DecodeOnly {
+		return fmt.Errorf("%w (records up to the error were written to %s)", err, cfg.OutDir)
+	}
+	return err
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func runSample(ctx context.Context, args []string) error {
+	cfg := synth.DefaultConfig()
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	out := fs.String("o", "sample.pcap", "output capture file")
+	fs.IntVar(&cfg.Packets, "packets", cfg.Packets, "approximate number of packets")
+	fs.IntVar(&cfg.Flows, "flows", cfg.Flows, "number of flows")
+	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed, same capture)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	st, err := writeSample(*out, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %d packets, %d flows, %d bytes\n", *out, st.Packets, st.Flows, st.Bytes)
+	return nil
+}
+
+func writeSample(path string, cfg synth.Config) (synth.Stats, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return synth.Stats{}, fmt.Errorf("sample: %w", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return synth.Stats{}, fmt.Errorf("sample: %w", err)
+	}
+	st, err := synth.Write(f, cfg)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return st, fmt.Errorf("sample: write %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// runDemo makes a small sample capture and analyses it: the first command
+// a newcomer runs.
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dir := fs.String("o", "vigil-demo", "directory for the sample capture and the logs")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg := synth.DefaultConfig()
+	cfg.Packets, cfg.Flows = 50000, 3000
+	pcap := filepath.Join(*dir, "sample.pcap")
+	st, err := writeSample(pcap, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Sample    %s: %d synthetic packets in %d flows\n", pcap, st.Packets, st.Flows)
+	acfg := analyze.DefaultConfig()
+	acfg.OutDir = *dir
+	sum, err := analyze.Run(ctx, acfg, []string{pcap})
+	if err != nil {
+		return err
+	}
+	sum.Print(os.Stdout)
+	fmt.Printf("Logs      %s\nNext      vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "{conn,weird}.log"))
+	return nil
+}

@@ -1,0 +1,137 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/defrag"
+	"github.com/vigil-nsm/vigil/internal/flow"
+)
+
+// Run analyses inputs (files, directories or "-") and writes the logs into
+// cfg.OutDir. On a read error it still flushes every record produced so far
+// and returns the summary together with the error.
+func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	src, err := capture.Open(inputs)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	defer src.Close()
+	if cfg.DecodeOnly {
+		return decodeOnly(ctx, cfg, src, inputs)
+	}
+	p, err := newPipeline(cfg, src)
+	if err != nil {
+		return nil, err
+	}
+	return p.run(ctx, inputs)
+}
+
+// pipeline is one run's wiring: reader → workers → writer.
+type pipeline struct {
+	cfg     Config
+	out     *writer
+	rd      *reader
+	workers []*worker
+	panics  atomic.Uint64
+}
+
+func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
+	fr, err := defrag.New(cfg.Defrag)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: defrag: %w", err)
+	}
+	out, err := newWriter(cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{cfg: cfg, out: out}
+	free := make(chan *batch, cfg.Workers*(cfg.QueueDepth+2))
+	for i := 0; i < cap(free); i++ {
+		free <- newBatch(cfg.BatchSize)
+	}
+	fcfg := cfg.Flow
+	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
+	for i := 0; i < cfg.Workers; i++ {
+		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics)
+		if err != nil {
+			out.close()
+			return nil, err
+		}
+		p.workers = append(p.workers, wk)
+	}
+	rs := newHostStats()
+	p.rd = &reader{
+		src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
+		sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
+	}
+	tcfg := cfg.Flow
+	tcfg.MaxFlows = 1 << 16
+	if p.rd.tunnels, err = flow.NewTable(tcfg, p.rd.sink); err != nil {
+		out.close()
+		return nil, fmt.Errorf("analyze: tunnel table: %w", err)
+	}
+	for range p.workers {
+		p.rd.pending = append(p.rd.pending, <-free)
+	}
+	return p, nil
+}
+
+func (p *pipeline) run(ctx context.Context, inputs []string) (*Summary, error) {
+	start := time.Now()
+	var stop atomic.Bool
+	ctxDone := context.AfterFunc(ctx, func() { stop.Store(true) })
+	defer ctxDone()
+
+	var wg sync.WaitGroup
+	for _, wk := range p.workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); wk.run() }()
+	}
+	bar := startProgress(p.cfg.Progress, p.rd)
+	readErr := p.runReader(&stop)
+	p.rd.finish()
+	wg.Wait()
+	bar.stop()
+	writeErr := p.out.close()
+
+	sum := p.summary(inputs, time.Since(start))
+	return sum, errors.Join(readErr, writeErr)
+}
+
+// maxPanics is how many recovered panics a run tolerates before giving up.
+const maxPanics = 1000
+
+// runReader runs the reader with the last-resort panic net: a packet that
+// panics is counted and skipped, and reading goes on.
+func (p *pipeline) runReader(stop *atomic.Bool) error {
+	for {
+		err, panicked := p.readUntilPanic(stop)
+		if !panicked {
+			return err
+		}
+		if p.panics.Load() >= maxPanics {
+			return fmt.Errorf("analyze: giving up after %d internal errors, last in %s at offset %d: %v",
+				maxPanics, p.rd.src.Name(), p.rd.src.Offset(), err)
+		}
+	}
+}
+
+func (p *pipeline) readUntilPanic(stop *atomic.Bool) (err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panics.Add(1)
+			err, panicked = fmt.Errorf("%v", r), true
+		}
+	}()
+	return p.rd.run(stop), false
+}

@@ -1,0 +1,272 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/synth"
+)
+
+// writeSynth makes a synthetic capture in t's temp dir.
+func writeSynth(t testing.TB, packets, flows int) (string, synth.Stats) {
+	t.Helper()
+	cfg := synth.DefaultConfig()
+	cfg.Packets, cfg.Flows = packets, flows
+	path := filepath.Join(t.TempDir(), "sample.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := synth.Write(f, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, st
+}
+
+func runTo(t testing.TB, cfg Config, inputs ...string) (*Summary, string) {
+	t.Helper()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(context.Background(), cfg, inputs)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return sum, cfg.OutDir
+}
+
+// readLog returns the JSON objects of a log, one per line.
+func readLog(t testing.TB, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: invalid JSON line %q: %v", path, sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestRunSampleWritesConnLog(t *testing.T) {
+	path, st := writeSynth(t, 20000, 1500)
+	cfg := DefaultConfig()
+	cfg.Workers = 2
+	sum, dir := runTo(t, cfg, path)
+	if sum.Packets != uint64(st.Packets) {
+		t.Errorf("summary packets = %d, capture has %d", sum.Packets, st.Packets)
+	}
+	if sum.InternalErrs != 0 {
+		t.Errorf("internal errors: %d", sum.InternalErrs)
+	}
+	conns := readLog(t, filepath.Join(dir, "conn.log"))
+	if uint64(len(conns)) != sum.Connections {
+		t.Errorf("conn.log has %d lines, summary says %d connections", len(conns), sum.Connections)
+	}
+	if len(conns) < st.Flows/2 {
+		t.Errorf("only %d connections for %d synthesised flows", len(conns), st.Flows)
+	}
+	states := map[string]int{}
+	for _, c := range conns {
+		for _, f := range []string{"ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "conn_state", "orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes"} {
+			if _, ok := c[f]; !ok {
+				t.Fatalf("conn record lacks %q: %v", f, c)
+			}
+		}
+		states[c["conn_state"].(string)]++
+	}
+	if states["SF"] == 0 {
+		t.Errorf("no SF connections in a sample full of complete sessions: %v", states)
+	}
+	if sum.IPv6Packets == 0 || sum.IPv4Packets == 0 {
+		t.Errorf("expected both IPv4 and IPv6 in the sample: v4 %d v6 %d", sum.IPv4Packets, sum.IPv6Packets)
+	}
+	var out bytes.Buffer
+	sum.Print(&out)
+	for _, want := range []string{"Packets", "IPv4", "Protocols", "Flows", "Top talkers", "Anomalies", "evicted"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// connKeys returns every conn.log record re-encoded without key order
+// differences, sorted: the set of records.
+func connSet(t testing.TB, dir string) []string {
+	var out []string
+	for _, c := range readLog(t, filepath.Join(dir, "conn.log")) {
+		b, _ := json.Marshal(c) // map keys are sorted by encoding/json
+		out = append(out, string(b))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSameRecordsWhateverTheWorkers(t *testing.T) {
+	path, _ := writeSynth(t, 30000, 2000)
+	var sets [][]string
+	for _, n := range []int{1, 3, 8} {
+		cfg := DefaultConfig()
+		cfg.Workers = n
+		_, dir := runTo(t, cfg, path)
+		sets = append(sets, connSet(t, dir))
+	}
+	for i := 1; i < len(sets); i++ {
+		if len(sets[i]) != len(sets[0]) {
+			t.Fatalf("worker counts disagree: %d vs %d records", len(sets[0]), len(sets[i]))
+		}
+		for j := range sets[0] {
+			if sets[i][j] != sets[0][j] {
+				t.Fatalf("record differs between worker counts:\n%s\n%s", sets[0][j], sets[i][j])
+			}
+		}
+	}
+}
+
+// synFlood writes n SYNs from random sources to one server as raw IPv4.
+func synFlood(t testing.TB, n int) string {
+	path := filepath.Join(t.TempDir(), "flood.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(f)
+	w, err := capture.NewWriter(bw, decode.LinkRaw, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, 40)
+	x := uint32(2463534242)
+	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		buildSYN(pkt, x, 0xc0000201, uint16(x>>16)|1024, 80, x)
+		if err := w.WritePacket(ts+int64(i)*10_000, pkt, len(pkt)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+func buildSYN(b []byte, src, dst uint32, sport, dport uint16, seq uint32) {
+	clear(b)
+	b[0] = 0x45
+	binary.BigEndian.PutUint16(b[2:], 40)
+	b[8] = 64
+	b[9] = decode.ProtoTCP
+	binary.BigEndian.PutUint32(b[12:], src)
+	binary.BigEndian.PutUint32(b[16:], dst)
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
+	tcp := b[20:]
+	binary.BigEndian.PutUint16(tcp[0:], sport)
+	binary.BigEndian.PutUint16(tcp[2:], dport)
+	binary.BigEndian.PutUint32(tcp[4:], seq)
+	tcp[12] = 5 << 4
+	tcp[13] = decode.TCPSyn
+	binary.BigEndian.PutUint16(tcp[14:], 1024)
+}
+
+func TestRandomSourceSYNFloodStaysUnderTheCap(t *testing.T) {
+	const packets, maxFlows = 200000, 8192
+	path := synFlood(t, packets)
+	cfg := DefaultConfig()
+	cfg.Workers = 2
+	cfg.MaxFlows = maxFlows
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sum, _ := runTo(t, cfg, path)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if sum.FlowsMaxLive > maxFlows {
+		t.Errorf("peak tracked flows %d exceeds the cap %d", sum.FlowsMaxLive, maxFlows)
+	}
+	if sum.FlowsEvicted == 0 {
+		t.Errorf("a %d-source flood against a %d-flow cap evicted nothing", packets, maxFlows)
+	}
+	if sum.Connections < packets*9/10 {
+		t.Errorf("only %d of ~%d flood connections were logged", sum.Connections, packets)
+	}
+	t.Logf("flood: %d packets, %d connections, %d evicted, peak %d tracked, heap %d MiB after",
+		sum.Packets, sum.Connections, sum.FlowsEvicted, sum.FlowsMaxLive, after.HeapInuse>>20)
+	if after.HeapInuse > 512<<20 {
+		t.Errorf("heap in use %d MiB after a capped flood", after.HeapInuse>>20)
+	}
+}
+
+func TestTruncatedCaptureKeepsRecordsAndNamesOffset(t *testing.T) {
+	path, _ := writeSynth(t, 5000, 300)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(context.Background(), cfg, []string{cut})
+	var cerr *capture.Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want a *capture.Error for a truncated file, got %v", err)
+	}
+	if cerr.File == "" || cerr.Offset <= 0 || !strings.Contains(err.Error(), "cut.pcap") {
+		t.Errorf("error should name the file and offset: %v", err)
+	}
+	if sum == nil || sum.Connections == 0 {
+		t.Fatalf("records before the cut should be kept, summary %+v", sum)
+	}
+	if got := len(readLog(t, filepath.Join(cfg.OutDir, "conn.log"))); uint64(got) != sum.Connections {
+		t.Errorf("conn.log has %d records, summary %d", got, sum.Connections)
+	}
+}
+
+func TestDecodeOnlyCountsPackets(t *testing.T) {
+	path, st := writeSynth(t, 5000, 300)
+	cfg := DefaultConfig()
+	cfg.DecodeOnly = true
+	sum, err := Run(context.Background(), cfg, []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Packets != uint64(st.Packets) {
+		t.Errorf("decode-only saw %d packets, capture has %d", sum.Packets, st.Packets)
+	}
+}

@@ -1,0 +1,76 @@
+// Package analyze is the offline pipeline behind `vigil analyze`: captures
+// in, Zeek-compatible logs and a summary out.
+//
+// One reader goroutine reads frames, decodes them, reassembles fragments and
+// accounts tunnels' outer connections; it hands the innermost datagrams in
+// batches to N workers, chosen by a symmetric hash of the connection so both
+// directions meet in one worker's flow table without locks. Workers track
+// connections and encode records; one writer goroutine writes the log files.
+// Every queue is bounded and blocking (offline input loses nothing).
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/defrag"
+	"github.com/vigil-nsm/vigil/internal/flow"
+)
+
+// Config configures one analysis run.
+type Config struct {
+	OutDir  string // where conn.log and weird.log go (created if missing)
+	Workers int    // flow workers; 0 means one per CPU
+	// MaxFlows caps tracked connections across all workers.
+	MaxFlows int
+	Decode   decode.Config
+	Defrag   defrag.Config
+	Flow     flow.Config
+	// Progress, when non-nil, receives a progress bar (meant for a terminal).
+	Progress io.Writer
+	// DecodeOnly reads and decodes every frame and does nothing else: the
+	// practical upper bound the full pipeline is measured against.
+	DecodeOnly bool
+	// BatchSize is the number of packets handed to a worker at once.
+	BatchSize int
+	// QueueDepth is the number of batches queued per worker.
+	QueueDepth int
+}
+
+// DefaultConfig returns the zero-config defaults.
+func DefaultConfig() Config {
+	return Config{
+		OutDir:     "vigil-out",
+		Workers:    0,
+		MaxFlows:   1 << 20,
+		Decode:     decode.DefaultConfig(),
+		Defrag:     defrag.DefaultConfig(),
+		Flow:       flow.DefaultConfig(),
+		BatchSize:  256,
+		QueueDepth: 8,
+	}
+}
+
+func (c *Config) normalize() error {
+	if c.Workers <= 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if c.Workers > 256 {
+		return fmt.Errorf("analyze: --workers %d is more than 256", c.Workers)
+	}
+	if c.MaxFlows <= 0 {
+		return fmt.Errorf("analyze: max flows must be positive, got %d", c.MaxFlows)
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 256
+	}
+	if c.QueueDepth <= 0 {
+		c.QueueDepth = 8
+	}
+	if !c.DecodeOnly && c.OutDir == "" {
+		return fmt.Errorf("analyze: no output directory (use -o DIR)")
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package analyze
+
+import (
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// symmetricHash returns the same value for both directions of a connection,
+// so a connection's packets always reach the same worker. TCP, UDP and SCTP
+// hash addresses and ports; other protocols (ICMP pairs requests with
+// replies of another type) hash addresses only.
+func symmetricHash(d *decode.Datagram) uint64 {
+	a := addrHash(d.Src.As16())
+	b := addrHash(d.Dst.As16())
+	switch d.Proto {
+	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
+		a ^= uint64(d.SrcPort) * 0x9e3779b97f4a7c15
+		b ^= uint64(d.DstPort) * 0x9e3779b97f4a7c15
+	}
+	// Addition and xor are symmetric; mix both so a==b does not cancel out.
+	return mix64((a + b) ^ (a^b)<<1 ^ uint64(d.Proto))
+}
+
+func addrHash(a [16]byte) uint64 {
+	var hi, lo uint64
+	for i := 0; i < 8; i++ {
+		hi = hi<<8 | uint64(a[i])
+		lo = lo<<8 | uint64(a[8+i])
+	}
+	return mix64(hi ^ mix64(lo))
+}
+
+// mix64 is the SplitMix64 finaliser.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}

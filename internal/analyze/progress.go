@@ -1,0 +1,105 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// progressBar redraws one stderr line a few times a second.
+type progressBar struct {
+	done chan struct{}
+	quit chan struct{}
+}
+
+func startProgress(w io.Writer, rd *reader) *progressBar {
+	b := &progressBar{done: make(chan struct{}), quit: make(chan struct{})}
+	if w == nil {
+		close(b.done)
+		return b
+	}
+	go func() {
+		defer close(b.done)
+		start := time.Now()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.quit:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				drawProgress(w, rd.progDone.Load(), rd.progAll.Load(), rd.packets.Load(), time.Since(start))
+			}
+		}
+	}()
+	return b
+}
+
+func (b *progressBar) stop() {
+	select {
+	case <-b.quit:
+	default:
+		close(b.quit)
+	}
+	<-b.done
+}
+
+func drawProgress(w io.Writer, done, all int64, pkts uint64, elapsed time.Duration) {
+	rate := float64(pkts) / elapsed.Seconds()
+	if all <= 0 {
+		fmt.Fprintf(w, "\r\033[K%d packets, %s pkt/s", pkts, humanCount(rate))
+		return
+	}
+	frac := min(float64(done)/float64(all), 1)
+	const width = 30
+	filled := int(frac * width)
+	eta := ""
+	if frac > 0.01 {
+		left := time.Duration(float64(elapsed) * (1 - frac) / frac)
+		eta = fmt.Sprintf(" ETA %s", left.Round(time.Second))
+	}
+	fmt.Fprintf(w, "\r\033[K[%s%s] %5.1f%% %s/%s %d packets %s pkt/s%s",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100,
+		humanBytes(uint64(done)), humanBytes(uint64(all)), pkts, humanCount(rate), eta)
+}
+
+// decodeOnly reads and decodes every frame and does nothing else.
+func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []string) (*Summary, error) {
+	start := time.Now()
+	dec := decode.NewDecoder(cfg.Decode)
+	var (
+		f     capture.Frame
+		p     decode.Packet
+		s     = &Summary{Inputs: inputs}
+		ipPkt [2]uint64
+	)
+	for n := 0; ; n++ {
+		if n&4095 == 0 && ctx.Err() != nil {
+			return s, ctx.Err()
+		}
+		err := src.Next(&f)
+		if err != nil {
+			s.Elapsed = time.Since(start)
+			s.IPv4Packets, s.IPv6Packets = ipPkt[0], ipPkt[1]
+			if errors.Is(err, io.EOF) {
+				return s, nil
+			}
+			return s, err
+		}
+		dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, &p)
+		s.Packets++
+		s.Bytes += uint64(f.OrigLen)
+		if p.IP.Version == 4 {
+			ipPkt[0]++
+		} else if p.IP.Version == 6 {
+			ipPkt[1]++
+		}
+	}
+}

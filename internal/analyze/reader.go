@@ -1,0 +1,225 @@
+package analyze
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/defrag"
+	"github.com/vigil-nsm/vigil/internal/flow"
+)
+
+// maxNetWeirds bounds weird.log lines per anomaly kind that belong to no
+// connection; the summary still counts every one.
+const maxNetWeirds = 100
+
+// reader is the single goroutine that reads, decodes, reassembles and
+// dispatches. It also owns the table of tunnels' outer UDP connections
+// (VXLAN, Geneve, Teredo, GTP-U), so inner connections learn their
+// parents' uids without crossing workers.
+type reader struct {
+	src     capture.Source
+	dec     *decode.Decoder
+	defrag  *defrag.Reassembler
+	tunnels *flow.Table
+	sink    *logSink
+	stats   *hostStats
+	workers []*worker
+	pending []*batch
+	free    chan *batch
+
+	pkt       decode.Packet
+	frame     capture.Frame
+	tunInput  flow.Input
+	parents   flow.Parents
+	lastSweep int64
+
+	// counters read by the progress bar while running
+	packets  atomic.Uint64
+	progDone atomic.Int64
+	progAll  atomic.Int64
+
+	sum readerCounts
+}
+
+// readerCounts are the reader's totals for the summary.
+type readerCounts struct {
+	packets, bytes  uint64
+	first, last     int64
+	nonIP           uint64
+	arp             uint64
+	anomalies       [256]uint64 // by decode.AnomalyKind (kinds are few)
+	netWeirds       [256]uint16
+	tunnels         [8]uint64 // by decode.TunnelKind
+	fragments       uint64
+	reassembled     uint64
+	truncatedFrames uint64
+}
+
+// run reads src to its end (or ctx cancellation via stop) and dispatches.
+func (r *reader) run(stop *atomic.Bool) error {
+	for !stop.Load() {
+		err := r.src.Next(&r.frame)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		r.handle(&r.frame)
+		r.sum.packets++
+		if r.sum.packets&1023 == 0 {
+			r.publishProgress()
+		}
+	}
+	return errors.New("analyze: interrupted")
+}
+
+func (r *reader) publishProgress() {
+	r.packets.Store(r.sum.packets)
+	done, all := r.src.Progress()
+	r.progDone.Store(done)
+	r.progAll.Store(all)
+}
+
+func (r *reader) handle(f *capture.Frame) {
+	p := &r.pkt
+	r.dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, p)
+	r.account(p)
+	if p.TS-r.lastSweep >= expireEvery {
+		r.sweep(p.TS)
+	}
+	if p.Frag.IsFragment {
+		r.sum.fragments++
+		data := r.defrag.Add(p)
+		if data == nil {
+			r.netAnomalies(p)
+			return
+		}
+		r.sum.reassembled++
+		r.dec.DecodeIP(data, p)
+	}
+	if p.IP.Version == 0 {
+		if p.IsARP {
+			r.sum.arp++
+		} else {
+			r.sum.nonIP++
+		}
+		r.netAnomalies(p)
+		return
+	}
+	r.trackTunnels(p)
+	r.dispatch(p)
+}
+
+// account counts the frame and its anomalies for the summary.
+func (r *reader) account(p *decode.Packet) {
+	if r.sum.first == 0 || p.TS < r.sum.first {
+		r.sum.first = p.TS
+	}
+	if p.TS > r.sum.last {
+		r.sum.last = p.TS
+	}
+	r.sum.bytes += uint64(p.WireLen)
+	if p.Truncated {
+		r.sum.truncatedFrames++
+	}
+	for i := 0; i < int(p.NumAnomalies); i++ {
+		r.sum.anomalies[uint8(p.Anomalies[i].Kind)]++
+	}
+}
+
+func (r *reader) sweep(now int64) {
+	r.lastSweep = now
+	r.defrag.Expire(now, func(ev defrag.Event) {
+		r.sum.anomalies[uint8(ev.Kind)]++
+		r.netWeird(ev.TS, ev.Src, ev.Dst, decode.Anomaly{Kind: ev.Kind, Detail: ev.ID})
+	})
+	r.tunnels.Expire(now)
+}
+
+// netAnomalies logs the anomalies of a packet that reaches no connection.
+func (r *reader) netAnomalies(p *decode.Packet) {
+	for i := 0; i < int(p.NumAnomalies); i++ {
+		r.netWeird(p.TS, p.IP.Src, p.IP.Dst, p.Anomalies[i])
+	}
+}
+
+func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
+	k := uint8(a.Kind)
+	if r.sum.netWeirds[k] >= maxNetWeirds {
+		return
+	}
+	r.sum.netWeirds[k]++
+	r.sink.netAnomaly(ts, src, dst, a)
+}
+
+// trackTunnels accounts each tunnel's outer connection and fills r.parents
+// with the uids the inner connection names as tunnel_parents.
+func (r *reader) trackTunnels(p *decode.Packet) {
+	r.parents = flow.Parents{}
+	for i := 0; i < int(p.NumTunnels); i++ {
+		t := &p.Tunnels[i]
+		r.sum.tunnels[t.Kind&7]++
+		var uid flow.UID
+		if t.Outer.Proto == decode.ProtoUDP {
+			in := &r.tunInput
+			*in = flow.Input{TS: p.TS, D: &t.Outer, Parents: r.parents, Service: tunnelService(t.Kind)}
+			uid = r.tunnels.Update(in)
+		} else {
+			uid = ipTunnelUID(t)
+		}
+		r.parents.UIDs[r.parents.N] = uid
+		r.parents.N++
+	}
+}
+
+// ipTunnelUID names an IP-level tunnel (IP-in-IP, GRE): the pair of outer
+// addresses, in either direction, and the kind.
+func ipTunnelUID(t *decode.Tunnel) flow.UID {
+	a, b := addrHash(t.Outer.Src.As16()), addrHash(t.Outer.Dst.As16())
+	return flow.UID(mix64((a + b) ^ uint64(t.Kind)<<56))
+}
+
+func tunnelService(k decode.TunnelKind) string {
+	switch k {
+	case decode.TunnelVXLAN:
+		return "vxlan"
+	case decode.TunnelGeneve:
+		return "geneve"
+	case decode.TunnelTeredo:
+		return "teredo"
+	case decode.TunnelGTPU:
+		return "gtpv1"
+	}
+	return ""
+}
+
+// dispatch appends the packet to its worker's batch, sending full batches.
+func (r *reader) dispatch(p *decode.Packet) {
+	w := int(symmetricHash(&p.IP) % uint64(len(r.workers)))
+	b := r.pending[w]
+	b.add(p, &r.parents)
+	if b.full() {
+		r.workers[w].in <- b
+		r.pending[w] = <-r.free
+	}
+}
+
+// finish sends partial batches and closes the worker queues.
+func (r *reader) finish() {
+	for i, b := range r.pending {
+		if b.n > 0 {
+			r.workers[i].in <- b
+		} else {
+			r.free <- b
+		}
+		r.pending[i] = nil
+		close(r.workers[i].in)
+	}
+	r.tunnels.Flush()
+	r.sink.flush()
+}

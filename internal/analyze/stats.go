@@ -1,0 +1,171 @@
+package analyze
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// maxTrackedHosts bounds the top-talker table per worker. Once full, only
+// hosts already in it are counted (a random-source flood cannot grow it).
+const maxTrackedHosts = 1 << 16
+
+// protoClass indexes the protocol mix.
+type protoClass uint8
+
+const (
+	classTCP protoClass = iota
+	classUDP
+	classICMP
+	classOther
+	numClasses
+)
+
+var classNames = [numClasses]string{"tcp", "udp", "icmp", "other"}
+
+func classOf(proto uint8) protoClass {
+	switch proto {
+	case decode.ProtoTCP:
+		return classTCP
+	case decode.ProtoUDP:
+		return classUDP
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		return classICMP
+	}
+	return classOther
+}
+
+// hostStats is one goroutine's share of the summary; merged at the end.
+type hostStats struct {
+	ipPkts     [2]uint64 // IPv4, IPv6 (innermost)
+	ipBytes    [2]uint64
+	classPkts  [numClasses]uint64
+	classBytes [numClasses]uint64
+	conns      uint64
+	services   map[string]uint64
+	hosts      map[netip.Addr]*talker
+}
+
+type talker struct {
+	Addr  netip.Addr
+	Bytes uint64
+	Conns uint64
+}
+
+func newHostStats() *hostStats {
+	return &hostStats{services: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
+}
+
+func (h *hostStats) addPacket(d *decode.Datagram) {
+	v := 0
+	if d.Version == 6 {
+		v = 1
+	}
+	h.ipPkts[v]++
+	h.ipBytes[v] += uint64(d.IPLen)
+	c := classOf(d.Proto)
+	h.classPkts[c]++
+	h.classBytes[c] += uint64(d.IPLen)
+}
+
+func (h *hostStats) addConn(c *record.Conn) {
+	h.conns++
+	svc := c.Service
+	if svc == "" {
+		svc = c.Proto
+	} else {
+		svc = c.Proto + "/" + svc
+	}
+	if n, ok := h.services[svc]; ok {
+		h.services[svc] = n + 1
+	} else {
+		h.services[strings.Clone(svc)] = 1
+	}
+	bytes := c.OrigIPBytes + c.RespIPBytes
+	h.addHost(c.OrigH, bytes)
+	h.addHost(c.RespH, bytes)
+}
+
+func (h *hostStats) addHost(a netip.Addr, bytes uint64) {
+	if t, ok := h.hosts[a]; ok {
+		t.Bytes += bytes
+		t.Conns++
+		return
+	}
+	if len(h.hosts) < maxTrackedHosts {
+		h.hosts[a] = &talker{Addr: a, Bytes: bytes, Conns: 1}
+	}
+}
+
+func (h *hostStats) merge(o *hostStats) {
+	for i := range h.ipPkts {
+		h.ipPkts[i] += o.ipPkts[i]
+		h.ipBytes[i] += o.ipBytes[i]
+	}
+	for i := range h.classPkts {
+		h.classPkts[i] += o.classPkts[i]
+		h.classBytes[i] += o.classBytes[i]
+	}
+	h.conns += o.conns
+	for k, v := range o.services {
+		h.services[k] += v
+	}
+	for a, t := range o.hosts {
+		if mine, ok := h.hosts[a]; ok {
+			mine.Bytes += t.Bytes
+			mine.Conns += t.Conns
+		} else {
+			h.hosts[a] = t
+		}
+	}
+}
+
+func (h *hostStats) topTalkers(n int) []talker {
+	all := make([]talker, 0, len(h.hosts))
+	for _, t := range h.hosts {
+		all = append(all, *t)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Bytes != all[j].Bytes {
+			return all[i].Bytes > all[j].Bytes
+		}
+		return all[i].Addr.Less(all[j].Addr)
+	})
+	if len(all) > n {
+		all = all[:n]
+	}
+	return all
+}
+
+// weirdDedup remembers which (connection, anomaly) pairs were logged so a
+// connection's weird is written once, as Zeek does for flow weirds. It is
+// bounded: when full it forgets everything and starts again.
+type weirdDedup struct {
+	seen map[weirdKey]struct{}
+	max  int
+}
+
+type weirdKey struct {
+	uid  uint64
+	kind decode.AnomalyKind
+}
+
+func (d *weirdDedup) init(max int) {
+	d.seen = make(map[weirdKey]struct{}, 64)
+	d.max = max
+}
+
+func (d *weirdDedup) first(uid uint64, kind decode.AnomalyKind) bool {
+	k := weirdKey{uid, kind}
+	if _, ok := d.seen[k]; ok {
+		return false
+	}
+	if len(d.seen) >= d.max {
+		clear(d.seen)
+	}
+	d.seen[k] = struct{}{}
+	return true
+}

@@ -1,0 +1,220 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// Summary is what one run saw, for the one-screen report and for tests.
+type Summary struct {
+	Inputs      []string
+	Elapsed     time.Duration
+	Packets     uint64
+	Bytes       uint64
+	First, Last time.Time
+
+	IPv4Packets, IPv6Packets uint64
+	IPv4Bytes, IPv6Bytes     uint64
+	NonIPPackets, ARPPackets uint64
+	Protocols                []ProtoShare // by innermost transport
+	Services                 []Count      // connections per proto/service
+	Connections              uint64
+	TopTalkers               []Talker
+	Anomalies                []Count // by weird name
+	Tunnels                  []Count // packets by tunnel kind
+	Fragments, Reassembled   uint64
+	TruncatedFrames          uint64
+
+	FlowsEvicted  uint64 // ended early because a table was full
+	FlowsMaxLive  uint64 // peak tracked connections (sum over workers)
+	FragmentDrops uint64 // datagrams dropped by reassembly caps or timeouts
+	InternalErrs  uint64 // recovered panics (should be 0)
+	BytesPerFlow  int
+}
+
+// ProtoShare is one protocol's packets and bytes.
+type ProtoShare struct {
+	Name           string
+	Packets, Bytes uint64
+}
+
+// Count is a named counter.
+type Count struct {
+	Name  string
+	Count uint64
+}
+
+// Talker is one host's traffic in connections it took part in.
+type Talker struct {
+	Addr  netip.Addr
+	Bytes uint64
+	Conns uint64
+}
+
+func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
+	rd := p.rd
+	h := newHostStats()
+	h.merge(rd.stats)
+	s := &Summary{Inputs: inputs, Elapsed: elapsed}
+	for _, wk := range p.workers {
+		h.merge(wk.stats)
+		st := wk.table.Stats()
+		s.FlowsEvicted += st.Evicted
+		s.FlowsMaxLive += st.MaxActive
+		s.BytesPerFlow = st.BytesPerFlow
+	}
+	s.Packets = rd.sum.packets
+	s.Bytes = rd.sum.bytes
+	s.fillReader(&rd.sum)
+	s.IPv4Packets, s.IPv6Packets = h.ipPkts[0], h.ipPkts[1]
+	s.IPv4Bytes, s.IPv6Bytes = h.ipBytes[0], h.ipBytes[1]
+	for c := protoClass(0); c < numClasses; c++ {
+		if h.classPkts[c] > 0 {
+			s.Protocols = append(s.Protocols, ProtoShare{classNames[c], h.classPkts[c], h.classBytes[c]})
+		}
+	}
+	s.Connections = h.conns
+	s.Services = sortedCounts(h.services)
+	for _, t := range h.topTalkers(10) {
+		s.TopTalkers = append(s.TopTalkers, Talker(t))
+	}
+	ds := rd.defrag.Stats()
+	s.FragmentDrops = ds.Timeouts + ds.Dropped
+	s.InternalErrs = p.panics.Load()
+	return s
+}
+
+func (s *Summary) fillReader(c *readerCounts) {
+	if c.first != 0 {
+		s.First, s.Last = time.Unix(0, c.first).UTC(), time.Unix(0, c.last).UTC()
+	}
+	s.NonIPPackets, s.ARPPackets = c.nonIP, c.arp
+	s.Fragments, s.Reassembled = c.fragments, c.reassembled
+	s.TruncatedFrames = c.truncatedFrames
+	an := map[string]uint64{}
+	for k, n := range c.anomalies {
+		if n > 0 {
+			an[decode.AnomalyKind(k).String()] += n
+		}
+	}
+	s.Anomalies = sortedCounts(an)
+	tu := map[string]uint64{}
+	for k, n := range c.tunnels {
+		if n > 0 {
+			tu[decode.TunnelKind(k).String()] += n
+		}
+	}
+	s.Tunnels = sortedCounts(tu)
+}
+
+func sortedCounts(m map[string]uint64) []Count {
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Print writes the one-screen summary.
+func (s *Summary) Print(w io.Writer) {
+	span := s.Last.Sub(s.First)
+	rate := float64(s.Packets) / s.Elapsed.Seconds()
+	fmt.Fprintf(w, "Packets   %d (%s) in %s of capture, analysed in %s (%s pkt/s)\n",
+		s.Packets, humanBytes(s.Bytes), span.Round(time.Millisecond), s.Elapsed.Round(time.Millisecond), humanCount(rate))
+	if !s.First.IsZero() {
+		fmt.Fprintf(w, "Span      %s → %s\n", s.First.Format(time.RFC3339Nano), s.Last.Format(time.RFC3339Nano))
+	}
+	ipTotal := s.IPv4Packets + s.IPv6Packets
+	fmt.Fprintf(w, "IP        IPv4 %s of packets (%s), IPv6 %s (%s); non-IP %d (ARP %d)\n",
+		pct(s.IPv4Packets, ipTotal), humanBytes(s.IPv4Bytes), pct(s.IPv6Packets, ipTotal), humanBytes(s.IPv6Bytes),
+		s.NonIPPackets+s.ARPPackets, s.ARPPackets)
+	var parts []string
+	for _, p := range s.Protocols {
+		parts = append(parts, fmt.Sprintf("%s %s", p.Name, pct(p.Packets, ipTotal)))
+	}
+	fmt.Fprintf(w, "Protocols %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "Flows     %d connections; %s\n", s.Connections, topCounts(s.Services, 8))
+	if len(s.TopTalkers) > 0 {
+		fmt.Fprintln(w, "Top talkers (bytes in connections they took part in):")
+		for i, t := range s.TopTalkers {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(w, "  %-40s %10s  %d conns\n", t.Addr, humanBytes(t.Bytes), t.Conns)
+		}
+	}
+	if len(s.Tunnels) > 0 {
+		fmt.Fprintf(w, "Tunnels   %s\n", topCounts(s.Tunnels, 8))
+	}
+	if s.Fragments > 0 {
+		fmt.Fprintf(w, "Fragments %d fragments, %d datagrams reassembled, %d dropped\n", s.Fragments, s.Reassembled, s.FragmentDrops)
+	}
+	var total uint64
+	for _, a := range s.Anomalies {
+		total += a.Count
+	}
+	if total > 0 {
+		fmt.Fprintf(w, "Anomalies %d: %s\n", total, topCounts(s.Anomalies, 6))
+	} else {
+		fmt.Fprintln(w, "Anomalies none")
+	}
+	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
+		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)
+}
+
+func topCounts(cs []Count, n int) string {
+	var parts []string
+	for i, c := range cs {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("… %d more", len(cs)-n))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", c.Name, c.Count))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func pct(n, total uint64) string {
+	if total == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+}
+
+func humanBytes(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
+
+func humanCount(f float64) string {
+	switch {
+	case f >= 1e6:
+		return fmt.Sprintf("%.2fM", f/1e6)
+	case f >= 1e3:
+		return fmt.Sprintf("%.1fk", f/1e3)
+	}
+	return fmt.Sprintf("%.0f", f)
+}

@@ -1,0 +1,88 @@
+package analyze
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/vigil-nsm/vigil/internal/flow"
+)
+
+// expireEvery is how much capture time passes between flow-timer sweeps.
+const expireEvery = int64(1e9)
+
+// worker owns one flow table and the connections hashed to it.
+type worker struct {
+	table     *flow.Table
+	sink      *logSink
+	stats     *hostStats
+	in        chan *batch
+	free      chan *batch
+	lastSweep int64
+	dedup     weirdDedup
+	input     flow.Input
+	panics    *atomic.Uint64
+}
+
+func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64) (*worker, error) {
+	wk := &worker{stats: newHostStats(), in: make(chan *batch, queue), free: free, panics: panics}
+	wk.sink = newLogSink(w, wk.stats)
+	t, err := flow.NewTable(cfg, wk.sink)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: flow table: %w", err)
+	}
+	wk.table = t
+	wk.dedup.init(1 << 14)
+	return wk, nil
+}
+
+// run processes batches until the reader closes the queue, then ends every
+// remaining connection.
+func (wk *worker) run() {
+	for b := range wk.in {
+		wk.process(b, 0)
+		b.reset()
+		wk.free <- b
+	}
+	wk.table.Flush()
+	wk.sink.flush()
+}
+
+// process handles b's items from start on. A panic in one item is counted
+// and that item skipped: the last net, never the plan.
+func (wk *worker) process(b *batch, start int) {
+	i := start
+	defer func() {
+		if r := recover(); r != nil {
+			wk.panics.Add(1)
+			if i+1 < b.n {
+				wk.process(b, i+1)
+			}
+		}
+	}()
+	for ; i < b.n; i++ {
+		wk.handle(b, &b.items[i])
+	}
+}
+
+func (wk *worker) handle(b *batch, it *item) {
+	if it.ts-wk.lastSweep >= expireEvery {
+		wk.table.Expire(it.ts)
+		wk.lastSweep = it.ts
+	}
+	in := &wk.input
+	in.TS = it.ts
+	in.D = &it.dg
+	in.Payload = b.payload(it)
+	in.HasVLAN, in.HasInnerVLAN = it.numVLANs > 0, it.numVLANs > 1
+	in.VLAN, in.InnerVLAN = it.vlan[0], it.vlan[1]
+	in.Parents = it.parents
+	in.Service = ""
+	uid := wk.table.Update(in)
+	wk.stats.addPacket(&it.dg)
+	for j := 0; j < int(it.numAnomaly); j++ {
+		a := it.anomalies[j]
+		if wk.dedup.first(uint64(uid), a.Kind) {
+			wk.sink.anomaly(it.ts, uid.String(), &it.dg, a)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package record
+
+import (
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendConnJSON appends c as one JSON object (no trailing newline) with
+// Zeek's conn.log field names and order. Unset optional fields are omitted
+// as Zeek's JSON writer does.
+func AppendConnJSON(dst []byte, c *Conn) []byte {
+	dst = append(dst, `{"ts":`...)
+	dst = AppendTime(dst, c.TS)
+	dst = appendStrField(dst, "uid", c.UID)
+	dst = appendAddrField(dst, "id.orig_h", c.OrigH)
+	dst = appendUintField(dst, "id.orig_p", uint64(c.OrigP))
+	dst = appendAddrField(dst, "id.resp_h", c.RespH)
+	dst = appendUintField(dst, "id.resp_p", uint64(c.RespP))
+	dst = appendStrField(dst, "proto", c.Proto)
+	if c.Service != "" {
+		dst = appendStrField(dst, "service", c.Service)
+	}
+	if c.HasDuration {
+		dst = append(dst, `,"duration":`...)
+		dst = AppendInterval(dst, c.Duration)
+	}
+	if c.HasOrigBytes {
+		dst = appendUintField(dst, "orig_bytes", c.OrigBytes)
+	}
+	if c.HasRespBytes {
+		dst = appendUintField(dst, "resp_bytes", c.RespBytes)
+	}
+	if c.ConnState != "" {
+		dst = appendStrField(dst, "conn_state", c.ConnState)
+	}
+	dst = appendUintField(dst, "missed_bytes", c.MissedBytes)
+	if c.History != "" {
+		dst = appendStrField(dst, "history", c.History)
+	}
+	dst = appendUintField(dst, "orig_pkts", c.OrigPkts)
+	dst = appendUintField(dst, "orig_ip_bytes", c.OrigIPBytes)
+	dst = appendUintField(dst, "resp_pkts", c.RespPkts)
+	dst = appendUintField(dst, "resp_ip_bytes", c.RespIPBytes)
+	if len(c.TunnelParents) > 0 {
+		dst = append(dst, `,"tunnel_parents":[`...)
+		for i, p := range c.TunnelParents {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, p)
+		}
+		dst = append(dst, ']')
+	}
+	if c.HasIPProto {
+		dst = appendUintField(dst, "ip_proto", uint64(c.IPProto))
+	}
+	if c.CommunityID != "" {
+		dst = appendStrField(dst, "community_id", c.CommunityID)
+	}
+	if c.HasVLAN {
+		dst = appendUintField(dst, "vlan", uint64(c.VLAN))
+	}
+	if c.HasInnerVLAN {
+		dst = appendUintField(dst, "inner_vlan", uint64(c.InnerVLAN))
+	}
+	if c.OrigL2Addr != "" {
+		dst = appendStrField(dst, "orig_l2_addr", c.OrigL2Addr)
+	}
+	if c.RespL2Addr != "" {
+		dst = appendStrField(dst, "resp_l2_addr", c.RespL2Addr)
+	}
+	return append(dst, '}')
+}
+
+// AppendWeirdJSON appends w as one JSON object (no trailing newline) with
+// Zeek's weird.log field names.
+func AppendWeirdJSON(dst []byte, w *Weird) []byte {
+	dst = append(dst, `{"ts":`...)
+	dst = AppendTime(dst, w.TS)
+	if w.HasConn {
+		if w.UID != "" {
+			dst = appendStrField(dst, "uid", w.UID)
+		}
+		dst = appendAddrField(dst, "id.orig_h", w.OrigH)
+		dst = appendUintField(dst, "id.orig_p", uint64(w.OrigP))
+		dst = appendAddrField(dst, "id.resp_h", w.RespH)
+		dst = appendUintField(dst, "id.resp_p", uint64(w.RespP))
+	}
+	dst = appendStrField(dst, "name", w.Name)
+	if w.Addl != "" {
+		dst = appendStrField(dst, "addl", w.Addl)
+	}
+	dst = append(dst, `,"notice":`...)
+	dst = strconv.AppendBool(dst, w.Notice)
+	dst = appendStrField(dst, "peer", Peer)
+	if w.Source != "" {
+		dst = appendStrField(dst, "source", w.Source)
+	}
+	return append(dst, '}')
+}
+
+// AppendTime appends Unix nanoseconds as epoch seconds with microsecond
+// precision, trailing zeros trimmed (1300475167.0965 or 1300475167.0), the
+// way Zeek's JSON writer prints time values.
+func AppendTime(dst []byte, ns int64) []byte { return appendMicros(dst, floorDiv(ns, 1000)) }
+
+// AppendInterval appends a duration in nanoseconds as seconds with
+// microsecond precision (Zeek's interval in JSON).
+func AppendInterval(dst []byte, ns int64) []byte { return appendMicros(dst, roundDiv(ns, 1000)) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func roundDiv(a, b int64) int64 {
+	if a >= 0 {
+		return (a + b/2) / b
+	}
+	return -((-a + b/2) / b)
+}
+
+func appendMicros(dst []byte, us int64) []byte {
+	if us < 0 {
+		dst = append(dst, '-')
+		us = -us
+	}
+	dst = strconv.AppendInt(dst, us/1e6, 10)
+	frac := us % 1e6
+	dst = append(dst, '.')
+	if frac == 0 {
+		return append(dst, '0')
+	}
+	var b [6]byte
+	for i := 5; i >= 0; i-- {
+		b[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := 6
+	for n > 1 && b[n-1] == '0' {
+		n--
+	}
+	return append(dst, b[:n]...)
+}
+
+func appendKey(dst []byte, k string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, k...)
+	return append(dst, '"', ':')
+}
+
+func appendStrField(dst []byte, k, v string) []byte {
+	return AppendString(appendKey(dst, k), v)
+}
+
+func appendUintField(dst []byte, k string, v uint64) []byte {
+	return strconv.AppendUint(appendKey(dst, k), v, 10)
+}
+
+func appendAddrField(dst []byte, k string, a netip.Addr) []byte {
+	dst = appendKey(dst, k)
+	dst = append(dst, '"')
+	if a.IsValid() {
+		dst = a.Unmap().AppendTo(dst)
+	}
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Bytes that are not valid UTF-8
+// are written as \u00XX escapes of the byte value so the output is always
+// valid JSON (Zeek escapes them as \xXX inside the string; the value differs
+// but no data is lost).
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			i++
+			continue
+		}
+		dst = append(dst, s[i:i+size]...)
+		i += size
+	}
+	return append(dst, '"')
+}
