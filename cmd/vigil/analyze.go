@@ -22,6 +22,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for conn.log and weird.log")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU)")
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
+	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	if err := fs.Parse(args); err != nil {

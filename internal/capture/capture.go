@@ -10,6 +10,17 @@
 // block that runs past the end of the file or a header that does not parse
 // gives an *Error naming the file and the byte offset, and frames read before
 // it stay delivered. Memory per source is bounded by MaxFrameLen.
+// (Precisely: a 1 MiB read buffer, a frame buffer of at most MaxFrameLen,
+// pcapng blocks of at most 16 MiB streamed rather than held, at most 65536
+// pcapng interfaces per section.) Error.Offset is the (decompressed) offset
+// of the record or block at fault, 0 for a bad file header or magic.
+//
+// pcap records may be up to max(snaplen, 262144) bytes, never above
+// MaxFrameLen; an original length below the captured one is raised to it.
+// pcapng timestamps honour if_tsresol (powers of 10 and of 2) and
+// if_tsoffset and are converted exactly, saturating outside the int64
+// nanosecond range; a simple packet block, which has no timestamp, gets that
+// of the file's previous packet (0 if none).
 //
 // The readers are hand-written on the standard library rather than built on
 // gopacket/pcapgo: that gives exact byte offsets in errors, memory bounded
@@ -23,6 +34,12 @@
 // packet go last. After Next returns an *Error, the input it names is
 // abandoned and the following call to Next continues with the next input, so
 // a caller may log the error and carry on; io.EOF comes after the last one.
+//
+// Frame.Data normally points straight into the source's 1 MiB read buffer
+// (a pcapng block too large for it is copied into a per-source buffer of at
+// most MaxFrameLen); its capacity equals its length. Next does not allocate.
+//
+// Writer writes nanosecond pcap files, e.g. to synthesise test captures.
 //
 // A Source is not safe for concurrent use.
 package capture

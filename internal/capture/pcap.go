@@ -1,0 +1,86 @@
+package capture
+
+import (
+	"encoding/binary"
+	"io"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+const (
+	pcapHeaderLen = 24
+	pcapRecordLen = 16
+	// pcapMinLimit is the captured length a pcap record may always have,
+	// whatever (possibly too small) snap length its header states.
+	pcapMinLimit = 262144
+)
+
+// recordLimit is the largest captured length accepted in a pcap file whose
+// header states snaplen: max(snaplen, 262144), never above MaxFrameLen.
+func recordLimit(snaplen uint32) uint32 {
+	lim := max(snaplen, pcapMinLimit)
+	return min(lim, MaxFrameLen)
+}
+
+// readPcapHeader parses the 24-byte global header.
+func (in *input) readPcapHeader() error {
+	h, err := in.br.Peek(pcapHeaderLen)
+	if len(h) < pcapHeaderLen {
+		return in.short(0, "pcap file header", len(h), pcapHeaderLen, err)
+	}
+	switch binary.LittleEndian.Uint32(h) {
+	case magicPcapMicro:
+	case magicPcapMicroSwap:
+		in.be = true
+	case magicPcapNano:
+		in.nano = true
+	case magicPcapNanoSwap:
+		in.be, in.nano = true, true
+	}
+	// The link-type field's upper 16 bits carry the FCS length and
+	// reserved bits; only the low 16 bits name the link type.
+	in.link = decode.LinkType(u32(h[20:], in.be) & 0xffff)
+	in.limit = recordLimit(u32(h[16:], in.be))
+	in.br.Discard(pcapHeaderLen)
+	in.off = pcapHeaderLen
+	in.started = true
+	return nil
+}
+
+// nextPcap reads one pcap record. Its data is handed out straight from the
+// read buffer: a whole record always fits in it.
+func (in *input) nextPcap(f *Frame) error {
+	if !in.started {
+		if err := in.readPcapHeader(); err != nil {
+			return err
+		}
+	}
+	h, err := in.br.Peek(pcapRecordLen)
+	if len(h) < pcapRecordLen {
+		if len(h) == 0 && err == io.EOF {
+			return io.EOF
+		}
+		return in.short(in.off, "record header", len(h), pcapRecordLen, err)
+	}
+	incl := u32(h[8:], in.be)
+	if incl > in.limit {
+		return in.errAt(in.off, "record captured length %d exceeds limit %d", incl, in.limit)
+	}
+	n := pcapRecordLen + int(incl)
+	b, err := in.br.Peek(n) // may move the buffered bytes: h is stale now
+	if len(b) < n {
+		return in.short(in.off, "record", len(b), n, err)
+	}
+	sec := int64(u32(b[0:], in.be))
+	frac := int64(u32(b[4:], in.be))
+	if !in.nano {
+		frac *= 1000
+	}
+	f.TS = sec*1e9 + frac
+	f.Data = b[pcapRecordLen:n:n]
+	f.OrigLen = max(int(u32(b[12:], in.be)), int(incl))
+	f.LinkType = in.link
+	in.br.Discard(n)
+	in.off += int64(n)
+	return nil
+}

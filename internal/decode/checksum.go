@@ -1,0 +1,158 @@
+package decode
+
+import "encoding/binary"
+
+// sum adds b to acc as big-endian 16-bit words (one's-complement sum before
+// folding). It works on 32-bit words: 2^16 ≡ 1 modulo 0xffff, so the folded
+// result is the same.
+func sum(b []byte, acc uint64) uint64 {
+	for len(b) >= 16 {
+		acc += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
+			uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:]))
+		b = b[16:]
+	}
+	for len(b) >= 4 {
+		acc += uint64(binary.BigEndian.Uint32(b))
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc += uint64(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc += uint64(b[0]) << 8
+	}
+	return acc
+}
+
+func fold(acc uint64) uint16 {
+	for acc>>16 != 0 {
+		acc = acc&0xffff + acc>>16
+	}
+	return uint16(acc)
+}
+
+// ipv4HeaderSumOK verifies an IPv4 header checksum: the one's-complement
+// sum of the header, checksum included, is 0xffff.
+func ipv4HeaderSumOK(h []byte) bool {
+	return fold(sum(h, 0)) == 0xffff
+}
+
+// TransportChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of p's
+// innermost datagram. It returns false only when the checksum could be
+// verified and is wrong: a transport segment not fully captured, a
+// fragment, a protocol without a checksum here (SCTP uses CRC32c and is not
+// checked), or a UDP checksum of 0 (not computed) all count as ok.
+func TransportChecksumOK(p *Packet) (ok bool) {
+	ip := &p.IP
+	if !ip.HasL4 || p.Frag.IsFragment {
+		return true
+	}
+	raw := p.IPRaw
+	hl, end := ip.HeaderLen, ip.IPLen
+	if hl < 0 || end > len(raw) || hl > end {
+		return true
+	}
+	seg := raw[hl:end]
+	var pseudo bool
+	switch ip.Proto {
+	case ProtoTCP:
+		pseudo = true
+	case ProtoUDP:
+		if len(seg) < 8 {
+			return true
+		}
+		ulen := int(binary.BigEndian.Uint16(seg[4:]))
+		if ulen < 8 || ulen > len(seg) {
+			return true
+		}
+		if binary.BigEndian.Uint16(seg[6:]) == 0 {
+			return true // no checksum (IPv4; zero-checksum UDP tunnels on IPv6)
+		}
+		seg = seg[:ulen]
+		pseudo = true
+	case ProtoICMP:
+		pseudo = ip.Version == 6
+	case ProtoICMPv6:
+		pseudo = true
+	default:
+		return true
+	}
+	var acc uint64
+	if pseudo {
+		switch ip.Version {
+		case 4:
+			if len(raw) < 20 {
+				return true
+			}
+			acc = sum(raw[12:20], 0)
+		case 6:
+			if len(raw) < 40 {
+				return true
+			}
+			src, dst := pseudoAddrs6(raw, hl)
+			acc = sum(src, 0)
+			acc = sum(dst, acc)
+		default:
+			return true
+		}
+		acc += uint64(len(seg)) + uint64(ip.Proto)
+	}
+	return fold(sum(seg, acc)) == 0xffff
+}
+
+// pseudoAddrs6 returns the addresses the IPv6 pseudo-header uses (RFC 8200
+// section 8.1): the source, or the home address of a Mobile IPv6 Home
+// Address option (RFC 6275); the destination, or the final one of a routing
+// header with segments left.
+func pseudoAddrs6(raw []byte, hl int) (src, dst []byte) {
+	src, dst = raw[8:24], raw[24:40]
+	nh := raw[6]
+	off := 40
+	for i := 0; i < DefaultMaxExtHeaders*4 && off+8 <= hl && off+8 <= len(raw); i++ {
+		var l int
+		switch nh {
+		case ProtoAH:
+			l = (int(raw[off+1]) + 2) << 2
+		case ProtoFragment:
+			l = 8
+		case ProtoHopByHop, ProtoDstOpts, ProtoRouting, ProtoMobility, protoHIP, protoShim6:
+			l = (int(raw[off+1]) + 1) << 3
+		default:
+			return src, dst
+		}
+		if off+l > len(raw) {
+			return src, dst
+		}
+		switch nh {
+		case ProtoRouting:
+			if raw[off+3] > 0 && l >= 24 {
+				switch raw[off+2] {
+				case 0, 2: // source route, Mobile IPv6 type 2: last address
+					dst = raw[off+l-16 : off+l]
+				case 4: // segment routing: segment list[0] is the last segment
+					dst = raw[off+8 : off+24]
+				}
+			}
+		case ProtoDstOpts:
+			opts := raw[off+2 : off+l]
+			for j := 0; j < len(opts); {
+				if opts[j] == 0 { // Pad1
+					j++
+					continue
+				}
+				if j+2 > len(opts) {
+					break
+				}
+				ol := int(opts[j+1])
+				if opts[j] == 0xc9 && ol == 16 && j+2+16 <= len(opts) { // Home Address
+					src = opts[j+2 : j+18]
+				}
+				j += 2 + ol
+			}
+		}
+		nh = raw[off]
+		off += l
+	}
+	return src, dst
+}

@@ -1,0 +1,177 @@
+package decode
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/testcorpus"
+)
+
+type corpusStats struct {
+	files, unreadable, stoppedEarly int
+	packets, withIP, arp, truncated int
+	badChecksum                     int
+	tunnels                         [8]int
+	anomalies                       [anomalyKindCount]int
+	links                           map[LinkType]int
+	// per file (relative path): tunnel kinds seen
+	fileTunnels map[string]map[TunnelKind]int
+}
+
+// TestCorpus decodes every packet of every capture in ../shared/corpus and
+// spot-checks known captures.
+func TestCorpus(t *testing.T) {
+	testcorpus.Require(t, "zeek", "testing", "btest", "Traces")
+	root := testcorpus.Dir()
+	d := NewDecoder(DefaultConfig())
+	st := corpusStats{links: map[LinkType]int{}, fileTunnels: map[string]map[TunnelKind]int{}}
+	var p Packet
+	var ms0, ms1 runtime.MemStats
+	var decodeMallocs uint64
+	for _, path := range testcorpus.Captures(t, root) {
+		rel, _ := filepath.Rel(root, path)
+		frames, err := readCapture(path)
+		if len(frames) == 0 && err != nil {
+			st.unreadable++
+			continue
+		}
+		st.files++
+		if err != nil {
+			st.stoppedEarly++
+		}
+		ft := map[TunnelKind]int{}
+		runtime.ReadMemStats(&ms0)
+		for i := range frames {
+			f := &frames[i]
+			d.Decode(f.data, f.link, f.ts, f.wire, &p)
+			st.packets++
+			st.links[f.link]++
+			if p.IP.Version != 0 {
+				st.withIP++
+			}
+			if p.IsARP {
+				st.arp++
+			}
+			if p.Truncated {
+				st.truncated++
+			}
+			if !TransportChecksumOK(&p) {
+				st.badChecksum++
+			}
+			for j := 0; j < int(p.NumTunnels); j++ {
+				st.tunnels[p.Tunnels[j].Kind]++
+				ft[p.Tunnels[j].Kind]++
+			}
+			for j := 0; j < int(p.NumAnomalies); j++ {
+				st.anomalies[p.Anomalies[j].Kind]++
+			}
+		}
+		runtime.ReadMemStats(&ms1)
+		decodeMallocs += ms1.Mallocs - ms0.Mallocs - uint64(len(ft)) // ft's own entries
+		// Invariants (a second pass, outside the allocation count).
+		for i := range frames {
+			d.Decode(frames[i].data, frames[i].link, 0, 0, &p)
+			checkInvariants(t, &p, frames[i].data)
+		}
+		st.fileTunnels[filepath.ToSlash(rel)] = ft
+	}
+	if st.packets == 0 {
+		t.Fatal("no packets decoded")
+	}
+
+	t.Logf("files %d (unreadable %d, read partly %d), packets %d, with IP %d (%.1f%%), ARP %d, truncated %d, bad transport checksums %d, mallocs during decode %d",
+		st.files, st.unreadable, st.stoppedEarly, st.packets, st.withIP, 100*float64(st.withIP)/float64(st.packets),
+		st.arp, st.truncated, st.badChecksum, decodeMallocs)
+	var tl []string
+	for k, n := range st.tunnels {
+		if n > 0 {
+			tl = append(tl, fmt.Sprintf("%v=%d", TunnelKind(k), n))
+		}
+	}
+	t.Logf("tunnels: %s", strings.Join(tl, " "))
+	var al []string
+	for k, n := range st.anomalies {
+		if n > 0 {
+			al = append(al, fmt.Sprintf("%v=%d", AnomalyKind(k), n))
+		}
+	}
+	t.Logf("anomalies: %s", strings.Join(al, " "))
+	var ll []string
+	for l, n := range st.links {
+		ll = append(ll, fmt.Sprintf("%d=%d", l, n))
+	}
+	slices.Sort(ll)
+	t.Logf("link types: %s", strings.Join(ll, " "))
+
+	// Decoding allocates nothing (a little slack for the runtime).
+	if decodeMallocs > 100 {
+		t.Errorf("%d mallocs while decoding the corpus", decodeMallocs)
+	}
+
+	// Spot checks: captures whose tunnels are known.
+	tr := "zeek/testing/btest/Traces/"
+	expect := map[string][]TunnelKind{
+		"tunnels/4in4.pcap":                       {TunnelIP},
+		"tunnels/4in6.pcap":                       {TunnelIP},
+		"tunnels/6in4.pcap":                       {TunnelIP},
+		"tunnels/6in6.pcap":                       {TunnelIP},
+		"tunnels/6in6in6.pcap":                    {TunnelIP},
+		"tunnels/6in6-tunnel-change.pcap":         {TunnelIP},
+		"tunnels/ping6-in-ipv4.pcap":              {TunnelIP},
+		"tunnels/Teredo.pcap":                     {TunnelTeredo},
+		"tunnels/teredo_bubble_with_payload.pcap": {TunnelTeredo},
+		"tunnels/geneve.pcap":                     {TunnelGeneve},
+		"tunnels/geneve-ipv6.pcap":                {TunnelGeneve},
+		"tunnels/geneve-many-options.pcap":        {TunnelGeneve},
+		"tunnels/geneve-arp.pcap":                 {TunnelGeneve},
+		"tunnels/vxlan.pcap":                      {TunnelVXLAN},
+		"tunnels/vxlan-encapsulated-http.pcap":    {TunnelVXLAN},
+		"tunnels/vxlan-encapsulated-igmp-v2.pcap": {TunnelVXLAN},
+		"tunnels/gre-sample.pcap":                 {TunnelGRE},
+		"tunnels/gre-within-gre.pcap":             {TunnelGRE},
+		"tunnels/gre-pptp.pcap":                   {TunnelGRE},
+		"tunnels/gre-erspan3-dot1q.pcap":          {TunnelERSPAN},
+		"erspan.pcap":                             {TunnelERSPAN},
+		"erspanI.pcap":                            {TunnelERSPAN},
+		"erspanII.pcap":                           {TunnelERSPAN},
+		"erspanIII.pcap":                          {TunnelERSPAN},
+		"tunnels/gtp/gtp7_ipv6.pcap":              {TunnelGTPU},
+		"tunnels/gtp/gtp_ext_header.pcap":         {TunnelGTPU},
+		"tunnels/gtp/gtp6_gtp_0x32.pcap":          {TunnelGTPU},
+		"tunnels/gtp/gtp8_teredo.pcap":            {TunnelGTPU, TunnelTeredo},
+	}
+	for f, kinds := range expect {
+		ft, ok := st.fileTunnels[tr+f]
+		if !ok {
+			t.Errorf("%s: not read", f)
+			continue
+		}
+		for _, k := range kinds {
+			if ft[k] == 0 {
+				t.Errorf("%s: no %v tunnel (saw %v)", f, k, ft)
+			}
+		}
+	}
+	// Captures that must not yield a tunnel.
+	for _, f := range []string{"tunnels/gtp/gtp3_false_gtp.pcap", "tunnels/gtp/gtp10_not_0xff.pcap", "http/get.trace"} {
+		if ft, ok := st.fileTunnels[tr+f]; ok && len(ft) > 0 {
+			t.Errorf("%s: unexpected tunnels %v", f, ft)
+		}
+	}
+	if testing.Verbose() {
+		var names []string
+		for f, ft := range st.fileTunnels {
+			if strings.Contains(f, "tunnels/") || len(ft) > 0 {
+				names = append(names, fmt.Sprintf("%s %v", f, ft))
+			}
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			t.Log(n)
+		}
+	}
+}

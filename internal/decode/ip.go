@@ -1,0 +1,356 @@
+package decode
+
+import "net/netip"
+
+// IPv6 extension-header types walked besides those named in packet.go.
+const (
+	protoHIP   = 139
+	protoShim6 = 140
+)
+
+func addr4(b []byte) netip.Addr  { return netip.AddrFrom4([4]byte(b[:4])) }
+func addr16(b []byte) netip.Addr { return netip.AddrFrom16([16]byte(b[:16])) }
+
+// commit marks the inner header of a pending tunnel as valid.
+func (w *walker) commit() { w.pending = false }
+
+func (w *walker) truncHeader(kind AnomalyKind, detail uint32) step {
+	w.p.Truncated = true
+	w.p.AddAnomaly(kind, detail)
+	return stepDone
+}
+
+// ipv4 decodes an IPv4 header and what it carries.
+func (w *walker) ipv4(b []byte) (step, []byte) {
+	p := w.p
+	if len(b) < 20 {
+		return w.truncHeader(AnomalyTruncatedHeader, uint32(len(b))), nil
+	}
+	if v := b[0] >> 4; v != 4 {
+		w.p.AddAnomaly(AnomalyBadIPVersion, uint32(v))
+		return stepDone, nil
+	}
+	ihl := int(b[0]&0x0f) << 2
+	if ihl < 20 {
+		p.AddAnomaly(AnomalyIPHdrLenZero, uint32(ihl))
+		return stepDone, nil
+	}
+	if len(b) < ihl {
+		return w.truncHeader(AnomalyTruncatedHeader, uint32(len(b))), nil
+	}
+	w.commit()
+	ip := &p.IP
+	ip.Version = 4
+	ip.TTL = b[8]
+	ip.Proto = b[9]
+	ip.Src = addr4(b[12:16])
+	ip.Dst = addr4(b[16:20])
+	ip.HeaderLen = ihl
+	if !ipv4HeaderSumOK(b[:ihl]) {
+		p.AddAnomaly(AnomalyBadIPChecksum, uint32(be16(b[10:])))
+	}
+	tot := int(be16(b[2:]))
+	if tot < ihl {
+		p.AddAnomaly(AnomalyIPLenTooSmall, uint32(tot))
+		if tot != 0 {
+			ip.IPLen = tot
+			p.IPRaw = b
+			return stepDone, nil
+		}
+		// Total length 0: the capture host's TCP segmentation offload
+		// had not filled it in yet. Trust the captured length.
+		tot = len(b)
+	}
+	ip.IPLen = tot
+	if tot > len(b) {
+		p.Truncated = true
+		p.AddAnomaly(AnomalyTruncatedIP, uint32(tot))
+	} else {
+		b = b[:tot] // drop Ethernet padding
+	}
+	p.IPRaw = b
+	if fo := be16(b[6:]); fo&0x3fff != 0 {
+		f := &p.Frag
+		f.IsFragment = true
+		f.ID = uint32(be16(b[4:]))
+		f.Offset = int(fo&0x1fff) << 3
+		f.More = fo&0x2000 != 0
+		f.UnfragLen = ihl
+		f.NextHeader = ip.Proto
+		return stepDone, nil
+	}
+	return w.transport(b, ihl, false)
+}
+
+// ipv6 decodes an IPv6 header, its extension-header chain and what follows.
+func (w *walker) ipv6(b []byte) (step, []byte) {
+	p := w.p
+	if len(b) < 40 {
+		return w.truncHeader(AnomalyTruncatedHeader, uint32(len(b))), nil
+	}
+	if v := b[0] >> 4; v != 6 {
+		w.p.AddAnomaly(AnomalyBadIPVersion, uint32(v))
+		return stepDone, nil
+	}
+	w.commit()
+	ip := &p.IP
+	ip.Version = 6
+	ip.TTL = b[7]
+	ip.Src = addr16(b[8:24])
+	ip.Dst = addr16(b[24:40])
+	nh := b[6]
+	ipLen := 40 + int(be16(b[4:]))
+	if ipLen == 40 && nh == ProtoHopByHop {
+		ipLen = len(b) // jumbogram (RFC 2675): the length is in an option
+	}
+	ip.IPLen = ipLen
+	if ipLen > len(b) {
+		p.Truncated = true
+		p.AddAnomaly(AnomalyTruncatedIP, uint32(ipLen))
+	} else {
+		b = b[:ipLen]
+	}
+	p.IPRaw = b
+
+	off, prev := 40, 6
+	atomic := false
+	maxExt := w.d.maxExt
+	for n := 0; ; n++ {
+		var l int
+		switch nh {
+		case ProtoHopByHop, ProtoDstOpts, ProtoRouting, ProtoMobility, protoHIP, protoShim6,
+			ProtoFragment, ProtoAH:
+		default:
+			ip.Proto = nh
+			ip.HeaderLen = off
+			return w.transport(b, off, atomic)
+		}
+		if n >= maxExt {
+			p.AddAnomaly(AnomalyExcessiveExtHeaders, uint32(n))
+			ip.Proto = nh
+			ip.HeaderLen = off
+			return stepDone, nil
+		}
+		if off+8 > len(b) {
+			// Every extension header is at least 8 bytes.
+			return w.extOverrun(off, off+8, nh), nil
+		}
+		switch nh {
+		case ProtoFragment:
+			l = 8
+		case ProtoAH:
+			l = (int(b[off+1]) + 2) << 2
+		default:
+			l = (int(b[off+1]) + 1) << 3
+		}
+		if off+l > len(b) {
+			return w.extOverrun(off, off+l, nh), nil
+		}
+		switch nh {
+		case ProtoHopByHop:
+			if n != 0 {
+				p.AddAnomaly(AnomalyHopByHopNotFirst, uint32(off))
+			}
+		case ProtoRouting:
+			if b[off+2] == 0 {
+				p.AddAnomaly(AnomalyRoutingType0, uint32(b[off+3]))
+			}
+		case ProtoFragment:
+			fo := be16(b[off+2:])
+			if fo&0xfff9 == 0 {
+				// Offset 0 and M=0: an atomic fragment (RFC 6946),
+				// processed as if it were not fragmented.
+				atomic = true
+				p.AddAnomaly(AnomalyAtomicFragment, be32(b[off+4:]))
+				break
+			}
+			f := &p.Frag
+			f.IsFragment = true
+			f.ID = be32(b[off+4:])
+			f.Offset = int(fo>>3) << 3
+			f.More = fo&1 != 0
+			f.UnfragLen = off + 8
+			f.FragHdrOff = off
+			f.FragPrevNH = prev
+			f.NextHeader = b[off]
+			ip.Proto = b[off]
+			ip.HeaderLen = off + 8
+			return stepDone, nil
+		}
+		nh = b[off]
+		prev = off
+		off += l
+	}
+}
+
+// extOverrun handles an extension header [off,end) running past the data:
+// past the datagram's stated end it is malformed, otherwise the capture cut
+// it.
+func (w *walker) extOverrun(off, end int, nh uint8) step {
+	p := w.p
+	p.IP.Proto = nh
+	p.IP.HeaderLen = off
+	p.Truncated = true
+	if end > p.IP.IPLen {
+		p.AddAnomaly(AnomalyBadIPv6ExtLen, uint32(nh)<<16|uint32(off))
+	} else {
+		p.AddAnomaly(AnomalyTruncatedHeader, uint32(off))
+	}
+	return stepDone
+}
+
+// opaqueProto reports IP protocols that are legitimately carried but not
+// decoded further, which are not worth an anomaly.
+func opaqueProto(proto uint8) bool {
+	switch proto {
+	case 2, // IGMP
+		ProtoESP, ProtoAH, ProtoNoNext,
+		88,  // EIGRP
+		89,  // OSPF
+		103, // PIM
+		112, // VRRP/CARP
+		115, // L2TPv3
+		124: // IS-IS over IPv4
+		return true
+	}
+	return false
+}
+
+// transport decodes the transport header at b[hl:]; b is the datagram
+// bounded by its stated length. atomic tells an IPv6 atomic fragment.
+func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
+	p := w.p
+	ip := &p.IP
+	plen := ip.IPLen - hl // payload length as the IP header states it
+	if plen < 0 {
+		plen = 0
+	}
+	var seg []byte
+	if hl <= len(b) {
+		seg = b[hl:]
+	}
+	switch ip.Proto {
+	case ProtoTCP:
+		if len(seg) < 20 {
+			return w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg))), nil
+		}
+		ip.SrcPort = be16(seg[0:])
+		ip.DstPort = be16(seg[2:])
+		ip.Seq = be32(seg[4:])
+		ip.Ack = be32(seg[8:])
+		fl := seg[13]
+		ip.TCPFlags = fl
+		ip.Window = be16(seg[14:])
+		if fl&(TCPSyn|TCPFin) == TCPSyn|TCPFin || fl&(TCPSyn|TCPRst) == TCPSyn|TCPRst || fl == 0 {
+			p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
+		}
+		doff := int(seg[12]>>4) << 2
+		if doff < 20 || doff > plen {
+			p.AddAnomaly(AnomalyBadTCPHeaderLen, uint32(doff))
+			return stepDone, nil
+		}
+		if doff > len(seg) {
+			return w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg))), nil
+		}
+		ip.HasL4 = true
+		ip.L4Len = plen - doff
+		p.Payload = seg[doff:]
+		return stepDone, nil
+
+	case ProtoUDP:
+		if len(seg) < 8 {
+			return w.truncHeader(AnomalyTruncatedUDP, uint32(len(seg))), nil
+		}
+		ip.SrcPort = be16(seg[0:])
+		ip.DstPort = be16(seg[2:])
+		ulen := int(be16(seg[4:]))
+		n := ulen
+		if ulen != plen {
+			p.AddAnomaly(AnomalyBadUDPLen, uint32(ulen))
+			if ulen < 8 || ulen > plen {
+				n = plen
+			}
+		}
+		if n < 8 {
+			n = 8
+		}
+		ip.HasL4 = true
+		ip.L4Len = n - 8
+		if n < len(seg) {
+			seg = seg[:n]
+		}
+		p.Payload = seg[8:]
+		if w.d.decodeTunnels && (w.d.maybeTunnelPort(ip.DstPort) || w.d.maybeTunnelPort(ip.SrcPort)) {
+			return w.udpTunnel(p.Payload)
+		}
+		return stepDone, nil
+
+	case ProtoICMP, ProtoICMPv6:
+		if len(seg) < 8 {
+			if len(seg) >= 2 {
+				ip.ICMPType = seg[0]
+				ip.ICMPCode = seg[1]
+			}
+			return w.truncHeader(AnomalyTruncatedICMP, uint32(len(seg))), nil
+		}
+		t := seg[0]
+		ip.ICMPType = t
+		ip.ICMPCode = seg[1]
+		if ip.Proto == ProtoICMP {
+			switch t {
+			case 0, 8, 13, 14, 15, 16, 17, 18: // echo, timestamp, info, mask
+				ip.ICMPID = be16(seg[4:])
+			}
+		} else {
+			switch t {
+			case 128, 129:
+				ip.ICMPID = be16(seg[4:])
+			case 133, 134, 135, 136, 137:
+				if atomic {
+					p.AddAnomaly(AnomalyNDPInFragment, uint32(t))
+				}
+			}
+		}
+		ip.HasL4 = true
+		ip.L4Len = max(plen-8, 0)
+		p.Payload = seg[8:]
+		return stepDone, nil
+
+	case ProtoSCTP:
+		if len(seg) < 12 {
+			return w.truncHeader(AnomalyBadSCTP, uint32(len(seg))), nil
+		}
+		ip.SrcPort = be16(seg[0:])
+		ip.DstPort = be16(seg[2:])
+		ip.HasL4 = true
+		ip.L4Len = max(plen-12, 0)
+		p.Payload = seg[12:]
+		return stepDone, nil
+	}
+
+	ip.L4Len = plen
+	p.Payload = seg
+	switch ip.Proto {
+	case ProtoIPIP:
+		if w.d.decodeTunnels && w.enter(TunnelIP) {
+			return stepIPv4, seg
+		}
+	case ProtoIPv6:
+		if w.d.decodeTunnels && w.enter(TunnelIP) {
+			return stepIPv6, seg
+		}
+	case ProtoGRE:
+		if w.d.decodeTunnels {
+			return w.gre(seg)
+		}
+	default:
+		if !opaqueProto(ip.Proto) {
+			if ip.Version == 6 {
+				p.AddAnomaly(AnomalyUnknownIPv6NextHeader, uint32(ip.Proto))
+			} else {
+				p.AddAnomaly(AnomalyUnknownIPProto, uint32(ip.Proto))
+			}
+		}
+	}
+	return stepDone, nil
+}

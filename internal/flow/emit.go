@@ -1,0 +1,192 @@
+package flow
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+var protoNames = [...]string{kindTCP: "tcp", kindUDP: "udp", kindICMP: "icmp", kindOther: "unknown_transport"}
+
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// emit fills the reused record from c and hands it to the emitter.
+func (t *Table) emit(c *conn) {
+	r := &t.rec
+	*r = record.Conn{
+		TS:    c.start,
+		OrigH: bytesAddr(&c.origAddr, c.v6), RespH: bytesAddr(&c.respAddr, c.v6),
+		OrigP: c.origPort, RespP: c.respPort,
+		Proto:   protoNames[c.kind],
+		Service: c.service,
+		IPProto: c.ipProto, HasIPProto: true,
+		VLAN: c.vlan, HasVLAN: c.hasVLAN, InnerVLAN: c.innerVLAN, HasInnerVLAN: c.hasInner,
+		MissedBytes: c.missed,
+	}
+	r.UID = bstr(c.uid.AppendTo(t.uidBuf[:0]))
+	o, p := c.orig(), c.resp()
+	if dur := c.last - c.start; dur > 0 {
+		r.Duration, r.HasDuration = dur, true
+		r.HasOrigBytes, r.HasRespBytes = true, true
+		switch c.kind {
+		case kindTCP:
+			r.OrigBytes, r.RespBytes = c.tcpSize(o), c.tcpSize(p)
+		default:
+			if o.size > 0 {
+				r.OrigBytes = uint64(o.size)
+			}
+			if p.size > 0 {
+				r.RespBytes = uint64(p.size)
+			}
+			if c.kind == kindOther {
+				r.OrigBytes, r.RespBytes = 0, 0
+			}
+		}
+	}
+	r.OrigPkts, r.OrigIPBytes = o.pkts, o.ipBytes
+	r.RespPkts, r.RespIPBytes = p.pkts, p.ipBytes
+	r.History = bstr(append(t.histBuf[:0], c.hist[:c.histLen]...))
+	r.ConnState = connState(c)
+	if c.nParents > 0 {
+		for i := 0; i < int(c.nParents); i++ {
+			t.parStr[i] = bstr(c.parents[i].AppendTo(t.parBuf[i][:0]))
+		}
+		r.TunnelParents = t.parStr[:c.nParents]
+	}
+	if t.cfg.CommunityID {
+		r.CommunityID = bstr(t.communityID(c))
+	}
+	t.stats.Emitted++
+	t.out.Conn(r)
+}
+
+// connState is conn/main.zeek's conn_state().
+func connState(c *conn) string {
+	switch c.kind {
+	case kindTCP:
+	case kindUDP:
+		oa, ra := c.orig().size >= 0, c.resp().size >= 0
+		switch {
+		case oa && ra:
+			return "SF"
+		case oa:
+			return "S0"
+		case ra:
+			return "SHR"
+		}
+		return "OTH"
+	default:
+		return "OTH"
+	}
+	o, r := c.orig(), c.resp()
+	os, rs := o.state, r.state
+	oInactive := os == tcpInactive || os == tcpPartial
+	rInactive := rs == tcpInactive || rs == tcpPartial
+	switch {
+	case rs == tcpReset:
+		if os == tcpSynSent || os == tcpSynAckSent || (os == tcpReset && c.tcpSize(o) == 0 && c.tcpSize(r) == 0) {
+			return "REJ"
+		}
+		if oInactive {
+			return "RSTRH"
+		}
+		return "RSTR"
+	case os == tcpReset:
+		if rInactive {
+			if rstos0History(c.hist[:c.histLen]) {
+				return "RSTOS0"
+			}
+			return "OTH"
+		}
+		return "RSTO"
+	case rs == tcpClosed && os == tcpClosed:
+		return "SF"
+	case os == tcpClosed:
+		if rInactive {
+			return "SH"
+		}
+		return "S2"
+	case rs == tcpClosed:
+		if oInactive {
+			return "SHR"
+		}
+		return "S3"
+	case os == tcpSynSent && rs == tcpInactive:
+		return "S0"
+	case os == tcpEstablished && rs == tcpEstablished:
+		return "S1"
+	}
+	return "OTH"
+}
+
+// rstos0History matches Zeek's /\^?S[^HAFGIQ]*R.*/ against the whole
+// history.
+func rstos0History(h []byte) bool {
+	i := 0
+	if i < len(h) && h[i] == '^' {
+		i++
+	}
+	if i >= len(h) || h[i] != 'S' {
+		return false
+	}
+	for i++; i < len(h); i++ {
+		switch h[i] {
+		case 'R':
+			return true
+		case 'H', 'A', 'F', 'G', 'I', 'Q':
+			return false
+		}
+	}
+	return false
+}
+
+// communityID computes community-id v1 into t.cidBuf.
+func (t *Table) communityID(c *conn) []byte {
+	var buf [2 + 16 + 16 + 4 + 4]byte
+	binary.BigEndian.PutUint16(buf[0:2], t.cfg.CommunityIDSeed)
+	alen := 4
+	if c.v6 {
+		alen = 16
+	}
+	sa, da := c.origAddr, c.respAddr
+	sp, dp := c.origPort, c.respPort
+	oneWay := false
+	hasPorts := true
+	switch c.kind {
+	case kindICMP:
+		// orig_p is the type; the community-id mapping gives the
+		// counterpart type or the code, as Zeek's key does.
+		sp, dp, oneWay = icmpPorts(c.v6, uint8(c.origPort), uint8(c.respPort))
+	case kindOther:
+		hasPorts = false
+	}
+	if !oneWay && !lessEndpoint(&sa, sp, &da, dp) {
+		sa, da = da, sa
+		sp, dp = dp, sp
+	}
+	n := 2
+	n += copy(buf[n:], sa[:alen])
+	n += copy(buf[n:], da[:alen])
+	buf[n] = c.ipProto
+	buf[n+1] = 0
+	n += 2
+	if hasPorts {
+		binary.BigEndian.PutUint16(buf[n:], sp)
+		binary.BigEndian.PutUint16(buf[n+2:], dp)
+		n += 4
+	}
+	sum := sha1.Sum(buf[:n])
+	out := append(t.cidBuf[:0], '1', ':')
+	m := base64.StdEncoding.EncodedLen(len(sum))
+	out = out[:2+m]
+	base64.StdEncoding.Encode(out[2:], sum[:])
+	return out
+}

@@ -1,0 +1,196 @@
+package flow
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// key identifies a connection independently of direction: the two
+// endpoints are stored lower first (Zeek's ConnKey ordering), except for
+// one-way ICMP messages which Zeek keys in packet order.
+type key struct {
+	a, b   [16]byte
+	pa, pb uint16
+	proto  uint8
+	v6     bool
+	oneWay bool
+	_      uint8
+}
+
+func addrBytes(a netip.Addr) [16]byte {
+	if a.Is4() {
+		var b [16]byte
+		v := a.As4()
+		copy(b[:4], v[:])
+		return b
+	}
+	return a.As16()
+}
+
+func bytesAddr(b *[16]byte, v6 bool) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16(*b)
+	}
+	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+}
+
+func lessEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
+	for i := 0; i < 16; i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return pa < pb
+}
+
+// makeKey builds the lookup key for src:sp -> dst:dp.
+func makeKey(src, dst *[16]byte, sp, dp uint16, proto uint8, v6, oneWay bool) key {
+	k := key{proto: proto, v6: v6, oneWay: oneWay}
+	if oneWay || lessEndpoint(src, sp, dst, dp) {
+		k.a, k.pa, k.b, k.pb = *src, sp, *dst, dp
+	} else {
+		k.a, k.pa, k.b, k.pb = *dst, dp, *src, sp
+	}
+	return k
+}
+
+// ICMP "ports" as Zeek keys them: the source port is the type and the
+// destination port the counterpart type for request/response pairs, or
+// the code for one-way messages (ICMP4_counterpart / ICMP6_counterpart).
+func icmpPorts(v6 bool, typ, code uint8) (sp, dp uint16, oneWay bool) {
+	if !v6 {
+		switch typ {
+		case 8:
+			return 8, 0, false
+		case 0:
+			return 0, 8, false
+		case 13:
+			return 13, 14, false
+		case 14:
+			return 14, 13, false
+		case 15:
+			return 15, 16, false
+		case 16:
+			return 16, 15, false
+		case 10:
+			return 10, 9, false
+		case 9:
+			return 9, 10, false
+		case 17:
+			return 17, 18, false
+		case 18:
+			return 18, 17, false
+		}
+		return uint16(typ), uint16(code), true
+	}
+	switch typ {
+	case 128:
+		return 128, 129, false
+	case 129:
+		return 129, 128, false
+	case 133:
+		return 133, 134, false
+	case 134:
+		return 134, 133, false
+	case 135:
+		return 135, 136, false
+	case 136:
+		return 136, 135, false
+	case 130:
+		return 130, 131, false
+	case 131:
+		return 131, 130, false
+	case 139:
+		return 139, 140, false
+	case 140:
+		return 140, 139, false
+	case 144:
+		return 144, 145, false
+	case 145:
+		return 145, 144, false
+	}
+	return uint16(typ), uint16(code), true
+}
+
+const (
+	mulA = 0x9E3779B97F4A7C15
+	mulB = 0xBF58476D1CE4E5B9
+	mulC = 0x94D049BB133111EB
+)
+
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= mulB
+	x ^= x >> 27
+	x *= mulC
+	x ^= x >> 31
+	return x
+}
+
+// hashKey hashes k with seed (a multiply-mix over the key's words).
+func hashKey(k *key, seed uint64) uint64 {
+	h := seed ^ mulA
+	h = mix64(h ^ binary.LittleEndian.Uint64(k.a[0:8]))
+	h = mix64(h ^ binary.LittleEndian.Uint64(k.a[8:16]))
+	h = mix64(h ^ binary.LittleEndian.Uint64(k.b[0:8]))
+	h = mix64(h ^ binary.LittleEndian.Uint64(k.b[8:16]))
+	var flags uint64
+	if k.v6 {
+		flags |= 1
+	}
+	if k.oneWay {
+		flags |= 2
+	}
+	tail := uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | flags<<40
+	return mix64(h ^ tail)
+}
+
+// UID identifies one connection. It is a hash of the connection key and
+// its first packet time, so a capture gives the same UIDs whatever the
+// number of workers.
+type UID uint64
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// uidSeed is fixed so UIDs are reproducible across runs and workers.
+const uidSeed = 0x76696769_6c2d7569
+
+func makeUID(k *key, ts int64) UID {
+	h := hashKey(k, uidSeed)
+	h = mix64(h ^ uint64(ts) ^ mulA)
+	if h == 0 {
+		h = 1
+	}
+	return UID(h)
+}
+
+// AppendTo appends the Zeek-style text form ("C" + base62).
+func (u UID) AppendTo(dst []byte) []byte {
+	dst = append(dst, 'C')
+	v := uint64(u)
+	var b [11]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = base62[v%62]
+		v /= 62
+		if v == 0 {
+			break
+		}
+	}
+	return append(dst, b[i:]...)
+}
+
+// String returns the Zeek-style text form: "C" followed by up to 11
+// base62 digits.
+func (u UID) String() string { return string(u.AppendTo(make([]byte, 0, 12))) }
+
+// Parents names the tunnel connections an inner packet travelled through,
+// outermost first; UIDs[N-1] is the innermost encapsulating connection,
+// which Zeek logs as tunnel_parents.
+type Parents struct {
+	UIDs [decode.MaxTunnels]UID
+	N    uint8
+}

@@ -1,0 +1,833 @@
+package flow
+
+import (
+	"math/rand/v2"
+	"time"
+	"unsafe"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// Input is one datagram to account.
+type Input struct {
+	TS int64 // Unix ns
+	D  *decode.Datagram
+	// Payload is the transport payload as captured (may be shorter than
+	// D.L4Len).
+	Payload []byte
+	// IPRaw optionally holds the datagram as captured, IP header first
+	// (decode.Packet.IPRaw). With it the table validates transport
+	// checksums as Zeek does (unless Config.IgnoreChecksums).
+	IPRaw                 []byte
+	VLAN, InnerVLAN       uint16
+	HasVLAN, HasInnerVLAN bool
+	Parents               Parents
+	// Service is a hint for the conn's service field (e.g. "vxlan" for a
+	// tunnel's outer UDP conn); "" for none. The first non-empty hint is
+	// kept.
+	Service string
+}
+
+// Emitter receives records synchronously from Update, Expire and Flush.
+// The record is only valid during the call: it and its strings are reused.
+type Emitter interface {
+	Conn(c *record.Conn)
+	Weird(w *record.Weird)
+}
+
+// Stats are the table's counters.
+type Stats struct {
+	Active    uint64 // connections tracked now
+	Created   uint64 // connections created
+	Emitted   uint64 // conn records emitted (all causes)
+	Expired   uint64 // emitted because a timer fired
+	Evicted   uint64 // emitted early because the table was full
+	MaxActive uint64 // high-water mark of Active
+	// BytesPerFlow approximates the memory one tracked flow costs (state
+	// plus its share of the index).
+	BytesPerFlow int
+	// Packets counts datagrams accounted; Ignored those not accounted
+	// (no transport header, non-IP).
+	Packets, Ignored uint64
+}
+
+const (
+	chunkShift = 12
+	chunkSize  = 1 << chunkShift
+	nilIdx     = -1
+	histCap    = 46
+	maxBlocks  = 4
+	maxParents = 4
+	wheelBits  = 12
+	wheelSize  = 1 << wheelBits
+	wheelTick  = int64(time.Second)
+)
+
+// transport kinds
+const (
+	kindTCP uint8 = iota + 1
+	kindUDP
+	kindICMP
+	kindOther
+)
+
+type seqRange struct{ lo, hi uint64 }
+
+// endpoint is one side of a connection: Zeek's TCP_Endpoint plus the
+// ConnSize counters and the UDP/ICMP size.
+type endpoint struct {
+	pkts, ipBytes uint64
+
+	// TCP
+	state, prevState uint8
+	didClose         bool
+	skip             bool // reassembler gave up (skip_deliveries)
+	nblocks          uint8
+	startSeq         uint32
+	lastSeq, ackSeq  uint32
+	seqWraps         uint32
+	ackWraps         uint32
+	finCnt, rstCnt   uint32
+	finSeq           uint64
+	histLastSYN      uint64
+	histLastFIN      uint64
+	histLastRST      uint64
+	rxmtCnt, rxmtThr uint32
+	win0Cnt, win0Thr uint32
+	gapCnt, gapThr   uint32
+	chkCnt, chkThr   uint32
+	lastReassem      uint64
+	trimSeq          uint64
+	blocks           [maxBlocks]seqRange
+
+	// UDP / ICMP / other: payload bytes; -1 until the side is active.
+	size int64
+}
+
+type conn struct {
+	k    key
+	tag  uint32
+	used bool
+	kind uint8
+
+	v6                 bool
+	ipProto            uint8
+	origIdx            uint8 // index in ep of the current originator
+	isPartial          bool
+	firstSeen          uint8 // Zeek's first_packet_seen bits (1 orig, 2 resp)
+	isActive           bool
+	timersCanceled     bool
+	hasVLAN, hasInner  bool
+	histLen            uint8
+	nParents           uint8
+	seenFirstUDPOrig   bool
+	vlan, innerVLAN    uint16
+	origPort, respPort uint16
+	origAddr, respAddr [16]byte
+
+	uid         UID
+	start, last int64
+	histSeen    uint32
+	missed      uint64
+
+	inactivity int64 // ns, 0 = none
+	attemptAt  int64
+	expireAt   int64
+	deleteAt   int64
+	deadline   int64 // min pending timer; 0 none
+
+	service string
+	parents [maxParents]UID
+	hist    [histCap]byte
+
+	ep [2]endpoint
+
+	lruPrev, lruNext     int32
+	wheelPrev, wheelNext int32
+	wheelSlot            int32
+	_                    int32
+}
+
+func (c *conn) orig() *endpoint           { return &c.ep[c.origIdx] }
+func (c *conn) resp() *endpoint           { return &c.ep[1-c.origIdx] }
+func (c *conn) isOrigEp(e *endpoint) bool { return e == &c.ep[c.origIdx] }
+
+type slot struct {
+	tag uint32
+	idx int32 // conn index + 1; 0 = empty
+}
+
+// Table tracks connections. It is not safe for concurrent use.
+type Table struct {
+	cfg  Config
+	out  Emitter
+	seed uint64
+
+	likelyTCP, likelyUDP *portSet
+	dnsPorts             *portSet
+	dnsTimeout           int64
+
+	chunks  [][]conn
+	nconns  int32 // slots handed out of the slab
+	free    int32 // free-list head (linked through lruNext)
+	index   []slot
+	mask    uint32
+	lruHead int32 // most recently active
+	lruTail int32
+
+	wheel    [wheelSize]int32
+	wheelPos int64 // next wheel tick (in ticks) to process
+	now      int64
+
+	lastFullWeird int64
+	evictSince    uint64
+
+	stats Stats
+
+	rec     record.Conn
+	weird   record.Weird
+	uidBuf  [16]byte
+	histBuf [histCap]byte
+	cidBuf  [64]byte
+	parBuf  [maxParents][16]byte
+	parStr  [maxParents]string
+
+	tcpInact, udpInact, icmpInact, otherInact int64
+	closeDelay, attemptDelay, synTimeout      int64
+	sessionTimer, linger                      int64
+}
+
+// NewTable returns an empty table. The index is allocated here; the
+// connection slab grows in chunks of 4096 up to MaxFlows.
+func NewTable(cfg Config, out Emitter) (*Table, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx}
+	n := uint32(64)
+	for int(n) < cfg.MaxFlows*2 {
+		n <<= 1
+	}
+	t.index = make([]slot, n)
+	t.mask = n - 1
+	for i := range t.wheel {
+		t.wheel[i] = nilIdx
+	}
+	t.likelyTCP, t.likelyUDP = new(portSet), new(portSet)
+	tcp, udp := cfg.LikelyServerPortsTCP, cfg.LikelyServerPortsUDP
+	if tcp == nil {
+		tcp = cfg.LikelyServerPorts
+	}
+	if udp == nil {
+		udp = cfg.LikelyServerPorts
+	}
+	t.dnsPorts = new(portSet)
+	t.dnsPorts.addAll(cfg.DNSPorts)
+	t.dnsTimeout = int64(cfg.DNSSessionTimeout)
+	t.likelyTCP.addAll(tcp)
+	t.likelyUDP.addAll(udp)
+	t.tcpInact = int64(cfg.TCPInactivity)
+	t.udpInact = int64(cfg.UDPInactivity)
+	t.icmpInact = int64(cfg.ICMPInactivity)
+	t.otherInact = int64(cfg.OtherInactivity)
+	t.closeDelay = int64(cfg.TCPCloseDelay)
+	t.attemptDelay = int64(cfg.TCPAttemptDelay)
+	t.synTimeout = int64(cfg.TCPSYNTimeout)
+	t.sessionTimer = int64(cfg.TCPSessionTimer)
+	t.linger = int64(cfg.TCPConnectionLinger)
+	t.wheelPos = -1
+	return t, nil
+}
+
+// Stats returns the counters.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.BytesPerFlow = int(unsafe.Sizeof(conn{})) + int(unsafe.Sizeof(slot{}))*len(t.index)/t.cfg.MaxFlows
+	return s
+}
+
+func (t *Table) at(i int32) *conn { return &t.chunks[i>>chunkShift][i&(chunkSize-1)] }
+
+// ---- index ----
+
+func (t *Table) lookup(k *key, h uint64) int32 {
+	tag := uint32(h >> 32)
+	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
+		s := t.index[i]
+		if s.idx == 0 {
+			return nilIdx
+		}
+		if s.tag == tag {
+			c := t.at(s.idx - 1)
+			if c.k == *k {
+				return s.idx - 1
+			}
+		}
+	}
+}
+
+func (t *Table) indexInsert(ci int32, h uint64) {
+	tag := uint32(h >> 32)
+	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
+		if t.index[i].idx == 0 {
+			t.index[i] = slot{tag: tag, idx: ci + 1}
+			return
+		}
+	}
+}
+
+// indexDelete removes ci with backward-shift deletion (no tombstones).
+func (t *Table) indexDelete(ci int32, h uint64) {
+	i := uint32(h) & t.mask
+	for t.index[i].idx != ci+1 {
+		if t.index[i].idx == 0 {
+			return
+		}
+		i = (i + 1) & t.mask
+	}
+	for {
+		t.index[i] = slot{}
+		j := i
+		for {
+			j = (j + 1) & t.mask
+			s := t.index[j]
+			if s.idx == 0 {
+				return
+			}
+			home := uint32(hashKey(&t.at(s.idx-1).k, t.seed)) & t.mask
+			// move s to i if its home is not in (i, j]
+			if (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j)) {
+				t.index[i] = s
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// ---- LRU ----
+
+func (t *Table) lruUnlink(ci int32, c *conn) {
+	if c.lruPrev != nilIdx {
+		t.at(c.lruPrev).lruNext = c.lruNext
+	} else {
+		t.lruHead = c.lruNext
+	}
+	if c.lruNext != nilIdx {
+		t.at(c.lruNext).lruPrev = c.lruPrev
+	} else {
+		t.lruTail = c.lruPrev
+	}
+	c.lruPrev, c.lruNext = nilIdx, nilIdx
+}
+
+func (t *Table) lruPushFront(ci int32, c *conn) {
+	c.lruPrev = nilIdx
+	c.lruNext = t.lruHead
+	if t.lruHead != nilIdx {
+		t.at(t.lruHead).lruPrev = ci
+	}
+	t.lruHead = ci
+	if t.lruTail == nilIdx {
+		t.lruTail = ci
+	}
+}
+
+func (t *Table) touch(ci int32, c *conn) {
+	if t.lruHead == ci {
+		return
+	}
+	t.lruUnlink(ci, c)
+	t.lruPushFront(ci, c)
+}
+
+// ---- timer wheel ----
+
+func (t *Table) wheelUnlink(ci int32, c *conn) {
+	if c.wheelSlot < 0 {
+		return
+	}
+	if c.wheelPrev != nilIdx {
+		t.at(c.wheelPrev).wheelNext = c.wheelNext
+	} else {
+		t.wheel[c.wheelSlot] = c.wheelNext
+	}
+	if c.wheelNext != nilIdx {
+		t.at(c.wheelNext).wheelPrev = c.wheelPrev
+	}
+	c.wheelSlot, c.wheelPrev, c.wheelNext = -1, nilIdx, nilIdx
+}
+
+// schedule recomputes c's earliest timer and files it in the wheel.
+func (t *Table) schedule(ci int32, c *conn) {
+	d := t.nextTimer(c)
+	if d == c.deadline && (d == 0) == (c.wheelSlot < 0) {
+		return
+	}
+	c.deadline = d
+	if d == 0 {
+		t.wheelUnlink(ci, c)
+		return
+	}
+	s := int32(floorTick(d) & (wheelSize - 1))
+	if s == c.wheelSlot {
+		return
+	}
+	t.wheelUnlink(ci, c)
+	c.wheelSlot = s
+	c.wheelPrev = nilIdx
+	c.wheelNext = t.wheel[s]
+	if c.wheelNext != nilIdx {
+		t.at(c.wheelNext).wheelPrev = ci
+	}
+	t.wheel[s] = ci
+}
+
+func floorTick(ns int64) int64 {
+	q := ns / wheelTick
+	if ns%wheelTick != 0 && ns < 0 {
+		q--
+	}
+	return q
+}
+
+func minNZ(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+func (t *Table) nextTimer(c *conn) int64 {
+	var d int64
+	if c.inactivity > 0 {
+		d = c.last + c.inactivity
+	}
+	if !c.timersCanceled {
+		d = minNZ(d, c.attemptAt)
+		d = minNZ(d, c.expireAt)
+	}
+	return minNZ(d, c.deleteAt)
+}
+
+// Expire runs every timer due at now (Unix ns) and emits the connections
+// they end. Call it as packet time advances (e.g. each second of capture
+// time); its cost is proportional to the wheel ticks crossed and the
+// connections filed in them.
+func (t *Table) Expire(now int64) {
+	if now > t.now {
+		t.now = now
+	}
+	end := floorTick(now)
+	if t.wheelPos < 0 {
+		t.wheelPos = end
+	}
+	start := t.wheelPos
+	if end-start >= wheelSize {
+		start = end - wheelSize + 1
+	}
+	for tick := start; tick <= end; tick++ {
+		s := tick & (wheelSize - 1)
+		ci := t.wheel[s]
+		for ci != nilIdx {
+			c := t.at(ci)
+			next := c.wheelNext
+			if c.deadline != 0 && c.deadline <= now {
+				t.fire(ci, c, now)
+			}
+			ci = next
+		}
+	}
+	t.wheelPos = end
+}
+
+// fire runs c's due timers in time order; it reports whether c was removed.
+func (t *Table) fire(ci int32, c *conn, now int64) bool {
+	for i := 0; i < 64; i++ {
+		d := t.nextTimer(c)
+		if d == 0 || d > now {
+			break
+		}
+		if c.deleteAt != 0 && c.deleteAt == d {
+			t.remove(ci, c, true)
+			return true
+		}
+		switch {
+		case !c.timersCanceled && d == c.attemptAt:
+			c.attemptAt = 0
+			if c.kind == kindTCP && t.attemptTimer(c) {
+				t.remove(ci, c, true)
+				return true
+			}
+		case !c.timersCanceled && d == c.expireAt:
+			c.expireAt = 0
+			if t.expireTimer(c, now) {
+				t.remove(ci, c, true)
+				return true
+			}
+		default: // inactivity
+			t.remove(ci, c, true)
+			return true
+		}
+	}
+	t.schedule(ci, c)
+	return false
+}
+
+// ---- connection lifecycle ----
+
+func (t *Table) alloc() int32 {
+	if t.free != nilIdx {
+		ci := t.free
+		t.free = t.at(ci).lruNext
+		return ci
+	}
+	if int(t.nconns) >= t.cfg.MaxFlows {
+		return nilIdx
+	}
+	if int(t.nconns)>>chunkShift >= len(t.chunks) {
+		n := chunkSize
+		if rem := t.cfg.MaxFlows - int(t.nconns); rem < n {
+			n = rem
+		}
+		t.chunks = append(t.chunks, make([]conn, n, chunkSize))
+	}
+	ci := t.nconns
+	t.nconns++
+	return ci
+}
+
+// remove emits c and frees its slot.
+func (t *Table) remove(ci int32, c *conn, expired bool) {
+	t.emit(c)
+	if expired {
+		t.stats.Expired++
+	}
+	t.indexDelete(ci, hashKey(&c.k, t.seed))
+	t.lruUnlink(ci, c)
+	t.wheelUnlink(ci, c)
+	c.used = false
+	c.lruNext = t.free
+	t.free = ci
+	t.stats.Active--
+}
+
+func (t *Table) evict(now int64) {
+	ci := t.lruTail
+	if ci == nilIdx {
+		return
+	}
+	t.remove(ci, t.at(ci), false)
+	t.stats.Evicted++
+	t.evictSince++
+	if t.lastFullWeird == 0 || now-t.lastFullWeird >= int64(time.Second) {
+		t.lastFullWeird = now
+		t.weird = record.Weird{TS: now, Name: "flow_table_full_eviction", Source: "flow"}
+		n := t.evictSince
+		var b [24]byte
+		i := len(b)
+		for {
+			i--
+			b[i] = byte('0' + n%10)
+			n /= 10
+			if n == 0 {
+				break
+			}
+		}
+		t.weird.Addl = unsafe.String(&b[i], len(b)-i)
+		t.evictSince = 0
+		t.out.Weird(&t.weird)
+	}
+}
+
+// Flush emits every remaining connection, least recently active first.
+func (t *Table) Flush() {
+	for t.lruTail != nilIdx {
+		ci := t.lruTail
+		t.remove(ci, t.at(ci), false)
+	}
+}
+
+// Update accounts one datagram and returns its connection's UID (0 when
+// the datagram is not accounted: no IP, or no transport header).
+func (t *Table) Update(in *Input) UID {
+	d := in.D
+	if d == nil || d.Version == 0 {
+		t.stats.Ignored++
+		return 0
+	}
+	ts := in.TS
+	if ts > t.now {
+		t.now = ts
+	}
+	v6 := d.Version == 6
+	src, dst := addrBytes(d.Src), addrBytes(d.Dst)
+	var kind uint8
+	var sp, dp uint16
+	oneWay := false
+	proto := d.Proto
+	switch proto {
+	case decode.ProtoTCP:
+		kind, sp, dp = kindTCP, d.SrcPort, d.DstPort
+	case decode.ProtoUDP:
+		kind, sp, dp = kindUDP, d.SrcPort, d.DstPort
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		kind = kindICMP
+		sp, dp, oneWay = icmpPorts(proto == decode.ProtoICMPv6, d.ICMPType, d.ICMPCode)
+	default:
+		// IPv6 "no next header" (e.g. Teredo bubbles) carries no
+		// transport: Zeek makes no connection of it.
+		if !t.cfg.TrackOther || proto == decode.ProtoNoNext {
+			t.stats.Ignored++
+			return 0
+		}
+		kind = kindOther
+	}
+	if kind != kindOther && !d.HasL4 {
+		t.stats.Ignored++
+		return 0
+	}
+	k := makeKey(&src, &dst, sp, dp, proto, v6, oneWay)
+	h := hashKey(&k, t.seed)
+	ci := t.lookup(&k, h)
+	var c *conn
+	if ci != nilIdx {
+		c = t.at(ci)
+		if c.deadline != 0 && c.deadline <= ts && t.fire(ci, c, ts) {
+			ci = nilIdx
+		} else if kind == kindTCP && t.isReuse(c, d) {
+			t.remove(ci, c, false)
+			ci = nilIdx
+		}
+	}
+	if ci == nilIdx {
+		ci = t.alloc()
+		if ci == nilIdx {
+			t.evict(ts)
+			ci = t.alloc()
+		}
+		c = t.at(ci)
+		t.initConn(c, &k, kind, v6, &src, &dst, sp, dp, ts, d)
+		c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
+		c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
+		t.indexInsert(ci, h)
+		t.lruPushFront(ci, c)
+		t.stats.Active++
+		t.stats.Created++
+		if t.stats.Active > t.stats.MaxActive {
+			t.stats.MaxActive = t.stats.Active
+		}
+	} else {
+		t.touch(ci, c)
+	}
+	t.stats.Packets++
+
+	if in.Service != "" && c.service == "" {
+		c.service = in.Service
+	}
+	if in.Parents.N > 0 {
+		t.addParent(c, in.Parents.UIDs[in.Parents.N-1])
+	}
+
+	isOrig := c.origPort == sp && c.origAddr == src
+	if kind == kindICMP || kind == kindOther {
+		isOrig = c.origAddr == src && (kind == kindOther || c.origPort == sp)
+	}
+	var role *endpoint
+	switch kind {
+	case kindTCP:
+		bad := !t.cfg.IgnoreChecksums && badChecksum(in, d)
+		if bad {
+			e := c.resp()
+			if isOrig {
+				e = c.orig()
+			}
+			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
+		} else {
+			t.tcpPacket(ci, c, isOrig, d, ts)
+			// ConnSize counts after the state machine, with the role the
+			// packet had when it arrived (a flip inside swaps counters
+			// first, as Zeek's ConnSize analyzer does).
+			role = c.resp()
+			if isOrig {
+				role = c.orig()
+			}
+		}
+	case kindUDP:
+		e := c.resp()
+		if isOrig {
+			e = c.orig()
+		}
+		if !t.cfg.IgnoreChecksums && badChecksum(in, d) {
+			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
+		} else {
+			c.last = ts
+			if isOrig {
+				t.checkHistory(c, 0x1, 'D')
+			} else {
+				t.checkHistory(c, 0x2, 'd')
+			}
+			addSize(e, int64(d.L4Len))
+			role = e
+		}
+	case kindICMP:
+		if t.cfg.IgnoreChecksums || !badChecksum(in, d) {
+			e := c.resp()
+			if isOrig {
+				e = c.orig()
+			}
+			c.last = ts
+			addSize(e, int64(d.L4Len))
+			role = e
+		}
+	default:
+		e := c.resp()
+		if isOrig {
+			e = c.orig()
+		}
+		c.last = ts
+		if e.size < 0 {
+			e.size = 0
+		}
+		role = e
+	}
+	if role != nil {
+		role.pkts++
+		role.ipBytes += uint64(d.IPLen)
+	}
+	if c.used {
+		t.schedule(ci, c)
+	}
+	return c.uid
+}
+
+func addSize(e *endpoint, n int64) {
+	if n < 0 {
+		n = 0
+	}
+	if e.size < 0 {
+		e.size = n
+	} else {
+		e.size += n
+	}
+}
+
+func (t *Table) addParent(c *conn, u UID) {
+	for i := 0; i < int(c.nParents); i++ {
+		if c.parents[i] == u {
+			return
+		}
+	}
+	if int(c.nParents) < maxParents {
+		c.parents[c.nParents] = u
+		c.nParents++
+	}
+}
+
+func (t *Table) initConn(c *conn, k *key, kind uint8, v6 bool, src, dst *[16]byte, sp, dp uint16, ts int64, d *decode.Datagram) {
+	*c = conn{
+		k: *k, used: true, kind: kind, v6: v6, ipProto: d.Proto,
+		origAddr: *src, respAddr: *dst, origPort: sp, respPort: dp,
+		start: ts, last: ts, isActive: true,
+		lruPrev: nilIdx, lruNext: nilIdx, wheelPrev: nilIdx, wheelNext: nilIdx, wheelSlot: -1,
+	}
+	c.uid = makeUID(k, ts)
+	for i := range c.ep {
+		e := &c.ep[i]
+		e.size = -1
+		e.rxmtThr, e.win0Thr, e.gapThr, e.chkThr = 1, 1, 1, 1
+		e.lastReassem, e.trimSeq = 1, 1
+	}
+	if kind == kindOther {
+		c.origPort, c.respPort = 0, 0
+	}
+	flip := false
+	switch kind {
+	case kindTCP:
+		c.inactivity = t.tcpInact
+		// TCPAnalyzer::WantConnection: a first packet without SYN, or a
+		// SYN-ACK, makes a partial connection whose roles are guessed from
+		// the ports.
+		f := d.TCPFlags
+		if f&decode.TCPSyn == 0 || f&decode.TCPAck != 0 {
+			if t.likelyTCP.has(sp) {
+				if t.likelyTCP.has(dp) {
+					flip = f&decode.TCPSyn == 0 && sp < dp
+				} else {
+					flip = true
+				}
+			}
+		}
+		if t.synTimeout > 0 {
+			c.expireAt = ts + t.synTimeout
+		}
+	case kindUDP:
+		c.inactivity = t.udpInact
+		flip = t.likelyUDP.has(sp) && !t.likelyUDP.has(dp)
+	case kindICMP:
+		c.inactivity = t.icmpInact
+	default:
+		c.inactivity = t.otherInact
+	}
+	if flip && !isBroadcast(dst, v6) {
+		t.flipRoles(c)
+	}
+	if kind == kindUDP && t.dnsTimeout > 0 && t.dnsPorts.has(c.respPort) {
+		c.expireAt = ts + t.dnsTimeout
+	}
+}
+
+func isBroadcast(a *[16]byte, v6 bool) bool {
+	return !v6 && a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255
+}
+
+// flipRoles is Connection::FlipRoles: swap the endpoints and add '^'.
+// The history-seen bits are not swapped (as in Zeek).
+func (t *Table) flipRoles(c *conn) {
+	c.origAddr, c.respAddr = c.respAddr, c.origAddr
+	c.origPort, c.respPort = c.respPort, c.origPort
+	c.origIdx = 1 - c.origIdx
+	fs := c.firstSeen
+	c.firstSeen = (fs&1)<<1 | (fs&2)>>1
+	c.isPartial = false
+	t.addHistory(c, '^')
+}
+
+// ---- history ----
+
+func (t *Table) addHistory(c *conn, code byte) {
+	if int(c.histLen) < histCap {
+		c.hist[c.histLen] = code
+		c.histLen++
+	}
+}
+
+// checkHistory is Connection::CheckHistory: it adds code the first time
+// mask is seen and reports whether mask had been seen before.
+func (t *Table) checkHistory(c *conn, mask uint32, code byte) bool {
+	if c.histSeen&mask == 0 {
+		c.histSeen |= mask
+		t.addHistory(c, code)
+		return false
+	}
+	return true
+}
+
+// scaled is Connection::ScaledHistoryEntry: the letter is added at the
+// 1st, 10th, 100th... occurrence.
+func (t *Table) scaled(c *conn, isOrig bool, code byte, cnt, thr *uint32) {
+	*cnt++
+	if *cnt == *thr {
+		if !isOrig {
+			code += 'a' - 'A'
+		}
+		t.addHistory(c, code)
+		nt := *thr * 10
+		if nt <= *thr {
+			*cnt = 0
+		} else {
+			*thr = nt
+		}
+	}
+}

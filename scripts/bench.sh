@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# bench.sh: Vigil and its peers, side by side, on one synthetic capture.
+#
+# Builds bin/vigil, writes a deterministic mixed-traffic capture with
+# `vigil sample`, then runs each tool on that same file with a hot page cache
+# under /usr/bin/time, and prints a Markdown table (also written to
+# bench/out/results.md): wall seconds, CPU seconds (user+sys), packets per
+# second of wall time, packets per CPU-second (per core), Vigil's per-core
+# rate over each tool's, and max RSS.
+#
+# Peers (installed with apt-get when missing and available; a peer that
+# cannot be had is reported and skipped):
+#   ndpiReader (libndpi-bin), tshark, argus (argus-server), softflowd,
+#   nfpcapd (nfdump).
+#
+# Environment:
+#   BENCH_PACKETS  packets in the capture (default 700000, about 370 MB)
+#   BENCH_FLOWS    flows in the capture (default: vigil sample's default)
+#   BENCH_SEED     capture seed (default 1)
+#   BENCH_TIMEOUT  seconds allowed per run (default 600)
+#   BENCH_TOOLS    comma-separated subset of: vigil-decode,vigil-1,vigil-all,
+#                  ndpi,tshark,argus,softflowd,nfpcapd (default: all)
+#   BENCH_REUSE=1  keep an existing bench/out/mixed.pcap made with the same
+#                  packets/flows/seed
+#   BENCH_NO_INSTALL=1  never call apt-get
+#
+# Everything runs on local files; softflowd is given no collector (-n), so
+# it exports nothing, and no tool opens a network socket.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+OUT=$ROOT/bench/out
+FILE=$OUT/mixed.pcap
+RESULTS=$OUT/results.md
+PACKETS=${BENCH_PACKETS:-700000}
+FLOWS=${BENCH_FLOWS:-}
+SEED=${BENCH_SEED:-1}
+TMO=${BENCH_TIMEOUT:-600}
+TOOLS=${BENCH_TOOLS:-vigil-decode,vigil-1,vigil-all,ndpi,tshark,argus,softflowd,nfpcapd}
+TIMEBIN=/usr/bin/time
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+want() { [[ ",$TOOLS," == *",$1,"* ]]; }
+
+mkdir -p "$OUT"
+
+# ---------------------------------------------------------------------------
+# 1. Peers.
+
+PEER_PKGS=(libndpi-bin tshark argus-server argus-client softflowd nfdump time)
+declare -A PKG_NOTE=()
+
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+pkg_candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+
+install_peers() {
+	if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+		log "no dpkg/apt: using whatever peers are installed"
+		return
+	fi
+	local missing=() pkg cand
+	for pkg in "${PEER_PKGS[@]}"; do
+		pkg_installed "$pkg" || missing+=("$pkg")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return
+	if [[ ${BENCH_NO_INSTALL:-} == 1 ]]; then
+		log "BENCH_NO_INSTALL=1: not installing ${missing[*]}"
+		return
+	fi
+	local SUDO=()
+	if [[ $(id -u) -ne 0 ]]; then
+		if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+			SUDO=(sudo -n)
+		else
+			log "not root and no sudo: cannot install ${missing[*]}"
+			return
+		fi
+	fi
+	# An empty package list (fresh machine) knows no candidates: update once.
+	if [[ -z $(pkg_candidate "${missing[0]}") || $(pkg_candidate "${missing[0]}") == "(none)" ]]; then
+		"${SUDO[@]}" apt-get update -qq >/dev/null 2>&1 || log "apt-get update failed"
+	fi
+	local avail=()
+	for pkg in "${missing[@]}"; do
+		cand=$(pkg_candidate "$pkg")
+		if [[ -z $cand || $cand == "(none)" ]]; then
+			PKG_NOTE[$pkg]="not available from apt"
+			log "peer package $pkg is not available: skipped"
+		else
+			avail+=("$pkg")
+		fi
+	done
+	[[ ${#avail[@]} -eq 0 ]] && return
+	log "installing ${avail[*]}"
+	if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${avail[@]}" >"$OUT/apt.log" 2>&1; then
+		log "apt-get install failed (see $OUT/apt.log); going on with what is there"
+		# Try one by one so that one broken package does not cost the rest.
+		for pkg in "${avail[@]}"; do
+			"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends "$pkg" >>"$OUT/apt.log" 2>&1 ||
+				PKG_NOTE[$pkg]="install failed"
+		done
+	fi
+}
+
+install_peers
+if [[ ! -x $TIMEBIN ]]; then
+	echo "bench: $TIMEBIN is required (Debian package 'time')" >&2
+	exit 1
+fi
+
+# ---------------------------------------------------------------------------
+# 2. Vigil and the capture.
+
+log "building bin/vigil"
+go build -o bin/vigil ./cmd/vigil
+VIGIL=$ROOT/bin/vigil
+
+GEN_NOTE="reused"
+PARAMS="packets=$PACKETS flows=${FLOWS:-default} seed=$SEED"
+if [[ ${BENCH_REUSE:-} == 1 && -s $FILE && -f $FILE.params && $(cat "$FILE.params") == "$PARAMS" ]]; then
+	log "reusing $FILE ($PARAMS)"
+else
+	log "writing $FILE ($PARAMS)"
+	sample_args=(sample -o "$FILE" --packets "$PACKETS" --seed "$SEED")
+	[[ -n $FLOWS ]] && sample_args+=(--flows "$FLOWS")
+	rm -f "$FILE.params"
+	"$TIMEBIN" -f '%e %U %S %M' -o "$OUT/time.sample" "$VIGIL" "${sample_args[@]}" | tee "$OUT/sample.log"
+	echo "$PARAMS" >"$FILE.params"
+	read -r sw su ss _ < <(tail -n 1 "$OUT/time.sample")
+	GEN_NOTE="written in ${sw}s wall, $(awk -v u="$su" -v s="$ss" 'BEGIN{printf "%.2f", u+s}')s CPU"
+	log "capture $GEN_NOTE"
+fi
+
+FILE_BYTES=$(stat -c %s "$FILE")
+NPKTS=""
+if command -v capinfos >/dev/null; then
+	NPKTS=$(capinfos -T -r -c -M "$FILE" 2>/dev/null | awk -F'\t' 'NF>=2 {print $2; exit}') || true
+fi
+if ! [[ $NPKTS =~ ^[0-9]+$ ]]; then
+	NPKTS=$("$VIGIL" analyze --decode-only "$FILE" | awk '/decode-only:/ {print $2; exit}')
+fi
+log "capture: $NPKTS packets, $FILE_BYTES bytes"
+
+# ---------------------------------------------------------------------------
+# 3. Runs.
+
+NAMES=()
+declare -A WALL=() CPU=() RSS=() STATUS=() CMDS=()
+
+# measure NAME COMMAND...: warm the page cache, run COMMAND under timeout and
+# /usr/bin/time, record wall, CPU, max RSS and whether it succeeded.
+measure() {
+	local name=$1
+	shift
+	NAMES+=("$name")
+	CMDS[$name]="$*"
+	cat "$FILE" >/dev/null
+	local tf="$OUT/time.$name" rc=0
+	rm -f "$tf"
+	log "running $name: $*"
+	"$TIMEBIN" -o "$tf" -f '%e %U %S %M' timeout "$TMO" "$@" >"$OUT/log.$name" 2>&1 || rc=$?
+	local w u s m
+	read -r w u s m < <(tail -n 1 "$tf" 2>/dev/null || echo "0 0 0 0")
+	WALL[$name]=$w
+	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+	RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
+	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		STATUS[$name]="timed out after ${TMO}s"
+	elif [[ $rc -ne 0 ]]; then
+		STATUS[$name]="failed (exit $rc, see bench/out/log.$name)"
+	else
+		STATUS[$name]=ok
+	fi
+	log "$name: ${STATUS[$name]}, ${WALL[$name]}s wall, ${CPU[$name]}s CPU, ${RSS[$name]} MiB"
+}
+
+skip() {
+	NAMES+=("$1")
+	STATUS[$1]="skipped: $2"
+	log "$1 skipped: $2"
+}
+
+have() { command -v "$1" >/dev/null; }
+
+want vigil-decode && measure "vigil decode-only" "$VIGIL" analyze --decode-only "$FILE"
+if want vigil-1; then
+	rm -rf "$OUT/vigil-w1"
+	measure "vigil analyze --workers 1" "$VIGIL" analyze --workers 1 -o "$OUT/vigil-w1" "$FILE"
+fi
+if want vigil-all; then
+	rm -rf "$OUT/vigil-all"
+	measure "vigil analyze (all cores)" "$VIGIL" analyze -o "$OUT/vigil-all" "$FILE"
+fi
+if want ndpi; then
+	# Single-threaded on pcap files (-n is ignored for them); -q: no report.
+	if have ndpiReader; then measure "ndpiReader" ndpiReader -q -i "$FILE"; else skip ndpiReader "not installed${PKG_NOTE[libndpi-bin]:+ (${PKG_NOTE[libndpi-bin]})}"; fi
+fi
+if want tshark; then
+	# The cheapest meaningful flow summary: TCP and UDP conversation tables
+	# (full dissection of every packet), no name resolution.
+	if have tshark; then measure "tshark -z conv" tshark -n -r "$FILE" -q -z conv,tcp -z conv,udp; else skip tshark "not installed${PKG_NOTE[tshark]:+ (${PKG_NOTE[tshark]})}"; fi
+fi
+if want argus; then
+	# -F /dev/null: ignore /etc/argus.conf; -P 0: no remote access port.
+	if have argus; then
+		measure "argus" argus -F /dev/null -P 0 -r "$FILE" -w "$OUT/argus.out"
+		rm -f "$OUT/argus.out"
+	else
+		skip argus "not installed${PKG_NOTE[argus-server]:+ (${PKG_NOTE[argus-server]})}"
+	fi
+fi
+if want softflowd; then
+	# No -n collector: softflowd tracks and expires flows but sends nothing.
+	# -c none: no control socket; -6: track IPv6 too; -m: room for every
+	# flow so none is force-expired; -d: stay in the foreground.
+	if have softflowd; then
+		measure "softflowd" softflowd -r "$FILE" -d -c none -6 -m 1048576
+	else
+		skip softflowd "not installed${PKG_NOTE[softflowd]:+ (${PKG_NOTE[softflowd]})}"
+	fi
+fi
+if want nfpcapd; then
+	# nfdump reads NetFlow, not pcap; its nfpcapd turns pcap into flows.
+	if have nfpcapd; then
+		rm -rf "$OUT/nfpcapd" && mkdir -p "$OUT/nfpcapd"
+		measure "nfpcapd (nfdump)" nfpcapd -r "$FILE" -w "$OUT/nfpcapd"
+		rm -rf "$OUT/nfpcapd"
+	else
+		skip "nfpcapd (nfdump)" "not installed${PKG_NOTE[nfdump]:+ (${PKG_NOTE[nfdump]})}"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# 4. Report.
+
+ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+
+REF="vigil analyze --workers 1"
+{
+	echo "## Benchmark: Vigil and peers on one capture"
+	echo
+	echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
+	echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes wall times noisy; CPU seconds less so)"
+	echo "- Capture: \`vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); page cache warmed before each run"
+	echo "- Versions: $("$VIGIL" version 2>/dev/null | head -n 1), nDPI $(ver libndpi-bin), tshark $(ver tshark), argus $(ver argus-server), softflowd $(ver softflowd), nfdump $(ver nfdump), Go $(go env GOVERSION)"
+	echo
+	echo "| tool | wall s | CPU s | packets/s (wall) | packets/s per core | Vigil/tool per core | max RSS MiB | status |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	ref_pc=""
+	if [[ ${STATUS[$REF]:-} == ok ]]; then
+		ref_pc=$(awk -v n="$NPKTS" -v c="${CPU[$REF]}" 'BEGIN{if (c < 0.01) c = 0.01; printf "%.6f", n/c}')
+	fi
+	for name in "${NAMES[@]}"; do
+		if [[ ${STATUS[$name]} == skipped* ]]; then
+			echo "| $name | | | | | | | ${STATUS[$name]} |"
+			continue
+		fi
+		awk -v name="$name" -v n="$NPKTS" -v w="${WALL[$name]}" -v c="${CPU[$name]}" \
+			-v m="${RSS[$name]}" -v ref="$ref_pc" -v st="${STATUS[$name]}" 'BEGIN{
+			ww = (w < 0.01) ? 0.01 : w; cc = (c < 0.01) ? 0.01 : c
+			pw = n / ww; pc = n / cc
+			ratio = (ref == "") ? "n/a" : sprintf("%.2f", ref / pc)
+			printf "| %s | %.2f | %.2f | %.0f | %.0f | %s | %s | %s |\n", name, w, c, pw, pc, ratio, m, st
+		}'
+	done
+	echo
+	if [[ ${STATUS["vigil decode-only"]:-} == ok ]]; then
+		for a in "vigil analyze --workers 1" "vigil analyze (all cores)"; do
+			[[ ${STATUS[$a]:-} == ok ]] || continue
+			awk -v a="$a" -v dw="${WALL["vigil decode-only"]}" -v dc="${CPU["vigil decode-only"]}" \
+				-v aw="${WALL[$a]}" -v ac="${CPU[$a]}" 'BEGIN{
+				if (dw < 0.01) dw = 0.01; if (dc < 0.01) dc = 0.01; if (aw < 0.01) aw = 0.01; if (ac < 0.01) ac = 0.01
+				printf "- %s vs decode-only: %.1fx the wall time, %.1fx the CPU time (analysis runs at %.0f%% of the decode-only per-core rate)\n", a, aw/dw, ac/dc, 100*dc/ac
+			}'
+		done
+	fi
+	echo "- \"Vigil/tool per core\" is Vigil's packets per CPU-second (\`$REF\`) over the tool's: above 1, Vigil does more per core."
+	echo "- Commands:"
+	for name in "${NAMES[@]}"; do
+		[[ -n ${CMDS[$name]:-} ]] && echo "  - $name: \`${CMDS[$name]//$ROOT\//}\`"
+	done
+} >"$RESULTS"
+
+cat "$RESULTS"
+log "results written to ${RESULTS#"$ROOT"/}"
