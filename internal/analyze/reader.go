@@ -102,6 +102,8 @@ func (r *reader) handle(f *capture.Frame) {
 		r.sum.reassembled++
 		r.dec.DecodeIP(data, p)
 	}
+	// Outer tunnel connections count whatever the inner packet is.
+	r.trackTunnels(p)
 	if p.IP.Version == 0 {
 		if p.IsARP {
 			r.sum.arp++
@@ -111,7 +113,6 @@ func (r *reader) handle(f *capture.Frame) {
 		r.netAnomalies(p)
 		return
 	}
-	r.trackTunnels(p)
 	r.dispatch(p)
 }
 
