@@ -124,8 +124,7 @@ const (
 	encap6in4
 )
 
-// l3 writes the IP header in front of an L4 segment that already sits at
-// buf[headroom+ipHdrLen(v6):] and returns the start of the IP packet.
+// ipHdrLen is the length of the (option-less) IP header.
 func ipHdrLen(v6 bool) int {
 	if v6 {
 		return 40

@@ -79,7 +79,7 @@ const (
 	opTCP  = iota
 	opUDP  // payload from arena[seq:seq+n]
 	opICMP // ICMP message (header included) from arena[seq:seq+n]
-	opFrag // fragment of the UDP datagram at arena[seq:seq+ack]: offset id*8... see emitFrag
+	opFrag // IPv4 fragment: n bytes of the UDP datagram in arena from seq; IP ID id, offset off*8
 )
 
 // Step flags beyond TCP's.

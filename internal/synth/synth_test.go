@@ -69,8 +69,8 @@ func TestConfig(t *testing.T) {
 	// Too many flows for the packets are lowered.
 	c = Config{Packets: 100, Flows: 1000}
 	_ = c.normalize()
-	if c.Flows != 33 {
-		t.Errorf("flows = %d, want 33", c.Flows)
+	if c.Flows != 12 {
+		t.Errorf("flows = %d, want 12", c.Flows)
 	}
 }
 
@@ -96,10 +96,9 @@ type tally struct {
 	badSeq, badAck        int
 	v6Flows, flows        int
 
-	names  map[string]bool
-	conns  map[string]*conn
-	frag   map[string][]byte
-	synKey map[string]bool
+	names map[string]bool
+	conns map[string]*conn
+	frag  map[string][]byte
 }
 
 type conn struct {
@@ -111,7 +110,7 @@ type conn struct {
 }
 
 func newTally(t *testing.T) *tally {
-	return &tally{t: t, names: map[string]bool{}, conns: map[string]*conn{}, frag: map[string][]byte{}, synKey: map[string]bool{}}
+	return &tally{t: t, names: map[string]bool{}, conns: map[string]*conn{}, frag: map[string][]byte{}}
 }
 
 func csum(b []byte, s uint64) uint16 { return fold(sum(s, b)) }
@@ -472,6 +471,9 @@ func TestMixAndChecksums(t *testing.T) {
 	if share < 0.15 || share > 0.45 {
 		t.Errorf("IPv6 share of packets %.2f, configured %.2f of flows", share, cfg.IPv6Share)
 	}
+	if share := float64(ty.v6Flows) / float64(ty.flows); share < 0.15 || share > 0.45 {
+		t.Errorf("IPv6 share of TCP connections %.2f, configured %.2f of flows", share, cfg.IPv6Share)
+	}
 	atLeast := func(name string, got, want int) {
 		t.Helper()
 		if got < want {
@@ -573,4 +575,22 @@ func BenchmarkWrite(b *testing.B) {
 		n = st.Packets
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// TestPacketTarget checks that the packet count lands near the target over
+// a range of packets-per-flow ratios.
+func TestPacketTarget(t *testing.T) {
+	for _, c := range []struct{ packets, flows int }{
+		{20000, 20000}, {20000, 2500}, {50000, 5000}, {50000, 500}, {3000, 0},
+	} {
+		cfg := DefaultConfig()
+		cfg.Packets, cfg.Flows = c.packets, c.flows
+		st, err := Write(io.Discard, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(float64(st.Packets-c.packets)) / float64(c.packets); d > 0.1 {
+			t.Errorf("packets %d flows %d: got %d packets (%d flows)", c.packets, c.flows, st.Packets, st.Flows)
+		}
+	}
 }
