@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
@@ -25,6 +26,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -34,6 +36,13 @@ func runAnalyze(ctx context.Context, args []string) error {
 	}
 	if !*quiet && isTerminal(os.Stderr) {
 		cfg.Progress = os.Stderr
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	sum, err := analyze.Run(ctx, cfg, fs.Args())
 	if sum != nil && !*quiet {
@@ -49,6 +58,18 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (records up to the error were written to %s)", err, cfg.OutDir)
 	}
 	return err
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func isTerminal(f *os.File) bool {

@@ -16,6 +16,9 @@ import (
 // connection; the summary still counts every one.
 const maxNetWeirds = 100
 
+// maxReassemblyDepth bounds fragments nested inside reassembled datagrams.
+const maxReassemblyDepth = 3
+
 // reader is the single goroutine that reads, decodes, reassembles and
 // dispatches. It also owns the table of tunnels' outer UDP connections
 // (VXLAN, Geneve, Teredo, GTP-U), so inner connections learn their
@@ -92,10 +95,12 @@ func (r *reader) handle(f *capture.Frame) {
 	if p.TS-r.lastSweep >= expireEvery {
 		r.sweep(p.TS)
 	}
-	if p.Frag.IsFragment {
+	// A reassembled tunnel packet may carry an inner fragment: reassemble
+	// again, a bounded number of times.
+	for depth := 0; p.Frag.IsFragment; depth++ {
 		r.sum.fragments++
 		data := r.defrag.Add(p)
-		if data == nil {
+		if data == nil || depth == maxReassemblyDepth {
 			r.netAnomalies(p)
 			return
 		}

@@ -31,7 +31,8 @@
 //     length) gets AnomalyOversizedFragment and is discarded.
 //   - The last fragment (More=false) fixes the datagram's end. A second last
 //     fragment with another end, or data beyond the end, gets
-//     AnomalyFragmentSizeMismatch and the datagram is discarded.
+//     AnomalyFragmentSizeMismatch and the datagram is discarded (a fragment
+//     that also overlaps data held gets AnomalyFragmentOverlap as well).
 //   - A fragment that cannot be taken on its own — More set and a length that
 //     is not a multiple of 8, zero length with More set, an offset that is not
 //     a multiple of 8, FragInfo inconsistent with IPRaw — is dropped alone
@@ -41,6 +42,12 @@
 //     out.
 //   - A discarded datagram stays in the table as a tombstone, with no data,
 //     until its timeout; it then leaves silently (it was reported already).
+//   - Offset, More, ID and the header lengths come from Packet.Frag; the
+//     fragment's length from IPRaw's own length field (IPv4 total length,
+//     IPv6 payload length), so link-layer padding is ignored. Key addresses
+//     come from Packet.IP.
+//   - IPv4 first fragments too small to hold the transport header (RFC 1858)
+//     are not flagged here; they are reassembled like any other.
 //   - The reassembled IPv4 header is the offset-0 fragment's, with total
 //     length set, flags and fragment offset cleared and the checksum
 //     recomputed. The reassembled IPv6 datagram is the offset-0 fragment's
@@ -57,8 +64,13 @@
 // (AnomalyFragmentMemoryCap on the packet that needed the room); a datagram
 // that alone would exceed MaxBytes, or that gets more than MaxFragments
 // fragments, is dropped the same way. Buffers come from size-class free
-// lists; freed ones are kept for reuse up to a bound (MaxBytes/8), so the
-// steady state allocates nothing.
+// lists; freed ones are kept for reuse up to a bound (MaxBytes/8, at least
+// 64 KiB), so the steady state allocates nothing. Dropped and evicted
+// datagrams are counted in Stats.Dropped.
+//
+// Add copies what it keeps, so p.IPRaw may point anywhere — including into
+// the datagram an earlier Add returned (a reassembled tunnel packet whose
+// inner packet is itself a fragment).
 //
 // Timeouts are measured on packet time (Packet.TS and Expire's now). Pending
 // datagrams are kept in order of creation and Expire stops at the first one
@@ -310,7 +322,6 @@ type frag struct {
 	more    bool
 	data    []byte // the fragmentable bytes
 	hdrLen  int    // length of the header kept from an offset-0 fragment
-	unfrag  int    // Frag.UnfragLen
 	prevNH  int
 	nh      uint8
 	dgLimit int // largest end allowed by the 65535-byte limit
@@ -339,7 +350,6 @@ func (r *Reassembler) parse(p *decode.Packet) (frag, bool) {
 	var f frag
 	f.off = fi.Offset
 	f.more = fi.More
-	f.unfrag = fi.UnfragLen
 	f.nh = fi.NextHeader
 	if len(raw) == 0 || raw[0]>>4 != p.IP.Version || fi.UnfragLen > len(raw) {
 		return r.malformed(p, fi.UnfragLen)
@@ -354,6 +364,10 @@ func (r *Reassembler) parse(p *decode.Packet) (frag, bool) {
 			return r.malformed(p, fi.UnfragLen)
 		}
 		ipLen = int(binary.BigEndian.Uint16(raw[2:4]))
+		if ipLen == 0 {
+			// Not filled in by segmentation offload on the capturing host.
+			ipLen = len(raw)
+		}
 		f.hdrLen = fi.UnfragLen
 		f.dgLimit = 0xffff - fi.UnfragLen
 		f.k.proto = fi.NextHeader
@@ -543,18 +557,6 @@ func (r *Reassembler) insert(p *decode.Packet, d *datagram, f *frag) []byte {
 		r.discard(d)
 		return nil
 	}
-	if !f.more {
-		if (d.total >= 0 && d.total != end) || d.maxEnd > end {
-			p.AddAnomaly(decode.AnomalyFragmentSizeMismatch, clampDetail(end))
-			r.discard(d)
-			return nil
-		}
-	} else if d.total >= 0 && end > d.total {
-		p.AddAnomaly(decode.AnomalyFragmentSizeMismatch, clampDetail(end))
-		r.discard(d)
-		return nil
-	}
-
 	// Find the parts of [off, end) not held yet and compare the rest.
 	segs := d.segs
 	lo, hi := 0, len(segs)
@@ -590,7 +592,10 @@ func (r *Reassembler) insert(p *decode.Packet, d *datagram, f *frag) []byte {
 	}
 	r.pieces = pieces
 
-	if overlap && len(pieces) == 0 && !inconsistent {
+	if len(pieces) == 0 && !inconsistent {
+		// Nothing new: an exact duplicate when a fragment with the same
+		// range came before (a duplicate never conflicts with the end:
+		// the first copy passed the checks below).
 		for _, rec := range d.recs {
 			if rec.off == off && rec.end == end {
 				r.stats.Duplicates++
@@ -598,25 +603,27 @@ func (r *Reassembler) insert(p *decode.Packet, d *datagram, f *frag) []byte {
 			}
 		}
 	}
+	// The last fragment fixes the end; nothing may lie beyond it.
+	sizeBad := d.total >= 0 && end > d.total
+	if !f.more {
+		sizeBad = d.total >= 0 && d.total != end || d.maxEnd > end
+	}
 	if overlap {
 		r.stats.Overlaps++
 		p.AddAnomaly(decode.AnomalyFragmentOverlap, clampDetail(off))
-		if d.version == 6 {
-			r.discard(d)
-			return nil
-		}
-		if inconsistent {
+		if inconsistent && d.version == 4 {
 			r.stats.Inconsistent++
 			p.AddAnomaly(decode.AnomalyFragmentInconsistent, clampDetail(off))
 		}
-	} else if len(pieces) == 0 && !f.more {
-		// A zero-length last fragment: a duplicate when one was seen.
-		for _, rec := range d.recs {
-			if rec.off == off && rec.end == end {
-				r.stats.Duplicates++
-				return nil
-			}
-		}
+	}
+	if sizeBad {
+		p.AddAnomaly(decode.AnomalyFragmentSizeMismatch, clampDetail(end))
+		r.discard(d)
+		return nil
+	}
+	if overlap && d.version == 6 {
+		r.discard(d) // RFC 5722
+		return nil
 	}
 	if d.nfrags >= r.cfg.MaxFragments {
 		r.drop(d, p)

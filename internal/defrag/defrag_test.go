@@ -286,7 +286,7 @@ func TestReassemble(t *testing.T) {
 		}},
 		{name: "second last fragment with another end", steps: []step{
 			{p: frag4(1, 7, 6, 16, false, p4[16:24])},
-			{p: frag4(2, 7, 6, 16, false, p4[16:32]), want: []A{mismatch}},
+			{p: frag4(2, 7, 6, 16, false, p4[16:32]), want: []A{overlap, mismatch}},
 			{p: frag4(3, 7, 6, 0, true, p4[:16])},
 		}, check: func(t *testing.T, r *Reassembler) {
 			if st := r.Stats(); st.Discarded != 1 || st.Absorbed != 1 {
@@ -295,11 +295,26 @@ func TestReassemble(t *testing.T) {
 		}},
 		{name: "data beyond the end", steps: []step{
 			{p: frag4(1, 7, 6, 16, false, p4[16:24])},
-			{p: frag4(2, 7, 6, 16, true, p4[16:40]), want: []A{mismatch}},
+			{p: frag4(2, 7, 6, 16, true, p4[16:40]), want: []A{overlap, mismatch}},
+			{p: frag4(3, 7, 6, 0, true, p4[:16])},
+		}},
+		{name: "data beyond the end without overlap", steps: []step{
+			{p: frag4(1, 7, 6, 16, false, p4[16:24])},
+			{p: frag4(2, 7, 6, 24, true, p4[24:40]), want: []A{mismatch}},
 		}},
 		{name: "last fragment before data held", steps: []step{
 			{p: frag4(1, 7, 6, 16, true, p4[16:40])},
-			{p: frag4(2, 7, 6, 0, false, p4[:24]), want: []A{mismatch}},
+			{p: frag4(2, 7, 6, 0, false, p4[:24]), want: []A{overlap, mismatch}},
+		}},
+		{name: "v6 last fragment inside data held", steps: []step{
+			// ipv6-malformed-fragments-29: both an overlap and a bad end.
+			{p: frag6(1, 5, 17, 0, true, p6[:408], nil)},
+			{p: frag6(2, 5, 17, 8, false, p6[8:9], nil), want: []A{overlap, mismatch}},
+			{p: frag6(3, 5, 17, 408, false, p6[408:416], nil)},
+		}, check: func(t *testing.T, r *Reassembler) {
+			if st := r.Stats(); st.Discarded != 1 || st.Absorbed != 1 || st.Overlaps != 1 {
+				t.Errorf("stats %+v", st)
+			}
 		}},
 		{name: "length not a multiple of 8", steps: []step{
 			{p: frag4(1, 7, 6, 0, true, p4[:12]), want: []A{mismatch}},

@@ -79,7 +79,7 @@ const maxFuzzOps = 64
 //	b0: bits 0-1 key, bit 2 IPv6, bit 3 More, bit 4 corrupt the bytes,
 //	    bits 5-7 kind (0-5 fragment, 6 Expire, 7 mangled fragment)
 //	b1, b2: offset in 8-byte units (small unless b1's top bit is set)
-//	b3: length (units of 8, -3 when bit 6 is set, units of 1 KiB with bit 7)
+//	b3: length (units of 8, -3 when bit 6 is set, units of 256 with bit 7)
 //	b4: IPv6 next header (bits 0-2), time step (bits 3-7)
 func FuzzReassemble(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) { fuzzRun(t, in) })
@@ -123,7 +123,7 @@ func fuzzRun(t testing.TB, in []byte) {
 			off *= 8
 			n := int(op[3]&0x3f) * 8
 			if op[3]&0x80 != 0 {
-				n = int(op[3]&0x3f) * 1024
+				n = int(op[3]&0x3f) * 256
 			}
 			if op[3]&0x40 != 0 && n >= 3 {
 				n -= 3
@@ -201,7 +201,9 @@ func mangle(p *decode.Packet, a, b byte) {
 	case 6:
 		p.IP.Version ^= a & 15
 	case 7:
-		binary.BigEndian.PutUint16(p.IPRaw[2:4], uint16(a)<<8|uint16(b))
+		if len(p.IPRaw) >= 6 {
+			binary.BigEndian.PutUint16(p.IPRaw[2+2*int(a&1):], uint16(a)<<8|uint16(b))
+		}
 	}
 }
 
