@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemoWritesLogs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := runDemo(context.Background(), []string{"-o", dir}); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	for _, f := range []string{"sample.pcap", "conn.log", "weird.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+	st, _ := os.Stat(filepath.Join(dir, "conn.log"))
+	if st == nil || st.Size() == 0 {
+		t.Errorf("demo conn.log is empty")
+	}
+}
+
+func TestAnalyzeErrorsAreClear(t *testing.T) {
+	tmp := t.TempDir()
+	notCapture := filepath.Join(tmp, "notes.txt")
+	os.WriteFile(notCapture, []byte("hello, this is not a capture\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-q", "-o", tmp, filepath.Join(tmp, "missing.pcap")}, "missing.pcap"},
+		{[]string{"-q", "-o", tmp, notCapture}, "notes.txt"},
+	} {
+		err := runAnalyze(context.Background(), tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("analyze %v: error %v should name %q", tc.args, err, tc.want)
+		}
+	}
+	if err := runAnalyze(context.Background(), nil); err != errUsage {
+		t.Errorf("analyze without input: got %v, want the usage error", err)
+	}
+}
