@@ -44,11 +44,15 @@ func ipv4HeaderSumOK(h []byte) bool {
 // fragment, a protocol without a checksum here (SCTP uses CRC32c and is not
 // checked), or a UDP checksum of 0 (not computed) all count as ok.
 func TransportChecksumOK(p *Packet) (ok bool) {
-	ip := &p.IP
-	if !ip.HasL4 || p.Frag.IsFragment {
+	if !p.IP.HasL4 || p.Frag.IsFragment {
 		return true
 	}
-	raw := p.IPRaw
+	return DatagramChecksumOK(&p.IP, p.IPRaw)
+}
+
+// DatagramChecksumOK is TransportChecksumOK for a datagram d whose bytes as
+// captured, IP header first, are raw (a reassembled or copied datagram).
+func DatagramChecksumOK(ip *Datagram, raw []byte) bool {
 	hl, end := ip.HeaderLen, ip.IPLen
 	if hl < 0 || end > len(raw) || hl > end {
 		return true

@@ -16,10 +16,12 @@ type corpusStats struct {
 	packets, withIP, arp, truncated int
 	badChecksum                     int
 	tunnels                         [8]int
+	fragments, reassembled          int
 	anomalies                       [anomalyKindCount]int
 	links                           map[LinkType]int
 	// per file (relative path): tunnel kinds seen
 	fileTunnels map[string]map[TunnelKind]int
+	fileDepth   map[string]int
 }
 
 // TestCorpus decodes every packet of every capture in ../shared/corpus and
@@ -28,7 +30,7 @@ func TestCorpus(t *testing.T) {
 	testcorpus.Require(t, "zeek", "testing", "btest", "Traces")
 	root := testcorpus.Dir()
 	d := NewDecoder(DefaultConfig())
-	st := corpusStats{links: map[LinkType]int{}, fileTunnels: map[string]map[TunnelKind]int{}}
+	st := corpusStats{links: map[LinkType]int{}, fileTunnels: map[string]map[TunnelKind]int{}, fileDepth: map[string]int{}}
 	var p Packet
 	var ms0, ms1 runtime.MemStats
 	var decodeMallocs uint64
@@ -72,20 +74,41 @@ func TestCorpus(t *testing.T) {
 		}
 		runtime.ReadMemStats(&ms1)
 		decodeMallocs += ms1.Mallocs - ms0.Mallocs - uint64(len(ft)) // ft's own entries
-		// Invariants (a second pass, outside the allocation count).
+		// Invariants, and reassembly of simple fragment series through
+		// DecodeIP (a second pass, outside the allocation count).
+		var ra testReassembler
+		depth := 0
 		for i := range frames {
 			d.Decode(frames[i].data, frames[i].link, 0, 0, &p)
 			checkInvariants(t, &p, frames[i].data)
+			if p.Frag.IsFragment {
+				st.fragments++
+				n0 := p.NumTunnels
+				if dg := ra.add(&p); dg != nil {
+					st.reassembled++
+					d.DecodeIP(dg, &p)
+					checkInvariants(t, &p, dg)
+					if p.NumTunnels < n0 || p.Frag.IsFragment && p.NumTunnels == n0 {
+						t.Errorf("%s: frame %d: reassembled datagram still a fragment or lost tunnels", rel, i+1)
+					}
+					for j := int(n0); j < int(p.NumTunnels); j++ {
+						st.tunnels[p.Tunnels[j].Kind]++
+						ft[p.Tunnels[j].Kind]++
+					}
+				}
+			}
+			depth = max(depth, int(p.NumTunnels))
 		}
 		st.fileTunnels[filepath.ToSlash(rel)] = ft
+		st.fileDepth[filepath.ToSlash(rel)] = depth
 	}
 	if st.packets == 0 {
 		t.Fatal("no packets decoded")
 	}
 
-	t.Logf("files %d (unreadable %d, read partly %d), packets %d, with IP %d (%.1f%%), ARP %d, truncated %d, bad transport checksums %d, mallocs during decode %d",
+	t.Logf("files %d (unreadable %d, read partly %d), packets %d, with IP %d (%.1f%%), ARP %d, truncated %d, bad transport checksums %d, fragments %d (datagrams reassembled by the test and re-decoded %d), mallocs during decode %d",
 		st.files, st.unreadable, st.stoppedEarly, st.packets, st.withIP, 100*float64(st.withIP)/float64(st.packets),
-		st.arp, st.truncated, st.badChecksum, decodeMallocs)
+		st.arp, st.truncated, st.badChecksum, st.fragments, st.reassembled, decodeMallocs)
 	var tl []string
 	for k, n := range st.tunnels {
 		if n > 0 {
@@ -115,34 +138,36 @@ func TestCorpus(t *testing.T) {
 	// Spot checks: captures whose tunnels are known.
 	tr := "zeek/testing/btest/Traces/"
 	expect := map[string][]TunnelKind{
-		"tunnels/4in4.pcap":                       {TunnelIP},
-		"tunnels/4in6.pcap":                       {TunnelIP},
-		"tunnels/6in4.pcap":                       {TunnelIP},
-		"tunnels/6in6.pcap":                       {TunnelIP},
-		"tunnels/6in6in6.pcap":                    {TunnelIP},
-		"tunnels/6in6-tunnel-change.pcap":         {TunnelIP},
-		"tunnels/ping6-in-ipv4.pcap":              {TunnelIP},
-		"tunnels/Teredo.pcap":                     {TunnelTeredo},
-		"tunnels/teredo_bubble_with_payload.pcap": {TunnelTeredo},
-		"tunnels/geneve.pcap":                     {TunnelGeneve},
-		"tunnels/geneve-ipv6.pcap":                {TunnelGeneve},
-		"tunnels/geneve-many-options.pcap":        {TunnelGeneve},
-		"tunnels/geneve-arp.pcap":                 {TunnelGeneve},
-		"tunnels/vxlan.pcap":                      {TunnelVXLAN},
-		"tunnels/vxlan-encapsulated-http.pcap":    {TunnelVXLAN},
-		"tunnels/vxlan-encapsulated-igmp-v2.pcap": {TunnelVXLAN},
-		"tunnels/gre-sample.pcap":                 {TunnelGRE},
-		"tunnels/gre-within-gre.pcap":             {TunnelGRE},
-		"tunnels/gre-pptp.pcap":                   {TunnelGRE},
-		"tunnels/gre-erspan3-dot1q.pcap":          {TunnelERSPAN},
-		"erspan.pcap":                             {TunnelERSPAN},
-		"erspanI.pcap":                            {TunnelERSPAN},
-		"erspanII.pcap":                           {TunnelERSPAN},
-		"erspanIII.pcap":                          {TunnelERSPAN},
-		"tunnels/gtp/gtp7_ipv6.pcap":              {TunnelGTPU},
-		"tunnels/gtp/gtp_ext_header.pcap":         {TunnelGTPU},
-		"tunnels/gtp/gtp6_gtp_0x32.pcap":          {TunnelGTPU},
-		"tunnels/gtp/gtp8_teredo.pcap":            {TunnelGTPU, TunnelTeredo},
+		"tunnels/4in4.pcap":                                  {TunnelIP},
+		"tunnels/4in6.pcap":                                  {TunnelIP},
+		"tunnels/6in4.pcap":                                  {TunnelIP},
+		"tunnels/6in6.pcap":                                  {TunnelIP},
+		"tunnels/6in6in6.pcap":                               {TunnelIP},
+		"tunnels/6in6-tunnel-change.pcap":                    {TunnelIP},
+		"tunnels/ping6-in-ipv4.pcap":                         {TunnelIP},
+		"tunnels/Teredo.pcap":                                {TunnelTeredo},
+		"tunnels/teredo_bubble_with_payload.pcap":            {TunnelTeredo},
+		"tunnels/geneve.pcap":                                {TunnelGeneve},
+		"tunnels/geneve-ipv6.pcap":                           {TunnelGeneve},
+		"tunnels/geneve-many-options.pcap":                   {TunnelGeneve},
+		"tunnels/geneve-arp.pcap":                            {TunnelGeneve},
+		"tunnels/vxlan.pcap":                                 {TunnelVXLAN},
+		"tunnels/vxlan-encapsulated-http.pcap":               {TunnelVXLAN},
+		"tunnels/vxlan-encapsulated-igmp-v2.pcap":            {TunnelVXLAN},
+		"tunnels/gre-sample.pcap":                            {TunnelGRE},
+		"tunnels/gre-within-gre.pcap":                        {TunnelGRE},
+		"tunnels/gre-pptp.pcap":                              {TunnelGRE},
+		"tunnels/gre-erspan3-dot1q.pcap":                     {TunnelERSPAN},
+		"erspan.pcap":                                        {TunnelGRE}, // GRE transparent Ethernet bridging
+		"erspanI.pcap":                                       {TunnelERSPAN},
+		"erspanII.pcap":                                      {TunnelERSPAN},
+		"erspanIII.pcap":                                     {TunnelERSPAN},
+		"tunnels/gtp/gtp7_ipv6.pcap":                         {TunnelGTPU},
+		"tunnels/gtp/gtp_ext_header.pcap":                    {TunnelGTPU},
+		"tunnels/gtp/gtp6_gtp_0x32.pcap":                     {TunnelGTPU},
+		"tunnels/gtp/gtp8_teredo.pcap":                       {TunnelGTPU, TunnelTeredo},
+		"tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap": {TunnelGTPU},
+		"tunnels/gre-over-udp-4754.pcap":                     {TunnelGRE},
 	}
 	for f, kinds := range expect {
 		ft, ok := st.fileTunnels[tr+f]
@@ -154,6 +179,17 @@ func TestCorpus(t *testing.T) {
 			if ft[k] == 0 {
 				t.Errorf("%s: no %v tunnel (saw %v)", f, k, ft)
 			}
+		}
+	}
+	for f, want := range map[string]int{
+		"tunnels/6in6in6.pcap":                  2,
+		"tunnels/gre-within-gre.pcap":           2,
+		"tunnels/vxlan-triple-v2.pcap":          3,
+		"tunnels/gtp/gtp8_teredo.pcap":          2,
+		"tunnels/gtp/gtp4_udp_2152_inside.pcap": 1,
+	} {
+		if got := st.fileDepth[tr+f]; got != want {
+			t.Errorf("%s: tunnel depth %d, want %d", f, got, want)
 		}
 	}
 	// Captures that must not yield a tunnel.

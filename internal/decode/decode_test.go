@@ -198,6 +198,10 @@ func decodeCases() []tcase {
 			eq(t, "NumVLANs", p.NumVLANs, uint8(2))
 			eq(t, "VLANs", p.VLANs, [2]uint16{1, 2})
 		}},
+		{name: "vlan/llc-snap", link: LinkEthernet, data: cat(ethHdr(EtherTypeVLAN), tag(3, uint16(8+len(tcp4))), []byte{0xaa, 0xaa, 3, 0, 0, 0}, u16(EtherTypeIPv4), tcp4), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			eq(t, "VLANs[0]", p.VLANs[0], uint16(3))
+		}},
 		{name: "vlan/truncated", link: LinkEthernet, data: cat(ethHdr(EtherTypeVLAN), []byte{0, 1}), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
 		{name: "vntag", link: LinkEthernet, data: cat(ethHdr(EtherTypeVNTag), u32(0x80010002), u16(EtherTypeIPv4), tcp4), check: tcp4Inner},
 		{name: "pbb", link: LinkEthernet, data: cat(ethHdr(EtherTypePBB), u32(0x00000100), macC[:], macD[:], u16(EtherTypeVLAN), tag(7, EtherTypeIPv4), tcp4), check: func(t *testing.T, p *Packet) {
@@ -279,7 +283,23 @@ func decodeCases() []tcase {
 		{name: "ipv6-link/v4", link: LinkIPv6, data: cat(tcp4, make([]byte, 20)), anoms: []AnomalyKind{AnomalyBadIPVersion}},
 		{name: "nflog", link: LinkNFLOG, data: cat([]byte{2, 0, 0, 0}, []byte{8, 0, 1, 0}, u32(0x08000300), []byte{byte(4 + len(tcp4)), 0, 9, 0}, tcp4), check: tcp4Inner},
 		{name: "nflog/bad-tlv", link: LinkNFLOG, data: cat([]byte{2, 0, 0, 0}, []byte{2, 0, 1, 0}, u32(0)), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
-		{name: "unknown-link", link: 127, data: tcp4, anoms: []AnomalyKind{AnomalyUnknownLinkType}},
+		{name: "ppp/hdlc-framing", link: LinkPPP, data: cat([]byte{0xff, 0x03}, u16(0x0021), tcp4), check: tcp4Inner},
+		{name: "ppp/pfc", link: LinkPPP, data: cat([]byte{0x57}, udp6), check: udp6Inner},
+		{name: "ppp/lcp", link: LinkPPP, data: cat([]byte{0xff, 0x03}, u16(0xc021), []byte{1, 1, 0, 4})},
+		{name: "ppp/empty", link: LinkPPP, data: []byte{0xff, 0x03}, anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "ppp-hdlc/cisco", link: LinkPPPHDLC, data: cat([]byte{0x0f, 0}, u16(EtherTypeIPv4), tcp4), check: tcp4Inner},
+		{name: "chdlc", link: LinkCHDLC, data: cat([]byte{0x8f, 0}, u16(EtherTypeIPv6), udp6), check: udp6Inner},
+		{name: "chdlc/short", link: LinkCHDLC, data: []byte{0x8f, 0}, anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "fddi", link: LinkFDDI, data: cat([]byte{0x50}, macB[:], macA[:], []byte{0xaa, 0xaa, 3, 0, 0, 0}, u16(EtherTypeIPv4), tcp4), check: tcp4Inner},
+		{name: "fddi/short", link: LinkFDDI, data: make([]byte, 12), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "radiotap/qos-data", link: LinkRadiotap, data: cat([]byte{0, 0, 8, 0}, u32(0), []byte{0x88, 0x01, 0, 0}, macB[:], macA[:], macC[:], u16(0), u16(0), []byte{0xaa, 0xaa, 3, 0, 0, 0}, u16(EtherTypeIPv4), tcp4), check: tcp4Inner},
+		{name: "radiotap/bad-len", link: LinkRadiotap, data: cat([]byte{0, 0, 200, 0}, u32(0)), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "802.11/wds", link: LinkIEEE80211, data: cat([]byte{0x08, 0x03, 0, 0}, macB[:], macA[:], macC[:], u16(0), macD[:], []byte{0xaa, 0xaa, 3, 0, 0, 0}, u16(EtherTypeIPv6), udp6), check: udp6Inner},
+		{name: "802.11/protected", link: LinkIEEE80211, data: cat([]byte{0x08, 0x41, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 40))},
+		{name: "802.11/beacon", link: LinkIEEE80211, data: cat([]byte{0x80, 0, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 40))},
+		{name: "802.11/short", link: LinkIEEE80211, data: make([]byte, 20), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "802.3/snap-cisco", link: LinkEthernet, data: cat(macB[:], macA[:], u16(30), []byte{0xaa, 0xaa, 3, 0, 0, 0x0c}, u16(0x2000), make([]byte, 22))},
+		{name: "unknown-link", link: 200, data: tcp4, anoms: []AnomalyKind{AnomalyUnknownLinkType}},
 
 		// ---- IPv4 ----
 		{name: "ipv4/options", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, opts: []byte{1, 1, 1, 0}}.build(tcpH{sp: 40000, dp: 80, flags: TCPAck}.build(payloadHello))), check: func(t *testing.T, p *Packet) {
@@ -383,6 +403,11 @@ func decodeCases() []tcase {
 			eq(t, "Proto", p.IP.Proto, uint8(ProtoNoNext))
 			eq(t, "HeaderLen", p.IP.HeaderLen, 48)
 		}},
+		{name: "ipv6/shim6-hip", link: LinkEthernet, data: eth6(v6{}.build([]ext{{typ: protoShim6, body: make([]byte, 6), rawLen: -1}, {typ: protoHIP, body: make([]byte, 14), rawLen: -1}}, ProtoUDP, udp(5353, 53, payloadHello))), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p)
+			eq(t, "HeaderLen", p.IP.HeaderLen, 40+8+16)
+		}},
+		{name: "ipv6/ah-overrun", link: LinkEthernet, data: eth6(v6{}.build([]ext{withLen(ahExt(), 40)}, ProtoUDP, udp(1, 2, nil))), anoms: []AnomalyKind{AnomalyBadIPv6ExtLen}, trunc: true},
 		{name: "ipv6/no-next", link: LinkEthernet, data: eth6(v6{}.build(nil, ProtoNoNext, nil)), check: func(t *testing.T, p *Packet) {
 			eq(t, "Proto", p.IP.Proto, uint8(ProtoNoNext))
 		}},
@@ -580,10 +605,37 @@ func decodeCases() []tcase {
 		{name: "gre/pptp-ccp", link: LinkEthernet, data: gre4(greHdr(0x3001, EtherTypePPTP, u16(6), u16(7), u32(1), []byte{0xff, 0x03}, u16(0x80fd), u16(0))), check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p)
 		}},
+		{name: "gre/ppp", link: LinkEthernet, data: gre4(greHdr(0, EtherTypePPTP, []byte{0xff, 0x03}, u16(0x0021), tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+		}},
+		{name: "gre/wccp-v1", link: LinkEthernet, data: gre4(greHdr(0, EtherTypeWCCP, tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+		}},
+		{name: "gre/wccp-v2", link: LinkEthernet, data: gre4(greHdr(0, EtherTypeWCCP, u32(0x00010000), tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+		}},
+		{name: "gre/arp", link: LinkEthernet, data: gre4(greHdr(0, EtherTypeARP, arpPkt(2))), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p, TunnelGRE)
+			eq(t, "IsARP", p.IsARP, true)
+		}},
+		{name: "gre/erspan3-ip", link: LinkEthernet, data: gre4(greHdr(0x1000, EtherTypeERSPAN3, u32(1), []byte{0x20, 0x64, 0, 0}, u32(0), u16(0), u16(2<<10), tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelERSPAN)
+		}},
+		{name: "gre/erspan3-ft7", link: LinkEthernet, data: gre4(greHdr(0x1000, EtherTypeERSPAN3, u32(1), []byte{0x20, 0x64, 0, 0}, u32(0), u16(0), u16(7<<10), tcp4)), anoms: []AnomalyKind{AnomalyInnerNotIP}},
+		{name: "gre/erspan3-short", link: LinkEthernet, data: gre4(greHdr(0x1000, EtherTypeERSPAN3, u32(1), []byte{0x20, 0x64, 0, 0})), anoms: []AnomalyKind{AnomalyBadGRE}, trunc: true},
+		{name: "gre/in-udp", link: LinkEthernet, data: udpOuter(40000, PortGREUDP, greHdr(0, EtherTypeIPv4, tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+			outerIs(t, p, 0, "172.16.0.1", "172.16.0.2", ProtoUDP, 40000, PortGREUDP, 56)
+		}},
 		{name: "gre/bad-version", link: LinkEthernet, data: gre4(greHdr(0x0002, EtherTypeIPv4, tcp4)), anoms: []AnomalyKind{AnomalyBadGRE}},
 		{name: "gre/routing", link: LinkEthernet, data: gre4(greHdr(0x4000, EtherTypeIPv4, u32(0), tcp4)), anoms: []AnomalyKind{AnomalyBadGRE}},
 		{name: "gre/pptp-bad", link: LinkEthernet, data: gre4(greHdr(0x0001, EtherTypePPTP, u32(0), tcp4)), anoms: []AnomalyKind{AnomalyBadGRE}},
-		{name: "gre/unknown-proto", link: LinkEthernet, data: gre4(greHdr(0, 0x1234, tcp4)), anoms: []AnomalyKind{AnomalyUnknownEtherType}, check: func(t *testing.T, p *Packet) {
+		{name: "gre/unknown-proto", link: LinkEthernet, data: gre4(greHdr(0, 0x1234, tcp4)), anoms: []AnomalyKind{AnomalyInnerNotIP}, check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p)
 			eq(t, "Proto", p.IP.Proto, uint8(ProtoGRE))
 		}},
@@ -643,6 +695,10 @@ func decodeCases() []tcase {
 			tunnelsAre(t, p, TunnelGeneve)
 		}},
 		{name: "geneve/ipv4", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(1, EtherTypeIPv4, tcp4)), check: tcp4Inner},
+		{name: "geneve/arp", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(0, EtherTypeARP, arpPkt(1))), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p, TunnelGeneve)
+			eq(t, "IsARP", p.IsARP, true)
+		}},
 		{name: "geneve/bad-version", link: LinkEthernet, data: udpOuter(40000, PortGeneve, cat([]byte{0x40, 0}, u16(EtherTypeTEB), u32(0), innerEth(EtherTypeIPv4), tcp4)), anoms: []AnomalyKind{AnomalyBadGeneve}},
 		{name: "geneve/unknown-proto", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(0, 0x1234, tcp4)), anoms: []AnomalyKind{AnomalyInnerNotIP}, check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p)

@@ -6,6 +6,7 @@ const (
 	PortGeneve = 6081
 	PortTeredo = 3544
 	PortGTPU   = 2152
+	PortGREUDP = 4754 // GRE-in-UDP (RFC 8086)
 )
 
 // DefaultMaxExtHeaders is the default bound on the IPv6 extension headers
@@ -18,6 +19,8 @@ type Config struct {
 	// destination port, Teredo and GTP-U by either port. A nil slice means
 	// the default port; an empty non-nil slice disables the tunnel kind.
 	VXLANPorts, GenevePorts, TeredoPorts, GTPUPorts []uint16
+	// GREUDPPorts are the UDP destination ports of GRE-in-UDP (RFC 8086).
+	GREUDPPorts []uint16
 	// MaxExtHeaders bounds the IPv6 extension headers walked before
 	// AnomalyExcessiveExtHeaders (0 means DefaultMaxExtHeaders).
 	MaxExtHeaders int
@@ -34,6 +37,7 @@ func DefaultConfig() Config {
 		GenevePorts:   []uint16{PortGeneve},
 		TeredoPorts:   []uint16{PortTeredo},
 		GTPUPorts:     []uint16{PortGTPU},
+		GREUDPPorts:   []uint16{PortGREUDP},
 		MaxExtHeaders: DefaultMaxExtHeaders,
 		DecodeTunnels: true,
 	}
@@ -43,7 +47,7 @@ func DefaultConfig() Config {
 // keeps no per-call state, so one Decoder may be shared by any number of
 // goroutines (each with its own Packet).
 type Decoder struct {
-	vxlan, geneve, teredo, gtpu []uint16
+	vxlan, geneve, teredo, gtpu, greUDP []uint16
 	// portFilter has bit (port & 1023) set for every tunnel port, so that
 	// the common UDP packet is rejected with one load.
 	portFilter    [16]uint64
@@ -59,13 +63,14 @@ func NewDecoder(cfg Config) *Decoder {
 		geneve:        portsOr(cfg.GenevePorts, PortGeneve),
 		teredo:        portsOr(cfg.TeredoPorts, PortTeredo),
 		gtpu:          portsOr(cfg.GTPUPorts, PortGTPU),
+		greUDP:        portsOr(cfg.GREUDPPorts, PortGREUDP),
 		maxExt:        cfg.MaxExtHeaders,
 		decodeTunnels: cfg.DecodeTunnels,
 	}
 	if d.maxExt <= 0 {
 		d.maxExt = DefaultMaxExtHeaders
 	}
-	for _, l := range [][]uint16{d.vxlan, d.geneve, d.teredo, d.gtpu} {
+	for _, l := range [][]uint16{d.vxlan, d.geneve, d.teredo, d.gtpu, d.greUDP} {
 		for _, port := range l {
 			d.portFilter[(port&1023)>>6] |= 1 << (port & 63)
 		}

@@ -4,8 +4,16 @@ import (
 	"encoding/binary"
 )
 
-// LinkNFLOG is Linux netfilter log (LINKTYPE_NFLOG).
-const LinkNFLOG LinkType = 239
+// Further link types decoded besides those named in packet.go.
+const (
+	LinkPPP       LinkType = 9   // PPP, with or without HDLC-like framing
+	LinkFDDI      LinkType = 10  // FDDI (frame control, MACs, 802.2 LLC)
+	LinkPPPHDLC   LinkType = 50  // PPP in HDLC-like framing
+	LinkCHDLC     LinkType = 104 // Cisco HDLC
+	LinkIEEE80211 LinkType = 105 // 802.11 without radio header
+	LinkRadiotap  LinkType = 127 // radiotap header, then 802.11
+	LinkNFLOG     LinkType = 239 // Linux netfilter log
+)
 
 // EtherTypes the link layer recognises.
 const (
@@ -26,7 +34,8 @@ const (
 	EtherTypeTEB      = 0x6558 // transparent Ethernet bridging (GRE, Geneve)
 	EtherTypeERSPAN2  = 0x88BE
 	EtherTypeERSPAN3  = 0x22EB
-	EtherTypePPTP     = 0x880B // PPP in enhanced GRE
+	EtherTypePPTP     = 0x880B // PPP in GRE (enhanced GRE for PPTP)
+	EtherTypeWCCP     = 0x883E // WCCP redirection in GRE
 )
 
 // Bounds on link-layer loops.
@@ -182,6 +191,34 @@ func (w *walker) link(data []byte, link LinkType) (step, []byte) {
 		return w.sllProto(be16(data[0:]), data[20:])
 	case LinkNFLOG:
 		return w.nflog(data)
+	case LinkPPP, LinkPPPHDLC:
+		if len(data) >= 4 && (data[0] == 0x0f || data[0] == 0x8f) && data[1] == 0 {
+			w.et = be16(data[2:]) // Cisco HDLC framing
+			return stepEtherType, data[4:]
+		}
+		return w.ppp(data)
+	case LinkCHDLC:
+		if len(data) < 4 {
+			return w.truncLink(), nil
+		}
+		w.et = be16(data[2:])
+		return stepEtherType, data[4:]
+	case LinkFDDI:
+		if len(data) < 13 {
+			return w.truncLink(), nil
+		}
+		return w.llc(data[13:])
+	case LinkRadiotap:
+		if len(data) < 4 {
+			return w.truncLink(), nil
+		}
+		l := int(binary.LittleEndian.Uint16(data[2:]))
+		if data[0] != 0 || l < 8 || l > len(data) {
+			return w.truncLink(), nil
+		}
+		return w.wlan(data[l:])
+	case LinkIEEE80211:
+		return w.wlan(data)
 	}
 	p.AddAnomaly(AnomalyUnknownLinkType, uint32(link))
 	return stepDone, nil
@@ -256,14 +293,16 @@ func (w *walker) llc(b []byte) (step, []byte) {
 		return w.truncLink(), nil
 	}
 	if b[0] != 0xAA || b[1] != 0xAA || b[2] != 0x03 {
-		// STP, CDP, IPX, NetBIOS...: legitimate, not decoded.
-		if w.pending {
-			w.p.AddAnomaly(AnomalyInnerNotIP, uint32(b[0]))
-		}
+		// STP, IPX, NetBIOS...: legitimate, not decoded, no anomaly.
 		return stepDone, nil
 	}
 	if len(b) < 8 {
 		return w.truncLink(), nil
+	}
+	if b[3] != 0 || b[4] != 0 || (b[5] != 0 && b[5] != 0xf8) {
+		// SNAP with an organisation code (e.g. Cisco CDP): the type is
+		// not an EtherType.
+		return stepDone, nil
 	}
 	w.et = be16(b[6:])
 	return stepEtherType, b[8:]
@@ -376,6 +415,56 @@ func (w *walker) pppoe(b []byte) (step, []byte) {
 		return stepDone, nil
 	}
 	return w.pppProto(be16(b[6:]), b[8:])
+}
+
+// ppp decodes a PPP header: optional address and control fields (0xff
+// 0x03), then a one-byte (compressed) or two-byte protocol.
+func (w *walker) ppp(b []byte) (step, []byte) {
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
+		b = b[2:]
+	}
+	if len(b) == 0 {
+		return w.truncLink(), nil
+	}
+	if b[0]&1 != 0 {
+		return w.pppProto(uint16(b[0]), b[1:])
+	}
+	if len(b) < 2 {
+		return w.truncLink(), nil
+	}
+	return w.pppProto(be16(b), b[2:])
+}
+
+// wlan decodes an 802.11 data frame header up to its LLC header. Management
+// and control frames, encrypted frames and A-MSDUs are not decoded.
+func (w *walker) wlan(b []byte) (step, []byte) {
+	if len(b) < 24 {
+		return w.truncLink(), nil
+	}
+	fc0, fc1 := b[0], b[1]
+	if fc0&0x0c != 0x08 || fc0&0x40 != 0 || fc1&0x40 != 0 {
+		return stepDone, nil // not data, null function, or protected
+	}
+	hl := 24
+	if fc1&0x03 == 0x03 { // to and from DS: fourth address
+		hl += 6
+	}
+	if fc0&0x80 != 0 { // QoS data
+		if len(b) < hl+2 {
+			return w.truncLink(), nil
+		}
+		if b[hl]&0x80 != 0 {
+			return stepDone, nil // A-MSDU
+		}
+		hl += 2
+		if fc1&0x80 != 0 { // HT control
+			hl += 4
+		}
+	}
+	if len(b) < hl {
+		return w.truncLink(), nil
+	}
+	return w.llc(b[hl:])
 }
 
 // pppProto dispatches on a PPP protocol number. PPP control protocols

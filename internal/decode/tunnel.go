@@ -45,15 +45,23 @@ func (w *walker) gre(b []byte) (step, []byte) {
 		}
 		in := b[off:]
 		switch proto {
-		case EtherTypeIPv4:
-			return w.enterStep(TunnelGRE, stepIPv4, in)
-		case EtherTypeIPv6:
-			return w.enterStep(TunnelGRE, stepIPv6, in)
 		case EtherTypeTEB:
 			return w.enterStep(TunnelGRE, stepEther, in)
-		case EtherTypeMPLS, EtherTypeMPLSMC:
-			w.et = proto
-			return w.enterStep(TunnelGRE, stepEtherType, in)
+		case EtherTypePPTP: // PPP over plain GRE
+			pp, rest := pppPeek(in)
+			return w.greToPPP(pp, rest)
+		case EtherTypeWCCP:
+			// WCCPv2 puts a 4-byte redirect header before the IPv4
+			// packet; WCCPv1 does not.
+			if len(in) > 0 && in[0]>>4 != 4 {
+				if len(in) < 4 {
+					p.Truncated = true
+					p.AddAnomaly(AnomalyBadGRE, uint32(proto))
+					return stepDone, nil
+				}
+				in = in[4:]
+			}
+			return w.enterStep(TunnelGRE, stepIPv4, in)
 		case EtherTypeERSPAN2:
 			if fl&greSeq == 0 {
 				// ERSPAN type I: no sequence number, no ERSPAN header.
@@ -88,10 +96,20 @@ func (w *walker) gre(b []byte) (step, []byte) {
 				p.AddAnomaly(AnomalyBadGRE, uint32(proto))
 				return stepDone, nil
 			}
-			return w.enterStep(TunnelERSPAN, stepEther, in[hl:])
+			switch ft := (be16(in[10:]) >> 10) & 0x1f; ft {
+			case 0: // Ethernet frame
+				return w.enterStep(TunnelERSPAN, stepEther, in[hl:])
+			case 2: // IP packet
+				return w.enterStep(TunnelERSPAN, stepIP, in[hl:])
+			default:
+				p.AddAnomaly(AnomalyInnerNotIP, uint32(ft))
+				return stepDone, nil
+			}
 		}
-		p.AddAnomaly(AnomalyUnknownEtherType, uint32(proto))
-		return stepDone, nil
+		// An EtherType: IPv4, IPv6, MPLS, ARP...; others are
+		// AnomalyInnerNotIP.
+		w.et = proto
+		return w.enterStep(TunnelGRE, stepEtherType, in)
 
 	case 1:
 		// Enhanced GRE (PPTP, RFC 2637): key (payload length, call ID)
@@ -120,35 +138,40 @@ func (w *walker) gre(b []byte) (step, []byte) {
 		if len(in) > plen {
 			in = in[:plen]
 		}
-		if len(in) >= 2 && in[0] == 0xff && in[1] == 0x03 {
-			in = in[2:] // address and control fields
-		}
-		if len(in) == 0 {
-			return stepDone, nil
-		}
-		var pp uint16
-		if in[0]&1 != 0 { // protocol-field compression: one byte
-			pp = uint16(in[0])
-			in = in[1:]
-		} else {
-			if len(in) < 2 {
-				return stepDone, nil
-			}
-			pp = be16(in)
-			in = in[2:]
-		}
-		switch pp {
-		case 0x0021:
-			return w.enterStep(TunnelGRE, stepIPv4, in)
-		case 0x0057:
-			return w.enterStep(TunnelGRE, stepIPv6, in)
-		}
-		return stepDone, nil // PPP control, compressed or encrypted data
+		pp, rest := pppPeek(in)
+		return w.greToPPP(pp, rest)
 
 	default:
 		p.AddAnomaly(AnomalyBadGRE, uint32(ver))
 		return stepDone, nil
 	}
+}
+
+// pppPeek reads a PPP header (optional address and control fields, one- or
+// two-byte protocol); proto is 0 when there is none.
+func pppPeek(b []byte) (proto uint16, rest []byte) {
+	if len(b) >= 2 && b[0] == 0xff && b[1] == 0x03 {
+		b = b[2:]
+	}
+	switch {
+	case len(b) >= 1 && b[0]&1 != 0: // protocol-field compression
+		return uint16(b[0]), b[1:]
+	case len(b) >= 2:
+		return be16(b), b[2:]
+	}
+	return 0, nil
+}
+
+// greToPPP enters a GRE tunnel carrying PPP when PPP carries IP; PPP
+// control, compressed or encrypted data is left alone.
+func (w *walker) greToPPP(proto uint16, b []byte) (step, []byte) {
+	switch proto {
+	case 0x0021:
+		return w.enterStep(TunnelGRE, stepIPv4, b)
+	case 0x0057:
+		return w.enterStep(TunnelGRE, stepIPv6, b)
+	}
+	return stepDone, nil
 }
 
 func (w *walker) enterStep(kind TunnelKind, st step, b []byte) (step, []byte) {
@@ -172,6 +195,8 @@ func (w *walker) udpTunnel(b []byte) (step, []byte) {
 		return w.gtpu(b)
 	case hasPort(d.teredo, ip.DstPort) || hasPort(d.teredo, ip.SrcPort):
 		return w.teredo(b)
+	case hasPort(d.greUDP, ip.DstPort):
+		return w.gre(b)
 	}
 	return stepDone, nil
 }
@@ -213,18 +238,12 @@ func (w *walker) geneve(b []byte) (step, []byte) {
 	if len(b) < hl {
 		return w.shortTunnelHeader(AnomalyBadGeneve, len(b), hl)
 	}
-	in := b[hl:]
-	switch proto := be16(b[2:]); proto {
-	case EtherTypeTEB:
-		return w.enterStep(TunnelGeneve, stepEther, in)
-	case EtherTypeIPv4:
-		return w.enterStep(TunnelGeneve, stepIPv4, in)
-	case EtherTypeIPv6:
-		return w.enterStep(TunnelGeneve, stepIPv6, in)
-	default:
-		p.AddAnomaly(AnomalyInnerNotIP, uint32(proto))
-		return stepDone, nil
+	proto := be16(b[2:])
+	if proto == EtherTypeTEB {
+		return w.enterStep(TunnelGeneve, stepEther, b[hl:])
 	}
+	w.et = proto // IPv4, IPv6, ARP...; others are AnomalyInnerNotIP
+	return w.enterStep(TunnelGeneve, stepEtherType, b[hl:])
 }
 
 // teredo decodes Teredo (RFC 4380): optional authentication and origin
