@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"encoding/binary"
+
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
@@ -21,12 +23,9 @@ func symmetricHash(d *decode.Datagram) uint64 {
 }
 
 func addrHash(a [16]byte) uint64 {
-	var hi, lo uint64
-	for i := 0; i < 8; i++ {
-		hi = hi<<8 | uint64(a[i])
-		lo = lo<<8 | uint64(a[8+i])
-	}
-	return mix64(hi ^ mix64(lo))
+	hi := binary.LittleEndian.Uint64(a[:8])
+	lo := binary.LittleEndian.Uint64(a[8:])
+	return (hi*0x9e3779b97f4a7c15 ^ lo) * 0xbf58476d1ce4e5b9
 }
 
 // mix64 is the SplitMix64 finaliser.

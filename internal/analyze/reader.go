@@ -206,7 +206,10 @@ func tunnelService(k decode.TunnelKind) string {
 
 // dispatch appends the packet to its worker's batch, sending full batches.
 func (r *reader) dispatch(p *decode.Packet) {
-	w := int(symmetricHash(&p.IP) % uint64(len(r.workers)))
+	w := 0
+	if len(r.workers) > 1 {
+		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
+	}
 	b := r.pending[w]
 	b.add(p, &r.parents)
 	if b.full() {

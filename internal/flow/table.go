@@ -168,13 +168,14 @@ type Table struct {
 	dnsPorts             *portSet
 	dnsTimeout           int64
 
-	chunks  [][]conn
-	nconns  int32 // slots handed out of the slab
-	free    int32 // free-list head (linked through lruNext)
-	index   []slot
-	mask    uint32
-	lruHead int32 // most recently active
-	lruTail int32
+	chunks   [][]conn
+	nconns   int32 // slots handed out of the slab
+	free     int32 // free-list head (linked through lruNext)
+	index    []slot
+	maxIndex uint32 // the size the index may grow to: 2×MaxFlows, a power of two
+	mask     uint32
+	lruHead  int32 // most recently active
+	lruTail  int32
 
 	wheel    [wheelSize]int32
 	wheelPos int64 // next wheel tick (in ticks) to process
@@ -205,12 +206,11 @@ func NewTable(cfg Config, out Emitter) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx}
-	n := uint32(64)
-	for int(n) < cfg.MaxFlows*2 {
-		n <<= 1
+	t.maxIndex = 64
+	for int(t.maxIndex) < cfg.MaxFlows*2 {
+		t.maxIndex <<= 1
 	}
-	t.index = make([]slot, n)
-	t.mask = n - 1
+	t.setIndexSize(min(t.maxIndex, initialIndex))
 	for i := range t.wheel {
 		t.wheel[i] = nilIdx
 	}
@@ -243,7 +243,7 @@ func NewTable(cfg Config, out Emitter) (*Table, error) {
 // Stats returns the counters.
 func (t *Table) Stats() Stats {
 	s := t.stats
-	s.BytesPerFlow = int(unsafe.Sizeof(conn{})) + int(unsafe.Sizeof(slot{}))*len(t.index)/t.cfg.MaxFlows
+	s.BytesPerFlow = int(unsafe.Sizeof(conn{})) + int(unsafe.Sizeof(slot{}))*int(t.maxIndex)/t.cfg.MaxFlows
 	return s
 }
 
@@ -267,7 +267,32 @@ func (t *Table) lookup(k *key, h uint64) int32 {
 	}
 }
 
+// initialIndex is the index size a table starts with; it doubles while
+// more than half full, up to twice MaxFlows, so a small capture does not
+// pay for a large cap.
+const initialIndex = 1 << 12
+
+func (t *Table) setIndexSize(n uint32) {
+	t.index = make([]slot, n)
+	t.mask = n - 1
+}
+
+// growIndex doubles the index and re-inserts every entry. Growth allocates,
+// but only O(log MaxFlows) times over a table's life.
+func (t *Table) growIndex() {
+	old := t.index
+	t.setIndexSize(uint32(len(old)) * 2)
+	for _, s := range old {
+		if s.idx != 0 {
+			t.indexInsert(s.idx-1, hashKey(&t.at(s.idx-1).k, t.seed))
+		}
+	}
+}
+
 func (t *Table) indexInsert(ci int32, h uint64) {
+	if uint32(t.stats.Active)*2 >= uint32(len(t.index)) && uint32(len(t.index)) < t.maxIndex {
+		t.growIndex()
+	}
 	tag := uint32(h >> 32)
 	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
 		if t.index[i].idx == 0 {
