@@ -1,0 +1,104 @@
+// Package proto is the application-layer contract: analyzers that turn a
+// connection's bytes into protocol records (dns.log, http.log, ssl.log …),
+// and the registry that picks an analyzer by content, not only by port.
+//
+// The flow stage owns connections. For each connection it hands an
+// Analyzer the bytes in order: for TCP the reassembled stream of each side
+// (with Gap for bytes never seen), for UDP one datagram per call. An
+// Analyzer keeps bounded state (each documents its bounds), never panics on
+// malformed input, and writes records through a Sink. Data passed to an
+// Analyzer is only valid during the call: copy what you keep.
+//
+// One package per protocol lives under internal/proto/NAME; each registers
+// a Factory in the registry (see Register) from an init function.
+package proto
+
+import (
+	"net/netip"
+	"sort"
+	"sync"
+)
+
+// Direction says which side of the connection sent the bytes.
+type Direction uint8
+
+const (
+	FromOrig Direction = 0 // the originator (Zeek's "orig")
+	FromResp Direction = 1 // the responder
+)
+
+// ConnInfo identifies the connection an analyzer works for; its fields go
+// into every record (Zeek's uid and id.* fields).
+type ConnInfo struct {
+	UID          string
+	TS           int64 // the connection's first packet, Unix ns
+	OrigH, RespH netip.Addr
+	OrigP, RespP uint16
+	Transport    uint8 // 6 (TCP) or 17 (UDP)
+}
+
+// Sink receives finished records. log is the log's name without ".log"
+// ("dns", "http", "ssl", "x509" …); line is one JSON object without a
+// newline, only valid during the call.
+type Sink interface {
+	Record(log string, line []byte)
+}
+
+// Analyzer parses one connection's application bytes.
+type Analyzer interface {
+	// Data delivers bytes sent by dir at time ts: for TCP the next in-order
+	// piece of that side's stream, for UDP one whole datagram payload.
+	Data(dir Direction, ts int64, data []byte)
+	// Gap reports n bytes of dir's TCP stream that were never seen.
+	Gap(dir Direction, n int)
+	// End flushes pending records when the connection ends at ts.
+	End(ts int64)
+	// Service is the conn.log service name once the analyzer is confident
+	// the connection speaks its protocol ("" until then).
+	Service() string
+}
+
+// Confidence is how sure a Factory is that a connection speaks its protocol.
+type Confidence uint8
+
+const (
+	No     Confidence = iota // the bytes rule it out or say nothing
+	Maybe                    // the port fits, the bytes do not contradict
+	Likely                   // the bytes look right
+	Sure                     // a signature that only this protocol has
+)
+
+// Factory creates analyzers for one protocol.
+type Factory struct {
+	Name string // service name, as in Zeek's conn.log ("dns", "http", "ssl" …)
+	// Transports the protocol runs over: 6, 17 or both.
+	Transports []uint8
+	// Ports are the protocol's well-known ports (responder side); a hint
+	// only: detection is by content.
+	Ports []uint16
+	// Detect looks at the first bytes a side sent (at most a few hundred)
+	// and the responder port, and says how sure it is.
+	Detect func(dir Direction, first []byte, respPort uint16, transport uint8) Confidence
+	// New makes an analyzer for one connection.
+	New func(ci *ConnInfo, out Sink) Analyzer
+}
+
+var (
+	regMu     sync.RWMutex
+	factories []*Factory
+)
+
+// Register adds f to the registry (call it from an init function).
+func Register(f *Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	factories = append(factories, f)
+	sort.Slice(factories, func(i, j int) bool { return factories[i].Name < factories[j].Name })
+}
+
+// Factories returns the registered factories sorted by name.
+func Factories() []*Factory {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return append([]*Factory(nil), factories...)
+}
