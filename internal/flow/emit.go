@@ -64,6 +64,11 @@ func (t *Table) emit(c *conn) {
 	if t.cfg.CommunityID {
 		r.CommunityID = bstr(t.communityID(c))
 	}
+	if t.app != nil {
+		if svc := t.app.EndConn(c.uid, c.last); svc != "" && r.Service == "" {
+			r.Service = svc
+		}
+	}
 	t.stats.Emitted++
 	t.out.Conn(r)
 }

@@ -27,6 +27,12 @@ type Input struct {
 	// tunnel's outer UDP conn); "" for none. The first non-empty hint is
 	// kept.
 	Service string
+
+	// Set by Update, for the application layer: Counted is false when the
+	// packet was not accounted (e.g. a bad checksum); FromOrig says whether
+	// it came from the originator (after any role flip).
+	Counted  bool
+	FromOrig bool
 }
 
 // Emitter receives records synchronously from Update, Expire and Flush.
@@ -34,6 +40,14 @@ type Input struct {
 type Emitter interface {
 	Conn(c *record.Conn)
 	Weird(w *record.Weird)
+}
+
+// AppLayer is implemented by an Emitter that runs application analyzers
+// on connections. The table calls EndConn when a connection ends (at its
+// last packet time ts), before its record is emitted, so the analyzers can
+// flush their records; a non-empty result names the conn.log service.
+type AppLayer interface {
+	EndConn(uid UID, ts int64) (service string)
 }
 
 // Stats are the table's counters.
@@ -169,8 +183,9 @@ type Table struct {
 	dnsTimeout           int64
 
 	chunks   [][]conn
-	nconns   int32 // slots handed out of the slab
-	free     int32 // free-list head (linked through lruNext)
+	nconns   int32    // slots handed out of the slab
+	free     int32    // free-list head (linked through lruNext)
+	app      AppLayer // out, when it runs application analyzers
 	index    []slot
 	maxIndex uint32 // the size the index may grow to: 2×MaxFlows, a power of two
 	mask     uint32
@@ -206,6 +221,7 @@ func NewTable(cfg Config, out Emitter) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx}
+	t.app, _ = out.(AppLayer)
 	t.maxIndex = 64
 	for int(t.maxIndex) < cfg.MaxFlows*2 {
 		t.maxIndex <<= 1
@@ -721,6 +737,8 @@ func (t *Table) Update(in *Input) UID {
 		role.pkts++
 		role.ipBytes += uint64(d.IPLen)
 	}
+	in.Counted = role != nil
+	in.FromOrig = c.origAddr == src && c.origPort == sp
 	if c.used {
 		t.schedule(ci, c)
 	}
