@@ -7,64 +7,82 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
-// logKind names an output log file.
-type logKind uint8
-
+// Logs written on every run, even when empty.
 const (
-	logConn logKind = iota
-	logWeird
-	numLogs
+	logConn  = "conn"
+	logWeird = "weird"
 )
-
-var logFiles = [numLogs]string{"conn.log", "weird.log"}
 
 // chunk is a run of complete JSON lines for one log.
 type chunk struct {
-	kind logKind
-	buf  []byte
+	log string
+	buf []byte
 }
 
 const chunkSize = 64 << 10
 
 // writer owns the log files; it is the only goroutine that writes them.
+// Files are created on a log's first chunk (conn.log and weird.log at
+// start), named after the log.
 type writer struct {
-	files [numLogs]*os.File
-	bufs  [numLogs]*bufio.Writer
+	dir   string
+	files map[string]*logFile
 	in    chan chunk
 	free  chan []byte
 	err   error
 	done  chan struct{}
 }
 
+type logFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
 func newWriter(dir string) (*writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{in: make(chan chunk, 64), free: make(chan []byte, 128), done: make(chan struct{})}
-	for k := range w.files {
-		f, err := os.Create(filepath.Join(dir, logFiles[k]))
-		if err != nil {
+	w := &writer{dir: dir, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128), done: make(chan struct{})}
+	for _, name := range []string{logConn, logWeird} {
+		if _, err := w.file(name); err != nil {
 			w.closeFiles()
-			return nil, fmt.Errorf("analyze: create %s: %w", logFiles[k], err)
+			return nil, err
 		}
-		w.files[k] = f
-		w.bufs[k] = bufio.NewWriterSize(f, 1<<20)
 	}
 	go w.run()
 	return w, nil
+}
+
+// file returns the open file of a log, creating it on first use.
+func (w *writer) file(name string) (*logFile, error) {
+	if lf, ok := w.files[name]; ok {
+		return lf, nil
+	}
+	f, err := os.Create(filepath.Join(w.dir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("analyze: create %s.log: %w", name, err)
+	}
+	lf := &logFile{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	w.files[name] = lf
+	return lf, nil
 }
 
 func (w *writer) run() {
 	defer close(w.done)
 	for c := range w.in {
 		if w.err == nil {
-			if _, err := w.bufs[c.kind].Write(c.buf); err != nil {
-				w.err = fmt.Errorf("analyze: write %s: %w", logFiles[c.kind], err)
+			lf, err := w.file(c.log)
+			if err == nil {
+				_, err = lf.w.Write(c.buf)
+			}
+			if err != nil {
+				w.err = fmt.Errorf("analyze: write %s.log: %w", c.log, err)
 			}
 		}
 		select {
@@ -88,9 +106,9 @@ func (w *writer) getBuf() []byte {
 func (w *writer) close() error {
 	close(w.in)
 	<-w.done
-	for k := range w.bufs {
-		if err := w.bufs[k].Flush(); err != nil && w.err == nil {
-			w.err = fmt.Errorf("analyze: flush %s: %w", logFiles[k], err)
+	for name, lf := range w.files {
+		if err := lf.w.Flush(); err != nil && w.err == nil {
+			w.err = fmt.Errorf("analyze: flush %s.log: %w", name, err)
 		}
 	}
 	if err := w.closeFiles(); err != nil && w.err == nil {
@@ -101,12 +119,9 @@ func (w *writer) close() error {
 
 func (w *writer) closeFiles() error {
 	var first error
-	for k, f := range w.files {
-		if f == nil {
-			continue
-		}
-		if err := f.Close(); err != nil && first == nil {
-			first = fmt.Errorf("analyze: close %s: %w", logFiles[k], err)
+	for name, lf := range w.files {
+		if err := lf.f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("analyze: close %s.log: %w", name, err)
 		}
 	}
 	return first
@@ -116,19 +131,13 @@ func (w *writer) closeFiles() error {
 // full chunks to the writer. It implements flow.Emitter.
 type logSink struct {
 	w     *writer
-	bufs  [numLogs][]byte
+	bufs  map[string][]byte
 	stats *hostStats
 	weird record.Weird
 }
 
 func newLogSink(w *writer, stats *hostStats) *logSink {
-	s := &logSink{w: w, stats: stats}
-	if w != nil {
-		for k := range s.bufs {
-			s.bufs[k] = w.getBuf()
-		}
-	}
-	return s
+	return &logSink{w: w, stats: stats, bufs: map[string][]byte{}}
 }
 
 // Conn implements flow.Emitter.
@@ -137,8 +146,7 @@ func (s *logSink) Conn(c *record.Conn) {
 	if s.w == nil {
 		return
 	}
-	s.bufs[logConn] = append(record.AppendConnJSON(s.bufs[logConn], c), '\n')
-	s.maybeSend(logConn)
+	s.append(logConn, record.AppendConnJSON(s.buf(logConn), c))
 }
 
 // Weird implements flow.Emitter.
@@ -146,8 +154,7 @@ func (s *logSink) Weird(wr *record.Weird) {
 	if s.w == nil {
 		return
 	}
-	s.bufs[logWeird] = append(record.AppendWeirdJSON(s.bufs[logWeird], wr), '\n')
-	s.maybeSend(logWeird)
+	s.append(logWeird, record.AppendWeirdJSON(s.buf(logWeird), wr))
 }
 
 // anomaly logs a decoder anomaly as a weird record.
@@ -179,11 +186,35 @@ func (s *logSink) netAnomaly(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 	s.Weird(wr)
 }
 
-func (s *logSink) maybeSend(k logKind) {
-	if len(s.bufs[k]) >= chunkSize {
-		s.w.in <- chunk{kind: k, buf: s.bufs[k]}
-		s.bufs[k] = s.w.getBuf()
+// Record implements proto.Sink: one application-layer record.
+func (s *logSink) Record(log string, line []byte) {
+	s.stats.addRecord(log)
+	if s.w == nil {
+		return
 	}
+	s.append(log, append(s.buf(log), line...))
+}
+
+// buf returns log's pending chunk, to append one record to.
+func (s *logSink) buf(log string) []byte {
+	b, ok := s.bufs[log]
+	if !ok && s.w != nil {
+		b = s.w.getBuf()
+	}
+	return b
+}
+
+// append stores b (the chunk with one more record) and sends it when full.
+func (s *logSink) append(log string, b []byte) {
+	b = append(b, '\n')
+	if len(b) >= chunkSize {
+		s.w.in <- chunk{log: log, buf: b}
+		b = s.w.getBuf()
+	}
+	if _, ok := s.bufs[log]; !ok {
+		log = strings.Clone(log)
+	}
+	s.bufs[log] = b
 }
 
 // flush hands any partial chunks to the writer.
@@ -191,10 +222,10 @@ func (s *logSink) flush() {
 	if s.w == nil {
 		return
 	}
-	for k := range s.bufs {
-		if len(s.bufs[k]) > 0 {
-			s.w.in <- chunk{kind: logKind(k), buf: s.bufs[k]}
-			s.bufs[k] = s.w.getBuf()
+	for log, b := range s.bufs {
+		if len(b) > 0 {
+			s.w.in <- chunk{log: log, buf: b}
+			s.bufs[log] = s.w.getBuf()
 		}
 	}
 }

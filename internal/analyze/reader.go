@@ -56,7 +56,7 @@ type readerCounts struct {
 	arp             uint64
 	anomalies       [256]uint64 // by decode.AnomalyKind (kinds are few)
 	netWeirds       [256]uint16
-	tunnels         [8]uint64 // by decode.TunnelKind
+	tunnels         [16]uint64 // by decode.TunnelKind
 	fragments       uint64
 	reassembled     uint64
 	truncatedFrames uint64
@@ -108,7 +108,9 @@ func (r *reader) handle(f *capture.Frame) {
 		r.dec.DecodeIP(data, p)
 	}
 	// Outer tunnel connections count whatever the inner packet is.
-	r.trackTunnels(p)
+	if !r.trackTunnels(p) {
+		return
+	}
 	if p.IP.Version == 0 {
 		if p.IsARP {
 			r.sum.arp++
@@ -164,23 +166,29 @@ func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 }
 
 // trackTunnels accounts each tunnel's outer connection and fills r.parents
-// with the uids the inner connection names as tunnel_parents.
-func (r *reader) trackTunnels(p *decode.Packet) {
+// with the uids the inner connection names as tunnel_parents. It returns
+// false when a UDP tunnel's outer checksum is bad: like Zeek, the outer
+// conn counts it as corrupt ('C') and nothing inside is analysed.
+func (r *reader) trackTunnels(p *decode.Packet) bool {
 	r.parents = flow.Parents{}
 	for i := 0; i < int(p.NumTunnels); i++ {
 		t := &p.Tunnels[i]
-		r.sum.tunnels[t.Kind&7]++
+		r.sum.tunnels[t.Kind&15]++
 		var uid flow.UID
 		if t.Outer.Proto == decode.ProtoUDP {
 			in := &r.tunInput
-			*in = flow.Input{TS: p.TS, D: &t.Outer, Parents: r.parents, Service: tunnelService(t.Kind)}
+			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: r.parents, Service: tunnelService(t.Kind)}
 			uid = r.tunnels.Update(in)
+			if r.tunnels.BadChecksum(in) {
+				return false
+			}
 		} else {
 			uid = ipTunnelUID(t)
 		}
 		r.parents.UIDs[r.parents.N] = uid
 		r.parents.N++
 	}
+	return true
 }
 
 // ipTunnelUID names an IP-level tunnel (IP-in-IP, GRE): the pair of outer
@@ -200,6 +208,8 @@ func tunnelService(k decode.TunnelKind) string {
 		return "teredo"
 	case decode.TunnelGTPU:
 		return "gtpv1"
+	case decode.TunnelAYIYA:
+		return "ayiya"
 	}
 	return ""
 }

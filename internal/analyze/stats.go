@@ -46,6 +46,7 @@ type hostStats struct {
 	classBytes [numClasses]uint64
 	conns      uint64
 	services   map[string]uint64
+	records    map[string]uint64 // application-layer records per log
 	hosts      map[netip.Addr]*talker
 }
 
@@ -56,7 +57,7 @@ type talker struct {
 }
 
 func newHostStats() *hostStats {
-	return &hostStats{services: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
+	return &hostStats{services: map[string]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
 }
 
 func (h *hostStats) addPacket(d *decode.Datagram) {
@@ -89,6 +90,14 @@ func (h *hostStats) addConn(c *record.Conn) {
 	h.addHost(c.RespH, bytes)
 }
 
+func (h *hostStats) addRecord(log string) {
+	if n, ok := h.records[log]; ok {
+		h.records[log] = n + 1
+	} else {
+		h.records[strings.Clone(log)] = 1
+	}
+}
+
 func (h *hostStats) addHost(a netip.Addr, bytes uint64) {
 	if t, ok := h.hosts[a]; ok {
 		t.Bytes += bytes
@@ -112,6 +121,9 @@ func (h *hostStats) merge(o *hostStats) {
 	h.conns += o.conns
 	for k, v := range o.services {
 		h.services[k] += v
+	}
+	for k, v := range o.records {
+		h.records[k] += v
 	}
 	for a, t := range o.hosts {
 		if mine, ok := h.hosts[a]; ok {

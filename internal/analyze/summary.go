@@ -25,6 +25,7 @@ type Summary struct {
 	Protocols                []ProtoShare // by innermost transport
 	Services                 []Count      // connections per proto/service
 	Connections              uint64
+	Records                  []Count // application-layer records per log
 	TopTalkers               []Talker
 	Anomalies                []Count // by weird name
 	Tunnels                  []Count // packets by tunnel kind
@@ -81,6 +82,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	}
 	s.Connections = h.conns
 	s.Services = sortedCounts(h.services)
+	s.Records = sortedCounts(h.records)
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
@@ -146,6 +148,9 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Protocols %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(w, "Flows     %d connections; %s\n", s.Connections, topCounts(s.Services, 8))
+	if len(s.Records) > 0 {
+		fmt.Fprintf(w, "Records   %s\n", topCounts(s.Records, 10))
+	}
 	if len(s.TopTalkers) > 0 {
 		fmt.Fprintln(w, "Top talkers (bytes in connections they took part in):")
 		for i, t := range s.TopTalkers {

@@ -14,6 +14,7 @@ const expireEvery = int64(1e9)
 type worker struct {
 	table     *flow.Table
 	sink      *logSink
+	app       *appLayer
 	stats     *hostStats
 	in        chan *batch
 	free      chan *batch
@@ -26,7 +27,8 @@ type worker struct {
 func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64) (*worker, error) {
 	wk := &worker{stats: newHostStats(), in: make(chan *batch, queue), free: free, panics: panics}
 	wk.sink = newLogSink(w, wk.stats)
-	t, err := flow.NewTable(cfg, wk.sink)
+	wk.app = newAppLayer(wk.sink)
+	t, err := flow.NewTable(cfg, workerEmitter{wk.sink, wk.app})
 	if err != nil {
 		return nil, fmt.Errorf("analyze: flow table: %w", err)
 	}
@@ -80,10 +82,20 @@ func (wk *worker) handle(b *batch, it *item) {
 	in.Service = ""
 	uid := wk.table.Update(in)
 	wk.stats.addPacket(&it.dg)
+	if in.Counted {
+		wk.app.packet(uid, in)
+	}
 	for j := 0; j < int(it.numAnomaly); j++ {
 		a := it.anomalies[j]
 		if wk.dedup.first(uint64(uid), a.Kind) {
 			wk.sink.anomaly(it.ts, uid.String(), &it.dg, a)
 		}
 	}
+}
+
+// workerEmitter is what a worker's flow table emits to: records go to the
+// log sink, connection ends also to the application layer.
+type workerEmitter struct {
+	*logSink
+	*appLayer
 }

@@ -593,6 +593,7 @@ func (t *Table) Flush() {
 // Update accounts one datagram and returns its connection's UID (0 when
 // the datagram is not accounted: no IP, or no transport header).
 func (t *Table) Update(in *Input) UID {
+	in.Counted, in.FromOrig = false, false
 	d := in.D
 	if d == nil || d.Version == 0 {
 		t.stats.Ignored++

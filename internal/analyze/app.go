@@ -1,0 +1,163 @@
+package analyze
+
+import (
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/stream"
+
+	// The protocol analyzers register themselves.
+	_ "github.com/vigil-nsm/vigil/internal/proto/all"
+)
+
+// detectBytes is how much of a side's first payload detection looks at.
+const detectBytes = 512
+
+// appLayer runs the application analyzers of one worker's connections. A
+// connection gets an analyzer on its first payload, chosen by content
+// (port only as a tie-breaker); its TCP sides go through stream
+// reassembly first. State lives until the flow table ends the connection.
+type appLayer struct {
+	factories []*proto.Factory
+	sink      proto.Sink
+	conns     map[flow.UID]*appConn
+	free      []*appConn
+}
+
+// appConn is one connection's application-layer state.
+type appConn struct {
+	info    proto.ConnInfo
+	an      proto.Analyzer // nil: no analyzer (undecided or none fits)
+	decided bool
+	sides   [2]stream.Side
+	recv    [2]sideReceiver
+	ts      int64 // time of the segment being delivered
+}
+
+// sideReceiver adapts one side's reassembled stream to the analyzer.
+type sideReceiver struct {
+	ac  *appConn
+	dir proto.Direction
+}
+
+func (r *sideReceiver) Deliver(b []byte) {
+	if r.ac.an != nil {
+		r.ac.an.Data(r.dir, r.ac.ts, b)
+	}
+}
+
+func (r *sideReceiver) Gap(n int) {
+	if r.ac.an != nil {
+		r.ac.an.Gap(r.dir, n)
+	}
+}
+
+func newAppLayer(sink proto.Sink) *appLayer {
+	return &appLayer{factories: proto.Factories(), sink: sink, conns: map[flow.UID]*appConn{}}
+}
+
+// packet hands one accounted TCP or UDP packet of connection uid to its
+// analyzer, creating the connection's state on its first payload.
+func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
+	d := in.D
+	tcp := d.Proto == decode.ProtoTCP
+	if !tcp && d.Proto != decode.ProtoUDP {
+		return
+	}
+	ac := a.conns[uid]
+	if ac == nil {
+		if len(in.Payload) == 0 {
+			return
+		}
+		ac = a.newConn(uid, in)
+	}
+	dir := proto.FromResp
+	if in.FromOrig {
+		dir = proto.FromOrig
+	}
+	if !ac.decided && len(in.Payload) > 0 {
+		a.detect(ac, dir, in.Payload)
+	}
+	if ac.an == nil && ac.decided {
+		return
+	}
+	ac.ts = in.TS
+	if !tcp {
+		ac.an.Data(dir, in.TS, in.Payload)
+		return
+	}
+	side := &ac.sides[dir]
+	side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
+}
+
+func (a *appLayer) newConn(uid flow.UID, in *flow.Input) *appConn {
+	var ac *appConn
+	if n := len(a.free); n > 0 {
+		ac, a.free = a.free[n-1], a.free[:n-1]
+	} else {
+		ac = &appConn{}
+		ac.recv[0] = sideReceiver{ac: ac, dir: proto.FromOrig}
+		ac.recv[1] = sideReceiver{ac: ac, dir: proto.FromResp}
+	}
+	d := in.D
+	ac.info = proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto}
+	if in.FromOrig {
+		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Src, d.SrcPort, d.Dst, d.DstPort
+	} else {
+		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
+	}
+	a.conns[uid] = ac
+	return ac
+}
+
+// detect picks the analyzer the payload fits best: content first, the
+// responder port only when nothing else speaks up.
+func (a *appLayer) detect(ac *appConn, dir proto.Direction, payload []byte) {
+	ac.decided = true
+	first := payload[:min(len(payload), detectBytes)]
+	var best *proto.Factory
+	bestConf := proto.No
+	for _, f := range a.factories {
+		if !hasTransport(f, ac.info.Transport) {
+			continue
+		}
+		if c := f.Detect(dir, first, ac.info.RespP, ac.info.Transport); c > bestConf {
+			best, bestConf = f, c
+		}
+	}
+	if best != nil {
+		ac.an = best.New(&ac.info, a.sink)
+	}
+}
+
+func hasTransport(f *proto.Factory, t uint8) bool {
+	for _, x := range f.Transports {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// EndConn flushes the connection's analyzer and frees its state; it
+// returns the service the analyzer recognised.
+func (a *appLayer) EndConn(uid flow.UID, ts int64) string {
+	ac := a.conns[uid]
+	if ac == nil {
+		return ""
+	}
+	delete(a.conns, uid)
+	svc := ""
+	if ac.an != nil {
+		ac.ts = ts
+		ac.sides[0].Flush(&ac.recv[0])
+		ac.sides[1].Flush(&ac.recv[1])
+		ac.an.End(ts)
+		svc = ac.an.Service()
+	}
+	ac.an, ac.decided = nil, false
+	ac.sides[0].Reset()
+	ac.sides[1].Reset()
+	a.free = append(a.free, ac)
+	return svc
+}

@@ -1,0 +1,3 @@
+// Package all links every application-layer analyzer into the binary:
+// importing it runs their registrations (see proto.Register).
+package all
