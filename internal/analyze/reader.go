@@ -111,6 +111,15 @@ func (r *reader) handle(f *capture.Frame) {
 	if !r.trackTunnels(p) {
 		return
 	}
+	if p.NumTunnels == 0 && p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
+		// A datagram of a tunnel's outer conn that carries no tunnelled
+		// packet (e.g. an AYIYA heartbeat): it counts in that conn.
+		in := &r.tunInput
+		*in = flow.Input{TS: p.TS, D: &p.IP, Payload: p.Payload, IPRaw: p.IPRaw}
+		r.tunnels.Update(in)
+		r.netAnomalies(p)
+		return
+	}
 	if p.IP.Version == 0 {
 		if p.IsARP {
 			r.sum.arp++

@@ -58,6 +58,8 @@ const (
 	AnomalyFlowTableFull                     // a flow was evicted early because the table was full
 	AnomalyNDPInFragment                     // NDP message inside a fragment (RFC 6980)
 	AnomalyUnknownLinkType                   // pcap link type not decoded (Detail = value)
+	AnomalyTeredoBubblePayload               // Teredo bubble followed by bytes (Detail = their count)
+	AnomalyAYIYAEmpty                        // AYIYA forward without a packet
 	anomalyKindCount
 )
 
@@ -106,6 +108,8 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyFlowTableFull:         "flow_table_full_eviction",
 	AnomalyNDPInFragment:         "ndp_in_fragment",
 	AnomalyUnknownLinkType:       "unknown_link_type",
+	AnomalyTeredoBubblePayload:   "Teredo_bubble_with_payload",
+	AnomalyAYIYAEmpty:            "ayiya_empty_packet",
 }
 
 // String returns the weird.log name of the anomaly.

@@ -15,7 +15,7 @@ type corpusStats struct {
 	files, unreadable, stoppedEarly int
 	packets, withIP, arp, truncated int
 	badChecksum                     int
-	tunnels                         [8]int
+	tunnels                         [16]int
 	fragments, reassembled          int
 	anomalies                       [anomalyKindCount]int
 	links                           map[LinkType]int
@@ -168,6 +168,8 @@ func TestCorpus(t *testing.T) {
 		"tunnels/gtp/gtp8_teredo.pcap":                       {TunnelGTPU, TunnelTeredo},
 		"tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap": {TunnelGTPU},
 		"tunnels/gre-over-udp-4754.pcap":                     {TunnelGRE},
+		"tunnels/ayiya3.pcap":                                {TunnelAYIYA},
+		"tunnels/ayiya-large-identity.pcap":                  {TunnelAYIYA},
 	}
 	for f, kinds := range expect {
 		ft, ok := st.fileTunnels[tr+f]

@@ -109,6 +109,25 @@ func geneveHdr(optWords int, proto uint16, inner []byte) []byte {
 	return cat([]byte{byte(optWords), 0}, u16(proto), u32(0x00abcd00), make([]byte, optWords*4), inner)
 }
 
+// ayiyaHdr builds an AYIYA header: identity 2^idN bytes, signature 4*sigN
+// bytes (hash method 2, so sigN 5 gives the 0x52 byte Zeek detects),
+// authentication method 1, the opcode, the next header.
+func ayiyaHdr(idN, sigN, op, next uint8, inner []byte) []byte {
+	return cat([]byte{idN<<4 | 1, sigN<<4 | 2, 0x10 | op, next}, u32(0x4af64bfd), make([]byte, 1<<idN), bytes.Repeat([]byte{0xee}, 4*int(sigN)), inner)
+}
+
+// wlanQoS is an 802.11 QoS data frame header (to DS) whose QoS control
+// field starts with qos (0x80: A-MSDU present).
+func wlanQoS(qos byte) []byte {
+	return cat([]byte{0x88, 0x01, 0, 0}, macB[:], macA[:], macC[:], u16(0), []byte{qos, 0})
+}
+
+// amsduSub is an A-MSDU subframe header (destination, source, length)
+// before sub.
+func amsduSub(sub []byte) []byte { return cat(macB[:], macA[:], u16(uint16(len(sub))), sub) }
+
+var snap4 = []byte{0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00}
+
 func nested4in4(n int) []byte {
 	b := sampleTCP4()
 	for i := 0; i < n; i++ {
@@ -149,6 +168,10 @@ func decodeCases() []tcase {
 	teredoAuth := cat(u16(1), []byte{2, 3}, []byte{0xaa, 0xbb}, []byte{1, 2, 3}, make([]byte, 9))
 	bubble := v6{src: "2001::1", dst: "2001::2"}.build(nil, ProtoNoNext, nil)
 	bigPlen := v6{plen: 100, plenSet: true}.build(nil, ProtoUDP, udp(1, 2, nil))
+	teredoSrc := v6{src: "2001:0:4137:9e50::1", dst: "2001:db8::2"}.build(nil, ProtoUDP, udp(5353, 53, payloadHello))
+	teredoDst := v6{src: "2001:db8::2", dst: "2001:0:4137:9e50::1"}.build(nil, ProtoUDP, udp(5353, 53, payloadHello))
+	noDetect := DefaultConfig()
+	noDetect.NoTunnelDetection = true
 
 	return []tcase{
 		// ---- link layers ----
@@ -251,9 +274,22 @@ func decodeCases() []tcase {
 			eq(t, "SenderIP valid", p.ARP.SenderIP.IsValid(), false)
 		}},
 		{name: "eth/short", link: LinkEthernet, data: make([]byte, 10), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
-		{name: "eth/unknown-ethertype", link: LinkEthernet, data: cat(ethHdr(0x8903), make([]byte, 40)), anoms: []AnomalyKind{AnomalyUnknownEtherType}, check: func(t *testing.T, p *Packet) {
-			eq(t, "Detail", p.Anomalies[0].Detail, uint32(0x8903))
+		{name: "eth/unknown-ethertype", link: LinkEthernet, data: cat(ethHdr(0x88b5), make([]byte, 40)), anoms: []AnomalyKind{AnomalyUnknownEtherType}, check: func(t *testing.T, p *Packet) {
+			eq(t, "Detail", p.Anomalies[0].Detail, uint32(0x88b5))
 		}},
+		{name: "fabricpath", link: LinkEthernet, data: cat(macD[:], macC[:], u16(EtherTypeFabric), u16(0x0120), ethHdr(EtherTypeIPv4), tcp4), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			eq(t, "DstMAC", p.DstMAC, macB) // the inner frame's MACs
+			eq(t, "SrcMAC", p.SrcMAC, macA)
+			eq(t, "EtherType", p.EtherType, uint16(EtherTypeIPv4))
+			eq(t, "NumTunnels", p.NumTunnels, 0)
+		}},
+		{name: "fabricpath/vlan", link: LinkEthernet, data: cat(macD[:], macC[:], u16(EtherTypeFabric), u16(0x0120), ethHdr(EtherTypeVLAN), tag(12, EtherTypeIPv6), udp6), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p)
+			eq(t, "VLAN", p.VLANs[0], 12)
+		}},
+		{name: "fabricpath/nested-not-skipped", link: LinkEthernet, data: cat(macD[:], macC[:], u16(EtherTypeFabric), u16(0x0120), ethHdr(EtherTypeFabric), make([]byte, 40)), anoms: []AnomalyKind{AnomalyUnknownEtherType}},
+		{name: "fabricpath/short", link: LinkEthernet, data: cat(macD[:], macC[:], u16(EtherTypeFabric), u16(0x0120), macB[:], macA[:]), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
 		{name: "sll", link: LinkLinuxSLL, data: cat(u16(0), u16(1), u16(6), macA[:], u16(0), u16(EtherTypeIPv4), tcp4), check: tcp4Inner},
 		{name: "sll/vlan", link: LinkLinuxSLL, data: cat(u16(0), u16(1), u16(6), macA[:], u16(0), u16(EtherTypeVLAN), tag(9, EtherTypeIPv4), tcp4), check: func(t *testing.T, p *Packet) {
 			tcp4Inner(t, p)
@@ -297,6 +333,9 @@ func decodeCases() []tcase {
 		{name: "802.11/wds", link: LinkIEEE80211, data: cat([]byte{0x08, 0x03, 0, 0}, macB[:], macA[:], macC[:], u16(0), macD[:], []byte{0xaa, 0xaa, 3, 0, 0, 0}, u16(EtherTypeIPv6), udp6), check: udp6Inner},
 		{name: "802.11/protected", link: LinkIEEE80211, data: cat([]byte{0x08, 0x41, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 40))},
 		{name: "802.11/beacon", link: LinkIEEE80211, data: cat([]byte{0x80, 0, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 40))},
+		{name: "802.11/amsdu-first-subframe", link: LinkIEEE80211, data: cat(wlanQoS(0x80), amsduSub(cat(snap4, tcp4)), []byte{0, 0}, amsduSub(cat(snap4, tcp4))), check: tcp4Inner},
+		{name: "802.11/amsdu-cut", link: LinkIEEE80211, data: cat(wlanQoS(0x80), amsduSub(cat(snap4, tcp4))[:40]), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "802.11/amsdu-no-subframe", link: LinkIEEE80211, data: cat(wlanQoS(0x80), macB[:]), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
 		{name: "802.11/short", link: LinkIEEE80211, data: make([]byte, 20), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
 		{name: "802.3/snap-cisco", link: LinkEthernet, data: cat(macB[:], macA[:], u16(30), []byte{0xaa, 0xaa, 3, 0, 0, 0x0c}, u16(0x2000), make([]byte, 22))},
 		{name: "unknown-link", link: 200, data: tcp4, anoms: []AnomalyKind{AnomalyUnknownLinkType}},
@@ -590,6 +629,21 @@ func decodeCases() []tcase {
 			udp6Inner(t, p)
 			tunnelsAre(t, p, TunnelERSPAN)
 		}},
+		{name: "gre/aruba", link: LinkEthernet, data: gre4(greHdr(0, 0x8200, wlanQoS(0), snap4, tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+			outerIs(t, p, 0, "1.1.1.1", "2.2.2.2", ProtoGRE, 0, 0, 4+26+8+52)
+		}},
+		{name: "gre/aruba-8370", link: LinkEthernet, data: gre4(greHdr(0, 0x8370, wlanQoS(0), snap4, tcp4)), check: tcp4Inner},
+		{name: "gre/aruba-9000-amsdu", link: LinkEthernet, data: gre4(greHdr(0, 0x9000, wlanQoS(0x80), amsduSub(cat(snap4, tcp4)))), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+		}},
+		{name: "gre/aruba-beacon", link: LinkEthernet, data: gre4(greHdr(0, 0x8210, []byte{0x80, 0, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 20))), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p) // not a data frame: nothing inside to analyse
+		}},
+		{name: "gre/aruba-empty", link: LinkEthernet, data: gre4(greHdr(0, 0x8200)), anoms: []AnomalyKind{AnomalyBadGRE}, trunc: true},
+		{name: "gre/not-aruba", link: LinkEthernet, data: gre4(greHdr(0, 0x8201, wlanQoS(0), snap4, tcp4)), anoms: []AnomalyKind{AnomalyInnerNotIP}},
 		{name: "gre/pptp", link: LinkEthernet, data: gre4(greHdr(0x3001, EtherTypePPTP, u16(uint16(4+len(tcp4))), u16(7), u32(1), []byte{0xff, 0x03}, u16(0x0021), tcp4)), check: func(t *testing.T, p *Packet) {
 			tcp4Inner(t, p)
 			tunnelsAre(t, p, TunnelGRE)
@@ -725,6 +779,76 @@ func decodeCases() []tcase {
 		}},
 		{name: "teredo/plen-too-big", link: LinkEthernet, data: udpOuter(50000, PortTeredo, bigPlen), check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p)
+		}},
+		{name: "teredo/longer-than-stated", link: LinkEthernet, data: udpOuter(50000, PortTeredo, cat(udp6, []byte{1, 2, 3, 4})), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p) // Zeek: payload length mismatch, a violation
+		}},
+		{name: "teredo/bubble-with-payload", link: LinkEthernet, data: udpOuter(50000, PortTeredo, cat(bubble, []byte{1, 2, 3, 4})), anoms: []AnomalyKind{AnomalyTeredoBubblePayload}, check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p, TunnelTeredo)
+			ipIs(t, p, 6, "2001::1", "2001::2", ProtoNoNext)
+			eq(t, "Detail", p.Anomalies[0].Detail, 4)
+		}},
+		{name: "teredo/snap-cut", link: LinkEthernet, data: cut(udpOuter(50000, PortTeredo, udp6), 3), anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true, check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p) // Zeek: caplen too small, a violation
+		}},
+		{name: "teredo/auth-after-origin", link: LinkEthernet, data: udpOuter(50000, PortTeredo, cat(teredoOrigin, teredoAuth, udp6)), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "teredo/detected-src", link: LinkEthernet, data: udpOuter(40000, 32900, teredoSrc), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p, TunnelTeredo)
+			ipIs(t, p, 6, "2001:0:4137:9e50::1", "2001:db8::2", ProtoUDP)
+		}},
+		{name: "teredo/detected-dst", link: LinkEthernet, data: udpOuter(40000, 32900, teredoDst), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p, TunnelTeredo)
+			ipIs(t, p, 6, "2001:db8::2", "2001:0:4137:9e50::1", ProtoUDP)
+		}},
+		{name: "teredo/detected-origin", link: LinkEthernet, data: udpOuter(40000, 32900, cat(teredoOrigin, udp6)), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p)
+			tunnelsAre(t, p, TunnelTeredo)
+		}},
+		{name: "teredo/detected-auth-origin", link: LinkEthernet, data: udpOuter(40000, 32900, cat(teredoAuth, teredoOrigin, udp6)), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p)
+			tunnelsAre(t, p, TunnelTeredo)
+		}},
+		{name: "teredo/not-detected", link: LinkEthernet, data: udpOuter(40000, 32900, udp6), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p) // IPv6 without a Teredo address or header
+			ipIs(t, p, 4, "172.16.0.1", "172.16.0.2", ProtoUDP)
+		}},
+		{name: "teredo/detection-off", link: LinkEthernet, cfg: &noDetect, data: udpOuter(40000, 32900, teredoSrc), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "ayiya/ipv6", link: LinkEthernet, data: udpOuter(53859, PortAYIYA, ayiyaHdr(4, 5, 1, ProtoIPv6, udp6)), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p)
+			tunnelsAre(t, p, TunnelAYIYA)
+			outerIs(t, p, 0, "172.16.0.1", "172.16.0.2", ProtoUDP, 53859, PortAYIYA, 44+len(udp6))
+		}},
+		{name: "ayiya/src-port", link: LinkEthernet, data: udpOuter(PortAYIYA, 53796, ayiyaHdr(4, 0, 1, ProtoIPIP, tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelAYIYA)
+		}},
+		{name: "ayiya/detected", link: LinkEthernet, data: udpOuter(40000, 40001, ayiyaHdr(2, 5, 1, ProtoIPIP, tcp4)), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelAYIYA)
+		}},
+		{name: "ayiya/large-identity", link: LinkEthernet, data: udpOuter(12345, PortAYIYA, ayiyaHdr(8, 5, 1, ProtoIPv6, udp6)), check: func(t *testing.T, p *Packet) {
+			udp6Inner(t, p) // a 256-byte identity
+			tunnelsAre(t, p, TunnelAYIYA)
+		}},
+		{name: "ayiya/not-forward", link: LinkEthernet, data: udpOuter(40000, PortAYIYA, ayiyaHdr(4, 5, 2, ProtoIPv6, udp6)), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "ayiya/empty", link: LinkEthernet, data: udpOuter(40000, PortAYIYA, ayiyaHdr(4, 5, 1, ProtoIPv6, nil)), anoms: []AnomalyKind{AnomalyAYIYAEmpty}, check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "ayiya/short", link: LinkEthernet, data: udpOuter(40000, PortAYIYA, ayiyaHdr(4, 5, 1, ProtoIPv6, nil)[:20]), check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "ayiya/not-ip", link: LinkEthernet, data: udpOuter(40000, PortAYIYA, ayiyaHdr(4, 5, 1, 59, udp6)), anoms: []AnomalyKind{AnomalyInnerNotIP}, check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+		}},
+		{name: "ayiya/inner-version-mismatch", link: LinkEthernet, data: udpOuter(40000, PortAYIYA, ayiyaHdr(4, 5, 1, ProtoIPIP, udp6)), anoms: []AnomalyKind{AnomalyBadIPVersion}, check: func(t *testing.T, p *Packet) {
+			tunnelsAre(t, p)
+			ipIs(t, p, 4, "172.16.0.1", "172.16.0.2", ProtoUDP)
 		}},
 		{name: "gtpu", link: LinkEthernet, data: udpOuter(PortGTPU, PortGTPU, gtpHdr(0x30, 0xff, tcp4)), check: func(t *testing.T, p *Packet) {
 			tcp4Inner(t, p)

@@ -7,6 +7,7 @@ const (
 	PortTeredo = 3544
 	PortGTPU   = 2152
 	PortGREUDP = 4754 // GRE-in-UDP (RFC 8086)
+	PortAYIYA  = 5072 // Anything In Anything (SixXS)
 )
 
 // DefaultMaxExtHeaders is the default bound on the IPv6 extension headers
@@ -19,6 +20,8 @@ type Config struct {
 	// destination port, Teredo and GTP-U by either port. A nil slice means
 	// the default port; an empty non-nil slice disables the tunnel kind.
 	VXLANPorts, GenevePorts, TeredoPorts, GTPUPorts []uint16
+	// AYIYAPorts are the UDP ports of AYIYA, recognised by either port.
+	AYIYAPorts []uint16
 	// GREUDPPorts are the UDP destination ports of GRE-in-UDP (RFC 8086).
 	GREUDPPorts []uint16
 	// MaxExtHeaders bounds the IPv6 extension headers walked before
@@ -27,10 +30,15 @@ type Config struct {
 	// DecodeTunnels makes the decoder go through tunnels to the inner
 	// packet. When false, tunnel packets decode as their outer datagram.
 	DecodeTunnels bool
+	// NoTunnelDetection turns off Zeek's protocol detection of AYIYA and
+	// Teredo in the payload of UDP datagrams on other ports. With it on
+	// (the default), such a payload that looks like the tunnel's header
+	// is decoded as the tunnel, as Zeek does.
+	NoTunnelDetection bool
 }
 
 // DefaultConfig returns the default configuration: the IANA tunnel ports,
-// 16 extension headers, tunnels decoded.
+// 16 extension headers, tunnels decoded and detected.
 func DefaultConfig() Config {
 	return Config{
 		VXLANPorts:    []uint16{PortVXLAN},
@@ -38,6 +46,7 @@ func DefaultConfig() Config {
 		TeredoPorts:   []uint16{PortTeredo},
 		GTPUPorts:     []uint16{PortGTPU},
 		GREUDPPorts:   []uint16{PortGREUDP},
+		AYIYAPorts:    []uint16{PortAYIYA},
 		MaxExtHeaders: DefaultMaxExtHeaders,
 		DecodeTunnels: true,
 	}
@@ -47,12 +56,13 @@ func DefaultConfig() Config {
 // keeps no per-call state, so one Decoder may be shared by any number of
 // goroutines (each with its own Packet).
 type Decoder struct {
-	vxlan, geneve, teredo, gtpu, greUDP []uint16
+	vxlan, geneve, teredo, gtpu, greUDP, ayiya []uint16
 	// portFilter has bit (port & 1023) set for every tunnel port, so that
 	// the common UDP packet is rejected with one load.
 	portFilter    [16]uint64
 	maxExt        int
 	decodeTunnels bool
+	detect        bool
 }
 
 // NewDecoder returns a Decoder for cfg. Zero or nil fields take their
@@ -64,13 +74,15 @@ func NewDecoder(cfg Config) *Decoder {
 		teredo:        portsOr(cfg.TeredoPorts, PortTeredo),
 		gtpu:          portsOr(cfg.GTPUPorts, PortGTPU),
 		greUDP:        portsOr(cfg.GREUDPPorts, PortGREUDP),
+		ayiya:         portsOr(cfg.AYIYAPorts, PortAYIYA),
 		maxExt:        cfg.MaxExtHeaders,
 		decodeTunnels: cfg.DecodeTunnels,
+		detect:        !cfg.NoTunnelDetection,
 	}
 	if d.maxExt <= 0 {
 		d.maxExt = DefaultMaxExtHeaders
 	}
-	for _, l := range [][]uint16{d.vxlan, d.geneve, d.teredo, d.gtpu, d.greUDP} {
+	for _, l := range [][]uint16{d.vxlan, d.geneve, d.teredo, d.gtpu, d.greUDP, d.ayiya} {
 		for _, port := range l {
 			d.portFilter[(port&1023)>>6] |= 1 << (port & 63)
 		}

@@ -280,8 +280,13 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 			seg = seg[:n]
 		}
 		p.Payload = seg[8:]
-		if w.d.decodeTunnels && (w.d.maybeTunnelPort(ip.DstPort) || w.d.maybeTunnelPort(ip.SrcPort)) {
-			return w.udpTunnel(p.Payload)
+		if w.d.decodeTunnels {
+			if w.d.maybeTunnelPort(ip.DstPort) || w.d.maybeTunnelPort(ip.SrcPort) {
+				return w.udpTunnel(p.Payload)
+			}
+			if w.d.detect {
+				return w.detectUDPTunnel(p.Payload)
+			}
 		}
 		return stepDone, nil
 

@@ -36,7 +36,13 @@ const (
 	EtherTypeERSPAN3  = 0x22EB
 	EtherTypePPTP     = 0x880B // PPP in GRE (enhanced GRE for PPTP)
 	EtherTypeWCCP     = 0x883E // WCCP redirection in GRE
+	EtherTypeFabric   = 0x8903 // Cisco FabricPath (outer header before an Ethernet frame)
 )
+
+// fabricPathLen is the Cisco FabricPath header: outer destination and
+// source switch addresses, EtherType 0x8903, FTag and TTL. The original
+// Ethernet frame follows it whole.
+const fabricPathLen = 16
 
 // Bounds on link-layer loops.
 const (
@@ -56,6 +62,7 @@ const (
 	stepIP             // IPv4 or IPv6 by the version nibble
 	stepIPv4
 	stepIPv6
+	stepWLAN // an 802.11 header starts the bytes (Aruba GRE)
 )
 
 // walker is the per-call decoding state; it lives on the caller's stack.
@@ -90,6 +97,8 @@ func (w *walker) run(st step, b []byte) {
 			st, b = w.ipv4(b)
 		case stepIPv6:
 			st, b = w.ipv6(b)
+		case stepWLAN:
+			st, b = w.wlan(b)
 		default:
 			st = stepDone
 		}
@@ -108,7 +117,7 @@ func (w *walker) enter(kind TunnelKind) bool {
 		p.AddAnomaly(AnomalyTunnelTooDeep, uint32(kind))
 		return false
 	}
-	p.Tunnels[p.NumTunnels] = Tunnel{Kind: kind, Outer: p.IP}
+	p.Tunnels[p.NumTunnels] = Tunnel{Kind: kind, Outer: p.IP, OuterRaw: p.IPRaw}
 	p.NumTunnels++
 	w.savedRaw, w.savedPayload = p.IPRaw, p.Payload
 	p.IP = Datagram{}
@@ -274,6 +283,15 @@ func (w *walker) ether(b []byte) (step, []byte) {
 		return w.truncLink(), nil
 	}
 	p := w.p
+	if be16(b[12:]) == EtherTypeFabric {
+		// Zeek skips the FabricPath header and analyses the inner frame
+		// as the Ethernet frame (its MACs and EtherType are the
+		// packet's).
+		if len(b) < fabricPathLen+14 {
+			return w.truncLink(), nil
+		}
+		b = b[fabricPathLen:]
+	}
 	if !w.inTunnel {
 		p.HasEth = true
 		copy(p.DstMAC[:], b[0:6])
@@ -436,7 +454,8 @@ func (w *walker) ppp(b []byte) (step, []byte) {
 }
 
 // wlan decodes an 802.11 data frame header up to its LLC header. Management
-// and control frames, encrypted frames and A-MSDUs are not decoded.
+// and control frames and encrypted frames are not decoded. Of an A-MSDU,
+// only the first subframe is decoded (Zeek analyses each subframe).
 func (w *walker) wlan(b []byte) (step, []byte) {
 	if len(b) < 24 {
 		return w.truncLink(), nil
@@ -453,12 +472,23 @@ func (w *walker) wlan(b []byte) (step, []byte) {
 		if len(b) < hl+2 {
 			return w.truncLink(), nil
 		}
-		if b[hl]&0x80 != 0 {
-			return stepDone, nil // A-MSDU
-		}
+		amsdu := b[hl]&0x80 != 0
 		hl += 2
 		if fc1&0x80 != 0 { // HT control
 			hl += 4
+		}
+		if amsdu {
+			// Subframe header: destination, source, length; then
+			// the subframe's LLC header and packet.
+			if len(b) < hl+14 {
+				return w.truncLink(), nil
+			}
+			sub := b[hl+14:]
+			n := int(be16(b[hl+12:]))
+			if len(sub) < n {
+				return w.truncLink(), nil
+			}
+			return w.llc(sub[:n])
 		}
 	}
 	if len(b) < hl {

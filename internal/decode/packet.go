@@ -6,13 +6,15 @@
 // frame must copy them. Malformed input never makes Decode panic: it sets
 // Truncated and/or appends an Anomaly and returns what it could decode.
 //
-// Decoding walks link (Ethernet, 802.1Q/QinQ, MPLS, PPPoE, Linux SLL/SLL2,
-// BSD null/loopback, raw IP), network (IPv4 with options, IPv6 with its whole
-// extension-header chain, ARP) and transport (TCP, UDP, ICMP, ICMPv6, SCTP)
-// layers, and goes through tunnels (GRE incl. ERSPAN, VXLAN, Geneve, IP-in-IP,
-// Teredo, GTP-U) to the innermost packet. Each tunnel crossed is recorded as a
-// Tunnel with the outer datagram, so the flow stage can account the outer
-// connection and name it as the inner connection's tunnel parent.
+// Decoding walks link (Ethernet, Cisco FabricPath, 802.1Q/QinQ, MPLS, PPPoE,
+// Linux SLL/SLL2, BSD null/loopback, 802.11, raw IP), network (IPv4 with
+// options, IPv6 with its whole extension-header chain, ARP) and transport
+// (TCP, UDP, ICMP, ICMPv6, SCTP) layers, and goes through tunnels (GRE incl.
+// ERSPAN and Aruba, VXLAN, Geneve, IP-in-IP, Teredo, GTP-U, AYIYA; Teredo
+// and AYIYA also on other UDP ports, by Zeek's payload detection) to the
+// innermost packet. Each tunnel crossed is recorded as a Tunnel with the
+// outer datagram, so the flow stage can account the outer connection and
+// name it as the inner connection's tunnel parent.
 package decode
 
 import "net/netip"
@@ -111,9 +113,10 @@ const (
 	TunnelGeneve
 	TunnelTeredo
 	TunnelGTPU
+	TunnelAYIYA
 )
 
-var tunnelNames = [...]string{"NONE", "IP", "GRE", "ERSPAN", "VXLAN", "GENEVE", "TEREDO", "GTPV1"}
+var tunnelNames = [...]string{"NONE", "IP", "GRE", "ERSPAN", "VXLAN", "GENEVE", "TEREDO", "GTPV1", "AYIYA"}
 
 func (k TunnelKind) String() string {
 	if int(k) < len(tunnelNames) {
@@ -123,10 +126,13 @@ func (k TunnelKind) String() string {
 }
 
 // Tunnel is one encapsulation crossed on the way to the inner packet. Outer
-// is the datagram that carried it (for UDP tunnels it has ports and L4Len).
+// is the datagram that carried it (for UDP tunnels it has ports and L4Len);
+// OuterRaw is that datagram's bytes as captured, IP header first (so that
+// its transport checksum can be validated).
 type Tunnel struct {
-	Kind  TunnelKind
-	Outer Datagram
+	Kind     TunnelKind
+	Outer    Datagram
+	OuterRaw []byte
 }
 
 // MaxTunnels bounds the encapsulation depth; deeper nesting is an anomaly.

@@ -106,6 +106,15 @@ func (w *walker) gre(b []byte) (step, []byte) {
 				return stepDone, nil
 			}
 		}
+		if arubaProto(proto) {
+			// Aruba access points tunnel 802.11 frames in GRE.
+			if len(in) == 0 {
+				p.Truncated = true
+				p.AddAnomaly(AnomalyBadGRE, uint32(proto))
+				return stepDone, nil
+			}
+			return w.enterStep(TunnelGRE, stepWLAN, in)
+		}
 		// An EtherType: IPv4, IPv6, MPLS, ARP...; others are
 		// AnomalyInnerNotIP.
 		w.et = proto
@@ -145,6 +154,13 @@ func (w *walker) gre(b []byte) (step, []byte) {
 		p.AddAnomaly(AnomalyBadGRE, uint32(ver))
 		return stepDone, nil
 	}
+}
+
+// arubaProto reports whether a GRE protocol type is one Zeek takes for an
+// Aruba 802.11 tunnel: 0x8200-style values with a zero low nibble (this
+// covers the 0x8300-0x8370 range) and 0x9000.
+func arubaProto(proto uint16) bool {
+	return proto&0x8200 == 0x8200 && proto&0x0f == 0 || proto == 0x9000
 }
 
 // pppPeek reads a PPP header (optional address and control fields, one- or
@@ -197,8 +213,53 @@ func (w *walker) udpTunnel(b []byte) (step, []byte) {
 		return w.teredo(b)
 	case hasPort(d.greUDP, ip.DstPort):
 		return w.gre(b)
+	case hasPort(d.ayiya, ip.DstPort) || hasPort(d.ayiya, ip.SrcPort):
+		return w.ayiya(b)
+	}
+	if d.detect {
+		return w.detectUDPTunnel(b)
 	}
 	return stepDone, nil
+}
+
+// detectUDPTunnel is Zeek's protocol detection on UDP payloads whose port
+// names no tunnel: AYIYA first, then Teredo (the order Zeek registers
+// them). A payload that passes detection but not the tunnel's own checks
+// stays plain UDP.
+func (w *walker) detectUDPTunnel(b []byte) (step, []byte) {
+	if len(b) >= 3 && b[1] == 0x52 && b[2] == 0x11 {
+		return w.ayiya(b)
+	}
+	if teredoDetect(b) {
+		return w.teredo(b)
+	}
+	return stepDone, nil
+}
+
+// teredoDetect is Zeek's Teredo detection: an IPv6 header whose source or
+// destination is a Teredo address (2001:0::/32), or an authentication
+// and/or origin indication header followed by an IPv6 version nibble.
+func teredoDetect(b []byte) bool {
+	if len(b) < 40 || (b[0]>>4 != 6 && (b[0] != 0 || b[1] > 1)) {
+		return false
+	}
+	if b[0]>>4 == 6 && (be32(b[8:]) == 0x20010000 || be32(b[24:]) == 0x20010000) {
+		return true
+	}
+	val := uint16(b[1])
+	if val == 1 { // authentication: 13 bytes plus client ID and auth value
+		n := 13 + int(b[2]) + int(b[3])
+		if len(b) < n {
+			return false
+		}
+		b = b[n:]
+		if len(b) < 40 {
+			return false
+		}
+		val = be16(b)
+	}
+	// An origin indication (8 bytes), then IPv6.
+	return val == 0 && len(b) >= 48 && b[8]>>4 == 6
 }
 
 // shortTunnelHeader records a tunnel header shorter than needed; the
@@ -246,26 +307,92 @@ func (w *walker) geneve(b []byte) (step, []byte) {
 	return w.enterStep(TunnelGeneve, stepEtherType, b[hl:])
 }
 
-// teredo decodes Teredo (RFC 4380): optional authentication and origin
-// indication headers, then an IPv6 packet that must fit the UDP payload.
-// Anything else is plain UDP, without an anomaly.
+// teredo decodes Teredo (RFC 4380) as Zeek does: an optional
+// authentication header, then an optional origin indication, then an IPv6
+// packet whose length fills the UDP payload exactly, except that a bubble
+// (no next header, no payload) may be followed by stray bytes. Anything
+// else is plain UDP, without an anomaly (Zeek: an analyzer violation).
 func (w *walker) teredo(b []byte) (step, []byte) {
-	stated := w.p.IP.L4Len // UDP payload length as stated
-	off := 0
-	if len(b) >= 4 && b[0] == 0 && b[1] == 1 { // authentication indicator
-		off = 13 + int(b[2]) + int(b[3])
-	}
-	if len(b) >= off+8 && b[off] == 0 && b[off+1] == 0 { // origin indication
-		off += 8
-	}
-	if len(b) < off+40 {
+	in := teredoInner(b)
+	if in == nil {
 		return stepDone, nil
 	}
-	in := b[off:]
-	if in[0]>>4 != 6 || off+40+int(be16(in[4:])) > stated {
+	switch total := 40 + int(be16(in[4:])); {
+	case len(in) == total:
+	case len(in) > total && total == 40 && in[6] == ProtoNoNext:
+		w.p.AddAnomaly(AnomalyTeredoBubblePayload, uint32(len(in)-total))
+	default: // cut by the snap length, or longer than stated
 		return stepDone, nil
 	}
 	return w.enterStep(TunnelTeredo, stepIPv6, in)
+}
+
+// teredoInner walks Teredo's headers and returns the bytes from the inner
+// IPv6 header on (at least 40), or nil.
+func teredoInner(b []byte) []byte {
+	var auth, origin bool
+	for {
+		if len(b) < 2 {
+			return nil
+		}
+		switch tag := be16(b); {
+		case tag == 0: // origin indication
+			if origin || len(b) < 8 {
+				return nil
+			}
+			origin = true
+			b = b[8:]
+		case tag == 1: // authentication, only first
+			if origin || auth || len(b) < 4 {
+				return nil
+			}
+			n := 13 + int(b[2]) + int(b[3])
+			if len(b) < n {
+				return nil
+			}
+			auth = true
+			b = b[n:]
+		case tag>>12 == 6:
+			if len(b) < 40 {
+				return nil
+			}
+			return b
+		default:
+			return nil
+		}
+	}
+}
+
+// ayiya decodes AYIYA (Anything In Anything): a header of 8 bytes, the
+// identity (2^n bytes) and the signature (4n bytes), with n from the
+// header's nibbles. Only the forward opcode (1) carries a packet, IPv4 or
+// IPv6 as the next-header byte says.
+func (w *walker) ayiya(b []byte) (step, []byte) {
+	p := w.p
+	// A short header is an analyzer violation in Zeek, not a weird.
+	if len(b) < 8 {
+		return stepDone, nil
+	}
+	hl := 8 + 1<<(b[0]>>4) + int(b[1]>>4)*4
+	if len(b) < hl {
+		return stepDone, nil
+	}
+	if b[2]&0x0f != 1 {
+		return stepDone, nil // not a forwarded packet
+	}
+	in := b[hl:]
+	if len(in) == 0 {
+		p.AddAnomaly(AnomalyAYIYAEmpty, 0)
+		return stepDone, nil
+	}
+	switch b[3] {
+	case ProtoIPIP:
+		return w.enterStep(TunnelAYIYA, stepIPv4, in)
+	case ProtoIPv6:
+		return w.enterStep(TunnelAYIYA, stepIPv6, in)
+	}
+	p.AddAnomaly(AnomalyInnerNotIP, uint32(b[3]))
+	return stepDone, nil
 }
 
 // gtpu decodes a GTPv1-U header (3GPP TS 29.281). Only G-PDUs carry user

@@ -23,3 +23,11 @@ func badChecksum(in *Input, d *decode.Datagram) bool {
 	}
 	return !decode.DatagramChecksumOK(d, raw)
 }
+
+// BadChecksum reports whether in's datagram (in.D, bytes in.IPRaw) has a
+// transport checksum the table would count as bad: false when the table
+// ignores checksums or cannot tell. Zeek does not look inside a UDP tunnel
+// whose outer checksum is bad; the reader asks this before decapsulating.
+func (t *Table) BadChecksum(in *Input) bool {
+	return !t.cfg.IgnoreChecksums && in.D != nil && badChecksum(in, in.D)
+}

@@ -1,0 +1,17 @@
+package flow
+
+import "github.com/vigil-nsm/vigil/internal/decode"
+
+// TracksUDP reports whether the table holds the UDP conn datagram d belongs
+// to. The reader keeps tunnels' outer UDP conns in a table of its own; a
+// datagram of such a conn that carries no tunnelled packet (an AYIYA
+// heartbeat, a Teredo packet that fails its checks) must be counted there
+// too, as Zeek counts every datagram of the conn. It does not allocate.
+func (t *Table) TracksUDP(d *decode.Datagram) bool {
+	if t.stats.Active == 0 || d == nil || d.Proto != decode.ProtoUDP || !d.HasL4 || d.Version == 0 {
+		return false
+	}
+	src, dst := addrBytes(d.Src), addrBytes(d.Dst)
+	k := makeKey(&src, &dst, d.SrcPort, d.DstPort, d.Proto, d.Version == 6, false)
+	return t.lookup(&k, hashKey(&k, t.seed)) != nilIdx
+}
