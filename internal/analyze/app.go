@@ -20,8 +20,10 @@ const detectBytes = 512
 type appLayer struct {
 	factories []*proto.Factory
 	sink      proto.Sink
-	conns     map[flow.UID]*appConn
-	free      []*appConn
+	// conns[h-1] is the state of the connection with handle h (the flow
+	// table keeps each connection's handle); free lists unused handles.
+	conns []*appConn
+	free  []uint32
 }
 
 // appConn is one connection's application-layer state.
@@ -53,23 +55,25 @@ func (r *sideReceiver) Gap(n int) {
 }
 
 func newAppLayer(sink proto.Sink) *appLayer {
-	return &appLayer{factories: proto.Factories(), sink: sink, conns: map[flow.UID]*appConn{}}
+	return &appLayer{factories: proto.Factories(), sink: sink}
 }
 
-// packet hands one accounted TCP or UDP packet of connection uid to its
+// packet hands one accounted TCP or UDP packet to its connection's
 // analyzer, creating the connection's state on its first payload.
 func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	d := in.D
 	tcp := d.Proto == decode.ProtoTCP
-	if !tcp && d.Proto != decode.ProtoUDP {
+	if (!tcp && d.Proto != decode.ProtoUDP) || len(a.factories) == 0 || in.App == nil {
 		return
 	}
-	ac := a.conns[uid]
-	if ac == nil {
+	var ac *appConn
+	if h := *in.App; h != 0 {
+		ac = a.conns[h-1]
+	} else {
 		if len(in.Payload) == 0 {
 			return
 		}
-		ac = a.newConn(uid, in)
+		*in.App, ac = a.newConn(uid, in)
 	}
 	dir := proto.FromResp
 	if in.FromOrig {
@@ -78,7 +82,7 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if !ac.decided && len(in.Payload) > 0 {
 		a.detect(ac, dir, in.Payload)
 	}
-	if ac.an == nil && ac.decided {
+	if ac.an == nil {
 		return
 	}
 	ac.ts = in.TS
@@ -90,15 +94,19 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
 }
 
-func (a *appLayer) newConn(uid flow.UID, in *flow.Input) *appConn {
-	var ac *appConn
+// newConn returns a handle and fresh state for a connection.
+func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
+	var h uint32
 	if n := len(a.free); n > 0 {
-		ac, a.free = a.free[n-1], a.free[:n-1]
+		h, a.free = a.free[n-1], a.free[:n-1]
 	} else {
-		ac = &appConn{}
+		ac := &appConn{}
 		ac.recv[0] = sideReceiver{ac: ac, dir: proto.FromOrig}
 		ac.recv[1] = sideReceiver{ac: ac, dir: proto.FromResp}
+		a.conns = append(a.conns, ac)
+		h = uint32(len(a.conns))
 	}
+	ac := a.conns[h-1]
 	d := in.D
 	ac.info = proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto}
 	if in.FromOrig {
@@ -106,8 +114,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) *appConn {
 	} else {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
 	}
-	a.conns[uid] = ac
-	return ac
+	return h, ac
 }
 
 // detect picks the analyzer the payload fits best: content first, the
@@ -141,12 +148,11 @@ func hasTransport(f *proto.Factory, t uint8) bool {
 
 // EndConn flushes the connection's analyzer and frees its state; it
 // returns the service the analyzer recognised.
-func (a *appLayer) EndConn(uid flow.UID, ts int64) string {
-	ac := a.conns[uid]
-	if ac == nil {
+func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
+	if h == 0 || int(h) > len(a.conns) {
 		return ""
 	}
-	delete(a.conns, uid)
+	ac := a.conns[h-1]
 	svc := ""
 	if ac.an != nil {
 		ac.ts = ts
@@ -158,6 +164,6 @@ func (a *appLayer) EndConn(uid flow.UID, ts int64) string {
 	ac.an, ac.decided = nil, false
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()
-	a.free = append(a.free, ac)
+	a.free = append(a.free, h)
 	return svc
 }

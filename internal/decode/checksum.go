@@ -1,15 +1,36 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // sum adds b to acc as big-endian 16-bit words (one's-complement sum before
-// folding). It works on 32-bit words: 2^16 ≡ 1 modulo 0xffff, so the folded
-// result is the same.
+// folding). The bulk is summed as native 64-bit words with end-around
+// carry (RFC 1071: the one's-complement sum does not depend on byte order
+// except for a final byte swap, and 2^16 ≡ 1 modulo 0xffff); the tail of
+// fewer than 8 bytes is added as big-endian words.
 func sum(b []byte, acc uint64) uint64 {
-	for len(b) >= 16 {
-		acc += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
-			uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:]))
-		b = b[16:]
+	if len(b) >= 8 {
+		var s, c uint64
+		for len(b) >= 32 {
+			s, c = bits.Add64(s, binary.LittleEndian.Uint64(b), c)
+			s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[8:]), c)
+			s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[16:]), c)
+			s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[24:]), c)
+			b = b[32:]
+		}
+		for len(b) >= 8 {
+			s, c = bits.Add64(s, binary.LittleEndian.Uint64(b), c)
+			b = b[8:]
+		}
+		s, c = bits.Add64(s, c, 0)
+		s += c
+		s = s&0xffffffff + s>>32
+		s = s&0xffff + s>>16
+		s = s&0xffff + s>>16
+		s = s&0xffff + s>>16
+		acc += uint64(bits.ReverseBytes16(uint16(s)))
 	}
 	for len(b) >= 4 {
 		acc += uint64(binary.BigEndian.Uint32(b))

@@ -64,8 +64,8 @@ func (t *Table) emit(c *conn) {
 	if t.cfg.CommunityID {
 		r.CommunityID = bstr(t.communityID(c))
 	}
-	if t.app != nil {
-		if svc := t.app.EndConn(c.uid, c.last); svc != "" && r.Service == "" {
+	if t.app != nil && c.app != 0 {
+		if svc := t.app.EndConn(c.uid, c.app, c.last); svc != "" && r.Service == "" {
 			r.Service = svc
 		}
 	}

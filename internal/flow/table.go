@@ -33,6 +33,9 @@ type Input struct {
 	// it came from the originator (after any role flip).
 	Counted  bool
 	FromOrig bool
+	// App points at the connection's AppLayer handle, valid until the next
+	// call to Update, Expire or Flush.
+	App *uint32
 }
 
 // Emitter receives records synchronously from Update, Expire and Flush.
@@ -43,11 +46,13 @@ type Emitter interface {
 }
 
 // AppLayer is implemented by an Emitter that runs application analyzers
-// on connections. The table calls EndConn when a connection ends (at its
-// last packet time ts), before its record is emitted, so the analyzers can
-// flush their records; a non-empty result names the conn.log service.
+// on connections. It keeps a handle per connection in the word Update
+// points Input.App at (0 until it sets one). The table calls EndConn with
+// that handle when a connection ends (at its last packet time ts), before
+// its record is emitted, so the analyzers can flush their records; a
+// non-empty result names the conn.log service.
 type AppLayer interface {
-	EndConn(uid UID, ts int64) (service string)
+	EndConn(uid UID, app uint32, ts int64) (service string)
 }
 
 // Stats are the table's counters.
@@ -122,6 +127,7 @@ type endpoint struct {
 type conn struct {
 	k    key
 	tag  uint32
+	app  uint32 // the AppLayer's handle for this connection (0: none)
 	used bool
 	kind uint8
 
@@ -593,7 +599,7 @@ func (t *Table) Flush() {
 // Update accounts one datagram and returns its connection's UID (0 when
 // the datagram is not accounted: no IP, or no transport header).
 func (t *Table) Update(in *Input) UID {
-	in.Counted, in.FromOrig = false, false
+	in.Counted, in.FromOrig, in.App = false, false, nil
 	d := in.D
 	if d == nil || d.Version == 0 {
 		t.stats.Ignored++
@@ -740,6 +746,7 @@ func (t *Table) Update(in *Input) UID {
 	}
 	in.Counted = role != nil
 	in.FromOrig = c.origAddr == src && c.origPort == sp
+	in.App = &c.app
 	if c.used {
 		t.schedule(ci, c)
 	}
