@@ -1,3 +1,7 @@
 // Package all links every application-layer analyzer into the binary:
 // importing it runs their registrations (see proto.Register).
 package all
+
+import (
+	_ "github.com/vigil-nsm/vigil/internal/proto/dns" // dns.log
+)
