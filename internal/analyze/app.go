@@ -70,8 +70,8 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if h := *in.App; h != 0 {
 		ac = a.conns[h-1]
 	} else {
-		if len(in.Payload) == 0 {
-			return
+		if len(in.Payload) == 0 || (tcp && !in.StartSeen) {
+			return // like Zeek: no application analysis of partial TCP connections
 		}
 		*in.App, ac = a.newConn(uid, in)
 	}

@@ -33,6 +33,9 @@ type Input struct {
 	// it came from the originator (after any role flip).
 	Counted  bool
 	FromOrig bool
+	// StartSeen is true for a TCP connection whose SYN or SYN-ACK was seen
+	// (Zeek analyses no application protocol on partial connections).
+	StartSeen bool
 	// App points at the connection's AppLayer handle, valid until the next
 	// call to Update, Expire or Flush.
 	App *uint32
@@ -599,7 +602,7 @@ func (t *Table) Flush() {
 // Update accounts one datagram and returns its connection's UID (0 when
 // the datagram is not accounted: no IP, or no transport header).
 func (t *Table) Update(in *Input) UID {
-	in.Counted, in.FromOrig, in.App = false, false, nil
+	in.Counted, in.FromOrig, in.App, in.StartSeen = false, false, nil, false
 	d := in.D
 	if d == nil || d.Version == 0 {
 		t.stats.Ignored++
@@ -747,6 +750,7 @@ func (t *Table) Update(in *Input) UID {
 	in.Counted = role != nil
 	in.FromOrig = c.origAddr == src && c.origPort == sp
 	in.App = &c.app
+	in.StartSeen = c.kind == kindTCP && c.histSeen&(histSYN|histSYN<<16) != 0
 	if c.used {
 		t.schedule(ci, c)
 	}

@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/vigil-nsm/vigil/internal/proto/dns" // dns.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/dns"  // dns.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/http" // http.log
 )

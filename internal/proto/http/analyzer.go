@@ -1,0 +1,330 @@
+package http
+
+import (
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+// Parser states of one side.
+type state uint8
+
+const (
+	stFirst      state = iota // expecting a request or status line
+	stHeaders                 // in the headers of a message
+	stBody                    // Content-Length body: remain bytes left
+	stChunkSize               // expecting a chunk-size line
+	stChunkData               // in chunk data: remain bytes left
+	stChunkCRLF               // expecting the CRLF after chunk data
+	stTrailers                // in the trailer of a chunked body
+	stUntilClose              // body runs until the connection closes
+	stDead                    // no more parsing on this side
+)
+
+// body expectation of a message (Zeek's HTTP_BODY_*).
+const (
+	bodyMaybe = iota
+	bodyExpected
+	bodyNotExpected
+)
+
+type side struct {
+	st      state
+	line    []byte // the line being assembled (≤ MaxLine)
+	lineLen int    // its length on the wire, truncated part included
+	skipLF  bool   // the last line ended with CR: a following LF belongs to it
+
+	// The message being parsed.
+	inMsg      bool
+	expect     int
+	hdr        []byte // the header waiting for possible continuation lines
+	hasHdr     bool
+	nHeaders   int
+	cl         int64 // Content-Length, -1 if none
+	chunked    bool
+	remain     int64
+	bodyLen    uint64
+	sniff      []byte
+	sniffDone  bool
+	noSniff    bool // 206: the body is not the start of a file
+	filename   []byte
+	hasFile    bool
+	http09Resp bool      // the whole side is one HTTP/0.9 reply body
+	enc        int       // Content-Encoding to decode (encNone, encGzip, encDeflate)
+	z          *inflater // decoder of the current body, if encoded
+	rangeZero  bool      // Content-Range starts at byte 0
+	offset     int64     // stream bytes seen (gaps included)
+
+	truncLines uint64
+}
+
+// Analyzer is the HTTP analyzer of one connection. It implements
+// proto.Analyzer.
+type Analyzer struct {
+	ci  *proto.ConnInfo
+	out proto.Sink
+	now int64
+
+	sides [2]side
+
+	// Zeek's HTTP::State.
+	pend       []*txn // pending transactions, ordered by idx
+	curReq     int
+	curResp    int
+	transDepth int
+	free       []*txn
+
+	// Analyzer-level state (HTTP_Analyzer).
+	service     bool
+	numRequests int
+	keepAlive   bool
+	connectReq  bool
+	unanswered  []bool // per unanswered request: was it HEAD
+	upgradeConn bool
+	upgradeProt bool
+	replyCode   int
+	reqOngoing  bool
+	respOngoing bool
+
+	buf []byte // record encoding buffer
+}
+
+// New returns an analyzer for one connection.
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
+	a := &Analyzer{ci: ci, out: out}
+	for i := range a.sides {
+		a.sides[i].cl = -1
+	}
+	return a
+}
+
+// Service implements proto.Analyzer.
+func (a *Analyzer) Service() string {
+	if a.service {
+		return "http"
+	}
+	return ""
+}
+
+// TruncatedLines reports how many over-long lines dir sent (each kept
+// truncated to MaxLine bytes).
+func (a *Analyzer) TruncatedLines(dir proto.Direction) uint64 { return a.sides[dir&1].truncLines }
+
+// Data implements proto.Analyzer.
+func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
+	dir &= 1
+	a.now = ts
+	s := &a.sides[dir]
+	s.offset += int64(len(data))
+	for len(data) > 0 {
+		if s.skipLF {
+			s.skipLF = false
+			if data[0] == '\n' {
+				data = data[1:]
+				continue
+			}
+		}
+		switch s.st {
+		case stDead:
+			return
+		case stUntilClose:
+			if s.http09Resp && !s.inMsg {
+				// The first bytes of an HTTP/0.9 reply: Zeek reports a
+				// reply with version 0.9, code 0 and no reason.
+				a.reply([2]byte{0, 9}, 0, nil, false)
+				s.st = stUntilClose
+			}
+			a.bodyData(dir, data)
+			return
+		case stBody, stChunkData:
+			n := len(data)
+			if int64(n) > s.remain {
+				n = int(s.remain)
+			}
+			a.bodyData(dir, data[:n])
+			data = data[n:]
+			s.remain -= int64(n)
+			if s.remain == 0 {
+				if s.st == stBody {
+					a.messageDone(dir, false)
+				} else {
+					s.st = stChunkCRLF
+				}
+			}
+			continue
+		}
+		// Line mode.
+		i := 0
+		for i < len(data) && data[i] != '\r' && data[i] != '\n' {
+			i++
+		}
+		s.appendLine(data[:i])
+		if i == len(data) {
+			return
+		}
+		if data[i] == '\r' {
+			s.skipLF = true
+		}
+		data = data[i+1:]
+		line := s.line
+		s.line = s.line[:0]
+		s.lineLen = 0
+		a.lineDone(dir, line)
+	}
+}
+
+func (s *side) appendLine(p []byte) {
+	s.lineLen += len(p)
+	if room := MaxLine - len(s.line); room < len(p) {
+		if room > 0 {
+			s.line = append(s.line, p[:room]...)
+		}
+		if s.lineLen-len(p) <= MaxLine {
+			s.truncLines++
+		}
+		return
+	}
+	s.line = append(s.line, p...)
+}
+
+// Gap implements proto.Analyzer: n bytes of dir's stream are missing.
+// Like Zeek, a gap inside a body of known length counts towards the body
+// and parsing goes on after it; any other gap ends the message and stops
+// parsing that side.
+func (a *Analyzer) Gap(dir proto.Direction, n int) {
+	dir &= 1
+	s := &a.sides[dir]
+	if n <= 0 || s.st == stDead {
+		return
+	}
+	s.offset += int64(n)
+	if (s.st == stBody || s.st == stChunkData) && s.remain >= int64(n) {
+		s.bodyLen += uint64(n)
+		a.finishSniff(dir)
+		s.remain -= int64(n)
+		if s.remain == 0 {
+			if s.st == stBody {
+				a.messageDone(dir, false)
+			} else {
+				s.st = stChunkCRLF
+			}
+		}
+		return
+	}
+	a.finishSniff(dir)
+	if dir == proto.FromOrig {
+		a.requestMade(true)
+		a.replyMade(true)
+	} else {
+		a.replyMade(true)
+	}
+	s.st = stDead
+	s.line = s.line[:0]
+}
+
+// End implements proto.Analyzer: messages in progress end and every
+// pending transaction is logged.
+func (a *Analyzer) End(ts int64) {
+	a.now = ts
+	// Zeek: EndpointEOF ends bodies that run until close normally; the
+	// connection's end then interrupts whatever is left.
+	for d := proto.Direction(0); d < 2; d++ {
+		s := &a.sides[d]
+		if len(s.line) > 0 && s.st != stDead {
+			// A last line without its terminator (Zeek's ContentLine
+			// flushes it at EOF).
+			line := s.line
+			s.line = s.line[:0]
+			a.lineDone(d, line)
+		}
+		a.finishSniff(d)
+	}
+	// Zeek ends the responder's message first when the server closes
+	// first (the usual case for bodies that run until close); a request
+	// still open then gets a fresh, empty transaction as in Zeek.
+	a.replyMade(false)
+	a.requestMade(false)
+	for _, t := range a.pend {
+		if t.idx != 0 {
+			a.write(t)
+		}
+		a.release(t)
+	}
+	a.pend = a.pend[:0]
+	a.sides[0].st, a.sides[1].st = stDead, stDead
+}
+
+// bodyData delivers body bytes of dir's current message.
+func (a *Analyzer) bodyData(dir proto.Direction, p []byte) {
+	s := &a.sides[dir]
+	if len(p) == 0 {
+		return
+	}
+	if s.enc != encNone && s.z == nil {
+		// Decode only while few bodies are being decoded at once: past
+		// the bound, a body counts as it came (bounded goroutines).
+		if s.z = newInflater(s.enc, SniffLen); s.z == nil {
+			s.enc = encNone
+		}
+	}
+	if s.enc != encNone {
+		s.z.Write(p)
+		return
+	}
+	s.bodyLen += uint64(len(p))
+	if !s.sniffDone {
+		room := SniffLen - len(s.sniff)
+		if room > len(p) {
+			room = len(p)
+		}
+		s.sniff = append(s.sniff, p[:room]...)
+		if len(s.sniff) >= SniffLen {
+			a.finishSniff(dir)
+		}
+	}
+}
+
+// finishSniff guesses the MIME type of the body seen so far (once per body)
+// and adds it to the current transaction.
+func (a *Analyzer) finishSniff(dir proto.Direction) {
+	s := &a.sides[dir]
+	if s.z != nil {
+		// The decoded body replaces the bytes as sent; what follows (after
+		// a gap) is counted as sent.
+		n, sn := s.z.Close()
+		s.z = nil
+		s.enc = encNone
+		s.bodyLen += n
+		if !s.sniffDone {
+			s.sniff = append(s.sniff[:0], sn...)
+		}
+	} else if s.enc != encNone && !s.sniffDone {
+		s.enc = encNone
+	}
+	if s.sniffDone || !s.inMsg || (len(s.sniff) == 0 && s.bodyLen == 0) {
+		return
+	}
+	s.sniffDone = true
+	t := a.current(dir)
+	if s.hasFile && len(s.filename) > 0 {
+		if dir == proto.FromOrig {
+			if len(t.origFiles) < maxListed {
+				t.origFiles = append(t.origFiles, string(s.filename))
+			}
+		} else if len(t.respFiles) < maxListed {
+			t.respFiles = append(t.respFiles, string(s.filename))
+		}
+	}
+	if s.noSniff || len(s.sniff) == 0 {
+		return
+	}
+	m := Sniff(s.sniff)
+	if m == "" {
+		return
+	}
+	if dir == proto.FromOrig {
+		if len(t.origMime) < maxListed {
+			t.origMime = append(t.origMime, m)
+		}
+	} else if len(t.respMime) < maxListed {
+		t.respMime = append(t.respMime, m)
+	}
+}

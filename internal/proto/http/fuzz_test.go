@@ -1,0 +1,81 @@
+package http
+
+import (
+	"encoding/json"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+type jsonCheck struct{ t *testing.T }
+
+func (j jsonCheck) Record(log string, line []byte) {
+	if !json.Valid(line) {
+		j.t.Fatalf("invalid JSON: %q", line)
+	}
+}
+
+// FuzzParser feeds arbitrary input as a sequence of pieces: each starts
+// with a control byte (bit 7: responder, bit 6: a gap of the low bits'
+// size instead of data, low 6 bits: piece length) followed by the piece.
+func FuzzParser(f *testing.F) {
+	for _, c := range cases {
+		var in []byte
+		for _, s := range c.steps {
+			d := []byte(s.data)
+			for len(d) > 0 {
+				n := min(len(d), 63)
+				in = append(in, byte(s.dir)<<7|byte(n))
+				in = append(in, d[:n]...)
+				d = d[n:]
+			}
+		}
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			fuzzOne(t, in)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("no progress after 5s:\n%s", buf[:n])
+		}
+	})
+}
+
+func fuzzOne(t *testing.T, in []byte) {
+	{
+		a := New(&proto.ConnInfo{UID: "F"}, jsonCheck{t})
+		ts := int64(0)
+		for len(in) > 0 {
+			c := in[0]
+			in = in[1:]
+			dir := proto.Direction(c >> 7)
+			n := int(c & 63)
+			ts++
+			if c&64 != 0 {
+				a.Gap(dir, n*37+1)
+				continue
+			}
+			n = min(n, len(in))
+			a.Data(dir, ts, in[:n])
+			in = in[n:]
+			for d := range a.sides {
+				if len(a.sides[d].line) > MaxLine || len(a.sides[d].hdr) > MaxLine {
+					t.Fatalf("line bound broken")
+				}
+			}
+			if len(a.pend) > MaxPending+2 {
+				t.Fatalf("%d pending", len(a.pend))
+			}
+		}
+		a.End(ts + 1)
+	}
+}

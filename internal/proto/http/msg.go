@@ -1,0 +1,870 @@
+package http
+
+import (
+	"bytes"
+	"encoding/base64"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+// txn is one request/response pair (Zeek's HTTP::Info). Byte fields are
+// reused across transactions to keep allocation per transaction low.
+type txn struct {
+	idx   int
+	ts    int64
+	depth int
+
+	method, host, uri, referrer, version, userAgent, origin []byte
+	statusMsg, infoMsg, username, password                  []byte
+	hasMethod, hasHost, hasURI, hasReferrer, hasVersion     bool
+	hasUA, hasOrigin, hasStatus, hasInfo, hasUser, hasPass  bool
+
+	reqLen, respLen   uint64
+	status, infoCode  int
+	proxied           []string
+	origMime          []string
+	respMime          []string
+	origFiles         []string
+	respFiles         []string
+	headerTruncations int
+}
+
+func (t *txn) reset() {
+	*t = txn{
+		method: t.method[:0], host: t.host[:0], uri: t.uri[:0], referrer: t.referrer[:0],
+		version: t.version[:0], userAgent: t.userAgent[:0], origin: t.origin[:0],
+		statusMsg: t.statusMsg[:0], infoMsg: t.infoMsg[:0], username: t.username[:0],
+		password: t.password[:0],
+		proxied:  t.proxied[:0], origMime: t.origMime[:0], respMime: t.respMime[:0],
+		origFiles: t.origFiles[:0], respFiles: t.respFiles[:0],
+	}
+}
+
+func (a *Analyzer) release(t *txn) {
+	if len(a.free) < 4 {
+		a.free = append(a.free, t)
+	}
+}
+
+func (a *Analyzer) lookup(idx int) *txn {
+	for _, t := range a.pend {
+		if t.idx == idx {
+			return t
+		}
+	}
+	return nil
+}
+
+// getOrNew is Zeek's set_state: the pending transaction idx, created (with
+// the next trans_depth) when missing.
+func (a *Analyzer) getOrNew(idx int) *txn {
+	if t := a.lookup(idx); t != nil {
+		return t
+	}
+	var t *txn
+	if n := len(a.free); n > 0 {
+		t = a.free[n-1]
+		a.free = a.free[:n-1]
+		t.reset()
+	} else {
+		t = &txn{}
+	}
+	t.idx = idx
+	t.ts = a.now
+	a.transDepth++
+	t.depth = a.transDepth
+	// Keep pend ordered by idx.
+	i := len(a.pend)
+	a.pend = append(a.pend, t)
+	for i > 0 && a.pend[i-1].idx > idx {
+		a.pend[i] = a.pend[i-1]
+		i--
+	}
+	a.pend[i] = t
+	return t
+}
+
+func (a *Analyzer) remove(t *txn) {
+	for i, p := range a.pend {
+		if p == t {
+			copy(a.pend[i:], a.pend[i+1:])
+			a.pend = a.pend[:len(a.pend)-1]
+			a.release(t)
+			return
+		}
+	}
+}
+
+// current is the transaction dir's messages belong to.
+func (a *Analyzer) current(dir proto.Direction) *txn {
+	if dir == proto.FromOrig {
+		return a.getOrNew(a.curReq)
+	}
+	return a.getOrNew(a.curResp)
+}
+
+// lineDone handles one complete line of dir.
+func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
+	s := &a.sides[dir]
+	switch s.st {
+	case stFirst:
+		if dir == proto.FromOrig {
+			a.requestLine(line)
+		} else {
+			a.replyLine(line)
+		}
+	case stHeaders:
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && s.hasHdr {
+			// Obsolete line folding: continue the previous header.
+			if room := MaxLine - len(s.hdr); room > 0 {
+				if room > len(line) {
+					room = len(line)
+				}
+				s.hdr = append(s.hdr, line[:room]...)
+			}
+			return
+		}
+		if s.hasHdr {
+			s.hasHdr = false
+			a.header(dir, s.hdr)
+		}
+		if len(line) == 0 {
+			a.headersDone(dir)
+			return
+		}
+		s.hdr = append(s.hdr[:0], line...)
+		s.hasHdr = true
+	case stChunkSize:
+		n, ok := parseChunkSize(line)
+		if !ok || n == 0 {
+			s.st = stTrailers
+			return
+		}
+		s.st = stChunkData
+		s.remain = n
+	case stChunkCRLF:
+		s.st = stChunkSize
+	case stTrailers:
+		if len(line) == 0 {
+			a.messageDone(dir, false)
+		}
+	}
+}
+
+func parseChunkSize(line []byte) (int64, bool) {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	var n int64
+	start := i
+	for ; i < len(line); i++ {
+		c := line[i]
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			goto done
+		}
+		if n > (1<<62)>>4 {
+			return 0, false // overflow
+		}
+		n = n<<4 | int64(v)
+	}
+done:
+	if i == start {
+		return 0, false
+	}
+	return n, true
+}
+
+func isTokenChar(c byte) bool {
+	if c <= 31 || c >= 127 {
+		return false
+	}
+	switch c {
+	case ' ', '\t', '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
+		return false
+	}
+	return true
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' }
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isWS(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isURIChar(c byte) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+		return true
+	}
+	switch c {
+	case ':', '/', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=',
+		'-', '_', '.', '~', '%':
+		return true
+	}
+	return false
+}
+
+func hasPrefixFold(b []byte, p string) (match, exact bool) {
+	if len(b) < len(p) {
+		return false, false
+	}
+	exact = true
+	for i := 0; i < len(p); i++ {
+		c := b[i]
+		if c != p[i] {
+			exact = false
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			if c != p[i] {
+				return false, false
+			}
+		}
+	}
+	return true, exact
+}
+
+// requestLine parses a request line the way Zeek's HTTP_RequestLine does.
+func (a *Analyzer) requestLine(line []byte) {
+	s := &a.sides[proto.FromOrig]
+	m := 0
+	for m < len(line) && isTokenChar(line[m]) {
+		m++
+	}
+	ok := m > 0
+	rest := skipWS(line, m)
+	if rest == m {
+		ok = false
+	}
+	var uriEnd, verStart int
+	http09 := false
+	if ok {
+		uriEnd = rest
+		for uriEnd < len(line) && isURIChar(line[uriEnd]) {
+			uriEnd++
+		}
+		if p, _ := hasPrefixFold(line[rest:], "HTTP/"); uriEnd >= len(line) && p {
+			uriEnd = rest // "GET HTTP/1.1": no URI
+		}
+		verStart = uriEnd
+		for ; verStart < len(line); verStart++ {
+			uriEnd = verStart
+			verStart = skipWS(line, verStart)
+			if p, _ := hasPrefixFold(line[verStart:], "HTTP/"); p {
+				break
+			}
+		}
+		if verStart >= len(line) {
+			http09 = true
+		}
+		if http09 && (m < 3 || uriEnd <= rest) {
+			ok = false
+		}
+	}
+	if !ok {
+		if len(line) == 0 {
+			return // empty_http_request
+		}
+		if !(a.numRequests == 0 || a.keepAlive) {
+			return // crud_trailing_HTTP_request
+		}
+		s.st = stDead
+		a.violation()
+		return
+	}
+	a.numRequests++
+	a.service = true
+	ver := versionOf(line, verStart, http09)
+	if ver[0] > 1 || ver[0] == 1 && ver[1] > 0 {
+		a.keepAlive = true
+	}
+	method := line[:m]
+	isHead := string(method) == "HEAD"
+	if len(a.unanswered) < maxQueue {
+		a.unanswered = append(a.unanswered, isHead)
+	}
+	if n := len(method); n <= 7 && n > 0 {
+		if p, _ := hasPrefixFold([]byte("CONNECT"), string(upper(method))); p {
+			a.connectReq = true
+		}
+	}
+
+	// Zeek's http_request event.
+	if a.curReq < a.curResp {
+		a.curReq = a.curResp
+	}
+	if MaxPending > 0 && len(a.pend) > MaxPending {
+		if a.curResp == 0 {
+			a.curResp++
+		}
+		for a.curResp < a.curReq {
+			if t := a.lookup(a.curResp); t != nil {
+				a.write(t)
+				a.remove(t)
+			}
+			a.curResp++
+		}
+	}
+	a.curReq++
+	t := a.getOrNew(a.curReq)
+	t.method = append(t.method[:0], method...)
+	t.hasMethod = true
+	t.uri = unescapeURI(t.uri[:0], line[rest:uriEnd])
+	t.hasURI = true
+
+	a.startMessage(proto.FromOrig, bodyMaybe)
+	a.reqOngoing = true
+	if http09 {
+		// The reply is the rest of the responder's stream.
+		r := &a.sides[proto.FromResp]
+		if r.st != stDead {
+			if r.inMsg {
+				a.replyMade(true)
+			}
+			r.st = stUntilClose
+			r.http09Resp = true
+			r.line = r.line[:0]
+		}
+	}
+}
+
+func upper(b []byte) []byte {
+	var u [8]byte
+	n := copy(u[:], b)
+	for i := 0; i < n; i++ {
+		if u[i] >= 'a' && u[i] <= 'z' {
+			u[i] -= 'a' - 'A'
+		}
+	}
+	return u[:n]
+}
+
+// versionOf returns the request's version digits.
+func versionOf(line []byte, verStart int, http09 bool) [2]byte {
+	if http09 {
+		return [2]byte{0, 9}
+	}
+	if verStart+8 <= len(line) {
+		v := line[verStart+5:]
+		if isDigit(v[0]) && v[1] == '.' && isDigit(v[2]) {
+			return [2]byte{v[0] - '0', v[2] - '0'}
+		}
+	}
+	return [2]byte{}
+}
+
+const hexd = "0123456789abcdef"
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0
+}
+
+func isHex(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// unescapeURI decodes %XX (and IIS %uXXXX) escapes like Zeek's
+// unescape_URI, keeping malformed escapes as they are.
+func unescapeURI(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch {
+		case i == len(s):
+			return append(dst, '%')
+		case i+1 == len(s):
+			return append(dst, '%', s[i])
+		case s[i] == '%':
+			// Zeek drops the first of two '%' and rescans from the second.
+			i--
+		case isHex(s[i]) && isHex(s[i+1]):
+			dst = append(dst, unhex(s[i])<<4|unhex(s[i+1]))
+			i++
+		case len(s)-i >= 5 && s[i] == 'u' && isHex(s[i+1]) && isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]):
+			if !(s[i+1] == '0' && s[i+2] == '0') {
+				dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			}
+			dst = append(dst, unhex(s[i+3])<<4|unhex(s[i+4]))
+			i += 4
+		default:
+			dst = append(dst, '%', s[i])
+		}
+	}
+	return dst
+}
+
+// replyLine parses a status line the way Zeek's HTTP_ReplyLine does.
+func (a *Analyzer) replyLine(line []byte) {
+	s := &a.sides[proto.FromResp]
+	p, _ := hasPrefixFold(line, "HTTP/")
+	if !p {
+		if len(line) > 0 {
+			s.st = stDead
+			a.violation()
+		}
+		return
+	}
+	rest := line[5:]
+	var ver [2]byte
+	if len(rest) >= 3 && isDigit(rest[0]) && rest[1] == '.' && isDigit(rest[2]) {
+		ver = [2]byte{rest[0] - '0', rest[2] - '0'}
+	}
+	i := 0
+	for i < len(rest) && !isWS(rest[i]) {
+		i++
+	}
+	if i >= len(rest) || skipWS(rest, i)+3 > len(rest) {
+		s.st = stDead
+		a.violation()
+		return
+	}
+	i = skipWS(rest, i)
+	code := 0
+	if isDigit(rest[i]) && isDigit(rest[i+1]) && isDigit(rest[i+2]) {
+		code = int(rest[i]-'0')*100 + int(rest[i+1]-'0')*10 + int(rest[i+2]-'0')
+	}
+	i += 3
+	for i < len(rest) && !isWS(rest[i]) {
+		i++
+	}
+	var reason []byte
+	hasReason := false
+	if i < len(rest) {
+		i = skipWS(rest, i)
+		reason = rest[i:]
+		hasReason = true
+	}
+	a.service = true
+	a.reply(ver, code, reason, hasReason)
+}
+
+// reply is Zeek's http_reply handling plus the analyzer's bookkeeping.
+func (a *Analyzer) reply(ver [2]byte, code int, reason []byte, hasReason bool) {
+	a.replyCode = code
+	if a.connectReq && code != 200 {
+		a.connectReq = false
+	}
+	if cur := a.lookup(a.curResp); cur == nil || (cur.hasStatus && !(cur.status >= 100 && cur.status <= 199)) {
+		a.curResp++
+	}
+	t := a.getOrNew(a.curResp)
+	t.status = code
+	t.hasStatus = true
+	if hasReason {
+		t.statusMsg = append(t.statusMsg[:0], reason...)
+	} else {
+		t.statusMsg = append(t.statusMsg[:0], "<empty>"...)
+	}
+	t.version = append(t.version[:0], '0'+ver[0], '.', '0'+ver[1])
+	t.hasVersion = true
+	if code >= 100 && code <= 199 {
+		t.infoCode = code
+		t.hasInfo = true
+		t.infoMsg = append(t.infoMsg[:0], t.statusMsg...)
+	}
+	expect := bodyExpected
+	if len(a.unanswered) > 0 && a.unanswered[0] {
+		expect = bodyNotExpected
+	}
+	if code >= 100 && code < 200 || code == 204 || code == 304 {
+		expect = bodyNotExpected
+	}
+	a.upgradeConn, a.upgradeProt = false, false
+	a.startMessage(proto.FromResp, expect)
+	a.respOngoing = true
+
+}
+
+func (a *Analyzer) startMessage(dir proto.Direction, expect int) {
+	s := &a.sides[dir]
+	s.st = stHeaders
+	s.inMsg = true
+	s.expect = expect
+	s.hasHdr = false
+	s.nHeaders = 0
+	s.cl = -1
+	s.chunked = false
+	s.remain = 0
+	s.bodyLen = 0
+	s.sniff = s.sniff[:0]
+	s.sniffDone = false
+	s.noSniff = false
+	s.rangeZero = false
+	s.hasFile = false
+	s.filename = s.filename[:0]
+	if s.z != nil {
+		s.z.Close()
+		s.z = nil
+	}
+	s.enc = encNone
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstToken is the value up to the first separator (MIME's value token).
+func firstToken(v []byte) []byte {
+	i := 0
+	for i < len(v) && isTokenChar(v[i]) {
+		i++
+	}
+	return v[:i]
+}
+
+var proxyHeaders = []string{"forwarded", "x-forwarded-for", "x-forwarded-from", "client-ip", "via", "xroxy-connection", "proxy-connection"}
+
+// header handles one (unfolded) header line of dir's current message.
+func (a *Analyzer) header(dir proto.Direction, h []byte) {
+	s := &a.sides[dir]
+	if s.nHeaders >= MaxHeaders {
+		return
+	}
+	s.nHeaders++
+	colon := bytes.IndexByte(h, ':')
+	if colon <= 0 {
+		return
+	}
+	name := h[:colon]
+	for len(name) > 0 && isWS(name[len(name)-1]) {
+		name = name[:len(name)-1]
+	}
+	v := h[skipWS(h, colon+1):]
+
+	switch {
+	case equalFold(name, "content-length"):
+		tok := v
+		for len(tok) > 0 && isWS(tok[len(tok)-1]) {
+			tok = tok[:len(tok)-1]
+		}
+		n, ok := parseDecimal(tok)
+		if ok {
+			s.cl = n
+		}
+	case equalFold(name, "transfer-encoding"):
+		if equalFold(firstToken(v), "chunked") {
+			s.chunked = true
+		}
+	case equalFold(name, "content-range"):
+		// A range that does not start at 0 is not the file's beginning:
+		// Zeek does not sniff it.
+		r := v
+		if len(r) >= 6 && equalFold(r[:6], "bytes ") {
+			r = r[skipWS(r, 6):]
+		}
+		if len(r) == 0 || r[0] != '0' || len(r) > 1 && isDigit(r[1]) {
+			s.noSniff = true
+		} else {
+			s.rangeZero = true
+		}
+	case equalFold(name, "content-encoding"):
+		switch tok := firstToken(v); {
+		case equalFold(tok, "gzip") || equalFold(tok, "x-gzip"):
+			s.enc = encGzip
+		case equalFold(tok, "deflate"):
+			s.enc = encDeflate
+		}
+	case equalFold(name, "content-disposition"):
+		if fn, ok := dispositionFilename(v); ok {
+			s.filename = append(s.filename[:0], fn...)
+			s.hasFile = true
+		}
+	}
+
+	if dir == proto.FromResp {
+		switch {
+		case equalFold(name, "connection"):
+			if equalFold(firstToken(v), "upgrade") {
+				a.upgradeConn = true
+			}
+		case equalFold(name, "upgrade"):
+			a.upgradeProt = len(firstToken(v)) > 0
+		}
+		return
+	}
+
+	if equalFold(name, "connection") && equalFold(firstToken(v), "keep-alive") {
+		a.keepAlive = true
+	}
+	t := a.current(dir)
+	switch {
+	case equalFold(name, "referer"):
+		t.referrer = append(t.referrer[:0], v...)
+		t.hasReferrer = true
+	case equalFold(name, "host"):
+		t.host = append(t.host[:0], v...)
+		t.hasHost = true
+	case equalFold(name, "origin"):
+		t.origin = append(t.origin[:0], v...)
+		t.hasOrigin = true
+	case equalFold(name, "user-agent"):
+		t.userAgent = append(t.userAgent[:0], v...)
+		t.hasUA = true
+	case equalFold(name, "authorization") || equalFold(name, "proxy-authorization"):
+		a.basicAuth(t, v)
+	default:
+		for _, p := range proxyHeaders {
+			if equalFold(name, p) {
+				if len(t.proxied) < maxListed {
+					var b []byte
+					b = append(b, upper2(name)...)
+					b = append(b, " -> "...)
+					b = append(b, v...)
+					str := string(b)
+					for _, q := range t.proxied {
+						if q == str {
+							return
+						}
+					}
+					t.proxied = append(t.proxied, str)
+				}
+				return
+			}
+		}
+	}
+}
+
+func upper2(b []byte) []byte {
+	u := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		u[i] = c
+	}
+	return u
+}
+
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		if n > (1<<62)/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// basicAuth records the user of a Basic Authorization header; like Zeek's
+// default (HTTP::default_capture_password = F) the password is not kept.
+func (a *Analyzer) basicAuth(t *txn, v []byte) {
+	if len(v) < 6 || !equalFold(v[:5], "basic") || v[5] != ' ' {
+		return
+	}
+	enc := v[skipWS(v, 5):]
+	var dec [768]byte
+	if base64.StdEncoding.DecodedLen(len(enc)) > len(dec) {
+		return
+	}
+	n, err := base64.StdEncoding.Decode(dec[:], enc)
+	if err != nil {
+		// Zeek's decode_base64 is lenient; try without padding.
+		n, err = base64.RawStdEncoding.Decode(dec[:], bytes.TrimRight(enc, "="))
+		if err != nil {
+			n = 0
+		}
+	}
+	up := dec[:n]
+	if i := bytes.IndexByte(up, ':'); i >= 0 {
+		t.username = append(t.username[:0], up[:i]...)
+	} else {
+		t.username = append(append(append(t.username[:0], "<problem-decoding> ("...), v...), ')')
+	}
+	t.hasUser = true
+}
+
+// dispositionFilename extracts filename= from a Content-Disposition value.
+func dispositionFilename(v []byte) ([]byte, bool) {
+	for i := 0; i+9 <= len(v); i++ {
+		if !equalFold(v[i:i+8], "filename") {
+			continue
+		}
+		j := skipWS(v, i+8)
+		if j < len(v) && v[j] == '*' {
+			continue
+		}
+		if j >= len(v) || v[j] != '=' {
+			continue
+		}
+		j = skipWS(v, j+1)
+		if j < len(v) && v[j] == '"' {
+			k := bytes.IndexByte(v[j+1:], '"')
+			if k < 0 {
+				return v[j+1:], true
+			}
+			return v[j+1 : j+1+k], true
+		}
+		k := j
+		for k < len(v) && v[k] != ';' && !isWS(v[k]) {
+			k++
+		}
+		return v[j:k], true
+	}
+	return nil, false
+}
+
+// headersDone decides how dir's body is delimited (Zeek's
+// HTTP_Entity::SubmitAllHeaders).
+func (a *Analyzer) headersDone(dir proto.Direction) {
+	s := &a.sides[dir]
+	if dir == proto.FromResp && a.replyCode == 206 && !s.rangeZero {
+		s.noSniff = true
+	}
+	if dir == proto.FromResp && a.connectReq && a.replyCode == 200 {
+		// CONNECT established: the rest is tunnelled, not HTTP. The reply
+		// stays open until the connection ends, as in Zeek.
+		a.sides[0].st, a.sides[1].st = stDead, stDead
+		return
+	}
+	switch {
+	case s.expect == bodyNotExpected:
+		a.messageDone(dir, false)
+		return
+	case s.chunked:
+		s.st = stChunkSize
+	case s.cl > 0:
+		s.st = stBody
+		s.remain = s.cl
+	case s.cl == 0:
+		a.messageDone(dir, false)
+	case s.expect == bodyExpected:
+		s.st = stUntilClose
+	default:
+		a.messageDone(dir, false)
+	}
+}
+
+// messageDone ends dir's current message (Zeek's RequestMade/ReplyMade
+// after a normal end).
+func (a *Analyzer) messageDone(dir proto.Direction, interrupted bool) {
+	if dir == proto.FromOrig {
+		a.requestMade(interrupted)
+	} else {
+		a.replyMade(interrupted)
+	}
+}
+
+func (a *Analyzer) requestMade(interrupted bool) {
+	s := &a.sides[proto.FromOrig]
+	if !a.reqOngoing {
+		return
+	}
+	a.reqOngoing = false
+	if s.inMsg {
+		if s.hasHdr {
+			s.hasHdr = false
+			a.header(proto.FromOrig, s.hdr)
+		}
+		a.finishSniff(proto.FromOrig)
+		t := a.current(proto.FromOrig)
+		t.reqLen = s.bodyLen
+		s.inMsg = false
+	}
+	if s.st != stDead {
+		if interrupted {
+			s.st = stDead
+		} else {
+			s.st = stFirst
+		}
+	}
+}
+
+func (a *Analyzer) replyMade(interrupted bool) {
+	s := &a.sides[proto.FromResp]
+	if !a.respOngoing {
+		return
+	}
+	a.respOngoing = false
+	if s.inMsg {
+		if s.hasHdr {
+			s.hasHdr = false
+			a.header(proto.FromResp, s.hdr)
+		}
+		a.finishSniff(proto.FromResp)
+		t := a.current(proto.FromResp)
+		t.respLen = s.bodyLen
+		s.inMsg = false
+		if !(t.hasStatus && t.status >= 100 && t.status <= 199) {
+			a.write(t)
+			a.remove(t)
+		}
+	}
+	code := a.replyCode
+	if (code < 100 || code >= 200) && len(a.unanswered) > 0 {
+		copy(a.unanswered, a.unanswered[1:])
+		a.unanswered = a.unanswered[:len(a.unanswered)-1]
+	}
+	upgraded := code == 101 && len(a.unanswered) == 1 && a.upgradeConn && a.upgradeProt
+	a.replyCode = 0
+	a.upgradeConn, a.upgradeProt = false, false
+	if upgraded {
+		a.sides[0].st, a.sides[1].st = stDead, stDead
+		return
+	}
+	if s.st != stDead {
+		if interrupted {
+			s.st = stDead
+		} else {
+			s.st = stFirst
+		}
+	}
+}
+
+// violation is Zeek's analyzer violation: once the analyzer is confirmed
+// (a request line parsed), within the first
+// ViolationWindow bytes of both sides DPD removes the analyzer (no more
+// HTTP on the connection); later ones only stop the side, as the
+// analyzer's own state does.
+func (a *Analyzer) violation() {
+	if a.numRequests == 0 {
+		return // not confirmed yet: DPD leaves it running
+	}
+	if a.sides[0].offset > ViolationWindow || a.sides[1].offset > ViolationWindow {
+		return
+	}
+	a.sides[0].st, a.sides[1].st = stDead, stDead
+	a.replyMade(true)
+	a.requestMade(true)
+}

@@ -1,0 +1,364 @@
+package tls
+
+import "errors"
+
+// Extension type numbers used by the parser.
+const (
+	extServerName          = 0
+	extSupportedGroups     = 10
+	extECPointFormats      = 11
+	extSignatureAlgorithms = 13
+	extALPN                = 16
+	extSessionTicket       = 35
+	extPreSharedKey        = 41
+	extSupportedVersions   = 43
+	extKeyShare            = 51
+	extKeyShareOld         = 40
+)
+
+// Limits on what one hello may carry; values beyond them are dropped
+// (the counts used by JA4 stay exact).
+const (
+	maxListLen = 512 // cipher suites, extensions, groups … kept per list
+	maxALPN    = 16  // ALPN protocol names kept
+)
+
+// ErrMalformed reports a hello whose lengths do not add up.
+var ErrMalformed = errors.New("tls: malformed hello")
+
+// ClientHello is a parsed TLS ClientHello. Byte slices and strings are
+// copies: nothing refers to the input. Lists keep GREASE values in wire
+// order; the fingerprint functions drop them.
+type ClientHello struct {
+	Version            uint16 // legacy_version (client_version)
+	Random             [32]byte
+	SessionID          []byte
+	CipherSuites       []uint16
+	CompressionMethods []byte
+	Extensions         []uint16 // extension types, wire order
+	// ServerNames are the host_name entries of server_name (SNI).
+	ServerNames         []string
+	SupportedGroups     []uint16
+	ECPointFormats      []byte
+	ALPN                []string
+	SupportedVersions   []uint16
+	SignatureAlgorithms []uint16
+	KeyShareGroups      []uint16
+	// SessionTicketLen is the length of the session_ticket extension's
+	// data (-1 when the extension is absent).
+	SessionTicketLen int
+	HasPSK           bool // pre_shared_key offered
+	// SSLv2 is set for an SSLv2-compatible (record-less) ClientHello; its
+	// cipher specs are 24-bit values, kept here only when they fit 16 bits
+	// (those are the TLS suites a v2 hello offers).
+	SSLv2 bool
+}
+
+// ServerName returns the first SNI host name ("" when none).
+func (ch *ClientHello) ServerName() string {
+	if len(ch.ServerNames) > 0 {
+		return ch.ServerNames[0]
+	}
+	return ""
+}
+
+// ServerHello is a parsed TLS ServerHello (or HelloRetryRequest).
+type ServerHello struct {
+	Version           uint16 // legacy_version (server_version)
+	Random            [32]byte
+	SessionID         []byte
+	CipherSuite       uint16
+	CompressionMethod uint8
+	Extensions        []uint16
+	// SelectedVersion is the supported_versions extension's value (0 when
+	// absent).
+	SelectedVersion uint16
+	// KeyShareGroup is the group of the key_share extension (0 when absent).
+	KeyShareGroup uint16
+	HasKeyShare   bool
+	ALPN          []string
+	HasPSK        bool
+	// Draft13 is set when the hello used the TLS 1.3 draft layout (no
+	// session id or compression).
+	Draft13 bool
+}
+
+// NegotiatedVersion returns the version the server chose: the
+// supported_versions value when present, else the legacy version.
+func (sh *ServerHello) NegotiatedVersion() uint16 {
+	if sh.SelectedVersion != 0 {
+		return sh.SelectedVersion
+	}
+	return sh.Version
+}
+
+// helloRetryRandom is the ServerHello.random that marks a HelloRetryRequest.
+var helloRetryRandom = [32]byte{
+	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+}
+
+// IsHelloRetryRequest reports whether sh is a TLS 1.3 HelloRetryRequest.
+func (sh *ServerHello) IsHelloRetryRequest() bool { return sh.Random == helloRetryRandom }
+
+// reader is a bounds-checked big-endian cursor.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) u8() uint8 {
+	if len(r.b) < 1 {
+		r.bad = true
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *reader) u16() uint16 {
+	if len(r.b) < 2 {
+		r.bad = true
+		r.b = nil
+		return 0
+	}
+	v := uint16(r.b[0])<<8 | uint16(r.b[1])
+	r.b = r.b[2:]
+	return v
+}
+
+func (r *reader) u24() int {
+	if len(r.b) < 3 {
+		r.bad = true
+		r.b = nil
+		return 0
+	}
+	v := int(r.b[0])<<16 | int(r.b[1])<<8 | int(r.b[2])
+	r.b = r.b[3:]
+	return v
+}
+
+func (r *reader) bytes(n int) []byte {
+	if n < 0 || len(r.b) < n {
+		r.bad = true
+		r.b = nil
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) vec8() []byte  { return r.bytes(int(r.u8())) }
+func (r *reader) vec16() []byte { return r.bytes(int(r.u16())) }
+
+func u16list(b []byte, limit int) []uint16 {
+	n := len(b) / 2
+	if n > limit {
+		n = limit
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	return out
+}
+
+// ParseClientHello parses the body of a ClientHello handshake message (the
+// bytes after the 4-byte handshake header), as carried in a TLS record or a
+// QUIC CRYPTO frame. Extensions that do not parse are kept by type only.
+func ParseClientHello(b []byte) (*ClientHello, error) {
+	r := reader{b: b}
+	ch := &ClientHello{SessionTicketLen: -1}
+	ch.Version = r.u16()
+	copy(ch.Random[:], r.bytes(32))
+	if sid := r.vec8(); len(sid) > 0 {
+		ch.SessionID = append([]byte(nil), sid...)
+	}
+	cs := r.vec16()
+	cm := r.vec8()
+	if r.bad || len(cs)%2 != 0 {
+		return nil, ErrMalformed
+	}
+	ch.CipherSuites = u16list(cs, maxListLen)
+	ch.CompressionMethods = append([]byte(nil), cm...)
+	if len(r.b) < 2 {
+		return ch, nil // no extensions (SSLv3-style hello)
+	}
+	exts := r.vec16()
+	if r.bad {
+		return nil, ErrMalformed
+	}
+	er := reader{b: exts}
+	for len(er.b) >= 4 {
+		typ := er.u16()
+		data := er.vec16()
+		if er.bad {
+			return nil, ErrMalformed
+		}
+		if len(ch.Extensions) < maxListLen {
+			ch.Extensions = append(ch.Extensions, typ)
+		}
+		ch.clientExtension(typ, data)
+	}
+	if len(er.b) != 0 {
+		return nil, ErrMalformed
+	}
+	return ch, nil
+}
+
+func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
+	d := reader{b: data}
+	switch typ {
+	case extServerName:
+		list := reader{b: d.vec16()}
+		for len(list.b) > 0 && !list.bad {
+			nt := list.u8()
+			name := list.vec16()
+			if list.bad {
+				break
+			}
+			if nt == 0 && len(ch.ServerNames) < 8 {
+				ch.ServerNames = append(ch.ServerNames, string(name))
+			}
+		}
+	case extSupportedGroups:
+		ch.SupportedGroups = u16list(d.vec16(), maxListLen)
+	case extECPointFormats:
+		if f := d.vec8(); !d.bad {
+			ch.ECPointFormats = append([]byte(nil), f...)
+		}
+	case extSignatureAlgorithms:
+		ch.SignatureAlgorithms = u16list(d.vec16(), maxListLen)
+	case extALPN:
+		list := reader{b: d.vec16()}
+		for len(list.b) > 0 && !list.bad {
+			p := list.vec8()
+			if list.bad {
+				break
+			}
+			if len(ch.ALPN) < maxALPN {
+				ch.ALPN = append(ch.ALPN, string(p))
+			}
+		}
+	case extSupportedVersions:
+		ch.SupportedVersions = u16list(d.vec8(), maxListLen)
+	case extKeyShare, extKeyShareOld:
+		list := reader{b: d.vec16()}
+		for len(list.b) > 0 && !list.bad {
+			g := list.u16()
+			list.vec16()
+			if list.bad {
+				break
+			}
+			if len(ch.KeyShareGroups) < maxListLen {
+				ch.KeyShareGroups = append(ch.KeyShareGroups, g)
+			}
+		}
+	case extSessionTicket:
+		ch.SessionTicketLen = len(data)
+	case extPreSharedKey:
+		ch.HasPSK = true
+	}
+}
+
+// parseV2ClientHello parses an SSLv2 CLIENT-HELLO message body (after the
+// message type byte): version, cipher-specs length, session-id length,
+// challenge length, then the three fields.
+func parseV2ClientHello(b []byte) (*ClientHello, error) {
+	r := reader{b: b}
+	ch := &ClientHello{SessionTicketLen: -1, SSLv2: true}
+	ch.Version = r.u16()
+	csLen := int(r.u16())
+	sidLen := int(r.u16())
+	chalLen := int(r.u16())
+	cs := r.bytes(csLen)
+	sid := r.bytes(sidLen)
+	chal := r.bytes(chalLen)
+	if r.bad || csLen%3 != 0 || chalLen > 32 {
+		return nil, ErrMalformed
+	}
+	for i := 0; i+3 <= len(cs) && len(ch.CipherSuites) < maxListLen; i += 3 {
+		if cs[i] == 0 {
+			ch.CipherSuites = append(ch.CipherSuites, uint16(cs[i+1])<<8|uint16(cs[i+2]))
+		}
+	}
+	if len(sid) > 0 {
+		ch.SessionID = append([]byte(nil), sid...)
+	}
+	copy(ch.Random[32-len(chal):], chal)
+	return ch, nil
+}
+
+// ParseServerHello parses the body of a ServerHello handshake message. It
+// understands the TLS 1.3 draft layout (drafts before 22: no session id or
+// compression method) when the legacy version says 0x7fNN.
+func ParseServerHello(b []byte) (*ServerHello, error) {
+	r := reader{b: b}
+	sh := &ServerHello{}
+	sh.Version = r.u16()
+	copy(sh.Random[:], r.bytes(32))
+	if sh.Version>>8 == 0x7f {
+		sh.Draft13 = true
+		sh.CipherSuite = r.u16()
+	} else {
+		if sid := r.vec8(); len(sid) > 0 {
+			sh.SessionID = append([]byte(nil), sid...)
+		}
+		sh.CipherSuite = r.u16()
+		sh.CompressionMethod = r.u8()
+	}
+	if r.bad {
+		return nil, ErrMalformed
+	}
+	if len(r.b) < 2 {
+		return sh, nil
+	}
+	exts := r.vec16()
+	if r.bad {
+		return nil, ErrMalformed
+	}
+	er := reader{b: exts}
+	for len(er.b) >= 4 {
+		typ := er.u16()
+		data := er.vec16()
+		if er.bad {
+			return nil, ErrMalformed
+		}
+		if len(sh.Extensions) < maxListLen {
+			sh.Extensions = append(sh.Extensions, typ)
+		}
+		d := reader{b: data}
+		switch typ {
+		case extSupportedVersions:
+			if v := d.u16(); !d.bad {
+				sh.SelectedVersion = v
+			}
+		case extKeyShare, extKeyShareOld:
+			if g := d.u16(); !d.bad {
+				sh.KeyShareGroup, sh.HasKeyShare = g, true
+			}
+		case extALPN:
+			list := reader{b: d.vec16()}
+			for len(list.b) > 0 && !list.bad {
+				p := list.vec8()
+				if list.bad {
+					break
+				}
+				if len(sh.ALPN) < maxALPN {
+					sh.ALPN = append(sh.ALPN, string(p))
+				}
+			}
+		case extPreSharedKey:
+			sh.HasPSK = true
+		}
+	}
+	if len(er.b) != 0 {
+		return nil, ErrMalformed
+	}
+	return sh, nil
+}

@@ -1,0 +1,223 @@
+package tls
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+)
+
+// JA3 returns the JA3 string of ch (Salesforce's definition: version,
+// ciphers, extensions, supported groups, EC point formats; decimal values
+// joined by '-', GREASE values removed) and its MD5 as lower-case hex.
+func JA3(ch *ClientHello) (str, hash string) {
+	b := make([]byte, 0, 256)
+	b = strconv.AppendUint(b, uint64(ch.Version), 10)
+	b = append(b, ',')
+	b = appendDecList(b, ch.CipherSuites)
+	b = append(b, ',')
+	b = appendDecList(b, ch.Extensions)
+	b = append(b, ',')
+	b = appendDecList(b, ch.SupportedGroups)
+	b = append(b, ',')
+	for i, f := range ch.ECPointFormats {
+		if i > 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(f), 10)
+	}
+	sum := md5.Sum(b)
+	return string(b), hex.EncodeToString(sum[:])
+}
+
+// JA3S returns the JA3S string of sh (version, cipher, extensions) and its
+// MD5 as lower-case hex.
+func JA3S(sh *ServerHello) (str, hash string) {
+	b := make([]byte, 0, 64)
+	b = strconv.AppendUint(b, uint64(sh.Version), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
+	b = append(b, ',')
+	b = appendDecList(b, sh.Extensions)
+	sum := md5.Sum(b)
+	return string(b), hex.EncodeToString(sum[:])
+}
+
+func appendDecList(b []byte, l []uint16) []byte {
+	first := true
+	for _, v := range l {
+		if IsGREASE(v) {
+			continue
+		}
+		if !first {
+			b = append(b, '-')
+		}
+		first = false
+		b = strconv.AppendUint(b, uint64(v), 10)
+	}
+	return b
+}
+
+// Transport letters for JA4.
+const (
+	JA4TCP  = 't'
+	JA4QUIC = 'q'
+	JA4DTLS = 'd'
+)
+
+// JA4 returns the JA4 client fingerprint of ch (FoxIO's specification, the
+// BSD-licensed client method only): transport ('t', 'q' or 'd'), version,
+// SNI flag, cipher and extension counts, ALPN first/last characters, then
+// the truncated SHA-256 of the sorted cipher list and of the sorted
+// extension list (without SNI and ALPN) plus signature algorithms.
+func JA4(ch *ClientHello, transport byte) string {
+	a, bStr, cStr := ja4Parts(ch, transport)
+	out := make([]byte, 0, 36)
+	out = append(out, a...)
+	out = append(out, '_')
+	out = appendHash12(out, bStr)
+	out = append(out, '_')
+	out = appendHash12(out, cStr)
+	return string(out)
+}
+
+// JA4Raw returns the unhashed JA4 ("JA4_r"): the same first part, then the
+// sorted cipher and extension/signature-algorithm lists in hex.
+func JA4Raw(ch *ClientHello, transport byte) string {
+	a, bStr, cStr := ja4Parts(ch, transport)
+	return string(a) + "_" + string(bStr) + "_" + string(cStr)
+}
+
+func appendHash12(out, in []byte) []byte {
+	if len(in) == 0 {
+		return append(out, "000000000000"...)
+	}
+	sum := sha256.Sum256(in)
+	var h [64]byte
+	hex.Encode(h[:], sum[:])
+	return append(out, h[:12]...)
+}
+
+func ja4Version(ch *ClientHello) string {
+	v := ch.Version
+	if len(ch.SupportedVersions) > 0 {
+		v = 0
+		for _, s := range ch.SupportedVersions {
+			if !IsGREASE(s) && s > v {
+				v = s
+			}
+		}
+	}
+	switch v {
+	case 0x0304:
+		return "13"
+	case 0x0303:
+		return "12"
+	case 0x0302:
+		return "11"
+	case 0x0301:
+		return "10"
+	case 0x0300:
+		return "s3"
+	case 0x0002:
+		return "s2"
+	case 0xfeff:
+		return "d1"
+	case 0xfefd:
+		return "d2"
+	case 0xfefc:
+		return "d3"
+	}
+	return "00"
+}
+
+func ja4Parts(ch *ClientHello, transport byte) (a, b, c []byte) {
+	a = make([]byte, 0, 10)
+	a = append(a, transport)
+	a = append(a, ja4Version(ch)...)
+	sni := byte('i')
+	for _, e := range ch.Extensions {
+		if e == extServerName {
+			sni = 'd'
+			break
+		}
+	}
+	a = append(a, sni)
+
+	ciphers := make([]uint16, 0, len(ch.CipherSuites))
+	for _, v := range ch.CipherSuites {
+		if !IsGREASE(v) {
+			ciphers = append(ciphers, v)
+		}
+	}
+	nExt := 0
+	exts := make([]uint16, 0, len(ch.Extensions))
+	for _, v := range ch.Extensions {
+		if IsGREASE(v) {
+			continue
+		}
+		nExt++
+		if v != extServerName && v != extALPN {
+			exts = append(exts, v)
+		}
+	}
+	a = appendCount(a, len(ciphers))
+	a = appendCount(a, nExt)
+	if len(ch.ALPN) > 0 && len(ch.ALPN[0]) > 0 {
+		// FoxIO's reference implementations replace a non-ASCII first or
+		// last character by '9'.
+		p := ch.ALPN[0]
+		f, l := p[0], p[len(p)-1]
+		if f >= 0x80 {
+			f = '9'
+		}
+		if l >= 0x80 {
+			l = '9'
+		}
+		a = append(a, f, l)
+	} else {
+		a = append(a, '0', '0')
+	}
+
+	slices.Sort(ciphers)
+	b = appendHexList(nil, ciphers)
+	slices.Sort(exts)
+	c = appendHexList(nil, exts)
+	sigs := 0
+	for _, v := range ch.SignatureAlgorithms {
+		if IsGREASE(v) {
+			continue
+		}
+		if sigs == 0 {
+			c = append(c, '_')
+		} else {
+			c = append(c, ',')
+		}
+		sigs++
+		c = appendHex4(c, v)
+	}
+	return a, b, c
+}
+
+func appendCount(b []byte, n int) []byte {
+	if n > 99 {
+		n = 99
+	}
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+func appendHex4(b []byte, v uint16) []byte {
+	const hx = "0123456789abcdef"
+	return append(b, hx[v>>12], hx[v>>8&15], hx[v>>4&15], hx[v&15])
+}
+
+func appendHexList(b []byte, l []uint16) []byte {
+	for i, v := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendHex4(b, v)
+	}
+	return b
+}
