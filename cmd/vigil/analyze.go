@@ -24,6 +24,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU)")
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
 	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
+	fs.BoolVar(&cfg.NoApp, "no-app", false, "connections only: no application-layer logs (dns, http, ssl …)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
@@ -51,7 +52,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 				float64(sum.Packets)/sum.Elapsed.Seconds())
 		} else {
 			sum.Print(os.Stdout)
-			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "{conn,weird}.log"))
+			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "*.log"))
 		}
 	}
 	if err != nil && sum != nil && !cfg.DecodeOnly {

@@ -33,6 +33,9 @@ type Config struct {
 	// DecodeOnly reads and decodes every frame and does nothing else: the
 	// practical upper bound the full pipeline is measured against.
 	DecodeOnly bool
+	// NoApp turns the application layer off: connections only (conn.log
+	// and weird.log), no protocol logs.
+	NoApp bool
 	// BatchSize is the number of packets handed to a worker at once.
 	BatchSize int
 	// QueueDepth is the number of batches queued per worker.

@@ -24,10 +24,13 @@ type worker struct {
 	panics    *atomic.Uint64
 }
 
-func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64) (*worker, error) {
+func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, app bool) (*worker, error) {
 	wk := &worker{stats: newHostStats(), in: make(chan *batch, queue), free: free, panics: panics}
 	wk.sink = newLogSink(w, wk.stats)
 	wk.app = newAppLayer(wk.sink)
+	if !app {
+		wk.app.factories = nil
+	}
 	t, err := flow.NewTable(cfg, workerEmitter{wk.sink, wk.app})
 	if err != nil {
 		return nil, fmt.Errorf("analyze: flow table: %w", err)
