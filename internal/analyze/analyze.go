@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/defrag"
 	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
 // Run analyses inputs (files, directories or "-") and writes the logs into
@@ -59,10 +60,14 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	for i := 0; i < cap(free); i++ {
 		free <- newBatch(cfg.BatchSize)
 	}
+	var shared *proto.Shared
+	if !cfg.NoApp {
+		shared = proto.NewShared()
+	}
 	fcfg := cfg.Flow
 	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
 	for i := 0; i < cfg.Workers; i++ {
-		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics, !cfg.NoApp)
+		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics, shared)
 		if err != nil {
 			out.close()
 			return nil, err

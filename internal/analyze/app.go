@@ -20,6 +20,7 @@ const detectBytes = 512
 type appLayer struct {
 	factories []*proto.Factory
 	sink      proto.Sink
+	shared    *proto.Shared // the run's, common to every worker
 	// conns[h-1] is the state of the connection with handle h (the flow
 	// table keeps each connection's handle); free lists unused handles.
 	conns []*appConn
@@ -54,8 +55,8 @@ func (r *sideReceiver) Gap(n int) {
 	}
 }
 
-func newAppLayer(sink proto.Sink) *appLayer {
-	return &appLayer{factories: proto.Factories(), sink: sink}
+func newAppLayer(sink proto.Sink, shared *proto.Shared) *appLayer {
+	return &appLayer{factories: proto.Factories(), sink: sink, shared: shared}
 }
 
 // packet hands one accounted TCP or UDP packet to its connection's
@@ -108,7 +109,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 	}
 	ac := a.conns[h-1]
 	d := in.D
-	ac.info = proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto}
+	ac.info = proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto, Shared: a.shared}
 	if in.FromOrig {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Src, d.SrcPort, d.Dst, d.DstPort
 	} else {

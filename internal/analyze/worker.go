@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
 // expireEvery is how much capture time passes between flow-timer sweeps.
@@ -24,12 +25,12 @@ type worker struct {
 	panics    *atomic.Uint64
 }
 
-func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, app bool) (*worker, error) {
+func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, shared *proto.Shared) (*worker, error) {
 	wk := &worker{stats: newHostStats(), in: make(chan *batch, queue), free: free, panics: panics}
 	wk.sink = newLogSink(w, wk.stats)
-	wk.app = newAppLayer(wk.sink)
-	if !app {
-		wk.app.factories = nil
+	wk.app = newAppLayer(wk.sink, shared)
+	if shared == nil {
+		wk.app.factories = nil // --no-app
 	}
 	t, err := flow.NewTable(cfg, workerEmitter{wk.sink, wk.app})
 	if err != nil {

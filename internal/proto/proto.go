@@ -35,6 +35,47 @@ type ConnInfo struct {
 	OrigH, RespH netip.Addr
 	OrigP, RespP uint16
 	Transport    uint8 // 6 (TCP) or 17 (UDP)
+	// Shared is the run's cross-connection state (nil in unit tests: it
+	// then remembers nothing).
+	Shared *Shared
+}
+
+// Shared is state that one run's analyzers share across connections and
+// workers, such as Zeek's once-a-day certificate logging. It is safe for
+// concurrent use and bounded.
+type Shared struct {
+	mu    sync.Mutex
+	seen  map[string]int64
+	order []string
+}
+
+// maxShared bounds the keys Shared remembers (oldest forgotten first).
+const maxShared = 10000
+
+// NewShared returns empty shared state for one run.
+func NewShared() *Shared { return &Shared{seen: map[string]int64{}} }
+
+// Recent reports whether key was marked less than window nanoseconds
+// before ts; otherwise it marks key at ts and reports false.
+func (s *Shared) Recent(key string, ts, window int64) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, ok := s.seen[key]
+	if ok && ts >= last && ts-last < window {
+		return true
+	}
+	if !ok {
+		if len(s.order) >= maxShared {
+			delete(s.seen, s.order[0])
+			s.order = s.order[1:]
+		}
+		s.order = append(s.order, key)
+	}
+	s.seen[key] = ts
+	return false
 }
 
 // Sink receives finished records. log is the log's name without ".log"

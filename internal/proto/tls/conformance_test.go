@@ -80,6 +80,9 @@ func (s *scoreboard) report(t *testing.T, name string) {
 		t.Logf("%s diff %s", name, d)
 	}
 	t.Logf("%s OVERALL %.2f%% (%d/%d)", name, s.all.pct(), s.all.agree, s.all.total)
+	if s.all.total == 0 {
+		t.Errorf("%s: nothing compared", name)
+	}
 }
 
 // ours renders one of our JSON values as the Zeek TSV cell would read.

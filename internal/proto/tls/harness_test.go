@@ -125,13 +125,13 @@ func (c *tconn) feed(dir proto.Direction, ts int64, seq uint32, p []byte) {
 // runTrace runs the analyzer over every TCP connection of a capture.
 func runTrace(t testing.TB, path string) *memSink {
 	t.Helper()
-	resetCertCache()
 	src, err := capture.Open([]string{path})
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer src.Close()
 	sink := newMemSink()
+	shared := proto.NewShared()
 	dec := decode.NewDecoder(decode.DefaultConfig())
 	conns := map[connKey]*tconn{}
 	var order []*tconn
@@ -167,9 +167,9 @@ func runTrace(t testing.TB, path string) *memSink {
 				origSrc = false
 			}
 			if origSrc {
-				c.ci = proto.ConnInfo{UID: fmt.Sprintf("C%d", len(order)), TS: f.TS, OrigH: ip.Src, RespH: ip.Dst, OrigP: ip.SrcPort, RespP: ip.DstPort, Transport: 6}
+				c.ci = proto.ConnInfo{UID: fmt.Sprintf("C%d", len(order)), TS: f.TS, OrigH: ip.Src, RespH: ip.Dst, OrigP: ip.SrcPort, RespP: ip.DstPort, Transport: 6, Shared: shared}
 			} else {
-				c.ci = proto.ConnInfo{UID: fmt.Sprintf("C%d", len(order)), TS: f.TS, OrigH: ip.Dst, RespH: ip.Src, OrigP: ip.DstPort, RespP: ip.SrcPort, Transport: 6}
+				c.ci = proto.ConnInfo{UID: fmt.Sprintf("C%d", len(order)), TS: f.TS, OrigH: ip.Dst, RespH: ip.Src, OrigP: ip.DstPort, RespP: ip.SrcPort, Transport: 6, Shared: shared}
 			}
 			c.an = New(&c.ci, sink)
 			conns[k] = c

@@ -240,7 +240,6 @@ var testConn = proto.ConnInfo{UID: "CT1", TS: 1e18, OrigH: netip.MustParseAddr("
 // feedSplit runs the handshake with each chunk delivered in pieces cut at
 // the given offsets.
 func runHandshake(client, server [][]byte, cut func(b []byte) [][]byte) []string {
-	resetCertCache()
 	sink := &lineSink{}
 	a := New(&testConn, sink)
 	ts := int64(1e18)

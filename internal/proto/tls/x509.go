@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -585,43 +584,10 @@ func hostMatch(pattern, host string) bool {
 	return false
 }
 
-// certCache suppresses repeated x509.log records for the same certificate,
-// as Zeek does (one record per fingerprint, host_cert and client_cert flag
-// per day). It is shared by all connections and bounded.
-var certCache = struct {
-	sync.Mutex
-	seen  map[string]int64
-	order []string
-}{seen: make(map[string]int64)}
-
-const (
-	certCacheMax   = 10000
-	certRelogAfter = int64(24 * time.Hour)
-)
-
-func certSeen(key string, ts int64) bool {
-	certCache.Lock()
-	defer certCache.Unlock()
-	if last, ok := certCache.seen[key]; ok && ts-last < certRelogAfter && ts >= last {
-		return true
-	}
-	if _, ok := certCache.seen[key]; !ok {
-		if len(certCache.order) >= certCacheMax {
-			delete(certCache.seen, certCache.order[0])
-			certCache.order = certCache.order[1:]
-		}
-		certCache.order = append(certCache.order, key)
-	}
-	certCache.seen[key] = ts
-	return false
-}
-
-func resetCertCache() {
-	certCache.Lock()
-	certCache.seen = make(map[string]int64)
-	certCache.order = nil
-	certCache.Unlock()
-}
+// certRelogAfter is how long a certificate is not logged again: Zeek logs
+// one x509.log record per fingerprint (and host/client flag) per day, across
+// connections (proto.Shared holds the run's memory of them).
+const certRelogAfter = int64(24 * time.Hour)
 
 // x509 writes the x509.log record of one certificate.
 func (a *Analyzer) x509(c *Cert, host, client bool) {
@@ -632,7 +598,7 @@ func (a *Analyzer) x509(c *Cert, host, client bool) {
 	if client {
 		key += "c"
 	}
-	if certSeen(key, a.curTS) {
+	if a.ci.Shared.Recent(key, a.curTS, certRelogAfter) {
 		return
 	}
 	b := AppendX509JSON(a.line[:0], a.curTS, c, host, client)
