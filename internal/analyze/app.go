@@ -119,23 +119,43 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 }
 
 // detect picks the analyzer the payload fits best: content first, the
-// responder port only when nothing else speaks up.
+// responder port only when nothing else speaks up. When no content is
+// recognised (nothing Likely or Sure), a factory registered for the
+// responder port gets the connection even if its Detect finds the bytes
+// wrong: Zeek attaches its port-registered analyzers (HTTP::ports …)
+// whatever the content, and they log what they can of malformed traffic.
 func (a *appLayer) detect(ac *appConn, dir proto.Direction, payload []byte) {
 	ac.decided = true
 	first := payload[:min(len(payload), detectBytes)]
-	var best *proto.Factory
-	bestConf := proto.No
+	var best, byPort *proto.Factory
+	bestConf, portConf := proto.No, proto.No
 	for _, f := range a.factories {
 		if !hasTransport(f, ac.info.Transport) {
 			continue
 		}
-		if c := f.Detect(dir, first, ac.info.RespP, ac.info.Transport); c > bestConf {
+		c := f.Detect(dir, first, ac.info.RespP, ac.info.Transport)
+		if c > bestConf {
 			best, bestConf = f, c
 		}
+		if hasPort(f, ac.info.RespP) && (byPort == nil || c > portConf) {
+			byPort, portConf = f, c
+		}
+	}
+	if bestConf < proto.Likely && byPort != nil {
+		best = byPort
 	}
 	if best != nil {
 		ac.an = best.New(&ac.info, a.sink)
 	}
+}
+
+func hasPort(f *proto.Factory, port uint16) bool {
+	for _, p := range f.Ports {
+		if p == port {
+			return true
+		}
+	}
+	return false
 }
 
 func hasTransport(f *proto.Factory, t uint8) bool {
