@@ -31,6 +31,8 @@ type appLayer struct {
 type appConn struct {
 	info    proto.ConnInfo
 	an      proto.Analyzer // nil: no analyzer (undecided or none fits)
+	fin     proto.Finisher // an, when it can say it needs no more data
+	done    bool           // fin said so: bytes are no longer reassembled
 	decided bool
 	sides   [2]stream.Side
 	recv    [2]sideReceiver
@@ -83,16 +85,21 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if !ac.decided && len(in.Payload) > 0 {
 		a.detect(ac, dir, in.Payload)
 	}
-	if ac.an == nil {
+	if ac.an == nil || ac.done {
 		return
 	}
 	ac.ts = in.TS
 	if !tcp {
 		ac.an.Data(dir, in.TS, in.Payload)
-		return
+	} else {
+		side := &ac.sides[dir]
+		side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
 	}
-	side := &ac.sides[dir]
-	side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
+	if ac.fin != nil && ac.fin.Finished() {
+		ac.done = true
+		ac.sides[0].Reset()
+		ac.sides[1].Reset()
+	}
 }
 
 // newConn returns a handle and fresh state for a connection.
@@ -146,6 +153,7 @@ func (a *appLayer) detect(ac *appConn, dir proto.Direction, payload []byte) {
 	}
 	if best != nil {
 		ac.an = best.New(&ac.info, a.sink)
+		ac.fin, _ = ac.an.(proto.Finisher)
 	}
 }
 
@@ -175,14 +183,16 @@ func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 	}
 	ac := a.conns[h-1]
 	svc := ""
-	if ac.an != nil {
+	if ac.an != nil && !ac.done {
 		ac.ts = ts
 		ac.sides[0].Flush(&ac.recv[0])
 		ac.sides[1].Flush(&ac.recv[1])
+	}
+	if ac.an != nil {
 		ac.an.End(ts)
 		svc = ac.an.Service()
 	}
-	ac.an, ac.decided = nil, false
+	ac.an, ac.fin, ac.decided, ac.done = nil, nil, false, false
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()
 	a.free = append(a.free, h)

@@ -99,6 +99,13 @@ type Analyzer interface {
 	Service() string
 }
 
+// Finisher is implemented by an Analyzer that can tell when it needs no
+// more bytes (TLS once the session is encrypted): the application layer
+// then stops reassembling and feeding the connection, and only calls End.
+type Finisher interface {
+	Finished() bool
+}
+
 // Confidence is how sure a Factory is that a connection speaks its protocol.
 type Confidence uint8
 

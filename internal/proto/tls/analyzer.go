@@ -155,6 +155,10 @@ func (a *Analyzer) Service() string {
 
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
 // synchronization, so parsing of the connection stops.
+// Finished implements proto.Finisher: after the handshake (or a protocol
+// violation) nothing more is parsed.
+func (a *Analyzer) Finished() bool { return a.done }
+
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	if n > 0 && !a.done {
 		a.stop()
