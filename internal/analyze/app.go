@@ -14,9 +14,14 @@ import (
 const detectBytes = 512
 
 // appLayer runs the application analyzers of one worker's connections. A
-// connection gets an analyzer on its first payload, chosen by content
-// (port only as a tie-breaker); its TCP sides go through stream
-// reassembly first. State lives until the flow table ends the connection.
+// connection gets an analyzer chosen by content (port only as a
+// tie-breaker); its TCP sides go through stream reassembly first. A TCP
+// connection whose first bytes say nothing yet (a request sent a byte at a
+// time) stays undecided while each side's first detectBytes arrive: they
+// are kept, detection runs again on what each side sent so far, and the
+// analyzer chosen is replayed the kept bytes (Zeek's DPD likewise matches
+// signatures on the stream's first bytes, not on one packet). State lives
+// until the flow table ends the connection.
 type appLayer struct {
 	factories []*proto.Factory
 	sink      proto.Sink
@@ -37,6 +42,19 @@ type appConn struct {
 	sides   [2]stream.Side
 	recv    [2]sideReceiver
 	ts      int64 // time of the segment being delivered
+	// Undecided TCP connections keep what each side delivered (pend) and
+	// the order it came in (chunks), to replay to the analyzer chosen.
+	pend   [2][]byte
+	chunks []pendChunk
+	fresh  bool // bytes arrived since detection last ran
+}
+
+// pendChunk is one delivery (or gap) kept while undecided.
+type pendChunk struct {
+	dir    proto.Direction
+	gap    bool
+	ts     int64
+	off, n int // into pend[dir]; n is the gap length for a gap
 }
 
 // sideReceiver adapts one side's reassembled stream to the analyzer.
@@ -46,14 +64,24 @@ type sideReceiver struct {
 }
 
 func (r *sideReceiver) Deliver(b []byte) {
-	if r.ac.an != nil {
-		r.ac.an.Data(r.dir, r.ac.ts, b)
+	ac := r.ac
+	switch {
+	case ac.an != nil:
+		ac.an.Data(r.dir, ac.ts, b)
+	case !ac.decided:
+		ac.chunks = append(ac.chunks, pendChunk{dir: r.dir, ts: ac.ts, off: len(ac.pend[r.dir]), n: len(b)})
+		ac.pend[r.dir] = append(ac.pend[r.dir], b...)
+		ac.fresh = true
 	}
 }
 
 func (r *sideReceiver) Gap(n int) {
-	if r.ac.an != nil {
-		r.ac.an.Gap(r.dir, n)
+	ac := r.ac
+	switch {
+	case ac.an != nil:
+		ac.an.Gap(r.dir, n)
+	case !ac.decided:
+		ac.chunks = append(ac.chunks, pendChunk{dir: r.dir, gap: true, ts: ac.ts, n: n})
 	}
 }
 
@@ -82,10 +110,12 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if in.FromOrig {
 		dir = proto.FromOrig
 	}
-	if !ac.decided && len(in.Payload) > 0 {
-		a.detect(ac, dir, in.Payload)
+	if !tcp && !ac.decided && len(in.Payload) > 0 {
+		var first [2][]byte
+		first[dir] = in.Payload
+		a.detect(ac, first, true)
 	}
-	if ac.an == nil || ac.done {
+	if ac.decided && ac.an == nil || ac.done {
 		return
 	}
 	ac.ts = in.TS
@@ -94,6 +124,9 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	} else {
 		side := &ac.sides[dir]
 		side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
+		if !ac.decided && ac.fresh {
+			a.decidePending(ac, false)
+		}
 	}
 	if ac.fin != nil && ac.fin.Finished() {
 		ac.done = true
@@ -122,25 +155,78 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 	} else {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
 	}
+	if in.OrigSeqKnown {
+		ac.sides[proto.FromOrig].Begin(in.OrigDataSeq)
+	}
+	if in.RespSeqKnown {
+		ac.sides[proto.FromResp].Begin(in.RespDataSeq)
+	}
 	return h, ac
 }
 
-// detect picks the analyzer the payload fits best: content first, the
-// responder port only when nothing else speaks up. When no content is
-// recognised (nothing Likely or Sure), a factory registered for the
-// responder port gets the connection even if its Detect finds the bytes
-// wrong: Zeek attaches its port-registered analyzers (HTTP::ports …)
-// whatever the content, and they log what they can of malformed traffic.
-func (a *appLayer) detect(ac *appConn, dir proto.Direction, payload []byte) {
-	ac.decided = true
-	first := payload[:min(len(payload), detectBytes)]
+// decidePending runs detection on what an undecided TCP connection's sides
+// delivered so far; once it decides (or final: the connection ends), the
+// analyzer chosen gets the kept bytes in their order.
+func (a *appLayer) decidePending(ac *appConn, final bool) {
+	ac.fresh = false
+	if len(ac.pend[0]) == 0 && len(ac.pend[1]) == 0 {
+		ac.decided = ac.decided || final
+		return
+	}
+	full := len(ac.pend[0]) >= detectBytes || len(ac.pend[1]) >= detectBytes
+	a.detect(ac, ac.pend, final || full)
+	if !ac.decided {
+		return
+	}
+	if ac.an != nil {
+		for _, c := range ac.chunks {
+			if c.gap {
+				ac.an.Gap(c.dir, c.n)
+			} else {
+				ac.an.Data(c.dir, c.ts, ac.pend[c.dir][c.off:c.off+c.n])
+			}
+		}
+	}
+	ac.clearPending()
+}
+
+// clearPending drops the kept bytes, keeping small buffers for reuse.
+func (ac *appConn) clearPending() {
+	for i := range ac.pend {
+		if cap(ac.pend[i]) > 4*detectBytes {
+			ac.pend[i] = nil
+		}
+		ac.pend[i] = ac.pend[i][:0]
+	}
+	if cap(ac.chunks) > 64 {
+		ac.chunks = nil
+	}
+	ac.chunks = ac.chunks[:0]
+	ac.fresh = false
+}
+
+// detect picks the analyzer the first bytes each side sent (first[dir];
+// empty for a side that sent none) fit best: content first, the responder
+// port only when nothing else speaks up. When no content is recognised
+// (nothing Likely or Sure), a factory registered for the responder port
+// gets the connection even if its Detect finds the bytes wrong: Zeek
+// attaches its port-registered analyzers (HTTP::ports …) whatever the
+// content, and they log what they can of malformed traffic. Otherwise the
+// connection stays undecided (more bytes may tell) unless final, when the
+// best guess (Maybe) stands.
+func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	var best, byPort *proto.Factory
 	bestConf, portConf := proto.No, proto.No
 	for _, f := range a.factories {
 		if !hasTransport(f, ac.info.Transport) {
 			continue
 		}
-		c := f.Detect(dir, first, ac.info.RespP, ac.info.Transport)
+		c := proto.No
+		for dir, b := range first {
+			if len(b) > 0 {
+				c = max(c, f.Detect(proto.Direction(dir), b[:min(len(b), detectBytes)], ac.info.RespP, ac.info.Transport))
+			}
+		}
 		if c > bestConf {
 			best, bestConf = f, c
 		}
@@ -148,9 +234,14 @@ func (a *appLayer) detect(ac *appConn, dir proto.Direction, payload []byte) {
 			byPort, portConf = f, c
 		}
 	}
-	if bestConf < proto.Likely && byPort != nil {
+	switch {
+	case bestConf >= proto.Likely:
+	case byPort != nil:
 		best = byPort
+	case !final:
+		return
 	}
+	ac.decided = true
 	if best != nil {
 		ac.an = best.New(&ac.info, a.sink)
 		ac.fin, _ = ac.an.(proto.Finisher)
@@ -183,16 +274,20 @@ func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 	}
 	ac := a.conns[h-1]
 	svc := ""
-	if ac.an != nil && !ac.done {
+	if (ac.an != nil || !ac.decided) && !ac.done {
 		ac.ts = ts
 		ac.sides[0].Flush(&ac.recv[0])
 		ac.sides[1].Flush(&ac.recv[1])
+		if !ac.decided {
+			a.decidePending(ac, true)
+		}
 	}
 	if ac.an != nil {
 		ac.an.End(ts)
 		svc = ac.an.Service()
 	}
 	ac.an, ac.fin, ac.decided, ac.done = nil, nil, false, false
+	ac.clearPending()
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()
 	a.free = append(a.free, h)

@@ -3,10 +3,14 @@ package analyze
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/flow"
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
@@ -88,4 +92,150 @@ func TestAppLayerSeesTheWholeStream(t *testing.T) {
 func toF(v any) float64 {
 	f, _ := v.(float64)
 	return f
+}
+
+// nopAnalyzer is a test analyzer that does nothing.
+type nopAnalyzer struct{ name string }
+
+func (nopAnalyzer) Data(proto.Direction, int64, []byte) {}
+func (nopAnalyzer) Gap(proto.Direction, int)            {}
+func (nopAnalyzer) End(int64)                           {}
+func (n nopAnalyzer) Service() string                   { return n.name }
+
+// TestDetectPortRegistered checks attachment when content says nothing:
+// like Zeek's port registration, the analyzer registered for the
+// responder port gets the connection even when its Detect rules the
+// bytes out (http/methods.pcap: a request line of non-token bytes on port
+// 80, which Zeek's HTTP analyzer logs); content that another factory
+// recognises still wins, and elsewhere the best guess stands.
+func TestDetectPortRegistered(t *testing.T) {
+	factory := func(name string, ports []uint16, detect func([]byte) proto.Confidence) *proto.Factory {
+		return &proto.Factory{
+			Name: name, Transports: []uint8{6}, Ports: ports,
+			Detect: func(_ proto.Direction, first []byte, _ uint16, _ uint8) proto.Confidence { return detect(first) },
+			New:    func(*proto.ConnInfo, proto.Sink) proto.Analyzer { return nopAnalyzer{name} },
+		}
+	}
+	web := factory("web", []uint16{80}, func(b []byte) proto.Confidence {
+		if bytes.HasPrefix(b, []byte("GET ")) {
+			return proto.Sure
+		}
+		return proto.No // "cannot start a request"
+	})
+	chat := factory("chat", []uint16{6667}, func(b []byte) proto.Confidence {
+		if bytes.HasPrefix(b, []byte("NICK ")) {
+			return proto.Likely
+		}
+		return proto.No
+	})
+	guess := factory("guess", nil, func([]byte) proto.Confidence { return proto.Maybe })
+	a := &appLayer{factories: []*proto.Factory{chat, guess, web}}
+	for _, tc := range []struct {
+		port    uint16
+		payload string
+		want    string
+	}{
+		{80, "GET / HTTP/1.1\r\n", "web"},
+		{80, "\xc3\x83 / HTTP/1.\n", "web"}, // port registration, bytes ruled out
+		{80, "NICK bob\r\n", "chat"},        // recognised content beats the port
+		{6667, "\x00\x01", "chat"},
+		{9999, "\x00\x01", "guess"},
+		{9999, "GET / HTTP/1.1\r\n", "web"},
+	} {
+		ac := &appConn{info: proto.ConnInfo{RespP: tc.port, Transport: 6}}
+		a.detect(ac, [2][]byte{[]byte(tc.payload), nil}, true)
+		got := ""
+		if ac.an != nil {
+			got = ac.an.Service()
+		}
+		if got != tc.want {
+			t.Errorf("port %d %q: analyzer %q, want %q", tc.port, tc.payload, got, tc.want)
+		}
+	}
+}
+
+// recSink keeps the records written.
+type recSink struct{ lines []string }
+
+func (s *recSink) Record(log string, line []byte) { s.lines = append(s.lines, log+" "+string(line)) }
+
+// lineAnalyzer is a test analyzer: it writes each side's whole stream as
+// one record at End.
+type lineAnalyzer struct {
+	out  proto.Sink
+	data [2][]byte
+	gaps int
+}
+
+func (l *lineAnalyzer) Data(dir proto.Direction, _ int64, b []byte) {
+	l.data[dir] = append(l.data[dir], b...)
+}
+func (l *lineAnalyzer) Gap(_ proto.Direction, n int) { l.gaps += n }
+func (l *lineAnalyzer) End(int64) {
+	l.out.Record("line", fmt.Appendf(nil, "%q %q gaps=%d", l.data[0], l.data[1], l.gaps))
+}
+func (l *lineAnalyzer) Service() string { return "line" }
+
+// TestDetectAcrossSegments checks detection on a TCP stream whose first
+// segments say nothing yet (tcp-http-with-padding.pcap sends its request
+// a byte at a time, to a port no analyzer is registered for): the
+// connection stays undecided, detection runs again on what each side sent
+// so far, and the analyzer chosen gets every byte from the first, both
+// sides in order. A stream that never fits is given up after detectBytes,
+// and one that ends undecided gets the best guess.
+func TestDetectAcrossSegments(t *testing.T) {
+	line := &proto.Factory{
+		Name: "line", Transports: []uint8{6},
+		Detect: func(_ proto.Direction, first []byte, _ uint16, _ uint8) proto.Confidence {
+			if bytes.HasPrefix(first, []byte("HELLO ")) {
+				return proto.Likely
+			}
+			return proto.No
+		},
+		New: func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
+	}
+	cli := netip.MustParseAddr("10.0.0.1")
+	srv := netip.MustParseAddr("10.0.0.2")
+	type seg struct {
+		orig bool
+		data string
+	}
+	run := func(segs []seg, factories ...*proto.Factory) []string {
+		sink := &recSink{}
+		a := &appLayer{factories: factories, sink: sink}
+		var h uint32
+		seq := [2]uint32{1000, 5000}
+		for i, s := range segs {
+			d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
+			side := 0
+			if !s.orig {
+				d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
+				side = 1
+			}
+			d.Seq = seq[side]
+			seq[side] += uint32(len(s.data))
+			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+			a.packet(flow.UID(1), in)
+		}
+		if h != 0 {
+			a.EndConn(flow.UID(1), h, int64(len(segs)))
+		}
+		return sink.lines
+	}
+	got := run([]seg{{true, "H"}, {true, "E"}, {false, "?"}, {true, "LLO there\n"}, {false, "hi\n"}}, line)
+	if want := `line "HELLO there\n" "?hi\n" gaps=0`; len(got) != 1 || got[0] != want {
+		t.Errorf("byte-wise stream: records %q, want [%q]", got, want)
+	}
+	long := strings.Repeat("x", detectBytes)
+	if got := run([]seg{{true, long}, {true, "HELLO "}}, line); len(got) != 0 {
+		t.Errorf("stream that never fits in detectBytes: records %q, want none", got)
+	}
+	guess := &proto.Factory{
+		Name: "guess", Transports: []uint8{6},
+		Detect: func(proto.Direction, []byte, uint16, uint8) proto.Confidence { return proto.Maybe },
+		New:    func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
+	}
+	if got := run([]seg{{true, "ab"}, {false, "c"}}, line, guess); len(got) != 1 || got[0] != `line "ab" "c" gaps=0` {
+		t.Errorf("undecided at the end: records %q, want the best guess with every byte", got)
+	}
 }

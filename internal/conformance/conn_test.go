@@ -1,8 +1,6 @@
 package conformance
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
@@ -75,40 +72,25 @@ var pipelineGaps = map[string]string{
 }
 
 type baseline struct {
-	trace, dir, file, cmd string
-	bare, shared          bool
+	IndexRow
+	file   string // the conn log in Dir; "" when several runs share the dir
+	shared bool   // Dir was written by runs over several traces
 }
 
 // pickBaselines reads the corpus index and picks, for each trace with a
 // conn.log baseline, one baseline: a plain `zeek -r` run when there is one.
 func pickBaselines(t *testing.T, zeekDir string) (picked []baseline, skipped map[string]string) {
-	f, err := os.Open(filepath.Join(zeekDir, "INDEX-trace-to-baseline.tsv"))
+	rows, err := ReadZeekIndex(filepath.Join(zeekDir, "INDEX-trace-to-baseline.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	skipped = map[string]string{}
 	byTrace := map[string][]baseline{}
 	var order []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	header := true
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		if header {
-			header = false
-			continue
-		}
-		cols := strings.Split(line, "\t")
-		if len(cols) < 5 {
-			continue
-		}
-		trace, dir, files, cmd := cols[0], cols[1], cols[2], cols[4]
+	dirTraces := map[string]map[string]bool{}
+	for _, r := range rows {
 		var conns []string
-		for _, fn := range strings.Split(files, ",") {
+		for _, fn := range r.Files {
 			if strings.HasPrefix(fn, "conn.log") {
 				conns = append(conns, fn)
 			}
@@ -116,32 +98,23 @@ func pickBaselines(t *testing.T, zeekDir string) (picked []baseline, skipped map
 		if len(conns) == 0 {
 			continue
 		}
-		if _, seen := byTrace[trace]; !seen {
-			order = append(order, trace)
+		if _, seen := byTrace[r.Trace]; !seen {
+			order = append(order, r.Trace)
 		}
-		b := baseline{trace: trace, dir: dir, cmd: cmd}
-		switch {
-		case len(conns) > 1:
-			b.file = "" // several runs share the dir
-		default:
+		b := baseline{IndexRow: r}
+		if len(conns) == 1 {
 			b.file = conns[0]
 		}
-		b.bare = strings.Contains(" "+cmd+" ", " -b ")
-		byTrace[trace] = append(byTrace[trace], b)
-	}
-	dirTraces := map[string]map[string]bool{}
-	for tr, bs := range byTrace {
-		for _, b := range bs {
-			if dirTraces[b.dir] == nil {
-				dirTraces[b.dir] = map[string]bool{}
-			}
-			dirTraces[b.dir][tr] = true
+		byTrace[r.Trace] = append(byTrace[r.Trace], b)
+		if dirTraces[r.Dir] == nil {
+			dirTraces[r.Dir] = map[string]bool{}
 		}
+		dirTraces[r.Dir][r.Trace] = true
 	}
 	for _, tr := range order {
 		cands := byTrace[tr]
 		for i := range cands {
-			if len(dirTraces[cands[i].dir]) > 1 {
+			if len(dirTraces[cands[i].Dir]) > 1 {
 				cands[i].shared = true
 			}
 		}
@@ -152,11 +125,11 @@ func pickBaselines(t *testing.T, zeekDir string) (picked []baseline, skipped map
 			skipped[tr] = "baseline dir holds conn logs of several runs"
 		case b.shared:
 			skipped[tr] = "baseline dir written by runs over several traces"
-		case b.cmd == "":
+		case b.Cmd == "":
 			skipped[tr] = "zeek command unknown (not in the index)"
-		case strings.Contains(b.cmd, " -f ") || strings.Contains(b.cmd, "restricted_filter"):
+		case b.Filtered():
 			skipped[tr] = "run with a BPF filter"
-		case distinctTraces(b.cmd) > 1:
+		case b.DistinctTraces() > 1:
 			skipped[tr] = "baseline written by runs over several traces"
 		default:
 			picked = append(picked, b)
@@ -165,26 +138,15 @@ func pickBaselines(t *testing.T, zeekDir string) (picked []baseline, skipped map
 	return picked, skipped
 }
 
-func distinctTraces(cmd string) int {
-	seen := map[string]bool{}
-	for _, part := range strings.Split(cmd, "$TRACES/")[1:] {
-		if i := strings.IndexAny(part, " \t|;)"); i >= 0 {
-			part = part[:i]
-		}
-		seen[part] = true
-	}
-	return len(seen)
-}
-
 func rank(b baseline) int {
 	r := 0
 	if b.file == "" || b.shared {
 		r += 100
 	}
-	if b.bare {
+	if b.Bare() {
 		r += 10
 	}
-	if strings.Contains(b.cmd, "%INPUT") {
+	if strings.Contains(b.Cmd, "%INPUT") {
 		r++
 	}
 	return r
@@ -213,15 +175,7 @@ func readZeekConns(t *testing.T, path string) ([]ConnRow, bool) {
 }
 
 func runVigil(t *testing.T, trace string, ignoreChecksums bool) []ConnRow {
-	out := t.TempDir()
-	cfg := analyze.DefaultConfig()
-	cfg.OutDir = out
-	cfg.Workers = 1
-	cfg.Flow.IgnoreChecksums = ignoreChecksums
-	if _, err := analyze.Run(context.Background(), cfg, []string{trace}); err != nil {
-		t.Logf("%s: analyze: %v", filepath.Base(trace), err)
-	}
-	b, err := os.ReadFile(filepath.Join(out, "conn.log"))
+	b, err := os.ReadFile(filepath.Join(runPipeline(t, trace, ignoreChecksums), "conn.log"))
 	if err != nil {
 		t.Fatalf("%s: %v", trace, err)
 	}
@@ -242,23 +196,23 @@ func TestConnConformance(t *testing.T) {
 	var all, plain, flowOnly Result
 	var results []traceResult
 	for _, b := range picked {
-		if why, ok := excludedTraces[b.trace]; ok {
-			skipped[b.trace] = why
+		if why, ok := excludedTraces[b.Trace]; ok {
+			skipped[b.Trace] = why
 			continue
 		}
-		zrows, hasTuple := readZeekConns(t, filepath.Join(zeekDir, "testing/btest/Baseline", b.dir, b.file))
-		trace := filepath.Join(zeekDir, "testing/btest/Traces", b.trace)
+		zrows, hasTuple := readZeekConns(t, filepath.Join(zeekDir, "testing/btest/Baseline", b.Dir, b.file))
+		trace := filepath.Join(zeekDir, "testing/btest/Traces", b.Trace)
 		if _, err := os.Stat(trace); err != nil {
-			skipped[b.trace] = "trace missing from the corpus"
+			skipped[b.Trace] = "trace missing from the corpus"
 			continue
 		}
-		vrows := runVigil(t, trace, strings.Contains(" "+b.cmd+" ", " -C "))
+		vrows := runVigil(t, trace, b.IgnoreChecksums())
 		if !hasTuple {
 			// zeek-cut output without the 5-tuple: comparable only when
 			// both sides hold a single conn (the tuple is then taken from
 			// Vigil's, so direction is not checked).
 			if len(zrows) != 1 || len(vrows) != 1 {
-				skipped[b.trace] = "baseline lacks the connection 5-tuple (zeek-cut output) and holds several conns"
+				skipped[b.Trace] = "baseline lacks the connection 5-tuple (zeek-cut output) and holds several conns"
 				continue
 			}
 			for _, f := range []string{"proto", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"} {
@@ -277,10 +231,10 @@ func TestConnConformance(t *testing.T) {
 		r := CompareConns(zrows, vrows, ConnFields)
 		results = append(results, traceResult{b, r})
 		all.Add(r)
-		if !b.bare {
+		if !b.Bare() {
 			plain.Add(r)
 		}
-		if _, gap := pipelineGaps[b.trace]; !gap {
+		if _, gap := pipelineGaps[b.Trace]; !gap {
 			flowOnly.Add(r)
 		}
 	}
@@ -289,10 +243,10 @@ func TestConnConformance(t *testing.T) {
 	for _, tr := range results {
 		r := tr.r
 		mode := "plain"
-		if tr.b.bare {
+		if tr.b.Bare() {
 			mode = "bare"
 		}
-		t.Logf("%6.1f%%  %3d/%3d  missing %d extra %d  %-5s %s (%s)", 100*r.Agreement(), r.FullAgree, r.Zeek, r.Missing, r.Extra, mode, tr.b.trace, tr.b.dir)
+		t.Logf("%6.1f%%  %3d/%3d  missing %d extra %d  %-5s %s (%s)", 100*r.Agreement(), r.FullAgree, r.Zeek, r.Missing, r.Extra, mode, tr.b.Trace, tr.b.Dir)
 		if verbose || r.Agreement() < 1 {
 			for i, d := range r.Diffs {
 				if i == 6 && !verbose {

@@ -36,6 +36,12 @@ type Input struct {
 	// StartSeen is true for a TCP connection whose SYN or SYN-ACK was seen
 	// (Zeek analyses no application protocol on partial connections).
 	StartSeen bool
+	// For TCP: where each side's data starts in sequence space (Zeek's
+	// start_seq + 1; also right for connections picked up mid-stream),
+	// known once that side has sent a packet. Stream reassembly starts
+	// there, so a first data segment that arrives out of order is held.
+	OrigDataSeq, RespDataSeq   uint32
+	OrigSeqKnown, RespSeqKnown bool
 	// App points at the connection's AppLayer handle, valid until the next
 	// call to Update, Expire or Flush.
 	App *uint32
@@ -603,6 +609,7 @@ func (t *Table) Flush() {
 // the datagram is not accounted: no IP, or no transport header).
 func (t *Table) Update(in *Input) UID {
 	in.Counted, in.FromOrig, in.App, in.StartSeen = false, false, nil, false
+	in.OrigSeqKnown, in.RespSeqKnown = false, false
 	d := in.D
 	if d == nil || d.Version == 0 {
 		t.stats.Ignored++
@@ -750,6 +757,11 @@ func (t *Table) Update(in *Input) UID {
 	in.Counted = role != nil
 	in.FromOrig = c.origAddr == src && c.origPort == sp
 	in.App = &c.app
+	if c.kind == kindTCP {
+		o, r := c.orig(), c.resp()
+		in.OrigDataSeq, in.OrigSeqKnown = o.startSeq+1, o.pkts > 0
+		in.RespDataSeq, in.RespSeqKnown = r.startSeq+1, r.pkts > 0
+	}
 	in.StartSeen = c.kind == kindTCP && c.histSeen&(histSYN|histSYN<<16) != 0
 	if c.used {
 		t.schedule(ci, c)

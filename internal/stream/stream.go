@@ -56,6 +56,15 @@ type Side struct {
 // seqLess reports a < b in 32-bit sequence space.
 func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
 
+// Begin sets where the stream's data starts (the sequence number after the
+// SYN), when the side has not started yet. Without it a side starts at the
+// first segment it is given.
+func (s *Side) Begin(next uint32) {
+	if !s.started {
+		s.started, s.next = true, next
+	}
+}
+
 // Segment handles one segment: seq is its sequence number, syn whether it
 // carries SYN (which takes one sequence number before the data).
 func (s *Side) Segment(seq uint32, syn bool, data []byte, r Receiver) {

@@ -2,6 +2,7 @@ package dns
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -329,4 +330,27 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		src.Close()
 	}
 	t.Logf("wrote %d seeds", n)
+}
+
+// collect is a Sink that keeps copies of the lines.
+type collect struct{ lines [][]byte }
+
+func (c *collect) Record(log string, line []byte) {
+	if log != "dns" {
+		panic("unexpected log " + log)
+	}
+	c.lines = append(c.lines, append([]byte(nil), line...))
+}
+
+func (c *collect) maps(t testing.TB) []map[string]any {
+	t.Helper()
+	out := make([]map[string]any, 0, len(c.lines))
+	for _, l := range c.lines {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("invalid JSON %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -868,3 +868,7 @@ func (a *Analyzer) violation() {
 	a.replyMade(true)
 	a.requestMade(true)
 }
+
+// UnescapeURI decodes a URI's %XX (and IIS %uXXXX) escapes the way the
+// analyzer does for http.log's uri (Zeek's unescape_URI).
+func UnescapeURI(s string) string { return string(unescapeURI(nil, []byte(s))) }
