@@ -26,6 +26,8 @@ type appLayer struct {
 	factories []*proto.Factory
 	sink      proto.Sink
 	shared    *proto.Shared // the run's, common to every worker
+	// anyPartial: some factory analyses TCP connections seen mid-stream.
+	anyPartial bool
 	// conns[h-1] is the state of the connection with handle h (the flow
 	// table keeps each connection's handle); free lists unused handles.
 	conns []*appConn
@@ -38,6 +40,7 @@ type appConn struct {
 	an      proto.Analyzer // nil: no analyzer (undecided or none fits)
 	fin     proto.Finisher // an, when it can say it needs no more data
 	done    bool           // fin said so: bytes are no longer reassembled
+	partial bool           // TCP picked up mid-stream: only Factory.Partial analyzers
 	decided bool
 	sides   [2]stream.Side
 	recv    [2]sideReceiver
@@ -86,7 +89,11 @@ func (r *sideReceiver) Gap(n int) {
 }
 
 func newAppLayer(sink proto.Sink, shared *proto.Shared) *appLayer {
-	return &appLayer{factories: proto.Factories(), sink: sink, shared: shared}
+	a := &appLayer{factories: proto.Factories(), sink: sink, shared: shared}
+	for _, f := range a.factories {
+		a.anyPartial = a.anyPartial || f.Partial
+	}
+	return a
 }
 
 // packet hands one accounted TCP or UDP packet to its connection's
@@ -101,7 +108,7 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if h := *in.App; h != 0 {
 		ac = a.conns[h-1]
 	} else {
-		if len(in.Payload) == 0 || (tcp && !in.StartSeen) {
+		if len(in.Payload) == 0 || (tcp && !in.StartSeen && !a.anyPartial) {
 			return // like Zeek: no application analysis of partial TCP connections
 		}
 		*in.App, ac = a.newConn(uid, in)
@@ -155,6 +162,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 	} else {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
 	}
+	ac.partial = d.Proto == decode.ProtoTCP && !in.StartSeen
 	if in.OrigSeqKnown {
 		ac.sides[proto.FromOrig].Begin(in.OrigDataSeq)
 	}
@@ -218,7 +226,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	var best, byPort *proto.Factory
 	bestConf, portConf := proto.No, proto.No
 	for _, f := range a.factories {
-		if !hasTransport(f, ac.info.Transport) {
+		if !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial) {
 			continue
 		}
 		c := proto.No

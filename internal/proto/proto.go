@@ -121,6 +121,10 @@ type Factory struct {
 	Name string // service name, as in Zeek's conn.log ("dns", "http", "ssl" …)
 	// Transports the protocol runs over: 6, 17 or both.
 	Transports []uint8
+	// Partial says the protocol is also analysed on TCP connections picked
+	// up mid-stream (no SYN seen). Zeek does so for its binary ICS/IoT
+	// analyzers (MQTT, Modbus, DNP3), not for HTTP and other text protocols.
+	Partial bool
 	// Ports are the protocol's well-known ports (responder side); a hint
 	// only: detection is by content.
 	Ports []uint16

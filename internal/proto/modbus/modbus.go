@@ -1,0 +1,241 @@
+// Package modbus analyzes Modbus/TCP and writes Zeek's modbus.log (see
+// Zeek's base/protocols/modbus/main.zeek): one record per PDU with the
+// transaction and unit ids, the function's name, REQ (from the
+// originator) or RESP, and the exception of an exception response.
+// Requests with a function code of 0x80 or more are not logged, as in
+// Zeek. A header whose protocol id is not 0 or whose length is under 2
+// stops the analyzer (Zeek's &enforce violation).
+//
+// Beyond Zeek, requests of the read and write functions carry address
+// (the first coil/register) and quantity, so writes from unexpected hosts
+// can be found.
+package modbus
+
+import (
+	"encoding/binary"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+// bodyKeep is how many bytes of a PDU's data (after the function code)
+// are kept: enough for the address fields; the rest is skipped, so a
+// connection's state is two 8-byte headers and two 8-byte prefixes.
+const bodyKeep = 8
+
+func init() {
+	proto.Register(&proto.Factory{
+		Partial:    true, // Zeek analyses it on connections picked up mid-stream
+		Name:       "modbus",
+		Transports: []uint8{6},
+		Ports:      []uint16{502},
+		Detect:     Detect,
+		New:        func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer { return New(ci, out) },
+	})
+}
+
+// Detect is Likely when the first bytes hold an MBAP header (protocol id
+// 0, a length of 2..254 matching the bytes when they end there) with a
+// known function code, Maybe on port 502 unless the header rules Modbus
+// out, No otherwise.
+func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
+	if transport != 6 {
+		return proto.No
+	}
+	if len(first) >= 8 {
+		pid := binary.BigEndian.Uint16(first[2:])
+		n := int(binary.BigEndian.Uint16(first[4:]))
+		if pid != 0 || n < 2 {
+			return proto.No
+		}
+		fc := first[7] &^ 0x80
+		_, known := funcNames[fc]
+		if known && n <= 254 && (len(first) == n+6 || len(first) > n+6 && len(first) >= n+6+8 &&
+			binary.BigEndian.Uint16(first[n+6+2:]) == 0) {
+			return proto.Likely
+		}
+	} else if len(first) >= 4 && binary.BigEndian.Uint16(first[2:]) != 0 {
+		return proto.No
+	}
+	if respPort == 502 {
+		return proto.Maybe
+	}
+	return proto.No
+}
+
+type side struct {
+	hdr   [8]byte
+	nh    int
+	need  int
+	body  [bodyKeep]byte
+	nbody int
+}
+
+// Analyzer is the Modbus/TCP analyzer of one connection; its state is
+// fixed-size (see bodyKeep).
+type Analyzer struct {
+	ci      *proto.ConnInfo
+	out     proto.Sink
+	sides   [2]side
+	dead    bool
+	service bool
+	line    []byte
+}
+
+// New returns an analyzer for the connection ci writing to out.
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
+
+// Service implements proto.Analyzer.
+func (a *Analyzer) Service() string {
+	if a.service {
+		return "modbus"
+	}
+	return ""
+}
+
+// Gap implements proto.Analyzer: framing is lost, the analyzer stops.
+func (a *Analyzer) Gap(dir proto.Direction, n int) {
+	if n > 0 {
+		a.dead = true
+	}
+}
+
+// End implements proto.Analyzer.
+func (a *Analyzer) End(ts int64) {}
+
+// Data implements proto.Analyzer.
+func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
+	if int(dir) > 1 {
+		return
+	}
+	s := &a.sides[dir]
+	for len(data) > 0 && !a.dead {
+		if s.nh < 8 {
+			c := copy(s.hdr[s.nh:], data)
+			s.nh += c
+			data = data[c:]
+			if s.nh < 8 {
+				return
+			}
+			pid := binary.BigEndian.Uint16(s.hdr[2:])
+			n := int(binary.BigEndian.Uint16(s.hdr[4:]))
+			if pid != 0 || n < 2 {
+				a.dead = true
+				return
+			}
+			s.need = n - 2
+			s.nbody = 0
+		}
+		take := min(s.need, len(data))
+		if k := min(take, bodyKeep-s.nbody); k > 0 {
+			copy(s.body[s.nbody:], data[:k])
+			s.nbody += k
+		}
+		s.need -= take
+		data = data[take:]
+		if s.need == 0 {
+			a.pdu(dir, ts, s)
+			s.nh = 0
+		}
+	}
+}
+
+func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
+	a.service = true
+	fc := s.hdr[7]
+	req := dir == proto.FromOrig
+	if fc >= 0x80 && (req || s.nbody < 1) {
+		return
+	}
+	b := head(a.line[:0], a.ci, ts)
+	b = num(b, "tid", uint64(binary.BigEndian.Uint16(s.hdr[0:])))
+	b = num(b, "unit", uint64(s.hdr[6]))
+	b = str(b, "func", funcName(fc))
+	if req {
+		b = str(b, "pdu_type", "REQ")
+	} else {
+		b = str(b, "pdu_type", "RESP")
+	}
+	if fc >= 0x80 {
+		b = str(b, "exception", exceptionName(s.body[0]))
+	}
+	if req {
+		d := s.body[:s.nbody]
+		u16 := func(i int) uint64 { return uint64(binary.BigEndian.Uint16(d[i:])) }
+		switch fc {
+		case 1, 2, 3, 4, 15, 16:
+			if len(d) >= 4 {
+				b = num(b, "address", u16(0))
+				b = num(b, "quantity", u16(2))
+			}
+		case 5, 6, 22:
+			if len(d) >= 2 {
+				b = num(b, "address", u16(0))
+				b = num(b, "quantity", 1)
+			}
+		case 23: // read/write multiple registers: the write part
+			if len(d) >= 8 {
+				b = num(b, "address", u16(4))
+				b = num(b, "quantity", u16(6))
+			}
+		}
+	}
+	b = append(b, '}')
+	a.line = b
+	if a.out != nil {
+		a.out.Record("modbus", b)
+	}
+}
+
+var funcNames = map[uint8]string{
+	0x01: "READ_COILS", 0x02: "READ_DISCRETE_INPUTS", 0x03: "READ_HOLDING_REGISTERS",
+	0x04: "READ_INPUT_REGISTERS", 0x05: "WRITE_SINGLE_COIL", 0x06: "WRITE_SINGLE_REGISTER",
+	0x07: "READ_EXCEPTION_STATUS", 0x08: "DIAGNOSTICS", 0x0B: "GET_COMM_EVENT_COUNTER",
+	0x0C: "GET_COMM_EVENT_LOG", 0x0F: "WRITE_MULTIPLE_COILS", 0x10: "WRITE_MULTIPLE_REGISTERS",
+	0x11: "REPORT_SLAVE_ID", 0x14: "READ_FILE_RECORD", 0x15: "WRITE_FILE_RECORD",
+	0x16: "MASK_WRITE_REGISTER", 0x17: "READ_WRITE_MULTIPLE_REGISTERS", 0x18: "READ_FIFO_QUEUE",
+	0x2B: "ENCAP_INTERFACE_TRANSPORT", 0x5B: "OBJECT_MESSAGING",
+	0x09: "PROGRAM_484", 0x0A: "POLL_484", 0x0D: "PROGRAM_584_984", 0x0E: "POLL_584_984",
+	0x12: "PROGRAM_884_U84", 0x13: "RESET_COMM_LINK_884_U84", 0x28: "PROGRAM_CONCEPT",
+	0x29: "MULTIPLE_FUNCTION_CODES", 0x5A: "PROGRAM_UNITY", 0x7D: "FIRMWARE_REPLACEMENT",
+	0x7E: "PROGRAM_584_984_2", 0x7F: "REPORT_LOCAL_ADDRESS",
+}
+
+// funcName is Zeek's build_func: the name, with _EXCEPTION for an
+// exception code whose base function is known, unknown-N otherwise.
+func funcName(fc uint8) string {
+	if s, ok := funcNames[fc]; ok {
+		return s
+	}
+	if s, ok := funcNames[fc&^0x80]; ok {
+		return s + "_EXCEPTION"
+	}
+	return "unknown-" + itoa(int(fc))
+}
+
+var exceptionNames = map[uint8]string{
+	0x01: "ILLEGAL_FUNCTION", 0x02: "ILLEGAL_DATA_ADDRESS", 0x03: "ILLEGAL_DATA_VALUE",
+	0x04: "SLAVE_DEVICE_FAILURE", 0x05: "ACKNOWLEDGE", 0x06: "SLAVE_DEVICE_BUSY",
+	0x08: "MEMORY_PARITY_ERROR", 0x0A: "GATEWAY_PATH_UNAVAILABLE",
+	0x0B: "GATEWAY_TARGET_DEVICE_FAILED_TO_RESPOND",
+}
+
+func exceptionName(c uint8) string {
+	if s, ok := exceptionNames[c]; ok {
+		return s
+	}
+	return "unknown-" + itoa(int(c))
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

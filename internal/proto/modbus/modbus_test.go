@@ -1,0 +1,170 @@
+package modbus
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+type sink struct {
+	t    testing.TB
+	recs []string
+}
+
+func (s *sink) Record(log string, line []byte) {
+	if !json.Valid(line) || log != "modbus" {
+		s.t.Fatalf("bad record %s %q", log, line)
+	}
+	s.recs = append(s.recs, string(line))
+}
+
+var ci = &proto.ConnInfo{UID: "C1", OrigP: 40000, RespP: 502}
+
+func adu(tid int, unit, fc byte, data ...byte) []byte {
+	n := len(data) + 2
+	return append([]byte{byte(tid >> 8), byte(tid), 0, 0, byte(n >> 8), byte(n), unit, fc}, data...)
+}
+
+type step struct {
+	dir  proto.Direction
+	data []byte
+}
+
+var session = []step{
+	{0, adu(1, 10, 3, 0, 100, 0, 4)},
+	{1, adu(1, 10, 3, 8, 0, 1, 0, 2, 0, 3, 0, 4)},
+	{0, append(adu(2, 10, 16, 0, 7, 0, 2, 4, 0, 1, 0, 2), adu(3, 10, 5, 0, 9, 0xff, 0)...)},
+	{1, adu(2, 10, 0x90, 2)},
+	{1, adu(3, 10, 0x9c, 1)},
+	{0, adu(4, 1, 0x81, 0)}, // a request with the exception bit: not logged
+}
+
+func run(t testing.TB, steps []step, split int) []string {
+	out := &sink{t: t}
+	a := New(ci, out)
+	for i, st := range steps {
+		d := st.data
+		for len(d) > 0 {
+			n := len(d)
+			if split > 0 {
+				n = min(n, split)
+			}
+			a.Data(st.dir, int64(i+1)*1e9, d[:n])
+			d = d[n:]
+		}
+	}
+	a.End(0)
+	return out.recs
+}
+
+func TestSession(t *testing.T) {
+	h := `"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":502`
+	want := []string{
+		`{"ts":1.0,` + h + `,"tid":1,"unit":10,"func":"READ_HOLDING_REGISTERS","pdu_type":"REQ","address":100,"quantity":4}`,
+		`{"ts":2.0,` + h + `,"tid":1,"unit":10,"func":"READ_HOLDING_REGISTERS","pdu_type":"RESP"}`,
+		`{"ts":3.0,` + h + `,"tid":2,"unit":10,"func":"WRITE_MULTIPLE_REGISTERS","pdu_type":"REQ","address":7,"quantity":2}`,
+		`{"ts":3.0,` + h + `,"tid":3,"unit":10,"func":"WRITE_SINGLE_COIL","pdu_type":"REQ","address":9,"quantity":1}`,
+		`{"ts":4.0,` + h + `,"tid":2,"unit":10,"func":"WRITE_MULTIPLE_REGISTERS_EXCEPTION","pdu_type":"RESP","exception":"ILLEGAL_DATA_ADDRESS"}`,
+		`{"ts":5.0,` + h + `,"tid":3,"unit":10,"func":"unknown-156","pdu_type":"RESP","exception":"ILLEGAL_FUNCTION"}`,
+	}
+	got := run(t, session, 0)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for split := 1; split < 20; split++ {
+		if g := run(t, session, split); strings.Join(g, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("split %d:\n%s", split, strings.Join(g, "\n"))
+		}
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	// A protocol id other than 0 stops the analyzer (Zeek's violation).
+	bad := []byte{0, 1, 0, 1, 0, 6, 1, 3, 0, 0, 0, 1}
+	if got := run(t, []step{{0, bad}, {0, adu(1, 1, 3, 0, 0, 0, 1)}}, 0); len(got) != 0 {
+		t.Fatalf("%v", got)
+	}
+	// A length under 2 as well.
+	if got := run(t, []step{{0, []byte{0, 1, 0, 0, 0, 1, 1}}, {0, adu(1, 1, 3, 0, 0, 0, 1)}}, 0); len(got) != 0 {
+		t.Fatalf("%v", got)
+	}
+	// A short body: no address fields, but a record.
+	if got := run(t, []step{{0, adu(1, 1, 3, 0)}}, 0); len(got) != 1 || strings.Contains(got[0], "address") {
+		t.Fatalf("%v", got)
+	}
+	// A huge length is skipped without buffering.
+	a := New(ci, &sink{t: t})
+	a.Data(0, 1, []byte{0, 1, 0, 0, 0xff, 0xff, 1, 3})
+	a.Data(0, 1, make([]byte, 0xffff-2))
+	if a.sides[0].nh != 0 {
+		t.Fatal("PDU not finished")
+	}
+	if a.dead {
+		t.Fatal("dead")
+	}
+}
+
+func TestDetect(t *testing.T) {
+	if Detect(0, adu(1, 1, 3, 0, 0, 0, 1), 5020, 6) != proto.Likely {
+		t.Fatal("modbus not likely")
+	}
+	if Detect(0, []byte{0x16, 3, 1, 0, 0xa5, 1, 0, 0, 0xa1}, 502, 6) != proto.No {
+		t.Fatal("TLS on 502 taken")
+	}
+	if Detect(0, []byte("GET / HTTP/1.1\r\n"), 80, 6) != proto.No {
+		t.Fatal("HTTP taken")
+	}
+}
+
+func seedInput() []byte {
+	var in []byte
+	for _, st := range session {
+		d := st.data
+		for len(d) > 0 {
+			n := min(len(d), 63)
+			in = append(in, byte(st.dir)<<7|byte(n))
+			in = append(in, d[:n]...)
+			d = d[n:]
+		}
+	}
+	return in
+}
+
+// TestSeedCorpus writes testdata/fuzz/FuzzModbus when VIGIL_WRITE_SEEDS is
+// set and otherwise checks it is there.
+func TestSeedCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzModbus")
+	if os.Getenv("VIGIL_WRITE_SEEDS") != "" {
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "session"), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seedInput())), 0o644)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "session")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzModbus feeds pieces: a control byte (bit 7: responder, bit 6: a
+// gap, low 6 bits: piece length) and the piece.
+func FuzzModbus(f *testing.F) {
+	f.Add(seedInput())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a := New(ci, &sink{t: t})
+		for ts := int64(1); len(in) > 0; ts++ {
+			c := in[0]
+			in = in[1:]
+			if c&64 != 0 {
+				a.Gap(proto.Direction(c>>7), int(c&63)+1)
+				continue
+			}
+			n := min(int(c&63), len(in))
+			a.Data(proto.Direction(c>>7), ts, in[:n])
+			in = in[n:]
+		}
+		a.End(0)
+	})
+}
