@@ -10,5 +10,6 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/http"   // http.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/modbus" // modbus.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/mqtt"   // mqtt_connect.log, mqtt_subscribe.log, mqtt_publish.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/quic"   // quic.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/tls"    // ssl.log, x509.log
 )
