@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/synth"
+	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
 // writeSynth makes a synthetic capture in t's temp dir.
@@ -113,11 +114,11 @@ func TestRunSampleWritesConnLog(t *testing.T) {
 	}
 }
 
-// connKeys returns every conn.log record re-encoded without key order
+// logSet returns every record of a log re-encoded without key order
 // differences, sorted: the set of records.
-func connSet(t testing.TB, dir string) []string {
+func logSet(t testing.TB, path string) []string {
 	var out []string
-	for _, c := range readLog(t, filepath.Join(dir, "conn.log")) {
+	for _, c := range readLog(t, path) {
 		b, _ := json.Marshal(c) // map keys are sorted by encoding/json
 		out = append(out, string(b))
 	}
@@ -125,25 +126,48 @@ func connSet(t testing.TB, dir string) []string {
 	return out
 }
 
-func TestSameRecordsWhateverTheWorkers(t *testing.T) {
-	path, _ := writeSynth(t, 30000, 2000)
-	var sets [][]string
+// sameLogsWhateverTheWorkers analyses path with several worker counts and
+// requires every log to hold the same set of records.
+func sameLogsWhateverTheWorkers(t *testing.T, path string) {
+	t.Helper()
+	var dirs []string
 	for _, n := range []int{1, 3, 8} {
 		cfg := DefaultConfig()
 		cfg.Workers = n
 		_, dir := runTo(t, cfg, path)
-		sets = append(sets, connSet(t, dir))
+		dirs = append(dirs, dir)
 	}
-	for i := 1; i < len(sets); i++ {
-		if len(sets[i]) != len(sets[0]) {
-			t.Fatalf("worker counts disagree: %d vs %d records", len(sets[0]), len(sets[i]))
-		}
-		for j := range sets[0] {
-			if sets[i][j] != sets[0][j] {
-				t.Fatalf("record differs between worker counts:\n%s\n%s", sets[0][j], sets[i][j])
+	logs, _ := filepath.Glob(filepath.Join(dirs[0], "*.log"))
+	if len(logs) < 3 {
+		t.Fatalf("only %d logs written: %v", len(logs), logs)
+	}
+	for _, l := range logs {
+		name := filepath.Base(l)
+		want := logSet(t, l)
+		for _, d := range dirs[1:] {
+			got := logSet(t, filepath.Join(d, name))
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d records with 1 worker, %d with more", name, len(want), len(got))
+			}
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("%s: a record differs between worker counts:\n%s\n%s", name, want[j], got[j])
+				}
 			}
 		}
 	}
+}
+
+func TestSameRecordsWhateverTheWorkers(t *testing.T) {
+	path, _ := writeSynth(t, 30000, 2000)
+	sameLogsWhateverTheWorkers(t, path)
+}
+
+// DHCP records aggregate several connections (an exchange spans ports and
+// broadcast addresses): they too must not depend on the worker count.
+func TestDHCPRecordsWhateverTheWorkers(t *testing.T) {
+	path := testcorpus.Require(t, "zeek", "testing", "btest", "Traces", "dhcp", "dhcp_flood.pcap")
+	sameLogsWhateverTheWorkers(t, path)
 }
 
 // synFlood writes n SYNs from random sources to one server as raw IPv4.

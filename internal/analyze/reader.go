@@ -226,7 +226,7 @@ func tunnelService(k decode.TunnelKind) string {
 // dispatch appends the packet to its worker's batch, sending full batches.
 func (r *reader) dispatch(p *decode.Packet) {
 	w := 0
-	if len(r.workers) > 1 {
+	if len(r.workers) > 1 && !crossConnection(&p.IP) {
 		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
 	}
 	b := r.pending[w]
@@ -250,4 +250,23 @@ func (r *reader) finish() {
 	}
 	r.tunnels.Flush()
 	r.sink.flush()
+}
+
+// crossConnection reports whether d belongs to a protocol whose records
+// aggregate several connections (a DHCP exchange spans client and server
+// ports and broadcast addresses). Such packets all go to the first worker,
+// so those records do not depend on the number of workers.
+func crossConnection(d *decode.Datagram) bool {
+	if d.Proto != decode.ProtoUDP {
+		return false
+	}
+	switch d.SrcPort {
+	case 67, 68, 546, 547:
+		return true
+	}
+	switch d.DstPort {
+	case 67, 68, 546, 547:
+		return true
+	}
+	return false
 }

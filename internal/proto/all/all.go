@@ -5,11 +5,18 @@ package all
 import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/bacnet" // bacnet.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/coap"   // coap.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/dhcp"   // dhcp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dnp3"   // dnp3.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dns"    // dns.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/ftp"    // ftp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/http"   // http.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/modbus" // modbus.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/mqtt"   // mqtt_connect.log, mqtt_subscribe.log, mqtt_publish.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/ntp"    // ntp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/quic"   // quic.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/smtp"   // smtp.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/snmp"   // snmp.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/ssdp"   // ssdp.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/ssh"    // ssh.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/tls"    // ssl.log, x509.log
 )

@@ -1,0 +1,203 @@
+package ftp
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+type step struct {
+	dir  proto.Direction
+	data string
+}
+
+type sink struct {
+	t    testing.TB
+	recs []string
+}
+
+func (s *sink) Record(log string, line []byte) {
+	if !json.Valid(line) {
+		s.t.Fatalf("invalid JSON: %s", line)
+	}
+	s.recs = append(s.recs, string(line))
+}
+
+var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
+	RespH: netip.MustParseAddr("192.0.2.9"), RespP: 21, Transport: 6}
+
+// run feeds steps, each split into pieces of size split (0: whole).
+func run(t testing.TB, steps []step, split int) []string {
+	s := &sink{t: t}
+	a := New(ci, s)
+	for i, st := range steps {
+		d := []byte(st.data)
+		for len(d) > 0 {
+			n := len(d)
+			if split > 0 && split < n {
+				n = split
+			}
+			a.Data(st.dir, int64(i+1)*1e9, d[:n])
+			d = d[n:]
+		}
+	}
+	a.End(1e12)
+	return s.recs
+}
+
+var session = []step{
+	{proto.FromResp, "220 FTP server ready.\r\n"},
+	{proto.FromOrig, "USER anonymous\r\n"},
+	{proto.FromResp, "331 Guest login ok\r\n"},
+	{proto.FromOrig, "PASS me@example.com\r\n"},
+	{proto.FromResp, "230-Welcome\r\n230-more text\r\n230 Guest login ok.\r\n"},
+	{proto.FromOrig, "PWD\r\n"},
+	{proto.FromResp, "257 \"/pub\" is current directory.\r\n"},
+	{proto.FromOrig, "PASV\r\n"},
+	{proto.FromResp, "227 Entering Passive Mode (192,0,2,9,4,1)\r\n"},
+	{proto.FromOrig, "RETR ../etc/file.txt\r\n"},
+	{proto.FromResp, "150 Opening BINARY mode data connection for file.txt (1234 bytes).\r\n226 Transfer complete.\r\n"},
+	{proto.FromOrig, "EPRT |2|2001:db8::1|5282|\r\n"},
+	{proto.FromResp, "200 EPRT command successful.\r\n"},
+	{proto.FromOrig, "QUIT\r\n"},
+	{proto.FromResp, "221 Goodbye.\r\n"},
+}
+
+func TestSession(t *testing.T) {
+	recs := run(t, session, 0)
+	want := []string{
+		`"command":"PASV","reply_code":227,"reply_msg":"Entering Passive Mode (192,0,2,9,4,1)","data_channel.passive":true,"data_channel.orig_h":"10.0.0.1","data_channel.resp_h":"192.0.2.9","data_channel.resp_p":1025`,
+		`"password":"me@example.com","command":"RETR","arg":"ftp://192.0.2.9/etc/file.txt","file_size":1234,"reply_code":226,"reply_msg":"Transfer complete."`,
+		`"command":"EPRT","arg":"|2|2001:db8::1|5282|","reply_code":200,"reply_msg":"EPRT command successful.","data_channel.passive":false,"data_channel.orig_h":"192.0.2.9","data_channel.resp_h":"2001:db8::1","data_channel.resp_p":5282`,
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records:\n%s", len(recs), strings.Join(recs, "\n"))
+	}
+	for i, w := range want {
+		if !strings.Contains(recs[i], w) {
+			t.Errorf("record %d:\n got %s\nwant …%s…", i, recs[i], w)
+		}
+	}
+}
+
+func TestEverySplit(t *testing.T) {
+	whole := strings.Join(run(t, session, 0), "\n")
+	for n := 1; n < 80; n++ {
+		if got := strings.Join(run(t, session, n), "\n"); got != whole {
+			t.Fatalf("split %d:\n%s\nwant\n%s", n, got, whole)
+		}
+	}
+}
+
+func TestHiddenPassword(t *testing.T) {
+	saved := LoggedCommands
+	defer func() { LoggedCommands = saved }()
+	LoggedCommands = map[string]bool{"PASS": true}
+	recs := run(t, []step{
+		{proto.FromResp, "220 ready\r\n"},
+		{proto.FromOrig, "USER alice\r\n"},
+		{proto.FromResp, "331 Password required\r\n"},
+		{proto.FromOrig, "PASS secret\r\n"},
+		{proto.FromResp, "530 Login incorrect.\r\n"},
+	}, 0)
+	if len(recs) != 1 || !strings.Contains(recs[0], `"password":"<hidden>","command":"PASS","arg":"<hidden>"`) {
+		t.Fatalf("%v", recs)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	for _, in := range []string{
+		"\x00\x01\x02\r\n", "99 bad\r\n", "abc\r\n", "230_nospace\r\n", strings.Repeat("x", 3*MaxLine) + "\r\n",
+		"227 Entering Passive Mode (999,1,1,1,1,1)\r\n", "229 (|||99999|)\r\n",
+	} {
+		s := &sink{t: t}
+		a := New(ci, s)
+		a.Data(proto.FromOrig, 1, []byte("PASV\r\nEPSV\r\nPORT 1,2,3\r\nEPRT |9|x|y|\r\n"))
+		a.Data(proto.FromResp, 2, []byte(in))
+		a.Gap(proto.FromResp, 10)
+		a.End(3)
+		for _, r := range s.recs {
+			if strings.Contains(r, "data_channel") {
+				t.Errorf("%q: data channel from a malformed reply: %s", in, r)
+			}
+		}
+	}
+}
+
+func TestBounds(t *testing.T) {
+	s := &sink{t: t}
+	a := New(ci, s)
+	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("NOOP\r\n", 1000)))
+	if len(a.pending) > MaxPending {
+		t.Fatalf("%d pending", len(a.pending))
+	}
+	a.Data(proto.FromOrig, 1, []byte("USER "+strings.Repeat("u", 1000)+"\r\n"))
+	if len(a.user) > MaxUser {
+		t.Fatalf("user %d bytes", len(a.user))
+	}
+	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("y", 5*MaxLine)))
+	if len(a.sides[0].line) > MaxLine {
+		t.Fatal("line bound")
+	}
+}
+
+func TestCompressPath(t *testing.T) {
+	for _, c := range [][3]string{
+		{".", "robots.txt", "./robots.txt"},
+		{"/", "robots.txt", "/robots.txt"},
+		{"/pub/a", "../b", "/pub/b"},
+		{"/pub", "/x//y/./z", "/x/y/z"},
+		{"/", "..", ""},
+	} {
+		if got := buildPathCompressed(c[0], c[1]); got != c[2] {
+			t.Errorf("%q + %q = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	if Detect(proto.FromResp, []byte("220 ProFTPD Server ready\r\n"), 2121, 6) != proto.Likely {
+		t.Error("FTP banner")
+	}
+	if Detect(proto.FromResp, []byte("220 mail ESMTP Postfix ftp\r\n"), 25, 6) != proto.No {
+		t.Error("SMTP banner")
+	}
+	if Detect(proto.FromOrig, []byte("USER bob\r\n"), 9999, 6) != proto.Likely {
+		t.Error("USER")
+	}
+}
+
+// FuzzFTP feeds pieces: a control byte (bit 7 responder, bit 6 gap, low 6
+// bits length) then the piece.
+func FuzzFTP(f *testing.F) {
+	var in []byte
+	for _, s := range session {
+		in = append(in, byte(s.dir)<<7|byte(min(len(s.data), 63)))
+		in = append(in, s.data[:min(len(s.data), 63)]...)
+	}
+	f.Add(in)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := &sink{t: t}
+		a := New(ci, s)
+		for len(in) > 0 {
+			c := in[0]
+			in = in[1:]
+			dir := proto.Direction(c >> 7)
+			n := int(c & 63)
+			if c&64 != 0 {
+				a.Gap(dir, n+1)
+				continue
+			}
+			n = min(n, len(in))
+			a.Data(dir, 1, in[:n])
+			in = in[n:]
+			if len(a.pending) > MaxPending || len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine {
+				t.Fatal("bound broken")
+			}
+		}
+		a.End(2)
+	})
+}
