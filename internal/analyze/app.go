@@ -131,6 +131,9 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	} else {
 		side := &ac.sides[dir]
 		side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
+		if d.TCPFlags&decode.TCPAck != 0 {
+			ac.sides[1-dir].Acked(d.Ack, &ac.recv[1-dir])
+		}
 		if !ac.decided && ac.fresh {
 			a.decidePending(ac, false)
 		}

@@ -195,6 +195,26 @@ func (s *Side) drain(r Receiver) {
 	}
 }
 
+// Acked tells the side that its peer acknowledged everything before ack:
+// held segments that ack covers will not see their holes filled any more
+// (the bytes were lost before the capture point), so those holes are given
+// up now, as Zeek does, rather than when the buffer fills or the stream ends.
+func (s *Side) Acked(ack uint32, r Receiver) {
+	for len(s.pend) > 0 && s.started {
+		first := s.pend[0].seq
+		for _, p := range s.pend[1:] {
+			if seqLess(p.seq, first) {
+				first = p.seq
+			}
+		}
+		if !seqLess(first, ack) {
+			return
+		}
+		s.skipHole(r)
+		s.drain(r)
+	}
+}
+
 // Flush gives up every remaining hole and delivers what was held (at the
 // end of the connection).
 func (s *Side) Flush(r Receiver) {

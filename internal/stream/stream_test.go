@@ -52,6 +52,22 @@ func TestSide(t *testing.T) {
 	}
 }
 
+func TestAckGivesUpHole(t *testing.T) {
+	var s Side
+	var c collector
+	s.Segment(1000, true, nil, &c)
+	s.Segment(1001, false, []byte("abc"), &c)
+	s.Segment(1007, false, []byte("ghi"), &c) // "def" lost before the capture
+	s.Acked(1004, &c)                         // acks only what was delivered: wait
+	if string(c.out) != "abc" {
+		t.Fatalf("after a partial ack: %q", c.out)
+	}
+	s.Acked(1010, &c) // the peer got everything: the hole is gone for good
+	if string(c.out) != "abc###ghi" || s.Stats.Gaps != 3 {
+		t.Fatalf("after the ack past the hole: %q, gaps %d", c.out, s.Stats.Gaps)
+	}
+}
+
 func TestBufferBoundGivesUpHoles(t *testing.T) {
 	var s Side
 	var c collector
