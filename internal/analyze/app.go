@@ -26,6 +26,8 @@ type appLayer struct {
 	factories []*proto.Factory
 	sink      proto.Sink
 	shared    *proto.Shared // the run's, common to every worker
+	weird     *logSink      // where reassembly anomalies go
+	budget    stream.Budget // out-of-order bytes held by this worker's streams
 	// anyPartial: some factory analyses TCP connections seen mid-stream.
 	anyPartial bool
 	// conns[h-1] is the state of the connection with handle h (the flow
@@ -88,8 +90,13 @@ func (r *sideReceiver) Gap(n int) {
 	}
 }
 
-func newAppLayer(sink proto.Sink, shared *proto.Shared) *appLayer {
-	a := &appLayer{factories: proto.Factories(), sink: sink, shared: shared}
+// reassemblyBudget bounds the out-of-order bytes one worker's connections
+// hold together (each side also holds at most stream.MaxBuffered).
+const reassemblyBudget = 128 << 20
+
+func newAppLayer(sink *logSink, shared *proto.Shared) *appLayer {
+	a := &appLayer{factories: proto.Factories(), sink: sink, weird: sink, shared: shared}
+	a.budget.Max = reassemblyBudget
 	for _, f := range a.factories {
 		a.anyPartial = a.anyPartial || f.Partial
 	}
@@ -130,7 +137,13 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 		ac.an.Data(dir, in.TS, in.Payload)
 	} else {
 		side := &ac.sides[dir]
+		seen := side.Stats.Inconsistent
 		side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
+		if seen == 0 && side.Stats.Inconsistent > 0 {
+			// A retransmission carried other bytes than the first copy:
+			// what the analyzer saw may not be what the host saw (evasion).
+			a.weird.anomaly(in.TS, ac.info.UID, d, decode.Anomaly{Kind: decode.AnomalyRexmitInconsistency})
+		}
 		if d.TCPFlags&decode.TCPAck != 0 {
 			ac.sides[1-dir].Acked(d.Ack, &ac.recv[1-dir])
 		}
@@ -166,6 +179,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
 	}
 	ac.partial = d.Proto == decode.ProtoTCP && !in.StartSeen
+	ac.sides[0].Budget, ac.sides[1].Budget = &a.budget, &a.budget
 	if in.OrigSeqKnown {
 		ac.sides[proto.FromOrig].Begin(in.OrigDataSeq)
 	}

@@ -60,10 +60,12 @@ const (
 	AnomalyUnknownLinkType                   // pcap link type not decoded (Detail = value)
 	AnomalyTeredoBubblePayload               // Teredo bubble followed by bytes (Detail = their count)
 	AnomalyAYIYAEmpty                        // AYIYA forward without a packet
+	AnomalyRexmitInconsistency               // a TCP retransmission with other bytes than the first copy
 	anomalyKindCount
 )
 
 var anomalyNames = [anomalyKindCount]string{
+	AnomalyRexmitInconsistency:   "rexmit_inconsistency",
 	AnomalyNone:                  "none",
 	AnomalyTruncatedLink:         "truncated_link_header",
 	AnomalyTruncatedHeader:       "truncated_header",

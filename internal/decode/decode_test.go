@@ -1002,7 +1002,8 @@ func TestAnomalyCoverage(t *testing.T) {
 		AnomalyFragmentOverlap: true, AnomalyFragmentInconsistent: true, AnomalyTinyFirstFragment: true,
 		AnomalyOversizedFragment: true, AnomalyFragmentTimeout: true, AnomalyFragmentMemoryCap: true,
 		AnomalyFragmentSizeMismatch: true, AnomalyLandAttack: true, AnomalyFlowTableFull: true,
-		AnomalyBadTeredo: true, // malformed Teredo is plain UDP, without an anomaly
+		AnomalyBadTeredo:           true, // malformed Teredo is plain UDP, without an anomaly
+		AnomalyRexmitInconsistency: true, // stream reassembly
 	}
 	for _, k := range AnomalyKinds() {
 		if !seen[k] && !other[k] {

@@ -17,6 +17,22 @@ const MaxBuffered = 64 << 10
 // maxPending bounds the out-of-order segments one side holds.
 const maxPending = 16
 
+// Budget bounds the out-of-order bytes held by many sides together (one
+// per worker): a side that would take it past Max gives up its oldest hole
+// instead of holding more. Not safe for concurrent use.
+type Budget struct {
+	Max  int // bytes
+	Used int
+}
+
+func (b *Budget) fits(n int) bool { return b == nil || b.Used+n <= b.Max }
+
+func (b *Budget) add(n int) {
+	if b != nil {
+		b.Used += n
+	}
+}
+
 // Receiver gets a side's stream.
 type Receiver interface {
 	// Deliver receives the next in-order bytes (valid during the call).
@@ -50,7 +66,9 @@ type Side struct {
 	lastLen int
 	pend    []pending
 	buf     []byte
-	Stats   Stats
+	// Budget, when set, is shared with other sides (see Budget).
+	Budget *Budget
+	Stats  Stats
 }
 
 // seqLess reports a < b in 32-bit sequence space.
@@ -134,7 +152,7 @@ func (s *Side) hold(seq uint32, data []byte, r Receiver) {
 	if len(data) > MaxBuffered {
 		data = data[:MaxBuffered]
 	}
-	for len(s.pend) >= maxPending || len(s.buf)+len(data) > MaxBuffered {
+	for len(s.pend) >= maxPending || len(s.buf)+len(data) > MaxBuffered || !s.Budget.fits(len(data)) {
 		if len(s.pend) == 0 {
 			s.Stats.Dropped += uint64(len(data))
 			return
@@ -152,6 +170,7 @@ func (s *Side) hold(seq uint32, data []byte, r Receiver) {
 	}
 	s.pend = append(s.pend, pending{seq: seq, off: len(s.buf), n: len(data)})
 	s.buf = append(s.buf, data...)
+	s.Budget.add(len(data))
 }
 
 // skipHole gives up the bytes before the earliest held segment.
@@ -191,6 +210,7 @@ func (s *Side) drain(r Receiver) {
 		}
 	}
 	if len(s.pend) == 0 {
+		s.Budget.add(-len(s.buf))
 		s.buf = s.buf[:0]
 	}
 }
@@ -224,9 +244,9 @@ func (s *Side) Flush(r Receiver) {
 	}
 }
 
-// Reset clears s for reuse, keeping its buffer.
+// Reset clears s for reuse, keeping its buffer and budget.
 func (s *Side) Reset() {
-	buf := s.buf[:0]
-	pend := s.pend[:0]
-	*s = Side{buf: buf, pend: pend}
+	s.Budget.add(-len(s.buf))
+	buf, pend, budget := s.buf[:0], s.pend[:0], s.Budget
+	*s = Side{buf: buf, pend: pend, Budget: budget}
 }

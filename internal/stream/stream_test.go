@@ -89,6 +89,31 @@ func TestBufferBoundGivesUpHoles(t *testing.T) {
 	}
 }
 
+func TestBudgetBoundsManySides(t *testing.T) {
+	budget := &Budget{Max: 10000}
+	sides := make([]Side, 50)
+	var c collector
+	chunk := bytes.Repeat([]byte("z"), 1000)
+	for i := range sides {
+		s := &sides[i]
+		s.Budget = budget
+		s.Segment(0, false, []byte("x"), &c)
+		for j := 0; j < 5; j++ {
+			s.Segment(uint32(2+j*1000), false, chunk, &c) // behind a 1-byte hole
+			if budget.Used > budget.Max {
+				t.Fatalf("budget used %d > max %d", budget.Used, budget.Max)
+			}
+		}
+	}
+	for i := range sides {
+		sides[i].Flush(&c)
+		sides[i].Reset()
+	}
+	if budget.Used != 0 {
+		t.Errorf("budget used %d after every side was flushed and reset", budget.Used)
+	}
+}
+
 // FuzzSide feeds a known stream cut into segments in a fuzzed order with
 // fuzzed retransmissions; what is delivered must match the stream wherever
 // it is not a gap, and delivery plus gaps never exceed the stream.
