@@ -252,7 +252,9 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 				c = max(c, f.Detect(proto.Direction(dir), b[:min(len(b), detectBytes)], ac.info.RespP, ac.info.Transport))
 			}
 		}
-		if c > bestConf {
+		// Content decides; on a tie, the factory registered for the port.
+		if c > bestConf || (c == bestConf && c > proto.No && best != nil &&
+			!hasPort(best, ac.info.RespP) && hasPort(f, ac.info.RespP)) {
 			best, bestConf = f, c
 		}
 		if hasPort(f, ac.info.RespP) && (byPort == nil || c > portConf) {

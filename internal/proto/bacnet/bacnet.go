@@ -35,8 +35,10 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	if transport != 17 {
 		return proto.No
 	}
+	// The BVLC length is the whole datagram's: equal to what we were given,
+	// unless we were given only the start of a large datagram.
 	if len(first) >= 4 && first[0] == 0x81 && first[1] <= 0x0c &&
-		int(binary.BigEndian.Uint16(first[2:])) >= len(first) {
+		bvlcLengthFits(int(binary.BigEndian.Uint16(first[2:])), len(first)) {
 		off := npduOffset(first[1])
 		if off > 0 && len(first) > off && first[off] == 1 {
 			return proto.Sure
@@ -47,6 +49,12 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 		return proto.Maybe
 	}
 	return proto.No
+}
+
+// bvlcLengthFits reports whether a BVLC length field fits a datagram whose
+// first n bytes Detect sees (at most 512 of it).
+func bvlcLengthFits(length, n int) bool {
+	return length == n || (n >= 512 && length > n)
 }
 
 // npduOffset is where a BVLC function's NPDU starts (0: none).

@@ -94,8 +94,17 @@ func TestDetect(t *testing.T) {
 	if Detect(0, session[0].data, 1, 17) != proto.Sure {
 		t.Fatal("not sure")
 	}
-	if Detect(0, []byte("\x81\x0a\x00\x40"), 1, 17) != proto.Likely {
+	if Detect(0, []byte("\x81\x0a\x00\x04"), 1, 17) != proto.Likely {
 		t.Fatal("header not likely")
+	}
+	// The BVLC length must be the datagram's: a DNS query whose id happens
+	// to read 0x81 0x05 is not BACnet.
+	dnsQuery := []byte("\x81\x05\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01")
+	if c := Detect(0, dnsQuery, 53, 17); c != proto.No {
+		t.Fatalf("a DNS query detected as BACnet (%v)", c)
+	}
+	if Detect(0, []byte("\x81\x0a\x00\x40"), 1, 17) != proto.No {
+		t.Fatal("a 4-byte datagram claiming 64 bytes detected")
 	}
 	if Detect(0, []byte("hello"), 47808, 17) != proto.Maybe || Detect(0, []byte("hello"), 1, 17) != proto.No {
 		t.Fatal("port")
