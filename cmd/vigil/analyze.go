@@ -25,6 +25,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
 	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
 	fs.BoolVar(&cfg.NoApp, "no-app", false, "connections only: no application-layer logs (dns, http, ssl …)")
+	fs.BoolVar(&cfg.Midstream, "midstream", false, "also parse protocols on TCP connections whose start was not captured (Zeek does not)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")

@@ -67,7 +67,7 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	fcfg := cfg.Flow
 	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
 	for i := 0; i < cfg.Workers; i++ {
-		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics, shared)
+		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics, shared, cfg.Midstream)
 		if err != nil {
 			out.close()
 			return nil, err

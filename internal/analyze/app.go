@@ -28,8 +28,9 @@ type appLayer struct {
 	shared    *proto.Shared // the run's, common to every worker
 	weird     *logSink      // where reassembly anomalies go
 	budget    stream.Budget // out-of-order bytes held by this worker's streams
-	// anyPartial: some factory analyses TCP connections seen mid-stream.
-	anyPartial bool
+	// anyPartial: some factory analyses TCP connections seen mid-stream;
+	// midstream: every factory does (Config.Midstream).
+	anyPartial, midstream bool
 	// conns[h-1] is the state of the connection with handle h (the flow
 	// table keeps each connection's handle); free lists unused handles.
 	conns []*appConn
@@ -94,11 +95,11 @@ func (r *sideReceiver) Gap(n int) {
 // hold together (each side also holds at most stream.MaxBuffered).
 const reassemblyBudget = 128 << 20
 
-func newAppLayer(sink *logSink, shared *proto.Shared) *appLayer {
-	a := &appLayer{factories: proto.Factories(), sink: sink, weird: sink, shared: shared}
+func newAppLayer(sink *logSink, shared *proto.Shared, midstream bool) *appLayer {
+	a := &appLayer{factories: proto.Factories(), sink: sink, weird: sink, shared: shared, midstream: midstream}
 	a.budget.Max = reassemblyBudget
 	for _, f := range a.factories {
-		a.anyPartial = a.anyPartial || f.Partial
+		a.anyPartial = a.anyPartial || f.Partial || midstream
 	}
 	return a
 }
@@ -243,7 +244,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	var best, byPort *proto.Factory
 	bestConf, portConf := proto.No, proto.No
 	for _, f := range a.factories {
-		if !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial) {
+		if !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial && !a.midstream) {
 			continue
 		}
 		c := proto.No

@@ -36,6 +36,11 @@ type Config struct {
 	// NoApp turns the application layer off: connections only (conn.log
 	// and weird.log), no protocol logs.
 	NoApp bool
+	// Midstream analyses application protocols also on TCP connections
+	// picked up mid-stream (no SYN or SYN-ACK seen), with every analyzer:
+	// for handshake-only exports and captures started late. Off, Vigil
+	// does as Zeek does (only Factory.Partial analyzers, e.g. MQTT, Modbus).
+	Midstream bool
 	// BatchSize is the number of packets handed to a worker at once.
 	BatchSize int
 	// QueueDepth is the number of batches queued per worker.

@@ -25,10 +25,10 @@ type worker struct {
 	panics    *atomic.Uint64
 }
 
-func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, shared *proto.Shared) (*worker, error) {
+func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, shared *proto.Shared, midstream bool) (*worker, error) {
 	wk := &worker{stats: newHostStats(), in: make(chan *batch, queue), free: free, panics: panics}
 	wk.sink = newLogSink(w, wk.stats)
-	wk.app = newAppLayer(wk.sink, shared)
+	wk.app = newAppLayer(wk.sink, shared, midstream)
 	if shared == nil {
 		wk.app.factories = nil // --no-app
 	}

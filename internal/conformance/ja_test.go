@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-nsm/vigil/internal/analyze"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,17 +13,15 @@ import (
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// jaTally counts agreeing and compared values of one fingerprint check,
-// and the expected values left out because their connection was picked up
-// mid-stream.
+// jaTally counts agreeing and compared values of one fingerprint check.
 type jaTally struct {
-	agree, total, midstream int
-	perTrace                map[string][3]int
+	agree, total int
+	perTrace     map[string][2]int
 }
 
 func (c *jaTally) add(trace string, ok bool) {
 	if c.perTrace == nil {
-		c.perTrace = map[string][3]int{}
+		c.perTrace = map[string][2]int{}
 	}
 	p := c.perTrace[trace]
 	p[1]++
@@ -33,22 +32,6 @@ func (c *jaTally) add(trace string, ok bool) {
 	}
 	c.perTrace[trace] = p
 }
-
-func (c *jaTally) addMidstream(trace string) {
-	if c.perTrace == nil {
-		c.perTrace = map[string][3]int{}
-	}
-	p := c.perTrace[trace]
-	p[2]++
-	c.midstream++
-	c.perTrace[trace] = p
-}
-
-// jaMidstreamWhy is why values on connections picked up mid-stream are
-// not compared.
-const jaMidstreamWhy = "connection picked up mid-stream (neither SYN nor SYN-ACK in the capture: " +
-	"history without S/s/H/h); like Zeek, the pipeline runs no TLS analysis on partial TCP " +
-	"connections (proto.Factory.Partial), while FoxIO's tools fingerprint any ClientHello"
 
 // report logs the per-trace and overall figures and fails when not every
 // compared value agrees.
@@ -61,14 +44,7 @@ func (c *jaTally) report(t *testing.T, name string) {
 	sort.Strings(names)
 	for _, n := range names {
 		p := c.perTrace[n]
-		if p[2] > 0 {
-			t.Logf("%s: %d/%d; %d mid-stream not compared", n, p[0], p[1], p[2])
-		} else {
-			t.Logf("%s: %d/%d", n, p[0], p[1])
-		}
-	}
-	if c.midstream > 0 {
-		t.Logf("excluded %d values: %s", c.midstream, jaMidstreamWhy)
+		t.Logf("%s: %d/%d", n, p[0], p[1])
 	}
 	t.Logf("overall %s: %d/%d", name, c.agree, c.total)
 	if c.total == 0 {
@@ -131,48 +107,41 @@ func tupleKey(m Rec) string {
 
 // ja4Compare adds, for each expected JA4, whether the ssl.log record of
 // its connection (either direction of the tuple) in the pipeline's output
-// dir carries it. An expected value without a record whose conn.log
-// history shows the connection was picked up mid-stream is set aside.
+// dir carries it.
 func ja4Compare(t *testing.T, c *jaTally, trace, out string, want []ja4Want) {
 	recs, err := ReadJSONLog(filepath.Join(out, "ssl.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	conns, err := ReadJSONLog(filepath.Join(out, "conn.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, history := map[string]string{}, map[string]string{}
+	got := map[string]string{}
 	for _, m := range recs {
 		if j, ok := m["ja4"].(string); ok {
 			got[tupleKey(m)] = j
-		}
-	}
-	for _, m := range conns {
-		if m["proto"] == "tcp" {
-			history[tupleKey(m)], _ = m["history"].(string)
 		}
 	}
 	for _, w := range want {
 		k := fmt.Sprintf("%s|%s|%s|%s", w.src, w.sport, w.dst, w.dport)
 		g, ok := got[k]
 		if !ok {
-			if h, seen := history[k]; seen && !strings.ContainsAny(h, "SsHh") {
-				c.addMidstream(trace)
-				continue
-			}
 			k = fmt.Sprintf("%s|%s|%s|%s", w.dst, w.dport, w.src, w.sport)
 			g, ok = got[k]
-			if h, seen := history[k]; !ok && seen && !strings.ContainsAny(h, "SsHh") {
-				c.addMidstream(trace)
-				continue
-			}
 		}
 		if !ok || g != w.ja4 {
 			t.Logf("differs: %s %s: want %s got %q", trace, k, w.ja4, g)
 		}
 		c.add(trace, ok && g == w.ja4)
 	}
+}
+
+// runFoxIO runs the pipeline in --midstream mode: FoxIO's captures are
+// handshake-only exports (no SYN), and FoxIO's tools fingerprint every
+// ClientHello; by default Vigil, like Zeek, parses no TLS on connections
+// whose start was not captured.
+func runFoxIO(t *testing.T, trace string) string {
+	return runPipelineWith(t, trace, func(cfg *analyze.Config) {
+		cfg.Flow.IgnoreChecksums = true
+		cfg.Midstream = true
+	})
 }
 
 // TestFoxIOJA4Rust compares the client JA4 of the tcp streams of FoxIO's
@@ -197,7 +166,7 @@ func TestFoxIOJA4Rust(t *testing.T) {
 			t.Logf("excluded %s: capture missing", name)
 			continue
 		}
-		ja4Compare(t, &c, name, runPipeline(t, trace, true), want)
+		ja4Compare(t, &c, name, runFoxIO(t, trace), want)
 	}
 	c.report(t, "foxio ja4 (rust snapshots)")
 }
@@ -241,7 +210,7 @@ func TestFoxIOJA4Python(t *testing.T) {
 			t.Logf("excluded %s: capture missing", name)
 			continue
 		}
-		ja4Compare(t, &c, name, runPipeline(t, trace, true), want)
+		ja4Compare(t, &c, name, runFoxIO(t, trace), want)
 	}
 	c.report(t, "foxio ja4 (python testdata)")
 }

@@ -18,11 +18,17 @@ import (
 // returns the output directory.
 func runPipeline(t *testing.T, trace string, ignoreChecksums bool) string {
 	t.Helper()
+	return runPipelineWith(t, trace, func(cfg *analyze.Config) { cfg.Flow.IgnoreChecksums = ignoreChecksums })
+}
+
+// runPipelineWith is runPipeline with the configuration set by set.
+func runPipelineWith(t *testing.T, trace string, set func(*analyze.Config)) string {
+	t.Helper()
 	out := t.TempDir()
 	cfg := analyze.DefaultConfig()
 	cfg.OutDir = out
 	cfg.Workers = 1
-	cfg.Flow.IgnoreChecksums = ignoreChecksums
+	set(&cfg)
 	if _, err := analyze.Run(context.Background(), cfg, []string{trace}); err != nil {
 		t.Logf("%s: analyze: %v", filepath.Base(trace), err)
 	}
