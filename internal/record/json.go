@@ -12,63 +12,52 @@ import (
 func AppendConnJSON(dst []byte, c *Conn) []byte {
 	dst = append(dst, `{"ts":`...)
 	dst = AppendTime(dst, c.TS)
-	dst = appendStrField(dst, "uid", c.UID)
-	dst = appendAddrField(dst, "id.orig_h", c.OrigH)
-	dst = appendUintField(dst, "id.orig_p", uint64(c.OrigP))
-	dst = appendAddrField(dst, "id.resp_h", c.RespH)
-	dst = appendUintField(dst, "id.resp_p", uint64(c.RespP))
-	dst = appendStrField(dst, "proto", c.Proto)
+	dst = AppendConnID(dst, c.UID, c.OrigH, c.OrigP, c.RespH, c.RespP)
+	dst = AppendStringField(dst, "proto", c.Proto)
 	if c.Service != "" {
-		dst = appendStrField(dst, "service", c.Service)
+		dst = AppendStringField(dst, "service", c.Service)
 	}
 	if c.HasDuration {
 		dst = append(dst, `,"duration":`...)
 		dst = AppendInterval(dst, c.Duration)
 	}
 	if c.HasOrigBytes {
-		dst = appendUintField(dst, "orig_bytes", c.OrigBytes)
+		dst = AppendUintField(dst, "orig_bytes", c.OrigBytes)
 	}
 	if c.HasRespBytes {
-		dst = appendUintField(dst, "resp_bytes", c.RespBytes)
+		dst = AppendUintField(dst, "resp_bytes", c.RespBytes)
 	}
 	if c.ConnState != "" {
-		dst = appendStrField(dst, "conn_state", c.ConnState)
+		dst = AppendStringField(dst, "conn_state", c.ConnState)
 	}
-	dst = appendUintField(dst, "missed_bytes", c.MissedBytes)
+	dst = AppendUintField(dst, "missed_bytes", c.MissedBytes)
 	if c.History != "" {
-		dst = appendStrField(dst, "history", c.History)
+		dst = AppendStringField(dst, "history", c.History)
 	}
-	dst = appendUintField(dst, "orig_pkts", c.OrigPkts)
-	dst = appendUintField(dst, "orig_ip_bytes", c.OrigIPBytes)
-	dst = appendUintField(dst, "resp_pkts", c.RespPkts)
-	dst = appendUintField(dst, "resp_ip_bytes", c.RespIPBytes)
+	dst = AppendUintField(dst, "orig_pkts", c.OrigPkts)
+	dst = AppendUintField(dst, "orig_ip_bytes", c.OrigIPBytes)
+	dst = AppendUintField(dst, "resp_pkts", c.RespPkts)
+	dst = AppendUintField(dst, "resp_ip_bytes", c.RespIPBytes)
 	if len(c.TunnelParents) > 0 {
-		dst = append(dst, `,"tunnel_parents":[`...)
-		for i, p := range c.TunnelParents {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendString(dst, p)
-		}
-		dst = append(dst, ']')
+		dst = AppendStringsField(dst, "tunnel_parents", c.TunnelParents)
 	}
 	if c.HasIPProto {
-		dst = appendUintField(dst, "ip_proto", uint64(c.IPProto))
+		dst = AppendUintField(dst, "ip_proto", uint64(c.IPProto))
 	}
 	if c.CommunityID != "" {
-		dst = appendStrField(dst, "community_id", c.CommunityID)
+		dst = AppendStringField(dst, "community_id", c.CommunityID)
 	}
 	if c.HasVLAN {
-		dst = appendUintField(dst, "vlan", uint64(c.VLAN))
+		dst = AppendUintField(dst, "vlan", uint64(c.VLAN))
 	}
 	if c.HasInnerVLAN {
-		dst = appendUintField(dst, "inner_vlan", uint64(c.InnerVLAN))
+		dst = AppendUintField(dst, "inner_vlan", uint64(c.InnerVLAN))
 	}
 	if c.OrigL2Addr != "" {
-		dst = appendStrField(dst, "orig_l2_addr", c.OrigL2Addr)
+		dst = AppendStringField(dst, "orig_l2_addr", c.OrigL2Addr)
 	}
 	if c.RespL2Addr != "" {
-		dst = appendStrField(dst, "resp_l2_addr", c.RespL2Addr)
+		dst = AppendStringField(dst, "resp_l2_addr", c.RespL2Addr)
 	}
 	return append(dst, '}')
 }
@@ -80,22 +69,19 @@ func AppendWeirdJSON(dst []byte, w *Weird) []byte {
 	dst = AppendTime(dst, w.TS)
 	if w.HasConn {
 		if w.UID != "" {
-			dst = appendStrField(dst, "uid", w.UID)
+			dst = AppendStringField(dst, "uid", w.UID)
 		}
-		dst = appendAddrField(dst, "id.orig_h", w.OrigH)
-		dst = appendUintField(dst, "id.orig_p", uint64(w.OrigP))
-		dst = appendAddrField(dst, "id.resp_h", w.RespH)
-		dst = appendUintField(dst, "id.resp_p", uint64(w.RespP))
+		dst = appendID(dst, w.OrigH, w.OrigP, w.RespH, w.RespP)
 	}
-	dst = appendStrField(dst, "name", w.Name)
+	dst = AppendStringField(dst, "name", w.Name)
 	if w.Addl != "" {
-		dst = appendStrField(dst, "addl", w.Addl)
+		dst = AppendStringField(dst, "addl", w.Addl)
 	}
 	dst = append(dst, `,"notice":`...)
 	dst = strconv.AppendBool(dst, w.Notice)
-	dst = appendStrField(dst, "peer", Peer)
+	dst = AppendStringField(dst, "peer", Peer)
 	if w.Source != "" {
-		dst = appendStrField(dst, "source", w.Source)
+		dst = AppendStringField(dst, "source", w.Source)
 	}
 	return append(dst, '}')
 }
@@ -147,27 +133,65 @@ func appendMicros(dst []byte, us int64) []byte {
 	return append(dst, b[:n]...)
 }
 
-func appendKey(dst []byte, k string) []byte {
+// AppendKey appends `,"k":`, the start of a field that follows another.
+func AppendKey(dst []byte, k string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, k...)
 	return append(dst, '"', ':')
 }
 
-func appendStrField(dst []byte, k, v string) []byte {
-	return AppendString(appendKey(dst, k), v)
+// AppendStringField appends the field k with the JSON string v.
+func AppendStringField(dst []byte, k, v string) []byte {
+	return AppendString(AppendKey(dst, k), v)
 }
 
-func appendUintField(dst []byte, k string, v uint64) []byte {
-	return strconv.AppendUint(appendKey(dst, k), v, 10)
+// AppendUintField appends the field k with the number v.
+func AppendUintField(dst []byte, k string, v uint64) []byte {
+	return strconv.AppendUint(AppendKey(dst, k), v, 10)
 }
 
-func appendAddrField(dst []byte, k string, a netip.Addr) []byte {
-	dst = appendKey(dst, k)
+// AppendBoolField appends the field k with true or false.
+func AppendBoolField(dst []byte, k string, v bool) []byte {
+	return strconv.AppendBool(AppendKey(dst, k), v)
+}
+
+// AppendAddrField appends the field k with the address a as a string,
+// IPv4-mapped IPv6 addresses unmapped ("" when a is not valid).
+func AppendAddrField(dst []byte, k string, a netip.Addr) []byte {
+	dst = AppendKey(dst, k)
 	dst = append(dst, '"')
 	if a.IsValid() {
 		dst = a.Unmap().AppendTo(dst)
 	}
 	return append(dst, '"')
+}
+
+// AppendStringsField appends the field k with v as a JSON array of
+// strings ([] when v is empty).
+func AppendStringsField(dst []byte, k string, v []string) []byte {
+	dst = AppendKey(dst, k)
+	dst = append(dst, '[')
+	for i, s := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+// AppendConnID appends a connection's uid and Zeek's id.* fields
+// (id.orig_h, id.orig_p, id.resp_h, id.resp_p), each after a comma.
+func AppendConnID(dst []byte, uid string, origH netip.Addr, origP uint16, respH netip.Addr, respP uint16) []byte {
+	dst = AppendStringField(dst, "uid", uid)
+	return appendID(dst, origH, origP, respH, respP)
+}
+
+func appendID(dst []byte, origH netip.Addr, origP uint16, respH netip.Addr, respP uint16) []byte {
+	dst = AppendAddrField(dst, "id.orig_h", origH)
+	dst = AppendUintField(dst, "id.orig_p", uint64(origP))
+	dst = AppendAddrField(dst, "id.resp_h", respH)
+	return AppendUintField(dst, "id.resp_p", uint64(respP))
 }
 
 const hexDigits = "0123456789abcdef"

@@ -16,6 +16,7 @@ import (
 	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 func init() {
@@ -328,42 +329,33 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if h.FwdAddr.IsValid() {
 		src = h.FwdAddr
 	}
-	b := head(a.line[:0], a.ci, ts)
-	b = boolean(b, "is_orig", dir == proto.FromOrig)
-	b = addr(b, "source_h", src.Addr())
-	b = num(b, "source_p", uint64(src.Port()))
-	b = addr(b, "destination_h", dst.Addr())
-	b = num(b, "destination_p", uint64(dst.Port()))
-	b = str(b, "bvlc_function", bvlcName(h.BVLC))
+	b := proto.AppendConnHeader(a.line[:0], ts, a.ci)
+	b = record.AppendBoolField(b, "is_orig", dir == proto.FromOrig)
+	b = record.AppendAddrField(b, "source_h", src.Addr())
+	b = record.AppendUintField(b, "source_p", uint64(src.Port()))
+	b = record.AppendAddrField(b, "destination_h", dst.Addr())
+	b = record.AppendUintField(b, "destination_p", uint64(dst.Port()))
+	b = record.AppendStringField(b, "bvlc_function", bvlcName(h.BVLC))
 	if h.HasAPDU {
-		b = str(b, "pdu_type", apduTypes[h.PDUType])
+		b = record.AppendStringField(b, "pdu_type", apduTypes[h.PDUType])
 		if h.Service != "" {
-			b = str(b, "pdu_service", h.Service)
+			b = record.AppendStringField(b, "pdu_service", h.Service)
 		}
 		if h.HasInvoke {
-			b = num(b, "invoke_id", uint64(h.InvokeID))
+			b = record.AppendUintField(b, "invoke_id", uint64(h.InvokeID))
 		}
 	}
 	switch {
 	case h.HasResult:
-		b = str(b, "result_code", h.Result)
+		b = record.AppendStringField(b, "result_code", h.Result)
 	case h.ResultCode != "":
-		b = str(b, "result_code", h.ResultCode)
+		b = record.AppendStringField(b, "result_code", h.ResultCode)
 	}
 	b = append(b, '}')
 	a.line = b
 	if a.out != nil {
 		a.out.Record("bacnet", b)
 	}
-}
-
-func addr(b []byte, k string, a netip.Addr) []byte {
-	b = key(b, k)
-	b = append(b, '"')
-	if a.IsValid() {
-		b = a.Unmap().AppendTo(b)
-	}
-	return append(b, '"')
 }
 
 func hex2(v uint64) string {

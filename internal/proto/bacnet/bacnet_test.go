@@ -1,28 +1,13 @@
 package bacnet
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) || log != "bacnet" {
-		s.t.Fatalf("bad record %s %q", log, line)
-	}
-	s.recs = append(s.recs, string(line))
-}
 
 var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 47808,
 	RespH: netip.MustParseAddr("10.0.0.2"), RespP: 47808, Transport: 17}
@@ -51,7 +36,7 @@ var session = []step{
 }
 
 func TestSession(t *testing.T) {
-	out := &sink{t: t}
+	out := &prototest.Sink{T: t, Log: "bacnet"}
 	a := New(ci, out)
 	for i, st := range session {
 		a.Data(st.dir, int64(i+1)*1e9, st.data)
@@ -70,8 +55,8 @@ func TestSession(t *testing.T) {
 		`{"ts":9.0,` + h + `,` + r + `,"bvlc_function":"BVLC_Result","result_code":"Register-Foreign-Device_NAK"}`,
 		`{"ts":10.0,` + h + `,` + o + `,"bvlc_function":"Original_Unicast_NPDU"}`,
 	}
-	if strings.Join(out.recs, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(out.recs, "\n"), strings.Join(want, "\n"))
+	if strings.Join(out.Recs, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(out.Recs, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -114,8 +99,7 @@ func TestDetect(t *testing.T) {
 func seedInput() []byte {
 	var in []byte
 	for _, st := range session {
-		in = append(in, byte(st.dir)<<7|byte(len(st.data)))
-		in = append(in, st.data...)
+		in = prototest.AppendDatagram(in, st.dir, st.data)
 	}
 	return in
 }
@@ -123,14 +107,7 @@ func seedInput() []byte {
 // TestSeedCorpus writes testdata/fuzz/FuzzBACnet when VIGIL_WRITE_SEEDS is
 // set and otherwise checks it is there.
 func TestSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzBACnet")
-	if os.Getenv("VIGIL_WRITE_SEEDS") != "" {
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "session"), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seedInput())), 0o644)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "session")); err != nil {
-		t.Fatal(err)
-	}
+	prototest.SeedCorpus(t, "FuzzBACnet", map[string][]byte{"session": seedInput()})
 }
 
 // FuzzBACnet feeds datagrams: a control byte (bit 7: responder, low 7
@@ -138,14 +115,8 @@ func TestSeedCorpus(t *testing.T) {
 func FuzzBACnet(f *testing.F) {
 	f.Add(seedInput())
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(ci, &sink{t: t})
-		for ts := int64(1); len(in) > 0; ts++ {
-			c := in[0]
-			in = in[1:]
-			n := min(int(c&127), len(in))
-			a.Data(proto.Direction(c>>7), ts, in[:n])
-			in = in[n:]
-		}
+		a := New(ci, &prototest.Sink{T: t, Log: "bacnet"})
+		prototest.ReplayDatagrams(a, in, nil)
 		a.End(0)
 	})
 }

@@ -324,35 +324,35 @@ func formatName(f int) string {
 
 func (a *Analyzer) write(t *txn) {
 	q := &t.req
-	b := head(a.line[:0], a.ci, t.ts)
-	b = str(b, "type", typeNames[q.Type])
-	b = str(b, "code", CodeName(q.Code))
-	b = num(b, "message_id", uint64(q.ID))
-	b = key(b, "token")
+	b := proto.AppendConnHeader(a.line[:0], t.ts, a.ci)
+	b = record.AppendStringField(b, "type", typeNames[q.Type])
+	b = record.AppendStringField(b, "code", CodeName(q.Code))
+	b = record.AppendUintField(b, "message_id", uint64(q.ID))
+	b = record.AppendKey(b, "token")
 	b = append(b, '"')
 	b = hex.AppendEncode(b, q.Token)
 	b = append(b, '"')
 	if q.Host != "" {
-		b = str(b, "uri_host", q.Host)
+		b = record.AppendStringField(b, "uri_host", q.Host)
 	}
 	if q.nPath > 0 {
-		b = record.AppendString(key(b, "uri_path"), q.Path)
+		b = record.AppendString(record.AppendKey(b, "uri_path"), q.Path)
 	}
 	if q.Query != "" {
-		b = str(b, "uri_query", q.Query)
+		b = record.AppendStringField(b, "uri_query", q.Query)
 	}
 	switch {
 	case t.hasResp && t.resp.Format >= 0:
-		b = str(b, "content_format", formatName(t.resp.Format))
+		b = record.AppendStringField(b, "content_format", formatName(t.resp.Format))
 	case q.Format >= 0:
-		b = str(b, "content_format", formatName(q.Format))
+		b = record.AppendStringField(b, "content_format", formatName(q.Format))
 	}
 	if t.hasResp {
-		b = str(b, "response_type", typeNames[t.resp.Type])
+		b = record.AppendStringField(b, "response_type", typeNames[t.resp.Type])
 		if t.resp.Code != 0 {
-			b = str(b, "response_code", CodeName(t.resp.Code))
+			b = record.AppendStringField(b, "response_code", CodeName(t.resp.Code))
 		}
-		b = key(b, "rtt")
+		b = record.AppendKey(b, "rtt")
 		b = record.AppendInterval(b, t.respTS-t.ts)
 	}
 	b = append(b, '}')

@@ -1,27 +1,12 @@
 package coap
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) || log != "coap" {
-		s.t.Fatalf("bad record %s %q", log, line)
-	}
-	s.recs = append(s.recs, string(line))
-}
 
 var ci = &proto.ConnInfo{UID: "C1", OrigP: 40000, RespP: 5683, Transport: 17}
 
@@ -75,13 +60,13 @@ var session = []step{
 }
 
 func run(t testing.TB, steps []step) []string {
-	out := &sink{t: t}
+	out := &prototest.Sink{T: t, Log: "coap"}
 	a := New(ci, out)
 	for i, st := range steps {
 		a.Data(st.dir, int64(i+1)*1e9, st.data)
 	}
 	a.End(99e9)
-	return out.recs
+	return out.Recs
 }
 
 func TestSession(t *testing.T) {
@@ -117,7 +102,7 @@ func TestMalformed(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	a := New(ci, &sink{t: t})
+	a := New(ci, &prototest.Sink{T: t, Log: "coap"})
 	for i := 0; i < 3*MaxPending; i++ {
 		a.Data(0, int64(i), msg(0, 1, i, "", "", 11, strings.Repeat("p", 200)))
 		if len(a.pending) > MaxPending {
@@ -149,8 +134,7 @@ func TestDetect(t *testing.T) {
 func seedInput() []byte {
 	var in []byte
 	for _, st := range session {
-		in = append(in, byte(st.dir)<<7|byte(len(st.data)))
-		in = append(in, st.data...)
+		in = prototest.AppendDatagram(in, st.dir, st.data)
 	}
 	return in
 }
@@ -158,14 +142,7 @@ func seedInput() []byte {
 // TestSeedCorpus writes testdata/fuzz/FuzzCoAP when VIGIL_WRITE_SEEDS is
 // set and otherwise checks it is there.
 func TestSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzCoAP")
-	if os.Getenv("VIGIL_WRITE_SEEDS") != "" {
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "session"), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seedInput())), 0o644)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "session")); err != nil {
-		t.Fatal(err)
-	}
+	prototest.SeedCorpus(t, "FuzzCoAP", map[string][]byte{"session": seedInput()})
 }
 
 // FuzzCoAP feeds datagrams: a control byte (bit 7: responder, low 7 bits:
@@ -173,17 +150,12 @@ func TestSeedCorpus(t *testing.T) {
 func FuzzCoAP(f *testing.F) {
 	f.Add(seedInput())
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(ci, &sink{t: t})
-		for ts := int64(1); len(in) > 0; ts++ {
-			c := in[0]
-			in = in[1:]
-			n := min(int(c&127), len(in))
-			a.Data(proto.Direction(c>>7), ts, in[:n])
-			in = in[n:]
+		a := New(ci, &prototest.Sink{T: t, Log: "coap"})
+		prototest.ReplayDatagrams(a, in, func() {
 			if len(a.pending) > MaxPending {
 				t.Fatal("bound")
 			}
-		}
+		})
 		a.End(0)
 	})
 }

@@ -530,14 +530,7 @@ func (a *Analyzer) write(t *txn) {
 func appendJSON(dst []byte, t *txn) []byte {
 	dst = append(dst, `{"ts":`...)
 	dst = record.AppendTime(dst, t.ts)
-	dst = append(dst, `,"uids":[`...)
-	for i, u := range t.uids {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = record.AppendString(dst, u)
-	}
-	dst = append(dst, ']')
+	dst = record.AppendStringsField(dst, "uids", t.uids)
 	dst = appendAddr(dst, "client_addr", t.clientAddr)
 	dst = appendAddr(dst, "server_addr", t.serverAddr)
 	if t.mac != "" {
@@ -554,14 +547,8 @@ func appendJSON(dst []byte, t *txn) []byte {
 	}
 	dst = appendText(dst, "client_message", t.clientMsg)
 	dst = appendText(dst, "server_message", t.serverMsg)
-	dst = append(dst, `,"msg_types":[`...)
-	for i, s := range t.msgTypes {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = record.AppendString(dst, s)
-	}
-	dst = append(dst, `],"duration":`...)
+	dst = record.AppendStringsField(dst, "msg_types", t.msgTypes)
+	dst = append(dst, `,"duration":`...)
 	dst = record.AppendInterval(dst, t.last-t.ts)
 	dst = appendText(dst, "client_software", t.clientSoftware)
 	dst = appendText(dst, "server_software", t.serverSoftware)
@@ -590,19 +577,12 @@ func appendText(dst []byte, k string, v text) []byte {
 	if !v.ok {
 		return dst
 	}
-	dst = append(dst, ',', '"')
-	dst = append(dst, k...)
-	dst = append(dst, '"', ':')
-	return record.AppendString(dst, v.s)
+	return record.AppendStringField(dst, k, v.s)
 }
 
 func appendAddr(dst []byte, k string, v netip.Addr) []byte {
 	if !v.IsValid() {
 		return dst
 	}
-	dst = append(dst, ',', '"')
-	dst = append(dst, k...)
-	dst = append(dst, `":"`...)
-	dst = v.Unmap().AppendTo(dst)
-	return append(dst, '"')
+	return record.AppendAddrField(dst, k, v)
 }

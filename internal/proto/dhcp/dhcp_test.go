@@ -2,23 +2,13 @@ package dhcp
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"net/netip"
 	"reflect"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type memSink struct{ recs []map[string]any }
-
-func (m *memSink) Record(log string, line []byte) {
-	var r map[string]any
-	if err := json.Unmarshal(line, &r); err != nil {
-		panic("bad json: " + string(line))
-	}
-	m.recs = append(m.recs, r)
-}
 
 var mac = []byte{0x90, 0xb1, 0x1c, 0x99, 0x49, 0x29}
 
@@ -48,7 +38,7 @@ func conn(uid, oh string, op uint16, rh string, rp uint16, sh *proto.Shared) *pr
 
 func TestExchangeAcrossConnections(t *testing.T) {
 	sh := proto.NewShared()
-	s := &memSink{}
+	s := &prototest.MapSink{}
 	client := New(conn("C1", "0.0.0.0", 68, "255.255.255.255", 67, sh), s)
 	server := New(conn("C2", "10.0.0.1", 67, "255.255.255.255", 68, sh), s)
 	const xid = 0xabcd
@@ -57,14 +47,14 @@ func TestExchangeAcrossConnections(t *testing.T) {
 	client.Data(proto.FromOrig, 2e9, v4(1, xid, [4]byte{}, 3, opt(61, 1, 0x90, 0xb1, 0x1c, 0x99, 0x49, 0x29), optS(81, "\x00\x00\x00laptop.example.com")))
 	server.Data(proto.FromOrig, 2.25e9, v4(2, xid, [4]byte{10, 0, 0, 9}, 5, opt(82, 1, 2, 'c', 'i', 2, 1, 0x13)))
 	client.End(100e9)
-	if len(s.recs) != 0 {
-		t.Fatalf("written while the server's connection lives: %v", s.recs)
+	if len(s.Recs) != 0 {
+		t.Fatalf("written while the server's connection lives: %v", s.Recs)
 	}
 	server.End(100e9)
-	if len(s.recs) != 1 {
-		t.Fatalf("%d records", len(s.recs))
+	if len(s.Recs) != 1 {
+		t.Fatalf("%d records", len(s.Recs))
 	}
-	r := s.recs[0]
+	r := s.Recs[0]
 	want := map[string]any{
 		"ts": 1.0, "uids": []any{"C1", "C2"}, "client_addr": "10.0.0.9", "server_addr": "10.0.0.1",
 		"mac": "90:b1:1c:99:49:29", "host_name": "laptop", "client_fqdn": "laptop.example.com",
@@ -87,23 +77,23 @@ func TestExchangeAcrossConnections(t *testing.T) {
 }
 
 func TestExpiryAndLimits(t *testing.T) {
-	s := &memSink{}
+	s := &prototest.MapSink{}
 	a := New(conn("C1", "10.0.0.5", 68, "10.0.0.1", 67, nil), s)
 	a.Data(proto.FromOrig, 0, v4(1, 7, [4]byte{}, 8))
 	a.Data(proto.FromResp, 7e9, v4(2, 7, [4]byte{}, 5))  // before the first check (10 s): same record
 	a.Data(proto.FromOrig, 40e9, v4(1, 7, [4]byte{}, 8)) // long after: a new record
-	if len(s.recs) != 1 || !reflect.DeepEqual(s.recs[0]["msg_types"], []any{"INFORM", "ACK"}) || s.recs[0]["client_addr"] != "10.0.0.5" {
-		t.Fatalf("records %v", s.recs)
+	if len(s.Recs) != 1 || !reflect.DeepEqual(s.Recs[0]["msg_types"], []any{"INFORM", "ACK"}) || s.Recs[0]["client_addr"] != "10.0.0.5" {
+		t.Fatalf("records %v", s.Recs)
 	}
 	for i := range 60 {
 		a.Data(proto.FromOrig, 41e9+int64(i), v4(1, 8, [4]byte{}, 8))
 	}
-	if len(s.recs) != 2 || len(s.recs[1]["msg_types"].([]any)) != 50 {
-		t.Fatalf("msg_types limit: %d records", len(s.recs))
+	if len(s.Recs) != 2 || len(s.Recs[1]["msg_types"].([]any)) != 50 {
+		t.Fatalf("msg_types limit: %d records", len(s.Recs))
 	}
 	a.End(50e9)
-	if len(s.recs) != 4 {
-		t.Fatalf("End: %d records", len(s.recs))
+	if len(s.Recs) != 4 {
+		t.Fatalf("End: %d records", len(s.Recs))
 	}
 }
 
@@ -118,12 +108,12 @@ func TestMalformed(t *testing.T) {
 		if _, ok := Parse(b); ok {
 			t.Errorf("%s: parsed", name)
 		}
-		s := &memSink{}
+		s := &prototest.MapSink{}
 		a := New(conn("C", "0.0.0.0", 68, "255.255.255.255", 67, nil), s)
 		a.Data(proto.FromOrig, 1, b)
 		a.End(2)
-		if len(s.recs) != 0 || a.Service() != "" {
-			t.Errorf("%s: %d records, service %q", name, len(s.recs), a.Service())
+		if len(s.Recs) != 0 || a.Service() != "" {
+			t.Errorf("%s: %d records, service %q", name, len(s.Recs), a.Service())
 		}
 	}
 	// No End option, no message type: still a (BOOTP) record.
@@ -165,7 +155,7 @@ func TestDHCPv6(t *testing.T) {
 	iaaddr := opt6(5, append(netip.MustParseAddr("2001:db8::9").AsSlice(), 0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20)...)
 	iana := opt6(3, append([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, iaaddr...)...)
 	sh := proto.NewShared()
-	s := &memSink{}
+	s := &prototest.MapSink{}
 	cl := New(conn("C1", "fe80::1", 546, "ff02::1:2", 547, sh), s)
 	sv := New(conn("C2", "fe80::2", 547, "fe80::1", 546, sh), s)
 	solicit := v6(1, 0x1234, opt6(1, duid...), opt6(6, 0, 23, 0, 24), opt6(39, 0, 6, 'l', 'a', 'p', 't', 'o', 'p', 3, 'l', 'a', 'n', 0),
@@ -181,10 +171,10 @@ func TestDHCPv6(t *testing.T) {
 	sv.Data(proto.FromOrig, 1.2e9, relay)
 	cl.End(10e9)
 	sv.End(10e9)
-	if len(s.recs) != 1 {
-		t.Fatalf("%d records", len(s.recs))
+	if len(s.Recs) != 1 {
+		t.Fatalf("%d records", len(s.Recs))
 	}
-	r := s.recs[0]
+	r := s.Recs[0]
 	want := map[string]any{
 		"client_addr": "fe80::1", "server_addr": "fe80::2", "mac": "90:b1:1c:99:49:29",
 		"host_name": "laptop", "client_fqdn": "laptop.lan", "assigned_addr": "2001:db8::9", "lease_time": 7200.0,
@@ -213,7 +203,7 @@ func FuzzAnalyzer(f *testing.F) {
 		if shared {
 			sh = proto.NewShared()
 		}
-		s := &memSink{}
+		s := &prototest.MapSink{}
 		a := New(conn("C1", "0.0.0.0", 546, "255.255.255.255", 547, sh), s)
 		c := New(conn("C2", "10.0.0.1", 547, "10.0.0.2", 546, sh), s)
 		a.Data(proto.FromOrig, 1, b)

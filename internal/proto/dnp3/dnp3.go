@@ -20,6 +20,7 @@ package dnp3
 
 import (
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // maxFrame is the largest link frame: 10 header bytes and 250 user-data
@@ -234,13 +235,13 @@ func (a *Analyzer) fragment(dir proto.Direction, ts int64, f []byte) {
 
 func (a *Analyzer) write() {
 	a.pending = false
-	b := head(a.line[:0], a.ci, a.ts)
+	b := proto.AppendConnHeader(a.line[:0], a.ts, a.ci)
 	if a.fcReq >= 0 {
-		b = str(b, "fc_request", funcName(uint8(a.fcReq)))
+		b = record.AppendStringField(b, "fc_request", funcName(uint8(a.fcReq)))
 	}
 	if a.fcRep >= 0 {
-		b = str(b, "fc_reply", funcName(uint8(a.fcRep)))
-		b = num(b, "iin", uint64(a.iin))
+		b = record.AppendStringField(b, "fc_reply", funcName(uint8(a.fcRep)))
+		b = record.AppendUintField(b, "iin", uint64(a.iin))
 	}
 	b = append(b, '}')
 	a.line = b

@@ -448,24 +448,14 @@ func (a *Analyzer) write(ca *cmdArg, arg string) {
 		return
 	}
 	b := a.buf[:0]
-	b = append(b, `{"ts":`...)
-	b = record.AppendTime(b, ca.ts)
-	if ci := a.ci; ci != nil {
-		b = str(b, "uid", ci.UID)
-		b = addr(b, "id.orig_h", ci.OrigH)
-		b = append(b, `,"id.orig_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.OrigP), 10)
-		b = addr(b, "id.resp_h", ci.RespH)
-		b = append(b, `,"id.resp_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.RespP), 10)
-	}
-	b = str(b, "user", a.user)
+	b = proto.AppendConnHeader(b, ca.ts, a.ci)
+	b = record.AppendStringField(b, "user", a.user)
 	if a.hasPassword {
-		b = str(b, "password", a.password)
+		b = record.AppendStringField(b, "password", a.password)
 	}
-	b = str(b, "command", ca.cmd)
+	b = record.AppendStringField(b, "command", ca.cmd)
 	if arg != "" {
-		b = str(b, "arg", arg)
+		b = record.AppendStringField(b, "arg", arg)
 	}
 	if a.hasSize {
 		b = append(b, `,"file_size":`...)
@@ -474,34 +464,17 @@ func (a *Analyzer) write(ca *cmdArg, arg string) {
 	if a.hasReply {
 		b = append(b, `,"reply_code":`...)
 		b = strconv.AppendInt(b, int64(a.replyCode), 10)
-		b = str(b, "reply_msg", a.replyMsg)
+		b = record.AppendStringField(b, "reply_msg", a.replyMsg)
 	}
 	if a.hasDC {
 		b = append(b, `,"data_channel.passive":`...)
 		b = strconv.AppendBool(b, a.dc.passive)
-		b = addr(b, "data_channel.orig_h", a.dc.origH)
-		b = addr(b, "data_channel.resp_h", a.dc.respH)
+		b = record.AppendAddrField(b, "data_channel.orig_h", a.dc.origH)
+		b = record.AppendAddrField(b, "data_channel.resp_h", a.dc.respH)
 		b = append(b, `,"data_channel.resp_p":`...)
 		b = strconv.AppendUint(b, uint64(a.dc.respP), 10)
 	}
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("ftp", b)
-}
-
-func str(b []byte, k, v string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, '"', ':')
-	return record.AppendString(b, v)
-}
-
-func addr(b []byte, k string, a netip.Addr) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, `":"`...)
-	if a.IsValid() {
-		b = a.Unmap().AppendTo(b)
-	}
-	return append(b, '"')
 }

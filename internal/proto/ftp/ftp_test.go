@@ -1,12 +1,12 @@
 package ftp
 
 import (
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
 
 type step struct {
@@ -14,38 +14,17 @@ type step struct {
 	data string
 }
 
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) {
-		s.t.Fatalf("invalid JSON: %s", line)
-	}
-	s.recs = append(s.recs, string(line))
-}
-
 var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
 	RespH: netip.MustParseAddr("192.0.2.9"), RespP: 21, Transport: 6}
 
-// run feeds steps, each split into pieces of size split (0: whole).
 func run(t testing.TB, steps []step, split int) []string {
-	s := &sink{t: t}
+	s := &prototest.Sink{T: t}
 	a := New(ci, s)
 	for i, st := range steps {
-		d := []byte(st.data)
-		for len(d) > 0 {
-			n := len(d)
-			if split > 0 && split < n {
-				n = split
-			}
-			a.Data(st.dir, int64(i+1)*1e9, d[:n])
-			d = d[n:]
-		}
+		prototest.Feed(a, st.dir, int64(i+1)*1e9, []byte(st.data), split)
 	}
 	a.End(1e12)
-	return s.recs
+	return s.Recs
 }
 
 var session = []step{
@@ -113,13 +92,13 @@ func TestMalformed(t *testing.T) {
 		"\x00\x01\x02\r\n", "99 bad\r\n", "abc\r\n", "230_nospace\r\n", strings.Repeat("x", 3*MaxLine) + "\r\n",
 		"227 Entering Passive Mode (999,1,1,1,1,1)\r\n", "229 (|||99999|)\r\n",
 	} {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		a.Data(proto.FromOrig, 1, []byte("PASV\r\nEPSV\r\nPORT 1,2,3\r\nEPRT |9|x|y|\r\n"))
 		a.Data(proto.FromResp, 2, []byte(in))
 		a.Gap(proto.FromResp, 10)
 		a.End(3)
-		for _, r := range s.recs {
+		for _, r := range s.Recs {
 			if strings.Contains(r, "data_channel") {
 				t.Errorf("%q: data channel from a malformed reply: %s", in, r)
 			}
@@ -128,7 +107,7 @@ func TestMalformed(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	s := &sink{t: t}
+	s := &prototest.Sink{T: t}
 	a := New(ci, s)
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("NOOP\r\n", 1000)))
 	if len(a.pending) > MaxPending {
@@ -180,24 +159,13 @@ func FuzzFTP(f *testing.F) {
 	}
 	f.Add(in)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			n := int(c & 63)
-			if c&64 != 0 {
-				a.Gap(dir, n+1)
-				continue
-			}
-			n = min(n, len(in))
-			a.Data(dir, 1, in[:n])
-			in = in[n:]
+		prototest.Replay(a, in, 1, 0, func() {
 			if len(a.pending) > MaxPending || len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine {
 				t.Fatal("bound broken")
 			}
-		}
+		})
 		a.End(2)
 	})
 }

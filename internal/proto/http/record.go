@@ -3,6 +3,7 @@ package http
 import (
 	"strconv"
 
+	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -13,24 +14,7 @@ func (a *Analyzer) write(t *txn) {
 		return
 	}
 	b := a.buf[:0]
-	b = append(b, `{"ts":`...)
-	b = record.AppendTime(b, t.ts)
-	ci := a.ci
-	if ci != nil {
-		b = str(b, "uid", ci.UID)
-		b = append(b, `,"id.orig_h":"`...)
-		if ci.OrigH.IsValid() {
-			b = ci.OrigH.Unmap().AppendTo(b)
-		}
-		b = append(b, `","id.orig_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.OrigP), 10)
-		b = append(b, `,"id.resp_h":"`...)
-		if ci.RespH.IsValid() {
-			b = ci.RespH.Unmap().AppendTo(b)
-		}
-		b = append(b, `","id.resp_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.RespP), 10)
-	}
+	b = proto.AppendConnHeader(b, t.ts, a.ci)
 	b = append(b, `,"trans_depth":`...)
 	b = strconv.AppendInt(b, int64(t.depth), 10)
 	b = bstr(b, "method", t.method, t.hasMethod)
@@ -67,14 +51,6 @@ func (a *Analyzer) write(t *txn) {
 	a.out.Record("http", b)
 }
 
-func key(b []byte, k string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	return append(b, '"', ':')
-}
-
-func str(b []byte, k, v string) []byte { return record.AppendString(key(b, k), v) }
-
 func bstr(b []byte, k string, v []byte, ok bool) []byte {
 	if !ok {
 		return b
@@ -82,20 +58,12 @@ func bstr(b []byte, k string, v []byte, ok bool) []byte {
 	// AppendString takes a string; the conversion does not allocate when
 	// the compiler can prove it does not escape, and costs one copy
 	// otherwise.
-	return record.AppendString(key(b, k), string(v))
+	return record.AppendStringField(b, k, string(v))
 }
 
 func list(b []byte, k string, v []string) []byte {
 	if len(v) == 0 {
 		return b
 	}
-	b = key(b, k)
-	b = append(b, '[')
-	for i, s := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = record.AppendString(b, s)
-	}
-	return append(b, ']')
+	return record.AppendStringsField(b, k, v)
 }

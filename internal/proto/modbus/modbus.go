@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // bodyKeep is how many bytes of a PDU's data (after the function code)
@@ -146,17 +147,17 @@ func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
 	if fc >= 0x80 && (req || s.nbody < 1) {
 		return
 	}
-	b := head(a.line[:0], a.ci, ts)
-	b = num(b, "tid", uint64(binary.BigEndian.Uint16(s.hdr[0:])))
-	b = num(b, "unit", uint64(s.hdr[6]))
-	b = str(b, "func", funcName(fc))
+	b := proto.AppendConnHeader(a.line[:0], ts, a.ci)
+	b = record.AppendUintField(b, "tid", uint64(binary.BigEndian.Uint16(s.hdr[0:])))
+	b = record.AppendUintField(b, "unit", uint64(s.hdr[6]))
+	b = record.AppendStringField(b, "func", funcName(fc))
 	if req {
-		b = str(b, "pdu_type", "REQ")
+		b = record.AppendStringField(b, "pdu_type", "REQ")
 	} else {
-		b = str(b, "pdu_type", "RESP")
+		b = record.AppendStringField(b, "pdu_type", "RESP")
 	}
 	if fc >= 0x80 {
-		b = str(b, "exception", exceptionName(s.body[0]))
+		b = record.AppendStringField(b, "exception", exceptionName(s.body[0]))
 	}
 	if req {
 		d := s.body[:s.nbody]
@@ -164,18 +165,18 @@ func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
 		switch fc {
 		case 1, 2, 3, 4, 15, 16:
 			if len(d) >= 4 {
-				b = num(b, "address", u16(0))
-				b = num(b, "quantity", u16(2))
+				b = record.AppendUintField(b, "address", u16(0))
+				b = record.AppendUintField(b, "quantity", u16(2))
 			}
 		case 5, 6, 22:
 			if len(d) >= 2 {
-				b = num(b, "address", u16(0))
-				b = num(b, "quantity", 1)
+				b = record.AppendUintField(b, "address", u16(0))
+				b = record.AppendUintField(b, "quantity", 1)
 			}
 		case 23: // read/write multiple registers: the write part
 			if len(d) >= 8 {
-				b = num(b, "address", u16(4))
-				b = num(b, "quantity", u16(6))
+				b = record.AppendUintField(b, "address", u16(4))
+				b = record.AppendUintField(b, "quantity", u16(6))
 			}
 		}
 	}

@@ -1,27 +1,12 @@
 package modbus
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) || log != "modbus" {
-		s.t.Fatalf("bad record %s %q", log, line)
-	}
-	s.recs = append(s.recs, string(line))
-}
 
 var ci = &proto.ConnInfo{UID: "C1", OrigP: 40000, RespP: 502}
 
@@ -45,21 +30,13 @@ var session = []step{
 }
 
 func run(t testing.TB, steps []step, split int) []string {
-	out := &sink{t: t}
+	out := &prototest.Sink{T: t, Log: "modbus"}
 	a := New(ci, out)
 	for i, st := range steps {
-		d := st.data
-		for len(d) > 0 {
-			n := len(d)
-			if split > 0 {
-				n = min(n, split)
-			}
-			a.Data(st.dir, int64(i+1)*1e9, d[:n])
-			d = d[n:]
-		}
+		prototest.Feed(a, st.dir, int64(i+1)*1e9, st.data, split)
 	}
 	a.End(0)
-	return out.recs
+	return out.Recs
 }
 
 func TestSession(t *testing.T) {
@@ -98,7 +75,7 @@ func TestMalformed(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 	// A huge length is skipped without buffering.
-	a := New(ci, &sink{t: t})
+	a := New(ci, &prototest.Sink{T: t, Log: "modbus"})
 	a.Data(0, 1, []byte{0, 1, 0, 0, 0xff, 0xff, 1, 3})
 	a.Data(0, 1, make([]byte, 0xffff-2))
 	if a.sides[0].nh != 0 {
@@ -124,13 +101,7 @@ func TestDetect(t *testing.T) {
 func seedInput() []byte {
 	var in []byte
 	for _, st := range session {
-		d := st.data
-		for len(d) > 0 {
-			n := min(len(d), 63)
-			in = append(in, byte(st.dir)<<7|byte(n))
-			in = append(in, d[:n]...)
-			d = d[n:]
-		}
+		in = prototest.AppendPieces(in, st.dir, st.data)
 	}
 	return in
 }
@@ -138,33 +109,15 @@ func seedInput() []byte {
 // TestSeedCorpus writes testdata/fuzz/FuzzModbus when VIGIL_WRITE_SEEDS is
 // set and otherwise checks it is there.
 func TestSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzModbus")
-	if os.Getenv("VIGIL_WRITE_SEEDS") != "" {
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "session"), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seedInput())), 0o644)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "session")); err != nil {
-		t.Fatal(err)
-	}
+	prototest.SeedCorpus(t, "FuzzModbus", map[string][]byte{"session": seedInput()})
 }
 
-// FuzzModbus feeds pieces: a control byte (bit 7: responder, bit 6: a
-// gap, low 6 bits: piece length) and the piece.
+// FuzzModbus feeds pieces (see prototest.Replay).
 func FuzzModbus(f *testing.F) {
 	f.Add(seedInput())
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(ci, &sink{t: t})
-		for ts := int64(1); len(in) > 0; ts++ {
-			c := in[0]
-			in = in[1:]
-			if c&64 != 0 {
-				a.Gap(proto.Direction(c>>7), int(c&63)+1)
-				continue
-			}
-			n := min(int(c&63), len(in))
-			a.Data(proto.Direction(c>>7), ts, in[:n])
-			in = in[n:]
-		}
+		a := New(ci, &prototest.Sink{T: t, Log: "modbus"})
+		prototest.Replay(a, in, 1, 1, nil)
 		a.End(0)
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // Bounds of one connection's state.
@@ -583,24 +584,24 @@ func (a *Analyzer) emit(log string, b []byte) {
 }
 
 func (a *Analyzer) writeConnect() {
-	b := head(a.line[:0], a.ci, a.sessTS)
+	b := proto.AppendConnHeader(a.line[:0], a.sessTS, a.ci)
 	if a.haveConn {
-		b = str(b, "proto_name", a.protoName)
-		b = str(b, "proto_version", versionName(a.protoVer))
-		b = str(b, "client_id", a.clientID)
+		b = record.AppendStringField(b, "proto_name", a.protoName)
+		b = record.AppendStringField(b, "proto_version", versionName(a.protoVer))
+		b = record.AppendStringField(b, "client_id", a.clientID)
 	}
 	if a.hasStatus {
-		b = str(b, "connect_status", statusName(a.protoVer == 5, a.statusCode))
+		b = record.AppendStringField(b, "connect_status", statusName(a.protoVer == 5, a.statusCode))
 	}
 	if a.hasWill {
-		b = str(b, "will_topic", a.willTopic)
-		b = str(b, "will_payload", a.willMsg)
+		b = record.AppendStringField(b, "will_topic", a.willTopic)
+		b = record.AppendStringField(b, "will_payload", a.willMsg)
 	}
 	if a.haveConn {
-		b = boolean(b, "username_present", a.userFlag)
-		b = boolean(b, "password_present", a.passFlag)
-		b = boolean(b, "clean_session", a.cleanSess)
-		b = num(b, "keep_alive", uint64(a.keepAlive))
+		b = record.AppendBoolField(b, "username_present", a.userFlag)
+		b = record.AppendBoolField(b, "password_present", a.passFlag)
+		b = record.AppendBoolField(b, "clean_session", a.cleanSess)
+		b = record.AppendUintField(b, "keep_alive", uint64(a.keepAlive))
 	}
 	a.emit("mqtt_connect", append(b, '}'))
 }
@@ -614,35 +615,35 @@ func (a *Analyzer) writePub(p *pubInfo) {
 }
 
 func (a *Analyzer) writePubStatus(p *pubInfo, status string) {
-	b := head(a.line[:0], a.ci, p.ts)
-	b = boolean(b, "from_client", p.fromClient)
-	b = boolean(b, "retain", p.retain)
-	b = str(b, "qos", qosName(p.qos))
-	b = str(b, "status", status)
-	b = str(b, "topic", p.topic)
-	b = str(b, "payload", p.payload)
-	b = num(b, "payload_len", uint64(p.payloadLen))
+	b := proto.AppendConnHeader(a.line[:0], p.ts, a.ci)
+	b = record.AppendBoolField(b, "from_client", p.fromClient)
+	b = record.AppendBoolField(b, "retain", p.retain)
+	b = record.AppendStringField(b, "qos", qosName(p.qos))
+	b = record.AppendStringField(b, "status", status)
+	b = record.AppendStringField(b, "topic", p.topic)
+	b = record.AppendStringField(b, "payload", p.payload)
+	b = record.AppendUintField(b, "payload_len", uint64(p.payloadLen))
 	a.emit("mqtt_publish", append(b, '}'))
 }
 
 func (a *Analyzer) writeSub(s *subInfo) {
-	b := head(a.line[:0], a.ci, s.ts)
+	b := proto.AppendConnHeader(a.line[:0], s.ts, a.ci)
 	if s.unsub {
-		b = str(b, "action", "MQTT::UNSUBSCRIBE")
+		b = record.AppendStringField(b, "action", "MQTT::UNSUBSCRIBE")
 	} else {
-		b = str(b, "action", "MQTT::SUBSCRIBE")
+		b = record.AppendStringField(b, "action", "MQTT::SUBSCRIBE")
 	}
-	b = key(b, "topics")
+	b = record.AppendKey(b, "topics")
 	b = append(b, '[')
 	for i, t := range s.topics {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendStr(b, t)
+		b = record.AppendString(b, t)
 	}
 	b = append(b, ']')
 	if !s.unsub {
-		b = key(b, "qos_levels")
+		b = record.AppendKey(b, "qos_levels")
 		b = append(b, '[')
 		for i, q := range s.qos {
 			if i > 0 {
@@ -653,8 +654,8 @@ func (a *Analyzer) writeSub(s *subInfo) {
 		b = append(b, ']')
 	}
 	if s.granted >= 0 {
-		b = num(b, "granted_qos_level", uint64(s.granted))
+		b = record.AppendUintField(b, "granted_qos_level", uint64(s.granted))
 	}
-	b = boolean(b, "ack", s.ack)
+	b = record.AppendBoolField(b, "ack", s.ack)
 	a.emit("mqtt_subscribe", append(b, '}'))
 }

@@ -1,27 +1,13 @@
 package mqtt
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) {
-		s.t.Fatalf("invalid JSON: %q", line)
-	}
-	s.recs = append(s.recs, log+" "+string(line))
-}
 
 type step struct {
 	dir  proto.Direction
@@ -56,21 +42,13 @@ func u16(v int) []byte  { return []byte{byte(v >> 8), byte(v)} }
 var ci = &proto.ConnInfo{UID: "C1", OrigP: 40000, RespP: 1883}
 
 func run(t testing.TB, steps []step, split int) []string {
-	out := &sink{t: t}
+	out := &prototest.Sink{T: t, WithLog: true}
 	a := New(ci, out)
 	for _, st := range steps {
-		d := st.data
-		for len(d) > 0 {
-			n := len(d)
-			if split > 0 {
-				n = min(n, split)
-			}
-			a.Data(st.dir, st.ts, d[:n])
-			d = d[n:]
-		}
+		prototest.Feed(a, st.dir, st.ts, st.data, split)
 	}
 	a.End(1e12)
-	return out.recs
+	return out.Recs
 }
 
 func session(v5 bool) []step {
@@ -163,7 +141,7 @@ func TestBounds(t *testing.T) {
 	for i := 0; i < 3*MaxPending; i++ {
 		steps = append(steps, step{0, int64(i), pkt(3, 2, s("t"), u16(i+1), []byte("x"))})
 	}
-	out := &sink{t: t}
+	out := &prototest.Sink{T: t, WithLog: true}
 	a := New(ci, out)
 	for _, st := range steps {
 		a.Data(st.dir, st.ts, st.data)
@@ -176,7 +154,7 @@ func TestBounds(t *testing.T) {
 	if cap(a.sides[1].buf) > 2*MaxBody {
 		t.Fatalf("buffer grew to %d", cap(a.sides[1].buf))
 	}
-	if r := out.recs[len(out.recs)-1]; !strings.Contains(r, fmt.Sprintf(`"payload_len":%d`, 3*MaxBody)) {
+	if r := out.Recs[len(out.Recs)-1]; !strings.Contains(r, fmt.Sprintf(`"payload_len":%d`, 3*MaxBody)) {
 		t.Fatalf("%s", r)
 	}
 }
@@ -198,61 +176,28 @@ func TestDetect(t *testing.T) {
 // low 6 bits: piece length) and the piece.
 func FuzzMQTT(f *testing.F) {
 	for _, v5 := range []bool{false, true} {
-		var in []byte
-		for _, st := range session(v5) {
-			d := st.data
-			for len(d) > 0 {
-				n := min(len(d), 63)
-				in = append(in, byte(st.dir)<<7|byte(n))
-				in = append(in, d[:n]...)
-				d = d[n:]
-			}
-		}
-		f.Add(in)
+		f.Add(seedInput(v5))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(ci, &sink{t: t})
-		ts := int64(0)
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			ts += 1e8
-			if c&64 != 0 {
-				a.Gap(proto.Direction(c>>7), int(c&63)+1)
-				continue
-			}
-			n := min(int(c&63), len(in))
-			a.Data(proto.Direction(c>>7), ts, in[:n])
-			in = in[n:]
+		a := New(ci, &prototest.Sink{T: t, WithLog: true})
+		ts := prototest.Replay(a, in, 1e8, 1e8, func() {
 			if len(a.pubs) > MaxPending || len(a.subs) > MaxPending || len(a.sides[0].buf) > MaxBody || len(a.sides[1].buf) > MaxBody {
 				t.Fatal("bounds broken")
 			}
-		}
+		})
 		a.End(ts)
 	})
 }
 
-// TestSeedCorpus writes testdata/fuzz/FuzzMQTT when VIGIL_WRITE_SEEDS is
-// set and otherwise checks it is there.
 func TestSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzMQTT")
-	if os.Getenv("VIGIL_WRITE_SEEDS") != "" {
-		os.MkdirAll(dir, 0o755)
-		for i, v5 := range []bool{false, true} {
-			var in []byte
-			for _, st := range session(v5) {
-				d := st.data
-				for len(d) > 0 {
-					n := min(len(d), 63)
-					in = append(in, byte(st.dir)<<7|byte(n))
-					in = append(in, d[:n]...)
-					d = d[n:]
-				}
-			}
-			os.WriteFile(filepath.Join(dir, fmt.Sprintf("session%d", i)), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", in)), 0o644)
-		}
+	prototest.SeedCorpus(t, "FuzzMQTT", map[string][]byte{"session0": seedInput(false), "session1": seedInput(true)})
+}
+
+// seedInput is the session as fuzz input (see prototest.Replay).
+func seedInput(v5 bool) []byte {
+	var in []byte
+	for _, st := range session(v5) {
+		in = prototest.AppendPieces(in, st.dir, st.data)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "session1")); err != nil {
-		t.Fatal(err)
-	}
+	return in
 }

@@ -248,22 +248,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 
 func (a *Analyzer) appendJSON(dst []byte, ts int64, m *Message) []byte {
 	ci := a.ci
-	oh, op, rh, rp := ci.OrigH, ci.OrigP, ci.RespH, ci.RespP
-	if a.flipped {
-		oh, op, rh, rp = rh, rp, oh, op
-	}
-	dst = append(dst, `{"ts":`...)
-	dst = record.AppendTime(dst, ts)
-	dst = append(dst, `,"uid":`...)
-	dst = record.AppendString(dst, ci.UID)
-	dst = append(dst, `,"id.orig_h":"`...)
-	dst = oh.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.orig_p":`...)
-	dst = strconv.AppendUint(dst, uint64(op), 10)
-	dst = append(dst, `,"id.resp_h":"`...)
-	dst = rh.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.resp_p":`...)
-	dst = strconv.AppendUint(dst, uint64(rp), 10)
+	dst = proto.AppendConnHeaderRoles(dst, ts, ci, a.flipped)
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendUint(dst, uint64(m.Version), 10)
 	dst = append(dst, `,"mode":`...)

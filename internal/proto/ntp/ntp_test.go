@@ -2,23 +2,12 @@ package ntp
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"net/netip"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type memSink struct{ recs []map[string]any }
-
-func (m *memSink) Record(log string, line []byte) {
-	var r map[string]any
-	if err := json.Unmarshal(line, &r); err != nil {
-		panic("bad json: " + string(line))
-	}
-	r["_log"] = log
-	m.recs = append(m.recs, r)
-}
 
 var testConn = proto.ConnInfo{
 	UID: "Cntp", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 123,
@@ -84,15 +73,15 @@ func TestParseAndLog(t *testing.T) {
 			if _, ok := Parse(c.data); ok != c.ok {
 				t.Fatalf("Parse ok = %v", ok)
 			}
-			s := &memSink{}
+			s := &prototest.MapSink{LogKey: "_log"}
 			a := New(&testConn, s)
 			a.Data(proto.FromOrig, 1e9, c.data)
 			a.End(2e9)
-			if len(s.recs) != c.records {
-				t.Fatalf("%d records", len(s.recs))
+			if len(s.Recs) != c.records {
+				t.Fatalf("%d records", len(s.Recs))
 			}
 			if c.check != nil {
-				c.check(t, s.recs[0])
+				c.check(t, s.Recs[0])
 			}
 			if (a.Service() == "ntp") != c.ok {
 				t.Errorf("service %q", a.Service())
@@ -102,11 +91,11 @@ func TestParseAndLog(t *testing.T) {
 }
 
 func TestFlip(t *testing.T) {
-	s := &memSink{}
+	s := &prototest.MapSink{LogKey: "_log"}
 	a := New(&testConn, s)
 	a.Data(proto.FromOrig, 1, msg(4, 4, 2, 1<<40)) // a server reply from the originator
 	a.Data(proto.FromResp, 2, msg(4, 3, 2, 1<<40))
-	for _, r := range s.recs {
+	for _, r := range s.Recs {
 		if r["id.orig_h"] != "10.0.0.2" {
 			t.Errorf("not flipped: %v", r)
 		}
@@ -132,7 +121,7 @@ func TestDetect(t *testing.T) {
 func FuzzAnalyzer(f *testing.F) {
 	f.Add(msg(4, 3, 2, 1<<60))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s := &memSink{}
+		s := &prototest.MapSink{LogKey: "_log"}
 		a := New(&testConn, s)
 		a.Data(proto.FromOrig, 1, b)
 		a.Data(proto.FromResp, 2, b)

@@ -26,7 +26,6 @@ package quic
 
 import (
 	"encoding/hex"
-	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/proto/tls"
@@ -515,22 +514,7 @@ func (a *Analyzer) log() {
 
 func (a *Analyzer) appendJSON(dst []byte, r *info) []byte {
 	ci := a.ci
-	dst = append(dst, `{"ts":`...)
-	dst = record.AppendTime(dst, r.ts)
-	dst = append(dst, `,"uid":`...)
-	dst = record.AppendString(dst, ci.UID)
-	dst = append(dst, `,"id.orig_h":"`...)
-	if ci.OrigH.IsValid() {
-		dst = ci.OrigH.Unmap().AppendTo(dst)
-	}
-	dst = append(dst, `","id.orig_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.OrigP), 10)
-	dst = append(dst, `,"id.resp_h":"`...)
-	if ci.RespH.IsValid() {
-		dst = ci.RespH.Unmap().AppendTo(dst)
-	}
-	dst = append(dst, `","id.resp_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.RespP), 10)
+	dst = proto.AppendConnHeader(dst, r.ts, ci)
 	dst = append(dst, `,"version":`...)
 	dst = record.AppendString(dst, VersionName(r.version))
 	dst = appendHex(dst, `,"client_initial_dcid":"`, r.dcid, r.hasDCID)

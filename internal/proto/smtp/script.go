@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -337,42 +338,32 @@ func (a *Analyzer) write(l *info) {
 		return
 	}
 	b := a.buf[:0]
-	b = append(b, `{"ts":`...)
-	b = record.AppendTime(b, l.ts)
-	if ci := a.ci; ci != nil {
-		b = str(b, "uid", ci.UID)
-		b = addr(b, "id.orig_h", ci.OrigH)
-		b = append(b, `,"id.orig_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.OrigP), 10)
-		b = addr(b, "id.resp_h", ci.RespH)
-		b = append(b, `,"id.resp_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.RespP), 10)
-	}
+	b = proto.AppendConnHeader(b, l.ts, a.ci)
 	b = append(b, `,"trans_depth":`...)
 	b = strconv.AppendInt(b, int64(l.depth), 10)
 	if l.hasHelo {
-		b = str(b, "helo", l.helo)
+		b = record.AppendStringField(b, "helo", l.helo)
 	}
 	if l.hasMailfrom {
-		b = str(b, "mailfrom", l.mailfrom)
+		b = record.AppendStringField(b, "mailfrom", l.mailfrom)
 	}
 	if l.hasRcpt {
-		b = list(b, "rcptto", l.rcptto)
+		b = record.AppendStringsField(b, "rcptto", l.rcptto)
 	}
 	b = opt(b, l, hDate, "date", l.date)
 	b = opt(b, l, hFrom, "from", l.from)
 	if l.hasTo {
-		b = list(b, "to", l.to)
+		b = record.AppendStringsField(b, "to", l.to)
 	}
 	if l.hasCc {
-		b = list(b, "cc", l.cc)
+		b = record.AppendStringsField(b, "cc", l.cc)
 	}
 	b = opt(b, l, hReplyTo, "reply_to", l.replyTo)
 	b = opt(b, l, hMsgID, "msg_id", l.msgID)
 	b = opt(b, l, hInReplyTo, "in_reply_to", l.inReplyTo)
 	b = opt(b, l, hSubject, "subject", l.subject)
 	if l.xOrigIP.IsValid() {
-		b = addr(b, "x_originating_ip", l.xOrigIP)
+		b = record.AppendAddrField(b, "x_originating_ip", l.xOrigIP)
 	}
 	b = opt(b, l, hReceived1, "first_received", l.received1)
 	b = opt(b, l, hReceived2, "second_received", l.received2)
@@ -403,35 +394,5 @@ func opt(b []byte, l *info, bit uint16, k, v string) []byte {
 	if l.has&bit == 0 {
 		return b
 	}
-	return str(b, k, v)
-}
-
-func str(b []byte, k, v string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, '"', ':')
-	return record.AppendString(b, v)
-}
-
-func list(b []byte, k string, v []string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, `":[`...)
-	for i, s := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = record.AppendString(b, s)
-	}
-	return append(b, ']')
-}
-
-func addr(b []byte, k string, a netip.Addr) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, `":"`...)
-	if a.IsValid() {
-		b = a.Unmap().AppendTo(b)
-	}
-	return append(b, '"')
+	return record.AppendStringField(b, k, v)
 }

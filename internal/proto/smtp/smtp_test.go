@@ -1,25 +1,13 @@
 package smtp
 
 import (
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) {
-		s.t.Fatalf("invalid JSON: %s", line)
-	}
-	s.recs = append(s.recs, string(line))
-}
 
 var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
 	RespH: netip.MustParseAddr("192.0.2.25"), RespP: 25, Transport: 6}
@@ -51,21 +39,13 @@ var session = []step{
 }
 
 func run(t testing.TB, steps []step, split int) []string {
-	s := &sink{t: t}
+	s := &prototest.Sink{T: t}
 	a := New(ci, s)
 	for i, st := range steps {
-		d := []byte(st.data)
-		for len(d) > 0 {
-			n := len(d)
-			if split > 0 && split < n {
-				n = split
-			}
-			a.Data(st.dir, int64(i+1)*1e9, d[:n])
-			d = d[n:]
-		}
+		prototest.Feed(a, st.dir, int64(i+1)*1e9, []byte(st.data), split)
 	}
 	a.End(1e12)
-	return s.recs
+	return s.Recs
 }
 
 func TestSession(t *testing.T) {
@@ -126,7 +106,7 @@ func TestEmails(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	s := &sink{t: t}
+	s := &prototest.Sink{T: t}
 	a := New(ci, s)
 	a.Data(proto.FromOrig, 1, []byte("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"))
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("X-H: v\r\n", 2*MaxHeaders)))
@@ -148,7 +128,7 @@ func TestMalformed(t *testing.T) {
 		"BDAT\r\n", "BDAT -5 LAST\r\n", "BDAT 99999999999999999999999\r\n", "BDAT 5 LAST\r\nab",
 		"DATA\r\n", "\x00\xff\r\n", "RCPT TO:\r\n", "MAIL FROM:<<<@@@>>>\r\n",
 	} {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		a.Data(proto.FromOrig, 1, []byte("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"+in))
 		a.Gap(proto.FromOrig, 7)
@@ -174,17 +154,11 @@ func TestDetect(t *testing.T) {
 func FuzzSMTP(f *testing.F) {
 	var in []byte
 	for _, s := range session {
-		d := s.data
-		for len(d) > 0 {
-			n := min(len(d), 63)
-			in = append(in, byte(s.dir)<<7|byte(n))
-			in = append(in, d[:n]...)
-			d = d[n:]
-		}
+		in = prototest.AppendPieces(in, s.dir, []byte(s.data))
 	}
 	f.Add(in)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		for len(in) > 0 {
 			c := in[0]

@@ -393,18 +393,7 @@ func versionName(v int64) string {
 
 func (a *Analyzer) appendJSON(dst []byte) []byte {
 	ci := a.ci
-	dst = append(dst, `{"ts":`...)
-	dst = record.AppendTime(dst, a.ts)
-	dst = append(dst, `,"uid":`...)
-	dst = record.AppendString(dst, ci.UID)
-	dst = append(dst, `,"id.orig_h":"`...)
-	dst = ci.OrigH.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.orig_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.OrigP), 10)
-	dst = append(dst, `,"id.resp_h":"`...)
-	dst = ci.RespH.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.resp_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.RespP), 10)
+	dst = proto.AppendConnHeader(dst, a.ts, ci)
 	dst = append(dst, `,"duration":`...)
 	dst = record.AppendInterval(dst, a.last-a.ts)
 	dst = append(dst, `,"version":`...)

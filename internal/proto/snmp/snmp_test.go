@@ -1,22 +1,12 @@
 package snmp
 
 import (
-	"encoding/json"
 	"net/netip"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type memSink struct{ recs []map[string]any }
-
-func (m *memSink) Record(log string, line []byte) {
-	var r map[string]any
-	if err := json.Unmarshal(line, &r); err != nil {
-		panic("bad json: " + string(line))
-	}
-	m.recs = append(m.recs, r)
-}
 
 var testConn = proto.ConnInfo{
 	UID: "Csnmp", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
@@ -51,7 +41,7 @@ func TestAnalyzer(t *testing.T) {
 	null := tlv(tagNull)
 	descr := tlv(tagOctetString, []byte("Linux box 6.1"))
 	ticks := tlv(tagTimeTicks, []byte{0x01, 0x00}) // 256 hundredths
-	s := &memSink{}
+	s := &prototest.MapSink{}
 	a := New(&testConn, s)
 	a.Data(proto.FromOrig, 10e9, v2msg("public", pduGet, varbind(oidSysDescr, null), varbind(oidSysUpTime, null)))
 	a.Data(proto.FromResp, 11e9, v2msg("other", pduResponse, varbind(oidSysDescr, descr), varbind(oidSysUpTime, ticks)))
@@ -62,10 +52,10 @@ func TestAnalyzer(t *testing.T) {
 		t.Errorf("service %q", a.Service())
 	}
 	a.End(20e9)
-	if len(s.recs) != 1 {
-		t.Fatalf("%d records", len(s.recs))
+	if len(s.Recs) != 1 {
+		t.Fatalf("%d records", len(s.Recs))
 	}
-	r := s.recs[0]
+	r := s.Recs[0]
 	want := map[string]any{
 		"ts": 10.0, "duration": 2.0, "version": "2c", "community": "public",
 		"get_requests": 2.0, "get_bulk_requests": 1.0, "get_responses": 2.0, "set_requests": 1.0,
@@ -137,7 +127,7 @@ func TestDetect(t *testing.T) {
 func FuzzAnalyzer(f *testing.F) {
 	f.Add(v2msg("public", pduResponse, varbind(oidSysDescr, tlv(tagOctetString, []byte("x")))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s := &memSink{}
+		s := &prototest.MapSink{}
 		a := New(&testConn, s)
 		a.Data(proto.FromOrig, 1, b)
 		a.Data(proto.FromResp, 2, b)

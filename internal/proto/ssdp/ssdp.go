@@ -181,18 +181,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 	a.service = true
 	ci := a.ci
-	dst := append(a.line[:0], `{"ts":`...)
-	dst = record.AppendTime(dst, ts)
-	dst = append(dst, `,"uid":`...)
-	dst = record.AppendString(dst, ci.UID)
-	dst = append(dst, `,"id.orig_h":"`...)
-	dst = ci.OrigH.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.orig_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.OrigP), 10)
-	dst = append(dst, `,"id.resp_h":"`...)
-	dst = ci.RespH.Unmap().AppendTo(dst)
-	dst = append(dst, `","id.resp_p":`...)
-	dst = strconv.AppendUint(dst, uint64(ci.RespP), 10)
+	dst := proto.AppendConnHeader(a.line[:0], ts, ci)
 	dst = append(dst, `,"method":`...)
 	dst = record.AppendString(dst, m.Method)
 	if m.Method == "response" {

@@ -1,22 +1,12 @@
 package ssdp
 
 import (
-	"encoding/json"
 	"net/netip"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type memSink struct{ recs []map[string]any }
-
-func (m *memSink) Record(log string, line []byte) {
-	var r map[string]any
-	if err := json.Unmarshal(line, &r); err != nil {
-		panic("bad json: " + string(line))
-	}
-	m.recs = append(m.recs, r)
-}
 
 var testConn = proto.ConnInfo{
 	UID: "Cssdp", OrigH: netip.MustParseAddr("192.168.1.20"), OrigP: 50000,
@@ -44,22 +34,22 @@ func TestMessages(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := &memSink{}
+			s := &prototest.MapSink{}
 			a := New(&testConn, s)
 			a.Data(proto.FromOrig, 5e9, []byte(c.in))
 			a.End(6e9)
 			if c.want == nil {
-				if len(s.recs) != 0 || a.Service() != "" {
-					t.Fatalf("records %v service %q", s.recs, a.Service())
+				if len(s.Recs) != 0 || a.Service() != "" {
+					t.Fatalf("records %v service %q", s.Recs, a.Service())
 				}
 				return
 			}
-			if len(s.recs) != 1 || a.Service() != "ssdp" {
-				t.Fatalf("records %v service %q", s.recs, a.Service())
+			if len(s.Recs) != 1 || a.Service() != "ssdp" {
+				t.Fatalf("records %v service %q", s.Recs, a.Service())
 			}
 			for k, v := range c.want {
-				if s.recs[0][k] != v {
-					t.Errorf("%s = %#v, want %#v", k, s.recs[0][k], v)
+				if s.Recs[0][k] != v {
+					t.Errorf("%s = %#v, want %#v", k, s.Recs[0][k], v)
 				}
 			}
 		})
@@ -87,7 +77,7 @@ func TestDetect(t *testing.T) {
 func FuzzAnalyzer(f *testing.F) {
 	f.Add([]byte("NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\nUSN: uuid:1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s := &memSink{}
+		s := &prototest.MapSink{}
 		a := New(&testConn, s)
 		a.Data(proto.FromOrig, 1, b)
 		a.End(2)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -16,17 +17,7 @@ func (a *Analyzer) write() {
 		return
 	}
 	b := a.buf[:0]
-	b = append(b, `{"ts":`...)
-	b = record.AppendTime(b, a.ts)
-	if ci := a.ci; ci != nil {
-		b = str(b, "uid", ci.UID)
-		b = addr(b, "id.orig_h", ci.OrigH)
-		b = append(b, `,"id.orig_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.OrigP), 10)
-		b = addr(b, "id.resp_h", ci.RespH)
-		b = append(b, `,"id.resp_p":`...)
-		b = strconv.AppendUint(b, uint64(ci.RespP), 10)
-	}
+	b = proto.AppendConnHeader(b, a.ts, a.ci)
 	if v, ok := a.logVersion(); ok {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, int64(v), 10)
@@ -41,55 +32,38 @@ func (a *Analyzer) write() {
 		lo, lr := IsLocal(ci.OrigH), IsLocal(ci.RespH)
 		if lo != lr {
 			if lo {
-				b = str(b, "direction", "OUTBOUND")
+				b = record.AppendStringField(b, "direction", "OUTBOUND")
 			} else {
-				b = str(b, "direction", "INBOUND")
+				b = record.AppendStringField(b, "direction", "INBOUND")
 			}
 		}
 	}
 	if s := &a.sides[0]; s.hasBan {
-		b = str(b, "client", s.banner)
+		b = record.AppendStringField(b, "client", s.banner)
 	}
 	if s := &a.sides[1]; s.hasBan {
-		b = str(b, "server", s.banner)
+		b = record.AppendStringField(b, "server", s.banner)
 	}
 	if a.algs {
-		b = str(b, "cipher_alg", a.cipher)
-		b = str(b, "mac_alg", a.mac)
-		b = str(b, "compression_alg", a.comp)
-		b = str(b, "kex_alg", a.kex)
-		b = str(b, "host_key_alg", a.hka)
+		b = record.AppendStringField(b, "cipher_alg", a.cipher)
+		b = record.AppendStringField(b, "mac_alg", a.mac)
+		b = record.AppendStringField(b, "compression_alg", a.comp)
+		b = record.AppendStringField(b, "kex_alg", a.kex)
+		b = record.AppendStringField(b, "host_key_alg", a.hka)
 	}
 	if a.hostKeyMD5 != "" {
-		b = str(b, "host_key_fingerprint", a.hostKeySHA)
-		b = str(b, "host_key", a.hostKeyMD5)
+		b = record.AppendStringField(b, "host_key_fingerprint", a.hostKeySHA)
+		b = record.AppendStringField(b, "host_key", a.hostKeyMD5)
 	}
 	if k := a.sides[0].kex; k != nil {
-		b = str(b, "hassh", hasshOf(k, false))
+		b = record.AppendStringField(b, "hassh", hasshOf(k, false))
 	}
 	if k := a.sides[1].kex; k != nil {
-		b = str(b, "hasshServer", hasshOf(k, true))
+		b = record.AppendStringField(b, "hasshServer", hasshOf(k, true))
 	}
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("ssh", b)
-}
-
-func str(b []byte, k, v string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, '"', ':')
-	return record.AppendString(b, v)
-}
-
-func addr(b []byte, k string, a netip.Addr) []byte {
-	b = append(b, ',', '"')
-	b = append(b, k...)
-	b = append(b, `":"`...)
-	if a.IsValid() {
-		b = a.Unmap().AppendTo(b)
-	}
-	return append(b, '"')
 }
 
 // privateNets is Zeek's Site::private_address_space, which Zeek counts as

@@ -2,25 +2,13 @@ package ssh
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
-
-type sink struct {
-	t    testing.TB
-	recs []string
-}
-
-func (s *sink) Record(log string, line []byte) {
-	if !json.Valid(line) {
-		s.t.Fatalf("invalid JSON: %s", line)
-	}
-	s.recs = append(s.recs, string(line))
-}
 
 var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("192.168.1.5"), OrigP: 50000,
 	RespH: netip.MustParseAddr("198.51.200.7"), RespP: 22, Transport: 6}
@@ -83,7 +71,7 @@ func session() []step {
 }
 
 func run(t testing.TB, steps []step, split int) []string {
-	s := &sink{t: t}
+	s := &prototest.Sink{T: t}
 	a := New(ci, s)
 	for i, st := range steps {
 		d := st.data
@@ -94,17 +82,10 @@ func run(t testing.TB, steps []step, split int) []string {
 				continue
 			}
 		}
-		for len(d) > 0 {
-			n := len(d)
-			if split > 0 && split < n {
-				n = split
-			}
-			a.Data(st.dir, int64(i+1)*1e9, d[:n])
-			d = d[n:]
-		}
+		prototest.Feed(a, st.dir, int64(i+1)*1e9, d, split)
 	}
 	a.End(1e12)
-	return s.recs
+	return s.Recs
 }
 
 func TestSession(t *testing.T) {
@@ -169,7 +150,7 @@ func TestMalformed(t *testing.T) {
 		[]byte(strings.Repeat("junk line\n", MaxPreBanner+5) + "SSH-2.0-late\n"),
 		[]byte(strings.Repeat("x", 10*MaxLine)),
 	} {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		a.Data(proto.FromResp, 1, in)
 		a.Data(proto.FromOrig, 1, in)
@@ -194,17 +175,11 @@ func TestDetect(t *testing.T) {
 func FuzzSSH(f *testing.F) {
 	var in []byte
 	for _, s := range session() {
-		d := s.data
-		for len(d) > 0 {
-			n := min(len(d), 63)
-			in = append(in, byte(s.dir)<<7|byte(n))
-			in = append(in, d[:n]...)
-			d = d[n:]
-		}
+		in = prototest.AppendPieces(in, s.dir, s.data)
 	}
 	f.Add(in)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &sink{t: t}
+		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		for len(in) > 0 {
 			c := in[0]
