@@ -76,7 +76,28 @@ type logFloors struct {
 // with the baseline and reports per-trace, per-field and overall
 // agreement; it fails below the floors.
 func logConformance(t *testing.T, zeekDir, log string, jobs []logJob, spec *LogSpec, floors logFloors) {
-	verbose := os.Getenv("VIGIL_CONFORMANCE_VERBOSE") != ""
+	t.Helper()
+	runLogConformance(t, zeekDir, log, jobs, spec, floors, runHooks{})
+}
+
+// runHooks adapt the shared conformance loop to logs whose baselines need
+// a per-job setting or a normalisation before comparison. Each may be nil.
+type runHooks struct {
+	// setup runs before a job's pipeline run; the func it returns (may
+	// be nil) runs after it.
+	setup func(t *testing.T, j logJob) (undo func())
+	// prep builds the baseline from its text and may rewrite Vigil's
+	// records (to derive compared fields); without it the text is read as
+	// Zeek TSV.
+	prep func(t *testing.T, base []byte, ours []Rec) (*record.ZeekTSV, []Rec)
+	// fix may rewrite the parsed baseline and Vigil's records (sets put in
+	// one order, canonified values).
+	fix func(base *record.ZeekTSV, ours []Rec)
+}
+
+// runLogConformance is the one conformance loop every log test uses.
+func runLogConformance(t *testing.T, zeekDir, log string, jobs []logJob, spec *LogSpec, floors logFloors, h runHooks) {
+	t.Helper()
 	type traceResult struct {
 		job logJob
 		r   *Result
@@ -89,12 +110,33 @@ func logConformance(t *testing.T, zeekDir, log string, jobs []logJob, spec *LogS
 			t.Logf("excluded %s (%s): trace missing from the corpus", j.row.Dir, j.row.Trace)
 			continue
 		}
-		base := readZeekTSVFile(t, filepath.Join(zeekDir, "testing/btest/Baseline", j.row.Dir, j.file))
+		basePath := filepath.Join(zeekDir, "testing/btest/Baseline", j.row.Dir, j.file)
+		var undo func()
+		if h.setup != nil {
+			undo = h.setup(t, j)
+		}
 		ours := pipelineLog(t, trace, j.row.IgnoreChecksums(), log)
+		if undo != nil {
+			undo()
+		}
+		var base *record.ZeekTSV
+		if h.prep != nil {
+			text, err := os.ReadFile(basePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, ours = h.prep(t, text, ours)
+		} else {
+			base = readZeekTSVFile(t, basePath)
+		}
+		if h.fix != nil {
+			h.fix(base, ours)
+		}
 		r := CompareLog(base, ours, spec)
 		results = append(results, traceResult{j, r})
 		all.Add(r)
 	}
+	verbose := os.Getenv("VIGIL_CONFORMANCE_VERBOSE") != ""
 	share := func(r *Result) float64 {
 		a, n := r.FieldShare()
 		if n == 0 {

@@ -2,10 +2,6 @@ package conformance
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,71 +44,11 @@ func singleTraceJobs(rows []IndexRow, file string, excluded map[string]string) (
 func logConformanceWith(t *testing.T, zeekDir, log string, jobs []logJob, spec *LogSpec, floors logFloors,
 	setup func(t *testing.T, j logJob), prep func(t *testing.T, base []byte, ours []Rec) (*record.ZeekTSV, []Rec)) {
 	t.Helper()
-	var all Result
-	type traceResult struct {
-		job logJob
-		r   *Result
+	h := runHooks{prep: prep}
+	if setup != nil {
+		h.setup = func(t *testing.T, j logJob) func() { setup(t, j); return nil }
 	}
-	var results []traceResult
-	for _, j := range jobs {
-		trace := filepath.Join(zeekDir, "testing/btest/Traces", j.row.Trace)
-		if _, err := os.Stat(trace); err != nil {
-			t.Logf("excluded %s (%s): trace missing from the corpus", j.row.Dir, j.row.Trace)
-			continue
-		}
-		text, err := os.ReadFile(filepath.Join(zeekDir, "testing/btest/Baseline", j.row.Dir, j.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if setup != nil {
-			setup(t, j)
-		}
-		base, ours := prep(t, text, pipelineLog(t, trace, j.row.IgnoreChecksums(), log))
-		r := CompareLog(base, ours, spec)
-		results = append(results, traceResult{j, r})
-		all.Add(r)
-	}
-	share := func(r *Result) float64 {
-		a, n := r.FieldShare()
-		if n == 0 {
-			return 1
-		}
-		return float64(a) / float64(n)
-	}
-	sort.SliceStable(results, func(i, k int) bool { return share(results[i].r) < share(results[k].r) })
-	for _, tr := range results {
-		r := tr.r
-		a, n := r.FieldShare()
-		t.Logf("%6.1f%%  fields %4d/%4d  rows %3d/%3d  missing %d extra %d  %s (%s/%s)",
-			100*share(r), a, n, r.FullAgree, r.Zeek, r.Missing, r.Extra, tr.job.row.Trace, tr.job.row.Dir, tr.job.file)
-		for i, d := range r.Diffs {
-			if i == 6 && os.Getenv("VIGIL_CONFORMANCE_VERBOSE") == "" {
-				t.Logf("           … %d more", len(r.Diffs)-i)
-				break
-			}
-			t.Logf("           %s", d)
-		}
-	}
-	var fs []string
-	for _, f := range spec.Fields {
-		if c := all.Fields[f.Name]; c != nil && c.Total > 0 {
-			fs = append(fs, fmt.Sprintf("%s %d/%d", f.Name, c.Agree, c.Total))
-		}
-	}
-	t.Logf("per field: %s", strings.Join(fs, ", "))
-	a, n := all.FieldShare()
-	rows := 1.0
-	if all.Zeek > 0 {
-		rows = float64(all.FullAgree) / float64(all.Zeek)
-	}
-	t.Logf("overall %s.log: %d baselines; rows agreeing on every field %d/%d (%.2f%%), missing %d, extra %d; fields %d/%d (%.2f%%)",
-		log, len(results), all.FullAgree, all.Zeek, 100*rows, all.Missing, all.Extra, a, n, 100*share(&all))
-	if rows < floors.rows {
-		t.Errorf("row agreement %.2f%% below the floor %.2f%%", 100*rows, 100*floors.rows)
-	}
-	if share(&all) < floors.fields {
-		t.Errorf("field agreement %.2f%% below the floor %.2f%%", 100*share(&all), 100*floors.fields)
-	}
+	runLogConformance(t, zeekDir, log, jobs, spec, floors, h)
 }
 
 // addUIDCount adds a uid_count field (the number of uids) to the baseline
