@@ -39,7 +39,7 @@ var suricataDNSExcluded = map[string]string{
 // test is left out.
 var suricataHTTPExcluded = map[string]string{}
 
-const suricataHTTP2Why = "HTTP/2 (h2, or h2c after an upgrade where Zeek stops at the 101): not HTTP/1.x"
+const suricataHTTP2Why = "HTTP/2: checked by TestSuricataHTTP2 (http2_test.go)"
 
 // suricataRuns runs the pipeline once per capture (several tests share
 // one). Suricata validates checksums only where it finds them valid

@@ -85,6 +85,8 @@ type Analyzer struct {
 	respOngoing bool
 
 	buf []byte // record encoding buffer
+
+	h2 h2state // HTTP/2 (h2c), see h2.go
 }
 
 // New returns an analyzer for one connection.
@@ -112,6 +114,11 @@ func (a *Analyzer) TruncatedLines(dir proto.Direction) uint64 { return a.sides[d
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	a.now = ts
+	a.h2Route(dir, data)
+}
+
+// data1 parses dir's bytes as HTTP/1.x.
+func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 	s := &a.sides[dir]
 	s.offset += int64(len(data))
 	for len(data) > 0 {
@@ -124,6 +131,9 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		}
 		switch s.st {
 		case stDead:
+			if c := a.h2.c; c != nil && c.on[dir] {
+				c.data(a, dir, data) // after an h2c upgrade
+			}
 			return
 		case stUntilClose:
 			if s.http09Resp && !s.inMsg {
@@ -192,7 +202,7 @@ func (s *side) appendLine(p []byte) {
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	dir &= 1
 	s := &a.sides[dir]
-	if n <= 0 || s.st == stDead {
+	if n <= 0 || a.h2Gap(dir) || s.st == stDead {
 		return
 	}
 	s.offset += int64(n)
@@ -249,6 +259,7 @@ func (a *Analyzer) End(ts int64) {
 		a.release(t)
 	}
 	a.pend = a.pend[:0]
+	a.h2EndAll()
 	a.sides[0].st, a.sides[1].st = stDead, stDead
 }
 

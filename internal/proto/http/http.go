@@ -1,7 +1,8 @@
 // Package http analyzes HTTP/1.0 and HTTP/1.1 over TCP and writes Zeek's
 // http.log: one record per request/response pair, with Zeek's field names
 // and semantics (base/protocols/http/main.zeek and the HTTP analyzer in
-// src/analyzer/protocol/http).
+// src/analyzer/protocol/http). HTTP/2 in clear text (h2c: prior knowledge
+// or an Upgrade) gives one record per stream; see h2.go.
 //
 // Each side of a connection is parsed by a streaming state machine over the
 // reassembled stream: Data may split the input anywhere. Bounds, per
@@ -68,6 +69,9 @@ var knownMethods = []string{
 func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
 	if transport != 6 {
 		return proto.No
+	}
+	if c := detectH2(dir, first); c != proto.No {
+		return c
 	}
 	if dir == proto.FromOrig {
 		for _, m := range knownMethods {

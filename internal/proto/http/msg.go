@@ -614,6 +614,7 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 			}
 		case equalFold(name, "upgrade"):
 			a.upgradeProt = len(firstToken(v)) > 0
+			a.h2RespUpgrade(v)
 		}
 		return
 	}
@@ -621,6 +622,7 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 	if equalFold(name, "connection") && equalFold(firstToken(v), "keep-alive") {
 		a.keepAlive = true
 	}
+	a.h2ReqHeader(name, v)
 	t := a.current(dir)
 	switch {
 	case equalFold(name, "referer"):
@@ -841,6 +843,7 @@ func (a *Analyzer) replyMade(interrupted bool) {
 	a.upgradeConn, a.upgradeProt = false, false
 	if upgraded {
 		a.sides[0].st, a.sides[1].st = stDead, stDead
+		a.h2Upgraded()
 		return
 	}
 	if s.st != stDead {
