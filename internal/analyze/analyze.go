@@ -78,6 +78,7 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	p.rd = &reader{
 		src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
 		sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
+		withPayload: !cfg.NoApp,
 	}
 	tcfg := cfg.Flow
 	tcfg.MaxFlows = 1 << 16

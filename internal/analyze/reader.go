@@ -34,11 +34,14 @@ type reader struct {
 	pending []*batch
 	free    chan *batch
 
-	pkt       decode.Packet
-	frame     capture.Frame
-	tunInput  flow.Input
-	parents   flow.Parents
-	lastSweep int64
+	pkt      decode.Packet
+	frame    capture.Frame
+	tunInput flow.Input
+	ckInput  flow.Input
+	// withPayload: the application layer is on, workers need payloads.
+	withPayload bool
+	parents     flow.Parents
+	lastSweep   int64
 
 	// counters read by the progress bar while running
 	packets  atomic.Uint64
@@ -229,8 +232,13 @@ func (r *reader) dispatch(p *decode.Packet) {
 	if len(r.workers) > 1 && !crossConnection(&p.IP) {
 		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
 	}
+	// The transport checksum is validated here, where the whole datagram
+	// is at hand, so workers get only the payload (and only when the
+	// application layer reads it).
+	r.ckInput = flow.Input{D: &p.IP, IPRaw: p.IPRaw}
+	bad := r.tunnels.BadChecksum(&r.ckInput)
 	b := r.pending[w]
-	b.add(p, &r.parents)
+	b.add(p, &r.parents, bad, r.withPayload)
 	if b.full() {
 		r.workers[w].in <- b
 		r.pending[w] = <-r.free

@@ -79,7 +79,8 @@ func (wk *worker) handle(b *batch, it *item) {
 	in.TS = it.ts
 	in.D = &it.dg
 	in.Payload = b.payload(it)
-	in.IPRaw = b.raw(it)
+	in.IPRaw = nil
+	in.ChecksumChecked, in.ChecksumBad = true, it.checksumBad
 	in.HasVLAN, in.HasInnerVLAN = it.numVLANs > 0, it.numVLANs > 1
 	in.VLAN, in.InnerVLAN = it.vlan[0], it.vlan[1]
 	in.Parents = it.parents

@@ -29,5 +29,19 @@ func badChecksum(in *Input, d *decode.Datagram) bool {
 // ignores checksums or cannot tell. Zeek does not look inside a UDP tunnel
 // whose outer checksum is bad; the reader asks this before decapsulating.
 func (t *Table) BadChecksum(in *Input) bool {
+	if in.ChecksumChecked {
+		return !t.cfg.IgnoreChecksums && in.ChecksumBad
+	}
 	return !t.cfg.IgnoreChecksums && in.D != nil && badChecksum(in, in.D)
+}
+
+// badChecksum is BadChecksum for the datagram d being accounted.
+func (t *Table) badChecksum(in *Input, d *decode.Datagram) bool {
+	if t.cfg.IgnoreChecksums {
+		return false
+	}
+	if in.ChecksumChecked {
+		return in.ChecksumBad
+	}
+	return badChecksum(in, d)
 }

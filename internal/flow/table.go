@@ -19,10 +19,14 @@ type Input struct {
 	// IPRaw optionally holds the datagram as captured, IP header first
 	// (decode.Packet.IPRaw). With it the table validates transport
 	// checksums as Zeek does (unless Config.IgnoreChecksums).
-	IPRaw                 []byte
-	VLAN, InnerVLAN       uint16
-	HasVLAN, HasInnerVLAN bool
-	Parents               Parents
+	IPRaw []byte
+	// ChecksumChecked says the caller already validated the transport
+	// checksum (Table.BadChecksum) and ChecksumBad holds the answer, so
+	// IPRaw is not needed.
+	ChecksumChecked, ChecksumBad bool
+	VLAN, InnerVLAN              uint16
+	HasVLAN, HasInnerVLAN        bool
+	Parents                      Parents
 	// Service is a hint for the conn's service field (e.g. "vxlan" for a
 	// tunnel's outer UDP conn); "" for none. The first non-empty hint is
 	// kept.
@@ -695,7 +699,7 @@ func (t *Table) Update(in *Input) UID {
 	var role *endpoint
 	switch kind {
 	case kindTCP:
-		bad := !t.cfg.IgnoreChecksums && badChecksum(in, d)
+		bad := t.badChecksum(in, d)
 		if bad {
 			e := c.resp()
 			if isOrig {
@@ -717,7 +721,7 @@ func (t *Table) Update(in *Input) UID {
 		if isOrig {
 			e = c.orig()
 		}
-		if !t.cfg.IgnoreChecksums && badChecksum(in, d) {
+		if t.badChecksum(in, d) {
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
 			c.last = ts
@@ -730,7 +734,7 @@ func (t *Table) Update(in *Input) UID {
 			role = e
 		}
 	case kindICMP:
-		if t.cfg.IgnoreChecksums || !badChecksum(in, d) {
+		if !t.badChecksum(in, d) {
 			e := c.resp()
 			if isOrig {
 				e = c.orig()
