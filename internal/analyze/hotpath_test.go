@@ -121,19 +121,22 @@ func TestHotPathAllocations(t *testing.T) {
 }
 
 // BenchmarkPipeline measures the whole analysis (reader, decode, defrag,
-// flows, JSON encoding) over a synthetic mixed capture held in memory.
+// flows, application layer, JSON encoding) over a synthetic mixed capture
+// held in memory, with and without the application layer.
 func BenchmarkPipeline(b *testing.B) {
-	for _, workers := range []int{1, runtime.NumCPU()} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			path, _ := writeSynth(b, 100000, 5000)
-			m := loadFrames(b, path)
-			m.limit = b.N
-			b.ReportAllocs()
-			b.ResetTimer()
-			sum, mallocs := runMem(b, m, workers, true)
-			b.ReportMetric(float64(sum.Packets)/b.Elapsed().Seconds(), "pkts/s")
-			b.ReportMetric(float64(mallocs)/float64(max(sum.Packets, 1)), "mallocs/pkt")
-		})
+	path, _ := writeSynth(b, 100000, 5000)
+	m := loadFrames(b, path)
+	for _, app := range []bool{false, true} {
+		for _, workers := range []int{1, runtime.NumCPU()} {
+			b.Run(fmt.Sprintf("app=%v/workers=%d", app, workers), func(b *testing.B) {
+				m.n, m.i, m.shift, m.limit = 0, 0, 0, b.N
+				b.ReportAllocs()
+				b.ResetTimer()
+				sum, mallocs := runMem(b, m, workers, app)
+				b.ReportMetric(float64(sum.Packets)/b.Elapsed().Seconds(), "pkts/s")
+				b.ReportMetric(float64(mallocs)/float64(max(sum.Packets, 1)), "mallocs/pkt")
+			})
+		}
 	}
 }
 
