@@ -140,6 +140,6 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	sum.Print(os.Stdout)
-	fmt.Printf("Logs      %s\nNext      vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "{conn,weird}.log"))
+	fmt.Printf("Logs      %s\nNext      vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "*.log"))
 	return nil
 }
