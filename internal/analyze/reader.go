@@ -102,13 +102,16 @@ func (r *reader) handle(f *capture.Frame) {
 	// again, a bounded number of times.
 	for depth := 0; p.Frag.IsFragment; depth++ {
 		r.sum.fragments++
+		seen := int(p.NumAnomalies)
 		data := r.defrag.Add(p)
 		if data == nil || depth == maxReassemblyDepth {
+			r.countAnomalies(p, seen)
 			r.netAnomalies(p)
 			return
 		}
 		r.sum.reassembled++
 		r.dec.DecodeIP(data, p)
+		r.countAnomalies(p, seen)
 	}
 	// Outer tunnel connections count whatever the inner packet is.
 	if !r.trackTunnels(p) {
@@ -147,7 +150,13 @@ func (r *reader) account(p *decode.Packet) {
 	if p.Truncated {
 		r.sum.truncatedFrames++
 	}
-	for i := 0; i < int(p.NumAnomalies); i++ {
+	r.countAnomalies(p, 0)
+}
+
+// countAnomalies counts p's anomalies from index from on (reassembly adds
+// some after the decoder's).
+func (r *reader) countAnomalies(p *decode.Packet, from int) {
+	for i := from; i < int(p.NumAnomalies); i++ {
 		r.sum.anomalies[uint8(p.Anomalies[i].Kind)]++
 	}
 }

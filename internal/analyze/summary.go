@@ -34,7 +34,7 @@ type Summary struct {
 
 	FlowsEvicted  uint64 // ended early because a table was full
 	FlowsMaxLive  uint64 // peak tracked connections (sum over workers)
-	FragmentDrops uint64 // datagrams dropped by reassembly caps or timeouts
+	FragmentDrops uint64 // datagrams dropped by reassembly: caps, timeouts, invalid (overlaps…)
 	InternalErrs  uint64 // recovered panics (should be 0)
 	BytesPerFlow  int
 }
@@ -87,7 +87,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
 	ds := rd.defrag.Stats()
-	s.FragmentDrops = ds.Timeouts + ds.Dropped
+	s.FragmentDrops = ds.Timeouts + ds.Dropped + ds.Discarded
 	s.InternalErrs = p.panics.Load()
 	return s
 }
