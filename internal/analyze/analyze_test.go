@@ -294,3 +294,25 @@ func TestDecodeOnlyCountsPackets(t *testing.T) {
 		t.Errorf("decode-only saw %d packets, capture has %d", sum.Packets, st.Packets)
 	}
 }
+
+// Reassembly anomalies reach the summary and weird.log: an IPv6 datagram
+// with overlapping fragments is discarded (RFC 5722) and reported.
+func TestFragmentOverlapIsReported(t *testing.T) {
+	dir := testcorpus.Require(t, "suricata-verify", "tests", "ipv6-evasion", "ipv6-malformed-fragments-1")
+	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
+	if len(pcaps) != 1 {
+		t.Skipf("capture missing in %s", dir)
+	}
+	sum, out := runTo(t, DefaultConfig(), pcaps[0])
+	found := false
+	for _, a := range sum.Anomalies {
+		found = found || (a.Name == "fragment_overlap" && a.Count > 0)
+	}
+	if !found || sum.FragmentDrops == 0 {
+		t.Errorf("overlap not in the summary: anomalies %v, fragment drops %d", sum.Anomalies, sum.FragmentDrops)
+	}
+	weirds := readLog(t, filepath.Join(out, "weird.log"))
+	if len(weirds) == 0 || weirds[0]["name"] != "fragment_overlap" {
+		t.Errorf("weird.log: %v", weirds)
+	}
+}
