@@ -55,9 +55,12 @@ func (b *batch) add(p *decode.Packet, parents *flow.Parents, checksumBad, withPa
 	}
 	it.vlan = p.VLANs
 	it.numVLANs = p.NumVLANs
-	it.parents = *parents
+	// Only the first N parents and numAnomaly anomalies are ever read:
+	// copy those (most packets have none).
+	it.parents.N = parents.N
+	copy(it.parents.UIDs[:parents.N], parents.UIDs[:parents.N])
 	it.numAnomaly = p.NumAnomalies
-	it.anomalies = p.Anomalies
+	copy(it.anomalies[:p.NumAnomalies], p.Anomalies[:p.NumAnomalies])
 	it.droppedAnom = p.DroppedAnomalies
 }
 

@@ -191,7 +191,7 @@ func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 // false when a UDP tunnel's outer checksum is bad: like Zeek, the outer
 // conn counts it as corrupt ('C') and nothing inside is analysed.
 func (r *reader) trackTunnels(p *decode.Packet) bool {
-	r.parents = flow.Parents{}
+	r.parents.N = 0 // only the first N uids are read
 	for i := 0; i < int(p.NumTunnels); i++ {
 		t := &p.Tunnels[i]
 		r.sum.tunnels[t.Kind&15]++

@@ -83,7 +83,8 @@ func (wk *worker) handle(b *batch, it *item) {
 	in.ChecksumChecked, in.ChecksumBad = true, it.checksumBad
 	in.HasVLAN, in.HasInnerVLAN = it.numVLANs > 0, it.numVLANs > 1
 	in.VLAN, in.InnerVLAN = it.vlan[0], it.vlan[1]
-	in.Parents = it.parents
+	in.Parents.N = it.parents.N
+	copy(in.Parents.UIDs[:it.parents.N], it.parents.UIDs[:it.parents.N])
 	in.Service = ""
 	uid := wk.table.Update(in)
 	wk.stats.addPacket(&it.dg)
