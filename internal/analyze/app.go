@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"strings"
+
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/flow"
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -39,11 +41,16 @@ type appLayer struct {
 
 // appConn is one connection's application-layer state.
 type appConn struct {
-	info    proto.ConnInfo
-	an      proto.Analyzer // nil: no analyzer (undecided or none fits)
-	fin     proto.Finisher // an, when it can say it needs no more data
-	done    bool           // fin said so: bytes are no longer reassembled
-	partial bool           // TCP picked up mid-stream: only Factory.Partial analyzers
+	layer *appLayer
+	info  proto.ConnInfo
+	an    proto.Analyzer // nil: no analyzer (undecided or none fits)
+	fin   proto.Finisher // an, when it can say it needs no more data
+	up    proto.Upgrader // an, when it may hand the connection over
+	// prev are the analyzers that handed the connection over to an (in
+	// order): they get no more bytes, only End.
+	prev    []proto.Analyzer
+	done    bool // fin said so: bytes are no longer reassembled
+	partial bool // TCP picked up mid-stream: only Factory.Partial analyzers
 	decided bool
 	sides   [2]stream.Side
 	recv    [2]sideReceiver
@@ -73,7 +80,7 @@ func (r *sideReceiver) Deliver(b []byte) {
 	ac := r.ac
 	switch {
 	case ac.an != nil:
-		ac.an.Data(r.dir, ac.ts, b)
+		ac.data(r.dir, ac.ts, b)
 	case !ac.decided:
 		ac.chunks = append(ac.chunks, pendChunk{dir: r.dir, ts: ac.ts, off: len(ac.pend[r.dir]), n: len(b)})
 		ac.pend[r.dir] = append(ac.pend[r.dir], b...)
@@ -89,6 +96,52 @@ func (r *sideReceiver) Gap(n int) {
 	case !ac.decided:
 		ac.chunks = append(ac.chunks, pendChunk{dir: r.dir, gap: true, ts: ac.ts, n: n})
 	}
+}
+
+// maxUpgrades bounds the hand-overs of one connection.
+const maxUpgrades = 4
+
+// data gives b to the connection's analyzer and, when the analyzer asks
+// for it (proto.Upgrader: SMTP's STARTTLS, FTP's AUTH TLS), hands the
+// connection over to the analyzer it names, which gets the rest of b and
+// every later byte of both sides; the old one is kept for End.
+func (ac *appConn) data(dir proto.Direction, ts int64, b []byte) {
+	ac.an.Data(dir, ts, b)
+	for ac.up != nil {
+		next, used, ok := ac.up.Upgrade()
+		if !ok {
+			return
+		}
+		ac.up = nil
+		f := ac.layer.factory(next)
+		if f == nil || !hasTransport(f, ac.info.Transport) || len(ac.prev) >= maxUpgrades {
+			return
+		}
+		ac.prev = append(ac.prev, ac.an)
+		ac.setAnalyzer(f.New(&ac.info, ac.layer.sink))
+		if used < 0 || used >= len(b) {
+			return
+		}
+		b = b[used:]
+		ac.an.Data(dir, ts, b)
+	}
+}
+
+// setAnalyzer makes an the connection's analyzer.
+func (ac *appConn) setAnalyzer(an proto.Analyzer) {
+	ac.an = an
+	ac.fin, _ = an.(proto.Finisher)
+	ac.up, _ = an.(proto.Upgrader)
+}
+
+// factory returns the factory registered under name (nil if none).
+func (a *appLayer) factory(name string) *proto.Factory {
+	for _, f := range a.factories {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
 }
 
 // reassemblyBudget bounds the out-of-order bytes one worker's connections
@@ -135,7 +188,7 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	}
 	ac.ts = in.TS
 	if !tcp {
-		ac.an.Data(dir, in.TS, in.Payload)
+		ac.data(dir, in.TS, in.Payload)
 	} else {
 		side := &ac.sides[dir]
 		seen := side.Stats.Inconsistent
@@ -165,7 +218,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 	if n := len(a.free); n > 0 {
 		h, a.free = a.free[n-1], a.free[:n-1]
 	} else {
-		ac := &appConn{}
+		ac := &appConn{layer: a}
 		ac.recv[0] = sideReceiver{ac: ac, dir: proto.FromOrig}
 		ac.recv[1] = sideReceiver{ac: ac, dir: proto.FromResp}
 		a.conns = append(a.conns, ac)
@@ -209,7 +262,7 @@ func (a *appLayer) decidePending(ac *appConn, final bool) {
 			if c.gap {
 				ac.an.Gap(c.dir, c.n)
 			} else {
-				ac.an.Data(c.dir, c.ts, ac.pend[c.dir][c.off:c.off+c.n])
+				ac.data(c.dir, c.ts, ac.pend[c.dir][c.off:c.off+c.n])
 			}
 		}
 	}
@@ -271,8 +324,8 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	}
 	ac.decided = true
 	if best != nil {
-		ac.an = best.New(&ac.info, a.sink)
-		ac.fin, _ = ac.an.(proto.Finisher)
+		ac.layer = a
+		ac.setAnalyzer(best.New(&ac.info, a.sink))
 	}
 }
 
@@ -294,8 +347,9 @@ func hasTransport(f *proto.Factory, t uint8) bool {
 	return false
 }
 
-// EndConn flushes the connection's analyzer and frees its state; it
-// returns the service the analyzer recognised.
+// EndConn flushes the connection's analyzers and frees its state; it
+// returns the services they recognised, in the order they took the
+// connection over (Zeek's "smtp,ssl").
 func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 	if h == 0 || int(h) > len(a.conns) {
 		return ""
@@ -310,14 +364,42 @@ func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 			a.decidePending(ac, true)
 		}
 	}
+	for _, p := range ac.prev {
+		p.End(ts)
+		svc = addService(svc, p.Service())
+	}
 	if ac.an != nil {
 		ac.an.End(ts)
-		svc = ac.an.Service()
+		svc = addService(svc, ac.an.Service())
 	}
-	ac.an, ac.fin, ac.decided, ac.done = nil, nil, false, false
+	clear(ac.prev)
+	ac.prev = ac.prev[:0]
+	ac.an, ac.fin, ac.up, ac.decided, ac.done = nil, nil, nil, false, false
 	ac.clearPending()
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()
 	a.free = append(a.free, h)
 	return svc
+}
+
+// addService appends s to the comma-separated services list (once).
+func addService(list, s string) string {
+	switch {
+	case s == "":
+		return list
+	case list == "":
+		return s
+	}
+	for rest := list; rest != ""; {
+		item := rest
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			item, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if item == s {
+			return list
+		}
+	}
+	return list + "," + s
 }

@@ -239,3 +239,119 @@ func TestDetectAcrossSegments(t *testing.T) {
 		t.Errorf("undecided at the end: records %q, want the best guess with every byte", got)
 	}
 }
+
+// upAnalyzer is a test analyzer that hands the connection over (as SMTP
+// does after STARTTLS) once the responder sends "GO\n": it keeps what it
+// parsed, reports the bytes of that Data call it consumed, and then
+// parses nothing more (Finished, like SMTP and FTP).
+type upAnalyzer struct {
+	out          proto.Sink
+	next         string
+	data         [2][]byte
+	fired, asked bool
+	used         int
+}
+
+func (u *upAnalyzer) Data(dir proto.Direction, _ int64, b []byte) {
+	if u.fired {
+		return
+	}
+	if i := bytes.Index(b, []byte("GO\n")); dir == proto.FromResp && i >= 0 {
+		u.fired, u.used = true, i+3
+		b = b[:i+3]
+	}
+	u.data[dir] = append(u.data[dir], b...)
+}
+func (u *upAnalyzer) Gap(proto.Direction, int) {}
+func (u *upAnalyzer) End(int64) {
+	u.out.Record("up", fmt.Appendf(nil, "%q %q", u.data[0], u.data[1]))
+}
+func (u *upAnalyzer) Service() string { return "up" }
+func (u *upAnalyzer) Finished() bool  { return u.fired }
+func (u *upAnalyzer) Upgrade() (string, int, bool) {
+	if !u.fired || u.asked {
+		return "", 0, false
+	}
+	u.asked = true
+	return u.next, u.used, true
+}
+
+// TestUpgradeHandsOver checks proto.Upgrader: after the hand-over the
+// named analyzer gets the rest of the Data call that asked for it and
+// every later byte of both sides (stream reassembly goes on although the
+// first analyzer says it is finished), the first still writes its record
+// at End, and the service lists both in the order they took over (Zeek's
+// "smtp,ssl"). A hand-over asked during the replay of an undecided
+// connection's bytes works the same; one to an unregistered analyzer does
+// not happen.
+func TestUpgradeHandsOver(t *testing.T) {
+	up := &proto.Factory{
+		Name: "up", Transports: []uint8{6},
+		Detect: func(_ proto.Direction, first []byte, _ uint16, _ uint8) proto.Confidence {
+			if bytes.HasPrefix(first, []byte("CMD ")) {
+				return proto.Likely
+			}
+			return proto.No
+		},
+		New: func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &upAnalyzer{out: out, next: "line"} },
+	}
+	line := &proto.Factory{
+		Name: "line", Transports: []uint8{6},
+		Detect: func(proto.Direction, []byte, uint16, uint8) proto.Confidence { return proto.No },
+		New:    func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
+	}
+	cli := netip.MustParseAddr("10.0.0.1")
+	srv := netip.MustParseAddr("10.0.0.2")
+	type seg struct {
+		orig bool
+		data string
+	}
+	run := func(segs []seg, factories ...*proto.Factory) (recs []string, svc string) {
+		sink := &recSink{}
+		a := &appLayer{factories: factories, sink: sink}
+		var h uint32
+		seq := [2]uint32{1000, 5000}
+		for i, s := range segs {
+			d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
+			side := 0
+			if !s.orig {
+				d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
+				side = 1
+			}
+			d.Seq = seq[side]
+			seq[side] += uint32(len(s.data))
+			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+			a.packet(flow.UID(1), in)
+		}
+		if h != 0 {
+			svc = a.EndConn(flow.UID(1), h, int64(len(segs)))
+		}
+		return sink.lines, svc
+	}
+	check := func(name string, segs []seg, wantSvc string, want []string, factories ...*proto.Factory) {
+		t.Helper()
+		got, svc := run(segs, factories...)
+		if svc != wantSvc || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: service %q records %q; want %q %q", name, svc, got, wantSvc, want)
+		}
+	}
+	check("decided", []seg{{true, "CMD UP\n"}, {false, "GO\nAB"}, {true, "xy"}, {false, "CD"}}, "up,line",
+		[]string{`up "CMD UP\n" "GO\n"`, `line "xy" "ABCD" gaps=0`}, up, line)
+	check("during replay", []seg{{true, "C"}, {false, "GO\nAB"}, {true, "MD UP\n"}, {false, "CD"}}, "up,line",
+		[]string{`up "C" "GO\n"`, `line "MD UP\n" "ABCD" gaps=0`}, up, line)
+	check("nothing left", []seg{{true, "CMD UP\n"}, {false, "GO\n"}, {true, "xy"}}, "up,line",
+		[]string{`up "CMD UP\n" "GO\n"`, `line "xy" "" gaps=0`}, up, line)
+	check("unregistered", []seg{{true, "CMD UP\n"}, {false, "GO\nAB"}, {true, "xy"}}, "up",
+		[]string{`up "CMD UP\n" "GO\n"`}, up)
+}
+
+func TestAddService(t *testing.T) {
+	for _, tc := range [][3]string{
+		{"", "ssl", "ssl"}, {"smtp", "", "smtp"}, {"smtp", "ssl", "smtp,ssl"},
+		{"smtp,ssl", "ssl", "smtp,ssl"}, {"smtp,ssl", "smtp", "smtp,ssl"}, {"ftp,ssl", "ss", "ftp,ssl,ss"},
+	} {
+		if got := addService(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("addService(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}

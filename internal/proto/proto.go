@@ -106,6 +106,21 @@ type Finisher interface {
 	Finished() bool
 }
 
+// Upgrader is implemented by an Analyzer whose protocol can hand the
+// connection over to another one, as Zeek's analyzers do: SMTP after a
+// STARTTLS answered by 220 and FTP after an AUTH TLS answered by 234 hand
+// over to TLS ("ssl"). The application layer asks after each Data call;
+// when ok, it creates the analyzer of the factory named next for the same
+// connection (same ConnInfo, same Sink) and feeds it, first the bytes of
+// that Data call after the first consumed ones, then every later byte of
+// both sides. It stops asking once ok was returned and still calls End on
+// this analyzer at connection end, so that it writes its records; conn.log's
+// service lists both analyzers' services, this one's first ("smtp,ssl").
+// When no factory is named next, the hand-over does not happen.
+type Upgrader interface {
+	Upgrade() (next string, consumed int, ok bool)
+}
+
 // Confidence is how sure a Factory is that a connection speaks its protocol.
 type Confidence uint8
 

@@ -32,7 +32,7 @@ type side struct {
 }
 
 // Analyzer is the FTP analyzer of one connection; it implements
-// proto.Analyzer and proto.Finisher.
+// proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
 	ci  *proto.ConnInfo
 	out proto.Sink
@@ -47,6 +47,8 @@ type Analyzer struct {
 	authRequested string
 	hasAuth       bool
 	tls           bool
+	tlsAt         int  // bytes of the last Data call parsed before TLS began
+	handedTLS     bool // Upgrade reported the hand-over
 
 	// Script state (Zeek's FTP::Info).
 	session     bool
@@ -82,6 +84,17 @@ func (a *Analyzer) Service() string {
 	return ""
 }
 
+// Upgrade implements proto.Upgrader: after an AUTH TLS answered by 234
+// (exactly "TLS", as Zeek's FTP analyzer checks: not AUTH SSL) the connection is handed over to TLS ("ssl"), as Zeek's
+// FTP analyzer does; consumed is how much of the last Data call was FTP.
+func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
+	if !a.tls || a.handedTLS {
+		return "", 0, false
+	}
+	a.handedTLS = true
+	return "ssl", a.tlsAt, true
+}
+
 // Finished implements proto.Finisher.
 func (a *Analyzer) Finished() bool {
 	return a.violated || a.tls || (a.sides[0].dead && a.sides[1].dead)
@@ -99,6 +112,8 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	a.now = ts
 	s := &a.sides[dir]
+	total := len(data)
+	a.tlsAt = 0
 	for len(data) > 0 && !s.dead && !a.violated && !a.tls {
 		i := indexByte(data, '\n')
 		if i < 0 {
@@ -119,6 +134,9 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			a.reply(line)
 		}
 		s.line = s.line[:0]
+		if a.tls {
+			a.tlsAt = total - len(data)
+		}
 	}
 }
 

@@ -169,3 +169,30 @@ func FuzzFTP(f *testing.F) {
 		a.End(2)
 	})
 }
+
+// TestUpgradeAuthTLS checks the hand-over to TLS: after AUTH TLS answered
+// by 234, once, with the bytes after the reply line left to TLS; not after
+// AUTH SSL (Zeek's FTP analyzer checks for "TLS" only).
+func TestUpgradeAuthTLS(t *testing.T) {
+	a := New(ci, &prototest.Sink{})
+	a.Data(proto.FromResp, 1, []byte("220 (vsFTPd 3.0.5)\r\n"))
+	a.Data(proto.FromOrig, 2, []byte("AUTH TLS\r\n"))
+	if _, _, ok := a.Upgrade(); ok {
+		t.Fatal("hand-over before the reply")
+	}
+	reply := "234 Proceed with negotiation.\r\n"
+	a.Data(proto.FromResp, 3, []byte(reply+"\x16\x03\x03"))
+	next, used, ok := a.Upgrade()
+	if !ok || next != "ssl" || used != len(reply) {
+		t.Fatalf("Upgrade() = %q, %d, %v; want ssl, %d, true", next, used, ok, len(reply))
+	}
+	if _, _, ok := a.Upgrade(); ok {
+		t.Error("hand-over reported twice")
+	}
+	b := New(ci, &prototest.Sink{})
+	b.Data(proto.FromOrig, 1, []byte("AUTH SSL\r\n"))
+	b.Data(proto.FromResp, 2, []byte("234 go\r\n"))
+	if _, _, ok := b.Upgrade(); ok {
+		t.Error("hand-over after AUTH SSL")
+	}
+}

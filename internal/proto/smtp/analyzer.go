@@ -52,7 +52,7 @@ type side struct {
 }
 
 // Analyzer is the SMTP analyzer of one connection; it implements
-// proto.Analyzer and proto.Finisher.
+// proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
 	ci  *proto.ConnInfo
 	out proto.Sink
@@ -75,6 +75,8 @@ type Analyzer struct {
 	multiCode int
 	startTLS  bool // STARTTLS sent, waiting for its reply
 	tls       bool
+	tlsAt     int  // bytes of the last Data call parsed before TLS began
+	handedTLS bool // Upgrade reported the hand-over
 	confirmed bool
 	rcptOK    bool // a RCPT in this transaction (protocol level)
 	dataLines int
@@ -109,6 +111,17 @@ func (a *Analyzer) Service() string {
 // parsed.
 func (a *Analyzer) Finished() bool { return a.tls }
 
+// Upgrade implements proto.Upgrader: after a STARTTLS answered by 220 the
+// connection is handed over to TLS ("ssl"), as Zeek's SMTP analyzer does;
+// consumed is how much of the last Data call was SMTP (the reply line).
+func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
+	if !a.tls || a.handedTLS {
+		return "", 0, false
+	}
+	a.handedTLS = true
+	return "ssl", a.tlsAt, true
+}
+
 // Gap implements proto.Analyzer: the partial line is dropped. A gap in a
 // message ends header parsing for the rest of the connection; in a BDAT chunk it also abandons the
 // chunk (as Zeek does): what follows is read as commands.
@@ -133,6 +146,8 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	a.now = ts
 	s := &a.sides[dir]
+	total := len(data)
+	a.tlsAt = 0
 	for len(data) > 0 && !a.tls {
 		if s.skipLF {
 			s.skipLF = false
@@ -174,6 +189,13 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			a.clientLine(line)
 		} else {
 			a.serverLine(line)
+		}
+		if a.tls {
+			if s.skipLF && len(data) > 0 && data[0] == '\n' {
+				s.skipLF = false
+				data = data[1:]
+			}
+			a.tlsAt = total - len(data)
 		}
 	}
 }

@@ -180,3 +180,34 @@ func FuzzSMTP(f *testing.F) {
 		a.End(2)
 	})
 }
+
+// TestUpgradeSTARTTLS checks the hand-over to TLS: only after STARTTLS is
+// answered by 220 (at the end of a multi-line reply), once, with the bytes
+// after the reply line (its CRLF included) left to TLS.
+func TestUpgradeSTARTTLS(t *testing.T) {
+	a := New(ci, &prototest.Sink{})
+	a.Data(proto.FromResp, 1, []byte("220 mx ESMTP\r\n"))
+	a.Data(proto.FromOrig, 2, []byte("EHLO c\r\nSTARTTLS\r\n"))
+	if _, _, ok := a.Upgrade(); ok {
+		t.Fatal("hand-over before the reply")
+	}
+	a.Data(proto.FromResp, 3, []byte("250 ok\r\n220-go\r\n"))
+	if _, _, ok := a.Upgrade(); ok {
+		t.Fatal("hand-over on a 220 continuation line")
+	}
+	reply := "220 2.0.0 Ready to start TLS\r\n"
+	a.Data(proto.FromResp, 4, []byte(reply+"\x16\x03\x01"))
+	next, used, ok := a.Upgrade()
+	if !ok || next != "ssl" || used != len(reply) {
+		t.Fatalf("Upgrade() = %q, %d, %v; want ssl, %d, true", next, used, ok, len(reply))
+	}
+	if _, _, ok := a.Upgrade(); ok {
+		t.Error("hand-over reported twice")
+	}
+	b := New(ci, &prototest.Sink{})
+	b.Data(proto.FromOrig, 1, []byte("STARTTLS\r\n"))
+	b.Data(proto.FromResp, 2, []byte("454 TLS not available\r\n"))
+	if _, _, ok := b.Upgrade(); ok {
+		t.Error("hand-over after a refused STARTTLS")
+	}
+}
