@@ -78,7 +78,7 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	p.rd = &reader{
 		src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
 		sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
-		withPayload: !cfg.NoApp,
+		withPayload: !cfg.NoApp, inline: cfg.Workers == 1,
 	}
 	tcfg := cfg.Flow
 	tcfg.MaxFlows = 1 << 16
@@ -99,9 +99,11 @@ func (p *pipeline) run(ctx context.Context, inputs []string) (*Summary, error) {
 	defer ctxDone()
 
 	var wg sync.WaitGroup
-	for _, wk := range p.workers {
-		wg.Add(1)
-		go func() { defer wg.Done(); wk.run() }()
+	if !p.rd.inline {
+		for _, wk := range p.workers {
+			wg.Add(1)
+			go func() { defer wg.Done(); wk.run() }()
+		}
 	}
 	bar := startProgress(p.cfg.Progress, p.rd)
 	readErr := p.runReader(&stop)

@@ -40,8 +40,11 @@ type reader struct {
 	ckInput  flow.Input
 	// withPayload: the application layer is on, workers need payloads.
 	withPayload bool
-	parents     flow.Parents
-	lastSweep   int64
+	// inline: one worker, run in this goroutine (no hand-off between
+	// cores: --workers 1 is a true one-core configuration).
+	inline    bool
+	parents   flow.Parents
+	lastSweep int64
 
 	// counters read by the progress bar while running
 	packets  atomic.Uint64
@@ -249,6 +252,10 @@ func (r *reader) dispatch(p *decode.Packet) {
 	b := r.pending[w]
 	b.add(p, &r.parents, bad, r.withPayload)
 	if b.full() {
+		if r.inline {
+			r.workers[0].processBatch(b)
+			return
+		}
 		r.workers[w].in <- b
 		r.pending[w] = <-r.free
 	}
@@ -256,6 +263,14 @@ func (r *reader) dispatch(p *decode.Packet) {
 
 // finish sends partial batches and closes the worker queues.
 func (r *reader) finish() {
+	if r.inline {
+		r.workers[0].processBatch(r.pending[0])
+		r.workers[0].finish()
+		r.pending[0] = nil
+		r.tunnels.Flush()
+		r.sink.flush()
+		return
+	}
 	for i, b := range r.pending {
 		if b.n > 0 {
 			r.workers[i].in <- b

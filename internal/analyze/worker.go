@@ -45,10 +45,20 @@ func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *
 // remaining connection.
 func (wk *worker) run() {
 	for b := range wk.in {
-		wk.process(b, 0)
-		b.reset()
+		wk.processBatch(b)
 		wk.free <- b
 	}
+	wk.finish()
+}
+
+// processBatch handles every item of b and empties it for reuse.
+func (wk *worker) processBatch(b *batch) {
+	wk.process(b, 0)
+	b.reset()
+}
+
+// finish ends every remaining connection and hands out the last records.
+func (wk *worker) finish() {
 	wk.table.Flush()
 	wk.sink.flush()
 }
