@@ -204,8 +204,24 @@ type Packet struct {
 	DroppedAnomalies uint16
 }
 
-// Reset clears p for the next frame without freeing anything.
-func (p *Packet) Reset() { *p = Packet{} }
+// Reset clears p for the next frame without freeing anything. The
+// Tunnels and Anomalies arrays are not cleared (two thirds of the struct):
+// only their first NumTunnels and NumAnomalies entries are meaningful, and
+// those are written whole when added. TestResetClearsEveryField keeps
+// this list complete.
+func (p *Packet) Reset() {
+	p.TS, p.WireLen, p.CapLen = 0, 0, 0
+	p.HasEth = false
+	p.SrcMAC, p.DstMAC = [6]byte{}, [6]byte{}
+	p.VLANs, p.NumVLANs, p.NumMPLS, p.EtherType = [2]uint16{}, 0, 0, 0
+	p.IsARP, p.ARP = false, ARP{}
+	p.IP = Datagram{}
+	p.IPRaw, p.Payload = nil, nil
+	p.Frag = FragInfo{}
+	p.NumTunnels = 0
+	p.Truncated = false
+	p.NumAnomalies, p.DroppedAnomalies = 0, 0
+}
 
 // AddAnomaly records an anomaly on the packet, bounded by MaxAnomalies.
 func (p *Packet) AddAnomaly(kind AnomalyKind, detail uint32) {
