@@ -52,9 +52,12 @@ type appConn struct {
 	done    bool // fin said so: bytes are no longer reassembled
 	partial bool // TCP picked up mid-stream: only Factory.Partial analyzers
 	decided bool
-	sides   [2]stream.Side
-	recv    [2]sideReceiver
-	ts      int64 // time of the segment being delivered
+	// redetect: an analyzer asked for the protocol inside to be detected
+	// again (proto.Upgrader with next ""): detection ignores the ports.
+	redetect bool
+	sides    [2]stream.Side
+	recv     [2]sideReceiver
+	ts       int64 // time of the segment being delivered
 	// Undecided TCP connections keep what each side delivered (pend) and
 	// the order it came in (chunks), to replay to the analyzer chosen.
 	pend   [2][]byte
@@ -82,9 +85,7 @@ func (r *sideReceiver) Deliver(b []byte) {
 	case ac.an != nil:
 		ac.data(r.dir, ac.ts, b)
 	case !ac.decided:
-		ac.chunks = append(ac.chunks, pendChunk{dir: r.dir, ts: ac.ts, off: len(ac.pend[r.dir]), n: len(b)})
-		ac.pend[r.dir] = append(ac.pend[r.dir], b...)
-		ac.fresh = true
+		ac.keep(r.dir, ac.ts, b)
 	}
 }
 
@@ -113,6 +114,10 @@ func (ac *appConn) data(dir proto.Direction, ts int64, b []byte) {
 			return
 		}
 		ac.up = nil
+		if next == "" {
+			ac.again(dir, ts, b, used)
+			return
+		}
 		f := ac.layer.factory(next)
 		if f == nil || !hasTransport(f, ac.info.Transport) || len(ac.prev) >= maxUpgrades {
 			return
@@ -125,6 +130,30 @@ func (ac *appConn) data(dir proto.Direction, ts int64, b []byte) {
 		b = b[used:]
 		ac.an.Data(dir, ts, b)
 	}
+}
+
+// again puts a TCP connection back to undecided after its analyzer asked
+// for the protocol inside to be detected again by content (HTTP CONNECT):
+// the analyzer is kept for End, and the rest of b (after the used bytes)
+// is the first of the bytes kept for detection.
+func (ac *appConn) again(dir proto.Direction, ts int64, b []byte, used int) {
+	if ac.info.Transport != 6 || len(ac.prev) >= maxUpgrades {
+		return
+	}
+	ac.prev = append(ac.prev, ac.an)
+	ac.an, ac.fin, ac.up = nil, nil, nil
+	ac.decided, ac.redetect = false, true
+	if used >= 0 && used < len(b) {
+		ac.keep(dir, ts, b[used:])
+	}
+}
+
+// keep adds b, delivered by dir at ts, to an undecided connection's kept
+// bytes.
+func (ac *appConn) keep(dir proto.Direction, ts int64, b []byte) {
+	ac.chunks = append(ac.chunks, pendChunk{dir: dir, ts: ts, off: len(ac.pend[dir]), n: len(b)})
+	ac.pend[dir] = append(ac.pend[dir], b...)
+	ac.fresh = true
 }
 
 // setAnalyzer makes an the connection's analyzer.
@@ -257,16 +286,36 @@ func (a *appLayer) decidePending(ac *appConn, final bool) {
 	if !ac.decided {
 		return
 	}
-	if ac.an != nil {
-		for _, c := range ac.chunks {
-			if c.gap {
-				ac.an.Gap(c.dir, c.n)
-			} else {
-				ac.data(c.dir, c.ts, ac.pend[c.dir][c.off:c.off+c.n])
-			}
+	if ac.an == nil {
+		ac.clearPending()
+		return
+	}
+	// The kept bytes move aside while replayed: the analyzer may ask for
+	// the protocol inside to be detected again (proto.Upgrader), and what
+	// follows is then kept anew.
+	pend, chunks := ac.pend, ac.chunks
+	ac.pend, ac.chunks = [2][]byte{}, nil
+	for _, c := range chunks {
+		switch {
+		case ac.an == nil && ac.decided:
+		case ac.an == nil && c.gap:
+			ac.chunks = append(ac.chunks, c)
+		case ac.an == nil:
+			ac.keep(c.dir, c.ts, pend[c.dir][c.off:c.off+c.n])
+		case c.gap:
+			ac.an.Gap(c.dir, c.n)
+		default:
+			ac.data(c.dir, c.ts, pend[c.dir][c.off:c.off+c.n])
 		}
 	}
-	ac.clearPending()
+	if ac.decided || (len(ac.chunks) == 0 && len(ac.pend[0]) == 0 && len(ac.pend[1]) == 0) {
+		// Nothing kept anew: the buffers are reused.
+		ac.pend, ac.chunks = pend, chunks
+		ac.clearPending()
+	}
+	if !ac.decided && ac.fresh {
+		a.decidePending(ac, final) // bounded: each re-detection adds to prev
+	}
 }
 
 // clearPending drops the kept bytes, keeping small buffers for reuse.
@@ -307,7 +356,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 			}
 		}
 		// Content decides; on a tie, the factory registered for the port.
-		if c > bestConf || (c == bestConf && c > proto.No && best != nil &&
+		if c > bestConf || (c == bestConf && c > proto.No && best != nil && !ac.redetect &&
 			!hasPort(best, ac.info.RespP) && hasPort(f, ac.info.RespP)) {
 			best, bestConf = f, c
 		}
@@ -317,7 +366,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	}
 	switch {
 	case bestConf >= proto.Likely:
-	case byPort != nil:
+	case byPort != nil && !ac.redetect:
 		best = byPort
 	case !final:
 		return
@@ -374,7 +423,7 @@ func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 	}
 	clear(ac.prev)
 	ac.prev = ac.prev[:0]
-	ac.an, ac.fin, ac.up, ac.decided, ac.done = nil, nil, nil, false, false
+	ac.an, ac.fin, ac.up, ac.decided, ac.done, ac.redetect = nil, nil, nil, false, false, false
 	ac.clearPending()
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()

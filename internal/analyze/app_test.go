@@ -355,3 +355,80 @@ func TestAddService(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeRedetects checks proto.Upgrader's next "" (HTTP after a
+// CONNECT answered by 200): the connection goes back to undecided after
+// the consumed bytes, the protocol inside is detected by content (not by
+// the port registration, which would pick the first analyzer again), the
+// first analyzer still writes its record at End, and the service lists
+// both in order ("http,ssl"). Asked during the replay of an undecided
+// connection's bytes, the bytes not yet replayed are kept for detection.
+func TestUpgradeRedetects(t *testing.T) {
+	upOn := func(ports ...uint16) *proto.Factory {
+		return &proto.Factory{
+			Name: "up", Transports: []uint8{6}, Ports: ports,
+			Detect: func(_ proto.Direction, first []byte, _ uint16, _ uint8) proto.Confidence {
+				if bytes.HasPrefix(first, []byte("CMD ")) {
+					return proto.Likely
+				}
+				return proto.No
+			},
+			New: func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &upAnalyzer{out: out} },
+		}
+	}
+	line := &proto.Factory{
+		Name: "line", Transports: []uint8{6},
+		Detect: func(_ proto.Direction, first []byte, _ uint16, _ uint8) proto.Confidence {
+			if bytes.HasPrefix(first, []byte("HELLO ")) {
+				return proto.Likely
+			}
+			return proto.No
+		},
+		New: func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
+	}
+	cli := netip.MustParseAddr("10.0.0.1")
+	srv := netip.MustParseAddr("10.0.0.2")
+	type seg struct {
+		orig bool
+		data string
+	}
+	run := func(segs []seg, factories ...*proto.Factory) (recs []string, svc string) {
+		sink := &recSink{}
+		a := &appLayer{factories: factories, sink: sink}
+		var h uint32
+		seq := [2]uint32{1000, 5000}
+		for i, s := range segs {
+			d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
+			side := 0
+			if !s.orig {
+				d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
+				side = 1
+			}
+			d.Seq = seq[side]
+			seq[side] += uint32(len(s.data))
+			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+			a.packet(flow.UID(1), in)
+		}
+		if h != 0 {
+			svc = a.EndConn(flow.UID(1), h, int64(len(segs)))
+		}
+		return sink.lines, svc
+	}
+	check := func(name string, segs []seg, wantSvc string, want []string, factories ...*proto.Factory) {
+		t.Helper()
+		got, svc := run(segs, factories...)
+		if svc != wantSvc || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: service %q records %q; want %q %q", name, svc, got, wantSvc, want)
+		}
+	}
+	// The inner protocol's first bytes come in pieces: still undecided
+	// after "HEL", decided once "HELLO " is there.
+	check("decided", []seg{{true, "CMD UP\n"}, {false, "GO\nHEL"}, {true, "x"}, {false, "LO there\n"}}, "up,line",
+		[]string{`up "CMD UP\n" "GO\n"`, `line "x" "HELLO there\n" gaps=0`}, upOn(7777), line)
+	check("no port fallback", []seg{{true, "CMD UP\n"}, {false, "GO\nzz"}, {true, "yy"}}, "up",
+		[]string{`up "CMD UP\n" "GO\n"`}, upOn(7777), line)
+	check("during replay", []seg{{true, "C"}, {false, "GO\nHEL"}, {true, "MD UP\n"}, {false, "LO x\n"}}, "up,line",
+		[]string{`up "C" "GO\n"`, `line "MD UP\n" "HELLO x\n" gaps=0`}, upOn(), line)
+	check("nothing inside", []seg{{true, "CMD UP\n"}, {false, "GO\n"}}, "up",
+		[]string{`up "CMD UP\n" "GO\n"`}, upOn(7777), line)
+}

@@ -116,7 +116,13 @@ type Finisher interface {
 // both sides. It stops asking once ok was returned and still calls End on
 // this analyzer at connection end, so that it writes its records; conn.log's
 // service lists both analyzers' services, this one's first ("smtp,ssl").
-// When no factory is named next, the hand-over does not happen.
+// When next is "" (HTTP after a CONNECT answered by 2xx), the protocol
+// inside is detected again by content, as Zeek does for tunnels: the
+// connection goes back to undecided for the bytes after the consumed ones
+// (TCP only; the factories' ports are not used for this detection), this
+// analyzer is kept for End and the service list, and the analyzer
+// detected, if any, takes over ("http,ssl"). When another name is given
+// and no factory is registered under it, the hand-over does not happen.
 type Upgrader interface {
 	Upgrade() (next string, consumed int, ok bool)
 }

@@ -83,10 +83,33 @@ type Analyzer struct {
 	replyCode   int
 	reqOngoing  bool
 	respOngoing bool
+	// A CONNECT answered by 200 (Zeek's condition) makes the rest a
+	// tunnel whose protocol is detected again (see Upgrade).
+	tunnel     uint8 // tunnelNone … tunnelAsked
+	tunnelUsed int   // HTTP bytes of the Data call that opened it
 
 	buf []byte // record encoding buffer
 
 	h2 h2state // HTTP/2 (h2c), see h2.go
+}
+
+// Tunnel states.
+const (
+	tunnelNone   = iota
+	tunnelOpened // the reply's headers ended: the tunnel is open
+	tunnelReady  // tunnelUsed is known: Upgrade may report it
+	tunnelAsked  // Upgrade reported it
+)
+
+// Upgrade implements proto.Upgrader: after a CONNECT answered by 200, the
+// bytes that follow the reply's headers are another protocol, detected
+// again by content (next ""), as Zeek attaches a PIA to the tunnel.
+func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
+	if a.tunnel != tunnelReady {
+		return "", 0, false
+	}
+	a.tunnel = tunnelAsked
+	return "", a.tunnelUsed, true
 }
 
 // New returns an analyzer for one connection.
@@ -121,6 +144,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 	s := &a.sides[dir]
 	s.offset += int64(len(data))
+	total := len(data)
 	for len(data) > 0 {
 		if s.skipLF {
 			s.skipLF = false
@@ -178,6 +202,15 @@ func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 		s.line = s.line[:0]
 		s.lineLen = 0
 		a.lineDone(dir, line)
+		if a.tunnel == tunnelOpened {
+			// The reply to a CONNECT ended: what follows is tunnelled.
+			if s.skipLF && len(data) > 0 && data[0] == '\n' {
+				s.skipLF = false
+				data = data[1:]
+			}
+			a.tunnel, a.tunnelUsed = tunnelReady, total-len(data)
+			return
+		}
 	}
 }
 

@@ -756,8 +756,12 @@ func (a *Analyzer) headersDone(dir proto.Direction) {
 	}
 	if dir == proto.FromResp && a.connectReq && a.replyCode == 200 {
 		// CONNECT established: the rest is tunnelled, not HTTP. The reply
-		// stays open until the connection ends, as in Zeek.
+		// stays open until the connection ends, as in Zeek; the protocol
+		// inside is detected again (Upgrade).
 		a.sides[0].st, a.sides[1].st = stDead, stDead
+		if a.tunnel == tunnelNone {
+			a.tunnel = tunnelOpened
+		}
 		return
 	}
 	switch {
