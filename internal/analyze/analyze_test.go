@@ -316,3 +316,32 @@ func TestFragmentOverlapIsReported(t *testing.T) {
 		t.Errorf("weird.log: %v", weirds)
 	}
 }
+
+// A broken file in a directory does not stop the others: every good
+// file's records are written and the error names the broken one.
+func TestBrokenInputDoesNotStopTheOthers(t *testing.T) {
+	good, _ := writeSynth(t, 3000, 200)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// "a-broken" sorts and starts first: its header is fine, a record is cut.
+	if err := os.WriteFile(filepath.Join(dir, "a-broken.pcap"), data[:len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b-good.pcap"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alone, _ := runTo(t, DefaultConfig(), good)
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(context.Background(), cfg, []string{dir})
+	var cerr *capture.Error
+	if !errors.As(err, &cerr) || !strings.Contains(err.Error(), "a-broken.pcap") {
+		t.Fatalf("want an error naming a-broken.pcap, got %v", err)
+	}
+	if sum == nil || sum.Packets <= alone.Packets {
+		t.Fatalf("the good file was not read after the broken one: %d packets, the good file alone has %d", sum.Packets, alone.Packets)
+	}
+}

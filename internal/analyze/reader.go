@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"sync/atomic"
@@ -40,6 +41,9 @@ type reader struct {
 	ckInput  flow.Input
 	// withPayload: the application layer is on, workers need payloads.
 	withPayload bool
+	// read errors of broken inputs, reported at the end (see run)
+	errs     []error
+	errCount int
 	// inline: one worker, run in this goroutine (no hand-off between
 	// cores: --workers 1 is a true one-core configuration).
 	inline    bool
@@ -69,14 +73,22 @@ type readerCounts struct {
 }
 
 // run reads src to its end (or ctx cancellation via stop) and dispatches.
+// A broken input does not stop the others: the source moves on to the next
+// input after a *capture.Error, and run reports every such error (up to
+// maxInputErrors, then a count) when the last input is read.
 func (r *reader) run(stop *atomic.Bool) error {
 	for !stop.Load() {
 		err := r.src.Next(&r.frame)
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
+			var cerr *capture.Error
+			switch {
+			case errors.Is(err, io.EOF):
+				return r.inputErrors()
+			case errors.As(err, &cerr):
+				r.noteInputError(err)
+				continue
 			}
-			return err
+			return errors.Join(r.inputErrors(), err)
 		}
 		r.handle(&r.frame)
 		r.sum.packets++
@@ -85,6 +97,24 @@ func (r *reader) run(stop *atomic.Bool) error {
 		}
 	}
 	return errors.New("analyze: interrupted")
+}
+
+// maxInputErrors bounds the read errors reported one by one.
+const maxInputErrors = 20
+
+func (r *reader) noteInputError(err error) {
+	r.errCount++
+	if len(r.errs) < maxInputErrors {
+		r.errs = append(r.errs, err)
+	}
+}
+
+// inputErrors returns the inputs' read errors, nil when there were none.
+func (r *reader) inputErrors() error {
+	if r.errCount > len(r.errs) {
+		return errors.Join(append(r.errs, fmt.Errorf("analyze: %d more unreadable inputs", r.errCount-len(r.errs)))...)
+	}
+	return errors.Join(r.errs...)
 }
 
 func (r *reader) publishProgress() {
