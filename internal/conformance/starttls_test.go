@@ -15,8 +15,9 @@ import (
 // lists both, the first analyzer's first ("ftp,ssl").
 
 // starttlsPrefixes are the baseline dirs of the protocols Vigil parses
-// that hand over to TLS. (IMAP, POP3, XMPP and IRC do too in Zeek; Vigil
-// has no analyzer for them.)
+// that hand over to TLS. (POP3 and IMAP are compared by
+// TestMailConformance; XMPP and IRC do too in Zeek, Vigil has no analyzer
+// for them.)
 var starttlsPrefixes = []string{"scripts.base.protocols.smtp.", "scripts.base.protocols.ftp."}
 
 // starttlsExcluded are the baselines under starttlsPrefixes left out.

@@ -1,0 +1,214 @@
+package pop3
+
+import (
+	"github.com/vigil-nsm/vigil/internal/proto"
+)
+
+// pend is a command waiting for its reply.
+type pend struct {
+	cmd    string // upper case
+	hasArg bool
+}
+
+type side struct {
+	line   []byte
+	skipLF bool
+}
+
+// Analyzer is the POP3 analyzer of one connection; it implements
+// proto.Analyzer, proto.Finisher and proto.Upgrader.
+type Analyzer struct {
+	ci  *proto.ConnInfo
+	out proto.Sink
+
+	sides     [2]side
+	pending   []pend // commands waiting for a reply
+	multi     bool   // in the body of a multi-line reply
+	authCont  bool   // an AUTH challenge was sent: client lines are SASL data
+	confirmed bool
+	tls       bool
+	tlsAt     int  // bytes of the last Data call parsed before TLS began
+	handedTLS bool // Upgrade reported the hand-over
+
+	// user is the last USER argument seen, commands the commands counted.
+	user     string
+	commands int
+
+	// event, when set (tests), is told of each command and reply parsed.
+	event func(ev string)
+}
+
+// New returns an analyzer for one connection.
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
+	return &Analyzer{ci: ci, out: out}
+}
+
+// Service implements proto.Analyzer.
+func (a *Analyzer) Service() string {
+	if a.confirmed {
+		return "pop3"
+	}
+	return ""
+}
+
+// Finished implements proto.Finisher: after STLS nothing more is parsed.
+func (a *Analyzer) Finished() bool { return a.tls }
+
+// Upgrade implements proto.Upgrader: after an STLS answered by "+OK" the
+// connection is handed over to TLS ("ssl"), as Zeek's POP3 analyzer does;
+// consumed is how much of the last Data call was POP3 (the reply line).
+func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
+	if !a.tls || a.handedTLS {
+		return "", 0, false
+	}
+	a.handedTLS = true
+	return "ssl", a.tlsAt, true
+}
+
+// Gap implements proto.Analyzer: the partial line is dropped.
+func (a *Analyzer) Gap(dir proto.Direction, n int) {
+	a.sides[dir&1].line = a.sides[dir&1].line[:0]
+}
+
+// End implements proto.Analyzer (POP3 writes no log).
+func (a *Analyzer) End(ts int64) {}
+
+// Data implements proto.Analyzer.
+func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
+	dir &= 1
+	s := &a.sides[dir]
+	total := len(data)
+	a.tlsAt = 0
+	for len(data) > 0 && !a.tls {
+		if s.skipLF {
+			s.skipLF = false
+			if data[0] == '\n' {
+				data = data[1:]
+				continue
+			}
+		}
+		i := 0
+		for i < len(data) && data[i] != '\n' && data[i] != '\r' {
+			i++
+		}
+		if room := MaxLine - len(s.line); room > 0 {
+			s.line = append(s.line, data[:min(i, room)]...)
+		}
+		if i == len(data) {
+			return
+		}
+		if data[i] == '\r' {
+			s.skipLF = true
+		}
+		data = data[i+1:]
+		line := s.line
+		s.line = s.line[:0]
+		if dir == proto.FromOrig {
+			a.clientLine(line)
+		} else {
+			a.serverLine(line)
+		}
+		if a.tls {
+			if s.skipLF && len(data) > 0 && data[0] == '\n' {
+				s.skipLF = false
+				data = data[1:]
+			}
+			a.tlsAt = total - len(data)
+		}
+	}
+}
+
+func (a *Analyzer) emit(ev string) {
+	if a.event != nil {
+		a.event(ev)
+	}
+}
+
+// clientLine handles one line from the client.
+func (a *Analyzer) clientLine(line []byte) {
+	if a.authCont {
+		// A SASL response (or "*" to cancel); the reply to AUTH follows.
+		a.emit("C sasl")
+		return
+	}
+	i := 0
+	for i < len(line) && line[i] != ' ' {
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	cmd := upper(line[:i])
+	arg := ""
+	if i < len(line) {
+		arg = string(line[i+1:])
+	}
+	if len(a.pending) < MaxPendingCmds {
+		a.pending = append(a.pending, pend{cmd, len(arg) > 0})
+	}
+	a.commands++
+	if cmd == "USER" {
+		a.user = arg
+	}
+	a.emit("C " + cmd)
+}
+
+// multiLine says whether a "+OK" to cmd (sent with an argument or not) is
+// followed by lines up to ".".
+func multiLine(cmd string, hasArg bool) bool {
+	switch cmd {
+	case "CAPA", "RETR", "TOP":
+		return true
+	case "LIST", "UIDL":
+		return !hasArg
+	}
+	return false
+}
+
+// serverLine handles one line from the server.
+func (a *Analyzer) serverLine(line []byte) {
+	if a.multi {
+		if len(line) == 1 && line[0] == '.' {
+			a.multi = false
+			a.emit("S .")
+		}
+		return
+	}
+	if len(line) >= 1 && line[0] == '+' && (len(line) == 1 || line[1] == ' ') {
+		// An AUTH challenge.
+		if len(a.pending) > 0 && a.pending[0].cmd == "AUTH" {
+			a.authCont = true
+			a.emit("S +")
+		}
+		return
+	}
+	ok := len(line) >= 3 && upper(line[:3]) == "+OK"
+	bad := len(line) >= 4 && upper(line[:4]) == "-ERR"
+	if !ok && !bad {
+		a.emit("S ?")
+		return
+	}
+	var p pend
+	if len(a.pending) > 0 {
+		p = a.pending[0]
+		a.pending = a.pending[1:]
+	}
+	cmd := p.cmd
+	a.authCont = false
+	if !ok {
+		a.emit("S -ERR " + cmd)
+		return
+	}
+	a.emit("S +OK " + cmd)
+	if multiLine(cmd, p.hasArg) {
+		a.multi = true
+	}
+	switch cmd {
+	case "USER", "CAPA":
+		a.confirmed = true
+	case "STLS":
+		a.confirmed = true
+		a.tls = true
+		a.emit("TLS")
+	}
+}
