@@ -26,9 +26,9 @@ type dataChannel struct {
 }
 
 type side struct {
-	line   []byte // the line being assembled (≤ MaxLine)
-	offset int64  // bytes seen
-	dead   bool
+	proto.LineBuffer       // the line being assembled (≤ MaxLine)
+	offset           int64 // bytes seen
+	dead             bool
 }
 
 // Analyzer is the FTP analyzer of one connection; it implements
@@ -46,9 +46,12 @@ type Analyzer struct {
 	violated      bool
 	authRequested string
 	hasAuth       bool
-	tls           bool
-	tlsAt         int  // bytes of the last Data call parsed before TLS began
-	handedTLS     bool // Upgrade reported the hand-over
+	tls           bool // AUTH TLS was accepted
+
+	// After an AUTH TLS answered by 234 (exactly "TLS", as Zeek's FTP
+	// analyzer checks: not AUTH SSL) the connection is handed over to TLS
+	// ("ssl"), as Zeek's FTP analyzer does (proto.Upgrader).
+	proto.TLSHandover
 
 	// Script state (Zeek's FTP::Info).
 	session     bool
@@ -84,17 +87,6 @@ func (a *Analyzer) Service() string {
 	return ""
 }
 
-// Upgrade implements proto.Upgrader: after an AUTH TLS answered by 234
-// (exactly "TLS", as Zeek's FTP analyzer checks: not AUTH SSL) the connection is handed over to TLS ("ssl"), as Zeek's
-// FTP analyzer does; consumed is how much of the last Data call was FTP.
-func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
-	if !a.tls || a.handedTLS {
-		return "", 0, false
-	}
-	a.handedTLS = true
-	return "ssl", a.tlsAt, true
-}
-
 // Finished implements proto.Finisher.
 func (a *Analyzer) Finished() bool {
 	return a.violated || a.tls || (a.sides[0].dead && a.sides[1].dead)
@@ -103,7 +95,7 @@ func (a *Analyzer) Finished() bool {
 // Gap implements proto.Analyzer: the partial line is dropped.
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	s := &a.sides[dir&1]
-	s.line = s.line[:0]
+	s.Reset()
 	s.offset += int64(n)
 }
 
@@ -113,36 +105,22 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	a.now = ts
 	s := &a.sides[dir]
 	total := len(data)
-	a.tlsAt = 0
+	a.Begin()
 	for len(data) > 0 && !s.dead && !a.violated && !a.tls {
-		i := indexByte(data, '\n')
-		if i < 0 {
-			s.appendLine(data)
-			s.offset += int64(len(data))
+		line, rest, ok := s.NextLF(data, MaxLine)
+		s.offset += int64(len(data) - len(rest))
+		if !ok {
 			return
 		}
-		s.appendLine(data[:i])
-		s.offset += int64(i + 1)
-		data = data[i+1:]
-		line := s.line
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
+		data = rest
 		if dir == proto.FromOrig {
 			a.request(line)
 		} else {
 			a.reply(line)
 		}
-		s.line = s.line[:0]
 		if a.tls {
-			a.tlsAt = total - len(data)
+			a.Start(total - len(data))
 		}
-	}
-}
-
-func (s *side) appendLine(p []byte) {
-	if room := MaxLine - len(s.line); room > 0 {
-		s.line = append(s.line, p[:min(len(p), room)]...)
 	}
 }
 

@@ -1,7 +1,6 @@
 package ftp
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -14,8 +13,7 @@ type step struct {
 	data string
 }
 
-var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
-	RespH: netip.MustParseAddr("192.0.2.9"), RespP: 21, Transport: 6}
+var ci = prototest.TCPConn("10.0.0.1", 40000, "192.0.2.9", 21)
 
 func run(t testing.TB, steps []step, split int) []string {
 	s := &prototest.Sink{T: t}
@@ -118,7 +116,7 @@ func TestBounds(t *testing.T) {
 		t.Fatalf("user %d bytes", len(a.user))
 	}
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("y", 5*MaxLine)))
-	if len(a.sides[0].line) > MaxLine {
+	if a.sides[0].Len() > MaxLine {
 		t.Fatal("line bound")
 	}
 }
@@ -162,7 +160,7 @@ func FuzzFTP(f *testing.F) {
 		s := &prototest.Sink{T: t}
 		a := New(ci, s)
 		prototest.Replay(a, in, 1, 0, func() {
-			if len(a.pending) > MaxPending || len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine {
+			if len(a.pending) > MaxPending || a.sides[0].Len() > MaxLine || a.sides[1].Len() > MaxLine {
 				t.Fatal("bound broken")
 			}
 		})

@@ -5,11 +5,9 @@ import (
 )
 
 type side struct {
-	line   []byte
-	skipLF bool
-	lit    uint64 // literal bytes still to skip
-	cont   bool   // the next line continues a command or response after a literal
-	long   bool   // the line in progress was cut at MaxLine
+	proto.LineBuffer
+	lit  uint64 // literal bytes still to skip
+	cont bool   // the next line continues a command or response after a literal
 }
 
 // Analyzer is the IMAP analyzer of one connection; it implements
@@ -18,13 +16,15 @@ type Analyzer struct {
 	ci  *proto.ConnInfo
 	out proto.Sink
 
+	// After a STARTTLS answered by "<tag> OK" the connection is handed
+	// over to TLS ("ssl"), as Zeek's IMAP analyzer does (proto.Upgrader).
+	proto.TLSHandover
+
 	sides       [2]side
 	starttlsTag string // tag of the STARTTLS waiting for its answer
 	hasStartTLS bool
 	confirmed   bool
-	tls         bool
-	tlsAt       int  // bytes of the last Data call parsed before TLS began
-	handedTLS   bool // Upgrade reported the hand-over
+	tls         bool // STARTTLS was accepted
 
 	// event, when set (tests), is told of each command and response parsed.
 	event func(ev string)
@@ -47,23 +47,11 @@ func (a *Analyzer) Service() string {
 // parsed.
 func (a *Analyzer) Finished() bool { return a.tls }
 
-// Upgrade implements proto.Upgrader: after a STARTTLS answered by
-// "<tag> OK" the connection is handed over to TLS ("ssl"), as Zeek's IMAP
-// analyzer does; consumed is how much of the last Data call was IMAP.
-func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
-	if !a.tls || a.handedTLS {
-		return "", 0, false
-	}
-	a.handedTLS = true
-	return "ssl", a.tlsAt, true
-}
-
 // Gap implements proto.Analyzer: the partial line is dropped, a literal in
 // progress shrinks by the bytes missed.
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	s := &a.sides[dir&1]
-	s.line = s.line[:0]
-	s.long = false
+	s.Reset()
 	if s.lit > 0 && n > 0 {
 		if uint64(n) >= s.lit {
 			s.lit = 0
@@ -81,14 +69,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	s := &a.sides[dir]
 	total := len(data)
-	a.tlsAt = 0
+	a.Begin()
 	for len(data) > 0 && !a.tls {
-		if s.skipLF {
-			s.skipLF = false
-			if data[0] == '\n' {
-				data = data[1:]
-				continue
-			}
+		if data = s.SkipLF(data); len(data) == 0 {
+			break
 		}
 		if s.lit > 0 {
 			n := uint64(len(data))
@@ -99,27 +83,12 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			data = data[n:]
 			continue
 		}
-		i := 0
-		for i < len(data) && data[i] != '\n' && data[i] != '\r' {
-			i++
-		}
-		room := MaxLine - len(s.line)
-		if room > 0 {
-			s.line = append(s.line, data[:min(i, room)]...)
-		}
-		if i > room {
-			s.long = true
-		}
-		if i == len(data) {
+		line, long, rest, ok := s.Next(data, MaxLine)
+		if !ok {
 			return
 		}
-		if data[i] == '\r' {
-			s.skipLF = true
-		}
-		data = data[i+1:]
-		line, cont, long := s.line, s.cont, s.long
-		s.line = s.line[:0]
-		s.long = false
+		data = rest
+		cont := s.cont
 		s.cont = false
 		if !long {
 			if n, ok := literal(line); ok {
@@ -135,11 +104,8 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			}
 		}
 		if a.tls {
-			if s.skipLF && len(data) > 0 && data[0] == '\n' {
-				s.skipLF = false
-				data = data[1:]
-			}
-			a.tlsAt = total - len(data)
+			data = s.SkipLF(data)
+			a.Start(total - len(data))
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -9,8 +8,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
 
-var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
-	RespH: netip.MustParseAddr("192.0.2.143"), RespP: 143, Transport: 6}
+var ci = prototest.TCPConn("10.0.0.1", 40000, "192.0.2.143", 143)
 
 type step struct {
 	dir  proto.Direction
@@ -185,7 +183,7 @@ func FuzzIMAP(f *testing.F) {
 				t.Fatalf("consumed %d of %d", used, n)
 			}
 			for _, s := range a.sides {
-				if len(s.line) > MaxLine || s.lit > MaxLiteral {
+				if s.Len() > MaxLine || s.lit > MaxLiteral {
 					t.Fatal("bounds")
 				}
 			}

@@ -10,25 +10,22 @@ type pend struct {
 	hasArg bool
 }
 
-type side struct {
-	line   []byte
-	skipLF bool
-}
-
 // Analyzer is the POP3 analyzer of one connection; it implements
 // proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
 	ci  *proto.ConnInfo
 	out proto.Sink
 
-	sides     [2]side
+	// After an STLS answered by "+OK" the connection is handed over to
+	// TLS ("ssl"), as Zeek's POP3 analyzer does (proto.Upgrader).
+	proto.TLSHandover
+
+	sides     [2]proto.LineBuffer
 	pending   []pend // commands waiting for a reply
 	multi     bool   // in the body of a multi-line reply
 	authCont  bool   // an AUTH challenge was sent: client lines are SASL data
 	confirmed bool
-	tls       bool
-	tlsAt     int  // bytes of the last Data call parsed before TLS began
-	handedTLS bool // Upgrade reported the hand-over
+	tls       bool // STLS was accepted
 
 	// user is the last USER argument seen, commands the commands counted.
 	user     string
@@ -54,20 +51,9 @@ func (a *Analyzer) Service() string {
 // Finished implements proto.Finisher: after STLS nothing more is parsed.
 func (a *Analyzer) Finished() bool { return a.tls }
 
-// Upgrade implements proto.Upgrader: after an STLS answered by "+OK" the
-// connection is handed over to TLS ("ssl"), as Zeek's POP3 analyzer does;
-// consumed is how much of the last Data call was POP3 (the reply line).
-func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
-	if !a.tls || a.handedTLS {
-		return "", 0, false
-	}
-	a.handedTLS = true
-	return "ssl", a.tlsAt, true
-}
-
 // Gap implements proto.Analyzer: the partial line is dropped.
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
-	a.sides[dir&1].line = a.sides[dir&1].line[:0]
+	a.sides[dir&1].Reset()
 }
 
 // End implements proto.Analyzer (POP3 writes no log).
@@ -78,42 +64,24 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	s := &a.sides[dir]
 	total := len(data)
-	a.tlsAt = 0
+	a.Begin()
 	for len(data) > 0 && !a.tls {
-		if s.skipLF {
-			s.skipLF = false
-			if data[0] == '\n' {
-				data = data[1:]
-				continue
-			}
+		if data = s.SkipLF(data); len(data) == 0 {
+			break
 		}
-		i := 0
-		for i < len(data) && data[i] != '\n' && data[i] != '\r' {
-			i++
-		}
-		if room := MaxLine - len(s.line); room > 0 {
-			s.line = append(s.line, data[:min(i, room)]...)
-		}
-		if i == len(data) {
+		line, _, rest, ok := s.Next(data, MaxLine)
+		if !ok {
 			return
 		}
-		if data[i] == '\r' {
-			s.skipLF = true
-		}
-		data = data[i+1:]
-		line := s.line
-		s.line = s.line[:0]
+		data = rest
 		if dir == proto.FromOrig {
 			a.clientLine(line)
 		} else {
 			a.serverLine(line)
 		}
 		if a.tls {
-			if s.skipLF && len(data) > 0 && data[0] == '\n' {
-				s.skipLF = false
-				data = data[1:]
-			}
-			a.tlsAt = total - len(data)
+			data = s.SkipLF(data)
+			a.Start(total - len(data))
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package pop3
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -9,8 +8,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
 
-var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
-	RespH: netip.MustParseAddr("192.0.2.110"), RespP: 110, Transport: 6}
+var ci = prototest.TCPConn("10.0.0.1", 40000, "192.0.2.110", 110)
 
 type step struct {
 	dir  proto.Direction
@@ -145,8 +143,8 @@ func TestBounds(t *testing.T) {
 	a := New(ci, &prototest.Sink{})
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("NOOP\r\n", 3*MaxPendingCmds)))
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("x", 10*MaxLine)))
-	if len(a.pending) > MaxPendingCmds || len(a.sides[0].line) > MaxLine {
-		t.Fatalf("pending %d line %d", len(a.pending), len(a.sides[0].line))
+	if len(a.pending) > MaxPendingCmds || a.sides[0].Len() > MaxLine {
+		t.Fatalf("pending %d line %d", len(a.pending), a.sides[0].Len())
 	}
 }
 
@@ -187,7 +185,7 @@ func FuzzPOP3(f *testing.F) {
 			if _, used, ok := a.Upgrade(); ok && (used < 0 || used > last) {
 				t.Fatalf("consumed %d of %d", used, last)
 			}
-			if len(a.pending) > MaxPendingCmds || len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine {
+			if len(a.pending) > MaxPendingCmds || a.sides[0].Len() > MaxLine || a.sides[1].Len() > MaxLine {
 				t.Fatal("bounds")
 			}
 		}

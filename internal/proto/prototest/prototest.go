@@ -7,6 +7,7 @@ package prototest
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -155,4 +156,11 @@ func SeedCorpus(t testing.TB, fuzz string, seeds map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TCPConn is the ConnInfo of a TCP connection "C1" from orig:origP to
+// resp:respP.
+func TCPConn(orig string, origP uint16, resp string, respP uint16) *proto.ConnInfo {
+	return &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr(orig), OrigP: origP,
+		RespH: netip.MustParseAddr(resp), RespP: respP, Transport: 6}
 }

@@ -46,11 +46,6 @@ const (
 	hUserAgent
 )
 
-type side struct {
-	line   []byte
-	skipLF bool
-}
-
 // Analyzer is the SMTP analyzer of one connection; it implements
 // proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
@@ -58,8 +53,12 @@ type Analyzer struct {
 	out proto.Sink
 	now int64
 
-	sides [2]side
-	bdat  side // the message line being assembled from BDAT chunks
+	sides [2]proto.LineBuffer
+	bdat  proto.LineBuffer // the message line being assembled from BDAT chunks
+
+	// After a STARTTLS answered by 220 the connection is handed over to
+	// TLS ("ssl"), as Zeek's SMTP analyzer does (proto.Upgrader).
+	proto.TLSHandover
 
 	// Protocol state.
 	mode      uint8
@@ -74,9 +73,7 @@ type Analyzer struct {
 	inMulti   bool
 	multiCode int
 	startTLS  bool // STARTTLS sent, waiting for its reply
-	tls       bool
-	tlsAt     int  // bytes of the last Data call parsed before TLS began
-	handedTLS bool // Upgrade reported the hand-over
+	tls       bool // STARTTLS was accepted
 	confirmed bool
 	rcptOK    bool // a RCPT in this transaction (protocol level)
 	dataLines int
@@ -111,23 +108,12 @@ func (a *Analyzer) Service() string {
 // parsed.
 func (a *Analyzer) Finished() bool { return a.tls }
 
-// Upgrade implements proto.Upgrader: after a STARTTLS answered by 220 the
-// connection is handed over to TLS ("ssl"), as Zeek's SMTP analyzer does;
-// consumed is how much of the last Data call was SMTP (the reply line).
-func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
-	if !a.tls || a.handedTLS {
-		return "", 0, false
-	}
-	a.handedTLS = true
-	return "ssl", a.tlsAt, true
-}
-
 // Gap implements proto.Analyzer: the partial line is dropped. A gap in a
 // message ends header parsing for the rest of the connection; in a BDAT chunk it also abandons the
 // chunk (as Zeek does): what follows is read as commands.
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	dir &= 1
-	a.sides[dir].line = a.sides[dir].line[:0]
+	a.sides[dir].Reset()
 	if dir != proto.FromOrig || n <= 0 {
 		return
 	}
@@ -136,7 +122,7 @@ func (a *Analyzer) Gap(dir proto.Direction, n int) {
 	a.noHeaders = true
 	if a.mode == modeBDAT {
 		a.bdatLeft = 0
-		a.bdat.line = a.bdat.line[:0]
+		a.bdat.Reset()
 		a.mode = modeCmd
 	}
 }
@@ -147,14 +133,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	a.now = ts
 	s := &a.sides[dir]
 	total := len(data)
-	a.tlsAt = 0
+	a.Begin()
 	for len(data) > 0 && !a.tls {
-		if s.skipLF {
-			s.skipLF = false
-			if data[0] == '\n' {
-				data = data[1:]
-				continue
-			}
+		if data = s.SkipLF(data); len(data) == 0 {
+			break
 		}
 		if dir == proto.FromOrig && a.mode == modeBDAT {
 			n := len(data)
@@ -169,33 +151,19 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			}
 			continue
 		}
-		i := 0
-		for i < len(data) && data[i] != '\n' && data[i] != '\r' {
-			i++
-		}
-		if room := MaxLine - len(s.line); room > 0 {
-			s.line = append(s.line, data[:min(i, room)]...)
-		}
-		if i == len(data) {
+		line, _, rest, ok := s.Next(data, MaxLine)
+		if !ok {
 			return
 		}
-		if data[i] == '\r' {
-			s.skipLF = true
-		}
-		data = data[i+1:]
-		line := s.line
-		s.line = s.line[:0]
+		data = rest
 		if dir == proto.FromOrig {
 			a.clientLine(line)
 		} else {
 			a.serverLine(line)
 		}
 		if a.tls {
-			if s.skipLF && len(data) > 0 && data[0] == '\n' {
-				s.skipLF = false
-				data = data[1:]
-			}
-			a.tlsAt = total - len(data)
+			data = s.SkipLF(data)
+			a.Start(total - len(data))
 		}
 	}
 }
@@ -203,37 +171,24 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 // bdatBytes feeds BDAT chunk bytes to the message parser line by line
 // (a line may span chunks).
 func (a *Analyzer) bdatBytes(p []byte) {
-	s := &a.bdat
 	for len(p) > 0 {
-		i := 0
-		for i < len(p) && p[i] != '\n' {
-			i++
-		}
-		if room := MaxLine - len(s.line); room > 0 {
-			s.line = append(s.line, p[:min(i, room)]...)
-		}
-		if i == len(p) {
+		line, rest, ok := a.bdat.NextLF(p, MaxLine)
+		if !ok {
 			return
 		}
-		p = p[i+1:]
-		line := s.line
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
+		p = rest
 		a.messageLine(line)
-		s.line = s.line[:0]
 	}
 }
 
 func (a *Analyzer) endBDAT() {
-	s := &a.bdat
-	if a.bdatLast && len(s.line) > 0 {
-		line := s.line
+	if a.bdatLast && a.bdat.Len() > 0 {
+		line := a.bdat.Pending()
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
 		a.messageLine(line)
-		s.line = s.line[:0]
+		a.bdat.Reset()
 	}
 	a.mode = modeCmd
 	if a.bdatLast {

@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -9,8 +8,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
 
-var ci = &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 40000,
-	RespH: netip.MustParseAddr("192.0.2.25"), RespP: 25, Transport: 6}
+var ci = prototest.TCPConn("10.0.0.1", 40000, "192.0.2.25", 25)
 
 type step struct {
 	dir  proto.Direction
@@ -113,7 +111,7 @@ func TestBounds(t *testing.T) {
 	a.Data(proto.FromOrig, 1, []byte("To: "+strings.Repeat("a@b,", 3*MaxAddrs)+"\r\n"))
 	a.Data(proto.FromOrig, 1, []byte("Subject: x\r\n"+strings.Repeat(" y\r\n", MaxHeader)))
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("z", 4*MaxLine)))
-	if len(a.hdr) > MaxHeader || len(a.sides[0].line) > MaxLine || a.nHeaders > MaxHeaders {
+	if len(a.hdr) > MaxHeader || a.sides[0].Len() > MaxLine || a.nHeaders > MaxHeaders {
 		t.Fatal("bound broken")
 	}
 	a.Data(proto.FromOrig, 1, []byte(strings.Repeat("NOOP\r\n", 3*MaxPendingCmds)))
@@ -172,8 +170,8 @@ func FuzzSMTP(f *testing.F) {
 			n = min(n, len(in))
 			a.Data(dir, 1, in[:n])
 			in = in[n:]
-			if len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine || len(a.hdr) > MaxHeader ||
-				len(a.pending) > MaxPendingCmds || len(a.bdat.line) > MaxLine {
+			if a.sides[0].Len() > MaxLine || a.sides[1].Len() > MaxLine || len(a.hdr) > MaxHeader ||
+				len(a.pending) > MaxPendingCmds || a.bdat.Len() > MaxLine {
 				t.Fatal("bound broken")
 			}
 		}

@@ -37,9 +37,9 @@ type kexInit struct {
 
 type side struct {
 	st       uint8
-	line     []byte // the identification line being assembled (≤ MaxLine)
-	preLines int    // lines skipped before the identification
-	pkt      []byte // the cleartext packet being assembled (≤ MaxPacket)
+	line     proto.LineBuffer // the identification line being assembled (≤ MaxLine)
+	preLines int              // lines skipped before the identification
+	pkt      []byte           // the cleartext packet being assembled (≤ MaxPacket)
 	banner   string
 	hasBan   bool
 	kex      *kexInit
@@ -137,22 +137,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 // rest.
 func (a *Analyzer) bannerData(dir proto.Direction, ts int64, data []byte) []byte {
 	s := &a.sides[dir]
-	i := 0
-	for i < len(data) && data[i] != '\n' {
-		i++
-	}
-	if room := MaxLine - len(s.line); room > 0 {
-		s.line = append(s.line, data[:min(i, room)]...)
-	}
-	if i == len(data) {
+	line, rest, ok := s.line.NextLF(data, MaxLine)
+	if !ok {
 		return nil
 	}
-	line := s.line
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	s.line = s.line[:0]
-	rest := data[i+1:]
 	if len(line) < 4 || string(line[:4]) != "SSH-" {
 		s.preLines++
 		if s.preLines > MaxPreBanner {
@@ -162,7 +150,7 @@ func (a *Analyzer) bannerData(dir proto.Direction, ts int64, data []byte) []byte
 	}
 	s.banner = string(line)
 	s.hasBan = true
-	s.line = nil
+	s.line.Release()
 	if !a.started {
 		a.started = true
 		a.ts = ts

@@ -155,7 +155,7 @@ func TestMalformed(t *testing.T) {
 		a.Data(proto.FromResp, 1, in)
 		a.Data(proto.FromOrig, 1, in)
 		a.End(2)
-		if len(a.sides[0].line) > MaxLine || len(a.sides[0].pkt) > MaxPacket {
+		if a.sides[0].line.Len() > MaxLine || len(a.sides[0].pkt) > MaxPacket {
 			t.Fatal("bound broken")
 		}
 	}
@@ -193,7 +193,7 @@ func FuzzSSH(f *testing.F) {
 			n = min(n, len(in))
 			a.Data(dir, 1, in[:n])
 			in = in[n:]
-			if len(a.sides[0].line) > MaxLine || len(a.sides[1].line) > MaxLine ||
+			if a.sides[0].line.Len() > MaxLine || a.sides[1].line.Len() > MaxLine ||
 				len(a.sides[0].pkt) > MaxPacket || len(a.sides[1].pkt) > MaxPacket {
 				t.Fatal("bound broken")
 			}
