@@ -259,43 +259,15 @@ func TestSuricataTLS(t *testing.T) {
 	root, tests := suricataTests(t)
 	runs := &suricataRuns{t: t, root: root, cache: map[string][]Rec{}, log: "ssl"}
 	var c jaTally
-	for _, st := range tests {
-		if why, ok := suricataTLSExcluded[st.Test]; ok {
-			t.Logf("excluded %s: %s", st.Test, why)
-			continue
+	field := func(k string) string { return suricataTLSField[k] }
+	runs.eachCheck(tests, suricataTLSExcluded, suricataTLSChecks, field, func(test string, chk map[string]string, found bool) {
+		// Each checked value counts, as in the old analyzer harness.
+		for range chk {
+			c.add(test, found)
 		}
-		y, err := os.ReadFile(filepath.Join(root, st.Test, "test.yaml"))
-		if err != nil {
-			continue
+		if !found {
+			t.Logf("not found: %s %v", test, chk)
 		}
-		checks := suricataTLSChecks(string(y))
-		if len(checks) == 0 {
-			continue
-		}
-		recs, ok := runs.records(st.Pcap)
-		if !ok {
-			t.Logf("excluded %s: capture missing", st.Test)
-			continue
-		}
-		for _, chk := range checks {
-			found := false
-			for _, m := range recs {
-				all := true
-				for k, v := range chk {
-					if s, _ := m[suricataTLSField[k]].(string); s != v {
-						all = false
-					}
-				}
-				found = found || all
-			}
-			// Each checked value counts, as in the old analyzer harness.
-			for range chk {
-				c.add(st.Test, found)
-			}
-			if !found {
-				t.Logf("not found: %s %v", st.Test, chk)
-			}
-		}
-	}
+	})
 	c.report(t, "suricata tls (sni, ja3, ja3s, ja4)")
 }

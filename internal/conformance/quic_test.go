@@ -108,20 +108,17 @@ func trimmedBaselines(t *testing.T, zeekDir string, jobs []logJob) string {
 	return root
 }
 
-// quicSuricataCheck is one expectation of a suricata-verify filter block on
-// quic events: the values a single quic.log record must carry (its
-// quic.log field → value).
-type quicSuricataCheck map[string]string
-
 var quicExtRE = regexp.MustCompile(`^quic\.extensions\[(\d+)\]\.(name|values\[0\])$`)
 
 // quicSuricataChecks extracts per filter block the client ja4
 // (quic.ja4) and the first values of the server_name and alpn extensions
 // (quic.extensions[N]); blocks with "count: 0" or not-has-key are skipped.
-func quicSuricataChecks(yaml string) []quicSuricataCheck {
-	var out []quicSuricataCheck
+// Each check holds the values one quic.log record must carry (its field →
+// value).
+func quicSuricataChecks(yaml string) []map[string]string {
+	var out []map[string]string
 	for _, blk := range strings.Split(yaml, "- filter:") {
-		chk := quicSuricataCheck{}
+		chk := map[string]string{}
 		names, values := map[string]string{}, map[string]string{}
 		skip := false
 		for _, line := range strings.Split(blk, "\n") {
@@ -172,38 +169,13 @@ func TestSuricataQUIC(t *testing.T) {
 	root, tests := suricataTests(t)
 	runs := &suricataRuns{t: t, root: root, cache: map[string][]Rec{}, log: "quic"}
 	agree, total := 0, 0
-	for _, st := range tests {
-		y, err := os.ReadFile(filepath.Join(root, st.Test, "test.yaml"))
-		if err != nil {
-			continue
+	runs.eachCheck(tests, nil, quicSuricataChecks, nil, func(test string, chk map[string]string, found bool) {
+		total++
+		if found {
+			agree++
 		}
-		checks := quicSuricataChecks(string(y))
-		if len(checks) == 0 {
-			continue
-		}
-		recs, ok := runs.records(st.Pcap)
-		if !ok {
-			t.Logf("excluded %s: capture missing", st.Test)
-			continue
-		}
-		for _, chk := range checks {
-			found := false
-			for _, m := range recs {
-				all := true
-				for f, v := range chk {
-					if s, _ := m[f].(string); s != v {
-						all = false
-					}
-				}
-				found = found || all
-			}
-			total++
-			if found {
-				agree++
-			}
-			t.Logf("%-5v %s: %v", found, st.Test, map[string]string(chk))
-		}
-	}
+		t.Logf("%-5v %s: %v", found, test, chk)
+	})
 	share := 1.0
 	if total > 0 {
 		share = float64(agree) / float64(total)

@@ -64,6 +64,56 @@ func (s *suricataRuns) records(pcap string) ([]Rec, bool) {
 	return recs, true
 }
 
+// eachCheck runs the pipeline on the capture of every test whose
+// test.yaml parse finds checks in (skipping the excluded tests, with their
+// reason), and calls visit with whether one record of the log holds every
+// value of a check; field names a check's keys in the log (nil: the same).
+func (s *suricataRuns) eachCheck(tests []SuricataTest, excluded map[string]string,
+	parse func(yaml string) []map[string]string, field func(string) string,
+	visit func(test string, chk map[string]string, found bool)) {
+	for _, st := range tests {
+		if why, ok := excluded[st.Test]; ok {
+			s.t.Logf("excluded %s: %s", st.Test, why)
+			continue
+		}
+		y, err := os.ReadFile(filepath.Join(s.root, st.Test, "test.yaml"))
+		if err != nil {
+			continue
+		}
+		checks := parse(string(y))
+		if len(checks) == 0 {
+			continue
+		}
+		recs, ok := s.records(st.Pcap)
+		if !ok {
+			s.t.Logf("excluded %s: capture missing", st.Test)
+			continue
+		}
+		for _, chk := range checks {
+			visit(st.Test, chk, recordHolds(recs, chk, field))
+		}
+	}
+}
+
+// recordHolds reports whether one of recs carries every value of chk.
+func recordHolds(recs []Rec, chk map[string]string, field func(string) string) bool {
+	for _, m := range recs {
+		all := true
+		for k, v := range chk {
+			if field != nil {
+				k = field(k)
+			}
+			if s, _ := m[k].(string); s != v {
+				all = false
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
 func suricataTests(t *testing.T) (string, []SuricataTest) {
 	root := testcorpus.Require(t, "suricata-verify")
 	tests, err := ReadSuricataIndex(filepath.Join(root, "INDEX-tests.tsv"))
