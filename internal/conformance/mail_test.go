@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
@@ -25,26 +24,7 @@ var mailFloors = logFloors{rows: 0.99, fields: 0.99}
 // service there is "-", as it must be for Vigil, whose POP3 detection does
 // not take Redis's "+OK".
 func mailJobs(rows []IndexRow, file string) (jobs []logJob, skipped map[string]string) {
-	all, skipped := singleTraceJobs(rows, file, nil)
-	keep := func(dir string) bool {
-		for _, p := range mailPrefixes {
-			if strings.HasPrefix(dir, p) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, j := range all {
-		if keep(j.row.Dir) {
-			jobs = append(jobs, j)
-		}
-	}
-	for d := range skipped {
-		if !keep(d) {
-			delete(skipped, d)
-		}
-	}
-	return jobs, skipped
+	return prefixJobs(rows, file, nil, mailPrefixes)
 }
 
 // TestMailConformance compares conn.log's service, ssl.log and x509.log

@@ -40,9 +40,15 @@ var starttlsServiceSpec = &LogSpec{
 
 // starttlsJobs picks the single-trace SMTP and FTP baselines holding file.
 func starttlsJobs(rows []IndexRow, file string) (jobs []logJob, skipped map[string]string) {
-	all, skipped := singleTraceJobs(rows, file, starttlsExcluded)
+	return prefixJobs(rows, file, starttlsExcluded, starttlsPrefixes)
+}
+
+// prefixJobs picks the single-trace baselines holding file whose baseline
+// dir starts with one of prefixes (exclusions and skips limited to those).
+func prefixJobs(rows []IndexRow, file string, excluded map[string]string, prefixes []string) (jobs []logJob, skipped map[string]string) {
+	all, skipped := singleTraceJobs(rows, file, excluded)
 	keep := func(dir string) bool {
-		for _, p := range starttlsPrefixes {
+		for _, p := range prefixes {
 			if strings.HasPrefix(dir, p) {
 				return true
 			}
