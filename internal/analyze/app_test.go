@@ -300,40 +300,9 @@ func TestUpgradeHandsOver(t *testing.T) {
 		Detect: func(proto.Direction, []byte, uint16, uint8) proto.Confidence { return proto.No },
 		New:    func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
 	}
-	cli := netip.MustParseAddr("10.0.0.1")
-	srv := netip.MustParseAddr("10.0.0.2")
-	type seg struct {
-		orig bool
-		data string
-	}
-	run := func(segs []seg, factories ...*proto.Factory) (recs []string, svc string) {
-		sink := &recSink{}
-		a := &appLayer{factories: factories, sink: sink}
-		var h uint32
-		seq := [2]uint32{1000, 5000}
-		for i, s := range segs {
-			d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
-			side := 0
-			if !s.orig {
-				d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
-				side = 1
-			}
-			d.Seq = seq[side]
-			seq[side] += uint32(len(s.data))
-			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
-			a.packet(flow.UID(1), in)
-		}
-		if h != 0 {
-			svc = a.EndConn(flow.UID(1), h, int64(len(segs)))
-		}
-		return sink.lines, svc
-	}
 	check := func(name string, segs []seg, wantSvc string, want []string, factories ...*proto.Factory) {
 		t.Helper()
-		got, svc := run(segs, factories...)
-		if svc != wantSvc || strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s: service %q records %q; want %q %q", name, svc, got, wantSvc, want)
-		}
+		checkSegments(t, name, segs, wantSvc, want, factories...)
 	}
 	check("decided", []seg{{true, "CMD UP\n"}, {false, "GO\nAB"}, {true, "xy"}, {false, "CD"}}, "up,line",
 		[]string{`up "CMD UP\n" "GO\n"`, `line "xy" "ABCD" gaps=0`}, up, line)
@@ -386,40 +355,9 @@ func TestUpgradeRedetects(t *testing.T) {
 		},
 		New: func(_ *proto.ConnInfo, out proto.Sink) proto.Analyzer { return &lineAnalyzer{out: out} },
 	}
-	cli := netip.MustParseAddr("10.0.0.1")
-	srv := netip.MustParseAddr("10.0.0.2")
-	type seg struct {
-		orig bool
-		data string
-	}
-	run := func(segs []seg, factories ...*proto.Factory) (recs []string, svc string) {
-		sink := &recSink{}
-		a := &appLayer{factories: factories, sink: sink}
-		var h uint32
-		seq := [2]uint32{1000, 5000}
-		for i, s := range segs {
-			d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
-			side := 0
-			if !s.orig {
-				d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
-				side = 1
-			}
-			d.Seq = seq[side]
-			seq[side] += uint32(len(s.data))
-			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
-			a.packet(flow.UID(1), in)
-		}
-		if h != 0 {
-			svc = a.EndConn(flow.UID(1), h, int64(len(segs)))
-		}
-		return sink.lines, svc
-	}
 	check := func(name string, segs []seg, wantSvc string, want []string, factories ...*proto.Factory) {
 		t.Helper()
-		got, svc := run(segs, factories...)
-		if svc != wantSvc || strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s: service %q records %q; want %q %q", name, svc, got, wantSvc, want)
-		}
+		checkSegments(t, name, segs, wantSvc, want, factories...)
 	}
 	// The inner protocol's first bytes come in pieces: still undecided
 	// after "HEL", decided once "HELLO " is there.
@@ -431,4 +369,48 @@ func TestUpgradeRedetects(t *testing.T) {
 		[]string{`up "C" "GO\n"`, `line "MD UP\n" "HELLO x\n" gaps=0`}, upOn(), line)
 	check("nothing inside", []seg{{true, "CMD UP\n"}, {false, "GO\n"}}, "up",
 		[]string{`up "CMD UP\n" "GO\n"`}, upOn(7777), line)
+}
+
+// seg is one TCP payload of a test connection, from the originator or not.
+type seg struct {
+	orig bool
+	data string
+}
+
+// runSegments feeds segs, in order and in sequence on each side, to an
+// application layer with factories, ends the connection, and returns the
+// records written and conn.log's service.
+func runSegments(segs []seg, factories ...*proto.Factory) (recs []string, svc string) {
+	cli := netip.MustParseAddr("10.0.0.1")
+	srv := netip.MustParseAddr("10.0.0.2")
+	sink := &recSink{}
+	a := &appLayer{factories: factories, sink: sink}
+	var h uint32
+	seq := [2]uint32{1000, 5000}
+	for i, s := range segs {
+		d := &decode.Datagram{Proto: decode.ProtoTCP, Src: cli, Dst: srv, SrcPort: 40000, DstPort: 7777, TCPFlags: decode.TCPAck}
+		side := 0
+		if !s.orig {
+			d.Src, d.Dst, d.SrcPort, d.DstPort = srv, cli, 7777, 40000
+			side = 1
+		}
+		d.Seq = seq[side]
+		seq[side] += uint32(len(s.data))
+		in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+		a.packet(flow.UID(1), in)
+	}
+	if h != 0 {
+		svc = a.EndConn(flow.UID(1), h, int64(len(segs)))
+	}
+	return sink.lines, svc
+}
+
+// checkSegments runs segs (runSegments) and compares the records and the
+// service with the expected ones.
+func checkSegments(t *testing.T, name string, segs []seg, wantSvc string, want []string, factories ...*proto.Factory) {
+	t.Helper()
+	got, svc := runSegments(segs, factories...)
+	if svc != wantSvc || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s: service %q records %q; want %q %q", name, svc, got, wantSvc, want)
+	}
 }
