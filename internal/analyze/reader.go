@@ -279,13 +279,19 @@ func (r *reader) dispatch(p *decode.Packet) {
 	// application layer reads it).
 	r.ckInput = flow.Input{D: &p.IP, IPRaw: p.IPRaw}
 	bad := r.tunnels.BadChecksum(&r.ckInput)
+	if r.inline {
+		// One worker in this goroutine: no batch, no copy; the capture
+		// buffer stays valid for the call.
+		payload := p.Payload
+		if !r.withPayload {
+			payload = nil
+		}
+		r.workers[0].handlePacket(p.TS, &p.IP, payload, bad, p.VLANs, p.NumVLANs, &r.parents, p.Anomalies[:p.NumAnomalies])
+		return
+	}
 	b := r.pending[w]
 	b.add(p, &r.parents, bad, r.withPayload)
 	if b.full() {
-		if r.inline {
-			r.workers[0].processBatch(b)
-			return
-		}
 		r.workers[w].in <- b
 		r.pending[w] = <-r.free
 	}
@@ -294,7 +300,6 @@ func (r *reader) dispatch(p *decode.Packet) {
 // finish sends partial batches and closes the worker queues.
 func (r *reader) finish() {
 	if r.inline {
-		r.workers[0].processBatch(r.pending[0])
 		r.workers[0].finish()
 		r.pending[0] = nil
 		r.tunnels.Flush()

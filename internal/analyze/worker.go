@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/flow"
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
@@ -81,30 +82,37 @@ func (wk *worker) process(b *batch, start int) {
 }
 
 func (wk *worker) handle(b *batch, it *item) {
-	if it.ts-wk.lastSweep >= expireEvery {
-		wk.table.Expire(it.ts)
-		wk.lastSweep = it.ts
+	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, it.vlan, it.numVLANs, &it.parents, it.anomalies[:it.numAnomaly])
+}
+
+// handlePacket accounts one packet: its innermost datagram dg, transport
+// payload (read only during the call), whether the reader found its
+// checksum bad, its VLAN tags, tunnel parents and anomalies.
+func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
+	vlan [2]uint16, numVLANs uint8, parents *flow.Parents, anomalies []decode.Anomaly) {
+	if ts-wk.lastSweep >= expireEvery {
+		wk.table.Expire(ts)
+		wk.lastSweep = ts
 	}
 	in := &wk.input
-	in.TS = it.ts
-	in.D = &it.dg
-	in.Payload = b.payload(it)
+	in.TS = ts
+	in.D = dg
+	in.Payload = payload
 	in.IPRaw = nil
-	in.ChecksumChecked, in.ChecksumBad = true, it.checksumBad
-	in.HasVLAN, in.HasInnerVLAN = it.numVLANs > 0, it.numVLANs > 1
-	in.VLAN, in.InnerVLAN = it.vlan[0], it.vlan[1]
-	in.Parents.N = it.parents.N
-	copy(in.Parents.UIDs[:it.parents.N], it.parents.UIDs[:it.parents.N])
+	in.ChecksumChecked, in.ChecksumBad = true, checksumBad
+	in.HasVLAN, in.HasInnerVLAN = numVLANs > 0, numVLANs > 1
+	in.VLAN, in.InnerVLAN = vlan[0], vlan[1]
+	in.Parents.N = parents.N
+	copy(in.Parents.UIDs[:parents.N], parents.UIDs[:parents.N])
 	in.Service = ""
 	uid := wk.table.Update(in)
-	wk.stats.addPacket(&it.dg)
+	wk.stats.addPacket(dg)
 	if in.Counted {
 		wk.app.packet(uid, in)
 	}
-	for j := 0; j < int(it.numAnomaly); j++ {
-		a := it.anomalies[j]
+	for _, a := range anomalies {
 		if wk.dedup.first(uint64(uid), a.Kind) {
-			wk.sink.anomaly(it.ts, uid.String(), &it.dg, a)
+			wk.sink.anomaly(ts, uid.String(), dg, a)
 		}
 	}
 }

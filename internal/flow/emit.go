@@ -23,7 +23,7 @@ func (t *Table) emit(c *conn) {
 	r := &t.rec
 	*r = record.Conn{
 		TS:    c.start,
-		OrigH: bytesAddr(&c.origAddr, c.v6), RespH: bytesAddr(&c.respAddr, c.v6),
+		OrigH: c.origAddr.netip(c.v6), RespH: c.respAddr.netip(c.v6),
 		OrigP: c.origPort, RespP: c.respPort,
 		Proto:   protoNames[c.kind],
 		Service: c.service,
@@ -157,10 +157,6 @@ func rstos0History(h []byte) bool {
 func (t *Table) communityID(c *conn) []byte {
 	var buf [2 + 16 + 16 + 4 + 4]byte
 	binary.BigEndian.PutUint16(buf[0:2], t.cfg.CommunityIDSeed)
-	alen := 4
-	if c.v6 {
-		alen = 16
-	}
 	sa, da := c.origAddr, c.respAddr
 	sp, dp := c.origPort, c.respPort
 	oneWay := false
@@ -173,22 +169,18 @@ func (t *Table) communityID(c *conn) []byte {
 	case kindOther:
 		hasPorts = false
 	}
-	if !oneWay && !lessEndpoint(&sa, sp, &da, dp) {
+	if !oneWay && !lessEndpoint(sa, sp, da, dp) {
 		sa, da = da, sa
 		sp, dp = dp, sp
 	}
-	n := 2
-	n += copy(buf[n:], sa[:alen])
-	n += copy(buf[n:], da[:alen])
-	buf[n] = c.ipProto
-	buf[n+1] = 0
-	n += 2
+	b := sa.appendBytes(buf[:2], c.v6)
+	b = da.appendBytes(b, c.v6)
+	b = append(b, c.ipProto, 0)
 	if hasPorts {
-		binary.BigEndian.PutUint16(buf[n:], sp)
-		binary.BigEndian.PutUint16(buf[n+2:], dp)
-		n += 4
+		b = binary.BigEndian.AppendUint16(b, sp)
+		b = binary.BigEndian.AppendUint16(b, dp)
 	}
-	sum := sha1.Sum(buf[:n])
+	sum := sha1.Sum(b)
 	out := append(t.cidBuf[:0], '1', ':')
 	m := base64.StdEncoding.EncodedLen(len(sum))
 	out = out[:2+m]

@@ -2,16 +2,72 @@ package flow
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
+	"unsafe"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
+
+// addr is an IP address as two big-endian halves of its 16-byte form
+// (IPv4 as ::ffff:a.b.c.d), so keys compare and hash as machine words.
+type addr struct{ hi, lo uint64 }
+
+func addrOf(a netip.Addr) addr {
+	if netipLayoutOK {
+		// netip.Addr starts with the same two words (TestAddrOfLayout
+		// checks, and netipLayoutOK falls back if a release changes it):
+		// reading them costs nothing, the byte round trip of As16 did
+		// show in profiles of the per-packet path.
+		return *(*addr)(unsafe.Pointer(&a))
+	}
+	return addrOfBytes(a)
+}
+
+func addrOfBytes(a netip.Addr) addr {
+	b := a.As16()
+	return addr{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// netipLayoutOK reports whether netip.Addr begins with the address as two
+// host-order words, high first, as it has since Go 1.18.
+var netipLayoutOK = func() bool {
+	for _, s := range []string{"192.0.2.1", "2001:db8::ff00:42:8329", "::ffff:10.1.2.3", "::"} {
+		a := netip.MustParseAddr(s)
+		if unsafe.Sizeof(a) < unsafe.Sizeof(addr{}) || *(*addr)(unsafe.Pointer(&a)) != addrOfBytes(a) {
+			return false
+		}
+	}
+	return true
+}()
+
+// netip returns the address, as IPv4 unless v6.
+func (a addr) netip(v6 bool) netip.Addr {
+	if !v6 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(a.lo))
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], a.hi)
+	binary.BigEndian.PutUint64(b[8:], a.lo)
+	return netip.AddrFrom16(b)
+}
+
+// appendBytes appends the address in network order: 4 bytes unless v6.
+func (a addr) appendBytes(dst []byte, v6 bool) []byte {
+	if !v6 {
+		return binary.BigEndian.AppendUint32(dst, uint32(a.lo))
+	}
+	dst = binary.BigEndian.AppendUint64(dst, a.hi)
+	return binary.BigEndian.AppendUint64(dst, a.lo)
+}
 
 // key identifies a connection independently of direction: the two
 // endpoints are stored lower first (Zeek's ConnKey ordering), except for
 // one-way ICMP messages which Zeek keys in packet order.
 type key struct {
-	a, b   [16]byte
+	a, b   addr
 	pa, pb uint16
 	proto  uint8
 	v6     bool
@@ -19,39 +75,24 @@ type key struct {
 	_      uint8
 }
 
-func addrBytes(a netip.Addr) [16]byte {
-	if a.Is4() {
-		var b [16]byte
-		v := a.As4()
-		copy(b[:4], v[:])
-		return b
+// lessEndpoint orders endpoints as their bytes would (address, then port).
+func lessEndpoint(a addr, pa uint16, b addr, pb uint16) bool {
+	if a.hi != b.hi {
+		return a.hi < b.hi
 	}
-	return a.As16()
-}
-
-func bytesAddr(b *[16]byte, v6 bool) netip.Addr {
-	if v6 {
-		return netip.AddrFrom16(*b)
-	}
-	return netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
-}
-
-func lessEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
-	for i := 0; i < 16; i++ {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	if a.lo != b.lo {
+		return a.lo < b.lo
 	}
 	return pa < pb
 }
 
 // makeKey builds the lookup key for src:sp -> dst:dp.
-func makeKey(src, dst *[16]byte, sp, dp uint16, proto uint8, v6, oneWay bool) key {
+func makeKey(src, dst addr, sp, dp uint16, proto uint8, v6, oneWay bool) key {
 	k := key{proto: proto, v6: v6, oneWay: oneWay}
 	if oneWay || lessEndpoint(src, sp, dst, dp) {
-		k.a, k.pa, k.b, k.pb = *src, sp, *dst, dp
+		k.a, k.pa, k.b, k.pb = src, sp, dst, dp
 	} else {
-		k.a, k.pa, k.b, k.pb = *dst, dp, *src, sp
+		k.a, k.pa, k.b, k.pb = dst, dp, src, sp
 	}
 	return k
 }
@@ -118,6 +159,8 @@ const (
 	mulA = 0x9E3779B97F4A7C15
 	mulB = 0xBF58476D1CE4E5B9
 	mulC = 0x94D049BB133111EB
+	mulD = 0xD6E8FEB86659FD93
+	mulE = 0xA0761D6478BD642F
 )
 
 func mix64(x uint64) uint64 {
@@ -129,13 +172,16 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// hashKey hashes k with seed (a multiply-mix over the key's words).
+// mum multiplies to 128 bits and folds the halves (wyhash's mixer).
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hashKey hashes k with seed: three 128-bit multiplies, the first two
+// independent of each other, with the seed in every one, so collisions
+// cannot be chosen without knowing it.
 func hashKey(k *key, seed uint64) uint64 {
-	h := seed ^ mulA
-	h = mix64(h ^ binary.LittleEndian.Uint64(k.a[0:8]))
-	h = mix64(h ^ binary.LittleEndian.Uint64(k.a[8:16]))
-	h = mix64(h ^ binary.LittleEndian.Uint64(k.b[0:8]))
-	h = mix64(h ^ binary.LittleEndian.Uint64(k.b[8:16]))
 	var flags uint64
 	if k.v6 {
 		flags |= 1
@@ -144,7 +190,9 @@ func hashKey(k *key, seed uint64) uint64 {
 		flags |= 2
 	}
 	tail := uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | flags<<40
-	return mix64(h ^ tail)
+	x := mum(k.a.hi^seed^mulA, k.a.lo^mulB)
+	y := mum(k.b.hi^seed^mulC, k.b.lo^mulD)
+	return mum(x^tail^mulE, y^seed)
 }
 
 // UID identifies one connection. It is a hash of the connection key and

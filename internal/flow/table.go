@@ -157,7 +157,7 @@ type conn struct {
 	seenFirstUDPOrig   bool
 	vlan, innerVLAN    uint16
 	origPort, respPort uint16
-	origAddr, respAddr [16]byte
+	origAddr, respAddr addr
 
 	uid         UID
 	start, last int64
@@ -180,6 +180,7 @@ type conn struct {
 	wheelPrev, wheelNext int32
 	wheelSlot            int32
 	_                    int32
+	lruAt                int64 // capture time of the last move to the LRU front
 }
 
 func (c *conn) orig() *endpoint           { return &c.ep[c.origIdx] }
@@ -394,10 +395,19 @@ func (t *Table) lruPushFront(ci int32, c *conn) {
 	}
 }
 
-func (t *Table) touch(ci int32, c *conn) {
-	if t.lruHead == ci {
+// lruGrace is how stale a connection's place in the eviction order may
+// get: a connection already moved to the front within the last lruGrace of
+// capture time is not moved again. Moving touches two neighbours' cache
+// lines, which on every packet cost more than the rest of the bookkeeping;
+// eviction (only when the table is full) then picks among connections idle
+// for about as long as the true least recently used one.
+const lruGrace = int64(time.Second)
+
+func (t *Table) touch(ci int32, c *conn, now int64) {
+	if t.lruHead == ci || now-c.lruAt < lruGrace {
 		return
 	}
+	c.lruAt = now
 	t.lruUnlink(ci, c)
 	t.lruPushFront(ci, c)
 }
@@ -624,7 +634,7 @@ func (t *Table) Update(in *Input) UID {
 		t.now = ts
 	}
 	v6 := d.Version == 6
-	src, dst := addrBytes(d.Src), addrBytes(d.Dst)
+	src, dst := addrOf(d.Src), addrOf(d.Dst)
 	var kind uint8
 	var sp, dp uint16
 	oneWay := false
@@ -650,7 +660,7 @@ func (t *Table) Update(in *Input) UID {
 		t.stats.Ignored++
 		return 0
 	}
-	k := makeKey(&src, &dst, sp, dp, proto, v6, oneWay)
+	k := makeKey(src, dst, sp, dp, proto, v6, oneWay)
 	h := hashKey(&k, t.seed)
 	ci := t.lookup(&k, h)
 	var c *conn
@@ -670,7 +680,7 @@ func (t *Table) Update(in *Input) UID {
 			ci = t.alloc()
 		}
 		c = t.at(ci)
-		t.initConn(c, &k, kind, v6, &src, &dst, sp, dp, ts, d)
+		t.initConn(c, &k, kind, v6, src, dst, sp, dp, ts, d)
 		c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
 		c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
 		t.indexInsert(ci, h)
@@ -681,7 +691,7 @@ func (t *Table) Update(in *Input) UID {
 			t.stats.MaxActive = t.stats.Active
 		}
 	} else {
-		t.touch(ci, c)
+		t.touch(ci, c, ts)
 	}
 	t.stats.Packets++
 
@@ -796,12 +806,12 @@ func (t *Table) addParent(c *conn, u UID) {
 	}
 }
 
-func (t *Table) initConn(c *conn, k *key, kind uint8, v6 bool, src, dst *[16]byte, sp, dp uint16, ts int64, d *decode.Datagram) {
+func (t *Table) initConn(c *conn, k *key, kind uint8, v6 bool, src, dst addr, sp, dp uint16, ts int64, d *decode.Datagram) {
 	*c = conn{
 		k: *k, used: true, kind: kind, v6: v6, ipProto: d.Proto,
-		origAddr: *src, respAddr: *dst, origPort: sp, respPort: dp,
+		origAddr: src, respAddr: dst, origPort: sp, respPort: dp,
 		start: ts, last: ts, isActive: true,
-		lruPrev: nilIdx, lruNext: nilIdx, wheelPrev: nilIdx, wheelNext: nilIdx, wheelSlot: -1,
+		lruPrev: nilIdx, lruNext: nilIdx, wheelPrev: nilIdx, wheelNext: nilIdx, wheelSlot: -1, lruAt: ts,
 	}
 	c.uid = makeUID(k, ts)
 	for i := range c.ep {
@@ -849,8 +859,8 @@ func (t *Table) initConn(c *conn, k *key, kind uint8, v6 bool, src, dst *[16]byt
 	}
 }
 
-func isBroadcast(a *[16]byte, v6 bool) bool {
-	return !v6 && a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255
+func isBroadcast(a addr, v6 bool) bool {
+	return !v6 && uint32(a.lo) == 0xffffffff
 }
 
 // flipRoles is Connection::FlipRoles: swap the endpoints and add '^'.

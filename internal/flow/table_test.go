@@ -276,10 +276,21 @@ func TestIndexDeleteKeepsLookups(t *testing.T) {
 	}
 	for i := 1; i < 64; i += 2 {
 		k := ds[i]
-		src, dst := addrBytes(k.Src), addrBytes(k.Dst)
-		kk := makeKey(&src, &dst, k.SrcPort, k.DstPort, decode.ProtoTCP, false, false)
+		kk := makeKey(addrOf(k.Src), addrOf(k.Dst), k.SrcPort, k.DstPort, decode.ProtoTCP, false, false)
 		if ci := tb.lookup(&kk, hashKey(&kk, tb.seed)); ci == nilIdx || tb.at(ci).uid != uids[i] {
 			t.Fatalf("conn %d lost after deletions", i)
+		}
+	}
+}
+
+func TestAddrOfLayout(t *testing.T) {
+	if !netipLayoutOK {
+		t.Fatal("netip.Addr no longer starts with its address words: addrOf takes the slow path")
+	}
+	for _, s := range []string{"10.0.0.1", "255.255.255.255", "fe80::1", "2001:db8::1", "::ffff:1.2.3.4"} {
+		a := netip.MustParseAddr(s)
+		if addrOf(a) != addrOfBytes(a) {
+			t.Errorf("%s: addrOf %x, bytes %x", s, addrOf(a), addrOfBytes(a))
 		}
 	}
 }

@@ -11,7 +11,6 @@ func (t *Table) TracksUDP(d *decode.Datagram) bool {
 	if t.stats.Active == 0 || d == nil || d.Proto != decode.ProtoUDP || !d.HasL4 || d.Version == 0 {
 		return false
 	}
-	src, dst := addrBytes(d.Src), addrBytes(d.Dst)
-	k := makeKey(&src, &dst, d.SrcPort, d.DstPort, d.Proto, d.Version == 6, false)
+	k := makeKey(addrOf(d.Src), addrOf(d.Dst), d.SrcPort, d.DstPort, d.Proto, d.Version == 6, false)
 	return t.lookup(&k, hashKey(&k, t.seed)) != nilIdx
 }

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"bytes"
+
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
@@ -185,22 +187,30 @@ func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 			}
 			continue
 		}
-		// Line mode.
-		i := 0
-		for i < len(data) && data[i] != '\r' && data[i] != '\n' {
-			i++
+		// Line mode: the line ends at the first CR or LF.
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			i = len(data)
 		}
-		s.appendLine(data[:i])
-		if i == len(data) {
-			return
+		if j := bytes.IndexByte(data[:i], '\r'); j >= 0 {
+			i = j
+		}
+		var line []byte
+		if len(s.line) == 0 && s.lineLen == 0 && i < len(data) && i <= MaxLine {
+			line = data[:i] // whole in this delivery: parsed in place
+		} else {
+			s.appendLine(data[:i])
+			if i == len(data) {
+				return
+			}
+			line = s.line
+			s.line = s.line[:0]
+			s.lineLen = 0
 		}
 		if data[i] == '\r' {
 			s.skipLF = true
 		}
 		data = data[i+1:]
-		line := s.line
-		s.line = s.line[:0]
-		s.lineLen = 0
 		a.lineDone(dir, line)
 		if a.tunnel == tunnelOpened {
 			// The reply to a CONNECT ended: what follows is tunnelled.
