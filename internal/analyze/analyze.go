@@ -51,7 +51,7 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyze: defrag: %w", err)
 	}
-	out, err := newWriter(cfg.OutDir)
+	out, err := newWriter(cfg.OutDir, cfg.Consumers)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 	p.rd = &reader{
 		src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
 		sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
-		withPayload: !cfg.NoApp, inline: cfg.Workers == 1,
+		withPayload: !cfg.NoApp, inline: cfg.Workers == 1, facts: len(cfg.Consumers) > 0,
 	}
 	tcfg := cfg.Flow
 	tcfg.MaxFlows = 1 << 16

@@ -14,12 +14,30 @@ type item struct {
 	payOff      int32 // the transport payload, in the arena
 	payLen      int32
 	checksumBad bool // the reader validated the transport checksum
-	vlan        [2]uint16
-	numVLANs    uint8
 	numAnomaly  uint8
-	parents     flow.Parents
+	meta        packetMeta
 	anomalies   [decode.MaxAnomalies]decode.Anomaly
 	droppedAnom uint16
+}
+
+// packetMeta is what a worker needs of a packet besides its datagram:
+// link-layer addresses, VLAN tags and tunnel parents.
+type packetMeta struct {
+	hasMAC         bool
+	srcMAC, dstMAC [6]byte
+	vlan           [2]uint16
+	numVLANs       uint8
+	parents        flow.Parents
+}
+
+// set fills m from p and the reader's current tunnel parents.
+func (m *packetMeta) set(p *decode.Packet, parents *flow.Parents) {
+	m.hasMAC, m.srcMAC, m.dstMAC = p.HasEth, p.SrcMAC, p.DstMAC
+	m.vlan, m.numVLANs = p.VLANs, p.NumVLANs
+	// Only the first N parents are ever read: copy those (most packets
+	// have none).
+	m.parents.N = parents.N
+	copy(m.parents.UIDs[:parents.N], parents.UIDs[:parents.N])
 }
 
 // batch is a reusable group of items for one worker.
@@ -53,12 +71,8 @@ func (b *batch) add(p *decode.Packet, parents *flow.Parents, checksumBad, withPa
 		b.arena = append(b.arena, p.Payload...)
 		it.payLen = int32(len(p.Payload))
 	}
-	it.vlan = p.VLANs
-	it.numVLANs = p.NumVLANs
-	// Only the first N parents and numAnomaly anomalies are ever read:
-	// copy those (most packets have none).
-	it.parents.N = parents.N
-	copy(it.parents.UIDs[:parents.N], parents.UIDs[:parents.N])
+	it.meta.set(p, parents)
+	// Only the first numAnomaly anomalies are ever read: copy those.
 	it.numAnomaly = p.NumAnomalies
 	copy(it.anomalies[:p.NumAnomalies], p.Anomalies[:p.NumAnomalies])
 	it.droppedAnom = p.DroppedAnomalies

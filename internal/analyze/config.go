@@ -45,6 +45,11 @@ type Config struct {
 	BatchSize int
 	// QueueDepth is the number of batches queued per worker.
 	QueueDepth int
+	// Consumers read every record and the packet facts as they are
+	// written (see Consumer), in the writer's goroutine; the caller closes
+	// them after Run returns. Packet facts are only made when there are
+	// consumers.
+	Consumers []Consumer
 }
 
 // DefaultConfig returns the zero-config defaults.

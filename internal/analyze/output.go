@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
@@ -27,16 +28,29 @@ type chunk struct {
 
 const chunkSize = 64 << 10
 
+// Consumer reads every record the analysis produces: each log line as it
+// is written (log is the log's name, line one JSON object without the
+// newline, valid only during the call), and the packet facts (logs named
+// "_…", see facts.go), which are not written. Record is called from one
+// goroutine.
+type Consumer interface {
+	Record(log string, line []byte)
+}
+
+// isFact reports whether log is a packet-fact stream, not a log file.
+func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
+
 // writer owns the log files; it is the only goroutine that writes them.
 // Files are created on a log's first chunk (conn.log and weird.log at
-// start), named after the log.
+// start), named after the log. It also hands every line to the consumers.
 type writer struct {
-	dir   string
-	files map[string]*logFile
-	in    chan chunk
-	free  chan []byte
-	err   error
-	done  chan struct{}
+	dir       string
+	consumers []Consumer
+	files     map[string]*logFile
+	in        chan chunk
+	free      chan []byte
+	err       error
+	done      chan struct{}
 }
 
 type logFile struct {
@@ -44,11 +58,11 @@ type logFile struct {
 	w *bufio.Writer
 }
 
-func newWriter(dir string) (*writer, error) {
+func newWriter(dir string, consumers []Consumer) (*writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{dir: dir, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128), done: make(chan struct{})}
+	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128), done: make(chan struct{})}
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
 			w.closeFiles()
@@ -76,6 +90,11 @@ func (w *writer) file(name string) (*logFile, error) {
 func (w *writer) run() {
 	defer close(w.done)
 	for c := range w.in {
+		w.consume(c)
+		if isFact(c.log) {
+			w.recycle(c.buf)
+			continue
+		}
 		if w.err == nil {
 			lf, err := w.file(c.log)
 			if err == nil {
@@ -85,10 +104,32 @@ func (w *writer) run() {
 				w.err = fmt.Errorf("analyze: write %s.log: %w", c.log, err)
 			}
 		}
-		select {
-		case w.free <- c.buf[:0]:
-		default:
+		w.recycle(c.buf)
+	}
+}
+
+// consume hands each line of c to the consumers.
+func (w *writer) consume(c chunk) {
+	if len(w.consumers) == 0 {
+		return
+	}
+	for b := c.buf; len(b) > 0; {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b)
 		}
+		for _, cs := range w.consumers {
+			cs.Record(c.log, b[:i])
+		}
+		b = b[min(i+1, len(b)):]
+	}
+}
+
+// recycle offers a written chunk buffer for reuse.
+func (w *writer) recycle(b []byte) {
+	select {
+	case w.free <- b[:0]:
+	default:
 	}
 }
 
@@ -188,7 +229,9 @@ func (s *logSink) netAnomaly(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 
 // Record implements proto.Sink: one application-layer record.
 func (s *logSink) Record(log string, line []byte) {
-	s.stats.addRecord(log)
+	if !isFact(log) {
+		s.stats.addRecord(log)
+	}
 	if s.w == nil {
 		return
 	}

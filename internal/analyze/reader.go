@@ -46,8 +46,12 @@ type reader struct {
 	errCount int
 	// inline: one worker, run in this goroutine (no hand-off between
 	// cores: --workers 1 is a true one-core configuration).
-	inline    bool
-	parents   flow.Parents
+	inline  bool
+	parents flow.Parents
+	meta    packetMeta // the inline worker's view of the current packet
+	// facts: emit packet facts (facts.go) for Config.Consumers.
+	facts     bool
+	factBuf   []byte
 	lastSweep int64
 
 	// counters read by the progress bar while running
@@ -158,6 +162,9 @@ func (r *reader) handle(f *capture.Frame) {
 		r.tunnels.Update(in)
 		r.netAnomalies(p)
 		return
+	}
+	if r.facts {
+		r.emitFacts(p)
 	}
 	if p.IP.Version == 0 {
 		if p.IsARP {
@@ -286,7 +293,8 @@ func (r *reader) dispatch(p *decode.Packet) {
 		if !r.withPayload {
 			payload = nil
 		}
-		r.workers[0].handlePacket(p.TS, &p.IP, payload, bad, p.VLANs, p.NumVLANs, &r.parents, p.Anomalies[:p.NumAnomalies])
+		r.meta.set(p, &r.parents)
+		r.workers[0].handlePacket(p.TS, &p.IP, payload, bad, &r.meta, p.Anomalies[:p.NumAnomalies])
 		return
 	}
 	b := r.pending[w]

@@ -82,14 +82,14 @@ func (wk *worker) process(b *batch, start int) {
 }
 
 func (wk *worker) handle(b *batch, it *item) {
-	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, it.vlan, it.numVLANs, &it.parents, it.anomalies[:it.numAnomaly])
+	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta, it.anomalies[:it.numAnomaly])
 }
 
 // handlePacket accounts one packet: its innermost datagram dg, transport
 // payload (read only during the call), whether the reader found its
-// checksum bad, its VLAN tags, tunnel parents and anomalies.
+// checksum bad, its link-layer facts and anomalies.
 func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
-	vlan [2]uint16, numVLANs uint8, parents *flow.Parents, anomalies []decode.Anomaly) {
+	m *packetMeta, anomalies []decode.Anomaly) {
 	if ts-wk.lastSweep >= expireEvery {
 		wk.table.Expire(ts)
 		wk.lastSweep = ts
@@ -100,10 +100,11 @@ func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, ch
 	in.Payload = payload
 	in.IPRaw = nil
 	in.ChecksumChecked, in.ChecksumBad = true, checksumBad
-	in.HasVLAN, in.HasInnerVLAN = numVLANs > 0, numVLANs > 1
-	in.VLAN, in.InnerVLAN = vlan[0], vlan[1]
-	in.Parents.N = parents.N
-	copy(in.Parents.UIDs[:parents.N], parents.UIDs[:parents.N])
+	in.HasVLAN, in.HasInnerVLAN = m.numVLANs > 0, m.numVLANs > 1
+	in.VLAN, in.InnerVLAN = m.vlan[0], m.vlan[1]
+	in.HasMAC, in.SrcMAC, in.DstMAC = m.hasMAC, m.srcMAC, m.dstMAC
+	in.Parents.N = m.parents.N
+	copy(in.Parents.UIDs[:m.parents.N], m.parents.UIDs[:m.parents.N])
 	in.Service = ""
 	uid := wk.table.Update(in)
 	wk.stats.addPacket(dg)

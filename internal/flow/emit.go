@@ -51,6 +51,10 @@ func (t *Table) emit(c *conn) {
 			}
 		}
 	}
+	if c.hasMAC {
+		r.OrigL2Addr = bstr(appendMAC(t.macBuf[0][:0], &c.origMAC))
+		r.RespL2Addr = bstr(appendMAC(t.macBuf[1][:0], &c.respMAC))
+	}
 	r.OrigPkts, r.OrigIPBytes = o.pkts, o.ipBytes
 	r.RespPkts, r.RespIPBytes = p.pkts, p.ipBytes
 	r.History = bstr(append(t.histBuf[:0], c.hist[:c.histLen]...))
@@ -71,6 +75,18 @@ func (t *Table) emit(c *conn) {
 	}
 	t.stats.Emitted++
 	t.out.Conn(r)
+}
+
+// appendMAC appends m as Zeek writes MAC addresses: "00:1a:2b:3c:4d:5e".
+func appendMAC(dst []byte, m *[6]byte) []byte {
+	const hex = "0123456789abcdef"
+	for i, b := range m {
+		if i > 0 {
+			dst = append(dst, ':')
+		}
+		dst = append(dst, hex[b>>4], hex[b&15])
+	}
+	return dst
 }
 
 // connState is conn/main.zeek's conn_state().

@@ -26,7 +26,11 @@ type Input struct {
 	ChecksumChecked, ChecksumBad bool
 	VLAN, InnerVLAN              uint16
 	HasVLAN, HasInnerVLAN        bool
-	Parents                      Parents
+	// SrcMAC and DstMAC are the frame's Ethernet addresses (HasMAC):
+	// a new connection logs them as orig_l2_addr and resp_l2_addr.
+	SrcMAC, DstMAC [6]byte
+	HasMAC         bool
+	Parents        Parents
 	// Service is a hint for the conn's service field (e.g. "vxlan" for a
 	// tunnel's outer UDP conn); "" for none. The first non-empty hint is
 	// kept.
@@ -158,6 +162,8 @@ type conn struct {
 	vlan, innerVLAN    uint16
 	origPort, respPort uint16
 	origAddr, respAddr addr
+	hasMAC             bool
+	origMAC, respMAC   [6]byte
 
 	uid         UID
 	start, last int64
@@ -225,6 +231,7 @@ type Table struct {
 	weird   record.Weird
 	uidBuf  [16]byte
 	histBuf [histCap]byte
+	macBuf  [2][17]byte
 	cidBuf  [64]byte
 	parBuf  [maxParents][16]byte
 	parStr  [maxParents]string
@@ -683,6 +690,10 @@ func (t *Table) Update(in *Input) UID {
 		t.initConn(c, &k, kind, v6, src, dst, sp, dp, ts, d)
 		c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
 		c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
+		c.hasMAC, c.origMAC, c.respMAC = in.HasMAC, in.SrcMAC, in.DstMAC
+		if c.origAddr != src || c.origPort != sp { // roles flipped at once
+			c.origMAC, c.respMAC = c.respMAC, c.origMAC
+		}
 		t.indexInsert(ci, h)
 		t.lruPushFront(ci, c)
 		t.stats.Active++
@@ -867,6 +878,7 @@ func isBroadcast(a addr, v6 bool) bool {
 // The history-seen bits are not swapped (as in Zeek).
 func (t *Table) flipRoles(c *conn) {
 	c.origAddr, c.respAddr = c.respAddr, c.origAddr
+	c.origMAC, c.respMAC = c.respMAC, c.origMAC
 	c.origPort, c.respPort = c.respPort, c.origPort
 	c.origIdx = 1 - c.origIdx
 	fs := c.firstSeen

@@ -1,0 +1,201 @@
+package analyze
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// Packet facts are the few per-packet observations that no log record
+// carries but that consumers (detectors, the asset inventory, the IPv6
+// monitor) need: ARP claims, TCP SYN fingerprints and IPv6 neighbour
+// discovery. The reader emits them as JSON lines of logs whose names start
+// with '_'; they go to Config.Consumers only, never to disk, and only when
+// there is a consumer.
+const (
+	factARP         = "_arp"
+	factSYN         = "_syn"
+	factSeqEqualDst = "_syn_seq_eq_dst"
+	factND          = "_nd"
+)
+
+// emitFacts writes p's facts, if any, through the reader's sink.
+func (r *reader) emitFacts(p *decode.Packet) {
+	switch {
+	case p.IsARP:
+		r.sink.Record(factARP, appendARPFact(r.factBuf[:0], p))
+	case p.IP.Proto == decode.ProtoTCP && p.IP.HasL4 && p.IP.TCPFlags&decode.TCPSyn != 0:
+		r.factBuf = appendSYNFact(r.factBuf[:0], p)
+		r.sink.Record(factSYN, r.factBuf)
+		if p.IP.Version == 4 && p.IP.TCPFlags&decode.TCPAck == 0 && p.IP.Seq == ipv4Word(p.IP.Dst) {
+			r.factBuf = appendSeqEqualDstFact(r.factBuf[:0], p)
+			r.sink.Record(factSeqEqualDst, r.factBuf)
+		}
+	case p.IP.Proto == decode.ProtoICMPv6 && p.IP.ICMPType >= 133 && p.IP.ICMPType <= 137:
+		if b, ok := appendNDFact(r.factBuf[:0], p); ok {
+			r.factBuf = b
+			r.sink.Record(factND, b)
+		}
+	}
+}
+
+func ipv4Word(a netip.Addr) uint32 {
+	if !a.Is4() {
+		return 0
+	}
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func appendFactHead(dst []byte, ts int64) []byte {
+	dst = append(dst, `{"ts":`...)
+	return record.AppendTime(dst, ts)
+}
+
+func appendMACField(dst []byte, k string, m [6]byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(record.AppendKey(dst, k), '"')
+	for i, b := range m {
+		if i > 0 {
+			dst = append(dst, ':')
+		}
+		dst = append(dst, hex[b>>4], hex[b&15])
+	}
+	return append(dst, '"')
+}
+
+// appendARPFact: {"ts","op","src_mac","src_ip","dst_mac","dst_ip","eth_src"}.
+// src_* are the sender fields, dst_* the target fields of the ARP body;
+// eth_src is the frame's source address (differs from src_mac in some
+// spoofing tools' output).
+func appendARPFact(dst []byte, p *decode.Packet) []byte {
+	a := &p.ARP
+	dst = appendFactHead(dst, p.TS)
+	dst = record.AppendUintField(dst, "op", uint64(a.Op))
+	dst = appendMACField(dst, "src_mac", a.SenderMAC)
+	dst = record.AppendAddrField(dst, "src_ip", a.SenderIP)
+	dst = appendMACField(dst, "dst_mac", a.TargetMAC)
+	dst = record.AppendAddrField(dst, "dst_ip", a.TargetIP)
+	if p.HasEth {
+		dst = appendMACField(dst, "eth_src", p.SrcMAC)
+	}
+	return append(dst, '}')
+}
+
+// synOptions is what a SYN's TCP options reveal, in the style of p0f.
+type synOptions struct {
+	layout       []byte // option kinds in order as letters (M N W S T E ?)
+	mss          uint16
+	wscale       int // -1 when absent
+	sackOK, tsOK bool
+}
+
+// parseSYNOptions reads the options of the TCP header at the start of seg.
+func parseSYNOptions(seg []byte, buf []byte) synOptions {
+	o := synOptions{layout: buf[:0], wscale: -1}
+	if len(seg) < 20 {
+		return o
+	}
+	hl := int(seg[12]>>4) * 4
+	if hl < 20 || hl > len(seg) {
+		return o
+	}
+	opts := seg[20:hl]
+	for len(opts) > 0 && len(o.layout) < 40 {
+		kind := opts[0]
+		if kind == 0 {
+			o.layout = append(o.layout, 'E')
+			break
+		}
+		if kind == 1 {
+			o.layout = append(o.layout, 'N')
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			o.layout = append(o.layout, '?')
+			break
+		}
+		body := opts[2:opts[1]]
+		switch kind {
+		case 2:
+			o.layout = append(o.layout, 'M')
+			if len(body) == 2 {
+				o.mss = binary.BigEndian.Uint16(body)
+			}
+		case 3:
+			o.layout = append(o.layout, 'W')
+			if len(body) == 1 {
+				o.wscale = int(body[0])
+			}
+		case 4:
+			o.layout = append(o.layout, 'S')
+			o.sackOK = true
+		case 8:
+			o.layout = append(o.layout, 'T')
+			o.tsOK = true
+		default:
+			o.layout = append(o.layout, '?')
+		}
+		opts = opts[opts[1]:]
+	}
+	return o
+}
+
+// appendSYNFact: {"ts","v","src","dst","dst_p","src_mac","ttl","df",
+// "ip_len","win","mss","wscale","sack_ok","tsopt","opts","ack"} for a SYN
+// or SYN-ACK; opts lists option kinds in order, comma-separated.
+func appendSYNFact(dst []byte, p *decode.Packet) []byte {
+	d := &p.IP
+	var layout [40]byte
+	var o synOptions
+	if d.HeaderLen > 0 && d.HeaderLen <= len(p.IPRaw) {
+		o = parseSYNOptions(p.IPRaw[d.HeaderLen:], layout[:])
+	} else {
+		o = synOptions{wscale: -1}
+	}
+	dst = appendFactHead(dst, p.TS)
+	dst = record.AppendUintField(dst, "v", uint64(d.Version))
+	dst = record.AppendAddrField(dst, "src", d.Src)
+	dst = record.AppendUintField(dst, "src_p", uint64(d.SrcPort))
+	dst = record.AppendAddrField(dst, "dst", d.Dst)
+	dst = record.AppendUintField(dst, "dst_p", uint64(d.DstPort))
+	if p.HasEth {
+		dst = appendMACField(dst, "src_mac", p.SrcMAC)
+	}
+	dst = record.AppendUintField(dst, "ttl", uint64(d.TTL))
+	dst = record.AppendBoolField(dst, "df", d.Version == 4 && len(p.IPRaw) > 6 && p.IPRaw[6]&0x40 != 0)
+	dst = record.AppendUintField(dst, "ip_len", uint64(d.IPLen))
+	dst = record.AppendUintField(dst, "win", uint64(d.Window))
+	if o.mss != 0 {
+		dst = record.AppendUintField(dst, "mss", uint64(o.mss))
+	}
+	if o.wscale >= 0 {
+		dst = record.AppendUintField(dst, "wscale", uint64(o.wscale))
+	}
+	dst = record.AppendBoolField(dst, "sack_ok", o.sackOK)
+	dst = record.AppendBoolField(dst, "tsopt", o.tsOK)
+	dst = append(record.AppendKey(dst, "opts"), '"')
+	for i, c := range o.layout {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, '"')
+	dst = record.AppendUintField(dst, "seq", uint64(d.Seq))
+	dst = record.AppendBoolField(dst, "ack", d.TCPFlags&decode.TCPAck != 0)
+	return append(dst, '}')
+}
+
+// appendSeqEqualDstFact: {"ts","src","dst","dst_p"} for a SYN whose
+// sequence number is its IPv4 destination address (Mirai's scanner).
+func appendSeqEqualDstFact(dst []byte, p *decode.Packet) []byte {
+	dst = appendFactHead(dst, p.TS)
+	dst = record.AppendAddrField(dst, "src", p.IP.Src)
+	dst = record.AppendAddrField(dst, "dst", p.IP.Dst)
+	dst = record.AppendUintField(dst, "dst_p", uint64(p.IP.DstPort))
+	return append(dst, '}')
+}
