@@ -19,6 +19,8 @@ const (
 	factSYN         = "_syn"
 	factSeqEqualDst = "_syn_seq_eq_dst"
 	factND          = "_nd"
+	factICMP6       = "_icmp6"
+	factExt6        = "_ip6ext"
 )
 
 // emitFacts writes p's facts, if any, through the reader's sink.
@@ -37,6 +39,17 @@ func (r *reader) emitFacts(p *decode.Packet) {
 		if b, ok := appendNDFact(r.factBuf[:0], p); ok {
 			r.factBuf = b
 			r.sink.Record(factND, b)
+		}
+	case p.IP.Proto == decode.ProtoICMPv6 && icmp6Watched(p):
+		r.factBuf = appendICMP6Fact(r.factBuf[:0], p)
+		r.sink.Record(factICMP6, r.factBuf)
+	}
+	if p.IP.Version == 6 && len(p.IPRaw) > 6 && p.IPRaw[6] != p.IP.Proto {
+		// An extension-header chain (the first next header is not the
+		// upper layer).
+		if b, ok := appendExt6Fact(r.factBuf[:0], p); ok {
+			r.factBuf = b
+			r.sink.Record(factExt6, b)
 		}
 	}
 }

@@ -162,3 +162,183 @@ func appendPrefix(dst []byte, o []byte) []byte {
 	dst = record.AppendUintField(dst, "preferred", uint64(binary.BigEndian.Uint32(o[8:12])))
 	return append(dst, '}')
 }
+
+// ICMPv6 messages the IPv6 monitor watches besides neighbour discovery.
+func icmp6Watched(p *decode.Packet) bool {
+	switch t := p.IP.ICMPType; {
+	case t >= 1 && t <= 4: // errors: unreachable, packet too big, time exceeded, parameter problem
+		return true
+	case t == 128: // echo request: watched only to a multicast group (smurf)
+		return p.IP.Dst.IsMulticast()
+	case t == 130 || t == 131 || t == 132 || t == 143: // MLD
+		return true
+	}
+	return false
+}
+
+// appendICMP6Fact: {"ts","type","code","src","dst","src_mac","hop_limit",
+// "mtu" (packet too big), "pointer" (parameter problem), "group" (MLDv1),
+// "records" (MLDv2 report), "len"}.
+func appendICMP6Fact(dst []byte, p *decode.Packet) []byte {
+	d := &p.IP
+	dst = appendFactHead(dst, p.TS)
+	dst = record.AppendUintField(dst, "type", uint64(d.ICMPType))
+	dst = record.AppendUintField(dst, "code", uint64(d.ICMPCode))
+	dst = record.AppendAddrField(dst, "src", d.Src)
+	dst = record.AppendAddrField(dst, "dst", d.Dst)
+	if p.HasEth {
+		dst = appendMACField(dst, "src_mac", p.SrcMAC)
+	}
+	dst = record.AppendUintField(dst, "hop_limit", uint64(d.TTL))
+	dst = record.AppendUintField(dst, "len", uint64(d.L4Len))
+	var msg []byte
+	if d.HeaderLen > 0 && d.HeaderLen <= len(p.IPRaw) {
+		msg = p.IPRaw[d.HeaderLen:]
+	}
+	if len(msg) >= 8 {
+		word := uint64(binary.BigEndian.Uint32(msg[4:8]))
+		switch d.ICMPType {
+		case 2:
+			dst = record.AppendUintField(dst, "mtu", word)
+		case 4:
+			dst = record.AppendUintField(dst, "pointer", word)
+		case 143:
+			dst = record.AppendUintField(dst, "records", word&0xffff)
+		}
+	}
+	if (d.ICMPType == 130 || d.ICMPType == 131 || d.ICMPType == 132) && len(msg) >= 24 {
+		dst = record.AppendAddrField(dst, "group", addr16(msg[8:24]))
+	}
+	return append(dst, '}')
+}
+
+// ext6 is what an IPv6 extension-header chain shows.
+type ext6 struct {
+	chain       []byte // next-header values in order, upper layer last
+	unknownOpts []byte // option types in HBH/DstOpts not known to RFCs
+	nonzeroPad  bool   // a PadN or Pad1 run carrying data (covert channel)
+	optBytes    int    // bytes of HBH and DstOpts headers
+	routingType int    // -1 when no routing header
+}
+
+// knownOption reports whether an HBH/DstOpts option type is a registered
+// one the monitor expects (padding, jumbo, router alert, tunnel encap
+// limit, home address, CALIPSO, RPL, quick-start, MPL, PDM, IOAM).
+func knownOption(t byte) bool {
+	switch t {
+	case 0, 1, 0x04, 0x05, 0x07, 0x26, 0x31, 0x3e, 0x63, 0x6d, 0x0f, 0xc2, 0xc9, 0xee, 0x11, 0x12:
+		return true
+	}
+	return false
+}
+
+// walkExt6 reads the extension headers of the IPv6 datagram raw (bounded:
+// 16 headers), stopping at a non-first fragment.
+func walkExt6(raw []byte, buf, opts []byte) ext6 {
+	e := ext6{chain: buf[:0], unknownOpts: opts[:0], routingType: -1}
+	if len(raw) < 40 {
+		return e
+	}
+	next, b := raw[6], raw[40:]
+	for n := 0; n < 16; n++ {
+		e.chain = append(e.chain, next)
+		var size int
+		switch next {
+		case 0, 60, 43, 135:
+			if len(b) < 2 {
+				return e
+			}
+			size = (int(b[1]) + 1) * 8
+		case 44:
+			size = 8
+		case 51:
+			if len(b) < 2 {
+				return e
+			}
+			size = (int(b[1]) + 2) * 4
+		default:
+			return e
+		}
+		if size > len(b) {
+			return e
+		}
+		h := b[:size]
+		switch next {
+		case 0, 60:
+			e.optBytes += size
+			e.scanOptions(h[2:])
+		case 43:
+			if len(h) >= 3 {
+				e.routingType = int(h[2])
+			}
+		case 44:
+			if binary.BigEndian.Uint16(h[2:4])&0xfff8 != 0 {
+				return e // not the first fragment: nothing after it is here
+			}
+		}
+		next, b = h[0], b[size:]
+	}
+	return e
+}
+
+// scanOptions notes unknown option types and padding that carries data.
+func (e *ext6) scanOptions(o []byte) {
+	for len(o) > 0 {
+		t := o[0]
+		if t == 0 {
+			o = o[1:]
+			continue
+		}
+		if len(o) < 2 || 2+int(o[1]) > len(o) {
+			e.unknownOpts = append(e.unknownOpts, t)
+			return
+		}
+		body := o[2 : 2+int(o[1])]
+		if t == 1 {
+			for _, c := range body {
+				if c != 0 {
+					e.nonzeroPad = true
+					break
+				}
+			}
+		} else if !knownOption(t) && len(e.unknownOpts) < 16 {
+			e.unknownOpts = append(e.unknownOpts, t)
+		}
+		o = o[2+len(body):]
+	}
+}
+
+// appendExt6Fact: {"ts","src","dst","chain":"0,60,58","unknown_opts":"…",
+// "nonzero_pad","opt_bytes","routing_type"}; ok is false for a datagram
+// without HBH, DstOpts or routing headers and with fewer than 3 headers
+// (nothing the monitor looks at).
+func appendExt6Fact(dst []byte, p *decode.Packet) ([]byte, bool) {
+	var chainBuf, optBuf [16]byte
+	e := walkExt6(p.IPRaw, chainBuf[:], optBuf[:])
+	interesting := len(e.chain) >= 4 || e.optBytes > 0 || e.routingType >= 0
+	if !interesting {
+		return dst, false
+	}
+	dst = appendFactHead(dst, p.TS)
+	dst = record.AppendAddrField(dst, "src", p.IP.Src)
+	dst = record.AppendAddrField(dst, "dst", p.IP.Dst)
+	dst = appendByteList(dst, "chain", e.chain)
+	dst = appendByteList(dst, "unknown_opts", e.unknownOpts)
+	dst = record.AppendBoolField(dst, "nonzero_pad", e.nonzeroPad)
+	dst = record.AppendUintField(dst, "opt_bytes", uint64(e.optBytes))
+	if e.routingType >= 0 {
+		dst = record.AppendUintField(dst, "routing_type", uint64(e.routingType))
+	}
+	return append(dst, '}'), true
+}
+
+func appendByteList(dst []byte, k string, v []byte) []byte {
+	dst = append(record.AppendKey(dst, k), '"')
+	for i, c := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendUint(dst, uint64(c), 10)
+	}
+	return append(dst, '"')
+}

@@ -196,11 +196,34 @@ func FuzzPacketFacts(f *testing.F) {
 			if out, ok = appendNDFact(nil, &p); !ok {
 				return
 			}
+		case p.IP.Proto == decode.ProtoICMPv6:
+			out = appendICMP6Fact(nil, &p)
 		default:
 			return
 		}
 		if !json.Valid(out) {
 			t.Fatalf("invalid fact JSON: %s", out)
 		}
+		if p.IP.Version == 6 {
+			if ext, ok := appendExt6Fact(nil, &p); ok && !json.Valid(ext) {
+				t.Fatalf("invalid ext fact JSON: %s", ext)
+			}
+		}
 	})
+}
+
+func TestWalkExt6FindsCovertAndUnknownOptions(t *testing.T) {
+	ip := make([]byte, 40)
+	ip[0], ip[6] = 0x60, 0                                                                // hop-by-hop first
+	hbh := []byte{60, 0, 5, 2, 0, 0, 1, 0}                                                // router alert + PadN(0): clean
+	dst := []byte{58, 1, 0x1e, 4, 'l', 'e', 'a', 'k', 1, 6, 's', 'e', 'c', 'r', 'e', 't'} // unknown 0x1e, PadN with data
+	raw := append(append(append(ip, hbh...), dst...), 128, 0, 0, 0, 0, 0, 0, 0)
+	var cb, ob [16]byte
+	e := walkExt6(raw, cb[:], ob[:])
+	if string(e.chain) != string([]byte{0, 60, 58}) {
+		t.Errorf("chain %v", e.chain)
+	}
+	if string(e.unknownOpts) != "\x1e" || !e.nonzeroPad || e.optBytes != 24 {
+		t.Errorf("unknown %v, nonzero pad %v, opt bytes %d", e.unknownOpts, e.nonzeroPad, e.optBytes)
+	}
 }
