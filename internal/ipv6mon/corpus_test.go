@@ -1,0 +1,84 @@
+package ipv6mon_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/ipv6mon"
+	"github.com/vigil-nsm/vigil/internal/testcorpus"
+)
+
+// analyse runs the pipeline on path with a monitor attached.
+func analyse(t *testing.T, cfg ipv6mon.Config, path string) *ipv6mon.Monitor {
+	t.Helper()
+	mon := ipv6mon.New(cfg, nil)
+	acfg := analyze.DefaultConfig()
+	acfg.Workers = 1
+	acfg.OutDir = t.TempDir()
+	acfg.Consumers = []analyze.Consumer{mon}
+	if _, err := analyze.Run(context.Background(), acfg, []string{path}); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if err := mon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return mon
+}
+
+func classes(fs []ipv6mon.Finding) []string {
+	set := map[string]bool{}
+	for _, f := range fs {
+		set[f.Class] = true
+	}
+	var out []string
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestSuricataVerifyIPv6Evasion: every THC-IPv6 capture of suricata-verify's
+// ipv6-evasion set is flagged with the class its attack belongs to.
+func TestSuricataVerifyIPv6Evasion(t *testing.T) {
+	root := testcorpus.Require(t)
+	dir := filepath.Join(root, "suricata-verify", "tests", "ipv6-evasion")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string) string {
+		switch {
+		case strings.Contains(name, "kill-router"):
+			return "ipv6.kill_router"
+		case strings.Contains(name, "rsmurf"):
+			return "ipv6.smurf"
+		}
+		return "ipv6.evasion"
+	}
+	flagged := 0
+	for _, e := range entries {
+		pcaps, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.pcap"))
+		if len(pcaps) == 0 {
+			continue
+		}
+		mon := analyse(t, ipv6mon.DefaultConfig(), pcaps[0])
+		got := classes(mon.Findings())
+		ok := false
+		for _, c := range got {
+			ok = ok || c == want(e.Name())
+		}
+		if ok {
+			flagged++
+		} else {
+			t.Errorf("%s: want %s, raised %v", e.Name(), want(e.Name()), got)
+		}
+		t.Logf("%-34s want %-18s raised %v", e.Name(), want(e.Name()), got)
+	}
+	t.Logf("ipv6-evasion: %d/%d cases flagged with their class", flagged, len(entries))
+}

@@ -1,0 +1,234 @@
+package ipv6mon
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// evasions watches ICMPv6 errors and echoes, MLD, extension-header chains
+// and the decoder's and reassembler's anomalies.
+type evasions struct {
+	m   *Monitor
+	mld map[string][]float64 // MLD message times per source
+	// counts of every anomaly kind seen, for the posture summary
+	kinds map[string]int
+}
+
+func newEvasions(m *Monitor) *evasions {
+	return &evasions{m: m, mld: map[string][]float64{}, kinds: map[string]int{}}
+}
+
+var evasionMITRE = []string{"T1562", "T1027"}
+
+// weirdClasses maps weird.log names to what they reveal about IPv6.
+var weirdClasses = map[string]string{
+	"fragment_overlap":                        "overlapping fragments (RFC 5722: the datagram must be dropped)",
+	"fragment_inconsistency":                  "overlapping fragments with different bytes",
+	"ipv6_header_chain_not_in_first_fragment": "extension-header chain not in the first fragment (RFC 7112)",
+	"ipv6_routing_type_0":                     "routing header type 0 (deprecated by RFC 5095)",
+	"ndp_in_fragment":                         "neighbour discovery inside a fragment (RFC 6980)",
+	"excessive_ipv6_extension_headers":        "an excessive extension-header chain",
+	"ipv6_hop_by_hop_not_first":               "hop-by-hop options not first in the chain (RFC 8200)",
+	"unknown_ipv6_next_header":                "an unknown next header in the chain",
+	"fragment_size_inconsistency":             "fragments that disagree on the datagram's size",
+	"excessively_large_fragment":              "fragments beyond 65535 bytes",
+	"atomic_fragment":                         "an atomic fragment (RFC 6946)",
+}
+
+func (e *evasions) onWeird(w *weirdRec) {
+	what, ok := weirdClasses[w.Name]
+	if !ok || !isV6(w.OrigH) {
+		return
+	}
+	e.kinds[w.Name]++
+	sev, conf := 2, 0.8
+	if w.Name == "atomic_fragment" {
+		// Atomic fragments are legitimate after a too-small PTB; alone
+		// they are only a hint.
+		sev, conf = 3, 0.5
+	}
+	e.m.raise(w.TS, "ipv6.evasion", sev, conf, w.OrigH, w.RespH, evasionMITRE,
+		fmt.Sprintf("%s sent %s to %s", w.OrigH, what, w.RespH),
+		map[string]any{"weird": w.Name, "addl": w.Addl})
+}
+
+func (e *evasions) onExt(f *extFact) {
+	chain := strings.Split(f.Chain, ",")
+	ev := map[string]any{"chain": f.Chain, "unknown_options": f.UnknownOpts, "nonzero_padding": f.NonzeroPad, "option_bytes": f.OptBytes}
+	switch {
+	case f.NonzeroPad || f.UnknownOpts != "":
+		e.kinds["ext_options"]++
+		e.m.raise(f.TS, "ipv6.evasion", 2, 0.8, f.Src, f.Dst, []string{"T1001", "T1048"},
+			fmt.Sprintf("%s sent destination/hop-by-hop options to %s with %s: a covert channel in extension headers", f.Src, f.Dst, optionsWhat(f)), ev)
+	case len(chain)-1 > e.m.cfg.ExtChainLimit:
+		e.kinds["long_chain"]++
+		ev["limit"] = e.m.cfg.ExtChainLimit
+		e.m.raise(f.TS, "ipv6.evasion", 2, 0.8, f.Src, f.Dst, append([]string{"T1499"}, evasionMITRE...),
+			fmt.Sprintf("%s sent a chain of %d extension headers to %s (limit %d)", f.Src, len(chain)-1, f.Dst, e.m.cfg.ExtChainLimit), ev)
+	case f.RoutingType != nil && *f.RoutingType == 0:
+		e.kinds["routing_type_0"]++
+		e.m.raise(f.TS, "ipv6.evasion", 2, 0.9, f.Src, f.Dst, evasionMITRE,
+			fmt.Sprintf("%s sent a type 0 routing header to %s (RFC 5095)", f.Src, f.Dst), ev)
+	}
+}
+
+func optionsWhat(f *extFact) string {
+	var parts []string
+	if f.UnknownOpts != "" {
+		parts = append(parts, "unknown option types "+f.UnknownOpts)
+	}
+	if f.NonzeroPad {
+		parts = append(parts, "padding that carries data")
+	}
+	return strings.Join(parts, " and ")
+}
+
+func (e *evasions) onICMP6(f *icmp6Fact) {
+	switch {
+	case f.Type == 2 && f.MTU != nil && *f.MTU < 1280:
+		e.kinds["ptb_below_1280"]++
+		e.m.raise(f.TS, "ipv6.evasion", 2, 0.9, f.Src, f.Dst, []string{"T1499"},
+			fmt.Sprintf("packet-too-big from %s to %s with MTU %d, below IPv6's minimum 1280: forces atomic fragments (RFC 8021)", f.Src, f.Dst, *f.MTU),
+			map[string]any{"mtu": *f.MTU, "minimum": 1280})
+	case f.Type == 128:
+		e.smurf(f)
+	case f.Type == 130 || f.Type == 131 || f.Type == 132 || f.Type == 143:
+		e.mldFlood(f)
+	case f.Type == 4 || f.Type == 3 && f.Code == 1:
+		e.rejected(f)
+	}
+}
+
+// paramProblems names ICMPv6 parameter-problem codes (RFC 4443, 7112).
+var paramProblems = map[int]string{
+	0: "an erroneous header field", 1: "an unrecognised next header", 2: "an unrecognised option",
+	3: "a header chain not in the first fragment",
+}
+
+// rejected: a host answered with a parameter problem or a reassembly
+// timeout, so it received malformed headers or incomplete fragment sets
+// — what crafted evasion and header-DoS traffic causes. The error goes
+// back to the sender of the bad packets: that is the suspect.
+func (e *evasions) rejected(f *icmp6Fact) {
+	what := "incomplete fragments (reassembly timed out)"
+	if f.Type == 4 {
+		what = paramProblems[f.Code]
+		if what == "" {
+			what = fmt.Sprintf("a parameter problem (code %d)", f.Code)
+		}
+	}
+	e.kinds["rejected_by_receiver"]++
+	e.m.raise(f.TS, "ipv6.evasion", 3, 0.6, f.Dst, f.Src, evasionMITRE,
+		fmt.Sprintf("%s sent %s to %s, which answered with an ICMPv6 error", f.Dst, what, f.Src),
+		map[string]any{"icmp_type": f.Type, "icmp_code": f.Code, "pointer": f.Pointer, "reported_by": f.Src})
+}
+
+// smurf: an echo request to a multicast group makes every member answer
+// its source; from a global (or spoofed) source that is an amplifier
+// aimed at the source (smurf6, rsmurf6).
+func (e *evasions) smurf(f *icmp6Fact) {
+	src, err := netip.ParseAddr(f.Src)
+	if err != nil {
+		return
+	}
+	conf := 0.6
+	if !src.IsLinkLocalUnicast() {
+		conf = 0.9
+	}
+	e.kinds["echo_to_multicast"]++
+	e.m.raise(f.TS, "ipv6.smurf", 2, conf, f.Src, f.Dst, []string{"T1498.001"},
+		fmt.Sprintf("echo request to multicast group %s from %s: every member answers %s", f.Dst, f.Src, f.Src),
+		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit})
+}
+
+func (e *evasions) mldFlood(f *icmp6Fact) {
+	win := e.m.cfg.RAFloodWindow.Seconds()
+	key := f.SrcMAC + "|" + f.Src
+	times := append(e.mld[key], f.TS)
+	for len(times) > 0 && f.TS-times[0] > win {
+		times = times[1:]
+	}
+	if len(e.mld) < e.m.cfg.MaxHosts || e.mld[key] != nil {
+		e.mld[key] = times
+	}
+	if len(times) >= e.m.cfg.MLDFloodCount {
+		e.m.raise(f.TS, "ipv6.mld_abuse", 2, 0.8, f.Src, f.Dst, []string{"T1498"},
+			fmt.Sprintf("%s sent %d MLD messages within %s", f.Src, len(times), e.m.cfg.RAFloodWindow),
+			map[string]any{"messages": len(times), "window_s": win, "threshold": e.m.cfg.MLDFloodCount})
+	}
+}
+
+// ndLimits checks neighbour-discovery fields against RFC 4861: hop limit
+// 255 (a lower one was forwarded: an off-link spoof), a link-local RA
+// source, lifetimes within bounds, SLAAC prefixes of 64 bits.
+func (m *Monitor) ndLimits(f *ndFact) {
+	var bad []string
+	if f.HopLimit != 255 {
+		bad = append(bad, fmt.Sprintf("hop limit %d (must be 255)", f.HopLimit))
+	}
+	if f.Type == "ra" {
+		if a, err := netip.ParseAddr(f.Src); err == nil && !a.IsLinkLocalUnicast() {
+			bad = append(bad, "source "+f.Src+" not link-local")
+		}
+		if f.RouterLifetime > 9000 {
+			bad = append(bad, fmt.Sprintf("router lifetime %d s (max 9000)", f.RouterLifetime))
+		}
+		if f.Reachable > 3600000 {
+			bad = append(bad, fmt.Sprintf("reachable time %d ms (max 3600000)", f.Reachable))
+		}
+		for _, p := range f.Prefixes {
+			if p.Preferred > p.Valid {
+				bad = append(bad, "prefix "+p.Prefix+" preferred lifetime above its valid lifetime")
+			}
+			if pfx, err := netip.ParsePrefix(p.Prefix); err == nil && strings.Contains(p.Flags, "A") && pfx.Bits() != 64 {
+				bad = append(bad, "autonomous prefix "+p.Prefix+" not /64")
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	m.ev.kinds["nd_limits"]++
+	m.raise(f.TS, "anomaly", 3, 0.7, f.Src, f.Dst, []string{"T1557"},
+		fmt.Sprintf("%s %s from %s breaks RFC 4861: %s", strings.ToUpper(f.Type), "message", f.Src, strings.Join(bad, "; ")),
+		map[string]any{"type": f.Type, "violations": bad, "src_mac": f.SrcMAC})
+}
+
+// onDHCP learns DHCPv6 servers; one that appears after the learning
+// window (or outside the allowlist) is rogue.
+func (m *Monitor) onDHCP(d *dhcpRec) {
+	if d.DHCPVersion != 6 {
+		return
+	}
+	if d.AssignedAddr != "" {
+		m.post.dhcp[d.AssignedAddr] = true
+	}
+	if d.ServerAddr == "" {
+		return
+	}
+	if m.dhcpServers == nil {
+		m.dhcpServers = map[string]float64{}
+	}
+	if _, ok := m.dhcpServers[d.ServerAddr]; ok {
+		return
+	}
+	first := len(m.dhcpServers) == 0
+	m.dhcpServers[d.ServerAddr] = d.TS
+	if m.firstDHCP == 0 {
+		m.firstDHCP = d.TS
+	}
+	allowed := m.allowR[d.ServerAddr]
+	learning := len(m.allowR) == 0 && d.TS-m.firstDHCP <= m.cfg.LearnWindow.Seconds()
+	if first && learning || allowed || learning {
+		return
+	}
+	m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.8, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+		fmt.Sprintf("a new DHCPv6 server %s answered clients after the known servers were learned", d.ServerAddr),
+		map[string]any{"servers": len(m.dhcpServers), "uids": d.UIDs})
+}
+
+func isV6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6() && !a.Is4In6()
+}

@@ -1,0 +1,203 @@
+// Package ipv6mon is Vigil's IPv6 security monitor. It reads the records and
+// packet facts of an analysis (neighbour discovery, ICMPv6, extension-header
+// chains, weird.log anomalies, connections, DHCP) and
+//
+//   - learns the link's state: routers (MAC, link-local address, prefixes,
+//     flags, preference, lifetimes, first/last seen), IP↔MAC bindings with
+//     their history, DHCPv6 servers, tunnels;
+//   - raises findings for the attacks that only IPv6 has: rogue and flooded
+//     router advertisements, kill-router, neighbour-advertisement spoofing,
+//     DAD denial, redirects, rogue DHCPv6 servers, MLD floods, smurf6,
+//     too-small packet-too-big MTUs, RFC 4861 limit violations, and the
+//     extension-header and fragmentation evasions (RFC 5095, 5722, 6980,
+//     7112, 8021);
+//   - summarises the IPv6 posture: address kinds per host (EUI-64 that
+//     leaks the MAC, privacy/opaque, DHCPv6, static), routers and prefixes,
+//     tunnels (6in4, 6to4, Teredo, ISATAP), IPv6's share of traffic.
+//
+// A Monitor is fed from one goroutine (analyze.Consumer) and needs no
+// packets of its own. State is bounded: at most Config.MaxHosts bindings
+// and Config.MaxRouters routers are kept (the oldest forgotten first).
+package ipv6mon
+
+import (
+	"encoding/json"
+	"net/netip"
+	"time"
+)
+
+// Config tunes the monitor; DefaultConfig gives working values.
+type Config struct {
+	// LearnWindow is how long after the first router advertisement the
+	// routers and prefixes seen are taken as the legitimate ones (when no
+	// allowlist is given).
+	LearnWindow time.Duration
+	// AllowedRouters lists legitimate routers by MAC ("02:00:…") or
+	// link-local address; AllowedPrefixes the legitimate prefixes. When
+	// set they replace learning.
+	AllowedRouters  []string
+	AllowedPrefixes []string
+	// RAFloodCount router advertisements within RAFloodWindow (from any
+	// source) make a flood; so do RAFloodSources distinct sources.
+	RAFloodCount   int
+	RAFloodSources int
+	RAFloodWindow  time.Duration
+	// NASpoofTargets: one MAC answering for this many distinct targets
+	// within NAWindow is spoofing (parasite6 answers every NS).
+	NASpoofTargets int
+	NAWindow       time.Duration
+	// DADDenials: tentative addresses "defended" by another host this
+	// many times within NAWindow is a DAD denial of service.
+	DADDenials int
+	// MLDFloodCount MLD messages from one source within RAFloodWindow.
+	MLDFloodCount int
+	// ExtChainLimit: more extension headers than this is an evasion.
+	ExtChainLimit int
+	MaxHosts      int
+	MaxRouters    int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		LearnWindow:    2 * time.Minute,
+		RAFloodCount:   50,
+		RAFloodSources: 8,
+		RAFloodWindow:  10 * time.Second,
+		NASpoofTargets: 10,
+		NAWindow:       30 * time.Second,
+		DADDenials:     3,
+		MLDFloodCount:  200,
+		ExtChainLimit:  8,
+		MaxHosts:       1 << 16,
+		MaxRouters:     1024,
+	}
+}
+
+// Finding is one detection: the fields of an alerts.log record
+// (../shared/DESIGN.md §3) without the detector name, which is "ipv6".
+type Finding struct {
+	TS         float64        `json:"ts"`
+	Class      string         `json:"class"`
+	Severity   int            `json:"severity"`
+	Confidence float64        `json:"confidence"`
+	Src        string         `json:"src,omitempty"`
+	Dst        string         `json:"dst,omitempty"`
+	MITRE      []string       `json:"mitre"`
+	Summary    string         `json:"summary"`
+	Evidence   map[string]any `json:"evidence"`
+}
+
+// Monitor holds the learned state. Use New.
+type Monitor struct {
+	cfg     Config
+	emit    func(Finding)
+	allowR  map[string]bool
+	allowP  map[netip.Prefix]bool
+	routers *routerTable
+	nd      *neighbours
+	ev      *evasions
+	post    *posture
+	raised  map[string]bool // class|src|dst already reported
+	found   []Finding
+
+	dhcpServers map[string]float64 // DHCPv6 servers, first seen
+	firstDHCP   float64
+}
+
+// New returns a monitor that hands each finding to emit (may be nil; the
+// findings are also kept, see Findings).
+func New(cfg Config, emit func(Finding)) *Monitor {
+	m := &Monitor{cfg: cfg, emit: emit, raised: map[string]bool{},
+		allowR: map[string]bool{}, allowP: map[netip.Prefix]bool{}}
+	for _, r := range cfg.AllowedRouters {
+		m.allowR[r] = true
+	}
+	for _, p := range cfg.AllowedPrefixes {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			m.allowP[pfx.Masked()] = true
+		}
+	}
+	m.routers = newRouterTable(m)
+	m.nd = newNeighbours(m)
+	m.ev = newEvasions(m)
+	m.post = newPosture(cfg.MaxHosts)
+	return m
+}
+
+// Record takes one log line or packet fact (analyze.Consumer).
+func (m *Monitor) Record(log string, line []byte) {
+	switch log {
+	case "_nd":
+		var f ndFact
+		if json.Unmarshal(line, &f) == nil {
+			m.onND(&f)
+		}
+	case "_icmp6":
+		var f icmp6Fact
+		if json.Unmarshal(line, &f) == nil {
+			m.ev.onICMP6(&f)
+			m.post.seenV6(f.Src, f.SrcMAC, f.TS)
+		}
+	case "_ip6ext":
+		var f extFact
+		if json.Unmarshal(line, &f) == nil {
+			m.ev.onExt(&f)
+		}
+	case "weird":
+		var w weirdRec
+		if json.Unmarshal(line, &w) == nil {
+			m.ev.onWeird(&w)
+		}
+	case "conn":
+		var c connRec
+		if json.Unmarshal(line, &c) == nil {
+			m.post.onConn(&c)
+		}
+	case "dhcp":
+		var d dhcpRec
+		if json.Unmarshal(line, &d) == nil {
+			m.onDHCP(&d)
+		}
+	}
+}
+
+// onND routes a neighbour-discovery fact.
+func (m *Monitor) onND(f *ndFact) {
+	m.post.seenV6(f.Src, f.SrcMAC, f.TS)
+	m.ndLimits(f)
+	switch f.Type {
+	case "ra":
+		m.routers.onRA(f)
+	case "ns", "na":
+		m.nd.on(f)
+	case "redirect":
+		m.raise(f.TS, "ipv6.redirect", 2, 0.7, f.Src, f.Dst, []string{"T1557"},
+			"ICMPv6 redirect from "+f.Src+" sends traffic for "+f.RedirectDst+" to "+f.Target,
+			map[string]any{"target": f.Target, "redirect_dst": f.RedirectDst, "src_mac": f.SrcMAC})
+	}
+}
+
+// raise reports a finding once per class, source and destination.
+func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
+	key := class + "|" + src + "|" + dst
+	if m.raised[key] {
+		return
+	}
+	m.raised[key] = true
+	f := Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev}
+	m.found = append(m.found, f)
+	if m.emit != nil {
+		m.emit(f)
+	}
+}
+
+// Findings returns every finding raised so far, in order.
+func (m *Monitor) Findings() []Finding { return m.found }
+
+// Close ends the run: summaries that need the whole capture (tunnels)
+// are raised now.
+func (m *Monitor) Close() error {
+	m.post.raiseTunnels(m)
+	return nil
+}

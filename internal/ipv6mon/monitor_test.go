@@ -1,0 +1,206 @@
+package ipv6mon
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"testing"
+)
+
+// feed gives the monitor one fact or record built from a map.
+func feed(m *Monitor, log string, rec map[string]any) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		panic(err)
+	}
+	m.Record(log, b)
+}
+
+func ra(ts float64, src, mac, pfx string, lifetime int, prf string) map[string]any {
+	return map[string]any{"ts": ts, "type": "ra", "src": src, "dst": "ff02::1", "src_mac": mac, "hop_limit": 255,
+		"flags": "", "prf": prf, "router_lifetime": lifetime, "ll_addr": mac,
+		"prefixes": []any{map[string]any{"prefix": pfx, "flags": "LA", "valid": 86400, "preferred": 14400}}}
+}
+
+func na(ts float64, src, mac, target, flags string) map[string]any {
+	return map[string]any{"ts": ts, "type": "na", "src": src, "dst": "ff02::1", "src_mac": mac, "hop_limit": 255,
+		"flags": flags, "target": target, "ll_addr": mac}
+}
+
+func ns(ts float64, src, mac, target string) map[string]any {
+	return map[string]any{"ts": ts, "type": "ns", "src": src, "dst": "ff02::1:ff00:1", "src_mac": mac, "hop_limit": 255, "target": target}
+}
+
+const (
+	routerLL  = "fe80::1"
+	routerMAC = "02:00:00:00:00:01"
+)
+
+// benignLink: a router advertising every 10 s for 10 minutes, hosts doing
+// DAD and answering solicitations for themselves.
+func benignLink(m *Monitor) {
+	for i := 0; i < 60; i++ {
+		feed(m, "_nd", ra(float64(i*10), routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+	}
+	for h := 2; h < 12; h++ {
+		mac := fmt.Sprintf("02:00:00:00:00:%02x", h)
+		addr := fmt.Sprintf("2001:db8:1::%x", h)
+		feed(m, "_nd", ns(float64(h), "::", mac, addr)) // DAD, nobody answers
+		feed(m, "_nd", ns(float64(h)+100, routerLL, routerMAC, addr))
+		feed(m, "_nd", na(float64(h)+100.01, addr, mac, addr, "SO"))
+	}
+}
+
+func TestMonitorFindsAttacks(t *testing.T) {
+	cases := []struct {
+		name   string
+		attack func(m *Monitor)
+		class  string
+		src    string
+	}{
+		{"rogue router after learning", func(m *Monitor) {
+			feed(m, "_nd", ra(400, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 1800, "high"))
+		}, "ipv6.rogue_ra", "fe80::bad"},
+		{"known router, new prefix", func(m *Monitor) {
+			feed(m, "_nd", ra(400, routerLL, routerMAC, "2001:db8:666::/64", 1800, "medium"))
+		}, "ipv6.rogue_ra", routerLL},
+		{"kill router from another MAC", func(m *Monitor) {
+			feed(m, "_nd", ra(400, routerLL, "02:00:00:00:0b:ad", "2001:db8:1::/64", 0, "medium"))
+		}, "ipv6.kill_router", routerLL},
+		{"RA flood with random sources", func(m *Monitor) {
+			for i := 0; i < 100; i++ {
+				feed(m, "_nd", ra(400+float64(i)*0.01, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:01:%02x:%02x", i>>8, i&255),
+					fmt.Sprintf("2001:db8:%x::/64", 0x100+i), 1800, "high"))
+			}
+		}, "ipv6.ra_flood", ""},
+		{"override NA steals an address", func(m *Monitor) {
+			feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
+		}, "ipv6.na_spoof", "2001:db8:1::5"},
+		{"one MAC answers every solicitation", func(m *Monitor) {
+			for i := 0; i < 20; i++ {
+				feed(m, "_nd", na(400+float64(i), "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 0x100+i), "S"))
+			}
+		}, "ipv6.na_spoof", "02:00:00:00:0b:ad"},
+		{"DAD answered by an attacker", func(m *Monitor) {
+			for i := 0; i < 5; i++ {
+				target := fmt.Sprintf("2001:db8:1::%x", 0x200+i)
+				feed(m, "_nd", ns(400+float64(i), "::", "02:00:00:00:00:77", target))
+				feed(m, "_nd", na(400+float64(i)+0.001, target, "02:00:00:00:0b:ad", target, "O"))
+			}
+		}, "ipv6.dad_dos", "02:00:00:00:0b:ad"},
+		{"echo to all nodes from a global source", func(m *Monitor) {
+			feed(m, "_icmp6", map[string]any{"ts": 400.0, "type": 128, "code": 0, "src": "2001:db8:1::5", "dst": "ff02::1", "hop_limit": 64, "len": 56})
+		}, "ipv6.smurf", "2001:db8:1::5"},
+		{"covert destination options", func(m *Monitor) {
+			feed(m, "_ip6ext", map[string]any{"ts": 400.0, "src": "2001:db8:1::5", "dst": "2001:db8:2::1", "chain": "60,58", "unknown_opts": "30", "nonzero_pad": true, "opt_bytes": 16})
+		}, "ipv6.evasion", "2001:db8:1::5"},
+		{"overlapping fragments", func(m *Monitor) {
+			feed(m, "weird", map[string]any{"ts": 400.0, "name": "fragment_overlap", "id.orig_h": "2001:db8:1::5", "id.resp_h": "2001:db8:2::1"})
+		}, "ipv6.evasion", "2001:db8:1::5"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := New(DefaultConfig(), nil)
+			benignLink(m)
+			if len(m.Findings()) != 0 {
+				t.Fatalf("benign link raised %v", m.Findings())
+			}
+			c.attack(m)
+			m.Close()
+			seen := map[string]int{}
+			for _, f := range m.Findings() {
+				if seen[f.Class]++; seen[f.Class] > 1 && c.src != "" && f.Class == c.class {
+					t.Errorf("%s raised more than once: %+v", f.Class, m.Findings())
+				}
+			}
+			for _, f := range m.Findings() {
+				if f.Class == c.class && (c.src == "" || f.Src == c.src) {
+					if f.Summary == "" || len(f.Evidence) == 0 {
+						t.Errorf("finding without summary or evidence: %+v", f)
+					}
+					return
+				}
+			}
+			t.Errorf("want %s from %q, got %+v", c.class, c.src, m.Findings())
+		})
+	}
+}
+
+func TestBenignLinkIsQuiet(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	// A graceful router restart: same MAC, same prefix.
+	feed(m, "_nd", ra(700, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+	m.Close()
+	if f := m.Findings(); len(f) != 0 {
+		t.Errorf("benign link raised %+v", f)
+	}
+	p := m.Posture()
+	if p.Routers != 1 || p.Rogue != 0 || len(p.Prefixes) != 1 {
+		t.Errorf("posture routers %d rogue %d prefixes %v", p.Routers, p.Rogue, p.Prefixes)
+	}
+}
+
+func TestAllowlistReplacesLearning(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.AllowedRouters = []string{routerMAC}
+	cfg.AllowedPrefixes = []string{"2001:db8:1::/48"}
+	m := New(cfg, nil)
+	feed(m, "_nd", ra(0, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 1800, "medium"))
+	feed(m, "_nd", ra(1, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+	var rogue []string
+	for _, f := range m.Findings() {
+		if f.Class == "ipv6.rogue_ra" {
+			rogue = append(rogue, f.Src)
+		}
+	}
+	if len(rogue) != 1 || rogue[0] != "fe80::bad" {
+		t.Errorf("rogue routers %v, want only fe80::bad (the allowlisted router advertised first-hand)", rogue)
+	}
+}
+
+func TestAddressKinds(t *testing.T) {
+	cases := map[string]string{
+		"fe80::1":                       kindLinkLocal,
+		"2001:db8::200:5eff:fe00:1":     kindEUI64,
+		"2001:db8::1":                   kindLowByte,
+		"2001:db8::5efe:a00:1":          kindISATAP,
+		"2001:0:4136:e378::1":           kindTeredo,
+		"2002:c000:201::1":              kind6to4,
+		"2001:db8::8e16:45ff:fee5:5ba2": kindEUI64,
+		"2001:db8::306e:739d:dea6:99a4": kindRandom,
+		"ff02::1":                       kindMulticast,
+	}
+	for s, want := range cases {
+		if got := classify(mustAddr(s)); got != want {
+			t.Errorf("%s: %s, want %s", s, got, want)
+		}
+	}
+	if mac := eui64MAC(mustAddr("fe80::6600:6aff:fe5b:8eb3")); mac != "64:00:6a:5b:8e:b3" {
+		t.Errorf("eui64MAC = %s", mac)
+	}
+	m := New(DefaultConfig(), nil)
+	feed(m, "conn", map[string]any{"ts": 1.0, "uid": "C1", "id.orig_h": "2001:db8::200:5eff:fe00:1", "id.resp_h": "2001:db8::1",
+		"proto": "tcp", "orig_ip_bytes": 100, "resp_ip_bytes": 300, "orig_l2_addr": "00:00:5e:00:00:01", "resp_l2_addr": "02:00:00:00:00:01"})
+	feed(m, "conn", map[string]any{"ts": 2.0, "uid": "C2", "id.orig_h": "10.0.0.1", "id.resp_h": "10.0.0.2", "proto": "tcp", "orig_ip_bytes": 300, "resp_ip_bytes": 300})
+	p := m.Posture()
+	if p.LeakingMACs != 1 || p.Hosts != 2 || p.ShareBytes != 0.4 {
+		t.Errorf("posture %+v", p)
+	}
+}
+
+func FuzzRecord(f *testing.F) {
+	f.Add("_nd", []byte(`{"ts":1,"type":"ra","src":"fe80::1","src_mac":"02:00:00:00:00:01","hop_limit":255,"router_lifetime":0,"prefixes":[{"prefix":"2001:db8::/64","flags":"LA"}]}`))
+	f.Add("_icmp6", []byte(`{"ts":1,"type":2,"mtu":500,"src":"2001:db8::1","dst":"2001:db8::2"}`))
+	f.Add("_ip6ext", []byte(`{"ts":1,"chain":"0,0,0,0,0,0,0,0,0,0,58","src":"::1"}`))
+	f.Add("conn", []byte(`{"ts":1,"id.orig_h":"2002::1","id.resp_h":"::1","ip_proto":41}`))
+	f.Fuzz(func(t *testing.T, log string, line []byte) {
+		m := New(DefaultConfig(), nil)
+		m.Record(log, line)
+		m.Record(log, line)
+		m.Close()
+		_ = m.Posture()
+	})
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

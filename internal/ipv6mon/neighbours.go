@@ -1,0 +1,156 @@
+package ipv6mon
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// binding is one IPv6 address's link-layer address and its history.
+type binding struct {
+	MAC     string   `json:"mac"`
+	History []string `json:"history,omitempty"` // earlier MACs, oldest first
+	Since   float64  `json:"since"`
+}
+
+// neighbours follows neighbour solicitations and advertisements.
+type neighbours struct {
+	m        *Monitor
+	bindings map[string]*binding
+	// answers: per answering MAC, the targets it advertised and when.
+	answers map[string]map[string]float64
+	// tentative: addresses being checked by DAD (NS from ::), and when.
+	tentative map[string]float64
+	// denials: per MAC, the DAD probes it answered.
+	denials map[string][]float64
+}
+
+func newNeighbours(m *Monitor) *neighbours {
+	return &neighbours{m: m, bindings: map[string]*binding{}, answers: map[string]map[string]float64{},
+		tentative: map[string]float64{}, denials: map[string][]float64{}}
+}
+
+func (n *neighbours) on(f *ndFact) {
+	switch f.Type {
+	case "ns":
+		if f.Src == "::" {
+			n.tentative[f.Target] = f.TS
+			return
+		}
+		if f.LLAddr != "" {
+			n.bind(f.Src, f.LLAddr, f.TS, f, false)
+		}
+	case "na":
+		mac := f.LLAddr
+		if mac == "" {
+			mac = f.SrcMAC
+		}
+		if mac == "" {
+			return
+		}
+		n.dad(f, mac)
+		n.everyNS(f, mac)
+		n.bind(f.Target, mac, f.TS, f, true)
+	}
+}
+
+// bind records addr → mac; a change announced with the override flag by
+// another MAC is NA spoofing (parasite6, fake_advertise6).
+func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) {
+	b, ok := n.bindings[addr]
+	if !ok {
+		if len(n.bindings) >= n.m.cfg.MaxHosts {
+			return
+		}
+		n.bindings[addr] = &binding{MAC: mac, Since: ts}
+		return
+	}
+	if b.MAC == mac {
+		return
+	}
+	if advert && containsByte(f.Flags, 'O') {
+		n.m.raise(ts, "ipv6.na_spoof", 1, 0.85, f.Src, addr, []string{"T1557"},
+			fmt.Sprintf("neighbour advertisement with override from %s moves %s from %s to %s", mac, addr, b.MAC, mac),
+			map[string]any{"target": addr, "old_mac": b.MAC, "new_mac": mac, "bound_since": b.Since, "flags": f.Flags})
+	}
+	if len(b.History) < 8 {
+		b.History = append(b.History, b.MAC)
+	}
+	b.MAC, b.Since = mac, ts
+}
+
+// everyNS: one MAC advertising many different targets in a short time
+// answers every solicitation (parasite6).
+func (n *neighbours) everyNS(f *ndFact, mac string) {
+	win := n.m.cfg.NAWindow.Seconds()
+	set := n.answers[mac]
+	if set == nil {
+		if len(n.answers) >= n.m.cfg.MaxHosts {
+			return
+		}
+		set = map[string]float64{}
+		n.answers[mac] = set
+	}
+	set[f.Target] = f.TS
+	for t, seen := range set {
+		if f.TS-seen > win {
+			delete(set, t)
+		}
+	}
+	if len(set) >= n.m.cfg.NASpoofTargets {
+		n.m.raise(f.TS, "ipv6.na_spoof", 1, 0.9, n.speaker(mac), "", []string{"T1557"},
+			fmt.Sprintf("%s advertised %d different addresses within %s: it answers every neighbour solicitation", mac, len(set), n.m.cfg.NAWindow),
+			map[string]any{"mac": mac, "targets": len(set), "window_s": win, "threshold": n.m.cfg.NASpoofTargets})
+	}
+}
+
+// dad: an advertisement for an address under duplicate address detection
+// makes its owner give it up; repeated, nobody can join (dos-new-ip6).
+func (n *neighbours) dad(f *ndFact, mac string) {
+	probe, ok := n.tentative[f.Target]
+	if !ok || f.TS-probe > 2 {
+		return
+	}
+	delete(n.tentative, f.Target)
+	win := n.m.cfg.NAWindow.Seconds()
+	d := append(n.denials[mac], f.TS)
+	for len(d) > 0 && f.TS-d[0] > win {
+		d = d[1:]
+	}
+	n.denials[mac] = d
+	if len(d) >= n.m.cfg.DADDenials {
+		n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.9, n.speaker(mac), "", []string{"T1498"},
+			fmt.Sprintf("%s claimed %d addresses that hosts were testing for duplicates within %s: new hosts cannot configure an address", mac, len(d), n.m.cfg.NAWindow),
+			map[string]any{"mac": mac, "denials": len(d), "last_target": f.Target, "window_s": win, "threshold": n.m.cfg.DADDenials})
+	}
+}
+
+// speaker names the host behind mac for an alert: an address bound to it
+// that it did not merely claim (its link-local one first), else the MAC
+// itself — spoofing tools send from the addresses they steal.
+func (n *neighbours) speaker(mac string) string {
+	best := ""
+	for addr, b := range n.bindings {
+		if b.MAC != mac || len(b.History) > 0 {
+			continue
+		}
+		if a, err := netip.ParseAddr(addr); err == nil && a.IsLinkLocalUnicast() {
+			return addr
+		}
+		if best == "" || addr < best {
+			best = addr
+		}
+	}
+	if best != "" && n.answers[mac] == nil {
+		return best
+	}
+	return mac
+}
+
+func containsByte(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,324 @@
+package ipv6mon
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Address kinds, as the posture reports them.
+const (
+	kindLinkLocal = "link-local"
+	kindEUI64     = "eui64"       // interface id from the MAC (RFC 4291 appendix A)
+	kindRandom    = "random"      // privacy (RFC 8981) or stable-opaque (RFC 7217)
+	kindLowByte   = "static"      // ::1, ::10, ::a:b — set by hand
+	kindISATAP    = "isatap"      // 0:5efe / 200:5efe interface id
+	kindTeredo    = "teredo"      // 2001::/32
+	kind6to4      = "6to4"        // 2002::/16
+	kindMulticast = "multicast"   // not a host address
+	kindDHCPv6    = "dhcpv6"      // assigned by a DHCPv6 server
+	kindMapped    = "ipv4-mapped" // ::ffff:a.b.c.d
+)
+
+// host is one IPv6 speaker: its MAC when known and its addresses.
+type host struct {
+	MAC       string            `json:"mac,omitempty"`
+	Addresses map[string]string `json:"addresses"` // address → kind
+	LeaksMAC  bool              `json:"eui64_leaks_mac"`
+	FirstSeen float64           `json:"first_seen"`
+	LastSeen  float64           `json:"last_seen"`
+}
+
+// posture gathers what the summary and ipv6.log report.
+type posture struct {
+	max       int
+	hosts     map[string]*host // by MAC, else address
+	dhcp      map[string]bool  // addresses assigned by DHCPv6
+	bytes     [2]uint64        // IP bytes in IPv4 and IPv6 connections
+	conns     [2]uint64
+	tunnels   map[string]*tunnel
+	tunnelIDs []string
+}
+
+type tunnel struct {
+	Kind   string  `json:"kind"`
+	Outer  string  `json:"outer,omitempty"`
+	Conns  int     `json:"conns"`
+	Bytes  uint64  `json:"bytes"`
+	First  float64 `json:"first_seen"`
+	Sample string  `json:"sample_uid,omitempty"`
+}
+
+func newPosture(max int) *posture {
+	return &posture{max: max, hosts: map[string]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}}
+}
+
+// classify names the kind of a host address (mac helps tell a leaking
+// EUI-64 interface id).
+func classify(a netip.Addr) string {
+	switch {
+	case a.Is4In6():
+		return kindMapped
+	case a.IsMulticast():
+		return kindMulticast
+	case a.IsLinkLocalUnicast():
+		return kindLinkLocal
+	}
+	b := a.As16()
+	switch {
+	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0:
+		return kindTeredo
+	case b[0] == 0x20 && b[1] == 0x02:
+		return kind6to4
+	case (b[8]|0x02) == 0x02 && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe:
+		return kindISATAP
+	case b[11] == 0xff && b[12] == 0xfe:
+		return kindEUI64
+	case binary.BigEndian.Uint64(b[8:]) < 0x10000:
+		return kindLowByte
+	}
+	return kindRandom
+}
+
+// eui64MAC is the MAC an EUI-64 interface id was made from.
+func eui64MAC(a netip.Addr) string {
+	b := a.As16()
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[8]^0x02, b[9], b[10], b[13], b[14], b[15])
+}
+
+// seenV6 notes an address speaking on the link (with its frame's MAC).
+func (p *posture) seenV6(addr, mac string, ts float64) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.IsUnspecified() || a.IsMulticast() || a.Is4In6() {
+		return
+	}
+	key := mac
+	if key == "" {
+		key = a.String()
+	}
+	h := p.hosts[key]
+	if h == nil {
+		if len(p.hosts) >= p.max {
+			return
+		}
+		h = &host{MAC: mac, Addresses: map[string]string{}, FirstSeen: ts}
+		p.hosts[key] = h
+	}
+	h.LastSeen = max(h.LastSeen, ts)
+	s := a.String()
+	if _, ok := h.Addresses[s]; ok || len(h.Addresses) >= 64 {
+		return
+	}
+	kind := classify(a)
+	if p.dhcp[s] {
+		kind = kindDHCPv6
+	}
+	h.Addresses[s] = kind
+	if kind == kindEUI64 && mac != "" && eui64MAC(a) == mac {
+		h.LeaksMAC = true
+	}
+}
+
+func (p *posture) onConn(c *connRec) {
+	v := 0
+	if isV6(c.OrigH) {
+		v = 1
+		p.seenV6(c.OrigH, c.OrigL2, c.TS)
+		p.seenV6(c.RespH, c.RespL2, c.TS)
+	}
+	p.bytes[v] += c.OrigIPBytes + c.RespIPBytes
+	p.conns[v]++
+	p.noteTunnel(c)
+}
+
+// noteTunnel counts IPv6 carried over IPv4 (6in4, 6to4, Teredo, ISATAP,
+// AYIYA) and IPv4 over IPv6.
+func (p *posture) noteTunnel(c *connRec) {
+	kind, outer := "", c.OrigH+" ↔ "+c.RespH
+	switch {
+	case c.IPProto == 41 && !isV6(c.OrigH):
+		kind = "6in4"
+	case c.Service == "teredo" || c.RespP == 3544 && c.Proto == "udp":
+		kind = "teredo"
+	case c.Service == "ayiya":
+		kind = "ayiya"
+	case c.IPProto == 4 && isV6(c.OrigH):
+		kind = "4in6"
+	}
+	if kind == "" {
+		for _, addr := range []string{c.OrigH, c.RespH} {
+			if a, err := netip.ParseAddr(addr); err == nil && a.Is6() {
+				switch classify(a) {
+				case kind6to4, kindTeredo, kindISATAP:
+					kind, outer = classify(a), ""
+				}
+			}
+		}
+	}
+	if kind == "" {
+		return
+	}
+	key := kind + "|" + outer
+	t := p.tunnels[key]
+	if t == nil {
+		if len(p.tunnels) >= 256 {
+			return
+		}
+		t = &tunnel{Kind: kind, Outer: outer, First: c.TS, Sample: c.UID}
+		p.tunnels[key] = t
+		p.tunnelIDs = append(p.tunnelIDs, key)
+	}
+	t.Conns++
+	t.Bytes += c.OrigIPBytes + c.RespIPBytes
+}
+
+// raiseTunnels reports each tunnel once, as information.
+func (p *posture) raiseTunnels(m *Monitor) {
+	for _, key := range p.tunnelIDs {
+		t := p.tunnels[key]
+		src, dst, _ := strings.Cut(t.Outer, " ↔ ")
+		m.raise(t.First, "ipv6.tunnel", 4, 0.9, src, dst, []string{"T1572"},
+			fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes),
+			map[string]any{"kind": t.Kind, "conns": t.Conns, "bytes": t.Bytes, "uid": t.Sample})
+	}
+}
+
+// Posture is the IPv6 section of the summary.
+type Posture struct {
+	Hosts        int            `json:"hosts"`
+	AddressKinds map[string]int `json:"address_kinds"`
+	LeakingMACs  int            `json:"hosts_leaking_mac"`
+	Routers      int            `json:"routers"`
+	Rogue        int            `json:"rogue_routers"`
+	Prefixes     []string       `json:"prefixes"`
+	Tunnels      map[string]int `json:"tunnels"`
+	ShareBytes   float64        `json:"ipv6_share_bytes"`
+	ShareConns   float64        `json:"ipv6_share_conns"`
+	Anomalies    map[string]int `json:"anomalies"`
+	Findings     map[string]int `json:"findings"`
+}
+
+// Posture summarises the link as seen so far.
+func (m *Monitor) Posture() Posture {
+	p := m.post
+	out := Posture{AddressKinds: map[string]int{}, Tunnels: map[string]int{}, Anomalies: map[string]int{}, Findings: map[string]int{}}
+	for _, h := range p.hosts {
+		out.Hosts++
+		if h.LeaksMAC {
+			out.LeakingMACs++
+		}
+		for _, k := range h.Addresses {
+			out.AddressKinds[k]++
+		}
+	}
+	pfx := map[string]bool{}
+	for _, r := range m.routers.byKey {
+		out.Routers++
+		if !r.Legitimate {
+			out.Rogue++
+		}
+		for _, x := range r.Prefixes {
+			pfx[x] = true
+		}
+	}
+	for x := range pfx {
+		out.Prefixes = append(out.Prefixes, x)
+	}
+	sort.Strings(out.Prefixes)
+	for _, t := range p.tunnels {
+		out.Tunnels[t.Kind] += t.Conns
+	}
+	if all := p.bytes[0] + p.bytes[1]; all > 0 {
+		out.ShareBytes = float64(p.bytes[1]) / float64(all)
+	}
+	if all := p.conns[0] + p.conns[1]; all > 0 {
+		out.ShareConns = float64(p.conns[1]) / float64(all)
+	}
+	for k, n := range m.ev.kinds {
+		out.Anomalies[k] = n
+	}
+	for _, f := range m.found {
+		out.Findings[f.Class]++
+	}
+	return out
+}
+
+// WriteSummary prints the posture in a few lines.
+func (m *Monitor) WriteSummary(w io.Writer) {
+	p := m.Posture()
+	fmt.Fprintf(w, "IPv6      %.1f%% of connection bytes; %d hosts (%s); %d leak their MAC in EUI-64 addresses\n",
+		100*p.ShareBytes, p.Hosts, countList(p.AddressKinds), p.LeakingMACs)
+	if p.Routers > 0 || len(p.Tunnels) > 0 {
+		fmt.Fprintf(w, "          routers %d (%d not legitimate), prefixes %s; tunnels %s\n",
+			p.Routers, p.Rogue, strings.Join(p.Prefixes, " "), countList(p.Tunnels))
+	}
+	if len(p.Findings) > 0 {
+		fmt.Fprintf(w, "          findings %s\n", countList(p.Findings))
+	}
+}
+
+func countList(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteLog writes DIR/ipv6.log: one JSON line per router, host and
+// tunnel, and a summary line.
+func (m *Monitor) WriteLog(dir string) error {
+	f, err := os.Create(filepath.Join(dir, "ipv6.log"))
+	if err != nil {
+		return fmt.Errorf("ipv6mon: create ipv6.log: %w", err)
+	}
+	enc := json.NewEncoder(f)
+	for _, r := range m.Routers() {
+		enc.Encode(struct {
+			Kind string `json:"kind"`
+			router
+		}{"router", r})
+	}
+	keys := make([]string, 0, len(m.post.hosts))
+	for k := range m.post.hosts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		enc.Encode(struct {
+			Kind string `json:"kind"`
+			*host
+		}{"host", m.post.hosts[k]})
+	}
+	for _, key := range m.post.tunnelIDs {
+		enc.Encode(struct {
+			Kind string `json:"kind"`
+			*tunnel
+		}{"tunnel", m.post.tunnels[key]})
+	}
+	err = enc.Encode(struct {
+		Kind string `json:"kind"`
+		Posture
+	}{"summary", m.Posture()})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ipv6mon: write ipv6.log: %w", err)
+	}
+	return nil
+}

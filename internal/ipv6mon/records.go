@@ -1,0 +1,97 @@
+package ipv6mon
+
+// The shapes of the facts and records the monitor reads (field names as
+// analyze writes them; see internal/analyze/facts*.go and Zeek's logs).
+
+type ndFact struct {
+	TS             float64  `json:"ts"`
+	Type           string   `json:"type"`
+	Src            string   `json:"src"`
+	Dst            string   `json:"dst"`
+	SrcMAC         string   `json:"src_mac"`
+	HopLimit       int      `json:"hop_limit"`
+	Flags          string   `json:"flags"`
+	Prf            string   `json:"prf"`
+	CurHopLimit    int      `json:"cur_hop_limit"`
+	RouterLifetime int      `json:"router_lifetime"`
+	Reachable      uint32   `json:"reachable"`
+	Retrans        uint32   `json:"retrans"`
+	Target         string   `json:"target"`
+	RedirectDst    string   `json:"redirect_dst"`
+	LLAddr         string   `json:"ll_addr"`
+	MTU            uint32   `json:"mtu"`
+	Prefixes       []prefix `json:"prefixes"`
+	RDNSS          []string `json:"rdnss"`
+	Options        string   `json:"options"`
+}
+
+type prefix struct {
+	Prefix    string `json:"prefix"`
+	Flags     string `json:"flags"`
+	Valid     uint32 `json:"valid"`
+	Preferred uint32 `json:"preferred"`
+}
+
+type icmp6Fact struct {
+	TS       float64 `json:"ts"`
+	Type     int     `json:"type"`
+	Code     int     `json:"code"`
+	Src      string  `json:"src"`
+	Dst      string  `json:"dst"`
+	SrcMAC   string  `json:"src_mac"`
+	HopLimit int     `json:"hop_limit"`
+	Len      int     `json:"len"`
+	MTU      *uint32 `json:"mtu"`
+	Pointer  *uint32 `json:"pointer"`
+	Group    string  `json:"group"`
+}
+
+type extFact struct {
+	TS          float64 `json:"ts"`
+	Src         string  `json:"src"`
+	Dst         string  `json:"dst"`
+	Chain       string  `json:"chain"`
+	UnknownOpts string  `json:"unknown_opts"`
+	NonzeroPad  bool    `json:"nonzero_pad"`
+	OptBytes    int     `json:"opt_bytes"`
+	RoutingType *int    `json:"routing_type"`
+}
+
+type weirdRec struct {
+	TS    float64 `json:"ts"`
+	Name  string  `json:"name"`
+	OrigH string  `json:"id.orig_h"`
+	RespH string  `json:"id.resp_h"`
+	Addl  string  `json:"addl"`
+}
+
+type connRec struct {
+	TS            float64  `json:"ts"`
+	UID           string   `json:"uid"`
+	OrigH         string   `json:"id.orig_h"`
+	OrigP         int      `json:"id.orig_p"`
+	RespH         string   `json:"id.resp_h"`
+	RespP         int      `json:"id.resp_p"`
+	Proto         string   `json:"proto"`
+	Service       string   `json:"service"`
+	OrigIPBytes   uint64   `json:"orig_ip_bytes"`
+	RespIPBytes   uint64   `json:"resp_ip_bytes"`
+	IPProto       int      `json:"ip_proto"`
+	TunnelParents []string `json:"tunnel_parents"`
+	OrigL2        string   `json:"orig_l2_addr"`
+	RespL2        string   `json:"resp_l2_addr"`
+}
+
+type dhcpRec struct {
+	TS           float64  `json:"ts"`
+	UIDs         []string `json:"uids"`
+	DHCPVersion  int      `json:"dhcp_version"`
+	ServerAddr   string   `json:"server_addr"`
+	ClientAddr   string   `json:"client_addr"`
+	AssignedAddr string   `json:"assigned_addr"`
+	MAC          string   `json:"mac"`
+	MsgTypes     []string `json:"msg_types"`
+	OrigH        string   `json:"id.orig_h"`
+	RespH        string   `json:"id.resp_h"`
+	RespP        int      `json:"id.resp_p"`
+}

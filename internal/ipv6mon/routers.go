@@ -1,0 +1,221 @@
+package ipv6mon
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// router is what advertisements taught about one router.
+type router struct {
+	MAC            string   `json:"mac"`
+	Addr           string   `json:"link_local"`
+	Prefixes       []string `json:"prefixes"`
+	Flags          string   `json:"flags"`
+	Preference     string   `json:"preference"`
+	RouterLifetime int      `json:"router_lifetime"`
+	MTU            uint32   `json:"mtu,omitempty"`
+	RDNSS          []string `json:"rdnss,omitempty"`
+	FirstSeen      float64  `json:"first_seen"`
+	LastSeen       float64  `json:"last_seen"`
+	Adverts        int      `json:"adverts"`
+	Legitimate     bool     `json:"legitimate"`
+}
+
+// routerTable learns routers and judges each advertisement.
+type routerTable struct {
+	m          *Monitor
+	byKey      map[string]*router // by MAC, else link-local address
+	prefixes   map[string]bool    // prefixes learned as legitimate
+	firstRA    float64
+	window     []float64 // RA times within the flood window
+	winSources map[string]float64
+	floodUntil float64 // while a flood lasts, its sources are not judged one by one
+}
+
+func newRouterTable(m *Monitor) *routerTable {
+	return &routerTable{m: m, byKey: map[string]*router{}, prefixes: map[string]bool{}, firstRA: -1, winSources: map[string]float64{}}
+}
+
+func routerKey(f *ndFact) string {
+	if f.SrcMAC != "" {
+		return f.SrcMAC
+	}
+	return f.Src
+}
+
+// learning reports whether ts is still inside the learning window (and no
+// allowlist replaces learning).
+func (t *routerTable) learning(ts float64) bool {
+	if len(t.m.allowR) > 0 || len(t.m.allowP) > 0 {
+		return false
+	}
+	return ts-t.firstRA <= t.m.cfg.LearnWindow.Seconds()
+}
+
+func (t *routerTable) onRA(f *ndFact) {
+	if t.firstRA < 0 {
+		t.firstRA = f.TS
+	}
+	t.flood(f)
+	key := routerKey(f)
+	r, known := t.byKey[key]
+	if !known {
+		if len(t.byKey) >= t.m.cfg.MaxRouters {
+			return // a flood of sources: reported by flood, not learned
+		}
+		r = &router{MAC: f.SrcMAC, Addr: f.Src, FirstSeen: f.TS, Flags: f.Flags, Preference: f.Prf}
+		r.Legitimate = t.learning(f.TS) || t.m.allowR[f.SrcMAC] || t.m.allowR[f.Src]
+		t.byKey[key] = r
+	}
+	t.judge(r, f, known)
+	r.LastSeen, r.Adverts = f.TS, r.Adverts+1
+	r.RouterLifetime, r.MTU = f.RouterLifetime, f.MTU
+	if len(f.RDNSS) > 0 {
+		r.RDNSS = f.RDNSS
+	}
+	for _, p := range f.Prefixes {
+		if !contains(r.Prefixes, p.Prefix) && len(r.Prefixes) < 16 {
+			r.Prefixes = append(r.Prefixes, p.Prefix)
+		}
+		if r.Legitimate && t.learning(f.TS) {
+			t.prefixes[p.Prefix] = true
+		}
+	}
+}
+
+// judge raises what this advertisement shows about its router.
+func (t *routerTable) judge(r *router, f *ndFact, known bool) {
+	ev := map[string]any{"src_mac": f.SrcMAC, "router_lifetime": f.RouterLifetime, "flags": f.Flags,
+		"preference": f.Prf, "prefixes": prefixList(f.Prefixes), "first_seen": r.FirstSeen}
+	if f.RouterLifetime == 0 {
+		t.killRouter(r, f, ev)
+		return
+	}
+	if t.floodUntil > 0 && f.TS <= t.floodUntil {
+		return // part of a flood, reported as one
+	}
+	if !r.Legitimate {
+		t.m.raise(f.TS, "ipv6.rogue_ra", 1, rogueConfidence(f), f.Src, "ff02::1", []string{"T1557", "T1498"},
+			fmt.Sprintf("router advertisement from %s (%s), a router not seen %s, announcing %s",
+				f.Src, f.SrcMAC, t.baseline(), strings.Join(prefixList(f.Prefixes), ", ")), ev)
+		return
+	}
+	for _, p := range f.Prefixes {
+		if !t.prefixAllowed(p.Prefix, f.TS) {
+			ev["new_prefix"] = p.Prefix
+			t.m.raise(f.TS, "ipv6.rogue_ra", 2, 0.7, f.Src, "ff02::1", []string{"T1557"},
+				fmt.Sprintf("router %s announced prefix %s, not among the prefixes %s", f.Src, p.Prefix, t.baseline()), ev)
+		}
+	}
+	if known && (r.Flags != f.Flags) && !t.learning(f.TS) {
+		ev["previous_flags"] = r.Flags
+		t.m.raise(f.TS, "ipv6.rogue_ra", 2, 0.6, f.Src, "ff02::1", []string{"T1557"},
+			fmt.Sprintf("router %s changed its M/O flags from %q to %q (hosts may switch to a rogue DHCPv6 server)", f.Src, r.Flags, f.Flags), ev)
+	}
+	r.Flags, r.Preference = f.Flags, f.Prf
+}
+
+// killRouter: lifetime 0 tells every host to drop the router. From the
+// router itself it is a graceful shutdown; from another MAC, or a router
+// that keeps advertising, an attack (kill_router6).
+func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any) {
+	conf, how := 0.6, "a router lifetime of 0"
+	for _, other := range t.byKey {
+		if other != r && other.Addr == f.Src && other.MAC != f.SrcMAC {
+			conf, how = 0.95, "a router lifetime of 0 on behalf of "+f.Src+" from another MAC"
+			ev["real_router_mac"] = other.MAC
+		}
+	}
+	if a, err := netip.ParseAddr(f.Src); err == nil && classify(a) == kindEUI64 && f.SrcMAC != "" && eui64MAC(a) != f.SrcMAC {
+		conf, how = 0.95, "a router lifetime of 0 on behalf of "+f.Src+" (whose EUI-64 address names MAC "+eui64MAC(a)+")"
+		ev["address_mac"] = eui64MAC(a)
+	}
+	if !r.Legitimate {
+		conf = max(conf, 0.85)
+	}
+	t.m.raise(f.TS, "ipv6.kill_router", 1, conf, f.Src, "ff02::1", []string{"T1498", "T1557"},
+		fmt.Sprintf("router advertisement from %s (%s) with %s: hosts drop their default router", f.Src, f.SrcMAC, how), ev)
+}
+
+func (t *routerTable) baseline() string {
+	if len(t.m.allowR) > 0 || len(t.m.allowP) > 0 {
+		return "in the allowlist"
+	}
+	return fmt.Sprintf("in the first %s of advertisements", t.m.cfg.LearnWindow)
+}
+
+func (t *routerTable) prefixAllowed(p string, ts float64) bool {
+	if len(t.m.allowP) > 0 {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return false
+		}
+		for a := range t.m.allowP {
+			if a.Contains(pfx.Addr()) && a.Bits() <= pfx.Bits() {
+				return true
+			}
+		}
+		return false
+	}
+	return t.prefixes[p] || t.learning(ts)
+}
+
+// flood counts advertisements and their sources in a sliding window.
+func (t *routerTable) flood(f *ndFact) {
+	win := t.m.cfg.RAFloodWindow.Seconds()
+	t.window = append(t.window, f.TS)
+	i := 0
+	for i < len(t.window) && f.TS-t.window[i] > win {
+		i++
+	}
+	t.window = t.window[i:]
+	t.winSources[routerKey(f)+"|"+strings.Join(prefixList(f.Prefixes), ",")] = f.TS
+	for k, seen := range t.winSources {
+		if f.TS-seen > win {
+			delete(t.winSources, k)
+		}
+	}
+	if len(t.window) >= t.m.cfg.RAFloodCount || len(t.winSources) >= t.m.cfg.RAFloodSources {
+		t.floodUntil = f.TS + win
+		t.m.raise(f.TS, "ipv6.ra_flood", 1, 0.9, "", "ff02::1", []string{"T1498", "T1499"},
+			fmt.Sprintf("%d router advertisements from %d sources/prefix sets within %s", len(t.window), len(t.winSources), t.m.cfg.RAFloodWindow),
+			map[string]any{"adverts": len(t.window), "sources": len(t.winSources), "window_s": win,
+				"threshold_adverts": t.m.cfg.RAFloodCount, "threshold_sources": t.m.cfg.RAFloodSources})
+	}
+}
+
+func rogueConfidence(f *ndFact) float64 {
+	if f.Prf == "high" {
+		return 0.9
+	}
+	return 0.75
+}
+
+func prefixList(ps []prefix) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Prefix)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Routers returns the routers learned, oldest first.
+func (m *Monitor) Routers() []router {
+	out := make([]router, 0, len(m.routers.byKey))
+	for _, r := range m.routers.byKey {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].FirstSeen < out[j].FirstSeen })
+	return out
+}
