@@ -16,13 +16,18 @@ import (
 )
 
 // Run analyses inputs (files, directories or "-") and writes the logs into
-// cfg.OutDir. On a read error it still flushes every record produced so far
-// and returns the summary together with the error.
+// cfg.OutDir. Inputs that are Zeek logs (TSV or JSON) are read as records
+// (logs.go). On a read error it still flushes every record produced so
+// far and returns the summary together with the error.
 func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	src, err := capture.Open(inputs)
+	captures, logs := splitInputs(inputs)
+	if len(captures) == 0 && !cfg.DecodeOnly {
+		return runLogs(cfg, inputs, logs)
+	}
+	src, err := capture.Open(captures)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -34,7 +39,29 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(logs) > 0 {
+		n, err := readLogs(logs, newLogSink(p.out, p.rd.stats))
+		p.logRecords = uint64(n)
+		if err != nil {
+			p.rd.noteInputError(err)
+		}
+	}
 	return p.run(ctx, inputs)
+}
+
+// runLogs analyses log files only: no packets, the records go to the
+// output directory and the consumers.
+func runLogs(cfg Config, inputs, logs []string) (*Summary, error) {
+	start := time.Now()
+	out, err := newWriter(cfg.OutDir, cfg.Consumers)
+	if err != nil {
+		return nil, err
+	}
+	stats := newHostStats()
+	n, readErr := readLogs(logs, newLogSink(out, stats))
+	writeErr := out.close()
+	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records)}
+	return s, errors.Join(readErr, writeErr)
 }
 
 // pipeline is one run's wiring: reader → workers → writer.
@@ -44,6 +71,8 @@ type pipeline struct {
 	rd      *reader
 	workers []*worker
 	panics  atomic.Uint64
+	// logRecords: records read from log inputs (Zeek TSV or JSON).
+	logRecords uint64
 }
 
 func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {

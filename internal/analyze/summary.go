@@ -26,6 +26,7 @@ type Summary struct {
 	Services                 []Count      // connections per proto/service
 	Connections              uint64
 	Records                  []Count // application-layer records per log
+	LogRecords               uint64  // records read from log inputs
 	TopTalkers               []Talker
 	Anomalies                []Count // by weird name
 	Tunnels                  []Count // packets by tunnel kind
@@ -62,7 +63,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	rd := p.rd
 	h := newHostStats()
 	h.merge(rd.stats)
-	s := &Summary{Inputs: inputs, Elapsed: elapsed}
+	s := &Summary{Inputs: inputs, Elapsed: elapsed, LogRecords: p.logRecords}
 	for _, wk := range p.workers {
 		h.merge(wk.stats)
 		st := wk.table.Stats()
@@ -131,6 +132,13 @@ func sortedCounts(m map[string]uint64) []Count {
 
 // Print writes the one-screen summary.
 func (s *Summary) Print(w io.Writer) {
+	if s.LogRecords > 0 {
+		fmt.Fprintf(w, "Logs in   %d records read from Zeek/JSON logs\n", s.LogRecords)
+		if s.Packets == 0 {
+			fmt.Fprintf(w, "Records   %s\n", topCounts(s.Records, 10))
+			return
+		}
+	}
 	span := s.Last.Sub(s.First)
 	rate := float64(s.Packets) / s.Elapsed.Seconds()
 	fmt.Fprintf(w, "Packets   %d (%s) in %s of capture, analysed in %s (%s pkt/s)\n",

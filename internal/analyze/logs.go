@@ -1,0 +1,217 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// Zeek and Suricata logs as input: a file whose first bytes are a Zeek
+// TSV header ("#separator") or a JSON object ("{") is read as records
+// instead of packets. Its lines go to the output directory as JSON lines
+// (Zeek TSV converted, field types kept) and to the consumers, so that the
+// detectors, the IPv6 monitor and the inventory run on logs from an
+// existing Zeek deployment exactly as on Vigil's own.
+
+// maxLogLine bounds one JSON log line.
+const maxLogLine = 4 << 20
+
+// logKind is what sniffLog found.
+type logKind uint8
+
+const (
+	notLog logKind = iota
+	zeekTSVLog
+	jsonLog
+)
+
+// splitInputs separates log files from captures (everything else).
+func splitInputs(inputs []string) (captures, logs []string) {
+	for _, in := range inputs {
+		if in != "-" && sniffLog(in) != notLog {
+			logs = append(logs, in)
+		} else {
+			captures = append(captures, in)
+		}
+	}
+	return captures, logs
+}
+
+// sniffLog tells whether path is a regular file holding a Zeek TSV or
+// JSON-lines log (gzip-compressed or not).
+func sniffLog(path string) logKind {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return notLog
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return notLog
+	}
+	defer f.Close()
+	r, err := maybeGzip(f)
+	if err != nil {
+		return notLog
+	}
+	head := make([]byte, 10)
+	n, _ := io.ReadFull(r, head)
+	switch {
+	case bytes.HasPrefix(head[:n], []byte("#separator")):
+		return zeekTSVLog
+	case n > 0 && head[0] == '{':
+		return jsonLog
+	}
+	return notLog
+}
+
+// maybeGzip returns a reader that decompresses r when it starts with the
+// gzip magic.
+func maybeGzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	m, _ := br.Peek(2)
+	if len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		return gzip.NewReader(br)
+	}
+	return br, nil
+}
+
+// logName is the log a file holds: Zeek's #path, else the file name up to
+// its first dot ("conn.00:00:00-01:00:00.log.gz" → "conn"; "eve.json" →
+// "eve").
+func logName(path, zeekPath string) string {
+	if zeekPath != "" {
+		return zeekPath
+	}
+	base := filepath.Base(path)
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+// readLogs feeds every log file through sink (and so to the writer and
+// the consumers). It returns the number of records read.
+func readLogs(paths []string, sink *logSink) (int, error) {
+	total := 0
+	for _, path := range paths {
+		n, err := readLogFile(path, sink)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("analyze: read log %s: %w", path, err)
+		}
+	}
+	sink.flush()
+	return total, nil
+}
+
+func readLogFile(path string, sink *logSink) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := maybeGzip(f)
+	if err != nil {
+		return 0, err
+	}
+	if sniffLog(path) == zeekTSVLog {
+		return readZeekTSV(path, r, sink)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLogLine)
+	name, n := logName(path, ""), 0
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		sink.Record(name, line)
+		n++
+	}
+	return n, sc.Err()
+}
+
+// readZeekTSV converts each row to a JSON object, typed by #types.
+func readZeekTSV(path string, r io.Reader, sink *logSink) (int, error) {
+	t, err := record.ReadZeekTSV(r)
+	if err != nil {
+		return 0, err
+	}
+	name := logName(path, t.Path)
+	var buf []byte
+	for _, row := range t.Rows {
+		buf = appendTSVRow(buf[:0], t, row)
+		sink.Record(name, buf)
+	}
+	return len(t.Rows), nil
+}
+
+// appendTSVRow writes one row as a JSON object: unset fields are left
+// out, numbers and booleans keep their type, sets and vectors become
+// arrays.
+func appendTSVRow(dst []byte, t *record.ZeekTSV, row []string) []byte {
+	dst = append(dst, '{')
+	first := true
+	for i, field := range t.Fields {
+		if i >= len(row) || row[i] == t.UnsetField {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = record.AppendString(dst, field)
+		dst = append(dst, ':')
+		typ := ""
+		if i < len(t.Types) {
+			typ = t.Types[i]
+		}
+		dst = appendTSVValue(dst, t, typ, row[i])
+	}
+	return append(dst, '}')
+}
+
+func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
+	if elem, ok := containerElem(typ); ok {
+		dst = append(dst, '[')
+		if v != t.EmptyField {
+			for j, item := range strings.Split(v, t.SetSeparator) {
+				if j > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendTSVValue(dst, t, elem, item)
+			}
+		}
+		return append(dst, ']')
+	}
+	switch typ {
+	case "time", "interval", "double", "count", "int", "port":
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			return append(dst, v...)
+		}
+	case "bool":
+		return strconv.AppendBool(dst, v == "T")
+	}
+	if v == t.EmptyField {
+		v = ""
+	}
+	return record.AppendString(dst, v)
+}
+
+// containerElem returns the element type of "set[T]" or "vector[T]".
+func containerElem(typ string) (string, bool) {
+	for _, p := range []string{"set[", "vector["} {
+		if strings.HasPrefix(typ, p) && strings.HasSuffix(typ, "]") {
+			return typ[len(p) : len(typ)-1], true
+		}
+	}
+	return "", false
+}
