@@ -2,15 +2,47 @@ package decode
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
 // sum adds b to acc as big-endian 16-bit words (one's-complement sum before
-// folding). The bulk is summed as native 64-bit words with end-around
-// carry (RFC 1071: the one's-complement sum does not depend on byte order
-// except for a final byte swap, and 2^16 ≡ 1 modulo 0xffff); the tail of
-// fewer than 8 bytes is added as big-endian words.
+// folding).
 func sum(b []byte, acc uint64) uint64 {
+	f := sumGeneric
+	if len(b) >= avx2Min {
+		f = sumVec
+	}
+	return f(b, acc) // one call, so sum inlines and sumGeneric stays a leaf
+}
+
+// noVec as avx2Min keeps sum off the vector kernel.
+const noVec = math.MaxInt
+
+// sumVec is sum with the bulk, b[:len(b)&^31], summed by the AVX2 kernel.
+//
+// The arithmetic: only the sum modulo 0xffff matters (fold reduces modulo
+// 0xffff, giving 0 only for an all-zero sum), and 2^16 ≡ 1 modulo 0xffff.
+// So a little-endian 32-bit word lo + hi<<16 is congruent to the sum of its
+// two little-endian 16-bit words, and sumAVX2's exact sum s of the bulk's
+// 32-bit words is congruent to the sum of its little-endian 16-bit words;
+// so is s&0xffffffff + s>>32 (2^32 ≡ 1), which is below 2^33. Swapping
+// the bytes of a 16-bit word x multiplies it by 2^8 modulo 0xffff
+// (x<<8 = lo<<8 + hi<<16 ≡ lo<<8 + hi), so the sum of the big-endian words
+// is that value <<8: this shift is the byte swap (RFC 1071 section 2(B)),
+// where sumGeneric uses bits.ReverseBytes16 on its folded sum. The bulk's
+// length is even, so the rest starts on a word boundary for sumGeneric.
+func sumVec(b []byte, acc uint64) uint64 {
+	s := sumAVX2(b)
+	acc += (s&0xffffffff + s>>32) << 8
+	return sumGeneric(b[len(b)&^31:], acc)
+}
+
+// sumGeneric is sum in Go. The bulk is summed as little-endian 64-bit words
+// with end-around carry (modulo 2^64-1, a multiple of 0xffff), folded to 16
+// bits and byte-swapped; the tail of fewer than 8 bytes is added as
+// big-endian words.
+func sumGeneric(b []byte, acc uint64) uint64 {
 	if len(b) >= 8 {
 		var s, c uint64
 		for len(b) >= 32 {
@@ -56,7 +88,7 @@ func fold(acc uint64) uint16 {
 // ipv4HeaderSumOK verifies an IPv4 header checksum: the one's-complement
 // sum of the header, checksum included, is 0xffff.
 func ipv4HeaderSumOK(h []byte) bool {
-	return fold(sum(h, 0)) == 0xffff
+	return fold(sumGeneric(h, 0)) == 0xffff // at most 60 bytes: no kernel
 }
 
 // TransportChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of p's
@@ -110,19 +142,21 @@ func DatagramChecksumOK(ip *Datagram, raw []byte) bool {
 			if len(raw) < 20 {
 				return true
 			}
-			acc = sum(raw[12:20], 0)
+			acc = sumGeneric(raw[12:20], 0)
 		case 6:
 			if len(raw) < 40 {
 				return true
 			}
 			src, dst := pseudoAddrs6(raw, hl)
-			acc = sum(src, 0)
-			acc = sum(dst, acc)
+			acc = sumGeneric(src, 0)
+			acc = sumGeneric(dst, acc)
 		default:
 			return true
 		}
 		acc += uint64(len(seg)) + uint64(ip.Proto)
 	}
+	// The pseudo-header parts above are too short for the kernel, so they
+	// skip sum's dispatch; the segment may be long.
 	return fold(sum(seg, acc)) == 0xffff
 }
 

@@ -1,7 +1,10 @@
 package decode
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand"
+	"strconv"
 	"testing"
 )
 
@@ -14,6 +17,18 @@ func naiveSum(b []byte, acc uint64) uint64 {
 		acc += uint64(b[len(b)-1]) << 8
 	}
 	return acc
+}
+
+func haveAVX2() bool { return avx2Min != noVec }
+
+// sumPaths are the implementations this machine can run; "avx2" uses the
+// kernel for every length, whatever avx2Min says.
+func sumPaths() map[string]func([]byte, uint64) uint64 {
+	p := map[string]func([]byte, uint64) uint64{"generic": sumGeneric}
+	if haveAVX2() {
+		p["avx2"] = sumVec
+	}
+	return p
 }
 
 func TestSumMatchesRFC1071(t *testing.T) {
@@ -35,6 +50,84 @@ func TestSumMatchesRFC1071(t *testing.T) {
 	}
 }
 
+// TestSumPaths checks each implementation against RFC 1071 for every length
+// up to 4096 at a random (unaligned) offset, with random, all-0xff and
+// all-zero data (fold tells 0 from 0xffff only for all-zero input).
+func TestSumPaths(t *testing.T) {
+	if !haveAVX2() {
+		t.Log("no AVX2 kernel here: generic path only")
+	}
+	rng := rand.New(rand.NewSource(2))
+	buf := make([]byte, 4096+64)
+	for name, f := range sumPaths() {
+		for n := 0; n <= 4096; n++ {
+			for pat := 0; pat < 3; pat++ {
+				off := rng.Intn(64)
+				b := buf[off : off+n]
+				var acc uint64
+				switch pat {
+				case 0:
+					rng.Read(b)
+					acc = rng.Uint64() >> rng.Intn(64)
+				case 1:
+					for i := range b {
+						b[i] = 0xff
+					}
+					acc = 0xffff
+				case 2:
+					clear(b)
+				}
+				if got, want := fold(f(b, acc)), fold(naiveSum(b, acc)); got != want {
+					t.Fatalf("%s: len %d off %d pattern %d: %#04x, RFC 1071 %#04x", name, n, off, pat, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestSumAVX2Exact checks the kernel's documented result: the exact sum of
+// the little-endian 32-bit words of b[:len(b)&^31].
+func TestSumAVX2Exact(t *testing.T) {
+	if !haveAVX2() {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewSource(3))
+	buf := make([]byte, 1<<16+32)
+	for i := range buf {
+		buf[i] = 0xff
+	}
+	for _, n := range []int{0, 31, 32, 33, 63, 64, 95, 96, 128, 1500, 9000, 1 << 16} {
+		off := rng.Intn(32)
+		b := buf[off : off+n]
+		var want uint64
+		for i := 0; i < n&^31; i += 4 {
+			want += uint64(binary.LittleEndian.Uint32(b[i:]))
+		}
+		if got := sumAVX2(b); got != want {
+			t.Errorf("len %d: %#x, want %#x", n, got, want)
+		}
+	}
+}
+
+func FuzzSum(f *testing.F) {
+	f.Add([]byte{}, uint8(0), uint64(0))
+	f.Add([]byte{0xff}, uint8(0), uint64(0xffff))
+	f.Add(bytes.Repeat([]byte{0}, 64), uint8(1), uint64(0))
+	f.Add(bytes.Repeat([]byte{0xff}, 100), uint8(3), uint64(1))
+	f.Add(bytes.Repeat([]byte{0x12, 0x34, 0xfe}, 500), uint8(7), uint64(1<<40))
+	f.Fuzz(func(t *testing.T, b []byte, off uint8, acc uint64) {
+		if len(b) > 0 {
+			b = b[int(off)%len(b):]
+		}
+		want := fold(naiveSum(b, acc))
+		for name, sf := range sumPaths() {
+			if got := fold(sf(b, acc)); got != want {
+				t.Fatalf("%s: len %d: %#04x, RFC 1071 %#04x", name, len(b), got, want)
+			}
+		}
+	})
+}
+
 func BenchmarkSum1500(b *testing.B) {
 	buf := make([]byte, 1500)
 	for i := range buf {
@@ -45,3 +138,36 @@ func BenchmarkSum1500(b *testing.B) {
 		_ = fold(sum(buf, 0))
 	}
 }
+
+// benchSum measures sum as dispatched ("sum") and each path it can take.
+func benchSum(b *testing.B, sizes []int) {
+	for _, path := range []string{"sum", "generic", "avx2"} {
+		f := sumPaths()[path]
+		if f == nil && path != "sum" {
+			continue
+		}
+		for _, n := range sizes {
+			buf := make([]byte, n)
+			for i := range buf {
+				buf[i] = byte(i)
+			}
+			b.Run(path+"/"+strconv.Itoa(n), func(b *testing.B) {
+				b.SetBytes(int64(n))
+				if f == nil {
+					for b.Loop() {
+						_ = fold(sum(buf, 0)) // direct, as callers use it
+					}
+					return
+				}
+				for b.Loop() {
+					_ = fold(f(buf, 0))
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkSum(b *testing.B) { benchSum(b, []int{64, 256, 576, 1500, 9000}) }
+
+// BenchmarkChecksumCrossover measures short inputs, to place avx2Min.
+func BenchmarkChecksumCrossover(b *testing.B) { benchSum(b, []int{32, 48, 64, 80, 96, 112, 128}) }

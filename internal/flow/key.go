@@ -67,12 +67,14 @@ func (a addr) appendBytes(dst []byte, v6 bool) []byte {
 // endpoints are stored lower first (Zeek's ConnKey ordering), except for
 // one-way ICMP messages which Zeek keys in packet order.
 type key struct {
-	a, b   addr
-	pa, pb uint16
-	proto  uint8
-	v6     bool
-	oneWay bool
-	_      uint8
+	a, b addr
+	// rest packs the ports, protocol and flags into one word (see
+	// makeKey), so equal compares five machine words.
+	rest uint64
+}
+
+func (k *key) equal(o *key) bool {
+	return k.a == o.a && k.b == o.b && k.rest == o.rest
 }
 
 // lessEndpoint orders endpoints as their bytes would (address, then port).
@@ -88,13 +90,17 @@ func lessEndpoint(a addr, pa uint16, b addr, pb uint16) bool {
 
 // makeKey builds the lookup key for src:sp -> dst:dp.
 func makeKey(src, dst addr, sp, dp uint16, proto uint8, v6, oneWay bool) key {
-	k := key{proto: proto, v6: v6, oneWay: oneWay}
-	if oneWay || lessEndpoint(src, sp, dst, dp) {
-		k.a, k.pa, k.b, k.pb = src, sp, dst, dp
-	} else {
-		k.a, k.pa, k.b, k.pb = dst, dp, src, sp
+	var flags uint64
+	if v6 {
+		flags |= 1
 	}
-	return k
+	if oneWay {
+		flags |= 2
+	}
+	if !oneWay && !lessEndpoint(src, sp, dst, dp) {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	return key{a: src, b: dst, rest: uint64(sp) | uint64(dp)<<16 | uint64(proto)<<32 | flags<<40}
 }
 
 // ICMP "ports" as Zeek keys them: the source port is the type and the
@@ -182,17 +188,9 @@ func mum(a, b uint64) uint64 {
 // independent of each other, with the seed in every one, so collisions
 // cannot be chosen without knowing it.
 func hashKey(k *key, seed uint64) uint64 {
-	var flags uint64
-	if k.v6 {
-		flags |= 1
-	}
-	if k.oneWay {
-		flags |= 2
-	}
-	tail := uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | flags<<40
 	x := mum(k.a.hi^seed^mulA, k.a.lo^mulB)
 	y := mum(k.b.hi^seed^mulC, k.b.lo^mulD)
-	return mum(x^tail^mulE, y^seed)
+	return mum(x^k.rest^mulE, y^seed)
 }
 
 // UID identifies one connection. It is a hash of the connection key and

@@ -303,7 +303,7 @@ func (t *Table) lookup(k *key, h uint64) int32 {
 		}
 		if s.tag == tag {
 			c := t.at(s.idx - 1)
-			if c.k == *k {
+			if c.k.equal(k) {
 				return s.idx - 1
 			}
 		}
