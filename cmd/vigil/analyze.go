@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/detect"
+	"github.com/vigil-nsm/vigil/internal/insight"
 	"github.com/vigil-nsm/vigil/internal/synth"
 )
 
@@ -27,6 +30,10 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.NoApp, "no-app", false, "connections only: no application-layer logs (dns, http, ssl …)")
 	fs.BoolVar(&cfg.Midstream, "midstream", false, "also parse protocols on TCP connections whose start was not captured (Zeek does not)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
+	noDetect := fs.Bool("no-detect", false, "no detection engine (alerts.log, incidents.log); the IPv6 monitor still runs")
+	noInsight := fs.Bool("no-insight", false, "records only: no detection, IPv6 monitor or inventory")
+	eve := fs.String("eve", "", "also write alerts as Suricata EVE JSON to this file")
+	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
@@ -46,13 +53,33 @@ func runAnalyze(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
+	var set *insight.Set
+	if !*noInsight && !cfg.DecodeOnly {
+		icfg, err := insightConfig(*detectConfig, *eve, *noDetect)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return fmt.Errorf("create output directory: %w", err)
+		}
+		if set, err = insight.New(icfg, cfg.OutDir); err != nil {
+			return err
+		}
+		cfg.Consumers = set.Consumers()
+	}
 	sum, err := analyze.Run(ctx, cfg, fs.Args())
+	if set != nil {
+		err = errors.Join(err, set.Close())
+	}
 	if sum != nil && !*quiet {
 		if cfg.DecodeOnly {
 			fmt.Printf("decode-only: %d packets in %s (%.0f pkt/s)\n", sum.Packets, sum.Elapsed.Round(time.Millisecond),
 				float64(sum.Packets)/sum.Elapsed.Seconds())
 		} else {
 			sum.Print(os.Stdout)
+			if set != nil {
+				set.PrintSummary(os.Stdout)
+			}
 			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "*.log"))
 		}
 	}
@@ -60,6 +87,20 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (records up to the error were written to %s)", err, cfg.OutDir)
 	}
 	return err
+}
+
+// insightConfig builds the understanding stage's config from the flags.
+func insightConfig(detectConfig, eve string, noDetect bool) (insight.Config, error) {
+	cfg := insight.DefaultConfig()
+	if detectConfig != "" {
+		d, err := detect.LoadConfig(detectConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Detect = d
+	}
+	cfg.EVE, cfg.NoDetect = eve, noDetect
+	return cfg, nil
 }
 
 func startCPUProfile(path string) (stop func(), err error) {

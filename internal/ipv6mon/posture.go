@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
 )
 
 // Address kinds, as the posture reports them.
@@ -33,14 +35,16 @@ type host struct {
 	LeaksMAC  bool              `json:"eui64_leaks_mac"`
 	FirstSeen float64           `json:"first_seen"`
 	LastSeen  float64           `json:"last_seen"`
+	addrs     map[netip.Addr]bool
 }
 
 // posture gathers what the summary and ipv6.log report.
 type posture struct {
 	max       int
-	hosts     map[string]*host // by MAC, else address
-	dhcp      map[string]bool  // addresses assigned by DHCPv6
-	bytes     [2]uint64        // IP bytes in IPv4 and IPv6 connections
+	hosts     map[string]*host     // by MAC
+	byAddr    map[netip.Addr]*host // hosts seen without a MAC, by address
+	dhcp      map[string]bool      // addresses assigned by DHCPv6
+	bytes     [2]uint64            // IP bytes in IPv4 and IPv6 connections
 	conns     [2]uint64
 	tunnels   map[string]*tunnel
 	tunnelIDs []string
@@ -56,7 +60,7 @@ type tunnel struct {
 }
 
 func newPosture(max int) *posture {
-	return &posture{max: max, hosts: map[string]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}}
+	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}}
 }
 
 // classify names the kind of a host address (mac helps tell a leaking
@@ -94,70 +98,86 @@ func eui64MAC(a netip.Addr) string {
 
 // seenV6 notes an address speaking on the link (with its frame's MAC).
 func (p *posture) seenV6(addr, mac string, ts float64) {
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is6() || a.IsUnspecified() || a.IsMulticast() || a.Is4In6() {
+	if a, err := netip.ParseAddr(addr); err == nil {
+		p.seenAddr(a, []byte(mac), ts)
+	}
+}
+
+// seenAddr is seenV6 for a parsed address; mac may be empty. Known
+// addresses cost two map lookups and no allocation.
+func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
+	if !a.Is6() || a.IsUnspecified() || a.IsMulticast() || a.Is4In6() {
 		return
 	}
-	key := mac
-	if key == "" {
-		key = a.String()
+	h := p.hosts[string(mac)]
+	if len(mac) == 0 {
+		h = p.byAddr[a]
 	}
-	h := p.hosts[key]
 	if h == nil {
-		if len(p.hosts) >= p.max {
+		if len(p.hosts)+len(p.byAddr) >= p.max {
 			return
 		}
-		h = &host{MAC: mac, Addresses: map[string]string{}, FirstSeen: ts}
-		p.hosts[key] = h
+		h = &host{MAC: string(mac), Addresses: map[string]string{}, FirstSeen: ts, addrs: map[netip.Addr]bool{}}
+		if len(mac) > 0 {
+			p.hosts[h.MAC] = h
+		} else {
+			p.byAddr[a] = h
+		}
 	}
 	h.LastSeen = max(h.LastSeen, ts)
-	s := a.String()
-	if _, ok := h.Addresses[s]; ok || len(h.Addresses) >= 64 {
+	if h.addrs[a] || len(h.addrs) >= 64 {
 		return
 	}
+	h.addrs[a] = true
+	s := a.String()
 	kind := classify(a)
 	if p.dhcp[s] {
 		kind = kindDHCPv6
 	}
 	h.Addresses[s] = kind
-	if kind == kindEUI64 && mac != "" && eui64MAC(a) == mac {
+	if kind == kindEUI64 && h.MAC != "" && eui64MAC(a) == h.MAC {
 		h.LeaksMAC = true
 	}
 }
 
-func (p *posture) onConn(c *connRec) {
+func (p *posture) onConn(r *rec.Rec) {
+	c := r.Conn()
 	v := 0
-	if isV6(c.OrigH) {
+	if c.Orig.Is6() && !c.Orig.Is4In6() {
 		v = 1
-		p.seenV6(c.OrigH, c.OrigL2, c.TS)
-		p.seenV6(c.RespH, c.RespL2, c.TS)
+		ts := c.TS
+		p.seenAddr(c.Orig, r.Bytes("orig_l2_addr"), ts)
+		p.seenAddr(c.Resp, r.Bytes("resp_l2_addr"), ts)
 	}
 	p.bytes[v] += c.OrigIPBytes + c.RespIPBytes
 	p.conns[v]++
-	p.noteTunnel(c)
+	p.noteTunnel(r, c)
 }
 
 // noteTunnel counts IPv6 carried over IPv4 (6in4, 6to4, Teredo, ISATAP,
 // AYIYA) and IPv4 over IPv6.
-func (p *posture) noteTunnel(c *connRec) {
-	kind, outer := "", c.OrigH+" ↔ "+c.RespH
+func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
+	kind, v6 := "", c.Orig.Is6() && !c.Orig.Is4In6()
+	ipProto := r.Uint("ip_proto")
+	service := r.Bytes("service")
 	switch {
-	case c.IPProto == 41 && !isV6(c.OrigH):
+	case ipProto == 41 && !v6:
 		kind = "6in4"
-	case c.Service == "teredo" || c.RespP == 3544 && c.Proto == "udp":
+	case string(service) == "teredo" || c.RespP == 3544 && c.Proto == rec.ProtoUDP:
 		kind = "teredo"
-	case c.Service == "ayiya":
+	case string(service) == "ayiya":
 		kind = "ayiya"
-	case c.IPProto == 4 && isV6(c.OrigH):
+	case ipProto == 4 && v6:
 		kind = "4in6"
 	}
-	if kind == "" {
-		for _, addr := range []string{c.OrigH, c.RespH} {
-			if a, err := netip.ParseAddr(addr); err == nil && a.Is6() {
-				switch classify(a) {
-				case kind6to4, kindTeredo, kindISATAP:
-					kind, outer = classify(a), ""
-				}
+	outer := ""
+	if kind != "" {
+		outer = c.Orig.String() + " ↔ " + c.Resp.String()
+	} else if v6 {
+		for _, a := range []netip.Addr{c.Orig, c.Resp} {
+			switch classify(a) {
+			case kind6to4, kindTeredo, kindISATAP:
+				kind = classify(a)
 			}
 		}
 	}
@@ -170,7 +190,7 @@ func (p *posture) noteTunnel(c *connRec) {
 		if len(p.tunnels) >= 256 {
 			return
 		}
-		t = &tunnel{Kind: kind, Outer: outer, First: c.TS, Sample: c.UID}
+		t = &tunnel{Kind: kind, Outer: outer, First: c.TS, Sample: string(c.UID)}
 		p.tunnels[key] = t
 		p.tunnelIDs = append(p.tunnelIDs, key)
 	}
@@ -187,6 +207,24 @@ func (p *posture) raiseTunnels(m *Monitor) {
 			fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes),
 			map[string]any{"kind": t.Kind, "conns": t.Conns, "bytes": t.Bytes, "uid": t.Sample})
 	}
+}
+
+// allHosts lists the hosts, those with a MAC first, in a stable order.
+func (p *posture) allHosts() []*host {
+	out := make([]*host, 0, len(p.hosts)+len(p.byAddr))
+	for _, h := range p.hosts {
+		out = append(out, h)
+	}
+	for _, h := range p.byAddr {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].MAC != out[j].MAC {
+			return out[i].MAC > out[j].MAC
+		}
+		return out[i].FirstSeen < out[j].FirstSeen
+	})
+	return out
 }
 
 // Posture is the IPv6 section of the summary.
@@ -208,7 +246,7 @@ type Posture struct {
 func (m *Monitor) Posture() Posture {
 	p := m.post
 	out := Posture{AddressKinds: map[string]int{}, Tunnels: map[string]int{}, Anomalies: map[string]int{}, Findings: map[string]int{}}
-	for _, h := range p.hosts {
+	for _, h := range p.allHosts() {
 		out.Hosts++
 		if h.LeaksMAC {
 			out.LeakingMACs++
@@ -252,7 +290,7 @@ func (m *Monitor) Posture() Posture {
 // WriteSummary prints the posture in a few lines.
 func (m *Monitor) WriteSummary(w io.Writer) {
 	p := m.Posture()
-	fmt.Fprintf(w, "IPv6      %.1f%% of connection bytes; %d hosts (%s); %d leak their MAC in EUI-64 addresses\n",
+	fmt.Fprintf(w, "IPv6      %.1f%% of connection bytes; %d hosts, addresses %s; %d leak their MAC in EUI-64 addresses\n",
 		100*p.ShareBytes, p.Hosts, countList(p.AddressKinds), p.LeakingMACs)
 	if p.Routers > 0 || len(p.Tunnels) > 0 {
 		fmt.Fprintf(w, "          routers %d (%d not legitimate), prefixes %s; tunnels %s\n",
@@ -293,16 +331,11 @@ func (m *Monitor) WriteLog(dir string) error {
 			router
 		}{"router", r})
 	}
-	keys := make([]string, 0, len(m.post.hosts))
-	for k := range m.post.hosts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, h := range m.post.allHosts() {
 		enc.Encode(struct {
 			Kind string `json:"kind"`
 			*host
-		}{"host", m.post.hosts[k]})
+		}{"host", h})
 	}
 	for _, key := range m.post.tunnelIDs {
 		enc.Encode(struct {

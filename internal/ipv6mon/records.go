@@ -65,23 +65,6 @@ type weirdRec struct {
 	Addl  string  `json:"addl"`
 }
 
-type connRec struct {
-	TS            float64  `json:"ts"`
-	UID           string   `json:"uid"`
-	OrigH         string   `json:"id.orig_h"`
-	OrigP         int      `json:"id.orig_p"`
-	RespH         string   `json:"id.resp_h"`
-	RespP         int      `json:"id.resp_p"`
-	Proto         string   `json:"proto"`
-	Service       string   `json:"service"`
-	OrigIPBytes   uint64   `json:"orig_ip_bytes"`
-	RespIPBytes   uint64   `json:"resp_ip_bytes"`
-	IPProto       int      `json:"ip_proto"`
-	TunnelParents []string `json:"tunnel_parents"`
-	OrigL2        string   `json:"orig_l2_addr"`
-	RespL2        string   `json:"resp_l2_addr"`
-}
-
 type dhcpRec struct {
 	TS           float64  `json:"ts"`
 	UIDs         []string `json:"uids"`

@@ -1,0 +1,234 @@
+// Package alert holds Vigil's alert record (alerts.log, DESIGN.md §3), the
+// catalogue of alert classes with their kill-chain stage, ATT&CK techniques
+// and stable EVE signature ids, and the EVE (Suricata eve.json) encoding.
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Severity runs from 1 (critical) to 4 (info).
+const (
+	Critical = 1
+	High     = 2
+	Medium   = 3
+	Info     = 4
+)
+
+// Alert is one line of alerts.log.
+type Alert struct {
+	// TS is when the behaviour started (epoch seconds); TSEnd when it was
+	// last seen (0 when a single moment).
+	TS    float64 `json:"ts"`
+	TSEnd float64 `json:"ts_end,omitempty"`
+	UID   string  `json:"uid,omitempty"`
+	// UIDs lists connections behind the alert (capped at MaxUIDs).
+	UIDs []string `json:"uids,omitempty"`
+	// Src is the acting host ("" when unknown, e.g. spoofed sources), Dst
+	// the target ("" when there are many: see Dsts).
+	Src  string `json:"src"`
+	Dst  string `json:"dst"`
+	SrcP uint16 `json:"src_p,omitempty"`
+	DstP uint16 `json:"dst_p,omitempty"`
+	// Proto is the transport ("tcp", "udp", "icmp") when meaningful.
+	Proto string `json:"proto,omitempty"`
+	// Dsts lists the targets of a one-to-many behaviour (capped at
+	// MaxDsts); DstCount counts them all.
+	Dsts     []string `json:"dsts,omitempty"`
+	DstCount int      `json:"dst_count,omitempty"`
+	// Name is the domain name involved (a tunnelled or generated domain,
+	// a proxied host), part of the episode key.
+	Name     string `json:"name,omitempty"`
+	Class    string `json:"class"`
+	Severity int    `json:"severity"`
+	// Confidence is in [0, 1].
+	Confidence float64  `json:"confidence"`
+	MITRE      []string `json:"mitre"`
+	// Summary is one sentence a person reads, with the numbers.
+	Summary string `json:"summary"`
+	// Act is the same behaviour as a short verb phrase without the
+	// source ("scanned 254 hosts on 23/tcp"), used by incident narratives.
+	Act string `json:"act,omitempty"`
+	// Evidence holds the numbers and thresholds behind the alert.
+	Evidence map[string]any `json:"evidence"`
+	Detector string         `json:"detector"`
+	// Count is the number of detections merged into this alert (one
+	// episode of the same class, source and destination).
+	Count int `json:"count,omitempty"`
+}
+
+// Emit receives alerts from detectors.
+type Emit func(Alert)
+
+// Caps on the lists an alert carries.
+const (
+	MaxUIDs = 20
+	MaxDsts = 50
+)
+
+// Key identifies an episode: alerts of the same class, source,
+// destination (and domain name) are merged into one.
+func (a *Alert) Key() string {
+	return a.Class + "|" + a.Src + "|" + a.Dst + "|" + a.Name
+}
+
+// Fill completes an alert from the class catalogue: severity and techniques
+// when unset, confidence clamped, lists capped and sorted.
+func (a *Alert) Fill() {
+	info := Lookup(a.Class)
+	if a.Severity == 0 {
+		a.Severity = info.Severity
+	}
+	if len(a.MITRE) == 0 {
+		a.MITRE = append([]string(nil), info.MITRE...)
+	}
+	a.Confidence = math.Round(math.Max(0, math.Min(1, a.Confidence))*1000) / 1000
+	if a.Evidence == nil {
+		a.Evidence = map[string]any{}
+	}
+	if len(a.UIDs) > MaxUIDs {
+		a.UIDs = a.UIDs[:MaxUIDs]
+	}
+	if len(a.Dsts) > MaxDsts {
+		a.Dsts = a.Dsts[:MaxDsts]
+	}
+}
+
+// Merge folds a later detection of the same episode into a: the time span
+// grows, the latest evidence and summary (the most complete numbers) win,
+// severity and confidence take the strongest, uids and targets are united.
+func (a *Alert) Merge(b Alert) {
+	start, end := a.TS, math.Max(a.End(), b.End())
+	if b.TS < start {
+		start = b.TS
+	}
+	a.TS = start
+	if end > start {
+		a.TSEnd = end
+	}
+	a.Summary, a.Act, a.Evidence = b.Summary, b.Act, b.Evidence
+	if b.Severity < a.Severity {
+		a.Severity = b.Severity
+	}
+	a.Confidence = math.Max(a.Confidence, b.Confidence)
+	a.UIDs = union(a.UIDs, b.UIDs, MaxUIDs)
+	if a.UID == "" {
+		a.UID = b.UID
+	}
+	a.Dsts = union(a.Dsts, b.Dsts, MaxDsts)
+	if b.DstCount > a.DstCount {
+		a.DstCount = b.DstCount
+	}
+	a.MITRE = union(a.MITRE, b.MITRE, 16)
+	a.Count += max(b.Count, 1)
+}
+
+// End returns when the alert's behaviour was last seen.
+func (a *Alert) End() float64 {
+	if a.TSEnd > a.TS {
+		return a.TSEnd
+	}
+	return a.TS
+}
+
+func union(a, b []string, limit int) []string {
+	for _, s := range b {
+		if len(a) >= limit {
+			break
+		}
+		found := false
+		for _, t := range a {
+			if t == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			a = append(a, s)
+		}
+	}
+	return a
+}
+
+// JSON returns the alerts.log line of a (no newline).
+func (a *Alert) JSON() []byte {
+	b, err := json.Marshal(a)
+	if err != nil { // evidence holds only numbers, strings and lists
+		b, _ = json.Marshal(map[string]string{"class": a.Class, "error": err.Error()})
+	}
+	return b
+}
+
+// Parse reads one alerts.log line.
+func Parse(line []byte) (Alert, error) {
+	var a Alert
+	if err := json.Unmarshal(line, &a); err != nil {
+		return a, fmt.Errorf("alert: parse: %w", err)
+	}
+	return a, nil
+}
+
+// Addrs returns the destination addresses of a (Dst and Dsts).
+func (a *Alert) Addrs() []string {
+	out := make([]string, 0, 1+len(a.Dsts))
+	if a.Dst != "" {
+		out = append(out, a.Dst)
+	}
+	for _, d := range a.Dsts {
+		if d != a.Dst {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Clock formats epoch seconds as a UTC time of day for summaries.
+func Clock(ts float64) string {
+	return Time(ts).Format("15:04:05")
+}
+
+// Time converts epoch seconds to a time.Time in UTC.
+func Time(ts float64) time.Time {
+	sec, frac := math.Modf(ts)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
+}
+
+// Port formats a port and transport as "23/tcp".
+func Port(p uint16, proto string) string {
+	return fmt.Sprintf("%d/%s", p, proto)
+}
+
+// SortedKeys returns a map's keys sorted, for deterministic summaries.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// AddrString formats an address for an alert ("" for the zero Addr).
+func AddrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// Plural returns "1 host" or "3 hosts".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "s") || strings.HasSuffix(word, "sh") {
+		return fmt.Sprintf("%d %ses", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,106 @@
+package alert
+
+// Stage is a step of the kill chain an alert class belongs to; incidents
+// order their alerts by it.
+type Stage int
+
+// The kill-chain stages, in order.
+const (
+	StageUnknown Stage = iota
+	Reconnaissance
+	InitialAccess
+	CommandAndControl
+	ActionsOnObjectives
+)
+
+var stageNames = [...]string{"unknown", "reconnaissance", "initial access", "command and control", "actions on objectives"}
+
+// String returns the stage's name.
+func (s Stage) String() string { return stageNames[s] }
+
+// ClassInfo describes an alert class.
+type ClassInfo struct {
+	Class string
+	Stage Stage
+	// Severity is the default severity (1 critical … 4 info).
+	Severity int
+	// MITRE lists ATT&CK technique ids.
+	MITRE []string
+	// SID is the stable EVE signature_id of the class.
+	SID int
+	// Category is the EVE alert category (Suricata's classification
+	// texts).
+	Category string
+	// Title is the EVE signature text.
+	Title string
+}
+
+// sidBase is the first signature id; classes take sidBase + their position
+// in catalogue. Append new classes at the end: never reorder, so the ids
+// stay stable.
+const sidBase = 9100001
+
+var catalogue = []ClassInfo{
+	{"scan.vertical", Reconnaissance, Medium, []string{"T1046"}, 0, "Detection of a Network Scan", "port scan of one host"},
+	{"scan.horizontal", Reconnaissance, Medium, []string{"T1046", "T1595.001"}, 0, "Detection of a Network Scan", "one port scanned across many hosts"},
+	{"scan.v6", Reconnaissance, Medium, []string{"T1046"}, 0, "Detection of a Network Scan", "IPv6 scan"},
+	{"flood.syn", ActionsOnObjectives, High, []string{"T1498.001"}, 0, "Attempted Denial of Service", "TCP SYN flood"},
+	{"flood.udp", ActionsOnObjectives, High, []string{"T1498.001"}, 0, "Attempted Denial of Service", "UDP flood"},
+	{"flood.icmp", ActionsOnObjectives, High, []string{"T1498.001"}, 0, "Attempted Denial of Service", "ICMP flood"},
+	{"flood.amplification", ActionsOnObjectives, High, []string{"T1498.002"}, 0, "Attempted Denial of Service", "reflection/amplification attack"},
+	{"bruteforce.ssh", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SSH password guessing"},
+	{"bruteforce.telnet", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "telnet password guessing"},
+	{"bruteforce.ftp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted User Privilege Gain", "FTP password guessing"},
+	{"bruteforce.http", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted User Privilege Gain", "HTTP authentication guessing"},
+	{"bruteforce.mqtt", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted User Privilege Gain", "MQTT credential guessing"},
+	{"c2.beacon", CommandAndControl, High, []string{"T1071", "T1029"}, 0, "A Network Trojan was detected", "periodic beaconing"},
+	{"dns.tunnel", CommandAndControl, High, []string{"T1071.004", "T1572"}, 0, "Potentially Bad Traffic", "DNS tunnel"},
+	{"dns.dga", CommandAndControl, Medium, []string{"T1568.002"}, 0, "Potentially Bad Traffic", "algorithmically generated domain lookups"},
+	{"exfil", ActionsOnObjectives, High, []string{"T1048", "T1030"}, 0, "Potential Corporate Privacy Violation", "outbound volume far above the host's baseline"},
+	{"conn.long", CommandAndControl, Info, []string{"T1071"}, 0, "Potentially Bad Traffic", "long-lived connection"},
+	{"arp.spoof", InitialAccess, High, []string{"T1557.002"}, 0, "Potentially Bad Traffic", "ARP spoofing"},
+	{"intel.match", CommandAndControl, High, []string{"T1071"}, 0, "A Network Trojan was detected", "threat-intelligence indicator"},
+	{"tls.anomaly", CommandAndControl, Medium, []string{"T1573.002"}, 0, "Potentially Bad Traffic", "TLS anomaly"},
+	{"iot.mirai_scan", Reconnaissance, High, []string{"T1595.001", "T1046"}, 0, "Detection of a Network Scan", "Mirai-style telnet scanning"},
+	{"iot.default_creds", InitialAccess, Critical, []string{"T1078.001"}, 0, "Successful Administrator Privilege Gain", "login with default credentials"},
+	{"iot.insecure_protocol", Reconnaissance, Info, []string{"T1040"}, 0, "Potential Corporate Privacy Violation", "insecure IoT protocol"},
+	{"ipv6.rogue_ra", InitialAccess, High, []string{"T1557"}, 0, "Potentially Bad Traffic", "rogue IPv6 router advertisement"},
+	{"ipv6.ra_flood", ActionsOnObjectives, High, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 RA flood"},
+	{"ipv6.kill_router", ActionsOnObjectives, High, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 router kill"},
+	{"ipv6.na_spoof", InitialAccess, High, []string{"T1557"}, 0, "Potentially Bad Traffic", "IPv6 neighbour advertisement spoofing"},
+	{"ipv6.dad_dos", ActionsOnObjectives, High, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 duplicate address detection DoS"},
+	{"ipv6.redirect", InitialAccess, High, []string{"T1557"}, 0, "Potentially Bad Traffic", "IPv6 ICMP redirect"},
+	{"ipv6.rogue_dhcpv6", InitialAccess, High, []string{"T1557"}, 0, "Potentially Bad Traffic", "rogue DHCPv6 server"},
+	{"ipv6.smurf", ActionsOnObjectives, High, []string{"T1498.002"}, 0, "Attempted Denial of Service", "IPv6 smurf"},
+	{"ipv6.evasion", InitialAccess, Medium, []string{"T1599"}, 0, "Potentially Bad Traffic", "IPv6 extension-header evasion"},
+	{"ipv6.tunnel", CommandAndControl, Medium, []string{"T1572"}, 0, "Potentially Bad Traffic", "IPv6 tunnel"},
+	{"anomaly", StageUnknown, Info, nil, 0, "Misc activity", "anomaly"},
+	{"bruteforce.rdp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "RDP password guessing"},
+	{"bruteforce.smb", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SMB password guessing"},
+	{"ipv6.mld_abuse", ActionsOnObjectives, Medium, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 MLD flood"},
+}
+
+var byClass = func() map[string]ClassInfo {
+	m := make(map[string]ClassInfo, len(catalogue))
+	for i := range catalogue {
+		catalogue[i].SID = sidBase + i
+		m[catalogue[i].Class] = catalogue[i]
+	}
+	return m
+}()
+
+// Lookup returns the catalogue entry of class; unknown classes get the
+// "anomaly" entry with their own name.
+func Lookup(class string) ClassInfo {
+	if c, ok := byClass[class]; ok {
+		return c
+	}
+	c := byClass["anomaly"]
+	c.Class = class
+	return c
+}
+
+// Classes returns the catalogue in signature-id order.
+func Classes() []ClassInfo {
+	return append([]ClassInfo(nil), catalogue...)
+}

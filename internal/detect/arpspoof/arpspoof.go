@@ -1,0 +1,226 @@
+// Package arpspoof detects ARP spoofing from the "_arp" packet facts (one
+// per ARP packet: ts, src_mac, src_ip, dst_mac, dst_ip, op).
+//
+// An IPv4 address is bound to the first MAC address that claims it. A
+// different MAC claiming it is a binding change; the address flapping
+// between MACs (MinFlaps changes within Window) is spoofing, as arpspoof and
+// ettercap keep re-poisoning while the real owner keeps answering. One MAC
+// sending MinGratuitous gratuitous ARPs within Window is a storm. The alert
+// blames the newer MAC (and the IPv4 address it uses for itself, when seen)
+// and names the impersonated address as destination and the poisoned hosts
+// (targets of the forged replies) in dsts.
+//
+// State: bindings of at most MaxBindings addresses and per-MAC counters of
+// at most MaxBindings MACs; the longest-idle are dropped past that.
+package arpspoof
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the ARP thresholds.
+type Config struct {
+	Enabled       bool    `json:"enabled"`
+	MinFlaps      int     `json:"min_flaps"`
+	MinGratuitous int     `json:"min_gratuitous"`
+	Window        float64 `json:"window_s"`
+	Idle          float64 `json:"idle_s"`
+	MaxBindings   int     `json:"max_bindings"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Enabled: true, MinFlaps: 3, MinGratuitous: 50, Window: 300, Idle: 900, MaxBindings: 100_000}
+}
+
+type binding struct {
+	ip          netip.Addr
+	owner       string // first MAC seen
+	current     string
+	flaps       int
+	first, last float64 // of the flapping episode
+	spoofer     string
+	victims     map[netip.Addr]bool
+	alerted     bool
+	seen        float64
+}
+
+type macState struct {
+	mac        string
+	ownIP      netip.Addr // first address it claimed
+	gratuitous int
+	gFirst     float64
+	gLast      float64
+	gAlerted   bool
+	seen       float64
+}
+
+// Detector is the ARP spoofing detector.
+type Detector struct {
+	cfg      Config
+	bindings map[netip.Addr]*binding
+	macs     map[string]*macState
+}
+
+// New returns an ARP spoofing detector.
+func New(cfg Config) *Detector {
+	return &Detector{cfg: cfg, bindings: map[netip.Addr]*binding{}, macs: map[string]*macState{}}
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "arpspoof" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"_arp"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	ts := r.TS()
+	mac := strings.ToLower(string(r.Bytes("src_mac")))
+	ip := r.Addr("src_ip")
+	dstIP := r.Addr("dst_ip")
+	if mac == "" || !ip.IsValid() || ip.IsUnspecified() {
+		return
+	}
+	m := d.mac(mac, ip, ts)
+	if ip == dstIP || isReply(r) && !dstIP.IsValid() {
+		d.gratuitous(m, ip, ts, emit)
+	}
+	b := d.bindings[ip]
+	if b == nil {
+		if len(d.bindings) >= d.cfg.MaxBindings {
+			d.evict()
+		}
+		d.bindings[ip] = &binding{ip: ip, owner: mac, current: mac, seen: ts, victims: map[netip.Addr]bool{}}
+		return
+	}
+	b.seen = max(b.seen, ts)
+	if mac != b.owner && dstIP.IsValid() && dstIP != ip && len(b.victims) < alert.MaxDsts {
+		b.victims[dstIP] = true
+	}
+	if mac == b.current {
+		return
+	}
+	if b.flaps == 0 || ts-b.last > d.cfg.Window {
+		b.flaps, b.first, b.alerted = 0, ts, false
+	}
+	b.flaps++
+	b.current, b.last = mac, ts
+	if mac != b.owner {
+		b.spoofer = mac
+	}
+	if !b.alerted && b.flaps >= d.cfg.MinFlaps {
+		b.alerted = true
+		emit(d.spoofAlert(b))
+	}
+}
+
+func isReply(r *rec.Rec) bool {
+	v, _ := r.Raw("op")
+	s := strings.Trim(string(v), `"`)
+	return s == "2" || strings.EqualFold(s, "reply")
+}
+
+func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
+	m := d.macs[mac]
+	if m == nil {
+		if len(d.macs) >= d.cfg.MaxBindings {
+			d.evict()
+		}
+		m = &macState{mac: mac, ownIP: ip}
+		d.macs[mac] = m
+	}
+	m.seen = max(m.seen, ts)
+	return m
+}
+
+func (d *Detector) gratuitous(m *macState, ip netip.Addr, ts float64, emit alert.Emit) {
+	if m.gratuitous == 0 || ts-m.gFirst > d.cfg.Window && !m.gAlerted {
+		m.gratuitous, m.gFirst = 0, ts
+	}
+	m.gratuitous++
+	m.gLast = ts
+	if !m.gAlerted && m.gratuitous >= d.cfg.MinGratuitous {
+		m.gAlerted = true
+		act := fmt.Sprintf("sent %d gratuitous ARPs for %s from %s", m.gratuitous, ip, m.mac)
+		emit(alert.Alert{
+			TS: m.gFirst, TSEnd: ts, Src: m.ownIP.String(), Dst: ip.String(), Class: "arp.spoof",
+			Confidence: 0.6, Act: act,
+			Summary:  fmt.Sprintf("%s %s between %s and %s.", m.ownIP, act, alert.Clock(m.gFirst), alert.Clock(ts)),
+			Evidence: map[string]any{"kind": "gratuitous storm", "mac": m.mac, "gratuitous": m.gratuitous, "threshold": d.cfg.MinGratuitous, "window_s": d.cfg.Window},
+			Detector: "arpspoof",
+		})
+	}
+}
+
+func (d *Detector) spoofAlert(b *binding) alert.Alert {
+	src := ""
+	if m := d.macs[b.spoofer]; m != nil && m.ownIP != b.ip {
+		src = m.ownIP.String()
+	}
+	victims := make([]netip.Addr, 0, len(b.victims))
+	for v := range b.victims {
+		victims = append(victims, v)
+	}
+	sort.Slice(victims, func(i, j int) bool { return victims[i].Less(victims[j]) })
+	dsts := []string{b.ip.String()}
+	for _, v := range victims {
+		dsts = append(dsts, v.String())
+	}
+	who := src
+	if who == "" {
+		who = b.spoofer
+	}
+	act := fmt.Sprintf("impersonated %s with MAC %s (owner %s; %d binding changes)", b.ip, b.spoofer, b.owner, b.flaps)
+	if len(victims) > 0 {
+		act += fmt.Sprintf(", poisoning %s", alert.Plural(len(victims), "host"))
+	}
+	return alert.Alert{
+		TS: b.first, TSEnd: b.last, Src: src, Dst: b.ip.String(), Dsts: dsts, DstCount: len(dsts),
+		Class: "arp.spoof", Confidence: min(1, 0.6+0.1*float64(b.flaps-d.cfg.MinFlaps)),
+		Act:     act,
+		Summary: fmt.Sprintf("%s %s between %s and %s.", who, act, alert.Clock(b.first), alert.Clock(b.last)),
+		Evidence: map[string]any{
+			"kind": "binding flaps", "ip": b.ip.String(), "owner_mac": b.owner, "spoofer_mac": b.spoofer,
+			"flaps": b.flaps, "threshold_flaps": d.cfg.MinFlaps, "window_s": d.cfg.Window,
+		},
+		Detector: "arpspoof",
+	}
+}
+
+func (d *Detector) evict() {
+	for ip := range d.bindings { // map order: an arbitrary tenth goes
+		if len(d.bindings) < d.cfg.MaxBindings*9/10 {
+			break
+		}
+		delete(d.bindings, ip)
+	}
+	for mac := range d.macs {
+		if len(d.macs) < d.cfg.MaxBindings*9/10 {
+			break
+		}
+		delete(d.macs, mac)
+	}
+}
+
+// Flush implements detect.Detector: flapping episodes that went quiet are
+// re-reported with their final counts and reset.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for _, b := range d.bindings {
+		if b.alerted && now-b.last > d.cfg.Window {
+			emit(d.spoofAlert(b))
+			b.alerted, b.flaps = false, 0
+		}
+	}
+	for mac, m := range d.macs {
+		if now-m.seen > d.cfg.Idle {
+			delete(d.macs, mac)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package arpspoof
+
+import (
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+func arp(ts float64, mac, ip, dstMAC, dstIP string, op int) dt.Line {
+	return dt.Rec("_arp", map[string]any{"ts": ts, "src_mac": mac, "src_ip": ip, "dst_mac": dstMAC, "dst_ip": dstIP, "op": op})
+}
+
+const (
+	gwMAC  = "02:00:00:00:00:01"
+	badMAC = "02:00:00:00:00:66"
+	vicMAC = "02:00:00:00:00:20"
+)
+
+func TestSpoof(t *testing.T) {
+	l := []dt.Line{
+		arp(1000, gwMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2),
+		arp(1001, badMAC, "10.66.0.66", "ff:ff:ff:ff:ff:ff", "10.66.0.1", 1),
+	}
+	for i := 0; i < 30; i++ {
+		ts := 1010 + float64(i)*2
+		l = append(l, arp(ts, badMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2))
+		if i%5 == 0 {
+			l = append(l, arp(ts+0.5, gwMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2))
+		}
+	}
+	alerts := dt.Run(t, New(DefaultConfig()), l)
+	a := dt.Find(t, alerts, "arp.spoof")
+	if a.Src != "10.66.0.66" || a.Dst != "10.66.0.1" || a.Evidence["spoofer_mac"] != badMAC {
+		t.Errorf("alert %s", a.JSON())
+	}
+	if len(a.Dsts) != 2 || a.Dsts[1] != "10.66.0.20" {
+		t.Errorf("dsts %v", a.Dsts)
+	}
+	if dt.Num(t, a, "flaps") < 10 {
+		t.Errorf("flaps %v", a.Evidence["flaps"])
+	}
+}
+
+func TestGratuitousStorm(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 100; i++ {
+		l = append(l, arp(1000+float64(i)/10, badMAC, "10.66.0.66", "ff:ff:ff:ff:ff:ff", "10.66.0.66", 1))
+	}
+	a := dt.Find(t, dt.Run(t, New(DefaultConfig()), l), "arp.spoof")
+	if a.Evidence["kind"] != "gratuitous storm" {
+		t.Errorf("alert %s", a.JSON())
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 200; i++ {
+		ts := 1000 + float64(i)*30
+		l = append(l, arp(ts, vicMAC, "10.66.0.20", "ff:ff:ff:ff:ff:ff", "10.66.0.1", 1))
+		l = append(l, arp(ts+0.01, gwMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2))
+	}
+	// a DHCP lease moving to a new machine once
+	l = append(l, arp(9000, "02:00:00:00:00:77", "10.66.0.20", "ff:ff:ff:ff:ff:ff", "10.66.0.20", 1))
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
+}

@@ -1,0 +1,353 @@
+// Package beacon detects command-and-control beaconing (class c2.beacon)
+// with RITA's four-part beacon score, updated as connections arrive.
+//
+// For each (source, destination) pair — an IP pair from conn.log, or a
+// source and a proxied host name from http.log (CONNECT or absolute-URI
+// requests, RITA's proxy beacons) — the detector keeps the connection start
+// times and the bytes the source sent. When a pair has MinConns
+// connections, and again whenever its count grew by a quarter, the score is
+// computed over the observation window of the log the pair comes from
+// (from its first record, or Window seconds back, to its newest):
+//
+//   - timestamp score: intervals between connections (second resolution,
+//     zero intervals dropped) scored by Bowley skewness (1 − |skew|) and
+//     median absolute deviation (1 − MAD/30 s), averaged;
+//   - data-size score: the bytes sent per connection scored by skew,
+//     MAD (1 − MAD/32 bytes) and smallness (1 − mode/65535), averaged;
+//   - histogram score: 24 equal bars over the window; 1 − the coefficient
+//     of variation of the bars, or, with at least 11 bars filled, the share
+//     of filled bars that fall in the two most common levels (bimodal fit);
+//   - duration score: with more than 6 bars filled, the larger of coverage
+//     (the pair's first-to-last span over the window) and consistency (the
+//     longest run of consecutive filled bars over 12).
+//
+// The total is the weighted sum (0.25 each by default). This follows RITA's
+// documentation (the rita-legacy pull requests that introduced each part and
+// RITA's default configuration); the code is Vigil's own. A pair scoring at
+// least Threshold is reported. The window start ignores connections longer
+// than an hour (their start can lie far before the capture, which would
+// stretch the window), as RITA's issue #602 proposes.
+//
+// State: at most MaxPairs pairs (the longest-idle dropped past it), each
+// with at most MaxConns connections (the oldest dropped); connections older
+// than Window are dropped at each flush.
+package beacon
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the beacon thresholds.
+type Config struct {
+	Enabled bool `json:"enabled"`
+	// MinConns connections of a pair are needed before it is scored.
+	MinConns int `json:"min_connections"`
+	// Threshold is the smallest total score reported.
+	Threshold float64 `json:"threshold"`
+	Weights   Weights `json:"weights"`
+	// Window is the observation window (s): RITA scores a day.
+	Window float64 `json:"window_s"`
+	// ExternalOnly scores only internal → external pairs (RITA's
+	// internal_subnets filtering).
+	ExternalOnly bool `json:"external_only"`
+	// IgnorePorts are responder ports never scored (DNS and NTP clients
+	// poll their servers by design).
+	IgnorePorts []uint16 `json:"ignore_ports"`
+	// Proxy scores proxied host names from http.log.
+	Proxy    bool `json:"proxy"`
+	MaxPairs int  `json:"max_pairs"`
+	MaxConns int  `json:"max_connections_per_pair"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Enabled: true, MinConns: 20, Threshold: 0.8, Weights: DefaultWeights(), Window: 86400,
+		ExternalOnly: true, IgnorePorts: []uint16{53, 123, 137, 5353, 67, 68, 546, 547}, Proxy: true,
+		MaxPairs: 200_000, MaxConns: 20_000}
+}
+
+type key struct {
+	src, dst netip.Addr
+	host     string // proxied host name; dst is then the proxy
+}
+
+type pair struct {
+	key
+	port      uint16
+	proto     string
+	ts, sizes []float64
+	last      float64
+	bytes     uint64
+	evaluated int     // count at the last scoring
+	evalEnd   float64 // window end at the last scoring
+	uids      []string
+	score     Scores
+}
+
+type connBytes struct{ orig, total uint64 }
+
+type proxied struct {
+	src, proxy netip.Addr
+	host       string
+	ts         float64
+	port       uint16
+}
+
+// Detector is the beacon detector.
+type Detector struct {
+	cfg      Config
+	internal *netset.Set
+	ignore   map[uint16]bool
+	pairs    map[key]*pair
+	// candidates are the pairs with MinConns connections: only they are
+	// scored.
+	candidates map[key]*pair
+	pending    map[string][]proxied // proxied requests by uid, awaiting their conn
+	order      []string
+	recent     map[string]connBytes // proxy connections by uid, for requests logged after them
+	recentQ    []string
+	conns      window // observation window of conn.log (IP pairs)
+	requests   window // observation window of http.log (proxied hosts)
+}
+
+// window is the time range a log has been observed over.
+type window struct{ start, end float64 }
+
+func newWindow() window { return window{math.Inf(1), math.Inf(-1)} }
+
+func (w *window) see(ts float64) {
+	w.start, w.end = math.Min(w.start, ts), math.Max(w.end, ts)
+}
+
+// New returns a beacon detector.
+func New(cfg Config, internal *netset.Set) *Detector {
+	d := &Detector{cfg: cfg, internal: internal, ignore: map[uint16]bool{}, pairs: map[key]*pair{}, candidates: map[key]*pair{},
+		pending: map[string][]proxied{}, recent: map[string]connBytes{}, conns: newWindow(), requests: newWindow()}
+	for _, p := range cfg.IgnorePorts {
+		d.ignore[p] = true
+	}
+	return d
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "beacon" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"conn", "http"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	switch r.Log {
+	case "conn":
+		d.conn(r)
+	case "http":
+		if d.cfg.Proxy {
+			d.http(r)
+		}
+	}
+}
+
+func (d *Detector) conn(r *rec.Rec) {
+	c := r.Conn()
+	if c.Duration < 3600 {
+		d.conns.see(c.TS)
+	}
+	if reqs, ok := d.pending[string(c.UID)]; ok {
+		for _, p := range reqs {
+			d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
+		}
+		delete(d.pending, string(c.UID))
+	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
+		d.remember(string(c.UID), connBytes{c.OrigBytes, c.OrigBytes + c.RespBytes})
+	}
+	if d.ignore[c.RespP] || !c.Orig.IsValid() || !c.Resp.IsValid() {
+		return
+	}
+	if d.cfg.ExternalOnly && (!d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp)) {
+		return
+	}
+	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
+}
+
+// http notes a proxied request; its bytes come with its conn record.
+func (d *Detector) http(r *rec.Rec) {
+	d.requests.see(r.TS())
+	method, uri := r.Bytes("method"), r.Bytes("uri")
+	host := ""
+	switch {
+	case string(method) == "CONNECT":
+		host = r.Str("host")
+		if host == "" {
+			host = string(uri)
+		}
+	case len(uri) > 7 && (string(uri[:7]) == "http://" || string(uri[:8]) == "https://"):
+		host = r.Str("host")
+	default:
+		return
+	}
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	c := r.Conn()
+	if host == "" || !c.Orig.IsValid() {
+		return
+	}
+	uid := string(c.UID)
+	p := proxied{c.Orig, c.Resp, strings.ToLower(host), c.TS, c.RespP}
+	if cb, ok := d.recent[uid]; ok {
+		d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, float64(cb.orig), cb.total, c.UID)
+		return
+	}
+	if len(d.order) >= 100_000 {
+		delete(d.pending, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.pending[uid] = append(d.pending[uid], p)
+	d.order = append(d.order, uid)
+}
+
+// remember keeps a connection to an internal server (a possible proxy)
+// for http records that come after it; at most 100000.
+func (d *Detector) remember(uid string, cb connBytes) {
+	if len(d.recentQ) >= 100_000 {
+		delete(d.recent, d.recentQ[0])
+		d.recentQ = d.recentQ[1:]
+	}
+	d.recent[uid] = cb
+	d.recentQ = append(d.recentQ, uid)
+}
+
+func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes uint64, uid []byte) {
+	p := d.pairs[k]
+	if p == nil {
+		if len(d.pairs) >= d.cfg.MaxPairs {
+			d.evict()
+		}
+		p = &pair{key: k, port: port, proto: proto}
+		d.pairs[k] = p
+	}
+	if len(p.ts) >= d.cfg.MaxConns {
+		p.ts, p.sizes = p.ts[1:], p.sizes[1:]
+	}
+	p.ts = append(p.ts, ts)
+	p.sizes = append(p.sizes, size)
+	p.last = math.Max(p.last, ts)
+	p.bytes += bytes
+	if len(p.ts) >= d.cfg.MinConns {
+		if len(p.uids) < 5 {
+			p.uids = append(p.uids, string(uid))
+		}
+		d.candidates[k] = p
+	}
+}
+
+func (d *Detector) evict() {
+	all := make([]*pair, 0, len(d.pairs))
+	for _, p := range d.pairs {
+		all = append(all, p)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if len(all[i].ts) != len(all[j].ts) {
+			return len(all[i].ts) < len(all[j].ts)
+		}
+		return all[i].last < all[j].last
+	})
+	for _, p := range all[:len(all)/10+1] {
+		delete(d.pairs, p.key)
+		delete(d.candidates, p.key)
+	}
+}
+
+// Flush implements detect.Detector: old connections leave the window, and
+// pairs that grew by a quarter since their last scoring are scored again.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	final := math.IsInf(now, 1)
+	if !final {
+		d.trim(now)
+	}
+	for _, p := range d.candidates {
+		n := len(p.ts)
+		w := d.conns
+		if p.host != "" {
+			w = d.requests
+		}
+		grown := float64(n) >= 1.25*float64(p.evaluated)
+		if n < d.cfg.MinConns || !grown && !(final && w.end > p.evalEnd) {
+			continue
+		}
+		p.evaluated, p.evalEnd = n, w.end
+		p.score = Score(p.ts, p.sizes, math.Max(w.start, w.end-d.cfg.Window), w.end, d.cfg.Weights)
+		if p.score.Total >= d.cfg.Threshold {
+			emit(d.alert(p))
+		}
+	}
+}
+
+// trim drops connections older than the window.
+func (d *Detector) trim(now float64) {
+	cut := now - d.cfg.Window
+	if cut <= math.Min(d.conns.start, d.requests.start) {
+		return
+	}
+	d.conns.start, d.requests.start = math.Max(d.conns.start, cut), math.Max(d.requests.start, cut)
+	for k, p := range d.pairs {
+		i := 0
+		for i < len(p.ts) && p.ts[i] < cut {
+			i++
+		}
+		p.ts, p.sizes = p.ts[i:], p.sizes[i:]
+		if len(p.ts) == 0 {
+			delete(d.pairs, k)
+			delete(d.candidates, k)
+		} else if len(p.ts) < d.cfg.MinConns {
+			delete(d.candidates, k)
+		}
+	}
+}
+
+// Score returns the last score of the pair src → dst (or src → proxied
+// host when host is set), for tests and reports.
+func (d *Detector) Score(src, dst netip.Addr, host string) (Scores, bool) {
+	p, ok := d.pairs[key{src, dst, host}]
+	if !ok {
+		return Scores{}, false
+	}
+	return p.score, true
+}
+
+func (d *Detector) alert(p *pair) alert.Alert {
+	s := p.score
+	target := fmt.Sprintf("%s:%d/%s", p.dst, p.port, p.proto)
+	if p.host != "" {
+		target = fmt.Sprintf("%s via proxy %s", p.host, p.dst)
+	}
+	sorted := append([]float64(nil), p.ts...)
+	sort.Float64s(sorted)
+	first, last := sorted[0], sorted[len(sorted)-1]
+	act := fmt.Sprintf("beaconed to %s %d times about every %.0f s (score %.3f)", target, s.Conns, s.Interval, s.Total)
+	return alert.Alert{
+		TS: first, TSEnd: last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(), DstP: p.port,
+		Proto: p.proto, Name: p.host, Class: "c2.beacon", Confidence: s.Total, Act: act,
+		Summary: fmt.Sprintf("%s %s between %s and %s: timestamp %.3f, data size %.3f, duration %.3f, histogram %.3f.",
+			p.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram),
+		Evidence: map[string]any{
+			"score": s.Total, "timestamp_score": s.Timestamp, "datasize_score": s.DataSize,
+			"duration_score": s.Duration, "histogram_score": s.Histogram,
+			"connections": s.Conns, "total_bytes": p.bytes, "interval_mode_s": s.Interval,
+			"ts_skew": round(s.TSSkew), "ts_mad_s": round(s.TSMAD), "ds_skew": round(s.DSSkew), "ds_mad_bytes": round(s.DSMAD),
+			"ds_mode_bytes": s.DSMode, "hours_seen": s.HoursSeen, "coverage": round(s.Coverage), "consistency": round(s.Consistency),
+			"threshold": d.cfg.Threshold, "min_connections": d.cfg.MinConns,
+		},
+		Detector: "beacon",
+	}
+}
+
+func round(f float64) float64 { return math.Round(f*1000) / 1000 }

@@ -1,0 +1,286 @@
+// Package bruteforce detects password guessing against SSH, telnet, FTP,
+// HTTP authentication, MQTT, RDP and SMB.
+//
+// Where a protocol log says how a login went, failures are counted from it:
+// ssh.log (auth_success false, auth_attempts), ftp.log (reply 530),
+// http.log (status 401) and mqtt_connect.log (refused: bad user name or
+// password / not authorized). Where it does not (telnet, RDP, SMB, and SSH
+// or FTP without their logs), short established connections to the service
+// port are counted: guessing tools open one connection per few tries. The
+// larger of the two counts decides, per (source, destination, service),
+// within Window seconds. A success seen after the failures (ssh.log
+// auth_success, MQTT accepted, HTTP 2xx with a user name, or a long telnet
+// session) is reported as a likely compromise.
+//
+// State: one entry per (source, destination, service) that failed at least
+// once; at most MaxPairs (the longest-idle are dropped past it).
+package bruteforce
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the brute-force thresholds.
+type Config struct {
+	Enabled bool `json:"enabled"`
+	// MinFailures failed logins (from protocol logs) make an attack.
+	MinFailures int `json:"min_failures"`
+	// MinConns short connections to a login port make an attack.
+	MinConns int `json:"min_connections"`
+	// Short is the longest duration (s) of a guessing connection.
+	Short float64 `json:"short_s"`
+	// Ports maps service ports to the service name of the class
+	// (bruteforce.NAME) for connection counting.
+	Ports    map[uint16]string `json:"ports"`
+	Window   float64           `json:"window_s"`
+	Idle     float64           `json:"idle_s"`
+	Report   float64           `json:"report_s"`
+	MaxPairs int               `json:"max_pairs"`
+}
+
+// DefaultConfig returns the default thresholds.
+func DefaultConfig() Config {
+	return Config{
+		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30,
+		Ports:  map[uint16]string{22: "ssh", 23: "telnet", 2323: "telnet", 21: "ftp", 3389: "rdp", 445: "smb", 139: "smb"},
+		Window: 600, Idle: 600, Report: 600, MaxPairs: 200_000,
+	}
+}
+
+type key struct {
+	src, dst netip.Addr
+	service  string
+}
+
+type pair struct {
+	key
+	first, last  float64
+	failures     int  // from protocol logs
+	sawLog       bool // a protocol log reported on this pair
+	conns        int  // short established connections
+	successes    int
+	successAfter bool // a success after at least one failure
+	users        map[string]int
+	port         uint16
+	uids         []string
+	alerted      bool
+	lastEmit     float64
+}
+
+// Detector is the brute-force detector.
+type Detector struct {
+	cfg   Config
+	pairs map[key]*pair
+	// Evicted counts pairs dropped to stay under MaxPairs.
+	Evicted int
+}
+
+// New returns a brute-force detector.
+func New(cfg Config) *Detector {
+	return &Detector{cfg: cfg, pairs: map[key]*pair{}}
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "bruteforce" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string {
+	return []string{"conn", "ssh", "ftp", "http", "mqtt_connect"}
+}
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	switch r.Log {
+	case "conn":
+		d.conn(r, emit)
+	case "ssh":
+		ok, has := r.Bool("auth_success")
+		n := int(r.Uint("auth_attempts"))
+		if !has && n == 0 {
+			return
+		}
+		if ok {
+			d.outcome(r, "ssh", max(n-1, 0), true, "", emit)
+		} else {
+			d.outcome(r, "ssh", max(n, 1), false, "", emit)
+		}
+	case "ftp":
+		switch code := r.Uint("reply_code"); {
+		case code == 530:
+			d.outcome(r, "ftp", 1, false, r.Str("user"), emit)
+		case code == 230:
+			d.outcome(r, "ftp", 0, true, r.Str("user"), emit)
+		}
+	case "http":
+		switch code := r.Uint("status_code"); {
+		case code == 401:
+			d.outcome(r, "http", 1, false, r.Str("username"), emit)
+		case code >= 200 && code < 300 && r.Has("username"):
+			d.outcome(r, "http", 0, true, r.Str("username"), emit)
+		}
+	case "mqtt_connect":
+		st := strings.ToLower(string(r.Bytes("connect_status")))
+		switch {
+		case strings.Contains(st, "user name or password") || strings.Contains(st, "not authorized"):
+			d.outcome(r, "mqtt", 1, false, r.Str("username"), emit)
+		case strings.Contains(st, "accepted"):
+			d.outcome(r, "mqtt", 0, true, r.Str("username"), emit)
+		}
+	}
+}
+
+// outcome records failures (and a success) reported by a protocol log.
+func (d *Detector) outcome(r *rec.Rec, service string, failures int, success bool, user string, emit alert.Emit) {
+	c := r.Conn()
+	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0)
+	if p == nil {
+		return
+	}
+	p.sawLog = true
+	p.port = c.RespP
+	p.failures += failures
+	if success {
+		p.successes++
+		p.successAfter = p.successAfter || p.failures > 0
+	}
+	if user != "" && len(p.users) < 64 {
+		p.users[user]++
+	}
+	d.touch(p, c, emit)
+}
+
+// conn counts short established connections to login ports.
+func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	if c.Proto != rec.ProtoTCP || !c.Established() {
+		return
+	}
+	service, ok := d.cfg.Ports[c.RespP]
+	if !ok {
+		return
+	}
+	k := key{c.Orig, c.Resp, service}
+	short := c.Duration < d.cfg.Short
+	p := d.pair(k, c.TS, short)
+	if p == nil {
+		return
+	}
+	if p.sawLog && (service == "ssh" || service == "ftp") {
+		return // the protocol log counts this service's attempts
+	}
+	p.port = c.RespP
+	if short {
+		p.conns++
+	} else if p.conns >= d.cfg.MinConns && (service == "telnet" || service == "rdp") {
+		p.successes++ // a session that lasts after many short tries
+		p.successAfter = true
+	}
+	d.touch(p, c, emit)
+}
+
+// pair returns the state of k, starting a new episode when the old one
+// never crossed within Window; nil when there is none and create is false.
+func (d *Detector) pair(k key, ts float64, create bool) *pair {
+	p := d.pairs[k]
+	if p != nil && (p.alerted || ts-p.first <= d.cfg.Window) {
+		return p
+	}
+	if !create {
+		return p
+	}
+	if len(d.pairs) >= d.cfg.MaxPairs {
+		d.evict()
+	}
+	p = &pair{key: k, first: ts, last: ts, users: map[string]int{}}
+	d.pairs[k] = p
+	return p
+}
+
+func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
+	p.first, p.last = min(p.first, c.TS), max(p.last, c.TS+c.Duration)
+	if len(p.uids) < alert.MaxUIDs && len(c.UID) > 0 && !hasUID(p.uids, c.UID) {
+		p.uids = append(p.uids, string(c.UID))
+	}
+	if !p.alerted && d.crossed(p) {
+		p.alerted, p.lastEmit = true, c.TS
+		emit(d.alert(p))
+	}
+}
+
+func hasUID(uids []string, uid []byte) bool {
+	for _, u := range uids {
+		if u == string(uid) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Detector) crossed(p *pair) bool {
+	return p.failures >= d.cfg.MinFailures || p.conns >= d.cfg.MinConns
+}
+
+func (d *Detector) evict() {
+	all := make([]*pair, 0, len(d.pairs))
+	for _, p := range d.pairs {
+		all = append(all, p)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, p := range all[:len(all)/10+1] {
+		delete(d.pairs, p.key)
+		d.Evicted++
+	}
+}
+
+// Flush implements detect.Detector.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for k, p := range d.pairs {
+		switch {
+		case now-p.last > d.cfg.Idle:
+			if p.alerted {
+				emit(d.alert(p))
+			}
+			delete(d.pairs, k)
+		case p.alerted && now-p.lastEmit >= d.cfg.Report:
+			p.lastEmit = now
+			emit(d.alert(p))
+		}
+	}
+}
+
+func (d *Detector) alert(p *pair) alert.Alert {
+	attempts := max(p.failures, p.conns)
+	unit := "failed logins"
+	if p.conns > p.failures {
+		unit = "short connections"
+	}
+	ev := map[string]any{
+		"failures": p.failures, "short_connections": p.conns, "successes": p.successes,
+		"threshold_failures": d.cfg.MinFailures, "threshold_connections": d.cfg.MinConns,
+		"window_s": d.cfg.Window, "first": p.first, "last": p.last,
+	}
+	if len(p.users) > 0 {
+		ev["users"] = alert.SortedKeys(p.users)
+	}
+	act := fmt.Sprintf("brute-forced %s on %s (%d %s)", p.service, p.dst, attempts, unit)
+	conf := min(1, 0.6+0.4*float64(attempts)/float64(4*max(d.cfg.MinFailures, d.cfg.MinConns)))
+	sev := 0
+	if p.successAfter {
+		act += " and logged in"
+		ev["likely_compromised"] = true
+		sev = alert.Critical
+	}
+	return alert.Alert{
+		TS: p.first, TSEnd: p.last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(),
+		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service, Severity: sev, Confidence: conf,
+		Act:      act,
+		Summary:  fmt.Sprintf("%s %s between %s and %s.", p.src, act, alert.Clock(p.first), alert.Clock(p.last)),
+		Evidence: ev, Detector: "bruteforce",
+	}
+}

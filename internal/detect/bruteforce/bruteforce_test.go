@@ -1,0 +1,120 @@
+package bruteforce
+
+import (
+	"fmt"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+func ssh(ts float64, i int, success bool, attempts int) dt.Line {
+	return dt.Rec("ssh", map[string]any{"ts": ts, "uid": fmt.Sprintf("S%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+		"id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": success, "auth_attempts": attempts})
+}
+
+func TestFires(t *testing.T) {
+	tests := []struct {
+		name      string
+		lines     func() []dt.Line
+		class     string
+		key       string
+		want      float64
+		loggedIn  bool
+		dst, src  string
+		minAlerts int
+	}{
+		{"ssh hydra then success", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 20; i++ {
+				l = append(l, ssh(1000+float64(i)*3, i, false, 4))
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*3, UID: fmt.Sprintf("S%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.22", DstP: 22, Duration: 2.5, OrigBytes: 2000, RespBytes: 2000}.Line())
+			}
+			l = append(l, ssh(1070, 99, true, 2))
+			return l
+		}, "bruteforce.ssh", "failures", 81, true, "10.66.0.22", "10.66.0.66", 1},
+		{"telnet by connections", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 40; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*2, Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.20", DstP: 23, Duration: 1.5, OrigBytes: 30, RespBytes: 80}.Line())
+			}
+			return l
+		}, "bruteforce.telnet", "short_connections", 40, false, "10.66.0.20", "10.66.0.66", 1},
+		{"http basic auth", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 30; i++ {
+				l = append(l, dt.Rec("http", map[string]any{"ts": 1000 + float64(i)/5, "uid": "H", "id.orig_h": "10.66.0.66", "id.orig_p": 40000, "id.resp_h": "10.66.0.80", "id.resp_p": 80, "status_code": 401, "username": "admin"}))
+			}
+			return l
+		}, "bruteforce.http", "failures", 30, false, "10.66.0.80", "10.66.0.66", 1},
+		{"mqtt refused", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 12; i++ {
+				l = append(l, dt.Rec("mqtt_connect", map[string]any{"ts": 1000 + float64(i), "uid": "M", "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i, "id.resp_h": "10.66.0.18", "id.resp_p": 1883, "connect_status": "Refused: bad user name or password"}))
+			}
+			l = append(l, dt.Rec("mqtt_connect", map[string]any{"ts": 1013.0, "uid": "M", "id.orig_h": "10.66.0.66", "id.orig_p": 40020, "id.resp_h": "10.66.0.18", "id.resp_p": 1883, "connect_status": "Connection Accepted"}))
+			return l
+		}, "bruteforce.mqtt", "failures", 12, true, "10.66.0.18", "10.66.0.66", 1},
+		{"ftp 530 replies", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 15; i++ {
+				l = append(l, dt.Rec("ftp", map[string]any{"ts": 1000 + float64(i), "uid": "F", "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i, "id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "root", "command": "PASS", "reply_code": 530}))
+			}
+			return l
+		}, "bruteforce.ftp", "failures", 15, false, "10.66.0.21", "10.66.0.66", 1},
+		{"rdp by connections", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 20; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*2, Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.33", DstP: 3389, Duration: 3, OrigBytes: 3000, RespBytes: 4000}.Line())
+			}
+			return l
+		}, "bruteforce.rdp", "short_connections", 20, false, "10.66.0.33", "10.66.0.66", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
+			a := dt.Find(t, alerts, tc.class)
+			if a.Src != tc.src || a.Dst != tc.dst {
+				t.Errorf("src/dst %s/%s", a.Src, a.Dst)
+			}
+			if got := dt.Num(t, a, tc.key); got != tc.want {
+				t.Errorf("%s = %v, want %v: %s", tc.key, got, tc.want, a.Summary)
+			}
+			if got := a.Evidence["likely_compromised"] == true; got != tc.loggedIn {
+				t.Errorf("logged in = %v: %s", got, a.Summary)
+			}
+			if len(dt.Merged(alerts)) != 1 {
+				t.Errorf("alerts %v", dt.Classes(alerts))
+			}
+		})
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	tests := map[string]func() []dt.Line{
+		"normal ssh logins": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 50; i++ {
+				l = append(l, ssh(1000+float64(i)*60, i, true, 1))
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*60, UID: fmt.Sprintf("S%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.22", DstP: 22, Duration: 5, OrigBytes: 3000, RespBytes: 5000}.Line())
+			}
+			l = append(l, ssh(5000, 100, false, 1))
+			return l
+		},
+		"browser with one 401": func() []dt.Line {
+			return []dt.Line{
+				dt.Rec("http", map[string]any{"ts": 1000.0, "id.orig_h": "10.0.0.9", "id.orig_p": 5000, "id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 401}),
+				dt.Rec("http", map[string]any{"ts": 1001.0, "id.orig_h": "10.0.0.9", "id.orig_p": 5000, "id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 200, "username": "alice"}),
+			}
+		},
+		"smb file server client": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 5; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*300, Src: "10.0.0.9", SrcP: 50000 + i, Dst: "10.0.0.2", DstP: 445, Duration: 200, OrigBytes: 30000, RespBytes: 900000}.Line())
+			}
+			return l
+		},
+	}
+	for name, lines := range tests {
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+	}
+}

@@ -1,0 +1,150 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/vigil-nsm/vigil/internal/detect/arpspoof"
+	"github.com/vigil-nsm/vigil/internal/detect/beacon"
+	"github.com/vigil-nsm/vigil/internal/detect/bruteforce"
+	"github.com/vigil-nsm/vigil/internal/detect/dga"
+	"github.com/vigil-nsm/vigil/internal/detect/dnstunnel"
+	"github.com/vigil-nsm/vigil/internal/detect/exfil"
+	"github.com/vigil-nsm/vigil/internal/detect/flood"
+	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
+	"github.com/vigil-nsm/vigil/internal/detect/longconn"
+	"github.com/vigil-nsm/vigil/internal/detect/mirai"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/scan"
+	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
+	"github.com/vigil-nsm/vigil/internal/incident"
+)
+
+// Config configures the engine and every detector. LoadConfig reads the
+// same structure from a JSON file; fields left out keep their defaults.
+type Config struct {
+	// InternalNetworks are the networks of the monitored site (CIDRs):
+	// exfiltration, beaconing and long connections look at internal →
+	// external traffic.
+	InternalNetworks []string `json:"internal_networks"`
+	// Allow drops alerts about allowlisted hosts and domains.
+	Allow Allowlist `json:"allow"`
+	// Aggregate says when merged alerts are written.
+	Aggregate Aggregate `json:"aggregate"`
+	// FlushEvery is how often (s of record time) detectors flush.
+	FlushEvery float64 `json:"flush_every_s"`
+
+	Scan       scan.Config       `json:"scan"`
+	Flood      flood.Config      `json:"flood"`
+	BruteForce bruteforce.Config `json:"bruteforce"`
+	Beacon     beacon.Config     `json:"beacon"`
+	DNSTunnel  dnstunnel.Config  `json:"dnstunnel"`
+	DGA        dga.Config        `json:"dga"`
+	LongConn   longconn.Config   `json:"longconn"`
+	Exfil      exfil.Config      `json:"exfil"`
+	ARPSpoof   arpspoof.Config   `json:"arpspoof"`
+	Mirai      mirai.Config      `json:"mirai"`
+	TLS        tlsanomaly.Config `json:"tls"`
+	Intel      intelmatch.Config `json:"intel"`
+	Incidents  incident.Config   `json:"incidents"`
+}
+
+// Allowlist names hosts and domains whose alerts are dropped: Sources
+// (alert src), Destinations (alert dst) as CIDRs or addresses, Domains (the
+// alert's domain name or a parent of it) and Classes.
+type Allowlist struct {
+	Sources      []string `json:"sources"`
+	Destinations []string `json:"destinations"`
+	Domains      []string `json:"domains"`
+	Classes      []string `json:"classes"`
+}
+
+// Aggregate holds the episode times of alert merging (s of record time).
+type Aggregate struct {
+	// Quiet writes an episode after this long without a new detection.
+	Quiet float64 `json:"quiet_s"`
+	// MaxOpen writes an episode open this long, and starts a new one.
+	MaxOpen float64 `json:"max_open_s"`
+}
+
+// DefaultConfig returns sensible defaults for every detector.
+func DefaultConfig() Config {
+	return Config{
+		InternalNetworks: append([]string(nil), netset.DefaultInternal...),
+		Aggregate:        Aggregate{Quiet: 1800, MaxOpen: 3600},
+		FlushEvery:       10,
+		Scan:             scan.DefaultConfig(),
+		Flood:            flood.DefaultConfig(),
+		BruteForce:       bruteforce.DefaultConfig(),
+		Beacon:           beacon.DefaultConfig(),
+		DNSTunnel:        dnstunnel.DefaultConfig(),
+		DGA:              dga.DefaultConfig(),
+		LongConn:         longconn.DefaultConfig(),
+		Exfil:            exfil.DefaultConfig(),
+		ARPSpoof:         arpspoof.DefaultConfig(),
+		Mirai:            mirai.DefaultConfig(),
+		TLS:              tlsanomaly.DefaultConfig(),
+		Intel:            intelmatch.DefaultConfig(),
+		Incidents:        incident.DefaultConfig(),
+	}
+}
+
+// LoadConfig reads a JSON configuration file over the defaults: a field
+// present in the file replaces the default, one left out keeps it. Unknown
+// fields are errors (a misspelt threshold must not pass silently).
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("detect: load config %s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("detect: load config %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("detect: load config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks the values a detector cannot work with.
+func (c *Config) Validate() error {
+	if _, err := netset.Parse(c.InternalNetworks); err != nil {
+		return fmt.Errorf("internal_networks: %w", err)
+	}
+	if _, err := netset.Parse(c.Allow.Sources); err != nil {
+		return fmt.Errorf("allow.sources: %w", err)
+	}
+	if _, err := netset.Parse(c.Allow.Destinations); err != nil {
+		return fmt.Errorf("allow.destinations: %w", err)
+	}
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"flush_every_s > 0", c.FlushEvery > 0},
+		{"aggregate.quiet_s > 0", c.Aggregate.Quiet > 0},
+		{"aggregate.max_open_s >= quiet_s", c.Aggregate.MaxOpen >= c.Aggregate.Quiet},
+		{"scan thresholds > 0", c.Scan.VerticalPorts > 0 && c.Scan.HorizontalHosts > 0 && c.Scan.MaxEntries > 0},
+		{"flood windows > 0", c.Flood.Window > 0 && c.Flood.MaxVictims > 0},
+		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0},
+		{"beacon.min_connections >= 4", c.Beacon.MinConns >= 4},
+		{"beacon.threshold in (0, 1]", c.Beacon.Threshold > 0 && c.Beacon.Threshold <= 1},
+		{"dnstunnel.min_unique_subdomains > 0", c.DNSTunnel.MinUnique > 0 && c.DNSTunnel.MaxDomains > 0},
+		{"dga.threshold in (0, 1)", c.DGA.Threshold > 0 && c.DGA.Threshold < 1},
+		{"exfil.interval_s > 0", c.Exfil.Interval > 0 && c.Exfil.Factor > 0},
+		{"arpspoof.min_flaps > 0", c.ARPSpoof.MinFlaps > 0 && c.ARPSpoof.MaxBindings > 0},
+		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
+		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("invalid configuration: want %s", ch.name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+// Package detect is Vigil's detection engine: behaviour detectors fed with
+// the records the pipeline writes (conn.log, dns.log, http.log … and packet
+// facts such as "_arp"), threat-intelligence matching, alert aggregation,
+// alerts.log and an EVE (Suricata eve.json) export, and incidents.log.
+//
+// Shape: Config (DefaultConfig, LoadConfig), New(cfg, Output), then Record
+// for every log line, Flush from time to time when streaming, and Close.
+//
+//	eng, err := detect.New(detect.DefaultConfig(), detect.Output{Dir: out})
+//	eng.Record("conn", line) // one JSON object, no newline
+//	err = eng.Close()        // ends episodes, writes alerts and incidents
+//
+// Detectors (one package each under internal/detect/NAME) implement
+// Detector and are listed in the registry (registry.go): a detector
+// subscribes to logs by name and only records of those logs are parsed.
+// Record is called from one goroutine. Each record is parsed once (package
+// rec: a field index without allocation) and handed to the detectors
+// subscribed to its log.
+//
+// Time is record time: the engine's clock is the newest record timestamp
+// seen, and every FlushEvery seconds of it the detectors flush (episodes end,
+// state expires). Records may come late (conn records come when
+// connections end, with their start time): detectors keep episodes open
+// for minutes after their last record.
+//
+// Alerts of one episode — the same class, source, destination and domain —
+// are merged into one alert with counts (Alert.Count, first and last time),
+// written when the episode has been quiet for Aggregate.Quiet seconds, has
+// been open for Aggregate.MaxOpen seconds, or at Close.
+package detect
+
+import (
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Detector is one behaviour detector.
+type Detector interface {
+	// Name is the detector's name in the configuration and in alerts.
+	Name() string
+	// Logs lists the logs the detector reads ("conn", "dns", "_arp" …).
+	Logs() []string
+	// Handle reads one record; r is valid during the call only.
+	Handle(r *rec.Rec, emit alert.Emit)
+	// Flush ends what is over at record time now (epoch seconds);
+	// math.Inf(1) ends everything (the engine's Close).
+	Flush(now float64, emit alert.Emit)
+}
+
+// Alert is the alert record (re-exported for callers of Eval).
+type Alert = alert.Alert

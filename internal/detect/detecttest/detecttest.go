@@ -1,0 +1,243 @@
+// Package detecttest builds synthetic record streams for detector tests and
+// runs detectors over them.
+package detecttest
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// Detector is the detector contract (the same as detect.Detector).
+type Detector interface {
+	Name() string
+	Logs() []string
+	Handle(r *rec.Rec, emit alert.Emit)
+	Flush(now float64, emit alert.Emit)
+}
+
+// Line is one record of a log.
+type Line struct {
+	Log  string
+	TS   float64
+	JSON []byte
+}
+
+// Rec builds a Line from a field map (ts included).
+func Rec(log string, fields map[string]any) Line {
+	b, err := json.Marshal(fields)
+	if err != nil {
+		panic(err)
+	}
+	ts, _ := fields["ts"].(float64)
+	return Line{Log: log, TS: ts, JSON: b}
+}
+
+// Conn describes a conn.log record; zero fields are left out.
+type Conn struct {
+	TS                   float64
+	UID                  string
+	Src                  string
+	SrcP                 int
+	Dst                  string
+	DstP                 int
+	Proto                string // default tcp
+	Service              string
+	State                string // default SF
+	Duration             float64
+	OrigBytes, RespBytes uint64
+	OrigPkts, RespPkts   uint64
+}
+
+// Line returns the conn.log record.
+func (c Conn) Line() Line {
+	if c.Proto == "" {
+		c.Proto = "tcp"
+	}
+	if c.State == "" {
+		c.State = "SF"
+	}
+	if c.UID == "" {
+		c.UID = "C" + c.Src + "-" + c.Dst
+	}
+	m := map[string]any{
+		"ts": c.TS, "uid": c.UID, "id.orig_h": c.Src, "id.orig_p": c.SrcP, "id.resp_h": c.Dst,
+		"id.resp_p": c.DstP, "proto": c.Proto, "conn_state": c.State,
+		"orig_bytes": c.OrigBytes, "resp_bytes": c.RespBytes,
+		"orig_pkts": c.OrigPkts, "resp_pkts": c.RespPkts,
+		"orig_ip_bytes": c.OrigBytes + 40*c.OrigPkts, "resp_ip_bytes": c.RespBytes + 40*c.RespPkts,
+	}
+	if c.Duration > 0 {
+		m["duration"] = c.Duration
+	}
+	if c.Service != "" {
+		m["service"] = c.Service
+	}
+	return Rec("conn", m)
+}
+
+// Run feeds lines (sorted by ts, stable) to d, flushing every 10 s of
+// record time as the engine does, then a final flush; it returns every
+// alert emitted, with the catalogue defaults filled in.
+func Run(t testing.TB, d Detector, lines []Line) []alert.Alert {
+	t.Helper()
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	var out []alert.Alert
+	emit := func(a alert.Alert) {
+		a.Fill()
+		out = append(out, a)
+	}
+	subs := map[string]bool{}
+	for _, l := range d.Logs() {
+		subs[l] = true
+	}
+	var r rec.Rec
+	lastFlush := math.Inf(-1)
+	for _, l := range lines {
+		if !subs[l.Log] {
+			continue
+		}
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatalf("bad test record %s: %v", l.JSON, err)
+		}
+		d.Handle(&r, emit)
+		if l.TS-lastFlush >= 10 {
+			d.Flush(l.TS, emit)
+			lastFlush = l.TS
+		}
+	}
+	d.Flush(math.Inf(1), emit)
+	return out
+}
+
+// Merged folds alerts into one per episode key (class, src, dst), as the
+// engine's aggregator does.
+func Merged(alerts []alert.Alert) []alert.Alert {
+	var out []alert.Alert
+	idx := map[string]int{}
+	for _, a := range alerts {
+		if i, ok := idx[a.Key()]; ok {
+			out[i].Merge(a)
+			continue
+		}
+		a.Count = max(a.Count, 1)
+		idx[a.Key()] = len(out)
+		out = append(out, a)
+	}
+	return out
+}
+
+// Classes returns the classes of alerts, one each, sorted.
+func Classes(alerts []alert.Alert) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range alerts {
+		if !seen[a.Class] {
+			seen[a.Class] = true
+			out = append(out, a.Class)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Find returns the first merged alert of class, failing the test when
+// there is none.
+func Find(t testing.TB, alerts []alert.Alert, class string) alert.Alert {
+	t.Helper()
+	for _, a := range Merged(alerts) {
+		if a.Class == class {
+			return a
+		}
+	}
+	t.Fatalf("no %s alert among %v", class, Classes(alerts))
+	return alert.Alert{}
+}
+
+// Num returns evidence[key] as a float64 (JSON numbers of any Go type).
+func Num(t testing.TB, a alert.Alert, key string) float64 {
+	t.Helper()
+	switch v := a.Evidence[key].(type) {
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case uint64:
+		return float64(v)
+	case float64:
+		return v
+	}
+	t.Fatalf("evidence %q missing or not a number in %v", key, a.Evidence)
+	return 0
+}
+
+// Quiet fails the test when alerts is not empty.
+func Quiet(t testing.TB, alerts []alert.Alert) {
+	t.Helper()
+	for _, a := range alerts {
+		t.Errorf("unexpected alert: %s", a.JSON())
+	}
+}
+
+// ZeekTSV reads a Zeek TSV log (gzip allowed) and returns its rows as JSON
+// lines of log, with numbers, booleans and lists typed from #types.
+func ZeekTSV(t testing.TB, path, log string) []Line {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gz
+	}
+	tsv, err := record.ReadZeekTSV(r)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []Line
+	for _, row := range tsv.Rows {
+		m := map[string]any{}
+		for i, name := range tsv.Fields {
+			v, ok := tsv.Get(row, name)
+			if !ok || i >= len(tsv.Types) {
+				continue
+			}
+			m[name] = typed(tsv.Types[i], v, tsv.SetSeparator)
+		}
+		out = append(out, Rec(log, m))
+	}
+	return out
+}
+
+func typed(typ, v, sep string) any {
+	switch {
+	case typ == "time" || typ == "interval" || typ == "double" || typ == "count" || typ == "int" || typ == "port":
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	case typ == "bool":
+		return v == "T"
+	case strings.HasPrefix(typ, "set[") || strings.HasPrefix(typ, "vector["):
+		if v == "" {
+			return []string{}
+		}
+		return strings.Split(v, sep)
+	}
+	return v
+}

@@ -1,0 +1,165 @@
+// Package dga detects hosts looking up algorithmically generated domains
+// (class dns.dga), as malware does to find its command-and-control server.
+//
+// Each dns.log query's registered label ("example" of www.example.co.uk) is
+// scored by a character model (model.go: logistic regression over hashed
+// character n-grams, benign character-pair likelihoods and a few shape
+// features) shipped as model.json and built by
+// `go run ./internal/detect/dga/train`. A client that looks up MinDomains
+// distinct domains scoring at least Threshold within Window, at least
+// MinNXShare of them unanswered (NXDOMAIN: most generated domains are not
+// registered), is reported.
+//
+// State: one entry per client with a suspicious lookup (MaxClients, the
+// longest-idle dropped past it), each with at most 256 domains.
+package dga
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the DGA thresholds.
+type Config struct {
+	Enabled    bool    `json:"enabled"`
+	Threshold  float64 `json:"threshold"`
+	MinDomains int     `json:"min_domains"`
+	MinNXShare float64 `json:"min_nxdomain_share"`
+	Window     float64 `json:"window_s"`
+	Idle       float64 `json:"idle_s"`
+	MaxClients int     `json:"max_clients"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Enabled: true, Threshold: 0.9, MinDomains: 10, MinNXShare: 0.5, Window: 600, Idle: 900, MaxClients: 100_000}
+}
+
+type client struct {
+	addr        netip.Addr
+	first, last float64
+	domains     map[string]float64 // registered domain → score
+	nx          map[string]bool
+	server      netip.Addr
+	uids        []string
+	alerted     bool
+}
+
+// Detector is the DGA detector.
+type Detector struct {
+	cfg     Config
+	model   *Model
+	clients map[netip.Addr]*client
+	scored  map[string]float64 // cache of label scores
+}
+
+// New returns a DGA detector with the embedded model.
+func New(cfg Config) (*Detector, error) {
+	m, err := Default()
+	if err != nil {
+		return nil, err
+	}
+	return &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{}}, nil
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "dga" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"dns"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	q := r.Str("query")
+	if q == "" || domain.Reverse(q) {
+		return
+	}
+	label := Label(q)
+	if Skip(label) {
+		return
+	}
+	score, ok := d.scored[label]
+	if !ok {
+		score = d.model.Score(label)
+		if len(d.scored) > 200_000 {
+			clear(d.scored)
+		}
+		d.scored[label] = score
+	}
+	if score < d.cfg.Threshold {
+		return
+	}
+	reg, _ := domain.Registered(domain.Normalize(q))
+	c := r.Conn()
+	cl := d.client(c.Orig, c.TS)
+	cl.first, cl.last = min(cl.first, c.TS), max(cl.last, c.TS)
+	cl.server = c.Resp
+	if len(cl.domains) < 256 {
+		cl.domains[reg] = score
+	}
+	if string(r.Bytes("rcode_name")) == "NXDOMAIN" {
+		cl.nx[reg] = true
+	}
+	if len(cl.uids) < alert.MaxUIDs && len(c.UID) > 0 {
+		cl.uids = append(cl.uids, string(c.UID))
+	}
+	if !cl.alerted && d.crossed(cl) {
+		cl.alerted = true
+		emit(d.alert(cl))
+	}
+}
+
+func (d *Detector) crossed(cl *client) bool {
+	n := len(cl.domains)
+	return n >= d.cfg.MinDomains && float64(len(cl.nx)) >= d.cfg.MinNXShare*float64(n)
+}
+
+func (d *Detector) client(a netip.Addr, ts float64) *client {
+	cl := d.clients[a]
+	if cl != nil && (cl.alerted || ts-cl.first <= d.cfg.Window) {
+		return cl
+	}
+	if cl == nil && len(d.clients) >= d.cfg.MaxClients {
+		for k := range d.clients { // an arbitrary tenth goes
+			delete(d.clients, k)
+			if len(d.clients) < d.cfg.MaxClients*9/10 {
+				break
+			}
+		}
+	}
+	cl = &client{addr: a, first: ts, last: ts, domains: map[string]float64{}, nx: map[string]bool{}}
+	d.clients[a] = cl
+	return cl
+}
+
+// Flush implements detect.Detector.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for k, cl := range d.clients {
+		if now-cl.last > d.cfg.Idle {
+			if cl.alerted {
+				emit(d.alert(cl))
+			}
+			delete(d.clients, k)
+		}
+	}
+}
+
+func (d *Detector) alert(cl *client) alert.Alert {
+	names := alert.SortedKeys(cl.domains)
+	sort.SliceStable(names, func(i, j int) bool { return cl.domains[names[i]] > cl.domains[names[j]] })
+	examples := names[:min(5, len(names))]
+	act := fmt.Sprintf("looked up %d algorithmically generated-looking domains (%d unanswered), e.g. %s", len(names), len(cl.nx), examples[0])
+	return alert.Alert{
+		TS: cl.first, TSEnd: cl.last, UIDs: cl.uids, Src: cl.addr.String(), Dst: alert.AddrString(cl.server),
+		Class: "dns.dga", Confidence: min(1, 0.5+0.05*float64(len(names))), Act: act,
+		Summary: fmt.Sprintf("%s %s between %s and %s.", cl.addr, act, alert.Clock(cl.first), alert.Clock(cl.last)),
+		Evidence: map[string]any{"domains": len(names), "nxdomain": len(cl.nx), "examples": examples,
+			"threshold_score": d.cfg.Threshold, "threshold_domains": d.cfg.MinDomains, "window_s": d.cfg.Window},
+		Detector: "dga",
+	}
+}

@@ -1,0 +1,45 @@
+package dga
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+func lookup(ts float64, name, rcode string) dt.Line {
+	return dt.Rec("dns", map[string]any{"ts": ts, "uid": "D", "id.orig_h": "10.0.0.7", "id.orig_p": 5000, "id.resp_h": "10.0.0.53", "id.resp_p": 53, "query": name, "rcode_name": rcode})
+}
+
+func TestDGA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	var l []dt.Line
+	for i := 0; i < 40; i++ {
+		b := make([]byte, 12+rng.IntN(6))
+		for j := range b {
+			b[j] = byte('a' + rng.IntN(26))
+		}
+		l = append(l, lookup(1000+float64(i), string(b)+".net", "NXDOMAIN"))
+	}
+	d, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := dt.Find(t, dt.Run(t, d, l), "dns.dga")
+	if a.Src != "10.0.0.7" || dt.Num(t, a, "domains") < 20 {
+		t.Errorf("alert %s", a.JSON())
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	var l []dt.Line
+	for i, n := range []string{"www.google.com", "github.com", "en.wikipedia.org", "www.bbc.co.uk", "d1a2b3c4d5.cloudfront.net",
+		"mail.yahoo.com", "stackoverflow.com", "news.ycombinator.com", "www.amazon.de", "login.microsoftonline.com",
+		"xn--80ak6aa92e.com", "cdn.jsdelivr.net", "fonts.gstatic.com", "www.nytimes.com", "api.weather.gov"} {
+		for k := 0; k < 3; k++ {
+			l = append(l, lookup(1000+float64(i*3+k), n, "NOERROR"))
+		}
+	}
+	d, _ := New(DefaultConfig())
+	dt.Quiet(t, dt.Run(t, d, l))
+}

@@ -1,0 +1,76 @@
+// Package gen generates algorithmically generated domain labels for
+// training and testing the DGA model: random letters, random letters and
+// digits, hex strings, pronounceable consonant-vowel strings and
+// concatenated English words. The generators are Vigil's own.
+package gen
+
+import (
+	"math/rand/v2"
+	"strings"
+)
+
+const (
+	letters    = "abcdefghijklmnopqrstuvwxyz"
+	alnum      = "abcdefghijklmnopqrstuvwxyz0123456789"
+	hexDigits  = "0123456789abcdef"
+	consonants = "bcdfghjklmnpqrstvwxz"
+	vowels     = "aeiouy"
+)
+
+// words are common English words for the word-list generator.
+var words = strings.Fields(`time year people way day man thing woman life child world school state family student
+group country problem hand part place case week company system program question work government number night
+point home water room mother area money story fact month lot right study book eye job word business issue side
+kind head house service friend father power hour game line end member law car city community name president team
+minute idea kid body information back parent face others level office door health person art war history party
+result change morning reason research girl guy moment air teacher force education foot boy age policy process
+music market sense nation plan college interest death experience effect class control care field development role
+effort rate heart drug show leader light voice wife police mind price report decision son view relationship town
+road arm difference value building action model season society tax director position player record paper space
+ground form event official matter center couple site project activity star table need court oil situation cost
+industry figure street image phone data picture practice piece land product doctor wall patient worker news test
+movie north love support technology step baby computer type attention film tree source organization hair window
+evidence population truth song answer assume believe become consult feature pursue inspect landscape exercise
+risk warzone declare unite happy govern secure liberty create endow right among these truths self evident`)
+
+// Generate returns one algorithmically generated label.
+func Generate(rng *rand.Rand) string {
+	switch rng.IntN(6) {
+	case 0:
+		return randomFrom(rng, letters, 5+rng.IntN(16))
+	case 1:
+		return randomFrom(rng, alnum, 8+rng.IntN(24))
+	case 2:
+		return randomFrom(rng, hexDigits, 8+rng.IntN(25))
+	case 3: // pronounceable: consonants and vowels, mostly alternating
+		n := 6 + rng.IntN(10)
+		b := make([]byte, n)
+		vowel := rng.IntN(2) == 0
+		for i := range b {
+			if vowel {
+				b[i] = vowels[rng.IntN(len(vowels))]
+			} else {
+				b[i] = consonants[rng.IntN(len(consonants))]
+			}
+			if rng.Float64() < 0.75 {
+				vowel = !vowel
+			}
+		}
+		return string(b)
+	case 4:
+		var b strings.Builder
+		for n := 2 + rng.IntN(3); n > 0; n-- {
+			b.WriteString(words[rng.IntN(len(words))])
+		}
+		return b.String()
+	}
+	return randomFrom(rng, letters, 12+rng.IntN(10))
+}
+
+func randomFrom(rng *rand.Rand, alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}

@@ -1,0 +1,314 @@
+// Package dnstunnel detects DNS tunnels (class dns.tunnel): data carried in
+// the query names of one parent domain.
+//
+// Every query name is split into its registered domain (public-suffix
+// aware) and the subdomain before it. A name is tunnel-like when its
+// subdomain carries encoded data: characters a host name never has (+ / =),
+// a label of 40 characters or more, or a long (≥ 20) high-entropy (≥ 3.8
+// bits/char) subdomain, or a shorter (≥ 12) one mixing letters, digits and
+// case. Per parent domain the detector counts queries, unique subdomains,
+// their bytes, tunnel-like names and the share of TXT/NULL/CNAME/MX/ANY
+// queries; a domain is a tunnel when, within Window, it has MinUnique
+// unique subdomains and either TunnelShare of its names are tunnel-like, or
+// their mean length is at least MinMeanLen, or RecordShare of its queries
+// ask for tunnel record types. Reverse-lookup names and allowlisted domains
+// are skipped.
+//
+// State: at most MaxDomains parent domains (the longest-idle dropped past
+// it), each with at most MaxUnique distinct subdomains remembered (more are
+// counted but not told apart).
+package dnstunnel
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the DNS tunnel thresholds.
+type Config struct {
+	Enabled     bool     `json:"enabled"`
+	MinUnique   int      `json:"min_unique_subdomains"`
+	TunnelShare float64  `json:"tunnel_name_share"`
+	MinMeanLen  float64  `json:"min_mean_subdomain_length"`
+	RecordShare float64  `json:"tunnel_record_share"`
+	Window      float64  `json:"window_s"`
+	Idle        float64  `json:"idle_s"`
+	Report      float64  `json:"report_s"`
+	Allow       []string `json:"allow_domains"`
+	MaxDomains  int      `json:"max_domains"`
+	MaxUnique   int      `json:"max_unique_per_domain"`
+}
+
+// DefaultConfig returns the defaults. The allowlist holds services that
+// answer lookups of encoded names by design (DNS blocklists, anti-virus
+// reputation lookups).
+func DefaultConfig() Config {
+	return Config{
+		Enabled: true, MinUnique: 30, TunnelShare: 0.3, MinMeanLen: 30, RecordShare: 0.6,
+		Window: 3600, Idle: 900, Report: 600, MaxDomains: 100_000, MaxUnique: 5000,
+		Allow: []string{"spamhaus.org", "sophosxl.net", "mcafee.com", "senderbase.org", "surbl.org", "spamcop.net",
+			"sorbs.net", "barracudacentral.org", "uribl.com", "e5.sk", "trendmicro.com", "dnswl.org"},
+	}
+}
+
+// TunnelLike reports whether a subdomain looks like encoded data.
+func TunnelLike(sub string) bool {
+	if sub == "" {
+		return false
+	}
+	letters, digits, upper, maxLabel, label := 0, 0, 0, 0, 0
+	for i := 0; i < len(sub); i++ {
+		c := sub[i]
+		switch {
+		case c == '.':
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z':
+			letters++
+		case c >= 'A' && c <= 'Z':
+			letters++
+			upper++
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-':
+		case c == '_' && label == 0: // _dmarc, _tcp …
+		default:
+			return true // + / = and other bytes no host name has
+		}
+		label++
+		maxLabel = max(maxLabel, label)
+	}
+	n := letters + digits
+	if maxLabel >= 40 {
+		return true
+	}
+	h := domain.Entropy(strings.ReplaceAll(sub, ".", ""))
+	if n >= 20 && h >= 3.8 {
+		return true
+	}
+	mixed := digits > 0 && letters > 0 && upper > 0 && upper < letters
+	return n >= 12 && h >= 3.3 && mixed
+}
+
+type state struct {
+	name        string
+	first, last float64
+	queries     int
+	tunnelLike  int
+	records     int // TXT, NULL, CNAME, MX, ANY … queries
+	subs        map[string]struct{}
+	overflow    int // unique subdomains beyond MaxUnique (upper bound)
+	subBytes    int
+	clients     map[netip.Addr]int
+	servers     map[netip.Addr]int
+	qtypes      map[string]int
+	sample      []string
+	uids        []string
+	alerted     bool
+	lastEmit    float64
+}
+
+// Detector is the DNS tunnel detector.
+type Detector struct {
+	cfg     Config
+	allow   map[string]bool
+	domains map[string]*state
+}
+
+// New returns a DNS tunnel detector.
+func New(cfg Config) *Detector {
+	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}}
+	for _, a := range cfg.Allow {
+		d.allow[domain.Normalize(a)] = true
+	}
+	return d
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "dnstunnel" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"dns"} }
+
+var tunnelTypes = map[string]bool{"TXT": true, "NULL": true, "CNAME": true, "MX": true, "*": true, "ANY": true, "SRV": true, "KEY": true, "PRIVATE": true}
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	q := r.Str("query")
+	if q == "" || domain.Reverse(q) {
+		return
+	}
+	reg, sub := domain.Registered(q)
+	regKey := domain.Normalize(reg)
+	if sub == "" || d.allowed(regKey) {
+		return
+	}
+	c := r.Conn()
+	s := d.state(regKey, c.TS)
+	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
+	s.queries++
+	qtype := string(r.Bytes("qtype_name"))
+	if tunnelTypes[qtype] {
+		s.records++
+	}
+	if len(s.qtypes) < 16 || s.qtypes[qtype] > 0 {
+		s.qtypes[qtype]++
+	}
+	lsub := strings.ToLower(sub)
+	if _, seen := s.subs[lsub]; !seen {
+		if len(s.subs) < d.cfg.MaxUnique {
+			s.subs[lsub] = struct{}{}
+		} else {
+			s.overflow++
+		}
+		s.subBytes += len(sub)
+		if TunnelLike(sub) {
+			s.tunnelLike++
+			if len(s.sample) < 3 {
+				s.sample = append(s.sample, q)
+			}
+		}
+	}
+	if len(s.clients) < 256 || s.clients[c.Orig] > 0 {
+		s.clients[c.Orig]++
+	}
+	if len(s.servers) < 256 || s.servers[c.Resp] > 0 {
+		s.servers[c.Resp]++
+	}
+	if len(s.uids) < alert.MaxUIDs && len(c.UID) > 0 {
+		s.uids = append(s.uids, string(c.UID))
+	}
+	if !s.alerted && d.Tunnel(s) {
+		s.alerted, s.lastEmit = true, c.TS
+		emit(d.alert(s))
+	}
+}
+
+func (d *Detector) allowed(reg string) bool {
+	for name := reg; name != ""; {
+		if d.allow[name] {
+			return true
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			break
+		}
+		name = name[i+1:]
+	}
+	return false
+}
+
+func (d *Detector) state(reg string, ts float64) *state {
+	s := d.domains[reg]
+	if s != nil && (s.alerted || ts-s.first <= d.cfg.Window) {
+		return s
+	}
+	if s == nil && len(d.domains) >= d.cfg.MaxDomains {
+		d.evict()
+	}
+	s = &state{name: reg, first: ts, last: ts, subs: map[string]struct{}{}, clients: map[netip.Addr]int{},
+		servers: map[netip.Addr]int{}, qtypes: map[string]int{}}
+	d.domains[reg] = s
+	return s
+}
+
+func (s *state) unique() int { return len(s.subs) + s.overflow }
+
+// Tunnel reports whether a domain's counts make a tunnel.
+func (d *Detector) Tunnel(s *state) bool {
+	u := s.unique()
+	if u < d.cfg.MinUnique {
+		return false
+	}
+	return float64(s.tunnelLike) >= d.cfg.TunnelShare*float64(u) ||
+		float64(s.subBytes) >= d.cfg.MinMeanLen*float64(u) ||
+		float64(s.records) >= d.cfg.RecordShare*float64(s.queries)
+}
+
+func (d *Detector) evict() {
+	all := make([]*state, 0, len(d.domains))
+	for _, s := range d.domains {
+		all = append(all, s)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, s := range all[:len(all)/10+1] {
+		delete(d.domains, s.name)
+	}
+}
+
+// Flush implements detect.Detector.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for k, s := range d.domains {
+		switch {
+		case now-s.last > d.cfg.Idle:
+			if s.alerted {
+				emit(d.alert(s))
+			}
+			delete(d.domains, k)
+		case s.alerted && now-s.lastEmit >= d.cfg.Report:
+			s.lastEmit = now
+			emit(d.alert(s))
+		}
+	}
+}
+
+// Alerted returns the parent domains reported so far (for tests).
+func (d *Detector) Alerted() []string {
+	var out []string
+	for name, s := range d.domains {
+		if s.alerted {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func top(m map[netip.Addr]int) (netip.Addr, []string) {
+	keys := make([]netip.Addr, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i].Less(keys[j])
+	})
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.String()
+	}
+	if len(keys) == 0 {
+		return netip.Addr{}, nil
+	}
+	return keys[0], out
+}
+
+func (d *Detector) alert(s *state) alert.Alert {
+	client, clients := top(s.clients)
+	server, servers := top(s.servers)
+	u := s.unique()
+	mean := float64(s.subBytes) / float64(max(u, 1))
+	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains, mean length %.0f)", s.name, s.queries, u, mean)
+	return alert.Alert{
+		TS: s.first, TSEnd: s.last, UIDs: s.uids, Src: client.String(), Dst: alert.AddrString(server),
+		Name: s.name, Proto: "udp", DstP: 53, Class: "dns.tunnel",
+		Confidence: min(1, 0.5+0.5*float64(s.tunnelLike)/float64(max(u, 1))), Act: act,
+		Summary: fmt.Sprintf("%s %s between %s and %s.", client, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Evidence: map[string]any{
+			"domain": s.name, "queries": s.queries, "unique_subdomains": u, "tunnel_like_names": s.tunnelLike,
+			"mean_subdomain_length": float64(int(mean*10)) / 10, "subdomain_bytes": s.subBytes,
+			"tunnel_record_queries": s.records, "qtypes": s.qtypes, "clients": clients, "servers": servers,
+			"examples": s.sample, "threshold_unique": d.cfg.MinUnique, "threshold_share": d.cfg.TunnelShare,
+			"window_s": d.cfg.Window,
+		},
+		Detector: "dnstunnel",
+	}
+}

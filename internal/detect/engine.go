@@ -1,0 +1,322 @@
+package detect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/incident"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+// Output says where the engine writes.
+type Output struct {
+	// Dir receives alerts.log and incidents.log ("" writes nothing: tests
+	// and callers of Alerts).
+	Dir string
+	// EVE is the path of the EVE (eve.json) export; "" for none.
+	EVE string
+}
+
+// Stats counts what the engine did.
+type Stats struct {
+	Records     uint64            // records handed to Record
+	Parsed      uint64            // records parsed (some detector reads the log)
+	ParseErrors uint64            // records that were not JSON objects
+	Detections  uint64            // alerts emitted by detectors (before merging)
+	Suppressed  uint64            // alerts dropped by the allowlist
+	Alerts      uint64            // alerts written (merged episodes)
+	Incidents   uint64            // incidents written
+	ByClass     map[string]uint64 // alerts written per class
+}
+
+// Engine runs the detectors over records and writes alerts.
+type Engine struct {
+	cfg       Config
+	detectors []Detector
+	subs      map[string][]Detector
+	r         rec.Rec
+
+	clock     float64 // newest record time seen
+	lastFlush float64
+
+	open     map[string]*episode
+	written  []alert.Alert
+	corr     *incident.Correlator
+	allowSrc *netset.Set
+	allowDst *netset.Set
+	allowDom map[string]bool
+	allowCls map[string]bool
+
+	alertsW, eveW, incW *record.Writer
+	stats               Stats
+	closed              bool
+}
+
+type episode struct {
+	a      alert.Alert
+	opened float64 // engine clock when the episode opened
+	seen   float64 // engine clock at its last detection
+}
+
+// New builds the engine and its detectors and creates the output files.
+// It does no other work.
+func New(cfg Config, out Output) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("detect: %w", err)
+	}
+	internal, _ := netset.Parse(cfg.InternalNetworks)
+	e := &Engine{cfg: cfg, subs: map[string][]Detector{}, open: map[string]*episode{},
+		corr: incident.New(cfg.Incidents), allowDom: map[string]bool{}, allowCls: map[string]bool{},
+		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
+	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)
+	e.allowDst, _ = netset.Parse(cfg.Allow.Destinations)
+	for _, d := range cfg.Allow.Domains {
+		e.allowDom[strings.ToLower(strings.TrimSuffix(d, "."))] = true
+	}
+	for _, c := range cfg.Allow.Classes {
+		e.allowCls[c] = true
+	}
+	for _, f := range registry {
+		if !f.Enabled(&e.cfg) {
+			continue
+		}
+		d, err := f.New(&e.cfg, internal)
+		if err != nil {
+			return nil, fmt.Errorf("detect: detector %s: %w", f.Name, err)
+		}
+		e.detectors = append(e.detectors, d)
+		for _, log := range d.Logs() {
+			e.subs[log] = append(e.subs[log], d)
+		}
+	}
+	if err := e.openOutputs(out); err != nil {
+		e.closeFiles()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) openOutputs(out Output) error {
+	var err error
+	if out.Dir != "" {
+		if err = os.MkdirAll(out.Dir, 0o755); err != nil {
+			return fmt.Errorf("detect: output dir: %w", err)
+		}
+		if e.alertsW, err = record.NewWriter(filepath.Join(out.Dir, "alerts.log")); err != nil {
+			return fmt.Errorf("detect: %w", err)
+		}
+		if e.incW, err = record.NewWriter(filepath.Join(out.Dir, "incidents.log")); err != nil {
+			return fmt.Errorf("detect: %w", err)
+		}
+	}
+	if out.EVE != "" {
+		if e.eveW, err = record.NewWriter(out.EVE); err != nil {
+			return fmt.Errorf("detect: eve export: %w", err)
+		}
+	}
+	return nil
+}
+
+// Detectors returns the names of the detectors running.
+func (e *Engine) Detectors() []string {
+	out := make([]string, len(e.detectors))
+	for i, d := range e.detectors {
+		out[i] = d.Name()
+	}
+	return out
+}
+
+// Logs returns the logs some detector reads (the others need not be given
+// to Record).
+func (e *Engine) Logs() []string {
+	return alert.SortedKeys(e.subs)
+}
+
+// Record hands one log line (one JSON object without newline) of log to
+// the detectors reading it. Lines of logs no detector reads cost a map
+// lookup. Not safe for concurrent use.
+func (e *Engine) Record(log string, line []byte) {
+	e.stats.Records++
+	subs := e.subs[log]
+	if len(subs) == 0 {
+		return
+	}
+	if err := e.r.Parse(log, line); err != nil {
+		e.stats.ParseErrors++
+		return
+	}
+	e.stats.Parsed++
+	if ts := e.r.TS(); ts > e.clock {
+		e.clock = ts
+	}
+	for _, d := range subs {
+		d.Handle(&e.r, e.emit)
+	}
+	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
+		e.flushAt(e.clock)
+	}
+}
+
+// Flush lets state expire up to now (Unix nanoseconds), for a streaming
+// caller whose records have stopped for a while; the engine also flushes by
+// itself as record time advances.
+func (e *Engine) Flush(now int64) {
+	t := float64(now) / 1e9
+	if t > e.clock {
+		e.clock = t
+	}
+	e.flushAt(e.clock)
+}
+
+func (e *Engine) flushAt(now float64) {
+	e.lastFlush = now
+	for _, d := range e.detectors {
+		d.Flush(now, e.emit)
+	}
+	e.writeDue(now)
+	for _, inc := range e.corr.Flush(now) {
+		e.writeIncident(inc)
+	}
+}
+
+// Add takes an alert raised outside the engine's detectors (the IPv6
+// monitor, the asset inventory): it is aggregated, written and correlated
+// into incidents like the engine's own. Same goroutine as Record.
+func (e *Engine) Add(a alert.Alert) {
+	if ts := a.TS; ts > e.clock {
+		e.clock = ts
+	}
+	e.emit(a)
+}
+
+// emit receives a detector's alert: allowlisted ones are dropped, the rest
+// merged into their episode.
+func (e *Engine) emit(a alert.Alert) {
+	e.stats.Detections++
+	a.Fill()
+	if e.allowed(&a) {
+		e.stats.Suppressed++
+		return
+	}
+	now := e.clock
+	if ep, ok := e.open[a.Key()]; ok {
+		ep.a.Merge(a)
+		ep.seen = now
+		return
+	}
+	a.Count = max(a.Count, 1)
+	e.open[a.Key()] = &episode{a: a, opened: now, seen: now}
+}
+
+func (e *Engine) allowed(a *alert.Alert) bool {
+	if e.allowCls[a.Class] {
+		return true
+	}
+	if e.allowSrc.Len() > 0 && a.Src != "" && e.allowSrc.Contains(rec.ParseAddr([]byte(a.Src))) {
+		return true
+	}
+	if e.allowDst.Len() > 0 && a.Dst != "" && e.allowDst.Contains(rec.ParseAddr([]byte(a.Dst))) {
+		return true
+	}
+	for name := strings.ToLower(a.Name); name != "" && len(e.allowDom) > 0; {
+		if e.allowDom[name] {
+			return true
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			break
+		}
+		name = name[i+1:]
+	}
+	return false
+}
+
+// writeDue writes the episodes that went quiet or stayed open too long.
+func (e *Engine) writeDue(now float64) {
+	var due []*episode
+	for k, ep := range e.open {
+		if math.IsInf(now, 1) || now-ep.seen >= e.cfg.Aggregate.Quiet || now-ep.opened >= e.cfg.Aggregate.MaxOpen {
+			due = append(due, ep)
+			delete(e.open, k)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if due[i].a.TS != due[j].a.TS {
+			return due[i].a.TS < due[j].a.TS
+		}
+		return due[i].a.Key() < due[j].a.Key()
+	})
+	for _, ep := range due {
+		e.writeAlert(ep.a)
+	}
+}
+
+func (e *Engine) writeAlert(a alert.Alert) {
+	e.stats.Alerts++
+	e.stats.ByClass[a.Class]++
+	e.written = append(e.written, a)
+	if e.alertsW != nil {
+		_ = e.alertsW.Write(a.JSON())
+	}
+	if e.eveW != nil {
+		_ = e.eveW.Write(a.EVE())
+	}
+	for _, inc := range e.corr.Add(a) {
+		e.writeIncident(inc)
+	}
+}
+
+func (e *Engine) writeIncident(inc incident.Incident) {
+	e.stats.Incidents++
+	if e.incW == nil {
+		return
+	}
+	b, err := json.Marshal(inc)
+	if err == nil {
+		_ = e.incW.Write(b)
+	}
+}
+
+// Alerts returns the alerts written so far (all of them after Close).
+func (e *Engine) Alerts() []alert.Alert { return e.written }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Close ends every episode and incident, writes them and closes the files.
+func (e *Engine) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	for _, d := range e.detectors {
+		d.Flush(math.Inf(1), e.emit)
+	}
+	e.writeDue(math.Inf(1))
+	for _, inc := range e.corr.Flush(math.Inf(1)) {
+		e.writeIncident(inc)
+	}
+	return e.closeFiles()
+}
+
+func (e *Engine) closeFiles() error {
+	var errs []error
+	for _, w := range []*record.Writer{e.alertsW, e.eveW, e.incW} {
+		if w != nil {
+			errs = append(errs, w.Close())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("detect: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package detect
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+// attackStream is a small attack story among benign traffic: a telnet
+// sweep, a telnet brute force, then the victim beaconing out.
+func attackStream() []dt.Line {
+	var l []dt.Line
+	base := 1.7e9
+	for h := 1; h <= 60; h++ {
+		l = append(l, dt.Conn{TS: base + float64(h)/10, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.66.0.%d", h), DstP: 23, State: "S0"}.Line())
+	}
+	for i := 0; i < 30; i++ {
+		l = append(l, dt.Conn{TS: base + 60 + float64(i)*2, Src: "10.66.0.66", SrcP: 41000 + i, Dst: "10.66.0.20", DstP: 23, Duration: 1.2, OrigBytes: 40, RespBytes: 90}.Line())
+	}
+	for i := 0; i < 120; i++ {
+		l = append(l, dt.Conn{TS: base + 200 + float64(i)*30, Src: "10.66.0.20", SrcP: 42000 + i, Dst: "198.51.100.66", DstP: 443, Duration: 0.4, OrigBytes: 300, RespBytes: 900}.Line())
+	}
+	for i := 0; i < 400; i++ { // benign: web browsing and DNS
+		ts := base + float64(i)*9
+		l = append(l, dt.Conn{TS: ts, Src: "10.66.0.9", SrcP: 50000 + i, Dst: fmt.Sprintf("93.184.216.%d", i%50), DstP: 443, Duration: 2, OrigBytes: uint64(500 + i*7%3000), RespBytes: 40000}.Line())
+		l = append(l, dt.Rec("dns", map[string]any{"ts": ts, "uid": "D", "id.orig_h": "10.66.0.9", "id.orig_p": 5000, "id.resp_h": "10.66.0.53", "id.resp_p": 53, "query": fmt.Sprintf("www.site%d.example", i%50), "qtype_name": "A"}))
+	}
+	return l
+}
+
+func runEngine(t *testing.T, cfg Config, out Output, lines []dt.Line) *Engine {
+	t.Helper()
+	e, err := New(cfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range sortLines(lines) {
+		e.Record(l.Log, l.JSON)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func sortLines(l []dt.Line) []dt.Line {
+	out := append([]dt.Line(nil), l...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].TS < out[j-1].TS; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func readJSONLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: invalid JSON line %q: %v", path, sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestEngineOutputs(t *testing.T) {
+	dir := t.TempDir()
+	eve := filepath.Join(dir, "eve.json")
+	e := runEngine(t, DefaultConfig(), Output{Dir: dir, EVE: eve}, attackStream())
+
+	alerts := readJSONLines(t, filepath.Join(dir, "alerts.log"))
+	classes := map[string]map[string]any{}
+	for _, a := range alerts {
+		for _, k := range []string{"ts", "src", "dst", "class", "severity", "confidence", "mitre", "summary", "evidence", "detector"} {
+			if _, ok := a[k]; !ok {
+				t.Errorf("alert without %s: %v", k, a)
+			}
+		}
+		classes[a["class"].(string)] = a
+	}
+	for _, want := range []string{"scan.horizontal", "bruteforce.telnet", "c2.beacon"} {
+		if classes[want] == nil {
+			t.Errorf("no %s alert; got %v", want, alert.SortedKeys(classes))
+		}
+	}
+	if len(alerts) != 3 {
+		for _, a := range alerts {
+			t.Logf("%v", a["summary"])
+		}
+		t.Errorf("%d alerts, want 3 (one per episode)", len(alerts))
+	}
+
+	events := readJSONLines(t, eve)
+	if len(events) != len(alerts) {
+		t.Fatalf("%d EVE events for %d alerts", len(events), len(alerts))
+	}
+	for _, ev := range events {
+		al, _ := ev["alert"].(map[string]any)
+		if ev["event_type"] != "alert" || al["action"] != "allowed" || al["gid"] != 1.0 || al["signature_id"] == nil ||
+			!strings.HasPrefix(ev["timestamp"].(string), "20") || ev["src_ip"] == nil {
+			t.Errorf("bad EVE event %v", ev)
+		}
+	}
+
+	incs := readJSONLines(t, filepath.Join(dir, "incidents.log"))
+	var attacker map[string]any
+	for _, inc := range incs {
+		if inc["attacker"] == "10.66.0.66" {
+			attacker = inc
+		}
+	}
+	if attacker == nil {
+		t.Fatalf("no incident for the attacker among %v", incs)
+	}
+	if n := attacker["narrative"].(string); !strings.Contains(n, "scanned 60 hosts on 23/tcp") || !strings.Contains(n, "then brute-forced telnet on 10.66.0.20") {
+		t.Errorf("narrative %q", n)
+	}
+	t.Logf("incident: %s", attacker["narrative"])
+	if s := e.Stats(); s.Alerts != 3 || s.ParseErrors != 0 || s.Incidents < 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestEngineBenignQuiet(t *testing.T) {
+	var quiet []dt.Line
+	for _, l := range attackStream() {
+		if !strings.Contains(string(l.JSON), "10.66.0.66") && !strings.Contains(string(l.JSON), "198.51.100.66") {
+			quiet = append(quiet, l)
+		}
+	}
+	e := runEngine(t, DefaultConfig(), Output{}, quiet)
+	for _, a := range e.Alerts() {
+		t.Errorf("benign traffic alerted: %s", a.JSON())
+	}
+}
+
+func TestAllowlist(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Allow.Sources = []string{"10.66.0.64/30"}
+	cfg.Allow.Classes = []string{"c2.beacon"}
+	e := runEngine(t, cfg, Output{}, attackStream())
+	if n := len(e.Alerts()); n != 0 || e.Stats().Suppressed == 0 {
+		t.Errorf("%d alerts despite the allowlist", n)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "detect.json")
+	os.WriteFile(p, []byte(`{"internal_networks": ["10.0.0.0/8"], "scan": {"vertical_ports": 50}, "beacon": {"enabled": false},
+		"intel": {"feeds": []}}`), 0o644)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Scan.VerticalPorts != 50 || cfg.Scan.HorizontalHosts != DefaultConfig().Scan.HorizontalHosts || cfg.Beacon.Enabled {
+		t.Errorf("config not merged over defaults: %+v", cfg.Scan)
+	}
+	e, err := New(cfg, Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(e.Detectors(), ","), "beacon") {
+		t.Errorf("disabled detector runs: %v", e.Detectors())
+	}
+	os.WriteFile(p, []byte(`{"scan": {"vertical_prots": 50}}`), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "detect: load config") {
+		t.Errorf("misspelt field accepted: %v", err)
+	}
+	os.WriteFile(p, []byte(`{"internal_networks": ["not a net"]}`), 0o644)
+	if _, err := LoadConfig(p); err == nil {
+		t.Error("bad network accepted")
+	}
+}
+
+func TestParseErrorsCounted(t *testing.T) {
+	e, _ := New(DefaultConfig(), Output{})
+	e.Record("conn", []byte(`not json`))
+	e.Record("nobody_reads_this", []byte(`not json either`))
+	if s := e.Stats(); s.ParseErrors != 1 || s.Records != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestEval(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, l map[string]any) {
+		b, _ := json.Marshal(l)
+		os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
+	}
+	write("telnet", map[string]any{"scenario": "telnet", "attacker": "10.66.0.66", "victims": []string{"10.66.0.20"},
+		"start_ts": 1.7e9, "end_ts": 1.7e9 + 3600, "expected_classes": []string{"scan.horizontal", "bruteforce.telnet", "iot.default_creds"}})
+	write("benign", map[string]any{"scenario": "benign", "start_ts": 1.7e9, "end_ts": 1.7e9 + 7200, "expected_classes": []string{}})
+	stream := attackStream()
+	table, err := Eval(dir, func(scenario string) ([]alert.Alert, error) {
+		if scenario == "benign" {
+			return []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.9"}}, nil
+		}
+		return runEngine(t, DefaultConfig(), Output{}, stream).Alerts(), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var telnet, benign Row
+	for _, r := range table.Rows {
+		if r.Scenario == "telnet" {
+			telnet = r
+		} else {
+			benign = r
+		}
+	}
+	if telnet.ClassRecall < 0.66 || telnet.ClassRecall > 0.67 || telnet.AttackerRecall != 1 || telnet.VictimRecall != 1 {
+		t.Errorf("telnet row %+v", telnet)
+	}
+	if benign.FalsePerHour != 0.5 {
+		t.Errorf("benign row %+v", benign)
+	}
+	out := table.String()
+	if !strings.Contains(out, "missing iot.default_creds") || !strings.Contains(out, "false alerts per hour") {
+		t.Errorf("table:\n%s", out)
+	}
+	t.Logf("\n%s", out)
+}

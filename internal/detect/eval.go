@@ -1,0 +1,316 @@
+package detect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+)
+
+// Labels is a lab scenario's ground truth (SCENARIO.labels.json, DESIGN.md
+// §3).
+type Labels struct {
+	Scenario        string     `json:"scenario"`
+	Description     string     `json:"description"`
+	ToolCommands    StringList `json:"tool_commands"`
+	Attacker        StringList `json:"attacker"`
+	Victims         StringList `json:"victims"`
+	StartTS         float64    `json:"start_ts"`
+	EndTS           float64    `json:"end_ts"`
+	ExpectedClasses []string   `json:"expected_classes"`
+	MITRE           []string   `json:"mitre"`
+	BenignHosts     StringList `json:"benign_hosts"`
+}
+
+// StringList reads a JSON string or a list of strings.
+type StringList []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *StringList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = StringList{one}
+		if one == "" {
+			*s = nil
+		}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+// Benign reports whether the scenario has no attack to find.
+func (l *Labels) Benign() bool { return len(l.ExpectedClasses) == 0 }
+
+// Row is one scenario's evaluation.
+type Row struct {
+	Scenario string
+	Expected []string // expected classes
+	Found    []string // expected classes alerted
+	Extra    []string // classes alerted but not expected
+	Alerts   int
+	// ClassRecall: share of expected classes alerted. ClassPrecision:
+	// share of alerts whose class is expected.
+	ClassRecall, ClassPrecision float64
+	// AttackerRecall: share of attackers named as the source of an alert
+	// of an expected class. VictimRecall: share of victims named as a
+	// destination of one. AddrPrecision: share of alerts naming the
+	// attacker as source or a victim as destination (alerts naming no
+	// host are left out).
+	AttackerRecall, VictimRecall, AddrPrecision float64
+	Hours                                       float64
+	// FalsePerHour: alerts per hour of a benign scenario (alerts of
+	// unexpected classes per hour for attack scenarios).
+	FalsePerHour float64
+	Benign       bool
+	Err          string
+}
+
+// Table is the evaluation of every scenario.
+type Table struct{ Rows []Row }
+
+// Score evaluates the alerts of one scenario against its labels.
+func Score(l Labels, alerts []alert.Alert) Row {
+	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
+	row.Hours = max((l.EndTS-l.StartTS)/3600, 1.0/60)
+	expected := set(l.ExpectedClasses)
+	attackers, victims := set(l.Attacker), set(l.Victims)
+	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	inClass, withAddr, rightAddr, extra := 0, 0, 0, 0
+	for _, a := range alerts {
+		if expected[a.Class] {
+			inClass++
+			seenClass[a.Class] = true
+			if attackers[a.Src] {
+				seenAttacker[a.Src] = true
+			}
+			for _, d := range a.Addrs() {
+				if victims[d] {
+					seenVictim[d] = true
+				}
+			}
+		} else {
+			extra++
+			if !contains(row.Extra, a.Class) {
+				row.Extra = append(row.Extra, a.Class)
+			}
+		}
+		if a.Src != "" || len(a.Addrs()) > 0 {
+			withAddr++
+			if attackers[a.Src] || anyIn(a.Addrs(), victims) {
+				rightAddr++
+			}
+		}
+	}
+	row.Found = alert.SortedKeys(seenClass)
+	sort.Strings(row.Extra)
+	row.ClassRecall = ratio(len(seenClass), len(expected), 1)
+	row.ClassPrecision = ratio(inClass, len(alerts), 1)
+	row.AttackerRecall = ratio(len(seenAttacker), len(attackers), 1)
+	row.VictimRecall = ratio(len(seenVictim), len(victims), 1)
+	row.AddrPrecision = ratio(rightAddr, withAddr, 1)
+	row.FalsePerHour = float64(extra) / row.Hours
+	return row
+}
+
+func set(items []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range items {
+		if s != "" {
+			m[s] = true
+		}
+	}
+	return m
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func anyIn(items []string, m map[string]bool) bool {
+	for _, s := range items {
+		if m[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// ratio is n/d, or empty when there is nothing to divide.
+func ratio(n, d int, empty float64) float64 {
+	if d == 0 {
+		return empty
+	}
+	return float64(n) / float64(d)
+}
+
+// ReadLabels reads every *.labels.json file of dir, sorted by scenario.
+func ReadLabels(dir string) ([]Labels, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.labels.json"))
+	if err != nil {
+		return nil, fmt.Errorf("detect: eval: %w", err)
+	}
+	var out []Labels
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("detect: eval: %w", err)
+		}
+		var l Labels
+		if err := json.Unmarshal(data, &l); err != nil {
+			return nil, fmt.Errorf("detect: eval: labels %s: %w", p, err)
+		}
+		if l.Scenario == "" {
+			l.Scenario = strings.TrimSuffix(filepath.Base(p), ".labels.json")
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Scenario < out[j].Scenario })
+	return out, nil
+}
+
+// ReadAlerts reads an alerts.log file.
+func ReadAlerts(path string) ([]alert.Alert, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("detect: read alerts: %w", err)
+	}
+	defer f.Close()
+	var out []alert.Alert
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		a, err := alert.Parse(sc.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("detect: read alerts %s: %w", path, err)
+		}
+		out = append(out, a)
+	}
+	return out, sc.Err()
+}
+
+// Eval scores every scenario labelled in labelsDir; alertsFor returns a
+// scenario's alerts (an error is reported in its row, the others go on).
+func Eval(labelsDir string, alertsFor func(scenario string) ([]alert.Alert, error)) (Table, error) {
+	labels, err := ReadLabels(labelsDir)
+	if err != nil {
+		return Table{}, err
+	}
+	if len(labels) == 0 {
+		return Table{}, fmt.Errorf("detect: eval: no *.labels.json in %s", labelsDir)
+	}
+	var t Table
+	for _, l := range labels {
+		alerts, err := alertsFor(l.Scenario)
+		row := Score(l, alerts)
+		if err != nil {
+			row.Err = err.Error()
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// EvalCaptures evaluates a lab directory of SCENARIO.pcap files beside
+// their SCENARIO.labels.json: analyze runs the analysis of one capture into
+// outDir (a fresh directory under workDir) and returns the path of the
+// alerts.log it wrote.
+func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string) (alertsPath string, err error)) (Table, error) {
+	return Eval(dir, func(scenario string) ([]alert.Alert, error) {
+		pcap := filepath.Join(dir, scenario+".pcap")
+		if _, err := os.Stat(pcap); errors.Is(err, os.ErrNotExist) {
+			if _, err2 := os.Stat(pcap + "ng"); err2 == nil {
+				pcap += "ng"
+			}
+		}
+		out := filepath.Join(workDir, scenario)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return nil, err
+		}
+		path, err := analyze(pcap, out)
+		if err != nil {
+			return nil, fmt.Errorf("analyze %s: %w", pcap, err)
+		}
+		return ReadAlerts(path)
+	})
+}
+
+// Write prints the table, one scenario a line and the totals.
+func (t Table) Write(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\talerts\tclass recall\tclass prec.\tattacker rec.\tvictim rec.\taddr prec.\tfalse/h\tmissing / unexpected")
+	var recall, prec, benignFalse, benignHours float64
+	attacks := 0
+	for _, r := range t.Rows {
+		note := ""
+		if missing := minus(r.Expected, r.Found); len(missing) > 0 {
+			note = "missing " + strings.Join(missing, ",")
+		}
+		if len(r.Extra) > 0 {
+			note = strings.TrimSpace(note + " unexpected " + strings.Join(r.Extra, ","))
+		}
+		if r.Err != "" {
+			note = "error: " + r.Err
+		}
+		if r.Benign {
+			fmt.Fprintf(tw, "%s (benign)\t%d\t-\t-\t-\t-\t-\t%.2f\t%s\n", r.Scenario, r.Alerts, r.FalsePerHour, note)
+			benignFalse += r.FalsePerHour * r.Hours
+			benignHours += r.Hours
+			continue
+		}
+		attacks++
+		recall += r.ClassRecall
+		prec += r.ClassPrecision
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\n", r.Scenario, r.Alerts, r.ClassRecall, r.ClassPrecision,
+			r.AttackerRecall, r.VictimRecall, r.AddrPrecision, r.FalsePerHour, note)
+	}
+	if attacks > 0 {
+		fmt.Fprintf(tw, "mean of %d attack scenarios\t\t%.2f\t%.2f\t\t\t\t\t\n", attacks, recall/float64(attacks), prec/float64(attacks))
+	}
+	if benignHours > 0 {
+		fmt.Fprintf(tw, "benign scenarios\t\t\t\t\t\t\t%.2f\tfalse alerts per hour\n", benignFalse/benignHours)
+	}
+	return tw.Flush()
+}
+
+// String returns the printed table.
+func (t Table) String() string {
+	var b strings.Builder
+	_ = t.Write(&b)
+	return b.String()
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

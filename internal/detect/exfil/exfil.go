@@ -1,0 +1,237 @@
+// Package exfil detects exfiltration: an internal host sending an external
+// destination far more bytes than the host's own baseline.
+//
+// Each internal host's outbound bytes to external addresses (connections
+// sending at least 1 kB) are summed per Interval; the baseline is an exponentially weighted moving average of the
+// host's active intervals (idle intervals do not pull it down, and an
+// interval that alerted enters it capped, so an attack does not teach the
+// baseline). A destination that receives at least MinBytes in one interval,
+// and Factor times the baseline, is reported. A host without history has a
+// baseline of Floor bytes.
+//
+// State: one entry per internal host with outbound traffic (MaxHosts, the
+// longest-idle dropped past it) holding per-destination sums of the current
+// interval (at most 1024 destinations; the rest summed under one entry).
+package exfil
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the exfiltration thresholds.
+type Config struct {
+	Enabled  bool    `json:"enabled"`
+	Interval float64 `json:"interval_s"`
+	// MinBytes is the smallest volume to one destination in one interval
+	// that is reported.
+	MinBytes uint64 `json:"min_bytes"`
+	// Factor is how many times the baseline the volume must reach.
+	Factor float64 `json:"factor"`
+	// Alpha is the EWMA weight of a new interval.
+	Alpha float64 `json:"alpha"`
+	// Floor is the baseline of a host without history (bytes).
+	Floor    float64 `json:"floor_bytes"`
+	MaxHosts int     `json:"max_hosts"`
+}
+
+// DefaultConfig returns the defaults: 10 MB to one destination within 10
+// minutes and 10× the host's baseline.
+func DefaultConfig() Config {
+	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxHosts: 100_000}
+}
+
+type dest struct {
+	bytes       uint64
+	conns       int
+	first, last float64
+	port        uint16
+	uids        []string
+}
+
+type host struct {
+	addr     netip.Addr
+	bucket   int64
+	total    uint64
+	dests    map[netip.Addr]*dest
+	baseline float64
+	history  int // active intervals seen
+	alerted  bool
+	last     float64
+}
+
+// Detector is the exfiltration detector.
+type Detector struct {
+	cfg      Config
+	internal *netset.Set
+	hosts    map[netip.Addr]*host
+}
+
+// New returns an exfiltration detector.
+func New(cfg Config, internal *netset.Set) *Detector {
+	return &Detector{cfg: cfg, internal: internal, hosts: map[netip.Addr]*host{}}
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "exfil" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"conn"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	if c.OrigBytes < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || c.Resp.IsMulticast() {
+		return
+	}
+	h := d.host(c.Orig)
+	bucket := int64(math.Floor(c.TS / d.cfg.Interval))
+	if bucket > h.bucket {
+		d.roll(h, emit)
+		h.bucket = bucket
+	}
+	h.total += c.OrigBytes
+	h.last = max(h.last, c.TS)
+	ds := h.dests[c.Resp]
+	if ds == nil {
+		if len(h.dests) >= 1024 {
+			ds = h.dests[netip.Addr{}]
+		}
+		if ds == nil {
+			ds = &dest{first: c.TS, port: c.RespP}
+			h.dests[c.Resp] = ds
+		}
+	}
+	ds.bytes += c.OrigBytes
+	ds.conns++
+	ds.first, ds.last = min(ds.first, c.TS), max(ds.last, c.TS+c.Duration)
+	if len(ds.uids) < alert.MaxUIDs && c.OrigBytes >= minDestBytes*100 {
+		ds.uids = append(ds.uids, string(c.UID))
+	}
+}
+
+// minDestBytes is the smallest upload counted (towards the host's
+// baseline and its destination): a bulk transfer moves data in large
+// connections, and skipping the many small ones keeps the cost and the
+// state small. Uids are kept from 100 kB on.
+const minDestBytes = 1000
+
+func (d *Detector) host(a netip.Addr) *host {
+	h := d.hosts[a]
+	if h != nil {
+		return h
+	}
+	if len(d.hosts) >= d.cfg.MaxHosts {
+		d.evict()
+	}
+	h = &host{addr: a, bucket: math.MinInt64, dests: map[netip.Addr]*dest{}}
+	d.hosts[a] = h
+	return h
+}
+
+func (d *Detector) evict() {
+	all := make([]*host, 0, len(d.hosts))
+	for _, h := range d.hosts {
+		all = append(all, h)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, h := range all[:len(all)/10+1] {
+		delete(d.hosts, h.addr)
+	}
+}
+
+// roll closes the host's current interval: destinations above the
+// threshold are reported, and the interval enters the baseline.
+func (d *Detector) roll(h *host, emit alert.Emit) {
+	if h.total == 0 {
+		return
+	}
+	base := d.baseline(h)
+	alerted := false
+	for addr, ds := range h.dests {
+		if ds.bytes >= d.cfg.MinBytes && float64(ds.bytes) >= d.cfg.Factor*base {
+			emit(d.alert(h, addr, ds, base))
+			alerted = true
+		}
+	}
+	sample := float64(h.total)
+	if alerted {
+		sample = math.Min(sample, d.cfg.Factor*base)
+	}
+	if h.history == 0 {
+		h.baseline = sample
+	} else {
+		h.baseline = d.cfg.Alpha*sample + (1-d.cfg.Alpha)*h.baseline
+	}
+	h.history++
+	h.total = 0
+	h.dests = map[netip.Addr]*dest{}
+}
+
+func (d *Detector) baseline(h *host) float64 {
+	if h.history == 0 {
+		return d.cfg.Floor
+	}
+	return math.Max(h.baseline, d.cfg.Floor)
+}
+
+// Flush implements detect.Detector: intervals that ended more than one
+// interval ago (lateness allowance) are closed.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for a, h := range d.hosts {
+		end := float64(h.bucket+1) * d.cfg.Interval
+		if h.bucket != math.MinInt64 && now-end > d.cfg.Interval {
+			d.roll(h, emit)
+			if now-h.last > 24*3600 || math.IsInf(now, 1) {
+				delete(d.hosts, a)
+			}
+		}
+	}
+}
+
+func (d *Detector) alert(h *host, dst netip.Addr, ds *dest, base float64) alert.Alert {
+	ratio := float64(ds.bytes) / base
+	dstS := alert.AddrString(dst)
+	if dstS == "" {
+		dstS = "many destinations"
+	}
+	act := fmt.Sprintf("sent %s to %s (%.0fx its baseline of %s per %s)",
+		bytesText(ds.bytes), dstS, ratio, bytesText(uint64(base)), durText(d.cfg.Interval))
+	return alert.Alert{
+		TS: ds.first, TSEnd: ds.last, UIDs: ds.uids, Src: h.addr.String(), Dst: alert.AddrString(dst),
+		DstP: ds.port, Class: "exfil", Confidence: min(1, 0.5+0.5*min(ratio/(10*d.cfg.Factor), 1)),
+		Act:     act,
+		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, ds.conns, alert.Clock(ds.first), alert.Clock(ds.last)),
+		Evidence: map[string]any{
+			"bytes": ds.bytes, "connections": ds.conns, "baseline_bytes": math.Round(base), "ratio": math.Round(ratio*10) / 10,
+			"history_intervals": h.history, "interval_s": d.cfg.Interval,
+			"threshold_bytes": d.cfg.MinBytes, "threshold_factor": d.cfg.Factor,
+		},
+		Detector: "exfil",
+	}
+}
+
+func bytesText(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func durText(s float64) string {
+	if s >= 60 {
+		return fmt.Sprintf("%.0f min", s/60)
+	}
+	return fmt.Sprintf("%.0f s", s)
+}

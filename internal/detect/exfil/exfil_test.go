@@ -1,0 +1,45 @@
+package exfil
+
+import (
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+)
+
+var internal = netset.MustParse(netset.DefaultInternal...)
+
+// browsing is a host's normal day: small uploads every minute.
+func browsing(from, to float64) []dt.Line {
+	var l []dt.Line
+	for ts := from; ts < to; ts += 60 {
+		l = append(l, dt.Conn{TS: ts, Src: "10.0.0.7", SrcP: 50000, Dst: "93.184.216.34", DstP: 443, OrigBytes: 20_000, RespBytes: 900_000}.Line())
+	}
+	return l
+}
+
+func TestExfil(t *testing.T) {
+	l := browsing(0, 7200)
+	l = append(l, dt.Conn{TS: 7300, Duration: 120, Src: "10.0.0.7", SrcP: 50001, Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000, RespBytes: 50_000}.Line())
+	alerts := dt.Run(t, New(DefaultConfig(), internal), l)
+	a := dt.Find(t, alerts, "exfil")
+	if a.Src != "10.0.0.7" || a.Dst != "198.51.100.66" || dt.Num(t, a, "bytes") != 80_000_000 {
+		t.Errorf("alert %s", a.JSON())
+	}
+	if len(dt.Merged(alerts)) != 1 {
+		t.Errorf("alerts %v", dt.Classes(alerts))
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	l := browsing(0, 7200)
+	// a host whose normal uploads are large stays under its own baseline
+	l = append(l, dt.Conn{TS: 0, Src: "10.0.0.8", Dst: "198.51.100.7", DstP: 443, OrigBytes: 9_000_000}.Line())
+	for ts := 600.0; ts < 7200; ts += 600 {
+		l = append(l, dt.Conn{TS: ts, Src: "10.0.0.8", Dst: "198.51.100.7", DstP: 443, OrigBytes: 30_000_000}.Line())
+	}
+	l = append(l, dt.Conn{TS: 7300, Src: "10.0.0.8", Dst: "198.51.100.7", DstP: 443, OrigBytes: 45_000_000}.Line())
+	// internal transfers are not exfiltration
+	l = append(l, dt.Conn{TS: 7300, Src: "10.0.0.7", Dst: "10.0.0.2", DstP: 445, OrigBytes: 900_000_000}.Line())
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), l))
+}

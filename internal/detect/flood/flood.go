@@ -1,0 +1,390 @@
+// Package flood detects denial-of-service floods from conn.log: SYN, UDP and
+// ICMP floods against one victim (from one source or from many, spoofed,
+// random sources) and reflection/amplification, where many large responses
+// from DNS, NTP, SNMP, SSDP, CoAP, memcached … servers converge on one
+// victim that sent (or appears to have sent) small requests.
+//
+// A flood is a rate: packets towards the victim within Window must reach
+// MinPackets at MinRate packets/s, and the victim must mostly not answer
+// (SYN: handshakes not completed; UDP: few packets back). The time span of a
+// victim's traffic runs from the first connection's start to the last
+// connection's end, so one long connection carrying a flood counts as much
+// as thousands of one-packet connections.
+//
+// State: one entry per (victim, kind) with at most MaxSources distinct
+// sources counted exactly (beyond, the count is a lower bound) and at most
+// MaxVictims entries in all (past it the longest-idle go).
+package flood
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Thresholds holds one kind of flood's thresholds.
+type Thresholds struct {
+	MinPackets uint64  `json:"min_packets"`
+	MinRate    float64 `json:"min_rate_pps"`
+}
+
+// Config holds the flood thresholds.
+type Config struct {
+	Enabled bool       `json:"enabled"`
+	SYN     Thresholds `json:"syn"`
+	UDP     Thresholds `json:"udp"`
+	ICMP    Thresholds `json:"icmp"`
+	// MaxAnswered is the largest share of packets the victim may answer
+	// (UDP) or handshakes it may complete (SYN) for a flood.
+	MaxAnswered float64 `json:"max_answered_share"`
+	// Amplification: reflected bytes and responses per victim within
+	// Window, and the smallest response/request byte ratio.
+	AmpMinBytes     uint64   `json:"amplification_min_bytes"`
+	AmpMinResponses uint64   `json:"amplification_min_responses"`
+	AmpMinRatio     float64  `json:"amplification_min_ratio"`
+	AmpMinRate      float64  `json:"amplification_min_rate_pps"`
+	AmpPorts        []uint16 `json:"amplification_ports"`
+	Window          float64  `json:"window_s"`
+	Idle            float64  `json:"idle_s"`
+	Report          float64  `json:"report_s"`
+	MaxVictims      int      `json:"max_victims"`
+	MaxSources      int      `json:"max_sources_per_victim"`
+}
+
+// DefaultConfig returns the default thresholds.
+func DefaultConfig() Config {
+	return Config{
+		Enabled: true,
+		SYN:     Thresholds{MinPackets: 1000, MinRate: 100},
+		UDP:     Thresholds{MinPackets: 2000, MinRate: 200},
+		ICMP:    Thresholds{MinPackets: 1000, MinRate: 100},
+
+		MaxAnswered:     0.2,
+		AmpMinBytes:     200_000,
+		AmpMinResponses: 100,
+		AmpMinRatio:     5,
+		AmpMinRate:      10,
+		// DNS, NTP, SNMP, LDAP/CLDAP, SSDP, CoAP, memcached, chargen,
+		// QOTD, portmap, NetBIOS, RIP, mDNS, WS-Discovery, Steam.
+		AmpPorts:   []uint16{53, 123, 161, 389, 1900, 5683, 11211, 19, 17, 111, 137, 520, 5353, 3702, 27015},
+		Window:     60,
+		Idle:       300,
+		Report:     600,
+		MaxVictims: 100_000,
+		MaxSources: 10_000,
+	}
+}
+
+type kind uint8
+
+const (
+	kindSYN kind = iota
+	kindUDP
+	kindICMP
+	kindAmp
+)
+
+var classes = [...]string{"flood.syn", "flood.udp", "flood.icmp", "flood.amplification"}
+
+type key struct {
+	victim netip.Addr
+	kind   kind
+}
+
+type victim struct {
+	key
+	first, last float64 // start of first conn, end of last
+	conns       uint64
+	pkts        uint64 // towards the victim
+	answered    uint64 // answered packets (UDP) or completed handshakes (SYN)
+	bytesIn     uint64 // amplification: bytes from reflectors
+	bytesOut    uint64 // amplification: bytes to reflectors
+	sources     map[netip.Addr]uint64
+	ports       map[uint16]uint64
+	uids        []string
+	alerted     bool
+	lastEmit    float64
+}
+
+// Detector is the flood detector.
+type Detector struct {
+	cfg      Config
+	ampPorts map[uint16]bool
+	victims  map[key]*victim
+	// Evicted counts victims dropped to stay under MaxVictims.
+	Evicted int
+}
+
+// New returns a flood detector.
+func New(cfg Config) *Detector {
+	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}}
+	for _, p := range cfg.AmpPorts {
+		d.ampPorts[p] = true
+	}
+	return d
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "flood" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"conn"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	if !c.Orig.IsValid() || !c.Resp.IsValid() || c.Resp.IsMulticast() {
+		return
+	}
+	switch c.Proto {
+	case rec.ProtoTCP:
+		if c.OrigBytes == 0 || !c.Established() {
+			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigPkts, b2u(c.Established()), 0, 0, emit)
+		}
+	case rec.ProtoUDP:
+		if d.ampPorts[c.RespP] && c.RespPkts > 0 {
+			d.add(c, kindAmp, c.Resp, c.Orig, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
+		} else if d.ampPorts[c.OrigP] && !d.ampPorts[c.RespP] {
+			d.add(c, kindAmp, c.Orig, c.Resp, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
+		} else {
+			d.add(c, kindUDP, c.Orig, c.Resp, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
+		}
+	case rec.ProtoICMP:
+		if c.OrigP == 8 || c.OrigP == 128 {
+			d.add(c, kindICMP, c.Orig, c.Resp, c.OrigPkts, 0, 0, 0, emit)
+		}
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// add counts one connection of from → to towards to's flood state.
+func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered, bytesIn, bytesOut uint64, emit alert.Emit) {
+	if pkts == 0 {
+		return
+	}
+	v := d.state(key{to, k}, c.TS)
+	v.first = min(v.first, c.TS)
+	v.last = max(v.last, c.TS+c.Duration)
+	v.conns++
+	v.pkts += pkts
+	v.answered += answered
+	v.bytesIn += bytesIn
+	v.bytesOut += bytesOut
+	if _, ok := v.sources[from]; ok || len(v.sources) < d.cfg.MaxSources {
+		v.sources[from] += pkts
+	}
+	port := c.RespP
+	if k == kindAmp {
+		port = c.OrigP
+		if d.ampPorts[c.RespP] {
+			port = c.RespP
+		}
+	}
+	if _, ok := v.ports[port]; ok || len(v.ports) < 256 {
+		v.ports[port] += pkts
+	}
+	if len(v.uids) < alert.MaxUIDs {
+		v.uids = append(v.uids, string(c.UID))
+	}
+	if !v.alerted && d.crossed(v) {
+		v.alerted, v.lastEmit = true, c.TS
+		emit(d.alert(v))
+	}
+}
+
+func (d *Detector) state(k key, ts float64) *victim {
+	v := d.victims[k]
+	if v != nil && (v.alerted || ts-v.first <= d.cfg.Window) {
+		return v
+	}
+	if v == nil && len(d.victims) >= d.cfg.MaxVictims {
+		d.evict()
+	}
+	v = &victim{key: k, first: ts, last: ts, sources: map[netip.Addr]uint64{}, ports: map[uint16]uint64{}}
+	d.victims[k] = v
+	return v
+}
+
+func (d *Detector) evict() {
+	all := make([]*victim, 0, len(d.victims))
+	for _, v := range d.victims {
+		all = append(all, v)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, v := range all[:len(all)/10+1] {
+		delete(d.victims, v.key)
+		d.Evicted++
+	}
+}
+
+func (d *Detector) rate(v *victim) float64 {
+	return float64(v.pkts) / max(v.last-v.first, 1)
+}
+
+func (d *Detector) crossed(v *victim) bool {
+	if v.kind == kindAmp {
+		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
+		return v.bytesIn >= d.cfg.AmpMinBytes && v.pkts >= d.cfg.AmpMinResponses &&
+			ratio >= d.cfg.AmpMinRatio && d.rate(v) >= d.cfg.AmpMinRate
+	}
+	th := d.thresholds(v.kind)
+	if v.pkts < th.MinPackets || d.rate(v) < th.MinRate {
+		return false
+	}
+	switch v.kind {
+	case kindSYN:
+		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.conns) && len(v.ports) <= 16
+	case kindUDP:
+		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.pkts)
+	}
+	return true
+}
+
+func (d *Detector) thresholds(k kind) Thresholds {
+	switch k {
+	case kindSYN:
+		return d.cfg.SYN
+	case kindUDP:
+		return d.cfg.UDP
+	}
+	return d.cfg.ICMP
+}
+
+// Flush implements detect.Detector.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for k, v := range d.victims {
+		switch {
+		case now-v.last > d.cfg.Idle:
+			if v.alerted {
+				emit(d.alert(v))
+			}
+			delete(d.victims, k)
+		case v.alerted && now-v.lastEmit >= d.cfg.Report:
+			v.lastEmit = now
+			emit(d.alert(v))
+		}
+	}
+}
+
+// attacker returns the source to blame: the only one, or one sending at
+// least half the packets; otherwise none (spoofed or distributed).
+func attacker(v *victim) (src netip.Addr, share float64) {
+	var top netip.Addr
+	var topPkts uint64
+	for s, n := range v.sources {
+		if n > topPkts || (n == topPkts && s.Less(top)) {
+			top, topPkts = s, n
+		}
+	}
+	share = float64(topPkts) / float64(max(v.pkts, 1))
+	if share >= 0.5 {
+		return top, share
+	}
+	return netip.Addr{}, share
+}
+
+func (d *Detector) alert(v *victim) alert.Alert {
+	src, share := attacker(v)
+	rate := d.rate(v)
+	ports := topPorts(v.ports, 5)
+	ev := map[string]any{
+		"packets": v.pkts, "connections": v.conns, "rate_pps": round1(rate),
+		"distinct_sources": len(v.sources), "top_source_share": round3(share),
+		"ports": ports, "first": v.first, "last": v.last, "window_s": d.cfg.Window,
+	}
+	a := alert.Alert{
+		TS: v.first, TSEnd: v.last, UIDs: v.uids, Src: alert.AddrString(src), Dst: v.victim.String(),
+		Class: classes[v.kind], Detector: "flood", Evidence: ev,
+	}
+	from := "from " + alert.Plural(len(v.sources), "source")
+	if src.IsValid() {
+		from = "from " + src.String()
+	} else if len(v.sources) >= 100 {
+		from += " (spoofed or distributed)"
+		ev["spoofed"] = true
+	}
+	switch v.kind {
+	case kindAmp:
+		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
+		ev["reflected_bytes"], ev["request_bytes"], ev["amplification_ratio"] = v.bytesIn, v.bytesOut, round1(ratio)
+		ev["reflectors"] = len(v.sources)
+		ev["threshold_ratio"], ev["threshold_bytes"] = d.cfg.AmpMinRatio, d.cfg.AmpMinBytes
+		a.Src = ""
+		a.Proto = "udp"
+		a.Confidence = min(1, 0.6+0.4*min(ratio/(4*d.cfg.AmpMinRatio), 1))
+		a.Act = fmt.Sprintf("was flooded with %d responses (%d bytes, %.0fx amplification) from %s on %s", v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports))
+		a.Summary = fmt.Sprintf("%s received %d reflected responses (%d bytes, %.0fx the requests) from %s on %s at %.0f packets/s between %s and %s.",
+			v.victim, v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports), rate, alert.Clock(v.first), alert.Clock(v.last))
+		return a
+	case kindSYN:
+		ev["handshakes_completed"] = v.answered
+		a.Proto = "tcp"
+	case kindUDP:
+		ev["answered_packets"] = v.answered
+		a.Proto = "udp"
+	case kindICMP:
+		a.Proto = "icmp"
+	}
+	th := d.thresholds(v.kind)
+	ev["threshold_packets"], ev["threshold_rate_pps"] = th.MinPackets, th.MinRate
+	a.Confidence = min(1, 0.6+0.4*min(rate/(10*th.MinRate), 1))
+	name := classes[v.kind][len("flood."):]
+	a.Act = fmt.Sprintf("flooded %s with %d %s packets at %.0f/s", v.victim, v.pkts, upper(name), rate)
+	a.Summary = fmt.Sprintf("%s flood on %s: %d packets %s to %s at %.0f packets/s between %s and %s.",
+		upper(name), v.victim, v.pkts, from, join(ports), rate, alert.Clock(v.first), alert.Clock(v.last))
+	return a
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+func topPorts(m map[uint16]uint64, n int) []string {
+	ports := make([]uint16, 0, len(m))
+	for p := range m {
+		ports = append(ports, p)
+	}
+	sort.Slice(ports, func(i, j int) bool {
+		if m[ports[i]] != m[ports[j]] {
+			return m[ports[i]] > m[ports[j]]
+		}
+		return ports[i] < ports[j]
+	})
+	out := []string{}
+	for i, p := range ports {
+		if i == n {
+			break
+		}
+		out = append(out, fmt.Sprintf("port %d", p))
+	}
+	return out
+}
+
+func join(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -1,0 +1,102 @@
+package flood
+
+import (
+	"fmt"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+func randomSource(i int) string {
+	return fmt.Sprintf("%d.%d.%d.%d", 1+i%200, (i*7)%256, (i*13)%256, 1+(i*31)%250)
+}
+
+func TestFires(t *testing.T) {
+	tests := []struct {
+		name     string
+		lines    func() []dt.Line
+		class    string
+		src, dst string
+		key      string
+		want     float64
+	}{
+		{"spoofed syn flood", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 5000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/1000, Src: randomSource(i), SrcP: 1024 + i%60000, Dst: "10.66.0.20", DstP: 80, State: "S0", OrigPkts: 1}.Line())
+			}
+			return l
+		}, "flood.syn", "", "10.66.0.20", "packets", 5000},
+		{"single-source udp flood", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 3000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/500, Src: "10.66.0.66", SrcP: 20000 + i, Dst: "10.66.0.20", DstP: 9, Proto: "udp", State: "S0", OrigPkts: 1, OrigBytes: 512}.Line())
+			}
+			return l
+		}, "flood.udp", "10.66.0.66", "10.66.0.20", "packets", 3000},
+		{"icmp flood in one connection", func() []dt.Line {
+			return []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 8, Dst: "10.66.0.20", Proto: "icmp", State: "OTH", OrigPkts: 20000, RespPkts: 20000}.Line()}
+		}, "flood.icmp", "10.66.0.66", "10.66.0.20", "packets", 20000},
+		{"dns amplification", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 400; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/50, Src: "10.66.0.20", SrcP: 3000 + i, Dst: "10.66.0.53", DstP: 53, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 3000}.Line())
+			}
+			return l
+		}, "flood.amplification", "", "10.66.0.20", "packets", 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
+			a := dt.Find(t, alerts, tc.class)
+			if a.Src != tc.src || a.Dst != tc.dst {
+				t.Errorf("src/dst = %q/%q, want %q/%q", a.Src, a.Dst, tc.src, tc.dst)
+			}
+			if got := dt.Num(t, a, tc.key); got != tc.want {
+				t.Errorf("%s = %v, want %v: %s", tc.key, got, tc.want, a.Summary)
+			}
+			if m := dt.Merged(alerts); len(m) != 1 {
+				t.Errorf("want one alert, got %v", dt.Classes(m))
+			}
+		})
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	tests := map[string]func() []dt.Line{
+		"busy web server": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 5000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/1000, Src: randomSource(i), SrcP: 1024 + i, Dst: "10.0.0.80", DstP: 443, OrigBytes: 800, RespBytes: 30000, OrigPkts: 8, RespPkts: 25}.Line())
+			}
+			return l
+		},
+		"dns resolver clients": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 5000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/200, Src: fmt.Sprintf("10.0.%d.%d", i%4, 1+i%250), SrcP: 1024 + i, Dst: "10.0.0.53", DstP: 53, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 120}.Line())
+			}
+			return l
+		},
+		"client reading dns answers": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 3000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/100, Src: "10.0.0.9", SrcP: 1024 + i, Dst: "10.0.0.53", DstP: 53, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 150}.Line())
+			}
+			return l
+		},
+		"ntp polls": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 100; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*64, Src: "10.0.0.9", SrcP: 123, Dst: "10.0.0.1", DstP: 123, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 48, RespBytes: 48}.Line())
+			}
+			return l
+		},
+		"voice call": func() []dt.Line {
+			return []dt.Line{dt.Conn{TS: 1000, Duration: 600, Src: "10.0.0.9", SrcP: 16000, Dst: "10.0.0.10", DstP: 16002, Proto: "udp", OrigPkts: 30000, RespPkts: 29000, OrigBytes: 4800000, RespBytes: 4600000}.Line()}
+		},
+	}
+	for name, lines := range tests {
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+	}
+}

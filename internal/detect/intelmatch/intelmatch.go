@@ -1,0 +1,181 @@
+// Package intelmatch matches records against threat-intelligence feeds
+// (internal/intel) and reports hits as intel.match: connection addresses
+// (conn.log), DNS queries and answers (dns.log), HTTP hosts and URLs
+// (http.log), TLS server names, JA3/JA4 and certificate hashes (ssl.log,
+// x509.log).
+//
+// The feeds are reloaded when their files change, checked at most every
+// Reload seconds of wall-clock time from Flush. Stateless apart from the
+// feeds: repeats of one (class, source, destination) are merged by the
+// engine.
+package intelmatch
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/intel"
+)
+
+// Config lists the feeds.
+type Config struct {
+	Enabled bool `json:"enabled"`
+	// Feeds are files or MISP feed directories (plain, CSV, MISP, STIX).
+	Feeds []string `json:"feeds"`
+	// Reload is the least time (s) between checks of the feed files.
+	Reload float64 `json:"reload_s"`
+}
+
+// DefaultConfig returns the defaults: enabled, no feeds.
+func DefaultConfig() Config { return Config{Enabled: true, Reload: 10} }
+
+// Detector is the threat-intelligence matcher.
+type Detector struct {
+	cfg       Config
+	feeds     *intel.Feeds
+	lastCheck time.Time
+	// ReloadErr is the error of the last failed reload (nil when fine).
+	ReloadErr error
+}
+
+// New loads the feeds.
+func New(cfg Config) (*Detector, error) {
+	f, err := intel.Open(cfg.Feeds)
+	if err != nil {
+		return nil, fmt.Errorf("intel feeds: %w", err)
+	}
+	return &Detector{cfg: cfg, feeds: f, lastCheck: time.Now()}, nil
+}
+
+// Indicators returns the number of indicators loaded.
+func (d *Detector) Indicators() int { return d.feeds.Set().Len() }
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "intel" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"conn", "dns", "http", "ssl", "x509"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	set := d.feeds.Set()
+	if set.Len() == 0 {
+		return
+	}
+	switch r.Log {
+	case "conn":
+		c := r.Conn()
+		if ind := set.Addr(c.Resp); ind != nil {
+			d.emit(r, emit, ind, "connection to", c.Orig, c.Resp)
+		} else if ind := set.Addr(c.Orig); ind != nil {
+			d.emit(r, emit, ind, "connection from", c.Orig, c.Resp)
+		}
+	case "dns":
+		q := r.Str("query")
+		if ind := set.Domain(q); ind != nil {
+			d.emit(r, emit, ind, "DNS lookup of "+q+" matching", netip.Addr{}, netip.Addr{})
+			return
+		}
+		for _, ans := range r.Strings("answers") {
+			a, err := netip.ParseAddr(ans)
+			var ind *intel.Indicator
+			if err == nil {
+				ind = set.Addr(a.Unmap())
+			} else {
+				ind = set.Domain(ans)
+			}
+			if ind != nil {
+				d.emit(r, emit, ind, "DNS answer for "+q+" matching", netip.Addr{}, netip.Addr{})
+				return
+			}
+		}
+	case "http":
+		host, uri := r.Str("host"), r.Str("uri")
+		if ind := set.URL(host, uri); ind != nil {
+			d.emit(r, emit, ind, "HTTP request for "+host+uri+" matching", netip.Addr{}, netip.Addr{})
+		} else if ind := set.Domain(stripPort(host)); ind != nil {
+			d.emit(r, emit, ind, "HTTP request to "+host+" matching", netip.Addr{}, netip.Addr{})
+		}
+	case "ssl":
+		d.ssl(r, set, emit)
+	case "x509":
+		if ind := set.Fingerprint(intel.Cert, r.Str("fingerprint")); ind != nil {
+			d.emit(r, emit, ind, "certificate "+r.Str("certificate.subject")+" matching", netip.Addr{}, netip.Addr{})
+		}
+	}
+}
+
+func (d *Detector) ssl(r *rec.Rec, set *intel.Set, emit alert.Emit) {
+	sni := r.Str("server_name")
+	if ind := set.Domain(sni); ind != nil {
+		d.emit(r, emit, ind, "TLS connection to "+sni+" matching", netip.Addr{}, netip.Addr{})
+		return
+	}
+	for _, k := range []intel.Kind{intel.JA3, intel.JA4} {
+		if ind := set.Fingerprint(k, r.Str(string(k))); ind != nil {
+			d.emit(r, emit, ind, "TLS client fingerprint matching", netip.Addr{}, netip.Addr{})
+			return
+		}
+	}
+	for _, fp := range r.Strings("cert_chain_fps") {
+		if ind := set.Fingerprint(intel.Cert, fp); ind != nil {
+			d.emit(r, emit, ind, "TLS certificate matching", netip.Addr{}, netip.Addr{})
+			return
+		}
+	}
+}
+
+func stripPort(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
+		return host[:i]
+	}
+	return host
+}
+
+// emit reports a hit; src and dst default to the record's originator and
+// responder.
+func (d *Detector) emit(r *rec.Rec, emit alert.Emit, ind *intel.Indicator, what string, src, dst netip.Addr) {
+	c := r.Conn()
+	if !src.IsValid() {
+		src, dst = c.Orig, c.Resp
+	}
+	desc := ""
+	if ind.Description != "" {
+		desc = " (" + ind.Description + ")"
+	}
+	act := fmt.Sprintf("made a %s %s indicator %s from %s%s", what, ind.Kind, ind.Value, ind.Feed, desc)
+	if strings.HasPrefix(what, "connection from") {
+		act = fmt.Sprintf("a listed %s indicator %s from %s%s connected to %s", ind.Kind, ind.Value, ind.Feed, desc, dst)
+	}
+	a := alert.Alert{
+		TS: c.TS, UID: string(c.UID), Src: alert.AddrString(src), Dst: alert.AddrString(dst), SrcP: c.OrigP, DstP: c.RespP,
+		Class: "intel.match", Confidence: 0.9, Act: act,
+		Summary:  fmt.Sprintf("%s %s at %s.", alert.AddrString(src), act, alert.Clock(c.TS)),
+		Evidence: map[string]any{"indicator": ind.Value, "kind": string(ind.Kind), "feed": ind.Feed, "description": ind.Description, "log": r.Log},
+		Detector: "intel",
+	}
+	if ind.Kind == intel.Domain || ind.Kind == intel.URL {
+		a.Name = ind.Value
+	}
+	if !src.IsValid() && r.Log == "x509" {
+		a.Summary = fmt.Sprintf("A %s at %s.", strings.TrimPrefix(act, "made a "), alert.Clock(c.TS))
+	}
+	emit(a)
+}
+
+// Flush implements detect.Detector: the feeds are reloaded when changed.
+func (d *Detector) Flush(float64, alert.Emit) {
+	if time.Since(d.lastCheck).Seconds() < d.cfg.Reload {
+		return
+	}
+	d.lastCheck = time.Now()
+	if _, err := d.feeds.Reload(); err != nil {
+		d.ReloadErr = err
+	} else {
+		d.ReloadErr = nil
+	}
+}

@@ -1,0 +1,186 @@
+package rec
+
+import "net/netip"
+
+// Conn is the part of a conn.log record that connection-based detectors
+// share, decoded once per record. UID and History alias the line.
+type Conn struct {
+	TS           float64 // start, epoch seconds
+	UID          []byte
+	Orig, Resp   netip.Addr
+	OrigP, RespP uint16
+	Proto        Proto
+	Duration     float64
+	OrigBytes    uint64
+	RespBytes    uint64
+	State        State
+	History      []byte
+	OrigPkts     uint64
+	RespPkts     uint64
+	OrigIPBytes  uint64
+	RespIPBytes  uint64
+}
+
+// Proto is a connection's transport.
+type Proto uint8
+
+// Transports as conn.log names them.
+const (
+	ProtoOther Proto = iota
+	ProtoTCP
+	ProtoUDP
+	ProtoICMP
+)
+
+// String returns the conn.log name of p.
+func (p Proto) String() string {
+	switch p {
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	case ProtoICMP:
+		return "icmp"
+	}
+	return "unknown_transport"
+}
+
+// State is Zeek's conn_state.
+type State uint8
+
+// Zeek's connection states.
+const (
+	StateOther State = iota
+	S0
+	S1
+	SF
+	REJ
+	S2
+	S3
+	RSTO
+	RSTR
+	RSTOS0
+	RSTRH
+	SH
+	SHR
+	OTH
+)
+
+var stateNames = [...]string{"", "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"}
+
+// String returns the conn.log name of s.
+func (s State) String() string { return stateNames[s] }
+
+func parseState(b []byte) State {
+	for i := 1; i < len(stateNames); i++ {
+		if string(b) == stateNames[i] {
+			return State(i)
+		}
+	}
+	return StateOther
+}
+
+func parseProto(b []byte) Proto {
+	switch string(b) {
+	case "tcp":
+		return ProtoTCP
+	case "udp":
+		return ProtoUDP
+	case "icmp":
+		return ProtoICMP
+	}
+	return ProtoOther
+}
+
+// Conn decodes the shared conn.log fields of the record once; later calls
+// return the same value. It reads one pass over the fields.
+func (r *Rec) Conn() *Conn {
+	if r.connDone {
+		return &r.conn
+	}
+	r.connDone = true
+	c := &r.conn
+	*c = Conn{}
+	for k := 0; k < r.n; k++ {
+		ks, vs := r.keys[k], r.vals[k]
+		v := r.line[vs.off:vs.end]
+		s := unquoted(v)
+		switch string(r.line[ks.off:ks.end]) {
+		case "ts":
+			c.TS, _ = parseNumber(v)
+		case "uid":
+			c.UID = s
+		case "id.orig_h":
+			c.Orig = ParseAddr(s)
+		case "id.orig_p":
+			p, _ := parseUint(v)
+			c.OrigP = uint16(p)
+		case "id.resp_h":
+			c.Resp = ParseAddr(s)
+		case "id.resp_p":
+			p, _ := parseUint(v)
+			c.RespP = uint16(p)
+		case "proto":
+			c.Proto = parseProto(s)
+		case "duration":
+			c.Duration, _ = parseNumber(v)
+		case "orig_bytes":
+			c.OrigBytes, _ = parseUint(v)
+		case "resp_bytes":
+			c.RespBytes, _ = parseUint(v)
+		case "conn_state":
+			c.State = parseState(s)
+		case "history":
+			c.History = s
+		case "orig_pkts":
+			c.OrigPkts, _ = parseUint(v)
+		case "resp_pkts":
+			c.RespPkts, _ = parseUint(v)
+		case "orig_ip_bytes":
+			c.OrigIPBytes, _ = parseUint(v)
+		case "resp_ip_bytes":
+			c.RespIPBytes, _ = parseUint(v)
+		}
+	}
+	return c
+}
+
+func unquoted(v []byte) []byte {
+	if len(v) >= 2 && v[0] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return nil
+}
+
+// Established reports whether the TCP handshake completed (Zeek's states
+// after a SYN-ACK was answered), or for UDP/ICMP whether the responder
+// answered.
+func (c *Conn) Established() bool {
+	if c.Proto != ProtoTCP {
+		return c.RespPkts > 0
+	}
+	switch c.State {
+	case SF, S1, S2, S3, RSTO, RSTR:
+		return true
+	}
+	return false
+}
+
+// Probe reports whether the connection looks like a probe: the responder
+// sent no payload and the originator none either, or the attempt failed
+// (no answer, rejected, half-open).
+func (c *Conn) Probe() bool {
+	switch c.Proto {
+	case ProtoTCP:
+		switch c.State {
+		case S0, REJ, RSTOS0, RSTRH, SH, SHR, OTH:
+			return c.RespBytes == 0
+		}
+		return c.OrigBytes == 0 && c.RespBytes == 0
+	case ProtoUDP:
+		return c.RespPkts == 0
+	case ProtoICMP:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,467 @@
+// Package rec reads one JSON log line (one Zeek-style record) cheaply: Parse
+// locates the top-level fields once, without allocating, and the getters
+// decode only the values a detector asks for. Conn decodes the fields of a
+// conn.log record every connection-based detector uses, once per record.
+//
+// A Rec and every byte slice it returns alias the line given to Parse: they
+// are valid until the next Parse. Strings returned by Str are copies.
+package rec
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxFields is the number of top-level fields a Rec indexes; later ones are
+// ignored (Zeek's widest logs have about 40).
+const MaxFields = 80
+
+// span is a [off, end) range of the line.
+type span struct{ off, end int32 }
+
+// Rec is one parsed log line.
+type Rec struct {
+	// Log names the log the line belongs to ("conn", "dns", "_arp" ...).
+	Log  string
+	line []byte
+	n    int
+	keys [MaxFields]span
+	vals [MaxFields]span
+
+	conn     Conn
+	connDone bool
+}
+
+// ErrSyntax is returned (wrapped) for a line that is not a JSON object.
+var ErrSyntax = errors.New("rec: not a JSON object")
+
+// Parse indexes the top-level fields of line. The line must hold one JSON
+// object; nested objects and arrays are kept whole as raw values.
+func (r *Rec) Parse(log string, line []byte) error {
+	r.Log, r.line, r.n, r.connDone = log, line, 0, false
+	if len(line) > 1<<30 {
+		return ErrSyntax
+	}
+	i := skipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return ErrSyntax
+	}
+	i = skipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return nil
+	}
+	for i < len(line) {
+		if line[i] != '"' {
+			return ErrSyntax
+		}
+		kEnd, ok := stringEnd(line, i)
+		if !ok {
+			return ErrSyntax
+		}
+		key := span{int32(i + 1), int32(kEnd - 1)}
+		i = skipSpace(line, kEnd)
+		if i >= len(line) || line[i] != ':' {
+			return ErrSyntax
+		}
+		i = skipSpace(line, i+1)
+		vEnd, ok := valueEnd(line, i)
+		if !ok {
+			return ErrSyntax
+		}
+		if r.n < MaxFields {
+			r.keys[r.n], r.vals[r.n] = key, span{int32(i), int32(vEnd)}
+			r.n++
+		}
+		i = skipSpace(line, vEnd)
+		if i >= len(line) {
+			return ErrSyntax
+		}
+		switch line[i] {
+		case ',':
+			i = skipSpace(line, i+1)
+		case '}':
+			return nil
+		default:
+			return ErrSyntax
+		}
+	}
+	return ErrSyntax
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the closing quote of the string that
+// starts at b[i] == '"'.
+func stringEnd(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// valueEnd returns the index after the JSON value starting at b[i].
+func valueEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		return compositeEnd(b, i)
+	}
+	j := i
+	for j < len(b) {
+		c := b[j]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+		j++
+	}
+	if j == i {
+		return 0, false
+	}
+	return j, true
+}
+
+// compositeEnd skips a nested object or array, strings included.
+func compositeEnd(b []byte, i int) (int, bool) {
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			e, ok := stringEnd(b, j)
+			if !ok {
+				return 0, false
+			}
+			j = e - 1
+		case '{', '[':
+			depth++
+			if depth > 64 {
+				return 0, false
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Raw returns the raw JSON value of key (quotes included for strings).
+func (r *Rec) Raw(key string) ([]byte, bool) {
+	for k := 0; k < r.n; k++ {
+		ks := r.keys[k]
+		if string(r.line[ks.off:ks.end]) == key {
+			v := r.vals[k]
+			return r.line[v.off:v.end], true
+		}
+	}
+	return nil, false
+}
+
+// Has reports whether the record has the field key (null counts as absent).
+func (r *Rec) Has(key string) bool {
+	v, ok := r.Raw(key)
+	return ok && string(v) != "null"
+}
+
+// Bytes returns the contents of the string field key without its quotes and
+// without unescaping (nil when absent or not a string). It does not
+// allocate: use it for comparisons.
+func (r *Rec) Bytes(key string) []byte {
+	v, ok := r.Raw(key)
+	if !ok || len(v) < 2 || v[0] != '"' {
+		return nil
+	}
+	return v[1 : len(v)-1]
+}
+
+// Str returns the string field key, unescaped ("" when absent). Numbers and
+// booleans are returned as written.
+func (r *Rec) Str(key string) string {
+	v, ok := r.Raw(key)
+	if !ok || string(v) == "null" {
+		return ""
+	}
+	return decodeString(v)
+}
+
+func decodeString(v []byte) string {
+	if len(v) == 0 || v[0] != '"' {
+		return string(v)
+	}
+	inner := v[1 : len(v)-1]
+	if !hasEscape(inner) {
+		return string(inner)
+	}
+	return unescape(inner)
+}
+
+func hasEscape(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// unescape decodes JSON string escapes; invalid ones are kept literally.
+func unescape(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' || i+1 >= len(b) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch b[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			if i+4 < len(b) {
+				if n, err := strconv.ParseUint(string(b[i+1:i+5]), 16, 32); err == nil {
+					out = utf8.AppendRune(out, rune(n))
+					i += 4
+					continue
+				}
+			}
+			out = append(out, '\\', 'u')
+		default:
+			out = append(out, b[i])
+		}
+	}
+	return string(out)
+}
+
+// Num returns the number field key (false when absent or not a number).
+func (r *Rec) Num(key string) (float64, bool) {
+	v, ok := r.Raw(key)
+	if !ok {
+		return 0, false
+	}
+	return parseNumber(v)
+}
+
+// Uint returns the non-negative integer field key (0 when absent).
+func (r *Rec) Uint(key string) uint64 {
+	v, ok := r.Raw(key)
+	if !ok {
+		return 0
+	}
+	n, _ := parseUint(v)
+	return n
+}
+
+// Bool returns the boolean field key and whether it was present.
+func (r *Rec) Bool(key string) (value, ok bool) {
+	v, ok := r.Raw(key)
+	if !ok {
+		return false, false
+	}
+	switch string(v) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// Addr returns the address in the string field key (invalid when absent or
+// not an address). IPv4-mapped IPv6 addresses are unmapped.
+func (r *Rec) Addr(key string) netip.Addr {
+	return ParseAddr(r.Bytes(key))
+}
+
+// TS returns the record's ts field in epoch seconds (0 when absent).
+func (r *Rec) TS() float64 {
+	v, _ := r.Num("ts")
+	return v
+}
+
+// Strings returns the field key as a list of strings: the elements of a JSON
+// array of strings, or a one-element list for a plain string.
+func (r *Rec) Strings(key string) []string {
+	v, ok := r.Raw(key)
+	if !ok || len(v) == 0 {
+		return nil
+	}
+	if v[0] == '"' {
+		return []string{decodeString(v)}
+	}
+	if v[0] != '[' {
+		return nil
+	}
+	var out []string
+	for i := 1; i < len(v); {
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] == ']' {
+			break
+		}
+		if v[i] == ',' {
+			i++
+			continue
+		}
+		e, ok := valueEnd(v, i)
+		if !ok {
+			break
+		}
+		if v[i] == '"' {
+			out = append(out, decodeString(v[i:e]))
+		}
+		i = e
+	}
+	return out
+}
+
+// ForEach calls fn with every top-level key and raw value, in order.
+func (r *Rec) ForEach(fn func(key, value []byte)) {
+	for k := 0; k < r.n; k++ {
+		ks, vs := r.keys[k], r.vals[k]
+		fn(r.line[ks.off:ks.end], r.line[vs.off:vs.end])
+	}
+}
+
+// parseUint parses a plain decimal integer (a fraction is truncated).
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for i, c := range b {
+		if c == '.' && i > 0 {
+			return n, true
+		}
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (1<<63)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+// parseNumber parses a JSON number; plain decimals (all of Zeek's) take a
+// fast path without strconv.
+func parseNumber(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 64 {
+		return 0, false
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' {
+		neg, i = true, 1
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	seenDot := false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits >= 18 {
+				return parseSlow(b)
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if seenDot {
+				frac++
+			}
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			return parseSlow(b)
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+func parseSlow(b []byte) (float64, bool) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	return f, err == nil
+}
+
+// ParseAddr parses an IPv4 or IPv6 address from b without allocating for
+// IPv4; it returns the zero Addr when b is not an address.
+func ParseAddr(b []byte) netip.Addr {
+	if len(b) == 0 || len(b) > 64 {
+		return netip.Addr{}
+	}
+	if a, ok := parseIPv4(b); ok {
+		return a
+	}
+	for _, c := range b {
+		if c == ':' {
+			a, err := netip.ParseAddr(string(b))
+			if err != nil {
+				return netip.Addr{}
+			}
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var out [4]byte
+	part, val, digits := 0, 0, 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 || digits > 3 {
+				return netip.Addr{}, false
+			}
+		case c == '.':
+			if digits == 0 || part == 3 {
+				return netip.Addr{}, false
+			}
+			out[part] = byte(val)
+			part, val, digits = part+1, 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if part != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	out[3] = byte(val)
+	return netip.AddrFrom4(out), true
+}

@@ -1,0 +1,133 @@
+package rec
+
+import (
+	"encoding/json"
+	"net/netip"
+	"reflect"
+	"testing"
+)
+
+const connLine = `{"ts":1389721044.820046,"uid":"CHX6lgzaa0Xe","id.orig_h":"192.168.56.1","id.orig_p":54017,"id.resp_h":"192.168.56.101","id.resp_p":21,"proto":"tcp","service":"ftp","duration":2.372771,"orig_bytes":24,"resp_bytes":137,"conn_state":"SF","missed_bytes":0,"history":"ShAdDaFf","orig_pkts":11,"orig_ip_bytes":608,"resp_pkts":9,"resp_ip_bytes":613,"ip_proto":6}`
+
+func TestParseConn(t *testing.T) {
+	var r Rec
+	if err := r.Parse("conn", []byte(connLine)); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Conn()
+	want := Conn{TS: 1389721044.820046, Orig: netip.MustParseAddr("192.168.56.1"), OrigP: 54017,
+		Resp: netip.MustParseAddr("192.168.56.101"), RespP: 21, Proto: ProtoTCP, Duration: 2.372771,
+		OrigBytes: 24, RespBytes: 137, State: SF, OrigPkts: 11, RespPkts: 9, OrigIPBytes: 608, RespIPBytes: 613}
+	got := *c
+	got.UID, got.History = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Conn() = %+v\nwant %+v", got, want)
+	}
+	if string(c.UID) != "CHX6lgzaa0Xe" || string(c.History) != "ShAdDaFf" {
+		t.Errorf("uid %q history %q", c.UID, c.History)
+	}
+	if r.Str("service") != "ftp" || r.Uint("missed_bytes") != 0 || !r.Has("ip_proto") || r.Has("nope") {
+		t.Error("getters disagree")
+	}
+}
+
+func TestGetters(t *testing.T) {
+	line := `{ "ts" : 1.5e3, "s":"a\"b\\c\u00e9\n", "arr":["x","y\"z", 3, {"k":"v"}], "obj":{"a":[1,2]}, "b":true, "n":null, "v6":"::ffff:10.0.0.1", "v6b":"2001:db8::1", "neg":-12.25 }`
+	var r Rec
+	if err := r.Parse("x", []byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	if r.TS() != 1500 {
+		t.Errorf("ts %v", r.TS())
+	}
+	if s := r.Str("s"); s != "a\"b\\cé\n" {
+		t.Errorf("s %q", s)
+	}
+	if a := r.Strings("arr"); len(a) != 2 || a[1] != `y"z` {
+		t.Errorf("arr %q", a)
+	}
+	if b, ok := r.Bool("b"); !b || !ok {
+		t.Error("bool")
+	}
+	if r.Has("n") {
+		t.Error("null counted as present")
+	}
+	if a := r.Addr("v6"); a != netip.MustParseAddr("10.0.0.1") {
+		t.Errorf("v6 mapped %v", a)
+	}
+	if a := r.Addr("v6b"); a != netip.MustParseAddr("2001:db8::1") {
+		t.Errorf("v6 %v", a)
+	}
+	if v, _ := r.Num("neg"); v != -12.25 {
+		t.Errorf("neg %v", v)
+	}
+	if raw, _ := r.Raw("obj"); string(raw) != `{"a":[1,2]}` {
+		t.Errorf("obj %s", raw)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, s := range []string{``, `[]`, `{"a"}`, `{"a":}`, `{"a":1`, `{"a":"x}`, `{"a":1 "b":2}`, `{"a":{"b":1}`} {
+		var r Rec
+		if err := r.Parse("x", []byte(s)); err == nil {
+			t.Errorf("Parse(%q) accepted", s)
+		}
+	}
+}
+
+// FuzzParse checks that Parse never panics and agrees with encoding/json on
+// every top-level string and number of a valid object.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(connLine))
+	f.Add([]byte(`{"query":"a\\u0041.example","answers":["1.2.3.4","x"],"ts":1.0}`))
+	f.Add([]byte(`{"a":{"b":[1,{"c":"}"}]},"d":-1e5,"e":true}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var r Rec
+		err := r.Parse("fuzz", line)
+		r.Conn()
+		var m map[string]any
+		if json.Unmarshal(line, &m) != nil || err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		r.ForEach(func(k, v []byte) { seen[string(k)] = true })
+		for k, v := range m {
+			if hasEscape([]byte(k)) || !seen[k] {
+				continue
+			}
+			switch v := v.(type) {
+			case string:
+				if got := r.Str(k); got != v && validUTF8(v) {
+					t.Errorf("Str(%q) = %q, encoding/json %q", k, got, v)
+				}
+			case float64:
+				if got, ok := r.Num(k); ok && got != v && (got-v)/v > 1e-12 {
+					t.Errorf("Num(%q) = %v, encoding/json %v", k, got, v)
+				}
+			}
+		}
+	})
+}
+
+func validUTF8(s string) bool {
+	for _, r := range s {
+		if r == 0xFFFD {
+			return false
+		}
+	}
+	return true
+}
+
+func BenchmarkConn(b *testing.B) {
+	line := []byte(connLine)
+	var r Rec
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for i := 0; i < b.N; i++ {
+		if err := r.Parse("conn", line); err != nil {
+			b.Fatal(err)
+		}
+		r.Conn()
+	}
+}

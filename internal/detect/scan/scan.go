@@ -1,0 +1,343 @@
+// Package scan detects port scans from conn.log: vertical (one source, many
+// ports of one host), horizontal (one source, one port on many hosts) and
+// the same over IPv6 (class scan.v6).
+//
+// Only probe-like connections count: attempts that failed or exchanged no
+// payload (S0, REJ, RSTO without data, unanswered UDP, ICMP echo). A real
+// conversation never makes a scan, so busy web clients stay quiet. A
+// source's counts form an episode that starts with its first probe; an
+// episode that has not crossed a threshold within Window starts over, one
+// that has is reported when the source goes idle for Idle (and every Report
+// seconds while it goes on).
+//
+// State: one entry per probing source, each holding its distinct
+// (host, port) probes. MaxEntries caps the probes held in all; past it the
+// longest-idle sources are dropped (counted in Evicted).
+package scan
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the scan thresholds.
+type Config struct {
+	Enabled bool `json:"enabled"`
+	// VerticalPorts distinct ports probed on one host make a vertical scan.
+	VerticalPorts int `json:"vertical_ports"`
+	// HorizontalHosts distinct hosts probed on one port make a horizontal
+	// scan.
+	HorizontalHosts int `json:"horizontal_hosts"`
+	// Window is the time (s) within which a threshold must be reached.
+	Window float64 `json:"window_s"`
+	// Idle ends an episode after this many seconds without probes.
+	Idle float64 `json:"idle_s"`
+	// Report re-emits an ongoing episode's alert this often (s).
+	Report float64 `json:"report_s"`
+	// MaxEntries caps the (host, port) probes held for all sources.
+	MaxEntries int `json:"max_entries"`
+}
+
+// DefaultConfig returns the default thresholds.
+func DefaultConfig() Config {
+	return Config{Enabled: true, VerticalPorts: 20, HorizontalHosts: 20, Window: 300, Idle: 600, Report: 600, MaxEntries: 2_000_000}
+}
+
+type probe struct {
+	dst   netip.Addr
+	port  uint16
+	proto rec.Proto
+}
+
+type service struct {
+	port  uint16
+	proto rec.Proto
+}
+
+type source struct {
+	src         netip.Addr
+	first, last float64
+	probes      map[probe]struct{}
+	ports       map[netip.Addr]int // distinct ports per host
+	hosts       map[service]int    // distinct hosts per port
+	uids        []string
+	alerted     bool
+	lastEmit    float64
+}
+
+// Detector is the scan detector.
+type Detector struct {
+	cfg     Config
+	sources map[netip.Addr]*source
+	entries int
+	// Evicted counts sources dropped to stay under MaxEntries.
+	Evicted int
+}
+
+// New returns a scan detector.
+func New(cfg Config) *Detector {
+	return &Detector{cfg: cfg, sources: map[netip.Addr]*source{}}
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "scan" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"conn"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	if !c.Probe() || !c.Orig.IsValid() || !c.Resp.IsValid() {
+		return
+	}
+	if c.Proto == rec.ProtoICMP && !echoRequest(c.OrigP) {
+		return
+	}
+	s := d.sources[c.Orig]
+	if s == nil || (!s.alerted && c.TS-s.first > d.cfg.Window) {
+		if s != nil {
+			d.entries -= len(s.probes)
+		}
+		s = &source{src: c.Orig, first: c.TS, last: c.TS, probes: map[probe]struct{}{},
+			ports: map[netip.Addr]int{}, hosts: map[service]int{}}
+		d.sources[c.Orig] = s
+	}
+	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
+	port := c.RespP
+	if c.Proto == rec.ProtoICMP {
+		port = c.OrigP // ICMP: the type (echo request) stands for the port
+	}
+	p := probe{c.Resp, port, c.Proto}
+	if _, seen := s.probes[p]; seen {
+		return
+	}
+	s.probes[p] = struct{}{}
+	d.entries++
+	s.ports[c.Resp]++
+	s.hosts[service{port, c.Proto}]++
+	if len(s.uids) < alert.MaxUIDs {
+		s.uids = append(s.uids, string(c.UID))
+	}
+	if !s.alerted && d.crossed(s) {
+		s.alerted = true
+		s.lastEmit = c.TS
+		d.emit(s, emit)
+	}
+	if d.entries > d.cfg.MaxEntries {
+		d.evict()
+	}
+}
+
+func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
+
+func (d *Detector) crossed(s *source) bool {
+	for _, n := range s.ports {
+		if n >= d.cfg.VerticalPorts {
+			return true
+		}
+	}
+	for _, n := range s.hosts {
+		if n >= d.cfg.HorizontalHosts {
+			return true
+		}
+	}
+	return false
+}
+
+// Flush implements detect.Detector: idle episodes end (reported when they
+// crossed a threshold), ongoing ones are re-reported every Report seconds.
+func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for k, s := range d.sources {
+		switch {
+		case now-s.last > d.cfg.Idle:
+			if s.alerted {
+				d.emit(s, emit)
+			}
+			d.entries -= len(s.probes)
+			delete(d.sources, k)
+		case s.alerted && now-s.lastEmit >= d.cfg.Report:
+			s.lastEmit = now
+			d.emit(s, emit)
+		}
+	}
+}
+
+// evict drops the longest-idle sources until a tenth of the budget is free.
+func (d *Detector) evict() {
+	all := make([]*source, 0, len(d.sources))
+	for _, s := range d.sources {
+		all = append(all, s)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, s := range all {
+		if d.entries <= d.cfg.MaxEntries*9/10 {
+			break
+		}
+		d.entries -= len(s.probes)
+		delete(d.sources, s.src)
+		d.Evicted++
+	}
+}
+
+// emit reports the source's vertical and horizontal findings.
+func (d *Detector) emit(s *source, emit alert.Emit) {
+	if v := d.vertical(s); v != nil {
+		emit(*v)
+	}
+	if h := d.horizontal(s); h != nil {
+		emit(*h)
+	}
+}
+
+func (d *Detector) vertical(s *source) *alert.Alert {
+	var hosts []netip.Addr
+	maxPorts := 0
+	for h, n := range s.ports {
+		if n >= d.cfg.VerticalPorts {
+			hosts = append(hosts, h)
+			maxPorts = max(maxPorts, n)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Less(hosts[j]) })
+	class := "scan.vertical"
+	if hosts[0].Is6() {
+		class = "scan.v6"
+	}
+	dsts := addrStrings(hosts)
+	total := 0
+	for _, h := range hosts {
+		total += s.ports[h]
+	}
+	var act string
+	if len(hosts) == 1 {
+		act = fmt.Sprintf("scanned %d ports on %s", maxPorts, dsts[0])
+	} else {
+		act = fmt.Sprintf("scanned up to %d ports on each of %d hosts (%d probes)", maxPorts, len(hosts), total)
+	}
+	return &alert.Alert{
+		TS: s.first, TSEnd: s.last, UIDs: s.uids,
+		Src: s.src.String(), Dst: dsts[0], Dsts: many(dsts), DstCount: len(hosts),
+		Class: class, Confidence: confidence(maxPorts, d.cfg.VerticalPorts),
+		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Act:     act,
+		Evidence: map[string]any{
+			"kind": "vertical", "max_ports_per_host": maxPorts, "hosts": len(hosts), "probes": total,
+			"threshold_ports": d.cfg.VerticalPorts, "window_s": d.cfg.Window,
+			"first": s.first, "last": s.last,
+		},
+		Detector: "scan",
+	}
+}
+
+func (d *Detector) horizontal(s *source) *alert.Alert {
+	type portCount struct {
+		service
+		hosts int
+	}
+	var crossed []portCount
+	for svc, n := range s.hosts {
+		if n >= d.cfg.HorizontalHosts {
+			crossed = append(crossed, portCount{svc, n})
+		}
+	}
+	if len(crossed) == 0 {
+		return nil
+	}
+	sort.Slice(crossed, func(i, j int) bool {
+		if crossed[i].hosts != crossed[j].hosts {
+			return crossed[i].hosts > crossed[j].hosts
+		}
+		return crossed[i].port < crossed[j].port
+	})
+	top := crossed[0]
+	var targets []netip.Addr
+	for p := range s.probes {
+		if p.port == top.port && p.proto == top.proto {
+			targets = append(targets, p.dst)
+		}
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].Less(targets[j]) })
+	class := "scan.horizontal"
+	if len(targets) > 0 && targets[0].Is6() {
+		class = "scan.v6"
+	}
+	ports := make([]string, 0, len(crossed))
+	portHosts := map[string]any{}
+	for _, pc := range crossed {
+		name := portName(pc.service)
+		ports = append(ports, name)
+		portHosts[name] = pc.hosts
+	}
+	act := fmt.Sprintf("scanned %d hosts on %s", top.hosts, joinMax(ports, 5))
+	return &alert.Alert{
+		TS: s.first, TSEnd: s.last, UIDs: s.uids,
+		Src: s.src.String(), Dsts: many(addrStrings(targets)), DstCount: top.hosts,
+		DstP: top.port, Proto: top.proto.String(),
+		Class: class, Confidence: confidence(top.hosts, d.cfg.HorizontalHosts),
+		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Act:     act,
+		Evidence: map[string]any{
+			"kind": "horizontal", "hosts": top.hosts, "port": portName(top.service), "hosts_per_port": portHosts,
+			"threshold_hosts": d.cfg.HorizontalHosts, "window_s": d.cfg.Window,
+			"first": s.first, "last": s.last,
+		},
+		Detector: "scan",
+	}
+}
+
+func portName(s service) string {
+	if s.proto == rec.ProtoICMP {
+		return "icmp echo"
+	}
+	return alert.Port(s.port, s.proto.String())
+}
+
+// confidence grows from 0.6 at the threshold to 1 at four times it.
+func confidence(n, threshold int) float64 {
+	return min(1, 0.6+0.4*float64(n-threshold)/float64(3*threshold))
+}
+
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// many returns the list when it has more than one element.
+func many(s []string) []string {
+	if len(s) <= 1 {
+		return nil
+	}
+	return s
+}
+
+func joinMax(items []string, n int) string {
+	if len(items) <= n {
+		return join(items)
+	}
+	return join(items[:n]) + fmt.Sprintf(" and %d more ports", len(items)-n)
+}
+
+func join(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	out := items[0]
+	for _, s := range items[1 : len(items)-1] {
+		out += ", " + s
+	}
+	return out + " and " + items[len(items)-1]
+}

@@ -1,0 +1,110 @@
+package scan
+
+import (
+	"fmt"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+func TestFires(t *testing.T) {
+	tests := []struct {
+		name      string
+		lines     func() []dt.Line
+		class     string
+		src, dst  string
+		key       string
+		wantCount float64
+	}{
+		{"vertical syn scan", func() []dt.Line {
+			var l []dt.Line
+			for p := 1; p <= 100; p++ {
+				st := "REJ"
+				if p%10 == 0 {
+					st = "S0"
+				}
+				l = append(l, dt.Conn{TS: 1000 + float64(p)/10, Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.20", DstP: p, State: st}.Line())
+			}
+			return l
+		}, "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 100},
+		{"horizontal telnet sweep", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 254; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h)/30, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.66.0.%d", h), DstP: 23, State: "S0"}.Line())
+			}
+			return l
+		}, "scan.horizontal", "10.66.0.66", "", "hosts", 254},
+		{"ipv6 vertical", func() []dt.Line {
+			var l []dt.Line
+			for p := 1; p <= 30; p++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(p), Src: "fd00::66", SrcP: 40000, Dst: "fd00::20", DstP: 1000 + p, State: "REJ"}.Line())
+			}
+			return l
+		}, "scan.v6", "fd00::66", "fd00::20", "max_ports_per_host", 30},
+		{"ping sweep", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 40; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h), Src: "10.0.0.5", SrcP: 8, Dst: fmt.Sprintf("10.0.1.%d", h), DstP: 0, Proto: "icmp", State: "OTH", RespPkts: 1}.Line())
+			}
+			return l
+		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
+			a := dt.Find(t, alerts, tc.class)
+			if a.Src != tc.src || a.Dst != tc.dst {
+				t.Errorf("src/dst = %s/%s, want %s/%s", a.Src, a.Dst, tc.src, tc.dst)
+			}
+			if got := dt.Num(t, a, tc.key); got != tc.wantCount {
+				t.Errorf("%s = %v, want %v (%s)", tc.key, got, tc.wantCount, a.Summary)
+			}
+			if len(dt.Merged(alerts)) != 1 {
+				t.Errorf("want one episode, got %d", len(dt.Merged(alerts)))
+			}
+		})
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	tests := map[string]func() []dt.Line{
+		"busy web client": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 300; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h), Src: "10.0.0.9", SrcP: 50000 + h, Dst: fmt.Sprintf("93.184.%d.%d", h/200, h%200), DstP: 443, OrigBytes: 900, RespBytes: 40000, OrigPkts: 10, RespPkts: 30}.Line())
+			}
+			return l
+		},
+		"dns resolver": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 500; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h)/5, Src: "10.0.0.53", SrcP: 30000 + h, Dst: fmt.Sprintf("198.51.%d.%d", h/250, h%250), DstP: 53, Proto: "udp", OrigBytes: 40, RespBytes: 120, OrigPkts: 1, RespPkts: 1}.Line())
+			}
+			return l
+		},
+		"slow failures over a day": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 60; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h)*1200, Src: "10.0.0.9", SrcP: 50000 + h, Dst: fmt.Sprintf("203.0.113.%d", h), DstP: 443, State: "S0"}.Line())
+			}
+			return l
+		},
+	}
+	for name, lines := range tests {
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+	}
+}
+
+func TestEvictionBoundsState(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxEntries = 1000
+	d := New(cfg)
+	var l []dt.Line
+	for i := 0; i < 5000; i++ {
+		l = append(l, dt.Conn{TS: 1000, Src: fmt.Sprintf("10.1.%d.%d", i/250, i%250), Dst: "10.0.0.1", DstP: i % 7, State: "S0"}.Line())
+	}
+	dt.Run(t, d, l)
+	if d.entries > cfg.MaxEntries || d.Evicted == 0 {
+		t.Errorf("entries %d evicted %d", d.entries, d.Evicted)
+	}
+}

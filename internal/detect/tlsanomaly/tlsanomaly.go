@@ -1,0 +1,219 @@
+// Package tlsanomaly reports TLS anomalies (class tls.anomaly): servers
+// presenting self-signed or expired (or not yet valid) certificates, and
+// clients whose JA3 or JA4 fingerprint is on a blocklist.
+//
+// x509.log carries no connection, so certificates are judged as they
+// arrive and remembered by fingerprint; ssl.log's cert_chain_fps links a
+// connection to its server certificate (whichever log comes first). By
+// default self-signed certificates of internal servers are not reported
+// (printers, routers and lab servers use them); expired ones always are.
+//
+// State: at most MaxCerts judged certificates and MaxCerts pending ssl.log
+// records (the oldest go first).
+package tlsanomaly
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/rec"
+)
+
+// Config holds the TLS checks.
+type Config struct {
+	Enabled    bool `json:"enabled"`
+	SelfSigned bool `json:"self_signed"`
+	// SelfSignedInternal also reports self-signed certificates of
+	// internal servers.
+	SelfSignedInternal bool     `json:"self_signed_internal"`
+	Expired            bool     `json:"expired"`
+	JA3Blocklist       []string `json:"ja3_blocklist"`
+	JA4Blocklist       []string `json:"ja4_blocklist"`
+	MaxCerts           int      `json:"max_certs"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Enabled: true, SelfSigned: true, Expired: true, MaxCerts: 50_000}
+}
+
+// verdict is what was wrong with one certificate.
+type verdict struct {
+	problems []string
+	subject  string
+	notAfter float64
+}
+
+type pending struct {
+	ts                 float64
+	uid, sni           string
+	orig, resp         string
+	origP, respP       uint16
+	respInternal       bool
+	fp                 string
+	expiredAtHandshake bool
+}
+
+// Detector is the TLS anomaly detector.
+type Detector struct {
+	cfg      Config
+	internal *netset.Set
+	certs    map[string]*verdict
+	order    []string
+	waiting  map[string][]pending
+	waitList []string
+	ja3, ja4 map[string]bool
+}
+
+// New returns a TLS anomaly detector.
+func New(cfg Config, internal *netset.Set) *Detector {
+	d := &Detector{cfg: cfg, internal: internal, certs: map[string]*verdict{}, waiting: map[string][]pending{},
+		ja3: map[string]bool{}, ja4: map[string]bool{}}
+	for _, s := range cfg.JA3Blocklist {
+		d.ja3[strings.ToLower(s)] = true
+	}
+	for _, s := range cfg.JA4Blocklist {
+		d.ja4[strings.ToLower(s)] = true
+	}
+	return d
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return "tls" }
+
+// Logs implements detect.Detector.
+func (d *Detector) Logs() []string { return []string{"x509", "ssl"} }
+
+// Handle implements detect.Detector.
+func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	switch r.Log {
+	case "x509":
+		d.cert(r, emit)
+	case "ssl":
+		d.ssl(r, emit)
+	}
+}
+
+func (d *Detector) cert(r *rec.Rec, emit alert.Emit) {
+	fp := r.Str("fingerprint")
+	if fp == "" {
+		return
+	}
+	if host, ok := r.Bool("host_cert"); ok && !host {
+		return
+	}
+	if ca, ok := r.Bool("basic_constraints.ca"); ok && ca {
+		if _, hasHost := r.Bool("host_cert"); !hasHost {
+			return // a CA certificate of a chain, not the server's own
+		}
+	}
+	ts := r.TS()
+	v := &verdict{subject: r.Str("certificate.subject")}
+	issuer := r.Str("certificate.issuer")
+	if d.cfg.SelfSigned && v.subject != "" && v.subject == issuer {
+		v.problems = append(v.problems, "self-signed")
+	}
+	v.notAfter, _ = r.Num("certificate.not_valid_after")
+	nb, _ := r.Num("certificate.not_valid_before")
+	if d.cfg.Expired && v.notAfter > 0 && v.notAfter < ts {
+		v.problems = append(v.problems, "expired")
+	}
+	if d.cfg.Expired && nb > ts+86400 {
+		v.problems = append(v.problems, "not yet valid")
+	}
+	d.remember(fp, v)
+	for _, p := range d.waiting[fp] {
+		d.report(p, v, emit)
+	}
+	delete(d.waiting, fp)
+}
+
+func (d *Detector) remember(fp string, v *verdict) {
+	if _, ok := d.certs[fp]; !ok {
+		d.order = append(d.order, fp)
+	}
+	d.certs[fp] = v
+	for len(d.order) > d.cfg.MaxCerts {
+		delete(d.certs, d.order[0])
+		d.order = d.order[1:]
+	}
+}
+
+func (d *Detector) ssl(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	p := pending{ts: c.TS, uid: string(c.UID), sni: r.Str("server_name"), orig: c.Orig.String(), resp: c.Resp.String(),
+		origP: c.OrigP, respP: c.RespP, respInternal: d.internal.Contains(c.Resp)}
+	d.fingerprints(r, p, emit)
+	fps := r.Strings("cert_chain_fps")
+	if len(fps) == 0 {
+		return
+	}
+	p.fp = fps[0]
+	if v, ok := d.certs[p.fp]; ok {
+		d.report(p, v, emit)
+		return
+	}
+	if len(d.waitList) >= d.cfg.MaxCerts {
+		delete(d.waiting, d.waitList[0])
+		d.waitList = d.waitList[1:]
+	}
+	if len(d.waiting[p.fp]) < 16 {
+		d.waiting[p.fp] = append(d.waiting[p.fp], p)
+		d.waitList = append(d.waitList, p.fp)
+	}
+}
+
+func (d *Detector) fingerprints(r *rec.Rec, p pending, emit alert.Emit) {
+	for _, f := range []struct{ kind, value string }{{"ja3", r.Str("ja3")}, {"ja4", r.Str("ja4")}} {
+		list := d.ja3
+		if f.kind == "ja4" {
+			list = d.ja4
+		}
+		if f.value == "" || !list[strings.ToLower(f.value)] {
+			continue
+		}
+		act := fmt.Sprintf("connected to %s with blocklisted %s %s", target(p), strings.ToUpper(f.kind), f.value)
+		emit(alert.Alert{
+			TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",
+			Class: "tls.anomaly", Severity: alert.High, Confidence: 0.8, Act: act,
+			Summary:  fmt.Sprintf("%s %s at %s.", p.orig, act, alert.Clock(p.ts)),
+			Evidence: map[string]any{"problem": "blocklisted " + f.kind, f.kind: f.value, "server_name": p.sni},
+			Detector: "tls",
+		})
+	}
+}
+
+func (d *Detector) report(p pending, v *verdict, emit alert.Emit) {
+	var problems []string
+	for _, pr := range v.problems {
+		if pr == "self-signed" && p.respInternal && !d.cfg.SelfSignedInternal {
+			continue
+		}
+		problems = append(problems, pr)
+	}
+	if len(problems) == 0 {
+		return
+	}
+	what := strings.Join(problems, " and ")
+	act := fmt.Sprintf("was served a %s certificate (%s) by %s", what, v.subject, target(p))
+	emit(alert.Alert{
+		TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",
+		Class: "tls.anomaly", Confidence: 0.7, Act: act,
+		Summary: fmt.Sprintf("%s %s at %s.", p.orig, act, alert.Clock(p.ts)),
+		Evidence: map[string]any{"problem": what, "subject": v.subject, "not_valid_after": v.notAfter,
+			"fingerprint": p.fp, "server_name": p.sni},
+		Detector: "tls",
+	})
+}
+
+func target(p pending) string {
+	if p.sni != "" {
+		return fmt.Sprintf("%s (%s:%d)", p.sni, p.resp, p.respP)
+	}
+	return fmt.Sprintf("%s:%d", p.resp, p.respP)
+}
+
+// Flush implements detect.Detector (state is bounded by count, not time).
+func (d *Detector) Flush(float64, alert.Emit) {}

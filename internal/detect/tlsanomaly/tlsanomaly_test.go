@@ -1,0 +1,49 @@
+package tlsanomaly
+
+import (
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
+)
+
+var internal = netset.MustParse(netset.DefaultInternal...)
+
+func x509(ts float64, fp, subject, issuer string, notAfter float64) dt.Line {
+	return dt.Rec("x509", map[string]any{"ts": ts, "fingerprint": fp, "certificate.subject": subject, "certificate.issuer": issuer,
+		"certificate.not_valid_before": 1.0e9, "certificate.not_valid_after": notAfter, "host_cert": true})
+}
+
+func ssl(ts float64, dst, fp, ja3 string) dt.Line {
+	return dt.Rec("ssl", map[string]any{"ts": ts, "uid": "C1", "id.orig_h": "10.0.0.7", "id.orig_p": 50000, "id.resp_h": dst, "id.resp_p": 443,
+		"server_name": "c2.example", "cert_chain_fps": []string{fp}, "ja3": ja3})
+}
+
+func TestAnomalies(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.JA3Blocklist = []string{"72A589DA586844D7F0818CE684948EEA"}
+	tests := []struct {
+		name    string
+		lines   []dt.Line
+		problem string
+	}{
+		{"self-signed external", []dt.Line{x509(1.7e9, "aa", "CN=c2.example", "CN=c2.example", 2e9), ssl(1.7e9+1, "203.0.113.5", "aa", "")}, "self-signed"},
+		{"expired, ssl first", []dt.Line{ssl(1.7e9, "10.0.0.80", "bb", ""), x509(1.7e9+0.1, "bb", "CN=old", "CN=CA", 1.6e9)}, "expired"},
+		{"blocklisted ja3", []dt.Line{ssl(1.7e9, "203.0.113.5", "cc", "72a589da586844d7f0818ce684948eea")}, "blocklisted ja3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := dt.Find(t, dt.Run(t, New(cfg, internal), tc.lines), "tls.anomaly")
+			if a.Evidence["problem"] != tc.problem || a.Src != "10.0.0.7" {
+				t.Errorf("alert %s", a.JSON())
+			}
+		})
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), []dt.Line{
+		x509(1.7e9, "aa", "CN=www.example.com", "CN=R3,O=Let's Encrypt", 1.8e9), ssl(1.7e9+1, "93.184.216.34", "aa", "x"),
+		x509(1.7e9, "dd", "CN=printer.lan", "CN=printer.lan", 1.8e9), ssl(1.7e9+1, "10.0.0.80", "dd", "x"),
+	}))
+}

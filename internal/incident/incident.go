@@ -1,0 +1,222 @@
+// Package incident correlates alerts into incidents: the alerts of one
+// attacker (the alert source; for alerts without one, such as spoofed
+// floods, their victim) that follow each other within Gap seconds form one
+// incident. An incident orders its alerts on the kill chain
+// (reconnaissance → initial access → command and control → actions on
+// objectives), unites their ATT&CK techniques and victims, scores itself
+// and tells its story in a few sentences.
+package incident
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+)
+
+// Config holds the correlation window.
+type Config struct {
+	// Gap is the longest quiet time (s) within one incident.
+	Gap float64 `json:"gap_s"`
+}
+
+// DefaultConfig returns the defaults: alerts an hour apart or less belong
+// together.
+func DefaultConfig() Config { return Config{Gap: 3600} }
+
+// Incident is one line of incidents.log.
+type Incident struct {
+	ID       string   `json:"id"`
+	First    float64  `json:"first_seen"`
+	Last     float64  `json:"last_seen"`
+	Attacker string   `json:"attacker"`
+	Victims  []string `json:"victims"`
+	// Stages lists the kill-chain stages reached, in kill-chain order;
+	// Sequence the stages in the order they were seen.
+	Stages     []string       `json:"stages"`
+	Sequence   []string       `json:"sequence"`
+	Techniques []string       `json:"mitre"`
+	Score      int            `json:"score"`
+	Severity   int            `json:"severity"`
+	Counts     map[string]int `json:"alert_counts"`
+	Alerts     int            `json:"alerts"`
+	UIDs       []string       `json:"uids,omitempty"`
+	Narrative  string         `json:"narrative"`
+}
+
+type building struct {
+	key    string
+	alerts []alert.Alert
+	last   float64
+}
+
+// Correlator groups alerts as they are written.
+type Correlator struct {
+	cfg  Config
+	open map[string]*building
+}
+
+// New returns a correlator.
+func New(cfg Config) *Correlator {
+	return &Correlator{cfg: cfg, open: map[string]*building{}}
+}
+
+func key(a alert.Alert) string {
+	if a.Src != "" {
+		return a.Src
+	}
+	return "victim " + a.Dst
+}
+
+// Add adds an alert; it returns the incident it ended, if the alert starts
+// a new one for the same attacker after a gap.
+func (c *Correlator) Add(a alert.Alert) []Incident {
+	k := key(a)
+	var done []Incident
+	b := c.open[k]
+	if b != nil && a.TS > b.last+c.cfg.Gap {
+		done = append(done, build(b.alerts))
+		b = nil
+	}
+	if b == nil {
+		b = &building{key: k}
+		c.open[k] = b
+	}
+	b.alerts = append(b.alerts, a)
+	b.last = math.Max(b.last, a.End())
+	return done
+}
+
+// Flush returns (and forgets) the incidents quiet for more than Gap at
+// now; math.Inf(1) ends them all.
+func (c *Correlator) Flush(now float64) []Incident {
+	var out []Incident
+	for k, b := range c.open {
+		if now-b.last > c.cfg.Gap {
+			out = append(out, build(b.alerts))
+			delete(c.open, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out
+}
+
+// Build correlates a finished list of alerts (alerts.log read back).
+func Build(alerts []alert.Alert, cfg Config) []Incident {
+	sorted := append([]alert.Alert(nil), alerts...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
+	c := New(cfg)
+	var out []Incident
+	for _, a := range sorted {
+		out = append(out, c.Add(a)...)
+	}
+	out = append(out, c.Flush(math.Inf(1))...)
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out
+}
+
+// severityWeight is what one class of alert adds to the score, by severity.
+var severityWeight = map[int]float64{alert.Critical: 45, alert.High: 30, alert.Medium: 15, alert.Info: 4}
+
+func build(alerts []alert.Alert) Incident {
+	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].TS < alerts[j].TS })
+	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: alerts[0].Src, Counts: map[string]int{}, Severity: alert.Info}
+	victims, techniques, stagesSeen := map[string]bool{}, map[string]bool{}, map[alert.Stage]bool{}
+	best := map[string]float64{} // class → strongest weighted confidence
+	for _, a := range alerts {
+		inc.Last = math.Max(inc.Last, a.End())
+		inc.Counts[a.Class] += max(a.Count, 1)
+		inc.Alerts++
+		inc.Severity = min(inc.Severity, a.Severity)
+		for _, v := range a.Addrs() {
+			victims[v] = true
+		}
+		for _, t := range a.MITRE {
+			techniques[t] = true
+		}
+		st := alert.Lookup(a.Class).Stage
+		if !stagesSeen[st] {
+			stagesSeen[st] = true
+			inc.Sequence = append(inc.Sequence, st.String())
+		}
+		best[a.Class] = math.Max(best[a.Class], severityWeight[a.Severity]*math.Max(a.Confidence, 0.3))
+		if len(inc.UIDs) < alert.MaxUIDs {
+			inc.UIDs = append(inc.UIDs, a.UIDs...)
+			if a.UID != "" {
+				inc.UIDs = append(inc.UIDs, a.UID)
+			}
+		}
+	}
+	if len(inc.UIDs) > alert.MaxUIDs {
+		inc.UIDs = inc.UIDs[:alert.MaxUIDs]
+	}
+	delete(victims, inc.Attacker)
+	inc.Victims = alert.SortedKeys(victims)
+	inc.Techniques = alert.SortedKeys(techniques)
+	for st := alert.Reconnaissance; st <= alert.ActionsOnObjectives; st++ {
+		if stagesSeen[st] {
+			inc.Stages = append(inc.Stages, st.String())
+		}
+	}
+	score := 0.0
+	for _, w := range best {
+		score += w
+	}
+	score += 10 * float64(max(len(inc.Stages)-1, 0))
+	inc.Score = int(math.Min(100, math.Round(score)))
+	inc.Narrative = narrative(inc, alerts)
+	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%f", key(alerts[0]), inc.First)))
+	inc.ID = "I" + hex.EncodeToString(sum[:6])
+	return inc
+}
+
+// narrative tells the incident in order: who did what, when, and what came
+// of it, in at most six steps.
+func narrative(inc Incident, alerts []alert.Alert) string {
+	type step struct {
+		act         string
+		first, last float64
+	}
+	var steps []step
+	seen := map[string]int{}
+	for _, a := range alerts {
+		act := a.Act
+		if act == "" {
+			act = strings.TrimSuffix(a.Summary, ".")
+		}
+		if i, ok := seen[act]; ok {
+			steps[i].last = math.Max(steps[i].last, a.End())
+			continue
+		}
+		seen[act] = len(steps)
+		steps = append(steps, step{act, a.TS, a.End()})
+	}
+	subject := inc.Attacker
+	if subject == "" {
+		subject = "Unknown (possibly spoofed) sources"
+		if len(alerts) > 0 && strings.HasPrefix(steps[0].act, "was ") {
+			subject = alerts[0].Dst
+		}
+	}
+	var parts []string
+	for i, s := range steps {
+		if i == 6 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(steps)-6))
+			break
+		}
+		when := alert.Clock(s.first)
+		if s.last-s.first >= 1 {
+			when += "–" + alert.Clock(s.last)
+		}
+		text := fmt.Sprintf("%s (%s)", s.act, when)
+		if i > 0 {
+			text = "then " + text
+		}
+		parts = append(parts, text)
+	}
+	return fmt.Sprintf("%s %s. Stages: %s; score %d.", subject, strings.Join(parts, ", "), strings.Join(inc.Stages, " → "), inc.Score)
+}

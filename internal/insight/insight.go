@@ -1,0 +1,159 @@
+// Package insight is the understanding stage of an analysis: it runs the
+// detection engine (internal/detect), the IPv6 monitor (internal/ipv6mon)
+// and the asset inventory (internal/assets) over the records a run
+// produces, as analyze consumers, and routes the monitor's and the
+// inventory's findings into the engine so that every alert — behavioural,
+// IPv6 or IoT — lands in one alerts.log and is correlated into incidents.
+//
+//	set, err := insight.New(insight.DefaultConfig(), outDir)
+//	cfg.Consumers = set.Consumers()
+//	sum, err := analyze.Run(ctx, cfg, inputs)
+//	err = set.Close() // alerts.log, incidents.log, ipv6.log, assets.log
+//	set.PrintSummary(os.Stdout)
+package insight
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/detect"
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/ipv6mon"
+)
+
+// Config chooses and tunes the parts.
+type Config struct {
+	Detect detect.Config
+	IPv6   ipv6mon.Config
+	// EVE, when set, is the path of an EVE (Suricata eve.json) export of
+	// the alerts.
+	EVE string
+	// NoDetect turns the detection engine off (and with it alerts.log);
+	// the IPv6 monitor and the inventory still run.
+	NoDetect bool
+}
+
+// DefaultConfig has every part on with its defaults.
+func DefaultConfig() Config {
+	return Config{Detect: detect.DefaultConfig(), IPv6: ipv6mon.DefaultConfig()}
+}
+
+// Set is one run's understanding stage. Use New.
+type Set struct {
+	dir    string
+	engine *detect.Engine
+	ipv6   *ipv6mon.Monitor
+	closed bool
+}
+
+// New prepares the parts writing into dir (the analysis' output directory).
+func New(cfg Config, dir string) (*Set, error) {
+	s := &Set{dir: dir}
+	if !cfg.NoDetect {
+		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE})
+		if err != nil {
+			return nil, fmt.Errorf("insight: %w", err)
+		}
+		s.engine = eng
+	}
+	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
+	return s, nil
+}
+
+// Consumers are what analyze.Config.Consumers takes.
+func (s *Set) Consumers() []analyze.Consumer {
+	out := []analyze.Consumer{s.ipv6}
+	if s.engine != nil {
+		out = append(out, s.engine)
+	}
+	return out
+}
+
+// addIPv6 hands an IPv6 finding to the engine as an alert.
+func (s *Set) addIPv6(f ipv6mon.Finding) {
+	if s.engine == nil {
+		return
+	}
+	s.engine.Add(alert.Alert{
+		TS: f.TS, Src: f.Src, Dst: f.Dst, Class: f.Class, Severity: f.Severity, Confidence: f.Confidence,
+		MITRE: f.MITRE, Summary: f.Summary, Evidence: f.Evidence, Detector: "ipv6",
+	})
+}
+
+// Close finishes every part and writes their logs.
+func (s *Set) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir))
+	if s.engine != nil {
+		errs = append(errs, s.engine.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Alerts returns the alerts written (after Close: all of them).
+func (s *Set) Alerts() []alert.Alert {
+	if s.engine == nil {
+		return nil
+	}
+	return s.engine.Alerts()
+}
+
+// PrintSummary adds the understanding stage's lines to the run summary.
+func (s *Set) PrintSummary(w io.Writer) {
+	s.ipv6.WriteSummary(w)
+	if s.engine == nil {
+		return
+	}
+	st := s.engine.Stats()
+	fmt.Fprintf(w, "Alerts    %d in %d incidents; %s\n", st.Alerts, st.Incidents, classCounts(st.ByClass))
+	for i, a := range s.topAlerts(5) {
+		if i == 0 {
+			fmt.Fprintln(w, "Top alerts:")
+		}
+		fmt.Fprintf(w, "  [%d] %-22s %s\n", a.Severity, a.Class, oneLine(a.Summary, 100))
+	}
+}
+
+// topAlerts are the most severe, then most confident, alerts.
+func (s *Set) topAlerts(n int) []alert.Alert {
+	all := append([]alert.Alert(nil), s.engine.Alerts()...)
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Severity != all[j].Severity {
+			return all[i].Severity < all[j].Severity
+		}
+		return all[i].Confidence > all[j].Confidence
+	})
+	return all[:min(n, len(all))]
+}
+
+func classCounts(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}

@@ -1,0 +1,90 @@
+package intel
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Feeds is a set of feed files loaded together and reloaded when one of
+// them changes (its modification time or size).
+type Feeds struct {
+	paths []string
+	stamp map[string]stamp
+	set   *Set
+	// Loaded counts indicators per feed path at the last load.
+	Loaded map[string]int
+}
+
+type stamp struct {
+	mod  time.Time
+	size int64
+}
+
+// Open loads the feeds at paths (files or MISP feed directories).
+func Open(paths []string) (*Feeds, error) {
+	f := &Feeds{paths: paths}
+	if err := f.load(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Set returns the indicators of the last successful load.
+func (f *Feeds) Set() *Set {
+	if f == nil {
+		return nil
+	}
+	return f.set
+}
+
+// Reload loads the feeds again when a file changed; it reports whether it
+// did. On error the previous indicators stay in use.
+func (f *Feeds) Reload() (bool, error) {
+	if f == nil || !f.changed() {
+		return false, nil
+	}
+	return true, f.load()
+}
+
+func (f *Feeds) load() error {
+	set, loaded, stamps := NewSet(), map[string]int{}, map[string]stamp{}
+	var errs []error
+	for _, p := range f.paths {
+		stamps[p] = stampOf(p)
+		n, err := LoadFile(set, p)
+		loaded[p] = n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	f.stamp = stamps
+	if err := errors.Join(errs...); err != nil && f.set != nil {
+		return err
+	}
+	f.set, f.Loaded = set, loaded
+	return errors.Join(errs...)
+}
+
+func (f *Feeds) changed() bool {
+	for _, p := range f.paths {
+		if stampOf(p) != f.stamp[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// stampOf is a file's (or a MISP feed directory manifest's) modification
+// time and size.
+func stampOf(p string) stamp {
+	st, err := os.Stat(p)
+	if err == nil && st.IsDir() {
+		st, err = os.Stat(filepath.Join(p, "manifest.json"))
+	}
+	if err != nil {
+		return stamp{}
+	}
+	return stamp{st.ModTime(), st.Size()}
+}
