@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/assets"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
@@ -29,6 +30,9 @@ import (
 type Config struct {
 	Detect detect.Config
 	IPv6   ipv6mon.Config
+	Assets assets.Config
+	// NoAssets turns the asset inventory off (no assets.log).
+	NoAssets bool
 	// EVE, when set, is the path of an EVE (Suricata eve.json) export of
 	// the alerts.
 	EVE string
@@ -39,7 +43,7 @@ type Config struct {
 
 // DefaultConfig has every part on with its defaults.
 func DefaultConfig() Config {
-	return Config{Detect: detect.DefaultConfig(), IPv6: ipv6mon.DefaultConfig()}
+	return Config{Detect: detect.DefaultConfig(), IPv6: ipv6mon.DefaultConfig(), Assets: assets.DefaultConfig()}
 }
 
 // Set is one run's understanding stage. Use New.
@@ -47,6 +51,7 @@ type Set struct {
 	dir    string
 	engine *detect.Engine
 	ipv6   *ipv6mon.Monitor
+	inv    *assets.Inventory
 	closed bool
 }
 
@@ -61,12 +66,22 @@ func New(cfg Config, dir string) (*Set, error) {
 		s.engine = eng
 	}
 	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
+	if !cfg.NoAssets {
+		inv, err := assets.New(cfg.Assets)
+		if err != nil {
+			return nil, fmt.Errorf("insight: %w", err)
+		}
+		s.inv = inv
+	}
 	return s, nil
 }
 
 // Consumers are what analyze.Config.Consumers takes.
 func (s *Set) Consumers() []analyze.Consumer {
 	out := []analyze.Consumer{s.ipv6}
+	if s.inv != nil {
+		out = append(out, s.inv)
+	}
 	if s.engine != nil {
 		out = append(out, s.engine)
 	}
@@ -84,6 +99,20 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 	})
 }
 
+// addFinding hands an inventory finding to the engine as an alert; its
+// kind goes in Name so that two problems of one host stay two alerts.
+func (s *Set) addFinding(f *assets.Finding) {
+	src, dst := f.Src, f.Dst
+	if src == "" && dst == "" {
+		dst = f.Host
+	}
+	s.engine.Add(alert.Alert{
+		TS: f.TS, TSEnd: f.Last, UIDs: f.UIDs(), Src: src, Dst: dst, SrcP: f.SrcPort, DstP: f.DstPort, Proto: f.Proto,
+		Name: f.Key(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: f.MITRE,
+		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets",
+	})
+}
+
 // Close finishes every part and writes their logs.
 func (s *Set) Close() error {
 	if s.closed {
@@ -92,6 +121,14 @@ func (s *Set) Close() error {
 	s.closed = true
 	var errs []error
 	errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir))
+	if s.inv != nil {
+		errs = append(errs, s.inv.Close(), s.inv.WriteLog(s.dir))
+		if s.engine != nil {
+			for _, f := range s.inv.Findings() {
+				s.addFinding(&f)
+			}
+		}
+	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())
 	}
@@ -106,9 +143,21 @@ func (s *Set) Alerts() []alert.Alert {
 	return s.engine.Alerts()
 }
 
+// Hosts returns the inventory's hosts (nil when it is off).
+func (s *Set) Hosts() []assets.Host {
+	if s.inv == nil {
+		return nil
+	}
+	return s.inv.Hosts()
+}
+
 // PrintSummary adds the understanding stage's lines to the run summary.
 func (s *Set) PrintSummary(w io.Writer) {
 	s.ipv6.WriteSummary(w)
+	if s.inv != nil {
+		st := s.inv.Stats()
+		fmt.Fprintf(w, "Assets    %s (vigil assets %s)\n", assetLine(s.inv.Hosts(), len(s.inv.Findings()), st), s.dir)
+	}
 	if s.engine == nil {
 		return
 	}
@@ -132,6 +181,19 @@ func (s *Set) topAlerts(n int) []alert.Alert {
 		return all[i].Confidence > all[j].Confidence
 	})
 	return all[:min(n, len(all))]
+}
+
+// assetLine: hosts by device class and the findings count.
+func assetLine(hosts []assets.Host, findings int, _ assets.Stats) string {
+	classes := map[string]uint64{}
+	for _, h := range hosts {
+		c := "unknown"
+		if h.Class != nil && h.Class.Value != "" {
+			c = h.Class.Value
+		}
+		classes[c]++
+	}
+	return fmt.Sprintf("%d hosts (%s); %d IoT/exposure findings", len(hosts), classCounts(classes), findings)
 }
 
 func classCounts(m map[string]uint64) string {

@@ -1,0 +1,70 @@
+package assets
+
+import (
+	"strconv"
+	"strings"
+)
+
+// guestUsers log in without a secret (FTP's anonymous convention).
+var guestUsers = map[string]bool{"anonymous": true, "ftp": true, "guest": true, "ftpuser": true}
+
+// login judges a login seen in clear text on protocol: a cleartext_login
+// finding for the server, and a default_creds (accepted) or
+// default_creds_tried finding when the user and password are a
+// well-known default pair. For SNMP the community is the password.
+func (inv *Inventory) login(server *ipEntity, o obs, protocol, user, pass string, hasPass, accepted bool) {
+	t := target{addr: o.id.respH}
+	if server != nil {
+		t = target{addr: server.addr}
+	}
+	if !t.addr.IsValid() {
+		return
+	}
+	o.service = protocol
+	o.with("accepted", strconv.FormatBool(accepted))
+	if user != "" {
+		o.with("user", user)
+	}
+	if !guestUsers[strings.ToLower(user)] {
+		o.key, o.value = "login", "user "+user
+		if protocol == "snmp" {
+			o.value = "SNMP community"
+		}
+		inv.raise("cleartext_login", t, &o, "", "")
+	}
+	if !hasPass {
+		return
+	}
+	for _, c := range inv.rules.credentials {
+		if !credApplies(c, protocol) || !strings.EqualFold(c.User, user) || c.Password != pass {
+			continue
+		}
+		o.key, o.value = "credentials", credString(protocol, user, pass)
+		o.with("source", c.Source)
+		kind := "default_creds_tried"
+		if accepted {
+			kind = "default_creds"
+		}
+		inv.raise(kind, t, &o, o.value, "")
+		return
+	}
+}
+
+func credApplies(c Credential, protocol string) bool {
+	if len(c.Protocols) == 0 {
+		return protocol != "snmp" // user/password pairs are not communities
+	}
+	for _, p := range c.Protocols {
+		if strings.EqualFold(p, protocol) {
+			return true
+		}
+	}
+	return false
+}
+
+func credString(protocol, user, pass string) string {
+	if protocol == "snmp" {
+		return "community " + pass
+	}
+	return user + "/" + pass
+}

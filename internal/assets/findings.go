@@ -1,0 +1,284 @@
+package assets
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Finding is an IoT or exposure problem of one host, with the records
+// behind it. Findings also go out as alerts (Alert).
+type Finding struct {
+	Kind       string     `json:"kind"`  // telnet_offered, mqtt_anonymous, default_creds …
+	Class      string     `json:"class"` // alert class: iot.insecure_protocol, iot.default_creds
+	Severity   int        `json:"severity"`
+	Confidence float64    `json:"confidence"`
+	MITRE      []string   `json:"mitre,omitempty"`
+	Host       string     `json:"host"`           // the host at fault: its address (or MAC)
+	Port       uint16     `json:"port,omitempty"` // the host's port (its service)
+	Src        string     `json:"src,omitempty"`
+	SrcPort    uint16     `json:"src_p,omitempty"`
+	Dst        string     `json:"dst,omitempty"`
+	DstPort    uint16     `json:"dst_p,omitempty"`
+	Proto      string     `json:"proto,omitempty"`
+	Service    string     `json:"service,omitempty"`
+	Value      string     `json:"value,omitempty"` // what was found: a version, a topic, a user/password …
+	Rule       string     `json:"rule,omitempty"`  // the rule that raised it
+	TS         float64    `json:"ts"`              // first seen
+	Last       float64    `json:"last"`
+	Count      uint64     `json:"count"`
+	Summary    string     `json:"summary"`
+	Evidence   []Evidence `json:"evidence"`
+}
+
+// codeFindingKinds are the kinds raised by the inventory's own checks
+// (the others are raised by match rules); the rule files must describe
+// them all.
+var codeFindingKinds = []string{
+	"default_creds", "default_creds_tried", "cleartext_login", "mqtt_wildcard_subscription", "ics_write_new_writer",
+}
+
+// raise records an occurrence of a finding of kind about host t, from
+// observation o. extra separates findings of one kind on one port (a
+// credential, a writer).
+func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
+	fr, ok := inv.rules.findings[kind]
+	if !ok {
+		return
+	}
+	key := findingKey(kind, t, o, extra)
+	if inv.supersededBy(kind, t, o, extra) {
+		return
+	}
+	f := inv.findings[key]
+	if f == nil {
+		f = inv.newFinding(fr, t, o, rule)
+		inv.findings[key] = f
+		inv.findingOrder = append(inv.findingOrder, key)
+		inv.addEvidence(f, o, rule)
+		if inv.cfg.OnFinding != nil {
+			inv.cfg.OnFinding(f.clone())
+		}
+		return
+	}
+	f.Count++
+	f.TS = minTS(f.TS, o.ts)
+	f.Last = max(f.Last, o.ts)
+	inv.addEvidence(f, o, rule)
+}
+
+// findingKey identifies a finding: its kind, host, port and extra.
+func findingKey(kind string, t target, o *obs, extra string) string {
+	return kind + "|" + t.String() + "|" + o.proto + "/" + strconv.Itoa(int(hostPort(t, o))) + "|" + extra
+}
+
+// hostPort is the port of the record's connection on the host's side
+// (an SSDP announcement's source port is the device's, a request's
+// destination port the server's).
+func hostPort(t target, o *obs) uint16 {
+	if t.addr.IsValid() && t.addr == o.id.origH && t.addr != o.id.respH {
+		return o.id.origP
+	}
+	return o.id.respP
+}
+
+// superseding maps a finding kind to the one that makes it redundant on
+// the same host, port and value (a default login accepted says more than
+// the same login tried).
+var superseding = map[string]string{"default_creds_tried": "default_creds"}
+
+// supersededBy reports whether a more telling finding covers this one;
+// when kind itself supersedes another, that one is dropped.
+func (inv *Inventory) supersededBy(kind string, t target, o *obs, extra string) bool {
+	if better, ok := superseding[kind]; ok {
+		if _, ok := inv.findings[findingKey(better, t, o, extra)]; ok {
+			return true
+		}
+	}
+	for weaker, better := range superseding {
+		if better == kind {
+			inv.dropFinding(findingKey(weaker, t, o, extra))
+		}
+	}
+	return false
+}
+
+func (inv *Inventory) dropFinding(key string) {
+	if _, ok := inv.findings[key]; !ok {
+		return
+	}
+	delete(inv.findings, key)
+	for i, k := range inv.findingOrder {
+		if k == key {
+			inv.findingOrder = append(inv.findingOrder[:i], inv.findingOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+func (inv *Inventory) newFinding(fr FindingRule, t target, o *obs, rule string) *Finding {
+	host := t.String()
+	f := &Finding{
+		Kind: fr.Kind, Class: fr.Class, Severity: fr.Severity, Confidence: fr.Confidence,
+		MITRE: fr.MITRE, Host: host, Proto: o.proto, Service: o.service, Value: o.value,
+		Rule: rule, TS: o.ts, Last: o.ts, Count: 1, Port: hostPort(t, o),
+	}
+	if o.id.origH.IsValid() {
+		f.Src, f.SrcPort = o.id.origH.String(), o.id.origP
+	}
+	if o.id.respH.IsValid() {
+		f.Dst, f.DstPort = o.id.respH.String(), o.id.respP
+	}
+	f.Summary = expandSummary(fr.Summary, f)
+	return f
+}
+
+// addEvidence keeps up to MaxEvidence distinct records (by uid, or by
+// time for records without one).
+func (inv *Inventory) addEvidence(f *Finding, o *obs, rule string) {
+	if len(f.Evidence) >= inv.cfg.MaxEvidence {
+		return
+	}
+	for _, e := range f.Evidence {
+		if e.Log == o.log && e.UID == o.uid && (o.uid != "" || e.TS == o.ts) && e.Value == o.value {
+			return
+		}
+	}
+	f.Evidence = append(f.Evidence, o.evidence(rule, 0))
+}
+
+// expandSummary fills a summary template.
+func expandSummary(tmpl string, f *Finding) string {
+	port := ""
+	if f.Port != 0 {
+		port = strconv.Itoa(int(f.Port))
+	}
+	service := f.Service
+	if service == "" {
+		service = f.Proto + "/" + port
+	}
+	return strings.NewReplacer(
+		"{host}", f.Host, "{port}", port, "{proto}", f.Proto, "{service}", service,
+		"{value}", f.Value, "{src}", f.Src, "{dst}", f.Dst,
+	).Replace(tmpl)
+}
+
+func (f *Finding) clone() Finding {
+	c := *f
+	c.Evidence = append([]Evidence(nil), f.Evidence...)
+	c.MITRE = append([]string(nil), f.MITRE...)
+	return c
+}
+
+// Findings returns every finding, most severe first, then by time.
+func (inv *Inventory) Findings() []Finding {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	out := make([]Finding, 0, len(inv.findingOrder))
+	for _, k := range inv.findingOrder {
+		out = append(out, inv.findings[k].clone())
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Severity != out[j].Severity {
+			return out[i].Severity < out[j].Severity
+		}
+		return out[i].TS < out[j].TS
+	})
+	return out
+}
+
+// alert is the alerts.log shape (DESIGN.md §3; the fields of
+// internal/detect/alert.Alert).
+type alert struct {
+	TS         float64        `json:"ts"`
+	TSEnd      float64        `json:"ts_end,omitempty"`
+	UID        string         `json:"uid,omitempty"`
+	UIDs       []string       `json:"uids,omitempty"`
+	Src        string         `json:"src"`
+	Dst        string         `json:"dst"`
+	SrcPort    uint16         `json:"src_p,omitempty"`
+	DstPort    uint16         `json:"dst_p,omitempty"`
+	Proto      string         `json:"proto,omitempty"`
+	Class      string         `json:"class"`
+	Severity   int            `json:"severity"`
+	Confidence float64        `json:"confidence"`
+	MITRE      []string       `json:"mitre"`
+	Summary    string         `json:"summary"`
+	Evidence   map[string]any `json:"evidence"`
+	Detector   string         `json:"detector"`
+	Count      int            `json:"count,omitempty"`
+}
+
+// Key identifies the finding among those of its class (its kind, host,
+// port and value): alert pipelines that merge alerts into episodes by
+// class, source and destination should keep findings of different keys
+// apart.
+func (f *Finding) Key() string {
+	return f.Kind + "|" + f.Host + "|" + f.Proto + "/" + strconv.Itoa(int(f.Port)) + "|" + f.Value
+}
+
+// UIDs returns the connection uids the evidence names, in order.
+func (f *Finding) UIDs() []string {
+	var uids []string
+	for _, e := range f.Evidence {
+		if e.UID != "" && !contains(uids, e.UID) {
+			uids = append(uids, e.UID)
+		}
+	}
+	return uids
+}
+
+// AlertEvidence is the alert's evidence: the finding's kind, host, value,
+// rule, count and last time, and the records behind it.
+func (f *Finding) AlertEvidence() map[string]any {
+	ev := map[string]any{
+		"kind": f.Kind, "host": f.Host, "count": f.Count, "last": f.Last, "records": f.Evidence,
+	}
+	if f.Value != "" {
+		ev["value"] = f.Value
+	}
+	if f.Rule != "" {
+		ev["rule"] = f.Rule
+	}
+	return ev
+}
+
+// Alert renders the finding as one alerts.log line (JSON, no newline):
+// ts (ts_end), uid/uids, src, dst (and ports), class, severity,
+// confidence, mitre, summary, evidence (AlertEvidence), detector
+// "assets", count.
+func (f *Finding) Alert() []byte {
+	a := alert{
+		TS: f.TS, Src: f.Src, SrcPort: f.SrcPort, Dst: f.Dst, DstPort: f.DstPort, Proto: f.Proto,
+		Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: f.MITRE,
+		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets", UIDs: f.UIDs(),
+		Count: int(min(f.Count, 1<<31-1)),
+	}
+	if f.Last > f.TS {
+		a.TSEnd = f.Last
+	}
+	if a.MITRE == nil {
+		a.MITRE = []string{}
+	}
+	if len(a.UIDs) > 0 {
+		a.UID = a.UIDs[0]
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(a); err != nil { // plain values only: cannot happen
+		return []byte(`{"class":"` + f.Class + `","detector":"assets"}`)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,436 @@
+package assets
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/vigil-nsm/vigil/internal/assets/oui"
+)
+
+// Inventory builds the passive asset inventory from records. Record is
+// meant to be called from one goroutine; Hosts, Findings, Stats and
+// WriteLog may be called from others (a mutex guards the state).
+type Inventory struct {
+	mu         sync.Mutex
+	cfg        Config
+	rules      *Rules
+	oui        *oui.Table
+	local      []netip.Prefix
+	learned    []netip.Prefix // on-link prefixes from router advertisements
+	icsMasters []netip.Prefix
+
+	ips  map[netip.Addr]*ipEntity
+	macs map[string]*macEntity
+
+	findings     map[string]*Finding
+	findingOrder []string
+
+	certs      map[string]*certInfo     // x509 by fingerprint
+	pending    map[string][]pendingCert // ssl records waiting for their x509
+	uidNames   map[string]string        // uid → SNI / HTTP Host, until the conn record
+	mqttAuth   map[string]mqttAuth      // uid → how the MQTT client connected
+	mqttSubs   []pendingSub             // subscriptions whose CONNECT is not known yet
+	ics        map[icsKey]*icsDevice
+	ftpData    map[netip.AddrPort]struct{} // FTP data channels announced in ftp.log
+	addrCache  map[string]netip.Addr
+	matchCache map[obsKey][]ruleHit
+	strs       map[string]string
+
+	handlers map[string]func([]byte) error
+	stats    Stats
+	closed   bool
+}
+
+// Stats counts what Record was given.
+type Stats struct {
+	Records   uint64            `json:"records"`
+	ByLog     map[string]uint64 `json:"by_log"`
+	Errors    uint64            `json:"errors"`  // lines that did not parse
+	Ignored   uint64            `json:"ignored"` // lines of logs the inventory does not read
+	Dropped   uint64            `json:"dropped"` // addresses and MACs past Config.MaxHosts
+	LastError string            `json:"last_error,omitempty"`
+}
+
+// Bounds of the cross-record state.
+const (
+	maxCerts      = 1 << 14
+	maxUIDNames   = 1 << 16
+	maxMQTTConns  = 1 << 16
+	maxMQTTSubs   = 1 << 12
+	maxAddrCache  = 1 << 16
+	maxMatchCache = 1 << 15
+	maxLearned    = 64
+	maxICS        = 1 << 12
+)
+
+// New returns an inventory configured by cfg: rules are loaded and the
+// MAC vendor table opened (the embedded one is parsed on first use).
+func New(cfg Config) (*Inventory, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	local, err := prefixes("local networks", cfg.LocalNets)
+	if err != nil {
+		return nil, err
+	}
+	masters, err := prefixes("ICS masters", cfg.ICSMasters)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := LoadRules(cfg.RuleFiles...)
+	if err != nil {
+		return nil, err
+	}
+	table, err := openOUI(cfg.OUIFile)
+	if err != nil {
+		return nil, err
+	}
+	inv := &Inventory{
+		cfg: cfg, rules: rules, oui: table, local: local, icsMasters: masters,
+		ips:        map[netip.Addr]*ipEntity{},
+		macs:       map[string]*macEntity{},
+		findings:   map[string]*Finding{},
+		certs:      map[string]*certInfo{},
+		pending:    map[string][]pendingCert{},
+		uidNames:   map[string]string{},
+		mqttAuth:   map[string]mqttAuth{},
+		ics:        map[icsKey]*icsDevice{},
+		ftpData:    map[netip.AddrPort]struct{}{},
+		addrCache:  map[string]netip.Addr{},
+		matchCache: map[obsKey][]ruleHit{},
+		strs:       map[string]string{},
+		stats:      Stats{ByLog: map[string]uint64{}},
+	}
+	inv.handlers = inv.handlerTable()
+	return inv, nil
+}
+
+func openOUI(path string) (*oui.Table, error) {
+	if path != "" {
+		t, err := oui.Load(path)
+		if err != nil {
+			return nil, fmt.Errorf("assets: %w", err)
+		}
+		return t, nil
+	}
+	t, err := oui.Embedded()
+	if err != nil {
+		return nil, fmt.Errorf("assets: %w", err)
+	}
+	return t, nil
+}
+
+// handlerTable maps each log the inventory reads to its handler.
+func (inv *Inventory) handlerTable() map[string]func([]byte) error {
+	return map[string]func([]byte) error{
+		"conn": inv.onConn, "dns": inv.onDNS, "dhcp": inv.onDHCP,
+		"http": inv.onHTTP, "ssl": inv.onSSL, "x509": inv.onX509, "ssh": inv.onSSH,
+		"ftp": inv.onFTP, "smtp": inv.onSMTP, "snmp": inv.onSNMP,
+		"ssdp": inv.onSSDP, "mqtt_connect": inv.onMQTTConnect,
+		"mqtt_subscribe": inv.onMQTTSubscribe, "mqtt_publish": inv.onMQTTPublish,
+		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
+		"bacnet": inv.onBACnet,
+		"_syn":   inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND,
+	}
+}
+
+// Record reads one record: log is the log's name ("conn", "dns" … or a
+// packet-fact stream "_syn", "_arp", "_nd"), line one JSON object as
+// vigil writes it. Lines of other logs are counted and ignored; lines
+// that do not parse are counted (Stats) and skipped.
+func (inv *Inventory) Record(log string, line []byte) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.stats.Records++
+	h, ok := inv.handlers[log]
+	if !ok {
+		inv.stats.Ignored++
+		return
+	}
+	inv.stats.ByLog[log]++
+	if err := h(line); err != nil {
+		inv.stats.Errors++
+		inv.stats.LastError = fmt.Sprintf("%s record: %v", log, err)
+	}
+}
+
+// Close finishes the inventory: subscriptions whose connection was never
+// seen are judged. Records after Close are still accepted.
+func (inv *Inventory) Close() error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.closed {
+		return nil
+	}
+	inv.closed = true
+	inv.flushMQTTSubs()
+	return nil
+}
+
+// Stats returns the record counters.
+func (inv *Inventory) Stats() Stats {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	s := inv.stats
+	s.ByLog = make(map[string]uint64, len(inv.stats.ByLog))
+	for k, v := range inv.stats.ByLog {
+		s.ByLog[k] = v
+	}
+	return s
+}
+
+// Rules returns the rules in use.
+func (inv *Inventory) Rules() *Rules { return inv.rules }
+
+// addr parses an address value through a small cache (the same few
+// addresses recur in every record).
+func (inv *Inventory) addr(v value) netip.Addr {
+	if v.kind != kindString || len(v.raw) == 0 || v.escaped {
+		return netip.Addr{}
+	}
+	if a, ok := inv.addrCache[string(v.raw)]; ok {
+		return a
+	}
+	a, err := netip.ParseAddr(string(v.raw))
+	if err != nil {
+		return netip.Addr{}
+	}
+	a = a.Unmap()
+	if len(inv.addrCache) >= maxAddrCache {
+		clear(inv.addrCache)
+	}
+	inv.addrCache[string(v.raw)] = a
+	return a
+}
+
+// local reports whether a is an address of the inventory's networks.
+func (inv *Inventory) isLocal(a netip.Addr) bool {
+	if !hostAddr(a) {
+		return false
+	}
+	if inv.cfg.AllHosts {
+		return true
+	}
+	for _, p := range inv.local {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	for _, p := range inv.learned {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostAddr rules out addresses no host has: unspecified, multicast,
+// loopback and the limited broadcast.
+func hostAddr(a netip.Addr) bool {
+	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && !a.IsLoopback() &&
+		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+func (inv *Inventory) full() bool {
+	if len(inv.ips)+len(inv.macs) >= inv.cfg.MaxHosts {
+		inv.stats.Dropped++
+		return true
+	}
+	return false
+}
+
+// ip returns the entity of a local address (nil for others), creating it.
+func (inv *Inventory) ip(a netip.Addr) *ipEntity {
+	if e := inv.ips[a]; e != nil {
+		return e
+	}
+	if !inv.isLocal(a) {
+		return nil
+	}
+	return inv.newIP(a)
+}
+
+// ipForce is ip for an address that link-layer evidence (ARP, ND, DHCP)
+// shows to be local.
+func (inv *Inventory) ipForce(a netip.Addr) *ipEntity {
+	if e := inv.ips[a]; e != nil {
+		return e
+	}
+	if !hostAddr(a) {
+		return nil
+	}
+	return inv.newIP(a)
+}
+
+func (inv *Inventory) newIP(a netip.Addr) *ipEntity {
+	if inv.full() {
+		return nil
+	}
+	e := &ipEntity{addr: a}
+	inv.ips[a] = e
+	if mac := eui64MAC(a); mac != "" {
+		if m := inv.mac(mac); m != nil {
+			e.derived = m.mac
+		}
+	}
+	return e
+}
+
+// mac returns the entity of a unicast MAC, creating it (and looking up
+// its vendor).
+func (inv *Inventory) mac(m string) *macEntity {
+	m = normMAC(m)
+	if m == "" {
+		return nil
+	}
+	if e := inv.macs[m]; e != nil {
+		return e
+	}
+	if inv.full() {
+		return nil
+	}
+	e := &macEntity{mac: m, random: oui.LocallyAdministered(m)}
+	if !e.random {
+		e.vendor, _ = inv.oui.Lookup(m)
+	}
+	inv.macs[m] = e
+	if e.vendor != "" {
+		inv.observe(&e.entity, target{mac: m}, obs{key: "mac.vendor", value: e.vendor, log: "oui", field: "mac"})
+	}
+	if e.random {
+		inv.observe(&e.entity, target{mac: m}, obs{key: "mac.random", value: "true", log: "oui", field: "mac"})
+	}
+	return e
+}
+
+// normMAC lower-cases a MAC and rejects broadcast, multicast, all-zero
+// and malformed ones ("" then).
+func normMAC(m string) string {
+	if len(m) != 17 {
+		return ""
+	}
+	m = strings.ToLower(m)
+	for i := 0; i < 17; i++ {
+		c := m[i]
+		if i%3 == 2 {
+			if c != ':' {
+				return ""
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return ""
+		}
+	}
+	first := hexByte(m[0])<<4 | hexByte(m[1])
+	if first&1 != 0 || m == "00:00:00:00:00:00" {
+		return ""
+	}
+	return m
+}
+
+func hexByte(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
+}
+
+// bindStrong binds a to mac on link-layer evidence (ARP, ND, DHCP).
+func (inv *Inventory) bindStrong(a netip.Addr, mac, source string, ts float64) (*ipEntity, *macEntity) {
+	m := inv.mac(mac)
+	if m == nil {
+		return inv.ipForce(a), nil
+	}
+	ip := inv.ipForce(a)
+	if ip == nil {
+		return nil, m
+	}
+	ip.strong, ip.strongSource = m.mac, source
+	m.bind(a, source, ts)
+	return ip, m
+}
+
+// bindWeak notes mac as the link-layer address a's packets came with.
+func (inv *Inventory) bindWeak(ip *ipEntity, mac string) {
+	if ip == nil || mac == "" {
+		return
+	}
+	m := inv.mac(mac)
+	if m == nil {
+		return
+	}
+	ip.addWeak(m.mac)
+	m.addWeakAddr(ip.addr)
+}
+
+// learnPrefix adds an on-link prefix from a router advertisement.
+func (inv *Inventory) learnPrefix(p netip.Prefix) {
+	if !p.IsValid() || p.Bits() < 16 || len(inv.learned) >= maxLearned {
+		return
+	}
+	p = p.Masked()
+	for _, q := range inv.learned {
+		if q == p {
+			return
+		}
+	}
+	inv.learned = append(inv.learned, p)
+}
+
+// intern returns a string value, shared between records for the few
+// values that recur (services, states, MACs).
+func (inv *Inventory) intern(v value) string {
+	if v.kind != kindString || v.escaped || len(v.raw) > 64 {
+		return v.str()
+	}
+	if s, ok := inv.strs[string(v.raw)]; ok {
+		return s
+	}
+	s := string(v.raw)
+	if len(inv.strs) < maxInterned {
+		inv.strs[s] = s
+	}
+	return s
+}
+
+const maxInterned = 1 << 14
+
+// eui64Match reports whether the IPv6 address's interface identifier is
+// the modified EUI-64 of mac (SLAAC without privacy extensions).
+func eui64Match(a netip.Addr, mac string) bool {
+	m := normMAC(mac)
+	if m == "" || !a.Is6() {
+		return false
+	}
+	b := a.As16()
+	var hw [6]byte
+	for i := range hw {
+		hw[i] = hexByte(m[3*i])<<4 | hexByte(m[3*i+1])
+	}
+	return b[8] == hw[0]^0x02 && b[9] == hw[1] && b[10] == hw[2] && b[11] == 0xff &&
+		b[12] == 0xfe && b[13] == hw[3] && b[14] == hw[4] && b[15] == hw[5]
+}
+
+// eui64MAC returns the MAC a modified EUI-64 interface identifier
+// (xx:xx:xx:ff:fe:xx:xx:xx) embeds, "" for other addresses.
+func eui64MAC(a netip.Addr) string {
+	if !a.Is6() || a.Is4In6() {
+		return ""
+	}
+	b := a.As16()
+	if b[11] != 0xff || b[12] != 0xfe {
+		return ""
+	}
+	const hex = "0123456789abcdef"
+	mac := make([]byte, 0, 17)
+	for i, x := range [6]byte{b[8] ^ 0x02, b[9], b[10], b[13], b[14], b[15]} {
+		if i > 0 {
+			mac = append(mac, ':')
+		}
+		mac = append(mac, hex[x>>4], hex[x&15])
+	}
+	return normMAC(string(mac))
+}

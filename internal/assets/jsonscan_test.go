@@ -1,0 +1,156 @@
+package assets
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestScanObject(t *testing.T) {
+	line := []byte(` { "ts" : 1.5e3, "s":"a\"b\\c\u00e9\ud83d\ude00\n", "t":true, "f":false, "n":null,
+		"arr":[1, "x", {"k":[2,3]}, []], "obj":{"a":{"b":"}"}}, "neg":-42, "empty":"" } `)
+	got := map[string]string{}
+	err := scanObject(line, func(k []byte, v value) {
+		switch v.kind {
+		case kindString:
+			got[string(k)] = "s:" + v.str()
+		case kindNumber:
+			got[string(k)] = "n:" + string(v.raw)
+		case kindBool:
+			if v.bool() {
+				got[string(k)] = "true"
+			} else {
+				got[string(k)] = "false"
+			}
+		case kindNull:
+			got[string(k)] = "null"
+		case kindArray, kindObject:
+			got[string(k)] = "raw:" + string(v.raw)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"ts": "n:1.5e3", "s": "s:a\"b\\cé😀\n", "t": "true", "f": "false", "n": "null",
+		"arr": `raw:[1, "x", {"k":[2,3]}, []]`, "obj": `raw:{"a":{"b":"}"}}`, "neg": "n:-42", "empty": "s:",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}
+
+func TestScanObjectErrors(t *testing.T) {
+	for _, bad := range []string{
+		``, `[]`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1 "b":2}`, `{"a":"x}`, `{"a":[1,2}`, `{"a":tru}`, `{a:1}`, `{"a":1}}x`,
+	} {
+		if err := scanObject([]byte(bad), func([]byte, value) {}); err == nil && bad != `{"a":1}}x` {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestValueHelpers(t *testing.T) {
+	vals := map[string]value{}
+	err := scanObject([]byte(`{"u":"123","f":1.75,"big":1e30,"neg":-1,"list":["a",1,"b\u0041"],"nums":[1, 3,6 ,15],"bad":"\uZZZZ"}`),
+		func(k []byte, v value) { vals[string(k)] = v })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals["u"].uint() != 123 || vals["f"].uint() != 1 || vals["f"].float() != 1.75 || vals["neg"].uint() != 0 || vals["big"].uint() != 0 {
+		t.Errorf("numbers: %d %d %v %d %d", vals["u"].uint(), vals["f"].uint(), vals["f"].float(), vals["neg"].uint(), vals["big"].uint())
+	}
+	if got := vals["list"].strs(10); !reflect.DeepEqual(got, []string{"a", "bA"}) {
+		t.Errorf("strs %q", got)
+	}
+	if got := vals["list"].strs(1); len(got) != 1 {
+		t.Errorf("strs bound %q", got)
+	}
+	if got := joinNumbers(vals["nums"]); got != "1,3,6,15" {
+		t.Errorf("joinNumbers %q", got)
+	}
+	if got := vals["bad"].str(); got != `\uZZZZ` {
+		t.Errorf("malformed escape %q", got)
+	}
+}
+
+// FuzzRecord feeds arbitrary lines to every record handler: nothing may
+// panic, and the scanner must agree with encoding/json on what is a
+// valid object's top-level string members.
+func FuzzRecord(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "records", "*.log"))
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		log := strings.TrimSuffix(filepath.Base(s), ".log")
+		for _, l := range strings.Split(string(data), "\n") {
+			if l != "" {
+				f.Add(log, []byte(l))
+			}
+		}
+	}
+	f.Add("conn", []byte(`{"ts":1,"id.orig_h":"::ffff:1.2.3.4","history":"\u0000"}`))
+	f.Add("dns", []byte(`{"query":"1.1.1.1.in-addr.arpa","rcode":0,"answers":["a.b","TXT 999 x"]}`))
+	inv := newInv(f, func(c *Config) { c.AllHosts = true; c.MaxHosts = 4096 })
+	logs := make([]string, 0, len(inv.handlers))
+	for l := range inv.handlers {
+		logs = append(logs, l)
+	}
+	f.Fuzz(func(t *testing.T, log string, line []byte) {
+		for _, l := range logs {
+			inv.Record(l, line)
+		}
+		inv.Record(log, line)
+		var ref map[string]any
+		jsonOK := json.Unmarshal(line, &ref) == nil && ref != nil
+		got := map[string]string{}
+		err := scanObject(line, func(k []byte, v value) {
+			if v.kind == kindString && !strings.Contains(string(k), `\`) {
+				got[string(k)] = v.str()
+			}
+		})
+		if jsonOK && err != nil {
+			t.Fatalf("valid JSON rejected: %q: %v", line, err)
+		}
+		if !jsonOK || err != nil {
+			return
+		}
+		for k, s := range got {
+			if r, ok := ref[k].(string); ok && r != s && replaceInvalid(s) != r {
+				t.Fatalf("member %q: %q, encoding/json says %q", k, s, r)
+			}
+		}
+	})
+}
+
+func TestFuzzSeedsPass(t *testing.T) {
+	inv := newInv(t, nil)
+	for _, line := range []string{`{`, `{"ts":"x","id.orig_h":7}`, `[1,2]`, `{"answers":[{"a":1}],"query":"x.local"}`} {
+		for l := range inv.handlers {
+			inv.Record(l, []byte(line))
+		}
+	}
+	inv.Close()
+	inv.Hosts()
+	if inv.Stats().Errors == 0 {
+		t.Error("malformed lines not counted")
+	}
+}
+
+// replaceInvalid replaces each byte of invalid UTF-8 with U+FFFD, as
+// encoding/json does.
+func replaceInvalid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
+}

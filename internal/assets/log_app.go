@@ -1,0 +1,358 @@
+package assets
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Application logs: the software servers announce (SSH, HTTP Server,
+// SNMP sysDescr, TLS certificates), what clients say they are (HTTP
+// User-Agent, SSH client, TLS fingerprints), the endpoints they use (SNI,
+// Host) and the logins they make.
+
+// appRec holds the fields of http, ssl, ssh, ftp, smtp and snmp records
+// the inventory reads (one struct: each log fills its own).
+type appRec struct {
+	ts                 float64
+	uid                string
+	id                 connID
+	host, userAgent    string
+	server, banner     string
+	username, password string
+	hasPassword        bool
+	status             uint64
+	version, sni       string
+	certFP, ja3, ja4   string
+	established        bool
+	client             string
+	authSuccess        string
+	command, reply     string
+	replyCode          uint64
+	community, descr   string
+	getResponses       uint64
+	dataH              netip.Addr
+	dataP              uint16
+}
+
+func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
+	*r = appRec{}
+	return scanObject(line, func(k []byte, v value) {
+		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
+			return
+		}
+		switch string(k) {
+		case "host":
+			r.host = v.str()
+		case "user_agent":
+			r.userAgent = v.str()
+		case "server":
+			r.server = v.str()
+		case "banner":
+			r.banner = v.str()
+		case "username", "user":
+			r.username = v.str()
+		case "password":
+			r.password, r.hasPassword = v.str(), true
+		case "status_code":
+			r.status = v.uint()
+		case "version":
+			r.version = v.str()
+		case "server_name":
+			r.sni = v.str()
+		case "cert_chain_fps":
+			if fps := v.strs(1); len(fps) > 0 {
+				r.certFP = fps[0]
+			}
+		case "ja3":
+			r.ja3 = v.str()
+		case "ja4":
+			r.ja4 = v.str()
+		case "established":
+			r.established = v.bool()
+		case "client":
+			r.client = v.str()
+		case "auth_success":
+			r.authSuccess = string(v.raw)
+		case "command":
+			r.command = v.str()
+		case "reply_msg":
+			r.reply = v.str()
+		case "reply_code":
+			r.replyCode = v.uint()
+		case "community":
+			r.community = v.str()
+		case "display_string":
+			r.descr = v.str()
+		case "get_responses":
+			r.getResponses = v.uint()
+		case "data_channel.resp_h":
+			r.dataH = inv.addr(v)
+		case "data_channel.resp_p":
+			r.dataP = uint16(v.uint())
+		}
+	})
+}
+
+// sides returns the local entities of a record's originator and
+// responder (nil for others); the originator sent the record's request.
+func (inv *Inventory) sides(r *appRec) (orig, resp *ipEntity) {
+	return inv.sender(r.id.origH, r.ts), inv.sender(r.id.respH, r.ts)
+}
+
+func (r *appRec) obs(log string) obs {
+	return obs{log: log, uid: r.uid, ts: r.ts, proto: "tcp", id: r.id}
+}
+
+// observeOn applies rules to key=value about e (no-op when e is nil).
+func (inv *Inventory) observeOn(e *ipEntity, o obs, key, value, field string) string {
+	if e == nil || value == "" {
+		return ""
+	}
+	o.key, o.value, o.field = key, value, field
+	return inv.observe(&e.entity, target{addr: e.addr}, o)
+}
+
+// noteUsed remembers the name a client used for a connection (until its
+// conn record counts it) and observes it.
+func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o obs, field string) {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if h, _, err := netSplitHostPort(name); err == nil {
+		name = h
+	}
+	if name == "" {
+		return
+	}
+	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return
+	}
+	if uid != "" {
+		if len(inv.uidNames) >= maxUIDNames {
+			clear(inv.uidNames)
+		}
+		inv.uidNames[uid] = name
+	}
+	inv.observeOn(client, o, "used.name", name, field)
+}
+
+// netSplitHostPort splits "host:port" (a bare host is an error).
+func netSplitHostPort(s string) (string, string, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.Count(s, ":") > 1 && !strings.HasPrefix(s, "[") {
+		return "", "", errNoPort
+	}
+	if _, err := strconv.Atoi(s[i+1:]); err != nil {
+		return "", "", errNoPort
+	}
+	return strings.Trim(s[:i], "[]"), s[i+1:], nil
+}
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+const errNoPort = constError("no port")
+
+const maxFTPData = 1 << 12
+
+// setBanner records a server's banner on its service.
+func (e *ipEntity) setBanner(proto string, port uint16, ts float64, banner, kind string) *serviceState {
+	if e == nil || banner == "" {
+		return nil
+	}
+	s := e.service(proto, port, ts)
+	if s == nil {
+		return nil
+	}
+	s.Banner = banner
+	s.Software, s.Version = parseSoftware(banner, kind)
+	return s
+}
+
+func (inv *Inventory) onHTTP(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	client, server := inv.sides(&r)
+	o := r.obs("http")
+	o.service = "http"
+	if r.userAgent != "" {
+		o.with("user_agent", r.userAgent)
+		inv.observeOn(client, o, "http.user_agent", r.userAgent, "user_agent")
+	}
+	if r.host != "" {
+		inv.noteUsed(client, r.uid, r.host, o, "host")
+	}
+	if s := server.setBanner("tcp", r.id.respP, r.ts, r.server, "http"); s != nil {
+		inv.observeOn(server, o, "http.server", r.server, "server")
+	}
+	if r.username != "" {
+		o.with("status_code", strconv.FormatUint(r.status, 10))
+		inv.login(server, o, "http", r.username, r.password, r.hasPassword, r.status >= 200 && r.status < 400)
+	}
+	return nil
+}
+
+func (inv *Inventory) onSSL(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	client, server := inv.sides(&r)
+	o := r.obs("ssl")
+	o.service = "ssl"
+	if r.sni != "" {
+		inv.noteUsed(client, r.uid, r.sni, o, "server_name")
+		if server != nil {
+			inv.addName(&server.entity, target{addr: server.addr}, r.sni, "tls-sni", o)
+		}
+	}
+	inv.observeOn(client, o, "ssl.ja3", r.ja3, "ja3")
+	inv.observeOn(client, o, "ssl.ja4", r.ja4, "ja4")
+	if server == nil {
+		return nil
+	}
+	s := server.service("tcp", r.id.respP, r.ts)
+	if s != nil && r.version != "" && !contains(s.TLSVersions, r.version) && len(s.TLSVersions) < 8 {
+		s.TLSVersions = append(s.TLSVersions, r.version)
+	}
+	o.with("server_name", r.sni).with("established", strconv.FormatBool(r.established))
+	inv.observeOn(server, o, "ssl.version", r.version, "version")
+	if r.certFP != "" {
+		server.addCert(r.certFP)
+		if s != nil && s.certFP == "" {
+			s.certFP = r.certFP
+		}
+		inv.certSeen(server, r.certFP, o)
+	}
+	return nil
+}
+
+func (inv *Inventory) onSSH(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	client, server := inv.sides(&r)
+	o := r.obs("ssh")
+	o.service = "ssh"
+	if s := server.setBanner("tcp", r.id.respP, r.ts, r.server, "ssh"); s != nil {
+		if s.Name == "" {
+			s.Name = "ssh"
+		}
+		inv.observeOn(server, o, "ssh.server", r.server, "server")
+	}
+	inv.observeOn(client, o, "ssh.client", r.client, "client")
+	return nil
+}
+
+func (inv *Inventory) onFTP(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	_, server := inv.sides(&r)
+	if r.dataH.IsValid() && r.dataP != 0 {
+		if len(inv.ftpData) >= maxFTPData {
+			clear(inv.ftpData)
+		}
+		inv.ftpData[netip.AddrPortFrom(r.dataH, r.dataP)] = struct{}{}
+	}
+	o := r.obs("ftp")
+	o.service = "ftp"
+	if s := server.setBanner("tcp", r.id.respP, r.ts, r.banner, "ftp"); s != nil {
+		inv.observeOn(server, o, "ftp.banner", r.banner, "banner")
+	}
+	if strings.EqualFold(r.command, "SYST") && r.reply != "" {
+		o.with("command", "SYST")
+		inv.observeOn(server, o, "ftp.syst", r.reply, "reply_msg")
+	}
+	if r.username != "" && r.username != "<unknown>" {
+		o.with("command", r.command).with("reply_code", strconv.FormatUint(r.replyCode, 10))
+		// A logged command comes after the login: the server accepted it.
+		inv.login(server, o, "ftp", r.username, r.password, r.hasPassword && r.password != "<hidden>", true)
+	}
+	return nil
+}
+
+func (inv *Inventory) onSMTP(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	_, server := inv.sides(&r)
+	o := r.obs("smtp")
+	o.service = "smtp"
+	if s := server.setBanner("tcp", r.id.respP, r.ts, r.banner, "smtp"); s != nil {
+		inv.observeOn(server, o, "smtp.banner", r.banner, "banner")
+	}
+	return nil
+}
+
+func (inv *Inventory) onSNMP(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	o := r.obs("snmp")
+	o.proto, o.service = "udp", "snmp"
+	agent := inv.sender(r.id.respH, r.ts)
+	if r.id.respP == 162 { // a trap: the agent sent it
+		agent = inv.sender(r.id.origH, r.ts)
+	}
+	if agent == nil {
+		return nil
+	}
+	if s := agent.setBanner("udp", 161, r.ts, r.descr, "snmp"); s != nil {
+		s.Name = "snmp"
+		inv.observeOn(agent, o, "snmp.sysdescr", r.descr, "display_string")
+	}
+	if r.community != "" && (r.version == "1" || r.version == "2c") {
+		o.with("version", r.version).with("get_responses", strconv.FormatUint(r.getResponses, 10))
+		inv.login(agent, o, "snmp", "", r.community, true, r.getResponses > 0 || r.id.respP == 162)
+	}
+	return nil
+}
+
+// parseSoftware splits a banner into product and version: "SSH-2.0-
+// OpenSSH_8.9p1 Ubuntu-3" → OpenSSH, 8.9p1; "nginx/1.18.0 (Ubuntu)" →
+// nginx, 1.18.0; for SSDP/UPnP server strings the product token that is
+// neither UPnP nor DLNA.
+func parseSoftware(banner, kind string) (string, string) {
+	switch kind {
+	case "ssh":
+		b := banner
+		if strings.HasPrefix(b, "SSH-") {
+			if i := strings.IndexByte(b[4:], '-'); i >= 0 {
+				b = b[4+i+1:]
+			}
+		}
+		tok, _, _ := strings.Cut(b, " ")
+		return splitProductVersion(tok, "_-")
+	case "ssdp":
+		fields := strings.FieldsFunc(banner, func(r rune) bool { return r == ' ' || r == ',' })
+		for i := len(fields) - 1; i >= 0; i-- {
+			p, v := splitProductVersion(fields[i], "/")
+			if !strings.EqualFold(p, "UPnP") && !strings.EqualFold(p, "DLNADOC") && v != "" {
+				return p, v
+			}
+		}
+		return "", ""
+	case "ftp", "smtp":
+		return "", ""
+	}
+	tok, _, _ := strings.Cut(banner, " ")
+	return splitProductVersion(tok, "/")
+}
+
+// splitProductVersion cuts tok at the first separator followed by a
+// digit.
+func splitProductVersion(tok, seps string) (string, string) {
+	for i := 0; i+1 < len(tok); i++ {
+		if strings.IndexByte(seps, tok[i]) >= 0 && (tok[i+1] >= '0' && tok[i+1] <= '9' || tok[i+1] == 'v' && i+2 < len(tok) && tok[i+2] >= '0' && tok[i+2] <= '9') {
+			return tok[:i], strings.TrimPrefix(tok[i+1:], "v")
+		}
+	}
+	return tok, ""
+}

@@ -1,0 +1,227 @@
+package assets
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// connRec holds the conn.log fields the inventory reads.
+type connRec struct {
+	ts                       float64
+	uid                      string
+	id                       connID
+	proto, service, history  string
+	connState                string
+	origBytes, respBytes     uint64
+	origPkts, respPkts       uint64
+	origIPBytes, respIPBytes uint64
+	origL2, respL2           string
+}
+
+// takeID decodes the fields every connection record shares; false for
+// other keys.
+func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v value) bool {
+	switch string(key) {
+	case "ts":
+		*ts = v.float()
+	case "uid":
+		*uid = v.str()
+	case "id.orig_h":
+		id.origH = inv.addr(v)
+	case "id.orig_p":
+		id.origP = uint16(v.uint())
+	case "id.resp_h":
+		id.respH = inv.addr(v)
+	case "id.resp_p":
+		id.respP = uint16(v.uint())
+	default:
+		return false
+	}
+	return true
+}
+
+func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
+	*r = connRec{}
+	return scanObject(line, func(k []byte, v value) {
+		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
+			return
+		}
+		switch string(k) {
+		case "proto":
+			r.proto = inv.intern(v)
+		case "service":
+			r.service = inv.intern(v)
+		case "history":
+			r.history = inv.intern(v)
+		case "conn_state":
+			r.connState = inv.intern(v)
+		case "orig_bytes":
+			r.origBytes = v.uint()
+		case "resp_bytes":
+			r.respBytes = v.uint()
+		case "orig_pkts":
+			r.origPkts = v.uint()
+		case "resp_pkts":
+			r.respPkts = v.uint()
+		case "orig_ip_bytes":
+			r.origIPBytes = v.uint()
+		case "resp_ip_bytes":
+			r.respIPBytes = v.uint()
+		case "orig_l2_addr":
+			r.origL2 = inv.intern(v)
+		case "resp_l2_addr":
+			r.respL2 = inv.intern(v)
+		}
+	})
+}
+
+// onConn: traffic volume, link-layer bindings, services offered and used.
+func (inv *Inventory) onConn(line []byte) error {
+	var r connRec
+	if err := inv.decodeConn(line, &r); err != nil {
+		return err
+	}
+	orig := inv.connSide(r.id.origH, r.origL2, r.origPkts > 0 || r.origBytes > 0, r.ts)
+	resp := inv.connSide(r.id.respH, r.respL2, r.respPkts > 0 || r.respBytes > 0, r.ts)
+	name := inv.uidNames[r.uid]
+	if name != "" {
+		delete(inv.uidNames, r.uid)
+	}
+	if orig != nil {
+		t := &orig.traffic
+		t.ConnsOut++
+		t.BytesSent += r.origIPBytes
+		t.BytesRecv += r.respIPBytes
+		t.PktsSent += r.origPkts
+		t.PktsRecv += r.respPkts
+		inv.connUsed(orig, &r, name)
+	}
+	if resp != nil {
+		t := &resp.traffic
+		t.ConnsIn++
+		t.BytesSent += r.respIPBytes
+		t.BytesRecv += r.origIPBytes
+		t.PktsSent += r.respPkts
+		t.PktsRecv += r.origPkts
+		if r.answered() {
+			inv.connOffered(resp, &r)
+		}
+	}
+	return nil
+}
+
+// connSide returns the entity of one side of a connection, marked seen
+// when it sent packets and bound (weakly) to its link-layer address.
+func (inv *Inventory) connSide(a netip.Addr, l2 string, sent bool, ts float64) *ipEntity {
+	e := inv.ips[a]
+	if e == nil && sent {
+		e = inv.ip(a)
+		if e == nil && a.Is6() && eui64Match(a, l2) {
+			e = inv.ipForce(a)
+		}
+	}
+	if e == nil {
+		return nil
+	}
+	if sent {
+		e.seen = true
+		e.touch(ts)
+		inv.bindWeak(e, l2)
+	}
+	return e
+}
+
+// answered reports whether the responder took part: a TCP SYN-ACK or
+// payload, or any UDP/other reply.
+func (r *connRec) answered() bool {
+	if r.proto == "tcp" {
+		for i := 0; i < len(r.history); i++ {
+			if r.history[i] == 'h' {
+				return true
+			}
+		}
+		return r.respBytes > 0
+	}
+	return r.respPkts > 0 || r.respBytes > 0
+}
+
+// connOffered counts the connection against the responder's service
+// and observes the port and the service name.
+func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
+	if r.proto != "tcp" && r.proto != "udp" || inv.isFTPData(r.id.respH, r.id.respP) {
+		return
+	}
+	s := resp.service(r.proto, r.id.respP, r.ts)
+	if s == nil {
+		return
+	}
+	s.Conns++
+	s.addClient(r.id.origH)
+	service := serviceName(r.service, r.id.respP)
+	if s.Name == "" && service != "" {
+		s.Name = service
+	}
+	t := target{addr: resp.addr}
+	o := obs{log: "conn", uid: r.uid, ts: r.ts, proto: r.proto, service: service, id: r.id}
+	o.with("conn_state", r.connState).with("history", r.history).with("service", r.service)
+	o.key, o.value, o.field = "offers", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
+	if name := inv.observe(&resp.entity, t, o); name != "" && s.Name == "" {
+		s.Name = name
+	}
+	if service != "" {
+		o.key, o.value, o.field = "offers.service", service, "service"
+		inv.observe(&resp.entity, t, o)
+	}
+	if orig := inv.ips[r.id.origH]; orig != nil {
+		o.key, o.value, o.field = "uses", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
+		inv.observe(&orig.entity, target{addr: orig.addr}, o)
+		if service != "" {
+			o.key, o.value, o.field = "uses.service", service, "service"
+			inv.observe(&orig.entity, target{addr: orig.addr}, o)
+		}
+	}
+}
+
+// connUsed counts the connection against the endpoint the originator
+// used (a TCP or UDP service that answered): by SNI / HTTP Host when an
+// earlier record of the uid named it.
+func (inv *Inventory) connUsed(orig *ipEntity, r *connRec, name string) {
+	if !hostAddr(r.id.respH) || (r.proto != "tcp" && r.proto != "udp") || !r.answered() || inv.isFTPData(r.id.respH, r.id.respP) {
+		return
+	}
+	u := Used{Name: name, Addr: r.id.respH.String(), Proto: r.proto, Port: r.id.respP, Service: r.service,
+		External: !inv.isLocal(r.id.respH), Conns: 1, BytesOut: r.origIPBytes, BytesIn: r.respIPBytes,
+		First: r.ts, Last: r.ts}
+	key := name
+	if key == "" {
+		u.Name = u.Addr
+		key = u.Addr + " " + r.proto + "/" + strconv.Itoa(int(r.id.respP))
+	} else {
+		u.Addr = ""
+	}
+	orig.addUsed(key, u)
+}
+
+// serviceName is conn.log's service, with the DNS-family protocols that
+// Zeek logs as "dns" named by their port.
+func serviceName(service string, port uint16) string {
+	if service != "dns" {
+		return service
+	}
+	switch port {
+	case 5353:
+		return "mdns"
+	case 5355:
+		return "llmnr"
+	case 137:
+		return "nbns"
+	}
+	return service
+}
+
+// isFTPData reports an FTP data channel ftp.log announced (not a service
+// of its own).
+func (inv *Inventory) isFTPData(a netip.Addr, port uint16) bool {
+	_, ok := inv.ftpData[netip.AddrPortFrom(a, port)]
+	return ok
+}

@@ -1,0 +1,135 @@
+package assets
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// An observation is one field value of one record that says something
+// about one host ("the DHCP client 00:11:… sent vendor class MSFT 5.0").
+// Rules (rules.go) turn observations into votes for an OS, a class, a
+// device or a role, and into findings. Every vote and finding keeps the
+// observation's record as its evidence.
+
+// target is the host an observation is about: its address, its MAC, or
+// both.
+type target struct {
+	addr netip.Addr
+	mac  string
+}
+
+func (t target) String() string {
+	if t.addr.IsValid() {
+		return t.addr.String()
+	}
+	return t.mac
+}
+
+// connID is a record's connection (Zeek's id.* fields).
+type connID struct {
+	origH, respH netip.Addr
+	origP, respP uint16
+}
+
+type kv struct{ k, v string }
+
+// obs is one observation and the record behind it.
+type obs struct {
+	key, value string
+	log, uid   string
+	ts         float64
+	field      string // the record's field name, when it differs from key
+	proto      string // "tcp", "udp" when known
+	service    string
+	id         connID
+	kvs        [6]kv
+	n          int
+}
+
+// with adds a field value shown in the evidence.
+func (o *obs) with(k, v string) *obs {
+	if v != "" && o.n < len(o.kvs) {
+		o.kvs[o.n] = kv{k, v}
+		o.n++
+	}
+	return o
+}
+
+// evidence renders the observation as evidence for rule.
+func (o *obs) evidence(rule string, conf float64) Evidence {
+	field := o.field
+	if field == "" {
+		field = o.key
+	}
+	ev := Evidence{Log: o.log, UID: o.uid, TS: o.ts, Rule: rule, Field: field, Value: o.value, Confidence: conf}
+	if o.n == 0 && !o.id.origH.IsValid() {
+		return ev
+	}
+	ev.Detail = make(map[string]string, o.n+4)
+	if o.id.origH.IsValid() {
+		ev.Detail["id.orig_h"] = o.id.origH.String()
+		ev.Detail["id.orig_p"] = strconv.Itoa(int(o.id.origP))
+	}
+	if o.id.respH.IsValid() {
+		ev.Detail["id.resp_h"] = o.id.respH.String()
+		ev.Detail["id.resp_p"] = strconv.Itoa(int(o.id.respP))
+	}
+	for _, p := range o.kvs[:o.n] {
+		ev.Detail[p.k] = p.v
+	}
+	return ev
+}
+
+// hits returns the rules that fire on key=value (cached).
+func (inv *Inventory) hits(key, value string) []ruleHit {
+	k := obsKey{key, value}
+	if h, ok := inv.matchCache[k]; ok {
+		return h
+	}
+	h := inv.rules.matchObservation(key, value)
+	if len(inv.matchCache) >= maxMatchCache {
+		clear(inv.matchCache)
+	}
+	inv.matchCache[k] = h
+	return h
+}
+
+// observe applies the rules to an observation about the host t, whose
+// entity is e. It returns the service name a rule gives, if any.
+func (inv *Inventory) observe(e *entity, t target, o obs) string {
+	if e == nil || o.value == "" {
+		return ""
+	}
+	service := ""
+	for _, h := range inv.hits(o.key, o.value) {
+		r := h.rule
+		for _, g := range [...]struct {
+			kind  voteKind
+			value string
+		}{{voteOS, h.os}, {voteClass, h.class}, {voteDevice, h.device}, {voteRole, h.role}} {
+			if g.value != "" && !e.bumpVote(g.kind, r.ID, g.value) {
+				e.addVote(vote{kind: g.kind, value: g.value, rule: r.ID, conf: r.Confidence, ev: o.evidence(r.ID, r.Confidence)})
+			}
+		}
+		if h.sv != "" && service == "" {
+			service = h.sv
+		}
+		if r.Finding != "" {
+			inv.raise(r.Finding, t, &o, "", r.ID)
+		}
+	}
+	return service
+}
+
+// bumpVote counts another firing of a vote the entity has; false when
+// it has none such.
+func (e *entity) bumpVote(kind voteKind, rule, value string) bool {
+	for i := range e.votes {
+		v := &e.votes[i]
+		if v.kind == kind && v.rule == rule && v.value == value {
+			v.count++
+			return true
+		}
+	}
+	return false
+}

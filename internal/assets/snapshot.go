@@ -1,0 +1,634 @@
+package assets
+
+import (
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Hosts returns the inventory: one Host per MAC that sent traffic (with
+// the addresses bound to it) and one per address with no known MAC.
+// Addresses are bound to MACs here, from what ARP, neighbour discovery
+// and DHCP said (the latest binding wins), else from the link-layer
+// addresses of the address's packets, unless that MAC is a gateway's.
+func (inv *Inventory) Hosts() []Host {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	gateways := inv.gateways()
+	owned, alone := inv.assign(gateways)
+	joined := inv.joinedMACs(owned)
+	index := inv.findingIndex()
+	var hosts []Host
+	for mac, m := range inv.macs {
+		ips := owned[mac]
+		if _, merged := joined.into[mac]; merged || !m.seen && len(ips) == 0 && !gateways[mac] {
+			continue
+		}
+		hosts = append(hosts, inv.buildHost(m, ips, gateways[mac], index, joined.from[mac]...))
+	}
+	for _, group := range alone {
+		hosts = append(hosts, inv.buildHost(nil, group, false, index))
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hostLess(&hosts[i], &hosts[j]) })
+	return hosts
+}
+
+// assign decides which addresses make one host: those bound to one MAC,
+// and groups of addresses without a MAC that an mDNS responder announced
+// as its own. Addresses that never sent anything are left out unless
+// their group has one that did.
+func (inv *Inventory) assign(gateways map[string]bool) (owned map[string][]*ipEntity, alone [][]*ipEntity) {
+	owned = map[string][]*ipEntity{}
+	for _, g := range inv.aliasGroups() {
+		if !anySeen(g) {
+			continue
+		}
+		shared := groupOwner(g, gateways)
+		var rest []*ipEntity
+		for _, ip := range g {
+			mac := ip.owner(gateways)
+			if mac == "" {
+				mac = shared
+			}
+			if mac != "" {
+				owned[mac] = append(owned[mac], ip)
+			} else {
+				rest = append(rest, ip)
+			}
+		}
+		if len(rest) > 0 {
+			alone = append(alone, rest)
+		}
+	}
+	return owned, alone
+}
+
+// aliasGroups partitions the addresses: those linked by mDNS aliases
+// (union-find) form one group, every other address its own.
+func (inv *Inventory) aliasGroups() map[netip.Addr][]*ipEntity {
+	parent := map[netip.Addr]netip.Addr{}
+	var find func(a netip.Addr) netip.Addr
+	find = func(a netip.Addr) netip.Addr {
+		p, ok := parent[a]
+		if !ok || p == a {
+			return a
+		}
+		r := find(p)
+		parent[a] = r
+		return r
+	}
+	for a, ip := range inv.ips {
+		if ip.alias.IsValid() && inv.ips[ip.alias] != nil {
+			if ra, rb := find(a), find(ip.alias); ra != rb {
+				parent[ra] = rb
+			}
+		}
+	}
+	groups := map[netip.Addr][]*ipEntity{}
+	for a, ip := range inv.ips {
+		r := find(a)
+		groups[r] = append(groups[r], ip)
+	}
+	return groups
+}
+
+func anySeen(g []*ipEntity) bool {
+	for _, ip := range g {
+		if ip.seen {
+			return true
+		}
+	}
+	return false
+}
+
+// groupOwner is the MAC some address of the group is bound to (a strong
+// binding first).
+func groupOwner(g []*ipEntity, gateways map[string]bool) string {
+	for _, ip := range g {
+		if ip.strong != "" {
+			return ip.strong
+		}
+	}
+	for _, ip := range g {
+		if mac := ip.owner(gateways); mac != "" {
+			return mac
+		}
+	}
+	return ""
+}
+
+// hostLess orders hosts by their first address, then by key.
+func hostLess(a, b *Host) bool {
+	aa, ba := firstAddr(a), firstAddr(b)
+	if aa != ba {
+		if !aa.IsValid() || !ba.IsValid() {
+			return aa.IsValid()
+		}
+		return aa.Less(ba)
+	}
+	return a.Key < b.Key
+}
+
+func firstAddr(h *Host) netip.Addr {
+	var best netip.Addr
+	for _, a := range h.Addrs {
+		if x, err := netip.ParseAddr(a.Addr); err == nil && (!best.IsValid() || x.Is4() && !best.Is4() || x.Is4() == best.Is4() && x.Less(best)) {
+			best = x
+		}
+	}
+	return best
+}
+
+// macJoins says which MACs' facts join another MAC's host: from[host MAC]
+// lists them, into[joined MAC] names the host MAC.
+type macJoins struct {
+	from map[string][]*macEntity
+	into map[string]string
+}
+
+// joinedMACs joins a DHCPv6 DUID's MAC to the host its client's
+// link-local address belongs to, when that is another MAC.
+func (inv *Inventory) joinedMACs(owned map[string][]*ipEntity) macJoins {
+	ownerOf := map[netip.Addr]string{}
+	for mac, ips := range owned {
+		for _, ip := range ips {
+			ownerOf[ip.addr] = mac
+		}
+	}
+	j := macJoins{from: map[string][]*macEntity{}, into: map[string]string{}}
+	for mac, m := range inv.macs {
+		if !m.sameAs.IsValid() || len(owned[mac]) > 0 {
+			continue
+		}
+		if host := ownerOf[m.sameAs]; host != "" && host != mac {
+			j.from[host] = append(j.from[host], m)
+			j.into[mac] = host
+		}
+	}
+	return j
+}
+
+// gateways returns the MACs weakly bound to too many addresses.
+func (inv *Inventory) gateways() map[string]bool {
+	out := map[string]bool{}
+	for mac, m := range inv.macs {
+		v4, v6 := m.weakCounts()
+		if v4 > inv.cfg.GatewayAddrs || v6 > 4*inv.cfg.GatewayAddrs {
+			out[mac] = true
+		}
+	}
+	return out
+}
+
+// owner is the MAC the address belongs to ("" for none): the latest
+// ARP/ND/DHCP binding, else the link-layer address its packets carried
+// most (not a gateway's), else the MAC its EUI-64 identifier embeds, else
+// the MAC in the DUID of the DHCPv6 client that used it.
+func (ip *ipEntity) owner(gateways map[string]bool) string {
+	if ip.strong != "" {
+		return ip.strong
+	}
+	if mac := ip.weakOwner(gateways); mac != "" {
+		return mac
+	}
+	if ip.derived != "" {
+		return ip.derived
+	}
+	return ip.duid
+}
+
+func (ip *ipEntity) weakOwner(gateways map[string]bool) string {
+	best := weakMAC{}
+	for _, w := range ip.weak {
+		if w.mac != "" && !gateways[w.mac] && w.count > best.count {
+			best = w
+		}
+	}
+	return best.mac
+}
+
+// buildHost merges a MAC's entity and its addresses' into one Host.
+func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, index map[string][]*Finding, joined ...*macEntity) Host {
+	var h Host
+	var parts []*entity
+	if m != nil {
+		h.Key, h.MAC, h.Vendor, h.RandomMAC, h.Gateway = m.mac, m.mac, m.vendor, m.random, gateway
+		parts = append(parts, &m.entity)
+	}
+	for _, j := range joined {
+		parts = append(parts, &j.entity)
+	}
+	sort.Slice(ips, func(i, j int) bool { return ips[i].addr.Less(ips[j].addr) })
+	h.Addrs = hostAddrs(m, ips)
+	for _, ip := range ips {
+		parts = append(parts, &ip.entity)
+	}
+	if h.Key == "" && len(ips) > 0 {
+		h.Key = ips[0].addr.String()
+	}
+	var votes []vote
+	for _, e := range parts {
+		h.FirstSeen = minTS(h.FirstSeen, e.first)
+		h.LastSeen = max(h.LastSeen, e.last)
+		h.Names = mergeNames(h.Names, e.names)
+		votes = append(votes, e.votes...)
+		addTraffic(&h.Traffic, &e.traffic)
+	}
+	if gateway {
+		votes = append(votes, inv.gatewayVotes(m)...)
+	}
+	for _, a := range h.Addrs {
+		h.FirstSeen = minTS(h.FirstSeen, a.First)
+		h.LastSeen = max(h.LastSeen, a.Last)
+	}
+	sortNames(h.Names)
+	inv.decide(&h, votes)
+	h.Services = inv.mergeServices(parts)
+	h.Used = mergeUsed(parts, inv.cfg.TopUsed)
+	h.Findings = hostFindings(&h, index)
+	return h
+}
+
+// hostAddrs lists the host's addresses with how each was bound to it.
+func hostAddrs(m *macEntity, ips []*ipEntity) []Addr {
+	var out []Addr
+	for _, ip := range ips {
+		a := Addr{Addr: ip.addr.String(), First: ip.first, Last: ip.last, Source: bindSource(m, ip)}
+		if m != nil {
+			if b := m.addrs[ip.addr]; b != nil && ip.strong == m.mac {
+				a.First, a.Last = minTS(a.First, b.First), max(a.Last, b.Last)
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// bindSource says how ip came to belong to the host of m.
+func bindSource(m *macEntity, ip *ipEntity) string {
+	switch {
+	case m == nil && ip.alias.IsValid():
+		return ip.aliasSource
+	case m == nil:
+		return ""
+	case ip.strong == m.mac:
+		if b := m.addrs[ip.addr]; b != nil {
+			return b.Source
+		}
+	case ip.hasWeak(m.mac):
+		return "l2"
+	case ip.derived == m.mac:
+		return "eui64"
+	case ip.duid == m.mac:
+		return "dhcpv6"
+	case ip.alias.IsValid():
+		return ip.aliasSource
+	}
+	return ""
+}
+
+// gatewayVotes applies the "l2.gateway" rules to a MAC that routes many
+// addresses (the value is the number of addresses).
+func (inv *Inventory) gatewayVotes(m *macEntity) []vote {
+	v4, v6 := m.weakCounts()
+	var tmp entity
+	o := obs{key: "l2.gateway", value: strconv.Itoa(v4 + v6), log: "conn", field: "l2_addr"}
+	o.with("mac", m.mac).with("ipv4_addresses", strconv.Itoa(v4)).with("ipv6_addresses", strconv.Itoa(v6))
+	inv.observe(&tmp, target{mac: m.mac}, o)
+	return tmp.votes
+}
+
+func addTraffic(dst, src *Traffic) {
+	dst.ConnsOut += src.ConnsOut
+	dst.ConnsIn += src.ConnsIn
+	dst.BytesSent += src.BytesSent
+	dst.BytesRecv += src.BytesRecv
+	dst.PktsSent += src.PktsSent
+	dst.PktsRecv += src.PktsRecv
+}
+
+func mergeNames(dst, src []Name) []Name {
+outer:
+	for _, n := range src {
+		for i := range dst {
+			if dst[i].Source == n.Source && strings.EqualFold(dst[i].Name, n.Name) {
+				dst[i].First = minTS(dst[i].First, n.First)
+				dst[i].Last = max(dst[i].Last, n.Last)
+				continue outer
+			}
+		}
+		dst = append(dst, n)
+	}
+	return dst
+}
+
+// nameRank orders name sources from the most to the least telling.
+var nameRank = map[string]int{
+	"dhcp": 0, "dhcp-fqdn": 1, "mdns": 2, "llmnr": 3, "nbns": 4, "dns-ptr": 5, "tls-cert": 6,
+	"dns": 7, "mdns-service": 8, "tls-sni": 9,
+}
+
+func sortNames(names []Name) {
+	sort.SliceStable(names, func(i, j int) bool {
+		ri, rj := rank(names[i].Source), rank(names[j].Source)
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i].First < names[j].First
+	})
+}
+
+func rank(source string) int {
+	if r, ok := nameRank[source]; ok {
+		return r
+	}
+	return len(nameRank)
+}
+
+// decide turns the votes into the host's OS, class, device and roles.
+// The OS is decided first: rules on the "os" observation may then add
+// class votes.
+func (inv *Inventory) decide(h *Host, votes []vote) {
+	maxEv := inv.cfg.MaxEvidence
+	h.OS = inv.guess(votes, voteOS, maxEv)
+	if h.OS != nil {
+		var tmp entity
+		o := obs{key: "os", value: h.OS.Value, log: "assets", field: "os"}
+		o.with("confidence", strconv.FormatFloat(h.OS.Confidence, 'f', 2, 64))
+		inv.observe(&tmp, target{}, o)
+		for _, v := range tmp.votes {
+			v.conf *= h.OS.Confidence
+			votes = append(votes, v)
+		}
+	}
+	h.Class = inv.guess(votes, voteClass, maxEv)
+	h.Device = inv.guess(votes, voteDevice, maxEv)
+	h.Roles = roles(votes, maxEv)
+}
+
+// family is the first word of an answer ("Windows 10/11" → "windows").
+func family(v string) string {
+	f, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+	return strings.ToLower(f)
+}
+
+// guess scores each family of answers by combining its votes' confidences
+// as independent evidence (1 − Π(1 − c)); a family also counts the votes
+// of the broader families it refines (Android counts Linux's). The
+// answer is the most confident vote's wording in the best family.
+func (inv *Inventory) guess(votes []vote, kind voteKind, maxEv int) *Guess {
+	byFamily := map[string][]*vote{}
+	for i := range votes {
+		if votes[i].kind == kind {
+			f := family(votes[i].value)
+			byFamily[f] = append(byFamily[f], &votes[i])
+		}
+	}
+	if len(byFamily) == 0 {
+		return nil
+	}
+	type scored struct {
+		family string
+		score  float64
+		depth  int
+		votes  []*vote
+	}
+	var all []scored
+	for f, own := range byFamily {
+		support := append([]*vote(nil), own...)
+		depth := 0
+		for p, seen := inv.rules.parent(f), 0; p != "" && seen < 8; p, seen = inv.rules.parent(p), seen+1 {
+			support = append(support, byFamily[strings.ToLower(p)]...)
+			depth++
+		}
+		all = append(all, scored{f, combine(support), depth, support})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].score != all[j].score {
+			return all[i].score > all[j].score
+		}
+		if all[i].depth != all[j].depth {
+			return all[i].depth > all[j].depth
+		}
+		return all[i].family < all[j].family
+	})
+	best := all[0]
+	g := &Guess{Value: wording(byFamily[best.family]), Confidence: round2(best.score), Evidence: evidenceOf(best.votes, maxEv)}
+	for _, s := range all[1:] {
+		if inv.refines(best.family, s.family) || len(g.Alternatives) >= 3 {
+			continue
+		}
+		g.Alternatives = append(g.Alternatives, Alternative{Value: wording(byFamily[s.family]), Confidence: round2(s.score)})
+	}
+	return g
+}
+
+// refines reports whether family f is (a refinement of) broader.
+func (inv *Inventory) refines(f, broader string) bool {
+	for p, n := inv.rules.parent(f), 0; p != "" && n < 8; p, n = inv.rules.parent(p), n+1 {
+		if strings.EqualFold(p, broader) {
+			return true
+		}
+	}
+	return false
+}
+
+// combine is 1 − Π(1 − c) over distinct rules, at most 0.99: passive
+// evidence never makes a guess certain.
+func combine(votes []*vote) float64 {
+	seen := map[string]bool{}
+	miss := 1.0
+	for _, v := range votes {
+		if seen[v.rule] {
+			continue
+		}
+		seen[v.rule] = true
+		miss *= 1 - v.conf
+	}
+	return min(1-miss, 0.99)
+}
+
+// wording picks the answer of the most confident vote (the longer, more
+// specific wording on a tie).
+func wording(votes []*vote) string {
+	best := votes[0]
+	for _, v := range votes[1:] {
+		if v.conf > best.conf || v.conf == best.conf && len(v.value) > len(best.value) {
+			best = v
+		}
+	}
+	return best.value
+}
+
+func evidenceOf(votes []*vote, maxEv int) []Evidence {
+	sorted := append([]*vote(nil), votes...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].conf > sorted[j].conf })
+	var out []Evidence
+	seen := map[string]bool{}
+	for _, v := range sorted {
+		if seen[v.rule] || len(out) >= maxEv {
+			continue
+		}
+		seen[v.rule] = true
+		ev := v.ev
+		ev.Confidence = round2(v.conf)
+		if v.count > 1 {
+			ev.Detail = withDetail(ev.Detail, "times", strconv.FormatUint(v.count, 10))
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func roles(votes []vote, maxEv int) []Role {
+	byRole := map[string][]*vote{}
+	var order []string
+	for i := range votes {
+		if votes[i].kind != voteRole {
+			continue
+		}
+		r := votes[i].value
+		if byRole[r] == nil {
+			order = append(order, r)
+		}
+		byRole[r] = append(byRole[r], &votes[i])
+	}
+	out := make([]Role, 0, len(order))
+	for _, r := range order {
+		out = append(out, Role{Role: r, Confidence: round2(combine(byRole[r])), Evidence: evidenceOf(byRole[r], maxEv)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	return out
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// mergeServices lists the services of the host's entities, TLS
+// certificates resolved.
+func (inv *Inventory) mergeServices(parts []*entity) []Service {
+	byKey := map[svcKey]*Service{}
+	clients := map[svcKey]map[netip.Addr]struct{}{}
+	for _, e := range parts {
+		for k, s := range e.services {
+			cur := byKey[k]
+			if cur == nil {
+				c := s.Service
+				c.TLSVersions = append([]string(nil), s.TLSVersions...)
+				cur = &c
+				byKey[k] = cur
+				clients[k] = map[netip.Addr]struct{}{}
+			} else {
+				mergeService(cur, &s.Service)
+			}
+			for a := range s.clients {
+				clients[k][a] = struct{}{}
+			}
+			if ci := inv.certs[s.certFP]; ci != nil && cur.CertSubject == "" {
+				cur.CertSubject, cur.CertIssuer, cur.CertNotAfter = ci.subject, ci.issuer, ci.notAfter
+			}
+		}
+	}
+	out := make([]Service, 0, len(byKey))
+	for k, s := range byKey {
+		s.Clients = len(clients[k])
+		if s.worthListing() {
+			out = append(out, *s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Proto != out[j].Proto {
+			return out[i].Proto < out[j].Proto
+		}
+		return out[i].Port < out[j].Port
+	})
+	return out
+}
+
+func mergeService(dst, src *Service) {
+	dst.Conns += src.Conns
+	dst.First = minTS(dst.First, src.First)
+	dst.Last = max(dst.Last, src.Last)
+	if dst.Name == "" {
+		dst.Name = src.Name
+	}
+	if dst.Banner == "" {
+		dst.Banner, dst.Software, dst.Version = src.Banner, src.Software, src.Version
+	}
+	for _, v := range src.TLSVersions {
+		if !contains(dst.TLSVersions, v) {
+			dst.TLSVersions = append(dst.TLSVersions, v)
+		}
+	}
+}
+
+// mergeUsed returns the top n endpoints by connections, then bytes.
+func mergeUsed(parts []*entity, n int) []Used {
+	byKey := map[string]*Used{}
+	for _, e := range parts {
+		for k, u := range e.used {
+			if cur := byKey[k]; cur != nil {
+				cur.Conns += u.Conns
+				cur.BytesIn += u.BytesIn
+				cur.BytesOut += u.BytesOut
+				cur.First, cur.Last = minTS(cur.First, u.First), max(cur.Last, u.Last)
+				continue
+			}
+			c := *u
+			byKey[k] = &c
+		}
+	}
+	out := make([]Used, 0, len(byKey))
+	for _, u := range byKey {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Conns != out[j].Conns {
+			return out[i].Conns > out[j].Conns
+		}
+		if t1, t2 := out[i].BytesIn+out[i].BytesOut, out[j].BytesIn+out[j].BytesOut; t1 != t2 {
+			return t1 > t2
+		}
+		return out[i].Name < out[j].Name
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// findingIndex maps each host a finding is about to its findings.
+func (inv *Inventory) findingIndex() map[string][]*Finding {
+	out := map[string][]*Finding{}
+	for _, k := range inv.findingOrder {
+		f := inv.findings[k]
+		out[f.Host] = append(out[f.Host], f)
+	}
+	return out
+}
+
+func hostFindings(h *Host, index map[string][]*Finding) []HostFinding {
+	var out []HostFinding
+	add := func(key string) {
+		for _, f := range index[key] {
+			out = append(out, HostFinding{Kind: f.Kind, Class: f.Class, Severity: f.Severity, Summary: f.Summary, Count: f.Count})
+		}
+	}
+	if h.MAC != "" {
+		add(h.MAC)
+	}
+	for _, a := range h.Addrs {
+		add(a.Addr)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity < out[j].Severity })
+	return out
+}
+
+// worthListing leaves out the one-off answers of high ports nothing
+// names (data channels, peer-to-peer, RTP): a service is listed when it
+// has a name or a banner, a port below 1024, or more than one client or
+// a few connections.
+func (s *Service) worthListing() bool {
+	return s.Name != "" || s.Banner != "" || s.Port < 1024 || s.Clients >= 2 || s.Conns >= 3
+}
