@@ -74,6 +74,7 @@ type readerCounts struct {
 	fragments       uint64
 	reassembled     uint64
 	truncatedFrames uint64
+	badChecksums    uint64 // packets whose transport checksum was wrong (not analysed)
 }
 
 // run reads src to its end (or ctx cancellation via stop) and dispatches.
@@ -286,6 +287,9 @@ func (r *reader) dispatch(p *decode.Packet) {
 	// application layer reads it).
 	r.ckInput = flow.Input{D: &p.IP, IPRaw: p.IPRaw}
 	bad := r.tunnels.BadChecksum(&r.ckInput)
+	if bad {
+		r.sum.badChecksums++
+	}
 	if r.inline {
 		// One worker in this goroutine: no batch, no copy; the capture
 		// buffer stays valid for the call.

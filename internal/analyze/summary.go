@@ -32,6 +32,7 @@ type Summary struct {
 	Tunnels                  []Count // packets by tunnel kind
 	Fragments, Reassembled   uint64
 	TruncatedFrames          uint64
+	BadChecksums             uint64 // packets not analysed: wrong transport checksum
 
 	FlowsEvicted  uint64 // ended early because a table was full
 	FlowsMaxLive  uint64 // peak tracked connections (sum over workers)
@@ -100,6 +101,7 @@ func (s *Summary) fillReader(c *readerCounts) {
 	s.NonIPPackets, s.ARPPackets = c.nonIP, c.arp
 	s.Fragments, s.Reassembled = c.fragments, c.reassembled
 	s.TruncatedFrames = c.truncatedFrames
+	s.BadChecksums = c.badChecksums
 	an := map[string]uint64{}
 	for k, n := range c.anomalies {
 		if n > 0 {
@@ -182,6 +184,13 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "Anomalies %d: %s\n", total, topCounts(s.Anomalies, 6))
 	} else {
 		fmt.Fprintln(w, "Anomalies none")
+	}
+	if s.BadChecksums > 0 {
+		fmt.Fprintf(w, "Checksums %d packets (%s) had wrong transport checksums and were not analysed, as Zeek does", s.BadChecksums, pct(s.BadChecksums, s.Packets))
+		if s.BadChecksums*10 > s.Packets {
+			fmt.Fprint(w, "; so many usually means the capture was taken with checksum offload: rerun with -C")
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
 		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)

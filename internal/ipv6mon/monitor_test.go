@@ -141,6 +141,28 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 	}
 }
 
+func TestSecondRouterWhileLearning(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		pfx   string
+		rogue bool
+	}{
+		{"own prefix: rogue", "2001:db8:bad::/64", true},
+		{"same prefix: redundant peer", "2001:db8:1::/64", false},
+	} {
+		m := New(DefaultConfig(), nil)
+		feed(m, "_nd", ra(0, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+		feed(m, "_nd", ra(3, "fe80::2", "02:00:00:00:00:02", c.pfx, 1800, "high"))
+		got := false
+		for _, f := range m.Findings() {
+			got = got || f.Class == "ipv6.rogue_ra" && f.Src == "fe80::2"
+		}
+		if got != c.rogue {
+			t.Errorf("%s: rogue_ra raised %v, want %v (%+v)", c.name, got, c.rogue, m.Findings())
+		}
+	}
+}
+
 func TestAllowlistReplacesLearning(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.AllowedRouters = []string{routerMAC}

@@ -66,7 +66,7 @@ func (t *routerTable) onRA(f *ndFact) {
 			return // a flood of sources: reported by flood, not learned
 		}
 		r = &router{MAC: f.SrcMAC, Addr: f.Src, FirstSeen: f.TS, Flags: f.Flags, Preference: f.Prf}
-		r.Legitimate = t.learning(f.TS) || t.m.allowR[f.SrcMAC] || t.m.allowR[f.Src]
+		r.Legitimate = t.m.allowR[f.SrcMAC] || t.m.allowR[f.Src] || t.learning(f.TS) && !t.intruder(f)
 		t.byKey[key] = r
 	}
 	t.judge(r, f, known)
@@ -79,10 +79,34 @@ func (t *routerTable) onRA(f *ndFact) {
 		if !contains(r.Prefixes, p.Prefix) && len(r.Prefixes) < 16 {
 			r.Prefixes = append(r.Prefixes, p.Prefix)
 		}
-		if r.Legitimate && t.learning(f.TS) {
+		if r.Legitimate && (t.learning(f.TS) || len(t.m.allowR) > 0 && len(t.m.allowP) == 0) {
 			t.prefixes[p.Prefix] = true
 		}
 	}
+}
+
+// intruder: a second router appearing while the first ones are learned
+// that shares none of their prefixes is not a redundant peer (peers
+// announce the same prefixes) but a router of its own: rogue, unless
+// allowlisted (fake_router6 starts while radvd is still being learned).
+func (t *routerTable) intruder(f *ndFact) bool {
+	known := map[string]bool{}
+	for _, r := range t.byKey {
+		if r.Legitimate {
+			for _, p := range r.Prefixes {
+				known[p] = true
+			}
+		}
+	}
+	if len(known) == 0 {
+		return false // the first router
+	}
+	for _, p := range f.Prefixes {
+		if known[p.Prefix] {
+			return false
+		}
+	}
+	return true
 }
 
 // judge raises what this advertisement shows about its router.
@@ -97,9 +121,13 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 		return // part of a flood, reported as one
 	}
 	if !r.Legitimate {
+		why := "a router not seen " + t.baseline()
+		if t.learning(f.TS) {
+			why = "a second router that shares no prefix with the known one(s)"
+		}
 		t.m.raise(f.TS, "ipv6.rogue_ra", 1, rogueConfidence(f), f.Src, "ff02::1", []string{"T1557", "T1498"},
-			fmt.Sprintf("router advertisement from %s (%s), a router not seen %s, announcing %s",
-				f.Src, f.SrcMAC, t.baseline(), strings.Join(prefixList(f.Prefixes), ", ")), ev)
+			fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s with %s preference",
+				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), f.Prf), ev)
 		return
 	}
 	for _, p := range f.Prefixes {

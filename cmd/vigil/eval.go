@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/detect"
+	"github.com/vigil-nsm/vigil/internal/insight"
+)
+
+// runEval scores the detectors against labelled lab captures: each
+// SCENARIO.pcap of the directory is analysed and its alerts compared with
+// SCENARIO.labels.json.
+func runEval(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: vigil eval --labels DIR [-o WORKDIR]\n\nDIR holds SCENARIO.pcap and SCENARIO.labels.json pairs (vigil lab run writes them).\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	labels := fs.String("labels", "testdata/lab", "directory of SCENARIO.pcap + SCENARIO.labels.json")
+	work := fs.String("o", "", "where each scenario's logs go (default: a temporary directory)")
+	detectConfig := fs.String("detect-config", "", "detection config file (JSON)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	dir := *work
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "vigil-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string) (string, error) {
+		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig)
+	})
+	if err != nil {
+		return err
+	}
+	return table.Write(os.Stdout)
+}
+
+// analyzeWithInsight runs the whole analysis of one capture quietly and
+// returns the path of its alerts.log.
+func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string) (string, error) {
+	icfg, err := insightConfig(detectConfig, "", false)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", err
+	}
+	set, err := insight.New(icfg, outDir)
+	if err != nil {
+		return "", err
+	}
+	cfg := analyze.DefaultConfig()
+	cfg.OutDir = outDir
+	cfg.Consumers = set.Consumers()
+	_, err = analyze.Run(ctx, cfg, []string{pcap})
+	err = errors.Join(err, set.Close())
+	return filepath.Join(outDir, "alerts.log"), err
+}
