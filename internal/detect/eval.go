@@ -94,7 +94,12 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	attackers, victims := set(l.Attacker), set(l.Victims)
 	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	inClass, withAddr, rightAddr, extra := 0, 0, 0, 0
+	scored := 0
 	for _, a := range alerts {
+		if !expected[a.Class] && postureClass[a.Class] {
+			continue // describes the network (an exposed service), not the behaviour under test
+		}
+		scored++
 		if expected[a.Class] {
 			inClass++
 			seenClass[a.Class] = true
@@ -122,13 +127,21 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	row.Found = alert.SortedKeys(seenClass)
 	sort.Strings(row.Extra)
 	row.ClassRecall = ratio(len(seenClass), len(expected), 1)
-	row.ClassPrecision = ratio(inClass, len(alerts), 1)
-	row.AttackerRecall = ratio(len(seenAttacker), len(attackers), 1)
+	row.ClassPrecision = ratio(inClass, scored, 1)
+	// The attacker is one host; its label lists every address it has:
+	// naming any of them names the attacker.
+	row.AttackerRecall = ratio(min(len(seenAttacker), 1), min(len(attackers), 1), 1)
 	row.VictimRecall = ratio(len(seenVictim), len(victims), 1)
 	row.AddrPrecision = ratio(rightAddr, withAddr, 1)
 	row.FalsePerHour = float64(extra) / row.Hours
 	return row
 }
+
+// postureClass marks alert classes that describe the network itself —
+// an insecure service that is always there, a tunnel — rather than an
+// attack: a lab scenario's background has them whatever the attack, so
+// they count neither as hits nor as false alerts unless expected.
+var postureClass = map[string]bool{"iot.insecure_protocol": true, "ipv6.tunnel": true}
 
 func set(items []string) map[string]bool {
 	m := map[string]bool{}

@@ -54,6 +54,7 @@ type Conn struct {
 	Proto                string // default tcp
 	Service              string
 	State                string // default SF
+	History              string // omitted when empty
 	Duration             float64
 	OrigBytes, RespBytes uint64
 	OrigPkts, RespPkts   uint64
@@ -82,6 +83,9 @@ func (c Conn) Line() Line {
 	}
 	if c.Service != "" {
 		m["service"] = c.Service
+	}
+	if c.History != "" {
+		m["history"] = c.History
 	}
 	return Rec("conn", m)
 }

@@ -17,6 +17,7 @@
 package flood
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -142,7 +143,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	switch c.Proto {
 	case rec.ProtoTCP:
 		if c.OrigBytes == 0 || !c.Established() {
-			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigPkts, b2u(c.Established()), 0, 0, emit)
+			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigPkts, b2u(handshakeDone(c)), 0, 0, emit)
 		}
 	case rec.ProtoUDP:
 		if d.ampPorts[c.RespP] && c.RespPkts > 0 {
@@ -157,6 +158,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.add(c, kindICMP, c.Orig, c.Resp, c.OrigPkts, 0, 0, 0, emit)
 		}
 	}
+}
+
+// handshakeDone: the originator acknowledged the SYN-ACK (an 'A' or 'D'
+// of its own in the history). A spoofed SYN to an open port is answered
+// (history "Sh", Zeek's S1) but never completed: it still floods.
+func handshakeDone(c *rec.Conn) bool {
+	if len(c.History) == 0 {
+		return c.Established() // a record without history (not Zeek's or Vigil's)
+	}
+	return bytes.ContainsAny(c.History, "AD")
 }
 
 func b2u(b bool) uint64 {

@@ -27,6 +27,13 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "flood.syn", "", "10.66.0.20", "packets", 5000},
+		{"spoofed syn flood on an open port (answered, never completed)", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 3000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/1000, Src: randomSource(i), SrcP: 1024 + i%60000, Dst: "10.66.0.10", DstP: 80, State: "S1", History: "Sh", OrigPkts: 1, RespPkts: 1}.Line())
+			}
+			return l
+		}, "flood.syn", "", "10.66.0.10", "packets", 3000},
 		{"single-source udp flood", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 3000; i++ {
