@@ -25,6 +25,7 @@ func runEval(ctx context.Context, args []string) error {
 	labels := fs.String("labels", "testdata/lab", "directory of SCENARIO.pcap + SCENARIO.labels.json")
 	work := fs.String("o", "", "where each scenario's logs go (default: a temporary directory)")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON)")
+	noChecksums := fs.Bool("C", false, "ignore transport checksums (captures taken with checksum offload)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -38,7 +39,7 @@ func runEval(ctx context.Context, args []string) error {
 		dir = tmp
 	}
 	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string) (string, error) {
-		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig)
+		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums)
 	})
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func runEval(ctx context.Context, args []string) error {
 
 // analyzeWithInsight runs the whole analysis of one capture quietly and
 // returns the path of its alerts.log.
-func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string) (string, error) {
+func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool) (string, error) {
 	icfg, err := insightConfig(detectConfig, "", false)
 	if err != nil {
 		return "", err
@@ -62,6 +63,8 @@ func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string) 
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.OutDir = outDir
+	cfg.Workers = 1 // records in one order: the same alerts on every run
+	cfg.Flow.IgnoreChecksums = noChecksums
 	cfg.Consumers = set.Consumers()
 	_, err = analyze.Run(ctx, cfg, []string{pcap})
 	err = errors.Join(err, set.Close())

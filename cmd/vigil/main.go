@@ -22,7 +22,10 @@ type command struct {
 
 var commands = []command{
 	{"analyze", "analyse captures into conn.log, weird.log and a summary", runAnalyze},
+	{"assets", "print the asset inventory of an analysis (DIR/assets.log)", runAssets},
 	{"demo", "make a sample capture and analyse it (a first look)", runDemo},
+	{"eval", "score the detectors against labelled lab captures", runEval},
+	{"lab", "cyber range: run attack scenarios in namespaces; labelled captures, exercises", runLab},
 	{"sample", "write a synthetic mixed-traffic capture", runSample},
 	{"version", "print the version", func(context.Context, []string) error {
 		fmt.Println("vigil", version)

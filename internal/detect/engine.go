@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,6 +42,7 @@ type Stats struct {
 // Engine runs the detectors over records and writes alerts.
 type Engine struct {
 	cfg       Config
+	internal  *netset.Set // shared by the detectors; grows with AddInternal
 	detectors []Detector
 	subs      map[string][]Detector
 	r         rec.Rec
@@ -74,7 +76,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		return nil, fmt.Errorf("detect: %w", err)
 	}
 	internal, _ := netset.Parse(cfg.InternalNetworks)
-	e := &Engine{cfg: cfg, subs: map[string][]Detector{}, open: map[string]*episode{},
+	e := &Engine{cfg: cfg, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
 		corr: incident.New(cfg.Incidents), allowDom: map[string]bool{}, allowCls: map[string]bool{},
 		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
 	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)
@@ -186,6 +188,21 @@ func (e *Engine) flushAt(now float64) {
 	for _, inc := range e.corr.Flush(now) {
 		e.writeIncident(inc)
 	}
+}
+
+// AddInternal makes prefix part of the monitored site from now on (every
+// detector shares the set): prefixes learned from the link, such as the
+// IPv6 prefixes the legitimate router advertises. Same goroutine as
+// Record.
+func (e *Engine) AddInternal(prefix string) error {
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil {
+		return fmt.Errorf("detect: internal network: %w", err)
+	}
+	if e.internal.Contains(p.Masked().Addr()) {
+		return nil
+	}
+	return e.internal.Add(prefix)
 }
 
 // Add takes an alert raised outside the engine's detectors (the IPv6

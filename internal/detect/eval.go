@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,28 @@ type Labels struct {
 	ExpectedClasses []string   `json:"expected_classes"`
 	MITRE           []string   `json:"mitre"`
 	BenignHosts     StringList `json:"benign_hosts"`
+	// Hosts maps each address to its host's name (the lab writes it):
+	// addresses of one host count as that host.
+	Hosts map[string]string `json:"hosts"`
+}
+
+// host names the host behind addr (addr itself when unknown).
+func (l *Labels) host(addr string) string {
+	if h, ok := l.Hosts[addr]; ok {
+		return h
+	}
+	return addr
+}
+
+// hostSet maps addresses to the set of their hosts.
+func (l *Labels) hostSet(addrs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, a := range addrs {
+		if a != "" {
+			m[l.host(a)] = true
+		}
+	}
+	return m
 }
 
 // StringList reads a JSON string or a list of strings.
@@ -91,7 +114,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
 	row.Hours = max((l.EndTS-l.StartTS)/3600, 1.0/60)
 	expected := set(l.ExpectedClasses)
-	attackers, victims := set(l.Attacker), set(l.Victims)
+	attackers, victims := l.hostSet(l.Attacker), l.hostSet(l.Victims)
 	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	inClass, withAddr, rightAddr, extra := 0, 0, 0, 0
 	scored := 0
@@ -100,15 +123,27 @@ func Score(l Labels, alerts []alert.Alert) Row {
 			continue // describes the network (an exposed service), not the behaviour under test
 		}
 		scored++
+		src, named := l.host(a.Src), l.hostSet(a.Addrs())
+		if toEveryone(a.Dst) {
+			// To all nodes of the link (a rogue RA, a smurf): every
+			// victim is addressed.
+			for h := range victims {
+				named[h] = true
+			}
+		}
 		if expected[a.Class] {
 			inClass++
 			seenClass[a.Class] = true
-			if attackers[a.Src] {
-				seenAttacker[a.Src] = true
+			// An attacker named as source, or as the far end of a C2
+			// channel or tunnel (the beacon's server is the attacker).
+			for h := range attackers {
+				if src == h || named[h] {
+					seenAttacker[h] = true
+				}
 			}
-			for _, d := range a.Addrs() {
-				if victims[d] {
-					seenVictim[d] = true
+			for h := range victims {
+				if named[h] || src == h {
+					seenVictim[h] = true
 				}
 			}
 		} else {
@@ -119,7 +154,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		}
 		if a.Src != "" || len(a.Addrs()) > 0 {
 			withAddr++
-			if attackers[a.Src] || anyIn(a.Addrs(), victims) {
+			if attackers[src] || anyHost(named, attackers) || anyHost(named, victims) {
 				rightAddr++
 			}
 		}
@@ -142,6 +177,21 @@ func Score(l Labels, alerts []alert.Alert) Row {
 // attack: a lab scenario's background has them whatever the attack, so
 // they count neither as hits nor as false alerts unless expected.
 var postureClass = map[string]bool{"iot.insecure_protocol": true, "ipv6.tunnel": true}
+
+// toEveryone reports whether addr is a multicast or broadcast address.
+func toEveryone(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	return err == nil && (a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}))
+}
+
+func anyHost(named, hosts map[string]bool) bool {
+	for h := range named {
+		if hosts[h] {
+			return true
+		}
+	}
+	return false
+}
 
 func set(items []string) map[string]bool {
 	m := map[string]bool{}

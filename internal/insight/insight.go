@@ -65,6 +65,9 @@ func New(cfg Config, dir string) (*Set, error) {
 		}
 		s.engine = eng
 	}
+	if s.engine != nil {
+		cfg.IPv6.OnLocalPrefix = func(p string) { _ = s.engine.AddInternal(p) }
+	}
 	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
 	if !cfg.NoAssets {
 		inv, err := assets.New(cfg.Assets)

@@ -57,6 +57,10 @@ type Config struct {
 	ExtChainLimit int
 	MaxHosts      int
 	MaxRouters    int
+	// OnLocalPrefix, when set, is called once for each prefix a
+	// legitimate router advertises: the site's own IPv6 networks, which
+	// other stages (the detectors' internal networks) learn from it.
+	OnLocalPrefix func(prefix string)
 }
 
 // DefaultConfig returns the defaults.

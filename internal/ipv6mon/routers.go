@@ -79,8 +79,11 @@ func (t *routerTable) onRA(f *ndFact) {
 		if !contains(r.Prefixes, p.Prefix) && len(r.Prefixes) < 16 {
 			r.Prefixes = append(r.Prefixes, p.Prefix)
 		}
-		if r.Legitimate && (t.learning(f.TS) || len(t.m.allowR) > 0 && len(t.m.allowP) == 0) {
+		if r.Legitimate && (t.learning(f.TS) || len(t.m.allowR) > 0 && len(t.m.allowP) == 0) && !t.prefixes[p.Prefix] {
 			t.prefixes[p.Prefix] = true
+			if t.m.cfg.OnLocalPrefix != nil {
+				t.m.cfg.OnLocalPrefix(p.Prefix)
+			}
 		}
 	}
 }

@@ -171,7 +171,10 @@ func (d *Detector) conn(r *rec.Rec) {
 	if d.ignore[c.RespP] || !c.Orig.IsValid() || !c.Resp.IsValid() {
 		return
 	}
-	if d.cfg.ExternalOnly && (!d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp)) {
+	// Internal → external only; the source's side is checked again when
+	// the pair is scored, since internal networks learned from the link
+	// (an IPv6 prefix) may arrive after the first connections.
+	if d.cfg.ExternalOnly && d.internal.Contains(c.Resp) {
 		return
 	}
 	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
@@ -281,6 +284,9 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 		}
 		grown := float64(n) >= 1.25*float64(p.evaluated)
 		if n < d.cfg.MinConns || !grown && !(final && w.end > p.evalEnd) {
+			continue
+		}
+		if d.cfg.ExternalOnly && p.host == "" && !d.internal.Contains(p.src) {
 			continue
 		}
 		p.evaluated, p.evalEnd = n, w.end

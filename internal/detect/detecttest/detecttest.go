@@ -96,6 +96,13 @@ func (c Conn) Line() Line {
 func Run(t testing.TB, d Detector, lines []Line) []alert.Alert {
 	t.Helper()
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	return RunAsGiven(t, d, lines)
+}
+
+// RunAsGiven is Run without sorting: lines arrive in the order given, as
+// records of different streams (packet facts, conn records) can.
+func RunAsGiven(t testing.TB, d Detector, lines []Line) []alert.Alert {
+	t.Helper()
 	var out []alert.Alert
 	emit := func(a alert.Alert) {
 		a.Fill()

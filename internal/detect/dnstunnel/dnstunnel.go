@@ -291,9 +291,29 @@ func top(m map[netip.Addr]int) (netip.Addr, []string) {
 	return keys[0], out
 }
 
+// withoutRelays returns m without the addresses that are also in other
+// (a resolver is the client of the upstream server and the server of the
+// real clients), unless that would leave nothing.
+func withoutRelays(m, other map[netip.Addr]int) map[netip.Addr]int {
+	out := map[netip.Addr]int{}
+	for a, n := range m {
+		if _, relay := other[a]; !relay {
+			out[a] = n
+		}
+	}
+	if len(out) == 0 {
+		return m
+	}
+	return out
+}
+
 func (d *Detector) alert(s *state) alert.Alert {
-	client, clients := top(s.clients)
-	server, servers := top(s.servers)
+	// The tunnel runs from the client that asks to the server that
+	// answers for the domain; a resolver between them relays both ways.
+	client, _ := top(withoutRelays(s.clients, s.servers))
+	server, _ := top(withoutRelays(s.servers, s.clients))
+	_, clients := top(s.clients)
+	_, servers := top(s.servers)
 	u := s.unique()
 	mean := float64(s.subBytes) / float64(max(u, 1))
 	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains, mean length %.0f)", s.name, s.queries, u, mean)

@@ -67,6 +67,10 @@ type Detector struct {
 	users     map[string]bool
 	passwords map[string]bool
 	scanners  map[netip.Addr]*scanner
+	// held: telnet sessions whose scanner was not known yet (records of
+	// different streams arrive in any order), at most maxHeld.
+	held  map[netip.Addr][]session
+	heldN int
 }
 
 // New returns a Mirai detector.
@@ -135,6 +139,9 @@ func (d *Detector) syn(r *rec.Rec, emit alert.Emit) {
 		s.alerted = true
 		emit(d.scanAlert(s))
 	}
+	if s.alerted && len(d.held[src]) > 0 {
+		d.release(s, emit)
+	}
 }
 
 // telnetSession reports an established telnet session from a Mirai scanner
@@ -144,21 +151,73 @@ func (d *Detector) telnetSession(r *rec.Rec, emit alert.Emit) {
 	if c.RespP != 23 && c.RespP != 2323 {
 		return
 	}
-	s := d.scanners[c.Orig]
-	if s == nil || !s.alerted || !s.targets[c.Resp] || !c.Established() || c.RespBytes == 0 {
+	if !c.Established() || c.RespBytes == 0 {
 		return
 	}
-	act := fmt.Sprintf("logged in to %s over telnet after a Mirai-style scan (%d bytes in %.0f s)", c.Resp, c.OrigBytes+c.RespBytes, c.Duration)
-	emit(alert.Alert{
-		TS: c.TS, TSEnd: c.TS + c.Duration, UID: string(c.UID), Src: c.Orig.String(), Dst: c.Resp.String(),
-		SrcP: c.OrigP, DstP: c.RespP, Proto: "tcp", Class: "iot.default_creds", Confidence: 0.6, Act: act,
-		Summary: fmt.Sprintf("%s %s at %s.", c.Orig, act, alert.Clock(c.TS)),
+	sess := session{ts: c.TS, dur: c.Duration, uid: string(c.UID), orig: c.Orig, resp: c.Resp,
+		origP: c.OrigP, respP: c.RespP, origBytes: c.OrigBytes, respBytes: c.RespBytes}
+	s := d.scanners[c.Orig]
+	if s == nil || !s.alerted || !s.targets[c.Resp] {
+		d.hold(sess) // the scan's facts may come after the session's record
+		return
+	}
+	emit(d.loginAlert(sess))
+}
+
+// session is an established telnet connection, kept until the scan that
+// led to it is known.
+type session struct {
+	ts, dur              float64
+	uid                  string
+	orig, resp           netip.Addr
+	origP, respP         uint16
+	origBytes, respBytes uint64
+}
+
+// maxHeld bounds the telnet sessions waiting for their scan.
+const maxHeld = 4096
+
+func (d *Detector) hold(s session) {
+	if d.held == nil {
+		d.held = map[netip.Addr][]session{}
+	}
+	if d.heldN >= maxHeld || len(d.held[s.orig]) >= 16 {
+		return
+	}
+	d.held[s.orig] = append(d.held[s.orig], s)
+	d.heldN++
+}
+
+// release reports the held sessions of scanner s to hosts it probed.
+func (d *Detector) release(s *scanner, emit alert.Emit) {
+	var keep []session
+	for _, sess := range d.held[s.src] {
+		if s.targets[sess.resp] {
+			emit(d.loginAlert(sess))
+			d.heldN--
+		} else {
+			keep = append(keep, sess)
+		}
+	}
+	if keep == nil {
+		delete(d.held, s.src)
+	} else {
+		d.held[s.src] = keep
+	}
+}
+
+func (d *Detector) loginAlert(c session) alert.Alert {
+	act := fmt.Sprintf("logged in to %s over telnet after a Mirai-style scan (%d bytes in %.0f s)", c.resp, c.origBytes+c.respBytes, c.dur)
+	return alert.Alert{
+		TS: c.ts, TSEnd: c.ts + c.dur, UID: c.uid, Src: c.orig.String(), Dst: c.resp.String(),
+		SrcP: c.origP, DstP: c.respP, Proto: "tcp", Class: "iot.default_creds", Confidence: 0.6, Act: act,
+		Summary: fmt.Sprintf("%s %s at %s.", c.orig, act, alert.Clock(c.ts)),
 		Evidence: map[string]any{
-			"service": "telnet", "basis": "telnet session from a seq==dst scanner", "duration_s": c.Duration,
-			"orig_bytes": c.OrigBytes, "resp_bytes": c.RespBytes,
+			"service": "telnet", "basis": "telnet session from a seq==dst scanner", "duration_s": c.dur,
+			"orig_bytes": c.origBytes, "resp_bytes": c.respBytes,
 		},
 		Detector: "mirai",
-	})
+	}
 }
 
 func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.Emit) {
@@ -248,6 +307,20 @@ func (d *Detector) evict() {
 // Flush implements detect.Detector: idle scanners end with their final
 // counts.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
+	for src, held := range d.held {
+		var keep []session
+		for _, s := range held {
+			if now-s.ts <= d.cfg.Window {
+				keep = append(keep, s)
+			}
+		}
+		d.heldN -= len(held) - len(keep)
+		if keep == nil {
+			delete(d.held, src)
+		} else {
+			d.held[src] = keep
+		}
+	}
 	for k, s := range d.scanners {
 		if now-s.last > d.cfg.Idle {
 			if s.alerted {

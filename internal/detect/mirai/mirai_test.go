@@ -28,6 +28,20 @@ func TestMiraiScanThenLogin(t *testing.T) {
 	}
 }
 
+// TestLoginRecordBeforeScanFacts: the telnet session's conn record may
+// reach the detector before the scan's packet facts (different streams);
+// the login is still tied to the scan.
+func TestLoginRecordBeforeScanFacts(t *testing.T) {
+	l := []dt.Line{dt.Conn{TS: 1020, Duration: 40, Src: "10.66.0.66", SrcP: 45000, Dst: "10.66.0.20", DstP: 23, OrigBytes: 300, RespBytes: 900}.Line()}
+	for h := 1; h <= 60; h++ {
+		l = append(l, dt.Rec("_syn_seq_eq_dst", map[string]any{"ts": 1000 + float64(h)/20, "src": "10.66.0.66", "dst": fmt.Sprintf("10.66.0.%d", h), "dst_p": 23}))
+	}
+	login := dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "iot.default_creds")
+	if login.Src != "10.66.0.66" || login.Dst != "10.66.0.20" {
+		t.Errorf("login %s", login.JSON())
+	}
+}
+
 func TestDefaultCredsFromLogs(t *testing.T) {
 	l := []dt.Line{
 		dt.Rec("ftp", map[string]any{"ts": 1000.0, "uid": "F1", "id.orig_h": "10.66.0.66", "id.orig_p": 4000, "id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "admin", "password": "admin", "command": "RETR", "reply_code": 226}),
