@@ -27,6 +27,7 @@ var commands = []command{
 	{"eval", "score the detectors against labelled lab captures", runEval},
 	{"lab", "cyber range: run attack scenarios in namespaces; labelled captures, exercises", runLab},
 	{"sample", "write a synthetic mixed-traffic capture", runSample},
+	{"serve", "run the situation-awareness server: inbox ingest, NetFlow, store, API and dashboard", runServe},
 	{"version", "print the version", func(context.Context, []string) error {
 		fmt.Println("vigil", version)
 		return nil

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/insight"
+	"github.com/vigil-nsm/vigil/internal/serve"
+)
+
+// runServe runs the situation-awareness server: inbox ingest, NetFlow,
+// the store, the situation model, the API and the dashboard.
+func runServe(ctx context.Context, args []string) error {
+	cfg := serve.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: vigil serve [options]\n\nDrop captures (pcap, pcapng, gz) or Zeek logs into DATA/inbox; open the URL printed.\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (store, tokens, inbox, runs, done, failed)")
+	fs.StringVar(&cfg.Inbox, "inbox", "", "inbox directory (default DATA/inbox)")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP address (localhost only unless told otherwise)")
+	fs.StringVar(&cfg.NetFlow, "netflow", "", "UDP address for NetFlow v5/v9, IPFIX and sFlow, e.g. :2055 (default off)")
+	fs.DurationVar(&cfg.Retention.Raw, "retention", cfg.Retention.Raw, "how long raw records are kept")
+	fs.DurationVar(&cfg.Retention.Minute, "retention-minutes", cfg.Retention.Minute, "how long 1-minute rollups are kept")
+	fs.DurationVar(&cfg.Retention.Hour, "retention-hours", cfg.Retention.Hour, "how long 1-hour rollups, alerts and incidents are kept")
+	fs.IntVar(&cfg.Analyze.Workers, "workers", cfg.Analyze.Workers, "flow workers per ingest run (0: one per CPU)")
+	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		if fs.NArg() > 0 {
+			fs.Usage()
+		}
+		return errUsage
+	}
+	wireInsight(&cfg)
+	srv, err := serve.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.Run(ctx)
+}
+
+// wireInsight runs the detection engine, the IPv6 monitor and the asset
+// inventory on every ingest run; their logs (alerts, incidents, assets,
+// ipv6) are stored by the server after Finish. Runs are sequential, so one
+// Set at a time.
+func wireInsight(cfg *serve.Config) {
+	var set *insight.Set
+	cfg.Consumers = func(outDir string) ([]analyze.Consumer, error) {
+		s, err := insight.New(insight.DefaultConfig(), outDir)
+		if err != nil {
+			return nil, err
+		}
+		set = s
+		return s.Consumers(), nil
+	}
+	cfg.Finish = func(string) error {
+		if set == nil {
+			return nil
+		}
+		err := set.Close()
+		set = nil
+		return err
+	}
+}

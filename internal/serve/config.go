@@ -1,0 +1,105 @@
+package serve
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/situation"
+	"github.com/vigil-nsm/vigil/internal/store"
+)
+
+// Config configures the server. DefaultConfig gives the zero-config
+// defaults; every path derives from DataDir unless set.
+type Config struct {
+	DataDir string // ./vigil-data
+	Inbox   string // DATA/inbox: captures and logs dropped here are ingested
+	Listen  string // 127.0.0.1:8080
+	// NetFlow is the UDP address for NetFlow v5/v9, IPFIX and sFlow ("" off).
+	NetFlow   string
+	Retention store.Retention
+	// Poll is how often the inbox is scanned; a file is taken when its size
+	// and time have not changed for Stable.
+	Poll, Stable time.Duration
+	// SituationEvery is how often the situation model is recomputed;
+	// MaintenanceEvery how often retention and a checkpoint run.
+	SituationEvery, MaintenanceEvery time.Duration
+	Situation                        situation.Config
+	// Analyze is the template of each ingest run (OutDir and Consumers are
+	// set per run).
+	Analyze analyze.Config
+	// Consumers, when set, returns extra consumers for one ingest run (the
+	// detection engine, IPv6 monitor, inventory) writing into outDir.
+	Consumers func(outDir string) ([]analyze.Consumer, error)
+	// Finish, when set, runs after each ingest run's analysis (close the
+	// consumers: alerts.log, incidents.log, assets.log, ipv6.log). Those
+	// logs found in outDir afterwards are stored unless the run's records
+	// already reached the store through Server.Sink or the consumers.
+	Finish func(outDir string) error
+	// Store, when set, is used instead of opening DATA/vigil.duckdb.
+	Store store.Store
+	// Log receives one line per event (ingest, errors); nil is stderr.
+	Log io.Writer
+	// KeepRunDirs keeps each run's output directory (DATA/runs/…);
+	// otherwise it is removed once stored.
+	KeepRunDirs bool
+}
+
+// DefaultConfig returns the defaults: ./vigil-data, 127.0.0.1:8080, no
+// NetFlow, retention 7 days raw / 30 days minutes / a year of hours.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "vigil-data", Listen: "127.0.0.1:8080", Retention: store.DefaultRetention(),
+		Poll: time.Second, Stable: 2 * time.Second, SituationEvery: time.Minute, MaintenanceEvery: 10 * time.Minute,
+		Situation: situation.DefaultConfig(), Analyze: analyze.DefaultConfig(), KeepRunDirs: true,
+	}
+}
+
+// paths derived from the data directory.
+func (c *Config) inbox() string  { return or(c.Inbox, filepath.Join(c.DataDir, "inbox")) }
+func (c *Config) done() string   { return filepath.Join(c.DataDir, "done") }
+func (c *Config) failed() string { return filepath.Join(c.DataDir, "failed") }
+func (c *Config) runs() string   { return filepath.Join(c.DataDir, "runs") }
+func (c *Config) dbPath() string { return filepath.Join(c.DataDir, "vigil.duckdb") }
+func (c *Config) tokens() string { return filepath.Join(c.DataDir, "tokens.json") }
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (c *Config) normalize() error {
+	def := DefaultConfig()
+	if c.DataDir == "" {
+		c.DataDir = def.DataDir
+	}
+	if c.Listen == "" {
+		c.Listen = def.Listen
+	}
+	for _, d := range []*time.Duration{&c.Poll, &c.Stable, &c.SituationEvery, &c.MaintenanceEvery} {
+		if *d < 0 {
+			return fmt.Errorf("serve: negative interval %v", *d)
+		}
+	}
+	if c.Poll == 0 {
+		c.Poll = def.Poll
+	}
+	if c.SituationEvery == 0 {
+		c.SituationEvery = def.SituationEvery
+	}
+	if c.MaintenanceEvery == 0 {
+		c.MaintenanceEvery = def.MaintenanceEvery
+	}
+	if c.Retention == (store.Retention{}) {
+		c.Retention = def.Retention
+	}
+	if c.Log == nil {
+		c.Log = os.Stderr
+	}
+	return nil
+}

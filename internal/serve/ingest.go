@@ -1,0 +1,281 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/store"
+)
+
+// SensorStats is what the sensor did since the server started.
+type SensorStats struct {
+	Started      time.Time `json:"started"`
+	Files        int       `json:"files"`
+	Failed       int       `json:"failed"`
+	Packets      uint64    `json:"packets"`
+	Bytes        uint64    `json:"bytes"`
+	Records      uint64    `json:"records"`
+	Drops        uint64    `json:"drops"` // flows evicted early and fragments dropped by analysis
+	Queue        int       `json:"queue"` // files waiting in the inbox
+	Current      string    `json:"current,omitempty"`
+	LastFile     string    `json:"last_file,omitempty"`
+	LastError    string    `json:"last_error,omitempty"`
+	IngestLagS   float64   `json:"ingest_lag_s"` // last file: from stable in the inbox to stored
+	DataLagS     float64   `json:"data_lag_s"`   // now minus the newest record time
+	LastIngested time.Time `json:"last_ingested"`
+}
+
+// watched is a file seen in the inbox, with the size and time it had.
+type watched struct {
+	size  int64
+	mtime time.Time
+	since time.Time // when it was last seen changing
+}
+
+// watch scans the inbox until ctx ends and ingests each file once its
+// size and time have been stable for Config.Stable.
+func (s *Server) watch(ctx context.Context) {
+	seen := map[string]*watched{}
+	t := time.NewTicker(s.cfg.Poll)
+	defer t.Stop()
+	for {
+		for _, path := range s.readyFiles(seen) {
+			if ctx.Err() != nil {
+				return
+			}
+			s.IngestFile(ctx, path, seen[path].since)
+			delete(seen, path)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// readyFiles updates seen from the inbox and returns the stable files,
+// oldest first.
+func (s *Server) readyFiles(seen map[string]*watched) []string {
+	ents, err := os.ReadDir(s.cfg.inbox())
+	if err != nil {
+		s.logf("inbox: %v", err)
+		return nil
+	}
+	now := time.Now()
+	var ready []string
+	present := map[string]bool{}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		path := filepath.Join(s.cfg.inbox(), name)
+		present[path] = true
+		w := seen[path]
+		if w == nil || w.size != info.Size() || !w.mtime.Equal(info.ModTime()) {
+			seen[path] = &watched{size: info.Size(), mtime: info.ModTime(), since: now}
+			continue
+		}
+		if now.Sub(w.since) >= s.cfg.Stable {
+			ready = append(ready, path)
+		}
+	}
+	for p := range seen {
+		if !present[p] {
+			delete(seen, p)
+		}
+	}
+	sort.Slice(ready, func(i, j int) bool { return seen[ready[i]].mtime.Before(seen[ready[j]].mtime) })
+	s.mu.Lock()
+	s.stats.Queue = len(seen)
+	s.mu.Unlock()
+	return ready
+}
+
+// IngestFile analyses one capture or log file into the store and moves
+// it to done/ (or failed/ with NAME.error). stableSince is when the
+// file was found complete (for the lag figure; zero means now).
+func (s *Server) IngestFile(ctx context.Context, path string, stableSince time.Time) error {
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
+	if stableSince.IsZero() {
+		stableSince = time.Now()
+	}
+	name := filepath.Base(path)
+	dest := uniquePath(s.cfg.done(), name)
+	s.setCurrent(name)
+	sum, id, err := s.analyse(ctx, path, dest)
+	if ctx.Err() != nil {
+		// Stopped: the run stays "running" and is removed and ingested
+		// again at the next start.
+		return ctx.Err()
+	}
+	if err != nil {
+		dest = uniquePath(s.cfg.failed(), name)
+		os.WriteFile(dest+".error", []byte(err.Error()+"\n"), 0o644)
+		s.logf("ingest %s: %v", name, err)
+	}
+	if merr := os.Rename(path, dest); merr != nil && err == nil {
+		err = fmt.Errorf("serve: move %s: %w", name, merr)
+	}
+	s.endRun(ctx, id, sum, err)
+	s.account(name, sum, err, stableSince)
+	s.hub.publish("ingest", map[string]any{"file": name, "run": id, "ok": err == nil, "error": errString(err)})
+	s.kickSituation()
+	return err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (s *Server) setCurrent(name string) {
+	s.mu.Lock()
+	s.stats.Current = name
+	s.mu.Unlock()
+}
+
+// runSummary is what one ingest run produced.
+type runSummary struct {
+	sum     *analyze.Summary
+	records uint64
+}
+
+// analyse runs the analysis of path with the store writer and the extra
+// consumers, then stores the logs the extra consumers wrote.
+func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, int32, error) {
+	var rs runSummary
+	kind := "capture"
+	if isLogFile(path) {
+		kind = "logs"
+	}
+	id, err := s.st.BeginRun(ctx, dest, kind)
+	if err != nil {
+		return rs, 0, err
+	}
+	outDir := filepath.Join(s.cfg.runs(), fmt.Sprintf("%d-%s", id, filepath.Base(path)))
+	w := store.NewWriter(s.st, s.writerConfig(id))
+	cons, err := s.consumers(w, outDir)
+	if err != nil {
+		w.Close()
+		return rs, id, err
+	}
+	acfg := s.cfg.Analyze
+	acfg.OutDir, acfg.Consumers, acfg.Progress = outDir, cons, nil
+	rs.sum, err = analyze.Run(ctx, acfg, []string{path})
+	if err == nil && s.cfg.Finish != nil {
+		if ferr := s.cfg.Finish(outDir); ferr != nil {
+			err = fmt.Errorf("serve: finish: %w", ferr)
+		}
+	}
+	if err == nil {
+		err = s.importLogs(w, outDir)
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	rs.records = w.Stats().Records
+	if !s.cfg.KeepRunDirs && err == nil {
+		os.RemoveAll(outDir)
+	}
+	return rs, id, err
+}
+
+// insightLogs are the logs that extra consumers write at Finish.
+var insightLogs = []string{"alerts", "incidents", "assets", "ipv6"}
+
+// importLogs stores the insight logs of outDir that did not reach the
+// writer during the run.
+func (s *Server) importLogs(w *store.Writer, outDir string) error {
+	got := w.Stats().ByLog
+	for _, log := range insightLogs {
+		if got[log] > 0 {
+			continue
+		}
+		f, err := os.Open(filepath.Join(outDir, log+".log"))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			if line := sc.Bytes(); len(line) > 0 && line[0] == '{' {
+				w.Record(log, line)
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("serve: read %s.log: %w", log, err)
+		}
+	}
+	return nil
+}
+
+// isLogFile tells Zeek/JSON logs from captures by name (analyze sniffs
+// the content itself).
+func isLogFile(path string) bool {
+	n := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	return strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl")
+}
+
+func (s *Server) endRun(ctx context.Context, id int32, rs runSummary, err error) {
+	end := store.RunEnd{Status: "done", Records: int64(rs.records)}
+	if rs.sum != nil {
+		end.Packets = int64(rs.sum.Packets)
+	}
+	if err != nil {
+		end.Status, end.Error = "failed", err.Error()
+	}
+	if id != 0 {
+		if e := s.st.EndRun(ctx, id, end); e != nil {
+			s.logf("%v", e)
+		}
+	}
+}
+
+func (s *Server) account(name string, rs runSummary, err error, since time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &s.stats
+	st.Current, st.LastFile, st.LastIngested = "", name, time.Now()
+	st.IngestLagS = time.Since(since).Seconds()
+	st.Records += rs.records
+	if rs.sum != nil {
+		st.Packets += rs.sum.Packets
+		st.Bytes += rs.sum.Bytes
+		st.Drops += rs.sum.FlowsEvicted + rs.sum.FragmentDrops
+	}
+	if err != nil {
+		st.Failed++
+		st.LastError = name + ": " + err.Error()
+		return
+	}
+	st.Files++
+}
+
+// uniquePath returns dir/name, or dir/N-name when that exists.
+func uniquePath(dir, name string) string {
+	p := filepath.Join(dir, name)
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			return p
+		}
+		p = filepath.Join(dir, fmt.Sprintf("%d-%s", i, name))
+	}
+}

@@ -1,0 +1,56 @@
+package situation
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestHoltBeatsNaive forecasts a noisy series with a trend from many
+// origins and compares the mean absolute error with the last-value
+// forecast.
+func TestHoltBeatsNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	y := make([]float64, 400)
+	for i := range y {
+		y[i] = 20 + 0.5*float64(i) + 1.5*math.Sin(float64(i)/9) + r.NormFloat64()*2
+	}
+	const h = 15
+	var holtErr, naiveErr float64
+	var n int
+	covered, total := 0, 0
+	for origin := 60; origin+h < len(y); origin += 5 {
+		m := FitHolt(y[:origin])
+		fc := m.Forecast(h, int64(origin-1), 1, math.Inf(-1), math.Inf(1))
+		for k, b := range fc {
+			actual := y[origin+k]
+			holtErr += math.Abs(actual - b.Mean)
+			naiveErr += math.Abs(actual - y[origin-1])
+			n++
+			if actual >= b.Lo && actual <= b.Hi {
+				covered++
+			}
+			total++
+		}
+	}
+	holtErr /= float64(n)
+	naiveErr /= float64(n)
+	t.Logf("MAE over %d forecasts of %d steps: Holt %.2f, naive last value %.2f (%.0f%% lower); 95%% band covers %.0f%%",
+		n/h, h, holtErr, naiveErr, 100*(1-holtErr/naiveErr), 100*float64(covered)/float64(total))
+	if holtErr >= naiveErr*0.9 {
+		t.Errorf("Holt MAE %.2f not clearly below naive %.2f", holtErr, naiveErr)
+	}
+	if cov := float64(covered) / float64(total); cov < 0.7 {
+		t.Errorf("band covers %.0f%% of outcomes", 100*cov)
+	}
+}
+
+func TestHoltShortSeries(t *testing.T) {
+	fc := FitHolt([]float64{5}).Forecast(3, 0, 60, 0, 100)
+	if len(fc) != 3 || fc[2].Mean != 5 || fc[0].TS != 60 {
+		t.Fatalf("%+v", fc)
+	}
+	if fc := FitHolt(nil).Forecast(2, 0, 60, 0, 100); fc[0].Mean != 0 {
+		t.Fatalf("%+v", fc)
+	}
+}

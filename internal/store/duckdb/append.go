@@ -1,0 +1,236 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync"
+
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/vigil-nsm/vigil/internal/store"
+)
+
+// Append writes a batch: connections through the parallel appenders,
+// everything else through the first connection. Incidents and assets
+// replace the rows of the same id or host key.
+func (d *DB) Append(ctx context.Context, b *store.Batch) error {
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	if d.conns == nil {
+		return errors.New("store: closed")
+	}
+	if err := d.appendConns(ctx, b.Conns); err != nil {
+		return err
+	}
+	if err := d.replaceKeys(ctx, b); err != nil {
+		return err
+	}
+	c := d.conns[0]
+	steps := []struct {
+		table string
+		n     int
+		row   func(i int, v []driver.Value)
+	}{
+		{"dns", len(b.DNS), func(i int, v []driver.Value) { dnsRow(&b.DNS[i], v) }},
+		{"http", len(b.HTTP), func(i int, v []driver.Value) { httpRow(&b.HTTP[i], v) }},
+		{"ssl", len(b.SSL), func(i int, v []driver.Value) { sslRow(&b.SSL[i], v) }},
+		{"alerts", len(b.Alerts), func(i int, v []driver.Value) { alertRow(&b.Alerts[i], v) }},
+		{"incidents", len(b.Incidents), func(i int, v []driver.Value) { incidentRow(&b.Incidents[i], v) }},
+		{"assets", len(b.Assets), func(i int, v []driver.Value) { assetRow(&b.Assets[i], v) }},
+		{"records", len(b.Records), func(i int, v []driver.Value) { recordRow(&b.Records[i], v) }},
+		{"traffic_1m", len(b.Traffic1m), func(i int, v []driver.Value) { trafficRow(&b.Traffic1m[i], b.Run, v) }},
+		{"traffic_1h", len(b.Traffic1h), func(i int, v []driver.Value) { trafficRow(&b.Traffic1h[i], b.Run, v) }},
+		{"talkers_1h", len(b.Talkers1h), func(i int, v []driver.Value) { talkerRow(&b.Talkers1h[i], b.Run, v) }},
+		{"edges_1h", len(b.Edges1h), func(i int, v []driver.Value) { edgeRow(&b.Edges1h[i], b.Run, v) }},
+		{"alerts_1m", len(b.Alerts1m), func(i int, v []driver.Value) { alertCountRow(&b.Alerts1m[i], b.Run, v) }},
+		{"alerts_1h", len(b.Alerts1h), func(i int, v []driver.Value) { alertCountRow(&b.Alerts1h[i], b.Run, v) }},
+	}
+	for _, s := range steps {
+		if err := appendTo(ctx, c, s.table, s.n, s.row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendConns splits the connections over the appender connections.
+func (d *DB) appendConns(ctx context.Context, conns []store.Conn) error {
+	p := len(d.conns)
+	if len(conns) < 4096 {
+		p = 1
+	}
+	per := (len(conns) + p - 1) / p
+	var wg sync.WaitGroup
+	errs := make([]error, p)
+	for k := range p {
+		lo, hi := k*per, min((k+1)*per, len(conns))
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			part := conns[lo:hi]
+			errs[k] = appendTo(ctx, d.conns[k], "conn", len(part), func(i int, v []driver.Value) { connRow(&part[i], v) })
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// replaceKeys deletes the incidents and assets that the batch brings again.
+func (d *DB) replaceKeys(ctx context.Context, b *store.Batch) error {
+	c := d.conns[0]
+	if len(b.Incidents) > 0 {
+		ids := make([]any, len(b.Incidents))
+		for i := range b.Incidents {
+			ids[i] = b.Incidents[i].ID
+		}
+		if _, err := c.ExecContext(ctx, "DELETE FROM incidents WHERE id IN ("+placeholders(len(ids))+")", ids...); err != nil {
+			return fmt.Errorf("store: replace incidents: %w", err)
+		}
+	}
+	if len(b.Assets) > 0 {
+		keys := make([]any, len(b.Assets))
+		for i := range b.Assets {
+			keys[i] = b.Assets[i].Key
+		}
+		if _, err := c.ExecContext(ctx, "DELETE FROM assets WHERE key IN ("+placeholders(len(keys))+")", keys...); err != nil {
+			return fmt.Errorf("store: replace assets: %w", err)
+		}
+	}
+	return nil
+}
+
+// appendTo appends n rows made by row to table through one appender,
+// committing every flushRows rows.
+func appendTo(ctx context.Context, c *sql.Conn, table string, n int, row func(i int, v []driver.Value)) error {
+	if n == 0 {
+		return nil
+	}
+	err := c.Raw(func(dc any) error {
+		a, err := duckdbgo.NewAppender(dc.(driver.Conn), "", "", table)
+		if err != nil {
+			return err
+		}
+		v := make([]driver.Value, columns[table])
+		for i := range n {
+			row(i, v)
+			if err := a.AppendRow(v...); err != nil {
+				a.Close()
+				return err
+			}
+			if (i+1)%flushRows == 0 {
+				if err := a.Flush(); err != nil {
+					a.Close()
+					return err
+				}
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("store: append %d rows to %s: %w", n, table, err)
+	}
+	return ctx.Err()
+}
+
+// columns is each appended table's column count.
+var columns = map[string]int{"conn": 19, "dns": 9, "http": 11, "ssl": 10, "alerts": 13, "incidents": 13,
+	"assets": 17, "records": 5, "traffic_1m": 8, "traffic_1h": 8, "talkers_1h": 5, "edges_1h": 6,
+	"alerts_1m": 5, "alerts_1h": 5, "situation": 6}
+
+func placeholders(n int) string {
+	b := make([]byte, 0, 2*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
+
+// nullable returns nil for "" (SQL NULL, cheaper than an empty string).
+func nullable(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func enumOr(s string, vals []string, other driver.Value) driver.Value {
+	for _, v := range vals {
+		if v == s {
+			return s
+		}
+	}
+	return other
+}
+
+func list(s []string) driver.Value {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func connRow(c *store.Conn, v []driver.Value) {
+	proto := enumOr(c.Proto, protos, "unknown_transport")
+	v[0], v[1], v[2], v[3], v[4], v[5] = c.TS, nullable(c.UID), c.OrigH, c.OrigP, c.RespH, c.RespP
+	v[6], v[7], v[8], v[9], v[10] = proto, nullable(c.Service), c.Duration, c.OrigBytes, c.RespBytes
+	v[11], v[12], v[13], v[14] = enumOr(c.State, states, nil), nullable(c.History), c.OrigPkts, c.OrigIPBytes
+	v[15], v[16], v[17], v[18] = c.RespPkts, c.RespIPBytes, c.IPv, c.Run
+}
+
+func dnsRow(r *store.DNS, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4] = r.TS, r.UID, r.OrigH, r.RespH, r.Query
+	v[5], v[6], v[7], v[8] = r.QType, r.RCode, r.Answers, r.Run
+}
+
+func httpRow(r *store.HTTP, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.TS, r.UID, r.OrigH, r.RespH, r.RespP, r.Method
+	v[6], v[7], v[8], v[9], v[10] = r.Host, r.URI, r.Status, r.UserAgent, r.Run
+}
+
+func sslRow(r *store.SSL, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.TS, r.UID, r.OrigH, r.RespH, r.RespP, r.Version
+	v[6], v[7], v[8], v[9] = r.ServerName, r.Established, r.JA3, r.Run
+}
+
+func alertRow(a *store.Alert, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = a.TS, a.TSEnd, list(a.UIDs), a.Src, a.Dst, a.Class
+	v[6], v[7], v[8], v[9], v[10], v[11], v[12] = a.Severity, a.Confidence, a.Detector, a.Summary, list(a.MITRE), a.JSON, a.Run
+}
+
+func incidentRow(in *store.Incident, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = in.ID, in.First, in.Last, in.Attacker, list(in.Victims), list(in.Classes)
+	v[6], v[7], v[8], v[9], v[10], v[11], v[12] = list(in.Stages), in.Severity, in.Score, in.Alerts, in.Narrative, in.JSON, in.Run
+}
+
+func assetRow(a *store.Asset, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = a.Key, list(a.Addrs), a.MAC, a.Vendor, list(a.Names), a.Class
+	v[6], v[7], v[8], v[9], v[10] = a.OS, a.Device, list(a.Services), list(a.Findings), a.MaxSeverity
+	v[11], v[12], v[13], v[14], v[15], v[16] = a.FirstSeen, a.LastSeen, a.BytesSent, a.BytesRecv, a.JSON, a.Run
+}
+
+func recordRow(r *store.Record, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4] = r.Log, r.TS, r.UID, r.JSON, r.Run
+}
+
+func trafficRow(t *store.Traffic, run int32, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] = t.Bucket, t.Proto, t.Service, t.IPv, t.Conns, t.Bytes, t.Pkts, run
+}
+
+func talkerRow(t *store.Talker, run int32, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4] = t.Bucket, t.Host, t.Bytes, t.Conns, run
+}
+
+func edgeRow(e *store.Edge, run int32, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = e.Bucket, e.Src, e.Dst, e.Bytes, e.Conns, run
+}
+
+func alertCountRow(a *store.AlertCount, run int32, v []driver.Value) {
+	v[0], v[1], v[2], v[3], v[4] = a.Bucket, a.Class, a.Severity, a.N, run
+}

@@ -1,0 +1,316 @@
+package duckdb
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/store"
+	"github.com/vigil-nsm/vigil/internal/store/storetest"
+)
+
+func openTemp(t testing.TB) *DB {
+	t.Helper()
+	opts := Options{Settings: map[string]string{}}
+	// VIGIL_DUCKDB_SET="name=value,…" tries DuckDB settings in benchmarks.
+	for _, kv := range strings.Split(os.Getenv("VIGIL_DUCKDB_SET"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			opts.Settings[k] = v
+		}
+	}
+	db, err := Open(filepath.Join(t.TempDir(), "vigil.duckdb"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// fill writes conns connections and a few alerts, incidents and assets
+// through a Writer.
+func fill(t testing.TB, db *DB, conns int) *storetest.Gen {
+	t.Helper()
+	ctx := context.Background()
+	run, err := db.BeginRun(ctx, "test.pcap", "capture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.DefaultWriterConfig()
+	cfg.Run = run
+	w := store.NewWriter(db, cfg)
+	g := storetest.New(1, 200)
+	for range conns {
+		w.Record("conn", g.ConnJSON())
+	}
+	a, v := g.Host(1), g.Host(2)
+	w.Record("alerts", storetest.AlertJSON(g.T0+10, "scan.vertical", 3, a, v, "Cuid1"))
+	w.Record("alerts", storetest.AlertJSON(g.T0+20, "bruteforce.ssh", 2, a, v))
+	w.Record("alerts", storetest.AlertJSON(g.T0+30, "ipv6.rogue_ra", 2, g.Host(9), ""))
+	w.Record("incidents", storetest.IncidentJSON("inc-1", g.T0+10, g.T0+20, a, v, 2, 70))
+	w.Record("assets", storetest.AssetJSON("00:11:22:33:44:55", v, "camera", "iot.insecure_protocol"))
+	w.Record("assets", storetest.AssetJSON("00:11:22:33:44:66", a, "workstation", ""))
+	w.Record("dns", []byte(`{"ts":1767225601,"uid":"Cd1","id.orig_h":"10.16.0.1","id.resp_h":"10.16.0.2","query":"evil.example","qtype_name":"A","rcode_name":"NOERROR","answers":["1.2.3.4"]}`))
+	w.Record("ipv6", []byte(`{"kind":"router","mac":"00:aa:bb:cc:dd:ee","link_local":"fe80::1","prefixes":["2001:db8:1::/64"],"first_seen":1767225600,"last_seen":1767225700,"legitimate":false}`))
+	w.Record("ipv6", []byte(`{"kind":"summary","hosts":3,"routers":1,"ipv6_share_bytes":0.1}`))
+	w.Record("ssh", []byte(`{"ts":1767225602,"uid":"Cuid1","client":"SSH-2.0-x"}`))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EndRun(ctx, run, store.RunEnd{Status: "done", Records: int64(conns)}); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestRoundTrip(t *testing.T) {
+	db := openTemp(t)
+	g := fill(t, db, 20000)
+	ctx := context.Background()
+	counts, err := db.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"conn": 20000, "alerts": 3, "incidents": 1, "assets": 2, "dns": 1, "records": 3, "runs": 1}
+	for k, n := range want {
+		if counts[k] != n {
+			t.Errorf("%s: %d rows, want %d", k, counts[k], n)
+		}
+	}
+	first, last, err := db.Bounds(ctx)
+	if err != nil || first != g.T0 || last < g.T0+19 {
+		t.Fatalf("bounds %v %v %v", first, last, err)
+	}
+	o, err := db.Overview(ctx, store.Range{From: first, To: last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Conns != 20000 || o.Alerts != 3 || o.Incidents != 1 || o.Assets != 2 || len(o.TopTalkers) == 0 || len(o.Series) == 0 {
+		t.Fatalf("overview %+v", o)
+	}
+	if o.IPv6Bytes == 0 || o.IPv4Bytes == 0 || o.IPv4Bytes+o.IPv6Bytes != o.Bytes {
+		t.Errorf("ip shares %d + %d != %d", o.IPv4Bytes, o.IPv6Bytes, o.Bytes)
+	}
+	checkLists(t, db, g)
+}
+
+func checkLists(t *testing.T, db *DB, g *storetest.Gen) {
+	ctx := context.Background()
+	al, err := db.Alerts(ctx, store.AlertFilter{Class: "scan", Paging: store.Paging{Limit: 10}})
+	if err != nil || al.Total != 1 || al.Items[0].Class != "scan.vertical" || al.Items[0].UIDs[0] != "Cuid1" {
+		t.Fatalf("alerts by class: %+v %v", al, err)
+	}
+	al, _ = db.Alerts(ctx, store.AlertFilter{MaxSeverity: 2, Paging: store.Paging{Limit: 1, Offset: 1}})
+	if al.Total != 2 || len(al.Items) != 1 {
+		t.Errorf("alerts paging: %+v", al)
+	}
+	inc, err := db.Incident(ctx, "inc-1")
+	if err != nil || len(inc.Alerts) != 2 || inc.Incident.Status != "open" || len(inc.Records) == 0 {
+		t.Fatalf("incident: %+v %v", inc, err)
+	}
+	if err := db.SetIncidentStatus(ctx, "inc-1", "closed", "handled"); err != nil {
+		t.Fatal(err)
+	}
+	ip, _ := db.Incidents(ctx, store.IncidentFilter{Status: "open"})
+	if ip.Total != 0 {
+		t.Errorf("closed incident still open: %+v", ip)
+	}
+	as, err := db.Assets(ctx, store.AssetFilter{Finding: "iot"})
+	if err != nil || as.Total != 1 || as.Items[0].Class != "camera" || as.Items[0].Addrs[0] != g.Host(2) {
+		t.Fatalf("assets by finding: %+v %v", as, err)
+	}
+	as, _ = db.Assets(ctx, store.AssetFilter{IoT: true})
+	if as.Total != 1 {
+		t.Errorf("iot assets: %d", as.Total)
+	}
+	h, err := db.Host(ctx, g.Host(2), store.Range{})
+	if err != nil || len(h.Assets) != 1 || len(h.Alerts) != 2 || len(h.Flows) == 0 || h.Conns == 0 {
+		t.Fatalf("host: %+v %v", h, err)
+	}
+	fl, err := db.Flows(ctx, store.FlowFilter{Port: 22, Proto: "tcp", Paging: store.Paging{Limit: 5}})
+	if err != nil || fl.Total == 0 || len(fl.Items) != 5 || fl.Items[0].RespP != 22 {
+		t.Fatalf("flows: %+v %v", fl, err)
+	}
+	gr, err := db.Graph(ctx, store.Range{}, 20)
+	if err != nil || len(gr.Edges) < 20 || len(gr.Nodes) == 0 {
+		t.Fatalf("graph: %v %v", gr, err)
+	}
+	attack := false
+	for _, e := range gr.Edges {
+		attack = attack || e.Attack
+	}
+	if !attack {
+		t.Error("no attack edge")
+	}
+	v6, err := db.IPv6(ctx)
+	if err != nil || len(v6.Routers) != 1 || v6.Summary["hosts"] == nil || len(v6.Alerts) != 1 {
+		t.Fatalf("ipv6: %+v %v", v6, err)
+	}
+	s, err := db.Search(ctx, "evil", 10)
+	if err != nil || len(s.Names) != 1 {
+		t.Fatalf("search: %+v %v", s, err)
+	}
+	tl, err := db.Timeline(ctx, store.Range{}, 50)
+	if err != nil || len(tl) < 5 {
+		t.Fatalf("timeline: %v %v", tl, err)
+	}
+}
+
+func TestRecoverAndRetain(t *testing.T) {
+	db := openTemp(t)
+	fill(t, db, 5000)
+	ctx := context.Background()
+	run, _ := db.BeginRun(ctx, "crashed.pcap", "capture")
+	cfg := store.DefaultWriterConfig()
+	cfg.Run = run
+	w := store.NewWriter(db, cfg)
+	g := storetest.New(2, 50)
+	for range 3000 {
+		w.Record("conn", g.ConnJSON())
+	}
+	w.Close()
+	srcs, err := db.Recover(ctx)
+	if err != nil || len(srcs) != 1 || srcs[0] != "crashed.pcap" {
+		t.Fatalf("recover: %v %v", srcs, err)
+	}
+	c, _ := db.Counts(ctx)
+	if c["conn"] != 5000 {
+		t.Fatalf("after recover: %d conns", c["conn"])
+	}
+	o, _ := db.Overview(ctx, store.Range{})
+	if o.Conns != 5000 {
+		t.Fatalf("rollups after recover: %d", o.Conns)
+	}
+	// Keep two seconds of raw rows: the rest goes, rollups stay.
+	got, err := db.Retain(ctx, store.Retention{Raw: 2 * time.Second, Minute: time.Hour, Hour: time.Hour})
+	if err != nil || got["conn"] == 0 {
+		t.Fatalf("retain: %v %v", got, err)
+	}
+	c, _ = db.Counts(ctx)
+	o, _ = db.Overview(ctx, store.Range{})
+	if c["conn"] >= 5000 || o.Conns != 5000 {
+		t.Fatalf("retain: %d raw conns, %d in rollups", c["conn"], o.Conns)
+	}
+}
+
+func TestSituationSeries(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	pts := []store.SituationPoint{{TS: 60, Index: 10, Components: map[string]float64{"alerts": 5}}, {TS: 120, Index: 20}}
+	if err := db.SaveSituation(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	pts[1].Index = 30
+	if err := db.SaveSituation(ctx, pts[1:]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Situation(ctx, store.Range{})
+	if err != nil || len(got) != 2 || got[1].Index != 30 || got[0].Components["alerts"] != 5 {
+		t.Fatalf("situation: %+v %v", got, err)
+	}
+}
+
+// BenchmarkAppendConn measures connection rows appended per second
+// through Store.Append (typed rows, rollups included).
+func BenchmarkAppendConn(b *testing.B) {
+	db := openTemp(b)
+	g := storetest.New(3, 5000)
+	batch := 100000
+	if s := os.Getenv("VIGIL_BENCH_BATCH"); s != "" {
+		batch, _ = strconv.Atoi(s)
+	}
+	rows := make([]store.Conn, batch)
+	for i := range rows {
+		rows[i] = g.Conn()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		if err := db.Append(context.Background(), &store.Batch{Conns: rows}); err != nil {
+			b.Fatal(err)
+		}
+		n += batch
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+	b.StopTimer()
+	t0 := time.Now()
+	if err := db.Checkpoint(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/(b.Elapsed().Seconds()+time.Since(t0).Seconds()), "rows/s+checkpoint")
+}
+
+// BenchmarkWriterConn measures conn.log lines per second through the
+// Writer: JSON parsing, rollups and the append, overlapped.
+func BenchmarkWriterConn(b *testing.B) {
+	db := openTemp(b)
+	g := storetest.New(4, 5000)
+	lines := make([][]byte, 200000)
+	for i := range lines {
+		lines[i] = g.ConnJSON()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		w := store.NewWriter(db, store.DefaultWriterConfig())
+		for _, l := range lines {
+			w.Record("conn", l)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		n += len(lines)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestOverview10M stores ten million connections (set VIGIL_STORE_10M=1;
+// a few minutes on two cores) and times the overview query.
+func TestOverview10M(t *testing.T) {
+	if os.Getenv("VIGIL_STORE_10M") == "" {
+		t.Skip("set VIGIL_STORE_10M=1 to store 10 M connections and time the overview")
+	}
+	n, _ := strconv.Atoi(os.Getenv("VIGIL_STORE_10M"))
+	if n < 1000 {
+		n = 10_000_000
+	}
+	db := openTemp(t)
+	g := storetest.New(5, 20000)
+	g.Rate = 200 // 10 M connections over ~14 hours of data time
+	start := time.Now()
+	w := store.NewWriter(db, store.DefaultWriterConfig())
+	for range n {
+		w.Add(g.Conn())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stored %d connections in %v (%.0f rows/s)", n, time.Since(start), float64(n)/time.Since(start).Seconds())
+	ctx := context.Background()
+	first, last, _ := db.Bounds(ctx)
+	for _, r := range []store.Range{{From: last - 3600, To: last}, {From: first, To: last}, {}} {
+		best := time.Hour
+		for range 5 {
+			t0 := time.Now()
+			if _, err := db.Overview(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			best = min(best, time.Since(t0))
+		}
+		t.Logf("overview over %.0f h of %d connections: %v", (r.To-r.From)/3600, n, best)
+		if best > 200*time.Millisecond {
+			t.Errorf("overview took %v, want < 200 ms", best)
+		}
+	}
+	t0 := time.Now()
+	p, err := db.Flows(ctx, store.FlowFilter{Host: g.Host(7), Port: 22, Paging: store.Paging{Limit: 50}})
+	t.Logf("flow search (host + port) over %d connections: %v, %d matches", n, time.Since(t0), p.Total)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

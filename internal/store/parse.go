@@ -1,0 +1,219 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+)
+
+// parser turns JSON records into rows. It keeps its field index between
+// calls; one parser per goroutine.
+type parser struct {
+	f   fields
+	sub fields
+}
+
+func (p *parser) conn(c *Conn) {
+	f := &p.f
+	*c = Conn{
+		TS: f.num("ts"), UID: f.str("uid"),
+		OrigH: f.str("id.orig_h"), OrigP: uint16(f.int("id.orig_p")),
+		RespH: f.str("id.resp_h"), RespP: uint16(f.int("id.resp_p")),
+		Proto: f.str("proto"), Service: f.str("service"), Duration: f.num("duration"),
+		OrigBytes: f.int("orig_bytes"), RespBytes: f.int("resp_bytes"),
+		State: f.str("conn_state"), History: f.str("history"),
+		OrigPkts: f.int("orig_pkts"), OrigIPBytes: f.int("orig_ip_bytes"),
+		RespPkts: f.int("resp_pkts"), RespIPBytes: f.int("resp_ip_bytes"),
+	}
+	c.IPv = ipVersion(c.OrigH)
+}
+
+// ipVersion is 6 for an IPv6 address, 4 otherwise (0 when empty).
+func ipVersion(a string) uint8 {
+	if a == "" {
+		return 0
+	}
+	if strings.IndexByte(a, ':') >= 0 {
+		return 6
+	}
+	return 4
+}
+
+func (p *parser) dns(d *DNS) {
+	f := &p.f
+	*d = DNS{TS: f.num("ts"), UID: f.str("uid"), OrigH: f.str("id.orig_h"), RespH: f.str("id.resp_h"),
+		Query: f.str("query"), QType: f.str("qtype_name"), RCode: f.str("rcode_name"),
+		Answers: strings.Join(f.strs("answers"), " ")}
+}
+
+func (p *parser) http(h *HTTP) {
+	f := &p.f
+	*h = HTTP{TS: f.num("ts"), UID: f.str("uid"), OrigH: f.str("id.orig_h"), RespH: f.str("id.resp_h"),
+		RespP: uint16(f.int("id.resp_p")), Method: f.str("method"), Host: f.str("host"), URI: f.str("uri"),
+		Status: int32(f.int("status_code")), UserAgent: f.str("user_agent")}
+}
+
+func (p *parser) ssl(s *SSL) {
+	f := &p.f
+	*s = SSL{TS: f.num("ts"), UID: f.str("uid"), OrigH: f.str("id.orig_h"), RespH: f.str("id.resp_h"),
+		RespP: uint16(f.int("id.resp_p")), Version: f.str("version"), ServerName: f.str("server_name"),
+		Established: f.bool("established"), JA3: f.str("ja3")}
+}
+
+func (p *parser) alert(a *Alert, line []byte) {
+	f := &p.f
+	*a = Alert{TS: f.num("ts"), TSEnd: f.num("ts_end"), UIDs: f.strs("uids"), Src: f.str("src"), Dst: f.str("dst"),
+		Class: f.str("class"), Severity: int32(f.int("severity")), Confidence: f.num("confidence"),
+		Detector: f.str("detector"), Summary: f.str("summary"), MITRE: f.strs("mitre"), JSON: string(line)}
+	if uid := f.str("uid"); uid != "" && !contains(a.UIDs, uid) {
+		a.UIDs = append([]string{uid}, a.UIDs...)
+	}
+	if a.Severity < 1 || a.Severity > 4 {
+		a.Severity = 4
+	}
+}
+
+func (p *parser) incident(in *Incident, line []byte) {
+	f := &p.f
+	*in = Incident{ID: first(f.str("id"), f.str("incident_id")),
+		First:   firstNum(f.num("first_seen"), f.num("first"), f.num("ts")),
+		Last:    firstNum(f.num("last_seen"), f.num("last"), f.num("ts_end")),
+		Victims: f.strs("victims"), Stages: f.strs("stages"),
+		Severity: int32(f.int("severity")), Score: int32(f.int("score")),
+		Narrative: f.str("narrative"), JSON: string(line)}
+	in.Attacker = f.str("attacker")
+	if in.Attacker == "" {
+		if as := f.strs("attackers"); len(as) > 0 {
+			in.Attacker = as[0]
+		}
+	}
+	if in.Last < in.First {
+		in.Last = in.First
+	}
+	in.Classes = f.strs("classes")
+	if c := f.raw("alert_counts"); len(in.Classes) == 0 && len(c) > 0 && c[0] == '{' {
+		in.Classes = keysOf(c)
+	}
+	in.Alerts = int32(f.int("alerts"))
+	if v := f.raw("alerts"); len(v) > 0 && v[0] == '[' {
+		in.Alerts = int32(len(objects(v)))
+	}
+	if in.ID == "" {
+		in.ID = "inc-" + strconv.FormatInt(int64(in.First*1000), 36) + "-" + in.Attacker
+	}
+}
+
+func (p *parser) asset(a *Asset, line []byte) {
+	f := &p.f
+	*a = Asset{Key: first(f.str("host"), f.str("key"), f.str("mac")), MAC: f.str("mac"), Vendor: f.str("vendor"),
+		FirstSeen: f.num("first_seen"), LastSeen: f.num("last_seen"), JSON: string(line)}
+	a.Addrs = p.listOf(f.raw("addrs"), "addr")
+	if len(a.Addrs) == 0 {
+		a.Addrs = p.listOf(f.raw("addresses"), "addr")
+	}
+	a.Names = p.listOf(f.raw("names"), "name")
+	a.Class, a.OS, a.Device = p.guess(f.raw("class")), p.guess(f.raw("os")), p.guess(f.raw("device"))
+	a.Services = p.services(f.raw("services"))
+	a.Findings, a.MaxSeverity = p.findings(f.raw("findings"))
+	if t := f.raw("traffic"); len(t) > 0 && t[0] == '{' && p.sub.parse(t) {
+		a.BytesSent, a.BytesRecv = p.sub.int("bytes_sent"), p.sub.int("bytes_recv")
+	}
+	if a.Key == "" && len(a.Addrs) > 0 {
+		a.Key = a.Addrs[0]
+	}
+}
+
+// listOf returns key of each object in the array v (or the elements
+// themselves when they are strings).
+func (p *parser) listOf(v []byte, key string) []string {
+	var out []string
+	for _, o := range objects(v) {
+		if len(o) > 0 && o[0] == '{' {
+			if p.sub.parse(o) {
+				if s := p.sub.str(key); s != "" && !contains(out, s) {
+					out = append(out, s)
+				}
+			}
+			continue
+		}
+		if s := unquote(o); s != "" && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// guess returns the value of a guess object ({"value": …}) or a string.
+func (p *parser) guess(v []byte) string {
+	if len(v) > 0 && v[0] == '{' {
+		if p.sub.parse(v) {
+			return p.sub.str("value")
+		}
+		return ""
+	}
+	return unquote(v)
+}
+
+func (p *parser) services(v []byte) []string {
+	var out []string
+	for _, o := range objects(v) {
+		if !p.sub.parse(o) {
+			continue
+		}
+		s := p.sub.str("proto") + "/" + p.sub.str("port")
+		if name := p.sub.str("service"); name != "" {
+			s += " " + name
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (p *parser) findings(v []byte) ([]string, int32) {
+	var out []string
+	var sev int32
+	for _, o := range objects(v) {
+		if !p.sub.parse(o) {
+			continue
+		}
+		c := first(p.sub.str("class"), p.sub.str("kind"))
+		if c != "" && !contains(out, c) {
+			out = append(out, c)
+		}
+		if s := int32(p.sub.int("severity")); s > 0 && (sev == 0 || s < sev) {
+			sev = s
+		}
+	}
+	return out, sev
+}
+
+// recordTS is a record's time: ts, else first_seen or last_seen.
+func (p *parser) recordTS() float64 {
+	return firstNum(p.f.num("ts"), p.f.num("last_seen"), p.f.num("first_seen"))
+}
+
+func first(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func firstNum(x ...float64) float64 {
+	for _, v := range x {
+		if v != 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
