@@ -215,10 +215,19 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 	}
 	first := len(m.dhcpServers) == 0
 	m.dhcpServers[d.ServerAddr] = d.TS
+	if len(m.dhcpFirst) < 64 {
+		m.dhcpFirst = append(m.dhcpFirst, *d)
+	}
 	if m.firstDHCP == 0 {
 		m.firstDHCP = d.TS
 	}
 	allowed := m.allowR[d.ServerAddr]
+	if !allowed && m.routers.noDHCPv6() {
+		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
+			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
+		return
+	}
 	learning := len(m.allowR) == 0 && d.TS-m.firstDHCP <= m.cfg.LearnWindow.Seconds()
 	if first && learning || allowed || learning {
 		return
@@ -226,6 +235,22 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 	m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.8, d.ServerAddr, d.ClientAddr, []string{"T1557"},
 		fmt.Sprintf("a new DHCPv6 server %s answered clients after the known servers were learned", d.ServerAddr),
 		map[string]any{"servers": len(m.dhcpServers), "uids": d.UIDs})
+}
+
+// recheckDHCPv6 judges the DHCPv6 servers again once the routers are
+// known (their advertisements may come after the DHCP records).
+func (m *Monitor) recheckDHCPv6() {
+	if !m.routers.noDHCPv6() {
+		return
+	}
+	for _, d := range m.dhcpFirst {
+		if m.allowR[d.ServerAddr] {
+			continue
+		}
+		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
+			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
+	}
 }
 
 func isV6(s string) bool {

@@ -22,6 +22,7 @@ package ipv6mon
 
 import (
 	"encoding/json"
+	"math"
 	"net/netip"
 	"time"
 
@@ -108,6 +109,7 @@ type Monitor struct {
 	found   []Finding
 
 	dhcpServers map[string]float64 // DHCPv6 servers, first seen
+	dhcpFirst   []dhcpRec          // each server's first record
 	firstDHCP   float64
 	rec         rec.Rec
 }
@@ -172,10 +174,15 @@ func (m *Monitor) Record(log string, line []byte) {
 // onND routes a neighbour-discovery fact.
 func (m *Monitor) onND(f *ndFact) {
 	m.post.seenV6(f.Src, f.SrcMAC, f.TS)
+	if f.Type == "ra" {
+		m.routers.onRA(f)
+		if m.routers.flooding(f.TS) {
+			return // the flood is the finding; its packets' odd fields are not news
+		}
+	}
 	m.ndLimits(f)
 	switch f.Type {
 	case "ra":
-		m.routers.onRA(f)
 	case "ns", "na":
 		m.nd.on(f)
 	case "redirect":
@@ -205,6 +212,8 @@ func (m *Monitor) Findings() []Finding { return m.found }
 // Close ends the run: summaries that need the whole capture (tunnels)
 // are raised now.
 func (m *Monitor) Close() error {
+	m.routers.release(math.Inf(1))
+	m.recheckDHCPv6()
 	m.post.raiseTunnels(m)
 	return nil
 }

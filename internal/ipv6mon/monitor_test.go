@@ -73,6 +73,18 @@ func TestMonitorFindsAttacks(t *testing.T) {
 					fmt.Sprintf("2001:db8:%x::/64", 0x100+i), 1800, "high"))
 			}
 		}, "ipv6.ra_flood", ""},
+		{"RA flood raises no rogue router per source", func(m *Monitor) {
+			for i := 0; i < 100; i++ {
+				feed(m, "_nd", ra(400+float64(i)*0.01, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:01:%02x:%02x", i>>8, i&255),
+					fmt.Sprintf("2001:db8:%x::/64", 0x100+i), 1800, "high"))
+			}
+			feed(m, "_nd", ra(500, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+			for _, f := range m.Findings() {
+				if f.Class == "ipv6.rogue_ra" {
+					panic("rogue_ra raised for a flood source: " + f.Summary)
+				}
+			}
+		}, "ipv6.ra_flood", ""},
 		{"override NA steals an address", func(m *Monitor) {
 			feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
 		}, "ipv6.na_spoof", "2001:db8:1::5"},
@@ -153,6 +165,7 @@ func TestSecondRouterWhileLearning(t *testing.T) {
 		m := New(DefaultConfig(), nil)
 		feed(m, "_nd", ra(0, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
 		feed(m, "_nd", ra(3, "fe80::2", "02:00:00:00:00:02", c.pfx, 1800, "high"))
+		m.Close()
 		got := false
 		for _, f := range m.Findings() {
 			got = got || f.Class == "ipv6.rogue_ra" && f.Src == "fe80::2"
@@ -170,6 +183,7 @@ func TestAllowlistReplacesLearning(t *testing.T) {
 	m := New(cfg, nil)
 	feed(m, "_nd", ra(0, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 1800, "medium"))
 	feed(m, "_nd", ra(1, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+	m.Close()
 	var rogue []string
 	for _, f := range m.Findings() {
 		if f.Class == "ipv6.rogue_ra" {

@@ -111,6 +111,16 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 		return
 	}
 	delete(n.tentative, f.Target)
+	if b, owned := n.bindings[f.Target]; !owned || b.MAC != mac {
+		if _, known := n.answers[mac]; !known && !n.macBound(mac) {
+			// The address was nobody's and the answer comes from a MAC
+			// never seen before: no real duplicate, a forged defence
+			// (dos-new-ip6 answers from made-up MACs).
+			n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.75, n.speaker(mac), "", []string{"T1498"},
+				fmt.Sprintf("%s, a MAC never seen before, claimed %s the moment a host tested it for duplicates: the host must give the address up", mac, f.Target),
+				map[string]any{"mac": mac, "target": f.Target, "probe_to_answer_s": f.TS - probe})
+		}
+	}
 	win := n.m.cfg.NAWindow.Seconds()
 	d := append(n.denials[mac], f.TS)
 	for len(d) > 0 && f.TS-d[0] > win {
@@ -122,6 +132,17 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 			fmt.Sprintf("%s claimed %d addresses that hosts were testing for duplicates within %s: new hosts cannot configure an address", mac, len(d), n.m.cfg.NAWindow),
 			map[string]any{"mac": mac, "denials": len(d), "last_target": f.Target, "window_s": win, "threshold": n.m.cfg.DADDenials})
 	}
+}
+
+// macBound reports whether mac owns any address (bounded scan, only when
+// a DAD probe is answered).
+func (n *neighbours) macBound(mac string) bool {
+	for _, b := range n.bindings {
+		if b.MAC == mac {
+			return true
+		}
+	}
+	return false
 }
 
 // speaker names the host behind mac for an alert: an address bound to it

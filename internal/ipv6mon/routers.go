@@ -32,7 +32,37 @@ type routerTable struct {
 	window     []float64 // RA times within the flood window
 	winSources map[string]float64
 	floodUntil float64 // while a flood lasts, its sources are not judged one by one
+	// held: rogue-router findings waiting holdFor seconds of data time
+	// before they are raised; a flood detected meanwhile absorbs them
+	// (flood_router26's first sources are not rogue routers one by one).
+	held []Finding
 }
+
+const holdFor = 2.0
+
+// hold queues a rogue-router finding.
+func (t *routerTable) hold(f Finding) { t.held = append(t.held, f) }
+
+// release raises the held findings older than holdFor at now (all of
+// them when now is +Inf); a flood drops them instead.
+func (t *routerTable) release(now float64) {
+	if t.floodUntil > 0 && now <= t.floodUntil {
+		t.held = t.held[:0]
+		return
+	}
+	keep := t.held[:0]
+	for _, f := range t.held {
+		if now-f.TS >= holdFor {
+			t.m.raise(f.TS, f.Class, f.Severity, f.Confidence, f.Src, f.Dst, f.MITRE, f.Summary, f.Evidence)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	t.held = keep
+}
+
+// flooding reports whether an RA flood is under way at ts.
+func (t *routerTable) flooding(ts float64) bool { return t.floodUntil > 0 && ts <= t.floodUntil }
 
 func newRouterTable(m *Monitor) *routerTable {
 	return &routerTable{m: m, byKey: map[string]*router{}, prefixes: map[string]bool{}, firstRA: -1, winSources: map[string]float64{}}
@@ -59,6 +89,7 @@ func (t *routerTable) onRA(f *ndFact) {
 		t.firstRA = f.TS
 	}
 	t.flood(f)
+	t.release(f.TS)
 	key := routerKey(f)
 	r, known := t.byKey[key]
 	if !known {
@@ -86,6 +117,21 @@ func (t *routerTable) onRA(f *ndFact) {
 			}
 		}
 	}
+}
+
+// noDHCPv6 reports whether legitimate routers are known and none of them
+// announces DHCPv6 (neither the M nor the O flag).
+func (t *routerTable) noDHCPv6() bool {
+	legit := 0
+	for _, r := range t.byKey {
+		if r.Legitimate {
+			legit++
+			if containsByte(r.Flags, 'M') || containsByte(r.Flags, 'O') {
+				return false
+			}
+		}
+	}
+	return legit > 0
 }
 
 // intruder: a second router appearing while the first ones are learned
@@ -128,9 +174,10 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 		if t.learning(f.TS) {
 			why = "a second router that shares no prefix with the known one(s)"
 		}
-		t.m.raise(f.TS, "ipv6.rogue_ra", 1, rogueConfidence(f), f.Src, "ff02::1", []string{"T1557", "T1498"},
-			fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s with %s preference",
-				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), f.Prf), ev)
+		t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: 1, Confidence: rogueConfidence(f), Src: f.Src, Dst: "ff02::1",
+			MITRE: []string{"T1557", "T1498"}, Evidence: ev,
+			Summary: fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s with %s preference",
+				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), f.Prf)})
 		return
 	}
 	for _, p := range f.Prefixes {
