@@ -38,12 +38,12 @@ func init() {
 		},
 		&Scenario{
 			Name: "nmap-version", Difficulty: Medium,
-			Description: "nmap service and version detection (-sV) against the server's and the IoT hub's open ports: full connections and protocol probes.",
+			Description: "nmap service and version detection (-sV) of the top 100 ports of the server and the IoT hub: closed ports answered by resets, full connections and protocol probes on the open ones.",
 			Tools:       []string{"nmap"}, Classes: []string{"scan.vertical"}, MITRE: []string{"T1046"},
 			Attacker: hostPtr(hostAtk), Victims: v4(hostServer, hostIoT), Duration: 30 * time.Second,
 			attack: func(a *attackRun) error {
 				return a.run(hostAtk, "nmap", "-sV", "--version-light", "-n", "-Pn", "-T4",
-					"-p", "21,22,23,53,80,443,1883,2323", "--host-timeout", seconds(a.duration)+"s",
+					"--top-ports", "100", "--host-timeout", seconds(a.duration)+"s",
 					hostServer.IPv4().String(), hostIoT.IPv4().String())
 			},
 		},

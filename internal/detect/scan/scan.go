@@ -1,6 +1,7 @@
 // Package scan detects port scans from conn.log: vertical (one source, many
 // ports of one host), horizontal (one source, one port on many hosts) and
-// the same over IPv6 (class scan.v6).
+// the same over IPv6 (class scan.v6; an IPv6 vertical scan is reported
+// as scan.vertical and scan.v6).
 //
 // Only probe-like connections count: attempts that failed or exchanged no
 // payload (S0, REJ, RSTO without data, unanswered UDP, ICMP echo). A real
@@ -188,6 +189,12 @@ func (d *Detector) evict() {
 func (d *Detector) emit(s *source, emit alert.Emit) {
 	if v := d.vertical(s); v != nil {
 		emit(*v)
+		if v.Evidence["ipv6"] == true {
+			// An IPv6 port scan is a vertical scan and an IPv6 scan.
+			v6 := *v
+			v6.Class = "scan.v6"
+			emit(v6)
+		}
 	}
 	if h := d.horizontal(s); h != nil {
 		emit(*h)
@@ -208,9 +215,6 @@ func (d *Detector) vertical(s *source) *alert.Alert {
 	}
 	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Less(hosts[j]) })
 	class := "scan.vertical"
-	if hosts[0].Is6() {
-		class = "scan.v6"
-	}
 	dsts := addrStrings(hosts)
 	total := 0
 	for _, h := range hosts {
@@ -230,7 +234,7 @@ func (d *Detector) vertical(s *source) *alert.Alert {
 		Act:     act,
 		Evidence: map[string]any{
 			"kind": "vertical", "max_ports_per_host": maxPorts, "hosts": len(hosts), "probes": total,
-			"threshold_ports": d.cfg.VerticalPorts, "window_s": d.cfg.Window,
+			"threshold_ports": d.cfg.VerticalPorts, "window_s": d.cfg.Window, "ipv6": hosts[0].Is6(),
 			"first": s.first, "last": s.last,
 		},
 		Detector: "scan",
