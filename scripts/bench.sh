@@ -20,7 +20,7 @@
 #   BENCH_TIMEOUT  seconds allowed per run (default 600)
 #   BENCH_REPEAT   runs per tool; the one with the least wall time is kept
 #                  (default 1)
-#   BENCH_TOOLS    comma-separated subset of: vigil-decode,vigil-flows,vigil-1,vigil-all,
+#   BENCH_TOOLS    comma-separated subset of: vigil-decode,vigil-flows,vigil-records,vigil-1,vigil-all,
 #                  ndpi,tshark,argus,softflowd,nfpcapd (default: all)
 #   BENCH_REUSE=1  keep an existing bench/out/mixed.pcap made with the same
 #                  packets/flows/seed
@@ -40,7 +40,7 @@ FLOWS=${BENCH_FLOWS:-}
 SEED=${BENCH_SEED:-1}
 TMO=${BENCH_TIMEOUT:-600}
 REPEAT=${BENCH_REPEAT:-1}
-TOOLS=${BENCH_TOOLS:-vigil-decode,vigil-flows,vigil-1,vigil-all,ndpi,tshark,argus,softflowd,nfpcapd}
+TOOLS=${BENCH_TOOLS:-vigil-decode,vigil-flows,vigil-records,vigil-1,vigil-all,ndpi,tshark,argus,softflowd,nfpcapd}
 TIMEBIN=/usr/bin/time
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -204,7 +204,11 @@ have() { command -v "$1" >/dev/null; }
 want vigil-decode && measure "vigil decode-only" "$VIGIL" analyze --decode-only "$FILE"
 if want vigil-flows; then
 	rm -rf "$OUT/vigil-flows"
-	measure "vigil analyze --no-app --workers 1" "$VIGIL" analyze --no-app --workers 1 -o "$OUT/vigil-flows" "$FILE"
+	measure "vigil analyze --no-app --workers 1" "$VIGIL" analyze --no-app --no-insight --workers 1 -o "$OUT/vigil-flows" "$FILE"
+fi
+if want vigil-records; then
+	rm -rf "$OUT/vigil-records"
+	measure "vigil analyze --no-insight --workers 1" "$VIGIL" analyze --no-insight --workers 1 -o "$OUT/vigil-records" "$FILE"
 fi
 if want vigil-1; then
 	rm -rf "$OUT/vigil-w1"
@@ -288,7 +292,7 @@ REF="vigil analyze --workers 1"
 	done
 	echo
 	if [[ ${STATUS["vigil decode-only"]:-} == ok ]]; then
-		for a in "vigil analyze --no-app --workers 1" "vigil analyze --workers 1" "vigil analyze (all cores)"; do
+		for a in "vigil analyze --no-app --workers 1" "vigil analyze --no-insight --workers 1" "vigil analyze --workers 1" "vigil analyze (all cores)"; do
 			[[ ${STATUS[$a]:-} == ok ]] || continue
 			awk -v a="$a" -v dw="${WALL["vigil decode-only"]}" -v dc="${CPU["vigil decode-only"]}" \
 				-v aw="${WALL[$a]}" -v ac="${CPU[$a]}" 'BEGIN{
@@ -297,7 +301,7 @@ REF="vigil analyze --workers 1"
 			}'
 		done
 	fi
-	for name in "vigil decode-only" "vigil analyze --no-app --workers 1" "vigil analyze --workers 1" "vigil analyze (all cores)"; do
+	for name in "vigil decode-only" "vigil analyze --no-app --workers 1" "vigil analyze --no-insight --workers 1" "vigil analyze --workers 1" "vigil analyze (all cores)"; do
 		[[ ${STATUS[$name]:-} == ok ]] || continue
 		self=$(grep -m 1 -o 'decode-only: .*\|analysed in .*' "$OUT/log.$name" || true)
 		[[ -n $self ]] && echo "- $name, as Vigil times itself (after start-up): $self"
