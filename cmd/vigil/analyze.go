@@ -176,11 +176,17 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Printf("Sample    %s: %d synthetic packets in %d flows\n", pcap, st.Packets, st.Flows)
 	acfg := analyze.DefaultConfig()
 	acfg.OutDir = *dir
-	sum, err := analyze.Run(ctx, acfg, []string{pcap})
+	set, err := insight.New(insight.DefaultConfig(), *dir)
 	if err != nil {
 		return err
 	}
+	acfg.Consumers = set.Consumers()
+	sum, err := analyze.Run(ctx, acfg, []string{pcap})
+	if err = errors.Join(err, set.Close()); err != nil {
+		return err
+	}
 	sum.Print(os.Stdout)
-	fmt.Printf("Logs      %s\nNext      vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "*.log"))
+	set.PrintSummary(os.Stdout)
+	fmt.Printf("Logs      %s\nNext      vigil analyze -o out testdata/lab/mirai.pcap   (a labelled attack from the lab: alerts, incidents)\n          vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "*.log"))
 	return nil
 }
