@@ -2,9 +2,11 @@ package insight
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/assets"
 	"github.com/vigil-nsm/vigil/internal/detect"
 )
 
@@ -50,4 +52,86 @@ func TestLabCapturesDetected(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLabInventory: on the benign lab capture every lab host is in the
+// inventory, bound to its MAC, with the role the lab gave it and the
+// services it runs; the IoT hub's insecure services are findings.
+func TestLabInventory(t *testing.T) {
+	set, _ := run(t, filepath.Join("..", "..", "testdata", "lab", "benign.pcap"))
+	byMAC := map[string]assets.Host{}
+	for _, h := range set.Hosts() {
+		byMAC[h.MAC] = h
+	}
+	class := func(h assets.Host) string {
+		if h.Class == nil {
+			return ""
+		}
+		return h.Class.Value
+	}
+	offers := func(h assets.Host, proto string, port uint16) bool {
+		for _, s := range h.Services {
+			if s.Proto == proto && s.Port == port {
+				return true
+			}
+		}
+		return false
+	}
+	cases := []struct {
+		name, mac, ip string
+		classes       []string // accepted classes ("" = no guess)
+		services      []string // proto/port it offers
+		findings      []string
+	}{
+		{"rtr", "02:66:00:00:00:01", "10.66.0.1", []string{"router"}, nil, nil},
+		{"srv", "02:66:00:00:00:0a", "10.66.0.10", []string{"server"}, []string{"tcp/21", "tcp/22", "tcp/80", "tcp/443", "udp/53"}, nil},
+		{"ws1", "02:66:00:00:00:15", "10.66.0.21", []string{"workstation"}, nil, nil},
+		// ws2 only uses services over TLS, MQTT and CoAP: no evidence of a
+		// class, and none is guessed (never a wrong one).
+		{"ws2", "02:66:00:00:00:16", "10.66.0.22", []string{"workstation", ""}, nil, nil},
+		{"iot", "02:66:00:00:00:1e", "10.66.0.30", []string{"iot", "camera", "hub"}, []string{"tcp/1883", "udp/5683"},
+			[]string{"mqtt_anonymous", "coap_exposed"}},
+	}
+	for _, c := range cases {
+		h, ok := byMAC[c.mac]
+		if !ok {
+			t.Errorf("%s (%s) missing from the inventory", c.name, c.mac)
+			continue
+		}
+		bound := false
+		for _, a := range h.Addrs {
+			bound = bound || a.Addr == c.ip
+		}
+		if !bound {
+			t.Errorf("%s: %s not bound to %s (%v)", c.name, c.ip, c.mac, h.Addrs)
+		}
+		if got := class(h); !contains(c.classes, got) {
+			t.Errorf("%s: class %q, want one of %q", c.name, got, c.classes)
+		}
+		for _, s := range c.services {
+			proto, port, _ := strings.Cut(s, "/")
+			n, _ := strconv.Atoi(port)
+			if !offers(h, proto, uint16(n)) {
+				t.Errorf("%s: does not offer %s (%v)", c.name, s, h.Services)
+			}
+		}
+		for _, f := range c.findings {
+			found := false
+			for _, hf := range h.Findings {
+				found = found || hf.Kind == f
+			}
+			if !found {
+				t.Errorf("%s: no %s finding (%v)", c.name, f, h.Findings)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

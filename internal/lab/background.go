@@ -118,11 +118,20 @@ func ntpQuery(w workDir, _ *rand.Rand) []string {
 		"server " + hostServer.IPv4().String() + " iburst maxsamples 1"}
 }
 
-// dhcpExchange runs a DHCP discover/request with busybox udhcpc and a
-// no-op script: the exchange is on the wire, the static address stays.
-func dhcpExchange(_ workDir, _ *rand.Rand) []string {
-	return []string{"busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "1",
-		"-x", "hostname:" + hostWS2.Name, "-s", "/bin/true"}
+// dhcpExchange runs a DHCP discover/request with ISC dhclient (what a
+// Debian workstation uses) and a no-op script: the exchange is on the
+// wire, the static address stays. (busybox udhcpc, the embedded client,
+// made the workstation look like an IoT device to the inventory.)
+// dhclient stays in the foreground to renew its lease: it is stopped
+// after three seconds, by then the exchange is done.
+func dhcpExchange(w workDir, _ *rand.Rand) []string {
+	conf, err := w.write("dhclient4.conf", fmt.Sprintf("send host-name %q;\n", hostWS2.Name), 0o644)
+	if err != nil {
+		conf = "/dev/null"
+	}
+	cmd := fmt.Sprintf("timeout 3 dhclient -4 -1 -d -sf /bin/true -cf %s -lf %s -pf %s eth0; exit 0",
+		conf, w.path("dhclient4.leases"), w.path("dhclient4.pid"))
+	return []string{"sh", "-c", cmd}
 }
 
 func ping4(_ workDir, rng *rand.Rand) []string {
