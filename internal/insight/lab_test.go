@@ -86,9 +86,7 @@ func TestLabInventory(t *testing.T) {
 		{"rtr", "02:66:00:00:00:01", "10.66.0.1", []string{"router"}, nil, nil},
 		{"srv", "02:66:00:00:00:0a", "10.66.0.10", []string{"server"}, []string{"tcp/21", "tcp/22", "tcp/80", "tcp/443", "udp/53"}, nil},
 		{"ws1", "02:66:00:00:00:15", "10.66.0.21", []string{"workstation"}, nil, nil},
-		// ws2 only uses services over TLS, MQTT and CoAP: no evidence of a
-		// class, and none is guessed (never a wrong one).
-		{"ws2", "02:66:00:00:00:16", "10.66.0.22", []string{"workstation", ""}, nil, nil},
+		{"ws2", "02:66:00:00:00:16", "10.66.0.22", []string{"workstation"}, nil, nil},
 		{"iot", "02:66:00:00:00:1e", "10.66.0.30", []string{"iot", "camera", "hub"}, []string{"tcp/1883", "udp/5683"},
 			[]string{"mqtt_anonymous", "coap_exposed"}},
 	}
@@ -125,6 +123,24 @@ func TestLabInventory(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLabTelnetFinding: the IoT hub's telnet (reached in the Mirai
+// scenario) is an exposure finding naming its records.
+func TestLabTelnetFinding(t *testing.T) {
+	set, _ := run(t, filepath.Join("..", "..", "testdata", "lab", "mirai.pcap"))
+	for _, h := range set.Hosts() {
+		if h.MAC != "02:66:00:00:00:1e" {
+			continue
+		}
+		for _, f := range h.Findings {
+			if f.Kind == "telnet_offered" {
+				return
+			}
+		}
+		t.Fatalf("IoT hub findings %v: no telnet_offered", h.Findings)
+	}
+	t.Fatal("IoT hub missing from the inventory")
 }
 
 func contains(list []string, s string) bool {
