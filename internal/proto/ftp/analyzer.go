@@ -34,9 +34,10 @@ type side struct {
 // Analyzer is the FTP analyzer of one connection; it implements
 // proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
-	ci  *proto.ConnInfo
-	out proto.Sink
-	now int64
+	ci     *proto.ConnInfo
+	out    proto.Sink
+	now    int64
+	banner string // the server's 220 greeting
 
 	sides [2]side
 
@@ -201,6 +202,9 @@ func (a *Analyzer) reply(line []byte) {
 	}
 	if code == 234 && a.hasAuth && a.authRequested == "TLS" {
 		a.tls = true
+	}
+	if code == 220 && a.banner == "" && !cont {
+		a.banner = string(msg[:min(len(msg), 256)]) // the greeting: server software, for the inventory
 	}
 	a.ftpReply(code, string(msg), cont)
 }
@@ -469,6 +473,10 @@ func (a *Analyzer) write(ca *cmdArg, arg string) {
 		b = record.AppendAddrField(b, "data_channel.resp_h", a.dc.respH)
 		b = append(b, `,"data_channel.resp_p":`...)
 		b = strconv.AppendUint(b, uint64(a.dc.respP), 10)
+	}
+	if a.banner != "" {
+		// Vigil's addition after Zeek's fields: the server's 220 greeting.
+		b = record.AppendStringField(b, "banner", a.banner)
 	}
 	b = append(b, '}')
 	a.buf = b

@@ -57,6 +57,9 @@ func TestSession(t *testing.T) {
 		if !strings.Contains(recs[i], w) {
 			t.Errorf("record %d:\n got %s\nwant …%s…", i, recs[i], w)
 		}
+		if !strings.HasSuffix(recs[i], `,"banner":"FTP server ready."}`) {
+			t.Errorf("record %d without the server's greeting: %s", i, recs[i])
+		}
 	}
 }
 

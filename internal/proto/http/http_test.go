@@ -157,6 +157,8 @@ var cases = []struct {
 		[]want{{"method": "get", "host": "a", "user_agent": "x  y"}}},
 	{"bad chunk size", []step{{dir: 0, data: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\nGET /next HTTP/1.1\r\n\r\n"}},
 		[]want{{"uri": "/", "request_body_len": 0}, {"uri": "/next"}}},
+	{"server header", []step{{dir: 0, data: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"}, {dir: 1, data: "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\n\r\n"}},
+		[]want{{"host": "h", "status_code": 200, "server": "nginx/1.22.1"}}},
 	{"filename", []step{{dir: 0, data: "GET /f HTTP/1.1\r\n\r\n"}, {dir: 1, data: "HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"a b.exe\"\r\nContent-Length: 4\r\n\r\nMZ\x90\x00"}},
 		[]want{{"resp_filenames": []string{"a b.exe"}, "resp_mime_types": []string{"application/x-dosexec"}}}},
 }

@@ -16,8 +16,10 @@ type txn struct {
 
 	method, host, uri, referrer, version, userAgent, origin []byte
 	statusMsg, infoMsg, username, password                  []byte
+	server                                                  []byte // the reply's Server header (not a Zeek field)
 	hasMethod, hasHost, hasURI, hasReferrer, hasVersion     bool
 	hasUA, hasOrigin, hasStatus, hasInfo, hasUser, hasPass  bool
+	hasServer                                               bool
 
 	reqLen, respLen   uint64
 	status, infoCode  int
@@ -34,8 +36,8 @@ func (t *txn) reset() {
 		method: t.method[:0], host: t.host[:0], uri: t.uri[:0], referrer: t.referrer[:0],
 		version: t.version[:0], userAgent: t.userAgent[:0], origin: t.origin[:0],
 		statusMsg: t.statusMsg[:0], infoMsg: t.infoMsg[:0], username: t.username[:0],
-		password: t.password[:0],
-		proxied:  t.proxied[:0], origMime: t.origMime[:0], respMime: t.respMime[:0],
+		password: t.password[:0], server: t.server[:0],
+		proxied: t.proxied[:0], origMime: t.origMime[:0], respMime: t.respMime[:0],
 		origFiles: t.origFiles[:0], respFiles: t.respFiles[:0],
 	}
 }
@@ -615,6 +617,10 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 		case equalFold(name, "upgrade"):
 			a.upgradeProt = len(firstToken(v)) > 0
 			a.h2RespUpgrade(v)
+		case equalFold(name, "server"):
+			t := a.current(dir)
+			t.server = append(t.server[:0], v...)
+			t.hasServer = true
 		}
 		return
 	}

@@ -46,6 +46,9 @@ func (a *Analyzer) write(t *txn) {
 	b = list(b, "orig_mime_types", t.origMime)
 	b = list(b, "resp_filenames", t.respFiles)
 	b = list(b, "resp_mime_types", t.respMime)
+	// Vigil's addition after Zeek's fields: the server's software, for
+	// the asset inventory (Zeek puts it in software.log).
+	b = bstr(b, "server", t.server, t.hasServer)
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("http", b)

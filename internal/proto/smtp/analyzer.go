@@ -49,9 +49,10 @@ const (
 // Analyzer is the SMTP analyzer of one connection; it implements
 // proto.Analyzer, proto.Finisher and proto.Upgrader.
 type Analyzer struct {
-	ci  *proto.ConnInfo
-	out proto.Sink
-	now int64
+	ci     *proto.ConnInfo
+	out    proto.Sink
+	now    int64
+	banner string // the server's 220 greeting
 
 	sides [2]proto.LineBuffer
 	bdat  proto.LineBuffer // the message line being assembled from BDAT chunks

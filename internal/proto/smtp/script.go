@@ -103,6 +103,9 @@ func stripORCPT(s string) string {
 // reply is the smtp_reply event handlers of main.zeek.
 func (a *Analyzer) reply(code int, cmd, msg string, cont bool) {
 	a.session()
+	if code == 220 && cmd == "" && a.banner == "" && !cont {
+		a.banner = msg[:min(len(msg), 256)] // the greeting: server software, for the inventory
+	}
 	a.cur.lastReply = strconv.Itoa(code) + " " + msg
 	a.cur.has |= hLastReply
 	if cmd == "." || (!cont && cmd == "BDAT" && a.bdatLastSeen) {
@@ -385,6 +388,10 @@ func (a *Analyzer) write(l *info) {
 	b = opt(b, l, hUserAgent, "user_agent", l.userAgent)
 	b = append(b, `,"tls":`...)
 	b = strconv.AppendBool(b, l.tls)
+	if a.banner != "" {
+		// Vigil's addition after Zeek's fields: the server's greeting.
+		b = record.AppendStringField(b, "banner", a.banner)
+	}
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("smtp", b)

@@ -56,6 +56,7 @@ func TestSession(t *testing.T) {
 		`"from":"Alice <alice@example.org>","to":["Bob <bob@example.com>","\"Carol, C\" <carol@example.com>"]`,
 		`"msg_id":"<1@example.org>","subject":"hello there","x_originating_ip":"198.51.100.7"`,
 		`"first_received":"from a.example.org (a.example.org [203.0.113.9])\tby mx; Mon, 1 Jan 2024","last_reply":"250 queued","path":["192.0.2.25","10.0.0.1","203.0.113.9"],"user_agent":"Tester 1.0","tls":false`,
+		`"tls":false,"banner":"mx.example.com ESMTP ready"}`,
 	} {
 		if !strings.Contains(recs[0], w) {
 			t.Errorf("missing %s in\n%s", w, recs[0])
