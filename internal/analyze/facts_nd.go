@@ -50,6 +50,11 @@ func appendNDFact(dst []byte, p *decode.Packet) ([]byte, bool) {
 		dst = appendMACField(dst, "src_mac", p.SrcMAC)
 	}
 	dst = record.AppendUintField(dst, "hop_limit", uint64(d.TTL))
+	if p.NumTunnels > 0 {
+		// Carried in a tunnel (Teredo's qualification RAs): not this
+		// link's neighbour discovery.
+		dst = record.AppendBoolField(dst, "tunnelled", true)
+	}
 	dst = appendNDFixed(dst, typ, body)
 	dst = appendNDOptions(dst, body[ndFixedLen[typ]:])
 	return append(dst, '}'), true

@@ -82,3 +82,50 @@ func TestSuricataVerifyIPv6Evasion(t *testing.T) {
 	}
 	t.Logf("ipv6-evasion: %d/%d cases flagged with their class", flagged, len(entries))
 }
+
+// TestZeekIPv6Traces: Zeek's IPv6 traces give the facts their baselines
+// show: the RH0 and malformed destination options Zeek logs as weirds are
+// evasions, the redirect is a redirect, Teredo/AYIYA/6in4 are tunnels (the
+// Teredo server's tunnelled RAs are not this link's router), the router
+// advertisement teaches a router, and fragmented DNS is quiet.
+func TestZeekIPv6Traces(t *testing.T) {
+	root := testcorpus.Require(t)
+	traces := filepath.Join(root, "zeek", "testing", "btest", "Traces")
+	cases := []struct {
+		trace   string
+		want    []string // classes that must be raised
+		never   []string // classes that must not
+		routers int      // routers learned (-1: any)
+	}{
+		{"ipv6-hbh-routing0.pcap", []string{"ipv6.evasion"}, nil, -1},
+		{"ipv6-mobility-dst-opts.pcap", []string{"ipv6.evasion"}, nil, -1},
+		{"icmp/icmp6-redirect.pcap", []string{"ipv6.redirect"}, nil, -1},
+		{"icmp/icmp6-router-advert.pcap", nil, []string{"ipv6.rogue_ra", "ipv6.kill_router"}, 1},
+		{"tunnels/Teredo.pcap", []string{"ipv6.tunnel"}, []string{"ipv6.kill_router", "ipv6.rogue_ra"}, 0},
+		{"tunnels/ayiya3.pcap", []string{"ipv6.tunnel"}, nil, -1},
+		{"tunnels/6in4.pcap", []string{"ipv6.tunnel"}, nil, -1},
+		{"ipv6-fragmented-dns.pcap", nil, []string{"ipv6.evasion", "anomaly"}, -1},
+	}
+	for _, c := range cases {
+		mon := analyse(t, ipv6mon.DefaultConfig(), filepath.Join(traces, c.trace))
+		got := classes(mon.Findings())
+		has := map[string]bool{}
+		for _, g := range got {
+			has[g] = true
+		}
+		for _, w := range c.want {
+			if !has[w] {
+				t.Errorf("%s: want %s, raised %v", c.trace, w, got)
+			}
+		}
+		for _, n := range c.never {
+			if has[n] {
+				t.Errorf("%s: raised %s (%v)", c.trace, n, got)
+			}
+		}
+		if r := len(mon.Routers()); c.routers >= 0 && r != c.routers {
+			t.Errorf("%s: %d routers learned, want %d", c.trace, r, c.routers)
+		}
+		t.Logf("%-32s %v", c.trace, got)
+	}
+}

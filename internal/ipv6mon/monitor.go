@@ -139,8 +139,8 @@ func (m *Monitor) Record(log string, line []byte) {
 	switch log {
 	case "_nd":
 		var f ndFact
-		if json.Unmarshal(line, &f) == nil {
-			m.onND(&f)
+		if json.Unmarshal(line, &f) == nil && !f.Tunnelled {
+			m.onND(&f) // tunnelled ND belongs to the tunnel's far link
 		}
 	case "_icmp6":
 		var f icmp6Fact

@@ -48,6 +48,8 @@ type posture struct {
 	conns     [2]uint64
 	tunnels   map[string]*tunnel
 	tunnelIDs []string
+	// udpParents: uids of UDP tunnel connections (Teredo, AYIYA) seen.
+	udpParents map[string]bool
 }
 
 type tunnel struct {
@@ -60,7 +62,7 @@ type tunnel struct {
 }
 
 func newPosture(max int) *posture {
-	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}}
+	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{}}
 }
 
 // classify names the kind of a host address (mac helps tell a leaking
@@ -169,9 +171,16 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 		kind = "ayiya"
 	case ipProto == 4 && v6:
 		kind = "4in6"
+	case v6 && r.Has("tunnel_parents") && !p.udpTunnel(r):
+		// IPv6 inside an IP-level tunnel (6in4, 6to4, GRE): the outer
+		// datagrams make no connection of their own, the inner ones
+		// name their parent.
+		kind = "ip-tunnel"
 	}
 	outer := ""
-	if kind != "" {
+	if kind == "ip-tunnel" {
+		outer = "parent " + strings.Join(r.Strings("tunnel_parents"), ",")
+	} else if kind != "" {
 		outer = c.Orig.String() + " ↔ " + c.Resp.String()
 	} else if v6 {
 		for _, a := range []netip.Addr{c.Orig, c.Resp} {
@@ -196,6 +205,20 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 	}
 	t.Conns++
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
+	if c.Proto == rec.ProtoUDP && kind != "ip-tunnel" && len(p.udpParents) < 4096 {
+		p.udpParents[string(c.UID)] = true
+	}
+}
+
+// udpTunnel reports whether r's tunnel parent is a UDP tunnel already
+// counted from its own connection (Teredo, AYIYA).
+func (p *posture) udpTunnel(r *rec.Rec) bool {
+	for _, uid := range r.Strings("tunnel_parents") {
+		if p.udpParents[uid] {
+			return true
+		}
+	}
+	return false
 }
 
 // raiseTunnels reports each tunnel once, as information.

@@ -23,6 +23,7 @@ type ndFact struct {
 	Prefixes       []prefix `json:"prefixes"`
 	RDNSS          []string `json:"rdnss"`
 	Options        string   `json:"options"`
+	Tunnelled      bool     `json:"tunnelled"`
 }
 
 type prefix struct {
