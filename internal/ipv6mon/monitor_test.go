@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -240,3 +243,29 @@ func FuzzRecord(f *testing.F) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestWriteLogHasStateLearned(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
+	feed(m, "dhcp", map[string]any{"ts": 401.0, "dhcp_version": 6, "server_addr": "fe80::1", "client_addr": "fe80::5", "uids": []string{"C1"}})
+	m.Close()
+	dir := t.TempDir()
+	if err := m.WriteLog(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "ipv6.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"kind":"router","mac":"02:00:00:00:00:01"`,
+		`"kind":"binding","addr":"2001:db8:1::5","mac":"02:00:00:00:0b:ad","history":["02:00:00:00:00:05"]`,
+		`"kind":"dhcpv6_server","addr":"fe80::1"`,
+		`"kind":"summary"`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("ipv6.log lacks %s:\n%s", want, b)
+		}
+	}
+}

@@ -324,6 +324,15 @@ func (m *Monitor) WriteSummary(w io.Writer) {
 	}
 }
 
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func countList(m map[string]int) string {
 	if len(m) == 0 {
 		return "none"
@@ -340,8 +349,9 @@ func countList(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// WriteLog writes DIR/ipv6.log: one JSON line per router, host and
-// tunnel, and a summary line.
+// WriteLog writes DIR/ipv6.log: one JSON line per router, host, IP↔MAC
+// binding (with the MACs it had before), DHCPv6 server and tunnel, and a
+// summary line.
 func (m *Monitor) WriteLog(dir string) error {
 	f, err := os.Create(filepath.Join(dir, "ipv6.log"))
 	if err != nil {
@@ -359,6 +369,21 @@ func (m *Monitor) WriteLog(dir string) error {
 			Kind string `json:"kind"`
 			*host
 		}{"host", h})
+	}
+	for _, addr := range sortedKeys(m.nd.bindings) {
+		b := m.nd.bindings[addr]
+		enc.Encode(struct {
+			Kind string `json:"kind"`
+			Addr string `json:"addr"`
+			*binding
+		}{"binding", addr, b})
+	}
+	for _, server := range sortedKeys(m.dhcpServers) {
+		enc.Encode(struct {
+			Kind      string  `json:"kind"`
+			Addr      string  `json:"addr"`
+			FirstSeen float64 `json:"first_seen"`
+		}{"dhcpv6_server", server, m.dhcpServers[server]})
 	}
 	for _, key := range m.post.tunnelIDs {
 		enc.Encode(struct {
