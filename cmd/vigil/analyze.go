@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/insight"
+	"github.com/vigil-nsm/vigil/internal/serve"
 	"github.com/vigil-nsm/vigil/internal/synth"
 )
 
@@ -158,11 +159,14 @@ func writeSample(path string, cfg synth.Config) (synth.Stats, error) {
 	return st, nil
 }
 
-// runDemo makes a small sample capture and analyses it: the first command
-// a newcomer runs.
+// runDemo makes a small sample capture, analyses it, then serves the
+// results (and the lab's labelled captures, when run from the repository)
+// on the dashboard: the first command a newcomer runs.
 func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dir := fs.String("o", "vigil-demo", "directory for the sample capture and the logs")
+	dir := fs.String("o", "vigil-demo", "directory for the sample capture, the logs and the server's data")
+	serveIt := fs.Bool("serve", true, "then start the dashboard on the results (Ctrl-C stops it)")
+	listen := fs.String("listen", "127.0.0.1:8080", "dashboard address")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -187,6 +191,44 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	sum.Print(os.Stdout)
 	set.PrintSummary(os.Stdout)
-	fmt.Printf("Logs      %s\nNext      vigil analyze -o out testdata/lab/mirai.pcap   (a labelled attack from the lab: alerts, incidents)\n          vigil analyze -o out YOUR.pcap\n", filepath.Join(*dir, "*.log"))
-	return nil
+	fmt.Printf("Logs      %s\n", filepath.Join(*dir, "*.log"))
+	if !*serveIt {
+		fmt.Println("Next      vigil analyze -o out testdata/lab/mirai.pcap   (a labelled attack from the lab: alerts, incidents)")
+		return nil
+	}
+	return serveDemo(ctx, filepath.Join(*dir, "data"), *listen, pcap)
+}
+
+// serveDemo starts the server with the sample and the lab's captures in
+// its inbox.
+func serveDemo(ctx context.Context, dataDir, listen string, sample string) error {
+	scfg := serve.DefaultConfig()
+	scfg.DataDir, scfg.Listen = dataDir, listen
+	wireInsight(&scfg)
+	inbox := filepath.Join(dataDir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	lab, _ := filepath.Glob(filepath.Join("testdata", "lab", "*.pcap"))
+	for _, f := range append([]string{sample}, lab...) {
+		if err := copyFile(f, filepath.Join(inbox, filepath.Base(f))); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	srv, err := serve.New(scfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Printf("Dashboard http://%s/  (%d captures being ingested; the admin token is printed below and kept in %s; Ctrl-C stops)\n",
+		listen, 1+len(lab), filepath.Join(dataDir, "tokens.json"))
+	return srv.Run(ctx)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }

@@ -10,7 +10,7 @@ import (
 
 func TestDemoWritesLogs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	if err := runDemo(context.Background(), []string{"-o", dir}); err != nil {
+	if err := runDemo(context.Background(), []string{"-o", dir, "--serve=false"}); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	for _, f := range []string{"sample.pcap", "conn.log", "weird.log"} {
