@@ -192,15 +192,24 @@ func (m *Monitor) onND(f *ndFact) {
 	}
 }
 
+// maxRaised bounds the findings remembered for deduplication (spoofed
+// sources make every key new).
+const maxRaised = 1 << 16
+
 // raise reports a finding once per class, source and destination.
 func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
 	key := class + "|" + src + "|" + dst
 	if m.raised[key] {
 		return
 	}
+	if len(m.raised) >= maxRaised {
+		clear(m.raised) // bounded: a finding may then be raised again
+	}
 	m.raised[key] = true
 	f := Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev}
-	m.found = append(m.found, f)
+	if len(m.found) < maxRaised {
+		m.found = append(m.found, f) // kept for Findings and the posture
+	}
 	if m.emit != nil {
 		m.emit(f)
 	}
