@@ -31,7 +31,7 @@ package detect
 
 import (
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Detector is one behaviour detector.

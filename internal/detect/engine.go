@@ -13,9 +13,9 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/netset"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
 	"github.com/vigil-nsm/vigil/internal/incident"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Output says where the engine writes.

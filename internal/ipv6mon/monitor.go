@@ -26,7 +26,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Config tunes the monitor; DefaultConfig gives working values.

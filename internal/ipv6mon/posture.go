@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Address kinds, as the posture reports them.

@@ -3,6 +3,8 @@ package store
 import (
 	"strconv"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // parser turns JSON records into rows. It keeps its field index between
@@ -10,6 +12,70 @@ import (
 type parser struct {
 	f   fields
 	sub fields
+}
+
+// fields reads the store's columns from a record (rec's field index) the
+// lenient way the store wants: numbers also when written as strings, 0
+// and "" when absent, lists of any values as text.
+type fields struct{ r rec.Rec }
+
+func (f *fields) parse(line []byte) bool { return f.r.Parse("", line) == nil }
+
+func (f *fields) raw(key string) []byte {
+	v, _ := f.r.Raw(key)
+	return v
+}
+
+func (f *fields) str(key string) string { return f.r.Str(key) }
+
+func (f *fields) num(key string) float64 {
+	if x, ok := f.r.Num(key); ok {
+		return x
+	}
+	x, _ := strconv.ParseFloat(f.r.Str(key), 64)
+	return x
+}
+
+func (f *fields) int(key string) int64 {
+	s := f.r.Str(key)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	x, _ := strconv.ParseFloat(s, 64)
+	return int64(x)
+}
+
+func (f *fields) bool(key string) bool {
+	b, _ := f.r.Bool(key)
+	return b
+}
+
+// strs returns key's value as a list: the elements of an array as text,
+// a single value as a one-element list, nil when absent.
+func (f *fields) strs(key string) []string {
+	v := f.raw(key)
+	if len(v) == 0 || v[0] != '[' {
+		if s := rec.Text(v); s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	var out []string
+	for _, e := range rec.Elements(v) {
+		out = append(out, rec.Text(e))
+	}
+	return out
+}
+
+// keysOf returns the keys of the JSON object v.
+func keysOf(v []byte) []string {
+	var r rec.Rec
+	if r.Parse("", v) != nil {
+		return nil
+	}
+	var out []string
+	r.ForEach(func(k, _ []byte) { out = append(out, string(k)) })
+	return out
 }
 
 func (p *parser) conn(c *Conn) {
@@ -95,7 +161,7 @@ func (p *parser) incident(in *Incident, line []byte) {
 	}
 	in.Alerts = int32(f.int("alerts"))
 	if v := f.raw("alerts"); len(v) > 0 && v[0] == '[' {
-		in.Alerts = int32(len(objects(v)))
+		in.Alerts = int32(len(rec.Elements(v)))
 	}
 	if in.ID == "" {
 		in.ID = "inc-" + strconv.FormatInt(int64(in.First*1000), 36) + "-" + in.Attacker
@@ -126,7 +192,7 @@ func (p *parser) asset(a *Asset, line []byte) {
 // themselves when they are strings).
 func (p *parser) listOf(v []byte, key string) []string {
 	var out []string
-	for _, o := range objects(v) {
+	for _, o := range rec.Elements(v) {
 		if len(o) > 0 && o[0] == '{' {
 			if p.sub.parse(o) {
 				if s := p.sub.str(key); s != "" && !contains(out, s) {
@@ -135,7 +201,7 @@ func (p *parser) listOf(v []byte, key string) []string {
 			}
 			continue
 		}
-		if s := unquote(o); s != "" && !contains(out, s) {
+		if s := rec.Text(o); s != "" && !contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -150,12 +216,12 @@ func (p *parser) guess(v []byte) string {
 		}
 		return ""
 	}
-	return unquote(v)
+	return rec.Text(v)
 }
 
 func (p *parser) services(v []byte) []string {
 	var out []string
-	for _, o := range objects(v) {
+	for _, o := range rec.Elements(v) {
 		if !p.sub.parse(o) {
 			continue
 		}
@@ -171,7 +237,7 @@ func (p *parser) services(v []byte) []string {
 func (p *parser) findings(v []byte) ([]string, int32) {
 	var out []string
 	var sev int32
-	for _, o := range objects(v) {
+	for _, o := range rec.Elements(v) {
 		if !p.sub.parse(o) {
 			continue
 		}

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Detector is the detector contract (the same as detect.Detector).

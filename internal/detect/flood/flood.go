@@ -23,7 +23,7 @@ import (
 	"sort"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Thresholds holds one kind of flood's thresholds.

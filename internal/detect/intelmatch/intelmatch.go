@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
 	"github.com/vigil-nsm/vigil/internal/intel"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Config lists the feeds.

@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Config holds the Mirai thresholds and the default credential list.

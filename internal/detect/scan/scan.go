@@ -22,7 +22,7 @@ import (
 	"sort"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/rec"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Config holds the scan thresholds.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -130,10 +131,20 @@ func valueEnd(b []byte, i int) (int, bool) {
 		}
 		j++
 	}
-	if j == i {
+	if j == i || !scalar(b[i:j]) {
 		return 0, false
 	}
 	return j, true
+}
+
+// scalar reports whether v is a JSON literal or number.
+func scalar(v []byte) bool {
+	switch string(v) {
+	case "true", "false", "null":
+		return true
+	}
+	c := v[0]
+	return c == '-' || c >= '0' && c <= '9'
 }
 
 // compositeEnd skips a nested object or array, strings included.
@@ -222,6 +233,31 @@ func hasEscape(b []byte) bool {
 }
 
 // unescape decodes JSON string escapes; invalid ones are kept literally.
+// decodeU reads the 4 hex digits after "\\u" (and a low surrogate's
+// "\\uXXXX" after a high one); n is the bytes used, 0 when malformed.
+func decodeU(b []byte) (r rune, n int) {
+	hi, ok := hex4(b)
+	if !ok {
+		return 0, 0
+	}
+	if utf16.IsSurrogate(hi) && len(b) >= 10 && b[4] == '\\' && b[5] == 'u' {
+		if lo, ok := hex4(b[6:]); ok {
+			if r := utf16.DecodeRune(hi, lo); r != utf8.RuneError {
+				return r, 10
+			}
+		}
+	}
+	return hi, 4
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	return rune(n), err == nil
+}
+
 func unescape(b []byte) string {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
@@ -243,12 +279,10 @@ func unescape(b []byte) string {
 		case 'f':
 			out = append(out, '\f')
 		case 'u':
-			if i+4 < len(b) {
-				if n, err := strconv.ParseUint(string(b[i+1:i+5]), 16, 32); err == nil {
-					out = utf8.AppendRune(out, rune(n))
-					i += 4
-					continue
-				}
+			if r, n := decodeU(b[i+1:]); n > 0 {
+				out = utf8.AppendRune(out, r)
+				i += n
+				continue
 			}
 			out = append(out, '\\', 'u')
 		default:
@@ -314,10 +348,22 @@ func (r *Rec) Strings(key string) []string {
 	if v[0] == '"' {
 		return []string{decodeString(v)}
 	}
-	if v[0] != '[' {
+	var out []string
+	for _, e := range Elements(v) {
+		if e[0] == '"' {
+			out = append(out, decodeString(e))
+		}
+	}
+	return out
+}
+
+// Elements returns the raw elements of the JSON array v (nil when v is
+// not an array); they alias v.
+func Elements(v []byte) [][]byte {
+	if len(v) == 0 || v[0] != '[' {
 		return nil
 	}
-	var out []string
+	var out [][]byte
 	for i := 1; i < len(v); {
 		i = skipSpace(v, i)
 		if i >= len(v) || v[i] == ']' {
@@ -331,12 +377,22 @@ func (r *Rec) Strings(key string) []string {
 		if !ok {
 			break
 		}
-		if v[i] == '"' {
-			out = append(out, decodeString(v[i:e]))
-		}
+		out = append(out, v[i:e])
 		i = e
 	}
 	return out
+}
+
+// Text returns a raw JSON value as text: strings unescaped, numbers and
+// literals as written, null as "".
+func Text(v []byte) string {
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	if v[0] == '"' {
+		return decodeString(v)
+	}
+	return string(v)
 }
 
 // ForEach calls fn with every top-level key and raw value, in order.
