@@ -91,7 +91,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "http", "mqtt_connect"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "http", "mqtt_connect"}
 }
 
 // Handle implements detect.Detector.
@@ -116,6 +116,12 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, "ftp", 1, false, r.Str("user"), emit)
 		case code == 230:
 			d.outcome(r, "ftp", 0, true, r.Str("user"), emit)
+		}
+	case "_ftp_auth": // every login attempt (ftp.log has none)
+		if ok, _ := r.Bool("success"); ok {
+			d.outcome(r, "ftp", 0, true, r.Str("user"), emit)
+		} else {
+			d.outcome(r, "ftp", 1, false, r.Str("user"), emit)
 		}
 	case "http":
 		switch code := r.Uint("status_code"); {

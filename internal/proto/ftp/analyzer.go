@@ -299,6 +299,9 @@ func (a *Analyzer) ftpReply(code int, msg string, cont bool) {
 	if cont {
 		return
 	}
+	if ca.cmd == "PASS" && (code == 230 || code == 530) {
+		a.authOutcome(code == 230)
+	}
 	switch {
 	case code == 150 && ca.cmd == "RETR", code == 213 && ca.cmd == "SIZE":
 		a.fileSize, a.hasSize = lastCount(msg), true
@@ -381,6 +384,25 @@ func strstr(big, little string) bool {
 		return true
 	}
 	return strings.Contains(big, little)
+}
+
+// AuthLog is the fact stream of login outcomes: one record per reply to
+// PASS (230 accepted, 530 refused), for the detectors. Zeek's ftp.log
+// logs no USER or PASS line (its brute-force script reads events); the
+// leading '_' keeps these records off disk.
+const AuthLog = "_ftp_auth"
+
+// authOutcome reports one login attempt.
+func (a *Analyzer) authOutcome(ok bool) {
+	if a.out == nil {
+		return
+	}
+	b := proto.AppendConnHeader(a.buf[:0], a.now, a.ci)
+	b = record.AppendStringField(b, "user", a.user)
+	b = record.AppendBoolField(b, "success", ok)
+	b = append(b, '}')
+	a.buf = b
+	a.out.Record(AuthLog, b)
 }
 
 // message is Zeek's ftp_message: it writes the current command/reply pair

@@ -16,13 +16,45 @@ type step struct {
 var ci = prototest.TCPConn("10.0.0.1", 40000, "192.0.2.9", 21)
 
 func run(t testing.TB, steps []step, split int) []string {
-	s := &prototest.Sink{T: t}
+	ftp, _ := runAll(t, steps, split)
+	return ftp
+}
+
+// runAll returns the ftp.log records and the login outcomes (AuthLog).
+func runAll(t testing.TB, steps []step, split int) (ftp, auth []string) {
+	s := &prototest.Sink{T: t, WithLog: true}
 	a := New(ci, s)
 	for i, st := range steps {
 		prototest.Feed(a, st.dir, int64(i+1)*1e9, []byte(st.data), split)
 	}
 	a.End(1e12)
-	return s.Recs
+	for _, r := range s.Recs {
+		log, line, _ := strings.Cut(r, " ")
+		switch log {
+		case "ftp":
+			ftp = append(ftp, line)
+		case AuthLog:
+			auth = append(auth, line)
+		default:
+			t.Fatalf("record of log %q", log)
+		}
+	}
+	return ftp, auth
+}
+
+// TestLoginOutcomes: every reply to PASS is a login outcome for the
+// detectors, refused or accepted.
+func TestLoginOutcomes(t *testing.T) {
+	_, auth := runAll(t, []step{
+		{proto.FromResp, "220 ready\r\n"},
+		{proto.FromOrig, "USER root\r\nPASS 1234\r\n"},
+		{proto.FromResp, "331 Password required\r\n530 Login incorrect.\r\n"},
+		{proto.FromOrig, "USER root\r\nPASS xc3511\r\n"},
+		{proto.FromResp, "331 Password required\r\n230 Login successful.\r\n"},
+	}, 0)
+	if len(auth) != 2 || !strings.Contains(auth[0], `"user":"root","success":false`) || !strings.Contains(auth[1], `"user":"root","success":true`) {
+		t.Errorf("login outcomes %q", auth)
+	}
 }
 
 var session = []step{
