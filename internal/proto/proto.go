@@ -175,3 +175,30 @@ func Factories() []*Factory {
 	defer regMu.RUnlock()
 	return append([]*Factory(nil), factories...)
 }
+
+// Framed is the state the framed binary analyzers (Modbus, DNP3)
+// share, embedded in each: the connection, the sink, the protocol's name,
+// whether a valid frame confirmed it (conn.log's service) and whether a
+// gap ended parsing (framing cannot be recovered after lost bytes).
+type Framed struct {
+	CI        *ConnInfo
+	Out       Sink
+	Name      string
+	Confirmed bool
+	Dead      bool
+}
+
+// Service implements Analyzer: the name once confirmed.
+func (f *Framed) Service() string {
+	if f.Confirmed {
+		return f.Name
+	}
+	return ""
+}
+
+// Gap implements Analyzer: framing is lost, the analyzer stops.
+func (f *Framed) Gap(_ Direction, n int) {
+	if n > 0 {
+		f.Dead = true
+	}
+}

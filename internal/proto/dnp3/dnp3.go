@@ -97,11 +97,8 @@ type side struct {
 
 // Analyzer is the DNP3 analyzer of one connection (TCP or UDP).
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	sides   [2]side
-	dead    bool
-	service bool
+	proto.Framed
+	sides [2]side
 
 	pending bool
 	ts      int64
@@ -112,21 +109,8 @@ type Analyzer struct {
 }
 
 // New returns an analyzer for the connection ci writing to out.
-func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "dnp3"
-	}
-	return ""
-}
-
-// Gap implements proto.Analyzer: framing is lost, the analyzer stops.
-func (a *Analyzer) Gap(dir proto.Direction, n int) {
-	if n > 0 {
-		a.dead = true
-	}
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
+	return &Analyzer{Framed: proto.Framed{CI: ci, Out: out, Name: "dnp3"}}
 }
 
 // End implements proto.Analyzer: a pending request is written.
@@ -142,7 +126,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	s := &a.sides[dir]
-	for len(data) > 0 && !a.dead {
+	for len(data) > 0 && !a.Dead {
 		if s.want == 0 {
 			s.want = 10
 		}
@@ -155,10 +139,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		if s.want == 10 {
 			f := s.frame[:10]
 			if f[0] != 0x05 || f[1] != 0x64 || !checkCRC(f[:8], f[8:10]) || f[2] < 5 {
-				a.dead = true
+				a.Dead = true
 				return
 			}
-			a.service = true
+			a.Confirmed = true
 			ud := int(f[2]) - 5
 			if ud == 0 {
 				s.n, s.want = 0, 10
@@ -168,7 +152,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			continue
 		}
 		if !a.userData(dir, ts, s) {
-			a.dead = true
+			a.Dead = true
 			return
 		}
 		s.n, s.want = 0, 10
@@ -235,7 +219,7 @@ func (a *Analyzer) fragment(dir proto.Direction, ts int64, f []byte) {
 
 func (a *Analyzer) write() {
 	a.pending = false
-	b := proto.AppendConnHeader(a.line[:0], a.ts, a.ci)
+	b := proto.AppendConnHeader(a.line[:0], a.ts, a.CI)
 	if a.fcReq >= 0 {
 		b = record.AppendStringField(b, "fc_request", funcName(uint8(a.fcReq)))
 	}
@@ -245,8 +229,8 @@ func (a *Analyzer) write() {
 	}
 	b = append(b, '}')
 	a.line = b
-	if a.out != nil {
-		a.out.Record("dnp3", b)
+	if a.Out != nil {
+		a.Out.Record("dnp3", b)
 	}
 	a.fcReq, a.fcRep, a.iin = -1, -1, -1
 }

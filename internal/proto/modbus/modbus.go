@@ -74,30 +74,14 @@ type side struct {
 // Analyzer is the Modbus/TCP analyzer of one connection; its state is
 // fixed-size (see bodyKeep).
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	sides   [2]side
-	dead    bool
-	service bool
-	line    []byte
+	proto.Framed
+	sides [2]side
+	line  []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
-func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "modbus"
-	}
-	return ""
-}
-
-// Gap implements proto.Analyzer: framing is lost, the analyzer stops.
-func (a *Analyzer) Gap(dir proto.Direction, n int) {
-	if n > 0 {
-		a.dead = true
-	}
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
+	return &Analyzer{Framed: proto.Framed{CI: ci, Out: out, Name: "modbus"}}
 }
 
 // End implements proto.Analyzer.
@@ -109,7 +93,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	s := &a.sides[dir]
-	for len(data) > 0 && !a.dead {
+	for len(data) > 0 && !a.Dead {
 		if s.nh < 8 {
 			c := copy(s.hdr[s.nh:], data)
 			s.nh += c
@@ -120,7 +104,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			pid := binary.BigEndian.Uint16(s.hdr[2:])
 			n := int(binary.BigEndian.Uint16(s.hdr[4:]))
 			if pid != 0 || n < 2 {
-				a.dead = true
+				a.Dead = true
 				return
 			}
 			s.need = n - 2
@@ -141,13 +125,13 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 }
 
 func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
-	a.service = true
+	a.Confirmed = true
 	fc := s.hdr[7]
 	req := dir == proto.FromOrig
 	if fc >= 0x80 && (req || s.nbody < 1) {
 		return
 	}
-	b := proto.AppendConnHeader(a.line[:0], ts, a.ci)
+	b := proto.AppendConnHeader(a.line[:0], ts, a.CI)
 	b = record.AppendUintField(b, "tid", uint64(binary.BigEndian.Uint16(s.hdr[0:])))
 	b = record.AppendUintField(b, "unit", uint64(s.hdr[6]))
 	b = record.AppendStringField(b, "func", funcName(fc))
@@ -182,8 +166,8 @@ func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
 	}
 	b = append(b, '}')
 	a.line = b
-	if a.out != nil {
-		a.out.Record("modbus", b)
+	if a.Out != nil {
+		a.Out.Record("modbus", b)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestMalformed(t *testing.T) {
 	if a.sides[0].nh != 0 {
 		t.Fatal("PDU not finished")
 	}
-	if a.dead {
+	if a.Dead {
 		t.Fatal("dead")
 	}
 }
