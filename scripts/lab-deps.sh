@@ -6,7 +6,8 @@
 #   sudo scripts/lab-deps.sh
 #
 # `vigil lab` never installs anything itself; it names the packages it is
-# missing and points here.
+# missing and points here. softflowd is not a lab host's tool: the NetFlow
+# tests replay the lab's captures through it (a real v9/IPFIX exporter).
 set -eu
 
 packages="
@@ -17,6 +18,7 @@ mosquitto mosquitto-clients libcoap3-bin
 bind9-dnsutils iputils-ping ndisc6 inetutils-telnet inetutils-telnetd inetutils-inetd
 nmap masscan hping3 hydra ncrack dsniff iodine isc-dhcp-client procps
 ipv6toolkit thc-ipv6
+softflowd
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,8 +29,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # The lab runs its own copies of the services inside its namespaces: keep
 # the packages from starting them on the host itself (a host dnsmasq or
-# nginx would take ports 53 and 80 of the machine) with Debian's
-# policy-rc.d hook, unless the machine already has one.
+# nginx would take ports 53 and 80 of the machine; softflowd would sniff
+# and export) with Debian's policy-rc.d hook, unless the machine already
+# has one.
 policy=/usr/sbin/policy-rc.d
 ours=false
 if [ ! -e "$policy" ]; then

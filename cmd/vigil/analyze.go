@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/insight"
 	"github.com/vigil-nsm/vigil/internal/serve"
@@ -21,7 +24,9 @@ func runAnalyze(ctx context.Context, args []string) error {
 	cfg := analyze.DefaultConfig()
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: vigil analyze [-o DIR] [options] INPUT...\n\nINPUT is a pcap or pcapng file (gzip too), a directory of them, or - for stdin.\n\nOptions:")
+		fmt.Fprintln(os.Stderr, "Usage: vigil analyze [-o DIR] [options] INPUT...\n       vigil analyze [-o DIR] [options] -i IFACE [-i IFACE…] [--fanout N] [--duration D]\n\n"+
+			"INPUT is a pcap or pcapng file (gzip too), a directory of them, a Zeek log, or - for stdin.\n"+
+			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for conn.log and weird.log")
@@ -37,12 +42,40 @@ func runAnalyze(ctx context.Context, args []string) error {
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	var lf liveFlags
+	lf.register(fs)
+	duration := fs.Duration("duration", 0, "live: stop after this long (default: until Ctrl-C)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if fs.NArg() == 0 {
+	if (fs.NArg() == 0) == (len(lf.ifaces) == 0) {
+		if fs.NArg() > 0 {
+			fmt.Fprintln(os.Stderr, "vigil analyze: give inputs or interfaces (-i), not both")
+		}
 		fs.Usage()
 		return errUsage
+	}
+	var groups []*live.Group
+	if len(lf.ifaces) > 0 {
+		if cfg.DecodeOnly {
+			return errors.New("--decode-only reads capture files only")
+		}
+		lcfgs, err := lf.configs()
+		if err != nil {
+			return err
+		}
+		if groups, err = openLive(lcfgs); err != nil {
+			return err
+		}
+		defer closeLive(groups)
+		if *duration > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *duration)
+			defer cancel()
+		}
+		if !*quiet {
+			fmt.Fprintf(os.Stderr, "Capturing on %s (%d ring(s) each); Ctrl-C stops and writes every record\n", strings.Join(lf.ifaces, ", "), lf.fanout)
+		}
 	}
 	if !*quiet && isTerminal(os.Stderr) {
 		cfg.Progress = os.Stderr
@@ -68,7 +101,18 @@ func runAnalyze(ctx context.Context, args []string) error {
 		}
 		cfg.Consumers = set.Consumers()
 	}
-	sum, err := analyze.Run(ctx, cfg, fs.Args())
+	var sum *analyze.Summary
+	var err error
+	if groups != nil {
+		var srcs []capture.Source
+		for _, g := range groups {
+			srcs = append(srcs, g.Sources()...)
+		}
+		sum, err = analyze.RunLive(ctx, cfg, srcs)
+		err = errors.Join(err, closeLive(groups))
+	} else {
+		sum, err = analyze.Run(ctx, cfg, fs.Args())
+	}
 	if set != nil {
 		err = errors.Join(err, set.Close())
 	}

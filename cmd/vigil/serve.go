@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
@@ -18,7 +20,8 @@ func runServe(ctx context.Context, args []string) error {
 	cfg := serve.DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: vigil serve [options]\n\nDrop captures (pcap, pcapng, gz) or Zeek logs into DATA/inbox; open the URL printed.\n\nOptions:")
+		fmt.Fprintln(os.Stderr, "Usage: vigil serve [options]\n\nDrop captures (pcap, pcapng, gz) or Zeek logs into DATA/inbox; open the URL printed.\n"+
+			"With -i IFACE the server also captures live from the interface as long as it runs (root or CAP_NET_RAW).\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (store, tokens, inbox, runs, done, failed)")
@@ -30,11 +33,20 @@ func runServe(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Retention.Hour, "retention-hours", cfg.Retention.Hour, "how long 1-hour rollups, alerts and incidents are kept")
 	fs.IntVar(&cfg.Analyze.Workers, "workers", cfg.Analyze.Workers, "flow workers per ingest run (0: one per CPU)")
 	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
+	var lf liveFlags
+	lf.register(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if fs.NArg() > 0 {
 			fs.Usage()
 		}
 		return errUsage
+	}
+	if len(lf.ifaces) > 0 {
+		lcfgs, err := lf.configs()
+		if err != nil {
+			return err
+		}
+		cfg.Live = lcfgs
 	}
 	wireInsight(&cfg)
 	srv, err := serve.New(cfg)
@@ -47,24 +59,44 @@ func runServe(ctx context.Context, args []string) error {
 
 // wireInsight runs the detection engine, the IPv6 monitor and the asset
 // inventory on every ingest run; their logs (alerts, incidents, assets,
-// ipv6) are stored by the server after Finish. Runs are sequential, so one
-// Set at a time.
+// ipv6) are stored by the server after Finish. Inbox runs are sequential,
+// but the live capture's run (-i) goes on beside them: one Set per run,
+// by output directory.
 func wireInsight(cfg *serve.Config) {
-	var set *insight.Set
+	var mu sync.Mutex
+	sets := map[string]*insight.Set{}
 	cfg.Consumers = func(outDir string) ([]analyze.Consumer, error) {
 		s, err := insight.New(insight.DefaultConfig(), outDir)
 		if err != nil {
 			return nil, err
 		}
-		set = s
+		mu.Lock()
+		defer mu.Unlock()
+		if !isLiveRun(outDir) {
+			// Inbox runs are sequential: a set left from an earlier one
+			// belongs to a run that failed before Finish.
+			for dir, old := range sets {
+				if !isLiveRun(dir) {
+					old.Close()
+					delete(sets, dir)
+				}
+			}
+		}
+		sets[outDir] = s
 		return s.Consumers(), nil
 	}
-	cfg.Finish = func(string) error {
+	cfg.Finish = func(outDir string) error {
+		mu.Lock()
+		set := sets[outDir]
+		delete(sets, outDir)
+		mu.Unlock()
 		if set == nil {
 			return nil
 		}
-		err := set.Close()
-		set = nil
-		return err
+		return set.Close()
 	}
 }
+
+// isLiveRun tells the live capture's run directory (DATA/runs/N-live)
+// from an inbox run's (DATA/runs/N-FILE).
+func isLiveRun(outDir string) bool { return strings.HasSuffix(outDir, "-live") }

@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 // output directory and the consumers.
 func runLogs(cfg Config, inputs, logs []string) (*Summary, error) {
 	start := time.Now()
-	out, err := newWriter(cfg.OutDir, cfg.Consumers)
+	out, err := newWriter(cfg.OutDir, cfg.Consumers, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -64,28 +64,47 @@ func runLogs(cfg Config, inputs, logs []string) (*Summary, error) {
 	return s, errors.Join(readErr, writeErr)
 }
 
-// pipeline is one run's wiring: reader → workers → writer.
+// pipeline is one run's wiring: readers → workers → writer. Offline there
+// is one reader; a live run has one per capture ring (RunLive).
 type pipeline struct {
 	cfg     Config
 	out     *writer
-	rd      *reader
+	rd      *reader   // the first reader (the only one offline)
+	readers []*reader // every reader, each with its own decoder, defrag and tunnel table
 	workers []*worker
 	panics  atomic.Uint64
+	// live: readers tick the workers' clocks (live.go).
+	live bool
 	// logRecords: records read from log inputs (Zeek TSV or JSON).
 	logRecords uint64
 }
 
 func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
-	fr, err := defrag.New(cfg.Defrag)
-	if err != nil {
-		return nil, fmt.Errorf("analyze: defrag: %w", err)
+	return buildPipeline(cfg, []capture.Source{src}, false)
+}
+
+// buildPipeline wires one reader per source to cfg.Workers workers. With
+// several readers every worker queue has several senders; the queues are
+// closed once every reader has stopped (run).
+func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, error) {
+	var flushEvery time.Duration
+	if live {
+		flushEvery = time.Second
 	}
-	out, err := newWriter(cfg.OutDir, cfg.Consumers)
+	out, err := newWriter(cfg.OutDir, cfg.Consumers, flushEvery)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{cfg: cfg, out: out}
-	free := make(chan *batch, cfg.Workers*(cfg.QueueDepth+2))
+	p := &pipeline{cfg: cfg, out: out, live: live}
+	// Each reader holds one pending batch per worker; the queues hold
+	// QueueDepth each, the workers one each (a live run's up to its
+	// merge limit), and one more each keeps the readers from waiting on a
+	// free batch.
+	held := 1
+	if live {
+		held = heldLimit(len(srcs), cfg.QueueDepth)
+	}
+	free := make(chan *batch, cfg.Workers*(cfg.QueueDepth+held+len(srcs)))
 	for i := 0; i < cap(free); i++ {
 		free <- newBatch(cfg.BatchSize)
 	}
@@ -101,30 +120,54 @@ func newPipeline(cfg Config, src capture.Source) (*pipeline, error) {
 			out.close()
 			return nil, err
 		}
+		if live {
+			wk.setLive(len(srcs), held)
+		}
 		p.workers = append(p.workers, wk)
 	}
-	rs := newHostStats()
-	p.rd = &reader{
-		src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
-		sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
-		withPayload: !cfg.NoApp, inline: cfg.Workers == 1, facts: len(cfg.Consumers) > 0,
+	netWeirds := new([256]atomic.Uint32)
+	for i, src := range srcs {
+		fr, err := defrag.New(cfg.Defrag)
+		if err != nil {
+			out.close()
+			return nil, fmt.Errorf("analyze: defrag: %w", err)
+		}
+		rs := newHostStats()
+		rd := &reader{
+			src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
+			sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
+			withPayload: !cfg.NoApp, inline: cfg.Workers == 1 && !live, facts: len(cfg.Consumers) > 0,
+			netWeirds: netWeirds, idx: int32(i), live: live,
+		}
+		tcfg := cfg.Flow
+		tcfg.MaxFlows = 1 << 16
+		if rd.tunnels, err = flow.NewTable(tcfg, rd.sink); err != nil {
+			out.close()
+			return nil, fmt.Errorf("analyze: tunnel table: %w", err)
+		}
+		for range p.workers {
+			rd.pending = append(rd.pending, <-free)
+		}
+		p.readers = append(p.readers, rd)
 	}
-	tcfg := cfg.Flow
-	tcfg.MaxFlows = 1 << 16
-	if p.rd.tunnels, err = flow.NewTable(tcfg, p.rd.sink); err != nil {
-		out.close()
-		return nil, fmt.Errorf("analyze: tunnel table: %w", err)
-	}
-	for range p.workers {
-		p.rd.pending = append(p.rd.pending, <-free)
-	}
+	p.rd = p.readers[0]
 	return p, nil
 }
 
 func (p *pipeline) run(ctx context.Context, inputs []string) (*Summary, error) {
 	start := time.Now()
 	var stop atomic.Bool
-	ctxDone := context.AfterFunc(ctx, func() { stop.Store(true) })
+	ctxDone := context.AfterFunc(ctx, func() {
+		if !p.live {
+			stop.Store(true)
+			return
+		}
+		// A live run ends when its sources do: Close makes each
+		// reader's Next return io.EOF, and the readers flush.
+		for _, rd := range p.readers {
+			rd.src.Close()
+		}
+	})
 	defer ctxDone()
 
 	var wg sync.WaitGroup
@@ -134,15 +177,33 @@ func (p *pipeline) run(ctx context.Context, inputs []string) (*Summary, error) {
 			go func() { defer wg.Done(); wk.run() }()
 		}
 	}
-	bar := startProgress(p.cfg.Progress, p.rd)
-	readErr := p.runReader(&stop)
-	p.rd.finish()
+	bar := startProgress(p.cfg.Progress, p.progress)
+	errs := make([]error, len(p.readers))
+	if len(p.readers) == 1 {
+		errs[0] = p.runReader(p.rd, &stop)
+		p.rd.finish()
+	} else {
+		var rwg sync.WaitGroup
+		for i, rd := range p.readers {
+			rwg.Go(func() {
+				errs[i] = p.runReader(rd, &stop)
+				rd.finish()
+			})
+		}
+		rwg.Wait()
+	}
+	// Every reader has stopped: no more senders.
+	if !p.rd.inline {
+		for _, wk := range p.workers {
+			close(wk.in)
+		}
+	}
 	wg.Wait()
 	bar.stop()
 	writeErr := p.out.close()
 
 	sum := p.summary(inputs, time.Since(start))
-	return sum, errors.Join(readErr, writeErr)
+	return sum, errors.Join(errors.Join(errs...), writeErr)
 }
 
 // maxPanics is how many recovered panics a run tolerates before giving up.
@@ -150,25 +211,28 @@ const maxPanics = 1000
 
 // runReader runs the reader with the last-resort panic net: a packet that
 // panics is counted and skipped, and reading goes on.
-func (p *pipeline) runReader(stop *atomic.Bool) error {
+func (p *pipeline) runReader(rd *reader, stop *atomic.Bool) error {
 	for {
-		err, panicked := p.readUntilPanic(stop)
+		err, panicked := p.readUntilPanic(rd, stop)
 		if !panicked {
 			return err
 		}
 		if p.panics.Load() >= maxPanics {
 			return fmt.Errorf("analyze: giving up after %d internal errors, last in %s at offset %d: %v",
-				maxPanics, p.rd.src.Name(), p.rd.src.Offset(), err)
+				maxPanics, rd.src.Name(), rd.src.Offset(), err)
 		}
 	}
 }
 
-func (p *pipeline) readUntilPanic(stop *atomic.Bool) (err error, panicked bool) {
+func (p *pipeline) readUntilPanic(rd *reader, stop *atomic.Bool) (err error, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.panics.Add(1)
 			err, panicked = fmt.Errorf("%v", r), true
 		}
 	}()
-	return p.rd.run(stop), false
+	if rd.live {
+		return rd.runLive(stop), false
+	}
+	return rd.run(stop), false
 }

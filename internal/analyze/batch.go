@@ -45,6 +45,11 @@ type batch struct {
 	items []item
 	n     int
 	arena []byte
+	// src is the reader that sent the batch and mark that reader's clock
+	// when it did: every packet of src for this worker up to mark is in
+	// this batch or an earlier one (live runs, liveMerge).
+	src  int32
+	mark int64
 }
 
 func newBatch(size int) *batch {

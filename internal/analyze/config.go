@@ -1,12 +1,14 @@
-// Package analyze is the offline pipeline behind `vigil analyze`: captures
-// in, Zeek-compatible logs and a summary out.
+// Package analyze is the pipeline behind `vigil analyze`: captures (or
+// live interfaces, RunLive) in, Zeek-compatible logs and a summary out.
 //
 // One reader goroutine reads frames, decodes them, reassembles fragments and
 // accounts tunnels' outer connections; it hands the innermost datagrams in
 // batches to N workers, chosen by a symmetric hash of the connection so both
 // directions meet in one worker's flow table without locks. Workers track
 // connections and encode records; one writer goroutine writes the log files.
-// Every queue is bounded and blocking (offline input loses nothing).
+// Every queue is bounded and blocking (offline input loses nothing). A live
+// run has one reader per capture ring, all feeding the same workers, which
+// merge their batches by time (live.go).
 package analyze
 
 import (

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -51,6 +52,9 @@ type writer struct {
 	free      chan []byte
 	err       error
 	done      chan struct{}
+	// flushEvery, when positive, flushes the files that often (a live
+	// run's logs are read while it runs).
+	flushEvery time.Duration
 }
 
 type logFile struct {
@@ -58,11 +62,12 @@ type logFile struct {
 	w *bufio.Writer
 }
 
-func newWriter(dir string, consumers []Consumer) (*writer, error) {
+func newWriter(dir string, consumers []Consumer, flushEvery time.Duration) (*writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128), done: make(chan struct{})}
+	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
+		done: make(chan struct{}), flushEvery: flushEvery}
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
 			w.closeFiles()
@@ -89,23 +94,53 @@ func (w *writer) file(name string) (*logFile, error) {
 
 func (w *writer) run() {
 	defer close(w.done)
-	for c := range w.in {
-		w.consume(c)
-		if isFact(c.log) {
-			w.recycle(c.buf)
-			continue
+	if w.flushEvery <= 0 {
+		for c := range w.in {
+			w.write(c)
 		}
-		if w.err == nil {
-			lf, err := w.file(c.log)
-			if err == nil {
-				_, err = lf.w.Write(c.buf)
-			}
-			if err != nil {
-				w.err = fmt.Errorf("analyze: write %s.log: %w", c.log, err)
-			}
-		}
-		w.recycle(c.buf)
+		return
 	}
+	t := time.NewTicker(w.flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case c, ok := <-w.in:
+			if !ok {
+				return
+			}
+			w.write(c)
+		case <-t.C:
+			w.flushFiles()
+		}
+	}
+}
+
+// flushFiles writes out what the files buffer.
+func (w *writer) flushFiles() {
+	for name, lf := range w.files {
+		if err := lf.w.Flush(); err != nil && w.err == nil {
+			w.err = fmt.Errorf("analyze: flush %s.log: %w", name, err)
+		}
+	}
+}
+
+// write hands c to the consumers and appends it to its log.
+func (w *writer) write(c chunk) {
+	w.consume(c)
+	if isFact(c.log) {
+		w.recycle(c.buf)
+		return
+	}
+	if w.err == nil {
+		lf, err := w.file(c.log)
+		if err == nil {
+			_, err = lf.w.Write(c.buf)
+		}
+		if err != nil {
+			w.err = fmt.Errorf("analyze: write %s.log: %w", c.log, err)
+		}
+	}
+	w.recycle(c.buf)
 }
 
 // consume hands each line of c to the consumers.

@@ -18,7 +18,16 @@ type progressBar struct {
 	quit chan struct{}
 }
 
-func startProgress(w io.Writer, rd *reader) *progressBar {
+// progressState is what the bar draws: input bytes read and to read (0:
+// unknown), packets, and for a live run the kernel's drops.
+type progressState struct {
+	done, all int64
+	packets   uint64
+	drops     uint64
+	live      bool
+}
+
+func startProgress(w io.Writer, state func() progressState) *progressBar {
 	b := &progressBar{done: make(chan struct{}), quit: make(chan struct{})}
 	if w == nil {
 		close(b.done)
@@ -35,7 +44,7 @@ func startProgress(w io.Writer, rd *reader) *progressBar {
 				fmt.Fprint(w, "\r\033[K")
 				return
 			case <-t.C:
-				drawProgress(w, rd.progDone.Load(), rd.progAll.Load(), rd.packets.Load(), time.Since(start))
+				drawProgress(w, state(), time.Since(start))
 			}
 		}
 	}()
@@ -51,8 +60,13 @@ func (b *progressBar) stop() {
 	<-b.done
 }
 
-func drawProgress(w io.Writer, done, all int64, pkts uint64, elapsed time.Duration) {
+func drawProgress(w io.Writer, st progressState, elapsed time.Duration) {
+	done, all, pkts := st.done, st.all, st.packets
 	rate := float64(pkts) / elapsed.Seconds()
+	if st.live {
+		fmt.Fprintf(w, "\r\033[K%d packets, %s pkt/s, %d dropped by the kernel", pkts, humanCount(rate), st.drops)
+		return
+	}
 	if all <= 0 {
 		fmt.Fprintf(w, "\r\033[K%d packets, %s pkt/s", pkts, humanCount(rate))
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"sync/atomic"
 
@@ -20,10 +21,12 @@ const maxNetWeirds = 100
 // maxReassemblyDepth bounds fragments nested inside reassembled datagrams.
 const maxReassemblyDepth = 3
 
-// reader is the single goroutine that reads, decodes, reassembles and
-// dispatches. It also owns the table of tunnels' outer UDP connections
-// (VXLAN, Geneve, Teredo, GTP-U), so inner connections learn their
-// parents' uids without crossing workers.
+// reader is the goroutine that reads, decodes, reassembles and
+// dispatches; offline there is one, a live run has one per capture ring.
+// It also owns the table of tunnels' outer UDP connections (VXLAN, Geneve,
+// Teredo, GTP-U), so inner connections learn their parents' uids without
+// crossing workers (a ring's fanout hash keeps an outer connection in one
+// reader).
 type reader struct {
 	src     capture.Source
 	dec     *decode.Decoder
@@ -53,6 +56,17 @@ type reader struct {
 	facts     bool
 	factBuf   []byte
 	lastSweep int64
+	// netWeirds counts weird.log lines per anomaly kind that belong to no
+	// connection, shared by a live run's readers (capped at maxNetWeirds).
+	netWeirds *[256]atomic.Uint32
+
+	// Live runs (live.go): idx names this reader in the workers' clocks;
+	// mark is its clock (every packet up to it has been handed over);
+	// tickAt is the clock at the last tick.
+	live   bool
+	idx    int32
+	mark   int64
+	tickAt int64
 
 	// counters read by the progress bar while running
 	packets  atomic.Uint64
@@ -69,8 +83,7 @@ type readerCounts struct {
 	nonIP           uint64
 	arp             uint64
 	anomalies       [256]uint64 // by decode.AnomalyKind (kinds are few)
-	netWeirds       [256]uint16
-	tunnels         [16]uint64 // by decode.TunnelKind
+	tunnels         [16]uint64  // by decode.TunnelKind
 	fragments       uint64
 	reassembled     uint64
 	truncatedFrames uint64
@@ -160,6 +173,7 @@ func (r *reader) handle(f *capture.Frame) {
 		// packet (e.g. an AYIYA heartbeat): it counts in that conn.
 		in := &r.tunInput
 		*in = flow.Input{TS: p.TS, D: &p.IP, Payload: p.Payload, IPRaw: p.IPRaw}
+		in.ChecksumChecked = r.frame.SkipChecksum // live, offloaded: good
 		r.tunnels.Update(in)
 		r.netAnomalies(p)
 		return
@@ -219,11 +233,10 @@ func (r *reader) netAnomalies(p *decode.Packet) {
 }
 
 func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
-	k := uint8(a.Kind)
-	if r.sum.netWeirds[k] >= maxNetWeirds {
+	n := &r.netWeirds[uint8(a.Kind)]
+	if n.Load() >= maxNetWeirds || n.Add(1) > maxNetWeirds {
 		return
 	}
-	r.sum.netWeirds[k]++
 	r.sink.netAnomaly(ts, src, dst, a)
 }
 
@@ -240,6 +253,7 @@ func (r *reader) trackTunnels(p *decode.Packet) bool {
 		if t.Outer.Proto == decode.ProtoUDP {
 			in := &r.tunInput
 			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: r.parents, Service: tunnelService(t.Kind)}
+			in.ChecksumChecked = r.frame.SkipChecksum // live, offloaded: good
 			uid = r.tunnels.Update(in)
 			if r.tunnels.BadChecksum(in) {
 				return false
@@ -286,6 +300,8 @@ func (r *reader) dispatch(p *decode.Packet) {
 	// is at hand, so workers get only the payload (and only when the
 	// application layer reads it).
 	r.ckInput = flow.Input{D: &p.IP, IPRaw: p.IPRaw}
+	// A live frame may say not to (checksum offload): checked and good.
+	r.ckInput.ChecksumChecked = r.frame.SkipChecksum
 	bad := r.tunnels.BadChecksum(&r.ckInput)
 	if bad {
 		r.sum.badChecksums++
@@ -304,12 +320,14 @@ func (r *reader) dispatch(p *decode.Packet) {
 	b := r.pending[w]
 	b.add(p, &r.parents, bad, r.withPayload)
 	if b.full() {
+		b.src, b.mark = r.idx, p.TS
 		r.workers[w].in <- b
 		r.pending[w] = <-r.free
 	}
 }
 
-// finish sends partial batches and closes the worker queues.
+// finish sends partial batches (the pipeline closes the worker queues
+// once every reader has finished).
 func (r *reader) finish() {
 	if r.inline {
 		r.workers[0].finish()
@@ -319,13 +337,17 @@ func (r *reader) finish() {
 		return
 	}
 	for i, b := range r.pending {
-		if b.n > 0 {
+		switch {
+		case r.live:
+			// The last batch says this reader sends nothing more.
+			b.src, b.mark = r.idx, math.MaxInt64
 			r.workers[i].in <- b
-		} else {
+		case b.n > 0:
+			r.workers[i].in <- b
+		default:
 			r.free <- b
 		}
 		r.pending[i] = nil
-		close(r.workers[i].in)
 	}
 	r.tunnels.Flush()
 	r.sink.flush()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
@@ -39,6 +40,16 @@ type Summary struct {
 	FragmentDrops uint64 // datagrams dropped by reassembly: caps, timeouts, invalid (overlaps…)
 	InternalErrs  uint64 // recovered panics (should be 0)
 	BytesPerFlow  int
+
+	// Live: the run captured from interfaces (RunLive); Kernel sums the
+	// sources' kernel counters (packets that reached the capture, drops
+	// because a ring was full).
+	Live   bool
+	Kernel capture.LiveStats
+	// Unordered: live packets a worker handled before every reader's
+	// clock had passed them (its merge buffer was full), so possibly out
+	// of time order with packets of the same connection from another ring.
+	Unordered uint64
 }
 
 // ProtoShare is one protocol's packets and bytes.
@@ -61,20 +72,28 @@ type Talker struct {
 }
 
 func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
-	rd := p.rd
 	h := newHostStats()
-	h.merge(rd.stats)
+	var rc readerCounts
 	s := &Summary{Inputs: inputs, Elapsed: elapsed, LogRecords: p.logRecords}
+	for _, rd := range p.readers {
+		h.merge(rd.stats)
+		rc.add(&rd.sum)
+		ds := rd.defrag.Stats()
+		s.FragmentDrops += ds.Timeouts + ds.Dropped + ds.Discarded
+	}
 	for _, wk := range p.workers {
 		h.merge(wk.stats)
 		st := wk.table.Stats()
 		s.FlowsEvicted += st.Evicted
 		s.FlowsMaxLive += st.MaxActive
 		s.BytesPerFlow = st.BytesPerFlow
+		if wk.merge != nil {
+			s.Unordered += wk.merge.unordered
+		}
 	}
-	s.Packets = rd.sum.packets
-	s.Bytes = rd.sum.bytes
-	s.fillReader(&rd.sum)
+	s.Packets = rc.packets
+	s.Bytes = rc.bytes
+	s.fillReader(&rc)
 	s.IPv4Packets, s.IPv6Packets = h.ipPkts[0], h.ipPkts[1]
 	s.IPv4Bytes, s.IPv6Bytes = h.ipBytes[0], h.ipBytes[1]
 	for c := protoClass(0); c < numClasses; c++ {
@@ -88,9 +107,11 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
-	ds := rd.defrag.Stats()
-	s.FragmentDrops = ds.Timeouts + ds.Dropped + ds.Discarded
 	s.InternalErrs = p.panics.Load()
+	if p.live {
+		s.Live = true
+		s.Kernel, _ = p.kernelStats()
+	}
 	return s
 }
 
@@ -148,6 +169,14 @@ func (s *Summary) Print(w io.Writer) {
 	if !s.First.IsZero() {
 		fmt.Fprintf(w, "Span      %s → %s\n", s.First.Format(time.RFC3339Nano), s.Last.Format(time.RFC3339Nano))
 	}
+	if s.Live {
+		fmt.Fprintf(w, "Capture   live on %s: %d packets reached the capture, %d dropped by the kernel (%s; ring full %d times)",
+			liveInputs(s.Inputs), s.Kernel.Packets, s.Kernel.Drops, pct(s.Kernel.Drops, s.Kernel.Packets), s.Kernel.Freezes)
+		if s.Unordered > 0 {
+			fmt.Fprintf(w, "; %d handled before every ring's clock had passed them (merge buffer full)", s.Unordered)
+		}
+		fmt.Fprintln(w)
+	}
 	ipTotal := s.IPv4Packets + s.IPv6Packets
 	fmt.Fprintf(w, "IP        IPv4 %s of packets (%s), IPv6 %s (%s); non-IP %d (ARP %d)\n",
 		pct(s.IPv4Packets, ipTotal), humanBytes(s.IPv4Bytes), pct(s.IPv6Packets, ipTotal), humanBytes(s.IPv6Bytes),
@@ -194,6 +223,28 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
 		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)
+}
+
+// liveInputs names a live run's interfaces with their ring counts
+// ("eth0 (2 rings)") from the sources' names (eth0#0, eth0#1).
+func liveInputs(names []string) string {
+	var order []string
+	rings := map[string]int{}
+	for _, n := range names {
+		if i := strings.LastIndexByte(n, '#'); i > 0 {
+			n = n[:i]
+		}
+		if rings[n] == 0 {
+			order = append(order, n)
+		}
+		rings[n]++
+	}
+	for i, n := range order {
+		if rings[n] > 1 {
+			order[i] = fmt.Sprintf("%s (%d rings)", n, rings[n])
+		}
+	}
+	return strings.Join(order, ", ")
 }
 
 func topCounts(cs []Count, n int) string {

@@ -24,6 +24,9 @@ type worker struct {
 	dedup     weirdDedup
 	input     flow.Input
 	panics    *atomic.Uint64
+	// merge: a live run's readers' batches, merged by time (live.go);
+	// nil offline.
+	merge *liveMerge
 }
 
 func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, shared *proto.Shared, midstream bool) (*worker, error) {
@@ -45,6 +48,10 @@ func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *
 // run processes batches until the reader closes the queue, then ends every
 // remaining connection.
 func (wk *worker) run() {
+	if wk.merge != nil {
+		wk.runMerge()
+		return
+	}
 	for b := range wk.in {
 		wk.processBatch(b)
 		wk.free <- b

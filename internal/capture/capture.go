@@ -45,6 +45,7 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -59,6 +60,29 @@ type Frame struct {
 	Data     []byte
 	OrigLen  int // length on the wire
 	LinkType decode.LinkType
+	// SkipChecksum says the frame's transport checksums are not to be
+	// validated: a live capture's kernel reports them verified by the NIC
+	// or not yet computed (sent by this host with checksum offload). File
+	// readers leave it false.
+	SkipChecksum bool
+}
+
+// ErrIdle is returned by Next of a live source that has no frame to hand
+// out now: not an end, a chance for the caller to do periodic work before
+// calling Next again. Next then sets the frame's TS to a time before which
+// the source has nothing more to hand out, or to 0 when it cannot tell.
+var ErrIdle = errors.New("capture: no frame yet")
+
+// LiveStats are a live source's kernel counters since it was opened.
+type LiveStats struct {
+	Packets uint64 // packets that reached the source's socket, Drops included (tp_packets)
+	Drops   uint64 // packets the kernel dropped because the ring was full (tp_drops)
+	Freezes uint64 // times the ring was found full (tp_freeze_q_cnt)
+}
+
+// StatsSource is a Source with kernel counters (live capture).
+type StatsSource interface {
+	LiveStats() LiveStats
 }
 
 // Source yields frames. Next returns io.EOF at the clean end of input.

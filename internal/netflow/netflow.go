@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/netsampler/goflow2/v2/producer"
 	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
 	"github.com/netsampler/goflow2/v2/utils"
@@ -102,7 +103,7 @@ func Listen(cfg Config, sink Sink) (*Listener, error) {
 		conn.Close()
 		return nil, fmt.Errorf("netflow: producer: %w", err)
 	}
-	l.pipe = utils.NewFlowPipe(&utils.PipeConfig{Producer: &convert{inner: inner, l: l}})
+	l.pipe = utils.NewFlowPipe(&utils.PipeConfig{Producer: &convert{inner: inner, l: l, inits: map[domain]uint64{}, rates: map[domain]uint64{}}})
 	return l, nil
 }
 
@@ -159,15 +160,28 @@ func (l *Listener) read() error {
 	}
 }
 
-// convert is a goflow2 producer that hands each flow to the sink.
+// convert is a goflow2 producer that hands each flow to the sink. Only
+// the decoding goroutine calls it.
 type convert struct {
 	inner producer.ProducerInterface
 	l     *Listener
+	// inits is each IPFIX observation domain's systemInitTimeMilliseconds
+	// and rates its PSAMP sampling rate (from its options records).
+	inits map[domain]uint64
+	rates map[domain]uint64
+}
+
+// domain is an exporter's observation domain.
+type domain struct {
+	exporter string
+	id       uint32
 }
 
 func (c *convert) Produce(msg any, args *producer.ProduceArgs) ([]producer.ProducerMessage, error) {
 	set, err := c.inner.Produce(msg, args)
 	exporter := args.Src.Addr().Unmap().String()
+	c.fixTimes(msg, exporter, set)
+	c.fixSampling(msg, exporter, set)
 	if !c.l.exporters[exporter] {
 		c.l.exporters[exporter] = true
 		c.l.nexp.Add(1)
@@ -181,6 +195,171 @@ func (c *convert) Produce(msg any, args *producer.ProduceArgs) ([]producer.Produ
 		}
 	}
 	return set, err
+}
+
+// wrapNs is the period of the exporters' 32-bit millisecond uptime
+// counters (about 49.7 days).
+const wrapNs = uint64(1<<32) * 1e6
+
+// fixTimes corrects the flow times goflow2 gets wrong or leaves out.
+//
+//   - NetFlow v9 gives times as the exporter's uptime (32-bit
+//     milliseconds), and goflow2 subtracts them without modular
+//     arithmetic: a flow that began before the counter wrapped (a router
+//     up 49.7 days; softflowd replaying a capture older than its own
+//     start) comes out 2^32 ms in the future. A flow cannot begin after
+//     its export, so such times are taken back one period.
+//   - IPFIX flowStartSysUpTime/flowEndSysUpTime (IEs 22, 21: what
+//     softflowd and many routers send) are relative to the
+//     systemInitTimeMilliseconds (IE 160) of the observation domain's
+//     options records; goflow2 ignores them and dates the flow at export.
+//     They are applied here; being 32-bit, they are known modulo the
+//     wrap, and the latest time not after the export is taken.
+//
+// goflow2 makes one message per data record, in order; the records are
+// matched to the messages by position.
+func (c *convert) fixTimes(msg any, exporter string, set []producer.ProducerMessage) {
+	switch p := msg.(type) {
+	case *netflow.NFv9Packet:
+		export := uint64(p.UnixSeconds) * 1e9
+		for _, m := range set {
+			if fm, ok := m.(*protoproducer.ProtoProducerMessage); ok {
+				fm.TimeFlowStartNs = unwrap(fm.TimeFlowStartNs, export)
+				fm.TimeFlowEndNs = unwrap(fm.TimeFlowEndNs, export)
+			}
+		}
+	case *netflow.IPFIXPacket:
+		key := domain{exporter, p.ObservationDomainId}
+		for _, fs := range p.FlowSets {
+			if od, ok := fs.(netflow.OptionsDataFlowSet); ok {
+				for _, r := range od.Records {
+					if v, ok := fieldUint(r.OptionsValues, 160); ok {
+						c.inits[key] = v
+					}
+				}
+			}
+		}
+		init, ok := c.inits[key]
+		if !ok {
+			return
+		}
+		export := uint64(p.ExportTime) * 1e9
+		i := 0
+		for _, fs := range p.FlowSets {
+			ds, ok := fs.(netflow.DataFlowSet)
+			if !ok {
+				continue
+			}
+			for _, r := range ds.Records {
+				if i >= len(set) {
+					return
+				}
+				fm, ok := set[i].(*protoproducer.ProtoProducerMessage)
+				i++
+				if !ok || hasAbsoluteTime(r.Values) {
+					continue
+				}
+				if v, ok := fieldUint(r.Values, 22); ok {
+					fm.TimeFlowStartNs = latest((init+v)*1e6, export)
+				}
+				if v, ok := fieldUint(r.Values, 21); ok {
+					fm.TimeFlowEndNs = latest((init+v)*1e6, export)
+				}
+			}
+		}
+	}
+}
+
+// fixSampling corrects the sampling rate of IPFIX exporters that
+// describe systematic count-based sampling the PSAMP way (RFC 5476):
+// samplingPacketInterval (IE 305) packets selected, then
+// samplingPacketSpace (IE 306) skipped — softflowd -s N sends 1 and N-1.
+// goflow2 takes the interval alone as the rate (1: unsampled); the rate
+// is (interval + space) / interval.
+func (c *convert) fixSampling(msg any, exporter string, set []producer.ProducerMessage) {
+	p, ok := msg.(*netflow.IPFIXPacket)
+	if !ok {
+		return
+	}
+	key := domain{exporter, p.ObservationDomainId}
+	for _, fs := range p.FlowSets {
+		od, ok := fs.(netflow.OptionsDataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, r := range od.Records {
+			interval, ok1 := fieldUint(r.OptionsValues, 305)
+			space, ok2 := fieldUint(r.OptionsValues, 306)
+			if ok1 && ok2 && interval > 0 {
+				c.rates[key] = max((interval+space)/interval, 1)
+			}
+		}
+	}
+	rate, ok := c.rates[key]
+	if !ok {
+		return
+	}
+	for _, m := range set {
+		if fm, ok := m.(*protoproducer.ProtoProducerMessage); ok {
+			fm.SamplingRate = rate
+		}
+	}
+}
+
+// slack is how far a flow time may lie after the export time (export
+// times are whole seconds).
+const slack = 1e9
+
+// unwrap takes a time that lies after the export time by about one
+// uptime-counter period back by that period.
+func unwrap(t, export uint64) uint64 {
+	if t > export+slack && t-export <= wrapNs+slack {
+		return t - wrapNs
+	}
+	return t
+}
+
+// latest returns the latest time t + k·wrap (k any integer) not after the
+// export time: a time known modulo the uptime counter's period.
+func latest(t, export uint64) uint64 {
+	if t > export+slack {
+		k := (t - export - slack + wrapNs - 1) / wrapNs
+		if k*wrapNs > t {
+			return t
+		}
+		return t - k*wrapNs
+	}
+	return t + (export+slack-t)/wrapNs*wrapNs
+}
+
+// hasAbsoluteTime reports whether a record carries flow times that are
+// not relative to the exporter's uptime (IEs 150–159).
+func hasAbsoluteTime(vals []netflow.DataField) bool {
+	for _, f := range vals {
+		if !f.PenProvided && f.Type >= 150 && f.Type <= 159 {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldUint returns the unsigned value of the IANA field typ.
+func fieldUint(vals []netflow.DataField, typ uint16) (uint64, bool) {
+	for _, f := range vals {
+		if f.PenProvided || f.Type != typ {
+			continue
+		}
+		b, ok := f.Value.([]byte)
+		if !ok || len(b) == 0 || len(b) > 8 {
+			return 0, false
+		}
+		var v uint64
+		for _, x := range b {
+			v = v<<8 | uint64(x)
+		}
+		return v, true
+	}
+	return 0, false
 }
 
 func (c *convert) Commit(set []producer.ProducerMessage) { c.inner.Commit(set) }

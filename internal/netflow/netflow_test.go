@@ -120,3 +120,148 @@ func TestV5AndIPFIX(t *testing.T) {
 		t.Logf("receive buffer only %d bytes (net.core.rmem_max caps it)", st.ReadBuffer)
 	}
 }
+
+// set wraps records into an IPFIX/v9 set with its header.
+func set(id uint16, body []byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(4+len(body)))
+	return append(b, body...)
+}
+
+func fieldSpecs(fields [][2]uint16) []byte {
+	var b []byte
+	for _, f := range fields {
+		b = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(b, f[0]), f[1])
+	}
+	return b
+}
+
+// ipfixUptime builds an IPFIX message as softflowd sends it: an options
+// template and record (systemInitTimeMilliseconds, PSAMP interval and
+// space) and a flow dated by flowStartSysUpTime/flowEndSysUpTime.
+func ipfixUptime(export uint32, initMs uint64, startUp, endUp uint32, interval, space uint32) []byte {
+	be := binary.BigEndian
+	flow := [][2]uint16{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {1, 4}, {2, 4}, {22, 4}, {21, 4}}
+	tmpl := be.AppendUint16(be.AppendUint16(nil, 256), uint16(len(flow)))
+	tmpl = append(tmpl, fieldSpecs(flow)...)
+	opts := [][2]uint16{{143, 4}, {160, 8}, {305, 4}, {306, 4}}
+	otmpl := be.AppendUint16(be.AppendUint16(be.AppendUint16(nil, 257), uint16(len(opts))), 1)
+	otmpl = append(otmpl, fieldSpecs(opts)...)
+	odata := be.AppendUint32(nil, 1234)
+	odata = be.AppendUint32(be.AppendUint32(be.AppendUint64(odata, initMs), interval), space)
+	data := append([]byte{192, 0, 2, 1, 198, 51, 100, 7}, 0xc7, 0x38, 0x01, 0xbb, 6)
+	data = be.AppendUint32(be.AppendUint32(data, 2000), 10)
+	data = be.AppendUint32(be.AppendUint32(data, startUp), endUp)
+	msg := make([]byte, 16)
+	be.PutUint16(msg[0:], 10)
+	be.PutUint32(msg[4:], export)
+	msg = append(msg, set(2, tmpl)...)
+	msg = append(msg, set(3, otmpl)...)
+	msg = append(msg, set(257, odata)...)
+	msg = append(msg, set(256, data)...)
+	be.PutUint16(msg[2:], uint16(len(msg)))
+	return msg
+}
+
+// v9Uptime builds a NetFlow v9 packet with a template and one flow whose
+// FIRST/LAST_SWITCHED are given (uptime milliseconds).
+func v9Uptime(unix, uptime, first, last uint32) []byte {
+	be := binary.BigEndian
+	flow := [][2]uint16{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {1, 4}, {2, 4}, {22, 4}, {21, 4}}
+	tmpl := be.AppendUint16(be.AppendUint16(nil, 256), uint16(len(flow)))
+	tmpl = append(tmpl, fieldSpecs(flow)...)
+	data := append([]byte{10, 0, 0, 1, 10, 0, 0, 2}, 0x9c, 0x40, 0, 22, 6)
+	data = be.AppendUint32(be.AppendUint32(data, 3000), 20)
+	data = be.AppendUint32(be.AppendUint32(data, first), last)
+	msg := make([]byte, 20)
+	be.PutUint16(msg[0:], 9)
+	be.PutUint16(msg[2:], 2)
+	be.PutUint32(msg[4:], uptime)
+	be.PutUint32(msg[8:], unix)
+	msg = append(msg, set(0, tmpl)...)
+	return append(msg, set(256, data)...)
+}
+
+// collect sends datagrams to a fresh listener and returns the n flows
+// decoded.
+func collect(t *testing.T, n int, datagrams ...[]byte) []store.Conn {
+	t.Helper()
+	var mu sync.Mutex
+	var got []store.Conn
+	l, err := Listen(Config{Addr: "127.0.0.1:0"}, func(_ string, c store.Conn) {
+		mu.Lock()
+		got = append(got, c)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- l.Run(ctx) }()
+	c, err := net.Dial("udp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range datagrams {
+		c.Write(d)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		k := len(got)
+		mu.Unlock()
+		if k >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("got %d flows, want %d (stats %+v)", len(got), n, l.Stats())
+	}
+	return got
+}
+
+// TestUptimeTimes: flow times relative to the exporter's uptime, across
+// the 32-bit millisecond wrap (NetFlow v9), and relative to the IPFIX
+// systemInitTimeMilliseconds of the options records; PSAMP sampling.
+func TestUptimeTimes(t *testing.T) {
+	const export = 1767225600
+	// v9: the router's uptime wrapped 5 s ago; the flow began 10 s ago
+	// (before the wrap) and ended 2 s ago.
+	got := collect(t, 1, v9Uptime(export, 5000, 1<<32-5000, 3000))
+	if f := got[0]; f.TS != export-10 || f.Duration != 8 || f.OrigPkts != 20 || f.OrigIPBytes != 3000 {
+		t.Errorf("v9 flow across the uptime wrap: ts %.3f duration %.3f %+v", f.TS, f.Duration, f)
+	}
+	// v9 without a wrap.
+	got = collect(t, 1, v9Uptime(export, 100000, 90000, 95000))
+	if f := got[0]; f.TS != export-10 || f.Duration != 5 {
+		t.Errorf("v9 flow: ts %.3f duration %.3f", f.TS, f.Duration)
+	}
+	// IPFIX: system init 1000 s before export, flow from uptime 400 s to
+	// 420.5 s; 1-in-4 sampling as PSAMP interval 1, space 3.
+	initMs := uint64(export-1000) * 1000
+	got = collect(t, 1, ipfixUptime(export, initMs, 400000, 420500, 1, 3))
+	if f := got[0]; f.TS != export-600 || f.Duration != 20.5 || f.OrigPkts != 40 || f.OrigIPBytes != 8000 {
+		t.Errorf("ipfix uptime flow: ts %.3f duration %.3f %+v", f.TS, f.Duration, f)
+	}
+	// IPFIX whose init time lies after the flow (softflowd -r replaying
+	// an older capture): the uptime is negative as a 32-bit count.
+	initMs = uint64(export-5) * 1000
+	got = collect(t, 1, ipfixUptime(export, initMs, 1<<32-60000, 1<<32-30000, 1, 0))
+	if f := got[0]; f.TS != export-65 || f.Duration != 30 || f.OrigPkts != 10 {
+		t.Errorf("ipfix flow before the exporter's start: ts %.3f duration %.3f %+v", f.TS, f.Duration, f)
+	}
+	// IPFIX from an exporter up 60 days: its 32-bit uptime has wrapped
+	// once; the flow began an hour and ended a minute before the export.
+	initMs = uint64(export-60*86400) * 1000
+	up := func(ago uint64) uint32 { return uint32(60*86400*1000 - ago*1000) } // truncated to 32 bits
+	got = collect(t, 1, ipfixUptime(export, initMs, up(3600), up(60), 1, 0))
+	if f := got[0]; f.TS != export-3600 || f.Duration != 3540 {
+		t.Errorf("ipfix flow after the uptime wrapped: ts %.3f duration %.3f", f.TS, f.Duration)
+	}
+}

@@ -382,6 +382,7 @@ func (s *Server) sensor(w http.ResponseWriter, r *http.Request) {
 	st := s.stats
 	nf := s.nf
 	s.mu.Unlock()
+	st.Live = s.liveStats()
 	if _, last, err := s.st.Bounds(ctx); err == nil && last > 0 {
 		st.DataLagS = float64(time.Now().Unix()) - last
 	}

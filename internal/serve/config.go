@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/situation"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
@@ -19,7 +20,11 @@ type Config struct {
 	Inbox   string // DATA/inbox: captures and logs dropped here are ingested
 	Listen  string // 127.0.0.1:8080
 	// NetFlow is the UDP address for NetFlow v5/v9, IPFIX and sFlow ("" off).
-	NetFlow   string
+	NetFlow string
+	// Live captures from these interfaces for as long as the server runs:
+	// one analysis run fed by every ring (live.go), its records stored as
+	// connections end. Needs root or CAP_NET_RAW.
+	Live      []live.Config
 	Retention store.Retention
 	// Poll is how often the inbox is scanned; a file is taken when its size
 	// and time have not changed for Stable.

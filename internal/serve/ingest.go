@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
 
@@ -30,6 +31,9 @@ type SensorStats struct {
 	IngestLagS   float64   `json:"ingest_lag_s"` // last file: from stable in the inbox to stored
 	DataLagS     float64   `json:"data_lag_s"`   // now minus the newest record time
 	LastIngested time.Time `json:"last_ingested"`
+
+	// Live is the live capture per interface (serve -i).
+	Live []LiveStats `json:"live,omitempty"`
 }
 
 // watched is a file seen in the inbox, with the size and time it had.
@@ -154,6 +158,10 @@ func (s *Server) setCurrent(name string) {
 type runSummary struct {
 	sum     *analyze.Summary
 	records uint64
+	// EVE files (eve.go): events and alerts read, and a warning kept
+	// with the run (malformed lines).
+	events, alerts int
+	note           string
 }
 
 // analyse runs the analysis of path with the store writer and the extra
@@ -163,6 +171,10 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 	kind := "capture"
 	if isLogFile(path) {
 		kind = "logs"
+	}
+	isEVE := eve.Sniff(path) // Suricata EVE, told by content (eve.go)
+	if isEVE {
+		kind = "eve"
 	}
 	id, err := s.st.BeginRun(ctx, dest, kind)
 	if err != nil {
@@ -177,7 +189,11 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 	}
 	acfg := s.cfg.Analyze
 	acfg.OutDir, acfg.Consumers, acfg.Progress = outDir, cons, nil
-	rs.sum, err = analyze.Run(ctx, acfg, []string{path})
+	if isEVE {
+		err = s.readEVE(ctx, path, w, cons, &rs)
+	} else {
+		rs.sum, err = analyze.Run(ctx, acfg, []string{path})
+	}
 	if err == nil && s.cfg.Finish != nil {
 		if ferr := s.cfg.Finish(outDir); ferr != nil {
 			err = fmt.Errorf("serve: finish: %w", ferr)
@@ -235,7 +251,7 @@ func isLogFile(path string) bool {
 }
 
 func (s *Server) endRun(ctx context.Context, id int32, rs runSummary, err error) {
-	end := store.RunEnd{Status: "done", Records: int64(rs.records)}
+	end := store.RunEnd{Status: "done", Records: int64(rs.records), Error: rs.note}
 	if rs.sum != nil {
 		end.Packets = int64(rs.sum.Packets)
 	}

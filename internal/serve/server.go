@@ -47,6 +47,7 @@ type Server struct {
 	sink     *store.Writer
 	flows    map[string]*store.Writer // NetFlow writers by exporter
 	nf       *netflow.Listener
+	live     *liveRun // Config.Live's capture, while it runs
 	opened   bool
 	ingestMu sync.Mutex // one ingest run at a time
 	kick     chan struct{}
@@ -157,14 +158,21 @@ func (s *Server) logf(format string, args ...any) {
 	fmt.Fprintf(s.cfg.Log, "vigil serve: "+format+"\n", args...)
 }
 
-// Run serves until ctx ends: HTTP, the inbox watcher, NetFlow, the
-// situation model and maintenance.
+// Run serves until ctx ends: HTTP, the inbox watcher, NetFlow, the live
+// capture (Config.Live), the situation model and maintenance.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Open(); err != nil {
 		return err
 	}
+	lr, err := s.openLive()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
+		if lr != nil {
+			lr.close()
+		}
 		return fmt.Errorf("serve: listen %s: %w", s.cfg.Listen, err)
 	}
 	s.mu.Lock()
@@ -172,10 +180,16 @@ func (s *Server) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	if err := s.startNetFlow(ctx); err != nil {
 		ln.Close()
+		if lr != nil {
+			lr.close()
+		}
 		return err
 	}
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
+	if lr != nil {
+		wg.Go(func() { s.runLive(ctx, lr) })
+	}
 	wg.Go(func() { s.watch(ctx) })
 	wg.Go(func() { s.situationLoop(ctx) })
 	wg.Go(func() { s.maintenanceLoop(ctx) })

@@ -177,7 +177,9 @@ func (p *parser) asset(a *Asset, line []byte) {
 		a.Addrs = p.listOf(f.raw("addresses"), "addr")
 	}
 	a.Names = p.listOf(f.raw("names"), "name")
-	a.Class, a.OS, a.Device = p.guess(f.raw("class")), p.guess(f.raw("os")), p.guess(f.raw("device"))
+	a.Class, a.ClassConf = p.guess(f.raw("class"))
+	a.OS, a.OSConf = p.guess(f.raw("os"))
+	a.Device, a.DeviceConf = p.guess(f.raw("device"))
 	a.Services = p.services(f.raw("services"))
 	a.Findings, a.MaxSeverity = p.findings(f.raw("findings"))
 	if t := f.raw("traffic"); len(t) > 0 && t[0] == '{' && p.sub.parse(t) {
@@ -208,15 +210,16 @@ func (p *parser) listOf(v []byte, key string) []string {
 	return out
 }
 
-// guess returns the value of a guess object ({"value": …}) or a string.
-func (p *parser) guess(v []byte) string {
+// guess returns the value and confidence of a guess object ({"value": …,
+// "confidence": …}), or a string (confidence 0).
+func (p *parser) guess(v []byte) (string, float64) {
 	if len(v) > 0 && v[0] == '{' {
 		if p.sub.parse(v) {
-			return p.sub.str("value")
+			return p.sub.str("value"), p.sub.num("confidence")
 		}
-		return ""
+		return "", 0
 	}
-	return rec.Text(v)
+	return rec.Text(v), 0
 }
 
 func (p *parser) services(v []byte) []string {

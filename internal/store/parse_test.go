@@ -29,7 +29,7 @@ func TestParserRows(t *testing.T) {
 	var a Asset
 	p.asset(&a, asset)
 	want := Asset{Key: "02:00:00:00:00:01", MAC: "02:00:00:00:00:01", Addrs: []string{"10.0.0.1", "fd00::1"}, Names: []string{"cam1"},
-		Class: "camera", OS: "Linux", Services: []string{"tcp/23 telnet"}, Findings: []string{"iot.insecure_protocol"}, MaxSeverity: 2,
+		Class: "camera", ClassConf: 0.7, OS: "Linux", Services: []string{"tcp/23 telnet"}, Findings: []string{"iot.insecure_protocol"}, MaxSeverity: 2,
 		BytesSent: 100, BytesRecv: -1, JSON: string(asset)}
 	if !reflect.DeepEqual(a, want) {
 		t.Errorf("asset\n got %+v\nwant %+v", a, want)

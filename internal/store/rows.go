@@ -113,7 +113,12 @@ type Incident struct {
 }
 
 // Asset is one host of the inventory (assets.log): key fields and the
-// record.
+// record. Each ingest run reports its own view of a host; the store
+// keeps one row per host and run and Reader.Assets merges them (the same
+// MAC, or the same address when there is no MAC): first_seen the
+// earliest, last_seen the latest, addresses, names, services and findings
+// united, class, OS and device the most confident guess, traffic summed,
+// JSON the latest run's record.
 type Asset struct {
 	Key         string   `json:"host"`
 	Addrs       []string `json:"addrs"`
@@ -132,6 +137,13 @@ type Asset struct {
 	BytesRecv   int64    `json:"bytes_recv"`
 	JSON        string   `json:"-"`
 	Run         int32    `json:"run"`
+	// Runs is the number of ingest runs that reported the host (merged
+	// listings).
+	Runs int32 `json:"runs,omitempty"`
+	// The confidence (0–1) of the class, OS and device guesses.
+	ClassConf  float64 `json:"class_confidence,omitempty"`
+	OSConf     float64 `json:"os_confidence,omitempty"`
+	DeviceConf float64 `json:"device_confidence,omitempty"`
 }
 
 // Record is a record of any other log, kept as written.

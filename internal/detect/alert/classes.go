@@ -78,6 +78,17 @@ var catalogue = []ClassInfo{
 	{"bruteforce.rdp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "RDP password guessing"},
 	{"bruteforce.smb", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SMB password guessing"},
 	{"ipv6.mld_abuse", ActionsOnObjectives, Medium, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 MLD flood"},
+	// Signature alerts of another IDS (Suricata EVE, internal/eve), by
+	// its classification; Suricata's category and signature stay in the
+	// alert's evidence.
+	{"scan.signature", Reconnaissance, Medium, []string{"T1046"}, 0, "Detection of a Network Scan", "IDS signature: network scan"},
+	{"ids.info_leak", Reconnaissance, Medium, nil, 0, "Attempted Information Leak", "IDS signature: information leak"},
+	{"ids.exploit", InitialAccess, High, []string{"T1190"}, 0, "Attempted Administrator Privilege Gain", "IDS signature: exploitation attempt"},
+	{"ids.compromise", InitialAccess, Critical, []string{"T1078"}, 0, "Successful Administrator Privilege Gain", "IDS signature: successful compromise"},
+	{"c2.signature", CommandAndControl, High, []string{"T1071"}, 0, "A Network Trojan was detected", "IDS signature: malware or command and control"},
+	{"ids.dos", ActionsOnObjectives, High, []string{"T1499"}, 0, "Attempted Denial of Service", "IDS signature: denial of service"},
+	{"ids.policy", StageUnknown, Info, nil, 0, "Potential Corporate Privacy Violation", "IDS signature: policy violation"},
+	{"ids.alert", StageUnknown, Info, nil, 0, "Misc activity", "IDS signature"},
 }
 
 var byClass = func() map[string]ClassInfo {

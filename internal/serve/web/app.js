@@ -404,6 +404,11 @@ async function sensor() {
       <p class="error">${esc(s.last_error || "")}</p>
       ${d.netflow ? `<p>NetFlow: ${fmtNum(d.netflow.flows)} flows in ${fmtNum(d.netflow.datagrams)} datagrams, ${fmtNum(d.netflow.queue_drops)} dropped, buffer ${fmtBytes(d.netflow.read_buffer)}</p>` : "<p class='muted'>NetFlow off (--netflow :2055)</p>"}
       <p class="muted">Live clients ${d.sse_clients}; events dropped ${d.sse_dropped}</p></div>
+    ${s.live ? `<div class="card" id="live-capture"><h2>Live capture</h2>${table("live", [{ t: "Interface", f: l => esc(l.interface) },
+      { t: "Rings", num: 1, f: l => fmtNum(l.rings) }, { t: "Packets", num: 1, f: l => fmtNum(l.packets) },
+      { t: "Kernel drops", num: 1, f: l => `<span class="${l.drops ? "error" : ""}">${fmtNum(l.drops)}</span>` },
+      { t: "Lag", num: 1, f: l => (l.lag_s || 0).toFixed(2) + " s" }, { t: "Last packet", f: l => esc(l.last_packet ? fmtTime(Date.parse(l.last_packet) / 1000) : "—") }], s.live)}
+      <p class="muted">Drops: packets lost because a ring was full; lag: now minus the newest packet analysed (0 when caught up).</p></div>` : ""}
     <div class="card"><h2>Stored rows</h2>${table("rows", [{ t: "Table", f: r => esc(r[0]) }, { t: "Rows", num: 1, f: r => fmtNum(r[1]) }], Object.entries(d.rows))}</div>
     <div class="card wide"><h2>Runs</h2>${table("runs", [{ t: "Id", f: r => esc(r.id) }, { t: "Kind", f: r => esc(r.kind) }, { t: "Source", f: r => esc(r.source) },
       { t: "Status", f: r => esc(r.status) }, { t: "Packets", num: 1, f: r => fmtNum(r.packets) }, { t: "Records", num: 1, f: r => fmtNum(r.records) },

@@ -14,8 +14,8 @@ import (
 )
 
 // Append writes a batch: connections through the parallel appenders,
-// everything else through the first connection. Incidents and assets
-// replace the rows of the same id or host key.
+// everything else through the first connection. Incidents replace the
+// rows of the same id, assets those of the same host key and run.
 func (d *DB) Append(ctx context.Context, b *store.Batch) error {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
@@ -79,7 +79,8 @@ func (d *DB) appendConns(ctx context.Context, conns []store.Conn) error {
 	return errors.Join(errs...)
 }
 
-// replaceKeys deletes the incidents and assets that the batch brings again.
+// replaceKeys deletes the incidents, and the assets of the same run, that
+// the batch brings again.
 func (d *DB) replaceKeys(ctx context.Context, b *store.Batch) error {
 	c := d.conns[0]
 	if len(b.Incidents) > 0 {
@@ -91,12 +92,16 @@ func (d *DB) replaceKeys(ctx context.Context, b *store.Batch) error {
 			return fmt.Errorf("store: replace incidents: %w", err)
 		}
 	}
-	if len(b.Assets) > 0 {
-		keys := make([]any, len(b.Assets))
-		for i := range b.Assets {
-			keys[i] = b.Assets[i].Key
-		}
-		if _, err := c.ExecContext(ctx, "DELETE FROM assets WHERE key IN ("+placeholders(len(keys))+")", keys...); err != nil {
+	// A host has one row per run (asset_view merges them): a run that
+	// reports a host again replaces its own row only.
+	byRun := map[int32][]any{}
+	for i := range b.Assets {
+		a := &b.Assets[i]
+		byRun[a.Run] = append(byRun[a.Run], a.Key)
+	}
+	for run, keys := range byRun {
+		q := "DELETE FROM assets WHERE run = ? AND key IN (" + placeholders(len(keys)) + ")"
+		if _, err := c.ExecContext(ctx, q, append([]any{run}, keys...)...); err != nil {
 			return fmt.Errorf("store: replace assets: %w", err)
 		}
 	}
@@ -138,7 +143,7 @@ func appendTo(ctx context.Context, c *sql.Conn, table string, n int, row func(i 
 
 // columns is each appended table's column count.
 var columns = map[string]int{"conn": 19, "dns": 9, "http": 11, "ssl": 10, "alerts": 13, "incidents": 13,
-	"assets": 17, "records": 5, "traffic_1m": 8, "traffic_1h": 8, "talkers_1h": 5, "edges_1h": 6,
+	"assets": 20, "records": 5, "traffic_1m": 8, "traffic_1h": 8, "talkers_1h": 5, "edges_1h": 6,
 	"alerts_1m": 5, "alerts_1h": 5, "situation": 6}
 
 func placeholders(n int) string {
@@ -213,6 +218,7 @@ func assetRow(a *store.Asset, v []driver.Value) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = a.Key, list(a.Addrs), a.MAC, a.Vendor, list(a.Names), a.Class
 	v[6], v[7], v[8], v[9], v[10] = a.OS, a.Device, list(a.Services), list(a.Findings), a.MaxSeverity
 	v[11], v[12], v[13], v[14], v[15], v[16] = a.FirstSeen, a.LastSeen, a.BytesSent, a.BytesRecv, a.JSON, a.Run
+	v[17], v[18], v[19] = a.ClassConf, a.OSConf, a.DeviceConf
 }
 
 func recordRow(r *store.Record, v []driver.Value) {

@@ -239,7 +239,8 @@ func (d *DB) SetIncidentStatus(ctx context.Context, id, status, note string) err
 	return tx.Commit()
 }
 
-// Assets lists hosts of the inventory, most recently seen first.
+// Assets lists hosts of the inventory (merged across runs: asset_view),
+// those with the most severe findings first, then the most recently seen.
 func (d *DB) Assets(ctx context.Context, f store.AssetFilter) (store.Page[store.Asset], error) {
 	pg := f.Paging.Norm()
 	var w where
@@ -260,11 +261,12 @@ func (d *DB) Assets(ctx context.Context, f store.AssetFilter) (store.Page[store.
 	}
 	out := store.Page[store.Asset]{Offset: pg.Offset, Limit: pg.Limit}
 	var err error
-	if out.Total, err = d.count(ctx, "SELECT count(*) FROM assets"+w.sql(), w.args...); err != nil {
+	if out.Total, err = d.count(ctx, "SELECT count(*) FROM asset_view"+w.sql(), w.args...); err != nil {
 		return out, err
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+assetCols+" FROM assets"+w.sql()+
-		" ORDER BY coalesce(max_severity, 9), last_seen DESC, key LIMIT ? OFFSET ?", append(w.args, pg.Limit, pg.Offset)...)
+	rows, err := d.db.QueryContext(ctx, "SELECT "+assetCols+" FROM asset_view"+w.sql()+
+		" ORDER BY CASE WHEN max_severity > 0 THEN max_severity ELSE 9 END, last_seen DESC, key LIMIT ? OFFSET ?",
+		append(w.args, pg.Limit, pg.Offset)...)
 	if err != nil {
 		return out, fmt.Errorf("store: assets: %w", err)
 	}

@@ -166,7 +166,7 @@ func (d *DB) alertCounts(ctx context.Context, o *store.Overview, suffix string, 
 
 func (d *DB) openCounts(ctx context.Context, o *store.Overview) error {
 	q := `SELECT (SELECT count(*)` + incidentFrom + ` WHERE coalesce(s.status, 'open') <> 'closed'),
-		(SELECT count(*) FROM assets)`
+		(SELECT count(*) FROM asset_view)`
 	return d.db.QueryRowContext(ctx, q).Scan(&o.Incidents, &o.Assets)
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/store"
@@ -116,8 +118,10 @@ func scanIncidents(rows *sql.Rows) ([]store.Incident, error) {
 	return out, rows.Err()
 }
 
+// assetCols are the columns of asset_view (the merged hosts) that
+// scanAssets reads.
 const assetCols = `key, addrs, mac, vendor, names, class, os, device, services, findings, max_severity,
-	first_seen, last_seen, bytes_sent, bytes_recv, json, run`
+	first_seen, last_seen, bytes_sent, bytes_recv, json, run, runs, class_conf, os_conf, device_conf`
 
 func scanAssets(rows *sql.Rows) ([]store.Asset, error) {
 	defer rows.Close()
@@ -126,14 +130,71 @@ func scanAssets(rows *sql.Rows) ([]store.Asset, error) {
 		var a store.Asset
 		var addrs, names, services, findings any
 		err := rows.Scan(&a.Key, &addrs, &a.MAC, &a.Vendor, &names, &a.Class, &a.OS, &a.Device, &services,
-			&findings, &a.MaxSeverity, &a.FirstSeen, &a.LastSeen, &a.BytesSent, &a.BytesRecv, &a.JSON, &a.Run)
+			&findings, &a.MaxSeverity, &a.FirstSeen, &a.LastSeen, &a.BytesSent, &a.BytesRecv, &a.JSON, &a.Run,
+			&a.Runs, &a.ClassConf, &a.OSConf, &a.DeviceConf)
 		if err != nil {
 			return nil, fmt.Errorf("store: scan asset: %w", err)
 		}
-		a.Addrs, a.Names, a.Services, a.Findings = strs(addrs), strs(names), strs(services), strs(findings)
+		a.Addrs, a.Names, a.Findings = distinct(strs(addrs)), distinct(strs(names)), distinct(strs(findings))
+		a.Services = mergeServices(strs(services))
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// distinct drops repeats and empty strings, keeping the first of each.
+func distinct(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := list[:0]
+	for _, s := range list {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// mergeServices unites services ("tcp/22 ssh", "tcp/8080") reported by
+// several runs: one entry per proto/port, named when some run named it,
+// sorted by port.
+func mergeServices(list []string) []string {
+	named := map[string]string{}
+	var order []string
+	for _, s := range list {
+		pp, name, _ := strings.Cut(s, " ")
+		if pp == "" {
+			continue
+		}
+		old, seen := named[pp]
+		if !seen {
+			order = append(order, pp)
+		}
+		if !seen || old == "" {
+			named[pp] = name
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		pi, ti := servicePort(order[i])
+		pj, tj := servicePort(order[j])
+		return pi < pj || pi == pj && ti < tj
+	})
+	out := make([]string, 0, len(order))
+	for _, pp := range order {
+		s := pp
+		if n := named[pp]; n != "" {
+			s += " " + n
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// servicePort splits "tcp/22" into the port and the transport.
+func servicePort(pp string) (int, string) {
+	proto, port, _ := strings.Cut(pp, "/")
+	n, _ := strconv.Atoi(port)
+	return n, proto
 }
 
 // decode parses a stored JSON record (nil when it does not parse).

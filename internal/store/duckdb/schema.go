@@ -34,7 +34,8 @@ var tables = []string{
 	`incident_status(id VARCHAR, status VARCHAR, note VARCHAR, updated DOUBLE)`,
 	`assets(key VARCHAR, addrs VARCHAR[], mac VARCHAR, vendor VARCHAR, names VARCHAR[], class VARCHAR,
 		os VARCHAR, device VARCHAR, services VARCHAR[], findings VARCHAR[], max_severity INTEGER,
-		first_seen DOUBLE, last_seen DOUBLE, bytes_sent BIGINT, bytes_recv BIGINT, json VARCHAR, run INTEGER)`,
+		first_seen DOUBLE, last_seen DOUBLE, bytes_sent BIGINT, bytes_recv BIGINT, json VARCHAR, run INTEGER,
+		class_conf DOUBLE, os_conf DOUBLE, device_conf DOUBLE)`,
 	`records(log VARCHAR, ts DOUBLE, uid VARCHAR, json VARCHAR, run INTEGER)`,
 	`traffic_1m(bucket BIGINT, proto VARCHAR, service VARCHAR, ipv UTINYINT, conns BIGINT, bytes BIGINT,
 		pkts BIGINT, run INTEGER)`,
@@ -46,6 +47,48 @@ var tables = []string{
 	`alerts_1h(bucket BIGINT, class VARCHAR, severity INTEGER, n BIGINT, run INTEGER)`,
 	`situation(ts BIGINT, idx DOUBLE, components VARCHAR, alerts BIGINT, conns BIGINT, bytes BIGINT)`,
 }
+
+// migrations bring tables made by earlier versions up to date (columns
+// are only ever added at the end).
+var migrations = []string{
+	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS class_conf DOUBLE",
+	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS os_conf DOUBLE",
+	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS device_conf DOUBLE",
+}
+
+// assetView merges the rows of one host (one per ingest run that reported
+// it): the same MAC, or the same key (the address) for hosts without a
+// MAC. first_seen is the earliest, last_seen the latest; addresses,
+// names, services and findings are united (latest run first; the reader
+// drops repeats); class, OS and device come from the most confident guess
+// (the latest on a tie), vendor and MAC from the latest run that had one;
+// the most severe finding wins; traffic is summed; json is the latest
+// run's record. A view, so nothing is stored twice: a run removed whole
+// (Recover, Retain) leaves the others' merge intact.
+const assetView = `CREATE OR REPLACE VIEW asset_view AS SELECT
+	arg_max(key, last_seen) AS key,
+	flatten(list(addrs ORDER BY last_seen DESC)) AS addrs,
+	coalesce(arg_max(mac, last_seen) FILTER (WHERE mac <> ''), '') AS mac,
+	coalesce(arg_max(vendor, last_seen) FILTER (WHERE vendor <> ''), '') AS vendor,
+	flatten(list(names ORDER BY last_seen DESC)) AS names,
+	coalesce(arg_max(class, [coalesce(class_conf, 0), last_seen]) FILTER (WHERE class <> ''), '') AS class,
+	coalesce(arg_max(os, [coalesce(os_conf, 0), last_seen]) FILTER (WHERE os <> ''), '') AS os,
+	coalesce(arg_max(device, [coalesce(device_conf, 0), last_seen]) FILTER (WHERE device <> ''), '') AS device,
+	flatten(list(services ORDER BY last_seen DESC)) AS services,
+	flatten(list(findings ORDER BY last_seen DESC)) AS findings,
+	coalesce(min(max_severity) FILTER (WHERE max_severity > 0), 0) AS max_severity,
+	coalesce(min(first_seen) FILTER (WHERE first_seen > 0), 0) AS first_seen,
+	max(last_seen) AS last_seen,
+	sum(bytes_sent)::BIGINT AS bytes_sent,
+	sum(bytes_recv)::BIGINT AS bytes_recv,
+	arg_max(json, last_seen) AS json,
+	max(run) AS run,
+	count(DISTINCT run)::INTEGER AS runs,
+	coalesce(max(class_conf) FILTER (WHERE class <> ''), 0) AS class_conf,
+	coalesce(max(os_conf) FILTER (WHERE os <> ''), 0) AS os_conf,
+	coalesce(max(device_conf) FILTER (WHERE device <> ''), 0) AS device_conf
+FROM assets
+GROUP BY CASE WHEN coalesce(mac, '') <> '' THEN lower(mac) ELSE key END`
 
 // runTables are the tables whose rows carry a run id.
 var runTables = []string{"conn", "dns", "http", "ssl", "alerts", "incidents", "assets", "records",
@@ -73,6 +116,11 @@ func (d *DB) createSchema(ctx context.Context) error {
 	}
 	for _, t := range tables {
 		if _, err := d.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+t); err != nil {
+			return fmt.Errorf("store: schema: %w", err)
+		}
+	}
+	for _, m := range append(migrations, assetView) {
+		if _, err := d.db.ExecContext(ctx, m); err != nil {
 			return fmt.Errorf("store: schema: %w", err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // Host gathers what is known about one address.
 func (d *DB) Host(ctx context.Context, addr string, r store.Range) (*store.HostDetail, error) {
 	h := &store.HostDetail{Addr: addr, Raw: []any{}, Names: []string{}}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+assetCols+" FROM assets WHERE key = ? OR list_contains(addrs, ?)", addr, addr)
+	rows, err := d.db.QueryContext(ctx, "SELECT "+assetCols+" FROM asset_view WHERE key = ? OR list_contains(addrs, ?)", addr, addr)
 	if err != nil {
 		return nil, fmt.Errorf("store: host: %w", err)
 	}
@@ -159,7 +159,7 @@ func (d *DB) graphNodes(ctx context.Context, g *store.Graph) error {
 		}
 	}
 	if len(ids) > 0 {
-		rows, err := d.db.QueryContext(ctx, `SELECT a, first(class) FROM (SELECT unnest(addrs) a, class FROM assets
+		rows, err := d.db.QueryContext(ctx, `SELECT a, first(class) FROM (SELECT unnest(addrs) a, class FROM asset_view
 			WHERE class <> '') WHERE a IN (`+placeholders(len(ids))+`) GROUP BY a`, toAny(ids)...)
 		if err != nil {
 			return fmt.Errorf("store: graph nodes: %w", err)

@@ -1,0 +1,129 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/capture/live/livetest"
+)
+
+// TestMain lets the tests run this test binary as the vigil command
+// (VIGIL_TEST_MAIN=1, arguments after "--"), e.g. under ip netns exec.
+func TestMain(m *testing.M) {
+	if os.Getenv("VIGIL_TEST_MAIN") == "1" {
+		for i, a := range os.Args {
+			if a == "--" {
+				os.Args = append([]string{"vigil"}, os.Args[i+1:]...)
+				break
+			}
+		}
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// vigil analyze -i captures until SIGINT, then writes every record and
+// prints the summary with the kernel's counters.
+func TestAnalyzeLiveUntilInterrupt(t *testing.T) {
+	p := livetest.NewPair(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command("ip", "netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
+		"analyze", "-i", p.If[0], "--fanout", "2", "--ring", "4", "-o", out)
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// The capture is on once vigil says so.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "Capturing on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("vigil did not start capturing: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	flows, err := p.Traffic(context.Background(), livetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ip netns exec execs vigil: the signal reaches it.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("vigil: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("vigil did not stop on SIGINT:\n%s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "dropped by the kernel") {
+		t.Errorf("summary without the kernel's counters:\n%s", stdout.String())
+	}
+	f, err := os.Open(filepath.Join(out, "conn.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var conns []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, fl := range flows {
+		found := false
+		for _, c := range conns {
+			if c["proto"] == fl.Proto && c["id.orig_h"] == fl.Orig.String() && c["id.orig_p"] == float64(fl.OrigPort) &&
+				c["id.resp_p"] == float64(fl.RespPort) {
+				found = true
+				if fl.Proto == "tcp" && c["conn_state"] != "SF" {
+					t.Errorf("TCP connection not SF: %v", c)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no conn.log record for %+v", fl)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer written by the command's copying goroutine
+// and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

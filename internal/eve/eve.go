@@ -1,0 +1,552 @@
+// Package eve reads Suricata's EVE JSON output (eve.json: one JSON object
+// per line, each with an event_type) into what Vigil stores and correlates:
+//
+//   - alert events become Vigil alerts (internal/detect/alert): addresses,
+//     ports and transport as given, the time parsed from Suricata's
+//     format (2019-09-18T13:21:43.123456+0000), a class from the rule's
+//     classification (Category) — scan.signature, c2.signature,
+//     ids.exploit, ids.compromise, ids.dos, ids.info_leak, ids.policy,
+//     else the generic ids.alert —, a severity from Suricata's (1 → high,
+//     2 → medium, 3 → info, raised to the class's own where that is
+//     higher), the signature as summary and act, and the signature id,
+//     generator, revision, category, Suricata severity, action, flow id,
+//     application protocol and community id as evidence. Alerts Vigil
+//     itself exported to EVE (a "vigil" object) keep their Vigil fields.
+//   - flow, dns, http and tls events become Zeek-style conn, dns, http and
+//     ssl records (the field names the store and the detectors read), so
+//     the flows, names and TLS servers Suricata saw are stored, searched
+//     and analysed like Vigil's own.
+//
+// A connection's records and alerts share one uid made from Suricata's
+// flow_id, so an incident's evidence finds its flows. Parsing uses
+// internal/record/rec (no allocation per field); a line that is not a JSON
+// object, has no event_type, or no valid timestamp or addresses is
+// malformed: Reader counts such lines and skips them.
+package eve
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// Event is one parsed EVE line. Its byte slices alias the line given to
+// Parse and are valid until the next Parse.
+type Event struct {
+	TS          float64 // epoch seconds
+	Type        string  // event_type
+	FlowID      uint64
+	Src, Dst    netip.Addr
+	SrcPort     uint16
+	DstPort     uint16
+	Proto       string // conn.log's transport name: tcp, udp, icmp, sctp … ("" when absent)
+	AppProto    string
+	CommunityID string
+	// ICMPType and ICMPCode are -1 when absent.
+	ICMPType, ICMPCode int
+	// Raw objects of the event: alert, flow, dns, http, tls and vigil
+	// (Vigil's own fields in its EVE export); nil when absent.
+	Alert, Flow, DNS, HTTP, TLS, Vigil []byte
+	Line                               []byte
+}
+
+// UID is the uid of the event's connection: "E" and the flow id in base
+// 36 ("" without a flow id).
+func (e *Event) UID() string {
+	if e.FlowID == 0 {
+		return ""
+	}
+	return "E" + strconv.FormatUint(e.FlowID, 36)
+}
+
+// Parser parses EVE lines; it keeps its field indexes between calls. Not
+// safe for concurrent use.
+type Parser struct {
+	r, sub, sub2 rec.Rec
+}
+
+// ParseTime parses an EVE timestamp: RFC 3339 with an offset written
+// "+0000" (Suricata) or "+00:00"/"Z", any fraction of a second.
+func ParseTime(s string) (float64, error) {
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999-0700", time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return float64(t.UnixNano()) / 1e9, nil
+		}
+	}
+	return 0, fmt.Errorf("eve: timestamp %q is not in Suricata's format (2006-01-02T15:04:05.000000+0000)", s)
+}
+
+// Errors of Parse.
+var (
+	ErrNotObject = errors.New("eve: not a JSON object")
+	ErrNoType    = errors.New("eve: no event_type")
+)
+
+// Parse reads one line into e. It returns an error for a malformed line:
+// not a JSON object, no event_type, a missing or invalid timestamp, or an
+// address, port or object that is there but invalid.
+func (p *Parser) Parse(line []byte, e *Event) error {
+	*e = Event{ICMPType: -1, ICMPCode: -1, Line: line}
+	r := &p.r
+	if r.Parse("", line) != nil {
+		return ErrNotObject
+	}
+	e.Type = r.Str("event_type")
+	if e.Type == "" || len(r.Bytes("event_type")) == 0 {
+		return ErrNoType
+	}
+	ts, err := ParseTime(r.Str("timestamp"))
+	if err != nil {
+		return err
+	}
+	e.TS = ts
+	for _, a := range []struct {
+		key  string
+		addr *netip.Addr
+	}{{"src_ip", &e.Src}, {"dest_ip", &e.Dst}} {
+		if !r.Has(a.key) {
+			continue
+		}
+		if *a.addr = r.Addr(a.key); !a.addr.IsValid() {
+			return fmt.Errorf("eve: %s %q is not an address", a.key, r.Str(a.key))
+		}
+	}
+	for _, pt := range []struct {
+		key  string
+		port *uint16
+	}{{"src_port", &e.SrcPort}, {"dest_port", &e.DstPort}} {
+		if !r.Has(pt.key) {
+			continue
+		}
+		n, ok := r.Num(pt.key)
+		if !ok || n < 0 || n > 65535 || n != math.Trunc(n) {
+			return fmt.Errorf("eve: %s %q is not a port", pt.key, r.Str(pt.key))
+		}
+		*pt.port = uint16(n)
+	}
+	for _, ic := range []struct {
+		key string
+		v   *int
+	}{{"icmp_type", &e.ICMPType}, {"icmp_code", &e.ICMPCode}} {
+		if n, ok := r.Num(ic.key); ok && n >= 0 && n <= 255 {
+			*ic.v = int(n)
+		}
+	}
+	if r.Has("flow_id") {
+		n, ok := r.Num("flow_id")
+		if !ok || n < 0 {
+			return fmt.Errorf("eve: flow_id %q is not a number", r.Str("flow_id"))
+		}
+		e.FlowID = r.Uint("flow_id")
+	}
+	e.Proto = protoName(r.Str("proto"))
+	e.AppProto = r.Str("app_proto")
+	e.CommunityID = r.Str("community_id")
+	for _, o := range []struct {
+		key string
+		raw *[]byte
+	}{{"alert", &e.Alert}, {"flow", &e.Flow}, {"dns", &e.DNS}, {"http", &e.HTTP}, {"tls", &e.TLS}, {"vigil", &e.Vigil}} {
+		v, ok := r.Raw(o.key)
+		if !ok || string(v) == "null" {
+			continue
+		}
+		if len(v) == 0 || v[0] != '{' || p.sub.Parse("", v) != nil {
+			return fmt.Errorf("eve: %s is not an object", o.key)
+		}
+		*o.raw = v
+	}
+	if e.Type == "alert" && e.Alert == nil {
+		return errors.New("eve: alert event without an alert object")
+	}
+	return nil
+}
+
+// protoName turns EVE's transport ("TCP", "UDP", "ICMP", "IPv6-ICMP",
+// "017") into conn.log's (tcp, udp, icmp: ICMPv6 is icmp, as in Zeek).
+func protoName(s string) string {
+	switch strings.ToLower(s) {
+	case "":
+		return ""
+	case "tcp", "006", "6":
+		return "tcp"
+	case "udp", "017", "17":
+		return "udp"
+	case "icmp", "ipv6-icmp", "icmpv6", "icmp6", "001", "1", "058", "58":
+		return "icmp"
+	case "sctp", "132":
+		return "sctp"
+	case "gre", "047", "47":
+		return "gre"
+	case "esp", "050", "50":
+		return "esp"
+	case "ah", "051", "51":
+		return "ah"
+	}
+	return "unknown_transport"
+}
+
+// categoryClass maps Suricata classification texts (classification.config)
+// to Vigil classes; the others are ids.alert.
+var categoryClass = map[string]string{
+	"detection of a network scan":                         "scan.signature",
+	"attempted information leak":                          "ids.info_leak",
+	"information leak":                                    "ids.info_leak",
+	"large scale information leak":                        "ids.info_leak",
+	"attempted administrator privilege gain":              "ids.exploit",
+	"attempted user privilege gain":                       "ids.exploit",
+	"unsuccessful user privilege gain":                    "ids.exploit",
+	"possible social engineering attempted":               "ids.exploit",
+	"web application attack":                              "ids.exploit",
+	"executable code was detected":                        "ids.exploit",
+	"exploit kit activity detected":                       "ids.exploit",
+	"attempt to login by a default username and password": "ids.exploit",
+	"successful administrator privilege gain":             "ids.compromise",
+	"successful user privilege gain":                      "ids.compromise",
+	"successful credential theft detected":                "ids.compromise",
+	"a network trojan was detected":                       "c2.signature",
+	"malware command and control activity detected":       "c2.signature",
+	"domain observed used for c2 detected":                "c2.signature",
+	"targeted malicious activity was detected":            "c2.signature",
+	"attempted denial of service":                         "ids.dos",
+	"denial of service":                                   "ids.dos",
+	"detection of a denial of service attack":             "ids.dos",
+	"potential corporate privacy violation":               "ids.policy",
+	"inappropriate content was detected":                  "ids.policy",
+	"crypto currency mining activity detected":            "ids.policy",
+	"possibly unwanted program detected":                  "ids.policy",
+	"device retrieving external ip address detected":      "ids.policy",
+}
+
+// ClassOf returns the Vigil class of a Suricata category.
+func ClassOf(category string) string {
+	if c, ok := categoryClass[strings.ToLower(strings.TrimSpace(category))]; ok {
+		return c
+	}
+	return "ids.alert"
+}
+
+// Severity maps Suricata's severity (1 high … 3 low; 4 and more from
+// custom classifications) to Vigil's: 1 → high, 2 → medium, 3 and more
+// → info; a class whose own severity is higher (ids.compromise: critical,
+// c2.signature: high, scan.signature: medium …) raises it.
+func Severity(suricata int, class string) int {
+	s := alert.Info
+	switch {
+	case suricata == 1:
+		s = alert.High
+	case suricata == 2:
+		s = alert.Medium
+	}
+	if c := alert.Lookup(class).Severity; c > 0 && c < s {
+		s = c
+	}
+	return s
+}
+
+// Alert returns the Vigil alert of an alert event (false for other
+// events).
+func (p *Parser) Alert(e *Event) (alert.Alert, bool) {
+	if e.Type != "alert" || e.Alert == nil {
+		return alert.Alert{}, false
+	}
+	a := alert.Alert{TS: e.TS, UID: e.UID(), Src: addrString(e.Src), Dst: addrString(e.Dst),
+		SrcP: e.SrcPort, DstP: e.DstPort, Proto: e.Proto, Detector: "suricata"}
+	if e.Proto == "icmp" && e.ICMPType >= 0 {
+		a.SrcP, a.DstP = uint16(e.ICMPType), uint16(max(e.ICMPCode, 0))
+	}
+	if a.UID != "" {
+		a.UIDs = []string{a.UID}
+	}
+	s := &p.sub
+	if s.Parse("", e.Alert) != nil {
+		return alert.Alert{}, false
+	}
+	sig, cat := s.Str("signature"), s.Str("category")
+	sid, gid, rev := s.Uint("signature_id"), s.Uint("gid"), s.Uint("rev")
+	sev, _ := s.Num("severity")
+	// Suricata 7 names the attacker and the target when the rule says
+	// which side is which.
+	for _, side := range []struct {
+		key  string
+		addr *string
+		port *uint16
+	}{{"source", &a.Src, &a.SrcP}, {"target", &a.Dst, &a.DstP}} {
+		if v, ok := s.Raw(side.key); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
+			if ip := p.sub2.Addr("ip"); ip.IsValid() {
+				*side.addr = ip.String()
+				if n, ok := p.sub2.Num("port"); ok && n >= 0 && n <= 65535 {
+					*side.port = uint16(n)
+				}
+			}
+		}
+	}
+	a.Class = ClassOf(cat)
+	a.Severity = Severity(int(sev), a.Class)
+	a.Confidence = 0.8
+	a.Name = "sid:" + strconv.FormatUint(gid, 10) + ":" + strconv.FormatUint(sid, 10)
+	if v, ok := s.Raw("metadata"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
+		for _, k := range []string{"mitre_technique_id", "mitre_sub_technique_id"} {
+			a.MITRE = appendUnique(a.MITRE, p.sub2.Strings(k)...)
+		}
+	}
+	name := sig
+	if name == "" {
+		name = "signature " + strconv.FormatUint(sid, 10)
+	}
+	target := a.Dst
+	if a.DstP != 0 && a.Proto != "" && a.Proto != "icmp" {
+		target += " " + alert.Port(a.DstP, a.Proto)
+	}
+	a.Act = "triggered Suricata's “" + name + "” against " + target
+	a.Summary = a.Src + " triggered Suricata's “" + name + "” against " + target
+	if cat != "" {
+		a.Summary += " (" + cat + ")"
+	}
+	a.Evidence = map[string]any{"signature": sig, "signature_id": sid, "gid": gid, "rev": rev,
+		"category": cat, "suricata_severity": int(sev), "action": s.Str("action")}
+	for k, v := range map[string]any{"flow_id": e.FlowID, "app_proto": e.AppProto, "community_id": e.CommunityID} {
+		if v != "" && v != uint64(0) {
+			a.Evidence[k] = v
+		}
+	}
+	if e.Vigil != nil {
+		p.vigil(e.Vigil, &a)
+	}
+	return a, true
+}
+
+// vigil restores the fields of an alert Vigil itself exported to EVE.
+func (p *Parser) vigil(v []byte, a *alert.Alert) {
+	s := &p.sub
+	if s.Parse("", v) != nil || s.Str("class") == "" {
+		return
+	}
+	a.Class, a.Name = s.Str("class"), ""
+	if n, ok := s.Num("severity"); ok && n >= 1 && n <= 4 {
+		a.Severity = int(n)
+	}
+	if n, ok := s.Num("confidence"); ok {
+		a.Confidence = n
+	}
+	if m := s.Strings("mitre"); len(m) > 0 {
+		a.MITRE = m
+	}
+	if sum := s.Str("summary"); sum != "" {
+		a.Summary, a.Act = sum, ""
+	}
+	if u := s.Strings("uids"); len(u) > 0 {
+		a.UIDs = u
+	}
+	a.Dsts = s.Strings("dsts")
+	if d := s.Str("detector"); d != "" {
+		a.Detector = d
+	}
+}
+
+func appendUnique(list []string, vals ...string) []string {
+	for _, v := range vals {
+		if v == "" {
+			continue
+		}
+		found := false
+		for _, x := range list {
+			found = found || x == v
+		}
+		if !found {
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Unmap().String()
+}
+
+// Record returns the Zeek-style record of a flow, dns, http or tls event:
+// the log it belongs to (conn, dns, http, ssl) and the JSON object,
+// appended to dst. ok is false for other events, and for DNS queries
+// (Suricata logs the query and the answer; the answer, which repeats the
+// query, makes the one dns.log record as in Zeek).
+func (p *Parser) Record(e *Event, dst []byte) (log string, line []byte, ok bool) {
+	var raw []byte
+	switch e.Type {
+	case "flow":
+		log, raw = "conn", e.Flow
+	case "dns":
+		log, raw = "dns", e.DNS
+	case "http":
+		log, raw = "http", e.HTTP
+	case "tls":
+		log, raw = "ssl", e.TLS
+	default:
+		return "", dst, false
+	}
+	if raw == nil || !e.Src.IsValid() || !e.Dst.IsValid() {
+		return "", dst, false
+	}
+	s := &p.sub
+	if s.Parse("", raw) != nil {
+		return "", dst, false
+	}
+	ts := e.TS
+	if log == "conn" {
+		if t, err := ParseTime(s.Str("start")); err == nil {
+			ts = t
+		}
+	}
+	origP, respP := e.SrcPort, e.DstPort
+	if e.Proto == "icmp" && e.ICMPType >= 0 {
+		origP, respP = uint16(e.ICMPType), uint16(max(e.ICMPCode, 0))
+	}
+	dst = append(dst, `{"ts":`...)
+	dst = record.AppendTime(dst, int64(math.Round(ts*1e6))*1000)
+	dst = record.AppendConnID(dst, e.UID(), e.Src, origP, e.Dst, respP)
+	switch log {
+	case "conn":
+		if !p.connFields(e, &dst, ts) {
+			return "", dst, false
+		}
+	case "dns":
+		if !p.dnsFields(&dst) {
+			return "", dst, false
+		}
+	case "http":
+		dst = appendStrings(dst, s, [][2]string{{"method", "http_method"}, {"host", "hostname"}, {"uri", "url"},
+			{"user_agent", "http_user_agent"}, {"referrer", "http_refer"}, {"version", "protocol"}})
+		if n, ok := s.Num("status"); ok {
+			dst = record.AppendUintField(dst, "status_code", uint64(max(n, 0)))
+		}
+		if n, ok := s.Num("length"); ok {
+			dst = record.AppendUintField(dst, "response_body_len", uint64(max(n, 0)))
+		}
+	case "ssl":
+		dst = record.AppendStringField(dst, "version", tlsVersion(s.Str("version")))
+		dst = appendStrings(dst, s, [][2]string{{"server_name", "sni"}, {"subject", "subject"}, {"issuer", "issuerdn"}})
+		if v, ok := s.Raw("ja3"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
+			if h := p.sub2.Str("hash"); h != "" {
+				dst = record.AppendStringField(dst, "ja3", h)
+			}
+		}
+		if v, ok := s.Raw("ja3s"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
+			if h := p.sub2.Str("hash"); h != "" {
+				dst = record.AppendStringField(dst, "ja3s", h)
+			}
+		}
+		if h := s.Str("ja4"); h != "" {
+			dst = record.AppendStringField(dst, "ja4", h)
+		}
+	}
+	if e.CommunityID != "" {
+		dst = record.AppendStringField(dst, "community_id", e.CommunityID)
+	}
+	dst = record.AppendStringField(dst, "source", "suricata")
+	return log, append(dst, '}'), true
+}
+
+// connFields appends a flow event's conn.log fields; Suricata's byte
+// counts are whole packets, so they are the IP byte counts.
+func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
+	s, d := &p.sub, *dst
+	if e.Proto != "" {
+		d = record.AppendStringField(d, "proto", e.Proto)
+	}
+	if app := e.AppProto; app != "" && app != "failed" {
+		d = record.AppendStringField(d, "service", strings.ToLower(app))
+	}
+	if end, err := ParseTime(s.Str("end")); err == nil && end >= start {
+		d = append(record.AppendKey(d, "duration"), strconv.FormatFloat(end-start, 'f', 6, 64)...)
+	}
+	for _, f := range [][2]string{{"orig_pkts", "pkts_toserver"}, {"orig_ip_bytes", "bytes_toserver"},
+		{"resp_pkts", "pkts_toclient"}, {"resp_ip_bytes", "bytes_toclient"}} {
+		if n, ok := s.Num(f[1]); ok && n >= 0 && n < 1<<63 {
+			d = record.AppendUintField(d, f[0], uint64(n))
+		}
+	}
+	if st := s.Str("state"); st != "" {
+		d = record.AppendStringField(d, "suricata_state", st)
+	}
+	*dst = d
+	return true
+}
+
+// dnsFields appends a dns event's dns.log fields: EVE version 2 (one
+// event per query and per answer: rrname, rrtype, rcode, answers) and 3
+// (queries[] and answers[] in one event). Queries are left out.
+func (p *Parser) dnsFields(dst *[]byte) bool {
+	s := &p.sub
+	typ := s.Str("type")
+	if typ == "query" || typ == "request" {
+		return false
+	}
+	query, qtype := s.Str("rrname"), s.Str("rrtype")
+	if v, ok := s.Raw("queries"); ok {
+		if q := rec.Elements(v); len(q) > 0 && p.sub2.Parse("", q[0]) == nil {
+			query, qtype = p.sub2.Str("rrname"), p.sub2.Str("rrtype")
+		}
+	}
+	d := *dst
+	if n, ok := s.Num("id"); ok && n >= 0 {
+		d = record.AppendUintField(d, "trans_id", uint64(n))
+	}
+	d = record.AppendStringField(d, "query", query)
+	d = record.AppendStringField(d, "qtype_name", qtype)
+	if rc := s.Str("rcode"); rc != "" {
+		d = record.AppendStringField(d, "rcode_name", rc)
+	}
+	var answers []string
+	if v, ok := s.Raw("answers"); ok {
+		for _, a := range rec.Elements(v) {
+			if p.sub2.Parse("", a) == nil {
+				if rd := p.sub2.Str("rdata"); rd != "" {
+					answers = append(answers, rd)
+				}
+			}
+		}
+	} else if v, ok := s.Raw("grouped"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
+		p.sub2.ForEach(func(_, val []byte) {
+			for _, a := range rec.Elements(val) {
+				if t := rec.Text(a); t != "" && a[0] == '"' {
+					answers = append(answers, t)
+				}
+			}
+		})
+	}
+	if len(answers) > 0 {
+		d = record.AppendStringsField(d, "answers", answers)
+	}
+	*dst = d
+	return true
+}
+
+// appendStrings appends the string fields of s named by each pair's second
+// element under the first one, when present.
+func appendStrings(dst []byte, s *rec.Rec, pairs [][2]string) []byte {
+	for _, f := range pairs {
+		if v := s.Str(f[1]); v != "" {
+			dst = record.AppendStringField(dst, f[0], v)
+		}
+	}
+	return dst
+}
+
+// tlsVersion turns EVE's TLS version ("TLS 1.2", "TLSv1.3", "SSLv3")
+// into ssl.log's ("TLSv12", "TLSv13", "SSLv3").
+func tlsVersion(v string) string {
+	x := strings.ReplaceAll(strings.ReplaceAll(v, " ", ""), "TLSv", "TLS")
+	if rest, ok := strings.CutPrefix(x, "TLS"); ok && rest != "" {
+		return "TLSv" + strings.ReplaceAll(rest, ".", "")
+	}
+	return v
+}

@@ -1,0 +1,147 @@
+package eve
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxLine bounds one EVE line; a longer one (a huge payload dump) is
+// counted as malformed and skipped.
+const MaxLine = 16 << 20
+
+// Reader reads the events of an EVE file, skipping (and counting)
+// malformed lines and blank ones.
+type Reader struct {
+	br   *bufio.Reader
+	p    Parser
+	long []byte
+	// Line is the number of the line last read.
+	Line int
+	// Malformed counts the lines skipped; FirstError describes the first.
+	Malformed  int
+	FirstError string
+}
+
+// NewReader reads EVE lines from r (gzip-compressed or not).
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("eve: %w", err)
+		}
+		br = bufio.NewReaderSize(z, 64<<10)
+	}
+	return &Reader{br: br}, nil
+}
+
+// Parser returns the reader's parser (for Alert and Record on the event
+// Next returned).
+func (r *Reader) Parser() *Parser { return &r.p }
+
+// Next reads the next well-formed event into e (valid until the next
+// call); io.EOF at the end. Other errors are read errors.
+func (r *Reader) Next(e *Event) error {
+	for {
+		line, err := r.readLine()
+		if err != nil {
+			return err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if perr := r.p.Parse(line, e); perr != nil {
+			r.malformed(perr)
+			continue
+		}
+		return nil
+	}
+}
+
+func (r *Reader) malformed(err error) {
+	r.Malformed++
+	if r.FirstError == "" {
+		r.FirstError = fmt.Sprintf("line %d: %v", r.Line, err)
+	}
+}
+
+// readLine returns the next line without its newline; lines longer than
+// MaxLine are skipped whole and counted.
+func (r *Reader) readLine() ([]byte, error) {
+	for {
+		line, err := r.br.ReadSlice('\n')
+		if err == nil || (errors.Is(err, io.EOF) && len(line) > 0) {
+			r.Line++
+			return line, nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, err
+		}
+		// A line longer than the buffer: gather it up to MaxLine.
+		r.long = append(r.long[:0], line...)
+		tooLong := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = r.br.ReadSlice('\n')
+			if len(r.long)+len(line) > MaxLine {
+				tooLong = true
+			}
+			if !tooLong {
+				r.long = append(r.long, line...)
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		r.Line++
+		if !tooLong {
+			return r.long, nil
+		}
+		r.malformed(fmt.Errorf("longer than %d bytes", MaxLine))
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Sniff reports whether path holds EVE: its first non-blank line
+// (gzip-compressed or not) is a JSON object with an event_type (a first
+// line over 64 KiB: an object whose first 64 KiB name an event_type).
+func Sniff(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	r, err := NewReader(io.LimitReader(f, 8<<20))
+	if err != nil {
+		return false
+	}
+	for range 64 {
+		line, err := r.br.ReadSlice('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				line = bytes.TrimSpace(line)
+				return line[0] == '{' && bytes.Contains(line, []byte(`"event_type":`))
+			}
+			var p Parser
+			if p.r.Parse("", bytes.TrimSpace(line)) != nil {
+				return false
+			}
+			return len(p.r.Bytes("event_type")) > 0
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
+}

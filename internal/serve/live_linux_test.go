@@ -1,0 +1,117 @@
+//go:build linux
+
+package serve
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/capture/live"
+	"github.com/vigil-nsm/vigil/internal/capture/live/livetest"
+	"github.com/vigil-nsm/vigil/internal/store"
+)
+
+// serve with a live interface stores the connections seen on it while it
+// runs (as they end), shows the capture's counters on the sensor endpoint
+// and ends the live run cleanly when stopped.
+func TestServeLiveCapture(t *testing.T) {
+	p := livetest.NewPair(t)
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Listen, cfg.Log = t.TempDir(), "127.0.0.1:0", io.Discard
+	lc := live.DefaultConfig(p.If[0])
+	lc.Fanout, lc.BlockSize, lc.Blocks = 2, 256<<10, 8
+	cfg.Live = []live.Config{lc}
+	cfg.Analyze.Workers = 2
+	// Short timers, so connections end (and are stored) during the test.
+	cfg.Analyze.Flow.UDPInactivity, cfg.Analyze.Flow.TCPCloseDelay = time.Second, time.Second
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	// The capture sockets (and the HTTP listener) are opened in the
+	// namespace of the thread that runs Run.
+	go func() { done <- p.Do(0, func() error { return srv.Run(ctx) }) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Addr() == nil && time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("Run: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if srv.Addr() == nil {
+		t.Fatal("server did not start")
+	}
+	t.Cleanup(func() { srv.Close() })
+	flows, err := p.Traffic(ctx, livetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var udp []livetest.Flow
+	for _, f := range flows {
+		if f.Proto == "udp" {
+			udp = append(udp, f)
+		}
+	}
+	// The UDP connections end a second after their last packet and
+	// reach the store while the capture goes on.
+	stored := func() int {
+		page, err := srv.Store().Flows(ctx, store.FlowFilter{Proto: "udp", Paging: store.Paging{Limit: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range udp {
+			for _, c := range page.Items {
+				if c.OrigH == f.Orig.String() && c.OrigP == f.OrigPort && c.RespP == f.RespPort && c.OrigPkts == int64(f.OrigPkts) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for time.Now().Before(deadline) && stored() < len(udp) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := stored(); n != len(udp) {
+		page, _ := srv.Store().Flows(ctx, store.FlowFilter{Proto: "udp", Paging: store.Paging{Limit: 100}})
+		t.Errorf("%d of the %d UDP connections stored while the capture runs: want %+v, stored %+v", n, len(udp), udp, page.Items)
+
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	var sensor struct {
+		Sensor SensorStats `json:"sensor"`
+	}
+	get(t, ts, "/api/v1/sensor", srv.Tokens().Read, &sensor)
+	if l := sensor.Sensor.Live; len(l) != 1 || l[0].Interface != p.If[0] || l[0].Rings != 2 || l[0].Packets == 0 ||
+		l[0].Analysed == 0 || l[0].LastPacket.IsZero() || l[0].Drops != 0 {
+		t.Errorf("sensor live stats: %+v", l)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	runs, err := srv.Store().ListRuns(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range runs {
+		if r.Kind == "live" {
+			found = true
+			if r.Status != "done" || r.Records == 0 || r.Packets == 0 {
+				t.Errorf("live run: %+v", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no live run among %+v", runs)
+	}
+}
