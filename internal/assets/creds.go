@@ -68,3 +68,22 @@ func credString(protocol, user, pass string) string {
 	}
 	return user + "/" + pass
 }
+
+// onTelnetAuth reads a telnet login attempt (the "_telnet_auth" facts of
+// internal/proto/telnet: user, password, success): a cleartext_login
+// finding for the server, default_creds when a well-known default pair
+// got in, default_creds_tried when it was refused.
+func (inv *Inventory) onTelnetAuth(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	_, server := inv.sides(&r)
+	o := r.obs("_telnet_auth")
+	user := r.username
+	if user == "" {
+		user = "<none>" // the server asked for a password only
+	}
+	inv.login(server, o, "telnet", user, r.password, r.hasPassword, r.success)
+	return nil
+}

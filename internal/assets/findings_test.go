@@ -271,3 +271,39 @@ func TestAlertDecodesAsDetectAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestTelnetLoginFindings: the telnet analyzer's login facts are logins in
+// clear text; an accepted default pair is default_creds, a refused one
+// default_creds_tried.
+func TestTelnetLoginFindings(t *testing.T) {
+	inv := newInv(t, nil)
+	feed(inv, "_telnet_auth",
+		`{"ts":1,"uid":"Tt1","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":"root","password":"vizxv","success":false}`,
+		`{"ts":2,"uid":"Tt2","id.orig_h":"10.0.0.66","id.orig_p":40001,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":"root","password":"xc3511","success":true}`,
+		`{"ts":3,"uid":"Tt3","id.orig_h":"10.0.0.5","id.orig_p":40002,"id.resp_h":"10.0.0.31","id.resp_p":23,"user":"alice","password":"Tr0ub4dor&3","success":true}`,
+		`{"ts":4,"uid":"Tt4","id.orig_h":"10.0.0.5","id.orig_p":40003,"id.resp_h":"10.0.0.32","id.resp_p":23,"password":"cisco","success":false}`)
+	inv.Close()
+	for _, w := range [][3]string{
+		{"default_creds", "10.0.0.30", "root/xc3511"},
+		{"default_creds_tried", "10.0.0.30", "root/vizxv"},
+		{"cleartext_login", "10.0.0.30", "user root"},
+		{"cleartext_login", "10.0.0.31", "user alice"},
+		{"cleartext_login", "10.0.0.32", "user <none>"},
+	} {
+		found := false
+		for _, f := range findingsOf(inv, w[0]) {
+			if f.Host == w[1] && f.Value == w[2] {
+				found = true
+				if f.Src == "" || !strings.Contains(f.Summary, "telnet") {
+					t.Errorf("%s: %+v", w[0], f)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %s finding on %s (%s); have %s", w[0], w[1], w[2], kinds(inv))
+		}
+	}
+	if fs := findingsOf(inv, "default_creds"); len(fs) != 1 {
+		t.Errorf("default_creds findings %s", kinds(inv))
+	}
+}

@@ -134,12 +134,12 @@ func (inv *Inventory) handlerTable() map[string]func([]byte) error {
 		"mqtt_subscribe": inv.onMQTTSubscribe, "mqtt_publish": inv.onMQTTPublish,
 		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
 		"bacnet": inv.onBACnet,
-		"_syn":   inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND,
+		"_syn":   inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
 	}
 }
 
 // Record reads one record: log is the log's name ("conn", "dns" … or a
-// packet-fact stream "_syn", "_arp", "_nd"), line one JSON object as
+// fact stream "_syn", "_arp", "_nd", "_telnet_auth"), line one JSON object as
 // vigil writes it. Lines of other logs are counted and ignored; lines
 // that do not parse are counted (Stats) and skipped.
 func (inv *Inventory) Record(log string, line []byte) {

@@ -27,6 +27,7 @@ type appRec struct {
 	established        bool
 	client             string
 	authSuccess        string
+	success            bool // the "_telnet_auth" facts' outcome
 	command, reply     string
 	replyCode          uint64
 	community, descr   string
@@ -74,6 +75,8 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 			r.client = v.str()
 		case "auth_success":
 			r.authSuccess = string(v.raw)
+		case "success":
+			r.success = v.bool()
 		case "command":
 			r.command = v.str()
 		case "reply_msg":

@@ -16,6 +16,12 @@ import (
 // run analyses inputs with the understanding stage attached.
 func run(t *testing.T, inputs ...string) (*Set, string) {
 	t.Helper()
+	return runWith(t, nil, inputs...)
+}
+
+// runWith is run with extra consumers beside the understanding stage's.
+func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, string) {
+	t.Helper()
 	out := t.TempDir()
 	set, err := New(DefaultConfig(), out)
 	if err != nil {
@@ -24,7 +30,7 @@ func run(t *testing.T, inputs ...string) (*Set, string) {
 	cfg := analyze.DefaultConfig()
 	cfg.OutDir = out
 	cfg.Workers = 1 // one record order: the same alerts on every run
-	cfg.Consumers = set.Consumers()
+	cfg.Consumers = append(set.Consumers(), extra...)
 	if _, err := analyze.Run(context.Background(), cfg, inputs); err != nil {
 		t.Fatal(err)
 	}

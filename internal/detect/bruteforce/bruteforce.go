@@ -1,16 +1,19 @@
 // Package bruteforce detects password guessing against SSH, telnet, FTP,
 // HTTP authentication, MQTT, RDP and SMB.
 //
-// Where a protocol log says how a login went, failures are counted from it:
-// ssh.log (auth_success false, auth_attempts), ftp.log (reply 530),
-// http.log (status 401) and mqtt_connect.log (refused: bad user name or
-// password / not authorized). Where it does not (telnet, RDP, SMB, and SSH
-// or FTP without their logs), short established connections to the service
-// port are counted: guessing tools open one connection per few tries. The
-// larger of the two counts decides, per (source, destination, service),
-// within Window seconds. A success seen after the failures (ssh.log
-// auth_success, MQTT accepted, HTTP 2xx with a user name, or a long telnet
-// session) is reported as a likely compromise.
+// Where a protocol log or fact says how a login went, failures are counted
+// from it: ssh.log (auth_success false, auth_attempts), ftp.log (reply 530)
+// and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
+// attempt with its outcome, internal/proto/telnet), http.log (status 401)
+// and mqtt_connect.log (refused: bad user name or password / not
+// authorized). Where they do not (RDP, SMB, and SSH, FTP or telnet without
+// their records, e.g. Zeek logs as input), short established connections
+// to the service port are counted: guessing tools open one connection per
+// few tries. The larger of the two counts decides, per (source,
+// destination, service), within Window seconds. A success seen after the
+// failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
+// MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
+// reported as a likely compromise.
 //
 // State: one entry per (source, destination, service) that failed at least
 // once; at most MaxPairs (the longest-idle are dropped past it).
@@ -91,7 +94,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "http", "mqtt_connect"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect"}
 }
 
 // Handle implements detect.Detector.
@@ -117,11 +120,15 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		case code == 230:
 			d.outcome(r, "ftp", 0, true, r.Str("user"), emit)
 		}
-	case "_ftp_auth": // every login attempt (ftp.log has none)
+	case "_ftp_auth", "_telnet_auth": // every login attempt (no log has them)
+		service := "ftp"
+		if r.Log == "_telnet_auth" {
+			service = "telnet"
+		}
 		if ok, _ := r.Bool("success"); ok {
-			d.outcome(r, "ftp", 0, true, r.Str("user"), emit)
+			d.outcome(r, service, 0, true, r.Str("user"), emit)
 		} else {
-			d.outcome(r, "ftp", 1, false, r.Str("user"), emit)
+			d.outcome(r, service, 1, false, r.Str("user"), emit)
 		}
 	case "http":
 		switch code := r.Uint("status_code"); {
@@ -177,8 +184,8 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	if p == nil {
 		return
 	}
-	if p.sawLog && (service == "ssh" || service == "ftp") {
-		return // the protocol log counts this service's attempts
+	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet") {
+		return // the protocol log (or fact) counts this service's attempts
 	}
 	p.port = c.RespP
 	if short {

@@ -61,6 +61,19 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "bruteforce.ftp", "failures", 15, false, "10.66.0.21", "10.66.0.66", 1},
+		{"telnet login facts, then the default password", func() []dt.Line {
+			var l []dt.Line
+			tn := func(i int, ok bool) dt.Line {
+				return dt.Rec("_telnet_auth", map[string]any{"ts": 1000 + float64(i)*2 + 1, "uid": fmt.Sprintf("T%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+					"id.resp_h": "10.66.0.30", "id.resp_p": 23, "user": "root", "password": fmt.Sprintf("guess%d", i), "success": ok})
+			}
+			for i := 0; i < 12; i++ {
+				l = append(l, tn(i, false))
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*2, UID: fmt.Sprintf("T%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.30", DstP: 23, Duration: 1.5, OrigBytes: 30, RespBytes: 80}.Line())
+			}
+			l = append(l, tn(12, true))
+			return l
+		}, "bruteforce.telnet", "failures", 12, true, "10.66.0.30", "10.66.0.66", 1},
 		{"rdp by connections", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 20; i++ {

@@ -2,13 +2,27 @@
 // (class dns.dga), as malware does to find its command-and-control server.
 //
 // Each dns.log query's registered label ("example" of www.example.co.uk) is
-// scored by a character model (model.go: logistic regression over hashed
-// character n-grams, benign character-pair likelihoods and a few shape
-// features) shipped as model.json and built by
-// `go run ./internal/detect/dga/train`. A client that looks up MinDomains
-// distinct domains scoring at least Threshold within Window, at least
-// MinNXShare of them unanswered (NXDOMAIN: most generated domains are not
-// registered), is reported.
+// scored by a character model (model.go): logistic regression over hashed
+// character 1–4-grams (16384 buckets) plus dense features — the label's
+// log-likelihood under a character trigram model of benign labels (mean,
+// total, lowest, share of rare characters) and shape values (length,
+// entropy, digit and vowel shares, consonant and vowel runs, distinct
+// characters, digit–letter switches, hyphen). Scoring allocates nothing
+// (about 0.3 µs a label) and results are cached. The model ships as
+// model.json (260 kB), built by `go run ./internal/detect/dga/train`
+// (package dgatrain) from Debian word lists, IEEE vendor names, Public
+// Suffix List names and Vigil's own generators, no test-corpus data.
+//
+// Measured on the andrewaeva-dga corpus against benign names it was not
+// trained on: the shipped model, every family held back, pooled AUC 0.954
+// (TestHeldBackAUC); leave-one-family-out, models trained at test time on
+// the other families, mean AUC 0.948 over nine folds (TestFamilyHoldOut) —
+// random-character families 0.99, conficker 0.91, pushdo 0.83, the
+// word-list families matsnu 0.97 and rovnix 0.89.
+//
+// A client that looks up MinDomains distinct domains scoring at least
+// Threshold within Window, at least MinNXShare of them unanswered
+// (NXDOMAIN: most generated domains are not registered), is reported.
 //
 // State: one entry per client with a suspicious lookup (MaxClients, the
 // longest-idle dropped past it), each with at most 256 domains.

@@ -4,87 +4,44 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
-// Model is a logistic regression over hashed character n-grams (1 to 3,
-// with word boundaries) of a domain's registered label, plus a few dense
-// features (length, entropy, digit, vowel and consonant-run shares).
+// Model is a logistic regression over hashed character n-grams (1 to
+// MaxGram, with word boundaries) of a domain's registered label, plus dense
+// features: the label's log-likelihood under a benign character trigram
+// model (LM) and shape values (length, entropy, digit and vowel shares,
+// consonant and vowel runs, distinct characters, digit–letter switches).
 type Model struct {
 	// Source says what the model was trained on.
 	Source  string    `json:"source"`
 	Buckets int       `json:"buckets"`
+	MaxGram int       `json:"max_gram"`
 	Weights []float64 `json:"weights"`
 	Dense   []float64 `json:"dense"`
 	Bias    float64   `json:"bias"`
-	// Bigram holds log P(next | previous) of characters in benign labels
-	// (alphabet: boundary, a–z, 0–9, '-', other), a dense feature's base.
-	Bigram [][]float64 `json:"bigram"`
+	// LM holds round(100·ln P(c | a b)) of characters in benign labels,
+	// indexed (a·lmSize+b)·lmSize+c over lmIndex's alphabet (boundary, a–z,
+	// digit, '-', other), interpolated with lower orders.
+	LM []int16 `json:"lm"`
 }
 
-const alphabetSize = 40
+const lmSize = 30
 
-func charIndex(c byte) int {
+func lmIndex(c byte) int {
 	switch {
-	case c == '^' || c == '$':
-		return 0
 	case c >= 'a' && c <= 'z':
 		return 1 + int(c-'a')
 	case c >= '0' && c <= '9':
-		return 27 + int(c-'0')
+		return 27
 	case c == '-':
-		return 37
+		return 28
 	}
-	return 38
-}
-
-// bigramStats returns the mean log-probability of the label's character
-// pairs under the benign model and the share of rare pairs.
-func (m *Model) bigramStats(label string) (mean, rare float64) {
-	if len(m.Bigram) != alphabetSize {
-		return 0, 0
-	}
-	s := "^" + label + "$"
-	n := 0
-	for i := 1; i < len(s); i++ {
-		lp := m.Bigram[charIndex(s[i-1])][charIndex(s[i])]
-		mean += lp
-		if lp < -5 {
-			rare++
-		}
-		n++
-	}
-	return mean / float64(n), rare / float64(n)
-}
-
-func fitBigram(labels []string, isDGA []bool) [][]float64 {
-	counts := make([][]float64, alphabetSize)
-	for i := range counts {
-		counts[i] = make([]float64, alphabetSize)
-	}
-	for i, l := range labels {
-		if isDGA[i] {
-			continue
-		}
-		s := "^" + l + "$"
-		for j := 1; j < len(s); j++ {
-			counts[charIndex(s[j-1])][charIndex(s[j])]++
-		}
-	}
-	for _, row := range counts {
-		total := 0.0
-		for _, c := range row {
-			total += c
-		}
-		for j, c := range row {
-			row[j] = math.Round(math.Log((c+0.5)/(total+0.5*alphabetSize))*1000) / 1000
-		}
-	}
-	return counts
+	return 29
 }
 
 //go:embed model.json
@@ -97,10 +54,17 @@ func Default() (*Model, error) {
 	if err := json.Unmarshal(modelJSON, &m); err != nil {
 		return nil, fmt.Errorf("dga: embedded model: %w", err)
 	}
-	if m.Buckets <= 0 || len(m.Weights) != m.Buckets || len(m.Dense) != denseFeatures {
-		return nil, fmt.Errorf("dga: embedded model: %d buckets, %d weights, %d dense", m.Buckets, len(m.Weights), len(m.Dense))
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("dga: embedded model: %w", err)
 	}
 	return &m, nil
+}
+
+func (m *Model) check() error {
+	if m.Buckets <= 0 || len(m.Weights) != m.Buckets || len(m.Dense) != denseFeatures || len(m.LM) != lmSize*lmSize*lmSize || m.MaxGram < 1 {
+		return fmt.Errorf("%d buckets, %d weights, %d dense, %d LM entries, max gram %d", m.Buckets, len(m.Weights), len(m.Dense), len(m.LM), m.MaxGram)
+	}
+	return nil
 }
 
 // Label returns the part of name the model reads: the registered domain
@@ -121,119 +85,155 @@ func Skip(label string) bool {
 
 // Features are one label's hashed n-gram buckets and dense values.
 type Features struct {
-	Grams []int
+	Grams []int32
 	Dense [denseFeatures]float64
 }
 
-const denseFeatures = 8
+// denseFeatures are, in order: length/20; Shannon entropy (bits)/4; digit
+// share; vowel share (aeiouy); longest consonant run/5; longest vowel
+// run/3; mean LM log-probability per character (the end included)/5;
+// share of characters the LM gives a log-probability under -5; lowest LM
+// log-probability/10; distinct characters per character; digit–letter
+// switches per character; a hyphen (0 or 1); total LM log-probability/40.
+const denseFeatures = 13
 
 // Extract computes the features of a label.
 func (m *Model) Extract(label string) Features {
-	f := extract(label, m.Buckets)
-	mean, rare := m.bigramStats(label)
-	f.Dense[6], f.Dense[7] = mean/5, rare
+	var f Features
+	f.Grams, f.Dense = m.features(label, nil)
 	return f
 }
 
-func extract(label string, buckets int) Features {
-	var f Features
-	s := "^" + label + "$"
-	for n := 1; n <= 3; n++ {
-		for i := 0; i+n <= len(s); i++ {
-			h := fnv.New32a()
-			h.Write([]byte{byte(n)})
-			h.Write([]byte(s[i : i+n]))
-			f.Grams = append(f.Grams, int(h.Sum32()%uint32(buckets)))
+// xlogx[c] is c·log2(c), for entropy from counts.
+var xlogx = func() (t [64]float64) {
+	for c := 1; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()
+
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+// features appends the label's n-gram buckets to grams and returns them
+// with the dense values. It allocates nothing when grams has room.
+func (m *Model) features(label string, grams []int32) ([]int32, [denseFeatures]float64) {
+	n := len(label)
+	// N-grams of "^label$", each hashed (FNV-1a of its bytes, then of its
+	// length) into one of Buckets weights.
+	buckets := uint32(max(m.Buckets, 1))
+	for i := 0; i < n+2; i++ {
+		h := uint32(fnvOffset)
+		for g := 1; g <= m.MaxGram && i+g <= n+2; g++ {
+			c := byte('^')
+			if j := i + g - 1; j > n {
+				c = '$'
+			} else if j > 0 {
+				c = label[j-1]
+			}
+			h = (h ^ uint32(c)) * fnvPrime
+			grams = append(grams, int32(((h^uint32(g))*fnvPrime)%buckets))
 		}
 	}
-	digits, vowels, run, maxRun := 0, 0, 0, 0
-	for i := 0; i < len(label); i++ {
-		c := label[i]
+	var (
+		lmSum, lmMin, lmRare                       float64
+		digits, vowels, run, maxRun, vrun, maxVRun int
+		switches, hyphens                          int
+		seen                                       uint64
+		counts                                     [lmSize + 10]int // lmIndex, but one per digit
+		a, b                                       int              // LM context, 0 the boundary
+		lmOK                                       = len(m.LM) == lmSize*lmSize*lmSize
+	)
+	for i := 0; i <= n; i++ {
+		c, ci := byte('$'), 0
+		if i < n {
+			c = label[i]
+			ci = lmIndex(c)
+		}
+		if lmOK {
+			lp := float64(m.LM[(a*lmSize+b)*lmSize+ci]) / 100
+			lmSum += lp
+			lmMin = min(lmMin, lp)
+			if lp < -5 {
+				lmRare++
+			}
+		}
+		a, b = b, ci
+		if i == n {
+			break
+		}
+		k, isDigit := ci, c >= '0' && c <= '9'
+		if isDigit {
+			k = lmSize + int(c-'0')
+		}
+		counts[k]++
+		seen |= 1 << k
+		if i > 0 && c != '-' && label[i-1] != '-' && isDigit != (label[i-1] >= '0' && label[i-1] <= '9') {
+			switches++
+		}
 		switch {
-		case c >= '0' && c <= '9':
+		case isDigit:
 			digits++
-			run = 0
-		case strings.IndexByte("aeiouy", c) >= 0:
+			run, vrun = 0, 0
+		case c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y':
 			vowels++
-			run = 0
+			run, vrun = 0, vrun+1
+			maxVRun = max(maxVRun, vrun)
 		case c >= 'a' && c <= 'z':
-			run++
+			run, vrun = run+1, 0
 			maxRun = max(maxRun, run)
 		default:
-			run = 0
+			if c == '-' {
+				hyphens++
+			}
+			run, vrun = 0, 0
 		}
 	}
-	n := math.Max(float64(len(label)), 1)
-	f.Dense = [denseFeatures]float64{
-		float64(len(label)) / 20, domain.Entropy(label) / 4, float64(digits) / n, float64(vowels) / n,
-		float64(maxRun) / 5, 1,
+	fn := math.Max(float64(n), 1)
+	ent := 0.0
+	for _, c := range counts {
+		if c < len(xlogx) {
+			ent -= xlogx[c]
+		} else {
+			ent -= float64(c) * math.Log2(float64(c))
+		}
 	}
-	return f
+	ent = ent/fn + math.Log2(fn)
+	hy := 0.0
+	if hyphens > 0 {
+		hy = 1
+	}
+	return grams, [denseFeatures]float64{
+		float64(n) / 20, ent / 4, float64(digits) / fn, float64(vowels) / fn,
+		float64(maxRun) / 5, float64(maxVRun) / 3,
+		lmSum / (fn + 1) / 5, lmRare / (fn + 1), lmMin / 10,
+		float64(bits.OnesCount64(seen)) / fn, float64(switches) / fn, hy, lmSum / 40,
+	}
 }
 
 // Raw returns the model's log-odds for features f.
 func (m *Model) Raw(f Features) float64 {
-	z := m.Bias
-	norm := 1 / math.Sqrt(float64(max(len(f.Grams), 1)))
-	for _, g := range f.Grams {
-		z += m.Weights[g] * norm
+	return m.raw(f.Grams, &f.Dense)
+}
+
+func (m *Model) raw(grams []int32, dense *[denseFeatures]float64) float64 {
+	z := 0.0
+	for _, g := range grams {
+		z += m.Weights[g]
 	}
-	for i, v := range f.Dense {
+	z = m.Bias + z/math.Sqrt(float64(max(len(grams), 1)))
+	for i, v := range dense {
 		z += m.Dense[i] * v
 	}
 	return z
 }
 
 // Score returns the probability that label was generated by an algorithm.
+// It allocates nothing for labels of up to 63 characters.
 func (m *Model) Score(label string) float64 {
-	return 1 / (1 + math.Exp(-m.Raw(m.Extract(label))))
-}
-
-// Train fits a model by stochastic gradient descent on labelled labels
-// (dga true for generated ones). It is deterministic for given inputs.
-func Train(labels []string, isDGA []bool, buckets, epochs int, source string) *Model {
-	m := &Model{Source: source, Buckets: buckets, Weights: make([]float64, buckets), Dense: make([]float64, denseFeatures)}
-	m.Bigram = fitBigram(labels, isDGA)
-	feats := make([]Features, len(labels))
-	for i, l := range labels {
-		feats[i] = m.Extract(l)
-	}
-	const l2 = 1e-5
-	order := make([]int, len(labels))
-	for i := range order {
-		order[i] = i
-	}
-	seed := uint64(1)
-	for e := 0; e < epochs; e++ {
-		rate := 0.5 / (1 + float64(e)*0.3)
-		for i := len(order) - 1; i > 0; i-- { // deterministic shuffle
-			seed = seed*6364136223846793005 + 1442695040888963407
-			j := int(seed>>33) % (i + 1)
-			order[i], order[j] = order[j], order[i]
-		}
-		for _, i := range order {
-			f := feats[i]
-			y := 0.0
-			if isDGA[i] {
-				y = 1
-			}
-			g := 1/(1+math.Exp(-m.Raw(f))) - y
-			norm := 1 / math.Sqrt(float64(max(len(f.Grams), 1)))
-			for _, b := range f.Grams {
-				m.Weights[b] -= rate * (g*norm + l2*m.Weights[b])
-			}
-			for k, v := range f.Dense {
-				m.Dense[k] -= rate * (g*v + l2*m.Dense[k])
-			}
-			m.Bias -= rate * g
-		}
-	}
-	for i := range m.Weights {
-		m.Weights[i] = math.Round(m.Weights[i]*1e4) / 1e4
-	}
-	for i := range m.Dense {
-		m.Dense[i] = math.Round(m.Dense[i]*1e4) / 1e4
-	}
-	m.Bias = math.Round(m.Bias*1e4) / 1e4
-	return m
+	var buf [65 * 4]int32
+	grams, dense := m.features(label, buf[:0])
+	return 1 / (1 + math.Exp(-m.raw(grams, &dense)))
 }

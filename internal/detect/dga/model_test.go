@@ -1,35 +1,36 @@
-package dga
+package dga_test
 
 import (
-	"bufio"
-	"os"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigil-nsm/vigil/internal/detect/dga"
+	"github.com/vigil-nsm/vigil/internal/detect/dga/dgatrain"
+	"github.com/vigil-nsm/vigil/internal/detect/dga/gen"
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// readList reads domains (one per line, or "domain","family" CSV rows).
-func readList(t *testing.T, path string) []string {
+// readRows reads a corpus list (one domain per line, or "domain","family"
+// CSV rows) as the labels the model scores.
+func readRows(t *testing.T, path string) []dgatrain.Row {
 	t.Helper()
-	f, err := os.Open(path)
+	rows, err := dgatrain.ReadRows(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	return rows
+}
+
+func readList(t *testing.T, path string) []string {
+	t.Helper()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.IndexByte(line, ','); i >= 0 {
-			line = line[:i]
-		}
-		line = strings.Trim(line, `"`)
-		if l := Label(line); l != "" && !Skip(l) {
-			out = append(out, l)
-		}
+	for _, r := range readRows(t, path) {
+		out = append(out, r.Label)
 	}
 	return out
 }
@@ -67,7 +68,7 @@ func auc(pos, neg []float64) float64 {
 	return (rankSum - np*(np+1)/2) / (np * nn)
 }
 
-func scoreAll(m *Model, labels []string) []float64 {
+func scoreAll(m *dga.Model, labels []string) []float64 {
 	out := make([]float64, len(labels))
 	for i, l := range labels {
 		out[i] = m.Raw(m.Extract(l))
@@ -75,28 +76,50 @@ func scoreAll(m *Model, labels []string) []float64 {
 	return out
 }
 
+// uniq returns labels once each, in first-seen order, less those in drop.
+func uniq(labels []string, drop map[string]bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range labels {
+		if !seen[l] && !drop[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func set(labels []string) map[string]bool {
+	s := make(map[string]bool, len(labels))
+	for _, l := range labels {
+		s[l] = true
+	}
+	return s
+}
+
 // TestHeldBackAUC scores every DGA family of the andrewaeva corpus — all
-// held back: the shipped model was trained on benign names (netrack-learn,
-// Apache-2.0) and Vigil's own generators only — against benign lists the
-// model did not see (its Alexa sample and OpenDNS random sample), and
-// reports the AUC per family and pooled.
+// held back: the shipped model was trained on Debian word lists, IEEE vendor
+// names, Public Suffix List names and Vigil's own generators only — against
+// benign lists the model did not see (the corpus's Alexa sample and OpenDNS
+// random sample), and reports the AUC per family and pooled.
 //
-// Families of random-character names (cryptolocker, ramdo, tinba, zeus, the
-// DDS feed) must reach 0.96 each (0.97 but for tinba, 0.966). The pooled
-// AUC is held to 0.94: short
-// random names (conficker) and pronounceable ones (pushdo) overlap with the
-// benign lists, which themselves hold random-looking real domains and
-// pinyin words; word-list DGAs (matsnu, rovnix) look like real names to
-// any character model.
+// Each family is held to a floor a little under what the model reaches
+// (random-character families — cryptolocker, ramdo, tinba, zeus, the DDS
+// feed — 0.99). Pooled: 0.95. The others stay lower: short random names
+// (conficker) and pronounceable ones (pushdo) overlap with the benign
+// lists, which themselves hold random-looking real domains, acronyms and
+// pinyin; word-list DGAs (matsnu, rovnix) look like real compound names
+// to any character model, and the benign lists hold many of those.
 func TestHeldBackAUC(t *testing.T) {
 	dir := testcorpus.Require(t, "andrewaeva-dga")
-	m, err := Default()
+	m, err := dga.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	benign := scoreAll(m, append(readList(t, filepath.Join(dir, "help", "1000domains", "alexa_1000.txt")),
 		readList(t, filepath.Join(dir, "dga_wordlists", "opendns-random-domains.txt"))...))
-	strict := map[string]bool{"cryptolocker": true, "ramdo": true, "tinba": true, "zeus": true, "dds-malicious-domains.csv": true}
+	floor := map[string]float64{"cryptolocker": 0.99, "ramdo": 0.99, "tinba": 0.99, "zeus": 0.99, "dds-malicious-domains.csv": 0.99,
+		"others_dga.txt": 0.96, "conficker": 0.93, "pushdo": 0.83, "matsnu": 0.83, "rovnix": 0.76}
 	families, _ := filepath.Glob(filepath.Join(dir, "help", "1000domains", "*_1000.txt"))
 	families = append(families, filepath.Join(dir, "dga_wordlists", "dds-malicious-domains.csv"), filepath.Join(dir, "dga_wordlists", "others_dga.txt"))
 	var pooled []float64
@@ -109,13 +132,154 @@ func TestHeldBackAUC(t *testing.T) {
 		pooled = append(pooled, s...)
 		a := auc(s, benign)
 		t.Logf("%-28s %5d names  AUC %.4f", name, len(s), a)
-		if strict[name] && a < 0.96 {
-			t.Errorf("%s: AUC %.4f < 0.96", name, a)
+		if a < floor[name] {
+			t.Errorf("%s: AUC %.4f < %.2f", name, a, floor[name])
 		}
 	}
 	total := auc(pooled, benign)
 	t.Logf("pooled held-back families: %d names vs %d benign: AUC %.4f (model: %s)", len(pooled), len(benign), total, m.Source)
-	if total < 0.94 {
-		t.Errorf("pooled AUC %.4f < 0.94", total)
+	if total < 0.95 {
+		t.Errorf("pooled AUC %.4f < 0.95", total)
+	}
+}
+
+// TestFamilyHoldOut trains models at test time with the repository's own
+// training code (dgatrain.Train, as the train command does) on some
+// andrewaeva-dga families and measures them on the families held back:
+// leave one family out, for every family.
+//
+// Families: the eight of help/1000domains, with the DDS feed's rows joined
+// to theirs by its family column (its "cryptolocker" to cryptolocker, its
+// "goz" and "newgoz" — Gameover Zeus — to zeus), and others_dga.txt (a
+// mixed feed) as a ninth. Each fold holds one family back and trains on
+// the other eight's names, 10,000 labels of Vigil's generators, and
+// benign names: opendns-top-domains.txt and every other name (the
+// even-numbered, once duplicates are dropped) of
+// opendns-random-domains.txt. It is measured on the held-back family
+// against benign names not trained on: alexa_1000.txt and the rest of
+// opendns-random (less any label also in the training lists).
+//
+// The issue asks for 0.97; the mean over the nine folds is 0.948 (the
+// model before the trigram features: 0.935), held to 0.945, each fold to a
+// floor just under its figure. Random-character families (cryptolocker,
+// ramdo, tinba, zeus) reach 0.99 each, the mixed feed 0.947, matsnu 0.969.
+// Below: conficker (0.912: five- to eleven-letter random names, which real
+// acronyms and short brands match), pushdo (0.831: eight-letter
+// pronounceable names, which real words match) and rovnix (0.891: English
+// words run together, as real compound names are; the benign lists hold
+// many long ones, and what the model learns from the other families — long
+// names are suspicious — is what scores those real names high). Trained on
+// every family (no hold-out) the same recipe reaches only 0.95 on conficker
+// and pushdo (mean 0.98): the limit is the character model and the benign
+// lists' own random-looking and compound names more than the hold-out.
+// Without Vigil's generators the mean is 0.945. All nine folds train in
+// 2–3 s on two cores.
+func TestFamilyHoldOut(t *testing.T) {
+	dir := testcorpus.Require(t, "andrewaeva-dga")
+	path := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
+	names := []string{"conficker", "cryptolocker", "matsnu", "pushdo", "ramdo", "rovnix", "tinba", "zeus", "others"}
+	families := map[string][]string{}
+	for _, f := range names[:8] {
+		families[f] = readList(t, path("help", "1000domains", f+"_1000.txt"))
+	}
+	for _, r := range readRows(t, path("dga_wordlists", "dds-malicious-domains.csv")) {
+		f := r.Fields[len(r.Fields)-1]
+		if f == "goz" || f == "newgoz" {
+			f = "zeus"
+		}
+		if families[f] == nil {
+			t.Fatalf("DDS family %q has no fold", f)
+		}
+		families[f] = append(families[f], r.Label)
+	}
+	families["others"] = readList(t, path("dga_wordlists", "others_dga.txt"))
+	for f, l := range families {
+		families[f] = uniq(l, nil)
+	}
+
+	random := uniq(readList(t, path("dga_wordlists", "opendns-random-domains.txt")), nil)
+	var randomTrain, randomTest []string
+	for i, l := range random {
+		if i%2 == 0 {
+			randomTrain = append(randomTrain, l)
+		} else {
+			randomTest = append(randomTest, l)
+		}
+	}
+	testBenign := uniq(append(readList(t, path("help", "1000domains", "alexa_1000.txt")), randomTest...), nil)
+	trainBenign := uniq(append(readList(t, path("dga_wordlists", "opendns-top-domains.txt")), randomTrain...), set(testBenign))
+	testBenign = uniq(testBenign, set(trainBenign))
+	t.Logf("benign: %d trained on, %d tested against", len(trainBenign), len(testBenign))
+
+	floor := map[string]float64{"conficker": 0.90, "cryptolocker": 0.99, "matsnu": 0.96, "pushdo": 0.82, "ramdo": 0.99,
+		"rovnix": 0.88, "tinba": 0.98, "zeus": 0.99, "others": 0.94}
+	start := time.Now()
+	sum, weighted, n := 0.0, 0.0, 0
+	for _, held := range names {
+		var train []string
+		for _, f := range names {
+			if f != held {
+				train = append(train, families[f]...)
+			}
+		}
+		m, err := dgatrain.Train(dgatrain.Config{Benign: trainBenign, DGA: train, Generated: 10000, Source: "andrewaeva-dga (test)"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := auc(scoreAll(m, families[held]), scoreAll(m, testBenign))
+		sum += a
+		weighted += a * float64(len(families[held]))
+		n += len(families[held])
+		t.Logf("held out %-12s %5d names; trained on %5d of the others: AUC %.4f", held, len(families[held]), len(train), a)
+		if a < floor[held] {
+			t.Errorf("%s held out: AUC %.4f < %.2f", held, a, floor[held])
+		}
+	}
+	mean := sum / float64(len(names))
+	t.Logf("leave-one-family-out over %d families: mean AUC %.4f, weighted by names %.4f (%v)", len(names), mean, weighted/float64(n), time.Since(start).Round(time.Millisecond))
+	if mean < 0.945 {
+		t.Errorf("mean held-out AUC %.4f < 0.945", mean)
+	}
+}
+
+// benchLabels mixes real-looking and generated labels.
+func benchLabels() []string {
+	l := []string{"google", "facebook", "wikipedia", "stackoverflow", "scheepvaarttelefoongids", "bbc", "microsoftonline",
+		"cloudfront", "d1a2b3c4d5", "nickelfreesolutions"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 22 {
+		l = append(l, gen.Generate(rng))
+	}
+	return l
+}
+
+func TestScoreAllocs(t *testing.T) {
+	m, err := dga.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := benchLabels()
+	for _, l := range labels {
+		want := 1 / (1 + math.Exp(-m.Raw(m.Extract(l))))
+		if got := m.Score(l); math.Abs(got-want) > 1e-12 {
+			t.Errorf("Score(%q) = %v, Raw(Extract) gives %v", l, got, want)
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { m.Score(labels[3]) }); a != 0 {
+		t.Errorf("Score allocates %v times", a)
+	}
+}
+
+// BenchmarkScore measures one label's scoring (the detector's per-query cost
+// when its cache misses).
+func BenchmarkScore(b *testing.B) {
+	m, err := dga.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	labels := benchLabels()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Score(labels[i%len(labels)])
 	}
 }

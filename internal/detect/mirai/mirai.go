@@ -5,13 +5,19 @@
 //
 // Default credentials are recognised where a log reveals them: ftp.log user
 // (and password when captured), http.log username/password with a
-// successful status, mqtt_connect.log username when present. Telnet writes
-// no log, so a source that scanned Mirai-style and then holds an
-// established telnet session with a host it scanned is reported as a likely
-// default-credential login (Mirai logs in with its built-in list only).
+// successful status, mqtt_connect.log username when present, and the
+// "_telnet_auth" facts of Vigil's telnet analyzer (internal/proto/telnet:
+// user, password and outcome of every telnet login attempt) when the login
+// succeeded. Telnet writes no log, and Zeek logs as input have no such
+// facts, so in addition a source that scanned Mirai-style and then holds
+// an established telnet session with a host it scanned is reported as a
+// likely default-credential login (Mirai logs in with its built-in list
+// only), unless the facts already told how that session's logins went
+// (all refused, or a default login already reported).
 //
 // State: per scanning source, the distinct destinations (at most MaxTargets
-// each, MaxSources sources; the longest-idle dropped past it).
+// each, MaxSources sources; the longest-idle dropped past it); the outcome
+// of at most maxOutcomes telnet connections (forgotten all at once past it).
 package mirai
 
 import (
@@ -71,7 +77,19 @@ type Detector struct {
 	// different streams arrive in any order), at most maxHeld.
 	held  map[netip.Addr][]session
 	heldN int
+	// telnet: what the "_telnet_auth" facts said of a connection (uid).
+	telnet map[string]uint8
 }
+
+// What the facts said of a telnet connection's logins.
+const (
+	telnetRefused  = 1 // every attempt refused
+	telnetReported = 2 // a default-credential login, already reported
+	telnetOther    = 3 // a login with other credentials
+)
+
+// maxOutcomes bounds the telnet connections remembered.
+const maxOutcomes = 8192
 
 // New returns a Mirai detector.
 func New(cfg Config) *Detector {
@@ -92,7 +110,7 @@ func (d *Detector) Name() string { return "mirai" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"_syn_seq_eq_dst", "conn", "ftp", "http", "mqtt_connect"}
+	return []string{"_syn_seq_eq_dst", "conn", "ftp", "http", "mqtt_connect", "_telnet_auth"}
 }
 
 // Handle implements detect.Detector.
@@ -114,6 +132,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		if strings.Contains(strings.ToLower(string(r.Bytes("connect_status"))), "accepted") && r.Has("username") {
 			d.creds(r, "mqtt", r.Str("username"), r.Str("password"), emit)
 		}
+	case "_telnet_auth":
+		d.telnetAuth(r, emit)
 	}
 }
 
@@ -144,14 +164,37 @@ func (d *Detector) syn(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
+// telnetAuth reads one telnet login attempt: a successful login with a
+// default credential is reported.
+func (d *Detector) telnetAuth(r *rec.Rec, emit alert.Emit) {
+	uid := string(r.Bytes("uid"))
+	if d.telnet == nil || len(d.telnet) >= maxOutcomes {
+		d.telnet = map[string]uint8{}
+	}
+	ok, _ := r.Bool("success")
+	if !ok {
+		if d.telnet[uid] == 0 {
+			d.telnet[uid] = telnetRefused
+		}
+		return
+	}
+	d.telnet[uid] = telnetOther
+	if d.creds(r, "telnet", r.Str("user"), r.Str("password"), emit) {
+		d.telnet[uid] = telnetReported
+	}
+}
+
 // telnetSession reports an established telnet session from a Mirai scanner
-// to a host it probed.
+// to a host it probed, unless the facts told already how its logins went.
 func (d *Detector) telnetSession(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
 	if c.RespP != 23 && c.RespP != 2323 {
 		return
 	}
 	if !c.Established() || c.RespBytes == 0 {
+		return
+	}
+	if o := d.telnet[string(c.UID)]; o == telnetRefused || o == telnetReported {
 		return
 	}
 	sess := session{ts: c.TS, dur: c.Duration, uid: string(c.UID), orig: c.Orig, resp: c.Resp,
@@ -193,7 +236,9 @@ func (d *Detector) release(s *scanner, emit alert.Emit) {
 	var keep []session
 	for _, sess := range d.held[s.src] {
 		if s.targets[sess.resp] {
-			emit(d.loginAlert(sess))
+			if o := d.telnet[sess.uid]; o != telnetRefused && o != telnetReported {
+				emit(d.loginAlert(sess))
+			}
 			d.heldN--
 		} else {
 			keep = append(keep, sess)
@@ -220,14 +265,16 @@ func (d *Detector) loginAlert(c session) alert.Alert {
 	}
 }
 
-func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.Emit) {
+// creds reports a login with a default user name (and, when known, a
+// default password or the user name as password); true when it did.
+func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.Emit) bool {
 	u := strings.ToLower(user)
 	if !d.users[u] {
-		return
+		return false
 	}
 	known := password != "" && password != "<hidden>" && d.passwords[strings.ToLower(password)]
 	if password != "" && password != "<hidden>" && !known && password != user {
-		return // a user name from the list with a password of its own
+		return false // a user name from the list with a password of its own
 	}
 	c := r.Conn()
 	conf := 0.5
@@ -243,6 +290,7 @@ func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.
 		Summary:  fmt.Sprintf("%s %s at %s.", c.Orig, act, alert.Clock(c.TS)),
 		Evidence: ev, Detector: "mirai",
 	})
+	return true
 }
 
 func (d *Detector) scanAlert(s *scanner) alert.Alert {

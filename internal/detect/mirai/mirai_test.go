@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
 )
 
@@ -67,4 +68,65 @@ func TestQuiet(t *testing.T) {
 		l = append(l, dt.Rec("_syn_seq_eq_dst", map[string]any{"ts": 1000 + float64(i), "src": "10.0.0.9", "dst": fmt.Sprintf("10.0.0.%d", 30+i), "dst_p": 23}))
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
+}
+
+func telnetAuth(ts float64, uid string, port int, user, password string, ok bool) dt.Line {
+	return dt.Rec("_telnet_auth", map[string]any{"ts": ts, "uid": uid, "id.orig_h": "10.66.0.66", "id.orig_p": port,
+		"id.resp_h": "10.66.0.30", "id.resp_p": 23, "user": user, "password": password, "success": ok})
+}
+
+// TestDefaultCredsFromTelnetFacts: a successful telnet login with a pair
+// of the list is a default-credential login, without any scan; refused
+// pairs and other credentials are not.
+func TestDefaultCredsFromTelnetFacts(t *testing.T) {
+	alerts := dt.Merged(dt.Run(t, New(DefaultConfig()), []dt.Line{
+		telnetAuth(1000, "T1", 40000, "root", "vizxv", false),
+		telnetAuth(1001, "T2", 40001, "root", "xc3511", true),
+		telnetAuth(1002, "T3", 40002, "alice", "Tr0ub4dor&3", true),
+	}))
+	if len(alerts) != 1 {
+		t.Fatalf("alerts %v", dt.Classes(alerts))
+	}
+	a := alerts[0]
+	if a.Class != "iot.default_creds" || a.Src != "10.66.0.66" || a.Dst != "10.66.0.30" || a.UID != "T2" ||
+		a.Evidence["service"] != "telnet" || a.Evidence["password"] != "xc3511" || a.Confidence < 0.9 {
+		t.Errorf("alert %s", a.JSON())
+	}
+}
+
+// TestTelnetFactsOverrideSessionHeuristic: after a Mirai scan, a telnet
+// session whose logins the facts saw refused is no login, one the facts
+// reported is not reported twice; a session without facts (Zeek logs as
+// input) is still a likely default-credential login.
+func TestTelnetFactsOverrideSessionHeuristic(t *testing.T) {
+	var l []dt.Line
+	for h := 1; h <= 20; h++ {
+		l = append(l, dt.Rec("_syn_seq_eq_dst", map[string]any{"ts": 1000 + float64(h)/20, "src": "10.66.0.66", "dst": fmt.Sprintf("10.66.0.%d", 20+h), "dst_p": 23}))
+	}
+	session := func(uid string, port int) dt.Line {
+		return dt.Conn{TS: 1010, Duration: 2, UID: uid, Src: "10.66.0.66", SrcP: port, Dst: "10.66.0.30", DstP: 23, OrigBytes: 30, RespBytes: 90}.Line()
+	}
+	refused := append(append([]dt.Line{}, l...), telnetAuth(1011, "T1", 40001, "admin", "admin", false), session("T1", 40001))
+	dt.Quiet(t, dropScan(dt.RunAsGiven(t, New(DefaultConfig()), refused)))
+
+	reported := append(append([]dt.Line{}, l...), telnetAuth(1011, "T2", 40002, "root", "xc3511", true), session("T2", 40002))
+	got := dropScan(dt.RunAsGiven(t, New(DefaultConfig()), reported))
+	if len(got) != 1 || got[0].Evidence["password"] != "xc3511" {
+		t.Errorf("want the facts' alert only, got %d: %v", len(got), dt.Classes(got))
+	}
+
+	noFacts := append(append([]dt.Line{}, l...), session("T3", 40003))
+	if a := dt.Find(t, dropScan(dt.RunAsGiven(t, New(DefaultConfig()), noFacts)), "iot.default_creds"); a.Evidence["basis"] == nil {
+		t.Errorf("heuristic alert %s", a.JSON())
+	}
+}
+
+func dropScan(alerts []alert.Alert) []alert.Alert {
+	var out []alert.Alert
+	for _, a := range alerts {
+		if a.Class != "iot.mirai_scan" {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -20,5 +20,6 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/snmp"   // snmp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/ssdp"   // ssdp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/ssh"    // ssh.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/telnet" // no log, no conn.log service (as Zeek); _telnet_auth facts
 	_ "github.com/vigil-nsm/vigil/internal/proto/tls"    // ssl.log, x509.log
 )

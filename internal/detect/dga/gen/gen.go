@@ -17,7 +17,9 @@ const (
 	vowels     = "aeiouy"
 )
 
-// words are common English words for the word-list generator.
+// words are common English nouns for the word-list generator. (Earlier
+// versions also listed words taken from the matsnu and rovnix samples of the
+// test corpus — a leak into training, removed.)
 var words = strings.Fields(`time year people way day man thing woman life child world school state family student
 group country problem hand part place case week company system program question work government number night
 point home water room mother area money story fact month lot right study book eye job word business issue side
@@ -29,9 +31,7 @@ effort rate heart drug show leader light voice wife police mind price report dec
 road arm difference value building action model season society tax director position player record paper space
 ground form event official matter center couple site project activity star table need court oil situation cost
 industry figure street image phone data picture practice piece land product doctor wall patient worker news test
-movie north love support technology step baby computer type attention film tree source organization hair window
-evidence population truth song answer assume believe become consult feature pursue inspect landscape exercise
-risk warzone declare unite happy govern secure liberty create endow right among these truths self evident`)
+movie north love support technology step baby computer type attention film tree source organization hair window`)
 
 // Generate returns one algorithmically generated label.
 func Generate(rng *rand.Rand) string {
