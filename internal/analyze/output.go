@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Logs written on every run, even when empty.
@@ -38,6 +39,14 @@ type Consumer interface {
 	Record(log string, line []byte)
 }
 
+// SharedConsumer is a Consumer that reads records through rec.Shared, so
+// that a line is parsed once for all the consumers that read its fields;
+// the writer calls RecordShared instead of Record.
+type SharedConsumer interface {
+	Consumer
+	RecordShared(s *rec.Shared)
+}
+
 // isFact reports whether log is a packet-fact stream, not a log file.
 func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
 
@@ -47,6 +56,7 @@ func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
 type writer struct {
 	dir       string
 	consumers []Consumer
+	shared    rec.Shared // the line being handed to the consumers
 	files     map[string]*logFile
 	in        chan chunk
 	free      chan []byte
@@ -153,8 +163,13 @@ func (w *writer) consume(c chunk) {
 		if i < 0 {
 			i = len(b)
 		}
+		w.shared.Reset(c.log, b[:i])
 		for _, cs := range w.consumers {
-			cs.Record(c.log, b[:i])
+			if sc, ok := cs.(SharedConsumer); ok {
+				sc.RecordShared(&w.shared)
+			} else {
+				cs.Record(c.log, b[:i])
+			}
 		}
 		b = b[min(i+1, len(b)):]
 	}

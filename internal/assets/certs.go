@@ -33,7 +33,7 @@ type x509Rec struct {
 
 func (inv *Inventory) decodeX509(line []byte, r *x509Rec) error {
 	*r = x509Rec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/vigil-nsm/vigil/internal/assets/oui"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Inventory builds the passive asset inventory from records. Record is
@@ -39,6 +40,7 @@ type Inventory struct {
 	strs       map[string]string
 
 	handlers map[string]func([]byte) error
+	cur      *rec.Shared // the line RecordShared is handing to a handler
 	stats    Stats
 	closed   bool
 }
@@ -143,6 +145,20 @@ func (inv *Inventory) handlerTable() map[string]func([]byte) error {
 func (inv *Inventory) Record(log string, line []byte) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	inv.record(log, line)
+}
+
+// RecordShared is Record for a line other consumers read too (its
+// fields are indexed once for all of them).
+func (inv *Inventory) RecordShared(s *rec.Shared) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.cur = s
+	inv.record(s.Log, s.Line)
+	inv.cur = nil
+}
+
+func (inv *Inventory) record(log string, line []byte) {
 	inv.stats.Records++
 	h, ok := inv.handlers[log]
 	if !ok {

@@ -38,6 +38,20 @@ type value struct {
 
 var errSyntax = errors.New("malformed JSON object")
 
+// scan is scanObject for the line being recorded: when it came through
+// RecordShared, its field index is shared with the other consumers.
+func (inv *Inventory) scan(line []byte, visit func(key []byte, v value)) error {
+	if inv.cur == nil || len(line) == 0 || len(inv.cur.Line) != len(line) || &inv.cur.Line[0] != &line[0] {
+		return scanObject(line, visit)
+	}
+	r, err := inv.cur.Rec()
+	if err != nil {
+		return errSyntax
+	}
+	r.ForEach(func(k, raw []byte) { visit(k, valueOf(raw)) })
+	return nil
+}
+
 // scanObject calls visit for each member of the JSON object in line (at
 // most rec.MaxFields of them).
 func scanObject(line []byte, visit func(key []byte, v value)) error {

@@ -38,7 +38,7 @@ type appRec struct {
 
 func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 	*r = appRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
 			return
 		}

@@ -42,7 +42,7 @@ func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v
 
 func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	*r = connRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
 			return
 		}

@@ -22,7 +22,7 @@ type synRec struct {
 
 func (inv *Inventory) decodeSYN(line []byte, r *synRec) error {
 	*r = synRec{wscale: -1}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -201,7 +201,7 @@ type arpRec struct {
 
 func (inv *Inventory) decodeARP(line []byte, r *arpRec) error {
 	*r = arpRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -256,7 +256,7 @@ type ndRec struct {
 
 func (inv *Inventory) decodeND(line []byte, r *ndRec) error {
 	*r = ndRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()

@@ -36,7 +36,7 @@ type iotRec struct {
 
 func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 	*r = iotRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
 			return
 		}

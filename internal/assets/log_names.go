@@ -23,7 +23,7 @@ const maxAnswers = 64
 
 func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 	*r = dnsRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
 			return
 		}
@@ -281,7 +281,7 @@ type dhcpRec struct {
 
 func (inv *Inventory) decodeDHCP(line []byte, r *dhcpRec) error {
 	*r = dhcpRec{}
-	return scanObject(line, func(k []byte, v value) {
+	return inv.scan(line, func(k []byte, v value) {
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()

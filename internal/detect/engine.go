@@ -45,7 +45,7 @@ type Engine struct {
 	internal  *netset.Set // shared by the detectors; grows with AddInternal
 	detectors []Detector
 	subs      map[string][]Detector
-	r         rec.Rec
+	line      rec.Shared // a line given to Record
 
 	clock     float64 // newest record time seen
 	lastFlush float64
@@ -147,21 +147,29 @@ func (e *Engine) Logs() []string {
 // the detectors reading it. Lines of logs no detector reads cost a map
 // lookup. Not safe for concurrent use.
 func (e *Engine) Record(log string, line []byte) {
+	e.line.Reset(log, line)
+	e.RecordShared(&e.line)
+}
+
+// RecordShared is Record for a line other consumers may read too (it is
+// parsed once for all of them).
+func (e *Engine) RecordShared(s *rec.Shared) {
 	e.stats.Records++
-	subs := e.subs[log]
+	subs := e.subs[s.Log]
 	if len(subs) == 0 {
 		return
 	}
-	if err := e.r.Parse(log, line); err != nil {
+	r, err := s.Rec()
+	if err != nil {
 		e.stats.ParseErrors++
 		return
 	}
 	e.stats.Parsed++
-	if ts := e.r.TS(); ts > e.clock {
+	if ts := r.TS(); ts > e.clock {
 		e.clock = ts
 	}
 	for _, d := range subs {
-		d.Handle(&e.r, e.emit)
+		d.Handle(r, e.emit)
 	}
 	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 		e.flushAt(e.clock)

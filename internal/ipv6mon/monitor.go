@@ -111,7 +111,7 @@ type Monitor struct {
 	dhcpServers map[string]float64 // DHCPv6 servers, first seen
 	dhcpFirst   []dhcpRec          // each server's first record
 	firstDHCP   float64
-	rec         rec.Rec
+	line        rec.Shared // a line given to Record
 }
 
 // New returns a monitor that hands each finding to emit (may be nil; the
@@ -136,6 +136,27 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 
 // Record takes one log line or packet fact (analyze.Consumer).
 func (m *Monitor) Record(log string, line []byte) {
+	if log == "conn" {
+		m.line.Reset(log, line)
+		m.RecordShared(&m.line)
+		return
+	}
+	m.record(log, line)
+}
+
+// RecordShared is Record for a line other consumers read too: conn
+// records, the busiest, are read with the shared field index.
+func (m *Monitor) RecordShared(s *rec.Shared) {
+	if s.Log != "conn" {
+		m.record(s.Log, s.Line)
+		return
+	}
+	if r, err := s.Rec(); err == nil {
+		m.post.onConn(r)
+	}
+}
+
+func (m *Monitor) record(log string, line []byte) {
 	switch log {
 	case "_nd":
 		var f ndFact
@@ -157,11 +178,6 @@ func (m *Monitor) Record(log string, line []byte) {
 		var w weirdRec
 		if json.Unmarshal(line, &w) == nil {
 			m.ev.onWeird(&w)
-		}
-	case "conn":
-		// The busiest log: read with the allocation-free field index.
-		if m.rec.Parse(log, line) == nil {
-			m.post.onConn(&m.rec)
 		}
 	case "dhcp":
 		var d dhcpRec

@@ -200,9 +200,33 @@ const hexDigits = "0123456789abcdef"
 // are written as \u00XX escapes of the byte value so the output is always
 // valid JSON (Zeek escapes them as \xXX inside the string; the value differs
 // but no data is lost).
-func AppendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+// AppendBytesString is AppendString for text held in a byte slice (no
+// conversion to a string, which would copy it).
+func AppendBytesString(dst []byte, s []byte) []byte { return appendString(dst, s) }
+
+// jsonPlain marks the bytes written as they are: printable ASCII but the
+// quote and the backslash.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendString copies runs of plain bytes at once and escapes the rest.
+func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && jsonPlain[s[j]] {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -214,15 +238,13 @@ func AppendString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case c == '\t':
 				dst = append(dst, '\\', 't')
-			case c < 0x20 || c == 0x7f:
+			default: // control characters and DEL
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
 			}
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			i++

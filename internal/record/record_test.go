@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestAppendConnJSON(t *testing.T) {
@@ -74,6 +75,37 @@ func TestAppendString(t *testing.T) {
 			t.Errorf("%q -> %s invalid", s, b)
 		}
 	}
+}
+
+// FuzzAppendString: the output is valid JSON that decodes to s where s
+// is valid UTF-8 (else to s with each invalid byte as U+00XX), and the
+// string and byte-slice forms agree.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"\\", "\n\r\t\x00\x7f", "ünï", "\xff\xfe", "a\xe2\x82", "€𝄞"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := AppendString(nil, s)
+		if got := AppendBytesString(nil, []byte(s)); !bytes.Equal(got, b) {
+			t.Fatalf("%q: string %s, bytes %s", s, b, got)
+		}
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%q -> %s: %v", s, b, err)
+		}
+		var want strings.Builder
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				r = rune(s[i])
+			}
+			want.WriteRune(r)
+			i += n
+		}
+		if back != want.String() {
+			t.Fatalf("%q -> %s -> %q", s, b, back)
+		}
+	})
 }
 
 func TestWriter(t *testing.T) {

@@ -61,7 +61,7 @@ func bstr(b []byte, k string, v []byte, ok bool) []byte {
 	// AppendString takes a string; the conversion does not allocate when
 	// the compiler can prove it does not escape, and costs one copy
 	// otherwise.
-	return record.AppendStringField(b, k, string(v))
+	return record.AppendBytesString(record.AppendKey(b, k), v)
 }
 
 func list(b []byte, k string, v []string) []byte {

@@ -207,5 +207,5 @@ func appendField(dst []byte, k string, v []byte) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, k...)
 	dst = append(dst, '"', ':')
-	return record.AppendString(dst, string(v))
+	return record.AppendBytesString(dst, v)
 }

@@ -8,6 +8,7 @@
 package rec
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"strconv"
@@ -92,22 +93,33 @@ func (r *Rec) Parse(log string, line []byte) error {
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
 	return i
 }
 
+// scalarEnds marks the bytes that end a number or literal.
+var scalarEnds = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
 // stringEnd returns the index after the closing quote of the string that
-// starts at b[i] == '"'.
+// starts at b[i] == '"'. Quotes are found with IndexByte; one is escaped
+// when an odd number of backslashes precedes it.
 func stringEnd(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
 	return 0, false
 }
@@ -124,11 +136,7 @@ func valueEnd(b []byte, i int) (int, bool) {
 		return compositeEnd(b, i)
 	}
 	j := i
-	for j < len(b) {
-		c := b[j]
-		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			break
-		}
+	for j < len(b) && !scalarEnds[b[j]] {
 		j++
 	}
 	if j == i || !scalar(b[i:j]) {
@@ -520,4 +528,31 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 	}
 	out[3] = byte(val)
 	return netip.AddrFrom4(out), true
+}
+
+// Line returns the line the record was parsed from.
+func (r *Rec) Line() []byte { return r.line }
+
+// Shared is one record line read by several consumers in turn: the first
+// that asks for its fields parses it, the others reuse the index (and the
+// decoded Conn). A consumer must not Parse into the Rec it is given.
+type Shared struct {
+	Log  string
+	Line []byte
+	r    Rec
+	err  error
+	done bool
+}
+
+// Reset makes s hold another line, not yet parsed.
+func (s *Shared) Reset(log string, line []byte) {
+	s.Log, s.Line, s.err, s.done = log, line, nil, false
+}
+
+// Rec returns the parsed record, parsing it on the first call.
+func (s *Shared) Rec() (*Rec, error) {
+	if !s.done {
+		s.err, s.done = s.r.Parse(s.Log, s.Line), true
+	}
+	return &s.r, s.err
 }

@@ -133,3 +133,18 @@ func BenchmarkConn(b *testing.B) {
 		r.Conn()
 	}
 }
+
+// httpLine is an http.log record as Vigil writes it.
+const httpLine = `{"ts":1700000000.123456,"uid":"CAbc1234567890xyz","id.orig_h":"10.0.0.1","id.orig_p":51234,"id.resp_h":"93.184.216.34","id.resp_p":80,"trans_depth":1,"method":"GET","host":"www.example.com","uri":"/static/js/app.bundle.min.js?v=20231101","referrer":"http://www.example.com/index.html","version":"1.1","user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36","request_body_len":0,"response_body_len":48213,"status_code":200,"status_msg":"OK","tags":[],"resp_mime_types":["text/javascript"],"server":"nginx/1.22.1"}`
+
+func BenchmarkParseHTTP(b *testing.B) {
+	line := []byte(httpLine)
+	var r Rec
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		if err := r.Parse("http", line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

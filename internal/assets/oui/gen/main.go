@@ -1,8 +1,8 @@
 // Command gen builds the embedded MAC vendor table (internal/assets/oui/
-// oui.tsv.gz) from the IEEE registry CSV files of Debian's ieee-data
+// oui.tsv) from the IEEE registry CSV files of Debian's ieee-data
 // package.
 //
-//	go run ./internal/assets/oui/gen [-src /usr/share/ieee-data] [-out internal/assets/oui/oui.tsv.gz]
+//	go run ./internal/assets/oui/gen [-src /usr/share/ieee-data] [-out internal/assets/oui/oui.tsv]
 //
 // It reads oui.csv (MA-L), mam.csv (MA-M), oui36.csv (MA-S) and iab.csv
 // (IAB), where present; "Private" assignments and the IEEE's own blocks
@@ -11,7 +11,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +21,7 @@ import (
 
 func main() {
 	src := flag.String("src", "/usr/share/ieee-data", "directory holding the IEEE registry CSV files")
-	out := flag.String("out", defaultOut(), "compact table to write (gzip)")
+	out := flag.String("out", defaultOut(), "compact table to write")
 	flag.Parse()
 	if err := run(*src, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "oui gen:", err)
@@ -30,13 +29,13 @@ func main() {
 	}
 }
 
-// defaultOut is oui.tsv.gz beside this generator's package when run from
+// defaultOut is oui.tsv beside this generator's package when run from
 // the repository root or from the oui directory (go generate).
 func defaultOut() string {
 	if _, err := os.Stat("oui.go"); err == nil {
-		return "oui.tsv.gz"
+		return "oui.tsv"
 	}
-	return filepath.Join("internal", "assets", "oui", "oui.tsv.gz")
+	return filepath.Join("internal", "assets", "oui", "oui.tsv")
 }
 
 // registries are read in this order; a longer prefix is looked up first,
@@ -56,17 +55,8 @@ func run(src, out string) error {
 		return fmt.Errorf("no registry entries under %s (install Debian's ieee-data package)", src)
 	}
 	var buf bytes.Buffer
-	z, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	// A fixed header keeps the output byte-identical between runs.
-	z.Name = ""
-	if err := oui.WriteCompact(z, all); err != nil {
+	if err := oui.WriteCompact(&buf, all); err != nil {
 		return fmt.Errorf("write table: %w", err)
-	}
-	if err := z.Close(); err != nil {
-		return err
 	}
 	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
