@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -22,9 +21,13 @@ const (
 	logWeird = "weird"
 )
 
-// chunk is a run of complete JSON lines for one log.
+// chunk is a run of complete records of one producer in the order they
+// were made, whatever their logs: each is the log's name, a tab, the JSON
+// line and a newline (names have no tab, JSON lines no raw tab or
+// newline). Consumers therefore see an application record before the
+// conn record of its connection, as it was produced, not each log in
+// turn.
 type chunk struct {
-	log string
 	buf []byte
 }
 
@@ -56,7 +59,11 @@ func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
 type writer struct {
 	dir       string
 	consumers []Consumer
-	shared    rec.Shared // the line being handed to the consumers
+	shared    rec.Shared        // the line being handed to the consumers
+	names     map[string]string // log names seen, interned
+	lastName  string
+	lastLog   string // the log, and its file, written last
+	lastFile  *logFile
 	files     map[string]*logFile
 	in        chan chunk
 	free      chan []byte
@@ -76,7 +83,7 @@ func newWriter(dir string, consumers []Consumer, flushEvery time.Duration) (*wri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
+	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, names: map[string]string{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
 		done: make(chan struct{}), flushEvery: flushEvery}
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
@@ -134,44 +141,70 @@ func (w *writer) flushFiles() {
 	}
 }
 
-// write hands c to the consumers and appends it to its log.
+// write hands each record of c to the consumers and appends it to its
+// log (facts are not written).
 func (w *writer) write(c chunk) {
-	w.consume(c)
-	if isFact(c.log) {
-		w.recycle(c.buf)
-		return
-	}
-	if w.err == nil {
-		lf, err := w.file(c.log)
-		if err == nil {
-			_, err = lf.w.Write(c.buf)
+	for b := c.buf; len(b) > 0; {
+		tab := bytes.IndexByte(b, '\t')
+		end := bytes.IndexByte(b, '\n')
+		if tab < 0 || end < tab {
+			break // cannot happen: the sinks write every record whole
 		}
-		if err != nil {
-			w.err = fmt.Errorf("analyze: write %s.log: %w", c.log, err)
+		log, line := w.logName(b[:tab]), b[tab+1:end]
+		w.consume(log, line)
+		if !isFact(log) {
+			w.writeLine(log, b[tab+1:end+1])
 		}
+		b = b[end+1:]
 	}
 	w.recycle(c.buf)
 }
 
-// consume hands each line of c to the consumers.
-func (w *writer) consume(c chunk) {
+// logName returns the log name spelt by b, one string per log.
+func (w *writer) logName(b []byte) string {
+	if string(b) == w.lastName {
+		return w.lastName
+	}
+	name, ok := w.names[string(b)]
+	if !ok {
+		name = string(b)
+		w.names[name] = name
+	}
+	w.lastName = name
+	return name
+}
+
+// writeLine appends one line (newline included) to log's file.
+func (w *writer) writeLine(log string, line []byte) {
+	if w.err != nil {
+		return
+	}
+	lf := w.lastFile
+	if log != w.lastLog || lf == nil {
+		var err error
+		if lf, err = w.file(log); err != nil {
+			w.err = err
+			return
+		}
+		w.lastLog, w.lastFile = log, lf
+	}
+	if _, err := lf.w.Write(line); err != nil {
+		w.err = fmt.Errorf("analyze: write %s.log: %w", log, err)
+	}
+}
+
+// consume hands one line to the consumers.
+func (w *writer) consume(log string, line []byte) {
 	if len(w.consumers) == 0 {
 		return
 	}
-	for b := c.buf; len(b) > 0; {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			i = len(b)
+	w.shared.Reset(log, line)
+	for _, cs := range w.consumers {
+		if sc, ok := cs.(SharedConsumer); ok {
+			sc.RecordShared(&w.shared)
+		} else {
+			cs.Record(log, line)
 		}
-		w.shared.Reset(c.log, b[:i])
-		for _, cs := range w.consumers {
-			if sc, ok := cs.(SharedConsumer); ok {
-				sc.RecordShared(&w.shared)
-			} else {
-				cs.Record(c.log, b[:i])
-			}
-		}
-		b = b[min(i+1, len(b)):]
 	}
 }
 
@@ -218,17 +251,18 @@ func (w *writer) closeFiles() error {
 	return first
 }
 
-// logSink encodes records of one producer goroutine into chunks and hands
-// full chunks to the writer. It implements flow.Emitter.
+// logSink encodes records of one producer goroutine into one chunk, in
+// the order they are made, and hands full chunks to the writer. It
+// implements flow.Emitter.
 type logSink struct {
 	w     *writer
-	bufs  map[string][]byte
+	buf   []byte // the pending chunk
 	stats *hostStats
 	weird record.Weird
 }
 
 func newLogSink(w *writer, stats *hostStats) *logSink {
-	return &logSink{w: w, stats: stats, bufs: map[string][]byte{}}
+	return &logSink{w: w, stats: stats}
 }
 
 // Conn implements flow.Emitter.
@@ -237,7 +271,7 @@ func (s *logSink) Conn(c *record.Conn) {
 	if s.w == nil {
 		return
 	}
-	s.append(logConn, record.AppendConnJSON(s.buf(logConn), c))
+	s.append(record.AppendConnJSON(s.start(logConn), c))
 }
 
 // Weird implements flow.Emitter.
@@ -245,7 +279,7 @@ func (s *logSink) Weird(wr *record.Weird) {
 	if s.w == nil {
 		return
 	}
-	s.append(logWeird, record.AppendWeirdJSON(s.buf(logWeird), wr))
+	s.append(record.AppendWeirdJSON(s.start(logWeird), wr))
 }
 
 // anomaly logs a decoder anomaly as a weird record.
@@ -285,40 +319,41 @@ func (s *logSink) Record(log string, line []byte) {
 	if s.w == nil {
 		return
 	}
-	s.append(log, append(s.buf(log), line...))
+	b := append(s.start(log), line...)
+	if bytes.IndexByte(line, '\n') >= 0 { // JSON allows it only as white space
+		for i := len(b) - len(line); i < len(b); i++ {
+			if b[i] == '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	s.append(b)
 }
 
-// buf returns log's pending chunk, to append one record to.
-func (s *logSink) buf(log string) []byte {
-	b, ok := s.bufs[log]
-	if !ok && s.w != nil {
-		b = s.w.getBuf()
+// start begins a record of log in the pending chunk and returns the
+// chunk, to append the record's JSON to.
+func (s *logSink) start(log string) []byte {
+	if s.buf == nil {
+		s.buf = s.w.getBuf()
 	}
-	return b
+	return append(append(s.buf, log...), '\t')
 }
 
 // append stores b (the chunk with one more record) and sends it when full.
-func (s *logSink) append(log string, b []byte) {
+func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
 	if len(b) >= chunkSize {
-		s.w.in <- chunk{log: log, buf: b}
+		s.w.in <- chunk{buf: b}
 		b = s.w.getBuf()
 	}
-	if _, ok := s.bufs[log]; !ok {
-		log = strings.Clone(log)
-	}
-	s.bufs[log] = b
+	s.buf = b
 }
 
-// flush hands any partial chunks to the writer.
+// flush hands the partial chunk to the writer.
 func (s *logSink) flush() {
-	if s.w == nil {
+	if s.w == nil || len(s.buf) == 0 {
 		return
 	}
-	for log, b := range s.bufs {
-		if len(b) > 0 {
-			s.w.in <- chunk{log: log, buf: b}
-			s.bufs[log] = s.w.getBuf()
-		}
-	}
+	s.w.in <- chunk{buf: s.buf}
+	s.buf = s.w.getBuf()
 }
