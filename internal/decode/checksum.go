@@ -99,18 +99,7 @@ func sumGeneric(b []byte, acc uint64) uint64 {
 		s = s&0xffff + s>>16
 		acc += uint64(bits.ReverseBytes16(uint16(s)))
 	}
-	for len(b) >= 4 {
-		acc += uint64(binary.BigEndian.Uint32(b))
-		b = b[4:]
-	}
-	if len(b) >= 2 {
-		acc += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		acc += uint64(b[0]) << 8
-	}
-	return acc
+	return sumWords(b, acc) // the tail of fewer than 8 bytes
 }
 
 func fold(acc uint64) uint16 {

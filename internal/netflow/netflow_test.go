@@ -62,45 +62,10 @@ func ipfix() []byte {
 func ip4(a, b, c, d byte) uint32 { return uint32(a)<<24 | uint32(b)<<16 | uint32(c)<<8 | uint32(d) }
 
 func TestV5AndIPFIX(t *testing.T) {
-	var mu sync.Mutex
-	var got []store.Conn
-	l, err := Listen(Config{Addr: "127.0.0.1:0"}, func(exp string, c store.Conn) {
-		mu.Lock()
-		got = append(got, c)
-		mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- l.Run(ctx) }()
-	c, err := net.Dial("udp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Write(v5([][7]uint32{
+	got := collect(t, 3, v5([][7]uint32{
 		{ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), 40000, 22, 6, 10, 1500},
 		{ip4(10, 0, 0, 3), ip4(8, 8, 8, 8), 53000, 53, 17, 1, 70},
-	}))
-	c.Write(ipfix())
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n >= 3 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 {
-		t.Fatalf("got %d flows: %+v (stats %+v)", len(got), got, l.Stats())
-	}
+	}), ipfix())
 	var bytes, pkts int64
 	for _, f := range got {
 		bytes += f.OrigBytes
@@ -115,9 +80,6 @@ func TestV5AndIPFIX(t *testing.T) {
 	}
 	if got[0].Proto != "tcp" || got[1].Proto != "udp" || got[0].RespP != 22 {
 		t.Errorf("v5 flows: %+v", got[:2])
-	}
-	if st := l.Stats(); st.ReadBuffer < 1<<20 {
-		t.Logf("receive buffer only %d bytes (net.core.rmem_max caps it)", st.ReadBuffer)
 	}
 }
 
@@ -222,6 +184,9 @@ func collect(t *testing.T, n int, datagrams ...[]byte) []store.Conn {
 	}
 	if len(got) != n {
 		t.Fatalf("got %d flows, want %d (stats %+v)", len(got), n, l.Stats())
+	}
+	if st := l.Stats(); st.ReadBuffer < 1<<20 {
+		t.Logf("receive buffer only %d bytes (net.core.rmem_max caps it)", st.ReadBuffer)
 	}
 	return got
 }

@@ -53,7 +53,7 @@ func readAssetsLog(t *testing.T, path string) []runHost {
 // the latest last_seen, the services of both runs and their traffic
 // summed — checked against the two runs' own assets.log.
 func TestAssetsMergeAcrossRuns(t *testing.T) {
-	srv, ts := openServer(t, true)
+	srv, ts := eveServer(t, true)
 	for _, name := range []string{"benign.pcap", "mirai.pcap"} {
 		if err := dropFile(t, srv, filepath.Join("..", "..", "testdata", "lab", name), name); err != nil {
 			t.Fatal(err)

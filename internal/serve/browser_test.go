@@ -89,14 +89,7 @@ func browserServer(t *testing.T) (*Server, *httptest.Server) {
 		return s.Consumers(), nil
 	}
 	cfg.Finish = func(string) error { return set.Close() }
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := startServer(t, cfg)
 	pcap := filepath.Join(srv.cfg.inbox(), "sample.pcap")
 	writeSample(t, pcap, 20000)
 	if err := srv.IngestFile(context.Background(), pcap, time.Time{}); err != nil {

@@ -36,9 +36,9 @@ func withInsight(cfg *Config) {
 	}
 }
 
-// openServer opens a server over a temporary data directory and serves
+// eveServer opens a server over a temporary data directory and serves
 // its API.
-func openServer(t *testing.T, insightOn bool) (*Server, *httptest.Server) {
+func eveServer(t *testing.T, insightOn bool) (*Server, *httptest.Server) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.Log = t.TempDir(), io.Discard
@@ -46,14 +46,7 @@ func openServer(t *testing.T, insightOn bool) (*Server, *httptest.Server) {
 	if insightOn {
 		withInsight(&cfg)
 	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := startServer(t, cfg)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return srv, ts
@@ -86,7 +79,7 @@ func TestEVEInbox(t *testing.T) {
 			name = "store-only"
 		}
 		t.Run(name, func(t *testing.T) {
-			srv, ts := openServer(t, engine)
+			srv, ts := eveServer(t, engine)
 			tok := srv.Tokens().Read
 			if err := dropFile(t, srv, filepath.Join("..", "eve", "testdata", "eve.json"), "sensor-export.json"); err != nil {
 				t.Fatal(err)

@@ -194,6 +194,17 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 	} else {
 		rs.sum, err = analyze.Run(ctx, acfg, []string{path})
 	}
+	rs.records, err = s.finishRun(w, outDir, err)
+	if !s.cfg.KeepRunDirs && err == nil {
+		os.RemoveAll(outDir)
+	}
+	return rs, id, err
+}
+
+// finishRun ends a run's analysis that ended with err: the consumers are
+// finished (Config.Finish), their logs stored, the writer closed. It
+// returns the records stored and the run's error.
+func (s *Server) finishRun(w *store.Writer, outDir string, err error) (uint64, error) {
 	if err == nil && s.cfg.Finish != nil {
 		if ferr := s.cfg.Finish(outDir); ferr != nil {
 			err = fmt.Errorf("serve: finish: %w", ferr)
@@ -205,11 +216,7 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	rs.records = w.Stats().Records
-	if !s.cfg.KeepRunDirs && err == nil {
-		os.RemoveAll(outDir)
-	}
-	return rs, id, err
+	return w.Stats().Records, err
 }
 
 // insightLogs are the logs that extra consumers write at Finish.

@@ -97,19 +97,10 @@ func (s *Server) runLive(ctx context.Context, lr *liveRun) {
 		acfg.OutDir, acfg.Consumers, acfg.Progress = outDir, cons, nil
 		s.logf("live capture on %s: %d ring(s), run %d", strings.Join(lr.names(), ", "), len(srcs), id)
 		rs.sum, err = analyze.RunLive(ctx, acfg, srcs)
-		if err == nil && s.cfg.Finish != nil {
-			if ferr := s.cfg.Finish(outDir); ferr != nil {
-				err = fmt.Errorf("serve: finish: %w", ferr)
-			}
-		}
-		if err == nil {
-			err = s.importLogs(w, outDir)
-		}
+		rs.records, err = s.finishRun(w, outDir, err)
+	} else {
+		w.Close()
 	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	rs.records = w.Stats().Records
 	if err != nil {
 		s.logf("live: %v", err)
 	}

@@ -25,14 +25,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	cfg.DataDir = t.TempDir()
 	cfg.Log = io.Discard
 	cfg.Analyze.Workers = 1
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := startServer(t, cfg)
 	pcap := filepath.Join(srv.cfg.inbox(), "sample.pcap")
 	writeSample(t, pcap, 3000)
 	if err := srv.IngestFile(context.Background(), pcap, time.Time{}); err != nil {
