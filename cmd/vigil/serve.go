@@ -58,15 +58,17 @@ func runServe(ctx context.Context, args []string) error {
 }
 
 // wireInsight runs the detection engine, the IPv6 monitor and the asset
-// inventory on every ingest run; their logs (alerts, incidents, assets,
-// ipv6) are stored by the server after Finish. Inbox runs are sequential,
+// inventory on every ingest run; alerts and incidents reach the store as
+// they are written, the other logs (assets, ipv6) after Finish. Inbox runs are sequential,
 // but the live capture's run (-i) goes on beside them: one Set per run,
 // by output directory.
 func wireInsight(cfg *serve.Config) {
 	var mu sync.Mutex
 	sets := map[string]*insight.Set{}
-	cfg.Consumers = func(outDir string) ([]analyze.Consumer, error) {
-		s, err := insight.New(insight.DefaultConfig(), outDir)
+	cfg.Consumers = func(outDir string, records analyze.Consumer) ([]analyze.Consumer, error) {
+		icfg := insight.DefaultConfig()
+		icfg.Records = records // alerts and incidents stored as they come
+		s, err := insight.New(icfg, outDir)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,15 @@ type Output struct {
 	Dir string
 	// EVE is the path of the EVE (eve.json) export; "" for none.
 	EVE string
+	// Records, when set, also receives each alert and incident line as it
+	// is written (logs "alerts" and "incidents"): a server stores them
+	// while a long run goes on.
+	Records interface{ Record(log string, line []byte) }
 }
+
+// MaxKept bounds the alerts Alerts returns (the latest are kept), so a
+// run that goes on for weeks does not grow without bound.
+const MaxKept = 100_000
 
 // Stats counts what the engine did.
 type Stats struct {
@@ -42,6 +50,7 @@ type Stats struct {
 // Engine runs the detectors over records and writes alerts.
 type Engine struct {
 	cfg       Config
+	out       Output
 	internal  *netset.Set // shared by the detectors; grows with AddInternal
 	detectors []Detector
 	subs      map[string][]Detector
@@ -76,7 +85,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		return nil, fmt.Errorf("detect: %w", err)
 	}
 	internal, _ := netset.Parse(cfg.InternalNetworks)
-	e := &Engine{cfg: cfg, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
+	e := &Engine{cfg: cfg, out: out, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
 		corr: incident.New(cfg.Incidents), allowDom: map[string]bool{}, allowCls: map[string]bool{},
 		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
 	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)
@@ -288,9 +297,18 @@ func (e *Engine) writeDue(now float64) {
 func (e *Engine) writeAlert(a alert.Alert) {
 	e.stats.Alerts++
 	e.stats.ByClass[a.Class]++
+	if len(e.written) == MaxKept {
+		e.written = append(e.written[:0], e.written[MaxKept/2:]...)
+	}
 	e.written = append(e.written, a)
-	if e.alertsW != nil {
-		_ = e.alertsW.Write(a.JSON())
+	if e.alertsW != nil || e.out.Records != nil {
+		line := a.JSON()
+		if e.alertsW != nil {
+			_ = e.alertsW.Write(line)
+		}
+		if e.out.Records != nil {
+			e.out.Records.Record("alerts", line)
+		}
 	}
 	if e.eveW != nil {
 		_ = e.eveW.Write(a.EVE())
@@ -302,16 +320,23 @@ func (e *Engine) writeAlert(a alert.Alert) {
 
 func (e *Engine) writeIncident(inc incident.Incident) {
 	e.stats.Incidents++
-	if e.incW == nil {
+	if e.incW == nil && e.out.Records == nil {
 		return
 	}
 	b, err := json.Marshal(inc)
-	if err == nil {
+	if err != nil {
+		return
+	}
+	if e.incW != nil {
 		_ = e.incW.Write(b)
+	}
+	if e.out.Records != nil {
+		e.out.Records.Record("incidents", b)
 	}
 }
 
-// Alerts returns the alerts written so far (all of them after Close).
+// Alerts returns the alerts written so far (all of them after Close, up
+// to the latest MaxKept).
 func (e *Engine) Alerts() []alert.Alert { return e.written }
 
 // Stats returns the engine's counters.

@@ -83,7 +83,8 @@ func readJSONLines(t *testing.T, path string) []map[string]any {
 func TestEngineOutputs(t *testing.T) {
 	dir := t.TempDir()
 	eve := filepath.Join(dir, "eve.json")
-	e := runEngine(t, DefaultConfig(), Output{Dir: dir, EVE: eve}, attackStream())
+	var streamed lineCollector
+	e := runEngine(t, DefaultConfig(), Output{Dir: dir, EVE: eve, Records: &streamed}, attackStream())
 
 	alerts := readJSONLines(t, filepath.Join(dir, "alerts.log"))
 	classes := map[string]map[string]any{}
@@ -136,6 +137,28 @@ func TestEngineOutputs(t *testing.T) {
 	if s := e.Stats(); s.Alerts != 3 || s.ParseErrors != 0 || s.Incidents < 2 {
 		t.Errorf("stats %+v", s)
 	}
+	// Output.Records got every line the logs got, as they were written.
+	for log, want := range map[string]int{"alerts": len(alerts), "incidents": int(e.Stats().Incidents)} {
+		if got := len(streamed.lines[log]); got != want {
+			t.Errorf("Records got %d %s lines, the log %d", got, log, want)
+		}
+	}
+	if len(streamed.lines["alerts"]) > 0 {
+		raw, _ := os.ReadFile(filepath.Join(dir, "alerts.log"))
+		if first := strings.SplitN(string(raw), "\n", 2)[0]; first != streamed.lines["alerts"][0] {
+			t.Errorf("streamed alert %s, logged %s", streamed.lines["alerts"][0], first)
+		}
+	}
+}
+
+// lineCollector keeps the lines handed to Record, by log.
+type lineCollector struct{ lines map[string][]string }
+
+func (c *lineCollector) Record(log string, line []byte) {
+	if c.lines == nil {
+		c.lines = map[string][]string{}
+	}
+	c.lines[log] = append(c.lines[log], string(line))
 }
 
 func TestEngineBenignQuiet(t *testing.T) {

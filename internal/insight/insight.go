@@ -39,6 +39,10 @@ type Config struct {
 	// NoDetect turns the detection engine off (and with it alerts.log);
 	// the IPv6 monitor and the inventory still run.
 	NoDetect bool
+	// Records, when set, receives the alert and incident lines as the
+	// engine writes them (detect.Output.Records), e.g. a server's store
+	// during a live capture.
+	Records interface{ Record(log string, line []byte) }
 }
 
 // DefaultConfig has every part on with its defaults.
@@ -59,7 +63,7 @@ type Set struct {
 func New(cfg Config, dir string) (*Set, error) {
 	s := &Set{dir: dir}
 	if !cfg.NoDetect {
-		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE})
+		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records})
 		if err != nil {
 			return nil, fmt.Errorf("insight: %w", err)
 		}

@@ -80,7 +80,7 @@ func browserServer(t *testing.T) (*Server, *httptest.Server) {
 	cfg.DataDir = t.TempDir()
 	cfg.Log = io.Discard
 	var set *insight.Set
-	cfg.Consumers = func(dir string) ([]analyze.Consumer, error) {
+	cfg.Consumers = func(dir string, _ analyze.Consumer) ([]analyze.Consumer, error) {
 		s, err := insight.New(insight.DefaultConfig(), dir)
 		set = s
 		if err != nil {

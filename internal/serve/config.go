@@ -37,8 +37,10 @@ type Config struct {
 	// set per run).
 	Analyze analyze.Config
 	// Consumers, when set, returns extra consumers for one ingest run (the
-	// detection engine, IPv6 monitor, inventory) writing into outDir.
-	Consumers func(outDir string) ([]analyze.Consumer, error)
+	// detection engine, IPv6 monitor, inventory) writing into outDir;
+	// records is the run's store writer, for lines they make as the run
+	// goes on (alerts and incidents, so a live capture's show at once).
+	Consumers func(outDir string, records analyze.Consumer) ([]analyze.Consumer, error)
 	// Finish, when set, runs after each ingest run's analysis (close the
 	// consumers: alerts.log, incidents.log, assets.log, ipv6.log). Those
 	// logs found in outDir afterwards are stored unless the run's records

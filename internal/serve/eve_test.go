@@ -18,7 +18,7 @@ import (
 // inventory on every ingest run, as `vigil serve` does (cmd/vigil).
 func withInsight(cfg *Config) {
 	var set *insight.Set
-	cfg.Consumers = func(outDir string) ([]analyze.Consumer, error) {
+	cfg.Consumers = func(outDir string, _ analyze.Consumer) ([]analyze.Consumer, error) {
 		s, err := insight.New(insight.DefaultConfig(), outDir)
 		if err != nil {
 			return nil, err

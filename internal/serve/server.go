@@ -355,7 +355,7 @@ func (s *Server) consumers(w *store.Writer, outDir string) ([]analyze.Consumer, 
 	if s.cfg.Consumers == nil {
 		return list, nil
 	}
-	extra, err := s.cfg.Consumers(outDir)
+	extra, err := s.cfg.Consumers(outDir, w)
 	if err != nil {
 		return nil, fmt.Errorf("serve: consumers: %w", err)
 	}

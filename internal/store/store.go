@@ -24,17 +24,23 @@ type Appender interface {
 	Append(ctx context.Context, b *Batch) error
 }
 
-// Runs records ingest sources. Rows carry their run id; a run left
-// "running" by a crash is removed whole (Recover) so its source can be
-// ingested again without duplicates.
+// Runs records ingest sources. Rows carry their run id. A file's run left
+// "running" by a crash is removed whole (Recover) so the file can be
+// ingested again without duplicates; a stream's run (live capture,
+// NetFlow, the API), which cannot be read again, keeps what it committed.
 type Runs interface {
 	BeginRun(ctx context.Context, source, kind string) (int32, error)
 	EndRun(ctx context.Context, id int32, r RunEnd) error
-	// Recover deletes the rows of runs that never ended and marks them
-	// "aborted"; it returns their sources.
+	// Recover ends the runs a crash left running: those of a Replayable
+	// kind lose their rows and are marked "aborted" (their sources are
+	// returned), the others keep their rows and are marked "interrupted".
 	Recover(ctx context.Context) ([]string, error)
 	ListRuns(ctx context.Context, limit int) ([]Run, error)
 }
+
+// Replayable reports whether runs of kind read a file that is ingested
+// again after a crash (capture, logs, eve), rather than a stream.
+func Replayable(kind string) bool { return kind == "capture" || kind == "logs" || kind == "eve" }
 
 // Reader answers the API's queries.
 type Reader interface {

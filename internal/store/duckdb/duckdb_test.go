@@ -172,17 +172,33 @@ func TestRecoverAndRetain(t *testing.T) {
 		w.Record("conn", g.ConnJSON())
 	}
 	w.Close()
+	// A live capture's run, which cannot be read again, keeps its rows.
+	live, _ := db.BeginRun(ctx, "live:eth0", "live")
+	cfg.Run = live
+	w = store.NewWriter(db, cfg)
+	for range 700 {
+		w.Record("conn", g.ConnJSON())
+	}
+	w.Close()
 	srcs, err := db.Recover(ctx)
 	if err != nil || len(srcs) != 1 || srcs[0] != "crashed.pcap" {
 		t.Fatalf("recover: %v %v", srcs, err)
 	}
 	c, _ := db.Counts(ctx)
-	if c["conn"] != 5000 {
-		t.Fatalf("after recover: %d conns", c["conn"])
+	if c["conn"] != 5700 {
+		t.Fatalf("after recover: %d conns, want 5000 + the live run's 700", c["conn"])
 	}
 	o, _ := db.Overview(ctx, store.Range{})
-	if o.Conns != 5000 {
+	if o.Conns != 5700 {
 		t.Fatalf("rollups after recover: %d", o.Conns)
+	}
+	runs, _ := db.ListRuns(ctx, 10)
+	status := map[string]string{}
+	for _, r := range runs {
+		status[r.Source] = r.Status
+	}
+	if status["crashed.pcap"] != "aborted" || status["live:eth0"] != "interrupted" {
+		t.Fatalf("run status after recover: %v", status)
 	}
 	// Keep two seconds of raw rows: the rest goes, rollups stay.
 	got, err := db.Retain(ctx, store.Retention{Raw: 2 * time.Second, Minute: time.Hour, Hour: time.Hour})
@@ -191,7 +207,7 @@ func TestRecoverAndRetain(t *testing.T) {
 	}
 	c, _ = db.Counts(ctx)
 	o, _ = db.Overview(ctx, store.Range{})
-	if c["conn"] >= 5000 || o.Conns != 5000 {
+	if c["conn"] >= 5700 || o.Conns != 5700 {
 		t.Fatalf("retain: %d raw conns, %d in rollups", c["conn"], o.Conns)
 	}
 }

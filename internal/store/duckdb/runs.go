@@ -38,39 +38,48 @@ func (d *DB) EndRun(ctx context.Context, id int32, r store.RunEnd) error {
 	return nil
 }
 
-// Recover removes the rows of runs that never ended (a crash during
-// ingest) and marks those runs aborted.
+// Recover ends the runs a crash left running: a file's run loses its rows
+// (the file is ingested again) and is marked aborted; a stream's keeps
+// what it committed and is marked interrupted.
 func (d *DB) Recover(ctx context.Context) ([]string, error) {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	rows, err := d.db.QueryContext(ctx, "SELECT id, source FROM runs WHERE status = 'running'")
+	rows, err := d.db.QueryContext(ctx, "SELECT id, source, kind FROM runs WHERE status = 'running'")
 	if err != nil {
 		return nil, fmt.Errorf("store: recover: %w", err)
 	}
-	var ids []any
+	var replay, keep []any
 	var sources []string
 	for rows.Next() {
 		var id int32
-		var src string
-		if err := rows.Scan(&id, &src); err != nil {
+		var src, kind string
+		if err := rows.Scan(&id, &src, &kind); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: recover: %w", err)
 		}
-		ids, sources = append(ids, id), append(sources, src)
-	}
-	rows.Close()
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	in := "(" + placeholders(len(ids)) + ")"
-	for _, t := range runTables {
-		if _, err := d.db.ExecContext(ctx, "DELETE FROM "+t+" WHERE run IN "+in, ids...); err != nil {
-			return nil, fmt.Errorf("store: recover %s: %w", t, err)
+		if store.Replayable(kind) {
+			replay, sources = append(replay, id), append(sources, src)
+		} else {
+			keep = append(keep, id)
 		}
 	}
-	_, err = d.db.ExecContext(ctx, "UPDATE runs SET status = 'aborted', ended = ? WHERE id IN "+in, append([]any{now()}, ids...)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: recover: %w", err)
+	rows.Close()
+	if len(replay) > 0 {
+		in := "(" + placeholders(len(replay)) + ")"
+		for _, t := range runTables {
+			if _, err := d.db.ExecContext(ctx, "DELETE FROM "+t+" WHERE run IN "+in, replay...); err != nil {
+				return nil, fmt.Errorf("store: recover %s: %w", t, err)
+			}
+		}
+	}
+	for status, ids := range map[string][]any{"aborted": replay, "interrupted": keep} {
+		if len(ids) == 0 {
+			continue
+		}
+		q := "UPDATE runs SET status = ?, ended = ? WHERE id IN (" + placeholders(len(ids)) + ")"
+		if _, err := d.db.ExecContext(ctx, q, append([]any{status, now()}, ids...)...); err != nil {
+			return nil, fmt.Errorf("store: recover: %w", err)
+		}
 	}
 	return sources, nil
 }
