@@ -25,17 +25,17 @@ func init() {
 		&Scenario{
 			Name: "beacon", Difficulty: Medium,
 			Description: "HTTPS beaconing: ws2 checks in with the C2 (c2.evil.example, outside) at a fixed period with ±30% jitter, each check-in a new DNS lookup and TLS connection.",
-			Tools:       []string{"curl"}, Classes: []string{"c2.beacon"}, MITRE: []string{"T1071.001", "T1573.002"},
+			Tools:       []string{"curl"}, Classes: []string{"c2.beacon", "tls.anomaly"}, MITRE: []string{"T1071.001", "T1573.002"},
 			AttackerAddrs: c2, Victims: v4(hostWS2), Duration: 40 * time.Second,
-			Notes:  "ws2 is the compromised host that beacons; the C2 is outside",
+			Notes:  "ws2 is the compromised host that beacons; the C2 is outside and serves a self-signed certificate (tls.anomaly)",
 			attack: beaconAttack,
 		},
 		&Scenario{
 			Name: "exfil", Difficulty: Medium,
 			Description: fmt.Sprintf("Bulk exfiltration: ws1 uploads a %d MB archive over HTTPS to the outside server (4 MB/s).", exfilFileSizeMB),
-			Tools:       []string{"curl"}, Classes: []string{"exfil"}, MITRE: []string{"T1048.002"},
+			Tools:       []string{"curl"}, Classes: []string{"exfil", "tls.anomaly"}, MITRE: []string{"T1048.002"},
 			AttackerAddrs: c2, Victims: v4(hostWS1), Duration: 15 * time.Second,
-			Notes:  "ws1 is the compromised host that uploads; the receiving server is outside",
+			Notes:  "ws1 is the compromised host that uploads; the receiving server is outside and serves a self-signed certificate (tls.anomaly)",
 			attack: exfilAttack,
 		},
 	)
