@@ -165,14 +165,27 @@ func nullable(s string) driver.Value {
 	return s
 }
 
-func enumOr(s string, vals []string, other driver.Value) driver.Value {
+// enumOr returns the value of vals that s is, boxed once for all rows
+// (boxing a string per row costs an allocation), or other.
+func enumOr(s string, vals []driver.Value, other driver.Value) driver.Value {
 	for _, v := range vals {
-		if v == s {
-			return s
+		if v.(string) == s {
+			return v
 		}
 	}
 	return other
 }
+
+// boxed returns vals as driver values.
+func boxed(vals []string) []driver.Value {
+	out := make([]driver.Value, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+var protoValues, stateValues, unknownTransport = boxed(protos), boxed(states), driver.Value("unknown_transport")
 
 func list(s []string) driver.Value {
 	if s == nil {
@@ -182,10 +195,10 @@ func list(s []string) driver.Value {
 }
 
 func connRow(c *store.Conn, v []driver.Value) {
-	proto := enumOr(c.Proto, protos, "unknown_transport")
+	proto := enumOr(c.Proto, protoValues, unknownTransport)
 	v[0], v[1], v[2], v[3], v[4], v[5] = c.TS, nullable(c.UID), c.OrigH, c.OrigP, c.RespH, c.RespP
 	v[6], v[7], v[8], v[9], v[10] = proto, nullable(c.Service), c.Duration, c.OrigBytes, c.RespBytes
-	v[11], v[12], v[13], v[14] = enumOr(c.State, states, nil), nullable(c.History), c.OrigPkts, c.OrigIPBytes
+	v[11], v[12], v[13], v[14] = enumOr(c.State, stateValues, nil), nullable(c.History), c.OrigPkts, c.OrigIPBytes
 	v[15], v[16], v[17], v[18] = c.RespPkts, c.RespIPBytes, c.IPv, c.Run
 }
 

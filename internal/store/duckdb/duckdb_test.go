@@ -16,6 +16,9 @@ import (
 func openTemp(t testing.TB) *DB {
 	t.Helper()
 	opts := Options{Settings: map[string]string{}}
+	if p, _ := strconv.Atoi(os.Getenv("VIGIL_PAR")); p > 0 { // appenders, in benchmarks
+		opts.Parallel = p
+	}
 	// VIGIL_DUCKDB_SET="name=value,…" tries DuckDB settings in benchmarks.
 	for _, kv := range strings.Split(os.Getenv("VIGIL_DUCKDB_SET"), ",") {
 		if k, v, ok := strings.Cut(kv, "="); ok {
