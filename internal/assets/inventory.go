@@ -203,7 +203,7 @@ func (inv *Inventory) Rules() *Rules { return inv.rules }
 // addr parses an address value through a small cache (the same few
 // addresses recur in every record).
 func (inv *Inventory) addr(v value) netip.Addr {
-	if v.kind != kindString || len(v.raw) == 0 || v.escaped {
+	if v.kind != kindString || len(v.raw) == 0 || v.escaped() {
 		return netip.Addr{}
 	}
 	if a, ok := inv.addrCache[string(v.raw)]; ok {
@@ -399,7 +399,7 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 // intern returns a string value, shared between records for the few
 // values that recur (services, states, MACs).
 func (inv *Inventory) intern(v value) string {
-	if v.kind != kindString || v.escaped || len(v.raw) > 64 {
+	if v.kind != kindString || v.escaped() || len(v.raw) > 64 {
 		return v.str()
 	}
 	if s, ok := inv.strs[string(v.raw)]; ok {

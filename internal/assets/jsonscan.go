@@ -30,10 +30,9 @@ const (
 // string the bytes between the quotes (escapes not decoded), otherwise
 // the literal text. It is only valid while the line is.
 type value struct {
-	kind    valueKind
-	raw     []byte
-	escaped bool   // a string holding backslash escapes
-	quoted  []byte // a string as written, quotes included
+	kind   valueKind
+	raw    []byte
+	quoted []byte // a string as written, quotes included
 }
 
 var errSyntax = errors.New("malformed JSON object")
@@ -71,7 +70,7 @@ func valueOf(raw []byte) value {
 	switch c := raw[0]; {
 	case c == '"' && len(raw) >= 2:
 		inner := raw[1 : len(raw)-1]
-		return value{kind: kindString, raw: inner, escaped: bytes.IndexByte(inner, '\\') >= 0, quoted: raw}
+		return value{kind: kindString, raw: inner, quoted: raw}
 	case c == '{':
 		return value{kind: kindObject, raw: raw}
 	case c == '[':
@@ -84,12 +83,16 @@ func valueOf(raw []byte) value {
 	return value{kind: kindNumber, raw: raw}
 }
 
+// escaped reports whether a string value holds backslash escapes (found
+// only for the values read: most fields of a record are passed over).
+func (v value) escaped() bool { return bytes.IndexByte(v.raw, '\\') >= 0 }
+
 // str returns a string value's text (escapes decoded); "" for other kinds.
 func (v value) str() string {
 	if v.kind != kindString {
 		return ""
 	}
-	if !v.escaped {
+	if !v.escaped() {
 		return string(v.raw)
 	}
 	return rec.Text(v.quoted)
