@@ -87,6 +87,14 @@ func wireInsight(cfg *serve.Config) {
 		sets[outDir] = s
 		return s.Consumers(), nil
 	}
+	cfg.Snapshot = func(outDir string, records analyze.Consumer) {
+		mu.Lock()
+		set := sets[outDir]
+		mu.Unlock()
+		if set != nil {
+			set.Snapshot(records)
+		}
+	}
 	cfg.Finish = func(outDir string) error {
 		mu.Lock()
 		set := sets[outDir]

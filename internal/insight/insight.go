@@ -13,6 +13,7 @@
 package insight
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -148,6 +149,20 @@ func (s *Set) Alerts() []alert.Alert {
 		return nil
 	}
 	return s.engine.Alerts()
+}
+
+// Snapshot hands the inventory as it stands to records, one "assets"
+// line per host (a long-running capture's hosts are seen before it ends).
+// It may be called while records are being consumed.
+func (s *Set) Snapshot(records interface{ Record(log string, line []byte) }) {
+	if s.inv == nil {
+		return
+	}
+	for _, h := range s.inv.Hosts() {
+		if b, err := json.Marshal(&h); err == nil {
+			records.Record("assets", b)
+		}
+	}
 }
 
 // Hosts returns the inventory's hosts (nil when it is off).

@@ -41,6 +41,11 @@ type Config struct {
 	// records is the run's store writer, for lines they make as the run
 	// goes on (alerts and incidents, so a live capture's show at once).
 	Consumers func(outDir string, records analyze.Consumer) ([]analyze.Consumer, error)
+	// Snapshot, when set, is called every SnapshotEvery during a live
+	// capture's run (which never ends on its own) to hand the consumers'
+	// current state (the inventory) to records, as assets lines.
+	Snapshot      func(outDir string, records analyze.Consumer)
+	SnapshotEvery time.Duration
 	// Finish, when set, runs after each ingest run's analysis (close the
 	// consumers: alerts.log, incidents.log, assets.log, ipv6.log). Those
 	// logs found in outDir afterwards are stored unless the run's records
@@ -60,7 +65,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		DataDir: "vigil-data", Listen: "127.0.0.1:8080", Retention: store.DefaultRetention(),
-		Poll: time.Second, Stable: 2 * time.Second, SituationEvery: time.Minute, MaintenanceEvery: 10 * time.Minute,
+		Poll: time.Second, Stable: 2 * time.Second, SituationEvery: time.Minute, MaintenanceEvery: 10 * time.Minute, SnapshotEvery: time.Minute,
 		Situation: situation.DefaultConfig(), Analyze: analyze.DefaultConfig(), KeepRunDirs: true,
 	}
 }
@@ -88,7 +93,7 @@ func (c *Config) normalize() error {
 	if c.Listen == "" {
 		c.Listen = def.Listen
 	}
-	for _, d := range []*time.Duration{&c.Poll, &c.Stable, &c.SituationEvery, &c.MaintenanceEvery} {
+	for _, d := range []*time.Duration{&c.Poll, &c.Stable, &c.SituationEvery, &c.MaintenanceEvery, &c.SnapshotEvery} {
 		if *d < 0 {
 			return fmt.Errorf("serve: negative interval %v", *d)
 		}
@@ -101,6 +106,9 @@ func (c *Config) normalize() error {
 	}
 	if c.MaintenanceEvery == 0 {
 		c.MaintenanceEvery = def.MaintenanceEvery
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = def.SnapshotEvery
 	}
 	if c.Retention == (store.Retention{}) {
 		c.Retention = def.Retention

@@ -227,9 +227,11 @@ var insightLogs = []string{"alerts", "incidents", "assets", "ipv6"}
 func (s *Server) importLogs(w *store.Writer, outDir string) error {
 	got := w.Stats().ByLog
 	for _, log := range insightLogs {
-		if got[log] > 0 {
-			continue
+		if got[log] > 0 && log != "assets" {
+			continue // streamed during the run (alerts, incidents)
 		}
+		// assets.log holds the final inventory even when snapshots of it
+		// were stored during the run: the store keeps a host's last row.
 		f, err := os.Open(filepath.Join(outDir, log+".log"))
 		if err != nil {
 			continue

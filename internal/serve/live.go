@@ -96,7 +96,9 @@ func (s *Server) runLive(ctx context.Context, lr *liveRun) {
 		acfg := s.cfg.Analyze
 		acfg.OutDir, acfg.Consumers, acfg.Progress = outDir, cons, nil
 		s.logf("live capture on %s: %d ring(s), run %d", strings.Join(lr.names(), ", "), len(srcs), id)
+		stop := s.snapshots(outDir, w)
 		rs.sum, err = analyze.RunLive(ctx, acfg, srcs)
+		stop()
 		rs.records, err = s.finishRun(w, outDir, err)
 	} else {
 		w.Close()
@@ -108,6 +110,29 @@ func (s *Server) runLive(ctx context.Context, lr *liveRun) {
 	if rs.sum != nil {
 		s.logf("live capture ended: %d packets, %d records, %d dropped by the kernel", rs.sum.Packets, rs.records, rs.sum.Kernel.Drops)
 	}
+}
+
+// snapshots hands the live run's consumer state (Config.Snapshot) to w
+// every SnapshotEvery until stop is called.
+func (s *Server) snapshots(outDir string, w *store.Writer) (stop func()) {
+	if s.cfg.Snapshot == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(s.cfg.SnapshotEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s.cfg.Snapshot(outDir, w)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // liveStats returns the live capture's counters (nil when there is none).

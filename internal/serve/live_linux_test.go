@@ -6,11 +6,14 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/capture/live/livetest"
+	"github.com/vigil-nsm/vigil/internal/insight"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
 
@@ -27,6 +30,36 @@ func TestServeLiveCapture(t *testing.T) {
 	cfg.Analyze.Workers = 2
 	// Short timers, so connections end (and are stored) during the test.
 	cfg.Analyze.Flow.UDPInactivity, cfg.Analyze.Flow.TCPCloseDelay = time.Second, time.Second
+	// The inventory, stored every 200 ms while the capture runs.
+	var mu sync.Mutex
+	sets := map[string]*insight.Set{}
+	cfg.Consumers = func(dir string, records analyze.Consumer) ([]analyze.Consumer, error) {
+		icfg := insight.DefaultConfig()
+		icfg.Records = records
+		set, err := insight.New(icfg, dir)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		sets[dir] = set
+		mu.Unlock()
+		return set.Consumers(), nil
+	}
+	cfg.Snapshot = func(dir string, records analyze.Consumer) {
+		mu.Lock()
+		set := sets[dir]
+		mu.Unlock()
+		if set != nil {
+			set.Snapshot(records)
+		}
+	}
+	cfg.Finish = func(dir string) error {
+		mu.Lock()
+		set := sets[dir]
+		mu.Unlock()
+		return set.Close()
+	}
+	cfg.SnapshotEvery = 200 * time.Millisecond
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +116,21 @@ func TestServeLiveCapture(t *testing.T) {
 		page, _ := srv.Store().Flows(ctx, store.FlowFilter{Proto: "udp", Paging: store.Paging{Limit: 100}})
 		t.Errorf("%d of the %d UDP connections stored while the capture runs: want %+v, stored %+v", n, len(udp), udp, page.Items)
 
+	}
+	// The hosts of the pair are in the inventory's snapshots before the
+	// capture ends.
+	hosts := func() int {
+		page, err := srv.Store().Assets(ctx, store.AssetFilter{Paging: store.Paging{Limit: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items)
+	}
+	for time.Now().Before(deadline) && hosts() < 2 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := hosts(); n < 2 {
+		t.Errorf("%d hosts stored while the capture runs, want the pair's 2", n)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()

@@ -214,6 +214,7 @@ func (w *Writer) handOver() {
 	}
 	w.agg.emit(w.cur)
 	w.cur.Run = w.cfg.Run
+	keepLast(w.cur)
 	full := w.cur
 	select {
 	case w.cur = <-w.free:
@@ -336,3 +337,33 @@ func (w *Writer) Stats() WriterStats {
 
 // Run returns the run id the writer stamps on its rows.
 func (w *Writer) Run() int32 { return w.cfg.Run }
+
+// keepLast drops the incidents and assets of b that a later row of the
+// same incident or host replaces (an incident grows, a live run's
+// inventory is stored again): the store replaces earlier batches' rows of
+// the same key, and a batch must not bring two.
+func keepLast(b *Batch) {
+	b.Incidents = lastBy(b.Incidents, func(in *Incident) string { return in.ID })
+	b.Assets = lastBy(b.Assets, func(a *Asset) string { return a.Key })
+}
+
+// lastBy keeps the last of the rows sharing a key, in their order.
+func lastBy[T any](rows []T, key func(*T) string) []T {
+	if len(rows) < 2 {
+		return rows
+	}
+	last := make(map[string]int, len(rows))
+	for i := range rows {
+		last[key(&rows[i])] = i
+	}
+	if len(last) == len(rows) {
+		return rows
+	}
+	out := rows[:0]
+	for i := range rows {
+		if last[key(&rows[i])] == i {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
