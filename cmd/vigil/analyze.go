@@ -129,7 +129,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		}
 	}
 	if err != nil && sum != nil && !cfg.DecodeOnly {
-		return fmt.Errorf("%w (records up to the error were written to %s)", err, cfg.OutDir)
+		return fmt.Errorf("%w (the records read were written to %s)", err, cfg.OutDir)
 	}
 	return err
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -101,15 +105,16 @@ func logName(path, zeekPath string) string {
 // the consumers). It returns the number of records read.
 func readLogs(paths []string, sink *logSink) (int, error) {
 	total := 0
+	var errs []error
 	for _, path := range paths {
 		n, err := readLogFile(path, sink)
 		total += n
-		if err != nil {
-			return total, fmt.Errorf("analyze: read log %s: %w", path, err)
+		if err != nil { // the records read are kept; the other files are read
+			errs = append(errs, fmt.Errorf("analyze: read log %s: %w", path, err))
 		}
 	}
 	sink.flush()
-	return total, nil
+	return total, errors.Join(errs...)
 }
 
 func readLogFile(path string, sink *logSink) (int, error) {
@@ -125,6 +130,9 @@ func readLogFile(path string, sink *logSink) (int, error) {
 	if sniffLog(path) == zeekTSVLog {
 		return readZeekTSV(path, r, sink)
 	}
+	if eve.Sniff(path) {
+		return readEVE(r, sink)
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLogLine)
 	name, n := logName(path, ""), 0
@@ -137,6 +145,37 @@ func readLogFile(path string, sink *logSink) (int, error) {
 		n++
 	}
 	return n, sc.Err()
+}
+
+// AlertAdder is a consumer that takes alerts raised elsewhere (the
+// detection engine, detect.Engine.Add: it aggregates, writes and
+// correlates them with its own).
+type AlertAdder interface {
+	Add(a alert.Alert)
+}
+
+// readEVE reads a Suricata EVE file (internal/eve): flow, dns, http and
+// tls events become conn, dns, http and ssl records; alert events become
+// alerts for the consumer that takes them (without one they stay "eve"
+// records, as every other event does).
+func readEVE(r io.Reader, sink *logSink) (int, error) {
+	er, err := eve.NewReader(r)
+	if err != nil {
+		return 0, err
+	}
+	var add func(alert.Alert)
+	if sink.w != nil {
+		for _, c := range sink.w.consumers {
+			if a, ok := c.(AlertAdder); ok {
+				add = a.Add
+			}
+		}
+	}
+	n, err := eve.Feed(context.Background(), er, sink.Record, add)
+	if err == nil && er.Malformed > 0 {
+		err = fmt.Errorf("%d malformed EVE lines skipped (first at %s)", er.Malformed, er.FirstError)
+	}
+	return n.Events, err
 }
 
 // readZeekTSV converts each row to a JSON object, typed by #types.

@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
@@ -75,4 +78,39 @@ func TestRITALogsRead(t *testing.T) {
 		}
 	}
 	t.Logf("%d conn records from %d RITA logs", sum.LogRecords, len(logs))
+}
+
+// alertTaker is a consumer that also takes alerts (as the detection
+// engine does).
+type alertTaker struct {
+	factCollector
+	alerts []alert.Alert
+}
+
+func (a *alertTaker) Add(x alert.Alert) { a.alerts = append(a.alerts, x) }
+
+// TestEVEInput: a Suricata EVE file given to analyze becomes records
+// (flow, dns, http, tls events) and alerts for the consumer that takes
+// them; its malformed lines are skipped and reported, the rest kept.
+func TestEVEInput(t *testing.T) {
+	eve := filepath.Join("..", "eve", "testdata", "eve.json")
+	col := &alertTaker{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	_, err := Run(context.Background(), cfg, []string{eve})
+	if err == nil || !strings.Contains(err.Error(), "malformed EVE lines skipped") {
+		t.Errorf("error %v, want the malformed lines reported", err)
+	}
+	if len(col.alerts) == 0 || len(col.lines["conn"]) != 1 || len(col.lines["http"]) != 1 || len(col.lines["ssl"]) != 1 {
+		t.Fatalf("%d alerts, %d conn, %d http, %d ssl records", len(col.alerts), len(col.lines["conn"]), len(col.lines["http"]), len(col.lines["ssl"]))
+	}
+	for _, a := range col.alerts {
+		if a.Class == "" || a.Src == "" || a.Summary == "" {
+			t.Errorf("alert %+v", a)
+		}
+	}
+	if got := readLog(t, filepath.Join(cfg.OutDir, "http.log")); len(got) != 1 || got[0]["uid"] == nil {
+		t.Errorf("http.log: %v", got)
+	}
 }

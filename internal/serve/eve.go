@@ -3,10 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math"
 	"os"
 	"sort"
 
@@ -14,7 +11,6 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/incident"
-	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
 
@@ -51,48 +47,28 @@ func (s *Server) readEVE(ctx context.Context, path string, w *store.Writer, cons
 		}
 	}
 	own := map[string]*alert.Alert{} // without an engine: episodes by key
-	p := r.Parser()
-	var e eve.Event
-	var buf []byte
+	add := func(a alert.Alert) {
+		if engine != nil {
+			engine.Add(a)
+			return
+		}
+		a.Fill()
+		if ep := own[a.Key()]; ep != nil {
+			ep.Merge(a)
+		} else {
+			a.Count = 1
+			own[a.Key()] = &a
+		}
+	}
 	send := func(log string, line []byte) {
 		for _, c := range cons {
 			c.Record(log, line)
 		}
 	}
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		err := r.Next(&e)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("serve: read %s line %d: %w", path, r.Line+1, err)
-		}
-		rs.events++
-		if a, ok := p.Alert(&e); ok {
-			rs.alerts++
-			if engine != nil {
-				engine.Add(a)
-			} else {
-				a.Fill()
-				if ep := own[a.Key()]; ep != nil {
-					ep.Merge(a)
-				} else {
-					a.Count = 1
-					own[a.Key()] = &a
-				}
-			}
-		} else if log, line, ok := p.Record(&e, buf[:0]); ok {
-			buf = line
-			send(log, line)
-			continue
-		}
-		if e.Type != "stats" {
-			buf = rawEVE(buf[:0], &e)
-			send("eve", buf)
-		}
+	n, err := eve.Feed(ctx, r, send, add)
+	rs.events, rs.alerts = n.Events, n.Alerts
+	if err != nil {
+		return fmt.Errorf("serve: read %s: %w", path, err)
 	}
 	if len(own) > 0 {
 		storeAlerts(w, own)
@@ -103,24 +79,6 @@ func (s *Server) readEVE(ctx context.Context, path string, w *store.Writer, cons
 		s.logf("ingest %s: %s", path, rs.note)
 	}
 	return nil
-}
-
-// rawEVE is an EVE line with ts and uid put first, so the store files it
-// under its time and connection.
-func rawEVE(dst []byte, e *eve.Event) []byte {
-	dst = append(dst, `{"ts":`...)
-	dst = record.AppendTime(dst, int64(math.Round(e.TS*1e6))*1000)
-	if uid := e.UID(); uid != "" {
-		dst = record.AppendStringField(dst, "uid", uid)
-	}
-	rest := e.Line[1:]
-	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
-		rest = rest[1:]
-	}
-	if len(rest) > 0 && rest[0] != '}' {
-		dst = append(dst, ',')
-	}
-	return append(dst, rest...)
 }
 
 // storeAlerts writes alerts aggregated without the detection engine, and
