@@ -598,6 +598,12 @@ func (t *Table) dataSent(c *conn, e *endpoint, seq uint64, n int) {
 	if seq < e.trimSeq {
 		seq = e.trimSeq
 	}
+	if e.nblocks == 0 && seq <= e.lastReassem {
+		// In order with nothing pending (most segments): what
+		// insertBlock and deliver would do.
+		e.lastReassem = max(e.lastReassem, upper)
+		return
+	}
 	e.insertBlock(seq, upper)
 	e.deliver()
 	if e.nblocks > 0 && e.noDataAcked() && e.blocks[e.nblocks-1].hi-e.lastReassem > maxAboveHoleWithoutAcks {
