@@ -41,7 +41,6 @@ type reader struct {
 	pkt      decode.Packet
 	frame    capture.Frame
 	tunInput flow.Input
-	ckInput  flow.Input
 	// withPayload: the application layer is on, workers need payloads.
 	withPayload bool
 	// read errors of broken inputs, reported at the end (see run)
@@ -299,10 +298,8 @@ func (r *reader) dispatch(p *decode.Packet) {
 	// The transport checksum is validated here, where the whole datagram
 	// is at hand, so workers get only the payload (and only when the
 	// application layer reads it).
-	r.ckInput = flow.Input{D: &p.IP, IPRaw: p.IPRaw}
 	// A live frame may say not to (checksum offload): checked and good.
-	r.ckInput.ChecksumChecked = r.frame.SkipChecksum
-	bad := r.tunnels.BadChecksum(&r.ckInput)
+	bad := r.tunnels.DatagramBad(&p.IP, p.IPRaw, r.frame.SkipChecksum)
 	if bad {
 		r.sum.badChecksums++
 	}

@@ -9,8 +9,10 @@ import (
 // badChecksum reports whether the datagram's transport checksum is wrong.
 // It answers false when it cannot tell: no IPRaw, or a datagram not
 // captured whole (Zeek skips validation when caplen < len).
-func badChecksum(in *Input, d *decode.Datagram) bool {
-	raw := in.IPRaw
+func badChecksum(in *Input, d *decode.Datagram) bool { return badDatagram(d, in.IPRaw) }
+
+// badDatagram is badChecksum for the datagram d whose bytes are raw.
+func badDatagram(d *decode.Datagram, raw []byte) bool {
 	if raw == nil || d.HeaderLen <= 0 || d.IPLen <= d.HeaderLen || len(raw) < d.IPLen {
 		return false
 	}
@@ -33,6 +35,12 @@ func (t *Table) BadChecksum(in *Input) bool {
 		return !t.cfg.IgnoreChecksums && in.ChecksumBad
 	}
 	return !t.cfg.IgnoreChecksums && in.D != nil && badChecksum(in, in.D)
+}
+
+// DatagramBad is BadChecksum for the datagram d, its bytes raw, not yet
+// checked (checked: the capture vouches for it, e.g. checksum offload).
+func (t *Table) DatagramBad(d *decode.Datagram, raw []byte, checked bool) bool {
+	return !checked && !t.cfg.IgnoreChecksums && badDatagram(d, raw)
 }
 
 // badChecksum is BadChecksum for the datagram d being accounted.
