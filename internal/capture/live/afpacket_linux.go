@@ -198,10 +198,12 @@ func openMember(cfg Config, ifindex, sockType int, loopback bool) (m *Member, er
 	}
 	m.ring = ring
 	if loopback {
-		// Each packet on lo passes the tap twice (sent, received).
-		if unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1) != nil {
-			m.skipOut = true
-		}
+		// Each packet on lo passes the tap twice (sent, received). The
+		// socket option does not hold once the socket is in a fanout
+		// group (the group's hook is used, and it has its own flag), so
+		// the outgoing copies are also dropped here, by packet type.
+		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
+		m.skipOut = true
 	}
 	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}
 	if err := step("bind", unix.Bind(fd, sa)); err != nil {

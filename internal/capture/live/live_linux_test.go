@@ -157,6 +157,56 @@ func TestFanoutDeliversEachPacketOnce(t *testing.T) {
 	}
 }
 
+// On loopback every packet passes the tap twice (sent and received); the
+// capture keeps one copy, with and without a fanout group (whose hook
+// ignores the socket's PACKET_IGNORE_OUTGOING).
+func TestLoopbackPacketsOnce(t *testing.T) {
+	p := livetest.NewPair(t)
+	if _, err := p.Exec(0, "ip", "link", "set", "lo", "up"); err != nil {
+		t.Fatal(err)
+	}
+	for _, fanout := range []int{1, 2} {
+		cfg := live.DefaultConfig("lo")
+		cfg.Fanout, cfg.BlockSize, cfg.Blocks = fanout, 256<<10, 8
+		var g *live.Group
+		if err := p.Do(0, func() (err error) { g, err = live.Open(cfg); return err }); err != nil {
+			t.Fatal(err)
+		}
+		stop := startReaders(t, g)
+		const sent = 5
+		err := p.Do(0, func() error {
+			srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			c, err := net.Dial("udp", srv.LocalAddr().String())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			for range sent {
+				if _, err := c.Write(bytes.Repeat([]byte("u"), 100)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		udp := 0
+		for _, c := range stop() {
+			udp += c.udp
+		}
+		if udp != sent {
+			t.Errorf("fanout %d: %d datagrams captured on lo, want %d (once each)", fanout, udp, sent)
+		}
+		g.Close()
+	}
+}
+
 // An idle ring says so (capture.ErrIdle) about every 100 ms, and Next
 // returns io.EOF once closed.
 func TestIdleAndClose(t *testing.T) {
