@@ -321,14 +321,7 @@ func TestDropsAreCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	var c net.PacketConn
-	if err := p.Do(1, func() (err error) {
-		c, err = net.ListenPacket("udp", netip.AddrPortFrom(p.V4[1], 0).String())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := udpSender(t, p)
 	const n = 5000
 	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.V4[0], 9))
 	for range n {
@@ -355,10 +348,10 @@ func TestDropsAreCounted(t *testing.T) {
 	}
 }
 
-// Next hands out frames without allocating.
-func TestNextDoesNotAllocate(t *testing.T) {
-	p := livetest.NewPair(t)
-	g := openIn(t, p, 1)
+// udpSender is a UDP socket in the pair's second namespace, closed at
+// the end of the test.
+func udpSender(t *testing.T, p *livetest.Pair) net.PacketConn {
+	t.Helper()
 	var c net.PacketConn
 	if err := p.Do(1, func() (err error) {
 		c, err = net.ListenPacket("udp", netip.AddrPortFrom(p.V4[1], 0).String())
@@ -366,7 +359,15 @@ func TestNextDoesNotAllocate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Next hands out frames without allocating.
+func TestNextDoesNotAllocate(t *testing.T) {
+	p := livetest.NewPair(t)
+	g := openIn(t, p, 1)
+	c := udpSender(t, p)
 	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.V4[0], 9))
 	for range 1000 {
 		c.WriteTo(make([]byte, 100), dst)
