@@ -176,6 +176,28 @@ func Factories() []*Factory {
 	return append([]*Factory(nil), factories...)
 }
 
+// Named gives an analyzer its Service method: the protocol's name for
+// conn.log's service, once the analyzer has seen the protocol (Confirm).
+// Analyzers embed it.
+type Named struct {
+	name      string
+	confirmed bool
+}
+
+// Confirm marks the protocol seen: Service returns name from now on.
+func (n *Named) Confirm(name string) { n.name, n.confirmed = name, true }
+
+// Confirmed reports whether the protocol was seen.
+func (n *Named) Confirmed() bool { return n.confirmed }
+
+// Service implements Analyzer: the name once confirmed, else "".
+func (n *Named) Service() string {
+	if n.confirmed {
+		return n.name
+	}
+	return ""
+}
+
 // Framed is the state the framed binary analyzers (Modbus, DNP3)
 // share, embedded in each: the connection, the sink, the protocol's name,
 // whether a valid frame confirmed it (conn.log's service) and whether a

@@ -71,22 +71,14 @@ func npduOffset(fn uint8) int {
 
 // Analyzer is the BACnet/IP analyzer of one UDP connection.
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	service bool
-	line    []byte
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	proto.Named // conn.log service, once confirmed
+	line        []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "bacnet"
-	}
-	return ""
-}
 
 // Gap implements proto.Analyzer (UDP has none).
 func (a *Analyzer) Gap(dir proto.Direction, n int) {}
@@ -313,7 +305,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !ok {
 		return
 	}
-	a.service = true
+	a.Confirm("bacnet")
 	if h.LaterSegment {
 		return
 	}

@@ -192,23 +192,15 @@ type txn struct {
 
 // Analyzer is the CoAP analyzer of one UDP connection.
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	pending []*txn
-	service bool
-	line    []byte
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	pending     []*txn
+	proto.Named // conn.log service, once confirmed
+	line        []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "coap"
-	}
-	return ""
-}
 
 // Gap implements proto.Analyzer (UDP has none).
 func (a *Analyzer) Gap(dir proto.Direction, n int) {}
@@ -227,7 +219,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !ok {
 		return
 	}
-	a.service = true
+	a.Confirm("coap")
 	class := m.Code >> 5
 	switch {
 	case (m.Type == 0 || m.Type == 1) && class == 0 && (m.Code != 0 || m.Type == 0):

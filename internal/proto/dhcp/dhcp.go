@@ -176,12 +176,12 @@ func aggregatorFor(s *proto.Shared) *aggregator {
 // Analyzer is the DHCP analyzer of one UDP connection. Its own state is
 // the list of open transactions it took part in (at most maxHeld).
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	g       *aggregator
-	held    []*txn
-	service bool
-	ended   bool
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	g           *aggregator
+	held        []*txn
+	proto.Named // conn.log service, once confirmed
+	ended       bool
 }
 
 // New returns an analyzer for the connection ci writing to out.
@@ -190,13 +190,6 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 }
 
 // Service reports "dhcp" once a DHCPv4 or DHCPv6 message parsed.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "dhcp"
-	}
-	return ""
-}
-
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 
@@ -206,13 +199,13 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	if m, ok := Parse(data); ok {
-		a.service = true
+		a.Confirm("dhcp")
 		a.v4(dir, ts, &m)
 		return
 	}
 	if a.ci.RespP == 546 || a.ci.RespP == 547 || a.ci.OrigP == 546 || a.ci.OrigP == 547 {
 		if m, ok := ParseV6(data); ok {
-			a.service = true
+			a.Confirm("dhcp")
 			a.v6(dir, ts, &m)
 		}
 	}

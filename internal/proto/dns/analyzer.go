@@ -162,14 +162,14 @@ type info struct {
 // per id flush them first), each record's answers capped, and one
 // reassembly buffer of at most 64 KiB per TCP direction.
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	p       Parser
-	tcp     bool
-	mcast   bool
-	started bool
-	flipped bool
-	service bool
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	p           Parser
+	tcp         bool
+	mcast       bool
+	started     bool
+	flipped     bool
+	proto.Named // conn.log service, once confirmed
 
 	cur      *info
 	pendingQ *info
@@ -199,13 +199,6 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 }
 
 // Service reports "dns" once a message parsed through its answers.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "dns"
-	}
-	return ""
-}
-
 // Data takes one UDP datagram or the next piece of a TCP stream.
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !a.tcp {
@@ -325,7 +318,7 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, b []byte, known bool) 
 			}
 		}
 		if m.AnswersOK {
-			a.service = true
+			a.Confirm("dns")
 		}
 	}
 	// dns_end

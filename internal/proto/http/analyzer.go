@@ -75,7 +75,7 @@ type Analyzer struct {
 	free       []*txn
 
 	// Analyzer-level state (HTTP_Analyzer).
-	service     bool
+	proto.Named // conn.log service, once confirmed
 	numRequests int
 	keepAlive   bool
 	connectReq  bool
@@ -121,14 +121,6 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 		a.sides[i].cl = -1
 	}
 	return a
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "http"
-	}
-	return ""
 }
 
 // TruncatedLines reports how many over-long lines dir sent (each kept

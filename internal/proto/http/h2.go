@@ -204,7 +204,7 @@ func (a *Analyzer) h2Route(dir proto.Direction, data []byte) {
 
 // h2Start makes the connection's HTTP/2 state (once).
 func (a *Analyzer) h2Start(upgrade bool) {
-	a.service = true
+	a.Confirm("http")
 	if a.h2.c != nil {
 		return
 	}

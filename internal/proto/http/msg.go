@@ -286,7 +286,7 @@ func (a *Analyzer) requestLine(line []byte) {
 		return
 	}
 	a.numRequests++
-	a.service = true
+	a.Confirm("http")
 	ver := versionOf(line, verStart, http09)
 	if ver[0] > 1 || ver[0] == 1 && ver[1] > 0 {
 		a.keepAlive = true
@@ -459,7 +459,7 @@ func (a *Analyzer) replyLine(line []byte) {
 		reason = rest[i:]
 		hasReason = true
 	}
-	a.service = true
+	a.Confirm("http")
 	a.reply(ver, code, reason, hasReason)
 }
 

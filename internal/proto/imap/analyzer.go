@@ -23,7 +23,7 @@ type Analyzer struct {
 	sides       [2]side
 	starttlsTag string // tag of the STARTTLS waiting for its answer
 	hasStartTLS bool
-	confirmed   bool
+	proto.Named      // conn.log service, once confirmed
 	tls         bool // STARTTLS was accepted
 
 	// event, when set (tests), is told of each command and response parsed.
@@ -33,14 +33,6 @@ type Analyzer struct {
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.confirmed {
-		return "imap"
-	}
-	return ""
 }
 
 // Finished implements proto.Finisher: after STARTTLS nothing more is
@@ -150,9 +142,9 @@ func (a *Analyzer) clientLine(line []byte) {
 	a.emit("C " + string(tag) + " " + cmd)
 	switch cmd {
 	case "CAPABILITY":
-		a.confirmed = true
+		a.Confirm("imap")
 	case "STARTTLS":
-		a.confirmed = true
+		a.Confirm("imap")
 		a.starttlsTag = string(tag)
 		a.hasStartTLS = true
 	}
@@ -174,7 +166,7 @@ func (a *Analyzer) serverLine(line []byte) {
 	a.emit("S " + string(tag) + " " + status)
 	if string(tag) == "*" {
 		if status == "OK" {
-			a.confirmed = true
+			a.Confirm("imap")
 		}
 		return
 	}

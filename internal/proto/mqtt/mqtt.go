@@ -145,11 +145,11 @@ type subInfo struct {
 // current packet; at most MaxPending pending publishes and as many
 // pending (un)subscriptions, each with at most MaxTopics topics.
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	sides   [2]side
-	version uint8
-	service bool
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	sides       [2]side
+	version     uint8
+	proto.Named // conn.log service, once confirmed
 
 	// The connect record (Zeek's c$mqtt), created by the first message.
 	session    bool
@@ -176,14 +176,6 @@ type Analyzer struct {
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "mqtt"
-	}
-	return ""
 }
 
 // Gap implements proto.Analyzer: the direction is no longer framed.
@@ -339,7 +331,7 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		a.protoName, a.protoVer, a.clientID = name, ver, cid
 		a.hasWill, a.willTopic, a.willMsg = cf&0x04 != 0, wt, wm
 		a.userFlag, a.passFlag, a.cleanSess, a.keepAlive = cf&0x80 != 0, cf&0x40 != 0, cf&0x02 != 0, ka
-		a.service = true
+		a.Confirm("mqtt")
 	case typeConnack:
 		r.u8()
 		rc := r.u8()
@@ -363,7 +355,7 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 			return
 		}
 		a.setSession(ts)
-		a.service = true
+		a.Confirm("mqtt")
 		p := &pubInfo{ts: ts, fromClient: dir == proto.FromOrig, retain: flags&1 != 0, qos: qos, id: id, topic: topic}
 		p.payloadLen = total - (len(body) - len(r.b))
 		p.payload = string(r.b[:min(len(r.b), MaxPayload)])

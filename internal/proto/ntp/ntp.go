@@ -203,24 +203,17 @@ func count7822(b []byte) (int, bool) {
 // beyond the role flip and a reused output buffer: each message is logged
 // as it arrives.
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	flipped bool
-	service bool
-	line    []byte
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	flipped     bool
+	proto.Named // conn.log service, once confirmed
+	line        []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
 
 // Service reports "ntp" once a message parsed.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "ntp"
-	}
-	return ""
-}
-
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 
@@ -233,7 +226,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !ok {
 		return
 	}
-	a.service = true
+	a.Confirm("ntp")
 	// Zeek flips the roles on a server message from the originator or a
 	// client message from the responder (once).
 	if !a.flipped && (m.Mode == 4 && dir == proto.FromOrig || m.Mode == 3 && dir == proto.FromResp) {

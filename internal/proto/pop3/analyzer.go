@@ -20,12 +20,12 @@ type Analyzer struct {
 	// TLS ("ssl"), as Zeek's POP3 analyzer does (proto.Upgrader).
 	proto.TLSHandover
 
-	sides     [2]proto.LineBuffer
-	pending   []pend // commands waiting for a reply
-	multi     bool   // in the body of a multi-line reply
-	authCont  bool   // an AUTH challenge was sent: client lines are SASL data
-	confirmed bool
-	tls       bool // STLS was accepted
+	sides       [2]proto.LineBuffer
+	pending     []pend // commands waiting for a reply
+	multi       bool   // in the body of a multi-line reply
+	authCont    bool   // an AUTH challenge was sent: client lines are SASL data
+	proto.Named        // conn.log service, once confirmed
+	tls         bool   // STLS was accepted
 
 	// user is the last USER argument seen, commands the commands counted.
 	user     string
@@ -38,14 +38,6 @@ type Analyzer struct {
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.confirmed {
-		return "pop3"
-	}
-	return ""
 }
 
 // Finished implements proto.Finisher: after STLS nothing more is parsed.
@@ -173,9 +165,9 @@ func (a *Analyzer) serverLine(line []byte) {
 	}
 	switch cmd {
 	case "USER", "CAPA":
-		a.confirmed = true
+		a.Confirm("pop3")
 	case "STLS":
-		a.confirmed = true
+		a.Confirm("pop3")
 		a.tls = true
 		a.emit("TLS")
 	}

@@ -62,23 +62,23 @@ type Analyzer struct {
 	proto.TLSHandover
 
 	// Protocol state.
-	mode      uint8
-	bdatLeft  uint64
-	bdatLast  bool
-	inHeaders bool   // in the top-level header block of a message
-	hdr       []byte // the header being assembled (for continuation lines)
-	hasHdr    bool
-	nHeaders  int
-	pending   []string // commands waiting for a reply
-	replyCmd  string   // command of the multi-line reply in progress
-	inMulti   bool
-	multiCode int
-	startTLS  bool // STARTTLS sent, waiting for its reply
-	tls       bool // STARTTLS was accepted
-	confirmed bool
-	rcptOK    bool // a RCPT in this transaction (protocol level)
-	dataLines int
-	noHeaders bool // after a client gap no more headers are parsed (Zeek's MIME gives up)
+	mode        uint8
+	bdatLeft    uint64
+	bdatLast    bool
+	inHeaders   bool   // in the top-level header block of a message
+	hdr         []byte // the header being assembled (for continuation lines)
+	hasHdr      bool
+	nHeaders    int
+	pending     []string // commands waiting for a reply
+	replyCmd    string   // command of the multi-line reply in progress
+	inMulti     bool
+	multiCode   int
+	startTLS    bool // STARTTLS sent, waiting for its reply
+	tls         bool // STARTTLS was accepted
+	proto.Named      // conn.log service, once confirmed
+	rcptOK      bool // a RCPT in this transaction (protocol level)
+	dataLines   int
+	noHeaders   bool // after a client gap no more headers are parsed (Zeek's MIME gives up)
 
 	// Script state (Zeek's SMTP::State).
 	cur          *info
@@ -95,14 +95,6 @@ type Analyzer struct {
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.confirmed {
-		return "smtp"
-	}
-	return ""
 }
 
 // Finished implements proto.Finisher: after STARTTLS nothing more is
@@ -230,7 +222,7 @@ func (a *Analyzer) clientLine(line []byte) {
 	arg := strings.TrimLeft(string(line[n:]), " \t")
 	up := strings.ToUpper(cmd)
 	if knownCmds[up] {
-		a.confirmed = true
+		a.Confirm("smtp")
 		a.pushPending(up)
 	} else {
 		a.pushPending("<unknown>")
@@ -299,7 +291,7 @@ func (a *Analyzer) serverLine(line []byte) {
 	if len(line) > 4 {
 		msg = string(line[4:])
 	}
-	a.confirmed = true
+	a.Confirm("smtp")
 	cmd := ""
 	if a.inMulti {
 		cmd = a.replyCmd

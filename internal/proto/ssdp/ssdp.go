@@ -150,23 +150,16 @@ func nextLine(b []byte) (line, rest []byte) {
 // Analyzer is the SSDP analyzer of one UDP connection; it keeps no state
 // but a reused output buffer (each message is logged as it arrives).
 type Analyzer struct {
-	ci      *proto.ConnInfo
-	out     proto.Sink
-	service bool
-	line    []byte
+	ci          *proto.ConnInfo
+	out         proto.Sink
+	proto.Named // conn.log service, once confirmed
+	line        []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
 
 // Service reports "ssdp" once a message parsed.
-func (a *Analyzer) Service() string {
-	if a.service {
-		return "ssdp"
-	}
-	return ""
-}
-
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 
@@ -179,7 +172,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !ok {
 		return
 	}
-	a.service = true
+	a.Confirm("ssdp")
 	ci := a.ci
 	dst := proto.AppendConnHeader(a.line[:0], ts, ci)
 	dst = append(dst, `,"method":`...)

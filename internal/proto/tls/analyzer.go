@@ -133,7 +133,7 @@ type Analyzer struct {
 	clientKeyExchangeSeen    bool
 	clientPSKSeen            bool
 	hrrSeen                  bool
-	confirmed                bool
+	proto.Named              // conn.log service, once confirmed
 
 	ja3, ja3s, ja4 string
 
@@ -143,14 +143,6 @@ type Analyzer struct {
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
-}
-
-// Service implements proto.Analyzer.
-func (a *Analyzer) Service() string {
-	if a.confirmed {
-		return "ssl"
-	}
-	return ""
 }
 
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
@@ -521,7 +513,7 @@ func (a *Analyzer) takeHRR() bool {
 }
 
 func (a *Analyzer) clientHello(ch *ClientHello) {
-	a.confirmed = true
+	a.Confirm("ssl")
 	if ch.SessionTicketLen > 0 {
 		a.clientTicketEmptySession = true
 	}
@@ -549,7 +541,7 @@ func allZero(b []byte) bool {
 }
 
 func (a *Analyzer) serverHello(sh *ServerHello) {
-	a.confirmed = true
+	a.Confirm("ssl")
 	if sh.SelectedVersion != 0 {
 		a.versionNum, a.hasVersion = sh.SelectedVersion, true
 	}
