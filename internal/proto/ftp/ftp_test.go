@@ -194,7 +194,7 @@ func FuzzFTP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := &prototest.Sink{T: t}
 		a := New(ci, s)
-		prototest.Replay(a, in, 1, 0, func() {
+		prototest.Replay(a, in, 1, 0, func(int) {
 			if len(a.pending) > MaxPending || a.sides[0].Len() > MaxLine || a.sides[1].Len() > MaxLine {
 				t.Fatal("bound broken")
 			}

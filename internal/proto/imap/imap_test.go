@@ -168,17 +168,7 @@ func FuzzIMAP(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a := New(ci, &prototest.Sink{T: t})
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			if c&64 != 0 {
-				a.Gap(dir, int(c&63)+1)
-				continue
-			}
-			n := min(int(c&63), len(in))
-			a.Data(dir, 1, in[:n])
-			in = in[n:]
+		prototest.Replay(a, in, 1, 0, func(n int) {
 			if _, used, ok := a.Upgrade(); ok && (used < 0 || used > n) {
 				t.Fatalf("consumed %d of %d", used, n)
 			}
@@ -187,7 +177,7 @@ func FuzzIMAP(f *testing.F) {
 					t.Fatal("bounds")
 				}
 			}
-		}
+		})
 		a.End(2)
 		_ = a.Service()
 	})

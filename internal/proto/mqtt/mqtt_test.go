@@ -180,7 +180,7 @@ func FuzzMQTT(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a := New(ci, &prototest.Sink{T: t, WithLog: true})
-		ts := prototest.Replay(a, in, 1e8, 1e8, func() {
+		ts := prototest.Replay(a, in, 1e8, 1e8, func(int) {
 			if len(a.pubs) > MaxPending || len(a.subs) > MaxPending || len(a.sides[0].buf) > MaxBody || len(a.sides[1].buf) > MaxBody {
 				t.Fatal("bounds broken")
 			}

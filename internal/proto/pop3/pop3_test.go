@@ -169,26 +169,14 @@ func FuzzPOP3(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a := New(ci, &prototest.Sink{T: t})
-		last := 0
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			if c&64 != 0 {
-				a.Gap(dir, int(c&63)+1)
-				continue
-			}
-			n := min(int(c&63), len(in))
-			a.Data(dir, 1, in[:n])
-			last = n
-			in = in[n:]
-			if _, used, ok := a.Upgrade(); ok && (used < 0 || used > last) {
-				t.Fatalf("consumed %d of %d", used, last)
+		prototest.Replay(a, in, 1, 0, func(n int) {
+			if _, used, ok := a.Upgrade(); ok && (used < 0 || used > n) {
+				t.Fatalf("consumed %d of %d", used, n)
 			}
 			if len(a.pending) > MaxPendingCmds || a.sides[0].Len() > MaxLine || a.sides[1].Len() > MaxLine {
 				t.Fatal("bounds")
 			}
-		}
+		})
 		a.End(2)
 		_ = a.Service()
 	})

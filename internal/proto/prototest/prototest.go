@@ -90,9 +90,9 @@ func AppendPieces(in []byte, dir proto.Direction, data []byte) []byte {
 }
 
 // Replay feeds the fuzz input in to a, piece i at time start+i*step;
-// check, when not nil, runs after each Data call. It returns the time of
-// the last piece (0 when there is none).
-func Replay(a proto.Analyzer, in []byte, start, step int64, check func()) int64 {
+// check, when not nil, runs after each Data call with the length of the
+// piece fed. It returns the time of the last piece (0 when there is none).
+func Replay(a proto.Analyzer, in []byte, start, step int64, check func(n int)) int64 {
 	var ts int64
 	for i := int64(0); len(in) > 0; i++ {
 		ts = start + i*step
@@ -107,7 +107,7 @@ func Replay(a proto.Analyzer, in []byte, start, step int64, check func()) int64 
 		a.Data(dir, ts, in[:n])
 		in = in[n:]
 		if check != nil {
-			check()
+			check(n)
 		}
 	}
 	return ts

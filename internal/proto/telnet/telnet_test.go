@@ -353,7 +353,7 @@ func FuzzTelnet(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := &prototest.Sink{T: t, Log: AuthLog}
 		a := New(ci, s)
-		prototest.Replay(a, in, 1, 1, func() {
+		prototest.Replay(a, in, 1, 1, func(int) {
 			if len(a.line) > MaxField || len(a.user) > MaxField || len(a.password) > MaxField ||
 				len(a.sline) > MaxLine || len(a.outBuf) > MaxOutput || len(a.typeahead) > MaxTypeahead ||
 				a.attempts > MaxAttempts {
