@@ -15,9 +15,8 @@
 package mqtt
 
 import (
-	"encoding/binary"
-
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/wire"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -245,54 +244,17 @@ func (a *Analyzer) finish(dir proto.Direction, s *side, ts int64) {
 	a.message(dir, ts, typ, flags, s.buf, s.total)
 }
 
-// reader walks a packet body; a read past the end sets bad.
-type reader struct {
-	b   []byte
-	bad bool
-}
+// str reads an MQTT string (a 16-bit length and the bytes).
+func str(r *wire.Reader) string { return string(r.Vec16()) }
 
-func (r *reader) u8() uint8 {
-	if len(r.b) < 1 {
-		r.bad = true
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) u16() uint16 {
-	if len(r.b) < 2 {
-		r.bad = true
-		r.b = nil
-		return 0
-	}
-	v := binary.BigEndian.Uint16(r.b)
-	r.b = r.b[2:]
-	return v
-}
-
-func (r *reader) str() string {
-	n := int(r.u16())
-	if r.bad || n > len(r.b) {
-		r.bad = true
-		r.b = nil
-		return ""
-	}
-	v := string(r.b[:n])
-	r.b = r.b[n:]
-	return v
-}
-
-// props skips MQTT 5.0 properties (a varint length and that many bytes).
-func (r *reader) props() {
-	n, size, ok := remLen(r.b)
-	if !ok || size+n > len(r.b) {
-		r.bad = true
-		r.b = nil
+// skipProps skips MQTT 5.0 properties (a varint length and that many bytes).
+func skipProps(r *wire.Reader) {
+	n, size, ok := remLen(r.B)
+	if !ok || size+n > len(r.B) {
+		r.Bad, r.B = true, nil
 		return
 	}
-	r.b = r.b[size+n:]
+	r.B = r.B[size+n:]
 }
 
 func (a *Analyzer) setSession(ts int64) {
@@ -302,27 +264,27 @@ func (a *Analyzer) setSession(ts int64) {
 }
 
 func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body []byte, total int) {
-	r := reader{b: body}
+	r := wire.Reader{B: body}
 	v5 := a.version == 5
 	switch typ {
 	case typeConnect:
-		name := r.str()
-		ver := r.u8()
-		cf := r.u8()
-		ka := r.u16()
+		name := str(&r)
+		ver := r.U8()
+		cf := r.U8()
+		ka := r.U16()
 		if ver == 5 {
-			r.props()
+			skipProps(&r)
 		}
-		cid := r.str()
+		cid := str(&r)
 		var wt, wm string
 		if cf&0x04 != 0 {
 			if ver == 5 {
-				r.props()
+				skipProps(&r)
 			}
-			wt = r.str()
-			wm = r.str()
+			wt = str(&r)
+			wm = str(&r)
 		}
-		if r.bad {
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)
@@ -333,9 +295,9 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		a.userFlag, a.passFlag, a.cleanSess, a.keepAlive = cf&0x80 != 0, cf&0x40 != 0, cf&0x02 != 0, ka
 		a.Confirm("mqtt")
 	case typeConnack:
-		r.u8()
-		rc := r.u8()
-		if r.bad {
+		r.U8()
+		rc := r.U8()
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)
@@ -343,22 +305,22 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		a.writeConnect()
 	case typePublish:
 		qos := (flags >> 1) & 3
-		topic := r.str()
+		topic := str(&r)
 		var id uint16
 		if qos != 0 {
-			id = r.u16()
+			id = r.U16()
 		}
 		if v5 {
-			r.props()
+			skipProps(&r)
 		}
-		if r.bad {
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)
 		a.Confirm("mqtt")
 		p := &pubInfo{ts: ts, fromClient: dir == proto.FromOrig, retain: flags&1 != 0, qos: qos, id: id, topic: topic}
-		p.payloadLen = total - (len(body) - len(r.b))
-		p.payload = string(r.b[:min(len(r.b), MaxPayload)])
+		p.payloadLen = total - (len(body) - len(r.B))
+		p.payload = string(r.B[:min(len(r.B), MaxPayload)])
 		a.dropPub(id)
 		if qos == 0 {
 			a.writePub(p)
@@ -370,8 +332,8 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		}
 		a.pubs = append(a.pubs, p)
 	case typePuback, typePubrec, typePubrel, typePubcomp:
-		id := r.u16()
-		if r.bad {
+		id := r.U16()
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)
@@ -397,23 +359,23 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 			a.writePubStatus(p, "ok")
 		}
 	case typeSubscribe, typeUnsubscribe:
-		id := r.u16()
+		id := r.U16()
 		if v5 {
-			r.props()
+			skipProps(&r)
 		}
-		if r.bad {
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)
 		si := &subInfo{ts: ts, id: id, unsub: typ == typeUnsubscribe, granted: -1}
-		for len(r.b) > 0 && len(si.topics) < MaxTopics {
-			t := r.str()
-			if r.bad {
+		for len(r.B) > 0 && len(si.topics) < MaxTopics {
+			t := str(&r)
+			if r.Bad {
 				break
 			}
 			if !si.unsub {
-				q := r.u8()
-				if r.bad {
+				q := r.U8()
+				if r.Bad {
 					break
 				}
 				if v5 {
@@ -435,15 +397,15 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		}
 		a.subs = append(a.subs, si)
 	case typeSuback, typeUnsuback:
-		id := r.u16()
+		id := r.U16()
 		var granted uint8
 		if typ == typeSuback {
 			if v5 {
-				r.props()
+				skipProps(&r)
 			}
-			granted = r.u8()
+			granted = r.U8()
 		}
-		if r.bad {
+		if r.Bad {
 			return
 		}
 		a.setSession(ts)

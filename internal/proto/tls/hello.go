@@ -1,6 +1,10 @@
 package tls
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/vigil-nsm/vigil/internal/proto/wire"
+)
 
 // Extension type numbers used by the parser.
 const (
@@ -101,58 +105,6 @@ var helloRetryRandom = [32]byte{
 // IsHelloRetryRequest reports whether sh is a TLS 1.3 HelloRetryRequest.
 func (sh *ServerHello) IsHelloRetryRequest() bool { return sh.Random == helloRetryRandom }
 
-// reader is a bounds-checked big-endian cursor.
-type reader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *reader) u8() uint8 {
-	if len(r.b) < 1 {
-		r.bad = true
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) u16() uint16 {
-	if len(r.b) < 2 {
-		r.bad = true
-		r.b = nil
-		return 0
-	}
-	v := uint16(r.b[0])<<8 | uint16(r.b[1])
-	r.b = r.b[2:]
-	return v
-}
-
-func (r *reader) u24() int {
-	if len(r.b) < 3 {
-		r.bad = true
-		r.b = nil
-		return 0
-	}
-	v := int(r.b[0])<<16 | int(r.b[1])<<8 | int(r.b[2])
-	r.b = r.b[3:]
-	return v
-}
-
-func (r *reader) bytes(n int) []byte {
-	if n < 0 || len(r.b) < n {
-		r.bad = true
-		r.b = nil
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) vec8() []byte  { return r.bytes(int(r.u8())) }
-func (r *reader) vec16() []byte { return r.bytes(int(r.u16())) }
-
 func u16list(b []byte, limit int) []uint16 {
 	n := len(b) / 2
 	if n > limit {
@@ -172,32 +124,32 @@ func u16list(b []byte, limit int) []uint16 {
 // bytes after the 4-byte handshake header), as carried in a TLS record or a
 // QUIC CRYPTO frame. Extensions that do not parse are kept by type only.
 func ParseClientHello(b []byte) (*ClientHello, error) {
-	r := reader{b: b}
+	r := wire.Reader{B: b}
 	ch := &ClientHello{SessionTicketLen: -1}
-	ch.Version = r.u16()
-	copy(ch.Random[:], r.bytes(32))
-	if sid := r.vec8(); len(sid) > 0 {
+	ch.Version = r.U16()
+	copy(ch.Random[:], r.Bytes(32))
+	if sid := r.Vec8(); len(sid) > 0 {
 		ch.SessionID = append([]byte(nil), sid...)
 	}
-	cs := r.vec16()
-	cm := r.vec8()
-	if r.bad || len(cs)%2 != 0 {
+	cs := r.Vec16()
+	cm := r.Vec8()
+	if r.Bad || len(cs)%2 != 0 {
 		return nil, ErrMalformed
 	}
 	ch.CipherSuites = u16list(cs, maxListLen)
 	ch.CompressionMethods = append([]byte(nil), cm...)
-	if len(r.b) < 2 {
+	if len(r.B) < 2 {
 		return ch, nil // no extensions (SSLv3-style hello)
 	}
-	exts := r.vec16()
-	if r.bad {
+	exts := r.Vec16()
+	if r.Bad {
 		return nil, ErrMalformed
 	}
-	er := reader{b: exts}
-	for len(er.b) >= 4 {
-		typ := er.u16()
-		data := er.vec16()
-		if er.bad {
+	er := wire.Reader{B: exts}
+	for len(er.B) >= 4 {
+		typ := er.U16()
+		data := er.Vec16()
+		if er.Bad {
 			return nil, ErrMalformed
 		}
 		if len(ch.Extensions) < maxListLen {
@@ -205,21 +157,21 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 		}
 		ch.clientExtension(typ, data)
 	}
-	if len(er.b) != 0 {
+	if len(er.B) != 0 {
 		return nil, ErrMalformed
 	}
 	return ch, nil
 }
 
 func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
-	d := reader{b: data}
+	d := wire.Reader{B: data}
 	switch typ {
 	case extServerName:
-		list := reader{b: d.vec16()}
-		for len(list.b) > 0 && !list.bad {
-			nt := list.u8()
-			name := list.vec16()
-			if list.bad {
+		list := wire.Reader{B: d.Vec16()}
+		for len(list.B) > 0 && !list.Bad {
+			nt := list.U8()
+			name := list.Vec16()
+			if list.Bad {
 				break
 			}
 			if nt == 0 && len(ch.ServerNames) < 8 {
@@ -227,18 +179,18 @@ func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
 			}
 		}
 	case extSupportedGroups:
-		ch.SupportedGroups = u16list(d.vec16(), maxListLen)
+		ch.SupportedGroups = u16list(d.Vec16(), maxListLen)
 	case extECPointFormats:
-		if f := d.vec8(); !d.bad {
+		if f := d.Vec8(); !d.Bad {
 			ch.ECPointFormats = append([]byte(nil), f...)
 		}
 	case extSignatureAlgorithms:
-		ch.SignatureAlgorithms = u16list(d.vec16(), maxListLen)
+		ch.SignatureAlgorithms = u16list(d.Vec16(), maxListLen)
 	case extALPN:
-		list := reader{b: d.vec16()}
-		for len(list.b) > 0 && !list.bad {
-			p := list.vec8()
-			if list.bad {
+		list := wire.Reader{B: d.Vec16()}
+		for len(list.B) > 0 && !list.Bad {
+			p := list.Vec8()
+			if list.Bad {
 				break
 			}
 			if len(ch.ALPN) < maxALPN {
@@ -246,13 +198,13 @@ func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
 			}
 		}
 	case extSupportedVersions:
-		ch.SupportedVersions = u16list(d.vec8(), maxListLen)
+		ch.SupportedVersions = u16list(d.Vec8(), maxListLen)
 	case extKeyShare, extKeyShareOld:
-		list := reader{b: d.vec16()}
-		for len(list.b) > 0 && !list.bad {
-			g := list.u16()
-			list.vec16()
-			if list.bad {
+		list := wire.Reader{B: d.Vec16()}
+		for len(list.B) > 0 && !list.Bad {
+			g := list.U16()
+			list.Vec16()
+			if list.Bad {
 				break
 			}
 			if len(ch.KeyShareGroups) < maxListLen {
@@ -270,16 +222,16 @@ func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
 // message type byte): version, cipher-specs length, session-id length,
 // challenge length, then the three fields.
 func parseV2ClientHello(b []byte) (*ClientHello, error) {
-	r := reader{b: b}
+	r := wire.Reader{B: b}
 	ch := &ClientHello{SessionTicketLen: -1, SSLv2: true}
-	ch.Version = r.u16()
-	csLen := int(r.u16())
-	sidLen := int(r.u16())
-	chalLen := int(r.u16())
-	cs := r.bytes(csLen)
-	sid := r.bytes(sidLen)
-	chal := r.bytes(chalLen)
-	if r.bad || csLen%3 != 0 || chalLen > 32 {
+	ch.Version = r.U16()
+	csLen := int(r.U16())
+	sidLen := int(r.U16())
+	chalLen := int(r.U16())
+	cs := r.Bytes(csLen)
+	sid := r.Bytes(sidLen)
+	chal := r.Bytes(chalLen)
+	if r.Bad || csLen%3 != 0 || chalLen > 32 {
 		return nil, ErrMalformed
 	}
 	for i := 0; i+3 <= len(cs) && len(ch.CipherSuites) < maxListLen; i += 3 {
@@ -298,55 +250,55 @@ func parseV2ClientHello(b []byte) (*ClientHello, error) {
 // understands the TLS 1.3 draft layout (drafts before 22: no session id or
 // compression method) when the legacy version says 0x7fNN.
 func ParseServerHello(b []byte) (*ServerHello, error) {
-	r := reader{b: b}
+	r := wire.Reader{B: b}
 	sh := &ServerHello{}
-	sh.Version = r.u16()
-	copy(sh.Random[:], r.bytes(32))
+	sh.Version = r.U16()
+	copy(sh.Random[:], r.Bytes(32))
 	if sh.Version>>8 == 0x7f {
 		sh.Draft13 = true
-		sh.CipherSuite = r.u16()
+		sh.CipherSuite = r.U16()
 	} else {
-		if sid := r.vec8(); len(sid) > 0 {
+		if sid := r.Vec8(); len(sid) > 0 {
 			sh.SessionID = append([]byte(nil), sid...)
 		}
-		sh.CipherSuite = r.u16()
-		sh.CompressionMethod = r.u8()
+		sh.CipherSuite = r.U16()
+		sh.CompressionMethod = r.U8()
 	}
-	if r.bad {
+	if r.Bad {
 		return nil, ErrMalformed
 	}
-	if len(r.b) < 2 {
+	if len(r.B) < 2 {
 		return sh, nil
 	}
-	exts := r.vec16()
-	if r.bad {
+	exts := r.Vec16()
+	if r.Bad {
 		return nil, ErrMalformed
 	}
-	er := reader{b: exts}
-	for len(er.b) >= 4 {
-		typ := er.u16()
-		data := er.vec16()
-		if er.bad {
+	er := wire.Reader{B: exts}
+	for len(er.B) >= 4 {
+		typ := er.U16()
+		data := er.Vec16()
+		if er.Bad {
 			return nil, ErrMalformed
 		}
 		if len(sh.Extensions) < maxListLen {
 			sh.Extensions = append(sh.Extensions, typ)
 		}
-		d := reader{b: data}
+		d := wire.Reader{B: data}
 		switch typ {
 		case extSupportedVersions:
-			if v := d.u16(); !d.bad {
+			if v := d.U16(); !d.Bad {
 				sh.SelectedVersion = v
 			}
 		case extKeyShare, extKeyShareOld:
-			if g := d.u16(); !d.bad {
+			if g := d.U16(); !d.Bad {
 				sh.KeyShareGroup, sh.HasKeyShare = g, true
 			}
 		case extALPN:
-			list := reader{b: d.vec16()}
-			for len(list.b) > 0 && !list.bad {
-				p := list.vec8()
-				if list.bad {
+			list := wire.Reader{B: d.Vec16()}
+			for len(list.B) > 0 && !list.Bad {
+				p := list.Vec8()
+				if list.Bad {
 					break
 				}
 				if len(sh.ALPN) < maxALPN {
@@ -357,7 +309,7 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 			sh.HasPSK = true
 		}
 	}
-	if len(er.b) != 0 {
+	if len(er.B) != 0 {
 		return nil, ErrMalformed
 	}
 	return sh, nil
