@@ -189,7 +189,6 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
 }
 
-// Service reports "dhcp" once a DHCPv4 or DHCPv6 message parsed.
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 

@@ -198,7 +198,6 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return a
 }
 
-// Service reports "dns" once a message parsed through its answers.
 // Data takes one UDP datagram or the next piece of a TCP stream.
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if !a.tcp {

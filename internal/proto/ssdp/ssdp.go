@@ -159,7 +159,6 @@ type Analyzer struct {
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
 
-// Service reports "ssdp" once a message parsed.
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 
