@@ -138,29 +138,37 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 	}
 	ch.CipherSuites = u16list(cs, maxListLen)
 	ch.CompressionMethods = append([]byte(nil), cm...)
+	// No extensions is an SSLv3-style hello.
+	if !extensions(&r, &ch.Extensions, ch.clientExtension) {
+		return nil, ErrMalformed
+	}
+	return ch, nil
+}
+
+// extensions reads the extension block that ends a hello, if any: each
+// extension's type is listed in types (up to maxListLen) and handed to
+// each with its data. False when the block is malformed.
+func extensions(r *wire.Reader, types *[]uint16, each func(typ uint16, data []byte)) bool {
 	if len(r.B) < 2 {
-		return ch, nil // no extensions (SSLv3-style hello)
+		return true
 	}
 	exts := r.Vec16()
 	if r.Bad {
-		return nil, ErrMalformed
+		return false
 	}
 	er := wire.Reader{B: exts}
 	for len(er.B) >= 4 {
 		typ := er.U16()
 		data := er.Vec16()
 		if er.Bad {
-			return nil, ErrMalformed
+			return false
 		}
-		if len(ch.Extensions) < maxListLen {
-			ch.Extensions = append(ch.Extensions, typ)
+		if len(*types) < maxListLen {
+			*types = append(*types, typ)
 		}
-		ch.clientExtension(typ, data)
+		each(typ, data)
 	}
-	if len(er.B) != 0 {
-		return nil, ErrMalformed
-	}
-	return ch, nil
+	return len(er.B) == 0
 }
 
 func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
@@ -267,50 +275,35 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 	if r.Bad {
 		return nil, ErrMalformed
 	}
-	if len(r.B) < 2 {
-		return sh, nil
-	}
-	exts := r.Vec16()
-	if r.Bad {
-		return nil, ErrMalformed
-	}
-	er := wire.Reader{B: exts}
-	for len(er.B) >= 4 {
-		typ := er.U16()
-		data := er.Vec16()
-		if er.Bad {
-			return nil, ErrMalformed
-		}
-		if len(sh.Extensions) < maxListLen {
-			sh.Extensions = append(sh.Extensions, typ)
-		}
-		d := wire.Reader{B: data}
-		switch typ {
-		case extSupportedVersions:
-			if v := d.U16(); !d.Bad {
-				sh.SelectedVersion = v
-			}
-		case extKeyShare, extKeyShareOld:
-			if g := d.U16(); !d.Bad {
-				sh.KeyShareGroup, sh.HasKeyShare = g, true
-			}
-		case extALPN:
-			list := wire.Reader{B: d.Vec16()}
-			for len(list.B) > 0 && !list.Bad {
-				p := list.Vec8()
-				if list.Bad {
-					break
-				}
-				if len(sh.ALPN) < maxALPN {
-					sh.ALPN = append(sh.ALPN, string(p))
-				}
-			}
-		case extPreSharedKey:
-			sh.HasPSK = true
-		}
-	}
-	if len(er.B) != 0 {
+	if !extensions(&r, &sh.Extensions, sh.serverExtension) {
 		return nil, ErrMalformed
 	}
 	return sh, nil
+}
+
+func (sh *ServerHello) serverExtension(typ uint16, data []byte) {
+	d := wire.Reader{B: data}
+	switch typ {
+	case extSupportedVersions:
+		if v := d.U16(); !d.Bad {
+			sh.SelectedVersion = v
+		}
+	case extKeyShare, extKeyShareOld:
+		if g := d.U16(); !d.Bad {
+			sh.KeyShareGroup, sh.HasKeyShare = g, true
+		}
+	case extALPN:
+		list := wire.Reader{B: d.Vec16()}
+		for len(list.B) > 0 && !list.Bad {
+			p := list.Vec8()
+			if list.Bad {
+				break
+			}
+			if len(sh.ALPN) < maxALPN {
+				sh.ALPN = append(sh.ALPN, string(p))
+			}
+		}
+	case extPreSharedKey:
+		sh.HasPSK = true
+	}
 }
