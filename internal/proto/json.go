@@ -19,8 +19,19 @@ func AppendConnHeaderRoles(dst []byte, ts int64, ci *ConnInfo, flipped bool) []b
 	if ci == nil {
 		return dst
 	}
+	// The uid and addresses are the same in every record of a
+	// connection: formatted once (an IPv6 address costs as much as the
+	// rest of a small record).
+	id := &ci.id
 	if flipped {
-		return record.AppendConnID(dst, ci.UID, ci.RespH, ci.RespP, ci.OrigH, ci.OrigP)
+		id = &ci.idFlipped
 	}
-	return record.AppendConnID(dst, ci.UID, ci.OrigH, ci.OrigP, ci.RespH, ci.RespP)
+	if *id == nil {
+		if flipped {
+			*id = record.AppendConnID(nil, ci.UID, ci.RespH, ci.RespP, ci.OrigH, ci.OrigP)
+		} else {
+			*id = record.AppendConnID(nil, ci.UID, ci.OrigH, ci.OrigP, ci.RespH, ci.RespP)
+		}
+	}
+	return append(dst, *id...)
 }

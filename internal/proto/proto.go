@@ -38,6 +38,10 @@ type ConnInfo struct {
 	// Shared is the run's cross-connection state (nil in unit tests: it
 	// then remembers nothing).
 	Shared *Shared
+
+	// id and idFlipped are the connection's uid and id.* fields as JSON,
+	// made for its first record (AppendConnHeaderRoles) and reused.
+	id, idFlipped []byte
 }
 
 // Shared is state that one run's analyzers share across connections and
