@@ -108,9 +108,7 @@ func (inv *Inventory) vote(e *entity, rule string, conf float64, o *obs, os, cla
 		kind  voteKind
 		value string
 	}{{voteOS, os}, {voteClass, class}, {voteDevice, device}} {
-		if g.value != "" && !e.bumpVote(g.kind, rule, g.value) {
-			e.addVote(vote{kind: g.kind, value: g.value, rule: rule, conf: conf, ev: o.evidence(rule, conf)})
-		}
+		e.castVote(g.kind, g.value, rule, conf, o)
 	}
 }
 

@@ -107,9 +107,7 @@ func (inv *Inventory) observe(e *entity, t target, o obs) string {
 			kind  voteKind
 			value string
 		}{{voteOS, h.os}, {voteClass, h.class}, {voteDevice, h.device}, {voteRole, h.role}} {
-			if g.value != "" && !e.bumpVote(g.kind, r.ID, g.value) {
-				e.addVote(vote{kind: g.kind, value: g.value, rule: r.ID, conf: r.Confidence, ev: o.evidence(r.ID, r.Confidence)})
-			}
+			e.castVote(g.kind, g.value, r.ID, r.Confidence, &o)
 		}
 		if h.sv != "" && service == "" {
 			service = h.sv
@@ -121,15 +119,35 @@ func (inv *Inventory) observe(e *entity, t target, o obs) string {
 	return service
 }
 
-// bumpVote counts another firing of a vote the entity has; false when
-// it has none such.
-func (e *entity) bumpVote(kind voteKind, rule, value string) bool {
+// castVote adds rule's vote for value (nothing when value is empty), or
+// counts it again; the vote keeps the earliest observation as evidence.
+func (e *entity) castVote(kind voteKind, value, rule string, conf float64, o *obs) {
+	if value == "" {
+		return
+	}
+	if v := e.bumpVote(kind, rule, value); v == nil {
+		e.addVote(vote{kind: kind, value: value, rule: rule, conf: conf, ev: o.evidence(rule, conf)})
+	} else if earlier(o.ts, o.uid, v.ev.TS, v.ev.UID) {
+		v.ev = o.evidence(rule, conf)
+	}
+}
+
+// bumpVote counts another firing of a vote the entity has and returns
+// it; nil when it has none such.
+func (e *entity) bumpVote(kind voteKind, rule, value string) *vote {
 	for i := range e.votes {
 		v := &e.votes[i]
 		if v.kind == kind && v.rule == rule && v.value == value {
 			v.count++
-			return true
+			return v
 		}
 	}
-	return false
+	return nil
+}
+
+// earlier reports whether an observation at ts in connection uid comes
+// before one at ts2 in uid2: evidence keeps the earliest, so that it does
+// not depend on the order in which several workers' records arrive.
+func earlier(ts float64, uid string, ts2 float64, uid2 string) bool {
+	return ts < ts2 || ts == ts2 && uid < uid2
 }

@@ -126,7 +126,7 @@ func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
 			p.byAddr[a] = h
 		}
 	}
-	h.LastSeen = max(h.LastSeen, ts)
+	h.FirstSeen, h.LastSeen = min(h.FirstSeen, ts), max(h.LastSeen, ts) // records come in any order across workers
 	if h.addrs[a] || len(h.addrs) >= 64 {
 		return
 	}
