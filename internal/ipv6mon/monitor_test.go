@@ -269,3 +269,41 @@ func TestWriteLogHasStateLearned(t *testing.T) {
 		}
 	}
 }
+
+// TestTunnelRecordsInAnyOrder: IPv6 connections carried in a Teredo
+// tunnel belong to the tunnel whether their records come before or after
+// the tunnel's own UDP connection (its record is written when it ends,
+// often last); a connection from an IP-level tunnel (no connection of
+// its own) is a tunnel of its own.
+func TestTunnelRecordsInAnyOrder(t *testing.T) {
+	inner := func(uid, parent string) map[string]any {
+		return map[string]any{"ts": 2.0, "uid": uid, "id.orig_h": "2001:0:4136:e378:8000:63bf:f5b2:fffe", "id.orig_p": 128,
+			"id.resp_h": "2001:0:4136:e378:8000:63bf:f5b2:fffd", "id.resp_p": 129, "proto": "icmp",
+			"orig_ip_bytes": 416, "resp_ip_bytes": 416, "tunnel_parents": []string{parent}}
+	}
+	outer := map[string]any{"ts": 1.0, "uid": "Cteredo", "id.orig_h": "10.77.0.1", "id.orig_p": 3544, "id.resp_h": "10.77.0.2",
+		"id.resp_p": 3544, "proto": "udp", "service": "teredo", "orig_ip_bytes": 600, "resp_ip_bytes": 600}
+	for _, innerFirst := range []bool{true, false} {
+		var found []Finding
+		m := New(DefaultConfig(), func(f Finding) { found = append(found, f) })
+		if innerFirst {
+			feed(m, "conn", inner("Cin", "Cteredo"))
+			feed(m, "conn", outer)
+		} else {
+			feed(m, "conn", outer)
+			feed(m, "conn", inner("Cin", "Cteredo"))
+		}
+		feed(m, "conn", inner("Cin4", "C6in4parent")) // an IP-level tunnel's inner connection
+		m.Close()
+		var summaries []string
+		for _, f := range found {
+			if f.Class == "ipv6.tunnel" {
+				summaries = append(summaries, f.Summary)
+			}
+		}
+		if len(summaries) != 2 || !strings.Contains(summaries[0], "teredo tunnel 10.77.0.1 ↔ 10.77.0.2") ||
+			!strings.Contains(summaries[1], "ip-tunnel tunnel parent C6in4parent") {
+			t.Errorf("inner record first %v: tunnels %q", innerFirst, summaries)
+		}
+	}
+}

@@ -50,6 +50,11 @@ type posture struct {
 	tunnelIDs []string
 	// udpParents: uids of UDP tunnel connections (Teredo, AYIYA) seen.
 	udpParents map[string]bool
+	// inner: IPv6 connections decapsulated from a tunnel, by their
+	// parent's uid, kept until the end (settleTunnels): the parent's own
+	// record (a Teredo UDP connection) may come after them.
+	inner   map[string]*tunnel
+	innerID []string
 }
 
 type tunnel struct {
@@ -62,7 +67,8 @@ type tunnel struct {
 }
 
 func newPosture(max int) *posture {
-	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{}}
+	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
+		inner: map[string]*tunnel{}}
 }
 
 // classify names the kind of a host address (mac helps tell a leaking
@@ -171,16 +177,16 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 		kind = "ayiya"
 	case ipProto == 4 && v6:
 		kind = "4in6"
-	case v6 && r.Has("tunnel_parents") && !p.udpTunnel(r):
-		// IPv6 inside an IP-level tunnel (6in4, 6to4, GRE): the outer
-		// datagrams make no connection of their own, the inner ones
-		// name their parent.
-		kind = "ip-tunnel"
+	case v6 && r.Has("tunnel_parents"):
+		// IPv6 decapsulated from a tunnel: an IP-level one (6in4, 6to4,
+		// GRE), whose outer datagrams make no connection of their own,
+		// or a UDP one counted from its own connection; which it is is
+		// known at the end.
+		p.noteInner(r, c)
+		return
 	}
 	outer := ""
-	if kind == "ip-tunnel" {
-		outer = "parent " + strings.Join(r.Strings("tunnel_parents"), ",")
-	} else if kind != "" {
+	if kind != "" {
 		outer = c.Orig.String() + " ↔ " + c.Resp.String()
 	} else if v6 {
 		for _, a := range []netip.Addr{c.Orig, c.Resp} {
@@ -205,24 +211,54 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 	}
 	t.Conns++
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
-	if c.Proto == rec.ProtoUDP && kind != "ip-tunnel" && len(p.udpParents) < 4096 {
+	if c.Proto == rec.ProtoUDP && len(p.udpParents) < 4096 {
 		p.udpParents[string(c.UID)] = true
 	}
 }
 
-// udpTunnel reports whether r's tunnel parent is a UDP tunnel already
-// counted from its own connection (Teredo, AYIYA).
-func (p *posture) udpTunnel(r *rec.Rec) bool {
-	for _, uid := range r.Strings("tunnel_parents") {
-		if p.udpParents[uid] {
-			return true
+// noteInner counts an IPv6 connection carried in a tunnel under its
+// (innermost) parent.
+func (p *posture) noteInner(r *rec.Rec, c *rec.Conn) {
+	parents := r.Strings("tunnel_parents")
+	if len(parents) == 0 {
+		return
+	}
+	parent := parents[len(parents)-1]
+	t := p.inner[parent]
+	if t == nil {
+		if len(p.inner) >= 4096 {
+			return
+		}
+		t = &tunnel{Kind: "ip-tunnel", Outer: "parent " + strings.Join(parents, ","), First: c.TS, Sample: string(c.UID)}
+		p.inner[parent] = t
+		p.innerID = append(p.innerID, parent)
+	}
+	t.First = min(t.First, c.TS)
+	t.Conns++
+	t.Bytes += c.OrigIPBytes + c.RespIPBytes
+}
+
+// settleTunnels ends the run's tunnel accounting: connections carried in a
+// UDP tunnel belong to it (its own connection counted it); the others
+// were carried by an IP-level tunnel, one per parent.
+func (p *posture) settleTunnels() {
+	for _, parent := range p.innerID {
+		t := p.inner[parent]
+		if p.udpParents[parent] {
+			continue
+		}
+		key := t.Kind + "|" + t.Outer
+		if p.tunnels[key] == nil && len(p.tunnels) < 256 {
+			p.tunnels[key] = t
+			p.tunnelIDs = append(p.tunnelIDs, key)
 		}
 	}
-	return false
+	p.inner, p.innerID = map[string]*tunnel{}, nil
 }
 
 // raiseTunnels reports each tunnel once, as information.
 func (p *posture) raiseTunnels(m *Monitor) {
+	p.settleTunnels()
 	for _, key := range p.tunnelIDs {
 		t := p.tunnels[key]
 		src, dst, _ := strings.Cut(t.Outer, " ↔ ")
