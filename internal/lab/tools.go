@@ -26,7 +26,7 @@ var toolPackages = map[string]string{
 	"atk6-fake_router26": "thc-ipv6", "atk6-flood_router26": "thc-ipv6", "atk6-kill_router6": "thc-ipv6",
 	"atk6-parasite6": "thc-ipv6", "atk6-dos-new-ip6": "thc-ipv6", "atk6-redir6": "thc-ipv6",
 	"atk6-smurf6": "thc-ipv6", "atk6-fragmentation6": "thc-ipv6", "atk6-fake_dhcps6": "thc-ipv6",
-	"dhclient": "isc-dhcp-client",
+	"dhclient": "isc-dhcp-client", "socat": "socat",
 }
 
 // labTools are the programs every run needs: the topology, the capture,
