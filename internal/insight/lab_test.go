@@ -33,7 +33,7 @@ func TestLabCapturesDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())
-	if len(table.Rows) < 11 {
+	if len(table.Rows) < 12 {
 		t.Fatalf("only %d scenarios evaluated", len(table.Rows))
 	}
 	for _, r := range table.Rows {
