@@ -105,6 +105,22 @@ var helloRetryRandom = [32]byte{
 // IsHelloRetryRequest reports whether sh is a TLS 1.3 HelloRetryRequest.
 func (sh *ServerHello) IsHelloRetryRequest() bool { return sh.Random == helloRetryRandom }
 
+// alpnList appends the protocol names of an ALPN extension's list to
+// names (up to maxALPN).
+func alpnList(b []byte, names []string) []string {
+	list := wire.Reader{B: b}
+	for len(list.B) > 0 && !list.Bad {
+		p := list.Vec8()
+		if list.Bad {
+			break
+		}
+		if len(names) < maxALPN {
+			names = append(names, string(p))
+		}
+	}
+	return names
+}
+
 func u16list(b []byte, limit int) []uint16 {
 	n := len(b) / 2
 	if n > limit {
@@ -195,16 +211,7 @@ func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
 	case extSignatureAlgorithms:
 		ch.SignatureAlgorithms = u16list(d.Vec16(), maxListLen)
 	case extALPN:
-		list := wire.Reader{B: d.Vec16()}
-		for len(list.B) > 0 && !list.Bad {
-			p := list.Vec8()
-			if list.Bad {
-				break
-			}
-			if len(ch.ALPN) < maxALPN {
-				ch.ALPN = append(ch.ALPN, string(p))
-			}
-		}
+		ch.ALPN = alpnList(d.Vec16(), ch.ALPN)
 	case extSupportedVersions:
 		ch.SupportedVersions = u16list(d.Vec8(), maxListLen)
 	case extKeyShare, extKeyShareOld:
@@ -293,16 +300,7 @@ func (sh *ServerHello) serverExtension(typ uint16, data []byte) {
 			sh.KeyShareGroup, sh.HasKeyShare = g, true
 		}
 	case extALPN:
-		list := wire.Reader{B: d.Vec16()}
-		for len(list.B) > 0 && !list.Bad {
-			p := list.Vec8()
-			if list.Bad {
-				break
-			}
-			if len(sh.ALPN) < maxALPN {
-				sh.ALPN = append(sh.ALPN, string(p))
-			}
-		}
+		sh.ALPN = alpnList(d.Vec16(), sh.ALPN)
 	case extPreSharedKey:
 		sh.HasPSK = true
 	}
