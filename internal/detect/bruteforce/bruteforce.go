@@ -63,7 +63,8 @@ type key struct {
 
 type pair struct {
 	key
-	first, last  float64
+	alert.Episode
+	first        float64
 	failures     int  // from protocol logs
 	sawLog       bool // a protocol log reported on this pair
 	conns        int  // short established connections
@@ -72,8 +73,6 @@ type pair struct {
 	users        map[string]int
 	port         uint16
 	uids         []string
-	alerted      bool
-	lastEmit     float64
 }
 
 // Detector is the brute-force detector.
@@ -201,7 +200,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 // never crossed within Window; nil when there is none and create is false.
 func (d *Detector) pair(k key, ts float64, create bool) *pair {
 	p := d.pairs[k]
-	if p != nil && (p.alerted || ts-p.first <= d.cfg.Window) {
+	if p != nil && (p.Alerted || ts-p.first <= d.cfg.Window) {
 		return p
 	}
 	if !create {
@@ -210,18 +209,18 @@ func (d *Detector) pair(k key, ts float64, create bool) *pair {
 	if len(d.pairs) >= d.cfg.MaxPairs {
 		d.evict()
 	}
-	p = &pair{key: k, first: ts, last: ts, users: map[string]int{}}
+	p = &pair{key: k, first: ts, Episode: alert.Episode{Last: ts}, users: map[string]int{}}
 	d.pairs[k] = p
 	return p
 }
 
 func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
-	p.first, p.last = min(p.first, c.TS), max(p.last, c.TS+c.Duration)
+	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS+c.Duration)
 	if len(p.uids) < alert.MaxUIDs && len(c.UID) > 0 && !hasUID(p.uids, c.UID) {
 		p.uids = append(p.uids, string(c.UID))
 	}
-	if !p.alerted && d.crossed(p) {
-		p.alerted, p.lastEmit = true, c.TS
+	if !p.Alerted && d.crossed(p) {
+		p.Alerted, p.LastEmit = true, c.TS
 		emit(d.alert(p))
 	}
 }
@@ -244,7 +243,7 @@ func (d *Detector) evict() {
 	for _, p := range d.pairs {
 		all = append(all, p)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
 	for _, p := range all[:len(all)/10+1] {
 		delete(d.pairs, p.key)
 		d.Evicted++
@@ -253,18 +252,8 @@ func (d *Detector) evict() {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	for k, p := range d.pairs {
-		switch {
-		case now-p.last > d.cfg.Idle:
-			if p.alerted {
-				emit(d.alert(p))
-			}
-			delete(d.pairs, k)
-		case p.alerted && now-p.lastEmit >= d.cfg.Report:
-			p.lastEmit = now
-			emit(d.alert(p))
-		}
-	}
+	alert.FlushEpisodes(d.pairs, func(p *pair) *alert.Episode { return &p.Episode }, now, d.cfg.Idle, d.cfg.Report,
+		func(p *pair) { emit(d.alert(p)) }, func(k key, _ *pair) { delete(d.pairs, k) })
 }
 
 func (d *Detector) alert(p *pair) alert.Alert {
@@ -276,7 +265,7 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	ev := map[string]any{
 		"failures": p.failures, "short_connections": p.conns, "successes": p.successes,
 		"threshold_failures": d.cfg.MinFailures, "threshold_connections": d.cfg.MinConns,
-		"window_s": d.cfg.Window, "first": p.first, "last": p.last,
+		"window_s": d.cfg.Window, "first": p.first, "last": p.Last,
 	}
 	if len(p.users) > 0 {
 		ev["users"] = alert.SortedKeys(p.users)
@@ -290,10 +279,10 @@ func (d *Detector) alert(p *pair) alert.Alert {
 		sev = alert.Critical
 	}
 	return alert.Alert{
-		TS: p.first, TSEnd: p.last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(),
+		TS: p.first, TSEnd: p.Last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(),
 		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service, Severity: sev, Confidence: conf,
 		Act:      act,
-		Summary:  fmt.Sprintf("%s %s between %s and %s.", p.src, act, alert.Clock(p.first), alert.Clock(p.last)),
+		Summary:  fmt.Sprintf("%s %s between %s and %s.", p.src, act, alert.Clock(p.first), alert.Clock(p.Last)),
 		Evidence: ev, Detector: "bruteforce",
 	}
 }

@@ -97,21 +97,20 @@ func TunnelLike(sub string) bool {
 }
 
 type state struct {
-	name        string
-	first, last float64
-	queries     int
-	tunnelLike  int
-	records     int // TXT, NULL, CNAME, MX, ANY … queries
-	subs        map[string]struct{}
-	overflow    int // unique subdomains beyond MaxUnique (upper bound)
-	subBytes    int
-	clients     map[netip.Addr]int
-	servers     map[netip.Addr]int
-	qtypes      map[string]int
-	sample      []string
-	uids        []string
-	alerted     bool
-	lastEmit    float64
+	name string
+	alert.Episode
+	first      float64
+	queries    int
+	tunnelLike int
+	records    int // TXT, NULL, CNAME, MX, ANY … queries
+	subs       map[string]struct{}
+	overflow   int // unique subdomains beyond MaxUnique (upper bound)
+	subBytes   int
+	clients    map[netip.Addr]int
+	servers    map[netip.Addr]int
+	qtypes     map[string]int
+	sample     []string
+	uids       []string
 }
 
 // Detector is the DNS tunnel detector.
@@ -151,7 +150,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	c := r.Conn()
 	s := d.state(regKey, c.TS)
-	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
+	s.first, s.Last = min(s.first, c.TS), max(s.Last, c.TS)
 	s.queries++
 	qtype := string(r.Bytes("qtype_name"))
 	if tunnelTypes[qtype] {
@@ -184,8 +183,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(s.uids) < alert.MaxUIDs && len(c.UID) > 0 {
 		s.uids = append(s.uids, string(c.UID))
 	}
-	if !s.alerted && d.Tunnel(s) {
-		s.alerted, s.lastEmit = true, c.TS
+	if !s.Alerted && d.Tunnel(s) {
+		s.Alerted, s.LastEmit = true, c.TS
 		emit(d.alert(s))
 	}
 }
@@ -206,13 +205,13 @@ func (d *Detector) allowed(reg string) bool {
 
 func (d *Detector) state(reg string, ts float64) *state {
 	s := d.domains[reg]
-	if s != nil && (s.alerted || ts-s.first <= d.cfg.Window) {
+	if s != nil && (s.Alerted || ts-s.first <= d.cfg.Window) {
 		return s
 	}
 	if s == nil && len(d.domains) >= d.cfg.MaxDomains {
 		d.evict()
 	}
-	s = &state{name: reg, first: ts, last: ts, subs: map[string]struct{}{}, clients: map[netip.Addr]int{},
+	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[string]struct{}{}, clients: map[netip.Addr]int{},
 		servers: map[netip.Addr]int{}, qtypes: map[string]int{}}
 	d.domains[reg] = s
 	return s
@@ -236,7 +235,7 @@ func (d *Detector) evict() {
 	for _, s := range d.domains {
 		all = append(all, s)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
 	for _, s := range all[:len(all)/10+1] {
 		delete(d.domains, s.name)
 	}
@@ -244,25 +243,15 @@ func (d *Detector) evict() {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	for k, s := range d.domains {
-		switch {
-		case now-s.last > d.cfg.Idle:
-			if s.alerted {
-				emit(d.alert(s))
-			}
-			delete(d.domains, k)
-		case s.alerted && now-s.lastEmit >= d.cfg.Report:
-			s.lastEmit = now
-			emit(d.alert(s))
-		}
-	}
+	alert.FlushEpisodes(d.domains, func(s *state) *alert.Episode { return &s.Episode }, now, d.cfg.Idle, d.cfg.Report,
+		func(s *state) { emit(d.alert(s)) }, func(k string, _ *state) { delete(d.domains, k) })
 }
 
 // Alerted returns the parent domains reported so far (for tests).
 func (d *Detector) Alerted() []string {
 	var out []string
 	for name, s := range d.domains {
-		if s.alerted {
+		if s.Alerted {
 			out = append(out, name)
 		}
 	}
@@ -318,10 +307,10 @@ func (d *Detector) alert(s *state) alert.Alert {
 	mean := float64(s.subBytes) / float64(max(u, 1))
 	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains, mean length %.0f)", s.name, s.queries, u, mean)
 	return alert.Alert{
-		TS: s.first, TSEnd: s.last, UIDs: s.uids, Src: client.String(), Dst: alert.AddrString(server),
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids, Src: client.String(), Dst: alert.AddrString(server),
 		Name: s.name, Proto: "udp", DstP: 53, Class: "dns.tunnel",
 		Confidence: min(1, 0.5+0.5*float64(s.tunnelLike)/float64(max(u, 1))), Act: act,
-		Summary: fmt.Sprintf("%s %s between %s and %s.", client, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Summary: fmt.Sprintf("%s %s between %s and %s.", client, act, alert.Clock(s.first), alert.Clock(s.Last)),
 		Evidence: map[string]any{
 			"domain": s.name, "queries": s.queries, "unique_subdomains": u, "tunnel_like_names": s.tunnelLike,
 			"mean_subdomain_length": float64(int(mean*10)) / 10, "subdomain_bytes": s.subBytes,

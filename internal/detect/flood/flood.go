@@ -97,17 +97,16 @@ type key struct {
 
 type victim struct {
 	key
-	first, last float64 // start of first conn, end of last
-	conns       uint64
-	pkts        uint64 // towards the victim
-	answered    uint64 // answered packets (UDP) or completed handshakes (SYN)
-	bytesIn     uint64 // amplification: bytes from reflectors
-	bytesOut    uint64 // amplification: bytes to reflectors
-	sources     map[netip.Addr]uint64
-	ports       map[uint16]uint64
-	uids        []string
-	alerted     bool
-	lastEmit    float64
+	alert.Episode
+	first    float64 // start of first conn, end of last
+	conns    uint64
+	pkts     uint64 // towards the victim
+	answered uint64 // answered packets (UDP) or completed handshakes (SYN)
+	bytesIn  uint64 // amplification: bytes from reflectors
+	bytesOut uint64 // amplification: bytes to reflectors
+	sources  map[netip.Addr]uint64
+	ports    map[uint16]uint64
+	uids     []string
 }
 
 // Detector is the flood detector.
@@ -184,7 +183,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 	}
 	v := d.state(key{to, k}, c.TS)
 	v.first = min(v.first, c.TS)
-	v.last = max(v.last, c.TS+c.Duration)
+	v.Last = max(v.Last, c.TS+c.Duration)
 	v.conns++
 	v.pkts += pkts
 	v.answered += answered
@@ -206,21 +205,21 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 	if len(v.uids) < alert.MaxUIDs {
 		v.uids = append(v.uids, string(c.UID))
 	}
-	if !v.alerted && d.crossed(v) {
-		v.alerted, v.lastEmit = true, c.TS
+	if !v.Alerted && d.crossed(v) {
+		v.Alerted, v.LastEmit = true, c.TS
 		emit(d.alert(v))
 	}
 }
 
 func (d *Detector) state(k key, ts float64) *victim {
 	v := d.victims[k]
-	if v != nil && (v.alerted || ts-v.first <= d.cfg.Window) {
+	if v != nil && (v.Alerted || ts-v.first <= d.cfg.Window) {
 		return v
 	}
 	if v == nil && len(d.victims) >= d.cfg.MaxVictims {
 		d.evict()
 	}
-	v = &victim{key: k, first: ts, last: ts, sources: map[netip.Addr]uint64{}, ports: map[uint16]uint64{}}
+	v = &victim{key: k, first: ts, Episode: alert.Episode{Last: ts}, sources: map[netip.Addr]uint64{}, ports: map[uint16]uint64{}}
 	d.victims[k] = v
 	return v
 }
@@ -230,7 +229,7 @@ func (d *Detector) evict() {
 	for _, v := range d.victims {
 		all = append(all, v)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
 	for _, v := range all[:len(all)/10+1] {
 		delete(d.victims, v.key)
 		d.Evicted++
@@ -238,7 +237,7 @@ func (d *Detector) evict() {
 }
 
 func (d *Detector) rate(v *victim) float64 {
-	return float64(v.pkts) / max(v.last-v.first, 1)
+	return float64(v.pkts) / max(v.Last-v.first, 1)
 }
 
 func (d *Detector) crossed(v *victim) bool {
@@ -272,18 +271,8 @@ func (d *Detector) thresholds(k kind) Thresholds {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	for k, v := range d.victims {
-		switch {
-		case now-v.last > d.cfg.Idle:
-			if v.alerted {
-				emit(d.alert(v))
-			}
-			delete(d.victims, k)
-		case v.alerted && now-v.lastEmit >= d.cfg.Report:
-			v.lastEmit = now
-			emit(d.alert(v))
-		}
-	}
+	alert.FlushEpisodes(d.victims, func(v *victim) *alert.Episode { return &v.Episode }, now, d.cfg.Idle, d.cfg.Report,
+		func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
 }
 
 // attacker returns the source to blame: the only one, or one sending at
@@ -310,10 +299,10 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	ev := map[string]any{
 		"packets": v.pkts, "connections": v.conns, "rate_pps": round1(rate),
 		"distinct_sources": len(v.sources), "top_source_share": round3(share),
-		"ports": ports, "first": v.first, "last": v.last, "window_s": d.cfg.Window,
+		"ports": ports, "first": v.first, "last": v.Last, "window_s": d.cfg.Window,
 	}
 	a := alert.Alert{
-		TS: v.first, TSEnd: v.last, UIDs: v.uids, Src: alert.AddrString(src), Dst: v.victim.String(),
+		TS: v.first, TSEnd: v.Last, UIDs: v.uids, Src: alert.AddrString(src), Dst: v.victim.String(),
 		Class: classes[v.kind], Detector: "flood", Evidence: ev,
 	}
 	from := "from " + alert.Plural(len(v.sources), "source")
@@ -334,7 +323,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		a.Confidence = min(1, 0.6+0.4*min(ratio/(4*d.cfg.AmpMinRatio), 1))
 		a.Act = fmt.Sprintf("was flooded with %d responses (%d bytes, %.0fx amplification) from %s on %s", v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports))
 		a.Summary = fmt.Sprintf("%s received %d reflected responses (%d bytes, %.0fx the requests) from %s on %s at %.0f packets/s between %s and %s.",
-			v.victim, v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports), rate, alert.Clock(v.first), alert.Clock(v.last))
+			v.victim, v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last))
 		return a
 	case kindSYN:
 		ev["handshakes_completed"] = v.answered
@@ -351,7 +340,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	name := classes[v.kind][len("flood."):]
 	a.Act = fmt.Sprintf("flooded %s with %d %s packets at %.0f/s", v.victim, v.pkts, upper(name), rate)
 	a.Summary = fmt.Sprintf("%s flood on %s: %d packets %s to %s at %.0f packets/s between %s and %s.",
-		upper(name), v.victim, v.pkts, from, join(ports), rate, alert.Clock(v.first), alert.Clock(v.last))
+		upper(name), v.victim, v.pkts, from, join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last))
 	return a
 }
 

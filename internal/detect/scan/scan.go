@@ -60,14 +60,13 @@ type service struct {
 }
 
 type source struct {
-	src         netip.Addr
-	first, last float64
-	probes      map[probe]struct{}
-	ports       map[netip.Addr]int // distinct ports per host
-	hosts       map[service]int    // distinct hosts per port
-	uids        []string
-	alerted     bool
-	lastEmit    float64
+	src netip.Addr
+	alert.Episode
+	first  float64
+	probes map[probe]struct{}
+	ports  map[netip.Addr]int // distinct ports per host
+	hosts  map[service]int    // distinct hosts per port
+	uids   []string
 }
 
 // Detector is the scan detector.
@@ -100,15 +99,15 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	s := d.sources[c.Orig]
-	if s == nil || (!s.alerted && c.TS-s.first > d.cfg.Window) {
+	if s == nil || (!s.Alerted && c.TS-s.first > d.cfg.Window) {
 		if s != nil {
 			d.entries -= len(s.probes)
 		}
-		s = &source{src: c.Orig, first: c.TS, last: c.TS, probes: map[probe]struct{}{},
+		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
 			ports: map[netip.Addr]int{}, hosts: map[service]int{}}
 		d.sources[c.Orig] = s
 	}
-	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
+	s.first, s.Last = min(s.first, c.TS), max(s.Last, c.TS)
 	port := c.RespP
 	if c.Proto == rec.ProtoICMP {
 		port = c.OrigP // ICMP: the type (echo request) stands for the port
@@ -124,9 +123,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(s.uids) < alert.MaxUIDs {
 		s.uids = append(s.uids, string(c.UID))
 	}
-	if !s.alerted && d.crossed(s) {
-		s.alerted = true
-		s.lastEmit = c.TS
+	if !s.Alerted && d.crossed(s) {
+		s.Alerted = true
+		s.LastEmit = c.TS
 		d.emit(s, emit)
 	}
 	if d.entries > d.cfg.MaxEntries {
@@ -153,19 +152,11 @@ func (d *Detector) crossed(s *source) bool {
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	for k, s := range d.sources {
-		switch {
-		case now-s.last > d.cfg.Idle:
-			if s.alerted {
-				d.emit(s, emit)
-			}
+	alert.FlushEpisodes(d.sources, func(s *source) *alert.Episode { return &s.Episode }, now, d.cfg.Idle, d.cfg.Report,
+		func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
 			d.entries -= len(s.probes)
 			delete(d.sources, k)
-		case s.alerted && now-s.lastEmit >= d.cfg.Report:
-			s.lastEmit = now
-			d.emit(s, emit)
-		}
-	}
+		})
 }
 
 // evict drops the longest-idle sources until a tenth of the budget is free.
@@ -174,7 +165,7 @@ func (d *Detector) evict() {
 	for _, s := range d.sources {
 		all = append(all, s)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
 	for _, s := range all {
 		if d.entries <= d.cfg.MaxEntries*9/10 {
 			break
@@ -227,15 +218,15 @@ func (d *Detector) vertical(s *source) *alert.Alert {
 		act = fmt.Sprintf("scanned up to %d ports on each of %d hosts (%d probes)", maxPorts, len(hosts), total)
 	}
 	return &alert.Alert{
-		TS: s.first, TSEnd: s.last, UIDs: s.uids,
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids,
 		Src: s.src.String(), Dst: dsts[0], Dsts: many(dsts), DstCount: len(hosts),
 		Class: class, Confidence: confidence(maxPorts, d.cfg.VerticalPorts),
-		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.Last)),
 		Act:     act,
 		Evidence: map[string]any{
 			"kind": "vertical", "max_ports_per_host": maxPorts, "hosts": len(hosts), "probes": total,
 			"threshold_ports": d.cfg.VerticalPorts, "window_s": d.cfg.Window, "ipv6": hosts[0].Is6(),
-			"first": s.first, "last": s.last,
+			"first": s.first, "last": s.Last,
 		},
 		Detector: "scan",
 	}
@@ -282,16 +273,16 @@ func (d *Detector) horizontal(s *source) *alert.Alert {
 	}
 	act := fmt.Sprintf("scanned %d hosts on %s", top.hosts, joinMax(ports, 5))
 	return &alert.Alert{
-		TS: s.first, TSEnd: s.last, UIDs: s.uids,
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids,
 		Src: s.src.String(), Dsts: many(addrStrings(targets)), DstCount: top.hosts,
 		DstP: top.port, Proto: top.proto.String(),
 		Class: class, Confidence: confidence(top.hosts, d.cfg.HorizontalHosts),
-		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.last)),
+		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.Last)),
 		Act:     act,
 		Evidence: map[string]any{
 			"kind": "horizontal", "hosts": top.hosts, "port": portName(top.service), "hosts_per_port": portHosts,
 			"threshold_hosts": d.cfg.HorizontalHosts, "window_s": d.cfg.Window,
-			"first": s.first, "last": s.last,
+			"first": s.first, "last": s.Last,
 		},
 		Detector: "scan",
 	}
