@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"github.com/vigil-nsm/vigil/internal/record"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,20 +55,9 @@ func runTo(t testing.TB, cfg Config, inputs ...string) (*Summary, string) {
 // readLog returns the JSON objects of a log, one per line.
 func readLog(t testing.TB, path string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(path)
+	out, err := record.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%s: invalid JSON line %q: %v", path, sc.Text(), err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -1,9 +1,9 @@
 package detect
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-nsm/vigil/internal/record"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,20 +62,9 @@ func sortLines(l []dt.Line) []dt.Line {
 
 func readJSONLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(path)
+	out, err := record.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%s: invalid JSON line %q: %v", path, sc.Text(), err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -1,9 +1,8 @@
 package insight
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
+	"github.com/vigil-nsm/vigil/internal/record"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,20 +41,9 @@ func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, st
 
 func readJSONLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(path)
+	out, err := record.ReadLog(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 )
@@ -52,4 +53,25 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("record: close %s: %w", w.f.Name(), cerr)
 	}
 	return nil
+}
+
+// ReadLog reads a JSON-lines log back, one object per line (lines of up
+// to 16 MiB); an error names the file and the line that is not JSON.
+func ReadLog(path string) ([]map[string]any, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return out, fmt.Errorf("%s line %d: invalid JSON line %q: %w", path, n, sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
 }
