@@ -85,13 +85,7 @@ func TestFires(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
-			a := dt.Find(t, alerts, tc.class)
-			if a.Src != tc.src || a.Dst != tc.dst {
-				t.Errorf("src/dst %s/%s", a.Src, a.Dst)
-			}
-			if got := dt.Num(t, a, tc.key); got != tc.want {
-				t.Errorf("%s = %v, want %v: %s", tc.key, got, tc.want, a.Summary)
-			}
+			a := dt.Expect(t, alerts, tc.class, tc.src, tc.dst, tc.key, tc.want)
 			if got := a.Evidence["likely_compromised"] == true; got != tc.loggedIn {
 				t.Errorf("logged in = %v: %s", got, a.Summary)
 			}

@@ -175,6 +175,21 @@ func Find(t testing.TB, alerts []alert.Alert, class string) alert.Alert {
 	return alert.Alert{}
 }
 
+// Expect finds the merged alert of class (see Find) and checks its ends
+// and the number its evidence gives for key; it returns the alert for
+// further checks.
+func Expect(t testing.TB, alerts []alert.Alert, class, src, dst, key string, want float64) alert.Alert {
+	t.Helper()
+	a := Find(t, alerts, class)
+	if a.Src != src || a.Dst != dst {
+		t.Errorf("%s: src/dst = %q/%q, want %q/%q", class, a.Src, a.Dst, src, dst)
+	}
+	if got := Num(t, a, key); got != want {
+		t.Errorf("%s: %s = %v, want %v: %s", class, key, got, want, a.Summary)
+	}
+	return a
+}
+
 // Num returns evidence[key] as a float64 (JSON numbers of any Go type).
 func Num(t testing.TB, a alert.Alert, key string) float64 {
 	t.Helper()

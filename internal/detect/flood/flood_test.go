@@ -55,13 +55,7 @@ func TestFires(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
-			a := dt.Find(t, alerts, tc.class)
-			if a.Src != tc.src || a.Dst != tc.dst {
-				t.Errorf("src/dst = %q/%q, want %q/%q", a.Src, a.Dst, tc.src, tc.dst)
-			}
-			if got := dt.Num(t, a, tc.key); got != tc.want {
-				t.Errorf("%s = %v, want %v: %s", tc.key, got, tc.want, a.Summary)
-			}
+			dt.Expect(t, alerts, tc.class, tc.src, tc.dst, tc.key, tc.want)
 			if m := dt.Merged(alerts); len(m) != 1 {
 				t.Errorf("want one alert, got %v", dt.Classes(m))
 			}

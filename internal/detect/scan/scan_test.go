@@ -52,13 +52,7 @@ func TestFires(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
-			a := dt.Find(t, alerts, tc.class)
-			if a.Src != tc.src || a.Dst != tc.dst {
-				t.Errorf("src/dst = %s/%s, want %s/%s", a.Src, a.Dst, tc.src, tc.dst)
-			}
-			if got := dt.Num(t, a, tc.key); got != tc.wantCount {
-				t.Errorf("%s = %v, want %v (%s)", tc.key, got, tc.wantCount, a.Summary)
-			}
+			dt.Expect(t, alerts, tc.class, tc.src, tc.dst, tc.key, tc.wantCount)
 			want := 1
 			if tc.class == "scan.v6" && tc.key == "max_ports_per_host" {
 				want = 2 // an IPv6 vertical scan is also scan.vertical
