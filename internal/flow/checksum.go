@@ -34,7 +34,7 @@ func (t *Table) BadChecksum(in *Input) bool {
 	if in.ChecksumChecked {
 		return !t.cfg.IgnoreChecksums && in.ChecksumBad
 	}
-	return !t.cfg.IgnoreChecksums && in.D != nil && badChecksum(in, in.D)
+	return in.D != nil && t.DatagramBad(in.D, in.IPRaw, false)
 }
 
 // DatagramBad is BadChecksum for the datagram d, its bytes raw, not yet
