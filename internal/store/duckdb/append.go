@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	bindings "github.com/duckdb/duckdb-go-bindings"
 	duckdbgo "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/vigil-nsm/vigil/internal/store"
@@ -70,13 +71,82 @@ func (d *DB) appendConns(ctx context.Context, conns []store.Conn) error {
 		if lo >= hi {
 			continue
 		}
-		wg.Go(func() {
-			part := conns[lo:hi]
-			errs[k] = appendTo(ctx, d.conns[k], "conn", len(part), func(i int, v []driver.Value) { connRow(&part[i], v) })
-		})
+		wg.Go(func() { errs[k] = appendConnPart(ctx, d.conns[k], conns[lo:hi]) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// connKinds are the conn table's column types, as the chunk writer
+// writes them (proto and conn_state are ENUMs).
+var connKinds = []bindings.Type{kindDouble, kindText, kindText, kindU16, kindText, kindU16, kindEnum8, kindText,
+	kindDouble, kindBigint, kindBigint, kindEnum8, kindText, kindBigint, kindBigint, kindBigint, kindBigint, kindU8, kindInt}
+
+// appendConnPart appends connections through one connection: written
+// into DuckDB's chunks directly, or through duckdb-go's Appender where the
+// driver does not give the chunk writer its connection.
+func appendConnPart(ctx context.Context, c *sql.Conn, conns []store.Conn) error {
+	err := c.Raw(func(dc any) error {
+		a, err := newChunkAppender(dc.(driver.Conn), "conn", connKinds)
+		if err != nil {
+			return err
+		}
+		for i := range conns {
+			writeConn(a, a.Row(), &conns[i])
+			if err := a.Done(); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
+	if errors.Is(err, errNoRawConnection) {
+		return appendTo(ctx, c, "conn", len(conns), func(i int, v []driver.Value) { connRow(&conns[i], v) })
+	}
+	if err != nil {
+		return fmt.Errorf("store: append %d rows to conn: %w", len(conns), err)
+	}
+	return ctx.Err()
+}
+
+// writeConn writes one connection row (the columns of connRow).
+func writeConn(a *chunkAppender, r int, c *store.Conn) {
+	a.Double(0, r, c.TS)
+	a.Text(1, r, c.UID)
+	a.Text(2, r, c.OrigH)
+	a.U16(3, r, c.OrigP)
+	a.Text(4, r, c.RespH)
+	a.U16(5, r, c.RespP)
+	a.U8(6, r, enumIndex(c.Proto, protos, unknownTransportIndex))
+	a.Text(7, r, c.Service)
+	a.Double(8, r, c.Duration)
+	a.Bigint(9, r, c.OrigBytes)
+	a.Bigint(10, r, c.RespBytes)
+	if i := enumIndex(c.State, states, 255); i != 255 {
+		a.U8(11, r, i)
+	} else {
+		a.Null(11, r)
+	}
+	a.Text(12, r, c.History)
+	a.Bigint(13, r, c.OrigPkts)
+	a.Bigint(14, r, c.OrigIPBytes)
+	a.Bigint(15, r, c.RespPkts)
+	a.Bigint(16, r, c.RespIPBytes)
+	a.U8(17, r, c.IPv)
+	a.Int(18, r, c.Run)
+}
+
+// unknownTransportIndex is protos' "unknown_transport".
+var unknownTransportIndex = enumIndex("unknown_transport", protos, 0)
+
+// enumIndex returns the index of s in vals, or other.
+func enumIndex(s string, vals []string, other uint8) uint8 {
+	for i, v := range vals {
+		if v == s {
+			return uint8(i)
+		}
+	}
+	return other
 }
 
 // replaceKeys deletes the incidents, and the assets of the same run, that

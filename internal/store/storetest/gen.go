@@ -6,8 +6,8 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 
+	"github.com/vigil-nsm/vigil/internal/flow"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
 
@@ -45,7 +45,7 @@ func (g *Gen) Conn() store.Conn {
 	s := services[g.r.IntN(len(services))]
 	o, r := g.hosts[g.r.IntN(len(g.hosts))], g.hosts[g.r.IntN(len(g.hosts))]
 	ob, rb := int64(g.r.IntN(2000)), int64(g.r.IntN(50000))
-	return store.Conn{TS: g.T0 + float64(g.n)/g.Rate, UID: "C" + strconv.FormatUint(g.r.Uint64()>>1, 36),
+	return store.Conn{TS: g.T0 + float64(g.n)/g.Rate, UID: flow.UID(g.r.Uint64()).String(),
 		OrigH: o, OrigP: uint16(1024 + g.r.IntN(60000)), RespH: r, RespP: s.port, Proto: s.proto, Service: s.svc,
 		Duration: g.r.Float64() * 10, OrigBytes: ob, RespBytes: rb, State: "SF", History: "ShADadFf",
 		OrigPkts: 5, OrigIPBytes: ob + 200, RespPkts: 6, RespIPBytes: rb + 240, IPv: ipv(o)}
