@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,33 @@ type parser struct {
 // fields reads the store's columns from a record (rec's field index) the
 // lenient way the store wants: numbers also when written as strings, 0
 // and "" when absent, lists of any values as text.
-type fields struct{ r rec.Rec }
+type fields struct {
+	r      rec.Rec
+	shared map[string]string // interned values of repeating fields
+}
+
+// maxShared bounds the interned values; past it the table starts over.
+const maxShared = 1 << 16
+
+// common returns the string field key like str, with one copy shared by
+// every row that has the same value: addresses, protocols, services,
+// states and history letters repeat from row to row, and a row of a batch
+// then costs no allocation for them.
+func (f *fields) common(key string) string {
+	b := f.r.Bytes(key)
+	if b == nil || len(b) > 64 || bytes.IndexByte(b, '\\') >= 0 {
+		return f.str(key)
+	}
+	if s, ok := f.shared[string(b)]; ok {
+		return s
+	}
+	if f.shared == nil || len(f.shared) >= maxShared {
+		f.shared = make(map[string]string, 1024)
+	}
+	s := string(b)
+	f.shared[s] = s
+	return s
+}
 
 func (f *fields) parse(line []byte) bool { return f.r.Parse("", line) == nil }
 
@@ -82,11 +109,11 @@ func (p *parser) conn(c *Conn) {
 	f := &p.f
 	*c = Conn{
 		TS: f.num("ts"), UID: f.str("uid"),
-		OrigH: f.str("id.orig_h"), OrigP: uint16(f.int("id.orig_p")),
-		RespH: f.str("id.resp_h"), RespP: uint16(f.int("id.resp_p")),
-		Proto: f.str("proto"), Service: f.str("service"), Duration: f.num("duration"),
+		OrigH: f.common("id.orig_h"), OrigP: uint16(f.int("id.orig_p")),
+		RespH: f.common("id.resp_h"), RespP: uint16(f.int("id.resp_p")),
+		Proto: f.common("proto"), Service: f.common("service"), Duration: f.num("duration"),
 		OrigBytes: f.int("orig_bytes"), RespBytes: f.int("resp_bytes"),
-		State: f.str("conn_state"), History: f.str("history"),
+		State: f.common("conn_state"), History: f.common("history"),
 		OrigPkts: f.int("orig_pkts"), OrigIPBytes: f.int("orig_ip_bytes"),
 		RespPkts: f.int("resp_pkts"), RespIPBytes: f.int("resp_ip_bytes"),
 	}

@@ -1,11 +1,18 @@
 package store
 
-// rollups aggregates a batch's rows into the rollup tables' rows.
+// rollups aggregates a batch's rows into the rollup tables' rows. Each
+// map indexes its rows in a slice: one hash lookup per row and aggregate,
+// no allocation per new key, and the maps keep their buckets from batch
+// to batch.
 type rollups struct {
-	traffic map[trafficKey]*Traffic
-	talkers map[hostKey]*Talker
-	edges   map[edgeKey]*Edge
+	traffic map[trafficKey]int32
+	talkers map[hostKey]int32
+	edges   map[edgeKey]int32
 	alerts  map[alertKey]int64
+
+	trafficRows []Traffic
+	talkerRows  []Talker
+	edgeRows    []Edge
 }
 
 type trafficKey struct {
@@ -31,8 +38,19 @@ type alertKey struct {
 }
 
 func newRollups() *rollups {
-	return &rollups{traffic: map[trafficKey]*Traffic{}, talkers: map[hostKey]*Talker{},
-		edges: map[edgeKey]*Edge{}, alerts: map[alertKey]int64{}}
+	return &rollups{traffic: map[trafficKey]int32{}, talkers: map[hostKey]int32{},
+		edges: map[edgeKey]int32{}, alerts: map[alertKey]int64{}}
+}
+
+// slot returns the row of key k in rows, adding made() if k is new.
+func slot[K comparable, R any](m map[K]int32, rows *[]R, k K, made func() R) *R {
+	i, ok := m[k]
+	if !ok {
+		i = int32(len(*rows))
+		m[k] = i
+		*rows = append(*rows, made())
+	}
+	return &(*rows)[i]
 }
 
 // Minute and Hour are the rollup bucket sizes in seconds.
@@ -53,23 +71,18 @@ func BucketOf(ts float64, step int64) int64 {
 func (r *rollups) conn(c *Conn) {
 	bytes, pkts := c.Bytes(), c.OrigPkts+c.RespPkts
 	k := trafficKey{BucketOf(c.TS, Minute), c.Proto, c.Service, c.IPv}
-	t := r.traffic[k]
-	if t == nil {
-		t = &Traffic{Bucket: k.bucket, Proto: k.proto, Service: k.service, IPv: k.ipv}
-		r.traffic[k] = t
-	}
+	t := slot(r.traffic, &r.trafficRows, k, func() Traffic {
+		return Traffic{Bucket: k.bucket, Proto: k.proto, Service: k.service, IPv: k.ipv}
+	})
 	t.Conns++
 	t.Bytes += bytes
 	t.Pkts += pkts
 	h := BucketOf(c.TS, Hour)
 	r.talker(h, c.OrigH, bytes)
 	r.talker(h, c.RespH, bytes)
-	ek := edgeKey{h, c.OrigH, c.RespH}
-	e := r.edges[ek]
-	if e == nil {
-		e = &Edge{Bucket: h, Src: c.OrigH, Dst: c.RespH}
-		r.edges[ek] = e
-	}
+	e := slot(r.edges, &r.edgeRows, edgeKey{h, c.OrigH, c.RespH}, func() Edge {
+		return Edge{Bucket: h, Src: c.OrigH, Dst: c.RespH}
+	})
 	e.Bytes += bytes
 	e.Conns++
 }
@@ -78,12 +91,7 @@ func (r *rollups) talker(bucket int64, host string, bytes int64) {
 	if host == "" {
 		return
 	}
-	k := hostKey{bucket, host}
-	t := r.talkers[k]
-	if t == nil {
-		t = &Talker{Bucket: bucket, Host: host}
-		r.talkers[k] = t
-	}
+	t := slot(r.talkers, &r.talkerRows, hostKey{bucket, host}, func() Talker { return Talker{Bucket: bucket, Host: host} })
 	t.Bytes += bytes
 	t.Conns++
 }
@@ -96,30 +104,27 @@ func (r *rollups) alert(a *Alert) {
 // them) and clears the maps.
 func (r *rollups) emit(b *Batch) {
 	hours := map[trafficKey]*Traffic{}
-	for k, t := range r.traffic {
-		b.Traffic1m = append(b.Traffic1m, *t)
-		hk := trafficKey{BucketOf(float64(k.bucket), Hour), k.proto, k.service, k.ipv}
+	for _, t := range r.trafficRows {
+		hk := trafficKey{BucketOf(float64(t.Bucket), Hour), t.Proto, t.Service, t.IPv}
 		h := hours[hk]
 		if h == nil {
-			h = &Traffic{Bucket: hk.bucket, Proto: k.proto, Service: k.service, IPv: k.ipv}
+			h = &Traffic{Bucket: hk.bucket, Proto: t.Proto, Service: t.Service, IPv: t.IPv}
 			hours[hk] = h
 		}
 		h.Conns += t.Conns
 		h.Bytes += t.Bytes
 		h.Pkts += t.Pkts
-		delete(r.traffic, k)
 	}
+	b.Traffic1m = append(b.Traffic1m, r.trafficRows...)
 	for _, h := range hours {
 		b.Traffic1h = append(b.Traffic1h, *h)
 	}
-	for k, t := range r.talkers {
-		b.Talkers1h = append(b.Talkers1h, *t)
-		delete(r.talkers, k)
-	}
-	for k, e := range r.edges {
-		b.Edges1h = append(b.Edges1h, *e)
-		delete(r.edges, k)
-	}
+	b.Talkers1h = append(b.Talkers1h, r.talkerRows...)
+	b.Edges1h = append(b.Edges1h, r.edgeRows...)
+	clear(r.traffic)
+	clear(r.talkers)
+	clear(r.edges)
+	r.trafficRows, r.talkerRows, r.edgeRows = r.trafficRows[:0], r.talkerRows[:0], r.edgeRows[:0]
 	ah := map[alertKey]int64{}
 	for k, n := range r.alerts {
 		b.Alerts1m = append(b.Alerts1m, AlertCount{Bucket: k.bucket, Class: k.class, Severity: k.sev, N: n})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,11 @@ func (w *Writer) add(log string, line []byte) {
 	b, p, run := w.cur, &w.p, w.cfg.Run
 	switch log {
 	case "conn":
+		if len(b.Conns) == cap(b.Conns) {
+			// Double up to a full batch: append's growth for large
+			// slices (a quarter at a time) copies the rows many times.
+			b.Conns = slices.Grow(b.Conns, min(max(len(b.Conns), 1024), w.cfg.FlushRows))
+		}
 		b.Conns = append(b.Conns, Conn{})
 		c := &b.Conns[len(b.Conns)-1]
 		p.conn(c)

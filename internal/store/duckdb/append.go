@@ -42,10 +42,6 @@ func (d *DB) Append(ctx context.Context, b *store.Batch) error {
 		{"incidents", len(b.Incidents), func(i int, v []driver.Value) { incidentRow(&b.Incidents[i], v) }},
 		{"assets", len(b.Assets), func(i int, v []driver.Value) { assetRow(&b.Assets[i], v) }},
 		{"records", len(b.Records), func(i int, v []driver.Value) { recordRow(&b.Records[i], v) }},
-		{"traffic_1m", len(b.Traffic1m), func(i int, v []driver.Value) { trafficRow(&b.Traffic1m[i], b.Run, v) }},
-		{"traffic_1h", len(b.Traffic1h), func(i int, v []driver.Value) { trafficRow(&b.Traffic1h[i], b.Run, v) }},
-		{"talkers_1h", len(b.Talkers1h), func(i int, v []driver.Value) { talkerRow(&b.Talkers1h[i], b.Run, v) }},
-		{"edges_1h", len(b.Edges1h), func(i int, v []driver.Value) { edgeRow(&b.Edges1h[i], b.Run, v) }},
 		{"alerts_1m", len(b.Alerts1m), func(i int, v []driver.Value) { alertCountRow(&b.Alerts1m[i], b.Run, v) }},
 		{"alerts_1h", len(b.Alerts1h), func(i int, v []driver.Value) { alertCountRow(&b.Alerts1h[i], b.Run, v) }},
 	}
@@ -54,7 +50,65 @@ func (d *DB) Append(ctx context.Context, b *store.Batch) error {
 			return err
 		}
 	}
-	return nil
+	return d.appendRollups(ctx, b)
+}
+
+// appendRollups appends the batch's traffic, talker and edge aggregates
+// (as many rows as connections, at worst) through the chunk writer.
+func (d *DB) appendRollups(ctx context.Context, b *store.Batch) error {
+	c, run := d.conns[0], b.Run
+	traffic := func(a *chunkAppender, r int, t *store.Traffic) { writeTraffic(a, r, t, run) }
+	trafficFallback := func(t *store.Traffic, v []driver.Value) { trafficRow(t, run, v) }
+	if err := appendChunks(ctx, c, "traffic_1m", trafficKinds, b.Traffic1m, traffic, trafficFallback); err != nil {
+		return err
+	}
+	if err := appendChunks(ctx, c, "traffic_1h", trafficKinds, b.Traffic1h, traffic, trafficFallback); err != nil {
+		return err
+	}
+	err := appendChunks(ctx, c, "talkers_1h", talkerKinds, b.Talkers1h,
+		func(a *chunkAppender, r int, t *store.Talker) { writeTalker(a, r, t, run) },
+		func(t *store.Talker, v []driver.Value) { talkerRow(t, run, v) })
+	if err != nil {
+		return err
+	}
+	return appendChunks(ctx, c, "edges_1h", edgeKinds, b.Edges1h,
+		func(a *chunkAppender, r int, e *store.Edge) { writeEdge(a, r, e, run) },
+		func(e *store.Edge, v []driver.Value) { edgeRow(e, run, v) })
+}
+
+// The rollup tables' column types, as the chunk writer writes them.
+var (
+	trafficKinds = []bindings.Type{kindBigint, kindText, kindText, kindU8, kindBigint, kindBigint, kindBigint, kindInt}
+	talkerKinds  = []bindings.Type{kindBigint, kindText, kindBigint, kindBigint, kindInt}
+	edgeKinds    = []bindings.Type{kindBigint, kindText, kindText, kindBigint, kindBigint, kindInt}
+)
+
+func writeTraffic(a *chunkAppender, r int, t *store.Traffic, run int32) {
+	a.Bigint(0, r, t.Bucket)
+	a.Text(1, r, t.Proto)
+	a.Text(2, r, t.Service)
+	a.U8(3, r, t.IPv)
+	a.Bigint(4, r, t.Conns)
+	a.Bigint(5, r, t.Bytes)
+	a.Bigint(6, r, t.Pkts)
+	a.Int(7, r, run)
+}
+
+func writeTalker(a *chunkAppender, r int, t *store.Talker, run int32) {
+	a.Bigint(0, r, t.Bucket)
+	a.Text(1, r, t.Host)
+	a.Bigint(2, r, t.Bytes)
+	a.Bigint(3, r, t.Conns)
+	a.Int(4, r, run)
+}
+
+func writeEdge(a *chunkAppender, r int, e *store.Edge, run int32) {
+	a.Bigint(0, r, e.Bucket)
+	a.Text(1, r, e.Src)
+	a.Text(2, r, e.Dst)
+	a.Bigint(3, r, e.Bytes)
+	a.Bigint(4, r, e.Conns)
+	a.Int(5, r, run)
 }
 
 // appendConns splits the connections over the appender connections.
@@ -82,17 +136,26 @@ func (d *DB) appendConns(ctx context.Context, conns []store.Conn) error {
 var connKinds = []bindings.Type{kindDouble, kindText, kindText, kindU16, kindText, kindU16, kindEnum8, kindText,
 	kindDouble, kindBigint, kindBigint, kindEnum8, kindText, kindBigint, kindBigint, kindBigint, kindBigint, kindU8, kindInt}
 
-// appendConnPart appends connections through one connection: written
-// into DuckDB's chunks directly, or through duckdb-go's Appender where the
-// driver does not give the chunk writer its connection.
+// appendConnPart appends connections through one connection.
 func appendConnPart(ctx context.Context, c *sql.Conn, conns []store.Conn) error {
+	return appendChunks(ctx, c, "conn", connKinds, conns, writeConn, connRow)
+}
+
+// appendChunks appends rows to table through one connection: written into
+// DuckDB's chunks directly (write), or through duckdb-go's Appender (row)
+// where the driver does not give the chunk writer its connection.
+func appendChunks[T any](ctx context.Context, c *sql.Conn, table string, kinds []bindings.Type, rows []T,
+	write func(a *chunkAppender, r int, row *T), row func(row *T, v []driver.Value)) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	err := c.Raw(func(dc any) error {
-		a, err := newChunkAppender(dc.(driver.Conn), "conn", connKinds)
+		a, err := newChunkAppender(dc.(driver.Conn), table, kinds)
 		if err != nil {
 			return err
 		}
-		for i := range conns {
-			writeConn(a, a.Row(), &conns[i])
+		for i := range rows {
+			write(a, a.Row(), &rows[i])
 			if err := a.Done(); err != nil {
 				a.Close()
 				return err
@@ -101,10 +164,10 @@ func appendConnPart(ctx context.Context, c *sql.Conn, conns []store.Conn) error 
 		return a.Close()
 	})
 	if errors.Is(err, errNoRawConnection) {
-		return appendTo(ctx, c, "conn", len(conns), func(i int, v []driver.Value) { connRow(&conns[i], v) })
+		return appendTo(ctx, c, table, len(rows), func(i int, v []driver.Value) { row(&rows[i], v) })
 	}
 	if err != nil {
-		return fmt.Errorf("store: append %d rows to conn: %w", len(conns), err)
+		return fmt.Errorf("store: append %d rows to %s: %w", len(rows), table, err)
 	}
 	return ctx.Err()
 }
@@ -112,13 +175,13 @@ func appendConnPart(ctx context.Context, c *sql.Conn, conns []store.Conn) error 
 // writeConn writes one connection row (the columns of connRow).
 func writeConn(a *chunkAppender, r int, c *store.Conn) {
 	a.Double(0, r, c.TS)
-	a.Text(1, r, c.UID)
+	a.TextOrNull(1, r, c.UID)
 	a.Text(2, r, c.OrigH)
 	a.U16(3, r, c.OrigP)
 	a.Text(4, r, c.RespH)
 	a.U16(5, r, c.RespP)
 	a.U8(6, r, enumIndex(c.Proto, protos, unknownTransportIndex))
-	a.Text(7, r, c.Service)
+	a.TextOrNull(7, r, c.Service)
 	a.Double(8, r, c.Duration)
 	a.Bigint(9, r, c.OrigBytes)
 	a.Bigint(10, r, c.RespBytes)
@@ -127,7 +190,7 @@ func writeConn(a *chunkAppender, r int, c *store.Conn) {
 	} else {
 		a.Null(11, r)
 	}
-	a.Text(12, r, c.History)
+	a.TextOrNull(12, r, c.History)
 	a.Bigint(13, r, c.OrigPkts)
 	a.Bigint(14, r, c.OrigIPBytes)
 	a.Bigint(15, r, c.RespPkts)

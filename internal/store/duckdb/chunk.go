@@ -223,13 +223,18 @@ type stringT struct {
 	text [12]byte
 }
 
-// Text writes a string; "" is NULL. ASCII strings skip DuckDB's UTF-8
-// check; others go through it (and invalid UTF-8 becomes NULL).
-func (a *chunkAppender) Text(col, row int, s string) {
+// TextOrNull writes a string, "" as NULL.
+func (a *chunkAppender) TextOrNull(col, row int, s string) {
 	if s == "" {
 		a.Null(col, row)
 		return
 	}
+	a.Text(col, row, s)
+}
+
+// Text writes a string. ASCII strings skip DuckDB's UTF-8 check; others
+// go through it (and invalid UTF-8 becomes NULL).
+func (a *chunkAppender) Text(col, row int, s string) {
 	if !isASCII(s) {
 		bindings.VectorAssignStringElement(a.cols[col].vec, bindings.IdxT(row), s)
 		return

@@ -29,15 +29,19 @@ func TestChunkAppenderUsed(t *testing.T) {
 	}
 }
 
-// TestChunkAppenderMatchesAppender stores the same connections through the
-// chunk writer and through duckdb-go's Appender, and compares every
-// column: NULLs, enum values and their fallbacks, strings inlined (≤ 12
-// bytes) or not, non-ASCII and invalid UTF-8, more rows than a chunk.
+// TestChunkAppenderMatchesAppender stores the same rows through the chunk
+// writer and through duckdb-go's Appender, and compares every column of
+// the connection and rollup tables: NULLs, enum values and their
+// fallbacks, empty strings, strings inlined (≤ 12 bytes) or not, non-ASCII
+// and invalid UTF-8, more rows than a chunk.
 func TestChunkAppenderMatchesAppender(t *testing.T) {
 	db := openTemp(t)
 	ctx := context.Background()
 	g := storetest.New(7, 300)
-	var rows []store.Conn
+	var conns []store.Conn
+	var traffic []store.Traffic
+	var talkers []store.Talker
+	var edges []store.Edge
 	for i := range 5000 {
 		c := g.Conn()
 		switch i % 7 {
@@ -50,52 +54,91 @@ func TestChunkAppenderMatchesAppender(t *testing.T) {
 		case 4:
 			c.UID = "CHhAvVGS1DHFjwGM9" // Zeek's 18 characters
 		}
-		rows = append(rows, c)
+		conns = append(conns, c)
+		traffic = append(traffic, store.Traffic{Bucket: int64(i), Proto: c.Proto, Service: c.Service, IPv: c.IPv, Conns: 1, Bytes: c.OrigBytes, Pkts: 3})
+		talkers = append(talkers, store.Talker{Bucket: int64(i), Host: c.OrigH, Bytes: c.RespBytes, Conns: 2})
+		edges = append(edges, store.Edge{Bucket: int64(i), Src: c.OrigH, Dst: c.Service, Bytes: 5, Conns: 1})
 	}
-	fast, slow := rows, make([]store.Conn, len(rows))
-	for i := range rows {
-		fast[i].Run = 1
-		slow[i] = rows[i]
-		slow[i].Run = 2
+	tables := []struct {
+		name       string
+		fast, slow func(run int32) error
+	}{
+		{"conn", func(run int32) error {
+			rows := setRun(conns, run)
+			return appendChunks(ctx, db.conns[0], "conn", connKinds, rows, writeConn, nil)
+		}, func(run int32) error {
+			rows := setRun(conns, run)
+			return appendTo(ctx, db.conns[0], "conn", len(rows), func(i int, v []driver.Value) { connRow(&rows[i], v) })
+		}},
+		{"traffic_1m", func(run int32) error {
+			return appendChunks(ctx, db.conns[0], "traffic_1m", trafficKinds, traffic,
+				func(a *chunkAppender, r int, x *store.Traffic) { writeTraffic(a, r, x, run) }, nil)
+		}, func(run int32) error {
+			return appendTo(ctx, db.conns[0], "traffic_1m", len(traffic), func(i int, v []driver.Value) { trafficRow(&traffic[i], run, v) })
+		}},
+		{"talkers_1h", func(run int32) error {
+			return appendChunks(ctx, db.conns[0], "talkers_1h", talkerKinds, talkers,
+				func(a *chunkAppender, r int, x *store.Talker) { writeTalker(a, r, x, run) }, nil)
+		}, func(run int32) error {
+			return appendTo(ctx, db.conns[0], "talkers_1h", len(talkers), func(i int, v []driver.Value) { talkerRow(&talkers[i], run, v) })
+		}},
+		{"edges_1h", func(run int32) error {
+			return appendChunks(ctx, db.conns[0], "edges_1h", edgeKinds, edges,
+				func(a *chunkAppender, r int, x *store.Edge) { writeEdge(a, r, x, run) }, nil)
+		}, func(run int32) error {
+			return appendTo(ctx, db.conns[0], "edges_1h", len(edges), func(i int, v []driver.Value) { edgeRow(&edges[i], run, v) })
+		}},
 	}
-	if err := appendConnPart(ctx, db.conns[0], fast); err != nil {
-		t.Fatal(err)
+	for _, tb := range tables {
+		if err := tb.fast(1); err != nil {
+			t.Fatalf("%s: chunk writer: %v", tb.name, err)
+		}
+		if err := tb.slow(2); err != nil {
+			t.Fatalf("%s: appender: %v", tb.name, err)
+		}
+		a, b := dumpRun(t, db, tb.name, 1), dumpRun(t, db, tb.name, 2)
+		if len(a) != len(conns) || len(b) != len(conns) {
+			t.Fatalf("%s rows: chunk writer %d, appender %d, want %d", tb.name, len(a), len(b), len(conns))
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s row %d differs:\nchunk    %s\nappender %s", tb.name, i, a[i], b[i])
+			}
+		}
+		if tb.name == "conn" && !strings.Contains(strings.Join(a, "\n"), "CHhAvVGS1DHFjwGM9") {
+			t.Error("long uid missing")
+		}
 	}
-	err := appendTo(ctx, db.conns[0], "conn", len(slow), func(i int, v []driver.Value) { connRow(&slow[i], v) })
+}
+
+func setRun(conns []store.Conn, run int32) []store.Conn {
+	out := append([]store.Conn(nil), conns...)
+	for i := range out {
+		out[i].Run = run
+	}
+	return out
+}
+
+// dumpRun returns a table's rows of one run, each as text, in a fixed order.
+func dumpRun(t *testing.T, db *DB, table string, run int) []string {
+	t.Helper()
+	r, err := db.db.QueryContext(context.Background(), "SELECT * EXCLUDE (run) FROM "+table+" WHERE run = ? ORDER BY ALL", run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dump := func(run int) []string {
-		r, err := db.db.QueryContext(ctx, "SELECT * EXCLUDE (run) FROM conn WHERE run = ? ORDER BY ts, uid", run)
-		if err != nil {
+	defer r.Close()
+	cols, _ := r.Columns()
+	var out []string
+	for r.Next() {
+		v := make([]any, len(cols))
+		p := make([]any, len(cols))
+		for i := range v {
+			p[i] = &v[i]
+		}
+		if err := r.Scan(p...); err != nil {
 			t.Fatal(err)
 		}
-		defer r.Close()
-		cols, _ := r.Columns()
-		var out []string
-		for r.Next() {
-			v := make([]any, len(cols))
-			p := make([]any, len(cols))
-			for i := range v {
-				p[i] = &v[i]
-			}
-			if err := r.Scan(p...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%#v", v))
-		}
-		return out
+		out = append(out, fmt.Sprintf("%#v", v))
 	}
-	a, b := dump(1), dump(2)
-	if len(a) != len(rows) || len(b) != len(rows) {
-		t.Fatalf("rows: chunk writer %d, appender %d, want %d", len(a), len(b), len(rows))
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("row %d differs:\nchunk    %s\nappender %s", i, a[i], b[i])
-		}
-	}
-	if !strings.Contains(strings.Join(a, "\n"), "CHhAvVGS1DHFjwGM9") {
-		t.Error("long uid missing")
-	}
+	return out
 }

@@ -278,7 +278,7 @@ func BenchmarkWriterConn(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	n := 0
+	n, cpu0 := 0, processCPU()
 	for b.Loop() {
 		w := store.NewWriter(db, store.DefaultWriterConfig())
 		for _, l := range lines {
@@ -290,6 +290,7 @@ func BenchmarkWriterConn(b *testing.B) {
 		n += len(lines)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/row")
 }
 
 // TestOverview10M stores ten million connections (set VIGIL_STORE_10M=1;
