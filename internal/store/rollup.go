@@ -68,6 +68,17 @@ func BucketOf(ts float64, step int64) int64 {
 	return t - ((t%step)+step)%step
 }
 
+// batch adds the rollup rows of b's connections and alerts to b.
+func (r *rollups) batch(b *Batch) {
+	for i := range b.Conns {
+		r.conn(&b.Conns[i])
+	}
+	for i := range b.Alerts {
+		r.alert(&b.Alerts[i])
+	}
+	r.emit(b)
+}
+
 func (r *rollups) conn(c *Conn) {
 	bytes, pkts := c.Bytes(), c.OrigPkts+c.RespPkts
 	k := trafficKey{BucketOf(c.TS, Minute), c.Proto, c.Service, c.IPv}

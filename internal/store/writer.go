@@ -49,8 +49,9 @@ type WriterStats struct {
 }
 
 // Writer is an analyze.Consumer that stores every record: it parses lines
-// into rows, aggregates rollups and hands batches to a Store from its own
-// goroutine (parsing and writing overlap). Record and Add may be called
+// into rows and hands batches to its own goroutine, which adds their
+// rollups and writes them to a Store (parsing, aggregating and writing
+// overlap). Record and Add may be called
 // from several goroutines. Close flushes what is left.
 type Writer struct {
 	st  Appender
@@ -59,7 +60,7 @@ type Writer struct {
 	mu     sync.Mutex
 	p      parser
 	cur    *Batch
-	agg    *rollups
+	agg    *rollups // the writing goroutine's
 	facts  map[string]int
 	stats  WriterStats
 	closed bool
@@ -145,7 +146,6 @@ func (w *Writer) add(log string, line []byte) {
 		c := &b.Conns[len(b.Conns)-1]
 		p.conn(c)
 		c.Run = run
-		w.agg.conn(c)
 		w.seen(c.TS)
 	case "dns":
 		b.DNS = append(b.DNS, DNS{})
@@ -164,7 +164,6 @@ func (w *Writer) add(log string, line []byte) {
 		p.alert(&a, line)
 		a.Run = run
 		b.Alerts = append(b.Alerts, a)
-		w.agg.alert(&a)
 		w.seen(a.TS)
 	case "incidents", "incident":
 		var in Incident
@@ -205,20 +204,18 @@ func (w *Writer) Add(c Conn) {
 	w.stats.Records++
 	w.stats.ByLog["conn"]++
 	w.cur.Conns = append(w.cur.Conns, c)
-	w.agg.conn(&c)
 	w.seen(c.TS)
 	if w.cur.Rows() >= w.cfg.FlushRows {
 		w.handOver()
 	}
 }
 
-// handOver queues the current batch with its rollups (w.mu held). It
+// handOver queues the current batch (w.mu held). It
 // blocks while the previous batch is still being written: backpressure.
 func (w *Writer) handOver() {
 	if w.cur.Rows() == 0 {
 		return
 	}
-	w.agg.emit(w.cur)
 	w.cur.Run = w.cfg.Run
 	keepLast(w.cur)
 	full := w.cur
@@ -258,7 +255,10 @@ func (w *Writer) tick() {
 	}
 }
 
+// write stores a batch with its rollups, computed here, in the writer's
+// goroutine, while the producer goes on parsing the next batch.
 func (w *Writer) write(b *Batch) {
+	w.agg.batch(b)
 	err := w.st.Append(context.Background(), b)
 	w.smu.Lock()
 	if err != nil {
