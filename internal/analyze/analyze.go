@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 // output directory and the consumers.
 func runLogs(cfg Config, inputs, logs []string) (*Summary, error) {
 	start := time.Now()
-	out, err := newWriter(cfg.OutDir, cfg.Consumers, 0)
+	out, err := newWriter(cfg.OutDir, cfg.Consumers, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	if live {
 		flushEvery = time.Second
 	}
-	out, err := newWriter(cfg.OutDir, cfg.Consumers, flushEvery)
+	out, err := newWriter(cfg.OutDir, cfg.Consumers, flushEvery, !live)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,14 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	if !cfg.NoApp {
 		shared = proto.NewShared()
 	}
+	// The readers' sinks first: they are the first producers, whatever
+	// the number of workers (order.go breaks ties by producer).
+	readerStats := make([]*hostStats, len(srcs))
+	readerSinks := make([]*logSink, len(srcs))
+	for i := range srcs {
+		readerStats[i] = newHostStats()
+		readerSinks[i] = newLogSink(out, readerStats[i])
+	}
 	fcfg := cfg.Flow
 	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
 	for i := 0; i < cfg.Workers; i++ {
@@ -123,6 +131,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 		if live {
 			wk.setLive(len(srcs), held)
 		}
+		wk.ordered = !live
 		p.workers = append(p.workers, wk)
 	}
 	netWeirds := new([256]atomic.Uint32)
@@ -132,12 +141,11 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 			out.close()
 			return nil, fmt.Errorf("analyze: defrag: %w", err)
 		}
-		rs := newHostStats()
 		rd := &reader{
 			src: src, dec: decode.NewDecoder(cfg.Decode), defrag: fr,
-			sink: newLogSink(out, rs), stats: rs, workers: p.workers, free: free,
+			sink: readerSinks[i], stats: readerStats[i], workers: p.workers, free: free,
 			withPayload: !cfg.NoApp, inline: cfg.Workers == 1 && !live, facts: len(cfg.Consumers) > 0,
-			netWeirds: netWeirds, idx: int32(i), live: live,
+			netWeirds: netWeirds, idx: int32(i), live: live, ordered: !live,
 		}
 		tcfg := cfg.Flow
 		tcfg.MaxFlows = 1 << 16

@@ -10,6 +10,8 @@ import (
 // buffer is reused) and what the worker needs to log about it.
 type item struct {
 	ts          int64
+	seq         uint64 // the reader's frame number (order.go)
+	sweep       bool   // not a packet: sweep the flow timers at ts (order.go)
 	dg          decode.Datagram
 	payOff      int32 // the transport payload, in the arena
 	payLen      int32
@@ -65,10 +67,10 @@ func (b *batch) full() bool { return b.n == len(b.items) }
 
 // add copies the packet's innermost datagram into the batch, and its
 // payload when the application layer needs it (withPayload).
-func (b *batch) add(p *decode.Packet, parents *flow.Parents, checksumBad, withPayload bool) {
+func (b *batch) add(p *decode.Packet, seq uint64, parents *flow.Parents, checksumBad, withPayload bool) {
 	it := &b.items[b.n]
 	b.n++
-	it.ts = p.TS
+	it.ts, it.seq, it.sweep = p.TS, seq, false
 	it.dg = p.IP
 	it.checksumBad = checksumBad
 	it.payOff, it.payLen = int32(len(b.arena)), 0
@@ -81,6 +83,15 @@ func (b *batch) add(p *decode.Packet, parents *flow.Parents, checksumBad, withPa
 	it.numAnomaly = p.NumAnomalies
 	copy(it.anomalies[:p.NumAnomalies], p.Anomalies[:p.NumAnomalies])
 	it.droppedAnom = p.DroppedAnomalies
+}
+
+// addSweep asks the worker to sweep its flow timers at ts, before frame
+// seq (order.go).
+func (b *batch) addSweep(ts int64, seq uint64) {
+	it := &b.items[b.n]
+	b.n++
+	it.ts, it.seq, it.sweep = ts, seq, true
+	it.payOff, it.payLen, it.numAnomaly = int32(len(b.arena)), 0, 0
 }
 
 func (b *batch) payload(it *item) []byte {

@@ -29,6 +29,12 @@ const (
 // turn.
 type chunk struct {
 	buf []byte
+	// Ordered runs (order.go): each record's tag, the producer, and
+	// whether the chunk reports the producer's progress.
+	tags        []recTag
+	prod        uint32
+	progress    recTag
+	hasProgress bool
 }
 
 const chunkSize = 64 << 10
@@ -72,6 +78,13 @@ type writer struct {
 	// flushEvery, when positive, flushes the files that often (a live
 	// run's logs are read while it runs).
 	flushEvery time.Duration
+	// ordered: records are held and handed on in event order (order.go).
+	ordered  bool
+	progress []recTag // each producer's
+	held     []heldRecord
+	ready    []heldRecord
+	heldBufs []heldBuf
+	freeTags chan []recTag
 }
 
 type logFile struct {
@@ -79,12 +92,15 @@ type logFile struct {
 	w *bufio.Writer
 }
 
-func newWriter(dir string, consumers []Consumer, flushEvery time.Duration) (*writer, error) {
+// newWriter starts the writer of dir. An ordered writer hands records on
+// in event order (order.go): every producer must report its progress
+// (logSink.progress), or its records are held to the end.
+func newWriter(dir string, consumers []Consumer, flushEvery time.Duration, ordered bool) (*writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
 	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, names: map[string]string{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
-		done: make(chan struct{}), flushEvery: flushEvery}
+		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeTags: make(chan []recTag, 128)}
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
 			w.closeFiles()
@@ -144,6 +160,10 @@ func (w *writer) flushFiles() {
 // write hands each record of c to the consumers and appends it to its
 // log (facts are not written).
 func (w *writer) write(c chunk) {
+	if w.ordered {
+		w.hold(c)
+		return
+	}
 	for b := c.buf; len(b) > 0; {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
@@ -210,6 +230,9 @@ func (w *writer) consume(log string, line []byte) {
 
 // recycle offers a written chunk buffer for reuse.
 func (w *writer) recycle(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
 	select {
 	case w.free <- b[:0]:
 	default:
@@ -230,6 +253,9 @@ func (w *writer) getBuf() []byte {
 func (w *writer) close() error {
 	close(w.in)
 	<-w.done
+	if w.ordered {
+		w.release(doneTag) // producers that did not finish: what they made
+	}
 	for name, lf := range w.files {
 		if err := lf.w.Flush(); err != nil && w.err == nil {
 			w.err = fmt.Errorf("analyze: flush %s.log: %w", name, err)
@@ -259,10 +285,19 @@ type logSink struct {
 	buf   []byte // the pending chunk
 	stats *hostStats
 	weird record.Weird
+	// Ordered runs: the tag of the next record, and the pending chunk's.
+	tag  recTag
+	tags []recTag
 }
 
+// newLogSink returns a producer's sink (w may be nil: no records kept).
 func newLogSink(w *writer, stats *hostStats) *logSink {
-	return &logSink{w: w, stats: stats}
+	s := &logSink{w: w, stats: stats}
+	if w != nil && w.ordered {
+		s.tag.prod = uint32(len(w.progress))
+		w.progress = append(w.progress, recTag{})
+	}
+	return s
 }
 
 // Conn implements flow.Emitter.
@@ -336,6 +371,10 @@ func (s *logSink) start(log string) []byte {
 	if s.buf == nil {
 		s.buf = s.w.getBuf()
 	}
+	if s.w.ordered {
+		s.tag.idx++
+		s.tags = append(s.tags, s.tag)
+	}
 	return append(append(s.buf, log...), '\t')
 }
 
@@ -343,8 +382,11 @@ func (s *logSink) start(log string) []byte {
 func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
 	if len(b) >= chunkSize {
-		s.w.in <- chunk{buf: b}
+		s.w.in <- chunk{buf: b, tags: s.tags, prod: s.tag.prod}
 		b = s.w.getBuf()
+		if s.w.ordered {
+			s.tags = s.w.getTags()
+		}
 	}
 	s.buf = b
 }
@@ -354,6 +396,9 @@ func (s *logSink) flush() {
 	if s.w == nil || len(s.buf) == 0 {
 		return
 	}
-	s.w.in <- chunk{buf: s.buf}
+	s.w.in <- chunk{buf: s.buf, tags: s.tags, prod: s.tag.prod}
 	s.buf = s.w.getBuf()
+	if s.w.ordered {
+		s.tags = s.w.getTags()
+	}
 }

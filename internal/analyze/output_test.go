@@ -18,7 +18,7 @@ func (c *orderCollector) Record(log string, _ []byte) { c.logs = append(c.logs, 
 func TestWriterOrderAndLines(t *testing.T) {
 	dir := t.TempDir()
 	col := &orderCollector{}
-	w, err := newWriter(dir, []Consumer{col}, 0)
+	w, err := newWriter(dir, []Consumer{col}, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

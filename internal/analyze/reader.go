@@ -55,6 +55,11 @@ type reader struct {
 	facts     bool
 	factBuf   []byte
 	lastSweep int64
+	// ordered: frames are numbered (seq) and the reader sweeps every flow
+	// table at once, so records can be ordered by event (order.go).
+	ordered      bool
+	seq          uint64
+	lastSweepSeq uint64
 	// netWeirds counts weird.log lines per anomaly kind that belong to no
 	// connection, shared by a live run's readers (capped at maxNetWeirds).
 	netWeirds *[256]atomic.Uint32
@@ -145,8 +150,16 @@ func (r *reader) handle(f *capture.Frame) {
 	p := &r.pkt
 	r.dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, p)
 	r.account(p)
-	if p.TS-r.lastSweep >= expireEvery {
-		r.sweep(p.TS)
+	if !r.ordered {
+		if p.TS-r.lastSweep >= expireEvery {
+			r.sweep(p.TS)
+		}
+	} else {
+		r.seq++
+		if p.TS-r.lastSweep >= expireEvery || r.seq-r.lastSweepSeq >= sweepFrames {
+			r.sweepAll(p.TS)
+		}
+		r.sink.at(r.seq, phaseReader)
 	}
 	// A reassembled tunnel packet may carry an inner fragment: reassemble
 	// again, a bounded number of times.
@@ -222,6 +235,31 @@ func (r *reader) sweep(now int64) {
 		r.netWeird(ev.TS, ev.Src, ev.Dst, decode.Anomaly{Kind: ev.Kind, Detail: ev.ID})
 	})
 	r.tunnels.Expire(now)
+}
+
+// sweepFrames bounds the frames between two sweeps of an ordered run
+// (whatever the capture's clock says), and so the records the writer
+// holds.
+const sweepFrames = 1 << 16
+
+// sweepAll sweeps the reader's tables and, through their queues, every
+// worker's, before frame r.seq; each reports its progress (order.go).
+func (r *reader) sweepAll(now int64) {
+	r.lastSweepSeq = r.seq
+	r.sink.at(r.seq, phaseSweep)
+	r.sweep(now)
+	if r.inline {
+		r.workers[0].sweep(now, r.seq)
+	} else {
+		for i, w := range r.workers {
+			b := r.pending[i]
+			b.addSweep(now, r.seq)
+			b.src, b.mark = r.idx, now
+			w.in <- b
+			r.pending[i] = <-r.free
+		}
+	}
+	r.sink.progress(recTag{seq: r.seq, phase: phaseReader})
 }
 
 // netAnomalies logs the anomalies of a packet that reaches no connection.
@@ -311,11 +349,12 @@ func (r *reader) dispatch(p *decode.Packet) {
 			payload = nil
 		}
 		r.meta.set(p, &r.parents)
+		r.workers[0].sink.at(r.seq, phaseWorker)
 		r.workers[0].handlePacket(p.TS, &p.IP, payload, bad, &r.meta, p.Anomalies[:p.NumAnomalies])
 		return
 	}
 	b := r.pending[w]
-	b.add(p, &r.parents, bad, r.withPayload)
+	b.add(p, r.seq, &r.parents, bad, r.withPayload)
 	if b.full() {
 		b.src, b.mark = r.idx, p.TS
 		r.workers[w].in <- b
@@ -329,8 +368,7 @@ func (r *reader) finish() {
 	if r.inline {
 		r.workers[0].finish()
 		r.pending[0] = nil
-		r.tunnels.Flush()
-		r.sink.flush()
+		r.finishTunnels()
 		return
 	}
 	for i, b := range r.pending {
@@ -346,8 +384,20 @@ func (r *reader) finish() {
 		}
 		r.pending[i] = nil
 	}
+	r.finishTunnels()
+}
+
+// finishTunnels ends the tunnels' outer connections and hands out the
+// reader's last records.
+func (r *reader) finishTunnels() {
+	if !r.ordered {
+		r.tunnels.Flush()
+		r.sink.flush()
+		return
+	}
+	r.sink.at(endSeq, phaseSweep)
 	r.tunnels.Flush()
-	r.sink.flush()
+	r.sink.progress(doneTag)
 }
 
 // crossConnection reports whether d belongs to a protocol whose records

@@ -27,6 +27,9 @@ type worker struct {
 	// merge: a live run's readers' batches, merged by time (live.go);
 	// nil offline.
 	merge *liveMerge
+	// ordered: the reader sweeps the flow timers and numbers the packets
+	// (offline runs, order.go); otherwise the worker sweeps on its own.
+	ordered bool
 }
 
 func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *atomic.Uint64, shared *proto.Shared, midstream bool) (*worker, error) {
@@ -67,8 +70,23 @@ func (wk *worker) processBatch(b *batch) {
 
 // finish ends every remaining connection and hands out the last records.
 func (wk *worker) finish() {
+	if !wk.ordered {
+		wk.table.Flush()
+		wk.sink.flush()
+		return
+	}
+	wk.sink.at(endSeq, phaseSweep)
 	wk.table.Flush()
-	wk.sink.flush()
+	wk.sink.progress(doneTag)
+}
+
+// sweep ends the connections whose timers have run out at ts, before the
+// reader's frame seq, and reports the worker's progress (order.go).
+func (wk *worker) sweep(ts int64, seq uint64) {
+	wk.sink.at(seq, phaseSweep)
+	wk.table.Expire(ts)
+	wk.lastSweep = ts
+	wk.sink.progress(recTag{seq: seq, phase: phaseWorker})
 }
 
 // process handles b's items from start on. A panic in one item is counted
@@ -89,6 +107,11 @@ func (wk *worker) process(b *batch, start int) {
 }
 
 func (wk *worker) handle(b *batch, it *item) {
+	if it.sweep {
+		wk.sweep(it.ts, it.seq)
+		return
+	}
+	wk.sink.at(it.seq, phaseWorker)
 	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta, it.anomalies[:it.numAnomaly])
 }
 
@@ -97,7 +120,7 @@ func (wk *worker) handle(b *batch, it *item) {
 // checksum bad, its link-layer facts and anomalies.
 func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
 	m *packetMeta, anomalies []decode.Anomaly) {
-	if ts-wk.lastSweep >= expireEvery {
+	if !wk.ordered && ts-wk.lastSweep >= expireEvery {
 		wk.table.Expire(ts)
 		wk.lastSweep = ts
 	}

@@ -24,6 +24,12 @@ type Inventory struct {
 
 	ips  map[netip.Addr]*ipEntity
 	macs map[string]*macEntity
+	// unclaimed is the traffic sent to local addresses that have no
+	// entity yet, handed to the entity when one is made: the counts do
+	// not depend on whether a host's first own packet is seen before or
+	// after the connections it received (with several workers, records
+	// come in no fixed order).
+	unclaimed map[netip.Addr]Traffic
 
 	findings     map[string]*Finding
 	findingOrder []string
@@ -92,6 +98,7 @@ func New(cfg Config) (*Inventory, error) {
 	inv := &Inventory{
 		cfg: cfg, rules: rules, oui: table, local: local, icsMasters: masters,
 		ips:        map[netip.Addr]*ipEntity{},
+		unclaimed:  map[netip.Addr]Traffic{},
 		macs:       map[string]*macEntity{},
 		findings:   map[string]*Finding{},
 		certs:      map[string]*certInfo{},
@@ -285,6 +292,10 @@ func (inv *Inventory) newIP(a netip.Addr) *ipEntity {
 		return nil
 	}
 	e := &ipEntity{addr: a}
+	if t, ok := inv.unclaimed[a]; ok {
+		e.traffic = t
+		delete(inv.unclaimed, a)
+	}
 	inv.ips[a] = e
 	if mac := eui64MAC(a); mac != "" {
 		if m := inv.mac(mac); m != nil {

@@ -343,3 +343,23 @@ func TestDHCPv6DUIDJoinsInterfaceHost(t *testing.T) {
 		t.Errorf("DUID-owned addresses %+v", vm.Addrs)
 	}
 }
+
+// TestTrafficOrderFree: a host's traffic counts do not depend on whether
+// the connections it received come before or after its own first packet
+// (with several workers, conn records arrive in no fixed order).
+func TestTrafficOrderFree(t *testing.T) {
+	received := `{"ts":5,"uid":"Cin","id.orig_h":"10.1.1.7","id.orig_p":5000,"id.resp_h":"10.1.1.5","id.resp_p":23,"proto":"tcp","conn_state":"S0","history":"S","orig_bytes":0,"resp_bytes":0,"orig_pkts":1,"resp_pkts":0,"orig_ip_bytes":60,"resp_ip_bytes":0}`
+	sent := `{"ts":9,"uid":"Cout","id.orig_h":"10.1.1.5","id.orig_p":6000,"id.resp_h":"10.1.1.7","id.resp_p":80,"proto":"tcp","conn_state":"SF","history":"ShADadFf","orig_bytes":10,"resp_bytes":20,"orig_pkts":4,"resp_pkts":4,"orig_ip_bytes":300,"resp_ip_bytes":400}`
+	var got []Traffic
+	for _, order := range [][]string{{received, sent}, {sent, received}} {
+		inv := newInv(t, nil)
+		feed(inv, "conn", order...)
+		got = append(got, host(t, inv.Hosts(), "10.1.1.5").Traffic)
+	}
+	want := Traffic{ConnsOut: 1, ConnsIn: 1, BytesSent: 300, BytesRecv: 460, PktsSent: 4, PktsRecv: 5}
+	for i, g := range got {
+		if g != want {
+			t.Errorf("order %d: traffic %+v, want %+v", i, g, want)
+		}
+	}
+}

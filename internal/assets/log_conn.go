@@ -96,7 +96,9 @@ func (inv *Inventory) onConn(line []byte) error {
 		t.PktsRecv += r.respPkts
 		inv.connUsed(orig, &r, name)
 	}
-	if resp != nil {
+	if resp == nil {
+		inv.unclaimedConn(r.id.respH, &r)
+	} else {
 		t := &resp.traffic
 		t.ConnsIn++
 		t.BytesSent += r.respIPBytes
@@ -108,6 +110,24 @@ func (inv *Inventory) onConn(line []byte) error {
 		}
 	}
 	return nil
+}
+
+// unclaimedConn keeps the traffic of a connection to a local address that
+// has no entity (it has sent nothing so far), at most MaxHosts addresses.
+func (inv *Inventory) unclaimedConn(a netip.Addr, r *connRec) {
+	if !inv.isLocal(a) {
+		return
+	}
+	t, ok := inv.unclaimed[a]
+	if !ok && len(inv.unclaimed) >= inv.cfg.MaxHosts {
+		return
+	}
+	t.ConnsIn++
+	t.BytesSent += r.respIPBytes
+	t.BytesRecv += r.origIPBytes
+	t.PktsSent += r.respPkts
+	t.PktsRecv += r.origPkts
+	inv.unclaimed[a] = t
 }
 
 // connSide returns the entity of one side of a connection, marked seen

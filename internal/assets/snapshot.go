@@ -451,11 +451,12 @@ func combine(votes []*vote) float64 {
 }
 
 // wording picks the answer of the most confident vote (the longer, more
-// specific wording on a tie).
+// specific wording on a tie, then the first in byte order).
 func wording(votes []*vote) string {
 	best := votes[0]
 	for _, v := range votes[1:] {
-		if v.conf > best.conf || v.conf == best.conf && len(v.value) > len(best.value) {
+		if v.conf > best.conf || v.conf == best.conf && (len(v.value) > len(best.value) ||
+			len(v.value) == len(best.value) && v.value < best.value) {
 			best = v
 		}
 	}
@@ -464,7 +465,18 @@ func wording(votes []*vote) string {
 
 func evidenceOf(votes []*vote, maxEv int) []Evidence {
 	sorted := append([]*vote(nil), votes...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].conf > sorted[j].conf })
+	// Most confident first; then the earliest record, then the rule: the
+	// same evidence whatever order the records came in.
+	sort.Slice(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if a.conf != b.conf {
+			return a.conf > b.conf
+		}
+		if a.ev.TS != b.ev.TS {
+			return a.ev.TS < b.ev.TS
+		}
+		return a.rule < b.rule
+	})
 	var out []Evidence
 	seen := map[string]bool{}
 	for _, v := range sorted {
@@ -499,7 +511,12 @@ func roles(votes []vote, maxEv int) []Role {
 	for _, r := range order {
 		out = append(out, Role{Role: r, Confidence: round2(combine(byRole[r])), Evidence: evidenceOf(byRole[r], maxEv)})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Confidence != out[j].Confidence {
+			return out[i].Confidence > out[j].Confidence
+		}
+		return out[i].Role < out[j].Role
+	})
 	return out
 }
 
@@ -563,7 +580,8 @@ func mergeService(dst, src *Service) {
 	}
 }
 
-// mergeUsed returns the top n endpoints by connections, then bytes.
+// mergeUsed returns the top n endpoints by connections, then bytes (then
+// name, protocol and port: one order on every run).
 func mergeUsed(parts []*entity, n int) []Used {
 	byKey := map[string]*Used{}
 	for _, e := range parts {
@@ -590,7 +608,17 @@ func mergeUsed(parts []*entity, n int) []Used {
 		if t1, t2 := out[i].BytesIn+out[i].BytesOut, out[j].BytesIn+out[j].BytesOut; t1 != t2 {
 			return t1 > t2
 		}
-		return out[i].Name < out[j].Name
+		a, b := &out[i], &out[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Proto != b.Proto {
+			return a.Proto < b.Proto
+		}
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		return a.Addr+a.Service < b.Addr+b.Service
 	})
 	if len(out) > n {
 		out = out[:n]

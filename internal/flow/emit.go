@@ -20,6 +20,9 @@ func bstr(b []byte) string {
 
 // emit fills the reused record from c and hands it to the emitter.
 func (t *Table) emit(c *conn) {
+	if t.notify != nil {
+		t.notify.BeginEmit(c.uid)
+	}
 	r := &t.rec
 	*r = record.Conn{
 		TS:    c.start,

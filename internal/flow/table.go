@@ -62,6 +62,14 @@ type Emitter interface {
 	Weird(w *record.Weird)
 }
 
+// EmitNotifier is implemented by an Emitter that wants to know which
+// connection the records it is about to get belong to: the table calls
+// BeginEmit with the uid before ending a connection (the application
+// layer's last records, then the conn record).
+type EmitNotifier interface {
+	BeginEmit(uid UID)
+}
+
 // AppLayer is implemented by an Emitter that runs application analyzers
 // on connections. It keeps a handle per connection in the word Update
 // points Input.App at (0 until it sets one). The table calls EndConn with
@@ -209,9 +217,10 @@ type Table struct {
 	dnsTimeout           int64
 
 	chunks   [][]conn
-	nconns   int32    // slots handed out of the slab
-	free     int32    // free-list head (linked through lruNext)
-	app      AppLayer // out, when it runs application analyzers
+	nconns   int32        // slots handed out of the slab
+	free     int32        // free-list head (linked through lruNext)
+	app      AppLayer     // out, when it runs application analyzers
+	notify   EmitNotifier // out, when it wants to know whose records come
 	index    []slot
 	maxIndex uint32 // the size the index may grow to: 2×MaxFlows, a power of two
 	mask     uint32
@@ -249,6 +258,7 @@ func NewTable(cfg Config, out Emitter) (*Table, error) {
 	}
 	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx}
 	t.app, _ = out.(AppLayer)
+	t.notify, _ = out.(EmitNotifier)
 	t.maxIndex = 64
 	for int(t.maxIndex) < cfg.MaxFlows*2 {
 		t.maxIndex <<= 1

@@ -2,10 +2,16 @@ package insight
 
 import (
 	"context"
-	"github.com/vigil-nsm/vigil/internal/record"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/record"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/synth"
@@ -21,6 +27,12 @@ func run(t *testing.T, inputs ...string) (*Set, string) {
 // runWith is run with extra consumers beside the understanding stage's.
 func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, string) {
 	t.Helper()
+	return runWorkers(t, 1, extra, inputs...) // one record order: the same alerts on every run
+}
+
+// runWorkers is runWith with the given number of workers.
+func runWorkers(t *testing.T, workers int, extra []analyze.Consumer, inputs ...string) (*Set, string) {
+	t.Helper()
 	out := t.TempDir()
 	set, err := New(DefaultConfig(), out)
 	if err != nil {
@@ -28,7 +40,7 @@ func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, st
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.OutDir = out
-	cfg.Workers = 1 // one record order: the same alerts on every run
+	cfg.Workers = workers
 	cfg.Consumers = append(set.Consumers(), extra...)
 	if _, err := analyze.Run(context.Background(), cfg, inputs); err != nil {
 		t.Fatal(err)
@@ -48,21 +60,27 @@ func readJSONLines(t *testing.T, path string) []map[string]any {
 	return out
 }
 
-// TestScannersInSyntheticTrafficAreAlerted: the synthetic mix has SYN
-// scanners; they come out in alerts.log and incidents.log.
-func TestScannersInSyntheticTrafficAreAlerted(t *testing.T) {
+// synthMix writes the synthetic traffic mix (it has SYN scanners).
+func synthMix(t *testing.T, packets, flows int) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "s.pcap")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := synth.DefaultConfig()
-	cfg.Packets, cfg.Flows = 200000, 20000
+	cfg.Packets, cfg.Flows = packets, flows
 	if _, err := synth.Write(f, cfg); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	set, out := run(t, path)
+	return path
+}
+
+// TestScannersInSyntheticTrafficAreAlerted: the synthetic mix has SYN
+// scanners; they come out in alerts.log and incidents.log.
+func TestScannersInSyntheticTrafficAreAlerted(t *testing.T) {
+	set, out := run(t, synthMix(t, 200000, 20000))
 	alerts := readJSONLines(t, filepath.Join(out, "alerts.log"))
 	scans := 0
 	for _, a := range alerts {
@@ -104,4 +122,60 @@ func TestIPv6FindingsBecomeAlerts(t *testing.T) {
 		}
 	}
 	t.Error("no ipv6.kill_router alert from the IPv6 monitor in alerts.log")
+}
+
+// TestSameInsightWhateverTheWorkers: alerts, incidents, the inventory and
+// the IPv6 monitor's records do not depend on the number of workers (the
+// workers' records reach them interleaved in no fixed order).
+func TestSameInsightWhateverTheWorkers(t *testing.T) {
+	lab, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "lab", "*.pcap"))
+	if len(lab) < 12 {
+		t.Fatalf("only %d lab captures", len(lab))
+	}
+	inputs := append([]string{synthMix(t, 200000, 20000)}, lab...)
+	for _, in := range inputs {
+		_, one := runWorkers(t, 1, nil, in)
+		_, three := runWorkers(t, 3, nil, in)
+		for _, log := range []string{"alerts.log", "incidents.log", "assets.log", "ipv6.log"} {
+			a, b := sortedLines(t, filepath.Join(one, log)), sortedLines(t, filepath.Join(three, log))
+			if len(a) != len(b) {
+				t.Errorf("%s %s: %d records with 1 worker, %d with 3", filepath.Base(in), log, len(a), len(b))
+				continue
+			}
+			for i := range a {
+				if a[i] != b[i] {
+					t.Errorf("%s %s: a record differs: %s", filepath.Base(in), log, jsonDiff(a[i], b[i]))
+					break
+				}
+			}
+		}
+	}
+}
+
+func sortedLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	sort.Strings(lines)
+	return lines
+}
+
+// jsonDiff names the top-level fields in which two JSON objects differ,
+// with both values.
+func jsonDiff(a, b string) string {
+	var x, y map[string]any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a + " | " + b
+	}
+	var out []string
+	for k := range x {
+		if !reflect.DeepEqual(x[k], y[k]) {
+			out = append(out, fmt.Sprintf("%s: %v | %v", k, x[k], y[k]))
+		}
+	}
+	sort.Strings(out)
+	return fmt.Sprintf("host/id %v/%v: %s", x["host"], x["id"], strings.Join(out, "; "))
 }

@@ -72,7 +72,7 @@ type pair struct {
 	successAfter bool // a success after at least one failure
 	users        map[string]int
 	port         uint16
-	uids         []string
+	uids         alert.UIDs
 }
 
 // Detector is the brute-force detector.
@@ -216,22 +216,11 @@ func (d *Detector) pair(k key, ts float64, create bool) *pair {
 
 func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS+c.Duration)
-	if len(p.uids) < alert.MaxUIDs && len(c.UID) > 0 && !hasUID(p.uids, c.UID) {
-		p.uids = append(p.uids, string(c.UID))
-	}
+	p.uids.Add(c.TS, c.UID)
 	if !p.Alerted && d.crossed(p) {
 		p.Alerted, p.LastEmit = true, c.TS
 		emit(d.alert(p))
 	}
-}
-
-func hasUID(uids []string, uid []byte) bool {
-	for _, u := range uids {
-		if u == string(uid) {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *Detector) crossed(p *pair) bool {
@@ -279,7 +268,7 @@ func (d *Detector) alert(p *pair) alert.Alert {
 		sev = alert.Critical
 	}
 	return alert.Alert{
-		TS: p.first, TSEnd: p.Last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(),
+		TS: p.first, TSEnd: p.Last, UIDs: p.uids.List(), Src: p.src.String(), Dst: p.dst.String(),
 		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service, Severity: sev, Confidence: conf,
 		Act:      act,
 		Summary:  fmt.Sprintf("%s %s between %s and %s.", p.src, act, alert.Clock(p.first), alert.Clock(p.Last)),

@@ -110,7 +110,7 @@ type state struct {
 	servers    map[netip.Addr]int
 	qtypes     map[string]int
 	sample     []string
-	uids       []string
+	uids       alert.UIDs
 }
 
 // Detector is the DNS tunnel detector.
@@ -180,9 +180,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(s.servers) < 256 || s.servers[c.Resp] > 0 {
 		s.servers[c.Resp]++
 	}
-	if len(s.uids) < alert.MaxUIDs && len(c.UID) > 0 {
-		s.uids = append(s.uids, string(c.UID))
-	}
+	s.uids.Add(c.TS, c.UID)
 	if !s.Alerted && d.Tunnel(s) {
 		s.Alerted, s.LastEmit = true, c.TS
 		emit(d.alert(s))
@@ -307,7 +305,7 @@ func (d *Detector) alert(s *state) alert.Alert {
 	mean := float64(s.subBytes) / float64(max(u, 1))
 	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains, mean length %.0f)", s.name, s.queries, u, mean)
 	return alert.Alert{
-		TS: s.first, TSEnd: s.Last, UIDs: s.uids, Src: client.String(), Dst: alert.AddrString(server),
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids.List(), Src: client.String(), Dst: alert.AddrString(server),
 		Name: s.name, Proto: "udp", DstP: 53, Class: "dns.tunnel",
 		Confidence: min(1, 0.5+0.5*float64(s.tunnelLike)/float64(max(u, 1))), Act: act,
 		Summary: fmt.Sprintf("%s %s between %s and %s.", client, act, alert.Clock(s.first), alert.Clock(s.Last)),

@@ -52,7 +52,7 @@ type dest struct {
 	conns       int
 	first, last float64
 	port        uint16
-	uids        []string
+	uids        alert.UIDs
 }
 
 type host struct {
@@ -111,8 +111,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	ds.bytes += c.OrigBytes
 	ds.conns++
 	ds.first, ds.last = min(ds.first, c.TS), max(ds.last, c.TS+c.Duration)
-	if len(ds.uids) < alert.MaxUIDs && c.OrigBytes >= minDestBytes*100 {
-		ds.uids = append(ds.uids, string(c.UID))
+	if c.OrigBytes >= minDestBytes*100 {
+		ds.uids.Add(c.TS, c.UID)
 	}
 }
 
@@ -204,7 +204,7 @@ func (d *Detector) alert(h *host, dst netip.Addr, ds *dest, base float64) alert.
 	act := fmt.Sprintf("sent %s to %s (%.0fx its baseline of %s per %s)",
 		bytesText(ds.bytes), dstS, ratio, bytesText(uint64(base)), durText(d.cfg.Interval))
 	return alert.Alert{
-		TS: ds.first, TSEnd: ds.last, UIDs: ds.uids, Src: h.addr.String(), Dst: alert.AddrString(dst),
+		TS: ds.first, TSEnd: ds.last, UIDs: ds.uids.List(), Src: h.addr.String(), Dst: alert.AddrString(dst),
 		DstP: ds.port, Class: "exfil", Confidence: min(1, 0.5+0.5*min(ratio/(10*d.cfg.Factor), 1)),
 		Act:     act,
 		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, ds.conns, alert.Clock(ds.first), alert.Clock(ds.last)),

@@ -106,7 +106,7 @@ type victim struct {
 	bytesOut uint64 // amplification: bytes to reflectors
 	sources  map[netip.Addr]uint64
 	ports    map[uint16]uint64
-	uids     []string
+	uids     alert.UIDs
 }
 
 // Detector is the flood detector.
@@ -202,9 +202,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 	if _, ok := v.ports[port]; ok || len(v.ports) < 256 {
 		v.ports[port] += pkts
 	}
-	if len(v.uids) < alert.MaxUIDs {
-		v.uids = append(v.uids, string(c.UID))
-	}
+	v.uids.Add(c.TS, c.UID)
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
 		emit(d.alert(v))
@@ -302,7 +300,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		"ports": ports, "first": v.first, "last": v.Last, "window_s": d.cfg.Window,
 	}
 	a := alert.Alert{
-		TS: v.first, TSEnd: v.Last, UIDs: v.uids, Src: alert.AddrString(src), Dst: v.victim.String(),
+		TS: v.first, TSEnd: v.Last, UIDs: v.uids.List(), Src: alert.AddrString(src), Dst: v.victim.String(),
 		Class: classes[v.kind], Detector: "flood", Evidence: ev,
 	}
 	from := "from " + alert.Plural(len(v.sources), "source")

@@ -66,7 +66,7 @@ type source struct {
 	probes map[probe]struct{}
 	ports  map[netip.Addr]int // distinct ports per host
 	hosts  map[service]int    // distinct hosts per port
-	uids   []string
+	uids   alert.UIDs
 }
 
 // Detector is the scan detector.
@@ -120,9 +120,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	d.entries++
 	s.ports[c.Resp]++
 	s.hosts[service{port, c.Proto}]++
-	if len(s.uids) < alert.MaxUIDs {
-		s.uids = append(s.uids, string(c.UID))
-	}
+	s.uids.Add(c.TS, c.UID)
 	if !s.Alerted && d.crossed(s) {
 		s.Alerted = true
 		s.LastEmit = c.TS
@@ -218,7 +216,7 @@ func (d *Detector) vertical(s *source) *alert.Alert {
 		act = fmt.Sprintf("scanned up to %d ports on each of %d hosts (%d probes)", maxPorts, len(hosts), total)
 	}
 	return &alert.Alert{
-		TS: s.first, TSEnd: s.Last, UIDs: s.uids,
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids.List(),
 		Src: s.src.String(), Dst: dsts[0], Dsts: many(dsts), DstCount: len(hosts),
 		Class: class, Confidence: confidence(maxPorts, d.cfg.VerticalPorts),
 		Summary: fmt.Sprintf("%s %s between %s and %s.", s.src, act, alert.Clock(s.first), alert.Clock(s.Last)),
@@ -273,7 +271,7 @@ func (d *Detector) horizontal(s *source) *alert.Alert {
 	}
 	act := fmt.Sprintf("scanned %d hosts on %s", top.hosts, joinMax(ports, 5))
 	return &alert.Alert{
-		TS: s.first, TSEnd: s.Last, UIDs: s.uids,
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids.List(),
 		Src: s.src.String(), Dsts: many(addrStrings(targets)), DstCount: top.hosts,
 		DstP: top.port, Proto: top.proto.String(),
 		Class: class, Confidence: confidence(top.hosts, d.cfg.HorizontalHosts),

@@ -1,0 +1,187 @@
+package analyze
+
+import (
+	"bytes"
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/vigil-nsm/vigil/internal/flow"
+)
+
+// Record order. Several workers hand their records to the writer in no
+// fixed order, and what consumers conclude (alerts, incidents, the
+// inventory) depends on the order they read records in. In an offline run
+// the writer therefore hands records on, and writes the log files, in an
+// order that does not depend on the number of workers: by the capture
+// event that made each record.
+//
+// Events are numbered by the reader's frame count (seq). Before frame seq
+// the reader may sweep the timers of every flow table at once (phase
+// sweep: the reader's own tables first, then each connection a worker
+// ends, keyed by its uid, so that how connections are spread over
+// workers does not matter); then the reader handles the frame (phase
+// reader: packet facts, tunnels) and the worker that owns it (phase
+// worker). Within one event a producer's records keep the order it made
+// them in (idx). Each producer reports progress with each sweep: every
+// record it makes from then on sorts at or after its progress tag, so the
+// writer releases, sorted, every held record below the lowest progress of
+// all producers.
+type recTag struct {
+	seq   uint64
+	phase uint8
+	group uint64 // the connection a sweep ends (its uid), else 0
+	prod  uint32 // the producer (readers first, then workers)
+	idx   uint64 // the producer's record count
+}
+
+const (
+	phaseSweep uint8 = iota
+	phaseReader
+	phaseWorker
+	phaseLast = math.MaxUint8
+)
+
+// endSeq numbers the end of the run: the flow tables' final flush.
+const endSeq = math.MaxUint64
+
+// doneTag is the progress of a producer that has finished.
+var doneTag = recTag{seq: endSeq, phase: phaseLast, group: math.MaxUint64, prod: math.MaxUint32, idx: math.MaxUint64}
+
+func (a recTag) compare(b recTag) int {
+	switch {
+	case a.seq != b.seq:
+		return cmp.Compare(a.seq, b.seq)
+	case a.phase != b.phase:
+		return cmp.Compare(a.phase, b.phase)
+	case a.group != b.group:
+		return cmp.Compare(a.group, b.group)
+	case a.prod != b.prod:
+		return cmp.Compare(a.prod, b.prod)
+	}
+	return cmp.Compare(a.idx, b.idx)
+}
+
+// at makes the sink's next records belong to event seq, phase.
+func (s *logSink) at(seq uint64, phase uint8) {
+	s.tag.seq, s.tag.phase, s.tag.group = seq, phase, 0
+}
+
+// BeginEmit implements flow.EmitNotifier: in a sweep, the records that a
+// flow table makes from here on (the application layer's last ones, then
+// the conn record) belong to connection uid.
+func (s *logSink) BeginEmit(uid flow.UID) {
+	if s.tag.phase == phaseSweep {
+		s.tag.group = uint64(uid)
+	}
+}
+
+// progress hands over the pending records with the producer's progress:
+// it makes no more records that sort before t.
+func (s *logSink) progress(t recTag) {
+	if s.w == nil || !s.w.ordered {
+		s.flush()
+		return
+	}
+	s.w.in <- chunk{buf: s.buf, tags: s.tags, prod: s.tag.prod, progress: t, hasProgress: true}
+	s.buf, s.tags = s.w.getBuf(), s.w.getTags()
+}
+
+// heldRecord is a record the writer holds until every producer has gone
+// past it.
+type heldRecord struct {
+	tag  recTag
+	log  string
+	line []byte // newline included
+}
+
+// heldBuf is a chunk buffer whose records are held; it is reused once
+// they are all written (max is the highest tag among them).
+type heldBuf struct {
+	buf []byte
+	max recTag
+}
+
+// hold takes c's records (ordered runs) and releases those every producer
+// has gone past.
+func (w *writer) hold(c chunk) {
+	hb := heldBuf{buf: c.buf}
+	i := 0
+	for b := c.buf; len(b) > 0; i++ {
+		tab := bytes.IndexByte(b, '\t')
+		end := bytes.IndexByte(b, '\n')
+		if tab < 0 || end < tab || i >= len(c.tags) {
+			break // cannot happen: the sinks write every record whole
+		}
+		t := c.tags[i]
+		w.held = append(w.held, heldRecord{tag: t, log: w.logName(b[:tab]), line: b[tab+1 : end+1]})
+		if t.compare(hb.max) > 0 {
+			hb.max = t
+		}
+		b = b[end+1:]
+	}
+	if i > 0 {
+		w.heldBufs = append(w.heldBufs, hb)
+	} else {
+		w.recycle(c.buf)
+	}
+	w.recycleTags(c.tags)
+	if c.hasProgress {
+		w.progress[c.prod] = c.progress
+		w.release(slices.MinFunc(w.progress, recTag.compare))
+	}
+}
+
+// release hands on and writes, in order, every held record below low.
+func (w *writer) release(low recTag) {
+	ready := w.ready[:0]
+	keep := w.held[:0]
+	for _, r := range w.held {
+		if r.tag.compare(low) < 0 {
+			ready = append(ready, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	slices.SortFunc(ready, func(a, b heldRecord) int { return a.tag.compare(b.tag) })
+	for _, r := range ready {
+		w.consume(r.log, r.line[:len(r.line)-1])
+		if !isFact(r.log) {
+			w.writeLine(r.log, r.line)
+		}
+	}
+	clear(w.held[len(keep):])
+	w.held = keep
+	clear(ready)
+	w.ready = ready[:0]
+	bufs := w.heldBufs[:0]
+	for _, hb := range w.heldBufs {
+		if hb.max.compare(low) < 0 {
+			w.recycle(hb.buf)
+		} else {
+			bufs = append(bufs, hb)
+		}
+	}
+	clear(w.heldBufs[len(bufs):])
+	w.heldBufs = bufs
+}
+
+// getTags returns an empty tag list for a chunk, reusing released ones.
+func (w *writer) getTags() []recTag {
+	select {
+	case t := <-w.freeTags:
+		return t
+	default:
+		return make([]recTag, 0, 512)
+	}
+}
+
+func (w *writer) recycleTags(t []recTag) {
+	if t == nil {
+		return
+	}
+	select {
+	case w.freeTags <- t[:0]:
+	default:
+	}
+}
