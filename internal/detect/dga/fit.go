@@ -68,17 +68,50 @@ const MaxGram = 4
 // lmFolds is the number of parts in the cross-fitting of LM features.
 const lmFolds = 5
 
+// TrainOptions are Train's settings beyond the examples.
+type TrainOptions struct {
+	// Lexicon is the words (space-separated) labels are segmented into.
+	Lexicon string
+	// Buckets and Epochs size the logistic regression over n-grams.
+	Buckets, Epochs int
+	// Trees boosted trees of Depth levels, each shrunk by Rate, are fitted
+	// twice (see Train) on the dense features and the regression's score;
+	// 0 Trees: none.
+	Trees, Depth int
+	Rate         float64
+	// Groups, if not nil, gives each label a group (a generator, a DGA
+	// family): the second cross-fitting of the regression keeps a group's
+	// labels in one part.
+	Groups []int
+	// Source says what the model was trained on.
+	Source string
+}
+
+// linFolds is the number of parts in the cross-fittings of the
+// regression's scores the trees are fitted on.
+const linFolds = 4
+
 // Train fits a model on labelled labels (isDGA true for generated ones):
 // the benign labels' trigram model (LM), then the logistic regression by
-// stochastic gradient descent. It is deterministic for given inputs.
+// stochastic gradient descent, then boosted trees that correct its
+// log-odds from the dense features and the log-odds themselves. It is
+// deterministic for given inputs.
 //
 // The LM features of the training labels are cross-fitted: each label's
 // come from an LM fitted without the fifth of the labels it is in, so that
 // benign training labels do not look likelier than unseen benign names
 // (without this the regression leans on the LM too much). The model keeps
 // the LM of all benign labels.
-func Train(labels []string, isDGA []bool, buckets, epochs int, source string) *Model {
-	m := &Model{Source: source, Buckets: buckets, MaxGram: MaxGram, Weights: make([]float64, buckets), Dense: make([]float64, denseFeatures)}
+//
+// So are the regression scores the trees learn from, twice: each label's
+// comes from a regression fitted without the quarter of the labels it is
+// in — once a quarter drawn at random, once a quarter of the groups, so
+// that the labels of a generator or family score as an unseen family's
+// would (with the regression knowing nothing of it). The model's trees are
+// the two sets, each at half weight: the first alone trusts the regression
+// too much on unseen families, the second too little.
+func Train(labels []string, isDGA []bool, o TrainOptions) *Model {
+	m := &Model{Source: o.Source, Buckets: o.Buckets, MaxGram: MaxGram, Lexicon: o.Lexicon, lex: newLexicon(o.Lexicon)}
 	feats := make([]Features, len(labels))
 	for k := 0; k < lmFolds; k++ {
 		skip := make([]bool, len(labels))
@@ -91,11 +124,63 @@ func Train(labels []string, isDGA []bool, buckets, epochs int, source string) *M
 		}
 	}
 	m.LM = fitLM(labels, isDGA)
-	const l2 = 1e-5
-	order := make([]int, len(labels))
-	for i := range order {
-		order[i] = i
+	y := make([]float64, len(labels))
+	for i, d := range isDGA {
+		if d {
+			y[i] = 1
+		}
 	}
+	all := make([]int, len(labels))
+	for i := range all {
+		all[i] = i
+	}
+	fitLinear(m, feats, y, all, o.Epochs)
+	if o.Trees <= 0 {
+		return m
+	}
+	random := make([]int, len(labels))
+	for i := range random {
+		random[i] = i % linFolds
+	}
+	sets := [][]int{random}
+	if o.Groups != nil {
+		sets = append(sets, o.Groups)
+	}
+	var feat []uint8
+	var cut, leaf []float64
+	for _, parts := range sets {
+		x := make([][treeInputs]float64, len(labels))
+		for k := 0; k < linFolds; k++ {
+			var in []int
+			for i, p := range parts {
+				if p%linFolds != k {
+					in = append(in, i)
+				}
+			}
+			sub := &Model{Buckets: o.Buckets, MaxGram: MaxGram}
+			fitLinear(sub, feats, y, in, o.Epochs)
+			for i, p := range parts {
+				if p%linFolds == k {
+					x[i] = treeInput(sub.linear(feats[i].Grams, &feats[i].Dense), &feats[i].Dense)
+				}
+			}
+		}
+		t := fitTrees(x, y, o.Trees, o.Depth, o.Rate)
+		feat, cut, leaf = append(feat, t.TreeFeat...), append(cut, t.TreeCut...), append(leaf, t.TreeLeaf...)
+	}
+	w := 1 / float64(len(sets))
+	for i := range leaf {
+		leaf[i] = math.Round(leaf[i]*w*1e4) / 1e4
+	}
+	m.TreeDepth, m.TreeFeat, m.TreeCut, m.TreeLeaf = o.Depth, feat, cut, leaf
+	return m
+}
+
+// fitLinear fits the logistic regression of m on the examples idx.
+func fitLinear(m *Model, feats []Features, y []float64, idx []int, epochs int) {
+	m.Weights, m.Dense, m.Bias = make([]float64, m.Buckets), make([]float64, denseFeatures), 0
+	const l2 = 1e-5
+	order := append([]int(nil), idx...)
 	seed := uint64(1)
 	for e := 0; e < epochs; e++ {
 		rate := 0.5 / (1 + float64(e)*0.3)
@@ -106,11 +191,7 @@ func Train(labels []string, isDGA []bool, buckets, epochs int, source string) *M
 		}
 		for _, i := range order {
 			f := &feats[i]
-			y := 0.0
-			if isDGA[i] {
-				y = 1
-			}
-			g := 1/(1+math.Exp(-m.raw(f.Grams, &f.Dense))) - y
+			g := 1/(1+math.Exp(-m.linear(f.Grams, &f.Dense))) - y[i]
 			norm := 1 / math.Sqrt(float64(max(len(f.Grams), 1)))
 			for _, b := range f.Grams {
 				m.Weights[b] -= rate * (g*norm + l2*m.Weights[b])
@@ -128,5 +209,4 @@ func Train(labels []string, isDGA []bool, buckets, epochs int, source string) *M
 		m.Dense[i] = math.Round(m.Dense[i]*1e4) / 1e4
 	}
 	m.Bias = math.Round(m.Bias*1e4) / 1e4
-	return m
 }

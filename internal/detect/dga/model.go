@@ -15,7 +15,9 @@ import (
 // MaxGram, with word boundaries) of a domain's registered label, plus dense
 // features: the label's log-likelihood under a benign character trigram
 // model (LM) and shape values (length, entropy, digit and vowel shares,
-// consonant and vowel runs, distinct characters, digit–letter switches).
+// consonant and vowel runs, distinct characters, digit–letter switches)
+// and segmentation into Lexicon's words; boosted trees over the dense
+// features and the regression's log-odds then correct those log-odds.
 type Model struct {
 	// Source says what the model was trained on.
 	Source  string    `json:"source"`
@@ -28,6 +30,19 @@ type Model struct {
 	// indexed (a·lmSize+b)·lmSize+c over lmIndex's alphabet (boundary, a–z,
 	// digit, '-', other), interpolated with lower orders.
 	LM []int16 `json:"lm"`
+	// Lexicon is the words (space-separated) labels are segmented into.
+	Lexicon string `json:"lexicon"`
+	// Boosted trees over the dense features and the regression's log-odds
+	// (treeInput), which add to those log-odds; each a complete tree of
+	// TreeDepth levels: TreeFeat and TreeCut its inner nodes' feature and
+	// cut (greater goes right), level by level, TreeLeaf its leaves' values.
+	// No trees: the model's log-odds are the regression's.
+	TreeDepth int       `json:"tree_depth,omitempty"`
+	TreeFeat  []uint8   `json:"tree_feat,omitempty"`
+	TreeCut   []float64 `json:"tree_cut,omitempty"`
+	TreeLeaf  []float64 `json:"tree_leaf,omitempty"`
+
+	lex *lexicon
 }
 
 const lmSize = 30
@@ -54,15 +69,28 @@ func Default() (*Model, error) {
 	if err := json.Unmarshal(modelJSON, &m); err != nil {
 		return nil, fmt.Errorf("dga: embedded model: %w", err)
 	}
-	if err := m.check(); err != nil {
+	if err := m.prepare(); err != nil {
 		return nil, fmt.Errorf("dga: embedded model: %w", err)
 	}
 	return &m, nil
 }
 
-func (m *Model) check() error {
+// prepare checks the model's sizes and builds its lexicon's table.
+func (m *Model) prepare() error {
+	m.lex = newLexicon(m.Lexicon)
 	if m.Buckets <= 0 || len(m.Weights) != m.Buckets || len(m.Dense) != denseFeatures || len(m.LM) != lmSize*lmSize*lmSize || m.MaxGram < 1 {
 		return fmt.Errorf("%d buckets, %d weights, %d dense, %d LM entries, max gram %d", m.Buckets, len(m.Weights), len(m.Dense), len(m.LM), m.MaxGram)
+	}
+	if len(m.TreeLeaf) > 0 {
+		d := m.TreeDepth
+		if d < 1 || d > 8 || len(m.TreeLeaf)%(1<<d) != 0 || len(m.TreeFeat) != len(m.TreeLeaf)/(1<<d)*(1<<d-1) || len(m.TreeCut) != len(m.TreeFeat) {
+			return fmt.Errorf("trees: depth %d, %d leaves, %d features, %d cuts", d, len(m.TreeLeaf), len(m.TreeFeat), len(m.TreeCut))
+		}
+		for _, f := range m.TreeFeat {
+			if int(f) >= treeInputs {
+				return fmt.Errorf("trees: feature %d of %d", f, treeInputs)
+			}
+		}
 	}
 	return nil
 }
@@ -94,8 +122,11 @@ type Features struct {
 // run/3; mean LM log-probability per character (the end included)/5;
 // share of characters the LM gives a log-probability under -5; lowest LM
 // log-probability/10; distinct characters per character; digit–letter
-// switches per character; a hyphen (0 or 1); total LM log-probability/40.
-const denseFeatures = 13
+// switches per character; a hyphen (0 or 1); total LM log-probability/40;
+// then of the cheapest segmentation into lexicon words (lexicon.segment):
+// share of letters in words, words/5, mean word length/8, longest run of
+// letters in no word/8, longest word per letter.
+const denseFeatures = 18
 
 // Extract computes the features of a label.
 func (m *Model) Extract(label string) Features {
@@ -205,11 +236,18 @@ func (m *Model) features(label string, grams []int32) ([]int32, [denseFeatures]f
 	if hyphens > 0 {
 		hy = 1
 	}
+	seg := m.lex.segment(label)
+	fl := math.Max(float64(seg.letters), 1)
+	meanWord := 0.0
+	if seg.words > 0 {
+		meanWord = float64(seg.covered) / float64(seg.words) / 8
+	}
 	return grams, [denseFeatures]float64{
 		float64(n) / 20, ent / 4, float64(digits) / fn, float64(vowels) / fn,
 		float64(maxRun) / 5, float64(maxVRun) / 3,
 		lmSum / (fn + 1) / 5, lmRare / (fn + 1), lmMin / 10,
 		float64(bits.OnesCount64(seen)) / fn, float64(switches) / fn, hy, lmSum / 40,
+		float64(seg.covered) / fl, float64(seg.words) / 5, meanWord, float64(seg.maxUnk) / 8, float64(seg.longest) / fl,
 	}
 }
 
@@ -219,6 +257,16 @@ func (m *Model) Raw(f Features) float64 {
 }
 
 func (m *Model) raw(grams []int32, dense *[denseFeatures]float64) float64 {
+	z := m.linear(grams, dense)
+	if len(m.TreeLeaf) == 0 {
+		return z
+	}
+	x := treeInput(z, dense)
+	return m.trees(&x)
+}
+
+// linear returns the regression's log-odds.
+func (m *Model) linear(grams []int32, dense *[denseFeatures]float64) float64 {
 	z := 0.0
 	for _, g := range grams {
 		z += m.Weights[g]

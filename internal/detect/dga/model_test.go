@@ -105,11 +105,14 @@ func set(labels []string) map[string]bool {
 //
 // Each family is held to a floor a little under what the model reaches
 // (random-character families — cryptolocker, ramdo, tinba, zeus, the DDS
-// feed — 0.99). Pooled: 0.95. The others stay lower: short random names
-// (conficker) and pronounceable ones (pushdo) overlap with the benign
-// lists, which themselves hold random-looking real domains, acronyms and
-// pinyin; word-list DGAs (matsnu, rovnix) look like real compound names
-// to any character model, and the benign lists hold many of those.
+// feed — 0.99; the word-list DGAs matsnu 0.994 and rovnix 0.979, since the
+// model segments labels into lexicon words and is trained on lexicon words
+// run together; before that, 0.84 and 0.77). Pooled: 0.973 (0.954 before).
+// The others stay lower: short random names (conficker 0.925) and
+// pronounceable ones (pushdo 0.825) overlap with the benign lists, which
+// themselves hold random-looking real domains, acronyms and pinyin; both
+// lost a point to the word-list families' gain (0.936 and 0.842 before),
+// as did the mixed feed (others_dga.txt, 0.957 from 0.966).
 func TestHeldBackAUC(t *testing.T) {
 	dir := testcorpus.Require(t, "andrewaeva-dga")
 	m, err := dga.Default()
@@ -118,8 +121,8 @@ func TestHeldBackAUC(t *testing.T) {
 	}
 	benign := scoreAll(m, append(readList(t, filepath.Join(dir, "help", "1000domains", "alexa_1000.txt")),
 		readList(t, filepath.Join(dir, "dga_wordlists", "opendns-random-domains.txt"))...))
-	floor := map[string]float64{"cryptolocker": 0.99, "ramdo": 0.99, "tinba": 0.99, "zeus": 0.99, "dds-malicious-domains.csv": 0.99,
-		"others_dga.txt": 0.96, "conficker": 0.93, "pushdo": 0.83, "matsnu": 0.83, "rovnix": 0.76}
+	floor := map[string]float64{"cryptolocker": 0.99, "ramdo": 0.99, "tinba": 0.98, "zeus": 0.99, "dds-malicious-domains.csv": 0.99,
+		"others_dga.txt": 0.95, "conficker": 0.92, "pushdo": 0.82, "matsnu": 0.99, "rovnix": 0.97}
 	families, _ := filepath.Glob(filepath.Join(dir, "help", "1000domains", "*_1000.txt"))
 	families = append(families, filepath.Join(dir, "dga_wordlists", "dds-malicious-domains.csv"), filepath.Join(dir, "dga_wordlists", "others_dga.txt"))
 	var pooled []float64
@@ -138,8 +141,8 @@ func TestHeldBackAUC(t *testing.T) {
 	}
 	total := auc(pooled, benign)
 	t.Logf("pooled held-back families: %d names vs %d benign: AUC %.4f (model: %s)", len(pooled), len(benign), total, m.Source)
-	if total < 0.95 {
-		t.Errorf("pooled AUC %.4f < 0.95", total)
+	if total < 0.97 {
+		t.Errorf("pooled AUC %.4f < 0.97", total)
 	}
 }
 
@@ -159,21 +162,26 @@ func TestHeldBackAUC(t *testing.T) {
 // against benign names not trained on: alexa_1000.txt and the rest of
 // opendns-random (less any label also in the training lists).
 //
-// The issue asks for 0.97; the mean over the nine folds is 0.948 (the
-// model before the trigram features: 0.935), held to 0.945, each fold to a
-// floor just under its figure. Random-character families (cryptolocker,
-// ramdo, tinba, zeus) reach 0.99 each, the mixed feed 0.947, matsnu 0.969.
-// Below: conficker (0.912: five- to eleven-letter random names, which real
-// acronyms and short brands match), pushdo (0.831: eight-letter
-// pronounceable names, which real words match) and rovnix (0.891: English
-// words run together, as real compound names are; the benign lists hold
-// many long ones, and what the model learns from the other families — long
-// names are suspicious — is what scores those real names high). Trained on
-// every family (no hold-out) the same recipe reaches only 0.95 on conficker
-// and pushdo (mean 0.98): the limit is the character model and the benign
-// lists' own random-looking and compound names more than the hold-out.
-// Without Vigil's generators the mean is 0.945. All nine folds train in
-// 2–3 s on two cores.
+// The issue asks for 0.97; the mean over the nine folds is 0.968 (0.948
+// with the regression alone and no lexicon, 0.935 before the trigram
+// features), held to 0.967, each fold to a floor just under its figure.
+// Random-character families (cryptolocker, ramdo, tinba, zeus) reach 0.99
+// each, matsnu 0.992, the mixed feed 0.963. Below: conficker (0.941:
+// five- to eleven-letter random names, which real acronyms and short brands
+// match), rovnix (0.941: English words run together, as real compound
+// names are; the benign lists hold many long ones) and pushdo (0.889:
+// eight-letter pronounceable names, which real words and foreign names
+// match). What moved them, measured here: segmenting labels into lexicon
+// words (0.948 to 0.952), boosted trees over the dense features and the
+// regression's score (0.959), short random and syllable generators (0.962;
+// conficker 0.93 to 0.95, matsnu and the mixed feed down a point), lexicon
+// words run together as generated labels (0.967; rovnix 0.89 to 0.92),
+// capitalised names in the lexicon and the second, grouped cross-fitting
+// of the trees' regression scores (0.968; rovnix 0.94). Tried, no better:
+// deeper or more trees, other regularisation of the regression, trees
+// without the regression's score (0.956), other languages' word lists in
+// the lexicon (0.964), a trigram model of the lexicon's words. All nine
+// folds train in about 20 s on two cores.
 func TestFamilyHoldOut(t *testing.T) {
 	dir := testcorpus.Require(t, "andrewaeva-dga")
 	path := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
@@ -211,8 +219,8 @@ func TestFamilyHoldOut(t *testing.T) {
 	testBenign = uniq(testBenign, set(trainBenign))
 	t.Logf("benign: %d trained on, %d tested against", len(trainBenign), len(testBenign))
 
-	floor := map[string]float64{"conficker": 0.90, "cryptolocker": 0.99, "matsnu": 0.96, "pushdo": 0.82, "ramdo": 0.99,
-		"rovnix": 0.88, "tinba": 0.98, "zeus": 0.99, "others": 0.94}
+	floor := map[string]float64{"conficker": 0.94, "cryptolocker": 0.99, "matsnu": 0.99, "pushdo": 0.88, "ramdo": 0.99,
+		"rovnix": 0.94, "tinba": 0.99, "zeus": 0.99, "others": 0.96}
 	start := time.Now()
 	sum, weighted, n := 0.0, 0.0, 0
 	for _, held := range names {
@@ -237,8 +245,8 @@ func TestFamilyHoldOut(t *testing.T) {
 	}
 	mean := sum / float64(len(names))
 	t.Logf("leave-one-family-out over %d families: mean AUC %.4f, weighted by names %.4f (%v)", len(names), mean, weighted/float64(n), time.Since(start).Round(time.Millisecond))
-	if mean < 0.945 {
-		t.Errorf("mean held-out AUC %.4f < 0.945", mean)
+	if mean < 0.967 {
+		t.Errorf("mean held-out AUC %.4f < 0.967", mean)
 	}
 }
 

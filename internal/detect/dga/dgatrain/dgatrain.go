@@ -11,8 +11,13 @@
 // (wbritish, wngerman, wfrench, wspanish, witalian, wdutch, wpolish); and the
 // names in the Public Suffix List (publicsuffix), real labels such as
 // Japanese and Norwegian place names and hosting brands. Generated examples
-// come from Vigil's own generators (package gen). Callers may add benign
-// and DGA labels of their own.
+// come from Vigil's own generators (package gen), a tenth of them three to
+// five words of the lexicon run together. The lexicon labels are segmented
+// into is wamerican's words and names (Lexicon); models trained without a
+// word list of their own (TestFamilyHoldOut) take the shipped model's.
+// Callers may add benign and DGA labels of their own: DGA labels listed
+// family after family, so that dga.Train's grouped cross-fitting holds
+// families out.
 package dgatrain
 
 import (
@@ -20,6 +25,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/dga"
@@ -44,11 +50,21 @@ type Config struct {
 	// Generated is how many labels Vigil's generators add; negative means
 	// 1.5 times the number of benign labels (the shipped recipe).
 	Generated int
+	// Lexicon names the word lists labels are segmented into (see
+	// Lexicon); none means the shipped model's lexicon.
+	Lexicon []string
 	// Buckets and Epochs are passed to dga.Train (0: 16384 and 12).
 	Buckets, Epochs int
+	// Trees and Depth size dga.Train's boosted trees (0: 100 and 3;
+	// negative Trees: none).
+	Trees, Depth int
 	// Source describes Benign and DGA in the model's Source field.
 	Source string
 }
+
+// concatShare is the percentage of generated labels that are three to five
+// words of the lexicon run together (the rest come from gen.Generate).
+const concatShare = 10
 
 // moreEach is the number of single words taken from each MoreWords list.
 const moreEach = 1000
@@ -62,7 +78,8 @@ func Default() Config {
 		more = append(more, "/usr/share/dict/"+l)
 	}
 	return Config{Words: "/usr/share/dict/american-english", Vendors: "/usr/share/ieee-data/oui.csv", MoreWords: more,
-		Suffixes: "/usr/share/publicsuffix/public_suffix_list.dat", Generated: -1, Buckets: 16384, Epochs: 12}
+		Suffixes: "/usr/share/publicsuffix/public_suffix_list.dat", Lexicon: []string{"/usr/share/dict/american-english"},
+		Generated: -1, Buckets: 16384, Epochs: 12}
 }
 
 // Train assembles the examples cfg names and fits a model. It is
@@ -109,13 +126,39 @@ func Train(cfg Config) (*dga.Model, error) {
 	if n < 0 {
 		n = nBenign * 3 / 2
 	}
+	lex, err := Lexicon(cfg.Lexicon)
+	if err != nil {
+		return nil, err
+	}
+	lexWords := strings.Fields(lex)
+	// Groups for the second cross-fitting of dga.Train: the benign labels
+	// spread over the parts, each generator's in one part (the word
+	// concatenations with the pronounceable ones), the caller's DGA
+	// labels in four runs (a list of families, one after the other, keeps
+	// most of each family in one part).
+	groups := make([]int, 0, nBenign+n+len(cfg.DGA))
+	for i := 0; i < nBenign; i++ {
+		groups = append(groups, i)
+	}
+	concat := 0
 	for i := 0; i < n; i++ {
-		labels = append(labels, gen.Generate(rng))
+		if i%100 < concatShare {
+			labels = append(labels, gen.Concat(rng, lexWords, 3, 5))
+			groups = append(groups, 3)
+			concat++
+		} else {
+			l, k := gen.GenerateKind(rng)
+			labels = append(labels, l)
+			groups = append(groups, k)
+		}
 		isDGA = append(isDGA, true)
+	}
+	for i := range cfg.DGA {
+		groups = append(groups, i*4/len(cfg.DGA))
 	}
 	dgaSrc := []string{}
 	if n > 0 {
-		dgaSrc = append(dgaSrc, fmt.Sprintf("%d from Vigil's own generators", n))
+		dgaSrc = append(dgaSrc, fmt.Sprintf("%d from Vigil's own generators (%d of them lexicon words run together)", n, concat))
 	}
 	if len(cfg.DGA) > 0 {
 		labels = append(labels, cfg.DGA...)
@@ -135,7 +178,54 @@ func Train(cfg Config) (*dga.Model, error) {
 		epochs = 12
 	}
 	source := fmt.Sprintf("benign: %s; generated: %s", strings.Join(src, ", "), strings.Join(dgaSrc, ", "))
-	return dga.Train(labels, isDGA, buckets, epochs, source), nil
+	o := dga.TrainOptions{Lexicon: lex, Buckets: buckets, Epochs: epochs, Trees: cfg.Trees, Depth: cfg.Depth, Rate: 0.2, Groups: groups, Source: source}
+	if o.Trees == 0 {
+		o.Trees = 100
+	}
+	if o.Depth <= 0 {
+		o.Depth = 3
+	}
+	if o.Trees < 0 {
+		o.Trees = 0
+	}
+	return dga.Train(labels, isDGA, o), nil
+}
+
+// twoLetter are the two-letter English words a lexicon holds.
+const twoLetter = "am an as at be by do go he if in is it me my no of on or so to up us we"
+
+// Lexicon returns the words of the word lists at paths for the model's
+// lexicon, space-separated and sorted: their words of 3 to 15 letters,
+// lower-case or capitalised names (lower-cased), and the common two-letter
+// English words. No paths means the shipped model's lexicon (made from
+// Debian's wamerican).
+func Lexicon(paths []string) (string, error) {
+	if len(paths) == 0 {
+		m, err := dga.Default()
+		if err != nil {
+			return "", err
+		}
+		return m.Lexicon, nil
+	}
+	seen := map[string]bool{}
+	for _, w := range strings.Fields(twoLetter) {
+		seen[w] = true
+	}
+	for _, path := range paths {
+		words, err := readColumn(path, -1, func(w string) bool { return len(w) >= 3 && len(w) <= 15 && isWord(w) })
+		if err != nil {
+			return "", err
+		}
+		for _, w := range words {
+			seen[strings.ToLower(w)] = true
+		}
+	}
+	words := make([]string, 0, len(seen))
+	for w := range seen {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	return strings.Join(words, " "), nil
 }
 
 func orDefault(s, d string) string {
@@ -262,6 +352,14 @@ func readColumn(path string, col int, ok func(string) bool) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// isWord reports lower-case words and capitalised names.
+func isWord(s string) bool {
+	if s[0] >= 'A' && s[0] <= 'Z' {
+		return isLower(s[1:])
+	}
+	return isLower(s)
 }
 
 func isLower(s string) bool {

@@ -1,7 +1,8 @@
 // Package gen generates algorithmically generated domain labels for
-// training and testing the DGA model: random letters, random letters and
-// digits, hex strings, pronounceable consonant-vowel strings and
-// concatenated English words. The generators are Vigil's own.
+// training and testing the DGA model: random letters (short and long),
+// random letters and digits, hex strings, pronounceable consonant-vowel
+// strings and syllables, and concatenated English words (of its own list,
+// or of a word list given to Concat). The generators are Vigil's own.
 package gen
 
 import (
@@ -35,7 +36,22 @@ movie north love support technology step baby computer type attention film tree 
 
 // Generate returns one algorithmically generated label.
 func Generate(rng *rand.Rand) string {
-	switch rng.IntN(6) {
+	l, _ := GenerateKind(rng)
+	return l
+}
+
+// GenerateKind is Generate, also returning which generator made the label.
+func GenerateKind(rng *rand.Rand) (string, int) {
+	k := rng.IntN(genKinds)
+	return generate(rng, k), k
+}
+
+func generate(rng *rand.Rand, kind int) string {
+	switch kind {
+	case 6: // short random letters
+		return randomFrom(rng, letters, 5+rng.IntN(7))
+	case 7: // syllables: consonant-vowel, consonant-vowel-consonant, vowel-consonant
+		return syllables(rng, 6+rng.IntN(8))
 	case 0:
 		return randomFrom(rng, letters, 5+rng.IntN(16))
 	case 1:
@@ -67,10 +83,38 @@ func Generate(rng *rand.Rand) string {
 	return randomFrom(rng, letters, 12+rng.IntN(10))
 }
 
+const genKinds = 8
+
+// syllables returns a pronounceable label of about n letters made of
+// random syllables.
+func syllables(rng *rand.Rand, n int) string {
+	b := make([]byte, 0, n+3)
+	for len(b) < n {
+		switch rng.IntN(4) {
+		case 0, 1:
+			b = append(b, consonants[rng.IntN(len(consonants))], vowels[rng.IntN(len(vowels))])
+		case 2:
+			b = append(b, consonants[rng.IntN(len(consonants))], vowels[rng.IntN(len(vowels))], consonants[rng.IntN(len(consonants))])
+		default:
+			b = append(b, vowels[rng.IntN(len(vowels))], consonants[rng.IntN(len(consonants))])
+		}
+	}
+	return string(b)
+}
+
 func randomFrom(rng *rand.Rand, alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = alphabet[rng.IntN(len(alphabet))]
 	}
 	return string(b)
+}
+
+// Concat returns from to to words of list run together.
+func Concat(rng *rand.Rand, list []string, from, to int) string {
+	var b strings.Builder
+	for n := from + rng.IntN(to-from+1); n > 0; n-- {
+		b.WriteString(list[rng.IntN(len(list))])
+	}
+	return b.String()
 }
