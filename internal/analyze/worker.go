@@ -141,8 +141,15 @@ func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, ch
 	if in.Counted {
 		wk.app.packet(uid, in)
 	}
+	// Once per connection and kind; a packet of no connection is keyed
+	// by its addresses and ports, which pick its worker whatever their
+	// number.
+	key := uint64(uid)
+	if uid == 0 && len(anomalies) > 0 {
+		key = symmetricHash(dg)
+	}
 	for _, a := range anomalies {
-		if wk.dedup.first(uint64(uid), a.Kind) {
+		if wk.dedup.first(key, a.Kind) {
 			wk.sink.anomaly(ts, uid.String(), dg, a)
 		}
 	}

@@ -281,9 +281,23 @@ func (p *posture) allHosts() []*host {
 		if out[i].MAC != out[j].MAC {
 			return out[i].MAC > out[j].MAC
 		}
-		return out[i].FirstSeen < out[j].FirstSeen
+		if out[i].FirstSeen != out[j].FirstSeen {
+			return out[i].FirstSeen < out[j].FirstSeen
+		}
+		return out[i].firstAddr() < out[j].firstAddr()
 	})
 	return out
+}
+
+// firstAddr is the host's lowest address as text (a tie-break).
+func (h *host) firstAddr() string {
+	first := ""
+	for a := range h.Addresses {
+		if first == "" || a < first {
+			first = a
+		}
+	}
+	return first
 }
 
 // Posture is the IPv6 section of the summary.
