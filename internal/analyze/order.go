@@ -83,8 +83,10 @@ func (s *logSink) progress(t recTag) {
 		s.flush()
 		return
 	}
-	s.w.in <- chunk{buf: s.buf, tags: s.tags, prod: s.tag.prod, progress: t, hasProgress: true}
-	s.buf, s.tags = s.w.getBuf(), s.w.getTags()
+	c := s.take(s.buf)
+	c.progress, c.hasProgress = t, true
+	s.w.in <- c
+	s.buf = s.w.getBuf()
 }
 
 // heldRecord is a record the writer holds until every producer has gone
@@ -92,7 +94,8 @@ func (s *logSink) progress(t recTag) {
 type heldRecord struct {
 	tag  recTag
 	log  string
-	line []byte // newline included
+	line []byte    // newline included
+	once *onceMark // logged at most once per key (RecordOnce)
 }
 
 // heldBuf is a chunk buffer whose records are held; it is reused once
@@ -106,7 +109,7 @@ type heldBuf struct {
 // has gone past.
 func (w *writer) hold(c chunk) {
 	hb := heldBuf{buf: c.buf}
-	i := 0
+	i, once := 0, c.once
 	for b := c.buf; len(b) > 0; i++ {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
@@ -114,7 +117,12 @@ func (w *writer) hold(c chunk) {
 			break // cannot happen: the sinks write every record whole
 		}
 		t := c.tags[i]
-		w.held = append(w.held, heldRecord{tag: t, log: w.logName(b[:tab]), line: b[tab+1 : end+1]})
+		r := heldRecord{tag: t, log: w.logName(b[:tab]), line: b[tab+1 : end+1]}
+		if len(once) > 0 && once[0].rec == i {
+			r.once = &once[0]
+			once = once[1:]
+		}
+		w.held = append(w.held, r)
 		if t.compare(hb.max) > 0 {
 			hb.max = t
 		}
@@ -145,6 +153,10 @@ func (w *writer) release(low recTag) {
 	}
 	slices.SortFunc(ready, func(a, b heldRecord) int { return a.tag.compare(b.tag) })
 	for _, r := range ready {
+		if r.once != nil && w.recent.seen(r.once) {
+			w.drop([]byte(r.log))
+			continue
+		}
 		w.consume(r.log, r.line[:len(r.line)-1])
 		if !isFact(r.log) {
 			w.writeLine(r.log, r.line)
@@ -184,4 +196,62 @@ func (w *writer) recycleTags(t []recTag) {
 	case w.freeTags <- t[:0]:
 	default:
 	}
+}
+
+// onceMark makes the rec-th record of a chunk one that is logged at most
+// once per key within window nanoseconds of ts.
+type onceMark struct {
+	rec        int
+	key        string
+	ts, window int64
+}
+
+// RecordOnce implements proto.OnceSink: the writer drops the record when
+// it has written one of the same key less than window before ts, deciding
+// in the order it writes records (event order in an offline run).
+func (s *logSink) RecordOnce(log, key string, ts, window int64, line []byte) {
+	if s.w == nil {
+		s.Record(log, line)
+		return
+	}
+	s.once = append(s.once, onceMark{rec: s.n, key: key, ts: ts, window: window})
+	s.Record(log, line)
+}
+
+// onceFilter remembers when each RecordOnce key was last written (at most
+// maxOnceKeys, the oldest forgotten first).
+type onceFilter struct {
+	last  map[string]int64
+	order []string
+}
+
+const maxOnceKeys = 10000
+
+// seen reports whether m's key was written less than its window before
+// its time; otherwise it notes the key as written at that time.
+func (f *onceFilter) seen(m *onceMark) bool {
+	if f.last == nil {
+		f.last = map[string]int64{}
+	}
+	last, ok := f.last[m.key]
+	if ok && m.ts >= last && m.ts-last < m.window {
+		return true
+	}
+	if !ok {
+		if len(f.order) >= maxOnceKeys {
+			delete(f.last, f.order[0])
+			f.order = f.order[1:]
+		}
+		f.order = append(f.order, m.key)
+	}
+	f.last[m.key] = m.ts
+	return false
+}
+
+// drop counts a RecordOnce repeat of log that is not written.
+func (w *writer) drop(log []byte) {
+	if w.dropped == nil {
+		w.dropped = map[string]uint64{}
+	}
+	w.dropped[string(log)]++
 }

@@ -35,6 +35,8 @@ type chunk struct {
 	prod        uint32
 	progress    recTag
 	hasProgress bool
+	// once: records logged at most once per key and window (RecordOnce).
+	once []onceMark
 }
 
 const chunkSize = 64 << 10
@@ -85,6 +87,8 @@ type writer struct {
 	ready    []heldRecord
 	heldBufs []heldBuf
 	freeTags chan []recTag
+	recent   onceFilter        // RecordOnce's memory
+	dropped  map[string]uint64 // RecordOnce's repeats not written, by log
 }
 
 type logFile struct {
@@ -164,11 +168,21 @@ func (w *writer) write(c chunk) {
 		w.hold(c)
 		return
 	}
-	for b := c.buf; len(b) > 0; {
+	once := c.once
+	for i, b := 0, c.buf; len(b) > 0; i++ {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
 		if tab < 0 || end < tab {
 			break // cannot happen: the sinks write every record whole
+		}
+		if len(once) > 0 && once[0].rec == i {
+			dup := w.recent.seen(&once[0])
+			once = once[1:]
+			if dup {
+				w.drop(b[:tab])
+				b = b[end+1:]
+				continue
+			}
 		}
 		log, line := w.logName(b[:tab]), b[tab+1:end]
 		w.consume(log, line)
@@ -288,6 +302,10 @@ type logSink struct {
 	// Ordered runs: the tag of the next record, and the pending chunk's.
 	tag  recTag
 	tags []recTag
+	// n counts the pending chunk's records; once marks those that are
+	// logged at most once per key (RecordOnce).
+	n    int
+	once []onceMark
 }
 
 // newLogSink returns a producer's sink (w may be nil: no records kept).
@@ -381,14 +399,22 @@ func (s *logSink) start(log string) []byte {
 // append stores b (the chunk with one more record) and sends it when full.
 func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
+	s.n++
 	if len(b) >= chunkSize {
-		s.w.in <- chunk{buf: b, tags: s.tags, prod: s.tag.prod}
+		s.w.in <- s.take(b)
 		b = s.w.getBuf()
-		if s.w.ordered {
-			s.tags = s.w.getTags()
-		}
 	}
 	s.buf = b
+}
+
+// take returns the pending chunk made of buf, and starts a new one.
+func (s *logSink) take(buf []byte) chunk {
+	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once}
+	s.n, s.once = 0, nil
+	if s.w.ordered {
+		s.tags = s.w.getTags()
+	}
+	return c
 }
 
 // flush hands the partial chunk to the writer.
@@ -396,9 +422,6 @@ func (s *logSink) flush() {
 	if s.w == nil || len(s.buf) == 0 {
 		return
 	}
-	s.w.in <- chunk{buf: s.buf, tags: s.tags, prod: s.tag.prod}
+	s.w.in <- s.take(s.buf)
 	s.buf = s.w.getBuf()
-	if s.w.ordered {
-		s.tags = s.w.getTags()
-	}
 }

@@ -91,6 +91,9 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 			s.Unordered += wk.merge.unordered
 		}
 	}
+	for log, n := range p.out.dropped {
+		h.records[log] -= n // RecordOnce's repeats: made, not written
+	}
 	s.Packets = rc.packets
 	s.Bytes = rc.bytes
 	s.fillReader(&rc)

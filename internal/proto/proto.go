@@ -82,6 +82,16 @@ func (s *Shared) Recent(key string, ts, window int64) bool {
 	return false
 }
 
+// OnceSink is a Sink that can log a record at most once per key within
+// window nanoseconds of record time (Zeek's once-a-day x509.log records),
+// deciding in the run's record order, so that the result does not depend
+// on which worker saw a key first. Analyzers fall back on Shared.Recent
+// when their Sink is not one.
+type OnceSink interface {
+	Sink
+	RecordOnce(log, key string, ts, window int64, line []byte)
+}
+
 // Sink receives finished records. log is the log's name without ".log"
 // ("dns", "http", "ssl", "x509" …); line is one JSON object without a
 // newline, only valid during the call.

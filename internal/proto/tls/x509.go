@@ -12,6 +12,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -586,7 +587,8 @@ func hostMatch(pattern, host string) bool {
 
 // certRelogAfter is how long a certificate is not logged again: Zeek logs
 // one x509.log record per fingerprint (and host/client flag) per day, across
-// connections (proto.Shared holds the run's memory of them).
+// connections (the run's writer, a proto.OnceSink, decides in record order;
+// else proto.Shared holds the run's memory of them).
 const certRelogAfter = int64(24 * time.Hour)
 
 // x509 writes the x509.log record of one certificate.
@@ -597,6 +599,11 @@ func (a *Analyzer) x509(c *Cert, host, client bool) {
 	}
 	if client {
 		key += "c"
+	}
+	if once, ok := a.out.(proto.OnceSink); ok {
+		a.line = AppendX509JSON(a.line[:0], a.curTS, c, host, client)
+		once.RecordOnce("x509", key, a.curTS, certRelogAfter, a.line)
+		return
 	}
 	if a.ci.Shared.Recent(key, a.curTS, certRelogAfter) {
 		return
