@@ -7,14 +7,15 @@ import (
 )
 
 // symmetricHash returns the same value for both directions of a connection,
-// so a connection's packets always reach the same worker. TCP, UDP and SCTP
-// hash addresses and ports; other protocols (ICMP pairs requests with
-// replies of another type) hash addresses only.
+// so a connection's packets always reach the same worker. TCP and UDP hash
+// addresses and ports; other protocols hash addresses only, as the flow
+// table keys them (SCTP is an unknown_transport connection between two
+// addresses, as in Zeek; ICMP pairs requests with replies of another type).
 func symmetricHash(d *decode.Datagram) uint64 {
 	a := addrHash(d.Src.As16())
 	b := addrHash(d.Dst.As16())
 	switch d.Proto {
-	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
+	case decode.ProtoTCP, decode.ProtoUDP:
 		a ^= uint64(d.SrcPort) * 0x9e3779b97f4a7c15
 		b ^= uint64(d.DstPort) * 0x9e3779b97f4a7c15
 	}
