@@ -151,10 +151,12 @@ func (s *Set) Alerts() []alert.Alert {
 	return s.engine.Alerts()
 }
 
-// Snapshot hands the inventory as it stands to records, one "assets"
-// line per host (a long-running capture's hosts are seen before it ends).
-// It may be called while records are being consumed.
+// Snapshot hands the inventory and the IPv6 posture as they stand to
+// records, one "assets" line per host and the lines of ipv6.log (a
+// long-running capture's hosts and routers are seen before it ends). It
+// may be called while records are being consumed.
 func (s *Set) Snapshot(records interface{ Record(log string, line []byte) }) {
+	s.ipv6.Snapshot(records)
 	if s.inv == nil {
 		return
 	}

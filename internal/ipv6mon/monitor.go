@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -112,6 +113,9 @@ type Monitor struct {
 	dhcpFirst   []dhcpRec          // each server's first record
 	firstDHCP   float64
 	line        rec.Shared // a line given to Record
+
+	// mu lets Snapshot read the state while a live run's records come in.
+	mu sync.Mutex
 }
 
 // New returns a monitor that hands each finding to emit (may be nil; the
@@ -136,9 +140,11 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 
 // Record takes one log line or packet fact (analyze.Consumer).
 func (m *Monitor) Record(log string, line []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if log == "conn" {
 		m.line.Reset(log, line)
-		m.RecordShared(&m.line)
+		m.shared(&m.line)
 		return
 	}
 	m.record(log, line)
@@ -147,6 +153,12 @@ func (m *Monitor) Record(log string, line []byte) {
 // RecordShared is Record for a line other consumers read too: conn
 // records, the busiest, are read with the shared field index.
 func (m *Monitor) RecordShared(s *rec.Shared) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.shared(s)
+}
+
+func (m *Monitor) shared(s *rec.Shared) {
 	if s.Log != "conn" {
 		m.record(s.Log, s.Line)
 		return

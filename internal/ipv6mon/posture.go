@@ -1,6 +1,7 @@
 package ipv6mon
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -407,7 +408,33 @@ func (m *Monitor) WriteLog(dir string) error {
 	if err != nil {
 		return fmt.Errorf("ipv6mon: create ipv6.log: %w", err)
 	}
-	enc := json.NewEncoder(f)
+	err = m.writeLines(json.NewEncoder(f))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ipv6mon: write ipv6.log: %w", err)
+	}
+	return nil
+}
+
+// Snapshot hands ipv6.log's lines as they stand to records, as "ipv6"
+// records: a live run's IPv6 posture is seen before it ends. It may be
+// called while records are being consumed.
+func (m *Monitor) Snapshot(records interface{ Record(log string, line []byte) }) {
+	var buf bytes.Buffer
+	m.mu.Lock()
+	m.writeLines(json.NewEncoder(&buf))
+	m.mu.Unlock()
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(line) > 0 {
+			records.Record("ipv6", line)
+		}
+	}
+}
+
+// writeLines encodes ipv6.log's lines.
+func (m *Monitor) writeLines(enc *json.Encoder) error {
 	for _, r := range m.Routers() {
 		enc.Encode(struct {
 			Kind string `json:"kind"`
@@ -441,15 +468,8 @@ func (m *Monitor) WriteLog(dir string) error {
 			*tunnel
 		}{"tunnel", m.post.tunnels[key]})
 	}
-	err = enc.Encode(struct {
+	return enc.Encode(struct {
 		Kind string `json:"kind"`
 		Posture
 	}{"summary", m.Posture()})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("ipv6mon: write ipv6.log: %w", err)
-	}
-	return nil
 }

@@ -227,11 +227,12 @@ var insightLogs = []string{"alerts", "incidents", "assets", "ipv6"}
 func (s *Server) importLogs(w *store.Writer, outDir string) error {
 	got := w.Stats().ByLog
 	for _, log := range insightLogs {
-		if got[log] > 0 && log != "assets" {
+		if got[log] > 0 && log != "assets" && log != "ipv6" {
 			continue // streamed during the run (alerts, incidents)
 		}
-		// assets.log holds the final inventory even when snapshots of it
-		// were stored during the run: the store keeps a host's last row.
+		// assets.log and ipv6.log hold the final inventory and posture
+		// even when snapshots of them were stored during the run: the
+		// store keeps a host's last row, the IPv6 page the newest lines.
 		f, err := os.Open(filepath.Join(outDir, log+".log"))
 		if err != nil {
 			continue

@@ -132,6 +132,20 @@ func TestServeLiveCapture(t *testing.T) {
 	if n := hosts(); n < 2 {
 		t.Errorf("%d hosts stored while the capture runs, want the pair's 2", n)
 	}
+	// So is the IPv6 monitor's posture (the pair also talks over IPv6).
+	v6hosts := func() int {
+		v, err := srv.Store().IPv6(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(v.Hosts)
+	}
+	for time.Now().Before(deadline) && v6hosts() == 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v6hosts() == 0 {
+		t.Error("no IPv6 host stored while the capture runs")
+	}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	var sensor struct {
