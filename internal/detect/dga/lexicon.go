@@ -96,7 +96,7 @@ func (x *lexicon) find(h uint64) uint64 {
 // segStats describes a label's cheapest segmentation into lexicon words
 // and unknown letters.
 type segStats struct {
-	letters, covered, words, maxUnk, longest int
+	letters, covered, words, maxUnk, longest, short int
 }
 
 const (
@@ -160,6 +160,9 @@ func (x *lexicon) segment(label string) segStats {
 			s.covered += j - i
 			s.letters += j - i
 			s.longest = max(s.longest, j-i)
+			if j-i <= 3 {
+				s.short++
+			}
 			unk = 0
 		case label[i] >= 'a' && label[i] <= 'z':
 			s.letters++

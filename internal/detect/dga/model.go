@@ -15,8 +15,9 @@ import (
 // MaxGram, with word boundaries) of a domain's registered label, plus dense
 // features: the label's log-likelihood under a benign character trigram
 // model (LM) and shape values (length, entropy, digit and vowel shares,
-// consonant and vowel runs, distinct characters, digit–letter switches)
-// and segmentation into Lexicon's words; boosted trees over the dense
+// consonant and vowel runs, distinct characters, digit–letter switches,
+// rare letters, consonant–vowel alternation) and segmentation into
+// Lexicon's words; boosted trees over the dense
 // features and the regression's log-odds then correct those log-odds.
 type Model struct {
 	// Source says what the model was trained on.
@@ -75,6 +76,19 @@ func Default() (*Model, error) {
 	return &m, nil
 }
 
+// DefaultLexicon returns the shipped model's lexicon (its words,
+// space-separated), read without the rest of the model, so that a model of
+// other features can be trained on it.
+func DefaultLexicon() (string, error) {
+	var m struct {
+		Lexicon string `json:"lexicon"`
+	}
+	if err := json.Unmarshal(modelJSON, &m); err != nil {
+		return "", fmt.Errorf("dga: embedded model: %w", err)
+	}
+	return m.Lexicon, nil
+}
+
 // prepare checks the model's sizes and builds its lexicon's table.
 func (m *Model) prepare() error {
 	m.lex = newLexicon(m.Lexicon)
@@ -125,8 +139,10 @@ type Features struct {
 // switches per character; a hyphen (0 or 1); total LM log-probability/40;
 // then of the cheapest segmentation into lexicon words (lexicon.segment):
 // share of letters in words, words/5, mean word length/8, longest run of
-// letters in no word/8, longest word per letter.
-const denseFeatures = 18
+// letters in no word/8, longest word per letter; share of rare letters
+// (j k q v w x z); share of consonant–vowel alternations among adjacent
+// letters; share of the segmentation's words of three letters or fewer.
+const denseFeatures = 21
 
 // Extract computes the features of a label.
 func (m *Model) Extract(label string) Features {
@@ -171,7 +187,7 @@ func (m *Model) features(label string, grams []int32) ([]int32, [denseFeatures]f
 	var (
 		lmSum, lmMin, lmRare                       float64
 		digits, vowels, run, maxRun, vrun, maxVRun int
-		switches, hyphens                          int
+		switches, hyphens, rare, alt, pairs, prevV int
 		seen                                       uint64
 		counts                                     [lmSize + 10]int // lmIndex, but one per digit
 		a, b                                       int              // LM context, 0 the boundary
@@ -212,14 +228,35 @@ func (m *Model) features(label string, grams []int32) ([]int32, [denseFeatures]f
 			vowels++
 			run, vrun = 0, vrun+1
 			maxVRun = max(maxVRun, vrun)
+			if prevV == 2 {
+				alt++
+			}
+			if prevV != 0 {
+				pairs++
+			}
+			prevV = 1
 		case c >= 'a' && c <= 'z':
 			run, vrun = run+1, 0
 			maxRun = max(maxRun, run)
+			if prevV == 1 {
+				alt++
+			}
+			if prevV != 0 {
+				pairs++
+			}
+			prevV = 2
+			if c == 'j' || c == 'k' || c == 'q' || c == 'v' || c == 'w' || c == 'x' || c == 'z' {
+				rare++
+			}
 		default:
 			if c == '-' {
 				hyphens++
 			}
 			run, vrun = 0, 0
+			prevV = 0
+		}
+		if isDigit {
+			prevV = 0
 		}
 	}
 	fn := math.Max(float64(n), 1)
@@ -248,6 +285,7 @@ func (m *Model) features(label string, grams []int32) ([]int32, [denseFeatures]f
 		lmSum / (fn + 1) / 5, lmRare / (fn + 1), lmMin / 10,
 		float64(bits.OnesCount64(seen)) / fn, float64(switches) / fn, hy, lmSum / 40,
 		float64(seg.covered) / fl, float64(seg.words) / 5, meanWord, float64(seg.maxUnk) / 8, float64(seg.longest) / fl,
+		float64(rare) / fn, float64(alt) / math.Max(float64(pairs), 1), float64(seg.short) / math.Max(float64(seg.words), 1),
 	}
 }
 

@@ -105,14 +105,18 @@ func set(labels []string) map[string]bool {
 //
 // Each family is held to a floor a little under what the model reaches
 // (random-character families — cryptolocker, ramdo, tinba, zeus, the DDS
-// feed — 0.99; the word-list DGAs matsnu 0.994 and rovnix 0.979, since the
+// feed — 0.99; the word-list DGAs matsnu 0.993 and rovnix 0.975, since the
 // model segments labels into lexicon words and is trained on lexicon words
-// run together; before that, 0.84 and 0.77). Pooled: 0.973 (0.954 before).
-// The others stay lower: short random names (conficker 0.925) and
-// pronounceable ones (pushdo 0.825) overlap with the benign lists, which
-// themselves hold random-looking real domains, acronyms and pinyin; both
-// lost a point to the word-list families' gain (0.936 and 0.842 before),
-// as did the mixed feed (others_dga.txt, 0.957 from 0.966).
+// run together; before that, 0.84 and 0.77). Pooled: 0.975 (0.973 before
+// the rare-letter, alternation and short-word features; 0.954 before the
+// lexicon). The others stay lower: short random names (conficker 0.928)
+// and pronounceable ones (pushdo 0.831) overlap with the benign lists,
+// which themselves hold random-looking real domains, acronyms and pinyin;
+// both lost a point to the word-list families' gain (0.936 and 0.842
+// before), as did the mixed feed (others_dga.txt, 0.961 from 0.966). The
+// latest features gave conficker, pushdo, the mixed feed and tinba their
+// points back in part and cost matsnu (0.994 to 0.993) and rovnix (0.979
+// to 0.975) a little.
 func TestHeldBackAUC(t *testing.T) {
 	dir := testcorpus.Require(t, "andrewaeva-dga")
 	m, err := dga.Default()
@@ -121,8 +125,8 @@ func TestHeldBackAUC(t *testing.T) {
 	}
 	benign := scoreAll(m, append(readList(t, filepath.Join(dir, "help", "1000domains", "alexa_1000.txt")),
 		readList(t, filepath.Join(dir, "dga_wordlists", "opendns-random-domains.txt"))...))
-	floor := map[string]float64{"cryptolocker": 0.99, "ramdo": 0.99, "tinba": 0.98, "zeus": 0.99, "dds-malicious-domains.csv": 0.99,
-		"others_dga.txt": 0.95, "conficker": 0.92, "pushdo": 0.82, "matsnu": 0.99, "rovnix": 0.97}
+	floor := map[string]float64{"cryptolocker": 0.99, "ramdo": 0.99, "tinba": 0.99, "zeus": 0.99, "dds-malicious-domains.csv": 0.99,
+		"others_dga.txt": 0.96, "conficker": 0.92, "pushdo": 0.83, "matsnu": 0.99, "rovnix": 0.97}
 	families, _ := filepath.Glob(filepath.Join(dir, "help", "1000domains", "*_1000.txt"))
 	families = append(families, filepath.Join(dir, "dga_wordlists", "dds-malicious-domains.csv"), filepath.Join(dir, "dga_wordlists", "others_dga.txt"))
 	var pooled []float64
@@ -141,8 +145,8 @@ func TestHeldBackAUC(t *testing.T) {
 	}
 	total := auc(pooled, benign)
 	t.Logf("pooled held-back families: %d names vs %d benign: AUC %.4f (model: %s)", len(pooled), len(benign), total, m.Source)
-	if total < 0.97 {
-		t.Errorf("pooled AUC %.4f < 0.97", total)
+	if total < 0.974 {
+		t.Errorf("pooled AUC %.4f < 0.974", total)
 	}
 }
 
@@ -158,18 +162,23 @@ func TestHeldBackAUC(t *testing.T) {
 // the other eight's names, 10,000 labels of Vigil's generators, and
 // benign names: opendns-top-domains.txt and every other name (the
 // even-numbered, once duplicates are dropped) of
-// opendns-random-domains.txt. It is measured on the held-back family
-// against benign names not trained on: alexa_1000.txt and the rest of
-// opendns-random (less any label also in the training lists).
+// opendns-random-domains.txt, with the recipe's synthetic benign labels
+// made from the shipped model's lexicon (words, two run together, with
+// digits, hyphenated: about 11,000, no corpus data). It is measured on the
+// held-back family against benign names not trained on: alexa_1000.txt and
+// the rest of opendns-random (less any label also in the training lists).
 //
-// The issue asks for 0.97; the mean over the nine folds is 0.968 (0.948
-// with the regression alone and no lexicon, 0.935 before the trigram
-// features), held to 0.967, each fold to a floor just under its figure.
-// Random-character families (cryptolocker, ramdo, tinba, zeus) reach 0.99
-// each, matsnu 0.992, the mixed feed 0.963. Below: conficker (0.941:
+// The issue asks for 0.97; the mean over the nine folds is 0.971 (0.968
+// before the last two changes below, 0.948 with the regression alone and no
+// lexicon, 0.935 before the trigram features), held to 0.970, each fold to
+// a floor just under its figure. Changing the generators' seed
+// (dgatrain.Config.Seed) moves the mean by about ±0.002 (pushdo by ±0.015):
+// over five seeds it is 0.9707, each seed's from 0.969 to 0.972 (0.9689
+// over three before the last two changes). Random-character families (cryptolocker, ramdo, tinba, zeus) reach
+// 0.99 each, matsnu 0.990, the mixed feed 0.968. Below: conficker (0.945:
 // five- to eleven-letter random names, which real acronyms and short brands
-// match), rovnix (0.941: English words run together, as real compound
-// names are; the benign lists hold many long ones) and pushdo (0.889:
+// match), rovnix (0.939: English words run together, as real compound
+// names are; the benign lists hold many long ones) and pushdo (0.911:
 // eight-letter pronounceable names, which real words and foreign names
 // match). What moved them, measured here: segmenting labels into lexicon
 // words (0.948 to 0.952), boosted trees over the dense features and the
@@ -177,11 +186,19 @@ func TestHeldBackAUC(t *testing.T) {
 // conficker 0.93 to 0.95, matsnu and the mixed feed down a point), lexicon
 // words run together as generated labels (0.967; rovnix 0.89 to 0.92),
 // capitalised names in the lexicon and the second, grouped cross-fitting
-// of the trees' regression scores (0.968; rovnix 0.94). Tried, no better:
-// deeper or more trees, other regularisation of the regression, trees
-// without the regression's score (0.956), other languages' word lists in
-// the lexicon (0.964), a trigram model of the lexicon's words. All nine
-// folds train in about 20 s on two cores.
+// of the trees' regression scores (0.968; rovnix 0.94), synthetic benign
+// labels from the lexicon's words (0.970 over three seeds; the mixed feed
+// and rovnix up) and the share of rare letters (j k q v w x z), of
+// consonant–vowel alternations and of words of three letters or fewer
+// (0.971 over three seeds; pushdo 0.89 to 0.90, conficker up, rovnix down
+// half a point; without the short-word share 0.970). Tried, no better:
+// deeper or more trees, a lower learning rate with more trees, larger
+// minimum leaf weight or regularisation of the trees, other regularisation
+// of the regression, weighting generated labels at half (0.967) or benign
+// ones at 1.5 (0.968), twice the synthetic benign labels, trees without the
+// regression's score (0.956), other languages' word lists in the lexicon
+// (0.964), a trigram model of the lexicon's words. All nine folds train in
+// about 30 s on two cores.
 func TestFamilyHoldOut(t *testing.T) {
 	dir := testcorpus.Require(t, "andrewaeva-dga")
 	path := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
@@ -219,8 +236,8 @@ func TestFamilyHoldOut(t *testing.T) {
 	testBenign = uniq(testBenign, set(trainBenign))
 	t.Logf("benign: %d trained on, %d tested against", len(trainBenign), len(testBenign))
 
-	floor := map[string]float64{"conficker": 0.94, "cryptolocker": 0.99, "matsnu": 0.99, "pushdo": 0.88, "ramdo": 0.99,
-		"rovnix": 0.94, "tinba": 0.99, "zeus": 0.99, "others": 0.96}
+	floor := map[string]float64{"conficker": 0.94, "cryptolocker": 0.99, "matsnu": 0.99, "pushdo": 0.90, "ramdo": 0.99,
+		"rovnix": 0.93, "tinba": 0.99, "zeus": 0.99, "others": 0.96}
 	start := time.Now()
 	sum, weighted, n := 0.0, 0.0, 0
 	for _, held := range names {
@@ -245,8 +262,8 @@ func TestFamilyHoldOut(t *testing.T) {
 	}
 	mean := sum / float64(len(names))
 	t.Logf("leave-one-family-out over %d families: mean AUC %.4f, weighted by names %.4f (%v)", len(names), mean, weighted/float64(n), time.Since(start).Round(time.Millisecond))
-	if mean < 0.967 {
-		t.Errorf("mean held-out AUC %.4f < 0.967", mean)
+	if mean < 0.970 {
+		t.Errorf("mean held-out AUC %.4f < 0.970", mean)
 	}
 }
 

@@ -14,7 +14,9 @@
 // come from Vigil's own generators (package gen), a tenth of them three to
 // five words of the lexicon run together. The lexicon labels are segmented
 // into is wamerican's words and names (Lexicon); models trained without a
-// word list of their own (TestFamilyHoldOut) take the shipped model's.
+// word list of their own (TestFamilyHoldOut) take the shipped model's, and
+// make their synthetic benign labels (all but the vendor names) from its
+// words.
 // Callers may add benign and DGA labels of their own: DGA labels listed
 // family after family, so that dga.Train's grouped cross-fitting holds
 // families out.
@@ -35,7 +37,8 @@ import (
 // Config says what to train on.
 type Config struct {
 	// Words and Vendors are the Debian word list and the IEEE OUI CSV the
-	// synthetic benign labels are made from; Words "" leaves them out.
+	// synthetic benign labels are made from; Words "" makes them (less the
+	// vendor names) from the lexicon's words instead.
 	Words, Vendors string
 	// MoreWords are word lists of other languages and spellings (Debian's
 	// wbritish, wngerman, wfrench, ...): moreEach single words from each.
@@ -60,6 +63,9 @@ type Config struct {
 	Trees, Depth int
 	// Source describes Benign and DGA in the model's Source field.
 	Source string
+	// Seed seeds the generators and the sampling of word lists (0: the
+	// shipped recipe's).
+	Seed uint64
 }
 
 // concatShare is the percentage of generated labels that are three to five
@@ -85,7 +91,11 @@ func Default() Config {
 // Train assembles the examples cfg names and fits a model. It is
 // deterministic for given inputs.
 func Train(cfg Config) (*dga.Model, error) {
-	rng := rand.New(rand.NewPCG(20240501, 5))
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = 20240501
+	}
+	rng := rand.New(rand.NewPCG(seed, 5))
 	var labels, src []string
 	if cfg.Words != "" {
 		syn, err := Synthetic(rng, cfg.Words, cfg.Vendors)
@@ -108,6 +118,22 @@ func Train(cfg Config) (*dga.Model, error) {
 		}
 		src = append(src, fmt.Sprintf("%d words of %s", moreEach, path))
 	}
+	lex, err := Lexicon(cfg.Lexicon)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Words == "" {
+		// No word list: the same shapes from the lexicon's words.
+		var ws []string
+		for _, w := range strings.Fields(lex) {
+			if len(w) >= 3 && len(w) <= 10 {
+				ws = append(ws, w)
+			}
+		}
+		syn := synthetic(rng, ws, nil)
+		labels = append(labels, syn...)
+		src = append(src, fmt.Sprintf("%d synthetic from the lexicon", len(syn)))
+	}
 	if cfg.Suffixes != "" {
 		psl, err := SuffixLabels(cfg.Suffixes)
 		if err != nil {
@@ -125,10 +151,6 @@ func Train(cfg Config) (*dga.Model, error) {
 	n := cfg.Generated
 	if n < 0 {
 		n = nBenign * 3 / 2
-	}
-	lex, err := Lexicon(cfg.Lexicon)
-	if err != nil {
-		return nil, err
 	}
 	lexWords := strings.Fields(lex)
 	// Groups for the second cross-fitting of dga.Train: the benign labels
@@ -201,11 +223,7 @@ const twoLetter = "am an as at be by do go he if in is it me my no of on or so t
 // Debian's wamerican).
 func Lexicon(paths []string) (string, error) {
 	if len(paths) == 0 {
-		m, err := dga.Default()
-		if err != nil {
-			return "", err
-		}
-		return m.Lexicon, nil
+		return dga.DefaultLexicon()
 	}
 	seen := map[string]bool{}
 	for _, w := range strings.Fields(twoLetter) {
@@ -282,6 +300,11 @@ func Synthetic(rng *rand.Rand, wordsPath, vendorsPath string) ([]string, error) 
 	if len(words) == 0 {
 		return nil, fmt.Errorf("no words in %s", wordsPath)
 	}
+	return synthetic(rng, words, vendors), nil
+}
+
+// synthetic makes Synthetic's labels from words and vendor names.
+func synthetic(rng *rand.Rand, words, vendors []string) []string {
 	pick := func() string { return words[rng.IntN(len(words))] }
 	var out []string
 	for i := 0; i < 4000; i++ {
@@ -307,7 +330,7 @@ func Synthetic(rng *rand.Rand, wordsPath, vendorsPath string) ([]string, error) 
 		}
 		out = append(out, b.String()+pick()[:3])
 	}
-	return append(out, vendors...), nil
+	return append(out, vendors...)
 }
 
 // readColumn reads one lower-cased token per line: the whole line (col <
