@@ -61,7 +61,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Enabled: true, Threshold: 0.9, MinDomains: 10, MinNXShare: 0.5, Window: 600, Idle: 900, MaxClients: 100_000}
+	return Config{Enabled: true, Threshold: 0.99, MinDomains: 10, MinNXShare: 0.5, Window: 600, Idle: 900, MaxClients: 100_000}
 }
 
 type client struct {
