@@ -101,10 +101,15 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 	if s.engine == nil {
 		return
 	}
-	s.engine.Add(alert.Alert{
+	a := alert.Alert{
 		TS: f.TS, Src: f.Src, Dst: f.Dst, Class: f.Class, Severity: f.Severity, Confidence: f.Confidence,
 		MITRE: f.MITRE, Summary: f.Summary, Evidence: f.Evidence, Detector: "ipv6",
-	})
+	}
+	if f.OneOfMany {
+		// One alert per source: its episodes merge, their targets listed.
+		a.Dst, a.Dsts = "", []string{f.Dst}
+	}
+	s.engine.Add(a)
 }
 
 // addFinding hands an inventory finding to the engine as an alert; its

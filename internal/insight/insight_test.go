@@ -179,3 +179,35 @@ func jsonDiff(a, b string) string {
 	sort.Strings(out)
 	return fmt.Sprintf("host/id %v/%v: %s", x["host"], x["id"], strings.Join(out, "; "))
 }
+
+// TestRejectedHeadersOneAlertPerSender: when host after host answers one
+// sender's malformed IPv6 headers with a parameter problem (scan6's
+// probes), the sender gets one alert listing the hosts, not one per host.
+func TestRejectedHeadersOneAlertPerSender(t *testing.T) {
+	out := t.TempDir()
+	set, err := New(DefaultConfig(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, host := range []string{"fd66::1", "fd66::10", "fd66::21"} {
+		line := fmt.Sprintf(`{"ts":%d,"type":4,"code":2,"pointer":40,"src":%q,"dst":"fd66::66","hop_limit":64,"len":96}`, 100+i, host)
+		for _, c := range set.Consumers() {
+			c.Record("_icmp6", []byte(line))
+		}
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
+		if a["class"] == "ipv6.evasion" {
+			got = append(got, a)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d ipv6.evasion alerts, want 1: %v", len(got), got)
+	}
+	if dsts, _ := got[0]["dsts"].([]any); got[0]["src"] != "fd66::66" || len(dsts) != 3 {
+		t.Errorf("alert %v: want src fd66::66 and the 3 hosts that answered", got[0])
+	}
+}

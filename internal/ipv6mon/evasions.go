@@ -119,8 +119,8 @@ func (e *evasions) rejected(f *icmp6Fact) {
 		}
 	}
 	e.kinds["rejected_by_receiver"]++
-	e.m.raise(f.TS, "ipv6.evasion", 3, 0.6, f.Dst, f.Src, evasionMITRE,
-		fmt.Sprintf("%s sent %s to %s, which answered with an ICMPv6 error", f.Dst, what, f.Src),
+	e.m.raiseOneOfMany(f.TS, "ipv6.evasion", 3, 0.6, f.Dst, f.Src, evasionMITRE,
+		fmt.Sprintf("%s sends malformed IPv6 headers (%s) that hosts reject with ICMPv6 errors (the latest: %s)", f.Dst, what, f.Src),
 		map[string]any{"icmp_type": f.Type, "icmp_code": f.Code, "pointer": f.Pointer, "reported_by": f.Src})
 }
 

@@ -94,6 +94,10 @@ type Finding struct {
 	MITRE      []string       `json:"mitre"`
 	Summary    string         `json:"summary"`
 	Evidence   map[string]any `json:"evidence"`
+	// OneOfMany: Dst is one target of a behaviour aimed at many (headers
+	// that host after host rejects): an alert stands for the source, its
+	// targets listed, not one alert per target.
+	OneOfMany bool `json:"one_of_many,omitempty"`
 }
 
 // Monitor holds the learned state. Use New.
@@ -116,6 +120,8 @@ type Monitor struct {
 
 	// mu lets Snapshot read the state while a live run's records come in.
 	mu sync.Mutex
+	// oneOfMany marks the finding being raised (raiseOneOfMany).
+	oneOfMany bool
 }
 
 // New returns a monitor that hands each finding to emit (may be nil; the
@@ -234,13 +240,22 @@ func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, ds
 		clear(m.raised) // bounded: a finding may then be raised again
 	}
 	m.raised[key] = true
-	f := Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev}
+	f := Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary,
+		Evidence: ev, OneOfMany: m.oneOfMany}
 	if len(m.found) < maxRaised {
 		m.found = append(m.found, f) // kept for Findings and the posture
 	}
 	if m.emit != nil {
 		m.emit(f)
 	}
+}
+
+// raiseOneOfMany is raise for a finding that is one target of a
+// behaviour aimed at many (Finding.OneOfMany).
+func (m *Monitor) raiseOneOfMany(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
+	m.oneOfMany = true
+	defer func() { m.oneOfMany = false }()
+	m.raise(ts, class, sev, conf, src, dst, mitre, summary, ev)
 }
 
 // Findings returns every finding raised so far, in order.
