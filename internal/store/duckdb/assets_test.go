@@ -65,7 +65,7 @@ func writeRun(t *testing.T, db *DB, source string, end bool, lines ...[]byte) in
 }
 
 // TestAssetMerge: the hosts that several runs report are listed once —
-// by MAC, else by address — with the earliest first_seen, the latest
+// by MAC, else by address (an address a MAC holds joins that MAC) — with the earliest first_seen, the latest
 // last_seen, addresses, names and services united, the most confident
 // class, summed traffic; a run reporting a host again replaces its own
 // view only; an aborted run's view goes with it (Recover), and the merge
@@ -80,7 +80,10 @@ func TestAssetMerge(t *testing.T) {
 	const mac = "00:11:22:33:44:55"
 	writeRun(t, db, "a.pcap", true,
 		assetLine(mac, []string{"10.0.0.5"}, "camera", 0.6, `{"proto":"tcp","port":23,"service":"telnet"},{"proto":"tcp","port":80}`, 100, 200, 1000, 2000, 0),
-		assetLine("", []string{"10.0.0.9"}, "", 0, ``, 150, 160, 5, 6, 0))
+		assetLine("", []string{"10.0.0.9"}, "", 0, ``, 150, 160, 5, 6, 0),
+		// Seen without its link layer in this run, by an address that the
+		// MAC holds in another: it folds into that host.
+		assetLine("", []string{"10.0.0.6"}, "", 0, ``, 120, 130, 5, 6, 0))
 	writeRun(t, db, "b.pcap", true,
 		assetLine(mac, []string{"10.0.0.6", "10.0.0.5"}, "workstation", 0.5, `{"proto":"tcp","port":22,"service":"ssh"}`, 50, 300, 1, 1, 0),
 		// The same run reports the host again (a later batch): it replaces
@@ -88,10 +91,10 @@ func TestAssetMerge(t *testing.T) {
 		assetLine(mac, []string{"10.0.0.6", "10.0.0.5"}, "workstation", 0.9, `{"proto":"tcp","port":22,"service":"ssh"},{"proto":"tcp","port":80,"service":"http"}`, 50, 300, 10, 20, 2),
 		assetLine("", []string{"10.0.0.9"}, "", 0, `{"proto":"udp","port":161,"service":"snmp"}`, 400, 500, 7, 8, 0))
 	want := map[string]store.Asset{
-		mac: {Key: mac, MAC: mac, Vendor: "Acme", Addrs: []string{"10.0.0.6", "10.0.0.5"}, Names: []string{"cam-50.lan", "cam-100.lan"},
+		mac: {Key: mac, MAC: mac, Vendor: "Acme", Addrs: []string{"10.0.0.6", "10.0.0.5"}, Names: []string{"cam-50.lan", "cam-100.lan", "cam-120.lan"},
 			Class: "workstation", ClassConf: 0.9, OS: "Linux", OSConf: 0.45,
 			Services: []string{"tcp/22 ssh", "tcp/23 telnet", "tcp/80 http"}, Findings: []string{"iot.insecure_protocol"},
-			MaxSeverity: 2, FirstSeen: 50, LastSeen: 300, BytesSent: 1010, BytesRecv: 2020, Runs: 2},
+			MaxSeverity: 2, FirstSeen: 50, LastSeen: 300, BytesSent: 1015, BytesRecv: 2026, Runs: 2},
 		"10.0.0.9": {Key: "10.0.0.9", Vendor: "Acme", Addrs: []string{"10.0.0.9"}, Names: []string{"cam-400.lan", "cam-150.lan"},
 			OS: "Linux", Services: []string{"udp/161 snmp"}, Findings: []string{}, FirstSeen: 150, LastSeen: 500, BytesSent: 12, BytesRecv: 14, Runs: 2},
 	}

@@ -58,15 +58,22 @@ var migrations = []string{
 
 // assetView merges the rows of one host (one per ingest run that reported
 // it): the same MAC, or the same key (the address) for hosts without a
-// MAC. first_seen is the earliest, last_seen the latest; addresses,
+// MAC — folded into the MAC-keyed host that holds that address (the one
+// seen last, when several did), since a run that saw no link layer for a
+// host reports it by address. first_seen is the earliest, last_seen the latest; addresses,
 // names, services and findings are united (latest run first; the reader
 // drops repeats); class, OS and device come from the most confident guess
 // (the latest on a tie), vendor and MAC from the latest run that had one;
 // the most severe finding wins; traffic is summed; json is the latest
 // run's record. A view, so nothing is stored twice: a run removed whole
 // (Recover, Retain) leaves the others' merge intact.
-const assetView = `CREATE OR REPLACE VIEW asset_view AS SELECT
-	arg_max(key, last_seen) AS key,
+const assetView = `CREATE OR REPLACE VIEW asset_view AS
+WITH owner AS (
+	SELECT addr, arg_max(lower(mac), last_seen) AS owner_mac
+	FROM (SELECT unnest(addrs) AS addr, mac, last_seen FROM assets WHERE coalesce(mac, '') <> '')
+	GROUP BY addr)
+SELECT
+	coalesce(arg_max(key, last_seen) FILTER (WHERE coalesce(mac, '') <> ''), arg_max(key, last_seen)) AS key,
 	flatten(list(addrs ORDER BY last_seen DESC)) AS addrs,
 	coalesce(arg_max(mac, last_seen) FILTER (WHERE mac <> ''), '') AS mac,
 	coalesce(arg_max(vendor, last_seen) FILTER (WHERE vendor <> ''), '') AS vendor,
@@ -81,14 +88,14 @@ const assetView = `CREATE OR REPLACE VIEW asset_view AS SELECT
 	max(last_seen) AS last_seen,
 	sum(bytes_sent)::BIGINT AS bytes_sent,
 	sum(bytes_recv)::BIGINT AS bytes_recv,
-	arg_max(json, last_seen) AS json,
+	coalesce(arg_max(json, last_seen) FILTER (WHERE coalesce(mac, '') <> ''), arg_max(json, last_seen)) AS json,
 	max(run) AS run,
 	count(DISTINCT run)::INTEGER AS runs,
 	coalesce(max(class_conf) FILTER (WHERE class <> ''), 0) AS class_conf,
 	coalesce(max(os_conf) FILTER (WHERE os <> ''), 0) AS os_conf,
 	coalesce(max(device_conf) FILTER (WHERE device <> ''), 0) AS device_conf
-FROM assets
-GROUP BY CASE WHEN coalesce(mac, '') <> '' THEN lower(mac) ELSE key END`
+FROM assets LEFT JOIN owner ON coalesce(mac, '') = '' AND owner.addr = key
+GROUP BY CASE WHEN coalesce(mac, '') <> '' THEN lower(mac) ELSE coalesce(owner_mac, key) END`
 
 // runTables are the tables whose rows carry a run id.
 var runTables = []string{"conn", "dns", "http", "ssl", "alerts", "incidents", "assets", "records",
