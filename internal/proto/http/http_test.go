@@ -275,3 +275,26 @@ func TestDetect(t *testing.T) {
 		t.Error("http factory not registered")
 	}
 }
+
+// TestSniffJavaScript: the bodies Zeek's file-javascript signatures name
+// application/javascript, and near misses they leave to the others.
+func TestSniffJavaScript(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"document.write(\"<IFRAME SRC=x>\");", "application/javascript"},
+		{"\r\n  document.writeln(1)", "application/javascript"},
+		{"document.write (1)", "text/plain"}, // the signature allows one of ":blank" there, not a space
+		{"(function()\n{\nvar a=1;", "application/javascript"},
+		{"(function()\r\n{\r\nvar a=1;", "text/plain"}, // \r is not in the signature's class
+		{"for (;;);{\"a\":1}", "application/javascript"},
+		{"<script type=\"text/javascript\">var a;</script>", "application/javascript"},
+		{"<SCRIPT LANGUAGE=JavaScript>x</SCRIPT>", "application/javascript"},
+		{"<script>\nfunction f() {}", "application/javascript"},
+		{"<script src=\"a.js\"></script>", "text/html"},
+		{"<html><body>document.write(1)", "text/html"},
+		{"var a = document.write(1);", "text/plain"},
+	} {
+		if got := Sniff([]byte(c.body)); got != c.want {
+			t.Errorf("Sniff(%q) = %q, want %q", c.body, got, c.want)
+		}
+	}
+}

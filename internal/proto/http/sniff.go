@@ -15,6 +15,9 @@ func Sniff(b []byte) string {
 			return m.mime
 		}
 	}
+	if javascript(b) {
+		return "application/javascript"
+	}
 	t := skipBOM(b)
 	t = skipSpaceComments(t)
 	if len(t) > 0 && t[0] == '<' {
@@ -160,6 +163,65 @@ func isJSON(b []byte) bool {
 	case '[':
 		r := skipSpace(b[1:])
 		return len(r) > 0 && (r[0] == '{' || r[0] == '[' || r[0] == '"' || isDigit(r[0]) || r[0] == ']')
+	}
+	return false
+}
+
+// javascript reports whether b starts as Zeek's file-javascript2 to 6
+// signatures say (strength 60, above the HTML ones): a script element
+// whose type or language is JavaScript or that starts with var or
+// function, "for (;;);", document.write(ln)(, or "(function()" and a
+// brace.
+func javascript(b []byte) bool {
+	if r, ok := bytes.CutPrefix(b, []byte("(function()")); ok {
+		for len(r) > 0 && (r[0] == ' ' || r[0] == '\t' || r[0] == '\n') {
+			r = r[1:]
+		}
+		return len(r) > 0 && r[0] == '{'
+	}
+	t := skipSpace(b)
+	switch {
+	case bytes.HasPrefix(t, []byte("for (;;);")):
+		return true
+	case bytes.HasPrefix(t, []byte("document.write")):
+		r := bytes.TrimPrefix(t[len("document.write"):], []byte("ln"))
+		if len(r) > 0 && bytes.IndexByte([]byte(":blank"), r[0]) >= 0 { // the signature's [:blank:]? outside brackets
+			r = r[1:]
+		}
+		return len(r) > 0 && r[0] == '('
+	case len(t) >= 7 && equalFold(t[:7], "<script"):
+		return scriptElement(t[7:])
+	}
+	return false
+}
+
+// scriptElement reads what follows "<script": ">" then var or function,
+// or blanks then a type or language attribute naming JavaScript.
+func scriptElement(r []byte) bool {
+	if r, ok := bytes.CutPrefix(r, []byte(">")); ok {
+		r = skipSpace(r)
+		return bytes.HasPrefix(r, []byte("var ")) || bytes.HasPrefix(r, []byte("function "))
+	}
+	n := 0
+	for n < len(r) && (r[n] == ' ' || r[n] == '\t') {
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	r = r[n:]
+	for _, attr := range []string{"type=", "language="} {
+		if len(r) < len(attr) || !equalFold(r[:len(attr)], attr) {
+			continue
+		}
+		r = r[len(attr):]
+		if len(r) > 0 && (r[0] == '\'' || r[0] == '"') {
+			r = r[1:]
+		}
+		if len(r) >= 5 && equalFold(r[:5], "text/") {
+			r = r[5:]
+		}
+		return len(r) >= 10 && equalFold(r[:10], "javascript")
 	}
 	return false
 }
