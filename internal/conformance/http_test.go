@@ -24,9 +24,11 @@ var httpSpec = &LogSpec{
 var httpFloors = logFloors{rows: 0.97, fields: 0.997}
 
 // httpOtherFloors are set just under what the other baselines reach.
-// Their known differences are in the HTTP analyzer (MIME sniffing: Teredo,
-// vnd.ms-cab-compressed; a body length on http-port-22), not the pipeline.
-var httpOtherFloors = logFloors{rows: 0.93, fields: 0.99}
+// Their known differences are in the HTTP analyzer, not the pipeline: a
+// cab file's MIME type, which Zeek reports on the connection that
+// completes the file its range requests (206) assemble across
+// connections, and a body length on http-port-22.
+var httpOtherFloors = logFloors{rows: 0.95, fields: 0.995}
 
 // httpExcluded are baselines made with test-specific scripts or options
 // that change what http.log holds, so they cannot be compared.

@@ -292,6 +292,9 @@ func TestSniffJavaScript(t *testing.T) {
 		{"<script src=\"a.js\"></script>", "text/html"},
 		{"<html><body>document.write(1)", "text/html"},
 		{"var a = document.write(1);", "text/plain"},
+		{"<?xml version=\"1.0\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">", "text/html"},
+		{"<?xml version=\"1.0\"?><html xmlns=\"x\">", "text/html"},
+		{"<?xml version=\"1.0\"?><rss>", "application/xml"},
 	} {
 		if got := Sniff([]byte(c.body)); got != c.want {
 			t.Errorf("Sniff(%q) = %q, want %q", c.body, got, c.want)

@@ -120,6 +120,13 @@ var htmlTags = []string{"html", "head", "body", "title", "script", "iframe", "h1
 // markup names t (starting with '<') as HTML or XML.
 func markup(t []byte) string {
 	if bytes.HasPrefix(t, []byte("<?xml")) {
+		// XHTML (Zeek's file-xhtml, strength 100, over file-xml's 10): the
+		// declaration, then a doctype html or an html element.
+		if end := bytes.Index(t, []byte("?>")); end >= 0 {
+			if r := skipSpaceComments(t[end+2:]); htmlStart(r) {
+				return "text/html"
+			}
+		}
 		return "application/xml"
 	}
 	body := t[1:]
@@ -224,4 +231,20 @@ func scriptElement(r []byte) bool {
 		return len(r) >= 10 && equalFold(r[:10], "javascript")
 	}
 	return false
+}
+
+// htmlStart reports whether r starts with a doctype html or an html
+// element.
+func htmlStart(r []byte) bool {
+	if len(r) >= 5 && equalFold(r[:5], "<html") {
+		return true
+	}
+	if len(r) < 10 || !equalFold(r[:9], "<!doctype") {
+		return false
+	}
+	n := 9
+	for n < len(r) && r[n] == ' ' {
+		n++
+	}
+	return n > 9 && len(r) >= n+4 && equalFold(r[n:n+4], "html")
 }
