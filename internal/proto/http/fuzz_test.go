@@ -79,3 +79,13 @@ func fuzzOne(t *testing.T, in []byte) {
 		a.End(ts + 1)
 	}
 }
+
+// FuzzSniff: any body gets a MIME type or "", never a panic.
+func FuzzSniff(f *testing.F) {
+	for _, s := range []string{"<script type=", "<script>", "document.write", "(function()", "<?xml ?><!doctype ", "for (;;);", "\x89PNG\r\n\x1a\n", "{\"a\":1}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = Sniff(b)
+	})
+}
