@@ -31,10 +31,16 @@ const maxShared = 1 << 16
 // states and history letters repeat from row to row, and a row of a batch
 // then costs no allocation for them.
 func (f *fields) common(key string) string {
-	b := f.r.Bytes(key)
-	if b == nil || len(b) > 64 || bytes.IndexByte(b, '\\') >= 0 {
-		return f.str(key)
+	v, _ := f.r.Raw(key)
+	return f.commonRaw(v)
+}
+
+// commonRaw is common for a raw value.
+func (f *fields) commonRaw(v []byte) string {
+	if len(v) < 2 || v[0] != '"' || len(v) > 66 || bytes.IndexByte(v, '\\') >= 0 {
+		return rec.Text(v)
 	}
+	b := v[1 : len(v)-1]
 	if s, ok := f.shared[string(b)]; ok {
 		return s
 	}
@@ -105,19 +111,73 @@ func keysOf(v []byte) []string {
 	return out
 }
 
+// conn reads a conn.log record in one pass over its fields (the busiest
+// log: a field lookup each would scan the keys seventeen times).
 func (p *parser) conn(c *Conn) {
 	f := &p.f
-	*c = Conn{
-		TS: f.num("ts"), UID: f.str("uid"),
-		OrigH: f.common("id.orig_h"), OrigP: uint16(f.int("id.orig_p")),
-		RespH: f.common("id.resp_h"), RespP: uint16(f.int("id.resp_p")),
-		Proto: f.common("proto"), Service: f.common("service"), Duration: f.num("duration"),
-		OrigBytes: f.int("orig_bytes"), RespBytes: f.int("resp_bytes"),
-		State: f.common("conn_state"), History: f.common("history"),
-		OrigPkts: f.int("orig_pkts"), OrigIPBytes: f.int("orig_ip_bytes"),
-		RespPkts: f.int("resp_pkts"), RespIPBytes: f.int("resp_ip_bytes"),
-	}
+	*c = Conn{}
+	f.r.ForEach(func(k, v []byte) {
+		switch string(k) {
+		case "ts":
+			c.TS = rawNum(v)
+		case "uid":
+			c.UID = rec.Text(v)
+		case "id.orig_h":
+			c.OrigH = f.commonRaw(v)
+		case "id.orig_p":
+			c.OrigP = uint16(rawInt(v))
+		case "id.resp_h":
+			c.RespH = f.commonRaw(v)
+		case "id.resp_p":
+			c.RespP = uint16(rawInt(v))
+		case "proto":
+			c.Proto = f.commonRaw(v)
+		case "service":
+			c.Service = f.commonRaw(v)
+		case "duration":
+			c.Duration = rawNum(v)
+		case "orig_bytes":
+			c.OrigBytes = rawInt(v)
+		case "resp_bytes":
+			c.RespBytes = rawInt(v)
+		case "conn_state":
+			c.State = f.commonRaw(v)
+		case "history":
+			c.History = f.commonRaw(v)
+		case "orig_pkts":
+			c.OrigPkts = rawInt(v)
+		case "orig_ip_bytes":
+			c.OrigIPBytes = rawInt(v)
+		case "resp_pkts":
+			c.RespPkts = rawInt(v)
+		case "resp_ip_bytes":
+			c.RespIPBytes = rawInt(v)
+		}
+	})
 	c.IPv = ipVersion(c.OrigH)
+}
+
+// rawNum reads a raw value as a number: a JSON number, else its text
+// (Zeek TSV logs typed as strings), else 0.
+func rawNum(v []byte) float64 {
+	if x, ok := rec.Number(v); ok {
+		return x
+	}
+	x, _ := strconv.ParseFloat(rec.Text(v), 64)
+	return x
+}
+
+// rawInt reads a raw value as an integer, the way fields.int does.
+func rawInt(v []byte) int64 {
+	if n, ok := rec.Unsigned(v); ok && n <= 1<<63-1 {
+		return int64(n)
+	}
+	s := rec.Text(v)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	x, _ := strconv.ParseFloat(s, 64)
+	return int64(x)
 }
 
 // ipVersion is 6 for an IPv6 address, 4 otherwise (0 when empty).

@@ -10,14 +10,17 @@ import (
 // objects, nested guesses).
 func TestParserRows(t *testing.T) {
 	var p parser
-	conn := []byte(`{"ts":1700000000.5,"uid":"C1","id.orig_h":"2001:db8::1","id.orig_p":"443","id.resp_h":"2001:db8::2","id.resp_p":80,"proto":"tcp","orig_bytes":12,"conn_state":"SF"}`)
+	conn := []byte(`{"ts":1700000000.5,"uid":"C1","id.orig_h":"2001:db8::1","id.orig_p":"443","id.resp_h":"2001:db8::2","id.resp_p":80,"proto":"tcp","orig_bytes":12,"conn_state":"SF",` +
+		`"service":null,"history":"Sh\u0041D","duration":"1.5","resp_bytes":-3,"orig_pkts":2.9}`)
 	if !p.f.parse(conn) {
 		t.Fatal("conn line not parsed")
 	}
 	var c Conn
 	p.conn(&c)
-	if c.TS != 1700000000.5 || c.OrigP != 443 || c.RespP != 80 || c.OrigBytes != 12 || c.IPv != 6 || c.State != "SF" {
-		t.Errorf("conn %+v", c)
+	wantConn := Conn{TS: 1700000000.5, UID: "C1", OrigH: "2001:db8::1", OrigP: 443, RespH: "2001:db8::2", RespP: 80, Proto: "tcp", OrigBytes: 12,
+		State: "SF", History: "ShAD", Duration: 1.5, RespBytes: -3, OrigPkts: 2, IPv: 6}
+	if c != wantConn {
+		t.Errorf("conn\n got %+v\nwant %+v", c, wantConn)
 	}
 	asset := []byte(`{"host":"02:00:00:00:00:01","mac":"02:00:00:00:00:01","addrs":[{"addr":"10.0.0.1"},{"addr":"fd00::1"}],` +
 		`"names":[{"name":"cam\u0031"}],"class":{"value":"camera","confidence":0.7},"os":"Linux",` +

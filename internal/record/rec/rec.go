@@ -403,6 +403,13 @@ func Text(v []byte) string {
 	return string(v)
 }
 
+// Number parses a raw JSON number (as ForEach gives it).
+func Number(v []byte) (float64, bool) { return parseNumber(v) }
+
+// Unsigned parses a raw non-negative JSON integer (a fraction is
+// truncated).
+func Unsigned(v []byte) (uint64, bool) { return parseUint(v) }
+
 // ForEach calls fn with every top-level key and raw value, in order.
 func (r *Rec) ForEach(fn func(key, value []byte)) {
 	for k := 0; k < r.n; k++ {
