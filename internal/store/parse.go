@@ -62,20 +62,13 @@ func (f *fields) raw(key string) []byte {
 func (f *fields) str(key string) string { return f.r.Str(key) }
 
 func (f *fields) num(key string) float64 {
-	if x, ok := f.r.Num(key); ok {
-		return x
-	}
-	x, _ := strconv.ParseFloat(f.r.Str(key), 64)
-	return x
+	v, _ := f.r.Raw(key)
+	return rawNum(v)
 }
 
 func (f *fields) int(key string) int64 {
-	s := f.r.Str(key)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n
-	}
-	x, _ := strconv.ParseFloat(s, 64)
-	return int64(x)
+	v, _ := f.r.Raw(key)
+	return rawInt(v)
 }
 
 func (f *fields) bool(key string) bool {
@@ -167,7 +160,8 @@ func rawNum(v []byte) float64 {
 	return x
 }
 
-// rawInt reads a raw value as an integer, the way fields.int does.
+// rawInt reads a raw value as an integer: a JSON integer, else its text
+// as an integer or a number (truncated), else 0.
 func rawInt(v []byte) int64 {
 	if n, ok := rec.Unsigned(v); ok && n <= 1<<63-1 {
 		return int64(n)
