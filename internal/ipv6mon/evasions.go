@@ -119,9 +119,10 @@ func (e *evasions) rejected(f *icmp6Fact) {
 		}
 	}
 	e.kinds["rejected_by_receiver"]++
-	e.m.raiseOneOfMany(f.TS, "ipv6.evasion", 3, 0.6, f.Dst, f.Src, evasionMITRE,
-		fmt.Sprintf("%s sends malformed IPv6 headers (%s) that hosts reject with ICMPv6 errors (the latest: %s)", f.Dst, what, f.Src),
-		map[string]any{"icmp_type": f.Type, "icmp_code": f.Code, "pointer": f.Pointer, "reported_by": f.Src})
+	e.m.report(Finding{TS: f.TS, Class: "ipv6.evasion", Severity: 3, Confidence: 0.6, Src: f.Dst, Dst: f.Src, MITRE: evasionMITRE,
+		Summary:   fmt.Sprintf("%s sends malformed IPv6 headers (%s) that hosts reject with ICMPv6 errors (the latest: %s)", f.Dst, what, f.Src),
+		Evidence:  map[string]any{"icmp_type": f.Type, "icmp_code": f.Code, "pointer": f.Pointer, "reported_by": f.Src},
+		OneOfMany: true})
 }
 
 // smurf: an echo request to a multicast group makes every member answer

@@ -120,8 +120,6 @@ type Monitor struct {
 
 	// mu lets Snapshot read the state while a live run's records come in.
 	mu sync.Mutex
-	// oneOfMany marks the finding being raised (raiseOneOfMany).
-	oneOfMany bool
 }
 
 // New returns a monitor that hands each finding to emit (may be nil; the
@@ -232,7 +230,12 @@ const maxRaised = 1 << 16
 
 // raise reports a finding once per class, source and destination.
 func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
-	key := class + "|" + src + "|" + dst
+	m.report(Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev})
+}
+
+// report reports f once per class, source and destination.
+func (m *Monitor) report(f Finding) {
+	key := f.Class + "|" + f.Src + "|" + f.Dst
 	if m.raised[key] {
 		return
 	}
@@ -240,22 +243,12 @@ func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, ds
 		clear(m.raised) // bounded: a finding may then be raised again
 	}
 	m.raised[key] = true
-	f := Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary,
-		Evidence: ev, OneOfMany: m.oneOfMany}
 	if len(m.found) < maxRaised {
 		m.found = append(m.found, f) // kept for Findings and the posture
 	}
 	if m.emit != nil {
 		m.emit(f)
 	}
-}
-
-// raiseOneOfMany is raise for a finding that is one target of a
-// behaviour aimed at many (Finding.OneOfMany).
-func (m *Monitor) raiseOneOfMany(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
-	m.oneOfMany = true
-	defer func() { m.oneOfMany = false }()
-	m.raise(ts, class, sev, conf, src, dst, mitre, summary, ev)
 }
 
 // Findings returns every finding raised so far, in order.
