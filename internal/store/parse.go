@@ -26,17 +26,11 @@ type fields struct {
 // maxShared bounds the interned values; past it the table starts over.
 const maxShared = 1 << 16
 
-// common returns the string field key like str, with one copy shared by
+// common returns the raw string value v like str, with one copy shared by
 // every row that has the same value: addresses, protocols, services,
 // states and history letters repeat from row to row, and a row of a batch
 // then costs no allocation for them.
-func (f *fields) common(key string) string {
-	v, _ := f.r.Raw(key)
-	return f.commonRaw(v)
-}
-
-// commonRaw is common for a raw value.
-func (f *fields) commonRaw(v []byte) string {
+func (f *fields) common(v []byte) string {
 	if len(v) < 2 || v[0] != '"' || len(v) > 66 || bytes.IndexByte(v, '\\') >= 0 {
 		return rec.Text(v)
 	}
@@ -116,17 +110,17 @@ func (p *parser) conn(c *Conn) {
 		case "uid":
 			c.UID = rec.Text(v)
 		case "id.orig_h":
-			c.OrigH = f.commonRaw(v)
+			c.OrigH = f.common(v)
 		case "id.orig_p":
 			c.OrigP = uint16(rawInt(v))
 		case "id.resp_h":
-			c.RespH = f.commonRaw(v)
+			c.RespH = f.common(v)
 		case "id.resp_p":
 			c.RespP = uint16(rawInt(v))
 		case "proto":
-			c.Proto = f.commonRaw(v)
+			c.Proto = f.common(v)
 		case "service":
-			c.Service = f.commonRaw(v)
+			c.Service = f.common(v)
 		case "duration":
 			c.Duration = rawNum(v)
 		case "orig_bytes":
@@ -134,9 +128,9 @@ func (p *parser) conn(c *Conn) {
 		case "resp_bytes":
 			c.RespBytes = rawInt(v)
 		case "conn_state":
-			c.State = f.commonRaw(v)
+			c.State = f.common(v)
 		case "history":
-			c.History = f.commonRaw(v)
+			c.History = f.common(v)
 		case "orig_pkts":
 			c.OrigPkts = rawInt(v)
 		case "orig_ip_bytes":
