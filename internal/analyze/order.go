@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bytes"
 	"cmp"
 	"math"
 	"slices"
@@ -109,26 +108,19 @@ type heldBuf struct {
 // has gone past.
 func (w *writer) hold(c chunk) {
 	hb := heldBuf{buf: c.buf}
-	i, once := 0, c.once
-	for b := c.buf; len(b) > 0; i++ {
-		tab := bytes.IndexByte(b, '\t')
-		end := bytes.IndexByte(b, '\n')
-		if tab < 0 || end < tab || i >= len(c.tags) {
-			break // cannot happen: the sinks write every record whole
+	n := 0
+	w.records(c, func(i int, log string, line []byte, once *onceMark) {
+		if i >= len(c.tags) {
+			return // cannot happen: a sink tags every record
 		}
 		t := c.tags[i]
-		r := heldRecord{tag: t, log: w.logName(b[:tab]), line: b[tab+1 : end+1]}
-		if len(once) > 0 && once[0].rec == i {
-			r.once = &once[0]
-			once = once[1:]
-		}
-		w.held = append(w.held, r)
+		w.held = append(w.held, heldRecord{tag: t, log: log, line: line, once: once})
 		if t.compare(hb.max) > 0 {
 			hb.max = t
 		}
-		b = b[end+1:]
-	}
-	if i > 0 {
+		n++
+	})
+	if n > 0 {
 		w.heldBufs = append(w.heldBufs, hb)
 	} else {
 		w.recycle(c.buf)
@@ -153,14 +145,7 @@ func (w *writer) release(low recTag) {
 	}
 	slices.SortFunc(ready, func(a, b heldRecord) int { return a.tag.compare(b.tag) })
 	for _, r := range ready {
-		if r.once != nil && w.recent.seen(r.once) {
-			w.drop([]byte(r.log))
-			continue
-		}
-		w.consume(r.log, r.line[:len(r.line)-1])
-		if !isFact(r.log) {
-			w.writeLine(r.log, r.line)
-		}
+		w.emit(r.log, r.line, r.once)
 	}
 	clear(w.held[len(keep):])
 	w.held = keep
@@ -249,9 +234,9 @@ func (f *onceFilter) seen(m *onceMark) bool {
 }
 
 // drop counts a RecordOnce repeat of log that is not written.
-func (w *writer) drop(log []byte) {
+func (w *writer) drop(log string) {
 	if w.dropped == nil {
 		w.dropped = map[string]uint64{}
 	}
-	w.dropped[string(log)]++
+	w.dropped[log]++
 }

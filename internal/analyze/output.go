@@ -168,30 +168,41 @@ func (w *writer) write(c chunk) {
 		w.hold(c)
 		return
 	}
-	once := c.once
+	w.records(c, func(_ int, log string, line []byte, once *onceMark) { w.emit(log, line, once) })
+	w.recycle(c.buf)
+}
+
+// records calls fn with each record of c, in order: its index, log, line
+// (newline included) and RecordOnce mark (nil for most).
+func (w *writer) records(c chunk, fn func(i int, log string, line []byte, once *onceMark)) {
+	marks := c.once
 	for i, b := 0, c.buf; len(b) > 0; i++ {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
 		if tab < 0 || end < tab {
-			break // cannot happen: the sinks write every record whole
+			return // cannot happen: the sinks write every record whole
 		}
-		if len(once) > 0 && once[0].rec == i {
-			dup := w.recent.seen(&once[0])
-			once = once[1:]
-			if dup {
-				w.drop(b[:tab])
-				b = b[end+1:]
-				continue
-			}
+		var once *onceMark
+		if len(marks) > 0 && marks[0].rec == i {
+			once, marks = &marks[0], marks[1:]
 		}
-		log, line := w.logName(b[:tab]), b[tab+1:end]
-		w.consume(log, line)
-		if !isFact(log) {
-			w.writeLine(log, b[tab+1:end+1])
-		}
+		fn(i, w.logName(b[:tab]), b[tab+1:end+1], once)
 		b = b[end+1:]
 	}
-	w.recycle(c.buf)
+}
+
+// emit hands one record (its line with the newline) to the consumers and
+// appends it to its log (facts are not written); a RecordOnce repeat is
+// dropped.
+func (w *writer) emit(log string, line []byte, once *onceMark) {
+	if once != nil && w.recent.seen(once) {
+		w.drop(log)
+		return
+	}
+	w.consume(log, line[:len(line)-1])
+	if !isFact(log) {
+		w.writeLine(log, line)
+	}
 }
 
 // logName returns the log name spelt by b, one string per log.
