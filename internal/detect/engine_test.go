@@ -250,3 +250,18 @@ func TestEval(t *testing.T) {
 	}
 	t.Logf("\n%s", out)
 }
+
+// TestScorePrefixVictims: a sweep's victims are labelled as a prefix; an
+// alert that lists addresses inside it addresses them, one outside does
+// not.
+func TestScorePrefixVictims(t *testing.T) {
+	l := Labels{Scenario: "sweep", Attacker: StringList{"10.66.0.66"}, Victims: StringList{"10.66.0.0/24", "fd66::/64"},
+		StartTS: 1.7e9, EndTS: 1.7e9 + 60, ExpectedClasses: []string{"scan.horizontal"}}
+	row := Score(l, []alert.Alert{
+		{Class: "scan.horizontal", Src: "10.66.0.66", Dsts: []string{"10.66.0.12", "10.66.0.34"}},
+		{Class: "scan.horizontal", Src: "10.66.0.66", Dsts: []string{"fd67::1"}},
+	})
+	if row.VictimRecall != 0.5 || row.AddrPrecision != 1 || row.AttackerRecall != 1 {
+		t.Errorf("row %+v: want victim recall 0.5 (the IPv4 prefix only), address precision 1", row)
+	}
+}

@@ -142,7 +142,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 				}
 			}
 			for h := range victims {
-				if named[h] || src == h {
+				if named[h] || src == h || inPrefix(h, a.Addrs()) {
 					seenVictim[h] = true
 				}
 			}
@@ -154,7 +154,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		}
 		if a.Src != "" || len(a.Addrs()) > 0 {
 			withAddr++
-			if attackers[src] || anyHost(named, attackers) || anyHost(named, victims) {
+			if attackers[src] || anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs()) {
 				rightAddr++
 			}
 		}
@@ -182,6 +182,32 @@ var postureClass = map[string]bool{"iot.insecure_protocol": true, "ipv6.tunnel":
 func toEveryone(addr string) bool {
 	a, err := netip.ParseAddr(addr)
 	return err == nil && (a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}))
+}
+
+// inPrefix reports whether victim is a prefix (a sweep's target: every
+// address in it is a victim) holding one of addrs.
+func inPrefix(victim string, addrs []string) bool {
+	p, err := netip.ParsePrefix(victim)
+	if err != nil {
+		return false
+	}
+	for _, s := range addrs {
+		if a, err := netip.ParseAddr(s); err == nil && p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyInPrefix reports whether one of addrs is in one of the prefixes
+// among victims.
+func anyInPrefix(victims map[string]bool, addrs []string) bool {
+	for v := range victims {
+		if inPrefix(v, addrs) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyHost(named, hosts map[string]bool) bool {

@@ -88,9 +88,15 @@ func TestMonitorFindsAttacks(t *testing.T) {
 				}
 			}
 		}, "ipv6.ra_flood", ""},
+		// The thief is named by its MAC (it sends from the stolen
+		// address), or by its own address once it has shown one.
 		{"override NA steals an address", func(m *Monitor) {
 			feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
-		}, "ipv6.na_spoof", "2001:db8:1::5"},
+		}, "ipv6.na_spoof", "02:00:00:00:0b:ad"},
+		{"override NA from a known host", func(m *Monitor) {
+			feed(m, "_nd", na(390, "fe80::bad", "02:00:00:00:0b:ad", "fe80::bad", ""))
+			feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
+		}, "ipv6.na_spoof", "fe80::bad"},
 		{"one MAC answers every solicitation", func(m *Monitor) {
 			for i := 0; i < 20; i++ {
 				feed(m, "_nd", na(400+float64(i), "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 0x100+i), "S"))

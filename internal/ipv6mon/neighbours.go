@@ -68,9 +68,11 @@ func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) 
 		return
 	}
 	if advert && containsByte(f.Flags, 'O') {
-		n.m.raise(ts, "ipv6.na_spoof", 1, 0.85, f.Src, addr, []string{"T1557"},
+		// The advert's source is often the stolen address itself: the
+		// alert names the machine behind the new MAC by its own address.
+		n.m.raise(ts, "ipv6.na_spoof", 1, 0.85, n.speaker(mac), addr, []string{"T1557"},
 			fmt.Sprintf("neighbour advertisement with override from %s moves %s from %s to %s", mac, addr, b.MAC, mac),
-			map[string]any{"target": addr, "old_mac": b.MAC, "new_mac": mac, "bound_since": b.Since, "flags": f.Flags})
+			map[string]any{"target": addr, "old_mac": b.MAC, "new_mac": mac, "bound_since": b.Since, "flags": f.Flags, "advert_src": f.Src})
 	}
 	if len(b.History) < 8 {
 		b.History = append(b.History, b.MAC)
@@ -149,17 +151,21 @@ func (n *neighbours) macBound(mac string) bool {
 // that it did not merely claim (its link-local one first), else the MAC
 // itself — spoofing tools send from the addresses they steal.
 func (n *neighbours) speaker(mac string) string {
-	best := ""
+	best, bestLL := "", ""
 	for addr, b := range n.bindings {
 		if b.MAC != mac || len(b.History) > 0 {
 			continue
 		}
 		if a, err := netip.ParseAddr(addr); err == nil && a.IsLinkLocalUnicast() {
-			return addr
-		}
-		if best == "" || addr < best {
+			if bestLL == "" || addr < bestLL {
+				bestLL = addr
+			}
+		} else if best == "" || addr < best {
 			best = addr
 		}
+	}
+	if bestLL != "" {
+		return bestLL
 	}
 	if best != "" && n.answers[mac] == nil {
 		return best
