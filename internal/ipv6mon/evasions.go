@@ -163,27 +163,34 @@ func (e *evasions) mldFlood(f *icmp6Fact) {
 // ndLimits checks neighbour-discovery fields against RFC 4861: hop limit
 // 255 (a lower one was forwarded: an off-link spoof), a link-local RA
 // source, lifetimes within bounds, SLAAC prefixes of 64 bits.
+//
+// A finding is reported once per message type, destination and set of
+// rules broken: a flood of spoofed sources (flood_router26) breaking the
+// same rules is one finding, not one per source.
 func (m *Monitor) ndLimits(f *ndFact) {
-	var bad []string
+	var bad, rules []string
+	broke := func(rule, detail string) {
+		bad, rules = append(bad, detail), append(rules, rule)
+	}
 	if f.HopLimit != 255 {
-		bad = append(bad, fmt.Sprintf("hop limit %d (must be 255)", f.HopLimit))
+		broke("hop limit", fmt.Sprintf("hop limit %d (must be 255)", f.HopLimit))
 	}
 	if f.Type == "ra" {
 		if a, err := netip.ParseAddr(f.Src); err == nil && !a.IsLinkLocalUnicast() {
-			bad = append(bad, "source "+f.Src+" not link-local")
+			broke("source", "source "+f.Src+" not link-local")
 		}
 		if f.RouterLifetime > 9000 {
-			bad = append(bad, fmt.Sprintf("router lifetime %d s (max 9000)", f.RouterLifetime))
+			broke("router lifetime", fmt.Sprintf("router lifetime %d s (max 9000)", f.RouterLifetime))
 		}
 		if f.Reachable > 3600000 {
-			bad = append(bad, fmt.Sprintf("reachable time %d ms (max 3600000)", f.Reachable))
+			broke("reachable time", fmt.Sprintf("reachable time %d ms (max 3600000)", f.Reachable))
 		}
 		for _, p := range f.Prefixes {
 			if p.Preferred > p.Valid {
-				bad = append(bad, "prefix "+p.Prefix+" preferred lifetime above its valid lifetime")
+				broke("prefix lifetimes", "prefix "+p.Prefix+" preferred lifetime above its valid lifetime")
 			}
 			if pfx, err := netip.ParsePrefix(p.Prefix); err == nil && strings.Contains(p.Flags, "A") && pfx.Bits() != 64 {
-				bad = append(bad, "autonomous prefix "+p.Prefix+" not /64")
+				broke("prefix length", "autonomous prefix "+p.Prefix+" not /64")
 			}
 		}
 	}
@@ -191,9 +198,10 @@ func (m *Monitor) ndLimits(f *ndFact) {
 		return
 	}
 	m.ev.kinds["nd_limits"]++
-	m.raise(f.TS, "anomaly", 3, 0.7, f.Src, f.Dst, []string{"T1557"},
-		fmt.Sprintf("%s %s from %s breaks RFC 4861: %s", strings.ToUpper(f.Type), "message", f.Src, strings.Join(bad, "; ")),
-		map[string]any{"type": f.Type, "violations": bad, "src_mac": f.SrcMAC})
+	m.report(Finding{TS: f.TS, Class: "anomaly", Severity: 3, Confidence: 0.7, Src: f.Src, Dst: f.Dst, MITRE: []string{"T1557"},
+		Summary:  fmt.Sprintf("%s %s from %s breaks RFC 4861: %s", strings.ToUpper(f.Type), "message", f.Src, strings.Join(bad, "; ")),
+		Evidence: map[string]any{"type": f.Type, "violations": bad, "src_mac": f.SrcMAC},
+		once:     f.Type + "|" + f.Dst + "|" + strings.Join(rules, ",")})
 }
 
 // onDHCP learns DHCPv6 servers; one that appears after the learning

@@ -98,6 +98,10 @@ type Finding struct {
 	// that host after host rejects): an alert stands for the source, its
 	// targets listed, not one alert per target.
 	OneOfMany bool `json:"one_of_many,omitempty"`
+
+	// once, when set, replaces class|src|dst as what the finding is
+	// reported once per.
+	once string
 }
 
 // Monitor holds the learned state. Use New.
@@ -233,9 +237,13 @@ func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, ds
 	m.report(Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev})
 }
 
-// report reports f once per class, source and destination.
+// report reports f once per class, source and destination (or per
+// f.once).
 func (m *Monitor) report(f Finding) {
 	key := f.Class + "|" + f.Src + "|" + f.Dst
+	if f.once != "" {
+		key = f.Class + "|" + f.once
+	}
 	if m.raised[key] {
 		return
 	}

@@ -313,3 +313,25 @@ func TestTunnelRecordsInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRFC4861FloodOneFinding: adverts from many spoofed sources breaking
+// the same rules (flood_router26) make one anomaly finding; another rule
+// broken makes another.
+func TestRFC4861FloodOneFinding(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	for i := 0; i < 50; i++ {
+		feed(m, "_nd", ra(100+float64(i)/100, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:00:%02x:%02x", i/256, i%256),
+			"2001:db8:1::/64", 65535, "high"))
+	}
+	bad := ra(200, "fe80::77", "02:00:00:00:00:77", "2001:db8:2::/48", 1800, "high")
+	feed(m, "_nd", bad)
+	n := 0
+	for _, f := range m.Findings() {
+		if f.Class == "anomaly" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d anomaly findings, want 2 (router lifetime; prefix length)", n)
+	}
+}
