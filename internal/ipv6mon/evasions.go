@@ -133,6 +133,12 @@ func (e *evasions) smurf(f *icmp6Fact) {
 	if err != nil {
 		return
 	}
+	if e.ownAddress(src, f.SrcMAC) {
+		// The sender pings the group from its own address (ping6
+		// ff02::1, scan6's discovery): the answers come back to it.
+		e.kinds["echo_to_multicast_own"]++
+		return
+	}
 	conf := 0.6
 	if !src.IsLinkLocalUnicast() {
 		conf = 0.9
@@ -141,6 +147,20 @@ func (e *evasions) smurf(f *icmp6Fact) {
 	e.m.raise(f.TS, "ipv6.smurf", 2, conf, f.Src, f.Dst, []string{"T1498.001"},
 		fmt.Sprintf("echo request to multicast group %s from %s: every member answers %s", f.Dst, f.Src, f.Src),
 		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit})
+}
+
+// ownAddress reports whether addr is known to belong to the frame's
+// source mac: bound to it by neighbour discovery, or its EUI-64 interface
+// id is made from it.
+func (e *evasions) ownAddress(addr netip.Addr, mac string) bool {
+	if mac == "" {
+		return false
+	}
+	if b := e.m.nd.bindings[addr.String()]; b != nil && strings.EqualFold(b.MAC, mac) {
+		return true
+	}
+	id := addr.As16()
+	return id[11] == 0xff && id[12] == 0xfe && strings.EqualFold(eui64MAC(addr), mac)
 }
 
 func (e *evasions) mldFlood(f *icmp6Fact) {

@@ -335,3 +335,30 @@ func TestRFC4861FloodOneFinding(t *testing.T) {
 		t.Errorf("%d anomaly findings, want 2 (router lifetime; prefix length)", n)
 	}
 }
+
+// TestSmurfNeedsAnotherSource: an echo to all nodes from the sender's own
+// EUI-64 address (ping6 ff02::1, scan6's discovery) is not a smurf; from
+// an address made from another MAC it is.
+func TestSmurfNeedsAnotherSource(t *testing.T) {
+	echo := func(src, mac string) map[string]any {
+		return map[string]any{"ts": 400.0, "type": 128, "code": 0, "src": src, "dst": "ff02::1", "src_mac": mac, "hop_limit": 64, "len": 56}
+	}
+	for _, c := range []struct {
+		src, mac string
+		smurf    bool
+	}{
+		{"2001:db8:1:0:66:ff:fe00:42", "02:66:00:00:00:42", false},
+		{"2001:db8:1:0:66:ff:fe00:42", "02:66:00:00:00:99", true},
+		{"2001:db8:1::5", "02:66:00:00:00:42", true},
+	} {
+		m := New(DefaultConfig(), nil)
+		feed(m, "_icmp6", echo(c.src, c.mac))
+		got := false
+		for _, f := range m.Findings() {
+			got = got || f.Class == "ipv6.smurf"
+		}
+		if got != c.smurf {
+			t.Errorf("echo from %s (%s) to ff02::1: smurf %v, want %v", c.src, c.mac, got, c.smurf)
+		}
+	}
+}
