@@ -222,6 +222,14 @@ func (m *Monitor) onND(f *ndFact) {
 	case "ns", "na":
 		m.nd.on(f)
 	case "redirect":
+		if m.routers.legitimate(f.SrcMAC, f.Src) && (f.Target == f.RedirectDst || m.routers.legitimateAddr(f.Target)) {
+			// The router (its address and its MAC) tells a host that a
+			// destination is on its link, or to use another legitimate
+			// router: what redirects are for. redir6 forges the router's
+			// address and MAC, but points to a host that is no router.
+			m.ev.kinds["redirect_from_router"]++
+			return
+		}
 		m.raise(f.TS, "ipv6.redirect", 2, 0.7, f.Src, f.Dst, []string{"T1557"},
 			"ICMPv6 redirect from "+f.Src+" sends traffic for "+f.RedirectDst+" to "+f.Target,
 			map[string]any{"target": f.Target, "redirect_dst": f.RedirectDst, "src_mac": f.SrcMAC})

@@ -362,3 +362,34 @@ func TestSmurfNeedsAnotherSource(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirects: the learned router telling a host that a destination is
+// on-link is what redirects are for; the same router's address and MAC
+// (forged by redir6) pointing a destination at a host that is no router,
+// or another MAC sending in the router's name, is an attack.
+func TestRedirects(t *testing.T) {
+	redirect := func(mac, target, dst string) map[string]any {
+		return map[string]any{"ts": 300.0, "type": "redirect", "src": routerLL, "dst": "2001:db8:1::5", "src_mac": mac,
+			"hop_limit": 255, "target": target, "redirect_dst": dst}
+	}
+	for _, c := range []struct {
+		name     string
+		fact     map[string]any
+		redirect bool
+	}{
+		{"on-link notice from the router", redirect(routerMAC, "2001:db8:1::9", "2001:db8:1::9"), false},
+		{"the router's name, to a host", redirect(routerMAC, "fe80::bad", "2001:db8:ff::10"), true},
+		{"another MAC in the router's name", redirect("02:00:00:00:0b:ad", "2001:db8:1::9", "2001:db8:1::9"), true},
+	} {
+		m := New(DefaultConfig(), nil)
+		feed(m, "_nd", ra(100, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
+		feed(m, "_nd", c.fact)
+		got := false
+		for _, f := range m.Findings() {
+			got = got || f.Class == "ipv6.redirect"
+		}
+		if got != c.redirect {
+			t.Errorf("%s: ipv6.redirect %v, want %v", c.name, got, c.redirect)
+		}
+	}
+}

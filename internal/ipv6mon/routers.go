@@ -119,6 +119,28 @@ func (t *routerTable) onRA(f *ndFact) {
 	}
 }
 
+// legitimate reports whether a legitimate router has link-local address
+// addr and MAC mac.
+func (t *routerTable) legitimate(mac, addr string) bool {
+	for _, r := range t.byKey {
+		if r.Legitimate && r.Addr == addr && mac != "" && strings.EqualFold(r.MAC, mac) {
+			return true
+		}
+	}
+	return false
+}
+
+// legitimateAddr reports whether addr is a legitimate router's link-local
+// address.
+func (t *routerTable) legitimateAddr(addr string) bool {
+	for _, r := range t.byKey {
+		if r.Legitimate && r.Addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
 // noDHCPv6 reports whether legitimate routers are known and none of them
 // announces DHCPv6 (neither the M nor the O flag).
 func (t *routerTable) noDHCPv6() bool {
