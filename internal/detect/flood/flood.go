@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -315,13 +316,20 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
 		ev["reflected_bytes"], ev["request_bytes"], ev["amplification_ratio"] = v.bytesIn, v.bytesOut, round1(ratio)
 		ev["reflectors"] = len(v.sources)
+		top := topSources(v.sources, 10)
+		ev["reflector_addrs"] = top
 		ev["threshold_ratio"], ev["threshold_bytes"] = d.cfg.AmpMinRatio, d.cfg.AmpMinBytes
 		a.Src = ""
 		a.Proto = "udp"
 		a.Confidence = min(1, 0.6+0.4*min(ratio/(4*d.cfg.AmpMinRatio), 1))
-		a.Act = fmt.Sprintf("was flooded with %d responses (%d bytes, %.0fx amplification) from %s on %s", v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports))
+		reflectors := alert.Plural(len(v.sources), "reflector")
+		if len(top) == len(v.sources) && len(top) <= 3 {
+			// Few: name them (the open resolvers or servers to fix).
+			reflectors += " (" + strings.Join(top, ", ") + ")"
+		}
+		a.Act = fmt.Sprintf("was flooded with %d responses (%d bytes, %.0fx amplification) from %s on %s", v.pkts, v.bytesIn, ratio, reflectors, join(ports))
 		a.Summary = fmt.Sprintf("%s received %d reflected responses (%d bytes, %.0fx the requests) from %s on %s at %.0f packets/s between %s and %s.",
-			v.victim, v.pkts, v.bytesIn, ratio, alert.Plural(len(v.sources), "reflector"), join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last))
+			v.victim, v.pkts, v.bytesIn, ratio, reflectors, join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last))
 		return a
 	case kindSYN:
 		ev["handshakes_completed"] = v.answered
@@ -386,3 +394,23 @@ func join(s []string) string {
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// topSources returns up to n of the sources that sent the most packets,
+// most first (ties by address).
+func topSources(sources map[netip.Addr]uint64, n int) []string {
+	addrs := make([]netip.Addr, 0, len(sources))
+	for a := range sources {
+		addrs = append(addrs, a)
+	}
+	sort.Slice(addrs, func(i, j int) bool {
+		if ci, cj := sources[addrs[i]], sources[addrs[j]]; ci != cj {
+			return ci > cj
+		}
+		return addrs[i].Less(addrs[j])
+	})
+	out := make([]string, 0, min(n, len(addrs)))
+	for _, a := range addrs[:min(n, len(addrs))] {
+		out = append(out, a.String())
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package flood
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
@@ -99,5 +100,26 @@ func TestQuiet(t *testing.T) {
 	}
 	for name, lines := range tests {
 		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+	}
+}
+
+// TestAmplificationNamesReflectors: the alert names the few reflectors
+// (the open servers to fix), most responses first.
+func TestAmplificationNamesReflectors(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 400; i++ {
+		resolver := "10.66.0.53"
+		if i%4 == 0 {
+			resolver = "10.66.0.54"
+		}
+		l = append(l, dt.Conn{TS: 1000 + float64(i)/50, Src: "10.66.0.20", SrcP: 3000 + i, Dst: resolver, DstP: 53, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 3000}.Line())
+	}
+	m := dt.Merged(dt.Run(t, New(DefaultConfig()), l))
+	if len(m) != 1 {
+		t.Fatalf("want one alert, got %v", dt.Classes(m))
+	}
+	a := m[0]
+	if got := fmt.Sprint(a.Evidence["reflector_addrs"]); got != "[10.66.0.53 10.66.0.54]" || !strings.Contains(a.Summary, "2 reflectors (10.66.0.53, 10.66.0.54)") {
+		t.Errorf("reflectors %s; summary %q", got, a.Summary)
 	}
 }
