@@ -257,6 +257,22 @@ func orDefault(s, d string) string {
 // file: each dot-separated part of five characters or more, letters,
 // digits and hyphens only, not punycode, once each.
 func SuffixLabels(path string) ([]string, error) {
+	return uniqueTokens(path, func(line string, keep func(string)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "//") {
+			return
+		}
+		for _, p := range strings.Split(strings.TrimLeft(line, "!*."), ".") {
+			if len(p) >= 5 && !strings.HasPrefix(p, "xn--") && strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789-") == "" {
+				keep(p)
+			}
+		}
+	})
+}
+
+// uniqueTokens reads path line by line; tokens hands keep the tokens of
+// each line, and the result holds each token once, in first-seen order.
+func uniqueTokens(path string, tokens func(line string, keep func(string))) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -264,19 +280,15 @@ func SuffixLabels(path string) ([]string, error) {
 	defer f.Close()
 	seen := map[string]bool{}
 	var out []string
+	keep := func(tok string) {
+		if !seen[tok] {
+			seen[tok] = true
+			out = append(out, tok)
+		}
+	}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "//") {
-			continue
-		}
-		for _, p := range strings.Split(strings.TrimLeft(line, "!*."), ".") {
-			if len(p) < 5 || strings.HasPrefix(p, "xn--") || seen[p] || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-				continue
-			}
-			seen[p] = true
-			out = append(out, p)
-		}
+		tokens(sc.Text(), keep)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -336,24 +348,15 @@ func synthetic(rng *rand.Rand, words, vendors []string) []string {
 // readColumn reads one lower-cased token per line: the whole line (col <
 // 0) or the first word of CSV column col, letters only, kept when ok.
 func readColumn(path string, col int, ok func(string) bool) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	seen := map[string]bool{}
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	return uniqueTokens(path, func(line string, keep func(string)) {
 		if col >= 0 {
 			parts := strings.SplitN(line, ",", col+1)
 			if len(parts) <= col {
-				continue
+				return
 			}
 			fields := strings.Fields(strings.Trim(parts[col], `" `))
 			if len(fields) == 0 {
-				continue
+				return
 			}
 			line = fields[0]
 		}
@@ -369,12 +372,10 @@ func readColumn(path string, col int, ok func(string) bool) ([]string, error) {
 		if col < 0 {
 			tok = line
 		}
-		if ok(tok) && !seen[tok] {
-			seen[tok] = true
-			out = append(out, tok)
+		if ok(tok) {
+			keep(tok)
 		}
-	}
-	return out, sc.Err()
+	})
 }
 
 // isWord reports lower-case words and capitalised names.
