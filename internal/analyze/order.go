@@ -77,16 +77,27 @@ func (s *logSink) BeginEmit(uid flow.UID) {
 
 // progress hands over the pending records with the producer's progress:
 // it makes no more records that sort before t.
+//
+// A report wakes the writer, so most go with the next chunk instead: one is
+// sent on its own only every progressEvery sweeps, when the pending chunk
+// is a quarter full, or when the producer has finished. The writer so holds
+// at most progressEvery sweeps' records (each at most sweepFrames frames).
 func (s *logSink) progress(t recTag) {
 	if s.w == nil || !s.w.ordered {
 		s.flush()
 		return
 	}
-	c := s.take(s.buf)
-	c.progress, c.hasProgress = t, true
-	s.w.in <- c
+	s.pending, s.hasPending = t, true
+	s.quiet++
+	if s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag {
+		return
+	}
+	s.w.in <- s.take(s.buf)
 	s.buf = s.w.getBuf()
 }
+
+// progressEvery is how many sweeps a producer's progress may go unsent.
+const progressEvery = 8
 
 // heldRecord is a record the writer holds until every producer has gone
 // past it.

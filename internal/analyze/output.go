@@ -317,6 +317,11 @@ type logSink struct {
 	// logged at most once per key (RecordOnce).
 	n    int
 	once []onceMark
+	// pending is progress not yet reported (hasPending), quiet the sweeps
+	// since the last report.
+	pending    recTag
+	hasPending bool
+	quiet      int
 }
 
 // newLogSink returns a producer's sink (w may be nil: no records kept).
@@ -420,8 +425,10 @@ func (s *logSink) append(b []byte) {
 
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
-	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once}
+	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once,
+		progress: s.pending, hasProgress: s.hasPending}
 	s.n, s.once = 0, nil
+	s.hasPending, s.quiet = false, 0
 	if s.w.ordered {
 		s.tags = s.w.getTags()
 	}
