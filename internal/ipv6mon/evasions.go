@@ -2,7 +2,9 @@ package ipv6mon
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -13,10 +15,16 @@ type evasions struct {
 	mld map[string][]float64 // MLD message times per source
 	// counts of every anomaly kind seen, for the posture summary
 	kinds map[string]int
+	// probers: when each source last probed a multicast group with an
+	// option that makes every member answer (host discovery).
+	probers map[string]float64
+	// echoes: echo requests to a multicast group whose source is not yet
+	// known to belong to the sender (a smurf, or discovery: see smurf).
+	echoes []icmp6Fact
 }
 
 func newEvasions(m *Monitor) *evasions {
-	return &evasions{m: m, mld: map[string][]float64{}, kinds: map[string]int{}}
+	return &evasions{m: m, mld: map[string][]float64{}, kinds: map[string]int{}, probers: map[string]float64{}}
 }
 
 var evasionMITRE = []string{"T1562", "T1027"}
@@ -57,6 +65,8 @@ func (e *evasions) onExt(f *extFact) {
 	chain := strings.Split(f.Chain, ",")
 	ev := map[string]any{"chain": f.Chain, "unknown_options": f.UnknownOpts, "nonzero_padding": f.NonzeroPad, "option_bytes": f.OptBytes}
 	switch {
+	case discoveryProbe(f):
+		e.discovery(f)
 	case f.NonzeroPad || f.UnknownOpts != "":
 		e.kinds["ext_options"]++
 		e.m.raise(f.TS, "ipv6.evasion", 2, 0.8, f.Src, f.Dst, []string{"T1001", "T1048"},
@@ -72,6 +82,45 @@ func (e *evasions) onExt(f *extFact) {
 			fmt.Sprintf("%s sent a type 0 routing header to %s (RFC 5095)", f.Src, f.Dst), ev)
 	}
 }
+
+// discoveryProbe reports whether f carries, to a multicast group, only
+// unknown options whose type says "discard the packet and answer with a
+// parameter problem even to a multicast destination" (the two high bits
+// 10, RFC 8200 section 4.2): made for every member to answer, which is
+// how scan6 and alive6 find a link's hosts, not a covert channel.
+func discoveryProbe(f *extFact) bool {
+	dst, err := netip.ParseAddr(f.Dst)
+	if err != nil || !dst.IsMulticast() || f.NonzeroPad || f.UnknownOpts == "" {
+		return false
+	}
+	for _, t := range strings.Split(f.UnknownOpts, ",") {
+		n, err := strconv.Atoi(t)
+		if err != nil || n>>6 != 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// maxProbers bounds the discovery sources remembered.
+const maxProbers = 4096
+
+// discovery: a host probed every member of a group (see discoveryProbe).
+// The members' parameter problems that answer it are then expected.
+func (e *evasions) discovery(f *extFact) {
+	e.kinds["multicast_discovery"]++
+	if len(e.probers) >= maxProbers {
+		clear(e.probers)
+	}
+	e.probers[f.Src] = f.TS
+	e.m.raise(f.TS, "scan.v6", 3, 0.7, f.Src, f.Dst, []string{"T1046", "T1595.001"},
+		fmt.Sprintf("%s probed every node of %s with unknown option type %s, which makes each host answer with an ICMPv6 parameter problem: host discovery (as scan6 and alive6 do)", f.Src, f.Dst, f.UnknownOpts),
+		map[string]any{"chain": f.Chain, "unknown_options": f.UnknownOpts, "group": f.Dst})
+}
+
+// probeWindow is how long after a discovery probe the members' answers
+// are expected, in seconds.
+const probeWindow = 10.0
 
 func optionsWhat(f *extFact) string {
 	var parts []string
@@ -111,6 +160,10 @@ var paramProblems = map[int]string{
 // — what crafted evasion and header-DoS traffic causes. The error goes
 // back to the sender of the bad packets: that is the suspect.
 func (e *evasions) rejected(f *icmp6Fact) {
+	if t, ok := e.probers[f.Dst]; ok && f.Type == 4 && f.Code == 2 && f.TS >= t && f.TS-t <= probeWindow {
+		e.kinds["discovery_answers"]++ // a member answering a discovery probe
+		return
+	}
 	what := "incomplete fragments (reassembly timed out)"
 	if f.Type == 4 {
 		what = paramProblems[f.Code]
@@ -128,14 +181,52 @@ func (e *evasions) rejected(f *icmp6Fact) {
 // smurf: an echo request to a multicast group makes every member answer
 // its source; from a global (or spoofed) source that is an amplifier
 // aimed at the source (smurf6, rsmurf6).
+//
+// The sender may ping the group from its own address (ping6 ff02::1,
+// scan6's discovery): the answers then come back to it. Whose address it
+// is shows soon: the members resolve it before answering, and its owner
+// replies with a neighbour advertisement. So the decision waits echoHold
+// seconds of capture time (settleEchoes).
 func (e *evasions) smurf(f *icmp6Fact) {
+	if len(e.echoes) >= maxHeldEchoes {
+		e.settleEchoes(math.Inf(1))
+	}
+	e.echoes = append(e.echoes, *f)
+}
+
+// echoHold is how long a smurf decision waits for the source's owner to
+// show, in seconds; maxHeldEchoes bounds the echoes waiting.
+const (
+	echoHold      = 2.0
+	maxHeldEchoes = 1024
+)
+
+// settleEchoes decides the held echoes older than echoHold at now (all of
+// them when now is +Inf).
+func (e *evasions) settleEchoes(now float64) {
+	if len(e.echoes) == 0 {
+		return
+	}
+	keep := e.echoes[:0]
+	for i := range e.echoes {
+		f := &e.echoes[i]
+		if now-f.TS < echoHold {
+			keep = append(keep, *f)
+			continue
+		}
+		e.settleEcho(f)
+	}
+	clear(e.echoes[len(keep):])
+	e.echoes = keep
+}
+
+// settleEcho raises f as a smurf unless its source belongs to its sender.
+func (e *evasions) settleEcho(f *icmp6Fact) {
 	src, err := netip.ParseAddr(f.Src)
 	if err != nil {
 		return
 	}
 	if e.ownAddress(src, f.SrcMAC) {
-		// The sender pings the group from its own address (ping6
-		// ff02::1, scan6's discovery): the answers come back to it.
 		e.kinds["echo_to_multicast_own"]++
 		return
 	}
@@ -218,10 +309,17 @@ func (m *Monitor) ndLimits(f *ndFact) {
 		return
 	}
 	m.ev.kinds["nd_limits"]++
-	m.report(Finding{TS: f.TS, Class: "anomaly", Severity: 3, Confidence: 0.7, Src: f.Src, Dst: f.Dst, MITRE: []string{"T1557"},
+	finding := Finding{TS: f.TS, Class: "anomaly", Severity: 3, Confidence: 0.7, Src: f.Src, Dst: f.Dst, MITRE: []string{"T1557"},
 		Summary:  fmt.Sprintf("%s %s from %s breaks RFC 4861: %s", strings.ToUpper(f.Type), "message", f.Src, strings.Join(bad, "; ")),
 		Evidence: map[string]any{"type": f.Type, "violations": bad, "src_mac": f.SrcMAC},
-		once:     f.Type + "|" + f.Dst + "|" + strings.Join(rules, ",")})
+		once:     f.Type + "|" + f.Dst + "|" + strings.Join(rules, ",")}
+	if f.Type == "ra" {
+		// An RA flood's first adverts come before the flood is seen: the
+		// flood absorbs what they break, as it does rogue-router findings.
+		m.routers.hold(finding)
+		return
+	}
+	m.report(finding)
 }
 
 // onDHCP learns DHCPv6 servers; one that appears after the learning

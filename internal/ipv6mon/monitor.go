@@ -182,16 +182,19 @@ func (m *Monitor) record(log string, line []byte) {
 		var f ndFact
 		if json.Unmarshal(line, &f) == nil && !f.Tunnelled {
 			m.onND(&f) // tunnelled ND belongs to the tunnel's far link
+			m.ev.settleEchoes(f.TS)
 		}
 	case "_icmp6":
 		var f icmp6Fact
 		if json.Unmarshal(line, &f) == nil {
+			m.ev.settleEchoes(f.TS)
 			m.ev.onICMP6(&f)
 			m.post.seenV6(f.Src, f.SrcMAC, f.TS)
 		}
 	case "_ip6ext":
 		var f extFact
 		if json.Unmarshal(line, &f) == nil {
+			m.ev.settleEchoes(f.TS)
 			m.ev.onExt(&f)
 		}
 	case "weird":
@@ -274,6 +277,7 @@ func (m *Monitor) Findings() []Finding { return m.found }
 // are raised now.
 func (m *Monitor) Close() error {
 	m.routers.release(math.Inf(1))
+	m.ev.settleEchoes(math.Inf(1))
 	m.recheckDHCPv6()
 	m.post.raiseTunnels(m)
 	return nil

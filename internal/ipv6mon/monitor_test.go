@@ -314,25 +314,39 @@ func TestTunnelRecordsInAnyOrder(t *testing.T) {
 	}
 }
 
-// TestRFC4861FloodOneFinding: adverts from many spoofed sources breaking
-// the same rules (flood_router26) make one anomaly finding; another rule
-// broken makes another.
+// TestRFC4861FloodOneFinding: a few adverts from different sources
+// breaking the same rules make one anomaly finding; another rule broken
+// makes another. A flood (flood_router26) is one ra_flood finding that
+// absorbs what its adverts break, the first ones included.
 func TestRFC4861FloodOneFinding(t *testing.T) {
+	count := func(m *Monitor, class string) int {
+		n := 0
+		for _, f := range m.Findings() {
+			if f.Class == class {
+				n++
+			}
+		}
+		return n
+	}
 	m := New(DefaultConfig(), nil)
+	for i := 0; i < 3; i++ {
+		feed(m, "_nd", ra(100+float64(i)*5, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:00:00:%02x", i),
+			"2001:db8:1::/64", 65535, "high"))
+	}
+	feed(m, "_nd", ra(200, "fe80::77", "02:00:00:00:00:77", "2001:db8:2::/48", 1800, "high"))
+	m.Close()
+	if n := count(m, "anomaly"); n != 2 {
+		t.Errorf("%d anomaly findings, want 2 (router lifetime; prefix length)", n)
+	}
+
+	m = New(DefaultConfig(), nil)
 	for i := 0; i < 50; i++ {
 		feed(m, "_nd", ra(100+float64(i)/100, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:00:%02x:%02x", i/256, i%256),
 			"2001:db8:1::/64", 65535, "high"))
 	}
-	bad := ra(200, "fe80::77", "02:00:00:00:00:77", "2001:db8:2::/48", 1800, "high")
-	feed(m, "_nd", bad)
-	n := 0
-	for _, f := range m.Findings() {
-		if f.Class == "anomaly" {
-			n++
-		}
-	}
-	if n != 2 {
-		t.Errorf("%d anomaly findings, want 2 (router lifetime; prefix length)", n)
+	m.Close()
+	if n, floods := count(m, "anomaly"), count(m, "ipv6.ra_flood"); n != 0 || floods != 1 {
+		t.Errorf("flood: %d anomaly and %d ra_flood findings, want 0 and 1", n, floods)
 	}
 }
 
@@ -353,12 +367,67 @@ func TestSmurfNeedsAnotherSource(t *testing.T) {
 	} {
 		m := New(DefaultConfig(), nil)
 		feed(m, "_icmp6", echo(c.src, c.mac))
+		m.Close()
 		got := false
 		for _, f := range m.Findings() {
 			got = got || f.Class == "ipv6.smurf"
 		}
 		if got != c.smurf {
 			t.Errorf("echo from %s (%s) to ff02::1: smurf %v, want %v", c.src, c.mac, got, c.smurf)
+		}
+	}
+}
+
+// TestSmurfWaitsForTheOwner: an echo to all nodes from an address that is
+// not EUI-64 is decided once the members have resolved its source: its
+// owner answering from the sender's MAC makes it discovery (scan6 -L), from
+// another MAC a smurf (smurf6 with a victim's address).
+func TestSmurfWaitsForTheOwner(t *testing.T) {
+	const src, sender, victim = "fd66::66", "02:66:00:00:00:42", "02:66:00:00:00:15"
+	for _, c := range []struct {
+		ownerMAC string
+		smurf    bool
+	}{{sender, false}, {victim, true}, {"", true}} {
+		m := New(DefaultConfig(), nil)
+		feed(m, "_icmp6", map[string]any{"ts": 10.0, "type": 128, "code": 0, "src": src, "dst": "ff02::1", "src_mac": sender, "hop_limit": 64, "len": 56})
+		if c.ownerMAC != "" {
+			feed(m, "_nd", na(10.001, src, c.ownerMAC, src, "S"))
+		}
+		feed(m, "_nd", ns(13, "fd66::1", "02:66:00:00:00:01", "fd66::2")) // time passes
+		got := false
+		for _, f := range m.Findings() {
+			got = got || f.Class == "ipv6.smurf"
+		}
+		if got != c.smurf {
+			t.Errorf("echo from %s (%s), owner %q: smurf %v, want %v", src, sender, c.ownerMAC, got, c.smurf)
+		}
+	}
+}
+
+// TestMulticastDiscovery: unknown options of type 10xxxxxx sent to a group
+// are host discovery (scan.v6), and the members' parameter problems that
+// answer them are not evasion; other unknown options still are.
+func TestMulticastDiscovery(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	feed(m, "_ip6ext", map[string]any{"ts": 10.0, "src": "fd66::66", "dst": "ff02::1", "chain": "60,58", "unknown_opts": "128", "opt_bytes": 8})
+	for i := 1; i <= 5; i++ {
+		feed(m, "_icmp6", map[string]any{"ts": 10.01, "type": 4, "code": 2, "src": fmt.Sprintf("fd66::%d", i), "dst": "fd66::66",
+			"src_mac": fmt.Sprintf("02:66:00:00:00:%02x", i), "hop_limit": 64, "len": 96, "pointer": 42})
+	}
+	m.Close()
+	classes := map[string]int{}
+	for _, f := range m.Findings() {
+		classes[f.Class]++
+	}
+	if classes["scan.v6"] != 1 || classes["ipv6.evasion"] != 0 {
+		t.Errorf("discovery probe and its answers: findings %v, want one scan.v6 and no ipv6.evasion", classes)
+	}
+	for _, c := range []struct{ dst, opts string }{{"ff02::1", "30"}, {"ff02::1", "128,194"}, {"fd66::10", "128"}} {
+		m := New(DefaultConfig(), nil)
+		feed(m, "_ip6ext", map[string]any{"ts": 10.0, "src": "fd66::66", "dst": c.dst, "chain": "60,58", "unknown_opts": c.opts, "opt_bytes": 8})
+		m.Close()
+		if len(m.Findings()) != 1 || m.Findings()[0].Class != "ipv6.evasion" {
+			t.Errorf("options %s to %s: findings %v, want one ipv6.evasion", c.opts, c.dst, m.Findings())
 		}
 	}
 }

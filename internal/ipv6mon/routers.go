@@ -40,7 +40,8 @@ type routerTable struct {
 
 const holdFor = 2.0
 
-// hold queues a rogue-router finding.
+// hold queues a finding about a router advertisement (a rogue router, an
+// RFC 4861 violation).
 func (t *routerTable) hold(f Finding) { t.held = append(t.held, f) }
 
 // release raises the held findings older than holdFor at now (all of
@@ -53,7 +54,7 @@ func (t *routerTable) release(now float64) {
 	keep := t.held[:0]
 	for _, f := range t.held {
 		if now-f.TS >= holdFor {
-			t.m.raise(f.TS, f.Class, f.Severity, f.Confidence, f.Src, f.Dst, f.MITRE, f.Summary, f.Evidence)
+			t.m.report(f)
 		} else {
 			keep = append(keep, f)
 		}
