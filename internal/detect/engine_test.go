@@ -265,3 +265,19 @@ func TestScorePrefixVictims(t *testing.T) {
 		t.Errorf("row %+v: want victim recall 0.5 (the IPv4 prefix only), address precision 1", row)
 	}
 }
+
+// TestScoreAttackerMAC: on the attacker's link an alert may name it by its
+// MAC (it sends from addresses it forges); another MAC names nobody.
+func TestScoreAttackerMAC(t *testing.T) {
+	l := Labels{Scenario: "kill-router", Attacker: StringList{"fd66::66"}, AttackerMAC: "02:66:00:00:00:42",
+		Victims: StringList{"fd66::21"}, StartTS: 1.7e9, EndTS: 1.7e9 + 60, ExpectedClasses: []string{"ipv6.kill_router"}}
+	for _, c := range []struct {
+		src    string
+		recall float64
+	}{{"02:66:00:00:00:42", 1}, {"02:66:00:00:00:99", 0}, {"fd66::66", 1}} {
+		row := Score(l, []alert.Alert{{Class: "ipv6.kill_router", Src: c.src, Dst: "ff02::1"}})
+		if row.AttackerRecall != c.recall {
+			t.Errorf("alert from %s: attacker recall %v, want %v", c.src, row.AttackerRecall, c.recall)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -20,10 +21,13 @@ import (
 // Labels is a lab scenario's ground truth (SCENARIO.labels.json, DESIGN.md
 // §3).
 type Labels struct {
-	Scenario        string     `json:"scenario"`
-	Description     string     `json:"description"`
-	ToolCommands    StringList `json:"tool_commands"`
-	Attacker        StringList `json:"attacker"`
+	Scenario     string     `json:"scenario"`
+	Description  string     `json:"description"`
+	ToolCommands StringList `json:"tool_commands"`
+	Attacker     StringList `json:"attacker"`
+	// AttackerMAC is the attacker's own MAC: on its link, an alert naming
+	// it names the attacker (spoofing tools send from others' addresses).
+	AttackerMAC     string     `json:"attacker_mac"`
 	Victims         StringList `json:"victims"`
 	StartTS         float64    `json:"start_ts"`
 	EndTS           float64    `json:"end_ts"`
@@ -114,7 +118,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
 	row.Hours = max((l.EndTS-l.StartTS)/3600, 1.0/60)
 	expected := set(l.ExpectedClasses)
-	attackers, victims := l.hostSet(l.Attacker), l.hostSet(l.Victims)
+	attackers, victims := l.hostSet(append(slices.Clone(l.Attacker), strings.ToLower(l.AttackerMAC))), l.hostSet(l.Victims)
 	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	inClass, withAddr, rightAddr, extra := 0, 0, 0, 0
 	scored := 0

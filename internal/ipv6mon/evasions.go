@@ -235,9 +235,15 @@ func (e *evasions) settleEcho(f *icmp6Fact) {
 		conf = 0.9
 	}
 	e.kinds["echo_to_multicast"]++
-	e.m.raise(f.TS, "ipv6.smurf", 2, conf, f.Src, f.Dst, []string{"T1498.001"},
+	// The source address is the victim's; the sender is named by its MAC
+	// (an address of its own when it has shown one).
+	sender, victim := f.Src, f.Dst
+	if f.SrcMAC != "" {
+		sender, victim = e.m.nd.speaker(f.SrcMAC), f.Src
+	}
+	e.m.raise(f.TS, "ipv6.smurf", 2, conf, sender, victim, []string{"T1498.001"},
 		fmt.Sprintf("echo request to multicast group %s from %s: every member answers %s", f.Dst, f.Src, f.Src),
-		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit})
+		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit, "src_mac": f.SrcMAC})
 }
 
 // ownAddress reports whether addr is known to belong to the frame's

@@ -233,7 +233,11 @@ func (m *Monitor) onND(f *ndFact) {
 			m.ev.kinds["redirect_from_router"]++
 			return
 		}
-		m.raise(f.TS, "ipv6.redirect", 2, 0.7, f.Src, f.Dst, []string{"T1557"},
+		src := f.Src
+		if f.SrcMAC != "" && m.routers.legitimateAddr(f.Src) && !m.routers.legitimate(f.SrcMAC, f.Src) {
+			src = m.nd.speaker(f.SrcMAC) // the router's address from another MAC (redir6)
+		}
+		m.raise(f.TS, "ipv6.redirect", 2, 0.7, src, f.Dst, []string{"T1557"},
 			"ICMPv6 redirect from "+f.Src+" sends traffic for "+f.RedirectDst+" to "+f.Target,
 			map[string]any{"target": f.Target, "redirect_dst": f.RedirectDst, "src_mac": f.SrcMAC})
 	}

@@ -67,9 +67,10 @@ func TestMonitorFindsAttacks(t *testing.T) {
 		{"known router, new prefix", func(m *Monitor) {
 			feed(m, "_nd", ra(400, routerLL, routerMAC, "2001:db8:666::/64", 1800, "medium"))
 		}, "ipv6.rogue_ra", routerLL},
+		// The router's address from another MAC: that MAC is named.
 		{"kill router from another MAC", func(m *Monitor) {
 			feed(m, "_nd", ra(400, routerLL, "02:00:00:00:0b:ad", "2001:db8:1::/64", 0, "medium"))
-		}, "ipv6.kill_router", routerLL},
+		}, "ipv6.kill_router", "02:00:00:00:0b:ad"},
 		{"RA flood with random sources", func(m *Monitor) {
 			for i := 0; i < 100; i++ {
 				feed(m, "_nd", ra(400+float64(i)*0.01, fmt.Sprintf("fe80::%x", 0x1000+i), fmt.Sprintf("02:00:00:01:%02x:%02x", i>>8, i&255),
@@ -112,6 +113,11 @@ func TestMonitorFindsAttacks(t *testing.T) {
 		{"echo to all nodes from a global source", func(m *Monitor) {
 			feed(m, "_icmp6", map[string]any{"ts": 400.0, "type": 128, "code": 0, "src": "2001:db8:1::5", "dst": "ff02::1", "hop_limit": 64, "len": 56})
 		}, "ipv6.smurf", "2001:db8:1::5"},
+		// With the frame's MAC known, the sender is named by it and the
+		// source it forged is the victim.
+		{"echo to all nodes from another host's address", func(m *Monitor) {
+			feed(m, "_icmp6", map[string]any{"ts": 400.0, "type": 128, "code": 0, "src": "2001:db8:1::5", "dst": "ff02::1", "src_mac": "02:00:00:00:0b:ad", "hop_limit": 64, "len": 56})
+		}, "ipv6.smurf", "02:00:00:00:0b:ad"},
 		{"covert destination options", func(m *Monitor) {
 			feed(m, "_ip6ext", map[string]any{"ts": 400.0, "src": "2001:db8:1::5", "dst": "2001:db8:2::1", "chain": "60,58", "unknown_opts": "30", "nonzero_pad": true, "opt_bytes": 16})
 		}, "ipv6.evasion", "2001:db8:1::5"},
@@ -429,6 +435,31 @@ func TestMulticastDiscovery(t *testing.T) {
 		if len(m.Findings()) != 1 || m.Findings()[0].Class != "ipv6.evasion" {
 			t.Errorf("options %s to %s: findings %v, want one ipv6.evasion", c.opts, c.dst, m.Findings())
 		}
+	}
+}
+
+// TestNeighbourAttacksNameVictims: a spoofed advert answering a host names
+// that host (its cache is poisoned), the first owner taking its address
+// back is no spoof, and a denied DAD names the host that probed.
+func TestNeighbourAttacksNameVictims(t *testing.T) {
+	const server, ws1, thief = "fd66::10", "fd66::21", "02:66:00:00:00:42"
+	m := New(DefaultConfig(), nil)
+	feed(m, "_nd", na(1, server, "02:66:00:00:00:0a", server, "S"))
+	feed(m, "_nd", na(1.5, ws1, "02:66:00:00:00:15", ws1, "S"))
+	spoof := na(2, server, thief, server, "SO")
+	spoof["dst"] = ws1
+	feed(m, "_nd", spoof)
+	feed(m, "_nd", na(3, server, "02:66:00:00:00:0a", server, "O")) // the owner takes it back
+	feed(m, "_nd", ns(10, "::", "02:66:00:00:00:15", "fd66::2222"))
+	feed(m, "_nd", na(10.001, "fd66::2222", "02:66:31:a8:52:75", "fd66::2222", "O"))
+	m.Close()
+	var got []string
+	for _, f := range m.Findings() {
+		got = append(got, f.Class+" "+f.Src+" → "+f.Dst)
+	}
+	want := []string{"ipv6.na_spoof " + thief + " → " + ws1, "ipv6.dad_dos 02:66:31:a8:52:75 → " + ws1}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

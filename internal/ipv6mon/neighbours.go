@@ -12,28 +12,37 @@ type binding struct {
 	Since   float64  `json:"since"`
 }
 
+// owner is the first MAC the address was bound to.
+func (b *binding) owner() string {
+	if len(b.History) > 0 {
+		return b.History[0]
+	}
+	return b.MAC
+}
+
 // neighbours follows neighbour solicitations and advertisements.
 type neighbours struct {
 	m        *Monitor
 	bindings map[string]*binding
 	// answers: per answering MAC, the targets it advertised and when.
 	answers map[string]map[string]float64
-	// tentative: addresses being checked by DAD (NS from ::), and when.
-	tentative map[string]float64
+	// tentative: addresses being checked by DAD (NS from ::): when, and
+	// by which MAC.
+	tentative map[string]probe
 	// denials: per MAC, the DAD probes it answered.
 	denials map[string][]float64
 }
 
 func newNeighbours(m *Monitor) *neighbours {
 	return &neighbours{m: m, bindings: map[string]*binding{}, answers: map[string]map[string]float64{},
-		tentative: map[string]float64{}, denials: map[string][]float64{}}
+		tentative: map[string]probe{}, denials: map[string][]float64{}}
 }
 
 func (n *neighbours) on(f *ndFact) {
 	switch f.Type {
 	case "ns":
 		if f.Src == "::" {
-			n.tentative[f.Target] = f.TS
+			n.tentative[f.Target] = probe{ts: f.TS, mac: f.SrcMAC}
 			return
 		}
 		if f.LLAddr != "" {
@@ -67,10 +76,16 @@ func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) 
 	if b.MAC == mac {
 		return
 	}
-	if advert && containsByte(f.Flags, 'O') {
+	if advert && containsByte(f.Flags, 'O') && mac != b.owner() {
 		// The advert's source is often the stolen address itself: the
-		// alert names the machine behind the new MAC by its own address.
-		n.m.raise(ts, "ipv6.na_spoof", 1, 0.85, n.speaker(mac), addr, []string{"T1557"},
+		// alert names the machine behind the new MAC by its own address,
+		// and the host it answered (whose cache it poisons) when it went
+		// to one. The first owner taking its address back is no news.
+		victim := addr
+		if d, err := netip.ParseAddr(f.Dst); err == nil && !d.IsMulticast() && f.Dst != addr {
+			victim = f.Dst
+		}
+		n.m.raise(ts, "ipv6.na_spoof", 1, 0.85, n.speaker(mac), victim, []string{"T1557"},
 			fmt.Sprintf("neighbour advertisement with override from %s moves %s from %s to %s", mac, addr, b.MAC, mac),
 			map[string]any{"target": addr, "old_mac": b.MAC, "new_mac": mac, "bound_since": b.Since, "flags": f.Flags, "advert_src": f.Src})
 	}
@@ -109,7 +124,7 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 // makes its owner give it up; repeated, nobody can join (dos-new-ip6).
 func (n *neighbours) dad(f *ndFact, mac string) {
 	probe, ok := n.tentative[f.Target]
-	if !ok || f.TS-probe > 2 {
+	if !ok || f.TS-probe.ts > 2 {
 		return
 	}
 	delete(n.tentative, f.Target)
@@ -118,9 +133,9 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 			// The address was nobody's and the answer comes from a MAC
 			// never seen before: no real duplicate, a forged defence
 			// (dos-new-ip6 answers from made-up MACs).
-			n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.75, n.speaker(mac), "", []string{"T1498"},
+			n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.75, n.speaker(mac), n.prober(probe.mac), []string{"T1498"},
 				fmt.Sprintf("%s, a MAC never seen before, claimed %s the moment a host tested it for duplicates: the host must give the address up", mac, f.Target),
-				map[string]any{"mac": mac, "target": f.Target, "probe_to_answer_s": f.TS - probe})
+				map[string]any{"mac": mac, "target": f.Target, "probe_to_answer_s": f.TS - probe.ts, "prober_mac": probe.mac})
 		}
 	}
 	win := n.m.cfg.NAWindow.Seconds()
@@ -130,7 +145,7 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 	}
 	n.denials[mac] = d
 	if len(d) >= n.m.cfg.DADDenials {
-		n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.9, n.speaker(mac), "", []string{"T1498"},
+		n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.9, n.speaker(mac), n.prober(probe.mac), []string{"T1498"},
 			fmt.Sprintf("%s claimed %d addresses that hosts were testing for duplicates within %s: new hosts cannot configure an address", mac, len(d), n.m.cfg.NAWindow),
 			map[string]any{"mac": mac, "denials": len(d), "last_target": f.Target, "window_s": win, "threshold": n.m.cfg.DADDenials})
 	}
@@ -147,28 +162,55 @@ func (n *neighbours) macBound(mac string) bool {
 	return false
 }
 
-// speaker names the host behind mac for an alert: an address bound to it
-// that it did not merely claim (its link-local one first), else the MAC
-// itself — spoofing tools send from the addresses they steal.
-func (n *neighbours) speaker(mac string) string {
-	best, bestLL := "", ""
+// probe is a duplicate address detection under way.
+type probe struct {
+	ts  float64
+	mac string
+}
+
+// prober names the host testing an address for duplicates (mac, "" when
+// unknown) by an address bound to it all along, its link-local one first,
+// else by the MAC.
+func (n *neighbours) prober(mac string) string {
+	if mac == "" {
+		return ""
+	}
+	if ll, other := n.ownAddrs(mac); ll != "" {
+		return ll
+	} else if other != "" {
+		return other
+	}
+	return mac
+}
+
+// ownAddrs returns the lowest link-local and other address bound to mac
+// and never to another MAC.
+func (n *neighbours) ownAddrs(mac string) (ll, other string) {
 	for addr, b := range n.bindings {
 		if b.MAC != mac || len(b.History) > 0 {
 			continue
 		}
 		if a, err := netip.ParseAddr(addr); err == nil && a.IsLinkLocalUnicast() {
-			if bestLL == "" || addr < bestLL {
-				bestLL = addr
+			if ll == "" || addr < ll {
+				ll = addr
 			}
-		} else if best == "" || addr < best {
-			best = addr
+		} else if other == "" || addr < other {
+			other = addr
 		}
 	}
-	if bestLL != "" {
-		return bestLL
+	return ll, other
+}
+
+// speaker names the host behind mac for an alert: an address bound to it
+// that it did not merely claim (its link-local one first), else the MAC
+// itself — spoofing tools send from the addresses they steal.
+func (n *neighbours) speaker(mac string) string {
+	ll, other := n.ownAddrs(mac)
+	if ll != "" {
+		return ll
 	}
-	if best != "" && n.answers[mac] == nil {
-		return best
+	if other != "" && n.answers[mac] == nil {
+		return other
 	}
 	return mac
 }

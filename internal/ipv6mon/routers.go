@@ -236,8 +236,15 @@ func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any) {
 	if !r.Legitimate {
 		conf = max(conf, 0.85)
 	}
-	t.m.raise(f.TS, "ipv6.kill_router", 1, conf, f.Src, "ff02::1", []string{"T1498", "T1557"},
-		fmt.Sprintf("router advertisement from %s (%s) with %s: hosts drop their default router", f.Src, f.SrcMAC, how), ev)
+	src := f.Src
+	if conf == 0.95 && f.SrcMAC != "" {
+		// The router's address from another MAC: name that MAC's host.
+		src = t.m.nd.speaker(f.SrcMAC)
+	}
+	t.m.report(Finding{TS: f.TS, Class: "ipv6.kill_router", Severity: 1, Confidence: conf, Src: src, Dst: "ff02::1",
+		MITRE:    []string{"T1498", "T1557"},
+		Summary:  fmt.Sprintf("router advertisement from %s (%s) with %s: hosts drop their default router", f.Src, f.SrcMAC, how),
+		Evidence: ev, once: f.Src + "|" + f.SrcMAC}) // once per sender, however it is named
 }
 
 func (t *routerTable) baseline() string {
