@@ -55,6 +55,7 @@ type Engine struct {
 	detectors []Detector
 	subs      map[string][]Detector
 	line      rec.Shared // a line given to Record
+	emitFn    alert.Emit // e.emit, made once: a method value passed on allocates
 
 	clock     float64 // newest record time seen
 	lastFlush float64
@@ -88,6 +89,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 	e := &Engine{cfg: cfg, out: out, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
 		corr: incident.New(cfg.Incidents), allowDom: map[string]bool{}, allowCls: map[string]bool{},
 		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
+	e.emitFn = e.emit
 	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)
 	e.allowDst, _ = netset.Parse(cfg.Allow.Destinations)
 	for _, d := range cfg.Allow.Domains {
@@ -178,7 +180,7 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 		e.clock = ts
 	}
 	for _, d := range subs {
-		d.Handle(r, e.emit)
+		d.Handle(r, e.emitFn)
 	}
 	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 		e.flushAt(e.clock)
@@ -199,7 +201,7 @@ func (e *Engine) Flush(now int64) {
 func (e *Engine) flushAt(now float64) {
 	e.lastFlush = now
 	for _, d := range e.detectors {
-		d.Flush(now, e.emit)
+		d.Flush(now, e.emitFn)
 	}
 	e.writeDue(now)
 	for _, inc := range e.corr.Flush(now) {
@@ -349,7 +351,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	for _, d := range e.detectors {
-		d.Flush(math.Inf(1), e.emit)
+		d.Flush(math.Inf(1), e.emitFn)
 	}
 	e.writeDue(math.Inf(1))
 	for _, inc := range e.corr.Flush(math.Inf(1)) {

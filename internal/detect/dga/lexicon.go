@@ -2,7 +2,8 @@ package dga
 
 import (
 	"math/bits"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // lexicon is a set of words, for segmenting labels: an open-addressing
@@ -20,32 +21,44 @@ const (
 	lexPrime  = 1099511628211
 )
 
+// newLexicon builds the table of the words (separated by white space, as
+// strings.Fields splits them).
 func newLexicon(words string) *lexicon {
-	ws := strings.Fields(words)
-	n := 0
-	maxLen := 0
-	for _, w := range ws {
-		n += len(w)
-		maxLen = max(maxLen, len(w))
-	}
-	// Words share most prefixes (a word list of n letters has far fewer
+	// Words share most prefixes (a word list of n bytes has far fewer
 	// than n distinct prefixes): start small, double when 70% full.
-	for size := 1 << bits.Len(uint(n/2+16)); ; size *= 2 {
-		if x := buildLexicon(ws, size, maxLen); x != nil {
+	for size := 1 << bits.Len(uint(len(words)/2+16)); ; size *= 2 {
+		if x := buildLexicon(words, size); x != nil {
 			return x
 		}
 	}
 }
 
-// buildLexicon fills a table of size slots, or returns nil when the words
-// fill more than 70% of it.
-func buildLexicon(ws []string, size, maxLen int) *lexicon {
-	x := &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1))), maxLen: maxLen}
+// buildLexicon fills a table of size slots with the words, or returns nil when they fill more than 70% of it.
+// A prefix a word shares with the word before it is in the table already
+// and is not inserted again (a sorted word list shares most), which leaves
+// the table as inserting every prefix would.
+func buildLexicon(words string, size int) *lexicon {
+	x := &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1)))}
 	used, limit := 0, size*7/10
-	for _, w := range ws {
+	prev := ""
+	var hashes []uint64 // hashes[k]: the hash of prev[:k+1]
+	for rest := words; ; {
+		var w string
+		if w, rest = nextWord(rest); w == "" {
+			return x
+		}
+		x.maxLen = max(x.maxLen, len(w))
+		// The first new prefix; a word that is a prefix of the one
+		// before still marks its last as a word.
+		i := min(commonPrefix(w, prev), len(w)-1)
+		hashes = hashes[:i]
 		h := uint64(lexOffset)
-		for i := 0; i < len(w); i++ {
+		if i > 0 {
+			h = hashes[i-1]
+		}
+		for ; i < len(w); i++ {
 			h = (h ^ uint64(w[i])) * lexPrime
+			hashes = append(hashes, h)
 			f := uint64(1)
 			if i == len(w)-1 {
 				f = 3
@@ -56,8 +69,61 @@ func buildLexicon(ws []string, size, maxLen int) *lexicon {
 				}
 			}
 		}
+		prev = w
 	}
-	return x
+}
+
+// nextWord returns the first word of s and what follows it, as
+// strings.Fields splits s; the word is "" when s holds none.
+func nextWord(s string) (word, rest string) {
+	i := 0
+	for i < len(s) {
+		n := spaceLen(s[i:])
+		if n == 0 {
+			break
+		}
+		i += n
+	}
+	j := i
+	for j < len(s) {
+		if c := s[j]; c > ' ' && c < utf8.RuneSelf { // most bytes
+			j++
+			continue
+		}
+		if spaceLen(s[j:]) > 0 {
+			break
+		}
+		_, n := utf8.DecodeRuneInString(s[j:])
+		j += n
+	}
+	return s[i:j], s[j:]
+}
+
+// spaceLen returns the length of the white space rune s starts with, 0
+// when it starts with another.
+func spaceLen(s string) int {
+	if c := s[0]; c < utf8.RuneSelf {
+		if c == ' ' || c-'\t' <= '\r'-'\t' { // \t \n \v \f \r
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if unicode.IsSpace(r) {
+		return n
+	}
+	return 0
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 func (x *lexicon) slot(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> x.shift }

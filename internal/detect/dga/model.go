@@ -66,12 +66,25 @@ var modelJSON []byte
 // Default returns the model shipped with Vigil (model.json, made by
 // `go run ./internal/detect/dga/train`).
 func Default() (*Model, error) {
-	var m Model
-	if err := json.Unmarshal(modelJSON, &m); err != nil {
+	m, err := unmarshalModel(modelJSON)
+	if err != nil {
 		return nil, fmt.Errorf("dga: embedded model: %w", err)
 	}
 	if err := m.prepare(); err != nil {
 		return nil, fmt.Errorf("dga: embedded model: %w", err)
+	}
+	return m, nil
+}
+
+// unmarshalModel decodes a model.json: with decodeModel, or with
+// encoding/json when the file holds what decodeModel does not read.
+func unmarshalModel(data []byte) (*Model, error) {
+	if m, ok := decodeModel(data); ok {
+		return m, nil
+	}
+	var m Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }

@@ -184,8 +184,10 @@ func compositeEnd(b []byte, i int) (int, bool) {
 // Raw returns the raw JSON value of key (quotes included for strings).
 func (r *Rec) Raw(key string) ([]byte, bool) {
 	for k := 0; k < r.n; k++ {
+		// Lengths first: most keys differ in length, and these are
+		// compared without slicing the line.
 		ks := r.keys[k]
-		if string(r.line[ks.off:ks.end]) == key {
+		if int(ks.end-ks.off) == len(key) && string(r.line[ks.off:ks.end]) == key {
 			v := r.vals[k]
 			return r.line[v.off:v.end], true
 		}

@@ -148,3 +148,20 @@ func BenchmarkParseHTTP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLookups reads fields of an http.log record as the detectors do:
+// late ones, an absent one, the first.
+func BenchmarkLookups(b *testing.B) {
+	var r Rec
+	if err := r.Parse("http", []byte(httpLine)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = r.Uint("status_code")
+		_ = r.Has("username")
+		_ = r.Bytes("method")
+		_ = r.Bytes("connect_status")
+		_ = r.TS()
+	}
+}
