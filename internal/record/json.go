@@ -215,14 +215,49 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
+// Byte-lane constants of the eight-bytes-at-a-time plain test.
+const (
+	lanes1    = 0x0101010101010101 // 0x01 in every byte
+	lanesHigh = 0x8080808080808080 // the high bit of every byte
+)
+
+// plainWord reports whether all eight bytes of x are plain (jsonPlain):
+// none below 0x20, none from 0x7f up, no quote, no backslash. Each term
+// sets a byte's high bit only where such a byte is, or above one (the
+// borrow of x-n), so the word test is exact.
+func plainWord(x uint64) bool {
+	quote := x ^ '"'*lanes1
+	bslash := x ^ '\\'*lanes1
+	bad := (x - 0x20*lanes1) & ^x // below 0x20
+	bad |= x | (x + lanes1)       // 0x7f and up (0xff's carry only adds to a set high bit)
+	bad |= (quote - lanes1) & ^quote
+	bad |= (bslash - lanes1) & ^bslash
+	return bad&lanesHigh == 0
+}
+
+// plainLen returns the length of s's leading run of plain bytes, testing
+// eight bytes at a time while they are all plain.
+func plainLen[T string | []byte](s T) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if !plainWord(x) {
+			break
+		}
+	}
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	return i
+}
+
 // appendString copies runs of plain bytes at once and escapes the rest.
 func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && jsonPlain[s[j]] {
-			j++
-		}
+		j := i + plainLen(s[i:])
 		dst = append(dst, s[i:j]...)
 		if i = j; i == len(s) {
 			break

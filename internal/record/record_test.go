@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -176,5 +177,48 @@ func TestReadZeekTSV(t *testing.T) {
 	z, _ = ReadZeekTSV(strings.NewReader("#separator \\x2c\n#fields,a,b\n1,2\n"))
 	if v, _ := z.Get(z.Rows[0], "b"); v != "2" {
 		t.Errorf("comma separator: %+v", z)
+	}
+}
+
+// TestPlainLen checks the eight-bytes-at-a-time run length against the
+// byte table: every byte value at every position of a word, and after
+// each of the plain bytes around the thresholds (borrows and carries).
+func TestPlainLen(t *testing.T) {
+	naive := func(s []byte) int {
+		i := 0
+		for i < len(s) && jsonPlain[s[i]] {
+			i++
+		}
+		return i
+	}
+	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7e} {
+		for c := 0; c < 256; c++ {
+			for pos := 0; pos < 19; pos++ {
+				s := bytes.Repeat([]byte{fill}, 19)
+				s[pos] = byte(c)
+				if got, want := plainLen(s), naive(s); got != want {
+					t.Fatalf("fill %q byte %#x at %d: plainLen %d, want %d", fill, c, pos, got, want)
+				}
+				if got, want := plainLen(string(s)), naive(s); got != want {
+					t.Fatalf("string: fill %q byte %#x at %d: plainLen %d, want %d", fill, c, pos, got, want)
+				}
+			}
+		}
+	}
+	// Random words, mostly near the thresholds.
+	r := rand.New(rand.NewPCG(1, 2))
+	edges := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x9f, 0xa0, 0xff}
+	s := make([]byte, 24)
+	for range 200000 {
+		for i := range s {
+			if r.IntN(4) == 0 {
+				s[i] = edges[r.IntN(len(edges))]
+			} else {
+				s[i] = byte(0x20 + r.IntN(0x5f))
+			}
+		}
+		if got, want := plainLen(s), naive(s); got != want {
+			t.Fatalf("%q: plainLen %d, want %d", s, got, want)
+		}
 	}
 }

@@ -199,10 +199,15 @@ func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 			s.line = s.line[:0]
 			s.lineLen = 0
 		}
-		if data[i] == '\r' {
-			s.skipLF = true
+		switch {
+		case data[i] != '\r':
+			data = data[i+1:]
+		case i+1 < len(data) && data[i+1] == '\n':
+			data = data[i+2:] // CRLF
+		default:
+			s.skipLF = true // the LF, if any, is in the next delivery
+			data = data[i+1:]
 		}
-		data = data[i+1:]
 		a.lineDone(dir, line)
 		if a.tunnel == tunnelOpened {
 			// The reply to a CONNECT ended: what follows is tunnelled.

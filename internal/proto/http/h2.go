@@ -229,9 +229,9 @@ func (a *Analyzer) h2Start(upgrade bool) {
 }
 
 // h2ReqHeader looks at an HTTP/1 request header for an h2c upgrade offer.
-func (a *Analyzer) h2ReqHeader(name, v []byte) {
-	switch {
-	case equalFold(name, "upgrade"):
+func (a *Analyzer) h2ReqHeader(kind hdrKind, v []byte) {
+	switch kind {
+	case hdrUpgrade:
 		a.h2.offered = false
 		for _, tok := range strings.Split(string(v), ",") {
 			if strings.EqualFold(strings.TrimSpace(tok), "h2c") {
@@ -242,7 +242,7 @@ func (a *Analyzer) h2ReqHeader(name, v []byte) {
 			// The preface may follow this request.
 			a.h2.no, a.h2.pre = false, 0
 		}
-	case equalFold(name, "http2-settings"):
+	case hdrHTTP2Settings:
 		enc := strings.TrimRight(strings.TrimSpace(string(v)), "=")
 		b, err := base64.RawURLEncoding.DecodeString(enc)
 		if err != nil || len(b)%6 != 0 {

@@ -301,3 +301,56 @@ func TestSniffJavaScript(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderKind checks the name classification: case-insensitive, exact
+// length, every proxy header.
+func TestHeaderKind(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want hdrKind
+	}{
+		{"Content-Length", hdrContentLength}, {"content-length", hdrContentLength}, {"CONTENT-LENGTH", hdrContentLength},
+		{"Transfer-Encoding", hdrTransferEncoding}, {"Content-Range", hdrContentRange},
+		{"Content-Encoding", hdrContentEncoding}, {"Content-Disposition", hdrContentDisposition},
+		{"Connection", hdrConnection}, {"Upgrade", hdrUpgrade}, {"HTTP2-Settings", hdrHTTP2Settings},
+		{"Server", hdrServer}, {"Referer", hdrReferer}, {"Host", hdrHost}, {"Origin", hdrOrigin},
+		{"User-Agent", hdrUserAgent}, {"Authorization", hdrAuthorization}, {"Proxy-Authorization", hdrAuthorization},
+		{"Hostx", hdrOther}, {"Hos", hdrOther}, {"Accept", hdrOther}, {"", hdrOther},
+		{"Content-Lengt\xc8", hdrOther}, {"Proxy-Authorization-X", hdrOther},
+	} {
+		if got := headerKind([]byte(c.name)); got != c.want {
+			t.Errorf("headerKind(%q) = %d, want %d", c.name, got, c.want)
+		}
+	}
+	for _, p := range proxyHeaders {
+		if got := headerKind([]byte(strings.ToUpper(p))); got != hdrProxied {
+			t.Errorf("headerKind(%q) = %d, want hdrProxied", p, got)
+		}
+	}
+}
+
+// TestSniffMagics checks that indexing the magics by first byte keeps
+// their priority: each signature (followed by bytes that make the checks
+// pass) gets the MIME type of the first magic that matches it in order.
+func TestSniffMagics(t *testing.T) {
+	linear := func(b []byte) string {
+		for _, m := range magics {
+			if len(b) >= m.off+len(m.sig) && string(b[m.off:m.off+len(m.sig)]) == m.sig && (m.check == nil || m.check(b)) {
+				return m.mime
+			}
+		}
+		return ""
+	}
+	for _, m := range magics {
+		for _, tail := range []string{"", strings.Repeat("\x00", 16), "\x30sh\x00\x00WEBPxxxx" + strings.Repeat("\x01", 8)} {
+			b := make([]byte, m.off, m.off+len(m.sig)+len(tail))
+			b = append(append(b, m.sig...), tail...)
+			if want := linear(b); want != "" && Sniff(b) != want {
+				t.Errorf("Sniff(%q) = %q, want %q", b, Sniff(b), want)
+			}
+		}
+	}
+	if got := Sniff([]byte("\x00\x00\x01\x00ftyp\x00\x00")); got != "video/mp4" {
+		t.Errorf("offset magic after a failed check: %q", got)
+	}
+}

@@ -296,10 +296,8 @@ func (a *Analyzer) requestLine(line []byte) {
 	if len(a.unanswered) < maxQueue {
 		a.unanswered = append(a.unanswered, isHead)
 	}
-	if n := len(method); n <= 7 && n > 0 {
-		if p, _ := hasPrefixFold([]byte("CONNECT"), string(upper(method))); p {
-			a.connectReq = true
-		}
+	if foldPrefixOf(method, "CONNECT") {
+		a.connectReq = true
 	}
 
 	// Zeek's http_request event.
@@ -341,15 +339,21 @@ func (a *Analyzer) requestLine(line []byte) {
 	}
 }
 
-func upper(b []byte) []byte {
-	var u [8]byte
-	n := copy(u[:], b)
-	for i := 0; i < n; i++ {
-		if u[i] >= 'a' && u[i] <= 'z' {
-			u[i] -= 'a' - 'A'
+// foldPrefixOf reports whether b, upper-cased, is a non-empty prefix of
+// the upper-case word w (as Zeek compares a method with "CONNECT").
+func foldPrefixOf(b []byte, w string) bool {
+	if len(b) == 0 || len(b) > len(w) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != w[i] {
+			return false
 		}
 	}
-	return u[:n]
+	return true
 }
 
 // versionOf returns the request's version digits.
@@ -551,6 +555,86 @@ func firstToken(v []byte) []byte {
 
 var proxyHeaders = []string{"forwarded", "x-forwarded-for", "x-forwarded-from", "client-ip", "via", "xroxy-connection", "proxy-connection"}
 
+// hdrKind names a header the analyzer reads (hdrOther: one it skips).
+type hdrKind uint8
+
+const (
+	hdrOther hdrKind = iota
+	hdrContentLength
+	hdrTransferEncoding
+	hdrContentRange
+	hdrContentEncoding
+	hdrContentDisposition // the last of the entity headers
+	hdrConnection
+	hdrUpgrade
+	hdrHTTP2Settings
+	hdrServer
+	hdrReferer
+	hdrHost
+	hdrOrigin
+	hdrUserAgent
+	hdrAuthorization // Authorization or Proxy-Authorization
+	hdrProxied       // one of proxyHeaders
+)
+
+// isEntity reports whether k is one of the headers of either side that
+// delimit, decode or name the body (see entityHeader).
+func (k hdrKind) isEntity() bool { return k >= hdrContentLength && k <= hdrContentDisposition }
+
+// knownHeaders names the headers of each kind, lower case.
+var knownHeaders = []struct {
+	name string
+	kind hdrKind
+}{
+	{"content-length", hdrContentLength},
+	{"transfer-encoding", hdrTransferEncoding},
+	{"content-range", hdrContentRange},
+	{"content-encoding", hdrContentEncoding},
+	{"content-disposition", hdrContentDisposition},
+	{"connection", hdrConnection},
+	{"upgrade", hdrUpgrade},
+	{"http2-settings", hdrHTTP2Settings},
+	{"server", hdrServer},
+	{"referer", hdrReferer},
+	{"host", hdrHost},
+	{"origin", hdrOrigin},
+	{"user-agent", hdrUserAgent},
+	{"authorization", hdrAuthorization},
+	{"proxy-authorization", hdrAuthorization},
+	{"forwarded", hdrProxied},
+	{"x-forwarded-for", hdrProxied},
+	{"x-forwarded-from", hdrProxied},
+	{"client-ip", hdrProxied},
+	{"via", hdrProxied},
+	{"xroxy-connection", hdrProxied},
+	{"proxy-connection", hdrProxied},
+}
+
+// maxKnownHeader is the length of the longest name in knownHeaders.
+const maxKnownHeader = len("proxy-authorization")
+
+// knownHeadersByLen groups knownHeaders by the length of their name: a
+// header name is compared only with the few of its length.
+var knownHeadersByLen = func() (t [maxKnownHeader + 1][]int) {
+	for i, h := range knownHeaders {
+		t[len(h.name)] = append(t[len(h.name)], i)
+	}
+	return t
+}()
+
+// headerKind classifies a header name, ignoring ASCII case.
+func headerKind(name []byte) hdrKind {
+	if len(name) > maxKnownHeader {
+		return hdrOther
+	}
+	for _, i := range knownHeadersByLen[len(name)] {
+		if equalFold(name, knownHeaders[i].name) {
+			return knownHeaders[i].kind
+		}
+	}
+	return hdrOther
+}
+
 // header handles one (unfolded) header line of dir's current message.
 func (a *Analyzer) header(dir proto.Direction, h []byte) {
 	s := &a.sides[dir]
@@ -567,9 +651,22 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 		name = name[:len(name)-1]
 	}
 	v := h[skipWS(h, colon+1):]
+	kind := headerKind(name)
+	if kind.isEntity() {
+		s.entityHeader(kind, v)
+	}
+	if dir == proto.FromOrig {
+		a.reqHeader(kind, name, v)
+	} else if kind != hdrOther {
+		a.respHeader(kind, v)
+	}
+}
 
-	switch {
-	case equalFold(name, "content-length"):
+// entityHeader handles the headers of either side that delimit, decode
+// or name the body.
+func (s *side) entityHeader(kind hdrKind, v []byte) {
+	switch kind {
+	case hdrContentLength:
 		tok := v
 		for len(tok) > 0 && isWS(tok[len(tok)-1]) {
 			tok = tok[:len(tok)-1]
@@ -578,11 +675,11 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 		if ok {
 			s.cl = n
 		}
-	case equalFold(name, "transfer-encoding"):
+	case hdrTransferEncoding:
 		if equalFold(firstToken(v), "chunked") {
 			s.chunked = true
 		}
-	case equalFold(name, "content-range"):
+	case hdrContentRange:
 		// A range that does not start at 0 is not the file's beginning:
 		// Zeek does not sniff it.
 		r := v
@@ -594,75 +691,77 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 		} else {
 			s.rangeZero = true
 		}
-	case equalFold(name, "content-encoding"):
+	case hdrContentEncoding:
 		switch tok := firstToken(v); {
 		case equalFold(tok, "gzip") || equalFold(tok, "x-gzip"):
 			s.enc = encGzip
 		case equalFold(tok, "deflate"):
 			s.enc = encDeflate
 		}
-	case equalFold(name, "content-disposition"):
+	case hdrContentDisposition:
 		if fn, ok := dispositionFilename(v); ok {
 			s.filename = append(s.filename[:0], fn...)
 			s.hasFile = true
 		}
 	}
+}
 
-	if dir == proto.FromResp {
-		switch {
-		case equalFold(name, "connection"):
-			if equalFold(firstToken(v), "upgrade") {
-				a.upgradeConn = true
-			}
-		case equalFold(name, "upgrade"):
-			a.upgradeProt = len(firstToken(v)) > 0
-			a.h2RespUpgrade(v)
-		case equalFold(name, "server"):
-			t := a.current(dir)
-			t.server = append(t.server[:0], v...)
-			t.hasServer = true
+// respHeader handles the reply headers the analyzer reads.
+func (a *Analyzer) respHeader(kind hdrKind, v []byte) {
+	switch kind {
+	case hdrConnection:
+		if equalFold(firstToken(v), "upgrade") {
+			a.upgradeConn = true
 		}
-		return
+	case hdrUpgrade:
+		a.upgradeProt = len(firstToken(v)) > 0
+		a.h2RespUpgrade(v)
+	case hdrServer:
+		t := a.current(proto.FromResp)
+		t.server = append(t.server[:0], v...)
+		t.hasServer = true
 	}
+}
 
-	if equalFold(name, "connection") && equalFold(firstToken(v), "keep-alive") {
+// reqHeader handles the request headers the analyzer reads. Every header
+// gets the current transaction (as in Zeek, one is made again when the
+// reply already ended it).
+func (a *Analyzer) reqHeader(kind hdrKind, name, v []byte) {
+	if kind == hdrConnection && equalFold(firstToken(v), "keep-alive") {
 		a.keepAlive = true
 	}
-	a.h2ReqHeader(name, v)
-	t := a.current(dir)
-	switch {
-	case equalFold(name, "referer"):
+	if kind == hdrUpgrade || kind == hdrHTTP2Settings {
+		a.h2ReqHeader(kind, v)
+	}
+	t := a.current(proto.FromOrig)
+	switch kind {
+	case hdrReferer:
 		t.referrer = append(t.referrer[:0], v...)
 		t.hasReferrer = true
-	case equalFold(name, "host"):
+	case hdrHost:
 		t.host = append(t.host[:0], v...)
 		t.hasHost = true
-	case equalFold(name, "origin"):
+	case hdrOrigin:
 		t.origin = append(t.origin[:0], v...)
 		t.hasOrigin = true
-	case equalFold(name, "user-agent"):
+	case hdrUserAgent:
 		t.userAgent = append(t.userAgent[:0], v...)
 		t.hasUA = true
-	case equalFold(name, "authorization") || equalFold(name, "proxy-authorization"):
+	case hdrAuthorization:
 		a.basicAuth(t, v)
-	default:
-		for _, p := range proxyHeaders {
-			if equalFold(name, p) {
-				if len(t.proxied) < maxListed {
-					var b []byte
-					b = append(b, upper2(name)...)
-					b = append(b, " -> "...)
-					b = append(b, v...)
-					str := string(b)
-					for _, q := range t.proxied {
-						if q == str {
-							return
-						}
-					}
-					t.proxied = append(t.proxied, str)
+	case hdrProxied:
+		if len(t.proxied) < maxListed {
+			var b []byte
+			b = append(b, upper2(name)...)
+			b = append(b, " -> "...)
+			b = append(b, v...)
+			str := string(b)
+			for _, q := range t.proxied {
+				if q == str {
+					return
 				}
-				return
 			}
+			t.proxied = append(t.proxied, str)
 		}
 	}
 }

@@ -7,7 +7,11 @@ import "bytes"
 // binary magic first, then markup and JSON, then text/plain for ten
 // printable bytes. "" when nothing matches.
 func Sniff(b []byte) string {
-	for _, m := range magics {
+	if len(b) == 0 {
+		return ""
+	}
+	for _, i := range magicsByFirst[b[0]] {
+		m := &magics[i]
 		if len(b) >= m.off+len(m.sig) && string(b[m.off:m.off+len(m.sig)]) == m.sig {
 			if m.check != nil && !m.check(b) {
 				continue
@@ -85,6 +89,20 @@ var magics = []magic{
 	{0, "-----BEGIN CERTIFICATE-----", "application/x-pem", nil},
 	{0, "#!", "text/x-shellscript", func(b []byte) bool { return bytes.Contains(b[:min(len(b), 64)], []byte("sh")) }},
 }
+
+// magicsByFirst lists, for each first byte of a body, the indexes (in
+// priority order) of the magics that may match it: those at offset 0
+// that start with that byte and those at a later offset.
+var magicsByFirst = func() (t [256][]uint8) {
+	for i, m := range magics {
+		for c := range t {
+			if m.off > 0 || m.sig[0] == byte(c) {
+				t[c] = append(t[c], uint8(i))
+			}
+		}
+	}
+	return t
+}()
 
 func skipBOM(b []byte) []byte {
 	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
