@@ -18,8 +18,8 @@ type Inventory struct {
 	cfg        Config
 	rules      *Rules
 	oui        *oui.Table
-	local      []netip.Prefix
 	learned    []netip.Prefix // on-link prefixes from router advertisements
+	localNets  prefixSet      // the local networks and the learned prefixes
 	icsMasters []netip.Prefix
 
 	ips  map[netip.Addr]*ipEntity
@@ -44,8 +44,9 @@ type Inventory struct {
 	addrCache  map[string]netip.Addr
 	matchCache map[obsKey][]ruleHit
 	strs       map[string]string
+	usedNames  map[string]string // usedName's answers
 
-	handlers map[string]func([]byte) error
+	handlers map[string]*handler
 	cur      *rec.Shared // the line RecordShared is handing to a handler
 	stats    Stats
 	closed   bool
@@ -69,6 +70,7 @@ const (
 	maxMQTTSubs   = 1 << 12
 	maxAddrCache  = 1 << 16
 	maxMatchCache = 1 << 15
+	maxUsedNames  = 1 << 14
 	maxLearned    = 64
 	maxICS        = 1 << 12
 )
@@ -96,7 +98,7 @@ func New(cfg Config) (*Inventory, error) {
 		return nil, err
 	}
 	inv := &Inventory{
-		cfg: cfg, rules: rules, oui: table, local: local, icsMasters: masters,
+		cfg: cfg, rules: rules, oui: table, localNets: newPrefixSet(local), icsMasters: masters,
 		ips:        map[netip.Addr]*ipEntity{},
 		unclaimed:  map[netip.Addr]Traffic{},
 		macs:       map[string]*macEntity{},
@@ -110,7 +112,7 @@ func New(cfg Config) (*Inventory, error) {
 		addrCache:  map[string]netip.Addr{},
 		matchCache: map[obsKey][]ruleHit{},
 		strs:       map[string]string{},
-		stats:      Stats{ByLog: map[string]uint64{}},
+		usedNames:  map[string]string{},
 	}
 	inv.handlers = inv.handlerTable()
 	return inv, nil
@@ -131,8 +133,23 @@ func openOUI(path string) (*oui.Table, error) {
 	return t, nil
 }
 
+// handler reads the records of one log and counts them (Stats.ByLog).
+type handler struct {
+	read    func([]byte) error
+	records uint64
+}
+
 // handlerTable maps each log the inventory reads to its handler.
-func (inv *Inventory) handlerTable() map[string]func([]byte) error {
+func (inv *Inventory) handlerTable() map[string]*handler {
+	table := map[string]*handler{}
+	for log, read := range inv.readers() {
+		table[log] = &handler{read: read}
+	}
+	return table
+}
+
+// readers maps each log the inventory reads to its handler's function.
+func (inv *Inventory) readers() map[string]func([]byte) error {
 	return map[string]func([]byte) error{
 		"conn": inv.onConn, "dns": inv.onDNS, "dhcp": inv.onDHCP,
 		"http": inv.onHTTP, "ssl": inv.onSSL, "x509": inv.onX509, "ssh": inv.onSSH,
@@ -172,8 +189,8 @@ func (inv *Inventory) record(log string, line []byte) {
 		inv.stats.Ignored++
 		return
 	}
-	inv.stats.ByLog[log]++
-	if err := h(line); err != nil {
+	h.records++
+	if err := h.read(line); err != nil {
 		inv.stats.Errors++
 		inv.stats.LastError = fmt.Sprintf("%s record: %v", log, err)
 	}
@@ -197,9 +214,11 @@ func (inv *Inventory) Stats() Stats {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	s := inv.stats
-	s.ByLog = make(map[string]uint64, len(inv.stats.ByLog))
-	for k, v := range inv.stats.ByLog {
-		s.ByLog[k] = v
+	s.ByLog = map[string]uint64{}
+	for log, h := range inv.handlers {
+		if h.records > 0 {
+			s.ByLog[log] = h.records
+		}
 	}
 	return s
 }
@@ -210,13 +229,14 @@ func (inv *Inventory) Rules() *Rules { return inv.rules }
 // addr parses an address value through a small cache (the same few
 // addresses recur in every record).
 func (inv *Inventory) addr(v value) netip.Addr {
-	if v.kind != kindString || len(v.raw) == 0 || v.escaped() {
+	raw := v.raw()
+	if v.kind() != kindString || len(raw) == 0 || v.escaped() {
 		return netip.Addr{}
 	}
-	if a, ok := inv.addrCache[string(v.raw)]; ok {
+	if a, ok := inv.addrCache[string(raw)]; ok {
 		return a
 	}
-	a, err := netip.ParseAddr(string(v.raw))
+	a, err := netip.ParseAddr(string(raw))
 	if err != nil {
 		return netip.Addr{}
 	}
@@ -224,29 +244,16 @@ func (inv *Inventory) addr(v value) netip.Addr {
 	if len(inv.addrCache) >= maxAddrCache {
 		clear(inv.addrCache)
 	}
-	inv.addrCache[string(v.raw)] = a
+	inv.addrCache[string(raw)] = a
 	return a
 }
 
-// local reports whether a is an address of the inventory's networks.
+// isLocal reports whether a is a host address of the inventory's networks.
 func (inv *Inventory) isLocal(a netip.Addr) bool {
 	if !hostAddr(a) {
 		return false
 	}
-	if inv.cfg.AllHosts {
-		return true
-	}
-	for _, p := range inv.local {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	for _, p := range inv.learned {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return inv.cfg.AllHosts || inv.localNets.contains(a)
 }
 
 // hostAddr rules out addresses no host has: unspecified, multicast,
@@ -308,6 +315,9 @@ func (inv *Inventory) newIP(a netip.Addr) *ipEntity {
 // mac returns the entity of a unicast MAC, creating it (and looking up
 // its vendor).
 func (inv *Inventory) mac(m string) *macEntity {
+	if e := inv.macs[m]; e != nil { // m is normal already (the keys are)
+		return e
+	}
 	m = normMAC(m)
 	if m == "" {
 		return nil
@@ -405,18 +415,20 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 		}
 	}
 	inv.learned = append(inv.learned, p)
+	inv.localNets.add(p)
 }
 
 // intern returns a string value, shared between records for the few
-// values that recur (services, states, MACs).
+// values that recur (services, states, MACs, host names, software).
 func (inv *Inventory) intern(v value) string {
-	if v.kind != kindString || v.escaped() || len(v.raw) > 64 {
+	raw := v.raw()
+	if v.kind() != kindString || v.escaped() || len(raw) > 64 {
 		return v.str()
 	}
-	if s, ok := inv.strs[string(v.raw)]; ok {
+	if s, ok := inv.strs[string(raw)]; ok {
 		return s
 	}
-	s := string(v.raw)
+	s := string(raw)
 	if len(inv.strs) < maxInterned {
 		inv.strs[s] = s
 	}

@@ -26,13 +26,40 @@ const (
 	kindObject
 )
 
-// value is one member's value. raw points into the scanned line: for a
-// string the bytes between the quotes (escapes not decoded), otherwise
-// the literal text. It is only valid while the line is.
+// value is one member's value as written in the scanned line (a string
+// with its quotes). It is only valid while the line is. Its kind and text
+// are worked out only for the members a decoder reads.
 type value struct {
-	kind   valueKind
-	raw    []byte
-	quoted []byte // a string as written, quotes included
+	json []byte
+}
+
+// kind classifies the value by its first byte.
+func (v value) kind() valueKind {
+	if len(v.json) == 0 {
+		return kindNull
+	}
+	switch c := v.json[0]; {
+	case c == '"' && len(v.json) >= 2:
+		return kindString
+	case c == '{':
+		return kindObject
+	case c == '[':
+		return kindArray
+	case c == 't' || c == 'f':
+		return kindBool
+	case c == 'n':
+		return kindNull
+	}
+	return kindNumber
+}
+
+// raw is a string's bytes between the quotes (escapes not decoded), or
+// the literal text of any other value.
+func (v value) raw() []byte {
+	if v.kind() == kindString {
+		return v.json[1 : len(v.json)-1]
+	}
+	return v.json
 }
 
 var errSyntax = errors.New("malformed JSON object")
@@ -47,7 +74,7 @@ func (inv *Inventory) scan(line []byte, visit func(key []byte, v value)) error {
 	if err != nil {
 		return errSyntax
 	}
-	r.ForEach(func(k, raw []byte) { visit(k, valueOf(raw)) })
+	r.ForEach(func(k, raw []byte) { visit(k, value{raw}) })
 	return nil
 }
 
@@ -58,55 +85,39 @@ func scanObject(line []byte, visit func(key []byte, v value)) error {
 	if r.Parse("", line) != nil {
 		return errSyntax
 	}
-	r.ForEach(func(k, raw []byte) { visit(k, valueOf(raw)) })
+	r.ForEach(func(k, raw []byte) { visit(k, value{raw}) })
 	return nil
-}
-
-// valueOf classifies one raw JSON value (as rec hands it over).
-func valueOf(raw []byte) value {
-	if len(raw) == 0 {
-		return value{}
-	}
-	switch c := raw[0]; {
-	case c == '"' && len(raw) >= 2:
-		inner := raw[1 : len(raw)-1]
-		return value{kind: kindString, raw: inner, quoted: raw}
-	case c == '{':
-		return value{kind: kindObject, raw: raw}
-	case c == '[':
-		return value{kind: kindArray, raw: raw}
-	case c == 't' || c == 'f':
-		return value{kind: kindBool, raw: raw}
-	case c == 'n':
-		return value{kind: kindNull, raw: raw}
-	}
-	return value{kind: kindNumber, raw: raw}
 }
 
 // escaped reports whether a string value holds backslash escapes (found
 // only for the values read: most fields of a record are passed over).
-func (v value) escaped() bool { return bytes.IndexByte(v.raw, '\\') >= 0 }
+func (v value) escaped() bool { return bytes.IndexByte(v.raw(), '\\') >= 0 }
 
 // str returns a string value's text (escapes decoded); "" for other kinds.
 func (v value) str() string {
-	if v.kind != kindString {
+	if v.kind() != kindString {
 		return ""
 	}
-	if !v.escaped() {
-		return string(v.raw)
+	raw := v.raw()
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
 	}
-	return rec.Text(v.quoted)
+	return rec.Text(v.json)
 }
 
 // bool is true only for the literal true.
-func (v value) bool() bool { return v.kind == kindBool && v.raw[0] == 't' }
+func (v value) bool() bool { return v.kind() == kindBool && v.json[0] == 't' }
 
 // float reads a number (or a string holding one); 0 when it is neither.
 func (v value) float() float64 {
-	if v.kind != kindNumber && v.kind != kindString {
+	if f, ok := exactDecimal(v.json); ok { // the usual case
+		return f
+	}
+	text, ok := v.numeric()
+	if !ok {
 		return 0
 	}
-	f, err := strconv.ParseFloat(string(v.raw), 64)
+	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
 		return 0
 	}
@@ -115,10 +126,14 @@ func (v value) float() float64 {
 
 // uint reads a non-negative integer (fractions dropped); 0 otherwise.
 func (v value) uint() uint64 {
-	if v.kind != kindNumber && v.kind != kindString {
+	if n, ok := plainUint(v.json); ok { // the usual case
+		return n
+	}
+	text, ok := v.numeric()
+	if !ok {
 		return 0
 	}
-	n, err := strconv.ParseUint(string(v.raw), 10, 64)
+	n, err := strconv.ParseUint(string(text), 10, 64)
 	if err != nil {
 		f := v.float()
 		if f <= 0 || f >= 1<<63 {
@@ -129,13 +144,93 @@ func (v value) uint() uint64 {
 	return n
 }
 
+// numeric returns the text of a number, or of a string (which may hold
+// one); false for other kinds.
+func (v value) numeric() ([]byte, bool) {
+	switch v.kind() {
+	case kindNumber:
+		return v.json, true
+	case kindString:
+		return v.json[1 : len(v.json)-1], true
+	}
+	return nil, false
+}
+
+// exactDecimal parses a plain decimal ("-12", "1767225606.191553") whose
+// digits, read as an integer, are below 2^53 and whose fraction has at
+// most 22 digits: that integer and the power of ten it is divided by are
+// exact float64s, so one division rounds correctly, to the float
+// strconv.ParseFloat returns. Other forms report false.
+func exactDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	mant, whole := leadingDigits(b, 0)
+	digits, frac := whole, 0
+	if whole < len(b) && b[whole] == '.' {
+		mant, digits = leadingDigits(b[whole+1:], mant)
+		frac = digits
+		digits += whole
+		if whole+1+frac != len(b) {
+			return 0, false
+		}
+	} else if whole != len(b) {
+		return 0, false
+	}
+	// 19 digits cannot overflow; frac <= 19 is within pow10.
+	if digits == 0 || digits > 19 || mant >= 1<<53 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// leadingDigits reads the decimal digits b starts with onto n (n*10 + d
+// for each; the caller rejects runs long enough to overflow) and returns
+// the number and how many digits it read.
+func leadingDigits(b []byte, n uint64) (uint64, int) {
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		n = n*10 + uint64(c)
+	}
+	return n, i
+}
+
+// pow10 holds the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// plainUint parses 1 to 19 decimal digits (which cannot overflow), as
+// strconv.ParseUint(s, 10, 64) would; other forms report false.
+func plainUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
 // each calls fn for every element of an array value.
 func (v value) each(fn func(e value)) {
-	if v.kind != kindArray {
+	if v.kind() != kindArray {
 		return
 	}
-	for _, e := range rec.Elements(v.raw) {
-		fn(valueOf(e))
+	for _, e := range rec.Elements(v.json) {
+		fn(value{e})
 	}
 }
 
@@ -143,7 +238,7 @@ func (v value) each(fn func(e value)) {
 func (v value) strs(max int) []string {
 	var out []string
 	v.each(func(e value) {
-		if e.kind == kindString && len(out) < max {
+		if e.kind() == kindString && len(out) < max {
 			out = append(out, e.str())
 		}
 	})

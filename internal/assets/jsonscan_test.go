@@ -2,9 +2,12 @@ package assets
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,11 +18,11 @@ func TestScanObject(t *testing.T) {
 		"arr":[1, "x", {"k":[2,3]}, []], "obj":{"a":{"b":"}"}}, "neg":-42, "empty":"" } `)
 	got := map[string]string{}
 	err := scanObject(line, func(k []byte, v value) {
-		switch v.kind {
+		switch v.kind() {
 		case kindString:
 			got[string(k)] = "s:" + v.str()
 		case kindNumber:
-			got[string(k)] = "n:" + string(v.raw)
+			got[string(k)] = "n:" + string(v.raw())
 		case kindBool:
 			if v.bool() {
 				got[string(k)] = "true"
@@ -29,7 +32,7 @@ func TestScanObject(t *testing.T) {
 		case kindNull:
 			got[string(k)] = "null"
 		case kindArray, kindObject:
-			got[string(k)] = "raw:" + string(v.raw)
+			got[string(k)] = "raw:" + string(v.raw())
 		}
 	})
 	if err != nil {
@@ -111,7 +114,7 @@ func FuzzRecord(f *testing.F) {
 		jsonOK := json.Unmarshal(line, &ref) == nil && ref != nil
 		got := map[string]string{}
 		err := scanObject(line, func(k []byte, v value) {
-			if v.kind == kindString && !strings.Contains(string(k), `\`) {
+			if v.kind() == kindString && !strings.Contains(string(k), `\`) {
 				got[string(k)] = v.str()
 			}
 		})
@@ -153,4 +156,39 @@ func replaceInvalid(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// TestNumbersAgreeWithStrconv checks the fast paths of float and uint
+// against strconv on plain decimals and on the forms they hand over.
+func TestNumbersAgreeWithStrconv(t *testing.T) {
+	cases := []string{"0", "-0", "7", "007", "1.5", "5.", ".5", "-12.25", "1767225606.19155",
+		"1767225606.201836", "9007199254740991", "9007199254740993", "900719925474099.3",
+		"0.1", "0.3", "-.5", "-5.", "00000000000000000001.5", "123456789012345678", "1234567890123456789", "12345678901234567890",
+		"18446744073709551615", "18446744073709551616", "0.000000000000000000001234",
+		"1e5", "1.5e3", "-", ".", "", "1.2.3", "+1", "0x10", "inf", "1_000"}
+	for i := 0; i < 2000; i++ {
+		cases = append(cases, fmt.Sprintf("%d.%06d", 1_600_000_000+i*7919, (i*104729)%1_000_000),
+			fmt.Sprintf("%.*f", i%12, float64(i)*0.123456789))
+	}
+	for _, c := range cases {
+		for _, v := range []value{{[]byte(c)}, {[]byte(`"` + c + `"`)}} {
+			want, err := strconv.ParseFloat(c, 64)
+			if err != nil {
+				want = 0
+			}
+			if got := v.float(); math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("float(%s) = %v, strconv says %v", v.json, got, want)
+			}
+			wantU, err := strconv.ParseUint(c, 10, 64)
+			if err != nil {
+				wantU = 0
+				if want > 0 && want < 1<<63 {
+					wantU = uint64(want)
+				}
+			}
+			if got := v.uint(); got != wantU {
+				t.Errorf("uint(%s) = %v, want %v", v.json, got, wantU)
+			}
+		}
+	}
 }

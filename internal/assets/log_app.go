@@ -39,16 +39,15 @@ type appRec struct {
 func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 	*r = appRec{}
 	return inv.scan(line, func(k []byte, v value) {
-		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
-			return
-		}
 		switch string(k) {
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "host":
-			r.host = v.str()
+			r.host = inv.intern(v)
 		case "user_agent":
 			r.userAgent = v.str()
 		case "server":
-			r.server = v.str()
+			r.server = inv.intern(v)
 		case "banner":
 			r.banner = v.str()
 		case "username", "user":
@@ -58,23 +57,23 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 		case "status_code":
 			r.status = v.uint()
 		case "version":
-			r.version = v.str()
+			r.version = inv.intern(v)
 		case "server_name":
-			r.sni = v.str()
+			r.sni = inv.intern(v)
 		case "cert_chain_fps":
 			if fps := v.strs(1); len(fps) > 0 {
 				r.certFP = fps[0]
 			}
 		case "ja3":
-			r.ja3 = v.str()
+			r.ja3 = inv.intern(v)
 		case "ja4":
-			r.ja4 = v.str()
+			r.ja4 = inv.intern(v)
 		case "established":
 			r.established = v.bool()
 		case "client":
-			r.client = v.str()
+			r.client = inv.intern(v)
 		case "auth_success":
-			r.authSuccess = string(v.raw)
+			r.authSuccess = string(v.raw())
 		case "success":
 			r.success = v.bool()
 		case "command":
@@ -119,14 +118,8 @@ func (inv *Inventory) observeOn(e *ipEntity, o obs, key, value, field string) st
 // noteUsed remembers the name a client used for a connection (until its
 // conn record counts it) and observes it.
 func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o obs, field string) {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if h, _, err := netSplitHostPort(name); err == nil {
-		name = h
-	}
+	name = inv.usedName(name)
 	if name == "" {
-		return
-	}
-	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
 		return
 	}
 	if uid != "" {
@@ -136,6 +129,43 @@ func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o obs, field 
 		inv.uidNames[uid] = name
 	}
 	inv.observeOn(client, o, "used.name", name, field)
+}
+
+// usedName is a name a client used as noteUsed keeps it: lower case,
+// without a trailing dot or a port; "" for an address. The same few
+// names come in every request (each to a site has its Host), so the
+// answers are kept, in a bounded cache.
+func (inv *Inventory) usedName(name string) string {
+	if n, ok := inv.usedNames[name]; ok {
+		return n
+	}
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	if h, _, err := netSplitHostPort(n); err == nil {
+		n = h
+	}
+	if isAddrLiteral(n) {
+		n = ""
+	}
+	if len(inv.usedNames) >= maxUsedNames {
+		clear(inv.usedNames)
+	}
+	inv.usedNames[name] = n
+	return n
+}
+
+// isAddrLiteral reports whether name is an IP address, in brackets or
+// not. Without a colon only digits and dots make one (IPv4): a name with
+// anything else is not parsed.
+func isAddrLiteral(name string) bool {
+	if strings.IndexByte(name, ':') < 0 {
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; (c < '0' || c > '9') && c != '.' && c != '[' && c != ']' {
+				return false
+			}
+		}
+	}
+	_, err := netip.ParseAddr(strings.Trim(name, "[]"))
+	return err == nil
 }
 
 // netSplitHostPort splits "host:port" (a bare host is an error).

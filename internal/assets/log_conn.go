@@ -18,9 +18,9 @@ type connRec struct {
 	origL2, respL2           string
 }
 
-// takeID decodes the fields every connection record shares; false for
-// other keys.
-func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v value) bool {
+// takeID decodes one of the fields every connection record shares: ts,
+// uid and the id.* ones (the decoders' switches pick them out).
+func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v value) {
 	switch string(key) {
 	case "ts":
 		*ts = v.float()
@@ -34,19 +34,15 @@ func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v
 		id.respH = inv.addr(v)
 	case "id.resp_p":
 		id.respP = uint16(v.uint())
-	default:
-		return false
 	}
-	return true
 }
 
 func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	*r = connRec{}
 	return inv.scan(line, func(k []byte, v value) {
-		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
-			return
-		}
 		switch string(k) {
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "proto":
 			r.proto = inv.intern(v)
 		case "service":

@@ -204,7 +204,7 @@ func (inv *Inventory) decodeARP(line []byte, r *arpRec) error {
 		case "ts":
 			r.ts = v.float()
 		case "op":
-			r.op = string(v.raw)
+			r.op = string(v.raw())
 		case "src_mac":
 			r.srcMAC = inv.intern(v)
 		case "dst_mac":
@@ -285,7 +285,7 @@ func decodePrefixes(v value) []netip.Prefix {
 	v.each(func(e value) {
 		var p netip.Prefix
 		var flags string
-		_ = scanObject(e.raw, func(k []byte, f value) {
+		_ = scanObject(e.raw(), func(k []byte, f value) {
 			switch string(k) {
 			case "prefix":
 				p, _ = netip.ParsePrefix(f.str())

@@ -37,10 +37,9 @@ type iotRec struct {
 func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 	*r = iotRec{}
 	return inv.scan(line, func(k []byte, v value) {
-		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
-			return
-		}
 		switch string(k) {
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "method":
 			r.method = inv.intern(v)
 		case "st":

@@ -24,10 +24,9 @@ const maxAnswers = 64
 func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 	*r = dnsRec{}
 	return inv.scan(line, func(k []byte, v value) {
-		if inv.takeID(&r.ts, &r.uid, &r.id, k, v) {
-			return
-		}
 		switch string(k) {
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "query":
 			r.query = v.str()
 		case "qtype_name":
@@ -327,11 +326,11 @@ func (inv *Inventory) decodeDHCP(line []byte, r *dhcpRec) error {
 func joinNumbers(v value) string {
 	var b []byte
 	v.each(func(e value) {
-		if e.kind == kindNumber {
+		if e.kind() == kindNumber {
 			if len(b) > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, e.raw...)
+			b = append(b, e.raw()...)
 		}
 	})
 	return string(b)

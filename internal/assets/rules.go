@@ -60,8 +60,9 @@ type MatchRule struct {
 	Disabled   bool     `json:"disabled,omitempty"`
 	Comment    string   `json:"comment,omitempty"`
 
-	re     *regexp.Regexp
-	values map[string]bool
+	re       *regexp.Regexp
+	literals []string // one of these is in every match (literals.go)
+	values   map[string]bool
 }
 
 // TCPRule is a TCP SYN (or SYN-ACK) signature.
@@ -341,7 +342,7 @@ func (r *Rules) compileMatch(rules []MatchRule) error {
 			if err != nil {
 				return fmt.Errorf("assets: rule %s: %w", mr.ID, err)
 			}
-			mr.re = re
+			mr.re, mr.literals = re, requiredLiterals("(?i)"+mr.Match)
 			r.match[mr.On] = append(r.match[mr.On], mr)
 		}
 		r.counts["match"]++
@@ -443,7 +444,15 @@ func (r *Rules) matchObservation(key, value string) []ruleHit {
 			hits = append(hits, ruleHit{rule: m, os: m.OS, class: m.Class, device: m.Device, role: m.Role, sv: m.Service})
 		}
 	}
-	for _, m := range r.match[key] {
+	rules := r.match[key]
+	if len(rules) == 0 {
+		return hits
+	}
+	lower, ascii := asciiLower(value)
+	for _, m := range rules {
+		if !mayMatch(m.literals, lower, ascii) {
+			continue
+		}
 		sub := m.re.FindStringSubmatchIndex(value)
 		if sub == nil {
 			continue

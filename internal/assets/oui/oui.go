@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -111,21 +112,23 @@ func FromEntries(entries []Entry) *Table {
 // add appends one assignment; false when the prefix is not 6, 7 or 9 hex
 // digits.
 func (t *Table) add(prefix, org string) bool {
-	if !validLen(len(prefix)) {
+	v, n := leadingHex(prefix)
+	if !validLen(n) || n != len(prefix) {
 		return false
 	}
-	v, ok := hexValue(prefix)
-	if !ok {
-		return false
-	}
-	t.keys = append(t.keys, key(v<<(4*(9-len(prefix))), len(prefix)))
-	t.orgs = append(t.orgs, org)
+	t.append(v, n, org)
 	return true
+}
+
+// append appends the assignment of the n hex digit prefix whose value is v.
+func (t *Table) append(v uint64, n int, org string) {
+	t.keys = append(t.keys, key(v<<(4*(9-n)), n))
+	t.orgs = append(t.orgs, org)
 }
 
 // finish sorts the entries by key, the later of duplicates winning.
 func (t *Table) finish() {
-	if !sort.SliceIsSorted(t.keys, func(i, j int) bool { return t.keys[i] < t.keys[j] }) {
+	if !slices.IsSorted(t.keys) {
 		sort.Stable(byKey{t})
 	}
 	w := 0
@@ -152,27 +155,36 @@ func (b byKey) Swap(i, j int) {
 // to 36 bits, is v36.
 func key(v36 uint64, n int) uint64 { return v36<<4 | uint64(n) }
 
-// hexValue reads an upper- or lower-case hex number of at most 16 digits.
-func hexValue(s string) (uint64, bool) {
+func validLen(n int) bool { return n == 6 || n == 7 || n == 9 }
+
+// leadingHex reads the hex digits s starts with (at most 16 count) and
+// returns their value and number.
+func leadingHex(s string) (uint64, int) {
 	var v uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
+	i := 0
+	for ; i < len(s) && i < 16; i++ {
+		d := hexDigits[s[i]]
+		if d > 15 {
+			break
 		}
-		v = v<<4 | uint64(c)
+		v = v<<4 | uint64(d)
 	}
-	return v, len(s) > 0 && len(s) <= 16
+	return v, i
 }
 
-func validLen(n int) bool { return n == 6 || n == 7 || n == 9 }
+// hexDigits maps a byte to its value as a hex digit, 0xff for others.
+var hexDigits = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c-'a'+10), byte(c-'a'+10)
+	}
+	return t
+}()
 
 // readCompact parses "PREFIX\tOrg" lines.
 func readCompact(r io.Reader, gz bool) (*Table, error) {
@@ -203,10 +215,11 @@ func parseCompact(text string) (*Table, error) {
 		if row == "" || row[0] == '#' {
 			continue
 		}
-		prefix, org, ok := strings.Cut(row, "\t")
-		if !ok || !t.add(prefix, org) {
+		v, n := leadingHex(row)
+		if !validLen(n) || n == len(row) || row[n] != '\t' {
 			return nil, fmt.Errorf("line %d: want PREFIX<TAB>organisation with a 6, 7 or 9 hex digit prefix, got %q", line, row)
 		}
+		t.append(v, n, row[n+1:])
 	}
 	if len(t.keys) == 0 {
 		return nil, errors.New("no entries")
