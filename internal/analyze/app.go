@@ -195,7 +195,9 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 		return
 	}
 	var ac *appConn
-	if h := *in.App; h != 0 {
+	if h := *in.App; h&appIdle != 0 {
+		return // nothing to analyse: decided on none, or finished
+	} else if h != 0 {
 		ac = a.conns[h-1]
 	} else {
 		if len(in.Payload) == 0 || (tcp && !in.StartSeen && !a.anyPartial) {
@@ -239,7 +241,15 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 		ac.sides[0].Reset()
 		ac.sides[1].Reset()
 	}
+	if ac.decided && ac.an == nil || ac.done {
+		*in.App |= appIdle
+	}
 }
+
+// appIdle marks a connection's handle (in the flow table, where a packet
+// finds it at no cost) once its application state wants no more packets,
+// so they skip loading that state.
+const appIdle = 1 << 31
 
 // newConn returns a handle and fresh state for a connection.
 func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
@@ -400,6 +410,7 @@ func hasTransport(f *proto.Factory, t uint8) bool {
 // returns the services they recognised, in the order they took the
 // connection over (Zeek's "smtp,ssl").
 func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
+	h &^= appIdle
 	if h == 0 || int(h) > len(a.conns) {
 		return ""
 	}
