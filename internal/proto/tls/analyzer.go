@@ -99,6 +99,10 @@ type side struct {
 	hsSkip    int         // bytes of an oversized handshake message still to skip
 	cs        *certStream // set while an oversized Certificate message streams by
 	encrypted bool
+	// skip counts the body bytes of an encrypted record still to pass
+	// over: only its header (hdr) is kept, its body is never read.
+	skip      int
+	hdr       [5]byte
 	fps       []string // SHA-256 fingerprints of the certificates, in order
 	first     *Cert    // the first certificate, described
 	certsSeen bool
@@ -172,6 +176,15 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	s := &a.s[dir]
 	isOrig := dir == proto.FromOrig
 	for len(data) > 0 && !a.done {
+		if s.skip > 0 {
+			take := min(s.skip, len(data))
+			s.skip -= take
+			data = data[take:]
+			if s.skip == 0 {
+				a.record(dir, s.hdr[:])
+			}
+			continue
+		}
 		if len(s.buf) == 0 {
 			// Fast path: whole records straight from data.
 			n, need := recordSpan(data, isOrig)
@@ -202,6 +215,12 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		if n < 0 {
 			a.stop()
 			return
+		}
+		if need > 0 && s.encrypted && len(s.buf) == 5 {
+			// Encrypted: the record counts, its bytes are not read.
+			copy(s.hdr[:], s.buf)
+			s.buf, s.skip = s.buf[:0], need
+			continue
 		}
 		if need > 0 {
 			take := min(need, len(data))

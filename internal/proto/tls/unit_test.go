@@ -383,3 +383,28 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzAnalyzer", "handshake", bytes.Join(client, nil), bytes.Join(server, nil))
 	write("FuzzAnalyzer", "alert", tlsRecord(22, handshakeMsg(1, specHello())), tlsRecord(21, []byte{2, 40}))
 }
+
+// TestEncryptedRecordNotBuffered: once a side is encrypted, a record that
+// spans segments is passed over, not gathered (its bytes are never read),
+// and the handshake still completes as before.
+func TestEncryptedRecordNotBuffered(t *testing.T) {
+	client, server := handshakeStreams(testCert(t))
+	sink := &lineSink{}
+	a := New(&testConn, sink)
+	a.Data(proto.FromOrig, 1, client[0])
+	a.Data(proto.FromResp, 2, server[0])
+	a.Data(proto.FromOrig, 3, client[1]) // the client's ChangeCipherSpec and Finished
+	big := tlsRecord(23, make([]byte, 16000))
+	for i := 0; i < len(big); i += 1000 {
+		a.Data(proto.FromOrig, 4, big[i:min(i+1000, len(big))])
+	}
+	if c := cap(a.s[proto.FromOrig].buf); c > 64 {
+		t.Errorf("an encrypted 16 kB record was gathered (buffer capacity %d)", c)
+	}
+	a.Data(proto.FromResp, 5, server[1])
+	a.Data(proto.FromOrig, 6, client[2])
+	a.End(7)
+	if len(sink.lines) != 2 || !strings.Contains(sink.lines[1], `"established":true`) {
+		t.Errorf("records after an encrypted record in pieces: %q", sink.lines)
+	}
+}
