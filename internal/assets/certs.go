@@ -97,10 +97,10 @@ func (inv *Inventory) applyCert(server *ipEntity, ci *certInfo, o obs) {
 	for _, n := range certNames(ci) {
 		inv.addName(&server.entity, t, n, "tls-cert", o)
 	}
-	inv.observeOn(server, o, "ssl.cert_subject", ci.subject, "certificate.subject")
-	inv.observeOn(server, o, "ssl.cert_issuer", ci.issuer, "certificate.issuer")
+	inv.observeOn(server, &o, "ssl.cert_subject", ci.subject, "certificate.subject")
+	inv.observeOn(server, &o, "ssl.cert_issuer", ci.issuer, "certificate.issuer")
 	if ci.subject != "" && ci.subject == ci.issuer {
-		inv.observeOn(server, o, "ssl.cert_self_signed", "true", "certificate.issuer")
+		inv.observeOn(server, &o, "ssl.cert_self_signed", "true", "certificate.issuer")
 	}
 }
 

@@ -164,29 +164,29 @@ func (s *serviceState) addClient(a netip.Addr) {
 	s.clients[a] = struct{}{}
 }
 
-// addUsed counts one connection to an endpoint.
-func (e *entity) addUsed(key string, u Used) {
-	cur := e.used[key]
-	if cur == nil {
-		if len(e.used) >= maxUsed {
-			e.usedOthers++
-			return
-		}
-		if e.used == nil {
-			e.used = map[string]*Used{}
-		}
-		c := u
-		c.Conns, c.BytesIn, c.BytesOut = 0, 0, 0
-		cur = &c
-		e.used[key] = cur
+// newUsed adds the endpoint u under key and returns it; nil past the
+// bound (the connection is counted among the others then).
+func (e *entity) newUsed(key string, u Used) *Used {
+	if len(e.used) >= maxUsed {
+		e.usedOthers++
+		return nil
 	}
-	cur.Conns += u.Conns
-	cur.BytesOut += u.BytesOut
-	cur.BytesIn += u.BytesIn
-	cur.First = minTS(cur.First, u.First)
-	cur.Last = max(cur.Last, u.Last)
-	if cur.Service == "" {
-		cur.Service = u.Service
+	if e.used == nil {
+		e.used = map[string]*Used{}
+	}
+	e.used[key] = &u
+	return &u
+}
+
+// count adds one connection at ts to the endpoint.
+func (u *Used) count(ts float64, bytesOut, bytesIn uint64, service string) {
+	u.Conns++
+	u.BytesOut += bytesOut
+	u.BytesIn += bytesIn
+	u.First = minTS(u.First, ts)
+	u.Last = max(u.Last, ts)
+	if u.Service == "" {
+		u.Service = service
 	}
 }
 

@@ -226,26 +226,74 @@ func (inv *Inventory) Stats() Stats {
 // Rules returns the rules in use.
 func (inv *Inventory) Rules() *Rules { return inv.rules }
 
-// addr parses an address value through a small cache (the same few
-// addresses recur in every record).
+// addr parses an address value: an IPv4 address from its bytes (cheaper
+// than any lookup), others through a small cache keyed by the raw text
+// (the same few addresses recur in every record).
 func (inv *Inventory) addr(v value) netip.Addr {
+	if v.kind() != kindString {
+		return netip.Addr{}
+	}
 	raw := v.raw()
-	if v.kind() != kindString || len(raw) == 0 || v.escaped() {
+	if a, ok := parseDottedQuad(raw); ok {
+		return a
+	}
+	if len(raw) == 0 {
 		return netip.Addr{}
 	}
 	if a, ok := inv.addrCache[string(raw)]; ok {
 		return a
 	}
-	a, err := netip.ParseAddr(string(raw))
-	if err != nil {
-		return netip.Addr{}
+	var a netip.Addr
+	if !v.escaped() {
+		if p, err := netip.ParseAddr(string(raw)); err == nil {
+			a = p.Unmap()
+		}
 	}
-	a = a.Unmap()
 	if len(inv.addrCache) >= maxAddrCache {
 		clear(inv.addrCache)
 	}
 	inv.addrCache[string(raw)] = a
 	return a
+}
+
+// parseDottedQuad parses b as netip.ParseAddr parses an IPv4 address: four
+// decimal octets of at most 255, without leading zeros. Anything else
+// reports false (ParseAddr may still take it, or refuse it).
+func parseDottedQuad(b []byte) (netip.Addr, bool) {
+	var out [4]byte
+	part, val, digits := 0, 0, 0
+	for _, c := range b {
+		if d := c - '0'; d <= 9 {
+			val = val*10 + int(d)
+			digits++
+			continue
+		}
+		if c != '.' || part == 3 || !octet(val, digits) {
+			return netip.Addr{}, false
+		}
+		out[part] = byte(val)
+		part, val, digits = part+1, 0, 0
+	}
+	if part != 3 || !octet(val, digits) {
+		return netip.Addr{}, false
+	}
+	out[3] = byte(val)
+	return netip.AddrFrom4(out), true
+}
+
+// octet reports whether digits decimal digits of value val make an IPv4
+// octet as netip.ParseAddr takes it: 1 to 3 digits, at most 255, no
+// leading zero (below 10 with two digits, below 100 with three).
+func octet(val, digits int) bool {
+	switch digits {
+	case 1:
+		return true
+	case 2:
+		return val >= 10
+	case 3:
+		return val >= 100 && val <= 255
+	}
+	return false
 }
 
 // isLocal reports whether a is a host address of the inventory's networks.
@@ -334,10 +382,10 @@ func (inv *Inventory) mac(m string) *macEntity {
 	}
 	inv.macs[m] = e
 	if e.vendor != "" {
-		inv.observe(&e.entity, target{mac: m}, obs{key: "mac.vendor", value: e.vendor, log: "oui", field: "mac"})
+		inv.observe(&e.entity, target{mac: m}, &obs{key: "mac.vendor", value: e.vendor, log: "oui", field: "mac"})
 	}
 	if e.random {
-		inv.observe(&e.entity, target{mac: m}, obs{key: "mac.random", value: "true", log: "oui", field: "mac"})
+		inv.observe(&e.entity, target{mac: m}, &obs{key: "mac.random", value: "true", log: "oui", field: "mac"})
 	}
 	return e
 }
@@ -420,17 +468,23 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 
 // intern returns a string value, shared between records for the few
 // values that recur (services, states, MACs, host names, software).
+// The table is keyed by the raw text, escapes and all, so that a hit
+// needs no scan for them.
 func (inv *Inventory) intern(v value) string {
 	raw := v.raw()
-	if v.kind() != kindString || v.escaped() || len(raw) > 64 {
+	if v.kind() != kindString || len(raw) > 64 {
 		return v.str()
 	}
 	if s, ok := inv.strs[string(raw)]; ok {
 		return s
 	}
-	s := string(raw)
+	s := v.str()
 	if len(inv.strs) < maxInterned {
-		inv.strs[s] = s
+		if s == string(raw) { // no escapes: key and value share the bytes
+			inv.strs[s] = s
+		} else {
+			inv.strs[string(raw)] = s
+		}
 	}
 	return s
 }

@@ -22,7 +22,8 @@ type appRec struct {
 	username, password string
 	hasPassword        bool
 	status             uint64
-	version, sni       string
+	version            value // read by few logs: decoded by them (ssl, snmp)
+	sni                string
 	certFP, ja3, ja4   string
 	established        bool
 	client             string
@@ -57,7 +58,7 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 		case "status_code":
 			r.status = v.uint()
 		case "version":
-			r.version = inv.intern(v)
+			r.version = v
 		case "server_name":
 			r.sni = inv.intern(v)
 		case "cert_chain_fps":
@@ -107,17 +108,21 @@ func (r *appRec) obs(log string) obs {
 }
 
 // observeOn applies rules to key=value about e (no-op when e is nil).
-func (inv *Inventory) observeOn(e *ipEntity, o obs, key, value, field string) string {
+// o's key, value and field are set for the call and restored after it.
+func (inv *Inventory) observeOn(e *ipEntity, o *obs, key, value, field string) string {
 	if e == nil || value == "" {
 		return ""
 	}
+	k, v, f := o.key, o.value, o.field
 	o.key, o.value, o.field = key, value, field
-	return inv.observe(&e.entity, target{addr: e.addr}, o)
+	name := inv.observe(&e.entity, target{addr: e.addr}, o)
+	o.key, o.value, o.field = k, v, f
+	return name
 }
 
 // noteUsed remembers the name a client used for a connection (until its
 // conn record counts it) and observes it.
-func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o obs, field string) {
+func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o *obs, field string) {
 	name = inv.usedName(name)
 	if name == "" {
 		return
@@ -212,13 +217,13 @@ func (inv *Inventory) onHTTP(line []byte) error {
 	o.service = "http"
 	if r.userAgent != "" {
 		o.with("user_agent", r.userAgent)
-		inv.observeOn(client, o, "http.user_agent", r.userAgent, "user_agent")
+		inv.observeOn(client, &o, "http.user_agent", r.userAgent, "user_agent")
 	}
 	if r.host != "" {
-		inv.noteUsed(client, r.uid, r.host, o, "host")
+		inv.noteUsed(client, r.uid, r.host, &o, "host")
 	}
 	if s := server.setBanner("tcp", r.id.respP, r.ts, r.server, "http"); s != nil {
-		inv.observeOn(server, o, "http.server", r.server, "server")
+		inv.observeOn(server, &o, "http.server", r.server, "server")
 	}
 	if r.username != "" {
 		o.with("status_code", strconv.FormatUint(r.status, 10))
@@ -236,22 +241,23 @@ func (inv *Inventory) onSSL(line []byte) error {
 	o := r.obs("ssl")
 	o.service = "ssl"
 	if r.sni != "" {
-		inv.noteUsed(client, r.uid, r.sni, o, "server_name")
+		inv.noteUsed(client, r.uid, r.sni, &o, "server_name")
 		if server != nil {
 			inv.addName(&server.entity, target{addr: server.addr}, r.sni, "tls-sni", o)
 		}
 	}
-	inv.observeOn(client, o, "ssl.ja3", r.ja3, "ja3")
-	inv.observeOn(client, o, "ssl.ja4", r.ja4, "ja4")
+	inv.observeOn(client, &o, "ssl.ja3", r.ja3, "ja3")
+	inv.observeOn(client, &o, "ssl.ja4", r.ja4, "ja4")
 	if server == nil {
 		return nil
 	}
 	s := server.service("tcp", r.id.respP, r.ts)
-	if s != nil && r.version != "" && !contains(s.TLSVersions, r.version) && len(s.TLSVersions) < 8 {
-		s.TLSVersions = append(s.TLSVersions, r.version)
+	version := inv.intern(r.version)
+	if s != nil && version != "" && !contains(s.TLSVersions, version) && len(s.TLSVersions) < 8 {
+		s.TLSVersions = append(s.TLSVersions, version)
 	}
 	o.with("server_name", r.sni).with("established", strconv.FormatBool(r.established))
-	inv.observeOn(server, o, "ssl.version", r.version, "version")
+	inv.observeOn(server, &o, "ssl.version", version, "version")
 	if r.certFP != "" {
 		server.addCert(r.certFP)
 		if s != nil && s.certFP == "" {
@@ -274,9 +280,9 @@ func (inv *Inventory) onSSH(line []byte) error {
 		if s.Name == "" {
 			s.Name = "ssh"
 		}
-		inv.observeOn(server, o, "ssh.server", r.server, "server")
+		inv.observeOn(server, &o, "ssh.server", r.server, "server")
 	}
-	inv.observeOn(client, o, "ssh.client", r.client, "client")
+	inv.observeOn(client, &o, "ssh.client", r.client, "client")
 	return nil
 }
 
@@ -295,11 +301,11 @@ func (inv *Inventory) onFTP(line []byte) error {
 	o := r.obs("ftp")
 	o.service = "ftp"
 	if s := server.setBanner("tcp", r.id.respP, r.ts, r.banner, "ftp"); s != nil {
-		inv.observeOn(server, o, "ftp.banner", r.banner, "banner")
+		inv.observeOn(server, &o, "ftp.banner", r.banner, "banner")
 	}
 	if strings.EqualFold(r.command, "SYST") && r.reply != "" {
 		o.with("command", "SYST")
-		inv.observeOn(server, o, "ftp.syst", r.reply, "reply_msg")
+		inv.observeOn(server, &o, "ftp.syst", r.reply, "reply_msg")
 	}
 	if r.username != "" && r.username != "<unknown>" {
 		o.with("command", r.command).with("reply_code", strconv.FormatUint(r.replyCode, 10))
@@ -318,7 +324,7 @@ func (inv *Inventory) onSMTP(line []byte) error {
 	o := r.obs("smtp")
 	o.service = "smtp"
 	if s := server.setBanner("tcp", r.id.respP, r.ts, r.banner, "smtp"); s != nil {
-		inv.observeOn(server, o, "smtp.banner", r.banner, "banner")
+		inv.observeOn(server, &o, "smtp.banner", r.banner, "banner")
 	}
 	return nil
 }
@@ -339,10 +345,10 @@ func (inv *Inventory) onSNMP(line []byte) error {
 	}
 	if s := agent.setBanner("udp", 161, r.ts, r.descr, "snmp"); s != nil {
 		s.Name = "snmp"
-		inv.observeOn(agent, o, "snmp.sysdescr", r.descr, "display_string")
+		inv.observeOn(agent, &o, "snmp.sysdescr", r.descr, "display_string")
 	}
-	if r.community != "" && (r.version == "1" || r.version == "2c") {
-		o.with("version", r.version).with("get_responses", strconv.FormatUint(r.getResponses, 10))
+	if version := inv.intern(r.version); r.community != "" && (version == "1" || version == "2c") {
+		o.with("version", version).with("get_responses", strconv.FormatUint(r.getResponses, 10))
 		inv.login(agent, o, "snmp", "", r.community, true, r.getResponses > 0 || r.id.respP == 162)
 	}
 	return nil

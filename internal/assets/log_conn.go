@@ -181,41 +181,61 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 	o := obs{log: "conn", uid: r.uid, ts: r.ts, proto: r.proto, service: service, id: r.id}
 	o.with("conn_state", r.connState).with("history", r.history).with("service", r.service)
 	o.key, o.value, o.field = "offers", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
-	if name := inv.observe(&resp.entity, t, o); name != "" && s.Name == "" {
+	if name := inv.observe(&resp.entity, t, &o); name != "" && s.Name == "" {
 		s.Name = name
 	}
 	if service != "" {
 		o.key, o.value, o.field = "offers.service", service, "service"
-		inv.observe(&resp.entity, t, o)
+		inv.observe(&resp.entity, t, &o)
 	}
 	if orig := inv.ips[r.id.origH]; orig != nil {
 		o.key, o.value, o.field = "uses", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
-		inv.observe(&orig.entity, target{addr: orig.addr}, o)
+		inv.observe(&orig.entity, target{addr: orig.addr}, &o)
 		if service != "" {
 			o.key, o.value, o.field = "uses.service", service, "service"
-			inv.observe(&orig.entity, target{addr: orig.addr}, o)
+			inv.observe(&orig.entity, target{addr: orig.addr}, &o)
 		}
 	}
 }
 
 // connUsed counts the connection against the endpoint the originator
 // used (a TCP or UDP service that answered): by SNI / HTTP Host when an
-// earlier record of the uid named it.
+// earlier record of the uid named it, else by address, protocol and port.
+// The entry is looked up by a key built on the stack: the strings of a new
+// one are made only when it is added.
 func (inv *Inventory) connUsed(orig *ipEntity, r *connRec, name string) {
 	if !hostAddr(r.id.respH) || (r.proto != "tcp" && r.proto != "udp") || !r.answered() || inv.isFTPData(r.id.respH, r.id.respP) {
 		return
 	}
-	u := Used{Name: name, Addr: r.id.respH.String(), Proto: r.proto, Port: r.id.respP, Service: r.service,
-		External: !inv.isLocal(r.id.respH), Conns: 1, BytesOut: r.origIPBytes, BytesIn: r.respIPBytes,
-		First: r.ts, Last: r.ts}
-	key := name
-	if key == "" {
-		u.Name = u.Addr
-		key = u.Addr + " " + r.proto + "/" + strconv.Itoa(int(r.id.respP))
-	} else {
-		u.Addr = ""
+	var buf [64]byte
+	key := append(buf[:0], name...)
+	if name == "" {
+		key = r.id.respH.AppendTo(key)
+		key = append(key, ' ')
+		key = append(key, r.proto...)
+		key = append(key, '/')
+		key = strconv.AppendUint(key, uint64(r.id.respP), 10)
 	}
-	orig.addUsed(key, u)
+	u := orig.used[string(key)]
+	if u == nil {
+		u = orig.newUsed(string(key), inv.endpoint(r, name))
+		if u == nil {
+			return
+		}
+	}
+	u.count(r.ts, r.origIPBytes, r.respIPBytes, r.service)
+}
+
+// endpoint describes the endpoint a connection used, with nothing counted
+// yet: named by name, or by its address when name is "".
+func (inv *Inventory) endpoint(r *connRec, name string) Used {
+	u := Used{Name: name, Proto: r.proto, Port: r.id.respP, Service: r.service,
+		External: !inv.isLocal(r.id.respH), First: r.ts, Last: r.ts}
+	if name == "" {
+		u.Addr = r.id.respH.String()
+		u.Name = u.Addr
+	}
+	return u
 }
 
 // serviceName is conn.log's service, with the DNS-family protocols that

@@ -327,7 +327,8 @@ func (inv *Inventory) onND(line []byte) error {
 	}
 	if r.typ == "na" && strings.Contains(r.flags, "R") {
 		if e := inv.ips[r.target]; e != nil {
-			inv.observeOn(e, r.obs(), "nd.router", "na", "flags")
+			o := r.obs()
+			inv.observeOn(e, &o, "nd.router", "na", "flags")
 		}
 	}
 	return nil
@@ -362,5 +363,5 @@ func (inv *Inventory) routerAdvert(r *ndRec) {
 	}
 	o := r.obs()
 	o.with("router_lifetime", strconv.FormatUint(r.lifetime, 10))
-	inv.observeOn(e, o, "nd.router", value, "type")
+	inv.observeOn(e, &o, "nd.router", value, "type")
 }

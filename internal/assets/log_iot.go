@@ -113,9 +113,9 @@ func (inv *Inventory) offer(e *ipEntity, proto string, port uint16, name string,
 	if s.Name == "" {
 		s.Name = name
 	}
-	inv.observeOn(e, o, "offers", proto+"/"+strconv.Itoa(int(port)), "id.resp_p")
+	inv.observeOn(e, &o, "offers", proto+"/"+strconv.Itoa(int(port)), "id.resp_p")
 	if name != "" {
-		inv.observeOn(e, o, "offers.service", name, "")
+		inv.observeOn(e, &o, "offers.service", name, "")
 	}
 	return s
 }
@@ -131,7 +131,7 @@ func (inv *Inventory) onSSDP(line []byte) error {
 	o.with("method", r.method)
 	if r.method == "M-SEARCH" {
 		cp := inv.sender(r.id.origH, r.ts)
-		inv.observeOn(cp, o, "ssdp.user_agent", r.userAgent, "user_agent")
+		inv.observeOn(cp, &o, "ssdp.user_agent", r.userAgent, "user_agent")
 		return nil
 	}
 	dev := inv.sender(r.ssdpDevice(), r.ts)
@@ -148,13 +148,13 @@ func (inv *Inventory) onSSDP(line []byte) error {
 			s.Name = "upnp"
 		}
 	}
-	inv.observeOn(dev, o, "ssdp.server", r.server, "server")
+	inv.observeOn(dev, &o, "ssdp.server", r.server, "server")
 	typ, field := r.nt, "nt"
 	if r.method == "response" {
 		typ, field = r.st, "st"
 	}
-	inv.observeOn(dev, o, "ssdp.type", typ, field)
-	inv.observeOn(dev, o, "ssdp.usn", r.usn, "usn")
+	inv.observeOn(dev, &o, "ssdp.type", typ, field)
+	inv.observeOn(dev, &o, "ssdp.usn", r.usn, "usn")
 	return nil
 }
 
@@ -222,7 +222,7 @@ func (inv *Inventory) onMQTTConnect(line []byte) error {
 	accepted := r.status == "Connection Accepted"
 	o.with("connect_status", r.status).with("username_present", strconv.FormatBool(r.userPresent)).with("client_id", r.clientID)
 	inv.offer(broker, "tcp", r.id.respP, "mqtt", o)
-	inv.observeOn(client, o, "mqtt.client_id", r.clientID, "client_id")
+	inv.observeOn(client, &o, "mqtt.client_id", r.clientID, "client_id")
 	verdict := "authenticated"
 	if !r.userPresent {
 		verdict = "anonymous"
@@ -232,7 +232,7 @@ func (inv *Inventory) onMQTTConnect(line []byte) error {
 	} else {
 		verdict += " refused"
 	}
-	inv.observeOn(broker, o, "mqtt.connect", verdict, "username_present")
+	inv.observeOn(broker, &o, "mqtt.connect", verdict, "username_present")
 	if len(inv.mqttAuth) >= maxMQTTConns {
 		clear(inv.mqttAuth)
 	}
@@ -250,7 +250,7 @@ func (inv *Inventory) onMQTTSubscribe(line []byte) error {
 	client := inv.sender(r.id.origH, r.ts)
 	o := r.obs("mqtt_subscribe", "tcp", "mqtt")
 	for _, topic := range r.topics {
-		inv.observeOn(client, o, "mqtt.subscribe_topic", topic, "topics")
+		inv.observeOn(client, &o, "mqtt.subscribe_topic", topic, "topics")
 	}
 	if r.action != "MQTT::SUBSCRIBE" || (r.hasAck && !r.ack) || r.granted == 0x80 {
 		return nil
@@ -330,7 +330,7 @@ func (inv *Inventory) onMQTTPublish(line []byte) error {
 	o := r.obs("mqtt_publish", "tcp", "mqtt")
 	inv.offer(broker, "tcp", r.id.respP, "mqtt", o)
 	if r.fromClient {
-		inv.observeOn(client, o, "mqtt.topic", r.topic, "topic")
+		inv.observeOn(client, &o, "mqtt.topic", r.topic, "topic")
 	}
 	return nil
 }
@@ -350,13 +350,13 @@ func (inv *Inventory) onCoAP(line []byte) error {
 	o.with("code", r.code).with("uri_path", r.uriPath).with("response_code", r.respCode)
 	if r.respCode == "" && r.code != "" && !strings.Contains(r.code, ".") {
 		// A request nobody answered: the server is not shown to exist.
-		inv.observeOn(inv.sender(clientAddr, r.ts), o, "uses.service", "coap", "code")
+		inv.observeOn(inv.sender(clientAddr, r.ts), &o, "uses.service", "coap", "code")
 		return nil
 	}
 	server := inv.sender(serverAddr, r.ts)
 	inv.offer(server, "udp", port, "coap", o)
-	inv.observeOn(server, o, "coap.uri_path", r.uriPath, "uri_path")
-	inv.observeOn(inv.ips[clientAddr], o, "uses.service", "coap", "code")
+	inv.observeOn(server, &o, "coap.uri_path", r.uriPath, "uri_path")
+	inv.observeOn(inv.ips[clientAddr], &o, "uses.service", "coap", "code")
 	return nil
 }
 
@@ -411,9 +411,9 @@ func (inv *Inventory) onICS(log string) func([]byte) error {
 		if log == "modbus" { // DNP3 runs over TCP and UDP: conn.log tells which
 			inv.offer(server, "tcp", r.id.respP, log, o)
 		} else {
-			inv.observeOn(server, o, "offers.service", log, "")
+			inv.observeOn(server, &o, "offers.service", log, "")
 		}
-		inv.observeOn(client, o, "uses.service", log, "")
+		inv.observeOn(client, &o, "uses.service", log, "")
 		inv.icsRequest(log, &r, o)
 		return nil
 	}
@@ -438,7 +438,7 @@ func (inv *Inventory) onBACnet(line []byte) error {
 		if r.pduService != "" {
 			msg += " " + r.pduService
 		}
-		inv.observeOn(sender, o, "bacnet.sent", msg, "pdu_service")
+		inv.observeOn(sender, &o, "bacnet.sent", msg, "pdu_service")
 	}
 	if strings.HasSuffix(r.pduType, "_ACK") && sender != nil {
 		port := r.id.respP

@@ -181,13 +181,13 @@ func (inv *Inventory) mdnsServices(r *dnsRec, o obs) {
 			if i == 0 {
 				o.field = "query"
 			}
-			inv.observe(&e.entity, t, o)
+			inv.observe(&e.entity, t, &o)
 			continue
 		}
 		if i > 0 && strings.Contains(s, "=") {
 			for _, txt := range splitTXT(s) {
 				o.key, o.value, o.field = "mdns.txt", txt, "answers"
-				inv.observe(&e.entity, t, o)
+				inv.observe(&e.entity, t, &o)
 			}
 		}
 	}
@@ -262,7 +262,7 @@ func (inv *Inventory) addName(e *entity, t target, name, source string, o obs) {
 	e.addName(name, source, Evidence{Log: o.log, UID: o.uid, TS: o.ts})
 	o.key, o.value, o.field = "name", name, ""
 	o.with("source", source)
-	inv.observe(e, t, o)
+	inv.observe(e, t, &o)
 }
 
 // dhcpRec holds the dhcp.log fields the inventory reads.
@@ -460,11 +460,11 @@ func (inv *Inventory) dhcpClientFacts(e *entity, t target, r *dhcpRec, o obs) {
 	}
 	if r.prl != "" {
 		o.key, o.value, o.field = version+".prl", r.prl, "requested_options"
-		inv.observe(e, t, o)
+		inv.observe(e, t, &o)
 	}
 	if r.vendorClass != "" {
 		o.key, o.value, o.field = version+".vendor_class", r.vendorClass, "vendor_class"
-		inv.observe(e, t, o)
+		inv.observe(e, t, &o)
 	}
 }
 
@@ -494,12 +494,12 @@ func (inv *Inventory) dhcpServer(r *dhcpRec, o obs) {
 	t := target{addr: e.addr}
 	o.id = connID{respH: r.serverAddr, respP: port}
 	o.key, o.value, o.field = "offers", "udp/"+strconv.Itoa(int(port)), "server_addr"
-	inv.observe(&e.entity, t, o)
+	inv.observe(&e.entity, t, &o)
 	o.key, o.value, o.field = "offers.service", "dhcp", "server_addr"
-	inv.observe(&e.entity, t, o)
+	inv.observe(&e.entity, t, &o)
 	if r.serverSoftware != "" {
 		o.key, o.value, o.field = "dhcp.server_software", r.serverSoftware, "server_software"
-		inv.observe(&e.entity, t, o)
+		inv.observe(&e.entity, t, &o)
 	}
 }
 

@@ -45,3 +45,30 @@ func TestPrefixSetAgreesWithContains(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDottedQuad checks the IPv4 fast path against netip.ParseAddr:
+// whatever it takes, ParseAddr takes the same way.
+func TestParseDottedQuad(t *testing.T) {
+	cases := []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "10.16.1.35", "192.168.100.200",
+		"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "1.2.3.00", "1..2.3", ".1.2.3", "1.2.3.",
+		"1.2.3.4 ", "1.2.3.1000", "1.2.3.0255", "::1", "2001:db8::1", "::ffff:1.2.3.4", "1.2.3.4%eth0",
+		"", "a.b.c.d", "1.2.3.-4", "1.2.3.4/24", "99999999999999999999.1.1.1"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 { // random strings of digits and dots
+		b := make([]byte, 1+r.IntN(16))
+		for i := range b {
+			b[i] = "0123456789.."[r.IntN(12)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		got, ok := parseDottedQuad([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if ok && (err != nil || got != want) {
+			t.Errorf("%q: got %v, ParseAddr %v %v", s, got, want, err)
+		}
+		if !ok && err == nil && want.Is4() {
+			t.Errorf("%q: refused, ParseAddr takes it", s)
+		}
+	}
+}

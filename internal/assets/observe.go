@@ -96,7 +96,7 @@ func (inv *Inventory) hits(key, value string) []ruleHit {
 
 // observe applies the rules to an observation about the host t, whose
 // entity is e. It returns the service name a rule gives, if any.
-func (inv *Inventory) observe(e *entity, t target, o obs) string {
+func (inv *Inventory) observe(e *entity, t target, o *obs) string {
 	if e == nil || o.value == "" {
 		return ""
 	}
@@ -107,13 +107,13 @@ func (inv *Inventory) observe(e *entity, t target, o obs) string {
 			kind  voteKind
 			value string
 		}{{voteOS, h.os}, {voteClass, h.class}, {voteDevice, h.device}, {voteRole, h.role}} {
-			e.castVote(g.kind, g.value, r.ID, r.Confidence, &o)
+			e.castVote(g.kind, g.value, r.ID, r.Confidence, o)
 		}
 		if h.sv != "" && service == "" {
 			service = h.sv
 		}
 		if r.Finding != "" {
-			inv.raise(r.Finding, t, &o, "", r.ID)
+			inv.raise(r.Finding, t, o, "", r.ID)
 		}
 	}
 	return service

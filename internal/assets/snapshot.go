@@ -296,7 +296,7 @@ func (inv *Inventory) gatewayVotes(m *macEntity) []vote {
 	var tmp entity
 	o := obs{key: "l2.gateway", value: strconv.Itoa(v4 + v6), log: "conn", field: "l2_addr"}
 	o.with("mac", m.mac).with("ipv4_addresses", strconv.Itoa(v4)).with("ipv6_addresses", strconv.Itoa(v6))
-	inv.observe(&tmp, target{mac: m.mac}, o)
+	inv.observe(&tmp, target{mac: m.mac}, &o)
 	return tmp.votes
 }
 
@@ -357,7 +357,7 @@ func (inv *Inventory) decide(h *Host, votes []vote) {
 		var tmp entity
 		o := obs{key: "os", value: h.OS.Value, log: "assets", field: "os"}
 		o.with("confidence", strconv.FormatFloat(h.OS.Confidence, 'f', 2, 64))
-		inv.observe(&tmp, target{}, o)
+		inv.observe(&tmp, target{}, &o)
 		for _, v := range tmp.votes {
 			v.conf *= h.OS.Confidence
 			votes = append(votes, v)
