@@ -19,6 +19,7 @@ package flood
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"net/netip"
 	"sort"
 	"strings"
@@ -101,13 +102,86 @@ type victim struct {
 	alert.Episode
 	first    float64 // start of first conn, end of last
 	conns    uint64
-	pkts     uint64 // towards the victim
-	answered uint64 // answered packets (UDP) or completed handshakes (SYN)
-	bytesIn  uint64 // amplification: bytes from reflectors
-	bytesOut uint64 // amplification: bytes to reflectors
-	sources  map[netip.Addr]uint64
-	ports    map[uint16]uint64
+	pkts     uint64            // towards the victim
+	answered uint64            // answered packets (UDP) or completed handshakes (SYN)
+	bytesIn  uint64            // amplification: bytes from reflectors
+	bytesOut uint64            // amplification: bytes to reflectors
+	sources  tally[netip.Addr] // packets per source
+	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
+}
+
+// tally counts packets per key, up to a bound on the distinct keys. The
+// first key is held inline and a map is made only for a second one: most
+// victims only ever see one source and one port.
+type tally[K comparable] struct {
+	first  K
+	firstN uint64 // 0 while the tally is empty
+	rest   map[K]uint64
+}
+
+// len returns the number of distinct keys counted.
+func (t *tally[K]) len() int {
+	if t.firstN == 0 {
+		return 0
+	}
+	return 1 + len(t.rest)
+}
+
+// add adds n (> 0) to k's count when k is counted already or fewer than
+// limit keys are.
+func (t *tally[K]) add(k K, n uint64, limit int) {
+	switch {
+	case t.firstN == 0:
+		if limit > 0 {
+			t.first, t.firstN = k, n
+		}
+	case k == t.first:
+		t.firstN += n
+	default:
+		if _, ok := t.rest[k]; ok || t.len() < limit {
+			if t.rest == nil {
+				t.rest = map[K]uint64{}
+			}
+			t.rest[k] += n
+		}
+	}
+}
+
+// all yields each key and its count, in no particular order.
+func (t *tally[K]) all() iter.Seq2[K, uint64] {
+	return func(yield func(K, uint64) bool) {
+		if t.firstN == 0 || !yield(t.first, t.firstN) {
+			return
+		}
+		for k, n := range t.rest {
+			if !yield(k, n) {
+				return
+			}
+		}
+	}
+}
+
+// counted is one key of a tally with its count.
+type counted[K comparable] struct {
+	key K
+	n   uint64
+}
+
+// sorted returns the tally's keys and counts, most first, ties ordered by
+// less.
+func (t *tally[K]) sorted(less func(a, b K) bool) []counted[K] {
+	out := make([]counted[K], 0, t.len())
+	for k, n := range t.all() {
+		out = append(out, counted[K]{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		return less(out[i].key, out[j].key)
+	})
+	return out
 }
 
 // Detector is the flood detector.
@@ -190,9 +264,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 	v.answered += answered
 	v.bytesIn += bytesIn
 	v.bytesOut += bytesOut
-	if _, ok := v.sources[from]; ok || len(v.sources) < d.cfg.MaxSources {
-		v.sources[from] += pkts
-	}
+	v.sources.add(from, pkts, d.cfg.MaxSources)
 	port := c.RespP
 	if k == kindAmp {
 		port = c.OrigP
@@ -200,9 +272,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 			port = c.RespP
 		}
 	}
-	if _, ok := v.ports[port]; ok || len(v.ports) < 256 {
-		v.ports[port] += pkts
-	}
+	v.ports.add(port, pkts, 256)
 	v.uids.Add(c.TS, c.UID)
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
@@ -218,7 +288,7 @@ func (d *Detector) state(k key, ts float64) *victim {
 	if v == nil && len(d.victims) >= d.cfg.MaxVictims {
 		d.evict()
 	}
-	v = &victim{key: k, first: ts, Episode: alert.Episode{Last: ts}, sources: map[netip.Addr]uint64{}, ports: map[uint16]uint64{}}
+	v = &victim{key: k, first: ts, Episode: alert.Episode{Last: ts}}
 	d.victims[k] = v
 	return v
 }
@@ -251,7 +321,7 @@ func (d *Detector) crossed(v *victim) bool {
 	}
 	switch v.kind {
 	case kindSYN:
-		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.conns) && len(v.ports) <= 16
+		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.conns) && v.ports.len() <= 16
 	case kindUDP:
 		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.pkts)
 	}
@@ -279,7 +349,7 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 func attacker(v *victim) (src netip.Addr, share float64) {
 	var top netip.Addr
 	var topPkts uint64
-	for s, n := range v.sources {
+	for s, n := range v.sources.all() {
 		if n > topPkts || (n == topPkts && s.Less(top)) {
 			top, topPkts = s, n
 		}
@@ -294,20 +364,20 @@ func attacker(v *victim) (src netip.Addr, share float64) {
 func (d *Detector) alert(v *victim) alert.Alert {
 	src, share := attacker(v)
 	rate := d.rate(v)
-	ports := topPorts(v.ports, 5)
+	ports := topPorts(&v.ports, 5)
 	ev := map[string]any{
 		"packets": v.pkts, "connections": v.conns, "rate_pps": round1(rate),
-		"distinct_sources": len(v.sources), "top_source_share": round3(share),
+		"distinct_sources": v.sources.len(), "top_source_share": round3(share),
 		"ports": ports, "first": v.first, "last": v.Last, "window_s": d.cfg.Window,
 	}
 	a := alert.Alert{
 		TS: v.first, TSEnd: v.Last, UIDs: v.uids.List(), Src: alert.AddrString(src), Dst: v.victim.String(),
 		Class: classes[v.kind], Detector: "flood", Evidence: ev,
 	}
-	from := "from " + alert.Plural(len(v.sources), "source")
+	from := "from " + alert.Plural(v.sources.len(), "source")
 	if src.IsValid() {
 		from = "from " + src.String()
-	} else if len(v.sources) >= 100 {
+	} else if v.sources.len() >= 100 {
 		from += " (spoofed or distributed)"
 		ev["spoofed"] = true
 	}
@@ -315,15 +385,15 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	case kindAmp:
 		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
 		ev["reflected_bytes"], ev["request_bytes"], ev["amplification_ratio"] = v.bytesIn, v.bytesOut, round1(ratio)
-		ev["reflectors"] = len(v.sources)
-		top := topSources(v.sources, 10)
+		ev["reflectors"] = v.sources.len()
+		top := topSources(&v.sources, 10)
 		ev["reflector_addrs"] = top
 		ev["threshold_ratio"], ev["threshold_bytes"] = d.cfg.AmpMinRatio, d.cfg.AmpMinBytes
 		a.Src = ""
 		a.Proto = "udp"
 		a.Confidence = min(1, 0.6+0.4*min(ratio/(4*d.cfg.AmpMinRatio), 1))
-		reflectors := alert.Plural(len(v.sources), "reflector")
-		if len(top) == len(v.sources) && len(top) <= 3 {
+		reflectors := alert.Plural(v.sources.len(), "reflector")
+		if len(top) == v.sources.len() && len(top) <= 3 {
 			// Few: name them (the open resolvers or servers to fix).
 			reflectors += " (" + strings.Join(top, ", ") + ")"
 		}
@@ -360,23 +430,13 @@ func upper(s string) string {
 	return string(b)
 }
 
-func topPorts(m map[uint16]uint64, n int) []string {
-	ports := make([]uint16, 0, len(m))
-	for p := range m {
-		ports = append(ports, p)
-	}
-	sort.Slice(ports, func(i, j int) bool {
-		if m[ports[i]] != m[ports[j]] {
-			return m[ports[i]] > m[ports[j]]
-		}
-		return ports[i] < ports[j]
-	})
+func topPorts(t *tally[uint16], n int) []string {
 	out := []string{}
-	for i, p := range ports {
+	for i, p := range t.sorted(func(a, b uint16) bool { return a < b }) {
 		if i == n {
 			break
 		}
-		out = append(out, fmt.Sprintf("port %d", p))
+		out = append(out, fmt.Sprintf("port %d", p.key))
 	}
 	return out
 }
@@ -397,20 +457,11 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // topSources returns up to n of the sources that sent the most packets,
 // most first (ties by address).
-func topSources(sources map[netip.Addr]uint64, n int) []string {
-	addrs := make([]netip.Addr, 0, len(sources))
-	for a := range sources {
-		addrs = append(addrs, a)
-	}
-	sort.Slice(addrs, func(i, j int) bool {
-		if ci, cj := sources[addrs[i]], sources[addrs[j]]; ci != cj {
-			return ci > cj
-		}
-		return addrs[i].Less(addrs[j])
-	})
-	out := make([]string, 0, min(n, len(addrs)))
-	for _, a := range addrs[:min(n, len(addrs))] {
-		out = append(out, a.String())
+func topSources(sources *tally[netip.Addr], n int) []string {
+	all := sources.sorted(netip.Addr.Less)
+	out := make([]string, 0, min(n, len(all)))
+	for _, a := range all[:min(n, len(all))] {
+		out = append(out, a.key.String())
 	}
 	return out
 }

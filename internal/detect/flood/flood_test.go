@@ -123,3 +123,35 @@ func TestAmplificationNamesReflectors(t *testing.T) {
 		t.Errorf("reflectors %s; summary %q", got, a.Summary)
 	}
 }
+
+// TestTally checks the tally against the map it stands for: the same
+// counts, the same keys refused past the limit, the same order.
+func TestTally(t *testing.T) {
+	for _, limit := range []int{0, 1, 2, 5, 100} {
+		var tl tally[uint16]
+		m := map[uint16]uint64{}
+		for i := range 500 {
+			k, n := uint16(i*7%23), uint64(1+i%5)
+			if _, ok := m[k]; ok || len(m) < limit {
+				m[k] += n
+			}
+			tl.add(k, n, limit)
+			if tl.len() != len(m) {
+				t.Fatalf("limit %d step %d: len %d, want %d", limit, i, tl.len(), len(m))
+			}
+		}
+		got := map[uint16]uint64{}
+		for k, n := range tl.all() {
+			got[k] = n
+		}
+		if fmt.Sprint(got) != fmt.Sprint(m) {
+			t.Errorf("limit %d: counts %v, want %v", limit, got, m)
+		}
+		s := tl.sorted(func(a, b uint16) bool { return a < b })
+		for i := 1; i < len(s); i++ {
+			if s[i-1].n < s[i].n || s[i-1].n == s[i].n && s[i-1].key > s[i].key {
+				t.Errorf("limit %d: order %v", limit, s)
+			}
+		}
+	}
+}

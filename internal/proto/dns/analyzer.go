@@ -24,6 +24,8 @@ const (
 	maxAnswerBytes = 64 << 10
 	// maxTCPMessage is the largest framed message (the 2-byte length).
 	maxTCPMessage = 0xffff
+	// maxFree bounds the logged records kept for reuse.
+	maxFree = 4
 )
 
 func init() {
@@ -140,9 +142,8 @@ type info struct {
 	aa, tc   bool
 	rd, ra   bool
 	z        uint8
-	text     []byte  // the answers, concatenated
-	ends     []int32 // end of each answer in text
-	ttls     []uint32
+	text     []byte   // the answers, concatenated
+	answers  []answer // where each answer ends in text, and its TTL
 	rejected bool
 	opcode   uint8
 	hasOp    bool
@@ -151,6 +152,19 @@ type info struct {
 	sawReply bool
 	pending  bool // in one of the pending lists
 }
+
+// answer is one logged answer: its text ends at text[end], and its TTL.
+type answer struct {
+	end int32
+	ttl uint32
+}
+
+// Room given to a record's answers on the first one (a reply rarely
+// carries more).
+const (
+	answersCap = 8
+	textCap    = 128
+)
 
 // Analyzer is the DNS analyzer of one connection (UDP: one message per
 // datagram; TCP: messages framed by a 2-byte length). It pairs queries
@@ -175,7 +189,11 @@ type Analyzer struct {
 	pendingQ *info
 	queries  []*info
 	replies  []*info
-	free     []*info
+	// free holds up to maxFree logged records for reuse (an array, not
+	// a slice grown per analyzer: a UDP connection's analyzer, made for
+	// a query or two, would throw the slice away).
+	free  [maxFree]*info
+	nfree int
 
 	tcpBuf [2]framer
 	line   []byte
@@ -390,20 +408,24 @@ func (a *Analyzer) reply(ts int64, h *Header, r *RR) {
 		c.rtt = ts - c.ts
 		c.hasRTT = c.rtt != 0
 	}
-	if len(r.Text) == 0 || len(c.ends) >= maxAnswers || len(c.text)+len(r.Text) > maxAnswerBytes {
+	if len(r.Text) == 0 || len(c.answers) >= maxAnswers || len(c.text)+len(r.Text) > maxAnswerBytes {
 		return
 	}
+	if c.answers == nil {
+		c.answers = make([]answer, 0, answersCap)
+		c.text = make([]byte, 0, max(textCap, len(r.Text)))
+	}
 	c.text = append(c.text, r.Text...)
-	c.ends = append(c.ends, int32(len(c.text)))
-	c.ttls = append(c.ttls, r.TTL)
+	c.answers = append(c.answers, answer{int32(len(c.text)), r.TTL})
 }
 
 func (a *Analyzer) newInfo(ts int64, id uint16) *info {
 	var in *info
-	if n := len(a.free); n > 0 {
-		in = a.free[n-1]
-		a.free = a.free[:n-1]
-		*in = info{query: in.query[:0], text: in.text[:0], ends: in.ends[:0], ttls: in.ttls[:0]}
+	if a.nfree > 0 {
+		a.nfree--
+		in = a.free[a.nfree]
+		a.free[a.nfree] = nil
+		*in = info{query: in.query[:0], text: in.text[:0], answers: in.answers[:0]}
 	} else {
 		in = &info{}
 	}
@@ -519,10 +541,11 @@ func (a *Analyzer) enqueue(l *[]*info, c *info) {
 // log writes c as one dns.log line and recycles it when nothing refers
 // to it any more.
 func (a *Analyzer) log(c *info) {
-	a.line = a.appendJSON(a.line[:0], c)
+	a.line = a.appendJSON(record.Line(a.line), c)
 	a.out.Record("dns", a.line)
-	if !c.pending && c != a.cur && c != a.pendingQ && len(a.free) < 16 {
-		a.free = append(a.free, c)
+	if !c.pending && c != a.cur && c != a.pendingQ && a.nfree < maxFree {
+		a.free[a.nfree] = c
+		a.nfree++
 	}
 }
 
@@ -542,7 +565,7 @@ func (a *Analyzer) appendJSON(dst []byte, c *info) []byte {
 	}
 	if c.hasQuery {
 		dst = append(dst, `,"query":`...)
-		dst = record.AppendString(dst, string(c.query))
+		dst = record.AppendBytesString(dst, c.query)
 	}
 	if c.hasQ {
 		dst = append(dst, `,"qclass":`...)
@@ -570,22 +593,22 @@ func (a *Analyzer) appendJSON(dst []byte, c *info) []byte {
 	dst = appendBool(dst, `,"RA":`, c.ra)
 	dst = append(dst, `,"Z":`...)
 	dst = strconv.AppendUint(dst, uint64(c.z), 10)
-	if len(c.ends) > 0 {
+	if len(c.answers) > 0 {
 		dst = append(dst, `,"answers":[`...)
 		s := 0
-		for i, e := range c.ends {
+		for i, an := range c.answers {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = record.AppendString(dst, string(c.text[s:e]))
-			s = int(e)
+			dst = record.AppendBytesString(dst, c.text[s:an.end])
+			s = int(an.end)
 		}
 		dst = append(dst, `],"TTLs":[`...)
-		for i, t := range c.ttls {
+		for i, an := range c.answers {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = record.AppendInterval(dst, int64(t)*1e9)
+			dst = record.AppendInterval(dst, int64(an.ttl)*1e9)
 		}
 		dst = append(dst, ']')
 	}

@@ -164,6 +164,7 @@ func (p *Parser) Parse(b []byte) *Message {
 		m.TooManyQueries = true
 		return m
 	}
+	p.reserve(len(b))
 	off := HeaderLen
 	off, ok = p.questions(off)
 	m.QuestionsOK = ok
@@ -192,6 +193,39 @@ func (p *Parser) Parse(b []byte) *Message {
 		r.Text = p.arena[r.ts:r.te:r.te]
 	}
 	return m
+}
+
+// arenaCap is the room a parser's arena gets on its first message: the
+// names and answers of most messages fit.
+const arenaCap = 512
+
+// minRRLen is the smallest resource record: a root owner name and the
+// fixed fields.
+const minRRLen = 11
+
+// reserve gives the buffers room for the n-byte message whose header is
+// in p.msg before it is parsed, so that they are not grown step by step
+// (a UDP connection's parser sees a message or two): the arena gets
+// arenaCap bytes once, the lists the announced question and record counts
+// (records bounded by what n bytes can hold).
+func (p *Parser) reserve(n int) {
+	m := &p.msg
+	if cap(p.arena) == 0 {
+		p.arena = make([]byte, 0, arenaCap)
+	}
+	if q := int(m.QDCount); cap(m.Questions) < q {
+		m.Questions = make([]Question, 0, q)
+	}
+	r := int(m.ANCount)
+	if p.AllSections || m.Opcode == 5 && !p.NetBIOS {
+		r += int(m.NSCount)
+	}
+	if p.AllSections {
+		r += int(m.ARCount)
+	}
+	if r = min(r, (n-HeaderLen)/minRRLen); cap(m.Records) < r {
+		m.Records = make([]RR, 0, r)
+	}
 }
 
 func (p *Parser) questions(off int) (int, bool) {

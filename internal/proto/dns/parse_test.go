@@ -317,3 +317,18 @@ func TestDynamicUpdate(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestReserveBounded checks that the room reserved for records follows
+// what the message can hold, not the counts it announces.
+func TestReserveBounded(t *testing.T) {
+	var p Parser
+	msg := []byte{0, 1, 0x81, 0x80, 0, 0, 0xff, 0xff, 0, 0, 0, 0}
+	msg = append(msg, make([]byte, 3*minRRLen)...)
+	p.Parse(msg)
+	if c := cap(p.msg.Records); c > 3 {
+		t.Errorf("records reserved: %d, want at most 3", c)
+	}
+	if c := cap(p.arena); c != arenaCap {
+		t.Errorf("arena: %d, want %d", c, arenaCap)
+	}
+}

@@ -8,6 +8,7 @@ package ntp
 import (
 	"encoding/binary"
 	"math"
+	"net/netip"
 	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -234,7 +235,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if m.Mode > 5 {
 		return
 	}
-	a.line = a.appendJSON(a.line[:0], ts, &m)
+	a.line = a.appendJSON(record.Line(a.line), ts, &m)
 	a.out.Record("ntp", a.line)
 }
 
@@ -257,7 +258,8 @@ func (a *Analyzer) appendJSON(dst []byte, ts int64, m *Message) []byte {
 		dst = append(dst, `,"root_disp":`...)
 		dst = AppendSeconds(dst, ShortTime(m.RootDisp))
 		dst = append(dst, `,"ref_id":`...)
-		dst = record.AppendString(dst, RefID(m.Stratum, m.RefID))
+		var ref [15]byte
+		dst = record.AppendBytesString(dst, appendRefID(ref[:0], m.Stratum, m.RefID))
 		dst = append(dst, `,"ref_time":`...)
 		dst = AppendSeconds(dst, Timestamp(m.RefTime))
 		dst = append(dst, `,"org_time":`...)
@@ -276,17 +278,16 @@ func (a *Analyzer) appendJSON(dst []byte, ts int64, m *Message) []byte {
 // code or a reference clock name) for stratum 0 and 1, an IPv4 address
 // above.
 func RefID(stratum uint8, id [4]byte) string {
+	var b [15]byte
+	return string(appendRefID(b[:0], stratum, id))
+}
+
+// appendRefID appends the reference id as RefID renders it.
+func appendRefID(dst []byte, stratum uint8, id [4]byte) []byte {
 	if stratum <= 1 {
-		return string(id[:])
+		return append(dst, id[:]...)
 	}
-	b := make([]byte, 0, 15)
-	for i, x := range id {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = strconv.AppendUint(b, uint64(x), 10)
-	}
-	return string(b)
+	return netip.AddrFrom4(id).AppendTo(dst)
 }
 
 // ShortTime converts an NTP short-format value (16.16 fixed point) to

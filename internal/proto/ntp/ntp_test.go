@@ -129,3 +129,21 @@ func FuzzAnalyzer(f *testing.F) {
 		Detect(proto.FromOrig, b, 123, 17)
 	})
 }
+
+func TestRefID(t *testing.T) {
+	for _, c := range []struct {
+		stratum uint8
+		id      [4]byte
+		want    string
+	}{
+		{0, [4]byte{'R', 'A', 'T', 'E'}, "RATE"},
+		{1, [4]byte{'G', 'P', 'S', 0}, "GPS\x00"},
+		{2, [4]byte{192, 168, 0, 1}, "192.168.0.1"},
+		{16, [4]byte{0, 0, 0, 0}, "0.0.0.0"},
+		{3, [4]byte{255, 255, 255, 255}, "255.255.255.255"},
+	} {
+		if got := RefID(c.stratum, c.id); got != c.want {
+			t.Errorf("RefID(%d, %v) = %q, want %q", c.stratum, c.id, got, c.want)
+		}
+	}
+}

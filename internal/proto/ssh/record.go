@@ -16,7 +16,7 @@ func (a *Analyzer) write() {
 	if a.out == nil {
 		return
 	}
-	b := a.buf[:0]
+	b := record.Line(a.buf)
 	b = proto.AppendConnHeader(b, a.ts, a.ci)
 	if v, ok := a.logVersion(); ok {
 		b = append(b, `,"version":`...)

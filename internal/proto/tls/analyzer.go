@@ -34,6 +34,7 @@ const (
 	maxHandshakeBuf = 64 << 10
 	maxCerts        = 10
 	maxHistory      = 100
+	historyCap      = 32 // room for a usual handshake's letters
 )
 
 // Record content types.
@@ -197,6 +198,19 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 				data = data[n:]
 				continue
 			}
+			if len(data) >= 5 {
+				// The header is in hand.
+				if s.encrypted {
+					// The record counts, its bytes are not read.
+					copy(s.hdr[:], data)
+					s.skip = need
+					return
+				}
+				if cap(s.buf) < n {
+					// A record to gather: room for it at once.
+					s.buf = make([]byte, 0, n)
+				}
+			}
 		}
 		// Buffer: first the header, then the rest of the record.
 		if len(s.buf) < 5 {
@@ -286,6 +300,9 @@ func (a *Analyzer) addHistory(isOrig bool, c byte) {
 	}
 	if isOrig {
 		c -= 'a' - 'A'
+	}
+	if a.history == nil {
+		a.history = make([]byte, 0, historyCap)
 	}
 	a.history = append(a.history, c)
 }
@@ -404,6 +421,10 @@ func (a *Analyzer) handshakeData(dir proto.Direction, b []byte) {
 				a.handshakeTooLarge(dir, b[0], l, b[4:])
 				s.hsSkip = 4 + l - len(b)
 				return
+			}
+			if cap(s.hs) < 4+l {
+				// Room for the whole message at once.
+				s.hs = make([]byte, 0, 4+l)
 			}
 		}
 	}
@@ -546,7 +567,7 @@ func (a *Analyzer) clientHello(ch *ClientHello) {
 		a.sessionID = ch.SessionID
 		a.clientTicketEmptySession = false
 	}
-	_, a.ja3 = JA3(ch)
+	a.ja3 = ja3Hash(ch)
 	a.ja4 = JA4(ch, JA4TCP)
 }
 
@@ -584,7 +605,7 @@ func (a *Analyzer) serverHello(sh *ServerHello) {
 	if a.sessionID != nil && string(a.sessionID) == string(sh.SessionID) && int(v)/0xFF != 0x7F && v != 0x0304 {
 		a.resumed = true
 	}
-	_, a.ja3s = JA3S(sh)
+	a.ja3s = ja3sHash(sh)
 }
 
 func (a *Analyzer) certificate(dir proto.Direction, body []byte) {
@@ -666,7 +687,7 @@ func (a *Analyzer) flush() {
 	}
 	a.logged = true
 	ci := a.ci
-	b := a.line[:0]
+	b := record.Line(a.line)
 	b = append(b, `{"ts":`...)
 	b = record.AppendTime(b, a.ts)
 	b = strField(b, "uid", ci.UID)
@@ -688,7 +709,8 @@ func (a *Analyzer) flush() {
 	b = optField(b, "last_alert", a.lastAlert)
 	b = optField(b, "next_protocol", a.nextProtocol)
 	b = boolField(b, "established", a.established)
-	b = strField(b, "ssl_history", string(a.history))
+	b = append(b, `,"ssl_history":`...)
+	b = record.AppendBytesString(b, a.history)
 	if a.s[1].certsSeen {
 		b = appendList(b, "cert_chain_fps", a.s[1].fps)
 		b = appendList(b, "client_cert_chain_fps", a.s[0].fps)

@@ -173,6 +173,11 @@ func extensions(r *wire.Reader, types *[]uint16, each func(typ uint16, data []by
 		return false
 	}
 	er := wire.Reader{B: exts}
+	if *types == nil && len(exts) >= 4 {
+		// Room for every extension the block can hold (4 bytes each at
+		// least), so that the list is not grown step by step.
+		*types = make([]uint16, 0, min(len(exts)/4, maxListLen))
+	}
 	for len(er.B) >= 4 {
 		typ := er.U16()
 		data := er.Vec16()

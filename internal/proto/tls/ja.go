@@ -12,7 +12,25 @@ import (
 // ciphers, extensions, supported groups, EC point formats; decimal values
 // joined by '-', GREASE values removed) and its MD5 as lower-case hex.
 func JA3(ch *ClientHello) (str, hash string) {
-	b := make([]byte, 0, 256)
+	var buf [256]byte
+	b := appendJA3(buf[:0], ch)
+	return string(b), md5Hex(b)
+}
+
+// ja3Hash returns JA3's hash alone (the analyzer logs no string).
+func ja3Hash(ch *ClientHello) string {
+	var buf [256]byte
+	return md5Hex(appendJA3(buf[:0], ch))
+}
+
+// md5Hex returns the MD5 of b as lower-case hex.
+func md5Hex(b []byte) string {
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// appendJA3 appends the JA3 string of ch to b.
+func appendJA3(b []byte, ch *ClientHello) []byte {
 	b = strconv.AppendUint(b, uint64(ch.Version), 10)
 	b = append(b, ',')
 	b = appendDecList(b, ch.CipherSuites)
@@ -27,21 +45,30 @@ func JA3(ch *ClientHello) (str, hash string) {
 		}
 		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	sum := md5.Sum(b)
-	return string(b), hex.EncodeToString(sum[:])
+	return b
 }
 
 // JA3S returns the JA3S string of sh (version, cipher, extensions) and its
 // MD5 as lower-case hex.
 func JA3S(sh *ServerHello) (str, hash string) {
-	b := make([]byte, 0, 64)
+	var buf [64]byte
+	b := appendJA3S(buf[:0], sh)
+	return string(b), md5Hex(b)
+}
+
+// ja3sHash returns JA3S's hash alone.
+func ja3sHash(sh *ServerHello) string {
+	var buf [64]byte
+	return md5Hex(appendJA3S(buf[:0], sh))
+}
+
+// appendJA3S appends the JA3S string of sh to b.
+func appendJA3S(b []byte, sh *ServerHello) []byte {
 	b = strconv.AppendUint(b, uint64(sh.Version), 10)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
 	b = append(b, ',')
-	b = appendDecList(b, sh.Extensions)
-	sum := md5.Sum(b)
-	return string(b), hex.EncodeToString(sum[:])
+	return appendDecList(b, sh.Extensions)
 }
 
 func appendDecList(b []byte, l []uint16) []byte {
@@ -72,21 +99,23 @@ const (
 // the truncated SHA-256 of the sorted cipher list and of the sorted
 // extension list (without SNI and ALPN) plus signature algorithms.
 func JA4(ch *ClientHello, transport byte) string {
-	a, bStr, cStr := ja4Parts(ch, transport)
-	out := make([]byte, 0, 36)
-	out = append(out, a...)
-	out = append(out, '_')
-	out = appendHash12(out, bStr)
-	out = append(out, '_')
-	out = appendHash12(out, cStr)
-	return string(out)
+	var buf [512]byte
+	raw, aEnd, bEnd := ja4Raw(buf[:], ch, transport)
+	var out [36]byte
+	o := append(out[:0], raw[:aEnd]...)
+	o = append(o, '_')
+	o = appendHash12(o, raw[aEnd+1:bEnd])
+	o = append(o, '_')
+	o = appendHash12(o, raw[bEnd+1:])
+	return string(o)
 }
 
 // JA4Raw returns the unhashed JA4 ("JA4_r"): the same first part, then the
 // sorted cipher and extension/signature-algorithm lists in hex.
 func JA4Raw(ch *ClientHello, transport byte) string {
-	a, bStr, cStr := ja4Parts(ch, transport)
-	return string(a) + "_" + string(bStr) + "_" + string(cStr)
+	var buf [512]byte
+	raw, _, _ := ja4Raw(buf[:], ch, transport)
+	return string(raw)
 }
 
 func appendHash12(out, in []byte) []byte {
@@ -94,9 +123,7 @@ func appendHash12(out, in []byte) []byte {
 		return append(out, "000000000000"...)
 	}
 	sum := sha256.Sum256(in)
-	var h [64]byte
-	hex.Encode(h[:], sum[:])
-	return append(out, h[:12]...)
+	return hex.AppendEncode(out, sum[:6]) // the first 12 hex digits
 }
 
 func ja4Version(ch *ClientHello) string {
@@ -132,9 +159,17 @@ func ja4Version(ch *ClientHello) string {
 	return "00"
 }
 
-func ja4Parts(ch *ClientHello, transport byte) (a, b, c []byte) {
-	a = make([]byte, 0, 10)
-	a = append(a, transport)
+// ja4ListCap is the room kept on the stack for a hello's cipher and
+// extension lists (longer lists go to the heap).
+const ja4ListCap = 64
+
+// ja4Raw writes JA4_r over scratch: the first part (transport, version,
+// SNI flag, counts, ALPN characters), '_', the sorted ciphers in hex, '_',
+// the sorted extensions in hex and the signature algorithms. aEnd and bEnd
+// are the offsets in raw of the two separators, so that JA4 can hash the
+// second and third parts (the third has a '_' of its own).
+func ja4Raw(scratch []byte, ch *ClientHello, transport byte) (raw []byte, aEnd, bEnd int) {
+	a := append(scratch[:0], transport)
 	a = append(a, ja4Version(ch)...)
 	sni := byte('i')
 	for _, e := range ch.Extensions {
@@ -145,14 +180,15 @@ func ja4Parts(ch *ClientHello, transport byte) (a, b, c []byte) {
 	}
 	a = append(a, sni)
 
-	ciphers := make([]uint16, 0, len(ch.CipherSuites))
+	var cbuf, ebuf [ja4ListCap]uint16
+	ciphers := cbuf[:0]
 	for _, v := range ch.CipherSuites {
 		if !IsGREASE(v) {
 			ciphers = append(ciphers, v)
 		}
 	}
 	nExt := 0
-	exts := make([]uint16, 0, len(ch.Extensions))
+	exts := ebuf[:0]
 	for _, v := range ch.Extensions {
 		if IsGREASE(v) {
 			continue
@@ -180,10 +216,14 @@ func ja4Parts(ch *ClientHello, transport byte) (a, b, c []byte) {
 		a = append(a, '0', '0')
 	}
 
+	aEnd = len(a)
+	b := append(a, '_')
 	slices.Sort(ciphers)
-	b = appendHexList(nil, ciphers)
+	b = appendHexList(b, ciphers)
+	bEnd = len(b)
+	c := append(b, '_')
 	slices.Sort(exts)
-	c = appendHexList(nil, exts)
+	c = appendHexList(c, exts)
 	sigs := 0
 	for _, v := range ch.SignatureAlgorithms {
 		if IsGREASE(v) {
@@ -197,7 +237,7 @@ func ja4Parts(ch *ClientHello, transport byte) (a, b, c []byte) {
 		sigs++
 		c = appendHex4(c, v)
 	}
-	return a, b, c
+	return c, aEnd, bEnd
 }
 
 func appendCount(b []byte, n int) []byte {

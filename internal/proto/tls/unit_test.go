@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"math/big"
 	"net/netip"
 	"os"
@@ -406,5 +408,38 @@ func TestEncryptedRecordNotBuffered(t *testing.T) {
 	a.End(7)
 	if len(sink.lines) != 2 || !strings.Contains(sink.lines[1], `"established":true`) {
 		t.Errorf("records after an encrypted record in pieces: %q", sink.lines)
+	}
+}
+
+// TestJA4FromRaw checks JA4 against JA4_r hashed part by part, also for
+// lists longer than the stack room of ja4Raw.
+func TestJA4FromRaw(t *testing.T) {
+	long := &ClientHello{Version: 0x0303, ALPN: []string{"http/1.1"}}
+	for i := range 300 {
+		long.CipherSuites = append(long.CipherSuites, uint16(0x1000+i*7))
+		long.Extensions = append(long.Extensions, uint16(0x2000+i*3))
+		long.SignatureAlgorithms = append(long.SignatureAlgorithms, uint16(0x0400+i))
+	}
+	spec, err := ParseClientHello(specHello())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash12 := func(s string) string {
+		if s == "" {
+			return "000000000000"
+		}
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])[:12]
+	}
+	for _, ch := range []*ClientHello{spec, long, {Version: 0x0301}} {
+		parts := strings.SplitN(JA4Raw(ch, JA4TCP), "_", 3)
+		want := parts[0] + "_" + hash12(parts[1]) + "_" + hash12(parts[2])
+		if got := JA4(ch, JA4TCP); got != want {
+			t.Errorf("JA4 = %s, want %s", got, want)
+		}
+		s, h := JA3(ch)
+		if h != ja3Hash(ch) || s == "" {
+			t.Errorf("JA3 %s %s, ja3Hash %s", s, h, ja3Hash(ch))
+		}
 	}
 }
