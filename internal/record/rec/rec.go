@@ -9,7 +9,9 @@ package rec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"unicode/utf16"
@@ -54,42 +56,109 @@ func (r *Rec) Parse(log string, line []byte) error {
 	if i < len(line) && line[i] == '}' {
 		return nil
 	}
-	for i < len(line) {
-		if line[i] != '"' {
-			return ErrSyntax
-		}
-		kEnd, ok := stringEnd(line, i)
-		if !ok {
-			return ErrSyntax
-		}
-		key := span{int32(i + 1), int32(kEnd - 1)}
-		i = skipSpace(line, kEnd)
-		if i >= len(line) || line[i] != ':' {
-			return ErrSyntax
-		}
-		i = skipSpace(line, i+1)
-		vEnd, ok := valueEnd(line, i)
-		if !ok {
-			return ErrSyntax
-		}
-		if r.n < MaxFields {
-			r.keys[r.n], r.vals[r.n] = key, span{int32(i), int32(vEnd)}
-			r.n++
-		}
-		i = skipSpace(line, vEnd)
-		if i >= len(line) {
-			return ErrSyntax
-		}
-		switch line[i] {
-		case ',':
-			i = skipSpace(line, i+1)
-		case '}':
+	// Runs of plainly written fields take the fast path; field takes the
+	// others, one at a time, and reports syntax errors.
+	for {
+		var done, ok bool
+		if i, done = r.plainFields(line, i); done {
 			return nil
-		default:
+		}
+		if i, done, ok = r.field(line, i); !ok {
 			return ErrSyntax
+		}
+		if done {
+			return nil
 		}
 	}
-	return ErrSyntax
+}
+
+// plainFields indexes the fields from line[i] on for as long as they are
+// written as Vigil writes them: no space around a colon or comma, and no
+// backslash before a string's closing quote, which lies in whole eight-byte
+// words (so not among the line's last bytes). It returns done at the
+// object's closing brace, or else the index of the first field left to
+// field. Strings and scalars are scanned in line, without a call, so that
+// the loop's variables stay in registers.
+func (r *Rec) plainFields(line []byte, i int) (next int, done bool) {
+	n := r.n
+	for i < len(line) && line[i] == '"' {
+		kEnd, ok := plainStringEnd(line, i)
+		v := kEnd + 1
+		if !ok || v >= len(line) || line[kEnd] != ':' {
+			break
+		}
+		vEnd := 0
+		switch c := line[v]; {
+		case c == '"':
+			vEnd, ok = plainStringEnd(line, v)
+		case c == '-' || c-'0' <= 9: // a number: scalar holds
+			vEnd, ok = scalarEnd(line, v+1), true
+		case c == 't' || c == 'f' || c == 'n':
+			vEnd = scalarEnd(line, v+1)
+			ok = scalar(line[v:vEnd])
+		case c == '{' || c == '[':
+			vEnd, ok = compositeEnd(line, v)
+		default:
+			ok = false
+		}
+		if !ok || vEnd >= len(line) {
+			break
+		}
+		c := line[vEnd]
+		if c != '}' && (c != ',' || vEnd+1 >= len(line) || line[vEnd+1] != '"') {
+			break
+		}
+		if n < MaxFields {
+			r.keys[n], r.vals[n] = span{int32(i + 1), int32(kEnd - 1)}, span{int32(v), int32(vEnd)}
+			n++
+		}
+		if c == '}' {
+			done = true
+			break
+		}
+		i = vEnd + 1
+	}
+	r.n = n
+	return i, done
+}
+
+// field indexes the field whose key opens at line[i], however it is
+// written, and the separator after it. It returns the index of the next
+// key, or done at the object's closing brace; ok is false for a syntax
+// error.
+func (r *Rec) field(line []byte, i int) (next int, done, ok bool) {
+	if i >= len(line) || line[i] != '"' {
+		return 0, false, false
+	}
+	kEnd, ok := stringEnd(line, i)
+	if !ok {
+		return 0, false, false
+	}
+	key := span{int32(i + 1), int32(kEnd - 1)}
+	i = skipSpace(line, kEnd)
+	if i >= len(line) || line[i] != ':' {
+		return 0, false, false
+	}
+	i = skipSpace(line, i+1)
+	vEnd, ok := valueEnd(line, i)
+	if !ok {
+		return 0, false, false
+	}
+	if r.n < MaxFields {
+		r.keys[r.n], r.vals[r.n] = key, span{int32(i), int32(vEnd)}
+		r.n++
+	}
+	i = skipSpace(line, vEnd)
+	if i >= len(line) {
+		return 0, false, false
+	}
+	switch line[i] {
+	case ',':
+		return skipSpace(line, i+1), false, true
+	case '}':
+		return 0, true, true
+	}
+	return 0, false, false
 }
 
 func skipSpace(b []byte, i int) int {
@@ -101,6 +170,44 @@ func skipSpace(b []byte, i int) int {
 
 // scalarEnds marks the bytes that end a number or literal.
 var scalarEnds = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
+// SWAR constants: a byte value repeated in every byte of a word.
+const (
+	lanes1    = 0x0101010101010101 // 0x01 in every byte
+	lanesHigh = 0x8080808080808080 // the high bit of every byte
+)
+
+// quotes marks the bytes of x that are '"' by their high bit. The lowest
+// mark is exact (a false one can only follow a true one, through the
+// borrow of x-lanes1), and it is the only one callers use.
+func quotes(x uint64) uint64 {
+	x ^= '"' * lanes1
+	return (x - lanes1) &^ x & lanesHigh
+}
+
+// plainStringEnd returns the index after the closing quote of the string
+// that starts at b[i] == '"' when no backslash comes right before its first
+// quote, the common case; ok false leaves the string to stringEnd, as do
+// the last seven bytes of b. It reads eight bytes at a time; it is small
+// enough to be inlined, and j >= 0 lets the compiler drop bounds checks.
+func plainStringEnd(b []byte, i int) (end int, ok bool) {
+	for j := i + 1; j < len(b)-7 && j >= 0; j += 8 {
+		if m := quotes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			return j + 1, b[j-1] != '\\'
+		}
+	}
+	return 0, false
+}
+
+// scalarEnd returns the index of the first byte from b[j] on that ends a
+// number or literal.
+func scalarEnd(b []byte, j int) int {
+	for j < len(b) && !scalarEnds[b[j]] {
+		j++
+	}
+	return j
+}
 
 // stringEnd returns the index after the closing quote of the string that
 // starts at b[i] == '"'. Quotes are found with IndexByte; one is escaped
@@ -161,9 +268,11 @@ func compositeEnd(b []byte, i int) (int, bool) {
 	for j := i; j < len(b); j++ {
 		switch b[j] {
 		case '"':
-			e, ok := stringEnd(b, j)
+			e, ok := plainStringEnd(b, j)
 			if !ok {
-				return 0, false
+				if e, ok = stringEnd(b, j); !ok {
+					return 0, false
+				}
 			}
 			j = e - 1
 		case '{', '[':

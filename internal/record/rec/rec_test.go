@@ -1,6 +1,7 @@
 package rec
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/netip"
 	"reflect"
@@ -164,4 +165,156 @@ func BenchmarkLookups(b *testing.B) {
 		_ = r.Bytes("connect_status")
 		_ = r.TS()
 	}
+}
+
+// dnsLine is a dns.log record as Vigil writes it.
+const dnsLine = `{"ts":1767225600.436105,"uid":"C1SNd8ByFuKT","id.orig_h":"2001:db8:1:1:52bd:2951:3bb5:2d6f","id.orig_p":33063,"id.resp_h":"2001:db8:1::53","id.resp_p":53,"proto":"udp","trans_id":62344,"rtt":0.000625,"query":"sso.greenmedia.co.uk","qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"answers":["192.0.2.34","192.0.2.40","192.0.2.21"],"TTLs":[3290.0,3290.0,3290.0],"rejected":false,"opcode":0,"opcode_name":"query"}`
+
+// BenchmarkParse indexes typical conn, http and dns records.
+func BenchmarkParse(b *testing.B) {
+	for _, c := range []struct{ log, line string }{{"conn", connLine}, {"http", httpLine}, {"dns", dnsLine}} {
+		b.Run(c.log, func(b *testing.B) {
+			line := []byte(c.line)
+			var r Rec
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			for b.Loop() {
+				if err := r.Parse(c.log, line); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// refParse is Parse as it was before the fast path: one field at a time,
+// strings ended with IndexByte. FuzzParseSame holds Parse to it.
+func refParse(r *Rec, line []byte) error {
+	r.line, r.n = line, 0
+	if len(line) > 1<<30 {
+		return ErrSyntax
+	}
+	i := skipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return ErrSyntax
+	}
+	i = skipSpace(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		return nil
+	}
+	for i < len(line) {
+		if line[i] != '"' {
+			return ErrSyntax
+		}
+		kEnd, ok := refStringEnd(line, i)
+		if !ok {
+			return ErrSyntax
+		}
+		key := span{int32(i + 1), int32(kEnd - 1)}
+		i = skipSpace(line, kEnd)
+		if i >= len(line) || line[i] != ':' {
+			return ErrSyntax
+		}
+		i = skipSpace(line, i+1)
+		vEnd, ok := refValueEnd(line, i)
+		if !ok {
+			return ErrSyntax
+		}
+		if r.n < MaxFields {
+			r.keys[r.n], r.vals[r.n] = key, span{int32(i), int32(vEnd)}
+			r.n++
+		}
+		i = skipSpace(line, vEnd)
+		if i >= len(line) {
+			return ErrSyntax
+		}
+		switch line[i] {
+		case ',':
+			i = skipSpace(line, i+1)
+		case '}':
+			return nil
+		default:
+			return ErrSyntax
+		}
+	}
+	return ErrSyntax
+}
+
+func refStringEnd(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
+	}
+	return 0, false
+}
+
+func refValueEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return refStringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e, ok := refStringEnd(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+				if depth > 64 {
+					return 0, false
+				}
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i
+	for j < len(b) && !scalarEnds[b[j]] {
+		j++
+	}
+	if j == i || !scalar(b[i:j]) {
+		return 0, false
+	}
+	return j, true
+}
+
+// FuzzParseSame checks that Parse indexes every line, malformed ones
+// included, exactly as refParse does: same error, same fields.
+func FuzzParseSame(f *testing.F) {
+	for _, s := range []string{connLine, httpLine, dnsLine, `{}`, `{"a":"x\"y","b":[1,"]"],"c":tru}`,
+		`{"k\\":1,"s":"\\\"","n":-,"t":true}`, `{"a":1"b":2}`, `{ "a" : "b" , "c":{"d":"}"} }`,
+		`{"abcdefgh":"ijklmnopq","r":"s"}`, `{"a":"b",}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var got, want Rec
+		gotErr := got.Parse("fuzz", line)
+		wantErr := refParse(&want, line)
+		if gotErr != wantErr || got.n != want.n || got.keys != want.keys || got.vals != want.vals {
+			t.Errorf("Parse(%q): err %v, %d fields %v %v\nwant err %v, %d fields %v %v", line,
+				gotErr, got.n, got.keys[:got.n], got.vals[:got.n], wantErr, want.n, want.keys[:want.n], want.vals[:want.n])
+		}
+	})
 }
