@@ -27,10 +27,12 @@ func AppendConnHeaderRoles(dst []byte, ts int64, ci *ConnInfo, flipped bool) []b
 		id = &ci.idFlipped
 	}
 	if *id == nil {
+		// Room for a uid and two IPv6 addresses with ports: one allocation.
+		b := make([]byte, 0, 160)
 		if flipped {
-			*id = record.AppendConnID(nil, ci.UID, ci.RespH, ci.RespP, ci.OrigH, ci.OrigP)
+			*id = record.AppendConnID(b, ci.UID, ci.RespH, ci.RespP, ci.OrigH, ci.OrigP)
 		} else {
-			*id = record.AppendConnID(nil, ci.UID, ci.OrigH, ci.OrigP, ci.RespH, ci.RespP)
+			*id = record.AppendConnID(b, ci.UID, ci.OrigH, ci.OrigP, ci.RespH, ci.RespP)
 		}
 	}
 	return append(dst, *id...)
