@@ -55,21 +55,27 @@ func (in *input) nextPcap(f *Frame) error {
 			return err
 		}
 	}
-	h, err := in.br.Peek(pcapRecordLen)
+	// Most records lie whole in the buffered bytes: one Peek, no fill.
+	h, err := in.br.Peek(in.br.Buffered())
 	if len(h) < pcapRecordLen {
-		if len(h) == 0 && err == io.EOF {
-			return io.EOF
+		if h, err = in.br.Peek(pcapRecordLen); len(h) < pcapRecordLen {
+			if len(h) == 0 && err == io.EOF {
+				return io.EOF
+			}
+			return in.short(in.off, "record header", len(h), pcapRecordLen, err)
 		}
-		return in.short(in.off, "record header", len(h), pcapRecordLen, err)
 	}
 	incl := u32(h[8:], in.be)
 	if incl > in.limit {
 		return in.errAt(in.off, "record captured length %d exceeds limit %d", incl, in.limit)
 	}
 	n := pcapRecordLen + int(incl)
-	b, err := in.br.Peek(n) // may move the buffered bytes: h is stale now
+	b := h
 	if len(b) < n {
-		return in.short(in.off, "record", len(b), n, err)
+		b, err = in.br.Peek(n) // may move the buffered bytes: h is stale now
+		if len(b) < n {
+			return in.short(in.off, "record", len(b), n, err)
+		}
 	}
 	sec := int64(u32(b[0:], in.be))
 	frac := int64(u32(b[4:], in.be))
