@@ -33,7 +33,12 @@ type x509Rec struct {
 
 func (inv *Inventory) decodeX509(line []byte, r *x509Rec) error {
 	*r = x509Rec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -50,7 +55,8 @@ func (inv *Inventory) decodeX509(line []byte, r *x509Rec) error {
 		case "host_cert":
 			r.hostCert, r.hasHost = v.bool(), true
 		}
-	})
+	}
+	return nil
 }
 
 func (inv *Inventory) onX509(line []byte) error {

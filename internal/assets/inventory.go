@@ -48,6 +48,7 @@ type Inventory struct {
 
 	handlers map[string]*handler
 	cur      *rec.Shared // the line RecordShared is handing to a handler
+	scratch  rec.Rec     // the index of a line Record is handing to one
 	stats    Stats
 	closed   bool
 }

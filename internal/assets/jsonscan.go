@@ -64,18 +64,23 @@ func (v value) raw() []byte {
 
 var errSyntax = errors.New("malformed JSON object")
 
-// scan is scanObject for the line being recorded: when it came through
-// RecordShared, its field index is shared with the other consumers.
-func (inv *Inventory) scan(line []byte, visit func(key []byte, v value)) error {
-	if inv.cur == nil || len(line) == 0 || len(inv.cur.Line) != len(line) || &inv.cur.Line[0] != &line[0] {
-		return scanObject(line, visit)
+// fields indexes the line being recorded: when it came through
+// RecordShared, the index shared with the other consumers, or else the
+// inventory's own, parsed anew (valid until the next call). Decoders
+// loop over its Fields in the line's order, so that a key that repeats
+// keeps its last value, as when they were called back for each field.
+func (inv *Inventory) fields(line []byte) (*rec.Rec, error) {
+	if inv.cur != nil && len(line) > 0 && len(inv.cur.Line) == len(line) && &inv.cur.Line[0] == &line[0] {
+		r, err := inv.cur.Rec()
+		if err != nil {
+			return nil, errSyntax
+		}
+		return r, nil
 	}
-	r, err := inv.cur.Rec()
-	if err != nil {
-		return errSyntax
+	if inv.scratch.Parse("", line) != nil {
+		return nil, errSyntax
 	}
-	r.ForEach(func(k, raw []byte) { visit(k, value{raw}) })
-	return nil
+	return &inv.scratch, nil
 }
 
 // scanObject calls visit for each member of the JSON object in line (at

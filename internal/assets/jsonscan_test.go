@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 func TestScanObject(t *testing.T) {
@@ -189,6 +191,42 @@ func TestNumbersAgreeWithStrconv(t *testing.T) {
 			if got := v.uint(); got != wantU {
 				t.Errorf("uint(%s) = %v, want %v", v.json, got, wantU)
 			}
+		}
+	}
+}
+
+// TestDecodersVisitInOrder checks that decoders read every field in the
+// line's order, whether the line's index is the inventory's own (Record)
+// or shared (RecordShared): a repeated key keeps its last value unless a
+// decoder skips it (an empty cert_chain_fps, client_software after a
+// vendor_class), and escaped keys match nothing.
+func TestDecodersVisitInOrder(t *testing.T) {
+	inv := newInv(t, nil)
+	app := []byte(`{"ts":1,"host":"a","user":"u1","username":"u2","cert_chain_fps":["fp1"],` +
+		`"cert_chain_fps":[],"host":"b","h\u006fst":"c","server":"s1"}`)
+	dhcp := []byte(`{"uids":["U1"],"uid":"U2","uids":[],"vendor_class":"v","client_software":"cs"}`)
+	for _, shared := range []bool{false, true} {
+		var s rec.Shared
+		decode := func(log string, line []byte, fn func([]byte) error) {
+			t.Helper()
+			if shared {
+				s.Reset(log, line)
+				inv.cur = &s
+				defer func() { inv.cur = nil }()
+			}
+			if err := fn(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var a appRec
+		decode("http", app, func(l []byte) error { return inv.decodeApp(l, &a) })
+		if a.host != "b" || a.username != "u2" || a.certFP != "fp1" || a.server != "s1" {
+			t.Errorf("shared %v: app %+v", shared, a)
+		}
+		var d dhcpRec
+		decode("dhcp", dhcp, func(l []byte) error { return inv.decodeDHCP(l, &d) })
+		if d.uid != "U2" || d.vendorClass != "v" {
+			t.Errorf("shared %v: dhcp uid %q vendor %q", shared, d.uid, d.vendorClass)
 		}
 	}
 }

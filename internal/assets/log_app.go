@@ -39,7 +39,12 @@ type appRec struct {
 
 func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 	*r = appRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
 			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
@@ -94,7 +99,8 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 		case "data_channel.resp_p":
 			r.dataP = uint16(v.uint())
 		}
-	})
+	}
+	return nil
 }
 
 // sides returns the local entities of a record's originator and

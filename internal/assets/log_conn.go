@@ -39,7 +39,12 @@ func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v
 
 func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	*r = connRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
 			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
@@ -68,7 +73,8 @@ func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 		case "resp_l2_addr":
 			r.respL2 = inv.intern(v)
 		}
-	})
+	}
+	return nil
 }
 
 // onConn: traffic volume, link-layer bindings, services offered and used.

@@ -22,7 +22,12 @@ type synRec struct {
 
 func (inv *Inventory) decodeSYN(line []byte, r *synRec) error {
 	*r = synRec{wscale: -1}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -51,7 +56,8 @@ func (inv *Inventory) decodeSYN(line []byte, r *synRec) error {
 		case "opts":
 			r.opts = inv.intern(v)
 		}
-	})
+	}
+	return nil
 }
 
 // onSYN: the sender's TCP stack fingerprint.
@@ -199,7 +205,12 @@ type arpRec struct {
 
 func (inv *Inventory) decodeARP(line []byte, r *arpRec) error {
 	*r = arpRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -214,7 +225,8 @@ func (inv *Inventory) decodeARP(line []byte, r *arpRec) error {
 		case "dst_ip":
 			r.dstIP = inv.addr(v)
 		}
-	})
+	}
+	return nil
 }
 
 // onARP binds the sender's address to its MAC (probes, whose sender
@@ -254,7 +266,12 @@ type ndRec struct {
 
 func (inv *Inventory) decodeND(line []byte, r *ndRec) error {
 	*r = ndRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -275,7 +292,8 @@ func (inv *Inventory) decodeND(line []byte, r *ndRec) error {
 		case "prefixes":
 			r.prefixes = decodePrefixes(v)
 		}
-	})
+	}
+	return nil
 }
 
 // decodePrefixes reads [{"prefix":"2001:db8::/64","flags":"LA",…}]: the

@@ -36,7 +36,12 @@ type iotRec struct {
 
 func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 	*r = iotRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
 			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
@@ -93,7 +98,8 @@ func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 		case "destination_h":
 			r.destination = inv.addr(v)
 		}
-	})
+	}
+	return nil
 }
 
 func (r *iotRec) obs(log, proto, service string) obs {

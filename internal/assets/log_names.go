@@ -23,7 +23,12 @@ const maxAnswers = 64
 
 func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 	*r = dnsRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
 			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
@@ -38,7 +43,8 @@ func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 		case "answers":
 			r.answers = v.strs(maxAnswers)
 		}
-	})
+	}
+	return nil
 }
 
 // nameSource is the name source of a DNS-family record by port.
@@ -280,7 +286,12 @@ type dhcpRec struct {
 
 func (inv *Inventory) decodeDHCP(line []byte, r *dhcpRec) error {
 	*r = dhcpRec{}
-	return inv.scan(line, func(k []byte, v value) {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	for _, fl := range f.Fields() {
+		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts":
 			r.ts = v.float()
@@ -319,7 +330,8 @@ func (inv *Inventory) decodeDHCP(line []byte, r *dhcpRec) error {
 		case "dhcp_version":
 			r.v6 = v.uint() == 6
 		}
-	})
+	}
+	return nil
 }
 
 // joinNumbers renders an array of numbers as "1,3,6".

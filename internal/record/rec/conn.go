@@ -101,11 +101,10 @@ func (r *Rec) Conn() *Conn {
 	r.connDone = true
 	c := &r.conn
 	*c = Conn{}
-	for k := 0; k < r.n; k++ {
-		ks, vs := r.keys[k], r.vals[k]
-		v := r.line[vs.off:vs.end]
+	for _, f := range r.Fields() {
+		v := r.Value(f)
 		s := unquoted(v)
-		switch string(r.line[ks.off:ks.end]) {
+		switch string(r.Key(f)) {
 		case "ts":
 			c.TS, _ = parseNumber(v)
 		case "uid":

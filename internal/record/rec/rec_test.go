@@ -3,6 +3,7 @@ package rec
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -64,6 +65,38 @@ func TestGetters(t *testing.T) {
 	}
 	if raw, _ := r.Raw("obj"); string(raw) != `{"a":[1,2]}` {
 		t.Errorf("obj %s", raw)
+	}
+}
+
+// TestFields checks that Fields, Key and Value give every indexed field
+// in the line's order, repeated and escaped keys as written, and no more
+// than MaxFields of them.
+func TestFields(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(`{"a":1,"k\u0041":"x\"y","a":[2,"]"],"e":"","o":{"p":null}`)
+	for i := range MaxFields {
+		fmt.Fprintf(&b, `,"f%d":%d`, i, i)
+	}
+	b.WriteString(`}`)
+	var r Rec
+	if err := r.Parse("t", b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.Fields() {
+		got = append(got, string(r.Key(f))+"="+string(r.Value(f)))
+	}
+	want := []string{`a=1`, `k\u0041="x\"y"`, `a=[2,"]"]`, `e=""`, `o={"p":null}`}
+	for i := range MaxFields - len(want) {
+		want = append(want, fmt.Sprintf("f%d=%d", i, i))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fields %q\nwant %q", got, want)
+	}
+	var each []string
+	r.ForEach(func(k, v []byte) { each = append(each, string(k)+"="+string(v)) })
+	if !reflect.DeepEqual(each, want) {
+		t.Errorf("ForEach %q\nwant %q", each, want)
 	}
 }
 
@@ -210,7 +243,7 @@ func refParse(r *Rec, line []byte) error {
 		if !ok {
 			return ErrSyntax
 		}
-		key := span{int32(i + 1), int32(kEnd - 1)}
+		key := span{uint32(i + 1), uint32(kEnd - 1)}
 		i = skipSpace(line, kEnd)
 		if i >= len(line) || line[i] != ':' {
 			return ErrSyntax
@@ -221,7 +254,7 @@ func refParse(r *Rec, line []byte) error {
 			return ErrSyntax
 		}
 		if r.n < MaxFields {
-			r.keys[r.n], r.vals[r.n] = key, span{int32(i), int32(vEnd)}
+			r.fields[r.n] = Field{key, span{uint32(i), uint32(vEnd)}}
 			r.n++
 		}
 		i = skipSpace(line, vEnd)
@@ -312,9 +345,9 @@ func FuzzParseSame(f *testing.F) {
 		var got, want Rec
 		gotErr := got.Parse("fuzz", line)
 		wantErr := refParse(&want, line)
-		if gotErr != wantErr || got.n != want.n || got.keys != want.keys || got.vals != want.vals {
-			t.Errorf("Parse(%q): err %v, %d fields %v %v\nwant err %v, %d fields %v %v", line,
-				gotErr, got.n, got.keys[:got.n], got.vals[:got.n], wantErr, want.n, want.keys[:want.n], want.vals[:want.n])
+		if gotErr != wantErr || got.n != want.n || got.fields != want.fields {
+			t.Errorf("Parse(%q): err %v, %d fields %v\nwant err %v, %d fields %v", line,
+				gotErr, got.n, got.Fields(), wantErr, want.n, want.Fields())
 		}
 	})
 }
