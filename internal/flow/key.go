@@ -88,20 +88,30 @@ func lessEndpoint(a addr, pa uint16, b addr, pb uint16) bool {
 	return pa < pb
 }
 
-// makeKey builds the lookup key for src:sp -> dst:dp.
-func makeKey(src, dst addr, sp, dp uint16, proto uint8, v6, oneWay bool) key {
-	var flags uint64
-	if v6 {
-		flags |= 1
-	}
-	if oneWay {
-		flags |= 2
-	}
-	if !oneWay && !lessEndpoint(src, sp, dst, dp) {
+// Key flags (makeKey).
+const (
+	keyV6     = 1 << 0 // IPv6 addresses
+	keyOneWay = 1 << 1 // an ICMP message without counterpart, keyed in packet order
+)
+
+// makeKey builds the lookup key for src:sp -> dst:dp; flags are key flags.
+func makeKey(src, dst addr, sp, dp uint16, proto uint8, flags uint64) key {
+	if flags&keyOneWay == 0 && !lessEndpoint(src, sp, dst, dp) {
 		src, dst, sp, dp = dst, src, dp, sp
 	}
 	return key{a: src, b: dst, rest: uint64(sp) | uint64(dp)<<16 | uint64(proto)<<32 | flags<<40}
 }
+
+// versionFlags are the key flags of an IP version.
+func versionFlags(version uint8) uint64 {
+	if version == 6 {
+		return keyV6
+	}
+	return 0
+}
+
+// v6 reports whether k's addresses are IPv6.
+func (k *key) v6() bool { return (k.rest>>40)&keyV6 != 0 }
 
 // ICMP "ports" as Zeek keys them: the source port is the type and the
 // destination port the counterpart type for request/response pairs, or

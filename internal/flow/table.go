@@ -182,7 +182,7 @@ type conn struct {
 	attemptAt  int64
 	expireAt   int64
 	deleteAt   int64
-	deadline   int64 // min pending timer; 0 none
+	deadline   int64 // where the wheel files c: no later than its earliest timer; 0 none
 
 	service string
 	parents [maxParents]UID
@@ -197,9 +197,21 @@ type conn struct {
 	lruAt                int64 // capture time of the last move to the LRU front
 }
 
-func (c *conn) orig() *endpoint           { return &c.ep[c.origIdx] }
-func (c *conn) resp() *endpoint           { return &c.ep[1-c.origIdx] }
-func (c *conn) isOrigEp(e *endpoint) bool { return e == &c.ep[c.origIdx] }
+func (c *conn) orig() *endpoint           { return &c.ep[c.origIdx&1] }
+func (c *conn) resp() *endpoint           { return &c.ep[(c.origIdx^1)&1] }
+func (c *conn) isOrigEp(e *endpoint) bool { return e == &c.ep[c.origIdx&1] }
+
+// side is the originator's endpoint if isOrig, else the responder's.
+func (c *conn) side(isOrig bool) *endpoint { return &c.ep[c.sideIdx(isOrig)] }
+
+// sideIdx is the index in ep of side(isOrig).
+func (c *conn) sideIdx(isOrig bool) uint8 {
+	i := c.origIdx
+	if !isOrig {
+		i ^= 1
+	}
+	return i & 1
+}
 
 type slot struct {
 	tag uint32
@@ -216,7 +228,7 @@ type Table struct {
 	dnsPorts             *portSet
 	dnsTimeout           int64
 
-	chunks   [][]conn
+	chunks   []*[chunkSize]conn
 	nconns   int32        // slots handed out of the slab
 	free     int32        // free-list head (linked through lruNext)
 	app      AppLayer     // out, when it runs application analyzers
@@ -304,17 +316,19 @@ func (t *Table) at(i int32) *conn { return &t.chunks[i>>chunkShift][i&(chunkSize
 
 // ---- index ----
 
-func (t *Table) lookup(k *key, h uint64) int32 {
+// lookup finds the connection keyed k, whose hash is h: its index and
+// state, or nilIdx and nil.
+func (t *Table) lookup(k *key, h uint64) (int32, *conn) {
 	tag := uint32(h >> 32)
 	for i := uint32(h) & t.mask; ; i = (i + 1) & t.mask {
 		s := t.index[i]
 		if s.idx == 0 {
-			return nilIdx
+			return nilIdx, nil
 		}
 		if s.tag == tag {
 			c := t.at(s.idx - 1)
 			if c.k.equal(k) {
-				return s.idx - 1
+				return s.idx - 1, c
 			}
 		}
 	}
@@ -420,10 +434,14 @@ func (t *Table) lruPushFront(ci int32, c *conn) {
 // for about as long as the true least recently used one.
 const lruGrace = int64(time.Second)
 
+// touch moves c to the front of the eviction order (see lruGrace).
 func (t *Table) touch(ci int32, c *conn, now int64) {
-	if t.lruHead == ci || now-c.lruAt < lruGrace {
-		return
+	if now-c.lruAt >= lruGrace && t.lruHead != ci {
+		t.moveToFront(ci, c, now)
 	}
+}
+
+func (t *Table) moveToFront(ci int32, c *conn, now int64) {
 	c.lruAt = now
 	t.lruUnlink(ci, c)
 	t.lruPushFront(ci, c)
@@ -447,8 +465,10 @@ func (t *Table) wheelUnlink(ci int32, c *conn) {
 }
 
 // schedule recomputes c's earliest timer and files it in the wheel.
+// c.deadline may be earlier than c's earliest timer (see filedInTime),
+// never later: Expire and Update call fire once it has passed.
 func (t *Table) schedule(ci int32, c *conn) {
-	d := t.nextTimer(c)
+	d := c.nextTimer()
 	if d == c.deadline && (d == 0) == (c.wheelSlot < 0) {
 		return
 	}
@@ -486,7 +506,8 @@ func minNZ(a, b int64) int64 {
 	return a
 }
 
-func (t *Table) nextTimer(c *conn) int64 {
+// nextTimer is the time c's earliest pending timer is due; 0 for none.
+func (c *conn) nextTimer() int64 {
 	var d int64
 	if c.inactivity > 0 {
 		d = c.last + c.inactivity
@@ -497,6 +518,23 @@ func (t *Table) nextTimer(c *conn) int64 {
 	}
 	return minNZ(d, c.deleteAt)
 }
+
+// filedInTime reports whether c is filed in the wheel (c.deadline) no
+// later than each of its pending timers. A packet mostly only pushes the
+// inactivity timer later, so c may stay filed where it is: the wheel then
+// visits c early, and fire, finding nothing due, files it again at its
+// earliest timer. A connection so moves in the wheel about once an
+// inactivity period rather than each second it is active, and a packet
+// costs a few comparisons instead of a schedule.
+func (c *conn) filedInTime() bool {
+	dl := c.deadline
+	return dl != 0 && c.inactivity > 0 && c.last+c.inactivity >= dl &&
+		(c.timersCanceled || notBefore(c.attemptAt, dl) && notBefore(c.expireAt, dl)) &&
+		notBefore(c.deleteAt, dl)
+}
+
+// notBefore reports whether timer at (0: not set) is not due before dl.
+func notBefore(at, dl int64) bool { return at == 0 || at >= dl }
 
 // Expire runs every timer due at now (Unix ns) and emits the connections
 // they end. Call it as packet time advances (e.g. each second of capture
@@ -532,7 +570,7 @@ func (t *Table) Expire(now int64) {
 // fire runs c's due timers in time order; it reports whether c was removed.
 func (t *Table) fire(ci int32, c *conn, now int64) bool {
 	for i := 0; i < 64; i++ {
-		d := t.nextTimer(c)
+		d := c.nextTimer()
 		if d == 0 || d > now {
 			break
 		}
@@ -574,11 +612,7 @@ func (t *Table) alloc() int32 {
 		return nilIdx
 	}
 	if int(t.nconns)>>chunkShift >= len(t.chunks) {
-		n := chunkSize
-		if rem := t.cfg.MaxFlows - int(t.nconns); rem < n {
-			n = rem
-		}
-		t.chunks = append(t.chunks, make([]conn, n, chunkSize))
+		t.chunks = append(t.chunks, new([chunkSize]conn))
 	}
 	ci := t.nconns
 	t.nconns++
@@ -639,78 +673,54 @@ func (t *Table) Flush() {
 // Update accounts one datagram and returns its connection's UID (0 when
 // the datagram is not accounted: no IP, or no transport header).
 func (t *Table) Update(in *Input) UID {
-	in.Counted, in.FromOrig, in.App, in.StartSeen = false, false, nil, false
-	in.OrigSeqKnown, in.RespSeqKnown = false, false
 	d := in.D
 	if d == nil || d.Version == 0 {
-		t.stats.Ignored++
-		return 0
+		return t.ignore(in)
 	}
 	ts := in.TS
 	if ts > t.now {
 		t.now = ts
 	}
-	v6 := d.Version == 6
 	src, dst := addrOf(d.Src), addrOf(d.Dst)
 	var kind uint8
 	var sp, dp uint16
-	oneWay := false
-	proto := d.Proto
-	switch proto {
+	flags := versionFlags(d.Version)
+	switch proto := d.Proto; proto {
 	case decode.ProtoTCP:
 		kind, sp, dp = kindTCP, d.SrcPort, d.DstPort
 	case decode.ProtoUDP:
 		kind, sp, dp = kindUDP, d.SrcPort, d.DstPort
 	case decode.ProtoICMP, decode.ProtoICMPv6:
+		var oneWay bool
 		kind = kindICMP
 		sp, dp, oneWay = icmpPorts(proto == decode.ProtoICMPv6, d.ICMPType, d.ICMPCode)
+		if oneWay {
+			flags |= keyOneWay
+		}
 	default:
 		// IPv6 "no next header" (e.g. Teredo bubbles) carries no
 		// transport: Zeek makes no connection of it.
 		if !t.cfg.TrackOther || proto == decode.ProtoNoNext {
-			t.stats.Ignored++
-			return 0
+			return t.ignore(in)
 		}
 		kind = kindOther
 	}
 	if kind != kindOther && !d.HasL4 {
-		t.stats.Ignored++
-		return 0
+		return t.ignore(in)
 	}
-	k := makeKey(src, dst, sp, dp, proto, v6, oneWay)
+	k := makeKey(src, dst, sp, dp, d.Proto, flags)
 	h := hashKey(&k, t.seed)
-	ci := t.lookup(&k, h)
-	var c *conn
+	ci, c := t.lookup(&k, h)
 	if ci != nilIdx {
-		c = t.at(ci)
 		if c.deadline != 0 && c.deadline <= ts && t.fire(ci, c, ts) {
 			ci = nilIdx
-		} else if kind == kindTCP && t.isReuse(c, d) {
+		} else if kind == kindTCP && d.TCPFlags&decode.TCPSyn != 0 && t.isReuse(c, d) {
 			t.remove(ci, c, false)
 			ci = nilIdx
 		}
 	}
 	if ci == nilIdx {
-		ci = t.alloc()
-		if ci == nilIdx {
-			t.evict(ts)
-			ci = t.alloc()
-		}
-		c = t.at(ci)
-		t.initConn(c, &k, kind, v6, src, dst, sp, dp, ts, d)
-		c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
-		c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
-		c.hasMAC, c.origMAC, c.respMAC = in.HasMAC, in.SrcMAC, in.DstMAC
-		if c.origAddr != src || c.origPort != sp { // roles flipped at once
-			c.origMAC, c.respMAC = c.respMAC, c.origMAC
-		}
-		t.indexInsert(ci, h)
-		t.lruPushFront(ci, c)
-		t.stats.Active++
-		t.stats.Created++
-		if t.stats.Active > t.stats.MaxActive {
-			t.stats.MaxActive = t.stats.Active
-		}
+		ci, c = t.create(in, &k, h, kind, src, dst, sp, dp)
 	} else {
 		t.touch(ci, c, ts)
 	}
@@ -723,85 +733,111 @@ func (t *Table) Update(in *Input) UID {
 		t.addParent(c, in.Parents.UIDs[in.Parents.N-1])
 	}
 
+	// For ICMP and other protocols the ports are 0 or the ICMP types of
+	// the key, so this is Zeek's role test for every kind.
 	isOrig := c.origPort == sp && c.origAddr == src
-	if kind == kindICMP || kind == kindOther {
-		isOrig = c.origAddr == src && (kind == kindOther || c.origPort == sp)
-	}
 	var role *endpoint
-	switch kind {
-	case kindTCP:
-		bad := t.badChecksum(in, d)
-		if bad {
-			e := c.resp()
-			if isOrig {
-				e = c.orig()
-			}
+	if kind == kindTCP {
+		if t.badChecksum(in, d) {
+			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
 			t.tcpPacket(ci, c, isOrig, d, ts)
 			// ConnSize counts after the state machine, with the role the
 			// packet had when it arrived (a flip inside swaps counters
 			// first, as Zeek's ConnSize analyzer does).
-			role = c.resp()
-			if isOrig {
-				role = c.orig()
-			}
+			role = c.side(isOrig)
 		}
-	case kindUDP:
-		e := c.resp()
-		if isOrig {
-			e = c.orig()
-		}
-		if t.badChecksum(in, d) {
-			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
-		} else {
-			c.last = ts
-			if isOrig {
-				t.checkHistory(c, 0x1, 'D')
-			} else {
-				t.checkHistory(c, 0x2, 'd')
-			}
-			addSize(e, int64(d.L4Len))
-			role = e
-		}
-	case kindICMP:
-		if !t.badChecksum(in, d) {
-			e := c.resp()
-			if isOrig {
-				e = c.orig()
-			}
-			c.last = ts
-			addSize(e, int64(d.L4Len))
-			role = e
-		}
-	default:
-		e := c.resp()
-		if isOrig {
-			e = c.orig()
-		}
-		c.last = ts
-		if e.size < 0 {
-			e.size = 0
-		}
-		role = e
+	} else {
+		role = t.datagram(c, isOrig, in, d, ts)
 	}
 	if role != nil {
 		role.pkts++
 		role.ipBytes += uint64(d.IPLen)
 	}
 	in.Counted = role != nil
-	in.FromOrig = c.origAddr == src && c.origPort == sp
+	in.FromOrig = c.origPort == sp && c.origAddr == src
 	in.App = &c.app
 	if c.kind == kindTCP {
 		o, r := c.orig(), c.resp()
 		in.OrigDataSeq, in.OrigSeqKnown = o.startSeq+1, o.pkts > 0
 		in.RespDataSeq, in.RespSeqKnown = r.startSeq+1, r.pkts > 0
+		in.StartSeen = c.histSeen&(histSYN|histSYN<<16) != 0
+	} else {
+		in.OrigSeqKnown, in.RespSeqKnown, in.StartSeen = false, false, false
 	}
-	in.StartSeen = c.kind == kindTCP && c.histSeen&(histSYN|histSYN<<16) != 0
-	if c.used {
+	if c.used && !c.filedInTime() { // the packet brought a timer earlier
 		t.schedule(ci, c)
 	}
 	return c.uid
+}
+
+// ignore counts a datagram Update does not account and clears the
+// results it sets in in.
+func (t *Table) ignore(in *Input) UID {
+	in.Counted, in.FromOrig, in.App, in.StartSeen = false, false, nil, false
+	in.OrigSeqKnown, in.RespSeqKnown = false, false
+	t.stats.Ignored++
+	return 0
+}
+
+// create starts the connection of in's datagram, whose key k has hash h,
+// evicting the least recently active one if the table is full.
+func (t *Table) create(in *Input, k *key, h uint64, kind uint8, src, dst addr, sp, dp uint16) (int32, *conn) {
+	ts := in.TS
+	ci := t.alloc()
+	if ci == nilIdx {
+		t.evict(ts)
+		ci = t.alloc()
+	}
+	c := t.at(ci)
+	t.initConn(c, k, kind, src, dst, sp, dp, ts, in.D)
+	c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
+	c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
+	c.hasMAC, c.origMAC, c.respMAC = in.HasMAC, in.SrcMAC, in.DstMAC
+	if c.origAddr != src || c.origPort != sp { // roles flipped at once
+		c.origMAC, c.respMAC = c.respMAC, c.origMAC
+	}
+	t.indexInsert(ci, h)
+	t.lruPushFront(ci, c)
+	t.stats.Active++
+	t.stats.Created++
+	if t.stats.Active > t.stats.MaxActive {
+		t.stats.MaxActive = t.stats.Active
+	}
+	return ci, c
+}
+
+// datagram accounts a UDP, ICMP or other datagram of c and returns the
+// endpoint whose counters it adds to (nil for a bad checksum).
+func (t *Table) datagram(c *conn, isOrig bool, in *Input, d *decode.Datagram, ts int64) *endpoint {
+	e := c.side(isOrig)
+	switch c.kind {
+	case kindUDP:
+		if t.badChecksum(in, d) {
+			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
+			return nil
+		}
+		c.last = ts
+		if isOrig {
+			t.checkHistory(c, 0x1, 'D')
+		} else {
+			t.checkHistory(c, 0x2, 'd')
+		}
+		addSize(e, int64(d.L4Len))
+	case kindICMP:
+		if t.badChecksum(in, d) {
+			return nil
+		}
+		c.last = ts
+		addSize(e, int64(d.L4Len))
+	default:
+		c.last = ts
+		if e.size < 0 {
+			e.size = 0
+		}
+	}
+	return e
 }
 
 func addSize(e *endpoint, n int64) {
@@ -827,7 +863,8 @@ func (t *Table) addParent(c *conn, u UID) {
 	}
 }
 
-func (t *Table) initConn(c *conn, k *key, kind uint8, v6 bool, src, dst addr, sp, dp uint16, ts int64, d *decode.Datagram) {
+func (t *Table) initConn(c *conn, k *key, kind uint8, src, dst addr, sp, dp uint16, ts int64, d *decode.Datagram) {
+	v6 := k.v6()
 	*c = conn{
 		k: *k, used: true, kind: kind, v6: v6, ipProto: d.Proto,
 		origAddr: src, respAddr: dst, origPort: sp, respPort: dp,

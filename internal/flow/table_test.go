@@ -276,8 +276,8 @@ func TestIndexDeleteKeepsLookups(t *testing.T) {
 	}
 	for i := 1; i < 64; i += 2 {
 		k := ds[i]
-		kk := makeKey(addrOf(k.Src), addrOf(k.Dst), k.SrcPort, k.DstPort, decode.ProtoTCP, false, false)
-		if ci := tb.lookup(&kk, hashKey(&kk, tb.seed)); ci == nilIdx || tb.at(ci).uid != uids[i] {
+		kk := makeKey(addrOf(k.Src), addrOf(k.Dst), k.SrcPort, k.DstPort, decode.ProtoTCP, 0)
+		if ci, c := tb.lookup(&kk, hashKey(&kk, tb.seed)); ci == nilIdx || c.uid != uids[i] {
 			t.Fatalf("conn %d lost after deletions", i)
 		}
 	}
@@ -292,5 +292,42 @@ func TestAddrOfLayout(t *testing.T) {
 		if addrOf(a) != addrOfBytes(a) {
 			t.Errorf("%s: addrOf %x, bytes %x", s, addrOf(a), addrOfBytes(a))
 		}
+	}
+}
+
+// TestInactivityWhileFiledEarly checks that a connection left filed in the
+// timer wheel under an earlier deadline (filedInTime) still expires exactly
+// at its last packet plus the inactivity timeout: not at the old deadline,
+// and also when a packet with an earlier timestamp brings the timer back.
+func TestInactivityWhileFiledEarly(t *testing.T) {
+	const src, dst = "10.0.0.1:5000", "10.0.0.2:6000"
+	type pkt struct{ at, ts int64 } // when it arrives, its timestamp (s)
+	for _, tc := range []struct {
+		name string
+		pkts []pkt
+	}{
+		{"steady", []pkt{{0, 0}, {10, 10}, {20, 20}, {30, 30}, {40, 40}, {50, 50}, {60, 60}, {70, 70}, {80, 80}}},
+		{"gap", []pkt{{0, 0}, {59, 59}, {118, 118}, {177, 177}}},
+		{"backwards", []pkt{{0, 0}, {50, 50}, {90, 90}, {90, 40}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, s := newTable(t, DefaultConfig())
+			last, sent := int64(0), 0
+			for now := int64(0); now < 400; now++ {
+				for sent < len(tc.pkts) && tc.pkts[sent].at == now {
+					last = tc.pkts[sent].ts
+					tb.Update(&Input{TS: base + last*sec, D: udp(src, dst, 1)})
+					sent++
+				}
+				tb.Expire(base + now*sec)
+				wantGone := sent == len(tc.pkts) && now >= last+60
+				if gone := len(s.conns) == 1; gone != wantGone {
+					t.Fatalf("at %ds (last packet %ds): emitted %v, want %v", now, last, gone, wantGone)
+				}
+			}
+			if n := len(s.conns); n != 1 {
+				t.Fatalf("%d conns", n)
+			}
+		})
 	}
 }

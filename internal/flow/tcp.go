@@ -88,22 +88,21 @@ func (c *conn) peerOf(e *endpoint) *endpoint {
 	return &c.ep[0]
 }
 
+// relativeSeq is cur relative to e's start, given the last value last
+// seen in that sequence space and its wraps; the flag reports a value
+// before the start (only when nothing has wrapped).
 func relativeSeq(e *endpoint, cur, last, wraps uint32) (uint64, bool) {
 	delta := seqDelta(cur, last)
-	if delta < 0 {
-		if wraps != 0 && cur > last {
-			wraps--
-		}
-	} else if delta > 0 {
-		if cur < last {
-			wraps++
-		}
+	if delta < 0 && wraps != 0 && cur > last {
+		wraps--
+	} else if delta > 0 && cur < last {
+		wraps++
 	}
 	if wraps == 0 {
 		d := seqDelta(cur, e.startSeq)
 		return uint64(int64(d)), d < 0
 	}
-	return e.toRel(cur, wraps), false
+	return uint64(wraps)<<32 + uint64(cur) - uint64(e.startSeq), false
 }
 
 func isHandshake(s uint8) bool { return s == tcpInactive || s == tcpSynSent || s == tcpSynAckSent }
@@ -145,15 +144,19 @@ func (t *Table) isReuse(c *conn, d *decode.Datagram) bool {
 	return true
 }
 
-func (t *Table) lowerIf(c *conn, e *endpoint, code byte) byte {
-	if !c.isOrigEp(e) {
+// lowerIf is code as the side isOrig tells logs it: lower case for the
+// responder.
+func lowerIf(isOrig bool, code byte) byte {
+	if !isOrig {
 		return code + 'a' - 'A'
 	}
 	return code
 }
 
-func (t *Table) epCheckHistory(c *conn, e *endpoint, mask uint32, code byte) bool {
-	if !c.isOrigEp(e) {
+// sideCheckHistory is checkHistory for the originator's mask and code if
+// isOrig, else the responder's.
+func (t *Table) sideCheckHistory(c *conn, isOrig bool, mask uint32, code byte) bool {
+	if !isOrig {
 		mask <<= 16
 		code += 'a' - 'A'
 	}
@@ -161,21 +164,20 @@ func (t *Table) epCheckHistory(c *conn, e *endpoint, mask uint32, code byte) boo
 }
 
 // tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process.
+// Until the state machine runs (it may flip roles), e is the
+// originator's endpoint exactly when isOrig.
 func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts int64) {
 	f := d.TCPFlags
 	syn, fin, rst, ack := f&decode.TCPSyn != 0, f&decode.TCPFin != 0, f&decode.TCPRst != 0, f&decode.TCPAck != 0
-	e := c.resp()
-	if isOrig {
-		e = c.orig()
-	}
-	p := c.peerOf(e)
+	i := c.sideIdx(isOrig)
+	e, p := &c.ep[i], &c.ep[(i^1)&1]
 	n := d.L4Len
 	if n < 0 {
 		n = 0
 	}
 
 	// SetPartialStatus
-	if c.isOrigEp(e) {
+	if isOrig {
 		if c.firstSeen&partialOrig == 0 {
 			c.isPartial = !syn || ack
 		}
@@ -224,57 +226,18 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 	relSeq, underflow := relativeSeq(e, base, e.lastSeq, e.seqWraps)
 
 	// update_history
-	bits := 0
-	if syn {
-		bits++
-	}
-	if fin {
-		bits++
-	}
-	if rst {
-		bits++
-	}
 	switch {
-	case bits > 1:
-		if fin && rst {
-			t.epCheckHistory(c, e, histFINRST, 'I')
-		} else {
-			t.epCheckHistory(c, e, histMulti, 'Q')
-		}
-	case bits == 1:
-		if syn {
-			code := byte('S')
-			if ack {
-				code = 'H'
-			}
-			if t.epCheckHistory(c, e, histSYN, code) && relSeq != e.histLastSYN {
-				t.addHistory(c, t.lowerIf(c, e, code))
-			}
-			e.histLastSYN = relSeq
-		}
-		if fin {
-			if t.epCheckHistory(c, e, histFIN, 'F') && relSeq+uint64(n) != e.histLastFIN {
-				t.addHistory(c, t.lowerIf(c, e, 'F'))
-			}
-			e.histLastFIN = relSeq + uint64(n)
-		}
-		if rst {
-			if t.epCheckHistory(c, e, histRST, 'R') && relSeq != e.histLastRST {
-				t.addHistory(c, t.lowerIf(c, e, 'R'))
-			}
-			e.histLastRST = relSeq
-		}
-	default:
-		if n > 0 {
-			t.epCheckHistory(c, e, histData, 'D')
-		} else if ack {
-			t.epCheckHistory(c, e, histACK, 'A')
-		}
+	case syn || fin || rst:
+		t.controlHistory(c, e, isOrig, f, relSeq, n)
+	case n > 0:
+		t.sideCheckHistory(c, isOrig, histData, 'D')
+	case ack:
+		t.sideCheckHistory(c, isOrig, histACK, 'A')
 	}
 
 	// update_window: only the zero-window history matters here.
 	if d.Window == 0 && !rst && p.state != tcpClosed && e.state != tcpReset {
-		t.scaled(c, c.isOrigEp(e), 'W', &e.win0Cnt, &e.win0Thr)
+		t.scaled(c, isOrig, 'W', &e.win0Cnt, &e.win0Thr)
 	}
 
 	if !c.ep[0].didClose || !c.ep[1].didClose {
@@ -320,12 +283,16 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 	case deltaLast > 0:
 		e.updateLastSeq(onePast)
 	case deltaLast <= 0 && n > 0:
-		t.scaled(c, c.isOrigEp(e), 'T', &e.rxmtCnt, &e.rxmtThr)
+		t.scaled(c, isOrig, 'T', &e.rxmtCnt, &e.rxmtThr)
 	}
 
-	doClose, genEvent := t.updateStateMachine(c, e, p, base, d.Ack, n, isOrig, syn, fin, rst, ack, ts)
+	// Without SYN, FIN or RST only an inactive endpoint changes state.
+	var doClose, genEvent bool
+	if syn || fin || rst || e.state == tcpInactive {
+		doClose, genEvent = t.updateStateMachine(c, e, p, base, d.Ack, n, isOrig, syn, fin, rst, ack, ts)
+	}
 
-	if ack && relAck > 0 {
+	if ack && relAck > 0 && !p.ackInOrder(relAck) {
 		t.ackReceived(c, p, relAck)
 	}
 
@@ -346,6 +313,53 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 
 	if doClose {
 		t.connectionClosed(c, e, p, genEvent)
+	}
+}
+
+// controlHistory is update_history for a segment with SYN, FIN or RST
+// (flags f) from endpoint e, the originator's if isOrig, at relSeq with n
+// bytes of payload.
+func (t *Table) controlHistory(c *conn, e *endpoint, isOrig bool, f uint8, relSeq uint64, n int) {
+	syn, fin, rst := f&decode.TCPSyn != 0, f&decode.TCPFin != 0, f&decode.TCPRst != 0
+	bits := 0
+	if syn {
+		bits++
+	}
+	if fin {
+		bits++
+	}
+	if rst {
+		bits++
+	}
+	if bits > 1 {
+		if fin && rst {
+			t.sideCheckHistory(c, isOrig, histFINRST, 'I')
+		} else {
+			t.sideCheckHistory(c, isOrig, histMulti, 'Q')
+		}
+		return
+	}
+	if syn {
+		code := byte('S')
+		if f&decode.TCPAck != 0 {
+			code = 'H'
+		}
+		if t.sideCheckHistory(c, isOrig, histSYN, code) && relSeq != e.histLastSYN {
+			t.addHistory(c, lowerIf(isOrig, code))
+		}
+		e.histLastSYN = relSeq
+	}
+	if fin {
+		if t.sideCheckHistory(c, isOrig, histFIN, 'F') && relSeq+uint64(n) != e.histLastFIN {
+			t.addHistory(c, lowerIf(isOrig, 'F'))
+		}
+		e.histLastFIN = relSeq + uint64(n)
+	}
+	if rst {
+		if t.sideCheckHistory(c, isOrig, histRST, 'R') && relSeq != e.histLastRST {
+			t.addHistory(c, lowerIf(isOrig, 'R'))
+		}
+		e.histLastRST = relSeq
 	}
 }
 
@@ -610,6 +624,17 @@ func (t *Table) dataSent(c *conn, e *endpoint, seq uint64, n int) {
 		e.skip = true
 		e.nblocks = 0
 	}
+}
+
+// ackInOrder is ackReceived for an ACK of data already delivered before
+// any FIN (most ACKs): it trims, and reports false, changing nothing, for
+// any other ACK.
+func (e *endpoint) ackInOrder(seq uint64) bool {
+	if e.finCnt != 0 || seq > e.lastReassem {
+		return false
+	}
+	e.trimSeq = max(e.trimSeq, seq)
+	return true
 }
 
 // ackReceived is TCP_Reassembler::AckReceived for e's data.
