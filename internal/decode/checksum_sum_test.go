@@ -172,3 +172,32 @@ func BenchmarkSum(b *testing.B) { benchSum(b, []int{64, 256, 576, 1500, 9000}) }
 
 // BenchmarkChecksumCrossover measures short inputs, to place avx2Min.
 func BenchmarkChecksumCrossover(b *testing.B) { benchSum(b, []int{32, 48, 64, 80, 96, 112, 128}) }
+
+// TestIPv4HeaderSumOK checks the in-line header sum against RFC 1071 for
+// every header length, with random headers, headers given a valid
+// checksum, and all-0xff and all-zero headers (0xffff and 0 sums).
+func TestIPv4HeaderSumOK(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for ihl := 20; ihl <= 60; ihl += 4 {
+		for trial := 0; trial < 200; trial++ {
+			h := make([]byte, ihl)
+			switch trial {
+			case 0:
+				for i := range h {
+					h[i] = 0xff
+				}
+			case 1: // all zero
+			default:
+				rng.Read(h)
+				if trial%2 == 0 {
+					h[10], h[11] = 0, 0
+					binary.BigEndian.PutUint16(h[10:], ^fold(naiveSum(h, 0)))
+				}
+			}
+			want := fold(naiveSum(h, 0)) == 0xffff
+			if got := ipv4HeaderSumOK(h); got != want {
+				t.Fatalf("ihl %d trial %d: %v, RFC 1071 %v (% x)", ihl, trial, got, want, h)
+			}
+		}
+	}
+}

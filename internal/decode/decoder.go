@@ -119,7 +119,13 @@ func (d *Decoder) Decode(data []byte, link LinkType, ts int64, wireLen int, p *P
 	p.WireLen = wireLen
 	p.CapLen = len(data)
 	w := walker{d: d, p: p}
-	st, b := w.link(data, link)
+	var st step
+	var b []byte
+	if link == LinkEthernet { // most captures: no need for link's dispatch
+		st, b = w.ether(data)
+	} else {
+		st, b = w.link(data, link)
+	}
 	w.run(st, b)
 }
 

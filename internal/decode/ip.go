@@ -26,11 +26,12 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 	if len(b) < 20 {
 		return w.truncHeader(AnomalyTruncatedHeader, uint32(len(b))), nil
 	}
-	if v := b[0] >> 4; v != 4 {
+	h := (*[20]byte)(b) // the fixed header
+	if v := h[0] >> 4; v != 4 {
 		w.p.AddAnomaly(AnomalyBadIPVersion, uint32(v))
 		return stepDone, nil
 	}
-	ihl := int(b[0]&0x0f) << 2
+	ihl := int(h[0]&0x0f) << 2
 	if ihl < 20 {
 		p.AddAnomaly(AnomalyIPHdrLenZero, uint32(ihl))
 		return stepDone, nil
@@ -41,15 +42,15 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 	w.commit()
 	ip := &p.IP
 	ip.Version = 4
-	ip.TTL = b[8]
-	ip.Proto = b[9]
-	ip.Src = addr4(b[12:16])
-	ip.Dst = addr4(b[16:20])
+	ip.TTL = h[8]
+	ip.Proto = h[9]
+	ip.Src = addr4(h[12:16])
+	ip.Dst = addr4(h[16:20])
 	ip.HeaderLen = ihl
 	if !ipv4HeaderSumOK(b[:ihl]) {
-		p.AddAnomaly(AnomalyBadIPChecksum, uint32(be16(b[10:])))
+		p.AddAnomaly(AnomalyBadIPChecksum, uint32(be16(h[10:12])))
 	}
-	tot := int(be16(b[2:]))
+	tot := int(be16(h[2:4]))
 	if tot < ihl {
 		p.AddAnomaly(AnomalyIPLenTooSmall, uint32(tot))
 		if tot != 0 {
@@ -69,10 +70,10 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 		b = b[:tot] // drop Ethernet padding
 	}
 	p.IPRaw = b
-	if fo := be16(b[6:]); fo&0x3fff != 0 {
+	if fo := be16(h[6:8]); fo&0x3fff != 0 {
 		f := &p.Frag
 		f.IsFragment = true
-		f.ID = uint32(be16(b[4:]))
+		f.ID = uint32(be16(h[4:6]))
 		f.Offset = int(fo&0x1fff) << 3
 		f.More = fo&0x2000 != 0
 		f.UnfragLen = ihl
@@ -241,7 +242,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 		fl := seg[13]
 		ip.TCPFlags = fl
 		ip.Window = be16(seg[14:])
-		if fl&(TCPSyn|TCPFin) == TCPSyn|TCPFin || fl&(TCPSyn|TCPRst) == TCPSyn|TCPRst || fl == 0 {
+		if fl&TCPSyn != 0 && fl&(TCPFin|TCPRst) != 0 || fl == 0 { // SYN+FIN, SYN+RST, none
 			p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
 		}
 		doff := int(seg[12]>>4) << 2

@@ -292,17 +292,39 @@ func (w *walker) ether(b []byte) (step, []byte) {
 		}
 		b = b[fabricPathLen:]
 	}
-	if !w.inTunnel {
+	h := (*[14]byte)(b)
+	b = b[14:]
+	record := !w.inTunnel
+	if record {
 		p.HasEth = true
-		copy(p.DstMAC[:], b[0:6])
-		copy(p.SrcMAC[:], b[6:12])
+		p.DstMAC = [6]byte(h[0:6])
+		p.SrcMAC = [6]byte(h[6:12])
 	}
-	et := be16(b[12:])
+	et := be16(h[12:14])
+	// IP straight after the Ethernet header is most frames: step to it
+	// here, as etherType would.
+	if st := ipStep(et); st != stepDone {
+		if record {
+			p.EtherType = et
+		}
+		return st, b
+	}
 	if et < 0x0600 {
-		return w.llc(b[14:])
+		return w.llc(b)
 	}
-	w.et = et
-	return stepEtherType, b[14:]
+	return w.etherType(et, b) // tags, MPLS, ARP...
+}
+
+// ipStep is the step that decodes the payload of EtherType et when it is
+// IPv4 or IPv6, else stepDone.
+func ipStep(et uint16) step {
+	switch et {
+	case EtherTypeIPv4:
+		return stepIPv4
+	case EtherTypeIPv6:
+		return stepIPv6
+	}
+	return stepDone
 }
 
 // llc decodes an 802.2 LLC header; only SNAP carries an EtherType.
@@ -331,17 +353,13 @@ func (w *walker) etherType(et uint16, b []byte) (step, []byte) {
 	p := w.p
 	record := !w.inTunnel
 	for i := 0; i < maxLinkTags; i++ {
+		if st := ipStep(et); st != stepDone {
+			if record {
+				p.EtherType = et
+			}
+			return st, b
+		}
 		switch et {
-		case EtherTypeIPv4:
-			if record {
-				p.EtherType = et
-			}
-			return stepIPv4, b
-		case EtherTypeIPv6:
-			if record {
-				p.EtherType = et
-			}
-			return stepIPv6, b
 		case EtherTypeVLAN, EtherTypeQinQ, EtherTypeQinQOld1, EtherTypeQinQOld2:
 			if len(b) < 4 {
 				return w.truncLink(), nil

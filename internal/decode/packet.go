@@ -208,19 +208,29 @@ type Packet struct {
 // Tunnels and Anomalies arrays are not cleared (two thirds of the struct):
 // only their first NumTunnels and NumAnomalies entries are meaningful, and
 // those are written whole when added. TestResetClearsEveryField keeps
-// this list complete.
+// this list complete. One field per statement: a tuple assignment of
+// ARP{} makes the compiler zero a copy on the stack and move it.
 func (p *Packet) Reset() {
-	p.TS, p.WireLen, p.CapLen = 0, 0, 0
+	p.TS = 0
+	p.WireLen = 0
+	p.CapLen = 0
 	p.HasEth = false
-	p.SrcMAC, p.DstMAC = [6]byte{}, [6]byte{}
-	p.VLANs, p.NumVLANs, p.NumMPLS, p.EtherType = [2]uint16{}, 0, 0, 0
-	p.IsARP, p.ARP = false, ARP{}
+	p.SrcMAC = [6]byte{}
+	p.DstMAC = [6]byte{}
+	p.VLANs = [2]uint16{}
+	p.NumVLANs = 0
+	p.NumMPLS = 0
+	p.EtherType = 0
+	p.IsARP = false
+	p.ARP = ARP{}
 	p.IP = Datagram{}
-	p.IPRaw, p.Payload = nil, nil
+	p.IPRaw = nil
+	p.Payload = nil
 	p.Frag = FragInfo{}
 	p.NumTunnels = 0
 	p.Truncated = false
-	p.NumAnomalies, p.DroppedAnomalies = 0, 0
+	p.NumAnomalies = 0
+	p.DroppedAnomalies = 0
 }
 
 // AddAnomaly records an anomaly on the packet, bounded by MaxAnomalies.
