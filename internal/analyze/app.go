@@ -200,10 +200,17 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	} else if h != 0 {
 		ac = a.conns[h-1]
 	} else {
-		if len(in.Payload) == 0 || (tcp && !in.StartSeen && !a.anyPartial) {
-			return // like Zeek: no application analysis of partial TCP connections
+		if len(in.Payload) == 0 {
+			return
 		}
-		*in.App, ac = a.newConn(uid, in)
+		var start flow.TCPStart
+		if tcp {
+			start = in.TCPStart()
+			if !start.Seen && !a.anyPartial {
+				return // like Zeek: no application analysis of partial TCP connections
+			}
+		}
+		*in.App, ac = a.newConn(uid, in, &start)
 	}
 	dir := proto.FromResp
 	if in.FromOrig {
@@ -251,8 +258,9 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 // so they skip loading that state.
 const appIdle = 1 << 31
 
-// newConn returns a handle and fresh state for a connection.
-func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
+// newConn returns a handle and fresh state for a connection (start: what
+// the flow table knows of a TCP connection's start).
+func (a *appLayer) newConn(uid flow.UID, in *flow.Input, start *flow.TCPStart) (uint32, *appConn) {
 	var h uint32
 	if n := len(a.free); n > 0 {
 		h, a.free = a.free[n-1], a.free[:n-1]
@@ -271,13 +279,13 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input) (uint32, *appConn) {
 	} else {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Dst, d.DstPort, d.Src, d.SrcPort
 	}
-	ac.partial = d.Proto == decode.ProtoTCP && !in.StartSeen
+	ac.partial = d.Proto == decode.ProtoTCP && !start.Seen
 	ac.sides[0].Budget, ac.sides[1].Budget = &a.budget, &a.budget
-	if in.OrigSeqKnown {
-		ac.sides[proto.FromOrig].Begin(in.OrigDataSeq)
+	if start.OrigSeqKnown {
+		ac.sides[proto.FromOrig].Begin(start.OrigDataSeq)
 	}
-	if in.RespSeqKnown {
-		ac.sides[proto.FromResp].Begin(in.RespDataSeq)
+	if start.RespSeqKnown {
+		ac.sides[proto.FromResp].Begin(start.RespDataSeq)
 	}
 	return h, ac
 }

@@ -202,7 +202,8 @@ func TestDetectAcrossSegments(t *testing.T) {
 	}
 	run := func(segs []seg, factories ...*proto.Factory) []string {
 		sink := &recSink{}
-		a := &appLayer{factories: factories, sink: sink}
+		// Segments of no flow table: analysed as if picked up mid-stream.
+		a := &appLayer{factories: factories, sink: sink, anyPartial: true, midstream: true}
 		var h uint32
 		seq := [2]uint32{1000, 5000}
 		for i, s := range segs {
@@ -214,7 +215,7 @@ func TestDetectAcrossSegments(t *testing.T) {
 			}
 			d.Seq = seq[side]
 			seq[side] += uint32(len(s.data))
-			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+			in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, App: &h}
 			a.packet(flow.UID(1), in)
 		}
 		if h != 0 {
@@ -384,7 +385,8 @@ func runSegments(segs []seg, factories ...*proto.Factory) (recs []string, svc st
 	cli := netip.MustParseAddr("10.0.0.1")
 	srv := netip.MustParseAddr("10.0.0.2")
 	sink := &recSink{}
-	a := &appLayer{factories: factories, sink: sink}
+	// Segments of no flow table: analysed as if picked up mid-stream.
+	a := &appLayer{factories: factories, sink: sink, anyPartial: true, midstream: true}
 	var h uint32
 	seq := [2]uint32{1000, 5000}
 	for i, s := range segs {
@@ -396,7 +398,7 @@ func runSegments(segs []seg, factories ...*proto.Factory) (recs []string, svc st
 		}
 		d.Seq = seq[side]
 		seq[side] += uint32(len(s.data))
-		in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, StartSeen: true, App: &h}
+		in := &flow.Input{TS: int64(i), D: d, Payload: []byte(s.data), FromOrig: s.orig, App: &h}
 		a.packet(flow.UID(1), in)
 	}
 	if h != 0 {

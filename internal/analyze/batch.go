@@ -23,23 +23,25 @@ type item struct {
 }
 
 // packetMeta is what a worker needs of a packet besides its datagram:
-// link-layer addresses, VLAN tags and tunnel parents.
+// its link layer and tunnel parents.
 type packetMeta struct {
-	hasMAC         bool
-	srcMAC, dstMAC [6]byte
-	vlan           [2]uint16
-	numVLANs       uint8
-	parents        flow.Parents
+	link    flow.Link
+	parents flow.Parents
 }
 
 // set fills m from p and the reader's current tunnel parents.
 func (m *packetMeta) set(p *decode.Packet, parents *flow.Parents) {
-	m.hasMAC, m.srcMAC, m.dstMAC = p.HasEth, p.SrcMAC, p.DstMAC
-	m.vlan, m.numVLANs = p.VLANs, p.NumVLANs
+	setLink(&m.link, p)
 	// Only the first N parents are ever read: copy those (most packets
 	// have none).
 	m.parents.N = parents.N
 	copy(m.parents.UIDs[:parents.N], parents.UIDs[:parents.N])
+}
+
+// setLink fills l with p's link layer.
+func setLink(l *flow.Link, p *decode.Packet) {
+	l.HasMAC, l.SrcMAC, l.DstMAC = p.HasEth, p.SrcMAC, p.DstMAC
+	l.VLANs, l.NumVLANs = p.VLANs, p.NumVLANs
 }
 
 // batch is a reusable group of items for one worker.

@@ -50,7 +50,7 @@ type reader struct {
 	// cores: --workers 1 is a true one-core configuration).
 	inline  bool
 	parents flow.Parents
-	meta    packetMeta // the inline worker's view of the current packet
+	link    flow.Link // the current packet's, for the inline worker
 	// facts: emit packet facts (facts.go) for Config.Consumers.
 	facts     bool
 	factBuf   []byte
@@ -177,7 +177,8 @@ func (r *reader) handle(f *capture.Frame) {
 		r.countAnomalies(p, seen)
 	}
 	// Outer tunnel connections count whatever the inner packet is.
-	if !r.trackTunnels(p) {
+	r.parents.N = 0 // only the first N uids are read
+	if p.NumTunnels > 0 && !r.trackTunnels(p) {
 		return
 	}
 	if p.NumTunnels == 0 && p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
@@ -281,15 +282,15 @@ func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 // with the uids the inner connection names as tunnel_parents. It returns
 // false when a UDP tunnel's outer checksum is bad: like Zeek, the outer
 // conn counts it as corrupt ('C') and nothing inside is analysed.
+// r.parents starts empty.
 func (r *reader) trackTunnels(p *decode.Packet) bool {
-	r.parents.N = 0 // only the first N uids are read
 	for i := 0; i < int(p.NumTunnels); i++ {
 		t := &p.Tunnels[i]
 		r.sum.tunnels[t.Kind&15]++
 		var uid flow.UID
 		if t.Outer.Proto == decode.ProtoUDP {
 			in := &r.tunInput
-			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: r.parents, Service: tunnelService(t.Kind)}
+			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: &r.parents, Service: tunnelService(t.Kind)}
 			in.ChecksumChecked = r.frame.SkipChecksum // live, offloaded: good
 			uid = r.tunnels.Update(in)
 			if r.tunnels.BadChecksum(in) {
@@ -348,9 +349,10 @@ func (r *reader) dispatch(p *decode.Packet) {
 		if !r.withPayload {
 			payload = nil
 		}
-		r.meta.set(p, &r.parents)
-		r.workers[0].sink.at(r.seq, phaseWorker)
-		r.workers[0].handlePacket(p.TS, &p.IP, payload, bad, &r.meta, p.Anomalies[:p.NumAnomalies])
+		setLink(&r.link, p)
+		w := r.workers[0]
+		w.sink.at(r.seq, phaseWorker)
+		w.handlePacket(p.TS, &p.IP, payload, bad, &r.link, &r.parents, p.Anomalies[:p.NumAnomalies])
 		return
 	}
 	b := r.pending[w]

@@ -45,6 +45,9 @@ func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *
 	}
 	wk.table = t
 	wk.dedup.init(1 << 14)
+	// The reader validates transport checksums (handlePacket says which
+	// were bad); workers see no IP bytes and give no service hints.
+	wk.input.ChecksumChecked = true
 	return wk, nil
 }
 
@@ -112,14 +115,16 @@ func (wk *worker) handle(b *batch, it *item) {
 		return
 	}
 	wk.sink.at(it.seq, phaseWorker)
-	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta, it.anomalies[:it.numAnomaly])
+	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta.link, &it.meta.parents, it.anomalies[:it.numAnomaly])
 }
 
 // handlePacket accounts one packet: its innermost datagram dg, transport
 // payload (read only during the call), whether the reader found its
-// checksum bad, its link-layer facts and anomalies.
+// checksum bad, its link layer, tunnel parents and anomalies. The flow
+// table reads link and parents during the call (link only when the packet
+// starts a connection).
 func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
-	m *packetMeta, anomalies []decode.Anomaly) {
+	link *flow.Link, parents *flow.Parents, anomalies []decode.Anomaly) {
 	if !wk.ordered && ts-wk.lastSweep >= expireEvery {
 		wk.table.Expire(ts)
 		wk.lastSweep = ts
@@ -128,14 +133,8 @@ func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, ch
 	in.TS = ts
 	in.D = dg
 	in.Payload = payload
-	in.IPRaw = nil
-	in.ChecksumChecked, in.ChecksumBad = true, checksumBad
-	in.HasVLAN, in.HasInnerVLAN = m.numVLANs > 0, m.numVLANs > 1
-	in.VLAN, in.InnerVLAN = m.vlan[0], m.vlan[1]
-	in.HasMAC, in.SrcMAC, in.DstMAC = m.hasMAC, m.srcMAC, m.dstMAC
-	in.Parents.N = m.parents.N
-	copy(in.Parents.UIDs[:m.parents.N], m.parents.UIDs[:m.parents.N])
-	in.Service = ""
+	in.ChecksumBad = checksumBad
+	in.Link, in.Parents = link, parents
 	uid := wk.table.Update(in)
 	wk.stats.addPacket(dg)
 	if in.Counted {

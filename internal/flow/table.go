@@ -24,13 +24,12 @@ type Input struct {
 	// checksum (Table.BadChecksum) and ChecksumBad holds the answer, so
 	// IPRaw is not needed.
 	ChecksumChecked, ChecksumBad bool
-	VLAN, InnerVLAN              uint16
-	HasVLAN, HasInnerVLAN        bool
-	// SrcMAC and DstMAC are the frame's Ethernet addresses (HasMAC):
-	// a new connection logs them as orig_l2_addr and resp_l2_addr.
-	SrcMAC, DstMAC [6]byte
-	HasMAC         bool
-	Parents        Parents
+	// Link, when set, is the frame's link layer; only a datagram that
+	// starts a connection reads it (nil: no Ethernet header, no VLAN).
+	Link *Link
+	// Parents, when set, are the uids of the tunnels the datagram came
+	// through (nil: none).
+	Parents *Parents
 	// Service is a hint for the conn's service field (e.g. "vxlan" for a
 	// tunnel's outer UDP conn); "" for none. The first non-empty hint is
 	// kept.
@@ -41,18 +40,54 @@ type Input struct {
 	// it came from the originator (after any role flip).
 	Counted  bool
 	FromOrig bool
-	// StartSeen is true for a TCP connection whose SYN or SYN-ACK was seen
-	// (Zeek analyses no application protocol on partial connections).
-	StartSeen bool
-	// For TCP: where each side's data starts in sequence space (Zeek's
-	// start_seq + 1; also right for connections picked up mid-stream),
-	// known once that side has sent a packet. Stream reassembly starts
-	// there, so a first data segment that arrives out of order is held.
-	OrigDataSeq, RespDataSeq   uint32
-	OrigSeqKnown, RespSeqKnown bool
 	// App points at the connection's AppLayer handle, valid until the next
 	// call to Update, Expire or Flush.
 	App *uint32
+	// conn is the connection Update accounted the datagram to (nil when
+	// not accounted), valid as long as App; TCPStart reads it.
+	conn *conn
+}
+
+// Link is a frame's link layer as a connection it starts logs it.
+type Link struct {
+	// SrcMAC and DstMAC are the frame's Ethernet addresses (HasMAC): a
+	// new connection logs them as orig_l2_addr and resp_l2_addr.
+	SrcMAC, DstMAC [6]byte
+	HasMAC         bool
+	// VLANs are the first NumVLANs VLAN tags, outermost first (vlan and
+	// inner_vlan).
+	VLANs    [2]uint16
+	NumVLANs uint8
+}
+
+// TCPStart is what the application layer needs of a TCP connection when
+// it starts analysing it.
+type TCPStart struct {
+	// Seen is true when the connection's SYN or SYN-ACK was seen (Zeek
+	// analyses no application protocol on partial connections).
+	Seen bool
+	// Where each side's data starts in sequence space (Zeek's start_seq
+	// + 1; also right for connections picked up mid-stream), known once
+	// that side has sent a packet. Stream reassembly starts there, so a
+	// first data segment that arrives out of order is held.
+	OrigDataSeq, RespDataSeq   uint32
+	OrigSeqKnown, RespSeqKnown bool
+}
+
+// TCPStart describes the TCP connection Update last accounted in's
+// datagram to (valid as long as in.App); zero for any other datagram.
+// It is computed on demand: most packets' connections need none of it.
+func (in *Input) TCPStart() TCPStart {
+	c := in.conn
+	if c == nil || c.kind != kindTCP {
+		return TCPStart{}
+	}
+	o, r := c.orig(), c.resp()
+	return TCPStart{
+		Seen:        c.histSeen&(histSYN|histSYN<<16) != 0,
+		OrigDataSeq: o.startSeq + 1, OrigSeqKnown: o.pkts > 0,
+		RespDataSeq: r.startSeq + 1, RespSeqKnown: r.pkts > 0,
+	}
 }
 
 // Emitter receives records synchronously from Update, Expire and Flush.
@@ -729,13 +764,14 @@ func (t *Table) Update(in *Input) UID {
 	if in.Service != "" && c.service == "" {
 		c.service = in.Service
 	}
-	if in.Parents.N > 0 {
-		t.addParent(c, in.Parents.UIDs[in.Parents.N-1])
+	if ps := in.Parents; ps != nil && ps.N > 0 {
+		t.addParent(c, ps.UIDs[ps.N-1])
 	}
 
 	// For ICMP and other protocols the ports are 0 or the ICMP types of
 	// the key, so this is Zeek's role test for every kind.
 	isOrig := c.origPort == sp && c.origAddr == src
+	roles := c.origIdx // the TCP state machine may flip them
 	var role *endpoint
 	if kind == kindTCP {
 		if t.badChecksum(in, d) {
@@ -756,16 +792,9 @@ func (t *Table) Update(in *Input) UID {
 		role.ipBytes += uint64(d.IPLen)
 	}
 	in.Counted = role != nil
-	in.FromOrig = c.origPort == sp && c.origAddr == src
+	in.FromOrig = isOrig == (c.origIdx == roles)
 	in.App = &c.app
-	if c.kind == kindTCP {
-		o, r := c.orig(), c.resp()
-		in.OrigDataSeq, in.OrigSeqKnown = o.startSeq+1, o.pkts > 0
-		in.RespDataSeq, in.RespSeqKnown = r.startSeq+1, r.pkts > 0
-		in.StartSeen = c.histSeen&(histSYN|histSYN<<16) != 0
-	} else {
-		in.OrigSeqKnown, in.RespSeqKnown, in.StartSeen = false, false, false
-	}
+	in.conn = c
 	if c.used && !c.filedInTime() { // the packet brought a timer earlier
 		t.schedule(ci, c)
 	}
@@ -775,8 +804,7 @@ func (t *Table) Update(in *Input) UID {
 // ignore counts a datagram Update does not account and clears the
 // results it sets in in.
 func (t *Table) ignore(in *Input) UID {
-	in.Counted, in.FromOrig, in.App, in.StartSeen = false, false, nil, false
-	in.OrigSeqKnown, in.RespSeqKnown = false, false
+	in.Counted, in.FromOrig, in.App, in.conn = false, false, nil, nil
 	t.stats.Ignored++
 	return 0
 }
@@ -792,11 +820,13 @@ func (t *Table) create(in *Input, k *key, h uint64, kind uint8, src, dst addr, s
 	}
 	c := t.at(ci)
 	t.initConn(c, k, kind, src, dst, sp, dp, ts, in.D)
-	c.vlan, c.hasVLAN = in.VLAN, in.HasVLAN
-	c.innerVLAN, c.hasInner = in.InnerVLAN, in.HasInnerVLAN
-	c.hasMAC, c.origMAC, c.respMAC = in.HasMAC, in.SrcMAC, in.DstMAC
-	if c.origAddr != src || c.origPort != sp { // roles flipped at once
-		c.origMAC, c.respMAC = c.respMAC, c.origMAC
+	if l := in.Link; l != nil {
+		c.vlan, c.hasVLAN = l.VLANs[0], l.NumVLANs > 0
+		c.innerVLAN, c.hasInner = l.VLANs[1], l.NumVLANs > 1
+		c.hasMAC, c.origMAC, c.respMAC = l.HasMAC, l.SrcMAC, l.DstMAC
+		if c.origAddr != src || c.origPort != sp { // roles flipped at once
+			c.origMAC, c.respMAC = c.respMAC, c.origMAC
+		}
 	}
 	t.indexInsert(ci, h)
 	t.lruPushFront(ci, c)

@@ -190,8 +190,8 @@ func TestCommunityID(t *testing.T) {
 
 func TestTunnelParents(t *testing.T) {
 	tb, s := newTable(t, DefaultConfig())
-	in := Input{TS: base, D: udp("10.0.0.1:1", "10.0.0.2:2", 1)}
-	in.Parents.UIDs[0], in.Parents.N = 42, 1
+	in := Input{TS: base, D: udp("10.0.0.1:1", "10.0.0.2:2", 1), Parents: &Parents{N: 1}}
+	in.Parents.UIDs[0] = 42
 	tb.Update(&in)
 	in.Parents.UIDs[0] = 43
 	tb.Update(&in)
@@ -329,5 +329,33 @@ func TestInactivityWhileFiledEarly(t *testing.T) {
 				t.Fatalf("%d conns", n)
 			}
 		})
+	}
+}
+
+// TestTCPStart checks what Input.TCPStart reports, on demand, of the
+// connection Update accounted a datagram to.
+func TestTCPStart(t *testing.T) {
+	tb, _ := newTable(t, DefaultConfig())
+	in := Input{TS: base, D: tcp("10.0.0.1:1000", "10.0.0.2:80", S, 100, 0, 0)}
+	tb.Update(&in)
+	if got, want := in.TCPStart(), (TCPStart{Seen: true, OrigDataSeq: 101, OrigSeqKnown: true, RespDataSeq: 1}); got != want {
+		t.Errorf("after SYN: %+v, want %+v", got, want)
+	}
+	in.D = tcp("10.0.0.2:80", "10.0.0.1:1000", SA, 500, 101, 0)
+	tb.Update(&in)
+	if got, want := in.TCPStart(), (TCPStart{Seen: true, OrigDataSeq: 101, OrigSeqKnown: true, RespDataSeq: 501, RespSeqKnown: true}); got != want {
+		t.Errorf("after SYN-ACK: %+v, want %+v", got, want)
+	}
+	// Picked up mid-stream: data starts at the first segment's sequence
+	// number, the responder's where the originator's ACK says.
+	in.D = tcp("10.0.0.3:2000", "10.0.0.2:80", PA, 7000, 9000, 10)
+	tb.Update(&in)
+	if got, want := in.TCPStart(), (TCPStart{OrigDataSeq: 7000, OrigSeqKnown: true, RespDataSeq: 9000}); got != want {
+		t.Errorf("mid-stream: %+v, want %+v", got, want)
+	}
+	in.D = udp("10.0.0.1:53", "10.0.0.2:53", 10)
+	tb.Update(&in)
+	if got := in.TCPStart(); got != (TCPStart{}) {
+		t.Errorf("UDP: %+v, want zero", got)
 	}
 }

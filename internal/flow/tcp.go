@@ -163,77 +163,33 @@ func (t *Table) sideCheckHistory(c *conn, isOrig bool, mask uint32, code byte) b
 	return t.checkHistory(c, mask, code)
 }
 
+// ctlFlags are the TCP flags that make a segment a control segment: most
+// segments have none, and tcpPacket tests them once for all.
+const ctlFlags = decode.TCPSyn | decode.TCPFin | decode.TCPRst
+
 // tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process.
 // Until the state machine runs (it may flip roles), e is the
 // originator's endpoint exactly when isOrig.
 func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts int64) {
 	f := d.TCPFlags
-	syn, fin, rst, ack := f&decode.TCPSyn != 0, f&decode.TCPFin != 0, f&decode.TCPRst != 0, f&decode.TCPAck != 0
+	ack := f&decode.TCPAck != 0
 	i := c.sideIdx(isOrig)
 	e, p := &c.ep[i], &c.ep[(i^1)&1]
 	n := d.L4Len
 	if n < 0 {
 		n = 0
 	}
-
-	// SetPartialStatus
-	if isOrig {
-		if c.firstSeen&partialOrig == 0 {
-			c.isPartial = !syn || ack
-		}
-	} else if c.firstSeen&partialResp == 0 && !c.isPartial {
-		c.isPartial = !syn
-	}
-
-	segLen := n
-	if syn {
-		segLen++
-	}
-	if fin {
-		segLen++
-	}
-	if rst {
-		segLen -= n
-	}
 	base := d.Seq
+	var relSeq uint64
+	var underflow bool
+	segLen := n
+	if f&ctlFlags == 0 {
+		relSeq, underflow = t.plainStart(c, e, isOrig, ack, base, n)
+	} else {
+		segLen, relSeq, underflow = t.controlStart(c, e, isOrig, f, base, n)
+	}
 	onePast := base + uint32(segLen)
-
-	// init_endpoint
-	switch e.state {
-	case tcpInactive:
-		last := onePast
-		if syn {
-			e.ackSeq, e.startSeq = base, base
-		} else {
-			e.ackSeq, e.startSeq = base-1, base-1
-			last = base
-		}
-		e.lastSeq = last
-	case tcpSynSent, tcpSynAckSent:
-		if syn && base != e.startSeq {
-			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
-		}
-	case tcpEstablished, tcpPartial:
-		if syn {
-			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
-		}
-	case tcpReset:
-		if syn && e.prevState == tcpInactive {
-			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
-		}
-	}
-
-	relSeq, underflow := relativeSeq(e, base, e.lastSeq, e.seqWraps)
-
-	// update_history
-	switch {
-	case syn || fin || rst:
-		t.controlHistory(c, e, isOrig, f, relSeq, n)
-	case n > 0:
-		t.sideCheckHistory(c, isOrig, histData, 'D')
-	case ack:
-		t.sideCheckHistory(c, isOrig, histACK, 'A')
-	}
+	fin, rst := f&decode.TCPFin != 0, f&decode.TCPRst != 0
 
 	// update_window: only the zero-window history matters here.
 	if d.Window == 0 && !rst && p.state != tcpClosed && e.state != tcpReset {
@@ -276,7 +232,7 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 	// update_last_seq
 	deltaLast := seqDelta(onePast, e.lastSeq)
 	switch {
-	case (syn || rst) && (deltaLast > tooLargeSeqDelta || deltaLast < -tooLargeSeqDelta):
+	case f&(decode.TCPSyn|decode.TCPRst) != 0 && (deltaLast > tooLargeSeqDelta || deltaLast < -tooLargeSeqDelta):
 	case fin && e.lastSeq == e.startSeq+1:
 		e.updateLastSeq(onePast)
 	case e.state == tcpReset:
@@ -288,8 +244,8 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 
 	// Without SYN, FIN or RST only an inactive endpoint changes state.
 	var doClose, genEvent bool
-	if syn || fin || rst || e.state == tcpInactive {
-		doClose, genEvent = t.updateStateMachine(c, e, p, base, d.Ack, n, isOrig, syn, fin, rst, ack, ts)
+	if f&ctlFlags != 0 || e.state == tcpInactive {
+		doClose, genEvent = t.updateStateMachine(c, e, p, base, d.Ack, n, isOrig, f&decode.TCPSyn != 0, fin, rst, ack, ts)
 	}
 
 	if ack && relAck > 0 && !p.ackInOrder(relAck) {
@@ -305,15 +261,106 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 
 	if n > 0 && !rst && !underflow {
 		ds := relSeq
-		if syn {
+		if f&decode.TCPSyn != 0 {
 			ds++
 		}
-		t.dataSent(c, e, ds, n)
+		if !e.inOrderData(ds, n) {
+			t.dataSent(c, e, ds, n)
+		}
 	}
 
 	if doClose {
 		t.connectionClosed(c, e, p, genEvent)
 	}
+}
+
+// plainStart is the start of tcpPacket for a segment without SYN, FIN or
+// RST from endpoint e (the originator's if isOrig) at sequence number base
+// with n bytes of payload: SetPartialStatus, init_endpoint and
+// update_history. It returns base relative to e's start, and whether it
+// lies before it.
+func (t *Table) plainStart(c *conn, e *endpoint, isOrig, ack bool, base uint32, n int) (uint64, bool) {
+	// SetPartialStatus
+	if isOrig {
+		if c.firstSeen&partialOrig == 0 {
+			c.isPartial = true
+		}
+	} else if c.firstSeen&partialResp == 0 && !c.isPartial {
+		c.isPartial = true
+	}
+
+	// init_endpoint
+	if e.state == tcpInactive {
+		e.ackSeq, e.startSeq = base-1, base-1
+		e.lastSeq = base
+	}
+
+	relSeq, underflow := relativeSeq(e, base, e.lastSeq, e.seqWraps)
+
+	// update_history
+	switch {
+	case n > 0:
+		t.sideCheckHistory(c, isOrig, histData, 'D')
+	case ack:
+		t.sideCheckHistory(c, isOrig, histACK, 'A')
+	}
+	return relSeq, underflow
+}
+
+// controlStart is plainStart for a segment with SYN, FIN or RST (flags
+// f); it also returns the segment's length in sequence space.
+func (t *Table) controlStart(c *conn, e *endpoint, isOrig bool, f uint8, base uint32, n int) (segLen int, relSeq uint64, underflow bool) {
+	syn, fin, rst, ack := f&decode.TCPSyn != 0, f&decode.TCPFin != 0, f&decode.TCPRst != 0, f&decode.TCPAck != 0
+
+	// SetPartialStatus
+	if isOrig {
+		if c.firstSeen&partialOrig == 0 {
+			c.isPartial = !syn || ack
+		}
+	} else if c.firstSeen&partialResp == 0 && !c.isPartial {
+		c.isPartial = !syn
+	}
+
+	segLen = n
+	if syn {
+		segLen++
+	}
+	if fin {
+		segLen++
+	}
+	if rst {
+		segLen -= n
+	}
+	onePast := base + uint32(segLen)
+
+	// init_endpoint
+	switch e.state {
+	case tcpInactive:
+		last := onePast
+		if syn {
+			e.ackSeq, e.startSeq = base, base
+		} else {
+			e.ackSeq, e.startSeq = base-1, base-1
+			last = base
+		}
+		e.lastSeq = last
+	case tcpSynSent, tcpSynAckSent:
+		if syn && base != e.startSeq {
+			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
+		}
+	case tcpEstablished, tcpPartial:
+		if syn {
+			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
+		}
+	case tcpReset:
+		if syn && e.prevState == tcpInactive {
+			e.startSeq, e.ackSeq, e.lastSeq = base, base, onePast
+		}
+	}
+
+	relSeq, underflow = relativeSeq(e, base, e.lastSeq, e.seqWraps)
+	t.controlHistory(c, e, isOrig, f, relSeq, n)
+	return segLen, relSeq, underflow
 }
 
 // controlHistory is update_history for a segment with SYN, FIN or RST
@@ -624,6 +671,17 @@ func (t *Table) dataSent(c *conn, e *endpoint, seq uint64, n int) {
 		e.skip = true
 		e.nblocks = 0
 	}
+}
+
+// inOrderData is dataSent for n bytes at seq that follow what was
+// delivered, with nothing pending, not yet acknowledged (most segments):
+// it reports false, changing nothing, for any other.
+func (e *endpoint) inOrderData(seq uint64, n int) bool {
+	if e.skip || e.nblocks != 0 || seq > e.lastReassem || seq < e.trimSeq || seq < e.toRel(e.ackSeq, e.ackWraps) {
+		return false
+	}
+	e.lastReassem = max(e.lastReassem, seq+uint64(n))
+	return true
 }
 
 // ackInOrder is ackReceived for an ACK of data already delivered before
