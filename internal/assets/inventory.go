@@ -41,9 +41,10 @@ type Inventory struct {
 	mqttSubs   []pendingSub             // subscriptions whose CONNECT is not known yet
 	ics        map[icsKey]*icsDevice
 	ftpData    map[netip.AddrPort]struct{} // FTP data channels announced in ftp.log
-	addrCache  map[string]netip.Addr
+	addrs      memo[netip.Addr]            // addresses by their raw text
 	matchCache map[obsKey][]ruleHit
 	strs       map[string]string
+	interned   memo[string]      // intern's values by their raw text
 	usedNames  map[string]string // usedName's answers
 
 	handlers map[string]*handler
@@ -69,7 +70,6 @@ const (
 	maxUIDNames   = 1 << 16
 	maxMQTTConns  = 1 << 16
 	maxMQTTSubs   = 1 << 12
-	maxAddrCache  = 1 << 16
 	maxMatchCache = 1 << 15
 	maxUsedNames  = 1 << 14
 	maxLearned    = 64
@@ -110,9 +110,10 @@ func New(cfg Config) (*Inventory, error) {
 		mqttAuth:   map[string]mqttAuth{},
 		ics:        map[icsKey]*icsDevice{},
 		ftpData:    map[netip.AddrPort]struct{}{},
-		addrCache:  map[string]netip.Addr{},
+		addrs:      newMemo[netip.Addr](),
 		matchCache: map[obsKey][]ruleHit{},
 		strs:       map[string]string{},
+		interned:   newMemo[string](),
 		usedNames:  map[string]string{},
 	}
 	inv.handlers = inv.handlerTable()
@@ -227,33 +228,29 @@ func (inv *Inventory) Stats() Stats {
 // Rules returns the rules in use.
 func (inv *Inventory) Rules() *Rules { return inv.rules }
 
-// addr parses an address value: an IPv4 address from its bytes (cheaper
-// than any lookup), others through a small cache keyed by the raw text
-// (the same few addresses recur in every record).
+// addr parses an address value, remembered by its raw text (the same
+// few addresses recur in every record): an IPv4 address from its bytes,
+// others by netip.ParseAddr.
 func (inv *Inventory) addr(v value) netip.Addr {
 	if v.kind() != kindString {
 		return netip.Addr{}
 	}
 	raw := v.raw()
-	if a, ok := parseDottedQuad(raw); ok {
-		return a
-	}
 	if len(raw) == 0 {
 		return netip.Addr{}
 	}
-	if a, ok := inv.addrCache[string(raw)]; ok {
-		return a
+	s := inv.addrs.slot(raw)
+	if s.raw == string(raw) {
+		return s.val
 	}
-	var a netip.Addr
-	if !v.escaped() {
-		if p, err := netip.ParseAddr(string(raw)); err == nil {
+	a, ok := parseDottedQuad(raw)
+	s.raw = string(raw)
+	if !ok && !v.escaped() {
+		if p, err := netip.ParseAddr(s.raw); err == nil {
 			a = p.Unmap()
 		}
 	}
-	if len(inv.addrCache) >= maxAddrCache {
-		clear(inv.addrCache)
-	}
-	inv.addrCache[string(raw)] = a
+	s.val = a
 	return a
 }
 
@@ -299,6 +296,10 @@ func octet(val, digits int) bool {
 
 // isLocal reports whether a is a host address of the inventory's networks.
 func (inv *Inventory) isLocal(a netip.Addr) bool {
+	if a.Is4() { // the usual case, on the address's 32 bits
+		x := be32(a)
+		return hostAddr4(x) && (inv.cfg.AllHosts || inv.localNets.contains4(x))
+	}
 	if !hostAddr(a) {
 		return false
 	}
@@ -310,6 +311,12 @@ func (inv *Inventory) isLocal(a netip.Addr) bool {
 func hostAddr(a netip.Addr) bool {
 	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && !a.IsLoopback() &&
 		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// hostAddr4 is hostAddr for an IPv4 address x (be32): not 0.0.0.0,
+// multicast (224/4), loopback (127/8) or 255.255.255.255.
+func hostAddr4(x uint32) bool {
+	return x != 0 && x>>28 != 0xe && x>>24 != 127 && x != 0xffffffff
 }
 
 func (inv *Inventory) full() bool {
@@ -468,24 +475,32 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 }
 
 // intern returns a string value, shared between records for the few
-// values that recur (services, states, MACs, host names, software).
-// The table is keyed by the raw text, escapes and all, so that a hit
-// needs no scan for them.
+// values that recur (services, states, MACs, host names, software): the
+// memo first, then a table. Both are keyed by the raw text, escapes and
+// all, so that a hit needs no scan for them.
 func (inv *Inventory) intern(v value) string {
 	raw := v.raw()
 	if v.kind() != kindString || len(raw) > 64 {
 		return v.str()
 	}
-	if s, ok := inv.strs[string(raw)]; ok {
-		return s
+	slot := inv.interned.slot(raw)
+	if slot.raw == string(raw) {
+		return slot.val
 	}
-	s := v.str()
-	if len(inv.strs) < maxInterned {
-		if s == string(raw) { // no escapes: key and value share the bytes
-			inv.strs[s] = s
-		} else {
-			inv.strs[string(raw)] = s
+	s, ok := inv.strs[string(raw)]
+	if !ok {
+		s = v.str()
+		if len(inv.strs) < maxInterned {
+			if s == string(raw) { // no escapes: key and value share the bytes
+				inv.strs[s] = s
+			} else {
+				inv.strs[string(raw)] = s
+			}
 		}
+	}
+	slot.raw, slot.val = s, s
+	if s != string(raw) {
+		slot.raw = string(raw)
 	}
 	return s
 }

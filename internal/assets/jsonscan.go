@@ -131,9 +131,14 @@ func (v value) float() float64 {
 
 // uint reads a non-negative integer (fractions dropped); 0 otherwise.
 func (v value) uint() uint64 {
-	if n, ok := plainUint(v.json); ok { // the usual case
+	if n, ok := plainUint(v.json); ok { // the usual case, in line
 		return n
 	}
+	return v.otherUint()
+}
+
+// otherUint is uint for the values plainUint does not take.
+func (v value) otherUint() uint64 {
 	text, ok := v.numeric()
 	if !ok {
 		return 0

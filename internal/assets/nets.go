@@ -39,16 +39,20 @@ func (s *prefixSet) add(p netip.Prefix) {
 // hold only IPv4 addresses (not IPv4-mapped IPv6 ones).
 func (s *prefixSet) contains(a netip.Addr) bool {
 	if a.Is4() {
-		x := be32(a)
-		for _, p := range s.v4 {
-			if x&p.mask == p.network {
-				return true
-			}
-		}
-		return false
+		return s.contains4(be32(a))
 	}
 	for _, p := range s.v6 {
 		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// contains4 is contains for the IPv4 address x (be32).
+func (s *prefixSet) contains4(x uint32) bool {
+	for _, p := range s.v4 {
+		if x&p.mask == p.network {
 			return true
 		}
 	}

@@ -72,3 +72,20 @@ func TestParseDottedQuad(t *testing.T) {
 		}
 	}
 }
+
+// TestHostAddr4 checks hostAddr4 against hostAddr on the IPv4 addresses
+// at the edges of the ranges it rules out and on random ones.
+func TestHostAddr4(t *testing.T) {
+	xs := []uint32{0, 1, 0xffffffff, 0xfffffffe, 0x7f000000, 0x7f000001, 0x7effffff, 0x80000000,
+		0xe0000000, 0xdfffffff, 0xefffffff, 0xf0000000, 0xe00000fb}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		xs = append(xs, r.Uint32())
+	}
+	for _, x := range xs {
+		a := netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+		if got, want := hostAddr4(x), hostAddr(a); got != want {
+			t.Errorf("%v: hostAddr4 %v, hostAddr %v", a, got, want)
+		}
+	}
+}

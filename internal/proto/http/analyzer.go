@@ -56,6 +56,11 @@ type side struct {
 	offset     int64     // stream bytes seen (gaps included)
 
 	truncLines uint64
+
+	// hdr points into memory the side does not own (the delivery being
+	// parsed, or line) rather than into hdrBuf: see keepHdr.
+	hdrBorrowed bool
+	hdrBuf      []byte // the side's own copy of hdr, when it has one
 }
 
 // Analyzer is the HTTP analyzer of one connection. It implements
@@ -136,6 +141,26 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 
 // data1 parses dir's bytes as HTTP/1.x.
 func (a *Analyzer) data1(dir proto.Direction, data []byte) {
+	a.parse1(dir, data)
+	// A header still waiting for its next line outlives data.
+	a.sides[dir].keepHdr()
+}
+
+// keepHdr copies a pending header that points into memory the side does
+// not own to hdrBuf. A header line is parsed where it lies, like any
+// line: it is kept only when the delivery ends (or line is reused) before
+// the next line shows whether a continuation line follows.
+func (s *side) keepHdr() {
+	if s.hasHdr && s.hdrBorrowed {
+		s.hdrBuf = append(s.hdrBuf[:0], s.hdr...)
+		s.hdr = s.hdrBuf
+	}
+	s.hdrBorrowed = false
+}
+
+// parse1 parses dir's bytes as HTTP/1.x; a pending header may still point
+// into data when it returns (see keepHdr).
+func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 	s := &a.sides[dir]
 	s.offset += int64(len(data))
 	total := len(data)
@@ -191,6 +216,7 @@ func (a *Analyzer) data1(dir proto.Direction, data []byte) {
 		if len(s.line) == 0 && s.lineLen == 0 && i < len(data) && i <= MaxLine {
 			line = data[:i] // whole in this delivery: parsed in place
 		} else {
+			s.keepHdr() // it may lie in line, which is about to change
 			s.appendLine(data[:i])
 			if i == len(data) {
 				return
@@ -284,6 +310,7 @@ func (a *Analyzer) End(ts int64) {
 			line := s.line
 			s.line = s.line[:0]
 			a.lineDone(d, line)
+			s.keepHdr()
 		}
 		a.finishSniff(d)
 	}

@@ -25,6 +25,16 @@ type step struct {
 	gap  int
 }
 
+// deliver hands d to a in a buffer of its own, then overwrites that
+// buffer: what the analyzer kept of it must have been copied.
+func deliver(a *Analyzer, dir proto.Direction, ts int64, d []byte) {
+	buf := append([]byte(nil), d...)
+	a.Data(dir, ts, buf)
+	for i := range buf {
+		buf[i] = '#'
+	}
+}
+
 func run(steps []step, split int) []string {
 	out := &sinkRecs{}
 	a := New(&proto.ConnInfo{UID: "CTest"}, out)
@@ -37,12 +47,12 @@ func run(steps []step, split int) []string {
 		}
 		d := []byte(s.data)
 		if split <= 0 {
-			a.Data(s.dir, ts, d)
+			deliver(a, s.dir, ts, d)
 			continue
 		}
 		for len(d) > 0 {
 			n := min(split, len(d))
-			a.Data(s.dir, ts, d[:n])
+			deliver(a, s.dir, ts, d[:n])
 			d = d[n:]
 		}
 	}
@@ -63,8 +73,8 @@ func runSplitAt(steps []step, cut int) []string {
 		}
 		d := []byte(s.data)
 		c := min(cut, len(d))
-		a.Data(s.dir, ts, d[:c])
-		a.Data(s.dir, ts, d[c:])
+		deliver(a, s.dir, ts, d[:c])
+		deliver(a, s.dir, ts, d[c:])
 	}
 	a.End(ts + 1000)
 	return out.lines
@@ -155,6 +165,23 @@ var cases = []struct {
 		[]want{{"status_code": 101, "info_code": 101}}},
 	{"obs fold and lower case", []step{{dir: 0, data: "get / HTTP/1.1\r\nhost: a\r\nuser-agent: x\r\n  y\r\n\r\n"}},
 		[]want{{"method": "get", "host": "a", "user_agent": "x  y"}}},
+	{"fold across deliveries", []step{{dir: 0, data: "GET / HTTP/1.1\r\nUser-Agent: a\r\n"}, {dir: 0, data: " b\r\n\tc\r\nHost: h\r\n"}, {dir: 0, data: "Referer: r\r\n\r\n"}},
+		[]want{{"user_agent": "a b\tc", "host": "h", "referrer": "r"}}},
+	{"reply before the request's headers end", []step{
+		{dir: 0, data: "GET /1 HTTP/1.1\r\nHost: a\r\n"},
+		{dir: 1, data: "HTTP/1.1 200 OK\r\nServer: s\r\nContent-Length: 0\r\n\r\n"},
+		{dir: 0, data: "User-Agent: u\r\n\r\nGET /2 HTTP/1.1\r\nHost: b\r\n"},
+		{dir: 1, data: "HTTP/1.1 404 No\r\nServer: t\r\n"},
+		{dir: 0, data: "Referer: r\r\n\r\n"},
+		{dir: 1, data: "Content-Length: 0\r\n\r\n"},
+	}, []want{
+		// A header line counts once the next line shows it is not folded:
+		// "Host: a" only after the reply ended the first transaction, so
+		// it opens a second one, as do the second reply's headers.
+		{"uri": "/1", "host": nil, "server": "s", "trans_depth": 1},
+		{"uri": nil, "host": "a", "user_agent": "u", "status_code": 404, "server": "t", "trans_depth": 2},
+		{"uri": "/2", "host": "b", "referrer": "r", "server": nil, "status_code": nil, "trans_depth": 3},
+	}},
 	{"bad chunk size", []step{{dir: 0, data: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\nGET /next HTTP/1.1\r\n\r\n"}},
 		[]want{{"uri": "/", "request_body_len": 0}, {"uri": "/next"}}},
 	{"server header", []step{{dir: 0, data: "GET / HTTP/1.1\r\nHost: h\r\n\r\n"}, {dir: 1, data: "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\n\r\n"}},

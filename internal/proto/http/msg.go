@@ -31,15 +31,34 @@ type txn struct {
 	headerTruncations int
 }
 
+// reset empties t for another transaction, keeping the storage of its
+// slices. Fields are set one by one: slices only lose their length, so
+// nothing is copied and no pointer is written (idx, ts and depth are set
+// by getOrNew).
 func (t *txn) reset() {
-	*t = txn{
-		method: t.method[:0], host: t.host[:0], uri: t.uri[:0], referrer: t.referrer[:0],
-		version: t.version[:0], userAgent: t.userAgent[:0], origin: t.origin[:0],
-		statusMsg: t.statusMsg[:0], infoMsg: t.infoMsg[:0], username: t.username[:0],
-		password: t.password[:0], server: t.server[:0],
-		proxied: t.proxied[:0], origMime: t.origMime[:0], respMime: t.respMime[:0],
-		origFiles: t.origFiles[:0], respFiles: t.respFiles[:0],
-	}
+	t.method = t.method[:0]
+	t.host = t.host[:0]
+	t.uri = t.uri[:0]
+	t.referrer = t.referrer[:0]
+	t.version = t.version[:0]
+	t.userAgent = t.userAgent[:0]
+	t.origin = t.origin[:0]
+	t.statusMsg = t.statusMsg[:0]
+	t.infoMsg = t.infoMsg[:0]
+	t.username = t.username[:0]
+	t.password = t.password[:0]
+	t.server = t.server[:0]
+	t.hasMethod, t.hasHost, t.hasURI, t.hasReferrer, t.hasVersion = false, false, false, false, false
+	t.hasUA, t.hasOrigin, t.hasStatus, t.hasInfo, t.hasUser, t.hasPass = false, false, false, false, false, false
+	t.hasServer = false
+	t.reqLen, t.respLen = 0, 0
+	t.status, t.infoCode = 0, 0
+	t.proxied = t.proxied[:0]
+	t.origMime = t.origMime[:0]
+	t.respMime = t.respMime[:0]
+	t.origFiles = t.origFiles[:0]
+	t.respFiles = t.respFiles[:0]
+	t.headerTruncations = 0
 }
 
 func (a *Analyzer) release(t *txn) {
@@ -122,7 +141,9 @@ func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
 				if room > len(line) {
 					room = len(line)
 				}
-				s.hdr = append(s.hdr, line[:room]...)
+				s.keepHdr()
+				s.hdrBuf = append(s.hdrBuf, line[:room]...)
+				s.hdr = s.hdrBuf
 			}
 			return
 		}
@@ -134,8 +155,12 @@ func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
 			a.headersDone(dir)
 			return
 		}
-		s.hdr = append(s.hdr[:0], line...)
+		// The header waits for the next line, which may continue it. It
+		// is not copied: the caller keeps it (keepHdr) before line's
+		// memory is reused.
+		s.hdr = line
 		s.hasHdr = true
+		s.hdrBorrowed = true
 	case stChunkSize:
 		n, ok := parseChunkSize(line)
 		if !ok || n == 0 {
@@ -205,17 +230,23 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-func isURIChar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-		return true
+func isURIChar(c byte) bool { return uriChars[c] }
+
+// uriChars marks the bytes a request line's URI is made of: letters,
+// digits, RFC 3986's delimiters, unreserved marks and '%'.
+var uriChars = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
 	}
-	switch c {
-	case ':', '/', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=',
-		'-', '_', '.', '~', '%':
-		return true
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
 	}
-	return false
-}
+	for _, c := range ":/?#[]@!$&'()*+,;=-_.~%" {
+		t[c] = true
+	}
+	return t
+}()
 
 func hasPrefixFold(b []byte, p string) (match, exact bool) {
 	if len(b) < len(p) {
@@ -392,10 +423,14 @@ func isHex(c byte) bool {
 // unescape_URI, keeping malformed escapes as they are.
 func unescapeURI(dst, s []byte) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
-			dst = append(dst, c)
-			continue
+		if s[i] != '%' {
+			// Copy the run up to the next escape at once.
+			n := bytes.IndexByte(s[i:], '%')
+			if n < 0 {
+				return append(dst, s[i:]...)
+			}
+			dst = append(dst, s[i:i+n]...)
+			i += n
 		}
 		i++
 		switch {

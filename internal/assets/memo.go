@@ -1,0 +1,45 @@
+package assets
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// memo remembers what raw field values were decoded to (an address, an
+// interned string) in a small direct-mapped table: each text has one
+// slot, picked by a hash of its bytes, that holds the last text to land
+// there. A hit costs a hash and a comparison, far less than a map lookup
+// or a parse; a miss decodes as before and takes the slot over. The few
+// addresses and values that recur in every record stay in it.
+type memo[V any] struct {
+	slots *[memoSlots]memoSlot[V]
+}
+
+// memoSlot is one text (as written in the line) and its decoded value.
+type memoSlot[V any] struct {
+	raw string
+	val V
+}
+
+const memoBits = 11
+const memoSlots = 1 << memoBits
+
+func newMemo[V any]() memo[V] { return memo[V]{slots: new([memoSlots]memoSlot[V])} }
+
+// slot returns the slot of raw: it holds raw's value when its raw is raw.
+func (m memo[V]) slot(raw []byte) *memoSlot[V] { return &m.slots[memoHash(raw)] }
+
+// memoHash hashes raw's length and its first and last eight bytes (all of
+// them when it is shorter): the values memoized differ there.
+func memoHash(raw []byte) uint {
+	var x uint64
+	if len(raw) >= 8 {
+		x = binary.LittleEndian.Uint64(raw) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(raw[len(raw)-8:]), 29)
+	} else {
+		for _, c := range raw {
+			x = x<<8 | uint64(c)
+		}
+	}
+	x = (x ^ uint64(len(raw))) * 0x9e3779b97f4a7c15
+	return uint(x >> (64 - memoBits))
+}
