@@ -208,11 +208,16 @@ func (r *reader) handle(f *capture.Frame) {
 
 // account counts the frame and its anomalies for the summary.
 func (r *reader) account(p *decode.Packet) {
-	if r.sum.first == 0 || p.TS < r.sum.first {
-		r.sum.first = p.TS
-	}
+	// first is 0 or a time seen, last the latest time seen (or 0), so
+	// first <= last: a later packet, the usual case, only moves last
+	// (and sets first when none is set yet).
 	if p.TS > r.sum.last {
 		r.sum.last = p.TS
+		if r.sum.first == 0 {
+			r.sum.first = p.TS
+		}
+	} else if r.sum.first == 0 || p.TS < r.sum.first {
+		r.sum.first = p.TS
 	}
 	r.sum.bytes += uint64(p.WireLen)
 	if p.Truncated {

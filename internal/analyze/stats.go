@@ -40,14 +40,19 @@ func classOf(proto uint8) protoClass {
 
 // hostStats is one goroutine's share of the summary; merged at the end.
 type hostStats struct {
-	ipPkts     [2]uint64 // IPv4, IPv6 (innermost)
-	ipBytes    [2]uint64
-	classPkts  [numClasses]uint64
-	classBytes [numClasses]uint64
-	conns      uint64
-	services   map[string]uint64
-	records    map[string]uint64 // application-layer records per log
-	hosts      map[netip.Addr]*talker
+	// byProto counts innermost datagrams by IP version (IPv4, IPv6) and
+	// protocol number: one count a packet; ipTotals and classTotals sum
+	// them for the summary.
+	byProto  [2][256]ipCount
+	conns    uint64
+	services map[string]uint64
+	records  map[string]uint64 // application-layer records per log
+	hosts    map[netip.Addr]*talker
+}
+
+// ipCount counts datagrams and their IP bytes.
+type ipCount struct {
+	pkts, bytes uint64
 }
 
 type talker struct {
@@ -65,11 +70,33 @@ func (h *hostStats) addPacket(d *decode.Datagram) {
 	if d.Version == 6 {
 		v = 1
 	}
-	h.ipPkts[v]++
-	h.ipBytes[v] += uint64(d.IPLen)
-	c := classOf(d.Proto)
-	h.classPkts[c]++
-	h.classBytes[c] += uint64(d.IPLen)
+	n := &h.byProto[v][d.Proto]
+	n.pkts++
+	n.bytes += uint64(d.IPLen)
+}
+
+// ipTotals returns the packets and bytes counted for IPv4 ([0]) and IPv6
+// ([1]).
+func (h *hostStats) ipTotals() (pkts, bytes [2]uint64) {
+	for v := range h.byProto {
+		for _, n := range h.byProto[v] {
+			pkts[v] += n.pkts
+			bytes[v] += n.bytes
+		}
+	}
+	return pkts, bytes
+}
+
+// classTotals returns the packets and bytes counted per protocol class.
+func (h *hostStats) classTotals() (pkts, bytes [numClasses]uint64) {
+	for v := range h.byProto {
+		for p, n := range h.byProto[v] {
+			c := classOf(uint8(p))
+			pkts[c] += n.pkts
+			bytes[c] += n.bytes
+		}
+	}
+	return pkts, bytes
 }
 
 func (h *hostStats) addConn(c *record.Conn) {
@@ -110,13 +137,11 @@ func (h *hostStats) addHost(a netip.Addr, bytes uint64) {
 }
 
 func (h *hostStats) merge(o *hostStats) {
-	for i := range h.ipPkts {
-		h.ipPkts[i] += o.ipPkts[i]
-		h.ipBytes[i] += o.ipBytes[i]
-	}
-	for i := range h.classPkts {
-		h.classPkts[i] += o.classPkts[i]
-		h.classBytes[i] += o.classBytes[i]
+	for v := range h.byProto {
+		for p, n := range o.byProto[v] {
+			h.byProto[v][p].pkts += n.pkts
+			h.byProto[v][p].bytes += n.bytes
+		}
 	}
 	h.conns += o.conns
 	for k, v := range o.services {

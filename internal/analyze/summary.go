@@ -97,11 +97,13 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	s.Packets = rc.packets
 	s.Bytes = rc.bytes
 	s.fillReader(&rc)
-	s.IPv4Packets, s.IPv6Packets = h.ipPkts[0], h.ipPkts[1]
-	s.IPv4Bytes, s.IPv6Bytes = h.ipBytes[0], h.ipBytes[1]
+	ipPkts, ipBytes := h.ipTotals()
+	s.IPv4Packets, s.IPv6Packets = ipPkts[0], ipPkts[1]
+	s.IPv4Bytes, s.IPv6Bytes = ipBytes[0], ipBytes[1]
+	classPkts, classBytes := h.classTotals()
 	for c := protoClass(0); c < numClasses; c++ {
-		if h.classPkts[c] > 0 {
-			s.Protocols = append(s.Protocols, ProtoShare{classNames[c], h.classPkts[c], h.classBytes[c]})
+		if classPkts[c] > 0 {
+			s.Protocols = append(s.Protocols, ProtoShare{classNames[c], classPkts[c], classBytes[c]})
 		}
 	}
 	s.Connections = h.conns

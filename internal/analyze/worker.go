@@ -14,9 +14,12 @@ const expireEvery = int64(1e9)
 
 // worker owns one flow table and the connections hashed to it.
 type worker struct {
-	table     *flow.Table
-	sink      *logSink
-	app       *appLayer
+	table *flow.Table
+	sink  *logSink
+	app   *appLayer
+	// withApp: the application layer is on (not --no-app); off, packets
+	// skip it.
+	withApp   bool
 	stats     *hostStats
 	in        chan *batch
 	free      chan *batch
@@ -39,6 +42,7 @@ func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *
 	if shared == nil {
 		wk.app.factories = nil // --no-app
 	}
+	wk.withApp = len(wk.app.factories) > 0
 	t, err := flow.NewTable(cfg, workerEmitter{wk.sink, wk.app})
 	if err != nil {
 		return nil, fmt.Errorf("analyze: flow table: %w", err)
@@ -137,7 +141,7 @@ func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, ch
 	in.Link, in.Parents = link, parents
 	uid := wk.table.Update(in)
 	wk.stats.addPacket(dg)
-	if in.Counted {
+	if in.Counted && wk.withApp {
 		wk.app.packet(uid, in)
 	}
 	// Once per connection and kind; a packet of no connection is keyed
