@@ -243,14 +243,14 @@ func (e *Engine) emit(a alert.Alert) {
 		e.stats.Suppressed++
 		return
 	}
-	now := e.clock
-	if ep, ok := e.open[a.Key()]; ok {
+	now, key := e.clock, a.Key()
+	if ep, ok := e.open[key]; ok {
 		ep.a.Merge(a)
 		ep.seen = now
 		return
 	}
 	a.Count = max(a.Count, 1)
-	e.open[a.Key()] = &episode{a: a, opened: now, seen: now}
+	e.open[key] = &episode{a: a, opened: now, seen: now}
 }
 
 func (e *Engine) allowed(a *alert.Alert) bool {

@@ -125,7 +125,12 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.creds(r, "ftp", r.Str("user"), r.Str("password"), emit)
 		}
 	case "http":
-		if code := r.Uint("status_code"); code >= 200 && code < 400 && r.Has("username") {
+		// Most requests carry no username: asking first spares them the
+		// status code's lookup.
+		if !r.Has("username") {
+			return
+		}
+		if code := r.Uint("status_code"); code >= 200 && code < 400 {
 			d.creds(r, "http", r.Str("username"), r.Str("password"), emit)
 		}
 	case "mqtt_connect":
