@@ -115,7 +115,7 @@ func (v value) bool() bool { return v.kind() == kindBool && v.json[0] == 't' }
 
 // float reads a number (or a string holding one); 0 when it is neither.
 func (v value) float() float64 {
-	if f, ok := exactDecimal(v.json); ok { // the usual case
+	if f, ok := rec.Decimal(v.json); ok { // the usual case
 		return f
 	}
 	text, ok := v.numeric()
@@ -165,58 +165,6 @@ func (v value) numeric() ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// exactDecimal parses a plain decimal ("-12", "1767225606.191553") whose
-// digits, read as an integer, are below 2^53 and whose fraction has at
-// most 22 digits: that integer and the power of ten it is divided by are
-// exact float64s, so one division rounds correctly, to the float
-// strconv.ParseFloat returns. Other forms report false.
-func exactDecimal(b []byte) (float64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	mant, whole := leadingDigits(b, 0)
-	digits, frac := whole, 0
-	if whole < len(b) && b[whole] == '.' {
-		mant, digits = leadingDigits(b[whole+1:], mant)
-		frac = digits
-		digits += whole
-		if whole+1+frac != len(b) {
-			return 0, false
-		}
-	} else if whole != len(b) {
-		return 0, false
-	}
-	// 19 digits cannot overflow; frac <= 19 is within pow10.
-	if digits == 0 || digits > 19 || mant >= 1<<53 {
-		return 0, false
-	}
-	f := float64(mant) / pow10[frac]
-	if neg {
-		f = -f
-	}
-	return f, true
-}
-
-// leadingDigits reads the decimal digits b starts with onto n (n*10 + d
-// for each; the caller rejects runs long enough to overflow) and returns
-// the number and how many digits it read.
-func leadingDigits(b []byte, n uint64) (uint64, int) {
-	i := 0
-	for ; i < len(b); i++ {
-		c := b[i] - '0'
-		if c > 9 {
-			break
-		}
-		n = n*10 + uint64(c)
-	}
-	return n, i
-}
-
-// pow10 holds the powers of ten a float64 holds exactly.
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // plainUint parses 1 to 19 decimal digits (which cannot overflow), as
 // strconv.ParseUint(s, 10, 64) would; other forms report false.

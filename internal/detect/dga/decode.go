@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // decodeModel decodes a model.json as encoding/json would, but reads the
@@ -253,46 +255,16 @@ func (d *modelReader) base64(dst *[]byte) bool {
 }
 
 // parseFloat parses a number as strconv.ParseFloat does (and so as
-// encoding/json does). A decimal of at most 15 digits and no exponent —
-// model.json's are — is an integer and a power of ten that float64 holds
-// exactly, so that one division rounds it correctly: strconv's own fast
-// path, taken here without its general parse.
+// encoding/json does); model.json's plain decimals take rec.Decimal's
+// exact path without strconv's general parse.
 func parseFloat(tok []byte, dst *float64) bool {
-	if mant, frac, ok := shortDecimal(tok); ok {
-		*dst = float64(mant) / pow10[frac]
-		if tok[0] == '-' {
-			*dst = -*dst
-		}
+	if f, ok := rec.Decimal(tok); ok {
+		*dst = f
 		return true
 	}
 	f, err := strconv.ParseFloat(string(tok), 64)
 	*dst = f
 	return err == nil
-}
-
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
-
-// shortDecimal reads a number of at most 15 digits, an optional sign and
-// point and no exponent as mant/10^frac (the sign left out).
-func shortDecimal(tok []byte) (mant uint64, frac int, ok bool) {
-	if tok[0] == '-' {
-		tok = tok[1:]
-	}
-	digits, point := 0, false
-	for _, c := range tok {
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			if digits++; point {
-				frac++
-			}
-		case c == '.' && !point:
-			point = true
-		default:
-			return 0, 0, false
-		}
-	}
-	return mant, frac, digits <= 15
 }
 
 // parseInt16 parses an integer as strconv.ParseInt does for 16 bits;

@@ -563,39 +563,43 @@ func parseUint(b []byte) (uint64, bool) {
 	return n, true
 }
 
-// parseNumber parses a JSON number; plain decimals (all of Zeek's) take a
-// fast path without strconv.
+// parseNumber parses a JSON number; plain decimals (all of Zeek's) take
+// Decimal's path without strconv.
 func parseNumber(b []byte) (float64, bool) {
 	if len(b) == 0 || len(b) > 64 {
 		return 0, false
 	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg, i = true, 1
+	if f, ok := Decimal(b); ok {
+		return f, true
 	}
-	var mant uint64
-	digits, frac := 0, 0
-	seenDot := false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits >= 18 {
-				return parseSlow(b)
-			}
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if seenDot {
-				frac++
-			}
-		case c == '.' && !seenDot:
-			seenDot = true
-		default:
-			return parseSlow(b)
+	return parseSlow(b)
+}
+
+// Decimal parses a plain decimal ("-12", "1767225606.191553") whose
+// digits, read as an integer, are below 2^53 and whose fraction has at
+// most 22 digits: that integer and the power of ten it is divided by are
+// exact float64s, so one division rounds correctly, to the float
+// strconv.ParseFloat returns. Other forms (exponents, signs other than a
+// leading minus, longer numbers) report false: parse them with strconv.
+func Decimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	mant, whole := leadingDigits(b, 0)
+	digits, frac := whole, 0
+	if whole < len(b) && b[whole] == '.' {
+		mant, digits = leadingDigits(b[whole+1:], mant)
+		frac = digits
+		digits += whole
+		if whole+1+frac != len(b) {
+			return 0, false
 		}
+	} else if whole != len(b) {
+		return 0, false
 	}
-	if digits == 0 {
+	// 19 digits cannot overflow; frac <= 19 is within pow10.
+	if digits == 0 || digits > 19 || mant >= 1<<53 {
 		return 0, false
 	}
 	f := float64(mant) / pow10[frac]
@@ -605,7 +609,24 @@ func parseNumber(b []byte) (float64, bool) {
 	return f, true
 }
 
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+// leadingDigits reads the decimal digits b starts with onto n (n*10 + d
+// for each; the caller rejects runs long enough to overflow) and returns
+// the number and how many digits it read.
+func leadingDigits(b []byte, n uint64) (uint64, int) {
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		n = n*10 + uint64(c)
+	}
+	return n, i
+}
+
+// pow10 holds the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 func parseSlow(b []byte) (float64, bool) {
 	f, err := strconv.ParseFloat(string(b), 64)

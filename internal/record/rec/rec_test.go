@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -350,4 +352,24 @@ func FuzzParseSame(f *testing.F) {
 				gotErr, got.n, got.Fields(), wantErr, want.n, want.Fields())
 		}
 	})
+}
+
+// TestNumberAgreesWithStrconv: Number (and so Decimal's exact path) gives
+// strconv.ParseFloat's float for every decimal, long ones included.
+func TestNumberAgreesWithStrconv(t *testing.T) {
+	cases := []string{"0", "-0", "7", "007", "1.5", "5.", ".5", "-12.25", "1767225606.191553",
+		"9007199254740991", "9007199254740993", "900719925474099.3", "0.1", "0.3", "-.5",
+		"123456789012345678", "12345678901234567.8", "98765432109876543", "1234567890123456789",
+		"18446744073709551616", "0.000000000000000000001234", "1e5", "-1.5e3"}
+	for i := 0; i < 2000; i++ {
+		cases = append(cases, fmt.Sprintf("%d.%06d", 1_600_000_000+i*7919, (i*104729)%1_000_000),
+			fmt.Sprintf("%d%d", 9_007_199_254+i*7919, 100_000_000+i*104729))
+	}
+	for _, c := range cases {
+		want, err := strconv.ParseFloat(c, 64)
+		got, ok := Number([]byte(c))
+		if ok != (err == nil) || ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("Number(%s) = %v, %v; strconv says %v, %v", c, got, ok, want, err)
+		}
+	}
 }
