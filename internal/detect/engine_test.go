@@ -280,4 +280,11 @@ func TestScoreAttackerMAC(t *testing.T) {
 			t.Errorf("alert from %s: attacker recall %v, want %v", c.src, row.AttackerRecall, c.recall)
 		}
 	}
+	// A forged source address, the sender's MAC beside it (any case).
+	for mac, recall := range map[string]float64{"02:66:00:00:00:42": 1, "02:66:00:00:00:99": 0, "": 0} {
+		row := Score(l, []alert.Alert{{Class: "ipv6.kill_router", SrcMAC: strings.ToUpper(mac), Dst: "ff02::1"}})
+		if row.AttackerRecall != recall {
+			t.Errorf("alert with src_mac %q: attacker recall %v, want %v", mac, row.AttackerRecall, recall)
+		}
+	}
 }

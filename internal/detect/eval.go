@@ -128,6 +128,10 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		}
 		scored++
 		src, named := l.host(a.Src), l.hostSet(a.Addrs())
+		srcMAC := "" // the sender's MAC, named when its address is forged
+		if a.SrcMAC != "" {
+			srcMAC = l.host(strings.ToLower(a.SrcMAC))
+		}
 		if toEveryone(a.Dst) {
 			// To all nodes of the link (a rogue RA, a smurf): every
 			// victim is addressed.
@@ -141,7 +145,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 			// An attacker named as source, or as the far end of a C2
 			// channel or tunnel (the beacon's server is the attacker).
 			for h := range attackers {
-				if src == h || named[h] {
+				if src == h || srcMAC == h || named[h] {
 					seenAttacker[h] = true
 				}
 			}
@@ -156,9 +160,9 @@ func Score(l Labels, alerts []alert.Alert) Row {
 				row.Extra = append(row.Extra, a.Class)
 			}
 		}
-		if a.Src != "" || len(a.Addrs()) > 0 {
+		if a.Src != "" || a.SrcMAC != "" || len(a.Addrs()) > 0 {
 			withAddr++
-			if attackers[src] || anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs()) {
+			if attackers[src] || attackers[srcMAC] || anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs()) {
 				rightAddr++
 			}
 		}

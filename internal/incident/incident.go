@@ -66,10 +66,19 @@ func New(cfg Config) *Correlator {
 }
 
 func key(a alert.Alert) string {
+	if s := attacker(a); s != "" {
+		return s
+	}
+	return "victim " + a.Dst
+}
+
+// attacker names who acted: the source address, or the sender's MAC
+// when the address was forged.
+func attacker(a alert.Alert) string {
 	if a.Src != "" {
 		return a.Src
 	}
-	return "victim " + a.Dst
+	return a.SrcMAC
 }
 
 // Add adds an alert; it returns the incident it ended, if the alert starts
@@ -124,7 +133,7 @@ var severityWeight = map[int]float64{alert.Critical: 45, alert.High: 30, alert.M
 
 func build(alerts []alert.Alert) Incident {
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].TS < alerts[j].TS })
-	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: alerts[0].Src, Counts: map[string]int{}, Severity: alert.Info}
+	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: attacker(alerts[0]), Counts: map[string]int{}, Severity: alert.Info}
 	victims, techniques, stagesSeen := map[string]bool{}, map[string]bool{}, map[alert.Stage]bool{}
 	best := map[string]float64{} // class → strongest weighted confidence
 	for _, a := range alerts {
@@ -196,6 +205,9 @@ func narrative(inc Incident, alerts []alert.Alert) string {
 		steps = append(steps, step{act, a.TS, a.End()})
 	}
 	subject := inc.Attacker
+	if len(alerts) > 0 && alerts[0].Src == "" && subject != "" {
+		subject = "The host with MAC " + subject + " (forging its addresses)"
+	}
 	if subject == "" {
 		subject = "Unknown (possibly spoofed) sources"
 		if len(alerts) > 0 && strings.HasPrefix(steps[0].act, "was ") {

@@ -36,6 +36,9 @@ type Alert struct {
 	Dst  string `json:"dst"`
 	SrcP uint16 `json:"src_p,omitempty"`
 	DstP uint16 `json:"dst_p,omitempty"`
+	// SrcMAC is the acting host's link-layer address, when its IP address
+	// is forged but its frames all came from one MAC on the capture's link.
+	SrcMAC string `json:"src_mac,omitempty"`
 	// Proto is the transport ("tcp", "udp", "icmp") when meaningful.
 	Proto string `json:"proto,omitempty"`
 	// Dsts lists the targets of a one-to-many behaviour (capped at
@@ -120,6 +123,9 @@ func (a *Alert) Merge(b Alert) {
 	a.UIDs = union(a.UIDs, b.UIDs, MaxUIDs)
 	if a.UID == "" {
 		a.UID = b.UID
+	}
+	if a.SrcMAC == "" {
+		a.SrcMAC = b.SrcMAC
 	}
 	a.Dsts = union(a.Dsts, b.Dsts, MaxDsts)
 	if b.DstCount > a.DstCount {

@@ -30,15 +30,21 @@ type eveVigil struct {
 }
 
 type eveEvent struct {
-	Timestamp string   `json:"timestamp"`
-	EventType string   `json:"event_type"`
-	SrcIP     string   `json:"src_ip,omitempty"`
-	SrcPort   uint16   `json:"src_port,omitempty"`
-	DestIP    string   `json:"dest_ip,omitempty"`
-	DestPort  uint16   `json:"dest_port,omitempty"`
-	Proto     string   `json:"proto,omitempty"`
-	Alert     eveAlert `json:"alert"`
-	Vigil     eveVigil `json:"vigil"`
+	Timestamp string    `json:"timestamp"`
+	EventType string    `json:"event_type"`
+	SrcIP     string    `json:"src_ip,omitempty"`
+	SrcPort   uint16    `json:"src_port,omitempty"`
+	DestIP    string    `json:"dest_ip,omitempty"`
+	DestPort  uint16    `json:"dest_port,omitempty"`
+	Proto     string    `json:"proto,omitempty"`
+	Ether     *eveEther `json:"ether,omitempty"`
+	Alert     eveAlert  `json:"alert"`
+	Vigil     eveVigil  `json:"vigil"`
+}
+
+// eveEther is EVE's link-layer object.
+type eveEther struct {
+	SrcMAC string `json:"src_mac"`
 }
 
 // EVETime formats epoch seconds the way eve.json does
@@ -74,6 +80,9 @@ func (a *Alert) EVE() []byte {
 			Summary: a.Summary, Evidence: a.Evidence, UIDs: a.UIDs, Dsts: a.Dsts,
 			Detector: a.Detector, Stage: info.Stage.String(),
 		},
+	}
+	if a.SrcMAC != "" {
+		ev.Ether = &eveEther{SrcMAC: a.SrcMAC}
 	}
 	if ev.DestIP == "" && len(a.Dsts) > 0 {
 		ev.DestIP = a.Dsts[0]

@@ -58,6 +58,7 @@ type Conn struct {
 	Duration             float64
 	OrigBytes, RespBytes uint64
 	OrigPkts, RespPkts   uint64
+	OrigMAC, RespMAC     string // orig_l2_addr, resp_l2_addr; omitted when empty
 }
 
 // Line returns the conn.log record.
@@ -86,6 +87,12 @@ func (c Conn) Line() Line {
 	}
 	if c.History != "" {
 		m["history"] = c.History
+	}
+	if c.OrigMAC != "" {
+		m["orig_l2_addr"] = c.OrigMAC
+	}
+	if c.RespMAC != "" {
+		m["resp_l2_addr"] = c.RespMAC
 	}
 	return Rec("conn", m)
 }

@@ -107,6 +107,7 @@ type victim struct {
 	bytesIn  uint64            // amplification: bytes from reflectors
 	bytesOut uint64            // amplification: bytes to reflectors
 	sources  tally[netip.Addr] // packets per source
+	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
 }
@@ -189,13 +190,14 @@ type Detector struct {
 	cfg      Config
 	ampPorts map[uint16]bool
 	victims  map[key]*victim
+	link     linkLayer
 	// Evicted counts victims dropped to stay under MaxVictims.
 	Evicted int
 }
 
 // New returns a flood detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}}
+	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims)}
 	for _, p := range cfg.AmpPorts {
 		d.ampPorts[p] = true
 	}
@@ -214,24 +216,41 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Orig.IsValid() || !c.Resp.IsValid() || c.Resp.IsMulticast() {
 		return
 	}
+	if twoWay(c) {
+		d.link.learn(c.Orig, c.OrigMAC)
+		d.link.learn(c.Resp, c.RespMAC)
+	}
 	switch c.Proto {
 	case rec.ProtoTCP:
 		if c.OrigBytes == 0 || !c.Established() {
-			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigPkts, b2u(handshakeDone(c)), 0, 0, emit)
+			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, b2u(handshakeDone(c)), 0, 0, emit)
 		}
 	case rec.ProtoUDP:
 		if d.ampPorts[c.RespP] && c.RespPkts > 0 {
-			d.add(c, kindAmp, c.Resp, c.Orig, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
+			// The requests came from the victim's side: their MAC tells
+			// whether the victim sent them.
+			d.add(c, kindAmp, c.Resp, c.Orig, c.OrigMAC, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
 		} else if d.ampPorts[c.OrigP] && !d.ampPorts[c.RespP] {
-			d.add(c, kindAmp, c.Orig, c.Resp, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
+			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
 		} else {
-			d.add(c, kindUDP, c.Orig, c.Resp, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
+			d.add(c, kindUDP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
 		}
 	case rec.ProtoICMP:
 		if c.OrigP == 8 || c.OrigP == 128 {
-			d.add(c, kindICMP, c.Orig, c.Resp, c.OrigPkts, 0, 0, 0, emit)
+			d.add(c, kindICMP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, 0, 0, 0, emit)
 		}
 	}
+}
+
+// twoWay reports whether both sides of c really exchanged packets, so
+// that each address was where its MAC is: a completed handshake, or at
+// least two packets each way (a forged source gets no answer it could
+// acknowledge, and a spoofed query one answer at most).
+func twoWay(c *rec.Conn) bool {
+	if c.Proto == rec.ProtoTCP {
+		return c.Established() && handshakeDone(c)
+	}
+	return c.OrigPkts >= 2 && c.RespPkts >= 2
 }
 
 // handshakeDone: the originator acknowledged the SYN-ACK (an 'A' or 'D'
@@ -251,8 +270,10 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
-// add counts one connection of from → to towards to's flood state.
-func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered, bytesIn, bytesOut uint64, emit alert.Emit) {
+// add counts one connection of from → to towards to's flood state; mac is
+// the link-layer sender of the flood's packets (of the requests, for
+// amplification), zero when unknown.
+func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pkts, answered, bytesIn, bytesOut uint64, emit alert.Emit) {
 	if pkts == 0 {
 		return
 	}
@@ -265,6 +286,9 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, pkts, answered,
 	v.bytesIn += bytesIn
 	v.bytesOut += bytesOut
 	v.sources.add(from, pkts, d.cfg.MaxSources)
+	if !mac.IsZero() {
+		v.senders.add(mac, pkts, maxSenders)
+	}
 	port := c.RespP
 	if k == kindAmp {
 		port = c.OrigP
@@ -380,6 +404,12 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	} else if v.sources.len() >= 100 {
 		from += " (spoofed or distributed)"
 		ev["spoofed"] = true
+		if mac, ok := d.link.sender(v); ok {
+			// Forged addresses, one sender on the link: name it.
+			a.SrcMAC = mac.String()
+			from = fmt.Sprintf("from %d sources, all sent by %s", v.sources.len(), a.SrcMAC)
+			d.link.describe(mac, ev)
+		}
 	}
 	switch v.kind {
 	case kindAmp:
@@ -391,6 +421,15 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		ev["threshold_ratio"], ev["threshold_bytes"] = d.cfg.AmpMinRatio, d.cfg.AmpMinBytes
 		a.Src = ""
 		a.Proto = "udp"
+		if len(top) == v.sources.len() {
+			a.Dsts = top // the reflectors, abused too
+		}
+		spoofer := ""
+		if mac, ok := d.link.spoofer(v); ok {
+			a.SrcMAC = mac.String()
+			spoofer = fmt.Sprintf(" The requests came from %s, not from %s's own link-layer address: its address was forged.", a.SrcMAC, v.victim)
+			d.link.describe(mac, ev)
+		}
 		a.Confidence = min(1, 0.6+0.4*min(ratio/(4*d.cfg.AmpMinRatio), 1))
 		reflectors := alert.Plural(v.sources.len(), "reflector")
 		if len(top) == v.sources.len() && len(top) <= 3 {
@@ -398,8 +437,12 @@ func (d *Detector) alert(v *victim) alert.Alert {
 			reflectors += " (" + strings.Join(top, ", ") + ")"
 		}
 		a.Act = fmt.Sprintf("was flooded with %d responses (%d bytes, %.0fx amplification) from %s on %s", v.pkts, v.bytesIn, ratio, reflectors, join(ports))
-		a.Summary = fmt.Sprintf("%s received %d reflected responses (%d bytes, %.0fx the requests) from %s on %s at %.0f packets/s between %s and %s.",
-			v.victim, v.pkts, v.bytesIn, ratio, reflectors, join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last))
+		if spoofer != "" {
+			a.Act = fmt.Sprintf("sent requests in %s's name to %s, which flooded it with %d responses (%d bytes, %.0fx amplification) on %s",
+				v.victim, reflectors, v.pkts, v.bytesIn, ratio, join(ports))
+		}
+		a.Summary = fmt.Sprintf("%s received %d reflected responses (%d bytes, %.0fx the requests) from %s on %s at %.0f packets/s between %s and %s.%s",
+			v.victim, v.pkts, v.bytesIn, ratio, reflectors, join(ports), rate, alert.Clock(v.first), alert.Clock(v.Last), spoofer)
 		return a
 	case kindSYN:
 		ev["handshakes_completed"] = v.answered

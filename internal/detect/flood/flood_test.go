@@ -155,3 +155,58 @@ func TestTally(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesSenderMAC: forged source addresses, frames from one MAC. The
+// flood names the MAC unless it carried many hosts' two-way traffic (a
+// router's); a reflection names it when the victim's own traffic came from
+// another MAC.
+func TestNamesSenderMAC(t *testing.T) {
+	const attacker, router, victimOwn = "02:66:00:00:00:42", "02:66:00:00:00:01", "02:66:00:00:00:15"
+	// twoWay: hosts talking through mac in connections that went both ways.
+	twoWay := func(mac string, hosts int) []dt.Line {
+		var l []dt.Line
+		for i := 0; i < hosts; i++ {
+			l = append(l, dt.Conn{TS: 900 + float64(i), Src: fmt.Sprintf("192.0.2.%d", 1+i), SrcP: 40000 + i, Dst: "10.66.0.10", DstP: 443,
+				History: "ShADadFf", OrigPkts: 10, RespPkts: 10, OrigBytes: 500, RespBytes: 5000, OrigMAC: mac, RespMAC: "02:66:00:00:00:0a"}.Line())
+		}
+		return l
+	}
+	synFlood := func(mac string) []dt.Line {
+		var l []dt.Line
+		for i := 0; i < 3000; i++ {
+			l = append(l, dt.Conn{TS: 1000 + float64(i)/1000, Src: randomSource(i), SrcP: 1024 + i%60000, Dst: "10.66.0.10", DstP: 80, State: "S0", OrigPkts: 1, OrigMAC: mac}.Line())
+		}
+		return l
+	}
+	reflection := func(requestMAC string) []dt.Line {
+		l := []dt.Line{dt.Conn{TS: 990, Src: "10.66.0.21", SrcP: 5000, Dst: "10.66.0.10", DstP: 53, Proto: "udp",
+			OrigPkts: 2, RespPkts: 2, OrigBytes: 80, RespBytes: 200, OrigMAC: victimOwn}.Line()}
+		for i := 0; i < 400; i++ {
+			l = append(l, dt.Conn{TS: 1000 + float64(i)/50, Src: "10.66.0.21", SrcP: 3000 + i, Dst: "10.66.0.10", DstP: 53, Proto: "udp",
+				OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 3000, OrigMAC: requestMAC}.Line())
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name, class string
+		lines       []dt.Line
+		want        string
+	}{
+		{"spoofed flood from one host", "flood.syn", synFlood(attacker), attacker},
+		{"spoofed flood through a router", "flood.syn", append(twoWay(router, 6), synFlood(router)...), ""},
+		{"spoofed flood from a host with its own few addresses", "flood.syn", append(twoWay(attacker, 2), synFlood(attacker)...), attacker},
+		{"spoofed flood without MACs", "flood.syn", synFlood(""), ""},
+		{"reflection with the victim's address forged", "flood.amplification", reflection(attacker), attacker},
+		{"reflection requested from the victim's own MAC", "flood.amplification", reflection(victimOwn), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := dt.Find(t, dt.Merged(dt.Run(t, New(DefaultConfig()), tc.lines)), tc.class)
+			if a.SrcMAC != tc.want || a.Src != "" {
+				t.Errorf("src %q src_mac %q, want src_mac %q", a.Src, a.SrcMAC, tc.want)
+			}
+			if named := strings.Contains(a.Summary, attacker); named != (tc.want != "") {
+				t.Errorf("summary names the MAC: %v; summary %q", named, a.Summary)
+			}
+		})
+	}
+}

@@ -19,6 +19,58 @@ type Conn struct {
 	RespPkts     uint64
 	OrigIPBytes  uint64
 	RespIPBytes  uint64
+	// OrigMAC and RespMAC are conn.log's orig_l2_addr and resp_l2_addr:
+	// the link-layer sources of each side's first packet (zero when the
+	// record has none).
+	OrigMAC, RespMAC MAC
+}
+
+// MAC is an Ethernet address; the zero value stands for none.
+type MAC [6]byte
+
+// ParseMAC reads the colon form "02:66:00:00:00:42" (either case); ok is
+// false for anything else.
+func ParseMAC(b []byte) (m MAC, ok bool) {
+	if len(b) != 17 {
+		return MAC{}, false
+	}
+	for i := range m {
+		hi, lo := hexDigit(b[3*i]), hexDigit(b[3*i+1])
+		if hi > 15 || lo > 15 || (i < 5 && b[3*i+2] != ':') {
+			return MAC{}, false
+		}
+		m[i] = hi<<4 | lo
+	}
+	return m, true
+}
+
+// hexDigit returns the value of a hex digit, or 255.
+func hexDigit(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
+}
+
+// IsZero reports whether m is the zero value (no address).
+func (m MAC) IsZero() bool { return m == MAC{} }
+
+// String returns m in lower-case colon form, as conn.log writes it.
+func (m MAC) String() string {
+	const digits = "0123456789abcdef"
+	var b [17]byte
+	for i, x := range m {
+		b[3*i], b[3*i+1] = digits[x>>4], digits[x&15]
+		if i < 5 {
+			b[3*i+2] = ':'
+		}
+	}
+	return string(b[:])
 }
 
 // Proto is a connection's transport.
@@ -139,6 +191,10 @@ func (r *Rec) Conn() *Conn {
 			c.OrigIPBytes, _ = parseUint(v)
 		case "resp_ip_bytes":
 			c.RespIPBytes, _ = parseUint(v)
+		case "orig_l2_addr":
+			c.OrigMAC, _ = ParseMAC(s)
+		case "resp_l2_addr":
+			c.RespMAC, _ = ParseMAC(s)
 		}
 	}
 	return c

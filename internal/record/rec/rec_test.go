@@ -373,3 +373,34 @@ func TestNumberAgreesWithStrconv(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMAC(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // "" when invalid
+	}{
+		{"02:66:00:00:00:42", "02:66:00:00:00:42"},
+		{"AA:bb:Cc:0d:E0:ff", "aa:bb:cc:0d:e0:ff"},
+		{"02:66:00:00:00:4", ""},
+		{"02:66:00:00:00:4g", ""},
+		{"02-66-00-00-00-42", ""},
+		{"02:66:00:00:00:420", ""},
+		{"", ""},
+	} {
+		m, ok := ParseMAC([]byte(tc.in))
+		if got := map[bool]string{true: m.String(), false: ""}[ok]; got != tc.want {
+			t.Errorf("ParseMAC(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+		if !ok && !m.IsZero() {
+			t.Errorf("ParseMAC(%q) failed but returned %v", tc.in, m)
+		}
+	}
+	var r Rec
+	line := `{"ts":1,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"udp","orig_l2_addr":"02:66:00:00:00:42","resp_l2_addr":"02:66:00:00:00:0a"}`
+	if err := r.Parse("conn", []byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Conn(); c.OrigMAC.String() != "02:66:00:00:00:42" || c.RespMAC.String() != "02:66:00:00:00:0a" {
+		t.Errorf("conn MACs %v %v", c.OrigMAC, c.RespMAC)
+	}
+}
