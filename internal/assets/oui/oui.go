@@ -128,6 +128,9 @@ func (t *Table) append(v uint64, n int, org string) {
 
 // finish sorts the entries by key, the later of duplicates winning.
 func (t *Table) finish() {
+	if strictlyIncreasing(t.keys) {
+		return // sorted, no duplicates (the embedded table)
+	}
 	if !slices.IsSorted(t.keys) {
 		sort.Stable(byKey{t})
 	}
@@ -140,6 +143,17 @@ func (t *Table) finish() {
 		w++
 	}
 	t.keys, t.orgs = t.keys[:w:w], t.orgs[:w:w]
+}
+
+// strictlyIncreasing reports whether every key is greater than the one
+// before.
+func strictlyIncreasing(keys []uint64) bool {
+	for i := 1; i < len(keys); i++ {
+		if keys[i] <= keys[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 type byKey struct{ t *Table }
