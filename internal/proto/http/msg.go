@@ -118,10 +118,15 @@ func (a *Analyzer) remove(t *txn) {
 
 // current is the transaction dir's messages belong to.
 func (a *Analyzer) current(dir proto.Direction) *txn {
+	idx := a.curResp
 	if dir == proto.FromOrig {
-		return a.getOrNew(a.curReq)
+		idx = a.curReq
 	}
-	return a.getOrNew(a.curResp)
+	// Usually it is the newest pending one (pend is ordered by idx).
+	if n := len(a.pend); n > 0 && a.pend[n-1].idx == idx {
+		return a.pend[n-1]
+	}
+	return a.getOrNew(idx)
 }
 
 // lineDone handles one complete line of dir.
@@ -210,16 +215,19 @@ done:
 	return n, true
 }
 
-func isTokenChar(c byte) bool {
-	if c <= 31 || c >= 127 {
-		return false
+func isTokenChar(c byte) bool { return tokenChars[c] }
+
+// tokenChars marks the bytes of an RFC 7230 token: visible ASCII but the
+// separators.
+var tokenChars = func() (t [256]bool) {
+	for c := 33; c < 127; c++ {
+		t[c] = true
 	}
-	switch c {
-	case ' ', '\t', '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
-		return false
+	for _, c := range "()<>@,;:\\\"/[]?={}" {
+		t[c] = false
 	}
-	return true
-}
+	return t
+}()
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' }
 
@@ -563,21 +571,29 @@ func (a *Analyzer) startMessage(dir proto.Direction, expect int) {
 	s.enc = encNone
 }
 
+// equalFold reports whether b, lower-cased, is s (which is lower case).
 func equalFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
+	for i, c := range b {
+		if lowerASCII[c] != s[i] {
 			return false
 		}
 	}
 	return true
 }
+
+// lowerASCII maps every byte to its ASCII lower case.
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c) + 'a' - 'A'
+	}
+	return t
+}()
 
 // firstToken is the value up to the first separator (MIME's value token).
 func firstToken(v []byte) []byte {
@@ -616,11 +632,14 @@ const (
 // delimit, decode or name the body (see entityHeader).
 func (k hdrKind) isEntity() bool { return k >= hdrContentLength && k <= hdrContentDisposition }
 
-// knownHeaders names the headers of each kind, lower case.
-var knownHeaders = []struct {
+// knownHeader is a header name, lower case, and its kind.
+type knownHeader struct {
 	name string
 	kind hdrKind
-}{
+}
+
+// knownHeaders names the headers of each kind.
+var knownHeaders = []knownHeader{
 	{"content-length", hdrContentLength},
 	{"transfer-encoding", hdrTransferEncoding},
 	{"content-range", hdrContentRange},
@@ -650,21 +669,22 @@ const maxKnownHeader = len("proxy-authorization")
 
 // knownHeadersByLen groups knownHeaders by the length of their name: a
 // header name is compared only with the few of its length.
-var knownHeadersByLen = func() (t [maxKnownHeader + 1][]int) {
-	for i, h := range knownHeaders {
-		t[len(h.name)] = append(t[len(h.name)], i)
+var knownHeadersByLen = func() (t [maxKnownHeader + 1][]knownHeader) {
+	for _, h := range knownHeaders {
+		t[len(h.name)] = append(t[len(h.name)], h)
 	}
 	return t
 }()
 
 // headerKind classifies a header name, ignoring ASCII case.
 func headerKind(name []byte) hdrKind {
-	if len(name) > maxKnownHeader {
+	if len(name) == 0 || len(name) > maxKnownHeader {
 		return hdrOther
 	}
-	for _, i := range knownHeadersByLen[len(name)] {
-		if equalFold(name, knownHeaders[i].name) {
-			return knownHeaders[i].kind
+	first := lowerASCII[name[0]]
+	for _, h := range knownHeadersByLen[len(name)] {
+		if h.name[0] == first && equalFold(name, h.name) {
+			return h.kind
 		}
 	}
 	return hdrOther

@@ -1,0 +1,53 @@
+package http
+
+import "testing"
+
+// TestByteTables checks tokenChars and lowerASCII against their
+// definitions, byte by byte.
+func TestByteTables(t *testing.T) {
+	for i := 0; i < 256; i++ {
+		c := byte(i)
+		token := c > 31 && c < 127
+		switch c {
+		case ' ', '\t', '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
+			token = false
+		}
+		if isTokenChar(c) != token {
+			t.Errorf("isTokenChar(%#x) = %v", c, !token)
+		}
+		lower := c
+		if c >= 'A' && c <= 'Z' {
+			lower = c + 'a' - 'A'
+		}
+		if lowerASCII[c] != lower {
+			t.Errorf("lowerASCII[%#x] = %#x", c, lowerASCII[c])
+		}
+	}
+}
+
+// TestHeaderKindFold checks that names are matched whole and ignoring case.
+func TestHeaderKindFold(t *testing.T) {
+	for _, h := range knownHeaders {
+		upper := []byte(h.name)
+		for i, c := range upper {
+			if c >= 'a' && c <= 'z' {
+				upper[i] = c - ('a' - 'A')
+			}
+		}
+		if k := headerKind(upper); k != h.kind {
+			t.Errorf("headerKind(%s) = %d, want %d", upper, k, h.kind)
+		}
+		if k := headerKind([]byte(h.name + "x")); k != hdrOther {
+			t.Errorf("headerKind(%sx) = %d", h.name, k)
+		}
+	}
+	for _, name := range []string{"", "x", "hosu", "Hos\x01", "http2\x12settings", "Content-Lengt\x68"} {
+		want := hdrOther
+		if name == "Content-Lengt\x68" {
+			want = hdrContentLength
+		}
+		if k := headerKind([]byte(name)); k != want {
+			t.Errorf("headerKind(%q) = %d, want %d", name, k, want)
+		}
+	}
+}
