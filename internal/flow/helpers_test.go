@@ -109,3 +109,10 @@ func run(t testing.TB, steps []step) []record.Conn {
 }
 
 func ms(n int64) int64 { return n * int64(time.Millisecond) }
+
+// makeKey returns the key k.set builds.
+func makeKey(src, dst addr, sp, dp uint16, proto uint8, flags uint64) key {
+	var k key
+	k.set(src, dst, sp, dp, proto, flags)
+	return k
+}

@@ -69,7 +69,7 @@ func (a addr) appendBytes(dst []byte, v6 bool) []byte {
 type key struct {
 	a, b addr
 	// rest packs the ports, protocol and flags into one word (see
-	// makeKey), so equal compares five machine words.
+	// key.set), so equal compares five machine words.
 	rest uint64
 }
 
@@ -88,18 +88,21 @@ func lessEndpoint(a addr, pa uint16, b addr, pb uint16) bool {
 	return pa < pb
 }
 
-// Key flags (makeKey).
+// Key flags (key.set).
 const (
 	keyV6     = 1 << 0 // IPv6 addresses
 	keyOneWay = 1 << 1 // an ICMP message without counterpart, keyed in packet order
 )
 
-// makeKey builds the lookup key for src:sp -> dst:dp; flags are key flags.
-func makeKey(src, dst addr, sp, dp uint16, proto uint8, flags uint64) key {
+// set makes k the lookup key for src:sp -> dst:dp; flags are key flags.
+// It fills k in place: the per-packet path builds its key where lookup
+// reads it, without a copy.
+func (k *key) set(src, dst addr, sp, dp uint16, proto uint8, flags uint64) {
 	if flags&keyOneWay == 0 && !lessEndpoint(src, sp, dst, dp) {
 		src, dst, sp, dp = dst, src, dp, sp
 	}
-	return key{a: src, b: dst, rest: uint64(sp) | uint64(dp)<<16 | uint64(proto)<<32 | flags<<40}
+	k.a, k.b = src, dst
+	k.rest = uint64(sp) | uint64(dp)<<16 | uint64(proto)<<32 | flags<<40
 }
 
 // versionFlags are the key flags of an IP version.
@@ -188,19 +191,16 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// mum multiplies to 128 bits and folds the halves (wyhash's mixer).
-func mum(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
-}
-
-// hashKey hashes k with seed: three 128-bit multiplies, the first two
-// independent of each other, with the seed in every one, so collisions
-// cannot be chosen without knowing it.
+// hashKey hashes k with seed: three 128-bit multiplies, each folding its
+// halves (wyhash's mixer), the first two independent of each other, with
+// the seed in every one, so collisions cannot be chosen without knowing
+// it. It is written out so the compiler inlines it into the per-packet
+// path.
 func hashKey(k *key, seed uint64) uint64 {
-	x := mum(k.a.hi^seed^mulA, k.a.lo^mulB)
-	y := mum(k.b.hi^seed^mulC, k.b.lo^mulD)
-	return mum(x^k.rest^mulE, y^seed)
+	xh, xl := bits.Mul64(k.a.hi^seed^mulA, k.a.lo^mulB)
+	yh, yl := bits.Mul64(k.b.hi^seed^mulC, k.b.lo^mulD)
+	hi, lo := bits.Mul64(xh^xl^k.rest^mulE, yh^yl^seed)
+	return hi ^ lo
 }
 
 // UID identifies one connection. It is a hash of the connection key and

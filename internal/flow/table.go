@@ -237,15 +237,20 @@ func (c *conn) resp() *endpoint           { return &c.ep[(c.origIdx^1)&1] }
 func (c *conn) isOrigEp(e *endpoint) bool { return e == &c.ep[c.origIdx&1] }
 
 // side is the originator's endpoint if isOrig, else the responder's.
-func (c *conn) side(isOrig bool) *endpoint { return &c.ep[c.sideIdx(isOrig)] }
+func (c *conn) side(isOrig bool) *endpoint {
+	e, _ := c.sides(isOrig)
+	return e
+}
 
-// sideIdx is the index in ep of side(isOrig).
-func (c *conn) sideIdx(isOrig bool) uint8 {
-	i := c.origIdx
-	if !isOrig {
-		i ^= 1
+// sides returns side(isOrig) and its peer. It selects pointers rather
+// than indexing ep, so the per-packet path keeps two pointers live instead
+// of pointers and offsets.
+func (c *conn) sides(isOrig bool) (e, p *endpoint) {
+	e, p = &c.ep[0], &c.ep[1]
+	if (c.origIdx == 0) != isOrig {
+		e, p = p, e
 	}
-	return i & 1
+	return e, p
 }
 
 type slot struct {
@@ -743,7 +748,8 @@ func (t *Table) Update(in *Input) UID {
 	if kind != kindOther && !d.HasL4 {
 		return t.ignore(in)
 	}
-	k := makeKey(src, dst, sp, dp, d.Proto, flags)
+	var k key
+	k.set(src, dst, sp, dp, d.Proto, flags)
 	h := hashKey(&k, t.seed)
 	ci, c := t.lookup(&k, h)
 	if ci != nilIdx {
@@ -778,7 +784,7 @@ func (t *Table) Update(in *Input) UID {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
-			t.tcpPacket(ci, c, isOrig, d, ts)
+			t.tcpPacket(c, isOrig, d, ts)
 			// ConnSize counts after the state machine, with the role the
 			// packet had when it arrived (a flip inside swaps counters
 			// first, as Zeek's ConnSize analyzer does).

@@ -170,11 +170,10 @@ const ctlFlags = decode.TCPSyn | decode.TCPFin | decode.TCPRst
 // tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process.
 // Until the state machine runs (it may flip roles), e is the
 // originator's endpoint exactly when isOrig.
-func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts int64) {
+func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) {
 	f := d.TCPFlags
 	ack := f&decode.TCPAck != 0
-	i := c.sideIdx(isOrig)
-	e, p := &c.ep[i], &c.ep[(i^1)&1]
+	e, p := c.sides(isOrig)
 	n := d.L4Len
 	if n < 0 {
 		n = 0
@@ -184,7 +183,11 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 	var underflow bool
 	segLen := n
 	if f&ctlFlags == 0 {
-		relSeq, underflow = t.plainStart(c, e, isOrig, ack, base, n)
+		// A segment without SYN, FIN or RST (most segments): each step
+		// inlines, as a call would spill every value tcpPacket holds.
+		t.plainSetup(c, e, isOrig, base)
+		relSeq, underflow = relativeSeq(e, base, e.lastSeq, e.seqWraps)
+		t.plainHistory(c, isOrig, ack, n)
 	} else {
 		segLen, relSeq, underflow = t.controlStart(c, e, isOrig, f, base, n)
 	}
@@ -274,12 +277,10 @@ func (t *Table) tcpPacket(ci int32, c *conn, isOrig bool, d *decode.Datagram, ts
 	}
 }
 
-// plainStart is the start of tcpPacket for a segment without SYN, FIN or
-// RST from endpoint e (the originator's if isOrig) at sequence number base
-// with n bytes of payload: SetPartialStatus, init_endpoint and
-// update_history. It returns base relative to e's start, and whether it
-// lies before it.
-func (t *Table) plainStart(c *conn, e *endpoint, isOrig, ack bool, base uint32, n int) (uint64, bool) {
+// plainSetup is SetPartialStatus and init_endpoint for a segment without
+// SYN, FIN or RST from endpoint e (the originator's if isOrig) at sequence
+// number base.
+func (t *Table) plainSetup(c *conn, e *endpoint, isOrig bool, base uint32) {
 	// SetPartialStatus
 	if isOrig {
 		if c.firstSeen&partialOrig == 0 {
@@ -294,21 +295,25 @@ func (t *Table) plainStart(c *conn, e *endpoint, isOrig, ack bool, base uint32, 
 		e.ackSeq, e.startSeq = base-1, base-1
 		e.lastSeq = base
 	}
-
-	relSeq, underflow := relativeSeq(e, base, e.lastSeq, e.seqWraps)
-
-	// update_history
-	switch {
-	case n > 0:
-		t.sideCheckHistory(c, isOrig, histData, 'D')
-	case ack:
-		t.sideCheckHistory(c, isOrig, histACK, 'A')
-	}
-	return relSeq, underflow
 }
 
-// controlStart is plainStart for a segment with SYN, FIN or RST (flags
-// f); it also returns the segment's length in sequence space.
+// plainHistory is update_history for a segment without SYN, FIN or RST
+// with n bytes of payload.
+func (t *Table) plainHistory(c *conn, isOrig, ack bool, n int) {
+	mask, code := uint32(histACK), byte('A')
+	if n > 0 {
+		mask, code = histData, 'D'
+	} else if !ack {
+		return
+	}
+	t.sideCheckHistory(c, isOrig, mask, code)
+}
+
+// controlStart is the start of tcpPacket for a segment with SYN, FIN or
+// RST (flags f) from endpoint e (the originator's if isOrig) at sequence
+// number base with n bytes of payload: SetPartialStatus, init_endpoint
+// and update_history. It returns the segment's length in sequence space,
+// base relative to e's start, and whether it lies before it.
 func (t *Table) controlStart(c *conn, e *endpoint, isOrig bool, f uint8, base uint32, n int) (segLen int, relSeq uint64, underflow bool) {
 	syn, fin, rst, ack := f&decode.TCPSyn != 0, f&decode.TCPFin != 0, f&decode.TCPRst != 0, f&decode.TCPAck != 0
 

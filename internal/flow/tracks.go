@@ -11,7 +11,8 @@ func (t *Table) TracksUDP(d *decode.Datagram) bool {
 	if t.stats.Active == 0 || d == nil || d.Proto != decode.ProtoUDP || !d.HasL4 || d.Version == 0 {
 		return false
 	}
-	k := makeKey(addrOf(d.Src), addrOf(d.Dst), d.SrcPort, d.DstPort, d.Proto, versionFlags(d.Version))
+	var k key
+	k.set(addrOf(d.Src), addrOf(d.Dst), d.SrcPort, d.DstPort, d.Proto, versionFlags(d.Version))
 	ci, _ := t.lookup(&k, hashKey(&k, t.seed))
 	return ci != nilIdx
 }
