@@ -42,6 +42,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile to this file at the end (for performance work)")
 	var lf liveFlags
 	lf.register(fs)
 	duration := fs.Duration("duration", 0, "live: stop after this long (default: until Ctrl-C)")
@@ -86,6 +87,9 @@ func runAnalyze(ctx context.Context, args []string) error {
 			return err
 		}
 		defer stop()
+	}
+	if *memProfile != "" {
+		defer writeMemProfile(*memProfile)
 	}
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
@@ -158,6 +162,19 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeMemProfile writes the allocations made so far (pprof's allocs
+// profile: alloc_space and alloc_objects by call site).
+func writeMemProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vigil: memory profile: %v\n", err)
+	}
 }
 
 func isTerminal(f *os.File) bool {
