@@ -39,6 +39,27 @@ type Rec struct {
 
 	conn     Conn
 	connDone bool
+
+	// byLen finds fields by their key's length for Raw; it is built on
+	// the first lookup after Parse (lenDone).
+	byLen   keyIndex
+	lenDone bool
+
+	// ts is the record's ts field, read once (tsDone) by TS.
+	ts     float64
+	tsDone bool
+}
+
+// keyBuckets is the number of key-length buckets of a keyIndex (a power
+// of two: a key of length n goes in bucket n%keyBuckets).
+const keyBuckets = 32
+
+// keyIndex chains the fields of a record by key length, in the line's
+// order, so that a lookup compares only the keys as long as its own:
+// first[b] and next[i] hold 1 + a field index, 0 ending a chain.
+type keyIndex struct {
+	first [keyBuckets]uint8
+	next  [MaxFields]uint8
 }
 
 // ErrSyntax is returned (wrapped) for a line that is not a JSON object.
@@ -47,7 +68,7 @@ var ErrSyntax = errors.New("rec: not a JSON object")
 // Parse indexes the top-level fields of line. The line must hold one JSON
 // object; nested objects and arrays are kept whole as raw values.
 func (r *Rec) Parse(log string, line []byte) error {
-	r.Log, r.line, r.n, r.connDone = log, line, 0, false
+	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone = log, line, 0, false, false, false
 	if len(line) > 1<<30 {
 		return ErrSyntax
 	}
@@ -293,16 +314,34 @@ func compositeEnd(b []byte, i int) (int, bool) {
 	return 0, false
 }
 
-// Raw returns the raw JSON value of key (quotes included for strings).
+// Raw returns the raw JSON value of key (quotes included for strings):
+// the first field of that key in the line.
 func (r *Rec) Raw(key string) ([]byte, bool) {
-	for _, f := range r.Fields() {
-		// Lengths first: most keys differ in length, and these are
-		// compared without slicing the line.
+	if !r.lenDone {
+		r.indexKeys()
+	}
+	for j := r.byLen.first[len(key)%keyBuckets]; j != 0; j = r.byLen.next[j-1] {
+		f := r.fields[j-1]
 		if int(f.key.end-f.key.off) == len(key) && string(r.Key(f)) == key {
 			return r.Value(f), true
 		}
 	}
 	return nil, false
+}
+
+// indexKeys chains the record's fields by key length (see keyIndex),
+// walking them backwards so that each chain keeps the line's order.
+func (r *Rec) indexKeys() {
+	r.lenDone = true
+	x := &r.byLen
+	x.first = [keyBuckets]uint8{}
+	fields := r.Fields()
+	next := x.next[:len(fields)]
+	for i := len(fields) - 1; i >= 0; i-- {
+		b := uint8(fields[i].key.end-fields[i].key.off) % keyBuckets
+		next[i] = x.first[b]
+		x.first[b] = uint8(i + 1)
+	}
 }
 
 // Has reports whether the record has the field key (null counts as absent).
@@ -452,10 +491,14 @@ func (r *Rec) Addr(key string) netip.Addr {
 	return ParseAddr(r.Bytes(key))
 }
 
-// TS returns the record's ts field in epoch seconds (0 when absent).
+// TS returns the record's ts field in epoch seconds (0 when absent); it
+// is parsed once per record.
 func (r *Rec) TS() float64 {
-	v, _ := r.Num("ts")
-	return v
+	if !r.tsDone {
+		r.ts, _ = r.Num("ts")
+		r.tsDone = true
+	}
+	return r.ts
 }
 
 // Strings returns the field key as a list of strings: the elements of a JSON

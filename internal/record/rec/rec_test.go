@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -351,7 +352,25 @@ func FuzzParseSame(f *testing.F) {
 			t.Errorf("Parse(%q): err %v, %d fields %v\nwant err %v, %d fields %v", line,
 				gotErr, got.n, got.Fields(), wantErr, want.n, want.Fields())
 		}
+		// Raw, through its key index, finds each key's first field.
+		for _, f := range got.Fields() {
+			key := string(got.Key(f))
+			v, ok := got.Raw(key)
+			if first := firstValue(&got, key); !ok || string(v) != string(first) {
+				t.Errorf("Parse(%q): Raw(%q) = %q, %v; want %q", line, key, v, ok, first)
+			}
+		}
 	})
+}
+
+// firstValue is the value of key's first field, found by a plain scan.
+func firstValue(r *Rec, key string) []byte {
+	for _, f := range r.Fields() {
+		if string(r.Key(f)) == key {
+			return r.Value(f)
+		}
+	}
+	return nil
 }
 
 // TestNumberAgreesWithStrconv: Number (and so Decimal's exact path) gives
@@ -374,6 +393,7 @@ func TestNumberAgreesWithStrconv(t *testing.T) {
 	}
 }
 
+<<<<<<< ours
 func TestParseMAC(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -402,5 +422,38 @@ func TestParseMAC(t *testing.T) {
 	}
 	if c := r.Conn(); c.OrigMAC.String() != "02:66:00:00:00:42" || c.RespMAC.String() != "02:66:00:00:00:0a" {
 		t.Errorf("conn MACs %v %v", c.OrigMAC, c.RespMAC)
+=======
+// TestRawKeyIndex: Raw finds a key among others of its length and of
+// lengths that share its bucket (n and n+keyBuckets), returns the first
+// of repeated keys, and forgets the previous line's keys (and ts) on Parse.
+func TestRawKeyIndex(t *testing.T) {
+	long := strings.Repeat("k", keyBuckets+1)
+	line := `{"ts":1.5,"a":1,"b":2,"` + long + `":3,"k":4,"a":5,"ab":6}`
+	var r Rec
+	if err := r.Parse("x", []byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"a": "1", "b": "2", long: "3", "k": "4", "ab": "6", "ts": "1.5"} {
+		if v, ok := r.Raw(key); !ok || string(v) != want {
+			t.Errorf("Raw(%q) = %q, %v; want %q", key, v, ok, want)
+		}
+	}
+	for _, key := range []string{"c", "abc", long + "k", strings.Repeat("k", keyBuckets+2)} {
+		if v, ok := r.Raw(key); ok {
+			t.Errorf("Raw(%q) = %q, want absent", key, v)
+		}
+	}
+	if r.TS() != 1.5 {
+		t.Errorf("TS() = %v", r.TS())
+	}
+	if err := r.Parse("x", []byte(`{"b":7,"ts":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := r.Raw("a"); ok {
+		t.Errorf("after Parse, Raw(a) = %q", v)
+	}
+	if v, _ := r.Raw("b"); string(v) != "7" || r.TS() != 2 {
+		t.Errorf("after Parse, Raw(b) = %q, TS() = %v", v, r.TS())
+>>>>>>> theirs
 	}
 }
