@@ -393,7 +393,6 @@ func TestNumberAgreesWithStrconv(t *testing.T) {
 	}
 }
 
-<<<<<<< ours
 func TestParseMAC(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -422,7 +421,9 @@ func TestParseMAC(t *testing.T) {
 	}
 	if c := r.Conn(); c.OrigMAC.String() != "02:66:00:00:00:42" || c.RespMAC.String() != "02:66:00:00:00:0a" {
 		t.Errorf("conn MACs %v %v", c.OrigMAC, c.RespMAC)
-=======
+	}
+}
+
 // TestRawKeyIndex: Raw finds a key among others of its length and of
 // lengths that share its bucket (n and n+keyBuckets), returns the first
 // of repeated keys, and forgets the previous line's keys (and ts) on Parse.
@@ -454,6 +455,5 @@ func TestRawKeyIndex(t *testing.T) {
 	}
 	if v, _ := r.Raw("b"); string(v) != "7" || r.TS() != 2 {
 		t.Errorf("after Parse, Raw(b) = %q, TS() = %v", v, r.TS())
->>>>>>> theirs
 	}
 }
