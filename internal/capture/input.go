@@ -104,6 +104,11 @@ type input struct {
 	nano    bool
 	link    decode.LinkType
 	limit   uint32
+	// win is the buffered bytes from br's read position on, of which
+	// win[:pos] are records handed out but not yet discarded: a record
+	// whole in win[pos:] needs no call to br.
+	win []byte
+	pos int
 
 	// pcapng
 	ifaces []iface
@@ -241,6 +246,7 @@ func (in *input) close() error {
 		in.file = nil
 	}
 	if in.bs != nil {
+		in.win, in.pos = nil, 0
 		in.bs.br.Reset(nil)
 		in.bs.raw.Reset(nil)
 		bufPool.Put(in.bs)

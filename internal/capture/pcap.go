@@ -48,8 +48,42 @@ func (in *input) readPcapHeader() error {
 }
 
 // nextPcap reads one pcap record. Its data is handed out straight from the
-// read buffer: a whole record always fits in it.
+// read buffer: a whole record always fits in it. A record lying whole in
+// in.win after in.pos is taken from there without calling the
+// bufio.Reader; the others go through nextPcapFill.
 func (in *input) nextPcap(f *Frame) error {
+	if rest := in.win[in.pos:]; len(rest) >= pcapRecordLen {
+		incl := u32(rest[8:], in.be)
+		if n := pcapRecordLen + int(incl); incl <= in.limit && n <= len(rest) {
+			in.fillPcap(f, rest[:n])
+			in.pos += n // an integer: no write barrier per record
+			return nil
+		}
+	}
+	return in.nextPcapFill(f)
+}
+
+// fillPcap sets f from the record b (header and captured bytes) and counts
+// it in in.off.
+func (in *input) fillPcap(f *Frame, b []byte) {
+	sec := int64(u32(b[0:], in.be))
+	frac := int64(u32(b[4:], in.be))
+	if !in.nano {
+		frac *= 1000
+	}
+	f.TS = sec*1e9 + frac
+	f.Data = b[pcapRecordLen:len(b):len(b)]
+	f.OrigLen = max(int(u32(b[12:], in.be)), len(b)-pcapRecordLen)
+	f.LinkType = in.link
+	in.off += int64(len(b))
+}
+
+// nextPcapFill is nextPcap for a record not whole in in.win: it discards
+// the bytes handed out so far, peeks at the buffered ones (filling the
+// buffer if need be) and starts a new window with the record.
+func (in *input) nextPcapFill(f *Frame) error {
+	in.br.Discard(in.pos)
+	in.win, in.pos = nil, 0
 	if !in.started {
 		if err := in.readPcapHeader(); err != nil {
 			return err
@@ -77,16 +111,7 @@ func (in *input) nextPcap(f *Frame) error {
 			return in.short(in.off, "record", len(b), n, err)
 		}
 	}
-	sec := int64(u32(b[0:], in.be))
-	frac := int64(u32(b[4:], in.be))
-	if !in.nano {
-		frac *= 1000
-	}
-	f.TS = sec*1e9 + frac
-	f.Data = b[pcapRecordLen:n:n]
-	f.OrigLen = max(int(u32(b[12:], in.be)), int(incl))
-	f.LinkType = in.link
-	in.br.Discard(n)
-	in.off += int64(n)
+	in.fillPcap(f, b[:n])
+	in.win, in.pos = b, n
 	return nil
 }

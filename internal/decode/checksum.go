@@ -186,8 +186,14 @@ func DatagramChecksumOK(ip *Datagram, raw []byte) bool {
 			if len(raw) < 40 {
 				return true
 			}
-			src, dst := pseudoAddrs6(raw, hl)
-			acc = sumWords(dst, sumWords(src, 0))
+			if hl == 40 {
+				// No extension headers: the addresses are the
+				// header's, 32 bytes in a row.
+				acc = sumAddrs6((*[32]byte)(raw[8:40]))
+			} else {
+				src, dst := pseudoAddrs6(raw, hl)
+				acc = sumWords(dst, sumWords(src, 0))
+			}
 		default:
 			return true
 		}
@@ -195,7 +201,22 @@ func DatagramChecksumOK(ip *Datagram, raw []byte) bool {
 	}
 	// The pseudo-header parts above are too short for the kernel, so they
 	// skip sum's dispatch; the segment may be long.
-	return fold(sum(seg, acc)) == 0xffff
+	return sumIsNegZero(sum(seg, acc))
+}
+
+// sumIsNegZero reports whether fold(acc) == 0xffff, without the loop:
+// folding keeps the value modulo 0xffff and gives 0 only for 0, so the
+// folded sum is 0xffff exactly when acc is a nonzero multiple of 0xffff.
+func sumIsNegZero(acc uint64) bool {
+	return acc != 0 && acc%0xffff == 0
+}
+
+// sumAddrs6 returns the sum of the source and destination addresses of an
+// IPv6 header, a (its bytes 8 to 40), as sumWords would.
+func sumAddrs6(a *[32]byte) uint64 {
+	return uint64(be32(a[0:4])) + uint64(be32(a[4:8])) + uint64(be32(a[8:12])) +
+		uint64(be32(a[12:16])) + uint64(be32(a[16:20])) + uint64(be32(a[20:24])) +
+		uint64(be32(a[24:28])) + uint64(be32(a[28:32]))
 }
 
 // pseudoAddrs6 returns the addresses the IPv6 pseudo-header uses (RFC 8200

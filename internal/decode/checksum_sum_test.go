@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"math/rand"
 	"strconv"
 	"testing"
@@ -198,6 +199,37 @@ func TestIPv4HeaderSumOK(t *testing.T) {
 			if got := ipv4HeaderSumOK(h); got != want {
 				t.Fatalf("ihl %d trial %d: %v, RFC 1071 %v (% x)", ihl, trial, got, want, h)
 			}
+		}
+	}
+}
+
+// TestSumIsNegZero checks the loop-free test against fold on edge values
+// and random sums of every size.
+func TestSumIsNegZero(t *testing.T) {
+	vals := []uint64{0, 1, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0x1ffff, 0xffff << 16, 0xffff * 0xffff,
+		0xffffffff, 1 << 32, 0xffff << 40, math.MaxUint64, math.MaxUint64 - 0xffff}
+	rng := rand.New(rand.NewSource(5))
+	for range 100000 {
+		v := rng.Uint64() >> rng.Intn(64)
+		vals = append(vals, v, v-v%0xffff)
+	}
+	for _, v := range vals {
+		if got, want := sumIsNegZero(v), fold(v) == 0xffff; got != want {
+			t.Fatalf("sumIsNegZero(%#x) = %v, fold gives %#x", v, got, fold(v))
+		}
+	}
+}
+
+// TestSumAddrs6 checks the fixed-size address sum against sumWords.
+func TestSumAddrs6(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	var a [32]byte
+	for range 1000 {
+		for i := range a {
+			a[i] = byte(rng.Uint32())
+		}
+		if got, want := sumAddrs6(&a), sumWords(a[16:], sumWords(a[:16], 0)); got != want {
+			t.Fatalf("sumAddrs6(%x) = %#x, want %#x", a, got, want)
 		}
 	}
 }
