@@ -97,53 +97,76 @@ func (r *Rec) Parse(log string, line []byte) error {
 }
 
 // plainFields indexes the fields from line[i] on for as long as they are
-// written as Vigil writes them: no space around a colon or comma, and no
-// backslash before a string's closing quote, which lies in whole eight-byte
-// words (so not among the line's last bytes). It returns done at the
-// object's closing brace, or else the index of the first field left to
-// field. Strings and scalars are scanned in line, without a call, so that
-// the loop's variables stay in registers.
+// written as Vigil writes them: no space around a colon or comma, no
+// backslash before a string's closing quote, and a key's closing quote in
+// whole eight-byte words (so not among the line's last bytes, where a
+// string value's may lie: see tailClose). It returns done at the object's
+// closing brace, or else the index of the first field left to field.
+// Strings and numbers are scanned in line, without a call, so that the
+// loop's variables stay in registers; each separator check also checks
+// the opening quote of the next key, which the loop then trusts.
 func (r *Rec) plainFields(line []byte, i int) (next int, done bool) {
-	n := r.n
-	for i < len(line) && line[i] == '"' {
-		kEnd, ok := plainStringEnd(line, i)
-		v := kEnd + 1
-		if !ok || v >= len(line) || line[kEnd] != ':' {
+	if i >= len(line) || line[i] != '"' {
+		return i, false
+	}
+	// A full slice expression frees the register cap would hold.
+	line = line[:len(line):len(line)]
+	n, fields := r.n, &r.fields
+	key := i + 1 // where the current key's text starts
+	for {
+		kq := plainClose(line, key)
+		v := kq + 2
+		if kq < 0 || v >= len(line) {
 			break
 		}
-		vEnd := 0
-		switch c := line[v]; {
-		case c == '"':
-			vEnd, ok = plainStringEnd(line, v)
-		case c == '-' || c-'0' <= 9: // a number: scalar holds
-			vEnd, ok = scalarEnd(line, v+1), true
-		case c == 't' || c == 'f' || c == 'n':
-			vEnd = scalarEnd(line, v+1)
-			ok = scalar(line[v:vEnd])
-		case c == '{' || c == '[':
-			vEnd, ok = compositeEnd(line, v)
-		default:
-			ok = false
+		sep := line[kq+1 : v+1] // the colon and the value's first byte
+		if sep[0] != ':' {
+			break
 		}
-		if !ok || vEnd >= len(line) {
+		vEnd := -1
+		switch c := sep[1]; {
+		case c == '"':
+			q := plainClose(line, v+1)
+			if q < -1 { // the line's last field, often
+				q = tailClose(line, ^q)
+			}
+			if q >= 0 {
+				vEnd = q + 1
+			}
+		case c == '-' || c-'0' <= 9: // a number: scalar holds
+			vEnd = scalarEnd(line, numberRun(line, v+1))
+		case c == 't' || c == 'f' || c == 'n':
+			if e := scalarEnd(line, v+1); scalar(line[v:e]) {
+				vEnd = e
+			}
+		case c == '{' || c == '[':
+			if e, ok := compositeEnd(line, v); ok {
+				vEnd = e
+			}
+		}
+		if vEnd < 0 || vEnd >= len(line) {
 			break
 		}
 		c := line[vEnd]
-		if c != '}' && (c != ',' || vEnd+1 >= len(line) || line[vEnd+1] != '"') {
+		if c == ',' {
+			if vEnd+1 >= len(line) || line[vEnd+1] != '"' {
+				break
+			}
+		} else if c != '}' {
 			break
 		}
-		if n < MaxFields {
-			r.fields[n] = Field{span{uint32(i + 1), uint32(kEnd - 1)}, span{uint32(v), uint32(vEnd)}}
+		if uint(n) < uint(len(fields)) {
+			fields[n] = Field{span{uint32(key), uint32(kq)}, span{uint32(v), uint32(vEnd)}}
 			n++
 		}
+		key = vEnd + 2
 		if c == '}' {
-			done = true
-			break
+			r.n = n
+			return key - 1, true
 		}
-		i = vEnd + 1
 	}
 	r.n = n
-	return i, done
+	return key - 1, false
 }
 
 // field indexes the field whose key opens at line[i], however it is
@@ -224,6 +247,44 @@ func plainStringEnd(b []byte, i int) (end int, ok bool) {
 	return 0, false
 }
 
+// plainClose returns the index of the first quote from b[j] on, the one
+// that closes a string whose contents start at b[j] unless a backslash
+// comes right before it: then it returns -1 (stringEnd ends those
+// strings). It reads eight bytes at a time, and stops before the last
+// seven bytes of b: then it returns ^k, k the index it stopped at, for
+// tailClose (callers pass j >= 1, so ^k < -1). It is small enough to be
+// inlined; j >= 0 lets the compiler drop bounds checks.
+func plainClose(b []byte, j int) int {
+	for ; j < len(b)-7 && j >= 0; j += 8 {
+		if m := quotes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			if j += bits.TrailingZeros64(m) / 8; b[j-1] == '\\' {
+				return -1
+			}
+			return j
+		}
+	}
+	return ^j
+}
+
+// tailClose goes on where plainClose stopped, at b[j] among the last seven
+// bytes of b (j >= 1), and returns what plainClose would with b long
+// enough. It reads the last eight bytes of b as one word shifted so that
+// b[j] is its lowest byte: the bytes shifted in are zeros, not quotes.
+func tailClose(b []byte, j int) int {
+	last := len(b) - 8
+	if last < 0 || j <= last || j >= len(b) {
+		return -1
+	}
+	m := quotes(binary.LittleEndian.Uint64(b[last:]) >> (8 * (j - last)))
+	if m == 0 {
+		return -1
+	}
+	if j += bits.TrailingZeros64(m) / 8; b[j-1] == '\\' {
+		return -1
+	}
+	return j
+}
+
 // scalarEnd returns the index of the first byte from b[j] on that ends a
 // number or literal.
 func scalarEnd(b []byte, j int) int {
@@ -231,6 +292,29 @@ func scalarEnd(b []byte, j int) int {
 		j++
 	}
 	return j
+}
+
+// numberRun returns the index of the first byte from b[j] on outside
+// '-'..'9' (digits, '.', '-', '/': none ends a scalar), or of the first of
+// the last seven bytes of b it reaches: scalarEnd goes on from there. It
+// reads eight bytes at a time and is small enough to be inlined.
+func numberRun(b []byte, j int) int {
+	for ; j < len(b)-7 && j >= 0; j += 8 {
+		if m := notNumberBytes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	return j
+}
+
+// notNumberBytes marks by their high bit the bytes of x outside '-'..'9'.
+// Every byte is tested on its own (no carry crosses bytes), so every mark
+// is exact.
+func notNumberBytes(x uint64) uint64 {
+	low := x &^ lanesHigh
+	above := low + (0x7f-'9')*lanes1   // high bit set: above '9'
+	atLeast := low + (0x80-'-')*lanes1 // high bit set: '-' or above
+	return (x | above | ^atLeast) & lanesHigh
 }
 
 // stringEnd returns the index after the closing quote of the string that

@@ -341,7 +341,10 @@ func refValueEnd(b []byte, i int) (int, bool) {
 func FuzzParseSame(f *testing.F) {
 	for _, s := range []string{connLine, httpLine, dnsLine, `{}`, `{"a":"x\"y","b":[1,"]"],"c":tru}`,
 		`{"k\\":1,"s":"\\\"","n":-,"t":true}`, `{"a":1"b":2}`, `{ "a" : "b" , "c":{"d":"}"} }`,
-		`{"abcdefgh":"ijklmnopq","r":"s"}`, `{"a":"b",}`} {
+		`{"abcdefgh":"ijklmnopq","r":"s"}`, `{"a":"b",}`,
+		// strings closed among the line's last seven bytes (tailClose)
+		`{"a":"b","server":"nginx/1.22"}`, `{"a":"b","s":"x\"yz"}`, `{"k":"abcdefghij\\"}`,
+		`{"k":"abcdefg\"}"}`, `{"n":12345678901}`, `{"n":1.5e-7,"m":-0}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -455,5 +458,23 @@ func TestRawKeyIndex(t *testing.T) {
 	}
 	if v, _ := r.Raw("b"); string(v) != "7" || r.TS() != 2 {
 		t.Errorf("after Parse, Raw(b) = %q, TS() = %v", v, r.TS())
+	}
+}
+
+// TestNotNumberBytes: every byte value, in every lane of a word of digits,
+// is marked exactly when it lies outside '-'..'9'.
+func TestNotNumberBytes(t *testing.T) {
+	for c := range 256 {
+		for lane := range 8 {
+			w := uint64('5' * lanes1)
+			w = w&^(0xff<<(8*lane)) | uint64(c)<<(8*lane)
+			var want uint64
+			if c < '-' || c > '9' {
+				want = 0x80 << (8 * lane)
+			}
+			if got := notNumberBytes(w); got != want {
+				t.Fatalf("notNumberBytes(%#x) = %#x, want %#x", w, got, want)
+			}
+		}
 	}
 }
