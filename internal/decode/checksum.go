@@ -7,71 +7,91 @@ import (
 )
 
 // sum adds b to acc as big-endian 16-bit words (one's-complement sum before
-// folding).
+// folding; the result is congruent modulo 0xffff, and zero only for zero
+// bytes and acc).
 func sum(b []byte, acc uint64) uint64 {
 	f := sumWords
-	switch {
-	case len(b) >= avx2Min:
-		f = sumVec
-	case len(b) >= genericMin:
-		f = sumGeneric
+	if len(b) >= longMin {
+		f = longSum
 	}
 	return f(b, acc) // one call, so sum inlines and the kernels stay leaves
 }
+
+// longMin and longSum are the kernel sum hands inputs of longMin bytes or
+// more: sumVec from avx2Min bytes where the CPU has AVX2, else sumGeneric
+// from genericMin (avx2Min is no more than genericMin). Set once, at start.
+var longMin, longSum = func() (int, func([]byte, uint64) uint64) {
+	if avx2Min != noVec {
+		return avx2Min, sumVec
+	}
+	return genericMin, sumGeneric
+}()
 
 // genericMin is the shortest input sum hands to sumGeneric rather than
 // sumWords (where no vector kernel takes it): below it, sumGeneric's fold
 // costs more than its 8-byte steps save.
 const genericMin = 128
 
-// sumWords adds b's big-endian 32-bit words to acc (a 16-bit tail as one
-// word, an odd last byte padded with a zero). Since 2^16 ≡ 1 modulo 0xffff
-// a 32-bit word hi<<16 + lo is congruent to hi + lo, so the total is
-// congruent to the RFC 1071 sum, and the words add without carries to
-// track (an input under 2^34 bytes cannot overflow). For short inputs —
-// headers, the pseudo-header, the tails of the other kernels — it is the
-// cheapest: no fold, no byte swap, independent additions.
+// sumWords adds b's big-endian 16-bit words to acc (an odd last byte
+// padded with a zero), congruent modulo 0xffff and zero only if b is all
+// zero. It sums b's little-endian 32-bit words (a 16-bit tail as one word,
+// an odd last byte as its low byte): since 2^16 ≡ 1 modulo 0xffff, a
+// 32-bit word hi<<16 + lo is congruent to hi + lo, so that sum s is
+// congruent to that of b's little-endian 16-bit words, and s<<8 to that of
+// its big-endian ones (see sumVec); the words add without carries to track.
+// For short inputs — headers, the pseudo-header, the tails of the other
+// kernels — it is the cheapest: no fold, one shift, independent additions.
+// b must be under 2^24 bytes (s<<8 under 2^64).
 func sumWords(b []byte, acc uint64) uint64 {
+	var s uint64
 	for len(b) >= 16 {
-		acc += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:])) +
-			uint64(binary.BigEndian.Uint32(b[8:])) + uint64(binary.BigEndian.Uint32(b[12:]))
+		s += uint64(binary.LittleEndian.Uint32(b)) + uint64(binary.LittleEndian.Uint32(b[4:])) +
+			uint64(binary.LittleEndian.Uint32(b[8:])) + uint64(binary.LittleEndian.Uint32(b[12:]))
 		b = b[16:]
 	}
 	for len(b) >= 4 {
-		acc += uint64(binary.BigEndian.Uint32(b))
+		s += uint64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		acc += uint64(binary.BigEndian.Uint16(b))
+		s += uint64(binary.LittleEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		acc += uint64(b[0]) << 8
+		s += uint64(b[0])
 	}
-	return acc
+	return acc + s<<8
 }
 
 // noVec as avx2Min keeps sum off the vector kernel.
 const noVec = math.MaxInt
 
-// sumVec is sum with the bulk, b[:len(b)&^31], summed by the AVX2 kernel.
+// sumVec is sum by the AVX2 kernel, vecChunk bytes at a time (inputs under
+// 32 bytes, too short for it, by sumWords).
 //
 // The arithmetic: only the sum modulo 0xffff matters (fold reduces modulo
 // 0xffff, giving 0 only for an all-zero sum), and 2^16 ≡ 1 modulo 0xffff.
-// So a little-endian 32-bit word lo + hi<<16 is congruent to the sum of its
-// two little-endian 16-bit words, and sumAVX2's exact sum s of the bulk's
-// 32-bit words is congruent to the sum of its little-endian 16-bit words;
-// so is s&0xffffffff + s>>32 (2^32 ≡ 1), which is below 2^33. Swapping
-// the bytes of a 16-bit word x multiplies it by 2^8 modulo 0xffff
-// (x<<8 = lo<<8 + hi<<16 ≡ lo<<8 + hi), so the sum of the big-endian words
-// is that value <<8: this shift is the byte swap (RFC 1071 section 2(B)),
-// where sumGeneric uses bits.ReverseBytes16 on its folded sum. The bulk's
-// length is even, so the rest starts on a word boundary for sumGeneric.
+// sumAVX2 gives a sum s congruent to that of b's little-endian 16-bit
+// words, zero only for zero bytes, under 2^48. Swapping the bytes of a
+// 16-bit word x multiplies it by 2^8 modulo 0xffff (x<<8 = lo<<8 + hi<<16
+// ≡ lo<<8 + hi), so the sum of the big-endian words is congruent to s<<8:
+// this shift is the byte swap (RFC 1071 section 2(B)), where sumGeneric
+// uses bits.ReverseBytes16 on its folded sum. A chunk's length is even, so
+// the next starts on a word boundary.
 func sumVec(b []byte, acc uint64) uint64 {
-	s := sumAVX2(b)
-	acc += (s&0xffffffff + s>>32) << 8
-	return sumWords(b[len(b)&^31:], acc)
+	if len(b) < 32 {
+		return sumWords(b, acc)
+	}
+	for len(b) >= vecChunk+32 {
+		acc += sumAVX2(b[:vecChunk]) << 8
+		b = b[vecChunk:]
+	}
+	return acc + sumAVX2(b)<<8
 }
+
+// vecChunk bounds the input sumAVX2 takes at once (its 32-bit lanes would
+// overflow past it); a multiple of 32.
+const vecChunk = 1 << 18
 
 // sumGeneric is sum in Go. The bulk is summed as little-endian 64-bit words
 // with end-around carry (modulo 2^64-1, a multiple of 0xffff), folded to 16
@@ -113,22 +133,23 @@ func fold(acc uint64) uint16 {
 // sum of the header, checksum included, is 0xffff. h is the whole header
 // (20 to 60 bytes).
 //
-// The fixed 20 bytes are added as five 32-bit words in line, and options,
-// if any, by sumWords. The sum is under 15·2^32 < 2^36, so three folding
-// steps bring it below 2^16 (under 2^21, then 2^16+32, then 2^16); a step
-// changes nothing below 2^16, so this is what fold's loop gives.
+// The fixed 20 bytes are added as five little-endian 32-bit words in line,
+// shifted left by 8 to stand for the big-endian sum (see sumWords), and
+// options, if any, by sumWords. The folded sum is 0xffff exactly when that
+// total is a nonzero multiple of 0xffff (sumIsNegZero).
 func ipv4HeaderSumOK(h []byte) bool {
 	f := (*[20]byte)(h)
-	acc := uint64(be32(f[0:4])) + uint64(be32(f[4:8])) + uint64(be32(f[8:12])) +
-		uint64(be32(f[12:16])) + uint64(be32(f[16:20]))
+	acc := uint64(le32(f[0:4])) + uint64(le32(f[4:8])) + uint64(le32(f[8:12])) +
+		uint64(le32(f[12:16])) + uint64(le32(f[16:20]))
+	acc <<= 8
 	if len(h) > 20 {
 		acc = sumWords(h[20:], acc)
 	}
-	acc = acc&0xffff + acc>>16
-	acc = acc&0xffff + acc>>16
-	acc = acc&0xffff + acc>>16
-	return acc == 0xffff
+	return sumIsNegZero(acc)
 }
+
+// le32 reads a little-endian 32-bit word.
+func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
 
 // TransportChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of p's
 // innermost datagram. It returns false only when the checksum could be
@@ -212,11 +233,13 @@ func sumIsNegZero(acc uint64) bool {
 }
 
 // sumAddrs6 returns the sum of the source and destination addresses of an
-// IPv6 header, a (its bytes 8 to 40), as sumWords would.
+// IPv6 header, a (its bytes 8 to 40), congruent to what sumWords gives:
+// their little-endian 32-bit words, shifted left by 8.
 func sumAddrs6(a *[32]byte) uint64 {
-	return uint64(be32(a[0:4])) + uint64(be32(a[4:8])) + uint64(be32(a[8:12])) +
-		uint64(be32(a[12:16])) + uint64(be32(a[16:20])) + uint64(be32(a[20:24])) +
-		uint64(be32(a[24:28])) + uint64(be32(a[28:32]))
+	s := uint64(le32(a[0:4])) + uint64(le32(a[4:8])) + uint64(le32(a[8:12])) +
+		uint64(le32(a[12:16])) + uint64(le32(a[16:20])) + uint64(le32(a[20:24])) +
+		uint64(le32(a[24:28])) + uint64(le32(a[28:32]))
+	return s << 8
 }
 
 // pseudoAddrs6 returns the addresses the IPv6 pseudo-header uses (RFC 8200

@@ -86,26 +86,78 @@ func TestSumPaths(t *testing.T) {
 	}
 }
 
-// TestSumAVX2Exact checks the kernel's documented result: the exact sum of
-// the little-endian 32-bit words of b[:len(b)&^31].
-func TestSumAVX2Exact(t *testing.T) {
+// TestSumAVX2 checks the kernel's documented result: congruent modulo
+// 0xffff to the sum of b's little-endian 16-bit words and zero only for an
+// all-zero b, for lengths from 32 to vecChunk+31, with all-0xff and
+// all-zero words (the extremes of its biased 32-bit lanes) and random
+// ones; and sumVec on inputs longer than vecChunk.
+func TestSumAVX2(t *testing.T) {
 	if !haveAVX2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewSource(3))
-	buf := make([]byte, 1<<16+32)
-	for i := range buf {
-		buf[i] = 0xff
-	}
-	for _, n := range []int{0, 31, 32, 33, 63, 64, 95, 96, 128, 1500, 9000, 1 << 16} {
-		off := rng.Intn(32)
-		b := buf[off : off+n]
-		var want uint64
-		for i := 0; i < n&^31; i += 4 {
-			want += uint64(binary.LittleEndian.Uint32(b[i:]))
+	buf := make([]byte, 3*vecChunk+64)
+	for pat := range 3 {
+		switch pat {
+		case 0:
+			for i := range buf {
+				buf[i] = 0xff
+			}
+		case 1:
+			clear(buf)
+		case 2:
+			rng.Read(buf)
 		}
-		if got := sumAVX2(b); got != want {
-			t.Errorf("len %d: %#x, want %#x", n, got, want)
+		for _, n := range []int{32, 33, 63, 64, 95, 96, 127, 128, 129, 160, 224, 255, 1500, 1501, 9000,
+			1 << 16, vecChunk - 32, vecChunk - 1, vecChunk, vecChunk + 1, vecChunk + 31} {
+			off := rng.Intn(32)
+			b := buf[off : off+n]
+			var want uint64
+			for i := 0; i+1 < n; i += 2 {
+				want += uint64(binary.LittleEndian.Uint16(b[i:]))
+			}
+			if n%2 == 1 {
+				want += uint64(b[n-1])
+			}
+			if got := sumAVX2(b); got%0xffff != want%0xffff || (got == 0) != (want == 0) || got >= 1<<48 {
+				t.Errorf("pattern %d len %d: %#x, want %#x modulo 0xffff", pat, n, got, want)
+			}
+		}
+		for _, n := range []int{vecChunk + 32, vecChunk + 33, 2*vecChunk + 31, 2*vecChunk + 33, 3 * vecChunk} {
+			b := buf[64-n%64 : 64-n%64+n]
+			if got, want := fold(sumVec(b, 1)), fold(naiveSum(b, 1)); got != want {
+				t.Errorf("pattern %d: sumVec len %d: %#04x, RFC 1071 %#04x", pat, n, got, want)
+			}
+		}
+	}
+}
+
+// TestSumEveryAlignment checks each path against RFC 1071 for every length
+// 0..300 at every offset 0..63, with random, all-0xff and all-zero data.
+func TestSumEveryAlignment(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	buf := make([]byte, 300+64)
+	for name, f := range sumPaths() {
+		for pat := range 3 {
+			for off := range 64 {
+				for n := 0; n <= 300; n++ {
+					b := buf[off : off+n]
+					switch pat {
+					case 0:
+						rng.Read(b)
+					case 1:
+						for i := range b {
+							b[i] = 0xff
+						}
+					case 2:
+						clear(b)
+					}
+					acc := uint64(rng.Intn(1 << 20))
+					if got, want := fold(f(b, acc)), fold(naiveSum(b, acc)); got != want {
+						t.Fatalf("%s: len %d off %d pattern %d: %#04x, RFC 1071 %#04x", name, n, off, pat, got, want)
+					}
+				}
+			}
 		}
 	}
 }
@@ -220,7 +272,8 @@ func TestSumIsNegZero(t *testing.T) {
 	}
 }
 
-// TestSumAddrs6 checks the fixed-size address sum against sumWords.
+// TestSumAddrs6 checks the fixed-size address sum against sumWords, modulo
+// 0xffff.
 func TestSumAddrs6(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	var a [32]byte
@@ -228,7 +281,7 @@ func TestSumAddrs6(t *testing.T) {
 		for i := range a {
 			a[i] = byte(rng.Uint32())
 		}
-		if got, want := sumAddrs6(&a), sumWords(a[16:], sumWords(a[:16], 0)); got != want {
+		if got, want := sumAddrs6(&a), sumWords(a[16:], sumWords(a[:16], 0)); got%0xffff != want%0xffff {
 			t.Fatalf("sumAddrs6(%x) = %#x, want %#x", a, got, want)
 		}
 	}

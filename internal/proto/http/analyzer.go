@@ -204,6 +204,9 @@ func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 			}
 			continue
 		}
+		if s.st == stHeaders && !s.hasHdr && len(s.line) == 0 && s.lineLen == 0 {
+			data = a.headerLines(dir, s, data)
+		}
 		// Line mode: the line ends at the first CR or LF.
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -245,6 +248,57 @@ func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 			return
 		}
 	}
+}
+
+// headerLines handles, in place, the header lines at the start of data
+// whose end is already known: a header is handled as soon as the line
+// after it is whole in data and does not continue it (obsolete folding),
+// just as lineDone would handle it when that line arrived. It returns
+// data from the first line it leaves to the line-at-a-time path: the
+// empty line that ends the headers, a header whose next line is not whole
+// in data or continues it, or a line too long to take in place. s is
+// dir's side, in stHeaders with no pending header and no partial line.
+func (a *Analyzer) headerLines(dir proto.Direction, s *side, data []byte) []byte {
+	hdr, hdrEnd := -1, 0 // the header line waiting for the next one, if any
+	pos := 0
+	for {
+		// The line at pos ends at the first CR or LF; it is taken only
+		// when data holds its terminator (CRLF, LF, or CR and more bytes)
+		// and it is no longer than MaxLine.
+		lf := bytes.IndexByte(data[pos:], '\n')
+		if lf < 0 {
+			break
+		}
+		end := pos + lf
+		next := end + 1
+		if cr := bytes.IndexByte(data[pos:end], '\r'); cr >= 0 {
+			if pos+cr+1 < end {
+				next = pos + cr + 1 // a CR alone ends the line
+			}
+			end = pos + cr
+		}
+		if end-pos > MaxLine {
+			break
+		}
+		if hdr >= 0 {
+			if end > pos && isWS(data[pos]) {
+				break // a continuation line: the line-at-a-time path unfolds it
+			}
+			a.header(dir, data[hdr:hdrEnd])
+			hdr = -1
+			if s.st != stHeaders {
+				break
+			}
+		}
+		if end == pos {
+			break // the end of the headers
+		}
+		hdr, hdrEnd, pos = pos, end, next
+	}
+	if hdr >= 0 {
+		return data[hdr:]
+	}
+	return data[pos:]
 }
 
 func (s *side) appendLine(p []byte) {

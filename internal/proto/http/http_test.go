@@ -165,6 +165,10 @@ var cases = []struct {
 		[]want{{"status_code": 101, "info_code": 101}}},
 	{"obs fold and lower case", []step{{dir: 0, data: "get / HTTP/1.1\r\nhost: a\r\nuser-agent: x\r\n  y\r\n\r\n"}},
 		[]want{{"method": "get", "host": "a", "user_agent": "x  y"}}},
+	{"line ends and spaced names", []step{{dir: 0, data: "GET / HTTP/1.1\nHost: a\rUser-Agent: u\r\nReferer \t: r\n\r\n"}},
+		[]want{{"host": "a", "user_agent": "u", "referrer": "r"}}},
+	{"fold after whole lines", []step{{dir: 0, data: "GET / HTTP/1.1\r\nHost: h\r\nAccept: x\r\nUser-Agent: a\r\n b\r\nReferer: r\r\n\r\n"}},
+		[]want{{"host": "h", "user_agent": "a b", "referrer": "r"}}},
 	{"fold across deliveries", []step{{dir: 0, data: "GET / HTTP/1.1\r\nUser-Agent: a\r\n"}, {dir: 0, data: " b\r\n\tc\r\nHost: h\r\n"}, {dir: 0, data: "Referer: r\r\n\r\n"}},
 		[]want{{"user_agent": "a b\tc", "host": "h", "referrer": "r"}}},
 	{"reply before the request's headers end", []step{

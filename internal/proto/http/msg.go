@@ -116,6 +116,17 @@ func (a *Analyzer) remove(t *txn) {
 	}
 }
 
+// hasCurrent reports whether the transaction dir's messages belong to is
+// the newest pending one, as it usually is (current then makes none).
+func (a *Analyzer) hasCurrent(dir proto.Direction) bool {
+	idx := a.curResp
+	if dir == proto.FromOrig {
+		idx = a.curReq
+	}
+	n := len(a.pend)
+	return n > 0 && a.pend[n-1].idx == idx
+}
+
 // current is the transaction dir's messages belong to.
 func (a *Analyzer) current(dir proto.Direction) *txn {
 	idx := a.curResp
@@ -667,25 +678,45 @@ var knownHeaders = []knownHeader{
 // maxKnownHeader is the length of the longest name in knownHeaders.
 const maxKnownHeader = len("proxy-authorization")
 
-// knownHeadersByLen groups knownHeaders by the length of their name: a
-// header name is compared only with the few of its length.
-var knownHeadersByLen = func() (t [maxKnownHeader + 1][]knownHeader) {
-	for _, h := range knownHeaders {
-		t[len(h.name)] = append(t[len(h.name)], h)
+// headerTable finds the few known headers (most often one) a name can be
+// from the name's length and first byte.
+type headerTable struct {
+	headers []chainedHeader
+	// index is, for a length and a first byte (in lower case), the first
+	// header of those: 1 + its index in headers, 0 for none.
+	index [maxKnownHeader + 1][256]uint8
+}
+
+// chainedHeader is a known header and the next one (1 + its index in
+// headerTable.headers, 0 for none) of the same length and first byte.
+type chainedHeader struct {
+	knownHeader
+	next uint8
+}
+
+// knownHeaderTable is the headerTable of knownHeaders.
+var knownHeaderTable = newHeaderTable(knownHeaders)
+
+func newHeaderTable(known []knownHeader) (t headerTable) {
+	for _, h := range known {
+		first := &t.index[len(h.name)][h.name[0]]
+		t.headers = append(t.headers, chainedHeader{h, *first})
+		*first = uint8(len(t.headers))
 	}
 	return t
-}()
+}
 
 // headerKind classifies a header name, ignoring ASCII case.
 func headerKind(name []byte) hdrKind {
 	if len(name) == 0 || len(name) > maxKnownHeader {
 		return hdrOther
 	}
-	first := lowerASCII[name[0]]
-	for _, h := range knownHeadersByLen[len(name)] {
-		if h.name[0] == first && equalFold(name, h.name) {
+	for i := knownHeaderTable.index[len(name)][lowerASCII[name[0]]]; i != 0; {
+		h := &knownHeaderTable.headers[i-1]
+		if equalFold(name, h.name) {
 			return h.kind
 		}
+		i = h.next
 	}
 	return hdrOther
 }
@@ -705,8 +736,11 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 	for len(name) > 0 && isWS(name[len(name)-1]) {
 		name = name[:len(name)-1]
 	}
-	v := h[skipWS(h, colon+1):]
 	kind := headerKind(name)
+	if kind == hdrOther && (dir == proto.FromResp || a.hasCurrent(dir)) {
+		return // nothing to do (reqHeader would only get the transaction)
+	}
+	v := h[skipWS(h, colon+1):]
 	if kind.isEntity() {
 		s.entityHeader(kind, v)
 	}
