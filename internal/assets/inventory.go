@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -42,9 +43,13 @@ type Inventory struct {
 	ics        map[icsKey]*icsDevice
 	ftpData    map[netip.AddrPort]struct{} // FTP data channels announced in ftp.log
 	addrs      memo[netip.Addr]            // addresses by their raw text
+	ipCache    *ipCache                    // ip's recent answers
 	matchCache map[obsKey][]ruleHit
+	recentHits *hitTable // hits's recent answers, before matchCache
 	strs       map[string]string
 	interned   memo[string]      // intern's values by their raw text
+	uids       memo[string]      // uid's values by their raw text
+	agents     memo[string]      // user agents by their raw text
 	usedNames  map[string]string // usedName's answers
 
 	handlers map[string]*handler
@@ -111,9 +116,13 @@ func New(cfg Config) (*Inventory, error) {
 		ics:        map[icsKey]*icsDevice{},
 		ftpData:    map[netip.AddrPort]struct{}{},
 		addrs:      newMemo[netip.Addr](),
+		ipCache:    new(ipCache),
 		matchCache: map[obsKey][]ruleHit{},
+		recentHits: new(hitTable),
 		strs:       map[string]string{},
 		interned:   newMemo[string](),
+		uids:       newMemo[string](),
+		agents:     newMemo[string](),
 		usedNames:  map[string]string{},
 	}
 	inv.handlers = inv.handlerTable()
@@ -328,20 +337,34 @@ func (inv *Inventory) full() bool {
 }
 
 // ip returns the entity of a local address (nil for others), creating it.
+// The answer for an address that has an entity, or that is not local, is
+// kept in the cache.
 func (inv *Inventory) ip(a netip.Addr) *ipEntity {
-	if e := inv.ips[a]; e != nil {
+	slot := inv.ipCache.slot(a)
+	if e, ok := inv.ipCache.get(slot, a); ok {
 		return e
 	}
-	if !inv.isLocal(a) {
-		return nil
+	e := inv.ips[a]
+	if e == nil && inv.isLocal(a) {
+		return inv.newIP(a) // cached by the next lookup (nil when full is not)
 	}
-	return inv.newIP(a)
+	inv.ipCache.put(slot, a, e)
+	return e
+}
+
+// existing returns the entity of a, nil when it has none (ips[a], through
+// ip's cache).
+func (inv *Inventory) existing(a netip.Addr) *ipEntity {
+	if e, ok := inv.ipCache.get(inv.ipCache.slot(a), a); ok {
+		return e
+	}
+	return inv.ips[a]
 }
 
 // ipForce is ip for an address that link-layer evidence (ARP, ND, DHCP)
 // shows to be local.
 func (inv *Inventory) ipForce(a netip.Addr) *ipEntity {
-	if e := inv.ips[a]; e != nil {
+	if e := inv.existing(a); e != nil {
 		return e
 	}
 	if !hostAddr(a) {
@@ -355,6 +378,7 @@ func (inv *Inventory) newIP(a netip.Addr) *ipEntity {
 		return nil
 	}
 	e := &ipEntity{addr: a}
+	inv.ipCache.invalidate() // a above may be cached as having no entity
 	if t, ok := inv.unclaimed[a]; ok {
 		e.traffic = t
 		delete(inv.unclaimed, a)
@@ -472,6 +496,7 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 	}
 	inv.learned = append(inv.learned, p)
 	inv.localNets.add(p)
+	inv.ipCache.invalidate() // addresses of p may be cached as not local
 }
 
 // intern returns a string value, shared between records for the few
@@ -507,14 +532,44 @@ func (inv *Inventory) intern(v value) string {
 
 const maxInterned = 1 << 14
 
+// remembered returns a string value: the string made for the last value
+// with the same raw text that landed in m's slot when it is still there,
+// else a new one (kept there). It is for values too many or too long to
+// intern that often recur in records that come close together: a
+// connection's uid in the records of its requests, a client's user agent.
+func remembered(m memo[string], v value) string {
+	raw := v.raw()
+	if v.kind() != kindString {
+		return v.str()
+	}
+	slot := m.slot(raw)
+	if slot.raw != string(raw) {
+		slot.val = v.str()
+		slot.raw = slot.val
+		if slot.val != string(raw) { // escaped
+			slot.raw = string(raw)
+		}
+	}
+	return slot.val
+}
+
+// uid returns a connection's uid (remembered).
+func (inv *Inventory) uid(v value) string { return remembered(inv.uids, v) }
+
 // eui64Match reports whether the IPv6 address's interface identifier is
 // the modified EUI-64 of mac (SLAAC without privacy extensions).
 func eui64Match(a netip.Addr, mac string) bool {
-	m := normMAC(mac)
-	if m == "" || !a.Is6() {
+	if !a.Is6() {
 		return false
 	}
 	b := a.As16()
+	if b[11] != 0xff || b[12] != 0xfe { // no MAC checked: most addresses
+		return false
+	}
+	m := normMAC(mac)
+	if m == "" {
+		return false
+	}
 	var hw [6]byte
 	for i := range hw {
 		hw[i] = hexByte(m[3*i])<<4 | hexByte(m[3*i+1])
@@ -543,3 +598,49 @@ func eui64MAC(a netip.Addr) string {
 	}
 	return normMAC(string(mac))
 }
+
+// ipCache remembers Inventory.ip's answers for recent addresses in a
+// small direct-mapped table, so that the addresses every record names
+// cost neither a map lookup nor a test against the local networks. An
+// entity, once made, is the answer for good; "no entity" is an answer
+// only until an entity is made or a network is learned: invalidate then
+// starts a new generation, and the older negative answers no longer
+// count.
+type ipCache struct {
+	gen   uint32
+	slots [ipCacheSlots]ipCacheSlot
+}
+
+// ipCacheSlot is one address and its entity (nil: none, as of gen).
+type ipCacheSlot struct {
+	addr netip.Addr
+	e    *ipEntity
+	gen  uint32
+}
+
+const ipCacheBits = 10
+const ipCacheSlots = 1 << ipCacheBits
+
+// slot returns the slot a's answer is kept in.
+func (c *ipCache) slot(a netip.Addr) *ipCacheSlot {
+	b := a.As16()
+	x := (binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])) * 0x9e3779b97f4a7c15
+	return &c.slots[x>>(64-ipCacheBits)]
+}
+
+// get returns the entity kept in s for a; false when s holds no valid
+// answer for it.
+func (c *ipCache) get(s *ipCacheSlot, a netip.Addr) (*ipEntity, bool) {
+	if s.addr != a || s.e == nil && s.gen != c.gen {
+		return nil, false
+	}
+	return s.e, true
+}
+
+// put keeps e as a's answer in s.
+func (c *ipCache) put(s *ipCacheSlot, a netip.Addr, e *ipEntity) {
+	s.addr, s.e, s.gen = a, e, c.gen
+}
+
+// invalidate drops the negative answers.
+func (c *ipCache) invalidate() { c.gen++ }

@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -361,5 +362,65 @@ func TestTrafficOrderFree(t *testing.T) {
 		if g != want {
 			t.Errorf("order %d: traffic %+v, want %+v", i, g, want)
 		}
+	}
+}
+
+// TestIPCacheAnswers checks that ip's cache gives the answers the map and
+// the local networks give, as entities are made and networks learned.
+func TestIPCacheAnswers(t *testing.T) {
+	inv := newInv(t, func(c *Config) { c.LocalNets = []string{"10.0.0.0/8"} })
+	remote := netip.MustParseAddr("192.0.2.7")
+	local := netip.MustParseAddr("10.1.2.3")
+	v6 := netip.MustParseAddr("2001:db8:1::5")
+
+	if e := inv.ip(remote); e != nil {
+		t.Fatalf("ip(%v) = %v, want nil", remote, e)
+	}
+	if e := inv.ip(remote); e != nil { // cached
+		t.Fatalf("cached ip(%v) = %v, want nil", remote, e)
+	}
+	e := inv.ip(local)
+	if e == nil || inv.ip(local) != e || inv.existing(local) != e {
+		t.Fatalf("ip(%v) is not one entity: %v, %v", local, e, inv.ip(local))
+	}
+
+	// Link-layer evidence makes an entity for the remote address: the
+	// cached "none" must not hide it.
+	forced := inv.ipForce(remote)
+	if forced == nil {
+		t.Fatal("ipForce made no entity")
+	}
+	if got := inv.ip(remote); got != forced {
+		t.Fatalf("ip(%v) after ipForce = %v, want %v", remote, got, forced)
+	}
+	if got := inv.existing(remote); got != forced {
+		t.Fatalf("existing(%v) after ipForce = %v, want %v", remote, got, forced)
+	}
+
+	// A learned prefix makes its addresses local.
+	if e := inv.ip(v6); e != nil {
+		t.Fatalf("ip(%v) = %v before the prefix, want nil", v6, e)
+	}
+	inv.learnPrefix(netip.MustParsePrefix("2001:db8:1::/64"))
+	if e := inv.ip(v6); e == nil || e.addr != v6 {
+		t.Fatalf("ip(%v) after the prefix = %v, want an entity", v6, e)
+	}
+}
+
+// TestIPCacheFull checks that a local address refused when the inventory
+// is full is looked at again (and counted as dropped) each time.
+func TestIPCacheFull(t *testing.T) {
+	inv := newInv(t, func(c *Config) { c.LocalNets = []string{"10.0.0.0/8"}; c.MaxHosts = 1 })
+	if inv.ip(netip.MustParseAddr("10.0.0.1")) == nil {
+		t.Fatal("first address refused")
+	}
+	a := netip.MustParseAddr("10.0.0.2")
+	for range 3 {
+		if e := inv.ip(a); e != nil {
+			t.Fatalf("ip(%v) = %v past MaxHosts, want nil", a, e)
+		}
+	}
+	if inv.stats.Dropped != 3 {
+		t.Fatalf("Dropped = %d, want 3", inv.stats.Dropped)
 	}
 }

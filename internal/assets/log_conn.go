@@ -19,13 +19,14 @@ type connRec struct {
 }
 
 // takeID decodes one of the fields every connection record shares: ts,
-// uid and the id.* ones (the decoders' switches pick them out).
+// uid and the id.* ones (the decoders' switches pick them out; the
+// busiest decoders have these cases in their own switch).
 func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v value) {
 	switch string(key) {
 	case "ts":
 		*ts = v.float()
 	case "uid":
-		*uid = v.str()
+		*uid = inv.uid(v)
 	case "id.orig_h":
 		id.origH = inv.addr(v)
 	case "id.orig_p":
@@ -46,8 +47,18 @@ func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	for _, fl := range f.Fields() {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
-		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
-			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
+		case "ts":
+			r.ts = v.float()
+		case "uid":
+			r.uid = inv.uid(v)
+		case "id.orig_h":
+			r.id.origH = inv.addr(v)
+		case "id.orig_p":
+			r.id.origP = uint16(v.uint())
+		case "id.resp_h":
+			r.id.respH = inv.addr(v)
+		case "id.resp_p":
+			r.id.respP = uint16(v.uint())
 		case "proto":
 			r.proto = inv.intern(v)
 		case "service":
@@ -135,7 +146,7 @@ func (inv *Inventory) unclaimedConn(a netip.Addr, r *connRec) {
 // connSide returns the entity of one side of a connection, marked seen
 // when it sent packets and bound (weakly) to its link-layer address.
 func (inv *Inventory) connSide(a netip.Addr, l2 string, sent bool, ts float64) *ipEntity {
-	e := inv.ips[a]
+	e := inv.existing(a)
 	if e == nil && sent {
 		e = inv.ip(a)
 		if e == nil && a.Is6() && eui64Match(a, l2) {
@@ -194,7 +205,7 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 		o.key, o.value, o.field = "offers.service", service, "service"
 		inv.observe(&resp.entity, t, &o)
 	}
-	if orig := inv.ips[r.id.origH]; orig != nil {
+	if orig := inv.existing(r.id.origH); orig != nil {
 		o.key, o.value, o.field = "uses", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
 		inv.observe(&orig.entity, target{addr: orig.addr}, &o)
 		if service != "" {

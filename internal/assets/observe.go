@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"math/bits"
 	"net/netip"
 	"strconv"
 )
@@ -80,8 +81,20 @@ func (o *obs) evidence(rule string, conf float64) Evidence {
 	return ev
 }
 
-// hits returns the rules that fire on key=value (cached).
+// hits returns the rules that fire on key=value (cached: in the recent
+// answers' table, then the map).
 func (inv *Inventory) hits(key, value string) []ruleHit {
+	slot := inv.recentHits.slot(key, value)
+	if slot.key == key && slot.value == value && slot.valid {
+		return slot.hits
+	}
+	h := inv.matchedHits(key, value)
+	*slot = hitSlot{key: key, value: value, hits: h, valid: true}
+	return h
+}
+
+// matchedHits is hits without the recent answers.
+func (inv *Inventory) matchedHits(key, value string) []ruleHit {
 	k := obsKey{key, value}
 	if h, ok := inv.matchCache[k]; ok {
 		return h
@@ -150,4 +163,48 @@ func (e *entity) bumpVote(kind voteKind, rule, value string) *vote {
 // not depend on the order in which several workers' records arrive.
 func earlier(ts float64, uid string, ts2 float64, uid2 string) bool {
 	return ts < ts2 || ts == ts2 && uid < uid2
+}
+
+// hitTable keeps hits's recent answers in a direct-mapped table: each
+// key=value has one slot, that holds the last observation to land there.
+// The values observed (the interned names and software, a client's user
+// agent) are mostly the strings made for the previous records, so that
+// comparing them is cheap; hashing them and the key for the map is not.
+type hitTable [hitSlots]hitSlot
+
+// hitSlot is one key=value and the rules that fire on it.
+type hitSlot struct {
+	key, value string
+	hits       []ruleHit
+	valid      bool
+}
+
+const hitBits = 10
+const hitSlots = 1 << hitBits
+
+// slot returns the slot of key=value: a hash of value's length and of
+// its first and last eight bytes (all of them when it is shorter), and of
+// key's length and last byte.
+func (t *hitTable) slot(key, value string) *hitSlot {
+	var x uint64
+	if n := len(value); n >= 8 {
+		x = le64(value[:8]) ^ bits.RotateLeft64(le64(value[n-8:]), 29)
+	} else {
+		for i := 0; i < n; i++ {
+			x = x<<8 | uint64(value[i])
+		}
+	}
+	x ^= uint64(len(value)) | uint64(len(key))<<16
+	if len(key) > 0 {
+		x ^= uint64(key[len(key)-1]) << 24
+	}
+	x *= 0x9e3779b97f4a7c15
+	return &t[x>>(64-hitBits)]
+}
+
+// le64 reads the eight bytes of s as a little-endian number.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
