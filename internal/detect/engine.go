@@ -176,7 +176,7 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 		return
 	}
 	e.stats.Parsed++
-	if ts := r.TS(); ts > e.clock {
+	if ts := recordTime(r); ts > e.clock {
 		e.clock = ts
 	}
 	for _, d := range subs {
@@ -185,6 +185,15 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 		e.flushAt(e.clock)
 	}
+}
+
+// recordTime is the record's ts. A conn record's comes with the
+// connection fields (Rec.Conn) that the conn detectors decode anyway.
+func recordTime(r *rec.Rec) float64 {
+	if r.Log == "conn" {
+		return r.Conn().TS
+	}
+	return r.TS()
 }
 
 // Flush lets state expire up to now (Unix nanoseconds), for a streaming

@@ -148,6 +148,9 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 
 // Record takes one log line or packet fact (analyze.Consumer).
 func (m *Monitor) Record(log string, line []byte) {
+	if !reads(log) {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if log == "conn" {
@@ -161,9 +164,22 @@ func (m *Monitor) Record(log string, line []byte) {
 // RecordShared is Record for a line other consumers read too: conn
 // records, the busiest, are read with the shared field index.
 func (m *Monitor) RecordShared(s *rec.Shared) {
+	if !reads(s.Log) {
+		return // most records (http, dns, ssl …) tell the monitor nothing
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.shared(s)
+}
+
+// reads reports whether the monitor reads the records of log (those
+// record and shared handle).
+func reads(log string) bool {
+	switch log {
+	case "conn", "_nd", "_icmp6", "_ip6ext", "weird", "dhcp":
+		return true
+	}
+	return false
 }
 
 func (m *Monitor) shared(s *rec.Shared) {
@@ -177,7 +193,7 @@ func (m *Monitor) shared(s *rec.Shared) {
 }
 
 func (m *Monitor) record(log string, line []byte) {
-	switch log {
+	switch log { // the logs reads lists: keep the two in step
 	case "_nd":
 		var f ndFact
 		if json.Unmarshal(line, &f) == nil && !f.Tunnelled {

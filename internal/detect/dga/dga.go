@@ -80,7 +80,20 @@ type Detector struct {
 	model   *Model
 	clients map[netip.Addr]*client
 	scored  map[string]float64 // cache of label scores
+	names   map[string]name    // by the query field as written (see lookup)
 }
+
+// name is what Handle derives from one query name: its registered domain
+// and its label's score. Names repeat, so they are kept (at most
+// maxNames, then forgotten at once).
+type name struct {
+	skip  bool // a reverse lookup or a label the model does not judge
+	reg   string
+	score float64
+}
+
+// maxNames bounds the names remembered.
+const maxNames = 100_000
 
 // New returns a DGA detector with the embedded model.
 func New(cfg Config) (*Detector, error) {
@@ -88,7 +101,8 @@ func New(cfg Config) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{}}, nil
+	return &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{},
+		names: map[string]name{}}, nil
 }
 
 // Name implements detect.Detector.
@@ -99,13 +113,56 @@ func (d *Detector) Logs() []string { return []string{"dns"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
-	q := r.Str("query")
-	if q == "" || domain.Reverse(q) {
+	n, ok := d.lookup(r)
+	if !ok || n.skip || n.score < d.cfg.Threshold {
 		return
 	}
-	label := Label(q)
+	// The few connection fields wanted are read alone: r.Conn() would
+	// decode every field of the record.
+	ts, uid := r.TS(), r.Bytes("uid")
+	cl := d.client(r.Addr("id.orig_h"), ts)
+	cl.first, cl.last = min(cl.first, ts), max(cl.last, ts)
+	cl.server = r.Addr("id.resp_h")
+	if len(cl.domains) < 256 {
+		cl.domains[n.reg] = n.score
+	}
+	if string(r.Bytes("rcode_name")) == "NXDOMAIN" {
+		cl.nx[n.reg] = true
+	}
+	cl.uids.Add(ts, uid)
+	if !cl.alerted && d.crossed(cl) {
+		cl.alerted = true
+		emit(d.alert(cl))
+	}
+}
+
+// lookup returns what the record's query name makes (false without a
+// query), from the names met before when it can.
+func (d *Detector) lookup(r *rec.Rec) (name, bool) {
+	raw, ok := r.Raw("query")
+	if !ok {
+		return name{}, false
+	}
+	if n, ok := d.names[string(raw)]; ok {
+		return n, true
+	}
+	n := d.derive(r.Str("query"))
+	if len(d.names) >= maxNames {
+		clear(d.names)
+	}
+	d.names[string(raw)] = n
+	return n, true
+}
+
+// derive scores a query name's label (Label).
+func (d *Detector) derive(q string) name {
+	if q == "" || domain.Reverse(q) {
+		return name{skip: true}
+	}
+	reg, _ := domain.Registered(domain.Normalize(q))
+	label := firstLabel(reg)
 	if Skip(label) {
-		return
+		return name{skip: true}
 	}
 	score, ok := d.scored[label]
 	if !ok {
@@ -115,25 +172,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 		d.scored[label] = score
 	}
-	if score < d.cfg.Threshold {
-		return
-	}
-	reg, _ := domain.Registered(domain.Normalize(q))
-	c := r.Conn()
-	cl := d.client(c.Orig, c.TS)
-	cl.first, cl.last = min(cl.first, c.TS), max(cl.last, c.TS)
-	cl.server = c.Resp
-	if len(cl.domains) < 256 {
-		cl.domains[reg] = score
-	}
-	if string(r.Bytes("rcode_name")) == "NXDOMAIN" {
-		cl.nx[reg] = true
-	}
-	cl.uids.Add(c.TS, c.UID)
-	if !cl.alerted && d.crossed(cl) {
-		cl.alerted = true
-		emit(d.alert(cl))
-	}
+	return name{reg: reg, score: score}
 }
 
 func (d *Detector) crossed(cl *client) bool {

@@ -126,6 +126,11 @@ func (m *Model) prepare() error {
 // without its public suffix ("example" for www.example.co.uk).
 func Label(name string) string {
 	reg, _ := domain.Registered(domain.Normalize(name))
+	return firstLabel(reg)
+}
+
+// firstLabel is a registered domain's first label, the one Label returns.
+func firstLabel(reg string) string {
 	if i := strings.IndexByte(reg, '.'); i > 0 {
 		return reg[:i]
 	}

@@ -118,11 +118,26 @@ type Detector struct {
 	cfg     Config
 	allow   map[string]bool
 	domains map[string]*state
+	names   map[string]*name // by the query field as written (see lookup)
 }
+
+// name is what Handle derives from one query name. It depends on the name
+// alone, and a site asks for the same names again and again: names are
+// worked out once and kept (at most maxNames, then forgotten at once).
+type name struct {
+	skip   bool   // a reverse lookup, no subdomain or an allowed domain
+	query  string // the query, unescaped
+	regKey string // its registered domain, normalised
+	sub    string // the subdomain before it, as written
+	lsub   string // sub lower-cased
+}
+
+// maxNames bounds the names remembered.
+const maxNames = 100_000
 
 // New returns a DNS tunnel detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}}
+	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}, names: map[string]*name{}}
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
 	}
@@ -139,18 +154,16 @@ var tunnelTypes = map[string]bool{"TXT": true, "NULL": true, "CNAME": true, "MX"
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
-	q := r.Str("query")
-	if q == "" || domain.Reverse(q) {
+	n := d.lookup(r)
+	if n == nil || n.skip {
 		return
 	}
-	reg, sub := domain.Registered(q)
-	regKey := domain.Normalize(reg)
-	if sub == "" || d.allowed(regKey) {
-		return
-	}
-	c := r.Conn()
-	s := d.state(regKey, c.TS)
-	s.first, s.Last = min(s.first, c.TS), max(s.Last, c.TS)
+	// The few connection fields wanted are read alone: r.Conn() would
+	// decode every field of the record.
+	ts, uid := r.TS(), r.Bytes("uid")
+	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
+	s := d.state(n.regKey, ts)
+	s.first, s.Last = min(s.first, ts), max(s.Last, ts)
 	s.queries++
 	qtype := string(r.Bytes("qtype_name"))
 	if tunnelTypes[qtype] {
@@ -159,32 +172,62 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(s.qtypes) < 16 || s.qtypes[qtype] > 0 {
 		s.qtypes[qtype]++
 	}
-	lsub := strings.ToLower(sub)
-	if _, seen := s.subs[lsub]; !seen {
+	if _, seen := s.subs[n.lsub]; !seen {
 		if len(s.subs) < d.cfg.MaxUnique {
-			s.subs[lsub] = struct{}{}
+			s.subs[n.lsub] = struct{}{}
 		} else {
 			s.overflow++
 		}
-		s.subBytes += len(sub)
-		if TunnelLike(sub) {
+		s.subBytes += len(n.sub)
+		if TunnelLike(n.sub) {
 			s.tunnelLike++
 			if len(s.sample) < 3 {
-				s.sample = append(s.sample, q)
+				s.sample = append(s.sample, n.query)
 			}
 		}
 	}
-	if len(s.clients) < 256 || s.clients[c.Orig] > 0 {
-		s.clients[c.Orig]++
+	if len(s.clients) < 256 || s.clients[orig] > 0 {
+		s.clients[orig]++
 	}
-	if len(s.servers) < 256 || s.servers[c.Resp] > 0 {
-		s.servers[c.Resp]++
+	if len(s.servers) < 256 || s.servers[resp] > 0 {
+		s.servers[resp]++
 	}
-	s.uids.Add(c.TS, c.UID)
+	s.uids.Add(ts, uid)
 	if !s.Alerted && d.Tunnel(s) {
-		s.Alerted, s.LastEmit = true, c.TS
+		s.Alerted, s.LastEmit = true, ts
 		emit(d.alert(s))
 	}
+}
+
+// lookup returns what the record's query name makes (nil without a
+// query), from the names met before when it can.
+func (d *Detector) lookup(r *rec.Rec) *name {
+	raw, ok := r.Raw("query")
+	if !ok {
+		return nil
+	}
+	if n, ok := d.names[string(raw)]; ok {
+		return n
+	}
+	n := d.derive(r.Str("query"))
+	if len(d.names) >= maxNames {
+		clear(d.names)
+	}
+	d.names[string(raw)] = n
+	return n
+}
+
+// derive works out a query name's registered domain and subdomain.
+func (d *Detector) derive(q string) *name {
+	if q == "" || domain.Reverse(q) {
+		return &name{skip: true}
+	}
+	reg, sub := domain.Registered(q)
+	regKey := domain.Normalize(reg)
+	if sub == "" || d.allowed(regKey) {
+		return &name{skip: true}
+	}
+	return &name{query: q, regKey: regKey, sub: sub, lsub: strings.ToLower(sub)}
 }
 
 func (d *Detector) allowed(reg string) bool {

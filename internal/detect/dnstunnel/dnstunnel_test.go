@@ -123,3 +123,26 @@ func keys(m map[string]bool) []string {
 	}
 	return out
 }
+
+// TestRepeatedNames: names met again come from the detector's memory of
+// names, which is forgotten when full; the counts are those of fresh names.
+func TestRepeatedNames(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 300; i++ {
+		// Each of 100 tunnel-like names three times, the case changed
+		// once: unique subdomains are counted without case.
+		name := fmt.Sprintf("q%040d.tun.example.org", i%100)
+		if i >= 200 {
+			name = fmt.Sprintf("Q%040d.tun.EXAMPLE.org", i%100)
+		}
+		l = append(l, query(1000+float64(i)/10, "10.66.0.40", name, "TXT"))
+	}
+	d := New(DefaultConfig())
+	for i := 0; i < maxNames-50; i++ {
+		d.names[fmt.Sprint(i)] = &name{skip: true} // nearly full: cleared while the queries come
+	}
+	a := dt.Find(t, dt.Run(t, d, l), "dns.tunnel")
+	if a.Name != "example.org" || dt.Num(t, a, "unique_subdomains") != 100 || dt.Num(t, a, "queries") != 300 {
+		t.Errorf("alert %s", a.JSON())
+	}
+}

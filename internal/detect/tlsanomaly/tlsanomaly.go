@@ -142,9 +142,11 @@ func (d *Detector) remember(fp string, v *verdict) {
 }
 
 func (d *Detector) ssl(r *rec.Rec, emit alert.Emit) {
-	c := r.Conn()
-	p := pending{ts: c.TS, uid: string(c.UID), sni: r.Str("server_name"), orig: c.Orig.String(), resp: c.Resp.String(),
-		origP: c.OrigP, respP: c.RespP, respInternal: d.internal.Contains(c.Resp)}
+	// The few connection fields wanted are read alone: r.Conn() would
+	// decode every field of the record.
+	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
+	p := pending{ts: r.TS(), uid: string(r.Bytes("uid")), sni: r.Str("server_name"), orig: orig.String(), resp: resp.String(),
+		origP: uint16(r.Uint("id.orig_p")), respP: uint16(r.Uint("id.resp_p")), respInternal: d.internal.Contains(resp)}
 	d.fingerprints(r, p, emit)
 	fps := r.Strings("cert_chain_fps")
 	if len(fps) == 0 {
