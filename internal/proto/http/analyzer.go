@@ -205,7 +205,15 @@ func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 			continue
 		}
 		if s.st == stHeaders && !s.hasHdr && len(s.line) == 0 && s.lineLen == 0 {
-			data = a.headerLines(dir, s, data)
+			var ended bool
+			if data, ended = a.headerLines(dir, s, data); ended {
+				if a.tunnel == tunnelOpened {
+					// The reply to a CONNECT ended: what follows is tunnelled.
+					a.tunnel, a.tunnelUsed = tunnelReady, total-len(data)
+					return
+				}
+				continue
+			}
 		}
 		// Line mode: the line ends at the first CR or LF.
 		i := bytes.IndexByte(data, '\n')
@@ -253,12 +261,15 @@ func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 // headerLines handles, in place, the header lines at the start of data
 // whose end is already known: a header is handled as soon as the line
 // after it is whole in data and does not continue it (obsolete folding),
-// just as lineDone would handle it when that line arrived. It returns
-// data from the first line it leaves to the line-at-a-time path: the
-// empty line that ends the headers, a header whose next line is not whole
-// in data or continues it, or a line too long to take in place. s is
-// dir's side, in stHeaders with no pending header and no partial line.
-func (a *Analyzer) headerLines(dir proto.Direction, s *side, data []byte) []byte {
+// just as lineDone would handle it when that line arrived. When the empty
+// line that ends the headers is whole in data, it ends them too
+// (headersDone) and ended is true: rest is data after that line.
+// Otherwise rest is data from the first line it leaves to the
+// line-at-a-time path: a header whose next line is not whole in data or
+// continues it, a line too long to take in place, or the line after a
+// header that stopped the parsing. s is dir's side, in stHeaders with no
+// pending header and no partial line.
+func (a *Analyzer) headerLines(dir proto.Direction, s *side, data []byte) (rest []byte, ended bool) {
 	hdr, hdrEnd := -1, 0 // the header line waiting for the next one, if any
 	pos := 0
 	for {
@@ -291,14 +302,15 @@ func (a *Analyzer) headerLines(dir proto.Direction, s *side, data []byte) []byte
 			}
 		}
 		if end == pos {
-			break // the end of the headers
+			a.headersDone(dir)
+			return data[next:], true
 		}
 		hdr, hdrEnd, pos = pos, end, next
 	}
 	if hdr >= 0 {
-		return data[hdr:]
+		return data[hdr:], false
 	}
-	return data[pos:]
+	return data[pos:], false
 }
 
 func (s *side) appendLine(p []byte) {

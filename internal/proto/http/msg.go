@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
@@ -682,7 +683,7 @@ const maxKnownHeader = len("proxy-authorization")
 // from the name's length and first byte.
 type headerTable struct {
 	headers []chainedHeader
-	// index is, for a length and a first byte (in lower case), the first
+	// index is, for a length and a first byte (in either case), the first
 	// header of those: 1 + its index in headers, 0 for none.
 	index [maxKnownHeader + 1][256]uint8
 }
@@ -692,6 +693,46 @@ type headerTable struct {
 type chainedHeader struct {
 	knownHeader
 	next uint8
+	// lower is foldWords of the name; fold has 0x20 in each byte where
+	// the name has a letter, so (foldWords(b) | fold) == lower tells
+	// whether b (of the same length) is the name in any case.
+	lower, fold [3]uint64
+}
+
+// matches reports whether w0, w1 and w2, the foldWords of a name as long
+// as h's, are h's name ignoring ASCII case.
+func (h *chainedHeader) matches(w0, w1, w2 uint64) bool {
+	return w0|h.fold[0] == h.lower[0] && w1|h.fold[1] == h.lower[1] && w2|h.fold[2] == h.lower[2]
+}
+
+// foldWords packs b (at most 24 bytes) into up to three little-endian
+// words that together hold every byte of it: the first eight bytes, the
+// next eight when b has 16 or more, and the last eight (overlapping the
+// others); shorter names use 4-byte words, or the bytes themselves.
+// Names of one length put each byte in the same bits.
+func foldWords(b []byte) (w0, w1, w2 uint64) {
+	switch n := len(b); {
+	case n >= 8:
+		w0 = binary.LittleEndian.Uint64(b)
+		if n >= 16 {
+			w1 = binary.LittleEndian.Uint64(b[8:])
+		}
+		w2 = binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		w0 = uint64(binary.LittleEndian.Uint32(b))
+		w2 = uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	default:
+		for i, c := range b {
+			w0 |= uint64(c) << (8 * i)
+		}
+	}
+	return w0, w1, w2
+}
+
+// foldWordsArray is foldWords as an array.
+func foldWordsArray(b []byte) [3]uint64 {
+	w0, w1, w2 := foldWords(b)
+	return [3]uint64{w0, w1, w2}
 }
 
 // knownHeaderTable is the headerTable of knownHeaders.
@@ -700,20 +741,49 @@ var knownHeaderTable = newHeaderTable(knownHeaders)
 func newHeaderTable(known []knownHeader) (t headerTable) {
 	for _, h := range known {
 		first := &t.index[len(h.name)][h.name[0]]
-		t.headers = append(t.headers, chainedHeader{h, *first})
+		letters := []byte(h.name)
+		for i, c := range letters {
+			letters[i] = 0
+			if c >= 'a' && c <= 'z' {
+				letters[i] = 0x20
+			}
+		}
+		t.headers = append(t.headers, chainedHeader{h, *first, foldWordsArray([]byte(h.name)), foldWordsArray(letters)})
 		*first = uint8(len(t.headers))
+	}
+	for n := range t.index {
+		for c := 'a'; c <= 'z'; c++ {
+			t.index[n][c-'a'+'A'] = t.index[n][c]
+		}
 	}
 	return t
 }
 
 // headerKind classifies a header name, ignoring ASCII case.
 func headerKind(name []byte) hdrKind {
-	if len(name) == 0 || len(name) > maxKnownHeader {
-		return hdrOther
+	if i := knownHeaderTable.first(name); i != 0 {
+		return knownHeaderTable.match(name, i)
 	}
-	for i := knownHeaderTable.index[len(name)][lowerASCII[name[0]]]; i != 0; {
-		h := &knownHeaderTable.headers[i-1]
-		if equalFold(name, h.name) {
+	return hdrOther
+}
+
+// first is the first header (1 + its index in headers) name may be, from
+// its length and first byte; 0 when it can be none. It is inlined: most
+// unknown names need nothing else.
+func (t *headerTable) first(name []byte) uint8 {
+	if len(name) == 0 || len(name) > maxKnownHeader {
+		return 0
+	}
+	return t.index[len(name)][name[0]]
+}
+
+// match is the kind of the known header name is, ignoring ASCII case, of
+// those chained from the i-th (1-based) header; hdrOther if none.
+func (t *headerTable) match(name []byte, i uint8) hdrKind {
+	w0, w1, w2 := foldWords(name)
+	for i != 0 {
+		h := &t.headers[i-1]
+		if h.matches(w0, w1, w2) {
 			return h.kind
 		}
 		i = h.next
@@ -736,7 +806,10 @@ func (a *Analyzer) header(dir proto.Direction, h []byte) {
 	for len(name) > 0 && isWS(name[len(name)-1]) {
 		name = name[:len(name)-1]
 	}
-	kind := headerKind(name)
+	kind := hdrOther
+	if i := knownHeaderTable.first(name); i != 0 {
+		kind = knownHeaderTable.match(name, i)
+	}
 	if kind == hdrOther && (dir == proto.FromResp || a.hasCurrent(dir)) {
 		return // nothing to do (reqHeader would only get the transaction)
 	}

@@ -41,11 +41,13 @@ func (a *Analyzer) write(t *txn) {
 	b = append(b, `,"tags":[]`...)
 	b = bstr(b, `,"username":`, t.username, t.hasUser)
 	b = bstr(b, `,"password":`, t.password, t.hasPass)
-	b = list(b, `,"proxied":`, t.proxied)
-	b = list(b, `,"orig_filenames":`, t.origFiles)
-	b = list(b, `,"orig_mime_types":`, t.origMime)
-	b = list(b, `,"resp_filenames":`, t.respFiles)
-	b = list(b, `,"resp_mime_types":`, t.respMime)
+	if len(t.proxied)+len(t.origFiles)+len(t.origMime)+len(t.respFiles)+len(t.respMime) > 0 {
+		b = list(b, `,"proxied":`, t.proxied)
+		b = list(b, `,"orig_filenames":`, t.origFiles)
+		b = list(b, `,"orig_mime_types":`, t.origMime)
+		b = list(b, `,"resp_filenames":`, t.respFiles)
+		b = list(b, `,"resp_mime_types":`, t.respMime)
+	}
 	// Vigil's addition after Zeek's fields: the server's software, for
 	// the asset inventory (Zeek puts it in software.log).
 	b = bstr(b, `,"server":`, t.server, t.hasServer)

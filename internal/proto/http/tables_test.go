@@ -51,3 +51,29 @@ func TestHeaderKindFold(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderKindWords checks the word-at-a-time compare against equalFold
+// for every known name with each of its bytes replaced by every byte.
+func TestHeaderKindWords(t *testing.T) {
+	ref := func(name []byte) hdrKind {
+		for _, h := range knownHeaders {
+			if equalFold(name, h.name) {
+				return h.kind
+			}
+		}
+		return hdrOther
+	}
+	for _, h := range knownHeaders {
+		name := []byte(h.name)
+		for i := range name {
+			orig := name[i]
+			for c := 0; c < 256; c++ {
+				name[i] = byte(c)
+				if got, want := headerKind(name), ref(name); got != want {
+					t.Fatalf("headerKind(%q) = %d, want %d", name, got, want)
+				}
+			}
+			name[i] = orig
+		}
+	}
+}
