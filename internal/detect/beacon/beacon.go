@@ -84,6 +84,7 @@ type pair struct {
 	port      uint16
 	proto     string
 	ts, sizes []float64
+	first     [2]float64 // backs ts and sizes while they hold one connection
 	last      float64
 	bytes     uint64
 	evaluated int     // count at the last scoring
@@ -105,7 +106,7 @@ type proxied struct {
 type Detector struct {
 	cfg      Config
 	internal *netset.Set
-	ignore   map[uint16]bool
+	ignore   portSet
 	pairs    map[key]*pair
 	// candidates are the pairs with MinConns connections: only they are
 	// scored.
@@ -124,15 +125,22 @@ type window struct{ start, end float64 }
 func newWindow() window { return window{math.Inf(1), math.Inf(-1)} }
 
 func (w *window) see(ts float64) {
-	w.start, w.end = math.Min(w.start, ts), math.Max(w.end, ts)
+	w.start, w.end = min(w.start, ts), max(w.end, ts) // as math.Min and Max (NaN, -0), cheaper
 }
+
+// portSet is a set of ports, one bit each: a lookup per conn record costs
+// a shift and a mask.
+type portSet [1 << 16 / 64]uint64
+
+func (s *portSet) add(p uint16)      { s[p/64] |= 1 << (p % 64) }
+func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 
 // New returns a beacon detector.
 func New(cfg Config, internal *netset.Set) *Detector {
-	d := &Detector{cfg: cfg, internal: internal, ignore: map[uint16]bool{}, pairs: map[key]*pair{}, candidates: map[key]*pair{},
+	d := &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, candidates: map[key]*pair{},
 		pending: map[string][]proxied{}, recent: map[string]connBytes{}, conns: newWindow(), requests: newWindow()}
 	for _, p := range cfg.IgnorePorts {
-		d.ignore[p] = true
+		d.ignore.add(p)
 	}
 	return d
 }
@@ -168,7 +176,7 @@ func (d *Detector) conn(r *rec.Rec) {
 	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
 		d.remember(string(c.UID), connBytes{c.OrigBytes, c.OrigBytes + c.RespBytes})
 	}
-	if d.ignore[c.RespP] || !c.Orig.IsValid() || !c.Resp.IsValid() {
+	if d.ignore.has(c.RespP) || !c.Orig.IsValid() || !c.Resp.IsValid() {
 		return
 	}
 	// Internal → external only; the source's side is checked again when
@@ -235,6 +243,9 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 			d.evict()
 		}
 		p = &pair{key: k, port: port, proto: proto}
+		// Most pairs never see a second connection: the first one's
+		// time and size are kept in the pair, not in two allocations.
+		p.ts, p.sizes = p.first[:0:1], p.first[1:1:2]
 		d.pairs[k] = p
 	}
 	if len(p.ts) >= d.cfg.MaxConns {
@@ -242,7 +253,7 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 	}
 	p.ts = append(p.ts, ts)
 	p.sizes = append(p.sizes, size)
-	p.last = math.Max(p.last, ts)
+	p.last = max(p.last, ts)
 	p.bytes += bytes
 	if len(p.ts) >= d.cfg.MinConns {
 		if len(p.uids) < 5 {

@@ -3,6 +3,7 @@
 package netset
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -10,7 +11,41 @@ import (
 
 // Set is a set of prefixes. The zero Set is empty.
 type Set struct {
-	v4, v6 []netip.Prefix
+	v4 []v4Net
+	v6 []v6Net
+}
+
+// v4Net is an IPv4 prefix as a masked address and its mask, so that a
+// membership test is one AND and one compare per prefix.
+type v4Net struct{ addr, mask uint32 }
+
+func newV4Net(p netip.Prefix) v4Net {
+	mask := ^uint32(0) << (32 - p.Bits()) // 0 for a /0: Go shifts it all out
+	return v4Net{v4Bits(p.Addr()) & mask, mask}
+}
+
+// v6Net is an IPv6 prefix as a masked address and its mask, each in two
+// halves.
+type v6Net struct{ hi, lo, maskHi, maskLo uint64 }
+
+func newV6Net(p netip.Prefix) v6Net {
+	bits := p.Bits()
+	maskHi := ^uint64(0) << max(64-bits, 0) // Go shifts past 63 to 0
+	maskLo := ^uint64(0) << max(128-bits, 0)
+	hi, lo := v6Halves(p.Addr())
+	return v6Net{hi & maskHi, lo & maskLo, maskHi, maskLo}
+}
+
+// v6Halves is an IPv6 address as two numbers.
+func v6Halves(a netip.Addr) (hi, lo uint64) {
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// v4Bits is an IPv4 address as a number.
+func v4Bits(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // DefaultInternal lists the networks Vigil treats as internal by default:
@@ -60,9 +95,9 @@ func (s *Set) Add(item string) error {
 	}
 	p = p.Masked()
 	if p.Addr().Is4() {
-		s.v4 = append(s.v4, p)
+		s.v4 = append(s.v4, newV4Net(p))
 	} else {
-		s.v6 = append(s.v6, p)
+		s.v6 = append(s.v6, newV6Net(p))
 	}
 	return nil
 }
@@ -72,12 +107,21 @@ func (s *Set) Contains(a netip.Addr) bool {
 	if s == nil || !a.IsValid() {
 		return false
 	}
-	list := s.v6
 	if a.Is4() {
-		list = s.v4
+		bits := v4Bits(a)
+		for _, n := range s.v4 {
+			if bits&n.mask == n.addr {
+				return true
+			}
+		}
+		return false
 	}
-	for _, p := range list {
-		if p.Contains(a) {
+	if a.Zone() != "" {
+		return false // as netip.Prefix.Contains: no prefix holds a zoned address
+	}
+	hi, lo := v6Halves(a)
+	for _, n := range s.v6 {
+		if hi&n.maskHi == n.hi && lo&n.maskLo == n.lo {
 			return true
 		}
 	}
