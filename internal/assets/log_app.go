@@ -46,18 +46,8 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 	for _, fl := range f.Fields() {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
-		case "ts":
-			r.ts = v.float()
-		case "uid":
-			r.uid = inv.uid(v)
-		case "id.orig_h":
-			r.id.origH = inv.addr(v)
-		case "id.orig_p":
-			r.id.origP = uint16(v.uint())
-		case "id.resp_h":
-			r.id.respH = inv.addr(v)
-		case "id.resp_p":
-			r.id.respP = uint16(v.uint())
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "host":
 			r.host = inv.intern(v)
 		case "user_agent":

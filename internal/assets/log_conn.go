@@ -19,8 +19,7 @@ type connRec struct {
 }
 
 // takeID decodes one of the fields every connection record shares: ts,
-// uid and the id.* ones (the decoders' switches pick them out; the
-// busiest decoders have these cases in their own switch).
+// uid and the id.* ones (the decoders' switches pick them out).
 func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v value) {
 	switch string(key) {
 	case "ts":
@@ -47,18 +46,8 @@ func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	for _, fl := range f.Fields() {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
-		case "ts":
-			r.ts = v.float()
-		case "uid":
-			r.uid = inv.uid(v)
-		case "id.orig_h":
-			r.id.origH = inv.addr(v)
-		case "id.orig_p":
-			r.id.origP = uint16(v.uint())
-		case "id.resp_h":
-			r.id.respH = inv.addr(v)
-		case "id.resp_p":
-			r.id.respP = uint16(v.uint())
+		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
+			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "proto":
 			r.proto = inv.intern(v)
 		case "service":
