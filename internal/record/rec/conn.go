@@ -1,6 +1,10 @@
 package rec
 
-import "net/netip"
+import (
+	"encoding/hex"
+	"net"
+	"net/netip"
+)
 
 // Conn is the part of a conn.log record that connection-based detectors
 // share, decoded once per record. UID and History alias the line.
@@ -35,43 +39,21 @@ func ParseMAC(b []byte) (m MAC, ok bool) {
 		return MAC{}, false
 	}
 	for i := range m {
-		hi, lo := hexDigit(b[3*i]), hexDigit(b[3*i+1])
-		if hi > 15 || lo > 15 || (i < 5 && b[3*i+2] != ':') {
+		if i < 5 && b[3*i+2] != ':' {
 			return MAC{}, false
 		}
-		m[i] = hi<<4 | lo
+		if _, err := hex.Decode(m[i:i+1], b[3*i:3*i+2]); err != nil {
+			return MAC{}, false
+		}
 	}
 	return m, true
-}
-
-// hexDigit returns the value of a hex digit, or 255.
-func hexDigit(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 255
 }
 
 // IsZero reports whether m is the zero value (no address).
 func (m MAC) IsZero() bool { return m == MAC{} }
 
 // String returns m in lower-case colon form, as conn.log writes it.
-func (m MAC) String() string {
-	const digits = "0123456789abcdef"
-	var b [17]byte
-	for i, x := range m {
-		b[3*i], b[3*i+1] = digits[x>>4], digits[x&15]
-		if i < 5 {
-			b[3*i+2] = ':'
-		}
-	}
-	return string(b[:])
-}
+func (m MAC) String() string { return net.HardwareAddr(m[:]).String() }
 
 // Proto is a connection's transport.
 type Proto uint8
