@@ -226,7 +226,20 @@ type reader struct {
 
 var errClosed = errors.New("capture: source is closed")
 
+// Next hands out the next frame. Most pcap records lie whole in the
+// current input's buffered window and are handed out from there directly
+// (input.nextInWindow); next does the rest.
 func (r *reader) Next(f *Frame) error {
+	if in := r.cur; in != nil && in.nextInWindow(f) {
+		return nil
+	}
+	return r.next(f)
+}
+
+// next is Next for a frame not whole in the current input's window: the
+// first of an input, one crossing the end of the buffered bytes, a pcapng
+// block, an error or the end.
+func (r *reader) next(f *Frame) error {
 	if r.closed {
 		return errClosed
 	}

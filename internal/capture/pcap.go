@@ -50,30 +50,46 @@ func (in *input) readPcapHeader() error {
 // nextPcap reads one pcap record. Its data is handed out straight from the
 // read buffer: a whole record always fits in it. A record lying whole in
 // in.win after in.pos is taken from there without calling the
-// bufio.Reader; the others go through nextPcapFill.
+// bufio.Reader (nextInWindow); the others go through nextPcapFill.
 func (in *input) nextPcap(f *Frame) error {
-	if rest := in.win[in.pos:]; len(rest) >= pcapRecordLen {
-		incl := u32(rest[8:], in.be)
-		if n := pcapRecordLen + int(incl); incl <= in.limit && n <= len(rest) {
-			in.fillPcap(f, rest[:n])
-			in.pos += n // an integer: no write barrier per record
-			return nil
-		}
+	if in.nextInWindow(f) {
+		return nil
 	}
 	return in.nextPcapFill(f)
+}
+
+// nextInWindow sets f from the next record and reports true when that
+// record lies whole in in.win after in.pos and nothing is pending: the
+// common case, which needs neither the bufio.Reader nor an error path. It
+// reports false otherwise (in.win is empty for pcapng inputs), changing
+// nothing. reader.Next tries it before anything else.
+func (in *input) nextInWindow(f *Frame) bool {
+	rest := in.win[in.pos:]
+	if len(rest) < pcapRecordLen || in.pending {
+		return false
+	}
+	incl := u32(rest[8:12], in.be)
+	n := pcapRecordLen + int(incl)
+	if incl > in.limit || n > len(rest) {
+		return false
+	}
+	in.fillPcap(f, rest[:n])
+	in.pos += n // an integer: no write barrier per record
+	return true
 }
 
 // fillPcap sets f from the record b (header and captured bytes) and counts
 // it in in.off.
 func (in *input) fillPcap(f *Frame, b []byte) {
-	sec := int64(u32(b[0:], in.be))
-	frac := int64(u32(b[4:], in.be))
+	h := (*[pcapRecordLen]byte)(b) // one bounds check for the header
+	sec := int64(u32(h[0:4], in.be))
+	frac := int64(u32(h[4:8], in.be))
 	if !in.nano {
 		frac *= 1000
 	}
 	f.TS = sec*1e9 + frac
 	f.Data = b[pcapRecordLen:len(b):len(b)]
-	f.OrigLen = max(int(u32(b[12:], in.be)), len(b)-pcapRecordLen)
+	f.OrigLen = max(int(u32(h[12:16], in.be)), len(b)-pcapRecordLen)
 	f.LinkType = in.link
 	in.off += int64(len(b))
 }
