@@ -84,8 +84,10 @@ func FuzzTable(f *testing.F) {
 			d.ICMPType, d.ICMPCode = b[3], b[4]&3
 			ts += int64(b[0]&0x70) * int64(1e8) // up to ~11 s steps: timers fire
 			tb.Update(&Input{TS: ts, D: d})
+			checkOthersFiled(t, tb)
 			if b[0]&0x08 != 0 {
 				tb.Expire(ts)
+				checkOthersFiled(t, tb)
 			}
 			if st := tb.Stats(); st.Active > uint64(cfg.MaxFlows) || st.MaxActive > uint64(cfg.MaxFlows) {
 				t.Fatalf("active %d > %d", st.Active, cfg.MaxFlows)
@@ -97,4 +99,17 @@ func FuzzTable(f *testing.F) {
 			t.Fatalf("after flush: %+v", st)
 		}
 	})
+}
+
+// checkOthersFiled checks what Update's timer check relies on after a
+// packet that moved no timer but inactivity's: between calls, every filed
+// connection's other timers lie no earlier than its deadline.
+func checkOthersFiled(t *testing.T, tb *Table) {
+	t.Helper()
+	for ci := int32(0); ci < tb.nconns; ci++ {
+		if c := tb.at(ci); c.used && c.deadline != 0 && !c.othersFiled() {
+			t.Fatalf("conn %d filed at %d after a timer: attempt %d expire %d delete %d canceled %v",
+				ci, c.deadline, c.attemptAt, c.expireAt, c.deleteAt, c.timersCanceled)
+		}
+	}
 }

@@ -154,7 +154,8 @@ const (
 type seqRange struct{ lo, hi uint64 }
 
 // endpoint is one side of a connection: Zeek's TCP_Endpoint plus the
-// ConnSize counters and the UDP/ICMP size.
+// ConnSize counters and the UDP/ICMP size. The fields a packet reads come
+// first (through size), so they share one or two cache lines.
 type endpoint struct {
 	pkts, ipBytes uint64
 
@@ -167,69 +168,79 @@ type endpoint struct {
 	lastSeq, ackSeq  uint32
 	seqWraps         uint32
 	ackWraps         uint32
-	finCnt, rstCnt   uint32
-	finSeq           uint64
-	histLastSYN      uint64
-	histLastFIN      uint64
-	histLastRST      uint64
+	finCnt           uint32
 	rxmtCnt, rxmtThr uint32
 	win0Cnt, win0Thr uint32
-	gapCnt, gapThr   uint32
-	chkCnt, chkThr   uint32
 	lastReassem      uint64
 	trimSeq          uint64
-	blocks           [maxBlocks]seqRange
 
 	// UDP / ICMP / other: payload bytes; -1 until the side is active.
 	size int64
+
+	// Rarely read: control segments, gaps, bad checksums.
+	rstCnt         uint32
+	gapCnt, gapThr uint32
+	chkCnt, chkThr uint32
+	finSeq         uint64
+	histLastSYN    uint64
+	histLastFIN    uint64
+	histLastRST    uint64
+	blocks         [maxBlocks]seqRange
 }
 
+// conn is one connection's state. The fields each packet reads come
+// first, followed by the endpoints (whose own per-packet fields lead), so
+// a packet touches a few adjacent cache lines rather than one in each
+// part of the struct.
 type conn struct {
-	k    key
-	tag  uint32
-	app  uint32 // the AppLayer's handle for this connection (0: none)
-	used bool
-	kind uint8
-
-	v6                 bool
-	ipProto            uint8
-	origIdx            uint8 // index in ep of the current originator
-	isPartial          bool
-	firstSeen          uint8 // Zeek's first_packet_seen bits (1 orig, 2 resp)
-	isActive           bool
-	timersCanceled     bool
-	hasVLAN, hasInner  bool
-	histLen            uint8
-	nParents           uint8
-	seenFirstUDPOrig   bool
-	vlan, innerVLAN    uint16
-	origPort, respPort uint16
-	origAddr, respAddr addr
-	hasMAC             bool
-	origMAC, respMAC   [6]byte
-
-	uid         UID
-	start, last int64
-	histSeen    uint32
-	missed      uint64
-
+	k          key
+	deadline   int64 // where the wheel files c: no later than its earliest timer; 0 none
+	last       int64
+	uid        UID
+	origAddr   addr
 	inactivity int64 // ns, 0 = none
 	attemptAt  int64
 	expireAt   int64
 	deleteAt   int64
-	deadline   int64 // where the wheel files c: no later than its earliest timer; 0 none
+	lruAt      int64 // capture time of the last move to the LRU front
+
+	histSeen       uint32
+	origPort       uint16
+	origIdx        uint8 // index in ep of the current originator
+	firstSeen      uint8 // Zeek's first_packet_seen bits (1 orig, 2 resp)
+	used           bool
+	isPartial      bool
+	timersCanceled bool
+	histLen        uint8
+	kind           uint8
+	isActive       bool
+	v6             bool
+	ipProto        uint8
+
+	ep [2]endpoint
+
+	// Read when a connection starts or ends, or seldom in between.
+	app              uint32 // the AppLayer's handle for this connection (0: none)
+	tag              uint32
+	hasVLAN          bool
+	hasInner         bool
+	nParents         uint8
+	seenFirstUDPOrig bool
+	vlan, innerVLAN  uint16
+	respPort         uint16
+	hasMAC           bool
+	origMAC, respMAC [6]byte
+	respAddr         addr
+	start            int64
+	missed           uint64
 
 	service string
 	parents [maxParents]UID
 	hist    [histCap]byte
 
-	ep [2]endpoint
-
 	lruPrev, lruNext     int32
 	wheelPrev, wheelNext int32
 	wheelSlot            int32
-	_                    int32
-	lruAt                int64 // capture time of the last move to the LRU front
 }
 
 func (c *conn) orig() *endpoint           { return &c.ep[c.origIdx&1] }
@@ -566,10 +577,21 @@ func (c *conn) nextTimer() int64 {
 // earliest timer. A connection so moves in the wheel about once an
 // inactivity period rather than each second it is active, and a packet
 // costs a few comparisons instead of a schedule.
-func (c *conn) filedInTime() bool {
+func (c *conn) filedInTime() bool { return c.inactivityFiled() && c.othersFiled() }
+
+// inactivityFiled is the part of filedInTime for the inactivity timer.
+func (c *conn) inactivityFiled() bool {
 	dl := c.deadline
-	return dl != 0 && c.inactivity > 0 && c.last+c.inactivity >= dl &&
-		(c.timersCanceled || notBefore(c.attemptAt, dl) && notBefore(c.expireAt, dl)) &&
+	return dl != 0 && c.inactivity > 0 && c.last+c.inactivity >= dl
+}
+
+// othersFiled is the part of filedInTime for the other timers. Every
+// Update and fire leaves it true (c is filed in time, or schedule has just
+// filed it at its earliest timer), so after a packet that moved no timer
+// but inactivity's it needs no look.
+func (c *conn) othersFiled() bool {
+	dl := c.deadline
+	return (c.timersCanceled || notBefore(c.attemptAt, dl) && notBefore(c.expireAt, dl)) &&
 		notBefore(c.deleteAt, dl)
 }
 
@@ -779,12 +801,13 @@ func (t *Table) Update(in *Input) UID {
 	isOrig := c.origPort == sp && c.origAddr == src
 	roles := c.origIdx // the TCP state machine may flip them
 	var role *endpoint
+	timersMoved := true
 	if kind == kindTCP {
 		if t.badChecksum(in, d) {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
-			t.tcpPacket(c, isOrig, d, ts)
+			timersMoved = t.tcpPacket(c, isOrig, d, ts)
 			// ConnSize counts after the state machine, with the role the
 			// packet had when it arrived (a flip inside swaps counters
 			// first, as Zeek's ConnSize analyzer does).
@@ -801,7 +824,8 @@ func (t *Table) Update(in *Input) UID {
 	in.FromOrig = isOrig == (c.origIdx == roles)
 	in.App = &c.app
 	in.conn = c
-	if c.used && !c.filedInTime() { // the packet brought a timer earlier
+	// Did the packet bring a timer earlier? (othersFiled: see there.)
+	if c.used && !(c.inactivityFiled() && (!timersMoved || c.othersFiled())) {
 		t.schedule(ci, c)
 	}
 	return c.uid

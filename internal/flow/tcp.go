@@ -169,8 +169,9 @@ const ctlFlags = decode.TCPSyn | decode.TCPFin | decode.TCPRst
 
 // tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process.
 // Until the state machine runs (it may flip roles), e is the
-// originator's endpoint exactly when isOrig.
-func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) {
+// originator's endpoint exactly when isOrig. It reports whether the state
+// machine ran: only then may a timer other than inactivity have moved.
+func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (timersMoved bool) {
 	f := d.TCPFlags
 	ack := f&decode.TCPAck != 0
 	e, p := c.sides(isOrig)
@@ -248,6 +249,7 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) {
 	// Without SYN, FIN or RST only an inactive endpoint changes state.
 	var doClose, genEvent bool
 	if f&ctlFlags != 0 || e.state == tcpInactive {
+		timersMoved = true
 		doClose, genEvent = t.updateStateMachine(c, e, p, base, d.Ack, n, isOrig, f&decode.TCPSyn != 0, fin, rst, ack, ts)
 	}
 
@@ -275,6 +277,7 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) {
 	if doClose {
 		t.connectionClosed(c, e, p, genEvent)
 	}
+	return timersMoved
 }
 
 // plainSetup is SetPartialStatus and init_endpoint for a segment without
@@ -298,15 +301,37 @@ func (t *Table) plainSetup(c *conn, e *endpoint, isOrig bool, base uint32) {
 }
 
 // plainHistory is update_history for a segment without SYN, FIN or RST
-// with n bytes of payload.
+// with n bytes of payload. Most segments repeat a letter already in the
+// history: the mask alone tells, and the letter is only worked out for a
+// new one.
 func (t *Table) plainHistory(c *conn, isOrig, ack bool, n int) {
-	mask, code := uint32(histACK), byte('A')
+	mask := uint32(histACK)
 	if n > 0 {
-		mask, code = histData, 'D'
+		mask = histData
 	} else if !ack {
 		return
 	}
-	t.sideCheckHistory(c, isOrig, mask, code)
+	if !isOrig {
+		mask <<= 16
+	}
+	if c.histSeen&mask == 0 {
+		c.histSeen |= mask
+		t.addHistory(c, plainLetter(mask))
+	}
+}
+
+// plainLetter is the history letter of mask: histACK or histData for the
+// originator, or either <<16 for the responder.
+func plainLetter(mask uint32) byte {
+	switch mask {
+	case histACK:
+		return 'A'
+	case histACK << 16:
+		return 'a'
+	case histData:
+		return 'D'
+	}
+	return 'd'
 }
 
 // controlStart is the start of tcpPacket for a segment with SYN, FIN or
