@@ -80,20 +80,16 @@ type Detector struct {
 	model   *Model
 	clients map[netip.Addr]*client
 	scored  map[string]float64 // cache of label scores
-	names   map[string]name    // by the query field as written (see lookup)
+	names   *domain.Names[name]
 }
 
 // name is what Handle derives from one query name: its registered domain
-// and its label's score. Names repeat, so they are kept (at most
-// maxNames, then forgotten at once).
+// and its label's score (kept per name: see domain.Names).
 type name struct {
 	skip  bool // a reverse lookup or a label the model does not judge
 	reg   string
 	score float64
 }
-
-// maxNames bounds the names remembered.
-const maxNames = 100_000
 
 // New returns a DGA detector with the embedded model.
 func New(cfg Config) (*Detector, error) {
@@ -101,8 +97,9 @@ func New(cfg Config) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{},
-		names: map[string]name{}}, nil
+	d := &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{}}
+	d.names = domain.NewNames(d.derive)
+	return d, nil
 }
 
 // Name implements detect.Detector.
@@ -113,7 +110,7 @@ func (d *Detector) Logs() []string { return []string{"dns"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
-	n, ok := d.lookup(r)
+	n, ok := d.names.Of(r)
 	if !ok || n.skip || n.score < d.cfg.Threshold {
 		return
 	}
@@ -134,24 +131,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		cl.alerted = true
 		emit(d.alert(cl))
 	}
-}
-
-// lookup returns what the record's query name makes (false without a
-// query), from the names met before when it can.
-func (d *Detector) lookup(r *rec.Rec) (name, bool) {
-	raw, ok := r.Raw("query")
-	if !ok {
-		return name{}, false
-	}
-	if n, ok := d.names[string(raw)]; ok {
-		return n, true
-	}
-	n := d.derive(r.Str("query"))
-	if len(d.names) >= maxNames {
-		clear(d.names)
-	}
-	d.names[string(raw)] = n
-	return n, true
 }
 
 // derive scores a query name's label (Label).

@@ -118,12 +118,11 @@ type Detector struct {
 	cfg     Config
 	allow   map[string]bool
 	domains map[string]*state
-	names   map[string]*name // by the query field as written (see lookup)
+	names   *domain.Names[*name]
 }
 
-// name is what Handle derives from one query name. It depends on the name
-// alone, and a site asks for the same names again and again: names are
-// worked out once and kept (at most maxNames, then forgotten at once).
+// name is what Handle derives from one query name (kept per name: see
+// domain.Names).
 type name struct {
 	skip   bool   // a reverse lookup, no subdomain or an allowed domain
 	query  string // the query, unescaped
@@ -132,12 +131,10 @@ type name struct {
 	lsub   string // sub lower-cased
 }
 
-// maxNames bounds the names remembered.
-const maxNames = 100_000
-
 // New returns a DNS tunnel detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}, names: map[string]*name{}}
+	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}}
+	d.names = domain.NewNames(d.derive)
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
 	}
@@ -154,8 +151,8 @@ var tunnelTypes = map[string]bool{"TXT": true, "NULL": true, "CNAME": true, "MX"
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
-	n := d.lookup(r)
-	if n == nil || n.skip {
+	n, ok := d.names.Of(r)
+	if !ok || n.skip {
 		return
 	}
 	// The few connection fields wanted are read alone: r.Conn() would
@@ -197,24 +194,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		s.Alerted, s.LastEmit = true, ts
 		emit(d.alert(s))
 	}
-}
-
-// lookup returns what the record's query name makes (nil without a
-// query), from the names met before when it can.
-func (d *Detector) lookup(r *rec.Rec) *name {
-	raw, ok := r.Raw("query")
-	if !ok {
-		return nil
-	}
-	if n, ok := d.names[string(raw)]; ok {
-		return n
-	}
-	n := d.derive(r.Str("query"))
-	if len(d.names) >= maxNames {
-		clear(d.names)
-	}
-	d.names[string(raw)] = n
-	return n
 }
 
 // derive works out a query name's registered domain and subdomain.
