@@ -113,7 +113,9 @@ func readLogs(paths []string, sink *logSink) (int, error) {
 			errs = append(errs, fmt.Errorf("analyze: read log %s: %w", path, err))
 		}
 	}
-	sink.flush()
+	// Done: an ordered writer need not hold the records read (they sort
+	// before every packet's) until the run ends.
+	sink.progress(doneTag)
 	return total, errors.Join(errs...)
 }
 

@@ -108,31 +108,45 @@ type heldRecord struct {
 	once *onceMark // logged at most once per key (RecordOnce)
 }
 
-// heldBuf is a chunk buffer whose records are held; it is reused once
-// they are all written (max is the highest tag among them).
+// heldQueue is one producer's held records, in the order it made them,
+// and the chunk buffers they lie in.
+//
+// A producer's events (seq, phase) never go back, and a progress tag has
+// group, prod and idx 0, so the records below the lowest progress are a
+// prefix of each queue. That prefix is in tag order but for each sweep's
+// records, which go by the connection each ends (group): release sorts
+// those, then merges the queues.
+type heldQueue struct {
+	recs []heldRecord
+	head int // recs[:head] are written
+	// Being released: recs[head:ready], of which recs[next:ready] are
+	// not yet written.
+	ready, next int
+	bufs        []heldBuf // oldest first
+}
+
+// heldBuf is a chunk buffer with n records not yet written; it is reused
+// once they all are.
 type heldBuf struct {
 	buf []byte
-	max recTag
+	n   int
 }
 
 // hold takes c's records (ordered runs) and releases those every producer
 // has gone past.
 func (w *writer) hold(c chunk) {
-	hb := heldBuf{buf: c.buf}
-	n := 0
+	for int(c.prod) >= len(w.queues) {
+		w.queues = append(w.queues, heldQueue{})
+	}
+	q := &w.queues[c.prod]
+	before := len(q.recs)
 	w.records(c, func(i int, log string, line []byte, once *onceMark) {
-		if i >= len(c.tags) {
-			return // cannot happen: a sink tags every record
+		if i < len(c.tags) { // always: a sink tags every record
+			q.recs = append(q.recs, heldRecord{tag: c.tags[i], log: log, line: line, once: once})
 		}
-		t := c.tags[i]
-		w.held = append(w.held, heldRecord{tag: t, log: log, line: line, once: once})
-		if t.compare(hb.max) > 0 {
-			hb.max = t
-		}
-		n++
 	})
-	if n > 0 {
-		w.heldBufs = append(w.heldBufs, hb)
+	if n := len(q.recs) - before; n > 0 {
+		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n})
 	} else {
 		w.recycle(c.buf)
 	}
@@ -145,33 +159,117 @@ func (w *writer) hold(c chunk) {
 
 // release hands on and writes, in order, every held record below low.
 func (w *writer) release(low recTag) {
-	ready := w.ready[:0]
-	keep := w.held[:0]
-	for _, r := range w.held {
-		if r.tag.compare(low) < 0 {
-			ready = append(ready, r)
-		} else {
-			keep = append(keep, r)
+	for i := range w.queues {
+		w.queues[i].markReady(low)
+	}
+	w.mergeReady()
+	for i := range w.queues {
+		w.queues[i].written(w)
+	}
+}
+
+// markReady marks the queue's records below low (a prefix) for release,
+// and puts each sweep's among them in tag order.
+func (q *heldQueue) markReady(low recTag) {
+	rest := q.recs[q.head:]
+	n, _ := slices.BinarySearchFunc(rest, low, func(r heldRecord, t recTag) int { return r.tag.compare(t) })
+	q.next, q.ready = q.head, q.head+n
+	sortSweeps(rest[:n])
+}
+
+// sortSweeps puts rs, records of one producer in the order it made them,
+// in tag order. Only the records of one event (a sweep's) can be out of
+// it, by group (their seq, phase and prod are the same, and idx grows),
+// so it sorts just the events whose records are.
+func sortSweeps(rs []heldRecord) {
+	for i := 1; i < len(rs); i++ {
+		t := rs[i].tag
+		if t.group >= rs[i-1].tag.group || !sameEvent(t, rs[i-1].tag) {
+			continue
 		}
-	}
-	slices.SortFunc(ready, func(a, b heldRecord) int { return a.tag.compare(b.tag) })
-	for _, r := range ready {
-		w.emit(r.log, r.line, r.once)
-	}
-	clear(w.held[len(keep):])
-	w.held = keep
-	clear(ready)
-	w.ready = ready[:0]
-	bufs := w.heldBufs[:0]
-	for _, hb := range w.heldBufs {
-		if hb.max.compare(low) < 0 {
-			w.recycle(hb.buf)
-		} else {
-			bufs = append(bufs, hb)
+		start, end := i-1, i+1
+		for start > 0 && sameEvent(rs[start-1].tag, t) {
+			start--
 		}
+		for end < len(rs) && sameEvent(rs[end].tag, t) {
+			end++
+		}
+		slices.SortFunc(rs[start:end], func(a, b heldRecord) int {
+			if c := cmp.Compare(a.tag.group, b.tag.group); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.tag.idx, b.tag.idx)
+		})
+		i = end
 	}
-	clear(w.heldBufs[len(bufs):])
-	w.heldBufs = bufs
+}
+
+// sameEvent reports whether a and b belong to the same event and phase.
+func sameEvent(a, b recTag) bool { return a.seq == b.seq && a.phase == b.phase }
+
+// mergeReady writes the records marked ready in every queue, in tag
+// order: each queue's are in order, so it writes, from the queue whose
+// first one is lowest, the run that sorts before every other queue's
+// first.
+func (w *writer) mergeReady() {
+	for {
+		best, second := -1, -1
+		for i := range w.queues {
+			q := &w.queues[i]
+			if q.next == q.ready {
+				continue
+			}
+			switch t := q.recs[q.next].tag; {
+			case best < 0 || t.compare(w.queues[best].firstReady()) < 0:
+				best, second = i, best
+			case second < 0 || t.compare(w.queues[second].firstReady()) < 0:
+				second = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		q := &w.queues[best]
+		end := q.ready
+		if second >= 0 {
+			bound := w.queues[second].firstReady()
+			end = q.next + 1
+			for end < q.ready && q.recs[end].tag.compare(bound) < 0 {
+				end++
+			}
+		}
+		for _, r := range q.recs[q.next:end] {
+			w.emit(r.log, r.line, r.once)
+		}
+		q.next = end
+	}
+}
+
+// firstReady is the tag of the queue's first ready record not yet written.
+func (q *heldQueue) firstReady() recTag { return q.recs[q.next].tag }
+
+// written drops the released records, reusing the chunk buffers whose
+// records are all written.
+func (q *heldQueue) written(w *writer) {
+	n := q.ready - q.head
+	k := 0
+	for ; k < len(q.bufs) && q.bufs[k].n <= n; k++ {
+		n -= q.bufs[k].n
+		w.recycle(q.bufs[k].buf)
+	}
+	if k < len(q.bufs) {
+		q.bufs[k].n -= n
+	}
+	left := copy(q.bufs, q.bufs[k:])
+	clear(q.bufs[left:])
+	q.bufs = q.bufs[:left]
+	q.head = q.ready
+	if q.head > len(q.recs)/2 { // compact: moves fewer records than were written
+		left := copy(q.recs, q.recs[q.head:])
+		clear(q.recs[left:])
+		q.recs = q.recs[:left]
+		q.head, q.ready, q.next = 0, 0, 0
+	}
 }
 
 // getTags returns an empty tag list for a chunk, reusing released ones.

@@ -82,10 +82,8 @@ type writer struct {
 	flushEvery time.Duration
 	// ordered: records are held and handed on in event order (order.go).
 	ordered  bool
-	progress []recTag // each producer's
-	held     []heldRecord
-	ready    []heldRecord
-	heldBufs []heldBuf
+	progress []recTag    // each producer's
+	queues   []heldQueue // each producer's held records
 	freeTags chan []recTag
 	recent   onceFilter        // RecordOnce's memory
 	dropped  map[string]uint64 // RecordOnce's repeats not written, by log

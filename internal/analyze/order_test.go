@@ -1,0 +1,144 @@
+package analyze
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// lineCollector keeps the lines it is handed, in order.
+type lineCollector struct{ lines []string }
+
+func (c *lineCollector) Record(_ string, line []byte) { c.lines = append(c.lines, string(line)) }
+
+// orderProducer makes the chunks one producer hands the writer: its
+// records in the order made, tagged as a logSink tags them, and its
+// progress with some of its sweeps.
+type orderProducer struct {
+	prod   uint32
+	phase  uint8 // of its records outside sweeps
+	tag    recTag
+	buf    []byte
+	tags   []recTag
+	chunks []chunk
+	made   []recTag
+	// pending progress, not yet sent
+	progress    recTag
+	hasProgress bool
+}
+
+func (p *orderProducer) record() {
+	p.tag.idx++
+	p.tags = append(p.tags, p.tag)
+	p.made = append(p.made, p.tag)
+	p.buf = fmt.Appendf(p.buf, "_t\t%d/%d\n", p.tag.prod, p.tag.idx)
+}
+
+// send cuts the pending chunk (with the pending progress, if any).
+func (p *orderProducer) send() {
+	p.chunks = append(p.chunks, chunk{buf: p.buf, tags: p.tags, prod: p.prod, progress: p.progress, hasProgress: p.hasProgress})
+	p.buf, p.tags, p.hasProgress = nil, nil, false
+}
+
+// run makes records for events 1..events: sweeps that end connections
+// (groups) in no order, then the producer's own records, sending chunks
+// of random length and reporting progress with some sweeps.
+func (p *orderProducer) run(rng *rand.Rand, events int) {
+	for seq := uint64(1); seq <= uint64(events); seq++ {
+		if rng.IntN(4) == 0 { // a sweep before frame seq
+			p.tag.seq, p.tag.phase, p.tag.group = seq, phaseSweep, 0
+			for range rng.IntN(2) {
+				p.record()
+			}
+			for range rng.IntN(6) {
+				p.tag.group = uint64(rng.IntN(1000)) + 1 // BeginEmit
+				for range 1 + rng.IntN(3) {
+					p.record()
+				}
+			}
+			p.progress, p.hasProgress = recTag{seq: seq, phase: p.phase}, true
+			if rng.IntN(3) == 0 {
+				p.send()
+			}
+		}
+		p.tag.seq, p.tag.phase, p.tag.group = seq, p.phase, 0
+		for range rng.IntN(3) {
+			p.record()
+		}
+		if rng.IntN(5) == 0 {
+			p.send()
+		}
+	}
+	p.tag.seq, p.tag.phase, p.tag.group = endSeq, phaseSweep, 0
+	for range rng.IntN(5) {
+		p.tag.group = uint64(rng.IntN(1000)) + 1
+		p.record()
+	}
+	p.progress, p.hasProgress = doneTag, true
+	p.send()
+}
+
+// TestWriterMergesProducersInTagOrder: whatever the producers' chunks and
+// how they interleave, an ordered writer hands every record on once, in
+// tag order (as sorting all of them would), and reuses a chunk buffer only
+// once its records are written.
+func TestWriterMergesProducersInTagOrder(t *testing.T) {
+	for round := range 200 {
+		rng := rand.New(rand.NewPCG(uint64(round), 7))
+		col := &lineCollector{}
+		w := &writer{consumers: []Consumer{col}, names: map[string]string{}, ordered: true,
+			free: make(chan []byte, 1024), freeTags: make(chan []recTag, 1024)}
+		producers := make([]*orderProducer, 1+rng.IntN(4))
+		var all []recTag
+		for i := range producers {
+			p := &orderProducer{prod: uint32(i), phase: phaseWorker}
+			if i == 0 {
+				p.phase = phaseReader
+			}
+			p.tag.prod = p.prod
+			w.progress = append(w.progress, recTag{})
+			p.run(rng, 1+rng.IntN(60))
+			producers[i] = p
+			all = append(all, p.made...)
+		}
+		// Hand the chunks over, each producer's in order, the producers
+		// interleaved at random; scribble over every reused buffer.
+		for {
+			var left []*orderProducer
+			for _, p := range producers {
+				if len(p.chunks) > 0 {
+					left = append(left, p)
+				}
+			}
+			if len(left) == 0 {
+				break
+			}
+			p := left[rng.IntN(len(left))]
+			w.hold(p.chunks[0])
+			p.chunks = p.chunks[1:]
+			for len(w.free) > 0 {
+				b := <-w.free
+				b = b[:cap(b)]
+				for i := range b {
+					b[i] = 'X'
+				}
+			}
+		}
+		w.release(doneTag)
+		slices.SortFunc(all, recTag.compare)
+		want := make([]string, len(all))
+		for i, tag := range all {
+			want[i] = fmt.Sprintf("%d/%d", tag.prod, tag.idx)
+		}
+		if got := col.lines; !slices.Equal(got, want) {
+			t.Fatalf("round %d: got\n%s\nwant\n%s", round, strings.Join(got, " "), strings.Join(want, " "))
+		}
+		for i, q := range w.queues {
+			if len(q.recs) != 0 || len(q.bufs) != 0 {
+				t.Fatalf("round %d: producer %d: %d records, %d buffers still held", round, i, len(q.recs), len(q.bufs))
+			}
+		}
+	}
+}
