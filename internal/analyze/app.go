@@ -187,17 +187,24 @@ func newAppLayer(sink *logSink, shared *proto.Shared, midstream bool) *appLayer 
 }
 
 // packet hands one accounted TCP or UDP packet to its connection's
-// analyzer, creating the connection's state on its first payload.
+// analyzer, creating the connection's state on its first payload. Most
+// packets belong to connections that want no more (appIdle): they are
+// turned away here, where the caller inlines the test.
 func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
+	if in.App != nil && *in.App&appIdle == 0 {
+		a.analyse(uid, in)
+	}
+}
+
+// analyse is packet for a connection that is not idle.
+func (a *appLayer) analyse(uid flow.UID, in *flow.Input) {
 	d := in.D
 	tcp := d.Proto == decode.ProtoTCP
-	if (!tcp && d.Proto != decode.ProtoUDP) || len(a.factories) == 0 || in.App == nil {
+	if (!tcp && d.Proto != decode.ProtoUDP) || len(a.factories) == 0 {
 		return
 	}
 	var ac *appConn
-	if h := *in.App; h&appIdle != 0 {
-		return // nothing to analyse: decided on none, or finished
-	} else if h != 0 {
+	if h := *in.App; h != 0 {
 		ac = a.conns[h-1]
 	} else {
 		if len(in.Payload) == 0 {
@@ -228,13 +235,16 @@ func (a *appLayer) packet(uid flow.UID, in *flow.Input) {
 	if !tcp {
 		ac.data(dir, in.TS, in.Payload)
 	} else {
-		side := &ac.sides[dir]
-		seen := side.Stats.Inconsistent
-		side.Segment(d.Seq, d.TCPFlags&decode.TCPSyn != 0, in.Payload, &ac.recv[dir])
-		if seen == 0 && side.Stats.Inconsistent > 0 {
-			// A retransmission carried other bytes than the first copy:
-			// what the analyzer saw may not be what the host saw (evasion).
-			a.weird.anomaly(in.TS, ac.info.UID, d, decode.Anomaly{Kind: decode.AnomalyRexmitInconsistency})
+		// A segment with neither bytes nor SYN means nothing to its side.
+		if syn := d.TCPFlags&decode.TCPSyn != 0; syn || len(in.Payload) > 0 {
+			side := &ac.sides[dir]
+			seen := side.Stats.Inconsistent
+			side.Segment(d.Seq, syn, in.Payload, &ac.recv[dir])
+			if seen == 0 && side.Stats.Inconsistent > 0 {
+				// A retransmission carried other bytes than the first copy:
+				// what the analyzer saw may not be what the host saw (evasion).
+				a.weird.anomaly(in.TS, ac.info.UID, d, decode.Anomaly{Kind: decode.AnomalyRexmitInconsistency})
+			}
 		}
 		if d.TCPFlags&decode.TCPAck != 0 {
 			ac.sides[1-dir].Acked(d.Ack, &ac.recv[1-dir])
@@ -363,6 +373,7 @@ func (ac *appConn) clearPending() {
 func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	var best, byPort *proto.Factory
 	bestConf, portConf := proto.No, proto.No
+	bestOnPort := false // best is registered for the responder port
 	for _, f := range a.factories {
 		if !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial && !a.midstream) {
 			continue
@@ -373,12 +384,12 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 				c = max(c, f.Detect(proto.Direction(dir), b[:min(len(b), detectBytes)], ac.info.RespP, ac.info.Transport))
 			}
 		}
+		onPort := hasPort(f, ac.info.RespP)
 		// Content decides; on a tie, the factory registered for the port.
-		if c > bestConf || (c == bestConf && c > proto.No && best != nil && !ac.redetect &&
-			!hasPort(best, ac.info.RespP) && hasPort(f, ac.info.RespP)) {
-			best, bestConf = f, c
+		if c > bestConf || (c == bestConf && c > proto.No && best != nil && !ac.redetect && !bestOnPort && onPort) {
+			best, bestConf, bestOnPort = f, c, onPort
 		}
-		if hasPort(f, ac.info.RespP) && (byPort == nil || c > portConf) {
+		if onPort && (byPort == nil || c > portConf) {
 			byPort, portConf = f, c
 		}
 	}

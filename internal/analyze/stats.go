@@ -45,7 +45,7 @@ type hostStats struct {
 	// them for the summary.
 	byProto  [2][256]ipCount
 	conns    uint64
-	services map[string]uint64
+	services map[serviceKey]uint64
 	records  map[string]uint64 // application-layer records per log
 	hosts    map[netip.Addr]*talker
 }
@@ -62,7 +62,7 @@ type talker struct {
 }
 
 func newHostStats() *hostStats {
-	return &hostStats{services: map[string]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
+	return &hostStats{services: map[serviceKey]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
 }
 
 func (h *hostStats) addPacket(d *decode.Datagram) {
@@ -99,18 +99,25 @@ func (h *hostStats) classTotals() (pkts, bytes [numClasses]uint64) {
 	return pkts, bytes
 }
 
+// serviceKey counts the connections of one transport protocol and
+// service (conn.log's proto and service, "" for none).
+type serviceKey struct{ proto, service string }
+
+// name is the key as the summary shows it: "tcp/http", or "udp" alone.
+func (k serviceKey) name() string {
+	if k.service == "" {
+		return k.proto
+	}
+	return k.proto + "/" + k.service
+}
+
 func (h *hostStats) addConn(c *record.Conn) {
 	h.conns++
-	svc := c.Service
-	if svc == "" {
-		svc = c.Proto
+	k := serviceKey{c.Proto, c.Service}
+	if n, ok := h.services[k]; ok {
+		h.services[k] = n + 1
 	} else {
-		svc = c.Proto + "/" + svc
-	}
-	if n, ok := h.services[svc]; ok {
-		h.services[svc] = n + 1
-	} else {
-		h.services[strings.Clone(svc)] = 1
+		h.services[serviceKey{strings.Clone(k.proto), strings.Clone(k.service)}] = 1
 	}
 	bytes := c.OrigIPBytes + c.RespIPBytes
 	h.addHost(c.OrigH, bytes)

@@ -107,7 +107,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 		}
 	}
 	s.Connections = h.conns
-	s.Services = sortedCounts(h.services)
+	s.Services = sortedCounts(serviceNames(h.services))
 	s.Records = sortedCounts(h.records)
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
@@ -142,6 +142,15 @@ func (s *Summary) fillReader(c *readerCounts) {
 		}
 	}
 	s.Tunnels = sortedCounts(tu)
+}
+
+// serviceNames keys the service counts by their names.
+func serviceNames(m map[serviceKey]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k.name()] += v
+	}
+	return out
 }
 
 func sortedCounts(m map[string]uint64) []Count {

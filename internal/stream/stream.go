@@ -64,8 +64,10 @@ type Side struct {
 	// last holds the tail of what was delivered, to compare retransmissions.
 	last    [64]byte
 	lastLen int
-	pend    []pending
-	buf     []byte
+	// pend are the held segments, their bytes in buf; buf is empty
+	// whenever pend is (drain empties both together).
+	pend []pending
+	buf  []byte
 	// Budget, when set, is shared with other sides (see Budget).
 	Budget *Budget
 	Stats  Stats
@@ -136,7 +138,8 @@ func (s *Side) deliver(data []byte, r Receiver) {
 	s.next += uint32(len(data))
 	s.Stats.Delivered += uint64(len(data))
 	if len(data) >= len(s.last) {
-		s.lastLen = copy(s.last[:], data[len(data)-len(s.last):])
+		s.last = [len(s.last)]byte(data[len(data)-len(s.last):])
+		s.lastLen = len(s.last)
 	} else {
 		keep := min(s.lastLen, len(s.last)-len(data))
 		copy(s.last[:], s.last[s.lastLen-keep:s.lastLen])
@@ -192,6 +195,13 @@ func (s *Side) skipHole(r Receiver) {
 
 // drain delivers held segments that now continue the stream.
 func (s *Side) drain(r Receiver) {
+	if len(s.pend) > 0 {
+		s.drainHeld(r)
+	}
+}
+
+// drainHeld is drain for a side that holds segments.
+func (s *Side) drainHeld(r Receiver) {
 	for progress := true; progress && len(s.pend) > 0; {
 		progress = false
 		for i := 0; i < len(s.pend); i++ {
@@ -220,6 +230,13 @@ func (s *Side) drain(r Receiver) {
 // (the bytes were lost before the capture point), so those holes are given
 // up now, as Zeek does, rather than when the buffer fills or the stream ends.
 func (s *Side) Acked(ack uint32, r Receiver) {
+	if len(s.pend) > 0 {
+		s.ackedHeld(ack, r)
+	}
+}
+
+// ackedHeld is Acked for a side that holds segments.
+func (s *Side) ackedHeld(ack uint32, r Receiver) {
 	for len(s.pend) > 0 && s.started {
 		first := s.pend[0].seq
 		for _, p := range s.pend[1:] {

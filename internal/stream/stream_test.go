@@ -125,14 +125,25 @@ func FuzzSide(f *testing.F) {
 		for i := range stream {
 			stream[i] = byte('a' + i%26)
 		}
-		var s Side
+		budget := &Budget{Max: 1 << 10}
+		s := Side{Budget: budget}
 		c := &collector{}
 		for i := 0; i+1 < len(ops); i += 2 {
 			start := int(ops[i]) * 16 % len(stream)
 			end := min(start+int(ops[i+1])%200+1, len(stream))
 			s.Segment(uint32(start), false, stream[start:end], c)
+			if ops[i+1]%7 == 0 { // now and then the peer acknowledges
+				s.Acked(uint32(int(ops[i+1])*8%len(stream)), c)
+			}
+			// drain skips a side that holds nothing: its buffer is empty.
+			if len(s.pend) == 0 && len(s.buf) != 0 || budget.Used != len(s.buf) {
+				t.Fatalf("%d held segments, %d buffered bytes, budget %d", len(s.pend), len(s.buf), budget.Used)
+			}
 		}
 		s.Flush(c)
+		if budget.Used != 0 {
+			t.Fatalf("budget %d after Flush", budget.Used)
+		}
 		if len(c.out) > len(stream) {
 			t.Fatalf("delivered %d bytes from a %d-byte stream", len(c.out), len(stream))
 		}
