@@ -43,7 +43,7 @@ func TestPrefilterKeepsMatches(t *testing.T) {
 	values := corpusStrings(t)
 	for _, list := range rules.match {
 		for _, m := range list {
-			for _, l := range m.literals {
+			for _, l := range m.pattern.required() {
 				values = append(values, l, strings.ToUpper(l), "x"+l+"1.0", "K"+l, "\u212a"+l)
 			}
 			values = append(values, m.Match)
@@ -55,12 +55,12 @@ func TestPrefilterKeepsMatches(t *testing.T) {
 		lower, ascii := asciiLower(v)
 		for _, list := range rules.match {
 			for _, m := range list {
-				if !m.re.MatchString(v) {
+				if !m.pattern.compiled().MatchString(v) {
 					continue
 				}
 				matched++
-				if !mayMatch(m.literals, lower, ascii) {
-					t.Errorf("rule %s matches %q, the prefilter (%q) skips it", m.ID, v, m.literals)
+				if lits := m.pattern.required(); !mayMatch(lits, lower, ascii) {
+					t.Errorf("rule %s matches %q, the prefilter (%q) skips it", m.ID, v, lits)
 				}
 			}
 		}

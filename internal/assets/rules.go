@@ -9,8 +9,10 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The fingerprint knowledge is data: JSON rule files, the built-in ones
@@ -60,9 +62,49 @@ type MatchRule struct {
 	Disabled   bool     `json:"disabled,omitempty"`
 	Comment    string   `json:"comment,omitempty"`
 
-	re       *regexp.Regexp
+	pattern *pattern // Match (nil for a Values rule), compiled on first use
+	values  map[string]bool
+	builtin bool // from the embedded rule files
+}
+
+// pattern is a match rule's expression. Its required literals are
+// worked out when a value of the rule's key is first matched, and the
+// expression compiled when a value first holds one of them: a capture
+// shows values of few of the keys the rules are written for, and few of
+// those get past the literals; compiling every expression was most of
+// the inventory's start-up. The syntax of a user's expression is checked
+// when its file is loaded (compiling cannot fail after that); the
+// built-in ones are checked by the tests (TestBuiltinPatternsCompile).
+type pattern struct {
+	expr     string // "(?i)" and the rule's match
+	litsOnce sync.Once
 	literals []string // one of these is in every match (literals.go)
-	values   map[string]bool
+	reOnce   sync.Once
+	re       *regexp.Regexp
+}
+
+// newPattern returns the pattern of a rule's match expression, checking
+// its syntax when check is set.
+func newPattern(match string, check bool) (*pattern, error) {
+	p := &pattern{expr: "(?i)" + match}
+	if check {
+		if _, err := syntax.Parse(p.expr, syntax.Perl); err != nil { // as regexp.Compile parses it
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// required returns the literals one of which is in every match.
+func (p *pattern) required() []string {
+	p.litsOnce.Do(func() { p.literals = requiredLiterals(p.expr) })
+	return p.literals
+}
+
+// compiled returns the compiled expression.
+func (p *pattern) compiled() *regexp.Regexp {
+	p.reOnce.Do(func() { p.re = regexp.MustCompile(p.expr) })
+	return p.re
 }
 
 // TCPRule is a TCP SYN (or SYN-ACK) signature.
@@ -172,7 +214,7 @@ func LoadRules(extra ...string) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("assets: built-in rules: %w", err)
 		}
-		if err := merged.add("builtin:"+path.Base(n), data); err != nil {
+		if err := merged.add("builtin:"+path.Base(n), data, true); err != nil {
 			return nil, err
 		}
 	}
@@ -181,7 +223,7 @@ func LoadRules(extra ...string) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("assets: rule file: %w", err)
 		}
-		if err := merged.add(p, data); err != nil {
+		if err := merged.add(p, data, false); err != nil {
 			return nil, err
 		}
 	}
@@ -223,7 +265,8 @@ func (o *orderedRules[T]) list() []T {
 	return out
 }
 
-func (m *mergedFiles) add(name string, data []byte) error {
+// add merges one rule file; builtin is set for the embedded ones.
+func (m *mergedFiles) add(name string, data []byte, builtin bool) error {
 	var f RuleFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -235,6 +278,7 @@ func (m *mergedFiles) add(name string, data []byte) error {
 		if r.ID == "" || (r.On == "" && !r.Disabled) {
 			return fmt.Errorf("assets: rule file %s: match rule %d needs an id and an \"on\" key", name, i)
 		}
+		r.builtin = builtin
 		m.match.put(r.ID, r)
 	}
 	for i, r := range f.TCP {
@@ -338,11 +382,11 @@ func (r *Rules) compileMatch(rules []MatchRule) error {
 				r.exact[mr.On][lv] = append(r.exact[mr.On][lv], mr)
 			}
 		default:
-			re, err := regexp.Compile("(?i)" + mr.Match)
+			p, err := newPattern(mr.Match, !mr.builtin)
 			if err != nil {
 				return fmt.Errorf("assets: rule %s: %w", mr.ID, err)
 			}
-			mr.re, mr.literals = re, requiredLiterals("(?i)"+mr.Match)
+			mr.pattern = p
 			r.match[mr.On] = append(r.match[mr.On], mr)
 		}
 		r.counts["match"]++
@@ -450,10 +494,11 @@ func (r *Rules) matchObservation(key, value string) []ruleHit {
 	}
 	lower, ascii := asciiLower(value)
 	for _, m := range rules {
-		if !mayMatch(m.literals, lower, ascii) {
+		if !mayMatch(m.pattern.required(), lower, ascii) {
 			continue
 		}
-		sub := m.re.FindStringSubmatchIndex(value)
+		re := m.pattern.compiled()
+		sub := re.FindStringSubmatchIndex(value)
 		if sub == nil {
 			continue
 		}
@@ -461,7 +506,7 @@ func (r *Rules) matchObservation(key, value string) []ruleHit {
 			if t == "" || !strings.Contains(t, "$") {
 				return t
 			}
-			return strings.TrimSpace(string(m.re.ExpandString(nil, t, value, sub)))
+			return strings.TrimSpace(string(re.ExpandString(nil, t, value, sub)))
 		}
 		hits = append(hits, ruleHit{rule: m, os: expand(m.OS), class: expand(m.Class),
 			device: expand(m.Device), role: expand(m.Role), sv: expand(m.Service)})

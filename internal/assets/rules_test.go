@@ -3,6 +3,7 @@ package assets
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -258,5 +259,30 @@ func TestDocExampleLoads(t *testing.T) {
 	}
 	if hits := r.matchObservation("name", "lab-plc-3"); len(hits) != 1 || hits[0].device != "Lab PLC 3" {
 		t.Errorf("example rule: %+v", hits)
+	}
+}
+
+// TestBuiltinPatternsCompile compiles every built-in match expression:
+// LoadRules checks only the syntax of a user's expressions, and compiles
+// each when it is first used.
+func TestBuiltinPatternsCompile(t *testing.T) {
+	r, err := LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, list := range r.match {
+		for _, m := range list {
+			if !m.builtin || m.pattern.re != nil || m.pattern.literals != nil {
+				t.Errorf("rule %s: builtin %v, compiled before its first use", m.ID, m.builtin)
+			}
+			if _, err := regexp.Compile(m.pattern.expr); err != nil {
+				t.Errorf("rule %s: %v", m.ID, err)
+			}
+			n++
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d expressions", n)
 	}
 }
