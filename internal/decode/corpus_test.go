@@ -3,10 +3,12 @@ package decode
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
@@ -211,5 +213,116 @@ func TestCorpus(t *testing.T) {
 		for _, n := range names {
 			t.Log(n)
 		}
+	}
+}
+
+// decodeGeneral is Decode without the fast path: every frame goes through
+// the general walker.
+func decodeGeneral(d *Decoder, data []byte, link LinkType, ts int64, wireLen int, p *Packet) {
+	p.Reset()
+	p.TS = ts
+	p.WireLen = wireLen
+	p.CapLen = len(data)
+	w := walker{d: d, p: p}
+	w.general(data, link)
+}
+
+// packetDiff describes how a and b differ, or returns "" when they are the
+// same: every field equal and every slice the same bytes of the frame
+// (same start, length and capacity), not only equal contents.
+func packetDiff(a, b *Packet) string {
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Sprintf("\n fast    %+v\n general %+v", *a, *b)
+	}
+	same := func(x, y []byte) bool {
+		return len(x) == len(y) && cap(x) == cap(y) && unsafe.SliceData(x) == unsafe.SliceData(y)
+	}
+	if !same(a.IPRaw, b.IPRaw) || !same(a.Payload, b.Payload) {
+		return "IPRaw or Payload points elsewhere"
+	}
+	for i := range a.Tunnels {
+		if !same(a.Tunnels[i].OuterRaw, b.Tunnels[i].OuterRaw) {
+			return fmt.Sprintf("Tunnels[%d].OuterRaw points elsewhere", i)
+		}
+	}
+	return ""
+}
+
+// fastMatchesGeneral decodes data with Decode and with the general walker,
+// each into a fresh Packet, and returns how the results differ ("" when
+// they do not).
+func fastMatchesGeneral(d *Decoder, data []byte, link LinkType) string {
+	var fast, general Packet
+	d.Decode(data, link, 1, len(data)+3, &fast)
+	decodeGeneral(d, data, link, 1, len(data)+3, &general)
+	return packetDiff(&fast, &general)
+}
+
+// mutations calls f with data, every prefix of data up to its first 100
+// bytes, and copies of data with one byte of its first 80 changed.
+func mutations(data []byte, f func([]byte)) {
+	f(data)
+	for n := 0; n < len(data) && n <= 100; n++ {
+		f(data[:n])
+	}
+	m := make([]byte, len(data))
+	for i := 0; i < len(data) && i < 80; i++ {
+		for _, x := range []byte{0x01, 0x40, 0xff} {
+			copy(m, data)
+			m[i] ^= x
+			f(m)
+		}
+	}
+}
+
+// TestFastPathMatchesWalker checks that Decode's fast path gives the same
+// Packet as the general walker: on the table-test frames and on every
+// corpus frame, each also cut short at every length and with single bytes
+// changed (for the first frame of each capture), under several configs
+// (the other corpus frames under the default one).
+func TestFastPathMatchesWalker(t *testing.T) {
+	small := DefaultConfig()
+	small.MaxExtHeaders = 2
+	noTunnels := DefaultConfig()
+	noTunnels.DecodeTunnels = false
+	noDetect := DefaultConfig()
+	noDetect.NoTunnelDetection = true
+	decoders := []*Decoder{NewDecoder(DefaultConfig()), NewDecoder(small), NewDecoder(noTunnels), NewDecoder(noDetect)}
+	var frames, fast int
+	check := func(name string, data []byte, link LinkType, decoders []*Decoder) {
+		for _, d := range decoders {
+			frames++
+			if link == LinkEthernet {
+				var p Packet
+				w := walker{d: d, p: &p}
+				if w.plainEther(data) {
+					fast++
+				}
+			}
+			if diff := fastMatchesGeneral(d, data, link); diff != "" {
+				t.Fatalf("%s (% x): %s", name, data, diff)
+			}
+		}
+	}
+	for _, tc := range decodeCases() {
+		mutations(tc.data, func(b []byte) { check(tc.name, b, tc.link, decoders) })
+	}
+	if root := testcorpus.Dir(); root != "" && !testing.Short() {
+		for _, path := range testcorpus.Captures(t, root) {
+			rel, _ := filepath.Rel(root, path)
+			capFrames, _ := readCapture(path)
+			for i, f := range capFrames {
+				name := fmt.Sprintf("%s frame %d", rel, i+1)
+				if i == 0 && f.link == LinkEthernet {
+					mutations(f.data, func(b []byte) { check(name, b, f.link, decoders) })
+				} else {
+					check(name, f.data, f.link, decoders[:1])
+				}
+			}
+		}
+	}
+	t.Logf("%d frames compared, %d through the fast path", frames, fast)
+	if fast == 0 {
+		t.Fatal("no frame took the fast path")
 	}
 }

@@ -37,9 +37,10 @@ var (
 )
 
 // FuzzDecode decodes arbitrary frames of every link type, and the same
-// bytes as a reassembled IP datagram: no panic, and the invariants of
-// checkInvariants hold. The seed corpus (testdata/fuzz/FuzzDecode) holds
-// the table-test packets; regenerate it with VIGIL_WRITE_FUZZ_SEEDS=1.
+// bytes as a reassembled IP datagram: no panic, the invariants of
+// checkInvariants hold, and Decode's fast path agrees with the general
+// walker. The seed corpus (testdata/fuzz/FuzzDecode) holds the table-test
+// packets; regenerate it with VIGIL_WRITE_FUZZ_SEEDS=1.
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, link byte, data []byte) {
 		lt := fuzzLinks[int(link)%len(fuzzLinks)]
@@ -49,6 +50,9 @@ func FuzzDecode(f *testing.F) {
 		fuzzDecoder.Decode(data, lt, 1, len(data), &p)
 		checkInvariants(t, &p, data)
 		TransportChecksumOK(&p)
+		if diff := fastMatchesGeneral(fuzzDecoder, data, lt); diff != "" {
+			t.Fatalf("fast path and walker differ: %s", diff)
+		}
 		fuzzDecoderSmall.Decode(data, lt, 1, len(data), &p)
 		checkInvariants(t, &p, data)
 		n := p.NumTunnels

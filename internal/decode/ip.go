@@ -118,10 +118,7 @@ func (w *walker) ipv6(b []byte) (step, []byte) {
 	maxExt := w.d.maxExt
 	for n := 0; ; n++ {
 		var l int
-		switch nh {
-		case ProtoHopByHop, ProtoDstOpts, ProtoRouting, ProtoMobility, protoHIP, protoShim6,
-			ProtoFragment, ProtoAH:
-		default:
+		if !isExtHeader(nh) {
 			ip.Proto = nh
 			ip.HeaderLen = off
 			return w.transport(b, off, atomic)
@@ -184,6 +181,17 @@ func (w *walker) ipv6(b []byte) (step, []byte) {
 	}
 }
 
+// isExtHeader reports whether next-header value nh is an IPv6 extension
+// header that the walk steps over (or stops at, for a fragment header).
+func isExtHeader(nh uint8) bool {
+	switch nh {
+	case ProtoHopByHop, ProtoDstOpts, ProtoRouting, ProtoMobility, protoHIP, protoShim6,
+		ProtoFragment, ProtoAH:
+		return true
+	}
+	return false
+}
+
 // extOverrun handles an extension header [off,end) running past the data:
 // past the datagram's stated end it is malformed, otherwise the capture cut
 // it.
@@ -217,6 +225,39 @@ func opaqueProto(proto uint8) bool {
 	return false
 }
 
+// tcp decodes the TCP header that seg, the IP payload as captured, starts
+// with; plen is the payload length as the IP header states it.
+func (w *walker) tcp(seg []byte, plen int) {
+	p := w.p
+	ip := &p.IP
+	if len(seg) < 20 {
+		w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
+		return
+	}
+	ip.SrcPort = be16(seg[0:])
+	ip.DstPort = be16(seg[2:])
+	ip.Seq = be32(seg[4:])
+	ip.Ack = be32(seg[8:])
+	fl := seg[13]
+	ip.TCPFlags = fl
+	ip.Window = be16(seg[14:])
+	if fl&TCPSyn != 0 && fl&(TCPFin|TCPRst) != 0 || fl == 0 { // SYN+FIN, SYN+RST, none
+		p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
+	}
+	doff := int(seg[12]>>4) << 2
+	if doff < 20 || doff > plen {
+		p.AddAnomaly(AnomalyBadTCPHeaderLen, uint32(doff))
+		return
+	}
+	if doff > len(seg) {
+		w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
+		return
+	}
+	ip.HasL4 = true
+	ip.L4Len = plen - doff
+	p.Payload = seg[doff:]
+}
+
 // transport decodes the transport header at b[hl:]; b is the datagram
 // bounded by its stated length. atomic tells an IPv6 atomic fragment.
 func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
@@ -232,30 +273,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 	}
 	switch ip.Proto {
 	case ProtoTCP:
-		if len(seg) < 20 {
-			return w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg))), nil
-		}
-		ip.SrcPort = be16(seg[0:])
-		ip.DstPort = be16(seg[2:])
-		ip.Seq = be32(seg[4:])
-		ip.Ack = be32(seg[8:])
-		fl := seg[13]
-		ip.TCPFlags = fl
-		ip.Window = be16(seg[14:])
-		if fl&TCPSyn != 0 && fl&(TCPFin|TCPRst) != 0 || fl == 0 { // SYN+FIN, SYN+RST, none
-			p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
-		}
-		doff := int(seg[12]>>4) << 2
-		if doff < 20 || doff > plen {
-			p.AddAnomaly(AnomalyBadTCPHeaderLen, uint32(doff))
-			return stepDone, nil
-		}
-		if doff > len(seg) {
-			return w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg))), nil
-		}
-		ip.HasL4 = true
-		ip.L4Len = plen - doff
-		p.Payload = seg[doff:]
+		w.tcp(seg, plen)
 		return stepDone, nil
 
 	case ProtoUDP:
