@@ -141,33 +141,48 @@ func (d *Detector) remember(fp string, v *verdict) {
 	}
 }
 
+// ssl links a connection to its server certificate. Most ssl records
+// carry no certificate chain (TLS 1.3 hides it) and match no blocklist:
+// they are left after two field lookups, the connection's fields (pending)
+// decoded only for a record that is reported or kept waiting.
 func (d *Detector) ssl(r *rec.Rec, emit alert.Emit) {
-	// The few connection fields wanted are read alone: r.Conn() would
-	// decode every field of the record.
-	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
-	p := pending{ts: r.TS(), uid: string(r.Bytes("uid")), sni: r.Str("server_name"), orig: orig.String(), resp: resp.String(),
-		origP: uint16(r.Uint("id.orig_p")), respP: uint16(r.Uint("id.resp_p")), respInternal: d.internal.Contains(resp)}
-	d.fingerprints(r, p, emit)
+	if len(d.ja3) > 0 || len(d.ja4) > 0 {
+		d.fingerprints(r, emit)
+	}
 	fps := r.Strings("cert_chain_fps")
 	if len(fps) == 0 {
 		return
 	}
-	p.fp = fps[0]
-	if v, ok := d.certs[p.fp]; ok {
-		d.report(p, v, emit)
+	fp := fps[0]
+	if v, ok := d.certs[fp]; ok {
+		if len(v.problems) > 0 {
+			d.report(d.pendingOf(r, fp), v, emit)
+		}
 		return
 	}
 	if len(d.waitList) >= d.cfg.MaxCerts {
 		delete(d.waiting, d.waitList[0])
 		d.waitList = d.waitList[1:]
 	}
-	if len(d.waiting[p.fp]) < 16 {
-		d.waiting[p.fp] = append(d.waiting[p.fp], p)
-		d.waitList = append(d.waitList, p.fp)
+	if len(d.waiting[fp]) < 16 {
+		d.waiting[fp] = append(d.waiting[fp], d.pendingOf(r, fp))
+		d.waitList = append(d.waitList, fp)
 	}
 }
 
-func (d *Detector) fingerprints(r *rec.Rec, p pending, emit alert.Emit) {
+// pendingOf decodes what an alert about the ssl record r needs; fp is its
+// server certificate's fingerprint ("" when not known).
+func (d *Detector) pendingOf(r *rec.Rec, fp string) pending {
+	// The few connection fields wanted are read alone: r.Conn() would
+	// decode every field of the record.
+	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
+	return pending{ts: r.TS(), uid: string(r.Bytes("uid")), sni: r.Str("server_name"), orig: orig.String(), resp: resp.String(),
+		origP: uint16(r.Uint("id.orig_p")), respP: uint16(r.Uint("id.resp_p")), respInternal: d.internal.Contains(resp), fp: fp}
+}
+
+// fingerprints reports a client whose JA3 or JA4 fingerprint is on a
+// blocklist.
+func (d *Detector) fingerprints(r *rec.Rec, emit alert.Emit) {
 	for _, f := range []struct{ kind, value string }{{"ja3", r.Str("ja3")}, {"ja4", r.Str("ja4")}} {
 		list := d.ja3
 		if f.kind == "ja4" {
@@ -176,6 +191,7 @@ func (d *Detector) fingerprints(r *rec.Rec, p pending, emit alert.Emit) {
 		if f.value == "" || !list[strings.ToLower(f.value)] {
 			continue
 		}
+		p := d.pendingOf(r, "")
 		act := fmt.Sprintf("connected to %s with blocklisted %s %s", target(p), strings.ToUpper(f.kind), f.value)
 		emit(alert.Alert{
 			TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",

@@ -47,3 +47,17 @@ func TestQuiet(t *testing.T) {
 		x509(1.7e9, "dd", "CN=printer.lan", "CN=printer.lan", 1.8e9), ssl(1.7e9+1, "10.0.0.80", "dd", "x"),
 	}))
 }
+
+// TestBlocklistWithoutChain checks that a blocklisted client is reported
+// from an ssl record without a certificate chain (TLS 1.3), with the
+// connection's fields.
+func TestBlocklistWithoutChain(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.JA4Blocklist = []string{"T13D1516H2_8DAAF6152771_B186095E22B6"}
+	line := dt.Rec("ssl", map[string]any{"ts": 1.7e9, "uid": "C9", "id.orig_h": "10.0.0.7", "id.orig_p": 50000,
+		"id.resp_h": "203.0.113.5", "id.resp_p": 443, "ja4": "t13d1516h2_8daaf6152771_b186095e22b6"})
+	a := dt.Find(t, dt.Run(t, New(cfg, internal), []dt.Line{line}), "tls.anomaly")
+	if a.Evidence["problem"] != "blocklisted ja4" || a.UID != "C9" || a.Dst != "203.0.113.5" || a.DstP != 443 || a.SrcP != 50000 {
+		t.Errorf("alert %s", a.JSON())
+	}
+}
