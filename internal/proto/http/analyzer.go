@@ -136,6 +136,12 @@ func (a *Analyzer) TruncatedLines(dir proto.Direction) uint64 { return a.sides[d
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
 	a.now = ts
+	if a.h2.no && a.h2.c == nil {
+		// HTTP/2 can no longer start: data is HTTP/1.x (data1, inlined).
+		a.parse1(dir, data)
+		a.sides[dir].keepHdr()
+		return
+	}
 	a.h2Route(dir, data)
 }
 
@@ -295,7 +301,7 @@ func (a *Analyzer) headerLines(dir proto.Direction, s *side, data []byte) (rest 
 			if end > pos && isWS(data[pos]) {
 				break // a continuation line: the line-at-a-time path unfolds it
 			}
-			a.header(dir, data[hdr:hdrEnd])
+			a.header(dir, s, data[hdr:hdrEnd])
 			hdr = -1
 			if s.st != stHeaders {
 				break

@@ -166,7 +166,7 @@ func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
 		}
 		if s.hasHdr {
 			s.hasHdr = false
-			a.header(dir, s.hdr)
+			a.header(dir, s, s.hdr)
 		}
 		if len(line) == 0 {
 			a.headersDone(dir)
@@ -288,6 +288,12 @@ func hasPrefixFold(b []byte, p string) (match, exact bool) {
 	return true, exact
 }
 
+// isVersionPrefix reports whether b starts with "HTTP/" in any case.
+func isVersionPrefix(b []byte) bool {
+	p, _ := hasPrefixFold(b, "HTTP/")
+	return p
+}
+
 // requestLine parses a request line the way Zeek's HTTP_RequestLine does.
 func (a *Analyzer) requestLine(line []byte) {
 	s := &a.sides[proto.FromOrig]
@@ -307,14 +313,14 @@ func (a *Analyzer) requestLine(line []byte) {
 		for uriEnd < len(line) && isURIChar(line[uriEnd]) {
 			uriEnd++
 		}
-		if p, _ := hasPrefixFold(line[rest:], "HTTP/"); uriEnd >= len(line) && p {
+		if uriEnd >= len(line) && isVersionPrefix(line[rest:]) {
 			uriEnd = rest // "GET HTTP/1.1": no URI
 		}
 		verStart = uriEnd
 		for ; verStart < len(line); verStart++ {
 			uriEnd = verStart
 			verStart = skipWS(line, verStart)
-			if p, _ := hasPrefixFold(line[verStart:], "HTTP/"); p {
+			if isVersionPrefix(line[verStart:]) {
 				break
 			}
 		}
@@ -791,9 +797,9 @@ func (t *headerTable) match(name []byte, i uint8) hdrKind {
 	return hdrOther
 }
 
-// header handles one (unfolded) header line of dir's current message.
-func (a *Analyzer) header(dir proto.Direction, h []byte) {
-	s := &a.sides[dir]
+// header handles one (unfolded) header line of dir's current message; s
+// is dir's side.
+func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 	if s.nHeaders >= MaxHeaders {
 		return
 	}
@@ -1068,7 +1074,7 @@ func (a *Analyzer) requestMade(interrupted bool) {
 	if s.inMsg {
 		if s.hasHdr {
 			s.hasHdr = false
-			a.header(proto.FromOrig, s.hdr)
+			a.header(proto.FromOrig, s, s.hdr)
 		}
 		a.finishSniff(proto.FromOrig)
 		t := a.current(proto.FromOrig)
@@ -1093,7 +1099,7 @@ func (a *Analyzer) replyMade(interrupted bool) {
 	if s.inMsg {
 		if s.hasHdr {
 			s.hasHdr = false
-			a.header(proto.FromResp, s.hdr)
+			a.header(proto.FromResp, s, s.hdr)
 		}
 		a.finishSniff(proto.FromResp)
 		t := a.current(proto.FromResp)

@@ -71,6 +71,12 @@ func list(b []byte, key string, v []string) []byte {
 	if len(v) == 0 {
 		return b
 	}
+	return appendList(b, key, v)
+}
+
+// appendList appends the field of strings whose key (with its comma and
+// colon) is key.
+func appendList(b []byte, key string, v []string) []byte {
 	b = append(b, key...)
 	b = append(b, '[')
 	for i, s := range v {
