@@ -55,8 +55,8 @@ func (t *Table) emit(c *conn) {
 		}
 	}
 	if c.hasMAC {
-		r.OrigL2Addr = bstr(appendMAC(t.macBuf[0][:0], &c.origMAC))
-		r.RespL2Addr = bstr(appendMAC(t.macBuf[1][:0], &c.respMAC))
+		r.OrigL2Addr = bstr(putMAC(&t.macBuf[0], &c.origMAC))
+		r.RespL2Addr = bstr(putMAC(&t.macBuf[1], &c.respMAC))
 	}
 	r.OrigPkts, r.OrigIPBytes = o.pkts, o.ipBytes
 	r.RespPkts, r.RespIPBytes = p.pkts, p.ipBytes
@@ -80,16 +80,17 @@ func (t *Table) emit(c *conn) {
 	t.out.Conn(r)
 }
 
-// appendMAC appends m as Zeek writes MAC addresses: "00:1a:2b:3c:4d:5e".
-func appendMAC(dst []byte, m *[6]byte) []byte {
+// putMAC writes m into b as Zeek writes MAC addresses, "00:1a:2b:3c:4d:5e",
+// and returns b as a slice.
+func putMAC(b *[17]byte, m *[6]byte) []byte {
 	const hex = "0123456789abcdef"
-	for i, b := range m {
+	for i, x := range m {
 		if i > 0 {
-			dst = append(dst, ':')
+			b[3*i-1] = ':'
 		}
-		dst = append(dst, hex[b>>4], hex[b&15])
+		b[3*i], b[3*i+1] = hex[x>>4], hex[x&15]
 	}
-	return dst
+	return b[:]
 }
 
 // connState is conn/main.zeek's conn_state().

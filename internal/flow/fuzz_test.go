@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 
@@ -33,10 +34,26 @@ func (e *checkEmitter) Conn(c *record.Conn) {
 	if c.Proto == "udp" && c.OrigBytes > 65535*c.OrigPkts {
 		e.t.Fatalf("udp bytes %+v", c)
 	}
-	buf := record.AppendConnJSON(nil, c)
-	if len(buf) == 0 || buf[0] != '{' {
-		e.t.Fatal("json")
+	for _, s := range []string{c.UID, c.Proto, c.ConnState, c.History, c.CommunityID, c.OrigL2Addr, c.RespL2Addr} {
+		if !plainJSON(s) {
+			e.t.Fatalf("field %q needs JSON escaping, which AppendConnJSON does not do", s)
+		}
 	}
+	buf := record.AppendConnJSON(nil, c)
+	if !json.Valid(buf) {
+		e.t.Fatalf("invalid json %s", buf)
+	}
+}
+
+// plainJSON reports whether s holds only printable ASCII other than the
+// quote and the backslash: bytes JSON writes as they are.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *checkEmitter) Weird(w *record.Weird) {}

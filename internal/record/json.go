@@ -8,12 +8,17 @@ import (
 
 // AppendConnJSON appends c as one JSON object (no trailing newline) with
 // Zeek's conn.log field names and order. Unset optional fields are omitted
-// as Zeek's JSON writer does.
+// as Zeek's JSON writer does. The fields Conn documents as plain are
+// copied without escaping.
 func AppendConnJSON(dst []byte, c *Conn) []byte {
 	dst = append(dst, `{"ts":`...)
 	dst = AppendTime(dst, c.TS)
-	dst = AppendConnID(dst, c.UID, c.OrigH, c.OrigP, c.RespH, c.RespP)
-	dst = AppendStringField(dst, "proto", c.Proto)
+	dst = appendPlainField(dst, `,"uid":"`, c.UID)
+	dst = appendAddrField(dst, `,"id.orig_h":"`, c.OrigH)
+	dst = appendUintField(dst, `,"id.orig_p":`, uint64(c.OrigP))
+	dst = appendAddrField(dst, `,"id.resp_h":"`, c.RespH)
+	dst = appendUintField(dst, `,"id.resp_p":`, uint64(c.RespP))
+	dst = appendPlainField(dst, `,"proto":"`, c.Proto)
 	if c.Service != "" {
 		dst = AppendStringField(dst, "service", c.Service)
 	}
@@ -22,44 +27,65 @@ func AppendConnJSON(dst []byte, c *Conn) []byte {
 		dst = AppendInterval(dst, c.Duration)
 	}
 	if c.HasOrigBytes {
-		dst = AppendUintField(dst, "orig_bytes", c.OrigBytes)
+		dst = appendUintField(dst, `,"orig_bytes":`, c.OrigBytes)
 	}
 	if c.HasRespBytes {
-		dst = AppendUintField(dst, "resp_bytes", c.RespBytes)
+		dst = appendUintField(dst, `,"resp_bytes":`, c.RespBytes)
 	}
 	if c.ConnState != "" {
-		dst = AppendStringField(dst, "conn_state", c.ConnState)
+		dst = appendPlainField(dst, `,"conn_state":"`, c.ConnState)
 	}
-	dst = AppendUintField(dst, "missed_bytes", c.MissedBytes)
+	dst = appendUintField(dst, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
-		dst = AppendStringField(dst, "history", c.History)
+		dst = appendPlainField(dst, `,"history":"`, c.History)
 	}
-	dst = AppendUintField(dst, "orig_pkts", c.OrigPkts)
-	dst = AppendUintField(dst, "orig_ip_bytes", c.OrigIPBytes)
-	dst = AppendUintField(dst, "resp_pkts", c.RespPkts)
-	dst = AppendUintField(dst, "resp_ip_bytes", c.RespIPBytes)
+	dst = appendUintField(dst, `,"orig_pkts":`, c.OrigPkts)
+	dst = appendUintField(dst, `,"orig_ip_bytes":`, c.OrigIPBytes)
+	dst = appendUintField(dst, `,"resp_pkts":`, c.RespPkts)
+	dst = appendUintField(dst, `,"resp_ip_bytes":`, c.RespIPBytes)
 	if len(c.TunnelParents) > 0 {
 		dst = AppendStringsField(dst, "tunnel_parents", c.TunnelParents)
 	}
 	if c.HasIPProto {
-		dst = AppendUintField(dst, "ip_proto", uint64(c.IPProto))
+		dst = appendUintField(dst, `,"ip_proto":`, uint64(c.IPProto))
 	}
 	if c.CommunityID != "" {
-		dst = AppendStringField(dst, "community_id", c.CommunityID)
+		dst = appendPlainField(dst, `,"community_id":"`, c.CommunityID)
 	}
 	if c.HasVLAN {
-		dst = AppendUintField(dst, "vlan", uint64(c.VLAN))
+		dst = appendUintField(dst, `,"vlan":`, uint64(c.VLAN))
 	}
 	if c.HasInnerVLAN {
-		dst = AppendUintField(dst, "inner_vlan", uint64(c.InnerVLAN))
+		dst = appendUintField(dst, `,"inner_vlan":`, uint64(c.InnerVLAN))
 	}
 	if c.OrigL2Addr != "" {
-		dst = AppendStringField(dst, "orig_l2_addr", c.OrigL2Addr)
+		dst = appendPlainField(dst, `,"orig_l2_addr":"`, c.OrigL2Addr)
 	}
 	if c.RespL2Addr != "" {
-		dst = AppendStringField(dst, "resp_l2_addr", c.RespL2Addr)
+		dst = appendPlainField(dst, `,"resp_l2_addr":"`, c.RespL2Addr)
 	}
 	return append(dst, '}')
+}
+
+// appendPlainField appends open, a field's `,"name":"` with the string's
+// opening quote, then v as it is and the closing quote: for values known
+// to hold only plain bytes (jsonPlain), which need no escaping.
+func appendPlainField(dst []byte, open, v string) []byte {
+	dst = append(dst, open...)
+	dst = append(dst, v...)
+	return append(dst, '"')
+}
+
+// appendUintField appends key, a field's `,"name":`, and the number v.
+func appendUintField(dst []byte, key string, v uint64) []byte {
+	return strconv.AppendUint(append(dst, key...), v, 10)
+}
+
+// appendAddrField appends open, a field's `,"name":"` with the string's
+// opening quote, then the address a as AppendAddrField writes it and the
+// closing quote.
+func appendAddrField(dst []byte, open string, a netip.Addr) []byte {
+	return append(appendAddr(append(dst, open...), a), '"')
 }
 
 // AppendWeirdJSON appends w as one JSON object (no trailing newline) with
@@ -202,10 +228,103 @@ func AppendBoolField(dst []byte, k string, v bool) []byte {
 func AppendAddrField(dst []byte, k string, a netip.Addr) []byte {
 	dst = AppendKey(dst, k)
 	dst = append(dst, '"')
-	if a.IsValid() {
-		dst = a.Unmap().AppendTo(dst)
-	}
+	dst = appendAddr(dst, a)
 	return append(dst, '"')
+}
+
+// appendAddr appends a as a.Unmap().AppendTo does (nothing when a is not
+// valid). IPv4 and zoneless IPv6 addresses are written into a buffer
+// appended in one step.
+func appendAddr(dst []byte, a netip.Addr) []byte {
+	a = a.Unmap()
+	switch {
+	case a.Is4():
+		return appendIPv4(dst, a.As4())
+	case a.Is6() && a.Zone() == "":
+		return appendIPv6(dst, a.As16())
+	}
+	return a.AppendTo(dst)
+}
+
+// octetText holds every byte value's decimal digits, padded with zeros
+// after them to three bytes, and in the fourth byte their count.
+var octetText = func() (t [256][4]byte) {
+	for x := range t {
+		d := strconv.AppendUint(t[x][:0], uint64(x), 10)
+		t[x][3] = byte(len(d))
+	}
+	return t
+}()
+
+// appendIPv4 appends b in dotted decimal. Each octet's three bytes of
+// octetText are written whole and the next octet's start is put after
+// its digits, over the padding.
+func appendIPv4(dst []byte, b [4]byte) []byte {
+	var buf [len("255.255.255.255.")]byte
+	n := 0
+	for _, x := range b {
+		d := &octetText[x]
+		buf[n], buf[n+1], buf[n+2] = d[0], d[1], d[2]
+		n += int(d[3])
+		buf[n] = '.'
+		n++
+	}
+	return append(dst, buf[:n-1]...)
+}
+
+// appendIPv6 appends b as RFC 5952 (and netip) writes IPv6 addresses: the
+// eight groups in lower-case hex without leading zeros, the first of the
+// longest runs of two or more zero groups written as "::".
+func appendIPv6(dst []byte, b [16]byte) []byte {
+	var g [8]uint16
+	zs, ze := 0, 0 // the longest run of zero groups so far, the first of equals
+	run := 0       // where the current run of zero groups starts
+	for i := range g {
+		g[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+		if g[i] != 0 {
+			run = i + 1
+		} else if i+1-run > ze-zs {
+			zs, ze = run, i+1
+		}
+	}
+	if ze-zs < 2 { // a single zero group is written as "0"
+		zs, ze = len(g), len(g)
+	}
+	var buf [len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")]byte
+	n := 0
+	for i := 0; i < len(g); i++ {
+		if i == zs {
+			buf[n], buf[n+1] = ':', ':'
+			n += 2
+			if i = ze; i == len(g) {
+				break
+			}
+		} else if i > 0 {
+			buf[n] = ':'
+			n++
+		}
+		n = putHex16(&buf, n, g[i])
+	}
+	return append(dst, buf[:n]...)
+}
+
+// putHex16 writes x in hex without leading zeros at buf[n:] and returns
+// the index after it.
+func putHex16(buf *[39]byte, n int, x uint16) int {
+	if x >= 0x1000 {
+		buf[n] = hexDigits[x>>12]
+		n++
+	}
+	if x >= 0x100 {
+		buf[n] = hexDigits[x>>8&0xf]
+		n++
+	}
+	if x >= 0x10 {
+		buf[n] = hexDigits[x>>4&0xf]
+		n++
+	}
+	buf[n] = hexDigits[x&0xf]
+	return n + 1
 }
 
 // AppendStringsField appends the field k with v as a JSON array of

@@ -15,6 +15,10 @@ import "net/netip"
 // A Conn handed to an emitter by the flow stage is only valid during that
 // call: its strings may alias buffers the flow table reuses. Copy what you
 // keep (strings.Clone).
+//
+// UID, Proto, ConnState, History, CommunityID and the L2 addresses hold
+// only printable ASCII without quotes or backslashes (letters, digits,
+// "+/=:^"): AppendConnJSON writes them without escaping.
 type Conn struct {
 	TS           int64 // first packet time, Unix nanoseconds
 	UID          string

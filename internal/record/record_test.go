@@ -222,3 +222,67 @@ func TestPlainLen(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendAddr compares appendAddr with netip on IPv4, IPv4-mapped,
+// zoned and invalid addresses and on IPv6 addresses of every pattern of
+// zero groups (so every choice of the run written as "::").
+func TestAppendAddr(t *testing.T) {
+	check := func(a netip.Addr) {
+		t.Helper()
+		want := "x"
+		if a.IsValid() {
+			want += a.Unmap().String()
+		}
+		if got := string(appendAddr([]byte("x"), a)); got != want {
+			t.Fatalf("appendAddr(%s) = %q, want %q", a, got, want)
+		}
+	}
+	check(netip.Addr{})
+	for _, s := range []string{"0.0.0.0", "255.255.255.255", "10.0.0.1", "100.99.9.0", "::", "::1", "1::",
+		"::ffff:1.2.3.4", "fe80::1%eth0", "2001:db8::1:0:0:1", "1:0:0:2:0:0:3:4"} {
+		check(netip.MustParseAddr(s))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 10000 {
+		check(netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}))
+	}
+	for zeros := range 256 {
+		for range 20 {
+			var b [16]byte
+			for i := range 8 {
+				if zeros>>i&1 == 0 {
+					g := uint16(r.Uint32() >> r.IntN(32))
+					b[2*i], b[2*i+1] = byte(g>>8), byte(g)
+				}
+			}
+			check(netip.AddrFrom16(b))
+		}
+	}
+}
+
+// BenchmarkAppendConnJSON writes the conn records of an IPv4 and an IPv6
+// connection with every common field set.
+func BenchmarkAppendConnJSON(b *testing.B) {
+	conns := []*Conn{{
+		TS: 1767225604093347000, UID: "CIsZbnLDBTUf",
+		OrigH: netip.MustParseAddr("203.0.113.241"), OrigP: 41988,
+		RespH: netip.MustParseAddr("10.16.1.19"), RespP: 3389,
+		Proto: "tcp", Duration: 1004196000, HasDuration: true, HasOrigBytes: true, HasRespBytes: true,
+		ConnState: "S0", History: "S", OrigPkts: 2, OrigIPBytes: 120,
+		IPProto: 6, HasIPProto: true, CommunityID: "1:J6X5OT14HKTPahDYDOuSVAyI0QM=",
+		OrigL2Addr: "00:50:56:ea:9a:ba", RespL2Addr: "00:00:5e:00:01:01",
+	}, {
+		TS: 1767225601455329000, UID: "C2GOBa8TVmZI",
+		OrigH: netip.MustParseAddr("2001:db8:1:2:f518:4c2b:5c66:5fd0"), OrigP: 58444,
+		RespH: netip.MustParseAddr("2001:db8:f000:2::24f"), RespP: 22,
+		Proto: "tcp", Service: "ssh", Duration: 403720000, HasDuration: true,
+		OrigBytes: 957, RespBytes: 1556, HasOrigBytes: true, HasRespBytes: true,
+		ConnState: "SF", History: "ShAdDFf", OrigPkts: 9, OrigIPBytes: 1613, RespPkts: 5, RespIPBytes: 1924,
+		IPProto: 6, HasIPProto: true, CommunityID: "1:J6X5OT14HKTPahDYDOuSVAyI0QM=", VLAN: 10, HasVLAN: true,
+		OrigL2Addr: "00:50:56:ea:9a:ba", RespL2Addr: "00:00:5e:00:01:01",
+	}}
+	buf := make([]byte, 0, LineCap)
+	for i := range b.N {
+		buf = AppendConnJSON(buf[:0], conns[i&1])
+	}
+}
