@@ -40,8 +40,13 @@ func (m *packetMeta) set(p *decode.Packet, parents *flow.Parents) {
 
 // setLink fills l with p's link layer.
 func setLink(l *flow.Link, p *decode.Packet) {
-	l.HasMAC, l.SrcMAC, l.DstMAC = p.HasEth, p.SrcMAC, p.DstMAC
-	l.VLANs, l.NumVLANs = p.VLANs, p.NumVLANs
+	// One field at a time: a tuple assignment would stage the arrays in
+	// temporaries first.
+	l.HasMAC = p.HasEth
+	l.SrcMAC = p.SrcMAC
+	l.DstMAC = p.DstMAC
+	l.VLANs = p.VLANs
+	l.NumVLANs = p.NumVLANs
 }
 
 // batch is a reusable group of items for one worker.

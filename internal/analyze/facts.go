@@ -23,6 +23,22 @@ const (
 	factExt6        = "_ip6ext"
 )
 
+// mayHaveFacts reports whether p is a packet emitFacts may write a fact
+// for: ARP, a TCP SYN, ICMPv6 (whatever the IP version, as emitFacts
+// tests) or IPv6 with extension headers. Most packets are none of these
+// and skip the call.
+func mayHaveFacts(p *decode.Packet) bool {
+	return p.IsARP || p.IP.Proto == decode.ProtoICMPv6 ||
+		p.IP.Proto == decode.ProtoTCP && p.IP.TCPFlags&decode.TCPSyn != 0 ||
+		hasExt6(p)
+}
+
+// hasExt6 reports whether p is IPv6 with an extension-header chain (the
+// first next header is not the upper layer).
+func hasExt6(p *decode.Packet) bool {
+	return p.IP.Version == 6 && len(p.IPRaw) > 6 && p.IPRaw[6] != p.IP.Proto
+}
+
 // emitFacts writes p's facts, if any, through the reader's sink.
 func (r *reader) emitFacts(p *decode.Packet) {
 	switch {
@@ -44,9 +60,7 @@ func (r *reader) emitFacts(p *decode.Packet) {
 		r.factBuf = appendICMP6Fact(r.factBuf[:0], p)
 		r.sink.Record(factICMP6, r.factBuf)
 	}
-	if p.IP.Version == 6 && len(p.IPRaw) > 6 && p.IPRaw[6] != p.IP.Proto {
-		// An extension-header chain (the first next header is not the
-		// upper layer).
+	if hasExt6(p) {
 		if b, ok := appendExt6Fact(r.factBuf[:0], p); ok {
 			r.factBuf = b
 			r.sink.Record(factExt6, b)

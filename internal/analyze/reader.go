@@ -149,7 +149,14 @@ func (r *reader) publishProgress() {
 func (r *reader) handle(f *capture.Frame) {
 	p := &r.pkt
 	r.dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, p)
-	r.account(p)
+	if p.TS > r.sum.last && r.sum.first != 0 && !p.Truncated && p.NumAnomalies == 0 {
+		// account for the usual packet: later than all before, whole,
+		// nothing odd.
+		r.sum.bytes += uint64(p.WireLen)
+		r.sum.last = p.TS
+	} else {
+		r.account(p)
+	}
 	if !r.ordered {
 		if p.TS-r.lastSweep >= expireEvery {
 			r.sweep(p.TS)
@@ -191,7 +198,7 @@ func (r *reader) handle(f *capture.Frame) {
 		r.netAnomalies(p)
 		return
 	}
-	if r.facts {
+	if r.facts && mayHaveFacts(p) {
 		r.emitFacts(p)
 	}
 	if p.IP.Version == 0 {
@@ -207,7 +214,9 @@ func (r *reader) handle(f *capture.Frame) {
 }
 
 // account counts the frame and its anomalies for the summary.
+// handle does it inline for the usual packet (see there).
 func (r *reader) account(p *decode.Packet) {
+	r.sum.bytes += uint64(p.WireLen)
 	// first is 0 or a time seen, last the latest time seen (or 0), so
 	// first <= last: a later packet, the usual case, only moves last
 	// (and sets first when none is set yet).
@@ -219,7 +228,6 @@ func (r *reader) account(p *decode.Packet) {
 	} else if r.sum.first == 0 || p.TS < r.sum.first {
 		r.sum.first = p.TS
 	}
-	r.sum.bytes += uint64(p.WireLen)
 	if p.Truncated {
 		r.sum.truncatedFrames++
 	}
@@ -350,14 +358,15 @@ func (r *reader) dispatch(p *decode.Packet) {
 	if r.inline {
 		// One worker in this goroutine: no batch, no copy; the capture
 		// buffer stays valid for the call.
-		payload := p.Payload
-		if !r.withPayload {
-			payload = nil
+		var payload []byte
+		if r.withPayload {
+			payload = p.Payload
 		}
 		setLink(&r.link, p)
 		w := r.workers[0]
 		w.sink.at(r.seq, phaseWorker)
-		w.handlePacket(p.TS, &p.IP, payload, bad, &r.link, &r.parents, p.Anomalies[:p.NumAnomalies])
+		w.setPacket(p.TS, &p.IP, payload, bad, &r.link, &r.parents)
+		w.handlePacket(p.Anomalies[:p.NumAnomalies])
 		return
 	}
 	b := r.pending[w]

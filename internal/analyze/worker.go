@@ -49,7 +49,7 @@ func newWorker(cfg flow.Config, w *writer, queue int, free chan *batch, panics *
 	}
 	wk.table = t
 	wk.dedup.init(1 << 14)
-	// The reader validates transport checksums (handlePacket says which
+	// The reader validates transport checksums (setPacket says which
 	// were bad); workers see no IP bytes and give no service hints.
 	wk.input.ChecksumChecked = true
 	return wk, nil
@@ -118,37 +118,49 @@ func (wk *worker) handle(b *batch, it *item) {
 		wk.sweep(it.ts, it.seq)
 		return
 	}
+	if !wk.ordered && it.ts-wk.lastSweep >= expireEvery {
+		wk.table.Expire(it.ts)
+		wk.lastSweep = it.ts
+	}
 	wk.sink.at(it.seq, phaseWorker)
-	wk.handlePacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta.link, &it.meta.parents, it.anomalies[:it.numAnomaly])
+	wk.setPacket(it.ts, &it.dg, b.payload(it), it.checksumBad, &it.meta.link, &it.meta.parents)
+	wk.handlePacket(it.anomalies[:it.numAnomaly])
 }
 
-// handlePacket accounts one packet: its innermost datagram dg, transport
-// payload (read only during the call), whether the reader found its
-// checksum bad, its link layer, tunnel parents and anomalies. The flow
-// table reads link and parents during the call (link only when the packet
-// starts a connection).
-func (wk *worker) handlePacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
-	link *flow.Link, parents *flow.Parents, anomalies []decode.Anomaly) {
-	if !wk.ordered && ts-wk.lastSweep >= expireEvery {
-		wk.table.Expire(ts)
-		wk.lastSweep = ts
-	}
+// setPacket readies the worker's flow input for one packet: its time, its
+// innermost datagram dg, transport payload (read only until handlePacket
+// returns), whether the reader found its checksum bad, its link layer and
+// tunnel parents. The flow table reads link and parents during
+// handlePacket (link only when the packet starts a connection). It is
+// inlined: the caller's values go straight into the input.
+func (wk *worker) setPacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
+	link *flow.Link, parents *flow.Parents) {
 	in := &wk.input
-	in.TS = ts
-	in.D = dg
-	in.Payload = payload
-	in.ChecksumBad = checksumBad
+	in.TS, in.D, in.Payload, in.ChecksumBad = ts, dg, payload, checksumBad
 	in.Link, in.Parents = link, parents
+}
+
+// handlePacket accounts the packet setPacket readied, with its anomalies.
+// (An unordered worker sweeps its timers before, in handle.)
+func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
+	in := &wk.input
 	uid := wk.table.Update(in)
+	dg := in.D
 	wk.stats.addPacket(dg)
 	if in.Counted && wk.withApp {
 		wk.app.packet(uid, in)
 	}
-	// Once per connection and kind; a packet of no connection is keyed
-	// by its addresses and ports, which pick its worker whatever their
-	// number.
+	if len(anomalies) > 0 {
+		wk.logAnomalies(in.TS, uid, dg, anomalies)
+	}
+}
+
+// logAnomalies logs a packet's anomalies once per connection and kind; a
+// packet of no connection is keyed by its addresses and ports, which pick
+// its worker whatever their number.
+func (wk *worker) logAnomalies(ts int64, uid flow.UID, dg *decode.Datagram, anomalies []decode.Anomaly) {
 	key := uint64(uid)
-	if uid == 0 && len(anomalies) > 0 {
+	if uid == 0 {
 		key = symmetricHash(dg)
 	}
 	for _, a := range anomalies {

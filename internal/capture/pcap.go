@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
@@ -62,36 +63,45 @@ func (in *input) nextPcap(f *Frame) error {
 // record lies whole in in.win after in.pos and nothing is pending: the
 // common case, which needs neither the bufio.Reader nor an error path. It
 // reports false otherwise (in.win is empty for pcapng inputs), changing
-// nothing. reader.Next tries it before anything else.
+// nothing. reader.Next tries it before anything else, and nextPcapFill
+// calls it once it has made a window holding the record: it is the one
+// place that parses a record (a single call per frame).
 func (in *input) nextInWindow(f *Frame) bool {
 	rest := in.win[in.pos:]
 	if len(rest) < pcapRecordLen || in.pending {
 		return false
 	}
-	incl := u32(rest[8:12], in.be)
+	sec, frac, incl, orig := recordHeader((*[pcapRecordLen]byte)(rest), in.be)
 	n := pcapRecordLen + int(incl)
 	if incl > in.limit || n > len(rest) {
 		return false
 	}
-	in.fillPcap(f, rest[:n])
+	ns := int64(frac)
+	if !in.nano {
+		ns *= 1000
+	}
+	f.TS = int64(sec)*1e9 + ns
+	f.Data = rest[pcapRecordLen:n:n]
+	f.OrigLen = max(int(orig), int(incl))
+	f.LinkType = in.link
+	in.off += int64(n)
 	in.pos += n // an integer: no write barrier per record
 	return true
 }
 
-// fillPcap sets f from the record b (header and captured bytes) and counts
-// it in in.off.
-func (in *input) fillPcap(f *Frame, b []byte) {
-	h := (*[pcapRecordLen]byte)(b) // one bounds check for the header
-	sec := int64(u32(h[0:4], in.be))
-	frac := int64(u32(h[4:8], in.be))
-	if !in.nano {
-		frac *= 1000
+// recordHeader returns the fields of a pcap record header: seconds,
+// fraction (micro- or nanoseconds), captured and original lengths. It
+// tests the byte order once for all four.
+func recordHeader(h *[pcapRecordLen]byte, be bool) (sec, frac, incl, orig uint32) {
+	sec = binary.LittleEndian.Uint32(h[0:4])
+	frac = binary.LittleEndian.Uint32(h[4:8])
+	incl = binary.LittleEndian.Uint32(h[8:12])
+	orig = binary.LittleEndian.Uint32(h[12:16])
+	if be {
+		sec, frac = bits.ReverseBytes32(sec), bits.ReverseBytes32(frac)
+		incl, orig = bits.ReverseBytes32(incl), bits.ReverseBytes32(orig)
 	}
-	f.TS = sec*1e9 + frac
-	f.Data = b[pcapRecordLen:len(b):len(b)]
-	f.OrigLen = max(int(u32(h[12:16], in.be)), len(b)-pcapRecordLen)
-	f.LinkType = in.link
-	in.off += int64(len(b))
+	return sec, frac, incl, orig
 }
 
 // nextPcapFill is nextPcap for a record not whole in in.win: it discards
@@ -127,7 +137,11 @@ func (in *input) nextPcapFill(f *Frame) error {
 			return in.short(in.off, "record", len(b), n, err)
 		}
 	}
-	in.fillPcap(f, b[:n])
-	in.win, in.pos = b, n
+	// The record lies whole in b now: a window that nextInWindow takes it
+	// from (its checks hold: nothing is pending, incl is within limit).
+	in.win = b
+	if !in.nextInWindow(f) {
+		return in.errAt(in.off, "record of %d bytes not in the read window", n)
+	}
 	return nil
 }

@@ -83,7 +83,8 @@ func TestPcapVariants(t *testing.T) {
 			p.header().
 				record(10, 20, 42, 42, data).
 				record(11, 999999, 42, 10, data). // orig < incl: OrigLen = incl
-				record(12, 0, 0, 0, nil)
+				record(12, 0, 0, 0, nil).
+				record(13, 0xffffffff, 0, 0, nil) // a fraction past a second is added as is
 			got, err := readBytes(t, p.buf)
 			if err != io.EOF {
 				t.Fatalf("be=%v nano=%v: %v", be, nano, err)
@@ -96,6 +97,7 @@ func TestPcapVariants(t *testing.T) {
 				{TS: 10e9 + 20*unit, Data: string(data), OrigLen: 42, Link: decode.LinkLinuxSLL},
 				{TS: 11e9 + 999999*unit, Data: string(data), OrigLen: 42, Link: decode.LinkLinuxSLL},
 				{TS: 12e9, Data: "", OrigLen: 0, Link: decode.LinkLinuxSLL},
+				{TS: 13e9 + 0xffffffff*unit, Data: "", OrigLen: 0, Link: decode.LinkLinuxSLL},
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("be=%v nano=%v: got %+v", be, nano, got)
