@@ -54,6 +54,7 @@ type Engine struct {
 	internal  *netset.Set // shared by the detectors; grows with AddInternal
 	detectors []Detector
 	subs      map[string][]Detector
+	last      logSubs    // the subscribers of the log of the previous record
 	line      rec.Shared // a line given to Record
 	emitFn    alert.Emit // e.emit, made once: a method value passed on allocates
 
@@ -166,7 +167,7 @@ func (e *Engine) Record(log string, line []byte) {
 // parsed once for all of them).
 func (e *Engine) RecordShared(s *rec.Shared) {
 	e.stats.Records++
-	subs := e.subs[s.Log]
+	subs := e.subscribers(s.Log)
 	if len(subs) == 0 {
 		return
 	}
@@ -185,6 +186,23 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 		e.flushAt(e.clock)
 	}
+}
+
+// logSubs is one log's subscribers (the zero value is right for log "",
+// which no detector reads).
+type logSubs struct {
+	log  string
+	subs []Detector
+}
+
+// subscribers returns the detectors reading log. Records come in runs of
+// the same log, whose name the writer interns, so the previous answer is
+// kept: comparing the names then costs little.
+func (e *Engine) subscribers(log string) []Detector {
+	if log != e.last.log {
+		e.last = logSubs{log: log, subs: e.subs[log]}
+	}
+	return e.last.subs
 }
 
 // recordTime is the record's ts. A conn record's comes with the

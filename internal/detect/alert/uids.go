@@ -28,16 +28,38 @@ func (u *UIDs) Add(ts float64, uid []byte) {
 			return
 		}
 	}
-	i, _ := slices.BinarySearchFunc(u.list, stampedUID{}, func(s, _ stampedUID) int {
-		if before(ts, uid, s) {
-			return 1
-		}
-		return -1
-	})
+	i := len(u.list)
+	if i > 0 && before(ts, uid, u.list[i-1]) {
+		// Out of order (several workers): find its place.
+		i, _ = slices.BinarySearchFunc(u.list, stampedUID{}, func(s, _ stampedUID) int {
+			if before(ts, uid, s) {
+				return 1
+			}
+			return -1
+		})
+	}
 	if len(u.list) == MaxUIDs {
 		u.list = u.list[:MaxUIDs-1]
 	}
+	u.grow()
 	u.list = slices.Insert(u.list, i, stampedUID{ts, string(uid)})
+}
+
+// firstUIDs is the capacity of a list's first allocation: most alerts'
+// states see a few connections; the second allocation holds MaxUIDs.
+const firstUIDs = 4
+
+// grow makes room for one more uid: firstUIDs at first, then MaxUIDs, so
+// that a list is allocated at most twice rather than once per doubling.
+func (u *UIDs) grow() {
+	if len(u.list) < cap(u.list) {
+		return
+	}
+	n := firstUIDs
+	if cap(u.list) > 0 {
+		n = MaxUIDs
+	}
+	u.list = append(make([]stampedUID, 0, n), u.list...)
 }
 
 // before reports whether (ts, uid) sorts before s.

@@ -46,3 +46,21 @@ func TestUIDsAllocatesOnlyWhenKept(t *testing.T) {
 		t.Errorf("a uid not kept costs %v allocations", n)
 	}
 }
+
+// TestUIDsGrowsTwice: a list is allocated twice at most (firstUIDs, then
+// MaxUIDs), besides one string per uid kept.
+func TestUIDsGrowsTwice(t *testing.T) {
+	uids := make([][]byte, MaxUIDs)
+	for i := range uids {
+		uids[i] = []byte("C" + strconv.Itoa(i))
+	}
+	n := testing.AllocsPerRun(10, func() {
+		var u UIDs
+		for i, uid := range uids {
+			u.Add(float64(i), uid)
+		}
+	})
+	if want := float64(MaxUIDs + 2); n > want {
+		t.Errorf("filling a list costs %v allocations, want at most %v", n, want)
+	}
+}

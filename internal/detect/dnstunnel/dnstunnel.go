@@ -119,6 +119,11 @@ type Detector struct {
 	allow   map[string]bool
 	domains map[string]*state
 	names   *domain.Names[*name]
+
+	// The previous record's addresses and query type, reused when the
+	// next record repeats them (the same resolver, a busy client).
+	orig, resp lastAddr
+	qtype      lastQtype
 }
 
 // name is what Handle derives from one query name (kept per name: see
@@ -158,12 +163,12 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	// The few connection fields wanted are read alone: r.Conn() would
 	// decode every field of the record.
 	ts, uid := r.TS(), r.Bytes("uid")
-	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
+	orig, resp := d.orig.parse(r.Bytes("id.orig_h")), d.resp.parse(r.Bytes("id.resp_h"))
 	s := d.state(n.regKey, ts)
 	s.first, s.Last = min(s.first, ts), max(s.Last, ts)
 	s.queries++
-	qtype := string(r.Bytes("qtype_name"))
-	if tunnelTypes[qtype] {
+	qtype, tunnelType := d.qtype.of(r.Bytes("qtype_name"))
+	if tunnelType {
 		s.records++
 	}
 	if len(s.qtypes) < 16 || s.qtypes[qtype] > 0 {
@@ -340,4 +345,41 @@ func (d *Detector) alert(s *state) alert.Alert {
 		},
 		Detector: "dnstunnel",
 	}
+}
+
+// lastAddr is the address last parsed from one field: parse skips the
+// parsing when the text is the same.
+type lastAddr struct {
+	text [64]byte
+	n    int // bytes of text in use; 0 when nothing is kept
+	addr netip.Addr
+}
+
+// parse returns rec.ParseAddr(b).
+func (l *lastAddr) parse(b []byte) netip.Addr {
+	if l.n > 0 && string(b) == string(l.text[:l.n]) {
+		return l.addr
+	}
+	a := rec.ParseAddr(b)
+	if len(b) <= len(l.text) {
+		l.n = copy(l.text[:], b)
+		l.addr = a
+	}
+	return a
+}
+
+// lastQtype is the query type name last seen, kept as a string so that
+// the next record of the same type does not allocate it again.
+type lastQtype struct {
+	name   string
+	tunnel bool // tunnelTypes[name]
+}
+
+// of returns the type name b as a string and whether tunnels favour it.
+func (l *lastQtype) of(b []byte) (string, bool) {
+	if string(b) != l.name {
+		l.name = string(b)
+		l.tunnel = tunnelTypes[l.name]
+	}
+	return l.name, l.tunnel
 }
