@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"maps"
 	"net/netip"
 )
 
@@ -119,9 +120,9 @@ func hasEvidence(list []Evidence, e Evidence) bool {
 }
 
 func withDetail(d map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(d)+1)
-	for a, b := range d {
-		out[a] = b
+	out := maps.Clone(d)
+	if out == nil {
+		out = make(map[string]string, 1)
 	}
 	out[k] = v
 	return out

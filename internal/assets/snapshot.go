@@ -3,6 +3,7 @@ package assets
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,8 +32,35 @@ func (inv *Inventory) Hosts() []Host {
 	for _, group := range alone {
 		hosts = append(hosts, inv.buildHost(nil, group, false, index))
 	}
-	sort.Slice(hosts, func(i, j int) bool { return hostLess(&hosts[i], &hosts[j]) })
+	sortHosts(hosts)
 	return hosts
+}
+
+// sortHosts orders hosts by their first address, then by key, each
+// host's first address found once.
+func sortHosts(hosts []Host) {
+	firsts := make([]netip.Addr, len(hosts))
+	for i := range hosts {
+		firsts[i] = firstAddr(&hosts[i])
+	}
+	sort.Sort(hostOrder{hosts, firsts})
+}
+
+// hostOrder sorts hosts and their first addresses together.
+type hostOrder struct {
+	hosts  []Host
+	firsts []netip.Addr
+}
+
+func (o hostOrder) Len() int { return len(o.hosts) }
+
+func (o hostOrder) Less(i, j int) bool {
+	return hostLess(o.firsts[i], o.firsts[j], o.hosts[i].Key, o.hosts[j].Key)
+}
+
+func (o hostOrder) Swap(i, j int) {
+	o.hosts[i], o.hosts[j] = o.hosts[j], o.hosts[i]
+	o.firsts[i], o.firsts[j] = o.firsts[j], o.firsts[i]
 }
 
 // assign decides which addresses make one host: those bound to one MAC,
@@ -119,16 +147,15 @@ func groupOwner(g []*ipEntity, gateways map[string]bool) string {
 	return ""
 }
 
-// hostLess orders hosts by their first address, then by key.
-func hostLess(a, b *Host) bool {
-	aa, ba := firstAddr(a), firstAddr(b)
+// hostLess orders hosts by their first address (aa, ba), then by key.
+func hostLess(aa, ba netip.Addr, aKey, bKey string) bool {
 	if aa != ba {
 		if !aa.IsValid() || !ba.IsValid() {
 			return aa.IsValid()
 		}
 		return aa.Less(ba)
 	}
-	return a.Key < b.Key
+	return aKey < bKey
 }
 
 func firstAddr(h *Host) netip.Addr {
@@ -478,12 +505,19 @@ func evidenceOf(votes []*vote, maxEv int) []Evidence {
 		return a.rule < b.rule
 	})
 	var out []Evidence
-	seen := map[string]bool{}
+	if len(sorted) > 0 {
+		out = make([]Evidence, 0, min(len(sorted), maxEv))
+	}
+	var stack [8]string
+	seen := stack[:0] // the rules in out
 	for _, v := range sorted {
-		if seen[v.rule] || len(out) >= maxEv {
+		if len(out) >= maxEv {
+			break
+		}
+		if slices.Contains(seen, v.rule) {
 			continue
 		}
-		seen[v.rule] = true
+		seen = append(seen, v.rule)
 		ev := v.ev
 		ev.Confidence = round2(v.conf)
 		if v.count > 1 {
@@ -583,23 +617,26 @@ func mergeService(dst, src *Service) {
 // mergeUsed returns the top n endpoints by connections, then bytes (then
 // name, protocol and port: one order on every run).
 func mergeUsed(parts []*entity, n int) []Used {
-	byKey := map[string]*Used{}
+	total := 0
+	for _, e := range parts {
+		total += len(e.used)
+	}
+	out := make([]Used, 0, total)
+	at := make(map[string]int, total) // index in out by key
 	for _, e := range parts {
 		for k, u := range e.used {
-			if cur := byKey[k]; cur != nil {
-				cur.Conns += u.Conns
-				cur.BytesIn += u.BytesIn
-				cur.BytesOut += u.BytesOut
-				cur.First, cur.Last = minTS(cur.First, u.First), max(cur.Last, u.Last)
+			i, ok := at[k]
+			if !ok {
+				at[k] = len(out)
+				out = append(out, *u)
 				continue
 			}
-			c := *u
-			byKey[k] = &c
+			cur := &out[i]
+			cur.Conns += u.Conns
+			cur.BytesIn += u.BytesIn
+			cur.BytesOut += u.BytesOut
+			cur.First, cur.Last = minTS(cur.First, u.First), max(cur.Last, u.Last)
 		}
-	}
-	out := make([]Used, 0, len(byKey))
-	for _, u := range byKey {
-		out = append(out, *u)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Conns != out[j].Conns {
