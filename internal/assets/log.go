@@ -15,7 +15,11 @@ const LogName = "assets.log"
 
 // WriteLog writes DIR/assets.log: one JSON object per host (Host's
 // fields), replacing the file.
-func (inv *Inventory) WriteLog(dir string) error {
+func (inv *Inventory) WriteLog(dir string) error { return WriteLogFile(dir, inv.Hosts()) }
+
+// WriteLogFile writes hosts (a snapshot from Hosts) to DIR/assets.log,
+// replacing it whole.
+func WriteLogFile(dir string, hosts []Host) error {
 	path := filepath.Join(dir, LogName)
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
@@ -23,7 +27,7 @@ func (inv *Inventory) WriteLog(dir string) error {
 		return fmt.Errorf("assets: write log: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	err = WriteHosts(w, inv.Hosts())
+	err = WriteHosts(w, hosts)
 	if err == nil {
 		err = w.Flush()
 	}

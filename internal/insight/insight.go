@@ -58,6 +58,9 @@ type Set struct {
 	ipv6   *ipv6mon.Monitor
 	inv    *assets.Inventory
 	closed bool
+	// final is the inventory's snapshot written at Close, which the
+	// summary and Hosts reuse (a snapshot of many hosts is not cheap).
+	final []assets.Host
 }
 
 // New prepares the parts writing into dir (the analysis' output directory).
@@ -135,7 +138,9 @@ func (s *Set) Close() error {
 	var errs []error
 	errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir))
 	if s.inv != nil {
-		errs = append(errs, s.inv.Close(), s.inv.WriteLog(s.dir))
+		errs = append(errs, s.inv.Close())
+		s.final = s.inv.Hosts()
+		errs = append(errs, assets.WriteLogFile(s.dir, s.final))
 		if s.engine != nil {
 			for _, f := range s.inv.Findings() {
 				s.addFinding(&f)
@@ -172,10 +177,14 @@ func (s *Set) Snapshot(records interface{ Record(log string, line []byte) }) {
 	}
 }
 
-// Hosts returns the inventory's hosts (nil when it is off).
+// Hosts returns the inventory's hosts (nil when it is off); after Close,
+// the ones assets.log holds.
 func (s *Set) Hosts() []assets.Host {
-	if s.inv == nil {
+	switch {
+	case s.inv == nil:
 		return nil
+	case s.final != nil:
+		return s.final
 	}
 	return s.inv.Hosts()
 }
@@ -185,7 +194,7 @@ func (s *Set) PrintSummary(w io.Writer) {
 	s.ipv6.WriteSummary(w)
 	if s.inv != nil {
 		st := s.inv.Stats()
-		fmt.Fprintf(w, "Assets    %s (vigil assets %s)\n", assetLine(s.inv.Hosts(), len(s.inv.Findings()), st), s.dir)
+		fmt.Fprintf(w, "Assets    %s (vigil assets %s)\n", assetLine(s.Hosts(), len(s.inv.Findings()), st), s.dir)
 	}
 	if s.engine == nil {
 		return
