@@ -84,7 +84,7 @@ func (r *Rec) Parse(log string, line []byte) error {
 	// others, one at a time, and reports syntax errors.
 	for {
 		var done, ok bool
-		if i, done = r.plainFields(line, i); done {
+		if i, done = r.plainFields(line, i, wordMasks{'"' * lanes1, lanes1, lanesHigh}); done {
 			return nil
 		}
 		if i, done, ok = r.field(line, i); !ok {
@@ -99,42 +99,49 @@ func (r *Rec) Parse(log string, line []byte) error {
 // plainFields indexes the fields from line[i] on for as long as they are
 // written as Vigil writes them: no space around a colon or comma, no
 // backslash before a string's closing quote, and a key's closing quote in
-// whole eight-byte words (so not among the line's last bytes, where a
-// string value's may lie: see tailClose). It returns done at the object's
-// closing brace, or else the index of the first field left to field.
-// Strings and numbers are scanned in line, without a call, so that the
-// loop's variables stay in registers; each separator check also checks
-// the opening quote of the next key, which the loop then trusts.
-func (r *Rec) plainFields(line []byte, i int) (next int, done bool) {
-	if i >= len(line) || line[i] != '"' {
+// a whole eight-byte word (so not among the line's last seven bytes,
+// where a string value's may lie: see tailQuote). It returns done at the
+// object's closing brace, or else the index of the first field left to
+// field. Strings and numbers are scanned in line, without a call, so that
+// the loop's variables stay in registers; each separator check also checks
+// the opening quote of the next key, which the loop then trusts. qf finds
+// quotes: as an argument, which the compiler cannot see through, its
+// masks stay in registers too, where the compiler would load three 64-bit
+// constants again for every word read.
+func (r *Rec) plainFields(line []byte, i int, qf wordMasks) (next int, done bool) {
+	if i >= len(line) || line[i] != '"' || len(line) < 8 {
 		return i, false
 	}
 	// A full slice expression frees the register cap would hold.
 	line = line[:len(line):len(line)]
-	n, fields := r.n, &r.fields
 	key := i + 1 // where the current key's text starts
 	for {
-		kq := plainClose(line, key)
+		kq := wordQuote(line, key, qf)
+		if kq < 1 || kq > len(line)-3 {
+			break
+		}
+		// One load reads the byte before the closing quote (no backslash),
+		// the colon and the value's first byte.
+		w := binary.LittleEndian.Uint32(line[kq-1 : kq+3])
+		if byte(w) == '\\' || byte(w>>16) != ':' {
+			break
+		}
 		v := kq + 2
-		if kq < 0 || v >= len(line) {
-			break
-		}
-		sep := line[kq+1 : v+1] // the colon and the value's first byte
-		if sep[0] != ':' {
-			break
-		}
-		vEnd := -1
-		switch c := sep[1]; {
+		vEnd := -1 // after the value; -1 for a value left to field
+		switch c := byte(w >> 24); {
 		case c == '"':
-			q := plainClose(line, v+1)
-			if q < -1 { // the line's last field, often
-				q = tailClose(line, ^q)
+			q := wordQuote(line, v+1, qf)
+			if q < 0 { // the line's last field, often
+				q = tailQuote(line, ^q, qf)
 			}
-			if q >= 0 {
+			if q >= 0 && line[q-1] != '\\' {
 				vEnd = q + 1
 			}
 		case c == '-' || c-'0' <= 9: // a number: scalar holds
-			vEnd = scalarEnd(line, numberRun(line, v+1))
+			// A comma, the usual end, ends scalars: scalarEnd would stop there.
+			if vEnd = numberRun(line, v+1); vEnd >= len(line) || line[vEnd] != ',' {
+				vEnd = scalarEnd(line, vEnd)
+			}
 		case c == 't' || c == 'f' || c == 'n':
 			if e := scalarEnd(line, v+1); scalar(line[v:e]) {
 				vEnd = e
@@ -144,29 +151,30 @@ func (r *Rec) plainFields(line []byte, i int) (next int, done bool) {
 				vEnd = e
 			}
 		}
-		if vEnd < 0 || vEnd >= len(line) {
-			break
-		}
-		c := line[vEnd]
-		if c == ',' {
-			if vEnd+1 >= len(line) || line[vEnd+1] != '"' {
+		// The usual separator, a comma and the next key's opening quote,
+		// is read as one word.
+		f := Field{span{uint32(key), uint32(kq)}, span{uint32(v), uint32(vEnd)}}
+		if vEnd < 0 || vEnd > len(line)-2 || binary.LittleEndian.Uint16(line[vEnd:vEnd+2]) != ','|'"'<<8 {
+			if vEnd < 0 || vEnd >= len(line) || line[vEnd] != '}' {
 				break
 			}
-		} else if c != '}' {
-			break
+			r.add(f)
+			return vEnd + 1, true
 		}
-		if uint(n) < uint(len(fields)) {
-			fields[n] = Field{span{uint32(key), uint32(kq)}, span{uint32(v), uint32(vEnd)}}
-			n++
-		}
+		r.add(f)
 		key = vEnd + 2
-		if c == '}' {
-			r.n = n
-			return key - 1, true
-		}
 	}
-	r.n = n
 	return key - 1, false
+}
+
+// add appends f to the record's fields, unless it has MaxFields already.
+// The count stays in r.n, not in a register: plainFields's scans need
+// every register they can get.
+func (r *Rec) add(f Field) {
+	if n := r.n; uint(n) < uint(len(r.fields)) {
+		r.fields[n] = f
+		r.n = n + 1
+	}
 }
 
 // field indexes the field whose key opens at line[i], however it is
@@ -232,6 +240,18 @@ func quotes(x uint64) uint64 {
 	return (x - lanes1) &^ x & lanesHigh
 }
 
+// wordMasks holds the constants of a SWAR byte search: the byte sought
+// and 0x01 in every byte, and lanesHigh (see plainFields for why they are
+// not constants).
+type wordMasks struct{ byte, ones, high uint64 }
+
+// marks marks the bytes of x that equal the byte sought by their high
+// bit; like quotes, only the lowest mark is exact.
+func (k wordMasks) marks(x uint64) uint64 {
+	x ^= k.byte
+	return (x - k.ones) &^ x & k.high
+}
+
 // plainStringEnd returns the index after the closing quote of the string
 // that starts at b[i] == '"' when no backslash comes right before its first
 // quote, the common case; ok false leaves the string to stringEnd, as do
@@ -247,42 +267,38 @@ func plainStringEnd(b []byte, i int) (end int, ok bool) {
 	return 0, false
 }
 
-// plainClose returns the index of the first quote from b[j] on, the one
-// that closes a string whose contents start at b[j] unless a backslash
-// comes right before it: then it returns -1 (stringEnd ends those
-// strings). It reads eight bytes at a time, and stops before the last
-// seven bytes of b: then it returns ^k, k the index it stopped at, for
-// tailClose (callers pass j >= 1, so ^k < -1). It is small enough to be
-// inlined; j >= 0 lets the compiler drop bounds checks.
-func plainClose(b []byte, j int) int {
-	for ; j < len(b)-7 && j >= 0; j += 8 {
-		if m := quotes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
-			if j += bits.TrailingZeros64(m) / 8; b[j-1] == '\\' {
-				return -1
-			}
-			return j
+// wordQuote returns the index of the first quote from b[j] on among the
+// eight-byte words that start at len(b)-8 or before; or, when there is
+// none, ^k, k where it stopped: past len(b)-8 (see tailQuote), or j itself
+// when j < 1. It is small enough to be inlined, and written so that the
+// compiler drops the bounds checks of its loads.
+func wordQuote(b []byte, j int, qf wordMasks) int {
+	if j < 1 {
+		return ^j
+	}
+	for last := len(b) - 8; j <= last; j += 8 {
+		if m := qf.marks(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)/8
 		}
 	}
 	return ^j
 }
 
-// tailClose goes on where plainClose stopped, at b[j] among the last seven
-// bytes of b (j >= 1), and returns what plainClose would with b long
-// enough. It reads the last eight bytes of b as one word shifted so that
-// b[j] is its lowest byte: the bytes shifted in are zeros, not quotes.
-func tailClose(b []byte, j int) int {
+// tailQuote goes on where wordQuote stopped, at b[j] among the last seven
+// bytes of b (or at its end), and returns the index of the first quote
+// from b[j] on, or -1. It reads the last eight bytes of b as one word
+// shifted so that b[j] is its lowest byte: the bytes shifted in are zeros,
+// not quotes.
+func tailQuote(b []byte, j int, qf wordMasks) int {
 	last := len(b) - 8
-	if last < 0 || j <= last || j >= len(b) {
+	if j <= last || j > len(b) || last < 0 {
 		return -1
 	}
-	m := quotes(binary.LittleEndian.Uint64(b[last:]) >> (8 * (j - last)))
+	m := qf.marks(binary.LittleEndian.Uint64(b[last:]) >> (8 * (j - last)))
 	if m == 0 {
 		return -1
 	}
-	if j += bits.TrailingZeros64(m) / 8; b[j-1] == '\\' {
-		return -1
-	}
-	return j
+	return j + bits.TrailingZeros64(m)/8
 }
 
 // scalarEnd returns the index of the first byte from b[j] on that ends a
@@ -295,11 +311,14 @@ func scalarEnd(b []byte, j int) int {
 }
 
 // numberRun returns the index of the first byte from b[j] on outside
-// '-'..'9' (digits, '.', '-', '/': none ends a scalar), or of the first of
-// the last seven bytes of b it reaches: scalarEnd goes on from there. It
-// reads eight bytes at a time and is small enough to be inlined.
+// '-'..'9' (digits, '.', '-', '/': none ends a scalar), or of the first
+// byte past len(b)-8 it reaches: scalarEnd goes on from there. It reads
+// eight bytes at a time and is small enough to be inlined.
 func numberRun(b []byte, j int) int {
-	for ; j < len(b)-7 && j >= 0; j += 8 {
+	if j < 0 {
+		return j
+	}
+	for last := len(b) - 8; j <= last; j += 8 {
 		if m := notNumberBytes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}

@@ -342,7 +342,7 @@ func FuzzParseSame(f *testing.F) {
 	for _, s := range []string{connLine, httpLine, dnsLine, `{}`, `{"a":"x\"y","b":[1,"]"],"c":tru}`,
 		`{"k\\":1,"s":"\\\"","n":-,"t":true}`, `{"a":1"b":2}`, `{ "a" : "b" , "c":{"d":"}"} }`,
 		`{"abcdefgh":"ijklmnopq","r":"s"}`, `{"a":"b",}`,
-		// strings closed among the line's last seven bytes (tailClose)
+		// strings closed among the line's last seven bytes (tailQuote)
 		`{"a":"b","server":"nginx/1.22"}`, `{"a":"b","s":"x\"yz"}`, `{"k":"abcdefghij\\"}`,
 		`{"k":"abcdefg\"}"}`, `{"n":12345678901}`, `{"n":1.5e-7,"m":-0}`} {
 		f.Add([]byte(s))
@@ -364,6 +364,31 @@ func FuzzParseSame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseSameCut holds Parse to refParse, as FuzzParseSame does, on
+// every prefix of typical lines, closed or not, and on the lines with one
+// byte changed to a separator, a quote or a backslash: every boundary of
+// plainFields's word reads and separator checks is crossed.
+func TestParseSameCut(t *testing.T) {
+	for _, s := range []string{connLine, httpLine, dnsLine, `{"a":"b","server":"nginx/1.22"}`,
+		`{"abcdefgh":"ijklmnopq","r":[1,{"s":"]"}],"t":true,"u":null,"n":-1.5e3}`} {
+		for k := range len(s) {
+			lines := []string{s[:k], s[:k] + "}", s[:k] + `"}`}
+			for _, c := range []byte(`",:}\{ 1`) {
+				lines = append(lines, s[:k]+string(c)+s[k+1:])
+			}
+			for _, line := range lines {
+				var got, want Rec
+				gotErr := got.Parse("cut", []byte(line))
+				wantErr := refParse(&want, []byte(line))
+				if gotErr != wantErr || got.n != want.n || got.fields != want.fields {
+					t.Fatalf("Parse(%q): err %v, %d fields %v\nwant err %v, %d fields %v", line,
+						gotErr, got.n, got.Fields(), wantErr, want.n, want.Fields())
+				}
+			}
+		}
+	}
 }
 
 // firstValue is the value of key's first field, found by a plain scan.
