@@ -598,7 +598,13 @@ func (r *Rec) Addr(key string) netip.Addr {
 // is parsed once per record.
 func (r *Rec) TS() float64 {
 	if !r.tsDone {
-		r.ts, _ = r.Num("ts")
+		if r.n > 0 && string(r.Key(r.fields[0])) == "ts" {
+			// Where ts usually is: no need of the key index, which a
+			// record whose readers want nothing else would build for it.
+			r.ts, _ = parseNumber(r.Value(r.fields[0]))
+		} else {
+			r.ts, _ = r.Num("ts")
+		}
 		r.tsDone = true
 	}
 	return r.ts

@@ -503,3 +503,28 @@ func TestNotNumberBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTS: the record's time is its first ts field as a number, wherever
+// it is (the first field is read without the key index).
+func TestTS(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want float64
+	}{
+		{`{"ts":1767225600.5,"uid":"C1"}`, 1767225600.5},
+		{`{"ts":3,"ts":4}`, 3},
+		{`{"uid":"C1","ts":5,"ts":6}`, 5},
+		{`{"ts":"7"}`, 0},
+		{`{"uid":"C1"}`, 0},
+		{`{}`, 0},
+	} {
+		var r Rec
+		if err := r.Parse("x", []byte(c.line)); err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		want, _ := r.Num("ts")
+		if got := r.TS(); got != c.want || got != want {
+			t.Errorf("%s: TS() = %v, want %v (Num says %v)", c.line, got, c.want, want)
+		}
+	}
+}
