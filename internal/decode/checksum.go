@@ -6,98 +6,96 @@ import (
 	"math/bits"
 )
 
-// sum adds b to acc as big-endian 16-bit words (one's-complement sum before
-// folding; the result is congruent modulo 0xffff, and zero only for zero
-// bytes and acc).
-func sum(b []byte, acc uint64) uint64 {
-	f := sumWords
-	if len(b) >= longMin {
-		f = longSum
+// The checksum sums here are one's-complement sums before folding: only
+// their value modulo 0xffff matters (folding keeps it, and gives 0 only
+// for a zero sum), and 2^16 ≡ 1 modulo 0xffff. The kernels (sumLE and
+// those it picks) return a sum congruent to that of their input's
+// little-endian 16-bit words (an odd last byte padded with a zero), zero
+// only for zero bytes, and under 2^56. Swapping the bytes of a 16-bit word
+// x multiplies it by 2^8 modulo 0xffff (x<<8 = lo<<8 + hi<<16 ≡ lo<<8 +
+// hi), so a little-endian sum shifted left by 8 is congruent to the
+// checksum's sum of big-endian words: that shift is the byte swap (RFC 1071
+// section 2(B)). Little-endian sums of several parts (all starting on a
+// word boundary) add up before the one shift.
+
+// sumLE returns the little-endian sum of b: by sumAVX2 from avx2Min bytes
+// where the CPU has AVX2, by sumGeneric from genericMin bytes where it has
+// not, else by sumWords.
+func sumLE(b []byte) uint64 {
+	switch n := len(b); {
+	case n >= avx2Min && n < vecChunk+32:
+		return sumAVX2(b)
+	case n < genericMin: // and under avx2Min, which is no more
+		return sumWords(b)
 	}
-	return f(b, acc) // one call, so sum inlines and the kernels stay leaves
+	return sumLong(b)
 }
 
-// longMin and longSum are the kernel sum hands inputs of longMin bytes or
-// more: sumVec from avx2Min bytes where the CPU has AVX2, else sumGeneric
-// from genericMin (avx2Min is no more than genericMin). Set once, at start.
-var longMin, longSum = func() (int, func([]byte, uint64) uint64) {
-	if avx2Min != noVec {
-		return avx2Min, sumVec
+// sumLong is sumLE for long inputs: by sumAVX2, vecChunk bytes at a time,
+// where the CPU has AVX2, else by sumGeneric. A chunk's length is even, so
+// the next starts on a word boundary.
+func sumLong(b []byte) uint64 {
+	if avx2Min == noVec {
+		return sumGeneric(b)
 	}
-	return genericMin, sumGeneric
-}()
+	var s uint64
+	for len(b) >= vecChunk+32 {
+		s += sumAVX2(b[:vecChunk])
+		s = s&0xffffffff + s>>32 // congruent, nonzero if s was, under 2^49
+		b = b[vecChunk:]
+	}
+	return s + sumAVX2(b)
+}
 
-// genericMin is the shortest input sum hands to sumGeneric rather than
+// genericMin is the shortest input sumLE hands to sumGeneric rather than
 // sumWords (where no vector kernel takes it): below it, sumGeneric's fold
 // costs more than its 8-byte steps save.
 const genericMin = 128
 
-// sumWords adds b's big-endian 16-bit words to acc (an odd last byte
-// padded with a zero), congruent modulo 0xffff and zero only if b is all
-// zero. It sums b's little-endian 32-bit words (a 16-bit tail as one word,
-// an odd last byte as its low byte): since 2^16 ≡ 1 modulo 0xffff, a
-// 32-bit word hi<<16 + lo is congruent to hi + lo, so that sum s is
-// congruent to that of b's little-endian 16-bit words, and s<<8 to that of
-// its big-endian ones (see sumVec); the words add without carries to track.
-// For short inputs — headers, the pseudo-header, the tails of the other
-// kernels — it is the cheapest: no fold, one shift, independent additions.
-// b must be under 2^24 bytes (s<<8 under 2^64).
-func sumWords(b []byte, acc uint64) uint64 {
+// sumWords returns the little-endian sum of b by its little-endian 32-bit
+// words (a 16-bit tail as one word, an odd last byte as its low byte): a
+// 32-bit word hi<<16 + lo is congruent to hi + lo, and the words add
+// without carries to track. For short inputs — headers, the pseudo-header,
+// the tails of the other kernels — it is the cheapest: no fold,
+// independent additions. b must be under 2^24 bytes (the sum under 2^56).
+func sumWords(b []byte) uint64 {
+	le := binary.LittleEndian
 	var s uint64
 	for len(b) >= 16 {
-		s += uint64(binary.LittleEndian.Uint32(b)) + uint64(binary.LittleEndian.Uint32(b[4:])) +
-			uint64(binary.LittleEndian.Uint32(b[8:])) + uint64(binary.LittleEndian.Uint32(b[12:]))
+		w := (*[16]byte)(b)
+		s += uint64(le.Uint32(w[0:4])) + uint64(le.Uint32(w[4:8])) + uint64(le.Uint32(w[8:12])) + uint64(le.Uint32(w[12:16]))
 		b = b[16:]
 	}
-	for len(b) >= 4 {
-		s += uint64(binary.LittleEndian.Uint32(b))
+	if len(b) >= 8 {
+		s += uint64(le.Uint32(b[0:4])) + uint64(le.Uint32(b[4:8]))
+		b = b[8:]
+	}
+	if len(b) >= 4 {
+		s += uint64(le.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		s += uint64(binary.LittleEndian.Uint16(b))
+		s += uint64(le.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
 		s += uint64(b[0])
 	}
-	return acc + s<<8
+	return s
 }
 
-// noVec as avx2Min keeps sum off the vector kernel.
+// noVec as avx2Min keeps sumLE off the vector kernel.
 const noVec = math.MaxInt
-
-// sumVec is sum by the AVX2 kernel, vecChunk bytes at a time (inputs under
-// 32 bytes, too short for it, by sumWords).
-//
-// The arithmetic: only the sum modulo 0xffff matters (fold reduces modulo
-// 0xffff, giving 0 only for an all-zero sum), and 2^16 ≡ 1 modulo 0xffff.
-// sumAVX2 gives a sum s congruent to that of b's little-endian 16-bit
-// words, zero only for zero bytes, under 2^48. Swapping the bytes of a
-// 16-bit word x multiplies it by 2^8 modulo 0xffff (x<<8 = lo<<8 + hi<<16
-// ≡ lo<<8 + hi), so the sum of the big-endian words is congruent to s<<8:
-// this shift is the byte swap (RFC 1071 section 2(B)), where sumGeneric
-// uses bits.ReverseBytes16 on its folded sum. A chunk's length is even, so
-// the next starts on a word boundary.
-func sumVec(b []byte, acc uint64) uint64 {
-	if len(b) < 32 {
-		return sumWords(b, acc)
-	}
-	for len(b) >= vecChunk+32 {
-		acc += sumAVX2(b[:vecChunk]) << 8
-		b = b[vecChunk:]
-	}
-	return acc + sumAVX2(b)<<8
-}
 
 // vecChunk bounds the input sumAVX2 takes at once (its 32-bit lanes would
 // overflow past it); a multiple of 32.
 const vecChunk = 1 << 18
 
-// sumGeneric is sum in Go. The bulk is summed as little-endian 64-bit words
-// with end-around carry (modulo 2^64-1, a multiple of 0xffff), folded to 16
-// bits and byte-swapped; the tail of fewer than 8 bytes is added as
-// big-endian words.
-func sumGeneric(b []byte, acc uint64) uint64 {
+// sumGeneric is sumLE in Go. The bulk is summed as little-endian 64-bit
+// words with end-around carry (modulo 2^64-1, a multiple of 0xffff) and
+// folded to 16 bits; the tail of fewer than 8 bytes is added by sumWords.
+func sumGeneric(b []byte) uint64 {
+	var folded uint64
 	if len(b) >= 8 {
 		var s, c uint64
 		for len(b) >= 32 {
@@ -116,10 +114,9 @@ func sumGeneric(b []byte, acc uint64) uint64 {
 		s = s&0xffffffff + s>>32
 		s = s&0xffff + s>>16
 		s = s&0xffff + s>>16
-		s = s&0xffff + s>>16
-		acc += uint64(bits.ReverseBytes16(uint16(s)))
+		folded = s&0xffff + s>>16
 	}
-	return sumWords(b, acc) // the tail of fewer than 8 bytes
+	return folded + sumWords(b) // the tail of fewer than 8 bytes
 }
 
 func fold(acc uint64) uint16 {
@@ -134,29 +131,29 @@ func fold(acc uint64) uint16 {
 // (20 to 60 bytes).
 //
 // The fixed 20 bytes are added as five little-endian 32-bit words in line,
-// shifted left by 8 to stand for the big-endian sum (see sumWords), and
-// options, if any, by sumWords. The folded sum is 0xffff exactly when that
-// total is a nonzero multiple of 0xffff (sumIsNegZero).
+// options, if any, by sumWords, and the total shifted left by 8 to stand
+// for the big-endian sum. The folded sum is 0xffff exactly when that is a
+// nonzero multiple of 0xffff (sumIsNegZero).
 func ipv4HeaderSumOK(h []byte) bool {
-	acc := ipv4FixedSum((*[20]byte)(h))
+	s := fixedSumLE((*[20]byte)(h))
 	if len(h) > 20 {
-		acc = sumWords(h[20:], acc)
+		s += sumWords(h[20:])
 	}
-	return sumIsNegZero(acc)
+	return sumIsNegZero(s << 8)
 }
 
-// ipv4FixedSum returns the sum of the fixed 20 bytes of an IPv4 header as
-// sumWords gives it: their little-endian 32-bit words, shifted left by 8.
-// Small enough to inline into the fast path, which checks a header
-// without options as sumIsNegZero(ipv4FixedSum(h)).
-func ipv4FixedSum(h *[20]byte) uint64 {
-	s := uint64(le32(h[0:4])) + uint64(le32(h[4:8])) + uint64(le32(h[8:12])) +
-		uint64(le32(h[12:16])) + uint64(le32(h[16:20]))
-	return s << 8
-}
+// ipv4FixedSum returns the sum of the fixed 20 bytes of an IPv4 header,
+// shifted left by 8 to stand for the big-endian sum. Small enough to
+// inline into the fast path, which checks a header without options as
+// sumIsNegZero(ipv4FixedSum(h)).
+func ipv4FixedSum(h *[20]byte) uint64 { return fixedSumLE(h) << 8 }
 
-// le32 reads a little-endian 32-bit word.
-func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+// fixedSumLE returns the little-endian sum of 20 bytes (as sumWords).
+func fixedSumLE(h *[20]byte) uint64 {
+	le := binary.LittleEndian
+	return uint64(le.Uint32(h[0:4])) + uint64(le.Uint32(h[4:8])) + uint64(le.Uint32(h[8:12])) +
+		uint64(le.Uint32(h[12:16])) + uint64(le.Uint32(h[16:20]))
+}
 
 // TransportChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of p's
 // innermost datagram. It returns false only when the checksum could be
@@ -172,64 +169,88 @@ func TransportChecksumOK(p *Packet) (ok bool) {
 
 // DatagramChecksumOK is TransportChecksumOK for a datagram d whose bytes as
 // captured, IP header first, are raw (a reassembled or copied datagram).
-func DatagramChecksumOK(ip *Datagram, raw []byte) bool {
+func DatagramChecksumOK(ip *Datagram, raw []byte) bool { return !checksumBad(ip, raw, false) }
+
+// DatagramChecksumBad reports whether the datagram ip, its bytes as
+// captured raw (IP header first), has a transport checksum that is wrong
+// as Zeek counts it: one DatagramChecksumOK rejects, or a UDP checksum of 0
+// over IPv6, allowed only over IPv4 (and, as Zeek has it, for VXLAN on
+// port 4789). It answers false when it cannot tell: no IP header or no
+// transport segment, or a datagram not captured whole (Zeek skips
+// validation when caplen < len).
+func DatagramChecksumBad(ip *Datagram, raw []byte) bool { return checksumBad(ip, raw, true) }
+
+// checksumBad is the negation of DatagramChecksumOK, or with asZeek
+// DatagramChecksumBad, which differs in two ways: a datagram without IP
+// header length or transport bytes is not checked, and a UDP checksum of 0
+// (not computed) over IPv6 outside VXLAN is bad. The pseudo-header's
+// addresses and the segment add up as little-endian sums, shifted once;
+// its length and protocol as they are.
+func checksumBad(ip *Datagram, raw []byte, asZeek bool) bool {
 	hl, end := ip.HeaderLen, ip.IPLen
-	if hl < 0 || end > len(raw) || hl > end {
-		return true
+	if hl < 0 || end > len(raw) || hl > end || asZeek && (hl == 0 || hl == end) {
+		return false
 	}
 	seg := raw[hl:end]
-	var pseudo bool
+	pseudo := true
 	switch ip.Proto {
-	case ProtoTCP:
-		pseudo = true
+	case ProtoTCP, ProtoICMPv6:
 	case ProtoUDP:
 		if len(seg) < 8 {
-			return true
+			return false
 		}
-		ulen := int(binary.BigEndian.Uint16(seg[4:]))
+		if seg[6]|seg[7] == 0 {
+			// No checksum: fine over IPv4, and for zero-checksum
+			// UDP tunnels over IPv6.
+			return asZeek && ip.Version == 6 && ip.DstPort != PortVXLAN
+		}
+		ulen := int(be16(seg[4:6]))
 		if ulen < 8 || ulen > len(seg) {
-			return true
-		}
-		if binary.BigEndian.Uint16(seg[6:]) == 0 {
-			return true // no checksum (IPv4; zero-checksum UDP tunnels on IPv6)
+			return false
 		}
 		seg = seg[:ulen]
-		pseudo = true
 	case ProtoICMP:
 		pseudo = ip.Version == 6
-	case ProtoICMPv6:
-		pseudo = true
 	default:
-		return true
+		return false
 	}
-	var acc uint64
+	var acc, addrs uint64
 	if pseudo {
 		switch ip.Version {
 		case 4:
 			if len(raw) < 20 {
-				return true
+				return false
 			}
-			acc = uint64(binary.BigEndian.Uint32(raw[12:])) + uint64(binary.BigEndian.Uint32(raw[16:]))
+			le := binary.LittleEndian
+			addrs = uint64(le.Uint32(raw[12:16])) + uint64(le.Uint32(raw[16:20]))
 		case 6:
 			if len(raw) < 40 {
-				return true
+				return false
 			}
 			if hl == 40 {
-				// No extension headers: the addresses are the
-				// header's, 32 bytes in a row.
-				acc = sumAddrs6((*[32]byte)(raw[8:40]))
+				// No extension headers: the addresses are
+				// the header's, 32 bytes in a row.
+				addrs = addr6SumLE((*[16]byte)(raw[8:24])) + addr6SumLE((*[16]byte)(raw[24:40]))
 			} else {
 				src, dst := pseudoAddrs6(raw, hl)
-				acc = sumWords(dst, sumWords(src, 0))
+				addrs = sumWords(src) + sumWords(dst)
 			}
 		default:
-			return true
+			return false
 		}
-		acc += uint64(len(seg)) + uint64(ip.Proto)
+		acc = uint64(len(seg)) + uint64(ip.Proto)
 	}
-	// The pseudo-header parts above are too short for the kernel, so they
-	// skip sum's dispatch; the segment may be long.
-	return sumIsNegZero(sum(seg, acc))
+	// sumLE's choice, made here for a call less.
+	var s uint64
+	switch n := len(seg); {
+	case n >= avx2Min && n < vecChunk+32:
+		s = sumAVX2(seg)
+	case n < genericMin:
+		s = sumWords(seg)
+	default:
+		s = sumLong(seg)
+	}
+	return !sumIsNegZero(acc + (addrs+s)<<8)
 }
 
 // sumIsNegZero reports whether fold(acc) == 0xffff, without the loop:
@@ -239,14 +260,11 @@ func sumIsNegZero(acc uint64) bool {
 	return acc != 0 && acc%0xffff == 0
 }
 
-// sumAddrs6 returns the sum of the source and destination addresses of an
-// IPv6 header, a (its bytes 8 to 40), congruent to what sumWords gives:
-// their little-endian 32-bit words, shifted left by 8.
-func sumAddrs6(a *[32]byte) uint64 {
-	s := uint64(le32(a[0:4])) + uint64(le32(a[4:8])) + uint64(le32(a[8:12])) +
-		uint64(le32(a[12:16])) + uint64(le32(a[16:20])) + uint64(le32(a[20:24])) +
-		uint64(le32(a[24:28])) + uint64(le32(a[28:32]))
-	return s << 8
+// addr6SumLE returns the little-endian sum (as sumWords) of an IPv6
+// address.
+func addr6SumLE(a *[16]byte) uint64 {
+	le := binary.LittleEndian
+	return uint64(le.Uint32(a[0:4])) + uint64(le.Uint32(a[4:8])) + uint64(le.Uint32(a[8:12])) + uint64(le.Uint32(a[12:16]))
 }
 
 // pseudoAddrs6 returns the addresses the IPv6 pseudo-header uses (RFC 8200

@@ -2,8 +2,8 @@
 
 package decode
 
-// avx2Min is the shortest input sum hands to sumVec, or noVec without
-// AVX2. With the tail summed in the kernel, sumVec is as fast as sumWords
+// avx2Min is the shortest input sumLE hands to sumAVX2, or noVec without
+// AVX2. With the tail summed in the kernel, sumAVX2 is as fast as sumWords
 // from about 32 bytes (BenchmarkChecksumCrossover), but below 64 it runs
 // more instructions; 64 lowers both.
 var avx2Min = func() int {

@@ -18,7 +18,7 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 //
 // Returns a sum congruent modulo 0xffff to the sum of b's little-endian
 // 16-bit words (an odd last byte padded with a zero), zero only if b is all
-// zero; 32 <= len(b) < vecChunk+32 (see sumVec for why that is all the
+// zero; 32 <= len(b) < vecChunk+32 (see sumLE for why that is all the
 // checksum needs).
 //
 // The bulk, b[:n] with n = len(b)&^31: each word w is biased to w-32768 by
@@ -36,7 +36,7 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 // for the 16 words). The tail starts on a word boundary of b, so for an
 // odd t its bytes sit one place off their words in the vector: that swaps
 // each word's bytes, which multiplies the sum by 2^8 modulo 0xffff (see
-// sumVec), and 2^8·2^8 ≡ 1, so shifting that vector's lanes and its bias
+// sumLE), and 2^8·2^8 ≡ 1, so shifting that vector's lanes and its bias
 // left by 8 restores the sum modulo 0xffff.
 TEXT ·sumAVX2(SB), NOSPLIT, $0-32
 	MOVQ      b_base+0(FP), SI

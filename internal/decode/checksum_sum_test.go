@@ -20,14 +20,29 @@ func naiveSum(b []byte, acc uint64) uint64 {
 	return acc
 }
 
+// sum adds b to acc as big-endian 16-bit words, congruent modulo 0xffff
+// (what segmentSumOK does with sumLE).
+func sum(b []byte, acc uint64) uint64 { return acc + sumLE(b)<<8 }
+
 func haveAVX2() bool { return avx2Min != noVec }
 
-// sumPaths are the implementations this machine can run; "avx2" uses the
-// kernel for every length, whatever avx2Min says.
+// sumVec sums by the AVX2 kernel from 32 bytes on, whatever avx2Min says.
+func sumVec(b []byte) uint64 {
+	if len(b) < 32 {
+		return sumWords(b)
+	}
+	return sumLong(b)
+}
+
+// sumPaths are the implementations this machine can run, each as sum: acc
+// plus the little-endian sum shifted left by 8.
 func sumPaths() map[string]func([]byte, uint64) uint64 {
-	p := map[string]func([]byte, uint64) uint64{"generic": sumGeneric, "words": sumWords}
+	shifted := func(f func([]byte) uint64) func([]byte, uint64) uint64 {
+		return func(b []byte, acc uint64) uint64 { return acc + f(b)<<8 }
+	}
+	p := map[string]func([]byte, uint64) uint64{"generic": shifted(sumGeneric), "words": shifted(sumWords), "sumLE": sum}
 	if haveAVX2() {
-		p["avx2"] = sumVec
+		p["avx2"] = shifted(sumVec)
 	}
 	return p
 }
@@ -125,7 +140,7 @@ func TestSumAVX2(t *testing.T) {
 		}
 		for _, n := range []int{vecChunk + 32, vecChunk + 33, 2*vecChunk + 31, 2*vecChunk + 33, 3 * vecChunk} {
 			b := buf[64-n%64 : 64-n%64+n]
-			if got, want := fold(sumVec(b, 1)), fold(naiveSum(b, 1)); got != want {
+			if got, want := fold(sumPaths()["avx2"](b, 1)), fold(naiveSum(b, 1)); got != want {
 				t.Errorf("pattern %d: sumVec len %d: %#04x, RFC 1071 %#04x", pat, n, got, want)
 			}
 		}
@@ -276,13 +291,165 @@ func TestSumIsNegZero(t *testing.T) {
 // 0xffff.
 func TestSumAddrs6(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	var a [32]byte
+	var a [16]byte
 	for range 1000 {
 		for i := range a {
 			a[i] = byte(rng.Uint32())
 		}
-		if got, want := sumAddrs6(&a), sumWords(a[16:], sumWords(a[:16], 0)); got%0xffff != want%0xffff {
-			t.Fatalf("sumAddrs6(%x) = %#x, want %#x", a, got, want)
+		if got, want := addr6SumLE(&a), sumWords(a[:]); got%0xffff != want%0xffff {
+			t.Fatalf("addr6SumLE(%x) = %#x, want %#x", a, got, want)
+		}
+	}
+}
+
+// refFolded is the sum DatagramChecksumOK tests, written as it was before
+// checksumBad, with RFC 1071 sums: the folded sum of the pseudo-header and
+// segment (0xffff when the checksum is right), and whether there is one to
+// test.
+func refFolded(ip *Datagram, raw []byte) (uint16, bool) {
+	hl, end := ip.HeaderLen, ip.IPLen
+	if hl < 0 || end > len(raw) || hl > end {
+		return 0, false
+	}
+	seg := raw[hl:end]
+	var pseudo bool
+	switch ip.Proto {
+	case ProtoTCP, ProtoICMPv6:
+		pseudo = true
+	case ProtoUDP:
+		if len(seg) < 8 {
+			return 0, false
+		}
+		ulen := int(binary.BigEndian.Uint16(seg[4:]))
+		if ulen < 8 || ulen > len(seg) || binary.BigEndian.Uint16(seg[6:]) == 0 {
+			return 0, false
+		}
+		seg = seg[:ulen]
+		pseudo = true
+	case ProtoICMP:
+		pseudo = ip.Version == 6
+	default:
+		return 0, false
+	}
+	var acc uint64
+	if pseudo {
+		switch ip.Version {
+		case 4:
+			if len(raw) < 20 {
+				return 0, false
+			}
+			acc = naiveSum(raw[12:20], 0)
+		case 6:
+			if len(raw) < 40 {
+				return 0, false
+			}
+			src, dst := pseudoAddrs6(raw, hl)
+			acc = naiveSum(dst, naiveSum(src, 0))
+		default:
+			return 0, false
+		}
+		acc += uint64(len(seg)) + uint64(ip.Proto)
+	}
+	return fold(naiveSum(seg, acc)), true
+}
+
+func refChecksumOK(ip *Datagram, raw []byte) bool {
+	f, checked := refFolded(ip, raw)
+	return !checked || f == 0xffff
+}
+
+// refChecksumBad is DatagramChecksumBad as the flow table wrote it.
+func refChecksumBad(d *Datagram, raw []byte) bool {
+	if raw == nil || d.HeaderLen <= 0 || d.IPLen <= d.HeaderLen || len(raw) < d.IPLen {
+		return false
+	}
+	if d.Proto == ProtoUDP && d.Version == 6 && d.DstPort != 4789 {
+		if seg := raw[d.HeaderLen:d.IPLen]; len(seg) >= 8 && binary.BigEndian.Uint16(seg[6:8]) == 0 {
+			return true
+		}
+	}
+	return !refChecksumOK(d, raw)
+}
+
+// checkDatagramChecksum compares DatagramChecksumOK and DatagramChecksumBad
+// with their references.
+func checkDatagramChecksum(t *testing.T, ip *Datagram, raw []byte) {
+	t.Helper()
+	if got, want := DatagramChecksumOK(ip, raw), refChecksumOK(ip, raw); got != want {
+		t.Fatalf("DatagramChecksumOK = %v, reference %v: %+v % x", got, want, *ip, raw)
+	}
+	if got, want := DatagramChecksumBad(ip, raw), refChecksumBad(ip, raw); got != want {
+		t.Fatalf("DatagramChecksumBad = %v, reference %v: %+v % x", got, want, *ip, raw)
+	}
+}
+
+// TestDatagramChecksumMatchesReference checks both datagram tests against
+// the reference on random datagrams of every protocol, version and length
+// up to 300 bytes (and some long ones), with header lengths and IP lengths
+// in and out of range, zero UDP checksums, IPv6 extension chains, and half
+// of them given a right checksum.
+func TestDatagramChecksumMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	protos := []uint8{ProtoTCP, ProtoUDP, ProtoICMP, ProtoICMPv6, ProtoSCTP, 0}
+	nexts := []uint8{ProtoHopByHop, ProtoDstOpts, ProtoRouting, ProtoFragment, ProtoAH, ProtoTCP}
+	lengths := []int{1500, 1501, 4000, vecChunk + 100}
+	for i := range 300000 {
+		n := rng.Intn(301)
+		if i%100 == 0 {
+			n = lengths[rng.Intn(len(lengths))]
+		}
+		raw := make([]byte, n)
+		rng.Read(raw)
+		ip := &Datagram{Proto: protos[rng.Intn(len(protos))], DstPort: uint16(rng.Intn(2)) * 4789}
+		ip.Version = []uint8{4, 6, 6, 4, 0, 5}[rng.Intn(6)]
+		switch ip.Version {
+		case 4:
+			ip.HeaderLen = 20 + 4*rng.Intn(4)
+		case 6:
+			ip.HeaderLen = 40
+			if rng.Intn(3) == 0 {
+				ip.HeaderLen += 8 * rng.Intn(6)
+				if n > 6 {
+					raw[6] = nexts[rng.Intn(len(nexts))]
+				}
+				for off := 40; off+8 <= n; off += 8 {
+					raw[off] = nexts[rng.Intn(len(nexts))]
+					raw[off+1] = byte(rng.Intn(2))
+				}
+			}
+		}
+		switch rng.Intn(8) {
+		case 0:
+			ip.HeaderLen = rng.Intn(n+3) - 1
+		case 1:
+			ip.HeaderLen = 0
+		}
+		ip.IPLen = n
+		switch rng.Intn(6) {
+		case 0:
+			ip.IPLen = rng.Intn(n + 2)
+		case 1:
+			ip.IPLen = ip.HeaderLen
+		}
+		if hl := ip.HeaderLen; hl >= 0 && hl+8 <= ip.IPLen && ip.IPLen <= n {
+			seg := raw[hl:ip.IPLen]
+			if ip.Proto == ProtoUDP && rng.Intn(2) == 0 {
+				binary.BigEndian.PutUint16(seg[4:], uint16(len(seg)-rng.Intn(3)))
+			}
+			if rng.Intn(5) == 0 {
+				seg[6], seg[7] = 0, 0
+			} else if rng.Intn(2) == 0 {
+				// A right checksum: the word at offset 2 set to
+				// make the folded sum 0xffff.
+				seg[2], seg[3] = 0, 0
+				if f, ok := refFolded(ip, raw); ok {
+					binary.BigEndian.PutUint16(seg[2:], ^f)
+				}
+			}
+		}
+		checkDatagramChecksum(t, ip, raw)
+		if raw != nil && rng.Intn(50) == 0 {
+			checkDatagramChecksum(t, ip, nil)
 		}
 	}
 }

@@ -50,6 +50,7 @@ func FuzzDecode(f *testing.F) {
 		fuzzDecoder.Decode(data, lt, 1, len(data), &p)
 		checkInvariants(t, &p, data)
 		TransportChecksumOK(&p)
+		checkDatagramChecksum(t, &p.IP, p.IPRaw)
 		if diff := fastMatchesGeneral(fuzzDecoder, data, lt); diff != "" {
 			t.Fatalf("fast path and walker differ: %s", diff)
 		}
@@ -62,6 +63,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("DecodeIP dropped tunnels")
 		}
 		TransportChecksumOK(&p)
+		checkDatagramChecksum(t, &p.IP, p.IPRaw)
 	})
 }
 
