@@ -100,6 +100,7 @@ func FuzzTable(f *testing.F) {
 			d.HeaderLen = 20
 			d.ICMPType, d.ICMPCode = b[3], b[4]&3
 			ts += int64(b[0]&0x70) * int64(1e8) // up to ~11 s steps: timers fire
+			checkTCPPaths(t, tb, d, ts)
 			tb.Update(&Input{TS: ts, D: d})
 			checkOthersFiled(t, tb)
 			if b[0]&0x08 != 0 {
@@ -116,6 +117,32 @@ func FuzzTable(f *testing.F) {
 			t.Fatalf("after flush: %+v", st)
 		}
 	})
+}
+
+// checkTCPPaths checks that tcpPacket's path for plain segments does what
+// tcpSegment, the path for any segment, does: when d belongs to a TCP
+// connection the table holds, both run on copies of its state, which must
+// come out equal.
+func checkTCPPaths(t *testing.T, tb *Table, d *decode.Datagram, ts int64) {
+	t.Helper()
+	if d.Proto != decode.ProtoTCP || !d.HasL4 {
+		return
+	}
+	src := addrOf(d.Src)
+	var k key
+	k.set(src, addrOf(d.Dst), d.SrcPort, d.DstPort, d.Proto, versionFlags(d.Version))
+	ci, c := tb.lookup(&k, hashKey(&k, tb.seed))
+	if ci == nilIdx {
+		return
+	}
+	isOrig := c.origPort == d.SrcPort && c.origAddr == src
+	fast, general := *c, *c
+	movedFast := tb.tcpPacket(&fast, isOrig, d, ts)
+	movedGeneral := tb.tcpSegment(&general, isOrig, d, ts)
+	if fast != general || movedFast != movedGeneral {
+		t.Fatalf("flags %#x: tcpPacket gives %+v (timers moved %v), tcpSegment %+v (%v)",
+			d.TCPFlags, fast, movedFast, general, movedGeneral)
+	}
 }
 
 // checkOthersFiled checks what Update's timer check relies on after a

@@ -290,6 +290,14 @@ type Table struct {
 	lruHead  int32 // most recently active
 	lruTail  int32
 
+	// last is the connection the previous datagram was accounted to
+	// (lastIdx, nilIdx for none) and its key: consecutive datagrams often
+	// belong to one connection, and then need no hash or index probe.
+	// remove forgets it.
+	lastKey  key
+	lastIdx  int32
+	lastConn *conn
+
 	wheel    [wheelSize]int32
 	wheelPos int64 // next wheel tick (in ticks) to process
 	now      int64
@@ -319,7 +327,7 @@ func NewTable(cfg Config, out Emitter) (*Table, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx}
+	t := &Table{cfg: cfg, out: out, seed: rand.Uint64(), free: nilIdx, lruHead: nilIdx, lruTail: nilIdx, lastIdx: nilIdx}
 	t.app, _ = out.(AppLayer)
 	t.notify, _ = out.(EmitNotifier)
 	t.maxIndex = 64
@@ -688,6 +696,9 @@ func (t *Table) remove(ci int32, c *conn, expired bool) {
 		t.stats.Expired++
 	}
 	t.indexDelete(ci, hashKey(&c.k, t.seed))
+	if ci == t.lastIdx {
+		t.lastIdx, t.lastConn = nilIdx, nil
+	}
 	t.lruUnlink(ci, c)
 	t.wheelUnlink(ci, c)
 	c.used = false
@@ -772,8 +783,10 @@ func (t *Table) Update(in *Input) UID {
 	}
 	var k key
 	k.set(src, dst, sp, dp, d.Proto, flags)
-	h := hashKey(&k, t.seed)
-	ci, c := t.lookup(&k, h)
+	ci, c := t.lastIdx, t.lastConn
+	if ci == nilIdx || !k.equal(&t.lastKey) {
+		ci, c = t.lookup(&k, hashKey(&k, t.seed))
+	}
 	if ci != nilIdx {
 		if c.deadline != 0 && c.deadline <= ts && t.fire(ci, c, ts) {
 			ci = nilIdx
@@ -783,9 +796,12 @@ func (t *Table) Update(in *Input) UID {
 		}
 	}
 	if ci == nilIdx {
-		ci, c = t.create(in, &k, h, kind, src, dst, sp, dp)
+		ci, c = t.create(in, &k, kind, src, dst, sp, dp)
 	} else {
 		t.touch(ci, c, ts)
+	}
+	if ci != t.lastIdx {
+		t.lastKey, t.lastIdx, t.lastConn = k, ci, c
 	}
 	t.stats.Packets++
 
@@ -839,9 +855,9 @@ func (t *Table) ignore(in *Input) UID {
 	return 0
 }
 
-// create starts the connection of in's datagram, whose key k has hash h,
+// create starts the connection of in's datagram, whose key is k,
 // evicting the least recently active one if the table is full.
-func (t *Table) create(in *Input, k *key, h uint64, kind uint8, src, dst addr, sp, dp uint16) (int32, *conn) {
+func (t *Table) create(in *Input, k *key, kind uint8, src, dst addr, sp, dp uint16) (int32, *conn) {
 	ts := in.TS
 	ci := t.alloc()
 	if ci == nilIdx {
@@ -858,7 +874,7 @@ func (t *Table) create(in *Input, k *key, h uint64, kind uint8, src, dst addr, s
 			c.origMAC, c.respMAC = c.respMAC, c.origMAC
 		}
 	}
-	t.indexInsert(ci, h)
+	t.indexInsert(ci, hashKey(k, t.seed))
 	t.lruPushFront(ci, c)
 	t.stats.Active++
 	t.stats.Created++

@@ -359,3 +359,24 @@ func TestTCPStart(t *testing.T) {
 		t.Errorf("UDP: %+v, want zero", got)
 	}
 }
+
+// TestLastConnForgotten checks that the table's memory of the previous
+// datagram's connection goes when that connection ends: the next datagram
+// with its key starts a new connection rather than landing in a freed one.
+func TestLastConnForgotten(t *testing.T) {
+	tb, s := newTable(t, DefaultConfig())
+	d := udp("10.0.0.1:4000", "10.0.0.2:53", 10)
+	first := tb.Update(&Input{TS: base, D: d})
+	if tb.Update(&Input{TS: base + sec, D: d}) != first {
+		t.Fatal("second datagram went to another conn")
+	}
+	tb.Flush()
+	second := tb.Update(&Input{TS: base + 2*sec, D: d})
+	tb.Flush()
+	if second == 0 || second == first || len(s.conns) != 2 || s.conns[0].OrigPkts != 2 || s.conns[1].OrigPkts != 1 {
+		t.Fatalf("uids %v %v, conns %+v", first, second, s.conns)
+	}
+	if st := tb.Stats(); st.Created != 2 || st.Active != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -167,11 +167,65 @@ func (t *Table) sideCheckHistory(c *conn, isOrig bool, mask uint32, code byte) b
 // segments have none, and tcpPacket tests them once for all.
 const ctlFlags = decode.TCPSyn | decode.TCPFin | decode.TCPRst
 
-// tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process.
-// Until the state machine runs (it may flip roles), e is the
-// originator's endpoint exactly when isOrig. It reports whether the state
-// machine ran: only then may a timer other than inactivity have moved.
+// tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process
+// for a segment from the originator if isOrig. It reports whether the
+// state machine ran: only then may a timer other than inactivity have
+// moved.
+//
+// Most segments carry no SYN, FIN or RST and come from an endpoint that
+// has sent before: for them the state machine does not run, and
+// tcpPacket does what tcpSegment would in a path of its own, which calls
+// nothing in the common case (a call would make it keep every value it
+// holds on the stack). FuzzTable checks the two agree.
 func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (timersMoved bool) {
+	e, p := c.sides(isOrig)
+	f := d.TCPFlags
+	if f&ctlFlags != 0 || e.state == tcpInactive {
+		return t.tcpSegment(c, isOrig, d, ts)
+	}
+	n := max(d.L4Len, 0)
+	base := d.Seq
+	c.partialStatus(isOrig)
+	relSeq, underflow := relativeSeq(e, base, e.lastSeq, e.seqWraps)
+	ack := f&decode.TCPAck != 0
+	t.plainHistory(c, isOrig, ack, n)
+	if d.Window == 0 && p.state != tcpClosed && e.state != tcpReset {
+		t.scaled(c, isOrig, 'W', &e.win0Cnt, &e.win0Thr)
+	}
+	if !c.ep[0].didClose || !c.ep[1].didClose {
+		c.last = ts
+	}
+	var relAck uint64
+	if ack {
+		// ackSeen, written out so that it inlines.
+		if p.state == tcpInactive {
+			relAck = p.startFromAck(d.Ack)
+		} else if r, under := relativeSeq(p, d.Ack, p.ackSeq, p.ackWraps); !under {
+			relAck = r
+			p.advanceAck(d.Ack)
+		}
+	}
+	// update_last_seq: without SYN, FIN or RST only these cases remain.
+	if onePast := base + uint32(n); e.state != tcpReset {
+		if seqDelta(onePast, e.lastSeq) > 0 {
+			e.updateLastSeq(onePast)
+		} else if n > 0 {
+			t.scaled(c, isOrig, 'T', &e.rxmtCnt, &e.rxmtThr)
+		}
+	}
+	if relAck > 0 && !p.ackInOrder(relAck) {
+		t.ackReceived(c, p, relAck)
+	}
+	c.markFirstSeen(isOrig)
+	if n > 0 && !underflow && !e.inOrderData(relSeq, n) {
+		t.dataSent(c, e, relSeq, n)
+	}
+	return false
+}
+
+// tcpSegment is tcpPacket for any segment. Until the state machine runs
+// (it may flip roles), e is the originator's endpoint exactly when isOrig.
+func (t *Table) tcpSegment(c *conn, isOrig bool, d *decode.Datagram, ts int64) (timersMoved bool) {
 	f := d.TCPFlags
 	ack := f&decode.TCPAck != 0
 	e, p := c.sides(isOrig)
@@ -214,23 +268,7 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (t
 
 	var relAck uint64
 	if ack {
-		if p.state == tcpInactive {
-			relAck = 1
-			p.startSeq, p.ackSeq, p.lastSeq = d.Ack-1, d.Ack-1, d.Ack-1
-		} else {
-			r, under := relativeSeq(p, d.Ack, p.ackSeq, p.ackWraps)
-			if under {
-				relAck = 0
-			} else {
-				relAck = r
-				if !rst {
-					delta := seqDelta(d.Ack, p.ackSeq)
-					if !(d.Ack == 0 && delta > tooLargeSeqDelta) && delta > 0 {
-						p.updateAckSeq(d.Ack)
-					}
-				}
-			}
-		}
+		relAck = p.ackSeen(d.Ack, rst)
 	}
 
 	// update_last_seq
@@ -257,12 +295,7 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (t
 		t.ackReceived(c, p, relAck)
 	}
 
-	// first_packet_seen (CheckPIA_FirstPacket)
-	if isOrig {
-		c.firstSeen |= partialOrig
-	} else {
-		c.firstSeen |= partialResp
-	}
+	c.markFirstSeen(isOrig)
 
 	if n > 0 && !rst && !underflow {
 		ds := relSeq
@@ -280,11 +313,52 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (t
 	return timersMoved
 }
 
-// plainSetup is SetPartialStatus and init_endpoint for a segment without
-// SYN, FIN or RST from endpoint e (the originator's if isOrig) at sequence
-// number base.
-func (t *Table) plainSetup(c *conn, e *endpoint, isOrig bool, base uint32) {
-	// SetPartialStatus
+// ackSeen is the handling of an ACK for ack in p's sequence space
+// (TCPSessionAdapter::Process): it returns ack relative to p's start (0
+// when before it) and, unless rst, moves p's acknowledged mark forward.
+func (p *endpoint) ackSeen(ack uint32, rst bool) (relAck uint64) {
+	if p.state == tcpInactive {
+		return p.startFromAck(ack)
+	}
+	r, under := relativeSeq(p, ack, p.ackSeq, p.ackWraps)
+	if under {
+		return 0
+	}
+	if !rst {
+		p.advanceAck(ack)
+	}
+	return r
+}
+
+// startFromAck starts inactive p's sequence space just before ack, the
+// first thing seen of it, and returns ack relative to that start: 1.
+func (p *endpoint) startFromAck(ack uint32) (relAck uint64) {
+	p.startSeq, p.ackSeq, p.lastSeq = ack-1, ack-1, ack-1
+	return 1
+}
+
+// advanceAck moves p's acknowledged mark to ack when that is forward,
+// unless it is a jump to 0 from far behind.
+func (p *endpoint) advanceAck(ack uint32) {
+	delta := seqDelta(ack, p.ackSeq)
+	if !(ack == 0 && delta > tooLargeSeqDelta) && delta > 0 {
+		p.updateAckSeq(ack)
+	}
+}
+
+// markFirstSeen is first_packet_seen (CheckPIA_FirstPacket) for a packet
+// from the originator if isOrig.
+func (c *conn) markFirstSeen(isOrig bool) {
+	if isOrig {
+		c.firstSeen |= partialOrig
+	} else {
+		c.firstSeen |= partialResp
+	}
+}
+
+// partialStatus is SetPartialStatus for a segment without SYN, FIN or RST
+// from the originator if isOrig.
+func (c *conn) partialStatus(isOrig bool) {
 	if isOrig {
 		if c.firstSeen&partialOrig == 0 {
 			c.isPartial = true
@@ -292,6 +366,13 @@ func (t *Table) plainSetup(c *conn, e *endpoint, isOrig bool, base uint32) {
 	} else if c.firstSeen&partialResp == 0 && !c.isPartial {
 		c.isPartial = true
 	}
+}
+
+// plainSetup is SetPartialStatus and init_endpoint for a segment without
+// SYN, FIN or RST from endpoint e (the originator's if isOrig) at sequence
+// number base.
+func (t *Table) plainSetup(c *conn, e *endpoint, isOrig bool, base uint32) {
+	c.partialStatus(isOrig)
 
 	// init_endpoint
 	if e.state == tcpInactive {
