@@ -30,7 +30,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for conn.log and weird.log")
-	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU)")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU; 1: the whole analysis in one goroutine)")
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
 	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
 	fs.BoolVar(&cfg.NoApp, "no-app", false, "connections only: no application-layer logs (dns, http, ssl …)")

@@ -91,7 +91,13 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	if live {
 		flushEvery = time.Second
 	}
-	out, err := newWriter(cfg.OutDir, cfg.Consumers, flushEvery, !live)
+	var out *writer
+	var err error
+	if cfg.Workers == 1 && len(srcs) == 1 && !live {
+		out, err = newInlineWriter(cfg.OutDir, cfg.Consumers) // one goroutine does it all
+	} else {
+		out, err = newWriter(cfg.OutDir, cfg.Consumers, flushEvery, !live)
+	}
 	if err != nil {
 		return nil, err
 	}

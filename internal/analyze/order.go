@@ -92,7 +92,7 @@ func (s *logSink) progress(t recTag) {
 	if s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag {
 		return
 	}
-	s.w.in <- s.take(s.buf)
+	s.w.send(s.take(s.buf))
 	s.buf = s.w.getBuf()
 }
 

@@ -81,7 +81,10 @@ type writer struct {
 	// run's logs are read while it runs).
 	flushEvery time.Duration
 	// ordered: records are held and handed on in event order (order.go).
-	ordered  bool
+	ordered bool
+	// inline: no goroutine; producers call write through send
+	// (newInlineWriter).
+	inline   bool
 	progress []recTag    // each producer's
 	queues   []heldQueue // each producer's held records
 	freeTags chan []recTag
@@ -98,6 +101,30 @@ type logFile struct {
 // in event order (order.go): every producer must report its progress
 // (logSink.progress), or its records are held to the end.
 func newWriter(dir string, consumers []Consumer, flushEvery time.Duration, ordered bool) (*writer, error) {
+	w, err := openWriter(dir, consumers, flushEvery, ordered)
+	if err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// newInlineWriter returns an ordered writer without a goroutine of its
+// own, for producers that all run in one goroutine (one reader and its
+// inline worker): handing it a chunk writes it then and there. A run on
+// one core so spends nothing on waking the writer and reads each chunk
+// while the producer's cache still holds it.
+func newInlineWriter(dir string, consumers []Consumer) (*writer, error) {
+	w, err := openWriter(dir, consumers, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	w.inline = true
+	return w, nil
+}
+
+// openWriter makes the writer of dir and creates its first logs.
+func openWriter(dir string, consumers []Consumer, flushEvery time.Duration, ordered bool) (*writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
@@ -109,8 +136,16 @@ func newWriter(dir string, consumers []Consumer, flushEvery time.Duration, order
 			return nil, err
 		}
 	}
-	go w.run()
 	return w, nil
+}
+
+// send hands a producer's chunk to the writer.
+func (w *writer) send(c chunk) {
+	if w.inline {
+		w.write(c)
+		return
+	}
+	w.in <- c
 }
 
 // file returns the open file of a log, creating it on first use.
@@ -274,8 +309,10 @@ func (w *writer) getBuf() []byte {
 
 // close flushes and closes the files after every producer has finished.
 func (w *writer) close() error {
-	close(w.in)
-	<-w.done
+	if !w.inline {
+		close(w.in)
+		<-w.done
+	}
 	if w.ordered {
 		w.release(doneTag) // producers that did not finish: what they made
 	}
@@ -415,7 +452,7 @@ func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
 	s.n++
 	if len(b) >= chunkSize {
-		s.w.in <- s.take(b)
+		s.w.send(s.take(b))
 		b = s.w.getBuf()
 	}
 	s.buf = b
@@ -438,6 +475,6 @@ func (s *logSink) flush() {
 	if s.w == nil || len(s.buf) == 0 {
 		return
 	}
-	s.w.in <- s.take(s.buf)
+	s.w.send(s.take(s.buf))
 	s.buf = s.w.getBuf()
 }
