@@ -291,10 +291,9 @@ type Table struct {
 	lruTail  int32
 
 	// last is the connection the previous datagram was accounted to
-	// (lastIdx, nilIdx for none) and its key: consecutive datagrams often
-	// belong to one connection, and then need no hash or index probe.
-	// remove forgets it.
-	lastKey  key
+	// (lastIdx, nilIdx and nil for none): consecutive datagrams often
+	// belong to one connection, and then need no hash or index probe, only
+	// a comparison with its key. remove forgets it.
 	lastIdx  int32
 	lastConn *conn
 
@@ -784,7 +783,7 @@ func (t *Table) Update(in *Input) UID {
 	var k key
 	k.set(src, dst, sp, dp, d.Proto, flags)
 	ci, c := t.lastIdx, t.lastConn
-	if ci == nilIdx || !k.equal(&t.lastKey) {
+	if c == nil || !k.equal(&c.k) {
 		ci, c = t.lookup(&k, hashKey(&k, t.seed))
 	}
 	if ci != nilIdx {
@@ -801,7 +800,7 @@ func (t *Table) Update(in *Input) UID {
 		t.touch(ci, c, ts)
 	}
 	if ci != t.lastIdx {
-		t.lastKey, t.lastIdx, t.lastConn = k, ci, c
+		t.lastIdx, t.lastConn = ci, c
 	}
 	t.stats.Packets++
 
@@ -819,7 +818,7 @@ func (t *Table) Update(in *Input) UID {
 	var role *endpoint
 	timersMoved := true
 	if kind == kindTCP {
-		if t.badChecksum(in, d) {
+		if t.checksumBad(in, d) {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
@@ -890,7 +889,7 @@ func (t *Table) datagram(c *conn, isOrig bool, in *Input, d *decode.Datagram, ts
 	e := c.side(isOrig)
 	switch c.kind {
 	case kindUDP:
-		if t.badChecksum(in, d) {
+		if t.checksumBad(in, d) {
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 			return nil
 		}
@@ -902,7 +901,7 @@ func (t *Table) datagram(c *conn, isOrig bool, in *Input, d *decode.Datagram, ts
 		}
 		addSize(e, int64(d.L4Len))
 	case kindICMP:
-		if t.badChecksum(in, d) {
+		if t.checksumBad(in, d) {
 			return nil
 		}
 		c.last = ts
@@ -914,6 +913,15 @@ func (t *Table) datagram(c *conn, isOrig bool, in *Input, d *decode.Datagram, ts
 		}
 	}
 	return e
+}
+
+// checksumBad is badChecksum answered inline in the common case, a
+// checksum the caller already checked (Input.ChecksumChecked).
+func (t *Table) checksumBad(in *Input, d *decode.Datagram) bool {
+	if in.ChecksumChecked {
+		return in.ChecksumBad && !t.cfg.IgnoreChecksums
+	}
+	return t.badChecksum(in, d)
 }
 
 func addSize(e *endpoint, n int64) {
