@@ -1,7 +1,10 @@
 package record
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -382,47 +385,109 @@ const (
 	lanesHigh = 0x8080808080808080 // the high bit of every byte
 )
 
-// plainWord reports whether all eight bytes of x are plain (jsonPlain):
-// none below 0x20, none from 0x7f up, no quote, no backslash. Each term
-// sets a byte's high bit only where such a byte is, or above one (the
-// borrow of x-n), so the word test is exact.
-func plainWord(x uint64) bool {
-	quote := x ^ '"'*lanes1
-	bslash := x ^ '\\'*lanes1
-	bad := (x - 0x20*lanes1) & ^x // below 0x20
-	bad |= x | (x + lanes1)       // 0x7f and up (0xff's carry only adds to a set high bit)
-	bad |= (quote - lanes1) & ^quote
-	bad |= (bslash - lanes1) & ^bslash
-	return bad&lanesHigh == 0
+// notPlainLanes returns x's byte lanes that are not plain (jsonPlain),
+// each as its high bit: bytes below 0x20, from 0x7f up, quotes and
+// backslashes. Each term marks the lanes of one kind of byte and, through
+// a borrow or carry, possibly lanes above one, never below: the lowest
+// marked lane is exactly the first byte that is not plain, and 0 means
+// all eight are. (A term's other marks, x^'"' - 1 on bytes from 0x81 up
+// or x - 0x20 on those from 0xa0 up, fall on lanes x itself marks.)
+func notPlainLanes(x uint64) uint64 {
+	bad := x | (x - 0x20*lanes1) | (x + lanes1) // from 0x80, below 0x20, 0x7f
+	bad |= (x ^ '"'*lanes1) - lanes1
+	bad |= (x ^ '\\'*lanes1) - lanes1
+	return bad & lanesHigh
 }
 
-// plainLen returns the length of s's leading run of plain bytes, testing
-// eight bytes at a time while they are all plain.
-func plainLen[T string | []byte](s T) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if !plainWord(x) {
-			break
+// load64 and load32 read s's first eight or four bytes as a
+// little-endian number (the compiler makes each one load).
+func load64[T string | []byte](s T) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load32[T string | []byte](s T) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// firstLane returns the index of the lowest lane marked in m (not 0).
+func firstLane(m uint64) int { return bits.TrailingZeros64(m) / 8 }
+
+// copyPlain copies s's leading run of plain bytes to out (as long as s)
+// and returns the run's length. It copies and tests eight bytes at a
+// time, stopping at the first word with a byte that is not plain (the
+// bytes after the run, copied too, are left for the caller to cut off).
+// The last, partial word is done as the eight bytes ending s, over bytes
+// already copied (the same again), and four to seven bytes as the first
+// four and the last four.
+func copyPlain[T string | []byte](out []byte, s T) int {
+	n := len(s)
+	out = out[:n]
+	switch {
+	case n >= 8:
+		i := 0
+		for ; i <= n-8; i += 8 {
+			x := load64(s[i:])
+			binary.LittleEndian.PutUint64(out[i:], x)
+			if m := notPlainLanes(x); m != 0 {
+				return i + firstLane(m)
+			}
+		}
+		if i < n {
+			x := load64(s[n-8:])
+			binary.LittleEndian.PutUint64(out[n-8:], x)
+			if m := notPlainLanes(x); m != 0 {
+				return n - 8 + firstLane(m)
+			}
+		}
+	case n >= 4:
+		lo, hi := load32(s), load32(s[n-4:])
+		binary.LittleEndian.PutUint32(out, lo)
+		binary.LittleEndian.PutUint32(out[n-4:], hi)
+		if m := notPlainLanes(uint64(lo) | uint64(hi)<<32); uint32(m) != 0 {
+			return firstLane(m)
+		} else if m != 0 {
+			return n - 8 + firstLane(m) // lanes 4–7 hold s[n-4:]
+		}
+	default:
+		for i := range n {
+			if !jsonPlain[s[i]] {
+				return i
+			}
+			out[i] = s[i]
 		}
 	}
-	for i < len(s) && jsonPlain[s[i]] {
-		i++
-	}
-	return i
+	return n
 }
 
-// appendString copies runs of plain bytes at once and escapes the rest.
+// appendPlain appends s's leading run of plain bytes to dst and returns
+// dst and the run's length.
+func appendPlain[T string | []byte](dst []byte, s T) ([]byte, int) {
+	m := len(dst)
+	dst = slices.Grow(dst, len(s))
+	n := copyPlain(dst[m:m+len(s)], s)
+	return dst[:m+n], n
+}
+
+// appendString appends s as a JSON string: its leading plain run copied
+// by words, the rest (rare) through appendEscaped.
 func appendString[T string | []byte](dst []byte, s T) []byte {
-	dst = append(dst, '"')
+	m := len(dst)
+	dst = slices.Grow(dst, len(s)+2)[:m+1+len(s)]
+	dst[m] = '"'
+	n := copyPlain(dst[m+1:], s)
+	if n < len(s) {
+		dst = appendEscaped(dst[:m+1+n], s[n:])
+	}
+	return append(dst, '"')
+}
+
+// appendEscaped appends s, which starts with a byte that is not plain,
+// without quotes: plain runs copied at once, the rest escaped.
+func appendEscaped[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); {
-		j := i + plainLen(s[i:])
-		dst = append(dst, s[i:j]...)
-		if i = j; i == len(s) {
-			break
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -438,16 +503,16 @@ func appendString[T string | []byte](dst []byte, s T) []byte {
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
-			continue
-		}
-		r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
+		} else if r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))])); r == utf8.RuneError && size == 1 {
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			i++
-			continue
+		} else {
+			dst = append(dst, s[i:i+size]...)
+			i += size
 		}
-		dst = append(dst, s[i:i+size]...)
-		i += size
+		var n int
+		dst, n = appendPlain(dst, s[i:])
+		i += n
 	}
-	return append(dst, '"')
+	return dst
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -80,16 +81,14 @@ func TestAppendString(t *testing.T) {
 
 // FuzzAppendString: the output is valid JSON that decodes to s where s
 // is valid UTF-8 (else to s with each invalid byte as U+00XX), and the
-// string and byte-slice forms agree.
+// string and byte-slice forms agree with the byte-by-byte reference.
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain", "q\"\\", "\n\r\t\x00\x7f", "ünï", "\xff\xfe", "a\xe2\x82", "€𝄞"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		checkAppendString(t, s)
 		b := AppendString(nil, s)
-		if got := AppendBytesString(nil, []byte(s)); !bytes.Equal(got, b) {
-			t.Fatalf("%q: string %s, bytes %s", s, b, got)
-		}
 		var back string
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatalf("%q -> %s: %v", s, b, err)
@@ -180,9 +179,24 @@ func TestReadZeekTSV(t *testing.T) {
 	}
 }
 
-// TestPlainLen checks the eight-bytes-at-a-time run length against the
-// byte table: every byte value at every position of a word, and after
-// each of the plain bytes around the thresholds (borrows and carries).
+// plainLen returns the length of s's leading run of plain bytes as
+// appendPlain finds it, and fails t unless the bytes appended after the
+// existing prefix are exactly that run.
+func plainLen[T string | []byte](t *testing.T, s T) int {
+	t.Helper()
+	prefix := []byte("pre")
+	got, n := appendPlain(slices.Clip(prefix), s)
+	if want := append(slices.Clip(prefix), s[:n]...); !bytes.Equal(got, want) {
+		t.Fatalf("%q: appendPlain wrote %q, want %q", s, got, want)
+	}
+	return n
+}
+
+// TestPlainLen checks appendPlain's run length against the byte table:
+// every byte value at every position of strings of every length up to
+// 40 (whole words, partial last words, the four-to-seven-byte and the
+// shortest forms), over fills around the thresholds (borrows and
+// carries), and random strings.
 func TestPlainLen(t *testing.T) {
 	naive := func(s []byte) int {
 		i := 0
@@ -192,24 +206,30 @@ func TestPlainLen(t *testing.T) {
 		return i
 	}
 	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7e} {
-		for c := 0; c < 256; c++ {
-			for pos := 0; pos < 19; pos++ {
-				s := bytes.Repeat([]byte{fill}, 19)
-				s[pos] = byte(c)
-				if got, want := plainLen(s), naive(s); got != want {
-					t.Fatalf("fill %q byte %#x at %d: plainLen %d, want %d", fill, c, pos, got, want)
-				}
-				if got, want := plainLen(string(s)), naive(s); got != want {
-					t.Fatalf("string: fill %q byte %#x at %d: plainLen %d, want %d", fill, c, pos, got, want)
+		for size := 0; size <= 40; size++ {
+			if got, want := plainLen(t, bytes.Repeat([]byte{fill}, size)), size; got != want {
+				t.Fatalf("fill %q size %d: plainLen %d, want %d", fill, size, got, want)
+			}
+			for c := 0; c < 256; c++ {
+				for pos := 0; pos < size; pos++ {
+					s := bytes.Repeat([]byte{fill}, size)
+					s[pos] = byte(c)
+					if got, want := plainLen(t, s), naive(s); got != want {
+						t.Fatalf("fill %q size %d byte %#x at %d: plainLen %d, want %d", fill, size, c, pos, got, want)
+					}
+					if got, want := plainLen(t, string(s)), naive(s); got != want {
+						t.Fatalf("string: fill %q size %d byte %#x at %d: plainLen %d, want %d", fill, size, c, pos, got, want)
+					}
 				}
 			}
 		}
 	}
-	// Random words, mostly near the thresholds.
+	// Random strings, mostly near the thresholds.
 	r := rand.New(rand.NewPCG(1, 2))
 	edges := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x9f, 0xa0, 0xff}
-	s := make([]byte, 24)
+	buf := make([]byte, 40)
 	for range 200000 {
+		s := buf[:r.IntN(len(buf)+1)]
 		for i := range s {
 			if r.IntN(4) == 0 {
 				s[i] = edges[r.IntN(len(edges))]
@@ -217,9 +237,87 @@ func TestPlainLen(t *testing.T) {
 				s[i] = byte(0x20 + r.IntN(0x5f))
 			}
 		}
-		if got, want := plainLen(s), naive(s); got != want {
+		if got, want := plainLen(t, s), naive(s); got != want {
 			t.Fatalf("%q: plainLen %d, want %d", s, got, want)
 		}
+	}
+}
+
+// appendStringRef is appendString as it was before the word-at-a-time
+// copy, byte by byte: the reference the new one must match exactly.
+func appendStringRef(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonPlain[c] {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			i++
+			continue
+		}
+		dst = append(dst, s[i:i+size]...)
+		i += size
+	}
+	return append(dst, '"')
+}
+
+// checkAppendString compares both forms of AppendString with the
+// reference on s, appended after a prefix.
+func checkAppendString(t *testing.T, s string) {
+	t.Helper()
+	want := appendStringRef([]byte("x,"), s)
+	if got := AppendString([]byte("x,"), s); !bytes.Equal(got, want) {
+		t.Fatalf("%q: AppendString %q, want %q", s, got, want)
+	}
+	if got := AppendBytesString([]byte("x,"), []byte(s)); !bytes.Equal(got, want) {
+		t.Fatalf("%q: AppendBytesString %q, want %q", s, got, want)
+	}
+}
+
+// TestAppendStringRef compares AppendString with the byte-by-byte
+// reference on random strings of every length up to 40 from alphabets
+// heavy in escapes, multi-byte and broken UTF-8.
+func TestAppendStringRef(t *testing.T) {
+	alphabets := []string{
+		"ab \"\\\n\r\t\x00\x1f\x7f",
+		"a\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\x80\xbf\xff\xfe",
+		"abcdefgh~ !#[]\x7e",
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 40)
+	for range 300000 {
+		s := buf[:r.IntN(len(buf)+1)]
+		for i := range s {
+			switch r.IntN(3) {
+			case 0:
+				s[i] = byte(r.IntN(256))
+			default:
+				a := alphabets[r.IntN(len(alphabets))]
+				s[i] = a[r.IntN(len(a))]
+			}
+		}
+		checkAppendString(t, string(s))
 	}
 }
 
