@@ -89,17 +89,19 @@ func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []st
 	start := time.Now()
 	dec := decode.NewDecoder(cfg.Decode)
 	var (
-		f     capture.Frame
 		p     decode.Packet
 		s     = &Summary{Inputs: inputs}
 		ipPkt [2]uint64
 	)
+	var frames frameReader
+	frames.init(src)
 	for n := 0; ; n++ {
 		if n&4095 == 0 && ctx.Err() != nil {
 			return s, ctx.Err()
 		}
-		err := src.Next(&f)
-		if err != nil {
+		f := frames.next()
+		if f == nil {
+			err := frames.err
 			s.Elapsed = time.Since(start)
 			s.IPv4Packets, s.IPv6Packets = ipPkt[0], ipPkt[1]
 			if errors.Is(err, io.EOF) {
@@ -116,4 +118,48 @@ func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []st
 			ipPkt[1]++
 		}
 	}
+}
+
+// frameReader reads a source's frames in batches where it can hand out
+// several at once (capture.BatchSource), one at a time otherwise. A frame
+// is taken off before it is returned: a reader resumed after a panic goes
+// on with the next.
+type frameReader struct {
+	src    capture.Source
+	batch  capture.BatchSource // nil: one at a time
+	frames [64]capture.Frame
+	i, n   int
+	err    error // the last read's
+}
+
+func (fr *frameReader) init(src capture.Source) {
+	fr.src = src
+	fr.batch, _ = src.(capture.BatchSource)
+}
+
+// next returns the next frame, valid until the next call, or nil and
+// the source's error (err).
+func (fr *frameReader) next() *capture.Frame {
+	if fr.i < fr.n {
+		fr.i++
+		return &fr.frames[fr.i-1]
+	}
+	return fr.refill()
+}
+
+// refill reads the next frames and returns the first (nil on an error).
+func (fr *frameReader) refill() *capture.Frame {
+	fr.i, fr.n, fr.err = 0, 0, nil
+	if fr.batch == nil {
+		fr.err = fr.src.Next(&fr.frames[0])
+		fr.n = 1
+	} else {
+		fr.n, fr.err = fr.batch.NextBatch(fr.frames[:])
+	}
+	if fr.err != nil {
+		fr.n = 0
+		return nil
+	}
+	fr.i = 1
+	return &fr.frames[0]
 }

@@ -38,8 +38,13 @@ type reader struct {
 	pending []*batch
 	free    chan *batch
 
-	pkt      decode.Packet
-	frame    capture.Frame
+	pkt   decode.Packet
+	frame capture.Frame // a live run's (runLive)
+	// frames reads src (run), in batches where it can; kept here so that
+	// a run resumed after a recovered panic (readUntilPanic) goes on with
+	// the frame after the one that panicked.
+	frames frameReader
+
 	tunInput flow.Input
 	// withPayload: the application layer is on, workers need payloads.
 	withPayload bool
@@ -99,9 +104,16 @@ type readerCounts struct {
 // input after a *capture.Error, and run reports every such error (up to
 // maxInputErrors, then a count) when the last input is read.
 func (r *reader) run(stop *atomic.Bool) error {
+	if r.frames.src == nil {
+		r.frames.init(r.src)
+	}
+	if r.inline {
+		r.workers[0].setPacketRefs(&r.pkt.IP, &r.link, &r.parents)
+	}
 	for !stop.Load() {
-		err := r.src.Next(&r.frame)
-		if err != nil {
+		f := r.frames.next()
+		if f == nil {
+			err := r.frames.err
 			var cerr *capture.Error
 			switch {
 			case errors.Is(err, io.EOF):
@@ -112,7 +124,7 @@ func (r *reader) run(stop *atomic.Bool) error {
 			}
 			return errors.Join(r.inputErrors(), err)
 		}
-		r.handle(&r.frame)
+		r.handle(f)
 		r.sum.packets++
 		if r.sum.packets&1023 == 0 {
 			r.publishProgress()
@@ -185,7 +197,7 @@ func (r *reader) handle(f *capture.Frame) {
 	}
 	// Outer tunnel connections count whatever the inner packet is.
 	r.parents.N = 0 // only the first N uids are read
-	if p.NumTunnels > 0 && !r.trackTunnels(p) {
+	if p.NumTunnels > 0 && !r.trackTunnels(p, f.SkipChecksum) {
 		return
 	}
 	if p.NumTunnels == 0 && p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
@@ -193,7 +205,7 @@ func (r *reader) handle(f *capture.Frame) {
 		// packet (e.g. an AYIYA heartbeat): it counts in that conn.
 		in := &r.tunInput
 		*in = flow.Input{TS: p.TS, D: &p.IP, Payload: p.Payload, IPRaw: p.IPRaw}
-		in.ChecksumChecked = r.frame.SkipChecksum // live, offloaded: good
+		in.ChecksumChecked = f.SkipChecksum // live, offloaded: good
 		r.tunnels.Update(in)
 		r.netAnomalies(p)
 		return
@@ -210,7 +222,7 @@ func (r *reader) handle(f *capture.Frame) {
 		r.netAnomalies(p)
 		return
 	}
-	r.dispatch(p)
+	r.dispatch(p, f.SkipChecksum)
 }
 
 // account counts the frame and its anomalies for the summary.
@@ -295,8 +307,8 @@ func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 // with the uids the inner connection names as tunnel_parents. It returns
 // false when a UDP tunnel's outer checksum is bad: like Zeek, the outer
 // conn counts it as corrupt ('C') and nothing inside is analysed.
-// r.parents starts empty.
-func (r *reader) trackTunnels(p *decode.Packet) bool {
+// r.parents starts empty. skipChecksum is the frame's SkipChecksum.
+func (r *reader) trackTunnels(p *decode.Packet, skipChecksum bool) bool {
 	for i := 0; i < int(p.NumTunnels); i++ {
 		t := &p.Tunnels[i]
 		r.sum.tunnels[t.Kind&15]++
@@ -304,7 +316,7 @@ func (r *reader) trackTunnels(p *decode.Packet) bool {
 		if t.Outer.Proto == decode.ProtoUDP {
 			in := &r.tunInput
 			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: &r.parents, Service: tunnelService(t.Kind)}
-			in.ChecksumChecked = r.frame.SkipChecksum // live, offloaded: good
+			in.ChecksumChecked = skipChecksum // live, offloaded: good
 			uid = r.tunnels.Update(in)
 			if r.tunnels.BadChecksum(in) {
 				return false
@@ -342,7 +354,8 @@ func tunnelService(k decode.TunnelKind) string {
 }
 
 // dispatch appends the packet to its worker's batch, sending full batches.
-func (r *reader) dispatch(p *decode.Packet) {
+// skipChecksum is the frame's SkipChecksum.
+func (r *reader) dispatch(p *decode.Packet, skipChecksum bool) {
 	w := 0
 	if len(r.workers) > 1 && !crossConnection(&p.IP) {
 		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
@@ -351,13 +364,14 @@ func (r *reader) dispatch(p *decode.Packet) {
 	// is at hand, so workers get only the payload (and only when the
 	// application layer reads it).
 	// A live frame may say not to (checksum offload): checked and good.
-	bad := r.tunnels.DatagramBad(&p.IP, p.IPRaw, r.frame.SkipChecksum)
+	bad := r.tunnels.DatagramBad(&p.IP, p.IPRaw, skipChecksum)
 	if bad {
 		r.sum.badChecksums++
 	}
 	if r.inline {
 		// One worker in this goroutine: no batch, no copy; the capture
-		// buffer stays valid for the call.
+		// buffer stays valid for the call. Its input points at r.pkt.IP,
+		// r.link and r.parents (run, setPacketRefs).
 		var payload []byte
 		if r.withPayload {
 			payload = p.Payload
@@ -365,7 +379,7 @@ func (r *reader) dispatch(p *decode.Packet) {
 		setLink(&r.link, p)
 		w := r.workers[0]
 		w.sink.at(r.seq, phaseWorker)
-		w.setPacket(p.TS, &p.IP, payload, bad, &r.link, &r.parents)
+		w.setPacketValues(p.TS, payload, bad)
 		w.handlePacket(p.Anomalies[:p.NumAnomalies])
 		return
 	}

@@ -135,9 +135,22 @@ func (wk *worker) handle(b *batch, it *item) {
 // inlined: the caller's values go straight into the input.
 func (wk *worker) setPacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
 	link *flow.Link, parents *flow.Parents) {
+	wk.setPacketRefs(dg, link, parents)
+	wk.setPacketValues(ts, payload, checksumBad)
+}
+
+// setPacketRefs is the half of setPacket that says where the packet's
+// datagram, link layer and tunnel parents are. A reader whose worker runs
+// inline sets them once: they are always its own.
+func (wk *worker) setPacketRefs(dg *decode.Datagram, link *flow.Link, parents *flow.Parents) {
 	in := &wk.input
-	in.TS, in.D, in.Payload, in.ChecksumBad = ts, dg, payload, checksumBad
-	in.Link, in.Parents = link, parents
+	in.D, in.Link, in.Parents = dg, link, parents
+}
+
+// setPacketValues is the other half of setPacket.
+func (wk *worker) setPacketValues(ts int64, payload []byte, checksumBad bool) {
+	in := &wk.input
+	in.TS, in.Payload, in.ChecksumBad = ts, payload, checksumBad
 }
 
 // handlePacket accounts the packet setPacket readied, with its anomalies.

@@ -1,10 +1,11 @@
 // Package capture reads packet captures into timestamped frames.
 //
 // A Source yields Frames one at a time; Frame.Data points into the source's
-// own buffer and stays valid only until the next call to Next. Sources read
-// pcap (all four magic variants, micro- and nanosecond) and pcapng files,
-// gzip-compressed or not, from a path, a directory of captures (processed in
-// the order of their first packet's time) or standard input ("-").
+// own buffer and stays valid only until the next call to Next (or
+// NextBatch, see BatchSource). Sources read pcap (all four magic variants,
+// micro- and nanosecond) and pcapng files, gzip-compressed or not, from a
+// path, a directory of captures (processed in the order of their first
+// packet's time) or standard input ("-").
 //
 // Hostile files are normal input: a record whose length is implausible, a
 // block that runs past the end of the file or a header that does not parse
@@ -38,6 +39,8 @@
 // Frame.Data normally points straight into the source's 1 MiB read buffer
 // (a pcapng block too large for it is copied into a per-source buffer of at
 // most MaxFrameLen); its capacity equals its length. Next does not allocate.
+// The sources Open returns are BatchSources: NextBatch hands out the
+// records lying whole in the read buffer at once.
 //
 // Writer writes nanosecond pcap files, e.g. to synthesise test captures.
 //
@@ -98,6 +101,17 @@ type Source interface {
 	// 0 when unknown, e.g. stdin).
 	Progress() (done, total int64)
 	Close() error
+}
+
+// BatchSource is a Source that can hand out several frames per call,
+// sparing its caller a call per frame.
+type BatchSource interface {
+	Source
+	// NextBatch sets fs[:n] to the next n frames, 1 <= n <= len(fs), and
+	// returns n and nil; or it returns 0 and what Next would have
+	// returned. Their data stay valid until the next call to Next or
+	// NextBatch. fs must not be empty.
+	NextBatch(fs []Frame) (int, error)
 }
 
 // Error is a read error with the file and offset it happened at.

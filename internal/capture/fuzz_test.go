@@ -17,7 +17,8 @@ import (
 // Every failure must be an *Error, every frame within bounds, the offset
 // must advance with every frame, and a capture that reads cleanly must
 // survive a round trip through the Writer. The seed corpus is in
-// testdata/fuzz/FuzzReader (written by TestWriteFuzzSeeds).
+// testdata/fuzz/FuzzReader (written by TestWriteFuzzSeeds). NextBatch must
+// read the same as Next (checkBatches).
 func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src, err := OpenReader("fuzz", bytes.NewReader(data))
@@ -60,6 +61,7 @@ func FuzzReader(f *testing.F) {
 		if err := src.Next(&fr); err != io.EOF {
 			t.Fatalf("Next after the end: %v", err)
 		}
+		checkBatches(t, data)
 		if last != nil || len(frames) == 0 || len(frames) == 1000 {
 			return
 		}
@@ -74,6 +76,30 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("round trip through the Writer: %v", err)
 		}
 	})
+}
+
+// checkBatches reads data with Next and with NextBatch (a size that
+// depends on data): the same frames, errors and offsets.
+func checkBatches(t *testing.T, data []byte) {
+	read := func(size int) ([]string, map[int]int64) {
+		src, err := OpenReader("fuzz", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		return readEvents(t, src, size)
+	}
+	want, wantOffs := read(0)
+	size := 1 + len(data)%7
+	got, offs := read(size)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("NextBatch(%d): %d events, Next: %d; first difference %s", size, len(got), len(want), firstDiff(got, want))
+	}
+	for i, off := range offs {
+		if off != wantOffs[i] {
+			t.Fatalf("NextBatch(%d): Offset %d after event %d, Next: %d", size, off, i, wantOffs[i])
+		}
+	}
 }
 
 // TestWriteFuzzSeeds regenerates testdata/fuzz/FuzzReader when

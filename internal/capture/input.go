@@ -109,6 +109,7 @@ type input struct {
 	// whole in win[pos:] needs no call to br.
 	win []byte
 	pos int
+	one [1]Frame // nextInWindow's batch of one (windowFrames)
 
 	// pcapng
 	ifaces []iface

@@ -236,6 +236,20 @@ func (r *reader) Next(f *Frame) error {
 	return r.next(f)
 }
 
+// NextBatch implements BatchSource: the records lying whole in the current
+// input's window (at most len(fs)), else the one frame Next reads.
+func (r *reader) NextBatch(fs []Frame) (int, error) {
+	if in := r.cur; in != nil {
+		if n := in.windowFrames(fs); n > 0 {
+			return n, nil
+		}
+	}
+	if err := r.next(&fs[0]); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
 // next is Next for a frame not whole in the current input's window: the
 // first of an input, one crossing the end of the buffered bytes, a pcapng
 // block, an error or the end.

@@ -64,29 +64,49 @@ func (in *input) nextPcap(f *Frame) error {
 // common case, which needs neither the bufio.Reader nor an error path. It
 // reports false otherwise (in.win is empty for pcapng inputs), changing
 // nothing. reader.Next tries it before anything else, and nextPcapFill
-// calls it once it has made a window holding the record: it is the one
-// place that parses a record (a single call per frame).
+// calls it once it has made a window holding the record. It is
+// windowFrames for one frame: one place parses records.
 func (in *input) nextInWindow(f *Frame) bool {
-	rest := in.win[in.pos:]
-	if len(rest) < pcapRecordLen || in.pending {
+	if in.windowFrames(in.one[:]) == 0 {
 		return false
 	}
-	sec, frac, incl, orig := recordHeader((*[pcapRecordLen]byte)(rest), in.be)
-	n := pcapRecordLen + int(incl)
-	if incl > in.limit || n > len(rest) {
-		return false
-	}
-	ns := int64(frac)
-	if !in.nano {
-		ns *= 1000
-	}
-	f.TS = int64(sec)*1e9 + ns
-	f.Data = rest[pcapRecordLen:n:n]
-	f.OrigLen = max(int(orig), int(incl))
-	f.LinkType = in.link
-	in.off += int64(n)
-	in.pos += n // an integer: no write barrier per record
+	*f = in.one[0]
 	return true
+}
+
+// windowFrames sets fs[:n] from the next n records that lie whole in
+// in.win after in.pos and returns n, at most len(fs): 0 when a record is
+// pending or the next one is not whole in the window. It reads the
+// input's fields once a batch, not once a record (reader.NextBatch), and
+// is the one place a pcap record is parsed.
+func (in *input) windowFrames(fs []Frame) int {
+	if in.pending {
+		return 0
+	}
+	be, limit, link := in.be, in.limit, in.link
+	fracNS := int64(1000) // the fraction is in microseconds
+	if in.nano {
+		fracNS = 1
+	}
+	rest := in.win[in.pos:]
+	n := 0
+	for ; n < len(fs) && len(rest) >= pcapRecordLen; n++ {
+		sec, frac, incl, orig := recordHeader((*[pcapRecordLen]byte)(rest), be)
+		size := pcapRecordLen + int(incl)
+		if incl > limit || size > len(rest) {
+			break
+		}
+		f := &fs[n]
+		f.TS = int64(sec)*1e9 + int64(frac)*fracNS
+		f.Data = rest[pcapRecordLen:size:size]
+		f.OrigLen = max(int(orig), int(incl))
+		f.LinkType = link
+		rest = rest[size:]
+	}
+	pos := len(in.win) - len(rest)
+	in.off += int64(pos - in.pos)
+	in.pos = pos // an integer: no write barrier
+	return n
 }
 
 // recordHeader returns the fields of a pcap record header: seconds,
