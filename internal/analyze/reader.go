@@ -53,7 +53,9 @@ type reader struct {
 	errCount int
 	// inline: one worker, run in this goroutine (no hand-off between
 	// cores: --workers 1 is a true one-core configuration).
-	inline  bool
+	inline bool
+	// solo is the inline worker, set when run starts (nil otherwise).
+	solo    *worker
 	parents flow.Parents
 	link    flow.Link // the current packet's, for the inline worker
 	// facts: emit packet facts (facts.go) for Config.Consumers.
@@ -62,9 +64,11 @@ type reader struct {
 	lastSweep int64
 	// ordered: frames are numbered (seq) and the reader sweeps every flow
 	// table at once, so records can be ordered by event (order.go).
-	ordered      bool
-	seq          uint64
-	lastSweepSeq uint64
+	ordered bool
+	seq     uint64
+	// nextSweepSeq is the frame at which an ordered run sweeps whatever
+	// the clock says (sweepFrames after the last sweep).
+	nextSweepSeq uint64
 	// netWeirds counts weird.log lines per anomaly kind that belong to no
 	// connection, shared by a live run's readers (capped at maxNetWeirds).
 	netWeirds *[256]atomic.Uint32
@@ -108,7 +112,11 @@ func (r *reader) run(stop *atomic.Bool) error {
 		r.frames.init(r.src)
 	}
 	if r.inline {
-		r.workers[0].setPacketRefs(&r.pkt.IP, &r.link, &r.parents)
+		r.solo = r.workers[0]
+		r.solo.setPacketRefs(&r.pkt.IP, &r.link, &r.parents)
+	}
+	if r.ordered && r.nextSweepSeq == 0 {
+		r.nextSweepSeq = sweepFrames
 	}
 	for !stop.Load() {
 		f := r.frames.next()
@@ -175,7 +183,7 @@ func (r *reader) handle(f *capture.Frame) {
 		}
 	} else {
 		r.seq++
-		if p.TS-r.lastSweep >= expireEvery || r.seq-r.lastSweepSeq >= sweepFrames {
+		if p.TS-r.lastSweep >= expireEvery || r.seq >= r.nextSweepSeq {
 			r.sweepAll(p.TS)
 		}
 		r.sink.at(r.seq, phaseReader)
@@ -197,10 +205,11 @@ func (r *reader) handle(f *capture.Frame) {
 	}
 	// Outer tunnel connections count whatever the inner packet is.
 	r.parents.N = 0 // only the first N uids are read
-	if p.NumTunnels > 0 && !r.trackTunnels(p, f.SkipChecksum) {
-		return
-	}
-	if p.NumTunnels == 0 && p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
+	if p.NumTunnels > 0 {
+		if !r.trackTunnels(p, f.SkipChecksum) {
+			return
+		}
+	} else if p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
 		// A datagram of a tunnel's outer conn that carries no tunnelled
 		// packet (e.g. an AYIYA heartbeat): it counts in that conn.
 		in := &r.tunInput
@@ -271,7 +280,7 @@ const sweepFrames = 1 << 16
 // sweepAll sweeps the reader's tables and, through their queues, every
 // worker's, before frame r.seq; each reports its progress (order.go).
 func (r *reader) sweepAll(now int64) {
-	r.lastSweepSeq = r.seq
+	r.nextSweepSeq = r.seq + sweepFrames
 	r.sink.at(r.seq, phaseSweep)
 	r.sweep(now)
 	if r.inline {
@@ -356,10 +365,6 @@ func tunnelService(k decode.TunnelKind) string {
 // dispatch appends the packet to its worker's batch, sending full batches.
 // skipChecksum is the frame's SkipChecksum.
 func (r *reader) dispatch(p *decode.Packet, skipChecksum bool) {
-	w := 0
-	if len(r.workers) > 1 && !crossConnection(&p.IP) {
-		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
-	}
 	// The transport checksum is validated here, where the whole datagram
 	// is at hand, so workers get only the payload (and only when the
 	// application layer reads it).
@@ -368,20 +373,23 @@ func (r *reader) dispatch(p *decode.Packet, skipChecksum bool) {
 	if bad {
 		r.sum.badChecksums++
 	}
-	if r.inline {
+	if w := r.solo; w != nil {
 		// One worker in this goroutine: no batch, no copy; the capture
 		// buffer stays valid for the call. Its input points at r.pkt.IP,
-		// r.link and r.parents (run, setPacketRefs).
-		var payload []byte
-		if r.withPayload {
-			payload = p.Payload
-		}
+		// r.link and r.parents (run, setPacketRefs), and its payload
+		// stays nil without the application layer.
 		setLink(&r.link, p)
-		w := r.workers[0]
 		w.sink.at(r.seq, phaseWorker)
-		w.setPacketValues(p.TS, payload, bad)
+		if r.withPayload {
+			w.input.Payload = p.Payload
+		}
+		w.setPacketTime(p.TS, bad)
 		w.handlePacket(p.Anomalies[:p.NumAnomalies])
 		return
+	}
+	w := 0
+	if len(r.workers) > 1 && !crossConnection(&p.IP) {
+		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
 	}
 	b := r.pending[w]
 	b.add(p, r.seq, &r.parents, bad, r.withPayload)

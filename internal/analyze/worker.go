@@ -136,7 +136,8 @@ func (wk *worker) handle(b *batch, it *item) {
 func (wk *worker) setPacket(ts int64, dg *decode.Datagram, payload []byte, checksumBad bool,
 	link *flow.Link, parents *flow.Parents) {
 	wk.setPacketRefs(dg, link, parents)
-	wk.setPacketValues(ts, payload, checksumBad)
+	wk.input.Payload = payload
+	wk.setPacketTime(ts, checksumBad)
 }
 
 // setPacketRefs is the half of setPacket that says where the packet's
@@ -147,10 +148,10 @@ func (wk *worker) setPacketRefs(dg *decode.Datagram, link *flow.Link, parents *f
 	in.D, in.Link, in.Parents = dg, link, parents
 }
 
-// setPacketValues is the other half of setPacket.
-func (wk *worker) setPacketValues(ts int64, payload []byte, checksumBad bool) {
+// setPacketTime is the other half of setPacket, less the payload.
+func (wk *worker) setPacketTime(ts int64, checksumBad bool) {
 	in := &wk.input
-	in.TS, in.Payload, in.ChecksumBad = ts, payload, checksumBad
+	in.TS, in.ChecksumBad = ts, checksumBad
 }
 
 // handlePacket accounts the packet setPacket readied, with its anomalies.
@@ -160,7 +161,7 @@ func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
 	uid := wk.table.Update(in)
 	dg := in.D
 	wk.stats.addPacket(dg)
-	if in.Counted && wk.withApp {
+	if wk.withApp && in.Counted {
 		wk.app.packet(uid, in)
 	}
 	if len(anomalies) > 0 {
