@@ -137,11 +137,11 @@ func checkTCPPaths(t *testing.T, tb *Table, d *decode.Datagram, ts int64) {
 	}
 	isOrig := c.origPort == d.SrcPort && c.origAddr == src
 	fast, general := *c, *c
-	movedFast := tb.tcpPacket(&fast, isOrig, d, ts)
-	movedGeneral := tb.tcpSegment(&general, isOrig, d, ts)
-	if fast != general || movedFast != movedGeneral {
-		t.Fatalf("flags %#x: tcpPacket gives %+v (timers moved %v), tcpSegment %+v (%v)",
-			d.TCPFlags, fast, movedFast, general, movedGeneral)
+	roleFast, movedFast := tb.tcpPacket(&fast, isOrig, d, ts)
+	roleGeneral, movedGeneral := tb.tcpSegment(&general, isOrig, d, ts)
+	if fast != general || movedFast != movedGeneral || (roleFast == &fast.ep[0]) != (roleGeneral == &general.ep[0]) {
+		t.Fatalf("flags %#x: tcpPacket gives %+v (timers moved %v, role %p), tcpSegment %+v (%v, %p)",
+			d.TCPFlags, fast, movedFast, roleFast, general, movedGeneral, roleGeneral)
 	}
 }
 

@@ -822,11 +822,7 @@ func (t *Table) Update(in *Input) UID {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
 		} else {
-			timersMoved = t.tcpPacket(c, isOrig, d, ts)
-			// ConnSize counts after the state machine, with the role the
-			// packet had when it arrived (a flip inside swaps counters
-			// first, as Zeek's ConnSize analyzer does).
-			role = c.side(isOrig)
+			role, timersMoved = t.tcpPacket(c, isOrig, d, ts)
 		}
 	} else {
 		role = t.datagram(c, isOrig, in, d, ts)

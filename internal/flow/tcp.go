@@ -168,16 +168,19 @@ func (t *Table) sideCheckHistory(c *conn, isOrig bool, mask uint32, code byte) b
 const ctlFlags = decode.TCPSyn | decode.TCPFin | decode.TCPRst
 
 // tcpPacket is TCPAnalyzer::DeliverPacket / TCPSessionAdapter::Process
-// for a segment from the originator if isOrig. It reports whether the
-// state machine ran: only then may a timer other than inactivity have
-// moved.
+// for a segment from the originator if isOrig. It returns the endpoint
+// whose packet and byte counts the segment adds to (ConnSize counts after
+// the state machine, with the role the packet had when it arrived: a flip
+// inside swaps counters first, as Zeek's ConnSize analyzer does), and
+// reports whether the state machine ran: only then may a timer other than
+// inactivity have moved.
 //
 // Most segments carry no SYN, FIN or RST and come from an endpoint that
 // has sent before: for them the state machine does not run, and
 // tcpPacket does what tcpSegment would in a path of its own, which calls
 // nothing in the common case (a call would make it keep every value it
 // holds on the stack). FuzzTable checks the two agree.
-func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (timersMoved bool) {
+func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (role *endpoint, timersMoved bool) {
 	e, p := c.sides(isOrig)
 	f := d.TCPFlags
 	if f&ctlFlags != 0 || e.state == tcpInactive {
@@ -220,12 +223,12 @@ func (t *Table) tcpPacket(c *conn, isOrig bool, d *decode.Datagram, ts int64) (t
 	if n > 0 && !underflow && !e.inOrderData(relSeq, n) {
 		t.dataSent(c, e, relSeq, n)
 	}
-	return false
+	return e, false
 }
 
 // tcpSegment is tcpPacket for any segment. Until the state machine runs
 // (it may flip roles), e is the originator's endpoint exactly when isOrig.
-func (t *Table) tcpSegment(c *conn, isOrig bool, d *decode.Datagram, ts int64) (timersMoved bool) {
+func (t *Table) tcpSegment(c *conn, isOrig bool, d *decode.Datagram, ts int64) (role *endpoint, timersMoved bool) {
 	f := d.TCPFlags
 	ack := f&decode.TCPAck != 0
 	e, p := c.sides(isOrig)
@@ -310,7 +313,7 @@ func (t *Table) tcpSegment(c *conn, isOrig bool, d *decode.Datagram, ts int64) (
 	if doClose {
 		t.connectionClosed(c, e, p, genEvent)
 	}
-	return timersMoved
+	return c.side(isOrig), timersMoved
 }
 
 // ackSeen is the handling of an ACK for ack in p's sequence space
