@@ -294,8 +294,7 @@ func TestFastPathMatchesWalker(t *testing.T) {
 			frames++
 			if link == LinkEthernet {
 				var p Packet
-				w := walker{d: d, p: &p}
-				if w.plainEther(data) {
+				if d.plainEther(data, &p) {
 					fast++
 				}
 			}

@@ -114,14 +114,22 @@ func hasPort(l []uint16, port uint16) bool {
 // (Unix nanoseconds) and wireLen (the original length) are stored as they
 // are; CapLen is len(data). p keeps references into data.
 func (d *Decoder) Decode(data []byte, link LinkType, ts int64, wireLen int, p *Packet) {
-	p.Reset()
+	// Reset, but ARP and Frag are written only with IsARP and
+	// Frag.IsFragment set, so they need clearing only then.
+	// TestDecodeResetsReusedPacket checks that a Packet reused after
+	// every kind of frame equals a fresh one.
+	if p.IsARP || p.Frag.IsFragment {
+		p.ARP = ARP{}
+		p.Frag = FragInfo{}
+	}
+	p.resetCommon()
 	p.TS = ts
 	p.WireLen = wireLen
 	p.CapLen = len(data)
-	w := walker{d: d, p: p}
-	if link == LinkEthernet && w.plainEther(data) {
+	if link == LinkEthernet && d.plainEther(data, p) {
 		return
 	}
+	w := walker{d: d, p: p}
 	w.general(data, link)
 }
 
@@ -162,10 +170,10 @@ func (d *Decoder) DecodeIP(data []byte, p *Packet) {
 // nothing written: TestFastPathMatchesWalker and FuzzDecode check that
 // both give the same Packet.
 
-// plainEther decodes data, an Ethernet frame, into w.p if it is one the
+// plainEther decodes data, an Ethernet frame, into p if it is one the
 // fast path takes, and reports whether it did; false means it wrote
-// nothing.
-func (w *walker) plainEther(data []byte) bool {
+// nothing. A walker is set up only for what follows a UDP header.
+func (d *Decoder) plainEther(data []byte, p *Packet) bool {
 	if len(data) < 14 {
 		return false
 	}
@@ -188,7 +196,6 @@ func (w *walker) plainEther(data []byte) bool {
 	if ipLen == 0 {
 		return false
 	}
-	p := w.p
 	p.HasEth = true
 	p.DstMAC = [6]byte(data[0:6])
 	p.SrcMAC = [6]byte(data[6:12])
@@ -225,8 +232,11 @@ func (w *walker) plainEther(data []byte) bool {
 	}
 	ip.HeaderLen = hl
 	if ip.Proto == ProtoTCP {
-		w.tcp(b[hl:], ipLen-hl)
-	} else if st, rest := w.transport(b, hl, false); st != stepDone || w.pending {
+		p.tcp(b[hl:], ipLen-hl)
+		return true
+	}
+	w := walker{d: d, p: p}
+	if st, rest := w.transport(b, hl, false); st != stepDone || w.pending {
 		w.run(st, rest) // a tunnel
 	}
 	return true

@@ -15,9 +15,14 @@ func addr16(b []byte) netip.Addr { return netip.AddrFrom16([16]byte(b[:16])) }
 func (w *walker) commit() { w.pending = false }
 
 func (w *walker) truncHeader(kind AnomalyKind, detail uint32) step {
-	w.p.Truncated = true
-	w.p.AddAnomaly(kind, detail)
+	w.p.truncHeader(kind, detail)
 	return stepDone
+}
+
+// truncHeader marks p truncated with an anomaly of kind.
+func (p *Packet) truncHeader(kind AnomalyKind, detail uint32) {
+	p.Truncated = true
+	p.AddAnomaly(kind, detail)
 }
 
 // ipv4 decodes an IPv4 header and what it carries.
@@ -227,11 +232,10 @@ func opaqueProto(proto uint8) bool {
 
 // tcp decodes the TCP header that seg, the IP payload as captured, starts
 // with; plen is the payload length as the IP header states it.
-func (w *walker) tcp(seg []byte, plen int) {
-	p := w.p
+func (p *Packet) tcp(seg []byte, plen int) {
 	ip := &p.IP
 	if len(seg) < 20 {
-		w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
+		p.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
 		return
 	}
 	ip.SrcPort = be16(seg[0:])
@@ -250,7 +254,7 @@ func (w *walker) tcp(seg []byte, plen int) {
 		return
 	}
 	if doff > len(seg) {
-		w.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
+		p.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
 		return
 	}
 	ip.HasL4 = true
@@ -273,7 +277,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 	}
 	switch ip.Proto {
 	case ProtoTCP:
-		w.tcp(seg, plen)
+		p.tcp(seg, plen)
 		return stepDone, nil
 
 	case ProtoUDP:

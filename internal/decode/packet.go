@@ -208,9 +208,19 @@ type Packet struct {
 // Tunnels and Anomalies arrays are not cleared (two thirds of the struct):
 // only their first NumTunnels and NumAnomalies entries are meaningful, and
 // those are written whole when added. TestResetClearsEveryField keeps
-// this list complete. One field per statement: a tuple assignment of
-// ARP{} makes the compiler zero a copy on the stack and move it.
+// this list complete.
 func (p *Packet) Reset() {
+	p.ARP = ARP{}
+	p.Frag = FragInfo{}
+	p.resetCommon()
+}
+
+// resetCommon clears every field Reset clears but ARP and Frag, which
+// Decode clears only when the previous frame set IsARP or Frag.IsFragment
+// (the decoder writes them only then). One field per statement: a tuple
+// assignment of a struct's zero value makes the compiler zero a copy on
+// the stack and move it.
+func (p *Packet) resetCommon() {
 	p.TS = 0
 	p.WireLen = 0
 	p.CapLen = 0
@@ -222,11 +232,9 @@ func (p *Packet) Reset() {
 	p.NumMPLS = 0
 	p.EtherType = 0
 	p.IsARP = false
-	p.ARP = ARP{}
 	p.IP = Datagram{}
 	p.IPRaw = nil
 	p.Payload = nil
-	p.Frag = FragInfo{}
 	p.NumTunnels = 0
 	p.Truncated = false
 	p.NumAnomalies = 0

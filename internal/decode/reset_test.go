@@ -58,3 +58,48 @@ func fill(v reflect.Value) {
 		}
 	}
 }
+
+// TestDecodeResetsReusedPacket decodes every decode case into a Packet
+// that last held every other case (ARP, fragments, tunnels, anomalies,
+// truncated frames...) and checks that it equals the case decoded into a
+// fresh Packet: Decode clears ARP and Frag only when the previous frame
+// set IsARP or Frag.IsFragment, and this keeps that equivalent to
+// clearing them always.
+func TestDecodeResetsReusedPacket(t *testing.T) {
+	d := NewDecoder(DefaultConfig())
+	cases := decodeCases()
+	var kinds struct{ arp, frag, tunnel, anomaly bool }
+	var reused Packet
+	for _, prev := range cases {
+		for _, tc := range cases {
+			d.Decode(prev.data, prev.link, 1, len(prev.data), &reused)
+			kinds.arp = kinds.arp || reused.IsARP
+			kinds.frag = kinds.frag || reused.Frag.IsFragment
+			kinds.tunnel = kinds.tunnel || reused.NumTunnels > 0
+			kinds.anomaly = kinds.anomaly || reused.NumAnomalies > 0
+			d.Decode(tc.data, tc.link, 2, len(tc.data), &reused)
+			var fresh Packet
+			d.Decode(tc.data, tc.link, 2, len(tc.data), &fresh)
+			if diff := packetDiff(meaningful(&reused), meaningful(&fresh)); diff != "" {
+				t.Fatalf("%s after %s: %s", tc.name, prev.name, diff)
+			}
+		}
+	}
+	if !kinds.arp || !kinds.frag || !kinds.tunnel || !kinds.anomaly {
+		t.Errorf("cases lack a kind of frame: %+v", kinds)
+	}
+}
+
+// meaningful returns a copy of p with the Tunnels and Anomalies entries
+// beyond NumTunnels and NumAnomalies zeroed: those are never read, and
+// Decode leaves them as they were.
+func meaningful(p *Packet) *Packet {
+	c := *p
+	for i := int(c.NumTunnels); i < MaxTunnels; i++ {
+		c.Tunnels[i] = Tunnel{}
+	}
+	for i := int(c.NumAnomalies); i < MaxAnomalies; i++ {
+		c.Anomalies[i] = Anomaly{}
+	}
+	return &c
+}
