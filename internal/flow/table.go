@@ -804,11 +804,8 @@ func (t *Table) Update(in *Input) UID {
 	}
 	t.stats.Packets++
 
-	if in.Service != "" && c.service == "" {
-		c.service = in.Service
-	}
-	if ps := in.Parents; ps != nil && ps.N > 0 {
-		t.addParent(c, ps.UIDs[ps.N-1])
+	if ps := in.Parents; in.Service != "" || ps != nil && ps.N > 0 {
+		c.noteTunnel(in)
 	}
 
 	// For ICMP and other protocols the ports are 0 or the ICMP types of
@@ -931,7 +928,24 @@ func addSize(e *endpoint, n int64) {
 	}
 }
 
-func (t *Table) addParent(c *conn, u UID) {
+// noteTunnel takes in's hints about the tunnels around c's datagram: the
+// first service hint, and the innermost tunnel's uid as a parent. Update
+// calls it only when in has one (rarely: only tunnels' outer datagrams and
+// tunnelled ones have), so it is kept out of line.
+//
+//go:noinline
+func (c *conn) noteTunnel(in *Input) {
+	if in.Service != "" && c.service == "" {
+		c.service = in.Service
+	}
+	if ps := in.Parents; ps != nil && ps.N > 0 {
+		c.addParent(ps.UIDs[ps.N-1])
+	}
+}
+
+// addParent adds u to c's tunnel parents unless it is there or they are
+// full.
+func (c *conn) addParent(u UID) {
 	for i := 0; i < int(c.nParents); i++ {
 		if c.parents[i] == u {
 			return

@@ -7,8 +7,15 @@ import "github.com/vigil-nsm/vigil/internal/decode"
 // datagram of such a conn that carries no tunnelled packet (an AYIYA
 // heartbeat, a Teredo packet that fails its checks) must be counted there
 // too, as Zeek counts every datagram of the conn. It does not allocate.
+// It is small enough to inline, so that the common case, an empty table,
+// costs the reader no call.
 func (t *Table) TracksUDP(d *decode.Datagram) bool {
-	if t.stats.Active == 0 || d == nil || d.Proto != decode.ProtoUDP || !d.HasL4 || d.Version == 0 {
+	return t.stats.Active != 0 && t.tracksUDP(d)
+}
+
+// tracksUDP is TracksUDP for a table that holds connections.
+func (t *Table) tracksUDP(d *decode.Datagram) bool {
+	if d == nil || d.Proto != decode.ProtoUDP || !d.HasL4 || d.Version == 0 {
 		return false
 	}
 	var k key
