@@ -692,6 +692,27 @@ type headerTable struct {
 	// index is, for a length and a first byte (in either case), the first
 	// header of those: 1 + its index in headers, 0 for none.
 	index [maxKnownHeader + 1][256]uint8
+	// starts is, for a first byte with 0x20 set, the lineStart of every
+	// header line that can hold a known header and begins with that byte
+	// (0 in the slots left over: no lineStart is 0).
+	starts [256][maxStarts]uint32
+}
+
+// maxStarts is the most lineStarts that begin with one byte (c: cont,
+// conn, clie; v: via followed by ':', SP or HT).
+const maxStarts = 3
+
+// lineStartLen is the length of a lineStart, and no more than that of
+// the shortest line that can hold a known header ("via:").
+const lineStartLen = 4
+
+// lineStart is the first four bytes of a header line as a little-endian
+// word with 0x20 set in each byte. That lower-cases letters, so a line
+// that begins with a name in any case has the name's lineStart; it also
+// merges other bytes, which only lets lines through that are then
+// matched in full.
+func lineStart(line []byte) uint32 {
+	return binary.LittleEndian.Uint32(line) | 0x20202020
 }
 
 // chainedHeader is a known header and the next one (1 + its index in
@@ -756,6 +777,17 @@ func newHeaderTable(known []knownHeader) (t headerTable) {
 		}
 		t.headers = append(t.headers, chainedHeader{h, *first, foldWordsArray([]byte(h.name)), foldWordsArray(letters)})
 		*first = uint8(len(t.headers))
+		switch len(h.name) {
+		case lineStartLen - 1:
+			// The name is followed by the colon or whitespace.
+			for _, c := range ": \t" {
+				t.addStart(lineStart(append([]byte(h.name), byte(c))))
+			}
+		case 0, 1, 2:
+			panic("http: a known header name shorter than three bytes")
+		default:
+			t.addStart(lineStart([]byte(h.name)))
+		}
 	}
 	for n := range t.index {
 		for c := 'a'; c <= 'z'; c++ {
@@ -763,6 +795,33 @@ func newHeaderTable(known []knownHeader) (t headerTable) {
 		}
 	}
 	return t
+}
+
+// addStart adds w to the lineStarts of its first byte, once.
+func (t *headerTable) addStart(w uint32) {
+	starts := &t.starts[byte(w)]
+	for i, v := range starts {
+		if v == w {
+			return
+		}
+		if v == 0 {
+			starts[i] = w
+			return
+		}
+	}
+	panic("http: more than maxStarts known header line starts for one byte")
+}
+
+// mayBeKnown reports whether line can be a known header's line: a known
+// name, in any case, then optional whitespace and a colon. When it
+// reports false, line is some other header or no header at all.
+func (t *headerTable) mayBeKnown(line []byte) bool {
+	if len(line) < lineStartLen {
+		return false
+	}
+	w := lineStart(line)
+	starts := &t.starts[byte(w)]
+	return w == starts[0] || w == starts[1] || w == starts[2]
 }
 
 // headerKind classifies a header name, ignoring ASCII case.
@@ -804,6 +863,12 @@ func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 		return
 	}
 	s.nHeaders++
+	if !knownHeaderTable.mayBeKnown(h) && (dir == proto.FromResp || a.hasCurrent(dir)) {
+		// No known header, and not a request's first (whose name, if
+		// it has one, makes the transaction): as below, nothing to do,
+		// found without looking for the colon.
+		return
+	}
 	colon := bytes.IndexByte(h, ':')
 	if colon <= 0 {
 		return

@@ -1,6 +1,9 @@
 package http
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 // TestByteTables checks tokenChars and lowerASCII against their
 // definitions, byte by byte.
@@ -75,5 +78,57 @@ func TestHeaderKindWords(t *testing.T) {
 			}
 			name[i] = orig
 		}
+	}
+}
+
+// TestMayBeKnown checks that mayBeKnown lets through every line that
+// holds a known header, in any case and with whitespace before the colon,
+// and turns away only lines whose name is no known header.
+func TestMayBeKnown(t *testing.T) {
+	for _, h := range knownHeaders {
+		upper := []byte(h.name)
+		for i, c := range upper {
+			if c >= 'a' && c <= 'z' {
+				upper[i] = c - ('a' - 'A')
+			}
+		}
+		for _, name := range []string{h.name, string(upper)} {
+			for _, sep := range []string{":", " :", "\t:", ": v"} {
+				if line := []byte(name + sep); !knownHeaderTable.mayBeKnown(line) {
+					t.Errorf("mayBeKnown(%q) = false", line)
+				}
+			}
+		}
+	}
+	// Every byte in each of the first five places of each known line.
+	check := func(line []byte) {
+		if knownHeaderTable.mayBeKnown(line) {
+			return
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return
+		}
+		name := bytes.TrimRight(line[:colon], " \t")
+		if k := headerKind(name); k != hdrOther {
+			t.Fatalf("mayBeKnown(%q) = false for kind %d", line, k)
+		}
+	}
+	for _, h := range knownHeaders {
+		for _, sep := range []string{":", " :", "\t:"} {
+			line := []byte(h.name + sep)
+			for i := 0; i < 5 && i < len(line); i++ {
+				orig := line[i]
+				for c := 0; c < 256; c++ {
+					line[i] = byte(c)
+					check(line)
+					check(line[:i+1])
+				}
+				line[i] = orig
+			}
+		}
+	}
+	for _, s := range []string{"", "v", "vi", "via", "Via", "Date: x", "Accept: */*", "Cookie: a=b"} {
+		check([]byte(s))
 	}
 }
