@@ -863,11 +863,11 @@ func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 		return
 	}
 	s.nHeaders++
-	if !knownHeaderTable.mayBeKnown(h) && (dir == proto.FromResp || a.hasCurrent(dir)) {
-		// No known header, and not a request's first (whose name, if
-		// it has one, makes the transaction): as below, nothing to do,
-		// found without looking for the colon.
-		return
+	// A request's first header makes its transaction (reqHeader), whatever
+	// its name; any other line matters only if its name is a known one.
+	makesTxn := dir == proto.FromOrig && !a.hasCurrent(dir)
+	if !makesTxn && !knownHeaderTable.mayBeKnown(h) {
+		return // no known header: found without looking for the colon
 	}
 	colon := bytes.IndexByte(h, ':')
 	if colon <= 0 {
@@ -881,7 +881,7 @@ func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 	if i := knownHeaderTable.first(name); i != 0 {
 		kind = knownHeaderTable.match(name, i)
 	}
-	if kind == hdrOther && (dir == proto.FromResp || a.hasCurrent(dir)) {
+	if kind == hdrOther && !makesTxn {
 		return // nothing to do (reqHeader would only get the transaction)
 	}
 	v := h[skipWS(h, colon+1):]
