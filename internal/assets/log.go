@@ -44,16 +44,34 @@ func WriteLogFile(dir string, hosts []Host) error {
 	return nil
 }
 
-// WriteHosts writes hosts as JSON lines.
+// WriteHosts writes hosts as JSON lines, one Write each, as a
+// json.Encoder without HTML escaping writes them. A host that JSON
+// cannot hold (a NaN or infinite time) is handed to the encoder, for
+// its error.
 func WriteHosts(w io.Writer, hosts []Host) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	var e hostEncoder
+	var buf []byte
 	for i := range hosts {
-		if err := enc.Encode(&hosts[i]); err != nil {
+		buf = e.appendHost(buf[:0], &hosts[i])
+		if e.bad {
+			if err := encodeHost(w, &hosts[i]); err != nil {
+				return err
+			}
+			e.bad = false
+			continue
+		}
+		if _, err := w.Write(buf); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// encodeHost writes h with encoding/json (which refuses NaN and ±Inf).
+func encodeHost(w io.Writer, h *Host) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(h)
 }
 
 // ReadLog reads an assets.log written by WriteLog.

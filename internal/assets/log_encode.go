@@ -1,0 +1,324 @@
+package assets
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The hosts of assets.log are written by appending their JSON directly,
+// byte for byte as encoding/json's Encoder (HTML escaping off) writes
+// them, without its reflection: the struct fields in order, omitempty
+// honoured, floats in ES6 form, map keys sorted. TestAppendHostMatchesJSON
+// holds the two to the same bytes.
+
+// hostEncoder appends hosts' JSON; it remembers whether a float was one
+// JSON cannot hold (NaN, ±Inf), for which encoding/json reports an error.
+type hostEncoder struct {
+	bad bool
+}
+
+// appendHost appends h's JSON object and a newline to b.
+func (e *hostEncoder) appendHost(b []byte, h *Host) []byte {
+	b = append(b, `{"host":`...)
+	b = appendJSONString(b, h.Key)
+	b = appendOptString(b, `,"mac":`, h.MAC)
+	b = appendOptString(b, `,"vendor":`, h.Vendor)
+	if h.RandomMAC {
+		b = append(b, `,"random_mac":true`...)
+	}
+	if h.Gateway {
+		b = append(b, `,"gateway":true`...)
+	}
+	b = e.appendFloat(append(b, `,"first_seen":`...), h.FirstSeen)
+	b = e.appendFloat(append(b, `,"last_seen":`...), h.LastSeen)
+	if len(h.Addrs) > 0 {
+		b = append(b, `,"addrs":[`...)
+		for i := range h.Addrs {
+			b = e.appendAddr(comma(b, i), &h.Addrs[i])
+		}
+		b = append(b, ']')
+	}
+	if len(h.Names) > 0 {
+		b = append(b, `,"names":[`...)
+		for i := range h.Names {
+			b = e.appendName(comma(b, i), &h.Names[i])
+		}
+		b = append(b, ']')
+	}
+	b = e.appendGuess(b, `,"os":`, h.OS)
+	b = e.appendGuess(b, `,"class":`, h.Class)
+	b = e.appendGuess(b, `,"device":`, h.Device)
+	if len(h.Roles) > 0 {
+		b = append(b, `,"roles":[`...)
+		for i := range h.Roles {
+			b = e.appendRole(comma(b, i), &h.Roles[i])
+		}
+		b = append(b, ']')
+	}
+	if len(h.Services) > 0 {
+		b = append(b, `,"services":[`...)
+		for i := range h.Services {
+			b = e.appendService(comma(b, i), &h.Services[i])
+		}
+		b = append(b, ']')
+	}
+	if len(h.Used) > 0 {
+		b = append(b, `,"used":[`...)
+		for i := range h.Used {
+			b = e.appendUsed(comma(b, i), &h.Used[i])
+		}
+		b = append(b, ']')
+	}
+	b = appendTraffic(append(b, `,"traffic":`...), &h.Traffic)
+	if len(h.Findings) > 0 {
+		b = append(b, `,"findings":[`...)
+		for i := range h.Findings {
+			b = appendHostFinding(comma(b, i), &h.Findings[i])
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}', '\n')
+}
+
+// comma appends the comma that goes before the i-th element of an array.
+func comma(b []byte, i int) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	return b
+}
+
+func (e *hostEncoder) appendAddr(b []byte, a *Addr) []byte {
+	b = appendJSONString(append(b, `{"addr":`...), a.Addr)
+	b = e.appendFloat(append(b, `,"first":`...), a.First)
+	b = e.appendFloat(append(b, `,"last":`...), a.Last)
+	b = appendOptString(b, `,"source":`, a.Source)
+	return append(b, '}')
+}
+
+func (e *hostEncoder) appendName(b []byte, n *Name) []byte {
+	b = appendJSONString(append(b, `{"name":`...), n.Name)
+	b = appendJSONString(append(b, `,"source":`...), n.Source)
+	b = e.appendFloat(append(b, `,"first":`...), n.First)
+	b = e.appendFloat(append(b, `,"last":`...), n.Last)
+	b = appendOptString(b, `,"log":`, n.Log)
+	b = appendOptString(b, `,"uid":`, n.UID)
+	return append(b, '}')
+}
+
+// appendGuess appends key and g's object, nothing when g is nil.
+func (e *hostEncoder) appendGuess(b []byte, key string, g *Guess) []byte {
+	if g == nil {
+		return b
+	}
+	b = appendJSONString(append(append(b, key...), `{"value":`...), g.Value)
+	b = e.appendFloat(append(b, `,"confidence":`...), g.Confidence)
+	b = e.appendEvidence(append(b, `,"evidence":`...), g.Evidence)
+	if len(g.Alternatives) > 0 {
+		b = append(b, `,"alternatives":[`...)
+		for i := range g.Alternatives {
+			a := &g.Alternatives[i]
+			b = appendJSONString(append(comma(b, i), `{"value":`...), a.Value)
+			b = e.appendFloat(append(b, `,"confidence":`...), a.Confidence)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (e *hostEncoder) appendRole(b []byte, r *Role) []byte {
+	b = appendJSONString(append(b, `{"role":`...), r.Role)
+	b = e.appendFloat(append(b, `,"confidence":`...), r.Confidence)
+	b = e.appendEvidence(append(b, `,"evidence":`...), r.Evidence)
+	return append(b, '}')
+}
+
+// appendEvidence appends an evidence array (null when nil, as the field
+// has no omitempty).
+func (e *hostEncoder) appendEvidence(b []byte, evs []Evidence) []byte {
+	if evs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range evs {
+		ev := &evs[i]
+		b = appendJSONString(append(comma(b, i), `{"log":`...), ev.Log)
+		b = appendOptString(b, `,"uid":`, ev.UID)
+		b = e.appendFloat(append(b, `,"ts":`...), ev.TS)
+		b = appendOptString(b, `,"rule":`, ev.Rule)
+		b = appendOptString(b, `,"field":`, ev.Field)
+		b = appendOptString(b, `,"value":`, ev.Value)
+		if len(ev.Detail) > 0 {
+			b = appendStringMap(append(b, `,"detail":`...), ev.Detail)
+		}
+		if ev.Confidence != 0 {
+			b = e.appendFloat(append(b, `,"confidence":`...), ev.Confidence)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendStringMap appends m as an object with its keys in order.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	var buf [16]string
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		b = appendJSONString(comma(b, i), k)
+		b = appendJSONString(append(b, ':'), m[k])
+	}
+	return append(b, '}')
+}
+
+func (e *hostEncoder) appendService(b []byte, s *Service) []byte {
+	b = appendJSONString(append(b, `{"proto":`...), s.Proto)
+	b = strconv.AppendUint(append(b, `,"port":`...), uint64(s.Port), 10)
+	b = appendOptString(b, `,"service":`, s.Name)
+	b = appendOptString(b, `,"software":`, s.Software)
+	b = appendOptString(b, `,"version":`, s.Version)
+	b = appendOptString(b, `,"banner":`, s.Banner)
+	b = appendOptString(b, `,"cert_subject":`, s.CertSubject)
+	b = appendOptString(b, `,"cert_issuer":`, s.CertIssuer)
+	if s.CertNotAfter != 0 {
+		b = e.appendFloat(append(b, `,"cert_not_after":`...), s.CertNotAfter)
+	}
+	if len(s.TLSVersions) > 0 {
+		b = append(b, `,"tls_versions":[`...)
+		for i, v := range s.TLSVersions {
+			b = appendJSONString(comma(b, i), v)
+		}
+		b = append(b, ']')
+	}
+	b = e.appendFloat(append(b, `,"first":`...), s.First)
+	b = e.appendFloat(append(b, `,"last":`...), s.Last)
+	b = strconv.AppendUint(append(b, `,"conns":`...), s.Conns, 10)
+	b = strconv.AppendInt(append(b, `,"clients":`...), int64(s.Clients), 10)
+	return append(b, '}')
+}
+
+func (e *hostEncoder) appendUsed(b []byte, u *Used) []byte {
+	b = appendJSONString(append(b, `{"name":`...), u.Name)
+	b = appendOptString(b, `,"addr":`, u.Addr)
+	b = appendOptString(b, `,"proto":`, u.Proto)
+	if u.Port != 0 {
+		b = strconv.AppendUint(append(b, `,"port":`...), uint64(u.Port), 10)
+	}
+	b = appendOptString(b, `,"service":`, u.Service)
+	b = strconv.AppendBool(append(b, `,"external":`...), u.External)
+	b = strconv.AppendUint(append(b, `,"conns":`...), u.Conns, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_out":`...), u.BytesOut, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_in":`...), u.BytesIn, 10)
+	b = e.appendFloat(append(b, `,"first":`...), u.First)
+	b = e.appendFloat(append(b, `,"last":`...), u.Last)
+	return append(b, '}')
+}
+
+func appendTraffic(b []byte, t *Traffic) []byte {
+	b = strconv.AppendUint(append(b, `{"conns_out":`...), t.ConnsOut, 10)
+	b = strconv.AppendUint(append(b, `,"conns_in":`...), t.ConnsIn, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_sent":`...), t.BytesSent, 10)
+	b = strconv.AppendUint(append(b, `,"bytes_recv":`...), t.BytesRecv, 10)
+	b = strconv.AppendUint(append(b, `,"pkts_sent":`...), t.PktsSent, 10)
+	b = strconv.AppendUint(append(b, `,"pkts_recv":`...), t.PktsRecv, 10)
+	return append(b, '}')
+}
+
+func appendHostFinding(b []byte, f *HostFinding) []byte {
+	b = appendJSONString(append(b, `{"kind":`...), f.Kind)
+	b = appendJSONString(append(b, `,"class":`...), f.Class)
+	b = strconv.AppendInt(append(b, `,"severity":`...), int64(f.Severity), 10)
+	b = appendJSONString(append(b, `,"summary":`...), f.Summary)
+	b = strconv.AppendUint(append(b, `,"count":`...), f.Count, 10)
+	return append(b, '}')
+}
+
+// appendOptString appends key and s unless s is empty (omitempty).
+func appendOptString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendJSONString(append(b, key...), s)
+}
+
+// appendFloat appends f as encoding/json writes a float64: like %g but
+// in 'f' form from 1e-6 up to 1e21, exponents unpadded. NaN and ±Inf,
+// which JSON cannot hold, set e.bad.
+func (e *hostEncoder) appendFloat(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		e.bad = true
+		return b
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 → e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it without
+// HTML escaping: ", \ and control bytes escaped, invalid UTF-8 as
+// \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,101 @@
+package assets
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// jsonLines is what a json.Encoder without HTML escaping writes for hosts.
+func jsonLines(t testing.TB, hosts []Host) []byte {
+	var want bytes.Buffer
+	for i := range hosts {
+		if err := encodeHost(&want, &hosts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return want.Bytes()
+}
+
+func checkWriteHosts(t testing.TB, hosts []Host) {
+	want := jsonLines(t, hosts)
+	var got bytes.Buffer
+	if err := WriteHosts(&got, hosts); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("WriteHosts differs from encoding/json:\n got %s\nwant %s", got.Bytes(), want)
+	}
+}
+
+// oddHost has every field set, with strings and floats encoding/json
+// escapes or formats specially.
+func oddHost(s string, f float64) Host {
+	ev := []Evidence{{Log: s, UID: s, TS: f, Rule: s, Field: s, Value: s,
+		Detail: map[string]string{s: s, "b": "x", "a": s, "": ""}, Confidence: f}, {}}
+	g := &Guess{Value: s, Confidence: f, Evidence: ev, Alternatives: []Alternative{{s, f}, {}}}
+	return Host{Key: s, MAC: s, Vendor: s, RandomMAC: true, Gateway: true, FirstSeen: f, LastSeen: -f,
+		Addrs: []Addr{{s, f, f, s}, {}},
+		Names: []Name{{s, s, f, f, s, s}, {}},
+		OS:    g, Class: &Guess{Evidence: []Evidence{}}, Device: &Guess{},
+		Roles:    []Role{{s, f, ev}, {}},
+		Services: []Service{{s, 65535, s, s, s, s, s, s, f, []string{s, ""}, f, f, math.MaxUint64, -3}, {}},
+		Used:     []Used{{s, s, s, 1, s, true, 1, 2, 3, f, f}, {}},
+		Traffic:  Traffic{1, 2, 3, 4, 5, math.MaxUint64},
+		Findings: []HostFinding{{s, s, -1, s, 7}, {}},
+	}
+}
+
+var oddStrings = []string{"", "plain", "q\"b\\s/", "\x00\x01\b\f\n\r\t\x1f\x7f", "<&>", "\u2028\u2029",
+	"é😀", "\xff\xfe bad \xc3", "\xe2\x80", "tail\xe2\x80\xa8"}
+
+var oddFloats = []float64{0, math.Copysign(0, -1), 1, -1.5, 1767225687.883209, 1e-6, 9.99e-7, 1e-7, 1e20,
+	1e21, 123456789e15, 5e-324, math.MaxFloat64, 0.1, 1.0 / 3}
+
+func TestWriteHostsMatchesJSON(t *testing.T) {
+	inv := newInv(t, nil)
+	scenario(inv)
+	feed(inv, "_syn", synLinux, synWindows)
+	inv.Close()
+	checkWriteHosts(t, inv.Hosts())
+	var hosts []Host
+	for i, s := range oddStrings {
+		for _, f := range oddFloats {
+			hosts = append(hosts, oddHost(s+oddStrings[(i+1)%len(oddStrings)], f))
+		}
+	}
+	hosts = append(hosts, Host{})
+	checkWriteHosts(t, hosts)
+}
+
+func TestWriteHostsUnsupportedFloat(t *testing.T) {
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		hosts := []Host{{Key: "a"}, oddHost("b", f), {Key: "c"}}
+		var got, want bytes.Buffer
+		errGot := WriteHosts(&got, hosts)
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		var errWant error
+		for i := range hosts {
+			if errWant = enc.Encode(&hosts[i]); errWant != nil {
+				break
+			}
+		}
+		if errGot == nil || errWant == nil || errGot.Error() != errWant.Error() || !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%v: got %v %q, want %v %q", f, errGot, got.Bytes(), errWant, want.Bytes())
+		}
+	}
+}
+
+func FuzzWriteHosts(f *testing.F) {
+	for _, s := range oddStrings {
+		f.Add(s, 1767225687.883209)
+	}
+	f.Fuzz(func(t *testing.T, s string, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return
+		}
+		checkWriteHosts(t, []Host{oddHost(s, x)})
+	})
+}
