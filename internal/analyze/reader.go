@@ -231,7 +231,30 @@ func (r *reader) handle(f *capture.Frame) {
 		r.netAnomalies(p)
 		return
 	}
-	r.dispatch(p, f.SkipChecksum)
+	// The transport checksum is validated here, where the whole datagram
+	// is at hand, so workers get only the payload (and only when the
+	// application layer reads it).
+	// A live frame may say not to (checksum offload): checked and good.
+	bad := r.tunnels.DatagramBad(&p.IP, p.IPRaw, f.SkipChecksum)
+	if bad {
+		r.sum.badChecksums++
+	}
+	if w := r.solo; w != nil {
+		// One worker in this goroutine: no batch, no copy (and no call
+		// to dispatch); the capture buffer stays valid for the call. Its
+		// input points at r.pkt.IP, r.link and r.parents (run,
+		// setPacketRefs), and its payload stays nil without the
+		// application layer.
+		setLink(&r.link, p)
+		w.sink.at(r.seq, phaseWorker)
+		if r.withPayload {
+			w.input.Payload = p.Payload
+		}
+		w.setPacketTime(p.TS, bad)
+		w.handlePacket(p.Anomalies[:p.NumAnomalies])
+		return
+	}
+	r.dispatch(p, bad)
 }
 
 // account counts the frame and its anomalies for the summary.
@@ -362,31 +385,10 @@ func tunnelService(k decode.TunnelKind) string {
 	return ""
 }
 
-// dispatch appends the packet to its worker's batch, sending full batches.
-// skipChecksum is the frame's SkipChecksum.
-func (r *reader) dispatch(p *decode.Packet, skipChecksum bool) {
-	// The transport checksum is validated here, where the whole datagram
-	// is at hand, so workers get only the payload (and only when the
-	// application layer reads it).
-	// A live frame may say not to (checksum offload): checked and good.
-	bad := r.tunnels.DatagramBad(&p.IP, p.IPRaw, skipChecksum)
-	if bad {
-		r.sum.badChecksums++
-	}
-	if w := r.solo; w != nil {
-		// One worker in this goroutine: no batch, no copy; the capture
-		// buffer stays valid for the call. Its input points at r.pkt.IP,
-		// r.link and r.parents (run, setPacketRefs), and its payload
-		// stays nil without the application layer.
-		setLink(&r.link, p)
-		w.sink.at(r.seq, phaseWorker)
-		if r.withPayload {
-			w.input.Payload = p.Payload
-		}
-		w.setPacketTime(p.TS, bad)
-		w.handlePacket(p.Anomalies[:p.NumAnomalies])
-		return
-	}
+// dispatch appends the packet to its worker's batch, sending full batches
+// (handle runs a solo worker itself). bad says whether handle found its
+// transport checksum wrong.
+func (r *reader) dispatch(p *decode.Packet, bad bool) {
 	w := 0
 	if len(r.workers) > 1 && !crossConnection(&p.IP) {
 		w = int(symmetricHash(&p.IP) % uint64(len(r.workers)))
