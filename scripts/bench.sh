@@ -25,6 +25,10 @@
 #   BENCH_REUSE=1  keep an existing bench/out/mixed.pcap made with the same
 #                  packets/flows/seed
 #   BENCH_NO_INSTALL=1  never call apt-get
+#   BENCH_ROUNDS   interleaved rounds of ndpiReader and Vigil's one-core modes
+#                  after the table (default 5; 0: none): CPU times on a shared
+#                  machine drift, so the ratios are also given as the median
+#                  of per-round ratios, each round's runs back to back
 #
 # Everything runs on local files; softflowd is given no collector (-n), so
 # it exports nothing, and no tool opens a network socket.
@@ -258,6 +262,49 @@ if want nfpcapd; then
 fi
 
 # ---------------------------------------------------------------------------
+# 3b. Interleaved rounds: ndpiReader, then Vigil's one-core modes, back to
+# back, ROUNDS times. Each round also times `cat` reading the capture: the
+# kernel's cost of copying it out of the page cache, which depends on how the
+# cache holds the file (measured here from 0.05 to 0.4 s for 1.1 GiB: small
+# or large folios) and weighs on a reader of 1 MiB blocks like Vigil more
+# than on ndpiReader's 4 KiB reads, whose cost is mostly the system calls.
+
+ROUNDS=${BENCH_ROUNDS:-5}
+ROUND_MODES=("vigil analyze --no-insight --workers 1" "vigil analyze --workers 1")
+ROUND_ARGS=("--no-insight --workers 1" "--workers 1")
+ROUND_LINES=()
+
+# cpu_of COMMAND...: the CPU seconds (user+sys) COMMAND took.
+cpu_of() {
+	local tf="$OUT/time.round"
+	"$TIMEBIN" -o "$tf" -f "%U %S" timeout "$TMO" "$@" >/dev/null 2>&1 || true
+	awk '{printf "%.3f", $1+$2}' "$tf"
+}
+
+if ((ROUNDS > 0)) && want ndpi && have ndpiReader && want vigil-records && want vigil-1; then
+	declare -a R_CAT=() R_NDPI=() R_V0=() R_V1=()
+	for ((i = 1; i <= ROUNDS; i++)); do
+		log "round $i of $ROUNDS"
+		R_CAT+=("$(cpu_of cat "$FILE")")
+		R_NDPI+=("$(cpu_of ndpiReader -q -i "$FILE")")
+		rm -rf "$OUT/vigil-round"
+		R_V0+=("$(cpu_of "$VIGIL" analyze ${ROUND_ARGS[0]} -q -o "$OUT/vigil-round" "$FILE")")
+		rm -rf "$OUT/vigil-round"
+		R_V1+=("$(cpu_of "$VIGIL" analyze ${ROUND_ARGS[1]} -q -o "$OUT/vigil-round" "$FILE")")
+	done
+	rm -rf "$OUT/vigil-round" "$OUT/time.round"
+	median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f", (a[NR/2]+a[NR/2+1])/2}'; }
+	ratios() { # ratios NDPI... -- VIGIL...: ndpiReader's CPU over Vigil's, per round
+		paste -d' ' <(printf '%s\n' "${R_NDPI[@]}") <(printf '%s\n' "$@") | awk '{printf "%.2f\n", $1/$2}'
+	}
+	r0=$(ratios "${R_V0[@]}" | tr '\n' ' ')
+	r1=$(ratios "${R_V1[@]}" | tr '\n' ' ')
+	ROUND_LINES+=("- Interleaved rounds ($ROUNDS; median CPU s): ndpiReader $(median "${R_NDPI[@]}"), ${ROUND_MODES[0]} $(median "${R_V0[@]}"), ${ROUND_MODES[1]} $(median "${R_V1[@]}"); \`cat\` reading the capture $(median "${R_CAT[@]}") (${R_CAT[*]})")
+	ROUND_LINES+=("  - ${ROUND_MODES[0]}: ndpiReader/Vigil per round $r0→ median $(median $r0)x")
+	ROUND_LINES+=("  - ${ROUND_MODES[1]}: ndpiReader/Vigil per round $r1→ median $(median $r1)x")
+fi
+
+# ---------------------------------------------------------------------------
 # 4. Report.
 
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
@@ -307,6 +354,7 @@ REF="vigil analyze --workers 1"
 		[[ -n $self ]] && echo "- $name, as Vigil times itself (after start-up): $self"
 	done
 	[[ $REPEAT -gt 1 ]] && echo "- Each tool ran $REPEAT times; the run with the least wall time is shown."
+	for l in "${ROUND_LINES[@]}"; do echo "$l"; done
 	echo "- \"Vigil/tool per core\" is Vigil's packets per CPU-second (\`$REF\`) over the tool's: above 1, Vigil does more per core."
 	echo "- Commands:"
 	for name in "${NAMES[@]}"; do
