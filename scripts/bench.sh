@@ -141,7 +141,7 @@ else
 	log "capture $GEN_NOTE"
 fi
 
-FILE_BYTES=$(stat -c %s "$FILE")
+FILE_BYTES=$(stat -L -c %s "$FILE")
 NPKTS=""
 if command -v capinfos >/dev/null; then
 	NPKTS=$(capinfos -T -r -c -M "$FILE" 2>/dev/null | awk -F'\t' 'NF>=2 {print $2; exit}') || true
