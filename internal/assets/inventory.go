@@ -249,17 +249,18 @@ func (inv *Inventory) addr(v value) netip.Addr {
 		return netip.Addr{}
 	}
 	s := inv.addrs.slot(raw)
-	if s.raw == string(raw) {
+	if s.holds(raw) {
 		return s.val
 	}
 	a, ok := parseDottedQuad(raw)
-	s.raw = string(raw)
+	text := ""
 	if !ok && !v.escaped() {
-		if p, err := netip.ParseAddr(s.raw); err == nil {
+		text = string(raw)
+		if p, err := netip.ParseAddr(text); err == nil {
 			a = p.Unmap()
 		}
 	}
-	s.val = a
+	s.take(raw, text, a)
 	return a
 }
 
@@ -509,7 +510,7 @@ func (inv *Inventory) intern(v value) string {
 		return v.str()
 	}
 	slot := inv.interned.slot(raw)
-	if slot.raw == string(raw) {
+	if slot.holds(raw) {
 		return slot.val
 	}
 	s, ok := inv.strs[string(raw)]
@@ -523,9 +524,10 @@ func (inv *Inventory) intern(v value) string {
 			}
 		}
 	}
-	slot.raw, slot.val = s, s
-	if s != string(raw) {
-		slot.raw = string(raw)
+	if s == string(raw) {
+		slot.take(raw, s, s)
+	} else {
+		slot.take(raw, "", s)
 	}
 	return s
 }
@@ -543,11 +545,12 @@ func remembered(m memo[string], v value) string {
 		return v.str()
 	}
 	slot := m.slot(raw)
-	if slot.raw != string(raw) {
-		slot.val = v.str()
-		slot.raw = slot.val
-		if slot.val != string(raw) { // escaped
-			slot.raw = string(raw)
+	if !slot.holds(raw) {
+		s := v.str()
+		if s == string(raw) { // no escapes: the text is the value's bytes
+			slot.take(raw, s, s)
+		} else {
+			slot.take(raw, "", s)
 		}
 	}
 	return slot.val

@@ -16,9 +16,39 @@ type memo[V any] struct {
 }
 
 // memoSlot is one text (as written in the line) and its decoded value.
+// The text's first bytes are kept in the slot itself, so that checking a
+// short text (a uid, most addresses) reads no memory but the slot's.
 type memoSlot[V any] struct {
-	raw string
-	val V
+	n    int               // the text's length
+	head [memoHeadLen]byte // its first bytes
+	raw  string            // the whole text, when longer than head
+	val  V
+}
+
+const memoHeadLen = 16
+
+// holds reports whether the slot holds raw's value.
+func (s *memoSlot[V]) holds(raw []byte) bool {
+	if len(raw) != s.n {
+		return false
+	}
+	if len(raw) <= memoHeadLen {
+		return string(s.head[:len(raw)]) == string(raw)
+	}
+	return string(s.head[:]) == string(raw[:memoHeadLen]) && s.raw == string(raw)
+}
+
+// take makes the slot hold text raw with value val; text, when not
+// empty, is raw as a string (to share its bytes rather than copy them).
+func (s *memoSlot[V]) take(raw []byte, text string, val V) {
+	s.n, s.val, s.raw = len(raw), val, ""
+	copy(s.head[:], raw)
+	if len(raw) > memoHeadLen {
+		if text == "" {
+			text = string(raw)
+		}
+		s.raw = text
+	}
 }
 
 const memoBits = 11

@@ -1,0 +1,49 @@
+package assets
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMemoSlot: a slot holds exactly the last text it took, whatever its
+// length (kept whole in the slot, or its head there and the rest behind).
+func TestMemoSlot(t *testing.T) {
+	long := "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+	texts := []string{"", "a", "CAn2uhHZZoQh", "0123456789abcdef", "0123456789abcdefg",
+		"2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", long,
+		strings.Replace(long, "128", "129", 1), long[:16] + "x"}
+	for _, took := range texts {
+		for _, share := range []bool{false, true} {
+			var s memoSlot[int]
+			text := ""
+			if share {
+				text = took
+			}
+			s.take([]byte(took), text, len(took)+1)
+			for _, asked := range texts {
+				if got, want := s.holds([]byte(asked)), asked == took; got != want {
+					t.Errorf("slot took %q (shared %v): holds(%q) = %v, want %v", took, share, asked, got, want)
+				}
+			}
+			if s.val != len(took)+1 {
+				t.Errorf("slot took %q: value %d", took, s.val)
+			}
+		}
+	}
+}
+
+// TestMemoSlotOwnsItsText: what a slot keeps does not change when the
+// bytes it took from are reused (records' lines are).
+func TestMemoSlotOwnsItsText(t *testing.T) {
+	for _, text := range []string{"CAn2uhHZZoQh", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"} {
+		buf := []byte(text)
+		var s memoSlot[string]
+		s.take(buf, "", text)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		if !s.holds([]byte(text)) || s.holds(buf) {
+			t.Errorf("slot of %q changed with the bytes it took", text)
+		}
+	}
+}
