@@ -33,9 +33,29 @@ func (s *memoSlot[V]) holds(raw []byte) bool {
 		return false
 	}
 	if len(raw) <= memoHeadLen {
-		return string(s.head[:len(raw)]) == string(raw)
+		return headEqual(&s.head, raw)
 	}
-	return string(s.head[:]) == string(raw[:memoHeadLen]) && s.raw == string(raw)
+	return headEqual(&s.head, raw[:memoHeadLen]) && s.raw == string(raw)
+}
+
+// headEqual reports whether b (at most memoHeadLen bytes) is the start of
+// head. It compares words, two that may overlap, without a call: a
+// string comparison would call the runtime for every uid or address.
+func headEqual(head *[memoHeadLen]byte, b []byte) bool {
+	le := binary.LittleEndian
+	switch n := len(b); {
+	case n >= 8:
+		return le.Uint64(head[:8]) == le.Uint64(b) && le.Uint64(head[n-8:n]) == le.Uint64(b[n-8:])
+	case n >= 4:
+		return le.Uint32(head[:4]) == le.Uint32(b) && le.Uint32(head[n-4:n]) == le.Uint32(b[n-4:])
+	default:
+		for i, c := range b {
+			if head[i] != c {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // take makes the slot hold text raw with value val; text, when not

@@ -47,3 +47,23 @@ func TestMemoSlotOwnsItsText(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadEqual compares headEqual with a byte comparison for every
+// length and every position of a difference.
+func TestHeadEqual(t *testing.T) {
+	var head [memoHeadLen]byte
+	copy(head[:], "0123456789abcdef")
+	for n := 0; n <= memoHeadLen; n++ {
+		b := []byte(string(head[:n]))
+		if !headEqual(&head, b) {
+			t.Errorf("headEqual(%q) = false", b)
+		}
+		for i := 0; i < n; i++ {
+			c := append([]byte(nil), b...)
+			c[i] ^= 0x20
+			if headEqual(&head, c) {
+				t.Errorf("headEqual(%q) = true against %q", c, head[:n])
+			}
+		}
+	}
+}
