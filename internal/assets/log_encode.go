@@ -33,53 +33,30 @@ func (e *hostEncoder) appendHost(b []byte, h *Host) []byte {
 	}
 	b = e.appendFloat(append(b, `,"first_seen":`...), h.FirstSeen)
 	b = e.appendFloat(append(b, `,"last_seen":`...), h.LastSeen)
-	if len(h.Addrs) > 0 {
-		b = append(b, `,"addrs":[`...)
-		for i := range h.Addrs {
-			b = e.appendAddr(comma(b, i), &h.Addrs[i])
-		}
-		b = append(b, ']')
-	}
-	if len(h.Names) > 0 {
-		b = append(b, `,"names":[`...)
-		for i := range h.Names {
-			b = e.appendName(comma(b, i), &h.Names[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, `,"addrs":[`, h.Addrs, e.appendAddr)
+	b = appendArray(b, `,"names":[`, h.Names, e.appendName)
 	b = e.appendGuess(b, `,"os":`, h.OS)
 	b = e.appendGuess(b, `,"class":`, h.Class)
 	b = e.appendGuess(b, `,"device":`, h.Device)
-	if len(h.Roles) > 0 {
-		b = append(b, `,"roles":[`...)
-		for i := range h.Roles {
-			b = e.appendRole(comma(b, i), &h.Roles[i])
-		}
-		b = append(b, ']')
-	}
-	if len(h.Services) > 0 {
-		b = append(b, `,"services":[`...)
-		for i := range h.Services {
-			b = e.appendService(comma(b, i), &h.Services[i])
-		}
-		b = append(b, ']')
-	}
-	if len(h.Used) > 0 {
-		b = append(b, `,"used":[`...)
-		for i := range h.Used {
-			b = e.appendUsed(comma(b, i), &h.Used[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, `,"roles":[`, h.Roles, e.appendRole)
+	b = appendArray(b, `,"services":[`, h.Services, e.appendService)
+	b = appendArray(b, `,"used":[`, h.Used, e.appendUsed)
 	b = appendTraffic(append(b, `,"traffic":`...), &h.Traffic)
-	if len(h.Findings) > 0 {
-		b = append(b, `,"findings":[`...)
-		for i := range h.Findings {
-			b = appendHostFinding(comma(b, i), &h.Findings[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, `,"findings":[`, h.Findings, appendHostFinding)
 	return append(b, '}', '\n')
+}
+
+// appendArray appends the field opened by open (`,"name":[`) holding
+// xs, each appended by elem; nothing when xs is empty (omitempty).
+func appendArray[T any](b []byte, open string, xs []T, elem func([]byte, *T) []byte) []byte {
+	if len(xs) == 0 {
+		return b
+	}
+	b = append(b, open...)
+	for i := range xs {
+		b = elem(comma(b, i), &xs[i])
+	}
+	return append(b, ']')
 }
 
 // comma appends the comma that goes before the i-th element of an array.
