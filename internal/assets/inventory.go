@@ -260,7 +260,7 @@ func (inv *Inventory) addr(v value) netip.Addr {
 			a = p.Unmap()
 		}
 	}
-	s.take(raw, text, a)
+	s.take(raw, a, text)
 	return a
 }
 
@@ -524,11 +524,7 @@ func (inv *Inventory) intern(v value) string {
 			}
 		}
 	}
-	if s == string(raw) {
-		slot.take(raw, s, s)
-	} else {
-		slot.take(raw, "", s)
-	}
+	slot.take(raw, s, s)
 	return s
 }
 
@@ -547,11 +543,7 @@ func remembered(m memo[string], v value) string {
 	slot := m.slot(raw)
 	if !slot.holds(raw) {
 		s := v.str()
-		if s == string(raw) { // no escapes: the text is the value's bytes
-			slot.take(raw, s, s)
-		} else {
-			slot.take(raw, "", s)
-		}
+		slot.take(raw, s, s)
 	}
 	return slot.val
 }

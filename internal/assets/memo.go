@@ -58,13 +58,14 @@ func headEqual(head *[memoHeadLen]byte, b []byte) bool {
 	}
 }
 
-// take makes the slot hold text raw with value val; text, when not
-// empty, is raw as a string (to share its bytes rather than copy them).
-func (s *memoSlot[V]) take(raw []byte, text string, val V) {
+// take makes the slot hold text raw with value val. text is a string
+// that may spell raw (an unescaped text's value): the slot then shares
+// its bytes rather than copying raw's.
+func (s *memoSlot[V]) take(raw []byte, val V, text string) {
 	s.n, s.val, s.raw = len(raw), val, ""
 	copy(s.head[:], raw)
 	if len(raw) > memoHeadLen {
-		if text == "" {
+		if text != string(raw) {
 			text = string(raw)
 		}
 		s.raw = text

@@ -15,11 +15,11 @@ func TestMemoSlot(t *testing.T) {
 	for _, took := range texts {
 		for _, share := range []bool{false, true} {
 			var s memoSlot[int]
-			text := ""
+			text := "other"
 			if share {
 				text = took
 			}
-			s.take([]byte(took), text, len(took)+1)
+			s.take([]byte(took), len(took)+1, text)
 			for _, asked := range texts {
 				if got, want := s.holds([]byte(asked)), asked == took; got != want {
 					t.Errorf("slot took %q (shared %v): holds(%q) = %v, want %v", took, share, asked, got, want)
@@ -38,7 +38,7 @@ func TestMemoSlotOwnsItsText(t *testing.T) {
 	for _, text := range []string{"CAn2uhHZZoQh", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"} {
 		buf := []byte(text)
 		var s memoSlot[string]
-		s.take(buf, "", text)
+		s.take(buf, text, "")
 		for i := range buf {
 			buf[i] = 'x'
 		}
