@@ -38,6 +38,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")
 	noDetect := fs.Bool("no-detect", false, "no detection engine (alerts.log, incidents.log); the IPv6 monitor still runs")
 	noInsight := fs.Bool("no-insight", false, "records only: no detection, IPv6 monitor or inventory")
+	noAssets := fs.Bool("no-assets", false, "no asset inventory (assets.log); detection and the IPv6 monitor still run")
 	eve := fs.String("eve", "", "also write alerts as Suricata EVE JSON to this file")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
@@ -93,7 +94,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	}
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
-		icfg, err := insightConfig(*detectConfig, *eve, *noDetect)
+		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets)
 		if err != nil {
 			return err
 		}
@@ -139,7 +140,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 }
 
 // insightConfig builds the understanding stage's config from the flags.
-func insightConfig(detectConfig, eve string, noDetect bool) (insight.Config, error) {
+func insightConfig(detectConfig, eve string, noDetect, noAssets bool) (insight.Config, error) {
 	cfg := insight.DefaultConfig()
 	if detectConfig != "" {
 		d, err := detect.LoadConfig(detectConfig)
@@ -148,7 +149,7 @@ func insightConfig(detectConfig, eve string, noDetect bool) (insight.Config, err
 		}
 		cfg.Detect = d
 	}
-	cfg.EVE, cfg.NoDetect = eve, noDetect
+	cfg.EVE, cfg.NoDetect, cfg.NoAssets = eve, noDetect, noAssets
 	return cfg, nil
 }
 

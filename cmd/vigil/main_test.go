@@ -44,3 +44,41 @@ func TestAnalyzeErrorsAreClear(t *testing.T) {
 		t.Errorf("analyze without input: got %v, want the usage error", err)
 	}
 }
+
+// TestAnalyzeInsightSwitches: each switch leaves out the logs of the part
+// it turns off, and only those.
+func TestAnalyzeInsightSwitches(t *testing.T) {
+	tmp := t.TempDir()
+	capture := filepath.Join(tmp, "sample.pcap")
+	if err := runSample(context.Background(), []string{"-o", capture, "--packets", "2000", "--flows", "50"}); err != nil {
+		t.Fatalf("sample: %v", err)
+	}
+	for _, tc := range []struct {
+		flag          string
+		want, without []string
+	}{
+		{"", []string{"conn.log", "assets.log", "alerts.log", "ipv6.log"}, nil},
+		{"--no-assets", []string{"conn.log", "alerts.log", "ipv6.log"}, []string{"assets.log"}},
+		{"--no-detect", []string{"conn.log", "assets.log", "ipv6.log"}, []string{"alerts.log"}},
+		{"--no-insight", []string{"conn.log"}, []string{"assets.log", "alerts.log", "ipv6.log"}},
+	} {
+		dir := filepath.Join(tmp, "out"+tc.flag)
+		args := []string{"-q", "-o", dir, capture}
+		if tc.flag != "" {
+			args = append([]string{tc.flag}, args...)
+		}
+		if err := runAnalyze(context.Background(), args); err != nil {
+			t.Fatalf("analyze %v: %v", args, err)
+		}
+		for _, f := range tc.want {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("analyze %s: no %s", tc.flag, f)
+			}
+		}
+		for _, f := range tc.without {
+			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+				t.Errorf("analyze %s: wrote %s", tc.flag, f)
+			}
+		}
+	}
+}
