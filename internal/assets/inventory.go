@@ -379,7 +379,9 @@ func (inv *Inventory) newIP(a netip.Addr) *ipEntity {
 		return nil
 	}
 	e := &ipEntity{addr: a}
-	inv.ipCache.invalidate() // a above may be cached as having no entity
+	// a may be cached as having no entity: its slot gets the answer now
+	// (the other addresses' answers still hold).
+	inv.ipCache.put(inv.ipCache.slot(a), a, e)
 	if t, ok := inv.unclaimed[a]; ok {
 		e.traffic = t
 		delete(inv.unclaimed, a)
@@ -597,10 +599,10 @@ func eui64MAC(a netip.Addr) string {
 // ipCache remembers Inventory.ip's answers for recent addresses in a
 // small direct-mapped table, so that the addresses every record names
 // cost neither a map lookup nor a test against the local networks. An
-// entity, once made, is the answer for good; "no entity" is an answer
-// only until an entity is made or a network is learned: invalidate then
-// starts a new generation, and the older negative answers no longer
-// count.
+// entity, once made, is the answer for good (newIP puts it in its
+// address' slot); "no entity" is an answer until then, or until a
+// network is learned: invalidate then starts a new generation, and the
+// older negative answers no longer count.
 type ipCache struct {
 	gen   uint32
 	slots [ipCacheSlots]ipCacheSlot
