@@ -294,7 +294,7 @@ if ((ROUNDS > 0)) && want ndpi && have ndpiReader && want vigil-records && want 
 	done
 	rm -rf "$OUT/vigil-round" "$OUT/time.round"
 	median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f", (a[NR/2]+a[NR/2+1])/2}'; }
-	ratios() { # ratios NDPI... -- VIGIL...: ndpiReader's CPU over Vigil's, per round
+	ratios() { # ratios VIGIL...: ndpiReader's CPU (R_NDPI) over Vigil's, per round
 		paste -d' ' <(printf '%s\n' "${R_NDPI[@]}") <(printf '%s\n' "$@") | awk '{printf "%.2f\n", $1/$2}'
 	}
 	r0=$(ratios "${R_V0[@]}" | tr '\n' ' ')
