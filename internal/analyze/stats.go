@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +49,22 @@ type hostStats struct {
 	conns    uint64
 	services map[serviceKey]uint64
 	records  map[string]uint64 // application-layer records per log
-	hosts    map[netip.Addr]*talker
+	// talkers holds the hosts counted, hosts their index in it: no
+	// pointer per host to chase or for the collector to scan.
+	talkers []talker
+	hosts   map[netip.Addr]int32
+	// commonServices counts the first maxCommonServices services seen,
+	// services the others.
+	commonServices []serviceCount
+}
+
+// maxCommonServices is how many services hostStats counts in its short
+// list.
+const maxCommonServices = 16
+
+type serviceCount struct {
+	key serviceKey
+	n   uint64
 }
 
 // ipCount counts datagrams and their IP bytes.
@@ -62,7 +79,7 @@ type talker struct {
 }
 
 func newHostStats() *hostStats {
-	return &hostStats{services: map[serviceKey]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]*talker{}}
+	return &hostStats{services: map[serviceKey]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]int32{}}
 }
 
 func (h *hostStats) addPacket(d *decode.Datagram) {
@@ -113,15 +130,41 @@ func (k serviceKey) name() string {
 
 func (h *hostStats) addConn(c *record.Conn) {
 	h.conns++
-	k := serviceKey{c.Proto, c.Service}
-	if n, ok := h.services[k]; ok {
-		h.services[k] = n + 1
-	} else {
-		h.services[serviceKey{strings.Clone(k.proto), strings.Clone(k.service)}] = 1
-	}
+	h.addService(serviceKey{c.Proto, c.Service}, 1)
 	bytes := c.OrigIPBytes + c.RespIPBytes
 	h.addHost(c.OrigH, bytes)
 	h.addHost(c.RespH, bytes)
+}
+
+// addService counts n connections of k. The first few services seen
+// are counted in a short list, searched faster than a map with
+// composite keys is; any further ones in the map.
+func (h *hostStats) addService(k serviceKey, n uint64) {
+	for i := range h.commonServices {
+		if h.commonServices[i].key == k {
+			h.commonServices[i].n += n
+			return
+		}
+	}
+	if have, ok := h.services[k]; ok {
+		h.services[k] = have + n
+		return
+	}
+	k = serviceKey{strings.Clone(k.proto), strings.Clone(k.service)}
+	if len(h.commonServices) < maxCommonServices {
+		h.commonServices = append(h.commonServices, serviceCount{k, n})
+		return
+	}
+	h.services[k] = n
+}
+
+// serviceCounts returns every service's count.
+func (h *hostStats) serviceCounts() map[serviceKey]uint64 {
+	all := maps.Clone(h.services)
+	for _, c := range h.commonServices {
+		all[c.key] += c.n
+	}
+	return all
 }
 
 func (h *hostStats) addRecord(log string) {
@@ -133,13 +176,15 @@ func (h *hostStats) addRecord(log string) {
 }
 
 func (h *hostStats) addHost(a netip.Addr, bytes uint64) {
-	if t, ok := h.hosts[a]; ok {
+	if i, ok := h.hosts[a]; ok {
+		t := &h.talkers[i]
 		t.Bytes += bytes
 		t.Conns++
 		return
 	}
-	if len(h.hosts) < maxTrackedHosts {
-		h.hosts[a] = &talker{Addr: a, Bytes: bytes, Conns: 1}
+	if len(h.talkers) < maxTrackedHosts {
+		h.hosts[a] = int32(len(h.talkers))
+		h.talkers = append(h.talkers, talker{Addr: a, Bytes: bytes, Conns: 1})
 	}
 }
 
@@ -151,27 +196,25 @@ func (h *hostStats) merge(o *hostStats) {
 		}
 	}
 	h.conns += o.conns
-	for k, v := range o.services {
-		h.services[k] += v
+	for k, v := range o.serviceCounts() {
+		h.addService(k, v)
 	}
 	for k, v := range o.records {
 		h.records[k] += v
 	}
-	for a, t := range o.hosts {
-		if mine, ok := h.hosts[a]; ok {
-			mine.Bytes += t.Bytes
-			mine.Conns += t.Conns
+	for _, t := range o.talkers {
+		if i, ok := h.hosts[t.Addr]; ok {
+			h.talkers[i].Bytes += t.Bytes
+			h.talkers[i].Conns += t.Conns
 		} else {
-			h.hosts[a] = t
+			h.hosts[t.Addr] = int32(len(h.talkers))
+			h.talkers = append(h.talkers, t)
 		}
 	}
 }
 
 func (h *hostStats) topTalkers(n int) []talker {
-	all := make([]talker, 0, len(h.hosts))
-	for _, t := range h.hosts {
-		all = append(all, *t)
-	}
+	all := slices.Clone(h.talkers)
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Bytes != all[j].Bytes {
 			return all[i].Bytes > all[j].Bytes

@@ -107,7 +107,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 		}
 	}
 	s.Connections = h.conns
-	s.Services = sortedCounts(serviceNames(h.services))
+	s.Services = sortedCounts(serviceNames(h.serviceCounts()))
 	s.Records = sortedCounts(h.records)
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
