@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // LoadFile adds the indicators of one feed (a file, or a MISP feed
@@ -277,7 +278,9 @@ func loadMISPFeed(s *Set, dir, feed string) error {
 
 // stixComparison finds "object:property = 'value'" comparisons in a STIX
 // pattern.
-var stixComparison = regexp.MustCompile(`([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'`)
+var stixComparison = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'`)
+})
 
 // loadSTIX reads the indicators of a STIX 2.1 bundle. Every equality
 // comparison of a pattern becomes an indicator (a pattern joining several
@@ -303,7 +306,7 @@ func loadSTIX(s *Set, data []byte, feed string) error {
 		if desc == "" {
 			desc = o.Description
 		}
-		for _, m := range stixComparison.FindAllStringSubmatch(o.Pattern, -1) {
+		for _, m := range stixComparison().FindAllStringSubmatch(o.Pattern, -1) {
 			value := strings.ReplaceAll(m[3], `\'`, `'`)
 			if kind, ok := stixKind(m[1], m[2], value); ok {
 				_ = s.Add(Indicator{Kind: kind, Value: value, Feed: feed, Description: desc})
