@@ -240,12 +240,22 @@ type weakMAC struct {
 	count uint64
 }
 
-func (ip *ipEntity) addWeak(mac string) {
+// bumpWeak counts mac once more when it is one of the address's weakly
+// bound MACs already; false when it is not.
+func (ip *ipEntity) bumpWeak(mac string) bool {
 	for i := range ip.weak {
 		if ip.weak[i].mac == mac {
 			ip.weak[i].count++
-			return
+			return true
 		}
+	}
+	return false
+}
+
+// addWeak binds mac weakly to the address (counted), while it has room.
+func (ip *ipEntity) addWeak(mac string) {
+	if ip.bumpWeak(mac) {
+		return
 	}
 	for i := range ip.weak {
 		if ip.weak[i].mac == "" {

@@ -51,6 +51,7 @@ type Inventory struct {
 	uids       memo[string]      // uid's values by their raw text
 	agents     memo[string]      // user agents by their raw text
 	usedNames  map[string]string // usedName's answers
+	answerBuf  []value           // the answers of the dns record being read
 
 	handlers map[string]*handler
 	cur      *rec.Shared // the line RecordShared is handing to a handler
@@ -474,8 +475,11 @@ func (inv *Inventory) bindStrong(a netip.Addr, mac, source string, ts float64) (
 }
 
 // bindWeak notes mac as the link-layer address a's packets came with.
+// A MAC the address is bound to already is counted again without a
+// lookup: its entity has the address among its weak ones since the first
+// binding (or had no room for it then, nor has it now).
 func (inv *Inventory) bindWeak(ip *ipEntity, mac string) {
-	if ip == nil || mac == "" {
+	if ip == nil || mac == "" || ip.bumpWeak(mac) {
 		return
 	}
 	m := inv.mac(mac)
@@ -556,13 +560,10 @@ func (inv *Inventory) uid(v value) string { return remembered(inv.uids, v) }
 // eui64Match reports whether the IPv6 address's interface identifier is
 // the modified EUI-64 of mac (SLAAC without privacy extensions).
 func eui64Match(a netip.Addr, mac string) bool {
-	if !a.Is6() {
+	if !hasEUI64(a) { // no MAC checked: most addresses
 		return false
 	}
 	b := a.As16()
-	if b[11] != 0xff || b[12] != 0xfe { // no MAC checked: most addresses
-		return false
-	}
 	m := normMAC(mac)
 	if m == "" {
 		return false
@@ -573,6 +574,16 @@ func eui64Match(a netip.Addr, mac string) bool {
 	}
 	return b[8] == hw[0]^0x02 && b[9] == hw[1] && b[10] == hw[2] && b[11] == 0xff &&
 		b[12] == 0xfe && b[13] == hw[3] && b[14] == hw[4] && b[15] == hw[5]
+}
+
+// hasEUI64 reports whether a is an IPv6 address whose interface
+// identifier may be a modified EUI-64 (ff:fe in its middle).
+func hasEUI64(a netip.Addr) bool {
+	if !a.Is6() {
+		return false
+	}
+	b := a.As16()
+	return b[11] == 0xff && b[12] == 0xfe
 }
 
 // eui64MAC returns the MAC a modified EUI-64 interface identifier

@@ -424,3 +424,43 @@ func TestIPCacheFull(t *testing.T) {
 		t.Fatalf("Dropped = %d, want 3", inv.stats.Dropped)
 	}
 }
+
+// TestSYNSenderFirst checks that onSYN, which looks the sender up before
+// reading the other fields, keeps the last of repeated src keys, skips
+// remote senders and still fingerprints an IPv6 sender whose address
+// embeds its MAC.
+func TestSYNSenderFirst(t *testing.T) {
+	inv := newInv(t, nil)
+	remoteLast := strings.Replace(synWindows, `"src":"192.168.1.20"`, `"src":"192.168.1.20","src":"93.184.216.99"`, 1)
+	localLast := strings.Replace(synLinux, `"src":"192.168.1.10"`, `"src":"93.184.216.98","src":"192.168.1.10"`, 1)
+	slaac := strings.NewReplacer(`"v":4`, `"v":6`, `"192.168.1.10"`, `"2001:db8::ba27:ebff:fe0a:b0c"`,
+		`"93.184.216.34"`, `"2001:db8:ffff::1"`, `b8:27:eb:01:02:03`, `b8:27:eb:0a:0b:0c`).Replace(synLinux)
+	feed(inv, "_syn", remoteLast, localLast, slaac)
+	hosts := inv.Hosts()
+	if len(hosts) != 2 {
+		t.Errorf("%d hosts, want 2 (192.168.1.10 and the SLAAC one): %+v", len(hosts), hosts)
+	}
+	for _, k := range []string{"192.168.1.10", "b8:27:eb:0a:0b:0c"} {
+		if h := host(t, hosts, k); h.OS == nil || !hasEvidenceRule(h.OS.Evidence, "tcp-linux", "_syn", 0.6) {
+			t.Errorf("%s: OS %+v, want the SYN's tcp-linux vote", k, h.OS)
+		}
+	}
+}
+
+// TestWeakBindingCounted checks that a MAC bound again to an address is
+// counted on the binding made first, whatever its case.
+func TestWeakBindingCounted(t *testing.T) {
+	inv := newInv(t, nil)
+	a := netip.MustParseAddr("192.168.1.10")
+	e := inv.ip(a)
+	for _, mac := range []string{"b8:27:eb:01:02:03", "b8:27:eb:01:02:03", "B8:27:EB:01:02:03"} {
+		inv.bindWeak(e, mac)
+	}
+	if e.weak[0] != (weakMAC{"b8:27:eb:01:02:03", 3}) || e.weak[1].mac != "" {
+		t.Errorf("weak bindings %+v", e.weak)
+	}
+	m := inv.macs["b8:27:eb:01:02:03"]
+	if _, ok := m.weakAddrs[a]; !ok || len(m.weakAddrs) != 1 {
+		t.Errorf("MAC's weak addresses %v", m.weakAddrs)
+	}
+}

@@ -83,6 +83,18 @@ func (inv *Inventory) fields(line []byte) (*rec.Rec, error) {
 	return &inv.scratch, nil
 }
 
+// lastValue returns the value of the last field of f named key, the one
+// a decoder's loop keeps (a null value when there is none).
+func lastValue(f *rec.Rec, key string) value {
+	var v value
+	for _, fl := range f.Fields() {
+		if string(f.Key(fl)) == key {
+			v = value{f.Value(fl)}
+		}
+	}
+	return v
+}
+
 // scanObject calls visit for each member of the JSON object in line (at
 // most rec.MaxFields of them).
 func scanObject(line []byte, visit func(key []byte, v value)) error {

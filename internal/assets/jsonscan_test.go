@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -229,6 +230,25 @@ func TestDecodersVisitInOrder(t *testing.T) {
 		decode("dhcp", dhcp, func(l []byte) error { return inv.decodeDHCP(l, &d) })
 		if d.uid != "U2" || d.vendorClass != "v" {
 			t.Errorf("shared %v: dhcp uid %q vendor %q", shared, d.uid, d.vendorClass)
+		}
+	}
+}
+
+// TestAnswerAddr checks that answerAddr reads a DNS answer as
+// netip.ParseAddr reads its decoded text (unmapped), escapes and all.
+func TestAnswerAddr(t *testing.T) {
+	inv := newInv(t, nil)
+	for _, text := range []string{
+		`"10.0.0.5"`, `"10.0.0.05"`, `"256.1.1.1"`, `"1.2.3"`, `"1.2.3.4.5"`, `"1..2.3"`, `"0.0.0.0"`,
+		`"::ffff:10.0.0.5"`, `"fe80::1%eth0"`, `"2001:db8::1"`, `"2001:db8::1"`, `"host.example"`, `""`,
+		`"TXT 3 a=b"`, `"\u0031.2.3.4"`, `"fe80::1%\u003cx\u003e"`, `"2001\u003adb8::2"`, `"1.2.3.4%x"`,
+		`"%1"`, `":"`, `"1.2.3.4\\"`,
+	} {
+		v := value{[]byte(text)}
+		want, err := netip.ParseAddr(v.str())
+		got, ok := inv.answerAddr(v)
+		if ok != (err == nil) || got != want.Unmap() {
+			t.Errorf("answerAddr(%s) = %v, %v; want %v, %v", text, got, ok, want.Unmap(), err == nil)
 		}
 	}
 }

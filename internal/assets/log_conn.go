@@ -186,7 +186,8 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 	t := target{addr: resp.addr}
 	o := obs{log: "conn", uid: r.uid, ts: r.ts, proto: r.proto, service: service, id: r.id}
 	o.with("conn_state", r.connState).with("history", r.history).with("service", r.service)
-	o.key, o.value, o.field = "offers", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
+	port := r.proto + "/" + strconv.Itoa(int(r.id.respP)) // offered, and used by the originator
+	o.key, o.value, o.field = "offers", port, "id.resp_p"
 	if name := inv.observe(&resp.entity, t, &o); name != "" && s.Name == "" {
 		s.Name = name
 	}
@@ -195,7 +196,7 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 		inv.observe(&resp.entity, t, &o)
 	}
 	if orig := inv.existing(r.id.origH); orig != nil {
-		o.key, o.value, o.field = "uses", r.proto+"/"+strconv.Itoa(int(r.id.respP)), "id.resp_p"
+		o.key, o.value, o.field = "uses", port, "id.resp_p"
 		inv.observe(&orig.entity, target{addr: orig.addr}, &o)
 		if service != "" {
 			o.key, o.value, o.field = "uses.service", service, "service"

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Packet facts: the lines the packet reader emits for consumers only
@@ -20,12 +22,9 @@ type synRec struct {
 	opts          string
 }
 
-func (inv *Inventory) decodeSYN(line []byte, r *synRec) error {
+// decodeSYN reads a "_syn" fact's fields (f: the fact's line).
+func (inv *Inventory) decodeSYN(f *rec.Rec, r *synRec) {
 	*r = synRec{wscale: -1}
-	f, err := inv.fields(line)
-	if err != nil {
-		return err
-	}
 	for _, fl := range f.Fields() {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
@@ -57,17 +56,25 @@ func (inv *Inventory) decodeSYN(line []byte, r *synRec) error {
 			r.opts = inv.intern(v)
 		}
 	}
-	return nil
 }
 
-// onSYN: the sender's TCP stack fingerprint.
+// onSYN: the sender's TCP stack fingerprint. Most SYNs come from remote
+// hosts: the sender is looked up first, and the other fields are read
+// only for a local one (or one with an EUI-64 interface identifier,
+// which its MAC may show to be local).
 func (inv *Inventory) onSYN(line []byte) error {
-	var r synRec
-	if err := inv.decodeSYN(line, &r); err != nil {
+	f, err := inv.fields(line)
+	if err != nil {
 		return err
 	}
-	e := inv.ip(r.src)
-	if e == nil && r.src.Is6() && eui64Match(r.src, r.srcMAC) {
+	src := inv.addr(lastValue(f, "src"))
+	e := inv.ip(src)
+	if e == nil && !hasEUI64(src) {
+		return nil
+	}
+	var r synRec
+	inv.decodeSYN(f, &r)
+	if e == nil && eui64Match(r.src, r.srcMAC) {
 		e = inv.ipForce(r.src)
 	}
 	if e == nil {

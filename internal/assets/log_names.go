@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"bytes"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -16,7 +17,7 @@ type dnsRec struct {
 	query, qtype   string
 	opcode         string
 	hasRcode, hasQ bool
-	answers        []string
+	answers        []value // the string answers, at most maxAnswers (Inventory.answerBuf)
 }
 
 const maxAnswers = 64
@@ -41,10 +42,45 @@ func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 		case "opcode_name":
 			r.opcode = inv.intern(v)
 		case "answers":
-			r.answers = v.strs(maxAnswers)
+			r.answers = inv.answerValues(v)
 		}
 	}
 	return nil
+}
+
+// answerValues returns the string elements of a dns.log answers array
+// (at most maxAnswers), as strs would but undecoded, in a buffer reused
+// from record to record: most answers are only parsed as addresses.
+func (inv *Inventory) answerValues(v value) []value {
+	out := inv.answerBuf[:0]
+	v.each(func(e value) {
+		if e.kind() == kindString && len(out) < maxAnswers {
+			out = append(out, e)
+		}
+	})
+	inv.answerBuf = out
+	return out
+}
+
+// answerAddr parses an answer as netip.ParseAddr parses its text (the
+// address unmapped); false when it is not an address. An IPv4 address is
+// read from its bytes; a text with no colon (escaped or not) that is
+// not one is no address; others go through addr's memo, unless escaped.
+func (inv *Inventory) answerAddr(v value) (netip.Addr, bool) {
+	raw := v.raw()
+	if a, ok := parseDottedQuad(raw); ok {
+		return a, true
+	}
+	escaped := v.escaped()
+	if !escaped && bytes.IndexByte(raw, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	if escaped {
+		a, err := netip.ParseAddr(v.str())
+		return a.Unmap(), err == nil
+	}
+	a := inv.addr(v)
+	return a, a.IsValid()
 }
 
 // nameSource is the name source of a DNS-family record by port.
@@ -110,11 +146,11 @@ func (inv *Inventory) onDNS(line []byte) error {
 	self := false
 	resp := r.responder()
 	for _, ans := range r.answers {
-		a, err := netip.ParseAddr(ans)
-		if err != nil {
+		a, ok := inv.answerAddr(ans)
+		if !ok {
 			continue
 		}
-		if e := inv.ip(a.Unmap()); e != nil {
+		if e := inv.ip(a); e != nil {
 			inv.addName(&e.entity, target{addr: e.addr}, r.query, src, o)
 			addrs = append(addrs, e)
 			self = self || e.addr == resp
@@ -156,8 +192,8 @@ func (inv *Inventory) dnsReverse(a netip.Addr, r *dnsRec, src string, o obs) {
 	if src == "dns" {
 		src = "dns-ptr"
 	}
-	for _, ans := range r.answers {
-		if plainHostName(ans) {
+	for _, v := range r.answers {
+		if ans := v.str(); plainHostName(ans) {
 			inv.addName(&e.entity, target{addr: a}, ans, src, o)
 			return
 		}
@@ -178,7 +214,11 @@ func (inv *Inventory) mdnsServices(r *dnsRec, o obs) {
 		return
 	}
 	t := target{addr: e.addr}
-	for i, s := range append([]string{r.query}, r.answers...) {
+	for i := 0; i <= len(r.answers); i++ {
+		s := r.query
+		if i > 0 {
+			s = r.answers[i-1].str()
+		}
 		if m := mdnsServiceRE.FindStringSubmatch(s); m != nil {
 			if m[1] != "" && !strings.HasPrefix(m[1], "_") {
 				inv.addName(&e.entity, t, m[1], "mdns-service", o)
