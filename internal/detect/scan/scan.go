@@ -118,10 +118,15 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	s.probes[p] = struct{}{}
 	d.entries++
-	s.ports[c.Resp]++
-	s.hosts[service{port, c.Proto}]++
+	ports := s.ports[c.Resp] + 1
+	s.ports[c.Resp] = ports
+	svc := service{port, c.Proto}
+	hosts := s.hosts[svc] + 1
+	s.hosts[svc] = hosts
 	s.uids.Add(c.TS, c.UID)
-	if !s.Alerted && d.crossed(s) {
+	// Counts only grow and are checked at every probe until the source
+	// alerts: it crosses a threshold with the counts of this probe.
+	if !s.Alerted && (ports >= d.cfg.VerticalPorts || hosts >= d.cfg.HorizontalHosts) {
 		s.Alerted = true
 		s.LastEmit = c.TS
 		d.emit(s, emit)
@@ -132,20 +137,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 }
 
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
-
-func (d *Detector) crossed(s *source) bool {
-	for _, n := range s.ports {
-		if n >= d.cfg.VerticalPorts {
-			return true
-		}
-	}
-	for _, n := range s.hosts {
-		if n >= d.cfg.HorizontalHosts {
-			return true
-		}
-	}
-	return false
-}
 
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
