@@ -1,7 +1,6 @@
 package rec
 
 import (
-	"encoding/hex"
 	"net"
 	"net/netip"
 )
@@ -39,14 +38,25 @@ func ParseMAC(b []byte) (m MAC, ok bool) {
 		return MAC{}, false
 	}
 	for i := range m {
-		if i < 5 && b[3*i+2] != ':' {
+		hi, okHi := hexDigit(b[3*i])
+		lo, okLo := hexDigit(b[3*i+1])
+		if !okHi || !okLo || i < 5 && b[3*i+2] != ':' {
 			return MAC{}, false
 		}
-		if _, err := hex.Decode(m[i:i+1], b[3*i:3*i+2]); err != nil {
-			return MAC{}, false
-		}
+		m[i] = hi<<4 | lo
 	}
 	return m, true
+}
+
+// hexDigit returns the value of the hexadecimal digit c (either case).
+func hexDigit(c byte) (byte, bool) {
+	if d := c - '0'; d <= 9 {
+		return d, true
+	}
+	if d := (c | 0x20) - 'a'; d <= 5 { // c | 0x20 lowers the case of a letter
+		return d + 10, true
+	}
+	return 0, false
 }
 
 // IsZero reports whether m is the zero value (no address).

@@ -733,7 +733,13 @@ func parseNumber(b []byte) (float64, bool) {
 // exact float64s, so one division rounds correctly, to the float
 // strconv.ParseFloat returns. Other forms (exponents, signs other than a
 // leading minus, longer numbers) report false: parse them with strconv.
+// Vigil's times and durations take micros's shorter path.
 func Decimal(b []byte) (float64, bool) {
+	if n := len(b); n >= 8 && n <= 17 && b[n-7] == '.' {
+		if f, ok := micros(b); ok {
+			return f, true
+		}
+	}
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
 		b = b[1:]
@@ -761,6 +767,35 @@ func Decimal(b []byte) (float64, bool) {
 	return f, true
 }
 
+// micros is Decimal for the shape Vigil writes times and durations in:
+// one to ten digits, a point and six digits ("1767225600.268074",
+// "0.000625"). It reads the digits as two words, the last eight digits
+// (the point taken out) and those before, and divides as Decimal does.
+// The caller has checked the length (8 to 17) and the point; ok is false
+// when a byte other than the point is not a digit, or when the digits
+// read as an integer reach 2^53: Decimal's general path takes those.
+func micros(b []byte) (float64, bool) {
+	n := len(b)
+	// lo reads the units digit, the point and six digits; the units
+	// digit's byte then takes the tens digit ('0' when there is none)
+	// and the point's the units digit: the number's last eight digits.
+	lo := binary.LittleEndian.Uint64(b[n-8:])
+	tens, high := uint64('0'), 0 // high: how many digits come before the tens
+	if n > 8 {
+		tens, high = uint64(b[n-9]), n-9
+	}
+	lo = lo&^0xffff | tens | lo&0xff<<8
+	hi := binary.LittleEndian.Uint64(b)
+	if notDigitBytes(lo) != 0 || notDigitBytes(hi)<<(64-8*uint(high)) != 0 {
+		return 0, false
+	}
+	mant := wordDigits(hi, high)*1e8 + wordDigits(lo, 8)
+	if mant >= 1<<53 {
+		return 0, false
+	}
+	return float64(mant) / 1e6, true
+}
+
 // leadingDigits reads the decimal digits b starts with onto n (n*10 + d
 // for each; the caller rejects runs long enough to overflow) and returns
 // the number and how many digits it read.
@@ -774,6 +809,27 @@ func leadingDigits(b []byte, n uint64) (uint64, int) {
 		n = n*10 + uint64(c)
 	}
 	return n, i
+}
+
+// notDigitBytes marks by their high bit the bytes of x outside '0'..'9';
+// like notNumberBytes, every mark is exact.
+func notDigitBytes(x uint64) uint64 {
+	low := x &^ lanesHigh
+	above := low + (0x7f-'9')*lanes1   // high bit set: above '9'
+	atLeast := low + (0x80-'0')*lanes1 // high bit set: '0' or above
+	return (x | above | ^atLeast) & lanesHigh
+}
+
+// wordDigits returns the number written by the first k (0..8) bytes of w,
+// decimal digits in the line's order (the first in w's lowest byte). It
+// moves them to the top of the word, where the zeros below read as
+// leading zeros, and combines the eight digits in pairs, fours, then all,
+// with three multiplies.
+func wordDigits(w uint64, k int) uint64 {
+	w = w << (64 - 8*uint(k)) & (0x0f * lanes1) // digit values; k == 0 shifts all out
+	w = w * (10<<8 + 1) >> 8 & 0x00ff00ff00ff00ff
+	w = w * (100<<16 + 1) >> 16 & 0x0000ffff0000ffff
+	return w * (10000<<32 + 1) >> 32
 }
 
 // pow10 holds the powers of ten a float64 holds exactly.

@@ -2,6 +2,7 @@ package rec
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -525,6 +526,141 @@ func TestTS(t *testing.T) {
 		want, _ := r.Num("ts")
 		if got := r.TS(); got != c.want || got != want {
 			t.Errorf("%s: TS() = %v, want %v (Num says %v)", c.line, got, c.want, want)
+		}
+	}
+}
+
+// refDecimal is Decimal as it was before words of digits: one digit at a
+// time. FuzzDecimal holds Decimal to it, and both to strconv.
+func refDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	digitRun := func(b []byte, n uint64) (uint64, int) {
+		i := 0
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			n = n*10 + uint64(b[i]-'0')
+		}
+		return n, i
+	}
+	mant, whole := digitRun(b, 0)
+	digits, frac := whole, 0
+	if whole < len(b) && b[whole] == '.' {
+		mant, frac = digitRun(b[whole+1:], mant)
+		digits += frac
+		if whole+1+frac != len(b) {
+			return 0, false
+		}
+	} else if whole != len(b) {
+		return 0, false
+	}
+	if digits == 0 || digits > 19 || mant >= 1<<53 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// checkDecimal fails t unless Decimal(s) equals refDecimal(s) (bit for
+// bit) and, where it accepts s, strconv.ParseFloat's float.
+func checkDecimal(t *testing.T, s string) {
+	t.Helper()
+	got, ok := Decimal([]byte(s))
+	want, wantOK := refDecimal([]byte(s))
+	if ok != wantOK || math.Float64bits(got) != math.Float64bits(want) {
+		t.Fatalf("Decimal(%q) = %v, %v; one digit at a time gives %v, %v", s, got, ok, want, wantOK)
+	}
+	if ok {
+		if f, err := strconv.ParseFloat(s, 64); err != nil || math.Float64bits(f) != math.Float64bits(got) {
+			t.Fatalf("Decimal(%q) = %v; strconv says %v, %v", s, got, f, err)
+		}
+	}
+}
+
+// TestDecimalWords: every split of digits between words, whole and last,
+// before and after the point, with a stray byte anywhere.
+func TestDecimalWords(t *testing.T) {
+	const digits = "1767225600268074193"
+	for n := 0; n <= len(digits); n++ {
+		for dot := -1; dot <= n; dot++ {
+			s := digits[:n]
+			if dot >= 0 {
+				s = s[:dot] + "." + s[dot:]
+			}
+			for _, c := range []string{s, "-" + s, "0" + s, s + "0"} {
+				checkDecimal(t, c)
+				for i := 0; i <= len(c); i++ {
+					for _, x := range []string{"/", ":", "e", " ", "\x00", "\xb0", "."} {
+						checkDecimal(t, c[:i]+x+c[i:])
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzDecimal(f *testing.F) {
+	for _, s := range []string{"1767225600.268074", "0.000625", "-12", "5.", ".5", "9007199254740993", "1e5", "12345678.12345678"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkDecimal(t, s) })
+}
+
+// TestParseMACBytes: every byte value at every position of a MAC gives
+// what hex.Decode does.
+func TestParseMACBytes(t *testing.T) {
+	ref := func(b []byte) (m MAC, ok bool) {
+		if len(b) != 17 {
+			return MAC{}, false
+		}
+		for i := range m {
+			if i < 5 && b[3*i+2] != ':' {
+				return MAC{}, false
+			}
+			if _, err := hex.Decode(m[i:i+1], b[3*i:3*i+2]); err != nil {
+				return MAC{}, false
+			}
+		}
+		return m, true
+	}
+	for pos := range 17 {
+		for c := range 256 {
+			b := []byte("0a:Bc:d9:e1:F2:34")
+			b[pos] = byte(c)
+			got, ok := ParseMAC(b)
+			want, wantOK := ref(b)
+			if got != want || ok != wantOK {
+				t.Fatalf("ParseMAC(%q) = %v, %v; want %v, %v", b, got, ok, want, wantOK)
+			}
+		}
+	}
+}
+
+// BenchmarkNumber parses a timestamp, a duration and a count as written
+// in Vigil's logs.
+func BenchmarkNumber(b *testing.B) {
+	for _, s := range []string{"1767225600.268074", "0.000625", "3290.0", "53"} {
+		v := []byte(s)
+		b.Run(s, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := Number(v); !ok {
+					b.Fatal(s)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseMAC parses conn.log's link-layer address.
+func BenchmarkParseMAC(b *testing.B) {
+	v := []byte("02:66:00:00:00:42")
+	for b.Loop() {
+		if _, ok := ParseMAC(v); !ok {
+			b.Fatal()
 		}
 	}
 }
