@@ -2,8 +2,9 @@
 # bench.sh: Vigil and its peers, side by side, on one synthetic capture.
 #
 # Builds bin/vigil, writes a deterministic mixed-traffic capture with
-# `vigil sample`, then runs each tool on that same file with a hot page cache
-# under /usr/bin/time, and prints a Markdown table (also written to
+# `vigil sample`, drops it from the page cache and reads it back from storage
+# (see settle_cache), then runs each tool on that same file with a hot page
+# cache under /usr/bin/time, and prints a Markdown table (also written to
 # bench/out/results.md): wall seconds, CPU seconds (user+sys), packets per
 # second of wall time, packets per CPU-second (per core), Vigil's per-core
 # rate over each tool's, and max RSS.
@@ -151,6 +152,35 @@ if ! [[ $NPKTS =~ ^[0-9]+$ ]]; then
 fi
 log "capture: $NPKTS packets, $FILE_BYTES bytes"
 
+# cpu_of COMMAND...: the CPU seconds (user+sys) COMMAND took.
+cpu_of() {
+	local tf="$OUT/time.round"
+	"$TIMEBIN" -o "$tf" -f "%U %S" timeout "$TMO" "$@" >/dev/null 2>&1 || true
+	awk '{printf "%.3f", $1+$2}' "$tf"
+}
+
+# settle_cache: every tool reads the capture from the page cache, and what
+# copying it out costs depends on how the cache holds it: in large folios,
+# as readahead caches a file read from storage, `cat` of the 1.1 GiB capture
+# takes 0.03–0.05 s of CPU; in 4 KiB pages, as a file written or re-read
+# under memory pressure may be held, 0.10–0.40 s, for every tool alike. So
+# the capture is written back, dropped from the cache and read back from
+# storage once (then twice more, as the kernel settles its new pages) before
+# anything is timed: each bench starts from the cache a capture read from
+# disk gets, whatever happened to the file before. Each round prints `cat`'s
+# CPU, so the state a run had stays visible.
+settle_cache() {
+	sync "$FILE"
+	dd if="$FILE" iflag=nocache count=0 status=none || log "could not drop $FILE from the page cache"
+	local i
+	for i in 1 2 3; do
+		cat "$FILE" >/dev/null
+		sleep 1
+	done
+	log "capture cached anew: \`cat\` takes $(cpu_of cat "$FILE")s of CPU"
+}
+settle_cache
+
 # ---------------------------------------------------------------------------
 # 3. Runs.
 
@@ -274,12 +304,6 @@ ROUND_MODES=("vigil analyze --no-insight --workers 1" "vigil analyze --workers 1
 ROUND_ARGS=("--no-insight --workers 1" "--workers 1")
 ROUND_LINES=()
 
-# cpu_of COMMAND...: the CPU seconds (user+sys) COMMAND took.
-cpu_of() {
-	local tf="$OUT/time.round"
-	"$TIMEBIN" -o "$tf" -f "%U %S" timeout "$TMO" "$@" >/dev/null 2>&1 || true
-	awk '{printf "%.3f", $1+$2}' "$tf"
-}
 
 if ((ROUNDS > 0)) && want ndpi && have ndpiReader && want vigil-records && want vigil-1; then
 	declare -a R_CAT=() R_NDPI=() R_V0=() R_V1=()
@@ -315,7 +339,7 @@ REF="vigil analyze --workers 1"
 	echo
 	echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
 	echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes wall times noisy; CPU seconds less so)"
-	echo "- Capture: \`vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); page cache warmed before each run"
+	echo "- Capture: \`vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); dropped from the page cache and read back from storage before the runs, the cache warmed before each"
 	echo "- Versions: $("$VIGIL" version 2>/dev/null | head -n 1), nDPI $(ver libndpi-bin), tshark $(ver tshark), argus $(ver argus-server), softflowd $(ver softflowd), nfdump $(ver nfdump), Go $(go env GOVERSION)"
 	echo
 	echo "| tool | wall s | CPU s | packets/s (wall) | packets/s per core | Vigil/tool per core | max RSS MiB | status |"
