@@ -41,15 +41,20 @@ func LoadFile(s *Set, path string) (int, error) {
 	return s.Len() - before, nil
 }
 
-// loadPlain reads one indicator per line; '#' starts a comment, and a
-// second field after whitespace or a comma is kept as the description.
+// loadPlain reads a plain list file (readPlain).
 func loadPlain(s *Set, path, feed string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return readPlain(s, f, feed)
+}
+
+// readPlain reads one indicator per line; '#' starts a comment, and a
+// second field after whitespace or a comma is kept as the description.
+func readPlain(s *Set, r io.Reader, feed string) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -75,17 +80,22 @@ func loadPlain(s *Set, path, feed string) error {
 var csvValueColumns = []string{"indicator", "ioc", "value", "observable", "ip", "ip_address", "cidr", "domain",
 	"hostname", "url", "ja3", "ja3_md5", "ja4", "sha1", "sha256", "fingerprint", "cert_sha1"}
 
-// loadCSV reads a CSV file whose header names its columns: indicator
-// columns (indicator/ioc/value or a kind name such as ip, domain, url, ja3),
-// an optional type column (MISP or Vigil type names) and an optional
-// description/comment column.
+// loadCSV reads a CSV file (readCSV).
 func loadCSV(s *Set, path, feed string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	return readCSV(s, f, feed)
+}
+
+// readCSV reads CSV whose header names its columns: indicator columns
+// (indicator/ioc/value or a kind name such as ip, domain, url, ja3), an
+// optional type column (MISP or Vigil type names) and an optional
+// description/comment column.
+func readCSV(s *Set, in io.Reader, feed string) error {
+	r := csv.NewReader(in)
 	r.Comment = '#'
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -174,6 +184,11 @@ func loadJSON(s *Set, path, feed string) error {
 	if err != nil {
 		return err
 	}
+	return readJSON(s, data, path, feed)
+}
+
+// readJSON reads the JSON file at path, whose content is data.
+func readJSON(s *Set, data []byte, path, feed string) error {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)

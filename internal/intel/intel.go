@@ -136,10 +136,16 @@ func (s *Set) Add(ind Indicator) error {
 		}
 		s.prefixes[p.Bits()][p] = &ind
 	case Domain:
-		ind.Value = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(v, "*."), "."))
+		ind.Value = normDomain(strings.TrimPrefix(v, "*."))
+		if ind.Value == "" {
+			return fmt.Errorf("intel: bad domain %q", v)
+		}
 		s.names[ind.Value] = &ind
 	case URL:
 		ind.Value = normURL(v)
+		if ind.Value == "" || ind.Value[0] == '/' {
+			return fmt.Errorf("intel: URL %q has no host", v)
+		}
 		s.urls[ind.Value] = &ind
 	case JA3:
 		ind.Value = strings.ToLower(v)
@@ -157,7 +163,7 @@ func (s *Set) Add(ind Indicator) error {
 	return nil
 }
 
-// normURL drops the scheme and a trailing slash and lower-cases the host.
+// normURL drops the scheme and trailing slashes and lower-cases the host.
 func normURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
@@ -167,7 +173,7 @@ func normURL(u string) string {
 	if path != "" {
 		out += "/" + path
 	}
-	return strings.TrimSuffix(out, "/")
+	return strings.TrimRight(out, "/")
 }
 
 // Addr returns the indicator matching a (an address or a covering CIDR).
@@ -197,8 +203,8 @@ func (s *Set) Domain(name string) *Indicator {
 	if s == nil || len(s.names) == 0 || name == "" {
 		return nil
 	}
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	for {
+	name = normDomain(name)
+	for name != "" {
 		if ind := s.names[name]; ind != nil {
 			return ind
 		}
@@ -208,6 +214,13 @@ func (s *Set) Domain(name string) *Indicator {
 		}
 		name = name[i+1:]
 	}
+	return nil
+}
+
+// normDomain lower-cases a domain name and drops its trailing dots (the
+// root): "Evil.Example." and "evil.example" are one name.
+func normDomain(name string) string {
+	return strings.ToLower(strings.TrimRight(name, "."))
 }
 
 // URL returns the indicator matching host+uri (exactly, or the listed URL
