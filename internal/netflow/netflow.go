@@ -3,7 +3,9 @@
 // protocol, bytes and packets (scaled by the sampling rate), start and
 // duration. Decoding is goflow2's (github.com/netsampler/goflow2/v2:
 // templates per exporter, the protobuf producer's field mapping); this
-// package owns the socket, the queue and the conversion.
+// package owns the socket, the queue and the conversion, bounds what
+// goflow2 keeps per exporter (state.go) and refuses the datagrams it
+// mishandles (screen.go).
 //
 // One goroutine reads the socket (its receive buffer enlarged, 32 MiB by
 // default, so bursts wait in the kernel rather than being dropped) into a
@@ -17,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
+	"math/bits"
 	"net"
 	"net/netip"
 	"strconv"
@@ -63,6 +67,7 @@ type Listener struct {
 	sink  Sink
 	queue chan *utils.Message
 	pipe  *utils.AutoFlowPipe
+	conv  *convert
 
 	datagrams, flows, errs, drops atomic.Uint64
 	exporters                     map[string]bool
@@ -91,19 +96,37 @@ func Listen(cfg Config, sink Sink) (*Listener, error) {
 		conn.Close()
 		return nil, fmt.Errorf("netflow: receive buffer: %w", err)
 	}
-	l := &Listener{cfg: cfg, conn: conn, sink: sink, queue: make(chan *utils.Message, cfg.Queue),
-		exporters: map[string]bool{}, rbuf: readBuffer(conn)}
+	l, err := newListener(cfg, sink, defaultLimits)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	l.conn, l.rbuf = conn, readBuffer(conn)
+	return l, nil
+}
+
+// newListener makes a listener without a socket: its queue, and the
+// decoder (goflow2's pipe with per-exporter state bounded by lim, and
+// convert).
+func newListener(cfg Config, sink Sink, lim limits) (*Listener, error) {
+	l := &Listener{cfg: cfg, sink: sink, queue: make(chan *utils.Message, cfg.Queue), exporters: map[string]bool{}}
 	pcfg, err := (&protoproducer.ProducerConfig{}).Compile()
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("netflow: producer: %w", err)
 	}
-	inner, err := protoproducer.CreateProtoProducer(pcfg, protoproducer.CreateSamplingSystem)
+	inner, err := protoproducer.CreateProtoProducer(pcfg, func() protoproducer.SamplingRateSystem {
+		return newSampling(lim.domains)
+	})
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("netflow: producer: %w", err)
 	}
-	l.pipe = utils.NewFlowPipe(&utils.PipeConfig{Producer: &convert{inner: inner, l: l, inits: map[domain]uint64{}, rates: map[domain]uint64{}}})
+	l.conv = &convert{inner: inner, l: l, inits: newDomainTable(lim.domains), rates: newDomainTable(lim.domains)}
+	l.pipe = utils.NewFlowPipe(&utils.PipeConfig{
+		Producer: l.conv,
+		NetFlowTemplater: func(string) netflow.NetFlowTemplateSystem {
+			return newTemplates(lim.fields)
+		},
+	})
 	return l, nil
 }
 
@@ -122,9 +145,7 @@ func (l *Listener) Run(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		for m := range l.queue {
-			if err := l.pipe.DecodeFlow(m); err != nil {
-				l.errs.Add(1)
-			}
+			l.decode(m)
 		}
 	}()
 	go func() {
@@ -138,6 +159,18 @@ func (l *Listener) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// decode decodes one datagram, handing its flows to the sink; only the
+// decoding goroutine calls it.
+func (l *Listener) decode(m *utils.Message) {
+	if err := screen(m.Payload); err != nil {
+		l.errs.Add(1)
+		return
+	}
+	if err := l.pipe.DecodeFlow(m); err != nil {
+		l.errs.Add(1)
+	}
 }
 
 func (l *Listener) read() error {
@@ -167,14 +200,8 @@ type convert struct {
 	l     *Listener
 	// inits is each IPFIX observation domain's systemInitTimeMilliseconds
 	// and rates its PSAMP sampling rate (from its options records).
-	inits map[domain]uint64
-	rates map[domain]uint64
-}
-
-// domain is an exporter's observation domain.
-type domain struct {
-	exporter string
-	id       uint32
+	inits *domainTable
+	rates *domainTable
 }
 
 func (c *convert) Produce(msg any, args *producer.ProduceArgs) ([]producer.ProducerMessage, error) {
@@ -229,17 +256,16 @@ func (c *convert) fixTimes(msg any, exporter string, set []producer.ProducerMess
 			}
 		}
 	case *netflow.IPFIXPacket:
-		key := domain{exporter, p.ObservationDomainId}
 		for _, fs := range p.FlowSets {
 			if od, ok := fs.(netflow.OptionsDataFlowSet); ok {
 				for _, r := range od.Records {
 					if v, ok := fieldUint(r.OptionsValues, 160); ok {
-						c.inits[key] = v
+						c.inits.set(exporter, p.ObservationDomainId, v)
 					}
 				}
 			}
 		}
-		init, ok := c.inits[key]
+		init, ok := c.inits.get(exporter, p.ObservationDomainId)
 		if !ok {
 			return
 		}
@@ -275,13 +301,13 @@ func (c *convert) fixTimes(msg any, exporter string, set []producer.ProducerMess
 // samplingPacketInterval (IE 305) packets selected, then
 // samplingPacketSpace (IE 306) skipped — softflowd -s N sends 1 and N-1.
 // goflow2 takes the interval alone as the rate (1: unsampled); the rate
-// is (interval + space) / interval.
+// is (interval + space) / interval, computed as 1 + space/interval (the
+// same, without overflow).
 func (c *convert) fixSampling(msg any, exporter string, set []producer.ProducerMessage) {
 	p, ok := msg.(*netflow.IPFIXPacket)
 	if !ok {
 		return
 	}
-	key := domain{exporter, p.ObservationDomainId}
 	for _, fs := range p.FlowSets {
 		od, ok := fs.(netflow.OptionsDataFlowSet)
 		if !ok {
@@ -291,11 +317,11 @@ func (c *convert) fixSampling(msg any, exporter string, set []producer.ProducerM
 			interval, ok1 := fieldUint(r.OptionsValues, 305)
 			space, ok2 := fieldUint(r.OptionsValues, 306)
 			if ok1 && ok2 && interval > 0 {
-				c.rates[key] = max((interval+space)/interval, 1)
+				c.rates.set(exporter, p.ObservationDomainId, 1+space/interval)
 			}
 		}
 	}
-	rate, ok := c.rates[key]
+	rate, ok := c.rates.get(exporter, p.ObservationDomainId)
 	if !ok {
 		return
 	}
@@ -323,8 +349,10 @@ func unwrap(t, export uint64) uint64 {
 // export time: a time known modulo the uptime counter's period.
 func latest(t, export uint64) uint64 {
 	if t > export+slack {
-		k := (t - export - slack + wrapNs - 1) / wrapNs
-		if k*wrapNs > t {
+		// The fewest periods that take t back to the export or before
+		// (a ceiling division written so as not to overflow).
+		k := (t-export-slack-1)/wrapNs + 1
+		if k > t/wrapNs {
 			return t
 		}
 		return t - k*wrapNs
@@ -369,7 +397,10 @@ func (c *convert) Close()                                { c.inner.Close() }
 var protoNames = map[uint32]string{6: "tcp", 17: "udp", 1: "icmp", 58: "icmp", 132: "sctp", 47: "gre", 50: "esp", 51: "ah"}
 
 // toConn converts a decoded flow; it reports false for flows without
-// addresses.
+// addresses, or whose addresses are not of one IP version (a hostile
+// template can carry an IPv4 source and an IPv6 destination). A flow that
+// ends before it starts gets duration 0; counts scaled by the sampling
+// rate stop at math.MaxInt64.
 func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 	src, ok1 := netip.AddrFromSlice(m.SrcAddr)
 	dst, ok2 := netip.AddrFromSlice(m.DstAddr)
@@ -377,6 +408,9 @@ func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 		return store.Conn{}, false
 	}
 	src, dst = src.Unmap(), dst.Unmap()
+	if src.Is4() != dst.Is4() {
+		return store.Conn{}, false
+	}
 	scale := max(m.SamplingRate, 1)
 	start, end := float64(m.TimeFlowStartNs)/1e9, float64(m.TimeFlowEndNs)/1e9
 	if start == 0 {
@@ -388,7 +422,7 @@ func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 	}
 	c := store.Conn{TS: start, Duration: max(end-start, 0), OrigH: src.String(), RespH: dst.String(),
 		OrigP: uint16(m.SrcPort), RespP: uint16(m.DstPort), Proto: proto,
-		OrigBytes: int64(m.Bytes * scale), OrigIPBytes: int64(m.Bytes * scale), OrigPkts: int64(m.Packets * scale)}
+		OrigBytes: scaled(m.Bytes, scale), OrigIPBytes: scaled(m.Bytes, scale), OrigPkts: scaled(m.Packets, scale)}
 	if m.Proto == 1 || m.Proto == 58 {
 		c.OrigP, c.RespP = uint16(m.IcmpType), uint16(m.IcmpCode)
 	}
@@ -398,6 +432,16 @@ func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 	}
 	c.UID = flowUID(&c, m.SamplerAddress)
 	return c, true
+}
+
+// scaled is n·rate, or math.MaxInt64 where that is more (a hostile
+// exporter's counts and rates are up to 64 bits each).
+func scaled(n, rate uint64) int64 {
+	hi, lo := bits.Mul64(n, rate)
+	if hi != 0 || lo > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(lo)
 }
 
 // flowUID is a deterministic id for a flow record ("F" and a hash of its

@@ -82,21 +82,27 @@ func Load(path string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oui: %w", err)
 	}
-	var t *Table
-	switch {
-	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
-		t, err = readCompact(bytes.NewReader(data), true)
-	case bytes.HasPrefix(data, []byte("Registry,")):
-		var entries []Entry
-		entries, err = ReadIEEECSV(bytes.NewReader(data))
-		t = FromEntries(entries)
-	default:
-		t, err = readCompact(bytes.NewReader(data), false)
-	}
+	t, err := parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("oui: %s: %w", path, err)
 	}
 	return t, nil
+}
+
+// parse reads a table file's contents, in any of the forms Load takes.
+func parse(data []byte) (*Table, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return readCompact(bytes.NewReader(data), true)
+	case bytes.HasPrefix(data, []byte("Registry,")):
+		entries, err := ReadIEEECSV(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		return FromEntries(entries), nil
+	default:
+		return readCompact(bytes.NewReader(data), false)
+	}
 }
 
 // FromEntries builds a table from registry entries (later entries win).
@@ -225,7 +231,7 @@ func parseCompact(text string) (*Table, error) {
 	for line := 1; len(text) > 0; line++ {
 		row, rest, _ := strings.Cut(text, "\n")
 		text = rest
-		row = strings.TrimSuffix(row, "\r")
+		row = strings.TrimRight(row, "\r") // CRLF (or a stray CR: a name never ends in one)
 		if row == "" || row[0] == '#' {
 			continue
 		}

@@ -1,0 +1,178 @@
+package netflow
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/netsampler/goflow2/v2/decoders/netflow"
+	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
+)
+
+// Bounds on what one exporter can make the collector keep. goflow2 keys
+// its templates by exporter address and port and its sampling rates by
+// exporter address; within an exporter, by observation domain (32 bits)
+// and template ID (16 bits), without limit. The number of exporters
+// itself is not bounded here (goflow2's maps of them never shrink).
+const (
+	// maxTemplateFields bounds the fields of an exporter's templates,
+	// all together (each field about 12 bytes: some 1 MiB).
+	maxTemplateFields = 1 << 16
+	// maxDomains bounds the observation domains per exporter whose
+	// sampling rate or system init time is kept.
+	maxDomains = 1024
+)
+
+// limits are the bounds a listener keeps to (tests use small ones).
+type limits struct {
+	fields  int // maxTemplateFields
+	domains int // maxDomains
+}
+
+var defaultLimits = limits{fields: maxTemplateFields, domains: maxDomains}
+
+// errTemplateBudget refuses a template past maxTemplateFields.
+var errTemplateBudget = errors.New("netflow: the exporter's templates hold too many fields")
+
+// templates is goflow2's template store for one exporter, bounded to
+// maxTemplateFields fields (a template counts its fields and one). A
+// template whose records have no bytes (no fields or only zero-length
+// ones; an IPFIX template withdrawal is one) removes the template
+// instead: goflow2 would decode its data sets forever.
+type templates struct {
+	netflow.NetFlowTemplateSystem
+	mu     sync.Mutex
+	fields int
+	max    int
+}
+
+// newTemplates makes an exporter's template store holding up to limit
+// fields.
+func newTemplates(limit int) netflow.NetFlowTemplateSystem {
+	return &templates{NetFlowTemplateSystem: netflow.CreateTemplateSystem(), max: limit}
+}
+
+// AddTemplate stores a template unless the exporter's budget is spent.
+func (t *templates) AddTemplate(version uint16, domain uint32, id uint16, tmpl any) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, empty := templateShape(tmpl)
+	if empty {
+		t.remove(version, domain, id)
+		return nil
+	}
+	var old int
+	if prev, err := t.NetFlowTemplateSystem.GetTemplate(version, domain, id); err == nil {
+		old, _ = templateShape(prev)
+	}
+	if t.fields-old+n > t.max {
+		return errTemplateBudget
+	}
+	if err := t.NetFlowTemplateSystem.AddTemplate(version, domain, id, tmpl); err != nil {
+		return err
+	}
+	t.fields += n - old
+	return nil
+}
+
+// RemoveTemplate forgets a template.
+func (t *templates) RemoveTemplate(version uint16, domain uint32, id uint16) (any, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.remove(version, domain, id)
+}
+
+func (t *templates) remove(version uint16, domain uint32, id uint16) (any, error) {
+	prev, err := t.NetFlowTemplateSystem.RemoveTemplate(version, domain, id)
+	if err == nil {
+		n, _ := templateShape(prev)
+		t.fields -= n
+	}
+	return prev, err
+}
+
+// templateShape returns what a template costs (its fields and one) and
+// whether its records take no bytes (no field has a length; a
+// variable-length one, 65535, takes at least its length byte).
+func templateShape(tmpl any) (cost int, empty bool) {
+	var lists [][]netflow.Field
+	switch r := tmpl.(type) {
+	case netflow.TemplateRecord:
+		lists = [][]netflow.Field{r.Fields}
+	case netflow.NFv9OptionsTemplateRecord:
+		lists = [][]netflow.Field{r.Scopes, r.Options}
+	case netflow.IPFIXOptionsTemplateRecord:
+		lists = [][]netflow.Field{r.Scopes, r.Options}
+	}
+	cost, empty = 1, true
+	for _, fs := range lists {
+		cost += len(fs)
+		for _, f := range fs {
+			empty = empty && f.Length == 0
+		}
+	}
+	return cost, empty
+}
+
+// domainTable holds a value per exporter and observation domain, at most
+// max domains per exporter (values for further domains are not kept).
+type domainTable struct {
+	max int
+	m   map[string]map[uint32]uint64
+}
+
+func newDomainTable(limit int) *domainTable {
+	return &domainTable{max: limit, m: map[string]map[uint32]uint64{}}
+}
+
+func (t *domainTable) set(exporter string, domain uint32, v uint64) {
+	m := t.m[exporter]
+	if m == nil {
+		m = map[uint32]uint64{}
+		t.m[exporter] = m
+	}
+	if _, ok := m[domain]; ok || len(m) < t.max {
+		m[domain] = v
+	}
+}
+
+func (t *domainTable) get(exporter string, domain uint32) (uint64, bool) {
+	v, ok := t.m[exporter][domain]
+	return v, ok
+}
+
+// sampling is goflow2's sampling-rate store for one exporter, bounded to
+// max entries.
+type sampling struct {
+	mu    sync.Mutex
+	max   int
+	rates map[samplingKey]uint32
+}
+
+type samplingKey struct {
+	version uint16
+	domain  uint32
+}
+
+// newSampling makes an exporter's sampling-rate store holding up to limit
+// entries.
+func newSampling(limit int) protoproducer.SamplingRateSystem {
+	return &sampling{max: limit, rates: map[samplingKey]uint32{}}
+}
+
+func (s *sampling) AddSamplingRate(version uint16, domain uint32, rate uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := samplingKey{version, domain}
+	if _, ok := s.rates[k]; ok || len(s.rates) < s.max {
+		s.rates[k] = rate
+	}
+}
+
+func (s *sampling) GetSamplingRate(version uint16, domain uint32) (uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.rates[samplingKey{version, domain}]; ok {
+		return r, nil
+	}
+	return 0, errors.New("netflow: no sampling rate")
+}
