@@ -123,7 +123,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(cl.domains) < 256 {
 		cl.domains[n.reg] = n.score
 	}
-	if string(r.Bytes("rcode_name")) == "NXDOMAIN" {
+	// Unanswered names are counted among the kept domains only: nx stays
+	// a subset of domains, bounded with it.
+	if _, kept := cl.domains[n.reg]; kept && string(r.Bytes("rcode_name")) == "NXDOMAIN" {
 		cl.nx[n.reg] = true
 	}
 	cl.uids.Add(ts, uid)

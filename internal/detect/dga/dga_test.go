@@ -1,6 +1,10 @@
 package dga
 
 import (
+	"net/netip"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 	"math/rand/v2"
 	"testing"
 
@@ -42,4 +46,35 @@ func TestQuiet(t *testing.T) {
 	}
 	d, _ := New(DefaultConfig())
 	dt.Quiet(t, dt.Run(t, d, l))
+}
+
+// TestStateBounded: a client looking up thousands of generated names, all
+// unanswered, keeps at most 256 domains and 256 unanswered ones (the
+// unanswered are counted among the kept domains only).
+func TestStateBounded(t *testing.T) {
+	d, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var r rec.Rec
+	var alerts int
+	for i := 0; i < 3000; i++ {
+		b := make([]byte, 14)
+		for j := range b {
+			b[j] = byte('a' + rng.IntN(26))
+		}
+		l := lookup(1000+float64(i)/10, string(b)+".net", "NXDOMAIN")
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, func(alert.Alert) { alerts++ })
+	}
+	cl := d.clients[netip.MustParseAddr("10.0.0.7")]
+	if cl == nil || alerts != 1 {
+		t.Fatalf("client %v, %d alerts", cl, alerts)
+	}
+	if len(cl.domains) > 256 || len(cl.nx) > len(cl.domains) {
+		t.Errorf("%d domains, %d unanswered", len(cl.domains), len(cl.nx))
+	}
 }

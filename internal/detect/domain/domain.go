@@ -31,15 +31,16 @@ func Registered(name string) (reg, sub string) {
 		return name, ""
 	}
 	suffix, _ := publicsuffix.PublicSuffix(strings.ToLower(name))
-	if len(suffix) >= len(name) {
-		return name, ""
+	// The suffix is found in the lower-cased name, whose length may differ
+	// (ẞ becomes ß, invalid UTF-8 U+FFFD): it is cut from name by its
+	// labels, not its bytes. The registered domain has one label more.
+	i := len(name)
+	for range strings.Count(suffix, ".") + 2 {
+		if i = strings.LastIndexByte(name[:i], '.'); i < 0 {
+			return name, ""
+		}
 	}
-	rest := name[:len(name)-len(suffix)-1] // everything before ".suffix"
-	i := strings.LastIndexByte(rest, '.')
-	if i < 0 {
-		return name, ""
-	}
-	return name[i+1:], strings.Trim(rest[:i], ".")
+	return name[i+1:], strings.Trim(name[:i], ".")
 }
 
 // Entropy returns the Shannon entropy of s in bits per character.

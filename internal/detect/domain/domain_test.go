@@ -10,6 +10,8 @@ func TestRegistered(t *testing.T) {
 		{"com", "com", ""},
 		{"x..Hidemyself.org.", "Hidemyself.org", "x"},
 		{"q+Z8/A.hidemyself.org", "hidemyself.org", "q+Z8/A"},
+		{"a.b.ẞ", "b.ẞ", "a"}, // the suffix is shorter lower-cased (ß)
+		{"x.y.\xff", "y.\xff", "x"},
 	} {
 		reg, sub := Registered(tc.in)
 		if reg != tc.reg || sub != tc.sub {

@@ -1,0 +1,360 @@
+package detect
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// bulkRecords is how many records of distinct addresses and names a fuzz
+// iteration adds after the input's own (see bulkEvery), to check that state stays
+// under the caps of fuzzConfig.
+const bulkRecords = 300
+
+// bulkEvery: one input in bulkEvery (by hash) gets the bulk records,
+// which cost ten times the rest of an iteration; the fuzzer, which
+// minimizes every input that finds new code, stays fast.
+const bulkEvery = 4
+
+// seedLines is how many lines of a seed file make one seed.
+const seedLines = 3
+
+// fuzzCap is the cap fuzzConfig gives every detector's state: small, so
+// that bulkRecords goes far past it and eviction runs in every iteration.
+const fuzzCap = 8
+
+// FuzzEngine feeds the engine a sequence of records decoded from the
+// input: one per line, "LOG\tJSON", where LOG is one of the logs the
+// detectors read (else it picks one of them by its bytes), handed over as
+// the analyzer does (RecordShared with a rec.Shared, sometimes parsed by
+// another consumer first) or by Record. For one input in bulkEvery it
+// then adds bulkRecords records made from the input's valid objects with
+// distinct addresses, ports, names and uids. It flushes and closes. It
+// checks that nothing panics, that every detector's maps and lists stay
+// under their caps (fuzzConfig; the sizes are read by reflection, table
+// stateBounds), that every alert line is a JSON alert (not the
+// marshalling-error stub) of a class of the catalogue with a valid EVE
+// form, that incident lines are JSON, and that the lines match the
+// engine's counters.
+func FuzzEngine(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("testdata", "engine", "*.tsv"))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds in testdata/engine: %v", err)
+	}
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		// Seeds of a few lines each: the fuzzer minimizes every input
+		// that finds new code, which takes a long time for long ones.
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		for i := 0; i < len(lines); i += seedLines {
+			f.Add(bytes.Join(lines[i:min(i+seedLines, len(lines))], nil))
+		}
+	}
+	f.Add([]byte("conn\t{}\nnot-a-log\t{\"ts\":1e999,\"query\":\"..\"}\n\t[1,2]\ndns\t{\"ts\":-1,\"query\":\"\\u0000.co.uk.\"}\n\n"))
+	f.Add([]byte("_arp\t{\"ts\":1,\"src_mac\":\"zz\",\"src_ip\":\"::ffff:1.2.3.4\",\"op\":\"2\"}\nssl\t{\"cert_chain_fps\":[1,null,\"\"]}"))
+	cfg := fuzzConfig(f)
+	known := map[string]bool{}
+	for _, c := range alert.Classes() {
+		known[c.Class] = true
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out lineCollector
+		e, err := New(cfg, Output{Records: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := splitInput(e.Logs(), data)
+		feedLines(e, lines)
+		e.Flush(0)
+		if seed := fnv32(data); seed%bulkEvery == 0 {
+			feedBulk(e, lines, seed)
+		}
+		checkStateBounds(t, e)
+		e.Flush(math.MaxInt64)
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkOutput(t, e, &out, known)
+	})
+}
+
+// fuzzConfig is the default configuration with every state cap at
+// fuzzCap, without the DGA detector, and the intel detector given the
+// plain feed of package intel's tests (so that its matching runs).
+func fuzzConfig(tb testing.TB) Config {
+	c := DefaultConfig()
+	c.Scan.MaxEntries = fuzzCap
+	c.Flood.MaxVictims, c.Flood.MaxSources = fuzzCap, fuzzCap
+	c.BruteForce.MaxPairs = fuzzCap
+	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
+	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap
+	c.DGA.MaxClients = fuzzCap
+	c.Exfil.MaxHosts = fuzzCap
+	c.ARPSpoof.MaxBindings = fuzzCap
+	c.Mirai.MaxSources, c.Mirai.MaxTargets = fuzzCap, fuzzCap
+	c.TLS.MaxCerts = fuzzCap
+	c.Intel.Feeds = []string{filepath.Join("..", "intel", "testdata", "plain.txt")}
+	// The DGA detector parses its 1 MB model in New, which would make
+	// each iteration 7 ms slower than all the rest: it is left out.
+	c.DGA.Enabled = false
+	if err := c.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// inputLine is one record of the fuzz input.
+type inputLine struct {
+	log  string
+	json []byte
+}
+
+// splitInput cuts data into lines "LOG\tJSON". A LOG that is not one of
+// logs (a line without a tab has LOG "") picks logs[sum of its bytes and
+// the line number, modulo len(logs)].
+func splitInput(logs []string, data []byte) []inputLine {
+	var out []inputLine
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		prefix, body, ok := bytes.Cut(line, []byte("\t"))
+		if !ok {
+			prefix, body = nil, line
+		}
+		log := string(prefix)
+		if !slices.Contains(logs, log) {
+			n := i
+			for _, c := range prefix {
+				n += int(c)
+			}
+			log = logs[n%len(logs)]
+		}
+		out = append(out, inputLine{log, body})
+	}
+	return out
+}
+
+// feedLines hands the lines to the engine by both entry points: every
+// other line by RecordShared, as the analyzer does, half of those parsed
+// first (another consumer read it before the engine); the rest by Record.
+func feedLines(e *Engine, lines []inputLine) {
+	var s rec.Shared
+	for i, l := range lines {
+		switch i % 4 {
+		case 0:
+			s.Reset(l.log, l.json)
+			e.RecordShared(&s)
+		case 1:
+			s.Reset(l.log, l.json)
+			_, _ = s.Rec()
+			e.RecordShared(&s)
+		default:
+			e.Record(l.log, l.json)
+		}
+	}
+}
+
+// template is a record of the input that the bulk records are made from:
+// its members in order, each encoded once.
+type template struct {
+	log    string
+	fields map[string]any
+	keys   []string
+	enc    map[string][]byte
+}
+
+func newTemplate(log string, fields map[string]any) template {
+	t := template{log: log, fields: fields, enc: make(map[string][]byte, len(fields))}
+	for k, v := range fields {
+		t.keys = append(t.keys, k)
+		t.enc[k], _ = json.Marshal(v)
+	}
+	slices.Sort(t.keys)
+	return t
+}
+
+// encode writes the template with the values of set in place of its own.
+func (t *template) encode(buf []byte, set map[string]any) []byte {
+	buf = append(buf[:0], '{')
+	for i, k := range t.keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendQuote(buf, k)
+		buf = append(buf, ':')
+		if v, ok := set[k]; ok {
+			b, _ := json.Marshal(v)
+			buf = append(buf, b...)
+		} else {
+			buf = append(buf, t.enc[k]...)
+		}
+	}
+	return append(buf, '}')
+}
+
+// feedBulk adds bulkRecords records made from the lines that are JSON
+// objects (variant), in turn, through RecordShared.
+func feedBulk(e *Engine, lines []inputLine, seed uint32) {
+	var tmpls []template
+	for _, l := range lines {
+		var m map[string]any
+		if json.Unmarshal(l.json, &m) == nil && m != nil {
+			tmpls = append(tmpls, newTemplate(l.log, m))
+		}
+	}
+	if len(tmpls) == 0 {
+		return
+	}
+	var s rec.Shared
+	var buf []byte
+	set := map[string]any{}
+	for i := range bulkRecords {
+		t := &tmpls[i%len(tmpls)]
+		clear(set)
+		variant(set, t.fields, i, seed)
+		buf = t.encode(buf, set)
+		s.Reset(t.log, buf)
+		e.RecordShared(&s)
+	}
+}
+
+// variant sets in m the members of the i-th record made from fields: later
+// in time, with a new uid, and by i%4 (names: i%8) with new sources,
+// destinations, destination ports and names, so that the detectors see
+// many distinct keys and many distinct values under one key (sources of
+// one victim, subdomains of one domain, targets of one scanner,
+// connections of one pair). Only members fields has are set.
+func variant(m, fields map[string]any, i int, seed uint32) {
+	mode := i % 4
+	n := uint32(i) + 1
+	ts, ok := fields["ts"].(float64)
+	if !ok {
+		ts = 1.7e9
+	}
+	setIf(m, fields, "ts", ts+float64(i)*(0.05+float64(seed%1000)/100))
+	setIf(m, fields, "uid", fmt.Sprintf("B%x-%d", seed, i))
+	if mode == 0 || mode == 2 {
+		for _, k := range []string{"id.orig_h", "src", "src_ip"} {
+			setAddr(m, fields, k, true, n, seed)
+		}
+		setIf(m, fields, "src_mac", fmt.Sprintf("02:%02x:%02x:%02x:%02x:%02x", byte(seed), byte(seed>>8), byte(n>>16), byte(n>>8), byte(n)))
+	}
+	if mode == 0 || mode == 1 {
+		for _, k := range []string{"id.resp_h", "dst", "dst_ip"} {
+			setAddr(m, fields, k, false, n, seed)
+		}
+		fp := fmt.Sprintf("%08x%056x", seed, n)
+		setIf(m, fields, "fingerprint", fp)
+		setIf(m, fields, "cert_chain_fps", []string{fp})
+	}
+	if mode == 1 {
+		setIf(m, fields, "id.resp_p", n%65536)
+		setIf(m, fields, "dst_p", n%65536)
+	}
+	name := ""
+	label := strconv.FormatUint(uint64(n)*0x9e3779b97f4a7c15^uint64(seed), 36)
+	switch i % 8 {
+	case 0, 4, 5: // a new registered domain (5: of one source)
+		name = fmt.Sprintf("q%d.%s.com", i, label)
+	case 1: // a new subdomain of one domain
+		name = fmt.Sprintf("%s.r%x.net", label, seed)
+	}
+	if name != "" {
+		for _, k := range []string{"query", "host", "server_name"} {
+			setIf(m, fields, k, name)
+		}
+		setIf(m, fields, "certificate.subject", "CN="+name)
+		setIf(m, fields, "user", fmt.Sprintf("u%d", i))
+		setIf(m, fields, "password", fmt.Sprintf("p%d", i))
+	}
+}
+
+// setIf sets m[k] to v where fields has k.
+func setIf(m, fields map[string]any, k string, v any) {
+	if _, ok := fields[k]; ok {
+		m[k] = v
+	}
+}
+
+// setAddr sets m[k], where fields has an address there, to the n-th
+// address of a family derived from seed: internal (10/8, fd00::/8) for
+// sources, external for destinations, IPv6 where the field held IPv6.
+func setAddr(m, fields map[string]any, k string, internal bool, n, seed uint32) {
+	v, ok := fields[k]
+	if !ok {
+		return
+	}
+	s, _ := v.(string)
+	v6 := strings.Contains(s, ":")
+	switch {
+	case v6 && internal:
+		m[k] = fmt.Sprintf("fd%02x::%x:%x", byte(seed), seed>>8, n)
+	case v6:
+		m[k] = fmt.Sprintf("2001:db8:%x::%x", seed&0xffff, n)
+	case internal:
+		m[k] = fmt.Sprintf("10.%d.%d.%d", byte(seed)^byte(n>>16), byte(n>>8), byte(n))
+	default:
+		m[k] = fmt.Sprintf("45.%d.%d.%d", byte(seed)^byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+func fnv32(b []byte) uint32 {
+	h := fnv.New32a()
+	h.Write(b)
+	return h.Sum32()
+}
+
+// checkOutput checks the alert and incident lines the engine wrote.
+func checkOutput(t *testing.T, e *Engine, out *lineCollector, known map[string]bool) {
+	t.Helper()
+	st := e.Stats()
+	alerts := out.lines["alerts"]
+	if uint64(len(alerts)) != st.Alerts || len(e.Alerts()) != len(alerts) {
+		t.Fatalf("%d alert lines, %d alerts kept, stats say %d", len(alerts), len(e.Alerts()), st.Alerts)
+	}
+	for _, line := range alerts {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("alert line is not JSON: %v: %s", err, line)
+		}
+		if m["error"] != nil {
+			t.Fatalf("alert not marshalled: %s", line)
+		}
+		class, _ := m["class"].(string)
+		if !known[class] {
+			t.Fatalf("alert of class %q, not in the catalogue: %s", class, line)
+		}
+		if _, err := alert.Parse([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range e.Alerts() {
+		if eve := a.EVE(); !json.Valid(eve) {
+			t.Fatalf("EVE of %s is not JSON: %s", a.Class, eve)
+		}
+	}
+	incidents := out.lines["incidents"]
+	if uint64(len(incidents)) != st.Incidents {
+		t.Fatalf("%d incident lines, stats say %d", len(incidents), st.Incidents)
+	}
+	for _, line := range incidents {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("incident line is not JSON: %s", line)
+		}
+	}
+	if st.Parsed+st.ParseErrors > st.Records {
+		t.Fatalf("stats %+v", st)
+	}
+}

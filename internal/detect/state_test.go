@@ -1,0 +1,124 @@
+package detect
+
+import (
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// stateSkip are fields of detector state that are configuration or shared
+// with the engine, not state grown by records.
+var stateSkip = map[string]bool{"cfg": true, "internal": true, "model": true, "feeds": true}
+
+// stateSizes returns, for each path of a map or slice in d's state
+// ("victims", "victims[].sources.m"), the largest length found there.
+// Only types of this module are walked into; each pointer once.
+func stateSizes(d Detector) map[string]int {
+	sizes := map[string]int{}
+	seen := map[uintptr]bool{}
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() || seen[v.Pointer()] {
+				return
+			}
+			seen[v.Pointer()] = true
+			walk(v.Elem(), path)
+		case reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			if !strings.HasPrefix(v.Type().PkgPath(), "github.com/vigil-nsm/vigil/") {
+				return
+			}
+			for i := range v.NumField() {
+				if name := v.Type().Field(i).Name; !stateSkip[name] {
+					walk(v.Field(i), strings.TrimPrefix(path+"."+name, "."))
+				}
+			}
+		case reflect.Map:
+			sizes[path] = max(sizes[path], v.Len())
+			for it := v.MapRange(); it.Next(); {
+				walk(it.Value(), path+"[]")
+			}
+		case reflect.Slice:
+			sizes[path] = max(sizes[path], v.Len())
+			for i := range v.Len() {
+				walk(v.Index(i), path+"[]")
+			}
+		}
+	}
+	walk(reflect.ValueOf(d), "")
+	return sizes
+}
+
+// config marks state that configuration fills, not records.
+const config = -1
+
+// stateBounds is the most entries each map or list of detector state
+// (detector name, path as stateSizes writes it) may hold under c.
+func stateBounds(c *Config) map[string]int {
+	uids := alert.MaxUIDs
+	return map[string]int{
+		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts,
+		"arpspoof macs": c.ARPSpoof.MaxBindings,
+
+		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,
+		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].uids": 5,
+		"beacon candidates[].ts": c.Beacon.MaxConns, "beacon candidates[].sizes": c.Beacon.MaxConns,
+		"beacon candidates[].uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,
+		"beacon order": 100_000, "beacon recent": 100_000, "beacon recentQ": 100_000,
+
+		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64,
+
+		"dga clients": c.DGA.MaxClients, "dga clients[].domains": 256, "dga clients[].nx": 256,
+		"dga clients[].uids.list": uids, "dga names.known": 100_000, "dga scored": 200_001,
+
+		"dnstunnel allow": config, "dnstunnel domains": c.DNSTunnel.MaxDomains,
+		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients": 256,
+		"dnstunnel domains[].servers": 256, "dnstunnel domains[].qtypes": 16, "dnstunnel domains[].sample": 3,
+		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
+
+		"exfil hosts": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025,
+
+		"flood ampPorts": config, "flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
+		"flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,
+		"flood victims[].senders.rest": 16, "flood victims[].ports.rest": 256, "flood victims[].uids.list": uids,
+
+		"longconn ignore": config,
+
+		"mirai users": config, "mirai passwords": config, "mirai held": 4096, "mirai held[]": 16,
+		"mirai scanners": c.Mirai.MaxSources, "mirai scanners[].targets": c.Mirai.MaxTargets,
+		"mirai scanners[].ports": 1 << 16, "mirai telnet": 8192,
+
+		"scan sources": c.Scan.MaxEntries, "scan sources[].probes": c.Scan.MaxEntries,
+		"scan sources[].hosts": c.Scan.MaxEntries, "scan sources[].ports": c.Scan.MaxEntries,
+		"scan sources[].uids.list": uids,
+
+		"tls certs": c.TLS.MaxCerts, "tls order": c.TLS.MaxCerts, "tls certs[].problems": 3,
+		"tls waiting": c.TLS.MaxCerts, "tls waitList": c.TLS.MaxCerts, "tls waiting[]": 16,
+		"tls ja3": config, "tls ja4": config,
+	}
+}
+
+// checkStateBounds fails when some map or list of a detector's state is
+// over its bound (stateBounds) or has none.
+func checkStateBounds(t *testing.T, e *Engine) {
+	t.Helper()
+	bounds := stateBounds(&e.cfg)
+	for _, d := range e.detectors {
+		for path, n := range stateSizes(d) {
+			key := d.Name() + " " + path
+			bound, ok := bounds[key]
+			switch {
+			case !ok:
+				t.Fatalf("%s: %d entries, and no bound in stateBounds", key, n)
+			case bound != config && n > bound:
+				t.Fatalf("%s: %d entries, over the bound %d", key, n, bound)
+			}
+		}
+	}
+}
