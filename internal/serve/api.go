@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-nsm/vigil/internal/store"
 	"github.com/vigil-nsm/vigil/internal/store/duckdb"
@@ -65,8 +66,32 @@ func (s *Server) auth(need string, h http.HandlerFunc) http.Handler {
 			writeErr(w, http.StatusForbidden, "this endpoint needs the admin token")
 			return
 		}
+		if !validText(r) {
+			writeErr(w, http.StatusBadRequest, "the path and parameters must be valid UTF-8")
+			return
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, role)))
 	})
+}
+
+// validText reports whether the request's path and query parameters are
+// valid UTF-8: the store takes them as SQL parameters, and DuckDB refuses
+// to bind other text (found by FuzzAPI).
+func validText(r *http.Request) bool {
+	if !utf8.ValidString(r.URL.Path) {
+		return false
+	}
+	for k, vs := range r.URL.Query() {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type roleKey struct{}

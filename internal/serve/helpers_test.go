@@ -11,7 +11,7 @@ func flowFilter(limit int) store.FlowFilter {
 }
 
 // startServer makes and opens a server for a test, closed at its end.
-func startServer(t *testing.T, cfg Config) *Server {
+func startServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	srv, err := New(cfg)
 	if err != nil {

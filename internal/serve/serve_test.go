@@ -19,7 +19,7 @@ import (
 // testServer opens a server over a temporary data directory with a small
 // synthetic capture ingested and a few alerts, an incident and assets
 // stored through the sink.
-func testServer(t *testing.T) (*Server, *httptest.Server) {
+func testServer(t testing.TB) (*Server, *httptest.Server) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -37,7 +37,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	return srv, ts
 }
 
-func writeSample(t *testing.T, path string, packets int) {
+func writeSample(t testing.TB, path string, packets int) {
 	t.Helper()
 	sc := synth.DefaultConfig()
 	sc.Packets, sc.Flows = packets, packets/8
@@ -53,7 +53,7 @@ func writeSample(t *testing.T, path string, packets int) {
 
 // injectInsight stores alerts on two of the capture's hosts, an incident
 // and assets through the sink.
-func injectInsight(t *testing.T, srv *Server) {
+func injectInsight(t testing.TB, srv *Server) {
 	t.Helper()
 	ctx := context.Background()
 	page, err := srv.st.Flows(ctx, flowFilter(5))
