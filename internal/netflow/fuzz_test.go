@@ -27,8 +27,9 @@ var fuzzExporters = []netip.AddrPort{
 	netip.MustParseAddrPort("[2001:db8::1]:4739"),
 }
 
-// fuzzLimits are small, so that the fuzzer reaches them.
-var fuzzLimits = limits{fields: 64, domains: 4}
+// fuzzLimits are small, so that the fuzzer reaches them (the fourth
+// exporter is refused).
+var fuzzLimits = limits{sources: 3, fields: 64, domains: 4}
 
 // frame joins datagrams into a fuzz input: each is a byte choosing its
 // exporter (fuzzExporters, modulo), its length (2 bytes, big-endian) and
@@ -151,6 +152,9 @@ func checkConn(t *testing.T, c store.Conn) {
 // template stored may describe records of no bytes.
 func checkState(t *testing.T, l *Listener, lim limits) {
 	t.Helper()
+	if n := len(l.pipe.GetTemplatesForAllSources()); n > lim.sources || len(l.sources) > lim.sources {
+		t.Errorf("templates of %d sources, %d admitted; limit %d", n, len(l.sources), lim.sources)
+	}
 	for src, ts := range l.pipe.GetTemplatesForAllSources() {
 		cost := 0
 		for key, tmpl := range ts {

@@ -55,6 +55,9 @@ type Stats struct {
 	Drops      uint64 `json:"queue_drops"`
 	ReadBuffer int    `json:"read_buffer"`
 	Exporters  int    `json:"exporters"`
+	// Refused counts datagrams from exporters past the limit on how many
+	// the collector decodes (4096 addresses and ports).
+	Refused uint64 `json:"refused_datagrams"`
 }
 
 // Sink receives the flows of one exporter (the exporter's address).
@@ -72,7 +75,12 @@ type Listener struct {
 	datagrams, flows, errs, drops atomic.Uint64
 	exporters                     map[string]bool
 	nexp                          atomic.Int64
-	rbuf                          int
+	refused                       atomic.Uint64
+	// sources are the exporters (address and port) admitted so far, at
+	// most lim.sources; only the decoding goroutine uses it.
+	sources map[netip.AddrPort]struct{}
+	lim     limits
+	rbuf    int
 }
 
 // Listen opens the socket.
@@ -109,7 +117,8 @@ func Listen(cfg Config, sink Sink) (*Listener, error) {
 // decoder (goflow2's pipe with per-exporter state bounded by lim, and
 // convert).
 func newListener(cfg Config, sink Sink, lim limits) (*Listener, error) {
-	l := &Listener{cfg: cfg, sink: sink, queue: make(chan *utils.Message, cfg.Queue), exporters: map[string]bool{}}
+	l := &Listener{cfg: cfg, sink: sink, queue: make(chan *utils.Message, cfg.Queue), exporters: map[string]bool{},
+		sources: map[netip.AddrPort]struct{}{}, lim: lim}
 	pcfg, err := (&protoproducer.ProducerConfig{}).Compile()
 	if err != nil {
 		return nil, fmt.Errorf("netflow: producer: %w", err)
@@ -136,7 +145,7 @@ func (l *Listener) Addr() net.Addr { return l.conn.LocalAddr() }
 // Stats returns the counters.
 func (l *Listener) Stats() Stats {
 	return Stats{Datagrams: l.datagrams.Load(), Flows: l.flows.Load(), Errors: l.errs.Load(),
-		Drops: l.drops.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load())}
+		Drops: l.drops.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load()), Refused: l.refused.Load()}
 }
 
 // Run reads and decodes until ctx ends; it closes the socket.
@@ -164,6 +173,10 @@ func (l *Listener) Run(ctx context.Context) error {
 // decode decodes one datagram, handing its flows to the sink; only the
 // decoding goroutine calls it.
 func (l *Listener) decode(m *utils.Message) {
+	if !l.admit(m.Src) {
+		l.refused.Add(1)
+		return
+	}
 	if err := screen(m.Payload); err != nil {
 		l.errs.Add(1)
 		return
@@ -171,6 +184,19 @@ func (l *Listener) decode(m *utils.Message) {
 	if err := l.pipe.DecodeFlow(m); err != nil {
 		l.errs.Add(1)
 	}
+}
+
+// admit reports whether datagrams from src are decoded: those of the
+// first lim.sources exporters (address and port) seen.
+func (l *Listener) admit(src netip.AddrPort) bool {
+	if _, ok := l.sources[src]; ok {
+		return true
+	}
+	if len(l.sources) >= l.lim.sources {
+		return false
+	}
+	l.sources[src] = struct{}{}
+	return true
 }
 
 func (l *Listener) read() error {

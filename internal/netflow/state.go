@@ -11,9 +11,14 @@ import (
 // Bounds on what one exporter can make the collector keep. goflow2 keys
 // its templates by exporter address and port and its sampling rates by
 // exporter address; within an exporter, by observation domain (32 bits)
-// and template ID (16 bits), without limit. The number of exporters
-// itself is not bounded here (goflow2's maps of them never shrink).
+// and template ID (16 bits), without limit, and its maps of exporters
+// never shrink: the collector admits at most maxSources exporter
+// addresses and ports (Listener.admit) and bounds each one's state.
 const (
+	// maxSources bounds the exporters (address and port) whose datagrams
+	// are decoded; datagrams from others are counted and dropped, so that
+	// spoofed sources cannot grow the decoder's state.
+	maxSources = 4096
 	// maxTemplateFields bounds the fields of an exporter's templates,
 	// all together (each field about 12 bytes: some 1 MiB).
 	maxTemplateFields = 1 << 16
@@ -24,11 +29,12 @@ const (
 
 // limits are the bounds a listener keeps to (tests use small ones).
 type limits struct {
+	sources int // maxSources
 	fields  int // maxTemplateFields
 	domains int // maxDomains
 }
 
-var defaultLimits = limits{fields: maxTemplateFields, domains: maxDomains}
+var defaultLimits = limits{sources: maxSources, fields: maxTemplateFields, domains: maxDomains}
 
 // errTemplateBudget refuses a template past maxTemplateFields.
 var errTemplateBudget = errors.New("netflow: the exporter's templates hold too many fields")

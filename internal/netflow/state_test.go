@@ -3,11 +3,15 @@ package netflow
 import (
 	"errors"
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
+	"github.com/netsampler/goflow2/v2/utils"
+
+	"github.com/vigil-nsm/vigil/internal/store"
 )
 
 // fields is a template record of n four-byte fields.
@@ -137,5 +141,24 @@ func TestLatestNearOverflow(t *testing.T) {
 		if got > lim || got+wrapNs <= lim || (tt-got)%wrapNs != 0 {
 			t.Errorf("latest(%d, %d) = %d: not the latest time not after the export", tt, export, got)
 		}
+	}
+}
+
+// TestSourcesBounded: datagrams from exporters past the limit are counted
+// as refused and decoded no further; admitted exporters keep working.
+func TestSourcesBounded(t *testing.T) {
+	var flows int
+	l, err := newListener(Config{}, func(string, store.Conn) { flows++ }, limits{sources: 2, fields: 64, domains: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	datagram := v5([][7]uint32{{0x0a000001, 0x0a000002, 1234, 80, 6, 10, 1000}})
+	for i, src := range []string{"192.0.2.1:2055", "192.0.2.2:2055", "192.0.2.3:2055", "192.0.2.1:2055", "192.0.2.1:2056"} {
+		l.decode(&utils.Message{Src: netip.MustParseAddrPort(src), Payload: datagram, Received: time.Unix(1767225620, 0)})
+		t.Logf("datagram %d from %s: %d flows so far", i, src, flows)
+	}
+	st := l.Stats()
+	if flows != 3 || st.Refused != 2 || st.Exporters != 2 || len(l.pipe.GetTemplatesForAllSources()) > 2 {
+		t.Errorf("flows %d, refused %d, exporters %d; want 3, 2, 2", flows, st.Refused, st.Exporters)
 	}
 }
