@@ -146,6 +146,11 @@ func (s *Set) Add(ind Indicator) error {
 		if ind.Value == "" || ind.Value[0] == '/' {
 			return fmt.Errorf("intel: URL %q has no host", v)
 		}
+		if normURL(ind.Value) != ind.Value {
+			// Lookups normalise host+path again: a value that changes
+			// ("0://://0" → "://0" → "0") could never be found.
+			return fmt.Errorf("intel: URL %q does not normalise to a stable form", v)
+		}
 		s.urls[ind.Value] = &ind
 	case JA3:
 		ind.Value = strings.ToLower(v)
