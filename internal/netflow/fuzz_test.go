@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/netsampler/goflow2/v2/utils"
 
 	"github.com/vigil-nsm/vigil/internal/store"
@@ -158,15 +157,8 @@ func checkState(t *testing.T, l *Listener, lim limits) {
 	for src, ts := range l.pipe.GetTemplatesForAllSources() {
 		cost := 0
 		for key, tmpl := range ts {
-			var lists [][]netflow.Field
-			switch r := tmpl.(type) {
-			case netflow.TemplateRecord:
-				lists = [][]netflow.Field{r.Fields}
-			case netflow.NFv9OptionsTemplateRecord:
-				lists = [][]netflow.Field{r.Scopes, r.Options}
-			case netflow.IPFIXOptionsTemplateRecord:
-				lists = [][]netflow.Field{r.Scopes, r.Options}
-			default:
+			lists, ok := templateFields(tmpl)
+			if !ok {
 				t.Errorf("%s: template %x is a %T", src, key, tmpl)
 			}
 			width := 0

@@ -100,15 +100,7 @@ func (t *templates) remove(version uint16, domain uint32, id uint16) (any, error
 // whether its records take no bytes (no field has a length; a
 // variable-length one, 65535, takes at least its length byte).
 func templateShape(tmpl any) (cost int, empty bool) {
-	var lists [][]netflow.Field
-	switch r := tmpl.(type) {
-	case netflow.TemplateRecord:
-		lists = [][]netflow.Field{r.Fields}
-	case netflow.NFv9OptionsTemplateRecord:
-		lists = [][]netflow.Field{r.Scopes, r.Options}
-	case netflow.IPFIXOptionsTemplateRecord:
-		lists = [][]netflow.Field{r.Scopes, r.Options}
-	}
+	lists, _ := templateFields(tmpl)
 	cost, empty = 1, true
 	for _, fs := range lists {
 		cost += len(fs)
@@ -117,6 +109,21 @@ func templateShape(tmpl any) (cost int, empty bool) {
 		}
 	}
 	return cost, empty
+}
+
+// templateFields returns the field lists of one of goflow2's template
+// records (options templates have two: scopes and options); ok is false
+// for any other type.
+func templateFields(tmpl any) (lists [][]netflow.Field, ok bool) {
+	switch r := tmpl.(type) {
+	case netflow.TemplateRecord:
+		return [][]netflow.Field{r.Fields}, true
+	case netflow.NFv9OptionsTemplateRecord:
+		return [][]netflow.Field{r.Scopes, r.Options}, true
+	case netflow.IPFIXOptionsTemplateRecord:
+		return [][]netflow.Field{r.Scopes, r.Options}, true
+	}
+	return nil, false
 }
 
 // domainTable holds a value per exporter and observation domain, at most
