@@ -74,10 +74,18 @@ func buildLexicon(words string, size int) *lexicon {
 }
 
 // nextWord returns the first word of s and what follows it, as
-// strings.Fields splits s; the word is "" when s holds none.
+// strings.Fields splits s; the word is "" when s holds none. ASCII bytes
+// (all of the shipped lexicon) are judged without decoding runes.
 func nextWord(s string) (word, rest string) {
 	i := 0
 	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !asciiSpace(c) {
+				break
+			}
+			i++
+			continue
+		}
 		n := spaceLen(s[i:])
 		if n == 0 {
 			break
@@ -86,7 +94,14 @@ func nextWord(s string) (word, rest string) {
 	}
 	j := i
 	for j < len(s) {
-		if c := s[j]; c > ' ' && c < utf8.RuneSelf { // most bytes
+		j += printableLen(s[j:])
+		if j == len(s) {
+			break
+		}
+		if c := s[j]; c < utf8.RuneSelf {
+			if asciiSpace(c) {
+				break
+			}
 			j++
 			continue
 		}
@@ -99,11 +114,26 @@ func nextWord(s string) (word, rest string) {
 	return s[i:j], s[j:]
 }
 
+// printableLen returns how many bytes s starts with that are printable
+// ASCII but the space ('!' to '~'): the bytes of most words.
+func printableLen(s string) int {
+	for k := 0; k < len(s); k++ {
+		if s[k]-'!' > '~'-'!' {
+			return k
+		}
+	}
+	return len(s)
+}
+
+// asciiSpace reports whether c is ASCII white space: ' ', \t, \n, \v,
+// \f or \r.
+func asciiSpace(c byte) bool { return c == ' ' || c-'\t' <= '\r'-'\t' }
+
 // spaceLen returns the length of the white space rune s starts with, 0
 // when it starts with another.
 func spaceLen(s string) int {
 	if c := s[0]; c < utf8.RuneSelf {
-		if c == ' ' || c-'\t' <= '\r'-'\t' { // \t \n \v \f \r
+		if asciiSpace(c) {
 			return 1
 		}
 		return 0
