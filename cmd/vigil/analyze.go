@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -172,6 +173,9 @@ func startCPUProfile(path string) (stop func(), err error) {
 // writeMemProfile writes the allocations made so far (pprof's allocs
 // profile: alloc_space and alloc_objects by call site).
 func writeMemProfile(path string) {
+	// The allocs profile counts what the last finished collection saw:
+	// collect now so that it covers the whole run.
+	runtime.GC()
 	f, err := os.Create(path)
 	if err == nil {
 		err = pprof.Lookup("allocs").WriteTo(f, 0)

@@ -37,6 +37,19 @@ type appLayer struct {
 	// table keeps each connection's handle); free lists unused handles.
 	conns []*appConn
 	free  []uint32
+	// spare holds ended analyzers that can serve another connection
+	// (proto.Reuser), at most maxSpare for each factory.
+	spare map[*proto.Factory][]proto.Analyzer
+}
+
+// maxSpare bounds the ended analyzers one worker keeps per protocol.
+const maxSpare = 32
+
+// made is an analyzer with the factory that made it, to which it goes
+// back for reuse when its connection ends.
+type made struct {
+	an proto.Analyzer
+	f  *proto.Factory
 }
 
 // appConn is one connection's application-layer state.
@@ -44,11 +57,12 @@ type appConn struct {
 	layer *appLayer
 	info  proto.ConnInfo
 	an    proto.Analyzer // nil: no analyzer (undecided or none fits)
+	anF   *proto.Factory // the factory that made an
 	fin   proto.Finisher // an, when it can say it needs no more data
 	up    proto.Upgrader // an, when it may hand the connection over
 	// prev are the analyzers that handed the connection over to an (in
 	// order): they get no more bytes, only End.
-	prev    []proto.Analyzer
+	prev    []made
 	done    bool // fin said so: bytes are no longer reassembled
 	partial bool // TCP picked up mid-stream: only Factory.Partial analyzers
 	decided bool
@@ -122,8 +136,8 @@ func (ac *appConn) data(dir proto.Direction, ts int64, b []byte) {
 		if f == nil || !hasTransport(f, ac.info.Transport) || len(ac.prev) >= maxUpgrades {
 			return
 		}
-		ac.prev = append(ac.prev, ac.an)
-		ac.setAnalyzer(f.New(&ac.info, ac.layer.sink))
+		ac.prev = append(ac.prev, made{ac.an, ac.anF})
+		ac.setAnalyzer(ac.layer.newAnalyzer(f, ac), f)
 		if used < 0 || used >= len(b) {
 			return
 		}
@@ -140,8 +154,8 @@ func (ac *appConn) again(dir proto.Direction, ts int64, b []byte, used int) {
 	if ac.info.Transport != 6 || len(ac.prev) >= maxUpgrades {
 		return
 	}
-	ac.prev = append(ac.prev, ac.an)
-	ac.an, ac.fin, ac.up = nil, nil, nil
+	ac.prev = append(ac.prev, made{ac.an, ac.anF})
+	ac.an, ac.anF, ac.fin, ac.up = nil, nil, nil, nil
 	ac.decided, ac.redetect = false, true
 	if used >= 0 && used < len(b) {
 		ac.keep(dir, ts, b[used:])
@@ -156,9 +170,9 @@ func (ac *appConn) keep(dir proto.Direction, ts int64, b []byte) {
 	ac.fresh = true
 }
 
-// setAnalyzer makes an the connection's analyzer.
-func (ac *appConn) setAnalyzer(an proto.Analyzer) {
-	ac.an = an
+// setAnalyzer makes an, made by f, the connection's analyzer.
+func (ac *appConn) setAnalyzer(an proto.Analyzer, f *proto.Factory) {
+	ac.an, ac.anF = an, f
 	ac.fin, _ = an.(proto.Finisher)
 	ac.up, _ = an.(proto.Upgrader)
 }
@@ -283,7 +297,7 @@ func (a *appLayer) newConn(uid flow.UID, in *flow.Input, start *flow.TCPStart) (
 	}
 	ac := a.conns[h-1]
 	d := in.D
-	ac.info = proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto, Shared: a.shared}
+	ac.info.Renew(proto.ConnInfo{UID: uid.String(), TS: in.TS, Transport: d.Proto, Shared: a.shared})
 	if in.FromOrig {
 		ac.info.OrigH, ac.info.OrigP, ac.info.RespH, ac.info.RespP = d.Src, d.SrcPort, d.Dst, d.DstPort
 	} else {
@@ -403,7 +417,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	ac.decided = true
 	if best != nil {
 		ac.layer = a
-		ac.setAnalyzer(best.New(&ac.info, a.sink))
+		ac.setAnalyzer(a.newAnalyzer(best, ac), best)
 	}
 }
 
@@ -444,21 +458,50 @@ func (a *appLayer) EndConn(uid flow.UID, h uint32, ts int64) string {
 		}
 	}
 	for _, p := range ac.prev {
-		p.End(ts)
-		svc = addService(svc, p.Service())
+		p.an.End(ts)
+		svc = addService(svc, p.an.Service())
+		a.recycle(p)
 	}
 	if ac.an != nil {
 		ac.an.End(ts)
 		svc = addService(svc, ac.an.Service())
+		a.recycle(made{ac.an, ac.anF})
 	}
 	clear(ac.prev)
 	ac.prev = ac.prev[:0]
-	ac.an, ac.fin, ac.up, ac.decided, ac.done, ac.redetect = nil, nil, nil, false, false, false
+	ac.an, ac.anF, ac.fin, ac.up, ac.decided, ac.done, ac.redetect = nil, nil, nil, nil, false, false, false
 	ac.clearPending()
 	ac.sides[0].Reset()
 	ac.sides[1].Reset()
 	a.free = append(a.free, h)
 	return svc
+}
+
+// newAnalyzer returns an analyzer of f for ac's connection: an ended one
+// kept for reuse if there is one, else a new one.
+func (a *appLayer) newAnalyzer(f *proto.Factory, ac *appConn) proto.Analyzer {
+	spare := a.spare[f]
+	n := len(spare)
+	if n == 0 {
+		return f.New(&ac.info, a.sink)
+	}
+	an := spare[n-1]
+	spare[n-1] = nil
+	a.spare[f] = spare[:n-1]
+	an.(proto.Reuser).Reuse(&ac.info, a.sink)
+	return an
+}
+
+// recycle keeps m's analyzer, ended, for reuse by a later connection when
+// it can serve one (proto.Reuser) and its factory has room in spare.
+func (a *appLayer) recycle(m made) {
+	if _, ok := m.an.(proto.Reuser); !ok || m.f == nil || len(a.spare[m.f]) >= maxSpare {
+		return
+	}
+	if a.spare == nil {
+		a.spare = make(map[*proto.Factory][]proto.Analyzer)
+	}
+	a.spare[m.f] = append(a.spare[m.f], m.an)
 }
 
 // addService appends s to the comma-separated services list (once).

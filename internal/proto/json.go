@@ -26,9 +26,12 @@ func AppendConnHeaderRoles(dst []byte, ts int64, ci *ConnInfo, flipped bool) []b
 	if flipped {
 		id = &ci.idFlipped
 	}
-	if *id == nil {
-		// Room for a uid and two IPv6 addresses with ports: one allocation.
-		b := make([]byte, 0, 160)
+	if len(*id) == 0 {
+		b := *id
+		if cap(b) == 0 {
+			// Room for a uid and two IPv6 addresses with ports: one allocation.
+			b = make([]byte, 0, 160)
+		}
 		if flipped {
 			*id = record.AppendConnID(b, ci.UID, ci.RespH, ci.RespP, ci.OrigH, ci.OrigP)
 		} else {

@@ -44,6 +44,15 @@ type ConnInfo struct {
 	id, idFlipped []byte
 }
 
+// Renew makes ci describe the connection next, keeping the room of ci's
+// formatted uid and id.* fields for next's (the application layer reuses
+// one ConnInfo for the connections it analyses one after another).
+func (ci *ConnInfo) Renew(next ConnInfo) {
+	id, idFlipped := ci.id[:0], ci.idFlipped[:0]
+	*ci = next
+	ci.id, ci.idFlipped = id, idFlipped
+}
+
 // Shared is state that one run's analyzers share across connections and
 // workers, such as Zeek's once-a-day certificate logging. It is safe for
 // concurrent use and bounded.
@@ -111,6 +120,26 @@ type Analyzer interface {
 	// Service is the conn.log service name once the analyzer is confident
 	// the connection speaks its protocol ("" until then).
 	Service() string
+}
+
+// Reuser is implemented by an Analyzer that can serve another connection
+// once its own has ended (after End): Reuse makes it what New(ci, out)
+// would return, keeping only buffers it owns (emptied, and dropped when
+// they grew large). The application layer keeps a few ended analyzers of
+// each protocol for the next connections, which so cost no new analyzer
+// and no buffers grown from nothing.
+type Reuser interface {
+	Reuse(ci *ConnInfo, out Sink)
+}
+
+// ReuseBuf returns b emptied for a reused analyzer (see Reuser), or nil
+// when it grew past max bytes: an unusual connection's large buffer is not
+// kept for the next ones.
+func ReuseBuf(b []byte, max int) []byte {
+	if cap(b) > max {
+		return nil
+	}
+	return b[:0]
 }
 
 // Finisher is implemented by an Analyzer that can tell when it needs no

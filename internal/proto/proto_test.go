@@ -2,8 +2,31 @@ package proto
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 )
+
+// TestRenew: a renewed ConnInfo formats the uid and id.* fields of its new
+// connection, in both roles, though it reuses the room of the old ones.
+func TestRenew(t *testing.T) {
+	a := ConnInfo{UID: "CAAAAAAAAAAAAAAAAA1", OrigH: netip.MustParseAddr("2001:db8::1"), OrigP: 1,
+		RespH: netip.MustParseAddr("2001:db8::2"), RespP: 2, Transport: 17}
+	b := ConnInfo{UID: "Cb", OrigH: netip.MustParseAddr("10.0.0.1"), OrigP: 3,
+		RespH: netip.MustParseAddr("10.0.0.2"), RespP: 4, Transport: 17}
+	fresh := b
+	want := string(AppendConnHeaderRoles(nil, 5, &fresh, false))
+	wantFlipped := string(AppendConnHeaderRoles(nil, 5, &fresh, true))
+	ci := a
+	AppendConnHeaderRoles(nil, 5, &ci, false)
+	AppendConnHeaderRoles(nil, 5, &ci, true)
+	ci.Renew(b)
+	if got := string(AppendConnHeaderRoles(nil, 5, &ci, false)); got != want {
+		t.Errorf("renewed: %s, want %s", got, want)
+	}
+	if got := string(AppendConnHeaderRoles(nil, 5, &ci, true)); got != wantFlipped {
+		t.Errorf("renewed, flipped: %s, want %s", got, wantFlipped)
+	}
+}
 
 func TestSharedRecent(t *testing.T) {
 	const hour = int64(3600e9)

@@ -204,6 +204,19 @@ func Line(buf []byte) []byte {
 	return buf[:0]
 }
 
+// maxReusedLine bounds the line buffer an analyzer keeps when it is
+// reused for another connection.
+const maxReusedLine = 8 * LineCap
+
+// ReuseLine returns buf emptied for another connection's records, or nil
+// (Line then makes a new one) when an unusual record grew it large.
+func ReuseLine(buf []byte) []byte {
+	if cap(buf) > maxReusedLine {
+		return nil
+	}
+	return buf[:0]
+}
+
 // AppendKey appends `,"k":`, the start of a field that follows another.
 func AppendKey(dst []byte, k string) []byte {
 	dst = append(dst, ',', '"')

@@ -210,10 +210,25 @@ type framer struct {
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
-	a := &Analyzer{ci: ci, out: out, tcp: ci.Transport == 6}
+	a := &Analyzer{}
+	a.init(ci, out)
+	return a
+}
+
+// init sets up a zero analyzer for the connection ci writing to out.
+func (a *Analyzer) init(ci *proto.ConnInfo, out proto.Sink) {
+	a.ci, a.out, a.tcp = ci, out, ci.Transport == 6
 	a.mcast = ci.RespH.Unmap().IsMulticast()
 	a.p.NetBIOS = ci.RespP == 137
-	return a
+}
+
+// Reuse implements proto.Reuser: the analyzer, ended, becomes what New
+// returns for ci and out, keeping its parser's buffers, its line buffer
+// and the records it keeps for reuse.
+func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
+	*a = Analyzer{p: a.p.emptied(), free: a.free, nfree: a.nfree, line: record.ReuseLine(a.line),
+		queries: a.queries[:0], replies: a.replies[:0]}
+	a.init(ci, out)
 }
 
 // Data takes one UDP datagram or the next piece of a TCP stream.

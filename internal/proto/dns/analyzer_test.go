@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
@@ -216,6 +217,9 @@ func TestNetBIOSName(t *testing.T) {
 
 // FuzzAnalyzer feeds arbitrary bytes as a TCP stream, split where the
 // input says, then as UDP datagrams.
+// newAnalyzer is New as a Factory's New.
+func newAnalyzer(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer { return New(ci, out) }
+
 func FuzzAnalyzer(f *testing.F) {
 	f.Add(append(frame(query(1, "a.example")), frame(response(1, "a.example", 1))...), uint8(3))
 	f.Add(frame(newMsg(5, 0xa805, 1, 1, 0, 0).question("example.org", TypeSOA, 1).b), uint8(1))
@@ -228,12 +232,16 @@ func FuzzAnalyzer(f *testing.F) {
 			a.Data(dir, 1e9, data[i:min(i+step, len(data))])
 		}
 		a.End(2e9)
-		u := New(testConn(17), s)
-		for i := 0; i < len(data); i += 64 {
-			u.Data(proto.Direction((i/64)&1), 1e9, data[i:min(i+64, len(data))])
+		feedUDP := func(u proto.Analyzer) {
+			for i := 0; i < len(data); i += 64 {
+				u.Data(proto.Direction((i/64)&1), 1e9, data[i:min(i+64, len(data))])
+			}
+			u.End(2e9)
 		}
-		u.End(2e9)
+		feedUDP(New(testConn(17), s))
 		s.maps(t) // every line valid JSON
+		// a, ended, serves a UDP connection as a new analyzer does.
+		prototest.CheckReuse(t, a, testConn(17), newAnalyzer, feedUDP)
 	})
 }
 

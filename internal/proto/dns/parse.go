@@ -203,6 +203,22 @@ const arenaCap = 512
 // fixed fields.
 const minRRLen = 11
 
+// emptied returns a zero Parser that keeps p's buffers for reuse, unless
+// an unusual message grew them past what a typical one needs.
+func (p *Parser) emptied() Parser {
+	var e Parser
+	if cap(p.arena) <= 4*arenaCap {
+		e.arena = p.arena[:0]
+	}
+	if cap(p.msg.Questions) <= 4 {
+		e.msg.Questions = p.msg.Questions[:0]
+	}
+	if cap(p.msg.Records) <= 32 {
+		e.msg.Records = p.msg.Records[:0]
+	}
+	return e
+}
+
 // reserve gives the buffers room for the n-byte message whose header is
 // in p.msg before it is parsed, so that they are not grown step by step
 // (a UDP connection's parser sees a message or two): the arena gets

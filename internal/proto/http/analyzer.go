@@ -121,11 +121,33 @@ func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
 
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
-	a := &Analyzer{ci: ci, out: out}
+	a := &Analyzer{}
+	a.init(ci, out)
+	return a
+}
+
+// init sets up an analyzer, zero but for buffers, for the connection ci
+// writing to out.
+func (a *Analyzer) init(ci *proto.ConnInfo, out proto.Sink) {
+	a.ci, a.out = ci, out
 	for i := range a.sides {
 		a.sides[i].cl = -1
 	}
-	return a
+}
+
+// Reuse implements proto.Reuser: the analyzer, ended, becomes what New
+// returns for ci and out, keeping its transactions kept for reuse, its
+// record buffer and each side's line, header and sniff buffers.
+func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
+	kept := Analyzer{free: a.free, buf: proto.ReuseBuf(a.buf, MaxLine)}
+	for i := range kept.sides {
+		s, k := &a.sides[i], &kept.sides[i]
+		k.line = proto.ReuseBuf(s.line, MaxLine)
+		k.hdrBuf = proto.ReuseBuf(s.hdrBuf, MaxLine)
+		k.sniff = proto.ReuseBuf(s.sniff, SniffLen)
+	}
+	*a = kept
+	a.init(ci, out)
 }
 
 // TruncatedLines reports how many over-long lines dir sent (each kept

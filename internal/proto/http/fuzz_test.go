@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/prototest"
 )
 
 type jsonCheck struct{ t *testing.T }
@@ -51,33 +52,43 @@ func FuzzParser(f *testing.F) {
 }
 
 func fuzzOne(t *testing.T, in []byte) {
-	{
-		a := New(&proto.ConnInfo{UID: "F"}, jsonCheck{t})
-		ts := int64(0)
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			n := int(c & 63)
-			ts++
-			if c&64 != 0 {
-				a.Gap(dir, n*37+1)
-				continue
-			}
-			n = min(n, len(in))
-			a.Data(dir, ts, in[:n])
-			in = in[n:]
-			for d := range a.sides {
-				if len(a.sides[d].line) > MaxLine || len(a.sides[d].hdr) > MaxLine {
-					t.Fatalf("line bound broken")
-				}
-			}
-			if len(a.pend) > MaxPending+2 {
-				t.Fatalf("%d pending", len(a.pend))
+	ci := &proto.ConnInfo{UID: "F"}
+	a := New(ci, jsonCheck{t})
+	feed := func(a proto.Analyzer) { replayChecked(t, a.(*Analyzer), in) }
+	feed(a)
+	// a, ended, serves another connection as a new analyzer does.
+	prototest.CheckReuse(t, a, ci, func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
+		return New(ci, out)
+	}, feed)
+}
+
+// replayChecked feeds a the fuzz input in, checking its bounds after each
+// piece, then ends it.
+func replayChecked(t *testing.T, a *Analyzer, in []byte) {
+	ts := int64(0)
+	for len(in) > 0 {
+		c := in[0]
+		in = in[1:]
+		dir := proto.Direction(c >> 7)
+		n := int(c & 63)
+		ts++
+		if c&64 != 0 {
+			a.Gap(dir, n*37+1)
+			continue
+		}
+		n = min(n, len(in))
+		a.Data(dir, ts, in[:n])
+		in = in[n:]
+		for d := range a.sides {
+			if len(a.sides[d].line) > MaxLine || len(a.sides[d].hdr) > MaxLine {
+				t.Fatalf("line bound broken")
 			}
 		}
-		a.End(ts + 1)
+		if len(a.pend) > MaxPending+2 {
+			t.Fatalf("%d pending", len(a.pend))
+		}
 	}
+	a.End(ts + 1)
 }
 
 // FuzzSniff: any body gets a MIME type or "", never a panic.

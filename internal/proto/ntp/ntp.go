@@ -214,6 +214,12 @@ type Analyzer struct {
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci, out: out} }
 
+// Reuse implements proto.Reuser: the analyzer becomes what New returns
+// for ci and out, keeping its line buffer.
+func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
+	*a = Analyzer{ci: ci, out: out, line: record.ReuseLine(a.line)}
+}
+
 // Gap is unused (UDP).
 func (a *Analyzer) Gap(proto.Direction, int) {}
 

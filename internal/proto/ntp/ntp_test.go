@@ -123,10 +123,17 @@ func FuzzAnalyzer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := &prototest.MapSink{LogKey: "_log"}
 		a := New(&testConn, s)
-		a.Data(proto.FromOrig, 1, b)
-		a.Data(proto.FromResp, 2, b)
-		a.End(3)
+		feed := func(a proto.Analyzer) {
+			a.Data(proto.FromOrig, 1, b)
+			a.Data(proto.FromResp, 2, b)
+			a.End(3)
+		}
+		feed(a)
 		Detect(proto.FromOrig, b, 123, 17)
+		// a, ended, serves another connection as a new analyzer does.
+		prototest.CheckReuse(t, a, &testConn, func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
+			return New(ci, out)
+		}, feed)
 	})
 }
 

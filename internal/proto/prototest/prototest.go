@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -163,4 +164,23 @@ func SeedCorpus(t testing.TB, fuzz string, seeds map[string][]byte) {
 func TCPConn(orig string, origP uint16, resp string, respP uint16) *proto.ConnInfo {
 	return &proto.ConnInfo{UID: "C1", OrigH: netip.MustParseAddr(orig), OrigP: origP,
 		RespH: netip.MustParseAddr(resp), RespP: respP, Transport: 6}
+}
+
+// CheckReuse fails the test unless used, an ended analyzer, once reused for
+// ci (proto.Reuser) writes the records, and reports the service, that a new
+// analyzer from newAn writes and reports when both are fed by feed (which
+// ends them).
+func CheckReuse(t testing.TB, used proto.Analyzer, ci *proto.ConnInfo,
+	newAn func(*proto.ConnInfo, proto.Sink) proto.Analyzer, feed func(proto.Analyzer)) {
+	t.Helper()
+	want := &Sink{T: t, WithLog: true}
+	fresh := newAn(ci, want)
+	feed(fresh)
+	got := &Sink{T: t, WithLog: true}
+	used.(proto.Reuser).Reuse(ci, got)
+	feed(used)
+	if !slices.Equal(got.Recs, want.Recs) || used.Service() != fresh.Service() {
+		t.Fatalf("reused analyzer: service %q, records\n%q\nnew one: service %q, records\n%q",
+			used.Service(), got.Recs, fresh.Service(), want.Recs)
+	}
 }

@@ -150,6 +150,23 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
 }
 
+// maxReusedBuf bounds each record or handshake buffer an analyzer keeps
+// when it is reused.
+const maxReusedBuf = 4096
+
+// Reuse implements proto.Reuser: the analyzer, ended, becomes what New
+// returns for ci and out, keeping its record, handshake, history and line
+// buffers.
+func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
+	var s [2]side
+	for i := range s {
+		s[i].buf = proto.ReuseBuf(a.s[i].buf, maxReusedBuf)
+		s[i].hs = proto.ReuseBuf(a.s[i].hs, maxReusedBuf)
+	}
+	*a = Analyzer{ci: ci, out: out, s: s, history: proto.ReuseBuf(a.history, 2*maxHistory),
+		line: record.ReuseLine(a.line)}
+}
+
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
 // synchronization, so parsing of the connection stops.
 // Finished implements proto.Finisher: after the handshake (or a protocol
