@@ -8,8 +8,9 @@ import (
 )
 
 // stateSkip are fields of detector state that are configuration or shared
-// with the engine, not state grown by records.
-var stateSkip = map[string]bool{"cfg": true, "internal": true, "model": true, "feeds": true}
+// with the engine, not state grown by records, or pointers to state walked
+// under its own path (an alert.Schedule's entries: "watched").
+var stateSkip = map[string]bool{"cfg": true, "internal": true, "model": true, "feeds": true, "watched": true}
 
 // stateSizes returns, for each path of a map or slice in d's state
 // ("victims", "victims[].sources.m"), the largest length found there.
@@ -62,7 +63,16 @@ const config = -1
 // (detector name, path as stateSizes writes it) may hold under c.
 func stateBounds(c *Config) map[string]int {
 	uids := alert.MaxUIDs
+	// A schedule holds at most one entry past twice its map's bound and 64
+	// (alert.Schedule.Watch); Flush empties its list of things to schedule
+	// again.
+	schedule := func(n int) int { return 2*n + 65 }
 	return map[string]int{
+		"bruteforce due.heap": schedule(c.BruteForce.MaxPairs), "bruteforce due.later": 0,
+		"dnstunnel due.heap": schedule(c.DNSTunnel.MaxDomains), "dnstunnel due.later": 0,
+		"flood due.heap": schedule(c.Flood.MaxVictims), "flood due.later": 0,
+		"scan due.heap": schedule(c.Scan.MaxEntries), "scan due.later": 0,
+
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts,
 		"arpspoof macs": c.ARPSpoof.MaxBindings,
 

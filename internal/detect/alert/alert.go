@@ -241,29 +241,11 @@ func Plural(n int, word string) string {
 
 // Episode is the reporting state a behavioural detector keeps for each
 // thing it watches (a source, a victim, a pair, a domain): when it was
-// last active, whether it alerted, and when it was last reported.
+// last active, whether it alerted, and when it was last reported. Last
+// only moves forward (a Schedule relies on it).
 type Episode struct {
 	Last     float64
 	Alerted  bool
 	LastEmit float64
-}
-
-// FlushEpisodes is a detector's Flush over its watched things m: one idle
-// for longer than idle is reported a last time if it alerted, then ended
-// (end forgets it); an alerted one still active is reported again every
-// report seconds. ep gives a thing's Episode, report emits its alert.
-func FlushEpisodes[K comparable, V any](m map[K]V, ep func(V) *Episode, now, idle, every float64, report func(V), end func(K, V)) {
-	for k, v := range m {
-		e := ep(v)
-		switch {
-		case now-e.Last > idle:
-			if e.Alerted {
-				report(v)
-			}
-			end(k, v)
-		case e.Alerted && now-e.LastEmit >= every:
-			e.LastEmit = now
-			report(v)
-		}
-	}
+	ticket   uint32 // of its latest entry in a Schedule
 }

@@ -79,13 +79,14 @@ type pair struct {
 type Detector struct {
 	cfg   Config
 	pairs map[key]*pair
+	due   *alert.Schedule[key, *pair] // when pairs may end or be reported again
 	// Evicted counts pairs dropped to stay under MaxPairs.
 	Evicted int
 }
 
 // New returns a brute-force detector.
 func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, pairs: map[key]*pair{}}
+	return &Detector{cfg: cfg, pairs: map[key]*pair{}, due: alert.NewSchedule[key, *pair](cfg.Idle, cfg.Report)}
 }
 
 // Name implements detect.Detector.
@@ -211,6 +212,7 @@ func (d *Detector) pair(k key, ts float64, create bool) *pair {
 	}
 	p = &pair{key: k, first: ts, Episode: alert.Episode{Last: ts}, users: map[string]int{}}
 	d.pairs[k] = p
+	d.due.Watch(d.pairs, k, p)
 	return p
 }
 
@@ -219,6 +221,7 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 	p.uids.Add(c.TS, c.UID)
 	if !p.Alerted && d.crossed(p) {
 		p.Alerted, p.LastEmit = true, c.TS
+		d.due.Watch(d.pairs, p.key, p)
 		emit(d.alert(p))
 	}
 }
@@ -241,8 +244,7 @@ func (d *Detector) evict() {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	alert.FlushEpisodes(d.pairs, func(p *pair) *alert.Episode { return &p.Episode }, now, d.cfg.Idle, d.cfg.Report,
-		func(p *pair) { emit(d.alert(p)) }, func(k key, _ *pair) { delete(d.pairs, k) })
+	d.due.Flush(d.pairs, now, func(p *pair) { emit(d.alert(p)) }, func(k key, _ *pair) { delete(d.pairs, k) })
 }
 
 func (d *Detector) alert(p *pair) alert.Alert {

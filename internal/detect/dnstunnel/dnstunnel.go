@@ -118,6 +118,7 @@ type Detector struct {
 	cfg     Config
 	allow   map[string]bool
 	domains map[string]*state
+	due     *alert.Schedule[string, *state] // when domains may end or be reported again
 	names   *domain.Names[*name]
 
 	// The previous record's addresses and query type, reused when the
@@ -138,7 +139,8 @@ type name struct {
 
 // New returns a DNS tunnel detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{}}
+	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{},
+		due: alert.NewSchedule[string, *state](cfg.Idle, cfg.Report)}
 	d.names = domain.NewNames(d.derive)
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
@@ -197,6 +199,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s.uids.Add(ts, uid)
 	if !s.Alerted && d.Tunnel(s) {
 		s.Alerted, s.LastEmit = true, ts
+		d.due.Watch(d.domains, s.name, s)
 		emit(d.alert(s))
 	}
 }
@@ -239,6 +242,7 @@ func (d *Detector) state(reg string, ts float64) *state {
 	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[string]struct{}{}, clients: map[netip.Addr]int{},
 		servers: map[netip.Addr]int{}, qtypes: map[string]int{}}
 	d.domains[reg] = s
+	d.due.Watch(d.domains, reg, s)
 	return s
 }
 
@@ -268,8 +272,7 @@ func (d *Detector) evict() {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	alert.FlushEpisodes(d.domains, func(s *state) *alert.Episode { return &s.Episode }, now, d.cfg.Idle, d.cfg.Report,
-		func(s *state) { emit(d.alert(s)) }, func(k string, _ *state) { delete(d.domains, k) })
+	d.due.Flush(d.domains, now, func(s *state) { emit(d.alert(s)) }, func(k string, _ *state) { delete(d.domains, k) })
 }
 
 // Alerted returns the parent domains reported so far (for tests).

@@ -190,6 +190,7 @@ type Detector struct {
 	cfg      Config
 	ampPorts map[uint16]bool
 	victims  map[key]*victim
+	due      *alert.Schedule[key, *victim] // when victims may end or be reported again
 	link     linkLayer
 	// Evicted counts victims dropped to stay under MaxVictims.
 	Evicted int
@@ -197,7 +198,8 @@ type Detector struct {
 
 // New returns a flood detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims)}
+	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims),
+		due: alert.NewSchedule[key, *victim](cfg.Idle, cfg.Report)}
 	for _, p := range cfg.AmpPorts {
 		d.ampPorts[p] = true
 	}
@@ -300,6 +302,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	v.uids.Add(c.TS, c.UID)
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
+		d.due.Watch(d.victims, v.key, v)
 		emit(d.alert(v))
 	}
 }
@@ -314,6 +317,7 @@ func (d *Detector) state(k key, ts float64) *victim {
 	}
 	v = &victim{key: k, first: ts, Episode: alert.Episode{Last: ts}}
 	d.victims[k] = v
+	d.due.Watch(d.victims, k, v)
 	return v
 }
 
@@ -364,8 +368,7 @@ func (d *Detector) thresholds(k kind) Thresholds {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	alert.FlushEpisodes(d.victims, func(v *victim) *alert.Episode { return &v.Episode }, now, d.cfg.Idle, d.cfg.Report,
-		func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
+	d.due.Flush(d.victims, now, func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
 }
 
 // attacker returns the source to blame: the only one, or one sending at

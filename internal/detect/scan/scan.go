@@ -73,6 +73,7 @@ type source struct {
 type Detector struct {
 	cfg     Config
 	sources map[netip.Addr]*source
+	due     *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
 	entries int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
@@ -80,7 +81,7 @@ type Detector struct {
 
 // New returns a scan detector.
 func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, sources: map[netip.Addr]*source{}}
+	return &Detector{cfg: cfg, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report)}
 }
 
 // Name implements detect.Detector.
@@ -106,6 +107,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
 			ports: map[netip.Addr]int{}, hosts: map[service]int{}}
 		d.sources[c.Orig] = s
+		d.due.Watch(d.sources, c.Orig, s)
 	}
 	s.first, s.Last = min(s.first, c.TS), max(s.Last, c.TS)
 	port := c.RespP
@@ -129,6 +131,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !s.Alerted && (ports >= d.cfg.VerticalPorts || hosts >= d.cfg.HorizontalHosts) {
 		s.Alerted = true
 		s.LastEmit = c.TS
+		d.due.Watch(d.sources, s.src, s)
 		d.emit(s, emit)
 	}
 	if d.entries > d.cfg.MaxEntries {
@@ -141,11 +144,10 @@ func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	alert.FlushEpisodes(d.sources, func(s *source) *alert.Episode { return &s.Episode }, now, d.cfg.Idle, d.cfg.Report,
-		func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
-			d.entries -= len(s.probes)
-			delete(d.sources, k)
-		})
+	d.due.Flush(d.sources, now, func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
+		d.entries -= len(s.probes)
+		delete(d.sources, k)
+	})
 }
 
 // evict drops the longest-idle sources until a tenth of the budget is free.
