@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // Side states.
@@ -32,7 +33,7 @@ const (
 // protocol order: kex, host key, enc c2s, enc s2c, mac c2s, mac s2c,
 // compression c2s, compression s2c, languages c2s, languages s2c.
 type kexInit struct {
-	lists [numNameLists]string
+	lists [numNameLists]string // substrings of one copy of the message
 }
 
 type side struct {
@@ -42,7 +43,8 @@ type side struct {
 	pkt      []byte           // the cleartext packet being assembled (≤ MaxPacket)
 	banner   string
 	hasBan   bool
-	kex      *kexInit
+	kex      kexInit // the side's first KEXINIT, once hasKex
+	hasKex   bool
 }
 
 // Analyzer is the SSH analyzer of one connection; it implements
@@ -80,6 +82,20 @@ type Analyzer struct {
 // New returns an analyzer for one connection.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 	return &Analyzer{ci: ci, out: out}
+}
+
+// maxReusedPkt bounds the packet buffer a side keeps once its packets are
+// encrypted, and that a reused analyzer keeps.
+const maxReusedPkt = 4096
+
+// Reuse implements proto.Reuser: the analyzer, ended, becomes what New
+// returns for ci and out, keeping its (small) packet and record buffers.
+func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
+	var sides [2]side
+	for i := range sides {
+		sides[i].pkt = proto.ReuseBuf(a.sides[i].pkt, maxReusedPkt)
+	}
+	*a = Analyzer{ci: ci, out: out, sides: sides, buf: record.ReuseLine(a.buf)}
 }
 
 // Service implements proto.Analyzer: "ssh" once an identification line
@@ -241,6 +257,10 @@ func (a *Analyzer) packetData(dir proto.Direction, data []byte) []byte {
 			return nil
 		}
 		total := int(plen) + 4
+		if cap(s.pkt) < total {
+			// Room for the whole packet at once.
+			s.pkt = append(make([]byte, 0, total), s.pkt...)
+		}
 		n := min(total-len(s.pkt), len(data))
 		s.pkt = append(s.pkt, data[:n]...)
 		data = data[n:]
@@ -255,7 +275,8 @@ func (a *Analyzer) packetData(dir proto.Direction, data []byte) []byte {
 		a.encrypted(dir, len(data))
 	}
 	if s.st == stEncrypted {
-		s.pkt = nil
+		// No more cleartext packets: only a small buffer is kept.
+		s.pkt = proto.ReuseBuf(s.pkt, maxReusedPkt)
 	}
 	return nil
 }
@@ -297,24 +318,30 @@ func readString(b []byte) (s, rest []byte, ok bool) {
 
 func (a *Analyzer) kexInit(dir proto.Direction, b []byte) {
 	s := &a.sides[dir]
-	if s.kex != nil || len(b) < 16 {
+	if s.hasKex || len(b) < 16 {
 		return // only the first KEXINIT of a side counts (Zeek)
 	}
 	b = b[16:] // cookie
-	k := &kexInit{}
-	for i := range k.lists {
-		v, rest, ok := readString(b)
+	// The lists' bounds first, then one copy of the bytes they span.
+	var ends [numNameLists][2]int
+	at := 0
+	for i := range ends {
+		v, _, ok := readString(b[at:])
 		if !ok {
 			return
 		}
-		k.lists[i] = string(v)
-		b = rest
+		ends[i] = [2]int{at + 4, at + 4 + len(v)}
+		at = ends[i][1]
 	}
-	s.kex = k
-	c, srv := a.sides[0].kex, a.sides[1].kex
-	if c == nil || srv == nil {
+	all := string(b[:at])
+	for i, e := range ends {
+		s.kex.lists[i] = all[e[0]:e[1]]
+	}
+	s.hasKex = true
+	if !a.sides[0].hasKex || !a.sides[1].hasKex {
 		return
 	}
+	c, srv := &a.sides[0].kex, &a.sides[1].kex
 	a.algs = true
 	a.cipher = bidirAlg(c, srv, 2)
 	a.mac = bidirAlg(c, srv, 4)
@@ -323,25 +350,29 @@ func (a *Analyzer) kexInit(dir proto.Direction, b []byte) {
 	a.hka = findAlg(c.lists[1], srv.lists[1])
 }
 
-// Hassh returns the HASSH of a KEXINIT's algorithms: the MD5 of
-// "kex;enc;mac;cmp" with the client-to-server lists (server false) or the
-// server-to-client lists (server true).
-func hasshOf(k *kexInit, server bool) string {
+// appendHassh appends to b the HASSH of a KEXINIT's algorithms in hex:
+// the MD5 of "kex;enc;mac;cmp" with the client-to-server lists (server
+// false) or the server-to-client lists (server true).
+func appendHassh(b []byte, k *kexInit, server bool) []byte {
 	o := 0
 	if server {
 		o = 1
 	}
-	s := k.lists[0] + ";" + k.lists[2+o] + ";" + k.lists[4+o] + ";" + k.lists[6+o]
-	h := md5.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
+	var buf [1024]byte
+	s := append(buf[:0], k.lists[0]...)
+	for _, l := range [...]string{k.lists[2+o], k.lists[4+o], k.lists[6+o]} {
+		s = append(s, ';')
+		s = append(s, l...)
+	}
+	h := md5.Sum(s)
+	return hex.AppendEncode(b, h[:])
 }
 
 // findAlg is Zeek's SSH::find_alg: the first client algorithm the server
 // also offers.
 func findAlg(client, server string) string {
-	sv := strings.Split(server, ",")
-	for _, c := range strings.Split(client, ",") {
-		for _, s := range sv {
+	for c := range strings.SplitSeq(client, ",") {
+		for s := range strings.SplitSeq(server, ",") {
 			if c == s {
 				return c
 			}
@@ -392,17 +423,24 @@ func (a *Analyzer) kexReply(msg byte, b []byte) {
 			}
 		}
 	}
-	m := md5.Sum(key)
-	var sb strings.Builder
+	a.hostKeyMD5 = md5Colons(key)
+	h := sha256.Sum256(key)
+	var buf [64]byte
+	a.hostKeySHA = string(base64.RawStdEncoding.AppendEncode(append(buf[:0], "SHA256:"...), h[:]))
+}
+
+// md5Colons returns the MD5 of b as colon-separated lower-case hex pairs.
+func md5Colons(b []byte) string {
+	const hx = "0123456789abcdef"
+	m := md5.Sum(b)
+	var out [3*md5.Size - 1]byte
 	for i, c := range m {
 		if i > 0 {
-			sb.WriteByte(':')
+			out[3*i-1] = ':'
 		}
-		sb.WriteString(hex.EncodeToString([]byte{c}))
+		out[3*i], out[3*i+1] = hx[c>>4], hx[c&15]
 	}
-	a.hostKeyMD5 = sb.String()
-	h := sha256.Sum256(key)
-	a.hostKeySHA = "SHA256:" + base64.RawStdEncoding.EncodeToString(h[:])
+	return string(out[:])
 }
 
 // compression algorithms under which Zeek does not guess the

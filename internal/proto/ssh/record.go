@@ -55,11 +55,13 @@ func (a *Analyzer) write() {
 		b = record.AppendStringField(b, "host_key_fingerprint", a.hostKeySHA)
 		b = record.AppendStringField(b, "host_key", a.hostKeyMD5)
 	}
-	if k := a.sides[0].kex; k != nil {
-		b = record.AppendStringField(b, "hassh", hasshOf(k, false))
+	if s := &a.sides[0]; s.hasKex {
+		b = append(record.AppendKey(b, "hassh"), '"')
+		b = append(appendHassh(b, &s.kex, false), '"')
 	}
-	if k := a.sides[1].kex; k != nil {
-		b = record.AppendStringField(b, "hasshServer", hasshOf(k, true))
+	if s := &a.sides[1]; s.hasKex {
+		b = append(record.AppendKey(b, "hasshServer"), '"')
+		b = append(appendHassh(b, &s.kex, true), '"')
 	}
 	b = append(b, '}')
 	a.buf = b

@@ -179,25 +179,35 @@ func FuzzSSH(f *testing.F) {
 	}
 	f.Add(in)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &prototest.Sink{T: t}
-		a := New(ci, s)
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			n := int(c & 63)
-			if c&64 != 0 && n == 63 {
-				a.Gap(dir, n)
-				continue
-			}
-			n = min(n, len(in))
-			a.Data(dir, 1, in[:n])
-			in = in[n:]
-			if a.sides[0].line.Len() > MaxLine || a.sides[1].line.Len() > MaxLine ||
-				len(a.sides[0].pkt) > MaxPacket || len(a.sides[1].pkt) > MaxPacket {
-				t.Fatal("bound broken")
-			}
-		}
-		a.End(2)
+		feed := func(an proto.Analyzer) { feedPieces(t, an.(*Analyzer), in) }
+		a := New(ci, &prototest.Sink{T: t})
+		feed(a)
+		// a, ended, serves another connection as a new analyzer does.
+		prototest.CheckReuse(t, a, ci, func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
+			return New(ci, out)
+		}, feed)
 	})
+}
+
+// feedPieces hands a the pieces of in (FuzzSSH's format), checking the
+// buffer bounds after each, then ends it.
+func feedPieces(t *testing.T, a *Analyzer, in []byte) {
+	for len(in) > 0 {
+		c := in[0]
+		in = in[1:]
+		dir := proto.Direction(c >> 7)
+		n := int(c & 63)
+		if c&64 != 0 && n == 63 {
+			a.Gap(dir, n)
+			continue
+		}
+		n = min(n, len(in))
+		a.Data(dir, 1, in[:n])
+		in = in[n:]
+		if a.sides[0].line.Len() > MaxLine || a.sides[1].line.Len() > MaxLine ||
+			len(a.sides[0].pkt) > MaxPacket || len(a.sides[1].pkt) > MaxPacket {
+			t.Fatal("bound broken")
+		}
+	}
+	a.End(2)
 }

@@ -143,6 +143,10 @@ type Analyzer struct {
 	ja3, ja3s, ja4 string
 
 	line []byte
+	// hello and serverHello are where the hellos are parsed, their lists'
+	// arrays reused from one handshake (and connection) to the next.
+	hello       ClientHello
+	serverHello ServerHello
 }
 
 // New returns an analyzer for one connection.
@@ -163,8 +167,10 @@ func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
 		s[i].buf = proto.ReuseBuf(a.s[i].buf, maxReusedBuf)
 		s[i].hs = proto.ReuseBuf(a.s[i].hs, maxReusedBuf)
 	}
+	a.hello.forgetNames()
+	a.serverHello.forgetNames()
 	*a = Analyzer{ci: ci, out: out, s: s, history: proto.ReuseBuf(a.history, 2*maxHistory),
-		line: record.ReuseLine(a.line)}
+		line: record.ReuseLine(a.line), sessionID: a.sessionID[:0], hello: a.hello, serverHello: a.serverHello}
 }
 
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
@@ -531,24 +537,22 @@ func (a *Analyzer) handshake(dir proto.Direction, typ byte, body []byte) {
 		if !isOrig {
 			break
 		}
-		ch, err := ParseClientHello(body)
-		if err != nil {
+		if err := a.hello.parse(body); err != nil {
 			a.addHistory(isOrig, 'c')
 			a.stop()
 			return
 		}
-		a.clientHello(ch)
+		a.clientHello(&a.hello)
 	case hsServerHello:
 		if isOrig {
 			break
 		}
-		sh, err := ParseServerHello(body)
-		if err != nil {
+		if err := a.serverHello.parse(body); err != nil {
 			a.addHistory(isOrig, 's')
 			a.stop()
 			return
 		}
-		a.serverHello(sh)
+		a.onServerHello(&a.serverHello)
 	case hsCertificate:
 		a.certificate(dir, body)
 	case hsServerKeyExchange:
@@ -581,7 +585,8 @@ func (a *Analyzer) clientHello(ch *ClientHello) {
 		a.serverName = ch.ServerNames[0]
 	}
 	if len(ch.SessionID) > 0 && !(len(ch.SessionID) == 32 && allZero(ch.SessionID)) {
-		a.sessionID = ch.SessionID
+		// A copy: a later hello of the connection is parsed over ch.
+		a.sessionID = append(a.sessionID[:0], ch.SessionID...)
 		a.clientTicketEmptySession = false
 	}
 	a.ja3 = ja3Hash(ch)
@@ -597,7 +602,7 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (a *Analyzer) serverHello(sh *ServerHello) {
+func (a *Analyzer) onServerHello(sh *ServerHello) {
 	a.Confirm("ssl")
 	if sh.SelectedVersion != 0 {
 		a.versionNum, a.hasVersion = sh.SelectedVersion, true
@@ -619,7 +624,7 @@ func (a *Analyzer) serverHello(sh *ServerHello) {
 		a.hrrSeen = true
 	}
 	v := a.versionNum
-	if a.sessionID != nil && string(a.sessionID) == string(sh.SessionID) && int(v)/0xFF != 0x7F && v != 0x0304 {
+	if len(a.sessionID) > 0 && string(a.sessionID) == string(sh.SessionID) && int(v)/0xFF != 0x7F && v != 0x0304 {
 		a.resumed = true
 	}
 	a.ja3s = ja3sHash(sh)

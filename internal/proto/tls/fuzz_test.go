@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -10,17 +11,42 @@ import (
 func FuzzClientHello(f *testing.F) {
 	f.Add(specHello())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if ch, err := ParseClientHello(b); err == nil {
+		ch, err := ParseClientHello(b)
+		if err == nil {
 			JA3(ch)
 			JA4(ch, JA4TCP)
 			JA4Raw(ch, JA4QUIC)
 		}
-		if sh, err := ParseServerHello(b); err == nil {
+		sh, errS := ParseServerHello(b)
+		if errS == nil {
 			JA3S(sh)
 		}
+		checkReparse(t, b, ch, err, sh, errS)
 		parseV2ClientHello(b)
 		ParseCert(b)
 	})
+}
+
+// checkReparse checks that parsing b over hellos that held another
+// hello's lists gives what a fresh parse gave (ch, sh and their errors):
+// the analyzer parses each hello over the previous one.
+func checkReparse(t *testing.T, b []byte, ch *ClientHello, err error, sh *ServerHello, errS error) {
+	t.Helper()
+	var used ClientHello
+	var usedS ServerHello
+	if used.parse(specHello()) != nil || usedS.parse(serverHelloBody()) != nil {
+		t.Fatal("seed hellos do not parse")
+	}
+	if errR := used.parse(b); errR != err {
+		t.Fatalf("reparse error %v, fresh %v", errR, err)
+	} else if err == nil && fmt.Sprintf("%v", used) != fmt.Sprintf("%v", *ch) {
+		t.Fatalf("reparsed hello %v, fresh %v", used, *ch)
+	}
+	if errR := usedS.parse(b); errR != errS {
+		t.Fatalf("reparse server hello error %v, fresh %v", errR, errS)
+	} else if errS == nil && fmt.Sprintf("%v", usedS) != fmt.Sprintf("%v", *sh) {
+		t.Fatalf("reparsed server hello %v, fresh %v", usedS, *sh)
+	}
 }
 
 type nopSink struct{}

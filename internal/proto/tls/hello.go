@@ -115,50 +115,101 @@ func alpnList(b []byte, names []string) []string {
 			break
 		}
 		if len(names) < maxALPN {
-			names = append(names, string(p))
+			names = append(names, alpnName(p))
 		}
 	}
 	return names
 }
 
-func u16list(b []byte, limit int) []uint16 {
+// alpnName returns p as a string, without a copy for the common protocol
+// names.
+func alpnName(p []byte) string {
+	switch string(p) {
+	case "h2":
+		return "h2"
+	case "http/1.1":
+		return "http/1.1"
+	case "h3":
+		return "h3"
+	}
+	return string(p)
+}
+
+// u16list reads the big-endian uint16 values of b (up to limit) into
+// dst's array, which it replaces when too small; nil dst and no values
+// give nil.
+func u16list(dst []uint16, b []byte, limit int) []uint16 {
 	n := len(b) / 2
 	if n > limit {
 		n = limit
 	}
 	if n == 0 {
-		return nil
+		return dst[:0]
 	}
-	out := make([]uint16, n)
-	for i := range out {
-		out[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	if cap(dst) < n {
+		dst = make([]uint16, n)
 	}
-	return out
+	dst = dst[:n]
+	for i := range dst {
+		dst[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	return dst
 }
 
 // ParseClientHello parses the body of a ClientHello handshake message (the
 // bytes after the 4-byte handshake header), as carried in a TLS record or a
 // QUIC CRYPTO frame. Extensions that do not parse are kept by type only.
 func ParseClientHello(b []byte) (*ClientHello, error) {
+	ch := new(ClientHello)
+	if err := ch.parse(b); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// parse is ParseClientHello into ch, whose lists' arrays it reuses: the
+// analyzer parses each hello into the one it owns. Everything ch held
+// before is replaced.
+func (ch *ClientHello) parse(b []byte) error {
+	*ch = ClientHello{
+		SessionTicketLen:    -1,
+		SessionID:           ch.SessionID[:0],
+		CipherSuites:        ch.CipherSuites[:0],
+		CompressionMethods:  ch.CompressionMethods[:0],
+		Extensions:          ch.Extensions[:0],
+		ServerNames:         ch.ServerNames[:0],
+		SupportedGroups:     ch.SupportedGroups[:0],
+		ECPointFormats:      ch.ECPointFormats[:0],
+		ALPN:                ch.ALPN[:0],
+		SupportedVersions:   ch.SupportedVersions[:0],
+		SignatureAlgorithms: ch.SignatureAlgorithms[:0],
+		KeyShareGroups:      ch.KeyShareGroups[:0],
+	}
 	r := wire.Reader{B: b}
-	ch := &ClientHello{SessionTicketLen: -1}
 	ch.Version = r.U16()
 	copy(ch.Random[:], r.Bytes(32))
-	if sid := r.Vec8(); len(sid) > 0 {
-		ch.SessionID = append([]byte(nil), sid...)
-	}
+	ch.SessionID = append(ch.SessionID, r.Vec8()...)
 	cs := r.Vec16()
 	cm := r.Vec8()
 	if r.Bad || len(cs)%2 != 0 {
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
-	ch.CipherSuites = u16list(cs, maxListLen)
-	ch.CompressionMethods = append([]byte(nil), cm...)
+	ch.CipherSuites = u16list(ch.CipherSuites, cs, maxListLen)
+	ch.CompressionMethods = append(ch.CompressionMethods, cm...)
 	// No extensions is an SSLv3-style hello.
 	if !extensions(&r, &ch.Extensions, ch.clientExtension) {
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
-	return ch, nil
+	return nil
+}
+
+// forgetNames drops the host and protocol names a parsed hello holds (its
+// lists keep their arrays): a kept analyzer's hello pins no strings of the
+// connection that ended.
+func (ch *ClientHello) forgetNames() {
+	clear(ch.ServerNames)
+	clear(ch.ALPN)
+	ch.ServerNames, ch.ALPN = ch.ServerNames[:0], ch.ALPN[:0]
 }
 
 // extensions reads the extension block that ends a hello, if any: each
@@ -173,10 +224,10 @@ func extensions(r *wire.Reader, types *[]uint16, each func(typ uint16, data []by
 		return false
 	}
 	er := wire.Reader{B: exts}
-	if *types == nil && len(exts) >= 4 {
+	if room := min(len(exts)/4, maxListLen); cap(*types) < room {
 		// Room for every extension the block can hold (4 bytes each at
 		// least), so that the list is not grown step by step.
-		*types = make([]uint16, 0, min(len(exts)/4, maxListLen))
+		*types = make([]uint16, 0, room)
 	}
 	for len(er.B) >= 4 {
 		typ := er.U16()
@@ -208,17 +259,17 @@ func (ch *ClientHello) clientExtension(typ uint16, data []byte) {
 			}
 		}
 	case extSupportedGroups:
-		ch.SupportedGroups = u16list(d.Vec16(), maxListLen)
+		ch.SupportedGroups = u16list(ch.SupportedGroups, d.Vec16(), maxListLen)
 	case extECPointFormats:
 		if f := d.Vec8(); !d.Bad {
-			ch.ECPointFormats = append([]byte(nil), f...)
+			ch.ECPointFormats = append(ch.ECPointFormats[:0], f...)
 		}
 	case extSignatureAlgorithms:
-		ch.SignatureAlgorithms = u16list(d.Vec16(), maxListLen)
+		ch.SignatureAlgorithms = u16list(ch.SignatureAlgorithms, d.Vec16(), maxListLen)
 	case extALPN:
 		ch.ALPN = alpnList(d.Vec16(), ch.ALPN)
 	case extSupportedVersions:
-		ch.SupportedVersions = u16list(d.Vec8(), maxListLen)
+		ch.SupportedVersions = u16list(ch.SupportedVersions, d.Vec8(), maxListLen)
 	case extKeyShare, extKeyShareOld:
 		list := wire.Reader{B: d.Vec16()}
 		for len(list.B) > 0 && !list.Bad {
@@ -270,27 +321,42 @@ func parseV2ClientHello(b []byte) (*ClientHello, error) {
 // understands the TLS 1.3 draft layout (drafts before 22: no session id or
 // compression method) when the legacy version says 0x7fNN.
 func ParseServerHello(b []byte) (*ServerHello, error) {
+	sh := new(ServerHello)
+	if err := sh.parse(b); err != nil {
+		return nil, err
+	}
+	return sh, nil
+}
+
+// parse is ParseServerHello into sh, whose lists' arrays it reuses.
+// Everything sh held before is replaced.
+func (sh *ServerHello) parse(b []byte) error {
+	*sh = ServerHello{SessionID: sh.SessionID[:0], Extensions: sh.Extensions[:0], ALPN: sh.ALPN[:0]}
 	r := wire.Reader{B: b}
-	sh := &ServerHello{}
 	sh.Version = r.U16()
 	copy(sh.Random[:], r.Bytes(32))
 	if sh.Version>>8 == 0x7f {
 		sh.Draft13 = true
 		sh.CipherSuite = r.U16()
 	} else {
-		if sid := r.Vec8(); len(sid) > 0 {
-			sh.SessionID = append([]byte(nil), sid...)
-		}
+		sh.SessionID = append(sh.SessionID, r.Vec8()...)
 		sh.CipherSuite = r.U16()
 		sh.CompressionMethod = r.U8()
 	}
 	if r.Bad {
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
 	if !extensions(&r, &sh.Extensions, sh.serverExtension) {
-		return nil, ErrMalformed
+		return ErrMalformed
 	}
-	return sh, nil
+	return nil
+}
+
+// forgetNames drops the protocol names a parsed hello holds (see
+// ClientHello.forgetNames).
+func (sh *ServerHello) forgetNames() {
+	clear(sh.ALPN)
+	sh.ALPN = sh.ALPN[:0]
 }
 
 func (sh *ServerHello) serverExtension(typ uint16, data []byte) {

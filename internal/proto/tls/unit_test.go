@@ -140,7 +140,9 @@ func TestJA4Edges(t *testing.T) {
 	}
 }
 
-func TestJA3SAndServerHello(t *testing.T) {
+// serverHelloBody is a TLS 1.3 ServerHello body with a session id, key
+// share and ALPN "h2".
+func serverHelloBody() []byte {
 	var b []byte
 	b = append(b, 3, 3)
 	b = append(b, make([]byte, 32)...)
@@ -150,8 +152,11 @@ func TestJA3SAndServerHello(t *testing.T) {
 	e := ext(0x002b, u16b(0x0304))
 	e = append(e, ext(0x0033, append(u16b(0x001d), vec16(make([]byte, 32))...))...)
 	e = append(e, ext(0x0010, vec16(vec8([]byte("h2"))))...)
-	b = append(b, vec16(e)...)
-	sh, err := ParseServerHello(b)
+	return append(b, vec16(e)...)
+}
+
+func TestJA3SAndServerHello(t *testing.T) {
+	sh, err := ParseServerHello(serverHelloBody())
 	if err != nil {
 		t.Fatal(err)
 	}
