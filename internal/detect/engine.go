@@ -54,9 +54,11 @@ type Engine struct {
 	internal  *netset.Set // shared by the detectors; grows with AddInternal
 	detectors []Detector
 	subs      map[string][]Detector
-	last      logSubs    // the subscribers of the log of the previous record
-	line      rec.Shared // a line given to Record
-	emitFn    alert.Emit // e.emit, made once: a method value passed on allocates
+	recent    [recentLogs]logSubs // the subscribers of logs seen lately
+	lastHit   int                 // the entry of recent answered last
+	nextKept  int                 // the entry of recent replaced next
+	line      rec.Shared          // a line given to Record
+	emitFn    alert.Emit          // e.emit, made once: a method value passed on allocates
 
 	clock     float64 // newest record time seen
 	lastFlush float64
@@ -195,14 +197,29 @@ type logSubs struct {
 	subs []Detector
 }
 
-// subscribers returns the detectors reading log. Records come in runs of
-// the same log, whose name the writer interns, so the previous answer is
-// kept: comparing the names then costs little.
+// recentLogs is how many logs' subscribers the engine keeps at hand:
+// records of several logs (conn, http, dns, ssl …) interleave.
+const recentLogs = 8
+
+// subscribers returns the detectors reading log. Records of a few logs
+// interleave, and the writer interns the logs' names, so the answers for
+// the latest logs are kept: comparing names then costs little, and the map
+// is looked up only for a log not seen lately (it replaces the oldest
+// kept).
 func (e *Engine) subscribers(log string) []Detector {
-	if log != e.last.log {
-		e.last = logSubs{log: log, subs: e.subs[log]}
+	if k := &e.recent[e.lastHit]; k.log == log {
+		return k.subs
 	}
-	return e.last.subs
+	for i := range e.recent {
+		if e.recent[i].log == log {
+			e.lastHit = i
+			return e.recent[i].subs
+		}
+	}
+	i := e.nextKept
+	e.nextKept = (i + 1) % recentLogs
+	e.recent[i], e.lastHit = logSubs{log: log, subs: e.subs[log]}, i
+	return e.recent[i].subs
 }
 
 // recordTime is the record's ts. A conn record's comes with the

@@ -288,3 +288,24 @@ func TestScoreAttackerMAC(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribersRecent: the kept answers for recent logs are always the
+// subscribers of the log asked for, whatever the logs' interleaving.
+func TestSubscribersRecent(t *testing.T) {
+	e, err := New(DefaultConfig(), Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := []string{"conn", "http", "dns", "ssl", "ntp", "ssh", "files", "", "notice", "x509"}
+	seq := []int{0, 0, 1, 0, 2, 1, 3, 4, 5, 0, 6, 7, 8, 9, 9, 2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0}
+	for i := range 500 {
+		seq = append(seq, (i*7+i/3)%len(logs))
+	}
+	for i, j := range seq {
+		log := logs[j]
+		got, want := e.subscribers(log), e.subs[log]
+		if len(got) != len(want) || len(got) > 0 && &got[0] != &want[0] {
+			t.Fatalf("step %d, log %q: %d subscribers, want %d", i, log, len(got), len(want))
+		}
+	}
+}

@@ -77,9 +77,9 @@ func stateBounds(c *Config) map[string]int {
 		"arpspoof macs": c.ARPSpoof.MaxBindings,
 
 		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,
-		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].uids": 5,
+		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].scoring.uids": 5,
 		"beacon candidates[].ts": c.Beacon.MaxConns, "beacon candidates[].sizes": c.Beacon.MaxConns,
-		"beacon candidates[].uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,
+		"beacon candidates[].scoring.uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,
 		"beacon order": 100_000, "beacon recent": 100_000, "beacon recentQ": 100_000,
 
 		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64,
@@ -94,7 +94,7 @@ func stateBounds(c *Config) map[string]int {
 
 		"exfil hosts": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025,
 
-		"flood ampPorts": config, "flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
+		"flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
 		"flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,
 		"flood victims[].senders.rest": 16, "flood victims[].ports.rest": 256, "flood victims[].uids.list": uids,
 

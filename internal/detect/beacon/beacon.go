@@ -79,14 +79,21 @@ type key struct {
 	host     string // proxied host name; dst is then the proxy
 }
 
+// pair is one (source, destination) pair's connections; its key is the
+// map's (pairs, candidates).
 type pair struct {
-	key
 	port      uint16
 	proto     string
 	ts, sizes []float64
 	first     [2]float64 // backs ts and sizes while they hold one connection
 	last      float64
 	bytes     uint64
+	scoring   *scoring // made when the pair first has MinConns connections
+}
+
+// scoring is what a pair keeps once it is a candidate: most pairs never
+// have MinConns connections and do without it.
+type scoring struct {
 	evaluated int     // count at the last scoring
 	evalEnd   float64 // window end at the last scoring
 	uids      []string
@@ -242,7 +249,7 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 		if len(d.pairs) >= d.cfg.MaxPairs {
 			d.evict()
 		}
-		p = &pair{key: k, port: port, proto: proto}
+		p = &pair{port: port, proto: proto}
 		// Most pairs never see a second connection: the first one's
 		// time and size are kept in the pair, not in two allocations.
 		p.ts, p.sizes = p.first[:0:1], p.first[1:1:2]
@@ -256,27 +263,34 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 	p.last = max(p.last, ts)
 	p.bytes += bytes
 	if len(p.ts) >= d.cfg.MinConns {
-		if len(p.uids) < 5 {
-			p.uids = append(p.uids, string(uid))
+		if p.scoring == nil {
+			p.scoring = &scoring{}
+		}
+		if len(p.scoring.uids) < 5 {
+			p.scoring.uids = append(p.scoring.uids, string(uid))
 		}
 		d.candidates[k] = p
 	}
 }
 
 func (d *Detector) evict() {
-	all := make([]*pair, 0, len(d.pairs))
-	for _, p := range d.pairs {
-		all = append(all, p)
+	type keyed struct {
+		k key
+		p *pair
+	}
+	all := make([]keyed, 0, len(d.pairs))
+	for k, p := range d.pairs {
+		all = append(all, keyed{k, p})
 	}
 	sort.Slice(all, func(i, j int) bool {
-		if len(all[i].ts) != len(all[j].ts) {
-			return len(all[i].ts) < len(all[j].ts)
+		if len(all[i].p.ts) != len(all[j].p.ts) {
+			return len(all[i].p.ts) < len(all[j].p.ts)
 		}
-		return all[i].last < all[j].last
+		return all[i].p.last < all[j].p.last
 	})
-	for _, p := range all[:len(all)/10+1] {
-		delete(d.pairs, p.key)
-		delete(d.candidates, p.key)
+	for _, x := range all[:len(all)/10+1] {
+		delete(d.pairs, x.k)
+		delete(d.candidates, x.k)
 	}
 }
 
@@ -287,23 +301,23 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 	if !final {
 		d.trim(now)
 	}
-	for _, p := range d.candidates {
-		n := len(p.ts)
+	for k, p := range d.candidates {
+		n, sc := len(p.ts), p.scoring
 		w := d.conns
-		if p.host != "" {
+		if k.host != "" {
 			w = d.requests
 		}
-		grown := float64(n) >= 1.25*float64(p.evaluated)
-		if n < d.cfg.MinConns || !grown && !(final && w.end > p.evalEnd) {
+		grown := float64(n) >= 1.25*float64(sc.evaluated)
+		if n < d.cfg.MinConns || !grown && !(final && w.end > sc.evalEnd) {
 			continue
 		}
-		if d.cfg.ExternalOnly && p.host == "" && !d.internal.Contains(p.src) {
+		if d.cfg.ExternalOnly && k.host == "" && !d.internal.Contains(k.src) {
 			continue
 		}
-		p.evaluated, p.evalEnd = n, w.end
-		p.score = Score(p.ts, p.sizes, math.Max(w.start, w.end-d.cfg.Window), w.end, d.cfg.Weights)
-		if p.score.Total >= d.cfg.Threshold {
-			emit(d.alert(p))
+		sc.evaluated, sc.evalEnd = n, w.end
+		sc.score = Score(p.ts, p.sizes, math.Max(w.start, w.end-d.cfg.Window), w.end, d.cfg.Weights)
+		if sc.score.Total >= d.cfg.Threshold {
+			emit(d.alert(k, p))
 		}
 	}
 }
@@ -334,27 +348,27 @@ func (d *Detector) trim(now float64) {
 // host when host is set), for tests and reports.
 func (d *Detector) Score(src, dst netip.Addr, host string) (Scores, bool) {
 	p, ok := d.pairs[key{src, dst, host}]
-	if !ok {
-		return Scores{}, false
+	if !ok || p.scoring == nil {
+		return Scores{}, ok
 	}
-	return p.score, true
+	return p.scoring.score, true
 }
 
-func (d *Detector) alert(p *pair) alert.Alert {
-	s := p.score
-	target := fmt.Sprintf("%s:%d/%s", p.dst, p.port, p.proto)
-	if p.host != "" {
-		target = fmt.Sprintf("%s via proxy %s", p.host, p.dst)
+func (d *Detector) alert(k key, p *pair) alert.Alert {
+	s := p.scoring.score
+	target := fmt.Sprintf("%s:%d/%s", k.dst, p.port, p.proto)
+	if k.host != "" {
+		target = fmt.Sprintf("%s via proxy %s", k.host, k.dst)
 	}
 	sorted := append([]float64(nil), p.ts...)
 	sort.Float64s(sorted)
 	first, last := sorted[0], sorted[len(sorted)-1]
 	act := fmt.Sprintf("beaconed to %s %d times about every %.0f s (score %.3f)", target, s.Conns, s.Interval, s.Total)
 	return alert.Alert{
-		TS: first, TSEnd: last, UIDs: p.uids, Src: p.src.String(), Dst: p.dst.String(), DstP: p.port,
-		Proto: p.proto, Name: p.host, Class: "c2.beacon", Confidence: s.Total, Act: act,
+		TS: first, TSEnd: last, UIDs: p.scoring.uids, Src: k.src.String(), Dst: k.dst.String(), DstP: p.port,
+		Proto: p.proto, Name: k.host, Class: "c2.beacon", Confidence: s.Total, Act: act,
 		Summary: fmt.Sprintf("%s %s between %s and %s: timestamp %.3f, data size %.3f, duration %.3f, histogram %.3f.",
-			p.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram),
+			k.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram),
 		Evidence: map[string]any{
 			"score": s.Total, "timestamp_score": s.Timestamp, "datasize_score": s.DataSize,
 			"duration_score": s.Duration, "histogram_score": s.Histogram,

@@ -188,7 +188,7 @@ func (t *tally[K]) sorted(less func(a, b K) bool) []counted[K] {
 // Detector is the flood detector.
 type Detector struct {
 	cfg      Config
-	ampPorts map[uint16]bool
+	ampPorts portSet
 	victims  map[key]*victim
 	due      *alert.Schedule[key, *victim] // when victims may end or be reported again
 	link     linkLayer
@@ -198,13 +198,20 @@ type Detector struct {
 
 // New returns a flood detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, ampPorts: map[uint16]bool{}, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims),
+	d := &Detector{cfg: cfg, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims),
 		due: alert.NewSchedule[key, *victim](cfg.Idle, cfg.Report)}
 	for _, p := range cfg.AmpPorts {
-		d.ampPorts[p] = true
+		d.ampPorts.add(p)
 	}
 	return d
 }
+
+// portSet is a set of ports, one bit each: a lookup per conn record costs
+// a shift and a mask.
+type portSet [1 << 16 / 64]uint64
+
+func (s *portSet) add(p uint16)      { s[p/64] |= 1 << (p % 64) }
+func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 
 // Name implements detect.Detector.
 func (d *Detector) Name() string { return "flood" }
@@ -228,11 +235,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, b2u(handshakeDone(c)), 0, 0, emit)
 		}
 	case rec.ProtoUDP:
-		if d.ampPorts[c.RespP] && c.RespPkts > 0 {
+		if d.ampPorts.has(c.RespP) && c.RespPkts > 0 {
 			// The requests came from the victim's side: their MAC tells
 			// whether the victim sent them.
 			d.add(c, kindAmp, c.Resp, c.Orig, c.OrigMAC, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
-		} else if d.ampPorts[c.OrigP] && !d.ampPorts[c.RespP] {
+		} else if d.ampPorts.has(c.OrigP) && !d.ampPorts.has(c.RespP) {
 			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
 		} else {
 			d.add(c, kindUDP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
@@ -294,7 +301,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	port := c.RespP
 	if k == kindAmp {
 		port = c.OrigP
-		if d.ampPorts[c.RespP] {
+		if d.ampPorts.has(c.RespP) {
 			port = c.RespP
 		}
 	}
