@@ -99,23 +99,14 @@ func (e *entity) addName(name, source string, ev Evidence) {
 	e.names = append(e.names, Name{Name: name, Source: source, First: ev.TS, Last: ev.TS, Log: ev.Log, UID: ev.UID})
 }
 
-// addVote records a rule's support (once per rule and answer).
-func (e *entity) addVote(v vote) {
-	if v.value == "" {
-		return
-	}
-	for i := range e.votes {
-		o := &e.votes[i]
-		if o.kind == v.kind && o.rule == v.rule && o.value == v.value {
-			o.count++
-			return
-		}
-	}
+// addVote records a new vote of rule for value, counted once, with o as
+// its evidence; past the bound it is dropped (and no evidence made). The
+// caller knows the entity has no such vote (castVote).
+func (e *entity) addVote(kind voteKind, value, rule string, conf float64, o *obs) {
 	if len(e.votes) >= maxVotes {
 		return
 	}
-	v.count = 1
-	e.votes = append(e.votes, v)
+	e.votes = append(e.votes, vote{kind: kind, value: value, rule: rule, conf: conf, ev: o.evidence(rule, conf), count: 1})
 }
 
 // observedOnce reports whether key=value is new for the entity (and

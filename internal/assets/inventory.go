@@ -38,6 +38,7 @@ type Inventory struct {
 	certs      map[string]*certInfo     // x509 by fingerprint
 	pending    map[string][]pendingCert // ssl records waiting for their x509
 	uidNames   map[string]string        // uid → SNI / HTTP Host, until the conn record
+	kept       *keptNames               // keepUsed's entries in uidNames
 	mqttAuth   map[string]mqttAuth      // uid → how the MQTT client connected
 	mqttSubs   []pendingSub             // subscriptions whose CONNECT is not known yet
 	ics        map[icsKey]*icsDevice
@@ -51,6 +52,7 @@ type Inventory struct {
 	uids       memo[string]      // uid's values by their raw text
 	agents     memo[string]      // user agents by their raw text
 	usedNames  map[string]string // usedName's answers
+	portTexts  *portTexts        // portText's answers
 	answerBuf  []value           // the answers of the dns record being read
 
 	handlers map[string]*handler
@@ -125,6 +127,8 @@ func New(cfg Config) (*Inventory, error) {
 		uids:       newMemo[string](),
 		agents:     newMemo[string](),
 		usedNames:  map[string]string{},
+		portTexts:  new(portTexts),
+		kept:       new(keptNames),
 	}
 	inv.handlers = inv.handlerTable()
 	return inv, nil

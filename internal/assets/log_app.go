@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -128,18 +129,72 @@ func (inv *Inventory) observeOn(e *ipEntity, o *obs, key, value, field string) s
 
 // noteUsed remembers the name a client used for a connection (until its
 // conn record counts it) and observes it.
-func (inv *Inventory) noteUsed(client *ipEntity, uid, name string, o *obs, field string) {
-	name = inv.usedName(name)
+func (inv *Inventory) noteUsed(client *ipEntity, uid, raw string, o *obs, field string) {
+	name := inv.keepUsed(uid, raw)
 	if name == "" {
 		return
 	}
-	if uid != "" {
-		if len(inv.uidNames) >= maxUIDNames {
-			clear(inv.uidNames)
-		}
-		inv.uidNames[uid] = name
-	}
 	inv.observeOn(client, o, "used.name", name, field)
+}
+
+// keptName is an entry keepUsed made in uidNames: the uid, the name as
+// the record gave it, and as it is kept.
+type keptName struct{ uid, raw, name string }
+
+// keptNames remembers the entries keepUsed made, in a direct-mapped
+// table: a uid's slot holds the last entry made for a uid that lands
+// there, as long as uidNames holds it (a slot is emptied when its uid's
+// entry goes).
+type keptNames [keptSlots]keptName
+
+const keptBits = 8
+const keptSlots = 1 << keptBits
+
+// slot returns the slot of uid: a hash of its length and of its first
+// and last eight bytes (all of them when it is shorter).
+func (t *keptNames) slot(uid string) *keptName {
+	var x uint64
+	if n := len(uid); n >= 8 {
+		x = le64(uid[:8]) ^ bits.RotateLeft64(le64(uid[n-8:]), 29)
+	} else {
+		for i := 0; i < n; i++ {
+			x = x<<8 | uint64(uid[i])
+		}
+	}
+	x = (x ^ uint64(len(uid))) * 0x9e3779b97f4a7c15
+	return &t[x>>(64-keptBits)]
+}
+
+// forget empties uid's slot when it holds uid's entry.
+func (t *keptNames) forget(uid string) {
+	if s := t.slot(uid); s.uid == uid {
+		*s = keptName{}
+	}
+}
+
+// keepUsed returns usedName(raw) and keeps it as uid's name in uidNames
+// (not for an empty uid). A connection's requests mostly name the same
+// host: when uid's entry is raw's name already (its slot says so),
+// nothing is looked up. A full uidNames is cleared as before.
+func (inv *Inventory) keepUsed(uid, raw string) string {
+	var slot *keptName
+	if uid != "" {
+		slot = inv.kept.slot(uid)
+		if slot.uid == uid && slot.raw == raw && len(inv.uidNames) < maxUIDNames {
+			return slot.name
+		}
+	}
+	name := inv.usedName(raw)
+	if name == "" || slot == nil {
+		return name
+	}
+	if len(inv.uidNames) >= maxUIDNames {
+		clear(inv.uidNames)
+		clear(inv.kept[:])
+	}
+	inv.uidNames[uid] = name
+	*slot = keptName{uid: uid, raw: raw, name: name}
+	return name
 }
 
 // usedName is a name a client used as noteUsed keeps it: lower case,

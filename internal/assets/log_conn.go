@@ -88,6 +88,7 @@ func (inv *Inventory) onConn(line []byte) error {
 	name := inv.uidNames[r.uid]
 	if name != "" {
 		delete(inv.uidNames, r.uid)
+		inv.kept.forget(r.uid)
 	}
 	if orig != nil {
 		t := &orig.traffic
@@ -186,7 +187,7 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 	t := target{addr: resp.addr}
 	o := obs{log: "conn", uid: r.uid, ts: r.ts, proto: r.proto, service: service, id: r.id}
 	o.with("conn_state", r.connState).with("history", r.history).with("service", r.service)
-	port := r.proto + "/" + strconv.Itoa(int(r.id.respP)) // offered, and used by the originator
+	port := inv.portText(r.proto, r.id.respP) // offered, and used by the originator
 	o.key, o.value, o.field = "offers", port, "id.resp_p"
 	if name := inv.observe(&resp.entity, t, &o); name != "" && s.Name == "" {
 		s.Name = name
@@ -203,6 +204,29 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 			inv.observe(&orig.entity, target{addr: orig.addr}, &o)
 		}
 	}
+}
+
+// portTexts keeps the texts portText made in a direct-mapped table: a
+// port's slot holds the last one made for it.
+type portTexts [portTextSlots]portText
+
+// portText is one protocol and port and its text.
+type portText struct {
+	proto string
+	port  uint16
+	text  string
+}
+
+const portTextSlots = 256
+
+// portText returns "proto/port" ("tcp/443"): the value of the offers and
+// uses observations, made once for the few ports every connection names.
+func (inv *Inventory) portText(proto string, port uint16) string {
+	s := &inv.portTexts[port%portTextSlots]
+	if s.text == "" || s.port != port || s.proto != proto {
+		*s = portText{proto: proto, port: port, text: proto + "/" + strconv.Itoa(int(port))}
+	}
+	return s.text
 }
 
 // connUsed counts the connection against the endpoint the originator

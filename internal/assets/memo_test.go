@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,53 @@ func TestHeadEqual(t *testing.T) {
 			if headEqual(&head, c) {
 				t.Errorf("headEqual(%q) = true against %q", c, head[:n])
 			}
+		}
+	}
+}
+
+// TestKeepUsed checks that the names keepUsed remembers follow uidNames:
+// a repeated request skips the lookups, and once the conn record took
+// the uid's name, the next request of that uid keeps it again.
+func TestKeepUsed(t *testing.T) {
+	inv := newInv(t, nil)
+	if got := inv.keepUsed("C1", "Example.COM."); got != "example.com" {
+		t.Fatalf("keepUsed = %q", got)
+	}
+	if got := inv.keepUsed("C1", "Example.COM."); got != "example.com" || inv.uidNames["C1"] != "example.com" {
+		t.Fatalf("again: %q, uidNames %q", got, inv.uidNames["C1"])
+	}
+	if got := inv.keepUsed("C1", "other.org"); got != "other.org" || inv.uidNames["C1"] != "other.org" {
+		t.Fatalf("another host: %q, uidNames %q", got, inv.uidNames["C1"])
+	}
+	if got := inv.keepUsed("C1", "10.0.0.1:80"); got != "" || inv.uidNames["C1"] != "other.org" {
+		t.Fatalf("an address: %q, uidNames %q", got, inv.uidNames["C1"])
+	}
+	if got := inv.keepUsed("", "x.net"); got != "x.net" || len(inv.uidNames) != 1 {
+		t.Fatalf("no uid: %q, %d names", got, len(inv.uidNames))
+	}
+	for i := len(inv.uidNames); i < maxUIDNames; i++ { // full: cleared, as before
+		inv.uidNames[strconv.Itoa(i)] = "n"
+	}
+	if got := inv.keepUsed("C1", "other.org"); got != "other.org" || len(inv.uidNames) != 1 || inv.uidNames["C1"] != "other.org" {
+		t.Fatalf("when full: %q, %d names", got, len(inv.uidNames))
+	}
+	delete(inv.uidNames, "C1") // as onConn takes it
+	inv.kept.forget("C1")
+	if got := inv.keepUsed("C1", "other.org"); got != "other.org" || inv.uidNames["C1"] != "other.org" {
+		t.Fatalf("after the conn record: %q, uidNames %q", got, inv.uidNames["C1"])
+	}
+}
+
+// TestPortText checks portText's texts, for ports that share a slot too.
+func TestPortText(t *testing.T) {
+	inv := newInv(t, nil)
+	for _, c := range []struct {
+		proto string
+		port  uint16
+		want  string
+	}{{"tcp", 443, "tcp/443"}, {"udp", 443, "udp/443"}, {"tcp", 443 + portTextSlots, "tcp/699"}, {"tcp", 443, "tcp/443"}, {"tcp", 0, "tcp/0"}} {
+		if got := inv.portText(c.proto, c.port); got != c.want {
+			t.Errorf("portText(%s, %d) = %q, want %q", c.proto, c.port, got, c.want)
 		}
 	}
 }

@@ -139,7 +139,7 @@ func (e *entity) castVote(kind voteKind, value, rule string, conf float64, o *ob
 		return
 	}
 	if v := e.bumpVote(kind, rule, value); v == nil {
-		e.addVote(vote{kind: kind, value: value, rule: rule, conf: conf, ev: o.evidence(rule, conf)})
+		e.addVote(kind, value, rule, conf, o)
 	} else if earlier(o.ts, o.uid, v.ev.TS, v.ev.UID) {
 		v.ev = o.evidence(rule, conf)
 	}
