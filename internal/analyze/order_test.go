@@ -88,8 +88,9 @@ func TestWriterMergesProducersInTagOrder(t *testing.T) {
 	for round := range 200 {
 		rng := rand.New(rand.NewPCG(uint64(round), 7))
 		col := &lineCollector{}
-		w := &writer{consumers: []Consumer{col}, names: map[string]string{}, ordered: true,
+		w := &writer{names: map[string]string{}, ordered: true,
 			free: make(chan []byte, 1024), freeTags: make(chan []recTag, 1024)}
+		w.setConsumers([]Consumer{col})
 		producers := make([]*orderProducer, 1+rng.IntN(4))
 		var all []recTag
 		for i := range producers {

@@ -95,6 +95,19 @@ type writer struct {
 	freeTags chan []recTag
 	recent   onceFilter        // RecordOnce's memory
 	dropped  map[string]uint64 // RecordOnce's repeats not written, by log
+
+	// sharedOf[i] is consumers[i] as a SharedConsumer (nil when it is
+	// not one), asserted once (setConsumers) rather than for every line.
+	sharedOf []SharedConsumer
+}
+
+// setConsumers makes cs the consumers every line is handed to.
+func (w *writer) setConsumers(cs []Consumer) {
+	w.consumers = cs
+	w.sharedOf = make([]SharedConsumer, len(cs))
+	for i, c := range cs {
+		w.sharedOf[i], _ = c.(SharedConsumer)
+	}
 }
 
 type logFile struct {
@@ -133,8 +146,9 @@ func openWriter(dir string, consumers []Consumer, flushEvery time.Duration, orde
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{dir: dir, consumers: consumers, files: map[string]*logFile{}, names: map[string]string{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
+	w := &writer{dir: dir, files: map[string]*logFile{}, names: map[string]string{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
 		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeTags: make(chan []recTag, 128)}
+	w.setConsumers(consumers)
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
 			w.closeFiles()
@@ -282,8 +296,8 @@ func (w *writer) consume(log string, line []byte) {
 		return
 	}
 	w.shared.Reset(log, line)
-	for _, cs := range w.consumers {
-		if sc, ok := cs.(SharedConsumer); ok {
+	for i, cs := range w.consumers {
+		if sc := w.sharedOf[i]; sc != nil {
 			sc.RecordShared(&w.shared)
 		} else {
 			cs.Record(log, line)

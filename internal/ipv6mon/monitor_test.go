@@ -493,3 +493,30 @@ func TestRedirects(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLogHostLine: a host's line lists its addresses as text with
+// their kinds (kept by address while running) and says whether an EUI-64
+// address leaks its MAC.
+func TestWriteLogHostLine(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	const mac = "00:00:00:00:0b:ad"
+	feed(m, "_nd", na(400, "2001:db8::200:ff:fe00:bad", mac, "2001:db8::200:ff:fe00:bad", "O"))
+	feed(m, "_nd", na(401, "2001:db8::5", mac, "2001:db8::5", "O"))
+	feed(m, "_nd", na(402, "2001:db8::5", mac, "2001:db8::5", "O"))
+	m.Close()
+	dir := t.TempDir()
+	if err := m.WriteLog(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "ipv6.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"kind":"host","mac":"00:00:00:00:0b:ad","addresses":{"2001:db8::200:ff:fe00:bad":"eui64","2001:db8::5":"static"},"eui64_leaks_mac":true,"first_seen":400,"last_seen":402}` + "\n"
+	if !strings.Contains(string(b), want) {
+		t.Errorf("ipv6.log lacks %s:\n%s", want, b)
+	}
+	if p := m.Posture(); p.Hosts != 1 || p.LeakingMACs != 1 || p.AddressKinds["eui64"] != 1 || p.AddressKinds["static"] != 1 {
+		t.Errorf("posture %+v", p)
+	}
+}

@@ -31,12 +31,35 @@ const (
 
 // host is one IPv6 speaker: its MAC when known and its addresses.
 type host struct {
+	MAC       string
+	LeaksMAC  bool
+	FirstSeen float64
+	LastSeen  float64
+	// kinds maps each address (at most maxHostAddrs) to its kind; the
+	// addresses' text is made only when ipv6.log is written (hostLine).
+	kinds map[netip.Addr]string
+}
+
+// maxHostAddrs bounds the addresses one host keeps.
+const maxHostAddrs = 64
+
+// hostLine is a host as ipv6.log writes it.
+type hostLine struct {
+	Kind      string            `json:"kind"`
 	MAC       string            `json:"mac,omitempty"`
 	Addresses map[string]string `json:"addresses"` // address → kind
 	LeaksMAC  bool              `json:"eui64_leaks_mac"`
 	FirstSeen float64           `json:"first_seen"`
 	LastSeen  float64           `json:"last_seen"`
-	addrs     map[netip.Addr]bool
+}
+
+// line returns h as ipv6.log writes it.
+func (h *host) line() hostLine {
+	addrs := make(map[string]string, len(h.kinds))
+	for a, k := range h.kinds {
+		addrs[a.String()] = k
+	}
+	return hostLine{Kind: "host", MAC: h.MAC, Addresses: addrs, LeaksMAC: h.LeaksMAC, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen}
 }
 
 // posture gathers what the summary and ipv6.log report.
@@ -118,15 +141,17 @@ func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
 	if !a.Is6() || a.IsUnspecified() || a.IsMulticast() || a.Is4In6() {
 		return
 	}
-	h := p.hosts[string(mac)]
-	if len(mac) == 0 {
+	var h *host
+	if len(mac) > 0 {
+		h = p.hosts[string(mac)]
+	} else {
 		h = p.byAddr[a]
 	}
 	if h == nil {
 		if len(p.hosts)+len(p.byAddr) >= p.max {
 			return
 		}
-		h = &host{MAC: string(mac), Addresses: map[string]string{}, FirstSeen: ts, addrs: map[netip.Addr]bool{}}
+		h = &host{MAC: string(mac), FirstSeen: ts, kinds: map[netip.Addr]string{}}
 		if len(mac) > 0 {
 			p.hosts[h.MAC] = h
 		} else {
@@ -134,16 +159,14 @@ func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
 		}
 	}
 	h.FirstSeen, h.LastSeen = min(h.FirstSeen, ts), max(h.LastSeen, ts) // records come in any order across workers
-	if h.addrs[a] || len(h.addrs) >= 64 {
+	if _, ok := h.kinds[a]; ok || len(h.kinds) >= maxHostAddrs {
 		return
 	}
-	h.addrs[a] = true
-	s := a.String()
 	kind := classify(a)
-	if p.dhcp[s] {
+	if len(p.dhcp) > 0 && p.dhcp[a.String()] {
 		kind = kindDHCPv6
 	}
-	h.Addresses[s] = kind
+	h.kinds[a] = kind
 	if kind == kindEUI64 && h.MAC != "" && eui64MAC(a) == h.MAC {
 		h.LeaksMAC = true
 	}
@@ -293,9 +316,9 @@ func (p *posture) allHosts() []*host {
 // firstAddr is the host's lowest address as text (a tie-break).
 func (h *host) firstAddr() string {
 	first := ""
-	for a := range h.Addresses {
-		if first == "" || a < first {
-			first = a
+	for a := range h.kinds {
+		if s := a.String(); first == "" || s < first {
+			first = s
 		}
 	}
 	return first
@@ -325,7 +348,7 @@ func (m *Monitor) Posture() Posture {
 		if h.LeaksMAC {
 			out.LeakingMACs++
 		}
-		for _, k := range h.Addresses {
+		for _, k := range h.kinds {
 			out.AddressKinds[k]++
 		}
 	}
@@ -442,10 +465,7 @@ func (m *Monitor) writeLines(enc *json.Encoder) error {
 		}{"router", r})
 	}
 	for _, h := range m.post.allHosts() {
-		enc.Encode(struct {
-			Kind string `json:"kind"`
-			*host
-		}{"host", h})
+		enc.Encode(h.line())
 	}
 	for _, addr := range sortedKeys(m.nd.bindings) {
 		b := m.nd.bindings[addr]
