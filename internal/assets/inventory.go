@@ -53,6 +53,7 @@ type Inventory struct {
 	agents     memo[string]      // user agents by their raw text
 	usedNames  map[string]string // usedName's answers
 	portTexts  *portTexts        // portText's answers
+	verdicts   *synVerdicts      // synVerdict's answers
 	answerBuf  []value           // the answers of the dns record being read
 
 	handlers map[string]*handler
@@ -128,6 +129,7 @@ func New(cfg Config) (*Inventory, error) {
 		agents:     newMemo[string](),
 		usedNames:  map[string]string{},
 		portTexts:  new(portTexts),
+		verdicts:   new(synVerdicts),
 		kept:       new(keptNames),
 	}
 	inv.handlers = inv.handlerTable()

@@ -44,7 +44,7 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 	if err != nil {
 		return err
 	}
-	for _, fl := range f.Fields() {
+	for _, fl := range inv.leadingIDs(f, &r.ts, &r.uid, &r.id) {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":

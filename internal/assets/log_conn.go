@@ -3,6 +3,8 @@ package assets
 import (
 	"net/netip"
 	"strconv"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // connRec holds the conn.log fields the inventory reads.
@@ -37,13 +39,35 @@ func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v
 	}
 }
 
+// leadingIDs decodes the fields every connection record shares when the
+// record starts with them, in the order Vigil and Zeek write them (ts,
+// uid, id.orig_h, id.orig_p, id.resp_h, id.resp_p), and returns the
+// fields left for the decoder's loop: all of them for a record in
+// another order. The loop takes any of these keys again as before, so
+// that a key that repeats still keeps its last value.
+func (inv *Inventory) leadingIDs(f *rec.Rec, ts *float64, uid *string, id *connID) []rec.Field {
+	fl := f.Fields()
+	if len(fl) < 6 || string(f.Key(fl[0])) != "ts" || string(f.Key(fl[1])) != "uid" ||
+		string(f.Key(fl[2])) != "id.orig_h" || string(f.Key(fl[3])) != "id.orig_p" ||
+		string(f.Key(fl[4])) != "id.resp_h" || string(f.Key(fl[5])) != "id.resp_p" {
+		return fl
+	}
+	*ts = value{f.Value(fl[0])}.float()
+	*uid = inv.uid(value{f.Value(fl[1])})
+	id.origH = inv.addr(value{f.Value(fl[2])})
+	id.origP = uint16(value{f.Value(fl[3])}.uint())
+	id.respH = inv.addr(value{f.Value(fl[4])})
+	id.respP = uint16(value{f.Value(fl[5])}.uint())
+	return fl[6:]
+}
+
 func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	*r = connRec{}
 	f, err := inv.fields(line)
 	if err != nil {
 		return err
 	}
-	for _, fl := range f.Fields() {
+	for _, fl := range inv.leadingIDs(f, &r.ts, &r.uid, &r.id) {
 		k, v := f.Key(fl), value{f.Value(fl)}
 		switch string(k) {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":

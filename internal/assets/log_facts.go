@@ -90,29 +90,94 @@ func (inv *Inventory) onSYN(line []byte) error {
 // fingerprintSYN votes for the best TCP rule, or for a TTL rule when no
 // TCP rule fits.
 func (inv *Inventory) fingerprintSYN(e *ipEntity, r *synRec) {
-	init := initialTTL(r.ttl)
-	side := "syn"
+	v := inv.synVerdict(r)
+	key := "tcp.syn"
 	if r.ack {
-		side = "synack"
+		key = "tcp.synack"
 	}
-	o := obs{log: "_syn", ts: r.ts, proto: "tcp", key: "tcp." + side, value: r.opts, field: "opts",
+	o := obs{log: "_syn", ts: r.ts, proto: "tcp", key: key, value: r.opts, field: "opts",
 		id: connID{origH: r.src, origP: r.srcP, respH: r.dst, respP: r.dstP}}
-	o.with("ttl", strconv.Itoa(r.ttl)).with("win", strconv.Itoa(r.win)).with("mss", strconv.Itoa(r.mss)).
-		with("wscale", strconv.Itoa(r.wscale)).with("df", strconv.FormatBool(r.df))
-	if rule, conf := inv.rules.bestTCP(r, side, init); rule != nil {
+	o.with("ttl", v.ttl).with("win", v.win).with("mss", v.mss).
+		with("wscale", v.wscale).with("df", strconv.FormatBool(r.df))
+	if rule := v.rule; rule != nil {
 		id := rule.ID
-		if conf < rule.Confidence {
+		if v.conf < rule.Confidence {
 			id += "~" // options and TTL fit, the window does not
 		}
-		inv.vote(&e.entity, id, conf, &o, rule.OS, rule.Class, rule.Device)
+		inv.vote(&e.entity, id, v.conf, &o, rule.OS, rule.Class, rule.Device)
 		return
 	}
-	o.key, o.value, o.field = "tcp.ttl", strconv.Itoa(init), "ttl"
+	init := initialTTL(r.ttl)
+	o.key, o.value, o.field = "tcp.ttl", v.init, "ttl"
 	for _, t := range inv.rules.ttl {
 		if t.TTL == init {
 			inv.vote(&e.entity, t.ID, t.Confidence, &o, t.OS, t.Class, "")
 		}
 	}
+}
+
+// synPrint is what a SYN's vote depends on, but for its connection and
+// time: the fields the TCP rules read and its evidence shows.
+type synPrint struct {
+	opts                  string
+	ttl, win, mss, wscale int
+	df, ack, v4           bool
+}
+
+// synVerdict is the TCP rule that fits a fingerprint best (nil when
+// none does) with its confidence, and the texts of the fingerprint's
+// numbers that the evidence shows (init: the initial TTL's).
+type synVerdict struct {
+	print                       synPrint
+	rule                        *TCPRule
+	conf                        float64
+	ttl, win, mss, wscale, init string
+	valid                       bool
+}
+
+// synVerdicts keeps synVerdict's answers in a direct-mapped table: a
+// host's SYNs mostly repeat the same fingerprint, which then costs
+// neither a pass over the rules nor the texts of its numbers.
+type synVerdicts [synSlots]synVerdict
+
+const synBits = 6
+const synSlots = 1 << synBits
+
+// synVerdict returns the verdict on r's fingerprint, from the table when
+// its slot holds it.
+func (inv *Inventory) synVerdict(r *synRec) *synVerdict {
+	p := synPrint{opts: r.opts, ttl: r.ttl, win: r.win, mss: r.mss, wscale: r.wscale,
+		df: r.df, ack: r.ack, v4: r.src.Is4()}
+	s := &inv.verdicts[p.hash()]
+	if s.valid && s.print == p {
+		return s
+	}
+	side := "syn"
+	if r.ack {
+		side = "synack"
+	}
+	init := initialTTL(r.ttl)
+	rule, conf := inv.rules.bestTCP(r, side, init)
+	*s = synVerdict{print: p, rule: rule, conf: conf, valid: true,
+		ttl: strconv.Itoa(r.ttl), win: strconv.Itoa(r.win), mss: strconv.Itoa(r.mss),
+		wscale: strconv.Itoa(r.wscale), init: strconv.Itoa(init)}
+	return s
+}
+
+// hash picks a fingerprint's slot from its numbers and flags.
+func (p *synPrint) hash() uint {
+	x := uint64(p.ttl) ^ uint64(p.win)<<8 ^ uint64(p.mss)<<24 ^ uint64(p.wscale)<<40 ^ uint64(len(p.opts))<<48
+	if p.df {
+		x ^= 1 << 56
+	}
+	if p.ack {
+		x ^= 1 << 57
+	}
+	if p.v4 {
+		x ^= 1 << 58
+	}
+	x *= 0x9e3779b97f4a7c15
+	return uint(x >> (64 - synBits))
 }
 
 // vote adds a rule's OS, class and device votes to e.

@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +113,86 @@ func TestPortText(t *testing.T) {
 	}{{"tcp", 443, "tcp/443"}, {"udp", 443, "udp/443"}, {"tcp", 443 + portTextSlots, "tcp/699"}, {"tcp", 443, "tcp/443"}, {"tcp", 0, "tcp/0"}} {
 		if got := inv.portText(c.proto, c.port); got != c.want {
 			t.Errorf("portText(%s, %d) = %q, want %q", c.proto, c.port, got, c.want)
+		}
+	}
+}
+
+// TestLeadingIDs: a record that starts with ts, uid and the id fields in
+// Vigil's order decodes as one whose fields come in another order, and a
+// key that repeats later still keeps its last value.
+func TestLeadingIDs(t *testing.T) {
+	const ids = `"ts":5.25,"uid":"CAn2uhHZZoQh","id.orig_h":"10.0.0.1","id.orig_p":40000,"id.resp_h":"2001:db8::1","id.resp_p":443`
+	inv := newInv(t, nil)
+	type decoded struct {
+		ts        float64
+		uid, host string
+		id        connID
+	}
+	decode := func(line string) decoded {
+		var r appRec
+		if err := inv.decodeApp([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		return decoded{r.ts, r.uid, r.host, r.id}
+	}
+	want := decode(`{"uid":"CAn2uhHZZoQh","ts":5.25,"id.resp_p":443,"id.orig_h":"10.0.0.1","id.orig_p":40000,"id.resp_h":"2001:db8::1","host":"a.example"}`)
+	if got := decode(`{` + ids + `,"host":"a.example"}`); got != want {
+		t.Errorf("in Vigil's order: %+v, want %+v", got, want)
+	}
+	if want.ts != 5.25 || want.uid != "CAn2uhHZZoQh" || want.id.respP != 443 || want.id.respH != netip.MustParseAddr("2001:db8::1") {
+		t.Errorf("decoded %+v", want)
+	}
+	again := decode(`{` + ids + `,"host":"a.example","ts":7,"id.orig_h":"10.0.0.2"}`)
+	if again.ts != 7 || again.id.origH != netip.MustParseAddr("10.0.0.2") || again.id.respP != 443 {
+		t.Errorf("repeated keys: %+v", again)
+	}
+	short := decode(`{"ts":5.25,"uid":"x","id.orig_h":"10.0.0.1"}`)
+	if short.ts != 5.25 || short.uid != "x" || short.id.origH != netip.MustParseAddr("10.0.0.1") {
+		t.Errorf("fewer fields: %+v", short)
+	}
+}
+
+// TestSYNVerdict: the verdict kept for a fingerprint is the one the rules
+// give, whichever fingerprints came before it (each field of the
+// fingerprint changes it).
+func TestSYNVerdict(t *testing.T) {
+	inv := newInv(t, nil)
+	base := synRec{src: netip.MustParseAddr("10.0.0.1"), ttl: 64, win: 64240, mss: 1460, wscale: 7, df: true,
+		opts: "M,S,T,N,W"}
+	var recs []synRec
+	for _, change := range []func(*synRec){
+		func(*synRec) {},
+		func(r *synRec) { r.ttl = 128 },
+		func(r *synRec) { r.ttl = 60 },
+		func(r *synRec) { r.win = 65535 },
+		func(r *synRec) { r.win = 8192 },
+		func(r *synRec) { r.mss = 1400 },
+		func(r *synRec) { r.wscale = -1 },
+		func(r *synRec) { r.wscale = 8 },
+		func(r *synRec) { r.df = false },
+		func(r *synRec) { r.ack = true },
+		func(r *synRec) { r.src = netip.MustParseAddr("2001:db8::1") },
+		func(r *synRec) { r.opts = "M,N,W,N,N,S" },
+		func(r *synRec) { r.opts = "M,N,W,N,N,T,S,E,E"; r.win = 65535; r.wscale = 6 },
+	} {
+		r := base
+		change(&r)
+		recs = append(recs, r)
+	}
+	for round := 0; round < 2; round++ {
+		for i := range recs {
+			r := &recs[i]
+			side := "syn"
+			if r.ack {
+				side = "synack"
+			}
+			init := initialTTL(r.ttl)
+			rule, conf := inv.rules.bestTCP(r, side, init)
+			v := inv.synVerdict(r)
+			if v.rule != rule || v.conf != conf || v.ttl != strconv.Itoa(r.ttl) || v.win != strconv.Itoa(r.win) ||
+				v.mss != strconv.Itoa(r.mss) || v.wscale != strconv.Itoa(r.wscale) || v.init != strconv.Itoa(init) {
+				t.Errorf("round %d, %+v: verdict %+v, want rule %v conf %v", round, *r, *v, rule, conf)
+			}
 		}
 	}
 }
