@@ -17,13 +17,7 @@ func (a *Analyzer) write(t *txn) {
 	b = proto.AppendConnHeader(b, t.ts, a.ci)
 	b = append(b, `,"trans_depth":`...)
 	b = strconv.AppendInt(b, int64(t.depth), 10)
-	b = bstr(b, `,"method":`, t.method, t.hasMethod)
-	b = bstr(b, `,"host":`, t.host, t.hasHost)
-	b = bstr(b, `,"uri":`, t.uri, t.hasURI)
-	b = bstr(b, `,"referrer":`, t.referrer, t.hasReferrer)
-	b = bstr(b, `,"version":`, t.version, t.hasVersion)
-	b = bstr(b, `,"user_agent":`, t.userAgent, t.hasUA)
-	b = bstr(b, `,"origin":`, t.origin, t.hasOrigin)
+	b = appendRequest(b, t)
 	b = append(b, `,"request_body_len":`...)
 	b = strconv.AppendUint(b, t.reqLen, 10)
 	b = append(b, `,"response_body_len":`...)
@@ -31,16 +25,20 @@ func (a *Analyzer) write(t *txn) {
 	if t.hasStatus {
 		b = append(b, `,"status_code":`...)
 		b = strconv.AppendInt(b, int64(t.status), 10)
-		b = bstr(b, `,"status_msg":`, t.statusMsg, true)
+		b = record.AppendBytesString(append(b, `,"status_msg":`...), t.statusMsg)
 	}
 	if t.hasInfo {
 		b = append(b, `,"info_code":`...)
 		b = strconv.AppendInt(b, int64(t.infoCode), 10)
-		b = bstr(b, `,"info_msg":`, t.infoMsg, true)
+		b = record.AppendBytesString(append(b, `,"info_msg":`...), t.infoMsg)
 	}
 	b = append(b, `,"tags":[]`...)
-	b = bstr(b, `,"username":`, t.username, t.hasUser)
-	b = bstr(b, `,"password":`, t.password, t.hasPass)
+	if t.hasUser {
+		b = record.AppendBytesString(append(b, `,"username":`...), t.username)
+	}
+	if t.hasPass {
+		b = record.AppendBytesString(append(b, `,"password":`...), t.password)
+	}
 	if len(t.proxied)+len(t.origFiles)+len(t.origMime)+len(t.respFiles)+len(t.respMime) > 0 {
 		b = list(b, `,"proxied":`, t.proxied)
 		b = list(b, `,"orig_filenames":`, t.origFiles)
@@ -50,19 +48,41 @@ func (a *Analyzer) write(t *txn) {
 	}
 	// Vigil's addition after Zeek's fields: the server's software, for
 	// the asset inventory (Zeek puts it in software.log).
-	b = bstr(b, `,"server":`, t.server, t.hasServer)
+	if t.hasServer {
+		b = record.AppendBytesString(append(b, `,"server":`...), t.server)
+	}
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("http", b)
 }
 
-// bstr appends the string field whose key (with its comma and colon) is
-// key, when ok.
-func bstr(b []byte, key string, v []byte, ok bool) []byte {
-	if !ok {
-		return b
+// appendRequest appends t's fields from the request line and headers
+// (method to origin), those set. Each key is appended where it is
+// written, not by a helper: constant, it is copied without a call.
+func appendRequest(b []byte, t *txn) []byte {
+	if t.hasMethod {
+		b = record.AppendBytesString(append(b, `,"method":`...), t.method)
 	}
-	return record.AppendBytesString(append(b, key...), v)
+	if t.hasHost {
+		b = record.AppendBytesString(append(b, `,"host":`...), t.host)
+	}
+	if t.hasURI {
+		b = record.AppendBytesString(append(b, `,"uri":`...), t.uri)
+	}
+	if t.hasReferrer {
+		b = record.AppendBytesString(append(b, `,"referrer":`...), t.referrer)
+	}
+	if t.hasVersion {
+		// Digits and a dot (see reply and h2): nothing to escape.
+		b = append(append(append(b, `,"version":"`...), t.version...), '"')
+	}
+	if t.hasUA {
+		b = record.AppendBytesString(append(b, `,"user_agent":`...), t.userAgent)
+	}
+	if t.hasOrigin {
+		b = record.AppendBytesString(append(b, `,"origin":`...), t.origin)
+	}
+	return b
 }
 
 // list appends the field of strings whose key (with its comma and colon)
