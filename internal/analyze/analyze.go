@@ -155,7 +155,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 		}
 		tcfg := cfg.Flow
 		tcfg.MaxFlows = 1 << 16
-		if rd.tunnels, err = flow.NewTable(tcfg, rd.sink); err != nil {
+		if rd.tunnels, err = flow.NewTable(tcfg, (*tunnelConns)(rd)); err != nil {
 			out.close()
 			return nil, fmt.Errorf("analyze: tunnel table: %w", err)
 		}

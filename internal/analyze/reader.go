@@ -46,6 +46,7 @@ type reader struct {
 	frames frameReader
 
 	tunInput flow.Input
+	tunLog   tunnelLog // tunnel.log (tunnels.go)
 	// withPayload: the application layer is on, workers need payloads.
 	withPayload bool
 	// read errors of broken inputs, reported at the end (see run)
@@ -341,11 +342,20 @@ func (r *reader) netWeird(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 // conn counts it as corrupt ('C') and nothing inside is analysed.
 // r.parents starts empty. skipChecksum is the frame's SkipChecksum.
 func (r *reader) trackTunnels(p *decode.Packet, skipChecksum bool) bool {
+	// A tunnel is discovered (tunnel.log) when it carries a connection,
+	// as Zeek registers tunnels at an inner connection's start: one that
+	// carries another tunnel's outer datagram does, the innermost one
+	// when the packet is IP with a transport (not ARP, not a Teredo
+	// bubble).
+	discover := int(p.NumTunnels)
+	if p.IP.Version == 0 || p.IP.Proto == decode.ProtoNoNext {
+		discover--
+	}
 	for i := 0; i < int(p.NumTunnels); i++ {
 		t := &p.Tunnels[i]
 		r.sum.tunnels[t.Kind&15]++
 		var uid flow.UID
-		if t.Outer.Proto == decode.ProtoUDP {
+		if t.Outer.Proto == decode.ProtoUDP && !ipLevel(t.Kind) {
 			in := &r.tunInput
 			*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: &r.parents, Service: tunnelService(t.Kind)}
 			in.ChecksumChecked = skipChecksum // live, offloaded: good
@@ -353,13 +363,37 @@ func (r *reader) trackTunnels(p *decode.Packet, skipChecksum bool) bool {
 			if r.tunnels.BadChecksum(in) {
 				return false
 			}
+			if in.App != nil && *in.App == 0 && i < discover {
+				r.discoverTunnel(p.TS, t, uid, in)
+			}
 		} else {
+			if t.Outer.Proto == decode.ProtoUDP {
+				// GRE over UDP (port 4754): the UDP datagram counts in
+				// its connection, but the tunnel is GRE's, as Zeek
+				// names it.
+				in := &r.tunInput
+				*in = flow.Input{TS: p.TS, D: &t.Outer, IPRaw: t.OuterRaw, Parents: &r.parents}
+				in.ChecksumChecked = skipChecksum
+				r.tunnels.Update(in)
+				if r.tunnels.BadChecksum(in) {
+					return false
+				}
+			}
 			uid = ipTunnelUID(t)
+			if r.tunLog.recent[uid&255] != uid && i < discover {
+				r.discoverTunnel(p.TS, t, uid, nil)
+			}
 		}
 		r.parents.UIDs[r.parents.N] = uid
 		r.parents.N++
 	}
 	return true
+}
+
+// ipLevel reports whether k is an IP-level tunnel (IP-in-IP, GRE), one
+// named by its outer addresses, whatever carries it.
+func ipLevel(k decode.TunnelKind) bool {
+	return k == decode.TunnelIP || k == decode.TunnelGRE || k == decode.TunnelERSPAN
 }
 
 // ipTunnelUID names an IP-level tunnel (IP-in-IP, GRE): the pair of outer

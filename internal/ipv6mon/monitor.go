@@ -153,7 +153,7 @@ func (m *Monitor) Record(log string, line []byte) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if log == "conn" {
+	if log == "conn" || log == "tunnel" {
 		m.line.Reset(log, line)
 		m.shared(&m.line)
 		return
@@ -176,24 +176,29 @@ func (m *Monitor) RecordShared(s *rec.Shared) {
 // record and shared handle).
 func reads(log string) bool {
 	switch log {
-	case "conn", "_nd", "_icmp6", "_ip6ext", "weird", "dhcp":
+	case "conn", "_nd", "_icmp6", "_ip6ext", "weird", "dhcp", "tunnel":
 		return true
 	}
 	return false
 }
 
 func (m *Monitor) shared(s *rec.Shared) {
-	if s.Log != "conn" {
+	switch s.Log {
+	case "conn":
+		if r, err := s.Rec(); err == nil {
+			m.post.onConn(r)
+		}
+	case "tunnel":
+		if r, err := s.Rec(); err == nil {
+			m.post.onTunnel(r)
+		}
+	default:
 		m.record(s.Log, s.Line)
-		return
-	}
-	if r, err := s.Rec(); err == nil {
-		m.post.onConn(r)
 	}
 }
 
 func (m *Monitor) record(log string, line []byte) {
-	switch log { // the logs reads lists: keep the two in step
+	switch log { // the logs reads lists (but conn and tunnel, see shared): keep the two in step
 	case "_nd":
 		var f ndFact
 		if json.Unmarshal(line, &f) == nil && !f.Tunnelled {

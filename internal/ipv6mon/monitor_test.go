@@ -314,8 +314,65 @@ func TestTunnelRecordsInAnyOrder(t *testing.T) {
 			}
 		}
 		if len(summaries) != 2 || !strings.Contains(summaries[0], "teredo tunnel 10.77.0.1 ↔ 10.77.0.2") ||
-			!strings.Contains(summaries[1], "ip-tunnel tunnel parent C6in4parent") {
+			!strings.Contains(summaries[1], "IP-level tunnel (parent C6in4parent)") {
 			t.Errorf("inner record first %v: tunnels %q", innerFirst, summaries)
+		}
+	}
+}
+
+// TestIPTunnelNamesOuterAddresses: an IP-level tunnel (6in4, GRE) makes
+// no connection of its own; its tunnel.log DISCOVER record gives the
+// outer addresses, which the ipv6.tunnel finding names as its source and
+// destination, whether the inner connection's record comes before or
+// after it. A tunnel without one is named by its uid, with no addresses.
+func TestIPTunnelNamesOuterAddresses(t *testing.T) {
+	inner := func(uid, parent string) map[string]any {
+		return map[string]any{"ts": 2.0, "uid": uid, "id.orig_h": "2001:db8::1", "id.orig_p": 40000,
+			"id.resp_h": "2001:db8::2", "id.resp_p": 80, "proto": "tcp",
+			"orig_ip_bytes": 1000, "resp_ip_bytes": 2000, "tunnel_parents": []string{parent}}
+	}
+	disc := func(uid, orig, resp, typ string) map[string]any {
+		return map[string]any{"ts": 1.5, "uid": uid, "id.orig_h": orig, "id.orig_p": 0, "id.resp_h": resp, "id.resp_p": 0,
+			"tunnel_type": typ, "action": "Tunnel::DISCOVER"}
+	}
+	for _, tunnelFirst := range []bool{true, false} {
+		var found []Finding
+		m := New(DefaultConfig(), func(f Finding) { found = append(found, f) })
+		if tunnelFirst {
+			feed(m, "tunnel", disc("C6in4", "192.0.2.1", "198.51.100.7", "Tunnel::IP"))
+		}
+		feed(m, "conn", inner("Cin1", "C6in4"))
+		feed(m, "conn", inner("Cin2", "C6in4"))
+		feed(m, "conn", inner("Cin3", "Cgre"))
+		feed(m, "conn", inner("Cin4", "Cunknown"))
+		if !tunnelFirst {
+			feed(m, "tunnel", disc("C6in4", "192.0.2.1", "198.51.100.7", "Tunnel::IP"))
+		}
+		feed(m, "tunnel", disc("Cgre", "2001:db8:f::1", "2001:db8:f::2", "Tunnel::GRE"))
+		m.Close()
+		var tunnels []Finding
+		for _, f := range found {
+			if f.Class == "ipv6.tunnel" {
+				tunnels = append(tunnels, f)
+			}
+		}
+		if len(tunnels) != 3 {
+			t.Fatalf("tunnel.log first %v: %d tunnel findings, want 3: %+v", tunnelFirst, len(tunnels), tunnels)
+		}
+		want := []struct{ src, dst, summary string }{
+			{"192.0.2.1", "198.51.100.7", "6in4 tunnel 192.0.2.1 ↔ 198.51.100.7: 2 connections, 6000 bytes"},
+			{"2001:db8:f::1", "2001:db8:f::2", "GRE tunnel 2001:db8:f::1 ↔ 2001:db8:f::2: 1 connections, 3000 bytes"},
+			{"", "", "IP-level tunnel (parent Cunknown): 1 connections, 3000 bytes"},
+		}
+		for i, w := range want {
+			f := tunnels[i]
+			if f.Src != w.src || f.Dst != w.dst || f.Summary != w.summary {
+				t.Errorf("tunnel.log first %v: finding %d: src %q dst %q summary %q, want %q %q %q",
+					tunnelFirst, i, f.Src, f.Dst, f.Summary, w.src, w.dst, w.summary)
+			}
+			if _, err := netip.ParseAddr(f.Src); f.Src != "" && err != nil {
+				t.Errorf("finding %d: src %q is not an address", i, f.Src)
+			}
 		}
 	}
 }

@@ -79,7 +79,19 @@ type posture struct {
 	// record (a Teredo UDP connection) may come after them.
 	inner   map[string]*tunnel
 	innerID []string
+	// ipEnds: the outer endpoints of IP-level tunnels (IP-in-IP, GRE), by
+	// uid, from tunnel.log, to name the tunnel of inner connections.
+	ipEnds map[string]tunnelEnds
 }
+
+// tunnelEnds are an IP-level tunnel's outer addresses (as tunnel.log
+// orients them) and its Zeek type.
+type tunnelEnds struct {
+	orig, resp, typ string
+}
+
+// maxIPEnds bounds posture.ipEnds (further tunnels are named by uid).
+const maxIPEnds = 4096
 
 type tunnel struct {
 	Kind   string  `json:"kind"`
@@ -88,11 +100,14 @@ type tunnel struct {
 	Bytes  uint64  `json:"bytes"`
 	First  float64 `json:"first_seen"`
 	Sample string  `json:"sample_uid,omitempty"`
+	// label names an IP-level tunnel in the alert's summary ("6in4",
+	// "GRE"); "" for the others (Kind names them).
+	label string
 }
 
 func newPosture(max int) *posture {
 	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
-		inner: map[string]*tunnel{}}
+		inner: map[string]*tunnel{}, ipEnds: map[string]tunnelEnds{}}
 }
 
 // classify names the kind of a host address (mac helps tell a leaking
@@ -262,32 +277,89 @@ func (p *posture) noteInner(r *rec.Rec, c *rec.Conn) {
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
 }
 
+// onTunnel notes the outer endpoints of an IP-level tunnel discovered
+// (tunnel.log): inner connections name it only by uid. UDP tunnels are
+// known from their own connection.
+func (p *posture) onTunnel(r *rec.Rec) {
+	typ := r.Bytes("tunnel_type")
+	if string(r.Bytes("action")) != "Tunnel::DISCOVER" || string(typ) != "Tunnel::IP" && string(typ) != "Tunnel::GRE" {
+		return
+	}
+	uid := r.Bytes("uid")
+	if len(uid) == 0 || len(p.ipEnds) >= maxIPEnds {
+		return
+	}
+	if _, ok := p.ipEnds[string(uid)]; ok {
+		return
+	}
+	p.ipEnds[string(uid)] = tunnelEnds{orig: r.Str("id.orig_h"), resp: r.Str("id.resp_h"), typ: string(typ)}
+}
+
 // settleTunnels ends the run's tunnel accounting: connections carried in a
 // UDP tunnel belong to it (its own connection counted it); the others
-// were carried by an IP-level tunnel, one per parent.
+// were carried by an IP-level tunnel, one per parent, named by its outer
+// addresses when tunnel.log told them (tunnels between the same
+// addresses are one).
 func (p *posture) settleTunnels() {
 	for _, parent := range p.innerID {
 		t := p.inner[parent]
 		if p.udpParents[parent] {
 			continue
 		}
+		if e, ok := p.ipEnds[parent]; ok {
+			t.Outer = e.orig + " ↔ " + e.resp
+			t.label = ipTunnelLabel(e)
+		}
 		key := t.Kind + "|" + t.Outer
-		if p.tunnels[key] == nil && len(p.tunnels) < 256 {
+		if o := p.tunnels[key]; o != nil {
+			if o != t {
+				o.Conns += t.Conns
+				o.Bytes += t.Bytes
+				o.First = min(o.First, t.First)
+			}
+			continue
+		}
+		if len(p.tunnels) < 256 {
 			p.tunnels[key] = t
 			p.tunnelIDs = append(p.tunnelIDs, key)
 		}
 	}
 	p.inner, p.innerID = map[string]*tunnel{}, nil
+	p.ipEnds = map[string]tunnelEnds{}
 }
 
-// raiseTunnels reports each tunnel once, as information.
+// ipTunnelLabel names an IP-level tunnel for a summary: 6in4 or 6in6
+// (inner connections are IPv6) for IP-in-IP, else GRE.
+func ipTunnelLabel(e tunnelEnds) string {
+	if e.typ == "Tunnel::GRE" {
+		return "GRE"
+	}
+	if a, err := netip.ParseAddr(e.orig); err == nil && a.Unmap().Is4() {
+		return "6in4"
+	}
+	return "6in6"
+}
+
+// raiseTunnels reports each tunnel once, as information. Its source and
+// destination are the outer addresses (empty when unknown).
 func (p *posture) raiseTunnels(m *Monitor) {
 	p.settleTunnels()
 	for _, key := range p.tunnelIDs {
 		t := p.tunnels[key]
-		src, dst, _ := strings.Cut(t.Outer, " ↔ ")
-		m.raise(t.First, "ipv6.tunnel", 4, 0.9, src, dst, []string{"T1572"},
-			fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes),
+		src, dst, ok := strings.Cut(t.Outer, " ↔ ")
+		if !ok {
+			src, dst = "", ""
+		}
+		var summary string
+		switch {
+		case t.label != "":
+			summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.label, t.Outer, t.Conns, t.Bytes)
+		case !ok && t.Outer != "":
+			summary = fmt.Sprintf("IP-level tunnel (%s): %d connections, %d bytes", t.Outer, t.Conns, t.Bytes)
+		default:
+			summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes)
+		}
+		m.raise(t.First, "ipv6.tunnel", 4, 0.9, src, dst, []string{"T1572"}, summary,
 			map[string]any{"kind": t.Kind, "conns": t.Conns, "bytes": t.Bytes, "uid": t.Sample})
 	}
 }

@@ -529,3 +529,17 @@ func appendEscaped[T string | []byte](dst []byte, s T) []byte {
 	}
 	return dst
 }
+
+// AppendTunnelJSON appends t as one JSON object (no trailing newline) with
+// Zeek's tunnel.log field names; the uid is omitted when empty.
+func AppendTunnelJSON(dst []byte, t *Tunnel) []byte {
+	dst = append(dst, `{"ts":`...)
+	dst = AppendTime(dst, t.TS)
+	if t.UID != "" {
+		dst = AppendStringField(dst, "uid", t.UID)
+	}
+	dst = appendID(dst, t.OrigH, t.OrigP, t.RespH, t.RespP)
+	dst = AppendStringField(dst, "tunnel_type", t.Type)
+	dst = AppendStringField(dst, "action", t.Action)
+	return append(dst, '}')
+}

@@ -73,3 +73,23 @@ type Weird struct {
 
 // Peer is the value of weird.log's peer field.
 const Peer = "vigil"
+
+// Tunnel is one tunnel.log entry (Zeek's base/frameworks/tunnels): a
+// tunnel discovered or closed. UID is the tunnel's uid (the one inner
+// connections list in tunnel_parents; empty for an HTTP CONNECT tunnel,
+// which Zeek logs without one); ports are 0 for IP-level tunnels.
+type Tunnel struct {
+	TS           int64
+	UID          string
+	OrigH, RespH netip.Addr
+	OrigP, RespP uint16
+	// Type is Zeek's Tunnel::Type ("Tunnel::VXLAN"), Action its
+	// Tunnel::Action ("Tunnel::DISCOVER", "Tunnel::CLOSE").
+	Type, Action string
+}
+
+// Tunnel actions.
+const (
+	TunnelDiscover = "Tunnel::DISCOVER"
+	TunnelClose    = "Tunnel::CLOSE"
+)

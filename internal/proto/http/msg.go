@@ -534,6 +534,9 @@ func (a *Analyzer) reply(ver [2]byte, code int, reason []byte, hasReason bool) {
 	if a.connectReq && code != 200 {
 		a.connectReq = false
 	}
+	if a.connectReq && code == 200 {
+		a.connectTunnel()
+	}
 	if cur := a.lookup(a.curResp); cur == nil || (cur.hasStatus && !(cur.status >= 100 && cur.status <= 199)) {
 		a.curResp++
 	}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -106,4 +107,32 @@ func appendList(b []byte, key string, v []string) []byte {
 		b = record.AppendString(b, s)
 	}
 	return append(b, ']')
+}
+
+// tunnelRelogAfter is Zeek's Tunnel::expiration_interval: a tunnel is
+// logged again once it has been idle that long.
+const tunnelRelogAfter = int64(time.Hour)
+
+// connectTunnel writes tunnel.log's DISCOVER line for a CONNECT answered
+// by 200, as Zeek's http_reply handler registers the tunnel: the client,
+// with port 0 (a proxy's many client connections are one tunnel), the
+// proxy and its port, no uid; once per such tuple and
+// tunnelRelogAfter.
+func (a *Analyzer) connectTunnel() {
+	ci := a.ci
+	if a.out == nil || ci == nil || !ci.OrigH.IsValid() {
+		return
+	}
+	t := record.Tunnel{TS: a.now, OrigH: ci.OrigH, RespH: ci.RespH, RespP: ci.RespP,
+		Type: "Tunnel::HTTP", Action: record.TunnelDiscover}
+	line := record.AppendTunnelJSON(nil, &t)
+	key := "tunnel|http|" + ci.OrigH.String() + "|" + ci.RespH.String() + "|" + strconv.Itoa(int(ci.RespP))
+	if once, ok := a.out.(proto.OnceSink); ok {
+		once.RecordOnce("tunnel", key, a.now, tunnelRelogAfter, line)
+		return
+	}
+	if ci.Shared.Recent(key, a.now, tunnelRelogAfter) {
+		return
+	}
+	a.out.Record("tunnel", line)
 }
