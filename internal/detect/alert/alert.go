@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"sort"
 	"strings"
@@ -78,13 +79,18 @@ const (
 // Key identifies an episode: alerts of the same class, source,
 // destination (and domain name) are merged into one.
 func (a *Alert) Key() string {
-	return a.Class + "|" + a.Src + "|" + a.Dst + "|" + a.Name
+	src := a.Src
+	if src == "" {
+		src = a.SrcMAC // a host known only by its MAC is still one host
+	}
+	return a.Class + "|" + src + "|" + a.Dst + "|" + a.Name
 }
 
 // Fill completes an alert from the class catalogue: severity and techniques
 // when unset, confidence clamped, lists capped and sorted.
 func (a *Alert) Fill() {
 	info := Lookup(a.Class)
+	a.moveMACs()
 	if a.Severity == 0 {
 		a.Severity = info.Severity
 	}
@@ -101,6 +107,29 @@ func (a *Alert) Fill() {
 	if len(a.Dsts) > MaxDsts {
 		a.Dsts = a.Dsts[:MaxDsts]
 	}
+}
+
+// moveMACs keeps Src and Dst to IP addresses, as the contract and the EVE
+// export (src_ip, dest_ip) need: a detector that knows the acting host
+// only by its link-layer address (an IPv6 neighbour-discovery attacker
+// with no address of its own) may name it in Src; it is moved to SrcMAC.
+// A Dst that is a MAC is dropped (the summary and evidence still name it).
+func (a *Alert) moveMACs() {
+	if a.Src != "" && !isAddr(a.Src) {
+		if m, err := net.ParseMAC(a.Src); err == nil && a.SrcMAC == "" {
+			a.SrcMAC = m.String()
+		}
+		a.Src = ""
+	}
+	if a.Dst != "" && !isAddr(a.Dst) {
+		a.Dst = ""
+	}
+}
+
+// isAddr reports whether s is an IP address.
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // Merge folds a later detection of the same episode into a: the time span

@@ -41,3 +41,39 @@ func TestEVE(t *testing.T) {
 		}
 	}
 }
+
+// TestFillKeepsAddresses: Src and Dst stay IP addresses, as alerts.log's
+// contract and EVE's src_ip/dest_ip need. A host named only by its MAC
+// moves to SrcMAC (the EVE ether object) and still keys its own episode.
+func TestFillKeepsAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		src, dst            string
+		wantSrc, wantDst    string
+		wantMAC, wantSrcEVE string
+	}{
+		{"10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2", "", "10.0.0.1"},
+		{"fe80::1", "ff02::1", "fe80::1", "ff02::1", "", "fe80::1"},
+		{"02:66:31:A8:52:75", "fe80::2", "", "fe80::2", "02:66:31:a8:52:75", ""},
+		{"parent CF1GTHywxT0C", "", "", "", "", ""},
+		{"10.0.0.1", "00:00:de:ad:be:ef", "10.0.0.1", "", "", "10.0.0.1"},
+	} {
+		a := Alert{TS: 1.7e9, Src: tc.src, Dst: tc.dst, Class: "ipv6.dad_dos"}
+		a.Fill()
+		if a.Src != tc.wantSrc || a.Dst != tc.wantDst || a.SrcMAC != tc.wantMAC {
+			t.Errorf("%q → %q: src %q dst %q mac %q, want %q %q %q", tc.src, tc.dst, a.Src, a.Dst, a.SrcMAC, tc.wantSrc, tc.wantDst, tc.wantMAC)
+		}
+		var ev struct {
+			SrcIP string `json:"src_ip"`
+		}
+		if err := json.Unmarshal(a.EVE(), &ev); err != nil || ev.SrcIP != tc.wantSrcEVE {
+			t.Errorf("%q: EVE src_ip %q (%v), want %q", tc.src, ev.SrcIP, err, tc.wantSrcEVE)
+		}
+	}
+	one := Alert{Src: "02:66:00:00:00:01", Class: "ipv6.kill_router"}
+	two := Alert{Src: "02:66:00:00:00:02", Class: "ipv6.kill_router"}
+	one.Fill()
+	two.Fill()
+	if one.Key() == two.Key() {
+		t.Errorf("two hosts known by their MACs share the episode key %q", one.Key())
+	}
+}
