@@ -14,6 +14,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 )
@@ -184,51 +186,97 @@ func build(alerts []alert.Alert) Incident {
 }
 
 // narrative tells the incident in order: who did what, when, and what came
-// of it, in at most six steps.
+// of it, in at most six steps. A step is the alert's Act, a verb phrase
+// that the incident's subject (its attacker) opens; an alert without one
+// (IPv6 monitor and inventory findings) gives its summary, a sentence of
+// its own, which no subject is put before.
 func narrative(inc Incident, alerts []alert.Alert) string {
-	type step struct {
-		act         string
-		first, last float64
-	}
-	var steps []step
-	seen := map[string]int{}
-	for _, a := range alerts {
-		act := a.Act
-		if act == "" {
-			act = strings.TrimSuffix(a.Summary, ".")
-		}
-		if i, ok := seen[act]; ok {
-			steps[i].last = math.Max(steps[i].last, a.End())
-			continue
-		}
-		seen[act] = len(steps)
-		steps = append(steps, step{act, a.TS, a.End()})
-	}
-	subject := inc.Attacker
-	if len(alerts) > 0 && alerts[0].Src == "" && subject != "" {
-		subject = "The host with MAC " + subject + " (forging its addresses)"
-	}
-	if subject == "" {
-		subject = "Unknown (possibly spoofed) sources"
-		if len(alerts) > 0 && strings.HasPrefix(steps[0].act, "was ") {
-			subject = alerts[0].Dst
-		}
-	}
-	var parts []string
+	steps := narrativeSteps(alerts)
+	subject := narrativeSubject(inc, alerts, steps)
+	var b strings.Builder
 	for i, s := range steps {
 		if i == 6 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(steps)-6))
+			fmt.Fprintf(&b, ", and %d more", len(steps)-6)
 			break
+		}
+		if i > 0 {
+			b.WriteString(", then ")
+		}
+		text := s.text
+		if !s.sentence && (i == 0 || steps[i-1].sentence) {
+			// An act opening the narrative, or following a sentence of
+			// another subject, names its subject; acts in a row share it.
+			text = subject + " " + text
+		}
+		if i == 0 {
+			text = upperFirst(text)
 		}
 		when := alert.Clock(s.first)
 		if s.last-s.first >= 1 {
 			when += "–" + alert.Clock(s.last)
 		}
-		text := fmt.Sprintf("%s (%s)", s.act, when)
-		if i > 0 {
-			text = "then " + text
-		}
-		parts = append(parts, text)
+		fmt.Fprintf(&b, "%s (%s)", text, when)
 	}
-	return fmt.Sprintf("%s %s. Stages: %s; score %d.", subject, strings.Join(parts, ", "), strings.Join(inc.Stages, " → "), inc.Score)
+	return fmt.Sprintf("%s. Stages: %s; score %d.", b.String(), strings.Join(inc.Stages, " → "), inc.Score)
+}
+
+// narrativeStep is one distinct behaviour of an incident: the act (or
+// the summary sentence, when the alert has no act) and when it happened.
+type narrativeStep struct {
+	text        string
+	sentence    bool
+	first, last float64
+}
+
+// narrativeSteps lists the distinct behaviours of alerts, in order.
+func narrativeSteps(alerts []alert.Alert) []narrativeStep {
+	var steps []narrativeStep
+	seen := map[string]int{}
+	for _, a := range alerts {
+		s := narrativeStep{text: a.Act, first: a.TS, last: a.End()}
+		if s.text == "" {
+			s.text, s.sentence = strings.TrimSuffix(a.Summary, "."), true
+		}
+		if i, ok := seen[s.text]; ok {
+			steps[i].last = math.Max(steps[i].last, s.last)
+			continue
+		}
+		seen[s.text] = len(steps)
+		steps = append(steps, s)
+	}
+	return steps
+}
+
+// narrativeSubject names who the acts are about: the attacker, the
+// forging host by its MAC, the victim of a passive act ("was flooded"),
+// or unknown sources.
+func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep) string {
+	subject := inc.Attacker
+	if len(alerts) > 0 && alerts[0].Src == "" && subject != "" {
+		return "the host with MAC " + subject + " (forging its addresses)"
+	}
+	if subject == "" {
+		subject = "unknown (possibly spoofed) sources"
+		if len(alerts) > 0 && len(steps) > 0 && strings.HasPrefix(steps[0].text, "was ") {
+			subject = alerts[0].Dst
+		}
+	}
+	return subject
+}
+
+// upperFirst returns s with its first letter in upper case when its first
+// word is a word (letters only), not an address or a name ("fd66::66",
+// "example.com"), which keep their case.
+func upperFirst(s string) string {
+	word, _, _ := strings.Cut(s, " ")
+	for _, r := range word {
+		if !unicode.IsLetter(r) {
+			return s
+		}
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
