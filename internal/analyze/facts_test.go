@@ -100,6 +100,19 @@ func routerAdvert() []byte {
 func writeFrames(t *testing.T, frames ...[]byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "facts.pcap")
+	steps := make([]int64, len(frames))
+	for i := 1; i < len(steps); i++ {
+		steps[i] = int64(time.Millisecond)
+	}
+	writePcapSteps(t, path, steps, frames)
+	return path
+}
+
+// writePcapSteps writes frames to an Ethernet pcap at path, the first at
+// 2026-01-01 plus steps[0] and each later one steps[i] after the one
+// before.
+func writePcapSteps(t *testing.T, path string, steps []int64, frames [][]byte) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -112,14 +125,14 @@ func writeFrames(t *testing.T, frames ...[]byte) string {
 	}
 	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	for i, fr := range frames {
-		if err := w.WritePacket(ts+int64(i)*int64(time.Millisecond), fr, len(fr)); err != nil {
+		ts += steps[i]
+		if err := w.WritePacket(ts, fr, len(fr)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 func TestPacketFactsReachConsumers(t *testing.T) {

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
-	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
 // fuzzFrames turns fuzz input into frames: each is a time step (one byte,
@@ -76,7 +74,7 @@ func FuzzRun(f *testing.F) {
 			return
 		}
 		pcap := filepath.Join(t.TempDir(), "in.pcap")
-		writeFuzzPcap(t, pcap, steps, frames)
+		writePcapSteps(t, pcap, steps, frames)
 		cfg := DefaultConfig()
 		cfg.Workers = 1
 		sum, dir := runTo(t, cfg, pcap)
@@ -85,30 +83,6 @@ func FuzzRun(f *testing.F) {
 		}
 		checkLogsJSON(t, dir)
 	})
-}
-
-// writeFuzzPcap writes frames to path, each steps[i] after the one before.
-func writeFuzzPcap(t *testing.T, path string, steps []int64, frames [][]byte) {
-	file, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	bw := bufio.NewWriter(file)
-	w, err := capture.NewWriter(bw, decode.LinkEthernet, 65535)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	for i, fr := range frames {
-		ts += steps[i]
-		if err := w.WritePacket(ts, fr, len(fr)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkLogsJSON fails unless every line of every log in dir is one JSON

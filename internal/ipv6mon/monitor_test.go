@@ -256,11 +256,9 @@ func FuzzRecord(f *testing.F) {
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-func TestWriteLogHasStateLearned(t *testing.T) {
-	m := New(DefaultConfig(), nil)
-	benignLink(m)
-	feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
-	feed(m, "dhcp", map[string]any{"ts": 401.0, "dhcp_version": 6, "server_addr": "fe80::1", "client_addr": "fe80::5", "uids": []string{"C1"}})
+// closedLog closes m and returns the ipv6.log it writes.
+func closedLog(t *testing.T, m *Monitor) []byte {
+	t.Helper()
 	m.Close()
 	dir := t.TempDir()
 	if err := m.WriteLog(dir); err != nil {
@@ -270,6 +268,15 @@ func TestWriteLogHasStateLearned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func TestWriteLogHasStateLearned(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
+	feed(m, "dhcp", map[string]any{"ts": 401.0, "dhcp_version": 6, "server_addr": "fe80::1", "client_addr": "fe80::5", "uids": []string{"C1"}})
+	b := closedLog(t, m)
 	for _, want := range []string{
 		`"kind":"router","mac":"02:00:00:00:00:01"`,
 		`"kind":"binding","addr":"2001:db8:1::5","mac":"02:00:00:00:0b:ad","history":["02:00:00:00:00:05"]`,
@@ -560,15 +567,7 @@ func TestWriteLogHostLine(t *testing.T) {
 	feed(m, "_nd", na(400, "2001:db8::200:ff:fe00:bad", mac, "2001:db8::200:ff:fe00:bad", "O"))
 	feed(m, "_nd", na(401, "2001:db8::5", mac, "2001:db8::5", "O"))
 	feed(m, "_nd", na(402, "2001:db8::5", mac, "2001:db8::5", "O"))
-	m.Close()
-	dir := t.TempDir()
-	if err := m.WriteLog(dir); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "ipv6.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := closedLog(t, m)
 	want := `{"kind":"host","mac":"00:00:00:00:0b:ad","addresses":{"2001:db8::200:ff:fe00:bad":"eui64","2001:db8::5":"static"},"eui64_leaks_mac":true,"first_seen":400,"last_seen":402}` + "\n"
 	if !strings.Contains(string(b), want) {
 		t.Errorf("ipv6.log lacks %s:\n%s", want, b)
