@@ -65,20 +65,7 @@ func fuzzOne(t *testing.T, in []byte) {
 // replayChecked feeds a the fuzz input in, checking its bounds after each
 // piece, then ends it.
 func replayChecked(t *testing.T, a *Analyzer, in []byte) {
-	ts := int64(0)
-	for len(in) > 0 {
-		c := in[0]
-		in = in[1:]
-		dir := proto.Direction(c >> 7)
-		n := int(c & 63)
-		ts++
-		if c&64 != 0 {
-			a.Gap(dir, n*37+1)
-			continue
-		}
-		n = min(n, len(in))
-		a.Data(dir, ts, in[:n])
-		in = in[n:]
+	ts := replayPieces(a, in, 37, func() {
 		for d := range a.sides {
 			if len(a.sides[d].line) > MaxLine || len(a.sides[d].hdr) > MaxLine {
 				t.Fatalf("line bound broken")
@@ -87,8 +74,32 @@ func replayChecked(t *testing.T, a *Analyzer, in []byte) {
 		if len(a.pend) > MaxPending+2 {
 			t.Fatalf("%d pending", len(a.pend))
 		}
-	}
+	})
 	a.End(ts + 1)
+}
+
+// replayPieces feeds a the fuzz input as pieces, one a tick: a byte (the
+// direction in its top bit; a gap of n*gapScale+1 bytes when bit 6 is set,
+// else n data bytes from the input, n its low six bits) and the data. It
+// calls check after each data piece and returns the last tick.
+func replayPieces(a *Analyzer, in []byte, gapScale int, check func()) int64 {
+	ts := int64(0)
+	for len(in) > 0 {
+		c := in[0]
+		in = in[1:]
+		dir := proto.Direction(c >> 7)
+		n := int(c & 63)
+		ts++
+		if c&64 != 0 {
+			a.Gap(dir, n*gapScale+1)
+			continue
+		}
+		n = min(n, len(in))
+		a.Data(dir, ts, in[:n])
+		in = in[n:]
+		check()
+	}
+	return ts
 }
 
 // FuzzSniff: any body gets a MIME type or "", never a panic.

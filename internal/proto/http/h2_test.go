@@ -413,20 +413,7 @@ func FuzzH2Frames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a := New(&proto.ConnInfo{UID: "F"}, jsonCheck{t})
 		a.Data(proto.FromOrig, 0, []byte(h2Preface))
-		ts := int64(0)
-		for len(in) > 0 {
-			c := in[0]
-			in = in[1:]
-			dir := proto.Direction(c >> 7)
-			n := int(c & 63)
-			ts++
-			if c&64 != 0 {
-				a.Gap(dir, n+1)
-				continue
-			}
-			n = min(n, len(in))
-			a.Data(dir, ts, in[:n])
-			in = in[n:]
+		ts := replayPieces(a, in, 1, func() {
 			if h := a.h2.c; h != nil {
 				if len(h.streams) > H2MaxStreams {
 					t.Fatalf("%d streams", len(h.streams))
@@ -437,7 +424,7 @@ func FuzzH2Frames(f *testing.F) {
 					}
 				}
 			}
-		}
+		})
 		a.End(ts + 1)
 	})
 }
