@@ -44,10 +44,23 @@ type Config struct {
 	// ICSLearn: hosts that first sent requests to a device within this
 	// long of its first request are its usual masters too.
 	ICSLearn time.Duration
-	// OnFinding, when set, is called (from Record's goroutine, with the
-	// inventory locked: it must not call the inventory) the first time
-	// each finding is raised; the finding gathers evidence after.
-	OnFinding func(Finding)
+	// Sink, when set, hears of findings as they happen, so that a
+	// long-running capture reports them before it ends.
+	Sink FindingSink
+}
+
+// FindingSink hears of findings as they happen. Its methods are called
+// from Record's goroutine with the inventory locked (they must not call
+// the inventory), and the *Finding they get is theirs to read during the
+// call only.
+type FindingSink interface {
+	// Raised: a finding is raised for the first time.
+	Raised(f *Finding)
+	// Recurred: a finding raised before is raised again, at ts.
+	Recurred(f *Finding, ts float64)
+	// Dropped: a finding gives way to a more telling one (a default
+	// login tried, then accepted).
+	Dropped(f *Finding)
 }
 
 // DefaultConfig returns the defaults: private, link-local, CGNAT and ULA

@@ -3,6 +3,7 @@ package assets
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,8 +59,8 @@ func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
 		inv.findings[key] = f
 		inv.findingOrder = append(inv.findingOrder, key)
 		inv.addEvidence(f, o, rule)
-		if inv.cfg.OnFinding != nil {
-			inv.cfg.OnFinding(f.clone())
+		if inv.cfg.Sink != nil {
+			inv.cfg.Sink.Raised(f)
 		}
 		return
 	}
@@ -67,6 +68,9 @@ func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
 	f.TS = minTS(f.TS, o.ts)
 	f.Last = max(f.Last, o.ts)
 	inv.addEvidence(f, o, rule)
+	if inv.cfg.Sink != nil {
+		inv.cfg.Sink.Recurred(f, o.ts)
+	}
 }
 
 // findingKey identifies a finding: its kind, host, port and extra.
@@ -106,8 +110,12 @@ func (inv *Inventory) supersededBy(kind string, t target, o *obs, extra string) 
 }
 
 func (inv *Inventory) dropFinding(key string) {
-	if _, ok := inv.findings[key]; !ok {
+	f, ok := inv.findings[key]
+	if !ok {
 		return
+	}
+	if inv.cfg.Sink != nil {
+		inv.cfg.Sink.Dropped(f)
 	}
 	delete(inv.findings, key)
 	for i, k := range inv.findingOrder {
@@ -234,7 +242,7 @@ func (f *Finding) UIDs() []string {
 // rule, count and last time, and the records behind it.
 func (f *Finding) AlertEvidence() map[string]any {
 	ev := map[string]any{
-		"kind": f.Kind, "host": f.Host, "count": f.Count, "last": f.Last, "records": f.Evidence,
+		"kind": f.Kind, "host": f.Host, "count": f.Count, "last": f.Last, "records": slices.Clone(f.Evidence),
 	}
 	if f.Value != "" {
 		ev["value"] = f.Value

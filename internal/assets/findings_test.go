@@ -3,6 +3,7 @@ package assets
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -212,22 +213,55 @@ func TestAlert(t *testing.T) {
 	}
 }
 
-func TestOnFinding(t *testing.T) {
-	var got []string
-	inv := newInv(t, func(c *Config) { c.OnFinding = func(f Finding) { got = append(got, f.Kind) } })
+// sinkLog records what a FindingSink hears, one line a call.
+type sinkLog struct{ calls []string }
+
+func (s *sinkLog) Raised(f *Finding) { s.calls = append(s.calls, "raised "+f.Key()) }
+func (s *sinkLog) Recurred(f *Finding, ts float64) {
+	if ts < f.TS || ts > f.Last {
+		s.calls = append(s.calls, fmt.Sprintf("recurred %s outside its span: %v", f.Key(), ts))
+	}
+	s.calls = append(s.calls, "recurred "+f.Key())
+}
+func (s *sinkLog) Dropped(f *Finding) { s.calls = append(s.calls, "dropped "+f.Key()) }
+
+// TestFindingSink: every finding kept was raised once, before any
+// recurrence; a finding that gave way was dropped; nothing else is heard.
+func TestFindingSink(t *testing.T) {
+	sink := &sinkLog{}
+	inv := newInv(t, func(c *Config) { c.Sink = sink })
 	scenario(inv)
 	inv.Close()
-	called := map[string]bool{}
-	for _, k := range got {
-		called[k] = true
-	}
-	for _, f := range inv.Findings() {
-		if !called[f.Kind] {
-			t.Errorf("OnFinding not called for %s", f.Kind)
+	raised, dropped := map[string]int{}, map[string]bool{}
+	for _, c := range sink.calls {
+		verb, key, _ := strings.Cut(c, " ")
+		switch verb {
+		case "raised":
+			raised[key]++
+		case "recurred":
+			if raised[key] != 1 {
+				t.Errorf("%s before it was raised", c)
+			}
+		case "dropped":
+			dropped[key] = true
+		default:
+			t.Errorf("unexpected call %q", c)
 		}
 	}
-	if len(got) < len(inv.Findings()) {
-		t.Errorf("OnFinding called %d times for %d findings", len(got), len(inv.Findings()))
+	kept := map[string]bool{}
+	for _, f := range inv.Findings() {
+		kept[f.Key()] = true
+		if raised[f.Key()] != 1 {
+			t.Errorf("%s raised %d times", f.Key(), raised[f.Key()])
+		}
+	}
+	for key := range raised {
+		if !kept[key] && !dropped[key] {
+			t.Errorf("%s raised, neither kept nor dropped", key)
+		}
+	}
+	if len(sink.calls) <= len(raised) {
+		t.Errorf("the scenario should make findings recur: %v", sink.calls)
 	}
 }
 

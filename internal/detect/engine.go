@@ -278,6 +278,55 @@ func (e *Engine) Add(a alert.Alert) {
 	e.emit(a)
 }
 
+// Touch tells the engine that the behaviour of the open episode keyed key
+// (an alert's Key) happened again at ts: the episode stays open and spans
+// ts. It reports false, changing nothing, when no such episode is open
+// (none began, it was written, or its alert was allowlisted): the caller
+// then Adds a new alert. Outside detectors use it to keep one episode for
+// a finding that recurs without building an alert each time. Same
+// goroutine as Record.
+func (e *Engine) Touch(key string, ts float64) bool {
+	ep, ok := e.open[key]
+	if !ok {
+		return false
+	}
+	if ts > e.clock {
+		e.clock = ts
+	}
+	if e.due(ep, e.clock) { // it ended before this: written as a flush would
+		delete(e.open, key)
+		e.writeAlert(ep.a)
+		return false
+	}
+	ep.seen = e.clock
+	if ts < ep.a.TS {
+		ep.a.TS = ts
+	}
+	if ts > ep.a.End() {
+		ep.a.TSEnd = ts
+	}
+	return true
+}
+
+// Refresh gives the open episode of a's Key a's newer description (summary,
+// act, evidence, uids and end), counting no detection; it does nothing when
+// no such episode is open. Same goroutine as Record.
+func (e *Engine) Refresh(a alert.Alert) {
+	a.Fill()
+	ep, ok := e.open[a.Key()]
+	if !ok {
+		return
+	}
+	ep.a.Summary, ep.a.Act, ep.a.Evidence, ep.a.UIDs = a.Summary, a.Act, a.Evidence, a.UIDs
+	if end := a.End(); end > ep.a.End() {
+		ep.a.TSEnd = end
+	}
+}
+
+// Withdraw forgets the open episode keyed key without writing it (an
+// outside detector replaced its finding with a more telling one).
+func (e *Engine) Withdraw(key string) { delete(e.open, key) }
+
 // emit receives a detector's alert: allowlisted ones are dropped, the rest
 // merged into their episode.
 func (e *Engine) emit(a alert.Alert) {
@@ -324,7 +373,7 @@ func (e *Engine) allowed(a *alert.Alert) bool {
 func (e *Engine) writeDue(now float64) {
 	var due []*episode
 	for k, ep := range e.open {
-		if math.IsInf(now, 1) || now-ep.seen >= e.cfg.Aggregate.Quiet || now-ep.opened >= e.cfg.Aggregate.MaxOpen {
+		if e.due(ep, now) {
 			due = append(due, ep)
 			delete(e.open, k)
 		}
@@ -338,6 +387,11 @@ func (e *Engine) writeDue(now float64) {
 	for _, ep := range due {
 		e.writeAlert(ep.a)
 	}
+}
+
+// due reports whether episode ep is over at now: quiet or open too long.
+func (e *Engine) due(ep *episode, now float64) bool {
+	return math.IsInf(now, 1) || now-ep.seen >= e.cfg.Aggregate.Quiet || now-ep.opened >= e.cfg.Aggregate.MaxOpen
 }
 
 func (e *Engine) writeAlert(a alert.Alert) {

@@ -309,3 +309,37 @@ func TestSubscribersRecent(t *testing.T) {
 		}
 	}
 }
+
+// TestOutsideEpisode: an outside detector's episode, kept open by Touch,
+// takes a newer description from Refresh without counting a detection, is
+// written when a Touch comes after it went quiet, and is dropped unwritten
+// by Withdraw.
+func TestOutsideEpisode(t *testing.T) {
+	e, _ := New(DefaultConfig(), Output{})
+	quiet := e.cfg.Aggregate.Quiet
+	a := alert.Alert{TS: 100, Src: "10.0.0.1", Dst: "10.0.0.2", Class: "iot.insecure_protocol", Name: "x", Summary: "first"}
+	e.Add(a)
+	key := a.Key()
+	if !e.Touch(key, 90) || !e.Touch(key, 120) {
+		t.Fatal("Touch found no open episode")
+	}
+	b := a
+	b.Summary, b.UIDs = "second", []string{"C1"}
+	e.Refresh(b)
+	if e.Touch(key, 120+quiet) {
+		t.Fatal("Touch after a quiet time kept the episode open")
+	}
+	got := e.Alerts()
+	if len(got) != 1 || got[0].TS != 90 || got[0].End() != 120 || got[0].Summary != "second" || got[0].Count != 1 || len(got[0].UIDs) != 1 {
+		t.Fatalf("written %+v", got)
+	}
+	e.Add(a)
+	e.Withdraw(key)
+	e.Refresh(b) // no open episode: nothing
+	if e.Touch(key, 130+quiet) {
+		t.Fatal("a withdrawn episode is still open")
+	}
+	if err := e.Close(); err != nil || len(e.Alerts()) != 1 {
+		t.Fatalf("after Close: %v, %+v", err, e.Alerts())
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,6 +79,9 @@ func New(cfg Config, dir string) (*Set, error) {
 	}
 	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
 	if !cfg.NoAssets {
+		if s.engine != nil {
+			cfg.Assets.Sink = &findingAlerts{engine: s.engine, seen: map[*assets.Finding]findingSeen{}}
+		}
 		inv, err := assets.New(cfg.Assets)
 		if err != nil {
 			return nil, fmt.Errorf("insight: %w", err)
@@ -115,18 +119,75 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 	s.engine.Add(a)
 }
 
-// addFinding hands an inventory finding to the engine as an alert; its
-// kind goes in Name so that two problems of one host stay two alerts.
-func (s *Set) addFinding(f *assets.Finding) {
+// findingAlerts turns the inventory's findings into alerts as they
+// happen, so that a long-running capture reports them before it ends: an
+// alert when a finding is raised, its episode kept open while the finding
+// recurs (a new alert when that episode was written meanwhile), an episode
+// withdrawn when its finding gives way to a more telling one. An open
+// episode takes the finding's evidence again when a new record joins it
+// (at most the inventory's MaxEvidence times: a finding may recur with
+// every packet of a busy service), and its final evidence at Close
+// (refreshFindings).
+type findingAlerts struct {
+	engine *detect.Engine
+	seen   map[*assets.Finding]findingSeen
+}
+
+// findingSeen is what findingAlerts knows of a finding: its alert's key and
+// how many evidence records that alert holds.
+type findingSeen struct {
+	key      string
+	evidence int
+}
+
+func (fa *findingAlerts) Raised(f *assets.Finding) {
+	a := findingAlert(f)
+	fa.seen[f] = findingSeen{key: a.Key(), evidence: len(f.Evidence)}
+	fa.engine.Add(a)
+}
+
+func (fa *findingAlerts) Recurred(f *assets.Finding, ts float64) {
+	fs := fa.seen[f]
+	switch {
+	case !fa.engine.Touch(fs.key, ts):
+		a := findingAlert(f)
+		a.TS, a.TSEnd = ts, ts
+		fa.engine.Add(a)
+	case len(f.Evidence) != fs.evidence:
+		fa.engine.Refresh(findingAlert(f))
+	default:
+		return
+	}
+	fs.evidence = len(f.Evidence)
+	fa.seen[f] = fs
+}
+
+func (fa *findingAlerts) Dropped(f *assets.Finding) {
+	fa.engine.Withdraw(fa.seen[f].key)
+	delete(fa.seen, f)
+}
+
+// refreshFindings gives the open episodes of the inventory's findings
+// their final evidence.
+func (s *Set) refreshFindings() {
+	for _, f := range s.inv.Findings() {
+		s.engine.Refresh(findingAlert(&f))
+	}
+}
+
+// findingAlert is the alert of an inventory finding; its kind goes in Name
+// so that two problems of one host stay two alerts. It shares nothing with
+// the finding.
+func findingAlert(f *assets.Finding) alert.Alert {
 	src, dst := f.Src, f.Dst
 	if src == "" && dst == "" {
 		dst = f.Host
 	}
-	s.engine.Add(alert.Alert{
+	return alert.Alert{
 		TS: f.TS, TSEnd: f.Last, UIDs: f.UIDs(), Src: src, Dst: dst, SrcP: f.SrcPort, DstP: f.DstPort, Proto: f.Proto,
-		Name: f.Key(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: f.MITRE,
+		Name: f.Key(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: slices.Clone(f.MITRE),
 		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets",
-	})
+	}
 }
 
 // Close finishes every part and writes their logs.
@@ -142,9 +203,7 @@ func (s *Set) Close() error {
 		s.final = s.inv.Hosts()
 		errs = append(errs, assets.WriteLogFile(s.dir, s.final))
 		if s.engine != nil {
-			for _, f := range s.inv.Findings() {
-				s.addFinding(&f)
-			}
+			s.refreshFindings()
 		}
 	}
 	if s.engine != nil {

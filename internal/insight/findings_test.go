@@ -1,0 +1,90 @@
+package insight
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// lineSink keeps the alert lines the engine writes, as they are written.
+type lineSink struct{ alerts []map[string]any }
+
+func (s *lineSink) Record(log string, line []byte) {
+	if log != "alerts" {
+		return
+	}
+	var a map[string]any
+	if json.Unmarshal(line, &a) == nil {
+		s.alerts = append(s.alerts, a)
+	}
+}
+
+// assetAlerts are the inventory's alerts among a, as "name ts–end".
+func assetAlerts(a []map[string]any) []string {
+	var out []string
+	for _, x := range a {
+		if x["detector"] == "assets" {
+			out = append(out, fmt.Sprintf("%s %v–%v", x["name"], x["ts"], x["ts_end"]))
+		}
+	}
+	return out
+}
+
+// telnetAuth is a telnet login fact at ts from 10.0.0.66 to 10.0.0.30.
+func telnetAuth(ts int, user, password string, ok bool) []byte {
+	return fmt.Appendf(nil, `{"ts":%d,"uid":"Ct%d","id.orig_h":"10.0.0.66","id.orig_p":%d,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":%q,"password":%q,"success":%v}`,
+		ts, ts, 40000+ts%20000, user, password, ok)
+}
+
+// TestFindingsAlertWhileRunning: an inventory finding is alerted while
+// the capture goes on, not only at its end; its episode stays open while
+// it recurs, a recurrence after the episode was written opens another,
+// and a finding that gives way to a more telling one leaves no alert.
+func TestFindingsAlertWhileRunning(t *testing.T) {
+	sink := &lineSink{}
+	cfg := DefaultConfig()
+	cfg.Records = sink
+	set, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(lines ...[]byte) {
+		for _, c := range set.Consumers() {
+			for _, l := range lines {
+				c.Record("_telnet_auth", l)
+			}
+		}
+	}
+	quiet := cfg.Detect.Aggregate.Quiet
+	// Tried, then accepted: the same pair; the login recurs 10 s later.
+	feed(telnetAuth(1000, "root", "xc3511", false), telnetAuth(1001, "root", "xc3511", true),
+		telnetAuth(1011, "root", "xc3511", true))
+	if got := assetAlerts(sink.alerts); len(got) != 0 {
+		t.Fatalf("alerts written before their episode ended: %v", got)
+	}
+	// Long quiet: the episodes are written while the capture goes on.
+	late := 1011 + int(quiet) + 2*int(cfg.Detect.FlushEvery) + 10
+	feed(telnetAuth(late, "alice", "s3cret", true))
+	written := assetAlerts(sink.alerts)
+	want := []string{
+		"cleartext_login|10.0.0.30|tcp/23|user root 1000–1011",
+		"default_creds|10.0.0.30|tcp/23|root/xc3511 1001–1011",
+	}
+	if strings.Join(written, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("written while running:\n%s\nwant:\n%s", strings.Join(written, "\n"), strings.Join(want, "\n"))
+	}
+	// The same login again, after its episode was written: a new one.
+	feed(telnetAuth(late+5, "root", "xc3511", true))
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all := assetAlerts(sink.alerts)
+	want = append(want, // one clear-text-login finding per service: alice's login recurs it
+		fmt.Sprintf("cleartext_login|10.0.0.30|tcp/23|user root %d–%d", late, late+5),
+		fmt.Sprintf("default_creds|10.0.0.30|tcp/23|root/xc3511 %d–%d", late+5, late+5),
+	)
+	if strings.Join(all, "\n") != strings.Join(want, "\n") {
+		t.Errorf("all alerts:\n%s\nwant:\n%s", strings.Join(all, "\n"), strings.Join(want, "\n"))
+	}
+}
