@@ -254,14 +254,27 @@ func (m *Monitor) onND(f *ndFact) {
 			m.ev.kinds["redirect_from_router"]++
 			return
 		}
-		src := f.Src
-		if f.SrcMAC != "" && m.routers.legitimateAddr(f.Src) && !m.routers.legitimate(f.SrcMAC, f.Src) {
-			src = m.nd.speaker(f.SrcMAC) // the router's address from another MAC (redir6)
-		}
-		m.raise(f.TS, "ipv6.redirect", 2, 0.7, src, f.Dst, []string{"T1557"},
+		m.raise(f.TS, "ipv6.redirect", 2, 0.7, m.redirector(f), f.Dst, []string{"T1557"},
 			"ICMPv6 redirect from "+f.Src+" sends traffic for "+f.RedirectDst+" to "+f.Target,
 			map[string]any{"target": f.Target, "redirect_dst": f.RedirectDst, "src_mac": f.SrcMAC})
 	}
+}
+
+// redirector names who sent a suspicious redirect f. A redirect in the
+// learned router's name and with its MAC, pointing at a host that is no
+// router, was forged (redir6 forges both): its beneficiary, the target
+// the traffic now goes to, is the attacker. The router's address from
+// another MAC is that MAC's own speaker. Any other sender is itself.
+func (m *Monitor) redirector(f *ndFact) string {
+	switch {
+	case !m.routers.legitimateAddr(f.Src) || f.SrcMAC == "":
+		return f.Src
+	case !m.routers.legitimate(f.SrcMAC, f.Src):
+		return m.nd.speaker(f.SrcMAC) // the router's address from another MAC
+	case f.Target != "" && f.Target != f.RedirectDst && !m.routers.legitimateAddr(f.Target):
+		return f.Target
+	}
+	return f.Src
 }
 
 // maxRaised bounds the findings remembered for deduplication (spoofed

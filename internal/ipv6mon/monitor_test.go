@@ -536,24 +536,29 @@ func TestRedirects(t *testing.T) {
 		return map[string]any{"ts": 300.0, "type": "redirect", "src": routerLL, "dst": "2001:db8:1::5", "src_mac": mac,
 			"hop_limit": 255, "target": target, "redirect_dst": dst}
 	}
+	stranger := func(fact map[string]any) map[string]any { fact["src"] = "fe80::5"; return fact }
 	for _, c := range []struct {
-		name     string
-		fact     map[string]any
-		redirect bool
+		name string
+		fact map[string]any
+		src  string // the alert's source: "" for no alert
 	}{
-		{"on-link notice from the router", redirect(routerMAC, "2001:db8:1::9", "2001:db8:1::9"), false},
-		{"the router's name, to a host", redirect(routerMAC, "fe80::bad", "2001:db8:ff::10"), true},
-		{"another MAC in the router's name", redirect("02:00:00:00:0b:ad", "2001:db8:1::9", "2001:db8:1::9"), true},
+		{"on-link notice from the router", redirect(routerMAC, "2001:db8:1::9", "2001:db8:1::9"), ""},
+		// redir6: the router's address and MAC, traffic sent to the attacker.
+		{"the router's name, to a host", redirect(routerMAC, "fe80::bad", "2001:db8:ff::10"), "fe80::bad"},
+		{"another MAC in the router's name", redirect("02:00:00:00:0b:ad", "2001:db8:1::9", "2001:db8:1::9"), "02:00:00:00:0b:ad"},
+		{"a host that is no router", stranger(redirect("02:00:00:00:0b:ad", "fe80::bad", "2001:db8:ff::10")), "fe80::5"},
 	} {
 		m := New(DefaultConfig(), nil)
 		feed(m, "_nd", ra(100, routerLL, routerMAC, "2001:db8:1::/64", 1800, "medium"))
 		feed(m, "_nd", c.fact)
-		got := false
+		src := ""
 		for _, f := range m.Findings() {
-			got = got || f.Class == "ipv6.redirect"
+			if f.Class == "ipv6.redirect" {
+				src = f.Src
+			}
 		}
-		if got != c.redirect {
-			t.Errorf("%s: ipv6.redirect %v, want %v", c.name, got, c.redirect)
+		if src != c.src {
+			t.Errorf("%s: ipv6.redirect from %q, want %q", c.name, src, c.src)
 		}
 	}
 }
