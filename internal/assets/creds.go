@@ -87,3 +87,32 @@ func (inv *Inventory) onTelnetAuth(line []byte) error {
 	inv.login(server, o, "telnet", user, r.password, r.hasPassword, r.success)
 	return nil
 }
+
+// loginProtocols are the protocols whose logins login judges (telnet
+// facts, http.log, ftp.log, snmp.log).
+var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "snmp": true}
+
+// ReportsLogin reports whether an accepted login on protocol with user
+// and password (as the record gave it: "" is an empty password, not an
+// unknown one) becomes a default_creds finding of the inventory: login
+// judges the protocol's logins and the pair is one of the credential
+// rules for it. The detection engine's Mirai detector asks (insight
+// wires it), so that one login makes one alert. The rules do not change
+// after New: it is safe to call from any goroutine.
+func (inv *Inventory) ReportsLogin(protocol, user, password string) bool {
+	if !loginProtocols[protocol] || protocol == "ftp" && password == "<hidden>" {
+		return false
+	}
+	if _, ok := inv.rules.findings["default_creds"]; !ok {
+		return false // the kind is disabled
+	}
+	if protocol == "telnet" && user == "" {
+		user = "<none>" // as onTelnetAuth names a password-only login
+	}
+	for _, c := range inv.rules.credentials {
+		if credApplies(c, protocol) && strings.EqualFold(c.User, user) && c.Password == password {
+			return true
+		}
+	}
+	return false
+}

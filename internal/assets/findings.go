@@ -32,6 +32,10 @@ type Finding struct {
 	Count      uint64     `json:"count"`
 	Summary    string     `json:"summary"`
 	Evidence   []Evidence `json:"evidence"`
+
+	// Exposure: the finding describes Host's exposure, not an act of Src
+	// (its kind's rule says so); its alert names Host as exposed.
+	Exposure bool `json:"exposure,omitempty"`
 }
 
 // codeFindingKinds are the kinds raised by the inventory's own checks
@@ -130,7 +134,7 @@ func (inv *Inventory) newFinding(fr FindingRule, t target, o *obs, rule string) 
 	host := t.String()
 	f := &Finding{
 		Kind: fr.Kind, Class: fr.Class, Severity: fr.Severity, Confidence: fr.Confidence,
-		MITRE: fr.MITRE, Host: host, Proto: o.proto, Service: o.service, Value: o.value,
+		MITRE: fr.MITRE, Host: host, Exposure: fr.Exposure, Proto: o.proto, Service: o.service, Value: o.value,
 		Rule: rule, TS: o.ts, Last: o.ts, Count: 1, Port: hostPort(t, o),
 	}
 	if o.id.origH.IsValid() {
@@ -209,6 +213,7 @@ type alert struct {
 	SrcPort    uint16         `json:"src_p,omitempty"`
 	DstPort    uint16         `json:"dst_p,omitempty"`
 	Proto      string         `json:"proto,omitempty"`
+	Exposed    string         `json:"exposed,omitempty"`
 	Class      string         `json:"class"`
 	Severity   int            `json:"severity"`
 	Confidence float64        `json:"confidence"`
@@ -254,9 +259,9 @@ func (f *Finding) AlertEvidence() map[string]any {
 }
 
 // Alert renders the finding as one alerts.log line (JSON, no newline):
-// ts (ts_end), uid/uids, src, dst (and ports), class, severity,
-// confidence, mitre, summary, evidence (AlertEvidence), detector
-// "assets", count.
+// ts (ts_end), uid/uids, src, dst (and ports), exposed (Host, for an
+// exposure), class, severity, confidence, mitre, summary, evidence
+// (AlertEvidence), detector "assets", count.
 func (f *Finding) Alert() []byte {
 	a := alert{
 		TS: f.TS, Src: f.Src, SrcPort: f.SrcPort, Dst: f.Dst, DstPort: f.DstPort, Proto: f.Proto,
@@ -269,6 +274,9 @@ func (f *Finding) Alert() []byte {
 	}
 	if a.MITRE == nil {
 		a.MITRE = []string{}
+	}
+	if f.Exposure {
+		a.Exposed = f.Host
 	}
 	if len(a.UIDs) > 0 {
 		a.UID = a.UIDs[0]

@@ -203,7 +203,7 @@ func TestAlert(t *testing.T) {
 			t.Errorf("alert lacks %s: %s", k, f.Alert())
 		}
 	}
-	if a["detector"] != "assets" || a["class"] != "iot.insecure_protocol" || a["dst"] != "10.0.0.3" || a["uid"] != "Ct1" {
+	if a["detector"] != "assets" || a["class"] != "iot.insecure_protocol" || a["dst"] != "10.0.0.3" || a["uid"] != "Ct1" || a["exposed"] != "10.0.0.3" {
 		t.Errorf("alert %s", f.Alert())
 	}
 	ev := a["evidence"].(map[string]any)
@@ -302,6 +302,60 @@ func TestAlertDecodesAsDetectAlert(t *testing.T) {
 		}
 		if a.Class != f.Class || a.Detector != "assets" || a.Evidence["kind"] != f.Kind || a.Summary != f.Summary {
 			t.Errorf("%s: %+v", f.Kind, a)
+		}
+		if want := map[bool]string{true: f.Host}[!actKinds[f.Kind]]; a.Exposed != want {
+			t.Errorf("%s: exposed %q, want %q", f.Kind, a.Exposed, want)
+		}
+	}
+}
+
+// actKinds are the finding kinds that tell what a client did (its alert
+// keeps the client as the acting host); every other built-in kind
+// describes a host's exposure.
+var actKinds = map[string]bool{"default_creds": true, "default_creds_tried": true, "cleartext_login": true,
+	"mqtt_wildcard_subscription": true, "ics_write_new_writer": true}
+
+// TestExposureKinds: the built-in rules mark every kind but the acts as
+// an exposure.
+func TestExposureKinds(t *testing.T) {
+	r, err := LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, fr := range r.findings {
+		if fr.Exposure == actKinds[kind] {
+			t.Errorf("%s: exposure %v", kind, fr.Exposure)
+		}
+	}
+}
+
+// TestReportsLogin: ReportsLogin says yes exactly for the accepted logins
+// that become a default_creds finding.
+func TestReportsLogin(t *testing.T) {
+	for i, tc := range []struct {
+		log, protocol, user, password, line string
+	}{
+		{"_telnet_auth", "telnet", "root", "xc3511", `"user":"root","password":"xc3511","success":true`},
+		{"_telnet_auth", "telnet", "ROOT", "xc3511", `"user":"ROOT","password":"xc3511","success":true`},
+		{"_telnet_auth", "telnet", "root", "XC3511", `"user":"root","password":"XC3511","success":true`},
+		{"_telnet_auth", "telnet", "root", "", `"user":"root","password":"","success":true`},
+		{"_telnet_auth", "telnet", "root", "S3cret!", `"user":"root","password":"S3cret!","success":true`},
+		{"_telnet_auth", "telnet", "alice", "admin", `"user":"alice","password":"admin","success":true`},
+		{"http", "http", "admin", "admin", `"username":"admin","password":"admin","status_code":200`},
+		{"ftp", "ftp", "admin", "admin", `"user":"admin","password":"admin","command":"RETR","reply_code":226`},
+		{"ftp", "ftp", "admin", "<hidden>", `"user":"admin","password":"<hidden>","command":"RETR","reply_code":226`},
+		{"mqtt_connect", "mqtt", "admin", "admin", `"username":"admin","password":"admin","connect_status":"Connection Accepted"`},
+	} {
+		inv := newInv(t, nil)
+		host := fmt.Sprintf("10.0.0.%d", 30+i)
+		feed(inv, tc.log, fmt.Sprintf(`{"ts":1,"uid":"L%d","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"%s","id.resp_p":23,%s}`, i, host, tc.line))
+		inv.Close()
+		found := false
+		for _, f := range findingsOf(inv, "default_creds") {
+			found = found || f.Host == host
+		}
+		if got := inv.ReportsLogin(tc.protocol, tc.user, tc.password); got != found {
+			t.Errorf("%s %s/%s: ReportsLogin %v, default_creds finding %v", tc.protocol, tc.user, tc.password, got, found)
 		}
 	}
 }

@@ -181,7 +181,12 @@ type FindingRule struct {
 	Confidence float64  `json:"confidence"`
 	MITRE      []string `json:"mitre,omitempty"`
 	Summary    string   `json:"summary"`
-	Disabled   bool     `json:"disabled,omitempty"`
+	// Exposure marks a kind that describes the host's exposure (a service
+	// it offers in clear, a weak setting) rather than an act of the
+	// connection's client: its alert names the host as exposed, and
+	// incidents make no attacker of the client (DETECTION.md).
+	Exposure bool `json:"exposure,omitempty"`
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Rules is the merged, compiled knowledge.

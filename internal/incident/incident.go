@@ -1,6 +1,7 @@
 // Package incident correlates alerts into incidents: the alerts of one
 // attacker (the alert source; for alerts without one, such as spoofed
-// floods, their victim) that follow each other within Gap seconds form one
+// floods, their victim; for an alert about a host's exposure, that host,
+// with no attacker) that follow each other within Gap seconds form one
 // incident. An incident orders its alerts on the kill chain
 // (reconnaissance → initial access → command and control → actions on
 // objectives), unites their ATT&CK techniques and victims, scores itself
@@ -71,16 +72,29 @@ func key(a alert.Alert) string {
 	if s := attacker(a); s != "" {
 		return s
 	}
-	return "victim " + a.Dst
+	return "victim " + victim(a)
 }
 
 // attacker names who acted: the source address, or the sender's MAC
-// when the address was forged.
+// when the address was forged; nobody when the alert describes a host's
+// exposure (its source is only the client whose connection revealed it).
 func attacker(a alert.Alert) string {
+	if a.Exposed != "" {
+		return ""
+	}
 	if a.Src != "" {
 		return a.Src
 	}
 	return a.SrcMAC
+}
+
+// victim is the host an alert without an attacker is about: the exposed
+// host, or the target of sources unknown.
+func victim(a alert.Alert) string {
+	if a.Exposed != "" {
+		return a.Exposed
+	}
+	return a.Dst
 }
 
 // Add adds an alert; it returns the incident it ended, if the alert starts
@@ -143,8 +157,12 @@ func build(alerts []alert.Alert) Incident {
 		inc.Counts[a.Class] += max(a.Count, 1)
 		inc.Alerts++
 		inc.Severity = min(inc.Severity, a.Severity)
-		for _, v := range a.Addrs() {
-			victims[v] = true
+		if a.Exposed != "" {
+			victims[a.Exposed] = true // the exposed host, not the client
+		} else {
+			for _, v := range a.Addrs() {
+				victims[v] = true
+			}
 		}
 		for _, t := range a.MITRE {
 			techniques[t] = true

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -72,6 +73,65 @@ func TestNarrativeSentences(t *testing.T) {
 		}
 		if got := incs[0].Narrative; !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%s: narrative\n%q, want it to start\n%q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestExposureIncidents: an alert about a host's exposure (Exposed set:
+// an insecure service it offers) does not make the client whose
+// connection revealed it an attacker: it is correlated by the exposed
+// host, with no attacker and that host as victim; what a client did (a
+// wildcard subscription, a default-credential login) keeps the client as
+// attacker.
+func TestExposureIncidents(t *testing.T) {
+	broker := func(ts float64, src string) alert.Alert {
+		return alert.Alert{TS: ts, Class: "iot.insecure_protocol", Src: src, Dst: "10.66.0.30", DstP: 1883, Exposed: "10.66.0.30",
+			Summary: "10.66.0.30 runs an MQTT broker without TLS on tcp/1883"}
+	}
+	announced := alert.Alert{TS: 43205, Class: "iot.insecure_protocol", Src: "10.66.0.31", Dst: "239.255.255.250", Exposed: "10.66.0.31",
+		Summary: "10.66.0.31 announces UPnP devices over SSDP (udp/1900)"}
+	subscribed := alert.Alert{TS: 43210, Class: "iot.insecure_protocol", Src: "10.66.0.21", Dst: "10.66.0.30",
+		Summary: "10.66.0.21 subscribed to # on 10.66.0.30's MQTT broker without credentials"}
+	login := alert.Alert{TS: 43220, Class: "iot.default_creds", Src: "10.66.0.66", Dst: "10.66.0.30",
+		Summary: "10.66.0.66 logged in to 10.66.0.30 (telnet) with the default credentials root/xc3511"}
+	flood := alert.Alert{TS: 43230, Class: "flood.syn", Dst: "10.66.0.30", Act: "SYN-flooded 10.66.0.30", Summary: "x"}
+	type want struct {
+		attacker, victims string
+		alerts            int
+	}
+	for _, tc := range []struct {
+		name   string
+		alerts []alert.Alert
+		want   []want // by first_seen
+	}{
+		{"exposure only", []alert.Alert{broker(43200, "10.66.0.21"), broker(43201, "10.66.0.22")},
+			[]want{{"", "10.66.0.30", 2}}},
+		{"exposure of a sender", []alert.Alert{announced},
+			[]want{{"", "10.66.0.31", 1}}},
+		{"exposure and acts", []alert.Alert{broker(43200, "10.66.0.21"), subscribed, login},
+			[]want{{"", "10.66.0.30", 1}, {"10.66.0.21", "10.66.0.30", 1}, {"10.66.0.66", "10.66.0.30", 1}}},
+		{"exposure and unknown sources", []alert.Alert{broker(43200, "10.66.0.21"), flood},
+			[]want{{"", "10.66.0.30", 2}}},
+	} {
+		for i := range tc.alerts {
+			tc.alerts[i].Confidence = 0.9
+			tc.alerts[i].Fill()
+		}
+		incs := Build(tc.alerts, DefaultConfig())
+		var got []want
+		for _, inc := range incs {
+			got = append(got, want{inc.Attacker, strings.Join(inc.Victims, ","), inc.Alerts})
+			if inc.Attacker == "" && strings.Contains(inc.Narrative, "10.66.0.21 10.66.0.30") {
+				t.Errorf("%s: narrative %q", tc.name, inc.Narrative)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: incidents %+v, want %+v", tc.name, got, tc.want)
+		}
+		if tc.name == "exposure and unknown sources" {
+			if n := incs[0].Narrative; !strings.HasPrefix(n, "10.66.0.30 runs an MQTT broker without TLS on tcp/1883 (12:00:00), then unknown (possibly spoofed) sources SYN-flooded 10.66.0.30") {
+				t.Errorf("%s: narrative %q", tc.name, n)
+			}
 		}
 	}
 }

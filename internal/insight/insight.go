@@ -67,27 +67,38 @@ type Set struct {
 // New prepares the parts writing into dir (the analysis' output directory).
 func New(cfg Config, dir string) (*Set, error) {
 	s := &Set{dir: dir}
-	if !cfg.NoDetect {
-		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records})
-		if err != nil {
-			return nil, fmt.Errorf("insight: %w", err)
-		}
-		s.engine = eng
-	}
-	if s.engine != nil {
-		cfg.IPv6.OnLocalPrefix = func(p string) { _ = s.engine.AddInternal(p) }
-	}
-	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
+	var sink *findingAlerts // the inventory's findings as alerts, once the engine is made
 	if !cfg.NoAssets {
-		if s.engine != nil {
-			cfg.Assets.Sink = &findingAlerts{engine: s.engine, seen: map[*assets.Finding]findingSeen{}}
+		if !cfg.NoDetect {
+			sink = &findingAlerts{seen: map[*assets.Finding]findingSeen{}}
+			cfg.Assets.Sink = sink
 		}
 		inv, err := assets.New(cfg.Assets)
 		if err != nil {
 			return nil, fmt.Errorf("insight: %w", err)
 		}
 		s.inv = inv
+		if cfg.Detect.Mirai.LoginReported == nil {
+			// The inventory reports the default pairs of its rules, with
+			// the port and the credentials: the Mirai detector leaves
+			// those logins to it (one login, one alert).
+			cfg.Detect.Mirai.LoginReported = inv.ReportsLogin
+		}
 	}
+	if !cfg.NoDetect {
+		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records})
+		if err != nil {
+			return nil, fmt.Errorf("insight: %w", err)
+		}
+		s.engine = eng
+		if sink != nil {
+			sink.engine = eng
+		}
+	}
+	if s.engine != nil {
+		cfg.IPv6.OnLocalPrefix = func(p string) { _ = s.engine.AddInternal(p) }
+	}
+	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
 	return s, nil
 }
 
@@ -186,8 +197,17 @@ func findingAlert(f *assets.Finding) alert.Alert {
 	return alert.Alert{
 		TS: f.TS, TSEnd: f.Last, UIDs: f.UIDs(), Src: src, Dst: dst, SrcP: f.SrcPort, DstP: f.DstPort, Proto: f.Proto,
 		Name: f.Key(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: slices.Clone(f.MITRE),
-		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets",
+		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets", Exposed: exposed(f),
 	}
+}
+
+// exposed is the host an exposure finding is about ("" for the others:
+// what a client did).
+func exposed(f *assets.Finding) string {
+	if f.Exposure {
+		return f.Host
+	}
+	return ""
 }
 
 // Close finishes every part and writes their logs.

@@ -1,6 +1,7 @@
 package insight
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -163,37 +164,33 @@ func (f *factSink) Record(log string, line []byte) {
 // TestLabTelnetLogins: on the Mirai capture the telnet analyzer reports
 // every login attempt to the IoT hub with its outcome (root/xc3511 got a
 // shell, twice; admin/admin, root/vizxv and root/888888 were refused), and
-// the successful default login is an iot.default_creds alert from the
-// credentials themselves and a default_creds finding of the inventory.
+// each successful default login is one iot.default_creds alert: the
+// inventory's default_creds finding, which names the credentials (the
+// Mirai detector leaves the logins of the inventory's pairs to it).
 func TestLabTelnetLogins(t *testing.T) {
 	facts := &factSink{log: "_telnet_auth"}
 	set, out := runWith(t, []analyze.Consumer{facts}, filepath.Join("..", "..", "testdata", "lab", "mirai.pcap"))
-	var got []string
+	var got, accepted []string
 	for _, f := range facts.recs {
 		if f["id.orig_h"] != "10.66.0.66" || f["id.resp_h"] != "10.66.0.30" {
 			t.Errorf("fact of another connection: %v", f)
 		}
 		got = append(got, fmt.Sprintf("%v/%v:%v", f["user"], f["password"], f["success"]))
+		if f["success"] == true {
+			accepted = append(accepted, f["uid"].(string))
+		}
 	}
 	sort.Strings(got)
 	want := []string{"admin/admin:false", "root/888888:false", "root/vizxv:false", "root/xc3511:true", "root/xc3511:true"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("telnet attempts %v, want %v", got, want)
 	}
-	// The detector's alert merges the facts' logins with the Mirai session
-	// heuristic (which comes last depends on the order streams arrive in);
-	// the inventory's names the credentials.
-	byMirai, byAssets := false, false
-	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
-		if a["class"] != "iot.default_creds" || a["src"] != "10.66.0.66" || a["dst"] != "10.66.0.30" {
-			continue
+	logins := defaultLogins(t, out)
+	for _, uid := range accepted {
+		if n := len(logins[uid]); n != 1 || !strings.HasPrefix(logins[uid][0], "assets default_creds|10.66.0.30|") ||
+			!strings.Contains(logins[uid][0], "|root/xc3511") {
+			t.Errorf("login %s: %d iot.default_creds alerts %q, want the inventory's one", uid, n, logins[uid])
 		}
-		name, _ := a["name"].(string)
-		byMirai = byMirai || a["detector"] == "mirai"
-		byAssets = byAssets || a["detector"] == "assets" && strings.HasPrefix(name, "default_creds|") && strings.HasSuffix(name, "|root/xc3511")
-	}
-	if !byMirai || !byAssets {
-		t.Errorf("iot.default_creds alerts: from mirai %v, from the inventory for root/xc3511 %v", byMirai, byAssets)
 	}
 	for _, h := range set.Hosts() {
 		if h.MAC != "02:66:00:00:00:1e" {
@@ -206,6 +203,89 @@ func TestLabTelnetLogins(t *testing.T) {
 		if !kinds["default_creds"] || !kinds["cleartext_login"] {
 			t.Errorf("IoT hub findings %v: want default_creds and cleartext_login", h.Findings)
 		}
+	}
+}
+
+// TestLabMiraiWithoutInventory: without the inventory (--no-assets) the
+// Mirai detector reports the default logins itself.
+func TestLabMiraiWithoutInventory(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NoAssets = true
+	out := t.TempDir()
+	set, err := New(cfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acfg := analyze.DefaultConfig()
+	acfg.OutDir, acfg.Workers, acfg.Consumers = out, 1, set.Consumers()
+	if _, err := analyze.Run(context.Background(), acfg, []string{filepath.Join("..", "..", "testdata", "lab", "mirai.pcap")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, list := range defaultLogins(t, out) {
+		for _, a := range list {
+			if strings.HasPrefix(a, "mirai ") {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no iot.default_creds alert from the Mirai detector")
+	}
+}
+
+// defaultLogins lists, by connection uid, the accepted-login
+// iot.default_creds alerts of alerts.log in out ("detector name").
+func defaultLogins(t *testing.T, out string) map[string][]string {
+	t.Helper()
+	logins := map[string][]string{}
+	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
+		name, _ := a["name"].(string)
+		if a["class"] != "iot.default_creds" || strings.HasPrefix(name, "default_creds_tried|") {
+			continue
+		}
+		uids := map[string]bool{}
+		if u, ok := a["uid"].(string); ok {
+			uids[u] = true
+		}
+		list, _ := a["uids"].([]any)
+		for _, u := range list {
+			uids[u.(string)] = true
+		}
+		for u := range uids {
+			logins[u] = append(logins[u], fmt.Sprintf("%v %s", a["detector"], name))
+		}
+	}
+	return logins
+}
+
+// TestLabExposureIncidents: on the MQTT abuse capture the brokers'
+// exposures (no TLS, anonymous clients accepted) make incidents of the
+// brokers with no attacker, while the client that subscribed to every
+// topic is the attacker of its own.
+func TestLabExposureIncidents(t *testing.T) {
+	_, out := run(t, filepath.Join("..", "..", "testdata", "lab", "mqtt-abuse.pcap"))
+	acts := map[string]bool{} // sources of alerts that are no exposure
+	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
+		if src, _ := a["src"].(string); a["exposed"] == nil && src != "" {
+			acts[src] = true
+		}
+	}
+	exposures := 0
+	for _, inc := range readJSONLines(t, filepath.Join(out, "incidents.log")) {
+		attacker, _ := inc["attacker"].(string)
+		if attacker != "" && !acts[attacker] {
+			t.Errorf("incident %v names %s attacker, which only revealed exposures", inc["id"], attacker)
+		}
+		if n, _ := inc["narrative"].(string); attacker == "" && strings.Contains(n, "runs an MQTT broker without TLS") {
+			exposures++
+		}
+	}
+	if exposures == 0 || !acts["10.66.0.21"] {
+		t.Errorf("%d broker exposure incidents; acts of %v", exposures, acts)
 	}
 }
 

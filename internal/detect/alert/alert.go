@@ -42,6 +42,12 @@ type Alert struct {
 	SrcMAC string `json:"src_mac,omitempty"`
 	// Proto is the transport ("tcp", "udp", "icmp") when meaningful.
 	Proto string `json:"proto,omitempty"`
+	// Exposed names the host (its address) whose exposure the alert
+	// describes — an insecure service it offers, a setting it has — when
+	// the alert is about that host rather than an act of Src: Src and Dst
+	// are then only the connection that revealed it. Incidents correlate
+	// such an alert by this host and name no attacker for it.
+	Exposed string `json:"exposed,omitempty"`
 	// Dsts lists the targets of a one-to-many behaviour (capped at
 	// MaxDsts); DstCount counts them all.
 	Dsts     []string `json:"dsts,omitempty"`
@@ -155,6 +161,9 @@ func (a *Alert) Merge(b Alert) {
 	}
 	if a.SrcMAC == "" {
 		a.SrcMAC = b.SrcMAC
+	}
+	if a.Exposed == "" {
+		a.Exposed = b.Exposed
 	}
 	a.Dsts = union(a.Dsts, b.Dsts, MaxDsts)
 	if b.DstCount > a.DstCount {

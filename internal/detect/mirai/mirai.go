@@ -13,7 +13,10 @@
 // an established telnet session with a host it scanned is reported as a
 // likely default-credential login (Mirai logs in with its built-in list
 // only), unless the facts already told how that session's logins went
-// (all refused, or a default login already reported).
+// (all refused, or a default login already reported). When the asset
+// inventory runs too, a login it reports itself (a default pair of its
+// credential rules: Config.LoginReported) is left to it, so that one
+// login makes one alert.
 //
 // State: per scanning source, the distinct destinations (at most MaxTargets
 // each, MaxSources sources; the longest-idle dropped past it); the outcome
@@ -44,6 +47,14 @@ type Config struct {
 	// common IoT defaults).
 	Users     []string `json:"default_users"`
 	Passwords []string `json:"default_passwords"`
+	// LoginReported, when set, tells whether another part of the run
+	// reports an accepted login on service with user and password (the
+	// password the record gave) itself: the asset inventory, which
+	// reports the default pairs of its credential rules (insight wires
+	// it). Such a login is left to it and counts as reported here (the
+	// session-after-scan heuristic stays quiet for its connection). nil:
+	// this detector reports every default-credential login it sees.
+	LoginReported func(service, user, password string) bool `json:"-"`
 }
 
 // DefaultConfig returns the defaults.
@@ -271,8 +282,12 @@ func (d *Detector) loginAlert(c session) alert.Alert {
 }
 
 // creds reports a login with a default user name (and, when known, a
-// default password or the user name as password); true when it did.
+// default password or the user name as password); true when it did, or
+// when Config.LoginReported leaves the login to another part.
 func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.Emit) bool {
+	if d.cfg.LoginReported != nil && d.leftToOthers(r, service, user, password) {
+		return true
+	}
 	u := strings.ToLower(user)
 	if !d.users[u] {
 		return false
@@ -296,6 +311,17 @@ func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.
 		Evidence: ev, Detector: "mirai",
 	})
 	return true
+}
+
+// leftToOthers: Config.LoginReported says another part reports this
+// login. It is asked only when the record has a password field, as the
+// inventory matches pairs only then (a login whose password is not known
+// is this detector's).
+func (d *Detector) leftToOthers(r *rec.Rec, service, user, password string) bool {
+	if _, ok := r.Raw("password"); !ok {
+		return false
+	}
+	return d.cfg.LoginReported(service, user, password)
 }
 
 func (d *Detector) scanAlert(s *scanner) alert.Alert {

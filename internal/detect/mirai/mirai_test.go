@@ -130,3 +130,47 @@ func dropScan(alerts []alert.Alert) []alert.Alert {
 	}
 	return out
 }
+
+// TestLoginReportedElsewhere: with Config.LoginReported (the inventory's
+// credential rules, wired by insight), a login it covers is left to it —
+// no alert, and the session-after-scan heuristic stays quiet for its
+// connection — while logins it does not cover are still reported: a
+// default user whose password is not known, a pair outside its rules.
+func TestLoginReportedElsewhere(t *testing.T) {
+	cfg := DefaultConfig()
+	var asked []string
+	cfg.LoginReported = func(service, user, password string) bool {
+		asked = append(asked, service+" "+user+"/"+password)
+		return user == "root" && password == "xc3511"
+	}
+	var l []dt.Line
+	for h := 1; h <= 20; h++ {
+		l = append(l, dt.Rec("_syn_seq_eq_dst", map[string]any{"ts": 1000 + float64(h)/20, "src": "10.66.0.66", "dst": fmt.Sprintf("10.66.0.%d", 20+h), "dst_p": 23}))
+	}
+	l = append(l,
+		telnetAuth(1011, "T1", 40001, "root", "xc3511", true),
+		dt.Conn{TS: 1010, Duration: 2, UID: "T1", Src: "10.66.0.66", SrcP: 40001, Dst: "10.66.0.30", DstP: 23, OrigBytes: 30, RespBytes: 90}.Line(),
+		dt.Rec("ftp", map[string]any{"ts": 1012.0, "uid": "F1", "id.orig_h": "10.66.0.66", "id.orig_p": 4000, "id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "admin", "command": "RETR", "reply_code": 226}),
+		telnetAuth(1013, "T2", 40002, "admin", "1234", true),
+	)
+	got := dropScan(dt.Merged(dt.RunAsGiven(t, New(cfg), l)))
+	if len(got) != 2 {
+		for _, a := range got {
+			t.Logf("%s", a.JSON())
+		}
+		t.Fatalf("got %d alerts, want the ftp and the admin/1234 logins", len(got))
+	}
+	for _, a := range got {
+		if a.UID == "T1" || a.Evidence["basis"] != nil {
+			t.Errorf("a login left to the inventory was reported: %s", a.JSON())
+		}
+	}
+	if fmt.Sprint(asked) != "[telnet root/xc3511 telnet admin/1234]" {
+		t.Errorf("asked %v (a record without a password is not asked)", asked)
+	}
+	// Without it (no inventory: --no-assets, Zeek logs), the detector
+	// reports the same login itself.
+	if a := dt.Find(t, dropScan(dt.RunAsGiven(t, New(DefaultConfig()), l[:22])), "iot.default_creds"); a.UID != "T1" {
+		t.Errorf("alone: %s", a.JSON())
+	}
+}

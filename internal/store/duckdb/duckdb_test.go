@@ -347,3 +347,41 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestIncidentWithoutAttacker: an incident with no attacker (a host's
+// exposure, sources unknown) lists the alerts about its victim: those
+// without a source and those naming it exposed (their src is the client
+// that revealed it), not the client's other alerts.
+func TestIncidentWithoutAttacker(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	run, err := db.BeginRun(ctx, "test.pcap", "capture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.DefaultWriterConfig()
+	cfg.Run = run
+	w := store.NewWriter(db, cfg)
+	g := storetest.New(1, 10)
+	client, server, other := g.Host(1), g.Host(2), g.Host(3)
+	exposure := strings.Replace(string(storetest.AlertJSON(g.T0+10, "iot.insecure_protocol", 3, client, server)),
+		`"class"`, `"exposed":"`+server+`","class"`, 1)
+	w.Record("alerts", []byte(exposure))
+	w.Record("alerts", storetest.AlertJSON(g.T0+20, "flood.syn", 2, "", server))
+	w.Record("alerts", storetest.AlertJSON(g.T0+30, "scan.vertical", 3, client, other))
+	w.Record("incidents", storetest.IncidentJSON("inc-x", g.T0+10, g.T0+30, "", server, 2, 30))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := db.Incident(ctx, "inc-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range inc.Alerts {
+		got = append(got, a.Class)
+	}
+	if strings.Join(got, ",") != "iot.insecure_protocol,flood.syn" {
+		t.Errorf("incident alerts %v", got)
+	}
+}

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -111,15 +112,19 @@ func (d *DB) Incident(ctx context.Context, id string) (*store.IncidentDetail, er
 
 func (d *DB) incidentAlerts(ctx context.Context, det *store.IncidentDetail) error {
 	in := det.Incident
-	who, arg := "src = ?", in.Attacker
-	if strings.HasPrefix(arg, "victim ") || arg == "" {
-		who, arg = "src = '' AND dst = ?", strings.TrimPrefix(arg, "victim ")
+	who, args := "src = ?", []any{in.Attacker}
+	if arg := in.Attacker; strings.HasPrefix(arg, "victim ") || arg == "" {
+		// No attacker: alerts of unknown sources against the victim, and
+		// alerts about the victim's exposure (their src is a client).
+		arg = strings.TrimPrefix(arg, "victim ")
 		if arg == "" && len(in.Victims) > 0 {
 			arg = in.Victims[0]
 		}
+		exposed, _ := json.Marshal(arg)
+		who, args = "(src = '' AND dst = ? OR contains(json, ?))", []any{arg, `"exposed":` + string(exposed)}
 	}
 	rows, err := d.db.QueryContext(ctx, "SELECT "+alertCols+" FROM alerts WHERE "+who+
-		" AND ts >= ? AND ts <= ? ORDER BY ts LIMIT 500", arg, in.First-1, in.Last+1)
+		" AND ts >= ? AND ts <= ? ORDER BY ts LIMIT 500", append(args, in.First-1, in.Last+1)...)
 	if err != nil {
 		return fmt.Errorf("store: incident alerts: %w", err)
 	}
