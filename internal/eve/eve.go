@@ -346,6 +346,7 @@ func (p *Parser) vigil(v []byte, a *alert.Alert) {
 		a.UIDs = u
 	}
 	a.Dsts = s.Strings("dsts")
+	a.Exposed = s.Str("exposed")
 	if d := s.Str("detector"); d != "" {
 		a.Detector = d
 	}

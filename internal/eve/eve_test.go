@@ -429,3 +429,22 @@ func TestSuricataVerify(t *testing.T) {
 		t.Errorf("output-eve-fileinfo: %d alerts, %v records, other %v, %d malformed", len(alerts), recs, other, r.Malformed)
 	}
 }
+
+// TestVigilRoundTrip: Vigil's own fields survive its EVE export read back,
+// the exposed host included (incidents key exposure alerts by it).
+func TestVigilRoundTrip(t *testing.T) {
+	in := alert.Alert{TS: 1700000000.25, Src: "10.0.0.21", Dst: "10.0.0.30", SrcP: 40000, DstP: 1883, Proto: "tcp",
+		Class: "iot.insecure_protocol", Confidence: 0.9, Summary: "10.0.0.30 runs an MQTT broker without TLS",
+		UIDs: []string{"C1"}, Exposed: "10.0.0.30", Detector: "assets"}
+	in.Fill()
+	var p Parser
+	var e Event
+	if err := p.Parse(in.EVE(), &e); err != nil {
+		t.Fatal(err)
+	}
+	out, ok := p.Alert(&e)
+	if !ok || out.Class != in.Class || out.Exposed != in.Exposed || out.Detector != in.Detector || out.Src != in.Src ||
+		out.Summary != in.Summary || len(out.UIDs) != 1 {
+		t.Errorf("read back %+v\nfrom %+v", out, in)
+	}
+}

@@ -25,6 +25,7 @@ type eveVigil struct {
 	Evidence   map[string]any `json:"evidence"`
 	UIDs       []string       `json:"uids,omitempty"`
 	Dsts       []string       `json:"dsts,omitempty"`
+	Exposed    string         `json:"exposed,omitempty"`
 	Detector   string         `json:"detector"`
 	Stage      string         `json:"stage"`
 }
@@ -77,7 +78,7 @@ func (a *Alert) EVE() []byte {
 		},
 		Vigil: eveVigil{
 			Class: a.Class, Severity: a.Severity, Confidence: a.Confidence, MITRE: a.MITRE,
-			Summary: a.Summary, Evidence: a.Evidence, UIDs: a.UIDs, Dsts: a.Dsts,
+			Summary: a.Summary, Evidence: a.Evidence, UIDs: a.UIDs, Dsts: a.Dsts, Exposed: a.Exposed,
 			Detector: a.Detector, Stage: info.Stage.String(),
 		},
 	}

@@ -214,7 +214,7 @@ async function incident(id) {
       <span class="muted">— read again from the ingested capture${d.sources.length ? ": " + esc(d.sources.join(", ")) : " (none stored: NetFlow or log input)"}</span></p>
       <p class="filters"><button data-s="acknowledged">Acknowledge</button><button data-s="closed">Close</button><button data-s="open">Reopen</button>
       <span id="status-msg" class="muted"></span></p></div>
-    <div class="card"><h2>Hosts</h2><p>Attacker ${hostLink(i.attacker)}</p><p>Victims ${(i.victims || []).map(hostLink).join(", ")}</p>
+    <div class="card"><h2>Hosts</h2><p>Attacker ${i.attacker ? hostLink(i.attacker) : `<span class="muted">none named: the incident is about what the victims expose, or its senders were forged</span>`}</p><p>Victims ${(i.victims || []).map(hostLink).join(", ")}</p>
       <p>${(i.classes || []).map(c => `<span class="pill">${esc(c)}</span>`).join("")}</p></div>
     <div class="card"><h2>Kill-chain timeline</h2><div class="tl" id="incident-timeline">${d.alerts.map(a => `<div>
       <b>${esc(fmtTime(a.ts))}</b> ${sev(a.severity)} ${esc(a.class)}<div class="muted">${esc(a.summary)}</div></div>`).join("") || "<p class='muted'>No alerts stored.</p>"}</div></div>

@@ -161,6 +161,18 @@ func checkLists(t *testing.T, db *DB, g *storetest.Gen) {
 	if err != nil || len(tl) < 5 {
 		t.Fatalf("timeline: %v %v", tl, err)
 	}
+	incidents := 0
+	for _, it := range tl {
+		if it.Kind == "incident" {
+			incidents++
+			if it.Src == "" || it.Dst == "" || it.Title != "incident "+it.Ref+": "+it.Src+" → "+it.Dst {
+				t.Errorf("timeline incident %+v", it)
+			}
+		}
+	}
+	if incidents == 0 {
+		t.Error("no incident in the timeline")
+	}
 }
 
 func TestRecoverAndRetain(t *testing.T) {
@@ -383,5 +395,21 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "iot.insecure_protocol,flood.syn" {
 		t.Errorf("incident alerts %v", got)
+	}
+	tl, err := db.Timeline(ctx, store.Range{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, it := range tl {
+		if it.Kind == "incident" {
+			found = true
+			if it.Title != "incident inc-x: against "+server || it.Dst != server {
+				t.Errorf("timeline item %+v", it)
+			}
+		}
+	}
+	if !found {
+		t.Error("the incident is not in the timeline")
 	}
 }
