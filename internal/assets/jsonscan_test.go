@@ -103,7 +103,8 @@ func FuzzRecord(f *testing.F) {
 	}
 	f.Add("conn", []byte(`{"ts":1,"id.orig_h":"::ffff:1.2.3.4","history":"\u0000"}`))
 	f.Add("dns", []byte(`{"query":"1.1.1.1.in-addr.arpa","rcode":0,"answers":["a.b","TXT 999 x"]}`))
-	inv := newInv(f, func(c *Config) { c.AllHosts = true; c.MaxHosts = 4096 })
+	sink := &contractSink{state: map[*Finding]uint8{}}
+	inv := newInv(f, func(c *Config) { c.AllHosts = true; c.MaxHosts = 4096; c.Sink = sink })
 	logs := make([]string, 0, len(inv.handlers))
 	for l := range inv.handlers {
 		logs = append(logs, l)
@@ -113,6 +114,9 @@ func FuzzRecord(f *testing.F) {
 			inv.Record(l, line)
 		}
 		inv.Record(log, line)
+		if sink.broken != "" {
+			t.Fatalf("finding sink: %s", sink.broken)
+		}
 		var ref map[string]any
 		jsonOK := json.Unmarshal(line, &ref) == nil && ref != nil
 		got := map[string]string{}
@@ -133,6 +137,39 @@ func FuzzRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// contractSink checks the FindingSink contract: a finding is raised
+// once, recurs only after, and is heard of no more once dropped.
+type contractSink struct {
+	state  map[*Finding]uint8 // 1 raised, 2 dropped
+	broken string             // the first breach
+}
+
+func (c *contractSink) breach(format string, f *Finding) {
+	if c.broken == "" {
+		c.broken = fmt.Sprintf(format, f.Key())
+	}
+}
+
+func (c *contractSink) Raised(f *Finding) {
+	if c.state[f] != 0 {
+		c.breach("%s raised again", f)
+	}
+	c.state[f] = 1
+}
+
+func (c *contractSink) Recurred(f *Finding, _ float64) {
+	if c.state[f] != 1 {
+		c.breach("%s recurred, not raised or dropped", f)
+	}
+}
+
+func (c *contractSink) Dropped(f *Finding) {
+	if c.state[f] != 1 {
+		c.breach("%s dropped, not raised or dropped before", f)
+	}
+	c.state[f] = 2
 }
 
 func TestFuzzSeedsPass(t *testing.T) {
