@@ -151,6 +151,13 @@ func build(alerts []alert.Alert) Incident {
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].TS < alerts[j].TS })
 	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: attacker(alerts[0]), Counts: map[string]int{}, Severity: alert.Info}
 	victims, techniques, stagesSeen := map[string]bool{}, map[string]bool{}, map[alert.Stage]bool{}
+	uids := map[string]bool{} // the connections named, each once, in the alerts' order
+	addUID := func(u string) {
+		if u != "" && !uids[u] && len(inc.UIDs) < alert.MaxUIDs {
+			uids[u] = true
+			inc.UIDs = append(inc.UIDs, u)
+		}
+	}
 	best := map[string]float64{} // class → strongest weighted confidence
 	for _, a := range alerts {
 		inc.Last = math.Max(inc.Last, a.End())
@@ -173,15 +180,10 @@ func build(alerts []alert.Alert) Incident {
 			inc.Sequence = append(inc.Sequence, st.String())
 		}
 		best[a.Class] = math.Max(best[a.Class], severityWeight[a.Severity]*math.Max(a.Confidence, 0.3))
-		if len(inc.UIDs) < alert.MaxUIDs {
-			inc.UIDs = append(inc.UIDs, a.UIDs...)
-			if a.UID != "" {
-				inc.UIDs = append(inc.UIDs, a.UID)
-			}
+		for _, u := range a.UIDs {
+			addUID(u)
 		}
-	}
-	if len(inc.UIDs) > alert.MaxUIDs {
-		inc.UIDs = inc.UIDs[:alert.MaxUIDs]
+		addUID(a.UID)
 	}
 	delete(victims, inc.Attacker)
 	inc.Victims = alert.SortedKeys(victims)

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,6 +133,34 @@ func TestExposureIncidents(t *testing.T) {
 			if n := incs[0].Narrative; !strings.HasPrefix(n, "10.66.0.30 runs an MQTT broker without TLS on tcp/1883 (12:00:00), then unknown (possibly spoofed) sources SYN-flooded 10.66.0.30") {
 				t.Errorf("%s: narrative %q", tc.name, n)
 			}
+		}
+	}
+}
+
+// TestIncidentUIDs: an incident names each connection of its alerts once,
+// in the alerts' order, at most alert.MaxUIDs of them.
+func TestIncidentUIDs(t *testing.T) {
+	mk := func(ts float64, uid string, uids ...string) alert.Alert {
+		a := alert.Alert{TS: ts, Class: "scan.vertical", Src: "10.0.0.1", Dst: "10.0.0.2", UID: uid, UIDs: uids, Name: uid}
+		a.Fill()
+		return a
+	}
+	many := make([]string, alert.MaxUIDs+5)
+	for i := range many {
+		many[i] = fmt.Sprintf("Cm%d", i)
+	}
+	for _, c := range []struct {
+		name   string
+		alerts []alert.Alert
+		want   []string
+	}{
+		{"shared uids", []alert.Alert{mk(1, "", "C1", "C2"), mk(2, "", "C2", "C1", "C3"), mk(3, "C1")}, []string{"C1", "C2", "C3"}},
+		{"uid and list", []alert.Alert{mk(1, "C9", "C1"), mk(2, "C1")}, []string{"C1", "C9"}},
+		{"capped", []alert.Alert{mk(1, "", many...)}, many[:alert.MaxUIDs]},
+	} {
+		incs := Build(c.alerts, DefaultConfig())
+		if len(incs) != 1 || !slices.Equal(incs[0].UIDs, c.want) {
+			t.Errorf("%s: uids %v, want %v", c.name, incs[0].UIDs, c.want)
 		}
 	}
 }
