@@ -382,6 +382,12 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 	w.Record("alerts", storetest.AlertJSON(g.T0+20, "flood.syn", 2, "", server))
 	w.Record("alerts", storetest.AlertJSON(g.T0+30, "scan.vertical", 3, client, other))
 	w.Record("incidents", storetest.IncidentJSON("inc-x", g.T0+10, g.T0+30, "", server, 2, 30))
+	// A sender known by its MAC alone: its alerts have no src.
+	const mac = "02:66:31:a8:52:75"
+	forged := strings.Replace(string(storetest.AlertJSON(g.T0+40, "ipv6.dad_dos", 1, "", other)),
+		`"class"`, `"src_mac":"`+mac+`","class"`, 1)
+	w.Record("alerts", []byte(forged))
+	w.Record("incidents", storetest.IncidentJSON("inc-mac", g.T0+40, g.T0+40, mac, other, 1, 45))
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -396,13 +402,20 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 	if strings.Join(got, ",") != "iot.insecure_protocol,flood.syn" {
 		t.Errorf("incident alerts %v", got)
 	}
+	byMAC, err := db.Incident(ctx, "inc-mac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byMAC.Alerts) != 1 || byMAC.Alerts[0].Class != "ipv6.dad_dos" {
+		t.Errorf("alerts of the MAC's incident: %+v", byMAC.Alerts)
+	}
 	tl, err := db.Timeline(ctx, store.Range{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, it := range tl {
-		if it.Kind == "incident" {
+		if it.Kind == "incident" && it.Ref == "inc-x" {
 			found = true
 			if it.Title != "incident inc-x: against "+server || it.Dst != server {
 				t.Errorf("timeline item %+v", it)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/store"
@@ -113,7 +115,11 @@ func (d *DB) Incident(ctx context.Context, id string) (*store.IncidentDetail, er
 func (d *DB) incidentAlerts(ctx context.Context, det *store.IncidentDetail) error {
 	in := det.Incident
 	who, args := "src = ?", []any{in.Attacker}
-	if arg := in.Attacker; strings.HasPrefix(arg, "victim ") || arg == "" {
+	if isMAC(in.Attacker) {
+		// A sender known by its MAC alone (it forged its addresses).
+		mac, _ := json.Marshal(in.Attacker)
+		who, args = "src = '' AND contains(json, ?)", []any{`"src_mac":` + string(mac)}
+	} else if arg := in.Attacker; strings.HasPrefix(arg, "victim ") || arg == "" {
 		// No attacker: alerts of unknown sources against the victim, and
 		// alerts about the victim's exposure (their src is a client).
 		arg = strings.TrimPrefix(arg, "victim ")
@@ -130,6 +136,16 @@ func (d *DB) incidentAlerts(ctx context.Context, det *store.IncidentDetail) erro
 	}
 	det.Alerts, err = scanAlerts(rows)
 	return err
+}
+
+// isMAC reports whether an incident's attacker is a MAC address rather
+// than an IP address.
+func isMAC(s string) bool {
+	if _, err := net.ParseMAC(s); err != nil {
+		return false
+	}
+	_, err := netip.ParseAddr(s)
+	return err != nil
 }
 
 // incidentUIDs gathers the uids of an incident and of its alerts.
