@@ -147,6 +147,8 @@ type Analyzer struct {
 	// arrays reused from one handshake (and connection) to the next.
 	hello       ClientHello
 	serverHello ServerHello
+	// memo keeps the fingerprints of the last client hello, across Reuse.
+	memo jaMemo
 }
 
 // New returns an analyzer for one connection.
@@ -160,7 +162,7 @@ const maxReusedBuf = 4096
 
 // Reuse implements proto.Reuser: the analyzer, ended, becomes what New
 // returns for ci and out, keeping its record, handshake, history and line
-// buffers.
+// buffers, and its memo of the last client hello's fingerprints.
 func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
 	var s [2]side
 	for i := range s {
@@ -170,7 +172,7 @@ func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
 	a.hello.forgetNames()
 	a.serverHello.forgetNames()
 	*a = Analyzer{ci: ci, out: out, s: s, history: proto.ReuseBuf(a.history, 2*maxHistory),
-		line: record.ReuseLine(a.line), sessionID: a.sessionID[:0], hello: a.hello, serverHello: a.serverHello}
+		line: record.ReuseLine(a.line), sessionID: a.sessionID[:0], hello: a.hello, serverHello: a.serverHello, memo: a.memo}
 }
 
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
@@ -589,8 +591,7 @@ func (a *Analyzer) clientHello(ch *ClientHello) {
 		a.sessionID = append(a.sessionID[:0], ch.SessionID...)
 		a.clientTicketEmptySession = false
 	}
-	a.ja3 = ja3Hash(ch)
-	a.ja4 = JA4(ch, JA4TCP)
+	a.ja3, a.ja4 = a.memo.fingerprints(ch, JA4TCP)
 }
 
 func allZero(b []byte) bool {

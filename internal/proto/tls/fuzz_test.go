@@ -16,6 +16,7 @@ func FuzzClientHello(f *testing.F) {
 			JA3(ch)
 			JA4(ch, JA4TCP)
 			JA4Raw(ch, JA4QUIC)
+			checkMemo(t, ch)
 		}
 		sh, errS := ParseServerHello(b)
 		if errS == nil {
@@ -62,6 +63,12 @@ func FuzzAnalyzer(f *testing.F) {
 		a.Service()
 		// a, ended, serves another connection as a new analyzer does.
 		prototest.CheckReuse(t, a, &testConn, func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
+			return New(ci, out)
+		}, feed)
+		// One that last fingerprinted another hello does too.
+		b := New(&testConn, nopSink{})
+		feedInterleaved(b, tlsRecord(22, handshakeMsg(1, specHello())), nil)
+		prototest.CheckReuse(t, b, &testConn, func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
 			return New(ci, out)
 		}, feed)
 	})

@@ -200,21 +200,8 @@ func ja4Raw(scratch []byte, ch *ClientHello, transport byte) (raw []byte, aEnd, 
 	}
 	a = appendCount(a, len(ciphers))
 	a = appendCount(a, nExt)
-	if len(ch.ALPN) > 0 && len(ch.ALPN[0]) > 0 {
-		// FoxIO's reference implementations replace a non-ASCII first or
-		// last character by '9'.
-		p := ch.ALPN[0]
-		f, l := p[0], p[len(p)-1]
-		if f >= 0x80 {
-			f = '9'
-		}
-		if l >= 0x80 {
-			l = '9'
-		}
-		a = append(a, f, l)
-	} else {
-		a = append(a, '0', '0')
-	}
+	alpn := ja4ALPN(ch)
+	a = append(a, alpn[0], alpn[1])
 
 	aEnd = len(a)
 	b := append(a, '_')
@@ -240,6 +227,25 @@ func ja4Raw(scratch []byte, ch *ClientHello, transport byte) (raw []byte, aEnd, 
 	return c, aEnd, bEnd
 }
 
+// ja4ALPN returns the first and last characters of ch's first ALPN
+// protocol as JA4 writes them ("00" when there is none).
+func ja4ALPN(ch *ClientHello) [2]byte {
+	if len(ch.ALPN) == 0 || len(ch.ALPN[0]) == 0 {
+		return [2]byte{'0', '0'}
+	}
+	// FoxIO's reference implementations replace a non-ASCII first or last
+	// character by '9'.
+	p := ch.ALPN[0]
+	f, l := p[0], p[len(p)-1]
+	if f >= 0x80 {
+		f = '9'
+	}
+	if l >= 0x80 {
+		l = '9'
+	}
+	return [2]byte{f, l}
+}
+
 func appendCount(b []byte, n int) []byte {
 	if n > 99 {
 		n = 99
@@ -260,4 +266,77 @@ func appendHexList(b []byte, l []uint16) []byte {
 		b = appendHex4(b, v)
 	}
 	return b
+}
+
+// maxMemoKey bounds the fingerprint key a memo keeps: a hello whose lists
+// could need more is fingerprinted afresh (a usual hello needs 100 to 250
+// bytes).
+const maxMemoKey = 512
+
+// jaMemo remembers the JA3 hash and JA4 of the last client hello
+// fingerprinted through it, with that hello's fingerprint key: the same
+// client software connecting again sends a hello with the same key, whose
+// fingerprints then cost no sorting, formatting or hashing. An analyzer
+// keeps its memo across Reuse, so that it serves the connections the
+// analyzer serves one after another. One hello only: every analyzer, of a
+// live connection or a spare one, holds a memo.
+type jaMemo struct {
+	key      []byte // the remembered hello's fingerprintKey; nil: none
+	ja3, ja4 string
+}
+
+// fingerprints returns ch's JA3 hash and its JA4 for transport, from the
+// memo when ch's fingerprint key is the remembered one, else computed and
+// remembered.
+func (m *jaMemo) fingerprints(ch *ClientHello, transport byte) (ja3, ja4 string) {
+	var buf [maxMemoKey]byte
+	key, ok := fingerprintKey(buf[:], ch, transport)
+	if ok && m.key != nil && string(key) == string(m.key) {
+		return m.ja3, m.ja4
+	}
+	ja3, ja4 = ja3Hash(ch), JA4(ch, transport)
+	if ok {
+		m.key = append(m.key[:0], key...)
+		m.ja3, m.ja4 = ja3, ja4
+	}
+	return ja3, ja4
+}
+
+// fingerprintKey writes over scratch (maxMemoKey bytes) exactly what JA3
+// and JA4 read of ch, GREASE values dropped as they drop them: transport,
+// legacy version, JA4's version and ALPN characters, the cipher,
+// extension, group and signature algorithm lists, each after its length,
+// then the EC point formats. Two hellos with the same key have the same
+// fingerprints. ok is false, and nothing written, when the lists could
+// need more room than scratch has.
+func fingerprintKey(scratch []byte, ch *ClientHello, transport byte) (key []byte, ok bool) {
+	lists := len(ch.CipherSuites) + len(ch.Extensions) + len(ch.SupportedGroups) + len(ch.SignatureAlgorithms)
+	if 7+4*2+2*lists+len(ch.ECPointFormats) > len(scratch) {
+		return nil, false
+	}
+	k := append(scratch[:0], transport, byte(ch.Version>>8), byte(ch.Version))
+	k = append(k, ja4Version(ch)...)
+	alpn := ja4ALPN(ch)
+	k = append(k, alpn[0], alpn[1])
+	k = appendKeyList(k, ch.CipherSuites)
+	k = appendKeyList(k, ch.Extensions)
+	k = appendKeyList(k, ch.SupportedGroups)
+	k = appendKeyList(k, ch.SignatureAlgorithms)
+	// The point formats, last, need no length.
+	return append(k, ch.ECPointFormats...), true
+}
+
+// appendKeyList appends the number of l's values that are not GREASE (two
+// bytes) and those values, big-endian.
+func appendKeyList(k []byte, l []uint16) []byte {
+	at := len(k)
+	k = append(k, 0, 0)
+	for _, v := range l {
+		if !IsGREASE(v) {
+			k = append(k, byte(v>>8), byte(v))
+		}
+	}
+	n := (len(k) - at - 2) / 2
+	k[at], k[at+1] = byte(n>>8), byte(n)
+	return k
 }

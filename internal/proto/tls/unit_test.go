@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -446,5 +447,161 @@ func TestJA4FromRaw(t *testing.T) {
 		if h != ja3Hash(ch) || s == "" {
 			t.Errorf("JA3 %s %s, ja3Hash %s", s, h, ja3Hash(ch))
 		}
+	}
+}
+
+// memoHellos returns hellos that differ in one fingerprint input each
+// (or, for "grease", only in what the fingerprints ignore), by name.
+func memoHellos(t *testing.T) map[string]*ClientHello {
+	t.Helper()
+	parse := func() *ClientHello {
+		ch, err := ParseClientHello(specHello())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	hs := map[string]*ClientHello{"spec": parse()}
+	vary := func(name string, change func(ch *ClientHello)) {
+		ch := parse()
+		change(ch)
+		hs[name] = ch
+	}
+	regrease := func(l []uint16) {
+		for i, v := range l {
+			if IsGREASE(v) {
+				l[i] = v ^ 0xf0f0
+			}
+		}
+	}
+	vary("grease", func(ch *ClientHello) {
+		// Other GREASE values, one more, and another SNI name.
+		regrease(ch.CipherSuites)
+		regrease(ch.Extensions)
+		regrease(ch.SupportedGroups)
+		regrease(ch.SupportedVersions)
+		ch.SignatureAlgorithms = append([]uint16{0x1a1a}, ch.SignatureAlgorithms...)
+		ch.ServerNames = []string{"other.example"}
+		ch.Random[0]++
+	})
+	vary("reordered extensions", func(ch *ClientHello) {
+		ch.Extensions[2], ch.Extensions[5] = ch.Extensions[5], ch.Extensions[2]
+	})
+	vary("reordered ciphers", func(ch *ClientHello) {
+		ch.CipherSuites[1], ch.CipherSuites[2] = ch.CipherSuites[2], ch.CipherSuites[1]
+	})
+	vary("no SNI", func(ch *ClientHello) {
+		ch.Extensions = slices.DeleteFunc(ch.Extensions, func(e uint16) bool { return e == extServerName })
+		ch.ServerNames = nil
+	})
+	vary("ALPN http/1.1", func(ch *ClientHello) { ch.ALPN = []string{"http/1.1", "h2"} })
+	vary("ALPN none", func(ch *ClientHello) { ch.ALPN = nil })
+	vary("ALPN empty name", func(ch *ClientHello) { ch.ALPN = []string{""} })
+	vary("ALPN non-ASCII", func(ch *ClientHello) { ch.ALPN = []string{"\xc3h\xff"} })
+	vary("versions GREASE only", func(ch *ClientHello) { ch.SupportedVersions = []uint16{0x7a7a} })
+	vary("versions none", func(ch *ClientHello) { ch.SupportedVersions = nil })
+	vary("legacy version", func(ch *ClientHello) { ch.Version = 0x0301 })
+	vary("groups", func(ch *ClientHello) { ch.SupportedGroups = ch.SupportedGroups[:2] })
+	vary("point formats", func(ch *ClientHello) { ch.ECPointFormats = []byte{0, 1} })
+	vary("no point formats", func(ch *ClientHello) { ch.ECPointFormats = nil })
+	vary("signature algorithms", func(ch *ClientHello) { ch.SignatureAlgorithms = ch.SignatureAlgorithms[1:] })
+	vary("cipher moved to extensions", func(ch *ClientHello) {
+		// The same values, split differently between the lists.
+		n := len(ch.CipherSuites) - 1
+		ch.Extensions = append([]uint16{ch.CipherSuites[n]}, ch.Extensions...)
+		ch.CipherSuites = ch.CipherSuites[:n]
+	})
+	long := &ClientHello{Version: 0x0303}
+	for i := range 300 {
+		long.CipherSuites = append(long.CipherSuites, uint16(0x1000+i))
+	}
+	hs["too long to remember"] = long
+	hs["empty"] = &ClientHello{}
+	return hs
+}
+
+// TestMemoFingerprints checks that a memo that remembers any of the
+// hellos gives each hello its fresh fingerprints, that hellos with equal
+// keys have equal fingerprints, and that only what the fingerprints
+// ignore (GREASE values, SNI names, an empty ALPN name) leaves the key
+// unchanged.
+func TestMemoFingerprints(t *testing.T) {
+	hs := memoHellos(t)
+	transports := []byte{JA4TCP, JA4QUIC}
+	for _, prevTr := range transports {
+		for _, tr := range transports {
+			for prevName, prev := range hs {
+				for name, ch := range hs {
+					checkMemoAfter(t, prev, prevTr, ch, tr)
+					k1, ok1 := fingerprintKey(make([]byte, maxMemoKey), prev, prevTr)
+					k2, ok2 := fingerprintKey(make([]byte, maxMemoKey), ch, tr)
+					if ok1 != (prevName != "too long to remember") || ok2 != (name != "too long to remember") {
+						t.Fatalf("%s: key ok %v, %s: key ok %v", prevName, ok1, name, ok2)
+					}
+					same := string(k1) == string(k2)
+					if ok1 && ok2 && same != (prevTr == tr && keyClass(name) == keyClass(prevName)) {
+						t.Errorf("%c %s and %c %s: same key %v", prevTr, prevName, tr, name, same)
+					}
+				}
+			}
+		}
+	}
+	var m jaMemo
+	m.fingerprints(hs["too long to remember"], JA4TCP)
+	if m.key != nil {
+		t.Errorf("a hello too long for the memo is remembered (key %d bytes)", len(m.key))
+	}
+}
+
+// keyClass names the hello of memoHellos whose key the named one's equals
+// (the fingerprints ignore what sets them apart).
+func keyClass(name string) string {
+	switch name {
+	case "grease":
+		return "spec"
+	case "ALPN empty name":
+		return "ALPN none"
+	}
+	return name
+}
+
+// checkMemo checks that memos give ch its fresh fingerprints, whether
+// they last remembered the specification's hello or ch itself.
+func checkMemo(t *testing.T, ch *ClientHello) {
+	t.Helper()
+	spec, err := ParseClientHello(specHello())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []byte{JA4TCP, JA4QUIC} {
+		checkMemoAfter(t, spec, JA4TCP, ch, tr)
+	}
+}
+
+// checkMemoAfter checks that a memo that remembers prev (for prevTr)
+// gives ch its fresh fingerprints for tr, twice (a miss or a hit, then a
+// hit).
+func checkMemoAfter(t *testing.T, prev *ClientHello, prevTr byte, ch *ClientHello, tr byte) {
+	t.Helper()
+	var m jaMemo
+	m.fingerprints(prev, prevTr)
+	want3, want4 := ja3Hash(ch), JA4(ch, tr)
+	for range 2 {
+		if ja3, ja4 := m.fingerprints(ch, tr); ja3 != want3 || ja4 != want4 {
+			t.Fatalf("%c after %c: memo %s %s, fresh %s %s", tr, prevTr, ja3, ja4, want3, want4)
+		}
+	}
+}
+
+func BenchmarkMemoHit(b *testing.B) {
+	ch, err := ParseClientHello(specHello())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m jaMemo
+	m.fingerprints(ch, JA4TCP)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.fingerprints(ch, JA4TCP)
 	}
 }
