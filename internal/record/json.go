@@ -412,6 +412,22 @@ func notPlainLanes(x uint64) uint64 {
 	return bad & lanesHigh
 }
 
+// PlainPrefix returns how many bytes b starts with that JSON carries as
+// they are (printable ASCII but the quote and the backslash), judging
+// eight at a time.
+func PlainPrefix(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if m := notPlainLanes(load64(b[i:])); m != 0 {
+			return i + firstLane(m)
+		}
+	}
+	for i < len(b) && jsonPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
 // load64 and load32 read s's first eight or four bytes as a
 // little-endian number (the compiler makes each one load).
 func load64[T string | []byte](s T) uint64 {

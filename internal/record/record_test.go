@@ -189,10 +189,14 @@ func plainLen[T string | []byte](t *testing.T, s T) int {
 	if want := append(slices.Clip(prefix), s[:n]...); !bytes.Equal(got, want) {
 		t.Fatalf("%q: appendPlain wrote %q, want %q", s, got, want)
 	}
+	if p := PlainPrefix([]byte(s)); p != n {
+		t.Fatalf("%q: PlainPrefix %d, appendPlain's run %d", s, p, n)
+	}
 	return n
 }
 
-// TestPlainLen checks appendPlain's run length against the byte table:
+// TestPlainLen checks appendPlain's run length (and PlainPrefix) against
+// the byte table:
 // every byte value at every position of strings of every length up to
 // 40 (whole words, partial last words, the four-to-seven-byte and the
 // shortest forms), over fills around the thresholds (borrows and

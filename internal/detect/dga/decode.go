@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -123,15 +124,23 @@ func (d *modelReader) str() ([]byte, bool) {
 		return nil, false
 	}
 	b, start := d.b, d.i
-	i := start
-	for i < len(b) && plain[b[i]] {
-		i++
-	}
+	i := start + plainLen(b[start:])
 	if i == len(b) || b[i] != '"' {
 		return nil, false
 	}
 	d.i = i + 1
 	return b[start:i], true
+}
+
+// plainLen returns how many plain bytes b starts with: the bytes JSON
+// carries as they are are judged eight at a time (the lexicon's string is
+// most of model.json), the rest by the plain table.
+func plainLen(b []byte) int {
+	i := record.PlainPrefix(b)
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
 }
 
 func (d *modelReader) text(dst *string) bool {

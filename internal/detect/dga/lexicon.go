@@ -2,6 +2,7 @@ package dga
 
 import (
 	"math/bits"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -33,44 +34,99 @@ func newLexicon(words string) *lexicon {
 	}
 }
 
-// buildLexicon fills a table of size slots with the words, or returns nil when they fill more than 70% of it.
-// A prefix a word shares with the word before it is in the table already
-// and is not inserted again (a sorted word list shares most), which leaves
-// the table as inserting every prefix would.
+// buildLexicon fills a table of size slots with the words, or returns nil
+// when they fill more than 70% of it. Words separated by single spaces
+// and made of printable ASCII (the shipped lexicon) are cut with
+// strings.IndexByte; any other list is split as strings.Fields does.
 func buildLexicon(words string, size int) *lexicon {
-	x := &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1)))}
-	used, limit := 0, size*7/10
-	prev := ""
-	var hashes []uint64 // hashes[k]: the hash of prev[:k+1]
+	if x, plain := buildSpaced(words, size); plain {
+		return x
+	}
+	b := newLexiconBuild(size)
 	for rest := words; ; {
 		var w string
 		if w, rest = nextWord(rest); w == "" {
-			return x
+			return b.x
 		}
-		x.maxLen = max(x.maxLen, len(w))
-		// The first new prefix; a word that is a prefix of the one
-		// before still marks its last as a word.
-		i := min(commonPrefix(w, prev), len(w)-1)
-		hashes = hashes[:i]
-		h := uint64(lexOffset)
-		if i > 0 {
-			h = hashes[i-1]
+		if !b.add(w) {
+			return nil
 		}
-		for ; i < len(w); i++ {
-			h = (h ^ uint64(w[i])) * lexPrime
-			hashes = append(hashes, h)
-			f := uint64(1)
-			if i == len(w)-1 {
-				f = 3
-			}
-			if x.insert(h, f) {
-				if used++; used > limit {
-					return nil
-				}
-			}
-		}
-		prev = w
 	}
+}
+
+// buildSpaced is buildLexicon for words of printable ASCII but the space,
+// cut at spaces; plain is false (and the table to be dropped) when the
+// list holds another byte, which nextWord must judge.
+func buildSpaced(words string, size int) (x *lexicon, plain bool) {
+	b := newLexiconBuild(size)
+	for rest := words; len(rest) > 0; {
+		w := rest
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			w, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if w == "" {
+			continue // a run of spaces
+		}
+		if !b.add(w) {
+			return nil, !b.unusual
+		}
+	}
+	return b.x, !b.unusual
+}
+
+// lexiconBuild is a lexicon table being filled, word by word.
+type lexiconBuild struct {
+	x      *lexicon
+	free   int      // the prefixes it takes before it is 70% full
+	prev   string   // the word added last
+	hashes []uint64 // hashes[k]: the hash of prev[:k+1]
+	// unusual is set when a word added holds a byte other than printable
+	// ASCII but the space ('!' to '~'); the bytes a word shares with the
+	// one before were judged as that word's.
+	unusual bool
+}
+
+func newLexiconBuild(size int) *lexiconBuild {
+	x := &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1)))}
+	return &lexiconBuild{x: x, free: size * 7 / 10}
+}
+
+// add inserts word w's prefixes, reporting false when the table gets more
+// than 70% full. A prefix w shares with the word before it is in the table
+// already and is not inserted again (a sorted word list shares most),
+// which leaves the table as inserting every prefix would.
+func (b *lexiconBuild) add(w string) bool {
+	x := b.x
+	x.maxLen = max(x.maxLen, len(w))
+	// The first new prefix; a word that is a prefix of the one before
+	// still marks its last as a word.
+	i := min(commonPrefix(w, b.prev), len(w)-1)
+	hashes := b.hashes[:i]
+	h := uint64(lexOffset)
+	if i > 0 {
+		h = hashes[i-1]
+	}
+	for ; i < len(w); i++ {
+		c := w[i]
+		if c-'!' > '~'-'!' {
+			b.unusual = true
+		}
+		h = (h ^ uint64(c)) * lexPrime
+		hashes = append(hashes, h)
+		f := uint64(1)
+		if i == len(w)-1 {
+			f = 3
+		}
+		if x.insert(h, f) {
+			if b.free--; b.free < 0 {
+				return false
+			}
+		}
+	}
+	b.prev, b.hashes = w, hashes
+	return true
 }
 
 // nextWord returns the first word of s and what follows it, as
