@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/insight"
 	"github.com/vigil-nsm/vigil/internal/serve"
 )
@@ -68,6 +69,9 @@ func wireInsight(cfg *serve.Config) {
 	cfg.Consumers = func(outDir string, records analyze.Consumer) ([]analyze.Consumer, error) {
 		icfg := insight.DefaultConfig()
 		icfg.Records = records // alerts and incidents stored as they come
+		if isLiveRun(outDir) {
+			icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
+		}
 		s, err := insight.New(icfg, outDir)
 		if err != nil {
 			return nil, err

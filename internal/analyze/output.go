@@ -63,6 +63,17 @@ type SharedConsumer interface {
 	RecordShared(s *rec.Shared)
 }
 
+// Clocked is a Consumer whose state moves on with time, not only with
+// the records it is handed: in a live run the writer calls Advance every
+// flushEvery with the wall clock (Unix nanoseconds, the time base of a
+// live capture's records), so that it writes what is due and lets state
+// expire while the link is quiet. Offline runs never call it: record time
+// alone drives them, and their outputs do not depend on how fast they run.
+type Clocked interface {
+	Consumer
+	Advance(now int64)
+}
+
 // isFact reports whether log is a packet-fact stream, not a log file.
 func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
 
@@ -198,8 +209,18 @@ func (w *writer) run() {
 				return
 			}
 			w.write(c)
-		case <-t.C:
+		case now := <-t.C:
+			w.advance(now.UnixNano())
 			w.flushFiles()
+		}
+	}
+}
+
+// advance hands the clock to the consumers that keep time (Clocked).
+func (w *writer) advance(now int64) {
+	for _, c := range w.consumers {
+		if cl, ok := c.(Clocked); ok {
+			cl.Advance(now)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // orderCollector keeps the log names of the records it is handed, in order.
@@ -42,5 +43,44 @@ func TestWriterOrderAndLines(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "_syn.log")); err == nil {
 		t.Error("a fact was written to a file")
+	}
+}
+
+// clockCollector is a consumer that keeps time (Clocked).
+type clockCollector struct {
+	orderCollector
+	ticks chan int64
+}
+
+func (c *clockCollector) Advance(now int64) {
+	select {
+	case c.ticks <- now:
+	default:
+	}
+}
+
+// TestWriterAdvancesClocks: a live run's writer hands the wall clock to
+// the consumers that keep time; an offline one never does.
+func TestWriterAdvancesClocks(t *testing.T) {
+	for _, every := range []time.Duration{5 * time.Millisecond, 0} {
+		c := &clockCollector{ticks: make(chan int64, 1)}
+		w, err := newWriter(t.TempDir(), []Consumer{c}, every, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int64
+		select {
+		case got = <-c.ticks:
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := w.close(); err != nil {
+			t.Fatal(err)
+		}
+		switch now := time.Now().UnixNano(); {
+		case every > 0 && (got <= 0 || got > now):
+			t.Errorf("live writer: Advance(%d), now %d", got, now)
+		case every == 0 && got != 0:
+			t.Errorf("offline writer called Advance(%d)", got)
+		}
 	}
 }

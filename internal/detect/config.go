@@ -69,6 +69,14 @@ type Aggregate struct {
 	MaxOpen float64 `json:"max_open_s"`
 }
 
+// LiveAggregate is the episode timing for a live capture whose detection
+// config was not given: an episode is written a minute after its last
+// detection or ten minutes after it opened, so that an attack shows about
+// a minute after it crosses a threshold and then with every re-report of
+// its detector (report_s, ten minutes), where the offline defaults keep up
+// to an hour of an attack in one alert.
+func LiveAggregate() Aggregate { return Aggregate{Quiet: 60, MaxOpen: 600} }
+
 // DefaultConfig returns sensible defaults for every detector.
 func DefaultConfig() Config {
 	return Config{

@@ -242,6 +242,22 @@ func (e *Engine) Flush(now int64) {
 	e.flushAt(e.clock)
 }
 
+// Advance moves the engine's clock on to now (Unix nanoseconds) and
+// flushes when FlushEvery has passed since the last flush, as records do:
+// a live run's writer calls it every second (analyze.Clocked), so that
+// episodes that went quiet are written, and state expires, while the link
+// is quiet. A clock behind the records' changes nothing.
+func (e *Engine) Advance(now int64) {
+	t := float64(now) / 1e9
+	if t <= e.clock {
+		return
+	}
+	e.clock = t
+	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
+		e.flushAt(e.clock)
+	}
+}
+
 func (e *Engine) flushAt(now float64) {
 	e.lastFlush = now
 	for _, d := range e.detectors {

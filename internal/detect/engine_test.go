@@ -343,3 +343,20 @@ func TestOutsideEpisode(t *testing.T) {
 		t.Fatalf("after Close: %v, %+v", err, e.Alerts())
 	}
 }
+
+// TestAdvance: a live run's clock writes an episode that went quiet with
+// no record coming; a clock behind the records changes nothing.
+func TestAdvance(t *testing.T) {
+	e, _ := New(DefaultConfig(), Output{})
+	e.Add(alert.Alert{TS: 1000, Src: "10.0.0.1", Dst: "10.0.0.2", Class: "scan.vertical", Summary: "x"})
+	sec := func(s float64) int64 { return int64(s * 1e9) }
+	e.Advance(sec(10)) // behind the alert
+	e.Advance(sec(1000 + e.cfg.Aggregate.Quiet/2))
+	if n := len(e.Alerts()); n != 0 {
+		t.Fatalf("%d alerts written before the episode went quiet", n)
+	}
+	e.Advance(sec(1000 + e.cfg.Aggregate.Quiet + e.cfg.FlushEvery))
+	if n := len(e.Alerts()); n != 1 {
+		t.Fatalf("%d alerts written once the episode went quiet, want 1", n)
+	}
+}
