@@ -40,13 +40,7 @@ func assetLine(mac string, addrs []string, class string, conf float64, services 
 func writeRun(t *testing.T, db *DB, source string, end bool, lines ...[]byte) int32 {
 	t.Helper()
 	ctx := context.Background()
-	run, err := db.BeginRun(ctx, source, "capture")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := store.DefaultWriterConfig()
-	cfg.Run = run
-	w := store.NewWriter(db, cfg)
+	run, w := runWriter(t, db, source)
 	for _, l := range lines {
 		w.Record("assets", l)
 		if err := w.Flush(); err != nil { // one batch per line: replacement across batches

@@ -34,18 +34,25 @@ func openTemp(t testing.TB) *DB {
 	return db
 }
 
-// fill writes conns connections and a few alerts, incidents and assets
-// through a Writer.
-func fill(t testing.TB, db *DB, conns int) *storetest.Gen {
+// runWriter begins a capture run of source and returns its id and a
+// Writer into it.
+func runWriter(t testing.TB, db *DB, source string) (int32, *store.Writer) {
 	t.Helper()
-	ctx := context.Background()
-	run, err := db.BeginRun(ctx, "test.pcap", "capture")
+	run, err := db.BeginRun(context.Background(), source, "capture")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := store.DefaultWriterConfig()
 	cfg.Run = run
-	w := store.NewWriter(db, cfg)
+	return run, store.NewWriter(db, cfg)
+}
+
+// fill writes conns connections and a few alerts, incidents and assets
+// through a Writer.
+func fill(t testing.TB, db *DB, conns int) *storetest.Gen {
+	t.Helper()
+	ctx := context.Background()
+	run, w := runWriter(t, db, "test.pcap")
 	g := storetest.New(1, 200)
 	for range conns {
 		w.Record("conn", g.ConnJSON())
@@ -367,13 +374,7 @@ func processCPU() time.Duration {
 func TestIncidentWithoutAttacker(t *testing.T) {
 	db := openTemp(t)
 	ctx := context.Background()
-	run, err := db.BeginRun(ctx, "test.pcap", "capture")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := store.DefaultWriterConfig()
-	cfg.Run = run
-	w := store.NewWriter(db, cfg)
+	_, w := runWriter(t, db, "test.pcap")
 	g := storetest.New(1, 10)
 	client, server, other := g.Host(1), g.Host(2), g.Host(3)
 	exposure := strings.Replace(string(storetest.AlertJSON(g.T0+10, "iot.insecure_protocol", 3, client, server)),
