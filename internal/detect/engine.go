@@ -286,12 +286,13 @@ func (e *Engine) AddInternal(prefix string) error {
 
 // Add takes an alert raised outside the engine's detectors (the IPv6
 // monitor, the asset inventory): it is aggregated, written and correlated
-// into incidents like the engine's own. Same goroutine as Record.
-func (e *Engine) Add(a alert.Alert) {
+// into incidents like the engine's own. It reports false when the
+// allowlist drops it (as it will drop it again). Same goroutine as Record.
+func (e *Engine) Add(a alert.Alert) bool {
 	if ts := a.TS; ts > e.clock {
 		e.clock = ts
 	}
-	e.emit(a)
+	return e.take(a)
 }
 
 // Touch tells the engine that the behaviour of the open episode keyed key
@@ -345,21 +346,25 @@ func (e *Engine) Withdraw(key string) { delete(e.open, key) }
 
 // emit receives a detector's alert: allowlisted ones are dropped, the rest
 // merged into their episode.
-func (e *Engine) emit(a alert.Alert) {
+func (e *Engine) emit(a alert.Alert) { e.take(a) }
+
+// take is emit, reporting false when the allowlist dropped the alert.
+func (e *Engine) take(a alert.Alert) bool {
 	e.stats.Detections++
 	a.Fill()
 	if e.allowed(&a) {
 		e.stats.Suppressed++
-		return
+		return false
 	}
 	now, key := e.clock, a.Key()
 	if ep, ok := e.open[key]; ok {
 		ep.a.Merge(a)
 		ep.seen = now
-		return
+		return true
 	}
 	a.Count = max(a.Count, 1)
 	e.open[key] = &episode{a: a, opened: now, seen: now}
+	return true
 }
 
 func (e *Engine) allowed(a *alert.Alert) bool {

@@ -88,3 +88,27 @@ func TestFindingsAlertWhileRunning(t *testing.T) {
 		t.Errorf("all alerts:\n%s\nwant:\n%s", strings.Join(all, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAllowlistedFindingsRecur: a finding the allowlist drops is offered
+// to the engine once, not again at each recurrence.
+func TestAllowlistedFindingsRecur(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Detect.Allow.Classes = []string{"iot.insecure_protocol", "iot.default_creds"}
+	cfg.Detect.Mirai.Enabled = false
+	set, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		for _, c := range set.Consumers() {
+			c.Record("_telnet_auth", telnetAuth(1000+i, "root", "xc3511", true))
+		}
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Two findings (the clear-text login and the default pair), raised once each.
+	if st := set.engine.Stats(); st.Detections != 2 || st.Suppressed != 2 || st.Alerts != 0 {
+		t.Errorf("detections %d, suppressed %d, alerts %d; want 2, 2, 0", st.Detections, st.Suppressed, st.Alerts)
+	}
+}

@@ -144,22 +144,25 @@ type findingAlerts struct {
 	seen   map[*assets.Finding]findingSeen
 }
 
-// findingSeen is what findingAlerts knows of a finding: its alert's key and
-// how many evidence records that alert holds.
+// findingSeen is what findingAlerts knows of a finding: its alert's key,
+// how many evidence records that alert holds, and whether the allowlist
+// drops it (as it then always will).
 type findingSeen struct {
 	key      string
 	evidence int
+	allowed  bool
 }
 
 func (fa *findingAlerts) Raised(f *assets.Finding) {
 	a := findingAlert(f)
-	fa.seen[f] = findingSeen{key: a.Key(), evidence: len(f.Evidence)}
-	fa.engine.Add(a)
+	fa.seen[f] = findingSeen{key: a.Key(), evidence: len(f.Evidence), allowed: !fa.engine.Add(a)}
 }
 
 func (fa *findingAlerts) Recurred(f *assets.Finding, ts float64) {
 	fs := fa.seen[f]
 	switch {
+	case fs.allowed:
+		return
 	case !fa.engine.Touch(fs.key, ts):
 		a := findingAlert(f)
 		a.TS, a.TSEnd = ts, ts
