@@ -103,8 +103,11 @@ func runAnalyze(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if len(groups) > 0 && *detectConfig == "" {
-			icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
+		if len(groups) > 0 {
+			icfg.Live = true // incidents written as they grow
+			if *detectConfig == "" {
+				icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
+			}
 		}
 		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 			return fmt.Errorf("create output directory: %w", err)

@@ -70,6 +70,7 @@ func wireInsight(cfg *serve.Config) {
 		icfg := insight.DefaultConfig()
 		icfg.Records = records // alerts and incidents stored as they come
 		if isLiveRun(outDir) {
+			icfg.Live = true                               // incidents written as they grow
 			icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
 		}
 		s, err := insight.New(icfg, outDir)

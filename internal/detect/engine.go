@@ -29,6 +29,11 @@ type Output struct {
 	// is written (logs "alerts" and "incidents"): a server stores them
 	// while a long run goes on.
 	Records interface{ Record(log string, line []byte) }
+	// IncidentUpdates writes an incident again, under the same id, each
+	// time an alert joins it, not only when it ends (an hour after its last
+	// alert): a live run's incidents.log, store and dashboard see it as it
+	// grows; the last line of an id is its state.
+	IncidentUpdates bool
 }
 
 // MaxKept bounds the alerts Alerts returns (the latest are kept), so a
@@ -437,10 +442,22 @@ func (e *Engine) writeAlert(a alert.Alert) {
 	for _, inc := range e.corr.Add(a) {
 		e.writeIncident(inc)
 	}
+	if e.out.IncidentUpdates {
+		if inc, ok := e.corr.Current(a); ok {
+			e.writeIncidentLine(inc)
+		}
+	}
 }
 
+// writeIncident writes an incident that ended.
 func (e *Engine) writeIncident(inc incident.Incident) {
 	e.stats.Incidents++
+	e.writeIncidentLine(inc)
+}
+
+// writeIncidentLine writes an incident's line: one that ended, or one
+// still open as it stands (Output.IncidentUpdates).
+func (e *Engine) writeIncidentLine(inc incident.Incident) {
 	if e.incW == nil && e.out.Records == nil {
 		return
 	}

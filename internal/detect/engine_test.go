@@ -360,3 +360,45 @@ func TestAdvance(t *testing.T) {
 		t.Fatalf("%d alerts written once the episode went quiet, want 1", n)
 	}
 }
+
+// incidentLines keeps the incident lines an engine writes.
+type incidentLines struct{ lines []map[string]any }
+
+func (l *incidentLines) Record(log string, line []byte) {
+	var m map[string]any
+	if log == "incidents" && json.Unmarshal(line, &m) == nil {
+		l.lines = append(l.lines, m)
+	}
+}
+
+// TestIncidentUpdates: with Output.IncidentUpdates an incident is written
+// again, same id, as each alert joins it, and once more when it ends;
+// without, once.
+func TestIncidentUpdates(t *testing.T) {
+	for _, updates := range []bool{false, true} {
+		sink := &incidentLines{}
+		e, _ := New(DefaultConfig(), Output{Records: sink, IncidentUpdates: updates})
+		e.Add(alert.Alert{TS: 100, Src: "10.0.0.66", Dst: "10.0.0.2", Class: "scan.vertical", Summary: "scan"})
+		e.Advance(int64(100+e.cfg.Aggregate.Quiet+e.cfg.FlushEvery) * 1e9) // the scan's episode is written
+		e.Add(alert.Alert{TS: 2000, Src: "10.0.0.66", Dst: "10.0.0.2", Class: "bruteforce.ssh", Summary: "brute force"})
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if updates {
+			want = 3 // after each alert, then the end
+		}
+		if len(sink.lines) != want {
+			t.Fatalf("updates %v: %d incident lines, want %d", updates, len(sink.lines), want)
+		}
+		last := sink.lines[len(sink.lines)-1]
+		for _, l := range sink.lines {
+			if l["id"] != last["id"] {
+				t.Errorf("updates %v: ids %v and %v", updates, l["id"], last["id"])
+			}
+		}
+		if last["alerts"] != 2.0 || updates && sink.lines[0]["alerts"] != 1.0 {
+			t.Errorf("updates %v: lines %v", updates, sink.lines)
+		}
+	}
+}

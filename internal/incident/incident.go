@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -53,6 +54,7 @@ type Incident struct {
 
 type building struct {
 	key    string
+	id     string // fixed when the incident opens: its snapshots share it
 	alerts []alert.Alert
 	last   float64
 }
@@ -104,11 +106,11 @@ func (c *Correlator) Add(a alert.Alert) []Incident {
 	var done []Incident
 	b := c.open[k]
 	if b != nil && a.TS > b.last+c.cfg.Gap {
-		done = append(done, build(b.alerts))
+		done = append(done, build(b.alerts, b.id))
 		b = nil
 	}
 	if b == nil {
-		b = &building{key: k}
+		b = &building{key: k, id: incidentID(k, a.TS)}
 		c.open[k] = b
 	}
 	b.alerts = append(b.alerts, a)
@@ -122,7 +124,7 @@ func (c *Correlator) Flush(now float64) []Incident {
 	var out []Incident
 	for k, b := range c.open {
 		if now-b.last > c.cfg.Gap {
-			out = append(out, build(b.alerts))
+			out = append(out, build(b.alerts, b.id))
 			delete(c.open, k)
 		}
 	}
@@ -147,7 +149,25 @@ func Build(alerts []alert.Alert, cfg Config) []Incident {
 // severityWeight is what one class of alert adds to the score, by severity.
 var severityWeight = map[int]float64{alert.Critical: 45, alert.High: 30, alert.Medium: 15, alert.Info: 4}
 
-func build(alerts []alert.Alert) Incident {
+// Current returns the incident a's attacker (or victim) has open, as it
+// stands, and false when none is open: a live run writes an incident again,
+// under the same id, each time an alert joins it.
+func (c *Correlator) Current(a alert.Alert) (Incident, bool) {
+	b := c.open[key(a)]
+	if b == nil {
+		return Incident{}, false
+	}
+	return build(slices.Clone(b.alerts), b.id), true
+}
+
+// incidentID names an incident by its key and the time of the alert that
+// opened it.
+func incidentID(key string, ts float64) string {
+	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%f", key, ts)))
+	return "I" + hex.EncodeToString(sum[:6])
+}
+
+func build(alerts []alert.Alert, id string) Incident {
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].TS < alerts[j].TS })
 	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: attacker(alerts[0]), Counts: map[string]int{}, Severity: alert.Info}
 	victims, techniques, stagesSeen := map[string]bool{}, map[string]bool{}, map[alert.Stage]bool{}
@@ -200,8 +220,7 @@ func build(alerts []alert.Alert) Incident {
 	score += 10 * float64(max(len(inc.Stages)-1, 0))
 	inc.Score = int(math.Min(100, math.Round(score)))
 	inc.Narrative = narrative(inc, alerts)
-	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%f", key(alerts[0]), inc.First)))
-	inc.ID = "I" + hex.EncodeToString(sum[:6])
+	inc.ID = id
 	return inc
 }
 

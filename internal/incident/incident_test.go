@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -162,5 +163,35 @@ func TestIncidentUIDs(t *testing.T) {
 		if len(incs) != 1 || !slices.Equal(incs[0].UIDs, c.want) {
 			t.Errorf("%s: uids %v, want %v", c.name, incs[0].UIDs, c.want)
 		}
+	}
+}
+
+// TestCurrentKeepsID: an open incident, as it stands after each alert,
+// keeps the id it opened with, whatever the alerts' time order, and ends
+// under that id.
+func TestCurrentKeepsID(t *testing.T) {
+	mk := func(ts float64, class string) alert.Alert {
+		a := alert.Alert{TS: ts, Class: class, Src: "10.0.0.66", Dst: "10.0.0.2", Act: "did " + class}
+		a.Fill()
+		return a
+	}
+	c := New(DefaultConfig())
+	later, earlier := mk(200, "bruteforce.ssh"), mk(100, "scan.vertical")
+	c.Add(later)
+	first, ok := c.Current(later)
+	if !ok || first.Alerts != 1 || first.First != 200 {
+		t.Fatalf("after one alert: %+v %v", first, ok)
+	}
+	c.Add(earlier)
+	second, _ := c.Current(earlier)
+	ended := c.Flush(math.Inf(1))
+	if second.ID != first.ID || second.Alerts != 2 || second.First != 100 {
+		t.Errorf("after two alerts: %+v, opened as %s", second, first.ID)
+	}
+	if len(ended) != 1 || ended[0].ID != first.ID || ended[0].Alerts != 2 {
+		t.Errorf("ended %+v", ended)
+	}
+	if _, ok := c.Current(later); ok {
+		t.Error("an ended incident is still current")
 	}
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// engine writes them (detect.Output.Records), e.g. a server's store
 	// during a live capture.
 	Records interface{ Record(log string, line []byte) }
+	// Live: a live capture's run, whose incidents are written again as
+	// they grow (detect.Output.IncidentUpdates).
+	Live bool
 }
 
 // DefaultConfig has every part on with its defaults.
@@ -86,7 +89,7 @@ func New(cfg Config, dir string) (*Set, error) {
 		}
 	}
 	if !cfg.NoDetect {
-		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records})
+		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records, IncidentUpdates: cfg.Live})
 		if err != nil {
 			return nil, fmt.Errorf("insight: %w", err)
 		}
