@@ -248,18 +248,23 @@ func (e *Engine) Flush(now int64) {
 }
 
 // Advance moves the engine's clock on to now (Unix nanoseconds) and
-// flushes when FlushEvery has passed since the last flush, as records do:
-// a live run's writer calls it every second (analyze.Clocked), so that
-// episodes that went quiet are written, and state expires, while the link
-// is quiet. A clock behind the records' changes nothing.
+// flushes when FlushEvery has passed since the last flush, as records do,
+// then writes out what its files buffer: a live run's writer calls it
+// every second (analyze.Clocked), so that episodes that went quiet are
+// written, and state expires, while the link is quiet, and so that their
+// lines reach alerts.log, incidents.log and EVE then. A clock behind the
+// records' moves nothing.
 func (e *Engine) Advance(now int64) {
-	t := float64(now) / 1e9
-	if t <= e.clock {
-		return
+	if t := float64(now) / 1e9; t > e.clock {
+		e.clock = t
+		if e.clock-e.lastFlush >= e.cfg.FlushEvery {
+			e.flushAt(e.clock)
+		}
 	}
-	e.clock = t
-	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
-		e.flushAt(e.clock)
+	for _, w := range []*record.Writer{e.alertsW, e.eveW, e.incW} {
+		if w != nil {
+			_ = w.Flush()
+		}
 	}
 }
 

@@ -1,9 +1,9 @@
 package detect
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/vigil-nsm/vigil/internal/record"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // attackStream is a small attack story among benign traffic: a telnet
@@ -347,7 +348,12 @@ func TestOutsideEpisode(t *testing.T) {
 // TestAdvance: a live run's clock writes an episode that went quiet with
 // no record coming; a clock behind the records changes nothing.
 func TestAdvance(t *testing.T) {
-	e, _ := New(DefaultConfig(), Output{})
+	dir := t.TempDir()
+	e, err := New(DefaultConfig(), Output{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
 	e.Add(alert.Alert{TS: 1000, Src: "10.0.0.1", Dst: "10.0.0.2", Class: "scan.vertical", Summary: "x"})
 	sec := func(s float64) int64 { return int64(s * 1e9) }
 	e.Advance(sec(10)) // behind the alert
@@ -358,6 +364,13 @@ func TestAdvance(t *testing.T) {
 	e.Advance(sec(1000 + e.cfg.Aggregate.Quiet + e.cfg.FlushEvery))
 	if n := len(e.Alerts()); n != 1 {
 		t.Fatalf("%d alerts written once the episode went quiet, want 1", n)
+	}
+	// The file has it now, not only when the engine closes.
+	for _, name := range []string{"alerts.log"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || bytes.Count(b, []byte("\n")) != 1 {
+			t.Errorf("%s while running: %q %v", name, b, err)
+		}
 	}
 }
 
