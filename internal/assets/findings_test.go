@@ -395,3 +395,22 @@ func TestTelnetLoginFindings(t *testing.T) {
 		t.Errorf("default_creds findings %s", kinds(inv))
 	}
 }
+
+// TestNullPassword: a password field that is null is a password not known,
+// not an empty one: no default-credential finding matches it.
+func TestNullPassword(t *testing.T) {
+	for _, c := range []struct {
+		password string
+		want     int
+	}{{`null`, 0}, {`""`, 1}} {
+		inv := newInv(t, nil)
+		feed(inv, "http", `{"ts":1,"uid":"Ch1","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.30","id.resp_p":80,"method":"GET","host":"x","uri":"/","status_code":200,"username":"admin","password":`+c.password+`}`)
+		inv.Close()
+		if got := len(findingsOf(inv, "default_creds")); got != c.want {
+			t.Errorf("password %s: %d default_creds findings, want %d (%s)", c.password, got, c.want, kinds(inv))
+		}
+		if len(findingsOf(inv, "cleartext_login")) != 1 {
+			t.Errorf("password %s: no cleartext_login (%s)", c.password, kinds(inv))
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 		case "username", "user":
 			r.username = v.str()
 		case "password":
-			r.password, r.hasPassword = v.str(), true
+			r.password, r.hasPassword = v.str(), v.kind() != kindNull // null: not known
 		case "status_code":
 			r.status = v.uint()
 		case "version":

@@ -112,3 +112,31 @@ func TestAllowlistedFindingsRecur(t *testing.T) {
 		t.Errorf("detections %d, suppressed %d, alerts %d; want 2, 2, 0", st.Detections, st.Suppressed, st.Alerts)
 	}
 }
+
+// TestNullPasswordLogin: a default user's login whose password field is
+// null is alerted once: by the Mirai detector (a default user, password
+// not known), which the inventory, matching pairs only, leaves to it.
+func TestNullPasswordLogin(t *testing.T) {
+	sink := &lineSink{}
+	cfg := DefaultConfig()
+	cfg.Records = sink
+	set, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range set.Consumers() {
+		c.Record("_telnet_auth", []byte(`{"ts":1000,"uid":"Ct1","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":"root","password":null,"success":true}`))
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var creds []string
+	for _, a := range sink.alerts {
+		if a["class"] == "iot.default_creds" {
+			creds = append(creds, fmt.Sprintf("%v: %v", a["detector"], a["summary"]))
+		}
+	}
+	if len(creds) != 1 || !strings.HasPrefix(creds[0], "mirai:") {
+		t.Errorf("default-credential alerts %v, want the Mirai detector's one", creds)
+	}
+}

@@ -314,14 +314,11 @@ func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.
 }
 
 // leftToOthers: Config.LoginReported says another part reports this
-// login. It is asked only when the record has a password field, as the
-// inventory matches pairs only then (a login whose password is not known
-// is this detector's).
+// login. It is asked only when the record has a password (a field that is
+// not null), as the inventory matches pairs only then (a login whose
+// password is not known is this detector's).
 func (d *Detector) leftToOthers(r *rec.Rec, service, user, password string) bool {
-	if _, ok := r.Raw("password"); !ok {
-		return false
-	}
-	return d.cfg.LoginReported(service, user, password)
+	return r.Has("password") && d.cfg.LoginReported(service, user, password)
 }
 
 func (d *Detector) scanAlert(s *scanner) alert.Alert {
