@@ -31,6 +31,8 @@ function fmtBytes(b) {
 }
 const sev = s => `<span class="sev sev${esc(s)}">${esc(["", "crit", "high", "med", "info"][s] || s)}</span>`;
 const hostLink = h => h ? `<a href="#/host/${encodeURIComponent(h)}">${esc(h)}</a>` : "";
+// An incident about exposure, or whose senders were forged, names no attacker.
+const attackerLink = h => h ? hostLink(h) : `<span class="muted" title="none named: exposure, or forged senders">—</span>`;
 const pct = x => (100 * (x || 0)).toFixed(1) + "%";
 
 function table(id, cols, rows, rowClass = () => "") {
@@ -82,7 +84,7 @@ async function overview() {
     </div>
     <div class="card wide"><h2>Threat index and forecast (95% band)</h2><div id="index-chart"></div></div>
     <div class="card"><h2>Open incidents</h2>${table("open-incidents", [
-      { t: "Sev", f: r => sev(r.severity) }, { t: "Attacker", f: r => hostLink(r.attacker) },
+      { t: "Sev", f: r => sev(r.severity) }, { t: "Attacker", f: r => attackerLink(r.attacker) },
       { t: "Score", num: 1, f: r => esc(r.score) }, { t: "Last", f: r => `<a href="#/incident/${encodeURIComponent(r.id)}">${esc(fmtTime(r.last_seen))}</a>` }],
       inc.items)}</div>
     <div class="card"><h2>Live alerts</h2><ul id="ticker"></ul></div>
@@ -184,7 +186,7 @@ async function incidents(_, qs) {
       <input name="host" placeholder="host" value="${esc(host)}"><button>Filter</button></form>
     <div class="card">${table("incidents-table", [
       { t: "Sev", f: r => sev(r.severity) }, { t: "Id", f: r => `<a href="#/incident/${encodeURIComponent(r.id)}">${esc(r.id)}</a>` },
-      { t: "Attacker", f: r => hostLink(r.attacker) }, { t: "Victims", f: r => (r.victims || []).slice(0, 4).map(hostLink).join(" ") },
+      { t: "Attacker", f: r => attackerLink(r.attacker) }, { t: "Victims", f: r => (r.victims || []).slice(0, 4).map(hostLink).join(" ") },
       { t: "Stages", f: r => esc((r.stages || []).join(" → ")) }, { t: "Score", num: 1, f: r => esc(r.score) },
       { t: "Alerts", num: 1, f: r => esc(r.alerts) }, { t: "Status", f: r => esc(r.status) }, { t: "Last seen", f: r => esc(fmtTime(r.last_seen)) }],
       p.items)}</div>`;
@@ -386,7 +388,7 @@ async function search(_, qs) {
   main.innerHTML = `<h1>Search: ${esc(q)}</h1><div class="grid">
     ${r.hosts.length ? `<div class="card"><h2>Host</h2>${r.hosts.map(hostLink).join("<br>")}</div>` : ""}
     <div class="card wide"><h2>Incidents</h2>${table("search-incidents", [{ t: "Id", f: x => `<a href="#/incident/${encodeURIComponent(x.id)}">${esc(x.id)}</a>` },
-      { t: "Attacker", f: x => hostLink(x.attacker) }, { t: "Narrative", f: x => esc(x.narrative) }], r.incidents)}</div>
+      { t: "Attacker", f: x => attackerLink(x.attacker) }, { t: "Narrative", f: x => esc(x.narrative) }], r.incidents)}</div>
     <div class="card wide"><h2>Alerts</h2>${alertTable("search-alerts", r.alerts)}</div>
     <div class="card wide"><h2>Assets</h2>${assetTable("search-assets", r.assets)}</div>
     <div class="card wide"><h2>DNS names</h2>${table("search-dns", [{ t: "Last", f: x => esc(fmtTime(x.ts)) }, { t: "Query", f: x => esc(x.query) },
