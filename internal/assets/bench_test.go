@@ -2,6 +2,7 @@ package assets
 
 import (
 	"fmt"
+	"io"
 	"testing"
 )
 
@@ -86,5 +87,21 @@ func BenchmarkHosts(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inv.Hosts()
+	}
+}
+
+// BenchmarkWriteHosts measures encoding the inventory view as assets.log.
+func BenchmarkWriteHosts(b *testing.B) {
+	logs, lines := benchLines()
+	inv := newInv(b, nil)
+	for i := range lines {
+		inv.Record(logs[i], lines[i])
+	}
+	hosts := inv.Hosts()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteHosts(io.Discard, hosts); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -17,6 +17,10 @@ const LogName = "assets.log"
 // fields), replacing the file.
 func (inv *Inventory) WriteLog(dir string) error { return WriteLogFile(dir, inv.Hosts()) }
 
+// writeBuffer is the size of the writes to assets.log (a few MB for a
+// thousand hosts).
+const writeBuffer = 64 << 10
+
 // WriteLogFile writes hosts (a snapshot from Hosts) to DIR/assets.log,
 // replacing it whole.
 func WriteLogFile(dir string, hosts []Host) error {
@@ -26,7 +30,7 @@ func WriteLogFile(dir string, hosts []Host) error {
 	if err != nil {
 		return fmt.Errorf("assets: write log: %w", err)
 	}
-	w := bufio.NewWriter(f)
+	w := bufio.NewWriterSize(f, writeBuffer)
 	err = WriteHosts(w, hosts)
 	if err == nil {
 		err = w.Flush()

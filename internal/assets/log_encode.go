@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -141,16 +142,16 @@ func (e *hostEncoder) appendEvidence(b []byte, evs []Evidence) []byte {
 
 // appendStringMap appends m as an object with its keys in order.
 func appendStringMap(b []byte, m map[string]string) []byte {
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+	var buf [16]kv
+	pairs := buf[:0]
+	for k, v := range m {
+		pairs = append(pairs, kv{k, v})
 	}
-	slices.Sort(keys)
+	slices.SortFunc(pairs, func(x, y kv) int { return strings.Compare(x.k, y.k) })
 	b = append(b, '{')
-	for i, k := range keys {
-		b = appendJSONString(comma(b, i), k)
-		b = appendJSONString(append(b, ':'), m[k])
+	for i, p := range pairs {
+		b = appendJSONString(comma(b, i), p.k)
+		b = appendJSONString(append(b, ':'), p.v)
 	}
 	return append(b, '}')
 }
@@ -248,6 +249,15 @@ func (e *hostEncoder) appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: ASCII but
+// for control characters, " and \. (Read only.)
+var jsonPlain = func() (plain [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+	}
+	return plain
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes it without
 // HTML escaping: ", \ and control bytes escaped, invalid UTF-8 as
 // \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
@@ -257,11 +267,11 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':

@@ -21,7 +21,7 @@ func (inv *Inventory) Hosts() []Host {
 	owned, alone := inv.assign(gateways)
 	joined := inv.joinedMACs(owned)
 	index := inv.findingIndex()
-	var hosts []Host
+	hosts := make([]Host, 0, len(inv.macs)+len(alone))
 	for mac, m := range inv.macs {
 		ips := owned[mac]
 		if _, merged := joined.into[mac]; merged || !m.seen && len(ips) == 0 && !gateways[mac] {
@@ -31,6 +31,9 @@ func (inv *Inventory) Hosts() []Host {
 	}
 	for _, group := range alone {
 		hosts = append(hosts, inv.buildHost(nil, group, false, index))
+	}
+	if len(hosts) == 0 {
+		return nil // no hosts: nil, not an empty list
 	}
 	sortHosts(hosts)
 	return hosts
@@ -178,7 +181,11 @@ type macJoins struct {
 // joinedMACs joins a DHCPv6 DUID's MAC to the host its client's
 // link-local address belongs to, when that is another MAC.
 func (inv *Inventory) joinedMACs(owned map[string][]*ipEntity) macJoins {
-	ownerOf := map[netip.Addr]string{}
+	n := 0
+	for _, ips := range owned {
+		n += len(ips)
+	}
+	ownerOf := make(map[netip.Addr]string, n)
 	for mac, ips := range owned {
 		for _, ip := range ips {
 			ownerOf[ip.addr] = mac
@@ -247,7 +254,7 @@ func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, ind
 	for _, j := range joined {
 		parts = append(parts, &j.entity)
 	}
-	sort.Slice(ips, func(i, j int) bool { return ips[i].addr.Less(ips[j].addr) })
+	slices.SortFunc(ips, func(a, b *ipEntity) int { return a.addr.Compare(b.addr) })
 	h.Addrs = hostAddrs(m, ips)
 	for _, ip := range ips {
 		parts = append(parts, &ip.entity)
@@ -255,16 +262,18 @@ func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, ind
 	if h.Key == "" && len(ips) > 0 {
 		h.Key = ips[0].addr.String()
 	}
-	var votes []vote
+	votes := make([]*vote, 0, countVotes(parts)+extraVotes)
 	for _, e := range parts {
 		h.FirstSeen = minTS(h.FirstSeen, e.first)
 		h.LastSeen = max(h.LastSeen, e.last)
 		h.Names = mergeNames(h.Names, e.names)
-		votes = append(votes, e.votes...)
+		for i := range e.votes {
+			votes = append(votes, &e.votes[i])
+		}
 		addTraffic(&h.Traffic, &e.traffic)
 	}
 	if gateway {
-		votes = append(votes, inv.gatewayVotes(m)...)
+		votes = appendVotes(votes, inv.gatewayVotes(m))
 	}
 	for _, a := range h.Addrs {
 		h.FirstSeen = minTS(h.FirstSeen, a.First)
@@ -276,6 +285,27 @@ func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, ind
 	h.Used = mergeUsed(parts, inv.cfg.TopUsed)
 	h.Findings = hostFindings(&h, index)
 	return h
+}
+
+// extraVotes is room for the votes a host's parts do not hold (the
+// gateway rules', the OS rules').
+const extraVotes = 8
+
+// appendVotes appends pointers to the votes of vs.
+func appendVotes(votes []*vote, vs []vote) []*vote {
+	for i := range vs {
+		votes = append(votes, &vs[i])
+	}
+	return votes
+}
+
+// countVotes is the number of votes the parts hold.
+func countVotes(parts []*entity) int {
+	n := 0
+	for _, e := range parts {
+		n += len(e.votes)
+	}
+	return n
 }
 
 // hostAddrs lists the host's addresses with how each was bound to it.
@@ -377,7 +407,7 @@ func rank(source string) int {
 // decide turns the votes into the host's OS, class, device and roles.
 // The OS is decided first: rules on the "os" observation may then add
 // class votes.
-func (inv *Inventory) decide(h *Host, votes []vote) {
+func (inv *Inventory) decide(h *Host, votes []*vote) {
 	maxEv := inv.cfg.MaxEvidence
 	h.OS = inv.guess(votes, voteOS, maxEv)
 	if h.OS != nil {
@@ -385,10 +415,10 @@ func (inv *Inventory) decide(h *Host, votes []vote) {
 		o := obs{key: "os", value: h.OS.Value, log: "assets", field: "os"}
 		o.with("confidence", strconv.FormatFloat(h.OS.Confidence, 'f', 2, 64))
 		inv.observe(&tmp, target{}, &o)
-		for _, v := range tmp.votes {
-			v.conf *= h.OS.Confidence
-			votes = append(votes, v)
+		for i := range tmp.votes {
+			tmp.votes[i].conf *= h.OS.Confidence
 		}
+		votes = appendVotes(votes, tmp.votes)
 	}
 	h.Class = inv.guess(votes, voteClass, maxEv)
 	h.Device = inv.guess(votes, voteDevice, maxEv)
@@ -405,12 +435,12 @@ func family(v string) string {
 // as independent evidence (1 − Π(1 − c)); a family also counts the votes
 // of the broader families it refines (Android counts Linux's). The
 // answer is the most confident vote's wording in the best family.
-func (inv *Inventory) guess(votes []vote, kind voteKind, maxEv int) *Guess {
+func (inv *Inventory) guess(votes []*vote, kind voteKind, maxEv int) *Guess {
 	byFamily := map[string][]*vote{}
-	for i := range votes {
-		if votes[i].kind == kind {
-			f := family(votes[i].value)
-			byFamily[f] = append(byFamily[f], &votes[i])
+	for _, v := range votes {
+		if v.kind == kind {
+			f := family(v.value)
+			byFamily[f] = append(byFamily[f], v)
 		}
 	}
 	if len(byFamily) == 0 {
@@ -422,7 +452,7 @@ func (inv *Inventory) guess(votes []vote, kind voteKind, maxEv int) *Guess {
 		depth  int
 		votes  []*vote
 	}
-	var all []scored
+	all := make([]scored, 0, len(byFamily))
 	for f, own := range byFamily {
 		support := append([]*vote(nil), own...)
 		depth := 0
@@ -432,14 +462,14 @@ func (inv *Inventory) guess(votes []vote, kind voteKind, maxEv int) *Guess {
 		}
 		all = append(all, scored{f, combine(support), depth, support})
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].score != all[j].score {
-			return all[i].score > all[j].score
+	slices.SortFunc(all, func(a, b scored) int {
+		switch {
+		case a.score != b.score:
+			return order(a.score > b.score)
+		case a.depth != b.depth:
+			return order(a.depth > b.depth)
 		}
-		if all[i].depth != all[j].depth {
-			return all[i].depth > all[j].depth
-		}
-		return all[i].family < all[j].family
+		return strings.Compare(a.family, b.family)
 	})
 	best := all[0]
 	g := &Guess{Value: wording(byFamily[best.family]), Confidence: round2(best.score), Evidence: evidenceOf(best.votes, maxEv)}
@@ -494,15 +524,14 @@ func evidenceOf(votes []*vote, maxEv int) []Evidence {
 	sorted := append([]*vote(nil), votes...)
 	// Most confident first; then the earliest record, then the rule: the
 	// same evidence whatever order the records came in.
-	sort.Slice(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if a.conf != b.conf {
-			return a.conf > b.conf
+	slices.SortFunc(sorted, func(a, b *vote) int {
+		switch {
+		case a.conf != b.conf:
+			return order(a.conf > b.conf)
+		case a.ev.TS != b.ev.TS:
+			return order(a.ev.TS < b.ev.TS)
 		}
-		if a.ev.TS != b.ev.TS {
-			return a.ev.TS < b.ev.TS
-		}
-		return a.rule < b.rule
+		return strings.Compare(a.rule, b.rule)
 	})
 	var out []Evidence
 	if len(sorted) > 0 {
@@ -528,18 +557,28 @@ func evidenceOf(votes []*vote, maxEv int) []Evidence {
 	return out
 }
 
-func roles(votes []vote, maxEv int) []Role {
+// order is a comparison's result for two values that differ: -1 when
+// the first comes first, else 1. (Values that compare unordered, NaNs,
+// come after, as they do with sort.Slice and the same less function.)
+func order(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
+}
+
+func roles(votes []*vote, maxEv int) []Role {
 	byRole := map[string][]*vote{}
 	var order []string
-	for i := range votes {
-		if votes[i].kind != voteRole {
+	for _, v := range votes {
+		if v.kind != voteRole {
 			continue
 		}
-		r := votes[i].value
+		r := v.value
 		if byRole[r] == nil {
 			order = append(order, r)
 		}
-		byRole[r] = append(byRole[r], &votes[i])
+		byRole[r] = append(byRole[r], v)
 	}
 	out := make([]Role, 0, len(order))
 	for _, r := range order {
@@ -615,52 +654,128 @@ func mergeService(dst, src *Service) {
 }
 
 // mergeUsed returns the top n endpoints by connections, then bytes (then
-// name, protocol and port: one order on every run).
+// name, protocol and port: one order on every run). The parts' endpoints
+// are merged by key only when more than one part has some; the top n are
+// then picked without sorting the rest.
 func mergeUsed(parts []*entity, n int) []Used {
+	var only *entity // the one part with endpoints, if there is one
+	withUsed := 0
+	for _, e := range parts {
+		if len(e.used) > 0 {
+			only = e
+			withUsed++
+		}
+	}
+	if withUsed == 0 || n <= 0 {
+		return []Used{}
+	}
+	top := topUsed{n: n, list: make([]*Used, 0, min(n, len(only.used)))}
+	if withUsed == 1 {
+		for _, u := range only.used {
+			top.offer(u)
+		}
+	} else {
+		for _, u := range mergedUsed(parts) {
+			top.offer(u)
+		}
+	}
+	out := make([]Used, len(top.list))
+	for i, u := range top.list {
+		out[i] = *u
+	}
+	return out
+}
+
+// mergedUsed merges the endpoints of several parts by key: an endpoint in
+// one part is shared as it is, one in several is summed into a copy.
+func mergedUsed(parts []*entity) map[string]*Used {
 	total := 0
 	for _, e := range parts {
 		total += len(e.used)
 	}
-	out := make([]Used, 0, total)
-	at := make(map[string]int, total) // index in out by key
+	merged := make(map[string]*Used, total)
+	copied := map[*Used]bool{} // the sums made here (the parts' own stay untouched)
 	for _, e := range parts {
 		for k, u := range e.used {
-			i, ok := at[k]
+			cur, ok := merged[k]
 			if !ok {
-				at[k] = len(out)
-				out = append(out, *u)
+				merged[k] = u
 				continue
 			}
-			cur := &out[i]
+			if !copied[cur] {
+				c := *cur
+				cur = &c
+				merged[k], copied[cur] = cur, true
+			}
 			cur.Conns += u.Conns
 			cur.BytesIn += u.BytesIn
 			cur.BytesOut += u.BytesOut
 			cur.First, cur.Last = minTS(cur.First, u.First), max(cur.Last, u.Last)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Conns != out[j].Conns {
-			return out[i].Conns > out[j].Conns
-		}
-		if t1, t2 := out[i].BytesIn+out[i].BytesOut, out[j].BytesIn+out[j].BytesOut; t1 != t2 {
-			return t1 > t2
-		}
-		a, b := &out[i], &out[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		if a.Proto != b.Proto {
-			return a.Proto < b.Proto
-		}
-		if a.Port != b.Port {
-			return a.Port < b.Port
-		}
-		return a.Addr+a.Service < b.Addr+b.Service
-	})
-	if len(out) > n {
-		out = out[:n]
+	return merged
+}
+
+// topUsed keeps the first n endpoints offered to it in usedBefore order.
+type topUsed struct {
+	n    int
+	list []*Used // sorted, at most n
+}
+
+// offer adds u when it comes before the last of the n kept.
+func (t *topUsed) offer(u *Used) {
+	if len(t.list) == t.n && !usedBefore(u, t.list[t.n-1]) {
+		return
 	}
-	return out
+	i := len(t.list)
+	for i > 0 && usedBefore(u, t.list[i-1]) {
+		i--
+	}
+	if len(t.list) == t.n {
+		t.list = t.list[:t.n-1]
+	}
+	t.list = slices.Insert(t.list, i, u)
+}
+
+// usedBefore orders endpoints: more connections first, then more bytes,
+// then by name, protocol, port, and address followed by service.
+func usedBefore(a, b *Used) bool {
+	if a.Conns != b.Conns {
+		return a.Conns > b.Conns
+	}
+	if t1, t2 := a.BytesIn+a.BytesOut, b.BytesIn+b.BytesOut; t1 != t2 {
+		return t1 > t2
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	if a.Proto != b.Proto {
+		return a.Proto < b.Proto
+	}
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	return concatLess(a.Addr, a.Service, b.Addr, b.Service)
+}
+
+// concatLess reports whether a1+a2 < b1+b2, without building either.
+func concatLess(a1, a2, b1, b2 string) bool {
+	for {
+		if a1 == "" {
+			a1, a2 = a2, ""
+		}
+		if b1 == "" {
+			b1, b2 = b2, ""
+		}
+		if a1 == "" || b1 == "" {
+			return a1 == "" && b1 != ""
+		}
+		k := min(len(a1), len(b1))
+		if c := strings.Compare(a1[:k], b1[:k]); c != 0 {
+			return c < 0
+		}
+		a1, b1 = a1[k:], b1[k:]
+	}
 }
 
 // findingIndex maps each host a finding is about to its findings.
