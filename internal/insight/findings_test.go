@@ -20,6 +20,18 @@ func (s *lineSink) Record(log string, line []byte) {
 	}
 }
 
+// recordingSet makes a Set of cfg whose alert lines a lineSink keeps.
+func recordingSet(t *testing.T, cfg Config) (*Set, *lineSink) {
+	t.Helper()
+	sink := &lineSink{}
+	cfg.Records = sink
+	set, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, sink
+}
+
 // assetAlerts are the inventory's alerts among a, as "name ts–end".
 func assetAlerts(a []map[string]any) []string {
 	var out []string
@@ -42,13 +54,8 @@ func telnetAuth(ts int, user, password string, ok bool) []byte {
 // it recurs, a recurrence after the episode was written opens another,
 // and a finding that gives way to a more telling one leaves no alert.
 func TestFindingsAlertWhileRunning(t *testing.T) {
-	sink := &lineSink{}
 	cfg := DefaultConfig()
-	cfg.Records = sink
-	set, err := New(cfg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	set, sink := recordingSet(t, cfg)
 	feed := func(lines ...[]byte) {
 		for _, c := range set.Consumers() {
 			for _, l := range lines {
@@ -117,13 +124,7 @@ func TestAllowlistedFindingsRecur(t *testing.T) {
 // null is alerted once: by the Mirai detector (a default user, password
 // not known), which the inventory, matching pairs only, leaves to it.
 func TestNullPasswordLogin(t *testing.T) {
-	sink := &lineSink{}
-	cfg := DefaultConfig()
-	cfg.Records = sink
-	set, err := New(cfg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	set, sink := recordingSet(t, DefaultConfig())
 	for _, c := range set.Consumers() {
 		c.Record("_telnet_auth", []byte(`{"ts":1000,"uid":"Ct1","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":"root","password":null,"success":true}`))
 	}
