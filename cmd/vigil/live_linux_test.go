@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,4 +128,63 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// vigil analyze -i alerts while it captures: a connection sweep of 40
+// closed ports is in alerts.log and incidents.log before the capture
+// stops (the engine's clock moves with the wall clock and its files are
+// flushed; short episode times come from a detection config).
+func TestAnalyzeLiveAlertsWhileCapturing(t *testing.T) {
+	p := livetest.NewPair(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	conf := filepath.Join(dir, "detect.json")
+	if err := os.WriteFile(conf, []byte(`{"aggregate":{"quiet_s":1,"max_open_s":5},"flush_every_s":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
+		"analyze", "-i", p.If[0], "--ring", "4", "--detect-config", conf, "-o", out)
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "Capturing on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("vigil did not start capturing: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	target := p.V4[1].String()
+	if err := p.Do(0, func() error {
+		for port := 1000; port < 1040; port++ {
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort(target, strconv.Itoa(port)), time.Second); err == nil {
+				c.Close()
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	has := func(name, class string) bool {
+		b, _ := os.ReadFile(filepath.Join(out, name))
+		return bytes.Contains(b, []byte(class))
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for !has("alerts.log", `"class":"scan.vertical"`) || !has("incidents.log", `"scan.vertical"`) {
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(out, "alerts.log"))
+			t.Fatalf("no scan alert and incident while capturing; alerts.log: %s\n%s", b, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("vigil: %v\n%s", err, stderr.String())
+	}
 }
