@@ -49,6 +49,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	var lf liveFlags
 	lf.register(fs)
 	duration := fs.Duration("duration", 0, "live: stop after this long (default: until Ctrl-C)")
+	logsEvery := fs.Duration("logs-every", time.Minute, "live: rewrite assets.log and ipv6.log this often with the inventory and IPv6 posture as they stand")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -124,7 +125,13 @@ func runAnalyze(ctx context.Context, args []string) error {
 		for _, g := range groups {
 			srcs = append(srcs, g.Sources()...)
 		}
+		stop := everyWhile(*logsEvery, func() {
+			if set != nil {
+				_ = set.WriteLogs() // Close writes them again, and reports
+			}
+		})
 		sum, err = analyze.RunLive(ctx, cfg, srcs)
+		stop()
 		err = errors.Join(err, closeLive(groups))
 	} else {
 		sum, err = analyze.Run(ctx, cfg, fs.Args())
@@ -148,6 +155,29 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (the records read were written to %s)", err, cfg.OutDir)
 	}
 	return err
+}
+
+// everyWhile calls fn every d (never when d is not positive) until stop
+// is called; stop returns once fn has returned.
+func everyWhile(d time.Duration, fn func()) (stop func()) {
+	if d <= 0 {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // insightConfig builds the understanding stage's config from the flags.

@@ -130,11 +130,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// vigil analyze -i alerts while it captures: a connection sweep of 40
-// closed ports is in alerts.log and incidents.log before the capture
-// stops (the engine's clock moves with the wall clock and its files are
-// flushed; short episode times come from a detection config).
-func TestAnalyzeLiveAlertsWhileCapturing(t *testing.T) {
+// vigil analyze -i reports while it captures: a connection sweep of 40
+// closed ports is in alerts.log and incidents.log, and the hosts in
+// assets.log and ipv6.log, before the capture stops (the engine's clock
+// moves with the wall clock and its files are flushed; short episode
+// times come from a detection config, the logs' rewrites from
+// --logs-every).
+func TestAnalyzeLiveReportsWhileCapturing(t *testing.T) {
 	p := livetest.NewPair(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
@@ -143,7 +145,7 @@ func TestAnalyzeLiveAlertsWhileCapturing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("ip", "netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
-		"analyze", "-i", p.If[0], "--ring", "4", "--detect-config", conf, "-o", out)
+		"analyze", "-i", p.If[0], "--ring", "4", "--detect-config", conf, "--logs-every", "200ms", "-o", out)
 	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
 	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -174,10 +176,12 @@ func TestAnalyzeLiveAlertsWhileCapturing(t *testing.T) {
 		return bytes.Contains(b, []byte(class))
 	}
 	deadline = time.Now().Add(20 * time.Second)
-	for !has("alerts.log", `"class":"scan.vertical"`) || !has("incidents.log", `"scan.vertical"`) {
+	for !has("alerts.log", `"class":"scan.vertical"`) || !has("incidents.log", `"scan.vertical"`) ||
+		!has("assets.log", `"`+target+`"`) || !has("ipv6.log", `"kind":"summary"`) {
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(filepath.Join(out, "alerts.log"))
-			t.Fatalf("no scan alert and incident while capturing; alerts.log: %s\n%s", b, stderr.String())
+			a, _ := os.ReadFile(filepath.Join(out, "assets.log"))
+			t.Fatalf("not all logs while capturing; alerts.log: %s\nassets.log: %s\n%s", b, a, stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -3,6 +3,8 @@ package insight
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -139,5 +141,44 @@ func TestNullPasswordLogin(t *testing.T) {
 	}
 	if len(creds) != 1 || !strings.HasPrefix(creds[0], "mirai:") {
 		t.Errorf("default-credential alerts %v, want the Mirai detector's one", creds)
+	}
+}
+
+// TestWriteLogsWhileRunning: assets.log and ipv6.log can be rewritten
+// while records are consumed (go test -race checks the locking), and they
+// hold what was seen so far.
+func TestWriteLogsWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	set, err := New(DefaultConfig(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			for _, c := range set.Consumers() {
+				c.Record("_telnet_auth", telnetAuth(1000+i, "root", "xc3511", true))
+				c.Record("conn", fmt.Appendf(nil, `{"ts":%d,"uid":"Cc%d","id.orig_h":"10.0.0.66","id.orig_p":%d,"id.resp_h":"fd00::30","id.resp_p":23,"proto":"tcp","conn_state":"SF","orig_pkts":3,"resp_pkts":3,"orig_ip_bytes":200,"resp_ip_bytes":200,"history":"ShADadFf"}`, 1000+i, i, 30000+i))
+			}
+		}
+	}()
+	for range 20 {
+		if err := set.WriteLogs(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if err := set.WriteLogs(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"assets.log": `"10.0.0.30"`, "ipv6.log": `"kind":"summary"`} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v, want %s in\n%s", name, err, want, b)
+		}
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -238,6 +238,19 @@ func (s *Set) Close() error {
 	return errors.Join(errs...)
 }
 
+// WriteLogs writes assets.log and ipv6.log as they stand, each replaced
+// whole; it may be called while records are being consumed, so that a
+// live run's inventory and IPv6 posture are in its files before it ends.
+// Close writes them a last time.
+func (s *Set) WriteLogs() error {
+	var errs []error
+	errs = append(errs, s.ipv6.WriteLog(s.dir))
+	if s.inv != nil {
+		errs = append(errs, assets.WriteLogFile(s.dir, s.inv.Hosts()))
+	}
+	return errors.Join(errs...)
+}
+
 // Alerts returns the alerts written (after Close: all of them).
 func (s *Set) Alerts() []alert.Alert {
 	if s.engine == nil {

@@ -497,20 +497,31 @@ func countList(m map[string]int) string {
 
 // WriteLog writes DIR/ipv6.log: one JSON line per router, host, IP↔MAC
 // binding (with the MACs it had before), DHCPv6 server and tunnel, and a
-// summary line.
+// summary line. It may be called while records are being consumed (a live
+// run's posture as it stands): the file is replaced whole.
 func (m *Monitor) WriteLog(dir string) error {
-	f, err := os.Create(filepath.Join(dir, "ipv6.log"))
-	if err != nil {
-		return fmt.Errorf("ipv6mon: create ipv6.log: %w", err)
-	}
-	err = m.writeLines(json.NewEncoder(f))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	var buf bytes.Buffer
+	m.mu.Lock()
+	err := m.writeLines(json.NewEncoder(&buf))
+	m.mu.Unlock()
+	if err == nil {
+		err = replaceFile(filepath.Join(dir, "ipv6.log"), buf.Bytes())
 	}
 	if err != nil {
 		return fmt.Errorf("ipv6mon: write ipv6.log: %w", err)
 	}
 	return nil
+}
+
+// replaceFile replaces path with data whole: readers see the old file or
+// the new one, never part of it.
+func replaceFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // Snapshot hands ipv6.log's lines as they stand to records, as "ipv6"
