@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/insight"
+	"github.com/vigil-nsm/vigil/internal/periodic"
 	"github.com/vigil-nsm/vigil/internal/serve"
 	"github.com/vigil-nsm/vigil/internal/synth"
 )
@@ -125,7 +126,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		for _, g := range groups {
 			srcs = append(srcs, g.Sources()...)
 		}
-		stop := everyWhile(*logsEvery, func() {
+		stop := periodic.Run(*logsEvery, func() {
 			if set != nil {
 				_ = set.WriteLogs() // Close writes them again, and reports
 			}
@@ -155,29 +156,6 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (the records read were written to %s)", err, cfg.OutDir)
 	}
 	return err
-}
-
-// everyWhile calls fn every d (never when d is not positive) until stop
-// is called; stop returns once fn has returned.
-func everyWhile(d time.Duration, fn func()) (stop func()) {
-	if d <= 0 {
-		return func() {}
-	}
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fn()
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // insightConfig builds the understanding stage's config from the flags.

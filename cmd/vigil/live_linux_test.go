@@ -42,23 +42,7 @@ func TestMain(m *testing.M) {
 func TestAnalyzeLiveUntilInterrupt(t *testing.T) {
 	p := livetest.NewPair(t)
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command("ip", "netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
-		"analyze", "-i", p.If[0], "--fanout", "2", "--ring", "4", "-o", out)
-	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	// The capture is on once vigil says so.
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "Capturing on") {
-		if time.Now().After(deadline) {
-			t.Fatalf("vigil did not start capturing: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stdout, stderr := startLive(t, p, "--fanout", "2", "--ring", "4", "-o", out)
 	flows, err := p.Traffic(context.Background(), livetest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +95,30 @@ func TestAnalyzeLiveUntilInterrupt(t *testing.T) {
 	}
 }
 
+// startLive starts vigil analyze -i on p's first interface, in its
+// namespace, with args, and returns once vigil says it captures; the
+// process is killed when the test ends if it still runs.
+func startLive(t *testing.T, p *livetest.Pair, args ...string) (cmd *exec.Cmd, stdout, stderr *syncBuffer) {
+	t.Helper()
+	cmd = exec.Command("ip", append([]string{"netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
+		"analyze", "-i", p.If[0]}, args...)...)
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "Capturing on") {
+		if time.Now().After(deadline) {
+			t.Fatalf("vigil did not start capturing: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, stdout, stderr
+}
+
 // syncBuffer is a bytes.Buffer written by the command's copying goroutine
 // and read by the test.
 type syncBuffer struct {
@@ -144,22 +152,7 @@ func TestAnalyzeLiveReportsWhileCapturing(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(`{"aggregate":{"quiet_s":1,"max_open_s":5},"flush_every_s":1}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", p.NS[0], os.Args[0], "-test.run=^$", "--",
-		"analyze", "-i", p.If[0], "--ring", "4", "--detect-config", conf, "--logs-every", "200ms", "-o", out)
-	cmd.Env = append(os.Environ(), "VIGIL_TEST_MAIN=1")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "Capturing on") {
-		if time.Now().After(deadline) {
-			t.Fatalf("vigil did not start capturing: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, _, stderr := startLive(t, p, "--ring", "4", "--detect-config", conf, "--logs-every", "200ms", "-o", out)
 	target := p.V4[1].String()
 	if err := p.Do(0, func() error {
 		for port := 1000; port < 1040; port++ {
@@ -175,7 +168,7 @@ func TestAnalyzeLiveReportsWhileCapturing(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(out, name))
 		return bytes.Contains(b, []byte(class))
 	}
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !has("alerts.log", `"class":"scan.vertical"`) || !has("incidents.log", `"scan.vertical"`) ||
 		!has("assets.log", `"`+target+`"`) || !has("ipv6.log", `"kind":"summary"`) {
 		if time.Now().After(deadline) {

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
+	"github.com/vigil-nsm/vigil/internal/periodic"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
 
@@ -118,21 +119,7 @@ func (s *Server) snapshots(outDir string, w *store.Writer) (stop func()) {
 	if s.cfg.Snapshot == nil {
 		return func() {}
 	}
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(s.cfg.SnapshotEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				s.cfg.Snapshot(outDir, w)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	return periodic.Run(s.cfg.SnapshotEvery, func() { s.cfg.Snapshot(outDir, w) })
 }
 
 // liveStats returns the live capture's counters (nil when there is none).
