@@ -52,12 +52,14 @@ type Config struct {
 // FindingSink hears of findings as they happen. Its methods are called
 // from Record's goroutine with the inventory locked (they must not call
 // the inventory), and the *Finding they get is theirs to read during the
-// call only.
+// call only. Findings raised while a snapshot is built (Hosts, from
+// whatever goroutine calls it) are not told: Findings lists them.
 type FindingSink interface {
 	// Raised: a finding is raised for the first time.
 	Raised(f *Finding)
-	// Recurred: a finding raised before is raised again, at ts.
-	Recurred(f *Finding, ts float64)
+	// Recurred: a finding raised before is raised again by the record at,
+	// or gained evidence.
+	Recurred(f *Finding, at Occurrence)
 	// Dropped: a finding gives way to a more telling one (a default
 	// login tried, then accepted).
 	Dropped(f *Finding)
@@ -109,4 +111,13 @@ func (c *Config) check() error {
 		return fmt.Errorf("assets: ICSLearn must not be negative, got %v", c.ICSLearn)
 	}
 	return nil
+}
+
+// Occurrence is one record's part in a finding: when, which connection,
+// and its two ends (zero when the record has none).
+type Occurrence struct {
+	TS               float64
+	UID              string
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
 }

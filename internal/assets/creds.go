@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -92,27 +93,24 @@ func (inv *Inventory) onTelnetAuth(line []byte) error {
 // facts, http.log, ftp.log, snmp.log).
 var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "snmp": true}
 
-// ReportsLogin reports whether an accepted login on protocol with user
-// and password (as the record gave it: "" is an empty password, not an
-// unknown one) becomes a default_creds finding of the inventory: login
-// judges the protocol's logins and the pair is one of the credential
-// rules for it. The detection engine's Mirai detector asks (insight
-// wires it), so that one login makes one alert. The rules do not change
-// after New: it is safe to call from any goroutine.
-func (inv *Inventory) ReportsLogin(protocol, user, password string) bool {
+// ReportsLogin reports whether the inventory reports an accepted login
+// on protocol with user and password (as the record gave it: "" is an
+// empty password, not an unknown one) to server's port: login judged the
+// record (the inventory reads it before the detection engine does) and
+// made, or met again, a default_creds finding for that server, port and
+// pair. The Mirai detector asks (insight wires it, and alerts each
+// client's logins of a finding as that client's), so that one login makes
+// one alert.
+func (inv *Inventory) ReportsLogin(protocol, user, password string, server netip.Addr, port uint16) bool {
 	if !loginProtocols[protocol] || protocol == "ftp" && password == "<hidden>" {
 		return false
-	}
-	if _, ok := inv.rules.findings["default_creds"]; !ok {
-		return false // the kind is disabled
 	}
 	if protocol == "telnet" && user == "" {
 		user = "<none>" // as onTelnetAuth names a password-only login
 	}
-	for _, c := range inv.rules.credentials {
-		if credApplies(c, protocol) && strings.EqualFold(c.User, user) && c.Password == password {
-			return true
-		}
-	}
-	return false
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	o := obs{proto: "tcp", id: connID{respH: server, respP: port}}
+	_, ok := inv.findings[findingKey("default_creds", target{addr: server}, &o, credString(protocol, user, password))]
+	return ok
 }

@@ -36,6 +36,10 @@ type Finding struct {
 	// Exposure: the finding describes Host's exposure, not an act of Src
 	// (its kind's rule says so); its alert names Host as exposed.
 	Exposure bool `json:"exposure,omitempty"`
+
+	// extra is what tells this finding from others of its kind, host and
+	// port besides Value (findingKey's extra).
+	extra string
 }
 
 // codeFindingKinds are the kinds raised by the inventory's own checks
@@ -59,11 +63,11 @@ func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
 	}
 	f := inv.findings[key]
 	if f == nil {
-		f = inv.newFinding(fr, t, o, rule)
+		f = inv.newFinding(fr, t, o, rule, extra)
 		inv.findings[key] = f
 		inv.findingOrder = append(inv.findingOrder, key)
 		inv.addEvidence(f, o, rule)
-		if inv.cfg.Sink != nil {
+		if inv.telling() {
 			inv.cfg.Sink.Raised(f)
 		}
 		return
@@ -72,8 +76,20 @@ func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
 	f.TS = minTS(f.TS, o.ts)
 	f.Last = max(f.Last, o.ts)
 	inv.addEvidence(f, o, rule)
-	if inv.cfg.Sink != nil {
-		inv.cfg.Sink.Recurred(f, o.ts)
+	inv.recurred(f, o)
+}
+
+// telling reports whether the sink is to hear of findings now: there is
+// one, and no snapshot is being built (Hosts may run in another goroutine
+// than the records).
+func (inv *Inventory) telling() bool { return inv.cfg.Sink != nil && !inv.snapshotting }
+
+// recurred tells the sink that f was raised again by o's record, or
+// gained evidence from it.
+func (inv *Inventory) recurred(f *Finding, o *obs) {
+	if inv.telling() {
+		inv.cfg.Sink.Recurred(f, Occurrence{TS: o.ts, UID: o.uid, Src: o.id.origH, Dst: o.id.respH,
+			SrcPort: o.id.origP, DstPort: o.id.respP})
 	}
 }
 
@@ -118,7 +134,7 @@ func (inv *Inventory) dropFinding(key string) {
 	if !ok {
 		return
 	}
-	if inv.cfg.Sink != nil {
+	if inv.telling() {
 		inv.cfg.Sink.Dropped(f)
 	}
 	delete(inv.findings, key)
@@ -130,12 +146,12 @@ func (inv *Inventory) dropFinding(key string) {
 	}
 }
 
-func (inv *Inventory) newFinding(fr FindingRule, t target, o *obs, rule string) *Finding {
+func (inv *Inventory) newFinding(fr FindingRule, t target, o *obs, rule, extra string) *Finding {
 	host := t.String()
 	f := &Finding{
 		Kind: fr.Kind, Class: fr.Class, Severity: fr.Severity, Confidence: fr.Confidence,
 		MITRE: fr.MITRE, Host: host, Exposure: fr.Exposure, Proto: o.proto, Service: o.service, Value: o.value,
-		Rule: rule, TS: o.ts, Last: o.ts, Count: 1, Port: hostPort(t, o),
+		Rule: rule, TS: o.ts, Last: o.ts, Count: 1, Port: hostPort(t, o), extra: extra,
 	}
 	if o.id.origH.IsValid() {
 		f.Src, f.SrcPort = o.id.origH.String(), o.id.origP
@@ -230,6 +246,16 @@ type alert struct {
 // apart.
 func (f *Finding) Key() string {
 	return f.Kind + "|" + f.Host + "|" + f.Proto + "/" + strconv.Itoa(int(f.Port)) + "|" + f.Value
+}
+
+// Name names the finding's alert: Key, and the detail that tells two
+// findings of one Key apart when there is one (an ICS write's writer,
+// besides the operation in Value).
+func (f *Finding) Name() string {
+	if f.extra == "" || f.extra == f.Value {
+		return f.Key()
+	}
+	return f.Key() + "|" + f.extra
 }
 
 // UIDs returns the connection uids the evidence names, in order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -217,9 +218,9 @@ func TestAlert(t *testing.T) {
 type sinkLog struct{ calls []string }
 
 func (s *sinkLog) Raised(f *Finding) { s.calls = append(s.calls, "raised "+f.Key()) }
-func (s *sinkLog) Recurred(f *Finding, ts float64) {
-	if ts < f.TS || ts > f.Last {
-		s.calls = append(s.calls, fmt.Sprintf("recurred %s outside its span: %v", f.Key(), ts))
+func (s *sinkLog) Recurred(f *Finding, at Occurrence) {
+	if at.TS < f.TS || at.TS > f.Last {
+		s.calls = append(s.calls, fmt.Sprintf("recurred %s outside its span: %v", f.Key(), at.TS))
 	}
 	s.calls = append(s.calls, "recurred "+f.Key())
 }
@@ -354,8 +355,12 @@ func TestReportsLogin(t *testing.T) {
 		for _, f := range findingsOf(inv, "default_creds") {
 			found = found || f.Host == host
 		}
-		if got := inv.ReportsLogin(tc.protocol, tc.user, tc.password); got != found {
+		if got := inv.ReportsLogin(tc.protocol, tc.user, tc.password, netip.MustParseAddr(host), 23); got != found {
 			t.Errorf("%s %s/%s: ReportsLogin %v, default_creds finding %v", tc.protocol, tc.user, tc.password, got, found)
+		}
+		// Another server, or port, has no such finding.
+		if inv.ReportsLogin(tc.protocol, tc.user, tc.password, netip.MustParseAddr(host), 2323) {
+			t.Errorf("%s %s/%s: reported for another port", tc.protocol, tc.user, tc.password)
 		}
 	}
 }

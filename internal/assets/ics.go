@@ -92,6 +92,7 @@ func (inv *Inventory) raiseNewWriter(k icsKey, writer netip.Addr, op string, o o
 	if m, ok := inv.earliestMaster(k); ok && !hasEvidence(f.Evidence, m) {
 		m.Detail = withDetail(m.Detail, "role", "usual master's first request")
 		f.Evidence = append(f.Evidence, m)
+		inv.recurred(f, &o) // its alert shows the master too
 	}
 }
 

@@ -33,6 +33,7 @@ type Inventory struct {
 	unclaimed map[netip.Addr]Traffic
 
 	findings     map[string]*Finding
+	snapshotting bool // Hosts is building a snapshot (FindingSink)
 	findingOrder []string
 
 	certs      map[string]*certInfo     // x509 by fingerprint

@@ -159,7 +159,7 @@ func (c *contractSink) Raised(f *Finding) {
 	c.state[f] = 1
 }
 
-func (c *contractSink) Recurred(f *Finding, _ float64) {
+func (c *contractSink) Recurred(f *Finding, _ Occurrence) {
 	if c.state[f] != 1 {
 		c.breach("%s recurred, not raised or dropped", f)
 	}

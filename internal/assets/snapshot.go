@@ -17,6 +17,8 @@ import (
 func (inv *Inventory) Hosts() []Host {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	inv.snapshotting = true // findings it raises are not told to the sink
+	defer func() { inv.snapshotting = false }()
 	gateways := inv.gateways()
 	owned, alone := inv.assign(gateways)
 	joined := inv.joinedMACs(owned)
@@ -569,19 +571,19 @@ func order(first bool) int {
 
 func roles(votes []*vote, maxEv int) []Role {
 	byRole := map[string][]*vote{}
-	var order []string
+	var seenRoles []string
 	for _, v := range votes {
 		if v.kind != voteRole {
 			continue
 		}
 		r := v.value
 		if byRole[r] == nil {
-			order = append(order, r)
+			seenRoles = append(seenRoles, r)
 		}
 		byRole[r] = append(byRole[r], v)
 	}
-	out := make([]Role, 0, len(order))
-	for _, r := range order {
+	out := make([]Role, 0, len(seenRoles))
+	for _, r := range seenRoles {
 		out = append(out, Role{Role: r, Confidence: round2(combine(byRole[r])), Evidence: evidenceOf(byRole[r], maxEv)})
 	}
 	sort.Slice(out, func(i, j int) bool {

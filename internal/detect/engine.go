@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -306,13 +307,13 @@ func (e *Engine) Add(a alert.Alert) bool {
 }
 
 // Touch tells the engine that the behaviour of the open episode keyed key
-// (an alert's Key) happened again at ts: the episode stays open and spans
-// ts. It reports false, changing nothing, when no such episode is open
-// (none began, it was written, or its alert was allowlisted): the caller
-// then Adds a new alert. Outside detectors use it to keep one episode for
-// a finding that recurs without building an alert each time. Same
-// goroutine as Record.
-func (e *Engine) Touch(key string, ts float64) bool {
+// (an alert's Key) happened again at ts, in connection uid ("" for none):
+// the episode stays open, spans ts and names uid. It reports false,
+// changing nothing, when no such episode is open (none began, it was
+// written, or its alert was allowlisted): the caller then Adds a new
+// alert. Outside detectors use it to keep one episode for a finding that
+// recurs without building an alert each time. Same goroutine as Record.
+func (e *Engine) Touch(key string, ts float64, uid string) bool {
 	ep, ok := e.open[key]
 	if !ok {
 		return false
@@ -331,6 +332,9 @@ func (e *Engine) Touch(key string, ts float64) bool {
 	}
 	if ts > ep.a.End() {
 		ep.a.TSEnd = ts
+	}
+	if uid != "" && len(ep.a.UIDs) < alert.MaxUIDs && !slices.Contains(ep.a.UIDs, uid) {
+		ep.a.UIDs = append(ep.a.UIDs, uid)
 	}
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -321,13 +322,16 @@ func TestOutsideEpisode(t *testing.T) {
 	a := alert.Alert{TS: 100, Src: "10.0.0.1", Dst: "10.0.0.2", Class: "iot.insecure_protocol", Name: "x", Summary: "first"}
 	e.Add(a)
 	key := a.Key()
-	if !e.Touch(key, 90) || !e.Touch(key, 120) {
+	if !e.Touch(key, 90, "C1") || !e.Touch(key, 120, "C2") || !e.Touch(key, 110, "C1") {
 		t.Fatal("Touch found no open episode")
+	}
+	if u := e.open[key].a.UIDs; !slices.Equal(u, []string{"C1", "C2"}) {
+		t.Errorf("touched episode's uids %v, want [C1 C2]", u)
 	}
 	b := a
 	b.Summary, b.UIDs = "second", []string{"C1"}
 	e.Refresh(b)
-	if e.Touch(key, 120+quiet) {
+	if e.Touch(key, 120+quiet, "") {
 		t.Fatal("Touch after a quiet time kept the episode open")
 	}
 	got := e.Alerts()
@@ -337,7 +341,7 @@ func TestOutsideEpisode(t *testing.T) {
 	e.Add(a)
 	e.Withdraw(key)
 	e.Refresh(b) // no open episode: nothing
-	if e.Touch(key, 130+quiet) {
+	if e.Touch(key, 130+quiet, "") {
 		t.Fatal("a withdrawn episode is still open")
 	}
 	if err := e.Close(); err != nil || len(e.Alerts()) != 1 {

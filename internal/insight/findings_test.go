@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/assets"
+	"github.com/vigil-nsm/vigil/internal/detect"
 )
 
 // lineSink keeps the alert lines the engine writes, as they are written.
@@ -180,5 +183,162 @@ func TestWriteLogsWhileRunning(t *testing.T) {
 	}
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// telnetLogin is an accepted telnet login fact at ts from src to
+// 10.0.0.30:23.
+func telnetLogin(ts int, src, user, password string) []byte {
+	return fmt.Appendf(nil, `{"ts":%d,"uid":"Cx%d","id.orig_h":%q,"id.orig_p":%d,"id.resp_h":"10.0.0.30","id.resp_p":23,"user":%q,"password":%q,"success":true}`,
+		ts, ts, src, 40000+ts%20000, user, password)
+}
+
+// feedAll hands each line of log to every consumer of set.
+func feedAll(set *Set, log string, lines ...[]byte) {
+	for _, l := range lines {
+		for _, c := range set.Consumers() {
+			c.Record(log, l)
+		}
+	}
+}
+
+// credAlerts are the default-credential alerts among a, as
+// "detector src ts uids".
+func credAlerts(a []map[string]any) []string {
+	var out []string
+	for _, x := range a {
+		if x["class"] == "iot.default_creds" {
+			out = append(out, fmt.Sprintf("%v %v %v %v", x["detector"], x["src"], x["ts"], x["uids"]))
+		}
+	}
+	return out
+}
+
+// TestFindingAlertsPerClient: the clients of one default-credential
+// finding (one server, port and pair) are alerted each as itself, once,
+// with its own connections; a new episode of the same client's finding
+// carries its own connections, not the first episode's.
+func TestFindingAlertsPerClient(t *testing.T) {
+	set, sink := recordingSet(t, DefaultConfig())
+	feedAll(set, "_telnet_auth", telnetLogin(1000, "10.0.0.66", "root", "xc3511"),
+		telnetLogin(1100, "10.0.0.77", "root", "xc3511"), telnetLogin(9000, "10.0.0.88", "root", "xc3511"))
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "assets 10.0.0.66 1000 [Cx1000]\nassets 10.0.0.77 1100 [Cx1100]\nassets 10.0.0.88 9000 [Cx9000]"
+	if got := strings.Join(credAlerts(sink.alerts), "\n"); got != want {
+		t.Errorf("alerts:\n%s\nwant:\n%s", got, want)
+	}
+
+	cfg := DefaultConfig()
+	cfg.Detect.Aggregate = detect.LiveAggregate()
+	set, sink = recordingSet(t, cfg)
+	for i := 0; i <= 700; i += 20 {
+		feedAll(set, "_telnet_auth", telnetLogin(1000+i, "10.0.0.66", "root", "xc3511"))
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := credAlerts(sink.alerts)
+	if len(got) != 2 || !strings.HasPrefix(got[1], "assets 10.0.0.66 1600 [Cx1600 ") || strings.Contains(got[1], "Cx1000") {
+		t.Errorf("two episodes of one client's finding:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// bacnetRequest is a BACnet request at ts forwarded by 10.0.0.5 to
+// 10.0.0.9 for source (its source_h).
+func bacnetRequest(ts int, source, service string) []byte {
+	return fmt.Appendf(nil, `{"ts":%d,"uid":"Cb%d","id.orig_h":"10.0.0.5","id.orig_p":47808,"id.resp_h":"10.0.0.9","id.resp_p":47808,"pdu_type":"CONFIRMED_REQUEST","pdu_service":%q,"source_h":%q,"destination_h":"10.0.0.9"}`, ts, ts, service, source)
+}
+
+// TestICSWriterAlerts: two new writers with the same operation on one
+// device (forwarded by one BBMD) are two alerts, each with its own
+// connections; a new writer's alert shows the usual master's request
+// even when it is written while the capture runs.
+func TestICSWriterAlerts(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Detect.Aggregate = detect.LiveAggregate()
+	set, sink := recordingSet(t, cfg)
+	feedAll(set, "bacnet", bacnetRequest(1000, "10.1.0.1", "read_property"), bacnetRequest(2000, "10.1.0.2", "write_property"),
+		bacnetRequest(2001, "10.1.0.3", "write_property"), bacnetRequest(2002, "10.1.0.2", "write_property"))
+	feedAll(set, "conn", []byte(`{"ts":2200,"uid":"Cz","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp","conn_state":"SF"}`))
+	var running []string
+	for _, a := range sink.alerts {
+		if a["detector"] == "assets" {
+			running = append(running, fmt.Sprintf("%v %v", a["name"], a["uids"]))
+		}
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "ics_write_new_writer|10.0.0.9|udp/47808|write_property|10.1.0.2 [Cb2000 Cb1000 Cb2002]\n" +
+		"ics_write_new_writer|10.0.0.9|udp/47808|write_property|10.1.0.3 [Cb2001 Cb1000]"
+	if got := strings.Join(running, "\n"); got != want {
+		t.Errorf("written while running:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFindingRaisedBySnapshot: a finding a snapshot raises (a site rule on
+// the OS guess) is not handed to the engine from the snapshot's goroutine
+// (go test -race), and is alerted at Close.
+func TestFindingRaisedBySnapshot(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "site.json")
+	if err := os.WriteFile(rules, []byte(`{"match":[{"id":"site-eol","on":"os","match":"^Windows 7","finding":"eol_os","confidence":0.5}],
+"findings":[{"kind":"eol_os","class":"iot.insecure_protocol","severity":3,"confidence":0.5,"summary":"{host} runs an end-of-life OS"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Assets.RuleFiles = []string{rules}
+	set, sink := recordingSet(t, cfg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			feedAll(set, "http", fmt.Appendf(nil, `{"ts":%d,"uid":"Ch%d","id.orig_h":"10.0.0.%d","id.orig_p":40000,"id.resp_h":"10.0.1.1","id.resp_p":80,"method":"GET","host":"x","uri":"/","user_agent":"Mozilla/5.0 (Windows NT 6.1; Win64; x64)","status_code":200}`, 1000+i, i, 10+i%50))
+		}
+	}()
+	for range 20 {
+		if err := set.WriteLogs(); err != nil {
+			t.Error(err)
+		}
+	}
+	<-done
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range sink.alerts {
+		if strings.Contains(fmt.Sprint(a["summary"]), "end-of-life") {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("the snapshot's finding was not alerted at Close")
+	}
+}
+
+// TestMACHostFinding: a finding whose host is known by its MAC alone keeps
+// one episode while it recurs, and is withdrawn when dropped.
+func TestMACHostFinding(t *testing.T) {
+	eng, err := detect.New(detect.DefaultConfig(), detect.Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := &findingAlerts{engine: eng, seen: map[*assets.Finding]findingSeen{}, names: map[string]bool{}}
+	f := &assets.Finding{Kind: "x", Class: "iot.insecure_protocol", Host: "aa:bb:cc:dd:ee:ff", TS: 1000, Last: 1000, Count: 1}
+	fa.Raised(f)
+	for i := 1; i <= 3; i++ {
+		f.Last, f.Count = float64(1000+i), uint64(1+i)
+		fa.Recurred(f, assets.Occurrence{TS: float64(1000 + i)})
+	}
+	if d := eng.Stats().Detections; d != 1 {
+		t.Errorf("%d detections for one raise and three recurrences", d)
+	}
+	fa.Dropped(f)
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eng.Alerts()); n != 0 {
+		t.Errorf("a dropped finding was alerted: %d alerts", n)
 	}
 }

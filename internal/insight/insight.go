@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -61,7 +62,10 @@ type Set struct {
 	engine *detect.Engine
 	ipv6   *ipv6mon.Monitor
 	inv    *assets.Inventory
-	closed bool
+	// findings turns the inventory's findings into the engine's alerts
+	// (nil when either is off).
+	findings *findingAlerts
+	closed   bool
 	// final is the inventory's snapshot written at Close, which the
 	// summary and Hosts reuse (a snapshot of many hosts is not cheap).
 	final []assets.Host
@@ -73,7 +77,7 @@ func New(cfg Config, dir string) (*Set, error) {
 	var sink *findingAlerts // the inventory's findings as alerts, once the engine is made
 	if !cfg.NoAssets {
 		if !cfg.NoDetect {
-			sink = &findingAlerts{seen: map[*assets.Finding]findingSeen{}}
+			sink = &findingAlerts{seen: map[*assets.Finding]findingSeen{}, names: map[string]bool{}}
 			cfg.Assets.Sink = sink
 		}
 		inv, err := assets.New(cfg.Assets)
@@ -96,6 +100,7 @@ func New(cfg Config, dir string) (*Set, error) {
 		s.engine = eng
 		if sink != nil {
 			sink.engine = eng
+			s.findings = sink
 		}
 	}
 	if s.engine != nil {
@@ -135,42 +140,57 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 
 // findingAlerts turns the inventory's findings into alerts as they
 // happen, so that a long-running capture reports them before it ends: an
-// alert when a finding is raised, its episode kept open while the finding
-// recurs (a new alert when that episode was written meanwhile), an episode
-// withdrawn when its finding gives way to a more telling one. An open
-// episode takes the finding's evidence again when a new record joins it
-// (at most the inventory's MaxEvidence times: a finding may recur with
-// every packet of a busy service), and its final evidence at Close
-// (refreshFindings).
+// alert when a finding is raised; its episode kept open while the finding
+// recurs, naming each occurrence's connection; a new episode when it
+// recurs after the last was written, named by that occurrence (its
+// connection, its two ends); an episode withdrawn when its finding gives
+// way to a more telling one. A finding about what a client did (not an
+// exposure) is alerted per client: an occurrence from another client than
+// the one its episode names is that client's own episode. A finding's
+// first episode takes its evidence again when a new record joins it (at
+// most the inventory's MaxEvidence times: a finding may recur with every
+// packet of a busy service), and its final evidence at Close (finish);
+// findings raised while a snapshot was built, which the inventory does not
+// tell, are alerted at Close.
 type findingAlerts struct {
 	engine *detect.Engine
 	seen   map[*assets.Finding]findingSeen
+	names  map[string]bool // the Names of the findings told, dropped ones too
 }
 
-// findingSeen is what findingAlerts knows of a finding: its alert's key,
-// how many evidence records that alert holds, and whether the allowlist
-// drops it (as it then always will).
+// findingSeen is what findingAlerts knows of a finding: its episode's
+// alert key and source, which episode that is (0: the first), how many
+// evidence records its alert holds, and whether the allowlist drops it (as
+// it then always will).
 type findingSeen struct {
 	key      string
+	src      netip.Addr
+	episode  int
 	evidence int
 	allowed  bool
 }
 
 func (fa *findingAlerts) Raised(f *assets.Finding) {
 	a := findingAlert(f)
-	fa.seen[f] = findingSeen{key: a.Key(), evidence: len(f.Evidence), allowed: !fa.engine.Add(a)}
+	a.Fill() // its key as the engine knows it (a MAC moves out of src/dst)
+	src, _ := netip.ParseAddr(a.Src)
+	fa.seen[f] = findingSeen{key: a.Key(), src: src, evidence: len(f.Evidence), allowed: !fa.engine.Add(a)}
+	fa.names[f.Name()] = true
 }
 
-func (fa *findingAlerts) Recurred(f *assets.Finding, ts float64) {
+func (fa *findingAlerts) Recurred(f *assets.Finding, at assets.Occurrence) {
 	fs := fa.seen[f]
 	switch {
 	case fs.allowed:
 		return
-	case !fa.engine.Touch(fs.key, ts):
-		a := findingAlert(f)
-		a.TS, a.TSEnd = ts, ts
+	case !f.Exposure && at.Src.IsValid() && at.Src != fs.src:
+		fa.otherClient(f, at) // another client did it: its own episode
+		return
+	case !fa.engine.Touch(fs.key, at.TS, at.UID):
+		a := occurrenceAlert(f, at)
+		fs.key, fs.episode = a.Key(), fs.episode+1
 		fa.engine.Add(a)
-	case len(f.Evidence) != fs.evidence:
+	case fs.episode == 0 && len(f.Evidence) != fs.evidence:
 		fa.engine.Refresh(findingAlert(f))
 	default:
 		return
@@ -179,17 +199,50 @@ func (fa *findingAlerts) Recurred(f *assets.Finding, ts float64) {
 	fa.seen[f] = fs
 }
 
+// otherClient keeps the episode of finding f that occurrence at's client
+// has, opening it if none is open.
+func (fa *findingAlerts) otherClient(f *assets.Finding, at assets.Occurrence) {
+	a := occurrenceAlert(f, at)
+	if !fa.engine.Touch(a.Key(), at.TS, at.UID) {
+		fa.engine.Add(a)
+	}
+}
+
 func (fa *findingAlerts) Dropped(f *assets.Finding) {
 	fa.engine.Withdraw(fa.seen[f].key)
 	delete(fa.seen, f)
 }
 
-// refreshFindings gives the open episodes of the inventory's findings
-// their final evidence.
-func (s *Set) refreshFindings() {
-	for _, f := range s.inv.Findings() {
-		s.engine.Refresh(findingAlert(&f))
+// finish ends the alerting of inv's findings, at Close: the first
+// episodes still open take their finding's final evidence, and the
+// findings never told (raised while a snapshot was built) are alerted.
+func (fa *findingAlerts) finish(inv *assets.Inventory) {
+	for _, f := range inv.Findings() {
+		if !fa.names[f.Name()] {
+			fa.engine.Add(findingAlert(&f))
+		}
 	}
+	for f, fs := range fa.seen {
+		if fs.episode == 0 && !fs.allowed {
+			fa.engine.Refresh(findingAlert(f))
+		}
+	}
+}
+
+// occurrenceAlert is the alert of a new episode of finding f, opened by
+// occurrence at: its time, its connection and its two ends (the finding's
+// when it has none), filled as the engine keys it.
+func occurrenceAlert(f *assets.Finding, at assets.Occurrence) alert.Alert {
+	a := findingAlert(f)
+	a.TS, a.TSEnd, a.UIDs = at.TS, at.TS, nil
+	if at.UID != "" {
+		a.UIDs = []string{at.UID}
+	}
+	if at.Src.IsValid() {
+		a.Src, a.SrcP, a.Dst, a.DstP = at.Src.String(), at.SrcPort, at.Dst.String(), at.DstPort
+	}
+	a.Fill()
+	return a
 }
 
 // findingAlert is the alert of an inventory finding; its kind goes in Name
@@ -202,7 +255,7 @@ func findingAlert(f *assets.Finding) alert.Alert {
 	}
 	return alert.Alert{
 		TS: f.TS, TSEnd: f.Last, UIDs: f.UIDs(), Src: src, Dst: dst, SrcP: f.SrcPort, DstP: f.DstPort, Proto: f.Proto,
-		Name: f.Key(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: slices.Clone(f.MITRE),
+		Name: f.Name(), Class: f.Class, Severity: f.Severity, Confidence: f.Confidence, MITRE: slices.Clone(f.MITRE),
 		Summary: f.Summary, Evidence: f.AlertEvidence(), Detector: "assets", Exposed: exposed(f),
 	}
 }
@@ -228,8 +281,8 @@ func (s *Set) Close() error {
 		errs = append(errs, s.inv.Close())
 		s.final = s.inv.Hosts()
 		errs = append(errs, assets.WriteLogFile(s.dir, s.final))
-		if s.engine != nil {
-			s.refreshFindings()
+		if s.findings != nil {
+			s.findings.finish(s.inv)
 		}
 	}
 	if s.engine != nil {

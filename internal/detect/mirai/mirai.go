@@ -49,12 +49,12 @@ type Config struct {
 	Passwords []string `json:"default_passwords"`
 	// LoginReported, when set, tells whether another part of the run
 	// reports an accepted login on service with user and password (the
-	// password the record gave) itself: the asset inventory, which
-	// reports the default pairs of its credential rules (insight wires
-	// it). Such a login is left to it and counts as reported here (the
+	// password the record gave) to server's port itself: the asset
+	// inventory, which reports the default pairs of its credential rules
+	// (insight wires it, and alerts each client's logins as its own). Such a login is left to it and counts as reported here (the
 	// session-after-scan heuristic stays quiet for its connection). nil:
 	// this detector reports every default-credential login it sees.
-	LoginReported func(service, user, password string) bool `json:"-"`
+	LoginReported func(service, user, password string, server netip.Addr, port uint16) bool `json:"-"`
 }
 
 // DefaultConfig returns the defaults.
@@ -318,7 +318,11 @@ func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.
 // not null), as the inventory matches pairs only then (a login whose
 // password is not known is this detector's).
 func (d *Detector) leftToOthers(r *rec.Rec, service, user, password string) bool {
-	return r.Has("password") && d.cfg.LoginReported(service, user, password)
+	if !r.Has("password") {
+		return false
+	}
+	c := r.Conn()
+	return d.cfg.LoginReported(service, user, password, c.Resp, c.RespP)
 }
 
 func (d *Detector) scanAlert(s *scanner) alert.Alert {

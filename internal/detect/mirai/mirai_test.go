@@ -2,6 +2,7 @@ package mirai
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -139,7 +140,7 @@ func dropScan(alerts []alert.Alert) []alert.Alert {
 func TestLoginReportedElsewhere(t *testing.T) {
 	cfg := DefaultConfig()
 	var asked []string
-	cfg.LoginReported = func(service, user, password string) bool {
+	cfg.LoginReported = func(service, user, password string, server netip.Addr, port uint16) bool {
 		asked = append(asked, service+" "+user+"/"+password)
 		return user == "root" && password == "xc3511"
 	}

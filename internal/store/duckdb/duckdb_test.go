@@ -389,6 +389,7 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 		`"class"`, `"src_mac":"`+mac+`","class"`, 1)
 	w.Record("alerts", []byte(forged))
 	w.Record("incidents", storetest.IncidentJSON("inc-mac", g.T0+40, g.T0+40, mac, other, 1, 45))
+	w.Record("incidents", storetest.IncidentJSON("inc-client", g.T0+10, g.T0+30, client, other, 3, 20))
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -402,6 +403,14 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "iot.insecure_protocol,flood.syn" {
 		t.Errorf("incident alerts %v", got)
+	}
+	// The client's own incident: its scan, not the exposure its connection revealed.
+	own, err := db.Incident(ctx, "inc-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own.Alerts) != 1 || own.Alerts[0].Class != "scan.vertical" {
+		t.Errorf("alerts of the client's incident: %+v", own.Alerts)
 	}
 	byMAC, err := db.Incident(ctx, "inc-mac")
 	if err != nil {

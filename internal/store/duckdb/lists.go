@@ -114,7 +114,9 @@ func (d *DB) Incident(ctx context.Context, id string) (*store.IncidentDetail, er
 
 func (d *DB) incidentAlerts(ctx context.Context, det *store.IncidentDetail) error {
 	in := det.Incident
-	who, args := "src = ?", []any{in.Attacker}
+	// An attacker's alerts: not those about a server's exposure that its
+	// connection revealed (they belong to the server's incident).
+	who, args := "src = ? AND NOT contains(json, '\"exposed\":')", []any{in.Attacker}
 	if isMAC(in.Attacker) {
 		// A sender known by its MAC alone (it forged its addresses).
 		mac, _ := json.Marshal(in.Attacker)

@@ -195,8 +195,8 @@ func (d *DB) Timeline(ctx context.Context, r store.Range, limit int) ([]store.Ti
 	q := `SELECT * FROM (
 		SELECT ts, coalesce(ts_end, 0) e, 'alert' k, class || ': ' || summary t, severity, class AS rf, src, dst FROM alerts
 		UNION ALL SELECT first_seen, last_seen, 'incident',
-			'incident ' || id || ': ' || CASE WHEN attacker <> '' THEN attacker || ' → ' ELSE 'against ' END
-				|| array_to_string(victims[1:3], ', ') || CASE WHEN len(victims) > 3 THEN ' …' ELSE '' END,
+			'incident ' || id || ': ' || CASE WHEN attacker = '' THEN 'against ' WHEN len(victims) > 0 THEN attacker || ' → '
+				ELSE attacker END || array_to_string(victims[1:3], ', ') || CASE WHEN len(victims) > 3 THEN ' …' ELSE '' END,
 			severity, id, attacker, coalesce(victims[1], '')
 			FROM incidents
 		UNION ALL SELECT started, coalesce(ended, 0), 'run', kind || ' ' || source || ' (' || status || ')', 0, id::VARCHAR, '', ''
