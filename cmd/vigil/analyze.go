@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -107,7 +108,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		}
 		if len(groups) > 0 {
 			icfg.Live = true // incidents written as they grow
-			if *detectConfig == "" {
+			if *detectConfig == "" || !configSets(*detectConfig, "aggregate") {
 				icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
 			}
 		}
@@ -156,6 +157,21 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (the records read were written to %s)", err, cfg.OutDir)
 	}
 	return err
+}
+
+// configSets reports whether the JSON config file at path (already
+// loaded without error) sets the top-level key.
+func configSets(path, key string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	_, ok := top[key]
+	return ok
 }
 
 // insightConfig builds the understanding stage's config from the flags.

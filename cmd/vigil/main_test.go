@@ -82,3 +82,29 @@ func TestAnalyzeInsightSwitches(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSets: a key is set when the file's top-level object has it,
+// whatever its value; a missing file or other JSON sets nothing.
+func TestConfigSets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		path string
+		want bool
+	}{
+		{write("a.json", `{"aggregate":{"quiet_s":5}}`), true},
+		{write("b.json", `{"scan":{"enabled":true},"x":{"aggregate":1}}`), false},
+		{write("c.json", `[1]`), false},
+		{filepath.Join(dir, "missing.json"), false},
+	} {
+		if got := configSets(c.path, "aggregate"); got != c.want {
+			t.Errorf("%s: %v, want %v", c.path, got, c.want)
+		}
+	}
+}
