@@ -57,7 +57,17 @@ type building struct {
 	id     string // fixed when the incident opens: its snapshots share it
 	alerts []alert.Alert
 	last   float64
+	// Past keepWhole alerts, an alert of an episode the incident already
+	// holds is merged into it (byKey: alert Key → index in alerts), so a
+	// long-lived incident grows with its distinct behaviours, not with
+	// their re-reports; merged counts the alert lines merged away.
+	byKey  map[string]int
+	merged int
 }
+
+// keepWhole is how many alerts an incident keeps each as it came before
+// merging re-reports of one episode.
+const keepWhole = 256
 
 // Correlator groups alerts as they are written.
 type Correlator struct {
@@ -106,16 +116,39 @@ func (c *Correlator) Add(a alert.Alert) []Incident {
 	var done []Incident
 	b := c.open[k]
 	if b != nil && a.TS > b.last+c.cfg.Gap {
-		done = append(done, build(b.alerts, b.id))
+		done = append(done, b.build())
 		b = nil
 	}
 	if b == nil {
 		b = &building{key: k, id: incidentID(k, a.TS)}
 		c.open[k] = b
 	}
-	b.alerts = append(b.alerts, a)
+	b.add(a)
 	b.last = math.Max(b.last, a.End())
 	return done
+}
+
+// add keeps a: whole, or merged into the alert of its episode the
+// incident holds once it holds keepWhole alerts.
+func (b *building) add(a alert.Alert) {
+	if len(b.alerts) < keepWhole {
+		b.alerts = append(b.alerts, a)
+		return
+	}
+	if b.byKey == nil {
+		b.byKey = make(map[string]int, len(b.alerts))
+		for i := range b.alerts {
+			b.byKey[b.alerts[i].Key()] = i
+		}
+	}
+	k := a.Key()
+	if i, ok := b.byKey[k]; ok {
+		b.alerts[i].Merge(a)
+		b.merged++
+		return
+	}
+	b.byKey[k] = len(b.alerts)
+	b.alerts = append(b.alerts, a)
 }
 
 // Flush returns (and forgets) the incidents quiet for more than Gap at
@@ -124,7 +157,7 @@ func (c *Correlator) Flush(now float64) []Incident {
 	var out []Incident
 	for k, b := range c.open {
 		if now-b.last > c.cfg.Gap {
-			out = append(out, build(b.alerts, b.id))
+			out = append(out, b.build())
 			delete(c.open, k)
 		}
 	}
@@ -157,7 +190,16 @@ func (c *Correlator) Current(a alert.Alert) (Incident, bool) {
 	if b == nil {
 		return Incident{}, false
 	}
-	return build(slices.Clone(b.alerts), b.id), true
+	inc := build(slices.Clone(b.alerts), b.id)
+	inc.Alerts += b.merged
+	return inc, true
+}
+
+// build is the incident b holds.
+func (b *building) build() Incident {
+	inc := build(b.alerts, b.id)
+	inc.Alerts += b.merged
+	return inc
 }
 
 // incidentID names an incident by its key and the time of the alert that

@@ -195,3 +195,34 @@ func TestCurrentKeepsID(t *testing.T) {
 		t.Error("an ended incident is still current")
 	}
 }
+
+// TestLongIncidentStaysBounded: past keepWhole alerts, an incident merges
+// the re-reports of an episode it holds, so it grows with its distinct
+// behaviours; it still counts every alert line and every detection.
+func TestLongIncidentStaysBounded(t *testing.T) {
+	c := New(DefaultConfig())
+	mk := func(i int, name string) alert.Alert {
+		a := alert.Alert{TS: float64(1000 + i), Class: "scan.vertical", Src: "10.0.0.66", Dst: "10.0.0.2", Name: name, Count: 1,
+			UID: fmt.Sprintf("C%d", i)}
+		a.Fill()
+		return a
+	}
+	for i := range 300 {
+		c.Add(mk(i, fmt.Sprintf("n%d", i)))
+	}
+	for i := 300; i < 1000; i++ {
+		c.Add(mk(i, "n7"))
+	}
+	b := c.open["10.0.0.66"]
+	if b == nil || len(b.alerts) != 300 || b.merged != 700 {
+		t.Fatalf("building holds %d alerts, %d merged; want 300 and 700", len(b.alerts), b.merged)
+	}
+	cur, _ := c.Current(mk(0, "n0"))
+	ended := c.Flush(math.Inf(1))
+	if len(ended) != 1 || ended[0].Alerts != 1000 || ended[0].Counts["scan.vertical"] != 1000 || ended[0].Last != 1999 {
+		t.Fatalf("ended %+v", ended)
+	}
+	if cur.Alerts != 1000 || cur.ID != ended[0].ID {
+		t.Errorf("current %d alerts %s, ended %s", cur.Alerts, cur.ID, ended[0].ID)
+	}
+}
