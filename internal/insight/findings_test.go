@@ -147,6 +147,24 @@ func TestNullPasswordLogin(t *testing.T) {
 	}
 }
 
+// writeLogsWhile runs feed in a goroutine of its own, as the records'
+// writer, while rewriting set's logs as a live run does, and returns when
+// feed has.
+func writeLogsWhile(t *testing.T, set *Set, feed func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		feed()
+	}()
+	for range 20 {
+		if err := set.WriteLogs(); err != nil {
+			t.Error(err)
+		}
+	}
+	<-done
+}
+
 // TestWriteLogsWhileRunning: assets.log and ipv6.log can be rewritten
 // while records are consumed (go test -race checks the locking), and they
 // hold what was seen so far.
@@ -156,22 +174,14 @@ func TestWriteLogsWhileRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	writeLogsWhile(t, set, func() {
 		for i := range 300 {
 			for _, c := range set.Consumers() {
 				c.Record("_telnet_auth", telnetAuth(1000+i, "root", "xc3511", true))
 				c.Record("conn", fmt.Appendf(nil, `{"ts":%d,"uid":"Cc%d","id.orig_h":"10.0.0.66","id.orig_p":%d,"id.resp_h":"fd00::30","id.resp_p":23,"proto":"tcp","conn_state":"SF","orig_pkts":3,"resp_pkts":3,"orig_ip_bytes":200,"resp_ip_bytes":200,"history":"ShADadFf"}`, 1000+i, i, 30000+i))
 			}
 		}
-	}()
-	for range 20 {
-		if err := set.WriteLogs(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	<-done
+	})
 	if err := set.WriteLogs(); err != nil {
 		t.Fatal(err)
 	}
@@ -290,19 +300,11 @@ func TestFindingRaisedBySnapshot(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Assets.RuleFiles = []string{rules}
 	set, sink := recordingSet(t, cfg)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	writeLogsWhile(t, set, func() {
 		for i := range 200 {
 			feedAll(set, "http", fmt.Appendf(nil, `{"ts":%d,"uid":"Ch%d","id.orig_h":"10.0.0.%d","id.orig_p":40000,"id.resp_h":"10.0.1.1","id.resp_p":80,"method":"GET","host":"x","uri":"/","user_agent":"Mozilla/5.0 (Windows NT 6.1; Win64; x64)","status_code":200}`, 1000+i, i, 10+i%50))
 		}
-	}()
-	for range 20 {
-		if err := set.WriteLogs(); err != nil {
-			t.Error(err)
-		}
-	}
-	<-done
+	})
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
 	}
