@@ -1,7 +1,6 @@
 package assets
 
 import (
-	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -153,15 +152,7 @@ const keptSlots = 1 << keptBits
 // slot returns the slot of uid: a hash of its length and of its first
 // and last eight bytes (all of them when it is shorter).
 func (t *keptNames) slot(uid string) *keptName {
-	var x uint64
-	if n := len(uid); n >= 8 {
-		x = le64(uid[:8]) ^ bits.RotateLeft64(le64(uid[n-8:]), 29)
-	} else {
-		for i := 0; i < n; i++ {
-			x = x<<8 | uint64(uid[i])
-		}
-	}
-	x = (x ^ uint64(len(uid))) * 0x9e3779b97f4a7c15
+	x := (endsHash(uid) ^ uint64(len(uid))) * 0x9e3779b97f4a7c15
 	return &t[x>>(64-keptBits)]
 }
 

@@ -186,20 +186,27 @@ const hitSlots = 1 << hitBits
 // its first and last eight bytes (all of them when it is shorter), and of
 // key's length and last byte.
 func (t *hitTable) slot(key, value string) *hitSlot {
-	var x uint64
-	if n := len(value); n >= 8 {
-		x = le64(value[:8]) ^ bits.RotateLeft64(le64(value[n-8:]), 29)
-	} else {
-		for i := 0; i < n; i++ {
-			x = x<<8 | uint64(value[i])
-		}
-	}
+	x := endsHash(value)
 	x ^= uint64(len(value)) | uint64(len(key))<<16
 	if len(key) > 0 {
 		x ^= uint64(key[len(key)-1]) << 24
 	}
 	x *= 0x9e3779b97f4a7c15
 	return &t[x>>(64-hitBits)]
+}
+
+// endsHash mixes s's first and last eight bytes (all of them when it is
+// shorter) into a word: the start of the memo tables' slot hashes.
+func endsHash(s string) uint64 {
+	var x uint64
+	if n := len(s); n >= 8 {
+		x = le64(s[:8]) ^ bits.RotateLeft64(le64(s[n-8:]), 29)
+	} else {
+		for i := 0; i < n; i++ {
+			x = x<<8 | uint64(s[i])
+		}
+	}
+	return x
 }
 
 // le64 reads the eight bytes of s as a little-endian number.
