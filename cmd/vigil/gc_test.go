@@ -1,24 +1,46 @@
 package main
 
 import (
+	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
-// TestTuneBatchGC: an analysis of files raises the collector's target,
-// unless the user chose one with GOGC.
+// TestTuneBatchGC: an analysis of files does not collect until its heap
+// reaches batchHeapFloor, then collects at batchGCPercent without a
+// limit; a user's GOGC or GOMEMLIMIT is kept.
 func TestTuneBatchGC(t *testing.T) {
-	if v, set := os.LookupEnv("GOGC"); set {
-		t.Cleanup(func() { os.Setenv("GOGC", v) })
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v, set := os.LookupEnv(name); set {
+			t.Cleanup(func() { os.Setenv(name, v) })
+		}
+		os.Unsetenv(name)
 	}
 	before := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(before) })
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetGCPercent(before); debug.SetMemoryLimit(limit) })
 
-	os.Unsetenv("GOGC")
 	tuneBatchGC()
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("before the first cycle: target %d, want off (-1)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != batchHeapFloor {
+		t.Errorf("before the first cycle: limit %d, want the floor %d", got, batchHeapFloor)
+	}
+	runtime.GC()
+	deadline := time.Now().Add(10 * time.Second)
+	for debug.SetMemoryLimit(-1) != math.MaxInt64 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("after the first cycle: limit %d, want none", got)
+	}
 	if got := debug.SetGCPercent(100); got != batchGCPercent {
-		t.Errorf("without GOGC: target %d, want %d", got, batchGCPercent)
+		t.Errorf("after the first cycle: target %d, want %d", got, batchGCPercent)
 	}
 
 	t.Setenv("GOGC", "50")
@@ -26,5 +48,12 @@ func TestTuneBatchGC(t *testing.T) {
 	tuneBatchGC()
 	if got := debug.SetGCPercent(100); got != 50 {
 		t.Errorf("with GOGC=50: target %d, want the user's 50", got)
+	}
+	os.Unsetenv("GOGC")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30)
+	tuneBatchGC()
+	if got, lim := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); got != batchGCPercent || lim != 1<<30 {
+		t.Errorf("with GOMEMLIMIT: target %d and limit %d, want %d and the user's 1 GiB", got, lim, batchGCPercent)
 	}
 }
