@@ -168,6 +168,25 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 	}
 }
 
+// TestDADAnnouncedByProber: a host tests its new address for duplicates
+// and, a second later, announces it to all nodes from the same MAC (as
+// Windows does, in suricata-verify's output-eve-ftp-data capture), again
+// at each of its restarts: its own address, no denial of service.
+func TestDADAnnouncedByProber(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	const addr, mac = "fe80::9154:c66f:8d0e:33cb", "68:5d:43:8b:f9:de"
+	for i := 0; i < 6; i++ {
+		ts := 400 + 5*float64(i)
+		feed(m, "_nd", ns(ts, "::", mac, addr))
+		feed(m, "_nd", na(ts+1.0, addr, mac, addr, "O"))
+	}
+	m.Close()
+	for _, f := range m.Findings() {
+		t.Errorf("raised %s: %s", f.Class, f.Summary)
+	}
+}
+
 func TestSecondRouterWhileLearning(t *testing.T) {
 	for _, c := range []struct {
 		name  string

@@ -128,6 +128,12 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 		return
 	}
 	delete(n.tentative, f.Target)
+	if mac != "" && mac == probe.mac {
+		// The prober itself announcing the address it has just tested
+		// (an unsolicited advertisement once detection has passed, as
+		// Windows sends a second later): no duplicate, no denial.
+		return
+	}
 	if b, owned := n.bindings[f.Target]; !owned || b.MAC != mac {
 		if _, known := n.answers[mac]; !known && !n.macBound(mac) {
 			// The address was nobody's and the answer comes from a MAC

@@ -183,7 +183,7 @@ func (d *Detector) conn(r *rec.Rec) {
 	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
 		d.remember(string(c.UID), connBytes{c.OrigBytes, c.OrigBytes + c.RespBytes})
 	}
-	if d.ignore.has(c.RespP) || !c.Orig.IsValid() || !c.Resp.IsValid() {
+	if d.ignore.has(c.RespP) || !c.Orig.IsValid() || !unicast(c.Resp) {
 		return
 	}
 	// Internal → external only; the source's side is checked again when
@@ -193,6 +193,14 @@ func (d *Detector) conn(r *rec.Rec) {
 		return
 	}
 	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
+}
+
+// unicast reports whether a is one host's address: a beacon's server
+// answers it. Periodic queries to a multicast group or a broadcast
+// address (LLMNR, SSDP, NetBIOS announcements every few seconds) are
+// service discovery, never command and control.
+func unicast(a netip.Addr) bool {
+	return a.IsValid() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // http notes a proxied request; its bytes come with its conn record.

@@ -115,3 +115,30 @@ func TestRITAScores(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceDiscoveryQuiet: a host that queries LLMNR's multicast groups
+// every 3 s (as in suricata-verify's output-eve-ftp-data capture) or
+// broadcasts an announcement every minute beacons to no server: no alert,
+// while the same rhythm to a unicast server is one.
+func TestServiceDiscoveryQuiet(t *testing.T) {
+	periodic := func(src, dst string, port int, every float64) []dt.Line {
+		var l []dt.Line
+		for ts := 0.0; ts < 2*3600; ts += every {
+			l = append(l, dt.Conn{TS: 1.7e9 + ts, Src: src, SrcP: 50000, Dst: dst, DstP: port, Proto: "udp", OrigBytes: 40, OrigPkts: 1}.Line())
+		}
+		return l
+	}
+	for _, dst := range []string{"224.0.0.252", "ff02::1:3", "255.255.255.255"} {
+		src := "10.66.0.7"
+		if dst == "ff02::1:3" {
+			src = "fe80::9154:c66f:8d0e:33cb"
+		}
+		t.Run(dst, func(t *testing.T) {
+			dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), periodic(src, dst, 5355, 3)))
+		})
+	}
+	a := dt.Find(t, dt.Run(t, New(DefaultConfig(), internal), periodic("10.66.0.7", "198.51.100.66", 5355, 3)), "c2.beacon")
+	if a.Dst != "198.51.100.66" {
+		t.Errorf("alert %s", a.JSON())
+	}
+}

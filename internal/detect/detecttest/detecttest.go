@@ -59,6 +59,8 @@ type Conn struct {
 	OrigBytes, RespBytes uint64
 	OrigPkts, RespPkts   uint64
 	OrigMAC, RespMAC     string // orig_l2_addr, resp_l2_addr; omitted when empty
+	OrigIPBytes          uint64 // default OrigBytes + 40 per packet
+	MissedBytes          uint64 // omitted when zero
 }
 
 // Line returns the conn.log record.
@@ -78,6 +80,12 @@ func (c Conn) Line() Line {
 		"orig_bytes": c.OrigBytes, "resp_bytes": c.RespBytes,
 		"orig_pkts": c.OrigPkts, "resp_pkts": c.RespPkts,
 		"orig_ip_bytes": c.OrigBytes + 40*c.OrigPkts, "resp_ip_bytes": c.RespBytes + 40*c.RespPkts,
+	}
+	if c.OrigIPBytes > 0 {
+		m["orig_ip_bytes"] = c.OrigIPBytes
+	}
+	if c.MissedBytes > 0 {
+		m["missed_bytes"] = c.MissedBytes
 	}
 	if c.Duration > 0 {
 		m["duration"] = c.Duration

@@ -87,7 +87,8 @@ func (d *Detector) Logs() []string { return []string{"conn"} }
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
-	if c.OrigBytes < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || c.Resp.IsMulticast() {
+	sent := c.Uploaded() // not a sequence-number artefact
+	if sent < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || c.Resp.IsMulticast() {
 		return
 	}
 	h := d.host(c.Orig)
@@ -96,7 +97,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.roll(h, emit)
 		h.bucket = bucket
 	}
-	h.total += c.OrigBytes
+	h.total += sent
 	h.last = max(h.last, c.TS)
 	ds := h.dests[c.Resp]
 	if ds == nil {
@@ -108,10 +109,10 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			h.dests[c.Resp] = ds
 		}
 	}
-	ds.bytes += c.OrigBytes
+	ds.bytes += sent
 	ds.conns++
 	ds.first, ds.last = min(ds.first, c.TS), max(ds.last, c.TS+c.Duration)
-	if c.OrigBytes >= minDestBytes*100 {
+	if sent >= minDestBytes*100 {
 		ds.uids.Add(c.TS, c.UID)
 	}
 }

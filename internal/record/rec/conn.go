@@ -22,10 +22,25 @@ type Conn struct {
 	RespPkts     uint64
 	OrigIPBytes  uint64
 	RespIPBytes  uint64
+	MissedBytes  uint64 // bytes in content gaps (lost packets)
 	// OrigMAC and RespMAC are conn.log's orig_l2_addr and resp_l2_addr:
 	// the link-layer sources of each side's first packet (zero when the
 	// record has none).
 	OrigMAC, RespMAC MAC
+}
+
+// Uploaded is what the originator sent, for volume counts: OrigBytes,
+// which TCP takes from sequence numbers, at most the IP bytes its packets
+// carried plus the bytes missed in gaps. A sequence number that jumps (a
+// fuzzed or corrupt stream, a misread wrap) can make OrigBytes gigabytes
+// for a few packets; the IP bytes bound what was really sent, and the
+// missed bytes what was lost on the way to the sensor. A record without
+// IP byte counts keeps OrigBytes.
+func (c *Conn) Uploaded() uint64 {
+	if c.OrigIPBytes == 0 {
+		return c.OrigBytes
+	}
+	return min(c.OrigBytes, c.OrigIPBytes+c.MissedBytes)
 }
 
 // MAC is an Ethernet address; the zero value stands for none.
@@ -181,6 +196,8 @@ func (r *Rec) Conn() *Conn {
 			c.RespPkts, _ = parseUint(v)
 		case "orig_ip_bytes":
 			c.OrigIPBytes, _ = parseUint(v)
+		case "missed_bytes":
+			c.MissedBytes, _ = parseUint(v)
 		case "resp_ip_bytes":
 			c.RespIPBytes, _ = parseUint(v)
 		case "orig_l2_addr":
