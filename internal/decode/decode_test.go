@@ -454,6 +454,15 @@ func decodeCases() []tcase {
 			eq(t, "Detail", p.Anomalies[0].Detail, uint32(200))
 			eq(t, "HeaderLen", p.IP.HeaderLen, 48)
 		}},
+		// Assigned protocols carried but not decoded (SCTP, DCCP, the
+		// Mobility Header, Ethernet after SRv6): no anomaly.
+		{name: "ipv6/sctp", link: LinkEthernet, data: eth6(v6{}.build(nil, 132, make([]byte, 12))), check: func(t *testing.T, p *Packet) {
+			eq(t, "Proto", p.IP.Proto, uint8(132))
+		}},
+		{name: "ipv6/dccp-after-dst", link: LinkEthernet, data: eth6(v6{}.build([]ext{dstExt()}, 33, make([]byte, 16))), check: func(t *testing.T, p *Packet) {
+			eq(t, "Proto", p.IP.Proto, uint8(33))
+		}},
+		{name: "ipv6/experimental-nh", link: LinkEthernet, data: eth6(v6{}.build(nil, 253, make([]byte, 8))), anoms: []AnomalyKind{AnomalyUnknownIPv6NextHeader}},
 		{name: "ipv6/excessive-ext", link: LinkEthernet, data: eth6(v6{}.build(deepDst, ProtoUDP, udp(1, 2, nil))), anoms: []AnomalyKind{AnomalyExcessiveExtHeaders}, check: func(t *testing.T, p *Packet) {
 			eq(t, "HeaderLen", p.IP.HeaderLen, 40+16*8)
 			eq(t, "Proto", p.IP.Proto, uint8(ProtoDstOpts))

@@ -213,22 +213,13 @@ func (w *walker) extOverrun(off, end int, nh uint8) step {
 	return stepDone
 }
 
-// opaqueProto reports IP protocols that are legitimately carried but not
-// decoded further, which are not worth an anomaly.
-func opaqueProto(proto uint8) bool {
-	switch proto {
-	case 2, // IGMP
-		ProtoESP, ProtoAH, ProtoNoNext,
-		88,  // EIGRP
-		89,  // OSPF
-		103, // PIM
-		112, // VRRP/CARP
-		115, // L2TPv3
-		124: // IS-IS over IPv4
-		return true
-	}
-	return false
-}
+// assignedProto reports whether IANA has assigned proto (0–145: an
+// upper-layer protocol or an extension header, such as SCTP, DCCP,
+// UDP-Lite, the Mobility Header or Ethernet after an SRv6 header). Such a
+// payload is carried, not decoded, and is no anomaly: an unknown protocol
+// or next header is one of the unassigned values, the experimental 253
+// and 254, or 255.
+func assignedProto(proto uint8) bool { return proto <= 145 }
 
 // tcp decodes the TCP header that seg, the IP payload as captured, starts
 // with; plen is the payload length as the IP header states it.
@@ -372,7 +363,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 			return w.gre(seg)
 		}
 	default:
-		if !opaqueProto(ip.Proto) {
+		if !assignedProto(ip.Proto) {
 			if ip.Version == 6 {
 				p.AddAnomaly(AnomalyUnknownIPv6NextHeader, uint32(ip.Proto))
 			} else {

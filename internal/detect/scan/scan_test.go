@@ -81,6 +81,16 @@ func TestQuiet(t *testing.T) {
 			}
 			return l
 		},
+		// tls-sni.pcapng (FoxIO's JA4 captures), taken with checksum
+		// offload: 30 servers' connections whose packets all failed
+		// their checksums, so nothing was analysed of them.
+		"checksum offload": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 60; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h)/3, Src: "192.168.1.168", SrcP: 50000 + h, Dst: fmt.Sprintf("142.251.16.%d", h), DstP: 443, State: "OTH", History: "C"}.Line())
+			}
+			return l
+		},
 		"slow failures over a day": func() []dt.Line {
 			var l []dt.Line
 			for h := 1; h <= 60; h++ {

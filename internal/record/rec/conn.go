@@ -230,10 +230,27 @@ func (c *Conn) Established() bool {
 	return false
 }
 
+// onlyBadChecksums reports whether a history holds nothing but bad
+// checksums ('C' from the originator, 'c' from the responder).
+func onlyBadChecksums(h []byte) bool {
+	for _, b := range h {
+		if b != 'C' && b != 'c' {
+			return false
+		}
+	}
+	return len(h) > 0
+}
+
 // Probe reports whether the connection looks like a probe: the responder
 // sent no payload and the originator none either, or the attempt failed
-// (no answer, rejected, half-open).
+// (no answer, rejected, half-open). A connection whose every packet had a
+// bad checksum (history only 'C' and 'c': not analysed, as Zeek does) is
+// none: nothing says what its packets were (a capture with checksum
+// offload shows every outgoing connection so).
 func (c *Conn) Probe() bool {
+	if onlyBadChecksums(c.History) {
+		return false
+	}
 	switch c.Proto {
 	case ProtoTCP:
 		switch c.State {
