@@ -355,7 +355,7 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 		m.firstDHCP = d.TS
 	}
 	allowed := m.allowR[d.ServerAddr]
-	if !allowed && m.routers.noDHCPv6() {
+	if !allowed && !d.delegatesOnly() && m.routers.noDHCPv6() {
 		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
 			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
 			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
@@ -370,6 +370,13 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 		map[string]any{"servers": len(m.dhcpServers), "uids": d.UIDs})
 }
 
+// delegatesOnly reports an exchange that delegated a prefix to a
+// downstream router (IA_PD) and assigned no address: prefix delegation
+// does not depend on the routers' M and O flags (RFC 8415 §6.3), so an
+// ISP's delegating server on a link whose RAs announce no DHCPv6 is no
+// rogue.
+func (d *dhcpRec) delegatesOnly() bool { return d.Delegated != "" && d.AssignedAddr == "" }
+
 // recheckDHCPv6 judges the DHCPv6 servers again once the routers are
 // known (their advertisements may come after the DHCP records).
 func (m *Monitor) recheckDHCPv6() {
@@ -377,7 +384,7 @@ func (m *Monitor) recheckDHCPv6() {
 		return
 	}
 	for _, d := range m.dhcpFirst {
-		if m.allowR[d.ServerAddr] {
+		if m.allowR[d.ServerAddr] || d.delegatesOnly() {
 			continue
 		}
 		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},

@@ -290,6 +290,26 @@ func closedLog(t *testing.T, m *Monitor) []byte {
 	return b
 }
 
+// TestPrefixDelegationIsNoRogue: on a link whose routers announce no
+// DHCPv6 (M and O off), a server that only delegates a prefix (an ISP's
+// IA_PD over PPPoE, Zeek's pppoe.pcap) is no rogue; one that assigns
+// addresses is.
+func TestPrefixDelegationIsNoRogue(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	feed(m, "dhcp", map[string]any{"ts": 401.0, "dhcp_version": 6, "server_addr": "fe80::c801:eff:fe88:8", "client_addr": "fe80::ce05:eff:fe88:0",
+		"delegated_prefix": "fc00:0:2:100::/56", "uids": []string{"C1"}})
+	for _, f := range m.Findings() {
+		t.Errorf("prefix delegation raised %s: %s", f.Class, f.Summary)
+	}
+	feed(m, "dhcp", map[string]any{"ts": 402.0, "dhcp_version": 6, "server_addr": "fe80::bad", "client_addr": "fe80::5",
+		"assigned_addr": "2001:db8:1::99", "uids": []string{"C2"}})
+	m.Close()
+	if f := m.Findings(); len(f) != 1 || f[0].Class != "ipv6.rogue_dhcpv6" || f[0].Src != "fe80::bad" {
+		t.Errorf("an assigning server on the same link: %+v", f)
+	}
+}
+
 func TestWriteLogHasStateLearned(t *testing.T) {
 	m := New(DefaultConfig(), nil)
 	benignLink(m)

@@ -73,6 +73,7 @@ type dhcpRec struct {
 	ServerAddr   string   `json:"server_addr"`
 	ClientAddr   string   `json:"client_addr"`
 	AssignedAddr string   `json:"assigned_addr"`
+	Delegated    string   `json:"delegated_prefix"`
 	MAC          string   `json:"mac"`
 	MsgTypes     []string `json:"msg_types"`
 	OrigH        string   `json:"id.orig_h"`

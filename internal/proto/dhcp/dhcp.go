@@ -106,6 +106,7 @@ type txn struct {
 	hasChaddr  bool
 	reqAddr    netip.Addr
 	assigned   netip.Addr
+	delegated  netip.Prefix // DHCPv6 prefix delegation (IA_PD)
 	lease      int64
 	hasLease   bool
 
@@ -494,6 +495,9 @@ func (a *Analyzer) v6(dir proto.Direction, ts int64, m *V6Msg) {
 		t.assigned = m.Addr
 		t.lease, t.hasLease = int64(m.Valid)*1e9, true
 	}
+	if m.Prefix.IsValid() {
+		t.delegated = m.Prefix
+	}
 	if m.HasVendor {
 		set(&t.serverSoftware, m.VendorClass)
 	}
@@ -533,6 +537,9 @@ func appendJSON(dst []byte, t *txn) []byte {
 	dst = appendText(dst, "domain", t.domain)
 	dst = appendAddr(dst, "requested_addr", t.reqAddr)
 	dst = appendAddr(dst, "assigned_addr", t.assigned)
+	if t.delegated.IsValid() {
+		dst = record.AppendStringField(dst, "delegated_prefix", t.delegated.String())
+	}
 	if t.hasLease {
 		dst = append(dst, `,"lease_time":`...)
 		dst = record.AppendInterval(dst, t.lease)

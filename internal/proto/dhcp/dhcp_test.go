@@ -195,9 +195,36 @@ func TestDHCPv6(t *testing.T) {
 	}
 }
 
+// TestDHCPv6PrefixDelegation: a server delegating a prefix to a router
+// (IA_PD, as over pppoe.pcap in Zeek's traces) logs it as
+// delegated_prefix.
+func TestDHCPv6PrefixDelegation(t *testing.T) {
+	iaprefix := opt6(26, append([]byte{0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20, 56}, netip.MustParseAddr("fc00:0:2:100::").AsSlice()...)...)
+	iapd := opt6(25, append([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, iaprefix...)...)
+	sh := proto.NewShared()
+	s := &prototest.MapSink{}
+	cl := New(conn("C1", "fe80::ce05:eff:fe88:0", 546, "ff02::1:2", 547, sh), s)
+	sv := New(conn("C2", "fe80::c801:eff:fe88:8", 547, "fe80::ce05:eff:fe88:0", 546, sh), s)
+	cl.Data(proto.FromOrig, 1e9, v6(1, 0x42, opt6(1, 0, 3, 0, 1, 0xcc, 5, 0x0e, 0x88, 0, 0), opt6(6, 0, 25)))
+	sv.Data(proto.FromOrig, 1.05e9, v6(2, 0x42, iapd))
+	cl.End(10e9)
+	sv.End(10e9)
+	if len(s.Recs) != 1 {
+		t.Fatalf("%d records", len(s.Recs))
+	}
+	r := s.Recs[0]
+	if r["delegated_prefix"] != "fc00:0:2:100::/56" || r["assigned_addr"] != nil {
+		t.Errorf("record %v", r)
+	}
+	if m, ok := ParseV6(v6(2, 1, opt6(25, append(make([]byte, 12), opt6(26, make([]byte, 8)...)...)...))); !ok || m.Prefix.IsValid() {
+		t.Errorf("a short IAPREFIX: %v %v", m.Prefix, ok)
+	}
+}
+
 func FuzzAnalyzer(f *testing.F) {
 	f.Add(v4(1, 1, [4]byte{}, 1, optS(12, "h"), opt(55, 1, 3), opt(82, 1, 1, 'x')), true)
 	f.Add(v6(1, 1, opt6(1, 0, 3, 0, 1, 1, 2, 3, 4, 5, 6), opt6(39, 0, 1, 'a', 0)), false)
+	f.Add(v6(7, 2, opt6(25, append(make([]byte, 12), opt6(26, append(make([]byte, 8), append([]byte{48}, make([]byte, 16)...)...)...)...)...)), false)
 	f.Fuzz(func(t *testing.T, b []byte, shared bool) {
 		var sh *proto.Shared
 		if shared {

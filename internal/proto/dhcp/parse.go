@@ -197,9 +197,10 @@ type V6Msg struct {
 	HasVendor   bool
 	ORO         []uint16 // option 6
 	HasORO      bool
-	Addr        netip.Addr // first IAADDR in an IA_NA
-	Valid       uint32     // its valid lifetime
-	Status      []byte     // status code message (option 13)
+	Addr        netip.Addr   // first IAADDR in an IA_NA
+	Valid       uint32       // its valid lifetime
+	Prefix      netip.Prefix // first IAPREFIX in an IA_PD (prefix delegation)
+	Status      []byte       // status code message (option 13)
 	HasStatus   bool
 }
 
@@ -270,6 +271,14 @@ func (m *V6Msg) options(opts []byte, depth int) bool {
 		case 3: // IA_NA: IAID, T1, T2, options
 			if len(v) >= 12 && depth == 0 {
 				m.options(v[12:], 1)
+			}
+		case 25: // IA_PD: IAID, T1, T2, options
+			if len(v) >= 12 && depth == 0 {
+				m.options(v[12:], 1)
+			}
+		case 26: // IAPREFIX: preferred, valid, prefix length, prefix, options
+			if len(v) >= 25 && depth == 1 && !m.Prefix.IsValid() && v[8] <= 128 {
+				m.Prefix = netip.PrefixFrom(netip.AddrFrom16([16]byte(v[9:25])), int(v[8]))
 			}
 		case 5: // IAADDR: address, preferred, valid, options
 			if len(v) >= 24 && depth == 1 && !m.Addr.IsValid() {
