@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -54,6 +55,7 @@ type Inventory struct {
 	agents     memo[string]      // user agents by their raw text
 	usedNames  map[string]string // usedName's answers
 	portTexts  *portTexts        // portText's answers
+	macTexts   *macTexts         // macText's answers
 	verdicts   *synVerdicts      // synVerdict's answers
 	answerBuf  []value           // the answers of the dns record being read
 
@@ -130,6 +132,7 @@ func New(cfg Config) (*Inventory, error) {
 		agents:     newMemo[string](),
 		usedNames:  map[string]string{},
 		portTexts:  new(portTexts),
+		macTexts:   new(macTexts),
 		verdicts:   new(synVerdicts),
 		kept:       new(keptNames),
 	}
@@ -518,9 +521,22 @@ func (inv *Inventory) learnPrefix(p netip.Prefix) {
 // memo first, then a table. Both are keyed by the raw text, escapes and
 // all, so that a hit needs no scan for them.
 func (inv *Inventory) intern(v value) string {
-	raw := v.raw()
-	if v.kind() != kindString || len(raw) > 64 {
+	if v.kind() != kindString {
 		return v.str()
+	}
+	return inv.internRaw(v.raw(), v.str)
+}
+
+// internText is intern for a string's text as written between its
+// quotes (a field rec decoded).
+func (inv *Inventory) internText(raw []byte) string {
+	return inv.internRaw(raw, func() string { return unescaped(raw) })
+}
+
+// internRaw is intern of the string written raw, which str decodes.
+func (inv *Inventory) internRaw(raw []byte, str func() string) string {
+	if len(raw) > 64 {
+		return str()
 	}
 	slot := inv.interned.slot(raw)
 	if slot.holds(raw) {
@@ -528,7 +544,7 @@ func (inv *Inventory) intern(v value) string {
 	}
 	s, ok := inv.strs[string(raw)]
 	if !ok {
-		s = v.str()
+		s = str()
 		if len(inv.strs) < maxInterned {
 			if s == string(raw) { // no escapes: key and value share the bytes
 				inv.strs[s] = s
@@ -541,6 +557,14 @@ func (inv *Inventory) intern(v value) string {
 	return s
 }
 
+// unescaped decodes a JSON string's text as written between its quotes.
+func unescaped(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	return value{append(append([]byte{'"'}, raw...), '"')}.str()
+}
+
 const maxInterned = 1 << 14
 
 // remembered returns a string value: the string made for the last value
@@ -549,13 +573,22 @@ const maxInterned = 1 << 14
 // intern that often recur in records that come close together: a
 // connection's uid in the records of its requests, a client's user agent.
 func remembered(m memo[string], v value) string {
-	raw := v.raw()
 	if v.kind() != kindString {
 		return v.str()
 	}
+	return rememberedRaw(m, v.raw(), v.str)
+}
+
+// rememberedText is remembered for a string's text as written between
+// its quotes (a field rec decoded).
+func rememberedText(m memo[string], raw []byte) string {
+	return rememberedRaw(m, raw, func() string { return unescaped(raw) })
+}
+
+func rememberedRaw(m memo[string], raw []byte, str func() string) string {
 	slot := m.slot(raw)
 	if !slot.holds(raw) {
-		s := v.str()
+		s := str()
 		slot.take(raw, s, s)
 	}
 	return slot.val

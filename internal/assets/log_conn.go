@@ -61,44 +61,57 @@ func (inv *Inventory) leadingIDs(f *rec.Rec, ts *float64, uid *string, id *connI
 	return fl[6:]
 }
 
+// decodeConn reads the conn.log fields the inventory needs from the
+// record's shared decoding (rec.Conn, which the detectors and the IPv6
+// monitor read too): its strings are interned or remembered, its MACs
+// written as conn.log writes them.
 func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
-	*r = connRec{}
 	f, err := inv.fields(line)
 	if err != nil {
 		return err
 	}
-	for _, fl := range inv.leadingIDs(f, &r.ts, &r.uid, &r.id) {
-		k, v := f.Key(fl), value{f.Value(fl)}
-		switch string(k) {
-		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
-			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
-		case "proto":
-			r.proto = inv.intern(v)
-		case "service":
-			r.service = inv.intern(v)
-		case "history":
-			r.history = inv.intern(v)
-		case "conn_state":
-			r.connState = inv.intern(v)
-		case "orig_bytes":
-			r.origBytes = v.uint()
-		case "resp_bytes":
-			r.respBytes = v.uint()
-		case "orig_pkts":
-			r.origPkts = v.uint()
-		case "resp_pkts":
-			r.respPkts = v.uint()
-		case "orig_ip_bytes":
-			r.origIPBytes = v.uint()
-		case "resp_ip_bytes":
-			r.respIPBytes = v.uint()
-		case "orig_l2_addr":
-			r.origL2 = inv.intern(v)
-		case "resp_l2_addr":
-			r.respL2 = inv.intern(v)
-		}
+	c := f.Conn()
+	*r = connRec{
+		ts: c.TS, uid: rememberedText(inv.uids, c.UID),
+		id:    connID{origH: c.Orig, origP: c.OrigP, respH: c.Resp, respP: c.RespP},
+		proto: protoName(c.Proto), service: inv.internText(c.Service), history: inv.internText(c.History),
+		connState: c.State.String(),
+		origBytes: c.OrigBytes, respBytes: c.RespBytes, origPkts: c.OrigPkts, respPkts: c.RespPkts,
+		origIPBytes: c.OrigIPBytes, respIPBytes: c.RespIPBytes,
+		origL2: inv.macText(c.OrigMAC), respL2: inv.macText(c.RespMAC),
 	}
 	return nil
+}
+
+// macTexts keeps the texts macText made in a direct-mapped table: a
+// MAC's slot holds the last one made for a MAC that lands there.
+type macTexts [macTextSlots]struct {
+	mac  rec.MAC
+	text string
+}
+
+const macTextSlots = 256
+
+// macText is m as conn.log writes it ("" for none), made once for the
+// few MACs every connection names and interned.
+func (inv *Inventory) macText(m rec.MAC) string {
+	if m.IsZero() {
+		return ""
+	}
+	s := &inv.macTexts[m[3]^m[4]*7^m[5]*31] // a byte: one of the 256 slots
+	if s.text == "" || s.mac != m {
+		s.mac, s.text = m, inv.internText([]byte(m.String()))
+	}
+	return s.text
+}
+
+// protoName is conn.log's proto: "" for a record that names none of the
+// transports the inventory counts (as when it had no proto field).
+func protoName(p rec.Proto) string {
+	if p == rec.ProtoOther {
+		return ""
+	}
+	return p.String()
 }
 
 // onConn: traffic volume, link-layer bindings, services offered and used.

@@ -205,8 +205,7 @@ func (p *posture) onConn(r *rec.Rec) {
 // AYIYA) and IPv4 over IPv6.
 func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 	kind, v6 := "", c.Orig.Is6() && !c.Orig.Is4In6()
-	ipProto := r.Uint("ip_proto")
-	service := r.Bytes("service")
+	ipProto, service := c.IPProto, c.Service
 	switch {
 	case ipProto == 41 && !v6:
 		kind = "6in4"

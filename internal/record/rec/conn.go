@@ -6,13 +6,16 @@ import (
 )
 
 // Conn is the part of a conn.log record that connection-based detectors
-// share, decoded once per record. UID and History alias the line.
+// and the inventory share, decoded once per record. UID, Service and
+// History alias the line.
 type Conn struct {
 	TS           float64 // start, epoch seconds
 	UID          []byte
 	Orig, Resp   netip.Addr
 	OrigP, RespP uint16
 	Proto        Proto
+	Service      []byte // as written (aliases the line)
+	IPProto      uint64 // ip_proto: the IP protocol number (0 when absent)
 	Duration     float64
 	OrigBytes    uint64
 	RespBytes    uint64
@@ -180,6 +183,10 @@ func (r *Rec) Conn() *Conn {
 			c.RespP = uint16(p)
 		case "proto":
 			c.Proto = parseProto(s)
+		case "service":
+			c.Service = s
+		case "ip_proto":
+			c.IPProto, _ = parseUint(v)
 		case "duration":
 			c.Duration, _ = parseNumber(v)
 		case "orig_bytes":

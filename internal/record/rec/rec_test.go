@@ -23,14 +23,14 @@ func TestParseConn(t *testing.T) {
 	c := r.Conn()
 	want := Conn{TS: 1389721044.820046, Orig: netip.MustParseAddr("192.168.56.1"), OrigP: 54017,
 		Resp: netip.MustParseAddr("192.168.56.101"), RespP: 21, Proto: ProtoTCP, Duration: 2.372771,
-		OrigBytes: 24, RespBytes: 137, State: SF, OrigPkts: 11, RespPkts: 9, OrigIPBytes: 608, RespIPBytes: 613}
+		OrigBytes: 24, RespBytes: 137, State: SF, OrigPkts: 11, RespPkts: 9, OrigIPBytes: 608, RespIPBytes: 613, IPProto: 6}
 	got := *c
-	got.UID, got.History = nil, nil
+	got.UID, got.History, got.Service = nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Conn() = %+v\nwant %+v", got, want)
 	}
-	if string(c.UID) != "CHX6lgzaa0Xe" || string(c.History) != "ShAdDaFf" {
-		t.Errorf("uid %q history %q", c.UID, c.History)
+	if string(c.UID) != "CHX6lgzaa0Xe" || string(c.History) != "ShAdDaFf" || string(c.Service) != "ftp" {
+		t.Errorf("uid %q history %q service %q", c.UID, c.History, c.Service)
 	}
 	if r.Str("service") != "ftp" || r.Uint("missed_bytes") != 0 || !r.Has("ip_proto") || r.Has("nope") {
 		t.Error("getters disagree")
