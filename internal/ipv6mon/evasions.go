@@ -329,7 +329,11 @@ func (m *Monitor) ndLimits(f *ndFact) {
 }
 
 // onDHCP learns DHCPv6 servers; one that appears after the learning
-// window (or outside the allowlist) is rogue.
+// window (or outside the allowlist) is rogue. A server is judged by its
+// first exchange that configures hosts (an address, or options): one
+// that only delegates a prefix to a router is listed but judged by none,
+// and neither makes its server known nor starts the learning window, so
+// that a rogue cannot vouch for itself with a delegation first.
 func (m *Monitor) onDHCP(d *dhcpRec) {
 	if d.DHCPVersion != 6 {
 		return
@@ -341,13 +345,21 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 		return
 	}
 	if m.dhcpServers == nil {
-		m.dhcpServers = map[string]float64{}
+		m.dhcpServers = map[string]*dhcpServer{}
 	}
-	if _, ok := m.dhcpServers[d.ServerAddr]; ok {
+	s := m.dhcpServers[d.ServerAddr]
+	if s == nil {
+		s = &dhcpServer{first: d.TS}
+		if len(m.dhcpServers) < maxDHCPServers {
+			m.dhcpServers[d.ServerAddr] = s
+		}
+	}
+	if d.delegatesOnly() || s.judged {
 		return
 	}
-	first := len(m.dhcpServers) == 0
-	m.dhcpServers[d.ServerAddr] = d.TS
+	first := m.dhcpJudged == 0
+	s.judged = true
+	m.dhcpJudged++
 	if len(m.dhcpFirst) < 64 {
 		m.dhcpFirst = append(m.dhcpFirst, *d)
 	}
@@ -355,7 +367,7 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 		m.firstDHCP = d.TS
 	}
 	allowed := m.allowR[d.ServerAddr]
-	if !allowed && !d.delegatesOnly() && m.routers.noDHCPv6() {
+	if !allowed && m.routers.noDHCPv6() {
 		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
 			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
 			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
@@ -367,8 +379,19 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 	}
 	m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.8, d.ServerAddr, d.ClientAddr, []string{"T1557"},
 		fmt.Sprintf("a new DHCPv6 server %s answered clients after the known servers were learned", d.ServerAddr),
-		map[string]any{"servers": len(m.dhcpServers), "uids": d.UIDs})
+		map[string]any{"servers": m.dhcpJudged, "uids": d.UIDs})
 }
+
+// dhcpServer is a DHCPv6 server seen: when, and whether one of its
+// exchanges was judged.
+type dhcpServer struct {
+	first  float64
+	judged bool
+}
+
+// maxDHCPServers bounds the servers kept (a flood of forged servers is
+// judged, not listed, past it).
+const maxDHCPServers = 1024
 
 // delegatesOnly reports an exchange that delegated a prefix to a
 // downstream router (IA_PD) and assigned no address: prefix delegation
@@ -384,7 +407,7 @@ func (m *Monitor) recheckDHCPv6() {
 		return
 	}
 	for _, d := range m.dhcpFirst {
-		if m.allowR[d.ServerAddr] || d.delegatesOnly() {
+		if m.allowR[d.ServerAddr] {
 			continue
 		}
 		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},

@@ -117,8 +117,9 @@ type Monitor struct {
 	raised  map[string]bool // class|src|dst already reported
 	found   []Finding
 
-	dhcpServers map[string]float64 // DHCPv6 servers, first seen
-	dhcpFirst   []dhcpRec          // each server's first record
+	dhcpServers map[string]*dhcpServer // DHCPv6 servers seen
+	dhcpJudged  int                    // servers judged (onDHCP)
+	dhcpFirst   []dhcpRec              // each server's first judged record
 	firstDHCP   float64
 	line        rec.Shared // a line given to Record
 

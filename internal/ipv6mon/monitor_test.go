@@ -185,6 +185,38 @@ func TestDADAnnouncedByProber(t *testing.T) {
 	for _, f := range m.Findings() {
 		t.Errorf("raised %s: %s", f.Class, f.Summary)
 	}
+
+	// A denial at once from another frame source, its option naming the
+	// prober's MAC (the review's case), or from the prober's MAC before
+	// its timer ran out, is still a denial.
+	for name, answer := range map[string]func(ts float64, target string) map[string]any{
+		"option echoes the prober": func(ts float64, target string) map[string]any {
+			a := na(ts+0.001, target, "02:00:00:00:0b:ad", target, "O")
+			a["ll_addr"] = "02:00:00:00:00:77"
+			return a
+		},
+		"forged frame, too soon": func(ts float64, target string) map[string]any {
+			return na(ts+0.001, target, "02:00:00:00:00:77", target, "O")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := New(DefaultConfig(), nil)
+			benignLink(m)
+			for i := 0; i < 5; i++ {
+				target := fmt.Sprintf("2001:db8:1::%x", 0x200+i)
+				ts := 400 + float64(i)
+				feed(m, "_nd", ns(ts, "::", "02:00:00:00:00:77", target))
+				feed(m, "_nd", answer(ts, target))
+			}
+			m.Close()
+			for _, f := range m.Findings() {
+				if f.Class == "ipv6.dad_dos" {
+					return
+				}
+			}
+			t.Errorf("no dad_dos: %+v", m.Findings())
+		})
+	}
 }
 
 func TestSecondRouterWhileLearning(t *testing.T) {
@@ -307,6 +339,19 @@ func TestPrefixDelegationIsNoRogue(t *testing.T) {
 	m.Close()
 	if f := m.Findings(); len(f) != 1 || f[0].Class != "ipv6.rogue_dhcpv6" || f[0].Src != "fe80::bad" {
 		t.Errorf("an assigning server on the same link: %+v", f)
+	}
+
+	// A rogue that delegates a prefix first, then assigns addresses (the
+	// review's case), is judged by the assignment.
+	m = New(DefaultConfig(), nil)
+	benignLink(m)
+	feed(m, "dhcp", map[string]any{"ts": 401.0, "dhcp_version": 6, "server_addr": "fe80::bad", "client_addr": "fe80::66",
+		"delegated_prefix": "2001:db8:66::/56", "uids": []string{"C3"}})
+	feed(m, "dhcp", map[string]any{"ts": 402.0, "dhcp_version": 6, "server_addr": "fe80::bad", "client_addr": "fe80::5",
+		"assigned_addr": "2001:db8:1::99", "uids": []string{"C4"}})
+	m.Close()
+	if f := m.Findings(); len(f) != 1 || f[0].Class != "ipv6.rogue_dhcpv6" || f[0].Src != "fe80::bad" {
+		t.Errorf("a delegation, then an assignment: %+v", f)
 	}
 }
 

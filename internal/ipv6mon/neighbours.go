@@ -128,10 +128,7 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 		return
 	}
 	delete(n.tentative, f.Target)
-	if mac != "" && mac == probe.mac {
-		// The prober itself announcing the address it has just tested
-		// (an unsolicited advertisement once detection has passed, as
-		// Windows sends a second later): no duplicate, no denial.
+	if announcesOwnAddress(f, probe) {
 		return
 	}
 	if b, owned := n.bindings[f.Target]; !owned || b.MAC != mac {
@@ -156,6 +153,22 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 			map[string]any{"mac": mac, "denials": len(d), "last_target": f.Target, "window_s": win, "threshold": n.m.cfg.DADDenials})
 	}
 }
+
+// announcesOwnAddress reports an advertisement that the prober itself
+// sends for the address it tested, once detection has passed: Windows
+// and Cisco routers announce it to all nodes about a second (RetransTimer)
+// after the probe. It must come from the prober's MAC, frame and option
+// alike (the option alone is the sender's word), and no sooner than
+// dadAnnounceAfter: a denial has to beat the prober's timer, and
+// dos-new-ip6 answers within milliseconds.
+func announcesOwnAddress(f *ndFact, p probe) bool {
+	return p.mac != "" && f.SrcMAC == p.mac && (f.LLAddr == "" || f.LLAddr == p.mac) && f.TS-p.ts >= dadAnnounceAfter
+}
+
+// dadAnnounceAfter is how long after its probe a host's own advertisement
+// of the address may come (RFC 4861's RetransTimer is 1 s; the corpus's
+// hosts announce after 0.94 to 1.01 s).
+const dadAnnounceAfter = 0.5
 
 // macBound reports whether mac owns any address (bounded scan, only when
 // a DAD probe is answered).

@@ -562,7 +562,7 @@ func (m *Monitor) writeLines(enc *json.Encoder) error {
 			Kind      string  `json:"kind"`
 			Addr      string  `json:"addr"`
 			FirstSeen float64 `json:"first_seen"`
-		}{"dhcpv6_server", server, m.dhcpServers[server]})
+		}{"dhcpv6_server", server, m.dhcpServers[server].first})
 	}
 	for _, key := range m.post.tunnelIDs {
 		enc.Encode(struct {

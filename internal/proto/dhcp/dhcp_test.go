@@ -219,6 +219,12 @@ func TestDHCPv6PrefixDelegation(t *testing.T) {
 	if m, ok := ParseV6(v6(2, 1, opt6(25, append(make([]byte, 12), opt6(26, make([]byte, 8)...)...)...))); !ok || m.Prefix.IsValid() {
 		t.Errorf("a short IAPREFIX: %v %v", m.Prefix, ok)
 	}
+	// Each IA's option counts only in its own IA.
+	iaaddr := opt6(5, append(netip.MustParseAddr("2001:db8::9").AsSlice(), make([]byte, 8)...)...)
+	m, ok := ParseV6(v6(2, 1, opt6(3, append(make([]byte, 12), iaprefix...)...), opt6(25, append(make([]byte, 12), iaaddr...)...)))
+	if !ok || m.Prefix.IsValid() || m.Addr.IsValid() {
+		t.Errorf("an IAPREFIX in an IA_NA, an IAADDR in an IA_PD: prefix %v addr %v", m.Prefix, m.Addr)
+	}
 }
 
 func FuzzAnalyzer(f *testing.F) {

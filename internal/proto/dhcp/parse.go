@@ -254,7 +254,10 @@ func v6Option(opts []byte, code uint16) ([]byte, bool) {
 	return found, ok
 }
 
-func (m *V6Msg) options(opts []byte, depth int) bool {
+// options reads opts, the options of the message (in 0) or of the option
+// coded in (IA_NA 3, IA_PD 25, IAADDR 5): an IAADDR counts only in an
+// IA_NA, an IAPREFIX only in an IA_PD, each IA only in the message.
+func (m *V6Msg) options(opts []byte, in uint16) bool {
 	for len(opts) > 0 {
 		if len(opts) < 4 {
 			return false
@@ -268,23 +271,19 @@ func (m *V6Msg) options(opts []byte, depth int) bool {
 		switch c {
 		case 1:
 			m.ClientDUID = v
-		case 3: // IA_NA: IAID, T1, T2, options
-			if len(v) >= 12 && depth == 0 {
-				m.options(v[12:], 1)
-			}
-		case 25: // IA_PD: IAID, T1, T2, options
-			if len(v) >= 12 && depth == 0 {
-				m.options(v[12:], 1)
+		case 3, 25: // IA_NA, IA_PD: IAID, T1, T2, options
+			if len(v) >= 12 && in == 0 {
+				m.options(v[12:], c)
 			}
 		case 26: // IAPREFIX: preferred, valid, prefix length, prefix, options
-			if len(v) >= 25 && depth == 1 && !m.Prefix.IsValid() && v[8] <= 128 {
+			if len(v) >= 25 && in == 25 && !m.Prefix.IsValid() && v[8] <= 128 {
 				m.Prefix = netip.PrefixFrom(netip.AddrFrom16([16]byte(v[9:25])), int(v[8]))
 			}
 		case 5: // IAADDR: address, preferred, valid, options
-			if len(v) >= 24 && depth == 1 && !m.Addr.IsValid() {
+			if len(v) >= 24 && in == 3 && !m.Addr.IsValid() {
 				m.Addr = netip.AddrFrom16([16]byte(v[:16]))
 				m.Valid = binary.BigEndian.Uint32(v[20:])
-				m.options(v[24:], 2)
+				m.options(v[24:], c)
 			}
 		case 6:
 			m.HasORO = true
