@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -352,7 +353,27 @@ const batchGCPercent = 200
 // in all, and peaks at 90 MB of RSS with or without its three cycles) but
 // costs their marking and the write barriers while they run: 3–6% of the
 // run's CPU.
+// In a container whose memory is limited (cgroup v2 memory.max), the
+// floor is at most a quarter of the limit, so that garbage left for later
+// never crowds out what the run needs.
 const batchHeapFloor = 256 << 20
+
+// cgroupMemoryMax is where the cgroup v2 memory limit is read.
+const cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
+
+// heapFloor is batchHeapFloor, or a quarter of the memory limit the file
+// at path gives (a byte count; "max" or no file: no limit) when smaller.
+func heapFloor(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return batchHeapFloor
+	}
+	limit, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || limit <= 0 {
+		return batchHeapFloor
+	}
+	return min(batchHeapFloor, limit/4)
+}
 
 // tuneBatchGC sets the heap floor and then batchGCPercent, unless the
 // user set GOGC or GOMEMLIMIT (with GOMEMLIMIT alone, batchGCPercent
@@ -366,7 +387,7 @@ func tuneBatchGC() {
 		return
 	}
 	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(batchHeapFloor)
+	debug.SetMemoryLimit(heapFloor(cgroupMemoryMax))
 	afterFirstGC(func() {
 		debug.SetGCPercent(batchGCPercent)
 		debug.SetMemoryLimit(math.MaxInt64)

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -27,8 +28,8 @@ func TestTuneBatchGC(t *testing.T) {
 	if got := debug.SetGCPercent(-1); got != -1 {
 		t.Errorf("before the first cycle: target %d, want off (-1)", got)
 	}
-	if got := debug.SetMemoryLimit(-1); got != batchHeapFloor {
-		t.Errorf("before the first cycle: limit %d, want the floor %d", got, batchHeapFloor)
+	if got, want := debug.SetMemoryLimit(-1), heapFloor(cgroupMemoryMax); got != want {
+		t.Errorf("before the first cycle: limit %d, want the floor %d", got, want)
 	}
 	runtime.GC()
 	deadline := time.Now().Add(10 * time.Second)
@@ -55,5 +56,32 @@ func TestTuneBatchGC(t *testing.T) {
 	tuneBatchGC()
 	if got, lim := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); got != batchGCPercent || lim != 1<<30 {
 		t.Errorf("with GOMEMLIMIT: target %d and limit %d, want %d and the user's 1 GiB", got, lim, batchGCPercent)
+	}
+}
+
+// TestHeapFloor: a quarter of a cgroup's memory limit when that is below
+// the floor; the floor without a limit.
+func TestHeapFloor(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		file string // memory.max's content; "" for no file
+		want int64
+	}{
+		{"", batchHeapFloor},
+		{"max\n", batchHeapFloor},
+		{"536870912\n", 128 << 20},
+		{"4294967296\n", batchHeapFloor},
+		{"garbage", batchHeapFloor},
+	} {
+		path := filepath.Join(dir, "none")
+		if c.file != "" {
+			path = filepath.Join(dir, "memory.max")
+			if err := os.WriteFile(path, []byte(c.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := heapFloor(path); got != c.want {
+			t.Errorf("memory.max %q: floor %d, want %d", c.file, got, c.want)
+		}
 	}
 }
