@@ -52,10 +52,10 @@ type Event struct {
 	CommunityID string
 	// ICMPType and ICMPCode are -1 when absent.
 	ICMPType, ICMPCode int
-	// Raw objects of the event: alert, flow, dns, http, tls and vigil
-	// (Vigil's own fields in its EVE export); nil when absent.
-	Alert, Flow, DNS, HTTP, TLS, Vigil []byte
-	Line                               []byte
+	// Raw objects of the event: alert, flow, tcp, dns, http, tls and
+	// vigil (Vigil's own fields in its EVE export); nil when absent.
+	Alert, Flow, TCP, DNS, HTTP, TLS, Vigil []byte
+	Line                                    []byte
 }
 
 // UID is the uid of the event's connection: "E" and the flow id in base
@@ -153,7 +153,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 	for _, o := range []struct {
 		key string
 		raw *[]byte
-	}{{"alert", &e.Alert}, {"flow", &e.Flow}, {"dns", &e.DNS}, {"http", &e.HTTP}, {"tls", &e.TLS}, {"vigil", &e.Vigil}} {
+	}{{"alert", &e.Alert}, {"flow", &e.Flow}, {"tcp", &e.TCP}, {"dns", &e.DNS}, {"http", &e.HTTP}, {"tls", &e.TLS}, {"vigil", &e.Vigil}} {
 		v, ok := r.Raw(o.key)
 		if !ok || string(v) == "null" {
 			continue
@@ -456,8 +456,14 @@ func (p *Parser) Record(e *Event, dst []byte) (log string, line []byte, ok bool)
 	return log, append(dst, '}'), true
 }
 
-// connFields appends a flow event's conn.log fields; Suricata's byte
-// counts are whole packets, so they are the IP byte counts.
+// connFields appends a flow event's conn.log fields. Suricata counts
+// whole packets, so its byte counts are the IP byte counts (with the
+// link-layer header); the payload bytes conn.log's detectors read
+// (orig_bytes, resp_bytes) are estimated from them, less each packet's
+// headers (payloadEstimate). A TCP flow's history and conn_state are
+// made from the flags each side sent (the event's tcp object), as Zeek
+// would have set them; without them every flow would look like a probe
+// or a SYN flood's.
 func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
 	s, d := &p.sub, *dst
 	if e.Proto != "" {
@@ -469,17 +475,174 @@ func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
 	if end, err := ParseTime(s.Str("end")); err == nil && end >= start {
 		d = append(record.AppendKey(d, "duration"), strconv.FormatFloat(end-start, 'f', 6, 64)...)
 	}
-	for _, f := range [][2]string{{"orig_pkts", "pkts_toserver"}, {"orig_ip_bytes", "bytes_toserver"},
-		{"resp_pkts", "pkts_toclient"}, {"resp_ip_bytes", "bytes_toclient"}} {
-		if n, ok := s.Num(f[1]); ok && n >= 0 && n < 1<<63 {
-			d = record.AppendUintField(d, f[0], uint64(n))
+	var c flowCounts
+	for _, f := range []struct {
+		key, from string
+		n         *uint64
+	}{{"orig_pkts", "pkts_toserver", &c.origPkts}, {"orig_ip_bytes", "bytes_toserver", &c.origBytes},
+		{"resp_pkts", "pkts_toclient", &c.respPkts}, {"resp_ip_bytes", "bytes_toclient", &c.respBytes}} {
+		if n, ok := s.Num(f.from); ok && n >= 0 && n < 1<<63 {
+			*f.n = uint64(n)
+			d = record.AppendUintField(d, f.key, *f.n)
 		}
+	}
+	hdr := headerBytes(e.Proto, e.Src.Is6())
+	c.origData, c.respData = payloadEstimate(c.origBytes, c.origPkts, hdr), payloadEstimate(c.respBytes, c.respPkts, hdr)
+	history, state := "", ""
+	if e.Proto == "tcp" && e.TCP != nil && p.sub2.Parse("", e.TCP) == nil {
+		if ts, tc, ok := tcpFlags(&p.sub2, c); ok {
+			if ts&flagACK == 0 { // a side that never acknowledged sent no data: SYN options
+				c.origData = 0
+			}
+			if tc&flagACK == 0 {
+				c.respData = 0
+			}
+			history, state = tcpHistory(ts, tc, c), connState(ts, tc, c.respPkts)
+		}
+	}
+	d = record.AppendUintField(d, "orig_bytes", c.origData)
+	d = record.AppendUintField(d, "resp_bytes", c.respData)
+	if state != "" {
+		d = record.AppendStringField(d, "conn_state", state)
+		d = record.AppendStringField(d, "history", history)
 	}
 	if st := s.Str("state"); st != "" {
 		d = record.AppendStringField(d, "suricata_state", st)
 	}
 	*dst = d
 	return true
+}
+
+// flowCounts are a flow event's packets and bytes each way, and the
+// payload bytes estimated from them.
+type flowCounts struct {
+	origPkts, origBytes, origData uint64
+	respPkts, respBytes, respData uint64
+}
+
+// headerBytes is what a packet of proto carries besides its payload, as
+// Suricata counts it: Ethernet, the IP header, and TCP's with the
+// timestamp option most stacks send (a SYN's longer options make the
+// estimate of a handshake a few bytes, no more), UDP's or ICMP's.
+func headerBytes(proto string, v6 bool) uint64 {
+	n := uint64(14 + 20)
+	if v6 {
+		n = 14 + 40
+	}
+	switch proto {
+	case "tcp":
+		return n + 32
+	case "udp", "icmp":
+		return n + 8
+	}
+	return n
+}
+
+// payloadEstimate is bytes less hdr per packet (0 when that is more).
+func payloadEstimate(bytes, pkts, hdr uint64) uint64 {
+	if pkts > bytes/hdr {
+		return 0
+	}
+	return bytes - pkts*hdr
+}
+
+// TCP flag bits as Suricata writes them (tcp_flags_ts, tcp_flags_tc: hex).
+const (
+	flagFIN = 0x01
+	flagSYN = 0x02
+	flagRST = 0x04
+	flagACK = 0x10
+)
+
+// tcpFlags reads the flags each side of a TCP flow sent (tcp_flags_ts,
+// tcp_flags_tc), or, where the event has only both sides' together
+// (tcp_flags), takes each side that sent packets to have sent them all.
+func tcpFlags(t *rec.Rec, c flowCounts) (ts, tc uint8, ok bool) {
+	ts, okTS := hexFlags(t.Str("tcp_flags_ts"))
+	tc, okTC := hexFlags(t.Str("tcp_flags_tc"))
+	if okTS || okTC {
+		return ts, tc, true
+	}
+	both, ok := hexFlags(t.Str("tcp_flags"))
+	if !ok {
+		return 0, 0, false
+	}
+	if c.origPkts > 0 {
+		ts = both
+	}
+	if c.respPkts > 0 {
+		tc = both
+	}
+	return ts, tc, true
+}
+
+// tcpHistory makes a Zeek history from the flags each side sent and the
+// payload each carried (the order of its letters is not known: they come
+// in the order a connection usually sends them). The responder's acks
+// count ('a') unless its one packet was a reset.
+func tcpHistory(ts, tc uint8, c flowCounts) string {
+	var h []byte
+	for _, l := range []struct {
+		set    bool
+		letter byte
+	}{
+		{ts&flagSYN != 0, 'S'}, {tc&(flagSYN|flagACK) == flagSYN|flagACK, 'h'},
+		{ts&flagACK != 0, 'A'}, {c.origData > 0, 'D'},
+		{tc&flagACK != 0 && (tc&flagRST == 0 || c.respPkts > 1), 'a'}, {c.respData > 0, 'd'},
+		{ts&flagFIN != 0, 'F'}, {tc&flagFIN != 0, 'f'}, {ts&flagRST != 0, 'R'}, {tc&flagRST != 0, 'r'},
+	} {
+		if l.set {
+			h = append(h, l.letter)
+		}
+	}
+	return string(h)
+}
+
+// connState is Zeek's conn_state for the flags each side sent.
+func connState(ts, tc uint8, respPkts uint64) string {
+	syn, synAck := ts&flagSYN != 0, tc&(flagSYN|flagACK) == flagSYN|flagACK
+	switch {
+	case !syn && !synAck:
+		return "OTH" // picked up mid-stream
+	case syn && respPkts == 0:
+		if ts&flagRST != 0 {
+			return "RSTOS0"
+		}
+		if ts&flagFIN != 0 {
+			return "SH"
+		}
+		return "S0"
+	case syn && !synAck:
+		if tc&flagRST != 0 {
+			return "REJ"
+		}
+		return "OTH"
+	case !syn: // the responder's SYN-ACK only
+		if tc&flagRST != 0 {
+			return "RSTRH"
+		}
+		if tc&flagFIN != 0 {
+			return "SHR"
+		}
+		return "OTH"
+	case ts&flagRST != 0:
+		return "RSTO"
+	case tc&flagRST != 0:
+		return "RSTR"
+	case ts&flagFIN != 0 && tc&flagFIN != 0:
+		return "SF"
+	case ts&flagFIN != 0:
+		return "S2"
+	case tc&flagFIN != 0:
+		return "S3"
+	}
+	return "S1"
+}
+
+// hexFlags reads Suricata's hex flag byte ("1b").
+func hexFlags(s string) (uint8, bool) {
+	n, err := strconv.ParseUint(s, 16, 8)
+	return uint8(n), err == nil
 }
 
 // dnsFields appends a dns event's dns.log fields: EVE version 2 (one

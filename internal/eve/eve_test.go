@@ -3,6 +3,7 @@ package eve
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -446,5 +447,57 @@ func TestVigilRoundTrip(t *testing.T) {
 	if !ok || out.Class != in.Class || out.Exposed != in.Exposed || out.Detector != in.Detector || out.Src != in.Src ||
 		out.Summary != in.Summary || len(out.UIDs) != 1 {
 		t.Errorf("read back %+v\nfrom %+v", out, in)
+	}
+}
+
+// flowEvent is a Suricata flow event: flags to server and to client as
+// Suricata writes them (hex; "" leaves the field out).
+func flowEvent(src, dst string, dport int, pktsTS, bytesTS, pktsTC, bytesTC int, flagsTS, flagsTC string) string {
+	tcp := ""
+	if flagsTS != "" || flagsTC != "" {
+		tcp = fmt.Sprintf(`,"tcp":{"tcp_flags_ts":%q,"tcp_flags_tc":%q}`, flagsTS, flagsTC)
+	}
+	return fmt.Sprintf(`{"timestamp":"2024-01-02T03:04:05.000000+0000","flow_id":7,"event_type":"flow","src_ip":%q,"src_port":40000,"dest_ip":%q,"dest_port":%d,"proto":"TCP",`+
+		`"flow":{"pkts_toserver":%d,"pkts_toclient":%d,"bytes_toserver":%d,"bytes_toclient":%d,"start":"2024-01-02T03:04:05.000000+0000","end":"2024-01-02T03:04:06.000000+0000","state":"closed"}%s}`,
+		src, dst, dport, pktsTS, pktsTC, bytesTS, bytesTC, tcp)
+}
+
+// TestFlowConnState: a flow event's conn record has the payload bytes,
+// history and conn_state Zeek would give the flow, from its packet and
+// byte counts and the flags each side sent, so that the detectors read a
+// Suricata deployment's flows as they read Vigil's: a completed
+// exchange is no probe and no SYN flood.
+func TestFlowConnState(t *testing.T) {
+	for _, c := range []struct {
+		name, line         string
+		state, history     string
+		origData, respData float64
+	}{
+		{"completed TLS exchange", flowEvent("10.1.0.5", "192.168.1.10", 443, 12, 1800, 14, 24000, "1b", "1b"), "SF", "ShADadFf", 1800 - 12*66, 24000 - 14*66},
+		{"SYN with options, unanswered", flowEvent("10.1.0.5", "192.168.1.10", 443, 1, 74, 0, 0, "02", ""), "S0", "S", 0, 0},
+		{"refused", flowEvent("10.1.0.5", "192.168.1.10", 23, 1, 60, 1, 54, "02", "14"), "REJ", "Sr", 0, 0},
+		{"picked up mid-stream", flowEvent("10.1.0.5", "192.168.1.10", 443, 5, 5000, 5, 400, "18", "10"), "OTH", "ADad", 5000 - 5*66, 400 - 5*66},
+		{"reset by the client", flowEvent("10.1.0.5", "192.168.1.10", 80, 4, 900, 3, 600, "16", "12"), "RSTO", "ShADadR", 900 - 4*66, 600 - 3*66},
+		{"both sides' flags only", strings.Replace(flowEvent("fd00::5", "fd00::10", 443, 10, 2000, 10, 9000, "", ""), `"flow":{`, `"tcp":{"tcp_flags":"1b"},"flow":{`, 1), "SF", "ShADadFf", 2000 - 10*86, 9000 - 10*86},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var p Parser
+			var e Event
+			if err := p.Parse([]byte(c.line), &e); err != nil {
+				t.Fatal(err)
+			}
+			log, line, ok := p.Record(&e, nil)
+			if !ok || log != "conn" {
+				t.Fatalf("record %q %s", log, line)
+			}
+			var r map[string]any
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r["conn_state"] != c.state || r["history"] != c.history || r["orig_bytes"] != c.origData || r["resp_bytes"] != c.respData {
+				t.Errorf("conn_state %v history %v orig_bytes %v resp_bytes %v; want %s %s %v %v",
+					r["conn_state"], r["history"], r["orig_bytes"], r["resp_bytes"], c.state, c.history, c.origData, c.respData)
+			}
+		})
 	}
 }

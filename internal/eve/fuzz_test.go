@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,8 @@ func FuzzParse(f *testing.F) {
 	for _, l := range bytes.Split(b, []byte("\n")) {
 		f.Add(l)
 	}
+	f.Add([]byte(flowEvent("10.1.0.5", "192.168.1.10", 443, 4, 900, 3, 600, "16", "12")))
+	f.Add([]byte(strings.Replace(flowEvent("fd00::5", "fd00::10", 443, 10, 2000, 0, 0, "", ""), `"flow":{`, `"tcp":{"tcp_flags":"ff"},"flow":{`, 1)))
 	var p Parser
 	var buf []byte
 	f.Fuzz(func(t *testing.T, line []byte) {
