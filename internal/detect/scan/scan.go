@@ -96,7 +96,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Probe() || !c.Orig.IsValid() || !c.Resp.IsValid() {
 		return
 	}
-	if c.Proto == rec.ProtoICMP && !echoRequest(c.OrigP) {
+	if c.Proto == rec.ProtoICMP && (!echoRequest(c.OrigP) || c.RespPkts > 0 && !nearby(c.Orig, c.Resp)) {
 		return
 	}
 	s := d.sources[c.Orig]
@@ -140,6 +140,25 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 }
 
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
+
+// nearby reports whether b is in a's site: the same /16 (IPv4) or /48
+// (IPv6). An echo request counts as a probe when it goes unanswered, or
+// when its target is nearby: a ping sweep covers a network, most of whose
+// addresses do not answer, while a host that checks its reach or latency
+// (RITA's proxy_rolling logs: hundreds of CDN and DNS servers an hour,
+// each pinged once and answering) pings hosts that answer all over the
+// internet.
+func nearby(a, b netip.Addr) bool {
+	bits := 48
+	if a.Is4() {
+		bits = 16
+	}
+	if a.Is4() != b.Is4() {
+		return false
+	}
+	p, err := a.Prefix(bits)
+	return err == nil && p.Contains(b)
+}
 
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.

@@ -48,6 +48,13 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
+		{"unanswered ping sweep of another network", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 40; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h), Src: "10.0.0.5", SrcP: 8, Dst: fmt.Sprintf("198.51.100.%d", h), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1}.Line())
+			}
+			return l
+		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +95,17 @@ func TestQuiet(t *testing.T) {
 			var l []dt.Line
 			for h := 1; h <= 60; h++ {
 				l = append(l, dt.Conn{TS: 1000 + float64(h)/3, Src: "192.168.1.168", SrcP: 50000 + h, Dst: fmt.Sprintf("142.251.16.%d", h), DstP: 443, State: "OTH", History: "C"}.Line())
+			}
+			return l
+		},
+		// RITA's proxy_rolling logs: a host pings some 300 servers all
+		// over the internet in an hour, once each, and they answer.
+		"latency checks": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 300; h++ {
+				ts := 1000 + float64(h)*11
+				l = append(l, dt.Conn{TS: ts, Src: "10.0.0.238", SrcP: 8, Dst: fmt.Sprintf("%d.%d.%d.1", 20+h%180, h%251, h%7), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1, RespPkts: 1}.Line(),
+					dt.Conn{TS: ts + 1, Src: "2601:19e:8200:91e0::1ec7", SrcP: 128, Dst: fmt.Sprintf("2600:%x:%x::1", 0x9000+h, h), DstP: 129, Proto: "icmp", State: "OTH", OrigPkts: 1, RespPkts: 1}.Line())
 			}
 			return l
 		},
