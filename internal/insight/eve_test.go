@@ -58,10 +58,10 @@ func TestEVEFlows(t *testing.T) {
 	}
 }
 
-// alertClasses analyses input and returns the classes of its alerts.
-func alertClasses(t *testing.T, input string) map[string]bool {
+// alertClasses analyses inputs and returns the classes of their alerts.
+func alertClasses(t *testing.T, inputs ...string) map[string]bool {
 	t.Helper()
-	_, out := run(t, input)
+	_, out := run(t, inputs...)
 	classes := map[string]bool{}
 	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
 		classes[fmt.Sprint(a["class"])] = true
