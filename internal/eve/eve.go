@@ -500,6 +500,12 @@ func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
 			history, state = tcpHistory(ts, tc, c), connState(ts, tc, c.respPkts)
 		}
 	}
+	if e.Proto == "tcp" && state == "" && c.origData+c.respData > 0 {
+		// No flags (an event without its tcp object): what the byte
+		// counts show, data, with no handshake known, as Zeek logs a
+		// connection picked up mid-stream.
+		history, state = dataHistory(c), "OTH"
+	}
 	d = record.AppendUintField(d, "orig_bytes", c.origData)
 	d = record.AppendUintField(d, "resp_bytes", c.respData)
 	if state != "" {
@@ -596,6 +602,19 @@ func tcpHistory(ts, tc uint8, c flowCounts) string {
 		}
 	}
 	return string(h)
+}
+
+// dataHistory is the history of a flow known only by its byte counts:
+// 'D' and 'd' for the sides that carried payload.
+func dataHistory(c flowCounts) string {
+	h := ""
+	if c.origData > 0 {
+		h += "D"
+	}
+	if c.respData > 0 {
+		h += "d"
+	}
+	return h
 }
 
 // connState is Zeek's conn_state for the flags each side sent.

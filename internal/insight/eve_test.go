@@ -19,10 +19,13 @@ func eveFlows(t *testing.T, n int, flow func(i int) (src string, dport, pktsTS, 
 	for i := 0; i < n; i++ {
 		src, dport, pTS, bTS, pTC, bTC, fTS, fTC := flow(i)
 		ts := start.Add(time.Duration(i) * 10 * time.Millisecond).Format("2006-01-02T15:04:05.000000-0700")
+		tcp := "" // no flags: an event without its tcp object
+		if fTS != "" || fTC != "" {
+			tcp = fmt.Sprintf(`,"tcp":{"tcp_flags_ts":%q,"tcp_flags_tc":%q}`, fTS, fTC)
+		}
 		fmt.Fprintf(&b, `{"timestamp":%q,"flow_id":%d,"event_type":"flow","src_ip":%q,"src_port":%d,"dest_ip":"192.168.1.10","dest_port":%d,"proto":"TCP",`+
-			`"flow":{"pkts_toserver":%d,"pkts_toclient":%d,"bytes_toserver":%d,"bytes_toclient":%d,"start":%q,"end":%q,"state":"closed"},`+
-			`"tcp":{"tcp_flags_ts":%q,"tcp_flags_tc":%q}}`+"\n",
-			ts, 1000+i, src, 30000+i%30000, dport, pTS, pTC, bTS, bTC, ts, ts, fTS, fTC)
+			`"flow":{"pkts_toserver":%d,"pkts_toclient":%d,"bytes_toserver":%d,"bytes_toclient":%d,"start":%q,"end":%q,"state":"closed"}%s}`+"\n",
+			ts, 1000+i, src, 30000+i%30000, dport, pTS, pTC, bTS, bTC, ts, ts, tcp)
 	}
 	path := filepath.Join(t.TempDir(), "eve.json")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -43,6 +46,12 @@ func TestEVEFlows(t *testing.T) {
 	})
 	if classes := alertClasses(t, busy); len(classes) != 0 {
 		t.Errorf("busy server: alerts %v", classes)
+	}
+	noFlags := eveFlows(t, 6000, func(i int) (string, int, int, int, int, int, string, string) {
+		return fmt.Sprintf("10.1.%d.%d", i%4, 1+i%250), 443, 12, 1800, 14, 24000, "", ""
+	})
+	if classes := alertClasses(t, noFlags); len(classes) != 0 {
+		t.Errorf("busy server, events without flags: alerts %v", classes)
 	}
 	flood := eveFlows(t, 6000, func(i int) (string, int, int, int, int, int, string, string) {
 		return fmt.Sprintf("%d.%d.%d.%d", 1+i%200, i/200%250, i%7, 1+i%251), 443, 1, 60, 0, 0, "02", ""
