@@ -34,6 +34,9 @@ func TestAnalyzeErrorsAreClear(t *testing.T) {
 	}{
 		{[]string{"-q", "-o", tmp, filepath.Join(tmp, "missing.pcap")}, "missing.pcap"},
 		{[]string{"-q", "-o", tmp, notCapture}, "notes.txt"},
+		// What the file could have been, for a zeek-cut output without
+		// Zeek's header: the formats Vigil reads.
+		{[]string{"-q", "-o", tmp, notCapture}, "Zeek logs with their #separator and #fields header"},
 	} {
 		err := runAnalyze(context.Background(), tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

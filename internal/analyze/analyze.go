@@ -28,6 +28,9 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 		return runLogs(cfg, inputs, logs)
 	}
 	src, err := capture.Open(captures)
+	if errors.Is(err, capture.ErrNotCapture) {
+		return nil, fmt.Errorf("analyze: %w (inputs are pcap or pcapng captures, gzipped or not, Zeek logs with their #separator and #fields header, JSON logs or Suricata eve.json)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
