@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
 )
 
 // Labels is a lab scenario's ground truth (SCENARIO.labels.json, DESIGN.md
@@ -189,7 +190,7 @@ var postureClass = map[string]bool{"iot.insecure_protocol": true, "ipv6.tunnel":
 // toEveryone reports whether addr is a multicast or broadcast address.
 func toEveryone(addr string) bool {
 	a, err := netip.ParseAddr(addr)
-	return err == nil && (a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}))
+	return err == nil && netset.Group(a)
 }
 
 // inPrefix reports whether victim is a prefix (a sweep's target: every

@@ -200,7 +200,7 @@ func (d *Detector) conn(r *rec.Rec) {
 // address (LLMNR, SSDP, NetBIOS announcements every few seconds) are
 // service discovery, never command and control.
 func unicast(a netip.Addr) bool {
-	return a.IsValid() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	return a.IsValid() && !netset.Group(a)
 }
 
 // http notes a proxied request; its bytes come with its conn record.

@@ -88,7 +88,7 @@ func (d *Detector) Logs() []string { return []string{"conn"} }
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
 	sent := c.Uploaded() // not a sequence-number artefact
-	if sent < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || c.Resp.IsMulticast() {
+	if sent < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || netset.Group(c.Resp) {
 		return
 	}
 	h := d.host(c.Orig)

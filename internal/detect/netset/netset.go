@@ -55,6 +55,12 @@ var DefaultInternal = []string{
 	"127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128",
 }
 
+// Group reports whether a is a multicast group or the limited broadcast
+// address: a destination every host on the link hears, not one host.
+func Group(a netip.Addr) bool {
+	return a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
 // Parse builds a Set from CIDRs or plain addresses.
 func Parse(items []string) (*Set, error) {
 	s := &Set{}
