@@ -70,3 +70,14 @@ func TestContainsMatchesPrefixes(t *testing.T) {
 		t.Error("a nil Set holds nothing")
 	}
 }
+
+func TestGroup(t *testing.T) {
+	for a, want := range map[string]bool{
+		"224.0.0.252": true, "ff02::1:3": true, "255.255.255.255": true, "239.255.255.250": true,
+		"192.168.1.255": false, "10.0.0.1": false, "2001:db8::1": false, "fe80::1": false,
+	} {
+		if got := Group(netip.MustParseAddr(a)); got != want {
+			t.Errorf("Group(%s) = %v, want %v", a, got, want)
+		}
+	}
+}
