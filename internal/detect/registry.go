@@ -26,7 +26,7 @@ type Factory struct {
 // registry lists every detector. Add a detector here: its package, its
 // Config field in Config and one line below.
 var registry = []Factory{
-	{"scan", func(c *Config) bool { return c.Scan.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return scan.New(c.Scan), nil }},
+	{"scan", func(c *Config) bool { return c.Scan.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return scan.New(c.Scan, in), nil }},
 	{"flood", func(c *Config) bool { return c.Flood.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return flood.New(c.Flood), nil }},
 	{"bruteforce", func(c *Config) bool { return c.BruteForce.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return bruteforce.New(c.BruteForce), nil }},
 	{"beacon", func(c *Config) bool { return c.Beacon.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return beacon.New(c.Beacon, in), nil }},

@@ -490,9 +490,9 @@ func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
 	c.origData, c.respData = payloadEstimate(c.origBytes, c.origPkts, hdr), payloadEstimate(c.respBytes, c.respPkts, hdr)
 	history, state := "", ""
 	if e.Proto == "tcp" && e.TCP != nil && p.sub2.Parse("", e.TCP) == nil {
-		if ts, tc, ok := tcpFlags(&p.sub2, c); ok {
-			if ts&flagACK == 0 { // a side that never acknowledged sent no data: SYN options
-				c.origData = 0
+		if ts, tc, ok := tcpFlags(&p.sub2); ok {
+			if ts&flagACK == 0 { // no data before the originator's ACK: what the estimate
+				c.origData, c.respData = 0, 0 // finds is SYN and SYN-ACK options
 			}
 			if tc&flagACK == 0 {
 				c.respData = 0
@@ -501,9 +501,10 @@ func (p *Parser) connFields(e *Event, dst *[]byte, start float64) bool {
 		}
 	}
 	if e.Proto == "tcp" && state == "" && c.origData+c.respData > 0 {
-		// No flags (an event without its tcp object): what the byte
-		// counts show, data, with no handshake known, as Zeek logs a
-		// connection picked up mid-stream.
+		// No flags known (no tcp object, or Suricata kept no session:
+		// a flow picked up mid-stream): what the byte counts show, data
+		// with no handshake, as Zeek logs a connection picked up
+		// mid-stream.
 		history, state = dataHistory(c), "OTH"
 	}
 	d = record.AppendUintField(d, "orig_bytes", c.origData)
@@ -528,8 +529,9 @@ type flowCounts struct {
 
 // headerBytes is what a packet of proto carries besides its payload, as
 // Suricata counts it: Ethernet, the IP header, and TCP's with the
-// timestamp option most stacks send (a SYN's longer options make the
-// estimate of a handshake a few bytes, no more), UDP's or ICMP's.
+// timestamp option most stacks send, UDP's or ICMP's. A SYN's or
+// SYN-ACK's longer options would make a few bytes of a handshake: the
+// payload of a side is counted only once the originator acknowledged.
 func headerBytes(proto string, v6 bool) uint64 {
 	n := uint64(14 + 20)
 	if v6 {
@@ -561,31 +563,22 @@ const (
 )
 
 // tcpFlags reads the flags each side of a TCP flow sent (tcp_flags_ts,
-// tcp_flags_tc), or, where the event has only both sides' together
-// (tcp_flags), takes each side that sent packets to have sent them all.
-func tcpFlags(t *rec.Rec, c flowCounts) (ts, tc uint8, ok bool) {
+// tcp_flags_tc). ok is false when they are not known: missing, or both
+// zero, as Suricata writes them for a flow it kept no TCP session for
+// (one whose SYN it missed). The flags of both sides together
+// (tcp_flags) are not used: they would credit a spoofed SYN's sender with
+// the answer's ACK.
+func tcpFlags(t *rec.Rec) (ts, tc uint8, ok bool) {
 	ts, okTS := hexFlags(t.Str("tcp_flags_ts"))
 	tc, okTC := hexFlags(t.Str("tcp_flags_tc"))
-	if okTS || okTC {
-		return ts, tc, true
-	}
-	both, ok := hexFlags(t.Str("tcp_flags"))
-	if !ok {
-		return 0, 0, false
-	}
-	if c.origPkts > 0 {
-		ts = both
-	}
-	if c.respPkts > 0 {
-		tc = both
-	}
-	return ts, tc, true
+	return ts, tc, (okTS || okTC) && ts|tc != 0
 }
 
 // tcpHistory makes a Zeek history from the flags each side sent and the
 // payload each carried (the order of its letters is not known: they come
 // in the order a connection usually sends them). The responder's acks
-// count ('a') unless its one packet was a reset.
+// count ('a') when it sent more than its one answer (a SYN-ACK or a
+// reset).
 func tcpHistory(ts, tc uint8, c flowCounts) string {
 	var h []byte
 	for _, l := range []struct {
@@ -594,7 +587,7 @@ func tcpHistory(ts, tc uint8, c flowCounts) string {
 	}{
 		{ts&flagSYN != 0, 'S'}, {tc&(flagSYN|flagACK) == flagSYN|flagACK, 'h'},
 		{ts&flagACK != 0, 'A'}, {c.origData > 0, 'D'},
-		{tc&flagACK != 0 && (tc&flagRST == 0 || c.respPkts > 1), 'a'}, {c.respData > 0, 'd'},
+		{tc&flagACK != 0 && c.respPkts > 1, 'a'}, {c.respData > 0, 'd'},
 		{ts&flagFIN != 0, 'F'}, {tc&flagFIN != 0, 'f'}, {ts&flagRST != 0, 'R'}, {tc&flagRST != 0, 'r'},
 	} {
 		if l.set {
@@ -604,17 +597,21 @@ func tcpHistory(ts, tc uint8, c flowCounts) string {
 	return string(h)
 }
 
-// dataHistory is the history of a flow known only by its byte counts:
-// 'D' and 'd' for the sides that carried payload.
+// dataHistory is the history of a flow known only by its packet and byte
+// counts, one that carried data: every packet of an exchange under way
+// acknowledges ('A', 'a' for the sides that sent any), and 'D', 'd' mark
+// the sides that carried payload.
 func dataHistory(c flowCounts) string {
-	h := ""
-	if c.origData > 0 {
-		h += "D"
+	var h []byte
+	for _, l := range []struct {
+		set    bool
+		letter byte
+	}{{c.origPkts > 0, 'A'}, {c.origData > 0, 'D'}, {c.respPkts > 0, 'a'}, {c.respData > 0, 'd'}} {
+		if l.set {
+			h = append(h, l.letter)
+		}
 	}
-	if c.respData > 0 {
-		h += "d"
-	}
-	return h
+	return string(h)
 }
 
 // connState is Zeek's conn_state for the flags each side sent.
@@ -644,10 +641,10 @@ func connState(ts, tc uint8, respPkts uint64) string {
 			return "SHR"
 		}
 		return "OTH"
-	case ts&flagRST != 0:
-		return "RSTO"
 	case tc&flagRST != 0:
 		return "RSTR"
+	case ts&flagRST != 0:
+		return "RSTO"
 	case ts&flagFIN != 0 && tc&flagFIN != 0:
 		return "SF"
 	case ts&flagFIN != 0:

@@ -478,8 +478,15 @@ func TestFlowConnState(t *testing.T) {
 		{"refused", flowEvent("10.1.0.5", "192.168.1.10", 23, 1, 60, 1, 54, "02", "14"), "REJ", "Sr", 0, 0},
 		{"picked up mid-stream", flowEvent("10.1.0.5", "192.168.1.10", 443, 5, 5000, 5, 400, "18", "10"), "OTH", "ADad", 5000 - 5*66, 400 - 5*66},
 		{"reset by the client", flowEvent("10.1.0.5", "192.168.1.10", 80, 4, 900, 3, 600, "16", "12"), "RSTO", "ShADadR", 900 - 4*66, 600 - 3*66},
-		{"no flags, data both ways", flowEvent("10.1.0.5", "192.168.1.10", 443, 12, 1800, 14, 24000, "", ""), "OTH", "Dd", 1800 - 12*66, 24000 - 14*66},
-		{"both sides' flags only", strings.Replace(flowEvent("fd00::5", "fd00::10", 443, 10, 2000, 10, 9000, "", ""), `"flow":{`, `"tcp":{"tcp_flags":"1b"},"flow":{`, 1), "SF", "ShADadFf", 2000 - 10*86, 9000 - 10*86},
+		{"no flags, data both ways", flowEvent("10.1.0.5", "192.168.1.10", 443, 12, 1800, 14, 24000, "", ""), "OTH", "ADad", 1800 - 12*66, 24000 - 14*66},
+		// Both sides' flags together are not used (a spoofed SYN's
+		// sender would get the answer's ACK): the byte counts speak.
+		{"both sides' flags only", strings.Replace(flowEvent("fd00::5", "fd00::10", 443, 10, 2000, 10, 9000, "", ""), `"flow":{`, `"tcp":{"tcp_flags":"1b"},"flow":{`, 1), "OTH", "ADad", 2000 - 10*86, 9000 - 10*86},
+		// Suricata kept no session (the SYN was missed): flags 00.
+		{"no session, picked up mid-stream", flowEvent("10.1.0.5", "192.168.1.10", 443, 400, 26400, 800, 1_180_000, "00", "00"), "OTH", "Aad", 0, 1_180_000 - 800*66},
+		// nmap -sS to an open port: SYN, SYN-ACK with options (74 bytes),
+		// the client's RST; no payload either way.
+		{"half-open scan of an open port", flowEvent("10.1.0.66", "192.168.1.10", 22, 2, 114, 1, 74, "06", "12"), "RSTO", "ShR", 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var p Parser

@@ -22,6 +22,7 @@ import (
 	"sort"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -71,20 +72,20 @@ type source struct {
 
 // Detector is the scan detector.
 type Detector struct {
-	cfg     Config
-	sources map[netip.Addr]*source
-	due     *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
-	entries int
+	cfg      Config
+	internal *netset.Set // the local networks (answered pings inside them count)
+	sources  map[netip.Addr]*source
+	due      *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
+	entries  int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
 }
 
 // New returns a scan detector.
-func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report)}
+func New(cfg Config, internal *netset.Set) *Detector {
+	return &Detector{cfg: cfg, internal: internal, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report)}
 }
 
-// Name implements detect.Detector.
 func (d *Detector) Name() string { return "scan" }
 
 // Logs implements detect.Detector.
@@ -96,7 +97,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Probe() || !c.Orig.IsValid() || !c.Resp.IsValid() {
 		return
 	}
-	if c.Proto == rec.ProtoICMP && (!echoRequest(c.OrigP) || c.RespPkts > 0 && !nearby(c.Orig, c.Resp)) {
+	if c.Proto == rec.ProtoICMP && (!echoRequest(c.OrigP) || c.RespPkts > 0 && !d.nearby(c.Orig, c.Resp)) {
 		return
 	}
 	s := d.sources[c.Orig]
@@ -142,13 +143,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
 
 // nearby reports whether b is in a's site: the same /16 (IPv4) or /48
-// (IPv6). An echo request counts as a probe when it goes unanswered, or
-// when its target is nearby: a ping sweep covers a network, most of whose
-// addresses do not answer, while a host that checks its reach or latency
-// (RITA's proxy_rolling logs: hundreds of CDN and DNS servers an hour,
-// each pinged once and answering) pings hosts that answer all over the
-// internet.
-func nearby(a, b netip.Addr) bool {
+// (IPv6), or both in the local networks. An echo request counts as a
+// probe when it goes unanswered, or when its target is nearby: a ping
+// sweep covers a network, most of whose addresses do not answer, while a
+// host that checks its reach or latency (RITA's proxy_rolling logs:
+// hundreds of CDN and DNS servers an hour, each pinged once and
+// answering) pings hosts that answer all over the internet.
+func (d *Detector) nearby(a, b netip.Addr) bool {
+	if d.internal.Contains(a) && d.internal.Contains(b) {
+		return true
+	}
 	bits := 48
 	if a.Is4() {
 		bits = 16
@@ -157,7 +161,7 @@ func nearby(a, b netip.Addr) bool {
 		return false
 	}
 	p, err := a.Prefix(bits)
-	return err == nil && p.Contains(b)
+	return err == nil && p.Contains(b.WithZone(""))
 }
 
 // Flush implements detect.Detector: idle episodes end (reported when they

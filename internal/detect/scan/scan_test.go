@@ -5,7 +5,10 @@ import (
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
 )
+
+var internal = netset.MustParse(netset.DefaultInternal...)
 
 func TestFires(t *testing.T) {
 	tests := []struct {
@@ -48,6 +51,15 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
+		// One site sweeping another's internal range (the review's case):
+		// both in the local networks, answered or not.
+		{"ping sweep of another site", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 254; h++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(h)/10, Src: "10.10.3.7", SrcP: 8, Dst: fmt.Sprintf("10.20.5.%d", h), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1, RespPkts: uint64(min(1, h%18))}.Line())
+			}
+			return l
+		}, "scan.horizontal", "10.10.3.7", "", "hosts", 254},
 		{"unanswered ping sweep of another network", func() []dt.Line {
 			var l []dt.Line
 			for h := 1; h <= 40; h++ {
@@ -58,7 +70,7 @@ func TestFires(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
+			alerts := dt.Run(t, New(DefaultConfig(), internal), tc.lines())
 			dt.Expect(t, alerts, tc.class, tc.src, tc.dst, tc.key, tc.wantCount)
 			want := 1
 			if tc.class == "scan.v6" && tc.key == "max_ports_per_host" {
@@ -118,14 +130,14 @@ func TestQuiet(t *testing.T) {
 		},
 	}
 	for name, lines := range tests {
-		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), lines())) })
 	}
 }
 
 func TestEvictionBoundsState(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxEntries = 1000
-	d := New(cfg)
+	d := New(cfg, internal)
 	var l []dt.Line
 	for i := 0; i < 5000; i++ {
 		l = append(l, dt.Conn{TS: 1000, Src: fmt.Sprintf("10.1.%d.%d", i/250, i%250), Dst: "10.0.0.1", DstP: i % 7, State: "S0"}.Line())
