@@ -28,8 +28,12 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 		return runLogs(cfg, inputs, logs)
 	}
 	src, err := capture.Open(captures)
-	if errors.Is(err, capture.ErrNotCapture) {
-		return nil, fmt.Errorf("analyze: %w (inputs are pcap or pcapng captures, gzipped or not, Zeek logs with their #separator and #fields header, JSON logs or Suricata eve.json)", err)
+	if ce := (*capture.Error)(nil); errors.As(err, &ce) && errors.Is(err, capture.ErrNotCapture) {
+		hint := "inputs are pcap or pcapng captures, gzipped or not, Zeek logs with their #separator and #fields header, JSON logs or Suricata eve.json"
+		if ce.File == "-" {
+			hint = "standard input is read as a pcap or pcapng capture; give logs as files"
+		}
+		return nil, fmt.Errorf("analyze: %w (%s)", err, hint)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
