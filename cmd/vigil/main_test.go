@@ -43,6 +43,18 @@ func TestAnalyzeErrorsAreClear(t *testing.T) {
 			t.Errorf("analyze %v: error %v should name %q", tc.args, err, tc.want)
 		}
 	}
+	// Standard input is read as a capture: logs are given as files.
+	stdin := os.Stdin
+	t.Cleanup(func() { os.Stdin = stdin })
+	f, err := os.Open(notCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	os.Stdin = f
+	if err := runAnalyze(context.Background(), []string{"-q", "-o", tmp, "-"}); err == nil || !strings.Contains(err.Error(), "give logs as files") {
+		t.Errorf("analyze - with no capture on stdin: error %v", err)
+	}
 	if err := runAnalyze(context.Background(), nil); err != errUsage {
 		t.Errorf("analyze without input: got %v, want the usage error", err)
 	}
