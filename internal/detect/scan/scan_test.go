@@ -45,27 +45,15 @@ func TestFires(t *testing.T) {
 			return l
 		}, "scan.v6", "fd00::66", "fd00::20", "max_ports_per_host", 30},
 		{"ping sweep", func() []dt.Line {
-			var l []dt.Line
-			for h := 1; h <= 40; h++ {
-				l = append(l, dt.Conn{TS: 1000 + float64(h), Src: "10.0.0.5", SrcP: 8, Dst: fmt.Sprintf("10.0.1.%d", h), DstP: 0, Proto: "icmp", State: "OTH", RespPkts: 1}.Line())
-			}
-			return l
+			return pings("10.0.0.5", "10.0.1.%d", 40, 1, func(int) bool { return true })
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
 		// One site sweeping another's internal range (the review's case):
 		// both in the local networks, answered or not.
 		{"ping sweep of another site", func() []dt.Line {
-			var l []dt.Line
-			for h := 1; h <= 254; h++ {
-				l = append(l, dt.Conn{TS: 1000 + float64(h)/10, Src: "10.10.3.7", SrcP: 8, Dst: fmt.Sprintf("10.20.5.%d", h), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1, RespPkts: uint64(min(1, h%18))}.Line())
-			}
-			return l
+			return pings("10.10.3.7", "10.20.5.%d", 254, 0.1, func(h int) bool { return h%18 != 0 })
 		}, "scan.horizontal", "10.10.3.7", "", "hosts", 254},
 		{"unanswered ping sweep of another network", func() []dt.Line {
-			var l []dt.Line
-			for h := 1; h <= 40; h++ {
-				l = append(l, dt.Conn{TS: 1000 + float64(h), Src: "10.0.0.5", SrcP: 8, Dst: fmt.Sprintf("198.51.100.%d", h), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1}.Line())
-			}
-			return l
+			return pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
 	}
 	for _, tc := range tests {
@@ -82,6 +70,20 @@ func TestFires(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pings is src's echo requests to n hosts (dst formats the host number),
+// every seconds apart; answered(h) says whether host h replied.
+func pings(src, dst string, n int, every float64, answered func(h int) bool) []dt.Line {
+	var l []dt.Line
+	for h := 1; h <= n; h++ {
+		c := dt.Conn{TS: 1000 + float64(h)*every, Src: src, SrcP: 8, Dst: fmt.Sprintf(dst, h), DstP: 0, Proto: "icmp", State: "OTH", OrigPkts: 1}
+		if answered(h) {
+			c.RespPkts = 1
+		}
+		l = append(l, c.Line())
+	}
+	return l
 }
 
 func TestQuiet(t *testing.T) {
