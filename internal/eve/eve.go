@@ -580,21 +580,11 @@ func tcpFlags(t *rec.Rec) (ts, tc uint8, ok bool) {
 // count ('a') when it sent more than its one answer (a SYN-ACK or a
 // reset).
 func tcpHistory(ts, tc uint8, c flowCounts) string {
-	var h []byte
-	for _, l := range []struct {
-		set    bool
-		letter byte
-	}{
-		{ts&flagSYN != 0, 'S'}, {tc&(flagSYN|flagACK) == flagSYN|flagACK, 'h'},
-		{ts&flagACK != 0, 'A'}, {c.origData > 0, 'D'},
-		{tc&flagACK != 0 && c.respPkts > 1, 'a'}, {c.respData > 0, 'd'},
-		{ts&flagFIN != 0, 'F'}, {tc&flagFIN != 0, 'f'}, {ts&flagRST != 0, 'R'}, {tc&flagRST != 0, 'r'},
-	} {
-		if l.set {
-			h = append(h, l.letter)
-		}
-	}
-	return string(h)
+	return history(
+		seen{ts&flagSYN != 0, 'S'}, seen{tc&(flagSYN|flagACK) == flagSYN|flagACK, 'h'},
+		seen{ts&flagACK != 0, 'A'}, seen{c.origData > 0, 'D'},
+		seen{tc&flagACK != 0 && c.respPkts > 1, 'a'}, seen{c.respData > 0, 'd'},
+		seen{ts&flagFIN != 0, 'F'}, seen{tc&flagFIN != 0, 'f'}, seen{ts&flagRST != 0, 'R'}, seen{tc&flagRST != 0, 'r'})
 }
 
 // dataHistory is the history of a flow known only by its packet and byte
@@ -602,11 +592,19 @@ func tcpHistory(ts, tc uint8, c flowCounts) string {
 // acknowledges ('A', 'a' for the sides that sent any), and 'D', 'd' mark
 // the sides that carried payload.
 func dataHistory(c flowCounts) string {
+	return history(seen{c.origPkts > 0, 'A'}, seen{c.origData > 0, 'D'}, seen{c.respPkts > 0, 'a'}, seen{c.respData > 0, 'd'})
+}
+
+// seen is a history letter and whether the flow shows it.
+type seen struct {
+	set    bool
+	letter byte
+}
+
+// history writes the letters set, in order.
+func history(letters ...seen) string {
 	var h []byte
-	for _, l := range []struct {
-		set    bool
-		letter byte
-	}{{c.origPkts > 0, 'A'}, {c.origData > 0, 'D'}, {c.respPkts > 0, 'a'}, {c.respData > 0, 'd'}} {
+	for _, l := range letters {
 		if l.set {
 			h = append(h, l.letter)
 		}
