@@ -55,6 +55,10 @@ func TestFires(t *testing.T) {
 		{"unanswered ping sweep of another network", func() []dt.Line {
 			return pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
+		// Hosts the sweeper talked to before are not counted; the others are.
+		{"ping sweep past known peers", func() []dt.Line {
+			return append(fetches("10.0.0.5", "198.51.100.%d", 10), pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })...)
+		}, "scan.horizontal", "10.0.0.5", "", "hosts", 30},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +86,16 @@ func pings(src, dst string, n int, every float64, answered func(h int) bool) []d
 			c.RespPkts = 1
 		}
 		l = append(l, c.Line())
+	}
+	return l
+}
+
+// fetches is src's HTTPS conversations with n hosts (dst formats the host
+// number), a second apart, before pings' first.
+func fetches(src, dst string, n int) []dt.Line {
+	var l []dt.Line
+	for h := 1; h <= n; h++ {
+		l = append(l, dt.Conn{TS: 900 + float64(h), Src: src, SrcP: 50000 + h, Dst: fmt.Sprintf(dst, h), DstP: 443, OrigBytes: 600, RespBytes: 9000, OrigPkts: 8, RespPkts: 12}.Line())
 	}
 	return l
 }
@@ -122,6 +136,11 @@ func TestQuiet(t *testing.T) {
 					dt.Conn{TS: ts + 1, Src: "2601:19e:8200:91e0::1ec7", SrcP: 128, Dst: fmt.Sprintf("2600:%x:%x::1", 0x9000+h, h), DstP: 129, Proto: "icmp", State: "OTH", OrigPkts: 1, RespPkts: 1}.Line())
 			}
 			return l
+		},
+		// RITA's proxy_rolling logs again: Squid's pinger pings the origin
+		// servers it fetched from, and many do not answer.
+		"pings to servers fetched from": func() []dt.Line {
+			return append(fetches("10.0.0.238", "52.%d.7.1", 80), pings("10.0.0.238", "52.%d.7.1", 80, 3, func(int) bool { return false })...)
 		},
 		"slow failures over a day": func() []dt.Line {
 			var l []dt.Line
