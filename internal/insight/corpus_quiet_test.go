@@ -42,13 +42,14 @@ func TestCorpusFalsePositives(t *testing.T) {
 		})
 	}
 	// RITA's Zeek logs: latency checks to hundreds of answering servers
-	// are no sweep (one sweep of unanswered pings, Squid's pinger, stays).
+	// are no sweep, nor Squid's pinger's unanswered pings to the origin
+	// servers it fetched from (session 13): the logs raise nothing.
 	dir := testcorpus.Require(t, "rita", "test_data", "proxy_rolling")
 	logs, err := filepath.Glob(filepath.Join(dir, "*.log.gz"))
 	if err != nil || len(logs) == 0 {
 		t.Fatalf("rita logs: %v %v", logs, err)
 	}
-	if classes := alertClasses(t, logs...); classes["scan.v6"] {
-		t.Errorf("rita: scan.v6 raised again (alerts %v)", classes)
+	if classes := alertClasses(t, logs...); len(classes) > 0 {
+		t.Errorf("rita: alerts %v, want none", classes)
 	}
 }
