@@ -86,7 +86,7 @@ type Detector struct {
 	internal *netset.Set // the local networks (answered pings inside them count)
 	sources  map[netip.Addr]*source
 	due      *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
-	peers    peers                                // recent conversations: pings between them are no probes
+	peers    *peers                               // recent conversations: pings between them are no probes
 	entries  int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
@@ -95,7 +95,7 @@ type Detector struct {
 // New returns a scan detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	return &Detector{cfg: cfg, internal: internal, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report),
-		peers: make(peers, peerSlots)}
+		peers: new(peers)}
 }
 
 func (d *Detector) Name() string { return "scan" }
@@ -170,7 +170,7 @@ func conversation(c *rec.Conn) bool {
 // peers is a direct-mapped table of the host pairs that had a
 // conversation and when: a slot holds the last pair that landed there.
 // Losing a pair to another only lets a ping between them count again.
-type peers []peerSlot
+type peers [peerSlots]peerSlot
 
 type peerSlot struct {
 	key uint64 // pairKey; 0: empty
@@ -184,10 +184,10 @@ const (
 	peerMemory = 3600
 )
 
-func (p peers) slot(key uint64) *peerSlot { return &p[key>>(64-peerBits)] }
+func (p *peers) slot(key uint64) *peerSlot { return &p[key>>(64-peerBits)] }
 
 // talked notes a conversation between a and b at ts.
-func (p peers) talked(a, b netip.Addr, ts float64) {
+func (p *peers) talked(a, b netip.Addr, ts float64) {
 	k := pairKey(a, b)
 	s := p.slot(k)
 	if s.key != k || ts > s.ts {
@@ -196,7 +196,7 @@ func (p peers) talked(a, b netip.Addr, ts float64) {
 }
 
 // known reports whether a and b had a conversation within peerMemory of ts.
-func (p peers) known(a, b netip.Addr, ts float64) bool {
+func (p *peers) known(a, b netip.Addr, ts float64) bool {
 	k := pairKey(a, b)
 	s := p.slot(k)
 	return s.key == k && math.Abs(ts-s.ts) <= peerMemory
