@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,6 +166,42 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 	p := m.Posture()
 	if p.Routers != 1 || p.Rogue != 0 || len(p.Prefixes) != 1 {
 		t.Errorf("posture routers %d rogue %d prefixes %v", p.Routers, p.Rogue, p.Prefixes)
+	}
+}
+
+// TestNonDefaultRouter: a router whose advertisements all say lifetime 0
+// (no default route: an RFC 4191 router, or OpenWrt's odhcpd without an
+// uplink announcing its ULA prefix, as in tcpdump's icmpv6_opt24.pcap)
+// kills nothing. Once it has been a default router, lifetime 0 is
+// reported; a router learned after the window is rogue whatever its
+// lifetime.
+func TestNonDefaultRouter(t *testing.T) {
+	const ula = "fd8d:4fb3:5b2e::/64"
+	cases := []struct {
+		name string
+		ras  []map[string]any
+		want []string
+	}{
+		{"lifetime 0 throughout", []map[string]any{ra(0, routerLL, routerMAC, ula, 0, "medium"), ra(597, routerLL, routerMAC, ula, 0, "medium")}, nil},
+		{"lifetime 0 after a default route", []map[string]any{ra(0, routerLL, routerMAC, ula, 1800, "medium"), ra(597, routerLL, routerMAC, ula, 0, "medium")}, []string{"ipv6.kill_router"}},
+		{"lifetime 0 in its name from another MAC", []map[string]any{ra(0, routerLL, routerMAC, ula, 0, "medium"), ra(30, routerLL, "02:00:00:00:0b:ad", "", 0, "medium")}, []string{"ipv6.kill_router"}},
+		{"new router after learning", []map[string]any{ra(0, routerLL, routerMAC, ula, 1800, "medium"), ra(400, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 0, "medium")}, []string{"ipv6.rogue_ra"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := New(DefaultConfig(), nil)
+			for _, r := range c.ras {
+				feed(m, "_nd", r)
+			}
+			m.Close()
+			var got []string
+			for _, f := range m.Findings() {
+				got = append(got, f.Class)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("raised %v, want %v", got, c.want)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,9 @@ type router struct {
 	LastSeen       float64  `json:"last_seen"`
 	Adverts        int      `json:"adverts"`
 	Legitimate     bool     `json:"legitimate"`
+	// WasDefault: some advertisement of its own had a router lifetime
+	// above 0 (it offered itself as a default router).
+	WasDefault bool `json:"-"`
 }
 
 // routerTable learns routers and judges each advertisement.
@@ -102,6 +105,7 @@ func (t *routerTable) onRA(f *ndFact) {
 		t.byKey[key] = r
 	}
 	t.judge(r, f, known)
+	r.WasDefault = r.WasDefault || f.RouterLifetime > 0
 	r.LastSeen, r.Adverts = f.TS, r.Adverts+1
 	r.RouterLifetime, r.MTU = f.RouterLifetime, f.MTU
 	if len(f.RDNSS) > 0 {
@@ -186,8 +190,14 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 	ev := map[string]any{"src_mac": f.SrcMAC, "router_lifetime": f.RouterLifetime, "flags": f.Flags,
 		"preference": f.Prf, "prefixes": prefixList(f.Prefixes), "first_seen": r.FirstSeen}
 	if f.RouterLifetime == 0 {
-		t.killRouter(r, f, ev)
-		return
+		if how, conf := t.impostor(r, f, ev); how != "" || r.WasDefault {
+			t.killRouter(r, f, ev, how, conf)
+			return
+		}
+		// A router that never offered itself as a default router: an
+		// RFC 4191 router of more specific routes, or one without an
+		// uplink that advertises its local prefixes (OpenWrt's odhcpd,
+		// Thread border routers) — judged as any other advertisement.
 	}
 	if t.floodUntil > 0 && f.TS <= t.floodUntil {
 		return // part of a flood, reported as one
@@ -218,20 +228,31 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 	r.Flags, r.Preference = f.Flags, f.Prf
 }
 
-// killRouter: lifetime 0 tells every host to drop the router. From the
-// router itself it is a graceful shutdown; from another MAC, or a router
-// that keeps advertising, an attack (kill_router6).
-func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any) {
-	conf, how := 0.6, "a router lifetime of 0"
+// impostor says why f, an advertisement with a router lifetime of 0,
+// was not sent by the router it names, and with what confidence: another
+// router (by MAC) has its address, or its EUI-64 address names another
+// MAC. It returns "" when nothing says so.
+func (t *routerTable) impostor(r *router, f *ndFact, ev map[string]any) (how string, conf float64) {
 	for _, other := range t.byKey {
 		if other != r && other.Addr == f.Src && other.MAC != f.SrcMAC {
-			conf, how = 0.95, "a router lifetime of 0 on behalf of "+f.Src+" from another MAC"
+			how, conf = "a router lifetime of 0 on behalf of "+f.Src+" from another MAC", 0.95
 			ev["real_router_mac"] = other.MAC
 		}
 	}
 	if a, err := netip.ParseAddr(f.Src); err == nil && classify(a) == kindEUI64 && f.SrcMAC != "" && eui64MAC(a) != f.SrcMAC {
-		conf, how = 0.95, "a router lifetime of 0 on behalf of "+f.Src+" (whose EUI-64 address names MAC "+eui64MAC(a)+")"
+		how, conf = "a router lifetime of 0 on behalf of "+f.Src+" (whose EUI-64 address names MAC "+eui64MAC(a)+")", 0.95
 		ev["address_mac"] = eui64MAC(a)
+	}
+	return how, conf
+}
+
+// killRouter: lifetime 0 tells every host to drop the router. From the
+// router itself, once a default router, it may be a graceful shutdown
+// (confidence 0.6); in another's name (impostor's how and conf), or from
+// a router not learned as legitimate, an attack (kill_router6).
+func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any, how string, conf float64) {
+	if how == "" {
+		how, conf = "a router lifetime of 0", 0.6
 	}
 	if !r.Legitimate {
 		conf = max(conf, 0.85)
