@@ -17,8 +17,15 @@
 // is found. Squid's pinger (RITA's proxy_rolling logs) pings the origin
 // servers it has just fetched from, many of which do not answer.
 //
+// A source that converses with more distinct hosts on a service than it
+// probes there is that service's client, not its scanner (a recursive
+// resolver whose queries to some lame servers go unanswered, a monitoring
+// server checking hosts some of which are down); likewise with more ports
+// of a host conversed with than probed (passive FTP data connections, some
+// blocked). Conversations are counted while a source has an episode open.
+//
 // State: one entry per probing source, each holding its distinct
-// (host, port) probes. MaxEntries caps the probes held in all; past it the
+// (host, port) probes and conversations. MaxEntries caps the probes held in all; past it the
 // longest-idle sources are dropped (counted in Evicted). The conversations
 // are kept in a fixed table (peers) that forgets the older of two that
 // land in one slot.
@@ -75,9 +82,37 @@ type source struct {
 	alert.Episode
 	first  float64
 	probes map[probe]struct{}
-	ports  map[netip.Addr]int // distinct ports per host
-	hosts  map[service]int    // distinct hosts per port
+	ports  map[netip.Addr]int // distinct ports probed per host
+	hosts  map[service]int    // distinct hosts probed per port
+	talks  map[probe]struct{} // conversations during the episode
+	talkP  map[netip.Addr]int // distinct ports conversed with per host
+	talkH  map[service]int    // distinct hosts conversed with per port
 	uids   alert.UIDs
+}
+
+// size is the entries the source holds against MaxEntries.
+func (s *source) size() int { return len(s.probes) + len(s.talks) }
+
+// talk counts conversation c (of a TCP or UDP service) as the source's.
+func (s *source) talk(c *rec.Conn) bool {
+	t := probe{c.Resp, c.RespP, c.Proto}
+	if _, seen := s.talks[t]; seen {
+		return false
+	}
+	s.talks[t] = struct{}{}
+	s.talkP[c.Resp]++
+	s.talkH[service{c.RespP, c.Proto}]++
+	return true
+}
+
+// verticalOn reports whether n ports probed on host h make a vertical scan.
+func (d *Detector) verticalOn(s *source, h netip.Addr, n int) bool {
+	return n >= d.cfg.VerticalPorts && n > s.talkP[h]
+}
+
+// horizontalOn reports whether n hosts probed on svc make a horizontal scan.
+func (d *Detector) horizontalOn(s *source, svc service, n int) bool {
+	return n >= d.cfg.HorizontalHosts && n > s.talkH[svc]
 }
 
 // Detector is the scan detector.
@@ -112,6 +147,10 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Probe() {
 		if conversation(c) {
 			d.peers.talked(c.Orig, c.Resp, c.TS)
+			if s := d.sources[c.Orig]; s != nil && s.talk(c) {
+				d.entries++
+				d.bound()
+			}
 		}
 		return
 	}
@@ -122,10 +161,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s := d.sources[c.Orig]
 	if s == nil || (!s.Alerted && c.TS-s.first > d.cfg.Window) {
 		if s != nil {
-			d.entries -= len(s.probes)
+			d.entries -= s.size()
 		}
 		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
-			ports: map[netip.Addr]int{}, hosts: map[service]int{}}
+			ports: map[netip.Addr]int{}, hosts: map[service]int{},
+			talks: map[probe]struct{}{}, talkP: map[netip.Addr]int{}, talkH: map[service]int{}}
 		d.sources[c.Orig] = s
 		d.due.Watch(d.sources, c.Orig, s)
 	}
@@ -148,12 +188,17 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s.uids.Add(c.TS, c.UID)
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
-	if !s.Alerted && (ports >= d.cfg.VerticalPorts || hosts >= d.cfg.HorizontalHosts) {
+	if !s.Alerted && (d.verticalOn(s, c.Resp, ports) || d.horizontalOn(s, svc, hosts)) {
 		s.Alerted = true
 		s.LastEmit = c.TS
 		d.due.Watch(d.sources, s.src, s)
 		d.emit(s, emit)
 	}
+	d.bound()
+}
+
+// bound evicts sources when the entries are over MaxEntries.
+func (d *Detector) bound() {
 	if d.entries > d.cfg.MaxEntries {
 		d.evict()
 	}
@@ -243,7 +288,7 @@ func (d *Detector) nearby(a, b netip.Addr) bool {
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	d.due.Flush(d.sources, now, func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
-		d.entries -= len(s.probes)
+		d.entries -= s.size()
 		delete(d.sources, k)
 	})
 }
@@ -259,7 +304,7 @@ func (d *Detector) evict() {
 		if d.entries <= d.cfg.MaxEntries*9/10 {
 			break
 		}
-		d.entries -= len(s.probes)
+		d.entries -= s.size()
 		delete(d.sources, s.src)
 		d.Evicted++
 	}
@@ -285,7 +330,7 @@ func (d *Detector) vertical(s *source) *alert.Alert {
 	var hosts []netip.Addr
 	maxPorts := 0
 	for h, n := range s.ports {
-		if n >= d.cfg.VerticalPorts {
+		if d.verticalOn(s, h, n) {
 			hosts = append(hosts, h)
 			maxPorts = max(maxPorts, n)
 		}
@@ -328,7 +373,7 @@ func (d *Detector) horizontal(s *source) *alert.Alert {
 	}
 	var crossed []portCount
 	for svc, n := range s.hosts {
-		if n >= d.cfg.HorizontalHosts {
+		if d.horizontalOn(s, svc, n) {
 			crossed = append(crossed, portCount{svc, n})
 		}
 	}

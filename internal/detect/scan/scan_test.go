@@ -55,6 +55,18 @@ func TestFires(t *testing.T) {
 		{"unanswered ping sweep of another network", func() []dt.Line {
 			return pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })
 		}, "scan.horizontal", "10.0.0.5", "", "hosts", 40},
+		// A few real sessions on the swept port do not hide the sweep.
+		{"telnet sweep with some logins", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 40; h++ {
+				c := dt.Conn{TS: 1000 + float64(h), Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.66.1.%d", h), DstP: 23, State: "S0"}
+				if h%8 == 0 {
+					c.State, c.OrigBytes, c.RespBytes, c.OrigPkts, c.RespPkts = "SF", 40, 300, 6, 6
+				}
+				l = append(l, c.Line())
+			}
+			return l
+		}, "scan.horizontal", "10.66.0.66", "", "hosts", 35},
 		// Hosts the sweeper talked to before are not counted; the others are.
 		{"ping sweep past known peers", func() []dt.Line {
 			return append(fetches("10.0.0.5", "198.51.100.%d", 10), pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })...)
@@ -141,6 +153,34 @@ func TestQuiet(t *testing.T) {
 		// servers it fetched from, and many do not answer.
 		"pings to servers fetched from": func() []dt.Line {
 			return append(fetches("10.0.0.238", "52.%d.7.1", 80), pings("10.0.0.238", "52.%d.7.1", 80, 3, func(int) bool { return false })...)
+		},
+		// A recursive resolver: some authoritative servers never answer,
+		// but it talks to many more.
+		"resolver with lame servers": func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 600; h++ {
+				c := dt.Conn{TS: 1000 + float64(h)/5, Src: "10.0.0.53", SrcP: 30000 + h, Dst: fmt.Sprintf("198.51.%d.%d", h/250, h%250), DstP: 53, Proto: "udp", OrigBytes: 40, OrigPkts: 1}
+				if h%12 != 0 {
+					c.RespBytes, c.RespPkts = 120, 1
+				} else {
+					c.State = "S0"
+				}
+				l = append(l, c.Line())
+			}
+			return l
+		},
+		// Passive FTP: data connections to the server's ports, some
+		// blocked by a firewall.
+		"passive ftp data": func() []dt.Line {
+			var l []dt.Line
+			for p := 1; p <= 80; p++ {
+				c := dt.Conn{TS: 1000 + float64(p), Src: "10.0.0.9", SrcP: 50000 + p, Dst: "192.0.2.21", DstP: 40000 + p*7, OrigPkts: 5, RespPkts: 40, RespBytes: 50000}
+				if p%3 == 0 {
+					c.State, c.RespPkts, c.RespBytes = "S0", 0, 0
+				}
+				l = append(l, c.Line())
+			}
+			return l
 		},
 		"slow failures over a day": func() []dt.Line {
 			var l []dt.Line
