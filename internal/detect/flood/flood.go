@@ -11,6 +11,14 @@
 // connection's end, so one long connection carrying a flood counts as much
 // as thousands of one-packet connections.
 //
+// A UDP flood from a single source is held for holdStream seconds before
+// it is reported, and dropped when the victim had asked that source for
+// data (it originated a conversation with it that started within
+// askedWithin seconds of the flood, package peers): an IP camera
+// streaming RTP to the recorder that set the stream up over RTSP sends
+// hundreds of packets a second one way, unanswered. The hold lets the
+// RTSP session's record, which may come after the stream's, arrive.
+//
 // State: one entry per (victim, kind) with at most MaxSources distinct
 // sources counted exactly (beyond, the count is a lower bound) and at most
 // MaxVictims entries in all (past it the longest-idle go).
@@ -25,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/peers"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -110,7 +119,16 @@ type victim struct {
 	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
+	held     bool // a one-source UDP flood not reported yet (report)
 }
+
+// holdStream is how long (s of record time) a one-source UDP flood waits
+// before it is reported, for the conversation that may have asked for it.
+const holdStream = 30
+
+// askedWithin is how far apart (s) the starts of a conversation and of the
+// stream it asked for may be.
+const askedWithin = 60
 
 // tally counts packets per key, up to a bound on the distinct keys. The
 // first key is held inline and a map is made only for a second one: most
@@ -192,13 +210,14 @@ type Detector struct {
 	victims  map[key]*victim
 	due      *alert.Schedule[key, *victim] // when victims may end or be reported again
 	link     linkLayer
+	peers    *peers.Table // who asked whom for data: solicited streams are no floods
 	// Evicted counts victims dropped to stay under MaxVictims.
 	Evicted int
 }
 
 // New returns a flood detector.
 func New(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims),
+	d := &Detector{cfg: cfg, victims: map[key]*victim{}, link: newLinkLayer(cfg.MaxVictims), peers: peers.New(),
 		due: alert.NewSchedule[key, *victim](cfg.Idle, cfg.Report)}
 	for _, p := range cfg.AmpPorts {
 		d.ampPorts.add(p)
@@ -225,6 +244,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Orig.IsValid() || !c.Resp.IsValid() || c.Resp.IsMulticast() {
 		return
 	}
+	d.peers.Note(c)
 	if twoWay(c) {
 		d.link.learn(c.Orig, c.OrigMAC)
 		d.link.learn(c.Resp, c.RespMAC)
@@ -309,9 +329,26 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	v.uids.Add(c.TS, c.UID)
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
+		if v.kind == kindUDP && v.sources.len() == 1 {
+			// The schedule reports it holdStream from now.
+			v.held, v.LastEmit = true, c.TS-d.cfg.Report+holdStream
+		} else {
+			emit(d.alert(v))
+		}
 		d.due.Watch(d.victims, v.key, v)
-		emit(d.alert(v))
 	}
+}
+
+// report emits v's alert, unless v is a held flood that its victim asked
+// for (it stays held: every later report checks again).
+func (d *Detector) report(v *victim, emit alert.Emit) {
+	if v.held {
+		if src, _ := attacker(v); src.IsValid() && d.peers.Talked(v.victim, src, v.first, askedWithin) {
+			return
+		}
+		v.held = false
+	}
+	emit(d.alert(v))
 }
 
 func (d *Detector) state(k key, ts float64) *victim {
@@ -375,7 +412,7 @@ func (d *Detector) thresholds(k kind) Thresholds {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.victims, now, func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
+	d.due.Flush(d.victims, now, func(v *victim) { d.report(v, emit) }, func(k key, _ *victim) { delete(d.victims, k) })
 }
 
 // attacker returns the source to blame: the only one, or one sending at

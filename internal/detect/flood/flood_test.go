@@ -42,6 +42,12 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "flood.udp", "10.66.0.66", "10.66.0.20", "packets", 3000},
+		// The victim fetched from the flooder ten minutes before: that
+		// asked for nothing now.
+		{"udp flood from a server the victim used earlier", func() []dt.Line {
+			l := []dt.Line{dt.Conn{TS: 400, Duration: 2, Src: "10.66.0.20", SrcP: 40000, Dst: "10.66.0.66", DstP: 80, OrigPkts: 6, RespPkts: 8, OrigBytes: 300, RespBytes: 9000}.Line()}
+			return append(l, dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 5000, Dst: "10.66.0.20", DstP: 9, Proto: "udp", OrigPkts: 30000, OrigBytes: 15_000_000}.Line())
+		}, "flood.udp", "10.66.0.66", "10.66.0.20", "packets", 30000},
 		{"icmp flood in one connection", func() []dt.Line {
 			return []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 8, Dst: "10.66.0.20", Proto: "icmp", State: "OTH", OrigPkts: 20000, RespPkts: 20000}.Line()}
 		}, "flood.icmp", "10.66.0.66", "10.66.0.20", "packets", 20000},
@@ -93,6 +99,22 @@ func TestQuiet(t *testing.T) {
 				l = append(l, dt.Conn{TS: 1000 + float64(i)*64, Src: "10.0.0.9", SrcP: 123, Dst: "10.0.0.1", DstP: 123, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 48, RespBytes: 48}.Line())
 			}
 			return l
+		},
+		// An IP camera streams RTP over UDP to the recorder that asked
+		// for it over RTSP: one way, 700 packets/s.
+		"camera stream": func() []dt.Line {
+			return []dt.Line{
+				dt.Conn{TS: 1000, Duration: 600, Src: "10.0.5.2", SrcP: 50110, Dst: "10.0.9.21", DstP: 554, OrigPkts: 300, RespPkts: 300, OrigBytes: 30000, RespBytes: 40000}.Line(),
+				dt.Conn{TS: 1000.2, Duration: 599, Src: "10.0.9.21", SrcP: 6970, Dst: "10.0.5.2", DstP: 50120, Proto: "udp", OrigPkts: 420000, OrigBytes: 520_000_000}.Line(),
+			}
+		},
+		// The stream's record first: the RTSP session's comes when it
+		// ends, after it.
+		"camera stream, its session recorded last": func() []dt.Line {
+			return []dt.Line{
+				dt.Conn{TS: 1000.2, Duration: 599, Src: "10.0.9.21", SrcP: 6970, Dst: "10.0.5.2", DstP: 50120, Proto: "udp", OrigPkts: 420000, OrigBytes: 520_000_000}.Line(),
+				dt.Conn{TS: 1000, Duration: 600, Src: "10.0.5.2", SrcP: 50110, Dst: "10.0.9.21", DstP: 554, OrigPkts: 300, RespPkts: 300, OrigBytes: 30000, RespBytes: 40000}.Line(),
+			}
 		},
 		"voice call": func() []dt.Line {
 			return []dt.Line{dt.Conn{TS: 1000, Duration: 600, Src: "10.0.0.9", SrcP: 16000, Dst: "10.0.0.10", DstP: 16002, Proto: "udp", OrigPkts: 30000, RespPkts: 29000, OrigBytes: 4800000, RespBytes: 4600000}.Line()}

@@ -27,19 +27,17 @@
 // State: one entry per probing source, each holding its distinct
 // (host, port) probes and conversations. MaxEntries caps the probes held in all; past it the
 // longest-idle sources are dropped (counted in Evicted). The conversations
-// are kept in a fixed table (peers) that forgets the older of two that
-// land in one slot.
+// behind the first rule are kept in a fixed table (package peers).
 package scan
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"net/netip"
 	"sort"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/detect/peers"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -121,7 +119,7 @@ type Detector struct {
 	internal *netset.Set // the local networks (answered pings inside them count)
 	sources  map[netip.Addr]*source
 	due      *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
-	peers    *peers                               // recent conversations: pings between them are no probes
+	peers    *peers.Table                         // recent conversations: pings between them are no probes
 	entries  int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
@@ -130,7 +128,7 @@ type Detector struct {
 // New returns a scan detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	return &Detector{cfg: cfg, internal: internal, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report),
-		peers: new(peers)}
+		peers: peers.New()}
 }
 
 func (d *Detector) Name() string { return "scan" }
@@ -145,8 +143,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	if !c.Probe() {
-		if conversation(c) {
-			d.peers.talked(c.Orig, c.Resp, c.TS)
+		if peers.Conversation(c) {
+			d.peers.Note(c)
 			if s := d.sources[c.Orig]; s != nil && s.talk(c) {
 				d.entries++
 				d.bound()
@@ -155,7 +153,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	if c.Proto == rec.ProtoICMP && (!echoRequest(c.OrigP) || c.RespPkts > 0 && !d.nearby(c.Orig, c.Resp) ||
-		d.peers.known(c.Orig, c.Resp, c.TS)) {
+		d.peers.Talked(c.Orig, c.Resp, c.TS, peers.Memory) || d.peers.Talked(c.Resp, c.Orig, c.TS, peers.Memory)) {
 		return
 	}
 	s := d.sources[c.Orig]
@@ -205,62 +203,6 @@ func (d *Detector) bound() {
 }
 
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
-
-// conversation reports whether c exchanged data both ways over TCP or UDP
-// (c is no probe).
-func conversation(c *rec.Conn) bool {
-	return (c.Proto == rec.ProtoTCP || c.Proto == rec.ProtoUDP) && c.OrigPkts > 0 && c.RespPkts > 0
-}
-
-// peers is a direct-mapped table of the host pairs that had a
-// conversation and when: a slot holds the last pair that landed there.
-// Losing a pair to another only lets a ping between them count again.
-type peers [peerSlots]peerSlot
-
-type peerSlot struct {
-	key uint64 // pairKey; 0: empty
-	ts  float64
-}
-
-const (
-	peerBits  = 15
-	peerSlots = 1 << peerBits
-	// peerMemory is how far apart (s) a conversation and a ping may be.
-	peerMemory = 3600
-)
-
-func (p *peers) slot(key uint64) *peerSlot { return &p[key>>(64-peerBits)] }
-
-// talked notes a conversation between a and b at ts.
-func (p *peers) talked(a, b netip.Addr, ts float64) {
-	k := pairKey(a, b)
-	s := p.slot(k)
-	if s.key != k || ts > s.ts {
-		*s = peerSlot{k, ts}
-	}
-}
-
-// known reports whether a and b had a conversation within peerMemory of ts.
-func (p *peers) known(a, b netip.Addr, ts float64) bool {
-	k := pairKey(a, b)
-	s := p.slot(k)
-	return s.key == k && math.Abs(ts-s.ts) <= peerMemory
-}
-
-// pairKey hashes the unordered pair {a, b} (never 0).
-func pairKey(a, b netip.Addr) uint64 {
-	if b.Less(a) {
-		a, b = b, a
-	}
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, x := range [2]netip.Addr{a, b} {
-		v := x.As16()
-		h = (h ^ binary.LittleEndian.Uint64(v[:8])) * 0xff51afd7ed558ccd
-		h = (h ^ binary.LittleEndian.Uint64(v[8:])) * 0xc4ceb9fe1a85ec53
-		h ^= h >> 33
-	}
-	return h | 1
-}
 
 // nearby reports whether b is in a's site: the same /16 (IPv4) or /48
 // (IPv6), or both in the local networks. An echo request counts as a
