@@ -174,7 +174,7 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 // uplink announcing its ULA prefix, as in tcpdump's icmpv6_opt24.pcap)
 // kills nothing. Once it has been a default router, lifetime 0 is
 // reported; a router learned after the window is rogue whatever its
-// lifetime.
+// lifetime, at severity 2 when it offers no default route.
 func TestNonDefaultRouter(t *testing.T) {
 	const ula = "fd8d:4fb3:5b2e::/64"
 	cases := []struct {
@@ -197,6 +197,9 @@ func TestNonDefaultRouter(t *testing.T) {
 			var got []string
 			for _, f := range m.Findings() {
 				got = append(got, f.Class)
+				if f.Class == "ipv6.rogue_ra" && f.Severity != 2 {
+					t.Errorf("a rogue router with no default route: severity %d, want 2 (%s)", f.Severity, f.Summary)
+				}
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("raised %v, want %v", got, c.want)

@@ -207,10 +207,16 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 		if t.learning(f.TS) {
 			why = "a second router that shares no prefix with the known one(s)"
 		}
-		t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: 1, Confidence: rogueConfidence(f), Src: f.Src, Dst: "ff02::1",
+		sev, conf, what := 1, rogueConfidence(f), fmt.Sprintf("with %s preference", f.Prf)
+		if f.RouterLifetime == 0 {
+			// No default route: hosts only take its prefixes (a Thread
+			// border router or a new ULA router; or an attacker's prefix).
+			sev, conf, what = 2, 0.5, "offering no default route (router lifetime 0)"
+		}
+		t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: sev, Confidence: conf, Src: f.Src, Dst: "ff02::1",
 			MITRE: []string{"T1557", "T1498"}, Evidence: ev,
-			Summary: fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s with %s preference",
-				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), f.Prf)})
+			Summary: fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s %s",
+				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), what)})
 		return
 	}
 	for _, p := range f.Prefixes {
