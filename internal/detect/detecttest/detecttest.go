@@ -60,6 +60,7 @@ type Conn struct {
 	OrigPkts, RespPkts   uint64
 	OrigMAC, RespMAC     string // orig_l2_addr, resp_l2_addr; omitted when empty
 	OrigIPBytes          uint64 // default OrigBytes + 40 per packet
+	RespIPBytes          uint64 // default RespBytes + 40 per packet
 	MissedBytes          uint64 // omitted when zero
 }
 
@@ -83,6 +84,9 @@ func (c Conn) Line() Line {
 	}
 	if c.OrigIPBytes > 0 {
 		m["orig_ip_bytes"] = c.OrigIPBytes
+	}
+	if c.RespIPBytes > 0 {
+		m["resp_ip_bytes"] = c.RespIPBytes
 	}
 	if c.MissedBytes > 0 {
 		m["missed_bytes"] = c.MissedBytes

@@ -9,6 +9,15 @@
 // and Factor times the baseline, is reported. A host without history has a
 // baseline of Floor bytes.
 //
+// A destination that sent back at least MaxReplyShare of what it received
+// in the interval exchanged data both ways — a video call, a two-way sync
+// — and is neither reported nor counted in the baseline, which so stays
+// the host's one-way uploads (a video call sends hundreds of megabytes in
+// ten minutes; without the rule every host's first call was an alert and
+// its next hours' baseline ten times too high). The reply counted is what
+// the responder's packets carried (resp_bytes, at most resp_ip_bytes): a
+// sequence number that jumps does not make one.
+//
 // State: one entry per internal host with outbound traffic (MaxHosts, the
 // longest-idle dropped past it) holding per-destination sums of the current
 // interval (at most 1024 destinations; the rest summed under one entry).
@@ -37,18 +46,22 @@ type Config struct {
 	// Alpha is the EWMA weight of a new interval.
 	Alpha float64 `json:"alpha"`
 	// Floor is the baseline of a host without history (bytes).
-	Floor    float64 `json:"floor_bytes"`
-	MaxHosts int     `json:"max_hosts"`
+	Floor float64 `json:"floor_bytes"`
+	// MaxReplyShare: a destination that sent back at least this share of
+	// the bytes it received exchanged data, no exfiltration.
+	MaxReplyShare float64 `json:"max_reply_share"`
+	MaxHosts      int     `json:"max_hosts"`
 }
 
 // DefaultConfig returns the defaults: 10 MB to one destination within 10
 // minutes and 10× the host's baseline.
 func DefaultConfig() Config {
-	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxHosts: 100_000}
+	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxReplyShare: 0.5, MaxHosts: 100_000}
 }
 
 type dest struct {
 	bytes       uint64
+	reply       uint64 // what the destination sent back
 	conns       int
 	first, last float64
 	port        uint16
@@ -58,7 +71,6 @@ type dest struct {
 type host struct {
 	addr     netip.Addr
 	bucket   int64
-	total    uint64
 	dests    map[netip.Addr]*dest
 	baseline float64
 	history  int // active intervals seen
@@ -97,7 +109,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.roll(h, emit)
 		h.bucket = bucket
 	}
-	h.total += sent
 	h.last = max(h.last, c.TS)
 	ds := h.dests[c.Resp]
 	if ds == nil {
@@ -110,6 +121,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 	}
 	ds.bytes += sent
+	ds.reply += min(c.RespBytes, c.RespIPBytes)
 	ds.conns++
 	ds.first, ds.last = min(ds.first, c.TS), max(ds.last, c.TS+c.Duration)
 	if sent >= minDestBytes*100 {
@@ -150,18 +162,24 @@ func (d *Detector) evict() {
 // roll closes the host's current interval: destinations above the
 // threshold are reported, and the interval enters the baseline.
 func (d *Detector) roll(h *host, emit alert.Emit) {
-	if h.total == 0 {
-		return
-	}
 	base := d.baseline(h)
 	alerted := false
+	var total uint64 // the interval's one-way uploads
 	for addr, ds := range h.dests {
+		if float64(ds.reply) >= d.cfg.MaxReplyShare*float64(ds.bytes) {
+			continue // an exchange
+		}
+		total += ds.bytes
 		if ds.bytes >= d.cfg.MinBytes && float64(ds.bytes) >= d.cfg.Factor*base {
 			emit(d.alert(h, addr, ds, base))
 			alerted = true
 		}
 	}
-	sample := float64(h.total)
+	if total == 0 {
+		h.dests = map[netip.Addr]*dest{}
+		return
+	}
+	sample := float64(total)
 	if alerted {
 		sample = math.Min(sample, d.cfg.Factor*base)
 	}
@@ -171,7 +189,6 @@ func (d *Detector) roll(h *host, emit alert.Emit) {
 		h.baseline = d.cfg.Alpha*sample + (1-d.cfg.Alpha)*h.baseline
 	}
 	h.history++
-	h.total = 0
 	h.dests = map[netip.Addr]*dest{}
 }
 
@@ -210,7 +227,7 @@ func (d *Detector) alert(h *host, dst netip.Addr, ds *dest, base float64) alert.
 		Act:     act,
 		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, ds.conns, alert.Clock(ds.first), alert.Clock(ds.last)),
 		Evidence: map[string]any{
-			"bytes": ds.bytes, "connections": ds.conns, "baseline_bytes": math.Round(base), "ratio": math.Round(ratio*10) / 10,
+			"bytes": ds.bytes, "reply_bytes": ds.reply, "connections": ds.conns, "baseline_bytes": math.Round(base), "ratio": math.Round(ratio*10) / 10,
 			"history_intervals": h.history, "interval_s": d.cfg.Interval,
 			"threshold_bytes": d.cfg.MinBytes, "threshold_factor": d.cfg.Factor,
 		},

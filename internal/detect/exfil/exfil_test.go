@@ -44,6 +44,26 @@ func TestQuiet(t *testing.T) {
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), l))
 }
 
+// TestVideoCalls: a call sends hundreds of megabytes and gets as much
+// back: no exfiltration, and no baseline that hides one after it. A
+// destination whose reply is a sequence-number jump (gigabytes in a few
+// packets) still received a one-way upload.
+func TestVideoCalls(t *testing.T) {
+	call := func(ts float64) dt.Line {
+		return dt.Conn{TS: ts, Duration: 1800, Src: "10.0.0.7", SrcP: 50100, Dst: "170.114.52.2", DstP: 8801, Proto: "udp",
+			OrigBytes: 400_000_000, OrigPkts: 400_000, RespBytes: 380_000_000, RespPkts: 380_000}.Line()
+	}
+	l := append(browsing(0, 7200), call(1000), call(4000))
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), l))
+
+	l = append(l, dt.Conn{TS: 7300, Duration: 120, Src: "10.0.0.7", SrcP: 50001, Dst: "198.51.100.66", DstP: 443, OrigBytes: 40_000_000, OrigPkts: 30_000,
+		RespBytes: 3_000_000_000, RespPkts: 12, RespIPBytes: 900}.Line())
+	a := dt.Find(t, dt.Run(t, New(DefaultConfig(), internal), l), "exfil")
+	if a.Dst != "198.51.100.66" || dt.Num(t, a, "bytes") != 40_000_000 || dt.Num(t, a, "reply_bytes") != 900 {
+		t.Errorf("alert %s", a.JSON())
+	}
+}
+
 // TestSequenceJump: a TCP stream whose sequence numbers jump (zeek's
 // modbus/fuzz-72.pcap: 16 packets, 35,892 IP bytes, orig_bytes
 // 2,147,483,972) uploaded kilobytes, not gigabytes: no alert. A capture
