@@ -83,6 +83,7 @@ func stateBounds(c *Config) map[string]int {
 		"beacon order": 100_000, "beacon recent": 100_000, "beacon recentQ": 100_000,
 
 		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64,
+		"bruteforce pairs[].challenges": 64,
 
 		"dga clients": c.DGA.MaxClients, "dga clients[].domains": 256, "dga clients[].nx": 256,
 		"dga clients[].uids.list": uids, "dga names.known": 100_000, "dga scored": 200_001,

@@ -15,6 +15,14 @@
 // MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
 // reported as a likely compromise.
 //
+// An HTTP 401 to a request that gave no Basic credentials (http.log has no
+// user name) is first a challenge: NTLM and Negotiate answer every new
+// connection's first requests so (two 401s before the 200), and a browser
+// asks for Basic credentials after one. It counts as a failure only when
+// its connection ends (its conn record) without a 2xx; a 2xx on the same
+// connection settles it. Password spraying over NTLM, every attempt
+// refused, is still counted; an intranet's Windows clients are not.
+//
 // State: one entry per (source, destination, service) that failed at least
 // once; at most MaxPairs (the longest-idle are dropped past it).
 package bruteforce
@@ -73,7 +81,12 @@ type pair struct {
 	users        map[string]int
 	port         uint16
 	uids         alert.UIDs
+	challenges   map[string]int // HTTP 401s without credentials per connection uid, not yet settled
 }
+
+// maxChallenges bounds the connections a pair holds unsettled HTTP 401s
+// for; past it a 401 counts as a failure at once.
+const maxChallenges = 64
 
 // Detector is the brute-force detector.
 type Detector struct {
@@ -101,6 +114,7 @@ func (d *Detector) Logs() []string {
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	switch r.Log {
 	case "conn":
+		d.settle(r, emit)
 		d.conn(r, emit)
 	case "ssh":
 		ok, has := r.Bool("auth_success")
@@ -131,11 +145,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, service, 1, false, r.Str("user"), emit)
 		}
 	case "http":
-		switch code := r.Uint("status_code"); {
+		switch code, user := r.Uint("status_code"), r.Str("username"); {
+		case code == 401 && user == "":
+			d.challenge(r, emit)
 		case code == 401:
-			d.outcome(r, "http", 1, false, r.Str("username"), emit)
-		case code >= 200 && code < 300 && r.Has("username"):
-			d.outcome(r, "http", 0, true, r.Str("username"), emit)
+			d.outcome(r, "http", 1, false, user, emit)
+		case code >= 200 && code < 300:
+			d.answered(r)
+			if user != "" {
+				d.outcome(r, "http", 0, true, user, emit)
+			}
 		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))
@@ -166,6 +185,48 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 		p.users[user]++
 	}
 	d.touch(p, c, emit)
+}
+
+// challenge holds an HTTP 401 to a request without credentials until its
+// connection ends (settle) or gets a 2xx (answered).
+func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	p := d.pair(key{c.Orig, c.Resp, "http"}, c.TS, true)
+	if p.challenges == nil {
+		p.challenges = map[string]int{}
+	}
+	uid := string(c.UID)
+	if _, held := p.challenges[uid]; !held && len(p.challenges) >= maxChallenges {
+		d.outcome(r, "http", 1, false, "", emit)
+		return
+	}
+	p.challenges[uid]++
+	p.sawLog, p.port = true, c.RespP
+	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS)
+}
+
+// answered drops the held challenges of an HTTP connection that got a 2xx.
+func (d *Detector) answered(r *rec.Rec) {
+	c := r.Conn()
+	if p := d.pairs[key{c.Orig, c.Resp, "http"}]; p != nil {
+		delete(p.challenges, string(c.UID))
+	}
+}
+
+// settle counts the challenges of a connection that ended (r is its conn
+// record) without a 2xx as failures.
+func (d *Detector) settle(r *rec.Rec, emit alert.Emit) {
+	c := r.Conn()
+	p := d.pairs[key{c.Orig, c.Resp, "http"}]
+	if p == nil || len(p.challenges) == 0 {
+		return
+	}
+	uid := string(c.UID)
+	if n := p.challenges[uid]; n > 0 {
+		delete(p.challenges, uid)
+		p.failures += n
+		d.touch(p, c, emit)
+	}
 }
 
 // conn counts short established connections to login ports.

@@ -96,6 +96,42 @@ func TestFires(t *testing.T) {
 	}
 }
 
+// ntlm is a client's HTTP connections to an NTLM-protected server, five
+// at a time as a browser opens them: each gets two 401s (the challenge
+// and the NTLM type 2 message), then the outcome (status 200, or 401
+// for a wrong password), then ends (its conn record). Records come in
+// the pipeline's order: a connection's http records before its conn
+// record.
+func ntlm(conns int, outcome int) []dt.Line {
+	var l []dt.Line
+	http := func(i int, ts float64, code int) dt.Line {
+		return dt.Rec("http", map[string]any{"ts": ts, "uid": fmt.Sprintf("N%d", i), "id.orig_h": "10.0.0.9", "id.orig_p": 50000 + i,
+			"id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": code})
+	}
+	for g := 0; g < conns; g += 5 {
+		ts := 1000 + float64(g)
+		for _, code := range []int{401, 401, outcome} {
+			for i := g; i < min(g+5, conns); i++ {
+				l = append(l, http(i, ts, code))
+			}
+			ts += 0.01
+		}
+		for i := g; i < min(g+5, conns); i++ {
+			l = append(l, dt.Conn{TS: 1000 + float64(g), UID: fmt.Sprintf("N%d", i), Src: "10.0.0.9", SrcP: 50000 + i, Dst: "10.0.0.80", DstP: 80, Duration: 1, OrigBytes: 3000, RespBytes: 9000}.Line())
+		}
+	}
+	return l
+}
+
+// TestHTTPChallenges: 401s without credentials that end in a 2xx on
+// their connection are challenges (an intranet's NTLM logins); those of
+// connections that end refused are failures (password spraying).
+func TestHTTPChallenges(t *testing.T) {
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), ntlm(30, 200)))
+	alerts := dt.RunAsGiven(t, New(DefaultConfig()), ntlm(15, 401))
+	dt.Expect(t, alerts, "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 45)
+}
+
 func TestQuiet(t *testing.T) {
 	tests := map[string]func() []dt.Line{
 		"normal ssh logins": func() []dt.Line {
