@@ -6,7 +6,8 @@
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
 // attempt with its outcome, internal/proto/telnet), http.log (status 401)
 // and mqtt_connect.log (refused: bad user name or password / not
-// authorized). Where they do not (RDP, SMB, and SSH, FTP or telnet without
+// authorized); an SSH connection that logged in counts no failure,
+// whatever its auth_attempts. Where they do not (RDP, SMB, and SSH, FTP or telnet without
 // their records, e.g. Zeek logs as input), short established connections
 // to the service port are counted: guessing tools open one connection per
 // few tries. The larger of the two counts decides, per (source,
@@ -123,7 +124,10 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			return
 		}
 		if ok {
-			d.outcome(r, "ssh", max(n-1, 0), true, "", emit)
+			// The attempts before a success on one connection are mostly
+			// keys the client's agent offered first (automation logs in
+			// so all day): no failures.
+			d.outcome(r, "ssh", 0, true, "", emit)
 		} else {
 			d.outcome(r, "ssh", max(n, 1), false, "", emit)
 		}

@@ -31,7 +31,7 @@ func TestFires(t *testing.T) {
 			}
 			l = append(l, ssh(1070, 99, true, 2))
 			return l
-		}, "bruteforce.ssh", "failures", 81, true, "10.66.0.22", "10.66.0.66", 1},
+		}, "bruteforce.ssh", "failures", 80, true, "10.66.0.22", "10.66.0.66", 1},
 		{"telnet by connections", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 40; i++ {
@@ -141,6 +141,15 @@ func TestQuiet(t *testing.T) {
 				l = append(l, dt.Conn{TS: 1000 + float64(i)*60, UID: fmt.Sprintf("S%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.22", DstP: 22, Duration: 5, OrigBytes: 3000, RespBytes: 5000}.Line())
 			}
 			l = append(l, ssh(5000, 100, false, 1))
+			return l
+		},
+		// Configuration management logging in every few seconds, its
+		// agent offering two other keys first each time.
+		"automation over ssh": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 40; i++ {
+				l = append(l, ssh(1000+float64(i)*5, i, true, 3))
+			}
 			return l
 		},
 		"browser with one 401": func() []dt.Line {
