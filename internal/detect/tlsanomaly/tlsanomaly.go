@@ -6,7 +6,10 @@
 // arrive and remembered by fingerprint; ssl.log's cert_chain_fps links a
 // connection to its server certificate (whichever log comes first). By
 // default self-signed certificates of internal servers are not reported
-// (printers, routers and lab servers use them); expired ones always are.
+// (printers, routers and lab servers use them), expired or not: a
+// self-signed certificate's dates vouch for nothing, and such devices keep
+// the one they were made with for years. Other expired certificates
+// always are.
 //
 // State: at most MaxCerts judged certificates and MaxCerts pending ssl.log
 // records (the oldest go first).
@@ -14,6 +17,7 @@ package tlsanomaly
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -204,18 +208,15 @@ func (d *Detector) fingerprints(r *rec.Rec, emit alert.Emit) {
 }
 
 func (d *Detector) report(p pending, v *verdict, emit alert.Emit) {
-	var problems []string
-	for _, pr := range v.problems {
-		if pr == "self-signed" && p.respInternal && !d.cfg.SelfSignedInternal {
-			continue
-		}
-		problems = append(problems, pr)
-	}
-	if len(problems) == 0 {
+	if len(v.problems) == 0 || p.respInternal && !d.cfg.SelfSignedInternal && slices.Contains(v.problems, "self-signed") {
 		return
 	}
-	what := strings.Join(problems, " and ")
-	act := fmt.Sprintf("was served a %s certificate (%s) by %s", what, v.subject, target(p))
+	what := strings.Join(v.problems, " and ")
+	article := "a"
+	if strings.HasPrefix(what, "expired") {
+		article = "an"
+	}
+	act := fmt.Sprintf("was served %s %s certificate (%s) by %s", article, what, v.subject, target(p))
 	emit(alert.Alert{
 		TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",
 		Class: "tls.anomaly", Confidence: 0.7, Act: act,

@@ -29,6 +29,7 @@ func TestAnomalies(t *testing.T) {
 	}{
 		{"self-signed external", []dt.Line{x509(1.7e9, "aa", "CN=c2.example", "CN=c2.example", 2e9), ssl(1.7e9+1, "203.0.113.5", "aa", "")}, "self-signed"},
 		{"expired, ssl first", []dt.Line{ssl(1.7e9, "10.0.0.80", "bb", ""), x509(1.7e9+0.1, "bb", "CN=old", "CN=CA", 1.6e9)}, "expired"},
+		{"self-signed and expired external", []dt.Line{x509(1.7e9, "ff", "CN=c2.example", "CN=c2.example", 1.5e9), ssl(1.7e9+1, "203.0.113.5", "ff", "")}, "self-signed and expired"},
 		{"blocklisted ja3", []dt.Line{ssl(1.7e9, "203.0.113.5", "cc", "72a589da586844d7f0818ce684948eea")}, "blocklisted ja3"},
 	}
 	for _, tc := range tests {
@@ -44,7 +45,12 @@ func TestAnomalies(t *testing.T) {
 func TestQuiet(t *testing.T) {
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), []dt.Line{
 		x509(1.7e9, "aa", "CN=www.example.com", "CN=R3,O=Let's Encrypt", 1.8e9), ssl(1.7e9+1, "93.184.216.34", "aa", "x"),
+		// A good certificate whose ssl record came first.
+		ssl(1.7e9, "93.184.216.35", "ab", "x"), x509(1.7e9+0.1, "ab", "CN=www.example.org", "CN=R3,O=Let's Encrypt", 1.8e9),
 		x509(1.7e9, "dd", "CN=printer.lan", "CN=printer.lan", 1.8e9), ssl(1.7e9+1, "10.0.0.80", "dd", "x"),
+		// A switch's web interface still serving the self-signed
+		// certificate it was made with, expired years ago.
+		x509(1.7e9, "ee", "CN=switch", "CN=switch", 1.5e9), ssl(1.7e9+1, "10.0.0.2", "ee", "x"),
 	}))
 }
 
