@@ -20,8 +20,9 @@
 // user name) is first a challenge: NTLM and Negotiate answer every new
 // connection's first requests so (two 401s before the 200), and a browser
 // asks for Basic credentials after one. It counts as a failure only when
-// its connection ends (its conn record) without a 2xx; a 2xx on the same
-// connection settles it. Password spraying over NTLM, every attempt
+// its connection ends (its conn record) without a 2xx, or when the pair's
+// episode ends with it unanswered (Zeek logs read conn.log before
+// http.log); a 2xx on the same connection settles it. Password spraying over NTLM, every attempt
 // refused, is still counted; an intranet's Windows clients are not.
 //
 // State: one entry per (source, destination, service) that failed at least
@@ -233,6 +234,26 @@ func (d *Detector) settle(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
+// settleAll counts the challenges still held when the pair ends as
+// failures: their conn records never came after them (Zeek logs given as
+// files are read one after the other, conn.log before http.log), and no
+// 2xx answered them.
+func (d *Detector) settleAll(p *pair, emit alert.Emit) {
+	n := 0
+	for _, c := range p.challenges {
+		n += c
+	}
+	if n == 0 {
+		return
+	}
+	p.failures += n
+	p.challenges = nil
+	if !p.Alerted && d.crossed(p) {
+		p.Alerted = true
+		emit(d.alert(p))
+	}
+}
+
 // conn counts short established connections to login ports.
 func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
@@ -309,7 +330,10 @@ func (d *Detector) evict() {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.pairs, now, func(p *pair) { emit(d.alert(p)) }, func(k key, _ *pair) { delete(d.pairs, k) })
+	d.due.Flush(d.pairs, now, func(p *pair) { emit(d.alert(p)) }, func(k key, p *pair) {
+		d.settleAll(p, emit)
+		delete(d.pairs, k)
+	})
 }
 
 func (d *Detector) alert(p *pair) alert.Alert {
