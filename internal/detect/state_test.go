@@ -96,7 +96,7 @@ func stateBounds(c *Config) map[string]int {
 		"exfil hosts": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,
 
 		"flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
-		"flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,
+		"flood held": 1024, "flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,
 		"flood victims[].senders.rest": 16, "flood victims[].ports.rest": 256, "flood victims[].uids.list": uids,
 
 		"longconn ignore": config,

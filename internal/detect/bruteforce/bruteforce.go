@@ -22,8 +22,10 @@
 // asks for Basic credentials after one. It counts as a failure only when
 // its connection ends (its conn record) without a 2xx, or when the pair's
 // episode ends with it unanswered (Zeek logs read conn.log before
-// http.log); a 2xx on the same connection settles it. Password spraying over NTLM, every attempt
-// refused, is still counted; an intranet's Windows clients are not.
+// http.log). A 2xx on the same connection settles it, but for its last
+// two (NTLM's handshake) they are failures: passwords tried on one
+// connection before a public page. Password spraying over NTLM, every
+// attempt refused, is still counted; an intranet's Windows clients are not.
 //
 // State: one entry per (source, destination, service) that failed at least
 // once; at most MaxPairs (the longest-idle are dropped past it).
@@ -156,7 +158,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		case code == 401:
 			d.outcome(r, "http", 1, false, user, emit)
 		case code >= 200 && code < 300:
-			d.answered(r)
+			d.answered(r, emit)
 			if user != "" {
 				d.outcome(r, "http", 0, true, user, emit)
 			}
@@ -210,13 +212,31 @@ func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS)
 }
 
-// answered drops the held challenges of an HTTP connection that got a 2xx.
-func (d *Detector) answered(r *rec.Rec) {
+// answered settles the held challenges of an HTTP connection that got a
+// 2xx: the last challengeRounds were the handshake that let it in, any
+// before them failures.
+func (d *Detector) answered(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
-	if p := d.pairs[key{c.Orig, c.Resp, "http"}]; p != nil {
-		delete(p.challenges, string(c.UID))
+	p := d.pairs[key{c.Orig, c.Resp, "http"}]
+	if p == nil {
+		return
+	}
+	uid := string(c.UID)
+	n, held := p.challenges[uid]
+	if !held {
+		return
+	}
+	delete(p.challenges, uid)
+	if n > challengeRounds {
+		p.failures += n - challengeRounds
+		d.touch(p, c, emit)
 	}
 }
+
+// challengeRounds is how many 401s a successful login takes at most:
+// NTLM's two (the challenge, then its type 2 message); Negotiate, Digest
+// and Basic take one.
+const challengeRounds = 2
 
 // settle counts the challenges of a connection that ended (r is its conn
 // record) without a 2xx as failures.

@@ -148,6 +148,16 @@ func TestHTTPChallenges(t *testing.T) {
 			dt.Expect(t, alerts, "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 45)
 		})
 	}
+	// A hundred refused attempts on one connection, then a public page:
+	// all but the two 401s of a login are failures.
+	var l []dt.Line
+	for i := 0; i < 100; i++ {
+		l = append(l, dt.Rec("http", map[string]any{"ts": 1000 + float64(i), "uid": "K1", "id.orig_h": "10.0.0.9", "id.orig_p": 50001,
+			"id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 401}))
+	}
+	l = append(l, dt.Rec("http", map[string]any{"ts": 1101.0, "uid": "K1", "id.orig_h": "10.0.0.9", "id.orig_p": 50001,
+		"id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 200}))
+	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 98)
 }
 
 func TestQuiet(t *testing.T) {

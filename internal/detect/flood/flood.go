@@ -11,13 +11,17 @@
 // connection's end, so one long connection carrying a flood counts as much
 // as thousands of one-packet connections.
 //
-// A UDP flood from a single source is held for holdStream seconds before
-// it is reported, and dropped when the victim had asked that source for
-// data (it originated a conversation with it that started within
-// askedWithin seconds of the flood, package peers): an IP camera
-// streaming RTP to the recorder that set the stream up over RTSP sends
-// hundreds of packets a second one way, unanswered. The hold lets the
-// RTSP session's record, which may come after the stream's, arrive.
+// A stream the victim asked for is no flood: an IP camera streams RTP to
+// the recorder that set the stream up over RTSP, hundreds of packets a
+// second one way, unanswered. A UDP connection of at least streamPackets
+// packets, none answered, to a port of 1024 or above is left out when the
+// victim had a TCP conversation with its source (package peers) within
+// askedWithin seconds of its start. One not known to be asked for yet is
+// held for holdStream seconds of record time from the first flush after
+// its arrival (at most
+// maxHeld of them; the oldest is counted when more come), since the RTSP
+// session's record may come after the stream's; then it is counted as any
+// other. Other connections are counted at once.
 //
 // State: one entry per (victim, kind) with at most MaxSources distinct
 // sources counted exactly (beyond, the count is a lower bound) and at most
@@ -119,16 +123,30 @@ type victim struct {
 	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
-	held     bool // a one-source UDP flood not reported yet (report)
 }
 
-// holdStream is how long (s of record time) a one-source UDP flood waits
-// before it is reported, for the conversation that may have asked for it.
-const holdStream = 30
+const (
+	// streamPackets is the fewest packets of a UDP connection that may be
+	// a stream asked for.
+	streamPackets = 100
+	// holdStream is how long (s of record time from the first flush after
+	// its arrival) a possible stream waits for the conversation that asked
+	// for it: its own times say nothing of when its record came.
+	holdStream = 30
+	// askedWithin is how far apart (s) the starts of the asking
+	// conversation and of the stream may be.
+	askedWithin = 60
+	// maxHeld bounds the connections held.
+	maxHeld = 1024
+)
 
-// askedWithin is how far apart (s) the starts of a conversation and of the
-// stream it asked for may be.
-const askedWithin = 60
+// heldConn is a possible stream waiting for the conversation that asked
+// for it: its record's fields that add reads, and when it may go (0:
+// not set yet, at the next flush).
+type heldConn struct {
+	conn  rec.Conn // UID copied; no other byte fields
+	until float64
+}
 
 // tally counts packets per key, up to a bound on the distinct keys. The
 // first key is held inline and a map is made only for a second one: most
@@ -210,7 +228,8 @@ type Detector struct {
 	victims  map[key]*victim
 	due      *alert.Schedule[key, *victim] // when victims may end or be reported again
 	link     linkLayer
-	peers    *peers.Table // who asked whom for data: solicited streams are no floods
+	peers    *peers.Table // TCP conversations: who asked whom for a stream
+	held     []heldConn   // possible streams, in arrival order
 	// Evicted counts victims dropped to stay under MaxVictims.
 	Evicted int
 }
@@ -244,7 +263,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !c.Orig.IsValid() || !c.Resp.IsValid() || c.Resp.IsMulticast() {
 		return
 	}
-	d.peers.Note(c)
+	if c.Proto == rec.ProtoTCP {
+		d.peers.Note(c)
+	}
 	if twoWay(c) {
 		d.link.learn(c.Orig, c.OrigMAC)
 		d.link.learn(c.Resp, c.RespMAC)
@@ -261,14 +282,65 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.add(c, kindAmp, c.Resp, c.Orig, c.OrigMAC, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
 		} else if d.ampPorts.has(c.OrigP) && !d.ampPorts.has(c.RespP) {
 			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
+		} else if d.mayBeStream(c) {
+			d.hold(c, emit)
 		} else {
-			d.add(c, kindUDP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
+			d.addUDP(c, emit)
 		}
 	case rec.ProtoICMP:
 		if c.OrigP == 8 || c.OrigP == 128 {
 			d.add(c, kindICMP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, 0, 0, 0, emit)
 		}
 	}
+}
+
+func (d *Detector) addUDP(c *rec.Conn, emit alert.Emit) {
+	d.add(c, kindUDP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
+}
+
+// mayBeStream reports whether c could be a stream its responder asked for:
+// many packets, none answered, to a port that is no service's.
+func (d *Detector) mayBeStream(c *rec.Conn) bool {
+	return c.OrigPkts >= streamPackets && c.RespPkts == 0 && c.RespP >= 1024
+}
+
+// asked reports whether c's responder asked its originator for it.
+func (d *Detector) asked(c *rec.Conn) bool {
+	return d.peers.Talked(c.Resp, c.Orig, c.TS, askedWithin)
+}
+
+// hold drops c when its responder asked for it, else keeps it for
+// release.
+func (d *Detector) hold(c *rec.Conn, emit alert.Emit) {
+	if d.asked(c) {
+		return
+	}
+	if len(d.held) >= maxHeld {
+		d.addUDP(&d.held[0].conn, emit)
+		d.held = d.held[1:]
+	}
+	kept := *c
+	kept.UID = append([]byte(nil), c.UID...)
+	kept.History, kept.Service, kept.State = nil, nil, 0
+	d.held = append(d.held, heldConn{conn: kept})
+}
+
+// release counts the held connections due at now that nobody asked for.
+func (d *Detector) release(now float64, emit alert.Emit) {
+	kept := d.held[:0]
+	for _, h := range d.held {
+		if h.until == 0 {
+			h.until = now + holdStream
+		}
+		switch {
+		case h.until > now:
+			kept = append(kept, h)
+		case !d.asked(&h.conn):
+			d.addUDP(&h.conn, emit)
+		}
+	}
+	clear(d.held[len(kept):])
+	d.held = kept
 }
 
 // twoWay reports whether both sides of c really exchanged packets, so
@@ -329,26 +401,9 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	v.uids.Add(c.TS, c.UID)
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
-		if v.kind == kindUDP && v.sources.len() == 1 {
-			// The schedule reports it holdStream from now.
-			v.held, v.LastEmit = true, c.TS-d.cfg.Report+holdStream
-		} else {
-			emit(d.alert(v))
-		}
 		d.due.Watch(d.victims, v.key, v)
+		emit(d.alert(v))
 	}
-}
-
-// report emits v's alert, unless v is a held flood that its victim asked
-// for (it stays held: every later report checks again).
-func (d *Detector) report(v *victim, emit alert.Emit) {
-	if v.held {
-		if src, _ := attacker(v); src.IsValid() && d.peers.Talked(v.victim, src, v.first, askedWithin) {
-			return
-		}
-		v.held = false
-	}
-	emit(d.alert(v))
 }
 
 func (d *Detector) state(k key, ts float64) *victim {
@@ -412,7 +467,8 @@ func (d *Detector) thresholds(k kind) Thresholds {
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.victims, now, func(v *victim) { d.report(v, emit) }, func(k key, _ *victim) { delete(d.victims, k) })
+	d.release(now, emit)
+	d.due.Flush(d.victims, now, func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
 }
 
 // attacker returns the source to blame: the only one, or one sending at

@@ -70,6 +70,38 @@ func TestFires(t *testing.T) {
 	}
 }
 
+// rtsp is the recorder 10.0.5.2 setting up cam's stream over RTSP.
+func rtsp(ts float64, cam string, port int) dt.Line {
+	return dt.Conn{TS: ts, Duration: 5, Src: "10.0.5.2", SrcP: port, Dst: cam, DstP: 554, OrigPkts: 30, RespPkts: 30, OrigBytes: 3000, RespBytes: 4000}.Line()
+}
+
+// stream is cam's RTP stream to the recorder: one way, pkts packets.
+func stream(ts, dur float64, cam string, pkts uint64) dt.Line {
+	return dt.Conn{TS: ts, Duration: dur, Src: cam, SrcP: 6970, Dst: "10.0.5.2", DstP: 50120, Proto: "udp", OrigPkts: pkts, OrigBytes: pkts * 1200}.Line()
+}
+
+// TestStreamsAskedFor: streams a recorder asked for are left out one by
+// one (the session review's cases): a later conversation with the camera
+// does not undo the asking, several cameras' streams are each asked
+// for, and a flood from elsewhere on the same recorder is still one.
+func TestStreamsAskedFor(t *testing.T) {
+	poll := dt.Conn{TS: 1100, Duration: 1, Src: "10.0.5.2", SrcP: 50200, Dst: "10.0.9.21", DstP: 80, OrigPkts: 5, RespPkts: 8, OrigBytes: 400, RespBytes: 30000}.Line()
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{rtsp(1000, "10.0.9.21", 50110), poll, stream(1000.2, 599, "10.0.9.21", 420000)}))
+
+	var cams []dt.Line
+	for i := 1; i <= 3; i++ {
+		cams = append(cams, rtsp(1000+float64(i), fmt.Sprintf("10.0.9.%d", 20+i), 50110+i))
+	}
+	for i := 1; i <= 3; i++ {
+		cams = append(cams, stream(1000.2+float64(i), 599, fmt.Sprintf("10.0.9.%d", 20+i), 420000))
+	}
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), cams))
+
+	flood := dt.Conn{TS: 1700, Duration: 60, Src: "203.0.113.66", SrcP: 5000, Dst: "10.0.5.2", DstP: 9, Proto: "udp", OrigPkts: 200000, OrigBytes: 100_000_000}.Line()
+	alerts := dt.RunAsGiven(t, New(DefaultConfig()), append(cams, flood))
+	dt.Expect(t, alerts, "flood.udp", "203.0.113.66", "10.0.5.2", "packets", 200000)
+}
+
 func TestQuiet(t *testing.T) {
 	tests := map[string]func() []dt.Line{
 		"busy web server": func() []dt.Line {

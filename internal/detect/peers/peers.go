@@ -1,5 +1,6 @@
 // Package peers remembers which hosts lately held conversations with which:
-// a fixed table of directed pairs (originator → responder) and when. The
+// a fixed table of directed pairs (originator → responder) and the span
+// of their conversations' starts, first to last. The
 // scan and flood detectors read it to tell solicited traffic from probes
 // and floods: a ping to a server one fetched from is no sweep, and a
 // stream a recorder asked a camera for is no flood.
@@ -11,7 +12,6 @@ package peers
 
 import (
 	"encoding/binary"
-	"math"
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -30,8 +30,8 @@ const (
 type Table [Slots]slot
 
 type slot struct {
-	key uint64 // pairKey; 0: empty
-	ts  float64
+	key         uint64 // pairKey; 0: empty
+	first, last float64
 }
 
 // New returns an empty table.
@@ -50,18 +50,21 @@ func (t *Table) Note(c *rec.Conn) {
 	}
 	k := pairKey(c.Orig, c.Resp)
 	s := t.slot(k)
-	if s.key != k || c.TS > s.ts {
-		*s = slot{k, c.TS}
+	if s.key != k {
+		*s = slot{k, c.TS, c.TS}
+		return
 	}
+	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
 }
 
-// Talked reports whether from originated a conversation with to whose
-// start (the latest one's) lies within within seconds of ts (at most
-// Memory).
+// Talked reports whether from originated conversations with to whose
+// starts, first to last, come within within seconds of ts (at most
+// Memory): a later conversation does not hide an earlier one.
 func (t *Table) Talked(from, to netip.Addr, ts, within float64) bool {
 	k := pairKey(from, to)
 	s := t.slot(k)
-	return s.key == k && math.Abs(ts-s.ts) <= min(within, Memory)
+	w := min(within, Memory)
+	return s.key == k && ts >= s.first-w && ts <= s.last+w
 }
 
 func (t *Table) slot(key uint64) *slot { return &t[key>>(64-bits)] }

@@ -39,15 +39,21 @@ func TestTalked(t *testing.T) {
 	}
 }
 
-// TestLatestConversation: a pair keeps its latest start, and an
-// earlier record does not move it back.
-func TestLatestConversation(t *testing.T) {
+// TestSpanOfConversations: a pair keeps the span of its conversations'
+// starts, in whatever order their records come: a later one (a camera
+// polled after its stream was set up) does not hide an earlier one.
+func TestSpanOfConversations(t *testing.T) {
 	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("192.0.2.7")
 	tab := New()
 	tab.Note(conn(5000, "10.0.0.1", "192.0.2.7", rec.ProtoUDP, 1, 1, 40, 90))
 	tab.Note(conn(1000, "10.0.0.1", "192.0.2.7", rec.ProtoUDP, 1, 1, 40, 90))
-	if !tab.Talked(a, b, 5030, 60) || tab.Talked(a, b, 1030, 60) {
-		t.Error("the latest start is not the one kept")
+	for _, c := range []struct {
+		ts   float64
+		want bool
+	}{{930, false}, {950, true}, {3000, true}, {5050, true}, {5070, false}} {
+		if got := tab.Talked(a, b, c.ts, 60); got != c.want {
+			t.Errorf("Talked at %v = %v, want %v", c.ts, got, c.want)
+		}
 	}
 }
 
