@@ -109,6 +109,7 @@ func stateBounds(c *Config) map[string]int {
 		"scan sources[].hosts": c.Scan.MaxEntries, "scan sources[].ports": c.Scan.MaxEntries,
 		"scan sources[].uids.list": uids, "scan sources[].talks": c.Scan.MaxEntries,
 		"scan sources[].talkP": c.Scan.MaxEntries, "scan sources[].talkH": c.Scan.MaxEntries,
+		"scan sources[].nets": c.Scan.MaxEntries, "scan sources[].netsH": c.Scan.MaxEntries,
 
 		"tls certs": c.TLS.MaxCerts, "tls order": c.TLS.MaxCerts, "tls certs[].problems": 3,
 		"tls waiting": c.TLS.MaxCerts, "tls waitList": c.TLS.MaxCerts, "tls waiting[]": 16,

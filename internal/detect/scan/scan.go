@@ -18,11 +18,14 @@
 // servers it has just fetched from, many of which do not answer.
 //
 // A source that converses with more distinct hosts on a service than it
-// probes there is that service's client, not its scanner (a recursive
-// resolver whose queries to some lame servers go unanswered, a monitoring
-// server checking hosts some of which are down); likewise with more ports
-// of a host conversed with than probed (passive FTP data connections, some
-// blocked). Conversations are counted while a source has an episode open.
+// probes there, its probes scattered over the address space (at least
+// four in five in networks of their own: /24, /64), is that service's
+// client, not its scanner: a recursive resolver whose queries to some
+// lame servers go unanswered. A sweep covers networks, so talking to
+// other hosts does not hide one. Likewise more ports of a host conversed
+// with than probed (passive FTP data connections, some blocked) make no
+// vertical scan. Conversations are counted while a source has an episode
+// open.
 //
 // State: one entry per probing source, each holding its distinct
 // (host, port) probes and conversations. MaxEntries caps the probes held in all; past it the
@@ -85,11 +88,23 @@ type source struct {
 	talks  map[probe]struct{} // conversations during the episode
 	talkP  map[netip.Addr]int // distinct ports conversed with per host
 	talkH  map[service]int    // distinct hosts conversed with per port
+	nets   map[probe]struct{} // distinct networks (/24, /64) probed per port
+	netsH  map[service]int    // distinct networks probed per port
 	uids   alert.UIDs
 }
 
 // size is the entries the source holds against MaxEntries.
-func (s *source) size() int { return len(s.probes) + len(s.talks) }
+func (s *source) size() int { return len(s.probes) + len(s.talks) + len(s.nets) }
+
+// network is the /24 (IPv4) or /64 (IPv6) holding a.
+func network(a netip.Addr) netip.Addr {
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	p, _ := a.Prefix(bits)
+	return p.Addr()
+}
 
 // talk counts conversation c (of a TCP or UDP service) as the source's.
 func (s *source) talk(c *rec.Conn) bool {
@@ -108,9 +123,11 @@ func (d *Detector) verticalOn(s *source, h netip.Addr, n int) bool {
 	return n >= d.cfg.VerticalPorts && n > s.talkP[h]
 }
 
-// horizontalOn reports whether n hosts probed on svc make a horizontal scan.
+// horizontalOn reports whether n hosts probed on svc make a horizontal
+// scan: at the threshold, and either more than the hosts conversed with
+// there or concentrated in fewer networks than four in five.
 func (d *Detector) horizontalOn(s *source, svc service, n int) bool {
-	return n >= d.cfg.HorizontalHosts && n > s.talkH[svc]
+	return n >= d.cfg.HorizontalHosts && (n > s.talkH[svc] || s.netsH[svc]*5 < n*4)
 }
 
 // Detector is the scan detector.
@@ -163,7 +180,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
 			ports: map[netip.Addr]int{}, hosts: map[service]int{},
-			talks: map[probe]struct{}{}, talkP: map[netip.Addr]int{}, talkH: map[service]int{}}
+			talks: map[probe]struct{}{}, talkP: map[netip.Addr]int{}, talkH: map[service]int{},
+			nets: map[probe]struct{}{}, netsH: map[service]int{}}
 		d.sources[c.Orig] = s
 		d.due.Watch(d.sources, c.Orig, s)
 	}
@@ -183,6 +201,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	svc := service{port, c.Proto}
 	hosts := s.hosts[svc] + 1
 	s.hosts[svc] = hosts
+	if n := (probe{network(c.Resp), port, c.Proto}); !has(s.nets, n) {
+		s.nets[n] = struct{}{}
+		s.netsH[svc]++
+		d.entries++
+	}
 	s.uids.Add(c.TS, c.UID)
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
@@ -200,6 +223,11 @@ func (d *Detector) bound() {
 	if d.entries > d.cfg.MaxEntries {
 		d.evict()
 	}
+}
+
+func has(m map[probe]struct{}, p probe) bool {
+	_, ok := m[p]
+	return ok
 }
 
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }

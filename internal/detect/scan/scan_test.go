@@ -67,6 +67,19 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "scan.horizontal", "10.66.0.66", "", "hosts", 35},
+		// Fetching from twice as many servers on the swept port does not
+		// hide a sweep of one network (the review's case).
+		{"sweep among fetches", func() []dt.Line {
+			var l []dt.Line
+			for h := 1; h <= 200; h++ {
+				ts := 1000 + float64(h)
+				l = append(l, dt.Conn{TS: ts, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.66.1.%d", h), DstP: 443, State: "S0", OrigPkts: 1}.Line())
+				for k := range 2 {
+					l = append(l, dt.Conn{TS: ts + 0.1, Src: "10.66.0.66", SrcP: 50000 + 2*h + k, Dst: fmt.Sprintf("%d.%d.%d.1", 20+h%180, h, k), DstP: 443, OrigBytes: 900, RespBytes: 9000, OrigPkts: 8, RespPkts: 9}.Line())
+				}
+			}
+			return l
+		}, "scan.horizontal", "10.66.0.66", "", "hosts", 200},
 		// Hosts the sweeper talked to before are not counted; the others are.
 		{"ping sweep past known peers", func() []dt.Line {
 			return append(fetches("10.0.0.5", "198.51.100.%d", 10), pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })...)
@@ -159,7 +172,8 @@ func TestQuiet(t *testing.T) {
 		"resolver with lame servers": func() []dt.Line {
 			var l []dt.Line
 			for h := 1; h <= 600; h++ {
-				c := dt.Conn{TS: 1000 + float64(h)/5, Src: "10.0.0.53", SrcP: 30000 + h, Dst: fmt.Sprintf("198.51.%d.%d", h/250, h%250), DstP: 53, Proto: "udp", OrigBytes: 40, OrigPkts: 1}
+				dst := fmt.Sprintf("%d.%d.%d.%d", 20+h%180, h*7%251, h*13%253, 1+h%250) // servers all over
+				c := dt.Conn{TS: 1000 + float64(h)/5, Src: "10.0.0.53", SrcP: 30000 + h, Dst: dst, DstP: 53, Proto: "udp", OrigBytes: 40, OrigPkts: 1}
 				if h%12 != 0 {
 					c.RespBytes, c.RespPkts = 120, 1
 				} else {
