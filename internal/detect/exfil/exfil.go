@@ -11,7 +11,9 @@
 //
 // A destination that sent back at least MaxReplyShare of what it received
 // in the interval exchanged data both ways — a video call, a two-way sync
-// — and is neither reported nor counted in the baseline, which so stays
+// — and is neither reported nor counted in the baseline (unless it
+// received more than ExchangeCap: no call sends a gigabyte in ten
+// minutes), which so stays
 // the host's one-way uploads (a video call sends hundreds of megabytes in
 // ten minutes; without the rule every host's first call was an alert and
 // its next hours' baseline ten times too high). The reply counted is what
@@ -50,13 +52,16 @@ type Config struct {
 	// MaxReplyShare: a destination that sent back at least this share of
 	// the bytes it received exchanged data, no exfiltration.
 	MaxReplyShare float64 `json:"max_reply_share"`
-	MaxHosts      int     `json:"max_hosts"`
+	// ExchangeCap: a destination that received more than this in one
+	// interval is judged whatever it sent back.
+	ExchangeCap uint64 `json:"exchange_cap_bytes"`
+	MaxHosts    int    `json:"max_hosts"`
 }
 
 // DefaultConfig returns the defaults: 10 MB to one destination within 10
 // minutes and 10× the host's baseline.
 func DefaultConfig() Config {
-	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxReplyShare: 0.5, MaxHosts: 100_000}
+	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxReplyShare: 0.5, ExchangeCap: 1_000_000_000, MaxHosts: 100_000}
 }
 
 type dest struct {
@@ -166,7 +171,7 @@ func (d *Detector) roll(h *host, emit alert.Emit) {
 	alerted := false
 	var total uint64 // the interval's one-way uploads
 	for addr, ds := range h.dests {
-		if float64(ds.reply) >= d.cfg.MaxReplyShare*float64(ds.bytes) {
+		if float64(ds.reply) >= d.cfg.MaxReplyShare*float64(ds.bytes) && ds.bytes <= d.cfg.ExchangeCap {
 			continue // an exchange
 		}
 		total += ds.bytes

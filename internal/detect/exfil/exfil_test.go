@@ -62,6 +62,11 @@ func TestVideoCalls(t *testing.T) {
 	if a.Dst != "198.51.100.66" || dt.Num(t, a, "bytes") != 40_000_000 || dt.Num(t, a, "reply_bytes") != 900 {
 		t.Errorf("alert %s", a.JSON())
 	}
+
+	// Gigabytes in ten minutes are no call, whatever came back.
+	l = append(browsing(0, 7200), dt.Conn{TS: 7300, Duration: 500, Src: "10.0.0.7", SrcP: 50002, Dst: "198.51.100.77", DstP: 443,
+		OrigBytes: 3_000_000_000, OrigPkts: 2_100_000, RespBytes: 1_600_000_000, RespPkts: 1_200_000}.Line())
+	dt.Expect(t, dt.Run(t, New(DefaultConfig(), internal), l), "exfil", "10.0.0.7", "198.51.100.77", "bytes", 3_000_000_000)
 }
 
 // TestSequenceJump: a TCP stream whose sequence numbers jump (zeek's
