@@ -169,12 +169,17 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 	}
 }
 
+func withRDNSS(ra map[string]any, servers ...string) map[string]any {
+	ra["rdnss"] = servers
+	return ra
+}
+
 // TestNonDefaultRouter: a router whose advertisements all say lifetime 0
 // (no default route: an RFC 4191 router, or OpenWrt's odhcpd without an
 // uplink announcing its ULA prefix, as in tcpdump's icmpv6_opt24.pcap)
 // kills nothing. Once it has been a default router, lifetime 0 is
 // reported; a router learned after the window is rogue whatever its
-// lifetime, at severity 2 when it offers no default route.
+// lifetime, at severity 2 when it offers no default route nor DNS server.
 func TestNonDefaultRouter(t *testing.T) {
 	const ula = "fd8d:4fb3:5b2e::/64"
 	cases := []struct {
@@ -186,6 +191,7 @@ func TestNonDefaultRouter(t *testing.T) {
 		{"lifetime 0 after a default route", []map[string]any{ra(0, routerLL, routerMAC, ula, 1800, "medium"), ra(597, routerLL, routerMAC, ula, 0, "medium")}, []string{"ipv6.kill_router"}},
 		{"lifetime 0 in its name from another MAC", []map[string]any{ra(0, routerLL, routerMAC, ula, 0, "medium"), ra(30, routerLL, "02:00:00:00:0b:ad", "", 0, "medium")}, []string{"ipv6.kill_router"}},
 		{"new router after learning", []map[string]any{ra(0, routerLL, routerMAC, ula, 1800, "medium"), ra(400, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 0, "medium")}, []string{"ipv6.rogue_ra"}},
+		{"new router with a DNS server after learning", []map[string]any{ra(0, routerLL, routerMAC, ula, 1800, "medium"), withRDNSS(ra(400, "fe80::bad", "02:00:00:00:0b:ad", "2001:db8:bad::/64", 0, "medium"), "2001:db8:bad::53")}, []string{"ipv6.rogue_ra"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -197,8 +203,12 @@ func TestNonDefaultRouter(t *testing.T) {
 			var got []string
 			for _, f := range m.Findings() {
 				got = append(got, f.Class)
-				if f.Class == "ipv6.rogue_ra" && f.Severity != 2 {
-					t.Errorf("a rogue router with no default route: severity %d, want 2 (%s)", f.Severity, f.Summary)
+				want := 2 // no default route
+				if strings.Contains(c.name, "DNS") {
+					want = 1 // it can still redirect names
+				}
+				if f.Class == "ipv6.rogue_ra" && f.Severity != want {
+					t.Errorf("a rogue router with no default route: severity %d, want %d (%s)", f.Severity, want, f.Summary)
 				}
 			}
 			if !slices.Equal(got, c.want) {

@@ -208,9 +208,11 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 			why = "a second router that shares no prefix with the known one(s)"
 		}
 		sev, conf, what := 1, rogueConfidence(f), fmt.Sprintf("with %s preference", f.Prf)
-		if f.RouterLifetime == 0 {
-			// No default route: hosts only take its prefixes (a Thread
-			// border router or a new ULA router; or an attacker's prefix).
+		if f.RouterLifetime == 0 && len(f.RDNSS) == 0 {
+			// No default route and no DNS server: hosts only take its
+			// prefixes (a Thread border router or a new ULA router; or an
+			// attacker's prefix). With DNS servers (RFC 8106, taken
+			// whatever the router lifetime) it can still redirect names.
 			sev, conf, what = 2, 0.5, "offering no default route (router lifetime 0)"
 		}
 		t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: sev, Confidence: conf, Src: f.Src, Dst: "ff02::1",
