@@ -17,7 +17,6 @@ package tlsanomaly
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -45,9 +44,10 @@ func DefaultConfig() Config {
 
 // verdict is what was wrong with one certificate.
 type verdict struct {
-	problems []string
-	subject  string
-	notAfter float64
+	problems   []string
+	subject    string
+	notAfter   float64
+	selfSigned bool // subject = issuer, whether reported or not
 }
 
 type pending struct {
@@ -115,8 +115,8 @@ func (d *Detector) cert(r *rec.Rec, emit alert.Emit) {
 	}
 	ts := r.TS()
 	v := &verdict{subject: r.Str("certificate.subject")}
-	issuer := r.Str("certificate.issuer")
-	if d.cfg.SelfSigned && v.subject != "" && v.subject == issuer {
+	v.selfSigned = v.subject != "" && v.subject == r.Str("certificate.issuer")
+	if d.cfg.SelfSigned && v.selfSigned {
 		v.problems = append(v.problems, "self-signed")
 	}
 	v.notAfter, _ = r.Num("certificate.not_valid_after")
@@ -208,7 +208,7 @@ func (d *Detector) fingerprints(r *rec.Rec, emit alert.Emit) {
 }
 
 func (d *Detector) report(p pending, v *verdict, emit alert.Emit) {
-	if len(v.problems) == 0 || p.respInternal && !d.cfg.SelfSignedInternal && slices.Contains(v.problems, "self-signed") {
+	if len(v.problems) == 0 || p.respInternal && !d.cfg.SelfSignedInternal && v.selfSigned {
 		return
 	}
 	what := strings.Join(v.problems, " and ")

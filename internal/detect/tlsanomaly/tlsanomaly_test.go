@@ -43,7 +43,16 @@ func TestAnomalies(t *testing.T) {
 }
 
 func TestQuiet(t *testing.T) {
-	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), []dt.Line{
+	for _, selfSigned := range []bool{true, false} {
+		cfg := DefaultConfig()
+		cfg.SelfSigned = selfSigned // its check off: an expired self-signed one stays quiet too
+		quiet(t, cfg)
+	}
+}
+
+func quiet(t *testing.T, cfg Config) {
+	t.Helper()
+	dt.Quiet(t, dt.Run(t, New(cfg, internal), []dt.Line{
 		x509(1.7e9, "aa", "CN=www.example.com", "CN=R3,O=Let's Encrypt", 1.8e9), ssl(1.7e9+1, "93.184.216.34", "aa", "x"),
 		// A good certificate whose ssl record came first.
 		ssl(1.7e9, "93.184.216.35", "ab", "x"), x509(1.7e9+0.1, "ab", "CN=www.example.org", "CN=R3,O=Let's Encrypt", 1.8e9),
