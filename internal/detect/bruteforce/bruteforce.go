@@ -177,7 +177,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 // outcome records failures (and a success) reported by a protocol log.
 func (d *Detector) outcome(r *rec.Rec, service string, failures int, success bool, user string, emit alert.Emit) {
 	c := r.Conn()
-	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0)
+	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0, emit)
 	if p == nil {
 		return
 	}
@@ -198,7 +198,7 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 // connection ends (settle) or gets a 2xx (answered).
 func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
-	p := d.pair(key{c.Orig, c.Resp, "http"}, c.TS, true)
+	p := d.pair(key{c.Orig, c.Resp, "http"}, c.TS, true, emit)
 	if p.challenges == nil {
 		p.challenges = map[string]int{}
 	}
@@ -254,11 +254,12 @@ func (d *Detector) settle(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
-// settleAll counts the challenges still held when the pair ends as
+// settleAll counts the challenges still held when the pair's episode
+// ends (ending: the pair goes; else a new episode would replace it) as
 // failures: their conn records never came after them (Zeek logs given as
 // files are read one after the other, conn.log before http.log), and no
-// 2xx answered them.
-func (d *Detector) settleAll(p *pair, emit alert.Emit) {
+// 2xx answered them. An alerted pair is reported again with them.
+func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 	n := 0
 	for _, c := range p.challenges {
 		n += c
@@ -268,8 +269,14 @@ func (d *Detector) settleAll(p *pair, emit alert.Emit) {
 	}
 	p.failures += n
 	p.challenges = nil
-	if !p.Alerted && d.crossed(p) {
-		p.Alerted = true
+	switch {
+	case p.Alerted:
+		emit(d.alert(p)) // its last report did not count them
+	case d.crossed(p):
+		p.Alerted, p.LastEmit = true, p.Last
+		if !ending {
+			d.due.Watch(d.pairs, p.key, p)
+		}
 		emit(d.alert(p))
 	}
 }
@@ -286,7 +293,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	}
 	k := key{c.Orig, c.Resp, service}
 	short := c.Duration < d.cfg.Short
-	p := d.pair(k, c.TS, short)
+	p := d.pair(k, c.TS, short, emit)
 	if p == nil {
 		return
 	}
@@ -305,8 +312,11 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 
 // pair returns the state of k, starting a new episode when the old one
 // never crossed within Window; nil when there is none and create is false.
-func (d *Detector) pair(k key, ts float64, create bool) *pair {
+func (d *Detector) pair(k key, ts float64, create bool, emit alert.Emit) *pair {
 	p := d.pairs[k]
+	if p != nil && !p.Alerted && ts-p.first > d.cfg.Window {
+		d.settleAll(p, false, emit) // may make it cross: then it goes on
+	}
 	if p != nil && (p.Alerted || ts-p.first <= d.cfg.Window) {
 		return p
 	}
@@ -351,7 +361,7 @@ func (d *Detector) evict() {
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	d.due.Flush(d.pairs, now, func(p *pair) { emit(d.alert(p)) }, func(k key, p *pair) {
-		d.settleAll(p, emit)
+		d.settleAll(p, true, emit)
 		delete(d.pairs, k)
 	})
 }

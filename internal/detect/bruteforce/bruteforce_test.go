@@ -160,6 +160,44 @@ func TestHTTPChallenges(t *testing.T) {
 	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 98)
 }
 
+// TestChallengesSettledLate: the second review's cases. Challenges held
+// when a new episode replaces the pair are settled first (Zeek logs read
+// conn.log first; one keep-alive connection refused for eleven minutes),
+// and an alerted pair's last report counts those settled at its end.
+func TestChallengesSettledLate(t *testing.T) {
+	http := func(ts float64, uid, user string) dt.Line {
+		return dt.Rec("http", map[string]any{"ts": ts, "uid": uid, "id.orig_h": "10.0.0.9", "id.orig_p": 50001,
+			"id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 401, "username": user})
+	}
+	conn := func(ts float64, uid string, dur float64) dt.Line {
+		return dt.Conn{TS: ts, UID: uid, Src: "10.0.0.9", SrcP: 50001, Dst: "10.0.0.80", DstP: 80, Duration: dur, OrigBytes: 900, RespBytes: 900}.Line()
+	}
+	var conns, https []dt.Line
+	for i := 0; i < 60; i++ {
+		uid := fmt.Sprintf("N%d", i)
+		conns, https = append(conns, conn(float64(i*9), uid, 1)), append(https, http(float64(i*9), uid, ""))
+	}
+	conns, https = append(conns, conn(700, "LATE", 1)), append(https, http(700, "LATE", ""))
+	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), append(conns, https...)), "bruteforce.http")
+
+	var l []dt.Line
+	for i := 0; i < 12; i++ {
+		l = append(l, http(float64(i*10), "K", ""))
+	}
+	l = append(l, http(650, "K", ""), conn(0, "K", 660))
+	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "bruteforce.http")
+
+	conns, https = nil, nil
+	for i := 0; i < 10; i++ {
+		https = append(https, http(1000+float64(i), fmt.Sprintf("B%d", i), "admin"))
+	}
+	for i := 0; i < 50; i++ {
+		uid := fmt.Sprintf("N%d", i)
+		conns, https = append(conns, conn(1010+float64(i), uid, 1)), append(https, http(1010+float64(i), uid, ""))
+	}
+	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), append(conns, https...)), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 60)
+}
+
 func TestQuiet(t *testing.T) {
 	tests := map[string]func() []dt.Line{
 		"normal ssh logins": func() []dt.Line {

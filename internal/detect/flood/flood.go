@@ -123,6 +123,10 @@ type victim struct {
 	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
+	// single: one connection crossed the thresholds on its own packets
+	// and duration (UDP, ICMP), however the victim's other traffic
+	// spreads the span.
+	single bool
 }
 
 const (
@@ -316,7 +320,9 @@ func (d *Detector) hold(c *rec.Conn, emit alert.Emit) {
 		return
 	}
 	if len(d.held) >= maxHeld {
-		d.addUDP(&d.held[0].conn, emit)
+		if old := &d.held[0].conn; !d.asked(old) {
+			d.addUDP(old, emit)
+		}
 		d.held = d.held[1:]
 	}
 	kept := *c
@@ -399,6 +405,11 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	}
 	v.ports.add(port, pkts, 256)
 	v.uids.Add(c.TS, c.UID)
+	if k == kindUDP || k == kindICMP {
+		th := d.thresholds(k)
+		v.single = v.single || pkts >= th.MinPackets && float64(pkts)/max(c.Duration, 1) >= th.MinRate &&
+			float64(answered) <= d.cfg.MaxAnswered*float64(pkts)
+	}
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
 		d.due.Watch(d.victims, v.key, v)
@@ -443,6 +454,9 @@ func (d *Detector) crossed(v *victim) bool {
 			ratio >= d.cfg.AmpMinRatio && d.rate(v) >= d.cfg.AmpMinRate
 	}
 	th := d.thresholds(v.kind)
+	if v.single {
+		return true
+	}
 	if v.pkts < th.MinPackets || d.rate(v) < th.MinRate {
 		return false
 	}

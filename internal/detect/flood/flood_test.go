@@ -264,3 +264,31 @@ func TestNamesSenderMAC(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldStreamsCountRight: the second review's cases. A flood in one
+// connection crosses on its own rate, however the victim's other traffic
+// spreads the span it is counted in after its wait; a stream pushed out
+// of the full wait list is still left out when it was asked for; and a
+// flood between two polls of its source, far from both, is no stream.
+func TestHeldStreamsCountRight(t *testing.T) {
+	var l []dt.Line
+	for ts := 0; ts <= 300; ts++ { // one syslog packet a second
+		l = append(l, dt.Conn{TS: float64(ts), UID: fmt.Sprintf("S%d", ts), Src: "10.0.0.9", SrcP: 40000, Dst: "10.0.0.5", DstP: 514, Proto: "udp", State: "S0", OrigPkts: 1, OrigBytes: 100}.Line())
+		if ts == 130 { // 300 pps for 30 s, its record at its end
+			l = append(l, dt.Conn{TS: 100, Duration: 30, Src: "203.0.113.66", SrcP: 7000, Dst: "10.0.0.5", DstP: 5000, Proto: "udp", OrigPkts: 9000, OrigBytes: 4_500_000}.Line())
+		}
+	}
+	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "flood.udp")
+
+	l = []dt.Line{stream(1000.2, 599, "10.0.9.21", 420000), rtsp(1000, "10.0.9.21", 50110)}
+	for i := 0; i < maxHeld; i++ {
+		l = append(l, dt.Conn{TS: 1001 + float64(i)/1000, UID: fmt.Sprintf("O%d", i), Src: "198.51.100.7", SrcP: 7000, Dst: fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250), DstP: 6000, Proto: "udp", OrigPkts: 100, OrigBytes: 10000}.Line())
+	}
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), l))
+
+	poll := func(ts float64) dt.Line {
+		return dt.Conn{TS: ts, Duration: 1, UID: fmt.Sprintf("P%v", ts), Src: "10.0.5.2", SrcP: 50200, Dst: "10.0.9.50", DstP: 80, OrigPkts: 5, RespPkts: 8, OrigBytes: 400, RespBytes: 30000}.Line()
+	}
+	flood := dt.Conn{TS: 1130, Duration: 300, Src: "10.0.9.50", SrcP: 7000, Dst: "10.0.5.2", DstP: 5000, Proto: "udp", OrigPkts: 150000, OrigBytes: 75_000_000}.Line()
+	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{poll(1000), poll(1300), flood}), "flood.udp", "10.0.9.50", "10.0.5.2", "packets", 150000)
+}

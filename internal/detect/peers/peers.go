@@ -1,6 +1,6 @@
 // Package peers remembers which hosts lately held conversations with which:
-// a fixed table of directed pairs (originator → responder) and the span
-// of their conversations' starts, first to last. The
+// a fixed table of directed pairs (originator → responder) and the
+// starts of their first and latest conversations. The
 // scan and flood detectors read it to tell solicited traffic from probes
 // and floods: a ping to a server one fetched from is no sweep, and a
 // stream a recorder asked a camera for is no flood.
@@ -12,6 +12,7 @@ package peers
 
 import (
 	"encoding/binary"
+	"math"
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -57,14 +58,15 @@ func (t *Table) Note(c *rec.Conn) {
 	s.first, s.last = min(s.first, c.TS), max(s.last, c.TS)
 }
 
-// Talked reports whether from originated conversations with to whose
-// starts, first to last, come within within seconds of ts (at most
-// Memory): a later conversation does not hide an earlier one.
+// Talked reports whether from originated a conversation with to whose
+// start, the first's or the latest's, lies within within seconds of ts
+// (at most Memory): a later conversation does not hide an earlier one,
+// and the time between two does not count as talking.
 func (t *Table) Talked(from, to netip.Addr, ts, within float64) bool {
 	k := pairKey(from, to)
 	s := t.slot(k)
 	w := min(within, Memory)
-	return s.key == k && ts >= s.first-w && ts <= s.last+w
+	return s.key == k && (math.Abs(ts-s.first) <= w || math.Abs(ts-s.last) <= w)
 }
 
 func (t *Table) slot(key uint64) *slot { return &t[key>>(64-bits)] }

@@ -39,9 +39,10 @@ func TestTalked(t *testing.T) {
 	}
 }
 
-// TestSpanOfConversations: a pair keeps the span of its conversations'
-// starts, in whatever order their records come: a later one (a camera
-// polled after its stream was set up) does not hide an earlier one.
+// TestSpanOfConversations: a pair keeps its first and latest
+// conversations' starts, in whatever order their records come: a later
+// one (a camera polled after its stream was set up) does not hide an
+// earlier one, and the time between them is no conversation.
 func TestSpanOfConversations(t *testing.T) {
 	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("192.0.2.7")
 	tab := New()
@@ -50,7 +51,7 @@ func TestSpanOfConversations(t *testing.T) {
 	for _, c := range []struct {
 		ts   float64
 		want bool
-	}{{930, false}, {950, true}, {3000, true}, {5050, true}, {5070, false}} {
+	}{{930, false}, {950, true}, {1050, true}, {3000, false}, {4950, true}, {5050, true}, {5070, false}} {
 		if got := tab.Talked(a, b, c.ts, 60); got != c.want {
 			t.Errorf("Talked at %v = %v, want %v", c.ts, got, c.want)
 		}

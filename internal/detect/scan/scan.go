@@ -19,7 +19,7 @@
 //
 // A source that converses with more distinct hosts on a service than it
 // probes there, its probes scattered over the address space (at least
-// four in five in networks of their own: /24, /64), is that service's
+// four in five in networks of their own: /16, /48), is that service's
 // client, not its scanner: a recursive resolver whose queries to some
 // lame servers go unanswered. A sweep covers networks, so talking to
 // other hosts does not hide one. Likewise more ports of a host conversed
@@ -28,8 +28,9 @@
 // open.
 //
 // State: one entry per probing source, each holding its distinct
-// (host, port) probes and conversations. MaxEntries caps the probes held in all; past it the
-// longest-idle sources are dropped (counted in Evicted). The conversations
+// (host, port) probes, conversations and probed networks. MaxEntries caps
+// the three held in all; past it the longest-idle sources are dropped
+// (counted in Evicted). The conversations
 // behind the first rule are kept in a fixed table (package peers).
 package scan
 
@@ -58,7 +59,8 @@ type Config struct {
 	Idle float64 `json:"idle_s"`
 	// Report re-emits an ongoing episode's alert this often (s).
 	Report float64 `json:"report_s"`
-	// MaxEntries caps the (host, port) probes held for all sources.
+	// MaxEntries caps the (host, port) probes, conversations and probed
+	// networks held for all sources.
 	MaxEntries int `json:"max_entries"`
 }
 
@@ -88,7 +90,7 @@ type source struct {
 	talks  map[probe]struct{} // conversations during the episode
 	talkP  map[netip.Addr]int // distinct ports conversed with per host
 	talkH  map[service]int    // distinct hosts conversed with per port
-	nets   map[probe]struct{} // distinct networks (/24, /64) probed per port
+	nets   map[probe]struct{} // distinct networks (/16, /48) probed per port
 	netsH  map[service]int    // distinct networks probed per port
 	uids   alert.UIDs
 }
@@ -96,11 +98,12 @@ type source struct {
 // size is the entries the source holds against MaxEntries.
 func (s *source) size() int { return len(s.probes) + len(s.talks) + len(s.nets) }
 
-// network is the /24 (IPv4) or /64 (IPv6) holding a.
+// network is the /16 (IPv4) or /48 (IPv6) holding a: a sweep of one
+// site's gateways, the .1 of each /24, stays in one.
 func network(a netip.Addr) netip.Addr {
-	bits := 64
+	bits := 48
 	if a.Is4() {
-		bits = 24
+		bits = 16
 	}
 	p, _ := a.Prefix(bits)
 	return p.Addr()
