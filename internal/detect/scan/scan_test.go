@@ -68,31 +68,11 @@ func TestFires(t *testing.T) {
 			return l
 		}, "scan.horizontal", "10.66.0.66", "", "hosts", 35},
 		// Fetching from twice as many servers on the swept port does not
-		// hide a sweep of one network (the review's case).
-		{"sweep among fetches", func() []dt.Line {
-			var l []dt.Line
-			for h := 1; h <= 200; h++ {
-				ts := 1000 + float64(h)
-				l = append(l, dt.Conn{TS: ts, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.66.1.%d", h), DstP: 443, State: "S0", OrigPkts: 1}.Line())
-				for k := range 2 {
-					l = append(l, dt.Conn{TS: ts + 0.1, Src: "10.66.0.66", SrcP: 50000 + 2*h + k, Dst: fmt.Sprintf("%d.%d.%d.1", 20+h%180, h, k), DstP: 443, OrigBytes: 900, RespBytes: 9000, OrigPkts: 8, RespPkts: 9}.Line())
-				}
-			}
-			return l
-		}, "scan.horizontal", "10.66.0.66", "", "hosts", 200},
-		// Nor does it hide a sweep of one site's gateways, the .1 of
-		// each /24 of a /16 (the second review's case).
-		{"gateway sweep among fetches", func() []dt.Line {
-			var l []dt.Line
-			for h := 1; h <= 200; h++ {
-				ts := 1000 + float64(h)
-				l = append(l, dt.Conn{TS: ts, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf("10.20.%d.1", h), DstP: 443, State: "S0", OrigPkts: 1}.Line())
-				for k := range 2 {
-					l = append(l, dt.Conn{TS: ts + 0.1, Src: "10.66.0.66", SrcP: 50000 + 2*h + k, Dst: fmt.Sprintf("%d.%d.%d.1", 20+h%180, h, k), DstP: 443, OrigBytes: 900, RespBytes: 9000, OrigPkts: 8, RespPkts: 9}.Line())
-				}
-			}
-			return l
-		}, "scan.horizontal", "10.66.0.66", "", "hosts", 200},
+		// hide a sweep of one network (the review's case), nor of one
+		// site's gateways, the .1 of each /24 of a /16 (the second
+		// review's).
+		{"sweep among fetches", func() []dt.Line { return sweepAmongFetches("10.66.1.%d") }, "scan.horizontal", "10.66.0.66", "", "hosts", 200},
+		{"gateway sweep among fetches", func() []dt.Line { return sweepAmongFetches("10.20.%d.1") }, "scan.horizontal", "10.66.0.66", "", "hosts", 200},
 		// Hosts the sweeper talked to before are not counted; the others are.
 		{"ping sweep past known peers", func() []dt.Line {
 			return append(fetches("10.0.0.5", "198.51.100.%d", 10), pings("10.0.0.5", "198.51.100.%d", 40, 1, func(int) bool { return false })...)
@@ -112,6 +92,21 @@ func TestFires(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sweepAmongFetches is 10.66.0.66's unanswered SYNs to 200 hosts on port
+// 443 (dst formats the host number), each beside two HTTPS fetches from
+// servers all over the internet.
+func sweepAmongFetches(dst string) []dt.Line {
+	var l []dt.Line
+	for h := 1; h <= 200; h++ {
+		ts := 1000 + float64(h)
+		l = append(l, dt.Conn{TS: ts, Src: "10.66.0.66", SrcP: 40000 + h, Dst: fmt.Sprintf(dst, h), DstP: 443, State: "S0", OrigPkts: 1}.Line())
+		for k := range 2 {
+			l = append(l, dt.Conn{TS: ts + 0.1, Src: "10.66.0.66", SrcP: 50000 + 2*h + k, Dst: fmt.Sprintf("%d.%d.%d.1", 20+h%180, h, k), DstP: 443, OrigBytes: 900, RespBytes: 9000, OrigPkts: 8, RespPkts: 9}.Line())
+		}
+	}
+	return l
 }
 
 // pings is src's echo requests to n hosts (dst formats the host number),
