@@ -63,11 +63,16 @@ type Config struct {
 	AmpMinRatio     float64  `json:"amplification_min_ratio"`
 	AmpMinRate      float64  `json:"amplification_min_rate_pps"`
 	AmpPorts        []uint16 `json:"amplification_ports"`
-	Window          float64  `json:"window_s"`
-	Idle            float64  `json:"idle_s"`
-	Report          float64  `json:"report_s"`
-	MaxVictims      int      `json:"max_victims"`
-	MaxSources      int      `json:"max_sources_per_victim"`
+	// TelemetryPorts are UDP ports that exporters send to one way, at
+	// hundreds of packets a second (syslog, NetFlow, IPFIX, sFlow): a
+	// connection of at least streamPackets unanswered packets to one of
+	// them is no flood. Floods of many connections still count.
+	TelemetryPorts []uint16 `json:"telemetry_ports"`
+	Window         float64  `json:"window_s"`
+	Idle           float64  `json:"idle_s"`
+	Report         float64  `json:"report_s"`
+	MaxVictims     int      `json:"max_victims"`
+	MaxSources     int      `json:"max_sources_per_victim"`
 }
 
 // DefaultConfig returns the default thresholds.
@@ -85,12 +90,13 @@ func DefaultConfig() Config {
 		AmpMinRate:      10,
 		// DNS, NTP, SNMP, LDAP/CLDAP, SSDP, CoAP, memcached, chargen,
 		// QOTD, portmap, NetBIOS, RIP, mDNS, WS-Discovery, Steam.
-		AmpPorts:   []uint16{53, 123, 161, 389, 1900, 5683, 11211, 19, 17, 111, 137, 520, 5353, 3702, 27015},
-		Window:     60,
-		Idle:       300,
-		Report:     600,
-		MaxVictims: 100_000,
-		MaxSources: 10_000,
+		AmpPorts:       []uint16{53, 123, 161, 389, 1900, 5683, 11211, 19, 17, 111, 137, 520, 5353, 3702, 27015},
+		TelemetryPorts: []uint16{514, 2055, 4739, 6343, 9995, 9996},
+		Window:         60,
+		Idle:           300,
+		Report:         600,
+		MaxVictims:     100_000,
+		MaxSources:     10_000,
 	}
 }
 
@@ -229,6 +235,7 @@ func (t *tally[K]) sorted(less func(a, b K) bool) []counted[K] {
 type Detector struct {
 	cfg      Config
 	ampPorts portSet
+	export   portSet // TelemetryPorts
 	victims  map[key]*victim
 	due      *alert.Schedule[key, *victim] // when victims may end or be reported again
 	link     linkLayer
@@ -244,6 +251,9 @@ func New(cfg Config) *Detector {
 		due: alert.NewSchedule[key, *victim](cfg.Idle, cfg.Report)}
 	for _, p := range cfg.AmpPorts {
 		d.ampPorts.add(p)
+	}
+	for _, p := range cfg.TelemetryPorts {
+		d.export.add(p)
 	}
 	return d
 }
@@ -286,6 +296,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.add(c, kindAmp, c.Resp, c.Orig, c.OrigMAC, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
 		} else if d.ampPorts.has(c.OrigP) && !d.ampPorts.has(c.RespP) {
 			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
+		} else if c.OrigPkts >= streamPackets && c.RespPkts == 0 && d.export.has(c.RespP) {
+			// telemetry export
 		} else if d.mayBeStream(c) {
 			d.hold(c, emit)
 		} else {

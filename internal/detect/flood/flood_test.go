@@ -48,6 +48,14 @@ func TestFires(t *testing.T) {
 			l := []dt.Line{dt.Conn{TS: 400, Duration: 2, Src: "10.66.0.20", SrcP: 40000, Dst: "10.66.0.66", DstP: 80, OrigPkts: 6, RespPkts: 8, OrigBytes: 300, RespBytes: 9000}.Line()}
 			return append(l, dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 5000, Dst: "10.66.0.20", DstP: 9, Proto: "udp", OrigPkts: 30000, OrigBytes: 15_000_000}.Line())
 		}, "flood.udp", "10.66.0.66", "10.66.0.20", "packets", 30000},
+		// A telemetry port does not shield a spoofed flood.
+		{"spoofed udp flood on syslog", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 5000; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/1000, Src: randomSource(i), SrcP: 20000 + i, Dst: "10.66.0.20", DstP: 514, Proto: "udp", State: "S0", OrigPkts: 1, OrigBytes: 200}.Line())
+			}
+			return l
+		}, "flood.udp", "", "10.66.0.20", "packets", 5000},
 		{"icmp flood in one connection", func() []dt.Line {
 			return []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 8, Dst: "10.66.0.20", Proto: "icmp", State: "OTH", OrigPkts: 20000, RespPkts: 20000}.Line()}
 		}, "flood.icmp", "10.66.0.66", "10.66.0.20", "packets", 20000},
@@ -147,6 +155,11 @@ func TestQuiet(t *testing.T) {
 				dt.Conn{TS: 1000.2, Duration: 599, Src: "10.0.9.21", SrcP: 6970, Dst: "10.0.5.2", DstP: 50120, Proto: "udp", OrigPkts: 420000, OrigBytes: 520_000_000}.Line(),
 				dt.Conn{TS: 1000, Duration: 600, Src: "10.0.5.2", SrcP: 50110, Dst: "10.0.9.21", DstP: 554, OrigPkts: 300, RespPkts: 300, OrigBytes: 30000, RespBytes: 40000}.Line(),
 			}
+		},
+		// A router exporting NetFlow to its collector: 300 packets a
+		// second, one way, for ten minutes.
+		"netflow export": func() []dt.Line {
+			return []dt.Line{dt.Conn{TS: 1000, Duration: 600, Src: "10.0.0.1", SrcP: 50000, Dst: "10.0.9.9", DstP: 2055, Proto: "udp", OrigPkts: 180000, OrigBytes: 250_000_000}.Line()}
 		},
 		"voice call": func() []dt.Line {
 			return []dt.Line{dt.Conn{TS: 1000, Duration: 600, Src: "10.0.0.9", SrcP: 16000, Dst: "10.0.0.10", DstP: 16002, Proto: "udp", OrigPkts: 30000, RespPkts: 29000, OrigBytes: 4800000, RespBytes: 4600000}.Line()}
