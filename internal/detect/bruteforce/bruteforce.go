@@ -118,7 +118,7 @@ func (d *Detector) Logs() []string {
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	switch r.Log {
 	case "conn":
-		d.settle(r, emit)
+		d.settle(r.Conn(), 0, emit)
 		d.conn(r, emit)
 	case "ssh":
 		ok, has := r.Bool("auth_success")
@@ -158,7 +158,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		case code == 401:
 			d.outcome(r, "http", 1, false, user, emit)
 		case code >= 200 && code < 300:
-			d.answered(r, emit)
+			d.settle(r.Conn(), challengeRounds, emit)
 			if user != "" {
 				d.outcome(r, "http", 0, true, user, emit)
 			}
@@ -195,7 +195,8 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 }
 
 // challenge holds an HTTP 401 to a request without credentials until its
-// connection ends (settle) or gets a 2xx (answered).
+// connection ends or gets a 2xx (settle), or its pair's episode ends
+// (settleAll).
 func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
 	p := d.pair(key{c.Orig, c.Resp, "http"}, c.TS, true, emit)
@@ -212,13 +213,13 @@ func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS)
 }
 
-// answered settles the held challenges of an HTTP connection that got a
-// 2xx: the last challengeRounds were the handshake that let it in, any
-// before them failures.
-func (d *Detector) answered(r *rec.Rec, emit alert.Emit) {
-	c := r.Conn()
+// settle counts as failures the challenges held for c's connection but
+// its last forgiven ones, and drops them: at its conn record none are
+// forgiven; at a 2xx, challengeRounds (the handshake that let it in;
+// any before were passwords tried on the connection).
+func (d *Detector) settle(c *rec.Conn, forgiven int, emit alert.Emit) {
 	p := d.pairs[key{c.Orig, c.Resp, "http"}]
-	if p == nil {
+	if p == nil || len(p.challenges) == 0 {
 		return
 	}
 	uid := string(c.UID)
@@ -227,8 +228,8 @@ func (d *Detector) answered(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	delete(p.challenges, uid)
-	if n > challengeRounds {
-		p.failures += n - challengeRounds
+	if n > forgiven {
+		p.failures += n - forgiven
 		d.touch(p, c, emit)
 	}
 }
@@ -237,22 +238,6 @@ func (d *Detector) answered(r *rec.Rec, emit alert.Emit) {
 // NTLM's two (the challenge, then its type 2 message); Negotiate, Digest
 // and Basic take one.
 const challengeRounds = 2
-
-// settle counts the challenges of a connection that ended (r is its conn
-// record) without a 2xx as failures.
-func (d *Detector) settle(r *rec.Rec, emit alert.Emit) {
-	c := r.Conn()
-	p := d.pairs[key{c.Orig, c.Resp, "http"}]
-	if p == nil || len(p.challenges) == 0 {
-		return
-	}
-	uid := string(c.UID)
-	if n := p.challenges[uid]; n > 0 {
-		delete(p.challenges, uid)
-		p.failures += n
-		d.touch(p, c, emit)
-	}
-}
 
 // settleAll counts the challenges still held when the pair's episode
 // ends (ending: the pair goes; else a new episode would replace it) as

@@ -18,10 +18,11 @@
 // victim had a TCP conversation with its source (package peers) within
 // askedWithin seconds of its start. One not known to be asked for yet is
 // held for holdStream seconds of record time from the first flush after
-// its arrival (at most
-// maxHeld of them; the oldest is counted when more come), since the RTSP
-// session's record may come after the stream's; then it is counted as any
-// other. Other connections are counted at once.
+// its arrival (at most maxHeld of them; the oldest is judged when more
+// come), since the RTSP session's record may come after the stream's;
+// then, unless asked for by then, it is counted as any other. Such a
+// connection to a TelemetryPorts port is export and never counted. Other
+// connections are counted at once.
 //
 // State: one entry per (victim, kind) with at most MaxSources distinct
 // sources counted exactly (beyond, the count is a lower bound) and at most
@@ -136,8 +137,8 @@ type victim struct {
 }
 
 const (
-	// streamPackets is the fewest packets of a UDP connection that may be
-	// a stream asked for.
+	// streamPackets is the fewest packets of a one-way UDP connection
+	// that may be a stream asked for, or export.
 	streamPackets = 100
 	// holdStream is how long (s of record time from the first flush after
 	// its arrival) a possible stream waits for the conversation that asked
@@ -296,9 +297,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.add(c, kindAmp, c.Resp, c.Orig, c.OrigMAC, c.RespPkts, 0, c.RespBytes, c.OrigBytes, emit)
 		} else if d.ampPorts.has(c.OrigP) && !d.ampPorts.has(c.RespP) {
 			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
-		} else if c.OrigPkts >= streamPackets && c.RespPkts == 0 && d.export.has(c.RespP) {
+		} else if oneWay(c) && d.export.has(c.RespP) {
 			// telemetry export
-		} else if d.mayBeStream(c) {
+		} else if oneWay(c) && c.RespP >= 1024 { // may be a stream asked for
 			d.hold(c, emit)
 		} else {
 			d.addUDP(c, emit)
@@ -314,11 +315,9 @@ func (d *Detector) addUDP(c *rec.Conn, emit alert.Emit) {
 	d.add(c, kindUDP, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, min(c.RespPkts, c.OrigPkts), 0, 0, emit)
 }
 
-// mayBeStream reports whether c could be a stream its responder asked for:
-// many packets, none answered, to a port that is no service's.
-func (d *Detector) mayBeStream(c *rec.Conn) bool {
-	return c.OrigPkts >= streamPackets && c.RespPkts == 0 && c.RespP >= 1024
-}
+// oneWay reports whether c is a one-way stream: many packets, none
+// answered.
+func oneWay(c *rec.Conn) bool { return c.OrigPkts >= streamPackets && c.RespPkts == 0 }
 
 // asked reports whether c's responder asked its originator for it.
 func (d *Detector) asked(c *rec.Conn) bool {
@@ -465,10 +464,10 @@ func (d *Detector) crossed(v *victim) bool {
 		return v.bytesIn >= d.cfg.AmpMinBytes && v.pkts >= d.cfg.AmpMinResponses &&
 			ratio >= d.cfg.AmpMinRatio && d.rate(v) >= d.cfg.AmpMinRate
 	}
-	th := d.thresholds(v.kind)
 	if v.single {
 		return true
 	}
+	th := d.thresholds(v.kind)
 	if v.pkts < th.MinPackets || d.rate(v) < th.MinRate {
 		return false
 	}

@@ -30,8 +30,8 @@
 // State: one entry per probing source, each holding its distinct
 // (host, port) probes, conversations and probed networks. MaxEntries caps
 // the three held in all; past it the longest-idle sources are dropped
-// (counted in Evicted). The conversations
-// behind the first rule are kept in a fixed table (package peers).
+// (counted in Evicted). The conversations behind the first rule are kept
+// in a fixed table (package peers).
 package scan
 
 import (
@@ -163,12 +163,10 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	if !c.Probe() {
-		if peers.Conversation(c) {
-			d.peers.Note(c)
-			if s := d.sources[c.Orig]; s != nil && s.talk(c) {
-				d.entries++
-				d.bound()
-			}
+		d.peers.Note(c)
+		if s := d.sources[c.Orig]; s != nil && peers.Conversation(c) && s.talk(c) {
+			d.entries++
+			d.bound()
 		}
 		return
 	}
