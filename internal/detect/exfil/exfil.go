@@ -11,14 +11,13 @@
 //
 // A destination that sent back at least MaxReplyShare of what it received
 // in the interval exchanged data both ways — a video call, a two-way sync
-// — and is neither reported nor counted in the baseline (unless it
-// received more than ExchangeCap: no call sends a gigabyte in ten
-// minutes), which so stays
+// — and is neither reported nor counted in the baseline, which so stays
 // the host's one-way uploads (a video call sends hundreds of megabytes in
 // ten minutes; without the rule every host's first call was an alert and
-// its next hours' baseline ten times too high). The reply counted is what
-// the responder's packets carried (resp_bytes, at most resp_ip_bytes): a
-// sequence number that jumps does not make one.
+// its next hours' baseline ten times too high), unless it received more
+// than ExchangeCap (no call sends a gigabyte in ten minutes). The reply
+// counted is what the responder's packets carried (resp_bytes, at most
+// resp_ip_bytes): a sequence number that jumps does not make one.
 //
 // State: one entry per internal host with outbound traffic (MaxHosts, the
 // longest-idle dropped past it) holding per-destination sums of the current
