@@ -99,9 +99,11 @@ func TestMonitorFindsAttacks(t *testing.T) {
 			feed(m, "_nd", na(390, "fe80::bad", "02:00:00:00:0b:ad", "fe80::bad", ""))
 			feed(m, "_nd", na(400, "2001:db8:1::5", "02:00:00:00:0b:ad", "2001:db8:1::5", "O"))
 		}, "ipv6.na_spoof", "fe80::bad"},
+		// It answers for the hosts' addresses (without the override flag,
+		// so that only this rule sees it) and for addresses nobody has.
 		{"one MAC answers every solicitation", func(m *Monitor) {
 			for i := 0; i < 20; i++ {
-				feed(m, "_nd", na(400+float64(i), "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 0x100+i), "S"))
+				feed(m, "_nd", na(400+float64(i), "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 2+i), "S"))
 			}
 		}, "ipv6.na_spoof", "02:00:00:00:0b:ad"},
 		{"DAD answered by an attacker", func(m *Monitor) {
@@ -172,6 +174,23 @@ func TestBenignLinkIsQuiet(t *testing.T) {
 func withRDNSS(ra map[string]any, servers ...string) map[string]any {
 	ra["rdnss"] = servers
 	return ra
+}
+
+// TestServerWithManyAddresses: a web server answering the router's
+// solicitations for its forty addresses, one per site, holds nobody
+// else's: no spoofing.
+func TestServerWithManyAddresses(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	for i := 0; i < 40; i++ {
+		addr := fmt.Sprintf("2001:db8:1::80:%x", i)
+		feed(m, "_nd", ns(400+float64(i)/10, routerLL, routerMAC, addr))
+		feed(m, "_nd", na(400+float64(i)/10+0.001, addr, "02:00:00:00:00:80", addr, "SO"))
+	}
+	m.Close()
+	if f := m.Findings(); len(f) != 0 {
+		t.Errorf("raised %+v", f)
+	}
 }
 
 // TestNonDefaultRouter: a router whose advertisements all say lifetime 0

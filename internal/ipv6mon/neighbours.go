@@ -3,6 +3,7 @@ package ipv6mon
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // binding is one IPv6 address's link-layer address and its history.
@@ -95,8 +96,10 @@ func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) 
 	b.MAC, b.Since = mac, ts
 }
 
-// everyNS: one MAC advertising many different targets in a short time
-// answers every solicitation (parasite6).
+// everyNS: one MAC advertising many different targets in a short time,
+// a quarter of them (two at least) addresses another MAC has held,
+// answers every solicitation (parasite6). A server answering for its own
+// many addresses (a web host's one per site) holds none of another's.
 func (n *neighbours) everyNS(f *ndFact, mac string) {
 	win := n.m.cfg.NAWindow.Seconds()
 	set := n.answers[mac]
@@ -113,11 +116,30 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 			delete(set, t)
 		}
 	}
-	if len(set) >= n.m.cfg.NASpoofTargets {
-		n.m.raise(f.TS, "ipv6.na_spoof", 1, 0.9, n.speaker(mac), "", []string{"T1557"},
-			fmt.Sprintf("%s advertised %d different addresses within %s: it answers every neighbour solicitation", mac, len(set), n.m.cfg.NAWindow),
-			map[string]any{"mac": mac, "targets": len(set), "window_s": win, "threshold": n.m.cfg.NASpoofTargets})
+	if len(set) < n.m.cfg.NASpoofTargets {
+		return
 	}
+	if others := n.othersHeld(set, mac); others >= 2 && others*4 >= len(set) {
+		n.m.raise(f.TS, "ipv6.na_spoof", 1, 0.9, n.speaker(mac), "", []string{"T1557"},
+			fmt.Sprintf("%s advertised %d different addresses within %s, %d of them other hosts': it answers every neighbour solicitation", mac, len(set), n.m.cfg.NAWindow, others),
+			map[string]any{"mac": mac, "targets": len(set), "others_addresses": others, "window_s": win, "threshold": n.m.cfg.NASpoofTargets})
+	}
+}
+
+// othersHeld counts the targets of set that a MAC other than mac holds or
+// has held.
+func (n *neighbours) othersHeld(set map[string]float64, mac string) int {
+	others := 0
+	for t := range set {
+		b := n.bindings[t]
+		if b == nil {
+			continue
+		}
+		if b.MAC != mac || slices.ContainsFunc(b.History, func(m string) bool { return m != mac }) {
+			others++
+		}
+	}
+	return others
 }
 
 // dad: an advertisement for an address under duplicate address detection
