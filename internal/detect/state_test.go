@@ -74,7 +74,7 @@ func stateBounds(c *Config) map[string]int {
 		"scan due.heap": schedule(c.Scan.MaxEntries), "scan due.later": 0,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts,
-		"arpspoof macs": c.ARPSpoof.MaxBindings,
+		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,
 
 		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,
 		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].scoring.uids": 5,

@@ -10,6 +10,11 @@
 // and names the impersonated address as destination and the poisoned hosts
 // (targets of the forged replies) in dsts.
 //
+// Flapping between two MACs that both claim some other address as well is
+// one host with two interfaces on the link, each answering for the
+// other's address (Linux's default "ARP flux"; a dual-homed HMI), not a
+// spoofer: a spoofer's MAC claims addresses its victim's never does.
+//
 // State: bindings of at most MaxBindings addresses and per-MAC counters of
 // at most MaxBindings MACs; the longest-idle are dropped past that.
 package arpspoof
@@ -17,6 +22,7 @@ package arpspoof
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,7 +59,8 @@ type binding struct {
 
 type macState struct {
 	mac        string
-	ownIP      netip.Addr // first address it claimed
+	ownIP      netip.Addr   // first address it claimed
+	claims     []netip.Addr // the first maxClaims addresses it claimed
 	gratuitous int
 	gFirst     float64
 	gLast      float64
@@ -115,7 +122,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac != b.owner {
 		b.spoofer = mac
 	}
-	if !b.alerted && b.flaps >= d.cfg.MinFlaps {
+	if !b.alerted && b.flaps >= d.cfg.MinFlaps && !d.flux(b) {
 		b.alerted = true
 		emit(d.spoofAlert(b))
 	}
@@ -137,7 +144,28 @@ func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
 		d.macs[mac] = m
 	}
 	m.seen = max(m.seen, ts)
+	if len(m.claims) < maxClaims && !slices.Contains(m.claims, ip) {
+		m.claims = append(m.claims, ip)
+	}
 	return m
+}
+
+// maxClaims bounds the addresses remembered per MAC.
+const maxClaims = 8
+
+// flux reports whether b's owner and its newer MAC both claim an address
+// besides b's: one host's two interfaces answering for each other.
+func (d *Detector) flux(b *binding) bool {
+	o, s := d.macs[b.owner], d.macs[b.spoofer]
+	if o == nil || s == nil {
+		return false
+	}
+	for _, a := range o.claims {
+		if a != b.ip && slices.Contains(s.claims, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Detector) gratuitous(m *macState, ip netip.Addr, ts float64, emit alert.Emit) {

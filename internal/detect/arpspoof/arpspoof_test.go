@@ -52,6 +52,25 @@ func TestGratuitousStorm(t *testing.T) {
 	}
 }
 
+// TestARPFlux: a host with two interfaces on the link (10.66.0.40 and
+// .41), each answering requests for both addresses, makes each address
+// flap between its two MACs: no spoofing.
+func TestARPFlux(t *testing.T) {
+	const nic1, nic2 = "02:00:00:00:00:40", "02:00:00:00:00:41"
+	var l []dt.Line
+	for i := 0; i < 30; i++ {
+		ts := 1000 + float64(i)*5
+		first, second := nic1, nic2
+		if i%2 == 1 {
+			first, second = nic2, nic1 // whichever interface answers first
+		}
+		for _, ip := range []string{"10.66.0.40", "10.66.0.41"} {
+			l = append(l, arp(ts, first, ip, gwMAC, "10.66.0.1", 2), arp(ts+0.001, second, ip, gwMAC, "10.66.0.1", 2))
+		}
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
+}
+
 func TestQuiet(t *testing.T) {
 	var l []dt.Line
 	for i := 0; i < 200; i++ {
