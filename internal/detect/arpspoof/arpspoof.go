@@ -10,10 +10,12 @@
 // and names the impersonated address as destination and the poisoned hosts
 // (targets of the forged replies) in dsts.
 //
-// Flapping between two MACs that both claim some other address as well is
+// Flapping between two MACs that claim the same two or more addresses is
 // one host with two interfaces on the link, each answering for the
 // other's address (Linux's default "ARP flux"; a dual-homed HMI), not a
-// spoofer: a spoofer's MAC claims addresses its victim's never does.
+// spoofer: a spoofer's MAC also claims its own address, which its
+// victim's never does (even when it impersonates every address of a
+// router that has two).
 //
 // State: bindings of at most MaxBindings addresses and per-MAC counters of
 // at most MaxBindings MACs; the longest-idle are dropped past that.
@@ -153,19 +155,19 @@ func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
 // maxClaims bounds the addresses remembered per MAC.
 const maxClaims = 8
 
-// flux reports whether b's owner and its newer MAC both claim an address
-// besides b's: one host's two interfaces answering for each other.
+// flux reports whether b's owner and its newer MAC claim the same two or
+// more addresses: one host's two interfaces answering for each other.
 func (d *Detector) flux(b *binding) bool {
 	o, s := d.macs[b.owner], d.macs[b.spoofer]
-	if o == nil || s == nil {
+	if o == nil || s == nil || len(o.claims) < 2 || len(o.claims) != len(s.claims) {
 		return false
 	}
 	for _, a := range o.claims {
-		if a != b.ip && slices.Contains(s.claims, a) {
-			return true
+		if !slices.Contains(s.claims, a) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 func (d *Detector) gratuitous(m *macState, ip netip.Addr, ts float64, emit alert.Emit) {

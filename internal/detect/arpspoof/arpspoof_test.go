@@ -54,7 +54,8 @@ func TestGratuitousStorm(t *testing.T) {
 
 // TestARPFlux: a host with two interfaces on the link (10.66.0.40 and
 // .41), each answering requests for both addresses, makes each address
-// flap between its two MACs: no spoofing.
+// flap between its two MACs: no spoofing. A spoofer of both addresses of
+// a two-address router is.
 func TestARPFlux(t *testing.T) {
 	const nic1, nic2 = "02:00:00:00:00:40", "02:00:00:00:00:41"
 	var l []dt.Line
@@ -69,6 +70,21 @@ func TestARPFlux(t *testing.T) {
 		}
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
+
+	// A spoofer impersonating both addresses of a router that has two
+	// also claims its own: still spoofing.
+	l = []dt.Line{arp(990, gwMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2), arp(990.5, gwMAC, "10.66.0.2", vicMAC, "10.66.0.20", 2),
+		arp(991, badMAC, "10.66.0.66", "ff:ff:ff:ff:ff:ff", "10.66.0.1", 1)}
+	for i := 0; i < 30; i++ {
+		ts := 1000 + float64(i)*2
+		for _, ip := range []string{"10.66.0.1", "10.66.0.2"} {
+			l = append(l, arp(ts, badMAC, ip, vicMAC, "10.66.0.20", 2))
+			if i%5 == 0 {
+				l = append(l, arp(ts+0.5, gwMAC, ip, vicMAC, "10.66.0.20", 2))
+			}
+		}
+	}
+	dt.Find(t, dt.Run(t, New(DefaultConfig()), l), "arp.spoof")
 }
 
 func TestQuiet(t *testing.T) {
