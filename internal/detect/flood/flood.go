@@ -21,8 +21,9 @@
 // its arrival (at most maxHeld of them; the oldest is judged when more
 // come), since the RTSP session's record may come after the stream's;
 // then, unless asked for by then, it is counted as any other. Such a
-// connection to a TelemetryPorts port is export and never counted. Other
-// connections are counted at once.
+// connection to a TelemetryPorts port is export: counted at once, it
+// raises its victim's UDP thresholds tenfold while export makes nine
+// tenths of the victim's packets. Other connections are counted at once.
 //
 // State: one entry per (victim, kind) with at most MaxSources distinct
 // sources counted exactly (beyond, the count is a lower bound) and at most
@@ -65,9 +66,10 @@ type Config struct {
 	AmpMinRate      float64  `json:"amplification_min_rate_pps"`
 	AmpPorts        []uint16 `json:"amplification_ports"`
 	// TelemetryPorts are UDP ports that exporters send to one way, at
-	// hundreds of packets a second (syslog, NetFlow, IPFIX, sFlow): a
-	// connection of at least streamPackets unanswered packets to one of
-	// them is no flood. Floods of many connections still count.
+	// hundreds of packets a second (syslog, NetFlow, IPFIX, sFlow): where
+	// such streams (connections of at least streamPackets unanswered
+	// packets) make nine tenths of a victim's UDP packets, it takes ten
+	// times the UDP thresholds to make a flood.
 	TelemetryPorts []uint16 `json:"telemetry_ports"`
 	Window         float64  `json:"window_s"`
 	Idle           float64  `json:"idle_s"`
@@ -130,6 +132,7 @@ type victim struct {
 	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
+	export   uint64 // packets of export streams (TelemetryPorts)
 	// single: one connection crossed the thresholds on its own packets
 	// and duration (UDP, ICMP), however the victim's other traffic
 	// spreads the span.
@@ -298,7 +301,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		} else if d.ampPorts.has(c.OrigP) && !d.ampPorts.has(c.RespP) {
 			d.add(c, kindAmp, c.Orig, c.Resp, rec.MAC{}, c.OrigPkts, 0, c.OrigBytes, c.RespBytes, emit)
 		} else if oneWay(c) && d.export.has(c.RespP) {
-			// telemetry export
+			d.addUDP(c, emit) // export: see thresholds
 		} else if oneWay(c) && c.RespP >= 1024 { // may be a stream asked for
 			d.hold(c, emit)
 		} else {
@@ -416,8 +419,11 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	}
 	v.ports.add(port, pkts, 256)
 	v.uids.Add(c.TS, c.UID)
+	if k == kindUDP && oneWay(c) && d.export.has(c.RespP) {
+		v.export += pkts
+	}
 	if k == kindUDP || k == kindICMP {
-		th := d.thresholds(k)
+		th := d.thresholds(v)
 		v.single = v.single || pkts >= th.MinPackets && float64(pkts)/max(c.Duration, 1) >= th.MinRate &&
 			float64(answered) <= d.cfg.MaxAnswered*float64(pkts)
 	}
@@ -467,7 +473,7 @@ func (d *Detector) crossed(v *victim) bool {
 	if v.single {
 		return true
 	}
-	th := d.thresholds(v.kind)
+	th := d.thresholds(v)
 	if v.pkts < th.MinPackets || d.rate(v) < th.MinRate {
 		return false
 	}
@@ -480,11 +486,16 @@ func (d *Detector) crossed(v *victim) bool {
 	return true
 }
 
-func (d *Detector) thresholds(k kind) Thresholds {
-	switch k {
+// thresholds returns v's kind's thresholds; UDP's tenfold while export
+// streams make nine tenths of v's packets.
+func (d *Detector) thresholds(v *victim) Thresholds {
+	switch v.kind {
 	case kindSYN:
 		return d.cfg.SYN
 	case kindUDP:
+		if v.export*10 >= v.pkts*9 {
+			return Thresholds{MinPackets: 10 * d.cfg.UDP.MinPackets, MinRate: 10 * d.cfg.UDP.MinRate}
+		}
 		return d.cfg.UDP
 	}
 	return d.cfg.ICMP
@@ -581,7 +592,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	case kindICMP:
 		a.Proto = "icmp"
 	}
-	th := d.thresholds(v.kind)
+	th := d.thresholds(v)
 	ev["threshold_packets"], ev["threshold_rate_pps"] = th.MinPackets, th.MinRate
 	a.Confidence = min(1, 0.6+0.4*min(rate/(10*th.MinRate), 1))
 	name := classes[v.kind][len("flood."):]

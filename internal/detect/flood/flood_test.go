@@ -56,6 +56,19 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "flood.udp", "", "10.66.0.20", "packets", 5000},
+		// Nor a flood over one socket (hping3 -k), nor a botnet's, each
+		// bot one socket: ten times the thresholds are soon crossed (the
+		// third review's cases).
+		{"one-socket udp flood on syslog", func() []dt.Line {
+			return []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 7000, Dst: "10.66.0.20", DstP: 514, Proto: "udp", OrigPkts: 1_000_000, OrigBytes: 500_000_000}.Line()}
+		}, "flood.udp", "10.66.0.66", "10.66.0.20", "packets", 1_000_000},
+		{"botnet udp flood on syslog", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 300; i++ {
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/100, Duration: 10, Src: randomSource(i), SrcP: 7000, Dst: "10.66.0.20", DstP: 514, Proto: "udp", OrigPkts: 1000, OrigBytes: 500_000}.Line())
+			}
+			return l
+		}, "flood.udp", "", "10.66.0.20", "packets", 300_000},
 		{"icmp flood in one connection", func() []dt.Line {
 			return []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.66.0.66", SrcP: 8, Dst: "10.66.0.20", Proto: "icmp", State: "OTH", OrigPkts: 20000, RespPkts: 20000}.Line()}
 		}, "flood.icmp", "10.66.0.66", "10.66.0.20", "packets", 20000},
