@@ -193,6 +193,36 @@ func TestServerWithManyAddresses(t *testing.T) {
 	}
 }
 
+// TestEveryNSCountsOthersAddresses: made-up targets between the real
+// ones do not dilute a spoofer that answers for the hosts' addresses
+// (the third review's case), and a MAC's targets stay bounded however
+// many it advertises.
+func TestEveryNSCountsOthersAddresses(t *testing.T) {
+	m := New(DefaultConfig(), nil)
+	benignLink(m)
+	ts := 400.0
+	for i := 0; i < 10; i++ {
+		for k := 0; k < 4; k++ {
+			ts += 0.1
+			feed(m, "_nd", na(ts, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::ff:%x", 4*i+k), "S"))
+		}
+		ts += 0.1
+		feed(m, "_nd", na(ts, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 2+i), "S"))
+	}
+	m.Close()
+	if !slices.ContainsFunc(m.Findings(), func(f Finding) bool { return f.Class == "ipv6.na_spoof" }) {
+		t.Errorf("padded spoofer not reported: %+v", m.Findings())
+	}
+
+	m = New(DefaultConfig(), nil)
+	for i := 0; i < 5000; i++ {
+		feed(m, "_nd", na(1000+float64(i)/1000, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:9::%x", i), "S"))
+	}
+	if n, limit := len(m.nd.answers["02:00:00:00:0b:ad"]), m.nd.answerCap(); n > limit {
+		t.Errorf("%d targets kept for one MAC, want at most %d", n, limit)
+	}
+}
+
 // TestNonDefaultRouter: a router whose advertisements all say lifetime 0
 // (no default route: an RFC 4191 router, or OpenWrt's odhcpd without an
 // uplink announcing its ULA prefix, as in tcpdump's icmpv6_opt24.pcap)

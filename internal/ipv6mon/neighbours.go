@@ -2,6 +2,7 @@ package ipv6mon
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 )
@@ -97,9 +98,11 @@ func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) 
 }
 
 // everyNS: one MAC advertising many different targets in a short time,
-// a quarter of them (two at least) addresses another MAC has held,
-// answers every solicitation (parasite6). A server answering for its own
-// many addresses (a web host's one per site) holds none of another's.
+// among them a quarter of NASpoofTargets (two at least) addresses another
+// MAC has held, answers every solicitation (parasite6): a count, not a
+// share, so that made-up targets cannot dilute it. A server answering for
+// its own many addresses (a web host's one per site) holds none of
+// another's. A MAC's targets are bounded (answerCap: the oldest goes).
 func (n *neighbours) everyNS(f *ndFact, mac string) {
 	win := n.m.cfg.NAWindow.Seconds()
 	set := n.answers[mac]
@@ -110,6 +113,9 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 		set = map[string]float64{}
 		n.answers[mac] = set
 	}
+	if _, ok := set[f.Target]; !ok && len(set) >= n.answerCap() {
+		dropOldest(set)
+	}
 	set[f.Target] = f.TS
 	for t, seen := range set {
 		if f.TS-seen > win {
@@ -119,11 +125,25 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 	if len(set) < n.m.cfg.NASpoofTargets {
 		return
 	}
-	if others := n.othersHeld(set, mac); others >= 2 && others*4 >= len(set) {
+	if others := n.othersHeld(set, mac); others >= max(2, n.m.cfg.NASpoofTargets/4) {
 		n.m.raise(f.TS, "ipv6.na_spoof", 1, 0.9, n.speaker(mac), "", []string{"T1557"},
 			fmt.Sprintf("%s advertised %d different addresses within %s, %d of them other hosts': it answers every neighbour solicitation", mac, len(set), n.m.cfg.NAWindow, others),
 			map[string]any{"mac": mac, "targets": len(set), "others_addresses": others, "window_s": win, "threshold": n.m.cfg.NASpoofTargets})
 	}
+}
+
+// answerCap bounds the targets kept per MAC: four times NASpoofTargets.
+func (n *neighbours) answerCap() int { return 4 * max(n.m.cfg.NASpoofTargets, 1) }
+
+// dropOldest deletes set's earliest entry.
+func dropOldest(set map[string]float64) {
+	oldest, first := "", math.Inf(1)
+	for t, ts := range set {
+		if ts < first || ts == first && t < oldest {
+			oldest, first = t, ts
+		}
+	}
+	delete(set, oldest)
 }
 
 // othersHeld counts the targets of set that a MAC other than mac holds or
