@@ -10,18 +10,22 @@
 // and names the impersonated address as destination and the poisoned hosts
 // (targets of the forged replies) in dsts.
 //
-// Flapping between two MACs that claim the same two or more addresses is
-// one host with two interfaces on the link, each answering for the
+// Flapping between two MACs that claim the same two or more addresses,
+// the newer one only ever in answer to a request (a reply to a request
+// for the address seen within askedFor seconds, or a request of its own),
+// is one host with two interfaces on the link, each answering for the
 // other's address (Linux's default "ARP flux"; a dual-homed HMI), not a
-// spoofer: a spoofer's MAC also claims its own address, which its
-// victim's never does (even when it impersonates every address of a
-// router that has two).
+// spoofer: arpspoof, ettercap and bettercap send replies nobody asked
+// for, and a spoofer's MAC also claims its own address, which its
+// victim's never does. Claim lists that reached maxClaims are never
+// taken for one host.
 //
 // State: bindings of at most MaxBindings addresses and per-MAC counters of
 // at most MaxBindings MACs; the longest-idle are dropped past that.
 package arpspoof
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -54,6 +58,7 @@ type binding struct {
 	flaps       int
 	first, last float64 // of the flapping episode
 	spoofer     string
+	unasked     int // claims by MACs other than the owner that nobody asked for, this episode
 	victims     map[netip.Addr]bool
 	alerted     bool
 	seen        float64
@@ -75,11 +80,47 @@ type Detector struct {
 	cfg      Config
 	bindings map[netip.Addr]*binding
 	macs     map[string]*macState
+	asked    *askedTable // recent requests: which address was asked for, when
+}
+
+// askedTable remembers the latest request for an address in a
+// direct-mapped table: a slot holds the last address asked for that lands
+// there.
+type askedTable [askedSlots]struct {
+	ip netip.Addr
+	ts float64
+}
+
+const (
+	askedSlots = 4096
+	// askedFor is how long (s) after a request a reply counts as its answer.
+	askedFor = 2
+)
+
+func (t *askedTable) slot(ip netip.Addr) *struct {
+	ip netip.Addr
+	ts float64
+} {
+	b := ip.As16()
+	h := (binary.LittleEndian.Uint64(b[8:]) ^ binary.LittleEndian.Uint64(b[:8])*31) * 0x9e3779b97f4a7c15
+	return &t[h>>(64-12)]
+}
+
+// ask notes a request for ip at ts.
+func (t *askedTable) ask(ip netip.Addr, ts float64) {
+	s := t.slot(ip)
+	s.ip, s.ts = ip, ts
+}
+
+// answers reports whether a claim of ip at ts answers a request.
+func (t *askedTable) answers(ip netip.Addr, ts float64) bool {
+	s := t.slot(ip)
+	return s.ip == ip && ts-s.ts >= 0 && ts-s.ts <= askedFor
 }
 
 // New returns an ARP spoofing detector.
 func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, bindings: map[netip.Addr]*binding{}, macs: map[string]*macState{}}
+	return &Detector{cfg: cfg, bindings: map[netip.Addr]*binding{}, macs: map[string]*macState{}, asked: new(askedTable)}
 }
 
 // Name implements detect.Detector.
@@ -98,9 +139,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	m := d.mac(mac, ip, ts)
-	if ip == dstIP || isReply(r) && !dstIP.IsValid() {
+	reply, gratuitous := isReply(r), ip == dstIP || isReply(r) && !dstIP.IsValid()
+	if gratuitous {
 		d.gratuitous(m, ip, ts, emit)
+	} else if !reply && dstIP.IsValid() {
+		d.asked.ask(dstIP, ts)
 	}
+	unasked := gratuitous || reply && !d.asked.answers(ip, ts)
 	b := d.bindings[ip]
 	if b == nil {
 		if len(d.bindings) >= d.cfg.MaxBindings {
@@ -117,7 +162,10 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	if b.flaps == 0 || ts-b.last > d.cfg.Window {
-		b.flaps, b.first, b.alerted = 0, ts, false
+		b.flaps, b.first, b.alerted, b.unasked = 0, ts, false, 0
+	}
+	if unasked && mac != b.owner {
+		b.unasked++
 	}
 	b.flaps++
 	b.current, b.last = mac, ts
@@ -156,10 +204,11 @@ func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
 const maxClaims = 8
 
 // flux reports whether b's owner and its newer MAC claim the same two or
-// more addresses: one host's two interfaces answering for each other.
+// more addresses (fewer than maxClaims), the newer one only when asked:
+// one host's two interfaces answering for each other.
 func (d *Detector) flux(b *binding) bool {
 	o, s := d.macs[b.owner], d.macs[b.spoofer]
-	if o == nil || s == nil || len(o.claims) < 2 || len(o.claims) != len(s.claims) {
+	if b.unasked > 0 || o == nil || s == nil || len(o.claims) < 2 || len(o.claims) >= maxClaims || len(o.claims) != len(s.claims) {
 		return false
 	}
 	for _, a := range o.claims {

@@ -1,6 +1,7 @@
 package arpspoof
 
 import (
+	"bytes"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
@@ -54,8 +55,9 @@ func TestGratuitousStorm(t *testing.T) {
 
 // TestARPFlux: a host with two interfaces on the link (10.66.0.40 and
 // .41), each answering requests for both addresses, makes each address
-// flap between its two MACs: no spoofing. A spoofer of both addresses of
-// a two-address router is.
+// flap between its two MACs, each answering the gateway's requests: no
+// spoofing. The same from replies nobody asked for is, and so is a
+// spoofer of both addresses of a two-address router.
 func TestARPFlux(t *testing.T) {
 	const nic1, nic2 = "02:00:00:00:00:40", "02:00:00:00:00:41"
 	var l []dt.Line
@@ -65,11 +67,21 @@ func TestARPFlux(t *testing.T) {
 		if i%2 == 1 {
 			first, second = nic2, nic1 // whichever interface answers first
 		}
-		for _, ip := range []string{"10.66.0.40", "10.66.0.41"} {
-			l = append(l, arp(ts, first, ip, gwMAC, "10.66.0.1", 2), arp(ts+0.001, second, ip, gwMAC, "10.66.0.1", 2))
+		for _, ip := range []string{"10.66.0.40", "10.66.0.41"} { // the gateway asks; both answer
+			l = append(l, arp(ts-0.001, gwMAC, "10.66.0.1", "ff:ff:ff:ff:ff:ff", ip, 1),
+				arp(ts, first, ip, gwMAC, "10.66.0.1", 2), arp(ts+0.001, second, ip, gwMAC, "10.66.0.1", 2))
 		}
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
+
+	// The same flapping from replies nobody asked for is spoofing.
+	var unasked []dt.Line
+	for _, x := range l {
+		if !bytes.Contains(x.JSON, []byte(`"op":1`)) {
+			unasked = append(unasked, x)
+		}
+	}
+	dt.Find(t, dt.Run(t, New(DefaultConfig()), unasked), "arp.spoof")
 
 	// A spoofer impersonating both addresses of a router that has two
 	// also claims its own: still spoofing.
