@@ -21,9 +21,9 @@
 // its arrival (at most maxHeld of them; the oldest is judged when more
 // come), since the RTSP session's record may come after the stream's;
 // then, unless asked for by then, it is counted as any other. Such a
-// connection to a TelemetryPorts port is export: counted at once, it
-// raises its victim's UDP thresholds tenfold while export makes nine
-// tenths of the victim's packets. Other connections are counted at once.
+// connection to a TelemetryPorts port is export, counted at once against
+// tenfold thresholds (with everything else), the victim's other packets
+// against the usual ones. Other connections are counted at once.
 //
 // State: one entry per (victim, kind) with at most MaxSources distinct
 // sources counted exactly (beyond, the count is a lower bound) and at most
@@ -66,10 +66,10 @@ type Config struct {
 	AmpMinRate      float64  `json:"amplification_min_rate_pps"`
 	AmpPorts        []uint16 `json:"amplification_ports"`
 	// TelemetryPorts are UDP ports that exporters send to one way, at
-	// hundreds of packets a second (syslog, NetFlow, IPFIX, sFlow): where
-	// such streams (connections of at least streamPackets unanswered
-	// packets) make nine tenths of a victim's UDP packets, it takes ten
-	// times the UDP thresholds to make a flood.
+	// hundreds of packets a second (syslog, NetFlow, IPFIX, sFlow): such
+	// streams (connections of at least streamPackets unanswered packets)
+	// make a UDP flood only at ten times the thresholds; the victim's
+	// other packets meet the usual ones.
 	TelemetryPorts []uint16 `json:"telemetry_ports"`
 	Window         float64  `json:"window_s"`
 	Idle           float64  `json:"idle_s"`
@@ -133,10 +133,12 @@ type victim struct {
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
 	export   uint64 // packets of export streams (TelemetryPorts)
-	// single: one connection crossed the thresholds on its own packets
-	// and duration (UDP, ICMP), however the victim's other traffic
-	// spreads the span.
-	single bool
+	// single, singleTenfold: one connection (not export) crossed the
+	// thresholds, or one (any) ten times them, on its own packets and
+	// duration (UDP, ICMP), however the victim's other traffic spreads
+	// the span.
+	single, singleTenfold bool
+	tenfold               bool // it alerted on the tenfold thresholds only
 }
 
 const (
@@ -419,16 +421,22 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	}
 	v.ports.add(port, pkts, 256)
 	v.uids.Add(c.TS, c.UID)
-	if k == kindUDP && oneWay(c) && d.export.has(c.RespP) {
+	export := k == kindUDP && oneWay(c) && d.export.has(c.RespP)
+	if export {
 		v.export += pkts
 	}
 	if k == kindUDP || k == kindICMP {
-		th := d.thresholds(v)
-		v.single = v.single || pkts >= th.MinPackets && float64(pkts)/max(c.Duration, 1) >= th.MinRate &&
-			float64(answered) <= d.cfg.MaxAnswered*float64(pkts)
+		th := d.thresholds(k)
+		over := func(scale uint64) bool {
+			return pkts >= scale*th.MinPackets && float64(pkts)/max(c.Duration, 1) >= float64(scale)*th.MinRate &&
+				float64(answered) <= d.cfg.MaxAnswered*float64(pkts)
+		}
+		v.single = v.single || !export && over(1)
+		v.singleTenfold = v.singleTenfold || over(10)
 	}
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
+		v.tenfold = !d.crossedAt(v, 1)
 		d.due.Watch(d.victims, v.key, v)
 		emit(d.alert(v))
 	}
@@ -470,11 +478,21 @@ func (d *Detector) crossed(v *victim) bool {
 		return v.bytesIn >= d.cfg.AmpMinBytes && v.pkts >= d.cfg.AmpMinResponses &&
 			ratio >= d.cfg.AmpMinRatio && d.rate(v) >= d.cfg.AmpMinRate
 	}
-	if v.single {
+	return d.crossedAt(v, 1) || v.kind == kindUDP && d.crossedAt(v, 10)
+}
+
+// crossedAt reports whether v crossed scale times its kind's thresholds:
+// at scale 1 without export streams' packets, at 10 with them.
+func (d *Detector) crossedAt(v *victim, scale uint64) bool {
+	if scale == 1 && v.single || scale == 10 && v.singleTenfold {
 		return true
 	}
-	th := d.thresholds(v)
-	if v.pkts < th.MinPackets || d.rate(v) < th.MinRate {
+	th := d.thresholds(v.kind)
+	pkts := v.pkts
+	if scale == 1 {
+		pkts -= v.export
+	}
+	if pkts < scale*th.MinPackets || float64(pkts)/max(v.Last-v.first, 1) < float64(scale)*th.MinRate {
 		return false
 	}
 	switch v.kind {
@@ -486,16 +504,11 @@ func (d *Detector) crossed(v *victim) bool {
 	return true
 }
 
-// thresholds returns v's kind's thresholds; UDP's tenfold while export
-// streams make nine tenths of v's packets.
-func (d *Detector) thresholds(v *victim) Thresholds {
-	switch v.kind {
+func (d *Detector) thresholds(k kind) Thresholds {
+	switch k {
 	case kindSYN:
 		return d.cfg.SYN
 	case kindUDP:
-		if v.export*10 >= v.pkts*9 {
-			return Thresholds{MinPackets: 10 * d.cfg.UDP.MinPackets, MinRate: 10 * d.cfg.UDP.MinRate}
-		}
 		return d.cfg.UDP
 	}
 	return d.cfg.ICMP
@@ -592,7 +605,10 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	case kindICMP:
 		a.Proto = "icmp"
 	}
-	th := d.thresholds(v)
+	th := d.thresholds(v.kind)
+	if v.tenfold { // export streams, judged at ten times the thresholds
+		th = Thresholds{MinPackets: 10 * th.MinPackets, MinRate: 10 * th.MinRate}
+	}
 	ev["threshold_packets"], ev["threshold_rate_pps"] = th.MinPackets, th.MinRate
 	a.Confidence = min(1, 0.6+0.4*min(rate/(10*th.MinRate), 1))
 	name := classes[v.kind][len("flood."):]

@@ -318,3 +318,22 @@ func TestHeldStreamsCountRight(t *testing.T) {
 	flood := dt.Conn{TS: 1130, Duration: 300, Src: "10.0.9.50", SrcP: 7000, Dst: "10.0.5.2", DstP: 5000, Proto: "udp", OrigPkts: 150000, OrigBytes: 75_000_000}.Line()
 	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{poll(1000), poll(1300), flood}), "flood.udp", "10.0.9.50", "10.0.5.2", "packets", 150000)
 }
+
+// TestExportJudgedApart: a collector's NetFlow streams meet ten times the
+// thresholds and its other packets the usual ones, in whatever order the
+// records come (the fourth review's case: traps beside NetFlow), and an
+// alert states the thresholds it crossed.
+func TestExportJudgedApart(t *testing.T) {
+	trap := dt.Conn{TS: 1000, Duration: 10, Src: "10.0.0.2", SrcP: 5000, Dst: "10.0.9.9", DstP: 162, Proto: "udp", OrigPkts: 1000, OrigBytes: 300_000}.Line()
+	export := dt.Conn{TS: 1000, Duration: 10, Src: "10.0.0.1", SrcP: 50000, Dst: "10.0.9.9", DstP: 2055, Proto: "udp", OrigPkts: 5000, OrigBytes: 7_000_000}.Line()
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{trap, export}))
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{export, trap}))
+
+	flood := dt.Conn{TS: 1001, Duration: 10, Src: "10.66.0.66", SrcP: 7000, Dst: "10.0.9.9", DstP: 9, Proto: "udp", OrigPkts: 6000, OrigBytes: 3_000_000}.Line()
+	more := dt.Conn{TS: 1002, Duration: 10, Src: "10.0.0.3", SrcP: 50000, Dst: "10.0.9.9", DstP: 2055, Proto: "udp", OrigPkts: 5000, OrigBytes: 7_000_000}.Line()
+	for _, a := range dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{flood, export, more}) {
+		if dt.Num(t, a, "threshold_packets") != 2000 {
+			t.Errorf("a flood crossing the usual thresholds states %v", a.Evidence["threshold_packets"])
+		}
+	}
+}
