@@ -195,18 +195,18 @@ func TestServerWithManyAddresses(t *testing.T) {
 
 // TestEveryNSCountsOthersAddresses: made-up targets between the real
 // ones do not dilute a spoofer that answers for the hosts' addresses
-// (the third review's case), and a MAC's targets stay bounded however
-// many it advertises.
+// (the third review's case), nor push them out of the bounded set (the
+// fourth's), and a MAC's targets stay bounded however many it advertises.
 func TestEveryNSCountsOthersAddresses(t *testing.T) {
 	m := New(DefaultConfig(), nil)
 	benignLink(m)
 	ts := 400.0
 	for i := 0; i < 10; i++ {
-		for k := 0; k < 4; k++ {
-			ts += 0.1
-			feed(m, "_nd", na(ts, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::ff:%x", 4*i+k), "S"))
+		for k := 0; k < 40; k++ { // more than the bound on a MAC's targets
+			ts += 0.05
+			feed(m, "_nd", na(ts, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::ff:%x", 40*i+k), "S"))
 		}
-		ts += 0.1
+		ts += 0.05
 		feed(m, "_nd", na(ts, "fe80::bad", "02:00:00:00:0b:ad", fmt.Sprintf("2001:db8:1::%x", 2+i), "S"))
 	}
 	m.Close()

@@ -114,7 +114,7 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 		n.answers[mac] = set
 	}
 	if _, ok := set[f.Target]; !ok && len(set) >= n.answerCap() {
-		dropOldest(set)
+		n.dropOldest(set, mac)
 	}
 	set[f.Target] = f.TS
 	for t, seen := range set {
@@ -135,15 +135,33 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 // answerCap bounds the targets kept per MAC: four times NASpoofTargets.
 func (n *neighbours) answerCap() int { return 4 * max(n.m.cfg.NASpoofTargets, 1) }
 
-// dropOldest deletes set's earliest entry.
-func dropOldest(set map[string]float64) {
-	oldest, first := "", math.Inf(1)
+// dropOldest deletes set's earliest target that no MAC but mac holds or
+// held, or its earliest when all are others' addresses: made-up targets
+// cannot push the evidence out.
+func (n *neighbours) dropOldest(set map[string]float64, mac string) {
+	var oldest [2]string // [0]: earliest own or unknown; [1]: earliest of all
+	first := [2]float64{math.Inf(1), math.Inf(1)}
 	for t, ts := range set {
-		if ts < first || ts == first && t < oldest {
-			oldest, first = t, ts
+		for k := range 2 {
+			if k == 0 && n.heldByOther(t, mac) {
+				continue
+			}
+			if ts < first[k] || ts == first[k] && t < oldest[k] {
+				oldest[k], first[k] = t, ts
+			}
 		}
 	}
-	delete(set, oldest)
+	if math.IsInf(first[0], 1) {
+		delete(set, oldest[1])
+		return
+	}
+	delete(set, oldest[0])
+}
+
+// heldByOther reports whether a MAC other than mac holds or held target.
+func (n *neighbours) heldByOther(target, mac string) bool {
+	b := n.bindings[target]
+	return b != nil && (b.MAC != mac || slices.ContainsFunc(b.History, func(m string) bool { return m != mac }))
 }
 
 // othersHeld counts the targets of set that a MAC other than mac holds or
@@ -151,11 +169,7 @@ func dropOldest(set map[string]float64) {
 func (n *neighbours) othersHeld(set map[string]float64, mac string) int {
 	others := 0
 	for t := range set {
-		b := n.bindings[t]
-		if b == nil {
-			continue
-		}
-		if b.MAC != mac || slices.ContainsFunc(b.History, func(m string) bool { return m != mac }) {
+		if n.heldByOther(t, mac) {
 			others++
 		}
 	}
