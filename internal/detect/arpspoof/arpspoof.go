@@ -12,7 +12,8 @@
 //
 // Flapping between two MACs that claim the same two or more addresses,
 // the newer one only ever in answer to a request (a reply to a request
-// for the address seen within askedFor seconds, or a request of its own),
+// for the address seen within askedFor seconds, or a request of its own;
+// one announcement is allowed),
 // is one host with two interfaces on the link, each answering for the
 // other's address (Linux's default "ARP flux"; a dual-homed HMI), not a
 // spoofer: arpspoof, ettercap and bettercap send replies nobody asked
@@ -158,14 +159,17 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac != b.owner && dstIP.IsValid() && dstIP != ip && len(b.victims) < alert.MaxDsts {
 		b.victims[dstIP] = true
 	}
+	if unasked && mac != b.owner && b.flaps > 0 && ts-b.last <= d.cfg.Window {
+		b.unasked++ // within the flapping episode, whether it flaps or not
+	}
 	if mac == b.current {
 		return
 	}
 	if b.flaps == 0 || ts-b.last > d.cfg.Window {
 		b.flaps, b.first, b.alerted, b.unasked = 0, ts, false, 0
-	}
-	if unasked && mac != b.owner {
-		b.unasked++
+		if unasked && mac != b.owner {
+			b.unasked++
+		}
 	}
 	b.flaps++
 	b.current, b.last = mac, ts
@@ -204,11 +208,12 @@ func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
 const maxClaims = 8
 
 // flux reports whether b's owner and its newer MAC claim the same two or
-// more addresses (fewer than maxClaims), the newer one only when asked:
-// one host's two interfaces answering for each other.
+// more addresses (fewer than maxClaims), the newer one when asked but for
+// one announcement at most: one host's two interfaces answering for each
+// other. Spoofers send unasked replies every second or two.
 func (d *Detector) flux(b *binding) bool {
 	o, s := d.macs[b.owner], d.macs[b.spoofer]
-	if b.unasked > 0 || o == nil || s == nil || len(o.claims) < 2 || len(o.claims) >= maxClaims || len(o.claims) != len(s.claims) {
+	if b.unasked > 1 || o == nil || s == nil || len(o.claims) < 2 || len(o.claims) >= maxClaims || len(o.claims) != len(s.claims) {
 		return false
 	}
 	for _, a := range o.claims {

@@ -83,6 +83,28 @@ func TestARPFlux(t *testing.T) {
 	}
 	dt.Find(t, dt.Run(t, New(DefaultConfig()), unasked), "arp.spoof")
 
+	// One announcement of its own address by the second interface does
+	// not make it a spoofer (the fourth review's case).
+	announced := append(append([]dt.Line(nil), l...), arp(1057, nic2, "10.66.0.41", "ff:ff:ff:ff:ff:ff", "10.66.0.41", 1))
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), announced))
+
+	// A spoofer replying every second, unasked, to both addresses of a
+	// host whose owner answers only the gateway's requests: its replies
+	// between flaps count too, not only those that flap (the fourth
+	// review's case).
+	const own = "02:00:00:00:00:40"
+	l = []dt.Line{arp(990, own, "10.66.0.40", gwMAC, "10.66.0.1", 2), arp(990.1, own, "10.66.0.41", gwMAC, "10.66.0.1", 2)}
+	for sec := 0; sec < 120; sec++ {
+		ts := 1000 + float64(sec)
+		for _, ip := range []string{"10.66.0.40", "10.66.0.41"} {
+			if sec%10 == 0 {
+				l = append(l, arp(ts, gwMAC, "10.66.0.1", "ff:ff:ff:ff:ff:ff", ip, 1), arp(ts+0.001, own, ip, gwMAC, "10.66.0.1", 2))
+			}
+			l = append(l, arp(ts+0.5, badMAC, ip, gwMAC, "10.66.0.1", 2))
+		}
+	}
+	dt.Find(t, dt.Run(t, New(DefaultConfig()), l), "arp.spoof")
+
 	// A spoofer impersonating both addresses of a router that has two
 	// also claims its own: still spoofing.
 	l = []dt.Line{arp(990, gwMAC, "10.66.0.1", vicMAC, "10.66.0.20", 2), arp(990.5, gwMAC, "10.66.0.2", vicMAC, "10.66.0.20", 2),
