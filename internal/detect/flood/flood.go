@@ -138,7 +138,6 @@ type victim struct {
 	// duration (UDP, ICMP), however the victim's other traffic spreads
 	// the span.
 	single, singleTenfold bool
-	tenfold               bool // it alerted on the tenfold thresholds only
 }
 
 const (
@@ -436,7 +435,6 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	}
 	if !v.Alerted && d.crossed(v) {
 		v.Alerted, v.LastEmit = true, c.TS
-		v.tenfold = !d.crossedAt(v, 1)
 		d.due.Watch(d.victims, v.key, v)
 		emit(d.alert(v))
 	}
@@ -499,7 +497,7 @@ func (d *Detector) crossedAt(v *victim, scale uint64) bool {
 	case kindSYN:
 		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.conns) && v.ports.len() <= 16
 	case kindUDP:
-		return float64(v.answered) <= d.cfg.MaxAnswered*float64(v.pkts)
+		return float64(v.answered) <= d.cfg.MaxAnswered*float64(pkts) // export is never answered
 	}
 	return true
 }
@@ -606,7 +604,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		a.Proto = "icmp"
 	}
 	th := d.thresholds(v.kind)
-	if v.tenfold { // export streams, judged at ten times the thresholds
+	if v.kind == kindUDP && !d.crossedAt(v, 1) { // export streams, judged at ten times the thresholds
 		th = Thresholds{MinPackets: 10 * th.MinPackets, MinRate: 10 * th.MinRate}
 	}
 	ev["threshold_packets"], ev["threshold_rate_pps"] = th.MinPackets, th.MinRate

@@ -336,4 +336,19 @@ func TestExportJudgedApart(t *testing.T) {
 			t.Errorf("a flood crossing the usual thresholds states %v", a.Evidence["threshold_packets"])
 		}
 	}
+
+	// The fifth review's cases: export that crosses ten times the
+	// thresholds, then a real flood: the last report states the usual
+	// thresholds; and an answered service beside NetFlow is no flood (the
+	// answered share is of the other packets).
+	big := dt.Conn{TS: 1000, Duration: 10, Src: "10.0.0.1", SrcP: 50000, Dst: "10.0.9.9", DstP: 2055, Proto: "udp", OrigPkts: 25000, OrigBytes: 35_000_000}.Line()
+	alerts := dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{big, flood})
+	if last := alerts[len(alerts)-1]; dt.Num(t, last, "threshold_packets") != 2000 {
+		t.Errorf("after the real flood the alert states %v", last.Evidence["threshold_packets"])
+	}
+	l := []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: "10.0.0.1", SrcP: 50000, Dst: "10.0.9.9", DstP: 2055, Proto: "udp", OrigPkts: 12500, OrigBytes: 17_000_000}.Line()}
+	for i := 0; i < 25; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i)/5, Duration: 5, Src: fmt.Sprintf("10.0.1.%d", i+1), SrcP: 40000, Dst: "10.0.9.9", DstP: 1812, Proto: "udp", OrigPkts: 100, RespPkts: 100, OrigBytes: 20000, RespBytes: 20000}.Line())
+	}
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), l))
 }
