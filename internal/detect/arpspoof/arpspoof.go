@@ -87,7 +87,9 @@ type Detector struct {
 // askedTable remembers the latest request for an address in a
 // direct-mapped table: a slot holds the last address asked for that lands
 // there.
-type askedTable [askedSlots]struct {
+type askedTable [askedSlots]askedSlot
+
+type askedSlot struct {
 	ip netip.Addr
 	ts float64
 }
@@ -98,10 +100,7 @@ const (
 	askedFor = 2
 )
 
-func (t *askedTable) slot(ip netip.Addr) *struct {
-	ip netip.Addr
-	ts float64
-} {
+func (t *askedTable) slot(ip netip.Addr) *askedSlot {
 	b := ip.As16()
 	h := (binary.LittleEndian.Uint64(b[8:]) ^ binary.LittleEndian.Uint64(b[:8])*31) * 0x9e3779b97f4a7c15
 	return &t[h>>(64-12)]
@@ -140,7 +139,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	m := d.mac(mac, ip, ts)
-	reply, gratuitous := isReply(r), ip == dstIP || isReply(r) && !dstIP.IsValid()
+	reply := isReply(r)
+	gratuitous := ip == dstIP || reply && !dstIP.IsValid()
 	if gratuitous {
 		d.gratuitous(m, ip, ts, emit)
 	} else if !reply && dstIP.IsValid() {

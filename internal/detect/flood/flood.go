@@ -425,9 +425,9 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 		v.export += pkts
 	}
 	if k == kindUDP || k == kindICMP {
-		th := d.thresholds(k)
 		over := func(scale uint64) bool {
-			return pkts >= scale*th.MinPackets && float64(pkts)/max(c.Duration, 1) >= float64(scale)*th.MinRate &&
+			th := d.thresholds(k).scaled(scale)
+			return pkts >= th.MinPackets && float64(pkts)/max(c.Duration, 1) >= th.MinRate &&
 				float64(answered) <= d.cfg.MaxAnswered*float64(pkts)
 		}
 		v.single = v.single || !export && over(1)
@@ -485,12 +485,12 @@ func (d *Detector) crossedAt(v *victim, scale uint64) bool {
 	if scale == 1 && v.single || scale == 10 && v.singleTenfold {
 		return true
 	}
-	th := d.thresholds(v.kind)
+	th := d.thresholds(v.kind).scaled(scale)
 	pkts := v.pkts
 	if scale == 1 {
 		pkts -= v.export
 	}
-	if pkts < scale*th.MinPackets || float64(pkts)/max(v.Last-v.first, 1) < float64(scale)*th.MinRate {
+	if pkts < th.MinPackets || float64(pkts)/max(v.Last-v.first, 1) < th.MinRate {
 		return false
 	}
 	switch v.kind {
@@ -500,6 +500,11 @@ func (d *Detector) crossedAt(v *victim, scale uint64) bool {
 		return float64(v.answered) <= d.cfg.MaxAnswered*float64(pkts) // export is never answered
 	}
 	return true
+}
+
+// scaled returns n times t.
+func (t Thresholds) scaled(n uint64) Thresholds {
+	return Thresholds{MinPackets: n * t.MinPackets, MinRate: float64(n) * t.MinRate}
 }
 
 func (d *Detector) thresholds(k kind) Thresholds {
@@ -605,7 +610,7 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	}
 	th := d.thresholds(v.kind)
 	if v.kind == kindUDP && !d.crossedAt(v, 1) { // export streams, judged at ten times the thresholds
-		th = Thresholds{MinPackets: 10 * th.MinPackets, MinRate: 10 * th.MinRate}
+		th = th.scaled(10)
 	}
 	ev["threshold_packets"], ev["threshold_rate_pps"] = th.MinPackets, th.MinRate
 	a.Confidence = min(1, 0.6+0.4*min(rate/(10*th.MinRate), 1))
