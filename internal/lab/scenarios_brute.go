@@ -17,6 +17,10 @@ func init() {
 			"hydra guesses FTP passwords of the server's vsftpd (which delays each failure by a second)."),
 		bruteScenario("bruteforce-http", "bruteforce.http", hostServer, "http-get://%s/admin/",
 			"hydra guesses HTTP basic-auth passwords of the server's /admin/ page."),
+		bruteScenario("bruteforce-smb", "bruteforce.smb", hostServer, "smb://%s",
+			"hydra guesses SMB passwords of the server's Samba (hydra's smb module: SMB1 with NTLM, one connection per try)."),
+		bruteScenario("bruteforce-rdp", "bruteforce.rdp", hostServer, "rdp://%s",
+			"hydra tries RDP logins on the server's xrdp (no NLA: xrdp decides on its login screen, so hydra's verdicts mean nothing, but every try is a real RDP connection over TLS)."),
 		&Scenario{
 			Name: "bruteforce-mqtt", Difficulty: Easy,
 			Description: "ncrack guesses MQTT CONNECT credentials of the server's mosquitto broker (hydra has no MQTT module in Debian 12).",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ var labServices = []service{
 	{hostServer, "vsftpd", vsftpdConfig, []int{21}, nil},
 	{hostServer, "mosquitto", srvMosquittoConfig, []int{1883}, nil},
 	{hostServer, "chronyd", chronyConfig, nil, []int{123}},
+	{hostServer, "smbd", smbdConfig, []int{445, 139}, nil},
+	{hostServer, "xrdp", xrdpConfig, []int{3389}, nil},
 	{hostIoT, "mosquitto", iotMosquittoConfig, []int{1883}, nil},
 	{hostIoT, "coap-server", coapServerConfig, nil, []int{5683}},
 	{hostRouter, "radvd", radvdConfig, nil, nil},
@@ -358,6 +361,90 @@ ftpd_banner=Lab file server ready.
 		return nil, err
 	}
 	return []string{"/usr/sbin/vsftpd", p}, nil
+}
+
+// smbdConfig is Samba on srv: one share, the lab user's account (added
+// to Samba's own password database in srv's namespace, where the lab's
+// passwd names the user) and, besides SMB2 and SMB3, SMB1 with NTLMv1,
+// which hydra's smb module speaks (as old NAS boxes and IoT clients do).
+func smbdConfig(w workDir) ([]string, error) {
+	d := w.path("samba")
+	for _, sub := range []string{"lock", "state", "cache", "private", "pid", "share"} {
+		if err := os.MkdirAll(filepath.Join(d, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	conf := fmt.Sprintf(`# vigil lab: smbd on srv
+[global]
+  workgroup = VIGILLAB
+  netbios name = SRV
+  server role = standalone server
+  server min protocol = NT1
+  ntlm auth = ntlmv1-permitted
+  passdb backend = tdbsam:%[1]s/private/passdb.tdb
+  lock directory = %[1]s/lock
+  state directory = %[1]s/state
+  cache directory = %[1]s/cache
+  private dir = %[1]s/private
+  pid directory = %[1]s/pid
+  ncalrpc dir = %[1]s/ncalrpc
+  log file = %[1]s/log.%%m
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+  smb ports = 445 139
+[share]
+  path = %[1]s/share
+  read only = yes
+`, d)
+	p, err := w.write("samba/smb.conf", conf, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := w.write("samba/password", labUserPassword+"\n"+labUserPassword+"\n", 0o600)
+	if err != nil {
+		return nil, err
+	}
+	start := fmt.Sprintf("smbpasswd -c %[1]s -s -a %[2]s <%[3]s >/dev/null && exec smbd --foreground --no-process-group --debug-stdout -d 0 -s %[1]s", p, labUser, pw)
+	return []string{"/bin/sh", "-c", start}, nil
+}
+
+// xrdpConfig is xrdp on srv with the LAN's certificate. It offers
+// standard RDP security and TLS but no NLA, so a login is decided on its
+// login screen, after the protocol's handshake: password guessers see
+// every try "succeed", but their connections are real RDP.
+func xrdpConfig(w workDir) ([]string, error) {
+	conf := fmt.Sprintf(`; vigil lab: xrdp on srv
+[Globals]
+ini_version=1
+fork=false
+port=3389
+tcp_nodelay=true
+security_layer=negotiate
+crypt_level=high
+certificate=%[1]s/tls/srv.crt
+key_file=%[1]s/tls/srv.key
+ssl_protocols=TLSv1.2, TLSv1.3
+max_bpp=32
+[Logging]
+LogFile=%[1]s/xrdp.log
+LogLevel=WARNING
+EnableSyslog=false
+[Xorg]
+name=Xorg
+lib=libxup.so
+username=ask
+password=ask
+ip=127.0.0.1
+port=-1
+code=20
+`, string(w))
+	p, err := w.write("xrdp.ini", conf, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"/usr/sbin/xrdp", "--nodaemon", "--config", p}, nil
 }
 
 func srvMosquittoConfig(w workDir) ([]string, error) {

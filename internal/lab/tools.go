@@ -27,13 +27,14 @@ var toolPackages = map[string]string{
 	"atk6-parasite6": "thc-ipv6", "atk6-dos-new-ip6": "thc-ipv6", "atk6-redir6": "thc-ipv6",
 	"atk6-smurf6": "thc-ipv6", "atk6-fragmentation6": "thc-ipv6", "atk6-fake_dhcps6": "thc-ipv6",
 	"dhclient": "isc-dhcp-client", "socat": "socat",
+	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp",
 }
 
 // labTools are the programs every run needs: the topology, the capture,
 // the services and the benign background.
 var labTools = append([]string{"ip", "ethtool", "tc", "sysctl", "tcpdump", "openssl", "sshd", "ssh-keygen", "inetutils-inetd", "telnetd",
 	"nginx", "dnsmasq", "vsftpd", "chronyd", "radvd", "mosquitto", "mosquitto_passwd",
-	"coap-server-notls", "iodined"}, backgroundTools...)
+	"coap-server-notls", "iodined", "smbd", "smbpasswd", "xrdp"}, backgroundTools...)
 
 // MissingToolsError lists the programs that were not found, with the
 // packages that provide them.

@@ -111,7 +111,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect", "ntlm"}
 }
 
 // Handle implements detect.Detector.
@@ -162,6 +162,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			if user != "" {
 				d.outcome(r, "http", 0, true, user, emit)
 			}
+		}
+	case "ntlm": // SMB logins (internal/proto/smb); NTLM over other transports is not judged
+		ok, has := r.Bool("success")
+		if !has || d.cfg.Ports[r.Conn().RespP] != "smb" {
+			return
+		}
+		if ok {
+			d.outcome(r, "smb", 0, true, r.Str("username"), emit)
+		} else {
+			d.outcome(r, "smb", 1, false, r.Str("username"), emit)
 		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))
@@ -282,7 +292,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	if p == nil {
 		return
 	}
-	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet") {
+	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet" || service == "smb") {
 		return // the protocol log (or fact) counts this service's attempts
 	}
 	p.port = c.RespP
@@ -358,9 +368,17 @@ func (d *Detector) alert(p *pair) alert.Alert {
 		unit = "short connections"
 	}
 	ev := map[string]any{
-		"failures": p.failures, "short_connections": p.conns, "successes": p.successes,
+		"short_connections": p.conns,
 		"threshold_failures": d.cfg.MinFailures, "threshold_connections": d.cfg.MinConns,
 		"window_s": d.cfg.Window, "first": p.first, "last": p.Last,
+	}
+	// Logins' outcomes are stated only where a protocol log told them (or
+	// a long session after the guesses): RDP's, behind TLS, are unknown.
+	if p.sawLog {
+		ev["failures"] = p.failures
+	}
+	if p.sawLog || p.successes > 0 {
+		ev["successes"] = p.successes
 	}
 	if len(p.users) > 0 {
 		ev["users"] = alert.SortedKeys(p.users)

@@ -81,6 +81,15 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "bruteforce.rdp", "short_connections", 20, false, "10.66.0.33", "10.66.0.66", 1},
+		{"smb logins refused, then one accepted (ntlm.log)", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 14; i++ {
+				l = append(l, smbLogin(1000+float64(i)/10, i, "root", false))
+				l = append(l, dt.Conn{TS: 1000 + float64(i)/10, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line())
+			}
+			l = append(l, smbLogin(1002, 99, "alice", true))
+			return l
+		}, "bruteforce.smb", "failures", 14, true, "10.66.0.45", "10.66.0.66", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +102,27 @@ func TestFires(t *testing.T) {
 				t.Errorf("alerts %v", dt.Classes(alerts))
 			}
 		})
+	}
+}
+
+// smbLogin is an ntlm.log record of an SMB login (internal/proto/smb).
+func smbLogin(ts float64, i int, user string, success bool) dt.Line {
+	return dt.Rec("ntlm", map[string]any{"ts": ts, "uid": fmt.Sprintf("B%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+		"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": user, "domainname": "WORKGROUP", "success": success})
+}
+
+// TestOutcomesUnknown: where no protocol log tells how logins went (RDP
+// behind TLS), the alert states no count of failures or successes.
+func TestOutcomesUnknown(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 20; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i)*2, Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.33", DstP: 3389, Duration: 3, OrigBytes: 3000, RespBytes: 4000}.Line())
+	}
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.rdp", "10.66.0.66", "10.66.0.33", "short_connections", 20)
+	for _, k := range []string{"failures", "successes"} {
+		if v, ok := a.Evidence[k]; ok {
+			t.Errorf("evidence %s = %v: RDP logins' outcomes are not seen", k, v)
+		}
 	}
 }
 

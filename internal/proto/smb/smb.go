@@ -1,0 +1,403 @@
+// Package smb follows the logins of SMB connections (SMB1, SMB2 and SMB3
+// over TCP 445, or NetBIOS on 139) and writes Zeek's ntlm.log: one record
+// per login with the user, workstation and domain names the client gave,
+// the server's names from its NTLM challenge, and whether the server
+// accepted it. The brute-force detector counts SMB password guesses from
+// it.
+//
+// Only session setups are parsed: SMB1's SESSION_SETUP_ANDX and SMB2's
+// SESSION_SETUP, whose security blob holds NTLMSSP messages, raw or inside
+// SPNEGO (found by their signature). The other commands are skipped
+// without being kept; encrypted SMB3 (transform headers) has nothing to
+// read.
+//
+// Where it differs from Zeek:
+//   - every login attempt of a connection is a record; Zeek writes only a
+//     connection's first (a guessing tool that retries on one connection
+//     shows every try);
+//   - success comes from the session setup's final status (0 accepted,
+//     anything but STATUS_MORE_PROCESSING_REQUIRED refused); Zeek takes it
+//     from SPNEGO's negState, which a refused login's reply often lacks,
+//     leaving success unset;
+//   - SMB1 logins without extended security (the LM/NTLM responses in the
+//     request itself, as old clients and hydra send them) are records too,
+//     with the account and primary domain as username and domainname;
+//     Zeek writes none for them.
+//
+// conn.log's service is "smb" once a message with an SMB header is seen
+// (Zeek also lists its GSSAPI and NTLM analyzers there).
+//
+// Bounds, per connection: of each message at most MaxKeep bytes are kept
+// (a session setup's head; a longer one is parsed from its first MaxKeep
+// bytes), names at most MaxName bytes; framing lost to a gap stops the
+// analyzer.
+package smb
+
+import (
+	"encoding/binary"
+
+	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
+)
+
+const (
+	// MaxKeep is how many bytes of one message are kept for parsing.
+	MaxKeep = 16 << 10
+	// MaxName bounds each name written (longer ones are cut).
+	MaxName = 256
+)
+
+// NT status codes of session setup replies.
+const (
+	statusSuccess            = 0x00000000
+	statusMoreProcessing     = 0xC0000016
+	smb1SessionSetup         = 0x73
+	smb2SessionSetup         = 0x0001
+	smb1HeaderLen            = 32
+	smb2HeaderLen            = 64
+	smb1FlagReply            = 0x80
+	smb1Flags2ExtendedSecure = 0x0800
+	smb1Flags2Unicode        = 0x8000
+	smb2FlagResponse         = 0x00000001
+)
+
+func init() {
+	proto.Register(&proto.Factory{
+		Name:       "smb",
+		Transports: []uint8{6},
+		Ports:      []uint16{445, 139},
+		Detect:     Detect,
+		New:        func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer { return New(ci, out) },
+	})
+}
+
+// Detect is Sure when the first bytes are a NetBIOS session message
+// holding an SMB header (SMB1, SMB2, SMB3 transform or compression), Likely
+// for a NetBIOS session request to port 139, Maybe on ports 445 and 139
+// unless the bytes rule SMB out, No otherwise.
+func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
+	if transport != 6 || len(first) == 0 {
+		return proto.No
+	}
+	if len(first) >= 8 && first[0] == 0 && isSMBHeader(first[4:]) {
+		return proto.Sure
+	}
+	port := respPort == 445 || respPort == 139
+	switch {
+	case first[0] == 0x81 && respPort == 139:
+		return proto.Likely
+	case port && (first[0] == 0 || first[0] >= 0x81 && first[0] <= 0x85):
+		return proto.Maybe
+	}
+	return proto.No
+}
+
+// isSMBHeader reports whether b starts with an SMB protocol id: 0xFF
+// (SMB1), 0xFE (SMB2/3), 0xFD (SMB3 transform) or 0xFC (compression),
+// then "SMB".
+func isSMBHeader(b []byte) bool {
+	return len(b) >= 4 && b[0] >= 0xFC && b[1] == 'S' && b[2] == 'M' && b[3] == 'B'
+}
+
+// side is one direction's NetBIOS framing.
+type side struct {
+	hdr  [4]byte
+	nh   int
+	need int    // bytes of the current message still to come
+	msg  []byte // the current message's first bytes (≤ MaxKeep)
+}
+
+// attempt is a login in progress on the connection.
+type attempt struct {
+	active  bool
+	ts      int64
+	chal    challengeInfo
+	auth    authInfo
+	hasAuth bool
+}
+
+// Analyzer follows one connection's SMB session setups.
+type Analyzer struct {
+	proto.Named
+	ci   *proto.ConnInfo
+	out  proto.Sink
+	dead bool
+
+	sides [2]side
+	att   attempt
+	line  []byte
+}
+
+// New returns an analyzer for the connection ci writing to out.
+func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
+	return &Analyzer{ci: ci, out: out}
+}
+
+// Gap implements proto.Analyzer: the framing is lost, the analyzer stops.
+func (a *Analyzer) Gap(_ proto.Direction, n int) {
+	if n > 0 {
+		a.dead = true
+	}
+}
+
+// End implements proto.Analyzer: a login still waiting for its verdict is
+// written without one (as Zeek's finalize hook does).
+func (a *Analyzer) End(ts int64) {
+	if a.att.active {
+		a.write(false, false)
+	}
+}
+
+// Data implements proto.Analyzer.
+func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
+	if int(dir) > 1 {
+		return
+	}
+	s := &a.sides[dir]
+	for len(data) > 0 && !a.dead {
+		if s.nh < 4 {
+			c := copy(s.hdr[s.nh:], data)
+			s.nh += c
+			data = data[c:]
+			if s.nh < 4 {
+				return
+			}
+			if t := s.hdr[0]; t != 0 && (t < 0x81 || t > 0x85) {
+				a.dead = true // not NetBIOS session service framing
+				return
+			}
+			s.need = int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
+			s.msg = s.msg[:0]
+		}
+		take := min(s.need, len(data))
+		if k := min(take, MaxKeep-len(s.msg)); k > 0 {
+			s.msg = append(s.msg, data[:k]...)
+		}
+		s.need -= take
+		data = data[take:]
+		if s.need == 0 {
+			if s.hdr[0] == 0 {
+				a.message(dir, ts, s.msg)
+			}
+			s.nh = 0
+		}
+	}
+}
+
+// message handles one NetBIOS session message.
+func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
+	if !isSMBHeader(m) {
+		return
+	}
+	a.Confirm("smb")
+	switch m[0] {
+	case 0xFF:
+		a.smb1(dir, ts, m)
+	case 0xFE:
+		// Compounded requests and replies: each names where the next
+		// starts (NextCommand, from its own start, 8-byte aligned).
+		for n := 0; n < 64 && len(m) >= smb2HeaderLen; n++ {
+			next := int(binary.LittleEndian.Uint32(m[20:]))
+			cur := m
+			if next > 0 && next < len(m) {
+				cur = m[:next]
+			}
+			a.smb2(dir, ts, cur)
+			if next <= 0 || next >= len(m) || next < smb2HeaderLen {
+				return
+			}
+			m = m[next:]
+			if !isSMBHeader(m) || m[0] != 0xFE {
+				return
+			}
+		}
+	}
+}
+
+// smb1 handles an SMB1 message: SESSION_SETUP_ANDX requests and replies.
+func (a *Analyzer) smb1(dir proto.Direction, ts int64, m []byte) {
+	if len(m) < smb1HeaderLen+1 || m[4] != smb1SessionSetup {
+		return
+	}
+	status := binary.LittleEndian.Uint32(m[5:])
+	reply := m[9]&smb1FlagReply != 0
+	flags2 := binary.LittleEndian.Uint16(m[10:])
+	wc := int(m[smb1HeaderLen])
+	words := m[smb1HeaderLen+1:]
+	if len(words) < 2*wc+2 {
+		if reply && dir == proto.FromResp && wc == 0 {
+			a.verdict(status) // an error reply has no words
+		}
+		return
+	}
+	byteCount := int(binary.LittleEndian.Uint16(words[2*wc:]))
+	data := words[2*wc+2:]
+	data = data[:min(byteCount, len(data))]
+	if reply || dir == proto.FromResp {
+		if dir != proto.FromResp {
+			return
+		}
+		if wc == 4 { // extended security: the blob opens the data
+			n := int(binary.LittleEndian.Uint16(words[6:]))
+			a.blob(ts, data[:min(n, len(data))])
+		}
+		a.verdict(status)
+		return
+	}
+	switch wc {
+	case 12: // extended security: SecurityBlobLength, then the blob
+		n := int(binary.LittleEndian.Uint16(words[14:]))
+		a.blob(ts, data[:min(n, len(data))])
+	case 13: // NT LM 0.12 without extended security
+		if flags2&smb1Flags2ExtendedSecure != 0 {
+			return
+		}
+		oem := int(binary.LittleEndian.Uint16(words[14:]))
+		uni := int(binary.LittleEndian.Uint16(words[16:]))
+		a.basicLogin(ts, data, oem+uni, flags2&smb1Flags2Unicode != 0, m)
+	case 10: // LAN Manager: one password
+		pw := int(binary.LittleEndian.Uint16(words[14:]))
+		a.basicLogin(ts, data, pw, false, m)
+	}
+}
+
+// basicLogin starts an attempt from an SMB1 session setup without
+// extended security: the account name and primary domain follow the
+// passwords in the data, NUL-terminated, in UTF-16LE (aligned to the
+// message's start) when flags2 says Unicode.
+func (a *Analyzer) basicLogin(ts int64, data []byte, skip int, unicode bool, m []byte) {
+	if skip > len(data) {
+		return
+	}
+	off := len(m) - len(data) + skip // the strings' offset in the message
+	rest := data[skip:]
+	var user, domain string
+	if unicode {
+		if off%2 == 1 && len(rest) > 0 {
+			rest = rest[1:]
+		}
+		user, rest = cutUTF16(rest)
+		domain, _ = cutUTF16(rest)
+	} else {
+		user, rest = cutOEM(rest)
+		domain, _ = cutOEM(rest)
+	}
+	a.begin(ts)
+	a.att.auth = authInfo{user: user, domain: domain}
+	a.att.hasAuth = true
+}
+
+// cutUTF16 returns the UTF-16LE string before the first NUL character and
+// the bytes after it.
+func cutUTF16(b []byte) (string, []byte) {
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 && b[i+1] == 0 {
+			return utf16String(b[:i]), b[i+2:]
+		}
+	}
+	return utf16String(b), nil
+}
+
+// cutOEM returns the string before the first NUL and the bytes after it.
+func cutOEM(b []byte) (string, []byte) {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i]), b[i+1:]
+		}
+	}
+	return string(b), nil
+}
+
+// smb2 handles one SMB2 message: SESSION_SETUP requests and responses.
+func (a *Analyzer) smb2(dir proto.Direction, ts int64, m []byte) {
+	if len(m) < smb2HeaderLen+8 || binary.LittleEndian.Uint16(m[12:]) != smb2SessionSetup {
+		return
+	}
+	status := binary.LittleEndian.Uint32(m[8:])
+	response := binary.LittleEndian.Uint32(m[16:])&smb2FlagResponse != 0
+	body := m[smb2HeaderLen:]
+	var off, n int
+	if response {
+		if dir != proto.FromResp {
+			return
+		}
+		off, n = int(binary.LittleEndian.Uint16(body[4:])), int(binary.LittleEndian.Uint16(body[6:]))
+	} else {
+		if dir != proto.FromOrig || len(body) < 16 {
+			return
+		}
+		off, n = int(binary.LittleEndian.Uint16(body[12:])), int(binary.LittleEndian.Uint16(body[14:]))
+	}
+	if n > 0 && off >= smb2HeaderLen && off < len(m) {
+		a.blob(ts, m[off:min(off+n, len(m))])
+	}
+	if response {
+		a.verdict(status)
+	}
+}
+
+// blob reads the NTLMSSP message in a security blob, if any.
+func (a *Analyzer) blob(ts int64, b []byte) {
+	msg := findNTLM(b)
+	switch ntlmType(msg) {
+	case ntlmNegotiate:
+		a.begin(ts)
+	case ntlmChallenge:
+		a.begin(ts)
+		a.att.chal = parseChallenge(msg)
+	case ntlmAuthenticate:
+		a.begin(ts)
+		a.att.auth = parseAuthenticate(msg)
+		a.att.hasAuth = true
+	}
+}
+
+// begin starts an attempt at ts unless one is in progress.
+func (a *Analyzer) begin(ts int64) {
+	if !a.att.active {
+		a.att = attempt{active: true, ts: ts}
+	}
+}
+
+// verdict ends the attempt in progress with a session setup's final
+// status; STATUS_MORE_PROCESSING_REQUIRED is no verdict yet.
+func (a *Analyzer) verdict(status uint32) {
+	if status == statusMoreProcessing || !a.att.active {
+		return
+	}
+	a.write(true, status == statusSuccess)
+}
+
+// write logs the attempt in progress (with success when known) and ends
+// it.
+func (a *Analyzer) write(known, success bool) {
+	at := a.att
+	a.att = attempt{}
+	b := proto.AppendConnHeader(a.line[:0], at.ts, a.ci)
+	b = appendName(b, "username", at.auth.user)
+	b = appendName(b, "hostname", at.auth.workstation)
+	b = appendName(b, "domainname", at.auth.domain)
+	b = appendName(b, "server_nb_computer_name", at.chal.nbComputer)
+	b = appendName(b, "server_dns_computer_name", at.chal.dnsComputer)
+	b = appendName(b, "server_tree_name", at.chal.dnsTree)
+	if known {
+		b = record.AppendBoolField(b, "success", success)
+	}
+	b = append(b, '}')
+	a.line = b
+	if a.out != nil {
+		a.out.Record("ntlm", b)
+	}
+}
+
+// appendName appends a name field unless it is empty, cut to MaxName
+// bytes.
+func appendName(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	if len(v) > MaxName {
+		v = v[:MaxName]
+	}
+	return record.AppendStringField(b, key, v)
+}
