@@ -368,7 +368,7 @@ func (d *Detector) alert(p *pair) alert.Alert {
 		unit = "short connections"
 	}
 	ev := map[string]any{
-		"short_connections": p.conns,
+		"short_connections":  p.conns,
 		"threshold_failures": d.cfg.MinFailures, "threshold_connections": d.cfg.MinConns,
 		"window_s": d.cfg.Window, "first": p.first, "last": p.Last,
 	}

@@ -7,9 +7,10 @@
 //
 // Only session setups are parsed: SMB1's SESSION_SETUP_ANDX and SMB2's
 // SESSION_SETUP, whose security blob holds NTLMSSP messages, raw or inside
-// SPNEGO (found by their signature). The other commands are skipped
-// without being kept; encrypted SMB3 (transform headers) has nothing to
-// read.
+// SPNEGO (found by their signature). Of other messages only the header's
+// first bytes are kept (file reads and writes are skipped, not copied);
+// a session setup compounded after another command is not seen, and
+// encrypted SMB3 (transform headers) has nothing to read.
 //
 // Where it differs from Zeek:
 //   - every login attempt of a connection is a record; Zeek writes only a
@@ -27,10 +28,10 @@
 // conn.log's service is "smb" once a message with an SMB header is seen
 // (Zeek also lists its GSSAPI and NTLM analyzers there).
 //
-// Bounds, per connection: of each message at most MaxKeep bytes are kept
-// (a session setup's head; a longer one is parsed from its first MaxKeep
-// bytes), names at most MaxName bytes; framing lost to a gap stops the
-// analyzer.
+// Bounds, per connection: of a session setup at most MaxKeep bytes are
+// kept (a longer one is parsed from its first MaxKeep bytes), of another
+// message its first 16; names at most MaxName bytes; framing lost to a
+// gap stops the analyzer.
 package smb
 
 import (
@@ -63,6 +64,7 @@ const (
 
 func init() {
 	proto.Register(&proto.Factory{
+		Partial:    true, // Zeek analyses it on connections picked up mid-stream (its smb3 test)
 		Name:       "smb",
 		Transports: []uint8{6},
 		Ports:      []uint16{445, 139},
@@ -105,6 +107,34 @@ type side struct {
 	nh   int
 	need int    // bytes of the current message still to come
 	msg  []byte // the current message's first bytes (≤ MaxKeep)
+}
+
+// peekLen is how much of a message is kept before deciding whether to
+// keep more: enough for the command of an SMB1 or SMB2 header.
+const peekLen = 16
+
+// room is how many more bytes of the current message are kept past its
+// first peekLen: up to MaxKeep of a session setup, none of another.
+func (s *side) room() int {
+	if isSessionSetup(s.msg) {
+		return MaxKeep - len(s.msg)
+	}
+	return 0
+}
+
+// isSessionSetup reports whether a message's header (at least peekLen
+// bytes of it) is an SMB1 or SMB2 session setup.
+func isSessionSetup(m []byte) bool {
+	if len(m) < peekLen || !isSMBHeader(m) {
+		return false
+	}
+	switch m[0] {
+	case 0xFF:
+		return m[4] == smb1SessionSetup
+	case 0xFE:
+		return binary.LittleEndian.Uint16(m[12:]) == smb2SessionSetup
+	}
+	return false
 }
 
 // attempt is a login in progress on the connection.
@@ -169,8 +199,14 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			s.need = int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
 			s.msg = s.msg[:0]
 		}
+		if len(s.msg) < peekLen { // the header's first bytes decide what is kept
+			k := min(s.need, len(data), peekLen-len(s.msg))
+			s.msg = append(s.msg, data[:k]...)
+			s.need -= k
+			data = data[k:]
+		}
 		take := min(s.need, len(data))
-		if k := min(take, MaxKeep-len(s.msg)); k > 0 {
+		if k := min(take, s.room()); k > 0 {
 			s.msg = append(s.msg, data[:k]...)
 		}
 		s.need -= take

@@ -286,12 +286,22 @@ func TestMalformed(t *testing.T) {
 			}
 		})
 	}
-	// A message longer than MaxKeep is skipped without being kept whole.
+	// A long session setup is kept up to MaxKeep bytes, another message
+	// (a file read, say) only its header's first bytes.
 	a := New(ci, &prototest.Sink{T: t, Log: "ntlm"})
-	a.Data(0, 1, []byte{0, 0x10, 0, 0})
-	a.Data(0, 1, make([]byte, 1<<20))
-	if a.sides[0].nh != 0 || len(a.sides[0].msg) > MaxKeep {
-		t.Fatalf("message not finished (nh %d) or kept whole (%d bytes)", a.sides[0].nh, len(a.sides[0].msg))
+	for _, tc := range []struct {
+		head []byte
+		keep int
+	}{{smb2(false, 0, nil), MaxKeep}, {smb1Reply(0)[:20], peekLen}, {make([]byte, 20), peekLen}} {
+		if tc.head[0] == 0xFF {
+			tc.head[4] = 0x2e // SMB1 READ_ANDX
+		}
+		a.Data(1, 1, []byte{0, 0x10, 0, 0})
+		a.Data(1, 1, tc.head)
+		a.Data(1, 1, make([]byte, 1<<20-len(tc.head)))
+		if a.sides[1].nh != 0 || len(a.sides[1].msg) != tc.keep {
+			t.Fatalf("message % x: finished %v, kept %d bytes, want %d", tc.head[:8], a.sides[1].nh == 0, len(a.sides[1].msg), tc.keep)
+		}
 	}
 	// A gap ends the analysis: framing is lost.
 	a.Gap(0, 10)
