@@ -464,3 +464,19 @@ func TestWeakBindingCounted(t *testing.T) {
 		t.Errorf("MAC's weak addresses %v", m.weakAddrs)
 	}
 }
+
+// TestNTLMNames: an SMB login names its client (the workstation it gave)
+// and its server (the DNS and NetBIOS names of its NTLM challenge).
+func TestNTLMNames(t *testing.T) {
+	inv := newInv(t, nil)
+	feed(inv, "ntlm",
+		`{"ts":20,"uid":"Cn1","id.orig_h":"10.1.0.21","id.orig_p":50000,"id.resp_h":"10.1.0.10","id.resp_p":445,"username":"alice","hostname":"WS-ALICE","domainname":"CORP","server_nb_computer_name":"FILESRV","server_dns_computer_name":"filesrv.corp.example","success":true}`)
+	hosts := inv.Hosts()
+	if c := host(t, hosts, "10.1.0.21"); !hasName(c, "WS-ALICE", "ntlm") {
+		t.Errorf("client names %+v", c.Names)
+	}
+	s := host(t, hosts, "10.1.0.10")
+	if !hasName(s, "filesrv.corp.example", "ntlm") || !hasName(s, "FILESRV", "ntlm") {
+		t.Errorf("server names %+v", s.Names)
+	}
+}

@@ -35,6 +35,8 @@ type appRec struct {
 	getResponses       uint64
 	dataH              netip.Addr
 	dataP              uint16
+	// ntlm.log: the client's workstation name, the server's names.
+	workstation, serverNB, serverDNS string
 }
 
 func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
@@ -98,6 +100,12 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 			r.dataH = inv.addr(v)
 		case "data_channel.resp_p":
 			r.dataP = uint16(v.uint())
+		case "hostname":
+			r.workstation = v.str()
+		case "server_nb_computer_name":
+			r.serverNB = v.str()
+		case "server_dns_computer_name":
+			r.serverDNS = v.str()
 		}
 	}
 	return nil
@@ -316,6 +324,27 @@ func (inv *Inventory) onSSL(line []byte) error {
 			s.certFP = r.certFP
 		}
 		inv.certSeen(server, r.certFP, o)
+	}
+	return nil
+}
+
+// onNTLM reads an NTLM login (ntlm.log, from SMB session setups): the
+// workstation name the client gave names the client, the names from the
+// server's challenge (DNS computer name, NetBIOS name) the server; all
+// with the source "ntlm".
+func (inv *Inventory) onNTLM(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	client, server := inv.sides(&r)
+	o := r.obs("ntlm")
+	if client != nil {
+		inv.addName(&client.entity, target{addr: client.addr}, r.workstation, "ntlm", o)
+	}
+	if server != nil {
+		inv.addName(&server.entity, target{addr: server.addr}, r.serverDNS, "ntlm", o)
+		inv.addName(&server.entity, target{addr: server.addr}, r.serverNB, "ntlm", o)
 	}
 	return nil
 }

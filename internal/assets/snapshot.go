@@ -385,8 +385,8 @@ outer:
 
 // nameRank orders name sources from the most to the least telling.
 var nameRank = map[string]int{
-	"dhcp": 0, "dhcp-fqdn": 1, "mdns": 2, "llmnr": 3, "nbns": 4, "dns-ptr": 5, "tls-cert": 6,
-	"dns": 7, "mdns-service": 8, "tls-sni": 9,
+	"dhcp": 0, "dhcp-fqdn": 1, "mdns": 2, "llmnr": 3, "nbns": 4, "ntlm": 5, "dns-ptr": 6, "tls-cert": 7,
+	"dns": 8, "mdns-service": 9, "tls-sni": 10,
 }
 
 func sortNames(names []Name) {
