@@ -180,7 +180,7 @@ func (inv *Inventory) readers() map[string]func([]byte) error {
 		"mqtt_subscribe": inv.onMQTTSubscribe, "mqtt_publish": inv.onMQTTPublish,
 		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
 		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM,
-		"_syn":   inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
+		"_syn": inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
 	}
 }
 
