@@ -93,10 +93,11 @@ func (s *LogSpec) FieldNames() []string {
 }
 
 // zeekText turns a Zeek TSV cell into what Vigil's JSON of the same bytes
-// decodes to: \xNN escapes become bytes, which then go through the JSON
-// string encoder (invalid UTF-8 bytes become U+00XX).
+// decodes to: \xNN escapes become bytes and \\ a backslash (Zeek's TSV
+// writer doubles backslashes), which then go through the JSON string
+// encoder (invalid UTF-8 bytes become U+00XX).
 func zeekText(v string) string {
-	if strings.Contains(v, `\x`) {
+	if strings.Contains(v, `\`) {
 		var b []byte
 		for i := 0; i < len(v); i++ {
 			if v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x' {
@@ -105,6 +106,9 @@ func zeekText(v string) string {
 					i += 3
 					continue
 				}
+			}
+			if v[i] == '\\' && i+1 < len(v) && v[i+1] == '\\' {
+				i++
 			}
 			b = append(b, v[i])
 		}

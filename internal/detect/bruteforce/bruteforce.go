@@ -1,6 +1,9 @@
 // Package bruteforce detects password guessing against SSH, telnet, FTP,
 // HTTP authentication, MQTT, RDP and SMB.
 //
+// rdp.log's cookies (the user names an RDP client sends before TLS) are
+// listed as the users tried; RDP's outcomes are not seen.
+//
 // Where a protocol log or fact says how a login went, failures are counted
 // from it: ssh.log (auth_success false, auth_attempts), ftp.log (reply 530)
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
@@ -111,7 +114,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect", "ntlm"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect", "ntlm", "rdp"}
 }
 
 // Handle implements detect.Detector.
@@ -172,6 +175,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, "smb", 0, true, r.Str("username"), emit)
 		} else {
 			d.outcome(r, "smb", 1, false, r.Str("username"), emit)
+		}
+	case "rdp": // the cookie names the user tried; the outcome is not seen
+		if cookie := r.Str("cookie"); cookie != "" {
+			c := r.Conn()
+			if p := d.pair(key{c.Orig, c.Resp, "rdp"}, c.TS, true, emit); len(p.users) < 64 {
+				p.users[cookie]++
+			}
 		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))

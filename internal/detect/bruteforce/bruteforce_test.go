@@ -112,17 +112,25 @@ func smbLogin(ts float64, i int, user string, success bool) dt.Line {
 }
 
 // TestOutcomesUnknown: where no protocol log tells how logins went (RDP
-// behind TLS), the alert states no count of failures or successes.
+// behind TLS), the alert states no count of failures or successes; the
+// users it names are the cookies of rdp.log.
 func TestOutcomesUnknown(t *testing.T) {
 	var l []dt.Line
 	for i := 0; i < 20; i++ {
 		l = append(l, dt.Conn{TS: 1000 + float64(i)*2, Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.33", DstP: 3389, Duration: 3, OrigBytes: 3000, RespBytes: 4000}.Line())
+	}
+	for i, user := range []string{"admin", "root", "admin"} {
+		l = append(l, dt.Rec("rdp", map[string]any{"ts": 1001 + float64(i), "uid": fmt.Sprintf("R%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 41000 + i,
+			"id.resp_h": "10.66.0.33", "id.resp_p": 3389, "cookie": user, "result": "encrypted", "security_protocol": "HYBRID"}))
 	}
 	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.rdp", "10.66.0.66", "10.66.0.33", "short_connections", 20)
 	for _, k := range []string{"failures", "successes"} {
 		if v, ok := a.Evidence[k]; ok {
 			t.Errorf("evidence %s = %v: RDP logins' outcomes are not seen", k, v)
 		}
+	}
+	if users := fmt.Sprint(a.Evidence["users"]); users != "[admin root]" {
+		t.Errorf("users %s, want the cookies [admin root]", users)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/ntp"    // ntp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/pop3"   // no log (conn.log service "pop3", then TLS)
 	_ "github.com/vigil-nsm/vigil/internal/proto/quic"   // quic.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/rdp"    // rdp.log (then TLS, as Zeek)
 	_ "github.com/vigil-nsm/vigil/internal/proto/smb"    // ntlm.log (SMB logins)
 	_ "github.com/vigil-nsm/vigil/internal/proto/smtp"   // smtp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/snmp"   // snmp.log
