@@ -9,11 +9,14 @@
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
 // attempt with its outcome, internal/proto/telnet), http.log (status 401)
 // and mqtt_connect.log (refused: bad user name or password / not
-// authorized); an SSH connection that logged in counts no failure,
-// whatever its auth_attempts. Where they do not (RDP, SMB, and SSH, FTP or telnet without
-// their records, e.g. Zeek logs as input), short established connections
-// to the service port are counted: guessing tools open one connection per
-// few tries. The larger of the two counts decides, per (source,
+// authorized) and ntlm.log (SMB logins, internal/proto/smb: refused, or
+// let in as a guest; an anonymous session is no guess); an SSH connection
+// that logged in counts no failure, whatever its auth_attempts. Where they
+// do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
+// as input; SMB, whose short connections all count unless every login
+// ntlm.log reported on the pair was accepted), short established
+// connections to the service port are counted: guessing tools open one
+// connection per few tries. The larger of the two counts decides, per (source,
 // destination, service), within Window seconds. A success seen after the
 // failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
 // MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
@@ -171,10 +174,15 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		if !has || d.cfg.Ports[r.Conn().RespP] != "smb" {
 			return
 		}
-		if ok {
-			d.outcome(r, "smb", 0, true, r.Str("username"), emit)
-		} else {
-			d.outcome(r, "smb", 1, false, r.Str("username"), emit)
+		user := r.Str("username")
+		guest, _ := r.Bool("guest")
+		switch {
+		case ok && user == "": // an anonymous session: no password was tried
+			return
+		case ok && !guest:
+			d.outcome(r, "smb", 0, true, user, emit)
+		default: // refused, or let in as a guest: the account's password was not it
+			d.outcome(r, "smb", 1, false, user, emit)
 		}
 	case "rdp": // the cookie names the user tried; the outcome is not seen
 		if cookie := r.Str("cookie"); cookie != "" {
@@ -302,7 +310,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	if p == nil {
 		return
 	}
-	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet" || service == "smb") {
+	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet") {
 		return // the protocol log (or fact) counts this service's attempts
 	}
 	p.port = c.RespP
@@ -347,8 +355,20 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 	}
 }
 
+// crossed reports whether the pair's failures or short connections make
+// an attack. SMB's short connections are all counted (ntlm.log's records
+// come in time order, before or after their conn record, and a login the
+// analyzer could not read must not hide a guess), but do not decide when
+// every login ntlm.log reported on the pair was accepted: a client with
+// the password (a backup job's short connections) is no guesser.
 func (d *Detector) crossed(p *pair) bool {
-	return p.failures >= d.cfg.MinFailures || p.conns >= d.cfg.MinConns
+	if p.failures >= d.cfg.MinFailures {
+		return true
+	}
+	if p.service == "smb" && p.sawLog && p.failures == 0 && p.successes > 0 {
+		return false
+	}
+	return p.conns >= d.cfg.MinConns
 }
 
 func (d *Detector) evict() {
@@ -372,10 +392,10 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 }
 
 func (d *Detector) alert(p *pair) alert.Alert {
-	attempts := max(p.failures, p.conns)
-	unit := "failed logins"
-	if p.conns > p.failures {
-		unit = "short connections"
+	// Failed logins a protocol log reported say more than connections do.
+	attempts, unit := p.failures, "failed logins"
+	if p.failures < d.cfg.MinFailures && p.conns > p.failures {
+		attempts, unit = p.conns, "short connections"
 	}
 	ev := map[string]any{
 		"short_connections":  p.conns,

@@ -12,10 +12,21 @@
 // a session setup compounded after another command is not seen, and
 // encrypted SMB3 (transform headers) has nothing to read.
 //
+// Logins are followed per session: by the session id the server gives
+// (SMB2 SessionId, SMB1 UID), answers matched to requests by message id
+// (MessageId, MID), so that several logins in flight on one connection
+// (SMB2 allows it) stay apart; an interim STATUS_PENDING is no verdict.
+// NetBIOS messages of other types than session messages are skipped by
+// their length, as servers do.
+//
 // Where it differs from Zeek:
 //   - every login attempt of a connection is a record; Zeek writes only a
 //     connection's first (a guessing tool that retries on one connection
 //     shows every try);
+//   - "guest": true (not a Zeek field) marks a login the server accepted
+//     as a guest or anonymous session (SMB2 SessionFlags, SMB1 Action):
+//     a server mapping bad passwords to its guest account answers every
+//     wrong guess so;
 //   - success comes from the session setup's final status (0 accepted,
 //     anything but STATUS_MORE_PROCESSING_REQUIRED refused); Zeek takes it
 //     from SPNEGO's negState, which a refused login's reply often lacks,
@@ -30,8 +41,8 @@
 //
 // Bounds, per connection: of a session setup at most MaxKeep bytes are
 // kept (a longer one is parsed from its first MaxKeep bytes), of another
-// message its first 16; names at most MaxName bytes; framing lost to a
-// gap stops the analyzer.
+// message its first 16; names at most MaxName bytes; at most maxAttempts
+// logins in progress; framing lost to a gap stops the analyzer.
 package smb
 
 import (
@@ -52,6 +63,7 @@ const (
 const (
 	statusSuccess            = 0x00000000
 	statusMoreProcessing     = 0xC0000016
+	statusPending            = 0x00000103
 	smb1SessionSetup         = 0x73
 	smb2SessionSetup         = 0x0001
 	smb1HeaderLen            = 32
@@ -76,7 +88,7 @@ func init() {
 // Detect is Sure when the first bytes are a NetBIOS session message
 // holding an SMB header (SMB1, SMB2, SMB3 transform or compression), Likely
 // for a NetBIOS session request to port 139, Maybe on ports 445 and 139
-// unless the bytes rule SMB out, No otherwise.
+// unless the bytes are TLS or text, No otherwise.
 func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
 	if transport != 6 || len(first) == 0 {
 		return proto.No
@@ -88,7 +100,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	switch {
 	case first[0] == 0x81 && respPort == 139:
 		return proto.Likely
-	case port && (first[0] == 0 || first[0] >= 0x81 && first[0] <= 0x85):
+	case port && first[0] != 0x16 && (first[0] < 0x20 || first[0] >= 0x80): // not TLS, not text
 		return proto.Maybe
 	}
 	return proto.No
@@ -137,10 +149,17 @@ func isSessionSetup(m []byte) bool {
 	return false
 }
 
+// maxAttempts bounds the logins in progress on one connection (SMB2
+// lets a client run several at once); past it the oldest is written
+// without a verdict.
+const maxAttempts = 16
+
 // attempt is a login in progress on the connection.
 type attempt struct {
-	active  bool
 	ts      int64
+	sid     uint64 // the session's id once the server gave one (SMB2 SessionId, SMB1 UID)
+	mid     uint64 // the message id of its request awaiting an answer
+	waiting bool
 	chal    challengeInfo
 	auth    authInfo
 	hasAuth bool
@@ -154,7 +173,7 @@ type Analyzer struct {
 	dead bool
 
 	sides [2]side
-	att   attempt
+	atts  []attempt // in the order they began
 	line  []byte
 }
 
@@ -170,15 +189,18 @@ func (a *Analyzer) Gap(_ proto.Direction, n int) {
 	}
 }
 
-// End implements proto.Analyzer: a login still waiting for its verdict is
-// written without one (as Zeek's finalize hook does).
+// End implements proto.Analyzer: logins still waiting for their verdict
+// are written without one (as Zeek's finalize hook does).
 func (a *Analyzer) End(ts int64) {
-	if a.att.active {
-		a.write(false, false)
+	for i := range a.atts {
+		a.write(&a.atts[i], false, false, false)
 	}
+	a.atts = a.atts[:0]
 }
 
-// Data implements proto.Analyzer.
+// Data implements proto.Analyzer. Messages of every NetBIOS type are
+// framed by their length (servers ignore the types they do not use);
+// only session messages (type 0) are read.
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if int(dir) > 1 {
 		return
@@ -190,10 +212,6 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			s.nh += c
 			data = data[c:]
 			if s.nh < 4 {
-				return
-			}
-			if t := s.hdr[0]; t != 0 && (t < 0x81 || t > 0x85) {
-				a.dead = true // not NetBIOS session service framing
 				return
 			}
 			s.need = int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
@@ -250,7 +268,16 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 	}
 }
 
+// A session setup request's login, as found in it.
+const (
+	loginNone         = iota // nothing to follow (Kerberos, say)
+	loginStart               // NTLM NEGOTIATE: a login begins
+	loginAuthenticate        // NTLM AUTHENTICATE: the client's answer
+	loginBasic               // SMB1 without extended security: the whole login
+)
+
 // smb1 handles an SMB1 message: SESSION_SETUP_ANDX requests and replies.
+// The session is the header's UID, the message its MID.
 func (a *Analyzer) smb1(dir proto.Direction, ts int64, m []byte) {
 	if len(m) < smb1HeaderLen+1 || m[4] != smb1SessionSetup {
 		return
@@ -258,58 +285,58 @@ func (a *Analyzer) smb1(dir proto.Direction, ts int64, m []byte) {
 	status := binary.LittleEndian.Uint32(m[5:])
 	reply := m[9]&smb1FlagReply != 0
 	flags2 := binary.LittleEndian.Uint16(m[10:])
+	sid := uint64(binary.LittleEndian.Uint16(m[28:]))
+	mid := uint64(binary.LittleEndian.Uint16(m[30:]))
 	wc := int(m[smb1HeaderLen])
 	words := m[smb1HeaderLen+1:]
+	if reply != (dir == proto.FromResp) {
+		return
+	}
 	if len(words) < 2*wc+2 {
-		if reply && dir == proto.FromResp && wc == 0 {
-			a.verdict(status) // an error reply has no words
+		if reply && wc == 0 {
+			a.response(ts, sid, mid, status, false, nil) // an error reply has no words
 		}
 		return
 	}
 	byteCount := int(binary.LittleEndian.Uint16(words[2*wc:]))
+	dataOff := smb1HeaderLen + 1 + 2*wc + 2 // the data's offset in m
 	data := words[2*wc+2:]
 	data = data[:min(byteCount, len(data))]
-	if reply || dir == proto.FromResp {
-		if dir != proto.FromResp {
-			return
-		}
+	if reply {
+		var blob []byte
 		if wc == 4 { // extended security: the blob opens the data
-			n := int(binary.LittleEndian.Uint16(words[6:]))
-			a.blob(ts, data[:min(n, len(data))])
+			blob = data[:min(int(binary.LittleEndian.Uint16(words[6:])), len(data))]
 		}
-		a.verdict(status)
+		guest := wc >= 3 && binary.LittleEndian.Uint16(words[4:])&0x0001 != 0 // Action: SMB_SETUP_GUEST
+		a.response(ts, sid, mid, status, guest, blob)
 		return
 	}
 	switch wc {
 	case 12: // extended security: SecurityBlobLength, then the blob
 		n := int(binary.LittleEndian.Uint16(words[14:]))
-		a.blob(ts, data[:min(n, len(data))])
-	case 13: // NT LM 0.12 without extended security
-		if flags2&smb1Flags2ExtendedSecure != 0 {
-			return
-		}
+		a.request(ts, sid, mid, data[:min(n, len(data))])
+	case 13: // NT LM 0.12 without extended security (whatever Flags2 says, as servers take it)
 		oem := int(binary.LittleEndian.Uint16(words[14:]))
 		uni := int(binary.LittleEndian.Uint16(words[16:]))
-		a.basicLogin(ts, data, oem+uni, flags2&smb1Flags2Unicode != 0, m)
+		a.basicLogin(ts, sid, mid, data, dataOff, oem+uni, flags2&smb1Flags2Unicode != 0)
 	case 10: // LAN Manager: one password
 		pw := int(binary.LittleEndian.Uint16(words[14:]))
-		a.basicLogin(ts, data, pw, false, m)
+		a.basicLogin(ts, sid, mid, data, dataOff, pw, false)
 	}
 }
 
-// basicLogin starts an attempt from an SMB1 session setup without
-// extended security: the account name and primary domain follow the
-// passwords in the data, NUL-terminated, in UTF-16LE (aligned to the
-// message's start) when flags2 says Unicode.
-func (a *Analyzer) basicLogin(ts int64, data []byte, skip int, unicode bool, m []byte) {
+// basicLogin begins a login from an SMB1 session setup without extended
+// security: the account name and primary domain follow the passwords in
+// the data (at dataOff in the message), NUL-terminated, in UTF-16LE
+// aligned to the message's start when flags2 says Unicode.
+func (a *Analyzer) basicLogin(ts int64, sid, mid uint64, data []byte, dataOff, skip int, unicode bool) {
 	if skip > len(data) {
 		return
 	}
-	off := len(m) - len(data) + skip // the strings' offset in the message
 	rest := data[skip:]
 	var user, domain string
 	if unicode {
-		if off%2 == 1 && len(rest) > 0 {
+		if (dataOff+skip)%2 == 1 && len(rest) > 0 {
 			rest = rest[1:]
 		}
 		user, rest = cutUTF16(rest)
@@ -318,9 +345,9 @@ func (a *Analyzer) basicLogin(ts int64, data []byte, skip int, unicode bool, m [
 		user, rest = cutOEM(rest)
 		domain, _ = cutOEM(rest)
 	}
-	a.begin(ts)
-	a.att.auth = authInfo{user: user, domain: domain}
-	a.att.hasAuth = true
+	at := a.begin(ts, sid)
+	at.auth, at.hasAuth = authInfo{user: user, domain: domain}, true
+	at.mid, at.waiting = mid, true
 }
 
 // cutUTF16 returns the UTF-16LE string before the first NUL character and
@@ -351,64 +378,123 @@ func (a *Analyzer) smb2(dir proto.Direction, ts int64, m []byte) {
 	}
 	status := binary.LittleEndian.Uint32(m[8:])
 	response := binary.LittleEndian.Uint32(m[16:])&smb2FlagResponse != 0
+	if response != (dir == proto.FromResp) {
+		return
+	}
+	mid := binary.LittleEndian.Uint64(m[24:])
+	sid := binary.LittleEndian.Uint64(m[40:])
 	body := m[smb2HeaderLen:]
 	var off, n int
 	if response {
-		if dir != proto.FromResp {
-			return
-		}
 		off, n = int(binary.LittleEndian.Uint16(body[4:])), int(binary.LittleEndian.Uint16(body[6:]))
 	} else {
-		if dir != proto.FromOrig || len(body) < 16 {
+		if len(body) < 16 {
 			return
 		}
 		off, n = int(binary.LittleEndian.Uint16(body[12:])), int(binary.LittleEndian.Uint16(body[14:]))
 	}
+	var blob []byte
 	if n > 0 && off >= smb2HeaderLen && off < len(m) {
-		a.blob(ts, m[off:min(off+n, len(m))])
+		blob = m[off:min(off+n, len(m))]
 	}
 	if response {
-		a.verdict(status)
+		guest := binary.LittleEndian.Uint16(body[2:])&0x0003 != 0 // SessionFlags: IS_GUEST, IS_NULL
+		a.response(ts, sid, mid, status, guest, blob)
+	} else {
+		a.request(ts, sid, mid, blob)
 	}
 }
 
-// blob reads the NTLMSSP message in a security blob, if any.
-func (a *Analyzer) blob(ts int64, b []byte) {
-	msg := findNTLM(b)
+// request follows a session setup request's security blob: an NTLM
+// NEGOTIATE begins a login, an AUTHENTICATE answers the challenge of the
+// login of its session (or, before the server named one, the oldest
+// login challenged and not yet answered).
+func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
+	msg := findNTLM(blob)
+	var at *attempt
 	switch ntlmType(msg) {
 	case ntlmNegotiate:
-		a.begin(ts)
-	case ntlmChallenge:
-		a.begin(ts)
-		a.att.chal = parseChallenge(msg)
+		at = a.begin(ts, sid)
 	case ntlmAuthenticate:
-		a.begin(ts)
-		a.att.auth = parseAuthenticate(msg)
-		a.att.hasAuth = true
-	}
-}
-
-// begin starts an attempt at ts unless one is in progress.
-func (a *Analyzer) begin(ts int64) {
-	if !a.att.active {
-		a.att = attempt{active: true, ts: ts}
-	}
-}
-
-// verdict ends the attempt in progress with a session setup's final
-// status; STATUS_MORE_PROCESSING_REQUIRED is no verdict yet.
-func (a *Analyzer) verdict(status uint32) {
-	if status == statusMoreProcessing || !a.att.active {
+		at = a.find(func(at *attempt) bool { return sid != 0 && at.sid == sid && !at.hasAuth })
+		if at == nil {
+			at = a.find(func(at *attempt) bool { return !at.waiting && !at.hasAuth && (sid == 0 || at.sid == 0) })
+		}
+		if at == nil {
+			at = a.begin(ts, sid)
+		}
+		at.auth, at.hasAuth = parseAuthenticate(msg), true
+	default:
 		return
 	}
-	a.write(true, status == statusSuccess)
+	at.mid, at.waiting = mid, true
 }
 
-// write logs the attempt in progress (with success when known) and ends
-// it.
-func (a *Analyzer) write(known, success bool) {
-	at := a.att
-	a.att = attempt{}
+// response follows a session setup response: the challenge for the login
+// whose request it answers, then the verdict. STATUS_PENDING (an interim
+// answer) and STATUS_MORE_PROCESSING_REQUIRED are none; guest says the
+// server let the client in as a guest or anonymously.
+func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool, blob []byte) {
+	at := a.find(func(at *attempt) bool { return at.waiting && at.mid == mid })
+	msg := findNTLM(blob)
+	if at == nil {
+		if ntlmType(msg) != ntlmChallenge {
+			return
+		}
+		at = a.begin(ts, sid) // a login whose request was not seen
+	}
+	if ntlmType(msg) == ntlmChallenge {
+		at.chal = parseChallenge(msg)
+	}
+	if sid != 0 {
+		at.sid = sid
+	}
+	switch status {
+	case statusPending:
+		return
+	case statusMoreProcessing:
+		at.waiting = false
+		return
+	}
+	i := at.index(a.atts)
+	a.write(at, true, status == statusSuccess, guest)
+	a.atts = append(a.atts[:i], a.atts[i+1:]...)
+}
+
+// find returns the oldest login in progress that ok accepts, nil if none.
+func (a *Analyzer) find(ok func(*attempt) bool) *attempt {
+	for i := range a.atts {
+		if ok(&a.atts[i]) {
+			return &a.atts[i]
+		}
+	}
+	return nil
+}
+
+// index returns at's position in atts.
+func (at *attempt) index(atts []attempt) int {
+	for i := range atts {
+		if &atts[i] == at {
+			return i
+		}
+	}
+	return -1
+}
+
+// begin starts a login at ts in session sid (0: not yet named), writing
+// the oldest one without a verdict when maxAttempts are in progress.
+func (a *Analyzer) begin(ts int64, sid uint64) *attempt {
+	if len(a.atts) >= maxAttempts {
+		a.write(&a.atts[0], false, false, false)
+		a.atts = append(a.atts[:0], a.atts[1:]...)
+	}
+	a.atts = append(a.atts, attempt{ts: ts, sid: sid})
+	return &a.atts[len(a.atts)-1]
+}
+
+// write logs a login: with success when its verdict is known, and guest
+// when the server let it in as a guest or anonymously.
+func (a *Analyzer) write(at *attempt, known, success, guest bool) {
 	b := proto.AppendConnHeader(a.line[:0], at.ts, a.ci)
 	b = appendName(b, "username", at.auth.user)
 	b = appendName(b, "hostname", at.auth.workstation)
@@ -418,6 +504,9 @@ func (a *Analyzer) write(known, success bool) {
 	b = appendName(b, "server_tree_name", at.chal.dnsTree)
 	if known {
 		b = record.AppendBoolField(b, "success", success)
+		if success && guest {
+			b = record.AppendBoolField(b, "guest", true)
+		}
 	}
 	b = append(b, '}')
 	a.line = b

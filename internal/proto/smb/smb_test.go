@@ -212,10 +212,27 @@ func TestSessionSetups(t *testing.T) {
 			{0, nb(smb2(false, 0, authenticate("LAB", "bob", "WS2", false)))},
 			{1, nb(smb2(true, statusLogonFailure, nil))},
 		}, []string{`{"ts":1.0,` + hdr + `,"username":"bob","hostname":"WS2","domainname":"LAB","success":false}`}},
-		{"two compounded messages", []step{
-			{0, nb(append(padTo8(smb2next(smb2(false, 0, negotiate()))), smb2(false, 0, authenticate("LAB", "carol", "WS3", true))...))},
+		{"compounded with a tree connect", []step{
+			{0, nb(append(padTo8(smb2next(smb2(false, 0, authenticate("LAB", "carol", "WS3", true)))), treeConnect()...))},
 			{1, nb(smb2(true, statusSuccess, nil))},
 		}, []string{`{"ts":1.0,` + hdr + `,"username":"carol","hostname":"WS3","domainname":"LAB","success":true}`}},
+		{"guest", []step{
+			{0, nb(smb2(false, 0, authenticate("LAB", "nobody", "WS9", true)))},
+			{1, nb(func() []byte { m := smb2(true, statusSuccess, nil); m[66] = 1; return m }())},
+		}, []string{`{"ts":1.0,` + hdr + `,"username":"nobody","hostname":"WS9","domainname":"LAB","success":true,"guest":true}`}},
+		{"out of order, by message and session id", []step{
+			{0, nb(withIDs(smb2(false, 0, spnego(negotiate())), 2, 0))},
+			{0, nb(withIDs(smb2(false, 0, spnego(negotiate())), 3, 0))},
+			{1, nb(withIDs(smb2(true, statusMoreProcessing, spnego(challenge("B", "b.lab", "lab"))), 3, 0x30))},
+			{1, nb(withIDs(smb2(true, statusMoreProcessing, spnego(challenge("A", "a.lab", "lab"))), 2, 0x20))},
+			{0, nb(withIDs(smb2(false, 0, spnego(authenticate("LAB", "bob", "WS1", true))), 4, 0x30))},
+			{0, nb(withIDs(smb2(false, 0, spnego(authenticate("LAB", "ann", "WS1", true))), 5, 0x20))},
+			{1, nb(withIDs(smb2(true, statusSuccess, nil), 5, 0x20))},
+			{1, nb(withIDs(smb2(true, statusLogonFailure, nil), 4, 0x30))},
+		}, []string{
+			`{"ts":1.0,` + hdr + `,"username":"ann","hostname":"WS1","domainname":"LAB","server_nb_computer_name":"A","server_dns_computer_name":"a.lab","server_tree_name":"lab","success":true}`,
+			`{"ts":2.0,` + hdr + `,"username":"bob","hostname":"WS1","domainname":"LAB","server_nb_computer_name":"B","server_dns_computer_name":"b.lab","server_tree_name":"lab","success":false}`,
+		}},
 		{"smb1 without extended security, unicode", []step{
 			{0, nb(smb1Basic("root", "WORKGROUP", true))},
 			{1, nb(smb1Reply(statusLogonFailure))},
@@ -252,6 +269,21 @@ func smb2next(m []byte) []byte {
 	return m
 }
 
+// withIDs sets an SMB2 message's MessageId and SessionId.
+func withIDs(m []byte, mid, sid uint64) []byte {
+	binary.LittleEndian.PutUint64(m[24:], mid)
+	binary.LittleEndian.PutUint64(m[40:], sid)
+	return m
+}
+
+// treeConnect is an SMB2 TREE_CONNECT request header (its body does not
+// matter here).
+func treeConnect() []byte {
+	m := smb2(false, 0, nil)
+	binary.LittleEndian.PutUint16(m[12:], 3)
+	return m
+}
+
 func padTo8(m []byte) []byte {
 	for len(m)%8 != 0 {
 		m = append(m, 0)
@@ -264,7 +296,7 @@ func TestMalformed(t *testing.T) {
 		name  string
 		steps []step
 	}{
-		{"not netbios", []step{{0, []byte("GET / HTTP/1.1\r\n\r\n")}, {0, nb(smb1Basic("root", "", false))}}},
+		{"not netbios", []step{{0, []byte("GET / HTTP/1.1\r\n\r\n")}}},
 		{"field offsets past the message", []step{{0, nb(smb2(false, 0, func() []byte {
 			m := authenticate("LAB", "eve", "WS", true)
 			binary.LittleEndian.PutUint32(m[40:], 0xfffffff0) // user name's offset
@@ -306,7 +338,7 @@ func TestMalformed(t *testing.T) {
 	// A gap ends the analysis: framing is lost.
 	a.Gap(0, 10)
 	a.Data(0, 2, guessing[0].data)
-	if a.att.active {
+	if len(a.atts) != 0 {
 		t.Fatal("analysed after a gap")
 	}
 }
@@ -322,6 +354,7 @@ func TestDetect(t *testing.T) {
 		{[]byte{0x81, 0, 0, 0x44, 0x20}, 139, proto.Likely},
 		{[]byte{0, 0, 0, 0x44, 0x20}, 445, proto.Maybe},
 		{[]byte("GET / HTTP/1.1\r\n"), 445, proto.No},
+		{[]byte{0x86, 0, 0, 0}, 445, proto.Maybe},
 		{[]byte{0x16, 3, 1, 0, 0xa5, 1, 0, 0, 0xa1}, 445, proto.No},
 		{[]byte{0, 0, 0, 0x44, 0x20}, 80, proto.No},
 	} {

@@ -1,0 +1,67 @@
+package bruteforce
+
+import (
+	"fmt"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+// TestSMBConnsAfterOneNTLMRecord: one SMB login the analyzer logged
+// (a failure) must not stop the counting of short connections to 445
+// whose logins gave no ntlm record (a trick the analyzer would miss): 40
+// of them alert as they would alone.
+func TestSMBConnsAfterOneNTLMRecord(t *testing.T) {
+	l := []dt.Line{smbLogin(999, 999, "root", false)}
+	for i := 0; i < 40; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line())
+	}
+	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
+}
+
+// TestSMBAnonymousSuccessIsNoCompromise: after refused guesses, an
+// anonymous (null session, no user name) SMB login succeeds, as the
+// enumeration tools that follow a guessing run do: no guess, and no
+// compromise.
+func TestSMBAnonymousSuccessIsNoCompromise(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 14; i++ {
+		l = append(l, smbLogin(1000+float64(i)/10, i, "root", false))
+	}
+	l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1002.0, "uid": "B99", "id.orig_h": "10.66.0.66", "id.orig_p": 40099,
+		"id.resp_h": "10.66.0.45", "id.resp_p": 445, "success": true}))
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 14)
+	if a.Evidence["likely_compromised"] == true {
+		t.Errorf("an anonymous session counts as a compromise: %s", a.Summary)
+	}
+}
+
+// TestSMBGuestIsAFailure: a server that maps bad passwords to its guest
+// account (Samba's "map to guest = bad user") answers every wrong guess
+// with a guest session (ntlm.log's guest): each is a failure, not a
+// success.
+func TestSMBGuestIsAFailure(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 12; i++ {
+		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000 + float64(i), "uid": fmt.Sprintf("B%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": "administrator", "success": true, "guest": true}))
+	}
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 12)
+	if a.Evidence["likely_compromised"] == true {
+		t.Errorf("guest sessions count as a compromise: %s", a.Summary)
+	}
+}
+
+// TestSMBAcceptedShortConnections: a client whose every SMB login is
+// accepted (a backup job opening a connection per file) is no guesser,
+// however many short connections it opens.
+func TestSMBAcceptedShortConnections(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 40; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.5, OrigBytes: 3000, RespBytes: 9000}.Line())
+		l = append(l, smbLogin(1000+float64(i)+0.01, i, "backup", true))
+	}
+	if alerts := dt.Run(t, New(DefaultConfig()), l); len(alerts) != 0 {
+		t.Fatalf("alerts %v", dt.Classes(alerts))
+	}
+}
