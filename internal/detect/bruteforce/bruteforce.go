@@ -177,8 +177,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		user := r.Str("username")
 		guest, _ := r.Bool("guest")
 		switch {
-		case ok && user == "": // an anonymous session: no password was tried
-			return
+		case ok && (user == "" || guest && strings.EqualFold(user, "guest")):
+			return // an anonymous or asked-for guest session: no password was tried
 		case ok && !guest:
 			d.outcome(r, "smb", 0, true, user, emit)
 		default: // refused, or let in as a guest: the account's password was not it
@@ -358,15 +358,15 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 // crossed reports whether the pair's failures or short connections make
 // an attack. SMB's short connections are all counted (ntlm.log's records
 // come in time order, before or after their conn record, and a login the
-// analyzer could not read must not hide a guess), but do not decide when
-// every login ntlm.log reported on the pair was accepted: a client with
-// the password (a backup job's short connections) is no guesser.
+// analyzer could not read must not hide a guess), less one for each login
+// ntlm.log reported: a client whose short connections are its accepted
+// logins (a backup job) is no guesser.
 func (d *Detector) crossed(p *pair) bool {
 	if p.failures >= d.cfg.MinFailures {
 		return true
 	}
-	if p.service == "smb" && p.sawLog && p.failures == 0 && p.successes > 0 {
-		return false
+	if p.service == "smb" && p.sawLog {
+		return p.conns-p.failures-p.successes >= d.cfg.MinConns
 	}
 	return p.conns >= d.cfg.MinConns
 }

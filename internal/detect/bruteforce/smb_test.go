@@ -65,3 +65,33 @@ func TestSMBAcceptedShortConnections(t *testing.T) {
 		t.Fatalf("alerts %v", dt.Classes(alerts))
 	}
 }
+
+// TestSMBOneAcceptedLoginHidesNoGuesses: short SMB connections count
+// because a login the analyzer could not read must not hide a guess; one
+// accepted login on the pair (an attacker with a low-privilege account)
+// must not turn that counting off: 40 short connections whose guesses
+// ntlm.log could not show still alert (the second review of session 14).
+func TestSMBOneAcceptedLoginHidesNoGuesses(t *testing.T) {
+	// The accepted login comes once the pair exists (a success alone
+	// starts no pair), e.g. on the attacker's second connection.
+	l := []dt.Line{smbLogin(1001.5, 999, "lowpriv", true)}
+	for i := 0; i < 40; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line())
+	}
+	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
+}
+
+// TestSMBExplicitGuest: a client that asks for the guest account
+// (user "guest", as NAS/media players and `smbclient -U guest%` do) and
+// gets a guest session got what it asked for: no password was guessed.
+// Twelve such connections in ten minutes are no attack.
+func TestSMBExplicitGuest(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 12; i++ {
+		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000 + float64(i)*40, "uid": fmt.Sprintf("B%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": "guest", "success": true, "guest": true}))
+	}
+	if alerts := dt.Run(t, New(DefaultConfig()), l); len(alerts) != 0 {
+		t.Fatalf("alerts %v for explicit guest logins: %s", dt.Classes(alerts), alerts[0].Summary)
+	}
+}

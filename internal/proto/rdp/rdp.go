@@ -52,20 +52,32 @@ func init() {
 }
 
 // Detect is Sure when the client's first bytes are a TPKT holding an
-// X.224 connection request, Maybe for other TPKT bytes to port 3389, No
-// otherwise.
+// X.224 connection request with RDP's marks (a "Cookie: mstshash=" or an
+// RDP_NEG_REQ), Maybe for other TPKT bytes to port 3389, No otherwise:
+// other protocols on TPKT and X.224 (ISO-TSAP on port 102: S7comm) are
+// not RDP.
 func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
 	if transport != 6 || len(first) < 4 || first[0] != 3 || first[1] != 0 {
 		return proto.No
 	}
-	if dir == proto.FromOrig && len(first) >= 6 && first[5] == 0xE0 && int(first[4]) >= 6 &&
-		int(binary.BigEndian.Uint16(first[2:])) >= 11 {
+	if dir == proto.FromOrig && len(first) >= 11 && first[5] == 0xE0 && int(first[4]) >= 6 &&
+		rdpMarks(first[11:min(len(first), 5+int(first[4]))]) {
 		return proto.Sure
 	}
 	if respPort == 3389 {
 		return proto.Maybe
 	}
 	return proto.No
+}
+
+// rdpMarks reports whether the variable part of an X.224 connection
+// request holds RDP's cookie or ends in an RDP_NEG_REQ.
+func rdpMarks(v []byte) bool {
+	if bytes.HasPrefix(v, cookiePrefix) {
+		return true
+	}
+	n := len(v)
+	return n >= 8 && v[n-8] == 1 && v[n-6] == 8 && v[n-5] == 0
 }
 
 // side is one direction's TPKT framing.
@@ -102,10 +114,11 @@ type Analyzer struct {
 	info  info
 
 	// hand-over to TLS after the negotiation response
-	tls      bool // the server picked TLS, CredSSP or HYBRID_EX
-	asked    bool
-	consumed int // bytes of the current Data call up to the response's end
-	line     []byte
+	tls       bool // the server picked TLS, CredSSP or HYBRID_EX
+	encrypted bool // standard RDP security began (server security data)
+	asked     bool
+	consumed  int // bytes of the current Data call up to the response's end
+	line      []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
@@ -182,8 +195,8 @@ func (a *Analyzer) tpkt(dir proto.Direction, ts int64, m []byte) {
 		if dir == proto.FromResp && li >= 6 {
 			a.connectConfirm(ts, m[7:li+1])
 		}
-	case 0xF0: // data: the MCS connect PDUs
-		if li >= 2 && len(m) > li+1 {
+	case 0xF0: // data: the MCS connect PDUs, until standard RDP encryption
+		if li >= 2 && len(m) > li+1 && !a.encrypted && (a.info.requested || a.ci == nil || a.ci.RespP == 3389) {
 			a.mcs(dir, ts, m[li+1:])
 		}
 	}
@@ -194,6 +207,9 @@ var cookiePrefix = []byte("Cookie: mstshash=")
 // connectRequest reads the cookie (Zeek's: the text after
 // "Cookie: mstshash=" up to CR; empty when the request has none).
 func (a *Analyzer) connectRequest(ts int64, v []byte) {
+	if !rdpMarks(v) && (a.ci == nil || a.ci.RespP != 3389) {
+		return // X.224 without RDP's marks, away from RDP's port: not RDP
+	}
 	a.begin(ts)
 	a.Confirm("rdp")
 	a.info.requested = true
@@ -209,8 +225,10 @@ func (a *Analyzer) connectRequest(ts int64, v []byte) {
 // connectConfirm reads the negotiation response (the protocol the server
 // chose: past RDP itself the connection turns to TLS) or failure.
 func (a *Analyzer) connectConfirm(ts int64, v []byte) {
+	if !a.info.requested {
+		return
+	}
 	a.begin(ts)
-	a.Confirm("rdp")
 	if len(v) < 8 {
 		return
 	}
@@ -324,8 +342,15 @@ func (a *Analyzer) serverSecurity(b []byte) {
 		return
 	}
 	in := &a.info
-	in.encMethod = encryptionMethod(binary.LittleEndian.Uint32(b))
-	in.encLevel = encryptionLevel(binary.LittleEndian.Uint32(b[4:]))
+	method, level := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+	in.encMethod, in.encLevel = encryptionMethod(method), encryptionLevel(level)
+	if method > 0 && level > 0 { // standard RDP encryption from here on (Zeek's rdp_begin_encryption)
+		a.encrypted = true
+		in.protocol = "RDP"
+		if in.result == "" {
+			in.result = "encrypted"
+		}
+	}
 	if len(b) < 16 {
 		return
 	}

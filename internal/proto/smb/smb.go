@@ -17,7 +17,8 @@
 // (MessageId, MID), so that several logins in flight on one connection
 // (SMB2 allows it) stay apart; an interim STATUS_PENDING is no verdict.
 // NetBIOS messages of other types than session messages are skipped by
-// their length, as servers do.
+// their length, as servers do; an SMB1 message's length has 17 bits
+// (RFC 1002), an SMB2 one's 24.
 //
 // Where it differs from Zeek:
 //   - every login attempt of a connection is a record; Zeek writes only a
@@ -42,7 +43,8 @@
 // Bounds, per connection: of a session setup at most MaxKeep bytes are
 // kept (a longer one is parsed from its first MaxKeep bytes), of another
 // message its first 16; names at most MaxName bytes; at most maxAttempts
-// logins in progress; framing lost to a gap stops the analyzer.
+// logins in progress (past it, one not yet answered with an AUTHENTICATE
+// is dropped first); framing lost to a gap stops the analyzer.
 package smb
 
 import (
@@ -115,15 +117,35 @@ func isSMBHeader(b []byte) bool {
 
 // side is one direction's NetBIOS framing.
 type side struct {
-	hdr  [4]byte
-	nh   int
-	need int    // bytes of the current message still to come
-	msg  []byte // the current message's first bytes (≤ MaxKeep)
+	hdr   [4]byte
+	nh    int
+	need  int    // bytes of the current message still to come
+	msg   []byte // the current message's first bytes (≤ MaxKeep)
+	sized bool   // the message's length was settled from its first bytes
 }
 
 // peekLen is how much of a message is kept before deciding whether to
 // keep more: enough for the command of an SMB1 or SMB2 header.
 const peekLen = 16
+
+// settleLength reads an SMB1 message's length as SMB1 servers do, once
+// its first bytes are in: 17 bits (RFC 1002's length and its extension
+// bit; the other flag bits ignored), where SMB2 and SMB3 take 24.
+func (s *side) settleLength() {
+	if s.sized || len(s.msg) < 4 {
+		return
+	}
+	s.sized = true
+	if s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) {
+		return
+	}
+	n := int(s.hdr[1]&1)<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
+	if n < len(s.msg) { // the flag bits hid a message shorter than its header's bytes
+		s.msg, s.need = s.msg[:n], 0
+		return
+	}
+	s.need = n - len(s.msg)
+}
 
 // room is how many more bytes of the current message are kept past its
 // first peekLen: up to MaxKeep of a session setup, none of another.
@@ -172,9 +194,10 @@ type Analyzer struct {
 	out  proto.Sink
 	dead bool
 
-	sides [2]side
-	atts  []attempt // in the order they began
-	line  []byte
+	sides   [2]side
+	atts    []attempt // in the order they began
+	written int       // records written
+	line    []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
@@ -190,10 +213,14 @@ func (a *Analyzer) Gap(_ proto.Direction, n int) {
 }
 
 // End implements proto.Analyzer: logins still waiting for their verdict
-// are written without one (as Zeek's finalize hook does).
+// are written without one (as Zeek's finalize hook does); of those that
+// never got past the NTLM NEGOTIATE, only a first one of a connection
+// with no record yet (Zeek's one record per connection).
 func (a *Analyzer) End(ts int64) {
 	for i := range a.atts {
-		a.write(&a.atts[i], false, false, false)
+		if at := &a.atts[i]; at.hasAuth || a.written == 0 {
+			a.write(at, false, false, false)
+		}
 	}
 	a.atts = a.atts[:0]
 }
@@ -215,13 +242,14 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 				return
 			}
 			s.need = int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
-			s.msg = s.msg[:0]
+			s.msg, s.sized = s.msg[:0], false
 		}
 		if len(s.msg) < peekLen { // the header's first bytes decide what is kept
 			k := min(s.need, len(data), peekLen-len(s.msg))
 			s.msg = append(s.msg, data[:k]...)
 			s.need -= k
 			data = data[k:]
+			s.settleLength()
 		}
 		take := min(s.need, len(data))
 		if k := min(take, s.room()); k > 0 {
@@ -481,12 +509,23 @@ func (at *attempt) index(atts []attempt) int {
 	return -1
 }
 
-// begin starts a login at ts in session sid (0: not yet named), writing
-// the oldest one without a verdict when maxAttempts are in progress.
+// begin starts a login at ts in session sid (0: not yet named). When
+// maxAttempts are in progress, the oldest that has no AUTHENTICATE yet
+// goes (a flood of new sessions must not push out the guesses awaiting
+// their verdict), else the oldest, written without a verdict.
 func (a *Analyzer) begin(ts int64, sid uint64) *attempt {
 	if len(a.atts) >= maxAttempts {
-		a.write(&a.atts[0], false, false, false)
-		a.atts = append(a.atts[:0], a.atts[1:]...)
+		i := 0
+		for j := range a.atts {
+			if !a.atts[j].hasAuth {
+				i = j
+				break
+			}
+		}
+		if a.atts[i].hasAuth {
+			a.write(&a.atts[i], false, false, false)
+		}
+		a.atts = append(a.atts[:i], a.atts[i+1:]...)
 	}
 	a.atts = append(a.atts, attempt{ts: ts, sid: sid})
 	return &a.atts[len(a.atts)-1]
@@ -510,6 +549,7 @@ func (a *Analyzer) write(at *attempt, known, success, guest bool) {
 	}
 	b = append(b, '}')
 	a.line = b
+	a.written++
 	if a.out != nil {
 		a.out.Record("ntlm", b)
 	}

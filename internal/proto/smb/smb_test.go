@@ -319,18 +319,21 @@ func TestMalformed(t *testing.T) {
 		})
 	}
 	// A long session setup is kept up to MaxKeep bytes, another message
-	// (a file read, say) only its header's first bytes.
+	// (a file read, say) only its header's first bytes. SMB1 messages
+	// have 17-bit lengths (at most 128 KiB), SMB2 ones 24-bit.
 	a := New(ci, &prototest.Sink{T: t, Log: "ntlm"})
 	for _, tc := range []struct {
 		head []byte
 		keep int
 	}{{smb2(false, 0, nil), MaxKeep}, {smb1Reply(0)[:20], peekLen}, {make([]byte, 20), peekLen}} {
+		n := 1 << 20
 		if tc.head[0] == 0xFF {
 			tc.head[4] = 0x2e // SMB1 READ_ANDX
+			n = 0x1FFFF
 		}
-		a.Data(1, 1, []byte{0, 0x10, 0, 0})
+		a.Data(1, 1, []byte{0, byte(n >> 16), byte(n >> 8), byte(n)})
 		a.Data(1, 1, tc.head)
-		a.Data(1, 1, make([]byte, 1<<20-len(tc.head)))
+		a.Data(1, 1, make([]byte, n-len(tc.head)))
 		if a.sides[1].nh != 0 || len(a.sides[1].msg) != tc.keep {
 			t.Fatalf("message % x: finished %v, kept %d bytes, want %d", tc.head[:8], a.sides[1].nh == 0, len(a.sides[1].msg), tc.keep)
 		}
