@@ -58,10 +58,11 @@ func runLab(t *testing.T, ctx context.Context, ss []*Scenario, d time.Duration) 
 	return res, err
 }
 
-// TestLabEndToEnd runs a Mirai scan and a rogue RA and checks that each
-// capture holds its attack where the labels say, from the attacker.
+// TestLabEndToEnd runs a Mirai scan, a rogue RA, a DNS tunnel and SMB
+// password guessing, and checks that each capture holds its attack where
+// the labels say, from the attacker.
 func TestLabEndToEnd(t *testing.T) {
-	ss := requireLab(t, "mirai", "ipv6-rogue-ra", "iodine")
+	ss := requireLab(t, "mirai", "ipv6-rogue-ra", "iodine", "bruteforce-smb")
 	before := namespacesInUse(t)
 	res, err := runLab(t, context.Background(), ss, 8*time.Second)
 	if err != nil {
@@ -78,6 +79,30 @@ func TestLabEndToEnd(t *testing.T) {
 	t.Run("mirai", func(t *testing.T) { checkMirai(t, byName["mirai"]) })
 	t.Run("ipv6-rogue-ra", func(t *testing.T) { checkRogueRA(t, byName["ipv6-rogue-ra"]) })
 	t.Run("iodine", func(t *testing.T) { checkIodine(t, byName["iodine"]) })
+	t.Run("bruteforce-smb", func(t *testing.T) { checkSMBGuesses(t, byName["bruteforce-smb"]) })
+}
+
+// checkSMBGuesses: hydra's SMB1 session setups reach srv's Samba, which
+// refuses them (STATUS_LOGON_FAILURE): the lab's wordlists do not hold
+// the lab user's password.
+func checkSMBGuesses(t *testing.T, r Result) {
+	pkts := readCapture(t, r.PcapPath)
+	setup := []byte("\xffSMB\x73")
+	refused := []byte("\xffSMB\x73\x6d\x00\x00\xc0")
+	guesses := func(p *packetView) bool {
+		return p.ip.Src == hostAtk.IPv4() && p.ip.Dst == hostServer.IPv4() && p.ip.DstPort == 445 && bytes.Contains(p.payload, setup)
+	}
+	first, last, n := span(pkts, guesses)
+	if n < 20 {
+		t.Fatalf("%d SMB session setups from the attacker to srv", n)
+	}
+	checkSpan(t, "SMB session setups", first, last, n, r.Labels, 1)
+	_, _, m := span(pkts, func(p *packetView) bool {
+		return p.ip.Src == hostServer.IPv4() && p.ip.SrcPort == 445 && bytes.Contains(p.payload, refused)
+	})
+	if m < n/2 {
+		t.Errorf("%d of %d session setups refused by srv's Samba", m, n)
+	}
 }
 
 // checkLabelsFile reads the labels back and checks them against the run.
