@@ -1,5 +1,7 @@
 package rdp
 
+import "strconv"
+
 // Names of the protocol's codes as rdp.log writes them (MS-RDPBCGR);
 // unknown codes are "unknown-N", as in Zeek.
 
@@ -16,7 +18,7 @@ func securityProtocol(c uint32) string {
 	case 8:
 		return "HYBRID_EX"
 	}
-	return "unknown-" + itoa(int(c))
+	return "unknown-" + strconv.Itoa(int(c))
 }
 
 // failureCode names an RDP_NEG_FAILURE code (2.2.1.2.2).
@@ -26,7 +28,7 @@ func failureCode(c uint32) string {
 	if c >= 1 && c < uint32(len(names)) {
 		return names[c]
 	}
-	return "unknown-" + itoa(int(c))
+	return "unknown-" + strconv.Itoa(int(c))
 }
 
 // gccResult names the result of the GCC conference create response
@@ -37,16 +39,16 @@ func gccResult(c byte) string {
 	if int(c) < len(names) {
 		return names[c]
 	}
-	return "unknown-" + itoa(int(c))
+	return "unknown-" + strconv.Itoa(int(c))
 }
 
 // highColorDepth names the client core data's highColorDepth.
 func highColorDepth(c uint16) string {
 	switch c {
 	case 4, 8, 15, 16, 24:
-		return itoa(int(c)) + "bit"
+		return strconv.Itoa(int(c)) + "bit"
 	}
-	return "unknown-" + itoa(int(c))
+	return "unknown-" + strconv.Itoa(int(c))
 }
 
 // encryptionMethod names the server security data's encryptionMethod.
@@ -63,7 +65,7 @@ func encryptionMethod(c uint32) string {
 	case 0x10:
 		return "FIPS"
 	}
-	return "unknown-" + itoa(int(c))
+	return "unknown-" + strconv.Itoa(int(c))
 }
 
 // encryptionLevel names the server security data's encryptionLevel.
@@ -72,22 +74,5 @@ func encryptionLevel(c uint32) string {
 	if c < uint32(len(names)) {
 		return names[c]
 	}
-	return "unknown-" + itoa(int(c))
-}
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
+	return "unknown-" + strconv.Itoa(int(c))
 }

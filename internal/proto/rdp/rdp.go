@@ -27,9 +27,10 @@ package rdp
 import (
 	"bytes"
 	"encoding/binary"
-	"unicode/utf16"
+	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/wire"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -105,10 +106,7 @@ type info struct {
 // Analyzer follows one RDP connection's setup; it implements
 // proto.Analyzer and proto.Upgrader.
 type Analyzer struct {
-	proto.Named
-	ci   *proto.ConnInfo
-	out  proto.Sink
-	dead bool
+	proto.Framed
 
 	sides [2]side
 	info  info
@@ -123,14 +121,7 @@ type Analyzer struct {
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
-	return &Analyzer{ci: ci, out: out}
-}
-
-// Gap implements proto.Analyzer: the framing is lost, the analyzer stops.
-func (a *Analyzer) Gap(_ proto.Direction, n int) {
-	if n > 0 {
-		a.dead = true
-	}
+	return &Analyzer{Framed: proto.Framed{CI: ci, Out: out, Name: "rdp"}}
 }
 
 // Upgrade implements proto.Upgrader: TLS from the end of the server's
@@ -150,7 +141,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 	s := &a.sides[dir]
 	total := len(data)
-	for len(data) > 0 && !a.dead && !a.tls {
+	for len(data) > 0 && !a.Dead && !a.tls {
 		if s.nh < 4 {
 			c := copy(s.hdr[s.nh:], data)
 			s.nh += c
@@ -160,7 +151,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			}
 			n := int(binary.BigEndian.Uint16(s.hdr[2:]))
 			if s.hdr[0] != 3 || n < 4 {
-				a.dead = true // not TPKT (fast-path PDUs come once the session is encrypted)
+				a.Dead = true // not TPKT (fast-path PDUs come once the session is encrypted)
 				return
 			}
 			s.need = n - 4
@@ -196,7 +187,7 @@ func (a *Analyzer) tpkt(dir proto.Direction, ts int64, m []byte) {
 			a.connectConfirm(ts, m[7:li+1])
 		}
 	case 0xF0: // data: the MCS connect PDUs, until standard RDP encryption
-		if li >= 2 && len(m) > li+1 && !a.encrypted && (a.info.requested || a.ci == nil || a.ci.RespP == 3389) {
+		if li >= 2 && len(m) > li+1 && !a.encrypted && (a.info.requested || a.CI == nil || a.CI.RespP == 3389) {
 			a.mcs(dir, ts, m[li+1:])
 		}
 	}
@@ -207,11 +198,11 @@ var cookiePrefix = []byte("Cookie: mstshash=")
 // connectRequest reads the cookie (Zeek's: the text after
 // "Cookie: mstshash=" up to CR; empty when the request has none).
 func (a *Analyzer) connectRequest(ts int64, v []byte) {
-	if !rdpMarks(v) && (a.ci == nil || a.ci.RespP != 3389) {
+	if !rdpMarks(v) && (a.CI == nil || a.CI.RespP != 3389) {
 		return // X.224 without RDP's marks, away from RDP's port: not RDP
 	}
 	a.begin(ts)
-	a.Confirm("rdp")
+	a.Confirmed = true
 	a.info.requested = true
 	if bytes.HasPrefix(v, cookiePrefix) {
 		c := v[len(cookiePrefix):]
@@ -266,7 +257,7 @@ func (a *Analyzer) mcs(dir proto.Direction, ts int64, m []byte) {
 		return
 	}
 	a.begin(ts)
-	a.Confirm("rdp")
+	a.Confirmed = true
 	if dir == proto.FromResp && i >= 4 {
 		a.info.result = gccResult(m[i-4])
 	}
@@ -309,12 +300,12 @@ func (a *Analyzer) clientCore(b []byte) {
 	in.hasCore = true
 	in.width = binary.LittleEndian.Uint16(b[4:])
 	in.height = binary.LittleEndian.Uint16(b[6:])
-	in.clientName = utf16String(b[20:52])
+	in.clientName = wire.UTF16LE(b[20:52])
 	in.colorDepth = highColorDepth(binary.LittleEndian.Uint16(b[136:]))
 	if binary.LittleEndian.Uint16(b[140:])&0x0002 != 0 { // RNS_UD_CS_WANT_32BPP_SESSION
 		in.colorDepth = "32bit"
 	}
-	in.productID = utf16String(b[142:206])
+	in.productID = wire.UTF16LE(b[142:206])
 }
 
 // clientNetwork reads the channels the client asks for.
@@ -373,7 +364,7 @@ func (a *Analyzer) serverSecurity(b []byte) {
 			in.certCount = int(min(binary.LittleEndian.Uint32(cert[4:]), 64))
 		}
 	default:
-		in.certType = "unknown-" + itoa(int(version&0x7FFFFFFF))
+		in.certType = "unknown-" + strconv.Itoa(int(version&0x7FFFFFFF))
 	}
 }
 
@@ -383,7 +374,7 @@ func (a *Analyzer) End(ts int64) {
 	if !in.requested && in.result == "" && !in.hasCore {
 		return
 	}
-	b := proto.AppendConnHeader(a.line[:0], in.ts, a.ci)
+	b := proto.AppendConnHeader(a.line[:0], in.ts, a.CI)
 	if in.requested {
 		b = record.AppendStringField(b, "cookie", in.cookieValue)
 	}
@@ -408,8 +399,8 @@ func (a *Analyzer) End(ts int64) {
 	b = appendOpt(b, "encryption_method", in.encMethod)
 	b = append(b, '}')
 	a.line = b
-	if a.out != nil {
-		a.out.Record("rdp", b)
+	if a.Out != nil {
+		a.Out.Record("rdp", b)
 	}
 }
 
@@ -418,19 +409,4 @@ func appendOpt(b []byte, k, v string) []byte {
 		return b
 	}
 	return record.AppendStringField(b, k, v)
-}
-
-// utf16String decodes NUL-padded UTF-16LE.
-func utf16String(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	for i, c := range u {
-		if c == 0 {
-			u = u[:i]
-			break
-		}
-	}
-	return string(utf16.Decode(u))
 }

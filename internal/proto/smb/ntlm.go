@@ -3,7 +3,8 @@ package smb
 import (
 	"bytes"
 	"encoding/binary"
-	"unicode/utf16"
+
+	"github.com/vigil-nsm/vigil/internal/proto/wire"
 )
 
 // NTLMSSP message types (MS-NLMP 2.2.1).
@@ -80,11 +81,11 @@ func parseChallenge(m []byte) challengeInfo {
 		v := info[4 : 4+n]
 		switch id {
 		case 1:
-			ci.nbComputer = utf16String(v)
+			ci.nbComputer = wire.UTF16LE(v)
 		case 3:
-			ci.dnsComputer = utf16String(v)
+			ci.dnsComputer = wire.UTF16LE(v)
 		case 5:
-			ci.dnsTree = utf16String(v)
+			ci.dnsTree = wire.UTF16LE(v)
 		}
 		info = info[4+n:]
 	}
@@ -101,25 +102,9 @@ func parseAuthenticate(m []byte) authInfo {
 	str := func(off int) string {
 		b := ntlmField(m, off)
 		if flags&ntlmUnicode != 0 {
-			return utf16String(b)
+			return wire.UTF16LE(b)
 		}
 		return string(b)
 	}
 	return authInfo{domain: str(28), user: str(36), workstation: str(44)}
-}
-
-// utf16String decodes UTF-16LE (an odd last byte is dropped); NULs at the
-// end are trimmed.
-func utf16String(b []byte) string {
-	if len(b) < 2 {
-		return ""
-	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	for len(u) > 0 && u[len(u)-1] == 0 {
-		u = u[:len(u)-1]
-	}
-	return string(utf16.Decode(u))
 }

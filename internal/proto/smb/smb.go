@@ -51,6 +51,7 @@ import (
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/wire"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -189,10 +190,7 @@ type attempt struct {
 
 // Analyzer follows one connection's SMB session setups.
 type Analyzer struct {
-	proto.Named
-	ci   *proto.ConnInfo
-	out  proto.Sink
-	dead bool
+	proto.Framed
 
 	sides   [2]side
 	atts    []attempt // in the order they began
@@ -202,14 +200,7 @@ type Analyzer struct {
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
-	return &Analyzer{ci: ci, out: out}
-}
-
-// Gap implements proto.Analyzer: the framing is lost, the analyzer stops.
-func (a *Analyzer) Gap(_ proto.Direction, n int) {
-	if n > 0 {
-		a.dead = true
-	}
+	return &Analyzer{Framed: proto.Framed{CI: ci, Out: out, Name: "smb"}}
 }
 
 // End implements proto.Analyzer: logins still waiting for their verdict
@@ -233,7 +224,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	s := &a.sides[dir]
-	for len(data) > 0 && !a.dead {
+	for len(data) > 0 && !a.Dead {
 		if s.nh < 4 {
 			c := copy(s.hdr[s.nh:], data)
 			s.nh += c
@@ -271,7 +262,7 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 	if !isSMBHeader(m) {
 		return
 	}
-	a.Confirm("smb")
+	a.Confirmed = true
 	switch m[0] {
 	case 0xFF:
 		a.smb1(dir, ts, m)
@@ -383,10 +374,10 @@ func (a *Analyzer) basicLogin(ts int64, sid, mid uint64, data []byte, dataOff, s
 func cutUTF16(b []byte) (string, []byte) {
 	for i := 0; i+1 < len(b); i += 2 {
 		if b[i] == 0 && b[i+1] == 0 {
-			return utf16String(b[:i]), b[i+2:]
+			return wire.UTF16LE(b[:i]), b[i+2:]
 		}
 	}
-	return utf16String(b), nil
+	return wire.UTF16LE(b), nil
 }
 
 // cutOEM returns the string before the first NUL and the bytes after it.
@@ -534,7 +525,7 @@ func (a *Analyzer) begin(ts int64, sid uint64) *attempt {
 // write logs a login: with success when its verdict is known, and guest
 // when the server let it in as a guest or anonymously.
 func (a *Analyzer) write(at *attempt, known, success, guest bool) {
-	b := proto.AppendConnHeader(a.line[:0], at.ts, a.ci)
+	b := proto.AppendConnHeader(a.line[:0], at.ts, a.CI)
 	b = appendName(b, "username", at.auth.user)
 	b = appendName(b, "hostname", at.auth.workstation)
 	b = appendName(b, "domainname", at.auth.domain)
@@ -550,8 +541,8 @@ func (a *Analyzer) write(at *attempt, known, success, guest bool) {
 	b = append(b, '}')
 	a.line = b
 	a.written++
-	if a.out != nil {
-		a.out.Record("ntlm", b)
+	if a.Out != nil {
+		a.Out.Record("ntlm", b)
 	}
 }
 

@@ -1,6 +1,9 @@
 // Package wire reads the fields of binary protocol messages: a
-// bounds-checked big-endian cursor that never reads past its bytes.
+// bounds-checked big-endian cursor that never reads past its bytes, and
+// UTF-16 names.
 package wire
+
+import "unicode/utf16"
 
 // Reader walks B. A read past the end sets Bad and empties B (a one-byte
 // read only sets Bad), so a parser reads on and checks Bad once.
@@ -63,4 +66,18 @@ func (r *Reader) Vec16() []byte { return r.Bytes(int(r.U16())) }
 func (r *Reader) fail() {
 	r.Bad = true
 	r.B = nil
+}
+
+// UTF16LE decodes little-endian UTF-16 up to its first NUL character (an
+// odd last byte is dropped), as Windows protocols write names (NTLM, RDP).
+func UTF16LE(b []byte) string {
+	u := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		c := uint16(b[i]) | uint16(b[i+1])<<8
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	return string(utf16.Decode(u))
 }
