@@ -92,7 +92,7 @@ type side struct {
 // info is what rdp.log keeps of a connection.
 type info struct {
 	ts                                int64
-	requested, cookie, seen           bool
+	requested, seen                   bool
 	cookieValue, result, protocol     string
 	channels                          []string
 	clientName, productID, colorDepth string

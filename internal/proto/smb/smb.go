@@ -173,8 +173,7 @@ func isSessionSetup(m []byte) bool {
 }
 
 // maxAttempts bounds the logins in progress on one connection (SMB2
-// lets a client run several at once); past it the oldest is written
-// without a verdict.
+// lets a client run several at once); see begin for what goes past it.
 const maxAttempts = 16
 
 // attempt is a login in progress on the connection.
