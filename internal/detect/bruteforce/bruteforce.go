@@ -92,6 +92,23 @@ type pair struct {
 	port         uint16
 	uids         alert.UIDs
 	challenges   map[string]int // HTTP 401s without credentials per connection uid, not yet settled
+	// SMB: connections whose logins ntlm.log reported (explained), each
+	// counted once while its records come one after another (lastLogged).
+	explained  int
+	lastLogged string
+}
+
+// explain notes an ntlm.log record of connection uid on p (nil: no pair):
+// a connection with logins in the log explains one short connection.
+func (p *pair) explain(uid []byte) {
+	if p == nil {
+		return
+	}
+	p.sawLog = true
+	if string(uid) != p.lastLogged {
+		p.explained++
+		p.lastLogged = string(uid)
+	}
 }
 
 // maxChallenges bounds the connections a pair holds unsettled HTTP 401s
@@ -174,15 +191,22 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		if !has || d.cfg.Ports[r.Conn().RespP] != "smb" {
 			return
 		}
+		c := r.Conn()
+		k := key{c.Orig, c.Resp, "smb"}
+		p := d.pairs[k]
+		p.explain(c.UID) // before the outcome, which may decide
 		user := r.Str("username")
 		guest, _ := r.Bool("guest")
 		switch {
 		case ok && (user == "" || guest && strings.EqualFold(user, "guest")):
-			return // an anonymous or asked-for guest session: no password was tried
+			// an anonymous or asked-for guest session: no password was tried
 		case ok && !guest:
 			d.outcome(r, "smb", 0, true, user, emit)
 		default: // refused, or let in as a guest: the account's password was not it
 			d.outcome(r, "smb", 1, false, user, emit)
+		}
+		if p == nil {
+			d.pairs[k].explain(c.UID)
 		}
 	case "rdp": // the cookie names the user tried; the outcome is not seen
 		if cookie := r.Str("cookie"); cookie != "" {
@@ -358,15 +382,16 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 // crossed reports whether the pair's failures or short connections make
 // an attack. SMB's short connections are all counted (ntlm.log's records
 // come in time order, before or after their conn record, and a login the
-// analyzer could not read must not hide a guess), less one for each login
-// ntlm.log reported: a client whose short connections are its accepted
-// logins (a backup job) is no guesser.
+// analyzer could not read must not hide a guess), less the connections
+// ntlm.log reported logins on: a client whose short connections are its
+// logins (a backup job) is no guesser, and many logins on one long
+// connection explain one connection, not many.
 func (d *Detector) crossed(p *pair) bool {
 	if p.failures >= d.cfg.MinFailures {
 		return true
 	}
 	if p.service == "smb" && p.sawLog {
-		return p.conns-p.failures-p.successes >= d.cfg.MinConns
+		return p.conns-p.explained >= d.cfg.MinConns
 	}
 	return p.conns >= d.cfg.MinConns
 }

@@ -95,3 +95,27 @@ func TestSMBExplicitGuest(t *testing.T) {
 		t.Fatalf("alerts %v for explicit guest logins: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }
+
+// TestSMBSuccessesOnOneConnectionHideShortConns: SMB2 allows any number
+// of session setups on one connection. An attacker with one low-privilege
+// account who logs in 40 times on a single long connection must not
+// cancel 40 short connections whose guesses ntlm.log could not show:
+// logins explain the connections they were on, each once (the third
+// review of session 14).
+func TestSMBSuccessesOnOneConnectionHideShortConns(t *testing.T) {
+	short := func(i int) dt.Line {
+		return dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
+			Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line()
+	}
+	l := []dt.Line{short(0)}
+	for i := 0; i < 40; i++ {
+		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000.5 + float64(i)/100, "uid": "L1", "id.orig_h": "10.66.0.66", "id.orig_p": 39999,
+			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": "lowpriv", "success": true}))
+	}
+	l = append(l, dt.Conn{TS: 1000.4, UID: "L1", Src: "10.66.0.66", SrcP: 39999, Dst: "10.66.0.45", DstP: 445,
+		Duration: 500, OrigBytes: 40000, RespBytes: 40000}.Line())
+	for i := 1; i <= 40; i++ {
+		l = append(l, short(i))
+	}
+	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
+}

@@ -31,14 +31,27 @@ type authInfo struct {
 	domain, user, workstation string
 }
 
-// findNTLM returns the NTLMSSP message inside a security blob: the blob
-// itself (raw NTLMSSP, which SMB allows) or the token inside its SPNEGO
-// wrapping, found by its signature rather than by decoding the ASN.1
-// (the token is an OCTET STRING's content, so it runs to the end of its
-// enclosing structures, which a truncated or odd encoding does not hide).
-func findNTLM(blob []byte) []byte {
-	if i := bytes.Index(blob, ntlmSignature); i >= 0 {
-		return blob[i:]
+// findNTLM returns the NTLMSSP message of one of the wanted types inside
+// a security blob: the blob itself (raw NTLMSSP, which SMB allows) or the
+// token inside its SPNEGO wrapping, found by its signature rather than by
+// decoding the ASN.1 (the token is an OCTET STRING's content, so it runs
+// to the end of its enclosing structures, which a truncated or odd
+// encoding does not hide). Every occurrence of the signature is tried,
+// so that one planted earlier (in a mechanism OID, say) with the wrong
+// type does not hide the message.
+func findNTLM(blob []byte, wanted ...uint32) []byte {
+	for off := 0; off < len(blob); {
+		i := bytes.Index(blob[off:], ntlmSignature)
+		if i < 0 {
+			return nil
+		}
+		m := blob[off+i:]
+		for _, w := range wanted {
+			if ntlmType(m) == w {
+				return m
+			}
+		}
+		off += i + 1
 	}
 	return nil
 }

@@ -7,18 +7,23 @@
 //
 // Only session setups are parsed: SMB1's SESSION_SETUP_ANDX and SMB2's
 // SESSION_SETUP, whose security blob holds NTLMSSP messages, raw or inside
-// SPNEGO (found by their signature). Of other messages only the header's
-// first bytes are kept (file reads and writes are skipped, not copied);
-// a session setup compounded after another command is not seen, and
+// SPNEGO (found by their signature, of the type the direction carries).
+// Of other messages only the header's first bytes are kept (file reads
+// and writes are skipped, not copied); a session setup compounded after
+// another command or sent compressed (SMB 3.1.1) is not read, and
 // encrypted SMB3 (transform headers) has nothing to read.
 //
 // Logins are followed per session: by the session id the server gives
 // (SMB2 SessionId, SMB1 UID), answers matched to requests by message id
 // (MessageId, MID), so that several logins in flight on one connection
 // (SMB2 allows it) stay apart; an interim STATUS_PENDING is no verdict.
+// A refusal (STATUS_LOGON_FAILURE and the like) whose login the analyzer
+// does not follow (its request unseen, compressed, or pushed out by more
+// than maxAttempts logins in flight) is a record too, without names.
 // NetBIOS messages of other types than session messages are skipped by
-// their length, as servers do; an SMB1 message's length has 17 bits
-// (RFC 1002), an SMB2 one's 24.
+// their length, as servers do; the client's SMB1 messages (and, until
+// SMB2 is seen, its messages of other types) have 17-bit lengths (RFC
+// 1002), the others 24.
 //
 // Where it differs from Zeek:
 //   - every login attempt of a connection is a record; Zeek writes only a
@@ -118,26 +123,42 @@ func isSMBHeader(b []byte) bool {
 
 // side is one direction's NetBIOS framing.
 type side struct {
-	hdr   [4]byte
-	nh    int
-	need  int    // bytes of the current message still to come
-	msg   []byte // the current message's first bytes (≤ MaxKeep)
-	sized bool   // the message's length was settled from its first bytes
+	hdr    [4]byte
+	nh     int
+	need   int    // bytes of the current message still to come
+	msg    []byte // the current message's first bytes (≤ MaxKeep)
+	sized  bool   // the message's length was settled from its first bytes
+	client bool   // the originator's side
+}
+
+// nbLength is a NetBIOS message's length from its header: 24 bits (SMB2's
+// direct TCP), but for a client's messages of other types than session
+// messages before SMB2 is seen, 17 (RFC 1002: SMB1 servers read every
+// type so and drop keepalives; the flag bits must not hide what follows).
+func (s *side) nbLength(smb2 bool) int {
+	if s.client && s.hdr[0] != 0 && !smb2 {
+		return int(s.hdr[1]&1)<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
+	}
+	return int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
 }
 
 // peekLen is how much of a message is kept before deciding whether to
 // keep more: enough for the command of an SMB1 or SMB2 header.
 const peekLen = 16
 
-// settleLength reads an SMB1 message's length as SMB1 servers do, once
-// its first bytes are in: 17 bits (RFC 1002's length and its extension
-// bit; the other flag bits ignored), where SMB2 and SMB3 take 24.
+// settleLength reads the length of a client's message as SMB1 servers
+// do, once its first bytes are in: 17 bits (RFC 1002's length and its
+// extension bit; the other flag bits ignored) for a session message
+// holding SMB1, where SMB2 and SMB3 take 24. (Servers may answer SMB1
+// reads of over 128 KiB with 24 bits: the server's side keeps them; the
+// client's messages of other types are read with 17 bits from their
+// header, see nbLength.)
 func (s *side) settleLength() {
 	if s.sized || len(s.msg) < 4 {
 		return
 	}
 	s.sized = true
-	if s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) {
+	if !s.client || s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) {
 		return
 	}
 	n := int(s.hdr[1]&1)<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
@@ -194,6 +215,7 @@ type Analyzer struct {
 	sides   [2]side
 	atts    []attempt // in the order they began
 	written int       // records written
+	sawSMB2 bool      // an SMB2 or SMB3 message was seen
 	line    []byte
 }
 
@@ -231,8 +253,8 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			if s.nh < 4 {
 				return
 			}
-			s.need = int(s.hdr[1])<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
-			s.msg, s.sized = s.msg[:0], false
+			s.need = s.nbLength(a.sawSMB2)
+			s.msg, s.sized, s.client = s.msg[:0], false, dir == proto.FromOrig
 		}
 		if len(s.msg) < peekLen { // the header's first bytes decide what is kept
 			k := min(s.need, len(data), peekLen-len(s.msg))
@@ -262,6 +284,7 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 		return
 	}
 	a.Confirmed = true
+	a.sawSMB2 = a.sawSMB2 || m[0] != 0xFF
 	switch m[0] {
 	case 0xFF:
 		a.smb1(dir, ts, m)
@@ -428,7 +451,7 @@ func (a *Analyzer) smb2(dir proto.Direction, ts int64, m []byte) {
 // login of its session (or, before the server named one, the oldest
 // login challenged and not yet answered).
 func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
-	msg := findNTLM(blob)
+	msg := findNTLM(blob, ntlmNegotiate, ntlmAuthenticate)
 	var at *attempt
 	switch ntlmType(msg) {
 	case ntlmNegotiate:
@@ -454,12 +477,20 @@ func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 // server let the client in as a guest or anonymously.
 func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool, blob []byte) {
 	at := a.find(func(at *attempt) bool { return at.waiting && at.mid == mid })
-	msg := findNTLM(blob)
+	msg := findNTLM(blob, ntlmChallenge)
 	if at == nil {
-		if ntlmType(msg) != ntlmChallenge {
+		switch {
+		case ntlmType(msg) == ntlmChallenge:
+			at = a.begin(ts, sid) // a login whose request was not seen
+		case refused(status):
+			// A refusal whose login is not followed (its request unseen,
+			// or pushed out by logins in flight past maxAttempts) is
+			// still a refused login.
+			a.write(&attempt{ts: ts}, true, false, false)
+			return
+		default:
 			return
 		}
-		at = a.begin(ts, sid) // a login whose request was not seen
 	}
 	if ntlmType(msg) == ntlmChallenge {
 		at.chal = parseChallenge(msg)
@@ -477,6 +508,27 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 	i := at.index(a.atts)
 	a.write(at, true, status == statusSuccess, guest)
 	a.atts = append(a.atts[:i], a.atts[i+1:]...)
+}
+
+// refused reports whether a session setup's status refuses the
+// credentials (MS-ERREF): a wrong password or user, or an account that
+// may not log in.
+func refused(status uint32) bool {
+	switch status {
+	case 0xC000006D, // STATUS_LOGON_FAILURE
+		0xC000006A, // STATUS_WRONG_PASSWORD
+		0xC0000064, // STATUS_NO_SUCH_USER
+		0xC000006E, // STATUS_ACCOUNT_RESTRICTION
+		0xC000006F, // STATUS_INVALID_LOGON_HOURS
+		0xC0000070, // STATUS_INVALID_WORKSTATION
+		0xC0000071, // STATUS_PASSWORD_EXPIRED
+		0xC0000072, // STATUS_ACCOUNT_DISABLED
+		0xC0000193, // STATUS_ACCOUNT_EXPIRED
+		0xC0000224, // STATUS_PASSWORD_MUST_CHANGE
+		0xC0000234: // STATUS_ACCOUNT_LOCKED_OUT
+		return true
+	}
+	return false
 }
 
 // find returns the oldest login in progress that ok accepts, nil if none.
