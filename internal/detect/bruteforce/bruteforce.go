@@ -92,23 +92,47 @@ type pair struct {
 	port         uint16
 	uids         alert.UIDs
 	challenges   map[string]int // HTTP 401s without credentials per connection uid, not yet settled
-	// SMB: connections whose logins ntlm.log reported (explained), each
-	// counted once while its records come one after another (lastLogged).
-	explained  int
-	lastLogged string
+	// SMB: the short connections ntlm.log reported logins on (explained),
+	// found by matching the recent connections of both records.
+	explained int
+	smb       *recentConns
 }
 
-// explain notes an ntlm.log record of connection uid on p (nil: no pair):
-// a connection with logins in the log explains one short connection.
-func (p *pair) explain(uid []byte) {
-	if p == nil {
-		return
+// smbConns returns p's recent SMB connections, made on first use.
+func (p *pair) smbConns() *recentConns {
+	if p.smb == nil {
+		p.smb = &recentConns{}
 	}
-	p.sawLog = true
-	if string(uid) != p.lastLogged {
-		p.explained++
-		p.lastLogged = string(uid)
+	return p.smb
+}
+
+// recentConns are the last connections of an SMB pair that had an
+// ntlm.log record (logged) or a short conn record (short): the two come
+// close together, in either order, so a few dozen suffice.
+type recentConns struct {
+	conns [32]struct {
+		uid           string
+		logged, short bool
 	}
+	next int
+}
+
+// note marks connection uid logged and/or short, and reports whether it
+// has just become both: a short connection that had a login in the log.
+func (r *recentConns) note(uid string, logged, short bool) bool {
+	for i := range r.conns {
+		c := &r.conns[i]
+		if c.uid != uid || uid == "" {
+			continue
+		}
+		both := c.logged && c.short
+		c.logged, c.short = c.logged || logged, c.short || short
+		return !both && c.logged && c.short
+	}
+	c := &r.conns[r.next]
+	c.uid, c.logged, c.short = uid, logged, short
+	r.next = (r.next + 1) % len(r.conns)
+	return false
 }
 
 // maxChallenges bounds the connections a pair holds unsettled HTTP 401s
@@ -192,9 +216,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			return
 		}
 		c := r.Conn()
-		k := key{c.Orig, c.Resp, "smb"}
-		p := d.pairs[k]
-		p.explain(c.UID) // before the outcome, which may decide
+		p := d.pair(key{c.Orig, c.Resp, "smb"}, c.TS, true, emit)
+		p.sawLog = true
+		if p.smbConns().note(string(c.UID), true, false) { // before the outcome, which may decide
+			p.explained++
+		}
 		user := r.Str("username")
 		guest, _ := r.Bool("guest")
 		switch {
@@ -204,9 +230,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, "smb", 0, true, user, emit)
 		default: // refused, or let in as a guest: the account's password was not it
 			d.outcome(r, "smb", 1, false, user, emit)
-		}
-		if p == nil {
-			d.pairs[k].explain(c.UID)
 		}
 	case "rdp": // the cookie names the user tried; the outcome is not seen
 		if cookie := r.Str("cookie"); cookie != "" {
@@ -340,6 +363,9 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	p.port = c.RespP
 	if short {
 		p.conns++
+		if service == "smb" && p.smbConns().note(string(c.UID), false, true) {
+			p.explained++
+		}
 	} else if p.conns >= d.cfg.MinConns && (service == "telnet" || service == "rdp") {
 		p.successes++ // a session that lasts after many short tries
 		p.successAfter = true
@@ -382,10 +408,10 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 // crossed reports whether the pair's failures or short connections make
 // an attack. SMB's short connections are all counted (ntlm.log's records
 // come in time order, before or after their conn record, and a login the
-// analyzer could not read must not hide a guess), less the connections
-// ntlm.log reported logins on: a client whose short connections are its
-// logins (a backup job) is no guesser, and many logins on one long
-// connection explain one connection, not many.
+// analyzer could not read must not hide a guess), less the short
+// connections ntlm.log reported logins on: a client whose short
+// connections are its logins (a backup job) is no guesser, and logins on
+// long connections explain none.
 func (d *Detector) crossed(p *pair) bool {
 	if p.failures >= d.cfg.MinFailures {
 		return true

@@ -119,3 +119,43 @@ func TestSMBSuccessesOnOneConnectionHideShortConns(t *testing.T) {
 	}
 	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
 }
+
+// TestAlternatingConnsExplainOnce: anonymous null sessions (no account
+// needed) alternated between two long connections must not cancel 40
+// short connections whose guesses ntlm.log could not show: only short
+// connections with a login in the log are explained (the fourth review
+// of session 14).
+func TestAlternatingConnsExplainOnce(t *testing.T) {
+	short := func(i int) dt.Line {
+		return dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
+			Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line()
+	}
+	l := []dt.Line{short(0)}
+	for i := 0; i < 40; i++ {
+		uid := fmt.Sprintf("L%d", 1+i%2)
+		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000.5 + float64(i)/100, "uid": uid, "id.orig_h": "10.66.0.66", "id.orig_p": 39998 + i%2,
+			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "success": true}))
+	}
+	for i := 1; i <= 40; i++ {
+		l = append(l, short(i))
+	}
+	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
+}
+
+// TestParallelAcceptedShortConns: a client (a backup job, a NAT'd
+// group of hosts) opens 20 SMB connections at once, each logs in (accepted)
+// and closes after 5 s. Live, the 20 ntlm records come before the first
+// conn record: each must still explain its connection when that comes.
+func TestParallelAcceptedShortConns(t *testing.T) {
+	var l []dt.Line
+	for i := 0; i < 20; i++ {
+		l = append(l, smbLogin(1000.1+float64(i)/100, i, "backup", true))
+	}
+	for i := 0; i < 20; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i)/100, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
+			Duration: 5, OrigBytes: 3000, RespBytes: 9000}.Line())
+	}
+	if alerts := dt.RunAsGiven(t, New(DefaultConfig()), l); len(alerts) != 0 {
+		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
+	}
+}

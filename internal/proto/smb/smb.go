@@ -53,6 +53,7 @@
 package smb
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -73,6 +74,7 @@ const (
 	statusMoreProcessing     = 0xC0000016
 	statusPending            = 0x00000103
 	smb1SessionSetup         = 0x73
+	smb1WriteAndX            = 0x2F
 	smb2SessionSetup         = 0x0001
 	smb1HeaderLen            = 32
 	smb2HeaderLen            = 64
@@ -150,16 +152,16 @@ const peekLen = 16
 // do, once its first bytes are in: 17 bits (RFC 1002's length and its
 // extension bit; the other flag bits ignored) for a session message
 // holding SMB1, where SMB2 and SMB3 take 24. (Servers may answer SMB1
-// reads of over 128 KiB with 24 bits: the server's side keeps them; the
-// client's messages of other types are read with 17 bits from their
-// header, see nbLength.)
+// reads of over 128 KiB with 24 bits: the server's side keeps them, and
+// so do the client's WRITE_ANDX, large writes; the client's messages of
+// other types are read with 17 bits from their header, see nbLength.)
 func (s *side) settleLength() {
-	if s.sized || len(s.msg) < 4 {
+	if s.sized || len(s.msg) < 5 {
 		return
 	}
 	s.sized = true
-	if !s.client || s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) {
-		return
+	if !s.client || s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) || s.msg[4] == smb1WriteAndX {
+		return // WRITE_ANDX may be large (CAP_LARGE_WRITEX): 24 bits
 	}
 	n := int(s.hdr[1]&1)<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
 	if n < len(s.msg) { // the flag bits hid a message shorter than its header's bytes
@@ -199,13 +201,14 @@ const maxAttempts = 16
 
 // attempt is a login in progress on the connection.
 type attempt struct {
-	ts      int64
-	sid     uint64 // the session's id once the server gave one (SMB2 SessionId, SMB1 UID)
-	mid     uint64 // the message id of its request awaiting an answer
-	waiting bool
-	chal    challengeInfo
-	auth    authInfo
-	hasAuth bool
+	ts       int64
+	kerberos bool   // a login with another mechanism than NTLM (Kerberos): never written
+	sid      uint64 // the session's id once the server gave one (SMB2 SessionId, SMB1 UID)
+	mid      uint64 // the message id of its request awaiting an answer
+	waiting  bool
+	chal     challengeInfo
+	auth     authInfo
+	hasAuth  bool
 }
 
 // Analyzer follows one connection's SMB session setups.
@@ -230,7 +233,7 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 // with no record yet (Zeek's one record per connection).
 func (a *Analyzer) End(ts int64) {
 	for i := range a.atts {
-		if at := &a.atts[i]; at.hasAuth || a.written == 0 {
+		if at := &a.atts[i]; !at.kerberos && (at.hasAuth || a.written == 0) {
 			a.write(at, false, false, false)
 		}
 	}
@@ -287,6 +290,13 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 	a.sawSMB2 = a.sawSMB2 || m[0] != 0xFF
 	switch m[0] {
 	case 0xFF:
+		if len(m) >= 9 && m[4] != smb1SessionSetup && dir == proto.FromResp &&
+			refused(binary.LittleEndian.Uint32(m[5:])) {
+			// A session setup chained (AndX) after another command: the
+			// reply's status is the chain's. Its login is not followed.
+			a.response(ts, 0, noMID, binary.LittleEndian.Uint32(m[5:]), false, nil)
+			return
+		}
 		a.smb1(dir, ts, m)
 	case 0xFE:
 		// Compounded requests and replies: each names where the next
@@ -308,6 +318,11 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 		}
 	}
 }
+
+// noMID is a message id no request has (SMB1's are 16 bits, SMB2's
+// responses are matched below 2^63 in practice): a response known only
+// by its status.
+const noMID = 1 << 63
 
 // A session setup request's login, as found in it.
 const (
@@ -449,17 +464,33 @@ func (a *Analyzer) smb2(dir proto.Direction, ts int64, m []byte) {
 // request follows a session setup request's security blob: an NTLM
 // NEGOTIATE begins a login, an AUTHENTICATE answers the challenge of the
 // login of its session (or, before the server named one, the oldest
-// login challenged and not yet answered).
+// login challenged and not yet answered); a blob of another mechanism
+// (Kerberos) is a login followed but never written, so that its refusal
+// (an expired ticket, before the client falls back to NTLM) is no NTLM
+// guess.
 func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 	msg := findNTLM(blob, ntlmNegotiate, ntlmAuthenticate)
 	var at *attempt
 	switch ntlmType(msg) {
 	case ntlmNegotiate:
 		at = a.begin(ts, sid)
-	case ntlmAuthenticate:
-		at = a.find(func(at *attempt) bool { return sid != 0 && at.sid == sid && !at.hasAuth })
+	case 0:
+		if len(blob) == 0 || bytes.Contains(blob, ntlmSignature) {
+			return
+		}
+		// Another mechanism (Kerberos): followed only so that its answer
+		// is not taken for an NTLM login's.
+		at = a.find(func(at *attempt) bool { return at.kerberos && sid != 0 && at.sid == sid })
 		if at == nil {
-			at = a.find(func(at *attempt) bool { return !at.waiting && !at.hasAuth && (sid == 0 || at.sid == 0) })
+			at = a.begin(ts, sid)
+			at.kerberos = true
+		}
+	case ntlmAuthenticate:
+		at = a.find(func(at *attempt) bool { return !at.kerberos && sid != 0 && at.sid == sid && !at.hasAuth })
+		if at == nil {
+			at = a.find(func(at *attempt) bool {
+				return !at.kerberos && !at.waiting && !at.hasAuth && (sid == 0 || at.sid == 0)
+			})
 		}
 		if at == nil {
 			at = a.begin(ts, sid)
@@ -506,7 +537,9 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 		return
 	}
 	i := at.index(a.atts)
-	a.write(at, true, status == statusSuccess, guest)
+	if !at.kerberos {
+		a.write(at, true, status == statusSuccess, guest)
+	}
 	a.atts = append(a.atts[:i], a.atts[i+1:]...)
 }
 
@@ -564,7 +597,7 @@ func (a *Analyzer) begin(ts int64, sid uint64) *attempt {
 				break
 			}
 		}
-		if a.atts[i].hasAuth {
+		if a.atts[i].hasAuth && !a.atts[i].kerberos {
 			a.write(&a.atts[i], false, false, false)
 		}
 		a.atts = append(a.atts[:i], a.atts[i+1:]...)
