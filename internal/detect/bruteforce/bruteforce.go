@@ -112,14 +112,20 @@ func (p *pair) smbConns() *recentConns {
 type recentConns struct {
 	conns [32]struct {
 		uid           string
+		ts            float64
 		logged, short bool
 	}
 	next int
 }
 
-// note marks connection uid logged and/or short, and reports whether it
-// has just become both: a short connection that had a login in the log.
-func (r *recentConns) note(uid string, logged, short bool) bool {
+// matchWindow is how far apart (s) a connection's conn record and its
+// ntlm.log records may come: a slot waiting longer is free again.
+const matchWindow = 120
+
+// note marks connection uid (a record of it at ts) logged and/or short,
+// and reports whether it has just become both: a short connection that
+// had a login in the log.
+func (r *recentConns) note(uid string, ts float64, logged, short bool) bool {
 	for i := range r.conns {
 		c := &r.conns[i]
 		if c.uid != uid || uid == "" {
@@ -129,9 +135,17 @@ func (r *recentConns) note(uid string, logged, short bool) bool {
 		c.logged, c.short = c.logged || logged, c.short || short
 		return !both && c.logged && c.short
 	}
-	c := &r.conns[r.next]
-	c.uid, c.logged, c.short = uid, logged, short
-	r.next = (r.next + 1) % len(r.conns)
+	// A new connection takes a free or matched slot, the oldest first;
+	// when every slot waits for its match, the newcomer is not kept: a
+	// burst of connections in flight loses only what overflows.
+	for j := range r.conns {
+		i := (r.next + j) % len(r.conns)
+		if c := &r.conns[i]; c.uid == "" || c.logged && c.short || ts-c.ts > matchWindow || c.ts-ts > matchWindow {
+			c.uid, c.ts, c.logged, c.short = uid, ts, logged, short
+			r.next = (i + 1) % len(r.conns)
+			return false
+		}
+	}
 	return false
 }
 
@@ -218,7 +232,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		c := r.Conn()
 		p := d.pair(key{c.Orig, c.Resp, "smb"}, c.TS, true, emit)
 		p.sawLog = true
-		if p.smbConns().note(string(c.UID), true, false) { // before the outcome, which may decide
+		if p.smbConns().note(string(c.UID), c.TS, true, false) { // before the outcome, which may decide
 			p.explained++
 		}
 		user := r.Str("username")
@@ -363,7 +377,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	p.port = c.RespP
 	if short {
 		p.conns++
-		if service == "smb" && p.smbConns().note(string(c.UID), false, true) {
+		if service == "smb" && p.smbConns().note(string(c.UID), c.TS, false, true) {
 			p.explained++
 		}
 	} else if p.conns >= d.cfg.MinConns && (service == "telnet" || service == "rdp") {

@@ -159,3 +159,44 @@ func TestParallelAcceptedShortConns(t *testing.T) {
 		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }
+
+// TestRecentConns: a short connection and its login match in either
+// order; when every slot waits for a match, a newcomer is not kept (the
+// waiting ones still match), and slots waiting past matchWindow are free
+// again.
+func TestRecentConns(t *testing.T) {
+	var r recentConns
+	if r.note("A", 0, true, false) || !r.note("A", 1, false, true) || r.note("A", 2, true, false) {
+		t.Fatal("A: login then short connection should match once")
+	}
+	for i := 0; i < len(r.conns); i++ {
+		r.note(fmt.Sprintf("P%d", i), 10, true, false) // the matched A's slot is reused
+	}
+	if r.note("X", 11, false, true) || r.note("X", 12, true, false) {
+		t.Fatal("a newcomer was kept in a ring of waiting slots")
+	}
+	if !r.note("P5", 12, false, true) {
+		t.Fatal("a waiting slot was lost")
+	}
+	if r.note("Y", 10+matchWindow+1, false, true) || !r.note("Y", 10+matchWindow+2, true, false) {
+		t.Fatal("slots waiting past matchWindow are not free again")
+	}
+}
+
+// TestParallelAcceptedShortConns33: as TestParallelAcceptedShortConns
+// with 33 connections at once (one more than recentConns holds): only
+// the overflow is lost, not every match (the fifth review of session 14).
+func TestParallelAcceptedShortConns33(t *testing.T) {
+	const n = 33
+	var l []dt.Line
+	for i := 0; i < n; i++ {
+		l = append(l, smbLogin(1000.1+float64(i)/100, i, "backup", true))
+	}
+	for i := 0; i < n; i++ {
+		l = append(l, dt.Conn{TS: 1000 + float64(i)/100, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
+			Duration: 5, OrigBytes: 3000, RespBytes: 9000}.Line())
+	}
+	if alerts := dt.RunAsGiven(t, New(DefaultConfig()), l); len(alerts) != 0 {
+		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
+	}
+}

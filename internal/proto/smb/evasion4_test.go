@@ -6,33 +6,6 @@ import (
 	"testing"
 )
 
-// TestSMB1LargeWriteFraming: the Linux cifs client (vers=1.0,
-// unix extensions) writes up to wsize=1 MiB per WRITE_ANDX when Samba
-// advertises CIFS_UNIX_LARGE_WRITE_CAP (Samba does so when "min receive
-// file size" is set, and then reads such a write's length with 24 bits,
-// smb_len_large in receive_smb_raw_talloc_partial_read): WRITE_ANDX keeps
-// 24 bits, or the rest of the file data would be taken for NetBIOS
-// headers and a later login's names lost (the fourth review of session
-// 14).
-func TestSMB1LargeWriteFraming(t *testing.T) {
-	const size = 0x30000 // 192 KiB
-	w := []byte{0xFF, 'S', 'M', 'B', 0x2F, 0, 0, 0, 0, 0x18}
-	w = append(w, make([]byte, 32-len(w))...)
-	for i := 0; len(w) < size; i++ {
-		w = append(w, byte('a'+i%26)) // file data (text)
-	}
-	steps := []step{
-		{0, nb(w)},
-		{0, nb(smb1Basic("root", "WORKGROUP", true))},
-		{1, nb(smb1Reply(statusLogonFailure))},
-	}
-	got, _ := run(t, steps, 0)
-	want := `{"ts":2.0,` + hdr + `,"username":"root","domainname":"WORKGROUP","success":false}`
-	if len(got) != 1 || got[0] != want {
-		t.Fatalf("a login after a 24-bit large write gave:\n%s\nwant\n%s", strings.Join(got, "\n"), want)
-	}
-}
-
 // TestKerberosRefusalIsNoGuess: a Kerberos session setup (SPNEGO
 // with a krb5 AP-REQ, no NTLMSSP) refused with STATUS_LOGON_FAILURE, as
 // Samba answers every failed AP-REQ (gensec_gssapi: expired ticket,

@@ -74,7 +74,6 @@ const (
 	statusMoreProcessing     = 0xC0000016
 	statusPending            = 0x00000103
 	smb1SessionSetup         = 0x73
-	smb1WriteAndX            = 0x2F
 	smb2SessionSetup         = 0x0001
 	smb1HeaderLen            = 32
 	smb2HeaderLen            = 64
@@ -152,16 +151,19 @@ const peekLen = 16
 // do, once its first bytes are in: 17 bits (RFC 1002's length and its
 // extension bit; the other flag bits ignored) for a session message
 // holding SMB1, where SMB2 and SMB3 take 24. (Servers may answer SMB1
-// reads of over 128 KiB with 24 bits: the server's side keeps them, and
-// so do the client's WRITE_ANDX, large writes; the client's messages of
-// other types are read with 17 bits from their header, see nbLength.)
+// reads of over 128 KiB with 24 bits: the server's side keeps them. A
+// client's SMB1 write of over 128 KiB, which only a server configured
+// for it reads with 24 bits, is mis-framed: the rest of that client's
+// stream is lost, its refusals still read on the server's side. The
+// client's messages of other types are read with 17 bits from their
+// header, see nbLength.)
 func (s *side) settleLength() {
 	if s.sized || len(s.msg) < 5 {
 		return
 	}
 	s.sized = true
-	if !s.client || s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) || s.msg[4] == smb1WriteAndX {
-		return // WRITE_ANDX may be large (CAP_LARGE_WRITEX): 24 bits
+	if !s.client || s.hdr[0] != 0 || s.msg[0] != 0xFF || !isSMBHeader(s.msg) {
+		return
 	}
 	n := int(s.hdr[1]&1)<<16 | int(s.hdr[2])<<8 | int(s.hdr[3])
 	if n < len(s.msg) { // the flag bits hid a message shorter than its header's bytes
@@ -205,6 +207,7 @@ type attempt struct {
 	kerberos bool   // a login with another mechanism than NTLM (Kerberos): never written
 	sid      uint64 // the session's id once the server gave one (SMB2 SessionId, SMB1 UID)
 	mid      uint64 // the message id of its request awaiting an answer
+	seq      int    // the order of that request among the connection's
 	waiting  bool
 	chal     challengeInfo
 	auth     authInfo
@@ -218,6 +221,7 @@ type Analyzer struct {
 	sides   [2]side
 	atts    []attempt // in the order they began
 	written int       // records written
+	reqs    int       // session setup requests seen
 	sawSMB2 bool      // an SMB2 or SMB3 message was seen
 	line    []byte
 }
@@ -403,7 +407,8 @@ func (a *Analyzer) basicLogin(ts int64, sid, mid uint64, data []byte, dataOff, s
 	}
 	at := a.begin(ts, sid)
 	at.auth, at.hasAuth = authInfo{user: user, domain: domain}, true
-	at.mid, at.waiting = mid, true
+	a.reqs++
+	at.mid, at.seq, at.waiting = mid, a.reqs, true
 }
 
 // cutUTF16 returns the UTF-16LE string before the first NUL character and
@@ -499,7 +504,8 @@ func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 	default:
 		return
 	}
-	at.mid, at.waiting = mid, true
+	a.reqs++
+	at.mid, at.seq, at.waiting = mid, a.reqs, true
 }
 
 // response follows a session setup response: the challenge for the login
@@ -507,7 +513,7 @@ func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 // answer) and STATUS_MORE_PROCESSING_REQUIRED are none; guest says the
 // server let the client in as a guest or anonymously.
 func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool, blob []byte) {
-	at := a.find(func(at *attempt) bool { return at.waiting && at.mid == mid })
+	at := a.oldestRequest(mid)
 	msg := findNTLM(blob, ntlmChallenge)
 	if at == nil {
 		switch {
@@ -525,6 +531,7 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 	}
 	if ntlmType(msg) == ntlmChallenge {
 		at.chal = parseChallenge(msg)
+		at.kerberos = false // a SPNEGO offer without a token, answered with NTLM
 	}
 	if sid != 0 {
 		at.sid = sid
@@ -562,6 +569,19 @@ func refused(status uint32) bool {
 		return true
 	}
 	return false
+}
+
+// oldestRequest returns the login whose request with message id mid was
+// sent first of those awaiting an answer (a client may reuse an id:
+// answers come in the order of the requests), nil if none.
+func (a *Analyzer) oldestRequest(mid uint64) *attempt {
+	var best *attempt
+	for i := range a.atts {
+		if at := &a.atts[i]; at.waiting && at.mid == mid && (best == nil || at.seq < best.seq) {
+			best = at
+		}
+	}
+	return best
 }
 
 // find returns the oldest login in progress that ok accepts, nil if none.
