@@ -20,6 +20,10 @@
 // A refusal (STATUS_LOGON_FAILURE and the like) whose login the analyzer
 // does not follow (its request unseen, compressed, or pushed out by more
 // than maxAttempts logins in flight) is a record too, without names.
+// Session setups of another mechanism (Kerberos) are followed but not
+// written; their refusals are, without names, at the connection's end,
+// but for those an accepted NTLM login followed (the fallback of a
+// client whose ticket was refused).
 // NetBIOS messages of other types than session messages are skipped by
 // their length, as servers do; the client's SMB1 messages (and, until
 // SMB2 is seen, its messages of other types) have 17-bit lengths (RFC
@@ -222,8 +226,11 @@ type Analyzer struct {
 	atts    []attempt // in the order they began
 	written int       // records written
 	reqs    int       // session setup requests seen
-	sawSMB2 bool      // an SMB2 or SMB3 message was seen
-	line    []byte
+	// krbRefused counts refused logins of another mechanism (Kerberos)
+	// not yet followed by an accepted NTLM login (see End).
+	krbRefused int
+	sawSMB2    bool // an SMB2 or SMB3 message was seen
+	line       []byte
 }
 
 // New returns an analyzer for the connection ci writing to out.
@@ -235,6 +242,12 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 // are written without one (as Zeek's finalize hook does); of those that
 // never got past the NTLM NEGOTIATE, only a first one of a connection
 // with no record yet (Zeek's one record per connection).
+//
+// Refused logins of another mechanism than NTLM (Kerberos) that no NTLM
+// login on the connection got in after, one for one, are written then as
+// refused logins without names: a refused Kerberos leg before the client
+// falls back to NTLM is no guess, but a guess disguised as another
+// mechanism (an NTLM token pushed past MaxKeep, say) is one.
 func (a *Analyzer) End(ts int64) {
 	for i := range a.atts {
 		if at := &a.atts[i]; !at.kerberos && (at.hasAuth || a.written == 0) {
@@ -242,6 +255,9 @@ func (a *Analyzer) End(ts int64) {
 		}
 	}
 	a.atts = a.atts[:0]
+	for ; a.krbRefused > 0; a.krbRefused-- {
+		a.write(&attempt{ts: ts}, true, false, false)
+	}
 }
 
 // Data implements proto.Analyzer. Messages of every NetBIOS type are
@@ -544,8 +560,14 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 		return
 	}
 	i := at.index(a.atts)
-	if !at.kerberos {
+	switch {
+	case !at.kerberos:
 		a.write(at, true, status == statusSuccess, guest)
+		if status == statusSuccess && a.krbRefused > 0 {
+			a.krbRefused-- // the NTLM fallback after a refused Kerberos leg
+		}
+	case refused(status):
+		a.krbRefused++
 	}
 	a.atts = append(a.atts[:i], a.atts[i+1:]...)
 }

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 	"net/netip"
 	"strconv"
@@ -601,7 +602,7 @@ func (r *Rec) TS() float64 {
 		if r.n > 0 && string(r.Key(r.fields[0])) == "ts" {
 			// Where ts usually is: no need of the key index, which a
 			// record whose readers want nothing else would build for it.
-			r.ts, _ = parseNumber(r.Value(r.fields[0]))
+			r.ts, _ = parseNumber(r.Value(r.fields[0])) // 0 when it is no number
 		} else {
 			r.ts, _ = r.Num("ts")
 		}
@@ -838,7 +839,10 @@ var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1
 
 func parseSlow(b []byte) (float64, bool) {
 	f, err := strconv.ParseFloat(string(b), 64)
-	return f, err == nil
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) { // JSON has neither; an overflow is no number
+		return 0, false
+	}
+	return f, true
 }
 
 // ParseAddr parses an IPv4 or IPv6 address from b without allocating for

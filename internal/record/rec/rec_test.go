@@ -664,3 +664,21 @@ func BenchmarkParseMAC(b *testing.B) {
 		}
 	}
 }
+
+// TestNumberOverflow: a number too large for a float64 (or a NaN or Inf
+// spelled out, which JSON has not) is no number: a ts of 1.69e746 must
+// not become +Inf in alerts (FuzzEngine found it).
+func TestNumberOverflow(t *testing.T) {
+	for _, s := range []string{"1795952456.69e746", "1e400", "-1e400", "NaN", "Inf"} {
+		if v, ok := parseNumber([]byte(s)); ok || v != 0 {
+			t.Errorf("parseNumber(%q) = %v, %v", s, v, ok)
+		}
+	}
+	var r Rec
+	if err := r.Parse("conn", []byte(`{"ts":1795952456.69e746,"uid":"C1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ts := r.TS(); ts != 0 {
+		t.Errorf("TS = %v", ts)
+	}
+}
