@@ -21,9 +21,13 @@
 // does not follow (its request unseen, compressed, or pushed out by more
 // than maxAttempts logins in flight) is a record too, without names.
 // Session setups of another mechanism (Kerberos) are followed but not
-// written; their refusals are, without names, at the connection's end,
-// but for those an accepted NTLM login followed (the fallback of a
-// client whose ticket was refused).
+// written; their refusals are, without names, once it is clear no
+// fallback took their place: an accepted NTLM login of a named user (not
+// anonymous, not guest) that follows takes one off (the fallback of a
+// client whose ticket was refused); the rest are written when that NTLM
+// login ends, when another non-NTLM session setup begins, or at the
+// connection's end. A client that falls back on a new connection leaves
+// one refused login behind.
 // NetBIOS messages of other types than session messages are skipped by
 // their length, as servers do; the client's SMB1 messages (and, until
 // SMB2 is seen, its messages of other types) have 17-bit lengths (RFC
@@ -255,6 +259,14 @@ func (a *Analyzer) End(ts int64) {
 		}
 	}
 	a.atts = a.atts[:0]
+	a.flushRefused(ts)
+}
+
+// flushRefused writes the refused logins of another mechanism still
+// waiting for an NTLM fallback: at the connection's end, when an NTLM
+// login ends (the fallback came or did not), and when another non-NTLM
+// session setup begins (so that a guesser cannot hold them back).
+func (a *Analyzer) flushRefused(ts int64) {
 	for ; a.krbRefused > 0; a.krbRefused-- {
 		a.write(&attempt{ts: ts}, true, false, false)
 	}
@@ -501,6 +513,7 @@ func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 		}
 		// Another mechanism (Kerberos): followed only so that its answer
 		// is not taken for an NTLM login's.
+		a.flushRefused(ts)
 		at = a.find(func(at *attempt) bool { return at.kerberos && sid != 0 && at.sid == sid })
 		if at == nil {
 			at = a.begin(ts, sid)
@@ -563,9 +576,10 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 	switch {
 	case !at.kerberos:
 		a.write(at, true, status == statusSuccess, guest)
-		if status == statusSuccess && a.krbRefused > 0 {
+		if status == statusSuccess && !guest && at.auth.user != "" && a.krbRefused > 0 {
 			a.krbRefused-- // the NTLM fallback after a refused Kerberos leg
 		}
+		a.flushRefused(ts) // no fallback is coming for the others
 	case refused(status):
 		a.krbRefused++
 	}
