@@ -28,6 +28,9 @@
 // login ends, when another non-NTLM session setup begins, or at the
 // connection's end. A client that falls back on a new connection leaves
 // one refused login behind.
+// A stream out of step (a capture that began inside a message: a header
+// of no NetBIOS type, or a session message without an SMB header) is
+// searched for the next message start, as Zeek waits for one.
 // NetBIOS messages of other types than session messages are skipped by
 // their length, as servers do; the client's SMB1 messages (and, until
 // SMB2 is seen, its messages of other types) have 17-bit lengths (RFC
@@ -105,7 +108,7 @@ func init() {
 // Detect is Sure when the first bytes are a NetBIOS session message
 // holding an SMB header (SMB1, SMB2, SMB3 transform or compression), Likely
 // for a NetBIOS session request to port 139, Maybe on ports 445 and 139
-// unless the bytes are TLS or text, No otherwise.
+// unless the bytes are TLS, No otherwise.
 func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8) proto.Confidence {
 	if transport != 6 || len(first) == 0 {
 		return proto.No
@@ -117,7 +120,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	switch {
 	case first[0] == 0x81 && respPort == 139:
 		return proto.Likely
-	case port && first[0] != 0x16 && (first[0] < 0x20 || first[0] >= 0x80): // not TLS, not text
+	case port && !(len(first) >= 2 && first[0] == 0x16 && first[1] == 3): // not TLS (mid-stream file data may look like anything)
 		return proto.Maybe
 	}
 	return proto.No
@@ -138,6 +141,8 @@ type side struct {
 	msg    []byte // the current message's first bytes (≤ MaxKeep)
 	sized  bool   // the message's length was settled from its first bytes
 	client bool   // the originator's side
+	lost   bool   // out of step: looking for the next message start
+	scan   []byte // while lost, the last bytes searched (≤ 7 between calls)
 }
 
 // nbLength is a NetBIOS message's length from its header: 24 bits (SMB2's
@@ -154,6 +159,36 @@ func (s *side) nbLength(smb2 bool) int {
 // peekLen is how much of a message is kept before deciding whether to
 // keep more: enough for the command of an SMB1 or SMB2 header.
 const peekLen = 16
+
+// loseStep is called when the framing is out of step (a capture that
+// began inside a message, say): the bytes read of the would-be message
+// and the rest go back to a search for the next message start.
+func (s *side) loseStep(data []byte) []byte {
+	s.lost = true
+	s.scan = append(append(append(s.scan[:0], s.hdr[:s.nh]...), s.msg...), data...)
+	s.nh, s.msg, s.need = 0, s.msg[:0], 0
+	if len(s.scan) > 0 {
+		s.scan = s.scan[1:] // not where it began
+	}
+	return s.resync(nil)
+}
+
+// resync looks in the bytes kept (scan) and data for the next message
+// start: a session message header (type 0) followed by an SMB protocol
+// id. It returns the bytes from there, or nil (keeping the last few bytes
+// for the next call) when there is none yet.
+func (s *side) resync(data []byte) []byte {
+	buf := append(s.scan, data...)
+	for i := 0; i+8 <= len(buf); i++ {
+		if buf[i] == 0 && isSMBHeader(buf[i+4:]) {
+			s.lost, s.scan = false, s.scan[:0]
+			return append([]byte(nil), buf[i:]...)
+		}
+	}
+	keep := min(len(buf), 7)
+	s.scan = append(s.scan[:0], buf[len(buf)-keep:]...)
+	return nil
+}
 
 // settleLength reads the length of a client's message as SMB1 servers
 // do, once its first bytes are in: 17 bits (RFC 1002's length and its
@@ -281,6 +316,11 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 	s := &a.sides[dir]
 	for len(data) > 0 && !a.Dead {
+		if s.lost {
+			if data = s.resync(data); data == nil {
+				return
+			}
+		}
 		if s.nh < 4 {
 			c := copy(s.hdr[s.nh:], data)
 			s.nh += c
@@ -290,12 +330,20 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			}
 			s.need = s.nbLength(a.sawSMB2)
 			s.msg, s.sized, s.client = s.msg[:0], false, dir == proto.FromOrig
+			if t := s.hdr[0]; t != 0 && (t < 0x81 || t > 0x85) { // no NetBIOS type: out of step
+				data = s.loseStep(data)
+				continue
+			}
 		}
 		if len(s.msg) < peekLen { // the header's first bytes decide what is kept
 			k := min(s.need, len(data), peekLen-len(s.msg))
 			s.msg = append(s.msg, data[:k]...)
 			s.need -= k
 			data = data[k:]
+			if s.hdr[0] == 0 && len(s.msg) >= 4 && !isSMBHeader(s.msg) {
+				data = s.loseStep(data) // a session message holds SMB: out of step
+				continue
+			}
 			s.settleLength()
 		}
 		take := min(s.need, len(data))
