@@ -1,5 +1,13 @@
 package smb
 
+// The tests: smb_test.go has the sessions, malformed input, Detect and
+// the fuzz target; logins_test.go more login shapes; resync_test.go a
+// capture begun mid-message; the evasion_*_test.go files the ways a
+// guesser could hide guesses from ntlm.log that session 14's reviews
+// found (framing and NetBIOS flag bits, security blobs, AndX chains,
+// message ids, mechanisms other than NTLM and their fallback), each
+// fixed.
+
 import (
 	"encoding/binary"
 	"strings"

@@ -2,7 +2,6 @@ package smb
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -56,19 +55,5 @@ func TestLargeWritePlantedKerberos(t *testing.T) {
 	body := append(fake, 0x85, byte(pad>>16&1), byte(pad>>8), byte(pad))
 	body = append(body, make([]byte, pad)...)
 	stream := append(append(hdr, w...), body...)
-	steps := []step{{0, stream}}
-	for i := 0; i < guesses; i++ {
-		b := smb1Basic("user"+string(rune('a'+i)), "WORKGROUP", true)
-		binary.LittleEndian.PutUint16(b[30:], 7)
-		steps = append(steps, step{0, nb(b)})
-	}
-	for i := 0; i < guesses; i++ {
-		r := smb1Reply(statusLogonFailure)
-		binary.LittleEndian.PutUint16(r[30:], 7)
-		steps = append(steps, step{1, nb(r)})
-	}
-	got, _ := run(t, steps, 0)
-	if n := failures(got); n != guesses {
-		t.Fatalf("%d refused guesses gave %d failure records:\n%s", guesses, n, strings.Join(got, "\n"))
-	}
+	checkGuessesAfter(t, stream, guesses)
 }

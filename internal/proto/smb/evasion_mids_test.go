@@ -165,6 +165,14 @@ func TestWriteAndXPlantedKerberos(t *testing.T) {
 	body := append(make([]byte, pad), fake...)
 	ka := append([]byte{0x85, byte(len(body) >> 16 & 1), byte(len(body) >> 8), byte(len(body))}, body...)
 	stream := append(append([]byte{}, w...), ka...)
+	checkGuessesAfter(t, stream, guesses)
+}
+
+// checkGuessesAfter feeds stream from the client, then guesses SMB1
+// logins with message id 7 that the server refuses, and checks that each
+// refusal is a failure record.
+func checkGuessesAfter(t *testing.T, stream []byte, guesses int) {
+	t.Helper()
 	steps := []step{{0, stream}}
 	for i := 0; i < guesses; i++ {
 		b := smb1Basic("user"+string(rune('a'+i)), "WORKGROUP", true)
