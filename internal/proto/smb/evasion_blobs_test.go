@@ -57,14 +57,7 @@ func TestSMB2PipelineEvictionHidesGuesses(t *testing.T) {
 		}
 	}
 	got, _ := run(t, []step{{0, negs}, {1, chals}, {0, auths}, {1, answers}}, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) { // a refusal whose login was pushed out has no names
-
-			n++
-		}
-	}
-	if n != sessions/2 {
+	if n := failures(got); n != sessions/2 { // a refusal whose login was pushed out has no names
 		t.Fatalf("%d refused guesses gave %d failure records (%d records)", sessions/2, n, len(got))
 	}
 }
@@ -100,12 +93,7 @@ func TestSMB2CompressedSessionSetup(t *testing.T) {
 			step{1, nb(withIDs(smb2(true, statusLogonFailure, nil), mid+1, sid))})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != 3 {
 		t.Fatalf("3 refused guesses in compression transforms gave %d failure records:\n%s", n, strings.Join(got, "\n"))
 	}
@@ -150,12 +138,7 @@ func TestSPNEGOFakeSignatureInOID(t *testing.T) {
 			step{1, nb(withIDs(smb2(true, statusLogonFailure, nil), mid+1, sid))})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != 3 {
 		t.Fatalf("3 refused guesses gave %d failure records:\n%s", n, strings.Join(got, "\n"))
 	}
@@ -176,12 +159,7 @@ func TestSMB1KeepaliveFlagBits(t *testing.T) {
 			step{1, nb(smb1Reply(statusLogonFailure))})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != len(users) {
 		t.Fatalf("%d refused guesses gave %d failure records:\n%s", len(users), n, strings.Join(got, "\n"))
 	}

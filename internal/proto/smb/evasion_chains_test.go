@@ -74,12 +74,7 @@ func TestSMB1ChainedSessionSetup(t *testing.T) {
 		steps = append(steps, step{0, nb(chained(10 + g))}, step{1, nb(reply(10 + g))})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != 5 {
 		t.Fatalf("5 refused guesses chained after TREE_CONNECT_ANDX gave %d failure records:\n%s", n, strings.Join(got, "\n"))
 	}

@@ -23,12 +23,7 @@ func TestSMB1NetBIOSFlagBits(t *testing.T) {
 		steps = append(steps, step{0, nbFlags(smb1Basic(u, "WORKGROUP", true))}, step{1, nb(smb1Reply(statusLogonFailure))})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != len(users) {
 		t.Fatalf("%d refused guesses gave %d failure records:\n%s", len(users), n, strings.Join(got, "\n"))
 	}
@@ -66,12 +61,7 @@ func TestEvictionKeepsVerdicts(t *testing.T) {
 		steps = append(steps, step{0, burst}, step{1, answers})
 	}
 	got, _ := run(t, steps, 0)
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
+	n := failures(got)
 	if n != guesses {
 		t.Fatalf("%d refused guesses gave %d failure records (%d records in all)", guesses, n, len(got))
 	}

@@ -59,16 +59,6 @@ func spnegoInitNoToken() []byte {
 	return der(0x60, der(0x06, spnegoOID), der(0xa0, der(0x30, der(0xa0, der(0x30, der(0x06, ntlmOID))))))
 }
 
-func failures(got []string) int {
-	n := 0
-	for _, r := range got {
-		if strings.Contains(r, `"success":false`) {
-			n++
-		}
-	}
-	return n
-}
-
 // TestKerberosSameMIDSwallowsGuess: SMB1 MIDs may repeat. A
 // guesser starts an NTLM login (NEGOTIATE, CHALLENGE, uid 100), then
 // pipelines a non-NTLM session setup (a new session) and the guess's

@@ -203,6 +203,17 @@ func run(t testing.TB, steps []step, split int) ([]string, string) {
 	return out.Recs, a.Service()
 }
 
+// failures counts the records of refused logins.
+func failures(got []string) int {
+	n := 0
+	for _, r := range got {
+		if strings.Contains(r, `"success":false`) {
+			n++
+		}
+	}
+	return n
+}
+
 const hdr = `"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":50000,"id.resp_h":"10.0.0.2","id.resp_p":445`
 
 func TestSessionSetups(t *testing.T) {
