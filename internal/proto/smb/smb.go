@@ -303,8 +303,13 @@ func (a *Analyzer) End(ts int64) {
 // session setup begins (so that a guesser cannot hold them back).
 func (a *Analyzer) flushRefused(ts int64) {
 	for ; a.krbRefused > 0; a.krbRefused-- {
-		a.write(&attempt{ts: ts}, true, false, false)
+		a.writeRefused(ts)
 	}
+}
+
+// writeRefused writes a refused login at ts whose names are not known.
+func (a *Analyzer) writeRefused(ts int64) {
+	a.write(&attempt{ts: ts}, true, false, false)
 }
 
 // Data implements proto.Analyzer. Messages of every NetBIOS type are
@@ -370,12 +375,13 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 	a.sawSMB2 = a.sawSMB2 || m[0] != 0xFF
 	switch m[0] {
 	case 0xFF:
-		if len(m) >= 9 && m[4] != smb1SessionSetup && dir == proto.FromResp &&
-			refused(binary.LittleEndian.Uint32(m[5:])) {
+		if len(m) >= 9 && m[4] != smb1SessionSetup && dir == proto.FromResp {
 			// A session setup chained (AndX) after another command: the
 			// reply's status is the chain's. Its login is not followed.
-			a.response(ts, 0, noMID, binary.LittleEndian.Uint32(m[5:]), false, nil)
-			return
+			if status := binary.LittleEndian.Uint32(m[5:]); refused(status) {
+				a.response(ts, 0, noMID, status, false, nil)
+				return
+			}
 		}
 		a.smb1(dir, ts, m)
 	case 0xFE:
@@ -403,14 +409,6 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, m []byte) {
 // responses are matched below 2^63 in practice): a response known only
 // by its status.
 const noMID = 1 << 63
-
-// A session setup request's login, as found in it.
-const (
-	loginNone         = iota // nothing to follow (Kerberos, say)
-	loginStart               // NTLM NEGOTIATE: a login begins
-	loginAuthenticate        // NTLM AUTHENTICATE: the client's answer
-	loginBasic               // SMB1 without extended security: the whole login
-)
 
 // smb1 handles an SMB1 message: SESSION_SETUP_ANDX requests and replies.
 // The session is the header's UID, the message its MID.
@@ -600,7 +598,7 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 			// A refusal whose login is not followed (its request unseen,
 			// or pushed out by logins in flight past maxAttempts) is
 			// still a refused login.
-			a.write(&attempt{ts: ts}, true, false, false)
+			a.writeRefused(ts)
 			return
 		default:
 			return
