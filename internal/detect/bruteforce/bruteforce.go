@@ -13,10 +13,9 @@
 // let in as a guest; an anonymous session is no guess); an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
-// as input; SMB, whose short connections all count unless every login
-// ntlm.log reported on the pair was accepted), short established
-// connections to the service port are counted: guessing tools open one
-// connection per few tries. The larger of the two counts decides, per (source,
+// as input; SMB's short connections that had no login in ntlm.log, see
+// crossed), short established connections to the service port are
+// counted: guessing tools open one connection per few tries. The larger of the two counts decides, per (source,
 // destination, service), within Window seconds. A success seen after the
 // failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
 // MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
