@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -68,12 +64,21 @@ func sniffLog(path string) logKind {
 	head := make([]byte, 10)
 	n, _ := io.ReadFull(r, head)
 	switch {
+	case n == 0 && isLogName(path):
+		return jsonLog // an empty log, as Vigil writes weird.log without anomalies
 	case bytes.HasPrefix(head[:n], []byte("#separator")):
 		return zeekTSVLog
 	case n > 0 && head[0] == '{':
 		return jsonLog
 	}
 	return notLog
+}
+
+// isLogName tells whether a file's name says it is a log: "conn.log",
+// "conn.00:00:00-01:00:00.log.gz", "eve.json".
+func isLogName(path string) bool {
+	base := filepath.Base(path)
+	return strings.Contains(base, ".log") || strings.Contains(base, ".json")
 }
 
 // maybeGzip returns a reader that decompresses r when it starts with the
@@ -101,98 +106,11 @@ func logName(path, zeekPath string) string {
 	return base
 }
 
-// readLogs feeds every log file through sink (and so to the writer and
-// the consumers). It returns the number of records read.
-func readLogs(paths []string, sink *logSink) (int, error) {
-	total := 0
-	var errs []error
-	for _, path := range paths {
-		n, err := readLogFile(path, sink)
-		total += n
-		if err != nil { // the records read are kept; the other files are read
-			errs = append(errs, fmt.Errorf("analyze: read log %s: %w", path, err))
-		}
-	}
-	// Done: an ordered writer need not hold the records read (they sort
-	// before every packet's) until the run ends.
-	sink.progress(doneTag)
-	return total, errors.Join(errs...)
-}
-
-func readLogFile(path string, sink *logSink) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	r, err := maybeGzip(f)
-	if err != nil {
-		return 0, err
-	}
-	if sniffLog(path) == zeekTSVLog {
-		return readZeekTSV(path, r, sink)
-	}
-	if eve.Sniff(path) {
-		return readEVE(r, sink)
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLogLine)
-	name, n := logName(path, ""), 0
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] != '{' {
-			continue
-		}
-		sink.Record(name, line)
-		n++
-	}
-	return n, sc.Err()
-}
-
 // AlertAdder is a consumer that takes alerts raised elsewhere (the
 // detection engine, detect.Engine.Add: it aggregates, writes and
 // correlates them with its own).
 type AlertAdder interface {
 	Add(a alert.Alert)
-}
-
-// readEVE reads a Suricata EVE file (internal/eve): flow, dns, http and
-// tls events become conn, dns, http and ssl records; alert events become
-// alerts for the consumer that takes them (without one they stay "eve"
-// records, as every other event does).
-func readEVE(r io.Reader, sink *logSink) (int, error) {
-	er, err := eve.NewReader(r)
-	if err != nil {
-		return 0, err
-	}
-	var add func(alert.Alert)
-	if sink.w != nil {
-		for _, c := range sink.w.consumers {
-			if a, ok := c.(AlertAdder); ok {
-				add = a.Add
-			}
-		}
-	}
-	n, err := eve.Feed(context.Background(), er, sink.Record, add)
-	if err == nil && er.Malformed > 0 {
-		err = fmt.Errorf("%d malformed EVE lines skipped (first at %s)", er.Malformed, er.FirstError)
-	}
-	return n.Events, err
-}
-
-// readZeekTSV converts each row to a JSON object, typed by #types.
-func readZeekTSV(path string, r io.Reader, sink *logSink) (int, error) {
-	t, err := record.ReadZeekTSV(r)
-	if err != nil {
-		return 0, err
-	}
-	name := logName(path, t.Path)
-	var buf []byte
-	for _, row := range t.Rows {
-		buf = appendTSVRow(buf[:0], t, row)
-		sink.Record(name, buf)
-	}
-	return len(t.Rows), nil
 }
 
 // appendTSVRow writes one row as a JSON object: unset fields are left

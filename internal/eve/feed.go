@@ -23,40 +23,97 @@ type Counts struct {
 // uid put first. When alerts is nil, alert events are only kept as "eve"
 // records. Malformed lines are skipped and counted by r.
 func Feed(ctx context.Context, r *Reader, records func(log string, line []byte), alerts func(alert.Alert)) (Counts, error) {
-	var c Counts
-	p := r.Parser()
-	var e Event
-	var buf []byte
+	it := r.Items(alerts != nil)
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
-			return c, ctx.Err()
+			return it.Counts, ctx.Err()
 		}
-		err := r.Next(&e)
+		item, err := it.Next()
 		if errors.Is(err, io.EOF) {
-			return c, nil
+			return it.Counts, nil
 		}
 		if err != nil {
-			return c, fmt.Errorf("eve: line %d: %w", r.Line+1, err)
+			return it.Counts, err
 		}
-		c.Events++
-		if alerts != nil {
-			if a, ok := p.Alert(&e); ok {
-				c.Alerts++
-				alerts(a)
-			}
-		}
-		if e.Type != "alert" {
-			if log, line, ok := p.Record(&e, buf[:0]); ok {
-				buf = line
-				records(log, line)
-				continue
-			}
-		}
-		if e.Type != "stats" {
-			buf = rawEVE(buf[:0], &e)
-			records("eve", buf)
+		if item.IsAlert {
+			alerts(item.Alert)
+		} else {
+			records(item.Log, item.Line)
 		}
 	}
+}
+
+// Item is one thing an event becomes: a record (Log and Line) or, when
+// IsAlert, an alert.
+type Item struct {
+	Log     string
+	Line    []byte // valid until the next call to Next
+	IsAlert bool
+	Alert   alert.Alert
+}
+
+// Items hands out what Feed would, one item at a time (an alert event
+// makes two: the alert and its "eve" record).
+type Items struct {
+	r      *Reader
+	alerts bool
+	e      Event
+	buf    []byte
+	item   Item
+	record bool // the current event's record is still to come
+	// Counts is what was read so far.
+	Counts Counts
+}
+
+// Items reads r's events as items; alerts says whether alert events
+// become alerts too (else only "eve" records).
+func (r *Reader) Items(alerts bool) *Items { return &Items{r: r, alerts: alerts} }
+
+// Next returns the next item (valid until the next call); io.EOF at the
+// end. Other errors are read errors.
+func (it *Items) Next() (*Item, error) {
+	for {
+		if it.record {
+			it.record = false
+			if it.recordItem() {
+				return &it.item, nil
+			}
+			continue
+		}
+		if err := it.r.Next(&it.e); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("eve: line %d: %w", it.r.Line+1, err)
+		}
+		it.Counts.Events++
+		it.record = true
+		if it.alerts {
+			if a, ok := it.r.p.Alert(&it.e); ok {
+				it.Counts.Alerts++
+				it.item = Item{IsAlert: true, Alert: a}
+				return &it.item, nil
+			}
+		}
+	}
+}
+
+// recordItem makes the current event's record, if it has one.
+func (it *Items) recordItem() bool {
+	e := &it.e
+	if e.Type != "alert" {
+		if log, line, ok := it.r.p.Record(e, it.buf[:0]); ok {
+			it.buf = line
+			it.item = Item{Log: log, Line: line}
+			return true
+		}
+	}
+	if e.Type == "stats" {
+		return false
+	}
+	it.buf = rawEVE(it.buf[:0], e)
+	it.item = Item{Log: "eve", Line: it.buf}
+	return true
 }
 
 // rawEVE is an EVE line with ts and uid put first, so a store files it

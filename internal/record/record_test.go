@@ -3,10 +3,12 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -176,6 +178,38 @@ func TestReadZeekTSV(t *testing.T) {
 	z, _ = ReadZeekTSV(strings.NewReader("#separator \\x2c\n#fields,a,b\n1,2\n"))
 	if v, _ := z.Get(z.Rows[0], "b"); v != "2" {
 		t.Errorf("comma separator: %+v", z)
+	}
+}
+
+// TestZeekTSVReaderStreams: rows come one at a time with the header as it
+// stands when each is read (logs put one after the other may change their
+// fields), nothing is kept, and a row longer than the bound is an error
+// that names the problem.
+func TestZeekTSVReaderStreams(t *testing.T) {
+	two := tsvSample + "#fields\tts\tquery\n#types\ttime\tstring\n2.5\texample.com\n"
+	z := NewZeekTSVReader(strings.NewReader(two))
+	var got []string
+	for {
+		row, err := z.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := z.Fields[len(z.Fields)-1]
+		v, _ := z.Get(row, last)
+		got = append(got, last+"="+v)
+	}
+	if want := []string{"tunnel_parents=Cx,Cy", "query=example.com"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if len(z.Rows) != 0 {
+		t.Errorf("the reader kept %d rows", len(z.Rows))
+	}
+	long := "#fields\ta\n" + strings.Repeat("x", maxTSVLine+1) + "\n"
+	if _, err := NewZeekTSVReader(strings.NewReader(long)).Next(); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("over-long line: %v", err)
 	}
 }
 

@@ -25,41 +25,81 @@ type ZeekTSV struct {
 	index map[string]int
 }
 
-// ReadZeekTSV reads a Zeek TSV log. It understands the #separator,
-// #set_separator, #empty_field, #unset_field, #path, #fields, #types, #open
-// and #close directives; other lines starting with '#' are ignored. Logs
-// without a #fields line (zeek-cut output) are accepted when their first
-// data line is a header of field names; otherwise Fields stays nil and the
-// rows are returned as they are.
+// ReadZeekTSV reads a Zeek TSV log into memory (ZeekTSVReader reads one
+// row at a time). It understands the #separator, #set_separator,
+// #empty_field, #unset_field, #path, #fields, #types, #open and #close
+// directives; other lines starting with '#' are ignored. Logs without a
+// #fields line (zeek-cut output) are accepted when their first data line
+// is a header of field names; otherwise Fields stays nil and the rows are
+// returned as they are.
 func ReadZeekTSV(r io.Reader) (*ZeekTSV, error) {
-	t := &ZeekTSV{Separator: "\t", SetSeparator: ",", EmptyField: "(empty)", UnsetField: "-"}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSuffix(sc.Text(), "\r")
+	z := NewZeekTSVReader(r)
+	for {
+		row, err := z.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		z.Rows = append(z.Rows, row)
+	}
+	t := z.ZeekTSV
+	t.buildIndex()
+	return &t, nil
+}
+
+// ZeekTSVReader reads a Zeek TSV log row by row, in memory bounded by its
+// longest line: a log of any size can be streamed. Its ZeekTSV is the
+// header as read so far (Rows stays empty); a file of logs put one after
+// the other may change it between rows.
+type ZeekTSVReader struct {
+	ZeekTSV
+	sc   *bufio.Scanner
+	line int // lines read
+	rows int // rows returned
+}
+
+// maxTSVLine bounds one line of a Zeek TSV log.
+const maxTSVLine = 16 << 20
+
+// NewZeekTSVReader reads the log from r (see ReadZeekTSV for what it
+// understands).
+func NewZeekTSVReader(r io.Reader) *ZeekTSVReader {
+	z := &ZeekTSVReader{ZeekTSV: ZeekTSV{Separator: "\t", SetSeparator: ",", EmptyField: "(empty)", UnsetField: "-"}}
+	z.sc = bufio.NewScanner(r)
+	z.sc.Buffer(make([]byte, 64<<10), maxTSVLine)
+	return z
+}
+
+// Next returns the next row, one cell per field; io.EOF after the last.
+// Directives met on the way update the header.
+func (z *ZeekTSVReader) Next() ([]string, error) {
+	for z.sc.Scan() {
+		z.line++
+		s := strings.TrimSuffix(z.sc.Text(), "\r")
 		if s == "" {
 			continue
 		}
 		if strings.HasPrefix(s, "#") {
-			if err := t.directive(s); err != nil {
-				return nil, fmt.Errorf("record: zeek tsv line %d: %w", line, err)
+			if err := z.directive(s); err != nil {
+				return nil, fmt.Errorf("record: zeek tsv line %d: %w", z.line, err)
 			}
 			continue
 		}
-		cells := strings.Split(s, t.Separator)
-		if t.Fields == nil && len(t.Rows) == 0 && looksLikeHeader(cells) {
-			t.Fields = cells
+		cells := strings.Split(s, z.Separator)
+		if z.Fields == nil && z.rows == 0 && looksLikeHeader(cells) {
+			z.Fields = cells
+			z.index = nil
 			continue
 		}
-		t.Rows = append(t.Rows, cells)
+		z.rows++
+		return cells, nil
 	}
-	if err := sc.Err(); err != nil {
+	if err := z.sc.Err(); err != nil {
 		return nil, fmt.Errorf("record: read zeek tsv: %w", err)
 	}
-	t.buildIndex()
-	return t, nil
+	return nil, io.EOF
 }
 
 func (t *ZeekTSV) directive(s string) error {
@@ -93,6 +133,7 @@ func (t *ZeekTSV) directive(s string) error {
 		t.Path = val
 	case "fields":
 		t.Fields = strings.Split(val, t.Separator)
+		t.index = nil // built again for the new fields
 	case "types":
 		t.Types = strings.Split(val, t.Separator)
 	}

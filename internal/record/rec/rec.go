@@ -695,6 +695,9 @@ func (r *Rec) Key(f Field) []byte { return r.line[f.key.off:f.key.end] }
 // Value returns the raw value of field f of r (a string with its quotes).
 func (r *Rec) Value(f Field) []byte { return r.line[f.val.off:f.val.end] }
 
+// ValueSpan is where Value(f) lies in the line: line[off:end].
+func (r *Rec) ValueSpan(f Field) (off, end int) { return int(f.val.off), int(f.val.end) }
+
 // parseUint parses a plain decimal integer (a fraction is truncated).
 func parseUint(b []byte) (uint64, bool) {
 	if len(b) == 0 {

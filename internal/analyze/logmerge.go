@@ -1,0 +1,414 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/eve"
+	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// Log files are read as one stream in time order, as a live sensor would
+// have produced their records: every file is read record by record (in
+// memory bounded by its longest line, whatever its size), and the files
+// are merged by the time each record was complete, ts + duration, when
+// Zeek writes it. So conn.log's records come after the ssh.log or
+// ntlm.log records of their connections, as Vigil's own pipeline hands
+// them to the detectors, not all of conn.log before any other log; and
+// rotated files of one log (conn.00:00:00-01:00:00.log.gz …) follow each
+// other. A file is opened only once the merge reaches its first record,
+// so a day of hourly files keeps about one file of each log open. Each
+// file keeps its own order: the merge interleaves files, it sorts nothing.
+
+// logItem is one thing a log file yields: a record for the writer and the
+// consumers or, from a Suricata EVE file, an alert.
+type logItem struct {
+	log     string
+	line    []byte // valid until the source's next read
+	isAlert bool
+	alert   alert.Alert
+	// key is when the item was complete (epoch seconds): the merge's
+	// order.
+	key float64
+}
+
+// itemReader reads the items of one log file.
+type itemReader interface {
+	read(it *logItem) error // io.EOF after the last
+	// done is a note on what was skipped, if anything, once read ends.
+	done() error
+}
+
+// logSource is one open log file and the item it has read ahead.
+type logSource struct {
+	path    string
+	f       *os.File
+	items   itemReader
+	head    logItem
+	lastKey float64 // the key of an item without a time of its own
+	rec     rec.Rec
+	order   int // the file's place in the pending list: ties keep it
+}
+
+// openLogSource opens path as the kind of log sniffLog finds there.
+func openLogSource(path string) (*logSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &logSource{path: path, f: f, lastKey: math.Inf(-1)}
+	r, err := maybeGzip(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	switch {
+	case sniffLog(path) == zeekTSVLog:
+		s.items = &tsvItems{path: path, z: record.NewZeekTSVReader(r)}
+	case eve.Sniff(path):
+		er, err := eve.NewReader(r)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		s.items = &eveItems{r: er, it: er.Items(true)}
+	default:
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), maxLogLine)
+		s.items = &jsonItems{name: logName(path, ""), sc: sc}
+	}
+	return s, nil
+}
+
+// advance reads the next item into s.head and sets its key.
+func (s *logSource) advance() error {
+	if err := s.items.read(&s.head); err != nil {
+		return err
+	}
+	s.head.key = s.keyOf(&s.head)
+	return nil
+}
+
+// keyOf is when an item was complete: an alert's start, a record's ts
+// plus its duration (Zeek writes a connection when it ends). An item
+// without a usable time keeps the file's last key, so it stays with its
+// neighbours.
+func (s *logSource) keyOf(it *logItem) float64 {
+	key := 0.0
+	if it.isAlert {
+		key = it.alert.TS
+	} else if s.rec.Parse(it.log, it.line) == nil {
+		key = s.rec.TS()
+		if d, ok := s.rec.Num("duration"); ok && d > 0 && !math.IsInf(d, 0) {
+			key += d
+		}
+	}
+	if key == 0 || math.IsNaN(key) || math.IsInf(key, 0) {
+		return s.lastKey
+	}
+	s.lastKey = key
+	return key
+}
+
+func (s *logSource) close() error { return s.f.Close() }
+
+// pendingLog is a log file not yet opened, due at its first item's key.
+type pendingLog struct {
+	path string
+	key  float64
+}
+
+// sourceHeap orders the open sources by their next item.
+type sourceHeap []*logSource
+
+func (h sourceHeap) Len() int { return len(h) }
+func (h sourceHeap) Less(i, j int) bool {
+	if h[i].head.key != h[j].head.key {
+		return h[i].head.key < h[j].head.key
+	}
+	return h[i].order < h[j].order
+}
+func (h sourceHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *sourceHeap) Push(x any)   { *h = append(*h, x.(*logSource)) }
+func (h *sourceHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return s
+}
+
+// logMerge hands out the items of many log files in time order.
+type logMerge struct {
+	pending []pendingLog // by first key, then as given
+	next    int          // pending[next:] are not opened yet
+	open    sourceHeap
+	errs    []error
+	counts  map[string]int // records read per file
+}
+
+// newLogMerge reads each file's first item to learn when it is due. Files
+// that cannot be read are reported (err) and left out.
+func newLogMerge(paths []string) *logMerge {
+	m := &logMerge{counts: map[string]int{}}
+	for _, p := range paths {
+		key, err := firstKey(p)
+		if err == io.EOF {
+			continue // no records
+		}
+		if err != nil {
+			m.fail(p, err)
+			continue
+		}
+		m.pending = append(m.pending, pendingLog{path: p, key: key})
+	}
+	sort.SliceStable(m.pending, func(i, j int) bool { return m.pending[i].key < m.pending[j].key })
+	return m
+}
+
+// firstKey is the key of a log file's first item.
+func firstKey(path string) (float64, error) {
+	s, err := openLogSource(path)
+	if err != nil {
+		return 0, err
+	}
+	defer s.close()
+	if err := s.advance(); err != nil {
+		return 0, err
+	}
+	return s.head.key, nil
+}
+
+func (m *logMerge) fail(path string, err error) {
+	m.errs = append(m.errs, fmt.Errorf("analyze: read log %s: %w", path, err))
+}
+
+// item returns the next item in time order, or nil after the last.
+func (m *logMerge) item() *logItem {
+	m.openDue()
+	if len(m.open) == 0 {
+		return nil
+	}
+	return &m.open[0].head
+}
+
+// pop moves past the item item returned: its source reads its next one.
+func (m *logMerge) pop() {
+	s := m.open[0]
+	if !s.head.isAlert {
+		m.counts[s.path]++
+	}
+	err := s.advance()
+	if err == nil {
+		heap.Fix(&m.open, 0)
+		return
+	}
+	heap.Pop(&m.open)
+	m.finish(s, err)
+}
+
+// openDue opens every pending file whose first item comes before the
+// open files' next one.
+func (m *logMerge) openDue() {
+	for m.next < len(m.pending) {
+		p := m.pending[m.next]
+		if len(m.open) > 0 && p.key > m.open[0].head.key {
+			return
+		}
+		m.next++
+		s, err := openLogSource(p.path)
+		if err != nil {
+			m.fail(p.path, err)
+			continue
+		}
+		s.order = m.next
+		if err := s.advance(); err != nil {
+			m.finish(s, err)
+			continue
+		}
+		heap.Push(&m.open, s)
+	}
+}
+
+// finish closes a source that read its last item (err io.EOF) or failed.
+func (m *logMerge) finish(s *logSource, err error) {
+	if err != io.EOF {
+		m.fail(s.path, err)
+	} else if note := s.items.done(); note != nil {
+		m.fail(s.path, note)
+	}
+	s.close()
+}
+
+// readLogs feeds the records of every log file, in time order (logMerge),
+// through sink, and so to the writer and the consumers; alerts of EVE
+// files go to the consumer that takes them. It returns the number of
+// records read. A file that fails is reported; the records read before
+// are kept and the other files read.
+func readLogs(paths []string, sink *logSink) (int, error) {
+	var add func(alert.Alert)
+	if sink.w != nil {
+		for _, c := range sink.w.consumers {
+			if a, ok := c.(AlertAdder); ok {
+				add = a.Add
+			}
+		}
+	}
+	m := newLogMerge(paths)
+	total := 0
+	for it := m.item(); it != nil; it = m.item() {
+		switch {
+		case !it.isAlert:
+			sink.Record(it.log, it.line)
+			total++
+		case add != nil:
+			add(it.alert)
+		}
+		m.pop()
+	}
+	// Done: an ordered writer need not hold the records read (they sort
+	// before every packet's) until the run ends.
+	sink.progress(doneTag)
+	return total, errors.Join(m.errs...)
+}
+
+// jsonItems reads a JSON-lines log (Zeek's JSON, Vigil's own).
+type jsonItems struct {
+	name string
+	sc   *bufio.Scanner
+	iso  isoTimes
+}
+
+func (j *jsonItems) read(it *logItem) error {
+	for j.sc.Scan() {
+		line := bytes.TrimSpace(j.sc.Bytes())
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		*it = logItem{log: j.name, line: j.iso.toEpoch(line)}
+		return nil
+	}
+	if err := j.sc.Err(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+func (j *jsonItems) done() error { return nil }
+
+// tsvItems reads a Zeek TSV log, each row made a JSON object.
+type tsvItems struct {
+	path string
+	z    *record.ZeekTSVReader
+	buf  []byte
+}
+
+func (t *tsvItems) read(it *logItem) error {
+	row, err := t.z.Next()
+	if err != nil {
+		return err
+	}
+	t.buf = appendTSVRow(t.buf[:0], &t.z.ZeekTSV, row)
+	*it = logItem{log: logName(t.path, t.z.Path), line: t.buf}
+	return nil
+}
+
+func (t *tsvItems) done() error { return nil }
+
+// eveItems reads a Suricata EVE file (internal/eve): flow, dns, http and
+// tls events become conn, dns, http and ssl records; alert events become
+// alerts for the consumer that takes them, and "eve" records as every
+// other event does.
+type eveItems struct {
+	r  *eve.Reader
+	it *eve.Items
+}
+
+func (e *eveItems) read(it *logItem) error {
+	item, err := e.it.Next()
+	if err != nil {
+		return err
+	}
+	if item.IsAlert {
+		*it = logItem{isAlert: true, alert: item.Alert}
+	} else {
+		*it = logItem{log: item.Log, line: item.Line}
+	}
+	return nil
+}
+
+func (e *eveItems) done() error {
+	if e.r.Malformed > 0 {
+		return fmt.Errorf("%d malformed EVE lines skipped (first at %s)", e.r.Malformed, e.r.FirstError)
+	}
+	return nil
+}
+
+// isoTimes turns the ISO 8601 times of a JSON log's lines
+// ("2026-01-01T00:00:00.123456Z", as Zeek writes them with
+// LogAscii::json_timestamps=JSON::TS_ISO8601, and Corelight sensors by
+// default) into epoch seconds, the form the detectors read. A file's first
+// line decides: when its ts is a number, no line is looked at again.
+type isoTimes struct {
+	decided, iso bool
+	rec          rec.Rec
+	buf          []byte
+}
+
+// toEpoch returns line with its top-level ISO 8601 string values written
+// as epoch seconds (line itself when it has none).
+func (c *isoTimes) toEpoch(line []byte) []byte {
+	if c.decided && !c.iso {
+		return line
+	}
+	if c.rec.Parse("", line) != nil {
+		return line
+	}
+	if !c.decided {
+		c.decided = true
+		ts, ok := c.rec.Raw("ts")
+		c.iso = ok && len(ts) > 0 && ts[0] == '"'
+		if !c.iso {
+			return line
+		}
+	}
+	out, last := c.buf[:0], 0
+	for _, f := range c.rec.Fields() {
+		v := c.rec.Value(f)
+		ns, ok := parseISOTime(v)
+		if !ok {
+			continue
+		}
+		off, end := c.rec.ValueSpan(f)
+		out = append(out, line[last:off]...)
+		out = record.AppendTime(out, ns)
+		last = end
+	}
+	if last == 0 {
+		return line
+	}
+	c.buf = append(out, line[last:]...)
+	return c.buf
+}
+
+// parseISOTime reads a quoted RFC 3339 time with a date, a 'T', a time
+// and a zone ("2026-01-01T00:00:00.5Z", "…+01:00") as Unix nanoseconds.
+func parseISOTime(v []byte) (int64, bool) {
+	if len(v) < 22 || len(v) > 40 || v[0] != '"' || v[len(v)-1] != '"' || v[5] != '-' || v[8] != '-' || v[11] != 'T' {
+		return 0, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v[1:len(v)-1]))
+	if err != nil {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}

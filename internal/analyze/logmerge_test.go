@@ -1,0 +1,258 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// arrivalCollector is a consumer that notes each record as "log@ts" in the
+// order it was handed over.
+type arrivalCollector struct {
+	factCollector
+	mu    sync.Mutex
+	order []string
+}
+
+func (o *arrivalCollector) Record(log string, line []byte) {
+	o.factCollector.Record(log, line)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	got := o.factCollector.lines[log]
+	o.order = append(o.order, fmt.Sprintf("%s@%v", log, got[len(got)-1]["ts"]))
+}
+
+// writeFile writes text to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tsvConnRows is a Zeek TSV conn.log holding rows of ts, uid and duration.
+func tsvConnRows(rows ...string) string {
+	head := "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n" +
+		"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\n" +
+		"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tinterval\n"
+	return head + strings.Join(rows, "") + "#close\t2026-01-01-00-00-00\n"
+}
+
+// TestLogsMergedInTimeOrder: log files are one stream ordered by when
+// each record was complete (ts + duration), as a sensor would have
+// written them: a connection's ssh.log record comes before its conn.log
+// record, whatever the order the files are given in, and a rotated
+// earlier file comes first.
+func TestLogsMergedInTimeOrder(t *testing.T) {
+	dir := t.TempDir()
+	conn := writeFile(t, dir, "conn.log", tsvConnRows(
+		"100.0\tCa\t10.0.0.1\t5000\t10.0.0.2\t22\ttcp\t5.0\n",
+		"110.0\tCb\t10.0.0.1\t5001\t10.0.0.2\t22\ttcp\t1.0\n"))
+	ssh := writeFile(t, dir, "ssh.log", `{"ts":102.0,"uid":"Ca","auth_success":true}`+"\n"+
+		`{"ts":110.5,"uid":"Cb","auth_success":false}`+"\n")
+	earlier := writeFile(t, dir, "conn.early.log", tsvConnRows("50.0\tC0\t10.0.0.1\t4999\t10.0.0.2\t22\ttcp\t1.0\n"))
+	col := &arrivalCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	sum, out := runTo(t, cfg, conn, ssh, earlier)
+	want := []string{"conn@50", "ssh@102", "conn@100", "ssh@110.5", "conn@110"}
+	if !reflect.DeepEqual(col.order, want) {
+		t.Errorf("records came as %v, want %v", col.order, want)
+	}
+	if sum.LogRecords != 5 {
+		t.Errorf("LogRecords = %d, want 5", sum.LogRecords)
+	}
+	if got := readLog(t, filepath.Join(out, "conn.log")); len(got) != 3 || got[0]["uid"] != "C0" {
+		t.Errorf("conn.log: %v", got)
+	}
+}
+
+// TestLogMergeOpensFilesWhenDue: a day of hourly rotated logs keeps one
+// file of each log open, not all of them, and every record is read once.
+func TestLogMergeOpensFilesWhenDue(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for h := 23; h >= 0; h-- { // given newest first: the merge orders them
+		base := 1767225600 + 3600*h
+		var conn, dns strings.Builder
+		for i := 0; i < 3; i++ {
+			ts := base + 1000*i
+			fmt.Fprintf(&conn, "%d.0\tC%d_%d\t10.0.0.1\t5000\t10.0.0.2\t53\tudp\t0.5\n", ts, h, i)
+			fmt.Fprintf(&dns, `{"ts":%d.2,"uid":"C%d_%d","query":"example.com"}`+"\n", ts, h, i)
+		}
+		paths = append(paths,
+			writeFile(t, dir, fmt.Sprintf("conn.%02d:00:00-%02d:00:00.log", h, h+1), tsvConnRows(conn.String())),
+			writeFile(t, dir, fmt.Sprintf("dns.%02d:00:00-%02d:00:00.log", h, h+1), dns.String()))
+	}
+	m := newLogMerge(paths)
+	most, n, last := 0, 0, 0.0
+	for it := m.item(); it != nil; it = m.item() {
+		most = max(most, len(m.open))
+		if it.key < last {
+			t.Fatalf("record %d at %v after one at %v", n, it.key, last)
+		}
+		last = it.key
+		n++
+		m.pop()
+	}
+	if len(m.errs) > 0 {
+		t.Fatal(m.errs)
+	}
+	if n != 24*6 {
+		t.Errorf("read %d records, want %d", n, 24*6)
+	}
+	if most > 2 {
+		t.Errorf("%d files open at once, want at most 2 (one per log)", most)
+	}
+}
+
+// TestISOTimesInJSONLogs: a JSON log written with ISO 8601 times (Zeek's
+// LogAscii::json_timestamps=JSON::TS_ISO8601, Corelight's default) is
+// read with epoch times, as the detectors need; other strings stay as
+// they are, and a log with epoch times is handed on byte for byte.
+func TestISOTimesInJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	iso := writeFile(t, dir, "x509.log",
+		`{"ts":"2026-01-01T00:00:01.500000Z","id":"F1","certificate.not_valid_after":"2026-01-02T01:00:00+01:00","note":"2026-01-01 not a time","san.dns":["a.example"]}`+"\n")
+	epoch := `{"ts":1767225602.25,"uid":"Cz","query":"2026-01-01T00:00:01Z"}`
+	plain := writeFile(t, dir, "dns.log", epoch+"\n")
+	col := &arrivalCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	_, out := runTo(t, cfg, iso, plain)
+	x := col.lines["x509"]
+	if len(x) != 1 {
+		t.Fatalf("x509 records: %v", x)
+	}
+	checks := []struct {
+		field string
+		want  any
+	}{
+		{"ts", 1767225601.5}, {"certificate.not_valid_after", 1767312000.0},
+		{"note", "2026-01-01 not a time"}, {"id", "F1"},
+	}
+	for _, c := range checks {
+		if got := x[0][c.field]; got != c.want {
+			t.Errorf("%s = %#v, want %#v", c.field, got, c.want)
+		}
+	}
+	if d := col.lines["dns"]; len(d) != 1 || d[0]["query"] != "2026-01-01T00:00:01Z" {
+		t.Errorf("dns: %v", d)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "dns.log"))
+	if err != nil || strings.TrimSpace(string(b)) != epoch {
+		t.Errorf("dns.log = %q (%v), want the line unchanged", b, err)
+	}
+	if want := []string{"x509@1.7672256015e+09", "dns@1.76722560225e+09"}; !reflect.DeepEqual(col.order, want) {
+		t.Errorf("order %v, want %v", col.order, want)
+	}
+}
+
+// TestLogMergeReportsBadFiles: a file that fails part way is reported
+// with its name; its records before the failure and the other files'
+// are kept.
+func TestLogMergeReportsBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "dns.log", `{"ts":5,"uid":"Ca","query":"a.example"}`+"\n")
+	long := `{"ts":6,"uid":"Cb","query":"` + strings.Repeat("a", maxLogLine) + `"}`
+	bad := writeFile(t, dir, "http.log", `{"ts":4,"uid":"Cc","host":"b.example"}`+"\n"+long+"\n")
+	col := &arrivalCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(t.Context(), cfg, []string{good, bad})
+	if err == nil || !strings.Contains(err.Error(), "http.log") {
+		t.Errorf("error %v, want http.log named", err)
+	}
+	if want := []string{"http@4", "dns@5"}; !reflect.DeepEqual(col.order, want) {
+		t.Errorf("order %v, want %v", col.order, want)
+	}
+	if sum == nil || sum.LogRecords != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// FuzzLogInput merges two arbitrary log files (a Zeek TSV log when the
+// first starts as one, else JSON lines; the second JSON lines or an EVE
+// file): it never panics, every record handed on is counted, and each
+// line of the first that is a JSON object reaches the consumers as one
+// (isoTimes may rewrite it).
+func FuzzLogInput(f *testing.F) {
+	f.Add([]byte(tsvConnRows("100.0\tCa\t10.0.0.1\t5000\t10.0.0.2\t22\ttcp\t5.0\n")), []byte(`{"ts":102.0,"uid":"Ca","auth_success":true}`), false)
+	f.Add([]byte(`{"ts":"2026-01-01T00:00:01.5Z","a":"2026-01-01T00:00:01+01:00","b":[1,2]}`+"\n"+`{"ts":"x"}`), []byte(`{"ts":"2026-01-01T00:00:00Z"}`), false)
+	f.Add([]byte(`{"ts":1,"duration":1e309}`), []byte(`{"timestamp":"2026-01-01T00:00:00.000000+0000","event_type":"flow","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"TCP","flow":{"start":"2026-01-01T00:00:00.000000+0000","end":"2026-01-01T00:00:01.000000+0000"}}`), true)
+	f.Fuzz(func(t *testing.T, a, b []byte, eveFile bool) {
+		dir := t.TempDir()
+		second := "ssh.log"
+		if eveFile {
+			second = "eve.json"
+		}
+		paths := []string{writeFile(t, dir, "first.log", string(a)), writeFile(t, dir, second, string(b))}
+		col := &validCounter{}
+		cfg := DefaultConfig()
+		cfg.Consumers = []Consumer{col}
+		cfg.OutDir = filepath.Join(dir, "out")
+		sum, _ := Run(t.Context(), cfg, paths)
+		if sum == nil {
+			return // the second is no log, and so taken for a capture that is none
+		}
+		if sum.LogRecords != uint64(col.records) {
+			t.Fatalf("LogRecords %d, consumers got %d", sum.LogRecords, col.records)
+		}
+		if sniffLog(paths[0]) != jsonLog || bytes.HasPrefix(a, []byte{0x1f, 0x8b}) {
+			return
+		}
+		want := 0
+		for _, line := range bytes.Split(a, []byte("\n")) {
+			if line = bytes.TrimSpace(line); len(line) > 0 && line[0] == '{' && json.Valid(line) {
+				want++
+			}
+		}
+		if col.valid["first"] != want {
+			t.Fatalf("%d JSON objects in the file, %d reached the consumers", want, col.valid["first"])
+		}
+	})
+}
+
+// validCounter is a consumer that counts records, and per log those that
+// are valid JSON.
+type validCounter struct {
+	records int
+	valid   map[string]int
+}
+
+func (v *validCounter) Record(log string, line []byte) {
+	v.records++
+	if v.valid == nil {
+		v.valid = map[string]int{}
+	}
+	if json.Valid(line) {
+		v.valid[log]++
+	}
+}
+
+// TestOwnOutputIsInput: Vigil's own output directory given back as
+// input, empty logs included (weird.log without anomalies), is read as
+// logs, not refused as a capture that is none.
+func TestOwnOutputIsInput(t *testing.T) {
+	dir := t.TempDir()
+	conn := writeFile(t, dir, "conn.log", `{"ts":1.5,"uid":"Ca","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2","proto":"udp"}`+"\n")
+	weird := writeFile(t, dir, "weird.log", "")
+	empty := writeFile(t, dir, "empty.pcap", "")
+	cfg := DefaultConfig()
+	if sum, _ := runTo(t, cfg, conn, weird); sum.LogRecords != 1 {
+		t.Errorf("LogRecords = %d, want 1", sum.LogRecords)
+	}
+	cfg.OutDir = filepath.Join(dir, "out")
+	if _, err := Run(t.Context(), cfg, []string{empty}); err == nil || !strings.Contains(err.Error(), "not a capture") {
+		t.Errorf("an empty file not named as a log: %v, want it refused as no capture", err)
+	}
+}
