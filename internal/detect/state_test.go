@@ -93,7 +93,7 @@ func stateBounds(c *Config) map[string]int {
 		"dnstunnel domains[].servers": 256, "dnstunnel domains[].qtypes": 16, "dnstunnel domains[].sample": 3,
 		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
 
-		"exfil hosts": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,
+		"exfil hosts": c.Exfil.MaxHosts, "exfil open": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,
 
 		"flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
 		"flood held": 1024, "flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,

@@ -34,6 +34,7 @@
 package beacon
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -41,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -282,23 +284,20 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 }
 
 func (d *Detector) evict() {
-	type keyed struct {
-		k key
-		p *pair
+	type conns struct {
+		n    int
+		last float64
 	}
-	all := make([]keyed, 0, len(d.pairs))
-	for k, p := range d.pairs {
-		all = append(all, keyed{k, p})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if len(all[i].p.ts) != len(all[j].p.ts) {
-			return len(all[i].p.ts) < len(all[j].p.ts)
+	order := func(p *pair) conns { return conns{len(p.ts), p.last} }
+	fewestIdlest := func(a, b conns) int {
+		if c := cmp.Compare(a.n, b.n); c != 0 {
+			return c
 		}
-		return all[i].p.last < all[j].p.last
-	})
-	for _, x := range all[:len(all)/10+1] {
-		delete(d.pairs, x.k)
-		delete(d.candidates, x.k)
+		return cmp.Compare(a.last, b.last)
+	}
+	for _, k := range evict.First(d.pairs, len(d.pairs)/10+1, order, fewestIdlest) {
+		delete(d.pairs, k)
+		delete(d.candidates, k)
 	}
 }
 

@@ -37,12 +37,13 @@
 package bruteforce
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -436,13 +437,8 @@ func (d *Detector) crossed(p *pair) bool {
 }
 
 func (d *Detector) evict() {
-	all := make([]*pair, 0, len(d.pairs))
-	for _, p := range d.pairs {
-		all = append(all, p)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
-	for _, p := range all[:len(all)/10+1] {
-		delete(d.pairs, p.key)
+	for _, k := range evict.First(d.pairs, len(d.pairs)/10+1, func(p *pair) float64 { return p.Last }, cmp.Compare[float64]) {
+		delete(d.pairs, k)
 		d.Evicted++
 	}
 }

@@ -20,6 +20,7 @@
 package dnstunnel
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/domain"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -260,13 +262,8 @@ func (d *Detector) Tunnel(s *state) bool {
 }
 
 func (d *Detector) evict() {
-	all := make([]*state, 0, len(d.domains))
-	for _, s := range d.domains {
-		all = append(all, s)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
-	for _, s := range all[:len(all)/10+1] {
-		delete(d.domains, s.name)
+	for _, k := range evict.First(d.domains, len(d.domains)/10+1, func(s *state) float64 { return s.Last }, cmp.Compare[float64]) {
+		delete(d.domains, k)
 	}
 }
 

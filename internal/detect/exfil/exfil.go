@@ -25,12 +25,14 @@
 package exfil
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
-	"sort"
+	"slices"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -73,20 +75,35 @@ type dest struct {
 }
 
 type host struct {
-	addr     netip.Addr
+	addr netip.Addr
+	// bucket is the open interval's number (its start over Interval);
+	// noBucket when none is open: the host is then not in Detector.open.
 	bucket   int64
 	dests    map[netip.Addr]*dest
 	baseline float64
 	history  int // active intervals seen
 	alerted  bool
 	last     float64
+	evicted  bool // dropped past MaxHosts (evict), to be taken off open
 }
+
+// noBucket marks a host without an open interval.
+const noBucket = math.MinInt64
 
 // Detector is the exfiltration detector.
 type Detector struct {
 	cfg      Config
 	internal *netset.Set
 	hosts    map[netip.Addr]*host
+	// open lists the hosts with an open interval (at most one entry per
+	// host of hosts), which Flush closes once it has ended: a flush costs
+	// the hosts active lately, not all.
+	open []*host
+	// swept is when idle hosts were last dropped (sweep).
+	swept float64
+	// quietUntil: no interval can have ended for Flush before this time
+	// (the end of the interval Flush last ran in; intervals are aligned).
+	quietUntil float64
 }
 
 // New returns an exfiltration detector.
@@ -110,7 +127,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	h := d.host(c.Orig)
 	bucket := int64(math.Floor(c.TS / d.cfg.Interval))
 	if bucket > h.bucket {
-		d.roll(h, emit)
+		if h.bucket == noBucket {
+			d.open = append(d.open, h)
+		} else {
+			d.roll(h, emit)
+		}
 		h.bucket = bucket
 	}
 	h.last = max(h.last, c.TS)
@@ -147,20 +168,17 @@ func (d *Detector) host(a netip.Addr) *host {
 	if len(d.hosts) >= d.cfg.MaxHosts {
 		d.evict()
 	}
-	h = &host{addr: a, bucket: math.MinInt64, dests: map[netip.Addr]*dest{}}
+	h = &host{addr: a, bucket: noBucket, dests: map[netip.Addr]*dest{}}
 	d.hosts[a] = h
 	return h
 }
 
 func (d *Detector) evict() {
-	all := make([]*host, 0, len(d.hosts))
-	for _, h := range d.hosts {
-		all = append(all, h)
+	for _, a := range evict.First(d.hosts, len(d.hosts)/10+1, func(h *host) float64 { return h.last }, cmp.Compare[float64]) {
+		d.hosts[a].evicted = true // its open interval is dropped with it
+		delete(d.hosts, a)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
-	for _, h := range all[:len(all)/10+1] {
-		delete(d.hosts, h.addr)
-	}
+	d.open = slices.DeleteFunc(d.open, func(h *host) bool { return h.evicted })
 }
 
 // roll closes the host's current interval: destinations above the
@@ -180,7 +198,7 @@ func (d *Detector) roll(h *host, emit alert.Emit) {
 		}
 	}
 	if total == 0 {
-		h.dests = map[netip.Addr]*dest{}
+		clear(h.dests)
 		return
 	}
 	sample := float64(total)
@@ -206,13 +224,38 @@ func (d *Detector) baseline(h *host) float64 {
 // Flush implements detect.Detector: intervals that ended more than one
 // interval ago (lateness allowance) are closed.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	for a, h := range d.hosts {
+	if now <= d.quietUntil {
+		return
+	}
+	// An interval b is closed once now > (b+2)·Interval: after this flush
+	// the next to be is the one ending at the first multiple from now on.
+	d.quietUntil = math.Ceil(now/d.cfg.Interval) * d.cfg.Interval
+	kept := d.open[:0]
+	for _, h := range d.open {
 		end := float64(h.bucket+1) * d.cfg.Interval
-		if h.bucket != math.MinInt64 && now-end > d.cfg.Interval {
+		switch {
+		case now-end > d.cfg.Interval:
 			d.roll(h, emit)
-			if now-h.last > 24*3600 || math.IsInf(now, 1) {
-				delete(d.hosts, a)
-			}
+			h.bucket = noBucket
+		default:
+			kept = append(kept, h)
+		}
+	}
+	clear(d.open[len(kept):]) // no pointers kept to hosts gone
+	d.open = kept
+	if now-d.swept >= d.cfg.Interval {
+		d.sweep(now)
+	}
+}
+
+// sweep drops the hosts idle for a day (all of them at the end, now +Inf)
+// that have no open interval: once an Interval, so that a flush does not
+// cost every host.
+func (d *Detector) sweep(now float64) {
+	d.swept = now
+	for a, h := range d.hosts {
+		if h.bucket == noBucket && (now-h.last > 24*3600 || math.IsInf(now, 1)) {
+			delete(d.hosts, a)
 		}
 	}
 }

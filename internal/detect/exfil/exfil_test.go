@@ -1,10 +1,13 @@
 package exfil
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
 	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 var internal = netset.MustParse(netset.DefaultInternal...)
@@ -92,5 +95,51 @@ func TestSequenceJump(t *testing.T) {
 		if dt.Num(t, a, "bytes") != float64(c.OrigBytes) {
 			t.Errorf("%s: alert %s", name, a.JSON())
 		}
+	}
+}
+
+// TestFlushClosesIntervalsOnTime: an interval is judged at the first
+// flush more than one interval after its end, however often flushes come
+// (Flush skips the work between interval ends); a host idle for a day is
+// dropped, and a host evicted past MaxHosts leaves the open list with it.
+func TestFlushClosesIntervalsOnTime(t *testing.T) {
+	d := New(DefaultConfig(), internal)
+	var alerts []alert.Alert
+	emit := func(a alert.Alert) { alerts = append(alerts, a) }
+	var r rec.Rec
+	feed := func(c dt.Conn) {
+		l := c.Line()
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, emit)
+	}
+	feed(dt.Conn{TS: 7300, Src: "10.0.0.7", Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000})
+	for now := 7310.0; now <= 8400; now += 10 { // the interval [7200, 7800) plus one of lateness
+		d.Flush(now, emit)
+	}
+	if len(alerts) != 0 {
+		t.Fatalf("judged before its lateness allowance ended: %v", alerts)
+	}
+	d.Flush(8400.5, emit)
+	if len(alerts) != 1 || alerts[0].Dst != "198.51.100.66" {
+		t.Fatalf("alerts %v, want the upload at the first flush after 8400", alerts)
+	}
+	if len(d.open) != 0 || len(d.hosts) != 1 {
+		t.Errorf("%d open, %d hosts after the interval closed", len(d.open), len(d.hosts))
+	}
+	d.Flush(7300+24*3600+1200, emit)
+	if len(d.hosts) != 0 {
+		t.Errorf("%d hosts kept after a day idle", len(d.hosts))
+	}
+
+	small := DefaultConfig()
+	small.MaxHosts = 10
+	d = New(small, internal)
+	for i := range 25 {
+		feed(dt.Conn{TS: float64(i), Src: fmt.Sprintf("10.0.1.%d", i), Dst: "198.51.100.66", DstP: 443, OrigBytes: 5000})
+	}
+	if len(d.open) != len(d.hosts) || len(d.hosts) > small.MaxHosts {
+		t.Errorf("%d open, %d hosts (cap %d)", len(d.open), len(d.hosts), small.MaxHosts)
 	}
 }

@@ -32,6 +32,7 @@ package flood
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"iter"
 	"net/netip"
@@ -39,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/detect/peers"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -455,13 +457,8 @@ func (d *Detector) state(k key, ts float64) *victim {
 }
 
 func (d *Detector) evict() {
-	all := make([]*victim, 0, len(d.victims))
-	for _, v := range d.victims {
-		all = append(all, v)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
-	for _, v := range all[:len(all)/10+1] {
-		delete(d.victims, v.key)
+	for _, k := range evict.First(d.victims, len(d.victims)/10+1, func(v *victim) float64 { return v.Last }, cmp.Compare[float64]) {
+		delete(d.victims, k)
 		d.Evicted++
 	}
 }

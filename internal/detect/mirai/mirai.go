@@ -24,12 +24,14 @@
 package mirai
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -374,13 +376,8 @@ func sum(m map[uint16]int) int {
 }
 
 func (d *Detector) evict() {
-	all := make([]*scanner, 0, len(d.scanners))
-	for _, s := range d.scanners {
-		all = append(all, s)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
-	for _, s := range all[:len(all)/10+1] {
-		delete(d.scanners, s.src)
+	for _, k := range evict.First(d.scanners, len(d.scanners)/10+1, func(s *scanner) float64 { return s.last }, cmp.Compare[float64]) {
+		delete(d.scanners, k)
 	}
 }
 
