@@ -188,6 +188,7 @@ func TestLogMergeReportsBadFiles(t *testing.T) {
 func FuzzLogInput(f *testing.F) {
 	f.Add([]byte(tsvConnRows("100.0\tCa\t10.0.0.1\t5000\t10.0.0.2\t22\ttcp\t5.0\n")), []byte(`{"ts":102.0,"uid":"Ca","auth_success":true}`), false)
 	f.Add([]byte(`{"ts":"2026-01-01T00:00:01.5Z","a":"2026-01-01T00:00:01+01:00","b":[1,2]}`+"\n"+`{"ts":"x"}`), []byte(`{"ts":"2026-01-01T00:00:00Z"}`), false)
+	f.Add([]byte(tsvConnRows("Inf\tCa\t10.0.0.1\t+1\t10.0.0.2\t0x10\ttcp\t01\n")), []byte(`{}`), false)
 	f.Add([]byte(`{"ts":1,"duration":1e309}`), []byte(`{"timestamp":"2026-01-01T00:00:00.000000+0000","event_type":"flow","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"TCP","flow":{"start":"2026-01-01T00:00:00.000000+0000","end":"2026-01-01T00:00:01.000000+0000"}}`), true)
 	f.Fuzz(func(t *testing.T, a, b []byte, eveFile bool) {
 		dir := t.TempDir()
@@ -206,6 +207,11 @@ func FuzzLogInput(f *testing.F) {
 		}
 		if sum.LogRecords != uint64(col.records) {
 			t.Fatalf("LogRecords %d, consumers got %d", sum.LogRecords, col.records)
+		}
+		for _, line := range col.invalid { // only lines passed on as they were may be broken
+			if !bytes.Contains(a, line) && !bytes.Contains(b, line) {
+				t.Fatalf("made a line that is not JSON: %q", line)
+			}
 		}
 		if sniffLog(paths[0]) != jsonLog || bytes.HasPrefix(a, []byte{0x1f, 0x8b}) {
 			return
@@ -227,6 +233,7 @@ func FuzzLogInput(f *testing.F) {
 type validCounter struct {
 	records int
 	valid   map[string]int
+	invalid [][]byte
 }
 
 func (v *validCounter) Record(log string, line []byte) {
@@ -236,6 +243,8 @@ func (v *validCounter) Record(log string, line []byte) {
 	}
 	if json.Valid(line) {
 		v.valid[log]++
+	} else {
+		v.invalid = append(v.invalid, bytes.Clone(line))
 	}
 }
 
@@ -255,4 +264,18 @@ func TestOwnOutputIsInput(t *testing.T) {
 	if _, err := Run(t.Context(), cfg, []string{empty}); err == nil || !strings.Contains(err.Error(), "not a capture") {
 		t.Errorf("an empty file not named as a log: %v, want it refused as no capture", err)
 	}
+}
+
+// FuzzJSONNumber: isJSONNumber agrees with encoding/json on whether a
+// TSV cell is a JSON number, so a converted row is always a JSON object.
+func FuzzJSONNumber(f *testing.F) {
+	for _, s := range []string{"0", "-3", "443", "1714417137.321305", "1e+20", "-0.0", "Inf", "NaN", "+1", "0x10", "01", "1.", ".5", "1e", "-", "", " 1", "1_0", "2E-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		isNumber := len(s) > 0 && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && json.Valid([]byte(s)) && s[len(s)-1] > ' '
+		if got := isJSONNumber(s); got != isNumber {
+			t.Fatalf("isJSONNumber(%q) = %v, encoding/json says %v", s, got, isNumber)
+		}
+	})
 }

@@ -153,7 +153,7 @@ func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
 	}
 	switch typ {
 	case "time", "interval", "double", "count", "int", "port":
-		if _, err := strconv.ParseFloat(v, 64); err == nil {
+		if isJSONNumber(v) {
 			return append(dst, v...)
 		}
 	case "bool":
@@ -163,6 +163,44 @@ func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
 		v = ""
 	}
 	return record.AppendString(dst, v)
+}
+
+// isJSONNumber tells whether v is written as a JSON number, and so can go
+// into a JSON line as it is: Zeek's numbers are ("1714417137.321305",
+// "443", "-3"); a cell Go would parse but JSON not ("Inf", "+1", "0x10",
+// "01") is written as a string instead.
+func isJSONNumber(v string) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	switch n := digits(); {
+	case n == 0, n > 1 && v[i-n] == '0':
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }
 
 // containerElem returns the element type of "set[T]" or "vector[T]".
