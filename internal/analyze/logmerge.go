@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"container/heap"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -365,12 +366,13 @@ type isoTimes struct {
 }
 
 // toEpoch returns line with its top-level ISO 8601 string values written
-// as epoch seconds (line itself when it has none).
+// as epoch seconds (line itself when it has none, or is not JSON).
 func (c *isoTimes) toEpoch(line []byte) []byte {
 	if c.decided && !c.iso {
 		return line
 	}
-	if c.rec.Parse("", line) != nil {
+	// Only JSON is rewritten: a broken line is handed on as it came.
+	if c.rec.Parse("", line) != nil || !json.Valid(line) {
 		return line
 	}
 	if !c.decided {

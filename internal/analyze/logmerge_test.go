@@ -279,3 +279,33 @@ func FuzzJSONNumber(f *testing.F) {
 		}
 	})
 }
+
+// TestHostileLogNames: a Zeek log's #path names the log, and so a file in
+// the output directory: one that is a path ("../../escaped") or holds a
+// tab is not taken, and the file's own name is used; nothing is written
+// outside the output directory.
+func TestHostileLogNames(t *testing.T) {
+	dir := t.TempDir()
+	for i, path := range []string{"../../escaped", "con\tn", "a/b", ".", strings.Repeat("x", 65)} {
+		in := writeFile(t, dir, fmt.Sprintf("in%d.log", i), "#separator \\x09\n#path\t"+path+"\n#fields\tts\tuid\n#types\ttime\tstring\n100.0\tCa\n")
+		out := filepath.Join(dir, fmt.Sprintf("deep/er/out%d", i))
+		cfg := DefaultConfig()
+		cfg.OutDir = out
+		if _, err := Run(t.Context(), cfg, []string{in}); err != nil {
+			t.Fatalf("#path %q: %v", path, err)
+		}
+		if got := readLog(t, filepath.Join(out, fmt.Sprintf("in%d.log", i))); len(got) != 1 || got[0]["uid"] != "Ca" {
+			t.Errorf("#path %q: in%d.log holds %v", path, i, got)
+		}
+	}
+	var strays []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "/deep/er/out") && !strings.HasPrefix(filepath.Base(p), "in") {
+			strays = append(strays, p)
+		}
+		return nil
+	})
+	if len(strays) > 0 {
+		t.Errorf("written outside the output directories: %v", strays)
+	}
+}

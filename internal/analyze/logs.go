@@ -94,16 +94,21 @@ func maybeGzip(r io.Reader) (io.Reader, error) {
 
 // logName is the log a file holds: Zeek's #path, else the file name up to
 // its first dot ("conn.00:00:00-01:00:00.log.gz" → "conn"; "eve.json" →
-// "eve").
+// "eve"). The name becomes a file in the output directory, so only a
+// plain one is taken (plainLogName): a #path of "../../x" or with a tab
+// is the input's, not a place to write; "log" when neither is plain.
 func logName(path, zeekPath string) string {
-	if zeekPath != "" {
+	if plainLogName(zeekPath) {
 		return zeekPath
 	}
 	base := filepath.Base(path)
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
 	}
-	return base
+	if plainLogName(base) {
+		return base
+	}
+	return "log"
 }
 
 // AlertAdder is a consumer that takes alerts raised elsewhere (the

@@ -183,6 +183,9 @@ func (w *writer) file(name string) (*logFile, error) {
 	if lf, ok := w.files[name]; ok {
 		return lf, nil
 	}
+	if !plainLogName(name) {
+		return nil, fmt.Errorf("analyze: refusing to write a log named %q (letters, digits, _ and - only)", name)
+	}
 	f, err := os.Create(filepath.Join(w.dir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("analyze: create %s.log: %w", name, err)
@@ -517,4 +520,21 @@ func (s *logSink) flush() {
 	}
 	s.w.send(s.take(s.buf))
 	s.buf = s.w.getBuf()
+}
+
+// plainLogName tells whether name can name a log, and so a file in the
+// output directory: 1 to 64 ASCII letters, digits, '_' and '-' (Zeek's
+// "dce_rpc", "x509", Vigil's "_arp"), no path, no separator of the
+// writer's chunks.
+func plainLogName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return &Reader{br: br}, nil
 }
 
+var errNotJSON = errors.New("not JSON")
+
 // Parser returns the reader's parser (for Alert and Record on the event
 // Next returned).
 func (r *Reader) Parser() *Parser { return &r.p }
@@ -54,6 +57,10 @@ func (r *Reader) Next(e *Event) error {
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) { // Parse is lenient; what is passed on must be JSON
+			r.malformed(errNotJSON)
 			continue
 		}
 		if perr := r.p.Parse(line, e); perr != nil {
