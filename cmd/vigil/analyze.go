@@ -31,7 +31,8 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "Usage: vigil analyze [-o DIR] [options] INPUT...\n       vigil analyze [-o DIR] [options] -i IFACE [-i IFACE…] [--fanout N] [--duration D]\n\n"+
-			"INPUT is a pcap or pcapng file (gzip too), a directory of them, a Zeek log, or - for stdin.\n"+
+			"INPUT is a pcap or pcapng file (gzip too), a Zeek (TSV or JSON) or Suricata EVE log, a directory of\n"+
+			"them (a Zeek log archive: its logs are read in time order), or - for stdin.\n"+
 			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n\nOptions:")
 		fs.PrintDefaults()
 	}

@@ -23,7 +23,10 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	captures, logs := splitInputs(inputs)
+	captures, logs, err := splitInputs(inputs, cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
 	if len(captures) == 0 && !cfg.DecodeOnly {
 		return runLogs(cfg, inputs, logs)
 	}

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -307,5 +308,69 @@ func TestHostileLogNames(t *testing.T) {
 	})
 	if len(strays) > 0 {
 		t.Errorf("written outside the output directories: %v", strays)
+	}
+}
+
+// TestLogDirectoryIsInput: a directory of logs (Zeek's archive: a day's
+// rotated files, gzipped, in a dated folder; Vigil's own output) is read
+// as logs; a directory holding a capture and a log is read for both.
+func TestLogDirectoryIsInput(t *testing.T) {
+	dir := t.TempDir()
+	day := filepath.Join(dir, "2026-01-01")
+	if err := os.Mkdir(day, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(tsvConnRows("50.0\tC0\t10.0.0.1\t4999\t10.0.0.2\t53\tudp\t1.0\n")))
+	zw.Close()
+	writeFile(t, day, "conn.00:00:00-01:00:00.log.gz", gz.String())
+	writeFile(t, day, "dns.00:00:00-01:00:00.log", `{"ts":50.5,"uid":"C0","query":"example.com"}`+"\n")
+	writeFile(t, day, "weird.log", "")
+	col := &arrivalCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	runTo(t, cfg, dir)
+	if want := []string{"dns@50.5", "conn@50"}; !reflect.DeepEqual(col.order, want) {
+		t.Errorf("records %v, want %v", col.order, want)
+	}
+
+	mixed := t.TempDir()
+	pcap, _ := writeSynth(t, 200, 20)
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, mixed, "sample.pcap", string(b))
+	writeFile(t, mixed, "notice.log", `{"ts":1,"note":"Test"}`+"\n")
+	col = &arrivalCollector{}
+	cfg.Consumers = []Consumer{col}
+	sum, _ := runTo(t, cfg, mixed)
+	if sum.LogRecords != 1 || sum.Packets == 0 || len(col.lines["notice"]) != 1 {
+		t.Errorf("mixed directory: %d log records, %d packets, notice %v", sum.LogRecords, sum.Packets, col.lines["notice"])
+	}
+}
+
+// TestOutputDirectoryIsNotInput: a log named inside the output directory
+// is refused (the run would overwrite it while reading it); a directory
+// read for logs is read around the output directory inside it, so a
+// second run does not read the first one's logs.
+func TestOutputDirectoryIsNotInput(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "dns.log", `{"ts":50.5,"uid":"C0","query":"example.com"}`+"\n")
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(dir, "out")
+	for run := range 2 {
+		sum, err := Run(t.Context(), cfg, []string{dir})
+		if err != nil || sum.LogRecords != 1 {
+			t.Fatalf("run %d: %v, %d records, want 1", run, err, sum.LogRecords)
+		}
+	}
+	_, err := Run(t.Context(), cfg, []string{filepath.Join(cfg.OutDir, "dns.log")})
+	if err == nil || !strings.Contains(err.Error(), "output directory") {
+		t.Errorf("a log in the output directory: %v, want it refused", err)
+	}
+	if got := readLog(t, filepath.Join(cfg.OutDir, "dns.log")); len(got) != 1 {
+		t.Errorf("the output's dns.log holds %d records after the refused run, want 1", len(got))
 	}
 }

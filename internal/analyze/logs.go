@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,16 +35,67 @@ const (
 	jsonLog
 )
 
-// splitInputs separates log files from captures (everything else).
-func splitInputs(inputs []string) (captures, logs []string) {
+// splitInputs separates log files from captures (everything else). Below
+// a directory, the files that are logs are logs (a Zeek log archive, a
+// day of rotated logs, Vigil's own output); the directory is a capture
+// input too when it holds other files, of which capture.Open reads the
+// captures. The logs the run writes are not read: one named is an error
+// (the run would overwrite it while reading it), and a directory walked
+// for logs is walked around them, so that a second run does not read the
+// first one's output.
+func splitInputs(inputs []string, outDir string) (captures, logs []string, err error) {
 	for _, in := range inputs {
-		if in != "-" && sniffLog(in) != notLog {
+		if in == "-" {
+			captures = append(captures, in)
+			continue
+		}
+		if st, err := os.Stat(in); err == nil && st.IsDir() {
+			found, others := logsBelow(in, outDir)
+			logs = append(logs, found...)
+			if others || len(found) == 0 {
+				captures = append(captures, in)
+			}
+			continue
+		}
+		if rewritten(in, outDir) {
+			return nil, nil, fmt.Errorf("analyze: input %s is a log of the output directory %s, which the run rewrites: give another output directory (-o)", in, outDir)
+		}
+		if sniffLog(in) != notLog {
 			logs = append(logs, in)
 		} else {
 			captures = append(captures, in)
 		}
 	}
-	return captures, logs
+	return captures, logs, nil
+}
+
+// logsBelow lists the log files below dir, in name order, but for those
+// the run rewrites, and reports whether it holds other regular files.
+// Unreadable parts are passed over here: capture.Open reports them when
+// the directory is read for captures.
+func logsBelow(dir, outDir string) (logs []string, others bool) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil || d.IsDir() || rewritten(p, outDir):
+		case sniffLog(p) != notLog:
+			logs = append(logs, p)
+		default:
+			others = true
+		}
+		return nil
+	})
+	return logs, others
+}
+
+// rewritten tells whether the run writes over path: a .log file right in
+// the output directory (the writer's DIR/NAME.log).
+func rewritten(path, outDir string) bool {
+	if outDir == "" || !strings.HasSuffix(path, ".log") {
+		return false
+	}
+	a, err1 := filepath.Abs(filepath.Dir(path))
+	b, err2 := filepath.Abs(outDir)
+	return err1 == nil && err2 == nil && a == b
 }
 
 // sniffLog tells whether path is a regular file holding a Zeek TSV or

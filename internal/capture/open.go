@@ -97,7 +97,7 @@ func Open(paths []string) (Source, error) {
 		r.specs = append(r.specs, s)
 	}
 	if len(r.specs) == 0 {
-		return nil, fmt.Errorf("capture: no capture files in %s (a directory is read for its pcap and pcapng files; give logs as files, as in DIR/*.log)", strings.Join(paths, ", "))
+		return nil, fmt.Errorf("capture: no capture files in %s (a directory is read for its pcap and pcapng files, and for its Zeek, JSON and EVE logs)", strings.Join(paths, ", "))
 	}
 	sort.SliceStable(r.specs, func(i, j int) bool {
 		a, b := r.specs[i], r.specs[j]
