@@ -77,6 +77,7 @@ func stateBounds(c *Config) map[string]int {
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,
 
 		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,
+		"beacon singles": c.Beacon.MaxPairs, "beacon singleQ": 2 * max(c.Beacon.MaxPairs, 1024),
 		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].scoring.uids": 5,
 		"beacon candidates[].ts": c.Beacon.MaxConns, "beacon candidates[].sizes": c.Beacon.MaxConns,
 		"beacon candidates[].scoring.uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,

@@ -28,9 +28,13 @@
 // than an hour (their start can lie far before the capture, which would
 // stretch the window), as RITA's issue #602 proposes.
 //
-// State: at most MaxPairs pairs (the longest-idle dropped past it), each
-// with at most MaxConns connections (the oldest dropped); connections older
-// than Window are dropped at each flush.
+// State: a pair's first connection is kept as a first sighting (most
+// pairs never see a second: a scanner's, a busy network's); at most
+// MaxPairs of them, the oldest dropped past it at constant cost. Pairs with
+// two or more connections: at most MaxPairs (those with the fewest
+// connections, then the longest idle, dropped past it), each with at most
+// MaxConns connections (the oldest dropped). Connections older than Window
+// are dropped at each flush.
 package beacon
 
 import (
@@ -38,6 +42,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -102,6 +107,24 @@ type scoring struct {
 	score     Scores
 }
 
+// single is a pair's first connection, kept out of pairs until a second
+// one comes.
+type single struct {
+	port     uint16
+	proto    string
+	ts, size float64
+	bytes    uint64
+	seq      uint64 // its entry in Detector.singleQ
+}
+
+// queued is a first sighting's place in arrival order; entries whose
+// single has gone (promoted, dropped, or made again later: another seq)
+// are skipped.
+type queued struct {
+	k   key
+	seq uint64
+}
+
 type connBytes struct{ orig, total uint64 }
 
 type proxied struct {
@@ -117,6 +140,11 @@ type Detector struct {
 	internal *netset.Set
 	ignore   portSet
 	pairs    map[key]*pair
+	// singles are the pairs seen once, singleQ them in arrival order (the
+	// oldest first: dropped first, and first out of the window).
+	singles map[key]single
+	singleQ []queued
+	seq     uint64
 	// candidates are the pairs with MinConns connections: only they are
 	// scored.
 	candidates map[key]*pair
@@ -146,7 +174,7 @@ func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 
 // New returns a beacon detector.
 func New(cfg Config, internal *netset.Set) *Detector {
-	d := &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, candidates: map[key]*pair{},
+	d := &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, singles: map[key]single{}, candidates: map[key]*pair{},
 		pending: map[string][]proxied{}, recent: map[string]connBytes{}, conns: newWindow(), requests: newWindow()}
 	for _, p := range cfg.IgnorePorts {
 		d.ignore.add(p)
@@ -256,13 +284,18 @@ func (d *Detector) remember(uid string, cb connBytes) {
 func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes uint64, uid []byte) {
 	p := d.pairs[k]
 	if p == nil {
+		first, seen := d.singles[k]
+		if !seen {
+			d.addSingle(k, single{port: port, proto: proto, ts: ts, size: size, bytes: bytes})
+			return
+		}
+		delete(d.singles, k)
 		if len(d.pairs) >= d.cfg.MaxPairs {
 			d.evict()
 		}
-		p = &pair{port: port, proto: proto}
-		// Most pairs never see a second connection: the first one's
-		// time and size are kept in the pair, not in two allocations.
-		p.ts, p.sizes = p.first[:0:1], p.first[1:1:2]
+		p = &pair{port: first.port, proto: first.proto, last: first.ts, bytes: first.bytes}
+		p.ts, p.sizes = p.first[:1:1], p.first[1:2:2]
+		p.ts[0], p.sizes[0] = first.ts, first.size
 		d.pairs[k] = p
 	}
 	if len(p.ts) >= d.cfg.MaxConns {
@@ -280,6 +313,32 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 			p.scoring.uids = append(p.scoring.uids, string(uid))
 		}
 		d.candidates[k] = p
+	}
+}
+
+// addSingle keeps a pair's first connection, dropping the oldest first
+// sighting when MaxPairs are kept.
+func (d *Detector) addSingle(k key, s single) {
+	for len(d.singles) >= d.cfg.MaxPairs && len(d.singleQ) > 0 {
+		d.dropOldestSingle()
+	}
+	d.seq++
+	s.seq = d.seq
+	d.singles[k] = s
+	d.singleQ = append(d.singleQ, queued{k, s.seq})
+	if len(d.singleQ) >= 2*max(d.cfg.MaxPairs, 1024) { // mostly gone entries: keep the live ones
+		d.singleQ = slices.DeleteFunc(d.singleQ, func(q queued) bool { return d.singles[q.k].seq != q.seq })
+	}
+}
+
+// dropOldestSingle takes the first entry off singleQ, and its single
+// with it if it is still there.
+func (d *Detector) dropOldestSingle() {
+	q := d.singleQ[0]
+	d.singleQ[0] = queued{}
+	d.singleQ = d.singleQ[1:]
+	if s, ok := d.singles[q.k]; ok && s.seq == q.seq {
+		delete(d.singles, q.k)
 	}
 }
 
@@ -336,6 +395,13 @@ func (d *Detector) trim(now float64) {
 		return
 	}
 	d.conns.start, d.requests.start = math.Max(d.conns.start, cut), math.Max(d.requests.start, cut)
+	for len(d.singleQ) > 0 {
+		q := d.singleQ[0]
+		if s, ok := d.singles[q.k]; ok && s.seq == q.seq && s.ts >= cut {
+			break // arrival order is about time order: the rest are newer
+		}
+		d.dropOldestSingle()
+	}
 	for k, p := range d.pairs {
 		i := 0
 		for i < len(p.ts) && p.ts[i] < cut {
@@ -354,9 +420,11 @@ func (d *Detector) trim(now float64) {
 // Score returns the last score of the pair src → dst (or src → proxied
 // host when host is set), for tests and reports.
 func (d *Detector) Score(src, dst netip.Addr, host string) (Scores, bool) {
-	p, ok := d.pairs[key{src, dst, host}]
+	k := key{src, dst, host}
+	p, ok := d.pairs[k]
 	if !ok || p.scoring == nil {
-		return Scores{}, ok
+		_, single := d.singles[k]
+		return Scores{}, ok || single
 	}
 	return p.scoring.score, true
 }

@@ -142,3 +142,31 @@ func TestServiceDiscoveryQuiet(t *testing.T) {
 		t.Errorf("alert %s", a.JSON())
 	}
 }
+
+// TestBeaconAmidChurn: among a churn of pairs seen once (a scanner's, a
+// busy network's), far more than the table holds, a beacon is still
+// found; the first sightings stay within MaxPairs, their queue within
+// twice that, and a pair's first connection counts once it has a second.
+func TestBeaconAmidChurn(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxPairs = 50
+	var l []dt.Line
+	n := 0
+	for ts := 0.0; ts < 3*3600; ts += 60 {
+		l = append(l, dt.Conn{TS: 1.7e9 + ts, Src: "10.66.0.30", SrcP: 40000, Dst: "198.51.100.66", DstP: 443, Duration: 0.3, OrigBytes: 310, RespBytes: 800, OrigPkts: 5, RespPkts: 5}.Line())
+		for i := range 20 { // 20 new pairs a minute
+			n++
+			dst := netip.AddrFrom4([4]byte{203, 0, byte(n >> 8), byte(n)})
+			l = append(l, dt.Conn{TS: 1.7e9 + ts + float64(i), Src: "10.66.0.31", SrcP: 40000, Dst: dst.String(), DstP: 443, Duration: 0.3, OrigBytes: 100, OrigPkts: 2, RespPkts: 2}.Line())
+		}
+	}
+	d := New(cfg, internal)
+	alerts := dt.Run(t, d, l)
+	a := dt.Find(t, alerts, "c2.beacon")
+	if a.Dst != "198.51.100.66" || dt.Num(t, a, "connections") != 180 {
+		t.Errorf("alert %s", a.JSON())
+	}
+	if len(d.singles) > cfg.MaxPairs || len(d.singleQ) > 2*max(cfg.MaxPairs, 1024) {
+		t.Errorf("%d first sightings, %d queued (cap %d)", len(d.singles), len(d.singleQ), cfg.MaxPairs)
+	}
+}
