@@ -110,7 +110,7 @@ func (s *logSource) keyOf(it *logItem) float64 {
 		key = it.alert.TS
 	} else if s.rec.Parse(it.log, it.line) == nil {
 		key = s.rec.TS()
-		if d, ok := s.rec.Num("duration"); ok && d > 0 && !math.IsInf(d, 0) {
+		if d, ok := s.rec.Num("duration"); ok && key != 0 && d > 0 && !math.IsInf(d, 0) {
 			key += d
 		}
 	}
@@ -184,6 +184,9 @@ func firstKey(path string) (float64, error) {
 	}
 	defer s.close()
 	if err := s.advance(); err != nil {
+		if note := s.items.done(); err == io.EOF && note != nil {
+			return 0, note // nothing read, and why: every EVE line malformed
+		}
 		return 0, err
 	}
 	return s.head.key, nil

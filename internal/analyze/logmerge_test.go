@@ -374,3 +374,27 @@ func TestOutputDirectoryIsNotInput(t *testing.T) {
 		t.Errorf("the output's dns.log holds %d records after the refused run, want 1", len(got))
 	}
 }
+
+// TestEVEAllMalformedIsReported: an EVE file whose every line is malformed
+// (here: events re-shipped with "@timestamp" instead of Suricata's
+// "timestamp") yields no record; the run must say why, as it did before the
+// merge ("N malformed EVE lines skipped"). newLogMerge's peek takes the
+// io.EOF it gets for "no records" and drops the file silently: a user sees
+// a clean run with nothing read.
+func TestEVEAllMalformedIsReported(t *testing.T) {
+	dir := t.TempDir()
+	line := `{"@timestamp":"2026-01-01T00:00:00.000000+0000","event_type":"alert","src_ip":"10.0.0.1","src_port":5000,"dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP","alert":{"signature":"x","signature_id":1}}` + "\n"
+	p := filepath.Join(dir, "eve.json")
+	if err := os.WriteFile(p, []byte(line+line+line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(t.Context(), cfg, []string{p})
+	if sum == nil {
+		t.Fatalf("no summary: %v", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("Run error = %v, want the 3 malformed EVE lines reported (LogRecords %d)", err, sum.LogRecords)
+	}
+}

@@ -133,6 +133,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.roll(h, emit)
 		}
 		h.bucket = bucket
+		// A late record (a long upload's, written at its end) may open an
+		// interval already past its allowance: the next flush closes it.
+		d.quietUntil = min(d.quietUntil, float64(bucket+2)*d.cfg.Interval)
 	}
 	h.last = max(h.last, c.TS)
 	ds := h.dests[c.Resp]

@@ -2,6 +2,7 @@ package exfil
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -141,5 +142,42 @@ func TestFlushClosesIntervalsOnTime(t *testing.T) {
 	}
 	if len(d.open) != len(d.hosts) || len(d.hosts) > small.MaxHosts {
 		t.Errorf("%d open, %d hosts (cap %d)", len(d.open), len(d.hosts), small.MaxHosts)
+	}
+}
+
+// TestLateIntervalSurvivesEviction: a long upload's conn record arrives when
+// the connection ends (as Zeek writes it, and as the log merge now orders
+// records: by ts + duration), so its interval is already past its lateness
+// allowance when the host's interval opens. The next flush must judge it:
+// before 9d4b7d3 it did; now Flush skips it until the next interval
+// boundary (quietUntil), and if the table is full meanwhile, the host — the
+// least recently seen, its last being the upload's start — is evicted with
+// its open interval and the 80 MB upload is never reported.
+func TestLateIntervalSurvivesEviction(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxHosts = 3
+	d := New(cfg, internal)
+	var alerts []alert.Alert
+	emit := func(a alert.Alert) { alerts = append(alerts, a) }
+	var r rec.Rec
+	feed := func(c dt.Conn) {
+		l := c.Line()
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, emit)
+	}
+	feed(dt.Conn{TS: 10000, Src: "10.0.0.1", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
+	feed(dt.Conn{TS: 10000, Src: "10.0.0.2", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
+	d.Flush(10000, emit)
+	// The 45-minute upload that began at 7300 ends now: its record comes.
+	feed(dt.Conn{TS: 7300, Duration: 2700, Src: "10.0.0.7", SrcP: 50001, Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000, RespBytes: 50_000})
+	d.Flush(10010, emit) // interval [7200, 7800) ended long ago: judged now
+	// New hosts fill the table: the least recently seen is evicted.
+	feed(dt.Conn{TS: 10020, Src: "10.0.0.3", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
+	feed(dt.Conn{TS: 10030, Src: "10.0.0.4", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
+	d.Flush(math.Inf(1), emit)
+	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
+		t.Fatalf("alerts %v, want the 80 MB upload of 10.0.0.7", alerts)
 	}
 }
