@@ -28,7 +28,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 		return nil, err
 	}
 	if len(captures) == 0 && !cfg.DecodeOnly {
-		return runLogs(cfg, inputs, logs)
+		return runLogs(ctx, cfg, inputs, logs)
 	}
 	src, err := capture.Open(captures)
 	if ce := (*capture.Error)(nil); errors.As(err, &ce) && errors.Is(err, capture.ErrNotCapture) {
@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 		return nil, err
 	}
 	if len(logs) > 0 {
-		n, err := readLogs(logs, newLogSink(p.out, p.rd.stats))
+		n, err := readLogs(ctx, logs, newLogSink(p.out, p.rd.stats), nil)
 		p.logRecords = uint64(n)
 		if err != nil {
 			p.rd.noteInputError(err)
@@ -61,14 +61,14 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 
 // runLogs analyses log files only: no packets, the records go to the
 // output directory and the consumers.
-func runLogs(cfg Config, inputs, logs []string) (*Summary, error) {
+func runLogs(ctx context.Context, cfg Config, inputs, logs []string) (*Summary, error) {
 	start := time.Now()
 	out, err := newWriter(cfg.OutDir, cfg.Consumers, 0, false)
 	if err != nil {
 		return nil, err
 	}
 	stats := newHostStats()
-	n, readErr := readLogs(logs, newLogSink(out, stats))
+	n, readErr := readLogs(ctx, logs, newLogSink(out, stats), cfg.Progress)
 	writeErr := out.close()
 	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records)}
 	return s, errors.Join(readErr, writeErr)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"container/heap"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -61,14 +63,19 @@ type logSource struct {
 	order   int // the file's place in the pending list: ties keep it
 }
 
-// openLogSource opens path as the kind of log sniffLog finds there.
-func openLogSource(path string) (*logSource, error) {
+// openLogSource opens path as the kind of log sniffLog finds there; the
+// on-disk bytes it reads are added to read, when not nil (progress).
+func openLogSource(path string, read *atomic.Int64) (*logSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	s := &logSource{path: path, f: f, lastKey: math.Inf(-1)}
-	r, err := maybeGzip(f)
+	var in io.Reader = f
+	if read != nil {
+		in = &countedReader{r: f, n: read}
+	}
+	r, err := maybeGzip(in)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -123,6 +130,18 @@ func (s *logSource) keyOf(it *logItem) float64 {
 
 func (s *logSource) close() error { return s.f.Close() }
 
+// countedReader adds the bytes read through it to n.
+type countedReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countedReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
 // pendingLog is a log file not yet opened, due at its first item's key.
 type pendingLog struct {
 	path string
@@ -155,6 +174,10 @@ type logMerge struct {
 	open    sourceHeap
 	errs    []error
 	counts  map[string]int // records read per file
+	// size is the on-disk bytes of the files, read those read so far
+	// (the progress bar's).
+	size int64
+	read atomic.Int64
 }
 
 // newLogMerge reads each file's first item to learn when it is due. Files
@@ -171,6 +194,9 @@ func newLogMerge(paths []string) *logMerge {
 			continue
 		}
 		m.pending = append(m.pending, pendingLog{path: p, key: key})
+		if st, err := os.Stat(p); err == nil {
+			m.size += st.Size()
+		}
 	}
 	sort.SliceStable(m.pending, func(i, j int) bool { return m.pending[i].key < m.pending[j].key })
 	return m
@@ -178,7 +204,7 @@ func newLogMerge(paths []string) *logMerge {
 
 // firstKey is the key of a log file's first item.
 func firstKey(path string) (float64, error) {
-	s, err := openLogSource(path)
+	s, err := openLogSource(path, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -229,7 +255,7 @@ func (m *logMerge) openDue() {
 			return
 		}
 		m.next++
-		s, err := openLogSource(p.path)
+		s, err := openLogSource(p.path, &m.read)
 		if err != nil {
 			m.fail(p.path, err)
 			continue
@@ -257,8 +283,9 @@ func (m *logMerge) finish(s *logSource, err error) {
 // through sink, and so to the writer and the consumers; alerts of EVE
 // files go to the consumer that takes them. It returns the number of
 // records read. A file that fails is reported; the records read before
-// are kept and the other files read.
-func readLogs(paths []string, sink *logSink) (int, error) {
+// are kept and the other files read. A progress bar goes to progress
+// when it is not nil; reading stops when ctx is done.
+func readLogs(ctx context.Context, paths []string, sink *logSink, progress io.Writer) (int, error) {
 	var add func(alert.Alert)
 	if sink.w != nil {
 		for _, c := range sink.w.consumers {
@@ -268,12 +295,21 @@ func readLogs(paths []string, sink *logSink) (int, error) {
 		}
 	}
 	m := newLogMerge(paths)
-	total := 0
-	for it := m.item(); it != nil; it = m.item() {
+	var total atomic.Int64
+	bar := startProgress(progress, func() progressState {
+		return progressState{done: m.read.Load(), all: m.size, packets: uint64(total.Load()), records: true}
+	})
+	defer bar.stop()
+	for n, it := 0, m.item(); it != nil; n, it = n+1, m.item() {
+		if n%4096 == 0 && ctx.Err() != nil {
+			m.closeAll()
+			m.errs = append(m.errs, ctx.Err())
+			break
+		}
 		switch {
 		case !it.isAlert:
 			sink.Record(it.log, it.line)
-			total++
+			total.Add(1)
 		case add != nil:
 			add(it.alert)
 		}
@@ -282,7 +318,15 @@ func readLogs(paths []string, sink *logSink) (int, error) {
 	// Done: an ordered writer need not hold the records read (they sort
 	// before every packet's) until the run ends.
 	sink.progress(doneTag)
-	return total, errors.Join(m.errs...)
+	return int(total.Load()), errors.Join(m.errs...)
+}
+
+// closeAll closes the open files (reading stopped before their end).
+func (m *logMerge) closeAll() {
+	for _, s := range m.open {
+		s.close()
+	}
+	m.open = nil
 }
 
 // jsonItems reads a JSON-lines log (Zeek's JSON, Vigil's own).

@@ -3,6 +3,8 @@ package analyze
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // arrivalCollector is a consumer that notes each record as "log@ts" in the
@@ -396,5 +399,38 @@ func TestEVEAllMalformedIsReported(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "malformed") {
 		t.Errorf("Run error = %v, want the 3 malformed EVE lines reported (LogRecords %d)", err, sum.LogRecords)
+	}
+}
+
+// TestLogProgressAndCancel: reading logs draws the progress bar in
+// records, against the files' on-disk bytes, and stops when its context
+// is done, saying so.
+func TestLogProgressAndCancel(t *testing.T) {
+	var bar bytes.Buffer
+	drawProgress(&bar, progressState{done: 50, all: 100, packets: 10, records: true}, time.Second)
+	if s := bar.String(); !strings.Contains(s, "50.0%") || !strings.Contains(s, "10 records 10 records/s") {
+		t.Errorf("bar %q", s)
+	}
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&lines, `{"ts":%d,"uid":"C%d"}`+"\n", 1000+i, i)
+	}
+	log := writeFile(t, dir, "dns.log", lines.String())
+	m := newLogMerge([]string{log})
+	if m.size != int64(lines.Len()) {
+		t.Errorf("size %d, want %d", m.size, lines.Len())
+	}
+	for it := m.item(); it != nil; it = m.item() {
+		m.pop()
+	}
+	if m.read.Load() != int64(lines.Len()) {
+		t.Errorf("read %d bytes, want %d", m.read.Load(), lines.Len())
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	n, err := readLogs(ctx, []string{log}, newLogSink(nil, newHostStats()), nil)
+	if !errors.Is(err, context.Canceled) || n != 0 {
+		t.Errorf("cancelled: %d records, %v", n, err)
 	}
 }

@@ -22,9 +22,10 @@ type progressBar struct {
 // unknown), packets, and for a live run the kernel's drops.
 type progressState struct {
 	done, all int64
-	packets   uint64
+	packets   uint64 // or records, when records is set
 	drops     uint64
 	live      bool
+	records   bool // reading logs: packets counts records
 }
 
 func startProgress(w io.Writer, state func() progressState) *progressBar {
@@ -63,12 +64,16 @@ func (b *progressBar) stop() {
 func drawProgress(w io.Writer, st progressState, elapsed time.Duration) {
 	done, all, pkts := st.done, st.all, st.packets
 	rate := float64(pkts) / elapsed.Seconds()
+	unit, perSecond := "packets", "pkt/s"
+	if st.records {
+		unit, perSecond = "records", "records/s"
+	}
 	if st.live {
 		fmt.Fprintf(w, "\r\033[K%d packets, %s pkt/s, %d dropped by the kernel", pkts, humanCount(rate), st.drops)
 		return
 	}
 	if all <= 0 {
-		fmt.Fprintf(w, "\r\033[K%d packets, %s pkt/s", pkts, humanCount(rate))
+		fmt.Fprintf(w, "\r\033[K%d %s, %s %s", pkts, unit, humanCount(rate), perSecond)
 		return
 	}
 	frac := min(float64(done)/float64(all), 1)
@@ -79,9 +84,9 @@ func drawProgress(w io.Writer, st progressState, elapsed time.Duration) {
 		left := time.Duration(float64(elapsed) * (1 - frac) / frac)
 		eta = fmt.Sprintf(" ETA %s", left.Round(time.Second))
 	}
-	fmt.Fprintf(w, "\r\033[K[%s%s] %5.1f%% %s/%s %d packets %s pkt/s%s",
+	fmt.Fprintf(w, "\r\033[K[%s%s] %5.1f%% %s/%s %d %s %s %s%s",
 		strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100,
-		humanBytes(uint64(done)), humanBytes(uint64(all)), pkts, humanCount(rate), eta)
+		humanBytes(uint64(done)), humanBytes(uint64(all)), pkts, unit, humanCount(rate), perSecond, eta)
 }
 
 // decodeOnly reads and decodes every frame and does nothing else.
