@@ -103,6 +103,9 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if *memProfile != "" {
 		defer writeMemProfile(*memProfile)
 	}
+	if err := analyze.CheckInputs(fs.Args(), cfg.OutDir); err != nil {
+		return err // before insight.New truncates alerts.log and the others
+	}
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
 		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets)

@@ -285,12 +285,13 @@ func FuzzJSONNumber(f *testing.F) {
 }
 
 // TestHostileLogNames: a Zeek log's #path names the log, and so a file in
-// the output directory: one that is a path ("../../escaped") or holds a
-// tab is not taken, and the file's own name is used; nothing is written
-// outside the output directory.
+// the output directory: one that is a path ("../../escaped"), holds a
+// tab or names a log Vigil derives itself ("alerts") is not taken, and the
+// file's own name is used; nothing is written outside the output
+// directory.
 func TestHostileLogNames(t *testing.T) {
 	dir := t.TempDir()
-	for i, path := range []string{"../../escaped", "con\tn", "a/b", ".", strings.Repeat("x", 65)} {
+	for i, path := range []string{"../../escaped", "con\tn", "a/b", ".", strings.Repeat("x", 65), "alerts"} {
 		in := writeFile(t, dir, fmt.Sprintf("in%d.log", i), "#separator \\x09\n#path\t"+path+"\n#fields\tts\tuid\n#types\ttime\tstring\n100.0\tCa\n")
 		out := filepath.Join(dir, fmt.Sprintf("deep/er/out%d", i))
 		cfg := DefaultConfig()
@@ -316,7 +317,8 @@ func TestHostileLogNames(t *testing.T) {
 
 // TestLogDirectoryIsInput: a directory of logs (Zeek's archive: a day's
 // rotated files, gzipped, in a dated folder; Vigil's own output) is read
-// as logs; a directory holding a capture and a log is read for both.
+// as logs; a directory holding a capture is read for its captures only,
+// as before (logs beside captures are mostly an earlier run's output).
 func TestLogDirectoryIsInput(t *testing.T) {
 	dir := t.TempDir()
 	day := filepath.Join(dir, "2026-01-01")
@@ -349,7 +351,7 @@ func TestLogDirectoryIsInput(t *testing.T) {
 	col = &arrivalCollector{}
 	cfg.Consumers = []Consumer{col}
 	sum, _ := runTo(t, cfg, mixed)
-	if sum.LogRecords != 1 || sum.Packets == 0 || len(col.lines["notice"]) != 1 {
+	if sum.LogRecords != 0 || sum.Packets == 0 || len(col.lines["notice"]) != 0 {
 		t.Errorf("mixed directory: %d log records, %d packets, notice %v", sum.LogRecords, sum.Packets, col.lines["notice"])
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
@@ -35,67 +38,107 @@ const (
 	jsonLog
 )
 
-// splitInputs separates log files from captures (everything else). Below
-// a directory, the files that are logs are logs (a Zeek log archive, a
-// day of rotated logs, Vigil's own output); the directory is a capture
-// input too when it holds other files, of which capture.Open reads the
-// captures. The logs the run writes are not read: one named is an error
-// (the run would overwrite it while reading it), and a directory walked
-// for logs is walked around them, so that a second run does not read the
-// first one's output.
+// CheckInputs reports an input the run would overwrite: a log of the
+// output directory (its DIR/NAME.log files are rewritten). Run checks
+// it too; call it before anything writes into the output directory.
+func CheckInputs(inputs []string, outDir string) error {
+	for _, in := range inputs {
+		if in != "-" && rewritten(in, outDir) {
+			return fmt.Errorf("analyze: input %s is a log of the output directory %s, which the run rewrites: give another output directory (-o)", in, outDir)
+		}
+	}
+	return nil
+}
+
+// splitInputs separates log files from captures (everything else). A
+// directory holding captures is read for its captures, as it always was
+// (capture.Open), not for logs beside them (an earlier run's output); a
+// directory without captures is read for the logs below it: a Zeek log
+// archive, a day of rotated logs, Vigil's own output. Vigil's own
+// derived logs (derivedLogs) are passed over wherever they are, and a log
+// of the output directory is an error (CheckInputs).
 func splitInputs(inputs []string, outDir string) (captures, logs []string, err error) {
+	if err := CheckInputs(inputs, outDir); err != nil {
+		return nil, nil, err
+	}
 	for _, in := range inputs {
 		if in == "-" {
 			captures = append(captures, in)
 			continue
 		}
 		if st, err := os.Stat(in); err == nil && st.IsDir() {
-			found, others := logsBelow(in, outDir)
-			logs = append(logs, found...)
-			if others || len(found) == 0 {
-				captures = append(captures, in)
+			found, hasCaptures := logsBelow(in, outDir)
+			if hasCaptures || len(found) == 0 {
+				captures = append(captures, in) // capture.Open says what it lacks
+			} else {
+				logs = append(logs, found...)
 			}
 			continue
 		}
-		if rewritten(in, outDir) {
-			return nil, nil, fmt.Errorf("analyze: input %s is a log of the output directory %s, which the run rewrites: give another output directory (-o)", in, outDir)
-		}
-		if sniffLog(in) != notLog {
-			logs = append(logs, in)
-		} else {
+		switch {
+		case sniffLog(in) == notLog:
 			captures = append(captures, in)
+		case !derived(in):
+			logs = append(logs, in)
 		}
 	}
 	return captures, logs, nil
 }
 
-// logsBelow lists the log files below dir, in name order, but for those
-// the run rewrites, and reports whether it holds other regular files.
-// Unreadable parts are passed over here: capture.Open reports them when
-// the directory is read for captures.
-func logsBelow(dir, outDir string) (logs []string, others bool) {
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// derivedLogs are the logs Vigil's understanding stage (internal/insight)
+// writes into the output directory itself: its products, not a sensor's
+// records. Read back, they would be written a second time over the ones
+// the run writes.
+var derivedLogs = map[string]bool{"alerts": true, "incidents": true, "assets": true, "ipv6": true}
+
+// derived tells whether a log file is one of derivedLogs, by its name.
+func derived(path string) bool { return derivedLogs[logName(path, "")] }
+
+// logsBelow lists the log files below dir (a symbolic link to a directory
+// is followed there, not below), in name order, but for those of the
+// output directory and the derived ones, and reports whether there are
+// captures below it. Unreadable parts are passed over here: capture.Open
+// reports them when the directory is read for captures.
+func logsBelow(dir, outDir string) (logs []string, hasCaptures bool) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, false
+	}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		switch {
-		case err != nil || d.IsDir() || rewritten(p, outDir):
+		case err != nil || !regularFile(p, d) || rewritten(p, outDir):
 		case sniffLog(p) != notLog:
-			logs = append(logs, p)
-		default:
-			others = true
+			if !derived(p) {
+				logs = append(logs, p)
+			}
+		case capture.IsCapture(p):
+			hasCaptures = true
 		}
 		return nil
 	})
-	return logs, others
+	return logs, hasCaptures
+}
+
+// regularFile tells whether a directory entry is a regular file or a
+// symbolic link to one.
+func regularFile(p string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink == 0 {
+		return d.Type().IsRegular()
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // rewritten tells whether the run writes over path: a .log file right in
-// the output directory (the writer's DIR/NAME.log).
+// the output directory (the writer's DIR/NAME.log), however either is
+// named (symbolic links, relative paths).
 func rewritten(path, outDir string) bool {
 	if outDir == "" || !strings.HasSuffix(path, ".log") {
 		return false
 	}
-	a, err1 := filepath.Abs(filepath.Dir(path))
-	b, err2 := filepath.Abs(outDir)
-	return err1 == nil && err2 == nil && a == b
+	a, err1 := os.Stat(filepath.Dir(path))
+	b, err2 := os.Stat(outDir)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // sniffLog tells whether path is a regular file holding a Zeek TSV or
@@ -114,17 +157,20 @@ func sniffLog(path string) logKind {
 	if err != nil {
 		return notLog
 	}
-	head := make([]byte, 10)
-	n, _ := io.ReadFull(r, head)
+	first, err := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
 	switch {
-	case n == 0 && isLogName(path):
+	case len(first) == 0 && isLogName(path):
 		return jsonLog // an empty log, as Vigil writes weird.log without anomalies
-	case bytes.HasPrefix(head[:n], []byte("#separator")):
+	case bytes.HasPrefix(first, []byte("#separator")):
 		return zeekTSVLog
-	case n > 0 && head[0] == '{':
-		return jsonLog
+	case len(first) == 0 || first[0] != '{':
+		return notLog
+	case errors.Is(err, bufio.ErrBufferFull):
+		return jsonLog // a first line over 64 KiB: taken for the record it starts
+	case json.Valid(first):
+		return jsonLog // JSON lines: a whole object on the first line
 	}
-	return notLog
+	return notLog // a JSON document written over many lines ("{" alone)
 }
 
 // isLogName tells whether a file's name says it is a log: "conn.log",
@@ -149,9 +195,11 @@ func maybeGzip(r io.Reader) (io.Reader, error) {
 // its first dot ("conn.00:00:00-01:00:00.log.gz" → "conn"; "eve.json" →
 // "eve"). The name becomes a file in the output directory, so only a
 // plain one is taken (plainLogName): a #path of "../../x" or with a tab
-// is the input's, not a place to write; "log" when neither is plain.
+// is the input's, not a place to write; nor is one of Vigil's derived
+// logs ("alerts"), which the understanding stage writes itself; "log"
+// when neither is plain.
 func logName(path, zeekPath string) string {
-	if plainLogName(zeekPath) {
+	if plainLogName(zeekPath) && !derivedLogs[zeekPath] {
 		return zeekPath
 	}
 	base := filepath.Base(path)

@@ -186,6 +186,9 @@ func (w *writer) file(name string) (*logFile, error) {
 	if !plainLogName(name) {
 		return nil, fmt.Errorf("analyze: refusing to write a log named %q (letters, digits, _ and - only)", name)
 	}
+	if derivedLogs[name] {
+		return nil, fmt.Errorf("analyze: refusing to write records as %s.log, which the understanding stage writes", name)
+	}
 	f, err := os.Create(filepath.Join(w.dir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("analyze: create %s.log: %w", name, err)

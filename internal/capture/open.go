@@ -335,3 +335,14 @@ func (r *reader) Close() error {
 	}
 	return err
 }
+
+// IsCapture tells whether the file at path is a capture Open reads: a
+// pcap or pcapng file, gzipped or not, told by its magic.
+func IsCapture(path string) bool {
+	in, err := openFile(path, -1)
+	if err != nil {
+		return false
+	}
+	in.close()
+	return true
+}

@@ -145,6 +145,10 @@ type Detector struct {
 	singles map[key]single
 	singleQ []queued
 	seq     uint64
+	// cut is where the window began at the last trim: a first sighting
+	// older than it is gone, even while it waits in singleQ behind newer
+	// ones (a long connection's record comes at its end).
+	cut float64
 	// candidates are the pairs with MinConns connections: only they are
 	// scored.
 	candidates map[key]*pair
@@ -285,7 +289,7 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 	p := d.pairs[k]
 	if p == nil {
 		first, seen := d.singles[k]
-		if !seen {
+		if !seen || first.ts < d.cut {
 			d.addSingle(k, single{port: port, proto: proto, ts: ts, size: size, bytes: bytes})
 			return
 		}
@@ -394,6 +398,7 @@ func (d *Detector) trim(now float64) {
 	if cut <= math.Min(d.conns.start, d.requests.start) {
 		return
 	}
+	d.cut = cut
 	d.conns.start, d.requests.start = math.Max(d.conns.start, cut), math.Max(d.requests.start, cut)
 	for len(d.singleQ) > 0 {
 		q := d.singleQ[0]

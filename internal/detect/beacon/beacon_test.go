@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -168,5 +169,40 @@ func TestBeaconAmidChurn(t *testing.T) {
 	}
 	if len(d.singles) > cfg.MaxPairs || len(d.singleQ) > 2*max(cfg.MaxPairs, 1024) {
 		t.Errorf("%d first sightings, %d queued (cap %d)", len(d.singles), len(d.singleQ), cfg.MaxPairs)
+	}
+}
+
+// TestStaleFirstSightingNotCarried: a first sighting older than the
+// window (waiting in the queue behind newer ones: a long connection's
+// record comes at its end) is not carried into a pair a day later: the
+// beacon's port and bytes are its own.
+func TestStaleFirstSightingNotCarried(t *testing.T) {
+	const t0 = 1.7e9
+	var l []dt.Line
+	at := func(arrival float64, c dt.Conn) {
+		ln := c.Line()
+		ln.TS = arrival
+		l = append(l, ln)
+	}
+	// A day of background one-offs (the window starts at t0).
+	for i := 0; i <= 1500; i++ {
+		ts := t0 + float64(i)*60
+		at(ts, dt.Conn{TS: ts, Src: "10.0.0.9", SrcP: 40000, Dst: fmt.Sprintf("203.0.%d.%d", i>>8, i&255), DstP: 443, Duration: 0.1, OrigBytes: 10})
+	}
+	// The SSH session: began at t0+500, ended (and logged) a day later.
+	end := t0 + 90020
+	at(end, dt.Conn{TS: t0 + 500, Src: "10.0.0.1", SrcP: 40001, Dst: "198.51.100.66", DstP: 22, Duration: end - t0 - 500, OrigBytes: 5e9, RespBytes: 1e6})
+	at(end+15, dt.Conn{TS: end + 15, Src: "10.0.0.9", SrcP: 40000, Dst: "203.2.0.1", DstP: 443, Duration: 0.1, OrigBytes: 10})
+	// Then a beacon to the same host on 443 for 20 hours.
+	for ts := end + 60; ts < end+20*3600; ts += 60 {
+		at(ts, dt.Conn{TS: ts, Src: "10.0.0.1", SrcP: 40000, Dst: "198.51.100.66", DstP: 443, Duration: 0.3, OrigBytes: 310, RespBytes: 800, OrigPkts: 5, RespPkts: 5})
+		// background keeps flowing
+		at(ts+1, dt.Conn{TS: ts + 1, Src: "10.0.0.9", SrcP: 40000, Dst: fmt.Sprintf("203.1.%d.%d", int(ts)>>8&255, int(ts)&255), DstP: 443, Duration: 0.1, OrigBytes: 10})
+	}
+	alerts := dt.RunAsGiven(t, New(DefaultConfig(), internal), l)
+	a := dt.Find(t, alerts, "c2.beacon")
+	if a.DstP != 443 || dt.Num(t, a, "total_bytes") > 1e9 {
+		t.Errorf("beacon to %s:%d/%s, total_bytes %v: the stale first sighting of port 22 (5 GB) was carried into the pair",
+			a.Dst, a.DstP, a.Proto, dt.Num(t, a, "total_bytes"))
 	}
 }

@@ -1,0 +1,173 @@
+package analyze
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestLogDirectoryWithStrayFile: a directory of Zeek logs that also holds
+// one file that is neither a log nor a capture (a README, zeekctl's
+// conn-summary text report, .DS_Store) must still be read for its logs.
+// splitInputs passes the directory to capture.Open because of the stray
+// file, and capture.Open fails the whole run: "no capture files in DIR".
+// TestLogDirectoryWithStrayFile: a directory of logs with a file that is
+// neither a log nor a capture (a README) is read for its logs.
+func TestLogDirectoryWithStrayFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "conn.log", tsvConnRows("50.0\tC0\t10.0.0.1\t4999\t10.0.0.2\t53\tudp\t1.0\n"))
+	writeFile(t, dir, "README.txt", "logs of sensor 1\n")
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(t.Context(), cfg, []string{dir})
+	if err != nil || sum == nil || sum.LogRecords != 1 {
+		t.Fatalf("Run(%s) = %v, want its 1 conn record read", dir, err)
+	}
+}
+
+// TestZeekctlLogDirectory: zeekctl's log directory holds the dated
+// archive folders and "current", a symlink to the spool directory.
+// `vigil analyze /opt/zeek/logs` must read the logs; the symlink makes
+// logsBelow report "other files" and capture.Open then fails the run.
+// TestZeekctlLogDirectory: zeekctl's logs directory (dated folders, and
+// "current", a link to the spool) is read for its logs.
+func TestZeekctlLogDirectory(t *testing.T) {
+	root := t.TempDir()
+	logs, spool := filepath.Join(root, "logs"), filepath.Join(root, "spool")
+	day := filepath.Join(logs, "2026-01-01")
+	for _, d := range []string{day, spool} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, day, "conn.00:00:00-01:00:00.log", tsvConnRows("50.0\tC0\t10.0.0.1\t4999\t10.0.0.2\t53\tudp\t1.0\n"))
+	writeFile(t, spool, "conn.log", tsvConnRows("90.0\tC1\t10.0.0.1\t4998\t10.0.0.2\t53\tudp\t1.0\n"))
+	if err := os.Symlink(spool, filepath.Join(logs, "current")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(t.Context(), cfg, []string{logs})
+	if err != nil || sum == nil || sum.LogRecords == 0 {
+		t.Fatalf("Run(%s) = %v, want its logs read", logs, err)
+	}
+}
+
+// TestSymlinkedLogDirectory: /opt/zeek/logs/current is a symlink to the
+// spool directory; `vigil analyze /opt/zeek/logs/current` is refused
+// ("no capture files") although it holds logs: filepath.WalkDir does not
+// follow a symlinked root (with a trailing slash it works).
+// TestSymlinkedLogDirectory: a log directory named through a symbolic
+// link (/opt/zeek/logs/current) is read.
+func TestSymlinkedLogDirectory(t *testing.T) {
+	root := t.TempDir()
+	spool := filepath.Join(root, "spool")
+	if err := os.Mkdir(spool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, spool, "conn.log", tsvConnRows("90.0\tC1\t10.0.0.1\t4998\t10.0.0.2\t53\tudp\t1.0\n"))
+	current := filepath.Join(root, "current")
+	if err := os.Symlink(spool, current); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(t.TempDir(), "out")
+	sum, err := Run(t.Context(), cfg, []string{current})
+	if err != nil || sum == nil || sum.LogRecords != 1 {
+		t.Fatalf("Run(%s) = %v, want its 1 conn record read", current, err)
+	}
+}
+
+// TestCaptureDirectoryWithEarlierOutput: a directory of captures that
+// holds an earlier run's output (cd caps && vigil analyze . wrote
+// caps/vigil-out) is analysed again into another directory. Before the
+// change the directory was read for its captures only; now the earlier
+// conn.log is read too and every connection is counted twice.
+// TestCaptureDirectoryWithEarlierOutput: a directory of captures holding
+// an earlier run's output is read for its captures only: the second run
+// counts every connection once.
+func TestCaptureDirectoryWithEarlierOutput(t *testing.T) {
+	dir := t.TempDir()
+	pcap, _ := writeSynth(t, 400, 30)
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "sample.pcap", string(b))
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(dir, "vigil-out")
+	if _, err := Run(t.Context(), cfg, []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	first := len(readLog(t, filepath.Join(cfg.OutDir, "conn.log")))
+	cfg.OutDir = filepath.Join(t.TempDir(), "again")
+	sum, err := Run(t.Context(), cfg, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := len(readLog(t, filepath.Join(cfg.OutDir, "conn.log"))); again != first || sum.LogRecords != 0 {
+		t.Errorf("second analysis of the same captures: %d conn records (%d read from the earlier output's logs), want %d",
+			again, sum.LogRecords, first)
+	}
+}
+
+// TestOutputDirectoryThroughSymlink: the output directory named through a
+// symlink (-o latest, latest -> runs/42) and its dns.log named by its real
+// path: rewritten compares filepath.Abs paths, not files, so the input is
+// not refused; the writer truncates dns.log while the merge reads it and
+// the records past the reader's first buffer are lost.
+// TestOutputDirectoryThroughSymlink: a log of the output directory is
+// refused when either is named through a symbolic link.
+func TestOutputDirectoryThroughSymlink(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "runs", "42")
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var lines []byte
+	const n = 5000
+	for i := range n {
+		lines = append(lines, []byte(`{"ts":`+itoa(100+i)+`,"uid":"C0","query":"host-number-`+itoa(i)+`.example.com"}`+"\n")...)
+	}
+	in := writeFile(t, real, "dns.log", string(lines))
+	latest := filepath.Join(root, "latest")
+	if err := os.Symlink(real, latest); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.OutDir = latest
+	sum, err := Run(t.Context(), cfg, []string{in})
+	if err == nil {
+		t.Errorf("a log of the output directory (through a symlink) was not refused: %d of its %d records read", sum.LogRecords, n)
+	}
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }
+
+// TestCaptureDirectoryWithLabels: `vigil lab run -o DIR` writes
+// SCENARIO.pcap and SCENARIO.labels.json (pretty-printed JSON) side by
+// side, as testdata/lab holds them. Analysing such a directory read its
+// captures; now every labels file is sniffed as a JSON log ("{" first)
+// and its "{" line becomes a record of a log named after the scenario:
+// OUT/beacon.log etc. holding a line that is not JSON.
+// TestCaptureDirectoryWithLabels: a lab directory's pretty-printed
+// labels files are not logs.
+func TestCaptureDirectoryWithLabels(t *testing.T) {
+	dir := t.TempDir()
+	pcap, _ := writeSynth(t, 200, 20)
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "beacon.pcap", string(b))
+	writeFile(t, dir, "beacon.labels.json", "{\n  \"scenario\": \"beacon\",\n  \"difficulty\": \"medium\"\n}\n")
+	sum, out := runTo(t, DefaultConfig(), dir)
+	if sum.LogRecords != 0 {
+		t.Errorf("%d records read from the labels file", sum.LogRecords)
+	}
+	if _, err := os.Stat(filepath.Join(out, "beacon.log")); err == nil {
+		raw, _ := os.ReadFile(filepath.Join(out, "beacon.log"))
+		t.Errorf("beacon.log written from the labels file: %q", raw)
+	}
+}
