@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
 // TestLogDirectoryWithStrayFile: a directory of Zeek logs that also holds
@@ -169,5 +172,38 @@ func TestCaptureDirectoryWithLabels(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "beacon.log")); err == nil {
 		raw, _ := os.ReadFile(filepath.Join(out, "beacon.log"))
 		t.Errorf("beacon.log written from the labels file: %q", raw)
+	}
+}
+
+// TestZeekBaselineDirectories: directories of Zeek's own test baselines
+// (TSV logs behind btest's "### BTest baseline" comment) are read whole:
+// every row of every log is one record.
+func TestZeekBaselineDirectories(t *testing.T) {
+	root := testcorpus.Require(t)
+	for _, name := range []string{"scripts.base.protocols.ftp.gridftp", "core.tunnels.gre-aruba-amsdu", "core.checksums_ignore_nets"} {
+		dir := filepath.Join(root, "zeek", "testing", "btest", "Baseline", name)
+		logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+		rows := 0
+		for _, l := range logs {
+			b, err := os.ReadFile(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				if line != "" && !strings.HasPrefix(line, "#") {
+					rows++
+				}
+			}
+		}
+		cfg := DefaultConfig()
+		cfg.OutDir = filepath.Join(t.TempDir(), "out")
+		sum, err := Run(t.Context(), cfg, []string{dir})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if rows == 0 || sum.LogRecords != uint64(rows) {
+			t.Errorf("%s: %d records read, %d rows in %d logs", name, sum.LogRecords, rows, len(logs))
+		}
 	}
 }

@@ -157,7 +157,11 @@ func sniffLog(path string) logKind {
 	if err != nil {
 		return notLog
 	}
-	first, err := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
+	br := bufio.NewReaderSize(r, 64<<10)
+	first, err := br.ReadSlice('\n')
+	for i := 0; i < 4 && bytes.HasPrefix(first, []byte("##")) && err == nil; i++ {
+		first, err = br.ReadSlice('\n') // comments before the header (btest's "### BTest baseline")
+	}
 	switch {
 	case len(first) == 0 && isLogName(path):
 		return jsonLog // an empty log, as Vigil writes weird.log without anomalies
