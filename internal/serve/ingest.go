@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -78,18 +79,18 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 	present := map[string]bool{}
 	for _, e := range ents {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() {
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
 			continue
 		}
 		path := filepath.Join(s.cfg.inbox(), name)
+		size, mtime, ok := dropState(path, e)
+		if !ok {
+			continue
+		}
 		present[path] = true
 		w := seen[path]
-		if w == nil || w.size != info.Size() || !w.mtime.Equal(info.ModTime()) {
-			seen[path] = &watched{size: info.Size(), mtime: info.ModTime(), since: now}
+		if w == nil || w.size != size || !w.mtime.Equal(mtime) {
+			seen[path] = &watched{size: size, mtime: mtime, since: now}
 			continue
 		}
 		if now.Sub(w.since) >= s.cfg.Stable {
@@ -108,8 +109,38 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 	return ready
 }
 
-// IngestFile analyses one capture or log file into the store and moves
-// it to done/ (or failed/ with NAME.error). stableSince is when the
+// dropState is the size and modification time of an inbox entry: a
+// regular file's own, or for a directory (a set of logs dropped together,
+// such as one rotation of a Zeek sensor's logs) the total size and the
+// newest time of the regular files below it, so that it is ingested once
+// nothing in it has changed for Config.Stable.
+func dropState(path string, e fs.DirEntry) (size int64, mtime time.Time, ok bool) {
+	if !e.IsDir() {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			return 0, time.Time{}, false
+		}
+		return info.Size(), info.ModTime(), true
+	}
+	files := 0
+	filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			files++
+			size += info.Size()
+			if info.ModTime().After(mtime) {
+				mtime = info.ModTime()
+			}
+		}
+		return nil
+	})
+	return size, mtime, files > 0
+}
+
+// IngestFile analyses one capture or log file, or a directory of them,
+// into the store and moves it to done/ (or failed/ with NAME.error). stableSince is when the
 // file was found complete (for the lag figure; zero means now).
 func (s *Server) IngestFile(ctx context.Context, path string, stableSince time.Time) error {
 	s.ingestMu.Lock()
@@ -171,6 +202,9 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 	kind := "capture"
 	if isLogFile(path) {
 		kind = "logs"
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		kind = "directory" // its captures, or else its logs merged in time order (analyze)
 	}
 	isEVE := eve.Sniff(path) // Suricata EVE, told by content (eve.go)
 	if isEVE {
