@@ -2,14 +2,11 @@ package insight
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/vigil-nsm/vigil/internal/analyze"
 )
 
 // writeConnLog writes a Zeek TSV conn.log of rows connections, 100 a
@@ -47,20 +44,7 @@ func BenchmarkZeekConnLog(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "conn.log")
 	writeConnLog(b, path, rows)
 	for b.Loop() {
-		out := b.TempDir()
-		set, err := New(DefaultConfig(), out)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg := analyze.DefaultConfig()
-		cfg.OutDir = out
-		cfg.Consumers = set.Consumers()
-		if _, err := analyze.Run(context.Background(), cfg, []string{path}); err != nil {
-			b.Fatal(err)
-		}
-		if err := set.Close(); err != nil {
-			b.Fatal(err)
-		}
+		runWorkers(b, 0, nil, path)
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

@@ -31,7 +31,7 @@ func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, st
 }
 
 // runWorkers is runWith with the given number of workers.
-func runWorkers(t *testing.T, workers int, extra []analyze.Consumer, inputs ...string) (*Set, string) {
+func runWorkers(t testing.TB, workers int, extra []analyze.Consumer, inputs ...string) (*Set, string) {
 	t.Helper()
 	out := t.TempDir()
 	set, err := New(DefaultConfig(), out)

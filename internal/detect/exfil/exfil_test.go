@@ -107,14 +107,7 @@ func TestFlushClosesIntervalsOnTime(t *testing.T) {
 	d := New(DefaultConfig(), internal)
 	var alerts []alert.Alert
 	emit := func(a alert.Alert) { alerts = append(alerts, a) }
-	var r rec.Rec
-	feed := func(c dt.Conn) {
-		l := c.Line()
-		if err := r.Parse(l.Log, l.JSON); err != nil {
-			t.Fatal(err)
-		}
-		d.Handle(&r, emit)
-	}
+	feed := feeder(t, &d, emit)
 	feed(dt.Conn{TS: 7300, Src: "10.0.0.7", Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000})
 	for now := 7310.0; now <= 8400; now += 10 { // the interval [7200, 7800) plus one of lateness
 		d.Flush(now, emit)
@@ -159,14 +152,7 @@ func TestLateIntervalSurvivesEviction(t *testing.T) {
 	d := New(cfg, internal)
 	var alerts []alert.Alert
 	emit := func(a alert.Alert) { alerts = append(alerts, a) }
-	var r rec.Rec
-	feed := func(c dt.Conn) {
-		l := c.Line()
-		if err := r.Parse(l.Log, l.JSON); err != nil {
-			t.Fatal(err)
-		}
-		d.Handle(&r, emit)
-	}
+	feed := feeder(t, &d, emit)
 	feed(dt.Conn{TS: 10000, Src: "10.0.0.1", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	feed(dt.Conn{TS: 10000, Src: "10.0.0.2", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	d.Flush(10000, emit)
@@ -179,5 +165,18 @@ func TestLateIntervalSurvivesEviction(t *testing.T) {
 	d.Flush(math.Inf(1), emit)
 	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
 		t.Fatalf("alerts %v, want the 80 MB upload of 10.0.0.7", alerts)
+	}
+}
+
+// feeder returns a function that hands one connection to the detector *d
+// points to (the test may replace it), alerts going to emit.
+func feeder(t *testing.T, d **Detector, emit alert.Emit) func(dt.Conn) {
+	var r rec.Rec
+	return func(c dt.Conn) {
+		l := c.Line()
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		(*d).Handle(&r, emit)
 	}
 }
