@@ -9,13 +9,6 @@ import (
 	"testing"
 )
 
-// TestAnalyzeEarlierOutputDirectory: the usage now offers a directory of
-// logs, Vigil's own output among them, as an input. Its alerts.log,
-// incidents.log, assets.log and ipv6.log are read as logs named alerts,
-// incidents, assets, ipv6, and the log writer then creates
-// OUT/alerts.log … while the detection engine and the insight consumers
-// write those same files through their own handles: the output's
-// alerts.log holds lines of both, overwriting each other.
 // TestAnalyzeEarlierOutputDirectory: an earlier run's output directory as
 // input: its records are read, its derived logs (alerts, incidents,
 // assets) are not read back, and the new run's are JSON lines.
@@ -39,7 +32,6 @@ func TestAnalyzeEarlierOutputDirectory(t *testing.T) {
 	}
 }
 
-// jsonLines counts the lines of a JSON-lines file; -1 when one is not JSON.
 // jsonLines counts the lines of a file, -1 when one is not JSON.
 func jsonLines(t *testing.T, path string) int {
 	t.Helper()
@@ -61,12 +53,6 @@ func jsonLines(t *testing.T, path string) int {
 	return n
 }
 
-// TestAnalyzeRefusedOutputLogKept: naming a log of the output directory
-// is refused ("give another output directory"), and the refusal is meant
-// to keep the log (TestOutputDirectoryIsNotInput checks dns.log). But the
-// CLI opens the detection engine (insight.New) before analyze.Run checks
-// its inputs, and the engine truncates DIR/alerts.log and
-// DIR/incidents.log: the refused run has already emptied them.
 // TestAnalyzeRefusedOutputLogKept: a run refused for reading a log of its
 // output directory leaves that directory's logs as they were.
 func TestAnalyzeRefusedOutputLogKept(t *testing.T) {

@@ -10,11 +10,6 @@ import (
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// TestLogDirectoryWithStrayFile: a directory of Zeek logs that also holds
-// one file that is neither a log nor a capture (a README, zeekctl's
-// conn-summary text report, .DS_Store) must still be read for its logs.
-// splitInputs passes the directory to capture.Open because of the stray
-// file, and capture.Open fails the whole run: "no capture files in DIR".
 // TestLogDirectoryWithStrayFile: a directory of logs with a file that is
 // neither a log nor a capture (a README) is read for its logs.
 func TestLogDirectoryWithStrayFile(t *testing.T) {
@@ -29,10 +24,6 @@ func TestLogDirectoryWithStrayFile(t *testing.T) {
 	}
 }
 
-// TestZeekctlLogDirectory: zeekctl's log directory holds the dated
-// archive folders and "current", a symlink to the spool directory.
-// `vigil analyze /opt/zeek/logs` must read the logs; the symlink makes
-// logsBelow report "other files" and capture.Open then fails the run.
 // TestZeekctlLogDirectory: zeekctl's logs directory (dated folders, and
 // "current", a link to the spool) is read for its logs.
 func TestZeekctlLogDirectory(t *testing.T) {
@@ -57,10 +48,6 @@ func TestZeekctlLogDirectory(t *testing.T) {
 	}
 }
 
-// TestSymlinkedLogDirectory: /opt/zeek/logs/current is a symlink to the
-// spool directory; `vigil analyze /opt/zeek/logs/current` is refused
-// ("no capture files") although it holds logs: filepath.WalkDir does not
-// follow a symlinked root (with a trailing slash it works).
 // TestSymlinkedLogDirectory: a log directory named through a symbolic
 // link (/opt/zeek/logs/current) is read.
 func TestSymlinkedLogDirectory(t *testing.T) {
@@ -82,22 +69,12 @@ func TestSymlinkedLogDirectory(t *testing.T) {
 	}
 }
 
-// TestCaptureDirectoryWithEarlierOutput: a directory of captures that
-// holds an earlier run's output (cd caps && vigil analyze . wrote
-// caps/vigil-out) is analysed again into another directory. Before the
-// change the directory was read for its captures only; now the earlier
-// conn.log is read too and every connection is counted twice.
 // TestCaptureDirectoryWithEarlierOutput: a directory of captures holding
 // an earlier run's output is read for its captures only: the second run
 // counts every connection once.
 func TestCaptureDirectoryWithEarlierOutput(t *testing.T) {
 	dir := t.TempDir()
-	pcap, _ := writeSynth(t, 400, 30)
-	b, err := os.ReadFile(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir, "sample.pcap", string(b))
+	copySynth(t, dir, "sample.pcap", 400, 30)
 	cfg := DefaultConfig()
 	cfg.OutDir = filepath.Join(dir, "vigil-out")
 	if _, err := Run(t.Context(), cfg, []string{dir}); err != nil {
@@ -115,11 +92,6 @@ func TestCaptureDirectoryWithEarlierOutput(t *testing.T) {
 	}
 }
 
-// TestOutputDirectoryThroughSymlink: the output directory named through a
-// symlink (-o latest, latest -> runs/42) and its dns.log named by its real
-// path: rewritten compares filepath.Abs paths, not files, so the input is
-// not refused; the writer truncates dns.log while the merge reads it and
-// the records past the reader's first buffer are lost.
 // TestOutputDirectoryThroughSymlink: a log of the output directory is
 // refused when either is named through a symbolic link.
 func TestOutputDirectoryThroughSymlink(t *testing.T) {
@@ -148,22 +120,11 @@ func TestOutputDirectoryThroughSymlink(t *testing.T) {
 
 func itoa(i int) string { return fmt.Sprint(i) }
 
-// TestCaptureDirectoryWithLabels: `vigil lab run -o DIR` writes
-// SCENARIO.pcap and SCENARIO.labels.json (pretty-printed JSON) side by
-// side, as testdata/lab holds them. Analysing such a directory read its
-// captures; now every labels file is sniffed as a JSON log ("{" first)
-// and its "{" line becomes a record of a log named after the scenario:
-// OUT/beacon.log etc. holding a line that is not JSON.
 // TestCaptureDirectoryWithLabels: a lab directory's pretty-printed
 // labels files are not logs.
 func TestCaptureDirectoryWithLabels(t *testing.T) {
 	dir := t.TempDir()
-	pcap, _ := writeSynth(t, 200, 20)
-	b, err := os.ReadFile(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir, "beacon.pcap", string(b))
+	copySynth(t, dir, "beacon.pcap", 200, 20)
 	writeFile(t, dir, "beacon.labels.json", "{\n  \"scenario\": \"beacon\",\n  \"difficulty\": \"medium\"\n}\n")
 	sum, out := runTo(t, DefaultConfig(), dir)
 	if sum.LogRecords != 0 {
@@ -206,4 +167,16 @@ func TestZeekBaselineDirectories(t *testing.T) {
 			t.Errorf("%s: %d records read, %d rows in %d logs", name, sum.LogRecords, rows, len(logs))
 		}
 	}
+}
+
+// copySynth writes a synthetic capture of packets packets in flows flows
+// as dir/name.
+func copySynth(t *testing.T, dir, name string, packets, flows int) {
+	t.Helper()
+	pcap, _ := writeSynth(t, packets, flows)
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, name, string(b))
 }

@@ -341,12 +341,7 @@ func TestLogDirectoryIsInput(t *testing.T) {
 	}
 
 	mixed := t.TempDir()
-	pcap, _ := writeSynth(t, 200, 20)
-	b, err := os.ReadFile(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, mixed, "sample.pcap", string(b))
+	copySynth(t, mixed, "sample.pcap", 200, 20)
 	writeFile(t, mixed, "notice.log", `{"ts":1,"note":"Test"}`+"\n")
 	col = &arrivalCollector{}
 	cfg.Consumers = []Consumer{col}
@@ -381,11 +376,9 @@ func TestOutputDirectoryIsNotInput(t *testing.T) {
 }
 
 // TestEVEAllMalformedIsReported: an EVE file whose every line is malformed
-// (here: events re-shipped with "@timestamp" instead of Suricata's
-// "timestamp") yields no record; the run must say why, as it did before the
-// merge ("N malformed EVE lines skipped"). newLogMerge's peek takes the
-// io.EOF it gets for "no records" and drops the file silently: a user sees
-// a clean run with nothing read.
+// (events re-shipped with "@timestamp" instead of Suricata's "timestamp")
+// yields no record, and the run says why ("N malformed EVE lines
+// skipped"), not a clean run with nothing read.
 func TestEVEAllMalformedIsReported(t *testing.T) {
 	dir := t.TempDir()
 	line := `{"@timestamp":"2026-01-01T00:00:00.000000+0000","event_type":"alert","src_ip":"10.0.0.1","src_port":5000,"dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP","alert":{"signature":"x","signature_id":1}}` + "\n"

@@ -138,14 +138,11 @@ func TestFlushClosesIntervalsOnTime(t *testing.T) {
 	}
 }
 
-// TestLateIntervalSurvivesEviction: a long upload's conn record arrives when
-// the connection ends (as Zeek writes it, and as the log merge now orders
-// records: by ts + duration), so its interval is already past its lateness
-// allowance when the host's interval opens. The next flush must judge it:
-// before 9d4b7d3 it did; now Flush skips it until the next interval
-// boundary (quietUntil), and if the table is full meanwhile, the host — the
-// least recently seen, its last being the upload's start — is evicted with
-// its open interval and the 80 MB upload is never reported.
+// TestLateIntervalSurvivesEviction: a long upload's conn record arrives
+// when the connection ends (as Zeek writes it, and as the log merge orders
+// records: by ts + duration), its interval already past its lateness
+// allowance: the next flush judges it, before new hosts can evict the host
+// (the least recently seen: its last is the upload's start) with it.
 func TestLateIntervalSurvivesEviction(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxHosts = 3
