@@ -11,7 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigil-nsm/vigil/internal/analyze"
+	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/store"
 )
@@ -42,6 +45,9 @@ type watched struct {
 	size  int64
 	mtime time.Time
 	since time.Time // when it was last seen changing
+	// unmovable: a directory the server may not move out of the inbox
+	// (no write permission on it), reported once and not ingested.
+	unmovable bool
 }
 
 // watch scans the inbox until ctx ends and ingests each file once its
@@ -93,9 +99,17 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 			seen[path] = &watched{size: size, mtime: mtime, since: now}
 			continue
 		}
-		if now.Sub(w.since) >= s.cfg.Stable {
-			ready = append(ready, path)
+		if now.Sub(w.since) < s.cfg.Stable || w.unmovable {
+			continue
 		}
+		if e.IsDir() && unix.Access(path, unix.W_OK) != nil {
+			// Moving a directory rewrites its "..": without that right it
+			// would stay in the inbox and be ingested again and again.
+			w.unmovable = true
+			s.logf("inbox: %s is not ingested: the server may not move it to done/ (give it write permission)", name)
+			continue
+		}
+		ready = append(ready, path)
 	}
 	for p := range seen {
 		if !present[p] {
@@ -137,6 +151,22 @@ func dropState(path string, e fs.DirEntry) (size int64, mtime time.Time, ok bool
 		return nil
 	})
 	return size, mtime, files > 0
+}
+
+// dirKind is the run kind of a dropped directory: "capture" when it holds
+// captures, which analyze reads (and the incident pcap export reads again
+// from done/), else "logs" (its logs merged in time order). Both are
+// ingested again whole after a crash (store.Replayable).
+func dirKind(dir string) string {
+	kind := "logs"
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && capture.IsCapture(p) {
+			kind = "capture"
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return kind
 }
 
 // IngestFile analyses one capture or log file, or a directory of them,
@@ -204,7 +234,7 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 		kind = "logs"
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		kind = "directory" // its captures, or else its logs merged in time order (analyze)
+		kind = dirKind(path)
 	}
 	isEVE := eve.Sniff(path) // Suricata EVE, told by content (eve.go)
 	if isEVE {
