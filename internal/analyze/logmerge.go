@@ -63,9 +63,29 @@ type logSource struct {
 	order   int // the file's place in the pending list: ties keep it
 }
 
-// openLogSource opens path as the kind of log sniffLog finds there; the
-// on-disk bytes it reads are added to read, when not nil (progress).
-func openLogSource(path string, read *atomic.Int64) (*logSource, error) {
+// logFormat is how a log file is read.
+type logFormat uint8
+
+const (
+	formatJSON logFormat = iota // JSON lines: Zeek's, Vigil's own
+	formatTSV                   // Zeek TSV
+	formatEVE                   // Suricata EVE
+)
+
+// formatOf tells a log file's format by its content.
+func formatOf(path string) logFormat {
+	switch {
+	case sniffLog(path) == zeekTSVLog:
+		return formatTSV
+	case eve.Sniff(path):
+		return formatEVE
+	}
+	return formatJSON
+}
+
+// openLogSource opens path, a log of the given format; the on-disk bytes
+// it reads are added to read, when not nil (progress).
+func openLogSource(path string, format logFormat, read *atomic.Int64) (*logSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -80,10 +100,10 @@ func openLogSource(path string, read *atomic.Int64) (*logSource, error) {
 		f.Close()
 		return nil, err
 	}
-	switch {
-	case sniffLog(path) == zeekTSVLog:
+	switch format {
+	case formatTSV:
 		s.items = &tsvItems{path: path, z: record.NewZeekTSVReader(r)}
-	case eve.Sniff(path):
+	case formatEVE:
 		er, err := eve.NewReader(r)
 		if err != nil {
 			f.Close()
@@ -144,8 +164,9 @@ func (c *countedReader) Read(p []byte) (int, error) {
 
 // pendingLog is a log file not yet opened, due at its first item's key.
 type pendingLog struct {
-	path string
-	key  float64
+	path   string
+	format logFormat
+	key    float64
 }
 
 // sourceHeap orders the open sources by their next item.
@@ -185,7 +206,8 @@ type logMerge struct {
 func newLogMerge(paths []string) *logMerge {
 	m := &logMerge{counts: map[string]int{}}
 	for _, p := range paths {
-		key, err := firstKey(p)
+		format := formatOf(p)
+		key, err := firstKey(p, format)
 		if err == io.EOF {
 			continue // no records
 		}
@@ -193,7 +215,7 @@ func newLogMerge(paths []string) *logMerge {
 			m.fail(p, err)
 			continue
 		}
-		m.pending = append(m.pending, pendingLog{path: p, key: key})
+		m.pending = append(m.pending, pendingLog{path: p, format: format, key: key})
 		if st, err := os.Stat(p); err == nil {
 			m.size += st.Size()
 		}
@@ -203,8 +225,8 @@ func newLogMerge(paths []string) *logMerge {
 }
 
 // firstKey is the key of a log file's first item.
-func firstKey(path string) (float64, error) {
-	s, err := openLogSource(path, nil)
+func firstKey(path string, format logFormat) (float64, error) {
+	s, err := openLogSource(path, format, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -255,7 +277,7 @@ func (m *logMerge) openDue() {
 			return
 		}
 		m.next++
-		s, err := openLogSource(p.path, &m.read)
+		s, err := openLogSource(p.path, p.format, &m.read)
 		if err != nil {
 			m.fail(p.path, err)
 			continue
@@ -358,6 +380,9 @@ type tsvItems struct {
 	path string
 	z    *record.ZeekTSVReader
 	buf  []byte
+	// name is the log's name for the header's #path zeekPath (a file of
+	// logs put one after the other may change it).
+	name, zeekPath string
 }
 
 func (t *tsvItems) read(it *logItem) error {
@@ -366,7 +391,10 @@ func (t *tsvItems) read(it *logItem) error {
 		return err
 	}
 	t.buf = appendTSVRow(t.buf[:0], &t.z.ZeekTSV, row)
-	*it = logItem{log: logName(t.path, t.z.Path), line: t.buf}
+	if t.name == "" || t.z.Path != t.zeekPath {
+		t.name, t.zeekPath = logName(t.path, t.z.Path), t.z.Path
+	}
+	*it = logItem{log: t.name, line: t.buf}
 	return nil
 }
 
