@@ -67,12 +67,14 @@ func splitInputs(inputs []string, outDir string) (captures, logs []string, err e
 			continue
 		}
 		if st, err := os.Stat(in); err == nil && st.IsDir() {
-			found, hasCaptures := logsBelow(in, outDir)
-			if hasCaptures || len(found) == 0 {
-				captures = append(captures, in) // capture.Open says what it lacks
-			} else {
-				logs = append(logs, found...)
+			found := []string(nil)
+			if !capture.HoldsCaptures(in) {
+				found = logsBelow(in, outDir)
 			}
+			if len(found) == 0 {
+				captures = append(captures, in) // capture.Open reads them, or says what it lacks
+			}
+			logs = append(logs, found...)
 			continue
 		}
 		switch {
@@ -96,27 +98,20 @@ func derived(path string) bool { return derivedLogs[logName(path, "")] }
 
 // logsBelow lists the log files below dir (a symbolic link to a directory
 // is followed there, not below), in name order, but for those of the
-// output directory and the derived ones, and reports whether there are
-// captures below it. Unreadable parts are passed over here: capture.Open
-// reports them when the directory is read for captures.
-func logsBelow(dir, outDir string) (logs []string, hasCaptures bool) {
+// output directory and the derived ones. Unreadable parts are passed
+// over.
+func logsBelow(dir, outDir string) (logs []string) {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil || !regularFile(p, d) || rewritten(p, outDir):
-		case sniffLog(p) != notLog:
-			if !derived(p) {
-				logs = append(logs, p)
-			}
-		case capture.IsCapture(p):
-			hasCaptures = true
+		if err == nil && regularFile(p, d) && !rewritten(p, outDir) && sniffLog(p) != notLog && !derived(p) {
+			logs = append(logs, p)
 		}
 		return nil
 	})
-	return logs, hasCaptures
+	return logs
 }
 
 // regularFile tells whether a directory entry is a regular file or a

@@ -336,6 +336,24 @@ func (r *reader) Close() error {
 	return err
 }
 
+// HoldsCaptures tells whether there is a capture (IsCapture) below dir,
+// which Open would then read; a symbolic link naming dir is followed.
+func HoldsCaptures(dir string) bool {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	found := false
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && IsCapture(p) { // links to files too, as Open follows them
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
 // IsCapture tells whether the file at path is a capture Open reads: a
 // pcap or pcapng file, gzipped or not, told by its magic.
 func IsCapture(path string) bool {

@@ -158,15 +158,10 @@ func dropState(path string, e fs.DirEntry) (size int64, mtime time.Time, ok bool
 // from done/), else "logs" (its logs merged in time order). Both are
 // ingested again whole after a crash (store.Replayable).
 func dirKind(dir string) string {
-	kind := "logs"
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && capture.IsCapture(p) {
-			kind = "capture"
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return kind
+	if capture.HoldsCaptures(dir) {
+		return "capture"
+	}
+	return "logs"
 }
 
 // IngestFile analyses one capture or log file, or a directory of them,
