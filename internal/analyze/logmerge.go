@@ -312,7 +312,7 @@ func readLogs(ctx context.Context, paths []string, sink *logSink, progress io.Wr
 	if sink.w != nil {
 		for _, c := range sink.w.consumers {
 			if a, ok := c.(AlertAdder); ok {
-				add = a.Add
+				add = func(x alert.Alert) { a.Add(x) }
 			}
 		}
 	}

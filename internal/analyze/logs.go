@@ -213,9 +213,9 @@ func logName(path, zeekPath string) string {
 
 // AlertAdder is a consumer that takes alerts raised elsewhere (the
 // detection engine, detect.Engine.Add: it aggregates, writes and
-// correlates them with its own).
+// correlates them with its own; false when its allowlist drops one).
 type AlertAdder interface {
-	Add(a alert.Alert)
+	Add(a alert.Alert) bool
 }
 
 // appendTSVRow writes one row as a JSON object: unset fields are left

@@ -87,7 +87,10 @@ type alertTaker struct {
 	alerts []alert.Alert
 }
 
-func (a *alertTaker) Add(x alert.Alert) { a.alerts = append(a.alerts, x) }
+func (a *alertTaker) Add(x alert.Alert) bool {
+	a.alerts = append(a.alerts, x)
+	return true
+}
 
 // TestEVEInput: a Suricata EVE file given to analyze becomes records
 // (flow, dns, http, tls events) and alerts for the consumer that takes

@@ -29,6 +29,9 @@ import (
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
 )
 
+// The engine takes the alerts of Suricata EVE inputs (analyze.readLogs).
+var _ analyze.AlertAdder = (*detect.Engine)(nil)
+
 // Config chooses and tunes the parts.
 type Config struct {
 	Detect detect.Config

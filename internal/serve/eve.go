@@ -18,7 +18,7 @@ import (
 // detection engine (detect.Engine.Add) aggregates them, writes them to
 // alerts.log and correlates them into incidents with its own.
 type alertAdder interface {
-	Add(a alert.Alert)
+	Add(a alert.Alert) bool // detect.Engine.Add: false when its allowlist drops it
 }
 
 // readEVE ingests a Suricata EVE file (internal/eve) instead of an
