@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -199,12 +200,14 @@ type logMerge struct {
 	// (the progress bar's).
 	size int64
 	read atomic.Int64
+	// maxOpen bounds the files open at once (openFiles).
+	maxOpen int
 }
 
 // newLogMerge reads each file's first item to learn when it is due. Files
 // that cannot be read are reported (err) and left out.
 func newLogMerge(paths []string) *logMerge {
-	m := &logMerge{counts: map[string]int{}}
+	m := &logMerge{counts: map[string]int{}, maxOpen: openFiles()}
 	for _, p := range paths {
 		format := formatOf(p)
 		key, err := firstKey(p, format)
@@ -222,6 +225,17 @@ func newLogMerge(paths []string) *logMerge {
 	}
 	sort.SliceStable(m.pending, func(i, j int) bool { return m.pending[i].key < m.pending[j].key })
 	return m
+}
+
+// openFiles is how many log files the merge keeps open at most: a
+// quarter of the process's file descriptors, at most 512 (each open
+// file holds buffers of about 70 KiB).
+func openFiles() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 64
+	}
+	return int(min(max(lim.Cur/4, 8), 512))
 }
 
 // firstKey is the key of a log file's first item.
@@ -269,9 +283,12 @@ func (m *logMerge) pop() {
 }
 
 // openDue opens every pending file whose first item comes before the
-// open files' next one.
+// open files' next one, as long as fewer than maxOpen are open: past
+// that (many files over the same hours: many sensors', many workers'),
+// a file waits for another to end and its records come late, but every
+// one is read.
 func (m *logMerge) openDue() {
-	for m.next < len(m.pending) {
+	for m.next < len(m.pending) && len(m.open) < m.maxOpen {
 		p := m.pending[m.next]
 		if len(m.open) > 0 && p.key > m.open[0].head.key {
 			return
@@ -351,17 +368,29 @@ func (m *logMerge) closeAll() {
 	m.open = nil
 }
 
-// jsonItems reads a JSON-lines log (Zeek's JSON, Vigil's own).
+// jsonItems reads a JSON-lines log (Zeek's JSON, Vigil's own). A line
+// that is not a JSON object (one cut short as the file was copied while
+// being written) is skipped and counted.
 type jsonItems struct {
-	name string
-	sc   *bufio.Scanner
-	iso  isoTimes
+	name      string
+	sc        *bufio.Scanner
+	iso       isoTimes
+	line      int // lines read
+	malformed int
+	first     int // the first malformed line
 }
 
 func (j *jsonItems) read(it *logItem) error {
 	for j.sc.Scan() {
+		j.line++
 		line := bytes.TrimSpace(j.sc.Bytes())
-		if len(line) == 0 || line[0] != '{' {
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] != '{' || !json.Valid(line) {
+			if j.malformed++; j.malformed == 1 {
+				j.first = j.line
+			}
 			continue
 		}
 		*it = logItem{log: j.name, line: j.iso.toEpoch(line)}
@@ -373,7 +402,12 @@ func (j *jsonItems) read(it *logItem) error {
 	return io.EOF
 }
 
-func (j *jsonItems) done() error { return nil }
+func (j *jsonItems) done() error {
+	if j.malformed > 0 {
+		return fmt.Errorf("%d lines that are not JSON objects skipped (first at line %d)", j.malformed, j.first)
+	}
+	return nil
+}
 
 // tsvItems reads a Zeek TSV log, each row made a JSON object.
 type tsvItems struct {
@@ -446,8 +480,7 @@ func (c *isoTimes) toEpoch(line []byte) []byte {
 	if c.decided && !c.iso {
 		return line
 	}
-	// Only JSON is rewritten: a broken line is handed on as it came.
-	if c.rec.Parse("", line) != nil || !json.Valid(line) {
+	if c.rec.Parse("", line) != nil { // jsonItems handed over JSON objects only
 		return line
 	}
 	if !c.decided {

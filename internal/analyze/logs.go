@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/eve"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
 
@@ -38,16 +39,31 @@ const (
 	jsonLog
 )
 
-// CheckInputs reports an input the run would overwrite: a log of the
-// output directory (its DIR/NAME.log files are rewritten). Run checks
-// it too; call it before anything writes into the output directory.
+// CheckInputs reports an input the run would overwrite: the output
+// directory itself, or a log of it (its DIR/NAME.log files are
+// rewritten); and a log named that is one of Vigil's own derived logs
+// (alerts.log …: its output, not a sensor's records). Run checks them
+// too; call it before anything writes into the output directory.
 func CheckInputs(inputs []string, outDir string) error {
 	for _, in := range inputs {
-		if in != "-" && rewritten(in, outDir) {
-			return fmt.Errorf("analyze: input %s is a log of the output directory %s, which the run rewrites: give another output directory (-o)", in, outDir)
+		if in == "-" {
+			continue
+		}
+		if rewritten(in, outDir) || sameFile(in, outDir) {
+			return fmt.Errorf("analyze: input %s is the output directory %s or one of its logs, which the run rewrites: give another output directory (-o)", in, outDir)
+		}
+		if derived(in) {
+			return fmt.Errorf("analyze: input %s is Vigil's own %s log, its output and not a sensor's records: give the directory (its records are read, its own logs passed over) or the captures it came from", in, logName(in, ""))
 		}
 	}
 	return nil
+}
+
+// sameFile tells whether a and b name the same file or directory.
+func sameFile(a, b string) bool {
+	x, err1 := os.Stat(a)
+	y, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(x, y)
 }
 
 // splitInputs separates log files from captures (everything else). A
@@ -77,10 +93,9 @@ func splitInputs(inputs []string, outDir string) (captures, logs []string, err e
 			logs = append(logs, found...)
 			continue
 		}
-		switch {
-		case sniffLog(in) == notLog:
+		if sniffLog(in) == notLog {
 			captures = append(captures, in)
-		case !derived(in):
+		} else {
 			logs = append(logs, in)
 		}
 	}
@@ -93,8 +108,11 @@ func splitInputs(inputs []string, outDir string) (captures, logs []string, err e
 // the run writes.
 var derivedLogs = map[string]bool{"alerts": true, "incidents": true, "assets": true, "ipv6": true}
 
-// derived tells whether a log file is one of derivedLogs, by its name.
-func derived(path string) bool { return derivedLogs[logName(path, "")] }
+// derived tells whether a file is one of derivedLogs: a JSON-lines log
+// (not Zeek TSV, not Suricata EVE) of such a name.
+func derived(path string) bool {
+	return derivedLogs[logName(path, "")] && sniffLog(path) == jsonLog && !eve.Sniff(path)
+}
 
 // logsBelow lists the log files below dir (a symbolic link to a directory
 // is followed there, not below), in name order, but for those of the
@@ -131,9 +149,7 @@ func rewritten(path, outDir string) bool {
 	if outDir == "" || !strings.HasSuffix(path, ".log") {
 		return false
 	}
-	a, err1 := os.Stat(filepath.Dir(path))
-	b, err2 := os.Stat(outDir)
-	return err1 == nil && err2 == nil && os.SameFile(a, b)
+	return sameFile(filepath.Dir(path), outDir)
 }
 
 // sniffLog tells whether path is a regular file holding a Zeek TSV or
