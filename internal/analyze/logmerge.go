@@ -377,7 +377,9 @@ type jsonItems struct {
 	iso       isoTimes
 	line      int // lines read
 	malformed int
-	first     int // the first malformed line
+	first     int     // the first malformed line
+	rec       rec.Rec // for _path
+	path      string  // the last _path read
 }
 
 func (j *jsonItems) read(it *logItem) error {
@@ -393,13 +395,32 @@ func (j *jsonItems) read(it *logItem) error {
 			}
 			continue
 		}
-		*it = logItem{log: j.name, line: j.iso.toEpoch(line)}
+		*it = logItem{log: j.logOf(line), line: j.iso.toEpoch(line)}
 		return nil
 	}
 	if err := j.sc.Err(); err != nil {
 		return err
 	}
 	return io.EOF
+}
+
+// logOf is the log a JSON record belongs to: its own _path (Zeek's JSON
+// with its path included, Corelight's exports, a stream of many logs)
+// when that is a name Vigil writes, else the file's.
+func (j *jsonItems) logOf(line []byte) string {
+	if !bytes.Contains(line, []byte(`"_path":"`)) {
+		return j.name
+	}
+	if j.rec.Parse("", line) != nil {
+		return j.name
+	}
+	if p := j.rec.Bytes("_path"); plainLogName(string(p)) && !derivedLogs[string(p)] {
+		if string(p) != j.path {
+			j.path = string(p)
+		}
+		return j.path
+	}
+	return j.name
 }
 
 func (j *jsonItems) done() error {

@@ -221,6 +221,9 @@ func logName(path, zeekPath string) string {
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
 	}
+	if i := strings.Index(base, "__"); i > 0 {
+		base = base[:i] // Zeek's log queue: conn__2026-01-01-00-00-00__2026-01-01-01-00-00__.log
+	}
 	if plainLogName(base) {
 		return base
 	}
