@@ -252,6 +252,12 @@ func (s *Server) analyse(ctx context.Context, path, dest string) (runSummary, in
 		err = s.readEVE(ctx, path, w, cons, &rs)
 	} else {
 		rs.sum, err = analyze.Run(ctx, acfg, []string{path})
+		if err != nil && kind == "logs" && ctx.Err() == nil && rs.sum != nil && rs.sum.LogRecords > 0 {
+			// Logs that were read whole but for some lines (a line cut
+			// short, a file of a directory that failed): the run is done,
+			// with a note, as an EVE file with malformed lines is.
+			rs.note, err = err.Error(), nil
+		}
 	}
 	rs.records, err = s.finishRun(w, outDir, err)
 	if !s.cfg.KeepRunDirs && err == nil {
