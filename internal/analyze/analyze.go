@@ -23,7 +23,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	captures, logs, err := splitInputs(inputs, cfg.OutDir)
+	captures, logs, notes, err := splitInputs(inputs, cfg.OutDir)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,11 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 			p.rd.noteInputError(err)
 		}
 	}
-	return p.run(ctx, inputs)
+	sum, err := p.run(ctx, inputs)
+	if sum != nil {
+		sum.Notes = notes
+	}
+	return sum, err
 }
 
 // runLogs analyses log files only: no packets, the records go to the

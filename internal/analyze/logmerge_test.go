@@ -318,7 +318,8 @@ func TestHostileLogNames(t *testing.T) {
 // TestLogDirectoryIsInput: a directory of logs (Zeek's archive: a day's
 // rotated files, gzipped, in a dated folder; Vigil's own output) is read
 // as logs; a directory holding a capture is read for its captures only,
-// as before (logs beside captures are mostly an earlier run's output).
+// as before (logs beside captures are mostly an earlier run's output),
+// and the summary notes the logs passed over.
 func TestLogDirectoryIsInput(t *testing.T) {
 	dir := t.TempDir()
 	day := filepath.Join(dir, "2026-01-01")
@@ -346,6 +347,9 @@ func TestLogDirectoryIsInput(t *testing.T) {
 	col = &arrivalCollector{}
 	cfg.Consumers = []Consumer{col}
 	sum, _ := runTo(t, cfg, mixed)
+	if len(sum.Notes) != 1 || !strings.Contains(sum.Notes[0], "the 1 files below it named as logs were not") {
+		t.Errorf("notes %q, want one saying the log was passed over", sum.Notes)
+	}
 	if sum.LogRecords != 0 || sum.Packets == 0 || len(col.lines["notice"]) != 0 {
 		t.Errorf("mixed directory: %d log records, %d packets, notice %v", sum.LogRecords, sum.Packets, col.lines["notice"])
 	}

@@ -72,10 +72,11 @@ func sameFile(a, b string) bool {
 // directory without captures is read for the logs below it: a Zeek log
 // archive, a day of rotated logs, Vigil's own output. Vigil's own
 // derived logs (derivedLogs) are passed over wherever they are, and a log
-// of the output directory is an error (CheckInputs).
-func splitInputs(inputs []string, outDir string) (captures, logs []string, err error) {
+// of the output directory is an error (CheckInputs). Notes say what was
+// passed over on purpose: files named as logs below a capture directory.
+func splitInputs(inputs []string, outDir string) (captures, logs, notes []string, err error) {
 	if err := CheckInputs(inputs, outDir); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, in := range inputs {
 		if in == "-" {
@@ -86,6 +87,8 @@ func splitInputs(inputs []string, outDir string) (captures, logs []string, err e
 			found := []string(nil)
 			if !capture.HoldsCaptures(in) {
 				found = logsBelow(in, outDir)
+			} else if n := logNamesBelow(in, outDir); n > 0 {
+				notes = append(notes, fmt.Sprintf("%s was read for its captures; the %d files below it named as logs were not (give them as files to read them too)", in, n))
 			}
 			if len(found) == 0 {
 				captures = append(captures, in) // capture.Open reads them, or says what it lacks
@@ -99,7 +102,24 @@ func splitInputs(inputs []string, outDir string) (captures, logs []string, err e
 			logs = append(logs, in)
 		}
 	}
-	return captures, logs, nil
+	return captures, logs, notes, nil
+}
+
+// logNamesBelow counts the files below dir named as logs (isLogName), but
+// for those the run rewrites and the derived ones, by name alone.
+func logNamesBelow(dir, outDir string) int {
+	n := 0
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return 0
+	}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isLogName(p) && !rewritten(p, outDir) && !derivedLogs[logName(p, "")] {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // derivedLogs are the logs Vigil's understanding stage (internal/insight)

@@ -46,6 +46,9 @@ type Summary struct {
 	// because a ring was full).
 	Live   bool
 	Kernel capture.LiveStats
+	// Notes say what the run passed over on purpose (splitInputs).
+	Notes []string
+
 	// Unordered: live packets a worker handled before every reader's
 	// clock had passed them (its merge buffer was full), so possibly out
 	// of time order with packets of the same connection from another ring.
@@ -169,6 +172,9 @@ func sortedCounts(m map[string]uint64) []Count {
 
 // Print writes the one-screen summary.
 func (s *Summary) Print(w io.Writer) {
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "Note      %s\n", n)
+	}
 	if s.LogRecords > 0 {
 		fmt.Fprintf(w, "Logs in   %d records read from Zeek/JSON logs\n", s.LogRecords)
 		if s.Packets == 0 {
