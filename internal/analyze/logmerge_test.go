@@ -285,13 +285,13 @@ func FuzzJSONNumber(f *testing.F) {
 }
 
 // TestHostileLogNames: a Zeek log's #path names the log, and so a file in
-// the output directory: one that is a path ("../../escaped"), holds a
-// tab or names a log Vigil derives itself ("alerts") is not taken, and the
-// file's own name is used; nothing is written outside the output
-// directory.
+// the output directory: one that is a path ("../../escaped") or holds a
+// tab is not taken, and the file's own name is used; one that names a log
+// Vigil derives itself ("alerts") is prefixed (zeek_alerts); nothing is
+// written outside the output directory.
 func TestHostileLogNames(t *testing.T) {
 	dir := t.TempDir()
-	for i, path := range []string{"../../escaped", "con\tn", "a/b", ".", strings.Repeat("x", 65), "alerts"} {
+	for i, path := range []string{"../../escaped", "con\tn", "a/b", ".", strings.Repeat("x", 65)} {
 		in := writeFile(t, dir, fmt.Sprintf("in%d.log", i), "#separator \\x09\n#path\t"+path+"\n#fields\tts\tuid\n#types\ttime\tstring\n100.0\tCa\n")
 		out := filepath.Join(dir, fmt.Sprintf("deep/er/out%d", i))
 		cfg := DefaultConfig()
@@ -302,6 +302,17 @@ func TestHostileLogNames(t *testing.T) {
 		if got := readLog(t, filepath.Join(out, fmt.Sprintf("in%d.log", i))); len(got) != 1 || got[0]["uid"] != "Ca" {
 			t.Errorf("#path %q: in%d.log holds %v", path, i, got)
 		}
+	}
+	// A sensor's log named as one Vigil derives itself keeps its name,
+	// prefixed: Vigil's own alerts.log is the engine's.
+	in := writeFile(t, dir, "in-alerts.log", "#separator \\x09\n#path\talerts\n#fields\tts\tuid\n#types\ttime\tstring\n100.0\tCa\n")
+	cfg := DefaultConfig()
+	cfg.OutDir = filepath.Join(dir, "deep/er/out-alerts")
+	if _, err := Run(t.Context(), cfg, []string{in}); err != nil {
+		t.Fatalf("#path alerts: %v", err)
+	}
+	if got := readLog(t, filepath.Join(cfg.OutDir, "zeek_alerts.log")); len(got) != 1 {
+		t.Errorf("#path alerts: zeek_alerts.log holds %v", got)
 	}
 	var strays []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

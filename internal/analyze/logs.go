@@ -53,7 +53,7 @@ func CheckInputs(inputs []string, outDir string) error {
 			return fmt.Errorf("analyze: input %s is the output directory %s or one of its logs, which the run rewrites: give another output directory (-o)", in, outDir)
 		}
 		if derived(in) {
-			return fmt.Errorf("analyze: input %s is Vigil's own %s log, its output and not a sensor's records: give the directory (its records are read, its own logs passed over) or the captures it came from", in, logName(in, ""))
+			return fmt.Errorf("analyze: input %s is Vigil's own %s log, its output and not a sensor's records: give the directory (its records are read, its own logs passed over) or the captures it came from", in, fileLogName(in))
 		}
 	}
 	return nil
@@ -114,7 +114,7 @@ func logNamesBelow(dir, outDir string) int {
 		return 0
 	}
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && isLogName(p) && !rewritten(p, outDir) && !derivedLogs[logName(p, "")] {
+		if err == nil && !d.IsDir() && isLogName(p) && !rewritten(p, outDir) && !derivedLogs[fileLogName(p)] {
 			n++
 		}
 		return nil
@@ -128,10 +128,31 @@ func logNamesBelow(dir, outDir string) int {
 // the run writes.
 var derivedLogs = map[string]bool{"alerts": true, "incidents": true, "assets": true, "ipv6": true}
 
-// derived tells whether a file is one of derivedLogs: a JSON-lines log
-// (not Zeek TSV, not Suricata EVE) of such a name.
+// derived tells whether a file is Vigil's own output rather than a
+// sensor's: a JSON-lines log (not Zeek TSV, not Suricata EVE) named as one
+// of derivedLogs, or Vigil's EVE export of its alerts (--eve), whose
+// events carry a "vigil" object.
 func derived(path string) bool {
-	return derivedLogs[logName(path, "")] && sniffLog(path) == jsonLog && !eve.Sniff(path)
+	if eve.Sniff(path) {
+		return ownEVE(path)
+	}
+	return derivedLogs[fileLogName(path)] && sniffLog(path) == jsonLog
+}
+
+// ownEVE tells whether an EVE file is Vigil's export: its first event
+// carries a "vigil" object (alert.EVE writes one in every event).
+func ownEVE(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r, err := maybeGzip(f)
+	if err != nil {
+		return false
+	}
+	first, _ := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
+	return bytes.Contains(first, []byte(`"vigil":{`))
 }
 
 // logsBelow lists the log files below dir (a symbolic link to a directory
@@ -230,13 +251,24 @@ func maybeGzip(r io.Reader) (io.Reader, error) {
 // its first dot ("conn.00:00:00-01:00:00.log.gz" → "conn"; "eve.json" →
 // "eve"). The name becomes a file in the output directory, so only a
 // plain one is taken (plainLogName): a #path of "../../x" or with a tab
-// is the input's, not a place to write; nor is one of Vigil's derived
-// logs ("alerts"), which the understanding stage writes itself; "log"
-// when neither is plain.
+// is the input's, not a place to write. A sensor's log named as one of
+// Vigil's derived logs, which the understanding stage writes itself,
+// becomes zeek_NAME ("zeek_assets").
 func logName(path, zeekPath string) string {
-	if plainLogName(zeekPath) && !derivedLogs[zeekPath] {
-		return zeekPath
+	name := fileLogName(path)
+	if plainLogName(zeekPath) {
+		name = zeekPath
 	}
+	if derivedLogs[name] {
+		return "zeek_" + name // a sensor's log of that name (Vigil's own are not read: derived)
+	}
+	return name
+}
+
+// fileLogName is the log a file's name says: up to its first dot or, in
+// Zeek's log-queue names, a double underscore; "log" when that is not
+// plain.
+func fileLogName(path string) string {
 	base := filepath.Base(path)
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
