@@ -142,17 +142,28 @@ func derived(path string) bool {
 // ownEVE tells whether an EVE file is Vigil's export: its first event
 // carries a "vigil" object (alert.EVE writes one in every event).
 func ownEVE(path string) bool {
-	f, err := os.Open(path)
+	br, f, err := openContent(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
+	first, _ := br.ReadSlice('\n')
+	return bytes.Contains(first, []byte(`"vigil":{`))
+}
+
+// openContent opens path for a look at its first lines: the file (to
+// close) and a 64 KiB buffer over its content, gunzipped if need be.
+func openContent(path string) (*bufio.Reader, *os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	r, err := maybeGzip(f)
 	if err != nil {
-		return false
+		f.Close()
+		return nil, nil, err
 	}
-	first, _ := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
-	return bytes.Contains(first, []byte(`"vigil":{`))
+	return bufio.NewReaderSize(r, 64<<10), f, nil
 }
 
 // logsBelow lists the log files below dir (a symbolic link to a directory
@@ -200,16 +211,11 @@ func sniffLog(path string) logKind {
 	if err != nil || !st.Mode().IsRegular() {
 		return notLog
 	}
-	f, err := os.Open(path)
+	br, f, err := openContent(path)
 	if err != nil {
 		return notLog
 	}
 	defer f.Close()
-	r, err := maybeGzip(f)
-	if err != nil {
-		return notLog
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
 	first, err := br.ReadSlice('\n')
 	for i := 0; i < 4 && bytes.HasPrefix(first, []byte("##")) && err == nil; i++ {
 		first, err = br.ReadSlice('\n') // comments before the header (btest's "### BTest baseline")
