@@ -195,7 +195,6 @@ type logMerge struct {
 	next    int          // pending[next:] are not opened yet
 	open    sourceHeap
 	errs    []error
-	counts  map[string]int // records read per file
 	// size is the on-disk bytes of the files, read those read so far
 	// (the progress bar's).
 	size int64
@@ -207,7 +206,7 @@ type logMerge struct {
 // newLogMerge reads each file's first item to learn when it is due. Files
 // that cannot be read are reported (err) and left out.
 func newLogMerge(paths []string) *logMerge {
-	m := &logMerge{counts: map[string]int{}, maxOpen: openFiles()}
+	m := &logMerge{maxOpen: openFiles()}
 	for _, p := range paths {
 		format := formatOf(p)
 		key, err := firstKey(p, format)
@@ -270,9 +269,6 @@ func (m *logMerge) item() *logItem {
 // pop moves past the item item returned: its source reads its next one.
 func (m *logMerge) pop() {
 	s := m.open[0]
-	if !s.head.isAlert {
-		m.counts[s.path]++
-	}
 	err := s.advance()
 	if err == nil {
 		heap.Fix(&m.open, 0)
