@@ -180,3 +180,36 @@ func copySynth(t *testing.T, dir, name string, packets, flows int) {
 	}
 	writeFile(t, dir, name, string(b))
 }
+
+// TestLogsWithByteOrderMark: a log saved by a Windows tool starts with a
+// UTF-8 byte-order mark, a JSON log may start with a blank line; each is
+// still a log, read whole, named or found in a directory.
+func TestLogsWithByteOrderMark(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	jsonConn := `{"ts":50.0,"uid":"C0","id.orig_h":"10.0.0.1","id.orig_p":4999,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","duration":1.0}` + "\n"
+	eveFlow := `{"timestamp":"2026-01-01T00:00:50.000000+0000","event_type":"flow","src_ip":"10.0.0.1","src_port":4999,"dest_ip":"10.0.0.2","dest_port":53,"proto":"UDP","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":60,"bytes_toclient":90,"start":"2026-01-01T00:00:50.000000+0000","end":"2026-01-01T00:00:51.000000+0000"}}` + "\n"
+	for _, tc := range []struct{ name, file, text string }{
+		{"TSV with BOM", "conn.log", bom + tsvConnRows("50.0\tC0\t10.0.0.1\t4999\t10.0.0.2\t53\tudp\t1.0\n")},
+		{"JSON with BOM", "conn.log", bom + jsonConn},
+		{"JSON after a blank line", "conn.json", "\n" + jsonConn},
+		{"JSON with BOM and blank line", "conn.json", bom + "\r\n" + jsonConn},
+		{"EVE with BOM", "eve.json", bom + eveFlow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := writeFile(t, dir, tc.file, tc.text)
+			for _, input := range []string{path, dir} {
+				cfg := DefaultConfig()
+				cfg.OutDir = filepath.Join(t.TempDir(), "out")
+				sum, err := Run(t.Context(), cfg, []string{input})
+				if err != nil || sum == nil || sum.LogRecords != 1 {
+					var n uint64
+					if sum != nil {
+						n = sum.LogRecords
+					}
+					t.Fatalf("Run(%s) = %d records, %v; want 1 record", input, n, err)
+				}
+			}
+		})
+	}
+}

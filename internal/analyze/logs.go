@@ -217,23 +217,31 @@ func sniffLog(path string) logKind {
 	}
 	defer f.Close()
 	first, err := br.ReadSlice('\n')
-	for i := 0; i < 4 && bytes.HasPrefix(first, []byte("##")) && err == nil; i++ {
-		first, err = br.ReadSlice('\n') // comments before the header (btest's "### BTest baseline")
+	for i := 0; i < 4 && err == nil && (bytes.HasPrefix(first, []byte("##")) || isBlank(first)); i++ {
+		first, err = br.ReadSlice('\n') // comments before the header (btest's "### BTest baseline"), blank lines
 	}
+	line := bytes.TrimSpace(first)
 	switch {
-	case len(first) == 0 && isLogName(path):
+	case len(line) == 0 && isLogName(path):
 		return jsonLog // an empty log, as Vigil writes weird.log without anomalies
-	case bytes.HasPrefix(first, []byte("#separator")):
+	case bytes.HasPrefix(line, []byte("#separator")):
 		return zeekTSVLog
-	case len(first) == 0 || first[0] != '{':
+	case len(line) == 0 || line[0] != '{':
 		return notLog
 	case errors.Is(err, bufio.ErrBufferFull):
 		return jsonLog // a first line over 64 KiB: taken for the record it starts
-	case json.Valid(first):
+	case json.Valid(line):
 		return jsonLog // JSON lines: a whole object on the first line
 	}
 	return notLog // a JSON document written over many lines ("{" alone)
 }
+
+// utf8BOM is the byte-order mark some Windows tools put before a text
+// file's first line.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// isBlank tells whether a line holds only white space (or nothing).
+func isBlank(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
 
 // isLogName tells whether a file's name says it is a log: "conn.log",
 // "conn.00:00:00-01:00:00.log.gz", "eve.json".
@@ -243,14 +251,27 @@ func isLogName(path string) bool {
 }
 
 // maybeGzip returns a reader that decompresses r when it starts with the
-// gzip magic.
+// gzip magic, the text without a leading byte-order mark.
 func maybeGzip(r io.Reader) (io.Reader, error) {
 	br := bufio.NewReader(r)
 	m, _ := br.Peek(2)
 	if len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		return gzip.NewReader(br)
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		br = bufio.NewReader(z)
 	}
+	skipBOM(br)
 	return br, nil
+}
+
+// skipBOM drops the UTF-8 byte-order mark some Windows tools (an editor,
+// PowerShell's Out-File) put before a text file's first line.
+func skipBOM(br *bufio.Reader) {
+	if m, _ := br.Peek(len(utf8BOM)); bytes.Equal(m, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
 }
 
 // logName is the log a file holds: Zeek's #path, else the file name up to

@@ -38,10 +38,17 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		br = bufio.NewReaderSize(z, 64<<10)
 	}
+	if m, _ := br.Peek(len(bom)); bytes.Equal(m, bom) {
+		br.Discard(len(bom)) // a file saved by a Windows editor or PowerShell
+	}
 	return &Reader{br: br}, nil
 }
 
 var errNotJSON = errors.New("not JSON")
+
+// bom is the UTF-8 byte-order mark some Windows tools put first in a text
+// file.
+var bom = []byte("\xef\xbb\xbf")
 
 // Parser returns the reader's parser (for Alert and Record on the event
 // Next returned).
