@@ -83,6 +83,7 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 	now := time.Now()
 	var ready []string
 	present := map[string]bool{}
+	pending := map[string]bool{} // rotations with a loose log not yet stable (batch.go)
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
@@ -95,11 +96,16 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 		}
 		present[path] = true
 		w := seen[path]
-		if w == nil || w.size != size || !w.mtime.Equal(mtime) {
-			seen[path] = &watched{size: size, mtime: mtime, since: now}
+		if w == nil || w.size != size || !w.mtime.Equal(mtime) || now.Sub(w.since) < s.cfg.Stable {
+			if w == nil || w.size != size || !w.mtime.Equal(mtime) {
+				seen[path] = &watched{size: size, mtime: mtime, since: now}
+			}
+			if batchable(path, e.IsDir()) {
+				pending[rotationKey(name)] = true
+			}
 			continue
 		}
-		if now.Sub(w.since) < s.cfg.Stable || w.unmovable {
+		if w.unmovable {
 			continue
 		}
 		if e.IsDir() && unix.Access(path, unix.W_OK) != nil {
@@ -116,6 +122,7 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 			delete(seen, p)
 		}
 	}
+	ready = s.batchLogs(ready, pending, seen)
 	sort.Slice(ready, func(i, j int) bool { return seen[ready[i]].mtime.Before(seen[ready[j]].mtime) })
 	s.mu.Lock()
 	s.stats.Queue = len(seen)
