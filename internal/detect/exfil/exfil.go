@@ -124,7 +124,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if sent < minDestBytes || !d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp) || !c.Resp.IsValid() || netset.Group(c.Resp) {
 		return
 	}
-	h := d.host(c.Orig)
+	h := d.host(c.Orig, emit)
 	bucket := int64(math.Floor(c.TS / d.cfg.Interval))
 	if bucket > h.bucket {
 		if h.bucket == noBucket {
@@ -163,22 +163,29 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 // state small. Uids are kept from 100 kB on.
 const minDestBytes = 1000
 
-func (d *Detector) host(a netip.Addr) *host {
+func (d *Detector) host(a netip.Addr, emit alert.Emit) *host {
 	h := d.hosts[a]
 	if h != nil {
 		return h
 	}
 	if len(d.hosts) >= d.cfg.MaxHosts {
-		d.evict()
+		d.evict(emit)
 	}
 	h = &host{addr: a, bucket: noBucket, dests: map[netip.Addr]*dest{}}
 	d.hosts[a] = h
 	return h
 }
 
-func (d *Detector) evict() {
+// evict drops the tenth of the hosts seen least recently; a host's open
+// interval is judged first, as it stands (the host has been quiet the
+// longest, so it is most likely complete).
+func (d *Detector) evict(emit alert.Emit) {
 	for _, a := range evict.First(d.hosts, len(d.hosts)/10+1, func(h *host) float64 { return h.last }, cmp.Compare[float64]) {
-		d.hosts[a].evicted = true // its open interval is dropped with it
+		h := d.hosts[a]
+		if h.bucket != noBucket {
+			d.roll(h, emit)
+		}
+		h.evicted = true // to be taken off open
 		delete(d.hosts, a)
 	}
 	d.open = slices.DeleteFunc(d.open, func(h *host) bool { return h.evicted })

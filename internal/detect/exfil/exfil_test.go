@@ -3,6 +3,7 @@ package exfil
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -162,6 +163,29 @@ func TestLateIntervalSurvivesEviction(t *testing.T) {
 	d.Flush(math.Inf(1), emit)
 	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
 		t.Fatalf("alerts %v, want the 80 MB upload of 10.0.0.7", alerts)
+	}
+}
+
+// TestEvictedHostJudged: a host evicted past MaxHosts (the least
+// recently seen) has its open interval judged as it stands, not dropped
+// with it: its upload is still reported.
+func TestEvictedHostJudged(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxHosts = 3
+	d := New(cfg, internal)
+	var alerts []alert.Alert
+	emit := func(a alert.Alert) { alerts = append(alerts, a) }
+	feed := feeder(t, &d, emit)
+	feed(dt.Conn{TS: 100, Duration: 60, Src: "10.0.0.7", SrcP: 50001, Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000, RespBytes: 50_000})
+	for i := range 3 { // before any flush: 10.0.0.7 is evicted
+		feed(dt.Conn{TS: float64(200 + i), Src: fmt.Sprintf("10.0.1.%d", i), Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
+	}
+	if _, kept := d.hosts[netip.MustParseAddr("10.0.0.7")]; kept {
+		t.Fatal("10.0.0.7 not evicted")
+	}
+	d.Flush(math.Inf(1), emit)
+	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
+		t.Fatalf("alerts %v, want the 80 MB upload of the evicted 10.0.0.7", alerts)
 	}
 }
 
