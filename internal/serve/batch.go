@@ -47,7 +47,8 @@ func (s *Server) batchLogs(ready []string, pending map[string]bool, seen map[str
 	groups := map[string][]string{}
 	var out []string
 	for _, p := range ready {
-		if !batchable(p, false) {
+		st, err := os.Lstat(p)
+		if err != nil || !batchable(p, st.IsDir()) {
 			out = append(out, p)
 			continue
 		}
