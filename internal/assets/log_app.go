@@ -428,9 +428,11 @@ func (inv *Inventory) onSNMP(line []byte) error {
 		s.Name = "snmp"
 		inv.observeOn(agent, &o, "snmp.sysdescr", r.descr, "display_string")
 	}
-	if version := inv.intern(r.version); r.community != "" && (version == "1" || version == "2c") {
+	// A trap is a notification the agent sends its manager, not a login:
+	// its community says nothing of what the agent accepts.
+	if version := inv.intern(r.version); r.community != "" && (version == "1" || version == "2c") && r.id.respP != 162 {
 		o.with("version", version).with("get_responses", strconv.FormatUint(r.getResponses, 10))
-		inv.login(agent, o, "snmp", "", r.community, true, r.getResponses > 0 || r.id.respP == 162)
+		inv.login(agent, o, "snmp", "", r.community, true, r.getResponses > 0)
 	}
 	return nil
 }

@@ -79,8 +79,9 @@ type posture struct {
 	// record (a Teredo UDP connection) may come after them.
 	inner   map[string]*tunnel
 	innerID []string
-	// ipEnds: the outer endpoints of IP-level tunnels (IP-in-IP, GRE), by
-	// uid, from tunnel.log, to name the tunnel of inner connections.
+	// ipEnds: the outer endpoints of the tunnels in tunnelLabels (IP-in-IP,
+	// GRE, Geneve, VXLAN, GTP-U), by uid, from tunnel.log, to name the
+	// tunnel of inner connections.
 	ipEnds map[string]tunnelEnds
 }
 
@@ -276,12 +277,22 @@ func (p *posture) noteInner(r *rec.Rec, c *rec.Conn) {
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
 }
 
-// onTunnel notes the outer endpoints of an IP-level tunnel discovered
-// (tunnel.log): inner connections name it only by uid. UDP tunnels are
-// known from their own connection.
+// tunnelLabels names the tunnels whose inner connections are known by
+// their parent's uid alone (tunnel.log's type → the summary's name):
+// IP-level ones (IP-in-IP's name depends on its addresses:
+// ipTunnelLabel) and the UDP encapsulations counted from their inner
+// connections (Teredo's and AYIYA's own connection counts them instead).
+var tunnelLabels = map[string]string{
+	"Tunnel::IP": "IP", "Tunnel::GRE": "GRE",
+	"Tunnel::GENEVE": "Geneve", "Tunnel::VXLAN": "VXLAN", "Tunnel::GTPv1": "GTP-U",
+}
+
+// onTunnel notes the outer endpoints of a tunnel discovered (tunnel.log)
+// whose inner connections name it only by uid: IP-level ones, Geneve,
+// VXLAN and GTP-U. Teredo and AYIYA are known from their own connection.
 func (p *posture) onTunnel(r *rec.Rec) {
 	typ := r.Bytes("tunnel_type")
-	if string(r.Bytes("action")) != "Tunnel::DISCOVER" || string(typ) != "Tunnel::IP" && string(typ) != "Tunnel::GRE" {
+	if string(r.Bytes("action")) != "Tunnel::DISCOVER" || tunnelLabels[string(typ)] == "" {
 		return
 	}
 	uid := r.Bytes("uid")
@@ -308,6 +319,9 @@ func (p *posture) settleTunnels() {
 		if e, ok := p.ipEnds[parent]; ok {
 			t.Outer = e.orig + " ↔ " + e.resp
 			t.label = ipTunnelLabel(e)
+			if e.typ != "Tunnel::IP" && e.typ != "Tunnel::GRE" {
+				t.Kind = strings.ToLower(t.label) // a UDP encapsulation, not IP-level
+			}
 		}
 		key := t.Kind + "|" + t.Outer
 		if o := p.tunnels[key]; o != nil {
@@ -327,11 +341,11 @@ func (p *posture) settleTunnels() {
 	p.ipEnds = map[string]tunnelEnds{}
 }
 
-// ipTunnelLabel names an IP-level tunnel for a summary: 6in4 or 6in6
-// (inner connections are IPv6) for IP-in-IP, else GRE.
+// ipTunnelLabel names a tunnel known by uid for a summary: 6in4 or 6in6
+// (inner connections are IPv6) for IP-in-IP, else tunnelLabels' name.
 func ipTunnelLabel(e tunnelEnds) string {
-	if e.typ == "Tunnel::GRE" {
-		return "GRE"
+	if e.typ != "Tunnel::IP" {
+		return tunnelLabels[e.typ]
 	}
 	if a, err := netip.ParseAddr(e.orig); err == nil && a.Unmap().Is4() {
 		return "6in4"

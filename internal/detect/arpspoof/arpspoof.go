@@ -10,6 +10,11 @@
 // and names the impersonated address as destination and the poisoned hosts
 // (targets of the forged replies) in dsts.
 //
+// Binding changes count per spoofing MAC: a different MAC claiming the
+// address starts a new episode, so one-off MACs (a capture with bit
+// errors) never add up to a spoofer, and a claim in a frame whose
+// Ethernet source is the owner's MAC (the sender MAC corrupted) is none.
+//
 // Flapping between two MACs that claim the same two or more addresses,
 // the newer one only ever in answer to a request (a reply to a request
 // for the address seen within askedFor seconds, or a request of its own;
@@ -156,6 +161,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	b.seen = max(b.seen, ts)
+	if mac != b.owner && strings.EqualFold(string(r.Bytes("eth_src")), b.owner) {
+		return // the owner's own frame naming another sender MAC: a corrupted frame, no claim
+	}
 	if mac != b.owner && dstIP.IsValid() && dstIP != ip && len(b.victims) < alert.MaxDsts {
 		b.victims[dstIP] = true
 	}
@@ -165,7 +173,14 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac == b.current {
 		return
 	}
-	if b.flaps == 0 || ts-b.last > d.cfg.Window {
+	// A MAC other than the episode's spoofer starts an episode of its
+	// own: a spoofer claims the address again and again, while one-off
+	// MACs (bit errors, a NIC swapped once) each claim it once.
+	newSpoofer := b.flaps > 0 && mac != b.owner && b.spoofer != "" && mac != b.spoofer
+	if b.flaps == 0 || ts-b.last > d.cfg.Window || newSpoofer {
+		if newSpoofer && b.alerted {
+			emit(d.spoofAlert(b)) // the episode's final counts, as Flush gives them
+		}
 		b.flaps, b.first, b.alerted, b.unasked = 0, ts, false, 0
 		if unasked && mac != b.owner {
 			b.unasked++
