@@ -414,6 +414,9 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 		v.senders.add(mac, pkts, maxSenders)
 	}
 	port := c.RespP
+	if k == kindICMP {
+		port = c.OrigP // the ICMP type (Zeek's orig_p; resp_p is its counterpart)
+	}
 	if k == kindAmp {
 		port = c.OrigP
 		if d.ampPorts.has(c.RespP) {
@@ -540,11 +543,14 @@ func attacker(v *victim) (src netip.Addr, share float64) {
 func (d *Detector) alert(v *victim) alert.Alert {
 	src, share := attacker(v)
 	rate := d.rate(v)
-	ports := topPorts(&v.ports, 5)
+	ports, portsKey := topPorts(&v.ports, 5), "ports"
+	if v.kind == kindICMP {
+		ports, portsKey = topICMPTypes(&v.ports, 5, v.victim.Is4()), "icmp_types"
+	}
 	ev := map[string]any{
 		"packets": v.pkts, "connections": v.conns, "rate_pps": round1(rate),
 		"distinct_sources": v.sources.len(), "top_source_share": round3(share),
-		"ports": ports, "first": v.first, "last": v.Last, "window_s": d.cfg.Window,
+		portsKey: ports, "first": v.first, "last": v.Last, "window_s": d.cfg.Window,
 	}
 	a := alert.Alert{
 		TS: v.first, TSEnd: v.Last, UIDs: v.uids.List(), Src: alert.AddrString(src), Dst: v.victim.String(),
@@ -638,6 +644,33 @@ func topPorts(t *tally[uint16], n int) []string {
 	}
 	return out
 }
+
+// topICMPTypes is topPorts for ICMP floods, whose "ports" are ICMP
+// types: "type 8 (echo request)".
+func topICMPTypes(t *tally[uint16], n int, v4 bool) []string {
+	names := icmp6Types
+	if v4 {
+		names = icmp4Types
+	}
+	out := []string{}
+	for i, p := range t.sorted(func(a, b uint16) bool { return a < b }) {
+		if i == n {
+			break
+		}
+		s := fmt.Sprintf("type %d", p.key)
+		if name := names[p.key]; name != "" {
+			s += " (" + name + ")"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var (
+	icmp4Types = map[uint16]string{0: "echo reply", 3: "unreachable", 5: "redirect", 8: "echo request", 11: "time exceeded", 13: "timestamp"}
+	icmp6Types = map[uint16]string{1: "unreachable", 2: "packet too big", 3: "time exceeded", 128: "echo request", 129: "echo reply",
+		133: "router solicitation", 134: "router advertisement", 135: "neighbour solicitation", 136: "neighbour advertisement", 137: "redirect"}
+)
 
 func join(s []string) string {
 	out := ""

@@ -352,3 +352,26 @@ func TestExportJudgedApart(t *testing.T) {
 	}
 	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), l))
 }
+
+// TestICMPFloodNamesTypes: an ICMP flood's summary and evidence name the
+// ICMP types sent (Zeek's orig_p), not "ports" (resp_p, the type's
+// counterpart: 129 for an ICMPv6 echo request).
+func TestICMPFloodNamesTypes(t *testing.T) {
+	for _, tc := range []struct {
+		src, dst string
+		typ, counterpart int
+		want             string
+	}{
+		{"10.66.0.66", "10.66.0.20", 8, 0, "type 8 (echo request)"},
+		{"2001:db8::66", "2001:db8::20", 128, 129, "type 128 (echo request)"},
+	} {
+		l := []dt.Line{dt.Conn{TS: 1000, Duration: 10, Src: tc.src, SrcP: tc.typ, Dst: tc.dst, DstP: tc.counterpart, Proto: "icmp", State: "OTH", OrigPkts: 20000}.Line()}
+		a := dt.Find(t, dt.Run(t, New(DefaultConfig()), l), "flood.icmp")
+		if !strings.Contains(a.Summary, " to "+tc.want+" at ") || strings.Contains(a.Summary, "port") {
+			t.Errorf("summary %q, want the ICMP type %q", a.Summary, tc.want)
+		}
+		if types, _ := a.Evidence["icmp_types"].([]string); len(types) != 1 || types[0] != tc.want {
+			t.Errorf("evidence %v, want icmp_types [%s]", a.Evidence, tc.want)
+		}
+	}
+}
