@@ -358,7 +358,7 @@ func TestExportJudgedApart(t *testing.T) {
 // counterpart: 129 for an ICMPv6 echo request).
 func TestICMPFloodNamesTypes(t *testing.T) {
 	for _, tc := range []struct {
-		src, dst string
+		src, dst         string
 		typ, counterpart int
 		want             string
 	}{
