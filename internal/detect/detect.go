@@ -47,5 +47,15 @@ type Detector interface {
 	Flush(now float64, emit alert.Emit)
 }
 
+// Refresher is a Detector that reports an alerted episode again while it
+// grows: the engine sets the period to half its aggregate.quiet_s, so
+// that an episode it writes once quiet carries the numbers the behaviour
+// reached (a live run's 60 s would otherwise write the numbers of the
+// threshold crossing, and the detector's end report a second alert).
+// Periods not shorter than the detector's report_s change nothing.
+type Refresher interface {
+	SetRefresh(period float64)
+}
+
 // Alert is the alert record (re-exported for callers of Eval).
 type Alert = alert.Alert

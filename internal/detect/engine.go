@@ -115,6 +115,9 @@ func New(cfg Config, out Output) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("detect: detector %s: %w", f.Name, err)
 		}
+		if r, ok := d.(Refresher); ok {
+			r.SetRefresh(e.cfg.Aggregate.Quiet / 2)
+		}
 		e.detectors = append(e.detectors, d)
 		for _, log := range d.Logs() {
 			e.subs[log] = append(e.subs[log], d)

@@ -419,3 +419,94 @@ func TestIncidentUpdates(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveEpisodeHasFinalNumbers: with a live run's episode timing
+// (quiet_s 60, shorter than the detectors' idle_s), a scan whose records
+// keep coming after it crossed its threshold, late ones among them (a
+// record's ts before the newest one's), is written once, with the
+// numbers it reached, not with those of the crossing plus a second alert
+// from the detector's end report; a flood likewise. The wall clock moves
+// the engine on as Advance does live.
+func TestLiveEpisodeHasFinalNumbers(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Aggregate = LiveAggregate()
+	e, err := New(cfg, Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(c dt.Conn) {
+		l := c.Line()
+		e.Record(l.Log, l.JSON)
+	}
+	base := 1.7e9
+	for p := 0; p < 60; p++ { // 60 ports; those after the 20th with earlier ts
+		ts := base + 1 - float64(p)/100
+		if p < 20 {
+			ts = base + float64(p)/100
+		}
+		feed(dt.Conn{TS: ts, Src: "10.66.0.66", SrcP: 40000 + p, Dst: "10.66.0.20", DstP: 1000 + p, State: "REJ"})
+	}
+	for s := 1; s <= 30; s++ { // a SYN flood on another host, for 30 s
+		for i := 0; i < 100; i++ {
+			feed(dt.Conn{TS: base + float64(s) + float64(i)/100, Src: "10.66.0.77", SrcP: 1024 + i, Dst: "10.66.0.21", DstP: 80, State: "S0", OrigPkts: 1})
+		}
+	}
+	for s := 31.0; s < 2000; s++ {
+		e.Advance(int64((base + s) * 1e9))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]alert.Alert{}
+	for _, a := range e.Alerts() {
+		got[a.Class] = append(got[a.Class], a)
+	}
+	if as := got["scan.vertical"]; len(as) != 1 || as[0].Evidence["probes"] != 60 {
+		t.Errorf("scan alerts %v, want one with 60 probes", summaries(as))
+	}
+	if as := got["flood.syn"]; len(as) != 1 || as[0].Evidence["packets"] != uint64(3000) {
+		t.Errorf("flood alerts %v, want one with 3000 packets", summaries(as))
+	}
+}
+
+func summaries(as []alert.Alert) []string {
+	var s []string
+	for _, a := range as {
+		s = append(s, fmt.Sprintf("%s %v", a.Summary, a.Evidence))
+	}
+	return s
+}
+
+// TestLiveOngoingAttackAlertedEarly: live, a scan that goes on (a new
+// port every 2 s for 15 minutes) is in alerts.log a minute or two after
+// it crossed its threshold, not held back while it grows, and its last
+// alert has the numbers it ended with.
+func TestLiveOngoingAttackAlertedEarly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Aggregate = LiveAggregate()
+	e, err := New(cfg, Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := 1.7e9
+	crossed := 0.0
+	for p := 0; p < 450; p++ {
+		ts := base + float64(p)*2
+		l := dt.Conn{TS: ts, Src: "10.66.0.88", SrcP: 40000 + p, Dst: "10.66.0.20", DstP: 1000 + p, State: "REJ"}.Line()
+		e.Record(l.Log, l.JSON)
+		e.Advance(int64(ts * 1e9))
+		if p == 19 {
+			crossed = ts
+		}
+		if crossed > 0 && ts-crossed > 150 && len(e.Alerts()) == 0 {
+			t.Fatalf("no alert %.0f s after the scan crossed its threshold", ts-crossed)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	as := e.Alerts()
+	if len(as) == 0 || len(as) > 3 || as[len(as)-1].Evidence["probes"] != 450 {
+		t.Errorf("alerts %v, want at most 3, the last with 450 probes", summaries(as))
+	}
+}

@@ -286,4 +286,23 @@ type Episode struct {
 	Alerted  bool
 	LastEmit float64
 	ticket   uint32 // of its latest entry in a Schedule
+	// activity counts the records that joined the episode (Active),
+	// reported is activity as it was at the latest report. A Schedule in
+	// refresh mode refreshes it until refreshUntil (set at its first look
+	// after the episode alerted) and last looked at it at checked.
+	activity, reported    uint64
+	refreshUntil, checked float64
+}
+
+// Active notes a record of record time ts joining the episode: Last moves
+// forward to ts (a record may come late: it never moves back).
+func (e *Episode) Active(ts float64) {
+	e.Last = max(e.Last, ts)
+	e.activity++
+}
+
+// Reported notes that the episode was reported (alerted) at record time
+// ts, with the records it had then.
+func (e *Episode) Reported(ts float64) {
+	e.Alerted, e.LastEmit, e.reported = true, ts, e.activity
 }

@@ -27,8 +27,18 @@ func (e *Episode) episode() *Episode { return e }
 // map's size, so it stays bounded.
 type Schedule[K comparable, V Watched] struct {
 	idle, every float64
-	heap        []scheduled[K, V] // a binary min-heap on due
-	later       []scheduled[K, V] // Flush's entries due (kept for reuse)
+	// refresh, when set (SetRefresh), re-reports an alerted thing that was
+	// active since its last report this often during the first two
+	// periods after a flush first saw it alerted, and leaves out its end
+	// report when it was not active since its last report. A live engine
+	// writes an episode quiet_s (two periods) after its last detection:
+	// a burst (a scan over in a second, a short brute force) so is written
+	// once, a minute or two after it crossed, with the numbers it reached,
+	// and an attack that goes on is not held back by its own growth; it is
+	// reported again every `every` and when it ends, as without refresh.
+	refresh float64
+	heap    []scheduled[K, V] // a binary min-heap on due
+	later   []scheduled[K, V] // Flush's entries due (kept for reuse)
 }
 
 // scheduled is one entry of a Schedule: thing watched, under key, due
@@ -45,6 +55,15 @@ type scheduled[K comparable, V Watched] struct {
 // seconds.
 func NewSchedule[K comparable, V Watched](idle, every float64) *Schedule[K, V] {
 	return &Schedule[K, V]{idle: idle, every: every}
+}
+
+// SetRefresh turns refresh mode on for period r (s), when it is shorter
+// than the re-report period (see Schedule.refresh); 0 turns it off.
+func (s *Schedule[K, V]) SetRefresh(r float64) {
+	s.refresh = 0
+	if r > 0 && r < s.every {
+		s.refresh = r
+	}
 }
 
 // Len returns the number of entries held (for tests of the bound).
@@ -97,16 +116,26 @@ func (s *Schedule[K, V]) visit(m map[K]V, x scheduled[K, V], now float64, report
 	if cur, ok := m[x.key]; !ok || cur != x.watched || e.ticket != x.ticket {
 		return false
 	}
+	grown := s.refresh == 0 || e.activity > e.reported // active since its last report
+	if s.refresh > 0 && e.Alerted && e.refreshUntil == 0 {
+		// The first look since it alerted (a flush of the engine's clock,
+		// which a live run's wall clock drives ahead of record times).
+		e.refreshUntil = now + 2*s.refresh
+	}
 	switch {
 	case now-e.Last > s.idle:
-		if e.Alerted {
+		if e.Alerted && grown {
 			report(x.watched)
 		}
 		end(x.key, x.watched)
 		return false
-	case e.Alerted && now-e.LastEmit >= s.every:
-		e.LastEmit = now
+	case e.Alerted && now-e.LastEmit >= s.every,
+		e.Alerted && s.refresh > 0 && grown && now-e.LastEmit >= s.refresh && now <= e.refreshUntil:
+		e.Reported(now)
 		report(x.watched)
+	}
+	if s.refresh > 0 {
+		e.checked = now
 	}
 	return true
 }
@@ -115,7 +144,11 @@ func (s *Schedule[K, V]) visit(m map[K]V, x scheduled[K, V], now float64, report
 func (s *Schedule[K, V]) push(k K, v V) {
 	e := v.episode()
 	e.ticket++
-	s.heap = append(s.heap, scheduled[K, V]{due: e.due(s.idle, s.every), key: k, watched: v, ticket: e.ticket})
+	due := e.due(s.idle, s.every)
+	if s.refresh > 0 && e.Alerted && (e.refreshUntil == 0 || e.checked < e.refreshUntil) {
+		due = min(due, lowerSum(max(e.checked, e.LastEmit), s.refresh))
+	}
+	s.heap = append(s.heap, scheduled[K, V]{due: due, key: k, watched: v, ticket: e.ticket})
 	s.up(len(s.heap) - 1)
 }
 

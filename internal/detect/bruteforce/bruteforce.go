@@ -299,7 +299,8 @@ func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 	}
 	p.challenges[uid]++
 	p.sawLog, p.port = true, c.RespP
-	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS)
+	p.first = min(p.first, c.TS)
+	p.Active(c.TS)
 }
 
 // settle counts as failures the challenges held for c's connection but
@@ -347,7 +348,7 @@ func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 	case p.Alerted:
 		emit(d.alert(p)) // its last report did not count them
 	case d.crossed(p):
-		p.Alerted, p.LastEmit = true, p.Last
+		p.Reported(p.Last)
 		if !ending {
 			d.due.Watch(d.pairs, p.key, p)
 		}
@@ -410,10 +411,11 @@ func (d *Detector) pair(k key, ts float64, create bool, emit alert.Emit) *pair {
 }
 
 func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
-	p.first, p.Last = min(p.first, c.TS), max(p.Last, c.TS+c.Duration)
+	p.first = min(p.first, c.TS)
+	p.Active(c.TS + c.Duration)
 	p.uids.Add(c.TS, c.UID)
 	if !p.Alerted && d.crossed(p) {
-		p.Alerted, p.LastEmit = true, c.TS
+		p.Reported(c.TS)
 		d.due.Watch(d.pairs, p.key, p)
 		emit(d.alert(p))
 	}
@@ -442,6 +444,10 @@ func (d *Detector) evict() {
 		d.Evicted++
 	}
 }
+
+// SetRefresh implements detect.Refresher: alerted episodes active since
+// their last report are reported again every r seconds (of record time).
+func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {

@@ -169,7 +169,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	ts, uid := r.TS(), r.Bytes("uid")
 	orig, resp := d.orig.parse(r.Bytes("id.orig_h")), d.resp.parse(r.Bytes("id.resp_h"))
 	s := d.state(n.regKey, ts)
-	s.first, s.Last = min(s.first, ts), max(s.Last, ts)
+	s.first = min(s.first, ts)
+	s.Active(ts)
 	s.queries++
 	qtype, tunnelType := d.qtype.of(r.Bytes("qtype_name"))
 	if tunnelType {
@@ -200,7 +201,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	s.uids.Add(ts, uid)
 	if !s.Alerted && d.Tunnel(s) {
-		s.Alerted, s.LastEmit = true, ts
+		s.Reported(ts)
 		d.due.Watch(d.domains, s.name, s)
 		emit(d.alert(s))
 	}
@@ -266,6 +267,10 @@ func (d *Detector) evict() {
 		delete(d.domains, k)
 	}
 }
+
+// SetRefresh implements detect.Refresher: alerted episodes active since
+// their last report are reported again every r seconds (of record time).
+func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {

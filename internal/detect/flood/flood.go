@@ -403,7 +403,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 	}
 	v := d.state(key{to, k}, c.TS)
 	v.first = min(v.first, c.TS)
-	v.Last = max(v.Last, c.TS+c.Duration)
+	v.Active(c.TS + c.Duration)
 	v.conns++
 	v.pkts += pkts
 	v.answered += answered
@@ -439,7 +439,7 @@ func (d *Detector) add(c *rec.Conn, k kind, from, to netip.Addr, mac rec.MAC, pk
 		v.singleTenfold = v.singleTenfold || over(10)
 	}
 	if !v.Alerted && d.crossed(v) {
-		v.Alerted, v.LastEmit = true, c.TS
+		v.Reported(c.TS)
 		d.due.Watch(d.victims, v.key, v)
 		emit(d.alert(v))
 	}
@@ -516,6 +516,10 @@ func (d *Detector) thresholds(k kind) Thresholds {
 	}
 	return d.cfg.ICMP
 }
+
+// SetRefresh implements detect.Refresher: alerted episodes active since
+// their last report are reported again every r seconds (of record time).
+func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {

@@ -186,7 +186,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.sources[c.Orig] = s
 		d.due.Watch(d.sources, c.Orig, s)
 	}
-	s.first, s.Last = min(s.first, c.TS), max(s.Last, c.TS)
+	s.first = min(s.first, c.TS)
+	s.Active(c.TS)
 	port := c.RespP
 	if c.Proto == rec.ProtoICMP {
 		port = c.OrigP // ICMP: the type (echo request) stands for the port
@@ -211,8 +212,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
 	if !s.Alerted && (d.verticalOn(s, c.Resp, ports) || d.horizontalOn(s, svc, hosts)) {
-		s.Alerted = true
-		s.LastEmit = c.TS
+		s.Reported(c.TS)
 		d.due.Watch(d.sources, s.src, s)
 		d.emit(s, emit)
 	}
@@ -254,6 +254,10 @@ func (d *Detector) nearby(a, b netip.Addr) bool {
 	p, err := a.Prefix(bits)
 	return err == nil && p.Contains(b.WithZone(""))
 }
+
+// SetRefresh implements detect.Refresher: alerted episodes active since
+// their last report are reported again every r seconds (of record time).
+func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
