@@ -38,6 +38,9 @@ func (l *liveFlags) configs() ([]live.Config, error) {
 	if l.ringMiB < 2 || l.ringMiB > 1024 {
 		return nil, fmt.Errorf("--ring %d: give 2..1024 MiB", l.ringMiB)
 	}
+	if l.fanout < 1 || l.fanout > live.MaxFanout {
+		return nil, fmt.Errorf("--fanout %d: give 1..%d rings per interface", l.fanout, live.MaxFanout)
+	}
 	var out []live.Config
 	seen := map[string]bool{}
 	for _, name := range l.ifaces {

@@ -18,6 +18,20 @@ import (
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
+// noOutgoing is a classic BPF program that drops the packets a host sends
+// (packet type PACKET_OUTGOING, read from the kernel's ancillary data) and
+// keeps the others whole.
+var noOutgoing = func() unix.SockFprog {
+	const skfAdPktType = 0xfffff000 + 4 // SKF_AD_OFF + SKF_AD_PKTTYPE
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: skfAdPktType},
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.PACKET_OUTGOING},
+		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
+		{Code: unix.BPF_RET | unix.BPF_K, K: 0xffffffff},
+	}
+	return unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+}()
+
 // pollMillis is how long Next waits for a block before it returns
 // capture.ErrIdle; it bounds how long Close takes to be noticed.
 const pollMillis = 100
@@ -32,9 +46,14 @@ type Group struct {
 // be called from one goroutine at a time; Close, Stats and LiveStats from
 // any.
 type Member struct {
-	name  string
-	iface string
-	link  decode.LinkType
+	name    string
+	iface   string
+	ifindex int // the interface bound to
+	link    decode.LinkType
+	// down: the interface went down (socketError); while it is, Next
+	// checks that it still exists (bound) at each poll timeout, as its
+	// deletion raises no new socket error.
+	down bool
 
 	// Read by Next only.
 	ring      []byte
@@ -119,11 +138,29 @@ func Open(cfg Config) (*Group, error) {
 		unix.GetsockoptTpacketStatsV3(m.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
 	}
 	for _, m := range g.members {
-		if err := unix.SetsockoptInt(m.fd, unix.SOL_SOCKET, unix.SO_DETACH_FILTER, 0); err != nil {
-			return fail(fmt.Errorf("live: %s: detach filter: %w", cfg.Interface, err))
+		if err := m.letIn(); err != nil {
+			return fail(fmt.Errorf("live: %s: %w", cfg.Interface, err))
 		}
 	}
 	return g, nil
+}
+
+// letIn replaces the filter that keeps packets out while the group is
+// made: with none, or on loopback with noOutgoing, which drops the
+// outgoing copy of each packet in the kernel before it is counted, so
+// that "packets reached the capture" and drops are of the packets
+// analysed (Next still drops such copies, should any come).
+func (m *Member) letIn() error {
+	if m.skipOut {
+		if err := unix.SetsockoptSockFprog(m.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &noOutgoing); err != nil {
+			return fmt.Errorf("outgoing filter: %w", err)
+		}
+		return nil
+	}
+	if err := unix.SetsockoptInt(m.fd, unix.SOL_SOCKET, unix.SO_DETACH_FILTER, 0); err != nil {
+		return fmt.Errorf("detach filter: %w", err)
+	}
+	return nil
 }
 
 // ifaceInfo returns the interface's index and hardware (ARPHRD) type, in
@@ -163,7 +200,7 @@ func openMember(cfg Config, ifindex, sockType int, loopback bool) (m *Member, er
 		}
 		return nil, fmt.Errorf("live: %s: packet socket: %w", cfg.Interface, err)
 	}
-	m = &Member{fd: fd, iface: cfg.Interface, blockSize: cfg.BlockSize, nBlocks: cfg.Blocks, blockTimeout: cfg.BlockTimeout}
+	m = &Member{fd: fd, iface: cfg.Interface, ifindex: ifindex, blockSize: cfg.BlockSize, nBlocks: cfg.Blocks, blockTimeout: cfg.BlockTimeout}
 	defer func() {
 		if err != nil {
 			m.release()
@@ -203,7 +240,7 @@ func openMember(cfg Config, ifindex, sockType int, loopback bool) (m *Member, er
 		// group (the group's hook is used, and it has its own flag), so
 		// the outgoing copies are also dropped here, by packet type.
 		_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1)
-		m.skipOut = true
+		m.skipOut = true // and by a filter in the kernel, once the group is made (Open)
 	}
 	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}
 	if err := step("bind", unix.Bind(fd, sa)); err != nil {
@@ -361,7 +398,13 @@ func (m *Member) Next(f *capture.Frame) error {
 			return fmt.Errorf("live: %s: poll: %w", m.iface, err)
 		}
 		if m.take() {
+			m.down = false
 			continue
+		}
+		if m.down {
+			if err := m.bound(); err != nil {
+				return err
+			}
 		}
 		if n > 0 && m.pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
 			if err := m.socketError(); err != nil {
@@ -446,12 +489,29 @@ func (m *Member) socketError() error {
 	if e == 0 {
 		return nil
 	}
-	if ifr, err := unix.NewIfreq(m.iface); err == nil {
-		if unix.IoctlIfreq(m.fd, unix.SIOCGIFINDEX, ifr) != nil {
-			return fmt.Errorf("live: %s: the interface is gone: %w", m.iface, unix.Errno(e))
-		}
+	if err := m.bound(); err != nil {
+		return fmt.Errorf("%w (%w)", err, unix.Errno(e))
 	}
+	m.down = true
 	time.Sleep(pollMillis * time.Millisecond) // down: wait, without spinning
+	return nil
+}
+
+// bound reports an error when the interface the member was bound to is
+// gone: its name no longer names an interface, or names another one (it
+// was deleted and made again: the socket stays bound to the old index,
+// and would see nothing).
+func (m *Member) bound() error {
+	ifr, err := unix.NewIfreq(m.iface)
+	if err != nil {
+		return nil
+	}
+	if unix.IoctlIfreq(m.fd, unix.SIOCGIFINDEX, ifr) != nil {
+		return fmt.Errorf("live: %s: the interface is gone", m.iface)
+	}
+	if int(ifr.Uint32()) != m.ifindex {
+		return fmt.Errorf("live: %s: the interface was deleted and made again (capture again to follow the new one)", m.iface)
+	}
 	return nil
 }
 
