@@ -10,9 +10,10 @@
 // and names the impersonated address as destination and the poisoned hosts
 // (targets of the forged replies) in dsts.
 //
-// Binding changes count per spoofing MAC: a different MAC claiming the
-// address starts a new episode, so one-off MACs (a capture with bit
-// errors) never add up to a spoofer, and a claim in a frame whose
+// Flapping is spoofing only when some MAC other than the owner claimed
+// the address more than once in the episode, so that one-off MACs (a
+// capture with bit errors) never add up to a spoofer, while one that
+// takes turns with several MACs still does; a claim in a frame whose
 // Ethernet source is the owner's MAC (the sender MAC corrupted) is none.
 //
 // Flapping between two MACs that claim the same two or more addresses,
@@ -68,6 +69,35 @@ type binding struct {
 	victims     map[netip.Addr]bool
 	alerted     bool
 	seen        float64
+	// claims counts the claims of each MAC other than the owner this
+	// episode (at most maxClaimers MACs).
+	claims map[string]int
+}
+
+// maxClaimers bounds binding.claims.
+const maxClaimers = 16
+
+// claim counts a claim of the address by mac, not its owner.
+func (b *binding) claim(mac string) {
+	if b.claims == nil {
+		b.claims = map[string]int{}
+	}
+	if _, ok := b.claims[mac]; ok || len(b.claims) < maxClaimers {
+		b.claims[mac]++
+	}
+}
+
+// repeated reports whether some MAC other than the owner claimed the
+// address more than once this episode: a spoofer re-poisons again and
+// again (from one MAC, or several in turn), while MACs that each claim it
+// once (sender MACs corrupted by bit errors, a NIC swapped once) are none.
+func (b *binding) repeated() bool {
+	for _, n := range b.claims {
+		if n > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 type macState struct {
@@ -167,23 +197,24 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac != b.owner && dstIP.IsValid() && dstIP != ip && len(b.victims) < alert.MaxDsts {
 		b.victims[dstIP] = true
 	}
-	if unasked && mac != b.owner && b.flaps > 0 && ts-b.last <= d.cfg.Window {
-		b.unasked++ // within the flapping episode, whether it flaps or not
+	inEpisode := b.flaps > 0 && ts-b.last <= d.cfg.Window
+	if mac != b.owner && inEpisode {
+		b.claim(mac)
+		if unasked {
+			b.unasked++ // within the flapping episode, whether it flaps or not
+		}
 	}
 	if mac == b.current {
 		return
 	}
-	// A MAC other than the episode's spoofer starts an episode of its
-	// own: a spoofer claims the address again and again, while one-off
-	// MACs (bit errors, a NIC swapped once) each claim it once.
-	newSpoofer := b.flaps > 0 && mac != b.owner && b.spoofer != "" && mac != b.spoofer
-	if b.flaps == 0 || ts-b.last > d.cfg.Window || newSpoofer {
-		if newSpoofer && b.alerted {
-			emit(d.spoofAlert(b)) // the episode's final counts, as Flush gives them
-		}
+	if !inEpisode {
 		b.flaps, b.first, b.alerted, b.unasked = 0, ts, false, 0
-		if unasked && mac != b.owner {
-			b.unasked++
+		clear(b.claims)
+		if mac != b.owner {
+			b.claim(mac)
+			if unasked {
+				b.unasked++
+			}
 		}
 	}
 	b.flaps++
@@ -191,7 +222,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac != b.owner {
 		b.spoofer = mac
 	}
-	if !b.alerted && b.flaps >= d.cfg.MinFlaps && !d.flux(b) {
+	if !b.alerted && b.flaps >= d.cfg.MinFlaps && b.repeated() && !d.flux(b) {
 		b.alerted = true
 		emit(d.spoofAlert(b))
 	}
