@@ -31,6 +31,34 @@ func rotationKey(name string) string {
 	return name
 }
 
+// copiedLog is the name of the loose log an inbox entry that the watcher
+// passes over is a copy in progress of: "ssh.log.part", "ssh.log.tmp",
+// rsync's ".ssh.log.Ab12Cd" → "ssh.log"; "" when it is none. Its
+// rotation waits for it.
+func copiedLog(name string) string {
+	name = strings.TrimPrefix(name, ".")
+	name = strings.TrimSuffix(strings.TrimSuffix(name, ".part"), ".tmp")
+	end := max(strings.LastIndex(name, ".log"), strings.LastIndex(name, ".json"))
+	if end <= 0 {
+		return ""
+	}
+	rest := name[end+1:]
+	switch {
+	case strings.HasPrefix(rest, "log.gz"), strings.HasPrefix(rest, "json.gz"), strings.HasPrefix(rest, "jsonl.gz"):
+		name = name[:end+1+strings.Index(rest, ".gz")+3]
+	case strings.HasPrefix(rest, "jsonl"):
+		name = name[:end+len(".jsonl")]
+	case strings.HasPrefix(rest, "json"):
+		name = name[:end+len(".json")]
+	default:
+		name = name[:end+len(".log")]
+	}
+	if !isLogFile(name) {
+		return ""
+	}
+	return name
+}
+
 // batchable tells whether an inbox entry is a loose Zeek or JSON log that
 // may be gathered with its rotation (a lone Suricata EVE file keeps its
 // own run: its alerts are stored as they are).
@@ -68,6 +96,12 @@ func (s *Server) batchLogs(ready []string, pending map[string]bool, seen map[str
 	return out
 }
 
+// gatherPrefix names the hidden inbox directory a rotation is gathered
+// in before it takes its name in one rename (the watcher passes over
+// hidden names): a server stopped midway leaves it, and the next start
+// puts its files back (undoGathers).
+const gatherPrefix = ".gather."
+
 // gather moves files into a new inbox directory for their rotation and
 // returns it (with the files that could not be moved, each its own run).
 // The directory is ready at once, stable since its oldest file was.
@@ -76,19 +110,20 @@ func (s *Server) gather(key string, files []string, seen map[string]*watched) []
 	if key == "log" || key == "json" || key == "jsonl" {
 		name = "logs"
 	}
-	dir := uniquePath(s.cfg.inbox(), name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	tmp, err := os.MkdirTemp(s.cfg.inbox(), gatherPrefix)
+	if err != nil {
 		s.logf("inbox: gathering %d logs of one rotation: %v (each is ingested alone)", len(files), err)
 		return files
 	}
 	w := &watched{}
-	var out []string
+	var out, moved []string
 	for _, f := range files {
-		if err := os.Rename(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+		if err := os.Rename(f, filepath.Join(tmp, filepath.Base(f))); err != nil {
 			s.logf("inbox: gathering %s: %v (ingested alone)", filepath.Base(f), err)
 			out = append(out, f)
 			continue
 		}
+		moved = append(moved, f)
 		if fw := seen[f]; fw != nil {
 			if w.mtime.Before(fw.mtime) {
 				w.mtime = fw.mtime
@@ -100,6 +135,41 @@ func (s *Server) gather(key string, files []string, seen map[string]*watched) []
 			delete(seen, f)
 		}
 	}
+	if len(moved) == 0 {
+		os.Remove(tmp)
+		return out
+	}
+	dir := uniquePath(s.cfg.inbox(), name)
+	if err := os.Rename(tmp, dir); err != nil {
+		s.logf("inbox: gathering %d logs of one rotation: %v (each is ingested alone)", len(moved), err)
+		s.undoGather(tmp)
+		return append(out, moved...)
+	}
 	seen[dir] = w
 	return append(out, dir)
+}
+
+// undoGathers puts back into the inbox the files of gatherings a stopped
+// server left unfinished, so that they are gathered again whole.
+func (s *Server) undoGathers() {
+	dirs, _ := filepath.Glob(filepath.Join(s.cfg.inbox(), gatherPrefix+"*"))
+	for _, d := range dirs {
+		s.undoGather(d)
+	}
+}
+
+// undoGather moves the files of gathering directory d back to the inbox
+// (a name taken there meanwhile keeps its file in d) and removes d when
+// empty.
+func (s *Server) undoGather(d string) {
+	ents, _ := os.ReadDir(d)
+	for _, e := range ents {
+		back := filepath.Join(s.cfg.inbox(), e.Name())
+		if _, err := os.Lstat(back); err == nil {
+			s.logf("inbox: %s left in %s: the inbox has a file of that name", e.Name(), d)
+			continue
+		}
+		os.Rename(filepath.Join(d, e.Name()), back)
+	}
+	os.Remove(d)
 }

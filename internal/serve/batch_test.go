@@ -83,3 +83,76 @@ func TestLooseLogsOfOneRotationOneRun(t *testing.T) {
 		t.Errorf("gathered logs not moved to done/: %v", err)
 	}
 }
+
+func TestCopiedLog(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"ssh.log.part", "ssh.log"},
+		{"ssh.log.tmp", "ssh.log"},
+		{".ssh.log.Ab12Cd", "ssh.log"}, // rsync
+		{".conn.15:00:00-16:00:00.log.gz.Ab12Cd", "conn.15:00:00-16:00:00.log.gz"},
+		{"eve.json.part", "eve.json"},
+		{"trace.pcap.part", ""},
+		{".gather.123", ""},
+	} {
+		if got := copiedLog(tc.name); got != tc.want {
+			t.Errorf("copiedLog(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRotationWaitsForPartCopy: a rotation copied one file at a time
+// under .part names (conn.log.part → conn.log, then ssh.log.part, slower
+// than Stable) waits while a sibling is still being copied, so it is not
+// split (a review found .part names passed over before the wait).
+func TestRotationWaitsForPartCopy(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Log = t.TempDir(), io.Discard
+	srv := startServer(t, cfg)
+	srv.cfg.Stable = 50 * time.Millisecond
+	inbox := srv.cfg.inbox()
+	if err := os.WriteFile(filepath.Join(inbox, "conn.log"), []byte(zeekConnTSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]*watched{}
+	srv.readyFiles(seen)
+	time.Sleep(60 * time.Millisecond)
+	if err := os.WriteFile(filepath.Join(inbox, "ssh.log.part"), []byte(`{"ts":1767225602.0,"uid":"Ca"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ready := srv.readyFiles(seen); len(ready) != 0 {
+		t.Fatalf("ready %v while ssh.log.part of the same rotation is still being copied, want none", ready)
+	}
+}
+
+// TestCrashMidGatherOneRun: a server stopped midway through a gathering
+// leaves its hidden directory with some of the logs; the next start puts
+// them back, and the rotation is gathered again whole, one run.
+func TestCrashMidGatherOneRun(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Log = t.TempDir(), io.Discard
+	inbox := cfg.inbox()
+	left := filepath.Join(inbox, gatherPrefix+"123")
+	if err := os.MkdirAll(left, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ssh := `{"ts":1767225602.0,"uid":"Ca","id.orig_h":"10.0.0.1","id.orig_p":5000,"id.resp_h":"10.0.0.2","id.resp_p":22,"auth_success":true}` + "\n"
+	os.WriteFile(filepath.Join(left, "conn.log"), []byte(zeekConnTSV), 0o644)
+	os.WriteFile(filepath.Join(inbox, "ssh.log"), []byte(ssh), 0o644)
+	srv := startServer(t, cfg)
+	srv.cfg.Stable = 50 * time.Millisecond
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the unfinished gathering %s is still there (%v)", left, err)
+	}
+	seen := map[string]*watched{}
+	srv.readyFiles(seen)
+	time.Sleep(60 * time.Millisecond)
+	ready := srv.readyFiles(seen)
+	if len(ready) != 1 || filepath.Base(ready[0]) != "logs" {
+		t.Fatalf("ready %v after a gathering cut short, want the rotation as one run in logs/", ready)
+	}
+	for _, name := range []string{"conn.log", "ssh.log"} {
+		if _, err := os.Stat(filepath.Join(ready[0], name)); err != nil {
+			t.Errorf("%s not gathered: %v", name, err)
+		}
+	}
+}

@@ -87,6 +87,9 @@ func (s *Server) readyFiles(seen map[string]*watched) []string {
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+			if log := copiedLog(name); log != "" && !e.IsDir() {
+				pending[rotationKey(log)] = true // its rotation waits for the copy
+			}
 			continue
 		}
 		path := filepath.Join(s.cfg.inbox(), name)

@@ -75,6 +75,7 @@ func (s *Server) Open() error {
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
+	s.undoGathers()
 	t, created, err := loadTokens(s.cfg.tokens())
 	if err != nil {
 		return err
