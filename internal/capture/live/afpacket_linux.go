@@ -498,21 +498,21 @@ func (m *Member) socketError() error {
 }
 
 // bound reports an error when the interface the member was bound to is
-// gone: its name no longer names an interface, or names another one (it
-// was deleted and made again: the socket stays bound to the old index,
-// and would see nothing).
+// gone. The kernel unbinds a packet socket from an interface it deletes
+// (its address then names no interface), and does not bind it again to
+// one made later under the name, even with the same index: the socket
+// would see nothing.
 func (m *Member) bound() error {
+	if sa, err := unix.Getsockname(m.fd); err == nil {
+		if ll, ok := sa.(*unix.SockaddrLinklayer); ok && ll.Ifindex == m.ifindex {
+			return nil
+		}
+	}
 	ifr, err := unix.NewIfreq(m.iface)
-	if err != nil {
-		return nil
-	}
-	if unix.IoctlIfreq(m.fd, unix.SIOCGIFINDEX, ifr) != nil {
-		return fmt.Errorf("live: %s: the interface is gone", m.iface)
-	}
-	if int(ifr.Uint32()) != m.ifindex {
+	if err == nil && unix.IoctlIfreq(m.fd, unix.SIOCGIFINDEX, ifr) == nil {
 		return fmt.Errorf("live: %s: the interface was deleted and made again (capture again to follow the new one)", m.iface)
 	}
-	return nil
+	return fmt.Errorf("live: %s: the interface is gone", m.iface)
 }
 
 // Close implements capture.Source: it stops the member. The kernel adds
