@@ -213,3 +213,32 @@ func TestLogsWithByteOrderMark(t *testing.T) {
 		})
 	}
 }
+
+// TestLogsWithCutFirstLine: a log whose first line is the end of a record
+// cut off (a file split by size, a copy taken while the sensor wrote) is
+// read, the cut line skipped and reported: a Zeek JSON log and a
+// Suricata EVE file, named or in a directory.
+func TestLogsWithCutFirstLine(t *testing.T) {
+	conn := `{"ts":50.0,"uid":"C0","id.orig_h":"10.0.0.1","id.orig_p":4999,"id.resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","duration":1.0}` + "\n"
+	flow := `{"timestamp":"2026-01-01T00:00:50.000000+0000","event_type":"flow","src_ip":"10.0.0.1","src_port":4999,"dest_ip":"10.0.0.2","dest_port":53,"proto":"UDP","flow":{"pkts_toserver":1,"pkts_toclient":1,"bytes_toserver":60,"bytes_toclient":90,"start":"2026-01-01T00:00:50.000000+0000","end":"2026-01-01T00:00:51.000000+0000"}}` + "\n"
+	for _, tc := range []struct{ name, file, text string }{
+		{"Zeek JSON", "conn.log", `resp_h":"10.0.0.2","id.resp_p":53,"proto":"udp","duration":1.0}` + "\n" + conn},
+		{"EVE split by size", "xab", `,"bytes_toclient":90}}` + "\n" + flow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := writeFile(t, dir, tc.file, tc.text)
+			for _, input := range []string{path, dir} {
+				cfg := DefaultConfig()
+				cfg.OutDir = filepath.Join(t.TempDir(), "out")
+				sum, err := Run(t.Context(), cfg, []string{input})
+				if sum == nil || sum.LogRecords != 1 {
+					t.Fatalf("Run(%s) = %+v, %v; want its 1 whole record read", input, sum, err)
+				}
+				if err == nil || !strings.Contains(err.Error(), "skipped (first at line 1") {
+					t.Errorf("Run(%s): %v, want the cut line reported", input, err)
+				}
+			}
+		})
+	}
+}

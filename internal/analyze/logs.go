@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -221,17 +222,24 @@ func sniffLog(path string) logKind {
 		first, err = br.ReadSlice('\n') // comments before the header (btest's "### BTest baseline"), blank lines
 	}
 	line := bytes.TrimSpace(first)
+	object := len(line) > 0 && line[0] == '{'
 	switch {
 	case len(line) == 0 && isLogName(path):
 		return jsonLog // an empty log, as Vigil writes weird.log without anomalies
 	case bytes.HasPrefix(line, []byte("#separator")):
 		return zeekTSVLog
-	case len(line) == 0 || line[0] != '{':
-		return notLog
-	case errors.Is(err, bufio.ErrBufferFull):
+	case object && errors.Is(err, bufio.ErrBufferFull):
 		return jsonLog // a first line over 64 KiB: taken for the record it starts
-	case json.Valid(line):
+	case object && json.Valid(line):
 		return jsonLog // JSON lines: a whole object on the first line
+	case err == nil && len(line) > 0 && line[len(line)-1] == '}' && utf8.Valid(line) && bytes.IndexByte(line, 0) < 0:
+		// The end of a record whose start was cut off (a file split by
+		// size, a copy taken while the sensor wrote): the next line
+		// decides, and the cut one is skipped as malformed.
+		next, _ := br.ReadSlice('\n')
+		if next = bytes.TrimSpace(next); len(next) > 0 && next[0] == '{' && json.Valid(next) {
+			return jsonLog
+		}
 	}
 	return notLog // a JSON document written over many lines ("{" alone)
 }

@@ -140,16 +140,20 @@ func Sniff(path string) bool {
 	if err != nil {
 		return false
 	}
+	cut := false // the first line was the end of an event cut off (a split file)
 	for range 64 {
 		line, err := r.br.ReadSlice('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
+		if line = bytes.TrimSpace(line); len(line) > 0 {
 			if errors.Is(err, bufio.ErrBufferFull) {
-				line = bytes.TrimSpace(line)
 				return line[0] == '{' && bytes.Contains(line, []byte(`"event_type":`))
 			}
 			var p Parser
-			if p.r.Parse("", bytes.TrimSpace(line)) != nil {
-				return false
+			if line[0] != '{' || !json.Valid(line) || p.r.Parse("", line) != nil {
+				if cut || line[len(line)-1] != '}' || err != nil {
+					return false
+				}
+				cut = true // the next event decides
+				continue
 			}
 			return len(p.r.Bytes("event_type")) > 0
 		}
