@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 )
 
@@ -88,9 +89,23 @@ func (a *Alert) EVE() []byte {
 	if ev.DestIP == "" && len(a.Dsts) > 0 {
 		ev.DestIP = a.Dsts[0]
 	}
+	if strings.EqualFold(a.Proto, "icmp") {
+		// As Suricata: no ports for ICMP (Vigil's alerts carry the type
+		// in either one), and ICMPv6 named IPv6-ICMP.
+		ev.SrcPort, ev.DestPort = 0, 0
+		if ipv6(ev.SrcIP) || ipv6(ev.DestIP) {
+			ev.Proto = "IPv6-ICMP"
+		}
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"event_type": "alert", "error": err.Error()})
 	}
 	return b
+}
+
+// ipv6 tells whether s is an IPv6 address (not an IPv4-mapped one).
+func ipv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6() && !a.Is4In6()
 }
