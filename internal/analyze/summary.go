@@ -176,7 +176,7 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "Note      %s\n", n)
 	}
 	if s.LogRecords > 0 {
-		fmt.Fprintf(w, "Logs in   %d records read from Zeek/JSON logs\n", s.LogRecords)
+		fmt.Fprintf(w, "Logs in   %d records read from Zeek, JSON and EVE logs\n", s.LogRecords)
 		if s.Packets == 0 {
 			fmt.Fprintf(w, "Records   %s\n", topCounts(s.Records, 10))
 			return

@@ -38,3 +38,33 @@ func TestSniffCutFirstLine(t *testing.T) {
 		t.Errorf("Sniff(%s) = true for a text file", other)
 	}
 }
+
+// TestDNSv1Answers: EVE DNS version 1 (Suricata 2 to 4) logs one event
+// per answer record, rdata at the top of the dns object, in the
+// response's direction (src_ip is the server). Each answer is a dns.log
+// record with the client as originator and its answer.
+func TestDNSv1Answers(t *testing.T) {
+	const v1 = `{"timestamp":"2017-03-14T10:00:00.100000+0000","flow_id":7,"event_type":"dns","src_ip":"192.0.2.5","src_port":40000,"dest_ip":"198.51.100.53","dest_port":53,"proto":"UDP","dns":{"type":"query","id":4660,"rrname":"example.com","rrtype":"A","tx_id":0}}
+{"timestamp":"2017-03-14T10:00:00.120000+0000","flow_id":7,"event_type":"dns","src_ip":"198.51.100.53","src_port":53,"dest_ip":"192.0.2.5","dest_port":40000,"proto":"UDP","dns":{"type":"answer","id":4660,"rcode":"NOERROR","rrname":"example.com","rrtype":"A","ttl":300,"rdata":"203.0.113.34"}}
+{"timestamp":"2017-03-14T10:00:00.120000+0000","flow_id":7,"event_type":"dns","src_ip":"198.51.100.53","src_port":53,"dest_ip":"192.0.2.5","dest_port":40000,"proto":"UDP","dns":{"type":"answer","id":4660,"rcode":"NOERROR","rrname":"example.com","rrtype":"A","ttl":300,"rdata":"203.0.113.35"}}
+`
+	path := filepath.Join(t.TempDir(), "eve.json")
+	if err := os.WriteFile(path, []byte(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, recs, _, _ := readAll(t, path)
+	dns := recs["dns"]
+	if len(dns) != 2 {
+		t.Fatalf("%d dns.log records, want one per answer: %v", len(dns), dns)
+	}
+	for i, want := range []string{"203.0.113.34", "203.0.113.35"} {
+		r := dns[i]
+		if a, _ := r["answers"].([]any); len(a) != 1 || a[0] != want {
+			t.Errorf("record %d answers = %v, want [%s]", i, r["answers"], want)
+		}
+		if r["id.orig_h"] != "192.0.2.5" || r["id.resp_h"] != "198.51.100.53" || r["id.resp_p"] != float64(53) {
+			t.Errorf("record %d: %v:%v → %v:%v, want the client 192.0.2.5 → 198.51.100.53:53", i,
+				r["id.orig_h"], r["id.orig_p"], r["id.resp_h"], r["id.resp_p"])
+		}
+	}
+}

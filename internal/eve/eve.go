@@ -407,13 +407,18 @@ func (p *Parser) Record(e *Event, dst []byte) (log string, line []byte, ok bool)
 			ts = t
 		}
 	}
-	origP, respP := e.SrcPort, e.DstPort
+	orig, origP, resp, respP := e.Src, e.SrcPort, e.Dst, e.DstPort
 	if e.Proto == "icmp" && e.ICMPType >= 0 {
 		origP, respP = uint16(e.ICMPType), uint16(max(e.ICMPCode, 0))
 	}
+	if log == "dns" && dnsV1Answer(s) {
+		// EVE DNS version 1 (Suricata 2 to 4) logs an answer in the
+		// response's direction: the client is its destination.
+		orig, origP, resp, respP = resp, respP, orig, origP
+	}
 	dst = append(dst, `{"ts":`...)
 	dst = record.AppendTime(dst, int64(math.Round(ts*1e6))*1000)
-	dst = record.AppendConnID(dst, e.UID(), e.Src, origP, e.Dst, respP)
+	dst = record.AppendConnID(dst, e.UID(), orig, origP, resp, respP)
 	switch log {
 	case "conn":
 		if !p.connFields(e, &dst, ts) {
@@ -659,9 +664,10 @@ func hexFlags(s string) (uint8, bool) {
 	return uint8(n), err == nil
 }
 
-// dnsFields appends a dns event's dns.log fields: EVE version 2 (one
-// event per query and per answer: rrname, rrtype, rcode, answers) and 3
-// (queries[] and answers[] in one event). Queries are left out.
+// dnsFields appends a dns event's dns.log fields: EVE version 1 (one
+// event per answer record: dnsV1Answer), 2 (one event per query and per
+// answer: rrname, rrtype, rcode, answers) and 3 (queries[] and answers[]
+// in one event). Queries are left out.
 func (p *Parser) dnsFields(dst *[]byte) bool {
 	s := &p.sub
 	typ := s.Str("type")
@@ -692,6 +698,10 @@ func (p *Parser) dnsFields(dst *[]byte) bool {
 				}
 			}
 		}
+	} else if dnsV1Answer(s) {
+		if rd := s.Str("rdata"); rd != "" {
+			answers = append(answers, rd)
+		}
 	} else if v, ok := s.Raw("grouped"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
 		p.sub2.ForEach(func(_, val []byte) {
 			for _, a := range rec.Elements(val) {
@@ -706,6 +716,14 @@ func (p *Parser) dnsFields(dst *[]byte) bool {
 	}
 	*dst = d
 	return true
+}
+
+// dnsV1Answer tells an answer of EVE DNS version 1 (Suricata 2 to 4):
+// one event per answer record, its rdata at the top of the dns object, no
+// "version" (later formats write theirs). Each becomes a dns.log record
+// of its own (an answer of two records makes two).
+func dnsV1Answer(s *rec.Rec) bool {
+	return s.Str("type") == "answer" && !s.Has("version") && !s.Has("answers") && !s.Has("grouped")
 }
 
 // appendStrings appends the string fields of s named by each pair's second
