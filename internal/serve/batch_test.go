@@ -9,16 +9,28 @@ import (
 	"time"
 )
 
-func TestRotationKey(t *testing.T) {
-	for _, tc := range []struct{ name, want string }{
-		{"conn.log", "log"},
-		{"ssh.log.gz", "log"},
-		{"conn.15:00:00-16:00:00.log.gz", "15:00:00-16:00:00.log"},
-		{"conn__2026-01-01-15-00-00__2026-01-01-16-00-00__.log", "2026-01-01-15-00-00__2026-01-01-16-00-00__.log"},
-		{"dns.json", "json"},
+// TestRotationNames: what a rotation's files share (rotationKey), and the
+// log a copy in progress will be (copiedLog).
+func TestRotationNames(t *testing.T) {
+	for _, tc := range []struct {
+		fn         func(string) string
+		name, want string
+	}{
+		{rotationKey, "conn.log", "log"},
+		{rotationKey, "ssh.log.gz", "log"},
+		{rotationKey, "conn.15:00:00-16:00:00.log.gz", "15:00:00-16:00:00.log"},
+		{rotationKey, "conn__2026-01-01-15-00-00__2026-01-01-16-00-00__.log", "2026-01-01-15-00-00__2026-01-01-16-00-00__.log"},
+		{rotationKey, "dns.json", "json"},
+		{copiedLog, "ssh.log.part", "ssh.log"},
+		{copiedLog, "ssh.log.tmp", "ssh.log"},
+		{copiedLog, ".ssh.log.Ab12Cd", "ssh.log"}, // rsync
+		{copiedLog, ".conn.15:00:00-16:00:00.log.gz.Ab12Cd", "conn.15:00:00-16:00:00.log.gz"},
+		{copiedLog, "eve.json.part", "eve.json"},
+		{copiedLog, "trace.pcap.part", ""},
+		{copiedLog, ".gather.123", ""},
 	} {
-		if got := rotationKey(tc.name); got != tc.want {
-			t.Errorf("rotationKey(%q) = %q, want %q", tc.name, got, tc.want)
+		if got := tc.fn(tc.name); got != tc.want {
+			t.Errorf("(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
@@ -81,22 +93,6 @@ func TestLooseLogsOfOneRotationOneRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(srv.cfg.done(), "logs", "ssh.log")); err != nil {
 		t.Errorf("gathered logs not moved to done/: %v", err)
-	}
-}
-
-func TestCopiedLog(t *testing.T) {
-	for _, tc := range []struct{ name, want string }{
-		{"ssh.log.part", "ssh.log"},
-		{"ssh.log.tmp", "ssh.log"},
-		{".ssh.log.Ab12Cd", "ssh.log"}, // rsync
-		{".conn.15:00:00-16:00:00.log.gz.Ab12Cd", "conn.15:00:00-16:00:00.log.gz"},
-		{"eve.json.part", "eve.json"},
-		{"trace.pcap.part", ""},
-		{".gather.123", ""},
-	} {
-		if got := copiedLog(tc.name); got != tc.want {
-			t.Errorf("copiedLog(%q) = %q, want %q", tc.name, got, tc.want)
-		}
 	}
 }
 

@@ -3,37 +3,25 @@
 package live_test
 
 import (
-	"bytes"
-	"errors"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/capture/live/livetest"
 )
 
-// TestDownThenDeletedEndsCapture: an interface that is set down and then deleted ends the capture
-// ("the interface is gone"), as one deleted while up does. The kernel
-// reports ENETDOWN once, at the down; Next reads it, finds the name still
-// there and waits; the unregister that follows raises no new socket error
-// (the hook is already off), so Next returns capture.ErrIdle for ever and
-// a sensor stays blind, also when an interface of the same name comes back.
+// TestDownThenDeletedEndsCapture: an interface that is set down and then
+// deleted ends the capture ("the interface is gone"), as one deleted while
+// up does. The kernel reports ENETDOWN once, at the down, and the
+// unregister that follows raises no new socket error (the hook is already
+// off): Next, which waits for a down interface, checks the socket is still
+// bound at each poll timeout, or it would return capture.ErrIdle for ever,
+// the sensor blind.
 func TestDownThenDeletedEndsCapture(t *testing.T) {
 	p := livetest.NewPair(t)
 	g := openIn(t, p, 1)
 	src := g.Sources()[0]
-	var f capture.Frame
-	next := func(d time.Duration) error {
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-			if err := src.Next(&f); err != nil && !errors.Is(err, capture.ErrIdle) {
-				return err
-			}
-		}
-		return nil
-	}
+	next := func(d time.Duration) error { return nextFor(src, d) }
 	if _, err := p.Exec(0, "ip", "link", "set", p.If[0], "down"); err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +36,11 @@ func TestDownThenDeletedEndsCapture(t *testing.T) {
 	}
 }
 
-// TestLoopbackKernelCountMatchesFrames: on lo the kernel hands each packet to the fanout group twice
-// (sent and received); Next drops the outgoing copy, but the counters
-// (Stats.Packets: "packets reached the capture") count both, so the
-// summary says twice the packets reached the capture that were analysed,
-// with 0 drops, and the drop percentage is halved.
+// TestLoopbackKernelCountMatchesFrames: on lo the kernel hands each
+// packet to the fanout group twice (sent and received); the outgoing copy
+// is dropped by a filter before the kernel counts it, so the packets that
+// "reached the capture" are those the readers got (they were counted
+// twice, halving the drop percentage).
 func TestLoopbackKernelCountMatchesFrames(t *testing.T) {
 	p := livetest.NewPair(t)
 	if _, err := p.Exec(0, "ip", "link", "set", "lo", "up"); err != nil {
@@ -66,24 +54,7 @@ func TestLoopbackKernelCountMatchesFrames(t *testing.T) {
 	}
 	stop := startReaders(t, g)
 	const sent = 20
-	if err := p.Do(0, func() error {
-		srv, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		c, err := net.Dial("udp", srv.LocalAddr().String())
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		for range sent {
-			if _, err := c.Write(bytes.Repeat([]byte("u"), 100)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := p.Do(0, sendUDPLoopback(sent)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)

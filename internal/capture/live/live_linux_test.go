@@ -174,24 +174,7 @@ func TestLoopbackPacketsOnce(t *testing.T) {
 		}
 		stop := startReaders(t, g)
 		const sent = 5
-		err := p.Do(0, func() error {
-			srv, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			defer srv.Close()
-			c, err := net.Dial("udp", srv.LocalAddr().String())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			for range sent {
-				if _, err := c.Write(bytes.Repeat([]byte("u"), 100)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err := p.Do(0, sendUDPLoopback(sent))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,4 +376,39 @@ func TestNextDoesNotAllocate(t *testing.T) {
 	if n := after.Mallocs - before.Mallocs; n > 5 {
 		t.Errorf("%d allocations reading %d frames", n, frames)
 	}
+}
+
+// sendUDPLoopback returns a function that sends n datagrams of 100 bytes
+// to a socket of its own on 127.0.0.1 (to be run in a namespace: Pair.Do).
+func sendUDPLoopback(n int) func() error {
+	return func() error {
+		srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := net.Dial("udp", srv.LocalAddr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for range n {
+			if _, err := c.Write(bytes.Repeat([]byte("u"), 100)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// nextFor calls src.Next for d and returns its first error other than
+// capture.ErrIdle (nil when there was none).
+func nextFor(src capture.Source, d time.Duration) error {
+	var f capture.Frame
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if err := src.Next(&f); err != nil && !errors.Is(err, capture.ErrIdle) {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,13 +3,11 @@
 package live_test
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/capture/live/livetest"
 )
@@ -45,16 +43,7 @@ func TestDeletedAndMadeAgainSameIndex(t *testing.T) {
 	}
 	defer g.Close()
 	src := g.Sources()[0]
-	var f capture.Frame
-	next := func(d time.Duration) error {
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-			if err := src.Next(&f); err != nil && !errors.Is(err, capture.ErrIdle) {
-				return err
-			}
-		}
-		return nil
-	}
+	next := func(d time.Duration) error { return nextFor(src, d) }
 	if _, err := p.Exec(0, "ip", "link", "set", name, "down"); err != nil {
 		t.Fatal(err)
 	}

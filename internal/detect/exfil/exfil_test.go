@@ -145,12 +145,7 @@ func TestFlushClosesIntervalsOnTime(t *testing.T) {
 // allowance: the next flush judges it, before new hosts can evict the host
 // (the least recently seen: its last is the upload's start) with it.
 func TestLateIntervalSurvivesEviction(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.MaxHosts = 3
-	d := New(cfg, internal)
-	var alerts []alert.Alert
-	emit := func(a alert.Alert) { alerts = append(alerts, a) }
-	feed := feeder(t, &d, emit)
+	d, alerts, emit, feed := withMaxHosts(t, 3)
 	feed(dt.Conn{TS: 10000, Src: "10.0.0.1", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	feed(dt.Conn{TS: 10000, Src: "10.0.0.2", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	d.Flush(10000, emit)
@@ -161,8 +156,8 @@ func TestLateIntervalSurvivesEviction(t *testing.T) {
 	feed(dt.Conn{TS: 10020, Src: "10.0.0.3", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	feed(dt.Conn{TS: 10030, Src: "10.0.0.4", Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
 	d.Flush(math.Inf(1), emit)
-	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
-		t.Fatalf("alerts %v, want the 80 MB upload of 10.0.0.7", alerts)
+	if len(*alerts) != 1 || (*alerts)[0].Src != "10.0.0.7" || (*alerts)[0].Dst != "198.51.100.66" {
+		t.Fatalf("alerts %v, want the 80 MB upload of 10.0.0.7", *alerts)
 	}
 }
 
@@ -170,12 +165,7 @@ func TestLateIntervalSurvivesEviction(t *testing.T) {
 // recently seen) has its open interval judged as it stands, not dropped
 // with it: its upload is still reported.
 func TestEvictedHostJudged(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.MaxHosts = 3
-	d := New(cfg, internal)
-	var alerts []alert.Alert
-	emit := func(a alert.Alert) { alerts = append(alerts, a) }
-	feed := feeder(t, &d, emit)
+	d, alerts, emit, feed := withMaxHosts(t, 3)
 	feed(dt.Conn{TS: 100, Duration: 60, Src: "10.0.0.7", SrcP: 50001, Dst: "198.51.100.66", DstP: 443, OrigBytes: 80_000_000, RespBytes: 50_000})
 	for i := range 3 { // before any flush: 10.0.0.7 is evicted
 		feed(dt.Conn{TS: float64(200 + i), Src: fmt.Sprintf("10.0.1.%d", i), Dst: "198.51.100.1", DstP: 443, OrigBytes: 5000})
@@ -184,9 +174,20 @@ func TestEvictedHostJudged(t *testing.T) {
 		t.Fatal("10.0.0.7 not evicted")
 	}
 	d.Flush(math.Inf(1), emit)
-	if len(alerts) != 1 || alerts[0].Src != "10.0.0.7" || alerts[0].Dst != "198.51.100.66" {
-		t.Fatalf("alerts %v, want the 80 MB upload of the evicted 10.0.0.7", alerts)
+	if len(*alerts) != 1 || (*alerts)[0].Src != "10.0.0.7" || (*alerts)[0].Dst != "198.51.100.66" {
+		t.Fatalf("alerts %v, want the 80 MB upload of the evicted 10.0.0.7", *alerts)
 	}
+}
+
+// withMaxHosts returns a detector holding at most n hosts, the alerts it
+// emits (through emit) and a feeder of connections to it.
+func withMaxHosts(t *testing.T, n int) (*Detector, *[]alert.Alert, alert.Emit, func(dt.Conn)) {
+	cfg := DefaultConfig()
+	cfg.MaxHosts = n
+	d := New(cfg, internal)
+	alerts := new([]alert.Alert)
+	emit := func(a alert.Alert) { *alerts = append(*alerts, a) }
+	return d, alerts, emit, feeder(t, &d, emit)
 }
 
 // feeder returns a function that hands one connection to the detector *d
