@@ -28,7 +28,7 @@ var fuzzExporters = []netip.AddrPort{
 
 // fuzzLimits are small, so that the fuzzer reaches them (the fourth
 // exporter is refused).
-var fuzzLimits = limits{sources: 3, fields: 64, domains: 4}
+var fuzzLimits = limits{sources: 3, fields: 64, allFields: 128, domains: 4}
 
 // frame joins datagrams into a fuzz input: each is a byte choosing its
 // exporter (fuzzExporters, modulo), its length (2 bytes, big-endian) and

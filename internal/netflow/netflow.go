@@ -8,9 +8,9 @@
 // mishandles (screen.go).
 //
 // One goroutine reads the socket (its receive buffer enlarged, 32 MiB by
-// default, so bursts wait in the kernel rather than being dropped) into a
-// bounded queue; one goroutine decodes. A full queue drops the datagram
-// and counts it.
+// default) into a bounded queue; one goroutine decodes. A full queue holds
+// the reader back, so that bursts wait in the kernel's buffer; what
+// overflows it the kernel drops and counts (Stats.KernelDrops).
 package netflow
 
 import (
@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
+	"github.com/netsampler/goflow2/v2/decoders/netflowlegacy"
 	"github.com/netsampler/goflow2/v2/producer"
 	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
 	"github.com/netsampler/goflow2/v2/utils"
@@ -49,12 +49,17 @@ func DefaultConfig() Config {
 
 // Stats counts what the listener did.
 type Stats struct {
-	Datagrams  uint64 `json:"datagrams"`
-	Flows      uint64 `json:"flows"`
-	Errors     uint64 `json:"decode_errors"`
-	Drops      uint64 `json:"queue_drops"`
-	ReadBuffer int    `json:"read_buffer"`
-	Exporters  int    `json:"exporters"`
+	Datagrams uint64 `json:"datagrams"`
+	Flows     uint64 `json:"flows"`
+	Errors    uint64 `json:"decode_errors"`
+	Drops     uint64 `json:"queue_drops"` // none since the reader waits for the queue; kept for old clients
+	// KernelDrops counts the datagrams the kernel dropped because the
+	// receive buffer was full (Linux).
+	KernelDrops uint64 `json:"kernel_drops"`
+	// ReadBuffer is the receive buffer as the kernel reports it (Linux
+	// reports twice what was asked: half of it is its own bookkeeping).
+	ReadBuffer int `json:"read_buffer"`
+	Exporters  int `json:"exporters"`
 	// Refused counts datagrams from exporters past the limit on how many
 	// the collector decodes (4096 addresses and ports).
 	Refused uint64 `json:"refused_datagrams"`
@@ -73,14 +78,21 @@ type Listener struct {
 	conv  *convert
 
 	datagrams, flows, errs, drops atomic.Uint64
+	kernelDrops                   atomic.Uint64
 	exporters                     map[string]bool
 	nexp                          atomic.Int64
 	refused                       atomic.Uint64
-	// sources are the exporters (address and port) admitted so far, at
-	// most lim.sources; only the decoding goroutine uses it.
-	sources map[netip.AddrPort]struct{}
-	lim     limits
-	rbuf    int
+	// sources are the exporters (address and port) admitted, with when
+	// each was last heard, at most lim.sources; tmpls their template
+	// stores, by goflow2's key (the address and port as a string). Only
+	// the decoding goroutine uses them (admit).
+	sources   map[netip.AddrPort]time.Time
+	tmpls     map[string]*templates
+	fields    *atomic.Int64 // the fields of all the template stores (budget lim.allFields)
+	swept     time.Time     // when idle sources were last looked for
+	forgotten int           // sources forgotten since the pipe was made
+	lim       limits
+	rbuf      int
 }
 
 // Listen opens the socket.
@@ -118,25 +130,47 @@ func Listen(cfg Config, sink Sink) (*Listener, error) {
 // convert).
 func newListener(cfg Config, sink Sink, lim limits) (*Listener, error) {
 	l := &Listener{cfg: cfg, sink: sink, queue: make(chan *utils.Message, cfg.Queue), exporters: map[string]bool{},
-		sources: map[netip.AddrPort]struct{}{}, lim: lim}
+		sources: map[netip.AddrPort]time.Time{}, tmpls: map[string]*templates{}, fields: new(atomic.Int64), lim: lim}
+	if err := l.newPipe(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// newPipe makes the decoder: goflow2's pipe and producer, and convert. The
+// template stores of the sources admitted are kept (l.tmpls); sampling
+// rates and init times are learnt again from the exporters' next options
+// records. goflow2's maps of exporters never shrink: a new pipe, made
+// once as many sources were forgotten as are admitted (admit), drops
+// what it kept of the forgotten ones.
+func (l *Listener) newPipe() error {
 	pcfg, err := (&protoproducer.ProducerConfig{}).Compile()
 	if err != nil {
-		return nil, fmt.Errorf("netflow: producer: %w", err)
+		return fmt.Errorf("netflow: producer: %w", err)
 	}
 	inner, err := protoproducer.CreateProtoProducer(pcfg, func() protoproducer.SamplingRateSystem {
-		return newSampling(lim.domains)
+		return newSampling(l.lim.domains)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("netflow: producer: %w", err)
+		return fmt.Errorf("netflow: producer: %w", err)
 	}
-	l.conv = &convert{inner: inner, l: l, inits: newDomainTable(lim.domains), rates: newDomainTable(lim.domains)}
+	l.conv = &convert{inner: inner, l: l, inits: newDomainTable(l.lim.domains), rates: newDomainTable(l.lim.domains)}
 	l.pipe = utils.NewFlowPipe(&utils.PipeConfig{
-		Producer: l.conv,
-		NetFlowTemplater: func(string) netflow.NetFlowTemplateSystem {
-			return newTemplates(lim.fields)
-		},
+		Producer:         l.conv,
+		NetFlowTemplater: l.templater,
 	})
-	return l, nil
+	l.forgotten = 0
+	return nil
+}
+
+// templater returns the template store of goflow2's exporter key.
+func (l *Listener) templater(key string) netflow.NetFlowTemplateSystem {
+	t := l.tmpls[key]
+	if t == nil {
+		t = newTemplates(l.lim.fields, l.lim.allFields, l.fields)
+		l.tmpls[key] = t
+	}
+	return t
 }
 
 // Addr returns the address the listener is bound to.
@@ -145,7 +179,7 @@ func (l *Listener) Addr() net.Addr { return l.conn.LocalAddr() }
 // Stats returns the counters.
 func (l *Listener) Stats() Stats {
 	return Stats{Datagrams: l.datagrams.Load(), Flows: l.flows.Load(), Errors: l.errs.Load(),
-		Drops: l.drops.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load()), Refused: l.refused.Load()}
+		Drops: l.drops.Load(), KernelDrops: l.kernelDrops.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load()), Refused: l.refused.Load()}
 }
 
 // Run reads and decodes until ctx ends; it closes the socket.
@@ -173,7 +207,7 @@ func (l *Listener) Run(ctx context.Context) error {
 // decode decodes one datagram, handing its flows to the sink; only the
 // decoding goroutine calls it.
 func (l *Listener) decode(m *utils.Message) {
-	if !l.admit(m.Src) {
+	if !l.admit(m.Src, m.Received) {
 		l.refused.Add(1)
 		return
 	}
@@ -186,36 +220,86 @@ func (l *Listener) decode(m *utils.Message) {
 	}
 }
 
-// admit reports whether datagrams from src are decoded: those of the
-// first lim.sources exporters (address and port) seen.
-func (l *Listener) admit(src netip.AddrPort) bool {
+// admit reports whether datagrams from src, received at now, are
+// decoded: those of at most lim.sources exporters (address and port).
+// When that many are admitted, those not heard from for sourceIdle (an
+// exporter restarted on another port, a spoofed source) are forgotten,
+// once a second at most, to make room.
+func (l *Listener) admit(src netip.AddrPort, now time.Time) bool {
 	if _, ok := l.sources[src]; ok {
+		l.sources[src] = now
 		return true
+	}
+	if len(l.sources) >= l.lim.sources && now.Sub(l.swept) >= time.Second {
+		l.swept = now
+		l.forgetIdle(now)
 	}
 	if len(l.sources) >= l.lim.sources {
 		return false
 	}
-	l.sources[src] = struct{}{}
+	l.sources[src] = now
 	return true
 }
 
+// sourceIdle is how long an admitted exporter may stay silent before it
+// may be forgotten to make room for another (exporters send templates and
+// flows every few seconds to minutes).
+const sourceIdle = 15 * time.Minute
+
+// forgetIdle forgets the sources idle for sourceIdle at now: their
+// admission and template stores; the pipe is made again when as many were
+// forgotten as may be admitted, and the exporters counted again.
+func (l *Listener) forgetIdle(now time.Time) {
+	for src, last := range l.sources {
+		if now.Sub(last) < sourceIdle {
+			continue
+		}
+		delete(l.sources, src)
+		key := src.String()
+		if t := l.tmpls[key]; t != nil {
+			t.reset()
+			delete(l.tmpls, key)
+		}
+		l.forgotten++
+	}
+	if l.forgotten >= l.lim.sources {
+		if err := l.newPipe(); err != nil {
+			return // the old pipe goes on
+		}
+		clear(l.exporters)
+		for src := range l.sources {
+			l.exporters[src.Addr().Unmap().String()] = true
+		}
+		l.nexp.Store(int64(len(l.exporters)))
+	}
+}
+
+// maxDatagram is the largest UDP payload (an IPFIX message may take it
+// all, RFC 7011; loopback and jumbo links carry such).
+const maxDatagram = 65535
+
+// read reads datagrams into the queue until the socket is closed. A full
+// queue holds the reader back, so that a burst waits in the socket's
+// receive buffer; what overflows that is dropped by the kernel, which
+// counts it (Stats.KernelDrops).
 func (l *Listener) read() error {
+	buf, oob := make([]byte, maxDatagram), make([]byte, 64)
+	counted := countKernelDrops(l.conn)
 	for {
-		buf := make([]byte, 9000)
-		n, src, err := l.conn.ReadFromUDPAddrPort(buf)
+		n, oobn, _, src, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return fmt.Errorf("netflow: read: %w", err)
 		}
-		l.datagrams.Add(1)
-		m := &utils.Message{Src: src, Payload: buf[:n], Received: time.Now()}
-		select {
-		case l.queue <- m:
-		default:
-			l.drops.Add(1)
+		if counted {
+			if d, ok := kernelDrops(oob[:oobn]); ok {
+				l.kernelDrops.Store(uint64(d))
+			}
 		}
+		l.datagrams.Add(1)
+		l.queue <- &utils.Message{Src: src, Payload: append([]byte(nil), buf[:n]...), Received: time.Now()}
 	}
 }
 
@@ -234,7 +318,9 @@ func (c *convert) Produce(msg any, args *producer.ProduceArgs) ([]producer.Produ
 	set, err := c.inner.Produce(msg, args)
 	exporter := args.Src.Addr().Unmap().String()
 	c.fixTimes(msg, exporter, set)
+	clampFuture(set, exportNs(msg))
 	c.fixSampling(msg, exporter, set)
+	recordSampling(msg, set)
 	if !c.l.exporters[exporter] {
 		c.l.exporters[exporter] = true
 		c.l.nexp.Add(1)
@@ -358,6 +444,91 @@ func (c *convert) fixSampling(msg any, exporter string, set []producer.ProducerM
 	}
 }
 
+// exportNs is the export time of a NetFlow v5/v9 or IPFIX message (ns
+// since the epoch), 0 for others (sFlow has none).
+func exportNs(msg any) uint64 {
+	switch p := msg.(type) {
+	case *netflowlegacy.PacketNetFlowV5:
+		return uint64(p.UnixSecs)*1e9 + uint64(p.UnixNSecs)
+	case *netflow.NFv9Packet:
+		return uint64(p.UnixSeconds) * 1e9
+	case *netflow.IPFIXPacket:
+		return uint64(p.ExportTime) * 1e9
+	}
+	return 0
+}
+
+// clampFuture brings the flows that end after their export (or, where
+// earlier, their reception) back to it: a flow cannot end after it was
+// exported, and one dated in the future (an exporter's wrong clock, a
+// hostile datagram) would become the store's newest record, from which
+// every window of the dashboard counts back.
+func clampFuture(set []producer.ProducerMessage, export uint64) {
+	for _, m := range set {
+		fm, ok := m.(*protoproducer.ProtoProducerMessage)
+		if !ok {
+			continue
+		}
+		limit := fm.TimeReceivedNs
+		if export > 0 && (limit == 0 || export < limit) {
+			limit = export
+		}
+		if limit == 0 {
+			continue
+		}
+		if fm.TimeFlowEndNs > limit+slack {
+			fm.TimeFlowEndNs = limit
+		}
+		if fm.TimeFlowStartNs > fm.TimeFlowEndNs && fm.TimeFlowEndNs != 0 {
+			fm.TimeFlowStartNs = fm.TimeFlowEndNs
+		}
+		if fm.TimeFlowStartNs > limit+slack {
+			fm.TimeFlowStartNs = limit
+		}
+	}
+}
+
+// recordSampling applies a sampling rate carried in the data records
+// themselves (samplingInterval, IE 34, or samplerRandomInterval, IE 50:
+// many routers and nProbe send it so, where others use options records)
+// to each record's flow. goflow2 makes one message per data record, in
+// order; they are matched by position.
+func recordSampling(msg any, set []producer.ProducerMessage) {
+	var sets []any
+	switch p := msg.(type) {
+	case *netflow.NFv9Packet:
+		sets = p.FlowSets
+	case *netflow.IPFIXPacket:
+		sets = p.FlowSets
+	default:
+		return
+	}
+	i := 0
+	for _, fs := range sets {
+		ds, ok := fs.(netflow.DataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, r := range ds.Records {
+			if i >= len(set) {
+				return
+			}
+			fm, ok := set[i].(*protoproducer.ProtoProducerMessage)
+			i++
+			if !ok {
+				continue
+			}
+			rate, ok := fieldUint(r.Values, 34)
+			if !ok || rate == 0 {
+				rate, ok = fieldUint(r.Values, 50)
+			}
+			if ok && rate > 1 {
+				fm.SamplingRate = rate
+			}
+		}
+	}
+}
+
 // slack is how far a flow time may lie after the export time (export
 // times are whole seconds).
 const slack = 1e9
@@ -426,7 +597,7 @@ var protoNames = map[uint32]string{6: "tcp", 17: "udp", 1: "icmp", 58: "icmp", 1
 // addresses, or whose addresses are not of one IP version (a hostile
 // template can carry an IPv4 source and an IPv6 destination). A flow that
 // ends before it starts gets duration 0; counts scaled by the sampling
-// rate stop at math.MaxInt64.
+// rate stop at maxFlowCount.
 func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 	src, ok1 := netip.AddrFromSlice(m.SrcAddr)
 	dst, ok2 := netip.AddrFromSlice(m.DstAddr)
@@ -451,6 +622,11 @@ func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 		OrigBytes: scaled(m.Bytes, scale), OrigIPBytes: scaled(m.Bytes, scale), OrigPkts: scaled(m.Packets, scale)}
 	if m.Proto == 1 || m.Proto == 58 {
 		c.OrigP, c.RespP = uint16(m.IcmpType), uint16(m.IcmpCode)
+		if m.IcmpType == 0 && m.IcmpCode == 0 && m.DstPort != 0 {
+			// NetFlow v5 (and v9 without ICMP_TYPE) carries the type and
+			// code in the destination port: type<<8 | code.
+			c.OrigP, c.RespP = uint16(m.DstPort>>8), uint16(m.DstPort&0xff)
+		}
 	}
 	c.IPv = 4
 	if src.Is6() {
@@ -460,12 +636,17 @@ func toConn(m *protoproducer.ProtoProducerMessage) (store.Conn, bool) {
 	return c, true
 }
 
-// scaled is n·rate, or math.MaxInt64 where that is more (a hostile
-// exporter's counts and rates are up to 64 bits each).
+// maxFlowCount bounds a flow's bytes and packets once scaled by its
+// sampling rate (2^44: 17.6 TB in one record, far past any real flow), so
+// that the store's sums of a hostile exporter's counts (up to 64 bits,
+// rates too) stay within 64 bits over millions of records.
+const maxFlowCount = 1 << 44
+
+// scaled is n·rate, at most maxFlowCount.
 func scaled(n, rate uint64) int64 {
 	hi, lo := bits.Mul64(n, rate)
-	if hi != 0 || lo > math.MaxInt64 {
-		return math.MaxInt64
+	if hi != 0 || lo > maxFlowCount {
+		return maxFlowCount
 	}
 	return int64(lo)
 }

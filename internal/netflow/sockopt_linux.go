@@ -1,6 +1,7 @@
 package netflow
 
 import (
+	"encoding/binary"
 	"net"
 	"syscall"
 )
@@ -35,4 +36,34 @@ func setReadBuffer(c *net.UDPConn, n int) error {
 		return nil
 	}
 	return c.SetReadBuffer(n)
+}
+
+// countKernelDrops asks the kernel to tell, with each datagram, how many
+// it dropped on the socket so far (SO_RXQ_OVFL: its receive buffer was
+// full); false where it cannot.
+func countKernelDrops(c *net.UDPConn) bool {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var serr error
+	raw.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
+	})
+	return serr == nil
+}
+
+// kernelDrops reads the drop count SO_RXQ_OVFL put in a datagram's
+// control data; ok is false when there is none (no drop yet).
+func kernelDrops(oob []byte) (n uint32, ok bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
+			return binary.NativeEndian.Uint32(m.Data), true
+		}
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package netflow
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
@@ -25,16 +26,20 @@ const (
 	// maxDomains bounds the observation domains per exporter whose
 	// sampling rate or system init time is kept.
 	maxDomains = 1024
+	// maxAllFields bounds the template fields of all exporters together
+	// (some 25 MiB).
+	maxAllFields = 1 << 21
 )
 
 // limits are the bounds a listener keeps to (tests use small ones).
 type limits struct {
-	sources int // maxSources
-	fields  int // maxTemplateFields
-	domains int // maxDomains
+	sources   int // maxSources
+	fields    int // maxTemplateFields
+	allFields int // maxAllFields
+	domains   int // maxDomains
 }
 
-var defaultLimits = limits{sources: maxSources, fields: maxTemplateFields, domains: maxDomains}
+var defaultLimits = limits{sources: maxSources, fields: maxTemplateFields, allFields: maxAllFields, domains: maxDomains}
 
 // errTemplateBudget refuses a template past maxTemplateFields.
 var errTemplateBudget = errors.New("netflow: the exporter's templates hold too many fields")
@@ -49,12 +54,25 @@ type templates struct {
 	mu     sync.Mutex
 	fields int
 	max    int
+	// all counts the fields of every exporter's store, at most allMax.
+	all    *atomic.Int64
+	allMax int
 }
 
 // newTemplates makes an exporter's template store holding up to limit
-// fields.
-func newTemplates(limit int) netflow.NetFlowTemplateSystem {
-	return &templates{NetFlowTemplateSystem: netflow.CreateTemplateSystem(), max: limit}
+// fields, and all exporters' stores together up to allLimit, counted in
+// all.
+func newTemplates(limit, allLimit int, all *atomic.Int64) *templates {
+	return &templates{NetFlowTemplateSystem: netflow.CreateTemplateSystem(), max: limit, all: all, allMax: allLimit}
+}
+
+// reset empties the store (its exporter is forgotten).
+func (t *templates) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.NetFlowTemplateSystem = netflow.CreateTemplateSystem()
+	t.all.Add(-int64(t.fields))
+	t.fields = 0
 }
 
 // AddTemplate stores a template unless the exporter's budget is spent.
@@ -70,13 +88,14 @@ func (t *templates) AddTemplate(version uint16, domain uint32, id uint16, tmpl a
 	if prev, err := t.NetFlowTemplateSystem.GetTemplate(version, domain, id); err == nil {
 		old, _ = templateShape(prev)
 	}
-	if t.fields-old+n > t.max {
+	if t.fields-old+n > t.max || int(t.all.Load())-old+n > t.allMax {
 		return errTemplateBudget
 	}
 	if err := t.NetFlowTemplateSystem.AddTemplate(version, domain, id, tmpl); err != nil {
 		return err
 	}
 	t.fields += n - old
+	t.all.Add(int64(n - old))
 	return nil
 }
 
@@ -92,6 +111,7 @@ func (t *templates) remove(version uint16, domain uint32, id uint16) (any, error
 	if err == nil {
 		n, _ := templateShape(prev)
 		t.fields -= n
+		t.all.Add(-int64(n))
 	}
 	return prev, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func fields(id uint16, n int) netflow.TemplateRecord {
 // template replacing one of the same key, or one added after a removal,
 // still fits; a template of no bytes removes its key.
 func TestTemplateBudget(t *testing.T) {
-	ts := newTemplates(10).(*templates)
+	ts := newTemplates(10, 1<<20, new(atomic.Int64))
 	steps := []struct {
 		name string
 		id   uint16
@@ -99,14 +100,15 @@ func TestDomainBounds(t *testing.T) {
 	}
 }
 
-// TestToConnHostile: counts scaled past int64 stop at its maximum;
-// addresses of two IP versions are no flow.
+// TestToConnHostile: counts scaled past maxFlowCount stop there (so
+// that the store's sums of many stay within int64); addresses of two IP
+// versions are no flow.
 func TestToConnHostile(t *testing.T) {
 	m := &protoproducer.ProtoProducerMessage{}
 	m.SrcAddr, m.DstAddr = []byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}
 	m.Bytes, m.Packets, m.SamplingRate = 1<<63, 1<<40, 1<<30
 	c, ok := toConn(m)
-	if !ok || c.OrigBytes != math.MaxInt64 || c.OrigPkts != math.MaxInt64 {
+	if !ok || c.OrigBytes != maxFlowCount || c.OrigPkts != maxFlowCount {
 		t.Errorf("saturated counts: %+v", c)
 	}
 	m.DstAddr = make([]byte, 16)
@@ -148,7 +150,7 @@ func TestLatestNearOverflow(t *testing.T) {
 // as refused and decoded no further; admitted exporters keep working.
 func TestSourcesBounded(t *testing.T) {
 	var flows int
-	l, err := newListener(Config{}, func(string, store.Conn) { flows++ }, limits{sources: 2, fields: 64, domains: 4})
+	l, err := newListener(Config{}, func(string, store.Conn) { flows++ }, limits{sources: 2, fields: 64, allFields: 128, domains: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

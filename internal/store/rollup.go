@@ -1,5 +1,7 @@
 package store
 
+import "math"
+
 // rollups aggregates a batch's rows into the rollup tables' rows. Each
 // map indexes its rows in a slice: one hash lookup per row and aggregate,
 // no allocation per new key, and the maps keep their buckets from batch
@@ -80,21 +82,21 @@ func (r *rollups) batch(b *Batch) {
 }
 
 func (r *rollups) conn(c *Conn) {
-	bytes, pkts := c.Bytes(), c.OrigPkts+c.RespPkts
+	bytes, pkts := c.Bytes(), sum(c.OrigPkts, c.RespPkts)
 	k := trafficKey{BucketOf(c.TS, Minute), c.Proto, c.Service, c.IPv}
 	t := slot(r.traffic, &r.trafficRows, k, func() Traffic {
 		return Traffic{Bucket: k.bucket, Proto: k.proto, Service: k.service, IPv: k.ipv}
 	})
 	t.Conns++
-	t.Bytes += bytes
-	t.Pkts += pkts
+	t.Bytes = sum(t.Bytes, bytes)
+	t.Pkts = sum(t.Pkts, pkts)
 	h := BucketOf(c.TS, Hour)
 	r.talker(h, c.OrigH, bytes)
 	r.talker(h, c.RespH, bytes)
 	e := slot(r.edges, &r.edgeRows, edgeKey{h, c.OrigH, c.RespH}, func() Edge {
 		return Edge{Bucket: h, Src: c.OrigH, Dst: c.RespH}
 	})
-	e.Bytes += bytes
+	e.Bytes = sum(e.Bytes, bytes)
 	e.Conns++
 }
 
@@ -103,7 +105,7 @@ func (r *rollups) talker(bucket int64, host string, bytes int64) {
 		return
 	}
 	t := slot(r.talkers, &r.talkerRows, hostKey{bucket, host}, func() Talker { return Talker{Bucket: bucket, Host: host} })
-	t.Bytes += bytes
+	t.Bytes = sum(t.Bytes, bytes)
 	t.Conns++
 }
 
@@ -123,8 +125,8 @@ func (r *rollups) emit(b *Batch) {
 			hours[hk] = h
 		}
 		h.Conns += t.Conns
-		h.Bytes += t.Bytes
-		h.Pkts += t.Pkts
+		h.Bytes = sum(h.Bytes, t.Bytes)
+		h.Pkts = sum(h.Pkts, t.Pkts)
 	}
 	b.Traffic1m = append(b.Traffic1m, r.trafficRows...)
 	for _, h := range hours {
@@ -145,4 +147,13 @@ func (r *rollups) emit(b *Batch) {
 	for k, n := range ah {
 		b.Alerts1h = append(b.Alerts1h, AlertCount{Bucket: k.bucket, Class: k.class, Severity: k.sev, N: n})
 	}
+}
+
+// sum is a+b for counts (not negative), at most math.MaxInt64: hostile
+// flow exports carry counts up to 64 bits.
+func sum(a, b int64) int64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxInt64
 }

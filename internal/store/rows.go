@@ -27,10 +27,10 @@ type Conn struct {
 // Bytes is the connection's IP bytes both ways (payload bytes when the IP
 // byte counts are missing).
 func (c *Conn) Bytes() int64 {
-	if b := c.OrigIPBytes + c.RespIPBytes; b > 0 {
+	if b := sum(c.OrigIPBytes, c.RespIPBytes); b > 0 {
 		return b
 	}
-	return c.OrigBytes + c.RespBytes
+	return sum(c.OrigBytes, c.RespBytes)
 }
 
 // DNS is one dns.log record.
