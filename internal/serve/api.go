@@ -59,11 +59,11 @@ func (s *Server) auth(need string, h http.HandlerFunc) http.Handler {
 		role := s.tokens.role(r)
 		if role == roleNone {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
-			writeErr(w, http.StatusUnauthorized, "a token is required (Authorization: Bearer TOKEN)")
+			refuse(w, r, http.StatusUnauthorized, "a token is required (Authorization: Bearer TOKEN)")
 			return
 		}
 		if need == roleAdmin && role != roleAdmin {
-			writeErr(w, http.StatusForbidden, "this endpoint needs the admin token")
+			refuse(w, r, http.StatusForbidden, "this endpoint needs the admin token")
 			return
 		}
 		if !validText(r) {
@@ -146,6 +146,36 @@ func (q *query) int(k string, def int) int {
 		q.err = badRequest{fmt.Errorf("%s: not a number: %q", k, v)}
 	}
 	return n
+}
+
+// refuse answers a request that may not go on and closes its connection.
+// One with a body is answered on the connection taken over from net/http,
+// which would first read what it can of a body that may never come (a
+// client without a token holding the connection until ReadTimeout).
+func refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	w.Header().Set("Connection", "close")
+	if r.ContentLength == 0 {
+		writeErr(w, code, msg)
+		return
+	}
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		writeErr(w, code, msg)
+		return
+	}
+	defer conn.Close()
+	body, _ := json.Marshal(map[string]string{"error": msg})
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.Header().Write(buf)
+	fmt.Fprintf(buf, "\r\n%s\n", body)
+	buf.Flush()
+}
+
+// limit is the int parameter k (def when absent), within 1..most.
+func (q *query) limit(k string, def, most int) int {
+	return min(max(q.int(k, def), 1), most)
 }
 
 func (q *query) paging() store.Paging {
@@ -370,7 +400,7 @@ func (s *Server) records(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	q := s.q(r)
-	rg, limit := q.rng(0), q.int("limit", 200)
+	rg, limit := q.rng(0), q.limit("limit", 200, 1000)
 	if q.err != nil {
 		reply(w, nil, q.err)
 		return
@@ -381,7 +411,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	q := s.q(r)
-	rg, limit := q.rng(24*time.Hour), q.int("limit", 80)
+	rg, limit := q.rng(24*time.Hour), q.limit("limit", 80, 500)
 	if q.err != nil {
 		reply(w, nil, q.err)
 		return
@@ -397,7 +427,7 @@ func (s *Server) ipv6(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	q := s.q(r)
-	res, err := s.st.Search(r.Context(), q.str("q"), q.int("limit", 20))
+	res, err := s.st.Search(r.Context(), q.str("q"), q.limit("limit", 20, 200))
 	reply(w, res, err)
 }
 
@@ -411,7 +441,7 @@ func (s *Server) sensor(w http.ResponseWriter, r *http.Request) {
 	if _, last, err := s.st.Bounds(ctx); err == nil && last > 0 {
 		st.DataLagS = float64(time.Now().Unix()) - last
 	}
-	runs, err := s.st.ListRuns(ctx, q(r).int("runs", 50))
+	runs, err := s.st.ListRuns(ctx, q(r).limit("runs", 50, 1000))
 	if err != nil {
 		reply(w, nil, err)
 		return
@@ -435,6 +465,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "name: give the file name (?name=capture.pcap)")
 		return
 	}
+	http.NewResponseController(w).SetReadDeadline(time.Time{}) // a capture may take long to come
 	tmp := filepath.Join(s.cfg.inbox(), "."+name+".part")
 	f, err := os.Create(tmp)
 	if err != nil {

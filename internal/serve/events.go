@@ -78,6 +78,7 @@ func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
+	http.NewResponseController(w).SetReadDeadline(time.Time{}) // the stream outlives the request's ReadTimeout
 	c := h.subscribe()
 	defer h.unsubscribe(c)
 	fmt.Fprintf(w, "retry: 3000\nevent: hello\ndata: {}\n\n")

@@ -186,7 +186,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// A client has ReadTimeout to send its request and IdleTimeout between
+	// requests, so that clients without a token cannot hold connections
+	// (and the server's descriptors) for ever; the upload and the event
+	// stream lift the read deadline for themselves once authorised.
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
 	var wg sync.WaitGroup
 	if lr != nil {
 		wg.Go(func() { s.runLive(ctx, lr) })
