@@ -41,7 +41,7 @@ func TestSlowClientsNotHeld(t *testing.T) {
 		t.Fatal("server did not listen")
 	}
 	probes := map[string]string{
-		"idle keep-alive after a 401": "GET /api/v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n",
+		"idle keep-alive after a 401":         "GET /api/v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST without token, body never sent": "POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
 	}
 	const limit = 5 * time.Second
