@@ -229,7 +229,7 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 	if name := inv.observe(&resp.entity, t, &o); name != "" && s.Name == "" {
 		s.Name = name
 	}
-	if service != "" {
+	if service != "" && (r.respBytes > 0 || !icsServices[service]) {
 		o.key, o.value, o.field = "offers.service", service, "service"
 		inv.observe(&resp.entity, t, &o)
 	}
@@ -242,6 +242,11 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 		}
 	}
 }
+
+// icsServices are the services whose name in conn.log makes its
+// responder a server only when it sent payload: a request to a port alone
+// makes no PLC or outstation (its own log's answers do: onICS).
+var icsServices = map[string]bool{"modbus": true, "dnp3": true}
 
 // portTexts keeps the texts portText made in a direct-mapped table: a
 // port's slot holds the last one made for it.

@@ -13,25 +13,25 @@ import (
 // iotRec holds the fields of the ssdp, mqtt_*, coap, modbus, dnp3 and
 // bacnet records the inventory reads.
 type iotRec struct {
-	ts                    float64
-	uid                   string
-	id                    connID
-	method, st, nt, nts   string
-	usn, location, server string
-	userAgent             string
-	clientID, status      string
-	userPresent           bool
-	action                string
-	topics                []string
-	topic                 string
-	fromClient            bool
-	granted               uint64
-	ack, hasAck           bool
-	code, uriPath         string
-	respCode              string
-	fn, fcRequest         string
-	pduType, pduService   string
-	source, destination   netip.Addr
+	ts                     float64
+	uid                    string
+	id                     connID
+	method, st, nt, nts    string
+	usn, location, server  string
+	userAgent              string
+	clientID, status       string
+	userPresent            bool
+	action                 string
+	topics                 []string
+	topic                  string
+	fromClient             bool
+	granted                uint64
+	ack, hasAck            bool
+	code, uriPath          string
+	respCode               string
+	fn, fcRequest, fcReply string
+	pduType, pduService    string
+	source, destination    netip.Addr
 }
 
 func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
@@ -89,6 +89,8 @@ func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 			r.fn = inv.intern(v)
 		case "fc_request":
 			r.fcRequest = inv.intern(v)
+		case "fc_reply":
+			r.fcReply = inv.intern(v)
 		case "pdu_type":
 			r.pduType = inv.intern(v)
 		case "pdu_service":
@@ -100,6 +102,17 @@ func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 		}
 	}
 	return nil
+}
+
+// answered tells whether a modbus or dnp3 record shows the responder
+// answering in the protocol: Vigil's modbus.log has a record per PDU
+// (pdu_type RESP for the server's), Zeek's one per answered message (no
+// pdu_type); dnp3.log names the reply's function code.
+func (r *iotRec) answered(log string) bool {
+	if log == "modbus" {
+		return r.pduType == "RESP" || r.pduType == ""
+	}
+	return r.fcReply != ""
 }
 
 func (r *iotRec) obs(log, proto, service string) obs {
@@ -414,9 +427,13 @@ func (inv *Inventory) onICS(log string) func([]byte) error {
 		o := r.obs(log, "tcp", log)
 		o.with("func", fn).with("pdu_type", r.pduType)
 		server, client := inv.sender(r.id.respH, r.ts), inv.sender(r.id.origH, r.ts)
-		if log == "modbus" { // DNP3 runs over TCP and UDP: conn.log tells which
+		switch {
+		case !r.answered(log):
+			// A request alone makes no server: a host that was sent one
+			// and never answered in the protocol is no PLC or outstation.
+		case log == "modbus": // DNP3 runs over TCP and UDP: conn.log tells which
 			inv.offer(server, "tcp", r.id.respP, log, o)
-		} else {
+		default:
 			inv.observeOn(server, &o, "offers.service", log, "")
 		}
 		inv.observeOn(client, &o, "uses.service", log, "")
