@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -434,5 +435,32 @@ func TestIncidentWithoutAttacker(t *testing.T) {
 	}
 	if !found {
 		t.Error("the incident is not in the timeline")
+	}
+}
+
+// TestSumsSaturate: the overview's and the views' sums of rollup rows
+// stop at the int64 maximum instead of failing (DuckDB sums BIGINT as
+// HUGEINT, which no longer fits): hostile flow exports carry large
+// counts, each batch's rows saturated already.
+func TestSumsSaturate(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	for i := range 3 {
+		_, w := runWriter(t, db, "flows")
+		w.Add(store.Conn{TS: 1767225600 + float64(i), UID: "F" + strconv.Itoa(i), OrigH: "10.3.0.1", RespH: "10.3.0.2", Proto: "tcp", IPv: 4,
+			OrigIPBytes: 1 << 62, OrigBytes: 1 << 62, OrigPkts: 1 << 62})
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := db.Overview(ctx, store.Range{})
+	if err != nil {
+		t.Fatalf("overview of large counts: %v", err)
+	}
+	if o.Bytes != math.MaxInt64 || o.Pkts != math.MaxInt64 || o.IPv4Bytes != math.MaxInt64 {
+		t.Errorf("overview bytes %d packets %d IPv4 %d, want the int64 maximum", o.Bytes, o.Pkts, o.IPv4Bytes)
+	}
+	if _, err := db.Graph(ctx, store.Range{}, 10); err != nil {
+		t.Errorf("graph of large counts: %v", err)
 	}
 }

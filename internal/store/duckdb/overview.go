@@ -61,15 +61,15 @@ func (d *DB) Overview(ctx context.Context, r store.Range) (*store.Overview, erro
 }
 
 func (d *DB) trafficTotals(ctx context.Context, o *store.Overview, suffix string, w where) error {
-	q := `SELECT coalesce(sum(conns), 0), coalesce(sum(bytes), 0), coalesce(sum(pkts), 0),
-		coalesce(sum(bytes) FILTER (WHERE ipv = 4), 0), coalesce(sum(bytes) FILTER (WHERE ipv = 6), 0)
+	q := `SELECT coalesce(sum(conns), 0), coalesce(least(sum(bytes), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(pkts), 9223372036854775807)::BIGINT, 0),
+		coalesce(least(sum(bytes) FILTER (WHERE ipv = 4), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(bytes) FILTER (WHERE ipv = 6), 9223372036854775807)::BIGINT, 0)
 		FROM traffic` + suffix + w.sql()
 	return d.db.QueryRowContext(ctx, q, w.args...).Scan(&o.Conns, &o.Bytes, &o.Pkts, &o.IPv4Bytes, &o.IPv6Bytes)
 }
 
 func (d *DB) series(ctx context.Context, o *store.Overview, suffix string, size int64, w where) error {
 	q := `SELECT t.bucket, t.c, t.b, coalesce(a.n, 0) FROM
-		(SELECT bucket, sum(conns) c, sum(bytes) b FROM traffic` + suffix + w.sql() + ` GROUP BY bucket) t
+		(SELECT bucket, sum(conns) c, least(sum(bytes), 9223372036854775807)::BIGINT b FROM traffic` + suffix + w.sql() + ` GROUP BY bucket) t
 		LEFT JOIN (SELECT bucket, sum(n) n FROM alerts` + suffix + w.sql() + ` GROUP BY bucket) a USING (bucket)
 		ORDER BY t.bucket`
 	rows, err := d.db.QueryContext(ctx, q, append(append([]any{}, w.args...), w.args...)...)
@@ -90,12 +90,12 @@ func (d *DB) series(ctx context.Context, o *store.Overview, suffix string, size 
 
 func (d *DB) mix(ctx context.Context, o *store.Overview, suffix string, w where) error {
 	var err error
-	o.Protocols, err = d.named(ctx, `SELECT proto, sum(bytes) b, sum(conns) FROM traffic`+suffix+w.sql()+
+	o.Protocols, err = d.named(ctx, `SELECT proto, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM traffic`+suffix+w.sql()+
 		` GROUP BY proto ORDER BY b DESC`, w.args, true)
 	if err != nil {
 		return err
 	}
-	o.Services, err = d.named(ctx, `SELECT coalesce(nullif(service, ''), '-') s, sum(conns) c, sum(bytes) FROM traffic`+
+	o.Services, err = d.named(ctx, `SELECT coalesce(nullif(service, ''), '-') s, sum(conns) c, least(sum(bytes), 9223372036854775807)::BIGINT FROM traffic`+
 		suffix+w.sql()+` GROUP BY s ORDER BY c DESC LIMIT 12`, w.args, false)
 	return err
 }
@@ -126,7 +126,7 @@ func (d *DB) named(ctx context.Context, q string, args []any, bytesFirst bool) (
 func (d *DB) topTalkers(ctx context.Context, o *store.Overview, r store.Range) error {
 	var w where
 	bucketRange(&w, r, store.Hour)
-	rows, err := d.db.QueryContext(ctx, `SELECT host, sum(bytes) b, sum(conns) FROM talkers_1h`+w.sql()+
+	rows, err := d.db.QueryContext(ctx, `SELECT host, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM talkers_1h`+w.sql()+
 		` GROUP BY host ORDER BY b DESC LIMIT 10`, w.args...)
 	if err != nil {
 		return err

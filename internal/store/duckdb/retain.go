@@ -49,8 +49,8 @@ func (d *DB) Retain(ctx context.Context, p store.Retention) (store.Retained, err
 // (the writer appends one row per key and batch).
 func (d *DB) compact(ctx context.Context) error {
 	for _, t := range []struct{ table, keys, sums string }{
-		{"traffic_1m", "bucket, proto, service, ipv, run", "sum(conns) AS conns, sum(bytes) AS bytes, sum(pkts) AS pkts"},
-		{"traffic_1h", "bucket, proto, service, ipv, run", "sum(conns) AS conns, sum(bytes) AS bytes, sum(pkts) AS pkts"},
+		{"traffic_1m", "bucket, proto, service, ipv, run", "sum(conns) AS conns, least(sum(bytes), 9223372036854775807)::BIGINT AS bytes, least(sum(pkts), 9223372036854775807)::BIGINT AS pkts"},
+		{"traffic_1h", "bucket, proto, service, ipv, run", "sum(conns) AS conns, least(sum(bytes), 9223372036854775807)::BIGINT AS bytes, least(sum(pkts), 9223372036854775807)::BIGINT AS pkts"},
 		{"alerts_1m", "bucket, class, severity, run", "sum(n) AS n"},
 		{"alerts_1h", "bucket, class, severity, run", "sum(n) AS n"},
 	} {

@@ -51,7 +51,7 @@ func (d *DB) hostTraffic(ctx context.Context, h *store.HostDetail, r store.Range
 	var w where
 	bucketRange(&w, r, store.Hour)
 	w.add("(src = ? OR dst = ?)", h.Addr, h.Addr)
-	q := `SELECT CASE WHEN src = ? THEN dst ELSE src END peer, sum(bytes) b, sum(conns) FROM edges_1h` + w.sql() +
+	q := `SELECT CASE WHEN src = ? THEN dst ELSE src END peer, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM edges_1h` + w.sql() +
 		` GROUP BY peer ORDER BY b DESC`
 	rows, err := d.db.QueryContext(ctx, q, append([]any{h.Addr}, w.args...)...)
 	if err != nil {
@@ -91,7 +91,7 @@ func (d *DB) Graph(ctx context.Context, r store.Range, limit int) (*store.Graph,
 	}
 	var w where
 	bucketRange(&w, r, store.Hour)
-	rows, err := d.db.QueryContext(ctx, `SELECT src, dst, sum(bytes) b, sum(conns) FROM edges_1h`+w.sql()+
+	rows, err := d.db.QueryContext(ctx, `SELECT src, dst, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM edges_1h`+w.sql()+
 		` GROUP BY src, dst ORDER BY b DESC LIMIT ?`, append(w.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: graph: %w", err)
@@ -264,7 +264,7 @@ func (d *DB) IPv6(ctx context.Context) (*store.IPv6View, error) {
 	}
 	v.Alerts = al.Items
 	var all, six int64
-	if err := d.db.QueryRowContext(ctx, `SELECT coalesce(sum(bytes), 0), coalesce(sum(bytes) FILTER (WHERE ipv = 6), 0)
+	if err := d.db.QueryRowContext(ctx, `SELECT coalesce(least(sum(bytes), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(bytes) FILTER (WHERE ipv = 6), 9223372036854775807)::BIGINT, 0)
 		FROM traffic_1h`).Scan(&all, &six); err != nil {
 		return nil, fmt.Errorf("store: ipv6 share: %w", err)
 	}
