@@ -160,6 +160,16 @@ func (l *Listener) newPipe() error {
 		NetFlowTemplater: l.templater,
 	})
 	l.forgotten = 0
+	admitted := make(map[string]bool, len(l.sources))
+	for src := range l.sources {
+		admitted[src.String()] = true
+	}
+	for key, t := range l.tmpls { // the stores of forgotten sources go with the old pipe
+		if !admitted[key] {
+			t.reset()
+			delete(l.tmpls, key)
+		}
+	}
 	return nil
 }
 
@@ -255,10 +265,10 @@ func (l *Listener) forgetIdle(now time.Time) {
 			continue
 		}
 		delete(l.sources, src)
-		key := src.String()
-		if t := l.tmpls[key]; t != nil {
+		if t := l.tmpls[src.String()]; t != nil {
+			// Emptied, but kept until the pipe is made again: goflow2's
+			// pipe holds it too, and uses it if the source comes back.
 			t.reset()
-			delete(l.tmpls, key)
 		}
 		l.forgotten++
 	}

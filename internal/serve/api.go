@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -165,12 +166,32 @@ func refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	}
 	defer conn.Close()
 	body, _ := json.Marshal(map[string]string{"error": msg})
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.Header().Write(buf)
+	proto := "HTTP/1.1"
+	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+		proto = "HTTP/1.0"
+	}
+	fmt.Fprintf(buf, "%s %d %s\r\n", proto, code, http.StatusText(code))
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	h.Write(buf)
 	fmt.Fprintf(buf, "\r\n%s\n", body)
 	buf.Flush()
+	lingerClose(conn)
+}
+
+// lingerClose ends a taken-over connection whose request body may still
+// be coming: it says it sends no more, then reads and drops what comes
+// (2 s and 8 MiB at most) before closing, as net/http does, so that a
+// client sending its whole body before reading reads the answer instead
+// of a reset.
+func lingerClose(conn net.Conn) {
+	if tc, ok := conn.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	io.Copy(io.Discard, io.LimitReader(conn, 8<<20))
 }
 
 // limit is the int parameter k (def when absent), within 1..most.
