@@ -45,4 +45,3 @@ func TestModbusServerNeedsModbusReplySynthetic(t *testing.T) {
 		t.Errorf("10.1.0.20 never answered in Modbus, yet roles %+v class %+v", h.Roles, h.Class)
 	}
 }
-
