@@ -314,7 +314,7 @@ func TestAlertDecodesAsDetectAlert(t *testing.T) {
 // keeps the client as the acting host); every other built-in kind
 // describes a host's exposure.
 var actKinds = map[string]bool{"default_creds": true, "default_creds_tried": true, "cleartext_login": true,
-	"mqtt_wildcard_subscription": true, "ics_write_new_writer": true}
+	"mqtt_wildcard_subscription": true, "ics_write_new_writer": true, "ics_control_command": true}
 
 // TestExposureKinds: the built-in rules mark every kind but the acts as
 // an exposure.

@@ -29,21 +29,24 @@ func (inv *Inventory) icsRequest(log string, r *iotRec, o obs) {
 		if rule.RequestField != "" && r.get(rule.RequestField) != rule.RequestValue {
 			continue
 		}
-		if rule.RequestField == "" && r.get(rule.Field) == "" {
+		op := r.get(rule.Field)
+		if op == "" {
 			continue
 		}
 		writer, device := r.side(rule.Writer), r.side(rule.Target)
 		if !writer.IsValid() || !device.IsValid() || device.IsMulticast() {
 			continue
 		}
-		op := r.get(rule.Field)
 		o.key, o.value, o.field = "ics.request", op, rule.Field
 		master := inv.learnMaster(icsKey{log, device}, writer, &o)
-		if master || !contains(rule.Values, op) || inv.configuredMaster(writer) {
-			return
+		switch {
+		case !master && contains(rule.Values, op) && !inv.configuredMaster(writer):
+			inv.raiseNewWriter(icsKey{log, device}, writer, op, o, rule.ID)
+		case contains(rule.Control, op):
+			o.key = "ics.control"
+			o.with("writer", writer.String())
+			inv.raise("ics_control_command", target{addr: device}, &o, writer.String()+" "+op, rule.ID)
 		}
-		inv.raiseNewWriter(icsKey{log, device}, writer, op, o, rule.ID)
-		return
 	}
 }
 

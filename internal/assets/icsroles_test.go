@@ -2,6 +2,7 @@ package assets
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
@@ -44,4 +45,44 @@ func TestModbusServerNeedsModbusReplySynthetic(t *testing.T) {
 	if hasRole(h, "modbus server (PLC/RTU)") || (h.Class != nil && h.Class.Value == "ics") {
 		t.Errorf("10.1.0.20 never answered in Modbus, yet roles %+v class %+v", h.Roles, h.Class)
 	}
+}
+
+// TestModbusForceListenOnlyRaised: modbus.pcap: 10.0.0.57 sends
+// DIAGNOSTICS sub-function 4 (Force Listen Only Mode: the PLC goes off the
+// bus) and sub-function 1 (Restart Communications Option) to 10.0.0.3:
+// a control-command finding (an OT review found them silent).
+func TestModbusForceListenOnlyRaised(t *testing.T) {
+	inv := corpusInv(t, "suricata-verify/tests/modbus/modbus.pcap")
+	for _, f := range inv.Findings() {
+		// the finding's own record, not the usual master's first request
+		// that ics_write_new_writer appends as context
+		for _, e := range f.Evidence {
+			if e.Detail["role"] != "" {
+				continue
+			}
+			if strings.Contains(e.Value, "DIAGNOSTICS") || strings.Contains(strings.ToLower(e.Value), "listen") {
+				return
+			}
+		}
+	}
+	t.Errorf("no finding about Force Listen Only / Restart Communications to 10.0.0.3; have %s", kinds(inv))
+}
+
+// TestDNP3StopFromUsualMaster: a DNP3 master stopping the outstation's
+// application or cold-restarting it is worth an alert even when it is the
+// usual master (zeek dnp3.pcap: 10.0.0.8 sends COLD_RESTART, WARM_RESTART
+// and STOP_APPL to 10.0.0.3; they were silent).
+func TestDNP3StopFromUsualMaster(t *testing.T) {
+	inv := newInv(t, nil)
+	rec := func(ts, fc string) string {
+		return `{"ts":` + ts + `,"uid":"Cd1","id.orig_h":"10.0.0.8","id.orig_p":1184,"id.resp_h":"10.0.0.3","id.resp_p":20000,"fc_request":"` + fc + `"}`
+	}
+	feed(inv, "dnp3", rec("1", "READ"), rec("2", "STOP_APPL"), rec("3", "COLD_RESTART"))
+	inv.Close()
+	for _, f := range inv.Findings() {
+		if f.Host == "10.0.0.3" && (strings.Contains(f.Summary, "STOP_APPL") || strings.Contains(f.Summary, "COLD_RESTART")) {
+			return
+		}
+	}
+	t.Errorf("STOP_APPL/COLD_RESTART to outstation 10.0.0.3 raised nothing; have %s", kinds(inv))
 }

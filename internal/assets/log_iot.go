@@ -31,6 +31,7 @@ type iotRec struct {
 	respCode               string
 	fn, fcRequest, fcReply string
 	pduType, pduService    string
+	subFunction            string
 	source, destination    netip.Addr
 }
 
@@ -95,6 +96,8 @@ func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 			r.pduType = inv.intern(v)
 		case "pdu_service":
 			r.pduService = inv.intern(v)
+		case "sub_function":
+			r.subFunction = inv.intern(v)
 		case "source_h":
 			r.source = inv.addr(v)
 		case "destination_h":
@@ -393,6 +396,8 @@ func (r *iotRec) get(f string) string {
 		return r.pduType
 	case "pdu_service":
 		return r.pduService
+	case "sub_function":
+		return r.subFunction
 	}
 	return ""
 }

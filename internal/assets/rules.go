@@ -169,7 +169,11 @@ type ICSWriteRule struct {
 	Target       string   `json:"target"`
 	RequestField string   `json:"request_field,omitempty"`
 	RequestValue string   `json:"request_value,omitempty"`
-	Disabled     bool     `json:"disabled,omitempty"`
+	// Control lists the operations that stop, restart or reprogram the
+	// device: an ics_control_command finding whoever sends them, its
+	// usual master too (a new writer's are its ics_write_new_writer).
+	Control  []string `json:"control,omitempty"`
+	Disabled bool     `json:"disabled,omitempty"`
 }
 
 // FindingRule describes one finding kind. Summary may use {host},

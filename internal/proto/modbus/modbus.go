@@ -12,6 +12,7 @@
 package modbus
 
 import (
+	"strconv"
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
@@ -162,6 +163,10 @@ func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
 				b = record.AppendUintField(b, "address", u16(4))
 				b = record.AppendUintField(b, "quantity", u16(6))
 			}
+		case 8: // diagnostics: some sub-functions take the device off the bus or restart it
+			if len(d) >= 2 {
+				b = record.AppendStringField(b, "sub_function", diagnosticName(uint16(u16(0))))
+			}
 		}
 	}
 	b = append(b, '}')
@@ -223,4 +228,23 @@ func itoa(n int) string {
 		}
 	}
 	return string(b[i:])
+}
+
+// diagnosticNames names the DIAGNOSTICS (function 8) sub-functions
+// (Modbus Application Protocol v1.1b3, 6.8).
+var diagnosticNames = map[uint16]string{
+	0: "RETURN_QUERY_DATA", 1: "RESTART_COMMUNICATIONS_OPTION", 2: "RETURN_DIAGNOSTIC_REGISTER",
+	3: "CHANGE_ASCII_INPUT_DELIMITER", 4: "FORCE_LISTEN_ONLY_MODE", 10: "CLEAR_COUNTERS_AND_DIAGNOSTIC_REGISTER",
+	11: "RETURN_BUS_MESSAGE_COUNT", 12: "RETURN_BUS_COMMUNICATION_ERROR_COUNT", 13: "RETURN_BUS_EXCEPTION_ERROR_COUNT",
+	14: "RETURN_SLAVE_MESSAGE_COUNT", 15: "RETURN_SLAVE_NO_RESPONSE_COUNT", 16: "RETURN_SLAVE_NAK_COUNT",
+	17: "RETURN_SLAVE_BUSY_COUNT", 18: "RETURN_BUS_CHARACTER_OVERRUN_COUNT", 20: "CLEAR_OVERRUN_COUNTER_AND_FLAG",
+}
+
+// diagnosticName is a DIAGNOSTICS sub-function's name, its number for
+// others.
+func diagnosticName(sub uint16) string {
+	if n, ok := diagnosticNames[sub]; ok {
+		return n
+	}
+	return strconv.Itoa(int(sub))
 }
