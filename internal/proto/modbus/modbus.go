@@ -12,8 +12,8 @@
 package modbus
 
 import (
-	"strconv"
 	"encoding/binary"
+	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
