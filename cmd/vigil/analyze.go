@@ -55,11 +55,12 @@ func runAnalyze(ctx context.Context, args []string) error {
 	lf.register(fs)
 	duration := fs.Duration("duration", 0, "live: stop after this long (default: until Ctrl-C)")
 	logsEvery := fs.Duration("logs-every", time.Minute, "live: rewrite assets.log and ipv6.log this often with the inventory and IPv6 posture as they stand")
-	if err := fs.Parse(args); err != nil {
+	inputs, err := parseInterspersed(fs, args)
+	if err != nil {
 		return errUsage
 	}
-	if (fs.NArg() == 0) == (len(lf.ifaces) == 0) {
-		if fs.NArg() > 0 {
+	if (len(inputs) == 0) == (len(lf.ifaces) == 0) {
+		if len(inputs) > 0 {
 			fmt.Fprintln(os.Stderr, "vigil analyze: give inputs or interfaces (-i), not both")
 		}
 		fs.Usage()
@@ -103,8 +104,13 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if *memProfile != "" {
 		defer writeMemProfile(*memProfile)
 	}
-	if err := analyze.CheckInputs(fs.Args(), cfg.OutDir); err != nil {
+	if err := analyze.Check(cfg, inputs); err != nil {
 		return err // before insight.New truncates alerts.log and the others
+	}
+	if *eve != "" {
+		if st, err := os.Stat(filepath.Dir(*eve)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--eve %s: its directory does not exist", *eve)
+		}
 	}
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
@@ -127,7 +133,6 @@ func runAnalyze(ctx context.Context, args []string) error {
 		cfg.Consumers = set.Consumers()
 	}
 	var sum *analyze.Summary
-	var err error
 	if groups != nil {
 		var srcs []capture.Source
 		for _, g := range groups {
@@ -142,7 +147,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		stop()
 		err = errors.Join(err, closeLive(groups))
 	} else {
-		sum, err = analyze.Run(ctx, cfg, fs.Args())
+		sum, err = analyze.Run(ctx, cfg, inputs)
 	}
 	if set != nil {
 		err = errors.Join(err, set.Close())
@@ -408,4 +413,30 @@ func afterFirstGC(fn func()) {
 		_ [2]int
 	}
 	runtime.AddCleanup(&sentinel{p: new(int)}, func(fn func()) { fn() }, fn)
+}
+
+// parseInterspersed parses args with fs, flags anywhere among the
+// positional arguments (`vigil analyze capture.pcap -o out`, as zeek -r
+// users write), and returns the positional ones in order. "-" is a
+// positional argument (standard input); after "--" every argument is.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(args) > 0 && len(rest) > 0 && len(args)-len(rest) > 0 && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		i := 0
+		for i < len(rest) && (rest[i] == "-" || !strings.HasPrefix(rest[i], "-")) {
+			i++
+		}
+		pos = append(pos, rest[:i]...)
+		if i == len(rest) {
+			return pos, nil
+		}
+		args = rest[i:]
+	}
 }

@@ -31,15 +31,8 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 		return runLogs(ctx, cfg, inputs, logs)
 	}
 	src, err := capture.Open(captures)
-	if ce := (*capture.Error)(nil); errors.As(err, &ce) && errors.Is(err, capture.ErrNotCapture) {
-		hint := "inputs are pcap or pcapng captures, gzipped or not, Zeek logs with their #separator and #fields header, JSON logs or Suricata eve.json"
-		if ce.File == "-" {
-			hint = "standard input is read as a pcap or pcapng capture; give logs as files"
-		}
-		return nil, fmt.Errorf("analyze: %w (%s)", err, hint)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
+		return nil, openError(err)
 	}
 	defer src.Close()
 	if cfg.DecodeOnly {
@@ -65,6 +58,52 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 
 // runLogs analyses log files only: no packets, the records go to the
 // output directory and the consumers.
+// openError is capture.Open's error, with what inputs may be when one is
+// not a capture.
+func openError(err error) error {
+	if ce := (*capture.Error)(nil); errors.As(err, &ce) && errors.Is(err, capture.ErrNotCapture) {
+		hint := "inputs are pcap or pcapng captures, gzipped or not, Zeek logs with their #separator and #fields header, JSON logs or Suricata eve.json"
+		if ce.File == "-" {
+			hint = "standard input is read as a pcap or pcapng capture; give logs as files"
+		}
+		return fmt.Errorf("analyze: %w (%s)", err, hint)
+	}
+	return fmt.Errorf("analyze: %w", err)
+}
+
+// Check reports, before anything is written, what Run would refuse at
+// once: inputs that are the output (CheckInputs), a bad config, inputs
+// that are missing or neither captures nor logs, captures that cannot be
+// opened. Standard input is not read. A caller that truncates logs of an
+// earlier run (the understanding stage's) checks first, so that a typo
+// does not wipe them.
+func Check(cfg Config, inputs []string) error {
+	if err := CheckInputs(inputs, cfg.OutDir); err != nil {
+		return err
+	}
+	if err := cfg.normalize(); err != nil {
+		return err
+	}
+	captures, _, _, err := splitInputs(inputs, cfg.OutDir)
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, c := range captures {
+		if c != "-" {
+			files = append(files, c)
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	src, err := capture.Open(files)
+	if err != nil {
+		return openError(err)
+	}
+	return src.Close()
+}
+
 func runLogs(ctx context.Context, cfg Config, inputs, logs []string) (*Summary, error) {
 	start := time.Now()
 	out, err := newWriter(cfg.OutDir, cfg.Consumers, 0, false)

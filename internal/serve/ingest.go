@@ -200,7 +200,7 @@ func (s *Server) IngestFile(ctx context.Context, path string, stableSince time.T
 	if merr := os.Rename(path, dest); merr != nil && err == nil {
 		err = fmt.Errorf("serve: move %s: %w", name, merr)
 	}
-	s.endRun(ctx, id, sum, err)
+	s.endRun(ctx, id, sum, err, dest)
 	s.account(name, sum, err, stableSince)
 	s.hub.publish("ingest", map[string]any{"file": name, "run": id, "ok": err == nil, "error": errString(err)})
 	s.kickSituation()
@@ -335,8 +335,9 @@ func isLogFile(path string) bool {
 	return strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl")
 }
 
-func (s *Server) endRun(ctx context.Context, id int32, rs runSummary, err error) {
-	end := store.RunEnd{Status: "done", Records: int64(rs.records), Error: rs.note}
+// endRun ends run id, its input now at source (done/ or failed/).
+func (s *Server) endRun(ctx context.Context, id int32, rs runSummary, err error, source string) {
+	end := store.RunEnd{Status: "done", Records: int64(rs.records), Error: rs.note, Source: source}
 	if rs.sum != nil {
 		end.Packets = int64(rs.sum.Packets)
 	}

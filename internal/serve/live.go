@@ -107,7 +107,7 @@ func (s *Server) runLive(ctx context.Context, lr *liveRun) {
 	if err != nil {
 		s.logf("live: %v", err)
 	}
-	s.endRun(bg, id, rs, err)
+	s.endRun(bg, id, rs, err, "")
 	if rs.sum != nil {
 		s.logf("live capture ended: %d packets, %d records, %d dropped by the kernel", rs.sum.Packets, rs.records, rs.sum.Kernel.Drops)
 	}

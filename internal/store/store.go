@@ -139,4 +139,7 @@ type RunEnd struct {
 	Packets int64
 	Records int64
 	Error   string
+	// Source, when set, is where the run's input is now (a failed file,
+	// moved to failed/ rather than done/).
+	Source string
 }

@@ -30,8 +30,9 @@ func (d *DB) BeginRun(ctx context.Context, source, kind string) (int32, error) {
 func (d *DB) EndRun(ctx context.Context, id int32, r store.RunEnd) error {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
-	_, err := d.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, packets = ?, records = ?, error = ? WHERE id = ?`,
-		r.Status, now(), r.Packets, r.Records, nullable(r.Error), id)
+	_, err := d.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, packets = ?, records = ?, error = ?,
+		source = coalesce(?, source) WHERE id = ?`,
+		r.Status, now(), r.Packets, r.Records, nullable(r.Error), nullable(r.Source), id)
 	if err != nil {
 		return fmt.Errorf("store: end run %d: %w", id, err)
 	}
