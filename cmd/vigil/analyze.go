@@ -57,7 +57,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	logsEvery := fs.Duration("logs-every", time.Minute, "live: rewrite assets.log and ipv6.log this often with the inventory and IPv6 posture as they stand")
 	inputs, err := parseInterspersed(fs, args)
 	if err != nil {
-		return errUsage
+		return usageErr(err)
 	}
 	if (len(inputs) == 0) == (len(lf.ifaces) == 0) {
 		if len(inputs) > 0 {
@@ -107,8 +107,8 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if err := analyze.Check(cfg, inputs); err != nil {
 		return err // before insight.New truncates alerts.log and the others
 	}
-	if *eve != "" {
-		if st, err := os.Stat(filepath.Dir(*eve)); err != nil || !st.IsDir() {
+	if d := filepath.Dir(*eve); *eve != "" && filepath.Clean(d) != filepath.Clean(cfg.OutDir) { // the output directory is made
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
 			return fmt.Errorf("--eve %s: its directory does not exist", *eve)
 		}
 	}
@@ -235,12 +235,18 @@ func isTerminal(f *os.File) bool {
 func runSample(ctx context.Context, args []string) error {
 	cfg := synth.DefaultConfig()
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: vigil sample [-o FILE] [--packets N] [--flows N] [--seed S]\n\n"+
+			"Writes a deterministic synthetic capture of mixed traffic (IPv4 and IPv6, TCP, UDP, ICMP, DNS, HTTP,\n"+
+			"TLS, SSH, VLANs, tunnels, fragments): the benchmark's input.\n\nOptions:")
+		fs.PrintDefaults()
+	}
 	out := fs.String("o", "sample.pcap", "output capture file")
 	fs.IntVar(&cfg.Packets, "packets", cfg.Packets, "approximate number of packets")
 	fs.IntVar(&cfg.Flows, "flows", cfg.Flows, "number of flows")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed, same capture)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageErr(err)
 	}
 	st, err := writeSample(*out, cfg)
 	if err != nil {
@@ -275,11 +281,22 @@ func writeSample(path string, cfg synth.Config) (synth.Stats, error) {
 // on the dashboard: the first command a newcomer runs.
 func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: vigil demo [-o DIR] [--serve=false] [--listen ADDR]\n\n"+
+			"Writes a synthetic capture, analyses it (logs, alerts, inventory in DIR), then serves the dashboard\n"+
+			"on it and on the lab's attack captures (from the repository's testdata/lab).\n\nOptions:")
+		fs.PrintDefaults()
+	}
 	dir := fs.String("o", "vigil-demo", "directory for the sample capture, the logs and the server's data")
 	serveIt := fs.Bool("serve", true, "then start the dashboard on the results (Ctrl-C stops it)")
 	listen := fs.String("listen", "127.0.0.1:8080", "dashboard address")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageErr(err)
+	}
+	if *serveIt {
+		if err := checkListen(*listen); err != nil {
+			return err
+		}
 	}
 	cfg := synth.DefaultConfig()
 	cfg.Packets, cfg.Flows = 50000, 3000
@@ -321,19 +338,35 @@ func serveDemo(ctx context.Context, dataDir, listen string, sample string) error
 		return fmt.Errorf("demo: %w", err)
 	}
 	lab, _ := filepath.Glob(filepath.Join("testdata", "lab", "*.pcap"))
+	if len(lab) == 0 {
+		fmt.Println("Lab       the lab's attack captures (testdata/lab) are not here: run the demo from the repository to see them")
+	}
+	queued := 0
 	for _, f := range append([]string{sample}, lab...) {
+		if _, err := os.Stat(filepath.Join(dataDir, "done", filepath.Base(f))); err == nil {
+			continue // ingested by an earlier demo: not stored twice
+		}
 		if err := copyFile(f, filepath.Join(inbox, filepath.Base(f))); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		queued++
 	}
 	srv, err := serve.New(scfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Printf("Dashboard http://%s/  (%d captures being ingested; the admin token is printed below and kept in %s; Ctrl-C stops)\n",
-		listen, 1+len(lab), filepath.Join(dataDir, "tokens.json"))
+	fmt.Printf("Dashboard http://%s/  (%s being ingested; the admin token is in %s, printed below when made; Ctrl-C stops)\n",
+		listen, plural(queued, "capture"), filepath.Join(dataDir, "tokens.json"))
 	return srv.Run(ctx)
+}
+
+// plural is "1 capture", "2 captures".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func copyFile(src, dst string) error {

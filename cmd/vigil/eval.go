@@ -27,7 +27,7 @@ func runEval(ctx context.Context, args []string) error {
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON)")
 	noChecksums := fs.Bool("C", false, "ignore transport checksums (captures taken with checksum offload)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageErr(err)
 	}
 	dir := *work
 	if dir == "" {
@@ -42,7 +42,7 @@ func runEval(ctx context.Context, args []string) error {
 		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums)
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (give --labels DIR: a directory of SCENARIO.pcap and SCENARIO.labels.json, such as the repository's testdata/lab or what vigil lab run writes)", err)
 	}
 	return table.Write(os.Stdout)
 }

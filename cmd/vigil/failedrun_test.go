@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +69,24 @@ func TestParseInterspersed(t *testing.T) {
 		if err != nil || strings.Join(in, " ") != tc.inputs || *out != tc.out {
 			t.Errorf("%q: inputs %q -o %q (%v), want %q and %q", tc.args, in, *out, err, tc.inputs, tc.out)
 		}
+	}
+}
+
+// TestListenTakenRefusedFirst: an address another program holds is
+// refused before any work (the demo analysed everything, and the server
+// printed its tokens, before failing to bind), with what to do.
+func TestListenTakenRefusedFirst(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dir := t.TempDir()
+	err = runDemo(context.Background(), []string{"-o", dir, "--listen", l.Addr().String()})
+	if err == nil || !strings.Contains(err.Error(), "--listen") {
+		t.Errorf("demo on a taken port: %v, want a refusal naming --listen", err)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "sample.pcap")); serr == nil {
+		t.Errorf("the demo did its work before finding the port taken")
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -21,7 +22,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"analyze", "analyse captures into conn.log, weird.log and a summary", runAnalyze},
+	{"analyze", "analyse captures or logs into Zeek-style logs, alerts, incidents, the inventory and a summary", runAnalyze},
 	{"assets", "print the asset inventory of an analysis (DIR/assets.log)", runAssets},
 	{"demo", "make a sample capture and analyse it (a first look)", runDemo},
 	{"eval", "score the detectors against labelled lab captures", runEval},
@@ -42,10 +43,22 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "\nRun 'vigil COMMAND -h' for a command's options.")
 }
 
+// usageErr is what a command returns when its flags do not parse: nil
+// for -h (the usage was asked for and printed), else errUsage.
+func usageErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return errUsage
+}
+
 // errUsage marks an error the user fixes by reading the usage text.
 var errUsage = errors.New("usage")
 
 func main() {
+	if len(os.Args) >= 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		os.Args[1] = "version"
+	}
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {

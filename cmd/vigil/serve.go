@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -36,10 +37,11 @@ func runServe(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
 	var lf liveFlags
 	lf.register(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if fs.NArg() > 0 {
-			fs.Usage()
-		}
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
 		return errUsage
 	}
 	if len(lf.ifaces) > 0 {
@@ -50,12 +52,25 @@ func runServe(ctx context.Context, args []string) error {
 		cfg.Live = lcfgs
 	}
 	wireInsight(&cfg)
+	if err := checkListen(cfg.Listen); err != nil {
+		return err
+	}
 	srv, err := serve.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	return srv.Run(ctx)
+}
+
+// checkListen tells, before any work, whether the server could listen on
+// addr (a port another program holds is the usual failure).
+func checkListen(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (give another address with --listen, e.g. 127.0.0.1:8081)", addr, err)
+	}
+	return l.Close()
 }
 
 // wireInsight runs the detection engine, the IPv6 monitor and the asset

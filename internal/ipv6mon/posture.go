@@ -475,8 +475,15 @@ func (m *Monitor) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "IPv6      %.1f%% of connection bytes; %d hosts, addresses %s; %d leak their MAC in EUI-64 addresses\n",
 		100*p.ShareBytes, p.Hosts, countList(p.AddressKinds), p.LeakingMACs)
 	if p.Routers > 0 || len(p.Tunnels) > 0 {
+		prefixes, tunnels := strings.Join(p.Prefixes, " "), countList(p.Tunnels)
+		if prefixes == "" {
+			prefixes = "none"
+		}
+		if tunnels == "" {
+			tunnels = "none"
+		}
 		fmt.Fprintf(w, "          routers %d (%d not legitimate), prefixes %s; tunnels %s\n",
-			p.Routers, p.Rogue, strings.Join(p.Prefixes, " "), countList(p.Tunnels))
+			p.Routers, p.Rogue, prefixes, tunnels)
 	}
 	if len(p.Findings) > 0 {
 		fmt.Fprintf(w, "          findings %s\n", countList(p.Findings))
