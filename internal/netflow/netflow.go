@@ -392,27 +392,38 @@ func (c *convert) fixTimes(msg any, exporter string, set []producer.ProducerMess
 			return
 		}
 		export := uint64(p.ExportTime) * 1e9
-		i := 0
-		for _, fs := range p.FlowSets {
-			ds, ok := fs.(netflow.DataFlowSet)
-			if !ok {
-				continue
+		eachRecord(p.FlowSets, set, func(vals []netflow.DataField, fm *protoproducer.ProtoProducerMessage) {
+			if hasAbsoluteTime(vals) {
+				return
 			}
-			for _, r := range ds.Records {
-				if i >= len(set) {
-					return
-				}
-				fm, ok := set[i].(*protoproducer.ProtoProducerMessage)
-				i++
-				if !ok || hasAbsoluteTime(r.Values) {
-					continue
-				}
-				if v, ok := fieldUint(r.Values, 22); ok {
-					fm.TimeFlowStartNs = latest((init+v)*1e6, export)
-				}
-				if v, ok := fieldUint(r.Values, 21); ok {
-					fm.TimeFlowEndNs = latest((init+v)*1e6, export)
-				}
+			if v, ok := fieldUint(vals, 22); ok {
+				fm.TimeFlowStartNs = latest((init+v)*1e6, export)
+			}
+			if v, ok := fieldUint(vals, 21); ok {
+				fm.TimeFlowEndNs = latest((init+v)*1e6, export)
+			}
+		})
+	}
+}
+
+// eachRecord calls f with each data record of a NetFlow v9 or IPFIX
+// message's flow sets and the flow goflow2 made of it: goflow2 makes one
+// message per data record, in order, so they are matched by position.
+func eachRecord(sets []any, set []producer.ProducerMessage, f func([]netflow.DataField, *protoproducer.ProtoProducerMessage)) {
+	i := 0
+	for _, fs := range sets {
+		ds, ok := fs.(netflow.DataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, r := range ds.Records {
+			if i >= len(set) {
+				return
+			}
+			fm, ok := set[i].(*protoproducer.ProtoProducerMessage)
+			i++
+			if ok {
+				f(r.Values, fm)
 			}
 		}
 	}
@@ -501,8 +512,7 @@ func clampFuture(set []producer.ProducerMessage, export uint64) {
 // recordSampling applies a sampling rate carried in the data records
 // themselves (samplingInterval, IE 34, or samplerRandomInterval, IE 50:
 // many routers and nProbe send it so, where others use options records)
-// to each record's flow. goflow2 makes one message per data record, in
-// order; they are matched by position.
+// to each record's flow.
 func recordSampling(msg any, set []producer.ProducerMessage) {
 	var sets []any
 	switch p := msg.(type) {
@@ -513,30 +523,15 @@ func recordSampling(msg any, set []producer.ProducerMessage) {
 	default:
 		return
 	}
-	i := 0
-	for _, fs := range sets {
-		ds, ok := fs.(netflow.DataFlowSet)
-		if !ok {
-			continue
+	eachRecord(sets, set, func(vals []netflow.DataField, fm *protoproducer.ProtoProducerMessage) {
+		rate, ok := fieldUint(vals, 34)
+		if !ok || rate == 0 {
+			rate, ok = fieldUint(vals, 50)
 		}
-		for _, r := range ds.Records {
-			if i >= len(set) {
-				return
-			}
-			fm, ok := set[i].(*protoproducer.ProtoProducerMessage)
-			i++
-			if !ok {
-				continue
-			}
-			rate, ok := fieldUint(r.Values, 34)
-			if !ok || rate == 0 {
-				rate, ok = fieldUint(r.Values, 50)
-			}
-			if ok && rate > 1 {
-				fm.SamplingRate = rate
-			}
+		if ok && rate > 1 {
+			fm.SamplingRate = rate
 		}
-	}
+	})
 }
 
 // slack is how far a flow time may lie after the export time (export

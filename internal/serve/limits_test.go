@@ -22,24 +22,7 @@ import (
 // exhausting the server's descriptors, until requests with a valid token
 // timed out.
 func TestSlowClientsNotHeld(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Log, cfg.Listen = t.TempDir(), io.Discard, "127.0.0.1:0"
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	var addr net.Addr
-	for i := 0; i < 200 && addr == nil; i++ {
-		time.Sleep(50 * time.Millisecond)
-		addr = srv.Addr()
-	}
-	if addr == nil {
-		t.Fatal("server did not listen")
-	}
+	addr := runningServer(t)
 	probes := map[string]string{
 		"idle keep-alive after a 401":         "GET /api/v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST without token, body never sent": "POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
@@ -107,4 +90,28 @@ func TestLimitsCapped(t *testing.T) {
 	count("/api/v1/timeline?window=all&limit=100000000", nil)
 	count("/api/v1/search?q=scan&limit=100000000", func(m map[string]any) int { return len(m["alerts"].([]any)) })
 	count("/api/v1/graph?window=all&limit=100000000", func(m map[string]any) int { return len(m["edges"].([]any)) })
+}
+
+// runningServer runs a server on 127.0.0.1 (a port of its own) until the
+// test ends and returns its address.
+func runningServer(t *testing.T) net.Addr {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Log, cfg.Listen = t.TempDir(), io.Discard, "127.0.0.1:0"
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Close() })
+	for range 200 {
+		if addr := srv.Addr(); addr != nil {
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("server did not listen")
+	return nil
 }

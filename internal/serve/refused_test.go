@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"strconv"
@@ -17,24 +16,7 @@ import (
 // connection, dropping what comes, before closing it (closed with the body
 // unread, the kernel answered with a reset that discarded the 401).
 func TestRefusedUploadAnswered(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Log, cfg.Listen = t.TempDir(), io.Discard, "127.0.0.1:0"
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	var addr net.Addr
-	for i := 0; i < 200 && addr == nil; i++ {
-		time.Sleep(50 * time.Millisecond)
-		addr = srv.Addr()
-	}
-	if addr == nil {
-		t.Fatal("server did not listen")
-	}
+	addr := runningServer(t)
 	body := make([]byte, 2<<20)
 	failed := 0
 	for i := 0; i < 10; i++ {
