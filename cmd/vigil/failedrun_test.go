@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -88,5 +89,32 @@ func TestListenTakenRefusedFirst(t *testing.T) {
 	}
 	if _, serr := os.Stat(filepath.Join(dir, "sample.pcap")); serr == nil {
 		t.Errorf("the demo did its work before finding the port taken")
+	}
+}
+
+// TestNamedPipeInput: a named pipe (<(zcat x.pcap.gz)) is read once, by
+// the run: the check made before anything is written leaves it alone.
+func TestNamedPipeInput(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.pcap")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	data, err := os.ReadFile("../../testdata/lab/mirai.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Write(data)
+			f.Close()
+		}
+	}()
+	out := filepath.Join(dir, "out")
+	if err := runAnalyze(context.Background(), []string{"-q", "-o", out, fifo}); err != nil {
+		t.Fatal(err)
+	}
+	if n := jsonLines(t, filepath.Join(out, "conn.log")); n == 0 {
+		t.Errorf("no connections read from the pipe")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,9 @@ func Check(cfg Config, inputs []string) error {
 	}
 	var files []string
 	for _, c := range captures {
-		if c != "-" {
+		// Standard input, a named pipe (<(zcat x.pcap.gz)) or a device
+		// can be read once only: Run reads them.
+		if st, err := os.Stat(c); c != "-" && (err != nil || st.Mode().IsRegular() || st.IsDir()) {
 			files = append(files, c)
 		}
 	}

@@ -127,6 +127,11 @@ func (r *Reader) readLine() ([]byte, error) {
 // (gzip-compressed or not) is a JSON object with an event_type (a first
 // line over 64 KiB: an object whose first 64 KiB name an event_type).
 func Sniff(path string) bool {
+	// A named pipe or a device is not opened: that would block, or read
+	// what the run is to read.
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false
