@@ -107,7 +107,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if err := analyze.Check(cfg, inputs); err != nil {
 		return err // before insight.New truncates alerts.log and the others
 	}
-	if d := filepath.Dir(*eve); *eve != "" && filepath.Clean(d) != filepath.Clean(cfg.OutDir) { // the output directory is made
+	if d := filepath.Dir(*eve); *eve != "" && !sameDir(d, cfg.OutDir) { // the output directory is made
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
 			return fmt.Errorf("--eve %s: its directory does not exist", *eve)
 		}
@@ -472,4 +472,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = rest[i:]
 	}
+}
+
+// sameDir tells whether paths a and b name the same directory, written
+// alike or not (relative, absolute).
+func sameDir(a, b string) bool {
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && x == y
 }

@@ -36,6 +36,9 @@ type Finding struct {
 	// Exposure: the finding describes Host's exposure, not an act of Src
 	// (its kind's rule says so); its alert names Host as exposed.
 	Exposure bool `json:"exposure,omitempty"`
+	// Once: alerted once (its kind's rule says so), not again when it
+	// recurs after its alert was written.
+	Once bool `json:"-"`
 
 	// extra is what tells this finding from others of its kind, host and
 	// port besides Value (findingKey's extra).
@@ -150,7 +153,7 @@ func (inv *Inventory) newFinding(fr FindingRule, t target, o *obs, rule, extra s
 	host := t.String()
 	f := &Finding{
 		Kind: fr.Kind, Class: fr.Class, Severity: fr.Severity, Confidence: fr.Confidence,
-		MITRE: fr.MITRE, Host: host, Exposure: fr.Exposure, Proto: o.proto, Service: o.service, Value: o.value,
+		MITRE: fr.MITRE, Host: host, Exposure: fr.Exposure, Once: fr.Once, Proto: o.proto, Service: o.service, Value: o.value,
 		Rule: rule, TS: o.ts, Last: o.ts, Count: 1, Port: hostPort(t, o), extra: extra,
 	}
 	if o.id.origH.IsValid() {

@@ -190,6 +190,10 @@ type FindingRule struct {
 	// connection's client: its alert names the host as exposed, and
 	// incidents make no attacker of the client (DETECTION.md).
 	Exposure bool `json:"exposure,omitempty"`
+	// Once marks a kind alerted once per finding: its recurrences after
+	// the first alert was written open no new one (a command a master
+	// repeats on schedule).
+	Once     bool `json:"once,omitempty"`
 	Disabled bool `json:"disabled,omitempty"`
 }
 

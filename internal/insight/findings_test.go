@@ -344,3 +344,27 @@ func TestMACHostFinding(t *testing.T) {
 		t.Errorf("a dropped finding was alerted: %d alerts", n)
 	}
 }
+
+// TestControlCommandAlertedOnce: a control command the usual master
+// sends on schedule (clearing a PLC's diagnostic counters every minute
+// for a day) is one alert, not one per aggregation window: its finding
+// kind is alerted once.
+func TestControlCommandAlertedOnce(t *testing.T) {
+	set, sink := recordingSet(t, DefaultConfig())
+	for i := 0; i < 24*60; i++ {
+		ts := 1700000000 + 60*i
+		feedAll(set, "modbus", fmt.Appendf(nil, `{"ts":%d,"uid":"Cm1","id.orig_h":"10.1.0.5","id.orig_p":40000,"id.resp_h":"10.1.0.20","id.resp_p":502,"tid":%d,"unit":1,"func":"DIAGNOSTICS","pdu_type":"REQ","sub_function":"CLEAR_COUNTERS_AND_DIAGNOSTIC_REGISTER"}`, ts, i%65536))
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range sink.alerts {
+		if ev, _ := a["evidence"].(map[string]any); ev["kind"] == "ics_control_command" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d control-command alerts for a day of one scheduled command, want 1", n)
+	}
+}

@@ -190,6 +190,9 @@ func (fa *findingAlerts) Recurred(f *assets.Finding, at assets.Occurrence) {
 		fa.otherClient(f, at) // another client did it: its own episode
 		return
 	case !fa.engine.Touch(fs.key, at.TS, at.UID):
+		if f.Once {
+			return // alerted once: a repeat on schedule is no news
+		}
 		a := occurrenceAlert(f, at)
 		fs.key, fs.episode = a.Key(), fs.episode+1
 		fa.engine.Add(a)
