@@ -1,9 +1,7 @@
 package netflow
 
 import (
-	"context"
 	"encoding/binary"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -121,30 +119,12 @@ func TestExporterRestartsNotLockedOut(t *testing.T) {
 // in the socket's receive buffer: a full queue holds the reader back
 // instead of dropping datagrams with the kernel buffer nearly empty.
 func TestBurstWaitsInKernel(t *testing.T) {
-	l, err := Listen(Config{Addr: "127.0.0.1:0", Queue: 64}, func(string, store.Conn) { time.Sleep(200 * time.Microsecond) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- l.Run(ctx) }()
-	c, err := net.Dial("udp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	d := v5([][7]uint32{{ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), 1, 2, 6, 1, 40}})
-	for i := 0; i < 2000; i++ { // 184 KB: far below the receive buffer
-		c.Write(d)
+	burst := make([][]byte, 2000) // 184 KB: far below the receive buffer
+	for i := range burst {
+		burst[i] = d
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for l.Stats().Flows+l.Stats().Drops < 2000 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if st := l.Stats(); st.Flows != 2000 {
-		t.Errorf("%d of 2000 flows decoded (%d dropped by the kernel), with the receive buffer (%d bytes) far from full", st.Flows, st.KernelDrops, st.ReadBuffer)
-	}
+	collectWith(t, Config{Addr: "127.0.0.1:0", Queue: 64}, 200*time.Microsecond, len(burst), burst...)
 }
 
 // TestForgottenSourcesLeaveNoState: a forgotten source's template store

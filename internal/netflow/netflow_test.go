@@ -148,9 +148,17 @@ func v9Uptime(unix, uptime, first, last uint32) []byte {
 // decoded.
 func collect(t *testing.T, n int, datagrams ...[]byte) []store.Conn {
 	t.Helper()
+	return collectWith(t, Config{Addr: "127.0.0.1:0"}, 0, n, datagrams...)
+}
+
+// collectWith is collect with the listener's config and a sink that
+// takes slow for each flow.
+func collectWith(t *testing.T, cfg Config, slow time.Duration, n int, datagrams ...[]byte) []store.Conn {
+	t.Helper()
 	var mu sync.Mutex
 	var got []store.Conn
-	l, err := Listen(Config{Addr: "127.0.0.1:0"}, func(_ string, c store.Conn) {
+	l, err := Listen(cfg, func(_ string, c store.Conn) {
+		time.Sleep(slow)
 		mu.Lock()
 		got = append(got, c)
 		mu.Unlock()
