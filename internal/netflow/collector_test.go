@@ -156,3 +156,30 @@ func TestForgottenSourcesLeaveNoState(t *testing.T) {
 		t.Errorf("%d exporters counted, want the one admitted", st.Exporters)
 	}
 }
+
+// TestFlowsWithoutAddressesCounted: a record without IP addresses (a
+// MAC-only template, a hostile one) makes no flow, and is counted so.
+func TestFlowsWithoutAddressesCounted(t *testing.T) {
+	be := binary.BigEndian
+	fields := [][2]uint16{{7, 2}, {11, 2}, {4, 1}, {1, 8}, {2, 8}}
+	tmpl := be.AppendUint16(be.AppendUint16(nil, 300), uint16(len(fields)))
+	tmpl = append(tmpl, fieldSpecs(fields)...)
+	data := be.AppendUint16(be.AppendUint16(nil, 40000), 443)
+	data = append(data, 6)
+	data = be.AppendUint64(be.AppendUint64(data, 1000), 10)
+	msg := make([]byte, 16)
+	be.PutUint16(msg[0:], 10)
+	be.PutUint32(msg[4:], 1767225600)
+	msg = append(msg, set(2, tmpl)...)
+	msg = append(msg, set(300, data)...)
+	be.PutUint16(msg[2:], uint16(len(msg)))
+	var n atomic.Int64
+	l, err := newListener(Config{Queue: 16}, func(string, store.Conn) { n.Add(1) }, defaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.decode(&utils.Message{Src: netip.MustParseAddrPort("192.0.2.1:2055"), Payload: msg, Received: time.Now()})
+	if st := l.Stats(); n.Load() != 0 || st.NoAddress != 1 {
+		t.Errorf("%d flows, %d without addresses counted; want 0 and 1 (stats %+v)", n.Load(), st.NoAddress, st)
+	}
+}

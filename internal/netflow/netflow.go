@@ -53,6 +53,9 @@ type Stats struct {
 	Flows     uint64 `json:"flows"`
 	Errors    uint64 `json:"decode_errors"`
 	Drops     uint64 `json:"queue_drops"` // none since the reader waits for the queue; kept for old clients
+	// NoAddress counts the flow records left out for want of a source and
+	// destination of one IP version (MAC-only or hostile records).
+	NoAddress uint64 `json:"flows_without_addresses"`
 	// KernelDrops counts the datagrams the kernel dropped because the
 	// receive buffer was full (Linux).
 	KernelDrops uint64 `json:"kernel_drops"`
@@ -78,7 +81,7 @@ type Listener struct {
 	conv  *convert
 
 	datagrams, flows, errs, drops atomic.Uint64
-	kernelDrops                   atomic.Uint64
+	kernelDrops, noAddr           atomic.Uint64
 	exporters                     map[string]bool
 	nexp                          atomic.Int64
 	refused                       atomic.Uint64
@@ -189,7 +192,7 @@ func (l *Listener) Addr() net.Addr { return l.conn.LocalAddr() }
 // Stats returns the counters.
 func (l *Listener) Stats() Stats {
 	return Stats{Datagrams: l.datagrams.Load(), Flows: l.flows.Load(), Errors: l.errs.Load(),
-		Drops: l.drops.Load(), KernelDrops: l.kernelDrops.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load()), Refused: l.refused.Load()}
+		Drops: l.drops.Load(), KernelDrops: l.kernelDrops.Load(), NoAddress: l.noAddr.Load(), ReadBuffer: l.rbuf, Exporters: int(l.nexp.Load()), Refused: l.refused.Load()}
 }
 
 // Run reads and decodes until ctx ends; it closes the socket.
@@ -340,6 +343,8 @@ func (c *convert) Produce(msg any, args *producer.ProduceArgs) ([]producer.Produ
 			if row, ok := toConn(fm); ok {
 				c.l.flows.Add(1)
 				c.l.sink(exporter, row)
+			} else {
+				c.l.noAddr.Add(1)
 			}
 		}
 	}

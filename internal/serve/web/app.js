@@ -404,7 +404,7 @@ async function sensor() {
       <p>${fmtNum(s.packets)} packets, ${fmtBytes(s.bytes)}, ${fmtNum(s.records)} records; drops ${fmtNum(s.drops)}</p>
       <p>Last file ${esc(s.last_file || "—")} (${(s.ingest_lag_s || 0).toFixed(1)} s from stable to stored)${s.current ? "; now " + esc(s.current) : ""}</p>
       <p class="error">${esc(s.last_error || "")}</p>
-      ${d.netflow ? `<p>NetFlow: ${fmtNum(d.netflow.flows)} flows in ${fmtNum(d.netflow.datagrams)} datagrams, ${fmtNum((d.netflow.kernel_drops || 0) + (d.netflow.queue_drops || 0))} dropped (receive buffer full), ${fmtNum(d.netflow.refused_datagrams || 0)} refused (too many exporters), buffer ${fmtBytes(d.netflow.read_buffer)}</p>` : "<p class='muted'>NetFlow off (--netflow :2055)</p>"}
+      ${d.netflow ? `<p>NetFlow: ${fmtNum(d.netflow.flows)} flows in ${fmtNum(d.netflow.datagrams)} datagrams, ${fmtNum((d.netflow.kernel_drops || 0) + (d.netflow.queue_drops || 0))} dropped (receive buffer full), ${fmtNum(d.netflow.flows_without_addresses || 0)} records without addresses, ${fmtNum(d.netflow.refused_datagrams || 0)} refused (too many exporters), buffer ${fmtBytes(d.netflow.read_buffer)}</p>` : "<p class='muted'>NetFlow off (--netflow :2055)</p>"}
       <p class="muted">Live clients ${d.sse_clients}; events dropped ${d.sse_dropped}</p></div>
     ${s.live ? `<div class="card" id="live-capture"><h2>Live capture</h2>${table("live", [{ t: "Interface", f: l => esc(l.interface) },
       { t: "Rings", num: 1, f: l => fmtNum(l.rings) }, { t: "Packets", num: 1, f: l => fmtNum(l.packets) },
