@@ -38,23 +38,12 @@ func rotationKey(name string) string {
 func copiedLog(name string) string {
 	name = strings.TrimPrefix(name, ".")
 	name = strings.TrimSuffix(strings.TrimSuffix(name, ".part"), ".tmp")
-	end := max(strings.LastIndex(name, ".log"), strings.LastIndex(name, ".json"))
-	if end <= 0 {
-		return ""
-	}
-	rest := name[end+1:]
-	switch {
-	case strings.HasPrefix(rest, "log.gz"), strings.HasPrefix(rest, "json.gz"), strings.HasPrefix(rest, "jsonl.gz"):
-		name = name[:end+1+strings.Index(rest, ".gz")+3]
-	case strings.HasPrefix(rest, "jsonl"):
-		name = name[:end+len(".jsonl")]
-	case strings.HasPrefix(rest, "json"):
-		name = name[:end+len(".json")]
-	default:
-		name = name[:end+len(".log")]
-	}
-	if !isLogFile(name) {
-		return ""
+	for !isLogFile(name) { // drop a temporary suffix (rsync's ".Ab12Cd")
+		i := strings.LastIndexByte(name, '.')
+		if i <= 0 {
+			return ""
+		}
+		name = name[:i]
 	}
 	return name
 }
