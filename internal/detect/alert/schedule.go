@@ -144,11 +144,7 @@ func (s *Schedule[K, V]) visit(m map[K]V, x scheduled[K, V], now float64, report
 func (s *Schedule[K, V]) push(k K, v V) {
 	e := v.episode()
 	e.ticket++
-	due := e.due(s.idle, s.every)
-	if s.refresh > 0 && e.Alerted && (e.refreshUntil == 0 || e.checked < e.refreshUntil) {
-		due = min(due, lowerSum(max(e.checked, e.LastEmit), s.refresh))
-	}
-	s.heap = append(s.heap, scheduled[K, V]{due: due, key: k, watched: v, ticket: e.ticket})
+	s.heap = append(s.heap, scheduled[K, V]{due: e.due(s.idle, s.every, s.refresh), key: k, watched: v, ticket: e.ticket})
 	s.up(len(s.heap) - 1)
 }
 
@@ -205,14 +201,18 @@ func (s *Schedule[K, V]) down(i int) {
 }
 
 // due returns a record time before which a flush cannot end or report
-// the episode (given thresholds idle and every): Flush's tests,
-// now-Last > idle and now-LastEmit >= every, solved for now, less a
-// margin for the rounding of either side. Where that is not a number
-// (infinite or NaN times), the episode is due at every flush.
-func (e *Episode) due(idle, every float64) float64 {
+// the episode (given thresholds idle and every, and the refresh period,
+// 0 when off): Flush's tests, now-Last > idle, now-LastEmit >= every and,
+// while refreshing, a refresh period after the last look, solved for now,
+// less a margin for the rounding of either side. Where that is not a
+// number (infinite or NaN times), the episode is due at every flush.
+func (e *Episode) due(idle, every, refresh float64) float64 {
 	t := lowerSum(e.Last, idle)
 	if e.Alerted {
 		t = min(t, lowerSum(e.LastEmit, every))
+	}
+	if refresh > 0 && e.Alerted && (e.refreshUntil == 0 || e.checked < e.refreshUntil) {
+		t = min(t, lowerSum(max(e.checked, e.LastEmit), refresh))
 	}
 	if math.IsNaN(t) {
 		return math.Inf(-1)
