@@ -3,6 +3,7 @@ package serve
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -15,16 +16,28 @@ type event struct {
 	data []byte
 }
 
+// Event-stream limits: at most maxStreams clients at once (each holds a
+// connection and a queue of 256 events), and a client that stops reading
+// is dropped when one write has waited streamWriteTimeout.
+const (
+	maxStreams         = 64
+	streamWriteTimeout = 30 * time.Second
+)
+
 // hub fans events out to the connected clients. A slow client's events
 // are dropped (counted), never waited for.
 type hub struct {
-	mu      sync.Mutex
-	clients map[chan event]struct{}
-	dropped atomic.Uint64
-	sent    atomic.Uint64
+	mu           sync.Mutex
+	clients      map[chan event]struct{}
+	dropped      atomic.Uint64
+	sent         atomic.Uint64
+	max          int           // maxStreams; tests lower it
+	writeTimeout time.Duration // streamWriteTimeout; tests lower it
 }
 
-func newHub() *hub { return &hub{clients: map[chan event]struct{}{}} }
+func newHub() *hub {
+	return &hub{clients: map[chan event]struct{}{}, max: maxStreams, writeTimeout: streamWriteTimeout}
+}
 
 func (h *hub) publish(name string, v any) {
 	var data []byte
@@ -48,11 +61,15 @@ func (h *hub) publish(name string, v any) {
 	}
 }
 
+// subscribe adds a client, or returns nil when max are connected.
 func (h *hub) subscribe() chan event {
-	c := make(chan event, 256)
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) >= h.max {
+		return nil
+	}
+	c := make(chan event, 256)
 	h.clients[c] = struct{}{}
-	h.mu.Unlock()
 	return c
 }
 
@@ -68,32 +85,46 @@ func (h *hub) count() int {
 	return len(h.clients)
 }
 
-// serveEvents streams events as text/event-stream until the client goes.
+// serveEvents streams events as text/event-stream until the client goes,
+// stops reading (a write waits writeTimeout), or the server shuts down.
 func (h *hub) serveEvents(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+	c := h.subscribe()
+	if c == nil {
+		w.Header().Set("Retry-After", "30")
+		writeErr(w, http.StatusServiceUnavailable, fmt.Sprintf(
+			"%d event streams are open, the most this server keeps; close a dashboard tab or another client", h.max))
 		return
 	}
+	defer h.unsubscribe(c)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{}) // the stream outlives the request's ReadTimeout
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
-	http.NewResponseController(w).SetReadDeadline(time.Time{}) // the stream outlives the request's ReadTimeout
-	c := h.subscribe()
-	defer h.unsubscribe(c)
-	fmt.Fprintf(w, "retry: 3000\nevent: hello\ndata: {}\n\n")
-	fl.Flush()
+	send := func(text string) bool {
+		rc.SetWriteDeadline(time.Now().Add(h.writeTimeout))
+		if _, err := io.WriteString(w, text); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("retry: 3000\nevent: hello\ndata: {}\n\n") {
+		return
+	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
+		var text string
 		select {
 		case <-r.Context().Done():
 			return
 		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
+			text = ": ping\n\n"
 		case e := <-c:
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.name, e.data)
+			text = "event: " + e.name + "\ndata: " + string(e.data) + "\n\n"
 		}
-		fl.Flush()
+		if !send(text) {
+			return
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -114,4 +115,47 @@ func runningServer(t *testing.T) net.Addr {
 	}
 	t.Fatal("server did not listen")
 	return nil
+}
+
+// TestEventStreamsBounded: event streams are capped (each holds a
+// connection and a queue), the one too many is told so with a 503, and a
+// client that stops reading is dropped once a write has waited the write
+// timeout, instead of holding its handler, connection and queue for ever.
+func TestEventStreamsBounded(t *testing.T) {
+	srv, ts := testServer(t)
+	srv.hub.max, srv.hub.writeTimeout = 2, 300*time.Millisecond
+	url := ts.URL + "/api/v1/events?token=" + srv.Tokens().Read
+	open := func() {
+		c, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", strings.TrimPrefix(url, ts.URL))
+	}
+	open() // two clients that never read
+	open()
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.hub.count() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "event streams") {
+		t.Fatalf("third stream: %d %s, want 503 naming the limit", resp.StatusCode, body)
+	}
+	// Fill the stalled clients' sockets: their handlers must give up.
+	big := strings.Repeat("x", 64<<10)
+	deadline = time.Now().Add(20 * time.Second)
+	for srv.hub.count() > 0 && time.Now().Before(deadline) {
+		srv.hub.publish("alert", big)
+		time.Sleep(time.Millisecond)
+	}
+	if n := srv.hub.count(); n != 0 {
+		t.Fatalf("%d clients that stopped reading are still held", n)
+	}
 }
