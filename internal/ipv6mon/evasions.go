@@ -241,7 +241,7 @@ func (e *evasions) settleEcho(f *icmp6Fact) {
 	if f.SrcMAC != "" {
 		sender, victim = e.m.nd.speaker(f.SrcMAC), f.Src
 	}
-	e.m.raise(f.TS, "ipv6.smurf", 2, conf, sender, victim, []string{"T1498.001"},
+	e.m.raise(f.TS, "ipv6.smurf", 2, conf, sender, victim, []string{"T1498.002"},
 		fmt.Sprintf("echo request to multicast group %s from %s: every member answers %s", f.Dst, f.Src, f.Src),
 		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit, "src_mac": f.SrcMAC})
 }
@@ -368,7 +368,7 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 	}
 	allowed := m.allowR[d.ServerAddr]
 	if !allowed && m.routers.noDHCPv6() {
-		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557.003"},
 			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
 			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
 		return
@@ -377,7 +377,7 @@ func (m *Monitor) onDHCP(d *dhcpRec) {
 	if first && learning || allowed || learning {
 		return
 	}
-	m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.8, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+	m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.8, d.ServerAddr, d.ClientAddr, []string{"T1557.003"},
 		fmt.Sprintf("a new DHCPv6 server %s answered clients after the known servers were learned", d.ServerAddr),
 		map[string]any{"servers": m.dhcpJudged, "uids": d.UIDs})
 }
@@ -410,7 +410,7 @@ func (m *Monitor) recheckDHCPv6() {
 		if m.allowR[d.ServerAddr] {
 			continue
 		}
-		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557"},
+		m.raise(d.TS, "ipv6.rogue_dhcpv6", 1, 0.85, d.ServerAddr, d.ClientAddr, []string{"T1557.003"},
 			fmt.Sprintf("DHCPv6 server %s answered %s (assigning %s) on a link whose routers announce no DHCPv6 (M and O flags off)", d.ServerAddr, d.ClientAddr, d.AssignedAddr),
 			map[string]any{"assigned": d.AssignedAddr, "uids": d.UIDs, "router_flags": "none"})
 	}

@@ -17,7 +17,7 @@ const floodRate = 1000
 
 func init() {
 	register(
-		floodScenario("syn-flood", "flood.syn", "T1498.001",
+		floodScenario("syn-flood", "flood.syn", "T1499.001",
 			"hping3 SYN flood at the server's web port from random spoofed sources (1000 packets/s).",
 			"-S", "-p", "80"),
 		floodScenario("udp-flood", "flood.udp", "T1498.001",
