@@ -156,3 +156,12 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// incidents is the correlation config with the engine's lag: an episode
+// is written when quiet for Aggregate.Quiet or open for Aggregate.MaxOpen,
+// so its alert comes up to MaxOpen+Quiet (and a flush) after it began.
+func (c *Config) incidents() incident.Config {
+	ic := c.Incidents
+	ic.Lag = c.Aggregate.MaxOpen + c.Aggregate.Quiet + c.FlushEvery
+	return ic
+}

@@ -96,7 +96,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 	}
 	internal, _ := netset.Parse(cfg.InternalNetworks)
 	e := &Engine{cfg: cfg, out: out, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
-		corr: incident.New(cfg.Incidents), allowDom: map[string]bool{}, allowCls: map[string]bool{},
+		corr: incident.New(cfg.incidents()), allowDom: map[string]bool{}, allowCls: map[string]bool{},
 		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
 	e.emitFn = e.emit
 	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)

@@ -2,10 +2,19 @@
 // attacker (the alert source; for alerts without one, such as spoofed
 // floods, their victim; for an alert about a host's exposure, that host,
 // with no attacker) that follow each other within Gap seconds form one
-// incident. An incident orders its alerts on the kill chain
+// incident. The addresses of one IPv6 interface (modified EUI-64
+// addresses with the same interface id) are one attacker, and a victim
+// attacked in the same way from many sources at once (a botnet's brute
+// force or flood) gets one incident for the crowd instead of one per
+// source. An incident orders its alerts on the kill chain
 // (reconnaissance → initial access → command and control → actions on
 // objectives), unites their ATT&CK techniques and victims, scores itself
-// and tells its story in a few sentences.
+// and tells its story in a few sentences (narrative.go).
+//
+// State is bounded: an incident keeps keepWhole alerts whole, then merges
+// each later alert into the one of its class it holds; it counts at most
+// maxCounted distinct victims and sources; at most maxOpen incidents are
+// open (the longest quiet is ended first) and maxCrowds crowds watched.
 package incident
 
 import (
@@ -13,11 +22,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 )
@@ -26,6 +34,13 @@ import (
 type Config struct {
 	// Gap is the longest quiet time (s) within one incident.
 	Gap float64 `json:"gap_s"`
+	// Lag is how long (s of record time) after its behaviour an alert may
+	// still be written: the detection engine holds an episode until it is
+	// quiet or has been open its longest. An incident is ended only when
+	// it has been quiet for Gap+Lag, so that such a late alert still
+	// joins it, as it does when the alerts are correlated afterwards
+	// (Build). Set by the engine from its aggregation times.
+	Lag float64 `json:"-"`
 }
 
 // DefaultConfig returns the defaults: alerts an hour apart or less belong
@@ -34,57 +49,172 @@ func DefaultConfig() Config { return Config{Gap: 3600} }
 
 // Incident is one line of incidents.log.
 type Incident struct {
-	ID       string   `json:"id"`
-	First    float64  `json:"first_seen"`
-	Last     float64  `json:"last_seen"`
-	Attacker string   `json:"attacker"`
-	Victims  []string `json:"victims"`
+	ID       string  `json:"id"`
+	First    float64 `json:"first_seen"`
+	Last     float64 `json:"last_seen"`
+	Attacker string  `json:"attacker"`
+	// Sources lists the attacking addresses when there are several: the
+	// crowd of a distributed attack, or the addresses of one IPv6
+	// interface (at most maxListed).
+	Sources []string `json:"sources,omitempty"`
+	// Victims lists at most maxListed victims; VictimCount counts them
+	// all (up to maxCounted, then at least that many).
+	Victims     []string `json:"victims"`
+	VictimCount int      `json:"victim_count"`
 	// Stages lists the kill-chain stages reached, in kill-chain order;
-	// Sequence the stages in the order they were seen.
-	Stages     []string       `json:"stages"`
-	Sequence   []string       `json:"sequence"`
-	Techniques []string       `json:"mitre"`
-	Score      int            `json:"score"`
-	Severity   int            `json:"severity"`
-	Counts     map[string]int `json:"alert_counts"`
-	Alerts     int            `json:"alerts"`
-	UIDs       []string       `json:"uids,omitempty"`
-	Narrative  string         `json:"narrative"`
+	// Sequence the same stages in the order they were first seen.
+	Stages     []string `json:"stages"`
+	Sequence   []string `json:"sequence"`
+	Techniques []string `json:"mitre"`
+	Score      int      `json:"score"`
+	Severity   int      `json:"severity"`
+	// Counts holds the alert lines per class; Alerts their sum.
+	Counts    map[string]int `json:"alert_counts"`
+	Alerts    int            `json:"alerts"`
+	UIDs      []string       `json:"uids,omitempty"`
+	Narrative string         `json:"narrative"`
 }
 
-type building struct {
-	key    string
-	id     string // fixed when the incident opens: its snapshots share it
-	alerts []alert.Alert
-	last   float64
-	// Past keepWhole alerts, an alert of an episode the incident already
-	// holds is merged into it (byKey: alert Key → index in alerts), so a
-	// long-lived incident grows with its distinct behaviours, not with
-	// their re-reports; merged counts the alert lines merged away.
-	byKey  map[string]int
-	merged int
-}
-
-// keepWhole is how many alerts an incident keeps each as it came before
-// merging re-reports of one episode.
-const keepWhole = 256
+const (
+	// keepWhole is how many alerts an incident keeps each as it came
+	// before merging later ones into the alert of their class it holds.
+	keepWhole = 256
+	// maxCounted bounds each set of distinct victims or sources counted.
+	maxCounted = 4096
+	// maxListed is how many victims (and sources) an incident lists.
+	maxListed = 100
+	// maxOpen bounds the incidents open at once.
+	maxOpen = 100_000
+	// crowdMin distinct sources attacking one victim in the same way
+	// within Gap make a crowd: one incident, keyed by the victim.
+	crowdMin = 10
+	// maxCrowds bounds the (class, victim) pairs watched for crowds.
+	maxCrowds = 100_000
+)
 
 // Correlator groups alerts as they are written.
 type Correlator struct {
-	cfg  Config
-	open map[string]*building
+	cfg    Config
+	open   map[string]*building
+	crowds map[string]*crowd
 }
 
 // New returns a correlator.
 func New(cfg Config) *Correlator {
-	return &Correlator{cfg: cfg, open: map[string]*building{}}
+	return &Correlator{cfg: cfg, open: map[string]*building{}, crowds: map[string]*crowd{}}
 }
 
+// Add adds an alert; it returns the incidents it ended: the one it
+// follows after a gap, and the longest quiet one when maxOpen are open.
+func (c *Correlator) Add(a alert.Alert) []Incident {
+	k := c.crowdKey(a)
+	if k == "" {
+		k = key(a)
+	}
+	var done []Incident
+	b := c.open[k]
+	if b != nil && a.TS > b.last+c.cfg.Gap {
+		done = append(done, b.build())
+		b = nil
+	}
+	if b == nil {
+		if len(c.open) >= maxOpen {
+			done = append(done, c.endQuietest()...)
+		}
+		b = newBuilding(k, a.TS)
+		c.open[k] = b
+	}
+	b.add(a)
+	return done
+}
+
+// endQuietest ends the tenth of the open incidents quiet the longest.
+func (c *Correlator) endQuietest() []Incident {
+	all := make([]*building, 0, len(c.open))
+	for _, b := range c.open {
+		all = append(all, b)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	var out []Incident
+	for _, b := range all[:max(len(all)/10, 1)] {
+		delete(c.open, b.key)
+		out = append(out, b.build())
+	}
+	return out
+}
+
+// Flush returns (and forgets) the incidents quiet for more than Gap+Lag
+// at now; math.Inf(1) ends them all.
+func (c *Correlator) Flush(now float64) []Incident {
+	var out []Incident
+	for k, b := range c.open {
+		if now-b.last > c.cfg.Gap+c.cfg.Lag {
+			out = append(out, b.build())
+			delete(c.open, k)
+		}
+	}
+	for k, cr := range c.crowds {
+		if now-cr.last > c.cfg.Gap+c.cfg.Lag {
+			delete(c.crowds, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out
+}
+
+// Build correlates a finished list of alerts (alerts.log read back).
+func Build(alerts []alert.Alert, cfg Config) []Incident {
+	sorted := append([]alert.Alert(nil), alerts...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
+	c := New(cfg)
+	var out []Incident
+	for _, a := range sorted {
+		out = append(out, c.Add(a)...)
+	}
+	out = append(out, c.Flush(math.Inf(1))...)
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out
+}
+
+// Current returns the incident a joined, as it stands, and false when
+// none is open: a live run writes an incident again, under the same id,
+// each time an alert joins it.
+func (c *Correlator) Current(a alert.Alert) (Incident, bool) {
+	k := key(a)
+	if cr := c.crowds[a.Class+"|"+a.Dst]; cr != nil && cr.promoted && crowdClass(a.Class) && a.Src != "" && a.Exposed == "" {
+		k = "crowd " + a.Dst
+	}
+	b := c.open[k]
+	if b == nil {
+		return Incident{}, false
+	}
+	return b.build(), true
+}
+
+// key is the incident an alert belongs to, crowds aside: its attacker's
+// (one key for the addresses of one IPv6 interface), or, for an alert
+// without one, its victim's.
 func key(a alert.Alert) string {
 	if s := attacker(a); s != "" {
-		return s
+		return hostKey(s)
 	}
 	return "victim " + victim(a)
+}
+
+// hostKey names a host: its address, or for a modified EUI-64 IPv6
+// address (ff:fe in the middle of the interface id, the MAC's bytes
+// around it) the interface id, which its link-local and global addresses
+// share.
+func hostKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.Is6() || ip.Is4In6() {
+		return addr
+	}
+	b := ip.As16()
+	if b[11] != 0xff || b[12] != 0xfe {
+		return addr
+	}
+	return "eui64 " + hex.EncodeToString(b[8:])
 }
 
 // attacker names who acted: the source address, or the sender's MAC
@@ -109,99 +239,6 @@ func victim(a alert.Alert) string {
 	return a.Dst
 }
 
-// Add adds an alert; it returns the incident it ended, if the alert starts
-// a new one for the same attacker after a gap.
-func (c *Correlator) Add(a alert.Alert) []Incident {
-	k := key(a)
-	var done []Incident
-	b := c.open[k]
-	if b != nil && a.TS > b.last+c.cfg.Gap {
-		done = append(done, b.build())
-		b = nil
-	}
-	if b == nil {
-		b = &building{key: k, id: incidentID(k, a.TS)}
-		c.open[k] = b
-	}
-	b.add(a)
-	b.last = math.Max(b.last, a.End())
-	return done
-}
-
-// add keeps a: whole, or merged into the alert of its episode the
-// incident holds once it holds keepWhole alerts.
-func (b *building) add(a alert.Alert) {
-	if len(b.alerts) < keepWhole {
-		b.alerts = append(b.alerts, a)
-		return
-	}
-	if b.byKey == nil {
-		b.byKey = make(map[string]int, len(b.alerts))
-		for i := range b.alerts {
-			b.byKey[b.alerts[i].Key()] = i
-		}
-	}
-	k := a.Key()
-	if i, ok := b.byKey[k]; ok {
-		b.alerts[i].Merge(a)
-		b.merged++
-		return
-	}
-	b.byKey[k] = len(b.alerts)
-	b.alerts = append(b.alerts, a)
-}
-
-// Flush returns (and forgets) the incidents quiet for more than Gap at
-// now; math.Inf(1) ends them all.
-func (c *Correlator) Flush(now float64) []Incident {
-	var out []Incident
-	for k, b := range c.open {
-		if now-b.last > c.cfg.Gap {
-			out = append(out, b.build())
-			delete(c.open, k)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
-	return out
-}
-
-// Build correlates a finished list of alerts (alerts.log read back).
-func Build(alerts []alert.Alert, cfg Config) []Incident {
-	sorted := append([]alert.Alert(nil), alerts...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
-	c := New(cfg)
-	var out []Incident
-	for _, a := range sorted {
-		out = append(out, c.Add(a)...)
-	}
-	out = append(out, c.Flush(math.Inf(1))...)
-	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
-	return out
-}
-
-// severityWeight is what one class of alert adds to the score, by severity.
-var severityWeight = map[int]float64{alert.Critical: 45, alert.High: 30, alert.Medium: 15, alert.Info: 4}
-
-// Current returns the incident a's attacker (or victim) has open, as it
-// stands, and false when none is open: a live run writes an incident again,
-// under the same id, each time an alert joins it.
-func (c *Correlator) Current(a alert.Alert) (Incident, bool) {
-	b := c.open[key(a)]
-	if b == nil {
-		return Incident{}, false
-	}
-	inc := build(slices.Clone(b.alerts), b.id)
-	inc.Alerts += b.merged
-	return inc, true
-}
-
-// build is the incident b holds.
-func (b *building) build() Incident {
-	inc := build(b.alerts, b.id)
-	inc.Alerts += b.merged
-	return inc
-}
-
 // incidentID names an incident by its key and the time of the alert that
 // opened it.
 func incidentID(key string, ts float64) string {
@@ -209,10 +246,140 @@ func incidentID(key string, ts float64) string {
 	return "I" + hex.EncodeToString(sum[:6])
 }
 
-func build(alerts []alert.Alert, id string) Incident {
+// building is an open incident.
+type building struct {
+	key    string
+	id     string // fixed when the incident opens: its snapshots share it
+	alerts []alert.Alert
+	last   float64
+	lines  map[string]int // alert lines per class
+	// Past keepWhole alerts, a later alert is merged into the alert of its
+	// class the incident holds (byClass: class → index in alerts), so that
+	// an incident grows with its kinds of behaviour, not its alerts.
+	byClass      map[string]int
+	victims      countedSet
+	classVictims map[string]*countedSet
+	sources      countedSet
+	crowd        bool // keyed by a victim attacked from many sources
+}
+
+func newBuilding(key string, ts float64) *building {
+	return &building{key: key, id: incidentID(key, ts), lines: map[string]int{}, classVictims: map[string]*countedSet{},
+		crowd: strings.HasPrefix(key, "crowd ")}
+}
+
+// add keeps a: whole, or merged into the alert of its class the incident
+// holds once it holds keepWhole alerts.
+func (b *building) add(a alert.Alert) {
+	b.last = math.Max(b.last, a.End())
+	b.lines[a.Class]++
+	b.countVictims(a)
+	if s := attacker(a); s != "" {
+		b.sources.add(s)
+	}
+	if len(b.alerts) < keepWhole {
+		b.alerts = append(b.alerts, a)
+		return
+	}
+	if b.byClass == nil {
+		b.byClass = map[string]int{}
+		for i := range b.alerts {
+			b.byClass[b.alerts[i].Class] = i
+		}
+	}
+	if i, ok := b.byClass[a.Class]; ok {
+		mergeInto(&b.alerts[i], a)
+		return
+	}
+	b.byClass[a.Class] = len(b.alerts)
+	b.alerts = append(b.alerts, a)
+}
+
+// mergeInto merges a into kept, an alert of its class. An alert about
+// another victim keeps kept's words (they name kept's victim) and adds
+// its victim to kept's list.
+func mergeInto(kept *alert.Alert, a alert.Alert) {
+	if a.Dst == kept.Dst {
+		kept.Merge(a)
+		return
+	}
+	summary, act, evidence := kept.Summary, kept.Act, kept.Evidence
+	if a.Dst != "" {
+		a.Dsts = append([]string{a.Dst}, a.Dsts...)
+	}
+	kept.Merge(a)
+	kept.Summary, kept.Act, kept.Evidence = summary, act, evidence
+}
+
+// countVictims counts a's victims, in all and for its class.
+func (b *building) countVictims(a alert.Alert) {
+	cv := b.classVictims[a.Class]
+	if cv == nil {
+		cv = &countedSet{}
+		b.classVictims[a.Class] = cv
+	}
+	add := func(v string) {
+		if v != "" && v != attacker(a) {
+			b.victims.add(v)
+			cv.add(v)
+		}
+	}
+	if a.Exposed != "" {
+		add(a.Exposed) // the exposed host, not the client
+		return
+	}
+	for _, v := range a.Addrs() {
+		add(v)
+	}
+	if unlisted := a.DstCount - len(a.Addrs()); unlisted > 0 {
+		// Hosts the alert counts but does not name (a horizontal scan's).
+		b.victims.extra = max(b.victims.extra, unlisted)
+		cv.extra = max(cv.extra, unlisted)
+	}
+}
+
+// countedSet counts distinct strings, up to maxCounted of them; extra
+// counts members known but not named.
+type countedSet struct {
+	m     map[string]struct{}
+	extra int
+}
+
+func (s *countedSet) add(v string) {
+	if len(s.m) >= maxCounted {
+		return
+	}
+	if s.m == nil {
+		s.m = map[string]struct{}{}
+	}
+	s.m[v] = struct{}{}
+}
+
+// count is how many members the set holds: at least that many when full.
+func (s *countedSet) count() int { return len(s.m) + s.extra }
+
+// full tells whether members may have gone uncounted.
+func (s *countedSet) full() bool { return len(s.m) >= maxCounted }
+
+// build is the incident b holds, as it stands.
+func (b *building) build() Incident {
+	alerts := slices.Clone(b.alerts)
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].TS < alerts[j].TS })
-	inc := Incident{First: alerts[0].TS, Last: alerts[0].End(), Attacker: attacker(alerts[0]), Counts: map[string]int{}, Severity: alert.Info}
-	victims, techniques, stagesSeen := map[string]bool{}, map[string]bool{}, map[alert.Stage]bool{}
+	inc := Incident{ID: b.id, First: alerts[0].TS, Last: b.last, Severity: alert.Info,
+		Counts: map[string]int{}, Stages: []string{}, Sequence: []string{}}
+	if !b.crowd {
+		inc.Attacker = attacker(alerts[0])
+	}
+	if b.sources.count() > 1 {
+		inc.Sources = firstSorted(b.sources.m, maxListed)
+	}
+	for class, n := range b.lines {
+		inc.Counts[class] = n
+		inc.Alerts += n
+	}
+	inc.Victims = firstSorted(b.victims.m, maxListed)
+	inc.VictimCount = b.victims.count()
+	techniques, stagesSeen := map[string]bool{}, map[alert.Stage]bool{}
 	uids := map[string]bool{} // the connections named, each once, in the alerts' order
 	addUID := func(u string) {
 		if u != "" && !uids[u] && len(inc.UIDs) < alert.MaxUIDs {
@@ -220,144 +387,164 @@ func build(alerts []alert.Alert, id string) Incident {
 			inc.UIDs = append(inc.UIDs, u)
 		}
 	}
-	best := map[string]float64{} // class → strongest weighted confidence
 	for _, a := range alerts {
 		inc.Last = math.Max(inc.Last, a.End())
-		inc.Counts[a.Class] += max(a.Count, 1)
-		inc.Alerts++
 		inc.Severity = min(inc.Severity, a.Severity)
-		if a.Exposed != "" {
-			victims[a.Exposed] = true // the exposed host, not the client
-		} else {
-			for _, v := range a.Addrs() {
-				victims[v] = true
-			}
-		}
 		for _, t := range a.MITRE {
 			techniques[t] = true
 		}
-		st := alert.Lookup(a.Class).Stage
-		if !stagesSeen[st] {
+		if st := alert.Lookup(a.Class).Stage; st != alert.StageUnknown && !stagesSeen[st] {
 			stagesSeen[st] = true
 			inc.Sequence = append(inc.Sequence, st.String())
 		}
-		best[a.Class] = math.Max(best[a.Class], severityWeight[a.Severity]*math.Max(a.Confidence, 0.3))
 		for _, u := range a.UIDs {
 			addUID(u)
 		}
 		addUID(a.UID)
 	}
-	delete(victims, inc.Attacker)
-	inc.Victims = alert.SortedKeys(victims)
 	inc.Techniques = alert.SortedKeys(techniques)
 	for st := alert.Reconnaissance; st <= alert.ActionsOnObjectives; st++ {
 		if stagesSeen[st] {
 			inc.Stages = append(inc.Stages, st.String())
 		}
 	}
-	score := 0.0
-	for _, w := range best {
-		score += w
-	}
-	score += 10 * float64(max(len(inc.Stages)-1, 0))
-	inc.Score = int(math.Min(100, math.Round(score)))
-	inc.Narrative = narrative(inc, alerts)
-	inc.ID = id
+	inc.Score = score(alerts, len(inc.Stages))
+	inc.Narrative = narrative(inc, alerts, b)
 	return inc
 }
 
-// narrative tells the incident in order: who did what, when, and what came
-// of it, in at most six steps. A step is the alert's Act, a verb phrase
-// that the incident's subject (its attacker) opens; an alert without one
-// (IPv6 monitor and inventory findings) gives its summary, a sentence of
-// its own, which no subject is put before.
-func narrative(inc Incident, alerts []alert.Alert) string {
-	steps := narrativeSteps(alerts)
-	subject := narrativeSubject(inc, alerts, steps)
-	var b strings.Builder
-	for i, s := range steps {
-		if i == 6 {
-			fmt.Fprintf(&b, ", and %d more", len(steps)-6)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", then ")
-		}
-		text := s.text
-		if !s.sentence && (i == 0 || steps[i-1].sentence) {
-			// An act opening the narrative, or following a sentence of
-			// another subject, names its subject; acts in a row share it.
-			text = subject + " " + text
-		}
-		if i == 0 {
-			text = upperFirst(text)
-		}
-		when := alert.Clock(s.first)
-		if s.last-s.first >= 1 {
-			when += "–" + alert.Clock(s.last)
-		}
-		fmt.Fprintf(&b, "%s (%s)", text, when)
+// firstSorted returns the first n members of m in sorted order.
+func firstSorted(m map[string]struct{}, n int) []string {
+	out := alert.SortedKeys(m)
+	if len(out) > n {
+		out = out[:n]
 	}
-	return fmt.Sprintf("%s. Stages: %s; score %d.", b.String(), strings.Join(inc.Stages, " → "), inc.Score)
+	return out
 }
 
-// narrativeStep is one distinct behaviour of an incident: the act (or
-// the summary sentence, when the alert has no act) and when it happened.
-type narrativeStep struct {
-	text        string
-	sentence    bool
-	first, last float64
-}
+// severityWeight is what an alert weighs in the score, by severity.
+var severityWeight = map[int]float64{alert.Critical: 70, alert.High: 40, alert.Medium: 20, alert.Info: 5}
 
-// narrativeSteps lists the distinct behaviours of alerts, in order.
-func narrativeSteps(alerts []alert.Alert) []narrativeStep {
-	var steps []narrativeStep
-	seen := map[string]int{}
+// score rates an incident 0–100 by its strongest behaviour, not by how
+// many kinds it has: each class weighs its severity's weight times its
+// best confidence (at least 0.3); the heaviest counts whole, the next
+// half, the next a quarter…; each kill-chain stage past the first adds 10.
+// So one critical alert (a successful default-credential login, 63–70)
+// ranks above a scan seen by four scan detectors (about 39) or a failed
+// brute force after a scan (60).
+func score(alerts []alert.Alert, stages int) int {
+	best := map[string]float64{} // class → heaviest weight
 	for _, a := range alerts {
-		s := narrativeStep{text: a.Act, first: a.TS, last: a.End()}
-		if s.text == "" {
-			s.text, s.sentence = strings.TrimSuffix(a.Summary, "."), true
+		best[a.Class] = math.Max(best[a.Class], severityWeight[a.Severity]*math.Max(a.Confidence, 0.3))
+	}
+	weights := make([]float64, 0, len(best))
+	for _, w := range best {
+		weights = append(weights, w)
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(weights)))
+	total, share := 0.0, 1.0
+	for _, w := range weights {
+		total += w * share
+		share /= 2
+	}
+	total += 10 * float64(max(stages-1, 0))
+	return int(math.Min(100, math.Round(total)))
+}
+
+// crowd watches one (class, victim) pair for a distributed attack.
+type crowd struct {
+	sources  map[string]struct{} // until promoted
+	last     float64
+	promoted bool
+}
+
+// crowdKey returns the crowd incident's key when a belongs to one ("" if
+// not), watching its (class, victim) pair: once crowdMin distinct sources
+// have attacked the victim in the same way within Gap, the pair's alerts
+// go to one incident keyed by the victim, and the open incidents of those
+// sources that hold nothing else move into it.
+func (c *Correlator) crowdKey(a alert.Alert) string {
+	if !crowdClass(a.Class) || a.Src == "" || a.Dst == "" || a.Exposed != "" {
+		return ""
+	}
+	pair := a.Class + "|" + a.Dst
+	cr := c.crowds[pair]
+	if cr != nil && a.TS > cr.last+c.cfg.Gap {
+		cr = nil
+	}
+	if cr == nil {
+		if len(c.crowds) >= maxCrowds {
+			return ""
 		}
-		if i, ok := seen[s.text]; ok {
-			steps[i].last = math.Max(steps[i].last, s.last)
+		cr = &crowd{sources: map[string]struct{}{}}
+		c.crowds[pair] = cr
+	}
+	cr.last = math.Max(cr.last, a.End())
+	k := "crowd " + a.Dst
+	if cr.promoted {
+		c.openCrowd(k, a.TS)
+		return k
+	}
+	cr.sources[hostKey(a.Src)] = struct{}{}
+	if len(cr.sources) < crowdMin {
+		return ""
+	}
+	cr.promoted = true
+	c.gather(k, a, cr.sources)
+	cr.sources = nil
+	return k
+}
+
+// openCrowd makes sure the crowd incident k is open.
+func (c *Correlator) openCrowd(k string, ts float64) *building {
+	b := c.open[k]
+	if b == nil {
+		b = newBuilding(k, ts)
+		c.open[k] = b
+	}
+	return b
+}
+
+// gather moves into the crowd incident k the open incidents of sources
+// that hold only alerts of a's class on a's victim.
+func (c *Correlator) gather(k string, a alert.Alert, sources map[string]struct{}) {
+	var moved []alert.Alert
+	for s := range sources {
+		b := c.open[s]
+		if b == nil || b.byClass != nil || !onlyAttack(b.alerts, a.Class, a.Dst) {
 			continue
 		}
-		seen[s.text] = len(steps)
-		steps = append(steps, s)
+		moved = append(moved, b.alerts...)
+		delete(c.open, s)
 	}
-	return steps
+	sort.SliceStable(moved, func(i, j int) bool { return moved[i].TS < moved[j].TS })
+	first := a.TS
+	if len(moved) > 0 {
+		first = math.Min(first, moved[0].TS)
+	}
+	b := c.openCrowd(k, first)
+	for _, m := range moved {
+		b.add(m)
+	}
 }
 
-// narrativeSubject names who the acts are about: the attacker, the
-// forging host by its MAC, the victim of a passive act ("was flooded"),
-// or unknown sources.
-func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep) string {
-	subject := inc.Attacker
-	if len(alerts) > 0 && alerts[0].Src == "" && subject != "" {
-		return "the host with MAC " + subject + " (forging its addresses)"
-	}
-	if subject == "" {
-		subject = "unknown (possibly spoofed) sources"
-		if len(alerts) > 0 && len(steps) > 0 && strings.HasPrefix(steps[0].text, "was ") {
-			subject = alerts[0].Dst
+// onlyAttack tells whether alerts are all of class on victim dst.
+func onlyAttack(alerts []alert.Alert, class, dst string) bool {
+	for _, a := range alerts {
+		if a.Class != class || a.Dst != dst {
+			return false
 		}
 	}
-	return subject
+	return true
 }
 
-// upperFirst returns s with its first letter in upper case when its first
-// word is a word (letters only), not an address or a name ("fd66::66",
-// "example.com"), which keep their case.
-func upperFirst(s string) string {
-	word, _, _ := strings.Cut(s, " ")
-	for _, r := range word {
-		if !unicode.IsLetter(r) {
-			return s
-		}
+// crowdClass tells whether an alert class names a victim that a crowd of
+// sources can attack together (brute force, floods, port scans, exploits):
+// not C2 or tunnels, whose destination is the attacker's side.
+func crowdClass(class string) bool {
+	switch class {
+	case "scan.vertical", "ids.exploit", "ids.dos":
+		return true
 	}
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 || !unicode.IsLower(r) {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[n:]
+	return strings.HasPrefix(class, "bruteforce.") || strings.HasPrefix(class, "flood.")
 }
