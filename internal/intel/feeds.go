@@ -11,10 +11,11 @@ import (
 // them changes (its modification time or size).
 type Feeds struct {
 	paths []string
-	stamp map[string]stamp
+	stamp map[string]stamp // of the files the set in use was loaded from
 	set   *Set
-	// Loaded counts indicators per feed path at the last load.
-	Loaded map[string]int
+	// Loaded counts indicators per feed path at the last successful load;
+	// Rejected the values of each that were not indicators (Load).
+	Loaded, Rejected map[string]int
 }
 
 type stamp struct {
@@ -40,7 +41,10 @@ func (f *Feeds) Set() *Set {
 }
 
 // Reload loads the feeds again when a file changed; it reports whether it
-// did. On error the previous indicators stay in use.
+// did. On error the previous indicators stay in use, and the files count
+// as changed still: the next Reload tries again (a feed directory synced
+// by a tool that writes the manifest before the events it lists loads
+// once they are all there).
 func (f *Feeds) Reload() (bool, error) {
 	if f == nil || !f.changed() {
 		return false, nil
@@ -48,23 +52,24 @@ func (f *Feeds) Reload() (bool, error) {
 	return true, f.load()
 }
 
+// load loads every feed into a new set, which replaces the one in use
+// when all loaded.
 func (f *Feeds) load() error {
-	set, loaded, stamps := NewSet(), map[string]int{}, map[string]stamp{}
+	set, loaded, rejected, stamps := NewSet(), map[string]int{}, map[string]int{}, map[string]stamp{}
 	var errs []error
 	for _, p := range f.paths {
 		stamps[p] = stampOf(p)
-		n, err := LoadFile(set, p)
-		loaded[p] = n
+		r, err := Load(set, p)
+		loaded[p], rejected[p] = r.Added, r.Rejected
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	f.stamp = stamps
-	if err := errors.Join(errs...); err != nil && f.set != nil {
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	f.set, f.Loaded = set, loaded
-	return errors.Join(errs...)
+	f.stamp, f.set, f.Loaded, f.Rejected = stamps, set, loaded, rejected
+	return nil
 }
 
 func (f *Feeds) changed() bool {

@@ -3,17 +3,22 @@
 // matches its subdomains), URLs, JA3 and JA4 fingerprints and certificate
 // hashes (SHA-1 or SHA-256).
 //
-// Feed formats (format.go): plain lists (one indicator per line, its type
-// detected), CSV with a header naming the columns, MISP (a feed directory
-// with manifest.json and event files, or a single event JSON) and STIX 2.1
-// bundles (indicator patterns such as [ipv4-addr:value = '1.2.3.4']). Feeds
-// watches the files and reloads them when they change.
+// Feed formats: plain lists (format.go: one indicator per line, its type
+// detected; hosts files), CSV with a header naming the columns (csvfeed.go;
+// abuse.ch's commented-out headers, MISP's CSV export), MISP (misp.go: a
+// feed directory with manifest.json and event files, or a single event
+// JSON) and STIX 2.1 bundles (stix.go: indicator patterns such as
+// [ipv4-addr:value = '1.2.3.4']). Values are cleaned (BOM, defanged forms,
+// address:port) and validated; those that are not indicators are counted
+// (Set.Rejected). Feeds watches the files and reloads them when they
+// change.
 package intel
 
 import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -47,11 +52,13 @@ type Indicator struct {
 type Set struct {
 	addrs    map[netip.Addr]*Indicator
 	prefixes map[int]map[netip.Prefix]*Indicator // by prefix length
+	bits     []int                               // the lengths of prefixes, longest first
 	names    map[string]*Indicator               // domains
 	urls     map[string]*Indicator               // host/path, lower-case, no scheme
 	ja3, ja4 map[string]*Indicator
 	certs    map[string]*Indicator
 	n        int
+	rejected int // values the loaders read that were not indicators
 }
 
 // NewSet returns an empty Set.
@@ -59,6 +66,16 @@ func NewSet() *Set {
 	return &Set{addrs: map[netip.Addr]*Indicator{}, prefixes: map[int]map[netip.Prefix]*Indicator{},
 		names: map[string]*Indicator{}, urls: map[string]*Indicator{}, ja3: map[string]*Indicator{},
 		ja4: map[string]*Indicator{}, certs: map[string]*Indicator{}}
+}
+
+// Rejected returns how many values (lines, cells, attributes) the loaders
+// read into s were refused as not indicators of a kind they claimed or
+// looked like: junk, defanged forms it could not repair, bad addresses.
+func (s *Set) Rejected() int {
+	if s == nil {
+		return 0
+	}
+	return s.rejected
 }
 
 // Len returns the number of indicators.
@@ -107,10 +124,41 @@ func Detect(v string) (Kind, bool) {
 		}
 		return "", false
 	}
-	if strings.Contains(v, ".") && !strings.ContainsAny(v, " \t,;") {
+	if validDomain(v) {
 		return Domain, true
 	}
 	return "", false
+}
+
+// validDomain reports whether v is a host name with at least two labels
+// ("*." and a trailing dot allowed): labels of 1 to 63 letters, digits,
+// '-' or '_', 253 characters at most, a last label not all digits (an
+// address cut short, "1.2.3").
+func validDomain(v string) bool {
+	v = strings.TrimSuffix(strings.TrimPrefix(v, "*."), ".")
+	if len(v) > 253 || !strings.Contains(v, ".") {
+		return false
+	}
+	labels := strings.Split(v, ".")
+	for _, l := range labels {
+		if !validLabel(l) {
+			return false
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Add adds an indicator; the value is normalised for its kind.
@@ -131,13 +179,10 @@ func (s *Set) Add(ind Indicator) error {
 		}
 		p = p.Masked()
 		ind.Value = p.String()
-		if s.prefixes[p.Bits()] == nil {
-			s.prefixes[p.Bits()] = map[netip.Prefix]*Indicator{}
-		}
-		s.prefixes[p.Bits()][p] = &ind
+		s.addPrefix(p, &ind)
 	case Domain:
 		ind.Value = normDomain(strings.TrimPrefix(v, "*."))
-		if ind.Value == "" {
+		if !validDomain(ind.Value) {
 			return fmt.Errorf("intel: bad domain %q", v)
 		}
 		s.names[ind.Value] = &ind
@@ -168,11 +213,24 @@ func (s *Set) Add(ind Indicator) error {
 	return nil
 }
 
-// normURL drops the scheme and trailing slashes and lower-cases the host.
-func normURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
+// addPrefix indexes p by its length, keeping the lengths sorted longest
+// first so that Addr finds the most specific block.
+func (s *Set) addPrefix(p netip.Prefix, ind *Indicator) {
+	m := s.prefixes[p.Bits()]
+	if m == nil {
+		m = map[netip.Prefix]*Indicator{}
+		s.prefixes[p.Bits()] = m
+		i, _ := slices.BinarySearchFunc(s.bits, p.Bits(), func(a, b int) int { return b - a })
+		s.bits = slices.Insert(s.bits, i, p.Bits())
 	}
+	m[p] = ind
+}
+
+// normURL drops a leading scheme ("http://", RFC 3986's
+// [a-z][a-z0-9+.-]*://; a "://" later on, in a query, stays) and trailing
+// slashes and lower-cases the host.
+func normURL(u string) string {
+	u = stripScheme(u)
 	host, path, _ := strings.Cut(u, "/")
 	out := strings.ToLower(host)
 	if path != "" {
@@ -181,7 +239,24 @@ func normURL(u string) string {
 	return strings.TrimRight(out, "/")
 }
 
-// Addr returns the indicator matching a (an address or a covering CIDR).
+// stripScheme drops a leading URL scheme and its "://".
+func stripScheme(u string) string {
+	for i := 0; i < len(u); i++ {
+		c := u[i] | 0x20 // lower-case letters; digits and "+.-" are unchanged
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || u[i] == '+' || u[i] == '.' || u[i] == '-'):
+		case i > 0 && strings.HasPrefix(u[i:], "://"):
+			return u[i+3:]
+		default:
+			return u
+		}
+	}
+	return u
+}
+
+// Addr returns the indicator matching a (an address or the most specific
+// covering CIDR).
 func (s *Set) Addr(a netip.Addr) *Indicator {
 	if s == nil || !a.IsValid() || s.n == 0 {
 		return nil
@@ -189,13 +264,13 @@ func (s *Set) Addr(a netip.Addr) *Indicator {
 	if ind := s.addrs[a]; ind != nil {
 		return ind
 	}
-	for bits, m := range s.prefixes {
+	for _, bits := range s.bits {
 		if bits > a.BitLen() {
 			continue
 		}
 		p, err := a.Prefix(bits)
 		if err == nil {
-			if ind := m[p]; ind != nil && p.Addr().Is4() == a.Is4() {
+			if ind := s.prefixes[bits][p]; ind != nil {
 				return ind
 			}
 		}
