@@ -15,7 +15,8 @@
 //   - flow, dns, http and tls events become Zeek-style conn, dns, http and
 //     ssl records (the field names the store and the detectors read), so
 //     the flows, names and TLS servers Suricata saw are stored, searched
-//     and analysed like Vigil's own.
+//     and analysed like Vigil's own. tls.fingerprint, the server
+//     certificate's SHA-1, becomes ssl.log cert_chain_fps_sha1.
 //
 // A connection's records and alerts share one uid made from Suricata's
 // flow_id, so an incident's evidence finds its flows. Parsing uses
@@ -453,6 +454,9 @@ func (p *Parser) Record(e *Event, dst []byte) (log string, line []byte, ok bool)
 		if h := s.Str("ja4"); h != "" {
 			dst = record.AppendStringField(dst, "ja4", h)
 		}
+		if fp, ok := certSHA1(s.Str("fingerprint")); ok {
+			dst = record.AppendStringsField(dst, "cert_chain_fps_sha1", []string{fp})
+		}
 	}
 	if e.CommunityID != "" {
 		dst = record.AppendStringField(dst, "community_id", e.CommunityID)
@@ -735,6 +739,17 @@ func appendStrings(dst []byte, s *rec.Rec, pairs [][2]string) []byte {
 		}
 	}
 	return dst
+}
+
+// certSHA1 turns EVE's tls.fingerprint, the server certificate's SHA-1
+// as colon-separated hex, into ssl.log's form (cert_chain_fps_sha1:
+// lower-case hex); ok is false when it is not a SHA-1.
+func certSHA1(fp string) (string, bool) {
+	h := strings.ToLower(strings.ReplaceAll(fp, ":", ""))
+	if len(h) != 40 || strings.Trim(h, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return h, true
 }
 
 // tlsVersion turns EVE's TLS version ("TLS 1.2", "TLSv1.3", "SSLv3")

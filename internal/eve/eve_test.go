@@ -136,8 +136,8 @@ func TestFixture(t *testing.T) {
 		t.Errorf("http: %v", h)
 	}
 	if s := recs["ssl"]; len(s) != 1 || s[0]["server_name"] != "c2.evil.example" || s[0]["version"] != "TLSv12" ||
-		s[0]["ja3"] != "e7d705a3286e19ea42f587b344ee6865" || s[0]["ja4"] == nil {
-		t.Errorf("ssl: %v", s)
+		s[0]["ja3"] != "e7d705a3286e19ea42f587b344ee6865" || s[0]["ja4"] == nil || s[0]["cert_chain_fps_sha1"] != nil {
+		t.Errorf("ssl: %v", s) // its fingerprint "aa:bb" is no SHA-1
 	}
 	if strings.Join(other, ",") != "dns,fileinfo,stats" {
 		t.Errorf("other events: %v", other)
@@ -507,5 +507,15 @@ func TestFlowConnState(t *testing.T) {
 					r["conn_state"], r["history"], r["orig_bytes"], r["resp_bytes"], c.state, c.history, c.origData, c.respData)
 			}
 		})
+	}
+}
+
+func TestCertSHA1(t *testing.T) {
+	for in, want := range map[string]string{
+		"E2:FB:07:71:EE:6F:C0:D0:E3:24:BC:86:3C:02:B5:79:21:25:7C:86": "e2fb0771ee6fc0d0e324bc863c02b57921257c86",
+		"aa:bb": "", "": "", "zz:fb:07:71:ee:6f:c0:d0:e3:24:bc:86:3c:02:b5:79:21:25:7c:86": ""} {
+		if got, ok := certSHA1(in); got != want || ok != (want != "") {
+			t.Errorf("certSHA1(%q) = %q %v, want %q", in, got, ok, want)
+		}
 	}
 }

@@ -20,6 +20,7 @@
 package tls
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -105,6 +106,7 @@ type side struct {
 	skip      int
 	hdr       [5]byte
 	fps       []string // SHA-256 fingerprints of the certificates, in order
+	sha1s     []string // their SHA-1 fingerprints
 	first     *Cert    // the first certificate, described
 	certsSeen bool
 }
@@ -646,13 +648,13 @@ type certStream struct {
 	list     bool
 	inCert   bool
 	certLeft int
-	h        hash.Hash
+	h, h1    hash.Hash // SHA-256 and SHA-1 of the certificate
 	prefix   []byte
 }
 
 func (a *Analyzer) newCertStream(dir proto.Direction) *certStream {
 	a.s[0].certsSeen, a.s[1].certsSeen = true, true
-	return &certStream{h: sha256.New()}
+	return &certStream{h: sha256.New(), h1: sha1.New()}
 }
 
 func (a *Analyzer) certBytes(dir proto.Direction, cs *certStream, b []byte) {
@@ -676,11 +678,13 @@ func (a *Analyzer) certBytes(dir proto.Direction, cs *certStream, b []byte) {
 			}
 			cs.inCert, cs.certLeft = true, n
 			cs.h.Reset()
+			cs.h1.Reset()
 			cs.prefix = cs.prefix[:0]
 			continue
 		}
 		k := min(cs.certLeft, len(b))
 		cs.h.Write(b[:k])
+		cs.h1.Write(b[:k])
 		if room := maxCertPrefix - len(cs.prefix); room > 0 {
 			cs.prefix = append(cs.prefix, b[:min(k, room)]...)
 		}
@@ -692,9 +696,9 @@ func (a *Analyzer) certBytes(dir proto.Direction, cs *certStream, b []byte) {
 				continue
 			}
 			var sum [sha256.Size]byte
-			fp := hex.EncodeToString(cs.h.Sum(sum[:0]))
-			c, _ := parseCertPrefix(cs.prefix, fp)
-			s.fps = append(s.fps, fp)
+			fp, fp1 := hex.EncodeToString(cs.h.Sum(sum[:0])), hex.EncodeToString(cs.h1.Sum(sum[:0]))
+			c, _ := parseCertPrefix(cs.prefix, fp, fp1)
+			s.fps, s.sha1s = append(s.fps, fp), append(s.sha1s, fp1)
 			host := len(s.fps) == 1
 			if host {
 				s.first = c
@@ -736,6 +740,7 @@ func (a *Analyzer) flush() {
 	b = record.AppendBytesString(b, a.history)
 	if a.s[1].certsSeen {
 		b = appendList(b, "cert_chain_fps", a.s[1].fps)
+		b = appendList(b, "cert_chain_fps_sha1", a.s[1].sha1s)
 		b = appendList(b, "client_cert_chain_fps", a.s[0].fps)
 	}
 	if a.serverName != "" && a.s[1].first != nil && a.s[1].first.parsedFields {

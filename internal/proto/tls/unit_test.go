@@ -5,10 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"fmt"
 	"math/big"
 	"net/netip"
 	"os"
@@ -289,7 +291,14 @@ func TestAnalyzerHandshake(t *testing.T) {
 			t.Errorf("ssl record lacks %s:\n%s", want, ssl)
 		}
 	}
+	sum1 := sha1.Sum(cert)
+	if want := fmt.Sprintf(`"cert_chain_fps_sha1":["%x"]`, sum1); !strings.Contains(ssl, want) {
+		t.Errorf("ssl record lacks %s:\n%s", want, ssl)
+	}
 	x := whole[0]
+	if want := fmt.Sprintf(`"fingerprint_sha1":"%x"`, sum1); !strings.Contains(x, want) {
+		t.Errorf("x509 record lacks %s:\n%s", want, x)
+	}
 	for _, want := range []string{`"certificate.serial":"1234"`, `"certificate.subject":"CN=example.com,O=Ex\\, Inc.,C=US"`,
 		`"certificate.key_alg":"id-ecPublicKey"`, `"certificate.curve":"prime256v1"`, `"san.dns":["example.com","*.example.com"]`,
 		`"basic_constraints.ca":false`, `"host_cert":true`} {

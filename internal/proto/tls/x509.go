@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 // are still described as far as they go.
 type Cert struct {
 	Fingerprint  string // SHA-256 of the DER, lower-case hex
+	SHA1         string // SHA-1 of the DER, lower-case hex (what abuse.ch SSLBL and Suricata give)
 	Version      int
 	Serial       string // upper-case hex of the serial's bytes
 	Subject      string // RFC 2253 form as OpenSSL prints it
@@ -72,8 +74,8 @@ type atvSET []atv
 // ok is false when not even the TBS header is there (the fingerprint is
 // always set).
 func ParseCert(der []byte) (c *Cert, ok bool) {
-	sum := sha256.Sum256(der)
-	return parseCertPrefix(der, hex.EncodeToString(sum[:]))
+	sum, sum1 := sha256.Sum256(der), sha1.Sum(der)
+	return parseCertPrefix(der, hex.EncodeToString(sum[:]), hex.EncodeToString(sum1[:]))
 }
 
 // derHeader decodes one DER tag and length: the header length and the
@@ -104,9 +106,10 @@ func derHeader(b []byte) (tag byte, hdr, n int, ok bool) {
 
 // parseCertPrefix describes a certificate from its DER, which may be cut
 // short (a certificate larger than the buffering limit): the TBS fields
-// present in full are described, the rest is left out.
-func parseCertPrefix(der []byte, fp string) (c *Cert, ok bool) {
-	c = &Cert{Fingerprint: fp, PathLen: -1}
+// present in full are described, the rest is left out. fp and fp1 are the
+// whole certificate's SHA-256 and SHA-1.
+func parseCertPrefix(der []byte, fp, fp1 string) (c *Cert, ok bool) {
+	c = &Cert{Fingerprint: fp, SHA1: fp1, PathLen: -1}
 	tag, hdr, n, ok := derHeader(der)
 	if !ok || tag != 0x30 {
 		return c, false
@@ -619,6 +622,7 @@ func AppendX509JSON(b []byte, ts int64, c *Cert, host, client bool) []byte {
 	b = append(b, `{"ts":`...)
 	b = record.AppendTime(b, ts)
 	b = strField(b, "fingerprint", c.Fingerprint)
+	b = optField(b, "fingerprint_sha1", c.SHA1)
 	if c.parsedFields {
 		b = append(b, `,"certificate.version":`...)
 		b = strconv.AppendInt(b, int64(c.Version), 10)
