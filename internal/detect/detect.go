@@ -57,5 +57,12 @@ type Refresher interface {
 	SetRefresh(period float64)
 }
 
+// Reporter is a Detector that has problems to report that are not alerts
+// (a threat-intelligence feed that failed to reload): the engine's Stats
+// carries them, and the run summary prints them.
+type Reporter interface {
+	Problems() []string
+}
+
 // Alert is the alert record (re-exported for callers of Eval).
 type Alert = alert.Alert

@@ -51,6 +51,8 @@ type Stats struct {
 	Alerts      uint64            // alerts written (merged episodes)
 	Incidents   uint64            // incidents written
 	ByClass     map[string]uint64 // alerts written per class
+	// Problems are the detectors' problems (Reporter), "name: problem".
+	Problems []string
 }
 
 // Engine runs the detectors over records and writes alerts.
@@ -489,8 +491,19 @@ func (e *Engine) writeIncidentLine(inc incident.Incident) {
 // to the latest MaxKept).
 func (e *Engine) Alerts() []alert.Alert { return e.written }
 
-// Stats returns the engine's counters.
-func (e *Engine) Stats() Stats { return e.stats }
+// Stats returns the engine's counters and the detectors' problems.
+func (e *Engine) Stats() Stats {
+	st := e.stats
+	st.Problems = nil
+	for _, d := range e.detectors {
+		if r, ok := d.(Reporter); ok {
+			for _, p := range r.Problems() {
+				st.Problems = append(st.Problems, d.Name()+": "+p)
+			}
+		}
+	}
+	return st
+}
 
 // Close ends every episode and incident, writes them and closes the files.
 func (e *Engine) Close() error {

@@ -357,6 +357,9 @@ func (s *Set) PrintSummary(w io.Writer) {
 		return
 	}
 	st := s.engine.Stats()
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "Problem   %s\n", p)
+	}
 	fmt.Fprintf(w, "Alerts    %d in %d incidents; %s\n", st.Alerts, st.Incidents, classCounts(st.ByClass))
 	for i, a := range s.topAlerts(5) {
 		if i == 0 {

@@ -1,13 +1,15 @@
 // Package intelmatch matches records against threat-intelligence feeds
 // (internal/intel) and reports hits as intel.match: connection addresses
 // (conn.log), DNS queries and answers (dns.log), HTTP hosts and URLs
-// (http.log), TLS server names, JA3/JA4 and certificate hashes (ssl.log,
-// x509.log).
+// (http.log), TLS server names, JA3/JA4 and certificate hashes, SHA-256
+// and SHA-1 (ssl.log, x509.log), QUIC server names and JA4 (quic.log).
 //
 // The feeds are reloaded when their files change, checked at most every
 // Reload seconds of wall-clock time from Flush. Stateless apart from the
 // feeds: repeats of one (class, source, destination) are merged by the
-// engine.
+// engine. A failed reload keeps the previous indicators in use and is
+// reported by Problems (the engine's Stats), as are feeds' values that
+// were not indicators.
 package intelmatch
 
 import (
@@ -40,6 +42,9 @@ type Detector struct {
 	lastCheck time.Time
 	// ReloadErr is the error of the last failed reload (nil when fine).
 	ReloadErr error
+	// failures counts the reloads that failed with ReloadErr's message in
+	// a row (retried at every check until the feeds load).
+	failures int
 }
 
 // New loads the feeds.
@@ -58,7 +63,7 @@ func (d *Detector) Indicators() int { return d.feeds.Set().Len() }
 func (d *Detector) Name() string { return "intel" }
 
 // Logs implements detect.Detector.
-func (d *Detector) Logs() []string { return []string{"conn", "dns", "http", "ssl", "x509"} }
+func (d *Detector) Logs() []string { return []string{"conn", "dns", "http", "ssl", "x509", "quic"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
@@ -103,9 +108,24 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case "ssl":
 		d.ssl(r, set, emit)
 	case "x509":
-		if ind := set.Fingerprint(intel.Cert, r.Str("fingerprint")); ind != nil {
-			d.emit(r, emit, ind, "certificate "+r.Str("certificate.subject")+" matching", netip.Addr{}, netip.Addr{})
+		for _, f := range []string{"fingerprint", "fingerprint_sha1"} {
+			if ind := set.Fingerprint(intel.Cert, r.Str(f)); ind != nil {
+				d.emit(r, emit, ind, "certificate "+r.Str("certificate.subject")+" matching", netip.Addr{}, netip.Addr{})
+				return
+			}
 		}
+	case "quic":
+		d.quic(r, set, emit)
+	}
+}
+
+// quic matches a QUIC connection's server name and client JA4.
+func (d *Detector) quic(r *rec.Rec, set *intel.Set, emit alert.Emit) {
+	sni := r.Str("server_name")
+	if ind := set.Domain(sni); ind != nil {
+		d.emit(r, emit, ind, "QUIC connection to "+sni+" matching", netip.Addr{}, netip.Addr{})
+	} else if ind := set.Fingerprint(intel.JA4, r.Str("ja4")); ind != nil {
+		d.emit(r, emit, ind, "QUIC client fingerprint matching", netip.Addr{}, netip.Addr{})
 	}
 }
 
@@ -121,10 +141,12 @@ func (d *Detector) ssl(r *rec.Rec, set *intel.Set, emit alert.Emit) {
 			return
 		}
 	}
-	for _, fp := range r.Strings("cert_chain_fps") {
-		if ind := set.Fingerprint(intel.Cert, fp); ind != nil {
-			d.emit(r, emit, ind, "TLS certificate matching", netip.Addr{}, netip.Addr{})
-			return
+	for _, f := range []string{"cert_chain_fps", "cert_chain_fps_sha1"} {
+		for _, fp := range r.Strings(f) {
+			if ind := set.Fingerprint(intel.Cert, fp); ind != nil {
+				d.emit(r, emit, ind, "TLS certificate matching", netip.Addr{}, netip.Addr{})
+				return
+			}
 		}
 	}
 }
@@ -173,9 +195,28 @@ func (d *Detector) Flush(float64, alert.Emit) {
 		return
 	}
 	d.lastCheck = time.Now()
-	if _, err := d.feeds.Reload(); err != nil {
-		d.ReloadErr = err
-	} else {
-		d.ReloadErr = nil
+	_, err := d.feeds.Reload()
+	switch {
+	case err == nil:
+		d.ReloadErr, d.failures = nil, 0
+	case d.ReloadErr != nil && d.ReloadErr.Error() == err.Error():
+		d.failures++
+	default:
+		d.ReloadErr, d.failures = err, 1
 	}
+}
+
+// Problems implements detect.Reporter: the failed reload, and the feeds'
+// values that were not indicators, at the last load.
+func (d *Detector) Problems() []string {
+	var out []string
+	if d.ReloadErr != nil {
+		out = append(out, fmt.Sprintf("feeds failed to reload (%d tries; the previous indicators are in use): %v", d.failures, d.ReloadErr))
+	}
+	for _, p := range d.cfg.Feeds {
+		if n := d.feeds.Rejected[p]; n > 0 {
+			out = append(out, fmt.Sprintf("feed %s: %d values passed over (not indicators)", p, n))
+		}
+	}
+	return out
 }

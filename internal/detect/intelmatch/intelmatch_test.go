@@ -3,7 +3,9 @@ package intelmatch
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
 )
@@ -40,4 +42,63 @@ func TestQuietWithoutFeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	dt.Quiet(t, dt.Run(t, d, []dt.Line{dt.Conn{TS: 1000, Src: "10.0.0.7", Dst: "198.51.100.66", DstP: 443}.Line()}))
+}
+
+// TestCertificateSHA1AndQUIC: SHA-1 certificate indicators match ssl.log
+// cert_chain_fps_sha1 and x509.log fingerprint_sha1; quic.log server names
+// and JA4 are matched.
+func TestCertificateSHA1AndQUIC(t *testing.T) {
+	const sha1 = "e2fb0771ee6fc0d0e324bc863c02b57921257c86"
+	feed := filepath.Join(t.TempDir(), "feed.txt")
+	os.WriteFile(feed, []byte(sha1+"\nquic-c2.example\nq13d0311h3_55b375c5d22e_3512bcbbc9ec\n"), 0o644)
+	d, err := New(Config{Enabled: true, Feeds: []string{feed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(ts float64, uid string, m map[string]any) map[string]any {
+		m["ts"], m["uid"], m["id.orig_h"], m["id.orig_p"], m["id.resp_h"], m["id.resp_p"] = ts, uid, "10.0.0.9", 5000, "203.0.113.1", 443
+		return m
+	}
+	lines := []dt.Line{
+		dt.Rec("ssl", id(1000, "S", map[string]any{"cert_chain_fps": []string{"00"}, "cert_chain_fps_sha1": []string{sha1}})),
+		dt.Rec("x509", map[string]any{"ts": 1001.0, "fingerprint": "11", "fingerprint_sha1": sha1, "certificate.subject": "CN=x"}),
+		dt.Rec("quic", id(1002, "Q1", map[string]any{"server_name": "www.quic-c2.example"})),
+		dt.Rec("quic", map[string]any{"ts": 1003.0, "uid": "Q2", "id.orig_h": "10.0.0.10", "id.orig_p": 5001, "id.resp_h": "203.0.113.2",
+			"id.resp_p": 443, "ja4": "q13d0311h3_55b375c5d22e_3512bcbbc9ec"}),
+	}
+	got := map[string]int{}
+	for _, a := range dt.Run(t, d, lines) {
+		got[a.Evidence["log"].(string)+"/"+a.Evidence["kind"].(string)]++
+	}
+	for _, want := range []string{"ssl/cert", "x509/cert", "quic/domain", "quic/ja4"} {
+		if got[want] == 0 {
+			t.Errorf("no %s alert (got %v)", want, got)
+		}
+	}
+}
+
+// TestReloadFailureReported: a feed that fails to reload is reported by
+// Problems (once per distinct error, with the number of tries) until it
+// loads again.
+func TestReloadFailureReported(t *testing.T) {
+	feed := filepath.Join(t.TempDir(), "feed.json")
+	os.WriteFile(feed, []byte(`{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "192.0.2.1"}]}}`), 0o644)
+	d, err := New(Config{Enabled: true, Feeds: []string{feed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(feed, []byte(`{"Event": `), 0o644)
+	for i := 0; i < 2; i++ {
+		d.lastCheck = time.Time{}
+		d.Flush(0, nil)
+	}
+	if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0], "2 tries") || d.Indicators() != 1 {
+		t.Errorf("after two failed reloads: problems %q, %d indicators", p, d.Indicators())
+	}
+	os.WriteFile(feed, []byte(`{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "192.0.2.2"}, {"type": "ip-dst", "value": "1.2.3"}]}}`), 0o644)
+	d.lastCheck = time.Time{}
+	d.Flush(0, nil)
+	if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0], "1 values passed over") || d.ReloadErr != nil {
+		t.Errorf("after the feed was repaired: problems %q, reload error %v", p, d.ReloadErr)
+	}
 }
