@@ -741,6 +741,39 @@ func appendStrings(dst []byte, s *rec.Rec, pairs [][2]string) []byte {
 	return dst
 }
 
+// Cert returns the x509.log record of a tls event's server certificate,
+// appended to dst: fingerprint_sha1 (EVE has no SHA-256), subject,
+// issuer, serial and validity dates, so that certificate checks (self-
+// signed, expired) and indicators work on Suricata's TLS events too. ok
+// is false for other events and for a tls event without a certificate
+// fingerprint (a resumed session, TLS 1.3).
+func (p *Parser) Cert(e *Event, dst []byte) ([]byte, bool) {
+	if e.Type != "tls" || e.TLS == nil {
+		return dst, false
+	}
+	s := &p.sub
+	if s.Parse("", e.TLS) != nil {
+		return dst, false
+	}
+	fp, ok := certSHA1(s.Str("fingerprint"))
+	if !ok {
+		return dst, false
+	}
+	dst = append(dst, `{"ts":`...)
+	dst = record.AppendTime(dst, int64(math.Round(e.TS*1e6))*1000)
+	dst = record.AppendStringField(dst, "fingerprint_sha1", fp)
+	dst = appendStrings(dst, s, [][2]string{{"certificate.subject", "subject"}, {"certificate.issuer", "issuerdn"},
+		{"certificate.serial", "serial"}})
+	for _, f := range [][2]string{{"certificate.not_valid_before", "notbefore"}, {"certificate.not_valid_after", "notafter"}} {
+		if t, err := ParseTime(s.Str(f[1])); err == nil {
+			dst = record.AppendTime(record.AppendKey(dst, f[0]), int64(math.Round(t*1e6))*1000)
+		}
+	}
+	dst = record.AppendBoolField(dst, "host_cert", true)
+	dst = record.AppendStringField(dst, "source", "suricata")
+	return append(dst, '}'), true
+}
+
 // certSHA1 turns EVE's tls.fingerprint, the server certificate's SHA-1
 // as colon-separated hex, into ssl.log's form (cert_chain_fps_sha1:
 // lower-case hex); ok is false when it is not a SHA-1.

@@ -1,6 +1,7 @@
 package eve
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -516,6 +517,43 @@ func TestCertSHA1(t *testing.T) {
 		"aa:bb": "", "": "", "zz:fb:07:71:ee:6f:c0:d0:e3:24:bc:86:3c:02:b5:79:21:25:7c:86": ""} {
 		if got, ok := certSHA1(in); got != want || ok != (want != "") {
 			t.Errorf("certSHA1(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+// TestCertRecord: a tls event with the server certificate's fingerprint
+// gives, after its ssl record, the certificate's x509 record (SHA-1,
+// subject, issuer, serial, dates: Suricata writes them without a zone,
+// in UTC); one without a fingerprint (TLS 1.3, resumed) gives none.
+func TestCertRecord(t *testing.T) {
+	withCert := `{"timestamp":"2024-04-03T13:17:03.656853+0000","event_type":"tls","src_ip":"10.0.0.1","src_port":1,` +
+		`"dest_ip":"203.0.113.30","dest_port":443,"proto":"TCP","tls":{"subject":"CN=a","issuerdn":"CN=ca","serial":"01:02",` +
+		`"fingerprint":"3c:07:66:98:6a:49:48:4d:91:db:e4:df:31:00:11:22:33:44:55:66","notbefore":"2020-01-01T00:00:00","notafter":"2021-01-01T00:00:00"}}`
+	without := `{"timestamp":"2024-04-03T13:17:04.000000+0000","event_type":"tls","src_ip":"10.0.0.1","src_port":2,` +
+		`"dest_ip":"203.0.113.30","dest_port":443,"proto":"TCP","tls":{"sni":"b","version":"TLS 1.3"}}`
+	r, _ := NewReader(strings.NewReader(withCert + "\n" + without + "\n"))
+	var logs []string
+	var cert map[string]any
+	_, err := Feed(context.Background(), r, func(log string, line []byte) {
+		logs = append(logs, log)
+		if log == "x509" {
+			if err := json.Unmarshal(line, &cert); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+		}
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(logs, ",") != "ssl,x509,ssl" {
+		t.Fatalf("records %v, want ssl,x509,ssl", logs)
+	}
+	want := map[string]any{"fingerprint_sha1": "3c0766986a49484d91dbe4df3100112233445566", "certificate.subject": "CN=a",
+		"certificate.issuer": "CN=ca", "certificate.serial": "01:02", "certificate.not_valid_before": 1577836800.0,
+		"certificate.not_valid_after": 1609459200.0, "host_cert": true}
+	for k, v := range want {
+		if cert[k] != v {
+			t.Errorf("%s = %v, want %v (%v)", k, cert[k], v, cert)
 		}
 	}
 }

@@ -18,7 +18,8 @@ type Counts struct {
 
 // Feed reads every event of r: alert events become Vigil alerts handed to
 // alerts; flow, dns, http and tls events become conn, dns, http and ssl
-// records handed to records; the other events (stats excepted), and the
+// records handed to records (a tls event with its server certificate
+// also an x509 record); the other events (stats excepted), and the
 // alert events as Suricata wrote them, become "eve" records with ts and
 // uid put first. When alerts is nil, alert events are only kept as "eve"
 // records. Malformed lines are skipped and counted by r.
@@ -53,7 +54,8 @@ type Item struct {
 }
 
 // Items hands out what Feed would, one item at a time (an alert event
-// makes two: the alert and its "eve" record).
+// makes two: the alert and its "eve" record; a tls event with its server
+// certificate two: the ssl record and the certificate's x509 record).
 type Items struct {
 	r      *Reader
 	alerts bool
@@ -61,6 +63,7 @@ type Items struct {
 	buf    []byte
 	item   Item
 	record bool // the current event's record is still to come
+	cert   bool // the current tls event's x509 record is still to come
 	// Counts is what was read so far.
 	Counts Counts
 }
@@ -76,6 +79,15 @@ func (it *Items) Next() (*Item, error) {
 		if it.record {
 			it.record = false
 			if it.recordItem() {
+				return &it.item, nil
+			}
+			continue
+		}
+		if it.cert {
+			it.cert = false
+			if line, ok := it.r.p.Cert(&it.e, it.buf[:0]); ok {
+				it.buf = line
+				it.item = Item{Log: "x509", Line: line}
 				return &it.item, nil
 			}
 			continue
@@ -105,6 +117,7 @@ func (it *Items) recordItem() bool {
 		if log, line, ok := it.r.p.Record(e, it.buf[:0]); ok {
 			it.buf = line
 			it.item = Item{Log: log, Line: line}
+			it.cert = log == "ssl"
 			return true
 		}
 	}

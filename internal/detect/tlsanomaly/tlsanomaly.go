@@ -4,7 +4,9 @@
 //
 // x509.log carries no connection, so certificates are judged as they
 // arrive and remembered by fingerprint; ssl.log's cert_chain_fps links a
-// connection to its server certificate (whichever log comes first). By
+// connection to its server certificate (whichever log comes first). From
+// Suricata's EVE, which gives only a SHA-1, fingerprint_sha1 and
+// cert_chain_fps_sha1 do. By
 // default self-signed certificates of internal servers are not reported
 // (printers, routers and lab servers use them), expired or not: a
 // self-signed certificate's dates vouch for nothing, and such devices keep
@@ -100,8 +102,18 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
+// certKey is what a certificate is known by: its SHA-256 fingerprint, or
+// its SHA-1 where that is all the input has (Suricata's EVE), marked so
+// that the two never meet.
+func certKey(sha256, sha1 string) string {
+	if sha256 != "" || sha1 == "" {
+		return sha256
+	}
+	return "sha1:" + sha1
+}
+
 func (d *Detector) cert(r *rec.Rec, emit alert.Emit) {
-	fp := r.Str("fingerprint")
+	fp := certKey(r.Str("fingerprint"), r.Str("fingerprint_sha1"))
 	if fp == "" {
 		return
 	}
@@ -153,11 +165,14 @@ func (d *Detector) ssl(r *rec.Rec, emit alert.Emit) {
 	if len(d.ja3) > 0 || len(d.ja4) > 0 {
 		d.fingerprints(r, emit)
 	}
-	fps := r.Strings("cert_chain_fps")
-	if len(fps) == 0 {
+	var fp string
+	if fps := r.Strings("cert_chain_fps"); len(fps) > 0 {
+		fp = fps[0]
+	} else if fps := r.Strings("cert_chain_fps_sha1"); len(fps) > 0 {
+		fp = certKey("", fps[0])
+	} else {
 		return
 	}
-	fp := fps[0]
 	if v, ok := d.certs[fp]; ok {
 		if len(v.problems) > 0 {
 			d.report(d.pendingOf(r, fp), v, emit)
