@@ -4,29 +4,37 @@
 // For each (source, destination) pair — an IP pair from conn.log, or a
 // source and a proxied host name from http.log (CONNECT or absolute-URI
 // requests, RITA's proxy beacons) — the detector keeps the connection start
-// times and the bytes the source sent. When a pair has MinConns
-// connections, and again whenever its count grew by a quarter, the score is
-// computed over the observation window of the log the pair comes from
-// (from its first record, or Window seconds back, to its newest):
+// times and the IP bytes the source sent (orig_ip_bytes; the payload bytes
+// where the input has none). When a pair has MinConns connections, and
+// again whenever its count grew by a quarter, it is scored over a window
+// of the log the pair comes from (see windowStart: before the end of the
+// input a whole Window back from its newest record; at the end, the part
+// of the input seen, at most Window):
 //
 //   - timestamp score: intervals between connections (second resolution,
-//     zero intervals dropped) scored by Bowley skewness (1 − |skew|) and
-//     median absolute deviation (1 − MAD/30 s), averaged;
-//   - data-size score: the bytes sent per connection scored by skew,
-//     MAD (1 − MAD/32 bytes) and smallness (1 − mode/65535), averaged;
+//     zero intervals dropped): the mean of 1 − |Bowley skew| and
+//     (median − MAD)/median;
+//   - data-size score: the same of the bytes sent per connection;
 //   - histogram score: 24 equal bars over the window; 1 − the coefficient
 //     of variation of the bars, or, with at least 11 bars filled, the share
 //     of filled bars that fall in the two most common levels (bimodal fit);
-//   - duration score: with more than 6 bars filled, the larger of coverage
+//   - duration score: with at least 6 bars filled, the larger of coverage
 //     (the pair's first-to-last span over the window) and consistency (the
 //     longest run of consecutive filled bars over 12).
 //
-// The total is the weighted sum (0.25 each by default). This follows RITA's
-// documentation (the rita-legacy pull requests that introduced each part and
-// RITA's default configuration); the code is Vigil's own. A pair scoring at
-// least Threshold is reported. The window start ignores connections longer
-// than an hour (their start can lie far before the capture, which would
-// stretch the window), as RITA's issue #602 proposes.
+// The skew is taken as 0 when the quartiles are less than 10 apart (or the
+// median equals one), so a spike scores as symmetric. The total is the
+// weighted sum (0.25 each by default). These are RITA v5's formulas (the
+// earlier rita-legacy judged the MAD against absolute cut-offs, 30 s and
+// 32 bytes, and added a smallness term for the data size, which capped a
+// jittered beacon below the threshold); the code is Vigil's own. A pair
+// scoring at least Threshold is reported. The window start ignores
+// connections longer than an hour (their start can lie far before the
+// capture, which would stretch the window), as RITA's issue #602 proposes.
+//
+// Responder ports in IgnorePorts (DNS, NTP, DHCP, NetBIOS, mDNS) are
+// skipped only for traffic that is that service: a conn.log service naming
+// it, or, without a service, anything but TCP (see ignored).
 //
 // State: a pair's first connection is kept as a first sighting (most
 // pairs never see a second: a scanner's, a busy network's); at most
@@ -38,6 +46,7 @@
 package beacon
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -55,7 +64,11 @@ import (
 // Config holds the beacon thresholds.
 type Config struct {
 	Enabled bool `json:"enabled"`
-	// MinConns connections of a pair are needed before it is scored.
+	// MinConns connections of a pair are needed before it is scored. With
+	// the default weights and threshold fewer than 11 cannot be reported:
+	// they fill at most 10 of the 24 bars, which scores the histogram 0
+	// (its coefficient of variation is then over 1, and the bimodal fit
+	// needs 11 bars), so the total is at most 0.75.
 	MinConns int `json:"min_connections"`
 	// Threshold is the smallest total score reported.
 	Threshold float64 `json:"threshold"`
@@ -65,8 +78,10 @@ type Config struct {
 	// ExternalOnly scores only internal → external pairs (RITA's
 	// internal_subnets filtering).
 	ExternalOnly bool `json:"external_only"`
-	// IgnorePorts are responder ports never scored (DNS and NTP clients
-	// poll their servers by design).
+	// IgnorePorts are responder ports whose infrastructure traffic is not
+	// scored (DNS and NTP clients poll their servers by design): a conn
+	// whose service is DNS, NTP, DHCP or NetBIOS, or which has no service
+	// and is not TCP. A TLS channel to port 53 is scored.
 	IgnorePorts []uint16 `json:"ignore_ports"`
 	// Proxy scores proxied host names from http.log.
 	Proxy    bool `json:"proxy"`
@@ -76,7 +91,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Enabled: true, MinConns: 20, Threshold: 0.8, Weights: DefaultWeights(), Window: 86400,
+	return Config{Enabled: true, MinConns: 11, Threshold: 0.8, Weights: DefaultWeights(), Window: 86400,
 		ExternalOnly: true, IgnorePorts: []uint16{53, 123, 137, 5353, 67, 68, 546, 547}, Proxy: true,
 		MaxPairs: 200_000, MaxConns: 20_000}
 }
@@ -125,7 +140,12 @@ type queued struct {
 	seq uint64
 }
 
-type connBytes struct{ orig, total uint64 }
+// connBytes is a proxy connection's size as scored (sent) and its bytes
+// both ways.
+type connBytes struct {
+	sent  float64
+	total uint64
+}
 
 type proxied struct {
 	src, proxy netip.Addr
@@ -209,15 +229,16 @@ func (d *Detector) conn(r *rec.Rec) {
 	if c.Duration < 3600 {
 		d.conns.see(c.TS)
 	}
+	size := sent(c)
 	if reqs, ok := d.pending[string(c.UID)]; ok {
 		for _, p := range reqs {
-			d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
+			d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, size, c.OrigBytes+c.RespBytes, c.UID)
 		}
 		delete(d.pending, string(c.UID))
 	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
-		d.remember(string(c.UID), connBytes{c.OrigBytes, c.OrigBytes + c.RespBytes})
+		d.remember(string(c.UID), connBytes{size, c.OrigBytes + c.RespBytes})
 	}
-	if d.ignore.has(c.RespP) || !c.Orig.IsValid() || !unicast(c.Resp) {
+	if d.ignored(c) || !c.Orig.IsValid() || !unicast(c.Resp) {
 		return
 	}
 	// Internal → external only; the source's side is checked again when
@@ -226,7 +247,50 @@ func (d *Detector) conn(r *rec.Rec) {
 	if d.cfg.ExternalOnly && d.internal.Contains(c.Resp) {
 		return
 	}
-	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, float64(c.OrigBytes), c.OrigBytes+c.RespBytes, c.UID)
+	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, size, c.OrigBytes+c.RespBytes, c.UID)
+}
+
+// sent is the size a connection is scored by: the IP bytes the source
+// sent (orig_ip_bytes, as RITA v5), or its payload bytes where the input
+// has no IP bytes.
+func sent(c *rec.Conn) float64 {
+	if c.OrigIPBytes > 0 {
+		return float64(c.OrigIPBytes)
+	}
+	return float64(c.OrigBytes)
+}
+
+// ignored reports whether c is infrastructure polling on an ignored port:
+// its service is DNS, NTP, DHCP or NetBIOS as logged (conn.log service),
+// or, where no service was recognised, it is not TCP (a resolver or time
+// server is polled over UDP; a TLS or raw TCP channel to port 53 of an
+// arbitrary host is scored like any other).
+func (d *Detector) ignored(c *rec.Conn) bool {
+	if !d.ignore.has(c.RespP) {
+		return false
+	}
+	if len(c.Service) == 0 || string(c.Service) == "-" {
+		return c.Proto != rec.ProtoTCP
+	}
+	return infrastructure(c.Service)
+}
+
+// infrastructure reports whether a conn.log service list ("dns",
+// "ssl,http") names a protocol that polls by design.
+func infrastructure(service []byte) bool {
+	for len(service) > 0 {
+		name := service
+		if i := bytes.IndexByte(service, ','); i >= 0 {
+			name, service = service[:i], service[i+1:]
+		} else {
+			service = nil
+		}
+		switch string(name) {
+		case "dns", "ntp", "dhcp", "netbios", "nbns", "mdns", "llmnr":
+			return true
+		}
+	}
+	return false
 }
 
 // unicast reports whether a is one host's address: a beacon's server
@@ -263,7 +327,7 @@ func (d *Detector) http(r *rec.Rec) {
 	uid := string(c.UID)
 	p := proxied{c.Orig, c.Resp, strings.ToLower(host), c.TS, c.RespP}
 	if cb, ok := d.recent[uid]; ok {
-		d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, float64(cb.orig), cb.total, c.UID)
+		d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, cb.sent, cb.total, c.UID)
 		return
 	}
 	if len(d.order) >= 100_000 {
@@ -385,11 +449,26 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			continue
 		}
 		sc.evaluated, sc.evalEnd = n, w.end
-		sc.score = Score(p.ts, p.sizes, math.Max(w.start, w.end-d.cfg.Window), w.end, d.cfg.Weights)
+		sc.score = Score(p.ts, p.sizes, d.windowStart(w, final), w.end, d.cfg.Weights)
 		if sc.score.Total >= d.cfg.Threshold {
 			emit(d.alert(k, p))
 		}
 	}
+}
+
+// windowStart is where the window scored begins. Before the end of the
+// input it is a whole Window back from its end, even where the input began
+// later: the time before the first record counts as time without the
+// pair, as it would for a sensor that had been running, so a burst at the
+// start of the input is judged as the same burst at noon (over the part
+// seen so far a 2-minute burst fills every bar). At the end, the window is
+// the part of the input seen (at most Window back), as RITA scores the
+// logs it imported.
+func (d *Detector) windowStart(w window, final bool) float64 {
+	if final {
+		return math.Max(w.start, w.end-d.cfg.Window)
+	}
+	return w.end - d.cfg.Window
 }
 
 // trim drops connections older than the window.
@@ -443,22 +522,42 @@ func (d *Detector) alert(k key, p *pair) alert.Alert {
 	sorted := append([]float64(nil), p.ts...)
 	sort.Float64s(sorted)
 	first, last := sorted[0], sorted[len(sorted)-1]
-	act := fmt.Sprintf("beaconed to %s %d times about every %.0f s (score %.3f)", target, s.Conns, s.Interval, s.Total)
+	act := fmt.Sprintf("beaconed to %s %d times about every %.0f s (median interval; score %.3f)", target, s.Conns, s.IntervalMedian, s.Total)
 	return alert.Alert{
 		TS: first, TSEnd: last, UIDs: p.scoring.uids, Src: k.src.String(), Dst: k.dst.String(), DstP: p.port,
 		Proto: p.proto, Name: k.host, Class: "c2.beacon", Confidence: s.Total, Act: act,
-		Summary: fmt.Sprintf("%s %s between %s and %s: timestamp %.3f, data size %.3f, duration %.3f, histogram %.3f.",
-			k.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram),
-		Evidence: map[string]any{
-			"score": s.Total, "timestamp_score": s.Timestamp, "datasize_score": s.DataSize,
-			"duration_score": s.Duration, "histogram_score": s.Histogram,
-			"connections": s.Conns, "total_bytes": p.bytes, "interval_mode_s": s.Interval,
-			"ts_skew": round(s.TSSkew), "ts_mad_s": round(s.TSMAD), "ds_skew": round(s.DSSkew), "ds_mad_bytes": round(s.DSMAD),
-			"ds_mode_bytes": s.DSMode, "hours_seen": s.HoursSeen, "coverage": round(s.Coverage), "consistency": round(s.Consistency),
-			"threshold": d.cfg.Threshold, "min_connections": d.cfg.MinConns,
-		},
+		Summary: fmt.Sprintf("%s %s between %s and %s: timestamp %.3f, data size %.3f, duration %.3f, histogram %.3f (%d of 24 %s bars filled, over the %s window ending at %s).",
+			k.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram,
+			s.HoursSeen, barText((s.End-s.Start)/buckets), barText(s.End-s.Start), alert.Clock(s.End)),
+		Evidence: d.evidence(s, p.bytes),
 		Detector: "beacon",
 	}
+}
+
+// evidence is what the score was computed from: enough to recompute
+// each part by hand.
+func (d *Detector) evidence(s Scores, bytes uint64) map[string]any {
+	return map[string]any{
+		"score": s.Total, "timestamp_score": s.Timestamp, "datasize_score": s.DataSize,
+		"duration_score": s.Duration, "histogram_score": s.Histogram,
+		"connections": s.Conns, "total_bytes": bytes, "interval_median_s": s.IntervalMedian, "interval_mode_s": s.Interval,
+		"ts_skew": round(s.TSSkew), "ts_mad_s": round(s.TSMAD), "ds_skew": round(s.DSSkew), "ds_mad_bytes": round(s.DSMAD),
+		"ds_mode_bytes": s.DSMode, "window_start": s.Start, "window_end": s.End, "bar_s": round((s.End - s.Start) / buckets),
+		"histogram_bars": slices.Clone(s.Bars[:]), "bars_seen": s.HoursSeen,
+		"hist_cv": round(s.HistCV), "hist_bimodal": round(s.HistBimodal), "coverage": round(s.Coverage), "consistency": round(s.Consistency),
+		"threshold": d.cfg.Threshold, "min_connections": d.cfg.MinConns,
+	}
+}
+
+// barText writes a bar's width: "1 h", "5 min", "30 s".
+func barText(sec float64) string {
+	switch {
+	case sec >= 3600 && math.Mod(sec, 3600) == 0:
+		return fmt.Sprintf("%.0f h", sec/3600)
+	case sec >= 60:
+		return fmt.Sprintf("%g min", math.Round(sec/6)/10)
+	}
+	return fmt.Sprintf("%g s", math.Round(sec*10)/10)
 }
 
 func round(f float64) float64 { return math.Round(f*1000) / 1000 }

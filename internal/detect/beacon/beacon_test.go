@@ -59,14 +59,19 @@ func TestQuiet(t *testing.T) {
 // connections), within 0.05.
 //
 // Why the numbers are not identical: RITA's code was not used (it is GPL);
-// the four parts follow its published descriptions, which leave details
-// open (quantile interpolation, how the data-size mode and the histogram
-// bars' edges are rounded, the exact window its database import uses). The
-// window matters most: Vigil scores IP pairs over conn.log's time range
-// (connections longer than an hour ignored for its start) and proxied hosts
-// over http.log's, which reproduces them within 0.002 and 0.031; one window for both
-// (conn.log's) would score the proxy beacon 0.461, because the histogram
-// then has 10 filled bars, too few for the bimodal fit.
+// the four parts follow RITA v5's formulas as its source describes them
+// (timestamp and data-size dispersion (median − MAD)/median and Bowley skew,
+// 0 when the quartiles are less than 10 apart; sizes in IP bytes; the
+// histogram's CV and bimodal fit; the duration part from 6 bars on). A
+// re-implementation of those formulas over Vigil's windows gives the same
+// totals as Vigil, 0.669 and 0.651, so what is left is the window RITA's
+// import scores over, which its documentation does not give: Vigil scores
+// IP pairs over conn.log's time range (connections longer than an hour
+// ignored for its start) and proxied hosts over http.log's. One window for
+// both (conn.log's) would score the proxy beacon 0.458, because the
+// histogram then has 10 filled bars, too few for the bimodal fit; a window
+// that starts with the first connection logged (a 5.8-hour one), 0.562 for the IP
+// pair.
 func TestRITAScores(t *testing.T) {
 	dir := testcorpus.Require(t, "rita", "test_data", "proxy_rolling")
 	var lines []dt.Line

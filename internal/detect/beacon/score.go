@@ -2,25 +2,31 @@ package beacon
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
 // Scores are the four parts of the beacon score and their weighted sum,
-// following RITA's published description (see the package doc).
+// following RITA v5's formulas (see the package doc).
 type Scores struct {
 	Timestamp, DataSize, Duration, Histogram float64
 	Total                                    float64
 	// The numbers behind them.
-	Conns         int
-	TSSkew, TSMAD float64
-	DSSkew, DSMAD float64
-	DSMode        float64
-	Interval      float64 // most common interval (s)
-	HoursSeen     int     // non-empty histogram buckets (of 24)
-	Coverage      float64
-	Consistency   float64
-	HistCV        float64
-	HistBimodal   float64
+	Conns          int
+	TSSkew, TSMAD  float64
+	DSSkew, DSMAD  float64
+	DSMode         float64
+	Interval       float64 // most common interval (s)
+	IntervalMedian float64 // median interval (s): what the MAD is judged against
+	// Start and End are the window scored (epoch s, whole seconds), Bars
+	// the connections in each of its 24 equal bars.
+	Start, End  float64
+	Bars        [buckets]int
+	HoursSeen   int // filled bars (of 24; RITA's "hours seen" of a day's window): bars_seen
+	Coverage    float64
+	Consistency float64
+	HistCV      float64
+	HistBimodal float64
 }
 
 // Weights and the histogram/duration parameters of the score.
@@ -29,17 +35,17 @@ type Weights struct {
 	DataSize  float64 `json:"datasize"`
 	Duration  float64 `json:"duration"`
 	Histogram float64 `json:"histogram"`
-	// DurationMinHours: non-empty buckets needed for a duration score.
+	// DurationMinHours: filled bars needed for a duration score.
 	DurationMinHours int `json:"duration_min_hours_seen"`
-	// ConsistencyIdealHours: the run of consecutive non-empty buckets that
+	// ConsistencyIdealHours: the run of consecutive filled bars that
 	// scores 1.
 	ConsistencyIdealHours int `json:"duration_consistency_ideal_hours_seen"`
 	// ModeSensitivity groups bucket counts in bins of this share of the
 	// largest count for the bimodal fit.
 	ModeSensitivity float64 `json:"histogram_mode_sensitivity"`
-	// BimodalOutliers buckets may be left out of the bimodal fit.
+	// BimodalOutliers bars may be left out of the bimodal fit.
 	BimodalOutliers int `json:"histogram_bimodal_outlier_removal"`
-	// BimodalMinHours: non-empty buckets needed for the bimodal fit.
+	// BimodalMinHours: filled bars needed for the bimodal fit.
 	BimodalMinHours int `json:"histogram_bimodal_min_hours_seen"`
 }
 
@@ -54,35 +60,40 @@ func DefaultWeights() Weights {
 const buckets = 24
 
 // Score computes the beacon score of one pair: ts are connection start
-// times (epoch s, any order), sizes the bytes the source sent in each,
-// [obsStart, obsEnd] the observation window.
+// times (epoch s, any order), sizes the bytes the source sent in each (IP
+// bytes, as RITA v5), [obsStart, obsEnd] the observation window.
 func Score(ts, sizes []float64, obsStart, obsEnd float64, w Weights) Scores {
-	s := Scores{Conns: len(ts)}
-	sorted := make([]float64, len(ts))
+	s := Scores{Conns: len(ts), Start: math.Floor(obsStart), End: math.Floor(obsEnd)}
+	n := max(len(ts), len(sizes))
+	buf := make([]float64, 3*n) // times, then intervals and sizes, then deviations
+	sorted, scratch, dev := buf[:len(ts)], buf[n:2*n], buf[2*n:]
 	for i, t := range ts {
 		sorted[i] = math.Floor(t) // second resolution, as RITA stores times
 	}
 	sort.Float64s(sorted)
-	s.Timestamp = s.timestampScore(sorted)
-	s.DataSize = s.dataSizeScore(sizes)
-	freq := histogram(sorted, math.Floor(obsStart), math.Floor(obsEnd))
-	s.Histogram = s.histogramScore(freq, w)
-	s.Duration = s.durationScore(sorted, freq, obsStart, obsEnd, w)
+	s.Timestamp = s.timestampScore(sorted, scratch, dev)
+	s.DataSize = s.dataSizeScore(sizes, scratch, dev)
+	s.histogram(sorted)
+	s.Histogram = s.histogramScore(w)
+	s.Duration = s.durationScore(sorted, w)
 	total := w.Timestamp*s.Timestamp + w.DataSize*s.DataSize + w.Duration*s.Duration + w.Histogram*s.Histogram
 	s.Total = round3(total)
-	s.Timestamp, s.DataSize = round3(s.Timestamp), round3(s.DataSize)
 	s.Duration, s.Histogram = round3(s.Duration), round3(s.Histogram)
 	return s
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
+// ceil3 rounds up to three decimals, as RITA's duration parts.
+func ceil3(f float64) float64 { return math.Ceil(f*1000) / 1000 }
+
 func clamp01(f float64) float64 { return math.Max(0, math.Min(1, f)) }
 
 // timestampScore: intervals between connections (zero intervals dropped)
-// should be symmetric (Bowley skew near 0) and tight (MAD under 30 s).
-func (s *Scores) timestampScore(sorted []float64) float64 {
-	var iv []float64
+// should be symmetric (Bowley skew near 0) and tight relative to their
+// median ((median − MAD)/median). scratch and dev hold len(sorted) values.
+func (s *Scores) timestampScore(sorted, scratch, dev []float64) float64 {
+	iv := scratch[:0]
 	for i := 1; i < len(sorted); i++ {
 		if d := sorted[i] - sorted[i-1]; d > 0 {
 			iv = append(iv, d)
@@ -92,49 +103,72 @@ func (s *Scores) timestampScore(sorted []float64) float64 {
 		return 0
 	}
 	sort.Float64s(iv)
-	s.TSSkew, s.TSMAD = bowley(iv), mad(iv)
-	s.Interval = mode(iv)
-	return (1 - math.Abs(s.TSSkew) + clamp01(1-s.TSMAD/30)) / 2
+	s.Interval, s.IntervalMedian = mode(iv), median(iv)
+	var score float64
+	s.TSSkew, s.TSMAD, score = dispersion(iv, 1, dev)
+	return score
 }
 
-// dataSizeScore: sizes should be symmetric, tight (MAD under 32 bytes) and
-// small (mode well under 64 KiB).
-func (s *Scores) dataSizeScore(sizes []float64) float64 {
+// dataSizeScore: the bytes sent per connection should be symmetric and
+// tight relative to their median. scratch and dev hold len(sizes) values.
+func (s *Scores) dataSizeScore(sizes, scratch, dev []float64) float64 {
 	if len(sizes) == 0 {
 		return 0
 	}
-	v := append([]float64(nil), sizes...)
+	v := append(scratch[:0], sizes...)
 	sort.Float64s(v)
-	s.DSSkew, s.DSMAD, s.DSMode = bowley(v), mad(v), mode(v)
-	return (1 - math.Abs(s.DSSkew) + clamp01(1-s.DSMAD/32) + clamp01(1-s.DSMode/65535)) / 3
+	s.DSMode = mode(v)
+	var score float64
+	s.DSSkew, s.DSMAD, score = dispersion(v, 0, dev)
+	return score
+}
+
+// dispersion is RITA v5's score of sorted values: the mean of 1 − |Bowley
+// skew| and (median − MAD)/median (def when the median is under 1),
+// rounded to three decimals. The skew is 0 when the quartiles are less than
+// 10 apart or the median equals one of them: a spike, which is what a
+// beacon looks like, not maximal skew. dev holds len(v) values.
+func dispersion(v []float64, def float64, dev []float64) (skew, mad, score float64) {
+	skew = bowley(v)
+	m := median(v)
+	dev = dev[:len(v)]
+	for i, x := range v {
+		dev[i] = math.Abs(x - m)
+	}
+	sort.Float64s(dev)
+	mad = median(dev)
+	madScore := def
+	if m >= 1 {
+		madScore = math.Max(0, (m-mad)/m)
+	}
+	return skew, mad, round3((1 - math.Abs(skew) + madScore) / 2)
 }
 
 // histogram counts connections in 24 equal bars over the window.
-func histogram(sorted []float64, start, end float64) []int {
-	freq := make([]int, buckets)
-	width := (end - start) / buckets
+func (s *Scores) histogram(sorted []float64) {
+	width := (s.End - s.Start) / buckets
 	for _, t := range sorted {
 		i := buckets - 1
 		if width > 0 {
-			i = int((t - start) / width)
+			i = int((t - s.Start) / width)
 		}
-		freq[max(0, min(i, buckets-1))]++
+		s.Bars[max(0, min(i, buckets-1))]++
 	}
-	return freq
 }
 
 // histogramScore: connections spread evenly over time (low coefficient of
 // variation of the bars), or in two flat levels (bimodal fit).
-func (s *Scores) histogramScore(freq []int, w Weights) float64 {
-	mean, hours, top := 0.0, 0, 0
+func (s *Scores) histogramScore(w Weights) float64 {
+	freq := s.Bars[:]
+	mean, bars, top := 0.0, 0, 0
 	for _, f := range freq {
 		mean += float64(f)
 		if f > 0 {
-			hours++
+			bars++
 		}
 		top = max(top, f)
 	}
-	s.HoursSeen = hours
+	s.HoursSeen = bars
 	mean /= float64(len(freq))
 	if mean == 0 {
 		return 0
@@ -145,83 +179,89 @@ func (s *Scores) histogramScore(freq []int, w Weights) float64 {
 	}
 	s.HistCV = math.Sqrt(sd/float64(len(freq))) / mean
 	score := clamp01(1 - s.HistCV)
-	if hours >= w.BimodalMinHours && hours > w.BimodalOutliers {
-		size := math.Ceil(float64(top) * w.ModeSensitivity)
-		bins := map[int]int{}
-		for _, f := range freq {
-			if f > 0 {
-				bins[int(float64(f)/size)]++
-			}
-		}
-		first, second := 0, 0
-		for _, n := range bins {
-			if n > first {
-				first, second = n, first
-			} else if n > second {
-				second = n
-			}
-		}
-		s.HistBimodal = clamp01(float64(first+second) / float64(hours-w.BimodalOutliers))
+	if bars >= w.BimodalMinHours && bars > w.BimodalOutliers {
+		s.HistBimodal = clamp01(float64(twoLevels(freq, top, w.ModeSensitivity)) / float64(bars-w.BimodalOutliers))
 		score = math.Max(score, s.HistBimodal)
 	}
 	return score
 }
 
+// twoLevels is how many filled bars fall in the two most common levels,
+// bar counts grouped in bins of sensitivity × the largest count.
+func twoLevels(freq []int, top int, sensitivity float64) int {
+	size := math.Ceil(float64(top) * sensitivity)
+	var levels [buckets]int
+	n := 0
+	for _, f := range freq {
+		if f > 0 {
+			levels[n] = int(float64(f) / size)
+			n++
+		}
+	}
+	slices.Sort(levels[:n])
+	first, second, run := 0, 0, 0
+	for i := range n {
+		run++
+		if i < n-1 && levels[i+1] == levels[i] {
+			continue
+		}
+		if run > first {
+			first, second = run, first
+		} else if run > second {
+			second = run
+		}
+		run = 0
+	}
+	return first + second
+}
+
 // durationScore: the pair spans much of the window (coverage) or is seen
-// in a long run of consecutive bars (consistency, wrapping around).
-func (s *Scores) durationScore(sorted []float64, freq []int, start, end float64, w Weights) float64 {
-	if s.HoursSeen <= w.DurationMinHours || len(sorted) == 0 {
+// in a long run of consecutive bars (consistency, wrapping around); both
+// rounded up to three decimals, as RITA's.
+func (s *Scores) durationScore(sorted []float64, w Weights) float64 {
+	if s.HoursSeen < w.DurationMinHours || len(sorted) == 0 {
 		return 0
 	}
-	if end > start {
-		s.Coverage = clamp01((sorted[len(sorted)-1] - sorted[0]) / (math.Floor(end) - math.Floor(start)))
+	if s.End > s.Start {
+		s.Coverage = math.Min(1, ceil3((sorted[len(sorted)-1]-sorted[0])/(s.End-s.Start)))
 	}
 	run, best := 0, 0
-	for i := 0; i < 2*len(freq); i++ {
-		if freq[i%len(freq)] > 0 {
+	for i := 0; i < 2*buckets; i++ {
+		if s.Bars[i%buckets] > 0 {
 			run++
-			best = max(best, min(run, len(freq)))
+			best = max(best, min(run, buckets))
 		} else {
 			run = 0
 		}
 	}
-	s.Consistency = clamp01(float64(best) / float64(w.ConsistencyIdealHours))
+	s.Consistency = math.Min(1, ceil3(float64(best)/float64(w.ConsistencyIdealHours)))
 	return math.Max(s.Coverage, s.Consistency)
 }
 
-// quantile is the linearly interpolated quantile p of sorted values.
-func quantile(v []float64, p float64) float64 {
-	if len(v) == 0 {
+// median of sorted values (the mean of the middle two for an even count);
+// 0 for none.
+func median(v []float64) float64 {
+	n := len(v)
+	switch {
+	case n == 0:
 		return 0
+	case n%2 == 1:
+		return v[n/2]
 	}
-	h := float64(len(v)-1) * p
-	i := int(h)
-	if i+1 >= len(v) {
-		return v[len(v)-1]
-	}
-	return v[i] + (v[i+1]-v[i])*(h-float64(i))
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
-// bowley is the quartile skewness (Q1+Q3-2·Q2)/(Q3-Q1) of sorted values;
-// 0 when the quartiles coincide (a spike in the distribution, which is
-// what a beacon looks like, not maximal skew).
+// bowley is RITA v5's quartile skewness (Q1+Q3-2·Q2)/(Q3-Q1) of sorted
+// values, the quartiles the medians of the lower and upper halves (the
+// median left out of both for an odd count); 0 when Q3−Q1 is under 10 or
+// the median equals a quartile.
 func bowley(v []float64) float64 {
-	q1, q2, q3 := quantile(v, 0.25), quantile(v, 0.5), quantile(v, 0.75)
-	if q3 == q1 || q2 == q1 || q2 == q3 {
+	n := len(v)
+	q1, q2, q3 := median(v[:n/2]), median(v), median(v[(n+1)/2:])
+	if q3-q1 < 10 || q2 == q1 || q2 == q3 {
 		return 0
 	}
 	return (q1 + q3 - 2*q2) / (q3 - q1)
-}
-
-// mad is the median absolute deviation of sorted values.
-func mad(v []float64) float64 {
-	m := quantile(v, 0.5)
-	dev := make([]float64, len(v))
-	for i, x := range v {
-		dev[i] = math.Abs(x - m)
-	}
-	sort.Float64s(dev)
-	return quantile(dev, 0.5)
 }
 
 // mode is the most common value of sorted values (the smallest on ties).
