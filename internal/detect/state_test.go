@@ -95,6 +95,7 @@ func stateBounds(c *Config) map[string]int {
 		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
 
 		"exfil hosts": c.Exfil.MaxHosts, "exfil open": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,
+		"exfil hosts[].days": 32, "exfil hosts[].days[].uids.list": uids, "exfil hosts[].routine": 8,
 
 		"flood link.addrMACs": c.Flood.MaxVictims, "flood link.macAddrs": c.Flood.MaxVictims,
 		"flood held": 1024, "flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,

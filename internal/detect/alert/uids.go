@@ -81,3 +81,10 @@ func (u *UIDs) List() []string {
 	}
 	return out
 }
+
+// Merge offers every uid of o.
+func (u *UIDs) Merge(o *UIDs) {
+	for _, s := range o.list {
+		u.Add(s.ts, []byte(s.uid))
+	}
+}

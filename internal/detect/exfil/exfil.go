@@ -2,8 +2,8 @@
 // destination far more bytes than the host's own baseline.
 //
 // Each internal host's outbound bytes to external addresses (connections
-// sending at least 1 kB) are summed per Interval; the baseline is an exponentially weighted moving average of the
-// host's active intervals (idle intervals do not pull it down, and an
+// sending at least 1 kB) are summed per Interval; the baseline is an
+// exponentially weighted moving average of the host's active intervals (idle intervals do not pull it down, and an
 // interval that alerted enters it capped, so an attack does not teach the
 // baseline). A destination that receives at least MinBytes in one interval,
 // and Factor times the baseline, is reported. A host without history has a
@@ -19,9 +19,28 @@
 // counted is what the responder's packets carried (resp_bytes, at most
 // resp_ip_bytes): a sequence number that jumps does not make one.
 //
+// A slow exfiltration stays under MinBytes in every interval and soon is
+// the interval baseline itself: each destination's one-way uploads are
+// also summed over a day from its first upload, and a destination whose
+// sum reaches DailyMinBytes and Factor times the host's usual daily upload
+// (an EWMA of its past days, at least DailyFloor; a day that alerted
+// enters it capped) is reported, once a day (6 MB every 10 minutes to a
+// new address: 864 MB a day, reported at 504 MB).
+//
+// A recurring large upload (a nightly backup to the same provider) is the
+// host's routine: a destination that received an upload that would be
+// reported in RecurAfter earlier runs (runs at least 20 hours apart) is no
+// longer reported, unless it receives more than Factor times the largest
+// of them; routine uploads enter neither baseline (a 20 GB backup would
+// raise the interval baseline for hours).
+//
 // State: one entry per internal host with outbound traffic (MaxHosts, the
-// longest-idle dropped past it) holding per-destination sums of the current
-// interval (at most 1024 destinations; the rest summed under one entry).
+// longest-idle dropped past it; a host idle for a day is dropped, and
+// with it what it remembered) holding per-destination sums of the current
+// interval (at most 1024 destinations; the rest summed under one entry),
+// daily sums of at most 32 destinations (past it the smallest sum makes
+// room for a larger interval's) and at most 8 destinations of large
+// uploads (the least recently seen forgotten).
 package exfil
 
 import (
@@ -56,13 +75,24 @@ type Config struct {
 	// ExchangeCap: a destination that received more than this in one
 	// interval is judged whatever it sent back.
 	ExchangeCap uint64 `json:"exchange_cap_bytes"`
-	MaxHosts    int    `json:"max_hosts"`
+	// DailyMinBytes is the smallest volume to one destination over a day
+	// that is reported, when it is also Factor times the host's usual
+	// daily upload (at least DailyFloor).
+	DailyMinBytes uint64  `json:"daily_min_bytes"`
+	DailyFloor    float64 `json:"daily_floor_bytes"`
+	// RecurAfter: a destination that received a large upload (one that
+	// would be reported) in this many earlier runs, a day or so apart, is
+	// the host's routine (a nightly backup) and no longer reported, unless
+	// it receives more than Factor times the largest of them.
+	RecurAfter int `json:"recurring_after"`
+	MaxHosts   int `json:"max_hosts"`
 }
 
 // DefaultConfig returns the defaults: 10 MB to one destination within 10
 // minutes and 10× the host's baseline.
 func DefaultConfig() Config {
-	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxReplyShare: 0.5, ExchangeCap: 1_000_000_000, MaxHosts: 100_000}
+	return Config{Enabled: true, Interval: 600, MinBytes: 10_000_000, Factor: 10, Alpha: 0.2, Floor: 1_000_000, MaxReplyShare: 0.5, ExchangeCap: 1_000_000_000,
+		DailyMinBytes: 500_000_000, DailyFloor: 20_000_000, RecurAfter: 2, MaxHosts: 100_000}
 }
 
 type dest struct {
@@ -85,6 +115,12 @@ type host struct {
 	alerted  bool
 	last     float64
 	evicted  bool // dropped past MaxHosts (evict), to be taken off open
+	// day is the host's uploads of its current day, days the daily sums
+	// per destination (at most maxDaySums), routine the destinations of
+	// its recurring large uploads (at most maxRoutine).
+	day     hostDay
+	days    map[netip.Addr]*daySum
+	routine map[netip.Addr]*run
 }
 
 // noBucket marks a host without an open interval.
@@ -171,7 +207,7 @@ func (d *Detector) host(a netip.Addr, emit alert.Emit) *host {
 	if len(d.hosts) >= d.cfg.MaxHosts {
 		d.evict(emit)
 	}
-	h = &host{addr: a, bucket: noBucket, dests: map[netip.Addr]*dest{}}
+	h = &host{addr: a, bucket: noBucket, dests: map[netip.Addr]*dest{}, day: hostDay{start: math.NaN()}}
 	d.hosts[a] = h
 	return h
 }
@@ -192,8 +228,13 @@ func (d *Detector) evict(emit alert.Emit) {
 }
 
 // roll closes the host's current interval: destinations above the
-// threshold are reported, and the interval enters the baseline.
+// interval's or their day's threshold are reported, unless routine, and
+// the interval enters the baselines. Routine uploads and exchanges enter
+// neither.
 func (d *Detector) roll(h *host, emit alert.Emit) {
+	start := float64(h.bucket) * d.cfg.Interval
+	h.day.close(start, &d.cfg)
+	h.expireDays(start)
 	base := d.baseline(h)
 	alerted := false
 	var total uint64 // the interval's one-way uploads
@@ -201,12 +242,33 @@ func (d *Detector) roll(h *host, emit alert.Emit) {
 		if float64(ds.reply) >= d.cfg.MaxReplyShare*float64(ds.bytes) && ds.bytes <= d.cfg.ExchangeCap {
 			continue // an exchange
 		}
+		large := ds.bytes >= d.cfg.MinBytes && float64(ds.bytes) >= d.cfg.Factor*base
+		if large && d.routine(h, addr, ds.bytes, ds.first) {
+			continue
+		}
 		total += ds.bytes
-		if ds.bytes >= d.cfg.MinBytes && float64(ds.bytes) >= d.cfg.Factor*base {
+		var sum *daySum
+		if addr.IsValid() { // not the sum of the destinations past 1024
+			sum = h.addDay(addr, ds, start)
+		}
+		if large {
 			emit(d.alert(h, addr, ds, base))
 			alerted = true
+			if sum != nil {
+				sum.alerted = true // reported for this day
+			}
 		}
+		d.judgeDay(h, addr, sum, emit)
 	}
+	h.day.bytes += total
+	h.day.alerted = h.day.alerted || alerted
+	d.learn(h, total, alerted, base)
+}
+
+// learn enters an interval's one-way uploads into the host's baseline
+// (capped at Factor × the baseline when it alerted, so an attack does not
+// teach it) and empties its destinations.
+func (d *Detector) learn(h *host, total uint64, alerted bool, base float64) {
 	if total == 0 {
 		clear(h.dests)
 		return
@@ -285,7 +347,7 @@ func (d *Detector) alert(h *host, dst netip.Addr, ds *dest, base float64) alert.
 		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, ds.conns, alert.Clock(ds.first), alert.Clock(ds.last)),
 		Evidence: map[string]any{
 			"bytes": ds.bytes, "reply_bytes": ds.reply, "connections": ds.conns, "baseline_bytes": math.Round(base), "ratio": math.Round(ratio*10) / 10,
-			"history_intervals": h.history, "interval_s": d.cfg.Interval,
+			"rule": "interval", "history_intervals": h.history, "interval_s": d.cfg.Interval,
 			"threshold_bytes": d.cfg.MinBytes, "threshold_factor": d.cfg.Factor,
 		},
 		Detector: "exfil",
@@ -305,6 +367,9 @@ func bytesText(n uint64) string {
 }
 
 func durText(s float64) string {
+	if s >= 2*3600 {
+		return fmt.Sprintf("%.1f h", s/3600)
+	}
 	if s >= 60 {
 		return fmt.Sprintf("%.0f min", s/60)
 	}
