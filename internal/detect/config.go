@@ -145,6 +145,8 @@ func (c *Config) Validate() error {
 		{"dnstunnel.min_unique_subdomains > 0", c.DNSTunnel.MinUnique > 0 && c.DNSTunnel.MaxDomains > 0},
 		{"dga.threshold in (0, 1)", c.DGA.Threshold > 0 && c.DGA.Threshold < 1},
 		{"exfil.interval_s > 0", c.Exfil.Interval > 0 && c.Exfil.Factor > 0},
+		{"exfil.recurring_after > 0", c.Exfil.RecurAfter > 0},
+		{"longconn.window_s > 0, max_pairs > 0", c.LongConn.Window > 0 && c.LongConn.MaxPairs > 0},
 		{"arpspoof.min_flaps > 0", c.ARPSpoof.MinFlaps > 0 && c.ARPSpoof.MaxBindings > 0},
 		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
 		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
