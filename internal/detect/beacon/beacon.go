@@ -1,7 +1,10 @@
 // Package beacon detects command-and-control beaconing (class c2.beacon)
 // with RITA's four-part beacon score, updated as connections arrive.
 //
-// For each (source, destination) pair — an IP pair from conn.log, or a
+// For each (source, destination) pair — a source and the server name its
+// connection named (ssl.log server_name, a direct request's http.log
+// Host: RITA v5's SNI beacons, one pair whatever addresses the name
+// resolved to), an IP pair from conn.log for other connections, or a
 // source and a proxied host name from http.log (CONNECT or absolute-URI
 // requests, RITA's proxy beacons) — the detector keeps the connection start
 // times and the IP bytes the source sent (orig_ip_bytes; the payload bytes
@@ -42,7 +45,9 @@
 // two or more connections: at most MaxPairs (those with the fewest
 // connections, then the longest idle, dropped past it), each with at most
 // MaxConns connections (the oldest dropped). Connections older than Window
-// are dropped at each flush.
+// are dropped at each flush. Server names wait for their conn records,
+// and TLS and HTTP conn records for their names (up to 60 s of input), at
+// most 100000 each.
 package beacon
 
 import (
@@ -96,10 +101,17 @@ func DefaultConfig() Config {
 		MaxPairs: 200_000, MaxConns: 20_000}
 }
 
+// key is a pair: an IP pair; a source and a proxied host name (dst the
+// proxy); or a source and the server name its TLS or HTTP connections
+// named (dst unset), whatever addresses they went to.
 type key struct {
 	src, dst netip.Addr
-	host     string // proxied host name; dst is then the proxy
+	host     string
 }
+
+// proxied reports whether k is a source and a host name requested through
+// a proxy: scored over http.log's window.
+func (k key) proxied() bool { return k.host != "" && k.dst.IsValid() }
 
 // pair is one (source, destination) pair's connections; its key is the
 // map's (pairs, candidates).
@@ -120,6 +132,7 @@ type scoring struct {
 	evalEnd   float64 // window end at the last scoring
 	uids      []string
 	score     Scores
+	dst       netip.Addr // the latest connection's responder
 }
 
 // single is a pair's first connection, kept out of pairs until a second
@@ -174,6 +187,10 @@ type Detector struct {
 	candidates map[key]*pair
 	pending    map[string][]proxied // proxied requests by uid, awaiting their conn
 	order      []string
+	names      map[string]string // server names (TLS SNI, HTTP Host) by uid, awaiting their conn
+	namesQ     []string
+	held       map[string]*heldConn // TLS and HTTP conns by uid, awaiting their name
+	heldQ      []*heldConn
 	recent     map[string]connBytes // proxy connections by uid, for requests logged after them
 	recentQ    []string
 	conns      window // observation window of conn.log (IP pairs)
@@ -199,7 +216,7 @@ func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 // New returns a beacon detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	d := &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, singles: map[key]single{}, candidates: map[key]*pair{},
-		pending: map[string][]proxied{}, recent: map[string]connBytes{}, conns: newWindow(), requests: newWindow()}
+		pending: map[string][]proxied{}, recent: map[string]connBytes{}, names: map[string]string{}, held: map[string]*heldConn{}, conns: newWindow(), requests: newWindow()}
 	for _, p := range cfg.IgnorePorts {
 		d.ignore.add(p)
 	}
@@ -210,7 +227,7 @@ func New(cfg Config, internal *netset.Set) *Detector {
 func (d *Detector) Name() string { return "beacon" }
 
 // Logs implements detect.Detector.
-func (d *Detector) Logs() []string { return []string{"conn", "http"} }
+func (d *Detector) Logs() []string { return []string{"conn", "http", "ssl"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
@@ -218,9 +235,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case "conn":
 		d.conn(r)
 	case "http":
-		if d.cfg.Proxy {
-			d.http(r)
-		}
+		d.http(r)
+	case "ssl":
+		d.name(r, r.Bytes("server_name"))
 	}
 }
 
@@ -232,7 +249,7 @@ func (d *Detector) conn(r *rec.Rec) {
 	size := sent(c)
 	if reqs, ok := d.pending[string(c.UID)]; ok {
 		for _, p := range reqs {
-			d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, size, c.OrigBytes+c.RespBytes, c.UID)
+			d.add(key{p.src, p.proxy, p.host}, p.proxy, p.port, "tcp", p.ts, size, c.OrigBytes+c.RespBytes, c.UID)
 		}
 		delete(d.pending, string(c.UID))
 	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
@@ -247,7 +264,123 @@ func (d *Detector) conn(r *rec.Rec) {
 	if d.cfg.ExternalOnly && d.internal.Contains(c.Resp) {
 		return
 	}
-	d.add(key{src: c.Orig, dst: c.Resp}, c.RespP, c.Proto.String(), c.TS, size, c.OrigBytes+c.RespBytes, c.UID)
+	k := key{src: c.Orig, dst: c.Resp}
+	if name, ok := d.names[string(c.UID)]; ok {
+		k = key{src: c.Orig, host: name}
+		delete(d.names, string(c.UID))
+	} else if c.Proto == rec.ProtoTCP && named(c.Service) {
+		d.hold(heldConn{k, c.RespP, "tcp", c.TS, size, c.OrigBytes + c.RespBytes, string(c.UID), r.TS()})
+		return
+	}
+	d.add(k, c.Resp, c.RespP, c.Proto.String(), c.TS, size, c.OrigBytes+c.RespBytes, c.UID)
+}
+
+// heldConn is a conn record to be added to its pair (k): its IP pair
+// until its server name is known.
+type heldConn struct {
+	k       key
+	port    uint16
+	proto   string
+	ts      float64
+	size    float64
+	bytes   uint64
+	uid     string
+	arrival float64 // the record's time, for release
+}
+
+func (d *Detector) addConn(h *heldConn) {
+	d.add(h.k, h.k.dst, h.port, h.proto, h.ts, h.size, h.bytes, []byte(h.uid))
+}
+
+// nameWait is how long (s of input) a TLS or HTTP conn record waits for
+// its server name before it counts for its IP pair.
+const nameWait = 60
+
+// hold keeps a TLS or HTTP conn record whose name has not come yet (its
+// ssl or http record is logged after it); at most 100000, the oldest
+// released to its IP pair past it.
+func (d *Detector) hold(h heldConn) {
+	for len(d.heldQ) >= 100_000 {
+		d.release(math.Inf(1), 1)
+	}
+	p := &h
+	d.held[h.uid] = p
+	d.heldQ = append(d.heldQ, p)
+}
+
+// release adds held conn records that arrived before now−nameWait (all
+// of them at the end) to their IP pairs, at most n of them.
+func (d *Detector) release(now float64, n int) {
+	i := 0
+	for ; i < len(d.heldQ) && i < n; i++ {
+		h := d.heldQ[i]
+		if h.arrival >= now-nameWait && !math.IsInf(now, 1) {
+			break
+		}
+		if d.held[h.uid] == h {
+			delete(d.held, h.uid)
+			d.addConn(h)
+		}
+		d.heldQ[i] = nil
+	}
+	d.heldQ = d.heldQ[i:]
+}
+
+// named reports whether a conn.log service list names TLS or HTTP,
+// whose records give the server's name.
+func named(service []byte) bool {
+	for len(service) > 0 {
+		name := service
+		if i := bytes.IndexByte(service, ','); i >= 0 {
+			name, service = service[:i], service[i+1:]
+		} else {
+			service = nil
+		}
+		if string(name) == "ssl" || string(name) == "http" {
+			return true
+		}
+	}
+	return false
+}
+
+// name notes the server name a connection asked for (TLS SNI, an HTTP
+// Host header) for its conn record, which then counts for the source and
+// that name rather than the IP pair, as RITA v5 keys HTTP and TLS
+// beacons: a beacon to one name over many CDN addresses is one pair. A
+// conn record logged before its name (rare: conn records come when
+// connections end) counts for its IP pair. At most 100000 names wait.
+func (d *Detector) name(r *rec.Rec, name []byte) {
+	if len(name) == 0 || string(name) == "-" {
+		return
+	}
+	c := r.Conn()
+	if !c.Orig.IsValid() || d.cfg.ExternalOnly && d.internal.Contains(c.Resp) {
+		return
+	}
+	uid := string(c.UID)
+	if h, ok := d.held[uid]; ok {
+		delete(d.held, uid)
+		h.k = key{src: h.k.src, host: hostName(string(name))}
+		d.addConn(h)
+		return
+	}
+	if _, ok := d.names[uid]; ok {
+		return
+	}
+	if len(d.namesQ) >= 100_000 {
+		delete(d.names, d.namesQ[0])
+		d.namesQ = d.namesQ[1:]
+	}
+	d.names[uid] = hostName(string(name))
+	d.namesQ = append(d.namesQ, uid)
+}
+
+// hostName is a server name in lower case, without a port.
+func hostName(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	return strings.ToLower(host)
 }
 
 // sent is the size a connection is scored by: the IP bytes the source
@@ -301,8 +434,13 @@ func unicast(a netip.Addr) bool {
 	return a.IsValid() && !netset.Group(a)
 }
 
-// http notes a proxied request; its bytes come with its conn record.
+// http notes a proxied request, whose bytes come with its conn record, or
+// a direct request's host name (name).
 func (d *Detector) http(r *rec.Rec) {
+	if !d.cfg.Proxy {
+		d.name(r, r.Bytes("host"))
+		return
+	}
 	d.requests.see(r.TS())
 	method, uri := r.Bytes("method"), r.Bytes("uri")
 	host := ""
@@ -315,19 +453,18 @@ func (d *Detector) http(r *rec.Rec) {
 	case len(uri) > 7 && (string(uri[:7]) == "http://" || string(uri[:8]) == "https://"):
 		host = r.Str("host")
 	default:
+		d.name(r, r.Bytes("host"))
 		return
 	}
-	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
-		host = host[:i]
-	}
+	host = hostName(host)
 	c := r.Conn()
 	if host == "" || !c.Orig.IsValid() {
 		return
 	}
 	uid := string(c.UID)
-	p := proxied{c.Orig, c.Resp, strings.ToLower(host), c.TS, c.RespP}
+	p := proxied{c.Orig, c.Resp, host, c.TS, c.RespP}
 	if cb, ok := d.recent[uid]; ok {
-		d.add(key{p.src, p.proxy, p.host}, p.port, "tcp", p.ts, cb.sent, cb.total, c.UID)
+		d.add(key{p.src, p.proxy, p.host}, p.proxy, p.port, "tcp", p.ts, cb.sent, cb.total, c.UID)
 		return
 	}
 	if len(d.order) >= 100_000 {
@@ -349,7 +486,7 @@ func (d *Detector) remember(uid string, cb connBytes) {
 	d.recentQ = append(d.recentQ, uid)
 }
 
-func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes uint64, uid []byte) {
+func (d *Detector) add(k key, dst netip.Addr, port uint16, proto string, ts, size float64, bytes uint64, uid []byte) {
 	p := d.pairs[k]
 	if p == nil {
 		first, seen := d.singles[k]
@@ -380,6 +517,7 @@ func (d *Detector) add(k key, port uint16, proto string, ts, size float64, bytes
 		if len(p.scoring.uids) < 5 {
 			p.scoring.uids = append(p.scoring.uids, string(uid))
 		}
+		p.scoring.dst = dst
 		d.candidates[k] = p
 	}
 }
@@ -432,20 +570,21 @@ func (d *Detector) evict() {
 // pairs that grew by a quarter since their last scoring are scored again.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	final := math.IsInf(now, 1)
+	d.release(now, len(d.heldQ))
 	if !final {
 		d.trim(now)
 	}
 	for k, p := range d.candidates {
 		n, sc := len(p.ts), p.scoring
 		w := d.conns
-		if k.host != "" {
+		if k.proxied() {
 			w = d.requests
 		}
 		grown := float64(n) >= 1.25*float64(sc.evaluated)
 		if n < d.cfg.MinConns || !grown && !(final && w.end > sc.evalEnd) {
 			continue
 		}
-		if d.cfg.ExternalOnly && k.host == "" && !d.internal.Contains(k.src) {
+		if d.cfg.ExternalOnly && !k.proxied() && !d.internal.Contains(k.src) {
 			continue
 		}
 		sc.evaluated, sc.evalEnd = n, w.end
@@ -515,16 +654,20 @@ func (d *Detector) Score(src, dst netip.Addr, host string) (Scores, bool) {
 
 func (d *Detector) alert(k key, p *pair) alert.Alert {
 	s := p.scoring.score
-	target := fmt.Sprintf("%s:%d/%s", k.dst, p.port, p.proto)
-	if k.host != "" {
-		target = fmt.Sprintf("%s via proxy %s", k.host, k.dst)
+	dst := p.scoring.dst
+	target := fmt.Sprintf("%s:%d/%s", dst, p.port, p.proto)
+	switch {
+	case k.proxied():
+		target = fmt.Sprintf("%s via proxy %s", k.host, dst)
+	case k.host != "":
+		target = fmt.Sprintf("%s (%d/%s; latest address %s)", k.host, p.port, p.proto, dst)
 	}
 	sorted := append([]float64(nil), p.ts...)
 	sort.Float64s(sorted)
 	first, last := sorted[0], sorted[len(sorted)-1]
 	act := fmt.Sprintf("beaconed to %s %d times about every %.0f s (median interval; score %.3f)", target, s.Conns, s.IntervalMedian, s.Total)
 	return alert.Alert{
-		TS: first, TSEnd: last, UIDs: p.scoring.uids, Src: k.src.String(), Dst: k.dst.String(), DstP: p.port,
+		TS: first, TSEnd: last, UIDs: p.scoring.uids, Src: k.src.String(), Dst: dst.String(), DstP: p.port,
 		Proto: p.proto, Name: k.host, Class: "c2.beacon", Confidence: s.Total, Act: act,
 		Summary: fmt.Sprintf("%s %s between %s and %s: timestamp %.3f, data size %.3f, duration %.3f, histogram %.3f (%d of 24 %s bars filled, over the %s window ending at %s).",
 			k.src, act, alert.Clock(first), alert.Clock(last), s.Timestamp, s.DataSize, s.Duration, s.Histogram,

@@ -211,3 +211,33 @@ func TestStaleFirstSightingNotCarried(t *testing.T) {
 			a.Dst, a.DstP, a.Proto, dt.Num(t, a, "total_bytes"))
 	}
 }
+
+// TestNameKeyedEitherOrder: TLS connections that name one server count
+// for the source and that name, whichever of the ssl and conn records
+// comes first, and for no IP pair besides (one alert, not one per
+// address).
+func TestNameKeyedEitherOrder(t *testing.T) {
+	for _, sslFirst := range []bool{true, false} {
+		var l []dt.Line
+		for i, ts := 0, 0.0; ts < 3*3600; i, ts = i+1, ts+60 {
+			uid, dst := fmt.Sprintf("Cn%d", i), fmt.Sprintf("151.101.0.%d", 1+i%8)
+			conn := dt.Conn{TS: 1.7e9 + ts, UID: uid, Src: "10.66.0.31", SrcP: 30000 + i, Dst: dst, DstP: 443, Service: "ssl",
+				Duration: 0.3, OrigBytes: 620, RespBytes: 3100, OrigPkts: 7, RespPkts: 6}.Line()
+			ssl := dt.Rec("ssl", map[string]any{"ts": 1.7e9 + ts + 0.05, "uid": uid, "id.orig_h": "10.66.0.31", "id.orig_p": 30000 + i,
+				"id.resp_h": dst, "id.resp_p": 443, "server_name": "C2.example.net"})
+			conn.TS += 0.3 // logged when the connection ends
+			if sslFirst {
+				l = append(l, ssl, conn)
+			} else {
+				l = append(l, conn, ssl)
+			}
+		}
+		alerts := dt.Merged(dt.RunAsGiven(t, New(DefaultConfig(), internal), l))
+		if len(alerts) != 1 || alerts[0].Name != "c2.example.net" || dt.Num(t, alerts[0], "connections") != 180 {
+			t.Errorf("ssl first %v: %d alerts, want one for c2.example.net with 180 connections", sslFirst, len(alerts))
+			for _, a := range alerts {
+				t.Log(a.Summary)
+			}
+		}
+	}
+}
