@@ -25,15 +25,44 @@ func Normalize(name string) string {
 // one label, e.g. "example.co.uk" for "a.b.example.co.uk") and the
 // subdomain part before it ("a.b"). Names that are themselves a suffix or
 // have a single label come back whole with no subdomain. Case is kept.
+// The suffix may be one of the list's private section (cloudfront.net,
+// github.io): see RegisteredICANN.
 func Registered(name string) (reg, sub string) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || !strings.Contains(name, ".") {
 		return name, ""
 	}
 	suffix, _ := publicsuffix.PublicSuffix(strings.ToLower(name))
-	// The suffix is found in the lower-cased name, whose length may differ
-	// (ẞ becomes ß, invalid UTF-8 U+FFFD): it is cut from name by its
-	// labels, not its bytes. The registered domain has one label more.
+	return cut(name, suffix)
+}
+
+// RegisteredICANN is Registered with the ICANN section of the Public
+// Suffix List only: a private-section suffix is a provider's, and the name
+// under it (d1gzewjq6luteh.cloudfront.net, a Global Accelerator or ELB
+// host) is the provider's machine-made host id, not a name its owner
+// registered. RegisteredICANN("d1x.cloudfront.net") is "cloudfront.net",
+// "d1x".
+func RegisteredICANN(name string) (reg, sub string) {
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || !strings.Contains(name, ".") {
+		return name, ""
+	}
+	suffix, icann := publicsuffix.PublicSuffix(strings.ToLower(name))
+	for !icann {
+		i := strings.IndexByte(suffix, '.')
+		if i < 0 {
+			break // the default rule: an unlisted top-level domain
+		}
+		suffix, icann = publicsuffix.PublicSuffix(suffix[i+1:])
+	}
+	return cut(name, suffix)
+}
+
+// cut splits name after the label before suffix (a suffix of the name
+// lower-cased). The suffix is found in the lower-cased name, whose length
+// may differ (ẞ becomes ß, invalid UTF-8 U+FFFD): it is cut from name by
+// its labels, not its bytes. The registered domain has one label more.
+func cut(name, suffix string) (reg, sub string) {
 	i := len(name)
 	for range strings.Count(suffix, ".") + 2 {
 		if i = strings.LastIndexByte(name[:i], '.'); i < 0 {
@@ -43,16 +72,73 @@ func Registered(name string) (reg, sub string) {
 	return name[i+1:], strings.Trim(name[:i], ".")
 }
 
+// Public reports whether name is a name of the public DNS: two labels or
+// more, the last a top-level domain of the ICANN section of the Public
+// Suffix List. Single labels (intranet names, Chromium's random probes)
+// and names under undelegated or special-use domains (.local of mDNS,
+// .lan, .home, .internal, .corp, home.arpa) are not: no DGA or tunnel
+// reaches a server through them. The top-level domains RFC 2606 reserves
+// for documentation and testing, .example and .test, count as public: they
+// stand for public names in examples, tests and labs.
+func Public(name string) bool {
+	n := Normalize(name)
+	i := strings.LastIndexByte(n, '.')
+	if i <= 0 || i == len(n)-1 || n == "home.arpa" || strings.HasSuffix(n, ".home.arpa") {
+		return false
+	}
+	tld := n[i+1:]
+	if tld == "example" || tld == "test" {
+		return true
+	}
+	_, icann := publicsuffix.PublicSuffix(tld)
+	return icann
+}
+
+// ServiceName reports whether name is a DNS-SD or SRV service name: one
+// of its labels is a protocol label (_tcp, _udp, _tls, _sctp), as in
+// _ipp._tcp.local or _ldap._tcp.dc._msdcs.example.com. Such names carry
+// instance and service names by design.
+func ServiceName(name string) bool {
+	for name != "" {
+		label := name
+		if i := strings.IndexByte(name, '.'); i >= 0 {
+			label, name = name[:i], name[i+1:]
+		} else {
+			name = ""
+		}
+		if label != "" && label[0] == '_' {
+			for _, p := range [...]string{"_tcp", "_udp", "_tls", "_sctp"} {
+				if strings.EqualFold(label, p) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Entropy returns the Shannon entropy of s in bits per character.
-func Entropy(s string) float64 {
-	if s == "" {
+func Entropy(s string) float64 { return entropy(s, -1) }
+
+// LabelsEntropy returns the Shannon entropy, in bits per character, of
+// the characters of s other than dots (of its labels run together).
+func LabelsEntropy(s string) float64 { return entropy(s, '.') }
+
+// entropy returns the Shannon entropy of s's bytes other than skip (-1:
+// none).
+func entropy(s string, skip int) float64 {
+	var counts [256]int
+	total := 0
+	for i := 0; i < len(s); i++ {
+		if int(s[i]) != skip {
+			counts[s[i]]++
+			total++
+		}
+	}
+	if total == 0 {
 		return 0
 	}
-	var counts [256]int
-	for i := 0; i < len(s); i++ {
-		counts[s[i]]++
-	}
-	n := float64(len(s))
+	n := float64(total)
 	h := 0.0
 	for _, c := range counts {
 		if c > 0 {

@@ -28,3 +28,51 @@ func TestEntropy(t *testing.T) {
 		t.Errorf("Entropy(abcd) = %v", e)
 	}
 }
+
+func TestRegisteredICANN(t *testing.T) {
+	for _, tc := range []struct{ in, reg, sub string }{
+		{"www.example.com.", "example.com", "www"},
+		{"d1gzewjq6luteh.cloudfront.net", "cloudfront.net", "d1gzewjq6luteh"},
+		{"alb-x-95161440.us-east-1.elb.amazonaws.com", "amazonaws.com", "alb-x-95161440.us-east-1.elb"},
+		{"a.b.example.co.uk", "example.co.uk", "a.b"},
+		{"printer.local", "printer.local", ""},
+		{"com", "com", ""},
+	} {
+		reg, sub := RegisteredICANN(tc.in)
+		if reg != tc.reg || sub != tc.sub {
+			t.Errorf("RegisteredICANN(%q) = %q, %q; want %q, %q", tc.in, reg, sub, tc.reg, tc.sub)
+		}
+	}
+}
+
+func TestPublic(t *testing.T) {
+	for name, want := range map[string]bool{
+		"www.example.com": true, "example.co.uk.": true, "d1x.cloudfront.net": true, "x.EXAMPLE.ORG": true, "t.evil.example": true, "lab.test": true,
+		"gyetxvitiymmdc": false, "printer.local": false, "_ipp._tcp.local": false, "nas.lan": false,
+		"router.home.arpa": false, "db.corp.internal": false, "com": false, ".com": false, "example.": false, "": false,
+	} {
+		if got := Public(name); got != want {
+			t.Errorf("Public(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"_ipp._tcp.local": true, "Office._airplay._TCP.local": true, "_ldap._tcp.dc._msdcs.example.com": true,
+		"_dmarc.example.com": false, "tcp.example.com": false, "x_tcp.example.com": false, "": false,
+	} {
+		if got := ServiceName(name); got != want {
+			t.Errorf("ServiceName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestLabelsEntropy(t *testing.T) {
+	if e := LabelsEntropy("ab.cd"); e != 2 {
+		t.Errorf("LabelsEntropy(ab.cd) = %v", e)
+	}
+	if e := LabelsEntropy("..."); e != 0 {
+		t.Errorf("LabelsEntropy(...) = %v", e)
+	}
+}
