@@ -30,16 +30,45 @@
 // but only just: over five seeds of the generators the mean is 0.9707,
 // and single seeds range from 0.969 to 0.972.
 //
-// A client that looks up MinDomains distinct domains scoring at least
-// Threshold within Window, at least MinNXShare of them unanswered
-// (NXDOMAIN: most generated domains are not registered), is reported.
+// Only names of the public DNS are scored (domain.Public): single labels
+// (Chromium's random intranet probes), .local (mDNS), .lan, .internal,
+// home.arpa and other unlisted top-level domains reach no registrar, and
+// DNS-SD service names (_tcp, _udp labels) are skipped, as are lookups to
+// the mDNS port (5353). The label scored is the one left of the ICANN
+// public suffix (Label): CloudFront, ELB, Global Accelerator, CDN77 and
+// Akamai host ids, names under private-section suffixes, are the
+// provider's, not names anyone registered. (A DGA under a dynamic-DNS
+// provider's suffix is therefore not seen.)
 //
-// State: one entry per client with a suspicious lookup (MaxClients, the
-// longest-idle dropped past it), each with at most 256 domains.
+// Two rules, on distinct registered domains scoring at least Threshold
+// that were unanswered (NXDOMAIN: most generated domains are not
+// registered); answered ones are shown but count toward neither, so CDN
+// or tracker names cannot mask a DGA:
+//
+//   - window: MinDomains of them within Window of the client's first;
+//   - slow: SlowMinDomains of them within SlowWindow (a DGA trying a
+//     domain a minute for hours), counted in fixed space (domain.Distinct).
+//
+// MinNXShare, when above 0, also asks that share of all the client's
+// high-scoring domains in the window be unanswered.
+//
+// An alert gives the domains, the unanswered ones, five examples (the
+// unanswered first) with their scores and the features an analyst can
+// check (length, entropy, log-likelihood per character under the benign
+// character model, share of letters in lexicon words), the rule and its
+// thresholds; its confidence is the examples' mean score times a factor
+// that grows with the count beyond the threshold and the unanswered share.
+//
+// State: one entry per client with a high-scoring lookup (MaxClients, an
+// arbitrary tenth dropped past it), each with at most 256 domains of the
+// window, the slow rule's 128-byte count and its last five domains. An
+// idle client's window is dropped after Idle; its slow count after
+// SlowWindow.
 package dga
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"sort"
 
@@ -50,27 +79,41 @@ import (
 
 // Config holds the DGA thresholds.
 type Config struct {
-	Enabled    bool    `json:"enabled"`
-	Threshold  float64 `json:"threshold"`
-	MinDomains int     `json:"min_domains"`
-	MinNXShare float64 `json:"min_nxdomain_share"`
-	Window     float64 `json:"window_s"`
-	Idle       float64 `json:"idle_s"`
-	MaxClients int     `json:"max_clients"`
+	Enabled        bool    `json:"enabled"`
+	Threshold      float64 `json:"threshold"`
+	MinDomains     int     `json:"min_domains"`
+	MinNXShare     float64 `json:"min_nxdomain_share"`
+	Window         float64 `json:"window_s"`
+	SlowMinDomains int     `json:"slow_min_domains"`
+	SlowWindow     float64 `json:"slow_window_s"`
+	Idle           float64 `json:"idle_s"`
+	MaxClients     int     `json:"max_clients"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Enabled: true, Threshold: 0.99, MinDomains: 10, MinNXShare: 0.5, Window: 600, Idle: 900, MaxClients: 100_000}
+	return Config{Enabled: true, Threshold: 0.99, MinDomains: 10, MinNXShare: 0, Window: 600,
+		SlowMinDomains: 50, SlowWindow: 86400, Idle: 900, MaxClients: 100_000}
 }
 
 type client struct {
 	addr        netip.Addr
 	first, last float64
-	domains     map[string]float64 // registered domain → score
+	domains     map[string]float64 // registered domain → score; nil when idle
 	nx          map[string]bool
 	server      netip.Addr
 	uids        alert.UIDs
+	alerted     bool
+	slow        slow
+}
+
+// slow is a client's count for the slow rule: distinct unanswered
+// high-scoring domains since first, and the last five of them.
+type slow struct {
+	first, last float64
+	seen        domain.Distinct
+	recent      [5]string
+	next        int // where recent's next domain goes
 	alerted     bool
 }
 
@@ -86,14 +129,15 @@ type Detector struct {
 // name is what Handle derives from one query name: its registered domain
 // and its label's score (kept per name: see domain.Names).
 type name struct {
-	skip  bool // a reverse lookup or a label the model does not judge
+	skip  bool // not a public name, a reverse lookup, a service name or a label the model does not judge
 	reg   string
+	hash  uint64 // domain.Hash(reg)
 	score float64
 }
 
 // New returns a DGA detector with the embedded model.
 func New(cfg Config) (*Detector, error) {
-	m, err := Default()
+	m, err := Shared()
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +152,13 @@ func (d *Detector) Name() string { return "dga" }
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string { return []string{"dns"} }
 
+// mdnsPort is multicast DNS's port: its names are the LAN's own.
+const mdnsPort = 5353
+
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	n, ok := d.names.Of(r)
-	if !ok || n.skip || n.score < d.cfg.Threshold {
+	if !ok || n.skip || n.score < d.cfg.Threshold || r.Uint("id.resp_p") == mdnsPort {
 		return
 	}
 	// The few connection fields wanted are read alone: r.Conn() would
@@ -125,22 +172,47 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	// Unanswered names are counted among the kept domains only: nx stays
 	// a subset of domains, bounded with it.
-	if _, kept := cl.domains[n.reg]; kept && string(r.Bytes("rcode_name")) == "NXDOMAIN" {
-		cl.nx[n.reg] = true
+	if string(r.Bytes("rcode_name")) == "NXDOMAIN" {
+		if _, kept := cl.domains[n.reg]; kept {
+			cl.nx[n.reg] = true
+		}
+		cl.slow.add(ts, n, d.cfg.SlowWindow)
 	}
 	cl.uids.Add(ts, uid)
 	if !cl.alerted && d.crossed(cl) {
-		cl.alerted = true
-		emit(d.alert(cl))
+		cl.alerted, cl.slow.alerted = true, true // the slow count's domains are told too
+		emit(d.alert(cl, false))
 	}
+	if !cl.slow.alerted && cl.slow.seen.Count() >= d.cfg.SlowMinDomains {
+		cl.slow.alerted = true
+		emit(d.alert(cl, true))
+	}
+}
+
+// add counts an unanswered high-scoring domain; an empty count, or one
+// older than window, starts again at ts.
+func (s *slow) add(ts float64, n name, window float64) {
+	if s.seen.Set() == 0 || ts-s.first > window {
+		*s = slow{first: ts}
+	}
+	s.last = max(s.last, ts)
+	if s.seen.Add(n.hash) {
+		s.recent[s.next] = n.reg
+		s.next = (s.next + 1) % len(s.recent)
+	}
+}
+
+// live reports whether the count still runs at now.
+func (s *slow) live(now, window float64) bool {
+	return s.seen.Set() > 0 && now-s.first <= window
 }
 
 // derive scores a query name's label (Label).
 func (d *Detector) derive(q string) name {
-	if q == "" || domain.Reverse(q) {
+	if q == "" || domain.Reverse(q) || !domain.Public(q) || domain.ServiceName(q) {
 		return name{skip: true}
 	}
-	reg, _ := domain.Registered(domain.Normalize(q))
+	reg, _ := domain.RegisteredICANN(domain.Normalize(q))
 	label := firstLabel(reg)
 	if Skip(label) {
 		return name{skip: true}
@@ -153,17 +225,19 @@ func (d *Detector) derive(q string) name {
 		}
 		d.scored[label] = score
 	}
-	return name{reg: reg, score: score}
+	return name{reg: reg, hash: domain.Hash(reg), score: score}
 }
 
+// crossed reports whether the client's window makes the window rule.
 func (d *Detector) crossed(cl *client) bool {
-	n := len(cl.domains)
-	return n >= d.cfg.MinDomains && float64(len(cl.nx)) >= d.cfg.MinNXShare*float64(n)
+	nx := float64(len(cl.nx))
+	return len(cl.nx) >= d.cfg.MinDomains && nx >= d.cfg.MinNXShare*float64(len(cl.domains))
 }
 
+// client returns a's entry, its window started again when over.
 func (d *Detector) client(a netip.Addr, ts float64) *client {
 	cl := d.clients[a]
-	if cl != nil && (cl.alerted || ts-cl.first <= d.cfg.Window) {
+	if cl != nil && cl.domains != nil && (cl.alerted || ts-cl.first <= d.cfg.Window) {
 		return cl
 	}
 	if cl == nil && len(d.clients) >= d.cfg.MaxClients {
@@ -174,34 +248,117 @@ func (d *Detector) client(a netip.Addr, ts float64) *client {
 			}
 		}
 	}
-	cl = &client{addr: a, first: ts, last: ts, domains: map[string]float64{}, nx: map[string]bool{}}
-	d.clients[a] = cl
+	if cl == nil {
+		cl = &client{addr: a}
+		d.clients[a] = cl
+	}
+	cl.restart(ts)
 	return cl
+}
+
+// restart starts the client's window at ts, keeping its slow count.
+func (cl *client) restart(ts float64) {
+	if cl.domains == nil {
+		cl.domains, cl.nx = map[string]float64{}, map[string]bool{}
+	} else {
+		clear(cl.domains)
+		clear(cl.nx)
+	}
+	cl.first, cl.last, cl.server, cl.uids, cl.alerted = ts, ts, netip.Addr{}, alert.UIDs{}, false
 }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	for k, cl := range d.clients {
-		if now-cl.last > d.cfg.Idle {
-			if cl.alerted {
-				emit(d.alert(cl))
+		if cl.domains == nil || now-cl.last <= d.cfg.Idle {
+			if cl.domains == nil && !cl.slow.live(now, d.cfg.SlowWindow) {
+				delete(d.clients, k)
 			}
-			delete(d.clients, k)
+			continue
 		}
+		if cl.alerted {
+			emit(d.alert(cl, false))
+		}
+		if !cl.slow.live(now, d.cfg.SlowWindow) {
+			delete(d.clients, k)
+			continue
+		}
+		// Idle, but its slow count is still running: the window goes.
+		cl.domains, cl.nx, cl.uids, cl.alerted = nil, nil, alert.UIDs{}, false
 	}
 }
 
-func (d *Detector) alert(cl *client) alert.Alert {
-	names := alert.SortedKeys(cl.domains)
-	sort.SliceStable(names, func(i, j int) bool { return cl.domains[names[i]] > cl.domains[names[j]] })
-	examples := names[:min(5, len(names))]
-	act := fmt.Sprintf("looked up %d algorithmically generated-looking domains (%d unanswered), e.g. %s", len(names), len(cl.nx), examples[0])
+// alert reports the client, by its window or (slow) its slow count.
+func (d *Detector) alert(cl *client, slow bool) alert.Alert {
+	examples, scores := d.examples(cl, slow)
+	nx, all, window, rule, need := len(cl.nx), len(cl.domains), d.cfg.Window, "window", d.cfg.MinDomains
+	first, last := cl.first, cl.last
+	if slow {
+		nx, all, window, rule, need = cl.slow.seen.Count(), cl.slow.seen.Count(), d.cfg.SlowWindow, "slow", d.cfg.SlowMinDomains
+		first, last = cl.slow.first, cl.slow.last
+	}
+	features := make([]map[string]float64, len(examples))
+	mean := 0.0
+	for i, e := range examples {
+		features[i] = d.model.Explain(firstLabel(e))
+		mean += scores[i] / float64(len(examples))
+	}
+	// The mean score, times a factor from 0.75 at the threshold count
+	// towards 1 above it, times one from 0.5 to 1 with the unanswered share.
+	conf := mean * (1 - math.Exp2(-2*float64(nx)/float64(max(need, 1)))) * (0.5 + 0.5*float64(nx)/float64(max(all, 1)))
+	act := fmt.Sprintf("looked up %d unanswered algorithmically generated-looking domains", nx)
+	if slow {
+		act = fmt.Sprintf("looked up about %d unanswered algorithmically generated-looking domains over %s", nx, span(last-first))
+	} else if all > nx {
+		act += fmt.Sprintf(" (and %d answered)", all-nx)
+	}
+	if len(examples) > 0 {
+		act += fmt.Sprintf(", e.g. %s (score %.3f)", examples[0], scores[0])
+	}
 	return alert.Alert{
-		TS: cl.first, TSEnd: cl.last, UIDs: cl.uids.List(), Src: cl.addr.String(), Dst: alert.AddrString(cl.server),
-		Class: "dns.dga", Confidence: min(1, 0.5+0.05*float64(len(names))), Act: act,
-		Summary: fmt.Sprintf("%s %s between %s and %s.", cl.addr, act, alert.Clock(cl.first), alert.Clock(cl.last)),
-		Evidence: map[string]any{"domains": len(names), "nxdomain": len(cl.nx), "examples": examples,
-			"threshold_score": d.cfg.Threshold, "threshold_domains": d.cfg.MinDomains, "window_s": d.cfg.Window},
+		TS: first, TSEnd: last, UIDs: cl.uids.List(), Src: cl.addr.String(), Dst: alert.AddrString(cl.server),
+		Class: "dns.dga", Confidence: math.Round(conf*1000) / 1000, Act: act,
+		Summary: fmt.Sprintf("%s %s between %s and %s.", cl.addr, act, alert.Clock(first), alert.Clock(last)),
+		Evidence: map[string]any{"reason": rule, "domains": all, "nxdomain": nx, "answered": all - nx,
+			"examples": examples, "example_scores": scores, "example_features": features,
+			"threshold_score": d.cfg.Threshold, "threshold_domains": need, "window_s": window},
 		Detector: "dga",
 	}
+}
+
+// examples returns up to five of the client's domains and their scores:
+// of its window the unanswered first, each by score then name; of its
+// slow count the last five.
+func (d *Detector) examples(cl *client, slow bool) ([]string, []float64) {
+	var names []string
+	if slow {
+		for _, e := range cl.slow.recent {
+			if e != "" {
+				names = append(names, e)
+			}
+		}
+		sort.Strings(names)
+	} else {
+		names = alert.SortedKeys(cl.domains)
+		sort.SliceStable(names, func(i, j int) bool {
+			if cl.nx[names[i]] != cl.nx[names[j]] {
+				return cl.nx[names[i]]
+			}
+			return cl.domains[names[i]] > cl.domains[names[j]]
+		})
+		names = names[:min(5, len(names))]
+	}
+	scores := make([]float64, len(names))
+	for i, n := range names {
+		scores[i] = math.Round(d.model.Score(firstLabel(n))*1e4) / 1e4
+	}
+	return names, scores
+}
+
+// span writes a duration of seconds as hours or minutes.
+func span(s float64) string {
+	if s >= 5400 {
+		return fmt.Sprintf("%.1f h", s/3600)
+	}
+	return fmt.Sprintf("%.0f min", s/60)
 }

@@ -123,9 +123,12 @@ func (m *Model) prepare() error {
 }
 
 // Label returns the part of name the model reads: the registered domain
-// without its public suffix ("example" for www.example.co.uk).
+// without its public suffix ("example" for www.example.co.uk), the suffix
+// taken from the ICANN section of the Public Suffix List ("cloudfront" for
+// d1gzewjq6luteh.cloudfront.net: a private-section suffix's names are
+// the provider's host ids; see domain.RegisteredICANN).
 func Label(name string) string {
-	reg, _ := domain.Registered(domain.Normalize(name))
+	reg, _ := domain.RegisteredICANN(domain.Normalize(name))
 	return firstLabel(reg)
 }
 

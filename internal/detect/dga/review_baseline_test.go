@@ -5,8 +5,8 @@ package dga_test
 
 import (
 	"bufio"
-	"fmt"
 	"compress/gzip"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"

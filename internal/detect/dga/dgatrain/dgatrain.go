@@ -32,6 +32,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/dga"
 	"github.com/vigil-nsm/vigil/internal/detect/dga/gen"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
 // Config says what to train on.
@@ -430,7 +431,7 @@ func ReadRows(path string, field int) ([]Row, error) {
 		if name == "" || name == "qname" || name == "domain" || strings.HasSuffix(name, ".arpa") {
 			continue
 		}
-		if l := dga.Label(name); l != "" && !dga.Skip(l) {
+		if l := listLabel(name); l != "" && !dga.Skip(l) {
 			out = append(out, Row{l, fields})
 		}
 	}
@@ -438,6 +439,19 @@ func ReadRows(path string, field int) ([]Row, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
+}
+
+// listLabel is the label of a listed site: the first label of its
+// registered domain, the Public Suffix List's private section included (a
+// list's matric-results.blogspot.com is a site its owner named). The
+// detector, reading traffic, scores dga.Label instead, where names under
+// private-section suffixes are mostly providers' host ids.
+func listLabel(name string) string {
+	reg, _ := domain.Registered(domain.Normalize(name))
+	if i := strings.IndexByte(reg, '.'); i > 0 {
+		return reg[:i]
+	}
+	return reg
 }
 
 // ReadLabels is ReadRows' labels alone.
