@@ -94,6 +94,7 @@ func stateBounds(c *Config) map[string]int {
 		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients": 256,
 		"dnstunnel domains[].servers": 256, "dnstunnel domains[].qtypes": 16, "dnstunnel domains[].sample": 3,
 		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
+		"dnstunnel slow": c.DNSTunnel.MaxDomains, "dnstunnel spread": c.DNSTunnel.MaxDomains,
 
 		"exfil hosts": c.Exfil.MaxHosts, "exfil open": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,
 		"exfil hosts[].days": 32, "exfil hosts[].days[].uids.list": uids, "exfil hosts[].routine": 8,

@@ -1,28 +1,54 @@
 // Package dnstunnel detects DNS tunnels (class dns.tunnel): data carried in
-// the query names of one parent domain.
+// the query names of one parent domain, or of several from one client.
 //
-// Every query name is split into its registered domain (public-suffix
-// aware) and the subdomain before it. A name is tunnel-like when its
-// subdomain carries encoded data: characters a host name never has (+ / =),
-// a label of 40 characters or more, or a long (≥ 20) high-entropy (≥ 3.8
-// bits/char) subdomain, or a shorter (≥ 12) one mixing letters, digits and
-// case. Per parent domain the detector counts queries, unique subdomains,
-// their bytes, tunnel-like names and the share of TXT/NULL/CNAME/MX/ANY
-// queries; a domain is a tunnel when, within Window, it has MinUnique
-// unique subdomains and either TunnelShare of its names are tunnel-like, or
-// their mean length is at least MinMeanLen, or RecordShare of its queries
-// ask for tunnel record types. Reverse-lookup names and allowlisted domains
-// are skipped.
+// Every query name of the public DNS (domain.Public: not .local, .lan,
+// .internal, home.arpa or a single label) is split into its registered
+// domain (public-suffix aware) and the subdomain before it. Reverse
+// lookups, DNS-SD service names (_tcp, _udp labels), lookups to the mDNS
+// port (5353) and allowlisted domains are skipped. A subdomain that starts
+// with an address (a reversed IPv4 address, or reversed IPv6 nibbles: DNS
+// blocklists, IP-to-ASN services) is judged by the rest, and its length
+// does not count toward the mean-length rule.
 //
-// State: at most MaxDomains parent domains (the longest-idle dropped past
-// it), each with at most MaxUnique distinct subdomains remembered (more are
-// counted but not told apart).
+// A name is tunnel-like (Judge) when its subdomain has characters no host
+// name has (+ / = …) or 20 characters in labels that read as encoded data:
+// labels of eight or more whose mean log-likelihood per character under
+// the DGA model's benign character model is at most -4.2, or hex of 16 or
+// more; the alphabet (hex, base32, base64) is recorded.
+//
+// Rules, each reported under "reason" with its thresholds:
+//
+//   - per parent domain, within Window: MinUnique unique subdomains and
+//     either TunnelShare of them tunnel-like ("tunnel_like_share"), or a
+//     mean length of at least MinMeanLen over the names not address-keyed
+//     (at least MinUnique of them: "mean_length"), or RecordShare of the
+//     queries asking for TXT, NULL, CNAME, MX, ANY, SRV, KEY or PRIVATE
+//     records ("record_share");
+//   - slow, per parent domain within SlowWindow: SlowMinNames distinct
+//     tunnel-like names, TunnelShare of all its names ("slow");
+//   - spread, per client within Window: ClientMinNames distinct tunnel-like
+//     names under ClientMinParents parent domains or more, TunnelShare of
+//     all the client's names ("client_spread").
+//
+// State: at most MaxDomains parent domains in the window (the longest-idle
+// dropped past it), each with the hashes (8 bytes) of at most MaxUnique
+// distinct subdomains, and at most MaxNames hashes in all (about 20 MiB at
+// the default 1,000,000); past either, a domain tells new names from old
+// with a 128-byte domain.Distinct and its unique count is an estimate. Per
+// domain besides: up to 256 clients, 256 servers, 16 query types, three
+// sample names. At most MaxDomains slow tallies (one per parent domain
+// with a tunnel-like name) and MaxDomains client tallies, about 330 bytes
+// each. At the defaults the whole is bounded by about 20 MiB of hashes
+// plus about 30 KiB a domain in the window (its client and server maps
+// full) and 330 bytes a tally.
 package dnstunnel
 
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,68 +60,35 @@ import (
 
 // Config holds the DNS tunnel thresholds.
 type Config struct {
-	Enabled     bool     `json:"enabled"`
-	MinUnique   int      `json:"min_unique_subdomains"`
-	TunnelShare float64  `json:"tunnel_name_share"`
-	MinMeanLen  float64  `json:"min_mean_subdomain_length"`
-	RecordShare float64  `json:"tunnel_record_share"`
-	Window      float64  `json:"window_s"`
-	Idle        float64  `json:"idle_s"`
-	Report      float64  `json:"report_s"`
-	Allow       []string `json:"allow_domains"`
-	MaxDomains  int      `json:"max_domains"`
-	MaxUnique   int      `json:"max_unique_per_domain"`
+	Enabled          bool     `json:"enabled"`
+	MinUnique        int      `json:"min_unique_subdomains"`
+	TunnelShare      float64  `json:"tunnel_name_share"`
+	MinMeanLen       float64  `json:"min_mean_subdomain_length"`
+	RecordShare      float64  `json:"tunnel_record_share"`
+	Window           float64  `json:"window_s"`
+	SlowMinNames     int      `json:"slow_min_names"`
+	SlowWindow       float64  `json:"slow_window_s"`
+	ClientMinNames   int      `json:"client_min_names"`
+	ClientMinParents int      `json:"client_min_parents"`
+	Idle             float64  `json:"idle_s"`
+	Report           float64  `json:"report_s"`
+	Allow            []string `json:"allow_domains"`
+	MaxDomains       int      `json:"max_domains"`
+	MaxUnique        int      `json:"max_unique_per_domain"`
+	MaxNames         int      `json:"max_names"`
 }
 
 // DefaultConfig returns the defaults. The allowlist holds services that
 // answer lookups of encoded names by design (DNS blocklists, anti-virus
-// reputation lookups).
+// reputation lookups, IP-to-ASN services).
 func DefaultConfig() Config {
 	return Config{
-		Enabled: true, MinUnique: 30, TunnelShare: 0.3, MinMeanLen: 30, RecordShare: 0.6,
-		Window: 3600, Idle: 900, Report: 600, MaxDomains: 100_000, MaxUnique: 5000,
-		Allow: []string{"spamhaus.org", "sophosxl.net", "mcafee.com", "senderbase.org", "surbl.org", "spamcop.net",
-			"sorbs.net", "barracudacentral.org", "uribl.com", "e5.sk", "trendmicro.com", "dnswl.org"},
+		Enabled: true, MinUnique: 30, TunnelShare: 0.3, MinMeanLen: 30, RecordShare: 0.6, Window: 3600,
+		SlowMinNames: 100, SlowWindow: 86400, ClientMinNames: 100, ClientMinParents: 3,
+		Idle: 900, Report: 600, MaxDomains: 100_000, MaxUnique: 5000, MaxNames: 1_000_000,
+		Allow: []string{"spamhaus.org", "spamhaus.net", "sophosxl.net", "mcafee.com", "senderbase.org", "surbl.org", "spamcop.net",
+			"sorbs.net", "barracudacentral.org", "uribl.com", "e5.sk", "trendmicro.com", "dnswl.org", "cymru.com"},
 	}
-}
-
-// TunnelLike reports whether a subdomain looks like encoded data.
-func TunnelLike(sub string) bool {
-	if sub == "" {
-		return false
-	}
-	letters, digits, upper, maxLabel, label := 0, 0, 0, 0, 0
-	for i := 0; i < len(sub); i++ {
-		c := sub[i]
-		switch {
-		case c == '.':
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z':
-			letters++
-		case c >= 'A' && c <= 'Z':
-			letters++
-			upper++
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '-':
-		case c == '_' && label == 0: // _dmarc, _tcp …
-		default:
-			return true // + / = and other bytes no host name has
-		}
-		label++
-		maxLabel = max(maxLabel, label)
-	}
-	n := letters + digits
-	if maxLabel >= 40 {
-		return true
-	}
-	h := domain.Entropy(strings.ReplaceAll(sub, ".", ""))
-	if n >= 20 && h >= 3.8 {
-		return true
-	}
-	mixed := digits > 0 && letters > 0 && upper > 0 && upper < letters
-	return n >= 12 && h >= 3.3 && mixed
 }
 
 type state struct {
@@ -105,13 +98,20 @@ type state struct {
 	queries    int
 	tunnelLike int
 	records    int // TXT, NULL, CNAME, MX, ANY … queries
-	subs       map[string]struct{}
-	overflow   int // unique subdomains beyond MaxUnique (upper bound)
-	subBytes   int
+	subs       map[uint64]struct{}
+	more       *domain.Distinct // names past subs, when full
+	moreNew    int              // names more took as new
+	subBytes   int              // of the names not address-keyed
+	lenNames   int              // names not address-keyed
+	entropy    float64          // sum over unique names
+	encodings  [encodings]int   // tunnel-like names by encoding
 	clients    map[netip.Addr]int
 	servers    map[netip.Addr]int
 	qtypes     map[string]int
-	sample     []string
+	sample     []string // tunnel-like names first, then others
+	sampleLike int      // how many of sample are tunnel-like
+	proto      string
+	port       uint16
 	uids       alert.UIDs
 }
 
@@ -122,6 +122,9 @@ type Detector struct {
 	domains map[string]*state
 	due     *alert.Schedule[string, *state] // when domains may end or be reported again
 	names   *domain.Names[*name]
+	kept    int                   // subdomain hashes kept over all domains (MaxNames)
+	slow    map[string]*tally     // by parent domain
+	spread  map[netip.Addr]*tally // by client
 
 	// The previous record's addresses and query type, reused when the
 	// next record repeats them (the same resolver, a busy client).
@@ -129,20 +132,11 @@ type Detector struct {
 	qtype      lastQtype
 }
 
-// name is what Handle derives from one query name (kept per name: see
-// domain.Names).
-type name struct {
-	skip   bool   // a reverse lookup, no subdomain or an allowed domain
-	query  string // the query, unescaped
-	regKey string // its registered domain, normalised
-	sub    string // the subdomain before it, as written
-	lsub   string // sub lower-cased
-}
-
 // New returns a DNS tunnel detector.
 func New(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{},
-		due: alert.NewSchedule[string, *state](cfg.Idle, cfg.Report)}
+		due:  alert.NewSchedule[string, *state](cfg.Idle, cfg.Report),
+		slow: map[string]*tally{}, spread: map[netip.Addr]*tally{}}
 	d.names = domain.NewNames(d.derive)
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
@@ -158,17 +152,20 @@ func (d *Detector) Logs() []string { return []string{"dns"} }
 
 var tunnelTypes = map[string]bool{"TXT": true, "NULL": true, "CNAME": true, "MX": true, "*": true, "ANY": true, "SRV": true, "KEY": true, "PRIVATE": true}
 
+// mdnsPort is multicast DNS's port: its names are the LAN's own.
+const mdnsPort = 5353
+
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	n, ok := d.names.Of(r)
-	if !ok || n.skip {
+	if !ok || n.skip || r.Uint("id.resp_p") == mdnsPort {
 		return
 	}
 	// The few connection fields wanted are read alone: r.Conn() would
 	// decode every field of the record.
 	ts, uid := r.TS(), r.Bytes("uid")
 	orig, resp := d.orig.parse(r.Bytes("id.orig_h")), d.resp.parse(r.Bytes("id.resp_h"))
-	s := d.state(n.regKey, ts)
+	s := d.state(n.regKey, ts, r)
 	s.first = min(s.first, ts)
 	s.Active(ts)
 	s.queries++
@@ -179,19 +176,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if len(s.qtypes) < 16 || s.qtypes[qtype] > 0 {
 		s.qtypes[qtype]++
 	}
-	if _, seen := s.subs[n.lsub]; !seen {
-		if len(s.subs) < d.cfg.MaxUnique {
-			s.subs[n.lsub] = struct{}{}
-		} else {
-			s.overflow++
-		}
-		s.subBytes += len(n.sub)
-		if TunnelLike(n.sub) {
-			s.tunnelLike++
-			if len(s.sample) < 3 {
-				s.sample = append(s.sample, n.query)
-			}
-		}
+	if d.fresh(s, n) {
+		s.count(n)
 	}
 	if len(s.clients) < 256 || s.clients[orig] > 0 {
 		s.clients[orig]++
@@ -200,24 +186,119 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		s.servers[resp]++
 	}
 	s.uids.Add(ts, uid)
-	if !s.Alerted && d.Tunnel(s) {
-		s.Reported(ts)
-		d.due.Watch(d.domains, s.name, s)
-		emit(d.alert(s))
+	if !s.Alerted {
+		if reason := d.rule(s); reason != "" {
+			s.Reported(ts)
+			d.due.Watch(d.domains, s.name, s)
+			emit(d.alert(s, reason))
+		}
+	}
+	d.long(ts, n, orig, resp, emit)
+}
+
+// fresh reports whether n's subdomain is new to s: told exactly while s
+// keeps fewer than MaxUnique and the detector fewer than MaxNames, by s's
+// Distinct after.
+func (d *Detector) fresh(s *state, n *name) bool {
+	if _, seen := s.subs[n.hash]; seen {
+		return false
+	}
+	if s.more == nil && len(s.subs) < d.cfg.MaxUnique && d.kept < d.cfg.MaxNames {
+		s.subs[n.hash] = struct{}{}
+		d.kept++
+		return true
+	}
+	if s.more == nil {
+		s.more = &domain.Distinct{}
+	}
+	if !s.more.Add(n.hash) {
+		return false
+	}
+	s.moreNew++
+	return true
+}
+
+// count adds a new subdomain's figures to s.
+func (s *state) count(n *name) {
+	if !n.keyed {
+		s.subBytes += n.length
+		s.lenNames++
+	}
+	s.entropy += n.entropy
+	like := n.enc != NoData
+	if like {
+		s.tunnelLike++
+		s.encodings[n.enc]++
+	}
+	switch {
+	case len(s.sample) < 3:
+		s.sample = append(s.sample, n.query)
+		if like { // tunnel-like names go first
+			s.sample[s.sampleLike], s.sample[len(s.sample)-1] = n.query, s.sample[s.sampleLike]
+			s.sampleLike++
+		}
+	case like && s.sampleLike < 3:
+		s.sample[s.sampleLike] = n.query
+		s.sampleLike++
 	}
 }
 
-// derive works out a query name's registered domain and subdomain.
-func (d *Detector) derive(q string) *name {
-	if q == "" || domain.Reverse(q) {
-		return &name{skip: true}
+// long counts n in the slow rule's tally of its parent domain and the
+// spread rule's tally of its client; a tally starts at a tunnel-like name.
+func (d *Detector) long(ts float64, n *name, client, server netip.Addr, emit alert.Emit) {
+	// A rule's answer changes only with a new tunnel-like name (the share
+	// of the others only falls): it is asked then.
+	like := n.enc != NoData
+	if t := tallyOf(d.slow, n.regKey, ts, like, d.cfg.SlowWindow, d.cfg.MaxDomains); t != nil && t.add(ts, n, client, server) && d.slowRule(t) {
+		t.alerted = true
+		emit(d.tallyAlert(t, "slow", n.regKey))
 	}
-	reg, sub := domain.Registered(q)
-	regKey := domain.Normalize(reg)
-	if sub == "" || d.allowed(regKey) {
-		return &name{skip: true}
+	if t := tallyOf(d.spread, client, ts, like, d.cfg.Window, d.cfg.MaxDomains); t != nil && t.add(ts, n, client, server) && d.spreadRule(t) {
+		t.alerted = true
+		emit(d.tallyAlert(t, "client_spread", ""))
 	}
-	return &name{query: q, regKey: regKey, sub: sub, lsub: strings.ToLower(sub)}
+}
+
+// slowRule reports whether a parent domain's tally, not reported yet,
+// makes the slow rule.
+func (d *Detector) slowRule(t *tally) bool {
+	if t.alerted {
+		return false
+	}
+	like, share := t.share()
+	return like >= d.cfg.SlowMinNames && share >= d.cfg.TunnelShare
+}
+
+// spreadRule reports whether a client's tally, not reported yet, makes
+// the spread rule.
+func (d *Detector) spreadRule(t *tally) bool {
+	if t.alerted || t.spread() < d.cfg.ClientMinParents {
+		return false
+	}
+	like, share := t.share()
+	return like >= d.cfg.ClientMinNames && share >= d.cfg.TunnelShare
+}
+
+// tallyOf returns k's tally in m, when it has one begun within window
+// of ts; else, when like, a new one (the longest-idle tenth dropped past
+// max); else nil. A tally past its window is thus as good as gone, and
+// Flush dropping it changes nothing.
+func tallyOf[K comparable](m map[K]*tally, k K, ts float64, like bool, window float64, max int) *tally {
+	t := m[k]
+	if t != nil && ts-t.first <= window {
+		return t
+	}
+	if !like {
+		return nil
+	}
+	if t == nil && len(m) >= max {
+		for _, old := range evict.First(m, len(m)/10+1, func(t *tally) float64 { return t.last }, cmp.Compare[float64]) {
+			delete(m, old)
+		}
+	}
+	t = &tally{first: ts}
+	m[k] = t
+	return t
 }
 
 func (d *Detector) allowed(reg string) bool {
@@ -234,38 +315,67 @@ func (d *Detector) allowed(reg string) bool {
 	return false
 }
 
-func (d *Detector) state(reg string, ts float64) *state {
+// state returns reg's state, a new one when its window is over; r, the
+// record that opens it, gives its transport.
+func (d *Detector) state(reg string, ts float64, r *rec.Rec) *state {
 	s := d.domains[reg]
 	if s != nil && (s.Alerted || ts-s.first <= d.cfg.Window) {
 		return s
 	}
-	if s == nil && len(d.domains) >= d.cfg.MaxDomains {
+	if s != nil {
+		d.kept -= len(s.subs)
+	} else if len(d.domains) >= d.cfg.MaxDomains {
 		d.evict()
 	}
-	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[string]struct{}{}, clients: map[netip.Addr]int{},
-		servers: map[netip.Addr]int{}, qtypes: map[string]int{}}
+	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[uint64]struct{}{}, clients: map[netip.Addr]int{},
+		servers: map[netip.Addr]int{}, qtypes: map[string]int{}, proto: r.Str("proto"), port: uint16(r.Uint("id.resp_p"))}
 	d.domains[reg] = s
 	d.due.Watch(d.domains, reg, s)
 	return s
 }
 
-func (s *state) unique() int { return len(s.subs) + s.overflow }
+// unique returns the unique subdomains: exact, or estimated once s's
+// Distinct took over.
+func (s *state) unique() int {
+	if s.more == nil {
+		return len(s.subs)
+	}
+	return len(s.subs) + s.more.Count()
+}
+
+// counted returns the names the shares are of: those taken as new, which
+// past the exact set is a little under the estimated unique count.
+func (s *state) counted() int { return len(s.subs) + s.moreNew }
+
+// rule returns the rule a domain's counts meet, "" for none.
+func (d *Detector) rule(s *state) string {
+	u, c := s.unique(), float64(s.counted())
+	switch {
+	case u < d.cfg.MinUnique:
+		return ""
+	case float64(s.tunnelLike) >= d.cfg.TunnelShare*c:
+		return "tunnel_like_share"
+	case s.lenNames >= d.cfg.MinUnique && float64(s.subBytes) >= d.cfg.MinMeanLen*float64(s.lenNames):
+		return "mean_length"
+	case float64(s.records) >= d.cfg.RecordShare*float64(s.queries):
+		return "record_share"
+	}
+	return ""
+}
 
 // Tunnel reports whether a domain's counts make a tunnel.
-func (d *Detector) Tunnel(s *state) bool {
-	u := s.unique()
-	if u < d.cfg.MinUnique {
-		return false
-	}
-	return float64(s.tunnelLike) >= d.cfg.TunnelShare*float64(u) ||
-		float64(s.subBytes) >= d.cfg.MinMeanLen*float64(u) ||
-		float64(s.records) >= d.cfg.RecordShare*float64(s.queries)
-}
+func (d *Detector) Tunnel(s *state) bool { return d.rule(s) != "" }
 
 func (d *Detector) evict() {
 	for _, k := range evict.First(d.domains, len(d.domains)/10+1, func(s *state) float64 { return s.Last }, cmp.Compare[float64]) {
-		delete(d.domains, k)
+		d.drop(k)
 	}
+}
+
+// drop forgets a domain.
+func (d *Detector) drop(k string) {
+	d.kept -= len(d.domains[k].subs)
+	delete(d.domains, k)
 }
 
 // SetRefresh implements detect.Refresher: alerted episodes active since
@@ -274,7 +384,17 @@ func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.domains, now, func(s *state) { emit(d.alert(s)) }, func(k string, _ *state) { delete(d.domains, k) })
+	d.due.Flush(d.domains, now, func(s *state) { emit(d.alert(s, d.rule(s))) }, func(k string, _ *state) { d.drop(k) })
+	for k, t := range d.slow {
+		if now-t.first > d.cfg.SlowWindow {
+			delete(d.slow, k)
+		}
+	}
+	for k, t := range d.spread {
+		if now-t.first > d.cfg.Window {
+			delete(d.spread, k)
+		}
+	}
 }
 
 // Alerted returns the parent domains reported so far (for tests).
@@ -326,31 +446,88 @@ func withoutRelays(m, other map[netip.Addr]int) map[netip.Addr]int {
 	return out
 }
 
-func (d *Detector) alert(s *state) alert.Alert {
+// why says, for the summary, what the rule that fired found.
+func (s *state) why(reason string, counted int, mean float64) string {
+	switch reason {
+	case "tunnel_like_share":
+		return fmt.Sprintf(": %d of %d tunnel-like", s.tunnelLike, counted)
+	case "mean_length":
+		return fmt.Sprintf(": mean length %.0f", mean)
+	case "record_share":
+		return fmt.Sprintf(": %d of %d queries for tunnel record types", s.records, s.queries)
+	}
+	return ""
+}
+
+func (d *Detector) alert(s *state, reason string) alert.Alert {
 	// The tunnel runs from the client that asks to the server that
 	// answers for the domain; a resolver between them relays both ways.
 	client, _ := top(withoutRelays(s.clients, s.servers))
 	server, _ := top(withoutRelays(s.servers, s.clients))
 	_, clients := top(s.clients)
 	_, servers := top(s.servers)
-	u := s.unique()
-	mean := float64(s.subBytes) / float64(max(u, 1))
-	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains, mean length %.0f)", s.name, s.queries, u, mean)
+	u, c := s.unique(), max(s.counted(), 1)
+	mean := float64(s.subBytes) / float64(max(s.lenNames, 1))
+	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains%s)", s.name, s.queries, u, s.why(reason, c, mean))
 	return alert.Alert{
 		TS: s.first, TSEnd: s.Last, UIDs: s.uids.List(), Src: client.String(), Dst: alert.AddrString(server),
-		Name: s.name, Proto: "udp", DstP: 53, Class: "dns.tunnel",
-		Confidence: min(1, 0.5+0.5*float64(s.tunnelLike)/float64(max(u, 1))), Act: act,
+		Name: s.name, Proto: s.proto, DstP: s.port, Class: "dns.tunnel",
+		Confidence: min(1, 0.5+0.5*float64(s.tunnelLike)/float64(c)), Act: act,
 		Summary: fmt.Sprintf("%s %s between %s and %s.", client, act, alert.Clock(s.first), alert.Clock(s.Last)),
 		Evidence: map[string]any{
-			"domain": s.name, "queries": s.queries, "unique_subdomains": u, "tunnel_like_names": s.tunnelLike,
-			"mean_subdomain_length": float64(int(mean*10)) / 10, "subdomain_bytes": s.subBytes,
+			"reason": reason, "domain": s.name, "queries": s.queries, "unique_subdomains": u, "unique_estimated": s.more != nil,
+			"tunnel_like_names": s.tunnelLike, "encodings": encodingCounts(s.encodings),
+			"mean_subdomain_length": round1(mean), "subdomain_bytes": s.subBytes, "address_keyed_names": c - s.lenNames,
+			"mean_entropy":          round1(s.entropy / float64(c)),
 			"tunnel_record_queries": s.records, "qtypes": s.qtypes, "clients": clients, "servers": servers,
-			"examples": s.sample, "threshold_unique": d.cfg.MinUnique, "threshold_share": d.cfg.TunnelShare,
+			"examples": slices.Clone(s.sample), "threshold_unique": d.cfg.MinUnique, "threshold_share": d.cfg.TunnelShare,
+			"threshold_mean_length": d.cfg.MinMeanLen, "threshold_record_share": d.cfg.RecordShare,
 			"window_s": d.cfg.Window,
 		},
 		Detector: "dnstunnel",
 	}
 }
+
+// tallyAlert reports a tally's rule: slow (of parent domain name) or
+// client_spread.
+func (d *Detector) tallyAlert(t *tally, reason, name string) alert.Alert {
+	like, share := t.share()
+	window, need, act := d.cfg.SlowWindow, d.cfg.SlowMinNames, ""
+	if reason == "slow" {
+		act = fmt.Sprintf("tunnelled data through DNS names under %s slowly (about %d tunnel-like names over %.1f h)", name, like, (t.last-t.first)/3600)
+	} else {
+		window, need = d.cfg.Window, d.cfg.ClientMinNames
+		act = fmt.Sprintf("tunnelled data through DNS names under %d parent domains (about %d tunnel-like names)", t.spread(), like)
+	}
+	ev := map[string]any{
+		"reason": reason, "tunnel_like_names": like, "tunnel_like_share": round1(share*100) / 100, "unique_names": t.all.Count(),
+		"tunnel_like_bytes": t.bytes, "examples": slices.Clone(t.sample[:t.samples]), "threshold_names": need, "threshold_share": d.cfg.TunnelShare,
+		"window_s": window, "estimated": true,
+	}
+	if reason == "client_spread" {
+		ev["parent_domains"], ev["threshold_parents"] = t.spread(), d.cfg.ClientMinParents
+	} else {
+		ev["domain"] = name
+	}
+	return alert.Alert{
+		TS: t.first, TSEnd: t.last, Src: t.client.String(), Dst: alert.AddrString(t.server), Name: name,
+		Class: "dns.tunnel", Confidence: min(1, 0.5+0.5*share), Act: act,
+		Summary:  fmt.Sprintf("%s %s between %s and %s.", t.client, act, alert.Clock(t.first), alert.Clock(t.last)),
+		Evidence: ev, Detector: "dnstunnel",
+	}
+}
+
+func encodingCounts(c [encodings]int) map[string]int {
+	out := map[string]int{}
+	for e, n := range c {
+		if n > 0 {
+			out[Encoding(e).String()] = n
+		}
+	}
+	return out
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // lastAddr is the address last parsed from one field: parse skips the
 // parsing when the text is the same.

@@ -1,0 +1,48 @@
+package dnstunnel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// BenchmarkHandle measures records through the detector: 20000 records of
+// 2000 distinct names (host names, CDN ids, some tunnel-like) from 200
+// clients, so that most names come from its memory of names.
+func BenchmarkHandle(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	names := make([]string, 2000)
+	for i := range names {
+		switch i % 4 {
+		case 0:
+			names[i] = fmt.Sprintf("www.site%d.example.com", i)
+		case 1:
+			names[i] = fmt.Sprintf("e%d.dscb.akamaiedge.net", i)
+		case 2:
+			names[i] = fmt.Sprintf("api-%d.eu-west.service.example.org", i)
+		default:
+			names[i] = randFrom(rng, "abcdefghijklmnopqrstuvwxyz234567", 40) + ".t.example.net"
+		}
+	}
+	lines := make([]dt.Line, 20000)
+	for i := range lines {
+		lines[i] = query(1000+float64(i)/20, fmt.Sprintf("10.0.%d.%d", i%200/250, 1+i%200), names[rng.IntN(len(names))], "A")
+	}
+	var r rec.Rec
+	emit := func(alert.Alert) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		d := New(DefaultConfig())
+		for _, l := range lines {
+			if err := r.Parse(l.Log, l.JSON); err != nil {
+				b.Fatal(err)
+			}
+			d.Handle(&r, emit)
+		}
+	}
+}
