@@ -82,7 +82,7 @@ func stateBounds(c *Config) map[string]int {
 		"beacon candidates[].ts": c.Beacon.MaxConns, "beacon candidates[].sizes": c.Beacon.MaxConns,
 		"beacon candidates[].scoring.uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,
 		"beacon order": 100_000, "beacon recent": 100_000, "beacon recentQ": 100_000,
-		"beacon names": 100_000, "beacon namesQ": 100_000, "beacon held": 100_000, "beacon heldQ": 100_000,
+		"beacon names": 100_000, "beacon namesQ": 100_000, "beacon nameIntern": 100_000, "beacon held": 100_000, "beacon heldQ": 100_000,
 
 		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64,
 		"bruteforce pairs[].challenges": 64,

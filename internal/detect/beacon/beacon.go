@@ -54,6 +54,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -187,8 +188,10 @@ type Detector struct {
 	candidates map[key]*pair
 	pending    map[string][]proxied // proxied requests by uid, awaiting their conn
 	order      []string
-	names      map[string]string // server names (TLS SNI, HTTP Host) by uid, awaiting their conn
-	namesQ     []string
+	names      map[uint64]string // server names (TLS SNI, HTTP Host) by uid hash, awaiting their conn
+	namesQ     []uint64
+	nameIntern map[string]string // the names seen, each string once (cleared past 100000)
+	seed       maphash.Seed
 	held       map[string]*heldConn // TLS and HTTP conns by uid, awaiting their name
 	heldQ      []*heldConn
 	recent     map[string]connBytes // proxy connections by uid, for requests logged after them
@@ -216,7 +219,7 @@ func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 // New returns a beacon detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	d := &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, singles: map[key]single{}, candidates: map[key]*pair{},
-		pending: map[string][]proxied{}, recent: map[string]connBytes{}, names: map[string]string{}, held: map[string]*heldConn{}, conns: newWindow(), requests: newWindow()}
+		pending: map[string][]proxied{}, recent: map[string]connBytes{}, names: map[uint64]string{}, nameIntern: map[string]string{}, seed: maphash.MakeSeed(), held: map[string]*heldConn{}, conns: newWindow(), requests: newWindow()}
 	for _, p := range cfg.IgnorePorts {
 		d.ignore.add(p)
 	}
@@ -265,9 +268,9 @@ func (d *Detector) conn(r *rec.Rec) {
 		return
 	}
 	k := key{src: c.Orig, dst: c.Resp}
-	if name, ok := d.names[string(c.UID)]; ok {
-		k = key{src: c.Orig, host: name}
-		delete(d.names, string(c.UID))
+	if h := maphash.Bytes(d.seed, c.UID); d.names[h] != "" {
+		k = key{src: c.Orig, host: d.names[h]}
+		delete(d.names, h)
 	} else if c.Proto == rec.ProtoTCP && named(c.Service) {
 		d.hold(heldConn{k, c.RespP, "tcp", c.TS, size, c.OrigBytes + c.RespBytes, string(c.UID), r.TS()})
 		return
@@ -349,30 +352,48 @@ func named(service []byte) bool {
 // beacons: a beacon to one name over many CDN addresses is one pair. A
 // conn record logged before its name (rare: conn records come when
 // connections end) counts for its IP pair. At most 100000 names wait.
+//
+// It runs for every ssl and http record, so it reads only the fields it
+// needs, and keeps names by a hash of the uid, each name string once.
 func (d *Detector) name(r *rec.Rec, name []byte) {
 	if len(name) == 0 || string(name) == "-" {
 		return
 	}
-	c := r.Conn()
-	if !c.Orig.IsValid() || d.cfg.ExternalOnly && d.internal.Contains(c.Resp) {
+	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
+	if !orig.IsValid() || d.cfg.ExternalOnly && d.internal.Contains(resp) {
 		return
 	}
-	uid := string(c.UID)
-	if h, ok := d.held[uid]; ok {
-		delete(d.held, uid)
-		h.k = key{src: h.k.src, host: hostName(string(name))}
+	uid := r.Bytes("uid")
+	if h, ok := d.held[string(uid)]; ok {
+		delete(d.held, string(uid))
+		h.k = key{src: h.k.src, host: d.intern(name)}
 		d.addConn(h)
 		return
 	}
-	if _, ok := d.names[uid]; ok {
+	h := maphash.Bytes(d.seed, uid)
+	if _, ok := d.names[h]; ok {
 		return
 	}
 	if len(d.namesQ) >= 100_000 {
 		delete(d.names, d.namesQ[0])
 		d.namesQ = d.namesQ[1:]
 	}
-	d.names[uid] = hostName(string(name))
-	d.namesQ = append(d.namesQ, uid)
+	d.names[h] = d.intern(name)
+	d.namesQ = append(d.namesQ, h)
+}
+
+// intern returns the server name of a Host or SNI value, the same string
+// for the same value.
+func (d *Detector) intern(name []byte) string {
+	if s, ok := d.nameIntern[string(name)]; ok {
+		return s
+	}
+	if len(d.nameIntern) >= 100_000 {
+		clear(d.nameIntern)
+	}
+	s := hostName(string(name))
+	d.nameIntern[string(name)] = s
+	return s
 }
 
 // hostName is a server name in lower case, without a port.
