@@ -96,7 +96,9 @@ func checkSMBGuesses(t *testing.T, r Result) {
 	if n < 20 {
 		t.Fatalf("%d SMB session setups from the attacker to srv", n)
 	}
-	checkSpan(t, "SMB session setups", first, last, n, r.Labels, 1)
+	// Two seconds: hydra connects and negotiates before its first session
+	// setup, which a busy machine delays past one (1.47 s seen).
+	checkSpan(t, "SMB session setups", first, last, n, r.Labels, 2)
 	_, _, m := span(pkts, func(p *packetView) bool {
 		return p.ip.Src == hostServer.IPv4() && p.ip.SrcPort == 445 && bytes.Contains(p.payload, refused)
 	})
