@@ -229,14 +229,26 @@ func ja4Raw(scratch []byte, ch *ClientHello, transport byte) (raw []byte, aEnd, 
 
 // ja4ALPN returns the first and last characters of ch's first ALPN
 // protocol as JA4 writes them ("00" when there is none).
+//
+// FoxIO's JA4.md: when the first or last byte is not alphanumeric
+// (0-9, A-Z, a-z), the first and last characters of the protocol's hex
+// form are written instead (0x30 0xAB gives "3b"), so that no separator,
+// control or punctuation byte enters the fingerprint. One exception:
+// FoxIO's reference implementations (and their test vectors, which the
+// conformance suite compares against: tls-non-ascii-alpn.pcapng gives
+// "99" for 0xba … 0xad where the spec's rule gives "bd") replace a
+// non-ASCII byte by '9'. Vigil follows the vectors for non-ASCII bytes
+// and the spec for ASCII ones.
 func ja4ALPN(ch *ClientHello) [2]byte {
 	if len(ch.ALPN) == 0 || len(ch.ALPN[0]) == 0 {
 		return [2]byte{'0', '0'}
 	}
-	// FoxIO's reference implementations replace a non-ASCII first or last
-	// character by '9'.
 	p := ch.ALPN[0]
 	f, l := p[0], p[len(p)-1]
+	if asciiPunct(f) || asciiPunct(l) {
+		const hx = "0123456789abcdef"
+		return [2]byte{hx[f>>4], hx[l&15]}
+	}
 	if f >= 0x80 {
 		f = '9'
 	}
@@ -244,6 +256,12 @@ func ja4ALPN(ch *ClientHello) [2]byte {
 		l = '9'
 	}
 	return [2]byte{f, l}
+}
+
+// asciiPunct reports whether c is an ASCII byte that is not alphanumeric
+// (control characters and punctuation).
+func asciiPunct(c byte) bool {
+	return c < 0x80 && !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z')
 }
 
 func appendCount(b []byte, n int) []byte {
