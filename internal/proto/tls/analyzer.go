@@ -5,7 +5,9 @@
 // The record layer of each side is parsed from the reassembled stream:
 // records may be split across Data calls, and handshake messages across
 // records. Parsing follows Zeek's model: each side is "clear" until it sends
-// ChangeCipherSpec (or, once TLS 1.3 is negotiated, application data); a
+// ChangeCipherSpec (once TLS 1.3 is negotiated, or a HelloRetryRequest
+// seen, application data: a ChangeCipherSpec is then the compatibility
+// record of RFC 8446 D.4 and the hellos that follow are parsed); a
 // record from an encrypted side is ciphertext, and the first ciphertext
 // record after both sides are encrypted establishes the session, at which
 // point the record is written and the analyzer stops looking at the
@@ -394,7 +396,11 @@ func (a *Analyzer) record(dir proto.Direction, rec []byte) {
 	switch typ {
 	case ctChangeCipherSpec:
 		a.addHistory(isOrig, 'i')
-		s.encrypted = true
+		// In TLS 1.3 a ChangeCipherSpec is only the middlebox-compatibility
+		// record (RFC 8446 D.4): after a HelloRetryRequest the second
+		// ClientHello and the ServerHello follow in clear. Encryption then
+		// starts with the first application data record, as above.
+		s.encrypted = !(a.hasVersion && a.negotiatedTLS13())
 		if isOrig && a.clientTicketEmptySession && !a.clientKeyExchangeSeen {
 			a.resumed = true
 		}
@@ -593,7 +599,12 @@ func (a *Analyzer) clientHello(ch *ClientHello) {
 		a.sessionID = append(a.sessionID[:0], ch.SessionID...)
 		a.clientTicketEmptySession = false
 	}
-	a.ja3, a.ja4 = a.memo.fingerprints(ch, JA4TCP)
+	if a.ja4 == "" {
+		// The first hello's fingerprints: after a HelloRetryRequest the
+		// second hello is shaped by the server's request (FoxIO's Rust
+		// tool, the conformance reference, logs the first one too).
+		a.ja3, a.ja4 = a.memo.fingerprints(ch, JA4TCP)
+	}
 }
 
 func allZero(b []byte) bool {

@@ -614,3 +614,22 @@ func BenchmarkMemoHit(b *testing.B) {
 		m.fingerprints(ch, JA4TCP)
 	}
 }
+
+// TestHRRFirstHelloFingerprints: after a HelloRetryRequest the ssl record
+// keeps the first hello's JA3 and JA4 (FoxIO's Rust tool logs the first
+// hello's JA4 too), though the second hello is parsed.
+func TestHRRFirstHelloFingerprints(t *testing.T) {
+	client, server := hrrStreams()
+	// The second hello offers TLS_RSA_WITH_AES_256_CBC_SHA256 for
+	// TLS_RSA_WITH_AES_256_CBC_SHA.
+	client[1] = bytes.Replace(client[1], []byte{0x00, 0x2f, 0x00, 0x35}, []byte{0x00, 0x2f, 0x00, 0x3d}, 1)
+	ch, err := ParseClientHello(specHello())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := JA4(ch, JA4TCP)
+	got := runHandshake(client, server, func(b []byte) [][]byte { return [][]byte{b} })
+	if len(got) != 1 || !strings.Contains(got[0], `"ja4":"`+want+`"`) || !strings.Contains(got[0], "CjiICs") {
+		t.Fatalf("records %q, want ja4 %s", got, want)
+	}
+}
