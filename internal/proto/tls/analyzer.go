@@ -14,7 +14,9 @@
 // connection. A protocol violation also writes the record and stops.
 //
 // Bounds: a partial record (at most 5+18432 bytes) per side, a handshake
-// reassembly buffer of 64 KiB per side (larger messages are skipped), at most
+// reassembly buffer of 64 KiB per side (larger messages are skipped; a
+// Certificate message is streamed) except for the client's hello, gathered
+// whole up to 128 KiB (131396 bytes, OpenSSL's limit), at most
 // maxCerts certificates per side, and 100 ssl_history letters.
 //
 // ClientHello parsing and the fingerprints are exported (ParseClientHello,
@@ -35,9 +37,13 @@ import (
 const (
 	maxRecordLen    = 16384 + 2048 // TLSCiphertext bound
 	maxHandshakeBuf = 64 << 10
-	maxCerts        = 10
-	maxHistory      = 100
-	historyCap      = 32 // room for a usual handshake's letters
+	// maxClientHelloBuf is OpenSSL's CLIENT_HELLO_MAX_LENGTH: a client's
+	// hello up to this size is gathered whole (a server accepts it, so a
+	// padded hello must not escape SNI logging and fingerprinting).
+	maxClientHelloBuf = 131396
+	maxCerts          = 10
+	maxHistory        = 100
+	historyCap        = 32 // room for a usual handshake's letters
 )
 
 // Record content types.
@@ -449,7 +455,7 @@ func (a *Analyzer) handshakeData(dir proto.Direction, b []byte) {
 		}
 		if len(b) >= 4 {
 			l := int(b[1])<<16 | int(b[2])<<8 | int(b[3])
-			if 4+l > maxHandshakeBuf {
+			if 4+l > handshakeLimit(dir, b[0]) {
 				// Oversized message: note its type, skip its bytes.
 				a.handshakeTooLarge(dir, b[0], l, b[4:])
 				s.hsSkip = 4 + l - len(b)
@@ -464,7 +470,7 @@ func (a *Analyzer) handshakeData(dir proto.Direction, b []byte) {
 	s.hs = append(s.hs, b...)
 	for len(s.hs) >= 4 && !a.done {
 		l := int(s.hs[1])<<16 | int(s.hs[2])<<8 | int(s.hs[3])
-		if 4+l > maxHandshakeBuf {
+		if 4+l > handshakeLimit(dir, s.hs[0]) {
 			a.handshakeTooLarge(dir, s.hs[0], l, s.hs[4:])
 			s.hsSkip = 4 + l - len(s.hs)
 			s.hs = s.hs[:0]
@@ -477,6 +483,16 @@ func (a *Analyzer) handshakeData(dir proto.Direction, b []byte) {
 		rest := copy(s.hs, s.hs[4+l:])
 		s.hs = s.hs[:rest]
 	}
+}
+
+// handshakeLimit is the largest handshake message of type typ from dir that
+// is gathered whole: maxClientHelloBuf for a client's hello, else
+// maxHandshakeBuf.
+func handshakeLimit(dir proto.Direction, typ byte) int {
+	if typ == hsClientHello && dir == proto.FromOrig {
+		return maxClientHelloBuf
+	}
+	return maxHandshakeBuf
 }
 
 // handshakeTooLarge handles a handshake message too large to buffer: a

@@ -615,6 +615,28 @@ func BenchmarkMemoHit(b *testing.B) {
 	}
 }
 
+// TestClientHelloOverLimit: a client hello beyond maxClientHelloBuf is
+// skipped (its letter logged, nothing parsed), and the record layer stays
+// in step for the records after it.
+func TestClientHelloOverLimit(t *testing.T) {
+	body := append([]byte{3, 3}, make([]byte, maxClientHelloBuf)...)
+	msg := handshakeMsg(1, body)
+	var stream []byte
+	for len(msg) > 0 {
+		n := min(len(msg), 16384)
+		stream = append(stream, tlsRecord(22, msg[:n])...)
+		msg = msg[n:]
+	}
+	stream = append(stream, tlsRecord(21, []byte{2, 40})...)
+	sink := &lineSink{}
+	a := New(&testConn, sink)
+	a.Data(proto.FromOrig, 1e18, stream)
+	a.End(1e18 + 1000)
+	if len(sink.lines) != 1 || !strings.Contains(sink.lines[0], `"ssl_history":"CL"`) || strings.Contains(sink.lines[0], "ja4") {
+		t.Errorf("records %q", sink.lines)
+	}
+}
+
 // TestHRRFirstHelloFingerprints: after a HelloRetryRequest the ssl record
 // keeps the first hello's JA3 and JA4 (FoxIO's Rust tool logs the first
 // hello's JA4 too), though the second hello is parsed.
