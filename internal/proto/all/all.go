@@ -20,6 +20,7 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/smb"    // ntlm.log (SMB logins)
 	_ "github.com/vigil-nsm/vigil/internal/proto/smtp"   // smtp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/snmp"   // snmp.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/socks"  // no log (conn.log service "socks", then the protocol inside)
 	_ "github.com/vigil-nsm/vigil/internal/proto/ssdp"   // ssdp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/ssh"    // ssh.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/telnet" // no log, no conn.log service (as Zeek); _telnet_auth facts
