@@ -300,6 +300,10 @@ func (inv *Inventory) onSSL(line []byte) error {
 	client, server := inv.sides(&r)
 	o := r.obs("ssl")
 	o.service = "ssl"
+	version := inv.intern(r.version)
+	if strings.HasPrefix(version, "DTLS") {
+		o.proto, o.service = "udp", "dtls"
+	}
 	if r.sni != "" {
 		inv.noteUsed(client, r.uid, r.sni, &o, "server_name")
 		if server != nil {
@@ -311,8 +315,7 @@ func (inv *Inventory) onSSL(line []byte) error {
 	if server == nil {
 		return nil
 	}
-	s := server.service("tcp", r.id.respP, r.ts)
-	version := inv.intern(r.version)
+	s := server.service(o.proto, r.id.respP, r.ts)
 	if s != nil && version != "" && !contains(s.TLSVersions, version) && len(s.TLSVersions) < 8 {
 		s.TLSVersions = append(s.TLSVersions, version)
 	}

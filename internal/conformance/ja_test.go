@@ -171,7 +171,8 @@ func TestFoxIOJA4Rust(t *testing.T) {
 
 // TestFoxIOJA4Python compares the client JA4 of TLS over TCP ("t"
 // fingerprints) in FoxIO's python testdata with ssl.log. The testdata has
-// no QUIC ("q") fingerprints (QUIC: TestFoxIOQUIC); DTLS is not analysed.
+// no QUIC ("q") fingerprints (QUIC: TestFoxIOQUIC); nor DTLS ("d") ones: no FoxIO vector covers
+// Vigil's DTLS JA4, which follows the specification.
 func TestFoxIOJA4Python(t *testing.T) {
 	root := testcorpus.Require(t, "foxio-ja4")
 	files, _ := filepath.Glob(filepath.Join(root, "python/test/testdata/*.json"))

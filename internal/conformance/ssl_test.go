@@ -49,9 +49,9 @@ var sslFloors = logFloors{rows: 1, fields: 1}
 // sslExcluded are the TLS analyzer's baselines that cannot be compared
 // with a default run of Vigil's TCP analyzer.
 var sslExcluded = map[string]string{
-	"scripts.base.protocols.ssl.dtls":          "DTLS (UDP) is not handled by the TLS analyzer",
-	"scripts.base.protocols.ssl.dtls-stun-dpd": "DTLS (UDP) over STUN",
-	"scripts.base.protocols.ssl.dtls-13":       "DTLS 1.3 (UDP)",
+	"scripts.base.protocols.ssl.dtls":          "two runs (dtls1_0, dtls1_2), logs renamed: TestSSLMultiTraceConformance",
+	"scripts.base.protocols.ssl.dtls-stun-dpd": "DTLS multiplexed with STUN: Vigil decides a UDP connection on its first datagram (STUN), Zeek's DPD finds DTLS later",
+	"scripts.base.protocols.ssl.dtls-13":       "several traces appended: TestSSLMultiTraceConformance",
 }
 
 // sslLogFilters narrow Vigil's records where the baseline's test script

@@ -57,6 +57,7 @@ type pending struct {
 	uid, sni           string
 	orig, resp         string
 	origP, respP       uint16
+	proto              string // "udp" for DTLS
 	respInternal       bool
 	fp                 string
 	expiredAtHandshake bool
@@ -196,7 +197,17 @@ func (d *Detector) pendingOf(r *rec.Rec, fp string) pending {
 	// decode every field of the record.
 	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
 	return pending{ts: r.TS(), uid: string(r.Bytes("uid")), sni: r.Str("server_name"), orig: orig.String(), resp: resp.String(),
-		origP: uint16(r.Uint("id.orig_p")), respP: uint16(r.Uint("id.resp_p")), respInternal: d.internal.Contains(resp), fp: fp}
+		origP: uint16(r.Uint("id.orig_p")), respP: uint16(r.Uint("id.resp_p")), proto: transport(r.Str("version")),
+		respInternal: d.internal.Contains(resp), fp: fp}
+}
+
+// transport is the transport of a connection whose ssl.log version is v:
+// DTLS runs over UDP.
+func transport(v string) string {
+	if strings.HasPrefix(v, "DTLS") {
+		return "udp"
+	}
+	return "tcp"
 }
 
 // fingerprints reports a client whose JA3 or JA4 fingerprint is on a
@@ -213,7 +224,7 @@ func (d *Detector) fingerprints(r *rec.Rec, emit alert.Emit) {
 		p := d.pendingOf(r, "")
 		act := fmt.Sprintf("connected to %s with blocklisted %s %s", target(p), strings.ToUpper(f.kind), f.value)
 		emit(alert.Alert{
-			TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",
+			TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: p.proto,
 			Class: "tls.anomaly", Severity: alert.High, Confidence: 0.8, Act: act,
 			Summary:  fmt.Sprintf("%s %s at %s.", p.orig, act, alert.Clock(p.ts)),
 			Evidence: map[string]any{"problem": "blocklisted " + f.kind, f.kind: f.value, "server_name": p.sni},
@@ -233,7 +244,7 @@ func (d *Detector) report(p pending, v *verdict, emit alert.Emit) {
 	}
 	act := fmt.Sprintf("was served %s %s certificate (%s) by %s", article, what, v.subject, target(p))
 	emit(alert.Alert{
-		TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: "tcp",
+		TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: p.proto,
 		Class: "tls.anomaly", Confidence: 0.7, Act: act,
 		Summary: fmt.Sprintf("%s %s at %s.", p.orig, act, alert.Clock(p.ts)),
 		Evidence: map[string]any{"problem": what, "subject": v.subject, "not_valid_after": v.notAfter,

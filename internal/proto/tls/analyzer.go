@@ -1,6 +1,6 @@
-// Package tls analyzes TLS (and SSLv2-compatible) handshakes over TCP and
-// writes Zeek-compatible ssl.log and x509.log records, with the JA3, JA3S
-// and JA4 fingerprints.
+// Package tls analyzes TLS (and SSLv2-compatible) handshakes over TCP, and
+// DTLS 1.0/1.2 handshakes over UDP (dtls.go), and writes Zeek-compatible
+// ssl.log and x509.log records, with the JA3, JA3S and JA4 fingerprints.
 //
 // The record layer of each side is parsed from the reassembled stream:
 // records may be split across Data calls, and handshake messages across
@@ -117,6 +117,7 @@ type side struct {
 	sha1s     []string // their SHA-1 fingerprints
 	first     *Cert    // the first certificate, described
 	certsSeen bool
+	dtlsSide
 }
 
 // Analyzer is the per-connection TLS analyzer.
@@ -151,6 +152,7 @@ type Analyzer struct {
 	proto.Named              // conn.log service, once confirmed
 
 	ja3, ja3s, ja4 string
+	dtls           bool // DTLS over UDP (NewDTLS), kept across Reuse
 
 	line []byte
 	// hello and serverHello are where the hellos are parsed, their lists'
@@ -182,7 +184,8 @@ func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
 	a.hello.forgetNames()
 	a.serverHello.forgetNames()
 	*a = Analyzer{ci: ci, out: out, s: s, history: proto.ReuseBuf(a.history, 2*maxHistory),
-		line: record.ReuseLine(a.line), sessionID: a.sessionID[:0], hello: a.hello, serverHello: a.serverHello, memo: a.memo}
+		line: record.ReuseLine(a.line), sessionID: a.sessionID[:0], hello: a.hello, serverHello: a.serverHello, memo: a.memo,
+		dtls: a.dtls}
 }
 
 // Gap implements proto.Analyzer: a hole in a side's stream loses record
@@ -209,6 +212,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	a.curTS = ts
+	if a.dtls {
+		a.datagram(dir, data)
+		return
+	}
 	s := &a.s[dir]
 	isOrig := dir == proto.FromOrig
 	for len(data) > 0 && !a.done {
@@ -352,15 +359,13 @@ func (a *Analyzer) stop() {
 // as TLS 1.3 (drafts and experiments included), also before a ServerHello.
 func (a *Analyzer) negotiatedTLS13() bool {
 	switch a.versionNum {
-	case 0x0002, 0x0300, 0x0301, 0x0302, 0x0303:
+	case 0x0002, 0x0300, 0x0301, 0x0302, 0x0303, 0xfeff, 0xfefd:
 		return false
 	}
 	return true
 }
 
 func (a *Analyzer) record(dir proto.Direction, rec []byte) {
-	isOrig := dir == proto.FromOrig
-	s := &a.s[dir]
 	if rec[0]&0x80 != 0 {
 		// SSLv2 client hello: [len2][type=1][body].
 		if a.recordVersion != 0 || len(rec) < 3 {
@@ -385,8 +390,14 @@ func (a *Analyzer) record(dir proto.Direction, rec []byte) {
 	if a.recordVersion == 0 {
 		a.recordVersion = ver
 	}
-	typ := rec[0]
-	body := rec[5:]
+	a.content(dir, rec[0], rec[5:])
+}
+
+// content handles the body of one record of type typ from dir (TLS or
+// DTLS: the record layer's header is gone).
+func (a *Analyzer) content(dir proto.Direction, typ byte, body []byte) {
+	isOrig := dir == proto.FromOrig
+	s := &a.s[dir]
 	a.session()
 	if !s.encrypted && typ == ctApplicationData && a.negotiatedTLS13() {
 		s.encrypted = true
@@ -417,7 +428,11 @@ func (a *Analyzer) record(dir proto.Direction, rec []byte) {
 			body = body[2:]
 		}
 	case ctHandshake:
-		a.handshakeData(dir, body)
+		if a.dtls {
+			a.dtlsHandshake(dir, body)
+		} else {
+			a.handshakeData(dir, body)
+		}
 	case ctHeartbeat:
 		a.addHistory(isOrig, 'b')
 	case ctApplicationData:
@@ -600,7 +615,7 @@ func (a *Analyzer) takeHRR() bool {
 }
 
 func (a *Analyzer) clientHello(ch *ClientHello) {
-	a.Confirm("ssl")
+	a.Confirm(a.service())
 	if ch.SessionTicketLen > 0 {
 		a.clientTicketEmptySession = true
 	}
@@ -619,7 +634,7 @@ func (a *Analyzer) clientHello(ch *ClientHello) {
 		// The first hello's fingerprints: after a HelloRetryRequest the
 		// second hello is shaped by the server's request (FoxIO's Rust
 		// tool, the conformance reference, logs the first one too).
-		a.ja3, a.ja4 = a.memo.fingerprints(ch, JA4TCP)
+		a.ja3, a.ja4 = a.memo.fingerprints(ch, a.transport())
 	}
 }
 
@@ -633,7 +648,7 @@ func allZero(b []byte) bool {
 }
 
 func (a *Analyzer) onServerHello(sh *ServerHello) {
-	a.Confirm("ssl")
+	a.Confirm(a.service())
 	if sh.SelectedVersion != 0 {
 		a.versionNum, a.hasVersion = sh.SelectedVersion, true
 	}

@@ -189,6 +189,9 @@ func (ch *ClientHello) parse(b []byte) error {
 	ch.Version = r.U16()
 	copy(ch.Random[:], r.Bytes(32))
 	ch.SessionID = append(ch.SessionID, r.Vec8()...)
+	if ch.Version>>8 == 0xfe {
+		r.Vec8() // DTLS: the cookie (RFC 6347 4.2.1)
+	}
 	cs := r.Vec16()
 	cm := r.Vec8()
 	if r.Bad || len(cs)%2 != 0 {
