@@ -55,7 +55,17 @@ func TestCorpusFalsePositives(t *testing.T) {
 	if err != nil || len(logs) == 0 {
 		t.Fatalf("rita logs: %v %v", logs, err)
 	}
-	if classes := alertClasses(t, logs...); len(classes) > 0 {
-		t.Errorf("rita: alerts %v, want none", classes)
+	// One alert is true (the tls detector's sni_mismatch check, added
+	// after this test was written): ThreatMetrix's server presented
+	// Stanford FCU's certificate (CN=Api1.sfcu.org) for
+	// h-homedepot.online-metrix.net (ssl.log sni_matches_cert F) and the
+	// proxy went ahead. Benign misconfiguration, but what the check is for.
+	_, out := run(t, logs...)
+	for _, a := range readJSONLines(t, filepath.Join(out, "alerts.log")) {
+		ev, _ := a["evidence"].(map[string]any)
+		if a["class"] == "tls.anomaly" && ev["problem"] == "sni not in certificate" && ev["server_name"] == "h-homedepot.online-metrix.net" {
+			continue
+		}
+		t.Errorf("rita: alert %v, want none", a)
 	}
 }

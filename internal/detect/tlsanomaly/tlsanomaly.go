@@ -1,6 +1,11 @@
 // Package tlsanomaly reports TLS anomalies (class tls.anomaly): servers
-// presenting self-signed or expired (or not yet valid) certificates, and
-// clients whose JA3 or JA4 fingerprint is on a blocklist.
+// presenting self-signed or expired (or not yet valid) certificates,
+// certificates with an RSA key under MinRSABits or signed with SHA-1 or
+// MD5 (a CA's signature, not a self-signed root's; a CA-issued one judged
+// by the CA/Browser Forum rules of its issue date), external servers
+// whose certificate does not cover the name the client asked for (ssl.log
+// sni_matches_cert false), and clients whose JA3 or JA4 fingerprint is on
+// a blocklist.
 //
 // x509.log carries no connection, so certificates are judged as they
 // arrive and remembered by fingerprint; ssl.log's cert_chain_fps links a
@@ -32,16 +37,26 @@ type Config struct {
 	SelfSigned bool `json:"self_signed"`
 	// SelfSignedInternal also reports self-signed certificates of
 	// internal servers.
-	SelfSignedInternal bool     `json:"self_signed_internal"`
-	Expired            bool     `json:"expired"`
-	JA3Blocklist       []string `json:"ja3_blocklist"`
-	JA4Blocklist       []string `json:"ja4_blocklist"`
-	MaxCerts           int      `json:"max_certs"`
+	SelfSignedInternal bool `json:"self_signed_internal"`
+	Expired            bool `json:"expired"`
+	// WeakKey reports an RSA key shorter than MinRSABits.
+	WeakKey    bool `json:"weak_key"`
+	MinRSABits int  `json:"min_rsa_bits"`
+	// WeakSignature reports a certificate that is not self-signed (a
+	// CA vouched for it) signed with SHA-1 or MD5 (or MD2/MD4).
+	WeakSignature bool `json:"weak_signature"`
+	// SNIMismatch reports a connection to an external server whose
+	// certificate does not cover the SNI (ssl.log sni_matches_cert false).
+	SNIMismatch  bool     `json:"sni_mismatch"`
+	JA3Blocklist []string `json:"ja3_blocklist"`
+	JA4Blocklist []string `json:"ja4_blocklist"`
+	MaxCerts     int      `json:"max_certs"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Enabled: true, SelfSigned: true, Expired: true, MaxCerts: 50_000}
+	return Config{Enabled: true, SelfSigned: true, Expired: true, WeakKey: true, MinRSABits: 2048,
+		WeakSignature: true, SNIMismatch: true, MaxCerts: 50_000}
 }
 
 // verdict is what was wrong with one certificate.
@@ -140,11 +155,56 @@ func (d *Detector) cert(r *rec.Rec, emit alert.Emit) {
 	if d.cfg.Expired && nb > ts+86400 {
 		v.problems = append(v.problems, "not yet valid")
 	}
+	v.problems = d.weak(r, v, nb)
 	d.remember(fp, v)
 	for _, p := range d.waiting[fp] {
 		d.report(p, v, emit)
 	}
 	delete(d.waiting, fp)
+}
+
+// CA/Browser Forum dates after which a CA may not issue a certificate
+// with an RSA key under 2048 bits (expiring after 2013) or signed with
+// SHA-1 (Baseline Requirements 7.1.3, from 2016).
+const (
+	rsa2048Since = 1388534400 // 2014-01-01
+	noSHA1Since  = 1451606400 // 2016-01-01
+)
+
+// weak adds to v's problems a short RSA key and a weak signature of the
+// certificate r, issued at nb (not_valid_before). A certificate from a CA
+// is judged by the rules in force when it was issued: one issued before
+// them was ordinary then and has expired since (the expired check reports
+// it when it is still served). A self-signed certificate's key is judged
+// whatever its date; its own signature vouches for nothing and is not
+// judged. MD5 signatures (forged by 2008) always count.
+func (d *Detector) weak(r *rec.Rec, v *verdict, nb float64) []string {
+	p := v.problems
+	bits := r.Uint("certificate.key_length")
+	if d.cfg.WeakKey && r.Str("certificate.key_type") == "rsa" && bits > 0 && bits < uint64(d.cfg.MinRSABits) &&
+		(v.selfSigned || nb >= rsa2048Since) {
+		p = append(p, fmt.Sprintf("%d-bit RSA", bits))
+	}
+	if !d.cfg.WeakSignature || v.selfSigned {
+		return p
+	}
+	if h := weakHash(r.Str("certificate.sig_alg")); h != "" && (h != "SHA-1" || nb >= noSHA1Since) {
+		p = append(p, h+"-signed")
+	}
+	return p
+}
+
+// weakHash names the broken hash of a signature algorithm (x509.log
+// sig_alg: sha1WithRSAEncryption, ecdsa-with-SHA1, md5WithRSAEncryption …),
+// "" when it uses none.
+func weakHash(alg string) string {
+	a := strings.ToLower(alg)
+	for _, h := range []struct{ sub, name string }{{"sha1", "SHA-1"}, {"md5", "MD5"}, {"md2", "MD2"}, {"md4", "MD4"}} {
+		if strings.Contains(a, h.sub) {
+			return h.name
+		}
+	}
+	return ""
 }
 
 func (d *Detector) remember(fp string, v *verdict) {
@@ -165,6 +225,9 @@ func (d *Detector) remember(fp string, v *verdict) {
 func (d *Detector) ssl(r *rec.Rec, emit alert.Emit) {
 	if len(d.ja3) > 0 || len(d.ja4) > 0 {
 		d.fingerprints(r, emit)
+	}
+	if m, ok := r.Bool("sni_matches_cert"); ok && !m && d.cfg.SNIMismatch {
+		d.sniMismatch(r, emit)
 	}
 	var fp string
 	if fps := r.Strings("cert_chain_fps"); len(fps) > 0 {
@@ -233,13 +296,41 @@ func (d *Detector) fingerprints(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
+// sniMismatch reports a connection to an external server whose
+// certificate does not cover the name the client asked for: a
+// man-in-the-middle, a domain fronted or a server answering for a name
+// it does not own. Internal servers are left out (their certificates
+// often name the host, not the alias used).
+func (d *Detector) sniMismatch(r *rec.Rec, emit alert.Emit) {
+	var fp string
+	if fps := r.Strings("cert_chain_fps"); len(fps) > 0 {
+		fp = fps[0]
+	}
+	p := d.pendingOf(r, fp)
+	if p.respInternal || p.sni == "" {
+		return
+	}
+	act := fmt.Sprintf("asked %s:%d for %s and was served a certificate for other names", p.resp, p.respP, p.sni)
+	ev := map[string]any{"problem": "sni not in certificate", "server_name": p.sni, "fingerprint": fp}
+	if v, ok := d.certs[fp]; ok {
+		act += " (" + v.subject + ")"
+		ev["subject"] = v.subject
+	}
+	emit(alert.Alert{
+		TS: p.ts, UID: p.uid, Src: p.orig, Dst: p.resp, SrcP: p.origP, DstP: p.respP, Proto: p.proto,
+		Class: "tls.anomaly", Confidence: 0.5, Act: act,
+		Summary:  fmt.Sprintf("%s %s at %s.", p.orig, act, alert.Clock(p.ts)),
+		Evidence: ev, Detector: "tls",
+	})
+}
+
 func (d *Detector) report(p pending, v *verdict, emit alert.Emit) {
 	if len(v.problems) == 0 || p.respInternal && !d.cfg.SelfSignedInternal && v.selfSigned {
 		return
 	}
 	what := strings.Join(v.problems, " and ")
 	article := "a"
-	if strings.HasPrefix(what, "expired") {
+	if strings.HasPrefix(what, "expired") || strings.HasPrefix(what, "MD") {
 		article = "an"
 	}
 	act := fmt.Sprintf("was served %s %s certificate (%s) by %s", article, what, v.subject, target(p))
