@@ -59,14 +59,15 @@
 // thresholds; its confidence is the examples' mean score times a factor
 // that grows with the count beyond the threshold and the unanswered share.
 //
-// State: one entry per client with a high-scoring lookup (MaxClients, an
-// arbitrary tenth dropped past it), each with at most 256 domains of the
+// State: one entry per client with a high-scoring lookup (MaxClients, the
+// tenth idle longest dropped past it), each with at most 256 domains of the
 // window, the slow rule's 128-byte count and its last five domains. An
 // idle client's window is dropped after Idle; its slow count after
 // SlowWindow.
 package dga
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -74,6 +75,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/domain"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -241,11 +243,11 @@ func (d *Detector) client(a netip.Addr, ts float64) *client {
 		return cl
 	}
 	if cl == nil && len(d.clients) >= d.cfg.MaxClients {
-		for k := range d.clients { // an arbitrary tenth goes
+		// The tenth idle longest goes (by last lookup, then address: the
+		// same records give the same alerts).
+		n := len(d.clients) - d.cfg.MaxClients*9/10
+		for _, k := range evict.First(d.clients, n, func(c *client) idleKey { return idleKey{c.last, c.addr} }, idleKey.cmp) {
 			delete(d.clients, k)
-			if len(d.clients) < d.cfg.MaxClients*9/10 {
-				break
-			}
 		}
 	}
 	if cl == nil {
@@ -254,6 +256,19 @@ func (d *Detector) client(a netip.Addr, ts float64) *client {
 	}
 	cl.restart(ts)
 	return cl
+}
+
+// idleKey orders clients for eviction: the longest idle first.
+type idleKey struct {
+	last float64
+	addr netip.Addr
+}
+
+func (a idleKey) cmp(b idleKey) int {
+	if c := cmp.Compare(a.last, b.last); c != 0 {
+		return c
+	}
+	return a.addr.Compare(b.addr)
 }
 
 // restart starts the client's window at ts, keeping its slow count.

@@ -78,3 +78,24 @@ func TestStateBounded(t *testing.T) {
 		t.Errorf("%d domains, %d unanswered", len(cl.domains), len(cl.nx))
 	}
 }
+
+// TestEvictsLongestIdle: past MaxClients the clients idle longest go, so
+// that the same records give the same alerts (it was an arbitrary tenth,
+// by map order).
+func TestEvictsLongestIdle(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxClients = 10
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 11; i++ {
+		d.client(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), float64(i))
+	}
+	if len(d.clients) != 10 {
+		t.Fatalf("%d clients kept", len(d.clients))
+	}
+	if _, ok := d.clients[netip.AddrFrom4([4]byte{10, 0, 0, 1})]; ok {
+		t.Error("the client idle longest was kept")
+	}
+}
