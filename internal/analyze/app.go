@@ -157,6 +157,7 @@ func (ac *appConn) again(dir proto.Direction, ts int64, b []byte, used int) {
 	ac.prev = append(ac.prev, made{ac.an, ac.anF})
 	ac.an, ac.anF, ac.fin, ac.up = nil, nil, nil, nil
 	ac.decided, ac.redetect = false, true
+	ac.info.Proxied = true
 	if used >= 0 && used < len(b) {
 		ac.keep(dir, ts, b[used:])
 	}

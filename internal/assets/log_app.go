@@ -26,6 +26,7 @@ type appRec struct {
 	sni                string
 	certFP, ja3, ja4   string
 	established        bool
+	proxied            bool // ssl.log: through an HTTP CONNECT or SOCKS proxy
 	client             string
 	authSuccess        string
 	success            bool // the "_telnet_auth" facts' outcome
@@ -78,6 +79,8 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 			r.ja4 = inv.intern(v)
 		case "established":
 			r.established = v.bool()
+		case "proxied":
+			r.proxied = v.bool()
 		case "client":
 			r.client = inv.intern(v)
 		case "auth_success":
@@ -306,13 +309,15 @@ func (inv *Inventory) onSSL(line []byte) error {
 	}
 	if r.sni != "" {
 		inv.noteUsed(client, r.uid, r.sni, &o, "server_name")
-		if server != nil {
+		if server != nil && !r.proxied {
 			inv.addName(&server.entity, target{addr: server.addr}, r.sni, "tls-sni", o)
 		}
 	}
 	inv.observeOn(client, &o, "ssl.ja3", r.ja3, "ja3")
 	inv.observeOn(client, &o, "ssl.ja4", r.ja4, "ja4")
-	if server == nil {
+	if server == nil || r.proxied {
+		// Through a proxy the responder is the proxy: the name, version
+		// and certificate are the far server's, not its.
 		return nil
 	}
 	s := server.service(o.proto, r.id.respP, r.ts)

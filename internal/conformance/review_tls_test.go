@@ -82,3 +82,23 @@ func TestReviewDTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestProxiedTLSMarked: TLS inside an HTTP CONNECT or SOCKS tunnel is
+// logged with proxied true (its responder is the proxy, not the server
+// the hello names), so that the inventory does not give the proxy the far
+// server's name, version and certificate; plain TLS is not.
+func TestProxiedTLSMarked(t *testing.T) {
+	root := testcorpus.Require(t, "foxio-ja4", "pcap")
+	for trace, want := range map[string]bool{"https-connect.pcap": true, "socks4-https.pcap": true,
+		"socks-https-example.pcap": true, "latest.pcapng": false} {
+		recs := pipelineLog(t, filepath.Join(root, trace), true, "ssl")
+		if len(recs) == 0 {
+			t.Errorf("%s: no ssl record", trace)
+		}
+		for _, m := range recs {
+			if got := m["proxied"] == true; got != want {
+				t.Errorf("%s: ssl record %v proxied %v, want %v", trace, m["uid"], m["proxied"], want)
+			}
+		}
+	}
+}

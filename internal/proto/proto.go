@@ -35,6 +35,10 @@ type ConnInfo struct {
 	OrigH, RespH netip.Addr
 	OrigP, RespP uint16
 	Transport    uint8 // 6 (TCP) or 17 (UDP)
+	// Proxied says the connection goes through a proxy that an HTTP
+	// CONNECT or a SOCKS request opened: RespH is the proxy, not the
+	// server the protocol inside talks to.
+	Proxied bool
 	// Shared is the run's cross-connection state (nil in unit tests: it
 	// then remembers nothing).
 	Shared *Shared

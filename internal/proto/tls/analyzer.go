@@ -791,6 +791,9 @@ func (a *Analyzer) flush() {
 	b = optField(b, "ja3", a.ja3)
 	b = optField(b, "ja3s", a.ja3s)
 	b = optField(b, "ja4", a.ja4)
+	if ci.Proxied {
+		b = boolField(b, "proxied", true)
+	}
 	b = append(b, '}')
 	a.line = b
 	a.out.Record("ssl", b)
