@@ -223,7 +223,9 @@ type ext6 struct {
 	unknownOpts []byte // option types in HBH/DstOpts not known to RFCs
 	nonzeroPad  bool   // a PadN or Pad1 run carrying data (covert channel)
 	optBytes    int    // bytes of HBH and DstOpts headers
+	maxPad      int    // the longest run of padding bytes (Pad1, PadN) in one header
 	routingType int    // -1 when no routing header
+	icmpType    int    // the upper layer's ICMPv6 type; -1 when not ICMPv6 or not in the packet
 }
 
 // knownOption reports whether an HBH/DstOpts option type is a registered
@@ -240,7 +242,7 @@ func knownOption(t byte) bool {
 // walkExt6 reads the extension headers of the IPv6 datagram raw (bounded:
 // 16 headers), stopping at a non-first fragment.
 func walkExt6(raw []byte, buf, opts []byte) ext6 {
-	e := ext6{chain: buf[:0], unknownOpts: opts[:0], routingType: -1}
+	e := ext6{chain: buf[:0], unknownOpts: opts[:0], routingType: -1, icmpType: -1}
 	if len(raw) < 40 {
 		return e
 	}
@@ -262,6 +264,9 @@ func walkExt6(raw []byte, buf, opts []byte) ext6 {
 			}
 			size = (int(b[1]) + 2) * 4
 		default:
+			if next == decode.ProtoICMPv6 && len(b) > 0 {
+				e.icmpType = int(b[0])
+			}
 			return e
 		}
 		if size > len(b) {
@@ -271,7 +276,7 @@ func walkExt6(raw []byte, buf, opts []byte) ext6 {
 		switch next {
 		case 0, 60:
 			e.optBytes += size
-			e.scanOptions(h[2:])
+			e = scanOptions(e, h[2:])
 		case 43:
 			if len(h) >= 3 {
 				e.routingType = int(h[2])
@@ -286,35 +291,52 @@ func walkExt6(raw []byte, buf, opts []byte) ext6 {
 	return e
 }
 
-// scanOptions notes unknown option types and padding that carries data.
-func (e *ext6) scanOptions(o []byte) {
+// scanOptions notes unknown option types, padding that carries data and
+// the longest run of padding (RFC 8504 §5.3: more than 7 bytes in a row
+// is no padding any header needs). It takes and returns e by value: a
+// pointer would move the caller's buffers to the heap on every packet.
+func scanOptions(e ext6, o []byte) ext6 {
+	run := 0
 	for len(o) > 0 {
 		t := o[0]
 		if t == 0 {
+			run++
+			e.maxPad = max(e.maxPad, run)
 			o = o[1:]
 			continue
 		}
 		if len(o) < 2 || 2+int(o[1]) > len(o) {
-			e.unknownOpts = append(e.unknownOpts, t)
-			return
+			if len(e.unknownOpts) < 16 {
+				e.unknownOpts = append(e.unknownOpts, t)
+			}
+			return e
 		}
 		body := o[2 : 2+int(o[1])]
 		if t == 1 {
+			run += 2 + len(body)
+			e.maxPad = max(e.maxPad, run)
 			for _, c := range body {
 				if c != 0 {
 					e.nonzeroPad = true
 					break
 				}
 			}
-		} else if !knownOption(t) && len(e.unknownOpts) < 16 {
-			e.unknownOpts = append(e.unknownOpts, t)
+		} else {
+			run = 0
+			if !knownOption(t) && len(e.unknownOpts) < 16 {
+				e.unknownOpts = append(e.unknownOpts, t)
+			}
 		}
 		o = o[2+len(body):]
 	}
+	return e
 }
 
 // appendExt6Fact: {"ts","src","dst","chain":"0,60,58","unknown_opts":"…",
-// "nonzero_pad","opt_bytes","routing_type"}; ok is false for a datagram
+// "nonzero_pad","opt_bytes","max_pad","routing_type","icmp_type"}: the
+// chain ends with the upper layer; max_pad is the longest run of padding
+// bytes; routing_type and icmp_type (the upper layer's ICMPv6 type) are
+// there when known. ok is false for a datagram
 // without HBH, DstOpts or routing headers and with fewer than 3 headers
 // (nothing the monitor looks at).
 func appendExt6Fact(dst []byte, p *decode.Packet) ([]byte, bool) {
@@ -331,8 +353,12 @@ func appendExt6Fact(dst []byte, p *decode.Packet) ([]byte, bool) {
 	dst = appendByteList(dst, "unknown_opts", e.unknownOpts)
 	dst = record.AppendBoolField(dst, "nonzero_pad", e.nonzeroPad)
 	dst = record.AppendUintField(dst, "opt_bytes", uint64(e.optBytes))
+	dst = record.AppendUintField(dst, "max_pad", uint64(e.maxPad))
 	if e.routingType >= 0 {
 		dst = record.AppendUintField(dst, "routing_type", uint64(e.routingType))
+	}
+	if e.icmpType >= 0 {
+		dst = record.AppendUintField(dst, "icmp_type", uint64(e.icmpType))
 	}
 	return append(dst, '}'), true
 }

@@ -2,8 +2,10 @@ package analyze
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -238,5 +240,37 @@ func TestWalkExt6FindsCovertAndUnknownOptions(t *testing.T) {
 	}
 	if string(e.unknownOpts) != "\x1e" || !e.nonzeroPad || e.optBytes != 24 {
 		t.Errorf("unknown %v, nonzero pad %v, opt bytes %d", e.unknownOpts, e.nonzeroPad, e.optBytes)
+	}
+}
+
+// TestWalkExt6PaddingRunAndNDType: the fact carries the longest run of
+// padding (Pad1 and PadN in a row, RFC 8504 §5.3) and the upper layer's
+// ICMPv6 type, which the IPv6 monitor needs to see an RA behind an
+// extension header (RA-Guard evasion); a known option ends a run. Made
+// without allocating (the reader's buffer).
+func TestWalkExt6PaddingRunAndNDType(t *testing.T) {
+	ip := make([]byte, 40)
+	ip[0], ip[6] = 0x60, 60
+	dst := []byte{58, 1, 1, 4, 0, 0, 0, 0, 0x05, 2, 0, 0, 1, 2, 0, 0} // PadN(4) (6 bytes), router alert, PadN(2) (4 bytes)
+	raw := append(append(ip, dst...), 134, 0, 0, 0)
+	var cb, ob [16]byte
+	e := walkExt6(raw, cb[:], ob[:])
+	if e.maxPad != 6 || e.icmpType != 134 {
+		t.Errorf("max pad %d (want 6), icmp type %d (want 134)", e.maxPad, e.icmpType)
+	}
+	dst = []byte{58, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 1, 2, 0, 0, 0} // Pad1 ×3, PadN(4), PadN(2), Pad1: 14 bytes in a row
+	raw = append(append(ip[:40:40], dst...), 135, 0, 0, 0)
+	if e = walkExt6(raw, cb[:], ob[:]); e.maxPad != 14 || e.icmpType != 135 {
+		t.Errorf("max pad %d (want 14), icmp type %d (want 135)", e.maxPad, e.icmpType)
+	}
+	var p decode.Packet
+	p.IPRaw, p.IP.Version, p.IP.Proto = raw, 6, decode.ProtoICMPv6
+	p.IP.Src, p.IP.Dst = netip.MustParseAddr("fe80::bad"), netip.MustParseAddr("ff02::1")
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(100, func() { buf, _ = appendExt6Fact(buf[:0], &p) }); n != 0 {
+		t.Errorf("appendExt6Fact allocates %.0f times per packet", n)
+	}
+	if !bytes.Contains(buf, []byte(`"max_pad":14`)) || !bytes.Contains(buf, []byte(`"icmp_type":135`)) {
+		t.Errorf("fact %s", buf)
 	}
 }
