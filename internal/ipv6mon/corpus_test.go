@@ -85,7 +85,7 @@ func TestSuricataVerifyIPv6Evasion(t *testing.T) {
 
 // TestZeekIPv6Traces: Zeek's IPv6 traces give the facts their baselines
 // show: the RH0 and malformed destination options Zeek logs as weirds are
-// evasions, the redirect is a redirect, Teredo/AYIYA/6in4 are tunnels (the
+// evasions, the redirect is a redirect, Teredo/AYIYA/6in4/4in6 are tunnels (the
 // Teredo server's tunnelled RAs are not this link's router), the router
 // advertisement teaches a router, and fragmented DNS is quiet.
 func TestZeekIPv6Traces(t *testing.T) {
@@ -104,6 +104,7 @@ func TestZeekIPv6Traces(t *testing.T) {
 		{"tunnels/Teredo.pcap", []string{"ipv6.tunnel"}, []string{"ipv6.kill_router", "ipv6.rogue_ra"}, 0},
 		{"tunnels/ayiya3.pcap", []string{"ipv6.tunnel"}, nil, -1},
 		{"tunnels/6in4.pcap", []string{"ipv6.tunnel"}, nil, -1},
+		{"tunnels/4in6.pcap", []string{"ipv6.tunnel"}, nil, -1},
 		{"ipv6-fragmented-dns.pcap", nil, []string{"ipv6.evasion", "anomaly"}, -1},
 	}
 	for _, c := range cases {

@@ -16,8 +16,24 @@
 //     tunnels (6in4, 6to4, Teredo, ISATAP), IPv6's share of traffic.
 //
 // A Monitor is fed from one goroutine (analyze.Consumer) and needs no
-// packets of its own. State is bounded: at most Config.MaxHosts bindings
-// and Config.MaxRouters routers are kept (the oldest forgotten first).
+// packets of its own. What waits for data time to pass (rogue-router
+// findings held for a flood to absorb, echoes to multicast groups) is
+// decided on every packet fact's time, so a live run reports as an
+// offline one does.
+//
+// State is bounded and a full table forgets, it does not stop judging:
+//   - routers: Config.MaxRouters, the oldest not legitimate forgotten
+//     first (a router that cannot be kept is judged all the same);
+//   - IP↔MAC bindings: Config.MaxHosts, the oldest made by an unsolicited
+//     advertisement forgotten first, then the oldest;
+//   - posture hosts, answering MACs, MLD sources, DAD-denying MACs:
+//     Config.MaxHosts each;
+//   - DAD probes: dropped after dadWindow (2 s), at most
+//     min(maxTentative, MaxHosts);
+//   - the RA flood counter: the last RAFloodCount advert times and
+//     RAFloodSources sources (counting stops at the thresholds);
+//   - held findings maxHeld, held echoes maxHeldEchoes, prefixes
+//     maxPrefixes, findings remembered maxRaised.
 package ipv6mon
 
 import (
@@ -55,10 +71,15 @@ type Config struct {
 	DADDenials int
 	// MLDFloodCount MLD messages from one source within RAFloodWindow.
 	MLDFloodCount int
-	// ExtChainLimit: more extension headers than this is an evasion.
-	ExtChainLimit int
-	MaxHosts      int
-	MaxRouters    int
+	// ExtChainLimit: more extension headers than this is an evasion;
+	// ExtOptionBytes: so are more bytes of hop-by-hop and destination
+	// options than this in one packet.
+	ExtChainLimit  int
+	ExtOptionBytes int
+	// MaxHosts bounds the IP↔MAC bindings, the hosts of the posture and
+	// the other per-host tables; MaxRouters the routers kept.
+	MaxHosts   int
+	MaxRouters int
 	// OnLocalPrefix, when set, is called once for each prefix a
 	// legitimate router advertises: the site's own IPv6 networks, which
 	// other stages (the detectors' internal networks) learn from it.
@@ -77,6 +98,7 @@ func DefaultConfig() Config {
 		DADDenials:     3,
 		MLDFloodCount:  200,
 		ExtChainLimit:  8,
+		ExtOptionBytes: 512,
 		MaxHosts:       1 << 16,
 		MaxRouters:     1024,
 	}
@@ -123,6 +145,11 @@ type Monitor struct {
 	firstDHCP   float64
 	line        rec.Shared // a line given to Record
 
+	// onLinkPfx: the prefixes routers advertise (any router's: hosts take
+	// a rogue's too), masked, at most maxPrefixes, to tell the link's
+	// addresses from remote ones (where).
+	onLinkPfx map[netip.Prefix]bool
+
 	// mu lets Snapshot read the state while a live run's records come in.
 	mu sync.Mutex
 }
@@ -130,7 +157,7 @@ type Monitor struct {
 // New returns a monitor that hands each finding to emit (may be nil; the
 // findings are also kept, see Findings).
 func New(cfg Config, emit func(Finding)) *Monitor {
-	m := &Monitor{cfg: cfg, emit: emit, raised: map[string]bool{},
+	m := &Monitor{cfg: cfg, emit: emit, raised: map[string]bool{}, onLinkPfx: map[netip.Prefix]bool{},
 		allowR: map[string]bool{}, allowP: map[netip.Prefix]bool{}}
 	for _, r := range cfg.AllowedRouters {
 		m.allowR[r] = true
@@ -143,7 +170,7 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 	m.routers = newRouterTable(m)
 	m.nd = newNeighbours(m)
 	m.ev = newEvasions(m)
-	m.post = newPosture(cfg.MaxHosts)
+	m.post = newPosture(cfg.MaxHosts, m.where)
 	return m
 }
 
@@ -204,19 +231,19 @@ func (m *Monitor) record(log string, line []byte) {
 		var f ndFact
 		if json.Unmarshal(line, &f) == nil && !f.Tunnelled {
 			m.onND(&f) // tunnelled ND belongs to the tunnel's far link
-			m.ev.settleEchoes(f.TS)
+			m.settle(f.TS)
 		}
 	case "_icmp6":
 		var f icmp6Fact
 		if json.Unmarshal(line, &f) == nil {
-			m.ev.settleEchoes(f.TS)
+			m.settle(f.TS)
 			m.ev.onICMP6(&f)
-			m.post.seenV6(f.Src, f.SrcMAC, f.TS)
+			m.seenICMP6(&f)
 		}
 	case "_ip6ext":
 		var f extFact
 		if json.Unmarshal(line, &f) == nil {
-			m.ev.settleEchoes(f.TS)
+			m.settle(f.TS)
 			m.ev.onExt(&f)
 		}
 	case "weird":
@@ -229,6 +256,60 @@ func (m *Monitor) record(log string, line []byte) {
 		if json.Unmarshal(line, &d) == nil {
 			m.onDHCP(&d)
 		}
+	}
+}
+
+// settle decides what waits for data time to pass (held router findings,
+// echoes to multicast groups) at a packet fact's time: facts come in
+// packet order, so a live run decides as soon as an offline one.
+func (m *Monitor) settle(ts float64) {
+	m.routers.release(ts)
+	m.ev.settleEchoes(ts)
+}
+
+// onLinkPrefix notes a prefix a router advertised (bounded).
+func (m *Monitor) onLinkPrefix(p string) {
+	if len(m.onLinkPfx) >= maxPrefixes {
+		return
+	}
+	if pfx, err := netip.ParsePrefix(p); err == nil && pfx.Addr().Is6() {
+		m.onLinkPfx[pfx.Masked()] = true
+	}
+}
+
+// where tells whether a is on the link: link-local, in a prefix a router
+// advertised or the allowlist names, or bound to a MAC by neighbour
+// discovery. Without a prefix known it cannot tell. No allocation (a
+// connection's ends are looked up).
+func (m *Monitor) where(a netip.Addr) place {
+	if a.IsLinkLocalUnicast() {
+		return placeOnLink
+	}
+	for _, bits := range [...]int{64, 48, 56, 60, 62, 63} {
+		if p, err := a.Prefix(bits); err == nil && m.onLinkPfx[p] {
+			return placeOnLink
+		}
+	}
+	for p := range m.allowP {
+		if p.Contains(a) {
+			return placeOnLink
+		}
+	}
+	var buf [64]byte
+	if m.nd.bindings[string(a.AppendTo(buf[:0]))] != nil {
+		return placeOnLink
+	}
+	if len(m.onLinkPfx) == 0 && len(m.allowP) == 0 {
+		return placeUnknown
+	}
+	return placeOffLink
+}
+
+// seenICMP6 notes an ICMPv6 message's source, which may be remote (an
+// echo reply through the router).
+func (m *Monitor) seenICMP6(f *icmp6Fact) {
+	if a, err := netip.ParseAddr(f.Src); err == nil {
+		m.post.seenEnd(a, []byte(f.SrcMAC), f.TS)
 	}
 }
 

@@ -26,14 +26,30 @@ func (b *binding) owner() string {
 type neighbours struct {
 	m        *Monitor
 	bindings map[string]*binding
+	// weak and strong queue the bindings' addresses, oldest first: weak
+	// ones were made by an unsolicited advertisement (what
+	// flood_advertise6 sends), strong ones by a solicited advertisement,
+	// a host's own solicitation or a DAD it passed. A full table forgets
+	// the oldest weak binding first.
+	weak, strong fifo[string]
 	// answers: per answering MAC, the targets it advertised and when.
-	answers map[string]map[string]float64
+	answers      map[string]map[string]float64
+	answersSwept float64 // when answers was last swept of idle MACs
 	// tentative: addresses being checked by DAD (NS from ::): when, and
-	// by which MAC.
+	// by which MAC; probes queues them for expiry after dadWindow.
 	tentative map[string]probe
+	probes    fifo[string]
 	// denials: per MAC, the DAD probes it answered.
 	denials map[string][]float64
 }
+
+// dadWindow is how long a DAD probe waits for its answer, in seconds;
+// maxTentative bounds the probes waiting (hosts probe a handful of
+// addresses each; a flood of probes makes the oldest go first).
+const (
+	dadWindow    = 2.0
+	maxTentative = 4096
+)
 
 func newNeighbours(m *Monitor) *neighbours {
 	return &neighbours{m: m, bindings: map[string]*binding{}, answers: map[string]map[string]float64{},
@@ -41,14 +57,15 @@ func newNeighbours(m *Monitor) *neighbours {
 }
 
 func (n *neighbours) on(f *ndFact) {
+	n.expireProbes(f.TS)
 	switch f.Type {
 	case "ns":
 		if f.Src == "::" {
-			n.tentative[f.Target] = probe{ts: f.TS, mac: f.SrcMAC}
+			n.probe(f)
 			return
 		}
 		if f.LLAddr != "" {
-			n.bind(f.Src, f.LLAddr, f.TS, f, false)
+			n.bind(f.Src, f.LLAddr, f.TS, f, false, false)
 		}
 	case "na":
 		mac := f.LLAddr
@@ -58,27 +75,56 @@ func (n *neighbours) on(f *ndFact) {
 		if mac == "" {
 			return
 		}
-		n.dad(f, mac)
+		passed := n.dad(f, mac)
 		n.everyNS(f, mac)
-		n.bind(f.Target, mac, f.TS, f, true)
+		n.bind(f.Target, mac, f.TS, f, true, passed)
+	}
+}
+
+// probe notes a DAD probe (bounded: the oldest goes when full).
+func (n *neighbours) probe(f *ndFact) {
+	for n.probes.len() >= min(maxTentative, max(n.m.cfg.MaxHosts, 1)) {
+		n.dropProbe(n.probes.pop())
+	}
+	n.tentative[f.Target] = probe{ts: f.TS, mac: f.SrcMAC}
+	n.probes.push(f.Target, f.TS)
+}
+
+// expireProbes forgets the DAD probes older than dadWindow at now.
+func (n *neighbours) expireProbes(now float64) {
+	for {
+		s, ok := n.probes.peek()
+		if !ok || now-s.ts <= dadWindow {
+			return
+		}
+		n.dropProbe(n.probes.pop())
+	}
+}
+
+// dropProbe deletes a queued probe unless it was probed again since.
+func (n *neighbours) dropProbe(s stamp[string]) {
+	if p, ok := n.tentative[s.key]; ok && p.ts == s.ts {
+		delete(n.tentative, s.key)
 	}
 }
 
 // bind records addr → mac; a change announced with the override flag by
-// another MAC is NA spoofing (parasite6, fake_advertise6).
-func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) {
+// another MAC is NA spoofing (parasite6, fake_advertise6), unless that
+// MAC passed duplicate address detection for addr (passed): a host with a
+// new NIC, or a VM moved to another, probes its address, nobody defends
+// it, and it announces it; parasite6 runs no DAD before stealing.
+func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert, passed bool) {
 	b, ok := n.bindings[addr]
 	if !ok {
-		if len(n.bindings) >= n.m.cfg.MaxHosts {
-			return
-		}
-		n.bindings[addr] = &binding{MAC: mac, Since: ts}
+		n.newBinding(addr, mac, ts, !advert || passed || containsByte(f.Flags, 'S'))
 		return
 	}
 	if b.MAC == mac {
 		return
 	}
-	if advert && containsByte(f.Flags, 'O') && mac != b.owner() {
+	if passed {
+		n.m.ev.kinds["nic_change"]++
+	} else if advert && containsByte(f.Flags, 'O') && mac != b.owner() {
 		// The advert's source is often the stolen address itself: the
 		// alert names the machine behind the new MAC by its own address,
 		// and the host it answered (whose cache it poisons) when it went
@@ -97,6 +143,28 @@ func (n *neighbours) bind(addr, mac string, ts float64, f *ndFact, advert bool) 
 	b.MAC, b.Since = mac, ts
 }
 
+// newBinding binds addr to mac; a full table (MaxHosts) forgets its oldest
+// weak binding, else its oldest, to make room: a flood of forged
+// advertisements must not blind the monitor to the hosts that come after.
+func (n *neighbours) newBinding(addr, mac string, ts float64, strong bool) {
+	for len(n.bindings) >= n.m.cfg.MaxHosts {
+		q := &n.weak
+		if q.len() == 0 {
+			q = &n.strong
+		}
+		if q.len() == 0 {
+			return
+		}
+		delete(n.bindings, q.pop().key)
+	}
+	n.bindings[addr] = &binding{MAC: mac, Since: ts}
+	if strong {
+		n.strong.push(addr, ts)
+	} else {
+		n.weak.push(addr, ts)
+	}
+}
+
 // everyNS: one MAC advertising many different targets in a short time,
 // among them a quarter of NASpoofTargets (two at least) addresses another
 // MAC has held, answers every solicitation (parasite6): a count, not a
@@ -107,6 +175,9 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 	win := n.m.cfg.NAWindow.Seconds()
 	set := n.answers[mac]
 	if set == nil {
+		if len(n.answers) >= n.m.cfg.MaxHosts {
+			n.sweepAnswers(f.TS, win)
+		}
 		if len(n.answers) >= n.m.cfg.MaxHosts {
 			return
 		}
@@ -129,6 +200,24 @@ func (n *neighbours) everyNS(f *ndFact, mac string) {
 		n.m.raise(f.TS, "ipv6.na_spoof", 1, 0.9, n.speaker(mac), "", []string{"T1557"},
 			fmt.Sprintf("%s advertised %d different addresses within %s, %d of them other hosts': it answers every neighbour solicitation", mac, len(set), n.m.cfg.NAWindow, others),
 			map[string]any{"mac": mac, "targets": len(set), "others_addresses": others, "window_s": win, "threshold": n.m.cfg.NASpoofTargets})
+	}
+}
+
+// sweepAnswers forgets the MACs that advertised nothing within win of
+// now, at most once per window (a full table of active MACs stays full).
+func (n *neighbours) sweepAnswers(now, win float64) {
+	if now-n.answersSwept < win {
+		return
+	}
+	n.answersSwept = now
+	for mac, set := range n.answers {
+		idle := true
+		for _, ts := range set {
+			idle = idle && now-ts > win
+		}
+		if idle {
+			delete(n.answers, mac)
+		}
 	}
 }
 
@@ -178,14 +267,16 @@ func (n *neighbours) othersHeld(set map[string]float64, mac string) int {
 
 // dad: an advertisement for an address under duplicate address detection
 // makes its owner give it up; repeated, nobody can join (dos-new-ip6).
-func (n *neighbours) dad(f *ndFact, mac string) {
+// It reports whether f is instead the prober's own announcement of the
+// address, its detection passed (announcesOwnAddress).
+func (n *neighbours) dad(f *ndFact, mac string) (passed bool) {
 	probe, ok := n.tentative[f.Target]
-	if !ok || f.TS-probe.ts > 2 {
-		return
+	if !ok || f.TS-probe.ts > dadWindow {
+		return false
 	}
 	delete(n.tentative, f.Target)
 	if announcesOwnAddress(f, probe) {
-		return
+		return true
 	}
 	if b, owned := n.bindings[f.Target]; !owned || b.MAC != mac {
 		if _, known := n.answers[mac]; !known && !n.macBound(mac) {
@@ -202,12 +293,16 @@ func (n *neighbours) dad(f *ndFact, mac string) {
 	for len(d) > 0 && f.TS-d[0] > win {
 		d = d[1:]
 	}
+	if len(n.denials) >= n.m.cfg.MaxHosts && n.denials[mac] == nil {
+		clear(n.denials) // bounded: MaxHosts denying MACs (forged ones)
+	}
 	n.denials[mac] = d
 	if len(d) >= n.m.cfg.DADDenials {
 		n.m.raise(f.TS, "ipv6.dad_dos", 1, 0.9, n.speaker(mac), n.prober(probe.mac), []string{"T1498"},
 			fmt.Sprintf("%s claimed %d addresses that hosts were testing for duplicates within %s: new hosts cannot configure an address", mac, len(d), n.m.cfg.NAWindow),
 			map[string]any{"mac": mac, "denials": len(d), "last_target": f.Target, "window_s": win, "threshold": n.m.cfg.DADDenials})
 	}
+	return false
 }
 
 // announcesOwnAddress reports an advertisement that the prober itself

@@ -83,7 +83,18 @@ type posture struct {
 	// GRE, Geneve, VXLAN, GTP-U), by uid, from tunnel.log, to name the
 	// tunnel of inner connections.
 	ipEnds map[string]tunnelEnds
+	// where tells whether an address is on the link (Monitor.where).
+	where func(netip.Addr) place
 }
+
+// place is where an address is as far as the monitor knows.
+type place int
+
+const (
+	placeUnknown place = iota // the link's prefixes are not known
+	placeOnLink               // link-local, in an advertised prefix, or bound by ND
+	placeOffLink              // none of those, with the link's prefixes known
+)
 
 // tunnelEnds are an IP-level tunnel's outer addresses (as tunnel.log
 // orients them) and its Zeek type.
@@ -104,10 +115,13 @@ type tunnel struct {
 	// label names an IP-level tunnel in the alert's summary ("6in4",
 	// "GRE"); "" for the others (Kind names them).
 	label string
+	// inner4: its inner connections are IPv4 (kept only when the tunnel
+	// is IP-in-IPv6: 4in6).
+	inner4 bool
 }
 
-func newPosture(max int) *posture {
-	return &posture{max: max, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
+func newPosture(max int, where func(netip.Addr) place) *posture {
+	return &posture{max: max, where: where, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
 		inner: map[string]*tunnel{}, ipEnds: map[string]tunnelEnds{}}
 }
 
@@ -188,14 +202,26 @@ func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
 	}
 }
 
+// seenEnd notes an address heard through a router, perhaps: a
+// connection's end or an ICMPv6 message's source, with the frame's MAC.
+// For a routed connection that MAC is the router's, so an address off
+// the link is no host of the link's (the posture lists the link's
+// hosts), and one whose place is unknown (no advertisement, binding or
+// allowlist names the link's prefixes) keeps the MAC as the best guess.
+func (p *posture) seenEnd(a netip.Addr, mac []byte, ts float64) {
+	if p.where != nil && p.where(a) == placeOffLink {
+		return
+	}
+	p.seenAddr(a, mac, ts)
+}
+
 func (p *posture) onConn(r *rec.Rec) {
 	c := r.Conn()
 	v := 0
 	if c.Orig.Is6() && !c.Orig.Is4In6() {
 		v = 1
-		ts := c.TS
-		p.seenAddr(c.Orig, r.Bytes("orig_l2_addr"), ts)
-		p.seenAddr(c.Resp, r.Bytes("resp_l2_addr"), ts)
+		p.seenEnd(c.Orig, r.Bytes("orig_l2_addr"), c.TS)
+		p.seenEnd(c.Resp, r.Bytes("resp_l2_addr"), c.TS)
 	}
 	p.bytes[v] += c.OrigIPBytes + c.RespIPBytes
 	p.conns[v]++
@@ -210,18 +236,18 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 	switch {
 	case ipProto == 41 && !v6:
 		kind = "6in4"
-	case string(service) == "teredo" || c.RespP == 3544 && c.Proto == rec.ProtoUDP:
+	case string(service) == "teredo": // the decoder found IPv6 in it, not just the port
 		kind = "teredo"
 	case string(service) == "ayiya":
 		kind = "ayiya"
 	case ipProto == 4 && v6:
 		kind = "4in6"
-	case v6 && r.Has("tunnel_parents"):
-		// IPv6 decapsulated from a tunnel: an IP-level one (6in4, 6to4,
-		// GRE), whose outer datagrams make no connection of their own,
+	case r.Has("tunnel_parents"):
+		// Decapsulated from a tunnel: an IP-level one (6in4, 6to4, GRE,
+		// 4in6), whose outer datagrams make no connection of their own,
 		// or a UDP one counted from its own connection; which it is is
-		// known at the end.
-		p.noteInner(r, c)
+		// known at the end. IPv4 counts only in IPv6 (4in6).
+		p.noteInner(r, c, !v6)
 		return
 	}
 	outer := ""
@@ -257,7 +283,7 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 
 // noteInner counts an IPv6 connection carried in a tunnel under its
 // (innermost) parent.
-func (p *posture) noteInner(r *rec.Rec, c *rec.Conn) {
+func (p *posture) noteInner(r *rec.Rec, c *rec.Conn, v4 bool) {
 	parents := r.Strings("tunnel_parents")
 	if len(parents) == 0 {
 		return
@@ -268,7 +294,7 @@ func (p *posture) noteInner(r *rec.Rec, c *rec.Conn) {
 		if len(p.inner) >= 4096 {
 			return
 		}
-		t = &tunnel{Kind: "ip-tunnel", Outer: "parent " + strings.Join(parents, ","), First: c.TS, Sample: string(c.UID)}
+		t = &tunnel{Kind: "ip-tunnel", Outer: "parent " + strings.Join(parents, ","), First: c.TS, Sample: string(c.UID), inner4: v4}
 		p.inner[parent] = t
 		p.innerID = append(p.innerID, parent)
 	}
@@ -313,10 +339,10 @@ func (p *posture) onTunnel(r *rec.Rec) {
 func (p *posture) settleTunnels() {
 	for _, parent := range p.innerID {
 		t := p.inner[parent]
-		if p.udpParents[parent] {
+		if p.udpParents[parent] || t.inner4 && !p.in6(parent, t) {
 			continue
 		}
-		if e, ok := p.ipEnds[parent]; ok {
+		if e, ok := p.ipEnds[parent]; ok && !t.inner4 {
 			t.Outer = e.orig + " ↔ " + e.resp
 			t.label = ipTunnelLabel(e)
 			if e.typ != "Tunnel::IP" && e.typ != "Tunnel::GRE" {
@@ -339,6 +365,19 @@ func (p *posture) settleTunnels() {
 	}
 	p.inner, p.innerID = map[string]*tunnel{}, nil
 	p.ipEnds = map[string]tunnelEnds{}
+}
+
+// in6 reports whether parent, the tunnel of IPv4 connections t, is IPv4
+// in IPv6 (tunnel.log's IP-in-IP with IPv6 outer addresses), and names
+// t so; Zeek's 4in6 and an undecodable one (a connection of IP protocol
+// 4, noteTunnel) are then both 4in6.
+func (p *posture) in6(parent string, t *tunnel) bool {
+	e, ok := p.ipEnds[parent]
+	if !ok || e.typ != "Tunnel::IP" || !isV6(e.orig) {
+		return false
+	}
+	t.Kind, t.Outer = "4in6", e.orig+" ↔ "+e.resp
+	return true
 }
 
 // ipTunnelLabel names a tunnel known by uid for a summary: 6in4 or 6in6

@@ -2,7 +2,9 @@ package ipv6mon
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -24,17 +26,25 @@ type router struct {
 	// WasDefault: some advertisement of its own had a router lifetime
 	// above 0 (it offered itself as a default router).
 	WasDefault bool `json:"-"`
+	// drops counts its advertisements with a router lifetime of 0 that
+	// followed one above 0 (the last at lastDrop).
+	drops    int
+	lastDrop float64
 }
 
 // routerTable learns routers and judges each advertisement.
 type routerTable struct {
-	m          *Monitor
-	byKey      map[string]*router // by MAC, else link-local address
-	prefixes   map[string]bool    // prefixes learned as legitimate
-	firstRA    float64
-	window     []float64 // RA times within the flood window
-	winSources map[string]float64
-	floodUntil float64 // while a flood lasts, its sources are not judged one by one
+	m        *Monitor
+	byKey    map[string]*router // by MAC, else link-local address
+	order    fifo[string]       // keys of the routers not legitimate, oldest first (forgotten first)
+	prefixes map[string]bool    // prefixes learned as legitimate
+	flags    map[string]bool    // M/O flags the legitimate routers announce
+	firstRA  float64
+	counter  raCounter
+	// floodUntil: while a flood lasts, its sources are not judged one by
+	// one; floods counts the floods seen (one ends after a quiet window).
+	floodUntil float64
+	floods     int
 	// held: rogue-router findings waiting holdFor seconds of data time
 	// before they are raised; a flood detected meanwhile absorbs them
 	// (flood_router26's first sources are not rogue routers one by one).
@@ -45,12 +55,28 @@ const holdFor = 2.0
 
 // hold queues a finding about a router advertisement (a rogue router, an
 // RFC 4861 violation).
-func (t *routerTable) hold(f Finding) { t.held = append(t.held, f) }
+func (t *routerTable) hold(f Finding) {
+	if len(t.held) >= maxHeld {
+		t.release(f.TS) // a burst of findings, no flood (yet): the ripe ones go
+	}
+	if len(t.held) < maxHeld {
+		t.held = append(t.held, f)
+	}
+}
+
+// maxHeld bounds the findings held (a flood is detected long before).
+const maxHeld = 1024
 
 // release raises the held findings older than holdFor at now (all of
-// them when now is +Inf); a flood drops them instead.
+// them when now is +Inf); a flood drops them instead. It runs on every
+// fact's time (Record), so that a live run reports a rogue router
+// holdFor seconds after its advertisement, whatever comes next.
 func (t *routerTable) release(now float64) {
-	if t.floodUntil > 0 && now <= t.floodUntil {
+	if len(t.held) == 0 {
+		return
+	}
+	if t.flooding(now) {
+		clear(t.held)
 		t.held = t.held[:0]
 		return
 	}
@@ -62,6 +88,7 @@ func (t *routerTable) release(now float64) {
 			keep = append(keep, f)
 		}
 	}
+	clear(t.held[len(keep):])
 	t.held = keep
 }
 
@@ -69,7 +96,8 @@ func (t *routerTable) release(now float64) {
 func (t *routerTable) flooding(ts float64) bool { return t.floodUntil > 0 && ts <= t.floodUntil }
 
 func newRouterTable(m *Monitor) *routerTable {
-	return &routerTable{m: m, byKey: map[string]*router{}, prefixes: map[string]bool{}, firstRA: -1, winSources: map[string]float64{}}
+	return &routerTable{m: m, byKey: map[string]*router{}, prefixes: map[string]bool{}, flags: map[string]bool{}, firstRA: -1,
+		counter: newRACounter(m.cfg.RAFloodCount, m.cfg.RAFloodSources)}
 }
 
 func routerKey(f *ndFact) string {
@@ -94,28 +122,63 @@ func (t *routerTable) onRA(f *ndFact) {
 	}
 	t.flood(f)
 	t.release(f.TS)
-	key := routerKey(f)
-	r, known := t.byKey[key]
-	if !known {
-		if len(t.byKey) >= t.m.cfg.MaxRouters {
-			return // a flood of sources: reported by flood, not learned
-		}
-		r = &router{MAC: f.SrcMAC, Addr: f.Src, FirstSeen: f.TS, Flags: f.Flags, Preference: f.Prf}
-		r.Legitimate = t.m.allowR[f.SrcMAC] || t.m.allowR[f.Src] || t.learning(f.TS) && !t.intruder(f)
-		t.byKey[key] = r
-	}
+	r, known := t.lookup(f)
 	t.judge(r, f, known)
+	t.learn(r, f)
+}
+
+// lookup returns f's router and whether it was known. A new router is
+// learned; when the table is full (MaxRouters) the oldest router that is
+// not legitimate is forgotten for it, and when every router kept is
+// legitimate the new one is judged all the same, but not kept.
+func (t *routerTable) lookup(f *ndFact) (*router, bool) {
+	key := routerKey(f)
+	if r, ok := t.byKey[key]; ok {
+		return r, true
+	}
+	r := &router{MAC: f.SrcMAC, Addr: f.Src, FirstSeen: f.TS, Flags: f.Flags, Preference: f.Prf}
+	r.Legitimate = t.m.allowR[f.SrcMAC] || t.m.allowR[f.Src] || t.learning(f.TS) && !t.intruder(f)
+	if t.makeRoom() {
+		t.byKey[key] = r
+		if !r.Legitimate {
+			t.order.push(key, f.TS)
+		}
+	}
+	return r, false
+}
+
+// makeRoom forgets the oldest routers that are not legitimate until the
+// table has room for one more; false when it cannot.
+func (t *routerTable) makeRoom() bool {
+	for len(t.byKey) >= t.m.cfg.MaxRouters {
+		if t.order.len() == 0 {
+			return false
+		}
+		delete(t.byKey, t.order.pop().key)
+	}
+	return true
+}
+
+// learn keeps what f tells about its router r.
+func (t *routerTable) learn(r *router, f *ndFact) {
+	if f.RouterLifetime == 0 && r.RouterLifetime > 0 && r.Adverts > 0 {
+		r.drops, r.lastDrop = r.drops+1, f.TS
+	}
 	r.WasDefault = r.WasDefault || f.RouterLifetime > 0
 	r.LastSeen, r.Adverts = f.TS, r.Adverts+1
 	r.RouterLifetime, r.MTU = f.RouterLifetime, f.MTU
 	if len(f.RDNSS) > 0 {
 		r.RDNSS = f.RDNSS
 	}
+	if r.Legitimate && len(t.flags) < 16 {
+		t.flags[f.Flags] = true
+	}
 	for _, p := range f.Prefixes {
 		if !contains(r.Prefixes, p.Prefix) && len(r.Prefixes) < 16 {
 			r.Prefixes = append(r.Prefixes, p.Prefix)
 		}
-		if r.Legitimate && (t.learning(f.TS) || len(t.m.allowR) > 0 && len(t.m.allowP) == 0) && !t.prefixes[p.Prefix] {
+		t.m.onLinkPrefix(p.Prefix)
+		if r.Legitimate && (t.learning(f.TS) || len(t.m.allowR) > 0 && len(t.m.allowP) == 0) && !t.prefixes[p.Prefix] && len(t.prefixes) < maxPrefixes {
 			t.prefixes[p.Prefix] = true
 			if t.m.cfg.OnLocalPrefix != nil {
 				t.m.cfg.OnLocalPrefix(p.Prefix)
@@ -123,6 +186,10 @@ func (t *routerTable) onRA(f *ndFact) {
 		}
 	}
 }
+
+// maxPrefixes bounds the prefixes learned as legitimate and those taken
+// as on-link (Monitor.onLink).
+const maxPrefixes = 256
 
 // legitimate reports whether a legitimate router has link-local address
 // addr and MAC mac.
@@ -166,19 +233,28 @@ func (t *routerTable) noDHCPv6() bool {
 // announce the same prefixes) but a router of its own: rogue, unless
 // allowlisted (fake_router6 starts while radvd is still being learned).
 func (t *routerTable) intruder(f *ndFact) bool {
-	known := map[string]bool{}
-	for _, r := range t.byKey {
-		if r.Legitimate {
-			for _, p := range r.Prefixes {
-				known[p] = true
-			}
-		}
-	}
-	if len(known) == 0 {
+	if len(t.prefixes) == 0 {
 		return false // the first router
 	}
 	for _, p := range f.Prefixes {
-		if known[p.Prefix] {
+		if t.prefixes[p.Prefix] {
+			return false
+		}
+	}
+	return true
+}
+
+// peer reports whether f, from a router not learned as legitimate,
+// announces only prefixes known to be the link's, and flags that a
+// legitimate router announces: a redundant router (the second of a pair
+// whose first advertisement came after the learning window), or an
+// attacker copying the link's own prefix to become a default router.
+func (t *routerTable) peer(f *ndFact) bool {
+	if len(f.Prefixes) == 0 || !t.flags[f.Flags] {
+		return false
+	}
+	for _, p := range f.Prefixes {
+		if !t.prefixAllowed(p.Prefix, f.TS) {
 			return false
 		}
 	}
@@ -199,26 +275,11 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 		// uplink that advertises its local prefixes (OpenWrt's odhcpd,
 		// Thread border routers) — judged as any other advertisement.
 	}
-	if t.floodUntil > 0 && f.TS <= t.floodUntil {
+	if t.flooding(f.TS) {
 		return // part of a flood, reported as one
 	}
 	if !r.Legitimate {
-		why := "a router not seen " + t.baseline()
-		if t.learning(f.TS) {
-			why = "a second router that shares no prefix with the known one(s)"
-		}
-		sev, conf, what := 1, rogueConfidence(f), fmt.Sprintf("with %s preference", f.Prf)
-		if f.RouterLifetime == 0 && len(f.RDNSS) == 0 {
-			// No default route and no DNS server: hosts only take its
-			// prefixes (a Thread border router or a new ULA router; or an
-			// attacker's prefix). With DNS servers (RFC 8106, taken
-			// whatever the router lifetime) it can still redirect names.
-			sev, conf, what = 2, 0.5, "offering no default route (router lifetime 0)"
-		}
-		t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: sev, Confidence: conf, Src: f.Src, Dst: "ff02::1",
-			MITRE: []string{"T1557", "T1498"}, Evidence: ev,
-			Summary: fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s %s",
-				f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), what)})
+		t.rogue(r, f, ev)
 		return
 	}
 	for _, p := range f.Prefixes {
@@ -234,6 +295,35 @@ func (t *routerTable) judge(r *router, f *ndFact, known bool) {
 			fmt.Sprintf("router %s changed its M/O flags from %q to %q (hosts may switch to a rogue DHCPv6 server)", f.Src, r.Flags, f.Flags), ev)
 	}
 	r.Flags, r.Preference = f.Flags, f.Prf
+}
+
+// rogue holds the finding about an advertisement from a router not
+// learned as legitimate (r).
+func (t *routerTable) rogue(r *router, f *ndFact, ev map[string]any) {
+	why := "a router not seen " + t.baseline()
+	sev, conf, what := 1, rogueConfidence(f), fmt.Sprintf("with %s preference", f.Prf)
+	switch {
+	case t.learning(f.TS):
+		why = "a second router that shares no prefix with the known one(s)"
+	case t.peer(f):
+		// The link's own prefix and flags: hosts gain a second default
+		// router, which may be a redundant one; an attacker copying the
+		// prefix is a man in the middle all the same, so it is said.
+		sev, conf = 2, 0.6
+		why = fmt.Sprintf("a second router announcing the known prefix(es) with the known flags %q, not seen %s (a redundant router, or an attacker copying the link's prefix to become a default router)",
+			f.Flags, t.baseline())
+	}
+	if f.RouterLifetime == 0 && len(f.RDNSS) == 0 {
+		// No default route and no DNS server: hosts only take its
+		// prefixes (a Thread border router or a new ULA router; or an
+		// attacker's prefix). With DNS servers (RFC 8106, taken
+		// whatever the router lifetime) it can still redirect names.
+		sev, conf, what = 2, 0.5, "offering no default route (router lifetime 0)"
+	}
+	t.hold(Finding{TS: f.TS, Class: "ipv6.rogue_ra", Severity: sev, Confidence: conf, Src: f.Src, Dst: "ff02::1",
+		MITRE: []string{"T1557", "T1498"}, Evidence: ev,
+		Summary: fmt.Sprintf("router advertisement from %s (%s), %s, announcing %s %s",
+			f.Src, f.SrcMAC, why, strings.Join(prefixList(f.Prefixes), ", "), what)})
 }
 
 // impostor says why f, an advertisement with a router lifetime of 0,
@@ -254,16 +344,17 @@ func (t *routerTable) impostor(r *router, f *ndFact, ev map[string]any) (how str
 	return how, conf
 }
 
-// killRouter: lifetime 0 tells every host to drop the router. From the
-// router itself, once a default router, it may be a graceful shutdown
-// (confidence 0.6); in another's name (impostor's how and conf), or from
-// a router not learned as legitimate, an attack (kill_router6).
+// killRouter: lifetime 0 tells every host to drop the router. In
+// another's name (impostor's how and conf), or from a router not learned
+// as legitimate, it is an attack (kill_router6); from the legitimate
+// router itself, a shutdown (shutdown).
 func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any, how string, conf float64) {
-	if how == "" {
-		how, conf = "a router lifetime of 0", 0.6
+	if how == "" && r.Legitimate {
+		t.shutdown(r, f, ev)
+		return
 	}
-	if !r.Legitimate {
-		conf = max(conf, 0.85)
+	if how == "" {
+		how, conf = "a router lifetime of 0", 0.85
 	}
 	src := f.Src
 	if conf == 0.95 && f.SrcMAC != "" {
@@ -274,6 +365,34 @@ func (t *routerTable) killRouter(r *router, f *ndFact, ev map[string]any, how st
 		MITRE:    []string{"T1498", "T1557"},
 		Summary:  fmt.Sprintf("router advertisement from %s (%s) with %s: hosts drop their default router", f.Src, f.SrcMAC, how),
 		Evidence: ev, once: f.Src + "|" + f.SrcMAC}) // once per sender, however it is named
+}
+
+// flipWindow: a legitimate router that says goodbye (router lifetime 0)
+// twice within this many seconds, offering itself as default router in
+// between, is not shutting down: someone forges its address and MAC
+// (RFC 4861's MaxRtrAdvInterval is 600 s).
+const flipWindow = 600.0
+
+// shutdown: the legitimate router, by its own MAC and address, sends a
+// router lifetime of 0: RFC 4861 §6.2.5 asks a router that stops
+// advertising (a reload, a daemon restart, a VRRP member giving up) to
+// do so. Hosts lose it as their default router, which is worth knowing
+// (severity 3). Lifetime 0 again after it offered itself anew within
+// flipWindow is a kill-router attack with a forged MAC (severity 1).
+func (t *routerTable) shutdown(r *router, f *ndFact, ev map[string]any) {
+	mitre := []string{"T1498", "T1557"}
+	if r.drops >= 1 && r.RouterLifetime > 0 && f.TS-r.lastDrop <= flipWindow {
+		ev["previous_drop"], ev["drops"] = r.lastDrop, r.drops+1
+		t.m.report(Finding{TS: f.TS, Class: "ipv6.kill_router", Severity: 1, Confidence: 0.8, Src: f.Src, Dst: "ff02::1", MITRE: mitre,
+			Summary: fmt.Sprintf("router %s (%s) advertised a router lifetime of 0 again %.0f s after the last time, offering itself as default router (lifetime %d) in between: its address and MAC are forged to make hosts drop it",
+				f.Src, f.SrcMAC, f.TS-r.lastDrop, r.RouterLifetime),
+			Evidence: ev, once: f.Src + "|" + f.SrcMAC})
+		return
+	}
+	t.m.report(Finding{TS: f.TS, Class: "ipv6.kill_router", Severity: 3, Confidence: 0.5, Src: f.Src, Dst: "ff02::1", MITRE: mitre,
+		Summary: fmt.Sprintf("the learned router %s (%s) advertised a router lifetime of 0 after %d advertisements: a shutdown or restart (RFC 4861 §6.2.5); hosts drop it as their default router",
+			f.Src, f.SrcMAC, r.Adverts),
+		Evidence: ev, once: "shutdown|" + f.Src + "|" + f.SrcMAC})
 }
 
 func (t *routerTable) baseline() string {
@@ -299,28 +418,70 @@ func (t *routerTable) prefixAllowed(p string, ts float64) bool {
 	return t.prefixes[p] || t.learning(ts)
 }
 
-// flood counts advertisements and their sources in a sliding window.
+// flood counts advertisements and their sources in the sliding
+// RAFloodWindow and raises ra_flood when either reaches its threshold: once
+// per flood, a flood ending after a quiet window (so that one that
+// starts again later is raised again).
 func (t *routerTable) flood(f *ndFact) {
 	win := t.m.cfg.RAFloodWindow.Seconds()
-	t.window = append(t.window, f.TS)
-	i := 0
-	for i < len(t.window) && f.TS-t.window[i] > win {
-		i++
+	adverts, sources := t.counter.add(f.TS, routerKey(f)+"|"+strings.Join(prefixList(f.Prefixes), ","), win)
+	if adverts < t.m.cfg.RAFloodCount && sources < t.m.cfg.RAFloodSources {
+		return
 	}
-	t.window = t.window[i:]
-	t.winSources[routerKey(f)+"|"+strings.Join(prefixList(f.Prefixes), ",")] = f.TS
-	for k, seen := range t.winSources {
-		if f.TS-seen > win {
-			delete(t.winSources, k)
+	if !t.flooding(f.TS) {
+		t.floods++
+	}
+	t.floodUntil = f.TS + win
+	t.m.report(Finding{TS: f.TS, Class: "ipv6.ra_flood", Severity: 1, Confidence: 0.9, Dst: "ff02::1", MITRE: []string{"T1498", "T1499"},
+		Summary: fmt.Sprintf("router advertisement flood: %d adverts from %d sources/prefix sets within %s (thresholds %d adverts or %d sources; counting stops there)",
+			adverts, sources, t.m.cfg.RAFloodWindow, t.m.cfg.RAFloodCount, t.m.cfg.RAFloodSources),
+		Evidence: map[string]any{"adverts": adverts, "sources": sources, "window_s": win, "flood": t.floods,
+			"threshold_adverts": t.m.cfg.RAFloodCount, "threshold_sources": t.m.cfg.RAFloodSources},
+		once: fmt.Sprint(t.floods)})
+}
+
+// raCounter counts advertisements and their distinct sources in a
+// sliding window, in bounded state and constant work per advert: the
+// times of the last count adverts (a ring: count of them are in the
+// window when the oldest is) and the last sources distinct sources seen
+// (least recently seen first).
+type raCounter struct {
+	times   []float64
+	next    int
+	sources []stamp[string]
+	maxSrc  int
+}
+
+func newRACounter(count, sources int) raCounter {
+	c := raCounter{times: make([]float64, max(count, 1)), maxSrc: max(sources, 1)}
+	for i := range c.times {
+		c.times[i] = math.Inf(-1)
+	}
+	return c
+}
+
+// add counts an advert from key at ts and returns the adverts and
+// distinct sources within win of ts, each up to its threshold.
+func (c *raCounter) add(ts float64, key string, win float64) (adverts, sources int) {
+	c.times[c.next] = ts
+	c.next = (c.next + 1) % len(c.times)
+	for _, t := range c.times {
+		if ts-t <= win {
+			adverts++
 		}
 	}
-	if len(t.window) >= t.m.cfg.RAFloodCount || len(t.winSources) >= t.m.cfg.RAFloodSources {
-		t.floodUntil = f.TS + win
-		t.m.raise(f.TS, "ipv6.ra_flood", 1, 0.9, "", "ff02::1", []string{"T1498", "T1499"},
-			fmt.Sprintf("%d router advertisements from %d sources/prefix sets within %s", len(t.window), len(t.winSources), t.m.cfg.RAFloodWindow),
-			map[string]any{"adverts": len(t.window), "sources": len(t.winSources), "window_s": win,
-				"threshold_adverts": t.m.cfg.RAFloodCount, "threshold_sources": t.m.cfg.RAFloodSources})
+	if i := slices.IndexFunc(c.sources, func(s stamp[string]) bool { return s.key == key }); i >= 0 {
+		c.sources = slices.Delete(c.sources, i, i+1)
+	} else if len(c.sources) >= c.maxSrc {
+		c.sources = slices.Delete(c.sources, 0, 1)
 	}
+	c.sources = append(c.sources, stamp[string]{key, ts})
+	for _, s := range c.sources {
+		if ts-s.ts <= win {
+			sources++
+		}
+	}
+	return adverts, sources
 }
 
 func rogueConfidence(f *ndFact) float64 {
