@@ -35,7 +35,7 @@ var weirdClasses = map[string]string{
 	"fragment_inconsistency":                  "overlapping fragments with different bytes",
 	"ipv6_header_chain_not_in_first_fragment": "extension-header chain not in the first fragment (RFC 7112)",
 	"ipv6_routing_type_0":                     "routing header type 0 (deprecated by RFC 5095)",
-	"ndp_in_fragment":                         "neighbour discovery inside a fragment (RFC 6980)",
+	"ndp_in_fragment":                         "neighbour discovery inside a fragment (RFC 6980: hosts must drop it; an RA-Guard evasion)",
 	"excessive_ipv6_extension_headers":        "an excessive extension-header chain",
 	"ipv6_hop_by_hop_not_first":               "hop-by-hop options not first in the chain (RFC 8200)",
 	"unknown_ipv6_next_header":                "an unknown next header in the chain",
@@ -44,6 +44,10 @@ var weirdClasses = map[string]string{
 	"atomic_fragment":                         "an atomic fragment (RFC 6946)",
 }
 
+// weirdKinds maps the weirds that the extension-header facts also see
+// to the facts' kinds (onExt), so that each is reported once.
+var weirdKinds = map[string]string{"ipv6_routing_type_0": "routing_type_0", "excessive_ipv6_extension_headers": "long_chain"}
+
 func (e *evasions) onWeird(w *weirdRec) {
 	what, ok := weirdClasses[w.Name]
 	if !ok || !isV6(w.OrigH) {
@@ -51,37 +55,107 @@ func (e *evasions) onWeird(w *weirdRec) {
 	}
 	e.kinds[w.Name]++
 	sev, conf := 2, 0.8
-	if w.Name == "atomic_fragment" {
+	switch w.Name {
+	case "atomic_fragment":
 		// Atomic fragments are legitimate after a too-small PTB; alone
 		// they are only a hint.
 		sev, conf = 3, 0.5
+	case "ndp_in_fragment":
+		sev, conf = 2, 0.9 // RA-Guard cannot see it; no stack sends one
 	}
-	e.m.raise(w.TS, "ipv6.evasion", sev, conf, w.OrigH, w.RespH, evasionMITRE,
+	kind := w.Name
+	if k, ok := weirdKinds[w.Name]; ok {
+		kind = k // the extension-header fact may have said it first
+	}
+	e.evasion(w.TS, kind, sev, conf, w.OrigH, w.RespH, evasionMITRE,
 		fmt.Sprintf("%s sent %s to %s", w.OrigH, what, w.RespH),
 		map[string]any{"weird": w.Name, "addl": w.Addl})
 }
 
+// evasion reports an ipv6.evasion finding once per source, destination
+// and kind: a first mild finding (an atomic fragment) must not hide the
+// worse ones that follow (overlaps, RH0, neighbour discovery in a
+// fragment).
+func (e *evasions) evasion(ts float64, kind string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
+	e.m.report(Finding{TS: ts, Class: "ipv6.evasion", Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre,
+		Summary: summary, Evidence: ev, once: src + "|" + dst + "|" + kind})
+}
+
+// maxPadRun is the longest run of padding bytes RFC 8504 §5.3 lets a
+// host accept (Linux drops more): 7, all an 8-byte header can need.
+const maxPadRun = 7
+
 func (e *evasions) onExt(f *extFact) {
-	chain := strings.Split(f.Chain, ",")
-	ev := map[string]any{"chain": f.Chain, "unknown_options": f.UnknownOpts, "nonzero_padding": f.NonzeroPad, "option_bytes": f.OptBytes}
-	switch {
-	case discoveryProbe(f):
+	if discoveryProbe(f) {
 		e.discovery(f)
-	case f.NonzeroPad || f.UnknownOpts != "":
+		return
+	}
+	chain := strings.Split(f.Chain, ",")
+	ev := map[string]any{"chain": f.Chain, "unknown_options": f.UnknownOpts, "nonzero_padding": f.NonzeroPad, "option_bytes": f.OptBytes, "max_padding": f.MaxPad}
+	if f.NonzeroPad || f.UnknownOpts != "" {
 		e.kinds["ext_options"]++
-		e.m.raise(f.TS, "ipv6.evasion", 2, 0.8, f.Src, f.Dst, []string{"T1001", "T1048"},
-			fmt.Sprintf("%s sent destination/hop-by-hop options to %s with %s: a covert channel in extension headers", f.Src, f.Dst, optionsWhat(f)), ev)
-	case len(chain)-1 > e.m.cfg.ExtChainLimit:
+		e.evasion(f.TS, "ext_options", 2, 0.8, f.Src, f.Dst, []string{"T1001", "T1048"},
+			fmt.Sprintf("%s sent destination/hop-by-hop options to %s with %s", f.Src, f.Dst, optionsWhat(f)), ev)
+	}
+	if n := len(chain) - 1; n > e.m.cfg.ExtChainLimit {
 		e.kinds["long_chain"]++
 		ev["limit"] = e.m.cfg.ExtChainLimit
-		e.m.raise(f.TS, "ipv6.evasion", 2, 0.8, f.Src, f.Dst, append([]string{"T1499"}, evasionMITRE...),
-			fmt.Sprintf("%s sent a chain of %d extension headers to %s (limit %d)", f.Src, len(chain)-1, f.Dst, e.m.cfg.ExtChainLimit), ev)
-	case f.RoutingType != nil && *f.RoutingType == 0:
+		e.evasion(f.TS, "long_chain", 2, 0.8, f.Src, f.Dst, append([]string{"T1499"}, evasionMITRE...),
+			fmt.Sprintf("%s sent a chain of %d extension headers to %s (limit %d)", f.Src, n, f.Dst, e.m.cfg.ExtChainLimit), ev)
+	}
+	if f.RoutingType != nil && *f.RoutingType == 0 {
 		e.kinds["routing_type_0"]++
-		e.m.raise(f.TS, "ipv6.evasion", 2, 0.9, f.Src, f.Dst, evasionMITRE,
+		e.evasion(f.TS, "routing_type_0", 2, 0.9, f.Src, f.Dst, evasionMITRE,
 			fmt.Sprintf("%s sent a type 0 routing header to %s (RFC 5095)", f.Src, f.Dst), ev)
 	}
+	if what := ndBehindHeader(f, chain); what != "" {
+		e.kinds["nd_behind_ext"]++
+		e.evasion(f.TS, "nd_behind_ext", 2, 0.9, f.Src, f.Dst, append([]string{"T1557"}, evasionMITRE...),
+			fmt.Sprintf("%s sent %s to %s behind %s (chain %s): an RA-Guard evasion (RFC 7113 §2); no host or router stack wraps neighbour discovery so",
+				f.Src, ndName(*f.ICMPType), f.Dst, what, f.Chain), ev)
+	}
+	if f.MaxPad > maxPadRun {
+		e.kinds["long_padding"]++
+		e.evasion(f.TS, "long_padding", 2, 0.8, f.Src, f.Dst, evasionMITRE,
+			fmt.Sprintf("%s sent %d bytes of padding in a row to %s (RFC 8504 §5.3 allows %d; hosts drop it): headers stuffed to push the upper layer past what filters inspect",
+				f.Src, f.MaxPad, f.Dst, maxPadRun), ev)
+	}
+	if f.OptBytes > e.m.cfg.ExtOptionBytes {
+		e.kinds["large_options"]++
+		ev["limit"] = e.m.cfg.ExtOptionBytes
+		e.evasion(f.TS, "large_options", 2, 0.7, f.Src, f.Dst, evasionMITRE,
+			fmt.Sprintf("%s sent %d bytes of hop-by-hop/destination options to %s (limit %d): headers stuffed to push the upper layer past what filters inspect",
+				f.Src, f.OptBytes, f.Dst, e.m.cfg.ExtOptionBytes), ev)
+	}
 }
+
+// ndBehindHeader names the extension header that neighbour discovery
+// (ICMPv6 133-137) in f comes behind: hop-by-hop options, destination
+// options or a routing header ("" when none, or f is no ND).
+func ndBehindHeader(f *extFact, chain []string) string {
+	if f.ICMPType == nil || *f.ICMPType < 133 || *f.ICMPType > 137 {
+		return ""
+	}
+	for _, h := range chain[:len(chain)-1] {
+		switch h {
+		case "0":
+			return "a hop-by-hop options header"
+		case "60":
+			return "a destination options header"
+		case "43":
+			return "a routing header"
+		}
+	}
+	return ""
+}
+
+// ndName names a neighbour-discovery ICMPv6 type.
+func ndName(t int) string {
+	return ndNames[t] + fmt.Sprintf(" (ICMPv6 %d)", t)
+}
+
+var ndNames = map[int]string{133: "a router solicitation", 134: "a router advertisement", 135: "a neighbour solicitation",
+	136: "a neighbour advertisement", 137: "a redirect"}
 
 // discoveryProbe reports whether f carries, to a multicast group, only
 // unknown options whose type says "discard the packet and answer with a
@@ -122,22 +196,26 @@ func (e *evasions) discovery(f *extFact) {
 // are expected, in seconds.
 const probeWindow = 10.0
 
+// optionsWhat says what is wrong with f's options: unknown or malformed
+// option types (a truncated option counts as unknown) are malformed
+// headers, which may hide data; padding that carries data is a covert
+// channel.
 func optionsWhat(f *extFact) string {
 	var parts []string
 	if f.UnknownOpts != "" {
-		parts = append(parts, "unknown option types "+f.UnknownOpts)
+		parts = append(parts, "unknown or malformed option types "+f.UnknownOpts+": malformed headers, which filters may not parse")
 	}
 	if f.NonzeroPad {
-		parts = append(parts, "padding that carries data")
+		parts = append(parts, "padding that carries data: a covert channel in extension headers")
 	}
-	return strings.Join(parts, " and ")
+	return strings.Join(parts, "; and ")
 }
 
 func (e *evasions) onICMP6(f *icmp6Fact) {
 	switch {
 	case f.Type == 2 && f.MTU != nil && *f.MTU < 1280:
 		e.kinds["ptb_below_1280"]++
-		e.m.raise(f.TS, "ipv6.evasion", 2, 0.9, f.Src, f.Dst, []string{"T1499"},
+		e.evasion(f.TS, "ptb_below_1280", 2, 0.9, f.Src, f.Dst, []string{"T1499"},
 			fmt.Sprintf("packet-too-big from %s to %s with MTU %d, below IPv6's minimum 1280: forces atomic fragments (RFC 8021)", f.Src, f.Dst, *f.MTU),
 			map[string]any{"mtu": *f.MTU, "minimum": 1280})
 	case f.Type == 128:
@@ -175,7 +253,7 @@ func (e *evasions) rejected(f *icmp6Fact) {
 	e.m.report(Finding{TS: f.TS, Class: "ipv6.evasion", Severity: 3, Confidence: 0.6, Src: f.Dst, Dst: f.Src, MITRE: evasionMITRE,
 		Summary:   fmt.Sprintf("%s sends malformed IPv6 headers (%s) that hosts reject with ICMPv6 errors (the latest: %s)", f.Dst, what, f.Src),
 		Evidence:  map[string]any{"icmp_type": f.Type, "icmp_code": f.Code, "pointer": f.Pointer, "reported_by": f.Src},
-		OneOfMany: true})
+		OneOfMany: true, once: f.Dst + "|" + f.Src + "|rejected"})
 }
 
 // smurf: an echo request to a multicast group makes every member answer
@@ -241,8 +319,12 @@ func (e *evasions) settleEcho(f *icmp6Fact) {
 	if f.SrcMAC != "" {
 		sender, victim = e.m.nd.speaker(f.SrcMAC), f.Src
 	}
+	what := fmt.Sprintf("every member answers %s", f.Src)
+	if src.IsMulticast() {
+		what = fmt.Sprintf("its source %s is a multicast address (never a valid source, RFC 4291 §2.7): the members' answers go to every member of that group", f.Src)
+	}
 	e.m.raise(f.TS, "ipv6.smurf", 2, conf, sender, victim, []string{"T1498.002"},
-		fmt.Sprintf("echo request to multicast group %s from %s: every member answers %s", f.Dst, f.Src, f.Src),
+		fmt.Sprintf("echo request to multicast group %s from %s: %s", f.Dst, f.Src, what),
 		map[string]any{"group": f.Dst, "len": f.Len, "hop_limit": f.HopLimit, "src_mac": f.SrcMAC})
 }
 
@@ -307,7 +389,7 @@ func (m *Monitor) ndLimits(f *ndFact) {
 				broke("prefix lifetimes", "prefix "+p.Prefix+" preferred lifetime above its valid lifetime")
 			}
 			if pfx, err := netip.ParsePrefix(p.Prefix); err == nil && strings.Contains(p.Flags, "A") && pfx.Bits() != 64 {
-				broke("prefix length", "autonomous prefix "+p.Prefix+" not /64")
+				broke("prefix length", "autonomous prefix "+p.Prefix+" not /64 (§5.5.3: SLAAC adds a 64-bit interface id, RFC 4291)")
 			}
 		}
 	}
@@ -316,7 +398,7 @@ func (m *Monitor) ndLimits(f *ndFact) {
 	}
 	m.ev.kinds["nd_limits"]++
 	finding := Finding{TS: f.TS, Class: "anomaly", Severity: 3, Confidence: 0.7, Src: f.Src, Dst: f.Dst, MITRE: []string{"T1557"},
-		Summary:  fmt.Sprintf("%s %s from %s breaks RFC 4861: %s", strings.ToUpper(f.Type), "message", f.Src, strings.Join(bad, "; ")),
+		Summary:  fmt.Sprintf("%s message from %s breaks %s: %s", strings.ToUpper(f.Type), f.Src, ndRFCs(rules), strings.Join(bad, "; ")),
 		Evidence: map[string]any{"type": f.Type, "violations": bad, "src_mac": f.SrcMAC},
 		once:     f.Type + "|" + f.Dst + "|" + strings.Join(rules, ",")}
 	if f.Type == "ra" {
@@ -326,6 +408,26 @@ func (m *Monitor) ndLimits(f *ndFact) {
 		return
 	}
 	m.report(finding)
+}
+
+// ndRFCs names the RFCs whose rules ndLimits found broken: RFC 4861, and
+// RFC 4862 for the autonomous prefix's length.
+func ndRFCs(rules []string) string {
+	other, slaac := false, false
+	for _, r := range rules {
+		if r == "prefix length" {
+			slaac = true
+		} else {
+			other = true
+		}
+	}
+	switch {
+	case slaac && other:
+		return "RFC 4861 and RFC 4862"
+	case slaac:
+		return "RFC 4862"
+	}
+	return "RFC 4861"
 }
 
 // onDHCP learns DHCPv6 servers; one that appears after the learning

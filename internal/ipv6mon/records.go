@@ -55,7 +55,11 @@ type extFact struct {
 	UnknownOpts string  `json:"unknown_opts"`
 	NonzeroPad  bool    `json:"nonzero_pad"`
 	OptBytes    int     `json:"opt_bytes"`
+	MaxPad      int     `json:"max_pad"`
 	RoutingType *int    `json:"routing_type"`
+	// ICMPType: the upper layer's ICMPv6 type when it is ICMPv6 and in
+	// this packet.
+	ICMPType *int `json:"icmp_type"`
 }
 
 type weirdRec struct {
