@@ -193,7 +193,7 @@ func insightConfig(detectConfig, eve string, noDetect, noAssets bool) (insight.C
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Detect = d
+		cfg.Detect, cfg.IPv6 = d, d.IPv6
 	}
 	cfg.EVE, cfg.NoDetect, cfg.NoAssets = eve, noDetect, noAssets
 	return cfg, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
 	"github.com/vigil-nsm/vigil/internal/incident"
+	"github.com/vigil-nsm/vigil/internal/ipv6mon"
 )
 
 // Config configures the engine and every detector. LoadConfig reads the
@@ -49,6 +50,10 @@ type Config struct {
 	TLS        tlsanomaly.Config `json:"tls"`
 	Intel      intelmatch.Config `json:"intel"`
 	Incidents  incident.Config   `json:"incidents"`
+	// IPv6 configures the IPv6 monitor (internal/ipv6mon), which runs
+	// beside the engine: its allowlists and thresholds live in the same
+	// file.
+	IPv6 ipv6mon.Config `json:"ipv6"`
 }
 
 // Allowlist names hosts and domains whose alerts are dropped: Sources
@@ -96,6 +101,7 @@ func DefaultConfig() Config {
 		TLS:              tlsanomaly.DefaultConfig(),
 		Intel:            intelmatch.DefaultConfig(),
 		Incidents:        incident.DefaultConfig(),
+		IPv6:             ipv6mon.DefaultConfig(),
 	}
 }
 
@@ -156,7 +162,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("invalid configuration: want %s", ch.name)
 		}
 	}
-	return nil
+	return c.IPv6.Validate()
 }
 
 // incidents is the correlation config with the engine's lag: an episode

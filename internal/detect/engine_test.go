@@ -510,3 +510,27 @@ func TestLiveOngoingAttackAlertedEarly(t *testing.T) {
 		t.Errorf("alerts %v, want at most 3, the last with 450 probes", summaries(as))
 	}
 }
+
+// TestLoadConfigIPv6: the config file's "ipv6" section configures the
+// IPv6 monitor (durations in seconds, other fields kept); its unknown
+// fields and bad prefixes are errors.
+func TestLoadConfigIPv6(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "detect.json")
+	os.WriteFile(p, []byte(`{"ipv6": {"learn_window_s": 900, "allowed_prefixes": ["2001:db8:1::/64"]}}`), 0o644)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IPv6.LearnWindow.Seconds() != 900 || len(cfg.IPv6.AllowedPrefixes) != 1 || cfg.IPv6.RAFloodCount != DefaultConfig().IPv6.RAFloodCount {
+		t.Errorf("ipv6 section not read over the defaults: %+v", cfg.IPv6)
+	}
+	for _, bad := range []string{`{"ipv6": {"lern_window_s": 900}}`, `{"ipv6": {"allowed_prefixes": ["nope"]}}`} {
+		os.WriteFile(p, []byte(bad), 0o644)
+		if _, err := LoadConfig(p); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if _, err := json.Marshal(DefaultConfig()); err != nil {
+		t.Errorf("default config does not marshal: %v", err)
+	}
+}
