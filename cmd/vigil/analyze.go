@@ -332,7 +332,7 @@ func runDemo(ctx context.Context, args []string) error {
 func serveDemo(ctx context.Context, dataDir, listen string, sample string) error {
 	scfg := serve.DefaultConfig()
 	scfg.DataDir, scfg.Listen = dataDir, listen
-	wireInsight(&scfg)
+	wireInsight(&scfg, insight.DefaultConfig(), true)
 	inbox := filepath.Join(dataDir, "inbox")
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		return fmt.Errorf("demo: %w", err)

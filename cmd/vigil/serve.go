@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Retention.Hour, "retention-hours", cfg.Retention.Hour, "how long 1-hour rollups, alerts and incidents are kept")
 	fs.IntVar(&cfg.Analyze.Workers, "workers", cfg.Analyze.Workers, "flow workers per ingest run (0: one per CPU)")
 	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
+	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds, IPv6 monitor) for every run; see docs/DETECTION.md")
 	var lf liveFlags
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -51,7 +52,12 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		cfg.Live = lcfgs
 	}
-	wireInsight(&cfg)
+	base, err := insightConfig(*detectConfig, "", false, false)
+	if err != nil {
+		return err
+	}
+	liveAggregate := *detectConfig == "" || !configSets(*detectConfig, "aggregate")
+	wireInsight(&cfg, base, liveAggregate)
 	if err := checkListen(cfg.Listen); err != nil {
 		return err
 	}
@@ -74,19 +80,23 @@ func checkListen(addr string) error {
 }
 
 // wireInsight runs the detection engine, the IPv6 monitor and the asset
-// inventory on every ingest run; alerts and incidents reach the store as
-// they are written, the other logs (assets, ipv6) after Finish. Inbox runs are sequential,
-// but the live capture's run (-i) goes on beside them: one Set per run,
-// by output directory.
-func wireInsight(cfg *serve.Config) {
+// inventory on every ingest run, configured as base (--detect-config);
+// alerts and incidents reach the store as they are written, the other
+// logs (assets, ipv6) after Finish. Inbox runs are sequential, but the
+// live capture's run (-i) goes on beside them: one Set per run, by output
+// directory. The live run's alerts come as the capture runs
+// (LiveAggregate) unless the config file sets its own aggregation.
+func wireInsight(cfg *serve.Config, base insight.Config, liveAggregate bool) {
 	var mu sync.Mutex
 	sets := map[string]*insight.Set{}
 	cfg.Consumers = func(outDir string, records analyze.Consumer) ([]analyze.Consumer, error) {
-		icfg := insight.DefaultConfig()
+		icfg := base
 		icfg.Records = records // alerts and incidents stored as they come
 		if isLiveRun(outDir) {
-			icfg.Live = true                               // incidents written as they grow
-			icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
+			icfg.Live = true // incidents written as they grow
+			if liveAggregate {
+				icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
+			}
 		}
 		s, err := insight.New(icfg, outDir)
 		if err != nil {
