@@ -29,6 +29,12 @@ const (
 	// maxAllFields bounds the template fields of all exporters together
 	// (some 25 MiB).
 	maxAllFields = 1 << 21
+	// maxRecordFields bounds the fields of one template: goflow2 makes a
+	// value per field for every record of a data set, so a template of
+	// many fields and tiny records multiplies a datagram's bytes (real
+	// templates have tens of fields, NSEL's and IPFIX mediators' a few
+	// hundred).
+	maxRecordFields = 1024
 )
 
 // limits are the bounds a listener keeps to (tests use small ones).
@@ -41,8 +47,15 @@ type limits struct {
 
 var defaultLimits = limits{sources: maxSources, fields: maxTemplateFields, allFields: maxAllFields, domains: maxDomains}
 
-// errTemplateBudget refuses a template past maxTemplateFields.
-var errTemplateBudget = errors.New("netflow: the exporter's templates hold too many fields")
+// Errors of AddTemplate: errTemplateBudget refuses a template past
+// maxTemplateFields; errTemplateShape one that would make its data sets
+// cost far more to decode than their bytes (more than maxRecordFields
+// fields, or a zero-length field beside others: a record of one byte
+// would make a value for each of thousands of fields).
+var (
+	errTemplateBudget = errors.New("netflow: the exporter's templates hold too many fields")
+	errTemplateShape  = errors.New("netflow: template refused: more fields than its records have bytes to fill, or over 1024 fields")
+)
 
 // templates is goflow2's template store for one exporter, bounded to
 // maxTemplateFields fields (a template counts its fields and one). A
@@ -79,14 +92,18 @@ func (t *templates) reset() {
 func (t *templates) AddTemplate(version uint16, domain uint32, id uint16, tmpl any) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n, empty := templateShape(tmpl)
+	n, empty, zero := templateShape(tmpl)
 	if empty {
 		t.remove(version, domain, id)
 		return nil
 	}
+	if zero || n-1 > maxRecordFields {
+		t.remove(version, domain, id) // its older version would be misread
+		return errTemplateShape
+	}
 	var old int
 	if prev, err := t.NetFlowTemplateSystem.GetTemplate(version, domain, id); err == nil {
-		old, _ = templateShape(prev)
+		old, _, _ = templateShape(prev)
 	}
 	if t.fields-old+n > t.max || int(t.all.Load())-old+n > t.allMax {
 		return errTemplateBudget
@@ -109,26 +126,28 @@ func (t *templates) RemoveTemplate(version uint16, domain uint32, id uint16) (an
 func (t *templates) remove(version uint16, domain uint32, id uint16) (any, error) {
 	prev, err := t.NetFlowTemplateSystem.RemoveTemplate(version, domain, id)
 	if err == nil {
-		n, _ := templateShape(prev)
+		n, _, _ := templateShape(prev)
 		t.fields -= n
 		t.all.Add(-int64(n))
 	}
 	return prev, err
 }
 
-// templateShape returns what a template costs (its fields and one) and
+// templateShape returns what a template costs (its fields and one),
 // whether its records take no bytes (no field has a length; a
-// variable-length one, 65535, takes at least its length byte).
-func templateShape(tmpl any) (cost int, empty bool) {
+// variable-length one, 65535, takes at least its length byte), and
+// whether some field, not all, has length zero.
+func templateShape(tmpl any) (cost int, empty, zero bool) {
 	lists, _ := templateFields(tmpl)
 	cost, empty = 1, true
 	for _, fs := range lists {
 		cost += len(fs)
 		for _, f := range fs {
 			empty = empty && f.Length == 0
+			zero = zero || f.Length == 0
 		}
 	}
-	return cost, empty
+	return cost, empty, zero && !empty
 }
 
 // templateFields returns the field lists of one of goflow2's template

@@ -26,7 +26,8 @@ func fields(id uint16, n int) netflow.TemplateRecord {
 
 // TestTemplateBudget: an exporter's templates stop at the budget; a
 // template replacing one of the same key, or one added after a removal,
-// still fits; a template of no bytes removes its key.
+// still fits; a template of no bytes removes its key; one with a
+// zero-length field beside others, or over 1024 fields, is refused.
 func TestTemplateBudget(t *testing.T) {
 	ts := newTemplates(10, 1<<20, new(atomic.Int64))
 	steps := []struct {
@@ -43,6 +44,10 @@ func TestTemplateBudget(t *testing.T) {
 		{"options template", 258, netflow.IPFIXOptionsTemplateRecord{Scopes: fields(0, 1).Fields}, errTemplateBudget, 9},
 		{"withdrawal", 257, fields(257, 0), nil, 4},
 		{"zero-length fields", 256, netflow.TemplateRecord{Fields: []netflow.Field{{Type: 8}}}, nil, 0},
+		// Refused whatever the budget: a record's decoding costs a value
+		// per field (the robustness review's allocation bomb).
+		{"a zero-length field beside others", 259, netflow.TemplateRecord{Fields: []netflow.Field{{Type: 8, Length: 4}, {Type: 9}}}, errTemplateShape, 0},
+		{"over 1024 fields", 259, fields(259, 1025), errTemplateShape, 0},
 		{"after the removals", 258, fields(258, 9), nil, 10},
 	}
 	for _, s := range steps {
