@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +121,47 @@ func TestReviewHeldRecordsBoundedByBytes(t *testing.T) {
 	t.Logf("records %v, peak heap %d MiB", sum.Records, peak>>20)
 	if peak > 128<<20 {
 		t.Fatalf("peak heap %d MiB for a 9.6 MB capture of one connection: the writer holds records by frame count, not by bytes", peak>>20)
+	}
+}
+
+// TestReviewTSVMalformedRowsReported: a Zeek TSV conn.log whose rows do
+// not match its #fields line (3 cells of 8, 12 cells of 8) or are binary
+// garbage is read without a word: every such row becomes a record (cells
+// beyond #fields dropped, missing ones left out, "ts" written as a
+// string), while the JSON and EVE readers count and report the lines
+// they skip. A malformed row must be reported (the run's error names the
+// file and the first bad line) rather than turned into a record.
+func TestReviewTSVMalformedRowsReported(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "conn.log", tsvConnRows(
+		"100.0\tCa\t10.0.0.1\t5000\t10.0.0.2\t22\ttcp\t5.0\n",
+		"101.0\tCb\t10.0.0.1\n",
+		"1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\t12\n",
+		"\x91\xd8\xcd\xc3\x10A\x1e~\xc2sx\xa6a\xc95\x18|\x07\xe4\n",
+		"102.0\tCc\t10.0.0.1\t5001\t10.0.0.2\t22\ttcp\t5.0\n",
+	))
+	n, err := readLogs(t.Context(), []string{log}, newLogSink(nil, newHostStats()), nil)
+	t.Logf("records %d, err %v", n, err)
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "line") {
+		t.Fatalf("3 malformed rows of 5: %d records read, error %v; want the 2 good rows and an error naming the first bad line", n, err)
+	}
+}
+
+// TestReviewTSVLongLineKeepsReading: one line over the reader's 16 MiB
+// bound in a Zeek TSV log ends the whole file with "bufio.Scanner: token
+// too long" (no line number) and loses every row after it, where the EVE
+// reader skips such a line, counts it and reads on. The rows after the
+// over-long line must be read and the error name the line.
+func TestReviewTSVLongLineKeepsReading(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "conn.log", tsvConnRows(
+		"100.0\tCa\t10.0.0.1\t5000\t10.0.0.2\t22\ttcp\t5.0\n",
+		"101.0\tC"+strings.Repeat("A", 17<<20)+"\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\t1.0\n",
+		"102.0\tCc\t10.0.0.1\t5001\t10.0.0.2\t22\ttcp\t5.0\n",
+	))
+	n, err := readLogs(t.Context(), []string{log}, newLogSink(nil, newHostStats()), nil)
+	t.Logf("records %d, err %v", n, err)
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "line 9") {
+		t.Fatalf("a 17 MiB row between two good ones: %d records read, error %v; want 2 records and an error naming line 9", n, err)
 	}
 }
