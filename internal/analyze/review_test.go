@@ -165,3 +165,38 @@ func TestReviewTSVLongLineKeepsReading(t *testing.T) {
 		t.Fatalf("a 17 MiB row between two good ones: %d records read, error %v; want 2 records and an error naming line 9", n, err)
 	}
 }
+
+// TestReviewTSVSetCellAllocation: one Zeek TSV cell of a set type that
+// holds 8M empty elements (8 MiB of commas, within the 16 MiB line bound)
+// is split with strings.Split into an 8M-entry []string (128 MiB) before
+// it is written, and the JSON line grows by doubling: ~200 MiB allocated
+// for an 8 MiB line (end to end, a 15 MiB line of commas takes vigil
+// analyze to ~890 MB RSS; the line is also converted twice, once by
+// firstKey). Converting a row must allocate in proportion to the row: here
+// at most 16 times its size (reading the line and writing a 24 MiB record
+// take ~90 MiB without the split).
+func TestReviewTSVSetCellAllocation(t *testing.T) {
+	dir := t.TempDir()
+	head := "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n" +
+		"#fields\tts\tuid\ttunnel_parents\n#types\ttime\tstring\tset[string]\n"
+	cell := strings.Repeat(",", 8<<20)
+	log := writeFile(t, dir, "conn.log", head+"100.0\tCa\t"+cell+"\n")
+	src, err := openLogSource(log, formatOf(log), new(atomic.Int64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var it logItem
+	if err := src.items.read(&it); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("line %d MiB, record %d MiB, %d MiB allocated", len(cell)>>20, len(it.line)>>20, alloc>>20)
+	if alloc > 16*uint64(len(cell)) {
+		t.Fatalf("converting one %d MiB TSV row allocated %d MiB (strings.Split of the set cell)", len(cell)>>20, alloc>>20)
+	}
+}
