@@ -200,3 +200,35 @@ func TestReviewTSVSetCellAllocation(t *testing.T) {
 		t.Fatalf("converting one %d MiB TSV row allocated %d MiB (strings.Split of the set cell)", len(cell)>>20, alloc>>20)
 	}
 }
+
+// TestReviewEVEArrayAllocation: an EVE dns event whose "answers" array
+// holds 2.8M empty objects (8 MiB, within the 16 MiB line bound) is
+// turned into a [][]byte of every element by rec.Elements (slices grown by
+// doubling) before the answers are walked: ~420 MiB allocated for an 8
+// MiB line (end to end, a 15 MiB such line takes vigil analyze to ~770 MB
+// RSS, the line being converted twice, once by firstKey). Converting an
+// event must allocate in proportion to it: here at most 16 times its size.
+func TestReviewEVEArrayAllocation(t *testing.T) {
+	dir := t.TempDir()
+	arr := strings.Repeat("{},", 8<<20/3) + "{}"
+	line := `{"timestamp":"2024-01-01T00:00:00.000000+0000","event_type":"dns","src_ip":"10.0.0.1","src_port":1,"dest_ip":"10.0.0.2","dest_port":53,"proto":"UDP","dns":{"type":"answer","rrname":"a.example","answers":[` + arr + `]}}` + "\n"
+	log := writeFile(t, dir, "eve.json", line)
+	src, err := openLogSource(log, formatOf(log), new(atomic.Int64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var it logItem
+	if err := src.items.read(&it); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("line %d MiB, %d MiB allocated", len(line)>>20, alloc>>20)
+	if alloc > 16*uint64(len(line)) {
+		t.Fatalf("converting one %d MiB EVE line allocated %d MiB (rec.Elements of the answers array)", len(line)>>20, alloc>>20)
+	}
+}
