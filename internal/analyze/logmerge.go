@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bufio"
 	"bytes"
 	"container/heap"
 	"context"
@@ -103,7 +102,9 @@ func openLogSource(path string, format logFormat, read *atomic.Int64) (*logSourc
 	}
 	switch format {
 	case formatTSV:
-		s.items = &tsvItems{path: path, z: record.NewZeekTSVReader(r)}
+		z := record.NewZeekTSVReader(r)
+		z.NumericTS = true // a record's time is what the merge orders by
+		s.items = &tsvItems{path: path, z: z}
 	case formatEVE:
 		er, err := eve.NewReader(r)
 		if err != nil {
@@ -112,9 +113,7 @@ func openLogSource(path string, format logFormat, read *atomic.Int64) (*logSourc
 		}
 		s.items = &eveItems{r: er, it: er.Items(true)}
 	default:
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), maxLogLine)
-		s.items = &jsonItems{name: logName(path, ""), sc: sc}
+		s.items = &jsonItems{name: logName(path, ""), lines: record.NewLineReader(r, maxLogLine)}
 	}
 	return s, nil
 }
@@ -366,38 +365,44 @@ func (m *logMerge) closeAll() {
 
 // jsonItems reads a JSON-lines log (Zeek's JSON, Vigil's own). A line
 // that is not a JSON object (one cut short as the file was copied while
-// being written) is skipped and counted.
+// being written) or is longer than maxLogLine is skipped and counted.
 type jsonItems struct {
 	name      string
-	sc        *bufio.Scanner
+	lines     *record.LineReader
 	iso       isoTimes
-	line      int // lines read
 	malformed int
-	first     int     // the first malformed line
+	first     int // the first malformed line
+	long      int // lines longer than maxLogLine
+	firstLong int
 	rec       rec.Rec // for _path
 	path      string  // the last _path read
 }
 
 func (j *jsonItems) read(it *logItem) error {
-	for j.sc.Scan() {
-		j.line++
-		line := bytes.TrimSpace(j.sc.Bytes())
+	for {
+		line, tooLong, err := j.lines.Next()
+		if err != nil {
+			return err
+		}
+		if tooLong {
+			if j.long++; j.long == 1 {
+				j.firstLong = j.lines.Line
+			}
+			continue
+		}
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
 		if line[0] != '{' || !json.Valid(line) {
 			if j.malformed++; j.malformed == 1 {
-				j.first = j.line
+				j.first = j.lines.Line
 			}
 			continue
 		}
 		*it = logItem{log: j.logOf(line), line: j.iso.toEpoch(line)}
 		return nil
 	}
-	if err := j.sc.Err(); err != nil {
-		return err
-	}
-	return io.EOF
 }
 
 // logOf is the log a JSON record belongs to: its own _path (Zeek's JSON
@@ -420,10 +425,14 @@ func (j *jsonItems) logOf(line []byte) string {
 }
 
 func (j *jsonItems) done() error {
+	var errs []error
 	if j.malformed > 0 {
-		return fmt.Errorf("%d lines that are not JSON objects skipped (first at line %d)", j.malformed, j.first)
+		errs = append(errs, fmt.Errorf("%d lines that are not JSON objects skipped (first at line %d)", j.malformed, j.first))
 	}
-	return nil
+	if j.long > 0 {
+		errs = append(errs, fmt.Errorf("%d lines longer than %d bytes skipped (first at line %d)", j.long, maxLogLine, j.firstLong))
+	}
+	return errors.Join(errs...)
 }
 
 // tsvItems reads a Zeek TSV log, each row made a JSON object.
@@ -449,7 +458,7 @@ func (t *tsvItems) read(it *logItem) error {
 	return nil
 }
 
-func (t *tsvItems) done() error { return nil }
+func (t *tsvItems) done() error { return t.z.Skipped() }
 
 // eveItems reads a Suricata EVE file (internal/eve): flow, dns, http and
 // tls events become conn, dns, http and ssl records; alert events become

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // arrivalCollector is a consumer that notes each record as "log@ts" in the
@@ -270,7 +272,7 @@ func TestOwnOutputIsInput(t *testing.T) {
 	}
 }
 
-// FuzzJSONNumber: isJSONNumber agrees with encoding/json on whether a
+// FuzzJSONNumber: record.IsJSONNumber agrees with encoding/json on whether a
 // TSV cell is a JSON number, so a converted row is always a JSON object.
 func FuzzJSONNumber(f *testing.F) {
 	for _, s := range []string{"0", "-3", "443", "1714417137.321305", "1e+20", "-0.0", "Inf", "NaN", "+1", "0x10", "01", "1.", ".5", "1e", "-", "", " 1", "1_0", "2E-3"} {
@@ -278,8 +280,8 @@ func FuzzJSONNumber(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		isNumber := len(s) > 0 && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && json.Valid([]byte(s)) && s[len(s)-1] > ' '
-		if got := isJSONNumber(s); got != isNumber {
-			t.Fatalf("isJSONNumber(%q) = %v, encoding/json says %v", s, got, isNumber)
+		if got := record.IsJSONNumber(s); got != isNumber {
+			t.Fatalf("IsJSONNumber(%q) = %v, encoding/json says %v", s, got, isNumber)
 		}
 	})
 }

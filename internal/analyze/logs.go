@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -328,6 +329,7 @@ type AlertAdder interface {
 // out, numbers and booleans keep their type, sets and vectors become
 // arrays.
 func appendTSVRow(dst []byte, t *record.ZeekTSV, row []string) []byte {
+	dst = slices.Grow(dst, rowSize(t, row))
 	dst = append(dst, '{')
 	first := true
 	for i, field := range t.Fields {
@@ -349,22 +351,29 @@ func appendTSVRow(dst []byte, t *record.ZeekTSV, row []string) []byte {
 	return append(dst, '}')
 }
 
-func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
-	if elem, ok := containerElem(typ); ok {
-		dst = append(dst, '[')
-		if v != t.EmptyField {
-			for j, item := range strings.Split(v, t.SetSeparator) {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				dst = appendTSVValue(dst, t, elem, item)
+// rowSize is about the size of row as a JSON object, so the object is
+// written without growing its buffer again and again: field names and
+// cells, quoted, and in sets three bytes per element at most ("",).
+func rowSize(t *record.ZeekTSV, row []string) int {
+	n := 2
+	for i, field := range t.Fields {
+		if i < len(row) {
+			n += len(field) + len(row[i]) + 6
+			if i < len(t.Types) && strings.HasSuffix(t.Types[i], "]") {
+				n += 2 * len(row[i])
 			}
 		}
-		return append(dst, ']')
+	}
+	return n
+}
+
+func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
+	if elem, ok := containerElem(typ); ok {
+		return appendTSVSet(dst, t, elem, v)
 	}
 	switch typ {
 	case "time", "interval", "double", "count", "int", "port":
-		if isJSONNumber(v) {
+		if record.IsJSONNumber(v) {
 			return append(dst, v...)
 		}
 	case "bool":
@@ -376,42 +385,24 @@ func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
 	return record.AppendString(dst, v)
 }
 
-// isJSONNumber tells whether v is written as a JSON number, and so can go
-// into a JSON line as it is: Zeek's numbers are ("1714417137.321305",
-// "443", "-3"); a cell Go would parse but JSON not ("Inf", "+1", "0x10",
-// "01") is written as a string instead.
-func isJSONNumber(v string) bool {
-	i := 0
-	if i < len(v) && v[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		start := i
-		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-			i++
-		}
-		return i - start
-	}
-	switch n := digits(); {
-	case n == 0, n > 1 && v[i-n] == '0':
-		return false
-	}
-	if i < len(v) && v[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
+// appendTSVSet writes a set or vector cell as a JSON array, one element
+// at a time (a cell of millions of elements is not split into a list
+// first). Without a set separator the cell is one element.
+func appendTSVSet(dst []byte, t *record.ZeekTSV, elem, v string) []byte {
+	dst = append(dst, '[')
+	if v != t.EmptyField {
+		for more := true; more; {
+			item := v
+			if more = t.SetSeparator != ""; more {
+				item, v, more = strings.Cut(v, t.SetSeparator)
+			}
+			dst = appendTSVValue(dst, t, elem, item)
+			if more {
+				dst = append(dst, ',')
+			}
 		}
 	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
-		i++
-		if i < len(v) && (v[i] == '+' || v[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(v)
+	return append(dst, ']')
 }
 
 // containerElem returns the element type of "set[T]" or "vector[T]".

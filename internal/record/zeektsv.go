@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,7 +30,8 @@ type ZeekTSV struct {
 // directives; other lines starting with '#' are ignored. Logs without a
 // #fields line (zeek-cut output) are accepted when their first data line
 // is a header of field names; otherwise Fields stays nil and the rows are
-// returned as they are.
+// returned as they are. Malformed rows (see ZeekTSVReader.Next) are an
+// error.
 func ReadZeekTSV(r io.Reader) (*ZeekTSV, error) {
 	z := NewZeekTSVReader(r)
 	for {
@@ -44,6 +44,9 @@ func ReadZeekTSV(r io.Reader) (*ZeekTSV, error) {
 		}
 		z.Rows = append(z.Rows, row)
 	}
+	if err := z.Skipped(); err != nil {
+		return nil, fmt.Errorf("record: read zeek tsv: %w", err)
+	}
 	t := z.ZeekTSV
 	t.buildIndex()
 	return &t, nil
@@ -55,9 +58,17 @@ func ReadZeekTSV(r io.Reader) (*ZeekTSV, error) {
 // the other may change it between rows.
 type ZeekTSVReader struct {
 	ZeekTSV
-	sc   *bufio.Scanner
-	line int // lines read
-	rows int // rows returned
+	lines *LineReader
+	rows  int // rows returned
+	// NumericTS makes a row whose ts is not a number malformed (a btest
+	// baseline masks its times as XXXXXXXXXX.XXXXXX: by default they are
+	// rows).
+	NumericTS bool
+	// Malformed counts the rows skipped; FirstMalformed is the line of
+	// the first, and why names its fault.
+	Malformed      int
+	FirstMalformed int
+	why            string
 }
 
 // maxTSVLine bounds one line of a Zeek TSV log.
@@ -67,39 +78,82 @@ const maxTSVLine = 16 << 20
 // understands).
 func NewZeekTSVReader(r io.Reader) *ZeekTSVReader {
 	z := &ZeekTSVReader{ZeekTSV: ZeekTSV{Separator: "\t", SetSeparator: ",", EmptyField: "(empty)", UnsetField: "-"}}
-	z.sc = bufio.NewScanner(r)
-	z.sc.Buffer(make([]byte, 64<<10), maxTSVLine)
+	z.lines = NewLineReader(r, maxTSVLine)
 	return z
 }
 
 // Next returns the next row, one cell per field; io.EOF after the last.
-// Directives met on the way update the header.
+// Directives met on the way update the header. Malformed rows are
+// skipped and counted (Skipped): a line longer than 16 MiB, and, once the
+// fields are known, a row with another number of cells or, with
+// NumericTS, whose ts is not a number.
 func (z *ZeekTSVReader) Next() ([]string, error) {
-	for z.sc.Scan() {
-		z.line++
-		s := strings.TrimSuffix(z.sc.Text(), "\r")
-		if s == "" {
+	for {
+		line, tooLong, err := z.lines.Next()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, fmt.Errorf("record: read zeek tsv after line %d: %w", z.lines.Line, err)
+		}
+		if tooLong {
+			z.malformed(fmt.Sprintf("longer than %d bytes", maxTSVLine))
 			continue
 		}
-		if strings.HasPrefix(s, "#") {
-			if err := z.directive(s); err != nil {
-				return nil, fmt.Errorf("record: zeek tsv line %d: %w", z.line, err)
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == '#' {
+			if err := z.directive(string(line)); err != nil {
+				return nil, fmt.Errorf("record: zeek tsv line %d: %w", z.lines.Line, err)
 			}
 			continue
 		}
-		cells := strings.Split(s, z.Separator)
+		cells := strings.Split(string(line), z.Separator)
 		if z.Fields == nil && z.rows == 0 && looksLikeHeader(cells) {
 			z.Fields = cells
 			z.index = nil
 			continue
 		}
+		if why := z.fault(cells); why != "" {
+			z.malformed(why)
+			continue
+		}
 		z.rows++
 		return cells, nil
 	}
-	if err := z.sc.Err(); err != nil {
-		return nil, fmt.Errorf("record: read zeek tsv: %w", err)
+}
+
+// fault says what is wrong with a row, "" when nothing is: its cells must
+// match the fields, when known, and its ts be a number (NumericTS).
+func (z *ZeekTSVReader) fault(cells []string) string {
+	if z.Fields == nil {
+		return ""
 	}
-	return nil, io.EOF
+	if len(cells) != len(z.Fields) {
+		return fmt.Sprintf("%d cells for %d fields", len(cells), len(z.Fields))
+	}
+	if !z.NumericTS {
+		return ""
+	}
+	if i := z.fieldAt("ts"); i >= 0 && !IsJSONNumber(cells[i]) {
+		return "ts is not a number"
+	}
+	return ""
+}
+
+func (z *ZeekTSVReader) malformed(why string) {
+	if z.Malformed++; z.Malformed == 1 {
+		z.FirstMalformed, z.why = z.lines.Line, why
+	}
+}
+
+// Skipped describes the rows skipped so far, nil when none were.
+func (z *ZeekTSVReader) Skipped() error {
+	if z.Malformed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d malformed rows skipped (first at line %d: %s)", z.Malformed, z.FirstMalformed, z.why)
 }
 
 func (t *ZeekTSV) directive(s string) error {
@@ -172,6 +226,17 @@ func looksLikeHeader(cells []string) bool {
 	return true
 }
 
+// fieldAt is the index of the named field, -1 when the log has none.
+func (t *ZeekTSV) fieldAt(field string) int {
+	if t.index == nil {
+		t.buildIndex()
+	}
+	if i, ok := t.index[field]; ok {
+		return i
+	}
+	return -1
+}
+
 func (t *ZeekTSV) buildIndex() {
 	t.index = make(map[string]int, len(t.Fields))
 	for i, f := range t.Fields {
@@ -222,4 +287,42 @@ func (t *ZeekTSV) Maps() []map[string]string {
 		out = append(out, m)
 	}
 	return out
+}
+
+// IsJSONNumber tells whether v is written as a JSON number, and so can go
+// into a JSON line as it is: Zeek's numbers are ("1714417137.321305",
+// "443", "-3"); a cell Go would parse but JSON not ("Inf", "+1", "0x10",
+// "01") is written as a string instead.
+func IsJSONNumber(v string) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	switch n := digits(); {
+	case n == 0, n > 1 && v[i-n] == '0':
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }
