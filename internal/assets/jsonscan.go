@@ -199,7 +199,7 @@ func (v value) each(fn func(e value)) {
 	if v.kind() != kindArray {
 		return
 	}
-	for _, e := range rec.Elements(v.json) {
+	for e := range rec.ElementsSeq(v.json) {
 		fn(value{e})
 	}
 }

@@ -680,7 +680,7 @@ func (p *Parser) dnsFields(dst *[]byte) bool {
 	}
 	query, qtype := s.Str("rrname"), s.Str("rrtype")
 	if v, ok := s.Raw("queries"); ok {
-		if q := rec.Elements(v); len(q) > 0 && p.sub2.Parse("", q[0]) == nil {
+		if q := rec.FirstElement(v); q != nil && p.sub2.Parse("", q) == nil {
 			query, qtype = p.sub2.Str("rrname"), p.sub2.Str("rrtype")
 		}
 	}
@@ -693,33 +693,56 @@ func (p *Parser) dnsFields(dst *[]byte) bool {
 	if rc := s.Str("rcode"); rc != "" {
 		d = record.AppendStringField(d, "rcode_name", rc)
 	}
-	var answers []string
+	*dst = p.appendAnswers(d, s)
+	return true
+}
+
+// appendAnswers appends a dns event's answers as dns.log's "answers"
+// array, left out when there are none. The event's arrays are walked one
+// element at a time into the record: an array of millions of elements
+// costs no list of them.
+func (p *Parser) appendAnswers(d []byte, s *rec.Rec) []byte {
+	start := len(d)
+	d = append(record.AppendKey(d, "answers"), '[')
+	l := answerList{d: d, open: len(d)}
 	if v, ok := s.Raw("answers"); ok {
-		for _, a := range rec.Elements(v) {
+		for a := range rec.ElementsSeq(v) {
 			if p.sub2.Parse("", a) == nil {
-				if rd := p.sub2.Str("rdata"); rd != "" {
-					answers = append(answers, rd)
-				}
+				l.add(p.sub2.Str("rdata"))
 			}
 		}
 	} else if dnsV1Answer(s) {
-		if rd := s.Str("rdata"); rd != "" {
-			answers = append(answers, rd)
-		}
+		l.add(s.Str("rdata"))
 	} else if v, ok := s.Raw("grouped"); ok && len(v) > 0 && v[0] == '{' && p.sub2.Parse("", v) == nil {
 		p.sub2.ForEach(func(_, val []byte) {
-			for _, a := range rec.Elements(val) {
-				if t := rec.Text(a); t != "" && a[0] == '"' {
-					answers = append(answers, t)
+			for a := range rec.ElementsSeq(val) {
+				if a[0] == '"' {
+					l.add(rec.Text(a))
 				}
 			}
 		})
 	}
-	if len(answers) > 0 {
-		d = record.AppendStringsField(d, "answers", answers)
+	if len(l.d) == l.open {
+		return l.d[:start]
 	}
-	*dst = d
-	return true
+	return append(l.d, ']')
+}
+
+// answerList is a JSON array of strings being written: d from open on.
+type answerList struct {
+	d    []byte
+	open int
+}
+
+// add appends rd, unless it is empty.
+func (l *answerList) add(rd string) {
+	if rd == "" {
+		return
+	}
+	if len(l.d) > l.open {
+		l.d = append(l.d, ',')
+	}
+	l.d = record.AppendString(l.d, rd)
 }
 
 // dnsV1Answer tells an answer of EVE DNS version 1 (Suricata 2 to 4):

@@ -81,7 +81,7 @@ func (f *fields) strs(key string) []string {
 		return nil
 	}
 	var out []string
-	for _, e := range rec.Elements(v) {
+	for e := range rec.ElementsSeq(v) {
 		out = append(out, rec.Text(e))
 	}
 	return out
@@ -269,7 +269,7 @@ func (p *parser) asset(a *Asset, line []byte) {
 // themselves when they are strings).
 func (p *parser) listOf(v []byte, key string) []string {
 	var out []string
-	for _, o := range rec.Elements(v) {
+	for o := range rec.ElementsSeq(v) {
 		if len(o) > 0 && o[0] == '{' {
 			if p.sub.parse(o) {
 				if s := p.sub.str(key); s != "" && !contains(out, s) {
@@ -299,7 +299,7 @@ func (p *parser) guess(v []byte) (string, float64) {
 
 func (p *parser) services(v []byte) []string {
 	var out []string
-	for _, o := range rec.Elements(v) {
+	for o := range rec.ElementsSeq(v) {
 		if !p.sub.parse(o) {
 			continue
 		}
@@ -315,7 +315,7 @@ func (p *parser) services(v []byte) []string {
 func (p *parser) findings(v []byte) ([]string, int32) {
 	var out []string
 	var sev int32
-	for _, o := range rec.Elements(v) {
+	for o := range rec.ElementsSeq(v) {
 		if !p.sub.parse(o) {
 			continue
 		}

@@ -11,9 +11,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"iter"
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -622,7 +624,7 @@ func (r *Rec) Strings(key string) []string {
 		return []string{decodeString(v)}
 	}
 	var out []string
-	for _, e := range Elements(v) {
+	for e := range ElementsSeq(v) {
 		if e[0] == '"' {
 			out = append(out, decodeString(e))
 		}
@@ -631,29 +633,42 @@ func (r *Rec) Strings(key string) []string {
 }
 
 // Elements returns the raw elements of the JSON array v (nil when v is
-// not an array); they alias v.
-func Elements(v []byte) [][]byte {
-	if len(v) == 0 || v[0] != '[' {
-		return nil
+// not an array); they alias v. ElementsSeq walks them without a list.
+func Elements(v []byte) [][]byte { return slices.Collect(ElementsSeq(v)) }
+
+// ElementsSeq yields the raw elements of the JSON array v one at a time
+// (none when v is not an array); they alias v. An array of millions of
+// elements costs no list of them.
+func ElementsSeq(v []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		if len(v) == 0 || v[0] != '[' {
+			return
+		}
+		for i := 1; i < len(v); {
+			i = skipSpace(v, i)
+			if i >= len(v) || v[i] == ']' {
+				return
+			}
+			if v[i] == ',' {
+				i++
+				continue
+			}
+			e, ok := valueEnd(v, i)
+			if !ok || !yield(v[i:e]) {
+				return
+			}
+			i = e
+		}
 	}
-	var out [][]byte
-	for i := 1; i < len(v); {
-		i = skipSpace(v, i)
-		if i >= len(v) || v[i] == ']' {
-			break
-		}
-		if v[i] == ',' {
-			i++
-			continue
-		}
-		e, ok := valueEnd(v, i)
-		if !ok {
-			break
-		}
-		out = append(out, v[i:e])
-		i = e
+}
+
+// FirstElement returns the first raw element of the JSON array v, nil
+// when there is none.
+func FirstElement(v []byte) []byte {
+	for e := range ElementsSeq(v) {
+		return e
 	}
-	return out
+	return nil
 }
 
 // Text returns a raw JSON value as text: strings unescaped, numbers and
