@@ -209,6 +209,11 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 			withPayload: !cfg.NoApp, inline: cfg.Workers == 1 && !live, facts: len(cfg.Consumers) > 0,
 			netWeirds: netWeirds, idx: int32(i), live: live, ordered: !live,
 		}
+		if rd.ordered {
+			rd.sweepSeq = sweepFrames
+			rd.nextSweepSeq.Store(sweepFrames)
+			out.sweepers = append(out.sweepers, &rd.nextSweepSeq)
+		}
 		tcfg := cfg.Flow
 		tcfg.MaxFlows = 1 << 16
 		if rd.tunnels, err = flow.NewTable(tcfg, (*tunnelConns)(rd)); err != nil {

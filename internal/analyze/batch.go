@@ -10,8 +10,8 @@ import (
 // buffer is reused) and what the worker needs to log about it.
 type item struct {
 	ts          int64
-	seq         uint64 // the reader's frame number (order.go)
-	sweep       bool   // not a packet: sweep the flow timers at ts (order.go)
+	seq         uint64  // the reader's frame number (order.go)
+	ctl         itemCtl // not a packet: a sweep or a progress mark (order.go)
 	dg          decode.Datagram
 	payOff      int32 // the transport payload, in the arena
 	payLen      int32
@@ -21,6 +21,15 @@ type item struct {
 	anomalies   [decode.MaxAnomalies]decode.Anomaly
 	droppedAnom uint16
 }
+
+// itemCtl says what an item that is not a packet asks of the worker.
+type itemCtl uint8
+
+const (
+	ctlPacket itemCtl = iota // a packet
+	ctlSweep                 // sweep the flow timers at ts, before frame seq
+	ctlMark                  // report progress before frame seq, sweeping nothing
+)
 
 // packetMeta is what a worker needs of a packet besides its datagram:
 // its link layer and tunnel parents.
@@ -77,7 +86,7 @@ func (b *batch) full() bool { return b.n == len(b.items) }
 func (b *batch) add(p *decode.Packet, seq uint64, parents *flow.Parents, checksumBad, withPayload bool) {
 	it := &b.items[b.n]
 	b.n++
-	it.ts, it.seq, it.sweep = p.TS, seq, false
+	it.ts, it.seq, it.ctl = p.TS, seq, ctlPacket
 	it.dg = p.IP
 	it.checksumBad = checksumBad
 	it.payOff, it.payLen = int32(len(b.arena)), 0
@@ -94,10 +103,16 @@ func (b *batch) add(p *decode.Packet, seq uint64, parents *flow.Parents, checksu
 
 // addSweep asks the worker to sweep its flow timers at ts, before frame
 // seq (order.go).
-func (b *batch) addSweep(ts int64, seq uint64) {
+func (b *batch) addSweep(ts int64, seq uint64) { b.addCtl(ctlSweep, ts, seq) }
+
+// addMark asks the worker to report its progress before frame seq
+// (reader.markProgress).
+func (b *batch) addMark(seq uint64) { b.addCtl(ctlMark, 0, seq) }
+
+func (b *batch) addCtl(ctl itemCtl, ts int64, seq uint64) {
 	it := &b.items[b.n]
 	b.n++
-	it.ts, it.seq, it.sweep = ts, seq, true
+	it.ts, it.seq, it.ctl = ts, seq, ctl
 	it.payOff, it.payLen, it.numAnomaly = int32(len(b.arena)), 0, 0
 }
 

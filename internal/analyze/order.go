@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/vigil-nsm/vigil/internal/flow"
 )
@@ -80,8 +81,11 @@ func (s *logSink) BeginEmit(uid flow.UID) {
 //
 // A report wakes the writer, so most go with the next chunk instead: one is
 // sent on its own only every progressEvery sweeps, when the pending chunk
-// is a quarter full, or when the producer has finished. The writer so holds
-// at most progressEvery sweeps' records (each at most sweepFrames frames).
+// is a quarter full, when the producer has finished, or when the writer
+// holds more than maxHeld. The writer so holds at most progressEvery
+// sweeps' records (each at most sweepFrames frames), and about maxHeld
+// bytes of them: past that, every chunk a producer fills makes the reader
+// sweep at its next frame (logSink.append), and every producer reports.
 func (s *logSink) progress(t recTag) {
 	if s.w == nil || !s.w.ordered {
 		s.flush()
@@ -89,7 +93,7 @@ func (s *logSink) progress(t recTag) {
 	}
 	s.pending, s.hasPending = t, true
 	s.quiet++
-	if s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag {
+	if s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag && !s.w.pressed() {
 		return
 	}
 	s.w.send(s.take(s.buf))
@@ -126,11 +130,15 @@ type heldQueue struct {
 }
 
 // heldBuf is a chunk buffer with n records not yet written; it is reused
-// once they all are.
+// once they all are. size is what it adds to the writer's held bytes.
 type heldBuf struct {
-	buf []byte
-	n   int
+	buf  []byte
+	n    int
+	size int64
 }
+
+// heldRecordSize is what a held record costs besides its line.
+const heldRecordSize = int64(unsafe.Sizeof(heldRecord{}))
 
 // hold takes c's records (ordered runs) and releases those every producer
 // has gone past.
@@ -146,7 +154,9 @@ func (w *writer) hold(c chunk) {
 		}
 	})
 	if n := len(q.recs) - before; n > 0 {
-		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n})
+		size := int64(len(c.buf)) + int64(n)*heldRecordSize
+		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size})
+		w.held.Add(size)
 	} else {
 		w.recycle(c.buf)
 	}
@@ -255,6 +265,7 @@ func (q *heldQueue) written(w *writer) {
 	k := 0
 	for ; k < len(q.bufs) && q.bufs[k].n <= n; k++ {
 		n -= q.bufs[k].n
+		w.held.Add(-q.bufs[k].size)
 		w.recycle(q.bufs[k].buf)
 	}
 	if k < len(q.bufs) {

@@ -1,11 +1,15 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // lineCollector keeps the lines it is handed, in order.
@@ -142,4 +146,66 @@ func TestWriterMergesProducersInTagOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestProgressMarksChangeNoRecord: when the writer holds more than
+// maxHeld, the reader has every producer report its progress (a mark,
+// not a sweep) so the writer releases what it holds. Marks come at frames
+// that depend on the workers' pace, so they must change nothing: with a
+// mark at every chunk (maxHeld 1), every log is byte for byte that of a
+// run without marks, whatever the number of workers. The inputs: a
+// synthetic capture, and one connection of pipelined requests
+// (reviewTCP) whose records fill chunks between two sweeps.
+func TestProgressMarksChangeNoRecord(t *testing.T) {
+	synth, _ := writeSynth(t, 30000, 2000)
+	for _, path := range []string{synth, pipelinedCapture(t, 40)} {
+		_, want := runTo(t, DefaultConfig(), path)
+		logs, _ := filepath.Glob(filepath.Join(want, "*.log"))
+		if len(logs) < 2 {
+			t.Fatalf("logs written: %v", logs)
+		}
+		func() {
+			defer func(m int64) { maxHeld = m }(maxHeld)
+			maxHeld = 1
+			for _, n := range []int{1, 3} {
+				cfg := DefaultConfig()
+				cfg.Workers = n
+				_, dir := runTo(t, cfg, path)
+				for _, l := range logs {
+					a, errA := os.ReadFile(l)
+					b, errB := os.ReadFile(filepath.Join(dir, filepath.Base(l)))
+					if errA != nil || errB != nil || !bytes.Equal(a, b) {
+						t.Errorf("%s, %d workers, a mark at every chunk: %s differs (%v %v)", filepath.Base(path), n, filepath.Base(l), errA, errB)
+					}
+				}
+			}
+		}()
+	}
+}
+
+// pipelinedCapture writes a capture of one HTTP connection whose frames
+// each carry ~3500 minimal pipelined requests, and a second connection
+// after it.
+func pipelinedCapture(t *testing.T, frames int) string {
+	req := []byte("GET / HTTP/1.1\r\n\r\n")
+	payload := bytes.Repeat(req, 64000/len(req))
+	const isn, sisn = 1000, 5000
+	fs := [][]byte{
+		reviewTCP(false, isn, 0, 0x02, nil),
+		reviewTCP(true, sisn, isn+1, 0x12, nil),
+		reviewTCP(false, isn+1, sisn+1, 0x10, nil),
+	}
+	seq := uint32(isn + 1)
+	for range frames {
+		fs = append(fs, reviewTCP(false, seq, sisn+1, 0x18, payload))
+		seq += uint32(len(payload))
+	}
+	fs = append(fs, reviewTCP(true, sisn+1, seq, 0x11, nil))
+	steps := make([]int64, len(fs))
+	for i := range steps {
+		steps[i] = int64(10 * time.Microsecond)
+	}
+	path := filepath.Join(t.TempDir(), "pipelined.pcap")
+	writePcapSteps(t, path, steps, fs)
+	return path
 }

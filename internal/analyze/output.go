@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -103,6 +104,12 @@ type writer struct {
 	inline   bool
 	progress []recTag    // each producer's
 	queues   []heldQueue // each producer's held records
+	// held is the bytes of the held records (hold, written), read by
+	// the producers when a chunk fills; past maxHeld they make each
+	// reader of sweepers (its nextSweepSeq) mark its progress at its
+	// next frame (reader.markProgress).
+	held     atomic.Int64
+	sweepers []*atomic.Uint64
 	freeTags chan []recTag
 	recent   onceFilter        // RecordOnce's memory
 	dropped  map[string]uint64 // RecordOnce's repeats not written, by log
@@ -494,12 +501,16 @@ func (s *logSink) start(log string) []byte {
 }
 
 // append stores b (the chunk with one more record) and sends it when full.
+// An ordered writer that then holds more than maxHeld gets a progress mark.
 func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
 	s.n++
 	if len(b) >= chunkSize {
 		s.w.send(s.take(b))
 		b = s.w.getBuf()
+		if s.w.ordered && s.w.pressed() {
+			s.w.markSoon()
+		}
 	}
 	s.buf = b
 }
@@ -540,4 +551,24 @@ func plainLogName(name string) bool {
 		}
 	}
 	return true
+}
+
+// maxHeld bounds the bytes an ordered writer holds (records and their
+// entries) before it asks for a progress mark: records are held until
+// every producer has reported its progress, which it does when a sweep
+// passes, and sweepFrames alone would bound them by frames, not by bytes
+// (a frame can carry thousands of pipelined requests). A variable for
+// tests.
+var maxHeld int64 = 32 << 20
+
+// pressed reports whether the writer holds more than maxHeld.
+func (w *writer) pressed() bool { return w.held.Load() >= maxHeld }
+
+// markSoon makes every reader mark its progress at its next frame
+// (reader.markProgress), so that the producers report their progress and
+// the writer releases what it holds.
+func (w *writer) markSoon() {
+	for _, next := range w.sweepers {
+		next.Store(0)
+	}
 }

@@ -67,9 +67,12 @@ type reader struct {
 	// table at once, so records can be ordered by event (order.go).
 	ordered bool
 	seq     uint64
-	// nextSweepSeq is the frame at which an ordered run sweeps whatever
-	// the clock says (sweepFrames after the last sweep).
-	nextSweepSeq uint64
+	// sweepSeq is the frame at which an ordered run sweeps whatever the
+	// clock says (sweepFrames after the last sweep). nextSweepSeq is
+	// sweepSeq, or 0 when the writer holds too much (logSink.append): a
+	// progress mark then comes before the next frame (checkpoint).
+	sweepSeq     uint64
+	nextSweepSeq atomic.Uint64
 	// netWeirds counts weird.log lines per anomaly kind that belong to no
 	// connection, shared by a live run's readers (capped at maxNetWeirds).
 	netWeirds *[256]atomic.Uint32
@@ -115,9 +118,6 @@ func (r *reader) run(stop *atomic.Bool) error {
 	if r.inline {
 		r.solo = r.workers[0]
 		r.solo.setPacketRefs(&r.pkt.IP, &r.link, &r.parents)
-	}
-	if r.ordered && r.nextSweepSeq == 0 {
-		r.nextSweepSeq = sweepFrames
 	}
 	for !stop.Load() {
 		f := r.frames.next()
@@ -184,8 +184,8 @@ func (r *reader) handle(f *capture.Frame) {
 		}
 	} else {
 		r.seq++
-		if p.TS-r.lastSweep >= expireEvery || r.seq >= r.nextSweepSeq {
-			r.sweepAll(p.TS)
+		if p.TS-r.lastSweep >= expireEvery || r.seq >= r.nextSweepSeq.Load() {
+			r.checkpoint(p.TS)
 		}
 		r.sink.at(r.seq, phaseReader)
 	}
@@ -298,13 +298,47 @@ func (r *reader) sweep(now int64) {
 
 // sweepFrames bounds the frames between two sweeps of an ordered run
 // (whatever the capture's clock says), and so the records the writer
-// holds.
+// holds; maxHeld bounds their bytes (frames that make many records).
 const sweepFrames = 1 << 16
+
+// checkpoint sweeps every table before frame r.seq when the clock or the
+// frame count says so; otherwise the writer asked for a progress mark.
+func (r *reader) checkpoint(now int64) {
+	if now-r.lastSweep >= expireEvery || r.seq >= r.sweepSeq {
+		r.sweepAll(now)
+	} else {
+		r.markProgress()
+	}
+}
+
+// markProgress has every producer report its progress before frame r.seq,
+// sweeping nothing, so that the writer releases the records it holds
+// before that frame. Unlike a sweep, whose frame decides which
+// connections end first, a mark changes no record and no record's place:
+// it may come at any frame (when the writer holds more than maxHeld,
+// which depends on the workers' pace), and the output stays that of a run
+// without it.
+func (r *reader) markProgress() {
+	r.nextSweepSeq.Store(r.sweepSeq)
+	if r.inline {
+		r.workers[0].sink.progress(recTag{seq: r.seq, phase: phaseWorker})
+	} else {
+		for i, w := range r.workers {
+			b := r.pending[i]
+			b.addMark(r.seq)
+			b.src, b.mark = r.idx, r.sum.last
+			w.in <- b
+			r.pending[i] = <-r.free
+		}
+	}
+	r.sink.progress(recTag{seq: r.seq, phase: phaseReader})
+}
 
 // sweepAll sweeps the reader's tables and, through their queues, every
 // worker's, before frame r.seq; each reports its progress (order.go).
 func (r *reader) sweepAll(now int64) {
-	r.nextSweepSeq = r.seq + sweepFrames
+	r.sweepSeq = r.seq + sweepFrames
+	r.nextSweepSeq.Store(r.sweepSeq)
 	r.sink.at(r.seq, phaseSweep)
 	r.sweep(now)
 	if r.inline {

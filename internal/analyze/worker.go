@@ -96,6 +96,15 @@ func (wk *worker) sweep(ts int64, seq uint64) {
 	wk.sink.progress(recTag{seq: seq, phase: phaseWorker})
 }
 
+// control does what an item that is not a packet asks.
+func (wk *worker) control(it *item) {
+	if it.ctl == ctlSweep {
+		wk.sweep(it.ts, it.seq)
+		return
+	}
+	wk.sink.progress(recTag{seq: it.seq, phase: phaseWorker})
+}
+
 // process handles b's items from start on. A panic in one item is counted
 // and that item skipped: the last net, never the plan.
 func (wk *worker) process(b *batch, start int) {
@@ -114,8 +123,8 @@ func (wk *worker) process(b *batch, start int) {
 }
 
 func (wk *worker) handle(b *batch, it *item) {
-	if it.sweep {
-		wk.sweep(it.ts, it.seq)
+	if it.ctl != ctlPacket {
+		wk.control(it)
 		return
 	}
 	if !wk.ordered && it.ts-wk.lastSweep >= expireEvery {
