@@ -102,9 +102,7 @@ func openLogSource(path string, format logFormat, read *atomic.Int64) (*logSourc
 	}
 	switch format {
 	case formatTSV:
-		z := record.NewZeekTSVReader(r)
-		z.NumericTS = true // a record's time is what the merge orders by
-		s.items = &tsvItems{path: path, z: z}
+		s.items = &tsvItems{path: path, z: record.NewZeekTSVReader(r)}
 	case formatEVE:
 		er, err := eve.NewReader(r)
 		if err != nil {
