@@ -42,3 +42,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReader: any file is read to its end without panicking, every event
+// handed on is a JSON object, and every line is an event, blank or counted
+// as malformed (the first one named). The line limit is lowered (under
+// the 64 KiB buffer or not) so that over-long lines are skipped and
+// counted too.
+func FuzzReader(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("testdata", "eve.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, uint32(MaxLine))
+	f.Add(b, uint32(200))
+	long := `{"event_type":"dns","dns":{"rrname":"` + strings.Repeat("a", 70<<10) + `"}}`
+	f.Add([]byte(flowEvent("10.1.0.5", "192.168.1.10", 443, 4, 900, 3, 600, "16", "12")+"\n"+long+"\n{\"x\":\n\n"), uint32(64<<10))
+	f.Add([]byte("\xef\xbb\xbf"+long+"\r\n"+long), uint32(100))
+	f.Fuzz(func(t *testing.T, data []byte, max uint32) {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		r.max = int(max%(1<<20)) + 1
+		events := 0
+		for {
+			var e Event
+			err := r.Next(&e)
+			if err != nil {
+				break
+			}
+			events++
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		if events+r.Malformed > lines || (r.Malformed > 0) != (r.FirstError != "") {
+			t.Fatalf("%d events and %d malformed of %d lines; first error %q", events, r.Malformed, lines, r.FirstError)
+		}
+	})
+}

@@ -21,6 +21,7 @@ type Reader struct {
 	br   *bufio.Reader
 	p    Parser
 	long []byte
+	max  int // MaxLine (tests lower it)
 	// Line is the number of the line last read.
 	Line int
 	// Malformed counts the lines skipped; FirstError describes the first.
@@ -41,7 +42,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if m, _ := br.Peek(len(bom)); bytes.Equal(m, bom) {
 		br.Discard(len(bom)) // a file saved by a Windows editor or PowerShell
 	}
-	return &Reader{br: br}, nil
+	return &Reader{br: br, max: MaxLine}, nil
 }
 
 var errNotJSON = errors.New("not JSON")
@@ -102,7 +103,7 @@ func (r *Reader) readLine() ([]byte, error) {
 		tooLong := false
 		for errors.Is(err, bufio.ErrBufferFull) {
 			line, err = r.br.ReadSlice('\n')
-			if len(r.long)+len(line) > MaxLine {
+			if len(r.long)+len(line) > r.max {
 				tooLong = true
 			}
 			if !tooLong {
@@ -116,7 +117,7 @@ func (r *Reader) readLine() ([]byte, error) {
 		if !tooLong {
 			return r.long, nil
 		}
-		r.malformed(fmt.Errorf("longer than %d bytes", MaxLine))
+		r.malformed(fmt.Errorf("longer than %d bytes", r.max))
 		if err != nil {
 			return nil, err
 		}
