@@ -85,7 +85,7 @@ func TestSuricataVerifyIPv6Evasion(t *testing.T) {
 
 // TestZeekIPv6Traces: Zeek's IPv6 traces give the facts their baselines
 // show: the RH0 and malformed destination options Zeek logs as weirds are
-// evasions, the redirect is a redirect, Teredo/AYIYA/6in4/4in6 are tunnels (the
+// evasions, the redirect is a redirect, Teredo/AYIYA/6in4/4in6/GRE are tunnels (the
 // Teredo server's tunnelled RAs are not this link's router), the router
 // advertisement teaches a router, and fragmented DNS is quiet.
 func TestZeekIPv6Traces(t *testing.T) {
@@ -105,6 +105,10 @@ func TestZeekIPv6Traces(t *testing.T) {
 		{"tunnels/ayiya3.pcap", []string{"ipv6.tunnel"}, nil, -1},
 		{"tunnels/6in4.pcap", []string{"ipv6.tunnel"}, nil, -1},
 		{"tunnels/4in6.pcap", []string{"ipv6.tunnel"}, nil, -1},
+		// A GRE (ERSPAN) tunnel whose first inner connections are IPv4 and
+		// later ones IPv6: an IPv6 tunnel, counted by its IPv6 connections
+		// (a first fix of 4in6 dropped it as a tunnel of IPv4 only).
+		{"erspan.pcap", []string{"ipv6.tunnel"}, nil, -1},
 		{"ipv6-fragmented-dns.pcap", nil, []string{"ipv6.evasion", "anomaly"}, -1},
 	}
 	for _, c := range cases {

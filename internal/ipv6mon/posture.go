@@ -115,10 +115,15 @@ type tunnel struct {
 	// label names an IP-level tunnel in the alert's summary ("6in4",
 	// "GRE"); "" for the others (Kind names them).
 	label string
-	// inner4: its inner connections are IPv4 (kept only when the tunnel
-	// is IP-in-IPv6: 4in6).
-	inner4 bool
+	// conns4 and bytes4 count its IPv4 inner connections: a tunnel of
+	// IPv4 only is kept when it is IP-in-IPv6 (4in6), with them as its
+	// counts; one that carries IPv6 is counted by its IPv6 connections.
+	conns4 int
+	bytes4 uint64
 }
+
+// inner4 tells whether all t's inner connections are IPv4.
+func (t *tunnel) inner4() bool { return t.Conns == 0 }
 
 func newPosture(max int, where func(netip.Addr) place) *posture {
 	return &posture{max: max, where: where, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
@@ -294,11 +299,19 @@ func (p *posture) noteInner(r *rec.Rec, c *rec.Conn, v4 bool) {
 		if len(p.inner) >= 4096 {
 			return
 		}
-		t = &tunnel{Kind: "ip-tunnel", Outer: "parent " + strings.Join(parents, ","), First: c.TS, Sample: string(c.UID), inner4: v4}
+		t = &tunnel{Kind: "ip-tunnel", Outer: "parent " + strings.Join(parents, ","), First: c.TS, Sample: string(c.UID)}
 		p.inner[parent] = t
 		p.innerID = append(p.innerID, parent)
 	}
 	t.First = min(t.First, c.TS)
+	if v4 {
+		t.conns4++
+		t.bytes4 += c.OrigIPBytes + c.RespIPBytes
+		return
+	}
+	if t.Conns == 0 {
+		t.Sample = string(c.UID) // an IPv6 connection stands for the tunnel
+	}
 	t.Conns++
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
 }
@@ -339,10 +352,11 @@ func (p *posture) onTunnel(r *rec.Rec) {
 func (p *posture) settleTunnels() {
 	for _, parent := range p.innerID {
 		t := p.inner[parent]
-		if p.udpParents[parent] || t.inner4 && !p.in6(parent, t) {
+		v4 := t.inner4()
+		if p.udpParents[parent] || v4 && !p.in6(parent, t) {
 			continue
 		}
-		if e, ok := p.ipEnds[parent]; ok && !t.inner4 {
+		if e, ok := p.ipEnds[parent]; ok && !v4 {
 			t.Outer = e.orig + " ↔ " + e.resp
 			t.label = ipTunnelLabel(e)
 			if e.typ != "Tunnel::IP" && e.typ != "Tunnel::GRE" {
@@ -377,6 +391,7 @@ func (p *posture) in6(parent string, t *tunnel) bool {
 		return false
 	}
 	t.Kind, t.Outer = "4in6", e.orig+" ↔ "+e.resp
+	t.Conns, t.Bytes = t.conns4, t.bytes4
 	return true
 }
 
