@@ -332,14 +332,14 @@ func (d *Detector) release(now float64, n int) {
 // named reports whether a conn.log service list names TLS or HTTP,
 // whose records give the server's name.
 func named(service []byte) bool {
-	for len(service) > 0 {
-		name := service
-		if i := bytes.IndexByte(service, ','); i >= 0 {
-			name, service = service[:i], service[i+1:]
-		} else {
-			service = nil
-		}
-		if string(name) == "ssl" || string(name) == "http" {
+	return anyService(service, func(name []byte) bool { return string(name) == "ssl" || string(name) == "http" })
+}
+
+// anyService reports whether match holds for a name of a conn.log
+// service list ("ssl,http").
+func anyService(service []byte, match func(name []byte) bool) bool {
+	for name := range bytes.SplitSeq(service, []byte{','}) {
+		if len(name) > 0 && match(name) {
 			return true
 		}
 	}
@@ -432,19 +432,13 @@ func (d *Detector) ignored(c *rec.Conn) bool {
 // infrastructure reports whether a conn.log service list ("dns",
 // "ssl,http") names a protocol that polls by design.
 func infrastructure(service []byte) bool {
-	for len(service) > 0 {
-		name := service
-		if i := bytes.IndexByte(service, ','); i >= 0 {
-			name, service = service[:i], service[i+1:]
-		} else {
-			service = nil
-		}
+	return anyService(service, func(name []byte) bool {
 		switch string(name) {
 		case "dns", "ntp", "dhcp", "netbios", "nbns", "mdns", "llmnr":
 			return true
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // unicast reports whether a is one host's address: a beacon's server
