@@ -181,7 +181,7 @@ func Build(alerts []alert.Alert, cfg Config) []Incident {
 // each time an alert joins it.
 func (c *Correlator) Current(a alert.Alert) (Incident, bool) {
 	k := key(a)
-	if cr := c.crowds[a.Class+"|"+a.Dst]; cr != nil && cr.promoted && crowdClass(a.Class) && a.Src != "" && a.Exposed == "" {
+	if pair, ok := crowdPair(a); ok && c.crowds[pair] != nil && c.crowds[pair].promoted {
 		k = "crowd " + a.Dst
 	}
 	b := c.open[k]
@@ -464,10 +464,10 @@ type crowd struct {
 // go to one incident keyed by the victim, and the open incidents of those
 // sources that hold nothing else move into it.
 func (c *Correlator) crowdKey(a alert.Alert) string {
-	if !crowdClass(a.Class) || a.Src == "" || a.Dst == "" || a.Exposed != "" {
+	pair, ok := crowdPair(a)
+	if !ok {
 		return ""
 	}
-	pair := a.Class + "|" + a.Dst
 	cr := c.crowds[pair]
 	if cr != nil && a.TS > cr.last+c.cfg.Gap {
 		cr = nil
@@ -493,6 +493,16 @@ func (c *Correlator) crowdKey(a alert.Alert) string {
 	c.gather(k, a, cr.sources)
 	cr.sources = nil
 	return k
+}
+
+// crowdPair names the (class, victim) pair a crowd of a's kind is
+// watched by; ok is false for an alert no crowd makes (another class, no
+// source or victim, an exposure).
+func crowdPair(a alert.Alert) (pair string, ok bool) {
+	if !crowdClass(a.Class) || a.Src == "" || a.Dst == "" || a.Exposed != "" {
+		return "", false
+	}
+	return a.Class + "|" + a.Dst, true
 }
 
 // openCrowd makes sure the crowd incident k is open.
