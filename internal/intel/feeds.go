@@ -12,7 +12,10 @@ import (
 type Feeds struct {
 	paths []string
 	stamp map[string]stamp // of the files the set in use was loaded from
-	set   *Set
+	// failed holds the files' stamps at the last load that failed: they
+	// are tried again once one of them changes, not at every Reload.
+	failed map[string]stamp
+	set    *Set
 	// Loaded counts indicators per feed path at the last successful load;
 	// Rejected the values of each that were not indicators (Load).
 	Loaded, Rejected map[string]int
@@ -21,6 +24,7 @@ type Feeds struct {
 type stamp struct {
 	mod  time.Time
 	size int64
+	dir  time.Time // a feed directory's own modification time (files added, renamed)
 }
 
 // Open loads the feeds at paths (files or MISP feed directories).
@@ -41,10 +45,10 @@ func (f *Feeds) Set() *Set {
 }
 
 // Reload loads the feeds again when a file changed; it reports whether it
-// did. On error the previous indicators stay in use, and the files count
-// as changed still: the next Reload tries again (a feed directory synced
-// by a tool that writes the manifest before the events it lists loads
-// once they are all there).
+// did. On error the previous indicators stay in use, and the load is tried
+// again once a file changes again (a feed directory synced by a tool that
+// writes the manifest before the events it lists loads once they are all
+// there; a half-written file once it is whole), not at every Reload.
 func (f *Feeds) Reload() (bool, error) {
 	if f == nil || !f.changed() {
 		return false, nil
@@ -66,30 +70,36 @@ func (f *Feeds) load() error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		f.failed = stamps
 		return err
 	}
-	f.stamp, f.set, f.Loaded, f.Rejected = stamps, set, loaded, rejected
+	f.stamp, f.set, f.Loaded, f.Rejected, f.failed = stamps, set, loaded, rejected, nil
 	return nil
 }
 
+// changed reports whether a file changed since the set in use was loaded,
+// and since the last load that failed.
 func (f *Feeds) changed() bool {
+	var sinceGood, sinceFailed bool
 	for _, p := range f.paths {
-		if stampOf(p) != f.stamp[p] {
-			return true
-		}
+		st := stampOf(p)
+		sinceGood = sinceGood || st != f.stamp[p]
+		sinceFailed = sinceFailed || f.failed == nil || st != f.failed[p]
 	}
-	return false
+	return sinceGood && sinceFailed
 }
 
 // stampOf is a file's (or a MISP feed directory manifest's) modification
-// time and size.
+// time and size, and a directory's own modification time.
 func stampOf(p string) stamp {
 	st, err := os.Stat(p)
+	var dir time.Time
 	if err == nil && st.IsDir() {
+		dir = st.ModTime()
 		st, err = os.Stat(filepath.Join(p, "manifest.json"))
 	}
 	if err != nil {
-		return stamp{}
+		return stamp{dir: dir}
 	}
-	return stamp{st.ModTime(), st.Size()}
+	return stamp{st.ModTime(), st.Size(), dir}
 }

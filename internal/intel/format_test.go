@@ -1,6 +1,8 @@
 package intel
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -64,5 +66,28 @@ func TestNormURLScheme(t *testing.T) {
 		if got := normURL(in); got != want {
 			t.Errorf("normURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFailedReloadWaitsForChange: after a failed reload the feeds are not
+// parsed again at every check, only once a file changes (its size or
+// time, or a feed directory's listing).
+func TestFailedReloadWaitsForChange(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ips.txt")
+	os.WriteFile(p, []byte("192.0.2.1\n"), 0o644)
+	f, err := Open([]string{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte{0x1f, 0x8b, 0, 1, 2, 3}, 0o644) // a cut gzip
+	if tried, err := f.Reload(); !tried || err == nil {
+		t.Fatalf("first reload of a broken feed: tried %v, error %v", tried, err)
+	}
+	if tried, _ := f.Reload(); tried {
+		t.Error("an unchanged broken feed was parsed again")
+	}
+	os.WriteFile(p, []byte("192.0.2.2\n192.0.2.3\n"), 0o644)
+	if tried, err := f.Reload(); !tried || err != nil || f.Set().Len() != 2 {
+		t.Errorf("the repaired feed: tried %v, error %v, %d indicators", tried, err, f.Set().Len())
 	}
 }

@@ -195,7 +195,10 @@ func (d *Detector) Flush(float64, alert.Emit) {
 		return
 	}
 	d.lastCheck = time.Now()
-	_, err := d.feeds.Reload()
+	reloaded, err := d.feeds.Reload()
+	if !reloaded {
+		return // nothing changed: a failure stands until a file changes
+	}
 	switch {
 	case err == nil:
 		d.ReloadErr, d.failures = nil, 0

@@ -1,6 +1,7 @@
 package intelmatch
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,8 @@ func TestCertificateSHA1AndQUIC(t *testing.T) {
 
 // TestReloadFailureReported: a feed that fails to reload is reported by
 // Problems (once per distinct error, with the number of tries) until it
-// loads again.
+// loads again; it is tried again when the file changes, not at every
+// check (a broken million-line feed would be parsed every 10 s).
 func TestReloadFailureReported(t *testing.T) {
 	feed := filepath.Join(t.TempDir(), "feed.json")
 	os.WriteFile(feed, []byte(`{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "192.0.2.1"}]}}`), 0o644)
@@ -87,13 +89,15 @@ func TestReloadFailureReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(feed, []byte(`{"Event": `), 0o644)
-	for i := 0; i < 2; i++ {
-		d.lastCheck = time.Time{}
-		d.Flush(0, nil)
-	}
-	if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0], "2 tries") || d.Indicators() != 1 {
-		t.Errorf("after two failed reloads: problems %q, %d indicators", p, d.Indicators())
+	for i, broken := range []string{`{"Event": `, `{"Event":  `} {
+		os.WriteFile(feed, []byte(broken), 0o644)
+		for range 2 { // the second check finds nothing changed
+			d.lastCheck = time.Time{}
+			d.Flush(0, nil)
+		}
+		if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0], fmt.Sprintf("%d tries", i+1)) || d.Indicators() != 1 {
+			t.Errorf("after %d failed reloads: problems %q, %d indicators", i+1, p, d.Indicators())
+		}
 	}
 	os.WriteFile(feed, []byte(`{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "192.0.2.2"}, {"type": "ip-dst", "value": "1.2.3"}]}}`), 0o644)
 	d.lastCheck = time.Time{}
