@@ -107,6 +107,11 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if err := analyze.Check(cfg, inputs); err != nil {
 		return err // before insight.New truncates alerts.log and the others
 	}
+	runStart := time.Now()
+	if !cfg.DecodeOnly {
+		forgetStaleLogs(cfg.OutDir)
+		defer noteRunLogs(cfg.OutDir, runStart)
+	}
 	if d := filepath.Dir(*eve); *eve != "" && !sameDir(d, cfg.OutDir) { // the output directory is made
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
 			return fmt.Errorf("--eve %s: its directory does not exist", *eve)
@@ -480,4 +485,43 @@ func sameDir(a, b string) bool {
 	x, err1 := filepath.Abs(a)
 	y, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && x == y
+}
+
+// runLogsFile, in an output directory, lists the logs the last run wrote
+// there.
+const runLogsFile = ".vigil-logs"
+
+// forgetStaleLogs removes the logs the previous run wrote into dir (as
+// runLogsFile lists them), so that the directory holds this run's logs
+// only: a log this run does not write (its capture had no DHCP) would
+// otherwise stand beside them, its records taken for this capture's.
+// Files Vigil did not write there are left alone.
+func forgetStaleLogs(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
+	if err != nil {
+		return
+	}
+	for _, name := range strings.Fields(string(b)) {
+		if filepath.Base(name) == name && strings.HasSuffix(name, ".log") {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
+// noteRunLogs lists in dir's runLogsFile the logs this run wrote: the .log
+// files written since start.
+func noteRunLogs(dir string, start time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".log") || info.ModTime().Before(start) {
+			continue
+		}
+		names = append(names, e.Name())
+	}
+	_ = os.WriteFile(filepath.Join(dir, runLogsFile), []byte(strings.Join(names, "\n")+"\n"), 0o644)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +28,34 @@ func TestAnalyzeOutputDirectoryAsInput(t *testing.T) {
 	for n, want := range before {
 		if got := jsonLines(t, filepath.Join(out, n)); got != want {
 			t.Errorf("%s: %d lines after the refused run, %d before", n, got, want)
+		}
+	}
+}
+
+// TestStaleLogsForgotten: a second run into the same output directory
+// leaves no log of the first that it does not write itself (mirai's
+// capture has DHCP, the SYN flood's none: its dhcp.log would have been
+// taken for the flood's), and leaves files Vigil did not write alone.
+func TestStaleLogsForgotten(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	os.MkdirAll(out, 0o755)
+	notes := filepath.Join(out, "notes.log")
+	os.WriteFile(notes, []byte("mine\n"), 0o644)
+	if err := runAnalyze(context.Background(), []string{"-q", "-o", out, "../../testdata/lab/mirai.pcap"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "dhcp.log")); err != nil {
+		t.Fatalf("the first run wrote no dhcp.log: %v", err)
+	}
+	if err := runAnalyze(context.Background(), []string{"-q", "-o", out, "../../testdata/lab/syn-flood.pcap"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "dhcp.log")); err == nil {
+		t.Error("the first run's dhcp.log is still beside the second run's logs")
+	}
+	for _, f := range []string{"conn.log", "alerts.log", "notes.log"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
