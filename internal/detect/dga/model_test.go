@@ -222,18 +222,7 @@ func TestFamilyHoldOut(t *testing.T) {
 		families[f] = uniq(l, nil)
 	}
 
-	random := uniq(readList(t, path("dga_wordlists", "opendns-random-domains.txt")), nil)
-	var randomTrain, randomTest []string
-	for i, l := range random {
-		if i%2 == 0 {
-			randomTrain = append(randomTrain, l)
-		} else {
-			randomTest = append(randomTest, l)
-		}
-	}
-	testBenign := uniq(append(readList(t, path("help", "1000domains", "alexa_1000.txt")), randomTest...), nil)
-	trainBenign := uniq(append(readList(t, path("dga_wordlists", "opendns-top-domains.txt")), randomTrain...), set(testBenign))
-	testBenign = uniq(testBenign, set(trainBenign))
+	trainBenign, testBenign := benignSplit(t, path)
 	t.Logf("benign: %d trained on, %d tested against", len(trainBenign), len(testBenign))
 
 	floor := map[string]float64{"conficker": 0.94, "cryptolocker": 0.99, "matsnu": 0.99, "pushdo": 0.90, "ramdo": 0.99,
@@ -307,4 +296,24 @@ func BenchmarkScore(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		m.Score(labels[i%len(labels)])
 	}
+}
+
+// benignSplit is the hold-out tests' benign names, disjoint: trained on,
+// OpenDNS's top domains and every other of its random ones; tested
+// against, Alexa's top 1000 and the other random ones. path names a file
+// of the andrewaeva-dga corpus.
+func benignSplit(t *testing.T, path func(...string) string) (train, test []string) {
+	t.Helper()
+	random := uniq(readList(t, path("dga_wordlists", "opendns-random-domains.txt")), nil)
+	var randomTrain, randomTest []string
+	for i, l := range random {
+		if i%2 == 0 {
+			randomTrain = append(randomTrain, l)
+		} else {
+			randomTest = append(randomTest, l)
+		}
+	}
+	test = uniq(append(readList(t, path("help", "1000domains", "alexa_1000.txt")), randomTest...), nil)
+	train = uniq(append(readList(t, path("dga_wordlists", "opendns-top-domains.txt")), randomTrain...), set(test))
+	return train, uniq(test, set(train))
 }

@@ -257,18 +257,7 @@ func TestReviewHoldOutBaseline(t *testing.T) {
 	for f, l := range families {
 		families[f] = uniq(l, nil)
 	}
-	random := uniq(readList(t, path("dga_wordlists", "opendns-random-domains.txt")), nil)
-	var randomTrain, randomTest []string
-	for i, l := range random {
-		if i%2 == 0 {
-			randomTrain = append(randomTrain, l)
-		} else {
-			randomTest = append(randomTest, l)
-		}
-	}
-	testBenign := uniq(append(readList(t, path("help", "1000domains", "alexa_1000.txt")), randomTest...), nil)
-	trainBenign := uniq(append(readList(t, path("dga_wordlists", "opendns-top-domains.txt")), randomTrain...), set(testBenign))
-	testBenign = uniq(testBenign, set(trainBenign))
+	trainBenign, testBenign := benignSplit(t, path)
 	ben := newBigram(trainBenign)
 	sum := 0.0
 	var row []string
