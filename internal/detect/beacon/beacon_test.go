@@ -73,24 +73,7 @@ func TestQuiet(t *testing.T) {
 // that starts with the first connection logged (a 5.8-hour one), 0.562 for the IP
 // pair.
 func TestRITAScores(t *testing.T) {
-	dir := testcorpus.Require(t, "rita", "test_data", "proxy_rolling")
-	var lines []dt.Line
-	for _, log := range []string{"conn", "http"} {
-		files, _ := filepath.Glob(filepath.Join(dir, log+".*.log.gz"))
-		for _, f := range files {
-			lines = append(lines, dt.ZeekTSV(t, f, log)...)
-		}
-	}
-	// conn records arrive when connections end; http ones when requests do.
-	for i := range lines {
-		if lines[i].Log == "conn" {
-			var r rec.Rec
-			if r.Parse("conn", lines[i].JSON) == nil {
-				lines[i].TS += r.Conn().Duration
-			}
-		}
-	}
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	lines := ritaProxyRolling(t)
 	cfg := DefaultConfig()
 	cfg.IgnorePorts = nil // RITA scores DNS too
 	cfg.MinConns = 4      // RITA's unique_connection_threshold
@@ -240,4 +223,29 @@ func TestNameKeyedEitherOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ritaProxyRolling reads RITA's proxy_rolling test logs (conn and http) in
+// the order a sensor writes them: conn records when connections end, http
+// ones when requests do.
+func ritaProxyRolling(t *testing.T) []dt.Line {
+	t.Helper()
+	dir := testcorpus.Require(t, "rita", "test_data", "proxy_rolling")
+	var lines []dt.Line
+	for _, log := range []string{"conn", "http"} {
+		files, _ := filepath.Glob(filepath.Join(dir, log+".*.log.gz"))
+		for _, f := range files {
+			lines = append(lines, dt.ZeekTSV(t, f, log)...)
+		}
+	}
+	for i := range lines {
+		if lines[i].Log == "conn" {
+			var r rec.Rec
+			if r.Parse("conn", lines[i].JSON) == nil {
+				lines[i].TS += r.Conn().Duration
+			}
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	return lines
 }

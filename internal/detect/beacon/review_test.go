@@ -9,14 +9,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/record/rec"
-	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
 const rt0 = 1.7e9
@@ -244,23 +241,7 @@ func TestReviewEvidenceHistogramVerifiable(t *testing.T) {
 // TestReviewRITAComparison prints Vigil's parts for the two RITA pairs
 // next to RITA v5's expected totals (supporting evidence, never fails).
 func TestReviewRITAComparison(t *testing.T) {
-	dir := testcorpus.Require(t, "rita", "test_data", "proxy_rolling")
-	var lines []dt.Line
-	for _, log := range []string{"conn", "http"} {
-		files, _ := filepath.Glob(filepath.Join(dir, log+".*.log.gz"))
-		for _, f := range files {
-			lines = append(lines, dt.ZeekTSV(t, f, log)...)
-		}
-	}
-	for i := range lines {
-		if lines[i].Log == "conn" {
-			var r rec.Rec
-			if r.Parse("conn", lines[i].JSON) == nil {
-				lines[i].TS += r.Conn().Duration
-			}
-		}
-	}
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	lines := ritaProxyRolling(t)
 	cfg := DefaultConfig()
 	cfg.IgnorePorts, cfg.MinConns = nil, 4
 	d := New(cfg, internal)
