@@ -148,7 +148,7 @@ func (d *Detector) dayAlert(h *host, dst netip.Addr, sum *daySum) alert.Alert {
 		bytesText(sum.bytes), alert.AddrString(dst), durText(over), ratio, bytesText(uint64(base)))
 	return alert.Alert{
 		TS: sum.first, TSEnd: sum.last, UIDs: sum.uids.List(), Src: h.addr.String(), Dst: alert.AddrString(dst),
-		DstP: sum.port, Class: "exfil", Confidence: min(1, 0.5+0.5*min(ratio/(10*d.cfg.Factor), 1)),
+		DstP: sum.port, Class: "exfil", Confidence: d.confidence(ratio),
 		Act:     act,
 		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, sum.conns, alert.Clock(sum.first), alert.Clock(sum.last)),
 		Evidence: map[string]any{

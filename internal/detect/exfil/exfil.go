@@ -342,7 +342,7 @@ func (d *Detector) alert(h *host, dst netip.Addr, ds *dest, base float64) alert.
 		bytesText(ds.bytes), dstS, ratio, bytesText(uint64(base)), durText(d.cfg.Interval))
 	return alert.Alert{
 		TS: ds.first, TSEnd: ds.last, UIDs: ds.uids.List(), Src: h.addr.String(), Dst: alert.AddrString(dst),
-		DstP: ds.port, Class: "exfil", Confidence: min(1, 0.5+0.5*min(ratio/(10*d.cfg.Factor), 1)),
+		DstP: ds.port, Class: "exfil", Confidence: d.confidence(ratio),
 		Act:     act,
 		Summary: fmt.Sprintf("%s %s in %d connections between %s and %s.", h.addr, act, ds.conns, alert.Clock(ds.first), alert.Clock(ds.last)),
 		Evidence: map[string]any{
@@ -374,4 +374,10 @@ func durText(s float64) string {
 		return fmt.Sprintf("%.0f min", s/60)
 	}
 	return fmt.Sprintf("%.0f s", s)
+}
+
+// confidence grows from 0.5 with how far over its baseline a host sent:
+// 1 at ten times the factor that makes an alert.
+func (d *Detector) confidence(ratio float64) float64 {
+	return min(1, 0.5+0.5*min(ratio/(10*d.cfg.Factor), 1))
 }
