@@ -102,6 +102,10 @@ type Header struct {
 	HasInvoke    bool
 	InvokeID     uint8
 	ResultCode   string
+	// Unconfirmed is an unconfirmed request's service choice, Params
+	// the bytes after it (a slice of the datagram).
+	Unconfirmed uint8
+	Params      []byte
 }
 
 // Parse parses one BACnet/IP datagram; ok is false when the BVLC header
@@ -207,6 +211,7 @@ func (h *Header) apdu(b []byte) {
 	case 1: // unconfirmed request
 		if s, ok := at(1); ok {
 			h.Service = unconfirmedName(s)
+			h.Unconfirmed, h.Params = s, b[2:]
 		}
 	case 2: // simple ack
 		if id, ok := at(1); ok {
@@ -321,12 +326,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if h.FwdAddr.IsValid() {
 		src = h.FwdAddr
 	}
-	b := proto.AppendConnHeader(a.line[:0], ts, a.ci)
-	b = record.AppendBoolField(b, "is_orig", dir == proto.FromOrig)
-	b = record.AppendAddrField(b, "source_h", src.Addr())
-	b = record.AppendUintField(b, "source_p", uint64(src.Port()))
-	b = record.AppendAddrField(b, "destination_h", dst.Addr())
-	b = record.AppendUintField(b, "destination_p", uint64(dst.Port()))
+	b := a.addressed(a.line[:0], dir, ts, src, dst)
 	b = record.AppendStringField(b, "bvlc_function", bvlcName(h.BVLC))
 	if h.HasAPDU {
 		b = record.AppendStringField(b, "pdu_type", apduTypes[h.PDUType])
@@ -348,6 +348,34 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	if a.out != nil {
 		a.out.Record("bacnet", b)
 	}
+	if h.HasAPDU && h.PDUType == 1 {
+		a.discovery(dir, ts, &h, src, dst)
+	}
+}
+
+// discovery writes a bacnet_discovery record for a Who-Is, I-Am, Who-Has
+// or I-Have request whose parameters parse.
+func (a *Analyzer) discovery(dir proto.Direction, ts int64, h *Header, src, dst netip.AddrPort) {
+	d, ok := parseDiscovery(h.Unconfirmed, h.Params)
+	if !ok || a.out == nil {
+		return
+	}
+	b := a.addressed(a.line[:0], dir, ts, src, dst)
+	b = d.appendFields(b)
+	b = append(b, '}')
+	a.line = b
+	a.out.Record("bacnet_discovery", b)
+}
+
+// addressed starts a record with the connection and the BACnet source
+// and destination.
+func (a *Analyzer) addressed(b []byte, dir proto.Direction, ts int64, src, dst netip.AddrPort) []byte {
+	b = proto.AppendConnHeader(b, ts, a.ci)
+	b = record.AppendBoolField(b, "is_orig", dir == proto.FromOrig)
+	b = record.AppendAddrField(b, "source_h", src.Addr())
+	b = record.AppendUintField(b, "source_p", uint64(src.Port()))
+	b = record.AppendAddrField(b, "destination_h", dst.Addr())
+	return record.AppendUintField(b, "destination_p", uint64(dst.Port()))
 }
 
 func hex2(v uint64) string {

@@ -36,10 +36,16 @@ var session = []step{
 }
 
 func TestSession(t *testing.T) {
-	out := &prototest.Sink{T: t, Log: "bacnet"}
+	out := &prototest.Sink{T: t, WithLog: true}
 	a := New(ci, out)
 	for i, st := range session {
 		a.Data(st.dir, int64(i+1)*1e9, st.data)
+	}
+	var got []string
+	for _, r := range out.Recs {
+		if l, ok := strings.CutPrefix(r, "bacnet "); ok {
+			got = append(got, l)
+		}
 	}
 	h := `"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":47808,"id.resp_h":"10.0.0.2","id.resp_p":47808`
 	o := `"is_orig":true,"source_h":"10.0.0.1","source_p":47808,"destination_h":"10.0.0.2","destination_p":47808`
@@ -55,8 +61,8 @@ func TestSession(t *testing.T) {
 		`{"ts":9.0,` + h + `,` + r + `,"bvlc_function":"BVLC_Result","result_code":"Register-Foreign-Device_NAK"}`,
 		`{"ts":10.0,` + h + `,` + o + `,"bvlc_function":"Original_Unicast_NPDU"}`,
 	}
-	if strings.Join(out.Recs, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(out.Recs, "\n"), strings.Join(want, "\n"))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -115,8 +121,68 @@ func TestSeedCorpus(t *testing.T) {
 func FuzzBACnet(f *testing.F) {
 	f.Add(seedInput())
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(ci, &prototest.Sink{T: t, Log: "bacnet"})
+		a := New(ci, &prototest.Sink{T: t})
 		prototest.ReplayDatagrams(a, in, nil)
 		a.End(0)
 	})
+}
+
+// TestDiscovery: Who-Is, I-Am, Who-Has and I-Have requests give
+// bacnet_discovery records with ICSNPP's fields (the vendor by its
+// number, vendor_id, and the I-Am's max_apdu beyond ICSNPP).
+func TestDiscovery(t *testing.T) {
+	npdu := func(svc byte, params ...byte) []byte {
+		return bvlc(11, append([]byte{1, 0, 0x10, svc}, params...)...)
+	}
+	head := `"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":47808,"id.resp_h":"10.0.0.2","id.resp_p":47808,"is_orig":true,"source_h":"10.0.0.1","source_p":47808,"destination_h":"10.0.0.2","destination_p":47808,`
+	tests := []struct {
+		name string
+		in   []byte
+		want string // "" for no record
+	}{
+		{"who-is all", npdu(8), `"pdu_service":"who-is","range":"All"`},
+		{"who-is range", npdu(8, 0x09, 100, 0x1a, 0x01, 0x2c), `"pdu_service":"who-is","range":"100-300"`},
+		// device 721 (object type 8), max APDU 1476, segmented-both, vendor 260
+		{"i-am", npdu(0, 0xc4, 0x02, 0x00, 0x02, 0xd1, 0x22, 0x05, 0xc4, 0x91, 0x00, 0x22, 0x01, 0x04),
+			`"pdu_service":"i-am","object_type":"device","instance_number":721,"vendor_id":260,"max_apdu":1476`},
+		{"who-has by name", npdu(7, 0x3d, 0x08, 0x00, 'S', 'Y', 'N', 'E', 'R', 'G', 'Y'),
+			`"pdu_service":"who-has","range":"All","object_name":"SYNERGY"`},
+		{"who-has by id", npdu(7, 0x2c, 0x05, 0xc0, 0x00, 0x05), `"pdu_service":"who-has","object_type":"accumulator","instance_number":5,"range":"All"`},
+		{"i-have", npdu(1, 0xc4, 0x02, 0x00, 0x00, 0x3d, 0xc4, 0x02, 0x00, 0x00, 0x3d, 0x75, 0x08, 0x00, 'S', 'Y', 'N', 'E', 'R', 'G', 'Y'),
+			`"pdu_service":"i-have","device_id_type":"device","device_id_number":61,"object_type":"device","instance_number":61,"object_name":"SYNERGY"`},
+		{"i-am truncated", npdu(0, 0xc4, 0x02, 0x00), ""},
+		{"who-is half a range", npdu(8, 0x09, 100), ""},
+		{"length past the end", npdu(0, 0xc5, 0xff, 0xff, 0xff, 0xff, 0xff), ""},
+		{"time sync", npdu(6, 0xa4, 0x7b, 1, 1, 1), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := &prototest.Sink{T: t, WithLog: true}
+			New(ci, out).Data(proto.FromOrig, 1e9, tc.in)
+			var got string
+			for _, r := range out.Recs {
+				if l, ok := strings.CutPrefix(r, "bacnet_discovery "); ok {
+					got = l
+				}
+			}
+			want := ""
+			if tc.want != "" {
+				want = `{"ts":1.0,` + head + tc.want + `}`
+			}
+			if got != want {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// TestDiscoveryCharacterSets: a name in a double-byte character set (code
+// page 932 here) is logged empty, as ICSNPP does, not as raw bytes.
+func TestDiscoveryCharacterSets(t *testing.T) {
+	out := &prototest.Sink{T: t, WithLog: true}
+	in := bvlc(11, 1, 0, 0x10, 1, 0xc4, 0x02, 0x00, 0x00, 0xfe, 0xc4, 0x05, 0xc0, 0x00, 0x04, 0x75, 0x09, 0x01, 0x03, 0xa4, 0x89, 0xb7, 0x93, 0x78, 0x82, 0x51)
+	New(ci, out).Data(proto.FromOrig, 1e9, in)
+	if len(out.Recs) != 2 || !strings.HasSuffix(out.Recs[1], `"object_type":"accumulator","instance_number":4,"object_name":""}`) {
+		t.Fatalf("%q", out.Recs)
+	}
 }
