@@ -8,7 +8,9 @@
 //
 // Beyond Zeek, requests of the read and write functions carry address
 // (the first coil/register) and quantity, so writes from unexpected hosts
-// can be found.
+// can be found, and a Read Device Identification (43/14) answer names the
+// device: vendor_name, product_code, revision and the regular objects
+// (see ident.go), which the asset inventory reads.
 package modbus
 
 import (
@@ -70,6 +72,11 @@ type side struct {
 	need  int
 	body  [bodyKeep]byte
 	nbody int
+	// whole holds a whole PDU body, for the few functions whose answer
+	// is read beyond the address fields (Read Device Identification);
+	// nil until one is seen, then kept for the connection.
+	whole     []byte
+	keepWhole bool
 }
 
 // Analyzer is the Modbus/TCP analyzer of one connection; its state is
@@ -110,11 +117,18 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			}
 			s.need = n - 2
 			s.nbody = 0
+			s.keepWhole = s.hdr[7] == 0x2B && dir == proto.FromResp
+			if s.keepWhole {
+				s.whole = s.whole[:0]
+			}
 		}
 		take := min(s.need, len(data))
 		if k := min(take, bodyKeep-s.nbody); k > 0 {
 			copy(s.body[s.nbody:], data[:k])
 			s.nbody += k
+		}
+		if s.keepWhole {
+			s.keep(data[:take])
 		}
 		s.need -= take
 		data = data[take:]
@@ -123,6 +137,19 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 			s.nh = 0
 		}
 	}
+}
+
+// maxPDU is the largest Modbus PDU body (253 bytes less the function
+// code); an MBAP length claims at most 65,535 bytes, of which no more is
+// kept.
+const maxPDU = 252
+
+// keep appends b to the side's whole body, up to maxPDU bytes.
+func (s *side) keep(b []byte) {
+	if s.whole == nil {
+		s.whole = make([]byte, 0, maxPDU)
+	}
+	s.whole = append(s.whole, b[:min(len(b), maxPDU-len(s.whole))]...)
 }
 
 func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
@@ -143,6 +170,9 @@ func (a *Analyzer) pdu(dir proto.Direction, ts int64, s *side) {
 	}
 	if fc >= 0x80 {
 		b = record.AppendStringField(b, "exception", exceptionName(s.body[0]))
+	}
+	if fc == 0x2B {
+		b = appendMEI(b, req, s)
 	}
 	if req {
 		d := s.body[:s.nbody]

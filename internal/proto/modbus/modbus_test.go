@@ -121,3 +121,33 @@ func FuzzModbus(f *testing.F) {
 		a.End(0)
 	})
 }
+
+// TestDeviceIdentification: a Read Device Identification (43/14) answer
+// names the device — vendor, product code, revision, and the regular
+// objects — whatever the segmentation; a malformed list ends at the
+// first object that overruns it.
+func TestDeviceIdentification(t *testing.T) {
+	obj := func(id byte, v string) []byte { return append([]byte{id, byte(len(v))}, v...) }
+	answer := []byte{0x0E, 2, 0x82, 0, 0, 5}
+	answer = append(answer, obj(0, "Schneider Electric")...)
+	answer = append(answer, obj(1, "BMX P34 2020")...)
+	answer = append(answer, obj(2, "v2.70")...)
+	answer = append(answer, obj(5, "M340")...)
+	answer = append(answer, obj(0x80, "private")...)
+	steps := []step{
+		{0, adu(7, 1, 0x2B, 0x0E, 2, 0)},
+		{1, adu(7, 1, 0x2B, answer...)},
+		{1, adu(8, 1, 0x2B, 0x0E, 1, 0x81, 0, 0, 2, 0, 3, 'A', 'B', 'C', 1, 200, 'x')},
+	}
+	h := `"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":502,`
+	want := []string{
+		`{"ts":1.0,` + h + `"tid":7,"unit":1,"func":"ENCAP_INTERFACE_TRANSPORT","pdu_type":"REQ","mei_type":"READ_DEVICE_IDENTIFICATION","read_device_id":"REGULAR","object_id":0}`,
+		`{"ts":2.0,` + h + `"tid":7,"unit":1,"func":"ENCAP_INTERFACE_TRANSPORT","pdu_type":"RESP","mei_type":"READ_DEVICE_IDENTIFICATION","read_device_id":"REGULAR","conformity_level":130,"vendor_name":"Schneider Electric","product_code":"BMX P34 2020","revision":"v2.70","model_name":"M340"}`,
+		`{"ts":3.0,` + h + `"tid":8,"unit":1,"func":"ENCAP_INTERFACE_TRANSPORT","pdu_type":"RESP","mei_type":"READ_DEVICE_IDENTIFICATION","read_device_id":"BASIC","conformity_level":129,"vendor_name":"ABC"}`,
+	}
+	for split := 0; split < 12; split++ {
+		if got := run(t, steps, split); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("split %d: got\n%s\nwant\n%s", split, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
