@@ -68,7 +68,8 @@ type Engine struct {
 	line      rec.Shared          // a line given to Record
 	emitFn    alert.Emit          // e.emit, made once: a method value passed on allocates
 
-	clock     float64 // newest record time seen
+	clock     float64 // newest record time seen (at most maxAhead past wall)
+	wall      float64 // the wall clock Advance last gave; +Inf before (offline)
 	lastFlush float64
 
 	open     map[string]*episode
@@ -99,7 +100,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 	internal, _ := netset.Parse(cfg.InternalNetworks)
 	e := &Engine{cfg: cfg, out: out, internal: internal, subs: map[string][]Detector{}, open: map[string]*episode{},
 		corr: incident.New(cfg.incidents()), allowDom: map[string]bool{}, allowCls: map[string]bool{},
-		clock: math.Inf(-1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
+		clock: math.Inf(-1), wall: math.Inf(1), lastFlush: math.Inf(-1), stats: Stats{ByClass: map[string]uint64{}}}
 	e.emitFn = e.emit
 	e.allowSrc, _ = netset.Parse(cfg.Allow.Sources)
 	e.allowDst, _ = netset.Parse(cfg.Allow.Destinations)
@@ -190,9 +191,7 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 		return
 	}
 	e.stats.Parsed++
-	if ts := recordTime(r); ts > e.clock {
-		e.clock = ts
-	}
+	e.observe(recordTime(r))
 	for _, d := range subs {
 		d.Handle(r, e.emitFn)
 	}
@@ -242,6 +241,23 @@ func recordTime(r *rec.Rec) float64 {
 	return r.TS()
 }
 
+// maxAhead is how far (s) a live run's record times may run ahead of its
+// wall clock (Advance): records are stamped by the same clock and come
+// after their packets, so a record further ahead was stamped before the
+// clock stepped back (NTP correcting a clock that ran ahead), and a wall
+// clock further behind the engine's is such a step.
+const maxAhead = 300
+
+// observe moves the engine's clock on to record time ts; in a live run
+// not past maxAhead beyond the wall clock, so that records stamped before
+// the clock stepped back do not hold the engine ahead of the wall clock
+// (and then end, as idle, what records after the step began).
+func (e *Engine) observe(ts float64) {
+	if ts > e.clock {
+		e.clock = min(ts, e.wall+maxAhead)
+	}
+}
+
 // Flush lets state expire up to now (Unix nanoseconds), for a streaming
 // caller whose records have stopped for a while; the engine also flushes by
 // itself as record time advances.
@@ -258,10 +274,15 @@ func (e *Engine) Flush(now int64) {
 // then writes out what its files buffer: a live run's writer calls it
 // every second (analyze.Clocked), so that episodes that went quiet are
 // written, and state expires, while the link is quiet, and so that their
-// lines reach alerts.log, incidents.log and EVE then. A clock behind the
-// records' moves nothing.
+// lines reach alerts.log, incidents.log and EVE then. A clock a little
+// behind the records' moves nothing; one more than maxAhead behind is a
+// clock that stepped back (stepBack).
 func (e *Engine) Advance(now int64) {
-	if t := float64(now) / 1e9; t > e.clock {
+	t := float64(now) / 1e9
+	if t < e.clock-maxAhead {
+		e.stepBack(t)
+	}
+	if e.wall = t; t > e.clock {
 		e.clock = t
 		if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 			e.flushAt(e.clock)
@@ -272,6 +293,21 @@ func (e *Engine) Advance(now int64) {
 			_ = w.Flush()
 		}
 	}
+}
+
+// stepBack moves the engine's clock back to the wall clock t, which
+// stepped back: the engine would otherwise write no episode and let no
+// state expire until the clock caught up again (for as long as the step).
+// Open episodes count as seen at t at the latest, so they are written a
+// quiet time from now; detector state stamped before the step waits for
+// its own times (bounded as always), what begins after it is judged at
+// the new time.
+func (e *Engine) stepBack(t float64) {
+	e.clock = t
+	for _, ep := range e.open {
+		ep.seen, ep.opened = min(ep.seen, t), min(ep.opened, t)
+	}
+	e.flushAt(t)
 }
 
 func (e *Engine) flushAt(now float64) {
@@ -305,9 +341,7 @@ func (e *Engine) AddInternal(prefix string) error {
 // into incidents like the engine's own. It reports false when the
 // allowlist drops it (as it will drop it again). Same goroutine as Record.
 func (e *Engine) Add(a alert.Alert) bool {
-	if ts := a.TS; ts > e.clock {
-		e.clock = ts
-	}
+	e.observe(a.TS)
 	return e.take(a)
 }
 
@@ -323,9 +357,7 @@ func (e *Engine) Touch(key string, ts float64, uid string) bool {
 	if !ok {
 		return false
 	}
-	if ts > e.clock {
-		e.clock = ts
-	}
+	e.observe(ts)
 	if e.due(ep, e.clock) { // it ended before this: written as a flush would
 		delete(e.open, key)
 		e.writeAlert(ep.a)
