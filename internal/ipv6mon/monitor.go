@@ -136,7 +136,7 @@ type Monitor struct {
 	nd      *neighbours
 	ev      *evasions
 	post    *posture
-	raised  map[string]bool // class|src|dst already reported
+	raised  map[string]float64 // class|src|dst reported → its latest occurrence
 	found   []Finding
 
 	dhcpServers map[string]*dhcpServer // DHCPv6 servers seen
@@ -157,7 +157,7 @@ type Monitor struct {
 // New returns a monitor that hands each finding to emit (may be nil; the
 // findings are also kept, see Findings).
 func New(cfg Config, emit func(Finding)) *Monitor {
-	m := &Monitor{cfg: cfg, emit: emit, raised: map[string]bool{}, onLinkPfx: map[netip.Prefix]bool{},
+	m := &Monitor{cfg: cfg, emit: emit, raised: map[string]float64{}, onLinkPfx: map[netip.Prefix]bool{},
 		allowR: map[string]bool{}, allowP: map[netip.Prefix]bool{}}
 	for _, r := range cfg.AllowedRouters {
 		m.allowR[r] = true
@@ -363,30 +363,52 @@ func (m *Monitor) redirector(f *ndFact) string {
 // sources make every key new).
 const maxRaised = 1 << 16
 
+// raiseAgain is how long (s) a finding reported must not recur before it
+// is reported again: a behaviour back after an hour's quiet (a rogue
+// router plugged in again days later, the router's next nightly restart)
+// is a new finding in a run that goes on for weeks, as it is in a capture
+// of that day; one that goes on (adverts minutes apart) stays one.
+const raiseAgain = 3600
+
 // raise reports a finding once per class, source and destination.
 func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, dst string, mitre []string, summary string, ev map[string]any) {
 	m.report(Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev})
 }
 
 // report reports f once per class, source and destination (or per
-// f.once).
+// f.once) while it recurs within raiseAgain.
 func (m *Monitor) report(f Finding) {
 	key := f.Class + "|" + f.Src + "|" + f.Dst
 	if f.once != "" {
 		key = f.Class + "|" + f.once
 	}
-	if m.raised[key] {
+	if last, ok := m.raised[key]; ok && math.Abs(f.TS-last) < raiseAgain {
+		m.raised[key] = max(last, f.TS)
 		return
 	}
 	if len(m.raised) >= maxRaised {
-		clear(m.raised) // bounded: a finding may then be raised again
+		m.forgetRaised(f.TS)
 	}
-	m.raised[key] = true
+	m.raised[key] = f.TS
 	if len(m.found) < maxRaised {
 		m.found = append(m.found, f) // kept for Findings and the posture
 	}
 	if m.emit != nil {
 		m.emit(f)
+	}
+}
+
+// forgetRaised makes room among the findings remembered: those quiet for
+// raiseAgain at ts go, or all of them when that frees too little (a
+// finding may then be raised again).
+func (m *Monitor) forgetRaised(ts float64) {
+	for k, last := range m.raised {
+		if math.Abs(ts-last) >= raiseAgain {
+			delete(m.raised, k)
+		}
+	}
+	if len(m.raised) > maxRaised*3/4 {
+		clear(m.raised)
 	}
 }
 
