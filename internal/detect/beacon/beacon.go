@@ -9,7 +9,8 @@
 // requests, RITA's proxy beacons) — the detector keeps the connection start
 // times and the IP bytes the source sent (orig_ip_bytes; the payload bytes
 // where the input has none). When a pair has MinConns connections, and
-// again whenever its count grew by a quarter, it is scored over a window
+// again whenever its count grew by a quarter or, while it kept connecting,
+// the window moved on by a quarter (rescore), it is scored over a window
 // of the log the pair comes from (see windowStart: before the end of the
 // input a whole Window back from its newest record; at the end, the part
 // of the input seen, at most Window):
@@ -582,7 +583,8 @@ func (d *Detector) evict() {
 }
 
 // Flush implements detect.Detector: old connections leave the window, and
-// pairs that grew by a quarter since their last scoring are scored again.
+// pairs that grew by a quarter since their last scoring, or that the
+// window moved on by a quarter (rescore), are scored again.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	final := math.IsInf(now, 1)
 	d.release(now, len(d.heldQ))
@@ -595,7 +597,7 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 		if k.proxied() {
 			w = d.requests
 		}
-		grown := float64(n) >= 1.25*float64(sc.evaluated)
+		grown := float64(n) >= 1.25*float64(sc.evaluated) || d.rescore(p, w)
 		if n < d.cfg.MinConns || !grown && !(final && w.end > sc.evalEnd) {
 			continue
 		}
@@ -608,6 +610,18 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			emit(d.alert(k, p))
 		}
 	}
+}
+
+// rescore reports whether pair p, scored before, is due for scoring again
+// although its count did not grow by a quarter: it connected since, and
+// the window w moved on by a quarter of its length. In a run that goes on
+// for days a pair's count stops growing once its oldest connections leave
+// the window as fast as new ones come; without this a beacon that began
+// on a pair busy with other traffic before (a browser's site, then malware
+// beaconing to it) was never scored once that traffic left the window.
+func (d *Detector) rescore(p *pair, w window) bool {
+	sc := p.scoring
+	return p.last > sc.evalEnd && w.end-sc.evalEnd >= d.cfg.Window/4
 }
 
 // windowStart is where the window scored begins. Before the end of the
