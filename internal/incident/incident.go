@@ -143,6 +143,10 @@ func (c *Correlator) endQuietest() []Incident {
 	return out
 }
 
+// Held returns how many incidents are open and how many (class, victim)
+// pairs are watched for crowds: the state a long run holds.
+func (c *Correlator) Held() (incidents, crowds int) { return len(c.open), len(c.crowds) }
+
 // Flush returns (and forgets) the incidents quiet for more than Gap+Lag
 // at now; math.Inf(1) ends them all.
 func (c *Correlator) Flush(now float64) []Incident {
