@@ -5,7 +5,9 @@
 //
 // Only probe-like connections count: attempts that failed or exchanged no
 // payload (S0, REJ, RSTO without data, unanswered UDP, ICMP echo). A real
-// conversation never makes a scan, so busy web clients stay quiet. A
+// conversation never makes a scan, so busy web clients stay quiet. Nor
+// does a traceroute: its UDP probes go to ports 33434 and up, one per hop
+// and try, and are answered by ICMP, never by UDP (tracerouteFirst). A
 // source's counts form an episode that starts with its first probe; an
 // episode that has not crossed a threshold within Window starts over, one
 // that has is reported when the source goes idle for Idle (and every Report
@@ -170,6 +172,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 		return
 	}
+	if c.Proto == rec.ProtoUDP && traceroute(c.RespP) {
+		return
+	}
 	if c.Proto == rec.ProtoICMP && (!echoRequest(c.OrigP) || c.RespPkts > 0 && !d.nearby(c.Orig, c.Resp) ||
 		d.peers.Talked(c.Orig, c.Resp, c.TS, peers.Memory) || d.peers.Talked(c.Resp, c.Orig, c.TS, peers.Memory)) {
 		return
@@ -230,6 +235,16 @@ func has(m map[probe]struct{}, p probe) bool {
 	_, ok := m[p]
 	return ok
 }
+
+// tracerouteFirst and tracerouteLast bound the UDP ports traceroute (Linux,
+// BSD, mtr -u) sends its probes to: the first port, then one more for
+// each probe, 30 hops of 3 at most by default. A trace to one host would
+// otherwise be a vertical scan of 30 to 90 ports, and a monitor tracing
+// its paths a sweep of port 33434; a port scan loses only these ports.
+const tracerouteFirst, tracerouteLast = 33434, 33534
+
+// traceroute reports whether UDP port p is one traceroute probes.
+func traceroute(p uint16) bool { return p >= tracerouteFirst && p <= tracerouteLast }
 
 func echoRequest(icmpType uint16) bool { return icmpType == 8 || icmpType == 128 }
 
