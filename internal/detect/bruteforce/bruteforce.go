@@ -14,9 +14,11 @@
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
 // as input; SMB's short connections that had no login in ntlm.log, see
-// crossed), short established connections to the service port are
-// counted: guessing tools open one connection per few tries. The larger of the two counts decides, per (source,
-// destination, service), within Window seconds. A success seen after the
+// crossed), short established connections to the service port that
+// carried data from the client are counted: guessing tools open one
+// connection per few tries (a port check sends nothing). The larger of
+// the two counts decides, per (source, destination, service), within
+// Window seconds. A success seen after the
 // failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
 // MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
 // reported as a likely compromise.
@@ -356,10 +358,13 @@ func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 	}
 }
 
-// conn counts short established connections to login ports.
+// conn counts short established connections to login ports. One whose
+// originator sent no byte tried no password: a load balancer's or
+// orchestrator's port check, every few seconds, completes the handshake
+// and closes.
 func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
-	if c.Proto != rec.ProtoTCP || !c.Established() {
+	if c.Proto != rec.ProtoTCP || !c.Established() || c.OrigBytes == 0 {
 		return
 	}
 	service, ok := d.cfg.Ports[c.RespP]
