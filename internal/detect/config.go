@@ -145,7 +145,7 @@ func (c *Config) Validate() error {
 		{"aggregate.max_open_s >= quiet_s", c.Aggregate.MaxOpen >= c.Aggregate.Quiet},
 		{"scan thresholds > 0", c.Scan.VerticalPorts > 0 && c.Scan.HorizontalHosts > 0 && c.Scan.MaxEntries > 0},
 		{"flood windows > 0", c.Flood.Window > 0 && c.Flood.MaxVictims > 0},
-		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0},
+		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0 && c.BruteForce.SprayServers > 0},
 		{"beacon.min_connections >= 4", c.Beacon.MinConns >= 4},
 		{"beacon.threshold in (0, 1]", c.Beacon.Threshold > 0 && c.Beacon.Threshold <= 1},
 		{"dnstunnel.min_unique_subdomains > 0", c.DNSTunnel.MinUnique > 0 && c.DNSTunnel.MaxDomains > 0},

@@ -34,14 +34,25 @@
 // connection before a public page. Password spraying over NTLM, every
 // attempt refused, is still counted; an intranet's Windows clients are not.
 //
+// Password spraying tries a password or two on each of many servers: a
+// source whose logins a protocol log reported refused on SprayServers
+// distinct servers of a service within Window is reported once for them
+// all (Dst empty, the servers in Dsts), and a success of it on any server
+// after them as a likely compromise. HTTP 401s count only where the
+// request gave a user name: a monitor polling devices' status pages
+// without credentials is refused everywhere.
+//
 // State: one entry per (source, destination, service) that failed at least
-// once; at most MaxPairs (the longest-idle are dropped past it).
+// once, and per (source, service) with refused logins, with at most
+// MaxSprayServers servers each; at most MaxPairs in all (the longest-idle
+// are dropped past it).
 package bruteforce
 
 import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -58,6 +69,9 @@ type Config struct {
 	MinConns int `json:"min_connections"`
 	// Short is the longest duration (s) of a guessing connection.
 	Short float64 `json:"short_s"`
+	// SprayServers distinct servers of a service on which a source's
+	// logins were refused make password spraying.
+	SprayServers int `json:"spray_servers"`
 	// Ports maps service ports to the service name of the class
 	// (bruteforce.NAME) for connection counting.
 	Ports    map[uint16]string `json:"ports"`
@@ -70,16 +84,24 @@ type Config struct {
 // DefaultConfig returns the default thresholds.
 func DefaultConfig() Config {
 	return Config{
-		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30,
+		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30, SprayServers: 20,
 		Ports:  map[uint16]string{22: "ssh", 23: "telnet", 2323: "telnet", 21: "ftp", 3389: "rdp", 445: "smb", 139: "smb"},
 		Window: 600, Idle: 600, Report: 600, MaxPairs: 200_000,
 	}
 }
 
+// key names a pair; a zero dst names the source's spraying of the
+// service over all servers.
 type key struct {
 	src, dst netip.Addr
 	service  string
 }
+
+// spraying reports whether k is a source's spraying over all servers.
+func (k key) spraying() bool { return !k.dst.IsValid() }
+
+// MaxSprayServers bounds the servers a spraying entry holds.
+const MaxSprayServers = 256
 
 type pair struct {
 	key
@@ -98,6 +120,9 @@ type pair struct {
 	// found by matching the recent connections of both records.
 	explained int
 	smb       *recentConns
+	// servers are the failures per server of a spraying entry (those
+	// failed on, up to MaxSprayServers).
+	servers map[netip.Addr]int
 }
 
 // smbConns returns p's recent SMB connections, made on first use.
@@ -265,16 +290,30 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
-// outcome records failures (and a success) reported by a protocol log.
+// outcome records failures (and a success) reported by a protocol log,
+// on the pair and towards its source's spraying of the service.
 func (d *Detector) outcome(r *rec.Rec, service string, failures int, success bool, user string, emit alert.Emit) {
 	c := r.Conn()
-	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0, emit)
+	d.count(d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0, emit), c, failures, success, user, emit)
+	if service != "http" || user != "" {
+		d.count(d.pair(key{c.Orig, netip.Addr{}, service}, c.TS, failures > 0, emit), c, failures, success, user, emit)
+	}
+}
+
+// count records one outcome of connection c on p (nil: none).
+func (d *Detector) count(p *pair, c *rec.Conn, failures int, success bool, user string, emit alert.Emit) {
 	if p == nil {
 		return
 	}
 	p.sawLog = true
 	p.port = c.RespP
 	p.failures += failures
+	if _, ok := p.servers[c.Resp]; p.spraying() && failures > 0 && (ok || len(p.servers) < MaxSprayServers) {
+		if p.servers == nil {
+			p.servers = map[netip.Addr]int{}
+		}
+		p.servers[c.Resp] += failures
+	}
 	if success {
 		p.successes++
 		p.successAfter = p.successAfter || p.failures > 0
@@ -434,6 +473,9 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 // connections are its logins (a backup job) is no guesser, and logins on
 // long connections explain none.
 func (d *Detector) crossed(p *pair) bool {
+	if p.spraying() {
+		return len(p.servers) >= d.cfg.SprayServers
+	}
 	if p.failures >= d.cfg.MinFailures {
 		return true
 	}
@@ -484,19 +526,42 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	if len(p.users) > 0 {
 		ev["users"] = alert.SortedKeys(p.users)
 	}
-	act := fmt.Sprintf("brute-forced %s on %s (%d %s)", p.service, p.dst, attempts, unit)
-	conf := min(1, 0.6+0.4*float64(attempts)/float64(4*max(d.cfg.MinFailures, d.cfg.MinConns)))
-	sev := 0
+	a := alert.Alert{
+		TS: p.first, TSEnd: p.Last, UIDs: p.uids.List(), Src: p.src.String(),
+		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service,
+		Confidence: min(1, 0.6+0.4*float64(attempts)/float64(4*max(d.cfg.MinFailures, d.cfg.MinConns))),
+		Act:        fmt.Sprintf("brute-forced %s on %s (%d %s)", p.service, p.dst, attempts, unit),
+		Evidence:   ev, Detector: "bruteforce",
+	}
+	if p.spraying() {
+		d.sprayAlert(p, &a)
+	} else {
+		a.Dst = p.dst.String()
+	}
 	if p.successAfter {
-		act += " and logged in"
+		a.Act += " and logged in"
 		ev["likely_compromised"] = true
-		sev = alert.Critical
+		a.Severity = alert.Critical
 	}
-	return alert.Alert{
-		TS: p.first, TSEnd: p.Last, UIDs: p.uids.List(), Src: p.src.String(), Dst: p.dst.String(),
-		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service, Severity: sev, Confidence: conf,
-		Act:      act,
-		Summary:  fmt.Sprintf("%s %s between %s and %s.", p.src, act, alert.Clock(p.first), alert.Clock(p.Last)),
-		Evidence: ev, Detector: "bruteforce",
+	a.Summary = fmt.Sprintf("%s %s between %s and %s.", p.src, a.Act, alert.Clock(p.first), alert.Clock(p.Last))
+	return a
+}
+
+// sprayAlert makes a the report of spraying entry p: the servers as
+// destinations, its confidence growing with their number.
+func (d *Detector) sprayAlert(p *pair, a *alert.Alert) {
+	servers := make([]netip.Addr, 0, len(p.servers))
+	for s := range p.servers {
+		servers = append(servers, s)
 	}
+	slices.SortFunc(servers, netip.Addr.Compare)
+	a.Dsts = make([]string, len(servers))
+	for i, s := range servers {
+		a.Dsts[i] = s.String()
+	}
+	a.DstCount = len(servers)
+	a.MITRE = []string{"T1110.003"} // password spraying
+	a.Confidence = min(1, 0.6+0.4*float64(len(servers))/float64(4*d.cfg.SprayServers))
+	a.Act = fmt.Sprintf("tried %s logins on %d servers (%d failed logins)", p.service, len(servers), p.failures)
+	a.Evidence["kind"], a.Evidence["servers"], a.Evidence["threshold_servers"] = "spray", len(servers), d.cfg.SprayServers
 }

@@ -36,3 +36,67 @@ func TestHealthChecksAreNoGuesses(t *testing.T) {
 		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines)) })
 	}
 }
+
+// sshTo is a failed (or successful) SSH login of src on dst, from ssh.log.
+func sshTo(ts float64, src, dst string, i int, success bool, attempts int) dt.Line {
+	return dt.Rec("ssh", map[string]any{"ts": ts, "uid": fmt.Sprintf("P%s-%d", dst, i), "id.orig_h": src, "id.orig_p": 40000 + i,
+		"id.resp_h": dst, "id.resp_p": 22, "auth_success": success, "auth_attempts": attempts})
+}
+
+// TestSprayingOverServers: password spraying tries a password or two on
+// each of many servers, staying far below the per-server threshold: an
+// SSH worm or botnet walking a subnet with root:123456, CrackMapExec
+// trying one password over SMB on every host of a /24 (ntlm.log, one
+// refused login each), a bot trying admin:admin on every camera's web
+// login. Zeek's SSH::Password_Guessing counts a source's failures over
+// all servers for this reason; counted per (source, server) none of
+// these was reported.
+func TestSprayingOverServers(t *testing.T) {
+	var sshSpray, smbSpray, httpSpray []dt.Line
+	for h := 1; h <= 40; h++ {
+		ts := 1000 + float64(h)*4
+		sshSpray = append(sshSpray, sshTo(ts, "203.0.113.66", fmt.Sprintf("10.1.2.%d", h), h, false, 2))
+		smbSpray = append(smbSpray, dt.Rec("ntlm", map[string]any{"ts": ts, "uid": fmt.Sprintf("B%d", h), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + h,
+			"id.resp_h": fmt.Sprintf("10.1.2.%d", h), "id.resp_p": 445, "username": "administrator", "domainname": "CORP", "success": false}))
+		httpSpray = append(httpSpray, dt.Rec("http", map[string]any{"ts": ts, "uid": fmt.Sprintf("W%d", h), "id.orig_h": "203.0.113.66", "id.orig_p": 40000 + h,
+			"id.resp_h": fmt.Sprintf("10.1.3.%d", h), "id.resp_p": 80, "status_code": 401, "username": "admin"}))
+	}
+	// The worm gets in on one of them: a likely compromise.
+	sshSpray = append(sshSpray, sshTo(1200, "203.0.113.66", "10.1.2.77", 77, true, 1))
+	for _, tc := range []struct {
+		name, class, src string
+		lines            []dt.Line
+		loggedIn         bool
+	}{
+		{"ssh worm over a subnet", "bruteforce.ssh", "203.0.113.66", sshSpray, true},
+		{"smb spraying (one refused login per host)", "bruteforce.smb", "10.66.0.66", smbSpray, false},
+		{"camera default credentials over a subnet", "bruteforce.http", "203.0.113.66", httpSpray, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), tc.lines), tc.class, tc.src, "", "servers", 40)
+			if a.DstCount != 40 || len(a.Dsts) == 0 {
+				t.Errorf("dst_count %d dsts %v, want the 40 servers", a.DstCount, a.Dsts)
+			}
+			if got := a.Evidence["likely_compromised"] == true; got != tc.loggedIn {
+				t.Errorf("logged in = %v: %s", got, a.Summary)
+			}
+		})
+	}
+}
+
+// TestFleetLoginsAreNoSpraying: an administrator's (or Ansible's) logins
+// to a fleet, a few of them refused on the way (a key not yet installed),
+// and a monitoring system polling the status pages of many devices that
+// answer 401 to a request without credentials, are not spraying.
+func TestFleetLoginsAreNoSpraying(t *testing.T) {
+	var fleet, polls []dt.Line
+	for h := 1; h <= 60; h++ {
+		ts := 1000 + float64(h)*2
+		fleet = append(fleet, sshTo(ts, "10.0.0.5", fmt.Sprintf("10.1.2.%d", h), h, h%20 != 0, 3))
+		polls = append(polls, dt.Rec("http", map[string]any{"ts": ts, "uid": fmt.Sprintf("W%d", h), "id.orig_h": "10.0.0.6", "id.orig_p": 40000 + h,
+			"id.resp_h": fmt.Sprintf("10.1.3.%d", h), "id.resp_p": 80, "status_code": 401}),
+			dt.Conn{TS: ts, UID: fmt.Sprintf("W%d", h), Src: "10.0.0.6", SrcP: 40000 + h, Dst: fmt.Sprintf("10.1.3.%d", h), DstP: 80, Duration: 0.1, OrigBytes: 200, RespBytes: 400}.Line())
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), fleet))
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), polls))
+}
