@@ -2,9 +2,12 @@ package scan
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // traces is src's classic (Linux, BSD, mtr -u) UDP traceroute to dst
@@ -56,4 +59,38 @@ func TestUDPScanStillFires(t *testing.T) {
 			dt.Conn{TS: ts + 0.001, Src: "10.66.0.20", SrcP: 3, Dst: "10.66.0.66", DstP: 3, Proto: "icmp", State: "OTH", OrigPkts: 1, OrigBytes: 28}.Line())
 	}
 	dt.Expect(t, dt.Run(t, New(DefaultConfig(), internal), l), "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 25)
+}
+
+// TestSpoofedSourcesBoundMemory: a SYN flood from random spoofed sources
+// gives conn.log one S0 record per forged address, and each is a probing
+// source of one probe. MaxEntries bounds the probes held, about 90 bytes
+// each for a real scanner's, but a source of one probe costs some 2 kB of
+// maps and struct: under such a flood the default budget (2,000,000)
+// held a million sources, 2 GB, where a defender sized for 200 MB. The
+// budget must bound memory whatever the sources: here at most 256 bytes
+// per entry.
+func TestSpoofedSourcesBoundMemory(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxEntries = 20_000
+	d := New(cfg, internal)
+	emit := func(alert.Alert) {}
+	var r rec.Rec
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 60_000; i++ {
+		l := dt.Conn{TS: 1000 + float64(i)/10000, Src: fmt.Sprintf("%d.%d.%d.%d", 1+i%200, i/200%256, i/51200%256, 1+i%250), SrcP: 1024 + i%60000,
+			Dst: "10.66.0.20", DstP: 80, State: "S0", OrigPkts: 1}.Line()
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, emit)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if limit := int64(cfg.MaxEntries) * 256; grown > limit {
+		t.Errorf("%d sources held %d entries and %d kB, over the %d kB the budget allows", len(d.sources), d.entries, grown>>10, limit>>10)
+	}
+	runtime.KeepAlive(d)
 }

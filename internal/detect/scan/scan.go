@@ -31,8 +31,9 @@
 //
 // State: one entry per probing source, each holding its distinct
 // (host, port) probes, conversations and probed networks. MaxEntries caps
-// the three held in all; past it the longest-idle sources are dropped
-// (counted in Evicted). The conversations behind the first rule are kept
+// the three held in all, each source counting sourceEntries more for
+// itself; past it the longest-idle sources are dropped (counted in
+// Evicted). The conversations behind the first rule are kept
 // in a fixed table (package peers).
 package scan
 
@@ -62,7 +63,8 @@ type Config struct {
 	// Report re-emits an ongoing episode's alert this often (s).
 	Report float64 `json:"report_s"`
 	// MaxEntries caps the (host, port) probes, conversations and probed
-	// networks held for all sources.
+	// networks held for all sources, and the sources themselves (each
+	// counts as sourceEntries).
 	MaxEntries int `json:"max_entries"`
 }
 
@@ -97,8 +99,15 @@ type source struct {
 	uids   alert.UIDs
 }
 
+// sourceEntries is what a source itself costs against MaxEntries: its
+// struct and maps take some 2 kB, about twenty probes' worth (a probe
+// held costs some 90 bytes). A SYN flood from spoofed addresses makes a
+// source of one probe of each address; counted by probes alone, the
+// budget held ten times the memory it does for real scanners.
+const sourceEntries = 20
+
 // size is the entries the source holds against MaxEntries.
-func (s *source) size() int { return len(s.probes) + len(s.talks) + len(s.nets) }
+func (s *source) size() int { return sourceEntries + len(s.probes) + len(s.talks) + len(s.nets) }
 
 // network is the /16 (IPv4) or /48 (IPv6) holding a: a sweep of one
 // site's gateways, the .1 of each /24, stays in one.
@@ -189,6 +198,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			talks: map[probe]struct{}{}, talkP: map[netip.Addr]int{}, talkH: map[service]int{},
 			nets: map[probe]struct{}{}, netsH: map[service]int{}}
 		d.sources[c.Orig] = s
+		d.entries += sourceEntries
 		d.due.Watch(d.sources, c.Orig, s)
 	}
 	s.first = min(s.first, c.TS)
