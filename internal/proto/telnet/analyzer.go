@@ -112,6 +112,11 @@ type Analyzer struct {
 	outLines   int    // non-empty server lines after the password
 	typedAfter int    // client lines after the password
 	pending    bool   // a success is seen, decided when the client types again or at the end
+	// noPass: the attempt judged is a login without a password (a shell
+	// prompt came where the password prompt was awaited); it is only
+	// decided by the client typing again, and a password prompt after
+	// all makes it none.
+	noPass     bool
 	pendingTS  int64
 	lastServer int64 // time of the server's last output
 
@@ -160,7 +165,7 @@ func (a *Analyzer) finalize() {
 		return
 	}
 	a.judge(a.lastServer)
-	if a.state == stOutcome && a.pending {
+	if a.state == stOutcome && a.pending && !a.noPass {
 		a.outcome(true, a.pendingTS)
 	}
 }
@@ -306,7 +311,7 @@ func (a *Analyzer) takeUser(line []byte) {
 func (a *Analyzer) takePassword(line []byte) {
 	a.password = append(a.password[:0], line...)
 	a.state = stOutcome
-	a.outBuf, a.outLines, a.typedAfter, a.pending = a.outBuf[:0], 0, 0, false
+	a.outBuf, a.outLines, a.typedAfter, a.pending, a.noPass = a.outBuf[:0], 0, 0, false, false
 }
 
 // popTypeahead returns the oldest line typed ahead, if any.
@@ -382,7 +387,7 @@ func (a *Analyzer) output(c byte) {
 func (a *Analyzer) serverPause(ts int64) {
 	if a.state == stOutcome {
 		a.judge(ts)
-		if a.state == stOutcome && (len(a.outBuf) >= MaxOutput || a.outLines >= Lookahead) {
+		if a.state == stOutcome && !a.noPass && (len(a.outBuf) >= MaxOutput || a.outLines >= Lookahead) {
 			a.mark(ts)
 			a.outcome(true, a.pendingTS)
 		}
@@ -399,9 +404,23 @@ func (a *Analyzer) serverPause(ts int64) {
 	case isPasswordPrompt(line):
 		a.handled = len(line)
 		a.passwordPrompt(ts)
-	case a.state == stOutcome && len(line) <= MaxPrompt && bytes.IndexByte([]byte("#$>%"), line[len(line)-1]) >= 0:
+	case a.state == stOutcome && isShellPrompt(line):
+		a.mark(ts)
+	case a.state == stPassPrompt && isShellPrompt(line) && len(a.sline) > len(line):
+		// A shell prompt ("# ", with its space) instead of the password
+		// prompt: an account without a password let the user in.
+		a.handled = len(line)
+		a.takePassword(nil)
+		a.noPass = true
 		a.mark(ts)
 	}
+}
+
+// isShellPrompt reports whether the server's partial line (trimmed on the
+// right) looks like a shell prompt: at most MaxPrompt bytes ending in '#',
+// '$', '>' or '%'.
+func isShellPrompt(line []byte) bool {
+	return len(line) <= MaxPrompt && bytes.IndexByte([]byte("#$>%"), line[len(line)-1]) >= 0
 }
 
 // echoedPrompt reports whether the server's line is a login prompt
@@ -424,12 +443,13 @@ func (a *Analyzer) mark(ts int64) {
 
 // loginPrompt: the server asks for a user name.
 func (a *Analyzer) loginPrompt(ts int64) {
-	if a.state == stOutcome {
+	if a.state == stOutcome && !a.noPass {
 		a.outcome(false, ts)
 		if a.state == stDone {
 			return
 		}
 	}
+	a.pending, a.noPass = false, false
 	a.state, a.hasUser = stUser, false
 	for a.state == stUser {
 		l, ok := a.popTypeahead()
@@ -442,12 +462,13 @@ func (a *Analyzer) loginPrompt(ts int64) {
 
 // passwordPrompt: the server asks for a password.
 func (a *Analyzer) passwordPrompt(ts int64) {
-	if a.state == stOutcome {
+	if a.state == stOutcome && !a.noPass {
 		a.outcome(false, ts) // asked again: the last one was refused
 		if a.state == stDone {
 			return
 		}
 	}
+	a.pending, a.noPass = false, false // a password asked after all: no login without one
 	// From stIdle or stUser no user name was typed for this prompt: a
 	// password-only login (no user), or a re-prompt after a failure (the
 	// last user name stands, as in Zeek's Login analyzer).
@@ -471,6 +492,8 @@ func (a *Analyzer) judge(ts int64) {
 	}
 	f, s := firstOf(a.outBuf, failureWords), firstOf(a.outBuf, successWords)
 	switch {
+	case f >= 0 && (s < 0 || f < s) && a.noPass:
+		a.state, a.pending, a.noPass = stIdle, false, false // no login without a password after all
 	case f >= 0 && (s < 0 || f < s):
 		a.outcome(false, ts)
 	case s >= 0:
@@ -534,7 +557,7 @@ func (a *Analyzer) outcome(ok bool, ts int64) {
 		a.buf = b
 		a.out.Record(AuthLog, b)
 	}
-	a.pending = false
+	a.pending, a.noPass = false, false
 	a.outBuf = a.outBuf[:0]
 	a.password = a.password[:0]
 	a.state = stIdle

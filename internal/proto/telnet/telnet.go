@@ -35,6 +35,12 @@
 //     ending in '#', '$', '>' or '%'), or after Lookahead lines without a
 //     verdict (Zeek's Login analyzer does the same), or when the client
 //     typed two more lines that the server answered without a failure.
+//     A shell prompt ending in '#', '$', '>' or '%' followed by a space
+//     where the password prompt was awaited (after the user name) is a
+//     login without a password (BusyBox login for a root account with an
+//     empty password, common on DVRs and cameras): an attempt with an
+//     empty password, successful once the client types again; a password
+//     prompt or a failure word after it makes it none.
 //     A success is only decided when the client types again, the
 //     connection ends or the output fills MaxOutput, so that a server
 //     which shows its banner again before a new login prompt (a failure)
