@@ -64,11 +64,12 @@ func DefaultConfig() Config {
 	return Config{
 		Enabled: true, MinSYNs: 10, Window: 600, Idle: 900, MaxSources: 50_000, MaxTargets: 4096,
 		Users: []string{"root", "admin", "support", "user", "guest", "ubnt", "pi", "default", "service",
-			"supervisor", "administrator", "tech", "mother", "888888", "666666", "daemon", "telnet", "mqtt", "cisco"},
+			"supervisor", "administrator", "admin1", "tech", "mother", "888888", "666666", "daemon", "telnet", "mqtt", "cisco"},
 		Passwords: []string{"xc3511", "vizxv", "admin", "888888", "xmhdipc", "default", "juantech", "123456",
 			"54321", "support", "root", "12345", "user", "pass", "password", "1111", "smcadmin", "666666",
 			"1234", "klv123", "klv1234", "ikwb", "anko", "ubnt", "raspberry", "7ujMko0admin", "Zte521",
-			"hi3518", "jvbzd", "system", "meinsm", "realtek", "00000000", "dreambox", "fucker", "guest", "tech", "changeme"},
+			"hi3518", "jvbzd", "system", "meinsm", "realtek", "00000000", "dreambox", "fucker", "guest", "tech", "changeme",
+			"admin1234", "zlxx.", "7ujMko0vizxv", "1111111"},
 	}
 }
 
@@ -135,7 +136,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.telnetSession(r, emit)
 	case "ftp":
 		if r.Has("reply_code") {
-			d.creds(r, "ftp", r.Str("user"), r.Str("password"), emit)
+			d.creds(r, "ftp", r.Str("user"), r.Str("password"), false, emit)
 		}
 	case "http":
 		// Most requests carry no username: asking first spares them the
@@ -144,11 +145,11 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			return
 		}
 		if code := r.Uint("status_code"); code >= 200 && code < 400 {
-			d.creds(r, "http", r.Str("username"), r.Str("password"), emit)
+			d.creds(r, "http", r.Str("username"), r.Str("password"), false, emit)
 		}
 	case "mqtt_connect":
 		if strings.Contains(strings.ToLower(string(r.Bytes("connect_status"))), "accepted") && r.Has("username") {
-			d.creds(r, "mqtt", r.Str("username"), r.Str("password"), emit)
+			d.creds(r, "mqtt", r.Str("username"), r.Str("password"), false, emit)
 		}
 	case "_telnet_auth":
 		d.telnetAuth(r, emit)
@@ -197,7 +198,9 @@ func (d *Detector) telnetAuth(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	d.telnet[uid] = telnetOther
-	if d.creds(r, "telnet", r.Str("user"), r.Str("password"), emit) {
+	// The facts give the password typed, an empty one too (Mirai's
+	// table has root and admin without one).
+	if d.creds(r, "telnet", r.Str("user"), r.Str("password"), r.Has("password"), emit) {
 		d.telnet[uid] = telnetReported
 	}
 }
@@ -285,8 +288,10 @@ func (d *Detector) loginAlert(c session) alert.Alert {
 
 // creds reports a login with a default user name (and, when known, a
 // default password or the user name as password); true when it did, or
-// when Config.LoginReported leaves the login to another part.
-func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.Emit) bool {
+// when Config.LoginReported leaves the login to another part. An empty
+// password is an unknown one unless empty says it was typed empty (no
+// password: a default too).
+func (d *Detector) creds(r *rec.Rec, service, user, password string, empty bool, emit alert.Emit) bool {
 	if d.cfg.LoginReported != nil && d.leftToOthers(r, service, user, password) {
 		return true
 	}
@@ -294,7 +299,7 @@ func (d *Detector) creds(r *rec.Rec, service, user, password string, emit alert.
 	if !d.users[u] {
 		return false
 	}
-	known := password != "" && password != "<hidden>" && d.passwords[strings.ToLower(password)]
+	known := password != "" && password != "<hidden>" && d.passwords[strings.ToLower(password)] || password == "" && empty
 	if password != "" && password != "<hidden>" && !known && password != user {
 		return false // a user name from the list with a password of its own
 	}
