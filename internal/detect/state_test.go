@@ -74,7 +74,7 @@ func stateBounds(c *Config) map[string]int {
 		"flood due.heap": schedule(c.Flood.MaxVictims), "flood due.later": 0,
 		"scan due.heap": schedule(c.Scan.MaxEntries), "scan due.later": 0,
 
-		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
+		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,
 
 		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,

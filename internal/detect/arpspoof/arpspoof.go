@@ -8,7 +8,11 @@
 // sending MinGratuitous gratuitous ARPs within Window is a storm. The alert
 // blames the newer MAC (and the IPv4 address it uses for itself, when seen)
 // and names the impersonated address as destination and the poisoned hosts
-// (targets of the forged replies) in dsts.
+// (targets of the forged replies) in dsts. When the first MAC seen is the
+// one that keeps claiming the address unasked while the newer MAC only
+// answers requests or asks itself, the capture began with the poisoning
+// under way: the roles are the other way round, and the first MAC is
+// blamed, its unasked claims' targets the poisoned hosts.
 //
 // Flapping is spoofing only when some MAC other than the owner claimed
 // the address more than once in the episode, so that one-off MACs (a
@@ -67,8 +71,16 @@ type binding struct {
 	spoofer     string
 	unasked     int // claims by MACs other than the owner that nobody asked for, this episode
 	victims     map[netip.Addr]bool
-	alerted     bool
-	seen        float64
+	// The owner's own claims that nobody asked for: how many (since the
+	// last went more than Window before), the last one's time, and whom
+	// they went to (at most alert.MaxDsts; nil until one does). When the
+	// owner is the spoofer (the capture began mid-attack), they are the
+	// poisoning.
+	ownerUnasked     int
+	ownerUnaskedLast float64
+	ownerVictims     map[netip.Addr]bool
+	alerted          bool
+	seen             float64
 	// claims counts the claims of each MAC other than the owner this
 	// episode (at most maxClaimers MACs).
 	claims map[string]int
@@ -197,6 +209,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if mac != b.owner && dstIP.IsValid() && dstIP != ip && len(b.victims) < alert.MaxDsts {
 		b.victims[dstIP] = true
 	}
+	if mac == b.owner && unasked {
+		b.ownerClaim(dstIP, ts, d.cfg.Window)
+	}
 	inEpisode := b.flaps > 0 && ts-b.last <= d.cfg.Window
 	if mac != b.owner && inEpisode {
 		b.claim(mac)
@@ -226,6 +241,33 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		b.alerted = true
 		emit(d.spoofAlert(b))
 	}
+}
+
+// ownerClaim counts a claim by the owner that nobody asked for, sent to
+// dst.
+func (b *binding) ownerClaim(dst netip.Addr, ts, window float64) {
+	if ts-b.ownerUnaskedLast > window {
+		b.ownerUnasked = 0
+	}
+	b.ownerUnasked++
+	b.ownerUnaskedLast = max(b.ownerUnaskedLast, ts)
+	if dst.IsValid() && dst != b.ip {
+		if b.ownerVictims == nil {
+			b.ownerVictims = map[netip.Addr]bool{}
+		}
+		if len(b.ownerVictims) < alert.MaxDsts {
+			b.ownerVictims[dst] = true
+		}
+	}
+}
+
+// ownerSpoofs reports whether the address's first MAC is the spoofer: it
+// kept claiming the address unasked (at least twice, the last within
+// Window of the episode's end) while the newer MACs only answered
+// requests or asked themselves. That is the real owner coming back after
+// a capture that began with the poisoning under way.
+func (d *Detector) ownerSpoofs(b *binding) bool {
+	return b.unasked == 0 && b.ownerUnasked >= 2 && b.last-b.ownerUnaskedLast <= d.cfg.Window
 }
 
 func isReply(r *rec.Rec) bool {
@@ -290,12 +332,16 @@ func (d *Detector) gratuitous(m *macState, ip netip.Addr, ts float64, emit alert
 }
 
 func (d *Detector) spoofAlert(b *binding) alert.Alert {
+	spoofer, owner, poisoned := b.spoofer, b.owner, b.victims
+	if d.ownerSpoofs(b) {
+		spoofer, owner, poisoned = b.owner, b.spoofer, b.ownerVictims
+	}
 	src := ""
-	if m := d.macs[b.spoofer]; m != nil && m.ownIP != b.ip {
+	if m := d.macs[spoofer]; m != nil && m.ownIP != b.ip {
 		src = m.ownIP.String()
 	}
-	victims := make([]netip.Addr, 0, len(b.victims))
-	for v := range b.victims {
+	victims := make([]netip.Addr, 0, len(poisoned))
+	for v := range poisoned {
 		victims = append(victims, v)
 	}
 	sort.Slice(victims, func(i, j int) bool { return victims[i].Less(victims[j]) })
@@ -305,9 +351,9 @@ func (d *Detector) spoofAlert(b *binding) alert.Alert {
 	}
 	who := src
 	if who == "" {
-		who = b.spoofer
+		who = spoofer
 	}
-	act := fmt.Sprintf("impersonated %s with MAC %s (owner %s; %d binding changes)", b.ip, b.spoofer, b.owner, b.flaps)
+	act := fmt.Sprintf("impersonated %s with MAC %s (owner %s; %d binding changes)", b.ip, spoofer, owner, b.flaps)
 	if len(victims) > 0 {
 		act += fmt.Sprintf(", poisoning %s", alert.Plural(len(victims), "host"))
 	}
@@ -317,7 +363,7 @@ func (d *Detector) spoofAlert(b *binding) alert.Alert {
 		Act:     act,
 		Summary: fmt.Sprintf("%s %s between %s and %s.", who, act, alert.Clock(b.first), alert.Clock(b.last)),
 		Evidence: map[string]any{
-			"kind": "binding flaps", "ip": b.ip.String(), "owner_mac": b.owner, "spoofer_mac": b.spoofer,
+			"kind": "binding flaps", "ip": b.ip.String(), "owner_mac": owner, "spoofer_mac": spoofer,
 			"flaps": b.flaps, "threshold_flaps": d.cfg.MinFlaps, "window_s": d.cfg.Window,
 		},
 		Detector: "arpspoof",
