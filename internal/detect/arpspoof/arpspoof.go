@@ -32,10 +32,14 @@
 // taken for one host.
 //
 // State: bindings of at most MaxBindings addresses and per-MAC counters of
-// at most MaxBindings MACs; the longest-idle are dropped past that.
+// at most MaxBindings MACs. Past that a tenth is dropped: first those
+// seen once (an ARP flood from forged addresses or MACs is all of these),
+// then the longest idle; bindings in a flapping episode go last, so that
+// a flood cannot wipe out the episode of the address being spoofed.
 package arpspoof
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -44,6 +48,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -81,6 +86,7 @@ type binding struct {
 	ownerVictims     map[netip.Addr]bool
 	alerted          bool
 	seen             float64
+	more             bool // claimed more than once
 	// claims counts the claims of each MAC other than the owner this
 	// episode (at most maxClaimers MACs).
 	claims map[string]int
@@ -121,6 +127,7 @@ type macState struct {
 	gLast      float64
 	gAlerted   bool
 	seen       float64
+	more       bool // seen more than once
 }
 
 // Detector is the ARP spoofing detector.
@@ -202,7 +209,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.bindings[ip] = &binding{ip: ip, owner: mac, current: mac, seen: ts, victims: map[netip.Addr]bool{}}
 		return
 	}
-	b.seen = max(b.seen, ts)
+	b.seen, b.more = max(b.seen, ts), true
 	if mac != b.owner && strings.EqualFold(string(r.Bytes("eth_src")), b.owner) {
 		return // the owner's own frame naming another sender MAC: a corrupted frame, no claim
 	}
@@ -282,8 +289,10 @@ func (d *Detector) mac(mac string, ip netip.Addr, ts float64) *macState {
 		if len(d.macs) >= d.cfg.MaxBindings {
 			d.evict()
 		}
-		m = &macState{mac: mac, ownIP: ip}
+		m = &macState{mac: mac, ownIP: ip, seen: ts}
 		d.macs[mac] = m
+	} else {
+		m.more = true
 	}
 	m.seen = max(m.seen, ts)
 	if len(m.claims) < maxClaims && !slices.Contains(m.claims, ip) {
@@ -370,18 +379,45 @@ func (d *Detector) spoofAlert(b *binding) alert.Alert {
 	}
 }
 
-func (d *Detector) evict() {
-	for ip := range d.bindings { // map order: an arbitrary tenth goes
-		if len(d.bindings) < d.cfg.MaxBindings*9/10 {
-			break
-		}
-		delete(d.bindings, ip)
+// keep orders entries for eviction: the lowest rank (0: seen once, 1:
+// more, 2: in a flapping episode) and then the longest idle go first.
+type keep struct {
+	rank uint8
+	seen float64
+}
+
+func compareKeep(a, b keep) int {
+	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+		return c
 	}
-	for mac := range d.macs {
-		if len(d.macs) < d.cfg.MaxBindings*9/10 {
-			break
+	return cmp.Compare(a.seen, b.seen)
+}
+
+func rank(more, flapping bool) uint8 {
+	switch {
+	case flapping:
+		return 2
+	case more:
+		return 1
+	}
+	return 0
+}
+
+func (d *Detector) evict() {
+	n := d.cfg.MaxBindings / 10
+	if len(d.bindings) >= d.cfg.MaxBindings {
+		for _, ip := range evict.First(d.bindings, len(d.bindings)-d.cfg.MaxBindings+n+1, func(b *binding) keep {
+			return keep{rank(b.more, b.flaps > 0), b.seen}
+		}, compareKeep) {
+			delete(d.bindings, ip)
 		}
-		delete(d.macs, mac)
+	}
+	if len(d.macs) >= d.cfg.MaxBindings {
+		for _, mac := range evict.First(d.macs, len(d.macs)-d.cfg.MaxBindings+n+1, func(m *macState) keep {
+			return keep{rank(m.more, false), m.seen}
+		}, compareKeep) {
+			delete(d.macs, mac)
+		}
 	}
 }
 
