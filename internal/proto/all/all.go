@@ -8,6 +8,7 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/dhcp"   // dhcp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dnp3"   // dnp3.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dns"    // dns.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/enip"   // enip.log, cip.log, enip_list_identity.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/ftp"    // ftp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/http"   // http.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/imap"   // no log (conn.log service "imap", then TLS)
