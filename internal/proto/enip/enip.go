@@ -159,10 +159,11 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 		return proto.No
 	}
 	end := hdrLen + n
-	fits := len(first) == end
+	// The length is the rest of the datagram's or, on TCP, may be followed
+	// by the next header; detection sees at most 512 bytes of either.
+	fits := len(first) == end || len(first) >= 512 && end > len(first)
 	if transport == 6 {
-		fits = fits || len(first) > end+2 && commandName(binary.LittleEndian.Uint16(first[end:])) != "" ||
-			len(first) >= 512 && end > len(first)
+		fits = fits || len(first) > end+2 && commandName(binary.LittleEndian.Uint16(first[end:])) != ""
 	}
 	if !fits {
 		if onPort {

@@ -320,6 +320,8 @@ func TestDetect(t *testing.T) {
 		{session[0].data, Port, 1, proto.No},
 		{func() []byte { b := frame(cmdListIdentity, 0, 0, 0); b[20] = 1; return b }(), Port, 6, proto.No}, // options
 		{frame(cmdSendRRData, 0, 0, 0, make([]byte, 600)...)[:512], Port, 6, proto.Likely},                 // cut by detection
+		{frame(cmdSendRRData, 0, 0, 0, make([]byte, 600)...)[:512], Port, 17, proto.Likely},                // a large datagram
+		{append(append([]byte(nil), session[0].data...), session[2].data...), Port, 17, proto.Maybe},       // two in a datagram: not told apart from one cut short
 	} {
 		if got := Detect(0, c.first, c.port, c.transport); got != c.want {
 			t.Errorf("case %d: %v, want %v", i, got, c.want)
