@@ -179,7 +179,7 @@ func (inv *Inventory) readers() map[string]func([]byte) error {
 		"ssdp": inv.onSSDP, "mqtt_connect": inv.onMQTTConnect,
 		"mqtt_subscribe": inv.onMQTTSubscribe, "mqtt_publish": inv.onMQTTPublish,
 		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
-		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM,
+		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM, "enip_list_identity": inv.onENIPIdentity,
 		"_syn": inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
 	}
 }

@@ -33,6 +33,12 @@ type iotRec struct {
 	pduType, pduService    string
 	subFunction            string
 	source, destination    netip.Addr
+	// a device's identity: Modbus Read Device Identification
+	vendorName, productCode, revision, productName, modelName string
+	// and EtherNet/IP List Identity
+	deviceType, serial, proto string
+	socketAddress             netip.Addr
+	isOrig                    bool
 }
 
 func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
@@ -98,6 +104,26 @@ func (inv *Inventory) decodeIoT(line []byte, r *iotRec) error {
 			r.pduService = inv.intern(v)
 		case "sub_function":
 			r.subFunction = inv.intern(v)
+		case "vendor_name":
+			r.vendorName = v.str()
+		case "product_code":
+			r.productCode = v.str()
+		case "revision":
+			r.revision = v.str()
+		case "product_name":
+			r.productName = v.str()
+		case "model_name":
+			r.modelName = v.str()
+		case "device_type":
+			r.deviceType = v.str()
+		case "serial_number":
+			r.serial = v.str()
+		case "socket_address":
+			r.socketAddress = inv.addr(v)
+		case "is_orig":
+			r.isOrig = v.bool()
+		case "proto":
+			r.proto = inv.intern(v)
 		case "source_h":
 			r.source = inv.addr(v)
 		case "destination_h":
@@ -438,6 +464,7 @@ func (inv *Inventory) onICS(log string) func([]byte) error {
 			// and never answered in the protocol is no PLC or outstation.
 		case log == "modbus": // DNP3 runs over TCP and UDP: conn.log tells which
 			inv.offer(server, "tcp", r.id.respP, log, o)
+			inv.identify(server, "tcp", r.id.respP, "modbus", r.vendorName, r.product(), r.revision, o)
 		default:
 			inv.observeOn(server, &o, "offers.service", log, "")
 		}
@@ -445,6 +472,65 @@ func (inv *Inventory) onICS(log string) func([]byte) error {
 		inv.icsRequest(log, &r, o)
 		return nil
 	}
+}
+
+// product is the product a Modbus identification names: its product
+// name, else its model, else its product code.
+func (r *iotRec) product() string {
+	for _, p := range []string{r.productName, r.modelName, r.productCode} {
+		if p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+// identify records what an ICS device says it is (Modbus Read Device
+// Identification, EtherNet/IP List Identity): vendor and product become
+// its service's software, the revision its version, and the observation
+// proto+".device" ("Schneider Electric BMX P34 2020") names the device.
+func (inv *Inventory) identify(e *ipEntity, proto string, port uint16, service, vendor, product, revision string, o obs) {
+	id := strings.TrimSpace(strings.TrimSpace(vendor) + " " + strings.TrimSpace(product))
+	if e == nil || id == "" {
+		return
+	}
+	banner := id
+	if revision != "" {
+		banner += " " + revision
+	}
+	if s := e.setBanner(proto, port, o.ts, banner, service); s != nil {
+		s.Software, s.Version = id, revision
+	}
+	o.with("vendor", vendor).with("product", product).with("revision", revision)
+	inv.observeOn(e, &o, service+".device", id, "product_name")
+}
+
+// onENIPIdentity handles enip_list_identity.log: the device that answered
+// a List Identity (the connection's originator for an answer to a
+// broadcast) is an EtherNet/IP device, named by its vendor and product.
+// The address it gives for itself (socket_address) may be another one
+// (behind NAT): it is noted, the answering address is the one kept.
+func (inv *Inventory) onENIPIdentity(line []byte) error {
+	var r iotRec
+	if err := inv.decodeIoT(line, &r); err != nil {
+		return err
+	}
+	addr, port := r.id.respH, r.id.respP
+	if r.isOrig {
+		addr, port = r.id.origH, r.id.origP
+	}
+	device := inv.sender(addr, r.ts)
+	if r.proto == "" {
+		r.proto = "tcp"
+	}
+	o := r.obs("enip_list_identity", r.proto, "enip")
+	o.with("device_type", r.deviceType).with("serial_number", r.serial)
+	if r.socketAddress.IsValid() {
+		o.with("socket_address", r.socketAddress.String())
+	}
+	inv.offer(device, o.proto, port, "enip", o)
+	inv.identify(device, o.proto, port, "enip", r.vendorName, r.productName, r.revision, o)
+	return nil
 }
 
 func (inv *Inventory) onBACnet(line []byte) error {

@@ -19,7 +19,8 @@
 //     8, 16 or 32 bits, as "0x…") and tag (ANSI extended symbol segments
 //     joined by ".").
 //   - enip_list_identity.log: one record per CIP Identity item (0x000C) of
-//     a ListIdentity response: encapsulation_version, socket_address,
+//     a ListIdentity response: proto (the transport it came over: a
+//     broadcast is answered over UDP), encapsulation_version, socket_address,
 //     socket_port, vendor_id (vendor_name for vendor 1 only), device_type_id,
 //     device_type (well-known types), product_code, revision ("major.minor"),
 //     device_status ("0x0030"), serial_number ("0x00524d8e"), product_name
@@ -387,6 +388,11 @@ func (a *Analyzer) identity(dir proto.Direction, ts int64, it []byte) {
 	le := binary.LittleEndian
 	b := proto.AppendConnHeader(a.line[:0], ts, a.CI)
 	b = record.AppendBoolField(b, "is_orig", dir == proto.FromOrig)
+	if a.CI != nil && a.CI.Transport == 17 {
+		b = record.AppendStringField(b, "proto", "udp")
+	} else {
+		b = record.AppendStringField(b, "proto", "tcp")
+	}
 	b = record.AppendUintField(b, "encapsulation_version", uint64(le.Uint16(it)))
 	b = record.AppendAddrField(b, "socket_address", netip.AddrFrom4([4]byte(it[6:10])))
 	b = record.AppendUintField(b, "socket_port", uint64(binary.BigEndian.Uint16(it[4:])))

@@ -116,7 +116,7 @@ var want = []string{
 	enipRec("2.0", "false", "register_session", "0x0065", 4, "0x11020100", "success", "0x0000000000000001"),
 	enipRec("3.0", "true", "list_identity", "0x0063", 0, "0x00000000", "success", "0x0000000000000002"),
 	enipRec("4.0", "false", "list_identity", "0x0063", 51, "0x00000000", "success", "0x0000000000000002"),
-	`enip_list_identity {"ts":4.0,` + hdr + `,"is_orig":false,"encapsulation_version":1,"socket_address":"10.1.1.164","socket_port":44818,"vendor_id":1,"vendor_name":"Rockwell Automation/Allen-Bradley","device_type_id":12,"device_type":"Communications Adapter","product_code":58,"revision":"4.3","device_status":"0x0030","serial_number":"0x00524d8e","product_name":"1756-ENBT/A","device_state":3}`,
+	`enip_list_identity {"ts":4.0,` + hdr + `,"is_orig":false,"proto":"tcp","encapsulation_version":1,"socket_address":"10.1.1.164","socket_port":44818,"vendor_id":1,"vendor_name":"Rockwell Automation/Allen-Bradley","device_type_id":12,"device_type":"Communications Adapter","product_code":58,"revision":"4.3","device_status":"0x0030","serial_number":"0x00524d8e","product_name":"1756-ENBT/A","device_state":3}`,
 	enipRec("5.0", "true", "send_rr_data", "0x006f", 24, "0x11020100", "success", "0x0000000000000003"),
 	`cip {"ts":5.0,` + hdr + `,"is_orig":true,"enip_command":"send_rr_data","direction":"request","cip_service_code":"0x0e","cip_service":"Get_Attribute_Single","class_id":"0x01","class_name":"Identity","instance_id":"0x01","attribute_id":"0x07"}`,
 	enipRec("6.0", "false", "send_rr_data", "0x006f", 25, "0x11020100", "success", "0x0000000000000003"),
