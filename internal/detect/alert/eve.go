@@ -39,6 +39,8 @@ type eveEvent struct {
 	DestIP    string    `json:"dest_ip,omitempty"`
 	DestPort  uint16    `json:"dest_port,omitempty"`
 	Proto     string    `json:"proto,omitempty"`
+	ICMPType  *uint16   `json:"icmp_type,omitempty"`
+	ICMPCode  *uint16   `json:"icmp_code,omitempty"`
 	Ether     *eveEther `json:"ether,omitempty"`
 	Alert     eveAlert  `json:"alert"`
 	Vigil     eveVigil  `json:"vigil"`
@@ -90,9 +92,10 @@ func (a *Alert) EVE() []byte {
 		ev.DestIP = a.Dsts[0]
 	}
 	if strings.EqualFold(a.Proto, "icmp") {
-		// As Suricata: no ports for ICMP (Vigil's alerts carry the type
-		// in either one), and ICMPv6 named IPv6-ICMP.
+		// As Suricata: no ports for ICMP but icmp_type and icmp_code,
+		// and ICMPv6 named IPv6-ICMP.
 		ev.SrcPort, ev.DestPort = 0, 0
+		ev.ICMPType, ev.ICMPCode = icmpTypeCode(a.SrcP, a.DstP)
 		if ipv6(ev.SrcIP) || ipv6(ev.DestIP) {
 			ev.Proto = "IPv6-ICMP"
 		}
@@ -102,6 +105,21 @@ func (a *Alert) EVE() []byte {
 		b, _ = json.Marshal(map[string]string{"event_type": "alert", "error": err.Error()})
 	}
 	return b
+}
+
+// icmpTypeCode reads an ICMP alert's type and code from its ports. Alerts
+// about one exchange keep Zeek's conn.log convention (orig_p the type,
+// resp_p the code); a scan's alert names the probe's type as the port
+// probed (dst_p) and has no code. Neither set (an echo reply, type 0, or
+// a flood of several types): none.
+func icmpTypeCode(srcP, dstP uint16) (typ, code *uint16) {
+	switch {
+	case srcP != 0:
+		return &srcP, &dstP
+	case dstP != 0:
+		return &dstP, nil
+	}
+	return nil, nil
 }
 
 // ipv6 tells whether s is an IPv6 address (not an IPv4-mapped one).
