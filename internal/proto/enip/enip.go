@@ -541,18 +541,18 @@ func parsePath(p []byte) (e epath) {
 		seg := p[i]
 		size := 0
 		switch seg >> 5 {
-		case 0: // port segment
-			size = 1
-			if seg&0x0F == 0x0F {
-				size += 2 // extended port identifier
-			}
+		case 0: // port segment: [link address size] [extended port] link address [pad]
+			size = 2 // the segment byte and a one-byte link address
 			if seg&0x10 != 0 {
-				if i+size >= len(p) {
+				// The link address size is the byte after the segment
+				// byte, before any extended port identifier.
+				if i+1 >= len(p) {
 					return
 				}
-				size += 1 + int(p[i+size])
-			} else {
-				size++
+				size = 2 + int(p[i+1])
+			}
+			if seg&0x0F == 0x0F {
+				size += 2 // extended port identifier
 			}
 			size += size & 1
 		case 1: // logical segment

@@ -397,3 +397,41 @@ func FuzzENIP(f *testing.F) {
 		Detect(1, in, 1, 17)
 	})
 }
+
+// TestPortSegmentExtended checks a port segment with both an extended
+// link address and an extended port identifier: its link address size
+// comes right after the segment byte, before the 16-bit port (CIP Vol. 1,
+// C-1.4.2), so the class, instance and attribute behind it are read from
+// the right place. tshark 4.0 (-O cip on a capture of this path) reads
+// "Port: 15, Link Address Size: 4, Port Extended: 0x0000, Class: Identity
+// (0x01), Instance: 0x01, Attribute: 7".
+func TestPortSegmentExtended(t *testing.T) {
+	for _, c := range []struct {
+		in   []byte
+		want string
+	}{
+		// link size 4, extended port 0, link address 20 05 24 07 (bytes
+		// that look like a class and an instance segment), then the path.
+		{[]byte{0x1f, 0x04, 0x00, 0x00, 0x20, 0x05, 0x24, 0x07, 0x20, 0x01, 0x24, 0x01, 0x30, 0x07}, "c1 i1 a7"},
+		// odd link size 3 with its pad byte, extended port 0x0102.
+		{[]byte{0x1f, 0x03, 0x02, 0x01, 0x20, 0x09, 0x24, 0x00, 0x20, 0x02, 0x24, 0x01}, "c2 i1"},
+		// extended port without an extended link address: one link byte.
+		{[]byte{0x0f, 0x12, 0x00, 0x05, 0x20, 0x01}, "c1"},
+		{[]byte{0x1f, 0x04, 0x00}, ""}, // cut short
+	} {
+		e := parsePath(c.in)
+		var parts []string
+		if e.hasClass {
+			parts = append(parts, "c"+itoa(int(e.class)))
+		}
+		if e.hasInstance {
+			parts = append(parts, "i"+itoa(int(e.instance)))
+		}
+		if e.hasAttribute {
+			parts = append(parts, "a"+itoa(int(e.attribute)))
+		}
+		if got := strings.Join(parts, " "); got != c.want {
+			t.Errorf("% x: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
