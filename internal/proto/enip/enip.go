@@ -32,7 +32,11 @@
 // A response gets the object of the request it answers (same sender context,
 // or for connected messages the same sequence count) when that request is
 // among the last few. The services inside a Multiple_Service_Packet and the
-// request inside an Unconnected_Send are not logged on their own.
+// request inside an Unconnected_Send are not logged on their own; the
+// target answers an Unconnected_Send with the embedded request's service,
+// so that answer is named after the embedded request (a Read_Tag_Fragmented
+// answer 0xD2 is not an Unconnected_Send one), except for the routing
+// errors of Unconnected_Send itself (see routingError).
 //
 // Bounds: each side keeps one 24-byte header and the first bodyKeep bytes
 // of the message's data (enough for the CPF items, a CIP header and path,
@@ -237,6 +241,12 @@ type pending struct {
 	key  uint64
 	kind uint8
 	used bool
+	// embedded is set for an Unconnected_Send whose embedded request was
+	// read: its service (response bit cleared) and object kind, for
+	// naming the target's answer, which carries the embedded service.
+	embedded bool
+	embSvc   uint8
+	embKind  uint8
 }
 
 // Analyzer is the EtherNet/IP analyzer of one connection; its state is
@@ -632,20 +642,87 @@ func (e *epath) kind() uint8 {
 	return objOther
 }
 
-// remember keeps a request's object kind for the response.
-func (a *Analyzer) remember(key uint64, kind uint8) {
-	a.pending[a.next] = pending{key: key, kind: kind, used: true}
+// remember keeps a request's object kind (and embedded request) for the
+// response.
+func (a *Analyzer) remember(p pending) {
+	p.used = true
+	a.pending[a.next] = p
 	a.next = (a.next + 1) % pendingLen
 }
 
-// recall returns the object kind of the remembered request with key (and
-// forgets it), objOther when there is none.
-func (a *Analyzer) recall(key uint64) uint8 {
+// recall returns the remembered request with key (and forgets it), one
+// of kind objOther when there is none.
+func (a *Analyzer) recall(key uint64) pending {
 	for i := range a.pending {
 		if p := &a.pending[i]; p.used && p.key == key {
 			p.used = false
-			return p.kind
+			return *p
 		}
+	}
+	return pending{}
+}
+
+// svcUnconnectedSend is the Connection Manager's Unconnected_Send.
+const svcUnconnectedSend = 0x52
+
+// embeddedRequest reads the request an Unconnected_Send carries from the
+// request data d (after the path): priority/time tick, timeout ticks,
+// the embedded request's size, then the request (service, path size,
+// path). It sets p's embedded service and the object kind of its path.
+func embeddedRequest(d []byte, p *pending) {
+	if len(d) < 5 {
+		return
+	}
+	n := int(binary.LittleEndian.Uint16(d[2:]))
+	emb := d[4:min(len(d), 4+n)]
+	if len(emb) < 1 {
+		return
+	}
+	p.embedded, p.embSvc, p.embKind = true, emb[0]&^0x80, objOther
+	if len(emb) >= 2 {
+		e := parsePath(emb[2:min(len(emb), 2+2*int(emb[1]))])
+		p.embKind = e.kind()
+	}
+}
+
+// routingError reports whether the response m (service 0x52) is an error
+// of Unconnected_Send itself, the request not delivered (CIP Vol. 1,
+// 3-5.6): general status 0x02 (resource unavailable) or 0x04 (path
+// segment error), or 0x01 with the extended status 0x0204 (timed out),
+// 0x0311 (invalid port), 0x0312 (invalid link address) or 0x0315
+// (invalid segment in the connection path). Other statuses come from the
+// target, in its answer to the embedded request.
+func routingError(m []byte) bool {
+	if len(m) < 3 {
+		return false
+	}
+	switch m[2] {
+	case 0x02, 0x04:
+		return true
+	case 0x01:
+		if len(m) >= 6 && m[3] > 0 {
+			switch binary.LittleEndian.Uint16(m[4:]) {
+			case 0x0204, 0x0311, 0x0312, 0x0315:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// responseKind is the object kind that names the service svc of the
+// response m to the request p: an Unconnected_Send is answered by the
+// target with the embedded request's service, or by the Connection
+// Manager (service 0x52) when it could not deliver it.
+func responseKind(p pending, svc uint8, m []byte) uint8 {
+	if !p.embedded {
+		return p.kind
+	}
+	switch {
+	case svc == svcUnconnectedSend && (p.embSvc != svcUnconnectedSend || routingError(m)):
+		return objConnManager
+	case svc == p.embSvc:
+		return p.embKind
 	}
 	return objOther
 }
@@ -670,14 +747,20 @@ func (a *Analyzer) cip(dir proto.Direction, ts int64, cmd uint16, ref msgRef, m 
 	var kind uint8
 	if resp {
 		b = record.AppendStringField(b, "direction", "response")
-		kind = a.recall(ref.key)
+		kind = responseKind(a.recall(ref.key), svc, m)
 	} else {
 		b = record.AppendStringField(b, "direction", "request")
+		p := pending{key: ref.key}
 		if len(m) >= 2 {
-			e = parsePath(m[2:min(len(m), 2+2*int(m[1]))])
+			end := min(len(m), 2+2*int(m[1]))
+			e = parsePath(m[2:end])
+			p.kind = e.kind()
+			if p.kind == objConnManager && svc == svcUnconnectedSend {
+				embeddedRequest(m[end:], &p)
+			}
 		}
-		kind = e.kind()
-		a.remember(ref.key, kind)
+		kind = p.kind
+		a.remember(p)
 	}
 	b = appendHexField(b, "cip_service_code", uint64(svc), 2)
 	if name := serviceName(svc, kind); name != "" {
