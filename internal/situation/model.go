@@ -118,10 +118,12 @@ func New(st store.Store, cfg Config) *Model {
 type inputs struct {
 	now       int64
 	minutes   []store.MinuteStats
-	incidents []store.Incident
-	assets    []store.Asset
-	alerts    []store.Alert
-	overview  *store.Overview
+	incidents []store.Incident // open, active in the index's range
+	// riskIncidents are the open incidents of the last day.
+	riskIncidents []store.Incident
+	assets        []store.Asset
+	alerts        []store.Alert
+	overview      *store.Overview
 }
 
 // Compute reads the store, computes the series, saves it and returns the
@@ -142,7 +144,7 @@ func (m *Model) Compute(ctx context.Context) (*Snapshot, error) {
 	s.Index, s.Level = last.Index, level(last.Index)
 	s.Components = m.components(last, expDetail, in)
 	s.Perception = perceive(in)
-	s.Risks = risks(in.assets, in.alerts)
+	s.Risks = risks(float64(in.now), in.assets, in.alerts, in.riskIncidents)
 	m.project(s)
 	return s, nil
 }
@@ -159,12 +161,19 @@ func (m *Model) read(ctx context.Context) (*inputs, error) {
 	if in.minutes, err = m.st.Minutes(ctx, r); err != nil {
 		return nil, err
 	}
-	inc, err := m.st.Incidents(ctx, store.IncidentFilter{Range: r, Paging: store.Paging{Limit: 1000}})
+	// a day of incidents and alerts for the asset risks, whose weights
+	// fade by then (HalfLife); the index takes the incidents of its range
+	day := store.Range{From: float64(now - 86400), To: r.To}
+	inc, err := m.st.Incidents(ctx, store.IncidentFilter{Range: day, Paging: store.Paging{Limit: 1000}})
 	if err != nil {
 		return nil, err
 	}
 	for _, i := range inc.Items {
-		if i.Status != "closed" {
+		if i.Status == "closed" {
+			continue
+		}
+		in.riskIncidents = append(in.riskIncidents, i)
+		if i.Last >= r.From {
 			in.incidents = append(in.incidents, i)
 		}
 	}
@@ -173,11 +182,19 @@ func (m *Model) read(ctx context.Context) (*inputs, error) {
 		return nil, err
 	}
 	in.assets = as.Items
-	al, err := m.st.Alerts(ctx, store.AlertFilter{Range: store.Range{From: float64(now - 86400)}, Paging: store.Paging{Limit: 1000}})
-	if err != nil {
-		return nil, err
+	// the newest 1000 high and critical alerts, then the newest 1000 of
+	// the others: a flood of scans does not push a compromise out
+	for _, sev := range []int32{2, 4} {
+		al, err := m.st.Alerts(ctx, store.AlertFilter{Range: day, MaxSeverity: sev, Paging: store.Paging{Limit: 1000}})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range al.Items {
+			if (sev == 2) == (clampSev(a.Severity) <= 2) {
+				in.alerts = append(in.alerts, a)
+			}
+		}
 	}
-	in.alerts = al.Items
 	if in.overview, err = m.st.Overview(ctx, store.Range{From: float64(now - 3600), To: float64(now + 59)}); err != nil {
 		return nil, err
 	}
