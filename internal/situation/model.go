@@ -247,16 +247,31 @@ func (m *Model) index(c map[string]float64) float64 {
 }
 
 // alertPressure saturates the severity-weighted alerts of the window:
-// 100·(1 − e^(−A/25)).
+// 100·(1 − e^(−A/25)), A = Σ weight(s)·repeats(n_s) over the severities,
+// so that one noisy detector's thousand info alerts weigh less than a
+// critical one.
 func alertPressure(byMin map[int64]store.MinuteStats, t, window int64) float64 {
-	var a float64
+	var n [5]int64
 	for u := t - window + 60; u <= t; u += 60 {
 		ms := byMin[u]
 		for s := 1; s <= 4; s++ {
-			a += sevWeight[s] * float64(ms.AlertsBySv[s])
+			n[s] += ms.AlertsBySv[s]
 		}
 	}
+	var a float64
+	for s := 1; s <= 4; s++ {
+		a += sevWeight[s] * repeats(float64(n[s]))
+	}
 	return round1(100 * (1 - math.Exp(-a/25)))
+}
+
+// repeats is what n alerts alike count for: n up to one, 1 + log₂ n
+// beyond (a thousand count 11).
+func repeats(n float64) float64 {
+	if n > 1 {
+		return 1 + math.Log2(n)
+	}
+	return n
 }
 
 // incidentPressure is the highest score of the incidents active at t (or

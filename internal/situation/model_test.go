@@ -56,3 +56,22 @@ func TestModel(t *testing.T) {
 	}
 	t.Logf("index %.1f (%s), components %+v", s.Index, s.Level, s.Components)
 }
+
+// A detector that repeats an info alert a thousand times in a quarter
+// of an hour must not raise the index above one critical alert: the
+// index is monotonic in severity, not in one detector's noise.
+func TestIndexNoisyDetector(t *testing.T) {
+	alerts := func(s *Snapshot) float64 { return s.Series[len(s.Series)-1].Components["alerts"] }
+	noisy := situationOf(t, func(w *store.Writer) {
+		for i := range 1000 {
+			w.Record("alerts", storetest.AlertJSON(t0+float64(i)*0.5, "policy.cleartext", 4, printer, outside))
+		}
+	})
+	crit := situationOf(t, func(w *store.Writer) {
+		w.Record("alerts", storetest.AlertJSON(t0+499, "exploit.rce", 1, outside, server))
+	})
+	t.Logf("alerts component: 1000 info alerts %v (index %v), one critical %v (index %v)", alerts(noisy), noisy.Index, alerts(crit), crit.Index)
+	if alerts(noisy) >= alerts(crit) {
+		t.Errorf("1000 info alerts %v ≥ one critical alert %v", alerts(noisy), alerts(crit))
+	}
+}

@@ -25,9 +25,9 @@ const HalfLife = 4 * 3600
 // the score of the open incidents naming it (as attacker or victim),
 // decayed from their last activity. t sums, for each alert class and role
 // (victim, or actor which weighs 1.5×: a compromised host), the severity
-// weight times f(n), n the class's alerts each decayed by
-// 2^(−age/HalfLife), f(n) = n up to 1 and 1 + log₂ n beyond: repeats of
-// one alert add little, and a lone alert's weight halves every HalfLife.
+// weight times repeats(n), n the class's alerts each decayed by
+// 2^(−age/HalfLife), repeats(n) = n up to 1 and 1 + log₂ n beyond: repeats
+// of one alert add little, and a lone alert's weight halves every HalfLife.
 // The reasons list the findings, the incident and the heaviest classes
 // with their weight. The top 25 are returned.
 func risks(now float64, assets []store.Asset, alerts []store.Alert, incs []store.Incident) []AssetRisk {
@@ -139,13 +139,9 @@ type contrib struct {
 	weight      float64
 }
 
-// value is the class's weight: severity weight (1.5× as source) · f(n).
+// value is the class's weight: severity weight (1.5× as source) · repeats(n).
 func (c *contrib) value() float64 {
-	f := c.n
-	if f > 1 {
-		f = 1 + math.Log2(f)
-	}
-	w := sevWeight[c.sev] * f
+	w := sevWeight[c.sev] * repeats(c.n)
 	if c.role == "source" {
 		w *= 1.5
 	}
