@@ -22,15 +22,16 @@ type Holt struct {
 	N            int
 }
 
-// FitHolt fits the model to y (at least three points; fewer give a flat
-// forecast of the last value).
+// MinPoints is the fewest points a model is fitted to (a quarter of an
+// hour of minutes): from fewer, three parameters and a band cannot be
+// told apart from noise, and there is no forecast.
+const MinPoints = 15
+
+// FitHolt fits the model to y; with fewer than MinPoints points it is
+// left unfitted and forecasts nothing.
 func FitHolt(y []float64) Holt {
-	if len(y) < 3 {
-		h := Holt{N: len(y), Alpha: 1, Phi: 1}
-		if len(y) > 0 {
-			h.Level = y[len(y)-1]
-		}
-		return h
+	if len(y) < MinPoints {
+		return Holt{N: len(y)}
 	}
 	best := Holt{Sigma: math.Inf(1)}
 	for _, phi := range []float64{0.8, 0.9, 0.95, 0.98, 1} {
@@ -46,27 +47,33 @@ func FitHolt(y []float64) Holt {
 	return best
 }
 
-// runHolt smooths y and measures the one-step errors.
+// runHolt smooths y and measures the one-step errors (from the third
+// point: the second is where the trend starts, its error is no forecast).
 func runHolt(y []float64, alpha, beta, phi float64) Holt {
 	level, trend := y[0], y[1]-y[0]
 	var sse float64
-	for _, v := range y[1:] {
+	for i, v := range y[1:] {
 		pred := level + phi*trend
-		e := v - pred
-		sse += e * e
+		if e := v - pred; i > 0 {
+			sse += e * e
+		}
 		nl := alpha*v + (1-alpha)*pred
 		trend = beta*(nl-level) + (1-beta)*phi*trend
 		level = nl
 	}
 	return Holt{Alpha: alpha, Beta: beta, Phi: phi, Level: level, Trend: trend,
-		Sigma: math.Sqrt(sse / float64(len(y)-1)), N: len(y)}
+		Sigma: math.Sqrt(sse / float64(len(y)-2)), N: len(y)}
 }
 
 // Forecast returns h steps ahead from the last point; step is the time
 // between points and last the time of the last point. The band widens
 // with the horizon as Holt's error variance does:
-// var(h) = σ²·(1 + Σ_{j<h} α²(1 + jβ)²). lo and hi clamp the band.
+// var(h) = σ²·(1 + Σ_{j<h} α²(1 + jβ)²). lo and hi clamp the band. An
+// unfitted model (fewer than MinPoints points) forecasts nothing.
 func (m Holt) Forecast(h int, last, step int64, lo, hi float64) []Band {
+	if m.N < MinPoints {
+		return []Band{}
+	}
 	out := make([]Band, 0, h)
 	acc, damp, pk := 1.0, 0.0, 1.0
 	for k := 1; k <= h; k++ {

@@ -45,12 +45,20 @@ func TestHoltBeatsNaive(t *testing.T) {
 	}
 }
 
+// Three minutes of a rising index used to forecast 100 within half an
+// hour with a zero-width band: too little data must give no forecast.
 func TestHoltShortSeries(t *testing.T) {
-	fc := FitHolt([]float64{5}).Forecast(3, 0, 60, 0, 100)
-	if len(fc) != 3 || fc[2].Mean != 5 || fc[0].TS != 60 {
-		t.Fatalf("%+v", fc)
+	for _, y := range [][]float64{nil, {5}, {0, 10, 20}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}} {
+		if fc := FitHolt(y).Forecast(30, 0, 60, 0, 100); len(fc) != 0 {
+			t.Errorf("%d points: forecast %+v", len(y), fc[len(fc)-1])
+		}
 	}
-	if fc := FitHolt(nil).Forecast(2, 0, 60, 0, 100); fc[0].Mean != 0 {
-		t.Fatalf("%+v", fc)
+	y := make([]float64, MinPoints)
+	for i := range y {
+		y[i] = float64(i % 3)
+	}
+	fc := FitHolt(y).Forecast(3, 0, 60, 0, 100)
+	if len(fc) != 3 || fc[0].TS != 60 || fc[0].Hi <= fc[0].Lo {
+		t.Fatalf("%d points: %+v", MinPoints, fc)
 	}
 }

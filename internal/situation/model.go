@@ -52,7 +52,9 @@ type Snapshot struct {
 	Series      []store.SituationPoint `json:"series"`
 	Forecast    []Band                 `json:"forecast_index"`
 	AlertSeries []Band                 `json:"forecast_alerts"`
-	Model       map[string]float64     `json:"model"`
+	// ForecastNote says why there is no forecast (too little data).
+	ForecastNote string             `json:"forecast_note,omitempty"`
+	Model        map[string]float64 `json:"model"`
 }
 
 // Component is one part of the threat index.
@@ -390,12 +392,18 @@ func isIoT(a store.Asset) bool {
 	return false
 }
 
-// project forecasts the index and the alert volume.
+// project forecasts the index and the alert volume, or says that there
+// are too few minutes to.
 func (m *Model) project(s *Snapshot) {
 	idx := make([]float64, len(s.Series))
 	al := make([]float64, len(s.Series))
 	for i, p := range s.Series {
 		idx[i], al[i] = p.Index, float64(p.Alerts)
+	}
+	if len(idx) < MinPoints {
+		s.Forecast, s.AlertSeries = []Band{}, []Band{}
+		s.ForecastNote = fmt.Sprintf("not enough data to forecast: %d minutes, %d needed", len(idx), MinPoints)
+		return
 	}
 	hi := FitHolt(idx)
 	ha := FitHolt(al)

@@ -75,3 +75,16 @@ func TestIndexNoisyDetector(t *testing.T) {
 		t.Errorf("1000 info alerts %v ≥ one critical alert %v", alerts(noisy), alerts(crit))
 	}
 }
+
+// A server that has seen five minutes of data says so instead of
+// drawing a forecast.
+func TestForecastNotEnoughData(t *testing.T) {
+	s := situationOf(t, func(w *store.Writer) {
+		for i := range 5 {
+			w.Record("alerts", storetest.AlertJSON(t0+60*float64(i), "scan.vertical", 3, outside, printer))
+		}
+	})
+	if len(s.Forecast) != 0 || len(s.AlertSeries) != 0 || s.ForecastNote == "" {
+		t.Errorf("%d points: forecast %v, alerts %v, note %q", len(s.Series), s.Forecast, s.AlertSeries, s.ForecastNote)
+	}
+}

@@ -102,6 +102,7 @@ async function overview() {
       { t: "Risk", num: 1, f: r => esc(r.risk) }, { t: "Why", f: r => esc((r.reasons || []).join("; ")) }], (s.asset_risks || []).slice(0, 8))}</div>
   </div>`;
   drawIndexChart($("#index-chart"), s.series || [], s.forecast_index || []);
+  if (s.forecast_note) $("#index-chart").insertAdjacentHTML("beforeend", `<p class="muted">${esc(s.forecast_note)}</p>`);
   fillTicker();
 }
 
