@@ -67,8 +67,9 @@ func runHolt(y []float64, alpha, beta, phi float64) Holt {
 
 // Forecast returns h steps ahead from the last point; step is the time
 // between points and last the time of the last point. The band widens
-// with the horizon as Holt's error variance does:
-// var(h) = σ²·(1 + Σ_{j<h} α²(1 + jβ)²). lo and hi clamp the band. An
+// with the horizon as the damped trend's error variance does:
+// var(h) = σ²·(1 + Σ_{j<h} α²(1 + β·φ_j)²), φ_j = φ + … + φ^j (j for
+// the plain linear method). lo and hi clamp the band. An
 // unfitted model (fewer than MinPoints points) forecasts nothing.
 func (m Holt) Forecast(h int, last, step int64, lo, hi float64) []Band {
 	if m.N < MinPoints {
@@ -77,9 +78,8 @@ func (m Holt) Forecast(h int, last, step int64, lo, hi float64) []Band {
 	out := make([]Band, 0, h)
 	acc, damp, pk := 1.0, 0.0, 1.0
 	for k := 1; k <= h; k++ {
-		if k > 1 {
-			j := float64(k - 1)
-			acc += m.Alpha * m.Alpha * (1 + j*m.Beta) * (1 + j*m.Beta)
+		if k > 1 { // damp is φ + … + φ^(k−1) here
+			acc += m.Alpha * m.Alpha * (1 + damp*m.Beta) * (1 + damp*m.Beta)
 		}
 		pk *= m.Phi
 		damp += pk

@@ -62,3 +62,19 @@ func TestHoltShortSeries(t *testing.T) {
 		t.Fatalf("%d points: %+v", MinPoints, fc)
 	}
 }
+
+// A damped trend's band widens as the damped trend does (Hyndman et al.,
+// ETS(A,Ad,N): c_j = α(1 + β·(φ + … + φ^j))): with the undamped j in
+// place of the sum, the "95%" band covered 99% of outcomes.
+func TestHoltBandDamped(t *testing.T) {
+	m := Holt{Alpha: 0.5, Beta: 0.5, Phi: 0.8, Sigma: 1, N: MinPoints}
+	fc := m.Forecast(30, 0, 1, math.Inf(-1), math.Inf(1))
+	v, pj := 1.0, 0.0
+	for j := 1; j < 30; j++ {
+		pj += math.Pow(0.8, float64(j))
+		v += 0.25 * (1 + 0.5*pj) * (1 + 0.5*pj)
+	}
+	if got, want := fc[29].Hi-fc[29].Mean, 1.96*math.Sqrt(v); math.Abs(got-want) > 1e-9 {
+		t.Errorf("half-width at 30 steps %.3f, want %.3f", got, want)
+	}
+}
