@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,9 +31,25 @@ import (
 // (live: now less 10 ms when the kernel's current block is still empty)
 // or else the wall clock less idleLag (packets the kernel has timestamped
 // but not yet handed over: live.Config's block timeout is at most 50 ms).
+//
+// The clock may step back (NTP correcting a sensor's clock that ran
+// ahead; the kernel stamps packets with it) or a NIC's timestamps jump
+// back: a reader whose packets or idle clock fall more than clockStep
+// behind its clock follows them back (reader.stepBack), and so does each
+// worker, on the first packet or clock that far behind its table's time
+// (worker.stepBack): their tables' connections move back by the step.
+// Otherwise nothing would expire, and no partial batch go out, until the
+// clock had caught up (for as long as the step). Packets stamped before
+// the step that a worker handles after it (another reader's, not yet
+// stepped) count at the readers' clock (liveMerge.low), so that they do
+// not move the table ahead again and end every connection as idle. A
+// clock that jumps forward (a suspended sensor resuming) needs nothing:
+// what is due expires once.
 const (
 	liveTick = int64(50 * time.Millisecond)
 	idleLag  = int64(100 * time.Millisecond)
+	// clockStep is how far a live clock may go back before it is a step.
+	clockStep = int64(10 * time.Second)
 	// maxSources bounds a live run's readers.
 	maxSources = 256
 )
@@ -78,6 +95,9 @@ func (r *reader) runLive(stop *atomic.Bool) error {
 				if mark == 0 {
 					mark = time.Now().UnixNano() - idleLag
 				}
+				if mark < r.mark-clockStep {
+					r.stepBack(mark)
+				}
 				if mark-r.tickAt >= liveTick {
 					r.tick(mark)
 				}
@@ -86,6 +106,9 @@ func (r *reader) runLive(stop *atomic.Bool) error {
 				return nil
 			}
 			return err
+		}
+		if r.frame.TS < r.mark-clockStep {
+			r.stepBack(r.frame.TS)
 		}
 		r.handle(&r.frame)
 		r.sum.packets++
@@ -118,6 +141,16 @@ func (r *reader) tick(mark int64) {
 	}
 }
 
+// stepBack follows the reader's clock back to now, which stepped back: its
+// tables' times move back by the step, and the next tick (at now) sweeps
+// them and tells the workers, whose clocks then go back too.
+func (r *reader) stepBack(now int64) {
+	r.defrag.Shift(now - r.mark)
+	r.tunnels.StepBack(now)
+	r.mark = now - liveTick
+	r.tickAt, r.lastSweep = r.mark, now-expireEvery
+}
+
 // liveMerge is a worker's view of a live run's readers: each reader's
 // batches wait in its own queue, and the worker handles their packets in
 // time order, a packet once no reader can still send an older one (every
@@ -130,6 +163,7 @@ func (r *reader) tick(mark int64) {
 // (counted in unordered) rather than wait.
 type liveMerge struct {
 	marks     []int64 // each reader's clock as last heard (batch.mark)
+	low       int64   // the lowest of marks
 	queues    []batchQueue
 	held      int
 	limit     int
@@ -192,7 +226,16 @@ func (wk *worker) runMerge() {
 		if !ok {
 			break
 		}
-		m.marks[b.src] = max(m.marks[b.src], b.mark)
+		if b.mark < m.marks[b.src]-clockStep {
+			// The reader's clock stepped back: what it and the
+			// others sent before goes first, as the step's packets
+			// can no longer precede it.
+			wk.handleReady(true)
+			m.marks[b.src] = b.mark
+		} else {
+			m.marks[b.src] = max(m.marks[b.src], b.mark)
+		}
+		m.low = slices.Min(m.marks)
 		if b.n == 0 {
 			wk.free <- b
 			continue
@@ -263,7 +306,11 @@ func (wk *worker) handleReady(all bool) {
 	if all {
 		return
 	}
-	if now := m.clock(); now != math.MaxInt64 && now-wk.lastSweep >= expireEvery {
+	now := m.clock()
+	if now > 0 && now < wk.table.Now()-clockStep {
+		wk.stepBack(now)
+	}
+	if now != math.MaxInt64 && now-wk.lastSweep >= expireEvery {
 		wk.table.Expire(now)
 		wk.lastSweep = now
 		wk.sink.flush()
@@ -293,7 +340,22 @@ func (wk *worker) handleOne() {
 			wk.panics.Add(1)
 		}
 	}()
+	if m.low > 0 && it.ts-clockStep > m.low {
+		// Stamped before the clock stepped back, by a reader that had
+		// not yet followed it: it counts at the readers' clock.
+		it.ts = m.low
+	}
+	if it.ts < wk.table.Now()-clockStep {
+		wk.stepBack(it.ts)
+	}
 	wk.handle(b, it)
+}
+
+// stepBack follows the readers' clock back to now, which stepped back
+// (see clockStep): the table's connections move back by the step.
+func (wk *worker) stepBack(now int64) {
+	wk.table.StepBack(now)
+	wk.lastSweep = now - expireEvery
 }
 
 // add merges another reader's counts into c.

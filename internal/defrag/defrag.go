@@ -768,6 +768,15 @@ func (r *Reassembler) Expire(now int64, report func(Event)) {
 	}
 }
 
+// Shift moves the time of every datagram held by by (ns): a live run
+// whose clock stepped back (by < 0) keeps the fragments it holds for their
+// timeout on the new clock, rather than until the clock has caught up.
+func (r *Reassembler) Shift(by int64) {
+	for d := r.head; d != nil; d = d.nextNode {
+		d.first += by
+	}
+}
+
 // maxChain bounds the extension headers walkChain follows.
 const maxChain = 32
 

@@ -636,6 +636,53 @@ func (t *Table) Expire(now int64) {
 	t.wheelPos = end
 }
 
+// Now is the newest time (Unix ns) the table has seen, in a packet or an
+// Expire.
+func (t *Table) Now() int64 { return t.now }
+
+// StepBack moves the table's time back to now, where a live run's clock
+// went (NTP stepping the sensor's clock back, a NIC's timestamps jumping):
+// every connection's times move back by the step (now less the newest time
+// the table has seen). Without it, connections open across the step would
+// end only once the clock caught up with their timers (hours after a step
+// of hours), and one with packets after the step would have its last
+// packet before its start (conn.log: no duration, no bytes). A clock that
+// goes forward needs nothing: Expire ends what is due, once. Offline runs
+// never call it: a capture's time is what its packets say.
+func (t *Table) StepBack(now int64) {
+	by := now - t.now
+	if by >= 0 {
+		return
+	}
+	t.now = now
+	for i := range t.wheel {
+		t.wheel[i] = nilIdx
+	}
+	for ci := int32(0); ci < t.nconns; ci++ {
+		c := t.at(ci)
+		if !c.used {
+			continue
+		}
+		c.start += by
+		c.last += by
+		c.lruAt += by
+		shiftTimer(&c.attemptAt, by)
+		shiftTimer(&c.expireAt, by)
+		shiftTimer(&c.deleteAt, by)
+		c.deadline, c.wheelSlot, c.wheelPrev, c.wheelNext = 0, -1, nilIdx, nilIdx
+		t.schedule(ci, c)
+	}
+	t.wheelPos = floorTick(now)
+	shiftTimer(&t.lastFullWeird, by)
+}
+
+// shiftTimer moves the time at *p (0: not set) by by.
+func shiftTimer(p *int64, by int64) {
+	if *p != 0 {
+		*p += by
+	}
+}
+
 // fire runs c's due timers in time order; it reports whether c was removed.
 func (t *Table) fire(ci int32, c *conn, now int64) bool {
 	for i := 0; i < 64; i++ {

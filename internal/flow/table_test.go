@@ -380,3 +380,37 @@ func TestLastConnForgotten(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// A live run's clock steps back two hours (NTP): StepBack moves the open
+// connections back with it, so they end after their own inactivity on
+// the new clock, with their whole duration, and a forward jump (a sensor
+// resuming from suspend) ends every idle connection once.
+func TestStepBackMovesConnections(t *testing.T) {
+	tb, s := newTable(t, DefaultConfig())
+	for i := int64(0); i < 30; i++ {
+		tb.Update(&Input{TS: base + i*sec, D: udp("10.0.0.1:5000", "10.0.0.2:9999", 20)})
+		tb.Expire(base + i*sec)
+	}
+	now := base + 30*sec - 2*3600*sec
+	tb.StepBack(now)
+	tb.Update(&Input{TS: now, D: udp("10.0.0.1:5000", "10.0.0.2:9999", 20)})
+	tb.Update(&Input{TS: now + sec, D: udp("10.0.0.3:5000", "10.0.0.4:9999", 20)})
+	for i := int64(1); i <= 62; i++ {
+		tb.Expire(now + i*sec)
+	}
+	if len(s.conns) != 2 {
+		t.Fatalf("%d connections ended a minute after the step, want 2", len(s.conns))
+	}
+	// The step is measured from the newest time seen (base+29 s): the
+	// second between it and the step's first packet is not counted.
+	if c := s.conns[0]; !c.HasDuration || c.Duration != 29*sec || c.OrigPkts != 31 {
+		t.Errorf("connection open across the step: duration %v (set %v), %d packets; want 29 s, 31", c.Duration, c.HasDuration, c.OrigPkts)
+	}
+	for i := 0; i < 100; i++ {
+		tb.Update(&Input{TS: now + 70*sec, D: udp("10.0.1.1:5000", netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 2, byte(i)}), 53).String(), 20)})
+	}
+	tb.Expire(now + 8*3600*sec)
+	if len(s.conns) != 102 || tb.Stats().Active != 0 {
+		t.Errorf("after an 8 h jump: %d connections ended, %d active; want 102, 0", len(s.conns), tb.Stats().Active)
+	}
+}
