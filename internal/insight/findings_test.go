@@ -368,3 +368,28 @@ func TestControlCommandAlertedOnce(t *testing.T) {
 		t.Errorf("%d control-command alerts for a day of one scheduled command, want 1", n)
 	}
 }
+
+// TestToldNamesBounded: a sensor that runs for weeks sees ever new hosts
+// with findings (phones, guests, a scanned range answering telnet); the
+// names of the findings told must not be kept for ever. A finding still
+// held (seen) counts as told at Close whether its name is remembered or
+// not.
+func TestToldNamesBounded(t *testing.T) {
+	eng, err := detect.New(detect.DefaultConfig(), detect.Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	fa := &findingAlerts{engine: eng, seen: map[*assets.Finding]findingSeen{}, names: map[string]bool{}}
+	const n = 3 << 14
+	for i := 0; i < n; i++ {
+		f := &assets.Finding{Kind: "x", Class: "iot.insecure_protocol", Host: fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255), TS: float64(1000 + i), Last: float64(1000 + i), Count: 1}
+		fa.Raised(f)
+		if i%2 == 0 {
+			fa.Dropped(f)
+		}
+	}
+	if len(fa.names) > 1<<14 {
+		t.Errorf("%d names kept after %d findings told; at most %d", len(fa.names), n, 1<<14)
+	}
+}

@@ -158,8 +158,16 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 type findingAlerts struct {
 	engine *detect.Engine
 	seen   map[*assets.Finding]findingSeen
-	names  map[string]bool // the Names of the findings told, dropped ones too
+	// names are the Names of the findings told, dropped ones too: the
+	// latest maxToldNames (order, oldest first), so that a run of weeks
+	// does not keep every finding it ever told; finish also counts as
+	// told the findings still in seen.
+	names map[string]bool
+	order []string
 }
+
+// maxToldNames bounds findingAlerts.names.
+const maxToldNames = 1 << 14
 
 // findingSeen is what findingAlerts knows of a finding: its episode's
 // alert key and source, which episode that is (0: the first), how many
@@ -178,7 +186,21 @@ func (fa *findingAlerts) Raised(f *assets.Finding) {
 	a.Fill() // its key as the engine knows it (a MAC moves out of src/dst)
 	src, _ := netip.ParseAddr(a.Src)
 	fa.seen[f] = findingSeen{key: a.Key(), src: src, evidence: len(f.Evidence), allowed: !fa.engine.Add(a)}
-	fa.names[f.Name()] = true
+	fa.told(f.Name())
+}
+
+// told remembers that the finding named name was told, forgetting the
+// oldest name beyond maxToldNames.
+func (fa *findingAlerts) told(name string) {
+	if fa.names[name] {
+		return
+	}
+	fa.names[name] = true
+	fa.order = append(fa.order, name)
+	if len(fa.order) > maxToldNames {
+		delete(fa.names, fa.order[0])
+		fa.order = fa.order[1:]
+	}
 }
 
 func (fa *findingAlerts) Recurred(f *assets.Finding, at assets.Occurrence) {
@@ -223,6 +245,9 @@ func (fa *findingAlerts) Dropped(f *assets.Finding) {
 // episodes still open take their finding's final evidence, and the
 // findings never told (raised while a snapshot was built) are alerted.
 func (fa *findingAlerts) finish(inv *assets.Inventory) {
+	for f := range fa.seen {
+		fa.names[f.Name()] = true // told, its name perhaps forgotten since
+	}
 	for _, f := range inv.Findings() {
 		if !fa.names[f.Name()] {
 			fa.engine.Add(findingAlert(&f))
