@@ -138,6 +138,15 @@ func (s *Set) addIPv6(f ipv6mon.Finding) {
 		// One alert per source: its episodes merge, their targets listed.
 		a.Dst, a.Dsts = "", []string{f.Dst}
 	}
+	if f.Update {
+		// Newer counts: the open episode takes them and stays open.
+		a.TSEnd = f.Last
+		a.Fill()
+		if s.engine.Touch(a.Key(), f.Last, "") {
+			s.engine.Refresh(a)
+		}
+		return
+	}
 	s.engine.Add(a)
 }
 

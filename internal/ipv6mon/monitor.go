@@ -121,6 +121,12 @@ type Finding struct {
 	// targets listed, not one alert per target.
 	OneOfMany bool `json:"one_of_many,omitempty"`
 
+	// Update: newer counts of a finding reported before (a tunnel's, as
+	// its connections end): its open episode takes them and stays open
+	// until Last; it is no new detection.
+	Update bool    `json:"-"`
+	Last   float64 `json:"-"`
+
 	// once, when set, replaces class|src|dst as what the finding is
 	// reported once per.
 	once string
@@ -171,6 +177,7 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 	m.nd = newNeighbours(m)
 	m.ev = newEvasions(m)
 	m.post = newPosture(cfg.MaxHosts, m.where)
+	m.post.tell = m.tellTunnel
 	return m
 }
 
@@ -375,16 +382,38 @@ func (m *Monitor) raise(ts float64, class string, sev int, conf float64, src, ds
 	m.report(Finding{TS: ts, Class: class, Severity: sev, Confidence: conf, Src: src, Dst: dst, MITRE: mitre, Summary: summary, Evidence: ev})
 }
 
+// tellTunnel reports tunnel t (update false), or its newer counts at ts
+// (update true): the finding kept (Findings) takes them, and the alert's
+// open episode through emit.
+func (m *Monitor) tellTunnel(t *tunnel, update bool, ts float64) {
+	f := t.finding()
+	if !update {
+		t.raised, t.found = true, -1
+		if n := len(m.found); m.report(f) && len(m.found) > n {
+			t.found = n
+		}
+		return
+	}
+	if t.found >= 0 && t.found < len(m.found) {
+		m.found[t.found] = f
+	}
+	if m.emit != nil {
+		f.Update, f.Last = true, ts
+		m.emit(f)
+	}
+}
+
 // report reports f once per class, source and destination (or per
 // f.once) while it recurs within raiseAgain.
-func (m *Monitor) report(f Finding) {
+// It reports whether f was reported (not a recurrence).
+func (m *Monitor) report(f Finding) bool {
 	key := f.Class + "|" + f.Src + "|" + f.Dst
 	if f.once != "" {
 		key = f.Class + "|" + f.once
 	}
 	if last, ok := m.raised[key]; ok && math.Abs(f.TS-last) < raiseAgain {
 		m.raised[key] = max(last, f.TS)
-		return
+		return false
 	}
 	if len(m.raised) >= maxRaised {
 		m.forgetRaised(f.TS)
@@ -396,6 +425,7 @@ func (m *Monitor) report(f Finding) {
 	if m.emit != nil {
 		m.emit(f)
 	}
+	return true
 }
 
 // forgetRaised makes room among the findings remembered: those quiet for

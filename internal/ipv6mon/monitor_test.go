@@ -487,7 +487,7 @@ func TestTunnelRecordsInAnyOrder(t *testing.T) {
 		"id.resp_p": 3544, "proto": "udp", "service": "teredo", "orig_ip_bytes": 600, "resp_ip_bytes": 600}
 	for _, innerFirst := range []bool{true, false} {
 		var found []Finding
-		m := New(DefaultConfig(), func(f Finding) { found = append(found, f) })
+		m := New(DefaultConfig(), func(f Finding) { found = takeFinding(found, f) })
 		if innerFirst {
 			feed(m, "conn", inner("Cin", "Cteredo"))
 			feed(m, "conn", outer)
@@ -527,7 +527,7 @@ func TestIPTunnelNamesOuterAddresses(t *testing.T) {
 	}
 	for _, tunnelFirst := range []bool{true, false} {
 		var found []Finding
-		m := New(DefaultConfig(), func(f Finding) { found = append(found, f) })
+		m := New(DefaultConfig(), func(f Finding) { found = takeFinding(found, f) })
 		if tunnelFirst {
 			feed(m, "tunnel", disc("C6in4", "192.0.2.1", "198.51.100.7", "Tunnel::IP"))
 		}
@@ -763,4 +763,20 @@ func TestWriteLogHostLine(t *testing.T) {
 	if p := m.Posture(); p.Hosts != 1 || p.LeakingMACs != 1 || p.AddressKinds["eui64"] != 1 || p.AddressKinds["static"] != 1 {
 		t.Errorf("posture %+v", p)
 	}
+}
+
+// takeFinding adds f to found, or, when it is an update (newer counts of
+// a finding reported before), replaces that finding's description, as
+// the engine refreshes its alert.
+func takeFinding(found []Finding, f Finding) []Finding {
+	if !f.Update {
+		return append(found, f)
+	}
+	for i := len(found) - 1; i >= 0; i-- {
+		if o := &found[i]; o.Class == f.Class && o.Src == f.Src && o.Dst == f.Dst {
+			o.Summary, o.Evidence = f.Summary, f.Evidence
+			break
+		}
+	}
+	return found
 }

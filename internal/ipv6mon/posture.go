@@ -85,6 +85,10 @@ type posture struct {
 	ipEnds map[string]tunnelEnds
 	// where tells whether an address is on the link (Monitor.where).
 	where func(netip.Addr) place
+	// tell reports a tunnel as soon as it is known (Monitor.tellTunnel),
+	// and its newer counts as its connections end (update); nil: at the
+	// end only.
+	tell func(t *tunnel, update bool, ts float64)
 }
 
 // place is where an address is as far as the monitor knows.
@@ -120,6 +124,10 @@ type tunnel struct {
 	// counts; one that carries IPv6 is counted by its IPv6 connections.
 	conns4 int
 	bytes4 uint64
+	// raised: reported (tell) while the run went on; found is its place
+	// in Monitor.found (-1: none), which the end's totals replace.
+	raised bool
+	found  int
 }
 
 // inner4 tells whether all t's inner connections are IPv4.
@@ -284,6 +292,15 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 	if c.Proto == rec.ProtoUDP && len(p.udpParents) < 4096 {
 		p.udpParents[string(c.UID)] = true
 	}
+	p.told(t, c)
+}
+
+// told reports t, whose connection c has just ended, as soon as it is
+// known (a live sensor runs for weeks), then its newer counts.
+func (p *posture) told(t *tunnel, c *rec.Conn) {
+	if p.tell != nil {
+		p.tell(t, t.raised, c.TS+c.Duration)
+	}
 }
 
 // noteInner counts an IPv6 connection carried in a tunnel under its
@@ -314,6 +331,28 @@ func (p *posture) noteInner(r *rec.Rec, c *rec.Conn, v4 bool) {
 	}
 	t.Conns++
 	t.Bytes += c.OrigIPBytes + c.RespIPBytes
+	// An IPv6 connection in a tunnel that tunnel.log named (IP-level,
+	// Geneve, VXLAN, GTP-U; never Teredo or AYIYA, whose own connection
+	// counts) is known now: it is reported as settleTunnels will name it.
+	if e, ok := p.ipEnds[parent]; ok && !p.udpParents[parent] {
+		if !t.raised {
+			p.nameInner(t, e)
+			if o := p.tunnels[t.Kind+"|"+t.Outer]; o != nil && o != t {
+				return // another parent's, reported already
+			}
+		}
+		p.told(t, c)
+	}
+}
+
+// nameInner names t, the inner connections of a tunnel tunnel.log told
+// (e), by its outer addresses.
+func (p *posture) nameInner(t *tunnel, e tunnelEnds) {
+	t.Outer = e.orig + " ↔ " + e.resp
+	t.label = ipTunnelLabel(e)
+	if e.typ != "Tunnel::IP" && e.typ != "Tunnel::GRE" {
+		t.Kind = strings.ToLower(t.label) // a UDP encapsulation, not IP-level
+	}
 }
 
 // tunnelLabels names the tunnels whose inner connections are known by
@@ -356,12 +395,8 @@ func (p *posture) settleTunnels() {
 		if p.udpParents[parent] || v4 && !p.in6(parent, t) {
 			continue
 		}
-		if e, ok := p.ipEnds[parent]; ok && !v4 {
-			t.Outer = e.orig + " ↔ " + e.resp
-			t.label = ipTunnelLabel(e)
-			if e.typ != "Tunnel::IP" && e.typ != "Tunnel::GRE" {
-				t.Kind = strings.ToLower(t.label) // a UDP encapsulation, not IP-level
-			}
+		if e, ok := p.ipEnds[parent]; ok && !v4 && !t.raised {
+			p.nameInner(t, e)
 		}
 		key := t.Kind + "|" + t.Outer
 		if o := p.tunnels[key]; o != nil {
@@ -407,28 +442,34 @@ func ipTunnelLabel(e tunnelEnds) string {
 	return "6in6"
 }
 
-// raiseTunnels reports each tunnel once, as information. Its source and
-// destination are the outer addresses (empty when unknown).
+// raiseTunnels reports each tunnel once, as information, at the end of
+// the run: those reported while it went on (tellTunnel) with their totals.
 func (p *posture) raiseTunnels(m *Monitor) {
 	p.settleTunnels()
 	for _, key := range p.tunnelIDs {
 		t := p.tunnels[key]
-		src, dst, ok := strings.Cut(t.Outer, " ↔ ")
-		if !ok {
-			src, dst = "", ""
-		}
-		var summary string
-		switch {
-		case t.label != "":
-			summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.label, t.Outer, t.Conns, t.Bytes)
-		case !ok && t.Outer != "":
-			summary = fmt.Sprintf("IP-level tunnel (%s): %d connections, %d bytes", t.Outer, t.Conns, t.Bytes)
-		default:
-			summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes)
-		}
-		m.raise(t.First, "ipv6.tunnel", 4, 0.9, src, dst, []string{"T1572"}, summary,
-			map[string]any{"kind": t.Kind, "conns": t.Conns, "bytes": t.Bytes, "uid": t.Sample})
+		m.tellTunnel(t, t.raised, t.First)
 	}
+}
+
+// finding is t's finding with its counts so far. Its source and
+// destination are the outer addresses (empty when unknown).
+func (t *tunnel) finding() Finding {
+	src, dst, ok := strings.Cut(t.Outer, " ↔ ")
+	if !ok {
+		src, dst = "", ""
+	}
+	var summary string
+	switch {
+	case t.label != "":
+		summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.label, t.Outer, t.Conns, t.Bytes)
+	case !ok && t.Outer != "":
+		summary = fmt.Sprintf("IP-level tunnel (%s): %d connections, %d bytes", t.Outer, t.Conns, t.Bytes)
+	default:
+		summary = fmt.Sprintf("%s tunnel %s: %d connections, %d bytes", t.Kind, t.Outer, t.Conns, t.Bytes)
+	}
+	return Finding{TS: t.First, Class: "ipv6.tunnel", Severity: 4, Confidence: 0.9, Src: src, Dst: dst, MITRE: []string{"T1572"}, Summary: summary,
+		Evidence: map[string]any{"kind": t.Kind, "conns": t.Conns, "bytes": t.Bytes, "uid": t.Sample}}
 }
 
 // allHosts lists the hosts, those with a MAC first, in a stable order.
