@@ -14,17 +14,9 @@ var guestUsers = map[string]bool{"anonymous": true, "ftp": true, "guest": true, 
 // default_creds_tried finding when the user and password are a
 // well-known default pair. For SNMP the community is the password.
 func (inv *Inventory) login(server *ipEntity, o obs, protocol, user, pass string, hasPass, accepted bool) {
-	t := target{addr: o.id.respH}
-	if server != nil {
-		t = target{addr: server.addr}
-	}
-	if !t.addr.IsValid() {
+	t, ok := loginTarget(server, &o, protocol, user, accepted)
+	if !ok {
 		return
-	}
-	o.service = protocol
-	o.with("accepted", strconv.FormatBool(accepted))
-	if user != "" {
-		o.with("user", user)
 	}
 	if !guestUsers[strings.ToLower(user)] {
 		o.key, o.value = "login", "user "+user
@@ -33,9 +25,29 @@ func (inv *Inventory) login(server *ipEntity, o obs, protocol, user, pass string
 		}
 		inv.raise("cleartext_login", t, &o, "", "")
 	}
-	if !hasPass {
-		return
+	if hasPass {
+		inv.defaultPair(t, o, protocol, user, pass, accepted)
 	}
+}
+
+// loginTarget returns the server a login went to (false: none known) and
+// sets o's service and the login's outcome and user.
+func loginTarget(server *ipEntity, o *obs, protocol, user string, accepted bool) (target, bool) {
+	t := target{addr: o.id.respH}
+	if server != nil {
+		t = target{addr: server.addr}
+	}
+	o.service = protocol
+	o.with("accepted", strconv.FormatBool(accepted))
+	if user != "" {
+		o.with("user", user)
+	}
+	return t, t.addr.IsValid()
+}
+
+// defaultPair raises default_creds (accepted) or default_creds_tried on t
+// when user and pass are a well-known default pair of protocol.
+func (inv *Inventory) defaultPair(t target, o obs, protocol, user, pass string, accepted bool) {
 	for _, c := range inv.rules.credentials {
 		if !credApplies(c, protocol) || !strings.EqualFold(c.User, user) || c.Password != pass {
 			continue
@@ -89,8 +101,32 @@ func (inv *Inventory) onTelnetAuth(line []byte) error {
 	return nil
 }
 
-// loginProtocols are the protocols whose logins login judges (telnet
-// facts, http.log, ftp.log, snmp.log).
+// onLoginFact reads the login attempts of protocol's facts ("_ftp_auth",
+// "_http_auth" of internal/proto/ftp and http: user, password, success),
+// which carry the passwords ftp.log and http.log hide (as Zeek's): a
+// well-known default pair is default_creds, or default_creds_tried when
+// refused. The cleartext_login finding comes from the logs.
+func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
+	log := "_" + protocol + "_auth"
+	return func(line []byte) error {
+		var r appRec
+		if err := inv.decodeApp(line, &r); err != nil {
+			return err
+		}
+		_, server := inv.sides(&r)
+		o := r.obs(log)
+		if r.status != 0 {
+			o.with("status_code", strconv.FormatUint(r.status, 10))
+		}
+		if t, ok := loginTarget(server, &o, protocol, r.username, r.success); ok && r.hasPassword {
+			inv.defaultPair(t, o, protocol, r.username, r.password, r.success)
+		}
+		return nil
+	}
+}
+
+// loginProtocols are the protocols whose logins login judges (telnet,
+// FTP and HTTP facts, http.log, ftp.log, snmp.log).
 var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "snmp": true}
 
 // ReportsLogin reports whether the inventory reports an accepted login

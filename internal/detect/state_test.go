@@ -108,7 +108,7 @@ func stateBounds(c *Config) map[string]int {
 
 		"mirai users": config, "mirai passwords": config, "mirai held": 4096, "mirai held[]": 16,
 		"mirai scanners": c.Mirai.MaxSources, "mirai scanners[].targets": c.Mirai.MaxTargets,
-		"mirai scanners[].ports": 1 << 16, "mirai telnet": 8192,
+		"mirai scanners[].ports": 1 << 16, "mirai logins": 8192,
 
 		"scan sources": c.Scan.MaxEntries, "scan sources[].probes": c.Scan.MaxEntries,
 		"scan sources[].hosts": c.Scan.MaxEntries, "scan sources[].ports": c.Scan.MaxEntries,

@@ -7,8 +7,9 @@
 // Where a protocol log or fact says how a login went, failures are counted
 // from it: ssh.log (auth_success false, auth_attempts), ftp.log (reply 530)
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
-// attempt with its outcome, internal/proto/telnet), http.log (status 401)
-// and mqtt_connect.log (refused: bad user name or password / not
+// attempt with its outcome, internal/proto/telnet), http.log (status 401;
+// not the "_http_auth" facts of the same requests, so that each attempt
+// counts once) and mqtt_connect.log (refused: bad user name or password / not
 // authorized) and ntlm.log (SMB logins, internal/proto/smb: refused, or
 // let in as a guest; an anonymous session is no guess); an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they

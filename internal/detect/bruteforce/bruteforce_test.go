@@ -46,6 +46,26 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "bruteforce.http", "failures", 30, false, "10.66.0.80", "10.66.0.66", 1},
+		{"http basic auth with login facts, counted once", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 30; i++ {
+				id := map[string]any{"ts": 1000 + float64(i)/5, "uid": "H", "id.orig_h": "10.66.0.66", "id.orig_p": 40000, "id.resp_h": "10.66.0.80", "id.resp_p": 80, "status_code": 401}
+				fact, log := map[string]any{"user": "admin", "password": fmt.Sprintf("guess%d", i), "success": false}, map[string]any{"username": "admin"}
+				for k, v := range id {
+					fact[k], log[k] = v, v
+				}
+				l = append(l, dt.Rec("_http_auth", fact), dt.Rec("http", log))
+			}
+			return l
+		}, "bruteforce.http", "failures", 30, false, "10.66.0.80", "10.66.0.66", 1},
+		{"ftp login facts with passwords", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 15; i++ {
+				l = append(l, dt.Rec("_ftp_auth", map[string]any{"ts": 1000 + float64(i), "uid": fmt.Sprintf("F%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+					"id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "admin", "password": fmt.Sprintf("guess%d", i), "success": false}))
+			}
+			return l
+		}, "bruteforce.ftp", "failures", 15, false, "10.66.0.21", "10.66.0.66", 1},
 		{"mqtt refused", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 12; i++ {

@@ -3,14 +3,25 @@
 // the "_syn_seq_eq_dst" packet facts: ts, src, dst, dst_p) → iot.mirai_scan,
 // and logins with default credentials → iot.default_creds.
 //
-// Default credentials are recognised where a log reveals them: ftp.log user
-// (and password when captured), http.log username/password with a
-// successful status, mqtt_connect.log username when present, and the
-// "_telnet_auth" facts of Vigil's telnet analyzer (internal/proto/telnet:
-// user, password and outcome of every telnet login attempt) when the login
-// succeeded. Telnet writes no log, and Zeek logs as input have no such
-// facts, so in addition a source that scanned Mirai-style and then holds
-// an established telnet session with a host it scanned is reported as a
+// Default credentials are judged by the user and the password together: a
+// default user name with a password of its own is no default login. The
+// pairs come from the login facts of Vigil's analyzers, which carry the
+// password their logs hide: "_ftp_auth" (internal/proto/ftp: every reply
+// to PASS), "_http_auth" (internal/proto/http: every request with Basic
+// credentials) and "_telnet_auth" (internal/proto/telnet: every telnet
+// login attempt), each with the user, the password typed and the outcome;
+// a successful login with a default pair is reported. ftp.log and
+// http.log are judged only by a password they logged (Zeek's logs as
+// input with FTP::default_capture_password or HTTP's, or ftp.log's guest
+// users) and only for a connection without facts: a default user name
+// whose password is not known (ftp.log's "<hidden>", http.log without
+// one, as Zeek logs by default) is not reported, as the inventory does not
+// judge it either. mqtt_connect.log has no password at all: an accepted
+// default user name is reported at low confidence.
+//
+// Telnet writes no log, and Zeek logs as input have no facts, so in
+// addition a source that scanned Mirai-style and then holds an
+// established telnet session with a host it scanned is reported as a
 // likely default-credential login (Mirai logs in with its built-in list
 // only), unless the facts already told how that session's logins went
 // (all refused, or a default login already reported). When the asset
@@ -19,8 +30,9 @@
 // login makes one alert.
 //
 // State: per scanning source, the distinct destinations (at most MaxTargets
-// each, MaxSources sources; the longest-idle dropped past it); the outcome
-// of at most maxOutcomes telnet connections (forgotten all at once past it).
+// each, MaxSources sources; the longest-idle dropped past it); what the
+// login facts said of at most maxOutcomes connections (forgotten all at
+// once past it).
 package mirai
 
 import (
@@ -91,18 +103,19 @@ type Detector struct {
 	// different streams arrive in any order), at most maxHeld.
 	held  map[netip.Addr][]session
 	heldN int
-	// telnet: what the "_telnet_auth" facts said of a connection (uid).
-	telnet map[string]uint8
+	// logins: what the login facts ("_telnet_auth", "_ftp_auth",
+	// "_http_auth") said of a connection (uid).
+	logins map[string]uint8
 }
 
-// What the facts said of a telnet connection's logins.
+// What the facts said of a connection's logins.
 const (
-	telnetRefused  = 1 // every attempt refused
-	telnetReported = 2 // a default-credential login, already reported
-	telnetOther    = 3 // a login with other credentials
+	loginRefused  = 1 // every attempt refused
+	loginReported = 2 // a default-credential login, already reported
+	loginOther    = 3 // a login with other credentials
 )
 
-// maxOutcomes bounds the telnet connections remembered.
+// maxOutcomes bounds the connections remembered.
 const maxOutcomes = 8192
 
 // New returns a Mirai detector.
@@ -124,7 +137,7 @@ func (d *Detector) Name() string { return "mirai" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"_syn_seq_eq_dst", "conn", "ftp", "http", "mqtt_connect", "_telnet_auth"}
+	return []string{"_syn_seq_eq_dst", "conn", "ftp", "_ftp_auth", "http", "_http_auth", "mqtt_connect", "_telnet_auth"}
 }
 
 // Handle implements detect.Detector.
@@ -136,23 +149,27 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.telnetSession(r, emit)
 	case "ftp":
 		if r.Has("reply_code") {
-			d.creds(r, "ftp", r.Str("user"), r.Str("password"), false, emit)
+			d.loggedLogin(r, "ftp", "user", emit)
 		}
 	case "http":
-		// Most requests carry no username: asking first spares them the
-		// status code's lookup.
-		if !r.Has("username") {
+		// Most requests carry no username, and Zeek's http.log no
+		// password: asking first spares them the status code's lookup.
+		if !r.Has("username") || !r.Has("password") {
 			return
 		}
 		if code := r.Uint("status_code"); code >= 200 && code < 400 {
-			d.creds(r, "http", r.Str("username"), r.Str("password"), false, emit)
+			d.loggedLogin(r, "http", "username", emit)
 		}
 	case "mqtt_connect":
 		if strings.Contains(strings.ToLower(string(r.Bytes("connect_status"))), "accepted") && r.Has("username") {
 			d.creds(r, "mqtt", r.Str("username"), r.Str("password"), false, emit)
 		}
+	case "_ftp_auth":
+		d.loginFact(r, "ftp", emit)
+	case "_http_auth":
+		d.loginFact(r, "http", emit)
 	case "_telnet_auth":
-		d.telnetAuth(r, emit)
+		d.loginFact(r, "telnet", emit)
 	}
 }
 
@@ -183,25 +200,44 @@ func (d *Detector) syn(r *rec.Rec, emit alert.Emit) {
 	}
 }
 
-// telnetAuth reads one telnet login attempt: a successful login with a
-// default credential is reported.
-func (d *Detector) telnetAuth(r *rec.Rec, emit alert.Emit) {
-	uid := string(r.Bytes("uid"))
-	if d.telnet == nil || len(d.telnet) >= maxOutcomes {
-		d.telnet = map[string]uint8{}
+// loginFact reads one login attempt of service's facts: a successful
+// login with a default pair is reported. What the facts said is kept by
+// connection, for the session heuristic (telnet) and the connection's log
+// records (ftp.log, http.log), which they judged already.
+func (d *Detector) loginFact(r *rec.Rec, service string, emit alert.Emit) {
+	if d.logins == nil || len(d.logins) >= maxOutcomes {
+		d.logins = map[string]uint8{}
 	}
+	uid := r.Bytes("uid")
 	ok, _ := r.Bool("success")
 	if !ok {
-		if d.telnet[uid] == 0 {
-			d.telnet[uid] = telnetRefused
+		if d.logins[string(uid)] == 0 {
+			d.logins[string(uid)] = loginRefused
 		}
 		return
 	}
-	d.telnet[uid] = telnetOther
 	// The facts give the password typed, an empty one too (Mirai's
 	// table has root and admin without one).
-	if d.creds(r, "telnet", r.Str("user"), r.Str("password"), r.Has("password"), emit) {
-		d.telnet[uid] = telnetReported
+	o := uint8(loginOther)
+	if d.creds(r, service, r.Str("user"), r.Str("password"), r.Has("password"), emit) {
+		o = loginReported
+	}
+	if d.logins[string(uid)] < o { // a default login reported stays so
+		d.logins[string(uid)] = o
+	}
+}
+
+// loggedLogin judges a login that ftp.log or http.log shows (userField
+// names its user) by the password the log shows: none (http.log, as
+// Zeek's by default) or "<hidden>" (ftp.log but for guest users) is a
+// password not known, and a default user name alone is not reported. A
+// connection whose login facts came was judged by them.
+func (d *Detector) loggedLogin(r *rec.Rec, service, userField string, emit alert.Emit) {
+	if !r.Has("password") || d.logins[string(r.Bytes("uid"))] != 0 {
+		return
+	}
+	if password := r.Str("password"); password != "<hidden>" {
+		d.creds(r, service, r.Str(userField), password, true, emit)
 	}
 }
 
@@ -215,7 +251,7 @@ func (d *Detector) telnetSession(r *rec.Rec, emit alert.Emit) {
 	if !c.Established() || c.RespBytes == 0 {
 		return
 	}
-	if o := d.telnet[string(c.UID)]; o == telnetRefused || o == telnetReported {
+	if o := d.logins[string(c.UID)]; o == loginRefused || o == loginReported {
 		return
 	}
 	sess := session{ts: c.TS, dur: c.Duration, uid: string(c.UID), orig: c.Orig, resp: c.Resp,
@@ -257,7 +293,7 @@ func (d *Detector) release(s *scanner, emit alert.Emit) {
 	var keep []session
 	for _, sess := range d.held[s.src] {
 		if s.targets[sess.resp] {
-			if o := d.telnet[sess.uid]; o != telnetRefused && o != telnetReported {
+			if o := d.logins[sess.uid]; o != loginRefused && o != loginReported {
 				emit(d.loginAlert(sess))
 			}
 			d.heldN--
@@ -286,9 +322,10 @@ func (d *Detector) loginAlert(c session) alert.Alert {
 	}
 }
 
-// creds reports a login with a default user name (and, when known, a
-// default password or the user name as password); true when it did, or
-// when Config.LoginReported leaves the login to another part. An empty
+// creds reports a login with a default user name and a default password
+// or the user name as password (a password not known: only MQTT's
+// logins, at low confidence); true when it did, or when
+// Config.LoginReported leaves the login to another part. An empty
 // password is an unknown one unless empty says it was typed empty (no
 // password: a default too).
 func (d *Detector) creds(r *rec.Rec, service, user, password string, empty bool, emit alert.Emit) bool {

@@ -135,8 +135,9 @@ func dropScan(alerts []alert.Alert) []alert.Alert {
 // TestLoginReportedElsewhere: with Config.LoginReported (the inventory's
 // credential rules, wired by insight), a login it covers is left to it —
 // no alert, and the session-after-scan heuristic stays quiet for its
-// connection — while logins it does not cover are still reported: a
-// default user whose password is not known, a pair outside its rules.
+// connection — while logins it does not cover are still reported: pairs
+// outside its rules. A default user whose password is not known is
+// neither asked about nor reported.
 func TestLoginReportedElsewhere(t *testing.T) {
 	cfg := DefaultConfig()
 	var asked []string
@@ -152,6 +153,7 @@ func TestLoginReportedElsewhere(t *testing.T) {
 		telnetAuth(1011, "T1", 40001, "root", "xc3511", true),
 		dt.Conn{TS: 1010, Duration: 2, UID: "T1", Src: "10.66.0.66", SrcP: 40001, Dst: "10.66.0.30", DstP: 23, OrigBytes: 30, RespBytes: 90}.Line(),
 		dt.Rec("ftp", map[string]any{"ts": 1012.0, "uid": "F1", "id.orig_h": "10.66.0.66", "id.orig_p": 4000, "id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "admin", "command": "RETR", "reply_code": 226}),
+		dt.Rec("_ftp_auth", map[string]any{"ts": 1012.5, "uid": "F2", "id.orig_h": "10.66.0.66", "id.orig_p": 4001, "id.resp_h": "10.66.0.21", "id.resp_p": 21, "user": "admin", "password": "admin1234", "success": true}),
 		telnetAuth(1013, "T2", 40002, "admin", "1234", true),
 	)
 	got := dropScan(dt.Merged(dt.RunAsGiven(t, New(cfg), l)))
@@ -159,14 +161,14 @@ func TestLoginReportedElsewhere(t *testing.T) {
 		for _, a := range got {
 			t.Logf("%s", a.JSON())
 		}
-		t.Fatalf("got %d alerts, want the ftp and the admin/1234 logins", len(got))
+		t.Fatalf("got %d alerts, want the ftp admin/admin1234 and the telnet admin/1234 logins", len(got))
 	}
 	for _, a := range got {
-		if a.UID == "T1" || a.Evidence["basis"] != nil {
+		if a.UID == "T1" || a.UID == "F1" || a.Evidence["basis"] != nil {
 			t.Errorf("a login left to the inventory was reported: %s", a.JSON())
 		}
 	}
-	if fmt.Sprint(asked) != "[telnet root/xc3511 telnet admin/1234]" {
+	if fmt.Sprint(asked) != "[telnet root/xc3511 ftp admin/admin1234 telnet admin/1234]" {
 		t.Errorf("asked %v (a record without a password is not asked)", asked)
 	}
 	// Without it (no inventory: --no-assets, Zeek logs), the detector

@@ -59,17 +59,20 @@ type Analyzer struct {
 	user        string
 	password    string
 	hasPassword bool
-	cmdarg      *cmdArg
-	pending     []*cmdArg // ordered by seq
-	commandSeq  int
-	replyCode   int
-	hasReply    bool
-	replyMsg    string
-	fileSize    uint64
-	hasSize     bool
-	dc          dataChannel
-	hasDC       bool
-	cwd         string
+	// typed is the password the last PASS gave, for the AuthLog facts:
+	// password is what ftp.log shows, "<hidden>" once a record hid it.
+	typed      string
+	cmdarg     *cmdArg
+	pending    []*cmdArg // ordered by seq
+	commandSeq int
+	replyCode  int
+	hasReply   bool
+	replyMsg   string
+	fileSize   uint64
+	hasSize    bool
+	dc         dataChannel
+	hasDC      bool
+	cwd        string
 
 	buf []byte
 }
@@ -267,6 +270,7 @@ func (a *Analyzer) ftpRequest(cmd, arg string) {
 		a.user = trunc(arg, MaxUser)
 	case "PASS":
 		a.password, a.hasPassword = trunc(arg, MaxUser), true
+		a.typed = a.password
 	case "PORT", "EPRT":
 		var h netip.Addr
 		var p uint16
@@ -387,9 +391,10 @@ func strstr(big, little string) bool {
 }
 
 // AuthLog is the fact stream of login outcomes: one record per reply to
-// PASS (230 accepted, 530 refused), for the detectors. Zeek's ftp.log
-// logs no USER or PASS line (its brute-force script reads events); the
-// leading '_' keeps these records off disk.
+// PASS (230 accepted, 530 refused) with the user, the password typed and
+// the outcome, for the detectors and the inventory. Zeek's ftp.log logs
+// no USER or PASS line (its brute-force script reads events) and hides
+// the password; the leading '_' keeps these records off disk.
 const AuthLog = "_ftp_auth"
 
 // authOutcome reports one login attempt.
@@ -399,6 +404,7 @@ func (a *Analyzer) authOutcome(ok bool) {
 	}
 	b := proto.AppendConnHeader(a.buf[:0], a.now, a.ci)
 	b = record.AppendStringField(b, "user", a.user)
+	b = record.AppendStringField(b, "password", a.typed)
 	b = record.AppendBoolField(b, "success", ok)
 	b = append(b, '}')
 	a.buf = b

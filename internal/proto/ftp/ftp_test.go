@@ -52,8 +52,30 @@ func TestLoginOutcomes(t *testing.T) {
 		{proto.FromOrig, "USER root\r\nPASS xc3511\r\n"},
 		{proto.FromResp, "331 Password required\r\n230 Login successful.\r\n"},
 	}, 0)
-	if len(auth) != 2 || !strings.Contains(auth[0], `"user":"root","success":false`) || !strings.Contains(auth[1], `"user":"root","success":true`) {
+	if len(auth) != 2 || !strings.Contains(auth[0], `"user":"root","password":"1234","success":false`) ||
+		!strings.Contains(auth[1], `"user":"root","password":"xc3511","success":true`) {
 		t.Errorf("login outcomes %q", auth)
+	}
+}
+
+// TestLoginFactKeepsPassword: the outcome carries the password typed,
+// which ftp.log hides (Zeek's default), even when a command sent before
+// the reply to PASS made the pending record hide it.
+func TestLoginFactKeepsPassword(t *testing.T) {
+	ftp, auth := runAll(t, []step{
+		{proto.FromResp, "220 ready\r\n"},
+		{proto.FromOrig, "USER admin\r\n"},
+		{proto.FromResp, "331 Password required\r\n"},
+		{proto.FromOrig, "PASS S3cure-Passphrase!\r\nSYST\r\n"},
+		{proto.FromResp, "230 Login successful.\r\n215 UNIX Type: L8\r\n"},
+		{proto.FromOrig, "PASV\r\n"},
+		{proto.FromResp, "227 Entering Passive Mode (192,0,2,9,4,1)\r\n"},
+	}, 0)
+	if len(auth) != 1 || !strings.Contains(auth[0], `"user":"admin","password":"S3cure-Passphrase!","success":true`) {
+		t.Errorf("login outcomes %q", auth)
+	}
+	if len(ftp) != 1 || !strings.Contains(ftp[0], `"password":"<hidden>"`) {
+		t.Errorf("ftp.log %q", ftp)
 	}
 }
 

@@ -298,6 +298,7 @@ func (a *Analyzer) h2Upgraded() {
 		t.userAgent, t.hasUA = append(t.userAgent[:0], u.userAgent...), u.hasUA
 		t.origin, t.hasOrigin = append(t.origin[:0], u.origin...), u.hasOrigin
 		t.username, t.hasUser = append(t.username[:0], u.username...), u.hasUser
+		t.secret, t.hasSecret = append(t.secret[:0], u.secret...), u.hasSecret
 		t.proxied = append(t.proxied[:0], u.proxied...)
 		t.origMime = append(t.origMime[:0], u.origMime...)
 		t.origFiles = append(t.origFiles[:0], u.origFiles...)

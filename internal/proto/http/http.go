@@ -42,6 +42,14 @@ const (
 	ViolationWindow = 10 * 1024
 )
 
+// AuthLog is the fact stream of HTTP Basic logins: one record per
+// request whose Authorization (or Proxy-Authorization) header decoded to
+// a user and password, with them, the status code and whether it got in
+// (2xx or 3xx), handed on just before the request's http.log record, for
+// the detectors and the inventory. http.log has the user name only, as
+// Zeek's by default; the leading '_' keeps these records off disk.
+const AuthLog = "_http_auth"
+
 // Ports are the well-known HTTP ports (Zeek's HTTP::ports).
 var Ports = []uint16{80, 81, 631, 1080, 3128, 8000, 8080, 8888}
 

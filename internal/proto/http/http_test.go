@@ -10,13 +10,20 @@ import (
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
-type sinkRecs struct{ lines []string }
+// sinkRecs keeps the http.log records, and the login facts (AuthLog)
+// apart; order has both, each after its log's name and a space.
+type sinkRecs struct{ lines, auth, order []string }
 
 func (s *sinkRecs) Record(log string, line []byte) {
-	if log != "http" {
+	switch log {
+	case "http":
+		s.lines = append(s.lines, string(line))
+	case AuthLog:
+		s.auth = append(s.auth, string(line))
+	default:
 		panic("log " + log)
 	}
-	s.lines = append(s.lines, string(line))
+	s.order = append(s.order, log+" "+string(line))
 }
 
 type step struct {

@@ -18,9 +18,10 @@ type txn struct {
 	method, host, uri, referrer, version, userAgent, origin []byte
 	statusMsg, infoMsg, username, password                  []byte
 	server                                                  []byte // the reply's Server header (not a Zeek field)
+	secret                                                  []byte // the Basic password, for AuthLog only
 	hasMethod, hasHost, hasURI, hasReferrer, hasVersion     bool
 	hasUA, hasOrigin, hasStatus, hasInfo, hasUser, hasPass  bool
-	hasServer                                               bool
+	hasServer, hasSecret                                    bool
 
 	reqLen, respLen   uint64
 	status, infoCode  int
@@ -49,9 +50,10 @@ func (t *txn) reset() {
 	t.username = t.username[:0]
 	t.password = t.password[:0]
 	t.server = t.server[:0]
+	t.secret = t.secret[:0]
 	t.hasMethod, t.hasHost, t.hasURI, t.hasReferrer, t.hasVersion = false, false, false, false, false
 	t.hasUA, t.hasOrigin, t.hasStatus, t.hasInfo, t.hasUser, t.hasPass = false, false, false, false, false, false
-	t.hasServer = false
+	t.hasServer, t.hasSecret = false, false
 	t.reqLen, t.respLen = 0, 0
 	t.status, t.infoCode = 0, 0
 	t.proxied = t.proxied[:0]
@@ -1031,7 +1033,8 @@ func parseDecimal(b []byte) (int64, bool) {
 }
 
 // basicAuth records the user of a Basic Authorization header; like Zeek's
-// default (HTTP::default_capture_password = F) the password is not kept.
+// default (HTTP::default_capture_password = F) http.log has no password,
+// which is kept for the AuthLog fact only (secret).
 func (a *Analyzer) basicAuth(t *txn, v []byte) {
 	if len(v) < 6 || !equalFold(v[:5], "basic") || v[5] != ' ' {
 		return
@@ -1052,6 +1055,7 @@ func (a *Analyzer) basicAuth(t *txn, v []byte) {
 	up := dec[:n]
 	if i := bytes.IndexByte(up, ':'); i >= 0 {
 		t.username = append(t.username[:0], up[:i]...)
+		t.secret, t.hasSecret = append(t.secret[:0], up[i+1:]...), true
 	} else {
 		t.username = append(append(append(t.username[:0], "<problem-decoding> ("...), v...), ')')
 	}

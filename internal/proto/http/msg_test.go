@@ -13,10 +13,10 @@ func TestTxnReset(t *testing.T) {
 	x := txn{
 		idx: 1, ts: 2, depth: 3,
 		method: b(), host: b(), uri: b(), referrer: b(), version: b(), userAgent: b(), origin: b(),
-		statusMsg: b(), infoMsg: b(), username: b(), password: b(), server: b(),
+		statusMsg: b(), infoMsg: b(), username: b(), password: b(), server: b(), secret: b(),
 		hasMethod: true, hasHost: true, hasURI: true, hasReferrer: true, hasVersion: true,
 		hasUA: true, hasOrigin: true, hasStatus: true, hasInfo: true, hasUser: true, hasPass: true,
-		hasServer: true, reqLen: 1, respLen: 1, status: 1, infoCode: 1,
+		hasServer: true, hasSecret: true, reqLen: 1, respLen: 1, status: 1, infoCode: 1,
 		proxied: l, origMime: l, respMime: l, origFiles: l, respFiles: l,
 		headerTruncations: 1,
 	}

@@ -9,10 +9,14 @@ import (
 )
 
 // write encodes t as one http.log JSON object (Zeek's field names and
-// order; unset optional fields omitted) and hands it to the sink.
+// order; unset optional fields omitted) and hands it to the sink, after
+// its login fact when the request gave Basic credentials.
 func (a *Analyzer) write(t *txn) {
 	if a.out == nil {
 		return
+	}
+	if t.hasSecret {
+		a.authFact(t)
 	}
 	b := a.buf[:0]
 	b = proto.AppendConnHeader(b, t.ts, a.ci)
@@ -55,6 +59,24 @@ func (a *Analyzer) write(t *txn) {
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record("http", b)
+}
+
+// authFact hands on t's login (AuthLog): the connection, the user and
+// password of its Basic credentials, the status code when answered, and
+// success (a 2xx or 3xx answer).
+func (a *Analyzer) authFact(t *txn) {
+	b := proto.AppendConnHeader(a.buf[:0], t.ts, a.ci)
+	b = record.AppendBytesString(append(b, `,"user":`...), t.username)
+	b = record.AppendBytesString(append(b, `,"password":`...), t.secret)
+	if t.hasStatus {
+		b = append(b, `,"status_code":`...)
+		b = strconv.AppendInt(b, int64(t.status), 10)
+	}
+	b = append(b, `,"success":`...)
+	b = strconv.AppendBool(b, t.hasStatus && t.status >= 200 && t.status < 400)
+	b = append(b, '}')
+	a.buf = b
+	a.out.Record(AuthLog, b)
 }
 
 // appendRequest appends t's fields from the request line and headers

@@ -1,0 +1,75 @@
+package assets
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+)
+
+// TestLoginFactFindings: the FTP and HTTP analyzers' login facts carry
+// the passwords ftp.log and http.log hide (as Zeek's); an accepted
+// default pair is default_creds, a refused one default_creds_tried, and
+// the default user admin with a password of its own is neither. The
+// logs themselves, with the user name only, make cleartext_login and no
+// credential finding.
+func TestLoginFactFindings(t *testing.T) {
+	inv := newInv(t, nil)
+	id := func(uid, server string, port int) string {
+		return fmt.Sprintf(`"uid":"%s","id.orig_h":"10.0.0.9","id.orig_p":40000,"id.resp_h":"%s","id.resp_p":%d`, uid, server, port)
+	}
+	feed(inv, "_ftp_auth",
+		`{"ts":1,`+id("F1", "10.0.0.21", 21)+`,"user":"admin","password":"S3cure-Passphrase!","success":true}`,
+		`{"ts":2,`+id("F2", "10.0.0.22", 21)+`,"user":"admin","password":"admin","success":true}`,
+		`{"ts":3,`+id("F3", "10.0.0.23", 21)+`,"user":"admin","password":"admin","success":false}`)
+	feed(inv, "ftp",
+		`{"ts":1.5,`+id("F1", "10.0.0.21", 21)+`,"user":"admin","password":"<hidden>","command":"PASV","reply_code":227}`,
+		`{"ts":2.5,`+id("F2", "10.0.0.22", 21)+`,"user":"admin","password":"<hidden>","command":"PASV","reply_code":227}`)
+	feed(inv, "_http_auth",
+		`{"ts":4,`+id("H1", "10.0.0.80", 80)+`,"user":"admin","password":"Vr8#kq2-Lm","status_code":200,"success":true}`,
+		`{"ts":5,`+id("H2", "10.0.0.81", 80)+`,"user":"admin","password":"admin","status_code":200,"success":true}`,
+		`{"ts":6,`+id("H3", "10.0.0.82", 80)+`,"user":"admin","password":"admin","status_code":401,"success":false}`)
+	feed(inv, "http",
+		`{"ts":4,`+id("H1", "10.0.0.80", 80)+`,"method":"GET","uri":"/","status_code":200,"username":"admin"}`,
+		`{"ts":5,`+id("H2", "10.0.0.81", 80)+`,"method":"GET","uri":"/","status_code":200,"username":"admin"}`)
+	inv.Close()
+	want := map[string]string{
+		"10.0.0.22": "default_creds", "10.0.0.23": "default_creds_tried",
+		"10.0.0.81": "default_creds", "10.0.0.82": "default_creds_tried",
+	}
+	got := map[string]string{}
+	for _, kind := range []string{"default_creds", "default_creds_tried"} {
+		for _, f := range findingsOf(inv, kind) {
+			if f.Value != "admin/admin" || f.Src != "10.0.0.9" {
+				t.Errorf("%s: %+v", kind, f)
+			}
+			got[f.Host] = kind
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("credential findings %v, want %v (%s)", got, want, kinds(inv))
+	}
+	for _, host := range []string{"10.0.0.21", "10.0.0.22", "10.0.0.80", "10.0.0.81"} {
+		found := false
+		for _, f := range findingsOf(inv, "cleartext_login") {
+			found = found || f.Host == host
+		}
+		if !found {
+			t.Errorf("no cleartext_login on %s (%s)", host, kinds(inv))
+		}
+	}
+	// The Mirai detector asks with the facts' pair: the inventory
+	// reports the accepted default logins, not the strong passwords.
+	for _, c := range []struct {
+		protocol, password, server string
+		port                       uint16
+		want                       bool
+	}{
+		{"ftp", "admin", "10.0.0.22", 21, true}, {"ftp", "S3cure-Passphrase!", "10.0.0.21", 21, false},
+		{"http", "admin", "10.0.0.81", 80, true}, {"http", "Vr8#kq2-Lm", "10.0.0.80", 80, false},
+		{"http", "admin", "10.0.0.82", 80, false},
+	} {
+		if got := inv.ReportsLogin(c.protocol, "admin", c.password, netip.MustParseAddr(c.server), c.port); got != c.want {
+			t.Errorf("ReportsLogin(%s admin/%s, %s) = %v", c.protocol, c.password, c.server, got)
+		}
+	}
+}
