@@ -184,6 +184,11 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	}
 	fcfg := cfg.Flow
 	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
+	if live && fcfg.LongDurations == nil {
+		// A live run writes connections still open to conn_long.log,
+		// so one open for days is known (and judged) while it lasts.
+		fcfg.LongDurations, fcfg.LongRepeat = flow.ConnLongDurations()
+	}
 	for i := 0; i < cfg.Workers; i++ {
 		wk, err := newWorker(fcfg, out, cfg.QueueDepth, free, &p.panics, shared, cfg.Midstream)
 		if err != nil {

@@ -440,6 +440,24 @@ func hasTransport(f *proto.Factory, t uint8) bool {
 	return false
 }
 
+// ConnService implements flow.AppServicer: the services the connection's
+// analyzers have recognised so far, without ending them.
+func (a *appLayer) ConnService(h uint32) string {
+	h &^= appIdle
+	if h == 0 || int(h) > len(a.conns) {
+		return ""
+	}
+	ac := a.conns[h-1]
+	svc := ""
+	for _, p := range ac.prev {
+		svc = addService(svc, p.an.Service())
+	}
+	if ac.an != nil {
+		svc = addService(svc, ac.an.Service())
+	}
+	return svc
+}
+
 // EndConn flushes the connection's analyzers and frees its state; it
 // returns the services they recognised, in the order they took the
 // connection over (Zeek's "smtp,ssl").

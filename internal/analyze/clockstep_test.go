@@ -101,6 +101,12 @@ func idleTo(evs []scriptEvent, from, to, step int64) []scriptEvent {
 // returns conn.log's records then and at the end.
 func runScripts(t *testing.T, want int, srcs ...*scriptSource) (during, after []map[string]any) {
 	t.Helper()
+	return runScriptsLog(t, "conn.log", want, srcs...)
+}
+
+// runScriptsLog is runScripts waiting for, and returning, the log file.
+func runScriptsLog(t *testing.T, file string, want int, srcs ...*scriptSource) (during, after []map[string]any) {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Workers = 2
 	cfg.OutDir = filepath.Join(t.TempDir(), "live")
@@ -115,7 +121,7 @@ func runScripts(t *testing.T, want int, srcs ...*scriptSource) (during, after []
 		_, err := RunLive(ctx, cfg, in)
 		done <- err
 	}()
-	log := filepath.Join(cfg.OutDir, "conn.log")
+	log := filepath.Join(cfg.OutDir, file)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if countLines(t, log) >= want {
 			break

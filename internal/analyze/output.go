@@ -22,6 +22,10 @@ const (
 	logWeird = "weird"
 )
 
+// logConnLong holds live runs' records of connections still open (see
+// flow.Config.LongDurations).
+const logConnLong = "conn_long"
+
 // chunk is a run of complete records of one producer in the order they
 // were made, whatever their logs: each is the log's name, a tab, the JSON
 // line and a newline (names have no tab, JSON lines no raw tab or
@@ -429,6 +433,16 @@ func (s *logSink) Conn(c *record.Conn) {
 		return
 	}
 	s.append(record.AppendConnJSON(s.start(logConn), c))
+}
+
+// ConnLong implements flow.LongEmitter: a connection still open, as it
+// stands, to conn_long.log (live runs; not counted in the summary, which
+// counts the connection when it ends).
+func (s *logSink) ConnLong(c *record.Conn) {
+	if s.w == nil {
+		return
+	}
+	s.append(record.AppendConnJSON(s.start(logConnLong), c))
 }
 
 // Weird implements flow.Emitter.

@@ -104,7 +104,7 @@ func stateBounds(c *Config) map[string]int {
 		"flood held": 1024, "flood victims": c.Flood.MaxVictims, "flood victims[].sources.rest": c.Flood.MaxSources,
 		"flood victims[].senders.rest": 16, "flood victims[].ports.rest": 256, "flood victims[].uids.list": uids,
 
-		"longconn ignore": config, "longconn pairs": c.LongConn.MaxPairs, "longconn pairs[].uids.list": uids,
+		"longconn ignore": config, "longconn pairs": c.LongConn.MaxPairs, "longconn open": c.LongConn.MaxPairs, "longconn pairs[].uids.list": uids,
 
 		"mirai users": config, "mirai passwords": config, "mirai held": 4096, "mirai held[]": 16,
 		"mirai scanners": c.Mirai.MaxSources, "mirai scanners[].targets": c.Mirai.MaxTargets,

@@ -69,6 +69,23 @@ type Config struct {
 	// TrackOther makes IP protocols other than TCP/UDP/ICMP connections of
 	// their own (Zeek's unknown_transport).
 	TrackOther bool
+
+	// LongDurations are the ages (from its first packet, ascending) at
+	// which a connection still open is written as it stands to
+	// conn_long.log (the Emitter's ConnLong), as Corelight's
+	// long-connections package for Zeek does; after the last, every
+	// LongRepeat. Empty: none (offline runs see each connection whole;
+	// live runs set ConnLongDurations, so a connection open for days is
+	// known while it lasts).
+	LongDurations []time.Duration
+	LongRepeat    time.Duration
+}
+
+// ConnLongDurations are the conn_long.log ages a live run uses: 10 and 30
+// minutes, 1, 2, 4, 8, 12 and 24 hours, then every day (LongRepeat).
+func ConnLongDurations() ([]time.Duration, time.Duration) {
+	return []time.Duration{10 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour,
+		4 * time.Hour, 8 * time.Hour, 12 * time.Hour, 24 * time.Hour}, 24 * time.Hour
 }
 
 // Zeek's likely_server_ports with the default scripts loaded

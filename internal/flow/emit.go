@@ -23,6 +23,18 @@ func (t *Table) emit(c *conn) {
 	if t.notify != nil {
 		t.notify.BeginEmit(c.uid)
 	}
+	r := t.fillRecord(c)
+	if t.app != nil && c.app != 0 {
+		if svc := t.app.EndConn(c.uid, c.app, c.last); svc != "" && r.Service == "" {
+			r.Service = svc
+		}
+	}
+	t.stats.Emitted++
+	t.out.Conn(r)
+}
+
+// fillRecord fills the reused record from c as it stands.
+func (t *Table) fillRecord(c *conn) *record.Conn {
 	r := &t.rec
 	*r = record.Conn{
 		TS:    c.start,
@@ -71,13 +83,40 @@ func (t *Table) emit(c *conn) {
 	if t.cfg.CommunityID {
 		r.CommunityID = bstr(t.communityID(c))
 	}
-	if t.app != nil && c.app != 0 {
-		if svc := t.app.EndConn(c.uid, c.app, c.last); svc != "" && r.Service == "" {
-			r.Service = svc
-		}
+	return r
+}
+
+// emitLong writes c as it stands to the Emitter's ConnLong, when it has
+// one, and files c's next conn_long age (LongDurations, then every
+// LongRepeat; none when LongRepeat is 0). The application layer is not
+// ended: the record's service is what it has named so far (AppServicer).
+func (t *Table) emitLong(c *conn, now int64) {
+	for c.longAt != 0 && c.longAt <= now { // the ages a jump of the clock passed are written once
+		c.longAt = t.nextLongAge(c)
 	}
-	t.stats.Emitted++
-	t.out.Conn(r)
+	out, ok := t.out.(LongEmitter)
+	if !ok {
+		return
+	}
+	r := t.fillRecord(c)
+	if as, ok := t.app.(AppServicer); ok && c.app != 0 && r.Service == "" {
+		r.Service = as.ConnService(c.app)
+	}
+	out.ConnLong(r)
+}
+
+// nextLongAge moves c to its next conn_long age and returns when it is
+// due (0: none).
+func (t *Table) nextLongAge(c *conn) int64 {
+	ages := t.cfg.LongDurations
+	if int(c.longIdx)+1 < len(ages) {
+		c.longIdx++
+		return c.start + int64(ages[c.longIdx])
+	}
+	if t.cfg.LongRepeat > 0 {
+		return c.longAt + int64(t.cfg.LongRepeat)
+	}
+	return 0
 }
 
 // putMAC writes m into b as Zeek writes MAC addresses, "00:1a:2b:3c:4d:5e",

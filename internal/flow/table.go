@@ -97,6 +97,19 @@ type Emitter interface {
 	Weird(w *record.Weird)
 }
 
+// LongEmitter is implemented by an Emitter that takes conn_long records:
+// connections still open at the ages of Config.LongDurations, as they
+// stand (the record is reused after the call, as Conn's).
+type LongEmitter interface {
+	ConnLong(c *record.Conn)
+}
+
+// AppServicer is implemented by an AppLayer that can name a connection's
+// service before it ends (for conn_long records).
+type AppServicer interface {
+	ConnService(app uint32) string
+}
+
 // EmitNotifier is implemented by an Emitter that wants to know which
 // connection the records it is about to get belong to: the table calls
 // BeginEmit with the uid before ending a connection (the application
@@ -203,6 +216,7 @@ type conn struct {
 	expireAt   int64
 	deleteAt   int64
 	lruAt      int64 // capture time of the last move to the LRU front
+	longAt     int64 // when the next conn_long record is due (0: none)
 
 	histSeen       uint32
 	origPort       uint16
@@ -233,6 +247,7 @@ type conn struct {
 	respAddr         addr
 	start            int64
 	missed           uint64
+	longIdx          uint8 // index in LongDurations of longAt's age
 
 	service string
 	parents [maxParents]UID
@@ -574,7 +589,7 @@ func (c *conn) nextTimer() int64 {
 		d = minNZ(d, c.attemptAt)
 		d = minNZ(d, c.expireAt)
 	}
-	return minNZ(d, c.deleteAt)
+	return minNZ(minNZ(d, c.deleteAt), c.longAt)
 }
 
 // filedInTime reports whether c is filed in the wheel (c.deadline) no
@@ -599,7 +614,7 @@ func (c *conn) inactivityFiled() bool {
 func (c *conn) othersFiled() bool {
 	dl := c.deadline
 	return (c.timersCanceled || notBefore(c.attemptAt, dl) && notBefore(c.expireAt, dl)) &&
-		notBefore(c.deleteAt, dl)
+		notBefore(c.deleteAt, dl) && notBefore(c.longAt, dl)
 }
 
 // notBefore reports whether timer at (0: not set) is not due before dl.
@@ -669,6 +684,7 @@ func (t *Table) StepBack(now int64) {
 		shiftTimer(&c.attemptAt, by)
 		shiftTimer(&c.expireAt, by)
 		shiftTimer(&c.deleteAt, by)
+		shiftTimer(&c.longAt, by)
 		c.deadline, c.wheelSlot, c.wheelPrev, c.wheelNext = 0, -1, nilIdx, nilIdx
 		t.schedule(ci, c)
 	}
@@ -693,6 +709,10 @@ func (t *Table) fire(ci int32, c *conn, now int64) bool {
 		if c.deleteAt != 0 && c.deleteAt == d {
 			t.remove(ci, c, true)
 			return true
+		}
+		if d == c.longAt {
+			t.emitLong(c, now)
+			continue
 		}
 		switch {
 		case !c.timersCanceled && d == c.attemptAt:
@@ -1013,6 +1033,9 @@ func (t *Table) initConn(c *conn, k *key, kind uint8, src, dst addr, sp, dp uint
 		lruPrev: nilIdx, lruNext: nilIdx, wheelPrev: nilIdx, wheelNext: nilIdx, wheelSlot: -1, lruAt: ts,
 	}
 	c.uid = makeUID(k, ts)
+	if len(t.cfg.LongDurations) > 0 {
+		c.longAt = ts + int64(t.cfg.LongDurations[0])
+	}
 	for i := range c.ep {
 		e := &c.ep[i]
 		e.size = -1

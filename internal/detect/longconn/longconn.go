@@ -16,13 +16,21 @@
 //     long as one connection that stays open. Shorter pieces (web
 //     requests, polls) are left out: an hour of them is browsing.
 //
+// In a live run the flow table also writes connections still open to
+// conn_long.log (at 10 and 30 minutes, 1, 2, 4, 8, 12 and 24 hours, then
+// daily): one open for MinDuration is reported then, while it lasts
+// ("still open" in its alert), rather than when it ends, days later; its
+// end then adds it to its pair's total without a second alert.
+//
 // By default only connections from an internal host to an external one
 // count, and ports of protocols that keep connections open by design (MQTT,
 // push services) are ignored.
 //
 // State: at most MaxPairs pairs with pieces in their window (the tenth
 // that ended longest ago dropped past it; pairs whose window ended are
-// dropped at flushes), each with at most alert.MaxUIDs uids.
+// dropped at flushes), each with at most alert.MaxUIDs uids; and the uids
+// of at most MaxPairs connections reported while open (the tenth reported
+// longest ago dropped past it).
 package longconn
 
 import (
@@ -86,12 +94,15 @@ type Detector struct {
 	ignore   map[uint16]bool
 	pairs    map[key]*total
 	swept    float64 // when pairs whose window ended were last dropped
+	// open holds the uids of connections reported while still open
+	// (conn_long), with when they were reported.
+	open map[string]float64
 }
 
 // New returns a long-connection detector; internal says which addresses
 // are internal.
 func New(cfg Config, internal *netset.Set) *Detector {
-	d := &Detector{cfg: cfg, internal: internal, ignore: map[uint16]bool{}, pairs: map[key]*total{}}
+	d := &Detector{cfg: cfg, internal: internal, ignore: map[uint16]bool{}, pairs: map[key]*total{}, open: map[string]float64{}}
 	for _, p := range cfg.IgnorePorts {
 		d.ignore[p] = true
 	}
@@ -102,7 +113,7 @@ func New(cfg Config, internal *netset.Set) *Detector {
 func (d *Detector) Name() string { return "longconn" }
 
 // Logs implements detect.Detector.
-func (d *Detector) Logs() []string { return []string{"conn"} }
+func (d *Detector) Logs() []string { return []string{"conn", "conn_long"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
@@ -113,14 +124,48 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if d.cfg.ExternalOnly && (!d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp)) {
 		return
 	}
+	if r.Log == "conn_long" {
+		d.stillOpen(c, emit)
+		return
+	}
+	_, told := d.open[string(c.UID)]
+	if told {
+		delete(d.open, string(c.UID))
+	}
 	t := d.add(c)
-	if c.Duration >= d.cfg.MinDuration {
+	if told {
+		t.reported = true
+	} else if c.Duration >= d.cfg.MinDuration {
 		t.reported = true
 		emit(d.alert(c))
 	} else if !t.reported && t.covered >= d.cfg.MinDuration {
 		t.reported = true
 		emit(d.totalAlert(key{c.Orig, c.Resp}, t))
 	}
+}
+
+// stillOpen reports a connection still open (a conn_long record) that has
+// lasted MinDuration, once.
+func (d *Detector) stillOpen(c *rec.Conn, emit alert.Emit) {
+	if c.Duration < d.cfg.MinDuration {
+		return
+	}
+	if _, told := d.open[string(c.UID)]; told {
+		return
+	}
+	if len(d.open) >= d.cfg.MaxPairs {
+		for _, uid := range evict.First(d.open, len(d.open)/10+1, func(ts float64) float64 { return ts }, cmp.Compare[float64]) {
+			delete(d.open, uid)
+		}
+	}
+	d.open[string(c.UID)] = c.TS + c.Duration
+	a := d.alert(c)
+	dur := time.Duration(c.Duration * float64(time.Second)).Round(time.Second)
+	a.Act = fmt.Sprintf("has held a %s connection to %s:%d/%s open for %s so far (%d bytes out, %d in)",
+		c.Proto, c.Resp, c.RespP, c.Proto, dur, c.OrigBytes, c.RespBytes)
+	a.Summary = fmt.Sprintf("%s %s, since %s.", c.Orig, a.Act, alert.Clock(c.TS))
+	a.Evidence["still_open"] = true
+	emit(a)
 }
 
 // add adds a connection to its pair's total, which it returns.
