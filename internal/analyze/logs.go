@@ -382,7 +382,54 @@ func appendTSVValue(dst []byte, t *record.ZeekTSV, typ, v string) []byte {
 	if v == t.EmptyField {
 		v = ""
 	}
+	if strings.IndexByte(v, '\\') >= 0 {
+		return appendZeekEscaped(dst, v)
+	}
 	return record.AppendString(dst, v)
+}
+
+// appendZeekEscaped writes a TSV string cell that holds Zeek's escapes as
+// the JSON string of the bytes it stands for. Zeek's ASCII writer writes
+// a backslash, a byte that is not printable (or, before Zeek 5, not
+// ASCII), a separator inside a value ("O=Org\x2cC=US" in a vector) and a
+// value that would read as the unset mark ("\x2d" for "-") as \xHH; its
+// JSON writer and its own reader give the bytes themselves. A backslash
+// not followed by two hex digits is kept. The bytes are put after dst's
+// end, written from there as a JSON string and moved down over them (no
+// buffer of their own).
+func appendZeekEscaped(dst []byte, v string) []byte {
+	m := len(dst)
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x' {
+			hi, ok1 := unhex(v[i+2])
+			lo, ok2 := unhex(v[i+3])
+			if ok1 && ok2 {
+				dst = append(dst, hi<<4|lo)
+				i += 3
+				continue
+			}
+		}
+		dst = append(dst, v[i])
+	}
+	k := len(dst) - m
+	// Should the JSON string need a larger buffer, the bytes it is read
+	// from stay in the old one.
+	dst = record.AppendBytesString(dst, dst[m:])
+	n := copy(dst[m:], dst[m+k:])
+	return dst[:m+n]
+}
+
+// unhex is the value of a hex digit.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // appendTSVSet writes a set or vector cell as a JSON array, one element
