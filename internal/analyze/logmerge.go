@@ -487,21 +487,32 @@ func (e *eveItems) done() error {
 	return nil
 }
 
-// isoTimes turns the ISO 8601 times of a JSON log's lines
-// ("2026-01-01T00:00:00.123456Z", as Zeek writes them with
+// isoTimes turns the times of a JSON log's lines that are not epoch
+// seconds into epoch seconds, the form the detectors read: ISO 8601
+// strings ("2026-01-01T00:00:00.123456Z", as Zeek writes them with
 // LogAscii::json_timestamps=JSON::TS_ISO8601, and Corelight sensors by
-// default) into epoch seconds, the form the detectors read. A file's first
-// line decides: when its ts is a number, no line is looked at again.
+// default) and integer milliseconds (JSON::TS_MILLIS and
+// TS_MILLIS_UNSIGNED, for Elasticsearch: 1714557600500). A file's first
+// line decides: when its ts is a number of seconds, no line is looked at
+// again.
 type isoTimes struct {
 	decided, iso bool
-	rec          rec.Rec
-	buf          []byte
+	// millis: the file's times are integer milliseconds. Without the
+	// log's types, its time fields are told by their names (millisTimes).
+	millis bool
+	rec    rec.Rec
+	buf    []byte
 }
 
-// toEpoch returns line with its top-level ISO 8601 string values written
-// as epoch seconds (line itself when it has none, or is not JSON).
+// minMillisTS is the least ts read as milliseconds: 1e11 ms is 1973, 1e11
+// s the year 5138.
+const minMillisTS = 1e11
+
+// toEpoch returns line with its top-level ISO 8601 string values, or its
+// time fields in milliseconds, written as epoch seconds (line itself when
+// it has none, or is not JSON).
 func (c *isoTimes) toEpoch(line []byte) []byte {
-	if c.decided && !c.iso {
+	if c.decided && !c.iso && !c.millis {
 		return line
 	}
 	if c.rec.Parse("", line) != nil { // jsonItems handed over JSON objects only
@@ -511,14 +522,23 @@ func (c *isoTimes) toEpoch(line []byte) []byte {
 		c.decided = true
 		ts, ok := c.rec.Raw("ts")
 		c.iso = ok && len(ts) > 0 && ts[0] == '"'
-		if !c.iso {
+		if n, isInt := rec.Unsigned(ts); ok && isInt && !bytes.ContainsAny(ts, ".eE") && n >= minMillisTS {
+			c.millis = true
+		}
+		if !c.iso && !c.millis {
 			return line
 		}
 	}
 	out, last := c.buf[:0], 0
 	for _, f := range c.rec.Fields() {
 		v := c.rec.Value(f)
-		ns, ok := parseISOTime(v)
+		var ns int64
+		var ok bool
+		if c.millis {
+			ns, ok = parseMillisTime(c.rec.Key(f), v)
+		} else {
+			ns, ok = parseISOTime(v)
+		}
 		if !ok {
 			continue
 		}
@@ -532,6 +552,44 @@ func (c *isoTimes) toEpoch(line []byte) []byte {
 	}
 	c.buf = append(out, line[last:]...)
 	return c.buf
+}
+
+// parseMillisTime reads the value of a time field of Zeek's logs
+// (millisTimes) written as an integer number of milliseconds, as Unix
+// nanoseconds.
+func parseMillisTime(key, v []byte) (int64, bool) {
+	if !millisTimes(key) || bytes.ContainsAny(v, ".eE") {
+		return 0, false
+	}
+	neg := len(v) > 0 && v[0] == '-' // a certificate valid from before 1970
+	if neg {
+		v = v[1:]
+	}
+	ms, ok := rec.Unsigned(v)
+	if !ok || ms > math.MaxInt64/1_000_000 {
+		return 0, false
+	}
+	if neg {
+		return -int64(ms) * 1_000_000, true
+	}
+	return int64(ms) * 1_000_000, true
+}
+
+// millisTimes tells the fields of Zeek's logs (and Corelight's) whose type
+// is time: ts everywhere, a certificate's validity (x509.log,
+// known_certs.log), an SMB file's times (smb_files.log), a Kerberos
+// ticket's (kerberos.log), an OCSP response's (ocsp.log), NTP's
+// timestamps (ntp.log), a PE file's compile time (pe.log).
+func millisTimes(key []byte) bool {
+	switch string(key) {
+	case "ts", "_write_ts",
+		"certificate.not_valid_before", "certificate.not_valid_after", "not_valid_after",
+		"times.modified", "times.accessed", "times.created", "times.changed",
+		"from", "till", "thisUpdate", "nextUpdate", "revoketime",
+		"ref_time", "org_time", "rec_time", "xmt_time", "compile_ts":
+		return true
+	}
+	return false
 }
 
 // parseISOTime reads a quoted RFC 3339 time with a date, a 'T', a time

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
@@ -65,5 +66,49 @@ func TestZeekBaselineEscapedVector(t *testing.T) {
 	cas, _ := recs[0]["requested_client_certificate_authorities"].([]any)
 	if len(cas) != 1 || cas[0] != "O=SomeOrg,L=Somewhere,ST=Some-State,C=US" {
 		t.Errorf("requested_client_certificate_authorities = %#v, want [\"O=SomeOrg,L=Somewhere,ST=Some-State,C=US\"]", cas)
+	}
+}
+
+// TestMillisecondTimesInJSONLogs: Zeek's JSON writer with
+// LogAscii::json_timestamps=JSON::TS_MILLIS (or TS_MILLIS_UNSIGNED), the
+// setting for shipping logs to Elasticsearch, writes every time as an
+// integer count of milliseconds ("ts":1714557600500). Read as seconds, a
+// record would lie 54,000 years ahead and every window (a scan's 300 s,
+// a beacon's intervals) be a thousand times too short: the times are read
+// as epoch seconds, as in a log with TS_EPOCH, and so merged in order with
+// the other logs (a conn record at its end, ts + duration); intervals
+// (duration) and counts stay as they are.
+func TestMillisecondTimesInJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	conn := writeFile(t, dir, "conn.log",
+		`{"ts":1714557600500,"uid":"Ca","id.orig_h":"10.0.0.5","id.orig_p":40000,"id.resp_h":"10.0.0.9","id.resp_p":1,"proto":"tcp","duration":0.25,"orig_bytes":123456789012345}`+"\n"+
+			`{"ts":1714557601000,"uid":"Cb","id.orig_h":"10.0.0.5","id.orig_p":40001,"id.resp_h":"10.0.0.9","id.resp_p":2,"proto":"tcp"}`+"\n")
+	x509 := writeFile(t, dir, "x509.log",
+		`{"ts":1714557600600,"id":"F1","certificate.not_valid_before":1700000000000,"certificate.not_valid_after":1800000000000,"certificate.key_length":2048}`+"\n")
+	dns := writeFile(t, dir, "dns.log", `{"ts":1714557600.7,"uid":"Cc","query":"a.example"}`+"\n")
+	col := &arrivalCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	runTo(t, cfg, conn, x509, dns)
+	c, x := col.lines["conn"], col.lines["x509"]
+	if len(c) != 2 || len(x) != 1 {
+		t.Fatalf("%d conn and %d x509 records", len(c), len(x))
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"conn ts", c[0]["ts"], 1714557600.5}, {"conn duration", c[0]["duration"], 0.25},
+		{"conn orig_bytes", c[0]["orig_bytes"], 123456789012345.0}, {"conn ts 2", c[1]["ts"], 1714557601.0},
+		{"x509 ts", x[0]["ts"], 1714557600.6}, {"not_valid_before", x[0]["certificate.not_valid_before"], 1700000000.0},
+		{"not_valid_after", x[0]["certificate.not_valid_after"], 1800000000.0}, {"key_length", x[0]["certificate.key_length"], 2048.0},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %#v, want %#v", ch.what, ch.got, ch.want)
+		}
+	}
+	if want := []string{"x509@1.7145576006e+09", "dns@1.7145576007e+09", "conn@1.7145576005e+09", "conn@1.714557601e+09"}; !reflect.DeepEqual(col.order, want) {
+		t.Errorf("order %v, want %v", col.order, want)
 	}
 }
