@@ -493,8 +493,8 @@ func (e *eveItems) done() error {
 // LogAscii::json_timestamps=JSON::TS_ISO8601, and Corelight sensors by
 // default) and integer milliseconds (JSON::TS_MILLIS and
 // TS_MILLIS_UNSIGNED, for Elasticsearch: 1714557600500). A file's first
-// line decides: when its ts is a number of seconds, no line is looked at
-// again.
+// line with a ts decides: when that is a number of seconds, no line is
+// looked at again.
 type isoTimes struct {
 	decided, iso bool
 	// millis: the file's times are integer milliseconds. Without the
@@ -519,8 +519,11 @@ func (c *isoTimes) toEpoch(line []byte) []byte {
 		return line
 	}
 	if !c.decided {
-		c.decided = true
 		ts, ok := c.rec.Raw("ts")
+		if !ok {
+			return line // a record without times (loaded_scripts in a stream of every log): the next decides
+		}
+		c.decided = true
 		c.iso = ok && len(ts) > 0 && ts[0] == '"'
 		if n, isInt := rec.Unsigned(ts); ok && isInt && !bytes.ContainsAny(ts, ".eE") && n >= minMillisTS {
 			c.millis = true

@@ -112,3 +112,27 @@ func TestMillisecondTimesInJSONLogs(t *testing.T) {
 		t.Errorf("order %v, want %v", col.order, want)
 	}
 }
+
+// TestISOTimesAfterRecordWithoutTS: a stream of every log in one file
+// (Corelight's export, each record with its _path) starts, when the
+// sensor starts, with loaded_scripts records, which have no ts. Their
+// lack of a time must not decide that the file's times are epoch
+// seconds: the records after them, with ISO 8601 times, are read with
+// epoch ones.
+func TestISOTimesAfterRecordWithoutTS(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "stream.log",
+		`{"_path":"loaded_scripts","_system_name":"s1","name":"/opt/zeek/share/zeek/base/init-bare.zeek"}`+"\n"+
+			`{"_path":"conn","_system_name":"s1","_write_ts":"2024-05-01T10:00:01.000000Z","ts":"2024-05-01T10:00:00.500000Z","uid":"Ca","id.orig_h":"10.0.0.5","id.orig_p":40000,"id.resp_h":"10.0.0.9","id.resp_p":1,"proto":"tcp"}`+"\n")
+	col := &factCollector{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{col}
+	runTo(t, cfg, log)
+	c := col.lines["conn"]
+	if len(c) != 1 || len(col.lines["loaded_scripts"]) != 1 {
+		t.Fatalf("records: %v", col.lines)
+	}
+	if c[0]["ts"] != 1714557600.5 || c[0]["_write_ts"] != 1714557601.0 {
+		t.Errorf("conn ts %#v, _write_ts %#v, want 1714557600.5 and 1714557601", c[0]["ts"], c[0]["_write_ts"])
+	}
+}
