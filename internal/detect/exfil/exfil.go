@@ -36,7 +36,7 @@
 //
 // State: one entry per internal host with outbound traffic (MaxHosts, the
 // longest-idle dropped past it; a host idle for a day is dropped, and
-// with it what it remembered) holding per-destination sums of the current
+// with it what it remembered, or for eight days once it has a baseline) holding per-destination sums of the current
 // interval (at most 1024 destinations; the rest summed under one entry),
 // daily sums of at most 32 destinations (past it the smallest sum makes
 // room for a larger interval's) and at most 8 destinations of large
@@ -320,13 +320,26 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 	}
 }
 
-// sweep drops the hosts idle for a day (all of them at the end, now +Inf)
-// that have no open interval: once an Interval, so that a flush does not
-// cost every host.
+// Idle hosts are forgotten after forgetNew when they taught nothing yet,
+// after forgetLearned when they have a baseline: a workstation off over a
+// weekend or a week's holiday comes back judged by what it learnt, not as
+// a new host whose 1 MB floor makes its usual upload an alert.
+const (
+	forgetNew     = 24 * 3600.0
+	forgetLearned = 8 * 24 * 3600.0
+)
+
+// sweep drops the idle hosts (all of them at the end, now +Inf) that have
+// no open interval: once an Interval, so that a flush does not cost every
+// host.
 func (d *Detector) sweep(now float64) {
 	d.swept = now
 	for a, h := range d.hosts {
-		if h.bucket == noBucket && (now-h.last > 24*3600 || math.IsInf(now, 1)) {
+		forget := forgetNew
+		if h.history > 0 {
+			forget = forgetLearned
+		}
+		if h.bucket == noBucket && (now-h.last > forget || math.IsInf(now, 1)) {
 			delete(d.hosts, a)
 		}
 	}

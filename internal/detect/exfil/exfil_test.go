@@ -102,8 +102,8 @@ func TestSequenceJump(t *testing.T) {
 
 // TestFlushClosesIntervalsOnTime: an interval is judged at the first
 // flush more than one interval after its end, however often flushes come
-// (Flush skips the work between interval ends); a host idle for a day is
-// dropped, and a host evicted past MaxHosts leaves the open list with it.
+// (Flush skips the work between interval ends); a host idle for eight
+// days (it has a baseline) is dropped, and a host evicted past MaxHosts leaves the open list with it.
 func TestFlushClosesIntervalsOnTime(t *testing.T) {
 	d := New(DefaultConfig(), internal)
 	var alerts []alert.Alert
@@ -124,8 +124,12 @@ func TestFlushClosesIntervalsOnTime(t *testing.T) {
 		t.Errorf("%d open, %d hosts after the interval closed", len(d.open), len(d.hosts))
 	}
 	d.Flush(7300+24*3600+1200, emit)
+	if len(d.hosts) != 1 {
+		t.Errorf("%d hosts kept after a day idle, want 1 (it has a baseline: TestBaselineKeptOverWeekend)", len(d.hosts))
+	}
+	d.Flush(7300+8*24*3600+1200, emit)
 	if len(d.hosts) != 0 {
-		t.Errorf("%d hosts kept after a day idle", len(d.hosts))
+		t.Errorf("%d hosts kept after eight days idle", len(d.hosts))
 	}
 
 	small := DefaultConfig()
