@@ -102,10 +102,12 @@ func (inv *Inventory) onTelnetAuth(line []byte) error {
 }
 
 // onLoginFact reads the login attempts of protocol's facts ("_ftp_auth",
-// "_http_auth" of internal/proto/ftp and http: user, password, success),
-// which carry the passwords ftp.log and http.log hide (as Zeek's): a
-// well-known default pair is default_creds, or default_creds_tried when
-// refused. The cleartext_login finding comes from the logs.
+// "_http_auth", "_mqtt_auth" of internal/proto/ftp, http and mqtt: user,
+// password, success), which carry the passwords ftp.log, http.log and
+// mqtt_connect.log hide (as Zeek's): a well-known default pair is
+// default_creds, or default_creds_tried when refused; a fact without a
+// password (an MQTT CONNECT that sent none) is judged by no pair. The
+// cleartext_login finding comes from the logs (MQTT's: mqtt_cleartext).
 func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
 	log := "_" + protocol + "_auth"
 	return func(line []byte) error {
@@ -125,9 +127,9 @@ func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
 	}
 }
 
-// loginProtocols are the protocols whose logins login judges (telnet,
-// FTP and HTTP facts, http.log, ftp.log, snmp.log).
-var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "snmp": true}
+// loginProtocols are the protocols whose logins the inventory judges
+// (telnet, FTP, HTTP and MQTT facts, http.log, ftp.log, snmp.log).
+var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "mqtt": true, "snmp": true}
 
 // ReportsLogin reports whether the inventory reports an accepted login
 // on protocol with user and password (as the record gave it: "" is an

@@ -6,12 +6,13 @@ import (
 	"testing"
 )
 
-// TestLoginFactFindings: the FTP and HTTP analyzers' login facts carry
-// the passwords ftp.log and http.log hide (as Zeek's); an accepted
-// default pair is default_creds, a refused one default_creds_tried, and
-// the default user admin with a password of its own is neither. The
-// logs themselves, with the user name only, make cleartext_login and no
-// credential finding.
+// TestLoginFactFindings: the FTP, HTTP and MQTT analyzers' login facts
+// carry the passwords ftp.log, http.log and mqtt_connect.log hide (as
+// Zeek's); an accepted default pair is default_creds, a refused one
+// default_creds_tried, and the default user admin with a password of its
+// own is neither, nor is an MQTT CONNECT that sent no password or no user
+// name. The logs themselves, with the user name only, make
+// cleartext_login and no credential finding.
 func TestLoginFactFindings(t *testing.T) {
 	inv := newInv(t, nil)
 	id := func(uid, server string, port int) string {
@@ -31,10 +32,29 @@ func TestLoginFactFindings(t *testing.T) {
 	feed(inv, "http",
 		`{"ts":4,`+id("H1", "10.0.0.80", 80)+`,"method":"GET","uri":"/","status_code":200,"username":"admin"}`,
 		`{"ts":5,`+id("H2", "10.0.0.81", 80)+`,"method":"GET","uri":"/","status_code":200,"username":"admin"}`)
+	mqtt := func(ts int, uid, server, user, password, status string, ok bool) string {
+		cred := `"user":"` + user + `",`
+		if user == "" {
+			cred = ""
+		}
+		if password != "-" {
+			cred += `"password":"` + password + `",`
+		}
+		return fmt.Sprintf(`{"ts":%d,%s,"client_id":"nvr",%s"connect_status":"%s","success":%v}`, ts, id(uid, server, 1883), cred, status, ok)
+	}
+	feed(inv, "_mqtt_auth",
+		mqtt(7, "M1", "10.0.0.18", "admin", "Kp9!zQ-broker", "Connection Accepted", true),
+		mqtt(8, "M2", "10.0.0.19", "admin", "admin", "Connection Accepted", true),
+		mqtt(9, "M3", "10.0.0.20", "admin", "admin", "Refused: bad user name or password", false),
+		mqtt(10, "M4", "10.0.0.24", "admin", "-", "Connection Accepted", true), // no password sent
+		mqtt(11, "M5", "10.0.0.25", "", "admin", "Connection Accepted", true))  // a password alone (MQTT 5)
+	feed(inv, "mqtt_connect",
+		`{"ts":8,`+id("M2", "10.0.0.19", 1883)+`,"proto_name":"MQTT","proto_version":"3.1.1","client_id":"nvr","connect_status":"Connection Accepted","username_present":true,"password_present":true}`)
 	inv.Close()
 	want := map[string]string{
 		"10.0.0.22": "default_creds", "10.0.0.23": "default_creds_tried",
 		"10.0.0.81": "default_creds", "10.0.0.82": "default_creds_tried",
+		"10.0.0.19": "default_creds", "10.0.0.20": "default_creds_tried",
 	}
 	got := map[string]string{}
 	for _, kind := range []string{"default_creds", "default_creds_tried"} {
@@ -67,6 +87,8 @@ func TestLoginFactFindings(t *testing.T) {
 		{"ftp", "admin", "10.0.0.22", 21, true}, {"ftp", "S3cure-Passphrase!", "10.0.0.21", 21, false},
 		{"http", "admin", "10.0.0.81", 80, true}, {"http", "Vr8#kq2-Lm", "10.0.0.80", 80, false},
 		{"http", "admin", "10.0.0.82", 80, false},
+		{"mqtt", "admin", "10.0.0.19", 1883, true}, {"mqtt", "Kp9!zQ-broker", "10.0.0.18", 1883, false},
+		{"mqtt", "admin", "10.0.0.20", 1883, false},
 	} {
 		if got := inv.ReportsLogin(c.protocol, "admin", c.password, netip.MustParseAddr(c.server), c.port); got != c.want {
 			t.Errorf("ReportsLogin(%s admin/%s, %s) = %v", c.protocol, c.password, c.server, got)

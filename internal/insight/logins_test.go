@@ -145,19 +145,31 @@ func basicSession(server string, port uint16, user, password string) session {
 	}}
 }
 
+// mqttSession is an MQTT 3.1.1 CONNECT with user and password, accepted.
+func mqttSession(server string, port uint16, user, password string) session {
+	str := func(v string) string { return string([]byte{byte(len(v) >> 8), byte(len(v))}) + v }
+	body := str("MQTT") + "\x04\xc2\x00\x3c" + str("nvr-"+server) + str(user) + str(password)
+	return session{client: "10.0.0.9", server: server, clientPort: port, serverPort: 1883, turns: []string{
+		"\x10" + string([]byte{byte(len(body))}) + body, "\x20\x02\x00\x00",
+	}}
+}
+
 // TestDefaultUserLoginsEndToEnd: `vigil analyze` over a capture of an
-// NVR logging in as admin to two NAS boxes over FTP and two cameras over
-// HTTP Basic, each pair with a strong password and with admin/admin.
-// ftp.log and http.log hide the passwords (as Zeek); the login facts
-// carry them to the detectors and the inventory, so only the two
-// admin/admin logins are iot.default_creds, with the inventory (one alert
-// each, its finding) and without it (the Mirai detector's).
+// NVR logging in as admin to two NAS boxes over FTP, two cameras over
+// HTTP Basic and two MQTT brokers, each pair with a strong password and
+// with admin/admin. ftp.log, http.log and mqtt_connect.log hide the
+// passwords (as Zeek); the login facts carry them to the detectors and
+// the inventory, so only the three admin/admin logins are
+// iot.default_creds, with the inventory (one alert each, its finding) and
+// without it (the Mirai detector's).
 func TestDefaultUserLoginsEndToEnd(t *testing.T) {
 	pcap := writeSessions(t,
 		ftpSession("10.0.0.21", 40000, "admin", "S3cure-Passphrase!"),
 		ftpSession("10.0.0.22", 40001, "admin", "admin"),
 		basicSession("10.0.0.80", 40002, "admin", "Vr8#kq2-Lm"),
 		basicSession("10.0.0.81", 40003, "admin", "admin"),
+		mqttSession("10.0.0.18", 40004, "admin", "Kp9!zQ-broker"),
+		mqttSession("10.0.0.19", 40005, "admin", "admin"),
 	)
 	for i, noAssets := range []bool{false, true, false, true} {
 		cfg := DefaultConfig()
@@ -190,23 +202,24 @@ func TestDefaultUserLoginsEndToEnd(t *testing.T) {
 				t.Errorf("no-assets %v: %v", noAssets, a)
 			}
 		}
-		if len(got) != 2 || got["10.0.0.22"] != 1 || got["10.0.0.81"] != 1 {
-			t.Errorf("no-assets %v: iot.default_creds alerts by server %v, want one for 10.0.0.22 (ftp) and 10.0.0.81 (http)", noAssets, got)
+		if len(got) != 3 || got["10.0.0.22"] != 1 || got["10.0.0.81"] != 1 || got["10.0.0.19"] != 1 {
+			t.Errorf("no-assets %v: iot.default_creds alerts by server %v, want one for 10.0.0.22 (ftp), 10.0.0.81 (http) and 10.0.0.19 (mqtt)", noAssets, got)
 		}
 		checkPasswordsHidden(t, out)
 	}
 }
 
 // checkPasswordsHidden: the logs on disk keep Zeek's behaviour (ftp.log
-// <hidden>, http.log no password), and no fact is written.
+// <hidden>, http.log and mqtt_connect.log no password), and no fact is
+// written.
 func checkPasswordsHidden(t *testing.T, out string) {
 	t.Helper()
-	for _, log := range []string{"ftp.log", "http.log"} {
+	for _, log := range []string{"ftp.log", "http.log", "mqtt_connect.log"} {
 		b, err := os.ReadFile(filepath.Join(out, log))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := string(b); strings.Contains(s, "S3cure") || strings.Contains(s, "Vr8#") || strings.Contains(s, `"password":"admin"`) {
+		if s := string(b); strings.Contains(s, "S3cure") || strings.Contains(s, "Vr8#") || strings.Contains(s, "Kp9!") || strings.Contains(s, `"password":"admin"`) {
 			t.Errorf("%s shows a password:\n%s", log, s)
 		}
 	}

@@ -9,9 +9,10 @@
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
 // attempt with its outcome, internal/proto/telnet), http.log (status 401;
 // not the "_http_auth" facts of the same requests, so that each attempt
-// counts once) and mqtt_connect.log (refused: bad user name or password / not
-// authorized) and ntlm.log (SMB logins, internal/proto/smb: refused, or
-// let in as a guest; an anonymous session is no guess); an SSH connection
+// counts once) and mqtt_connect.log (refused: bad user name or password /
+// not authorized; not the "_mqtt_auth" facts of the same CONNECTs) and
+// ntlm.log (SMB logins, internal/proto/smb: refused, or let in as a
+// guest; an anonymous session is no guess); an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
 // as input; SMB's short connections that had no login in ntlm.log, see

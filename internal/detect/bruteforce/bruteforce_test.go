@@ -74,6 +74,19 @@ func TestFires(t *testing.T) {
 			l = append(l, dt.Rec("mqtt_connect", map[string]any{"ts": 1013.0, "uid": "M", "id.orig_h": "10.66.0.66", "id.orig_p": 40020, "id.resp_h": "10.66.0.18", "id.resp_p": 1883, "connect_status": "Connection Accepted"}))
 			return l
 		}, "bruteforce.mqtt", "failures", 12, true, "10.66.0.18", "10.66.0.66", 1},
+		{"mqtt refused with login facts, counted once", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 12; i++ {
+				id := map[string]any{"ts": 1000 + float64(i), "uid": fmt.Sprintf("M%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i, "id.resp_h": "10.66.0.18", "id.resp_p": 1883,
+					"client_id": "x", "connect_status": "Refused: bad user name or password"}
+				fact, log := map[string]any{"user": "admin", "password": fmt.Sprintf("guess%d", i), "success": false}, map[string]any{"username_present": true}
+				for k, v := range id {
+					fact[k], log[k] = v, v
+				}
+				l = append(l, dt.Rec("_mqtt_auth", fact), dt.Rec("mqtt_connect", log))
+			}
+			return l
+		}, "bruteforce.mqtt", "failures", 12, false, "10.66.0.18", "10.66.0.66", 1},
 		{"ftp 530 replies", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 15; i++ {

@@ -30,6 +30,20 @@ func httpLogin(ts float64, uid, user, password string) []dt.Line {
 	}
 }
 
+// mqttLogin is what Vigil's MQTT analyzer hands on for one accepted
+// CONNECT: the "_mqtt_auth" fact, then the mqtt_connect.log record, here
+// with the user name but no password, as loggers that name the user
+// write it (Zeek's and Vigil's name neither).
+func mqttLogin(ts float64, uid, user, password string) []dt.Line {
+	id := map[string]any{"uid": uid, "id.orig_h": "10.0.0.9", "id.orig_p": 40002, "id.resp_h": "10.0.0.18", "id.resp_p": 1883}
+	return []dt.Line{
+		dt.Rec("_mqtt_auth", with(id, map[string]any{"ts": ts, "client_id": "nvr", "user": user, "password": password,
+			"connect_status": "Connection Accepted", "success": true})),
+		dt.Rec("mqtt_connect", with(id, map[string]any{"ts": ts, "client_id": "nvr", "connect_status": "Connection Accepted",
+			"username": user, "username_present": true, "password_present": true})),
+	}
+}
+
 func with(a, b map[string]any) map[string]any {
 	m := map[string]any{}
 	for k, v := range a {
@@ -46,19 +60,22 @@ func with(a, b map[string]any) map[string]any {
 // default-credential login, though the logs show the user name only.
 func TestDefaultUserStrongPassword(t *testing.T) {
 	l := append(ftpLogin(1000, "F1", "admin", "S3cure-Passphrase!"), httpLogin(1010, "H1", "admin", "Vr8#kq2-Lm")...)
+	l = append(l, mqttLogin(1020, "M1", "admin", "Kp9!zQ-broker")...)
 	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), l))
 }
 
-// TestDefaultPairOverFTPAndHTTP: admin/admin over FTP and over HTTP Basic
-// is a default-credential login, one alert each, with the password.
+// TestDefaultPairOverFTPAndHTTP: admin/admin over FTP, over HTTP Basic
+// and over MQTT is a default-credential login, one alert each, with the
+// password.
 func TestDefaultPairOverFTPAndHTTP(t *testing.T) {
 	l := append(ftpLogin(1000, "F1", "admin", "admin"), httpLogin(1010, "H1", "admin", "admin")...)
+	l = append(l, mqttLogin(1020, "M1", "admin", "admin")...)
 	got := dt.RunAsGiven(t, New(DefaultConfig()), l)
 	byService := map[string][]alert.Alert{}
 	for _, a := range got {
 		byService[a.Evidence["service"].(string)] = append(byService[a.Evidence["service"].(string)], a)
 	}
-	for _, s := range []string{"ftp", "http"} {
+	for _, s := range []string{"ftp", "http", "mqtt"} {
 		if len(byService[s]) != 1 {
 			t.Fatalf("%s: %d alerts %v, want 1", s, len(byService[s]), dt.Classes(got))
 		}
@@ -75,7 +92,31 @@ func TestRefusedDefaultPair(t *testing.T) {
 	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), []dt.Line{
 		dt.Rec("_ftp_auth", with(id, map[string]any{"ts": 1000.0, "user": "admin", "password": "admin", "success": false})),
 		dt.Rec("_http_auth", with(id, map[string]any{"ts": 1001.0, "id.resp_p": 80, "user": "admin", "password": "admin", "status_code": 401, "success": false})),
+		dt.Rec("_mqtt_auth", with(id, map[string]any{"ts": 1002.0, "uid": "M1", "id.resp_p": 1883, "user": "admin", "password": "admin",
+			"connect_status": "Refused: bad user name or password", "success": false})),
+		dt.Rec("mqtt_connect", with(id, map[string]any{"ts": 1002.0, "uid": "M1", "id.resp_p": 1883, "username": "admin",
+			"connect_status": "Refused: bad user name or password"})),
 	}))
+}
+
+// TestMQTTWithoutPassword: an accepted MQTT CONNECT whose password is not
+// known (mqtt_connect.log naming the user, no facts) or that sent none
+// (a fact without password), or that sent a password alone (MQTT 5), is
+// no default-credential login; a password the log shows is judged.
+func TestMQTTWithoutPassword(t *testing.T) {
+	id := map[string]any{"id.orig_h": "10.0.0.9", "id.orig_p": 40000, "id.resp_h": "10.0.0.18", "id.resp_p": 1883, "connect_status": "Connection Accepted"}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), []dt.Line{
+		dt.Rec("mqtt_connect", with(id, map[string]any{"ts": 1000.0, "uid": "M1", "username": "admin"})),
+		dt.Rec("mqtt_connect", with(id, map[string]any{"ts": 1001.0, "uid": "M2", "username": "mqtt", "password": nil})),
+		dt.Rec("_mqtt_auth", with(id, map[string]any{"ts": 1002.0, "uid": "M3", "user": "admin", "success": true})),
+		dt.Rec("_mqtt_auth", with(id, map[string]any{"ts": 1003.0, "uid": "M4", "password": "admin", "success": true})),
+	}))
+	a := dt.Find(t, dt.Run(t, New(DefaultConfig()), []dt.Line{
+		dt.Rec("mqtt_connect", with(id, map[string]any{"ts": 1000.0, "uid": "M5", "username": "admin", "password": "admin"})),
+	}), "iot.default_creds")
+	if a.Confidence < 0.9 || a.Evidence["password"] != "admin" || a.Evidence["service"] != "mqtt" {
+		t.Errorf("logged pair: %s", a.JSON())
+	}
 }
 
 // TestZeekLogsWithoutPassword: Zeek's ftp.log (password hidden) and

@@ -8,16 +8,19 @@
 // pairs come from the login facts of Vigil's analyzers, which carry the
 // password their logs hide: "_ftp_auth" (internal/proto/ftp: every reply
 // to PASS), "_http_auth" (internal/proto/http: every request with Basic
-// credentials) and "_telnet_auth" (internal/proto/telnet: every telnet
-// login attempt), each with the user, the password typed and the outcome;
-// a successful login with a default pair is reported. ftp.log and
-// http.log are judged only by a password they logged (Zeek's logs as
-// input with FTP::default_capture_password or HTTP's, or ftp.log's guest
-// users) and only for a connection without facts: a default user name
-// whose password is not known (ftp.log's "<hidden>", http.log without
-// one, as Zeek logs by default) is not reported, as the inventory does not
-// judge it either. mqtt_connect.log has no password at all: an accepted
-// default user name is reported at low confidence.
+// credentials), "_mqtt_auth" (internal/proto/mqtt: every CONNECT with a
+// user name or password, as its CONNACK answered) and "_telnet_auth"
+// (internal/proto/telnet: every telnet login attempt), each with the
+// user, the password typed and the outcome; a successful login with a
+// default pair is reported. An MQTT fact without a password (a CONNECT
+// that sent none) is no default login. ftp.log, http.log and
+// mqtt_connect.log are judged only by a password they logged (Zeek's logs
+// as input with FTP::default_capture_password or HTTP's, or ftp.log's
+// guest users; Zeek's mqtt_connect.log has neither user nor password) and
+// only for a connection without facts: a default user name whose password
+// is not known (ftp.log's "<hidden>", http.log or mqtt_connect.log
+// without one) is not reported, as the inventory does not judge it
+// either.
 //
 // Telnet writes no log, and Zeek logs as input have no facts, so in
 // addition a source that scanned Mirai-style and then holds an
@@ -104,7 +107,7 @@ type Detector struct {
 	held  map[netip.Addr][]session
 	heldN int
 	// logins: what the login facts ("_telnet_auth", "_ftp_auth",
-	// "_http_auth") said of a connection (uid).
+	// "_http_auth", "_mqtt_auth") said of a connection (uid).
 	logins map[string]uint8
 }
 
@@ -137,7 +140,7 @@ func (d *Detector) Name() string { return "mirai" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"_syn_seq_eq_dst", "conn", "ftp", "_ftp_auth", "http", "_http_auth", "mqtt_connect", "_telnet_auth"}
+	return []string{"_syn_seq_eq_dst", "conn", "ftp", "_ftp_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "_telnet_auth"}
 }
 
 // Handle implements detect.Detector.
@@ -161,13 +164,15 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.loggedLogin(r, "http", "username", emit)
 		}
 	case "mqtt_connect":
-		if strings.Contains(strings.ToLower(string(r.Bytes("connect_status"))), "accepted") && r.Has("username") {
-			d.creds(r, "mqtt", r.Str("username"), r.Str("password"), false, emit)
+		if r.Has("username") && r.Has("password") && strings.Contains(strings.ToLower(string(r.Bytes("connect_status"))), "accepted") {
+			d.loggedLogin(r, "mqtt", "username", emit)
 		}
 	case "_ftp_auth":
 		d.loginFact(r, "ftp", emit)
 	case "_http_auth":
 		d.loginFact(r, "http", emit)
+	case "_mqtt_auth":
+		d.loginFact(r, "mqtt", emit)
 	case "_telnet_auth":
 		d.loginFact(r, "telnet", emit)
 	}
@@ -217,9 +222,10 @@ func (d *Detector) loginFact(r *rec.Rec, service string, emit alert.Emit) {
 		return
 	}
 	// The facts give the password typed, an empty one too (Mirai's
-	// table has root and admin without one).
+	// table has root and admin without one). An MQTT fact without one
+	// is a CONNECT that sent none: no default pair.
 	o := uint8(loginOther)
-	if d.creds(r, service, r.Str("user"), r.Str("password"), r.Has("password"), emit) {
+	if (service != "mqtt" || r.Has("password")) && d.creds(r, service, r.Str("user"), r.Str("password"), r.Has("password"), emit) {
 		o = loginReported
 	}
 	if d.logins[string(uid)] < o { // a default login reported stays so
@@ -227,11 +233,12 @@ func (d *Detector) loginFact(r *rec.Rec, service string, emit alert.Emit) {
 	}
 }
 
-// loggedLogin judges a login that ftp.log or http.log shows (userField
-// names its user) by the password the log shows: none (http.log, as
-// Zeek's by default) or "<hidden>" (ftp.log but for guest users) is a
-// password not known, and a default user name alone is not reported. A
-// connection whose login facts came was judged by them.
+// loggedLogin judges a login that ftp.log, http.log or mqtt_connect.log
+// shows (userField names its user) by the password the log shows: none
+// (http.log, as Zeek's by default; mqtt_connect.log) or "<hidden>"
+// (ftp.log but for guest users) is a password not known, and a default
+// user name alone is not reported. A connection whose login facts came
+// was judged by them.
 func (d *Detector) loggedLogin(r *rec.Rec, service, userField string, emit alert.Emit) {
 	if !r.Has("password") || d.logins[string(r.Bytes("uid"))] != 0 {
 		return
@@ -323,8 +330,9 @@ func (d *Detector) loginAlert(c session) alert.Alert {
 }
 
 // creds reports a login with a default user name and a default password
-// or the user name as password (a password not known: only MQTT's
-// logins, at low confidence); true when it did, or when
+// or the user name as password (a password not known: only a telnet,
+// FTP or HTTP fact whose password is null, which Vigil's analyzers do
+// not write; at low confidence); true when it did, or when
 // Config.LoginReported leaves the login to another part. An empty
 // password is an unknown one unless empty says it was typed empty (no
 // password: a default too).

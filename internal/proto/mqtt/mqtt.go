@@ -12,6 +12,10 @@
 // are skipped where the CONNECT said version 5, so topics and payloads of
 // 5.0 sessions come out right. mqtt_connect.log also carries
 // username_present, password_present, clean_session and keep_alive.
+//
+// The user name and password of a CONNECT, which mqtt_connect.log does
+// not show (Zeek's has neither), are handed on in the AuthLog facts for
+// the detectors and the asset inventory, never written to disk.
 package mqtt
 
 import (
@@ -37,6 +41,16 @@ const (
 	// expireNS is Zeek's &write_expire=5secs on the pending tables.
 	expireNS = 5e9
 )
+
+// AuthLog is the fact stream of MQTT logins: one record per CONNECT with
+// a user name or a password, when its CONNACK arrives, handed on just
+// before its mqtt_connect record (same ts: the CONNECT's): client_id,
+// user (absent when the CONNECT had none: MQTT 5 allows a password
+// alone, 3.1.1 does not), password (absent when it had none; binary
+// bytes are escaped as record.AppendString does), connect_status as
+// mqtt_connect.log names it and success (the CONNACK accepted it). The
+// leading '_' keeps these records off disk.
+const AuthLog = "_mqtt_auth"
 
 // Message types.
 const (
@@ -166,6 +180,10 @@ type Analyzer struct {
 	keepAlive  uint16
 	hasStatus  bool
 	statusCode uint8
+	// The CONNECT's credentials, for the AuthLog facts (buffers reused
+	// by each CONNECT); credsOK: they were read.
+	user, pass []byte
+	credsOK    bool
 
 	pubs []*pubInfo
 	subs []*subInfo
@@ -287,12 +305,13 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 		if r.Bad {
 			return
 		}
+		a.credentials(&r, cf)
 		a.setSession(ts)
 		a.version = ver
 		a.haveConn = true
 		a.protoName, a.protoVer, a.clientID = name, ver, cid
 		a.hasWill, a.willTopic, a.willMsg = cf&0x04 != 0, wt, wm
-		a.userFlag, a.passFlag, a.cleanSess, a.keepAlive = cf&0x80 != 0, cf&0x40 != 0, cf&0x02 != 0, ka
+		a.cleanSess, a.keepAlive = cf&0x02 != 0, ka
 		a.Confirm("mqtt")
 	case typeConnack:
 		r.U8()
@@ -423,6 +442,21 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, typ, flags uint8, body
 	}
 }
 
+// credentials reads the user name and password that follow a CONNECT's
+// will (as its flags cf say) into a.user and a.pass; credsOK is false
+// when the CONNECT had neither or they do not fit in the packet kept.
+func (a *Analyzer) credentials(r *wire.Reader, cf uint8) {
+	a.userFlag, a.passFlag = cf&0x80 != 0, cf&0x40 != 0
+	a.user, a.pass = a.user[:0], a.pass[:0]
+	if a.userFlag {
+		a.user = append(a.user, r.Vec16()...)
+	}
+	if a.passFlag {
+		a.pass = append(a.pass, r.Vec16()...) // binary data
+	}
+	a.credsOK = (a.userFlag || a.passFlag) && !r.Bad
+}
+
 func (a *Analyzer) findPub(id uint16) int {
 	for i, p := range a.pubs {
 		if p.id == id {
@@ -537,7 +571,27 @@ func (a *Analyzer) emit(log string, b []byte) {
 	}
 }
 
+// authFact hands on the CONNECT's login (AuthLog) with the CONNACK's
+// outcome.
+func (a *Analyzer) authFact() {
+	b := proto.AppendConnHeader(a.line[:0], a.sessTS, a.ci)
+	b = record.AppendStringField(b, "client_id", a.clientID)
+	if a.userFlag {
+		b = record.AppendBytesString(append(b, `,"user":`...), a.user)
+	}
+	if a.passFlag {
+		b = record.AppendBytesString(append(b, `,"password":`...), a.pass)
+	}
+	b = record.AppendStringField(b, "connect_status", statusName(a.protoVer == 5, a.statusCode))
+	b = record.AppendBoolField(b, "success", a.statusCode == 0)
+	a.emit(AuthLog, append(b, '}'))
+}
+
+// writeConnect writes the mqtt_connect record, after its login fact.
 func (a *Analyzer) writeConnect() {
+	if a.haveConn && a.hasStatus && a.credsOK {
+		a.authFact()
+	}
 	b := proto.AppendConnHeader(a.line[:0], a.sessTS, a.ci)
 	if a.haveConn {
 		b = record.AppendStringField(b, "proto_name", a.protoName)

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -87,6 +88,7 @@ func TestSession(t *testing.T) {
 	for _, v5 := range []bool{false, true} {
 		recs := run(t, session(v5), 0)
 		want := []string{
+			`_mqtt_auth {"ts":1.0,"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":1883,"client_id":"dev1","user":"user","password":"pw","connect_status":"Connection Accepted","success":true}`,
 			`mqtt_connect {"ts":1.0,"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":1883,"proto_name":"MQTT","proto_version":"3.1.1","client_id":"dev1","connect_status":"Connection Accepted","will_topic":"will/t","will_payload":"bye","username_present":true,"password_present":true,"clean_session":true,"keep_alive":60}`,
 			`mqtt_subscribe {"ts":3.0,"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":1883,"action":"MQTT::SUBSCRIBE","topics":["a/#","b"],"qos_levels":[1,2],"granted_qos_level":1,"ack":true}`,
 			`mqtt_publish {"ts":5.0,"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":1883,"from_client":true,"retain":true,"qos":"at most once","status":"ok","topic":"a/x","payload":"hello","payload_len":5}`,
@@ -96,7 +98,7 @@ func TestSession(t *testing.T) {
 			`mqtt_publish {"ts":9.0,"uid":"C1","id.orig_h":"","id.orig_p":40000,"id.resp_h":"","id.resp_p":1883,"from_client":true,"retain":false,"qos":"at least once","status":"incomplete_qos","topic":"lost","payload":"x","payload_len":1}`,
 		}
 		if v5 {
-			want[0] = strings.Replace(want[0], `"3.1.1"`, `"5.0"`, 1)
+			want[1] = strings.Replace(want[1], `"3.1.1"`, `"5.0"`, 1)
 		}
 		if strings.Join(recs, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("v5=%v:\n got %s\nwant %s", v5, strings.Join(recs, "\n"), strings.Join(want, "\n"))
@@ -107,6 +109,129 @@ func TestSession(t *testing.T) {
 				t.Fatalf("split %d differs:\n%s", split, strings.Join(got, "\n"))
 			}
 		}
+	}
+}
+
+// connect is a CONNECT of version ver (3: MQIsdp, 4: 3.1.1, 5) with
+// client id dev1 and, where not nil, a user name and a password.
+func connect(ver byte, user, password []byte) []byte {
+	name, flags := "MQTT", byte(0x02)
+	if ver == 3 {
+		name = "MQIsdp"
+	}
+	var creds []byte
+	if user != nil {
+		flags |= 0x80
+		creds = append(creds, s(string(user))...)
+	}
+	if password != nil {
+		flags |= 0x40
+		creds = append(creds, s(string(password))...)
+	}
+	return pkt(1, 0, s(name), []byte{ver, flags}, u16(30), props(ver == 5), s("dev1"), creds)
+}
+
+// TestAuthFact: every CONNECT with a user name or a password gives one
+// AuthLog fact when its CONNACK comes, just before its mqtt_connect
+// record, with the user and password as sent (binary bytes too; none
+// where the CONNECT had none) and the CONNACK's outcome; the
+// mqtt_connect record shows neither. A CONNECT without credentials, or
+// one not answered, gives none.
+func TestAuthFact(t *testing.T) {
+	bin := []byte{'p', 0x00, 0xff, '"', 0x7f}
+	for _, c := range []struct {
+		name           string
+		ver, rc        byte
+		user, password []byte
+		want           map[string]any // nil: no fact
+	}{
+		{"3.1.1 strong password", 4, 0, []byte("admin"), []byte("S3cure-Passphrase!"),
+			map[string]any{"user": "admin", "password": "S3cure-Passphrase!", "connect_status": "Connection Accepted", "success": true}},
+		{"3.1 default pair", 3, 0, []byte("admin"), []byte("admin"),
+			map[string]any{"user": "admin", "password": "admin", "success": true}},
+		{"3.1.1 refused", 4, 4, []byte("admin"), []byte("guess"),
+			map[string]any{"user": "admin", "password": "guess", "connect_status": "Refused: bad user name or password", "success": false}},
+		{"5 default pair", 5, 0, []byte("admin"), []byte("admin"),
+			map[string]any{"user": "admin", "password": "admin", "success": true}},
+		{"5 refused", 5, 0x86, []byte("admin"), []byte("x"),
+			map[string]any{"connect_status": "Bad User Name or Password", "success": false}},
+		{"5 password without user", 5, 0, nil, []byte("tok3n"),
+			map[string]any{"user": nil, "password": "tok3n", "success": true}},
+		{"3.1.1 password without user", 4, 5, nil, []byte("tok3n"), // a protocol error in 3.1.1
+			map[string]any{"user": nil, "password": "tok3n", "success": false}},
+		{"user without password", 4, 0, []byte("sensor"), nil,
+			map[string]any{"user": "sensor", "password": nil, "success": true}},
+		{"empty password", 4, 0, []byte("admin"), []byte{},
+			map[string]any{"user": "admin", "password": "", "success": true}},
+		{"binary password", 4, 0, []byte("admin"), bin,
+			map[string]any{"user": "admin", "password": string([]rune{'p', 0, 0xff, '"', 0x7f}), "success": true}},
+		{"anonymous", 4, 0, nil, nil, nil},
+	} {
+		var connack []byte
+		if c.ver == 5 {
+			connack = pkt(2, 0, []byte{0, c.rc}, props(true))
+		} else {
+			connack = pkt(2, 0, []byte{0, c.rc})
+		}
+		steps := []step{{0, 1e9, connect(c.ver, c.user, c.password)}, {1, 2e9, connack}}
+		recs := run(t, steps, 0)
+		if c.want == nil {
+			if len(recs) != 1 || !strings.HasPrefix(recs[0], "mqtt_connect ") {
+				t.Errorf("%s: %q", c.name, recs)
+			}
+			continue
+		}
+		if len(recs) != 2 || !strings.HasPrefix(recs[0], AuthLog+" ") || !strings.HasPrefix(recs[1], "mqtt_connect ") {
+			t.Fatalf("%s: %q, want the fact just before mqtt_connect", c.name, recs)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(recs[0], AuthLog+" ")), &m); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if m["uid"] != "C1" || m["ts"] != 1.0 || m["client_id"] != "dev1" {
+			t.Errorf("%s: %s", c.name, recs[0])
+		}
+		for k, v := range c.want {
+			if got, ok := m[k]; v == nil && ok || v != nil && got != v {
+				t.Errorf("%s: %s = %q, want %q (%s)", c.name, k, got, v, recs[0])
+			}
+		}
+		if strings.Contains(recs[1], `"password":`) || c.password != nil && len(c.password) > 0 && strings.Contains(recs[1], string(c.password)) {
+			t.Errorf("%s: mqtt_connect shows the password: %s", c.name, recs[1])
+		}
+		// Any split of the stream gives the same records.
+		for split := 1; split < 20; split++ {
+			if got := run(t, steps, split); strings.Join(got, "\n") != strings.Join(recs, "\n") {
+				t.Fatalf("%s: split %d differs:\n%s", c.name, split, strings.Join(got, "\n"))
+			}
+		}
+	}
+	// No CONNACK: no fact, no record.
+	if recs := run(t, []step{{0, 1e9, connect(4, []byte("admin"), []byte("admin"))}}, 0); len(recs) != 0 {
+		t.Errorf("unanswered CONNECT: %q", recs)
+	}
+	// Credentials cut short: the mqtt_connect record as before, no fact.
+	cut := pkt(1, 0, s("MQTT"), []byte{4, 0xc2}, u16(30), s("dev1"), s("admin"), []byte{0, 9, 'x'})
+	if recs := run(t, []step{{0, 1e9, cut}, {1, 2e9, pkt(2, 0, []byte{0, 0})}}, 0); len(recs) != 1 || !strings.Contains(recs[0], `"username_present":true`) {
+		t.Errorf("truncated credentials: %q", recs)
+	}
+}
+
+// TestConnectAllocs: after the first, a session's CONNECT and CONNACK
+// with credentials (the fact and the record) allocate nothing but the
+// CONNECT's strings, as before the fact.
+func TestConnectAllocs(t *testing.T) {
+	a := New(ci, nil)
+	c, ack := connect(4, []byte("admin"), []byte("S3cure-Passphrase!")), pkt(2, 0, []byte{0, 0})
+	a.Data(0, 1, c)
+	a.Data(1, 2, ack)
+	anon := New(ci, nil)
+	canon := connect(4, nil, nil)
+	anon.Data(0, 1, canon)
+	anon.Data(1, 2, ack)
+	base := testing.AllocsPerRun(100, func() { anon.Data(0, 1, canon); anon.Data(1, 2, ack) })
+	if n := testing.AllocsPerRun(100, func() { a.Data(0, 1, c); a.Data(1, 2, ack) }); n > base {
+		t.Errorf("%v allocations per CONNECT with credentials, %v without", n, base)
 	}
 }
 
