@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,8 @@ func runAnalyze(ctx context.Context, args []string) error {
 	noAssets := fs.Bool("no-assets", false, "no asset inventory (assets.log); detection and the IPv6 monitor still run")
 	eve := fs.String("eve", "", "also write alerts as Suricata EVE JSON to this file")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
+	var internal networks
+	fs.Var(&internal, "internal", internalUsage)
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile to this file at the end (for performance work)")
@@ -119,7 +123,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	}
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
-		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets)
+		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets, internal)
 		if err != nil {
 			return err
 		}
@@ -191,7 +195,11 @@ func configSets(path, key string) bool {
 }
 
 // insightConfig builds the understanding stage's config from the flags.
-func insightConfig(detectConfig, eve string, noDetect, noAssets bool) (insight.Config, error) {
+// The site's networks (the detection config's internal_networks, when it
+// sets them, and --internal) are the detectors' internal networks and
+// the inventory's local ones alike: a campus with public addresses lists
+// them once.
+func insightConfig(detectConfig, eve string, noDetect, noAssets bool, internal networks) (insight.Config, error) {
 	cfg := insight.DefaultConfig()
 	if detectConfig != "" {
 		d, err := detect.LoadConfig(detectConfig)
@@ -199,9 +207,53 @@ func insightConfig(detectConfig, eve string, noDetect, noAssets bool) (insight.C
 			return cfg, err
 		}
 		cfg.Detect, cfg.IPv6 = d, d.IPv6
+		if configSets(detectConfig, "internal_networks") {
+			cfg.Assets.LocalNets = addNetworks(cfg.Assets.LocalNets, d.InternalNetworks)
+		}
 	}
+	cfg.Detect.InternalNetworks = addNetworks(cfg.Detect.InternalNetworks, internal)
+	cfg.Assets.LocalNets = addNetworks(cfg.Assets.LocalNets, internal)
 	cfg.EVE, cfg.NoDetect, cfg.NoAssets = eve, noDetect, noAssets
 	return cfg, nil
+}
+
+const internalUsage = "the site's own networks (CIDR or address; comma-separated or repeated), beside the private ranges: " +
+	"what detection calls internal (beacons, exfiltration, long connections look at internal → external) and the asset inventory's hosts"
+
+// networks is the --internal flag: CIDRs (a bare address is its /32 or
+// /128).
+type networks []string
+
+func (n *networks) String() string { return strings.Join(*n, ",") }
+
+func (n *networks) Set(v string) error {
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("%q is not a network (CIDR such as 192.0.2.0/24) or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		*n = append(*n, p.Masked().String())
+	}
+	return nil
+}
+
+// addNetworks returns list with the networks of add it lacks appended.
+func addNetworks(list, add []string) []string {
+	out := slices.Clone(list)
+	for _, a := range add {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func startCPUProfile(path string) (stop func(), err error) {

@@ -50,7 +50,7 @@ func runEval(ctx context.Context, args []string) error {
 // analyzeWithInsight runs the whole analysis of one capture quietly and
 // returns the path of its alerts.log.
 func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool) (string, error) {
-	icfg, err := insightConfig(detectConfig, "", false, false)
+	icfg, err := insightConfig(detectConfig, "", false, false, nil)
 	if err != nil {
 		return "", err
 	}

@@ -36,6 +36,8 @@ func runServe(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Analyze.Workers, "workers", cfg.Analyze.Workers, "flow workers per ingest run (0: one per CPU)")
 	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds, IPv6 monitor) for every run; see docs/DETECTION.md")
+	var internal networks
+	fs.Var(&internal, "internal", internalUsage)
 	var lf liveFlags
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +54,7 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		cfg.Live = lcfgs
 	}
-	base, err := insightConfig(*detectConfig, "", false, false)
+	base, err := insightConfig(*detectConfig, "", false, false, internal)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func TestServeDetectConfig(t *testing.T) {
 	os.WriteFile(feed, []byte("203.0.113.66 test C2\n"), 0o644)
 	good := filepath.Join(dir, "good.json")
 	os.WriteFile(good, []byte(`{"intel": {"feeds": ["`+feed+`"]}}`), 0o644)
-	base, err := insightConfig(good, "", false, false)
+	base, err := insightConfig(good, "", false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
