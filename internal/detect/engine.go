@@ -53,6 +53,9 @@ type Stats struct {
 	ByClass     map[string]uint64 // alerts written per class
 	// Problems are the detectors' problems (Reporter), "name: problem".
 	Problems []string
+	// SiteHints say when the internal networks seem not to fit the
+	// traffic (siteCheck).
+	SiteHints []string
 }
 
 // Engine runs the detectors over records and writes alerts.
@@ -60,6 +63,7 @@ type Engine struct {
 	cfg       Config
 	out       Output
 	internal  *netset.Set // shared by the detectors; grows with AddInternal
+	site      siteCheck
 	detectors []Detector
 	subs      map[string][]Detector
 	recent    [recentLogs]logSubs // the subscribers of logs seen lately
@@ -191,6 +195,9 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 		return
 	}
 	e.stats.Parsed++
+	if s.Log == "conn" {
+		e.site.note(r, e.internal)
+	}
 	e.observe(recordTime(r))
 	for _, d := range subs {
 		d.Handle(r, e.emitFn)
@@ -526,6 +533,7 @@ func (e *Engine) Alerts() []alert.Alert { return e.written }
 // Stats returns the engine's counters and the detectors' problems.
 func (e *Engine) Stats() Stats {
 	st := e.stats
+	st.SiteHints = e.site.hints()
 	st.Problems = nil
 	for _, d := range e.detectors {
 		if r, ok := d.(Reporter); ok {

@@ -394,6 +394,9 @@ func (s *Set) PrintSummary(w io.Writer) {
 	for _, p := range st.Problems {
 		fmt.Fprintf(w, "Problem   %s\n", p)
 	}
+	for _, h := range st.SiteHints {
+		fmt.Fprintf(w, "Hint      %s\n", h)
+	}
 	fmt.Fprintf(w, "Alerts    %d in %d incidents; %s\n", st.Alerts, st.Incidents, classCounts(st.ByClass))
 	for i, a := range s.topAlerts(5) {
 		if i == 0 {

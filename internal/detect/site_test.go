@@ -1,0 +1,48 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+// TestSiteHints: a capture of a campus with public addresses, analysed
+// without its networks named, has no connection with an internal end:
+// the summary says to name them (beacons, exfiltration and long
+// connections judge internal → external, so they were silently off). Zeek
+// logs whose local_orig/local_resp call public networks local name the
+// networks to give. A private-range capture gets no hint.
+func TestSiteHints(t *testing.T) {
+	conns := func(src string, extra map[string]any) []dt.Line {
+		var l []dt.Line
+		for i := 0; i < 120; i++ {
+			m := map[string]any{"ts": 1.7e9 + float64(i), "uid": fmt.Sprintf("C%d", i), "id.orig_h": src, "id.orig_p": 40000 + i,
+				"id.resp_h": "93.184.216.34", "id.resp_p": 443, "proto": "tcp", "conn_state": "SF", "duration": 1.0, "orig_bytes": 100, "resp_bytes": 900}
+			for k, v := range extra {
+				m[k] = v
+			}
+			l = append(l, dt.Rec("conn", m))
+		}
+		return l
+	}
+	tests := []struct {
+		name  string
+		lines []dt.Line
+		want  string // "" for no hint
+	}{
+		{"campus", conns("128.84.12.7", nil), "none of 120 connections has an end in the internal networks"},
+		{"zeek local_orig", conns("128.84.12.7", map[string]any{"local_orig": true, "local_resp": false}), "--internal 128.84.0.0/16"},
+		{"private", conns("10.1.2.3", map[string]any{"local_orig": true}), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := runEngine(t, DefaultConfig(), Output{}, tc.lines)
+			hints := strings.Join(e.Stats().SiteHints, "\n")
+			if tc.want == "" && hints != "" || !strings.Contains(hints, tc.want) {
+				t.Fatalf("hints %q, want %q", hints, tc.want)
+			}
+		})
+	}
+}
