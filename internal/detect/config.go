@@ -144,6 +144,7 @@ func (c *Config) Validate() error {
 		{"aggregate.quiet_s > 0", c.Aggregate.Quiet > 0},
 		{"aggregate.max_open_s >= quiet_s", c.Aggregate.MaxOpen >= c.Aggregate.Quiet},
 		{"scan thresholds > 0", c.Scan.VerticalPorts > 0 && c.Scan.HorizontalHosts > 0 && c.Scan.MaxEntries > 0},
+		{fmt.Sprintf("scan.slow_window_s 0 (off) or >= window_s, slow_idle_s > 0, slow thresholds 1..%d", scan.SlowCap), c.Scan.Valid()},
 		{"flood windows > 0", c.Flood.Window > 0 && c.Flood.MaxVictims > 0},
 		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0 && c.BruteForce.SprayServers > 0},
 		{"beacon.min_connections >= 4", c.Beacon.MinConns >= 4},

@@ -3,6 +3,7 @@ package detect
 import (
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/bruteforce"
+	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"reflect"
 	"strings"
 	"testing"
@@ -73,6 +74,7 @@ func stateBounds(c *Config) map[string]int {
 		"dnstunnel due.heap": schedule(c.DNSTunnel.MaxDomains), "dnstunnel due.later": 0,
 		"flood due.heap": schedule(c.Flood.MaxVictims), "flood due.later": 0,
 		"scan due.heap": schedule(c.Scan.MaxEntries), "scan due.later": 0,
+		"scan slowDue.heap": schedule(c.Scan.MaxEntries), "scan slowDue.later": 0,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,
@@ -115,6 +117,7 @@ func stateBounds(c *Config) map[string]int {
 		"scan sources[].uids.list": uids, "scan sources[].talks": c.Scan.MaxEntries,
 		"scan sources[].talkP": c.Scan.MaxEntries, "scan sources[].talkH": c.Scan.MaxEntries,
 		"scan sources[].nets": c.Scan.MaxEntries, "scan sources[].netsH": c.Scan.MaxEntries,
+		"scan slow": c.Scan.MaxEntries, "scan slow[].probes": scan.SlowCap, "scan slow[].uids.list": uids,
 
 		"tls certs": c.TLS.MaxCerts, "tls order": c.TLS.MaxCerts, "tls certs[].problems": 3,
 		"tls waiting": c.TLS.MaxCerts, "tls waitList": c.TLS.MaxCerts, "tls waiting[]": 16,

@@ -29,12 +29,20 @@
 // vertical scan. Conversations are counted while a source has an episode
 // open.
 //
+// A scan paced below Window (nmap -T0, -T1, a probe a minute) is caught
+// by the slow tier (slow.go): each probing source also keeps its latest
+// SlowCap distinct probes, judged over SlowWindow against SlowPorts and
+// SlowHosts with stricter rules, reported with the same classes and
+// "pace": "slow".
+//
 // State: one entry per probing source, each holding its distinct
-// (host, port) probes, conversations and probed networks. MaxEntries caps
-// the three held in all, each source counting sourceEntries more for
-// itself; past it the longest-idle sources are dropped (counted in
-// Evicted). The conversations behind the first rule are kept
-// in a fixed table (package peers).
+// (host, port) probes, conversations and probed networks, and one slow
+// record per probing source (at most SlowCap probes). MaxEntries caps
+// the probes, conversations and networks held in all, each source
+// counting sourceEntries more for itself and each slow record
+// slowEntries plus its probes; past it the longest-idle sources and
+// slow records are dropped (counted in Evicted). The conversations
+// behind the first rule are kept in a fixed table (package peers).
 package scan
 
 import (
@@ -64,13 +72,33 @@ type Config struct {
 	Report float64 `json:"report_s"`
 	// MaxEntries caps the (host, port) probes, conversations and probed
 	// networks held for all sources, and the sources themselves (each
-	// counts as sourceEntries).
+	// counts as sourceEntries, each slow record as slowEntries).
 	MaxEntries int `json:"max_entries"`
+	// SlowWindow is the slow tier's window (s): SlowPorts distinct ports
+	// of one host, or SlowHosts distinct hosts on one port, probed within
+	// it make a slow scan. 0 turns the slow tier off.
+	SlowWindow float64 `json:"slow_window_s"`
+	// SlowPorts and SlowHosts are the slow tier's thresholds (at most
+	// SlowCap).
+	SlowPorts int `json:"slow_vertical_ports"`
+	SlowHosts int `json:"slow_horizontal_hosts"`
+	// SlowIdle ends a slow record (and its episode) after this many
+	// seconds without probes.
+	SlowIdle float64 `json:"slow_idle_s"`
 }
 
 // DefaultConfig returns the default thresholds.
 func DefaultConfig() Config {
-	return Config{Enabled: true, VerticalPorts: 20, HorizontalHosts: 20, Window: 300, Idle: 600, Report: 600, MaxEntries: 2_000_000}
+	return Config{Enabled: true, VerticalPorts: 20, HorizontalHosts: 20, Window: 300, Idle: 600, Report: 600, MaxEntries: 2_000_000,
+		SlowWindow: 6 * 3600, SlowPorts: 30, SlowHosts: 30, SlowIdle: 3600}
+}
+
+// Valid reports whether the slow tier's settings can work: off, or a
+// window no shorter than Window, a positive idle time and thresholds
+// from 1 to SlowCap.
+func (c Config) Valid() bool {
+	return c.SlowWindow == 0 || c.SlowWindow >= c.Window && c.SlowIdle > 0 &&
+		c.SlowPorts > 0 && c.SlowPorts <= SlowCap && c.SlowHosts > 0 && c.SlowHosts <= SlowCap
 }
 
 type probe struct {
@@ -151,6 +179,8 @@ type Detector struct {
 	sources  map[netip.Addr]*source
 	due      *alert.Schedule[netip.Addr, *source] // when sources may end or be reported again
 	peers    *peers.Table                         // recent conversations: pings between them are no probes
+	slow     map[netip.Addr]*slowSource           // the slow tier's records (slow.go)
+	slowDue  *alert.Schedule[netip.Addr, *slowSource]
 	entries  int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
@@ -159,7 +189,7 @@ type Detector struct {
 // New returns a scan detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	return &Detector{cfg: cfg, internal: internal, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report),
-		peers: peers.New()}
+		peers: peers.New(), slow: map[netip.Addr]*slowSource{}, slowDue: alert.NewSchedule[netip.Addr, *slowSource](cfg.SlowIdle, cfg.Report)}
 }
 
 func (d *Detector) Name() string { return "scan" }
@@ -178,6 +208,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		if s := d.sources[c.Orig]; s != nil && peers.Conversation(c) && s.talk(c) {
 			d.entries++
 			d.bound()
+		}
+		if sl := d.slow[c.Orig]; sl != nil && peers.Conversation(c) {
+			sl.talk(c)
 		}
 		return
 	}
@@ -226,10 +259,14 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s.uids.Add(c.TS, c.UID)
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
-	if !s.Alerted && (d.verticalOn(s, c.Resp, ports) || d.horizontalOn(s, svc, hosts)) {
+	switch {
+	case !s.Alerted && (d.verticalOn(s, c.Resp, ports) || d.horizontalOn(s, svc, hosts)):
+		d.dropSlow(c.Orig, emit) // the episode reports the slow record's probes
 		s.Reported(c.TS)
 		d.due.Watch(d.sources, s.src, s)
 		d.emit(s, emit)
+	case !s.Alerted && d.cfg.SlowWindow > 0:
+		d.slowProbe(c, p, emit)
 	}
 	d.bound()
 }
@@ -282,7 +319,10 @@ func (d *Detector) nearby(a, b netip.Addr) bool {
 
 // SetRefresh implements detect.Refresher: alerted episodes active since
 // their last report are reported again every r seconds (of record time).
-func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
+func (d *Detector) SetRefresh(r float64) {
+	d.due.SetRefresh(r)
+	d.slowDue.SetRefresh(r)
+}
 
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
@@ -291,21 +331,39 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 		d.entries -= s.size()
 		delete(d.sources, k)
 	})
+	d.slowDue.Flush(d.slow, now, func(sl *slowSource) { d.emitSlow(sl, emit) }, func(k netip.Addr, sl *slowSource) {
+		d.entries -= sl.size()
+		delete(d.slow, k)
+	})
 }
 
-// evict drops the longest-idle sources until a tenth of the budget is free.
+// evict drops the longest-idle sources and slow records until a tenth of
+// the budget is free.
 func (d *Detector) evict() {
-	all := make([]*source, 0, len(d.sources))
-	for _, s := range d.sources {
-		all = append(all, s)
+	type held struct {
+		last float64
+		s    *source
+		sl   *slowSource
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Last < all[j].Last })
-	for _, s := range all {
+	all := make([]held, 0, len(d.sources)+len(d.slow))
+	for _, s := range d.sources {
+		all = append(all, held{s.Last, s, nil})
+	}
+	for _, sl := range d.slow {
+		all = append(all, held{sl.Last, nil, sl})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	for _, h := range all {
 		if d.entries <= d.cfg.MaxEntries*9/10 {
 			break
 		}
-		d.entries -= s.size()
-		delete(d.sources, s.src)
+		if h.s != nil {
+			d.entries -= h.s.size()
+			delete(d.sources, h.s.src)
+		} else {
+			d.entries -= h.sl.size()
+			delete(d.slow, h.sl.src)
+		}
 		d.Evicted++
 	}
 }
