@@ -464,3 +464,39 @@ func TestSumsSaturate(t *testing.T) {
 		t.Errorf("graph of large counts: %v", err)
 	}
 }
+
+// TestOverviewNoIPv6: a store with IPv4 traffic only has no IPv6 bytes,
+// and an empty one no bytes at all. DuckDB's least() passes over NULL, so
+// a sum of no rows capped at the int64 maximum was the maximum itself:
+// the overview said 9223372036854775807 IPv6 bytes and the situation an
+// IPv6 share of 10^16.
+func TestOverviewNoIPv6(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	o, err := db.Overview(ctx, store.Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Bytes != 0 || o.Pkts != 0 || o.IPv4Bytes != 0 || o.IPv6Bytes != 0 {
+		t.Errorf("empty store: bytes %d packets %d IPv4 %d IPv6 %d, want 0", o.Bytes, o.Pkts, o.IPv4Bytes, o.IPv6Bytes)
+	}
+	_, w := runWriter(t, db, "v4.pcap")
+	w.Add(store.Conn{TS: 1767225600, UID: "C4", OrigH: "10.3.0.1", RespH: "10.3.0.2", Proto: "tcp", IPv: 4,
+		OrigIPBytes: 1000, OrigBytes: 900, OrigPkts: 10})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if o, err = db.Overview(ctx, store.Range{}); err != nil {
+		t.Fatal(err)
+	}
+	if o.IPv6Bytes != 0 || o.IPv4Bytes == 0 || o.IPv4Bytes != o.Bytes {
+		t.Errorf("IPv4 only: bytes %d IPv4 %d IPv6 %d, want every byte IPv4", o.Bytes, o.IPv4Bytes, o.IPv6Bytes)
+	}
+	v, err := db.IPv6(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Share != 0 {
+		t.Errorf("IPv4 only: IPv6 share %v, want 0", v.Share)
+	}
+}

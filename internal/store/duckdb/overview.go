@@ -61,8 +61,8 @@ func (d *DB) Overview(ctx context.Context, r store.Range) (*store.Overview, erro
 }
 
 func (d *DB) trafficTotals(ctx context.Context, o *store.Overview, suffix string, w where) error {
-	q := `SELECT coalesce(sum(conns), 0), coalesce(least(sum(bytes), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(pkts), 9223372036854775807)::BIGINT, 0),
-		coalesce(least(sum(bytes) FILTER (WHERE ipv = 4), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(bytes) FILTER (WHERE ipv = 6), 9223372036854775807)::BIGINT, 0)
+	q := `SELECT coalesce(sum(conns), 0), least(coalesce(sum(bytes), 0), 9223372036854775807)::BIGINT, least(coalesce(sum(pkts), 0), 9223372036854775807)::BIGINT,
+		least(coalesce(sum(bytes) FILTER (WHERE ipv = 4), 0), 9223372036854775807)::BIGINT, least(coalesce(sum(bytes) FILTER (WHERE ipv = 6), 0), 9223372036854775807)::BIGINT
 		FROM traffic` + suffix + w.sql()
 	return d.db.QueryRowContext(ctx, q, w.args...).Scan(&o.Conns, &o.Bytes, &o.Pkts, &o.IPv4Bytes, &o.IPv6Bytes)
 }

@@ -264,7 +264,7 @@ func (d *DB) IPv6(ctx context.Context) (*store.IPv6View, error) {
 	}
 	v.Alerts = al.Items
 	var all, six int64
-	if err := d.db.QueryRowContext(ctx, `SELECT coalesce(least(sum(bytes), 9223372036854775807)::BIGINT, 0), coalesce(least(sum(bytes) FILTER (WHERE ipv = 6), 9223372036854775807)::BIGINT, 0)
+	if err := d.db.QueryRowContext(ctx, `SELECT least(coalesce(sum(bytes), 0), 9223372036854775807)::BIGINT, least(coalesce(sum(bytes) FILTER (WHERE ipv = 6), 0), 9223372036854775807)::BIGINT
 		FROM traffic_1h`).Scan(&all, &six); err != nil {
 		return nil, fmt.Errorf("store: ipv6 share: %w", err)
 	}
