@@ -97,3 +97,40 @@ func TestRunCommand(t *testing.T) {
 		t.Errorf("-h: %v %s", err, out.String())
 	}
 }
+
+// TestRunCommandNewcomer: the table names a device a rule identified (an
+// EtherNet/IP or Modbus device's reported product), and a directory
+// without an inventory is answered with what to give instead.
+func TestRunCommandNewcomer(t *testing.T) {
+	dir := t.TempDir()
+	h := Host{Key: "e4:aa:ea:a9:25:2f", MAC: "e4:aa:ea:a9:25:2f", Addrs: []Addr{{Addr: "172.25.23.2"}},
+		Class:  &Guess{Value: "ics", Confidence: 0.98},
+		Device: &Guess{Value: "Rockwell Automation/Allen-Bradley 1756-ENBT/A", Confidence: 0.95}}
+	f, err := os.Create(filepath.Join(dir, LogName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHosts(f, []Host{h}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var out bytes.Buffer
+	if err := RunCommand([]string{dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "DEVICE") || !strings.Contains(out.String(), "Rockwell Automation/Allen-Bradley 1756-ENBT/A (0.95)") {
+		t.Errorf("the table does not name the device:\n%s", out.String())
+	}
+	empty := t.TempDir()
+	if err := RunCommand([]string{empty}, &out); err == nil || !strings.Contains(err.Error(), "holds no assets.log") || !strings.Contains(err.Error(), "vigil analyze") {
+		t.Errorf("directory without assets.log: %v", err)
+	}
+	t.Chdir(empty)
+	if err := RunCommand(nil, &out); err == nil || !strings.Contains(err.Error(), "no vigil-out here") {
+		t.Errorf("no vigil-out: %v", err)
+	}
+	out.Reset()
+	if err := RunCommand([]string{"--jsn", dir}, &out); err == nil || !strings.Contains(err.Error(), "-jsn") || out.Len() != 0 {
+		t.Errorf("--jsn: %v, printed %q", err, out.String())
+	}
+}

@@ -14,16 +14,17 @@ import (
 )
 
 // PrintTable writes hosts as a table: one line per host with its
-// addresses, MAC vendor, best name, class and OS (with confidence), the
-// services it offers and its findings.
+// addresses, MAC vendor, best name, class, device (the product a rule
+// names: an ICS device's identity, a printer's model) and OS (with
+// confidence), the services it offers and its findings.
 func PrintTable(w io.Writer, hosts []Host) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tMAC\tVENDOR\tNAME\tCLASS\tOS\tSERVICES\tFINDINGS\tLAST SEEN")
+	fmt.Fprintln(tw, "ADDRESS\tMAC\tVENDOR\tNAME\tCLASS\tDEVICE\tOS\tSERVICES\tFINDINGS\tLAST SEEN")
 	for i := range hosts {
 		h := &hosts[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			cut(addrList(h), 40), dash(h.MAC), cut(dash(h.Vendor), 24), cut(bestName(h), 32),
-			guessText(h.Class), cut(guessText(h.OS), 28), cut(serviceList(h), 48),
+			guessText(h.Class), guessCut(h.Device, 48), cut(guessText(h.OS), 28), cut(serviceList(h), 48),
 			findingList(h), timeText(h.LastSeen))
 	}
 	if err := tw.Flush(); err != nil {
@@ -100,6 +101,15 @@ func guessText(g *Guess) string {
 	return g.Value + " (" + strconv.FormatFloat(g.Confidence, 'f', 2, 64) + ")"
 }
 
+// guessCut is guessText with the value cut to n runes, the confidence
+// kept.
+func guessCut(g *Guess, n int) string {
+	if g == nil {
+		return "-"
+	}
+	return cut(g.Value, n) + " (" + strconv.FormatFloat(g.Confidence, 'f', 2, 64) + ")"
+}
+
 func serviceList(h *Host) string {
 	var parts []string
 	for _, s := range h.Services {
@@ -166,11 +176,15 @@ func RunCommand(args []string, stdout io.Writer) error {
 		fmt.Fprintln(fs.Output(), "\nPrints the asset inventory DIR/assets.log (DIR: an analysis output directory, default vigil-out).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	fs.SetOutput(io.Discard) // a mistake is the error only, not the usage with it
+	err := fs.Parse(reorderFlags(args))
+	fs.SetOutput(stdout)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return nil
 		}
-		return err
+		return fmt.Errorf("assets: %w (vigil assets -h for the options)", err)
 	}
 	if fs.NArg() > 1 {
 		return fmt.Errorf("assets: one directory expected, got %d arguments", fs.NArg())
@@ -180,8 +194,15 @@ func RunCommand(args []string, stdout io.Writer) error {
 		dir = fs.Arg(0)
 	}
 	path := dir
-	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && fs.NArg() == 0:
+		return fmt.Errorf("assets: no %s here: give the output directory of a vigil analyze run (vigil assets DIR)", dir)
+	case err == nil && st.IsDir():
 		path = filepath.Join(dir, LogName)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("assets: %s holds no %s: give the output directory of a vigil analyze run (one without --no-assets or --no-insight)", dir, LogName)
+		}
 	}
 	hosts, err := ReadLog(path)
 	if err != nil {
