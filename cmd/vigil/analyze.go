@@ -38,7 +38,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n\nOptions:")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for conn.log and weird.log")
+	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for the logs (conn.log, dns.log …), alerts, incidents and the inventory")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU; 1: the whole analysis in one goroutine)")
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
 	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
@@ -66,8 +66,10 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if (len(inputs) == 0) == (len(lf.ifaces) == 0) {
 		if len(inputs) > 0 {
 			fmt.Fprintln(os.Stderr, "vigil analyze: give inputs or interfaces (-i), not both")
+			return errUsage
 		}
 		fs.Usage()
+		fmt.Fprintln(os.Stderr, "\nvigil analyze: no INPUT given (a capture, a log, a directory of them, or - for stdin) and no -i IFACE")
 		return errUsage
 	}
 	var groups []*live.Group
@@ -302,8 +304,11 @@ func runSample(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Packets, "packets", cfg.Packets, "approximate number of packets")
 	fs.IntVar(&cfg.Flows, "flows", cfg.Flows, "number of flows")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed, same capture)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
+	}
+	if err := noArgs(fs, "the capture is written to -o FILE"); err != nil {
+		return err
 	}
 	st, err := writeSample(*out, cfg)
 	if err != nil {
@@ -347,8 +352,11 @@ func runDemo(ctx context.Context, args []string) error {
 	dir := fs.String("o", "vigil-demo", "directory for the sample capture, the logs and the server's data")
 	serveIt := fs.Bool("serve", true, "then start the dashboard on the results (Ctrl-C stops it)")
 	listen := fs.String("listen", "127.0.0.1:8080", "dashboard address")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
+	}
+	if err := noArgs(fs, "the demo's directory is -o DIR"); err != nil {
+		return err
 	}
 	if *serveIt {
 		if err := checkListen(*listen); err != nil {
@@ -512,7 +520,7 @@ func afterFirstGC(fn func()) {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()

@@ -26,8 +26,11 @@ func runEval(ctx context.Context, args []string) error {
 	work := fs.String("o", "", "where each scenario's logs go (default: a temporary directory)")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON)")
 	noChecksums := fs.Bool("C", false, "ignore transport checksums (captures taken with checksum offload)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
+	}
+	if err := noArgs(fs, "the labelled captures' directory is --labels DIR"); err != nil {
+		return err
 	}
 	dir := *work
 	if dir == "" {

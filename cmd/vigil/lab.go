@@ -74,7 +74,7 @@ func orDash(ss []string) string {
 func labFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, errUsage
 		}
 		if fs.NArg() == 0 {

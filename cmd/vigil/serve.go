@@ -40,12 +40,11 @@ func runServe(ctx context.Context, args []string) error {
 	fs.Var(&internal, "internal", internalUsage)
 	var lf liveFlags
 	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs, "the data directory is --data DIR; captures go into its inbox"); err != nil {
+		return err
 	}
 	if len(lf.ifaces) > 0 {
 		lcfgs, err := lf.configs()
