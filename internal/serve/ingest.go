@@ -201,10 +201,30 @@ func (s *Server) IngestFile(ctx context.Context, path string, stableSince time.T
 		err = fmt.Errorf("serve: move %s: %w", name, merr)
 	}
 	s.endRun(ctx, id, sum, err, dest)
+	if err == nil && sum.events == 0 { // an EVE file's line is written as it is read (eve.go)
+		s.logf("ingest %s: %s", name, ingestLine(sum, id))
+	}
 	s.account(name, sum, err, stableSince)
 	s.hub.publish("ingest", map[string]any{"file": name, "run": id, "ok": err == nil, "error": errString(err)})
 	s.kickSituation()
 	return err
+}
+
+// ingestLine says what a run that went well read and stored: the
+// terminal that dropped a file into the inbox hears of it, not only of
+// failures.
+func ingestLine(rs runSummary, id int32) string {
+	var b strings.Builder
+	if rs.sum != nil && rs.sum.Packets > 0 {
+		fmt.Fprintf(&b, "%d packets, ", rs.sum.Packets)
+	} else if rs.sum != nil && rs.sum.LogRecords > 0 {
+		fmt.Fprintf(&b, "%d log records read, ", rs.sum.LogRecords)
+	}
+	fmt.Fprintf(&b, "%d records stored (run %d)", rs.records, id)
+	if rs.note != "" {
+		b.WriteString("; " + rs.note)
+	}
+	return b.String()
 }
 
 func errString(err error) string {
