@@ -78,7 +78,7 @@ func (s *siteCheck) hints() []string {
 		}
 		out = append(out, fmt.Sprintf("Zeek's logs call addresses in %s local (local_orig/local_resp) that are not internal networks here: if they are your site's, name them with --internal %s (or internal_networks in the detection config)", list, list))
 	} else if s.conns >= 100 && s.internalConns == 0 {
-		out = append(out, fmt.Sprintf("none of %d connections has an end in the internal networks (the private ranges by default): if your site uses public addresses, name them with --internal CIDR,… so that beacons, exfiltration and long connections are judged", s.conns))
+		out = append(out, fmt.Sprintf("none of %d connections has an end in the internal networks (the private ranges by default): if your site uses public addresses, name them with --internal CIDR,… so that beacons, exfiltration and long connections are judged and the asset inventory lists your hosts", s.conns))
 	}
 	return out
 }
