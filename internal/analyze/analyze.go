@@ -221,6 +221,9 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 		}
 		tcfg := cfg.Flow
 		tcfg.MaxFlows = 1 << 16
+		// Tunnels' outer connections (a VXLAN mirror, a GTP-U or Teredo
+		// tunnel, open for days) go to conn_long.log as others do.
+		tcfg.LongDurations, tcfg.LongRepeat = fcfg.LongDurations, fcfg.LongRepeat
 		if rd.tunnels, err = flow.NewTable(tcfg, (*tunnelConns)(rd)); err != nil {
 			out.close()
 			return nil, fmt.Errorf("analyze: tunnel table: %w", err)

@@ -119,6 +119,10 @@ func (e *tunnelConns) BeginEmit(uid flow.UID) {
 	e.sink.BeginEmit(uid)
 }
 
+// ConnLong implements flow.LongEmitter: an outer connection still open,
+// to conn_long.log (its tunnel stays open).
+func (e *tunnelConns) ConnLong(c *record.Conn) { e.sink.ConnLong(c) }
+
 // Weird implements flow.Emitter.
 func (e *tunnelConns) Weird(w *record.Weird) { e.sink.Weird(w) }
 
