@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 
+	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -19,6 +20,19 @@ type siteCheck struct {
 	conns, internalConns uint64
 	zeekLocal            map[netip.Prefix]uint64 // the /16 or /48 of a local address not internal
 }
+
+// zeekPrivate is Zeek's Site::private_address_space, which Zeek calls
+// local when no local_nets are set (Site::private_address_space_is_local,
+// its default): a DHCP client's 0.0.0.0 and the broadcast it asks, the
+// documentation and benchmarking ranges. That Zeek calls them local says
+// nothing of the site, so they give no hint.
+var zeekPrivate = netset.MustParse(
+	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+	"172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+	"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+	"::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:2::/48", "2001:db8::/32",
+	"fc00::/7", "fe80::/10",
+)
 
 // maxZeekLocal bounds the networks siteCheck remembers.
 const maxZeekLocal = 64
@@ -40,7 +54,7 @@ func (s *siteCheck) note(r *rec.Rec, internal interface{ Contains(netip.Addr) bo
 }
 
 func (s *siteCheck) local(a netip.Addr) {
-	if !a.IsValid() {
+	if !a.IsValid() || zeekPrivate.Contains(a) {
 		return
 	}
 	bits := 16

@@ -46,3 +46,28 @@ func TestSiteHints(t *testing.T) {
 		})
 	}
 }
+
+// TestSiteHintsZeekPrivateSpace: Zeek without local_nets calls its
+// Site::private_address_space local (private_address_space_is_local), and
+// that space holds more than the private ranges: a DHCP client's 0.0.0.0
+// and the broadcast it asks (in every LAN's conn.log), the documentation
+// and benchmarking ranges. Their local_orig/local_resp say nothing of the
+// site: a private LAN's Zeek logs get no hint (before: "name them with
+// --internal 0.0.0.0/16,255.255.0.0/16").
+func TestSiteHintsZeekPrivateSpace(t *testing.T) {
+	var lines []dt.Line
+	for i := 0; i < 120; i++ {
+		lines = append(lines, dt.Rec("conn", map[string]any{"ts": 1.7e9 + float64(i), "uid": fmt.Sprintf("C%d", i), "id.orig_h": "192.168.1.20", "id.orig_p": 40000 + i,
+			"id.resp_h": "93.184.216.34", "id.resp_p": 443, "proto": "tcp", "conn_state": "SF", "duration": 1.0, "local_orig": true, "local_resp": false}))
+		if i%10 == 0 {
+			for _, p := range [][2]string{{"0.0.0.0", "255.255.255.255"}, {"192.0.2.10", "198.51.100.7"}, {"198.18.0.1", "203.0.113.5"}} {
+				lines = append(lines, dt.Rec("conn", map[string]any{"ts": 1.7e9 + float64(i), "uid": fmt.Sprintf("D%d%s", i, p[0]), "id.orig_h": p[0], "id.orig_p": 68,
+					"id.resp_h": p[1], "id.resp_p": 67, "proto": "udp", "service": "dhcp", "conn_state": "S0", "local_orig": true, "local_resp": true}))
+			}
+		}
+	}
+	e := runEngine(t, DefaultConfig(), Output{}, lines)
+	if h := e.Stats().SiteHints; len(h) > 0 {
+		t.Fatalf("a private LAN's Zeek logs hinted: %q", h)
+	}
+}
