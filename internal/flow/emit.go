@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"time"
 	"unsafe"
 
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -87,12 +88,28 @@ func (t *Table) fillRecord(c *conn) *record.Conn {
 }
 
 // emitLong writes c as it stands to the Emitter's ConnLong, when it has
-// one, and files c's next conn_long age (LongDurations, then every
-// LongRepeat; none when LongRepeat is 0). The application layer is not
-// ended: the record's service is what it has named so far (AppServicer).
+// one, once c has lasted its pending conn_long age (its duration, to its
+// last packet, at least the age, as Corelight's long-connections package
+// writes it), and files c's next age (LongDurations, then every
+// LongRepeat; none when LongRepeat is 0). At the age itself c's last
+// packet came before it: c is looked at again after as long as it has
+// been idle, when a packet may have made it last the age (an idle c ends
+// by inactivity first, unwritten). The ages its duration passed (a jump
+// of the clock) are written once. The application layer is not ended: the
+// record's service is what it has named so far (AppServicer).
 func (t *Table) emitLong(c *conn, now int64) {
-	for c.longAt != 0 && c.longAt <= now { // the ages a jump of the clock passed are written once
-		c.longAt = t.nextLongAge(c)
+	age := int64(c.longAge) * int64(time.Second)
+	dur := c.last - c.start
+	if dur < age {
+		c.longAt = now + max(now-c.last, wheelTick)
+		return
+	}
+	for age != 0 && age <= dur {
+		age = t.nextLongAge(age)
+	}
+	c.longAge, c.longAt = uint32(age/int64(time.Second)), 0
+	if age != 0 {
+		c.longAt = c.start + age
 	}
 	out, ok := t.out.(LongEmitter)
 	if !ok {
@@ -105,18 +122,22 @@ func (t *Table) emitLong(c *conn, now int64) {
 	out.ConnLong(r)
 }
 
-// nextLongAge moves c to its next conn_long age and returns when it is
-// due (0: none).
-func (t *Table) nextLongAge(c *conn) int64 {
-	ages := t.cfg.LongDurations
-	if int(c.longIdx)+1 < len(ages) {
-		c.longIdx++
-		return c.start + int64(ages[c.longIdx])
+// nextLongAge returns the conn_long age after age (ns; 0: none).
+func (t *Table) nextLongAge(age int64) int64 {
+	for _, a := range t.cfg.LongDurations {
+		if a := longSeconds(a); a > age {
+			return a
+		}
 	}
 	if t.cfg.LongRepeat > 0 {
-		return c.longAt + int64(t.cfg.LongRepeat)
+		return age + longSeconds(t.cfg.LongRepeat)
 	}
 	return 0
+}
+
+// longSeconds is a conn_long age in whole seconds (ns), at least one.
+func longSeconds(d time.Duration) int64 {
+	return max(int64((d+time.Second-1)/time.Second), 1) * int64(time.Second)
 }
 
 // putMAC writes m into b as Zeek writes MAC addresses, "00:1a:2b:3c:4d:5e",

@@ -247,7 +247,7 @@ type conn struct {
 	respAddr         addr
 	start            int64
 	missed           uint64
-	longIdx          uint8 // index in LongDurations of longAt's age
+	longAge          uint32 // s, the conn_long age longAt is for (see emitLong)
 
 	service string
 	parents [maxParents]UID
@@ -1034,7 +1034,8 @@ func (t *Table) initConn(c *conn, k *key, kind uint8, src, dst addr, sp, dp uint
 	}
 	c.uid = makeUID(k, ts)
 	if len(t.cfg.LongDurations) > 0 {
-		c.longAt = ts + int64(t.cfg.LongDurations[0])
+		age := longSeconds(t.cfg.LongDurations[0])
+		c.longAge, c.longAt = uint32(age/int64(time.Second)), ts+age
 	}
 	for i := range c.ep {
 		e := &c.ep[i]
