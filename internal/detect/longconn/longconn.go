@@ -159,6 +159,9 @@ func (d *Detector) stillOpen(c *rec.Conn, emit alert.Emit) {
 		}
 	}
 	d.open[string(c.UID)] = c.TS + c.Duration
+	// Its pair is reported: the other pieces of its window make no
+	// second alert (the connection counts in its total when it ends).
+	d.pair(key{c.Orig, c.Resp}, c.TS).reported = true
 	a := d.alert(c)
 	dur := time.Duration(c.Duration * float64(time.Second)).Round(time.Second)
 	a.Act = fmt.Sprintf("has held a %s connection to %s:%d/%s open for %s so far (%d bytes out, %d in)",
@@ -168,10 +171,9 @@ func (d *Detector) stillOpen(c *rec.Conn, emit alert.Emit) {
 	emit(a)
 }
 
-// add adds a connection to its pair's total, which it returns.
-func (d *Detector) add(c *rec.Conn) *total {
-	k := key{c.Orig, c.Resp}
-	start, end := c.TS, c.TS+c.Duration
+// pair returns the total of pair k whose window holds a piece starting
+// at start, begun there if there is none.
+func (d *Detector) pair(k key, start float64) *total {
 	t := d.pairs[k]
 	if t == nil || start-t.start >= d.cfg.Window {
 		if t == nil && len(d.pairs) >= d.cfg.MaxPairs {
@@ -180,6 +182,13 @@ func (d *Detector) add(c *rec.Conn) *total {
 		t = &total{start: start, end: start}
 		d.pairs[k] = t
 	}
+	return t
+}
+
+// add adds a connection to its pair's total, which it returns.
+func (d *Detector) add(c *rec.Conn) *total {
+	start, end := c.TS, c.TS+c.Duration
+	t := d.pair(key{c.Orig, c.Resp}, start)
 	t.covered += max(0, end-max(start, t.end))
 	t.end = max(t.end, end)
 	t.pieces++
