@@ -18,7 +18,31 @@ import (
 // so (Stats.SiteHints).
 type siteCheck struct {
 	conns, internalConns uint64
-	zeekLocal            map[netip.Prefix]uint64 // the /16 or /48 of a local address not internal
+	zeekLocal            map[netip.Prefix]*localSpan // by the /16 or /48 of a local address not internal
+}
+
+// localSpan is what siteCheck knows of the local addresses of one /16 or
+// /48: how many records named one, and the lowest and highest, whose
+// common prefix is the network hinted.
+type localSpan struct {
+	n      uint64
+	lo, hi netip.Addr
+}
+
+// prefix is the narrowest network holding the span's addresses, a /24 (or
+// /64) at most: a site's network, not its hosts.
+func (l *localSpan) prefix() netip.Prefix {
+	lo, hi := l.lo.AsSlice(), l.hi.AsSlice()
+	bits := 0
+	for bits < len(lo)*8 && lo[bits/8]>>(7-bits%8)&1 == hi[bits/8]>>(7-bits%8)&1 {
+		bits++
+	}
+	limit := 24
+	if !l.lo.Is4() {
+		limit = 64
+	}
+	p, _ := l.lo.Prefix(min(bits, limit))
+	return p
 }
 
 // zeekPrivate is Zeek's Site::private_address_space, which Zeek calls
@@ -66,10 +90,22 @@ func (s *siteCheck) local(a netip.Addr) {
 		return
 	}
 	if s.zeekLocal == nil {
-		s.zeekLocal = map[netip.Prefix]uint64{}
+		s.zeekLocal = map[netip.Prefix]*localSpan{}
 	}
-	if _, ok := s.zeekLocal[p]; ok || len(s.zeekLocal) < maxZeekLocal {
-		s.zeekLocal[p]++
+	l := s.zeekLocal[p]
+	if l == nil {
+		if len(s.zeekLocal) >= maxZeekLocal {
+			return
+		}
+		l = &localSpan{lo: a, hi: a}
+		s.zeekLocal[p] = l
+	}
+	l.n++
+	if a.Less(l.lo) {
+		l.lo = a
+	}
+	if l.hi.Less(a) {
+		l.hi = a
 	}
 }
 
@@ -78,17 +114,22 @@ func (s *siteCheck) local(a netip.Addr) {
 func (s *siteCheck) hints() []string {
 	var out []string
 	if len(s.zeekLocal) > 0 {
-		nets := make([]netip.Prefix, 0, len(s.zeekLocal))
-		for p := range s.zeekLocal {
-			nets = append(nets, p)
+		spans := make([]*localSpan, 0, len(s.zeekLocal))
+		for _, l := range s.zeekLocal {
+			spans = append(spans, l)
 		}
-		sort.Slice(nets, func(i, j int) bool { return s.zeekLocal[nets[i]] > s.zeekLocal[nets[j]] })
+		sort.Slice(spans, func(i, j int) bool {
+			if spans[i].n != spans[j].n {
+				return spans[i].n > spans[j].n
+			}
+			return spans[i].lo.Less(spans[j].lo)
+		})
 		list := ""
-		for i, p := range nets[:min(len(nets), 4)] {
+		for i, l := range spans[:min(len(spans), 4)] {
 			if i > 0 {
 				list += ","
 			}
-			list += p.String()
+			list += l.prefix().String()
 		}
 		out = append(out, fmt.Sprintf("Zeek's logs call addresses in %s local (local_orig/local_resp) that are not internal networks here: if they are your site's, name them with --internal %s (or internal_networks in the detection config)", list, list))
 	} else if s.conns >= 100 && s.internalConns == 0 {

@@ -33,7 +33,7 @@ func TestSiteHints(t *testing.T) {
 		want  string // "" for no hint
 	}{
 		{"campus", conns("128.84.12.7", nil), "none of 120 connections has an end in the internal networks"},
-		{"zeek local_orig", conns("128.84.12.7", map[string]any{"local_orig": true, "local_resp": false}), "--internal 128.84.0.0/16"},
+		{"zeek local_orig", conns("128.84.12.7", map[string]any{"local_orig": true, "local_resp": false}), "--internal 128.84.12.0/24"},
 		{"private", conns("10.1.2.3", map[string]any{"local_orig": true}), ""},
 	}
 	for _, tc := range tests {
@@ -69,5 +69,26 @@ func TestSiteHintsZeekPrivateSpace(t *testing.T) {
 	e := runEngine(t, DefaultConfig(), Output{}, lines)
 	if h := e.Stats().SiteHints; len(h) > 0 {
 		t.Fatalf("a private LAN's Zeek logs hinted: %q", h)
+	}
+}
+
+// TestSiteHintsNarrow: the networks hinted are as narrow as the local
+// addresses seen allow (a /24 at most for IPv4, a /64 for IPv6, a /16 or
+// /48 at least): a site whose Zeek calls a /24 of public addresses local
+// is told that /24, not the /16 around it (whose
+// other hosts, not the site's, would become internal: a beacon to them
+// unseen, the inventory listing them). Before, every hint was a /16.
+func TestSiteHintsNarrow(t *testing.T) {
+	var lines []dt.Line
+	for i, a := range []string{"128.84.12.7", "128.84.12.200", "129.1.2.3", "129.1.200.3", "2001:4860:1:2::5", "2001:4860:1:2::9"} {
+		lines = append(lines, dt.Rec("conn", map[string]any{"ts": 1.7e9 + float64(i), "uid": fmt.Sprintf("C%d", i), "id.orig_h": a, "id.orig_p": 40000 + i,
+			"id.resp_h": "93.184.216.34", "id.resp_p": 443, "proto": "tcp", "conn_state": "SF", "local_orig": true, "local_resp": false}))
+	}
+	e := runEngine(t, DefaultConfig(), Output{}, lines)
+	hints := strings.Join(e.Stats().SiteHints, "\n")
+	for _, want := range []string{"128.84.12.0/24", "129.1.0.0/16", "2001:4860:1:2::/64"} {
+		if !strings.Contains(hints, want) {
+			t.Errorf("hints %q lack %s", hints, want)
+		}
 	}
 }
