@@ -175,3 +175,30 @@ func TestAssetMigration(t *testing.T) {
 		t.Fatalf("merged with the old store's row: %+v %v", page, err)
 	}
 }
+
+// TestAssetSearchByDevice: an asset is found by the device the inventory
+// names (an EtherNet/IP List Identity's product, "1756-ENBT/A") and by its
+// OS, as the dashboard's search box and /search promise ("hosts, assets …
+// matching q"); before, only keys, addresses, vendors, names and classes
+// were searched.
+func TestAssetSearchByDevice(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "vigil.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	plc := []byte(`{"host":"10.0.0.21","first_seen":1,"last_seen":2,"addrs":[{"addr":"10.0.0.21"}],"class":{"value":"ics","confidence":0.98},` +
+		`"device":{"value":"Rockwell Automation/Allen-Bradley 1756-ENBT/A","confidence":0.95},"os":{"value":"VxWorks","confidence":0.5}}`)
+	writeRun(t, db, "a.pcap", true, plc, assetLine("", []string{"10.0.0.9"}, "", 0, ``, 1, 2, 5, 6, 0))
+	for _, q := range []string{"1756", "vxworks"} {
+		page, err := db.Assets(ctx, store.AssetFilter{Query: q})
+		if err != nil || len(page.Items) != 1 || page.Items[0].Key != "10.0.0.21" {
+			t.Errorf("query %q: %+v %v", q, page.Items, err)
+		}
+		res, err := db.Search(ctx, q, 10)
+		if err != nil || len(res.Assets) != 1 {
+			t.Errorf("search %q: %+v %v", q, res, err)
+		}
+	}
+}

@@ -276,7 +276,8 @@ func (d *DB) Assets(ctx context.Context, f store.AssetFilter) (store.Page[store.
 	if f.Query != "" {
 		p := "%" + like(f.Query) + "%"
 		w.add(`(key ILIKE ? ESCAPE '\' OR array_to_string(addrs, ' ') ILIKE ? ESCAPE '\' OR vendor ILIKE ? ESCAPE '\'
-			OR array_to_string(names, ' ') ILIKE ? ESCAPE '\' OR class ILIKE ? ESCAPE '\')`, p, p, p, p, p)
+			OR array_to_string(names, ' ') ILIKE ? ESCAPE '\' OR class ILIKE ? ESCAPE '\'
+			OR device ILIKE ? ESCAPE '\' OR os ILIKE ? ESCAPE '\')`, p, p, p, p, p, p, p)
 	}
 	if f.IoT {
 		w.add("(class IN ("+placeholders(len(store.IoTClasses))+") OR len(list_filter(findings, x -> x LIKE 'iot.%')) > 0)",
