@@ -212,14 +212,7 @@ func buildSYN(b []byte, src, dst uint32, sport, dport uint16, seq uint32) {
 	b[9] = decode.ProtoTCP
 	binary.BigEndian.PutUint32(b[12:], src)
 	binary.BigEndian.PutUint32(b[16:], dst)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
+	setIPv4Checksum(b)
 	tcp := b[20:]
 	binary.BigEndian.PutUint16(tcp[0:], sport)
 	binary.BigEndian.PutUint16(tcp[2:], dport)

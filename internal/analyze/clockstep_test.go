@@ -74,6 +74,16 @@ func udpFrame(src, dst byte) []byte {
 	b[9] = decode.ProtoUDP
 	copy(b[12:], []byte{10, 0, 0, src})
 	copy(b[16:], []byte{10, 0, 0, dst})
+	setIPv4Checksum(b)
+	binary.BigEndian.PutUint16(b[20:], 5000)
+	binary.BigEndian.PutUint16(b[22:], 9999)
+	binary.BigEndian.PutUint16(b[24:], 28)
+	return b
+}
+
+// setIPv4Checksum fills in the checksum of the IPv4 header (20 bytes,
+// its checksum field zero) at the start of b.
+func setIPv4Checksum(b []byte) {
 	var sum uint32
 	for i := 0; i < 20; i += 2 {
 		sum += uint32(binary.BigEndian.Uint16(b[i:]))
@@ -82,10 +92,6 @@ func udpFrame(src, dst byte) []byte {
 		sum = sum&0xffff + sum>>16
 	}
 	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
-	binary.BigEndian.PutUint16(b[20:], 5000)
-	binary.BigEndian.PutUint16(b[22:], 9999)
-	binary.BigEndian.PutUint16(b[24:], 28)
-	return b
 }
 
 // idleTo appends idle marks every step from from (exclusive) to to.

@@ -25,14 +25,7 @@ func vxlanFrame() []byte {
 	b[9] = decode.ProtoUDP
 	copy(b[12:], []byte{10, 0, 0, 1})
 	copy(b[16:], []byte{10, 0, 0, 2})
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(b[10:], ^uint16(sum))
+	setIPv4Checksum(b)
 	binary.BigEndian.PutUint16(b[20:], 5000)
 	binary.BigEndian.PutUint16(b[22:], decode.PortVXLAN)
 	binary.BigEndian.PutUint16(b[24:], uint16(8+len(payload)))
