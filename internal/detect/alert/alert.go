@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -165,7 +166,10 @@ func (a *Alert) Merge(b Alert) {
 	if a.Exposed == "" {
 		a.Exposed = b.Exposed
 	}
-	a.Dsts = union(a.Dsts, b.Dsts, MaxDsts)
+	// The later detection's targets first: a detector lists the telling
+	// ones first (a spray's servers logged in on), and the cap must not
+	// drop them for the earlier list.
+	a.Dsts = union(slices.Clone(b.Dsts), a.Dsts, MaxDsts)
 	if b.DstCount > a.DstCount {
 		a.DstCount = b.DstCount
 	}

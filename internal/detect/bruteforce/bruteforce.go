@@ -123,9 +123,14 @@ type pair struct {
 	explained int
 	smb       *recentConns
 	// servers are the failures per server of a spraying entry (those
-	// failed on, up to MaxSprayServers).
-	servers map[netip.Addr]int
+	// failed on, up to MaxSprayServers); loggedIn the servers it then
+	// logged in on (up to MaxLoggedIn).
+	servers  map[netip.Addr]int
+	loggedIn []netip.Addr
 }
+
+// MaxLoggedIn bounds the servers a spraying entry names as logged in on.
+const MaxLoggedIn = 16
 
 // smbConns returns p's recent SMB connections, made on first use.
 func (p *pair) smbConns() *recentConns {
@@ -319,6 +324,9 @@ func (d *Detector) count(p *pair, c *rec.Conn, failures int, success bool, user 
 	if success {
 		p.successes++
 		p.successAfter = p.successAfter || p.failures > 0
+		if p.spraying() && p.failures > 0 && len(p.loggedIn) < MaxLoggedIn && !slices.Contains(p.loggedIn, c.Resp) {
+			p.loggedIn = append(p.loggedIn, c.Resp)
+		}
 	}
 	if user != "" && len(p.users) < 64 {
 		p.users[user]++
@@ -542,6 +550,9 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	}
 	if p.successAfter {
 		a.Act += " and logged in"
+		if p.spraying() && len(p.loggedIn) > 0 {
+			a.Act += " on " + strings.Join(a.Dsts[:len(p.loggedIn)], ", ")
+		}
 		ev["likely_compromised"] = true
 		a.Severity = alert.Critical
 	}
@@ -550,20 +561,29 @@ func (d *Detector) alert(p *pair) alert.Alert {
 }
 
 // sprayAlert makes a the report of spraying entry p: the servers as
-// destinations, its confidence growing with their number.
+// destinations, those it logged in on first (an alert lists at most
+// alert.MaxDsts, and EVE's dest_ip is the first), its confidence growing
+// with their number.
 func (d *Detector) sprayAlert(p *pair, a *alert.Alert) {
 	servers := make([]netip.Addr, 0, len(p.servers))
 	for s := range p.servers {
-		servers = append(servers, s)
+		if !slices.Contains(p.loggedIn, s) {
+			servers = append(servers, s)
+		}
 	}
 	slices.SortFunc(servers, netip.Addr.Compare)
+	servers = append(slices.Clone(p.loggedIn), servers...)
 	a.Dsts = make([]string, len(servers))
 	for i, s := range servers {
 		a.Dsts[i] = s.String()
 	}
 	a.DstCount = len(servers)
+	if len(p.loggedIn) > 0 {
+		a.Evidence["logged_in_on"] = a.Dsts[:len(p.loggedIn)]
+	}
 	a.MITRE = []string{"T1110.003"} // password spraying
 	a.Confidence = min(1, 0.6+0.4*float64(len(servers))/float64(4*d.cfg.SprayServers))
 	a.Act = fmt.Sprintf("tried %s logins on %d servers (%d failed logins)", p.service, len(servers), p.failures)
-	a.Evidence["kind"], a.Evidence["servers"], a.Evidence["threshold_servers"] = "spray", len(servers), d.cfg.SprayServers
+	// servers counts those that refused it, as threshold_servers does.
+	a.Evidence["kind"], a.Evidence["servers"], a.Evidence["threshold_servers"] = "spray", len(p.servers), d.cfg.SprayServers
 }

@@ -2,6 +2,7 @@ package bruteforce
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
@@ -74,8 +75,12 @@ func TestSprayingOverServers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), tc.lines), tc.class, tc.src, "", "servers", 40)
-			if a.DstCount != 40 || len(a.Dsts) == 0 {
-				t.Errorf("dst_count %d dsts %v, want the 40 servers", a.DstCount, a.Dsts)
+			if want := 40 + map[bool]int{true: 1}[tc.loggedIn]; a.DstCount != want || len(a.Dsts) == 0 {
+				t.Errorf("dst_count %d dsts %v, want the %d servers", a.DstCount, a.Dsts, want)
+			}
+			// The server it got in on is named first (and in the act).
+			if tc.loggedIn && (a.Dsts[0] != "10.1.2.77" || !strings.HasSuffix(a.Act, "logged in on 10.1.2.77")) {
+				t.Errorf("dsts %v act %q: want 10.1.2.77 named first", a.Dsts, a.Act)
 			}
 			if got := a.Evidence["likely_compromised"] == true; got != tc.loggedIn {
 				t.Errorf("logged in = %v: %s", got, a.Summary)
