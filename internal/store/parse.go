@@ -203,7 +203,7 @@ func (p *parser) ssl(s *SSL) {
 func (p *parser) alert(a *Alert, line []byte) {
 	f := &p.f
 	*a = Alert{TS: f.num("ts"), TSEnd: f.num("ts_end"), UIDs: f.strs("uids"), Src: f.str("src"), Dst: f.str("dst"),
-		Class: f.str("class"), Severity: int32(f.int("severity")), Confidence: f.num("confidence"),
+		Dsts: f.strs("dsts"), Class: f.str("class"), Severity: int32(f.int("severity")), Confidence: f.num("confidence"),
 		Detector: f.str("detector"), Summary: f.str("summary"), MITRE: f.strs("mitre"), JSON: string(line)}
 	if uid := f.str("uid"); uid != "" && !contains(a.UIDs, uid) {
 		a.UIDs = append([]string{uid}, a.UIDs...)

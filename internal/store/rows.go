@@ -77,11 +77,14 @@ type SSL struct {
 
 // Alert is one alert (alerts.log): key fields and the record as written.
 type Alert struct {
-	TS         float64  `json:"ts"`
-	TSEnd      float64  `json:"ts_end,omitempty"`
-	UIDs       []string `json:"uids,omitempty"`
-	Src        string   `json:"src"`
-	Dst        string   `json:"dst"`
+	TS    float64  `json:"ts"`
+	TSEnd float64  `json:"ts_end,omitempty"`
+	UIDs  []string `json:"uids,omitempty"`
+	Src   string   `json:"src"`
+	Dst   string   `json:"dst"`
+	// Dsts lists the targets of an alert about many (a spray, a
+	// horizontal scan), which has no Dst.
+	Dsts       []string `json:"dsts,omitempty"`
 	Class      string   `json:"class"`
 	Severity   int32    `json:"severity"`
 	Confidence float64  `json:"confidence"`

@@ -275,7 +275,7 @@ func appendTo(ctx context.Context, c *sql.Conn, table string, n int, row func(i 
 }
 
 // columns is each appended table's column count.
-var columns = map[string]int{"conn": 19, "dns": 9, "http": 11, "ssl": 10, "alerts": 13, "incidents": 13,
+var columns = map[string]int{"conn": 19, "dns": 9, "http": 11, "ssl": 10, "alerts": 14, "incidents": 13,
 	"assets": 20, "records": 5, "traffic_1m": 8, "traffic_1h": 8, "talkers_1h": 5, "edges_1h": 6,
 	"alerts_1m": 5, "alerts_1h": 5, "situation": 6}
 
@@ -353,6 +353,7 @@ func sslRow(r *store.SSL, v []driver.Value) {
 func alertRow(a *store.Alert, v []driver.Value) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = a.TS, a.TSEnd, list(a.UIDs), a.Src, a.Dst, a.Class
 	v[6], v[7], v[8], v[9], v[10], v[11], v[12] = a.Severity, a.Confidence, a.Detector, a.Summary, list(a.MITRE), a.JSON, a.Run
+	v[13] = list(a.Dsts)
 }
 
 func incidentRow(in *store.Incident, v []driver.Value) {

@@ -23,7 +23,8 @@ func (d *DB) Alerts(ctx context.Context, f store.AlertFilter) (store.Page[store.
 		w.add("severity <= ?", f.MaxSeverity)
 	}
 	if f.Host != "" {
-		w.add("(src = ? OR dst = ?)", f.Host, f.Host)
+		// A target among many (a spray's servers) is in dsts.
+		w.add("(src = ? OR dst = ? OR list_contains(dsts, ?))", f.Host, f.Host, f.Host)
 	}
 	if len(f.UIDs) > 0 {
 		w.add("list_has_any(uids, ["+placeholders(len(f.UIDs))+"])", toAny(f.UIDs)...)

@@ -77,20 +77,20 @@ func scanConns(rows *sql.Rows) ([]store.Conn, error) {
 	return out, rows.Err()
 }
 
-const alertCols = `ts, ts_end, uids, src, dst, class, severity, confidence, detector, summary, mitre, json, run`
+const alertCols = `ts, ts_end, uids, src, dst, class, severity, confidence, detector, summary, mitre, json, run, dsts`
 
 func scanAlerts(rows *sql.Rows) ([]store.Alert, error) {
 	defer rows.Close()
 	out := []store.Alert{}
 	for rows.Next() {
 		var a store.Alert
-		var uids, mitre any
+		var uids, mitre, dsts any
 		err := rows.Scan(&a.TS, &a.TSEnd, &uids, &a.Src, &a.Dst, &a.Class, &a.Severity, &a.Confidence,
-			&a.Detector, &a.Summary, &mitre, &a.JSON, &a.Run)
+			&a.Detector, &a.Summary, &mitre, &a.JSON, &a.Run, &dsts)
 		if err != nil {
 			return nil, fmt.Errorf("store: scan alert: %w", err)
 		}
-		a.UIDs, a.MITRE = strs(uids), strs(mitre)
+		a.UIDs, a.MITRE, a.Dsts = strs(uids), strs(mitre), strs(dsts)
 		out = append(out, a)
 	}
 	return out, rows.Err()

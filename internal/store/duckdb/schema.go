@@ -27,7 +27,8 @@ var tables = []string{
 	`ssl(ts DOUBLE, uid VARCHAR, orig_h VARCHAR, resp_h VARCHAR, resp_p USMALLINT, version VARCHAR,
 		server_name VARCHAR, established BOOLEAN, ja3 VARCHAR, run INTEGER)`,
 	`alerts(ts DOUBLE, ts_end DOUBLE, uids VARCHAR[], src VARCHAR, dst VARCHAR, class VARCHAR, severity INTEGER,
-		confidence DOUBLE, detector VARCHAR, summary VARCHAR, mitre VARCHAR[], json VARCHAR, run INTEGER)`,
+		confidence DOUBLE, detector VARCHAR, summary VARCHAR, mitre VARCHAR[], json VARCHAR, run INTEGER,
+		dsts VARCHAR[])`,
 	`incidents(id VARCHAR, first_seen DOUBLE, last_seen DOUBLE, attacker VARCHAR, victims VARCHAR[],
 		classes VARCHAR[], stages VARCHAR[], severity INTEGER, score INTEGER, alerts INTEGER, narrative VARCHAR,
 		json VARCHAR, run INTEGER)`,
@@ -54,6 +55,7 @@ var migrations = []string{
 	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS class_conf DOUBLE",
 	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS os_conf DOUBLE",
 	"ALTER TABLE assets ADD COLUMN IF NOT EXISTS device_conf DOUBLE",
+	"ALTER TABLE alerts ADD COLUMN IF NOT EXISTS dsts VARCHAR[]",
 }
 
 // assetView merges the rows of one host (one per ingest run that reported

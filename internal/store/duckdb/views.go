@@ -121,9 +121,12 @@ func (d *DB) Graph(ctx context.Context, r store.Range, limit int) (*store.Graph,
 func (d *DB) attackEdges(ctx context.Context, r store.Range, edges map[[2]string]*store.GraphEdge, order *[][2]string) error {
 	var w where
 	w.rangeOn("ts", r)
-	w.add("src <> '' AND dst <> ''")
-	rows, err := d.db.QueryContext(ctx, `SELECT src, dst, list(DISTINCT class) FROM alerts`+w.sql()+
-		` GROUP BY src, dst ORDER BY count(*) DESC LIMIT 100`, w.args...)
+	w.add("src <> ''")
+	// An alert about many targets (a spray, a horizontal scan: no dst)
+	// is an edge to each of its dsts.
+	rows, err := d.db.QueryContext(ctx, `SELECT src, t, list(DISTINCT class) FROM (SELECT src, class,
+		unnest(CASE WHEN dst <> '' THEN [dst] ELSE coalesce(dsts, []::VARCHAR[]) END) t FROM alerts`+w.sql()+
+		`) WHERE t <> '' GROUP BY src, t ORDER BY count(*) DESC LIMIT 100`, w.args...)
 	if err != nil {
 		return fmt.Errorf("store: graph alerts: %w", err)
 	}
