@@ -50,6 +50,11 @@ func risks(now float64, assets []store.Asset, alerts []store.Alert, incs []store
 		if a.Dst != "" {
 			add(a.Dst, "target", a)
 		}
+		for _, d := range a.Dsts { // the targets of an alert about many (a spray)
+			if d != a.Dst && d != "" {
+				add(d, "target", a)
+			}
+		}
 		if a.Src != "" {
 			add(a.Src, "source", a)
 		}

@@ -150,3 +150,19 @@ func TestRiskReasons(t *testing.T) {
 		t.Errorf("reasons %q", r.Reasons)
 	}
 }
+
+// A password spray (no dst, its servers in dsts) makes each server it
+// tried a target, as a brute force on one server makes that server one:
+// read by dst alone, the sprayed servers had no threat from the alert.
+func TestRiskSprayTargetsEachServer(t *testing.T) {
+	s := situationOf(t, func(w *store.Writer) {
+		spray := strings.Replace(string(storetest.AlertJSON(t0, "bruteforce.ssh", 1, outside, "")),
+			`"class"`, `"dsts":["`+server+`","`+printer+`"],"dst_count":2,"class"`, 1)
+		w.Record("alerts", []byte(spray))
+	})
+	for _, h := range []string{server, printer} {
+		if r := riskOf(s, h); r.Threat == 0 || !strings.Contains(strings.Join(r.Reasons, "; "), "target of bruteforce.ssh") {
+			t.Errorf("%s: threat %v, reasons %v: want it a target of the spray", h, r.Threat, r.Reasons)
+		}
+	}
+}
