@@ -149,6 +149,10 @@ func (r *rollups) emit(b *Batch) {
 	}
 }
 
+// Sum is a+b for counts (not negative), at most math.MaxInt64, as the
+// rollups add them: for sums made outside the store's SQL.
+func Sum(a, b int64) int64 { return sum(a, b) }
+
 // sum is a+b for counts (not negative), at most math.MaxInt64: hostile
 // flow exports carry counts up to 64 bits.
 func sum(a, b int64) int64 {

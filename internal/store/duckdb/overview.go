@@ -174,7 +174,8 @@ func (d *DB) openCounts(ctx context.Context, o *store.Overview) error {
 func (d *DB) Minutes(ctx context.Context, r store.Range) ([]store.MinuteStats, error) {
 	var w where
 	bucketRange(&w, r, store.Minute)
-	q := `SELECT bucket, sum(c), sum(b), sum(p), sum(b6), sum(s1), sum(s2), sum(s3), sum(s4) FROM (
+	q := `SELECT bucket, sum(c), ` + capped("sum(b)") + `, ` + capped("sum(p)") + `, ` + capped("sum(b6)") + `,
+		sum(s1), sum(s2), sum(s3), sum(s4) FROM (
 		SELECT bucket, conns c, bytes b, pkts p, CASE WHEN ipv = 6 THEN bytes ELSE 0 END b6,
 			0 s1, 0 s2, 0 s3, 0 s4 FROM traffic_1m` + w.sql() + `
 		UNION ALL SELECT bucket, 0, 0, 0, 0, CASE WHEN severity = 1 THEN n ELSE 0 END,
@@ -196,6 +197,13 @@ func (d *DB) Minutes(ctx context.Context, r store.Range) ([]store.MinuteStats, e
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// capped is the SQL of a sum of counts that stops at the int64 maximum
+// and is 0 over no rows (DuckDB sums BIGINT as HUGEINT; least() passes
+// over NULL, so the coalesce comes first).
+func capped(sum string) string {
+	return "least(coalesce(" + sum + ", 0), 9223372036854775807)::BIGINT"
 }
 
 // Counts returns the number of rows of each table.

@@ -64,7 +64,7 @@ func (d *DB) hostTraffic(ctx context.Context, h *store.HostDetail, r store.Range
 		if err := rows.Scan(&t.Host, &t.Bytes, &t.Conns); err != nil {
 			return err
 		}
-		h.Bytes += t.Bytes
+		h.Bytes = store.Sum(h.Bytes, t.Bytes)
 		h.Conns += t.Conns
 		if len(h.Peers) < 25 {
 			h.Peers = append(h.Peers, t)
@@ -79,7 +79,7 @@ func (d *DB) hostServices(ctx context.Context, h *store.HostDetail, r store.Rang
 	w.add("resp_h = ?", h.Addr)
 	var err error
 	h.Services, err = d.named(ctx, `SELECT proto::VARCHAR || '/' || resp_p || coalesce(' ' || service, '') s, count(*) c,
-		sum(orig_ip_bytes + resp_ip_bytes) FROM conn`+w.sql()+` GROUP BY s ORDER BY c DESC LIMIT 20`, w.args, false)
+		`+capped("sum(orig_ip_bytes::HUGEINT + resp_ip_bytes)")+` FROM conn`+w.sql()+` GROUP BY s ORDER BY c DESC LIMIT 20`, w.args, false)
 	return err
 }
 
@@ -158,7 +158,7 @@ func (d *DB) graphNodes(ctx context.Context, g *store.Graph) error {
 				nodes[h] = &store.GraphNode{ID: h}
 				ids = append(ids, h)
 			}
-			nodes[h].Bytes += e.Bytes
+			nodes[h].Bytes = store.Sum(nodes[h].Bytes, e.Bytes)
 		}
 	}
 	if len(ids) > 0 {

@@ -1,0 +1,68 @@
+package duckdb
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/store"
+)
+
+// TestEveryAggregateSaturates: the overview's sums stop at the int64
+// maximum (TestSumsSaturate); every other sum of counts must too. The
+// situation's minute inputs failed to scan a HUGEINT, the host page
+// failed on DuckDB's BIGINT overflow in orig_ip_bytes + resp_ip_bytes and
+// wrapped its peers' bytes negative in Go, the graph's nodes wrapped, and
+// asset_view's sum of two runs' traffic failed its BIGINT cast (every
+// assets page and the overview with it).
+func TestEveryAggregateSaturates(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	for i, peer := range []string{"10.3.0.1", "10.3.0.3", "10.3.0.4"} {
+		_, w := runWriter(t, db, "flows")
+		w.Add(store.Conn{TS: 1767225600 + float64(i), UID: "F" + strconv.Itoa(i), OrigH: peer, RespH: "10.3.0.2", RespP: 80,
+			Proto: "tcp", IPv: 6, OrigIPBytes: 1 << 62, RespIPBytes: 1 << 62, OrigBytes: 1 << 62, OrigPkts: 1 << 62})
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := db.Minutes(ctx, store.Range{})
+	if err != nil {
+		t.Fatalf("minutes: %v", err)
+	}
+	for _, m := range ms {
+		if m.Bytes != math.MaxInt64 || m.Pkts != math.MaxInt64 || m.IPv6Bytes != math.MaxInt64 {
+			t.Errorf("minute %d: bytes %d packets %d IPv6 %d, want the int64 maximum", m.Bucket, m.Bytes, m.Pkts, m.IPv6Bytes)
+		}
+	}
+	h, err := db.Host(ctx, "10.3.0.2", store.Range{})
+	if err != nil {
+		t.Fatalf("host: %v", err)
+	}
+	if h.Bytes != math.MaxInt64 || len(h.Services) != 1 || h.Services[0].Bytes != math.MaxInt64 {
+		t.Errorf("host bytes %d services %+v, want the int64 maximum", h.Bytes, h.Services)
+	}
+	g, err := db.Graph(ctx, store.Range{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.Nodes {
+		if n.Bytes < 0 {
+			t.Errorf("graph node %s: %d bytes", n.ID, n.Bytes)
+		}
+	}
+	big := int64(math.MaxInt64 - 10)
+	writeRun(t, db, "a.pcap", true, assetLine("00:11:22:33:44:55", []string{"10.3.0.2"}, "camera", 0.8, "", 1767225600, 1767225700, big, big, 0))
+	writeRun(t, db, "b.pcap", true, assetLine("00:11:22:33:44:55", []string{"10.3.0.2"}, "camera", 0.8, "", 1767225600, 1767225800, big, big, 0))
+	p, err := db.Assets(ctx, store.AssetFilter{})
+	if err != nil {
+		t.Fatalf("assets: %v", err)
+	}
+	if len(p.Items) != 1 || p.Items[0].BytesSent != math.MaxInt64 || p.Items[0].BytesRecv != math.MaxInt64 {
+		t.Errorf("assets: %+v, want one host of the int64 maximum both ways", p.Items)
+	}
+	if _, err := db.Overview(ctx, store.Range{}); err != nil {
+		t.Errorf("overview: %v", err)
+	}
+}
