@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 
@@ -124,21 +125,21 @@ func (p *parser) conn(c *Conn) {
 		case "duration":
 			c.Duration = rawNum(v)
 		case "orig_bytes":
-			c.OrigBytes = rawInt(v)
+			c.OrigBytes = rawCount(v)
 		case "resp_bytes":
-			c.RespBytes = rawInt(v)
+			c.RespBytes = rawCount(v)
 		case "conn_state":
 			c.State = f.common(v)
 		case "history":
 			c.History = f.common(v)
 		case "orig_pkts":
-			c.OrigPkts = rawInt(v)
+			c.OrigPkts = rawCount(v)
 		case "orig_ip_bytes":
-			c.OrigIPBytes = rawInt(v)
+			c.OrigIPBytes = rawCount(v)
 		case "resp_pkts":
-			c.RespPkts = rawInt(v)
+			c.RespPkts = rawCount(v)
 		case "resp_ip_bytes":
-			c.RespIPBytes = rawInt(v)
+			c.RespIPBytes = rawCount(v)
 		}
 	})
 	c.IPv = ipVersion(c.OrigH)
@@ -166,6 +167,28 @@ func rawInt(v []byte) int64 {
 	}
 	x, _ := strconv.ParseFloat(s, 64)
 	return int64(x)
+}
+
+// rawCount reads a raw value as a count of bytes or packets: a negative
+// one is 0 and one past the int64 maximum is the maximum (a hostile or
+// broken log's -1 or 2^64-1 became the maximum, or a negative count, in
+// every sum it entered).
+func rawCount(v []byte) int64 {
+	if n, ok := rec.Unsigned(v); ok {
+		return int64(min(n, math.MaxInt64))
+	}
+	s := rec.Text(v)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return max(n, 0)
+	}
+	switch x, _ := strconv.ParseFloat(s, 64); {
+	case !(x > 0):
+		return 0
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	default:
+		return int64(x)
+	}
 }
 
 // ipVersion is 6 for an IPv6 address, 4 otherwise (0 when empty).
@@ -258,7 +281,7 @@ func (p *parser) asset(a *Asset, line []byte) {
 	a.Services = p.services(f.raw("services"))
 	a.Findings, a.MaxSeverity = p.findings(f.raw("findings"))
 	if t := f.raw("traffic"); len(t) > 0 && t[0] == '{' && p.sub.parse(t) {
-		a.BytesSent, a.BytesRecv = p.sub.int("bytes_sent"), p.sub.int("bytes_recv")
+		a.BytesSent, a.BytesRecv = rawCount(p.sub.raw("bytes_sent")), rawCount(p.sub.raw("bytes_recv"))
 	}
 	if a.Key == "" && len(a.Addrs) > 0 {
 		a.Key = a.Addrs[0]

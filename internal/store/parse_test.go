@@ -18,7 +18,7 @@ func TestParserRows(t *testing.T) {
 	var c Conn
 	p.conn(&c)
 	wantConn := Conn{TS: 1700000000.5, UID: "C1", OrigH: "2001:db8::1", OrigP: 443, RespH: "2001:db8::2", RespP: 80, Proto: "tcp", OrigBytes: 12,
-		State: "SF", History: "ShAD", Duration: 1.5, RespBytes: -3, OrigPkts: 2, IPv: 6}
+		State: "SF", History: "ShAD", Duration: 1.5, RespBytes: 0, OrigPkts: 2, IPv: 6}
 	if c != wantConn {
 		t.Errorf("conn\n got %+v\nwant %+v", c, wantConn)
 	}
@@ -33,7 +33,7 @@ func TestParserRows(t *testing.T) {
 	p.asset(&a, asset)
 	want := Asset{Key: "02:00:00:00:00:01", MAC: "02:00:00:00:00:01", Addrs: []string{"10.0.0.1", "fd00::1"}, Names: []string{"cam1"},
 		Class: "camera", ClassConf: 0.7, OS: "Linux", Services: []string{"tcp/23 telnet"}, Findings: []string{"iot.insecure_protocol"}, MaxSeverity: 2,
-		BytesSent: 100, BytesRecv: -1, JSON: string(asset)}
+		BytesSent: 100, BytesRecv: 0, JSON: string(asset)}
 	if !reflect.DeepEqual(a, want) {
 		t.Errorf("asset\n got %+v\nwant %+v", a, want)
 	}

@@ -66,3 +66,39 @@ func TestEveryAggregateSaturates(t *testing.T) {
 		t.Errorf("overview: %v", err)
 	}
 }
+
+// TestCountsOutOfRange: a log's byte or packet count that is negative or
+// past the int64 maximum is read as 0 or the maximum. A resp_bytes of -1
+// made the connection's bytes the int64 maximum (the saturating sum read
+// the wrap as an overflow), and an orig_bytes of 2^64-1 was stored as
+// -2^63: /flows showed negative bytes and the rollups saturated again.
+func TestCountsOutOfRange(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	_, w := runWriter(t, db, "conn.log")
+	w.Record("conn", []byte(`{"ts":1767225600,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp","orig_bytes":100,"resp_bytes":-1,"orig_pkts":2,"resp_pkts":-3}`))
+	w.Record("conn", []byte(`{"ts":1767225700,"uid":"C2","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp","orig_bytes":18446744073709551615,"resp_bytes":"5","orig_pkts":"-2","resp_pkts":1e30}`))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Flows(ctx, store.FlowFilter{UID: "C1"})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatal(p, err)
+	}
+	if c := p.Items[0]; c.OrigBytes != 100 || c.RespBytes != 0 || c.OrigPkts != 2 || c.RespPkts != 0 {
+		t.Errorf("C1: bytes %d/%d packets %d/%d, want 100/0 2/0", c.OrigBytes, c.RespBytes, c.OrigPkts, c.RespPkts)
+	}
+	if p, err = db.Flows(ctx, store.FlowFilter{UID: "C2"}); err != nil || len(p.Items) != 1 {
+		t.Fatal(p, err)
+	}
+	if c := p.Items[0]; c.OrigBytes != math.MaxInt64 || c.RespBytes != 5 || c.OrigPkts != 0 || c.RespPkts != math.MaxInt64 {
+		t.Errorf("C2: bytes %d/%d packets %d/%d, want max/5 0/max", c.OrigBytes, c.RespBytes, c.OrigPkts, c.RespPkts)
+	}
+	o, err := db.Overview(ctx, store.Range{From: 1767225600, To: 1767225600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Bytes != 100 || o.Pkts != 2 {
+		t.Errorf("overview of C1 alone: %d bytes %d packets, want 100 and 2", o.Bytes, o.Pkts)
+	}
+}
