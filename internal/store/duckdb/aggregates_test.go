@@ -5,8 +5,10 @@ import (
 	"math"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/store"
+	"github.com/vigil-nsm/vigil/internal/store/storetest"
 )
 
 // TestEveryAggregateSaturates: the overview's sums stop at the int64
@@ -100,5 +102,52 @@ func TestCountsOutOfRange(t *testing.T) {
 	}
 	if o.Bytes != 100 || o.Pkts != 2 {
 		t.Errorf("overview of C1 alone: %d bytes %d packets, want 100 and 2", o.Bytes, o.Pkts)
+	}
+}
+
+// TestOverviewPastMinuteRetention: the minute rollups are kept 30 days,
+// the hour rollups a year. An overview of six hours or less was answered
+// from the minutes alone, so a short range before the minute horizon read
+// 0 while the hours held its traffic, and one across the horizon only
+// its recent part.
+func TestOverviewPastMinuteRetention(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	_, w := runWriter(t, db, "two-days.pcap")
+	t0 := 1767225600.0
+	for i := range 48 { // one connection and one alert 30 s into every hour
+		ts := t0 + float64(i)*3600 + 30
+		w.Add(store.Conn{TS: ts, UID: "C" + strconv.Itoa(i), OrigH: "10.0.0.1", RespH: "10.0.0.2", Proto: "tcp", IPv: 4,
+			OrigIPBytes: 100, OrigPkts: 1})
+		w.Record("alerts", storetest.AlertJSON(ts, "scan.vertical", 3, "10.0.0.1", "10.0.0.2"))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Retain(ctx, store.Retention{Raw: 2 * time.Hour, Minute: 24 * time.Hour, Hour: 1000 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from, to float64
+		want     int64
+	}{
+		{t0, t0 + 3*3600 - 1, 3},             // before the minute horizon (hour 23)
+		{t0 + 20*3600, t0 + 26*3600 - 1, 6},  // across it
+		{t0 + 40*3600, t0 + 46*3600 - 1, 6},  // after it: minutes
+		{t0, t0 + 48*3600, 48},               // all of it: hours
+		{t0 + 47*3600 + 60, t0 + 48*3600, 0}, // after the last connection
+	} {
+		o, err := db.Overview(ctx, store.Range{From: c.from, To: c.to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var series int64
+		for _, p := range o.Series {
+			series += p.Conns
+		}
+		if o.Conns != c.want || series != c.want || o.Alerts != c.want || o.Bytes != 100*c.want {
+			t.Errorf("hours %v to %v: %d conns (series %d), %d alerts, %d bytes, want %d each (step %d)",
+				(c.from-t0)/3600, (c.to-t0)/3600, o.Conns, series, o.Alerts, o.Bytes, c.want, o.Step)
+		}
 	}
 }

@@ -21,11 +21,25 @@ func (d *DB) Bounds(ctx context.Context) (first, last float64, err error) {
 }
 
 // step picks the rollup for a range: minutes up to six hours, else hours.
-func step(r store.Range) (table string, size int64) {
-	if r.From != 0 && r.To != 0 && r.To-r.From <= 6*3600 {
-		return "_1m", store.Minute
+// A range that starts before the first minute row that retention left
+// (the minute rollups are kept 30 days, the hour rollups a year) is
+// answered from the hours: the minutes alone would miss what retention
+// took from them.
+func (d *DB) step(ctx context.Context, r store.Range) (table string, size int64, err error) {
+	if r.From == 0 || r.To == 0 || r.To-r.From > 6*3600 {
+		return "_1h", store.Hour, nil
 	}
-	return "_1h", store.Hour
+	var minute, hour *int64
+	q := `SELECT least((SELECT min(bucket) FROM traffic_1m), (SELECT min(bucket) FROM alerts_1m)),
+		least((SELECT min(bucket) FROM traffic_1h), (SELECT min(bucket) FROM alerts_1h))`
+	if err := d.db.QueryRowContext(ctx, q).Scan(&minute, &hour); err != nil {
+		return "", 0, err
+	}
+	trimmed := hour != nil && (minute == nil || *hour < store.BucketOf(float64(*minute), store.Hour))
+	if trimmed && (minute == nil || r.From < float64(*minute)) {
+		return "_1h", store.Hour, nil
+	}
+	return "_1m", store.Minute, nil
 }
 
 func bucketRange(w *where, r store.Range, size int64) {
@@ -40,7 +54,10 @@ func bucketRange(w *where, r store.Range, size int64) {
 // Overview answers the first page from the rollups only, so its cost does
 // not grow with the number of stored connections.
 func (d *DB) Overview(ctx context.Context, r store.Range) (*store.Overview, error) {
-	suffix, size := step(r)
+	suffix, size, err := d.step(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("store: overview: %w", err)
+	}
 	o := &store.Overview{Range: r, Step: size, BySeverity: map[int]int64{}}
 	var w where
 	bucketRange(&w, r, size)
