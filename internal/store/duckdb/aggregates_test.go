@@ -151,3 +151,61 @@ func TestOverviewPastMinuteRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesOfEqualTimes: flows exported together share their ts, and a
+// listing ordered by ts alone let DuckDB order the ties differently from
+// page to page: paging through 20,000 such flows repeated some and
+// skipped as many. Records and alerts page the same way.
+func TestPagesOfEqualTimes(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	_, w := runWriter(t, db, "flows")
+	const n = 20000
+	for i := range n {
+		w.Add(store.Conn{TS: 1767225600, UID: "C" + strconv.Itoa(i), OrigH: "10.0.0.1", RespH: "10.0.0.2", Proto: "tcp", IPv: 4,
+			OrigIPBytes: 100, OrigPkts: 1})
+		if i%4 == 0 {
+			w.Record("ssh", []byte(`{"ts":1767225600,"uid":"C`+strconv.Itoa(i)+`"}`))
+			w.Record("alerts", storetest.AlertJSON(1767225600, "scan.vertical", 3, "10.0.0.1", "10.0.0.2", "C"+strconv.Itoa(i)))
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pages := func(name string, want int, page func(off int) ([]string, error)) {
+		seen := map[string]bool{}
+		for off := 0; off < want+1000; off += 1000 {
+			ids, err := page(off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				seen[id] = true
+			}
+		}
+		if len(seen) != want {
+			t.Errorf("%s: %d distinct of %d over the pages", name, len(seen), want)
+		}
+	}
+	pages("flows", n, func(off int) (ids []string, err error) {
+		p, err := db.Flows(ctx, store.FlowFilter{Paging: store.Paging{Offset: off, Limit: 1000}})
+		for _, c := range p.Items {
+			ids = append(ids, c.UID)
+		}
+		return ids, err
+	})
+	pages("records", n/4, func(off int) (ids []string, err error) {
+		p, err := db.Records(ctx, store.RecordFilter{Log: "ssh", Paging: store.Paging{Offset: off, Limit: 1000}})
+		for _, r := range p.Items {
+			ids = append(ids, r.UID)
+		}
+		return ids, err
+	})
+	pages("alerts", n/4, func(off int) (ids []string, err error) {
+		p, err := db.Alerts(ctx, store.AlertFilter{Paging: store.Paging{Offset: off, Limit: 1000}})
+		for _, a := range p.Items {
+			ids = append(ids, a.UIDs[0])
+		}
+		return ids, err
+	})
+}

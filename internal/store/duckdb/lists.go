@@ -35,7 +35,7 @@ func (d *DB) Alerts(ctx context.Context, f store.AlertFilter) (store.Page[store.
 		return out, err
 	}
 	rows, err := d.db.QueryContext(ctx, "SELECT "+alertCols+" FROM alerts"+w.sql()+
-		" ORDER BY ts DESC, class LIMIT ? OFFSET ?", append(w.args, pg.Limit, pg.Offset)...)
+		" ORDER BY ts DESC, class, rowid DESC LIMIT ? OFFSET ?", append(w.args, pg.Limit, pg.Offset)...)
 	if err != nil {
 		return out, fmt.Errorf("store: alerts: %w", err)
 	}
@@ -321,8 +321,10 @@ func (d *DB) Flows(ctx context.Context, f store.FlowFilter) (store.Page[store.Co
 	if out.Total, err = d.count(ctx, "SELECT count(*) FROM conn"+w.sql(), w.args...); err != nil {
 		return out, err
 	}
+	// rowid breaks ties of ts (flows exported together share it), so
+	// that pages neither repeat nor skip rows.
 	rows, err := d.db.QueryContext(ctx, "SELECT "+connCols+" FROM conn"+w.sql()+
-		" ORDER BY ts DESC LIMIT ? OFFSET ?", append(w.args, pg.Limit, pg.Offset)...)
+		" ORDER BY ts DESC, rowid DESC LIMIT ? OFFSET ?", append(w.args, pg.Limit, pg.Offset)...)
 	if err != nil {
 		return out, fmt.Errorf("store: flows: %w", err)
 	}

@@ -59,7 +59,7 @@ func (d *DB) Records(ctx context.Context, f store.RecordFilter) (store.Page[stor
 	if out.Total, err = d.count(ctx, "SELECT count(*) FROM "+table+w.sql(), w.args...); err != nil {
 		return out, err
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+cols+" FROM "+table+w.sql()+" ORDER BY ts DESC LIMIT ? OFFSET ?",
+	rows, err := d.db.QueryContext(ctx, "SELECT "+cols+" FROM "+table+w.sql()+" ORDER BY ts DESC, rowid DESC LIMIT ? OFFSET ?",
 		append(w.args, pg.Limit, pg.Offset)...)
 	if err != nil {
 		return out, fmt.Errorf("store: records %s: %w", f.Log, err)
