@@ -209,3 +209,49 @@ func TestPagesOfEqualTimes(t *testing.T) {
 		return ids, err
 	})
 }
+
+// TestTopTies: talkers, host pairs and services of equal traffic are
+// ranked by name, so that the top N is one set whatever order the rows
+// were stored in (it was the hash table's order: a tie at the cut-off
+// picked hosts at random, and the dashboard's list changed on reload).
+func TestTopTies(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	_, w := runWriter(t, db, "ties.pcap")
+	var hosts []string
+	for i := 30; i > 0; i-- { // stored in descending order of name
+		h := "10.0.0." + strconv.Itoa(100+i)
+		hosts = append(hosts, h)
+		w.Add(store.Conn{TS: 1767225600, UID: "C" + strconv.Itoa(i), OrigH: h, RespH: "2001:db8::" + strconv.Itoa(100+i),
+			Proto: "tcp", Service: "svc" + strconv.Itoa(100+i), IPv: 4, OrigIPBytes: 100, OrigPkts: 1})
+		if err := w.Flush(); err != nil { // one rollup row per key and batch
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := db.Overview(ctx, store.Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tv := range o.TopTalkers {
+		if want := "10.0.0." + strconv.Itoa(101+i); tv.Host != want {
+			t.Errorf("top talker %d: %s, want %s (ties by name)", i, tv.Host, want)
+		}
+	}
+	for i, s := range o.Services {
+		if want := "svc" + strconv.Itoa(101+i); s.Name != want {
+			t.Errorf("service %d: %s, want %s (ties by name)", i, s.Name, want)
+		}
+	}
+	g, err := db.Graph(ctx, store.Range{}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range g.Edges {
+		if want := "10.0.0." + strconv.Itoa(101+i); e.Src != want {
+			t.Errorf("graph edge %d: %s, want %s (ties by name)", i, e.Src, want)
+		}
+	}
+}

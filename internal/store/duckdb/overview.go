@@ -108,12 +108,12 @@ func (d *DB) series(ctx context.Context, o *store.Overview, suffix string, size 
 func (d *DB) mix(ctx context.Context, o *store.Overview, suffix string, w where) error {
 	var err error
 	o.Protocols, err = d.named(ctx, `SELECT proto, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM traffic`+suffix+w.sql()+
-		` GROUP BY proto ORDER BY b DESC`, w.args, true)
+		` GROUP BY proto ORDER BY b DESC, proto`, w.args, true)
 	if err != nil {
 		return err
 	}
 	o.Services, err = d.named(ctx, `SELECT coalesce(nullif(service, ''), '-') s, sum(conns) c, least(sum(bytes), 9223372036854775807)::BIGINT FROM traffic`+
-		suffix+w.sql()+` GROUP BY s ORDER BY c DESC LIMIT 12`, w.args, false)
+		suffix+w.sql()+` GROUP BY s ORDER BY c DESC, s LIMIT 12`, w.args, false)
 	return err
 }
 
@@ -144,7 +144,7 @@ func (d *DB) topTalkers(ctx context.Context, o *store.Overview, r store.Range) e
 	var w where
 	bucketRange(&w, r, store.Hour)
 	rows, err := d.db.QueryContext(ctx, `SELECT host, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM talkers_1h`+w.sql()+
-		` GROUP BY host ORDER BY b DESC LIMIT 10`, w.args...)
+		` GROUP BY host ORDER BY b DESC, host LIMIT 10`, w.args...)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (d *DB) alertCounts(ctx context.Context, o *store.Overview, suffix string, 
 	}
 	rows.Close()
 	o.ByClass, err = d.named(ctx, `SELECT class, sum(n) c, 0 FROM alerts`+suffix+w.sql()+
-		` GROUP BY class ORDER BY c DESC LIMIT 12`, w.args, false)
+		` GROUP BY class ORDER BY c DESC, class LIMIT 12`, w.args, false)
 	return err
 }
 

@@ -52,7 +52,7 @@ func (d *DB) hostTraffic(ctx context.Context, h *store.HostDetail, r store.Range
 	bucketRange(&w, r, store.Hour)
 	w.add("(src = ? OR dst = ?)", h.Addr, h.Addr)
 	q := `SELECT CASE WHEN src = ? THEN dst ELSE src END peer, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM edges_1h` + w.sql() +
-		` GROUP BY peer ORDER BY b DESC`
+		` GROUP BY peer ORDER BY b DESC, peer`
 	rows, err := d.db.QueryContext(ctx, q, append([]any{h.Addr}, w.args...)...)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (d *DB) hostServices(ctx context.Context, h *store.HostDetail, r store.Rang
 	w.add("resp_h = ?", h.Addr)
 	var err error
 	h.Services, err = d.named(ctx, `SELECT proto::VARCHAR || '/' || resp_p || coalesce(' ' || service, '') s, count(*) c,
-		`+capped("sum(orig_ip_bytes::HUGEINT + resp_ip_bytes)")+` FROM conn`+w.sql()+` GROUP BY s ORDER BY c DESC LIMIT 20`, w.args, false)
+		`+capped("sum(orig_ip_bytes::HUGEINT + resp_ip_bytes)")+` FROM conn`+w.sql()+` GROUP BY s ORDER BY c DESC, s LIMIT 20`, w.args, false)
 	return err
 }
 
@@ -92,7 +92,7 @@ func (d *DB) Graph(ctx context.Context, r store.Range, limit int) (*store.Graph,
 	var w where
 	bucketRange(&w, r, store.Hour)
 	rows, err := d.db.QueryContext(ctx, `SELECT src, dst, least(sum(bytes), 9223372036854775807)::BIGINT b, sum(conns) FROM edges_1h`+w.sql()+
-		` GROUP BY src, dst ORDER BY b DESC LIMIT ?`, append(w.args, limit)...)
+		` GROUP BY src, dst ORDER BY b DESC, src, dst LIMIT ?`, append(w.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: graph: %w", err)
 	}
@@ -126,7 +126,7 @@ func (d *DB) attackEdges(ctx context.Context, r store.Range, edges map[[2]string
 	// is an edge to each of its dsts.
 	rows, err := d.db.QueryContext(ctx, `SELECT src, t, list(DISTINCT class) FROM (SELECT src, class,
 		unnest(CASE WHEN dst <> '' THEN [dst] ELSE coalesce(dsts, []::VARCHAR[]) END) t FROM alerts`+w.sql()+
-		`) WHERE t <> '' GROUP BY src, t ORDER BY count(*) DESC LIMIT 100`, w.args...)
+		`) WHERE t <> '' GROUP BY src, t ORDER BY count(*) DESC, src, t LIMIT 100`, w.args...)
 	if err != nil {
 		return fmt.Errorf("store: graph alerts: %w", err)
 	}
