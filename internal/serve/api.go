@@ -209,6 +209,9 @@ func (q *query) paging() store.Paging {
 func (q *query) rng(defWindow time.Duration) store.Range {
 	var r store.Range
 	r.From, r.To = q.time("from"), q.time("to")
+	if r.From != 0 && r.To != 0 && r.From > r.To && q.err == nil {
+		q.err = badRequest{fmt.Errorf("from (%v) is after to (%v)", r.From, r.To)}
+	}
 	win := defWindow
 	if v := q.str("window"); v != "" {
 		d, err := parseWindow(v)
@@ -241,15 +244,28 @@ func parseWindow(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// msEpoch: a time from this number on (year 5138 in seconds, 1973 in
+// milliseconds) is in epoch milliseconds.
+const msEpoch = 1e11
+
+// time reads the time parameter k: epoch seconds, epoch milliseconds
+// (from msEpoch on) or RFC 3339; 0 when absent.
 func (q *query) time(k string) float64 {
 	v := q.str(k)
 	if v == "" {
 		return 0
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f >= msEpoch {
+			return f / 1000 // epoch milliseconds
+		}
 		return f
 	}
 	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		// An offset typed unencoded: its '+' arrives as a space.
+		t, err = time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
+	}
 	if err != nil {
 		if q.err == nil {
 			q.err = badRequest{fmt.Errorf("%s: %q is neither epoch seconds nor RFC 3339", k, v)}
