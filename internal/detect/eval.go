@@ -140,7 +140,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 				named[h] = true
 			}
 		}
-		if expected[a.Class] {
+		if expected[a.Class] && l.attributed(a, src, srcMAC, named, attackers, victims) {
 			inClass++
 			seenClass[a.Class] = true
 			// An attacker named as source, or as the far end of a C2
@@ -155,6 +155,12 @@ func Score(l Labels, alerts []alert.Alert) Row {
 					seenVictim[h] = true
 				}
 			}
+		} else if expected[a.Class] && postureClass[a.Class] {
+			// The background's own exposure findings (the hub's MQTT
+			// without TLS in every scenario): posture, as in the benign
+			// scenario, not the attack's detection.
+			scored--
+			continue
 		} else {
 			extra++
 			if !contains(row.Extra, a.Class) {
@@ -179,6 +185,37 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	row.AddrPrecision = ratio(rightAddr, withAddr, 1)
 	row.FalsePerHour = float64(extra) / row.Hours
 	return row
+}
+
+// attributed reports whether an alert of an expected class is the
+// detection of this scenario's attack rather than of something else of the
+// same class: it names the attacker as its source (address or MAC); or its
+// source is a victim talking to the attacker (a C2 channel, a tunnel: the
+// compromised host is the source); or its source is no lab host (a forged
+// address, none, a made-up MAC) and it names the attacker or a victim. An
+// alert blaming a benign lab host, or the victim for acting on its own, is
+// a false alert of that class.
+func (l *Labels) attributed(a alert.Alert, src, srcMAC string, named, attackers, victims map[string]bool) bool {
+	if attackers[src] || attackers[srcMAC] {
+		return true
+	}
+	if a.Src != "" && l.known(a.Src) {
+		return victims[src] && anyHost(named, attackers)
+	}
+	if srcMAC != "" && l.known(srcMAC) {
+		return false
+	}
+	return anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs())
+}
+
+// known reports whether addr (an address or a MAC) is a host of the lab:
+// in the labels' address plan, a benign host, a victim or the attacker.
+func (l *Labels) known(addr string) bool {
+	if _, ok := l.Hosts[addr]; ok {
+		return true
+	}
+	return slices.Contains(l.BenignHosts, addr) || slices.Contains(l.Victims, addr) ||
+		slices.Contains(l.Attacker, addr) || strings.EqualFold(l.AttackerMAC, addr)
 }
 
 // postureClass marks alert classes that describe the network itself —

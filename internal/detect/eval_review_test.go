@@ -1,0 +1,53 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+)
+
+// labHosts is the lab's address plan as the labels write it.
+var labHosts = map[string]string{
+	"10.66.0.1": "rtr", "10.66.0.10": "srv", "10.66.0.21": "ws1", "10.66.0.22": "ws2", "10.66.0.30": "iot",
+	"10.66.0.66": "atk", "fd66::66": "atk", "2001:db8:66:0:66:ff:fe00:42": "atk", "fe80::66:ff:fe00:42": "atk",
+	"fd66::10": "srv", "2001:db8:66:0:66:ff:fe00:a": "srv", "203.0.113.10": "ext", "2001:db8:ff::10": "ext",
+	"fd66::22": "ws2", "2001:db8:66:0:66:ff:fe00:16": "ws2",
+}
+
+func scanLabels() Labels {
+	return Labels{Scenario: "nmap-syn", Attacker: StringList{"10.66.0.66", "fd66::66"}, AttackerMAC: "02:66:00:00:00:42",
+		Victims: StringList{"10.66.0.10"}, StartTS: 1000, EndTS: 1010, ExpectedClasses: []string{"scan.vertical"},
+		BenignHosts: StringList{"10.66.0.21", "10.66.0.22", "10.66.0.1"}, Hosts: labHosts}
+}
+
+// TestScoreWrongAttackerIsNoHit: an alert of the expected class that blames
+// a benign lab host (a workstation "scanning" the victim) did not detect the
+// attack: it is a false alert, not a hit, and the class is not found.
+func TestScoreWrongAttackerIsNoHit(t *testing.T) {
+	l := scanLabels()
+	row := Score(l, []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.21", Dst: "10.66.0.10", TS: 1002, TSEnd: 1005}})
+	if row.ClassRecall != 0 || row.ClassPrecision != 0 || row.FalsePerHour == 0 || len(row.Found) != 0 {
+		t.Errorf("alert blaming ws1: row %+v, want class recall 0, precision 0, a false alert", row)
+	}
+	// The attacker named by its address or MAC, or a forged source naming
+	// the victim, is a hit.
+	for _, a := range []alert.Alert{
+		{Class: "scan.vertical", Src: "fd66::66", Dst: "10.66.0.10", TS: 1002},
+		{Class: "scan.vertical", SrcMAC: "02:66:00:00:00:42", Dst: "10.66.0.10", TS: 1002},
+		{Class: "scan.vertical", Src: "192.0.2.77", Dst: "10.66.0.10", TS: 1002},
+	} {
+		if row := Score(l, []alert.Alert{a}); row.ClassRecall != 1 || row.ClassPrecision != 1 || row.FalsePerHour != 0 {
+			t.Errorf("alert %+v: row %+v, want a hit", a, row)
+		}
+	}
+	// A C2 channel: the victim talks to the attacker (the server outside);
+	// a benign host talking to it is no hit.
+	c2 := Labels{Scenario: "beacon", Attacker: StringList{"203.0.113.10"}, Victims: StringList{"10.66.0.22"},
+		StartTS: 1000, EndTS: 1040, ExpectedClasses: []string{"c2.beacon"}, BenignHosts: StringList{"10.66.0.21", "10.66.0.22"}, Hosts: labHosts}
+	if row := Score(c2, []alert.Alert{{Class: "c2.beacon", Src: "2001:db8:66:0:66:ff:fe00:16", Dst: "2001:db8:ff::10", TS: 1001}}); row.ClassRecall != 1 || row.AttackerRecall != 1 || row.VictimRecall != 1 {
+		t.Errorf("beacon from ws2's SLAAC address: row %+v", row)
+	}
+	if row := Score(c2, []alert.Alert{{Class: "c2.beacon", Src: "10.66.0.21", Dst: "203.0.113.10", TS: 1001}}); row.ClassRecall != 0 {
+		t.Errorf("beacon from ws1, a benign host: row %+v, want no hit", row)
+	}
+}
