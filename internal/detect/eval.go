@@ -38,6 +38,15 @@ type Labels struct {
 	// Hosts maps each address to its host's name (the lab writes it):
 	// addresses of one host count as that host.
 	Hosts map[string]string `json:"hosts"`
+	// Capture is the span of the scenario's capture (lead-in and lead-out
+	// around the attack): the time its alerts can come from.
+	Capture CaptureSpan `json:"capture"`
+}
+
+// CaptureSpan is when a capture began and ended (epoch seconds).
+type CaptureSpan struct {
+	StartTS float64 `json:"start_ts"`
+	EndTS   float64 `json:"end_ts"`
 }
 
 // host names the host behind addr (addr itself when unknown).
@@ -116,6 +125,7 @@ type Table struct{ Rows []Row }
 
 // Score evaluates the alerts of one scenario against its labels.
 func Score(l Labels, alerts []alert.Alert) Row {
+	alerts = l.during(alerts)
 	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
 	row.Hours = max((l.EndTS-l.StartTS)/3600, 1.0/60)
 	expected := set(l.ExpectedClasses)
@@ -140,7 +150,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 				named[h] = true
 			}
 		}
-		if expected[a.Class] && l.attributed(a, src, srcMAC, named, attackers, victims) {
+		if expected[a.Class] && l.inAttack(a) && l.attributed(a, src, srcMAC, named, attackers, victims) {
 			inClass++
 			seenClass[a.Class] = true
 			// An attacker named as source, or as the far end of a C2
@@ -185,6 +195,59 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	row.AddrPrecision = ratio(rightAddr, withAddr, 1)
 	row.FalsePerHour = float64(extra) / row.Hours
 	return row
+}
+
+// timeSlack is how far outside a labelled span an alert may begin or end
+// and still be of it: the lab measures the attack phase around the tool
+// runs, within a second of its first and last packets.
+const timeSlack = 2.0
+
+// span is when the scenario's alerts can come from: its capture, or its
+// attack phase when the labels give no capture; ok is false when the labels
+// give no time at all.
+func (l *Labels) span() (from, to float64, ok bool) {
+	if l.Capture.StartTS > 0 && l.Capture.EndTS >= l.Capture.StartTS {
+		return l.Capture.StartTS, l.Capture.EndTS, true
+	}
+	if l.StartTS > 0 && l.EndTS >= l.StartTS {
+		return l.StartTS, l.EndTS, true
+	}
+	return 0, 0, false
+}
+
+// overlaps reports whether the alert's time (ts to ts_end) meets [from,
+// to] widened by timeSlack. An alert without a time meets everything.
+func overlaps(a alert.Alert, from, to float64) bool {
+	if a.TS <= 0 {
+		return true
+	}
+	return a.TS <= to+timeSlack && max(a.TS, a.TSEnd) >= from-timeSlack
+}
+
+// during keeps the alerts of the scenario's time: an alert log that holds
+// several scenarios (one long capture, a live run) credits each scenario
+// with its own alerts only, whatever the attacker they share.
+func (l *Labels) during(alerts []alert.Alert) []alert.Alert {
+	from, to, ok := l.span()
+	if !ok {
+		return alerts
+	}
+	var out []alert.Alert
+	for _, a := range alerts {
+		if overlaps(a, from, to) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// inAttack reports whether the alert meets the labelled attack phase (the
+// lead-in and lead-out hold only the background).
+func (l *Labels) inAttack(a alert.Alert) bool {
+	if l.StartTS <= 0 || l.EndTS < l.StartTS {
+		return true
+	}
+	return overlaps(a, l.StartTS, l.EndTS)
 }
 
 // attributed reports whether an alert of an expected class is the

@@ -51,3 +51,20 @@ func TestScoreWrongAttackerIsNoHit(t *testing.T) {
 		t.Errorf("beacon from ws1, a benign host: row %+v, want no hit", row)
 	}
 }
+
+// TestScoreOtherScenarioTime: alerts are the scenario's only inside its
+// time: an alert of the expected class by the same attacker (every lab
+// scenario's attacker is atk) from another scenario's time, or from the
+// lead-in before the attack, is not this scenario's detection.
+func TestScoreOtherScenarioTime(t *testing.T) {
+	l := scanLabels()
+	l.Capture = CaptureSpan{StartTS: 997, EndTS: 1012}
+	row := Score(l, []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.66", Dst: "10.66.0.10", TS: 500, TSEnd: 520}})
+	if row.ClassRecall != 0 || row.Alerts != 0 {
+		t.Errorf("alert of another scenario's time: row %+v, want not counted", row)
+	}
+	row = Score(l, []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.66", Dst: "10.66.0.10", TS: 1011.5}})
+	if row.ClassRecall != 1 {
+		t.Errorf("alert within the attack's end and a second: row %+v, want a hit", row)
+	}
+}
