@@ -112,7 +112,9 @@ type Row struct {
 	// attacker as source or a victim as destination (alerts naming no
 	// host are left out).
 	AttackerRecall, VictimRecall, AddrPrecision float64
-	Hours                                       float64
+	// Hours is the span the alerts were counted over: the capture's
+	// (else the attack phase's).
+	Hours float64
 	// FalsePerHour: alerts per hour of a benign scenario (alerts of
 	// unexpected classes per hour for attack scenarios).
 	FalsePerHour float64
@@ -127,7 +129,12 @@ type Table struct{ Rows []Row }
 func Score(l Labels, alerts []alert.Alert) Row {
 	alerts = l.during(alerts)
 	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
-	row.Hours = max((l.EndTS-l.StartTS)/3600, 1.0/60)
+	// The alerts counted come from the whole capture (lead-in and
+	// lead-out too): the rate is over its span, not the attack phase's.
+	row.Hours = 1.0 / 60 // labels without times: a minute
+	if from, to, ok := l.span(); ok {
+		row.Hours = max(to-from, 1) / 3600
+	}
 	expected := set(l.ExpectedClasses)
 	attackers, victims := l.hostSet(append(slices.Clone(l.Attacker), strings.ToLower(l.AttackerMAC))), l.hostSet(l.Victims)
 	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -491,7 +498,7 @@ func (t Table) Write(w io.Writer) error {
 		fmt.Fprintf(tw, "mean of %d attack scenarios\t\t%.2f\t%.2f\t\t\t\t\t\n", attacks, recall/float64(attacks), prec/float64(attacks))
 	}
 	if benignHours > 0 {
-		fmt.Fprintf(tw, "benign scenarios\t\t\t\t\t\t\t%.2f\tfalse alerts per hour\n", benignFalse/benignHours)
+		fmt.Fprintf(tw, "benign scenarios\t\t\t\t\t\t\t%.2f\tfalse alerts per hour over %.4f h\n", benignFalse/benignHours, benignHours)
 	}
 	return tw.Flush()
 }

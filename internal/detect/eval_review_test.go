@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -66,5 +67,20 @@ func TestScoreOtherScenarioTime(t *testing.T) {
 	row = Score(l, []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.66", Dst: "10.66.0.10", TS: 1011.5}})
 	if row.ClassRecall != 1 {
 		t.Errorf("alert within the attack's end and a second: row %+v, want a hit", row)
+	}
+}
+
+// TestScoreFalseRateOverCapture: false alerts per hour are over the time
+// the alerts could come from: the whole capture (lead-in and lead-out
+// included), not the labelled attack phase, and not a minute's floor.
+func TestScoreFalseRateOverCapture(t *testing.T) {
+	l := Labels{Scenario: "benign", StartTS: 1003, EndTS: 1015, Capture: CaptureSpan{StartTS: 1000, EndTS: 1018}}
+	row := Score(l, []alert.Alert{{Class: "scan.vertical", Src: "10.66.0.21", TS: 1001}})
+	if want := 3600.0 / 18; row.FalsePerHour < want-1e-9 || row.FalsePerHour > want+1e-9 {
+		t.Errorf("1 alert in an 18 s capture: %v false alerts per hour, want %v", row.FalsePerHour, want)
+	}
+	out := (Table{Rows: []Row{row}}).String()
+	if !strings.Contains(out, "over 0.0050 h") {
+		t.Errorf("the table does not say over how long the benign rate was measured:\n%s", out)
 	}
 }
