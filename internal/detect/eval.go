@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,12 +50,53 @@ type CaptureSpan struct {
 	EndTS   float64 `json:"end_ts"`
 }
 
-// host names the host behind addr (addr itself when unknown).
+// host names the host behind addr (addr itself, in its canonical form,
+// when unknown).
 func (l *Labels) host(addr string) string {
+	addr = canonAddr(addr)
 	if h, ok := l.Hosts[addr]; ok {
 		return h
 	}
 	return addr
+}
+
+// canonAddr writes an address in one form: an IP address as netip does
+// (RFC 5952, IPv4-mapped unmapped, without a zone), a MAC in lower case, a
+// prefix masked; anything else as it is.
+func canonAddr(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("").String()
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return netip.PrefixFrom(p.Addr().Unmap().WithZone(""), p.Bits()).Masked().String()
+	}
+	if m, err := net.ParseMAC(s); err == nil {
+		return m.String()
+	}
+	return s
+}
+
+func canonList(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = canonAddr(s)
+	}
+	return out
+}
+
+// canonical returns the labels with every address in canonical form, so
+// that labels written by hand or by another tool match the alerts.
+func (l Labels) canonical() Labels {
+	l.Attacker, l.Victims, l.BenignHosts = canonList(l.Attacker), canonList(l.Victims), canonList(l.BenignHosts)
+	l.AttackerMAC = canonAddr(l.AttackerMAC)
+	if l.Hosts != nil {
+		hosts := make(map[string]string, len(l.Hosts))
+		for a, h := range l.Hosts {
+			hosts[canonAddr(a)] = h
+		}
+		l.Hosts = hosts
+	}
+	return l
 }
 
 // hostSet maps addresses to the set of their hosts.
@@ -127,6 +169,7 @@ type Table struct{ Rows []Row }
 
 // Score evaluates the alerts of one scenario against its labels.
 func Score(l Labels, alerts []alert.Alert) Row {
+	l = l.canonical()
 	alerts = l.during(alerts)
 	row := Row{Scenario: l.Scenario, Expected: l.ExpectedClasses, Alerts: len(alerts), Benign: l.Benign()}
 	// The alerts counted come from the whole capture (lead-in and
@@ -136,7 +179,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		row.Hours = max(to-from, 1) / 3600
 	}
 	expected := set(l.ExpectedClasses)
-	attackers, victims := l.hostSet(append(slices.Clone(l.Attacker), strings.ToLower(l.AttackerMAC))), l.hostSet(l.Victims)
+	attackers, victims := l.hostSet(append(slices.Clone(l.Attacker), l.AttackerMAC)), l.hostSet(l.Victims)
 	seenClass, seenAttacker, seenVictim := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	inClass, withAddr, rightAddr, extra := 0, 0, 0, 0
 	scored := 0
@@ -148,7 +191,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		src, named := l.host(a.Src), l.hostSet(a.Addrs())
 		srcMAC := "" // the sender's MAC, named when its address is forged
 		if a.SrcMAC != "" {
-			srcMAC = l.host(strings.ToLower(a.SrcMAC))
+			srcMAC = l.host(a.SrcMAC)
 		}
 		if toEveryone(a.Dst) {
 			// To all nodes of the link (a rogue RA, a smurf): every
@@ -281,11 +324,12 @@ func (l *Labels) attributed(a alert.Alert, src, srcMAC string, named, attackers,
 // known reports whether addr (an address or a MAC) is a host of the lab:
 // in the labels' address plan, a benign host, a victim or the attacker.
 func (l *Labels) known(addr string) bool {
+	addr = canonAddr(addr)
 	if _, ok := l.Hosts[addr]; ok {
 		return true
 	}
 	return slices.Contains(l.BenignHosts, addr) || slices.Contains(l.Victims, addr) ||
-		slices.Contains(l.Attacker, addr) || strings.EqualFold(l.AttackerMAC, addr)
+		slices.Contains(l.Attacker, addr) || l.AttackerMAC == addr
 }
 
 // postureClass marks alert classes that describe the network itself —

@@ -84,3 +84,20 @@ func TestScoreFalseRateOverCapture(t *testing.T) {
 		t.Errorf("the table does not say over how long the benign rate was measured:\n%s", out)
 	}
 }
+
+// TestScoreAddressForms: labels written by hand or by another tool name
+// addresses in any valid form (RFC 5952 allows several for one IPv6
+// address, a MAC in upper case, a link-local address with its zone); the
+// alerts' (canonical) addresses are the same hosts.
+func TestScoreAddressForms(t *testing.T) {
+	l := Labels{Scenario: "rogue-ra", Attacker: StringList{"FE80:0:0:0:66:FF:FE00:42%br0", "2001:DB8:66::66:FF:FE00:42"},
+		Victims: StringList{"FD66:0::21"}, StartTS: 1000, EndTS: 1010, ExpectedClasses: []string{"ipv6.rogue_ra"}}
+	row := Score(l, []alert.Alert{{Class: "ipv6.rogue_ra", Src: "fe80::66:ff:fe00:42", Dst: "fd66::21", TS: 1001}})
+	if row.AttackerRecall != 1 || row.VictimRecall != 1 || row.ClassRecall != 1 {
+		t.Errorf("row %+v: the alert names the labelled attacker and victim", row)
+	}
+	row = Score(l, []alert.Alert{{Class: "ipv6.rogue_ra", Src: "::ffff:10.9.9.9", Dst: "2001:db8:66:0:66:ff:fe00:42", TS: 1001}})
+	if row.AttackerRecall != 1 {
+		t.Errorf("row %+v: the attacker's SLAAC address named", row)
+	}
+}
