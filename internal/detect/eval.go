@@ -162,6 +162,18 @@ type Row struct {
 	FalsePerHour float64
 	Benign       bool
 	Err          string
+	// Posture counts the alerts left out as posture (postureClass: an
+	// exposed service of the background), PostureClasses their classes.
+	Posture        int
+	PostureClasses []string
+}
+
+func (r *Row) posture(class string) {
+	r.Posture++
+	if !contains(r.PostureClasses, class) {
+		r.PostureClasses = append(r.PostureClasses, class)
+		sort.Strings(r.PostureClasses)
+	}
 }
 
 // Table is the evaluation of every scenario.
@@ -185,7 +197,8 @@ func Score(l Labels, alerts []alert.Alert) Row {
 	scored := 0
 	for _, a := range alerts {
 		if !expected[a.Class] && postureClass[a.Class] {
-			continue // describes the network (an exposed service), not the behaviour under test
+			row.posture(a.Class) // describes the network (an exposed service), not the behaviour under test
+			continue
 		}
 		scored++
 		src, named := l.host(a.Src), l.hostSet(a.Addrs())
@@ -220,6 +233,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 			// without TLS in every scenario): posture, as in the benign
 			// scenario, not the attack's detection.
 			scored--
+			row.posture(a.Class)
 			continue
 		} else {
 			extra++
@@ -512,7 +526,7 @@ func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string) (alerts
 // Write prints the table, one scenario a line and the totals.
 func (t Table) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\talerts\tclass recall\tclass prec.\tattacker rec.\tvictim rec.\taddr prec.\tfalse/h\tmissing / unexpected")
+	fmt.Fprintln(tw, "scenario\talerts\tclass recall\tclass prec.\tattacker rec.\tvictim rec.\taddr prec.\tfalse/h\tmissing / unexpected / posture (not scored)")
 	var recall, prec, benignFalse, benignHours float64
 	attacks := 0
 	for _, r := range t.Rows {
@@ -522,6 +536,9 @@ func (t Table) Write(w io.Writer) error {
 		}
 		if len(r.Extra) > 0 {
 			note = strings.TrimSpace(note + " unexpected " + strings.Join(r.Extra, ","))
+		}
+		if r.Posture > 0 {
+			note = strings.TrimSpace(fmt.Sprintf("%s posture %d (%s)", note, r.Posture, strings.Join(r.PostureClasses, ",")))
 		}
 		if r.Err != "" {
 			note = "error: " + r.Err

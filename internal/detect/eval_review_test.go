@@ -101,3 +101,21 @@ func TestScoreAddressForms(t *testing.T) {
 		t.Errorf("row %+v: the attacker's SLAAC address named", row)
 	}
 }
+
+// TestScorePostureShown: posture alerts (an exposed service of the
+// background) are neither hits nor false alerts, but the table says how
+// many were left out, so that a benign row's 0 false alerts per hour does
+// not hide six alerts of severity 2 and 3.
+func TestScorePostureShown(t *testing.T) {
+	l := Labels{Scenario: "benign", StartTS: 1000, EndTS: 1010}
+	row := Score(l, []alert.Alert{
+		{Class: "iot.insecure_protocol", Src: "10.66.0.21", Dst: "10.66.0.30", Exposed: "10.66.0.30", TS: 1001},
+		{Class: "iot.insecure_protocol", Src: "10.66.0.22", Dst: "10.66.0.30", TS: 1002},
+	})
+	if row.FalsePerHour != 0 || row.Posture != 2 {
+		t.Errorf("row %+v: want 0 false alerts, 2 posture alerts", row)
+	}
+	if out := (Table{Rows: []Row{row}}).String(); !strings.Contains(out, "posture 2 (iot.insecure_protocol)") {
+		t.Errorf("table hides the posture alerts:\n%s", out)
+	}
+}
