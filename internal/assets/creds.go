@@ -54,11 +54,11 @@ func (inv *Inventory) defaultPair(t target, o obs, protocol, user, pass string, 
 		}
 		o.key, o.value = "credentials", credString(protocol, user, pass)
 		o.with("source", c.Source)
-		kind := "default_creds_tried"
+		kind, extra := "default_creds_tried", "" // the pairs tried gather into one finding (gathering)
 		if accepted {
-			kind = "default_creds"
+			kind, extra = "default_creds", o.value
 		}
-		inv.raise(kind, t, &o, o.value, "")
+		inv.raise(kind, t, &o, extra, "")
 		return
 	}
 }

@@ -43,7 +43,21 @@ type Finding struct {
 	// extra is what tells this finding from others of its kind, host and
 	// port besides Value (findingKey's extra).
 	extra string
+	// values are the distinct other values a finding gathering them has
+	// seen (default_creds_tried: the pairs a brute force tried), at most
+	// maxValues; more counts those past it.
+	values map[string]bool
+	more   int
 }
+
+// gathering are the finding kinds that gather their values into one
+// finding per host and port instead of one per value: a brute force that
+// tries ten default pairs is one "tried default credentials" finding
+// naming the first and counting the rest, not ten.
+var gathering = map[string]bool{"default_creds_tried": true}
+
+// maxValues bounds the distinct values a gathering finding tells apart.
+const maxValues = 64
 
 // codeFindingKinds are the kinds raised by the inventory's own checks
 // (the others are raised by match rules); the rule files must describe
@@ -78,8 +92,27 @@ func (inv *Inventory) raise(kind string, t target, o *obs, extra, rule string) {
 	f.Count++
 	f.TS = minTS(f.TS, o.ts)
 	f.Last = max(f.Last, o.ts)
+	if gathering[kind] {
+		f.gather(fr, o.value)
+	}
 	inv.addEvidence(f, o, rule)
 	inv.recurred(f, o)
+}
+
+// gather counts value among a gathering finding's values and says so in
+// its summary ("… root/123456 and 9 other pairs …").
+func (f *Finding) gather(fr FindingRule, value string) {
+	if value == f.Value || f.values[value] {
+		return
+	}
+	if f.values == nil {
+		f.values = map[string]bool{}
+	}
+	if len(f.values) < maxValues {
+		f.values[value] = true
+	}
+	f.more++
+	f.Summary = expandSummary(fr.Summary, f)
 }
 
 // telling reports whether the sink is to hear of findings now: there is
@@ -120,13 +153,27 @@ var superseding = map[string]string{"default_creds_tried": "default_creds"}
 // when kind itself supersedes another, that one is dropped.
 func (inv *Inventory) supersededBy(kind string, t target, o *obs, extra string) bool {
 	if better, ok := superseding[kind]; ok {
-		if _, ok := inv.findings[findingKey(better, t, o, extra)]; ok {
+		betterExtra := extra
+		if gathering[kind] {
+			betterExtra = o.value // the accepted finding of this very value
+		}
+		if _, ok := inv.findings[findingKey(better, t, o, betterExtra)]; ok {
 			return true
 		}
 	}
 	for weaker, better := range superseding {
-		if better == kind {
+		if better != kind {
+			continue
+		}
+		if !gathering[weaker] {
 			inv.dropFinding(findingKey(weaker, t, o, extra))
+			continue
+		}
+		// A gathering finding goes only when this value is all it holds:
+		// other pairs tried are still news.
+		key := findingKey(weaker, t, o, "")
+		if f := inv.findings[key]; f != nil && f.Value == extra && f.more == 0 {
+			inv.dropFinding(key)
 		}
 	}
 	return false
@@ -190,9 +237,16 @@ func expandSummary(tmpl string, f *Finding) string {
 	if service == "" {
 		service = f.Proto + "/" + port
 	}
+	value := f.Value
+	switch {
+	case f.more == 1:
+		value += " and one other pair"
+	case f.more > 1:
+		value += " and " + strconv.Itoa(f.more) + " other pairs"
+	}
 	return strings.NewReplacer(
 		"{host}", f.Host, "{port}", port, "{proto}", f.Proto, "{service}", service,
-		"{value}", f.Value, "{src}", f.Src, "{dst}", f.Dst,
+		"{value}", value, "{src}", f.Src, "{dst}", f.Dst,
 	).Replace(tmpl)
 }
 

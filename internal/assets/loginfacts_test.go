@@ -3,6 +3,7 @@ package assets
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,38 @@ func TestLoginFactFindings(t *testing.T) {
 		if got := inv.ReportsLogin(c.protocol, "admin", c.password, netip.MustParseAddr(c.server), c.port); got != c.want {
 			t.Errorf("ReportsLogin(%s admin/%s, %s) = %v", c.protocol, c.password, c.server, got)
 		}
+	}
+}
+
+// TestTriedPairsGather: a brute force whose list holds ten default pairs
+// (hydra against an FTP server) is one "tried the default credentials"
+// finding naming the first pair and counting the others, not ten; a
+// default pair that then gets in is its own default_creds finding, and the
+// tried one stays (other pairs were tried). A pair tried alone, then
+// accepted, leaves only the accepted one.
+func TestTriedPairsGather(t *testing.T) {
+	inv := newInv(t, nil)
+	pairs := []string{"root/123456", "root/password", "root/12345", "root/1234", "root/666666", "admin/admin", "admin/1234", "root/root", "user/user", "guest/guest"}
+	for i, p := range pairs {
+		user, pass, _ := strings.Cut(p, "/")
+		feed(inv, "_ftp_auth", fmt.Sprintf(`{"ts":%d,"uid":"F%d","id.orig_h":"10.0.0.66","id.orig_p":%d,"id.resp_h":"10.0.0.10","id.resp_p":21,"user":%q,"password":%q,"success":false}`,
+			i+1, i, 40000+i, user, pass))
+	}
+	feed(inv, "_ftp_auth", `{"ts":20,"uid":"Fok","id.orig_h":"10.0.0.66","id.orig_p":41000,"id.resp_h":"10.0.0.10","id.resp_p":21,"user":"admin","password":"admin","success":true}`)
+	feed(inv, "_ftp_auth",
+		`{"ts":30,"uid":"G1","id.orig_h":"10.0.0.66","id.orig_p":42000,"id.resp_h":"10.0.0.11","id.resp_p":21,"user":"admin","password":"admin","success":false}`,
+		`{"ts":31,"uid":"G2","id.orig_h":"10.0.0.66","id.orig_p":42001,"id.resp_h":"10.0.0.11","id.resp_p":21,"user":"admin","password":"admin","success":true}`)
+	kinds := map[string][]Finding{}
+	for _, f := range inv.Findings() {
+		if strings.HasPrefix(f.Kind, "default_creds") {
+			kinds[f.Host+" "+f.Kind] = append(kinds[f.Host+" "+f.Kind], f)
+		}
+	}
+	tried := kinds["10.0.0.10 default_creds_tried"]
+	if len(tried) != 1 || tried[0].Count != 10 || !strings.Contains(tried[0].Summary, "root/123456 and 9 other pairs") {
+		t.Fatalf("tried findings on the brute-forced server: %+v", tried)
+	}
+	if len(kinds["10.0.0.10 default_creds"]) != 1 || len(kinds["10.0.0.11 default_creds"]) != 1 || len(kinds["10.0.0.11 default_creds_tried"]) != 0 {
+		t.Fatalf("findings %v", kinds)
 	}
 }

@@ -187,6 +187,7 @@ type findingSeen struct {
 	src      netip.Addr
 	episode  int
 	evidence int
+	summary  string
 	allowed  bool
 }
 
@@ -194,7 +195,7 @@ func (fa *findingAlerts) Raised(f *assets.Finding) {
 	a := findingAlert(f)
 	a.Fill() // its key as the engine knows it (a MAC moves out of src/dst)
 	src, _ := netip.ParseAddr(a.Src)
-	fa.seen[f] = findingSeen{key: a.Key(), src: src, evidence: len(f.Evidence), allowed: !fa.engine.Add(a)}
+	fa.seen[f] = findingSeen{key: a.Key(), src: src, evidence: len(f.Evidence), summary: f.Summary, allowed: !fa.engine.Add(a)}
 	fa.told(f.Name())
 }
 
@@ -227,12 +228,12 @@ func (fa *findingAlerts) Recurred(f *assets.Finding, at assets.Occurrence) {
 		a := occurrenceAlert(f, at)
 		fs.key, fs.episode = a.Key(), fs.episode+1
 		fa.engine.Add(a)
-	case fs.episode == 0 && len(f.Evidence) != fs.evidence:
+	case fs.episode == 0 && (len(f.Evidence) != fs.evidence || f.Summary != fs.summary):
 		fa.engine.Refresh(findingAlert(f))
 	default:
 		return
 	}
-	fs.evidence = len(f.Evidence)
+	fs.evidence, fs.summary = len(f.Evidence), f.Summary
 	fa.seen[f] = fs
 }
 
