@@ -48,19 +48,28 @@ func loginTarget(server *ipEntity, o *obs, protocol, user string, accepted bool)
 // defaultPair raises default_creds (accepted) or default_creds_tried on t
 // when user and pass are a well-known default pair of protocol.
 func (inv *Inventory) defaultPair(t target, o obs, protocol, user, pass string, accepted bool) {
-	for _, c := range inv.rules.credentials {
-		if !credApplies(c, protocol) || !strings.EqualFold(c.User, user) || c.Password != pass {
-			continue
-		}
-		o.key, o.value = "credentials", credString(protocol, user, pass)
+	if c, ok := inv.defaultCred(protocol, user, pass); ok {
+		// The rule's spelling of the user: user names match case-blind, and
+		// ROOT/xc3511 and root/xc3511 are one default pair, not two.
+		o.key, o.value = "credentials", credString(protocol, c.User, pass)
 		o.with("source", c.Source)
 		kind, extra := "default_creds_tried", "" // the pairs tried gather into one finding (gathering)
 		if accepted {
 			kind, extra = "default_creds", o.value
 		}
 		inv.raise(kind, t, &o, extra, "")
-		return
 	}
+}
+
+// defaultCred returns the well-known default pair of protocol that user
+// (case-blind) and pass are, if any.
+func (inv *Inventory) defaultCred(protocol, user, pass string) (Credential, bool) {
+	for _, c := range inv.rules.credentials {
+		if credApplies(c, protocol) && strings.EqualFold(c.User, user) && c.Password == pass {
+			return c, true
+		}
+	}
+	return Credential{}, false
 }
 
 func credApplies(c Credential, protocol string) bool {
@@ -148,7 +157,11 @@ func (inv *Inventory) ReportsLogin(protocol, user, password string, server netip
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	c, ok := inv.defaultCred(protocol, user, password)
+	if !ok {
+		return false
+	}
 	o := obs{proto: "tcp", id: connID{respH: server, respP: port}}
-	_, ok := inv.findings[findingKey("default_creds", target{addr: server}, &o, credString(protocol, user, password))]
+	_, ok = inv.findings[findingKey("default_creds", target{addr: server}, &o, credString(protocol, c.User, password))]
 	return ok
 }

@@ -45,7 +45,8 @@ type Finding struct {
 	extra string
 	// values are the distinct other values a finding gathering them has
 	// seen (default_creds_tried: the pairs a brute force tried), at most
-	// maxValues; more counts those past it.
+	// maxValues; more counts them (those past maxValues are not counted:
+	// a value not held cannot be told from a retry of one counted).
 	values map[string]bool
 	more   int
 }
@@ -56,8 +57,10 @@ type Finding struct {
 // naming the first and counting the rest, not ten.
 var gathering = map[string]bool{"default_creds_tried": true}
 
-// maxValues bounds the distinct values a gathering finding tells apart.
-const maxValues = 64
+// maxValues bounds the distinct values a gathering finding tells apart;
+// default_creds_tried's values are the rules' default pairs (65 built in),
+// so this bounds only a rule set of thousands.
+const maxValues = 1024
 
 // codeFindingKinds are the kinds raised by the inventory's own checks
 // (the others are raised by match rules); the rule files must describe
@@ -108,9 +111,10 @@ func (f *Finding) gather(fr FindingRule, value string) {
 	if f.values == nil {
 		f.values = map[string]bool{}
 	}
-	if len(f.values) < maxValues {
-		f.values[value] = true
+	if len(f.values) >= maxValues {
+		return // retries of pairs not held would count again
 	}
+	f.values[value] = true
 	f.more++
 	f.Summary = expandSummary(fr.Summary, f)
 }

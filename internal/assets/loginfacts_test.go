@@ -129,3 +129,51 @@ func TestTriedPairsGather(t *testing.T) {
 		t.Fatalf("findings %v", kinds)
 	}
 }
+
+// TestTriedPairsCountOnce: a brute force that tries every default pair
+// many times, with the user name in several cases (FTP user names are
+// matched case-blind), is one tried finding counting each default pair
+// once: the case variants were separate pairs (and separate accepted
+// findings), and once 64 values were held every retry of another pair
+// counted again ("and 2600 other pairs").
+func TestTriedPairsCountOnce(t *testing.T) {
+	inv := newInv(t, nil)
+	distinct := map[string]bool{}
+	n := 0
+	for round := 0; round < 20; round++ {
+		for _, c := range inv.rules.credentials {
+			if !credApplies(c, "ftp") {
+				continue
+			}
+			for _, user := range []string{c.User, strings.ToUpper(c.User), strings.ToLower(c.User)} {
+				n++
+				if round == 0 {
+					distinct[strings.ToLower(c.User)+"/"+c.Password] = true
+				}
+				feed(inv, "_ftp_auth", fmt.Sprintf(`{"ts":%d,"uid":"F%d","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.10","id.resp_p":21,"user":%q,"password":%q,"success":false}`,
+					n, n, user, c.Password))
+			}
+		}
+	}
+	feed(inv, "_ftp_auth",
+		`{"ts":99990,"uid":"A1","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.12","id.resp_p":21,"user":"root","password":"xc3511","success":true}`,
+		`{"ts":99991,"uid":"A2","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.12","id.resp_p":21,"user":"ROOT","password":"xc3511","success":true}`,
+		`{"ts":99992,"uid":"A3","id.orig_h":"10.0.0.66","id.orig_p":40000,"id.resp_h":"10.0.0.12","id.resp_p":21,"user":"Root","password":"xc3511","success":true}`)
+	var tried []Finding
+	accepted := 0
+	for _, f := range inv.Findings() {
+		switch {
+		case f.Kind == "default_creds_tried" && f.Host == "10.0.0.10":
+			tried = append(tried, f)
+		case f.Kind == "default_creds" && f.Host == "10.0.0.12":
+			accepted++
+		}
+	}
+	want := fmt.Sprintf(" and %d other pairs", len(distinct)-1)
+	if len(tried) != 1 || !strings.Contains(tried[0].Summary, want) {
+		t.Fatalf("%d tries of %d distinct pairs: want one finding saying %q, got %+v", n, len(distinct), want, tried)
+	}
+	if accepted != 1 {
+		t.Fatalf("one default pair accepted in three cases: %d default_creds findings", accepted)
+	}
+}
