@@ -40,7 +40,8 @@
 //
 // Bounds: each side keeps one 24-byte header and the first bodyKeep bytes
 // of the message's data (enough for the CPF items, a CIP header and path,
-// and an Identity item); the rest is skipped. A TCP header with an unknown
+// and an Identity item); the rest is skipped. Of a message's CPF items the
+// first maxItems are read. A TCP header with an unknown
 // command stops the analyzer (framing is lost), as a gap does. UDP 2222
 // (CIP class 0/1 I/O, not encapsulated) is not analysed.
 package enip
@@ -356,13 +357,19 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, hdr *[hdrLen]byte, d [
 	}
 }
 
+// maxItems bounds the CPF items read of one message: a message has an
+// address item and a data item, and up to two sockaddr items (ODVA Vol. 2,
+// 2-6), or one Identity item per ListIdentity reply. A count of thousands
+// made a record of each (one 50 kB datagram: 10,000 cip records, 2.4 MB).
+const maxItems = 4
+
 // items calls f for each CPF item of b (an item count, then items), the
-// last one possibly cut short.
+// last one possibly cut short; at most maxItems.
 func items(b []byte, f func(typ uint16, data []byte)) {
 	if len(b) < 2 {
 		return
 	}
-	count := int(binary.LittleEndian.Uint16(b))
+	count := min(int(binary.LittleEndian.Uint16(b)), maxItems)
 	b = b[2:]
 	for i := 0; i < count && len(b) >= 4; i++ {
 		typ := binary.LittleEndian.Uint16(b)
