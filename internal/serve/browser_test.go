@@ -166,7 +166,9 @@ func (b *browser) pages(srv *Server) {
 		t.Error("incident: no evidence connections")
 	}
 	b.shot("incident")
-	b.page("assets", "#assets-table")
+	if txt := b.page("assets", "#assets-table"); !strings.Contains(txt, "Device") {
+		t.Error("assets: no Device column (the device the inventory names, e.g. an ICS identity)")
+	}
 	all := b.count("#assets-table tbody tr")
 	b.run(chromedp.SetValue(`#asset-filters input[name=finding]`, "iot.insecure_protocol", chromedp.ByQuery),
 		chromedp.SetValue(`#asset-filters input[name=class]`, "camera", chromedp.ByQuery),

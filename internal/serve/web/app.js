@@ -280,7 +280,8 @@ async function assets(_, qs) {
 function assetTable(id, items) {
   return table(id, [
     { t: "Host", f: r => (r.addrs || []).slice(0, 3).map(hostLink).join(" ") || esc(r.host) }, { t: "MAC", f: r => esc(r.mac) },
-    { t: "Vendor", f: r => esc(r.vendor) }, { t: "Class", f: r => esc(r.class) }, { t: "OS", f: r => esc(r.os) },
+    { t: "Vendor", f: r => esc(r.vendor) }, { t: "Class", f: r => esc(r.class) }, { t: "Device", f: r => esc(r.device) },
+    { t: "OS", f: r => esc(r.os) },
     { t: "Names", f: r => esc((r.names || []).slice(0, 3).join(", ")) },
     { t: "Services", f: r => (r.services || []).slice(0, 5).map(s => `<span class="pill">${esc(s)}</span>`).join("") },
     { t: "Findings", f: r => (r.findings || []).map(s => `<span class="pill">${esc(s)}</span>`).join("") },
