@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestConnLong(t *testing.T) {
 	// Due at 10, 20, 50 and 80 s, a timer runs before the packet of that
 	// second, which the connection has not lasted yet: it is written at
 	// the next packet (see TestConnLongLastedAge).
-	if want := []int64{10, 20, 50, 80}; !equalInts(ages, want) {
+	if want := []int64{10, 20, 50, 80}; !slices.Equal(ages, want) {
 		t.Fatalf("conn_long at ages %v s, want %v", ages, want)
 	}
 	uid := s.long[0].UID
@@ -70,18 +71,6 @@ func TestConnLong(t *testing.T) {
 	if plain.Stats().Emitted != 0 {
 		t.Fatal("a table without LongDurations emitted")
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestConnLongLastedAge: as Corelight's long-connections package, a
@@ -109,7 +98,7 @@ func TestConnLongLastedAge(t *testing.T) {
 	for _, c := range s.long {
 		ages = append(ages, c.Duration/sec)
 	}
-	if want := []int64{600, 3600}; !equalInts(ages, want) {
+	if want := []int64{600, 3600}; !slices.Equal(ages, want) {
 		t.Fatalf("conn_long records of %v s, want %v", ages, want)
 	}
 
@@ -129,7 +118,7 @@ func TestConnLongLastedAge(t *testing.T) {
 	for _, c := range s.long {
 		ages = append(ages, c.Duration/sec)
 	}
-	if want := []int64{10, 15}; !equalInts(ages, want) {
+	if want := []int64{10, 15}; !slices.Equal(ages, want) {
 		t.Fatalf("conn_long records of %v s with ages 10, 11 and 12 s, want %v", ages, want)
 	}
 }
