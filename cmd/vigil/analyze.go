@@ -110,6 +110,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	if *memProfile != "" {
 		defer writeMemProfile(*memProfile)
 	}
+	cfg.SiteNets = siteNetworks(*detectConfig, internal)
 	if err := analyze.Check(cfg, inputs); err != nil {
 		return err // before insight.New truncates alerts.log and the others
 	}
@@ -219,8 +220,23 @@ func insightConfig(detectConfig, eve string, noDetect, noAssets bool, internal n
 	return cfg, nil
 }
 
+// siteNetworks are the site's own networks, --internal and the detection
+// config's internal_networks when it sets them: what conn.log's
+// local_orig/local_resp and ssh.log's direction call local beside the
+// private ranges, as Zeek's Site::local_nets.
+func siteNetworks(detectConfig string, internal networks) []string {
+	nets := append([]string(nil), internal...)
+	if detectConfig != "" && configSets(detectConfig, "internal_networks") {
+		if d, err := detect.LoadConfig(detectConfig); err == nil {
+			nets = append(nets, d.InternalNetworks...)
+		}
+	}
+	return nets
+}
+
 const internalUsage = "the site's own networks (CIDR or address; comma-separated or repeated), beside the private ranges: " +
-	"what detection calls internal (beacons, exfiltration, long connections look at internal → external) and the asset inventory's hosts"
+	"what detection calls internal (beacons, exfiltration, long connections look at internal → external), the asset inventory's hosts, " +
+	"and what conn.log's local_orig/local_resp and ssh.log's direction call local"
 
 // networks is the --internal flag: CIDRs (a bare address is its /32 or
 // /128).

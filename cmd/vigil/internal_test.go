@@ -43,4 +43,13 @@ func TestInternalNetworks(t *testing.T) {
 	if !slices.Contains(cfg.Assets.LocalNets, "203.0.113.0/24") || slices.Contains(cfg.Detect.InternalNetworks, "192.168.0.0/16") {
 		t.Errorf("config's networks: detection %v, inventory %v", cfg.Detect.InternalNetworks, cfg.Assets.LocalNets)
 	}
+
+	// The records' site (conn.log's local_orig/local_resp, ssh.log's
+	// direction) takes both too.
+	if got := siteNetworks(conf, flag); !slices.Contains(got, "203.0.113.0/24") || !slices.Contains(got, "128.84.0.0/16") {
+		t.Errorf("site networks %v", got)
+	}
+	if got := siteNetworks("", nil); len(got) != 0 {
+		t.Errorf("site networks without flag or config: %v", got)
+	}
 }

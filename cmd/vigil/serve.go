@@ -53,6 +53,7 @@ func runServe(ctx context.Context, args []string) error {
 		}
 		cfg.Live = lcfgs
 	}
+	cfg.Analyze.SiteNets = siteNetworks(*detectConfig, internal)
 	base, err := insightConfig(*detectConfig, "", false, false, internal)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/defrag"
 	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
 
@@ -170,9 +171,14 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	for i := 0; i < cap(free); i++ {
 		free <- newBatch(cfg.BatchSize)
 	}
+	local, err := netset.ZeekLocal(cfg.SiteNets)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: site networks: %w", err)
+	}
 	var shared *proto.Shared
 	if !cfg.NoApp {
 		shared = proto.NewShared()
+		shared.Local = local
 	}
 	// The readers' sinks first: they are the first producers, whatever
 	// the number of workers (order.go breaks ties by producer).
@@ -183,6 +189,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 		readerSinks[i] = newLogSink(out, readerStats[i])
 	}
 	fcfg := cfg.Flow
+	fcfg.Local = local
 	fcfg.MaxFlows = max(cfg.MaxFlows/cfg.Workers, 1024)
 	if live && fcfg.LongDurations == nil {
 		// A live run writes connections still open to conn_long.log,
@@ -221,6 +228,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 		}
 		tcfg := cfg.Flow
 		tcfg.MaxFlows = 1 << 16
+		tcfg.Local = local
 		// Tunnels' outer connections (a VXLAN mirror, a GTP-U or Teredo
 		// tunnel, open for days) go to conn_long.log as others do.
 		tcfg.LongDurations, tcfg.LongRepeat = fcfg.LongDurations, fcfg.LongRepeat

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/defrag"
 	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Config configures one analysis run.
@@ -30,6 +31,10 @@ type Config struct {
 	Decode   decode.Config
 	Defrag   defrag.Config
 	Flow     flow.Config
+	// SiteNets are the site's own networks (CIDRs or addresses), beside
+	// the private address space Zeek counts local: conn.log's local_orig
+	// and local_resp and ssh.log's direction (Zeek's Site::local_nets).
+	SiteNets []string
 	// Progress, when non-nil, receives a progress bar (meant for a terminal).
 	Progress io.Writer
 	// DecodeOnly reads and decodes every frame and does nothing else: the
@@ -83,6 +88,9 @@ func (c *Config) normalize() error {
 	}
 	if c.QueueDepth <= 0 {
 		c.QueueDepth = 8
+	}
+	if _, err := netset.ZeekLocal(c.SiteNets); err != nil {
+		return fmt.Errorf("analyze: site networks: %w", err)
 	}
 	if !c.DecodeOnly && c.OutDir == "" {
 		return fmt.Errorf("analyze: no output directory (use -o DIR)")

@@ -27,6 +27,11 @@ var ConnFields = []string{
 	"duration", "missed_bytes",
 }
 
+// LocalFields are conn.log's local_orig and local_resp, compared apart
+// from ConnFields (they say where the site is, not how the connection
+// went).
+var LocalFields = []string{"local_orig", "local_resp"}
+
 // DurationTolerance is the largest duration difference (seconds) counted
 // as agreement.
 const DurationTolerance = 0.001

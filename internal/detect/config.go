@@ -16,11 +16,11 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
 	"github.com/vigil-nsm/vigil/internal/incident"
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Config configures the engine and every detector. LoadConfig reads the

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/incident"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )

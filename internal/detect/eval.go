@@ -17,7 +17,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Labels is a lab scenario's ground truth (SCENARIO.labels.json, DESIGN.md

@@ -11,9 +11,9 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Factory builds one registered detector from the configuration.

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"sort"
 
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 

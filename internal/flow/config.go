@@ -23,6 +23,8 @@ package flow
 import (
 	"fmt"
 	"time"
+
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Config sets the table's limits and Zeek's timing constants.
@@ -48,6 +50,11 @@ type Config struct {
 	LikelyServerPorts []uint16
 	// LikelyServerPortsTCP / UDP override LikelyServerPorts per protocol.
 	LikelyServerPortsTCP, LikelyServerPortsUDP []uint16
+
+	// Local is what the site calls local (Zeek's Site::local_nets, made
+	// by netset.ZeekLocal): when set, conn.log says of each end whether
+	// it is local (local_orig, local_resp), as Zeek does by default.
+	Local *netset.Set
 
 	// CommunityIDSeed is the community-id v1 seed.
 	CommunityIDSeed uint16

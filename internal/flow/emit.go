@@ -75,6 +75,9 @@ func (t *Table) fillRecord(c *conn) *record.Conn {
 	r.RespPkts, r.RespIPBytes = p.pkts, p.ipBytes
 	r.History = bstr(append(t.histBuf[:0], c.hist[:c.histLen]...))
 	r.ConnState = connState(c)
+	if local := t.cfg.Local; local != nil {
+		r.LocalOrig, r.LocalResp, r.HasLocal = local.Contains(r.OrigH), local.Contains(r.RespH), true
+	}
 	if c.nParents > 0 {
 		for i := 0; i < int(c.nParents); i++ {
 			t.parStr[i] = bstr(c.parents[i].AppendTo(t.parBuf[i][:0]))

@@ -17,6 +17,8 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // Direction says which side of the connection sent the bytes.
@@ -61,9 +63,26 @@ func (ci *ConnInfo) Renew(next ConnInfo) {
 // workers, such as Zeek's once-a-day certificate logging. It is safe for
 // concurrent use and bounded.
 type Shared struct {
+	// Local is what the site calls local (netset.ZeekLocal), set before
+	// the run starts and only read after; nil is Zeek's default, the
+	// private address space alone.
+	Local *netset.Set
+
 	mu    sync.Mutex
 	seen  map[string]int64
 	order []string
+}
+
+// zeekPrivate is what Zeek calls local when the site names nothing.
+var zeekPrivate = netset.MustParse(netset.ZeekPrivate...)
+
+// IsLocal reports whether a is local to the site (Zeek's
+// Site::is_local_addr), as ssh.log's direction says it. s may be nil.
+func (s *Shared) IsLocal(a netip.Addr) bool {
+	if s == nil || s.Local == nil {
+		return zeekPrivate.Contains(a.Unmap())
+	}
+	return s.Local.Contains(a.Unmap())
 }
 
 // maxShared bounds the keys Shared remembers (oldest forgotten first).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // TestRenew: a renewed ConnInfo formats the uid and id.* fields of its new
@@ -57,5 +59,37 @@ func TestSharedRecent(t *testing.T) {
 	}
 	if len(s.seen) > maxShared || len(s.order) > maxShared {
 		t.Errorf("Shared holds %d keys, bound is %d", len(s.seen), maxShared)
+	}
+}
+
+// Shared.IsLocal is Zeek's Site::is_local_addr: the private address space
+// when the site names nothing, its own networks beside it when it does.
+func TestSharedIsLocal(t *testing.T) {
+	site, err := netset.ZeekLocal([]string{"141.42.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSite := NewShared()
+	withSite.Local = site
+	for _, c := range []struct {
+		addr          string
+		bare, withNet bool
+	}{
+		{"10.1.2.3", true, true},
+		{"203.0.113.9", true, true},   // TEST-NET-3
+		{"2002:a00:1::1", true, true}, // 10.0.0.1 as 6to4
+		{"::ffff:192.168.1.1", true, true},
+		{"141.42.64.1", false, true},
+		{"93.184.216.34", false, false},
+		{"2a00:1450::1", false, false},
+	} {
+		a := netip.MustParseAddr(c.addr)
+		var none *Shared
+		if got := none.IsLocal(a); got != c.bare {
+			t.Errorf("nil Shared: IsLocal(%s) = %v, want %v", a, got, c.bare)
+		}
+		if got := withSite.IsLocal(a); got != c.withNet {
+			t.Errorf("with the site's networks: IsLocal(%s) = %v, want %v", a, got, c.withNet)
+		}
 	}
 }

@@ -38,6 +38,10 @@ func AppendConnJSON(dst []byte, c *Conn) []byte {
 	if c.ConnState != "" {
 		dst = appendPlainField(dst, `,"conn_state":"`, c.ConnState)
 	}
+	if c.HasLocal {
+		dst = strconv.AppendBool(append(dst, `,"local_orig":`...), c.LocalOrig)
+		dst = strconv.AppendBool(append(dst, `,"local_resp":`...), c.LocalResp)
+	}
 	dst = appendUintField(dst, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		dst = appendPlainField(dst, `,"history":"`, c.History)

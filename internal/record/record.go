@@ -34,9 +34,13 @@ type Conn struct {
 	OrigBytes, RespBytes       uint64
 	HasOrigBytes, HasRespBytes bool
 
-	ConnState   string
-	MissedBytes uint64
-	History     string
+	ConnState string
+	// LocalOrig / LocalResp say whether each end is in the site's local
+	// networks (Zeek's Site::local_nets, private address space included);
+	// logged when HasLocal.
+	LocalOrig, LocalResp, HasLocal bool
+	MissedBytes                    uint64
+	History                        string
 
 	OrigPkts, OrigIPBytes uint64
 	RespPkts, RespIPBytes uint64

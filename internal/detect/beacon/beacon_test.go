@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 

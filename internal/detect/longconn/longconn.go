@@ -42,7 +42,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/evict"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 

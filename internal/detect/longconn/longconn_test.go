@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 func TestLongConn(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 // TestReviewReconnectingTunnelTotalDuration: a reverse tunnel that drops

@@ -51,8 +51,8 @@ import (
 	"sort"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
 	"github.com/vigil-nsm/vigil/internal/detect/peers"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 var internal = netset.MustParse(netset.DefaultInternal...)

@@ -27,7 +27,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
-	"github.com/vigil-nsm/vigil/internal/detect/netset"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
