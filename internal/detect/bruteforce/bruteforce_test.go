@@ -289,6 +289,28 @@ func TestQuiet(t *testing.T) {
 			}
 			return l
 		},
+		// A job fetching a file over FTP every 25 seconds (the lab's
+		// benign background: 22 logins in ten minutes, each a short
+		// connection) and one running a command over SSH every 20: each
+		// session logged in, so none is a guess.
+		"ftp job every 25 s": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 40; i++ {
+				ts, uid := 1000+float64(i)*25, fmt.Sprintf("F%d", i)
+				l = append(l, dt.Rec("_ftp_auth", map[string]any{"ts": ts + 0.01, "uid": uid, "id.orig_h": "10.66.0.22", "id.orig_p": 40000 + i,
+					"id.resp_h": "10.66.0.10", "id.resp_p": 21, "user": "anonymous", "password": "ftp@", "success": true}))
+				l = append(l, dt.Conn{TS: ts, UID: uid, Src: "10.66.0.22", SrcP: 40000 + i, Dst: "10.66.0.10", DstP: 21, Duration: 0.05, OrigBytes: 80, RespBytes: 400}.Line())
+			}
+			return l
+		},
+		"ssh job every 20 s": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 40; i++ {
+				l = append(l, ssh(1000+float64(i)*20, i, true, 1))
+				l = append(l, dt.Conn{TS: 1000 + float64(i)*20, UID: fmt.Sprintf("S%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.22", DstP: 22, Duration: 2, OrigBytes: 3000, RespBytes: 5000}.Line())
+			}
+			return l
+		},
 		"browser with one 401": func() []dt.Line {
 			return []dt.Line{
 				dt.Rec("http", map[string]any{"ts": 1000.0, "id.orig_h": "10.0.0.9", "id.orig_p": 5000, "id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 401}),

@@ -303,7 +303,10 @@ func (a *Analyzer) ftpReply(code int, msg string, cont bool) {
 	if cont {
 		return
 	}
-	if ca.cmd == "PASS" && (code == 230 || code == 530) {
+	if (ca.cmd == "PASS" || ca.cmd == "USER") && (code == 230 || code == 530) {
+		if ca.cmd == "USER" {
+			a.typed = "" // let in (or refused) before any password
+		}
 		a.authOutcome(code == 230)
 	}
 	switch {
@@ -391,7 +394,10 @@ func strstr(big, little string) bool {
 }
 
 // AuthLog is the fact stream of login outcomes: one record per reply to
-// PASS (230 accepted, 530 refused) with the user, the password typed and
+// PASS (230 accepted, 530 refused), or to USER where the server decides
+// on the name alone (vsftpd lets anonymous in with 230 at once, refuses a
+// denied user with 530), with the user, the password typed (none for
+// USER) and
 // the outcome, for the detectors and the inventory. Zeek's ftp.log logs
 // no USER or PASS line (its brute-force script reads events) and hides
 // the password; the leading '_' keeps these records off disk.

@@ -58,6 +58,27 @@ func TestLoginOutcomes(t *testing.T) {
 	}
 }
 
+// TestLoginOutcomeOnUser: vsftpd lets anonymous in at USER (230, no
+// PASS asked) and refuses a denied user there (530): both are outcomes.
+// Before, a job fetching a file anonymously every 25 seconds gave no
+// outcome, and its short connections made a brute force (the lab's
+// benign run).
+func TestLoginOutcomeOnUser(t *testing.T) {
+	_, auth := runAll(t, []step{
+		{proto.FromResp, "220 ready\r\n"},
+		{proto.FromOrig, "USER root\r\n"},
+		{proto.FromResp, "530 Permission denied.\r\n"},
+		{proto.FromOrig, "USER anonymous\r\n"},
+		{proto.FromResp, "230 Login successful.\r\n"},
+		{proto.FromOrig, "RETR /pub/fw.bin\r\n"},
+		{proto.FromResp, "150 Opening BINARY mode data connection.\r\n226 Transfer complete.\r\n"},
+	}, 0)
+	if len(auth) != 2 || !strings.Contains(auth[0], `"user":"root","password":"","success":false`) ||
+		!strings.Contains(auth[1], `"user":"anonymous","password":"","success":true`) {
+		t.Errorf("login outcomes %q", auth)
+	}
+}
+
 // TestLoginFactKeepsPassword: the outcome carries the password typed,
 // which ftp.log hides (Zeek's default), even when a command sent before
 // the reply to PASS made the pending record hide it.
