@@ -50,13 +50,8 @@ func (l *localSpan) prefix() netip.Prefix {
 // its default): a DHCP client's 0.0.0.0 and the broadcast it asks, the
 // documentation and benchmarking ranges. That Zeek calls them local says
 // nothing of the site, so they give no hint.
-var zeekPrivate = netset.MustParse(
-	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-	"172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
-	"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
-	"::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:2::/48", "2001:db8::/32",
-	"fc00::/7", "fe80::/10",
-)
+// Zeek before 6 also listed 192.88.99.0/24 (6to4 relay anycast).
+var zeekPrivate = netset.MustParse(append([]string{"192.88.99.0/24"}, netset.ZeekPrivate...)...)
 
 // maxZeekLocal bounds the networks siteCheck remembers.
 const maxZeekLocal = 64
