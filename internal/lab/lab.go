@@ -230,7 +230,7 @@ func (l *Lab) bringUp(ctx context.Context, wd *world, s *Scenario) error {
 	if err := limitRate(ctx, hostAtk, limit); err != nil {
 		return err
 	}
-	if err := startServices(ctx, l.work, wd.sup); err != nil {
+	if err := startServices(ctx, l.work, wd.sup, s.services); err != nil {
 		return err
 	}
 	for _, port := range []string{"23", "2323"} {

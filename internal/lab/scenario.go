@@ -51,7 +51,11 @@ type Scenario struct {
 	// RateLimit caps the attacker's link (bits/s, tc tbf) for tools that
 	// have no rate option of their own; 0 is the lab's default cap.
 	RateLimit int
-	attack    func(a *attackRun) error
+	// services are daemons this scenario needs besides the lab's own
+	// (labServices), started and waited for with them; their programs
+	// are among Tools, so that the tool check covers them.
+	services []service
+	attack   func(a *attackRun) error
 }
 
 var (

@@ -2,7 +2,9 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -73,7 +75,7 @@ func TestRegistryComplete(t *testing.T) {
 		"syn-flood", "udp-flood", "icmp-flood", "dns-amplification", "bruteforce-ssh", "bruteforce-telnet",
 		"bruteforce-ftp", "bruteforce-http", "bruteforce-mqtt", "iodine", "beacon", "exfil", "arp-spoof",
 		"ipv6-rogue-ra", "ipv6-ra-flood", "ipv6-kill-router", "ipv6-na-spoof", "ipv6-dad-dos", "ipv6-redirect",
-		"ipv6-evasion", "mqtt-abuse"} {
+		"ipv6-evasion", "mqtt-abuse", "memcached-amplification"} {
 		if !seen[want] {
 			t.Errorf("scenario %s is missing", want)
 		}
@@ -214,6 +216,28 @@ func TestScenarioHelpers(t *testing.T) {
 	}
 }
 
+// TestMemcachedPayloads: the UDP get carries memcached's frame header
+// (sequence 0 of 1 datagram) before the command; the seed stores exactly
+// the value's length and quits; a 100 KB answer takes 72 datagrams of at
+// most 1400 bytes (as memcached 1.6 sent it in a test on loopback:
+// 72 datagrams, 100,608 bytes, for a 100,000-byte value under an
+// eight-letter key).
+func TestMemcachedPayloads(t *testing.T) {
+	req := memcachedRequest()
+	if got := string(req[2:8]); got != "\x00\x00\x00\x01\x00\x00" || string(req[8:]) != "get "+memcachedKey+"\r\n" {
+		t.Errorf("request % x", req)
+	}
+	seed := string(memcachedSeed())
+	head, rest, _ := strings.Cut(seed, "\r\n")
+	value, tail, _ := strings.Cut(rest, "\r\n")
+	if head != fmt.Sprintf("set %s 0 0 %d", memcachedKey, memcachedValueLen) || len(value) != memcachedValueLen || tail != "quit\r\n" {
+		t.Errorf("seed %q … %q", seed[:40], seed[len(seed)-20:])
+	}
+	if n := memcachedDatagrams(); n != 72 {
+		t.Errorf("%d datagrams per answer, want 72", n)
+	}
+}
+
 func TestHostAddresses(t *testing.T) {
 	if got := hostWS1.IPv6().String(); got != "fd66::21" {
 		t.Errorf("ws1 IPv6 %s", got)
@@ -242,6 +266,27 @@ func TestToolPackages(t *testing.T) {
 	for _, tool := range labTools {
 		if _, ok := toolPackages[tool]; !ok {
 			t.Errorf("lab tool %q has no package", tool)
+		}
+	}
+	// A scenario's own daemons are among its tools, so that the tool
+	// check covers them.
+	for _, s := range Scenarios() {
+		for _, svc := range s.services {
+			if !slices.Contains(s.Tools, svc.name) {
+				t.Errorf("%s: service %s is not among its tools %v", s.Name, svc.name, s.Tools)
+			}
+		}
+	}
+	// scripts/lab-deps.sh installs every package the tools come from.
+	script, rerr := os.ReadFile("../../scripts/lab-deps.sh")
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	_, list, _ := strings.Cut(string(script), "packages=\"")
+	list, _, _ = strings.Cut(list, "\"")
+	for tool, pkg := range toolPackages {
+		if !slices.Contains(strings.Fields(list), pkg) {
+			t.Errorf("package %s (of %s) is not in scripts/lab-deps.sh", pkg, tool)
 		}
 	}
 	err := &MissingToolsError{Tools: []string{"hping3", "atk6-parasite6"}, Packages: []string{"hping3", "thc-ipv6"}}

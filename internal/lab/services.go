@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,14 +44,15 @@ var labServices = []service{
 	{hostExt, "iodined", iodinedConfig, nil, []int{53}},
 }
 
-// startServices starts every daemon and waits until each listens.
-func startServices(ctx context.Context, w workDir, sup *supervisor) error {
+// startServices starts every daemon of the lab and the scenario's own
+// (extra) and waits until each listens.
+func startServices(ctx context.Context, w workDir, sup *supervisor, extra []service) error {
 	type started struct {
 		svc service
 		p   *proc
 	}
 	var all []started
-	for _, s := range labServices {
+	for _, s := range append(slices.Clone(labServices), extra...) {
 		argv, err := s.setup(w)
 		if err != nil {
 			return fmt.Errorf("lab: configure %s in %s: %w", s.name, s.host.NS(), err)
@@ -464,6 +466,15 @@ func mosquittoConfig(w workDir, host, auth string) ([]string, error) {
 		return nil, err
 	}
 	return []string{"/usr/sbin/mosquitto", "-c", p}, nil
+}
+
+// memcachedConfig is an open memcached on srv as many were before
+// memcached 1.5.6 (2018) turned UDP off by default: UDP on 11211 beside
+// TCP, no authentication. The memcached-amplification scenario reflects
+// off it.
+func memcachedConfig(workDir) ([]string, error) {
+	return []string{"memcached", "-u", "root", "-l", hostServer.IPv4().String(), "-p", fmt.Sprint(memcachedPort),
+		"-U", fmt.Sprint(memcachedPort), "-m", "64", "-c", "256", "-v"}, nil
 }
 
 func coapServerConfig(workDir) ([]string, error) {

@@ -27,7 +27,7 @@ var toolPackages = map[string]string{
 	"atk6-parasite6": "thc-ipv6", "atk6-dos-new-ip6": "thc-ipv6", "atk6-redir6": "thc-ipv6",
 	"atk6-smurf6": "thc-ipv6", "atk6-fragmentation6": "thc-ipv6", "atk6-fake_dhcps6": "thc-ipv6",
 	"dhclient": "isc-dhcp-client", "socat": "socat",
-	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp",
+	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp", "memcached": "memcached",
 }
 
 // labTools are the programs every run needs: the topology, the capture,
