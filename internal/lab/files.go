@@ -176,7 +176,11 @@ func writeWebContent(_ context.Context, w workDir) error {
 			return err
 		}
 	}
-	return writeRandomFile(w.path("www/files/report.pdf"), 160<<10)
+	if err := writeRandomFile(w.path("www/files/report.pdf"), 160<<10); err != nil {
+		return err
+	}
+	// What the intel-ioc scenario downloads from the listed URL.
+	return writeRandomFile(w.path("c2"+iocPath), 120<<10)
 }
 
 func page(title, body string) string {

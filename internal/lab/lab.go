@@ -207,6 +207,9 @@ func (l *Lab) runScenario(ctx context.Context, s *Scenario) (res Result, err err
 	if err != nil {
 		return res, fmt.Errorf("lab: %s: %w", s.Name, err)
 	}
+	if labels.IntelFeeds, err = writeFeeds(l.cfg.OutDir, s); err != nil {
+		return res, fmt.Errorf("lab: %s: %w", s.Name, err)
+	}
 	if err := WriteLabels(res.LabelsPath, labels); err != nil {
 		return res, err
 	}
@@ -216,6 +219,30 @@ func (l *Lab) runScenario(ctx context.Context, s *Scenario) (res Result, err err
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil
+}
+
+// writeFeeds writes the scenario's threat-intelligence feeds into
+// outDir/SCENARIO.intel/ (replacing what an earlier run left there) and
+// returns their paths relative to outDir, for the labels.
+func writeFeeds(outDir string, s *Scenario) ([]string, error) {
+	if s.feeds == nil {
+		return nil, nil
+	}
+	dir := filepath.Join(outDir, feedDir(s.Name))
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("intel feeds: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("intel feeds: %w", err)
+	}
+	var rel []string
+	for _, f := range s.feeds() {
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.content), 0o644); err != nil {
+			return nil, fmt.Errorf("intel feeds: %w", err)
+		}
+		rel = append(rel, feedDir(s.Name)+"/"+f.name)
+	}
+	return rel, nil
 }
 
 // bringUp builds the topology and starts the services.

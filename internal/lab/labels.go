@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -29,8 +30,12 @@ type Labels struct {
 	Phases          []Phase  `json:"phases,omitempty"`
 	// Notes says what an analyst should know to read the capture right
 	// (spoofed sources, which side is the C2 …).
-	Notes   string      `json:"notes,omitempty"`
-	Capture CaptureInfo `json:"capture"`
+	Notes string `json:"notes,omitempty"`
+	// IntelFeeds are the threat-intelligence feed files the scenario's
+	// analysis loads (paths relative to the labels' directory, in
+	// SCENARIO.intel/); none for most scenarios.
+	IntelFeeds []string    `json:"intel_feeds,omitempty"`
+	Capture    CaptureInfo `json:"capture"`
 	// Hosts names the lab host behind every address of the lab (IPv4,
 	// ULA, SLAAC, link-local), so that an evaluation can tell that an
 	// alert naming 2001:db8:66::…:16 names ws2 (victims list one address
@@ -104,6 +109,11 @@ func (l *Labels) validate() error {
 	for _, c := range l.ExpectedClasses {
 		if !IsAlertClass(c) {
 			return fmt.Errorf("unknown alert class %q", c)
+		}
+	}
+	for _, f := range l.IntelFeeds {
+		if strings.TrimSpace(f) == "" {
+			return fmt.Errorf("an empty intel feed path")
 		}
 	}
 	return nil

@@ -31,8 +31,36 @@ func TestLabelsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestLabelsIntelFeeds: the feeds a scenario publishes survive the round
+// trip; labels without them (every scenario but intel-ioc, and labels
+// written before the field) have no intel_feeds field and read as before.
+func TestLabelsIntelFeeds(t *testing.T) {
+	dir := t.TempDir()
+	with := testLabels()
+	with.IntelFeeds = []string{"intel-ioc.intel/urlhaus.csv", "intel-ioc.intel/feodo-ipblocklist.txt"}
+	without := testLabels()
+	for name, l := range map[string]*Labels{"with": with, "without": without} {
+		path := filepath.Join(dir, name+".labels.json")
+		if err := WriteLabels(path, l); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadLabels(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.IntelFeeds, l.IntelFeeds) {
+			t.Errorf("%s: intel feeds %q, want %q", name, got.IntelFeeds, l.IntelFeeds)
+		}
+		b, _ := os.ReadFile(path)
+		if has := strings.Contains(string(b), `"intel_feeds"`); has != (l.IntelFeeds != nil) {
+			t.Errorf("%s: intel_feeds field written: %v", name, has)
+		}
+	}
+}
+
 func TestLabelsRejected(t *testing.T) {
 	for name, body := range map[string]string{
+		"empty feed":    `{"scenario": "x", "start_ts": 1, "end_ts": 2, "intel_feeds": ["x.intel/a.txt", " "]}`,
 		"not json":      "{",
 		"no scenario":   `{"start_ts": 1, "end_ts": 2}`,
 		"time backward": `{"scenario": "x", "start_ts": 5, "end_ts": 2}`,

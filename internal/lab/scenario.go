@@ -55,7 +55,11 @@ type Scenario struct {
 	// (labServices), started and waited for with them; their programs
 	// are among Tools, so that the tool check covers them.
 	services []service
-	attack   func(a *attackRun) error
+	// feeds are threat-intelligence feeds the scenario's analysis needs
+	// (its expected intel.match alerts are lookups in them): the lab
+	// writes them beside the capture and the labels name them.
+	feeds  func() []feedFile
+	attack func(a *attackRun) error
 }
 
 var (

@@ -319,8 +319,11 @@ dhcp-leasefile=%s
 	for _, h := range []Host{hostRouter, hostWS1, hostWS2, hostIoT} {
 		fmt.Fprintf(&b, "host-record=%s.%s,%s,%s\n", h.Name, lanDomain, h.IPv4(), h.IPv6())
 	}
-	// The C2's name resolves as if the resolver had asked the Internet.
+	// The C2's name resolves as if the resolver had asked the Internet;
+	// so does the download domain that feeds list (intel-ioc), to the
+	// outside server's IPv4 address only, the one the feeds list.
 	fmt.Fprintf(&b, "host-record=%s,%s,%s\n", c2Name, hostExt.IPv4(), hostExt.IPv6())
+	fmt.Fprintf(&b, "host-record=%s,%s\n", iocDomain, hostExt.IPv4())
 	fmt.Fprintf(&b, "dhcp-host=%s,%s,%s\n", hostWS2.MAC(), hostWS2.IPv4(), hostWS2.Name)
 	// Large TXT records: what the amplification scenario asks for.
 	for i := range 8 {
