@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/detect"
@@ -19,7 +20,7 @@ import (
 func runEval(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: vigil eval --labels DIR [-o WORKDIR]\n\nDIR holds SCENARIO.pcap and SCENARIO.labels.json pairs (vigil lab run writes them).\n\nOptions:")
+		fmt.Fprintln(os.Stderr, "Usage: vigil eval --labels DIR [-o WORKDIR]\n\nDIR holds SCENARIO.pcap and SCENARIO.labels.json pairs (vigil lab run writes them); a scenario whose labels name intel_feeds (files relative to DIR) is analysed with those threat-intelligence feeds loaded, the others with none.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	labels := fs.String("labels", "testdata/lab", "directory of SCENARIO.pcap + SCENARIO.labels.json")
@@ -41,8 +42,8 @@ func runEval(ctx context.Context, args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string) (string, error) {
-		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums)
+	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string, feeds []string) (string, error) {
+		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums, feeds)
 	})
 	if err != nil {
 		return fmt.Errorf("%w (give --labels DIR: a directory of SCENARIO.pcap and SCENARIO.labels.json, such as the repository's testdata/lab or what vigil lab run writes)", err)
@@ -51,12 +52,14 @@ func runEval(ctx context.Context, args []string) error {
 }
 
 // analyzeWithInsight runs the whole analysis of one capture quietly and
-// returns the path of its alerts.log.
-func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool) (string, error) {
+// returns the path of its alerts.log. feeds are the scenario's intel
+// feeds, loaded beside those of the detection config.
+func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool, feeds []string) (string, error) {
 	icfg, err := insightConfig(detectConfig, "", false, false, nil)
 	if err != nil {
 		return "", err
 	}
+	icfg.Detect.Intel.Feeds = append(slices.Clone(icfg.Detect.Intel.Feeds), feeds...)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", err
 	}

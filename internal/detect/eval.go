@@ -42,6 +42,36 @@ type Labels struct {
 	// Capture is the span of the scenario's capture (lead-in and lead-out
 	// around the attack): the time its alerts can come from.
 	Capture CaptureSpan `json:"capture"`
+	// IntelFeeds are threat-intelligence feed files the scenario's
+	// analysis loads (paths relative to the labels' directory, or
+	// absolute; FeedPaths): its intel.match alerts are lookups in them.
+	// Labels without it (most) are analysed with no feeds.
+	IntelFeeds StringList `json:"intel_feeds"`
+}
+
+// FeedPaths returns the labels' intel feeds as paths, relative ones
+// resolved against dir (the labels' directory), each checked to exist: a
+// feed that is missing is an error naming it, not an analysis that
+// quietly matches nothing.
+func (l *Labels) FeedPaths(dir string) ([]string, error) {
+	var out []string
+	for _, f := range l.IntelFeeds {
+		if strings.TrimSpace(f) == "" {
+			return nil, fmt.Errorf("labels of %s name an empty intel feed", l.Scenario)
+		}
+		p := f
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("intel feed %s of %s's labels is missing (no %s)", f, l.Scenario, p)
+			}
+			return nil, fmt.Errorf("intel feed %s of %s's labels: %w", f, l.Scenario, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // CaptureSpan is when a capture began and ended (epoch seconds).
@@ -480,6 +510,11 @@ func ReadAlerts(path string) ([]alert.Alert, error) {
 // Eval scores every scenario labelled in labelsDir; alertsFor returns a
 // scenario's alerts (an error is reported in its row, the others go on).
 func Eval(labelsDir string, alertsFor func(scenario string) ([]alert.Alert, error)) (Table, error) {
+	return evalLabels(labelsDir, func(l *Labels) ([]alert.Alert, error) { return alertsFor(l.Scenario) })
+}
+
+// evalLabels is Eval with each scenario's labels at hand.
+func evalLabels(labelsDir string, alertsFor func(l *Labels) ([]alert.Alert, error)) (Table, error) {
 	labels, err := ReadLabels(labelsDir)
 	if err != nil {
 		return Table{}, err
@@ -489,7 +524,7 @@ func Eval(labelsDir string, alertsFor func(scenario string) ([]alert.Alert, erro
 	}
 	var t Table
 	for _, l := range labels {
-		alerts, err := alertsFor(l.Scenario)
+		alerts, err := alertsFor(&l)
 		row := Score(l, alerts)
 		if err != nil {
 			row.Err = err.Error()
@@ -501,10 +536,16 @@ func Eval(labelsDir string, alertsFor func(scenario string) ([]alert.Alert, erro
 
 // EvalCaptures evaluates a lab directory of SCENARIO.pcap files beside
 // their SCENARIO.labels.json: analyze runs the analysis of one capture into
-// outDir (a fresh directory under workDir) and returns the path of the
-// alerts.log it wrote.
-func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string) (alertsPath string, err error)) (Table, error) {
-	return Eval(dir, func(scenario string) ([]alert.Alert, error) {
+// outDir (a fresh directory under workDir), with the intel feeds its labels
+// name loaded (FeedPaths; none for most), and returns the path of the
+// alerts.log it wrote. A feed that is missing is the scenario's error.
+func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string, feeds []string) (alertsPath string, err error)) (Table, error) {
+	return evalLabels(dir, func(l *Labels) ([]alert.Alert, error) {
+		scenario := l.Scenario
+		feeds, err := l.FeedPaths(dir)
+		if err != nil {
+			return nil, err
+		}
 		pcap := filepath.Join(dir, scenario+".pcap")
 		if _, err := os.Stat(pcap); errors.Is(err, os.ErrNotExist) {
 			if _, err2 := os.Stat(pcap + "ng"); err2 == nil {
@@ -515,7 +556,7 @@ func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string) (alerts
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return nil, err
 		}
-		path, err := analyze(pcap, out)
+		path, err := analyze(pcap, out, feeds)
 		if err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", pcap, err)
 		}

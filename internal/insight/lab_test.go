@@ -22,7 +22,10 @@ import (
 // the benign one raises none.
 func TestLabCapturesDetected(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "lab")
-	table, err := detect.EvalCaptures(dir, t.TempDir(), func(pcap, outDir string) (string, error) {
+	table, err := detect.EvalCaptures(dir, t.TempDir(), func(pcap, outDir string, feeds []string) (string, error) {
+		if len(feeds) > 0 {
+			t.Errorf("%s: intel feeds %v", pcap, feeds)
+		}
 		set, out := run(t, pcap)
 		_ = set
 		return filepath.Join(out, "alerts.log"), nil

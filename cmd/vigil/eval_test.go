@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEvalScenarioFeeds: vigil eval loads the intel feeds a scenario's
+// labels name for that scenario's analysis only. One committed capture
+// (ws2's check-ins with 203.0.113.10) under two names, one of them with a
+// feed listing that address: only it raises intel.match.
+func TestEvalScenarioFeeds(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "lab", "beacon")
+	var labels map[string]any
+	b, err := os.ReadFile(src + ".labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &labels); err != nil {
+		t.Fatal(err)
+	}
+	pcap, err := filepath.Abs(src + ".pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "listed.intel"), 0o755)
+	os.WriteFile(filepath.Join(dir, "listed.intel", "ips.txt"), []byte("# C2 addresses\n198.51.100.7\n203.0.113.10\n2001:db8:ff::10\n"), 0o644)
+	for _, name := range []string{"listed", "unlisted"} {
+		labels["scenario"], labels["expected_classes"] = name, []string{"intel.match"}
+		delete(labels, "intel_feeds")
+		if name == "listed" {
+			labels["intel_feeds"] = []string{"listed.intel/ips.txt"}
+		}
+		b, _ := json.Marshal(labels)
+		os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
+		if err := os.Symlink(pcap, filepath.Join(dir, name+".pcap")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out string
+	err = nil
+	out = stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 {
+			rows[f[0]] = line
+		}
+	}
+	if r := rows["listed"]; !strings.HasPrefix(strings.Join(strings.Fields(r)[2:3], ""), "1.00") || strings.Contains(r, "missing") {
+		t.Errorf("the scenario with the feed: %q", r)
+	}
+	if r := rows["unlisted"]; !strings.Contains(r, "missing intel.match") {
+		t.Errorf("the scenario without: %q", r)
+	}
+	t.Logf("\n%s", out)
+
+	// A feed the labels name that is not there is that scenario's error.
+	os.Remove(filepath.Join(dir, "listed.intel", "ips.txt"))
+	out = stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
+	if err != nil || !strings.Contains(out, "error: intel feed listed.intel/ips.txt of listed's labels is missing") {
+		t.Errorf("missing feed: %v\n%s", err, out)
+	}
+}
+
+func stdoutOf(t *testing.T, f func()) string {
+	t.Helper()
+	tmp, err := os.CreateTemp(t.TempDir(), "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = tmp
+	defer func() { os.Stdout = saved }()
+	f()
+	b, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
