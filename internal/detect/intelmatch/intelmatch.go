@@ -1,6 +1,7 @@
 // Package intelmatch matches records against threat-intelligence feeds
 // (internal/intel) and reports hits as intel.match: connection addresses
-// (conn.log), DNS queries and answers (dns.log), HTTP hosts and URLs
+// (conn.log), DNS queries and answers (dns.log; the answer's addresses are
+// named as destinations beside the resolver), HTTP hosts and URLs
 // (http.log), TLS server names, JA3/JA4 and certificate hashes, SHA-256
 // and SHA-1 (ssl.log, x509.log), QUIC server names and JA4 (quic.log).
 //
@@ -15,6 +16,7 @@ package intelmatch
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +84,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case "dns":
 		q := r.Str("query")
 		if ind := set.Domain(q); ind != nil {
-			d.emit(r, emit, ind, "DNS lookup of "+q+" matching", netip.Addr{}, netip.Addr{})
+			d.emitDNS(r, emit, ind, "DNS lookup of "+q+" matching")
 			return
 		}
 		for _, ans := range r.Strings("answers") {
@@ -94,7 +96,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 				ind = set.Domain(ans)
 			}
 			if ind != nil {
-				d.emit(r, emit, ind, "DNS answer for "+q+" matching", netip.Addr{}, netip.Addr{})
+				d.emitDNS(r, emit, ind, "DNS answer for "+q+" matching")
 				return
 			}
 		}
@@ -158,9 +160,25 @@ func stripPort(host string) string {
 	return host
 }
 
+// emitDNS reports a hit of a DNS record: from the client to its resolver,
+// naming among the destinations (Dsts) the addresses the answer gave —
+// the listed name's, or the listed address itself: the infrastructure
+// the client is about to reach, which the resolver is not.
+func (d *Detector) emitDNS(r *rec.Rec, emit alert.Emit, ind *intel.Indicator, what string) {
+	var resolved []string
+	for _, ans := range r.Strings("answers") {
+		if a, err := netip.ParseAddr(ans); err == nil {
+			if s := a.Unmap().WithZone("").String(); !slices.Contains(resolved, s) {
+				resolved = append(resolved, s)
+			}
+		}
+	}
+	d.emit(r, emit, ind, what, netip.Addr{}, netip.Addr{}, resolved...)
+}
+
 // emit reports a hit; src and dst default to the record's originator and
-// responder.
-func (d *Detector) emit(r *rec.Rec, emit alert.Emit, ind *intel.Indicator, what string, src, dst netip.Addr) {
+// responder; dsts are further addresses the hit names (Alert.Dsts).
+func (d *Detector) emit(r *rec.Rec, emit alert.Emit, ind *intel.Indicator, what string, src, dst netip.Addr, dsts ...string) {
 	c := r.Conn()
 	if !src.IsValid() {
 		src, dst = c.Orig, c.Resp
@@ -179,6 +197,9 @@ func (d *Detector) emit(r *rec.Rec, emit alert.Emit, ind *intel.Indicator, what 
 		Summary:  fmt.Sprintf("%s %s at %s.", alert.AddrString(src), act, alert.Clock(c.TS)),
 		Evidence: map[string]any{"indicator": ind.Value, "kind": string(ind.Kind), "feed": ind.Feed, "description": ind.Description, "log": r.Log},
 		Detector: "intel",
+	}
+	if len(dsts) > 0 {
+		a.Dsts = dsts
 	}
 	if ind.Kind == intel.Domain || ind.Kind == intel.URL {
 		a.Name = ind.Value

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,43 @@ func TestReloadFailureReported(t *testing.T) {
 	d.Flush(0, nil)
 	if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0], "1 values passed over") || d.ReloadErr != nil {
 		t.Errorf("after the feed was repaired: problems %q, reload error %v", p, d.ReloadErr)
+	}
+}
+
+// TestDNSMatchNamesResolvedAddresses: a DNS lookup that matches (its query
+// or an answer) names the addresses the answer gave among the alert's
+// destinations, beside the resolver it went to: they are the listed
+// infrastructure the host is about to reach (and, for an answer that
+// matched, the indicator itself), which incidents and the eval tie to the
+// connections that follow. A lookup with no address in its answer (a
+// name only, NXDOMAIN) names the resolver alone.
+func TestDNSMatchNamesResolvedAddresses(t *testing.T) {
+	feed := filepath.Join(t.TempDir(), "feed.txt")
+	os.WriteFile(feed, []byte("dl.listed.example\n198.51.100.66\n"), 0o644)
+	d, err := New(Config{Enabled: true, Feeds: []string{feed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns := func(ts float64, src, query string, answers ...string) dt.Line {
+		return dt.Rec("dns", map[string]any{"ts": ts, "uid": "D", "id.orig_h": src, "id.orig_p": 5000, "id.resp_h": "10.0.0.53",
+			"id.resp_p": 53, "query": query, "answers": answers})
+	}
+	cases := []struct {
+		line dt.Line
+		want []string
+	}{
+		{dns(1000, "10.0.0.8", "dl.listed.example", "cdn.other.example", "203.0.113.10", "2001:db8:ff::10"), []string{"203.0.113.10", "2001:db8:ff::10"}},
+		{dns(1001, "10.0.0.9", "www.unlisted.example", "198.51.100.66", "198.51.100.67"), []string{"198.51.100.66", "198.51.100.67"}},
+		{dns(1002, "10.0.0.10", "dl.listed.example"), nil},
+		{dns(1003, "10.0.0.11", "x.dl.listed.example", "other.example"), nil},
+	}
+	for _, c := range cases {
+		alerts := dt.Run(t, d, []dt.Line{c.line})
+		if len(alerts) != 1 {
+			t.Fatalf("%d alerts for %v", len(alerts), c.line)
+		}
+		if a := alerts[0]; a.Dst != "10.0.0.53" || !slices.Equal(a.Dsts, c.want) {
+			t.Errorf("%s: dst %s, dsts %q; want the resolver and %q", a.Summary, a.Dst, a.Dsts, c.want)
+		}
 	}
 }
