@@ -200,16 +200,24 @@ func labExercise(ctx context.Context, args []string) error {
 		return err
 	}
 	pcap := filepath.Join(dir, s.Name+".pcap")
+	var feeds []string
+	for _, f := range labels.IntelFeeds {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		feeds = append(feeds, f)
+	}
 	if names[0] == "random" {
-		// The capture's name would give the answer away.
-		hidden, cleanup, err := hideName(pcap)
+		// The names of the capture and of its feeds' directory would
+		// give the answer away.
+		hidden, hiddenFeeds, cleanup, err := hideName(pcap, feeds)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		pcap = hidden
+		pcap, feeds = hidden, hiddenFeeds
 	}
-	ex := lab.Exercise{Labels: labels, Pcap: pcap, Location: time.Local}
+	ex := lab.Exercise{Labels: labels, Pcap: pcap, Feeds: feeds, Location: time.Local}
 	_, err = ex.Run(os.Stdin, os.Stdout)
 	return err
 }
@@ -238,24 +246,39 @@ func exerciseScenario(name, difficulty, replayDir string) (*lab.Scenario, error)
 	return pool[rand.IntN(len(pool))], nil
 }
 
-// hideName copies the capture under a neutral name to a temporary
-// directory, which cleanup removes.
-func hideName(pcap string) (hidden string, cleanup func(), err error) {
+// hideName copies the capture, and its intel feeds into feeds/, to a
+// temporary directory under names that say nothing of the scenario.
+func hideName(pcap string, feeds []string) (hidden string, hiddenFeeds []string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "vigil-exercise-")
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	cleanup = func() { os.RemoveAll(dir) }
-	b, err := os.ReadFile(pcap)
-	if err == nil {
-		hidden = filepath.Join(dir, "exercise.pcap")
-		err = os.WriteFile(hidden, b, 0o644)
+	copyTo := func(src, dst string) error {
+		b, err := os.ReadFile(src)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(dst), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(dst, b, 0o644)
+		}
+		return err
+	}
+	hidden = filepath.Join(dir, "exercise.pcap")
+	err = copyTo(pcap, hidden)
+	for _, f := range feeds {
+		if err != nil {
+			break
+		}
+		dst := filepath.Join(dir, "feeds", filepath.Base(f))
+		err = copyTo(f, dst)
+		hiddenFeeds = append(hiddenFeeds, dst)
 	}
 	if err != nil {
 		cleanup()
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return hidden, cleanup, nil
+	return hidden, hiddenFeeds, cleanup, nil
 }
 
 // exerciseRun runs a scenario for an exercise, quietly (the progress lines

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +33,36 @@ func TestLabUsageErrors(t *testing.T) {
 	}
 	if err := runLab(context.Background(), []string{"run", "no-such-scenario"}); err == nil || errors.Is(err, errUsage) {
 		t.Errorf("unknown scenario: %v", err)
+	}
+}
+
+// TestHideName: a random exercise's capture and intel feeds are copied
+// under names that do not give the scenario away.
+func TestHideName(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "intel-ioc.pcap")
+	os.WriteFile(pcap, []byte("capture"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "intel-ioc.intel"), 0o755)
+	feed := filepath.Join(dir, "intel-ioc.intel", "urlhaus.csv")
+	os.WriteFile(feed, []byte("url\nhttp://198.51.100.1/x\n"), 0o644)
+	hidden, feeds, cleanup, err := hideName(pcap, []string{feed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	if len(feeds) != 1 {
+		t.Fatalf("feeds %q", feeds)
+	}
+	for _, p := range append([]string{hidden}, feeds...) {
+		if strings.Contains(p, "intel") {
+			t.Errorf("%s names the scenario", p)
+		}
+	}
+	if b, _ := os.ReadFile(feeds[0]); string(b) != "url\nhttp://198.51.100.1/x\n" {
+		t.Errorf("feed copy %q", b)
+	}
+	cleanup()
+	if _, err := os.Stat(hidden); err == nil {
+		t.Error("cleanup left the copy")
 	}
 }

@@ -18,6 +18,10 @@ import (
 type Exercise struct {
 	Labels *Labels
 	Pcap   string
+	// Feeds are the threat-intelligence feed files the site has (the
+	// labels' intel_feeds, as paths the trainee can open): the intro
+	// names them, since a hit in them is the technique to find.
+	Feeds []string
 	// Location is the time zone of clock-time answers (HH:MM:SS); nil is UTC.
 	Location *time.Location
 }
@@ -95,6 +99,10 @@ func (e Exercise) intro(out io.Writer) {
 		Time(l.Capture.EndTS).In(loc).Format("15:04:05"))
 	fmt.Fprintf(out, "The LAN is %s and %s (SLAAC %s); the outside is %s and %s.\n",
 		lanNet4, lanNet6, slaacNet6, outsideNet4, outsideNet6)
+	if len(e.Feeds) > 0 {
+		fmt.Fprintf(out, "The site's threat-intelligence feeds are %s: vigil analyze loads them from a detection config ({\"intel\": {\"feeds\": [...]}}, --detect-config FILE).\n",
+			strings.Join(e.Feeds, ", "))
+	}
 	fmt.Fprintf(out, "Analyse it (vigil analyze -o out %s; tcpdump -nr %s; wireshark …), then answer.\n", e.Pcap, e.Pcap)
 }
 

@@ -144,3 +144,17 @@ func TestExerciseRunShortInput(t *testing.T) {
 		t.Errorf("only the first answer given: total %v", s.Total)
 	}
 }
+
+// TestExerciseNamesFeeds: an exercise on a scenario found by its feeds
+// (intel-ioc) names the feeds in its introduction; others name none.
+func TestExerciseNamesFeeds(t *testing.T) {
+	for _, feeds := range [][]string{nil, {"/tmp/x/feeds/urlhaus.csv", "/tmp/x/feeds/ips.txt"}} {
+		e := Exercise{Labels: testLabels(), Pcap: "exercise.pcap", Feeds: feeds}
+		var out strings.Builder
+		e.intro(&out)
+		named := strings.Contains(out.String(), "threat-intelligence feeds are /tmp/x/feeds/urlhaus.csv, /tmp/x/feeds/ips.txt")
+		if named != (feeds != nil) || strings.Contains(out.String(), "feeds") != (feeds != nil) {
+			t.Errorf("feeds %q: intro\n%s", feeds, out.String())
+		}
+	}
+}
