@@ -30,6 +30,26 @@ func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, st
 	return runWorkers(t, 1, extra, inputs...) // one record order: the same alerts on every run
 }
 
+// runConfig analyses inputs with one worker and the given configuration
+// and returns the output directory.
+func runConfig(t *testing.T, icfg Config, inputs ...string) string {
+	t.Helper()
+	out := t.TempDir()
+	set, err := New(icfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := analyze.DefaultConfig()
+	cfg.OutDir, cfg.Workers, cfg.Consumers = out, 1, set.Consumers()
+	if _, err := analyze.Run(context.Background(), cfg, inputs); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // runWorkers is runWith with the given number of workers.
 func runWorkers(t testing.TB, workers int, extra []analyze.Consumer, inputs ...string) (*Set, string) {
 	t.Helper()
