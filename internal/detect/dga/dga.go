@@ -52,6 +52,12 @@
 // MinNXShare, when above 0, also asks that share of all the client's
 // high-scoring domains in the window be unanswered.
 //
+// A high-scoring name that did resolve is where the generated names led —
+// the one the C2's operator registered, a sinkhole's, or another
+// registered domain that only looks generated: the alert names the
+// addresses it resolved to in Dsts (and by name in its evidence and act),
+// while its destination stays the resolver that was asked.
+//
 // An alert gives the domains, the unanswered ones, five examples (the
 // unanswered first) with their scores and the features an analyst can
 // check (length, entropy, log-likelihood per character under the benign
@@ -61,7 +67,9 @@
 //
 // State: one entry per client with a high-scoring lookup (MaxClients, the
 // tenth idle longest dropped past it), each with at most 256 domains of the
-// window, the slow rule's 128-byte count and its last five domains. An
+// window, the addresses of at most maxResolved of them that resolved
+// (maxResolvedAddrs each), the slow rule's 128-byte count and its last
+// five domains. An
 // idle client's window is dropped after Idle; its slow count after
 // SlowWindow.
 package dga
@@ -71,7 +79,9 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/domain"
@@ -103,6 +113,7 @@ type client struct {
 	first, last float64
 	domains     map[string]float64 // registered domain → score; nil when idle
 	nx          map[string]bool
+	resolved    map[string][]netip.Addr // high-scoring domain → the addresses it resolved to
 	server      netip.Addr
 	uids        alert.UIDs
 	alerted     bool
@@ -179,6 +190,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			cl.nx[n.reg] = true
 		}
 		cl.slow.add(ts, n, d.cfg.SlowWindow)
+	} else if r.Has("answers") {
+		cl.resolve(n.reg, r.Strings("answers"))
 	}
 	cl.uids.Add(ts, uid)
 	if !cl.alerted && d.crossed(cl) {
@@ -188,6 +201,33 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if !cl.slow.alerted && cl.slow.seen.Count() >= d.cfg.SlowMinDomains {
 		cl.slow.alerted = true
 		emit(d.alert(cl, true))
+	}
+}
+
+// Bounds on what a client keeps of its high-scoring names that resolved.
+const (
+	maxResolved      = 8
+	maxResolvedAddrs = 4
+)
+
+// resolve keeps the addresses among a high-scoring domain's answers
+// (neither unspecified nor loopback: a DNS firewall's 0.0.0.0 leads
+// nowhere), for at most maxResolved domains of the window.
+func (cl *client) resolve(reg string, answers []string) {
+	for _, s := range answers {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.IsUnspecified() || a.IsLoopback() {
+			continue
+		}
+		a = a.Unmap().WithZone("")
+		list, ok := cl.resolved[reg]
+		if !ok && len(cl.resolved) >= maxResolved || len(list) >= maxResolvedAddrs || slices.Contains(list, a) {
+			continue
+		}
+		if cl.resolved == nil {
+			cl.resolved = map[string][]netip.Addr{}
+		}
+		cl.resolved[reg] = append(list, a)
 	}
 }
 
@@ -279,7 +319,7 @@ func (cl *client) restart(ts float64) {
 		clear(cl.domains)
 		clear(cl.nx)
 	}
-	cl.first, cl.last, cl.server, cl.uids, cl.alerted = ts, ts, netip.Addr{}, alert.UIDs{}, false
+	cl.first, cl.last, cl.server, cl.uids, cl.alerted, cl.resolved = ts, ts, netip.Addr{}, alert.UIDs{}, false, nil
 }
 
 // Flush implements detect.Detector.
@@ -299,7 +339,7 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			continue
 		}
 		// Idle, but its slow count is still running: the window goes.
-		cl.domains, cl.nx, cl.uids, cl.alerted = nil, nil, alert.UIDs{}, false
+		cl.domains, cl.nx, cl.uids, cl.alerted, cl.resolved = nil, nil, alert.UIDs{}, false, nil
 	}
 }
 
@@ -330,14 +370,35 @@ func (d *Detector) alert(cl *client, slow bool) alert.Alert {
 	if len(examples) > 0 {
 		act += fmt.Sprintf(", e.g. %s (score %.3f)", examples[0], scores[0])
 	}
+	ev := map[string]any{"reason": rule, "domains": all, "nxdomain": nx, "answered": all - nx,
+		"examples": examples, "example_scores": scores, "example_features": features,
+		"threshold_score": d.cfg.Threshold, "threshold_domains": need, "window_s": window}
+	var dsts []string
+	if len(cl.resolved) > 0 {
+		resolved := map[string][]string{}
+		for _, name := range alert.SortedKeys(cl.resolved) {
+			var addrs []string
+			for _, a := range cl.resolved[name] {
+				addrs = append(addrs, a.String())
+				if !slices.Contains(dsts, a.String()) {
+					dsts = append(dsts, a.String())
+				}
+			}
+			if len(resolved) == 0 {
+				act += fmt.Sprintf("; %s resolved to %s", name, strings.Join(addrs, ", "))
+			}
+			resolved[name] = addrs
+		}
+		if len(resolved) > 1 {
+			act += fmt.Sprintf(" (and %d more resolved)", len(resolved)-1)
+		}
+		ev["resolved"] = resolved
+	}
 	return alert.Alert{
-		TS: first, TSEnd: last, UIDs: cl.uids.List(), Src: cl.addr.String(), Dst: alert.AddrString(cl.server),
+		TS: first, TSEnd: last, UIDs: cl.uids.List(), Src: cl.addr.String(), Dst: alert.AddrString(cl.server), Dsts: dsts,
 		Class: "dns.dga", Confidence: math.Round(conf*1000) / 1000, Act: act,
-		Summary: fmt.Sprintf("%s %s between %s and %s.", cl.addr, act, alert.Clock(first), alert.Clock(last)),
-		Evidence: map[string]any{"reason": rule, "domains": all, "nxdomain": nx, "answered": all - nx,
-			"examples": examples, "example_scores": scores, "example_features": features,
-			"threshold_score": d.cfg.Threshold, "threshold_domains": need, "window_s": window},
-		Detector: "dga",
+		Summary:  fmt.Sprintf("%s %s between %s and %s.", cl.addr, act, alert.Clock(first), alert.Clock(last)),
+		Evidence: ev, Detector: "dga",
 	}
 }
 

@@ -2,6 +2,8 @@ package dga
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
@@ -73,4 +75,37 @@ func TestNotPublicSkipped(t *testing.T) {
 	}
 	d, _ := New(DefaultConfig())
 	dt.Quiet(t, dt.Run(t, d, l))
+}
+
+// TestResolvedNamed: a generated-looking name that resolved among the
+// unanswered ones is where the DGA led — the C2 its operator registered —
+// and the alert names the addresses it resolved to (dsts, evidence
+// resolved); the resolver stays the destination, and an answered name
+// that does not look generated is not named.
+func TestResolvedNamed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(24, 24))
+	var l []dt.Line
+	for i := 0; i < 30; i++ {
+		l = append(l, lookupFrom(1000+float64(i)/4, "10.0.0.23", randomLabel(rng, 14)+".net", "NXDOMAIN"))
+	}
+	c2 := randomLabel(rng, 15) + ".info"
+	answered := func(ts float64, name string, answers ...string) dt.Line {
+		return dt.Rec("dns", map[string]any{"ts": ts, "uid": "D", "id.orig_h": "10.0.0.23", "id.orig_p": 5000, "id.resp_h": "10.0.0.53",
+			"id.resp_p": 53, "query": name, "rcode_name": "NOERROR", "answers": answers})
+	}
+	l = append(l, answered(1010, c2, "203.0.113.10"), answered(1010.1, c2, "2001:db8:ff::10"),
+		answered(1011, "en.wikipedia.org", "dyna.wikimedia.org", "198.51.100.7"))
+	d, _ := New(DefaultConfig())
+	alerts := dt.Merged(dt.Run(t, d, l))
+	a := dt.Find(t, alerts, "dns.dga")
+	if len(alerts) != 1 || a.Dst != "10.0.0.53" || !slices.Equal(a.Dsts, []string{"203.0.113.10", "2001:db8:ff::10"}) {
+		t.Fatalf("%d alerts; alert %s", len(alerts), a.JSON())
+	}
+	resolved, _ := a.Evidence["resolved"].(map[string][]string)
+	if !slices.Equal(resolved[c2], []string{"203.0.113.10", "2001:db8:ff::10"}) || len(resolved) != 1 {
+		t.Errorf("evidence resolved %v", a.Evidence["resolved"])
+	}
+	if !strings.Contains(a.Act, c2+" resolved to 203.0.113.10") {
+		t.Errorf("act %q", a.Act)
+	}
 }
