@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -245,6 +246,82 @@ func (a *attackRun) runUpTo(h Host, d time.Duration, argv ...string) error {
 	case <-a.ctx.Done():
 		p.stop(syscall.SIGTERM)
 		return a.ctx.Err()
+	}
+}
+
+// feed runs a tool that reads lines from the FIFO fifo (named in its
+// argv), writes lines to it one every gap and closes it (the tool's end
+// of input), then waits for the tool to end, for at most feedDrain more.
+func (a *attackRun) feed(h Host, argv []string, fifo string, lines []string, gap time.Duration) error {
+	a.record(h, argv)
+	if a.dryRun {
+		return a.sleep(gap * time.Duration(len(lines)))
+	}
+	p, err := a.sup.start(h.NS(), argv[0]+"@"+h.Name, argv)
+	if err != nil {
+		return err
+	}
+	defer p.stop(syscall.SIGTERM)
+	f, err := openWriter(a.ctx, fifo, p)
+	if err != nil {
+		return err
+	}
+	for i, l := range lines {
+		if i > 0 {
+			if err := a.sleep(gap); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		if _, err := f.WriteString(l + "\n"); err != nil {
+			f.Close()
+			return fmt.Errorf("lab: %s stopped reading after %d of %d lines: %w%s", p.name, i, len(lines), err, p.logTail())
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return a.tolerateExit(argv[0], p.exitError())
+	case <-time.After(feedDrain):
+		a.warn("%s still ran %s after its input ended", p.name, feedDrain)
+		return nil
+	case <-a.ctx.Done():
+		return a.ctx.Err()
+	}
+}
+
+// feedDrain is how long feed waits for a tool after its input ended.
+const feedDrain = 10 * time.Second
+
+// openWriter opens the FIFO path for writing once p, its reader, has
+// opened it; it fails if p ends first or does not open it in 5 s.
+func openWriter(ctx context.Context, path string, p *proc) (*os.File, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Non-blocking, an open for writing fails (ENXIO) until a reader
+		// has the FIFO open; then the descriptor is made blocking again.
+		fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err == nil {
+			if err := syscall.SetNonblock(fd, false); err != nil {
+				syscall.Close(fd)
+				return nil, err
+			}
+			return os.NewFile(uintptr(fd), path), nil
+		}
+		if !errors.Is(err, syscall.ENXIO) {
+			return nil, fmt.Errorf("lab: open %s: %w", path, err)
+		}
+		if !p.running() {
+			return nil, fmt.Errorf("lab: %s ended before it read %s: %v%s", p.name, path, p.err, p.logTail())
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("lab: %s did not open %s in 5s%s", p.name, path, p.logTail())
+		}
+		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+			return nil, err
+		}
 	}
 }
 

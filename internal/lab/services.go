@@ -324,6 +324,14 @@ dhcp-leasefile=%s
 	// outside server's IPv4 address only, the one the feeds list.
 	fmt.Fprintf(&b, "host-record=%s,%s,%s\n", c2Name, hostExt.IPv4(), hostExt.IPv6())
 	fmt.Fprintf(&b, "host-record=%s,%s\n", iocDomain, hostExt.IPv4())
+	// So do the DGA's registered names (today's and tomorrow's); the
+	// other names under its top-level domains are NXDOMAIN, as the
+	// Internet answers for unregistered domains. (The resolver has no
+	// upstream: any other name it holds no record of is REFUSED.)
+	for _, name := range dgaC2Names(time.Now()) {
+		fmt.Fprintf(&b, "host-record=%s,%s,%s\n", name, hostExt.IPv4(), hostExt.IPv6())
+	}
+	fmt.Fprintf(&b, "local=/%s/\n", strings.Join(dgaTLDs, "/"))
 	fmt.Fprintf(&b, "dhcp-host=%s,%s,%s\n", hostWS2.MAC(), hostWS2.IPv4(), hostWS2.Name)
 	// Large TXT records: what the amplification scenario asks for.
 	for i := range 8 {
