@@ -229,6 +229,10 @@ var (
 		"1234567", "dragon", "123123", "baseball", "abc123", "football", "monkey", "letmein",
 		"696969", "shadow", "master", "666666", "qwertyuiop", "123321", "mustang", "1234567890",
 	}
+	// sprayUsers and sprayPasswords are the password spray's: a few
+	// accounts (the lab user's among them), passwords of the season.
+	sprayUsers     = []string{"admin", labUser, "backup"}
+	sprayPasswords = []string{"Winter2026!", "Welcome1!"}
 	// miraiCreds are pairs from Mirai's table (scanner.c), ending with the
 	// IoT device's default.
 	miraiCreds = [][2]string{
@@ -247,6 +251,15 @@ func writeWordlists(_ context.Context, w workDir) error {
 	// The telnet list holds the IoT hub's default near its end.
 	telnet := slices.Insert(slices.Clone(brutePasswords), len(brutePasswords)-2, iotPassword)
 	if _, err := w.write("words/telnet-passwords.txt", strings.Join(telnet, "\n")+"\n", 0o644); err != nil {
+		return err
+	}
+	if _, err := w.write("words/spray-users.txt", strings.Join(sprayUsers, "\n")+"\n", 0o644); err != nil {
+		return err
+	}
+	if _, err := w.write("words/spray-passwords.txt", strings.Join(sprayPasswords, "\n")+"\n", 0o644); err != nil {
+		return err
+	}
+	if _, err := w.write("words/spray-targets.txt", strings.Join(addrStrings(sprayAddrs()), "\n")+"\n", 0o644); err != nil {
 		return err
 	}
 	var combo []string

@@ -250,6 +250,11 @@ func (l *Lab) bringUp(ctx context.Context, wd *world, s *Scenario) error {
 	if err := buildTopology(ctx, l.work); err != nil {
 		return err
 	}
+	if s.prepare != nil {
+		if err := s.prepare(ctx); err != nil {
+			return err
+		}
+	}
 	limit := s.RateLimit
 	if limit == 0 {
 		limit = defaultRateLimit

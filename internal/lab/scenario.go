@@ -59,8 +59,12 @@ type Scenario struct {
 	// feeds are threat-intelligence feeds the scenario's analysis needs
 	// (its expected intel.match alerts are lookups in them): the lab
 	// writes them beside the capture and the labels name them.
-	feeds  func() []feedFile
-	attack func(a *attackRun) error
+	feeds func() []feedFile
+	// prepare changes the lab for the scenario once its network is built,
+	// before the services start and the capture begins (the spray's
+	// extra server addresses); nil for most.
+	prepare func(ctx context.Context) error
+	attack  func(a *attackRun) error
 }
 
 var (

@@ -1,7 +1,10 @@
 package lab
 
 import (
+	"context"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -11,6 +14,8 @@ import (
 // lists hold well-known default pairs (root/123456, admin/admin …): where
 // the protocol shows the password (FTP, HTTP basic auth, MQTT) their
 // refusals are also "tried the default credentials" (iot.default_creds).
+// The password spray tries two passwords of the season for three users on
+// each of 24 SSH servers (addresses srv gets for that scenario).
 
 func init() {
 	register(
@@ -34,6 +39,24 @@ func init() {
 			attack: func(a *attackRun) error {
 				return a.runUpTo(hostAtk, a.duration, "ncrack", "-v", "-U", a.w.path("words/users.txt"),
 					"-P", a.w.path("words/passwords.txt"), fmtURL("mqtt://%s,CL=4", hostServer))
+			},
+		},
+		&Scenario{
+			Name: "password-spray", Difficulty: Medium,
+			Description: fmt.Sprintf("Password spraying: hydra tries %d common passwords (%s) for %d users (%s) over SSH on each of %d servers "+
+				"(%s–%s), %d parallel tasks: %d tries per server, %d in all, none right.",
+				len(sprayPasswords), strings.Join(sprayPasswords, ", "), len(sprayUsers), strings.Join(sprayUsers, ", "), sprayServers,
+				sprayAddrs()[0], sprayAddrs()[sprayServers-1], sprayTasks, len(sprayUsers)*len(sprayPasswords), sprayServers*len(sprayUsers)*len(sprayPasswords)),
+			Tools: []string{"hydra"}, Classes: []string{"bruteforce.ssh"}, MITRE: []string{"T1110.003"},
+			Attacker: hostPtr(hostAtk), Victims: addrStrings(sprayAddrs()), Duration: 25 * time.Second,
+			Notes: fmt.Sprintf("the %d servers are secondary addresses of srv (%s–%s), whose one sshd answers on each: to the network they are %d SSH servers; "+
+				"each sees %d refused logins, fewer than a brute force of one server", sprayServers, sprayAddrs()[0], sprayAddrs()[sprayServers-1], sprayServers,
+				len(sprayUsers)*len(sprayPasswords)),
+			prepare: addSprayAddrs,
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "hydra", "-I", "-t", "1", "-T", fmt.Sprint(sprayTasks),
+					"-M", a.w.path("words/spray-targets.txt"), "-L", a.w.path("words/spray-users.txt"),
+					"-P", a.w.path("words/spray-passwords.txt"), "ssh")
 			},
 		},
 		&Scenario{
@@ -66,3 +89,41 @@ func bruteScenario(name, class string, victim Host, urlFormat, desc string, also
 }
 
 func fmtURL(format string, h Host) string { return fmt.Sprintf(format, h.IPv4()) }
+
+// Password spraying: srv answers SSH on sprayServers more addresses of the
+// LAN (sprayFirst on), standing for as many servers; hydra runs
+// sprayTasks tasks at once, one per server at most.
+const (
+	sprayServers = 24
+	sprayFirst   = 200
+	sprayTasks   = 2
+)
+
+// sprayAddrs are the sprayed servers' addresses.
+func sprayAddrs() []netip.Addr {
+	out := make([]netip.Addr, sprayServers)
+	for i := range out {
+		out[i] = hostAddr(lanNet4, byte(sprayFirst+i))
+	}
+	return out
+}
+
+// addSprayAddrs gives srv's eth0 the sprayed servers' addresses.
+func addSprayAddrs(ctx context.Context) error {
+	var cmds []string
+	for _, a := range sprayAddrs() {
+		cmds = append(cmds, fmt.Sprintf("addr add %s/%d dev eth0", a, lanNet4.Bits()))
+	}
+	if err := ipBatch(ctx, hostServer.NS(), cmds); err != nil {
+		return fmt.Errorf("lab: spray addresses of srv: %w", err)
+	}
+	return nil
+}
+
+func addrStrings(addrs []netip.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
