@@ -43,6 +43,11 @@ func DefaultConfig() Config {
 // MaxDuration bounds Config.Duration: the lab is for short, bounded runs.
 const MaxDuration = 10 * time.Minute
 
+// MaxBenignDuration bounds Config.Duration for runs of benign scenarios
+// only (no attack tool runs): hours of ordinary traffic are what a
+// false-alert rate per hour needs.
+const MaxBenignDuration = 4 * time.Hour
+
 // defaultRateLimit caps the attacker's link (tc tbf) in every scenario.
 const defaultRateLimit = 20_000_000
 
@@ -50,8 +55,8 @@ func (c Config) validate() error {
 	switch {
 	case c.OutDir == "":
 		return errors.New("lab: no output directory")
-	case c.Duration < 0 || c.Duration > MaxDuration:
-		return fmt.Errorf("lab: duration %s outside 0–%s", c.Duration, MaxDuration)
+	case c.Duration < 0 || c.Duration > MaxBenignDuration:
+		return fmt.Errorf("lab: duration %s outside 0–%s (0–%s with attacks)", c.Duration, MaxBenignDuration, MaxDuration)
 	case c.LeadIn < 0 || c.LeadOut < 0 || c.LeadIn > time.Minute || c.LeadOut > time.Minute:
 		return errors.New("lab: lead-in and lead-out must be within 0–1m")
 	}
@@ -115,6 +120,11 @@ func (l *Lab) Run(ctx context.Context, scenarios []*Scenario) ([]Result, error) 
 // start checks root and tools, takes the lock, removes a stale lab and
 // prepares the shared files (once per Lab).
 func (l *Lab) start(ctx context.Context, scenarios []*Scenario) error {
+	for _, s := range scenarios {
+		if l.cfg.Duration > MaxDuration && len(s.Classes) > 0 {
+			return fmt.Errorf("lab: %s is an attack: its duration is at most %s (%s is for benign runs only)", s.Name, MaxDuration, l.cfg.Duration)
+		}
+	}
 	if err := CheckRoot(); err != nil {
 		return err
 	}

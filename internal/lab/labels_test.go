@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -82,5 +83,28 @@ func TestEpochTime(t *testing.T) {
 	}
 	if d := Time(ts).Sub(at); d.Abs() > time.Microsecond {
 		t.Errorf("Time(epoch(t)) off by %s", d)
+	}
+}
+
+// Hours of benign traffic are allowed (a false-alert rate per hour needs
+// them); an attack stays bounded to MaxDuration whatever the flag says.
+func TestLongRunsBenignOnly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.OutDir, cfg.Duration = t.TempDir(), time.Hour
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatalf("an hour refused: %v", err)
+	}
+	defer l.Close()
+	attack, err := Lookup("nmap-syn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Run(context.Background(), []*Scenario{attack}); err == nil || !strings.Contains(err.Error(), "is an attack") {
+		t.Errorf("an hour of nmap-syn: %v", err)
+	}
+	cfg.Duration = MaxBenignDuration + time.Second
+	if _, err := New(cfg); err == nil {
+		t.Errorf("%s accepted", cfg.Duration)
 	}
 }
