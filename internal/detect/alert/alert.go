@@ -310,3 +310,25 @@ func (e *Episode) Active(ts float64) {
 func (e *Episode) Reported(ts float64) {
 	e.Alerted, e.LastEmit, e.reported = true, ts, e.activity
 }
+
+// EpisodeState is an Episode's fields as a detector's state file keeps
+// them (detect.Persistent): all but its Schedule ticket, which the
+// restored episode gets when it is watched again.
+type EpisodeState struct {
+	Last, LastEmit        float64
+	Alerted               bool
+	Activity, Reported    uint64
+	RefreshUntil, Checked float64
+}
+
+// State returns the episode's fields for a state file.
+func (e *Episode) State() EpisodeState {
+	return EpisodeState{Last: e.Last, LastEmit: e.LastEmit, Alerted: e.Alerted, Activity: e.activity, Reported: e.reported,
+		RefreshUntil: e.refreshUntil, Checked: e.checked}
+}
+
+// RestoreEpisode returns the episode that State gave s.
+func RestoreEpisode(s EpisodeState) Episode {
+	return Episode{Last: s.Last, LastEmit: s.LastEmit, Alerted: s.Alerted, activity: s.Activity, reported: s.Reported,
+		refreshUntil: s.RefreshUntil, checked: s.Checked}
+}

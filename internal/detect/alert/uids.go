@@ -88,3 +88,11 @@ func (u *UIDs) Merge(o *UIDs) {
 		u.Add(s.ts, []byte(s.uid))
 	}
 }
+
+// Each calls fn with every uid kept and the time it was offered with,
+// earliest first (a detector's state file keeps them; Add restores them).
+func (u *UIDs) Each(fn func(ts float64, uid string)) {
+	for _, s := range u.list {
+		fn(s.ts, s.uid)
+	}
+}

@@ -3,11 +3,13 @@
 package detecttest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,32 +124,119 @@ func Run(t testing.TB, d Detector, lines []Line) []alert.Alert {
 // records of different streams (packet facts, conn records) can.
 func RunAsGiven(t testing.TB, d Detector, lines []Line) []alert.Alert {
 	t.Helper()
-	var out []alert.Alert
-	emit := func(a alert.Alert) {
+	f := newFeeder(d)
+	f.feed(t, d, lines)
+	d.Flush(math.Inf(1), f.emit)
+	return f.out
+}
+
+// feeder hands lines to a detector as Run does, collecting its alerts.
+type feeder struct {
+	out       []alert.Alert
+	emit      alert.Emit
+	subs      map[string]bool
+	lastFlush float64
+}
+
+func newFeeder(d Detector) *feeder {
+	f := &feeder{subs: map[string]bool{}, lastFlush: math.Inf(-1)}
+	f.emit = func(a alert.Alert) {
 		a.Fill()
-		out = append(out, a)
+		f.out = append(f.out, a)
 	}
-	subs := map[string]bool{}
 	for _, l := range d.Logs() {
-		subs[l] = true
+		f.subs[l] = true
 	}
+	return f
+}
+
+// feed hands lines to d, flushing every 10 s of record time.
+func (f *feeder) feed(t testing.TB, d Detector, lines []Line) {
+	t.Helper()
 	var r rec.Rec
-	lastFlush := math.Inf(-1)
 	for _, l := range lines {
-		if !subs[l.Log] {
+		if !f.subs[l.Log] {
 			continue
 		}
 		if err := r.Parse(l.Log, l.JSON); err != nil {
 			t.Fatalf("bad test record %s: %v", l.JSON, err)
 		}
-		d.Handle(&r, emit)
-		if l.TS-lastFlush >= 10 {
-			d.Flush(l.TS, emit)
-			lastFlush = l.TS
+		d.Handle(&r, f.emit)
+		if l.TS-f.lastFlush >= 10 {
+			d.Flush(l.TS, f.emit)
+			f.lastFlush = l.TS
 		}
 	}
-	d.Flush(math.Inf(1), emit)
-	return out
+}
+
+// Persistent is a Detector whose state outlives a restart (the same as
+// detect.Persistent).
+type Persistent interface {
+	Detector
+	SaveState(w io.Writer) error
+	LoadState(r io.Reader) error
+}
+
+// RunRestarted is Run with a restart at record time at: the lines before
+// at go to first; its state is then saved, as a sensor's engine saves it
+// when it stops for a restart (no final flush: a Suspend method, where
+// first has one, ends what it does not save), and loaded into second, a
+// fresh detector, which gets the rest of the lines (flushed every 10 s
+// of record time, as Run flushes, the period going on across the
+// restart) and the final flush. It returns the alerts of both and the
+// saved state.
+func RunRestarted(t testing.TB, first, second Persistent, lines []Line, at float64) ([]alert.Alert, []byte) {
+	t.Helper()
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].TS < lines[j].TS })
+	cut := sort.Search(len(lines), func(i int) bool { return lines[i].TS >= at })
+	f := newFeeder(first)
+	f.feed(t, first, lines[:cut])
+	if s, ok := first.(interface{ Suspend(alert.Emit) }); ok {
+		s.Suspend(f.emit)
+	}
+	var state bytes.Buffer
+	if err := first.SaveState(&state); err != nil {
+		t.Fatalf("%s: SaveState: %v", first.Name(), err)
+	}
+	saved := slices.Clone(state.Bytes())
+	if err := second.LoadState(&state); err != nil {
+		t.Fatalf("%s: LoadState: %v", second.Name(), err)
+	}
+	f.feed(t, second, lines[cut:])
+	second.Flush(math.Inf(1), f.emit)
+	return f.out, saved
+}
+
+// SameAlerts fails the test unless got holds the same alerts as want once
+// merged into episodes (Merged), whatever their order: the same JSON
+// lines but for the confidence (and the scores in the evidence), which may
+// differ by rounding.
+func SameAlerts(t testing.TB, want, got []alert.Alert) {
+	t.Helper()
+	lines := func(as []alert.Alert) []string {
+		var out []string
+		for _, a := range Merged(as) {
+			a.Confidence = math.Round(a.Confidence*1e6) / 1e6
+			for k, v := range a.Evidence {
+				if f, ok := v.(float64); ok {
+					a.Evidence[k] = math.Round(f*1e6) / 1e6
+				}
+			}
+			out = append(out, string(a.JSON()))
+		}
+		sort.Strings(out)
+		return out
+	}
+	w, g := lines(want), lines(got)
+	if len(w) != len(g) {
+		t.Errorf("%d alerts, want %d:\n%s\nwant\n%s", len(g), len(w), strings.Join(g, "\n"), strings.Join(w, "\n"))
+		return
+	}
+	for i := range w {
+		if w[i] != g[i] {
+			t.Errorf("alert differs:\n got %s\nwant %s", g[i], w[i])
+		}
+	}
 }
 
 // Merged folds alerts into one per episode key (class, src, dst), as the
