@@ -327,13 +327,18 @@ func (d *Detector) SetRefresh(r float64) {
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.sources, now, func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
-		d.entries -= s.size()
-		delete(d.sources, k)
-	})
+	d.flushFast(now, emit)
 	d.slowDue.Flush(d.slow, now, func(sl *slowSource) { d.emitSlow(sl, emit) }, func(k netip.Addr, sl *slowSource) {
 		d.entries -= sl.size()
 		delete(d.slow, k)
+	})
+}
+
+// flushFast is Flush for the fast tier's episodes.
+func (d *Detector) flushFast(now float64, emit alert.Emit) {
+	d.due.Flush(d.sources, now, func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
+		d.entries -= s.size()
+		delete(d.sources, k)
 	})
 }
 

@@ -1,0 +1,95 @@
+package exfil
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+// restartLines: 10.1.0.5 uploads 3 MB every 10 minutes for three and a
+// half days (its baseline), and 25 MB to a new address an hour after day
+// 3; 10.1.0.6 uploads 6 MB every 10 minutes to one address from day 2.5
+// (a slow exfiltration whose daily sum reaches 500 MB 14 hours later).
+func restartLines(t0 float64) []dt.Line {
+	var l []dt.Line
+	for i, ts := 0, 0.0; ts < 3.5*day; i, ts = i+1, ts+600 {
+		l = append(l, dt.Conn{TS: t0 + ts, Src: "10.1.0.5", SrcP: 50000, Dst: fmt.Sprintf("203.0.113.%d", i%200), DstP: 443,
+			OrigBytes: 3_000_000, RespBytes: 10_000}.Line())
+	}
+	l = append(l, dt.Conn{TS: t0 + 3*day + 120, Src: "10.1.0.5", SrcP: 50001, Dst: "192.0.2.9", DstP: 443, OrigBytes: 25_000_000, RespBytes: 10_000}.Line())
+	for ts := 2.5 * day; ts < 3.5*day; ts += 600 {
+		l = append(l, dt.Conn{TS: t0 + ts, Src: "10.1.0.6", SrcP: 50000, Dst: "198.51.100.77", DstP: 443, OrigBytes: 6_000_000, RespBytes: 10_000}.Line())
+	}
+	return l
+}
+
+// A restart at day 3 with the state saved and loaded gives the alerts of
+// a run without the restart: the slow exfiltration's daily sum, begun
+// before the restart, is reported, and the host whose baseline is 3 MB an
+// interval is not reported for 25 MB. A detector started fresh at the
+// restart reports the 25 MB (a new host's floor is 1 MB) and misses the
+// daily sum.
+func TestStateRestart(t *testing.T) {
+	const t0 = 1.7e9
+	lines := restartLines(t0)
+	want := dt.Run(t, New(DefaultConfig(), internal), lines)
+	if m := dt.Merged(want); len(m) != 1 || m[0].Src != "10.1.0.6" || m[0].Evidence["rule"] != "daily" {
+		t.Fatalf("the run without a restart: %v", dt.Classes(want))
+	}
+	got, state := dt.RunRestarted(t, New(DefaultConfig(), internal), New(DefaultConfig(), internal), lines, t0+3*day)
+	dt.SameAlerts(t, want, got)
+	t.Logf("state %d bytes: %s", len(state), want[0].Summary)
+
+	var after []dt.Line
+	for _, l := range lines {
+		if l.TS >= t0+3*day {
+			after = append(after, l)
+		}
+	}
+	fresh := dt.Merged(dt.Run(t, New(DefaultConfig(), internal), after))
+	if len(fresh) != 1 || fresh[0].Src != "10.1.0.5" {
+		var sums []string
+		for _, a := range fresh {
+			sums = append(sums, a.Summary)
+		}
+		t.Errorf("a fresh detector: %v; the test does not tell a kept state from a lost one", sums)
+	}
+}
+
+// A state that is truncated, of another version, or over this detector's
+// bounds is refused, and the detector is left fresh.
+func TestStateRefused(t *testing.T) {
+	const t0 = 1.7e9
+	d := New(DefaultConfig(), internal)
+	dt.RunRestarted(t, d, New(DefaultConfig(), internal), restartLines(t0), t0+3*day)
+	var buf bytes.Buffer
+	if err := d.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	state := buf.Bytes()
+	one := DefaultConfig()
+	one.MaxHosts = 1
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		state []byte
+		want  string
+	}{
+		{"truncated", DefaultConfig(), state[:len(state)/2], "truncated"},
+		{"one byte short", DefaultConfig(), state[:len(state)-1], "truncated"},
+		{"future version", DefaultConfig(), append([]byte{stateVersion + 1}, state[1:]...), "version"},
+		{"max_hosts", one, state, "more than 1"},
+	} {
+		d := New(tc.cfg, internal)
+		err := d.LoadState(bytes.NewReader(tc.state))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		}
+		if len(d.hosts)+len(d.open) != 0 {
+			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
+		}
+	}
+}
