@@ -23,6 +23,12 @@
 // connections end, with their start time): detectors keep episodes open
 // for minutes after their last record.
 //
+// State: the detectors whose memory spans hours or days (Persistent:
+// beacon, exfil, the scan detector's slow tier, longconn) save it into one
+// versioned file (Output.State; state.go), loaded by New and saved at
+// Close and, in a live run, periodically, so that a sensor's restart does
+// not forget a slow beacon's check-ins or the hosts' upload baselines.
+//
 // Alerts of one episode — the same class, source, destination and domain —
 // are merged into one alert with counts (Alert.Count, first and last time),
 // written when the episode has been quiet for Aggregate.Quiet seconds, has

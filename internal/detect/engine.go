@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/incident"
@@ -35,6 +37,10 @@ type Output struct {
 	// alert): a live run's incidents.log, store and dashboard see it as it
 	// grows; the last line of an id is its state.
 	IncidentUpdates bool
+	// State is the state file of the detectors whose memory spans hours
+	// or days (Persistent; state.go): loaded by New, saved at Close and
+	// periodically in a live run. Its zero value keeps no state.
+	State StateFile
 }
 
 // MaxKept bounds the alerts Alerts returns (the latest are kept), so a
@@ -87,6 +93,12 @@ type Engine struct {
 	alertsW, eveW, incW *record.Writer
 	stats               Stats
 	closed              bool
+
+	// stateSaved is the wall time (Unix ns, Advance's clock) of the last
+	// periodic save of the state file; stateIdle is held while a save is
+	// written in the background.
+	stateSaved int64
+	stateIdle  sync.Mutex
 }
 
 type episode struct {
@@ -133,6 +145,9 @@ func New(cfg Config, out Output) (*Engine, error) {
 	if err := e.openOutputs(out); err != nil {
 		e.closeFiles()
 		return nil, err
+	}
+	if out.State.Path != "" {
+		e.loadStateFile()
 	}
 	return e, nil
 }
@@ -298,6 +313,15 @@ func (e *Engine) Advance(now int64) {
 	for _, w := range []*record.Writer{e.alertsW, e.eveW, e.incW} {
 		if w != nil {
 			_ = w.Flush()
+		}
+	}
+	if st := &e.out.State; st.Path != "" && st.Every > 0 {
+		switch {
+		case e.stateSaved == 0:
+			e.stateSaved = now // the first tick: a period from now
+		case now-e.stateSaved >= int64(st.Every) || now < e.stateSaved:
+			e.stateSaved = now
+			e.saveStateLater(time.Unix(0, now))
 		}
 	}
 }
@@ -551,8 +575,20 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	resume := false
+	if e.out.State.Path != "" {
+		e.stateIdle.Lock() // a periodic save still being written goes first
+		resume = e.saveStateFile() == nil && e.out.State.Resume
+		e.stateIdle.Unlock()
+	}
 	for _, d := range e.detectors {
-		d.Flush(math.Inf(1), e.emitFn)
+		switch s, ok := d.(Suspender); {
+		case resume && persistent(d) && ok:
+			s.Suspend(e.emitFn) // the rest is saved: the next run ends it
+		case resume && persistent(d):
+		default:
+			d.Flush(math.Inf(1), e.emitFn)
+		}
 	}
 	e.writeDue(math.Inf(1))
 	for _, inc := range e.corr.Flush(math.Inf(1)) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -357,4 +360,102 @@ func checkOutput(t *testing.T, e *Engine, out *lineCollector, known map[string]b
 	if st.Parsed+st.ParseErrors > st.Records {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// FuzzLoadState gives hostile input to LoadState, as a whole state file
+// (Engine.LoadState) and as each persisting detector's own section
+// (Persistent.LoadState, which a fuzzer could not reach through the
+// file's checksums). Nothing may panic; a state refused must leave no
+// state behind; what is loaded must stay under the detectors' bounds
+// (fuzzConfig's caps, stateBounds); and the engines must go on with
+// records and close. The seeds are the state of stateSeedStream (the
+// file and each section: small, as the fuzzer minimizes every input that
+// finds new code) and testdata/fuzz/FuzzLoadState.
+func FuzzLoadState(f *testing.F) {
+	cfg := fuzzConfig(f)
+	e, err := New(cfg, Output{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	feed(e, stateSeedStream())
+	_, after := split(restartStream(), restartAt)
+	var buf bytes.Buffer
+	if err := e.SaveState(&buf); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	for _, d := range e.detectors {
+		if p, ok := d.(Persistent); ok {
+			var sec bytes.Buffer
+			if err := p.SaveState(&sec); err != nil {
+				f.Fatal(err)
+			}
+			f.Add(sec.Bytes())
+		}
+	}
+	// fuzzConfig's scan budget is too small for a source's episode, so
+	// no slow record is made by records there: one made under a larger
+	// budget (a record of one probe, which fuzzConfig can hold).
+	sc := cfg.Scan
+	sc.MaxEntries = 100
+	slow := scan.New(sc, nil)
+	dt.RunRestarted(f, slow, scan.New(sc, nil), stateSeedStream(), math.Inf(1))
+	var sec bytes.Buffer
+	if err := slow.SaveState(&sec); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sec.Bytes())
+	e.Close()
+	if len(after) > 40 {
+		after = after[:40]
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		whole, err := New(cfg, Output{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := whole.LoadState(bytes.NewReader(data)); err != nil && heldState(whole) != 0 {
+			t.Fatalf("a refused state file left %d entries of state: %v", heldState(whole), err)
+		}
+		checkStateBounds(t, whole)
+		each, err := New(cfg, Output{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range each.detectors {
+			p, ok := d.(Persistent)
+			if !ok {
+				continue
+			}
+			held := maps.Clone(stateSizes(d))
+			if err := p.LoadState(bytes.NewReader(data)); err != nil && !maps.Equal(held, stateSizes(d)) {
+				t.Fatalf("%s: a refused state changed the detector: %v", d.Name(), err)
+			}
+		}
+		checkStateBounds(t, each)
+		for _, e := range []*Engine{whole, each} {
+			feed(e, after)
+			e.Flush(math.MaxInt64)
+			checkStateBounds(t, e)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// stateSeedStream is a little of what each persisting detector keeps: a
+// beacon pair's check-ins and first sightings, a slow scan's probe, a
+// host's baseline and open interval, a tunnel's piece.
+func stateSeedStream() []dt.Line {
+	var l []dt.Line
+	for i := range 3 {
+		l = append(l, dt.Conn{TS: 1000 + float64(i)*300, Src: "10.66.0.30", Dst: "198.51.100.66", DstP: 443, OrigBytes: 310, RespBytes: 800}.Line())
+	}
+	l = append(l, dt.Conn{TS: 1100, Src: "10.66.0.31", Dst: "2001:db8::1", DstP: 80, OrigBytes: 100}.Line())
+	l = append(l, dt.Conn{TS: 1200, Src: "10.66.0.66", Dst: "10.66.0.20", DstP: 22, State: "REJ", OrigPkts: 1, RespPkts: 1}.Line())
+	l = append(l, dt.Conn{TS: 1300, Src: "10.1.0.5", Dst: "203.0.113.1", DstP: 443, OrigBytes: 3_000_000, RespBytes: 10_000}.Line())
+	l = append(l, dt.Conn{TS: 2000, Src: "10.1.0.5", Dst: "203.0.113.2", DstP: 443, OrigBytes: 2_000_000, RespBytes: 10_000}.Line())
+	l = append(l, dt.Conn{TS: 1500, UID: "Cpiece", Src: "10.0.0.7", Dst: "203.0.113.250", DstP: 4444, Duration: 1200, OrigBytes: 1e5, RespBytes: 2e5}.Line())
+	return l
 }

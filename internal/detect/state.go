@@ -1,0 +1,389 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/beacon"
+	"github.com/vigil-nsm/vigil/internal/detect/exfil"
+	"github.com/vigil-nsm/vigil/internal/detect/longconn"
+	"github.com/vigil-nsm/vigil/internal/detect/persist"
+	"github.com/vigil-nsm/vigil/internal/detect/scan"
+)
+
+// Persistent is a Detector whose memory spans hours or days, saved so
+// that it survives a restart of a long-running sensor (`vigil serve`'s
+// live capture, `vigil analyze --detect-state`): beacon (a pair's
+// check-ins over a day), exfil (each host's baselines, learnt over days),
+// scan (its slow tier's records over six hours) and longconn (a pair's
+// pieces over a day). The other detectors' memory spans seconds to
+// minutes (floods, fast scans, brute force, DNS tunnels, ARP flaps,
+// Mirai's scanners) or is a dedupe of what was reported (TLS
+// certificates, intel matches): a restart costs them at most one
+// episode's worth, and they do not persist.
+//
+// SaveState writes the detector's state (package persist's encoding,
+// its own version first) and changes nothing. LoadState gives a detector
+// that has seen no record the state SaveState wrote; it checks every
+// count and length against the detector's own configured bounds (so a
+// hostile or corrupt state costs no more than the bounds allow) and, on
+// error, leaves the detector as it was. What was restored expires by the
+// detector's usual rules as the new records' time (or a live run's wall
+// clock) moves on: saved times are record times.
+type Persistent interface {
+	Detector
+	SaveState(w io.Writer) error
+	LoadState(r io.Reader) error
+}
+
+// The detectors that keep state across restarts.
+var (
+	_ Persistent = (*beacon.Detector)(nil)
+	_ Persistent = (*exfil.Detector)(nil)
+	_ Persistent = (*scan.Detector)(nil)
+	_ Persistent = (*longconn.Detector)(nil)
+	_ Suspender  = (*scan.Detector)(nil)
+)
+
+// Suspender is a Persistent detector that also holds state it does not
+// save (the scan detector's fast tier). When a restart's Close has saved
+// the state (StateFile.Resume), the engine calls Suspend rather than the
+// final flush: it ends, as Flush(math.Inf(1)) would, what is not saved,
+// and leaves the rest for the run that loads it.
+type Suspender interface {
+	Suspend(emit alert.Emit)
+}
+
+// stateSummary is a Persistent detector that says what its state holds,
+// for the engine's notices.
+type stateSummary interface {
+	StateSummary() string
+}
+
+// StateFile configures the engine's state file: the state of the
+// Persistent detectors, loaded when the engine is made and saved at
+// Close and every Every of wall time in a live run.
+type StateFile struct {
+	// Path is the file ("" none). A missing file is a fresh start.
+	Path string
+	// Every is how often (wall time, as Advance gives it: live runs
+	// only) the state is saved while the run goes on; 0 saves at Close
+	// only.
+	Every time.Duration
+	// Resume: Close is a restart, not the end of the input. The
+	// Persistent detectors' state is saved and not ended: what they hold
+	// open (a beacon pair's check-ins, a host's open interval, a slow
+	// scan) is reported by the run that loads it, as an uninterrupted run
+	// would report it, not as the end of the input. Without Resume the
+	// state saved is the state before the final flush, which then ends
+	// everything as usual (an analysis of one file of a series).
+	Resume bool
+	// Version is the Vigil version written into the file's header.
+	Version string
+	// Log receives the notices: the state loaded, saved or dropped (with
+	// what was wrong); nil drops them.
+	Log func(msg string)
+}
+
+// The state file's layout (format 1; all numbers little-endian):
+//
+//	magic "VGLSTATE", u16 format, u16 length + the Vigil version
+//	i64 wall time of the save (Unix ns), f64 record time of the save (epoch s)
+//	u16 sections, each: u16 length + detector name, u32 CRC-32 (IEEE) of
+//	    the payload, u64 payload length, payload (the detector's SaveState)
+//
+// The magic, the format and the version are where they are in every
+// format, so that a file of another format is named in the warning.
+const (
+	stateMagic  = "VGLSTATE"
+	stateFormat = 1
+	// maxStateFile bounds the file read and written.
+	maxStateFile = 4 << 30
+	maxSections  = 64
+)
+
+// StateInfo is what LoadState found.
+type StateInfo struct {
+	Format  int
+	Version string    // of the Vigil that saved it
+	Saved   time.Time // wall time of the save
+	Traffic float64   // record time of the save (epoch s; -Inf: none seen)
+	// Loaded are the detectors whose state was loaded, each with what
+	// it holds ("beacon: 12 pairs …"); Skipped the sections that were
+	// not, with why.
+	Loaded, Skipped []string
+}
+
+// SaveState writes the Persistent detectors' state to w in the state
+// file's format. It changes nothing. Same goroutine as Record.
+func (e *Engine) SaveState(w io.Writer) error {
+	b, err := e.encodeState(time.Now())
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// encodeState is the state file's bytes, saved at wall time now.
+func (e *Engine) encodeState(now time.Time) ([]byte, error) {
+	var h persist.Enc
+	for _, c := range []byte(stateMagic) {
+		h.U8(c)
+	}
+	h.U16(stateFormat)
+	h.Str(e.out.State.Version)
+	h.I64(now.UnixNano())
+	h.F64(e.clock)
+	var secs []string
+	var payloads [][]byte
+	for _, d := range e.detectors {
+		p, ok := d.(Persistent)
+		if !ok {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := p.SaveState(&buf); err != nil {
+			return nil, fmt.Errorf("detect: save state of %s: %w", d.Name(), err)
+		}
+		secs, payloads = append(secs, d.Name()), append(payloads, buf.Bytes())
+	}
+	h.U16(uint16(len(secs)))
+	out := bytes.NewBuffer(h.Bytes())
+	for i, name := range secs {
+		var s persist.Enc
+		s.Str(name)
+		s.U32(crc32.ChecksumIEEE(payloads[i]))
+		s.U64(uint64(len(payloads[i])))
+		out.Write(s.Bytes())
+		out.Write(payloads[i])
+	}
+	if out.Len() > maxStateFile {
+		return nil, fmt.Errorf("detect: state of %d bytes, more than the %d a state file may hold", out.Len(), maxStateFile)
+	}
+	return out.Bytes(), nil
+}
+
+// LoadState reads a state file's content from r into the Persistent
+// detectors; call it before the first record. A file that is not a state
+// file, of another format, truncated or corrupt (a checksum that does not
+// match) is an error, and no detector is changed. Sections of detectors
+// that do not run here, and sections their detector refuses (its own
+// state version changed, counts over its configured bounds), are
+// skipped, said so in StateInfo.Skipped, and leave their detector fresh;
+// the others are loaded.
+func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
+	var info StateInfo
+	b, err := persist.ReadAll(r, maxStateFile)
+	if err != nil {
+		return info, err
+	}
+	if len(b) == 0 {
+		return info, errors.New("empty file")
+	}
+	d := persist.NewDec(b)
+	magic := make([]byte, len(stateMagic))
+	for i := range magic {
+		magic[i] = d.U8()
+	}
+	if d.Err() != nil || string(magic) != stateMagic {
+		return info, errors.New("not a Vigil detection state file")
+	}
+	info.Format = int(d.U16())
+	info.Version = d.Str(64)
+	if d.Err() == nil && info.Format != stateFormat {
+		return info, fmt.Errorf("state file format %d (saved by Vigil %s), this Vigil reads format %d", info.Format, info.Version, stateFormat)
+	}
+	info.Saved = time.Unix(0, d.I64()).UTC()
+	info.Traffic = d.F64()
+	n := int(d.U16())
+	if n > maxSections {
+		d.Fail("%d sections, more than %d", n, maxSections)
+	}
+	type section struct {
+		name    string
+		payload []byte
+	}
+	var secs []section
+	for i := 0; i < n && d.Err() == nil; i++ {
+		name, sum, size := d.Str(64), d.U32(), d.U64()
+		if d.Err() == nil && size > uint64(d.Left()) {
+			return info, fmt.Errorf("truncated state file: section %q of %d bytes, %d bytes left", name, size, d.Left())
+		}
+		payload := d.Raw(int(size)) // the detector reads it
+		if d.Err() == nil && crc32.ChecksumIEEE(payload) != sum {
+			d.Fail("section %q is corrupt (its checksum does not match)", name)
+		}
+		secs = append(secs, section{name, payload})
+	}
+	if err := d.End(); err != nil {
+		if errors.Is(err, persist.ErrTruncated) {
+			return info, fmt.Errorf("truncated state file: %w", err)
+		}
+		return info, fmt.Errorf("corrupt state file: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, s := range secs {
+		var p Persistent
+		for _, det := range e.detectors {
+			if det.Name() == s.name {
+				p, _ = det.(Persistent)
+			}
+		}
+		switch {
+		case seen[s.name]:
+			info.Skipped = append(info.Skipped, fmt.Sprintf("section %q: given twice (the first loaded)", s.name))
+			continue
+		case p == nil:
+			info.Skipped = append(info.Skipped, fmt.Sprintf("section %q: no such detector keeping state here (disabled or unknown); skipped", s.name))
+			continue
+		}
+		seen[s.name] = true
+		if err := p.LoadState(bytes.NewReader(s.payload)); err != nil {
+			info.Skipped = append(info.Skipped, fmt.Sprintf("section %q dropped, the detector starts fresh: %v", s.name, err))
+			continue
+		}
+		loaded := s.name
+		if ss, ok := p.(stateSummary); ok {
+			loaded += ": " + ss.StateSummary()
+		}
+		info.Loaded = append(info.Loaded, loaded)
+	}
+	return info, nil
+}
+
+// notef hands a notice about the state file to StateFile.Log.
+func (e *Engine) notef(format string, args ...any) {
+	if e.out.State.Log != nil {
+		e.out.State.Log(fmt.Sprintf("detection state %s: ", e.out.State.Path) + fmt.Sprintf(format, args...))
+	}
+}
+
+// loadStateFile loads StateFile.Path, if there is one: a problem is a
+// notice, and the detectors concerned start fresh.
+func (e *Engine) loadStateFile() {
+	path := e.out.State.Path
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		e.notef("none yet; starting fresh")
+		return
+	}
+	if err != nil {
+		e.notef("cannot be read, starting fresh: %v", err)
+		return
+	}
+	defer f.Close()
+	info, err := e.LoadState(f)
+	if err != nil {
+		e.notef("dropped, starting fresh: %v", err)
+		return
+	}
+	for _, s := range info.Skipped {
+		e.notef("%s", s)
+	}
+	age := ""
+	if !info.Saved.IsZero() {
+		age = fmt.Sprintf(", %s ago", time.Since(info.Saved).Round(time.Second))
+	}
+	traffic := "no records"
+	if !math.IsInf(info.Traffic, 0) && !math.IsNaN(info.Traffic) {
+		traffic = "records up to " + alert.Clock(info.Traffic)
+	}
+	loaded := "nothing"
+	if len(info.Loaded) > 0 {
+		loaded = strings.Join(info.Loaded, "; ")
+	}
+	e.notef("loaded (saved %s by Vigil %s%s, %s): %s", info.Saved.Format(time.RFC3339), info.Version, age, traffic, loaded)
+}
+
+// saveStateFile saves the state to StateFile.Path now, atomically (a
+// temporary file beside it, synced, renamed over it), and says so. Same
+// goroutine as Record.
+func (e *Engine) saveStateFile() error {
+	start := time.Now()
+	b, err := e.encodeState(start)
+	if err == nil {
+		err = writeFileAtomic(e.out.State.Path, b)
+	}
+	if err != nil {
+		e.notef("not saved: %v", err)
+		return err
+	}
+	var held []string
+	for _, d := range e.detectors {
+		if ss, ok := d.(stateSummary); ok && persistent(d) {
+			held = append(held, d.Name()+": "+ss.StateSummary())
+		}
+	}
+	e.notef("saved, %d bytes in %s (%s)", len(b), time.Since(start).Round(time.Millisecond), strings.Join(held, "; "))
+	return nil
+}
+
+// saveStateLater encodes the state now and writes it in the background,
+// unless the previous save is still being written (the next is then
+// left to the next period). Same goroutine as Record.
+func (e *Engine) saveStateLater(now time.Time) {
+	if !e.stateIdle.TryLock() {
+		return
+	}
+	b, err := e.encodeState(now)
+	if err != nil {
+		e.stateIdle.Unlock()
+		e.notef("not saved: %v", err)
+		return
+	}
+	path, notef := e.out.State.Path, e.notef
+	go func() {
+		defer e.stateIdle.Unlock()
+		if err := writeFileAtomic(path, b); err != nil {
+			notef("not saved: %v", err)
+		}
+	}()
+}
+
+// writeFileAtomic replaces the file at path with data: written to a
+// temporary file in the same directory (mode 0600: the state names the
+// site's hosts), synced, renamed over path, the directory synced; a
+// crash leaves the old file or the new one, never a part of either.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// persistent reports whether d keeps state across restarts.
+func persistent(d Detector) bool {
+	_, ok := d.(Persistent)
+	return ok
+}
