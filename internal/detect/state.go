@@ -296,7 +296,7 @@ func (e *Engine) loadStateFile() {
 	}
 	traffic := "no records"
 	if !math.IsInf(info.Traffic, 0) && !math.IsNaN(info.Traffic) {
-		traffic = "records up to " + alert.Clock(info.Traffic)
+		traffic = "records up to " + time.Unix(0, int64(info.Traffic*1e9)).UTC().Format(time.RFC3339)
 	}
 	loaded := "nothing"
 	if len(info.Loaded) > 0 {
