@@ -50,6 +50,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	noAssets := fs.Bool("no-assets", false, "no asset inventory (assets.log); detection and the IPv6 monitor still run")
 	eve := fs.String("eve", "", "also write alerts as Suricata EVE JSON to this file")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds); see docs/DETECTION.md")
+	detectState := fs.String("detect-state", "", "load the detectors' long-memory state (beacons, upload baselines, slow scans) from this file if it exists, and save it there at the end: a series of captures analysed one by one")
 	var internal networks
 	fs.Var(&internal, "internal", internalUsage)
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
@@ -129,6 +130,13 @@ func runAnalyze(ctx context.Context, args []string) error {
 		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets, internal)
 		if err != nil {
 			return err
+		}
+		if *detectState != "" {
+			icfg.State = detect.StateFile{Path: *detectState, Version: version,
+				Log: func(msg string) { fmt.Fprintf(os.Stderr, "vigil: %s\n", msg) }}
+			if len(groups) > 0 {
+				icfg.State.Every = 5 * time.Minute
+			}
 		}
 		if len(groups) > 0 {
 			icfg.Live = true // incidents written as they grow

@@ -36,6 +36,8 @@ func runServe(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Analyze.Workers, "workers", cfg.Analyze.Workers, "flow workers per ingest run (0: one per CPU)")
 	fs.DurationVar(&cfg.SituationEvery, "situation-every", time.Minute, "how often the situation model is recomputed")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON; thresholds, allowlists, intel feeds, IPv6 monitor) for every run; see docs/DETECTION.md")
+	fs.StringVar(&cfg.DetectState, "detect-state", "", "the live capture's detection state file, kept across restarts (beacons, upload baselines, slow scans); off: none (default DATA/detect.state)")
+	fs.DurationVar(&cfg.DetectStateEvery, "detect-state-every", cfg.DetectStateEvery, "how often the live capture's detection state is saved (and when it stops)")
 	var internal networks
 	fs.Var(&internal, "internal", internalUsage)
 	var lf liveFlags
@@ -87,7 +89,12 @@ func checkListen(addr string) error {
 // logs (assets, ipv6) after Finish. Inbox runs are sequential, but the
 // live capture's run (-i) goes on beside them: one Set per run, by output
 // directory. The live run's alerts come as the capture runs
-// (LiveAggregate) unless the config file sets its own aggregation.
+// (LiveAggregate) unless the config file sets its own aggregation, and
+// its detectors' long memory is kept in the state file
+// (cfg.DetectStatePath): loaded before its first record, saved every
+// cfg.DetectStateEvery and when it ends, a restart of the server then
+// carrying on what the last one began. Inbox runs are each of their own
+// file, analysed as they come, with no state.
 func wireInsight(cfg *serve.Config, base insight.Config, liveAggregate bool) {
 	var mu sync.Mutex
 	sets := map[string]*insight.Set{}
@@ -99,6 +106,7 @@ func wireInsight(cfg *serve.Config, base insight.Config, liveAggregate bool) {
 			if liveAggregate {
 				icfg.Detect.Aggregate = detect.LiveAggregate() // alerts while the capture runs
 			}
+			icfg.State = liveState(cfg)
 		}
 		s, err := insight.New(icfg, outDir)
 		if err != nil {
@@ -142,3 +150,21 @@ func wireInsight(cfg *serve.Config, base insight.Config, liveAggregate bool) {
 // isLiveRun tells the live capture's run directory (DATA/runs/N-live)
 // from an inbox run's (DATA/runs/N-FILE).
 func isLiveRun(outDir string) bool { return strings.HasSuffix(outDir, "-live") }
+
+// liveState is the detection state file of a server's live run.
+func liveState(cfg *serve.Config) detect.StateFile {
+	path := cfg.DetectStatePath()
+	if path == "" {
+		return detect.StateFile{}
+	}
+	every := cfg.DetectStateEvery
+	if every <= 0 {
+		every = serve.DefaultConfig().DetectStateEvery
+	}
+	log := cfg.Log
+	if log == nil {
+		log = os.Stderr
+	}
+	return detect.StateFile{Path: path, Every: every, Resume: true, Version: version,
+		Log: func(msg string) { fmt.Fprintf(log, "vigil serve: %s\n", msg) }}
+}

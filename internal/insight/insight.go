@@ -52,6 +52,9 @@ type Config struct {
 	// Live: a live capture's run, whose incidents are written again as
 	// they grow (detect.Output.IncidentUpdates).
 	Live bool
+	// State is the detection engine's state file (detect.Output.State):
+	// the detectors whose memory spans hours or days keep it across runs.
+	State detect.StateFile
 }
 
 // DefaultConfig has every part on with its defaults.
@@ -96,7 +99,7 @@ func New(cfg Config, dir string) (*Set, error) {
 		}
 	}
 	if !cfg.NoDetect {
-		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records, IncidentUpdates: cfg.Live})
+		eng, err := detect.New(cfg.Detect, detect.Output{Dir: dir, EVE: cfg.EVE, Records: cfg.Records, IncidentUpdates: cfg.Live, State: cfg.State})
 		if err != nil {
 			return nil, fmt.Errorf("insight: %w", err)
 		}

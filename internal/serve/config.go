@@ -58,6 +58,28 @@ type Config struct {
 	// KeepRunDirs keeps each run's output directory (DATA/runs/…);
 	// otherwise it is removed once stored.
 	KeepRunDirs bool
+	// DetectState is the file in which the live capture's detection
+	// engine keeps what its detectors remember for hours or days (a slow
+	// beacon's check-ins, each host's upload baselines, slow scans, long
+	// connections' pieces) across restarts of the server: "" is
+	// DATA/detect.state, "off" none. The Consumers hook applies it
+	// (DetectStatePath; inbox runs, each of one file, keep none), loading
+	// it before the capture's first record and saving it every
+	// DetectStateEvery and when the run ends.
+	DetectState      string
+	DetectStateEvery time.Duration
+}
+
+// DetectStatePath is the live run's detection state file, "" for none
+// (DetectState "off").
+func (c *Config) DetectStatePath() string {
+	switch c.DetectState {
+	case "off":
+		return ""
+	case "":
+		return filepath.Join(or(c.DataDir, DefaultConfig().DataDir), "detect.state")
+	}
+	return c.DetectState
 }
 
 // DefaultConfig returns the defaults: ./vigil-data, 127.0.0.1:8080, no
@@ -67,6 +89,7 @@ func DefaultConfig() Config {
 		DataDir: "vigil-data", Listen: "127.0.0.1:8080", Retention: store.DefaultRetention(),
 		Poll: time.Second, Stable: 2 * time.Second, SituationEvery: time.Minute, MaintenanceEvery: 10 * time.Minute, SnapshotEvery: time.Minute,
 		Situation: situation.DefaultConfig(), Analyze: analyze.DefaultConfig(), KeepRunDirs: true,
+		DetectStateEvery: 5 * time.Minute,
 	}
 }
 
@@ -93,7 +116,7 @@ func (c *Config) normalize() error {
 	if c.Listen == "" {
 		c.Listen = def.Listen
 	}
-	for _, d := range []*time.Duration{&c.Poll, &c.Stable, &c.SituationEvery, &c.MaintenanceEvery, &c.SnapshotEvery} {
+	for _, d := range []*time.Duration{&c.Poll, &c.Stable, &c.SituationEvery, &c.MaintenanceEvery, &c.SnapshotEvery, &c.DetectStateEvery} {
 		if *d < 0 {
 			return fmt.Errorf("serve: negative interval %v", *d)
 		}
@@ -109,6 +132,9 @@ func (c *Config) normalize() error {
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = def.SnapshotEvery
+	}
+	if c.DetectStateEvery == 0 {
+		c.DetectStateEvery = def.DetectStateEvery
 	}
 	if c.Retention == (store.Retention{}) {
 		c.Retention = def.Retention

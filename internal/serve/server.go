@@ -11,7 +11,9 @@
 //
 // Data layout under Config.DataDir: vigil.duckdb (the store), tokens.json
 // (0600), inbox/ (drop files here), runs/N-NAME/ (each run's logs),
-// done/ and failed/ (ingested files; NAME.error beside a failed one).
+// done/ and failed/ (ingested files; NAME.error beside a failed one),
+// detect.state (0600: the live capture's detection state across restarts,
+// Config.DetectState).
 package serve
 
 import (
