@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -144,28 +145,30 @@ func (e *Engine) encodeState(now time.Time) ([]byte, error) {
 	h.Str(e.out.State.Version)
 	h.I64(now.UnixNano())
 	h.F64(e.clock)
-	var secs []string
-	var payloads [][]byte
+	var persisting []Persistent
 	for _, d := range e.detectors {
-		p, ok := d.(Persistent)
-		if !ok {
-			continue
+		if p, ok := d.(Persistent); ok {
+			persisting = append(persisting, p)
 		}
-		var buf bytes.Buffer
-		if err := p.SaveState(&buf); err != nil {
-			return nil, fmt.Errorf("detect: save state of %s: %w", d.Name(), err)
-		}
-		secs, payloads = append(secs, d.Name()), append(payloads, buf.Bytes())
 	}
-	h.U16(uint16(len(secs)))
+	h.U16(uint16(len(persisting)))
 	out := bytes.NewBuffer(h.Bytes())
-	for i, name := range secs {
+	for _, p := range persisting {
+		// The section's header, its checksum and length filled in once
+		// the detector has written its payload after it.
 		var s persist.Enc
-		s.Str(name)
-		s.U32(crc32.ChecksumIEEE(payloads[i]))
-		s.U64(uint64(len(payloads[i])))
+		s.Str(p.Name())
+		at := out.Len() + len(s.Bytes())
+		s.U32(0)
+		s.U64(0)
 		out.Write(s.Bytes())
-		out.Write(payloads[i])
+		start := out.Len()
+		if err := p.SaveState(out); err != nil {
+			return nil, fmt.Errorf("detect: save state of %s: %w", p.Name(), err)
+		}
+		b := out.Bytes()
+		binary.LittleEndian.PutUint32(b[at:], crc32.ChecksumIEEE(b[start:]))
+		binary.LittleEndian.PutUint64(b[at+4:], uint64(len(b)-start))
 	}
 	if out.Len() > maxStateFile {
 		return nil, fmt.Errorf("detect: state of %d bytes, more than the %d a state file may hold", out.Len(), maxStateFile)

@@ -25,7 +25,11 @@ const maxName = 1024
 // order, and the observation windows. Names and conn records waiting for
 // each other (a minute at most) are not saved.
 func (d *Detector) SaveState(w io.Writer) error {
-	var e persist.Enc
+	size := 128 + 48*len(d.singles)
+	for _, p := range d.pairs {
+		size += 64 + 16*len(p.ts)
+	}
+	e := persist.NewEnc(size)
 	e.U8(stateVersion)
 	e.F64(d.cut)
 	for _, win := range []window{d.conns, d.requests} {
@@ -34,7 +38,7 @@ func (d *Detector) SaveState(w io.Writer) error {
 	}
 	e.Int(len(d.pairs))
 	for k, p := range d.pairs {
-		saveKey(&e, k)
+		saveKey(e, k)
 		e.U16(p.port)
 		e.Str(p.proto)
 		e.F64(p.last)
@@ -69,7 +73,7 @@ func (d *Detector) SaveState(w io.Writer) error {
 	e.Int(len(live))
 	for _, q := range live {
 		s := d.singles[q.k]
-		saveKey(&e, q.k)
+		saveKey(e, q.k)
 		e.U16(s.port)
 		e.Str(s.proto)
 		e.F64(s.ts)

@@ -29,6 +29,9 @@ type Enc struct {
 	b []byte
 }
 
+// NewEnc returns an encoder whose buffer has room for size bytes.
+func NewEnc(size int) *Enc { return &Enc{b: make([]byte, 0, size)} }
+
 // Bytes returns what was encoded.
 func (e *Enc) Bytes() []byte { return e.b }
 
