@@ -27,10 +27,12 @@ import (
 // check-ins over a day), exfil (each host's baselines, learnt over days),
 // scan (its slow tier's records over six hours) and longconn (a pair's
 // pieces over a day). The other detectors' memory spans seconds to
-// minutes (floods, fast scans, brute force, DNS tunnels, ARP flaps,
-// Mirai's scanners) or is a dedupe of what was reported (TLS
-// certificates, intel matches): a restart costs them at most one
-// episode's worth, and they do not persist.
+// minutes (floods, the fast scan tier, brute force, ARP flaps, Mirai's
+// scanners, the hour-long DNS tunnel and DGA windows) or is a dedupe of
+// what was reported (TLS certificates, intel matches): a restart costs
+// them at most one episode's worth, and they do not persist. Not yet
+// persisted either, though their windows are a day long: the slow rules
+// of dnstunnel and dga, which a restart sets back by up to a day.
 //
 // SaveState writes the detector's state (package persist's encoding,
 // its own version first) and changes nothing. LoadState gives a detector
