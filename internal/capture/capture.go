@@ -11,7 +11,8 @@
 // block that runs past the end of the file or a header that does not parse
 // gives an *Error naming the file and the byte offset, and frames read before
 // it stay delivered. Memory per source is bounded by MaxFrameLen.
-// (Precisely: a 1 MiB read buffer, a frame buffer of at most MaxFrameLen,
+// (Precisely: a 1 MiB read buffer (or two mapped 16 MiB windows of the
+// file, see OpenWith), a frame buffer of at most MaxFrameLen,
 // pcapng blocks of at most 16 MiB streamed rather than held, at most 65536
 // pcapng interfaces per section.) Error.Offset is the (decompressed) offset
 // of the record or block at fault, 0 for a bad file header or magic.
@@ -41,6 +42,14 @@
 // most MaxFrameLen); its capacity equals its length. Next does not allocate.
 // The sources Open returns are BatchSources: NextBatch hands out the
 // records lying whole in the read buffer at once.
+//
+// OpenWith with Options.Map maps regular, uncompressed files instead of
+// reading them, in sliding windows of 16 MiB (at most two mapped at once):
+// Frame.Data then points into the mapping, with the same lifetime, and the
+// kernel no longer copies the capture. A file truncated while it is mapped
+// faults on access: the caller reads with runtime/debug.SetPanicOnFault and
+// hands the panic to Fault, which makes it an *Error (ErrShrank). Setting
+// VIGIL_NO_MMAP=1 turns mapping off; a file that cannot be mapped is read.
 //
 // Writer writes nanosecond pcap files, e.g. to synthesise test captures.
 //

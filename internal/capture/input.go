@@ -93,7 +93,8 @@ type input struct {
 	file    *os.File // closed by close; nil when the caller owns the reader
 	cr      countingReader
 	bs      *bufSet
-	br      *bufio.Reader
+	br      byteReader // bs.br, or &mr for a mapped file
+	mr      mapReader  // a mapped file's windows (mapped.go)
 	gzipped bool
 	format  uint8
 	off     int64 // decompressed offset of the next record
@@ -110,6 +111,9 @@ type input struct {
 	win []byte
 	pos int
 	one [1]Frame // nextInWindow's batch of one (windowFrames)
+	// ahead: bytes of a mapped file's window prefetched ahead of pos
+	// (0: none, read files); fetched: win[:fetched] were asked for.
+	ahead, fetched int
 
 	// pcapng
 	ifaces []iface
@@ -247,7 +251,8 @@ func (in *input) close() error {
 		in.file = nil
 	}
 	if in.bs != nil {
-		in.win, in.pos = nil, 0
+		in.win, in.pos, in.fetched = nil, 0, 0
+		in.mr = mapReader{} // its windows stay mapped in the reader's mapSet
 		in.bs.br.Reset(nil)
 		in.bs.raw.Reset(nil)
 		bufPool.Put(in.bs)

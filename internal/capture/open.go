@@ -27,6 +27,13 @@ import (
 // is read. Other non-regular files (named pipes) are read once, like
 // standard input. Open does not close os.Stdin.
 func Open(paths []string) (Source, error) {
+	return OpenWith(paths, Options{})
+}
+
+// OpenWith is Open with options: Options.Map maps regular, uncompressed
+// files rather than reading them (see there for what it asks of the
+// caller).
+func OpenWith(paths []string, opt Options) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("capture: no input given")
 	}
@@ -62,6 +69,9 @@ func Open(paths []string) (Source, error) {
 	}
 
 	r := &reader{skipped: skipped}
+	if opt.Map && !MapDisabled() {
+		r.maps = new(mapSet)
+	}
 	probe := len(cands) > 1
 	var f Frame
 	for _, c := range cands {
@@ -222,6 +232,8 @@ type reader struct {
 	scratch     []byte
 	skipped     []*Error
 	closed      bool
+	// maps holds the mapped windows (Options.Map); nil: files are read.
+	maps *mapSet
 }
 
 var errClosed = errors.New("capture: source is closed")
@@ -274,26 +286,35 @@ func (r *reader) next(f *Frame) error {
 					return err
 				}
 			}
+			if r.maps != nil {
+				in.tryMap(r.maps)
+			}
 			r.cur = in
 		}
 		err := r.cur.next(f, &r.scratch)
 		if err == nil {
 			return nil
 		}
-		in := r.cur
-		r.lastOff = in.off
-		if in.size >= 0 {
-			r.done += in.size
-		} else {
-			r.done += in.consumed()
-		}
-		in.close()
-		r.cur = nil
-		r.idx++
+		r.abandon()
 		if err != io.EOF {
 			return err
 		}
 	}
+}
+
+// abandon closes the current input, finished or failed; the next call to
+// next goes on with the following one.
+func (r *reader) abandon() {
+	in := r.cur
+	r.lastOff = in.off
+	if in.size >= 0 {
+		r.done += in.size
+	} else {
+		r.done += in.consumed()
+	}
+	in.close()
+	r.cur = nil
+	r.idx++
 }
 
 func (r *reader) Name() string { return r.name }
@@ -332,6 +353,9 @@ func (r *reader) Close() error {
 			}
 			s.in = nil
 		}
+	}
+	if r.maps != nil {
+		r.maps.release()
 	}
 	return err
 }

@@ -106,7 +106,24 @@ func (in *input) windowFrames(fs []Frame) int {
 	pos := len(in.win) - len(rest)
 	in.off += int64(pos - in.pos)
 	in.pos = pos // an integer: no write barrier
+	if in.ahead != 0 {
+		in.prefetchAhead()
+	}
 	return n
+}
+
+// prefetchAhead asks the CPU for the bytes of in.win from in.pos up to
+// in.ahead further, those not asked for before (up to in.fetched): a
+// mapped file's bytes come from the page cache, not from a copy just made,
+// and each record header would be a cache miss that the next header's
+// read waits for.
+func (in *input) prefetchAhead() {
+	from := max(in.fetched, in.pos)
+	to := min(in.pos+in.ahead, len(in.win))
+	if to-from >= 4096 || (to == len(in.win) && to > from) {
+		prefetch(in.win[from:to])
+		in.fetched = to
+	}
 }
 
 // recordHeader returns the fields of a pcap record header: seconds,
@@ -129,7 +146,7 @@ func recordHeader(h *[pcapRecordLen]byte, be bool) (sec, frac, incl, orig uint32
 // buffer if need be) and starts a new window with the record.
 func (in *input) nextPcapFill(f *Frame) error {
 	in.br.Discard(in.pos)
-	in.win, in.pos = nil, 0
+	in.win, in.pos, in.fetched = nil, 0, 0
 	if !in.started {
 		if err := in.readPcapHeader(); err != nil {
 			return err

@@ -99,6 +99,9 @@ func (b *block) finish() error {
 // nextPcapng reads blocks up to and including the next packet block.
 func (in *input) nextPcapng(f *Frame, scratch *[]byte) error {
 	for {
+		if in.ahead != 0 {
+			in.mr.prefetchAhead(in.ahead) // a mapped file (see input.prefetchAhead)
+		}
 		start := in.off
 		h, err := in.br.Peek(12)
 		if len(h) < 12 {
