@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,9 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if len(captures) == 0 && !cfg.DecodeOnly {
 		return runLogs(ctx, cfg, inputs, logs)
 	}
-	src, err := capture.Open(captures)
+	// Files are mapped: the goroutine that reads them (runReader,
+	// decodeOnly) runs with SetPanicOnFault, and workers get copies.
+	src, err := capture.OpenWith(captures, capture.Options{Map: true})
 	if err != nil {
 		return nil, openError(err)
 	}
@@ -301,8 +304,13 @@ func (p *pipeline) run(ctx context.Context, inputs []string) (*Summary, error) {
 const maxPanics = 1000
 
 // runReader runs the reader with the last-resort panic net: a packet that
-// panics is counted and skipped, and reading goes on.
+// panics is counted and skipped, and reading goes on. An offline reader
+// runs with SetPanicOnFault: its capture files are mapped, and one that
+// shrinks while it is read faults (readUntilPanic).
 func (p *pipeline) runReader(rd *reader, stop *atomic.Bool) error {
+	if !rd.live {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	}
 	for {
 		err, panicked := p.readUntilPanic(rd, stop)
 		if !panicked {
@@ -318,6 +326,15 @@ func (p *pipeline) runReader(rd *reader, stop *atomic.Bool) error {
 func (p *pipeline) readUntilPanic(rd *reader, stop *atomic.Bool) (err error, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
+			if ferr := capture.Fault(rd.src, r); ferr != nil {
+				// A mapped capture file shrank: an input error, not an
+				// internal one; the source goes on with the next input,
+				// and the frames read ahead from this one are gone.
+				rd.frames.drop()
+				rd.noteInputError(ferr)
+				err, panicked = nil, true
+				return
+			}
 			p.panics.Add(1)
 			err, panicked = fmt.Errorf("%v", r), true
 		}

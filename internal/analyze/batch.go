@@ -84,8 +84,9 @@ func (b *batch) full() bool { return b.n == len(b.items) }
 // add copies the packet's innermost datagram into the batch, and its
 // payload when the application layer needs it (withPayload).
 func (b *batch) add(p *decode.Packet, seq uint64, parents *flow.Parents, checksumBad, withPayload bool) {
+	// b.n counts the item last: a panic while it is copied (a mapped
+	// capture that shrank) leaves no half-made item.
 	it := &b.items[b.n]
-	b.n++
 	it.ts, it.seq, it.ctl = p.TS, seq, ctlPacket
 	it.dg = p.IP
 	it.checksumBad = checksumBad
@@ -99,6 +100,7 @@ func (b *batch) add(p *decode.Packet, seq uint64, parents *flow.Parents, checksu
 	it.numAnomaly = p.NumAnomalies
 	copy(it.anomalies[:p.NumAnomalies], p.Anomalies[:p.NumAnomalies])
 	it.droppedAnom = p.DroppedAnomalies
+	b.n++
 }
 
 // addSweep asks the worker to sweep its flow timers at ts, before frame

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -89,8 +90,10 @@ func drawProgress(w io.Writer, st progressState, elapsed time.Duration) {
 		humanBytes(uint64(done)), humanBytes(uint64(all)), pkts, unit, humanCount(rate), perSecond, eta)
 }
 
-// decodeOnly reads and decodes every frame and does nothing else.
-func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []string) (*Summary, error) {
+// decodeOnly reads and decodes every frame and does nothing else. Like
+// the reader (runReader), it runs with SetPanicOnFault: a mapped capture
+// that shrinks ends it with capture.Fault's error.
+func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []string) (sum *Summary, err error) {
 	start := time.Now()
 	dec := decode.NewDecoder(cfg.Decode)
 	var (
@@ -98,6 +101,18 @@ func decodeOnly(ctx context.Context, cfg Config, src capture.Source, inputs []st
 		s     = &Summary{Inputs: inputs}
 		ipPkt [2]uint64
 	)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if v := recover(); v != nil {
+			ferr := capture.Fault(src, v)
+			if ferr == nil {
+				panic(v)
+			}
+			s.Elapsed = time.Since(start)
+			s.IPv4Packets, s.IPv6Packets = ipPkt[0], ipPkt[1]
+			sum, err = s, ferr
+		}
+	}()
 	var frames frameReader
 	frames.init(src)
 	for n := 0; ; n++ {
@@ -151,6 +166,9 @@ func (fr *frameReader) next() *capture.Frame {
 	}
 	return fr.refill()
 }
+
+// drop forgets the frames read ahead (their input was abandoned).
+func (fr *frameReader) drop() { fr.i, fr.n = 0, 0 }
 
 // refill reads the next frames and returns the first (nil on an error).
 func (fr *frameReader) refill() *capture.Frame {
