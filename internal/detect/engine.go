@@ -99,6 +99,11 @@ type Engine struct {
 	// written in the background.
 	stateSaved int64
 	stateIdle  sync.Mutex
+	// restoredUntil is the record time of the state loaded (LoadState),
+	// to be checked against the new input's first time (checkRestored)
+	// while checkState is set.
+	restoredUntil float64
+	checkState    bool
 }
 
 type episode struct {
@@ -275,6 +280,9 @@ const maxAhead = 300
 // the clock stepped back do not hold the engine ahead of the wall clock
 // (and then end, as idle, what records after the step began).
 func (e *Engine) observe(ts float64) {
+	if e.checkState {
+		e.checkRestored(ts)
+	}
 	if ts > e.clock {
 		e.clock = min(ts, e.wall+maxAhead)
 	}
@@ -285,6 +293,9 @@ func (e *Engine) observe(ts float64) {
 // itself as record time advances.
 func (e *Engine) Flush(now int64) {
 	t := float64(now) / 1e9
+	if e.checkState {
+		e.checkRestored(t)
+	}
 	if t > e.clock {
 		e.clock = t
 	}
@@ -301,6 +312,9 @@ func (e *Engine) Flush(now int64) {
 // clock that stepped back (stepBack).
 func (e *Engine) Advance(now int64) {
 	t := float64(now) / 1e9
+	if e.checkState {
+		e.checkRestored(t)
+	}
 	if t < e.clock-maxAhead {
 		e.stepBack(t)
 	}

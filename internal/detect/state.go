@@ -263,7 +263,72 @@ func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
 		}
 		info.Loaded = append(info.Loaded, loaded)
 	}
+	if len(info.Loaded) > 0 && !math.IsInf(info.Traffic, 0) && !math.IsNaN(info.Traffic) {
+		e.restoredUntil, e.checkState = info.Traffic, true
+	}
 	return info, nil
+}
+
+// checkRestored compares the state loaded with the new input's first
+// time t (its first record's, or a live run's wall clock). A state whose
+// records go on past t (by more than maxAhead) is of a later time than
+// this input: an earlier capture analysed after a later one, the same
+// capture analysed again, a clock set back since the save. Carried on, it
+// would mix the two times (a host's open exfil interval, stamped later,
+// taking every upload of this input into one interval and reporting their
+// sum; a beacon pair's check-ins counted twice), so it is dropped and the
+// persisting detectors start fresh, with a notice.
+func (e *Engine) checkRestored(t float64) {
+	e.checkState = false
+	if math.IsNaN(t) || t >= e.restoredUntil-maxAhead {
+		return
+	}
+	if err := e.freshPersistent(); err != nil {
+		e.notef("%v", err)
+		return
+	}
+	e.notef("not carried on, the detectors start fresh: its records go up to %s, past this input's first at %s (an earlier capture, the same one again, or a clock set back since the save)",
+		stamp(e.restoredUntil), stamp(t))
+}
+
+// stamp writes a record time (epoch s) as an RFC 3339 date.
+func stamp(ts float64) string {
+	if math.IsInf(ts, 0) || math.IsNaN(ts) || math.Abs(ts) > 1e11 {
+		return fmt.Sprint(ts)
+	}
+	return time.Unix(0, int64(ts*1e9)).UTC().Format(time.RFC3339)
+}
+
+// freshPersistent replaces every Persistent detector with a fresh one,
+// made as New made it: what was loaded into them is gone.
+func (e *Engine) freshPersistent() error {
+	for i, d := range e.detectors {
+		if !persistent(d) {
+			continue
+		}
+		for _, f := range registry {
+			if f.Name != d.Name() {
+				continue
+			}
+			fresh, err := f.New(&e.cfg, e.internal)
+			if err != nil {
+				return fmt.Errorf("detector %s: %w", f.Name, err)
+			}
+			if r, ok := fresh.(Refresher); ok {
+				r.SetRefresh(e.cfg.Aggregate.Quiet / 2)
+			}
+			e.detectors[i] = fresh
+			for _, subs := range e.subs {
+				for j := range subs {
+					if subs[j] == d {
+						subs[j] = fresh
+					}
+				}
+			}
+		}
+	}
+	e.recent, e.lastHit, e.nextKept = [recentLogs]logSubs{}, 0, 0
+	return nil
 }
 
 // notef hands a notice about the state file to StateFile.Log.
@@ -301,7 +366,7 @@ func (e *Engine) loadStateFile() {
 	}
 	traffic := "no records"
 	if !math.IsInf(info.Traffic, 0) && !math.IsNaN(info.Traffic) {
-		traffic = "records up to " + time.Unix(0, int64(info.Traffic*1e9)).UTC().Format(time.RFC3339)
+		traffic = "records up to " + stamp(info.Traffic)
 	}
 	loaded := "nothing"
 	if len(info.Loaded) > 0 {
