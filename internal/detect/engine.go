@@ -104,6 +104,9 @@ type Engine struct {
 	// while checkState is set.
 	restoredUntil float64
 	checkState    bool
+	// endReported are the alerts that the run whose state was loaded
+	// reported at its end (endSection): not reported again.
+	endReported map[uint64]struct{}
 }
 
 type episode struct {
@@ -442,7 +445,14 @@ func (e *Engine) Withdraw(key string) { delete(e.open, key) }
 
 // emit receives a detector's alert: allowlisted ones are dropped, the rest
 // merged into their episode.
-func (e *Engine) emit(a alert.Alert) { e.take(a) }
+func (e *Engine) emit(a alert.Alert) {
+	if e.endReported != nil {
+		if _, again := e.endReported[endFingerprint(a)]; again {
+			return // reported at the end of the last input
+		}
+	}
+	e.take(a)
+}
 
 // take is emit, reporting false when the allowlist dropped the alert.
 func (e *Engine) take(a alert.Alert) bool {
@@ -590,19 +600,47 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	resume := false
-	if e.out.State.Path != "" {
+	// Without Resume, the state saved is the one before the final flush
+	// (pending), written after it with the alerts the persisting
+	// detectors reported then (ended), which the next run does not
+	// report again.
+	var pending []byte
+	var ended []uint64
+	held := ""
+	start := time.Now()
+	if st := &e.out.State; st.Path != "" {
 		e.stateIdle.Lock() // a periodic save still being written goes first
-		resume = e.saveStateFile() == nil && e.out.State.Resume
-		e.stateIdle.Unlock()
+		defer e.stateIdle.Unlock()
+		if st.Resume {
+			resume = e.saveStateFile() == nil
+		} else if b, err := e.encodeState(start); err != nil {
+			e.notef("not saved: %v", err)
+		} else {
+			pending, held = b, e.heldSummary()
+		}
+	}
+	endEmit := func(a alert.Alert) {
+		if len(ended) < maxEndReports {
+			ended = append(ended, endFingerprint(a))
+		}
+		e.emitFn(a)
 	}
 	for _, d := range e.detectors {
 		switch s, ok := d.(Suspender); {
 		case resume && persistent(d) && ok:
 			s.Suspend(e.emitFn) // the rest is saved: the next run ends it
 		case resume && persistent(d):
+		case pending != nil && persistent(d):
+			d.Flush(math.Inf(1), endEmit)
 		default:
 			d.Flush(math.Inf(1), e.emitFn)
 		}
+	}
+	if pending != nil {
+		if len(ended) > 0 {
+			pending = appendEndSection(pending, ended)
+		}
+		_ = e.writeStateFile(pending, start, held)
 	}
 	e.writeDue(math.Inf(1))
 	for _, inc := range e.corr.Flush(math.Inf(1)) {

@@ -384,6 +384,7 @@ func FuzzLoadState(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	f.Add(appendEndSection(slices.Clone(buf.Bytes()), []uint64{1, 2}))
 	for _, d := range e.detectors {
 		if p, ok := d.(Persistent); ok {
 			var sec bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -102,7 +103,9 @@ type StateFile struct {
 //	magic "VGLSTATE", u16 format, u16 length + the Vigil version
 //	i64 wall time of the save (Unix ns), f64 record time of the save (epoch s)
 //	u16 sections, each: u16 length + detector name, u32 CRC-32 (IEEE) of
-//	    the payload, u64 payload length, payload (the detector's SaveState)
+//	    the payload, u64 payload length, payload (the detector's SaveState;
+//	    for the section endSection, the fingerprints of the alerts the
+//	    end of the input reported)
 //
 // The magic, the format and the version are where they are in every
 // format, so that a file of another format is named in the warning.
@@ -114,6 +117,72 @@ const (
 	maxSections  = 64
 )
 
+// endSection is the section, not a detector's, of the alerts that the
+// persisting detectors reported at the end of the input whose state the
+// file holds (StateFile without Resume: the state saved is the one
+// before the final flush, which then reports what it ends). The next run
+// carries that state on, and would report them again, word for word,
+// when it ends them: it does not (Engine.emit). A fingerprint each
+// (endFingerprint), at most maxEndReports.
+const (
+	endSection    = "end-reports"
+	endVersion    = 1
+	maxEndReports = 100_000
+)
+
+// endFingerprint identifies an alert as a detector emitted it: its
+// class, addresses, name, times and summary (which gives its counts).
+func endFingerprint(a alert.Alert) uint64 {
+	h := fnv.New64a()
+	for _, s := range []string{a.Class, a.Src, a.Dst, a.Name, a.Summary} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(a.TS))
+	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(a.TSEnd))
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// appendEndSection appends the end-reports section of fingerprints fps
+// to the state file b (counting it in the header).
+func appendEndSection(b []byte, fps []uint64) []byte {
+	d := persist.NewDec(b)
+	d.Raw(len(stateMagic) + 2)
+	d.Str(math.MaxUint16)
+	d.I64()
+	d.F64()
+	at := len(b) - d.Left()
+	binary.LittleEndian.PutUint16(b[at:], d.U16()+1)
+	p := persist.NewEnc(5 + 8*len(fps))
+	p.U8(endVersion)
+	p.Int(len(fps))
+	for _, fp := range fps {
+		p.U64(fp)
+	}
+	var s persist.Enc
+	s.Str(endSection)
+	s.U32(crc32.ChecksumIEEE(p.Bytes()))
+	s.U64(uint64(len(p.Bytes())))
+	return append(append(b, s.Bytes()...), p.Bytes()...)
+}
+
+// loadEndSection reads an end-reports section.
+func loadEndSection(payload []byte) (map[uint64]struct{}, error) {
+	d := persist.NewDec(payload)
+	d.Version(endVersion)
+	n := d.Count(maxEndReports, 8)
+	fps := make(map[uint64]struct{}, n)
+	for range n {
+		fps[d.U64()] = struct{}{}
+	}
+	if err := d.End(); err != nil {
+		return nil, err
+	}
+	return fps, nil
+}
+
 // StateInfo is what LoadState found.
 type StateInfo struct {
 	Format  int
@@ -124,6 +193,9 @@ type StateInfo struct {
 	// it holds ("beacon: 12 pairs …"); Skipped the sections that were
 	// not, with why.
 	Loaded, Skipped []string
+	// EndReports is how many alerts of the end of the last input the
+	// file names (endSection): not reported again.
+	EndReports int
 }
 
 // SaveState writes the Persistent detectors' state to w in the state
@@ -238,6 +310,16 @@ func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
 	}
 	seen := map[string]bool{}
 	for _, s := range secs {
+		if s.name == endSection && !seen[s.name] {
+			seen[s.name] = true
+			fps, err := loadEndSection(s.payload)
+			if err != nil {
+				info.Skipped = append(info.Skipped, fmt.Sprintf("section %q dropped: %v", s.name, err))
+				continue
+			}
+			e.endReported, info.EndReports = fps, len(fps)
+			continue
+		}
 		var p Persistent
 		for _, det := range e.detectors {
 			if det.Name() == s.name {
@@ -283,6 +365,7 @@ func (e *Engine) checkRestored(t float64) {
 	if math.IsNaN(t) || t >= e.restoredUntil-maxAhead {
 		return
 	}
+	e.endReported = nil
 	if err := e.freshPersistent(); err != nil {
 		e.notef("%v", err)
 		return
@@ -372,6 +455,9 @@ func (e *Engine) loadStateFile() {
 	if len(info.Loaded) > 0 {
 		loaded = strings.Join(info.Loaded, "; ")
 	}
+	if info.EndReports > 0 {
+		loaded += fmt.Sprintf("; %d alerts reported at the end of the last input, not reported again", info.EndReports)
+	}
 	e.notef("loaded (saved %s by Vigil %s%s, %s): %s", info.Saved.Format(time.RFC3339), info.Version, age, traffic, loaded)
 }
 
@@ -381,21 +467,33 @@ func (e *Engine) loadStateFile() {
 func (e *Engine) saveStateFile() error {
 	start := time.Now()
 	b, err := e.encodeState(start)
-	if err == nil {
-		err = writeFileAtomic(e.out.State.Path, b)
-	}
 	if err != nil {
 		e.notef("not saved: %v", err)
 		return err
 	}
+	return e.writeStateFile(b, start, e.heldSummary())
+}
+
+// writeStateFile writes the state file's bytes b, encoded at start and
+// holding held (heldSummary), to StateFile.Path and says so.
+func (e *Engine) writeStateFile(b []byte, start time.Time, held string) error {
+	if err := writeFileAtomic(e.out.State.Path, b); err != nil {
+		e.notef("not saved: %v", err)
+		return err
+	}
+	e.notef("saved, %d bytes in %s (%s)", len(b), time.Since(start).Round(time.Millisecond), held)
+	return nil
+}
+
+// heldSummary says what the persisting detectors hold.
+func (e *Engine) heldSummary() string {
 	var held []string
 	for _, d := range e.detectors {
 		if ss, ok := d.(stateSummary); ok && persistent(d) {
 			held = append(held, d.Name()+": "+ss.StateSummary())
 		}
 	}
-	e.notef("saved, %d bytes in %s (%s)", len(b), time.Since(start).Round(time.Millisecond), strings.Join(held, "; "))
-	return nil
+	return strings.Join(held, "; ")
 }
 
 // saveStateLater encodes the state now and writes it in the background,

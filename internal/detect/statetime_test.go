@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -76,5 +77,68 @@ func TestStateFileClockBack(t *testing.T) {
 		}
 		e.out.State = StateFile{} // leave the file as it is
 		e.Close()
+	}
+}
+
+// seriesFiles are two captures of a series: in the first, a slow scan
+// (alerted) and a host's upload of 60 MB, twenty times its baseline, in
+// the interval open when the file ends; in the second, an hour later,
+// other traffic only.
+func seriesFiles() (first, second []dt.Line) {
+	const t0 = restartT0
+	for i, ts := 0, 0.0; ts < 6*3600; i, ts = i+1, ts+600 {
+		first = append(first, dt.Conn{TS: t0 + ts, Src: "10.1.0.5", SrcP: 50000, Dst: fmt.Sprintf("203.0.113.%d", i%200), DstP: 443,
+			OrigBytes: 3_000_000, RespBytes: 10_000}.Line())
+	}
+	first = append(first, dt.Conn{TS: t0 + 6*3600 - 60, UID: "Cbig", Src: "10.1.0.5", SrcP: 50001, Dst: "192.0.2.9", DstP: 443,
+		OrigBytes: 60_000_000, RespBytes: 10_000}.Line())
+	for p := 1; p <= 40; p++ {
+		first = append(first, dt.Conn{TS: t0 + 2*3600 + float64(p-1)*300, UID: fmt.Sprintf("V%d", p), Src: "10.66.0.66", SrcP: 40000,
+			Dst: "10.66.0.20", DstP: p, State: "REJ", OrigPkts: 1, RespPkts: 1}.Line())
+	}
+	for i, ts := 0, 7*3600.0; ts < 9*3600; i, ts = i+1, ts+60 {
+		second = append(second, dt.Conn{TS: t0 + ts, Src: "10.66.0.9", SrcP: 50000 + i, Dst: "93.184.0.1", DstP: 443, Duration: 2,
+			OrigBytes: 500, RespBytes: 40000}.Line())
+	}
+	return first, second
+}
+
+// A series of captures analysed one by one with a state file (StateFile
+// without Resume: vigil analyze --detect-state) reports what the end of
+// the first file ended once: the second file, which carries on the state
+// saved before that end, does not report the same slow scan and the same
+// upload again, word for word. What grows in the second file is
+// reported: the slow scan's further probes.
+func TestStateFileSeriesNoRepeat(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DGA.Enabled = false
+	first, second := seriesFiles()
+	path := filepath.Join(t.TempDir(), "detect.state")
+	var n notes
+	st := StateFile{Path: path, Version: "test", Log: n.log}
+	e1 := runEngine(t, cfg, Output{State: st}, first)
+	if got := episodeKeys(e1.Alerts()); !slices.Contains(got, "exfil|10.1.0.5|192.0.2.9|") || !slices.Contains(got, "scan.vertical|10.66.0.66|10.66.0.20|") {
+		t.Fatalf("the first file: %q", got)
+	}
+	e2 := runEngine(t, cfg, Output{State: st}, second)
+	for _, a := range e2.Alerts() {
+		t.Errorf("the second file reports again: %s", a.Summary)
+	}
+	n.has(t, path, "loaded", "alerts reported at the end of the last input, not reported again")
+
+	// The scan goes on in the second file: reported, with its new probes.
+	var more []dt.Line
+	for p := 41; p <= 50; p++ {
+		more = append(more, dt.Conn{TS: restartT0 + 6*3600 + float64(p-40)*300, UID: fmt.Sprintf("V%d", p), Src: "10.66.0.66", SrcP: 40000,
+			Dst: "10.66.0.20", DstP: p, State: "REJ", OrigPkts: 1, RespPkts: 1}.Line())
+	}
+	path2 := filepath.Join(t.TempDir(), "detect.state")
+	st.Path = path2
+	runEngine(t, cfg, Output{State: st}, first)
+	e2 = runEngine(t, cfg, Output{State: st}, append(slices.Clone(second), more...))
+	if got := episodeKeys(e2.Alerts()); !slices.Equal(got, []string{"scan.vertical|10.66.0.66|10.66.0.20|"}) {
+		t.Errorf("the second file with more of the scan: %q", got)
+	} else if a := dt.Find(t, e2.Alerts(), "scan.vertical"); dt.Num(t, a, "probes_total") < 50 {
+		t.Errorf("the scan gone on: %s", a.Summary)
 	}
 }
