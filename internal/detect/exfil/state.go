@@ -11,7 +11,9 @@ import (
 
 // stateVersion is the version of the state SaveState writes; raise it
 // when its layout changes (a state of another version is not loaded).
-const stateVersion = 1
+// Version 2 added the interval (interval_s) after the version; a state of
+// version 1 (without it) is still read.
+const stateVersion = 2
 
 // maxStateBytes bounds the state read; the counts in it are checked
 // against MaxHosts and the per-host bounds.
@@ -32,6 +34,7 @@ const maxBucket = 1 << 53
 func (d *Detector) SaveState(w io.Writer) error {
 	var e persist.Enc
 	e.U8(stateVersion)
+	e.F64(d.cfg.Interval)
 	e.F64(d.swept)
 	e.F64(d.quietUntil)
 	e.Int(len(d.hosts))
@@ -101,7 +104,19 @@ func (d *Detector) LoadState(r io.Reader) error {
 		return fmt.Errorf("exfil: %w", err)
 	}
 	dec := persist.NewDec(b)
-	dec.Version(stateVersion)
+	switch v := dec.U8(); {
+	case dec.Err() != nil:
+	case v == stateVersion:
+		// The intervals (open ones, baselines) are counted in interval_s
+		// of the save: read in other intervals, an open interval's number
+		// would name another time (an hour-long interval centuries hence
+		// for a 10-minute one, never ended, its host's uploads unjudged).
+		if iv := dec.Time(); dec.Err() == nil && iv != d.cfg.Interval {
+			dec.Fail("saved with interval_s %g, now %g: its intervals and baselines do not apply", iv, d.cfg.Interval)
+		}
+	case v != 1:
+		dec.Fail("state version %d, this Vigil reads versions 1 and %d", v, stateVersion)
+	}
 	swept, quietUntil := dec.Time(), dec.Time()
 	hosts := map[netip.Addr]*host{}
 	var open []*host
@@ -111,6 +126,13 @@ func (d *Detector) LoadState(r io.Reader) error {
 	for range n {
 		h := loadHost(dec)
 		if dec.Err() != nil {
+			break
+		}
+		// An open interval begins at the host's last upload at the latest
+		// (a late record may open an earlier one): one past it is of
+		// another interval_s, or made up, and would never end.
+		if h.bucket != noBucket && float64(h.bucket) > math.Floor(h.last/d.cfg.Interval)+1 {
+			dec.Fail("host %v: interval %d begins after its last upload at %v", h.addr, h.bucket, h.last)
 			break
 		}
 		if _, dup := hosts[h.addr]; dup {

@@ -3,10 +3,13 @@ package exfil
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // restartLines: 10.1.0.5 uploads 3 MB every 10 minutes for three and a
@@ -91,5 +94,66 @@ func TestStateRefused(t *testing.T) {
 		if len(d.hosts)+len(d.open) != 0 {
 			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
 		}
+	}
+}
+
+// A state saved with another interval_s is refused (its open intervals
+// and baselines are counted in the old intervals): loaded, the open
+// interval of 10.1.0.5, numbered in 10-minute intervals, would be read as
+// an hour-long interval of some 300 years hence, which never ends, and
+// the host's uploads would all go into it, unjudged: 500 MB to a new
+// address, an hour after the restart, not reported while the sensor runs.
+func TestStateInterval(t *testing.T) {
+	const t0 = 1.7e9
+	d := New(DefaultConfig(), internal)
+	dt.RunRestarted(t, d, New(DefaultConfig(), internal), restartLines(t0), t0+3*day)
+	var buf bytes.Buffer
+	if err := d.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	// A state of version 1 (no interval_s in it) still loads.
+	v1 := append([]byte{1}, buf.Bytes()[9:]...)
+	if err := New(DefaultConfig(), internal).LoadState(bytes.NewReader(v1)); err != nil {
+		t.Errorf("a state of version 1: %v", err)
+	}
+	hourly := DefaultConfig()
+	hourly.Interval = 3600
+	d = New(hourly, internal)
+	if err := d.LoadState(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "interval_s") {
+		t.Errorf("a state of 10-minute intervals loaded with interval_s 3600: %v", err)
+	}
+	var got []alert.Alert
+	emit := func(a alert.Alert) { got = append(got, a) }
+	var r rec.Rec
+	for i := range 6 {
+		ts := t0 + 3*day + 3600 + float64(i)*60
+		l := dt.Conn{TS: ts, UID: fmt.Sprintf("Cx%d", i), Src: "10.1.0.5", SrcP: 50002, Dst: "192.0.2.99", DstP: 443,
+			OrigBytes: 100_000_000, RespBytes: 10_000}.Line()
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, emit)
+		d.Flush(ts, emit)
+	}
+	d.Flush(t0+3*day+5*3600, emit) // four hours on, the sensor still running
+	if len(got) == 0 {
+		t.Errorf("600 MB to a new address not reported within four hours (%s)", d.StateSummary())
+	}
+}
+
+// A state whose open interval lies past its host's last upload (hostile,
+// or of another interval_s before the interval was saved) is refused.
+func TestStateIntervalAhead(t *testing.T) {
+	d := New(DefaultConfig(), internal)
+	d.LoadState(bytes.NewReader(nil))
+	h := d.host(netip.MustParseAddr("10.1.0.5"), func(alert.Alert) {})
+	h.bucket, h.last = 1<<40, 1.7e9
+	d.open = append(d.open, h)
+	var buf bytes.Buffer
+	if err := d.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := New(DefaultConfig(), internal).LoadState(bytes.NewReader(buf.Bytes())); err == nil {
+		t.Error("an interval far past the host's last upload was loaded")
 	}
 }
