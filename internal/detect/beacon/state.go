@@ -17,8 +17,15 @@ const stateVersion = 1
 // real state, whose size the counts read are checked against).
 const maxStateBytes = 4 << 30
 
-// maxName is the longest server or proxied host name kept in a state.
-const maxName = 1024
+// maxName is the longest server or proxied host name kept in a state:
+// the longest string the encoding holds, so that every name a connection
+// can carry (an HTTP Host line of up to 8 kB, a TLS server_name of up to
+// 64 kB) is saved and loaded; a longer one (possible only from a log
+// file) is left out of the state with its pair, rather than cut (two cut
+// names could make one pair twice) or refused on load with the whole
+// state. A name costs the state its own bytes, so this bounds nothing
+// that the state's size does not.
+const maxName = math.MaxUint16
 
 // SaveState implements detect.Persistent: the pairs (their connection
 // times and sizes, bytes, last scoring) and first sightings, in arrival
@@ -36,8 +43,17 @@ func (d *Detector) SaveState(w io.Writer) error {
 		e.F64(win.start)
 		e.F64(win.end)
 	}
-	e.Int(len(d.pairs))
+	n := 0
+	for k := range d.pairs {
+		if len(k.host) <= maxName {
+			n++
+		}
+	}
+	e.Int(n)
 	for k, p := range d.pairs {
+		if len(k.host) > maxName {
+			continue
+		}
 		saveKey(e, k)
 		e.U16(p.port)
 		e.Str(p.proto)
@@ -66,7 +82,7 @@ func (d *Detector) SaveState(w io.Writer) error {
 	}
 	var live []queued
 	for _, q := range d.singleQ {
-		if s, ok := d.singles[q.k]; ok && s.seq == q.seq {
+		if s, ok := d.singles[q.k]; ok && s.seq == q.seq && len(q.k.host) <= maxName {
 			live = append(live, q)
 		}
 	}
@@ -131,7 +147,7 @@ func (d *Detector) LoadState(r io.Reader) error {
 			sc := &scoring{evaluated: dec.Int(d.cfg.MaxConns), evalEnd: dec.Time(), dst: dec.Addr()}
 			uids := dec.Count(5, 2)
 			for range uids {
-				sc.uids = append(sc.uids, dec.Str(64))
+				sc.uids = append(sc.uids, dec.Str(math.MaxUint16))
 			}
 			sc.score.Conns = dec.Int(d.cfg.MaxConns)
 			for _, f := range []*float64{&sc.score.Total, &sc.score.Timestamp, &sc.score.DataSize, &sc.score.Duration, &sc.score.Histogram} {

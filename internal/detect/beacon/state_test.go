@@ -101,3 +101,33 @@ func TestStateRefused(t *testing.T) {
 		}
 	}
 }
+
+// A server name of any length a connection can carry (an HTTP Host line
+// of 8 kB, a TLS server_name of 64 kB) is saved and loaded: one
+// connection naming a 2,000-byte host, which any internal host can make,
+// made the whole state refused at the next start, the beacon's hours of
+// check-ins with it.
+func TestStateLongName(t *testing.T) {
+	const t0 = 1.7e9
+	lines := restartLines(t0)
+	long := strings.Repeat("a", 2000) + ".example"
+	lines = append(lines,
+		dt.Rec("ssl", map[string]any{"ts": t0 + 100, "uid": "Clong", "id.orig_h": "10.66.0.12", "id.resp_h": "203.0.113.9", "server_name": long}),
+		dt.Conn{TS: t0 + 100, UID: "Clong", Src: "10.66.0.12", SrcP: 40000, Dst: "203.0.113.9", DstP: 443, Service: "ssl", OrigBytes: 300, RespBytes: 500}.Line())
+	d := New(DefaultConfig(), internal)
+	dt.RunRestarted(t, d, New(DefaultConfig(), internal), lines, t0+6*3600)
+	if _, ok := d.Score(netip.MustParseAddr("10.66.0.12"), netip.Addr{}, long); !ok {
+		t.Fatal("the long name was not kept")
+	}
+	var buf bytes.Buffer
+	if err := d.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	loaded := New(DefaultConfig(), internal)
+	if err := loaded.LoadState(&buf); err != nil {
+		t.Fatalf("a state with a %d-byte server name: %v", len(long), err)
+	}
+	if loaded.StateSummary() != d.StateSummary() {
+		t.Errorf("loaded %s, saved %s", loaded.StateSummary(), d.StateSummary())
+	}
+}

@@ -276,9 +276,11 @@ func (d *Dec) Version(want uint8) {
 	}
 }
 
-// maxUID is the longest connection uid kept (Zeek's are 18 bytes, EVE
-// flows' 14).
-const maxUID = 64
+// maxUID is the longest connection uid read: any that Str writes (Zeek's
+// are 18 bytes, EVE flows' 14, but a log file may hold longer ones, and a
+// state with one must not be refused whole). A uid costs the state its
+// own bytes.
+const maxUID = math.MaxUint16
 
 // UIDs writes the uids kept, with their times.
 func (e *Enc) UIDs(u *alert.UIDs) {
