@@ -115,6 +115,7 @@ const (
 	// maxStateFile bounds the file read and written.
 	maxStateFile = 4 << 30
 	maxSections  = 64
+	maxVersion   = 64 // the longest Vigil version kept in the header
 )
 
 // endSection is the section, not a detector's, of the alerts that the
@@ -216,7 +217,11 @@ func (e *Engine) encodeState(now time.Time) ([]byte, error) {
 		h.U8(c)
 	}
 	h.U16(stateFormat)
-	h.Str(e.out.State.Version)
+	version := e.out.State.Version
+	if len(version) > maxVersion {
+		version = version[:maxVersion] // a packager's long version: cut, so that the file loads
+	}
+	h.Str(version)
 	h.I64(now.UnixNano())
 	h.F64(e.clock)
 	var persisting []Persistent
@@ -276,7 +281,7 @@ func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
 		return info, errors.New("not a Vigil detection state file")
 	}
 	info.Format = int(d.U16())
-	info.Version = d.Str(64)
+	info.Version = d.Str(maxVersion)
 	if d.Err() == nil && info.Format != stateFormat {
 		return info, fmt.Errorf("state file format %d (saved by Vigil %s), this Vigil reads format %d", info.Format, info.Version, stateFormat)
 	}
@@ -335,7 +340,9 @@ func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
 			continue
 		}
 		seen[s.name] = true
-		if err := p.LoadState(bytes.NewReader(s.payload)); err != nil {
+		// A bytes.Buffer: the detector reads the payload in place
+		// (persist.ReadAll), not a copy of it.
+		if err := p.LoadState(bytes.NewBuffer(s.payload)); err != nil {
 			info.Skipped = append(info.Skipped, fmt.Sprintf("section %q dropped, the detector starts fresh: %v", s.name, err))
 			continue
 		}
@@ -422,22 +429,48 @@ func (e *Engine) notef(format string, args ...any) {
 }
 
 // loadStateFile loads StateFile.Path, if there is one: a problem is a
-// notice, and the detectors concerned start fresh.
+// notice, and the detectors concerned start fresh. Only a regular file is
+// read (a named pipe would be waited on, a device read without end). A
+// file refused whole is kept beside it as PATH.refused (the last one
+// only), not lost to the next save: a state of a newer format, after a
+// downgrade, is there for the newer Vigil to take back.
 func (e *Engine) loadStateFile() {
 	path := e.out.State.Path
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		e.notef("none yet; starting fresh")
 		return
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
 	}
 	if err != nil {
 		e.notef("cannot be read, starting fresh: %v", err)
 		return
 	}
-	defer f.Close()
-	info, err := e.LoadState(f)
+	f, err := os.Open(path)
 	if err != nil {
-		e.notef("dropped, starting fresh: %v", err)
+		e.notef("cannot be read, starting fresh: %v", err)
+		return
+	}
+	// Read into a buffer of the file's size (not grown by doubling), from
+	// which LoadState reads in place.
+	var buf bytes.Buffer
+	buf.Grow(int(min(fi.Size(), maxStateFile)) + bytes.MinRead)
+	_, err = buf.ReadFrom(io.LimitReader(f, maxStateFile+1))
+	f.Close()
+	if err != nil {
+		e.notef("cannot be read, starting fresh: %v", err)
+		return
+	}
+	info, err := e.LoadState(&buf)
+	if err != nil {
+		aside := path + ".refused"
+		if rerr := os.Rename(path, aside); rerr != nil {
+			e.notef("dropped, starting fresh: %v", err)
+		} else {
+			e.notef("dropped, starting fresh: %v; kept as %s", err, aside)
+		}
 		return
 	}
 	for _, s := range info.Skipped {
@@ -522,7 +555,18 @@ func (e *Engine) saveStateLater(now time.Time) {
 // temporary file in the same directory (mode 0600: the state names the
 // site's hosts), synced, renamed over path, the directory synced; a
 // crash leaves the old file or the new one, never a part of either.
+//
+// Only a regular file is replaced: a symbolic link would be replaced by a
+// file of its own (the state no longer reaching the file it points to),
+// a named pipe or a device by a file.
 func writeFileAtomic(path string, data []byte) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			to, _ := os.Readlink(path)
+			return fmt.Errorf("%s is a symbolic link (to %s), not replaced: name the file itself", path, to)
+		}
+		return fmt.Errorf("%s is not a regular file (%v), not replaced", path, fi.Mode().Type())
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {

@@ -14,6 +14,7 @@
 package persist
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -97,16 +98,30 @@ type Dec struct {
 // NewDec returns a decoder of b.
 func NewDec(b []byte) *Dec { return &Dec{b: b} }
 
-// ReadAll reads r whole, refusing more than limit bytes.
+// ReadAll reads r whole, refusing more than limit bytes. A
+// *bytes.Buffer (as the engine hands each detector its part of the state
+// file) is not copied: its unread bytes are returned as they are, and it
+// is drained; the caller must not keep them (Dec's strings are copies).
+// Another reader with a Len (a *bytes.Reader) is read into a buffer of
+// that size.
 func ReadAll(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	if bb, ok := r.(*bytes.Buffer); ok {
+		if int64(bb.Len()) > limit {
+			return nil, fmt.Errorf("state longer than %d bytes", limit)
+		}
+		return bb.Next(bb.Len()), nil
+	}
+	var buf bytes.Buffer
+	if l, ok := r.(interface{ Len() int }); ok && int64(l.Len()) <= limit {
+		buf.Grow(l.Len() + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(b)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("state longer than %d bytes", limit)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // Err returns the first error met, nil if none.
