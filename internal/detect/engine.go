@@ -99,6 +99,9 @@ type Engine struct {
 	// written in the background.
 	stateSaved int64
 	stateIdle  sync.Mutex
+	// saveFailures counts the periodic saves that failed in a row
+	// (periodicSaved; guarded by stateIdle).
+	saveFailures int
 	// restoredUntil is the record time of the state loaded (LoadState),
 	// to be checked against the new input's first time (checkRestored)
 	// while checkState is set.

@@ -538,17 +538,31 @@ func (e *Engine) saveStateLater(now time.Time) {
 	}
 	b, err := e.encodeState(now)
 	if err != nil {
+		e.periodicSaved(err)
 		e.stateIdle.Unlock()
-		e.notef("not saved: %v", err)
 		return
 	}
-	path, notef := e.out.State.Path, e.notef
+	path := e.out.State.Path
 	go func() {
 		defer e.stateIdle.Unlock()
-		if err := writeFileAtomic(path, b); err != nil {
-			notef("not saved: %v", err)
-		}
+		e.periodicSaved(writeFileAtomic(path, b))
 	}()
+}
+
+// periodicSaved notes how a periodic save went (err nil: saved). A save
+// that fails is said once, when the saves begin to fail (a read-only or
+// full disk, a path that cannot be replaced), and again when one
+// succeeds, not every period. Called with stateIdle held.
+func (e *Engine) periodicSaved(err error) {
+	switch {
+	case err != nil:
+		if e.saveFailures++; e.saveFailures == 1 {
+			e.notef("not saved: %v (tried again every %v; said again when a save succeeds)", err, e.out.State.Every)
+		}
+	case e.saveFailures > 0:
+		e.notef("saved again, after %d saves that failed", e.saveFailures)
+		e.saveFailures = 0
+	}
 }
 
 // writeFileAtomic replaces the file at path with data: written to a

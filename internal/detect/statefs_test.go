@@ -7,7 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // stateEngine makes an engine with the state file path (Resume, as
@@ -108,4 +112,74 @@ func TestStateFileLoadAlloc(t *testing.T) {
 		t.Errorf("loading a %d-byte state file allocated %d bytes (%.1f times)", len(big), got, float64(got)/float64(len(big)))
 	}
 	t.Logf("a %d-byte state file: %d bytes allocated", len(big), got)
+}
+
+// A periodic save that fails (a read-only or full disk, a path that
+// cannot be replaced) is said once, not every period, and the engine runs
+// on; a save that succeeds again is said too.
+func TestStateFileSaveFailsOnce(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DGA.Enabled = false
+	dir := t.TempDir()
+	parent := filepath.Join(dir, "data") // a file where the state's directory should be
+	if err := os.WriteFile(parent, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(parent, "detect.state")
+	var n lockedNotes
+	e, err := New(cfg, Output{State: StateFile{Path: path, Every: time.Minute, Resume: true, Log: n.log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Unix(int64(restartT0), 0)
+	tick := func(i int) {
+		e.Advance(wall.Add(time.Duration(i) * 61 * time.Second).UnixNano())
+		e.stateIdle.Lock() // the background write is done
+		e.stateIdle.Unlock()
+	}
+	for i := range 6 {
+		tick(i)
+	}
+	if got := n.count("not saved"); got != 1 {
+		t.Errorf("%d notices of failed saves over 5 periods, want 1: %q", got, n.all())
+	}
+	if err := os.Remove(parent); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tick(6)
+	if n.count("saved again, after 5 saves that failed") != 1 {
+		t.Errorf("notices %q", n.all())
+	}
+	e.Close()
+}
+
+// lockedNotes collects notices from several goroutines.
+type lockedNotes struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (n *lockedNotes) log(msg string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lines = append(n.lines, msg)
+}
+
+func (n *lockedNotes) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.lines)
+}
+
+func (n *lockedNotes) count(part string) int {
+	c := 0
+	for _, l := range n.all() {
+		if strings.Contains(l, part) {
+			c++
+		}
+	}
+	return c
 }
