@@ -102,6 +102,8 @@ type Engine struct {
 	// saveFailures counts the periodic saves that failed in a row
 	// (periodicSaved; guarded by stateIdle).
 	saveFailures int
+	// releaseState releases the state file's lock (nil: none held).
+	releaseState func()
 	// restoredUntil is the record time of the state loaded (LoadState),
 	// to be checked against the new input's first time (checkRestored)
 	// while checkState is set.
@@ -158,7 +160,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		return nil, err
 	}
 	if out.State.Path != "" {
-		e.loadStateFile()
+		e.openStateFile()
 	}
 	return e, nil
 }
@@ -644,6 +646,9 @@ func (e *Engine) Close() error {
 			pending = appendEndSection(pending, ended)
 		}
 		_ = e.writeStateFile(pending, start, held)
+	}
+	if e.releaseState != nil {
+		e.releaseState()
 	}
 	e.writeDue(math.Inf(1))
 	for _, inc := range e.corr.Flush(math.Inf(1)) {

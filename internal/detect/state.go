@@ -428,6 +428,38 @@ func (e *Engine) notef(format string, args ...any) {
 	}
 }
 
+// errInUse: another engine holds the state file's lock (lockState).
+var errInUse = errors.New("in use")
+
+// openStateFile takes the state file's lock and loads it. An engine that
+// cannot have the lock (another run of Vigil, a server or an analysis,
+// keeps the same file) neither loads nor saves it, with a notice: two
+// runs saving one file would each load the other's state, of another
+// link or another time, and lose their own to the other's next save.
+// Holding the lock, it removes the temporary files that a save cut short
+// (a kill, a crash) left beside the file.
+func (e *Engine) openStateFile() {
+	path := e.out.State.Path
+	release, err := lockState(path)
+	switch {
+	case errors.Is(err, errInUse):
+		e.notef("in use by another run of Vigil (%s.lock is held): this run neither loads nor saves it, and keeps no state", path)
+		e.out.State.Path = ""
+		return
+	case err != nil:
+		// No lock to be had (a read-only directory: saves will fail and
+		// say so): loaded all the same.
+	default:
+		e.releaseState = release
+		if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")); len(stale) > 0 {
+			for _, f := range stale {
+				os.Remove(f)
+			}
+		}
+	}
+	e.loadStateFile()
+}
+
 // loadStateFile loads StateFile.Path, if there is one: a problem is a
 // notice, and the detectors concerned start fresh. Only a regular file is
 // read (a named pipe would be waited on, a device read without end). A

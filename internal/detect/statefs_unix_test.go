@@ -3,6 +3,7 @@
 package detect
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -63,4 +64,42 @@ func TestStateFileNotRegular(t *testing.T) {
 	}
 	n.has(t, link, "loaded")
 	n.has(t, link, "not saved", "symbolic link", target)
+}
+
+// Two runs of Vigil on one state file (two servers given the same
+// --detect-state, a server and an analysis): the second neither loads
+// nor saves it, and says so, rather than each loading the other's state
+// and losing its own to the other's next save. Once the first is done,
+// the file is free. The temporary file of a save cut short (a kill -9)
+// is removed by the next run that holds the file.
+func TestStateFileLocked(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DGA.Enabled = false
+	path := filepath.Join(t.TempDir(), "detect.state")
+	before, _ := split(restartStream(), restartAt)
+	runEngine(t, cfg, Output{State: StateFile{Path: path, Version: "test", Resume: true}}, before)
+	stale := filepath.Join(filepath.Dir(path), ".detect.state.tmp123456")
+	if err := os.WriteFile(stale, []byte("cut short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	saved, _ := os.ReadFile(path)
+
+	var n1, n2 notes
+	first := stateEngine(t, path, &n1)
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the temporary file of a save cut short is still there")
+	}
+	second := stateEngine(t, path, &n2)
+	n2.has(t, path, "in use by another run of Vigil")
+	if held := heldState(second); held != 0 {
+		t.Errorf("the second run loaded %d entries", held)
+	}
+	second.Close()
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, saved) {
+		t.Error("the second run saved the file")
+	}
+	first.Close()
+	var n3 notes
+	stateEngine(t, path, &n3).Close()
+	n3.has(t, path, "loaded")
 }

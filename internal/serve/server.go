@@ -13,7 +13,7 @@
 // (0600), inbox/ (drop files here), runs/N-NAME/ (each run's logs),
 // done/ and failed/ (ingested files; NAME.error beside a failed one),
 // detect.state (0600: the live capture's detection state across restarts,
-// Config.DetectState).
+// Config.DetectState; detect.state.lock held while a run keeps it).
 package serve
 
 import (
