@@ -202,3 +202,57 @@ func TestAnalyzeDetectState(t *testing.T) {
 		}
 	}
 }
+
+// A server stopped for good does not end its detectors' long memory
+// (Resume): what only the end of the input reports is not reported — six
+// hours of a beacon's check-ins, scored over the part of the day seen.
+// vigil analyze --detect-state on an empty log ends the state as the end
+// of the input would: the beacon is reported there (docs/SERVE.md).
+func TestServeStateEndedByAnalyze(t *testing.T) {
+	base, err := insightConfig("", "", false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := serve.DefaultConfig()
+	cfg.DataDir, cfg.Log = t.TempDir(), &lockedLog{}
+	wireInsight(&cfg, base, true)
+	var lines []dt.Line
+	for i := range 72 {
+		ts := 1.7e9 + float64(i)*300
+		lines = append(lines, dt.Conn{TS: ts, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.30", SrcP: 40000 + i, Dst: "198.51.100.66", DstP: 443,
+			Duration: 0.3, OrigBytes: 310, RespBytes: 800, OrigPkts: 5, RespPkts: 5}.Line())
+		lines = append(lines, dt.Conn{TS: ts + 7, UID: fmt.Sprintf("W%d", i), Src: "10.66.0.9", SrcP: 50000 + i, Dst: fmt.Sprintf("93.184.0.%d", i),
+			DstP: 443, Duration: 2, OrigBytes: 500, RespBytes: 40000}.Line())
+	}
+	dir := filepath.Join(cfg.DataDir, "runs", "1-live")
+	cons, err := cfg.Consumers(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		for _, c := range cons {
+			c.Record(l.Log, l.JSON)
+		}
+	}
+	if err := cfg.Finish(dir); err != nil {
+		t.Fatal(err)
+	}
+	beacons := func(path string) int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), `"c2.beacon"`)
+	}
+	if n := beacons(filepath.Join(dir, "alerts.log")); n != 0 {
+		t.Fatalf("the server reported the beacon when it stopped (%d)", n)
+	}
+	empty := filepath.Join(t.TempDir(), "conn.log")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if err := runAnalyze(context.Background(), []string{"-q", "--detect-state", cfg.DetectStatePath(), "-o", out, empty}); err != nil {
+		t.Fatal(err)
+	}
+	if n := beacons(filepath.Join(out, "alerts.log")); n == 0 {
+		t.Errorf("analyze --detect-state of an empty log did not end the state")
+	}
+}
