@@ -226,6 +226,9 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 	if s.Log == "conn" {
 		e.site.note(r, e.internal)
 	}
+	if e.checkState {
+		e.checkRestored(recordEnd(r))
+	}
 	e.observe(recordTime(r))
 	for _, d := range subs {
 		d.Handle(r, e.emitFn)

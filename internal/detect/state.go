@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/persist"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Persistent is a Detector whose memory spans hours or days, saved so
@@ -359,17 +360,21 @@ func (e *Engine) LoadState(r io.Reader) (StateInfo, error) {
 }
 
 // checkRestored compares the state loaded with the new input's first
-// time t (its first record's, or a live run's wall clock). A state whose
-// records go on past t (by more than maxAhead) is of a later time than
-// this input: an earlier capture analysed after a later one, the same
-// capture analysed again, a clock set back since the save. Carried on, it
-// would mix the two times (a host's open exfil interval, stamped later,
-// taking every upload of this input into one interval and reporting their
-// sum; a beacon pair's check-ins counted twice), so it is dropped and the
-// persisting detectors start fresh, with a notice.
+// time t: the end of the first record's connection (recordEnd), or a live
+// run's first wall-clock tick. A state whose records go on past t (by
+// more than restoreSlack) is of a later time than this input: an earlier
+// capture analysed after a later one, the same capture analysed again, a
+// clock set back since the save. Carried on, it would mix the two times
+// (a host's open exfil interval, stamped later, taking every upload of
+// this input into one interval and reporting their sum; a beacon pair's
+// check-ins counted twice), so it is dropped and the persisting detectors
+// start fresh, with a notice. A t that is not a number decides nothing.
 func (e *Engine) checkRestored(t float64) {
+	if math.IsNaN(t) {
+		return
+	}
 	e.checkState = false
-	if math.IsNaN(t) || t >= e.restoredUntil-maxAhead {
+	if t >= e.restoredUntil-restoreSlack {
 		return
 	}
 	e.endReported = nil
@@ -379,6 +384,25 @@ func (e *Engine) checkRestored(t float64) {
 	}
 	e.notef("not carried on, the detectors start fresh: its records go up to %s, past this input's first at %s (an earlier capture, the same one again, or a clock set back since the save)",
 		stamp(e.restoredUntil), stamp(t))
+}
+
+// restoreSlack is how far (s) the new input's first time may lie behind
+// the state's records (checkRestored). A record is logged at most minutes
+// after its connection ends (Zeek removes an idle TCP connection after 5
+// minutes), and the state's time is its newest record's start, so the
+// first record of the next file of a series ends after it, less that.
+const restoreSlack = 600
+
+// recordEnd is when the record's connection ended (a conn record, which
+// is logged when its connection ends, with the time it began: the next
+// log file of a series may begin with one begun hours before), else its
+// time.
+func recordEnd(r *rec.Rec) float64 {
+	if r.Log == "conn" {
+		c := r.Conn()
+		return c.TS + max(c.Duration, 0)
+	}
+	return r.TS()
 }
 
 // stamp writes a record time (epoch s) as an RFC 3339 date.

@@ -142,3 +142,30 @@ func TestStateFileSeriesNoRepeat(t *testing.T) {
 		t.Errorf("the scan gone on: %s", a.Summary)
 	}
 }
+
+// A log file of a series may begin with a connection that started in
+// the last file's time (Zeek writes a conn record when the connection
+// ends, into the file of that hour, with the time it began): it is
+// judged by its end, and the state is carried on.
+func TestStateFileSeriesStraggler(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DGA.Enabled = false
+	first, _ := seriesFiles()
+	path := filepath.Join(t.TempDir(), "detect.state")
+	runEngine(t, cfg, Output{State: StateFile{Path: path, Version: "test"}}, first)
+	end := restartT0 + 6*3600 - 60 // the first file's last record
+	second := []dt.Line{dt.Conn{TS: end - 5400, UID: "Clong", Src: "10.66.0.9", SrcP: 40001, Dst: "93.184.0.7", DstP: 443,
+		Duration: 5400 + 120, OrigBytes: 5000, RespBytes: 90000}.Line()}
+	var n notes
+	e, err := New(cfg, Output{State: StateFile{Path: path, Version: "test", Log: n.log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := heldState(e)
+	feed(e, second)
+	if held := heldState(e); held < loaded {
+		t.Errorf("the state was dropped at a straggler (%d entries loaded, %d held): %q", loaded, held, n.lines)
+	}
+	e.out.State = StateFile{}
+	e.Close()
+}
