@@ -108,7 +108,7 @@ func TestStateFileLoadAlloc(t *testing.T) {
 	}
 	base := alloc(filepath.Join(t.TempDir(), "none"))
 	got := alloc(path) - base
-	if float64(got) > 1.5*float64(len(big)) {
+	if float64(got) > 2.5*float64(len(big)) { // 1.0 times, 2.0 with -race
 		t.Errorf("loading a %d-byte state file allocated %d bytes (%.1f times)", len(big), got, float64(got)/float64(len(big)))
 	}
 	t.Logf("a %d-byte state file: %d bytes allocated", len(big), got)
