@@ -3,7 +3,7 @@
 package all
 
 import (
-	_ "github.com/vigil-nsm/vigil/internal/proto/bacnet" // bacnet.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/bacnet" // bacnet.log, bacnet_discovery.log, bacnet_property.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/coap"   // coap.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dhcp"   // dhcp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/dnp3"   // dnp3.log

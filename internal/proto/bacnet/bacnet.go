@@ -5,9 +5,15 @@
 // names), bvlc_function, and for an APDU its pdu_type, pdu_service,
 // invoke_id and result_code (the BVLC result, error code, reject reason
 // or abort reason). Network-layer messages and BVLC messages without an
-// NPDU log the BVLC fields only.
+// NPDU log the BVLC fields only. It also writes ICSNPP's
+// bacnet_discovery.log (Who-Is, I-Am, Who-Has, I-Have; discovery.go) and
+// bacnet_property.log (the properties read and written, with their
+// values; property.go).
 //
-// The analyzer keeps no state between datagrams beyond its output buffer.
+// The analyzer keeps no state between datagrams beyond its output buffers
+// and, for bacnet_property.log, the segmented request or answer of a
+// property service it is putting together in each direction (bounded:
+// see maxSegmentedBytes and maxSegmentedHeld).
 package bacnet
 
 import (
@@ -75,6 +81,8 @@ type Analyzer struct {
 	out         proto.Sink
 	proto.Named // conn.log service, once confirmed
 	line        []byte
+	val         []byte      // a property value's text
+	seg         [2]segments // each direction's segmented message
 }
 
 // New returns an analyzer for the connection ci writing to out.
@@ -83,8 +91,11 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer { return &Analyzer{ci: ci
 // Gap implements proto.Analyzer (UDP has none).
 func (a *Analyzer) Gap(dir proto.Direction, n int) {}
 
-// End implements proto.Analyzer.
-func (a *Analyzer) End(ts int64) {}
+// End implements proto.Analyzer: it drops unfinished segmented messages.
+func (a *Analyzer) End(ts int64) {
+	a.seg[0].release()
+	a.seg[1].release()
+}
 
 // Header is one datagram's parsed headers.
 type Header struct {
@@ -102,10 +113,22 @@ type Header struct {
 	HasInvoke    bool
 	InvokeID     uint8
 	ResultCode   string
-	// Unconfirmed is an unconfirmed request's service choice, Params
-	// the bytes after it (a slice of the datagram).
+	// Unconfirmed is an unconfirmed request's service choice.
 	Unconfirmed uint8
-	Params      []byte
+	// Choice is the confirmed service choice of a confirmed request,
+	// complex ack or error (HasChoice).
+	HasChoice bool
+	Choice    uint8
+	// Segmented is set for a segment of a segmented confirmed request or
+	// complex ack: Seq is its sequence number, More says more follow.
+	Segmented bool
+	More      bool
+	Seq       uint8
+	// Params are the bytes after an unconfirmed request's, confirmed
+	// request's or complex ack's service choice (a slice of the
+	// datagram): its service parameters, or for a segment its part of
+	// them.
+	Params []byte
 }
 
 // Parse parses one BACnet/IP datagram; ok is false when the BVLC header
@@ -201,13 +224,9 @@ func (h *Header) apdu(b []byte) {
 		si := 3
 		if seg {
 			si = 5
-			if q, ok := at(3); ok && q != 0 {
-				h.LaterSegment = true
-			}
+			h.segment(b[0], b, 3)
 		}
-		if s, ok := at(si); ok {
-			h.Service = confirmedName(s)
-		}
+		h.choice(b, si)
 	case 1: // unconfirmed request
 		if s, ok := at(1); ok {
 			h.Service = unconfirmedName(s)
@@ -227,13 +246,9 @@ func (h *Header) apdu(b []byte) {
 		si := 2
 		if b[0]&0x08 != 0 {
 			si = 4
-			if q, ok := at(2); ok && q != 0 {
-				h.LaterSegment = true
-			}
+			h.segment(b[0], b, 2)
 		}
-		if s, ok := at(si); ok {
-			h.Service = confirmedName(s)
-		}
+		h.choice(b, si)
 	case 4: // segment ack
 		if id, ok := at(1); ok {
 			h.HasInvoke, h.InvokeID = true, id
@@ -244,6 +259,7 @@ func (h *Header) apdu(b []byte) {
 		}
 		if s, ok := at(2); ok {
 			h.Service = confirmedName(s)
+			h.HasChoice, h.Choice = true, s
 		}
 		if len(b) > 3 {
 			if code, ok := errorCode(b[3:]); ok {
@@ -266,6 +282,25 @@ func (h *Header) apdu(b []byte) {
 		if r, ok := at(2); ok {
 			h.ResultCode = name(abortReasons[:], r, "Unknown Abort Reason-0x")
 		}
+	}
+}
+
+// segment notes a segment's flags (the APDU's first byte) and its
+// sequence number (at b[i]).
+func (h *Header) segment(flags uint8, b []byte, i int) {
+	h.Segmented, h.More = true, flags&0x04 != 0
+	if i < len(b) {
+		h.Seq = b[i]
+		h.LaterSegment = h.Seq != 0
+	}
+}
+
+// choice reads a confirmed service choice at b[i] and the parameters
+// after it.
+func (h *Header) choice(b []byte, i int) {
+	if i < len(b) {
+		h.Service = confirmedName(b[i])
+		h.HasChoice, h.Choice, h.Params = true, b[i], b[i+1:]
 	}
 }
 
@@ -311,9 +346,6 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		return
 	}
 	a.Confirm("bacnet")
-	if h.LaterSegment {
-		return
-	}
 	ci := a.ci
 	if ci == nil {
 		ci = &proto.ConnInfo{}
@@ -325,6 +357,10 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 	if h.FwdAddr.IsValid() {
 		src = h.FwdAddr
+	}
+	if h.LaterSegment {
+		a.property(dir, ts, &h, src, dst)
+		return
 	}
 	b := a.addressed(a.line[:0], dir, ts, src, dst)
 	b = record.AppendStringField(b, "bvlc_function", bvlcName(h.BVLC))
@@ -350,6 +386,9 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 	if h.HasAPDU && h.PDUType == 1 {
 		a.discovery(dir, ts, &h, src, dst)
+	}
+	if h.HasChoice {
+		a.property(dir, ts, &h, src, dst)
 	}
 }
 

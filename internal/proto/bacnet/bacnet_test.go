@@ -102,9 +102,9 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-func seedInput() []byte {
+func seedInput(steps []step) []byte {
 	var in []byte
-	for _, st := range session {
+	for _, st := range steps {
 		in = prototest.AppendDatagram(in, st.dir, st.data)
 	}
 	return in
@@ -113,17 +113,31 @@ func seedInput() []byte {
 // TestSeedCorpus writes testdata/fuzz/FuzzBACnet when VIGIL_WRITE_SEEDS is
 // set and otherwise checks it is there.
 func TestSeedCorpus(t *testing.T) {
-	prototest.SeedCorpus(t, "FuzzBACnet", map[string][]byte{"session": seedInput()})
+	prototest.SeedCorpus(t, "FuzzBACnet", map[string][]byte{
+		"session":  seedInput(session),
+		"property": seedInput(propertySession()),
+	})
 }
 
 // FuzzBACnet feeds datagrams: a control byte (bit 7: responder, low 7
-// bits: length) and the datagram.
+// bits: length) and the datagram. The segmented messages being put
+// together hold at most maxSegmentedBytes per direction, and nothing once
+// the connection ends.
 func FuzzBACnet(f *testing.F) {
-	f.Add(seedInput())
+	f.Add(seedInput(session))
+	f.Add(seedInput(propertySession()))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		before := segmentedHeld.Load()
 		a := New(ci, &prototest.Sink{T: t})
-		prototest.ReplayDatagrams(a, in, nil)
+		prototest.ReplayDatagrams(a, in, func() {
+			if h := segmentedHeld.Load() - before; h > 2*maxSegmentedBytes {
+				t.Fatalf("%d bytes held", h)
+			}
+		})
 		a.End(0)
+		if h := segmentedHeld.Load() - before; h != 0 {
+			t.Fatalf("%d bytes held after End", h)
+		}
 	})
 }
 

@@ -39,12 +39,14 @@ const (
 )
 
 // tag is one BACnet tag: number, context class, and its content (for a
-// context tag of length 6 or 7, an opening or closing tag, no content).
+// context tag of length 6 or 7, an opening or closing tag, no content;
+// for an application boolean, none: its value is lvt, the length field).
 type tag struct {
 	num     uint8
 	context bool
 	open    bool
 	close   bool
+	lvt     uint8
 	data    []byte
 }
 
@@ -64,6 +66,7 @@ func nextTag(b []byte) (t tag, rest []byte, ok bool) {
 		t.num, b = b[0], b[1:]
 	}
 	n := int(first & 7)
+	t.lvt = uint8(n)
 	if t.context && (n == 6 || n == 7) {
 		t.open, t.close = n == 6, n == 7
 		return t, b, true
