@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
 )
@@ -110,6 +111,69 @@ func TestMappedCaptureShrinks(t *testing.T) {
 					t.Fatalf("%d packets: want the %d of %s after those of %s before it shrank", sum.Packets, secondPkts, b, a)
 				}
 				t.Logf("%d packets; %v", sum.Packets, err)
+			})
+		}
+	}
+}
+
+// TestMappedShrinkNoZeroRecords: a capture truncated ahead of the
+// reader, in the middle of a page of the window mapped, gives the records
+// before the cut and the error, never records of the zeros past the new
+// end: these were up to 255 empty frames of time 0, which weird.log logged
+// as truncated_link_header at 1970-01-01 and which made the summary's
+// span start at 0.
+func TestMappedShrinkNoZeroRecords(t *testing.T) {
+	if capture.MapDisabled() {
+		t.Skip("VIGIL_NO_MMAP is set")
+	}
+	orig, _ := writeSynth(t, 20000, 400)
+	data := mustRead(t, orig)
+	src0, err := capture.Open([]string{orig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f capture.Frame
+	if err := src0.Next(&f); err != nil {
+		t.Fatal(err)
+	}
+	first := f.TS
+	src0.Close()
+	for _, workers := range []int{1, 3} {
+		for _, cut := range []int64{int64(len(data))/2 + 1000, int64(len(data))/2&^4095 + 3000} {
+			t.Run(fmt.Sprintf("workers=%d/cut=%d", workers, cut), func(t *testing.T) {
+				dir := t.TempDir()
+				a := filepath.Join(dir, "a.pcap")
+				if err := os.WriteFile(a, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cfg := DefaultConfig()
+				cfg.Workers = workers
+				cfg.OutDir = filepath.Join(dir, "out")
+				if err := cfg.normalize(); err != nil {
+					t.Fatal(err)
+				}
+				src, err := capture.OpenWith([]string{a}, capture.Options{Map: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				ss := &shrinkingSource{BatchSource: src.(capture.BatchSource), path: a, size: cut, after: 5000}
+				p, err := newPipeline(cfg, ss)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum, err := p.run(context.Background(), nil)
+				if !errors.Is(err, capture.ErrShrank) {
+					t.Fatalf("error %v", err)
+				}
+				if got := sum.First.UnixNano(); got != first {
+					t.Errorf("summary's first packet at %v, the capture's is at %v", sum.First, time.Unix(0, first).UTC())
+				}
+				for _, r := range readLog(t, filepath.Join(cfg.OutDir, "weird.log")) {
+					if ts, _ := r["ts"].(float64); ts < float64(first)/1e9 {
+						t.Fatalf("weird.log: %v, before the capture's first packet", r)
+					}
+				}
 			})
 		}
 	}

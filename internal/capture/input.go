@@ -114,6 +114,9 @@ type input struct {
 	// ahead: bytes of a mapped file's window prefetched ahead of pos
 	// (0: none, read files); fetched: win[:fetched] were asked for.
 	ahead, fetched int
+	// oddTo: odd records of a mapped file that end up to this offset need
+	// no check (oddUnchecked).
+	oddTo int64
 
 	// pcapng
 	ifaces []iface

@@ -26,16 +26,20 @@ import (
 // A file that grows while it is read is read on, as read(2) would: its
 // size is taken again whenever the reader gets to the end of a window. A
 // file truncated while it is mapped makes the kernel raise SIGBUS on the
-// first access to a page past its new end. The goroutine that reads the
-// source and touches frame data must run with
-// runtime/debug.SetPanicOnFault(true), which turns the signal into a panic
-// whose value has the fault address; Fault turns that into an *Error
-// wrapping ErrShrank and abandons the input, so reading goes on with the
-// next one. A window that slides past the new end says the same without a
-// fault; a cut past the windows mapped so far is met as read(2) meets it
-// (a truncated record, or the end). The rest of the page holding the new
-// end reads as zeros, so up to 255 empty records may come before the
-// error.
+// first access to a page past its new end, and the rest of the page
+// holding the new end reads as zeros: up to 255 empty records of time 0,
+// or a record whose end is zeros. So the reader hands out a window's bytes
+// only checkAhead at a time, each time the file's size (fstat) says they
+// are still in it (mapReader.lim): a cut ahead of the reader is met at
+// the record it cuts, with an *Error wrapping ErrShrank, after the
+// records before it, as read(2) would meet it. A cut between that check
+// and the reading of the bytes (microseconds, within checkAhead bytes)
+// still faults, and so the goroutine that reads the source and touches
+// frame data must run with runtime/debug.SetPanicOnFault(true), which
+// turns the signal into a panic whose value has the fault address; Fault
+// turns that into the same error and abandons the input, so reading goes
+// on with the next one. A cut past the windows mapped so far is met as
+// read(2) meets it (a truncated record, or the end).
 
 // noMapEnv, set to anything but "" or "0", makes OpenWith read files even
 // when Options.Map asks for mapping: for comparisons, and for filesystems
@@ -52,6 +56,12 @@ var pageSize = os.Getpagesize()
 
 // mapFile maps a window (mmapFile); tests make it fail.
 var mapFile = mmapFile
+
+// checkAhead is how many bytes of a window the reader hands out after
+// each check that the file still holds them (more): 256 KiB, a fstat for
+// every 256 KiB read (4,096 per GiB, ~2 ms), and the bytes a truncation
+// racing the check can still turn to zeros.
+var checkAhead = 256 << 10
 
 // prefetchDist is how far ahead of the records handed out a mapped pcap
 // file's bytes are prefetched (input.prefetchAhead).
@@ -163,8 +173,12 @@ type mapReader struct {
 	base int64  // file offset of buf[0]
 	buf  []byte // the current window, up to the file's size when mapped
 	r    int    // read position in buf
+	// lim: buf[:lim] were in the file when its size was last taken
+	// (more); only they are handed out. r <= lim <= len(buf).
+	lim int
 	// fetched: buf[:fetched] were prefetched (pcapng, prefetchAhead)
 	fetched int
+	st      fileStat // more's, kept so that taking the size allocates nothing
 }
 
 // prefetchAhead asks the CPU for the next ahead bytes of the window not
@@ -208,45 +222,48 @@ func (in *input) tryMap(set *mapSet) {
 		return
 	}
 	set.add(mapping{mem: mem, owner: in})
-	in.mr = mapReader{in: in, set: set, buf: mem}
+	in.mr = mapReader{in: in, set: set, buf: mem, lim: min(len(mem), checkAhead)}
 	in.br = &in.mr
 	in.ahead = prefetchDist
 }
 
-func (m *mapReader) Buffered() int { return len(m.buf) - m.r }
+func (m *mapReader) Buffered() int { return m.lim - m.r }
 
 // Peek returns the next n bytes without consuming them, fewer and io.EOF
 // at the end of the file. They stay valid until the second window mapped
 // after this one.
 func (m *mapReader) Peek(n int) ([]byte, error) {
-	if n <= len(m.buf)-m.r {
+	if n <= m.lim-m.r {
 		return m.buf[m.r : m.r+n], nil
 	}
-	if err := m.slide(n); err != nil {
+	if err := m.more(n); err != nil {
 		if err == errFellBack {
 			return m.in.br.Peek(n)
 		}
 		return nil, err
 	}
-	if n > len(m.buf)-m.r {
-		return m.buf[m.r:], io.EOF
+	if n > m.lim-m.r {
+		return m.buf[m.r:m.lim], io.EOF
 	}
 	return m.buf[m.r : m.r+n], nil
 }
 
 // Discard skips the next n bytes, fewer and io.EOF at the end of the file.
+// The bytes skipped are not read, and need no check.
 func (m *mapReader) Discard(n int) (int, error) {
 	done := 0
 	for {
 		avail := len(m.buf) - m.r
 		if n <= avail {
 			m.r += n
+			m.lim = max(m.lim, m.r)
 			return done + n, nil
 		}
 		m.r += avail
+		m.lim = m.r
 		done += avail
 		n -= avail
-		if err := m.slide(1); err != nil {
+		if err := m.more(1); err != nil {
 			if err == errFellBack {
 				k, err := m.in.br.Discard(n)
 				return done + k, err
@@ -259,23 +276,46 @@ func (m *mapReader) Discard(n int) (int, error) {
 	}
 }
 
-// slide maps a new window from the page holding the read position, of
-// mapWindow bytes or enough for need more, up to the file's present size;
-// it changes nothing when the file holds nothing past the current window.
-// If mapping fails the input reads its file from the read position on
-// (errFellBack).
-func (m *mapReader) slide(need int) error {
+// more makes the next need bytes from the read position available (lim),
+// checkAhead or more, if the file still holds them: it takes the file's
+// size, and slides the window when they go past it. It changes nothing
+// when the file ends before (the end of the file, or ErrShrank when a
+// window was mapped past the new end). If mapping fails the input reads
+// its file from the read position on (errFellBack).
+func (m *mapReader) more(need int) error {
 	in := m.in
-	pos := m.base + int64(m.r)
-	fi, err := in.file.Stat()
+	size, err := fileSize(in.file, &m.st)
 	if err != nil {
 		return err
 	}
-	size, end := fi.Size(), m.base+int64(len(m.buf))
-	if size < end {
-		return &shrankError{name: in.name, size: size, at: max(size, pos)}
+	want := m.r + max(need, checkAhead)
+	if end := m.base + int64(len(m.buf)); size < end {
+		// Truncated while mapped: what is past the new end reads as
+		// zeros or faults; only what comes before it is handed out.
+		have := int(max(size-m.base, int64(m.r)))
+		if m.r+need > have {
+			pos := m.base + int64(m.r)
+			return &shrankError{name: in.name, size: size, at: max(size, pos)}
+		}
+		m.lim = min(have, want)
+		return nil
 	}
-	if size == end {
+	if m.r+need <= len(m.buf) {
+		m.lim = min(len(m.buf), want)
+		return nil
+	}
+	return m.slide(need, size)
+}
+
+// slide maps a new window from the page holding the read position, of
+// mapWindow bytes or enough for need more, up to the file's size (size, at
+// least the end of the current window); it changes nothing when the file
+// holds nothing past the current window.
+func (m *mapReader) slide(need int, size int64) error {
+	in := m.in
+	pos := m.base + int64(m.r)
+	if size == m.base+int64(len(m.buf)) {
+		m.lim = len(m.buf)
 		return nil
 	}
 	start := pos &^ int64(mapAlign-1)
@@ -287,6 +327,7 @@ func (m *mapReader) slide(need int) error {
 	}
 	m.set.add(mapping{mem: mem, off: start, owner: in})
 	m.base, m.buf, m.r, m.fetched = start, mem, int(pos-start), 0
+	m.lim = min(len(mem), m.r+max(need, checkAhead))
 	return nil
 }
 
@@ -300,7 +341,7 @@ func (m *mapReader) fallback(pos int64) error {
 	in.bs.br.Reset(in.bs.raw)
 	in.br = in.bs.br
 	in.ahead = 0
-	m.buf, m.r, m.fetched = nil, 0, 0
+	m.buf, m.r, m.lim, m.fetched = nil, 0, 0, 0
 	return errFellBack
 }
 

@@ -96,6 +96,9 @@ func (in *input) windowFrames(fs []Frame) int {
 		if incl > limit || size > len(rest) {
 			break
 		}
+		if incl-1 >= orig && in.oddUnchecked(len(in.win)-len(rest), size) {
+			break // nextPcapFill checks it
+		}
 		f := &fs[n]
 		f.TS = int64(sec)*1e9 + int64(frac)*fracNS
 		f.Data = rest[pcapRecordLen:size:size]
@@ -110,6 +113,33 @@ func (in *input) windowFrames(fs []Frame) int {
 		in.prefetchAhead()
 	}
 	return n
+}
+
+// oddUnchecked tells whether the record of size bytes at in.win[i:], an
+// odd one (no bytes captured, or more than it had on the wire), is to be
+// checked before it is handed out: in a mapped file, the zeros that the
+// rest of the page holding the new end of a file truncated while it is
+// read reads as look like that (see mapped.go). Read files need no check,
+// and a record up to in.oddTo was checked.
+func (in *input) oddUnchecked(i, size int) bool {
+	return in.br == &in.mr && in.off+int64(i-in.pos+size) > in.oddTo
+}
+
+// checkOdd checks that the odd record of n bytes at in.off (oddUnchecked)
+// is still in the mapped file, read before: its bytes were the file's
+// then. The rest of its page needs no more checks (in.oddTo): a file's
+// zeros past a new end are on one page.
+func (in *input) checkOdd(n int) error {
+	size, err := fileSize(in.file, &in.mr.st)
+	if err != nil {
+		return in.errAt(in.off, "reading record: %w", err)
+	}
+	end := in.off + int64(n)
+	if size < end {
+		return in.errAt(in.off, "reading record: %w", &shrankError{name: in.name, size: size, at: max(size, in.off)})
+	}
+	in.oddTo = min(size, (end+int64(pageSize)-1)&^int64(pageSize-1))
+	return nil
 }
 
 // prefetchAhead asks the CPU for the bytes of in.win from in.pos up to
@@ -161,6 +191,7 @@ func (in *input) nextPcapFill(f *Frame) error {
 			}
 			return in.short(in.off, "record header", len(h), pcapRecordLen, err)
 		}
+		h, _ = in.br.Peek(in.br.Buffered()) // all that the fill brought
 	}
 	incl := u32(h[8:], in.be)
 	if incl > in.limit {
@@ -177,6 +208,11 @@ func (in *input) nextPcapFill(f *Frame) error {
 	// The record lies whole in b now: a window that nextInWindow takes it
 	// from (its checks hold: nothing is pending, incl is within limit).
 	in.win = b
+	if incl-1 >= u32(b[12:], in.be) && in.oddUnchecked(0, n) {
+		if err := in.checkOdd(n); err != nil {
+			return err
+		}
+	}
 	if !in.nextInWindow(f) {
 		return in.errAt(in.off, "record of %d bytes not in the read window", n)
 	}
