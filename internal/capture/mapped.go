@@ -54,6 +54,14 @@ var mapWindow = 16 << 20
 
 var pageSize = os.Getpagesize()
 
+// minMapSize: smaller files are read, not mapped. Mapping a file costs a
+// mmap, its page tables and a munmap (which interrupts the other cores
+// running the process to flush their TLBs), more than reading a file
+// that a few read(2) calls bring in, some of it already read for its
+// magic: a directory of 10,000 captures of 19 KiB was analysed in 1.05 to
+// 1.39 s mapped, 0.77 to 1.07 s read (2 workers); of 256 KiB, alike.
+var minMapSize = int64(256 << 10)
+
 // mapFile maps a window (mmapFile); tests make it fail.
 var mapFile = mmapFile
 
@@ -96,7 +104,8 @@ func (e *shrankError) Is(target error) bool { return target == ErrShrank }
 // Options say how OpenWith reads.
 type Options struct {
 	// Map maps regular, uncompressed capture files into memory instead of
-	// reading them (not standard input, pipes or gzip files). Frames then
+	// reading them (not standard input, pipes, gzip files or files below
+	// 256 KiB). Frames then
 	// point into the mapping. A file truncated while it is mapped faults
 	// on access, so the caller must read the source and touch frame data
 	// only in goroutines running with runtime/debug.SetPanicOnFault(true),
@@ -205,14 +214,15 @@ type byteReader interface {
 var errFellBack = errors.New("capture: mapping failed, reading")
 
 // tryMap makes the input read its file through mapped windows, when it can:
-// a regular file, not compressed, nothing read yet. Otherwise, or when the
+// a regular file of minMapSize bytes or more, not compressed, nothing read
+// yet. Otherwise, or when the
 // first window cannot be mapped, it reads as before.
 func (in *input) tryMap(set *mapSet) {
 	if in.file == nil || in.gzipped || in.pending || in.off != 0 || in.started || in.br != in.bs.br {
 		return
 	}
 	fi, err := in.file.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() < minMapSize {
 		return
 	}
 	n := min(int64(mapWindow), fi.Size())

@@ -15,8 +15,14 @@ import (
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// mapOn undoes VIGIL_NO_MMAP for the test: it tests mapping.
-func mapOn(t testing.TB) { t.Setenv(noMapEnv, "") }
+// mapOn undoes VIGIL_NO_MMAP for the test, and maps files however small:
+// it tests mapping.
+func mapOn(t testing.TB) {
+	t.Setenv(noMapEnv, "")
+	old := minMapSize
+	minMapSize = 0
+	t.Cleanup(func() { minMapSize = old })
+}
 
 // withWindows makes mapped reading slide windows of win bytes at offsets
 // aligned to align for the rest of the test (not parallel).
@@ -310,6 +316,26 @@ func TestMapNotForStreams(t *testing.T) {
 	t.Setenv(noMapEnv, "1")
 	if _, mapped := readPaths(t, []string{p}, true); mapped {
 		t.Errorf("%s=1: mapped", noMapEnv)
+	}
+}
+
+// TestMapNotSmallFiles: a file below minMapSize is read, not mapped (a
+// directory of small captures was analysed a third slower mapped); one
+// of that size is mapped.
+func TestMapNotSmallFiles(t *testing.T) {
+	t.Setenv(noMapEnv, "")
+	dir := t.TempDir()
+	var fr []frame
+	for i := 0; len(fr) == 0 || len(writePcap(t, decode.LinkEthernet, fr...)) < 256<<10; i++ {
+		fr = append(fr, frame{TS: int64(i), Data: string(pkt(1000, byte(i))), OrigLen: 1000})
+	}
+	big := writePcap(t, decode.LinkEthernet, fr...)
+	small := writePcap(t, decode.LinkEthernet, fr[:20]...)
+	if _, mapped := readPaths(t, []string{writeFile(t, dir, "small.pcap", small)}, true); mapped {
+		t.Errorf("a file of %d bytes was mapped", len(small))
+	}
+	if _, mapped := readPaths(t, []string{writeFile(t, dir, "big.pcap", big)}, true); !mapped {
+		t.Errorf("a file of %d bytes was not mapped", len(big))
 	}
 }
 
