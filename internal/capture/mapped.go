@@ -81,7 +81,8 @@ var prefetchDist = 64 << 10
 var mapAlign = max(2<<20, pageSize)
 
 // ErrShrank is wrapped by the *Error that Fault returns: a mapped capture
-// file was truncated while it was read.
+// file was truncated while it was read (or, when the file still holds the
+// byte at fault, a page of it could not be read: an I/O error).
 var ErrShrank = errors.New("capture file shrank while being read")
 
 // shrankError says which file shrank and where reading stopped.
@@ -92,6 +93,12 @@ type shrankError struct {
 }
 
 func (e *shrankError) Error() string {
+	if e.size > e.at {
+		// The fault was on a byte that the file holds now: a disk that
+		// failed to read the page (EIO raises SIGBUS too), or a file
+		// truncated and written again since.
+		return fmt.Sprintf("capture file %s could not be read at offset %d while mapped (%d bytes now: an I/O error, or the file was truncated and written again while being read; what follows is not read)", e.name, e.at, e.size)
+	}
 	size := "unknown size now"
 	if e.size >= 0 {
 		size = fmt.Sprintf("%d bytes now", e.size)
@@ -389,8 +396,14 @@ func Fault(src Source, v any) error {
 	}
 	in := m.owner
 	at := m.off + int64(addr-uintptr(unsafe.Pointer(unsafe.SliceData(m.mem))))
+	// The size of the file mapped: its descriptor's while open (the name
+	// may be another file's now, one renamed over it).
 	size := int64(-1)
-	if fi, err := os.Stat(in.name); err == nil {
+	if in.file != nil {
+		if n, err := fileSize(in.file, &in.mr.st); err == nil {
+			size = n
+		}
+	} else if fi, err := os.Stat(in.name); err == nil {
 		size = fi.Size()
 	}
 	if in == r.cur {

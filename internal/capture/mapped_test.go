@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -688,3 +689,21 @@ func TestMappedShrinkNoZeros(t *testing.T) {
 // checkAheadSlack: a cut below it may lie in the bytes the reader
 // checked before the 100th frame (TestMappedShrinkNoZeros).
 var checkAheadSlack = int64(checkAhead) + 1<<16
+
+// TestShrankErrorSays: the error of a fault on a mapped file says what
+// happened: a file shorter than the byte at fault shrank; one that still
+// holds it (a disk's I/O error faults as well, or a file truncated and
+// written again) is not said to have shrunk.
+func TestShrankErrorSays(t *testing.T) {
+	shrank := (&shrankError{name: "a.pcap", size: 100, at: 4096}).Error()
+	if !strings.Contains(shrank, "a.pcap shrank while being read (100 bytes now; the byte at offset 4096") {
+		t.Errorf("shrank: %s", shrank)
+	}
+	eio := (&shrankError{name: "a.pcap", size: 1 << 20, at: 4096}).Error()
+	if strings.Contains(eio, "shrank") || !strings.Contains(eio, "could not be read at offset 4096") || !strings.Contains(eio, "I/O error") {
+		t.Errorf("a file that holds the byte: %s", eio)
+	}
+	if !errors.Is(&shrankError{size: 1 << 20, at: 4096}, ErrShrank) {
+		t.Error("not ErrShrank")
+	}
+}
