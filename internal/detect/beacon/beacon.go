@@ -259,7 +259,7 @@ func (d *Detector) conn(r *rec.Rec) {
 	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && d.internal.Contains(c.Resp) {
 		d.remember(string(c.UID), connBytes{size, c.OrigBytes + c.RespBytes})
 	}
-	if d.ignored(c) || !c.Orig.IsValid() || !unicast(c.Resp) {
+	if d.ignored(c) || mirroredEcho(c) || !c.Orig.IsValid() || !unicast(c.Resp) {
 		return
 	}
 	// Internal → external only; the source's side is checked again when
@@ -413,6 +413,20 @@ func sent(c *rec.Conn) float64 {
 		return float64(c.OrigIPBytes)
 	}
 	return float64(c.OrigBytes)
+}
+
+// mirroredEcho reports whether c is pings whose every byte came back
+// (ICMP or ICMPv6 echo, as many bytes answered as asked): the responder
+// sent nothing of its own, so no command can have come back. A monitor
+// pinging an outside host every few minutes is such a pair (the lab's
+// hour-long benign run: 19 sessions in an hour, scored 0.85); a C2 over
+// ICMP answers with its commands, which unbalances the bytes, and pings
+// nobody answers are still scored (a beacon to a C2 that is down).
+func mirroredEcho(c *rec.Conn) bool {
+	if c.Proto != rec.ProtoICMP || c.RespBytes != c.OrigBytes || c.RespPkts == 0 {
+		return false
+	}
+	return c.OrigP == 8 && c.RespP == 0 || c.OrigP == 128 && c.RespP == 129
 }
 
 // ignored reports whether c is infrastructure polling on an ignored port:

@@ -52,6 +52,32 @@ func TestQuiet(t *testing.T) {
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), l))
 }
 
+// Pings to an outside host every few minutes, each answered byte for
+// byte, are a monitor, not a C2: the responder sent nothing of its own.
+// The same rhythm with replies that carry more than the requests (a C2
+// answering over ICMP) is still a beacon.
+func TestMirroredPingsQuiet(t *testing.T) {
+	pings := func(reply func(i int) uint64, v6 bool) []dt.Line {
+		rng := rand.New(rand.NewPCG(5, 6))
+		src, dst, typ, code := "10.66.0.21", "198.51.100.66", 8, 0
+		if v6 {
+			src, dst, typ, code = "2001:db8:66::15", "2001:db8:ff::10", 128, 129
+		}
+		var l []dt.Line
+		for i, ts := 0, 0.0; ts < 3*3600; i, ts = i+1, ts+150+rng.Float64()*30 {
+			l = append(l, dt.Conn{TS: 1.7e9 + ts, Src: src, SrcP: typ, Dst: dst, DstP: code, Proto: "icmp", Duration: 60,
+				OrigBytes: 672, RespBytes: reply(i), OrigPkts: 12, RespPkts: 12}.Line())
+		}
+		return append(l, dt.Conn{TS: 1.7e9 - 60, Src: "10.66.0.9", Dst: "93.184.216.34", DstP: 443}.Line())
+	}
+	internal := netset.MustParse(append([]string{"2001:db8:66::/64"}, netset.DefaultInternal...)...)
+	for _, v6 := range []bool{false, true} {
+		dt.Quiet(t, dt.Run(t, New(DefaultConfig(), internal), pings(func(int) uint64 { return 672 }, v6)))
+		alerts := dt.Run(t, New(DefaultConfig(), internal), pings(func(i int) uint64 { return 672 + uint64(40*(i%3)) }, v6))
+		dt.Find(t, alerts, "c2.beacon")
+	}
+}
+
 // TestRITAScores reproduces RITA's expected beacon scores on its
 // proxy_rolling test logs (../shared/corpus/rita): 10.0.0.238 →
 // 75.75.75.75 (RITA: 0.673, 1160 connections) and 10.0.0.111 →
