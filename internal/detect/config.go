@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/dnstunnel"
 	"github.com/vigil-nsm/vigil/internal/detect/exfil"
 	"github.com/vigil-nsm/vigil/internal/detect/flood"
+	"github.com/vigil-nsm/vigil/internal/detect/ics"
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
@@ -49,6 +50,7 @@ type Config struct {
 	Mirai      mirai.Config      `json:"mirai"`
 	TLS        tlsanomaly.Config `json:"tls"`
 	Intel      intelmatch.Config `json:"intel"`
+	ICS        ics.Config        `json:"ics"`
 	Incidents  incident.Config   `json:"incidents"`
 	// IPv6 configures the IPv6 monitor (internal/ipv6mon), which runs
 	// beside the engine: its allowlists and thresholds live in the same
@@ -100,6 +102,7 @@ func DefaultConfig() Config {
 		Mirai:            mirai.DefaultConfig(),
 		TLS:              tlsanomaly.DefaultConfig(),
 		Intel:            intelmatch.DefaultConfig(),
+		ICS:              ics.DefaultConfig(),
 		Incidents:        incident.DefaultConfig(),
 		IPv6:             ipv6mon.DefaultConfig(),
 	}
@@ -156,6 +159,7 @@ func (c *Config) Validate() error {
 		{"longconn.window_s > 0, max_pairs > 0", c.LongConn.Window > 0 && c.LongConn.MaxPairs > 0},
 		{"arpspoof.min_flaps > 0", c.ARPSpoof.MinFlaps > 0 && c.ARPSpoof.MaxBindings > 0},
 		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
+		{"ics.window_s > 0, max_episodes > 0", c.ICS.Window > 0 && c.ICS.MaxEpisodes > 0},
 		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
 	}
 	for _, ch := range checks {

@@ -110,6 +110,7 @@ func fuzzConfig(tb testing.TB) Config {
 	c.ARPSpoof.MaxBindings = fuzzCap
 	c.Mirai.MaxSources, c.Mirai.MaxTargets = fuzzCap, fuzzCap
 	c.TLS.MaxCerts = fuzzCap
+	c.ICS.MaxEpisodes = fuzzCap
 	c.Intel.Feeds = []string{filepath.Join("..", "intel", "testdata", "plain.txt")}
 	// The DGA detector parses its 1 MB model in New, which would make
 	// each iteration 7 ms slower than all the rest: it is left out.

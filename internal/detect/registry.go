@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/dnstunnel"
 	"github.com/vigil-nsm/vigil/internal/detect/exfil"
 	"github.com/vigil-nsm/vigil/internal/detect/flood"
+	"github.com/vigil-nsm/vigil/internal/detect/ics"
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
@@ -37,6 +38,7 @@ var registry = []Factory{
 	{"arpspoof", func(c *Config) bool { return c.ARPSpoof.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return arpspoof.New(c.ARPSpoof), nil }},
 	{"mirai", func(c *Config) bool { return c.Mirai.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return mirai.New(c.Mirai), nil }},
 	{"tls", func(c *Config) bool { return c.TLS.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return tlsanomaly.New(c.TLS, in), nil }},
+	{"ics", func(c *Config) bool { return c.ICS.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return ics.New(c.ICS), nil }},
 	{"intel", func(c *Config) bool { return c.Intel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return intelmatch.New(c.Intel) }},
 }
 

@@ -119,6 +119,8 @@ func stateBounds(c *Config) map[string]int {
 		"scan sources[].nets": c.Scan.MaxEntries, "scan sources[].netsH": c.Scan.MaxEntries,
 		"scan slow": c.Scan.MaxEntries, "scan slow[].probes": scan.SlowCap, "scan slow[].uids.list": uids,
 
+		"ics episodes": c.ICS.MaxEpisodes, "ics episodes[].uids": uids, "ics episodes[].cmd.mitre": config, "ics pending": 4096,
+
 		"tls certs": c.TLS.MaxCerts, "tls order": c.TLS.MaxCerts, "tls certs[].problems": 3,
 		"tls waiting": c.TLS.MaxCerts, "tls waitList": c.TLS.MaxCerts, "tls waiting[]": 16,
 		"tls ja3": config, "tls ja4": config,

@@ -14,6 +14,7 @@ var AlertClasses = []string{
 	"iot.mirai_scan", "iot.default_creds", "iot.insecure_protocol",
 	"ipv6.rogue_ra", "ipv6.ra_flood", "ipv6.kill_router", "ipv6.na_spoof", "ipv6.dad_dos",
 	"ipv6.redirect", "ipv6.rogue_dhcpv6", "ipv6.smurf", "ipv6.evasion", "ipv6.tunnel",
+	"ics.disruptive",
 	"anomaly",
 }
 
