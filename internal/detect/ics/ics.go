@@ -392,7 +392,7 @@ func (d *Detector) report(ep *episode, emit alert.Emit) {
 		Proto: "tcp", Class: "ics.disruptive", Severity: ep.cmd.severity, Confidence: 0.9,
 		MITRE: append([]string(nil), ep.cmd.mitre...), UIDs: append([]string(nil), ep.uids...),
 		Act:      act,
-		Summary:  fmt.Sprintf("%s %s between %s and %s; %s.", ep.src, act, alert.Clock(ep.first), alert.Clock(ep.last), ack),
+		Summary:  fmt.Sprintf("%s %s %s; %s.", ep.src, act, when(ep.first, ep.last), ack),
 		Evidence: ev, Detector: "ics",
 	}
 	if ep.last > ep.first {
@@ -446,4 +446,11 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			delete(d.pending, k)
 		}
 	}
+}
+
+func when(first, last float64) string {
+	if last > first {
+		return "between " + alert.Clock(first) + " and " + alert.Clock(last)
+	}
+	return "at " + alert.Clock(first)
 }
