@@ -47,42 +47,49 @@ func TestModbusServerNeedsModbusReplySynthetic(t *testing.T) {
 	}
 }
 
-// TestModbusForceListenOnlyRaised: modbus.pcap: 10.0.0.57 sends
+// TestModbusForceListenOnlyLeftToDetector: modbus.pcap: 10.0.0.57 sends
 // DIAGNOSTICS sub-function 4 (Force Listen Only Mode: the PLC goes off the
-// bus) and sub-function 1 (Restart Communications Option) to 10.0.0.3:
-// a control-command finding (an OT review found them silent).
-func TestModbusForceListenOnlyRaised(t *testing.T) {
+// bus) and sub-function 1 (Restart Communications Option) to 10.0.0.3.
+// The ics detector reports them (ics.disruptive, internal/detect/ics,
+// whose corpus test holds it to it); the inventory, which once raised an
+// ics_control_command finding for them too, leaves them to it, so that
+// one command makes one alert.
+func TestModbusForceListenOnlyLeftToDetector(t *testing.T) {
 	inv := corpusInv(t, "suricata-verify/tests/modbus/modbus.pcap")
 	for _, f := range inv.Findings() {
-		// the finding's own record, not the usual master's first request
-		// that ics_write_new_writer appends as context
+		if f.Kind != "ics_control_command" {
+			continue
+		}
 		for _, e := range f.Evidence {
-			if e.Detail["role"] != "" {
-				continue
-			}
-			if strings.Contains(e.Value, "DIAGNOSTICS") || strings.Contains(strings.ToLower(e.Value), "listen") {
-				return
+			if strings.Contains(e.Value, "RESTART_COMMUNICATIONS") || strings.Contains(e.Value, "LISTEN_ONLY") {
+				t.Errorf("the inventory raised %s for %s: the ics detector reports it", f.Kind, e.Value)
 			}
 		}
 	}
-	t.Errorf("no finding about Force Listen Only / Restart Communications to 10.0.0.3; have %s", kinds(inv))
 }
 
-// TestDNP3StopFromUsualMaster: a DNP3 master stopping the outstation's
-// application or cold-restarting it is worth an alert even when it is the
-// usual master (zeek dnp3.pcap: 10.0.0.8 sends COLD_RESTART, WARM_RESTART
-// and STOP_APPL to 10.0.0.3; they were silent).
-func TestDNP3StopFromUsualMaster(t *testing.T) {
+// TestDNP3StopLeftToDetector: COLD_RESTART, WARM_RESTART and STOP_APPL
+// (zeek dnp3.pcap: 10.0.0.8 to 10.0.0.3) are the ics detector's; the
+// inventory raises no control-command finding for them, while START_APPL
+// (not the detector's) still raises one.
+func TestDNP3StopLeftToDetector(t *testing.T) {
 	inv := newInv(t, nil)
 	rec := func(ts, fc string) string {
 		return `{"ts":` + ts + `,"uid":"Cd1","id.orig_h":"10.0.0.8","id.orig_p":1184,"id.resp_h":"10.0.0.3","id.resp_p":20000,"fc_request":"` + fc + `"}`
 	}
-	feed(inv, "dnp3", rec("1", "READ"), rec("2", "STOP_APPL"), rec("3", "COLD_RESTART"))
+	feed(inv, "dnp3", rec("1", "READ"), rec("2", "STOP_APPL"), rec("3", "COLD_RESTART"), rec("4", "START_APPL"))
 	inv.Close()
+	started := false
 	for _, f := range inv.Findings() {
-		if f.Host == "10.0.0.3" && (strings.Contains(f.Summary, "STOP_APPL") || strings.Contains(f.Summary, "COLD_RESTART")) {
-			return
+		if f.Kind != "ics_control_command" {
+			continue
 		}
+		if strings.Contains(f.Summary, "STOP_APPL") || strings.Contains(f.Summary, "COLD_RESTART") {
+			t.Errorf("the inventory raised %s: %s (the ics detector reports it)", f.Kind, f.Summary)
+		}
+		started = started || strings.Contains(f.Summary, "START_APPL")
 	}
-	t.Errorf("STOP_APPL/COLD_RESTART to outstation 10.0.0.3 raised nothing; have %s", kinds(inv))
+	if !started {
+		t.Errorf("START_APPL to outstation 10.0.0.3 raised nothing; have %s", kinds(inv))
+	}
 }
