@@ -132,11 +132,9 @@ var (
 )
 
 func (d *Detector) modbus(r *rec.Rec, emit alert.Emit) {
-	c := r.Conn()
-	uid, tid := r.Str("uid"), r.Str("tid")
-	switch r.Str("pdu_type") {
+	switch string(r.Bytes("pdu_type")) {
 	case "REQ":
-		if r.Str("func") != "DIAGNOSTICS" {
+		if string(r.Bytes("func")) != "DIAGNOSTICS" {
 			return
 		}
 		sub := r.Str("sub_function")
@@ -152,15 +150,16 @@ func (d *Detector) modbus(r *rec.Rec, emit alert.Emit) {
 		if !ok {
 			return
 		}
+		c := r.Conn()
 		key := d.command(c.Orig.String(), c.Resp.String(), cmd, "", r, emit)
 		d.first(key, emit)
-		d.await("modbus|"+uid+"|"+tid, key, r.TS())
+		d.await(modbusKey(r), key, r.TS())
 	case "RESP":
-		f := r.Str("func")
+		f := string(r.Bytes("func"))
 		if f != "DIAGNOSTICS" && f != "DIAGNOSTICS_EXCEPTION" {
 			return
 		}
-		p, ok := d.answered("modbus|" + uid + "|" + tid)
+		p, ok := d.answered(modbusKey(r))
 		if !ok {
 			return
 		}
@@ -171,6 +170,10 @@ func (d *Detector) modbus(r *rec.Rec, emit alert.Emit) {
 		}
 	}
 }
+
+// modbusKey names a Modbus request awaiting its answer: its connection
+// and transaction.
+func modbusKey(r *rec.Rec) string { return "modbus|" + r.Str("uid") + "|" + r.Str("tid") }
 
 func (d *Detector) dnp3(r *rec.Rec, emit alert.Emit) {
 	cmd, ok := dnp3Cmds[r.Str("fc_request")]
