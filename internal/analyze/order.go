@@ -108,8 +108,8 @@ const progressEvery = 8
 type heldRecord struct {
 	tag  recTag
 	log  string
-	line []byte    // newline included
-	once *onceMark // logged at most once per key (RecordOnce)
+	line []byte // newline included
+	x    recExtras
 }
 
 // heldQueue is one producer's held records, in the order it made them,
@@ -148,9 +148,9 @@ func (w *writer) hold(c chunk) {
 	}
 	q := &w.queues[c.prod]
 	before := len(q.recs)
-	w.records(c, func(i int, log string, line []byte, once *onceMark) {
+	w.records(c, func(i int, log string, line []byte, x recExtras) {
 		if i < len(c.tags) { // always: a sink tags every record
-			q.recs = append(q.recs, heldRecord{tag: c.tags[i], log: log, line: line, once: once})
+			q.recs = append(q.recs, heldRecord{tag: c.tags[i], log: log, line: line, x: x})
 		}
 	})
 	if n := len(q.recs) - before; n > 0 {
@@ -249,7 +249,7 @@ func (w *writer) mergeReady() {
 			}
 		}
 		for _, r := range q.recs[q.next:end] {
-			w.emit(r.log, r.line, r.once)
+			w.emit(r.log, r.line, r.x)
 		}
 		q.next = end
 	}

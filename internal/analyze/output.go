@@ -42,6 +42,8 @@ type chunk struct {
 	hasProgress bool
 	// once: records logged at most once per key and window (RecordOnce).
 	once []onceMark
+	// conns: the conn records' decoded fields (typed.go).
+	conns []typedConn
 }
 
 const chunkSize = 64 << 10
@@ -121,14 +123,19 @@ type writer struct {
 	// sharedOf[i] is consumers[i] as a SharedConsumer (nil when it is
 	// not one), asserted once (setConsumers) rather than for every line.
 	sharedOf []SharedConsumer
+	// typed: some consumer reads rec.Shared, so the producers hand the
+	// conn records' fields decoded (typedConn); set before they start.
+	typed bool
 }
 
 // setConsumers makes cs the consumers every line is handed to.
 func (w *writer) setConsumers(cs []Consumer) {
 	w.consumers = cs
 	w.sharedOf = make([]SharedConsumer, len(cs))
+	w.typed = false
 	for i, c := range cs {
 		w.sharedOf[i], _ = c.(SharedConsumer)
+		w.typed = w.typed || w.sharedOf[i] != nil
 	}
 }
 
@@ -258,38 +265,47 @@ func (w *writer) write(c chunk) {
 		w.hold(c)
 		return
 	}
-	w.records(c, func(_ int, log string, line []byte, once *onceMark) { w.emit(log, line, once) })
+	w.records(c, func(_ int, log string, line []byte, x recExtras) { w.emit(log, line, x) })
 	w.recycle(c.buf)
 }
 
 // records calls fn with each record of c, in order: its index, log, line
-// (newline included) and RecordOnce mark (nil for most).
-func (w *writer) records(c chunk, fn func(i int, log string, line []byte, once *onceMark)) {
-	marks := c.once
+// (newline included) and what comes with it (nothing for most).
+func (w *writer) records(c chunk, fn func(i int, log string, line []byte, x recExtras)) {
+	marks, conns := c.once, c.conns
 	for i, b := 0, c.buf; len(b) > 0; i++ {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
 		if tab < 0 || end < tab {
 			return // cannot happen: the sinks write every record whole
 		}
-		var once *onceMark
+		var x recExtras
 		if len(marks) > 0 && marks[0].rec == i {
-			once, marks = &marks[0], marks[1:]
+			x.once, marks = &marks[0], marks[1:]
 		}
-		fn(i, w.logName(b[:tab]), b[tab+1:end+1], once)
+		if len(conns) > 0 && conns[0].rec == i {
+			x.conn, conns = &conns[0], conns[1:]
+		}
+		fn(i, w.logName(b[:tab]), b[tab+1:end+1], x)
 		b = b[end+1:]
 	}
+}
+
+// recExtras is what comes with a record of a chunk besides its line.
+type recExtras struct {
+	once *onceMark  // logged at most once per key (RecordOnce)
+	conn *typedConn // a conn record's fields, decoded
 }
 
 // emit hands one record (its line with the newline) to the consumers and
 // appends it to its log (facts are not written); a RecordOnce repeat is
 // dropped.
-func (w *writer) emit(log string, line []byte, once *onceMark) {
-	if once != nil && w.recent.seen(once) {
+func (w *writer) emit(log string, line []byte, x recExtras) {
+	if x.once != nil && w.recent.seen(x.once) {
 		w.drop(log)
 		return
 	}
-	w.consume(log, line[:len(line)-1])
+	w.consume(log, line[:len(line)-1], x.conn)
 	if !isFact(log) {
 		w.writeLine(log, line)
 	}
@@ -328,12 +344,17 @@ func (w *writer) writeLine(log string, line []byte) {
 	}
 }
 
-// consume hands one line to the consumers.
-func (w *writer) consume(log string, line []byte) {
+// consume hands one line to the consumers, with its decoded conn fields
+// when it is a conn record that has them.
+func (w *writer) consume(log string, line []byte, conn *typedConn) {
 	if len(w.consumers) == 0 {
 		return
 	}
-	w.shared.Reset(log, line)
+	if conn != nil {
+		w.shared.ResetConn(log, line, conn.decoded(line))
+	} else {
+		w.shared.Reset(log, line)
+	}
 	for i, cs := range w.consumers {
 		if sc := w.sharedOf[i]; sc != nil {
 			sc.RecordShared(&w.shared)
@@ -406,9 +427,11 @@ type logSink struct {
 	tag  recTag
 	tags []recTag
 	// n counts the pending chunk's records; once marks those that are
-	// logged at most once per key (RecordOnce).
-	n    int
-	once []onceMark
+	// logged at most once per key (RecordOnce); conns holds the conn
+	// records' decoded fields when the writer has consumers (typed).
+	n     int
+	once  []onceMark
+	conns []typedConn
 	// pending is progress not yet reported (hasPending), quiet the sweeps
 	// since the last report.
 	pending    recTag
@@ -432,7 +455,15 @@ func (s *logSink) Conn(c *record.Conn) {
 	if s.w == nil {
 		return
 	}
-	s.append(record.AppendConnJSON(s.start(logConn), c))
+	b := s.start(logConn)
+	if !s.w.typed {
+		s.append(record.AppendConnJSON(b, c))
+		return
+	}
+	at := len(b)
+	b, spans := record.AppendConnJSONSpans(b, c)
+	s.conns = append(s.conns, newTypedConn(s.n, c, b[at:], spans))
+	s.append(b)
 }
 
 // ConnLong implements flow.LongEmitter: a connection still open, as it
@@ -531,9 +562,9 @@ func (s *logSink) append(b []byte) {
 
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
-	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once,
+	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once, conns: s.conns,
 		progress: s.pending, hasProgress: s.hasPending}
-	s.n, s.once = 0, nil
+	s.n, s.once, s.conns = 0, nil, nil
 	s.hasPending, s.quiet = false, 0
 	if s.w.ordered {
 		s.tags = s.w.getTags()

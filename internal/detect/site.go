@@ -64,10 +64,10 @@ func (s *siteCheck) note(r *rec.Rec, internal interface{ Contains(netip.Addr) bo
 	if origIn || respIn {
 		s.internalConns++
 	}
-	if v, ok := r.Bool("local_orig"); ok && v && !origIn {
+	if c.LocalOrig && !origIn {
 		s.local(c.Orig)
 	}
-	if v, ok := r.Bool("local_resp"); ok && v && !respIn {
+	if c.LocalResp && !respIn {
 		s.local(c.Resp)
 	}
 }

@@ -255,7 +255,7 @@ func (p *posture) noteTunnel(r *rec.Rec, c *rec.Conn) {
 		kind = "ayiya"
 	case ipProto == 4 && v6:
 		kind = "4in6"
-	case r.Has("tunnel_parents"):
+	case c.Tunneled:
 		// Decapsulated from a tunnel: an IP-level one (6in4, 6to4, GRE,
 		// 4in6), whose outer datagrams make no connection of their own,
 		// or a UDP one counted from its own connection; which it is is

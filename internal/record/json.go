@@ -14,20 +14,47 @@ import (
 // as Zeek's JSON writer does. The fields Conn documents as plain are
 // copied without escaping.
 func AppendConnJSON(dst []byte, c *Conn) []byte {
+	dst, _ = AppendConnJSONSpans(dst, c)
+	return dst
+}
+
+// Span is where a value lies in a line: line[Off:End].
+type Span struct{ Off, End int }
+
+// ConnSpans locate a conn line's values that a reader takes as text (the
+// numbers are written as they are in Conn): offsets from the line's
+// start, empty spans for fields not written. A string's span is its text
+// between the quotes, as written.
+type ConnSpans struct {
+	TS, UID, Service, Duration, History Span
+}
+
+// AppendConnJSONSpans is AppendConnJSON that also tells where the values
+// of spans lie in the line it appends.
+func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
+	var sp ConnSpans
+	start := len(dst)
 	dst = append(dst, `{"ts":`...)
+	from := len(dst)
 	dst = AppendTime(dst, c.TS)
+	sp.TS = Span{from - start, len(dst) - start}
 	dst = appendPlainField(dst, `,"uid":"`, c.UID)
+	sp.UID = Span{len(dst) - 1 - len(c.UID) - start, len(dst) - 1 - start}
 	dst = appendAddrField(dst, `,"id.orig_h":"`, c.OrigH)
 	dst = appendUintField(dst, `,"id.orig_p":`, uint64(c.OrigP))
 	dst = appendAddrField(dst, `,"id.resp_h":"`, c.RespH)
 	dst = appendUintField(dst, `,"id.resp_p":`, uint64(c.RespP))
 	dst = appendPlainField(dst, `,"proto":"`, c.Proto)
 	if c.Service != "" {
+		from = len(dst) + len(`,"service":"`)
 		dst = AppendStringField(dst, "service", c.Service)
+		sp.Service = Span{from - start, len(dst) - 1 - start}
 	}
 	if c.HasDuration {
 		dst = append(dst, `,"duration":`...)
+		from = len(dst)
 		dst = AppendInterval(dst, c.Duration)
+		sp.Duration = Span{from - start, len(dst) - start}
 	}
 	if c.HasOrigBytes {
 		dst = appendUintField(dst, `,"orig_bytes":`, c.OrigBytes)
@@ -45,6 +72,7 @@ func AppendConnJSON(dst []byte, c *Conn) []byte {
 	dst = appendUintField(dst, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		dst = appendPlainField(dst, `,"history":"`, c.History)
+		sp.History = Span{len(dst) - 1 - len(c.History) - start, len(dst) - 1 - start}
 	}
 	dst = appendUintField(dst, `,"orig_pkts":`, c.OrigPkts)
 	dst = appendUintField(dst, `,"orig_ip_bytes":`, c.OrigIPBytes)
@@ -71,7 +99,7 @@ func AppendConnJSON(dst []byte, c *Conn) []byte {
 	if c.RespL2Addr != "" {
 		dst = appendPlainField(dst, `,"resp_l2_addr":"`, c.RespL2Addr)
 	}
-	return append(dst, '}')
+	return append(dst, '}'), sp
 }
 
 // appendPlainField appends open, a field's `,"name":"` with the string's

@@ -194,6 +194,10 @@ type Detector struct {
 	due   *alert.Schedule[key, *pair] // when pairs may end or be reported again
 	// Evicted counts pairs dropped to stay under MaxPairs.
 	Evicted int
+	// challenged counts the pairs holding HTTP challenges (challenge,
+	// settle, settleAll), or more: a pair evicted with some still counts.
+	// While none do, a 2xx settles nothing and costs no decoding.
+	challenged int
 }
 
 // New returns a brute-force detector.
@@ -213,7 +217,9 @@ func (d *Detector) Logs() []string {
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	switch r.Log {
 	case "conn":
-		d.settle(r.Conn(), 0, emit)
+		if d.challenged > 0 {
+			d.settle(r.Conn(), 0, emit)
+		}
 		d.conn(r, emit)
 	case "ssh":
 		ok, has := r.Bool("auth_success")
@@ -253,7 +259,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		case code == 401:
 			d.outcome(r, "http", 1, false, user, emit)
 		case code >= 200 && code < 300:
-			d.settle(r.Conn(), challengeRounds, emit)
+			if d.challenged > 0 {
+				d.settle(r.Conn(), challengeRounds, emit)
+			}
 			if user != "" {
 				d.outcome(r, "http", 0, true, user, emit)
 			}
@@ -348,6 +356,9 @@ func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 		d.outcome(r, "http", 1, false, "", emit)
 		return
 	}
+	if len(p.challenges) == 0 {
+		d.challenged++
+	}
 	p.challenges[uid]++
 	p.sawLog, p.port = true, c.RespP
 	p.first = min(p.first, c.TS)
@@ -369,6 +380,9 @@ func (d *Detector) settle(c *rec.Conn, forgiven int, emit alert.Emit) {
 		return
 	}
 	delete(p.challenges, uid)
+	if len(p.challenges) == 0 {
+		d.challenged--
+	}
 	if n > forgiven {
 		p.failures += n - forgiven
 		d.touch(p, c, emit)
@@ -395,6 +409,7 @@ func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 	}
 	p.failures += n
 	p.challenges = nil
+	d.challenged--
 	switch {
 	case p.Alerted:
 		emit(d.alert(p)) // its last report did not count them

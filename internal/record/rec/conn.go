@@ -26,6 +26,11 @@ type Conn struct {
 	OrigIPBytes  uint64
 	RespIPBytes  uint64
 	MissedBytes  uint64 // bytes in content gaps (lost packets)
+	// Tunneled: the record has tunnel_parents (not null): the connection
+	// was decapsulated from a tunnel.
+	Tunneled bool
+	// LocalOrig and LocalResp: local_orig and local_resp are true.
+	LocalOrig, LocalResp bool
 	// OrigMAC and RespMAC are conn.log's orig_l2_addr and resp_l2_addr:
 	// the link-layer sources of each side's first packet (zero when the
 	// record has none).
@@ -138,17 +143,25 @@ var stateNames = [...]string{"", "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "R
 // String returns the conn.log name of s.
 func (s State) String() string { return stateNames[s] }
 
-func parseState(b []byte) State {
+func parseState(b []byte) State { return StateNamed(string(b)) }
+
+func parseProto(b []byte) Proto { return ProtoNamed(string(b)) }
+
+// StateNamed is the State conn.log's conn_state name stands for
+// (StateOther for any other text).
+func StateNamed(name string) State {
 	for i := 1; i < len(stateNames); i++ {
-		if string(b) == stateNames[i] {
+		if name == stateNames[i] {
 			return State(i)
 		}
 	}
 	return StateOther
 }
 
-func parseProto(b []byte) Proto {
-	switch string(b) {
+// ProtoNamed is the Proto conn.log's proto name stands for (ProtoOther
+// for any other text).
+func ProtoNamed(name string) Proto {
+	switch name {
 	case "tcp":
 		return ProtoTCP
 	case "udp":
@@ -212,6 +225,12 @@ func (r *Rec) Conn() *Conn {
 			c.MissedBytes, _ = parseUint(v)
 		case "resp_ip_bytes":
 			c.RespIPBytes, _ = parseUint(v)
+		case "local_orig":
+			c.LocalOrig = string(v) == "true"
+		case "local_resp":
+			c.LocalResp = string(v) == "true"
+		case "tunnel_parents":
+			c.Tunneled = string(v) != "null"
 		case "orig_l2_addr":
 			c.OrigMAC, _ = ParseMAC(s)
 		case "resp_l2_addr":

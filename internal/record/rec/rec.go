@@ -42,6 +42,9 @@ type Rec struct {
 
 	conn     Conn
 	connDone bool
+	// lazy: the line is not indexed yet; its Conn came decoded with it
+	// (Shared.ResetConn), and the first reader of other fields indexes it.
+	lazy bool
 
 	// byLen finds fields by their key's length for Raw; it is built on
 	// the first lookup after Parse (lenDone).
@@ -71,7 +74,7 @@ var ErrSyntax = errors.New("rec: not a JSON object")
 // Parse indexes the top-level fields of line. The line must hold one JSON
 // object; nested objects and arrays are kept whole as raw values.
 func (r *Rec) Parse(log string, line []byte) error {
-	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone = log, line, 0, false, false, false
+	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone, r.lazy = log, line, 0, false, false, false, false
 	if len(line) > 1<<30 {
 		return ErrSyntax
 	}
@@ -423,6 +426,9 @@ func compositeEnd(b []byte, i int) (int, bool) {
 // Raw returns the raw JSON value of key (quotes included for strings):
 // the first field of that key in the line.
 func (r *Rec) Raw(key string) ([]byte, bool) {
+	if r.lazy {
+		r.index()
+	}
 	if !r.lenDone {
 		r.indexKeys()
 	}
@@ -601,6 +607,9 @@ func (r *Rec) Addr(key string) netip.Addr {
 // is parsed once per record.
 func (r *Rec) TS() float64 {
 	if !r.tsDone {
+		if r.lazy {
+			r.index()
+		}
 		if r.n > 0 && string(r.Key(r.fields[0])) == "ts" {
 			// Where ts usually is: no need of the key index, which a
 			// record whose readers want nothing else would build for it.
@@ -701,7 +710,20 @@ func (r *Rec) ForEach(fn func(key, value []byte)) {
 // MaxFields), in the line's order; Key and Value read them. A loop over
 // them costs no call per field, unlike ForEach, and slices only the
 // values it reads.
-func (r *Rec) Fields() []Field { return r.fields[:r.n] }
+func (r *Rec) Fields() []Field {
+	if r.lazy {
+		r.index()
+	}
+	return r.fields[:r.n]
+}
+
+// index indexes a line that came with its Conn decoded (lazy), keeping
+// that Conn. The producer wrote the line, so it parses.
+func (r *Rec) index() {
+	c := r.conn
+	r.Parse(r.Log, r.line) //nolint:errcheck // a producer's own line
+	r.conn, r.connDone = c, true
+}
 
 // Key returns the key of field f of r as written (escapes kept), without
 // its quotes.
@@ -929,6 +951,19 @@ type Shared struct {
 // Reset makes s hold another line, not yet parsed.
 func (s *Shared) Reset(log string, line []byte) {
 	s.Log, s.Line, s.err, s.done = log, line, nil, false
+}
+
+// ResetConn makes s hold a conn line that its producer wrote, with c, the
+// Conn that Rec.Conn would decode from it (its UID, Service and History
+// alias line). Rec then returns the record without indexing the line:
+// readers of Conn alone never pay for it, the first reader of another
+// field does.
+func (s *Shared) ResetConn(log string, line []byte, c *Conn) {
+	s.Log, s.Line, s.err, s.done = log, line, nil, true
+	r := &s.r
+	r.Log, r.line, r.n, r.lenDone = log, line, 0, false
+	r.conn, r.connDone, r.lazy = *c, true, true
+	r.ts, r.tsDone = c.TS, true
 }
 
 // Rec returns the parsed record, parsing it on the first call.

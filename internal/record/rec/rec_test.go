@@ -682,3 +682,41 @@ func TestNumberOverflow(t *testing.T) {
 		t.Errorf("TS = %v", ts)
 	}
 }
+
+// TestResetConnIndexesOnDemand: a conn line handed with its Conn is not
+// indexed until a reader asks for another field; the Conn it came with
+// stays, and the other fields are the line's.
+func TestResetConnIndexesOnDemand(t *testing.T) {
+	line := []byte(`{"ts":1700000000.25,"uid":"Cabc","id.orig_h":"10.0.0.1","id.orig_p":1234,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp","local_orig":true,"history":"ShADadFf"}`)
+	var fresh Rec
+	if err := fresh.Parse("conn", line); err != nil {
+		t.Fatal(err)
+	}
+	given := *fresh.Conn()
+	if !given.LocalOrig || given.LocalResp || given.Tunneled {
+		t.Fatalf("decoded local_orig/local_resp/tunnel_parents wrong: %+v", given)
+	}
+	given.OrigBytes = 77 // not in the line: tells the given Conn from a decoded one
+	var s Shared
+	s.ResetConn("conn", line, &given)
+	r, err := s.Rec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.n != 0 || !r.lazy {
+		t.Fatalf("the line was indexed before any reader asked (n=%d lazy=%v)", r.n, r.lazy)
+	}
+	if r.Conn().OrigBytes != 77 || r.TS() != 1700000000.25 {
+		t.Fatalf("Conn or TS not the given ones: %+v %v", r.Conn(), r.TS())
+	}
+	if got := r.Str("history"); got != "ShADadFf" {
+		t.Fatalf("history = %q after indexing on demand", got)
+	}
+	if len(r.Fields()) != 9 || r.Conn().OrigBytes != 77 {
+		t.Fatalf("after indexing: %d fields, Conn %+v", len(r.Fields()), r.Conn())
+	}
+	s.Reset("conn", line)
+	if r, _ := s.Rec(); r.Conn().OrigBytes != 0 {
+		t.Fatalf("Reset kept the given Conn: %+v", r.Conn())
+	}
+}

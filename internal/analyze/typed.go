@@ -1,0 +1,69 @@
+package analyze
+
+import (
+	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// typedConn is a conn record's fields as rec.Conn decodes them from its
+// line, filled by the producer from the record it wrote the line from and
+// carried beside the line in its chunk: the consumers then read them
+// (rec.Shared.ResetConn) without indexing the line and turning its text
+// back into numbers and addresses. The text fields are spans of the line,
+// which moves with its chunk; the times are read from the line's own
+// digits, so that they are the floats a reader of the line gets.
+// TestTypedConnsMatchTheirLines holds every field to rec.Conn's decoding.
+type typedConn struct {
+	rec                   int      // the record's index in its chunk
+	conn                  rec.Conn // UID, Service and History: the spans
+	uid, service, history record.Span
+}
+
+// newTypedConn returns the decoded fields of c, the i-th record of its
+// chunk, written as line with the spans sp.
+func newTypedConn(i int, c *record.Conn, line []byte, sp record.ConnSpans) typedConn {
+	t := typedConn{rec: i, uid: sp.UID, service: sp.Service, history: sp.History}
+	d := &t.conn
+	d.TS, _ = rec.Number(line[sp.TS.Off:sp.TS.End])
+	d.Orig, d.OrigP, d.Resp, d.RespP = c.OrigH, c.OrigP, c.RespH, c.RespP
+	d.Proto = rec.ProtoNamed(c.Proto)
+	if c.HasIPProto {
+		d.IPProto = uint64(c.IPProto)
+	}
+	if c.HasDuration {
+		d.Duration, _ = rec.Number(line[sp.Duration.Off:sp.Duration.End])
+	}
+	if c.HasOrigBytes {
+		d.OrigBytes = c.OrigBytes
+	}
+	if c.HasRespBytes {
+		d.RespBytes = c.RespBytes
+	}
+	d.State = rec.StateNamed(c.ConnState)
+	d.OrigPkts, d.RespPkts = c.OrigPkts, c.RespPkts
+	d.OrigIPBytes, d.RespIPBytes = c.OrigIPBytes, c.RespIPBytes
+	d.MissedBytes = c.MissedBytes
+	d.Tunneled = len(c.TunnelParents) > 0
+	d.LocalOrig, d.LocalResp = c.HasLocal && c.LocalOrig, c.HasLocal && c.LocalResp
+	if c.OrigL2Addr != "" {
+		d.OrigMAC, _ = rec.ParseMAC([]byte(c.OrigL2Addr))
+	}
+	if c.RespL2Addr != "" {
+		d.RespMAC, _ = rec.ParseMAC([]byte(c.RespL2Addr))
+	}
+	return t
+}
+
+// decoded returns the fields with their text in line, the record's line.
+func (t *typedConn) decoded(line []byte) *rec.Conn {
+	d := &t.conn
+	d.UID = line[t.uid.Off:t.uid.End]
+	d.Service, d.History = nil, nil
+	if t.service.End > 0 {
+		d.Service = line[t.service.Off:t.service.End]
+	}
+	if t.history.End > 0 {
+		d.History = line[t.history.Off:t.history.End]
+	}
+	return d
+}
