@@ -192,12 +192,13 @@ type Detector struct {
 	cfg   Config
 	pairs map[key]*pair
 	due   *alert.Schedule[key, *pair] // when pairs may end or be reported again
+	// challenged bounds from above the HTTP 401s held unsettled in all
+	// pairs (pair.challenges): while none is, conn records and 2xx answers
+	// have nothing to settle, and an http record's connection fields are
+	// not decoded for them.
+	challenged int
 	// Evicted counts pairs dropped to stay under MaxPairs.
 	Evicted int
-	// challenged counts the pairs holding HTTP challenges (challenge,
-	// settle, settleAll), or more: a pair evicted with some still counts.
-	// While none do, a 2xx settles nothing and costs no decoding.
-	challenged int
 }
 
 // New returns a brute-force detector.
@@ -352,11 +353,11 @@ func (d *Detector) challenge(r *rec.Rec, emit alert.Emit) {
 		p.challenges = map[string]int{}
 	}
 	uid := string(c.UID)
-	if _, held := p.challenges[uid]; !held && len(p.challenges) >= maxChallenges {
-		d.outcome(r, "http", 1, false, "", emit)
-		return
-	}
-	if len(p.challenges) == 0 {
+	if _, held := p.challenges[uid]; !held {
+		if len(p.challenges) >= maxChallenges {
+			d.outcome(r, "http", 1, false, "", emit)
+			return
+		}
 		d.challenged++
 	}
 	p.challenges[uid]++
@@ -380,9 +381,7 @@ func (d *Detector) settle(c *rec.Conn, forgiven int, emit alert.Emit) {
 		return
 	}
 	delete(p.challenges, uid)
-	if len(p.challenges) == 0 {
-		d.challenged--
-	}
+	d.challenged--
 	if n > forgiven {
 		p.failures += n - forgiven
 		d.touch(p, c, emit)
@@ -408,8 +407,8 @@ func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 		return
 	}
 	p.failures += n
+	d.challenged -= len(p.challenges)
 	p.challenges = nil
-	d.challenged--
 	switch {
 	case p.Alerted:
 		emit(d.alert(p)) // its last report did not count them
@@ -512,6 +511,7 @@ func (d *Detector) crossed(p *pair) bool {
 
 func (d *Detector) evict() {
 	for _, k := range evict.First(d.pairs, len(d.pairs)/10+1, func(p *pair) float64 { return p.Last }, cmp.Compare[float64]) {
+		d.challenged -= len(d.pairs[k].challenges)
 		delete(d.pairs, k)
 		d.Evicted++
 	}
