@@ -176,7 +176,7 @@ func New(cfg Config, emit func(Finding)) *Monitor {
 	m.routers = newRouterTable(m)
 	m.nd = newNeighbours(m)
 	m.ev = newEvasions(m)
-	m.post = newPosture(cfg.MaxHosts, m.where)
+	m.post = newPosture(cfg.MaxHosts, m.offLink)
 	m.post.tell = m.tellTunnel
 	return m
 }
@@ -284,32 +284,28 @@ func (m *Monitor) onLinkPrefix(p string) {
 	}
 }
 
-// where tells whether a is on the link: link-local, in a prefix a router
-// advertised or the allowlist names, or bound to a MAC by neighbour
-// discovery. Without a prefix known it cannot tell. No allocation (a
-// connection's ends are looked up).
-func (m *Monitor) where(a netip.Addr) place {
-	if a.IsLinkLocalUnicast() {
-		return placeOnLink
+// offLink tells whether a is known to be off the link: the link's
+// prefixes are known (a router advertised one, or the allowlist names
+// one) and a is not link-local, in one of them, nor bound to a MAC by
+// neighbour discovery. Without a prefix known nothing is off the link,
+// and nothing is looked up (most links' connections come to this first
+// test). No allocation (a connection's ends are looked up).
+func (m *Monitor) offLink(a netip.Addr) bool {
+	if len(m.onLinkPfx) == 0 && len(m.allowP) == 0 || a.IsLinkLocalUnicast() {
+		return false
 	}
 	for _, bits := range [...]int{64, 48, 56, 60, 62, 63} {
 		if p, err := a.Prefix(bits); err == nil && m.onLinkPfx[p] {
-			return placeOnLink
+			return false
 		}
 	}
 	for p := range m.allowP {
 		if p.Contains(a) {
-			return placeOnLink
+			return false
 		}
 	}
 	var buf [64]byte
-	if m.nd.bindings[string(a.AppendTo(buf[:0]))] != nil {
-		return placeOnLink
-	}
-	if len(m.onLinkPfx) == 0 && len(m.allowP) == 0 {
-		return placeUnknown
-	}
-	return placeOffLink
+	return m.nd.bindings[string(a.AppendTo(buf[:0]))] == nil
 }
 
 // seenICMP6 notes an ICMPv6 message's source, which may be remote (an

@@ -83,22 +83,14 @@ type posture struct {
 	// GRE, Geneve, VXLAN, GTP-U), by uid, from tunnel.log, to name the
 	// tunnel of inner connections.
 	ipEnds map[string]tunnelEnds
-	// where tells whether an address is on the link (Monitor.where).
-	where func(netip.Addr) place
+	// offLink tells whether an address is known to be off the link
+	// (Monitor.offLink).
+	offLink func(netip.Addr) bool
 	// tell reports a tunnel as soon as it is known (Monitor.tellTunnel),
 	// and its newer counts as its connections end (update); nil: at the
 	// end only.
 	tell func(t *tunnel, update bool, ts float64)
 }
-
-// place is where an address is as far as the monitor knows.
-type place int
-
-const (
-	placeUnknown place = iota // the link's prefixes are not known
-	placeOnLink               // link-local, in an advertised prefix, or bound by ND
-	placeOffLink              // none of those, with the link's prefixes known
-)
 
 // tunnelEnds are an IP-level tunnel's outer addresses (as tunnel.log
 // orients them) and its Zeek type.
@@ -133,8 +125,8 @@ type tunnel struct {
 // inner4 tells whether all t's inner connections are IPv4.
 func (t *tunnel) inner4() bool { return t.Conns == 0 }
 
-func newPosture(max int, where func(netip.Addr) place) *posture {
-	return &posture{max: max, where: where, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
+func newPosture(max int, offLink func(netip.Addr) bool) *posture {
+	return &posture{max: max, offLink: offLink, hosts: map[string]*host{}, byAddr: map[netip.Addr]*host{}, dhcp: map[string]bool{}, tunnels: map[string]*tunnel{}, udpParents: map[string]bool{},
 		inner: map[string]*tunnel{}, ipEnds: map[string]tunnelEnds{}}
 }
 
@@ -222,7 +214,7 @@ func (p *posture) seenAddr(a netip.Addr, mac []byte, ts float64) {
 // hosts), and one whose place is unknown (no advertisement, binding or
 // allowlist names the link's prefixes) keeps the MAC as the best guess.
 func (p *posture) seenEnd(a netip.Addr, mac []byte, ts float64) {
-	if p.where != nil && p.where(a) == placeOffLink {
+	if p.offLink != nil && p.offLink(a) {
 		return
 	}
 	p.seenAddr(a, mac, ts)
