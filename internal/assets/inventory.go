@@ -60,8 +60,10 @@ type Inventory struct {
 	answerBuf  []value           // the answers of the dns record being read
 
 	handlers map[string]*handler
-	cur      *rec.Shared // the line RecordShared is handing to a handler
-	scratch  rec.Rec     // the index of a line Record is handing to one
+	recent   [recentLogs]logHandler // the handlers of logs seen lately
+	nextKept int                    // the entry of recent replaced next
+	cur      *rec.Shared            // the line RecordShared is handing to a handler
+	scratch  rec.Rec                // the index of a line Record is handing to one
 	stats    Stats
 	closed   bool
 }
@@ -161,6 +163,34 @@ type handler struct {
 	records uint64
 }
 
+// logHandler is one log's handler (nil: the inventory does not read
+// the log).
+type logHandler struct {
+	log string
+	h   *handler
+}
+
+// recentLogs is how many logs' handlers the inventory keeps at hand:
+// records of several logs (conn, http, dns, _syn …) interleave.
+const recentLogs = 8
+
+// handlerOf returns log's handler, nil when the inventory does not read
+// it. The writer interns the logs' names, so comparing the latest ones
+// costs less than hashing the name for the map, which is looked up only
+// for a log not seen lately (it replaces the oldest kept). The zero entry
+// is right for log "", which has no handler.
+func (inv *Inventory) handlerOf(log string) *handler {
+	for i := range inv.recent {
+		if inv.recent[i].log == log {
+			return inv.recent[i].h
+		}
+	}
+	i := inv.nextKept
+	inv.nextKept = (i + 1) % recentLogs
+	inv.recent[i] = logHandler{log, inv.handlers[log]}
+	return inv.recent[i].h
+}
+
 // handlerTable maps each log the inventory reads to its handler.
 func (inv *Inventory) handlerTable() map[string]*handler {
 	table := map[string]*handler{}
@@ -208,8 +238,8 @@ func (inv *Inventory) RecordShared(s *rec.Shared) {
 
 func (inv *Inventory) record(log string, line []byte) {
 	inv.stats.Records++
-	h, ok := inv.handlers[log]
-	if !ok {
+	h := inv.handlerOf(log)
+	if h == nil {
 		inv.stats.Ignored++
 		return
 	}
