@@ -140,6 +140,14 @@ func checkCommand(t *testing.T, s *Scenario, d time.Duration, cmd string) {
 	if tool == "sh" {
 		tool = "inetutils-telnet" // the scripted telnet session's client
 	}
+	if tool == debianPython {
+		// The lab's Python helper: the modules it imports are the tool.
+		for _, t := range s.Tools {
+			if _, ok := pythonModules[t]; ok {
+				declared = append(declared, debianPython)
+			}
+		}
+	}
 	if !slices.Contains(declared, tool) {
 		t.Errorf("%q runs %s, which the scenario does not declare", cmd, tool)
 	}
@@ -284,9 +292,16 @@ func TestToolPackages(t *testing.T) {
 	}
 	_, list, _ := strings.Cut(string(script), "packages=\"")
 	list, _, _ = strings.Cut(list, "\"")
-	for tool, pkg := range toolPackages {
-		if !slices.Contains(strings.Fields(list), pkg) {
-			t.Errorf("package %s (of %s) is not in scripts/lab-deps.sh", pkg, tool)
+	for tool, pkgs := range toolPackages {
+		for _, pkg := range strings.Fields(pkgs) {
+			if !slices.Contains(strings.Fields(list), pkg) {
+				t.Errorf("package %s (of %s) is not in scripts/lab-deps.sh", pkg, tool)
+			}
+		}
+	}
+	for tool := range pythonModules {
+		if _, ok := toolPackages[tool]; !ok {
+			t.Errorf("python module %s has no package", tool)
 		}
 	}
 	err := &MissingToolsError{Tools: []string{"hping3", "atk6-parasite6"}, Packages: []string{"hping3", "thc-ipv6"}}

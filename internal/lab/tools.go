@@ -10,7 +10,8 @@ import (
 )
 
 // toolPackages maps every program the lab runs to the Debian package that
-// has it (scripts/lab-deps.sh installs them all).
+// has it, or the packages (space-separated) it needs (scripts/lab-deps.sh
+// installs them all).
 var toolPackages = map[string]string{
 	"ip": "iproute2", "ethtool": "ethtool", "openssl": "openssl", "tc": "iproute2", "sysctl": "procps", "tcpdump": "tcpdump",
 	"sshd": "openssh-server", "ssh": "openssh-client", "ssh-keygen": "openssh-client",
@@ -28,6 +29,20 @@ var toolPackages = map[string]string{
 	"atk6-smurf6": "thc-ipv6", "atk6-fragmentation6": "thc-ipv6", "atk6-fake_dhcps6": "thc-ipv6",
 	"dhclient": "isc-dhcp-client", "socat": "socat",
 	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp", "memcached": "memcached",
+	// pymodbus's client imports serial_asyncio, which Debian's package
+	// only recommends.
+	"pymodbus": "python3-pymodbus python3-serial-asyncio",
+}
+
+// debianPython runs the lab's Python helpers: Debian's own interpreter,
+// whose dist-packages hold the python3-* packages (a python3 met earlier
+// in root's PATH, pyenv's or a virtual environment's, lacks them).
+const debianPython = "/usr/bin/python3"
+
+// pythonModules are tools that are Python modules run by debianPython
+// (through a helper of the lab's): the tool check imports them.
+var pythonModules = map[string][]string{
+	"pymodbus": {"pymodbus.client", "pymodbus.server", "pymodbus.datastore"},
 }
 
 // labTools are the programs every run needs: the topology, the capture,
@@ -61,7 +76,9 @@ func CheckTools(scenarios []*Scenario) error {
 	for _, t := range uniq(need) {
 		if _, err := lookTool(t); err != nil {
 			missing = append(missing, t)
-			pkgs[packageOf(t)] = true
+			for _, p := range strings.Fields(packageOf(t)) {
+				pkgs[p] = true
+			}
 		}
 	}
 	if len(missing) == 0 {
@@ -71,6 +88,12 @@ func CheckTools(scenarios []*Scenario) error {
 }
 
 func lookTool(name string) (string, error) {
+	if mods, ok := pythonModules[name]; ok {
+		if err := exec.Command(debianPython, "-c", "import "+strings.Join(mods, ", ")).Run(); err != nil {
+			return "", exec.ErrNotFound
+		}
+		return debianPython, nil
+	}
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
