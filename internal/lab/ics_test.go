@@ -1,0 +1,155 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The ics-modbus scenario: the PLC on the IoT hub and its HMI on ws1 are
+// the scenario's own services, run with Debian's python3 from the helper
+// the lab writes out; the attacker sends Force Listen Only Mode and
+// Restart Communications in turn, modbusRounds times each, to the PLC
+// only, within the phase.
+func TestModbusScenario(t *testing.T) {
+	s, err := Lookup("ics-modbus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Victims, []string{"10.66.0.30"}) || s.Attacker == nil || *s.Attacker != hostAtk ||
+		!slices.Equal(s.Classes, []string{"ics.disruptive"}) {
+		t.Errorf("victims %v, attacker %v, classes %v", s.Victims, s.Attacker, s.Classes)
+	}
+	// The detector's techniques: T0816 for the restart, T0813 and T0814
+	// for listen-only mode.
+	for _, m := range []string{"T0816", "T0813", "T0814"} {
+		if !slices.Contains(s.MITRE, m) {
+			t.Errorf("MITRE %v lacks %s", s.MITRE, m)
+		}
+	}
+	w := workDir(t.TempDir())
+	if len(s.services) != 2 {
+		t.Fatalf("services %v", s.services)
+	}
+	for i, want := range []struct {
+		host Host
+		tcp  []int
+		args string
+	}{
+		{hostIoT, []int{502}, "plc --bind 10.66.0.30 --port 502"},
+		{hostWS1, nil, "hmi --plc 10.66.0.30 --port 502 --interval 1 --report 10"},
+	} {
+		svc := s.services[i]
+		argv, err := svc.setup(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if svc.host != want.host || !slices.Equal(svc.tcp, want.tcp) || len(argv) < 2 || argv[0] != debianPython ||
+			argv[1] != w.path("modbus.py") || strings.Join(argv[2:], " ") != want.args {
+			t.Errorf("service %d: %s on %s, %v", i, argv, svc.host.Name, svc.tcp)
+		}
+	}
+	if got := readFile(t, w.path("modbus.py")); got != modbusHelper || !strings.HasPrefix(got, "#!/usr/bin/python3\n") {
+		t.Errorf("helper written as %.40q", got)
+	}
+	for _, d := range []time.Duration{5 * time.Second, s.Duration, MaxDuration} {
+		a := &attackRun{ctx: context.Background(), w: w, duration: d, dryRun: true, clock: time.Unix(1_800_000_000, 0)}
+		if err := s.attack(a); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.commands) != 2*modbusRounds {
+			t.Fatalf("%s: %d commands", d, len(a.commands))
+		}
+		for i, c := range a.commands {
+			sub := []string{"listen-only", "restart"}[i%2]
+			want := fmt.Sprintf("ip netns exec vgl-atk %s %s diag --plc 10.66.0.30 --port 502 --sub %s", debianPython, w.path("modbus.py"), sub)
+			if c != want {
+				t.Errorf("%s: command %d %q, want %q", d, i, c, want)
+			}
+		}
+		if took := a.clock.Sub(time.Unix(1_800_000_000, 0)); took > d {
+			t.Errorf("%s: the commands take %s", d, took)
+		}
+		if len(a.phases) != 1 || a.phases[0].Name != "diagnostics" {
+			t.Errorf("%s: phases %v", d, a.phases)
+		}
+	}
+}
+
+// The helper with pymodbus, on loopback (where Debian's python3-pymodbus
+// is installed): the PLC answers its HMI's reads and Restart
+// Communications, and not Force Listen Only Mode, as the scenario's notes
+// say; the HMI's reads are still answered after it.
+func TestModbusHelper(t *testing.T) {
+	if _, err := lookTool("pymodbus"); err != nil {
+		t.Skip("python3-pymodbus is not installed (scripts/lab-deps.sh)")
+	}
+	w := workDir(t.TempDir())
+	script, err := w.write("modbus.py", modbusHelper, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	plc := exec.CommandContext(ctx, debianPython, script, "plc", "--bind", "127.0.0.1", "--port", port)
+	if err := plc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = plc.Process.Kill(); _ = plc.Wait() }()
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the PLC does not listen: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	diag := func(sub string) string {
+		out, err := exec.CommandContext(ctx, debianPython, script, "diag", "--plc", "127.0.0.1", "--port", port, "--sub", sub).CombinedOutput()
+		if err != nil {
+			t.Fatalf("diag %s: %v\n%s", sub, err, out)
+		}
+		return string(out)
+	}
+	if out := diag("listen-only"); !strings.Contains(out, "diag listen-only: no answer") {
+		t.Errorf("listen-only: %s", out)
+	}
+	if out := diag("restart"); !strings.Contains(out, "diag restart: answered, sub-function 1") {
+		t.Errorf("restart: %s", out)
+	}
+	// The HMI's reads are answered after listen-only mode was forced.
+	log := w.path("hmi.log")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hmi := exec.CommandContext(ctx, debianPython, script, "hmi", "--plc", "127.0.0.1", "--port", port, "--interval", "0.02", "--report", "10")
+	hmi.Stdout, hmi.Stderr = f, f
+	if err := hmi.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hmi.Process.Kill(); _ = hmi.Wait() }()
+	want := "hmi: 10 of 10 reads answered; tank level "
+	for i := 0; i < 100 && !strings.Contains(readFile(t, log), want); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if out := readFile(t, log); !strings.HasPrefix(out, "hmi: connected to 127.0.0.1:"+port+"\n"+want) {
+		t.Errorf("hmi printed %q", out)
+	}
+}
