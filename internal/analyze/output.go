@@ -22,6 +22,10 @@ const (
 	logWeird = "weird"
 )
 
+// logHTTP is the http analyzer's log, whose records come with their
+// fields located (RecordHTTP).
+const logHTTP = "http"
+
 // logConnLong holds live runs' records of connections still open (see
 // flow.Config.LongDurations).
 const logConnLong = "conn_long"
@@ -42,8 +46,10 @@ type chunk struct {
 	hasProgress bool
 	// once: records logged at most once per key and window (RecordOnce).
 	once []onceMark
-	// conns: the conn records' decoded fields (typed.go).
+	// conns and https: the conn and http records' decoded or located
+	// fields (typed.go).
 	conns []typedConn
+	https []typedHTTP
 }
 
 const chunkSize = 64 << 10
@@ -272,7 +278,7 @@ func (w *writer) write(c chunk) {
 // records calls fn with each record of c, in order: its index, log, line
 // (newline included) and what comes with it (nothing for most).
 func (w *writer) records(c chunk, fn func(i int, log string, line []byte, x recExtras)) {
-	marks, conns := c.once, c.conns
+	marks, conns, https := c.once, c.conns, c.https
 	for i, b := 0, c.buf; len(b) > 0; i++ {
 		tab := bytes.IndexByte(b, '\t')
 		end := bytes.IndexByte(b, '\n')
@@ -286,6 +292,9 @@ func (w *writer) records(c chunk, fn func(i int, log string, line []byte, x recE
 		if len(conns) > 0 && conns[0].rec == i {
 			x.conn, conns = &conns[0], conns[1:]
 		}
+		if len(https) > 0 && https[0].rec == i {
+			x.http, https = &https[0].fields, https[1:]
+		}
 		fn(i, w.logName(b[:tab]), b[tab+1:end+1], x)
 		b = b[end+1:]
 	}
@@ -295,6 +304,7 @@ func (w *writer) records(c chunk, fn func(i int, log string, line []byte, x recE
 type recExtras struct {
 	once *onceMark  // logged at most once per key (RecordOnce)
 	conn *typedConn // a conn record's fields, decoded
+	http *rec.HTTP  // an http record's fields, located
 }
 
 // emit hands one record (its line with the newline) to the consumers and
@@ -305,7 +315,7 @@ func (w *writer) emit(log string, line []byte, x recExtras) {
 		w.drop(log)
 		return
 	}
-	w.consume(log, line[:len(line)-1], x.conn)
+	w.consume(log, line[:len(line)-1], x)
 	if !isFact(log) {
 		w.writeLine(log, line)
 	}
@@ -344,15 +354,18 @@ func (w *writer) writeLine(log string, line []byte) {
 	}
 }
 
-// consume hands one line to the consumers, with its decoded conn fields
-// when it is a conn record that has them.
-func (w *writer) consume(log string, line []byte, conn *typedConn) {
+// consume hands one line to the consumers, with the fields its producer
+// decoded or located (x), when it has them.
+func (w *writer) consume(log string, line []byte, x recExtras) {
 	if len(w.consumers) == 0 {
 		return
 	}
-	if conn != nil {
-		w.shared.ResetConn(log, line, conn.decoded(line))
-	} else {
+	switch {
+	case x.conn != nil:
+		w.shared.ResetConn(log, line, x.conn.decoded(line))
+	case x.http != nil:
+		w.shared.ResetHTTP(log, line, x.http)
+	default:
 		w.shared.Reset(log, line)
 	}
 	for i, cs := range w.consumers {
@@ -432,6 +445,7 @@ type logSink struct {
 	n     int
 	once  []onceMark
 	conns []typedConn
+	https []typedHTTP
 	// pending is progress not yet reported (hasPending), quiet the sweeps
 	// since the last report.
 	pending    recTag
@@ -532,6 +546,15 @@ func (s *logSink) Record(log string, line []byte) {
 	s.append(b)
 }
 
+// RecordHTTP implements proto.HTTPSink: an http record, with its
+// fields located for the consumers when some read them (typed).
+func (s *logSink) RecordHTTP(line []byte, h *rec.HTTP) {
+	if s.w != nil && s.w.typed {
+		s.https = append(s.https, typedHTTP{rec: s.n, fields: *h})
+	}
+	s.Record(logHTTP, line)
+}
+
 // start begins a record of log in the pending chunk and returns the
 // chunk, to append the record's JSON to.
 func (s *logSink) start(log string) []byte {
@@ -562,9 +585,9 @@ func (s *logSink) append(b []byte) {
 
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
-	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once, conns: s.conns,
+	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once, conns: s.conns, https: s.https,
 		progress: s.pending, hasProgress: s.hasPending}
-	s.n, s.once, s.conns = 0, nil, nil
+	s.n, s.once, s.conns, s.https = 0, nil, nil, nil
 	s.hasPending, s.quiet = false, 0
 	if s.w.ordered {
 		s.tags = s.w.getTags()

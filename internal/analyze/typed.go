@@ -12,7 +12,7 @@ import (
 // back into numbers and addresses. The text fields are spans of the line,
 // which moves with its chunk; the times are read from the line's own
 // digits, so that they are the floats a reader of the line gets.
-// TestTypedConnsMatchTheirLines holds every field to rec.Conn's decoding.
+// TestTypedRecordsMatchTheirLines holds every field to rec.Conn's decoding.
 type typedConn struct {
 	rec                   int      // the record's index in its chunk
 	conn                  rec.Conn // UID, Service and History: the spans
@@ -66,4 +66,13 @@ func (t *typedConn) decoded(line []byte) *rec.Conn {
 		d.History = line[t.history.Off:t.history.End]
 	}
 	return d
+}
+
+// typedHTTP is an http record's located fields (rec.HTTP), which its
+// producer (the http analyzer) hands with the line: consumers read them
+// without indexing the line (rec.Shared.ResetHTTP).
+// TestTypedRecordsMatchTheirLines holds them to the line.
+type typedHTTP struct {
+	rec    int // the record's index in its chunk
+	fields rec.HTTP
 }

@@ -19,12 +19,70 @@ type typedChecker struct {
 	t        *testing.T
 	name     string
 	conns    int
+	https    int
 	mismatch int
+}
+
+// httpKeys are the keys rec.HTTP locates.
+var httpKeys = []string{"uid", "method", "host", "uri", "user_agent", "status_code", "username", "password", "server"}
+
+// checkHTTP holds an http record's located fields to its line: each key's
+// raw value, the time, addresses and ports; and the record's other fields,
+// read once it is indexed on demand.
+func (c *typedChecker) checkHTTP(s *rec.Shared) {
+	r, err := s.Rec()
+	if err != nil {
+		c.t.Fatalf("%s: %v", c.name, err)
+	}
+	var fresh rec.Rec
+	if err := fresh.Parse(s.Log, s.Line); err != nil {
+		c.t.Fatalf("%s: %v: %s", c.name, err, s.Line)
+	}
+	h := r.HTTP()
+	if h == nil {
+		return // a line the producer could not locate: read by key
+	}
+	c.https++
+	bad := func(what string, got, want any) {
+		c.mismatch++
+		if c.mismatch <= 5 {
+			c.t.Errorf("%s: http %s = %v, the line says %v\nline %s", c.name, what, got, want, s.Line)
+		}
+	}
+	for _, k := range httpKeys {
+		got, gotOK := r.Raw(k)
+		want, wantOK := fresh.Raw(k)
+		if gotOK != wantOK || !bytes.Equal(got, want) {
+			bad(k, string(got), string(want))
+		}
+	}
+	if h.TS != fresh.TS() || r.TS() != fresh.TS() {
+		bad("ts", h.TS, fresh.TS())
+	}
+	for _, k := range []string{"id.orig_h", "id.resp_h"} {
+		if got, want := r.Addr(k), rec.ParseAddr(fresh.Bytes(k)); got != want {
+			bad(k, got, want)
+		}
+	}
+	if uint64(h.OrigP) != fresh.Uint("id.orig_p") || uint64(h.RespP) != fresh.Uint("id.resp_p") {
+		bad("ports", [2]uint16{h.OrigP, h.RespP}, [2]uint64{fresh.Uint("id.orig_p"), fresh.Uint("id.resp_p")})
+	}
+	if r.Str("version") != fresh.Str("version") || r.Uint("trans_depth") != fresh.Uint("trans_depth") ||
+		len(r.Fields()) != len(fresh.Fields()) || !sameConn(*r.Conn(), *fresh.Conn()) {
+		bad("fields read by key", len(r.Fields()), len(fresh.Fields()))
+	}
+	if r.HTTP() == nil || r.Addr("id.orig_h") != h.Orig {
+		bad("located fields after indexing", r.HTTP(), h)
+	}
 }
 
 func (c *typedChecker) Record(string, []byte) { c.t.Fatal("the writer must hand rec.Shared") }
 
 func (c *typedChecker) RecordShared(s *rec.Shared) {
+	if s.Log == logHTTP {
+		c.checkHTTP(s)
+		return
+	}
 	if s.Log != logConn {
 		return
 	}
@@ -63,10 +121,11 @@ func sameConn(a, b rec.Conn) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// TestTypedConnsMatchTheirLines: what consumers read of a conn record is
+// TestTypedRecordsMatchTheirLines: what consumers read of a conn or http
+// record is
 // what its line says, on a synthetic capture, the lab's captures and
 // (where present) corpus captures of many kinds, with one worker and two.
-func TestTypedConnsMatchTheirLines(t *testing.T) {
+func TestTypedRecordsMatchTheirLines(t *testing.T) {
 	synth, _ := writeSynth(t, 20000, 2000)
 	paths := []string{synth}
 	lab, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "lab", "*.pcap"))
@@ -81,7 +140,7 @@ func TestTypedConnsMatchTheirLines(t *testing.T) {
 			}
 		}
 	}
-	total := 0
+	total, https := 0, 0
 	for _, p := range paths {
 		for _, workers := range []int{1, 2} {
 			chk := &typedChecker{t: t, name: filepath.Base(p)}
@@ -90,10 +149,11 @@ func TestTypedConnsMatchTheirLines(t *testing.T) {
 			cfg.Consumers = []Consumer{chk}
 			runTo(t, cfg, p)
 			total += chk.conns
+			https += chk.https
 		}
 	}
-	if total < 5000 {
-		t.Fatalf("only %d conn records checked", total)
+	if total < 5000 || https < 1000 {
+		t.Fatalf("only %d conn and %d http records checked", total, https)
 	}
-	t.Logf("%d conn records in %d captures: typed fields match their lines", total, len(paths))
+	t.Logf("%d conn and %d http records in %d captures: typed fields match their lines", total, https, len(paths))
 }

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Application logs: the software servers announce (SSH, HTTP Server,
@@ -272,7 +274,7 @@ func (e *ipEntity) setBanner(proto string, port uint16, ts float64, banner, kind
 
 func (inv *Inventory) onHTTP(line []byte) error {
 	var r appRec
-	if err := inv.decodeApp(line, &r); err != nil {
+	if err := inv.decodeHTTP(line, &r); err != nil {
 		return err
 	}
 	client, server := inv.sides(&r)
@@ -291,6 +293,32 @@ func (inv *Inventory) onHTTP(line []byte) error {
 	if r.username != "" {
 		o.with("status_code", strconv.FormatUint(r.status, 10))
 		inv.login(server, o, "http", r.username, r.password, r.hasPassword, r.status >= 200 && r.status < 400)
+	}
+	return nil
+}
+
+// decodeHTTP is decodeApp for an http record: from the fields its
+// producer located (rec.HTTP) when it did, read as decodeApp reads them.
+func (inv *Inventory) decodeHTTP(line []byte, r *appRec) error {
+	f, err := inv.fields(line)
+	if err != nil {
+		return err
+	}
+	h := f.HTTP()
+	if h == nil {
+		return inv.decodeApp(line, r)
+	}
+	raw := func(s rec.Span) value { return value{s.Raw(line)} }
+	*r = appRec{
+		ts: h.TS, uid: inv.uid(raw(h.UID)),
+		id:   connID{origH: h.Orig.Unmap(), origP: h.OrigP, respH: h.Resp.Unmap(), respP: h.RespP},
+		host: inv.intern(raw(h.Host)), userAgent: remembered(inv.agents, raw(h.UserAgent)),
+		server: inv.intern(raw(h.Server)), username: raw(h.Username).str(),
+		status: raw(h.StatusCode).uint(),
+	}
+	if h.Password.End > 0 {
+		pw := raw(h.Password)
+		r.password, r.hasPassword = pw.str(), pw.kind() != kindNull
 	}
 	return nil
 }

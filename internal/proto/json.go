@@ -1,6 +1,36 @@
 package proto
 
-import "github.com/vigil-nsm/vigil/internal/record"
+import (
+	"bytes"
+
+	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// ConnHeaderFields reads back, from a record that AppendConnHeader began
+// (line, the record so far), its time and where its uid lies, and takes
+// the addresses and ports from ci: the fields of rec.HTTP the header
+// holds. ok is false when the line does not read as such a header.
+func ConnHeaderFields(line []byte, ci *ConnInfo, h *rec.HTTP) (ok bool) {
+	const open = len(`{"ts":`)
+	end := bytes.IndexByte(line[min(open, len(line)):], ',')
+	if end < 0 {
+		return false
+	}
+	end += open
+	h.TS, ok = rec.Number(line[open:end])
+	if !ok || ci == nil {
+		return ok
+	}
+	uid := end + len(`,"uid":`)
+	uidEnd := uid + len(ci.UID) + 2
+	if uidEnd > len(line) || line[uid] != '"' || line[uidEnd-1] != '"' {
+		return false
+	}
+	h.UID = rec.Span{Off: uint32(uid), End: uint32(uidEnd)}
+	h.Orig, h.Resp, h.OrigP, h.RespP = ci.OrigH, ci.RespH, ci.OrigP, ci.RespP
+	return true
+}
 
 // AppendConnHeader starts a record for the connection ci: `{"ts":` with ts
 // (Unix ns, as Zeek prints time values), then, when ci is not nil, its uid

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/vigil-nsm/vigil/internal/netset"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Direction says which side of the connection sent the bytes.
@@ -122,6 +123,14 @@ func (s *Shared) Recent(key string, ts, window int64) bool {
 type OnceSink interface {
 	Sink
 	RecordOnce(log, key string, ts, window int64, line []byte)
+}
+
+// HTTPSink is a Sink that also takes an http.log record with its busiest
+// fields located (rec.HTTP), so that the consumers read them without
+// indexing the line.
+type HTTPSink interface {
+	Sink
+	RecordHTTP(line []byte, h *rec.HTTP)
 }
 
 // Sink receives finished records. log is the log's name without ".log"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Parser states of one side.
@@ -95,7 +96,8 @@ type Analyzer struct {
 	tunnel     uint8 // tunnelNone … tunnelAsked
 	tunnelUsed int   // HTTP bytes of the Data call that opened it
 
-	buf []byte // record encoding buffer
+	buf    []byte   // record encoding buffer
+	fields rec.HTTP // where write put the record's busiest fields
 
 	h2 h2state // HTTP/2 (h2c), see h2.go
 }

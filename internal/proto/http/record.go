@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // write encodes t as one http.log JSON object (Zeek's field names and
@@ -20,16 +21,21 @@ func (a *Analyzer) write(t *txn) {
 	}
 	b := a.buf[:0]
 	b = proto.AppendConnHeader(b, t.ts, a.ci)
+	h := &a.fields
+	*h = rec.HTTP{}
+	typed := proto.ConnHeaderFields(b, a.ci, h)
 	b = append(b, `,"trans_depth":`...)
 	b = strconv.AppendInt(b, int64(t.depth), 10)
-	b = appendRequest(b, t)
+	b = appendRequest(b, t, h)
 	b = append(b, `,"request_body_len":`...)
 	b = strconv.AppendUint(b, t.reqLen, 10)
 	b = append(b, `,"response_body_len":`...)
 	b = strconv.AppendUint(b, t.respLen, 10)
 	if t.hasStatus {
 		b = append(b, `,"status_code":`...)
+		from := len(b)
 		b = strconv.AppendInt(b, int64(t.status), 10)
+		h.StatusCode = span(from, b)
 		b = record.AppendBytesString(append(b, `,"status_msg":`...), t.statusMsg)
 	}
 	if t.hasInfo {
@@ -39,10 +45,16 @@ func (a *Analyzer) write(t *txn) {
 	}
 	b = append(b, `,"tags":[]`...)
 	if t.hasUser {
-		b = record.AppendBytesString(append(b, `,"username":`...), t.username)
+		b = append(b, `,"username":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.username)
+		h.Username = span(from, b)
 	}
 	if t.hasPass {
-		b = record.AppendBytesString(append(b, `,"password":`...), t.password)
+		b = append(b, `,"password":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.password)
+		h.Password = span(from, b)
 	}
 	if len(t.proxied)+len(t.origFiles)+len(t.origMime)+len(t.respFiles)+len(t.respMime) > 0 {
 		b = list(b, `,"proxied":`, t.proxied)
@@ -54,11 +66,23 @@ func (a *Analyzer) write(t *txn) {
 	// Vigil's addition after Zeek's fields: the server's software, for
 	// the asset inventory (Zeek puts it in software.log).
 	if t.hasServer {
-		b = record.AppendBytesString(append(b, `,"server":`...), t.server)
+		b = append(b, `,"server":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.server)
+		h.Server = span(from, b)
 	}
 	b = append(b, '}')
 	a.buf = b
+	if hs, ok := a.out.(proto.HTTPSink); ok && typed && len(b) < 1<<31 {
+		hs.RecordHTTP(b, h)
+		return
+	}
 	a.out.Record("http", b)
+}
+
+// span is the span of b[from:], the value just appended.
+func span(from int, b []byte) rec.Span {
+	return rec.Span{Off: uint32(from), End: uint32(len(b))}
 }
 
 // authFact hands on t's login (AuthLog): the connection, the user and
@@ -82,15 +106,24 @@ func (a *Analyzer) authFact(t *txn) {
 // appendRequest appends t's fields from the request line and headers
 // (method to origin), those set. Each key is appended where it is
 // written, not by a helper: constant, it is copied without a call.
-func appendRequest(b []byte, t *txn) []byte {
+func appendRequest(b []byte, t *txn, h *rec.HTTP) []byte {
 	if t.hasMethod {
-		b = record.AppendBytesString(append(b, `,"method":`...), t.method)
+		b = append(b, `,"method":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.method)
+		h.Method = span(from, b)
 	}
 	if t.hasHost {
-		b = record.AppendBytesString(append(b, `,"host":`...), t.host)
+		b = append(b, `,"host":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.host)
+		h.Host = span(from, b)
 	}
 	if t.hasURI {
-		b = record.AppendBytesString(append(b, `,"uri":`...), t.uri)
+		b = append(b, `,"uri":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.uri)
+		h.URI = span(from, b)
 	}
 	if t.hasReferrer {
 		b = record.AppendBytesString(append(b, `,"referrer":`...), t.referrer)
@@ -100,7 +133,10 @@ func appendRequest(b []byte, t *txn) []byte {
 		b = append(append(append(b, `,"version":"`...), t.version...), '"')
 	}
 	if t.hasUA {
-		b = record.AppendBytesString(append(b, `,"user_agent":`...), t.userAgent)
+		b = append(b, `,"user_agent":`...)
+		from := len(b)
+		b = record.AppendBytesString(b, t.userAgent)
+		h.UserAgent = span(from, b)
 	}
 	if t.hasOrigin {
 		b = record.AppendBytesString(append(b, `,"origin":`...), t.origin)

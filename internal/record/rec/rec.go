@@ -42,9 +42,13 @@ type Rec struct {
 
 	conn     Conn
 	connDone bool
-	// lazy: the line is not indexed yet; its Conn came decoded with it
-	// (Shared.ResetConn), and the first reader of other fields indexes it.
+	// lazy: the line is not indexed yet; its Conn or HTTP came with it
+	// (Shared.ResetConn, ResetHTTP), and the first reader of other
+	// fields indexes it.
 	lazy bool
+	// http locates an http record's busiest fields (hasHTTP).
+	http    HTTP
+	hasHTTP bool
 
 	// byLen finds fields by their key's length for Raw; it is built on
 	// the first lookup after Parse (lenDone).
@@ -74,7 +78,7 @@ var ErrSyntax = errors.New("rec: not a JSON object")
 // Parse indexes the top-level fields of line. The line must hold one JSON
 // object; nested objects and arrays are kept whole as raw values.
 func (r *Rec) Parse(log string, line []byte) error {
-	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone, r.lazy = log, line, 0, false, false, false, false
+	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone, r.lazy, r.hasHTTP = log, line, 0, false, false, false, false, false
 	if len(line) > 1<<30 {
 		return ErrSyntax
 	}
@@ -426,6 +430,12 @@ func compositeEnd(b []byte, i int) (int, bool) {
 // Raw returns the raw JSON value of key (quotes included for strings):
 // the first field of that key in the line.
 func (r *Rec) Raw(key string) ([]byte, bool) {
+	if r.hasHTTP {
+		if s, ok := r.http.span(key); ok {
+			v := s.Raw(r.line)
+			return v, v != nil
+		}
+	}
 	if r.lazy {
 		r.index()
 	}
@@ -600,6 +610,14 @@ func (r *Rec) Bool(key string) (value, ok bool) {
 // Addr returns the address in the string field key (invalid when absent or
 // not an address). IPv4-mapped IPv6 addresses are unmapped.
 func (r *Rec) Addr(key string) netip.Addr {
+	if r.hasHTTP {
+		switch key {
+		case "id.orig_h":
+			return r.http.Orig
+		case "id.resp_h":
+			return r.http.Resp
+		}
+	}
 	return ParseAddr(r.Bytes(key))
 }
 
@@ -717,12 +735,12 @@ func (r *Rec) Fields() []Field {
 	return r.fields[:r.n]
 }
 
-// index indexes a line that came with its Conn decoded (lazy), keeping
-// that Conn. The producer wrote the line, so it parses.
+// index indexes a line that came with its Conn or HTTP (lazy), keeping
+// them. The producer wrote the line, so it parses.
 func (r *Rec) index() {
-	c := r.conn
+	c, connDone, hasHTTP := r.conn, r.connDone, r.hasHTTP
 	r.Parse(r.Log, r.line) //nolint:errcheck // a producer's own line
-	r.conn, r.connDone = c, true
+	r.conn, r.connDone, r.hasHTTP = c, connDone, hasHTTP
 }
 
 // Key returns the key of field f of r as written (escapes kept), without
@@ -962,8 +980,20 @@ func (s *Shared) ResetConn(log string, line []byte, c *Conn) {
 	s.Log, s.Line, s.err, s.done = log, line, nil, true
 	r := &s.r
 	r.Log, r.line, r.n, r.lenDone = log, line, 0, false
-	r.conn, r.connDone, r.lazy = *c, true, true
+	r.conn, r.connDone, r.lazy, r.hasHTTP = *c, true, true, false
 	r.ts, r.tsDone = c.TS, true
+}
+
+// ResetHTTP makes s hold an http line that its producer wrote, with h
+// locating its busiest fields (see HTTP): readers of those never index
+// the line, the first reader of another field does.
+func (s *Shared) ResetHTTP(log string, line []byte, h *HTTP) {
+	s.Log, s.Line, s.err, s.done = log, line, nil, true
+	r := &s.r
+	r.Log, r.line, r.n, r.lenDone = log, line, 0, false
+	r.connDone, r.lazy = false, true
+	r.http, r.hasHTTP = *h, true
+	r.ts, r.tsDone = h.TS, true
 }
 
 // Rec returns the parsed record, parsing it on the first call.
