@@ -148,11 +148,13 @@ func (w *writer) hold(c chunk) {
 	}
 	q := &w.queues[c.prod]
 	before := len(q.recs)
-	w.records(c, func(i int, log string, line []byte, x recExtras) {
-		if i < len(c.tags) { // always: a sink tags every record
-			q.recs = append(q.recs, heldRecord{tag: c.tags[i], log: log, line: line, x: x})
-		}
-	})
+	extras := c.extras()
+	start := 0
+	for i := range c.recs {
+		r := &c.recs[i]
+		q.recs = append(q.recs, heldRecord{tag: r.tag, log: r.log, line: c.buf[start:r.end], x: extras.at(i)})
+		start = r.end
+	}
 	if n := len(q.recs) - before; n > 0 {
 		size := int64(len(c.buf)) + int64(n)*heldRecordSize
 		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size})
@@ -160,7 +162,7 @@ func (w *writer) hold(c chunk) {
 	} else {
 		w.recycle(c.buf)
 	}
-	w.recycleTags(c.tags)
+	w.recycleRecs(c.recs)
 	if c.hasProgress {
 		w.progress[c.prod] = c.progress
 		w.release(slices.MinFunc(w.progress, recTag.compare))
@@ -283,22 +285,24 @@ func (q *heldQueue) written(w *writer) {
 	}
 }
 
-// getTags returns an empty tag list for a chunk, reusing released ones.
-func (w *writer) getTags() []recTag {
+// getRecs returns an empty record list for a chunk, reusing released
+// ones.
+func (w *writer) getRecs() []chunkRec {
 	select {
-	case t := <-w.freeTags:
-		return t
+	case r := <-w.freeRecs:
+		return r
 	default:
-		return make([]recTag, 0, 512)
+		return make([]chunkRec, 0, 512)
 	}
 }
 
-func (w *writer) recycleTags(t []recTag) {
-	if t == nil {
+// recycleRecs offers a chunk's record list, read, for reuse.
+func (w *writer) recycleRecs(r []chunkRec) {
+	if r == nil {
 		return
 	}
 	select {
-	case w.freeTags <- t[:0]:
+	case w.freeRecs <- r[:0]:
 	default:
 	}
 }
@@ -319,7 +323,7 @@ func (s *logSink) RecordOnce(log, key string, ts, window int64, line []byte) {
 		s.Record(log, line)
 		return
 	}
-	s.once = append(s.once, onceMark{rec: s.n, key: key, ts: ts, window: window})
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: key, ts: ts, window: window})
 	s.Record(log, line)
 }
 

@@ -25,7 +25,7 @@ type orderProducer struct {
 	phase  uint8 // of its records outside sweeps
 	tag    recTag
 	buf    []byte
-	tags   []recTag
+	recs   []chunkRec
 	chunks []chunk
 	made   []recTag
 	// pending progress, not yet sent
@@ -35,15 +35,15 @@ type orderProducer struct {
 
 func (p *orderProducer) record() {
 	p.tag.idx++
-	p.tags = append(p.tags, p.tag)
 	p.made = append(p.made, p.tag)
-	p.buf = fmt.Appendf(p.buf, "_t\t%d/%d\n", p.tag.prod, p.tag.idx)
+	p.buf = fmt.Appendf(p.buf, "%d/%d\n", p.tag.prod, p.tag.idx)
+	p.recs = append(p.recs, chunkRec{tag: p.tag, log: "_t", end: len(p.buf)})
 }
 
 // send cuts the pending chunk (with the pending progress, if any).
 func (p *orderProducer) send() {
-	p.chunks = append(p.chunks, chunk{buf: p.buf, tags: p.tags, prod: p.prod, progress: p.progress, hasProgress: p.hasProgress})
-	p.buf, p.tags, p.hasProgress = nil, nil, false
+	p.chunks = append(p.chunks, chunk{buf: p.buf, recs: p.recs, prod: p.prod, progress: p.progress, hasProgress: p.hasProgress})
+	p.buf, p.recs, p.hasProgress = nil, nil, false
 }
 
 // run makes records for events 1..events: sweeps that end connections
@@ -92,8 +92,8 @@ func TestWriterMergesProducersInTagOrder(t *testing.T) {
 	for round := range 200 {
 		rng := rand.New(rand.NewPCG(uint64(round), 7))
 		col := &lineCollector{}
-		w := &writer{names: map[string]string{}, ordered: true,
-			free: make(chan []byte, 1024), freeTags: make(chan []recTag, 1024)}
+		w := &writer{ordered: true,
+			free: make(chan []byte, 1024), freeRecs: make(chan []chunkRec, 1024)}
 		w.setConsumers([]Consumer{col})
 		producers := make([]*orderProducer, 1+rng.IntN(4))
 		var all []recTag

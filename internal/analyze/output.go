@@ -31,16 +31,17 @@ const logHTTP = "http"
 const logConnLong = "conn_long"
 
 // chunk is a run of complete records of one producer in the order they
-// were made, whatever their logs: each is the log's name, a tab, the JSON
-// line and a newline (names have no tab, JSON lines no raw tab or
-// newline). Consumers therefore see an application record before the
-// conn record of its connection, as it was produced, not each log in
-// turn.
+// were made, whatever their logs: buf holds their JSON lines, each ended
+// by a newline (JSON lines hold no raw newline), and recs says which log
+// each belongs to and where it ends, so that the writer takes them apart
+// without scanning the lines. Consumers therefore see an application
+// record before the conn record of its connection, as it was produced,
+// not each log in turn.
 type chunk struct {
-	buf []byte
-	// Ordered runs (order.go): each record's tag, the producer, and
-	// whether the chunk reports the producer's progress.
-	tags        []recTag
+	buf  []byte
+	recs []chunkRec
+	// Ordered runs (order.go): the producer, and whether the chunk
+	// reports the producer's progress.
 	prod        uint32
 	progress    recTag
 	hasProgress bool
@@ -50,6 +51,14 @@ type chunk struct {
 	// fields (typed.go).
 	conns []typedConn
 	https []typedHTTP
+}
+
+// chunkRec is one record of a chunk: its log, the end of its line in the
+// chunk's buf (past the newline) and, in ordered runs, its tag.
+type chunkRec struct {
+	tag recTag
+	log string
+	end int
 }
 
 const chunkSize = 64 << 10
@@ -96,10 +105,8 @@ func isFact(log string) bool { return len(log) > 0 && log[0] == '_' }
 type writer struct {
 	dir       string
 	consumers []Consumer
-	shared    rec.Shared        // the line being handed to the consumers
-	names     map[string]string // log names seen, interned
-	lastName  string
-	lastLog   string // the log, and its file, written last
+	shared    rec.Shared // the line being handed to the consumers
+	lastLog   string     // the log, and its file, written last
 	lastFile  *logFile
 	files     map[string]*logFile
 	in        chan chunk
@@ -122,7 +129,7 @@ type writer struct {
 	// next frame (reader.markProgress).
 	held     atomic.Int64
 	sweepers []*atomic.Uint64
-	freeTags chan []recTag
+	freeRecs chan []chunkRec
 	recent   onceFilter        // RecordOnce's memory
 	dropped  map[string]uint64 // RecordOnce's repeats not written, by log
 
@@ -181,8 +188,8 @@ func openWriter(dir string, consumers []Consumer, flushEvery time.Duration, orde
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
-	w := &writer{dir: dir, files: map[string]*logFile{}, names: map[string]string{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
-		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeTags: make(chan []recTag, 128)}
+	w := &writer{dir: dir, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
+		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeRecs: make(chan []chunkRec, 128)}
 	w.setConsumers(consumers)
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
@@ -271,33 +278,15 @@ func (w *writer) write(c chunk) {
 		w.hold(c)
 		return
 	}
-	w.records(c, func(_ int, log string, line []byte, x recExtras) { w.emit(log, line, x) })
-	w.recycle(c.buf)
-}
-
-// records calls fn with each record of c, in order: its index, log, line
-// (newline included) and what comes with it (nothing for most).
-func (w *writer) records(c chunk, fn func(i int, log string, line []byte, x recExtras)) {
-	marks, conns, https := c.once, c.conns, c.https
-	for i, b := 0, c.buf; len(b) > 0; i++ {
-		tab := bytes.IndexByte(b, '\t')
-		end := bytes.IndexByte(b, '\n')
-		if tab < 0 || end < tab {
-			return // cannot happen: the sinks write every record whole
-		}
-		var x recExtras
-		if len(marks) > 0 && marks[0].rec == i {
-			x.once, marks = &marks[0], marks[1:]
-		}
-		if len(conns) > 0 && conns[0].rec == i {
-			x.conn, conns = &conns[0], conns[1:]
-		}
-		if len(https) > 0 && https[0].rec == i {
-			x.http, https = &https[0].fields, https[1:]
-		}
-		fn(i, w.logName(b[:tab]), b[tab+1:end+1], x)
-		b = b[end+1:]
+	extras := c.extras()
+	start := 0
+	for i := range c.recs {
+		r := &c.recs[i]
+		w.emit(r.log, c.buf[start:r.end], extras.at(i))
+		start = r.end
 	}
+	w.recycle(c.buf)
+	w.recycleRecs(c.recs)
 }
 
 // recExtras is what comes with a record of a chunk besides its line.
@@ -305,6 +294,31 @@ type recExtras struct {
 	once *onceMark  // logged at most once per key (RecordOnce)
 	conn *typedConn // a conn record's fields, decoded
 	http *rec.HTTP  // an http record's fields, located
+}
+
+// chunkExtras walks a chunk's once marks and typed fields along its
+// records (each list in record order).
+type chunkExtras struct {
+	once  []onceMark
+	conns []typedConn
+	https []typedHTTP
+}
+
+func (c *chunk) extras() chunkExtras { return chunkExtras{c.once, c.conns, c.https} }
+
+// at returns what comes with the chunk's i-th record; i goes up by one
+// from 0 from call to call.
+func (e *chunkExtras) at(i int) (x recExtras) {
+	if len(e.once) > 0 && e.once[0].rec == i {
+		x.once, e.once = &e.once[0], e.once[1:]
+	}
+	if len(e.conns) > 0 && e.conns[0].rec == i {
+		x.conn, e.conns = &e.conns[0], e.conns[1:]
+	}
+	if len(e.https) > 0 && e.https[0].rec == i {
+		x.http, e.https = &e.https[0].fields, e.https[1:]
+	}
+	return x
 }
 
 // emit hands one record (its line with the newline) to the consumers and
@@ -319,20 +333,6 @@ func (w *writer) emit(log string, line []byte, x recExtras) {
 	if !isFact(log) {
 		w.writeLine(log, line)
 	}
-}
-
-// logName returns the log name spelt by b, one string per log.
-func (w *writer) logName(b []byte) string {
-	if string(b) == w.lastName {
-		return w.lastName
-	}
-	name, ok := w.names[string(b)]
-	if !ok {
-		name = string(b)
-		w.names[name] = name
-	}
-	w.lastName = name
-	return name
 }
 
 // writeLine appends one line (newline included) to log's file.
@@ -436,13 +436,13 @@ type logSink struct {
 	buf   []byte // the pending chunk
 	stats *hostStats
 	weird record.Weird
-	// Ordered runs: the tag of the next record, and the pending chunk's.
+	// recs are the pending chunk's records; tag is the next one's (its
+	// fields but idx are set in ordered runs only).
+	recs []chunkRec
 	tag  recTag
-	tags []recTag
-	// n counts the pending chunk's records; once marks those that are
-	// logged at most once per key (RecordOnce); conns holds the conn
-	// records' decoded fields when the writer has consumers (typed).
-	n     int
+	// once marks the pending records that are logged at most once per
+	// key (RecordOnce); conns and https hold the conn and http records'
+	// fields when the writer has consumers (typed).
 	once  []onceMark
 	conns []typedConn
 	https []typedHTTP
@@ -476,7 +476,7 @@ func (s *logSink) Conn(c *record.Conn) {
 	}
 	at := len(b)
 	b, spans := record.AppendConnJSONSpans(b, c)
-	s.conns = append(s.conns, newTypedConn(s.n, c, b[at:], spans))
+	s.conns = append(s.conns, newTypedConn(len(s.recs), c, b[at:], spans))
 	s.append(b)
 }
 
@@ -550,29 +550,29 @@ func (s *logSink) Record(log string, line []byte) {
 // fields located for the consumers when some read them (typed).
 func (s *logSink) RecordHTTP(line []byte, h *rec.HTTP) {
 	if s.w != nil && s.w.typed {
-		s.https = append(s.https, typedHTTP{rec: s.n, fields: *h})
+		s.https = append(s.https, typedHTTP{rec: len(s.recs), fields: *h})
 	}
 	s.Record(logHTTP, line)
 }
 
 // start begins a record of log in the pending chunk and returns the
-// chunk, to append the record's JSON to.
+// chunk, to append the record's JSON line to.
 func (s *logSink) start(log string) []byte {
 	if s.buf == nil {
 		s.buf = s.w.getBuf()
 	}
 	if s.w.ordered {
 		s.tag.idx++
-		s.tags = append(s.tags, s.tag)
 	}
-	return append(append(s.buf, log...), '\t')
+	s.recs = append(s.recs, chunkRec{tag: s.tag, log: log})
+	return s.buf
 }
 
 // append stores b (the chunk with one more record) and sends it when full.
 // An ordered writer that then holds more than maxHeld gets a progress mark.
 func (s *logSink) append(b []byte) {
 	b = append(b, '\n')
-	s.n++
+	s.recs[len(s.recs)-1].end = len(b)
 	if len(b) >= chunkSize {
 		s.w.send(s.take(b))
 		b = s.w.getBuf()
@@ -585,13 +585,10 @@ func (s *logSink) append(b []byte) {
 
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
-	c := chunk{buf: buf, tags: s.tags, prod: s.tag.prod, once: s.once, conns: s.conns, https: s.https,
+	c := chunk{buf: buf, recs: s.recs, prod: s.tag.prod, once: s.once, conns: s.conns, https: s.https,
 		progress: s.pending, hasProgress: s.hasPending}
-	s.n, s.once, s.conns, s.https = 0, nil, nil, nil
+	s.recs, s.once, s.conns, s.https = s.w.getRecs(), nil, nil, nil
 	s.hasPending, s.quiet = false, 0
-	if s.w.ordered {
-		s.tags = s.w.getTags()
-	}
 	return c
 }
 
