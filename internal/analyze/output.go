@@ -108,6 +108,8 @@ type writer struct {
 	shared    rec.Shared // the line being handed to the consumers
 	lastLog   string     // the log, and its file, written last
 	lastFile  *logFile
+	prevLog   string // the log, and its file, written before lastLog
+	prevFile  *logFile
 	files     map[string]*logFile
 	in        chan chunk
 	free      chan []byte
@@ -342,11 +344,16 @@ func (w *writer) writeLine(log string, line []byte) {
 	}
 	lf := w.lastFile
 	if log != w.lastLog || lf == nil {
-		var err error
-		if lf, err = w.file(log); err != nil {
-			w.err = err
-			return
+		// Records of two logs often alternate (an application record,
+		// then its conn record): the one before the last is kept too.
+		if lf = w.prevFile; log != w.prevLog || lf == nil {
+			var err error
+			if lf, err = w.file(log); err != nil {
+				w.err = err
+				return
+			}
 		}
+		w.prevLog, w.prevFile = w.lastLog, w.lastFile
 		w.lastLog, w.lastFile = log, lf
 	}
 	if _, err := lf.w.Write(line); err != nil {
