@@ -120,7 +120,7 @@ func runLogs(ctx context.Context, cfg Config, inputs, logs []string) (*Summary, 
 	stats := newHostStats()
 	n, readErr := readLogs(ctx, logs, newLogSink(out, stats), cfg.Progress)
 	writeErr := out.close()
-	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records)}
+	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records.counts())}
 	return s, errors.Join(readErr, writeErr)
 }
 

@@ -48,7 +48,7 @@ type hostStats struct {
 	byProto  [2][256]ipCount
 	conns    uint64
 	services map[serviceKey]uint64
-	records  map[string]uint64 // application-layer records per log
+	records  logCounts // application-layer records per log
 	// talkers holds the hosts counted, hosts their index in it: no
 	// pointer per host to chase or for the collector to scan.
 	talkers []talker
@@ -79,7 +79,7 @@ type talker struct {
 }
 
 func newHostStats() *hostStats {
-	return &hostStats{services: map[serviceKey]uint64{}, records: map[string]uint64{}, hosts: map[netip.Addr]int32{}}
+	return &hostStats{services: map[serviceKey]uint64{}, hosts: map[netip.Addr]int32{}}
 }
 
 func (h *hostStats) addPacket(d *decode.Datagram) {
@@ -167,12 +167,45 @@ func (h *hostStats) serviceCounts() map[serviceKey]uint64 {
 	return all
 }
 
-func (h *hostStats) addRecord(log string) {
-	if n, ok := h.records[log]; ok {
-		h.records[log] = n + 1
-	} else {
-		h.records[strings.Clone(log)] = 1
+func (h *hostStats) addRecord(log string) { h.records.add(log, 1) }
+
+// logCounts counts records per log. A run makes records of a few logs,
+// most often of the one it counted last: a short list searched from that
+// one costs less than hashing the name into a map twice per record.
+type logCounts struct {
+	logs []logCount
+	last int // the index of the log counted last
+}
+
+type logCount struct {
+	log string
+	n   uint64
+}
+
+// add counts n more records of log (modulo 2^64: adding -n takes n away).
+func (c *logCounts) add(log string, n uint64) {
+	if i := c.last; i < len(c.logs) && c.logs[i].log == log {
+		c.logs[i].n += n
+		return
 	}
+	for i := range c.logs {
+		if c.logs[i].log == log {
+			c.logs[i].n += n
+			c.last = i
+			return
+		}
+	}
+	c.last = len(c.logs)
+	c.logs = append(c.logs, logCount{strings.Clone(log), n})
+}
+
+// counts returns every log's count.
+func (c *logCounts) counts() map[string]uint64 {
+	m := make(map[string]uint64, len(c.logs))
+	for _, l := range c.logs {
+		m[l.log] = l.n
+	}
+	return m
 }
 
 func (h *hostStats) addHost(a netip.Addr, bytes uint64) {
@@ -199,8 +232,8 @@ func (h *hostStats) merge(o *hostStats) {
 	for k, v := range o.serviceCounts() {
 		h.addService(k, v)
 	}
-	for k, v := range o.records {
-		h.records[k] += v
+	for _, l := range o.records.logs {
+		h.records.add(l.log, l.n)
 	}
 	for _, t := range o.talkers {
 		if i, ok := h.hosts[t.Addr]; ok {

@@ -95,7 +95,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 		}
 	}
 	for log, n := range p.out.dropped {
-		h.records[log] -= n // RecordOnce's repeats: made, not written
+		h.records.add(log, -n) // RecordOnce's repeats: made, not written
 	}
 	s.Packets = rc.packets
 	s.Bytes = rc.bytes
@@ -111,7 +111,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	}
 	s.Connections = h.conns
 	s.Services = sortedCounts(serviceNames(h.serviceCounts()))
-	s.Records = sortedCounts(h.records)
+	s.Records = sortedCounts(h.records.counts())
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
