@@ -483,7 +483,8 @@ func (s *logSink) Conn(c *record.Conn) {
 	}
 	at := len(b)
 	b, spans := record.AppendConnJSONSpans(b, c)
-	s.conns = append(s.conns, newTypedConn(len(s.recs), c, b[at:], spans))
+	// start listed the record: it is the chunk's last.
+	s.conns = append(s.conns, newTypedConn(len(s.recs)-1, c, b[at:], spans))
 	s.append(b)
 }
 
