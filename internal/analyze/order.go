@@ -132,13 +132,21 @@ type heldQueue struct {
 // heldBuf is a chunk buffer with n records not yet written; it is reused
 // once they all are. size is what it adds to the writer's held bytes.
 type heldBuf struct {
-	buf  []byte
-	n    int
-	size int64
+	buf   []byte
+	n     int
+	size  int64
+	conns []typedConn // its records' typed fields, reused with it
+	https []typedHTTP
 }
 
 // heldRecordSize is what a held record costs besides its line.
 const heldRecordSize = int64(unsafe.Sizeof(heldRecord{}))
+
+// typedConnSize and typedHTTPSize are what a typed record adds.
+const (
+	typedConnSize = int64(unsafe.Sizeof(typedConn{}))
+	typedHTTPSize = int64(unsafe.Sizeof(typedHTTP{}))
+)
 
 // hold takes c's records (ordered runs) and releases those every producer
 // has gone past.
@@ -156,11 +164,13 @@ func (w *writer) hold(c chunk) {
 		start = r.end
 	}
 	if n := len(q.recs) - before; n > 0 {
-		size := int64(len(c.buf)) + int64(n)*heldRecordSize
-		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size})
+		size := int64(len(c.buf)) + int64(n)*heldRecordSize +
+			int64(len(c.conns))*typedConnSize + int64(len(c.https))*typedHTTPSize
+		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size, conns: c.conns, https: c.https})
 		w.held.Add(size)
 	} else {
 		w.recycle(c.buf)
+		w.recycleTyped(c.conns, c.https)
 	}
 	w.recycleRecs(c.recs)
 	if c.hasProgress {
@@ -269,6 +279,7 @@ func (q *heldQueue) written(w *writer) {
 		n -= q.bufs[k].n
 		w.held.Add(-q.bufs[k].size)
 		w.recycle(q.bufs[k].buf)
+		w.recycleTyped(q.bufs[k].conns, q.bufs[k].https)
 	}
 	if k < len(q.bufs) {
 		q.bufs[k].n -= n

@@ -132,8 +132,11 @@ type writer struct {
 	held     atomic.Int64
 	sweepers []*atomic.Uint64
 	freeRecs chan []chunkRec
-	recent   onceFilter        // RecordOnce's memory
-	dropped  map[string]uint64 // RecordOnce's repeats not written, by log
+	// typedConns and typedHTTPs keep the chunks' typed records for reuse.
+	typedConns slicePool[typedConn]
+	typedHTTPs slicePool[typedHTTP]
+	recent     onceFilter        // RecordOnce's memory
+	dropped    map[string]uint64 // RecordOnce's repeats not written, by log
 
 	// sharedOf[i] is consumers[i] as a SharedConsumer (nil when it is
 	// not one), asserted once (setConsumers) rather than for every line.
@@ -191,7 +194,8 @@ func openWriter(dir string, consumers []Consumer, flushEvery time.Duration, orde
 		return nil, fmt.Errorf("analyze: create output directory: %w", err)
 	}
 	w := &writer{dir: dir, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
-		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeRecs: make(chan []chunkRec, 128)}
+		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeRecs: make(chan []chunkRec, 128),
+		typedConns: newSlicePool[typedConn](128), typedHTTPs: newSlicePool[typedHTTP](128)}
 	w.setConsumers(consumers)
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
@@ -288,7 +292,14 @@ func (w *writer) write(c chunk) {
 		start = r.end
 	}
 	w.recycle(c.buf)
+	w.recycleTyped(c.conns, c.https)
 	w.recycleRecs(c.recs)
+}
+
+// recycleTyped offers a chunk's typed records, all written, for reuse.
+func (w *writer) recycleTyped(conns []typedConn, https []typedHTTP) {
+	w.typedConns.put(conns)
+	w.typedHTTPs.put(https)
 }
 
 // recExtras is what comes with a record of a chunk besides its line.
@@ -484,6 +495,9 @@ func (s *logSink) Conn(c *record.Conn) {
 	at := len(b)
 	b, spans := record.AppendConnJSONSpans(b, c)
 	// start listed the record: it is the chunk's last.
+	if s.conns == nil {
+		s.conns = s.w.typedConns.get()
+	}
 	s.conns = append(s.conns, newTypedConn(len(s.recs)-1, c, b[at:], spans))
 	s.append(b)
 }
@@ -558,6 +572,9 @@ func (s *logSink) Record(log string, line []byte) {
 // fields located for the consumers when some read them (typed).
 func (s *logSink) RecordHTTP(line []byte, h *rec.HTTP) {
 	if s.w != nil && s.w.typed {
+		if s.https == nil {
+			s.https = s.w.typedHTTPs.get()
+		}
 		s.https = append(s.https, typedHTTP{rec: len(s.recs), fields: *h})
 	}
 	s.Record(logHTTP, line)

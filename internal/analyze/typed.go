@@ -76,3 +76,31 @@ type typedHTTP struct {
 	rec    int // the record's index in its chunk
 	fields rec.HTTP
 }
+
+// slicePool keeps emptied slices (a chunk's typed records, once written)
+// for the producers' next chunks: a run then allocates them only while
+// the records held grow, not for every chunk. The zero value keeps none.
+type slicePool[T any] struct{ free chan []T }
+
+func newSlicePool[T any](n int) slicePool[T] { return slicePool[T]{make(chan []T, n)} }
+
+// get returns an empty slice, a reused one when there is one.
+func (p slicePool[T]) get() []T {
+	select {
+	case s := <-p.free:
+		return s
+	default:
+		return make([]T, 0, 128)
+	}
+}
+
+// put offers s, whose elements are no longer read, for reuse.
+func (p slicePool[T]) put(s []T) {
+	if cap(s) == 0 {
+		return
+	}
+	select {
+	case p.free <- s[:0]:
+	default:
+	}
+}
