@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -98,4 +100,41 @@ func FuzzWriteHosts(f *testing.F) {
 		}
 		checkWriteHosts(t, []Host{oddHost(s, x)})
 	})
+}
+
+// TestAppendMicroDecimal holds appendFloat's shortcut to strconv's
+// shortest form on timestamps, confidences and the floats around them
+// (the neighbours of n/10^6, which the shortcut must leave to strconv).
+func TestAppendMicroDecimal(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(f float64) {
+		var e hostEncoder
+		got := e.appendFloat(nil, f)
+		want := strconv.AppendFloat(nil, f, 'f', -1, 64)
+		if f != 0 && (math.Abs(f) < 1e-6 || math.Abs(f) >= 1e21) {
+			return // 'e' form, never the shortcut's
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%v: %s, want %s", f, got, want)
+		}
+	}
+	for range 1_000_000 {
+		var f float64
+		switch r.IntN(4) {
+		case 0: // a timestamp of microseconds
+			f = float64(1_600_000_000_000_000+r.Int64N(400_000_000_000_000)) / 1e6
+		case 1: // a confidence
+			f = float64(r.IntN(10001)) / 1e4
+		case 2: // any n/10^6 up to the limit and beyond
+			f = float64(r.Int64N(microLimit*1e6*2)) / 1e6
+		default: // any float of the range
+			f = r.Float64() * microLimit * 2
+		}
+		for _, g := range []float64{f, math.Nextafter(f, 0), math.Nextafter(f, math.Inf(1)), -f} {
+			check(g)
+		}
+	}
+	for _, f := range []float64{1e-6, 1.5e-6, 0.000001, 0.5, 1, microLimit, math.Nextafter(microLimit, 0), 8589934591.999999} {
+		check(f)
+	}
 }

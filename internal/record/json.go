@@ -447,7 +447,7 @@ func notPlainLanes(x uint64) uint64 {
 // PlainPrefix returns how many bytes b starts with that JSON carries as
 // they are (printable ASCII but the quote and the backslash), judging
 // eight at a time.
-func PlainPrefix(b []byte) int {
+func PlainPrefix[T string | []byte](b T) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		if m := notPlainLanes(load64(b[i:])); m != 0 {
