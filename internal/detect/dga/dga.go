@@ -14,8 +14,9 @@
 // share of words of three letters or fewer) — whose log-odds two sets of
 // 100 boosted trees of depth 3 (boost.go) then correct from the dense
 // features. Scoring allocates nothing (about 1.5 µs a label on a loaded
-// two-core machine) and results are cached. The model ships as model.json
-// (960 kB, most of it the lexicon: Debian's wamerican), built by
+// two-core machine) and results are cached. The model ships as Go source,
+// model_data.go (1.06 MB, most of it the lexicon: Debian's wamerican; the
+// compiler lays it out as data), written by
 // `go run ./internal/detect/dga/train` (package dgatrain) from Debian word
 // lists, IEEE vendor names, Public Suffix List names and Vigil's own
 // generators, no test-corpus data.

@@ -1,8 +1,6 @@
 package dga
 
 import (
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/bits"
@@ -60,46 +58,23 @@ func lmIndex(c byte) int {
 	return 29
 }
 
-//go:embed model.json
-var modelJSON []byte
-
-// Default returns the model shipped with Vigil (model.json, made by
-// `go run ./internal/detect/dga/train`).
+// Default returns the model shipped with Vigil (model_data.go, written
+// by `go run ./internal/detect/dga/train`). The compiler lays its tables
+// out as data: only the lexicon's table is built. The tables are shared
+// by every model Default returns, to be read only.
 func Default() (*Model, error) {
-	m, err := unmarshalModel(modelJSON)
-	if err != nil {
-		return nil, fmt.Errorf("dga: embedded model: %w", err)
-	}
+	m := shipped
 	if err := m.prepare(); err != nil {
-		return nil, fmt.Errorf("dga: embedded model: %w", err)
-	}
-	return m, nil
-}
-
-// unmarshalModel decodes a model.json: with decodeModel, or with
-// encoding/json when the file holds what decodeModel does not read.
-func unmarshalModel(data []byte) (*Model, error) {
-	if m, ok := decodeModel(data); ok {
-		return m, nil
-	}
-	var m Model
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dga: shipped model: %w", err)
 	}
 	return &m, nil
 }
 
 // DefaultLexicon returns the shipped model's lexicon (its words,
-// space-separated), read without the rest of the model, so that a model of
-// other features can be trained on it.
+// space-separated), so that a model of other features can be trained on
+// it.
 func DefaultLexicon() (string, error) {
-	var m struct {
-		Lexicon string `json:"lexicon"`
-	}
-	if err := json.Unmarshal(modelJSON, &m); err != nil {
-		return "", fmt.Errorf("dga: embedded model: %w", err)
-	}
-	return m.Lexicon, nil
+	return shipped.Lexicon, nil
 }
 
 // prepare checks the model's sizes and builds its lexicon's table.

@@ -1,6 +1,6 @@
 // Package dgatrain assembles the DGA model's training examples and fits it:
 // the routine behind `go run ./internal/detect/dga/train`, which writes the
-// shipped model.json, and behind TestFamilyHoldOut, which trains on some
+// shipped model (model_data.go), and behind TestFamilyHoldOut, which trains on some
 // andrewaeva-dga families at test time.
 //
 // The shipped recipe (Default) uses no test-corpus data. Benign examples

@@ -1,8 +1,9 @@
 // Command train fits the DGA detector's character model and writes it as
-// JSON (internal/detect/dga/model.json, embedded in the binary):
+// Go source (internal/detect/dga/model_data.go, dga.GoSource: the
+// compiler lays the model out as data, so Vigil reads nothing at start):
 //
 //	apt-get install wamerican wbritish wngerman wfrench wspanish witalian wdutch wpolish ieee-data publicsuffix
-//	go run ./internal/detect/dga/train -out internal/detect/dga/model.json
+//	go run ./internal/detect/dga/train
 //
 // The training routine is package dgatrain (TestFamilyHoldOut calls it
 // too); this command reads flags and writes the file. The shipped model
@@ -13,12 +14,12 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/vigil-nsm/vigil/internal/detect/dga"
 	"github.com/vigil-nsm/vigil/internal/detect/dga/dgatrain"
 )
 
@@ -29,7 +30,7 @@ func main() {
 	flag.StringVar(&cfg.Vendors, "vendors", cfg.Vendors, "IEEE OUI registry CSV for brand-like benign labels (Debian ieee-data)")
 	more := flag.String("more-words", strings.Join(cfg.MoreWords, ","), "comma-separated word lists of other languages (Debian wbritish, wngerman, ...); empty for none")
 	flag.StringVar(&cfg.Suffixes, "suffixes", cfg.Suffixes, "Public Suffix List whose names are benign labels (Debian publicsuffix); empty for none")
-	out := flag.String("out", "internal/detect/dga/model.json", "model file to write")
+	out := flag.String("out", "internal/detect/dga/"+dga.ShippedFile, "Go file to write the model to")
 	flag.IntVar(&cfg.Buckets, "buckets", cfg.Buckets, "hashed n-gram buckets")
 	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
 	flag.Parse()
@@ -55,11 +56,11 @@ func run(cfg dgatrain.Config, benign, out string) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(m)
+	b, err := dga.GoSource(m)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	fmt.Printf("wrote %s (%d bytes): %s\n", out, len(b), m.Source)
