@@ -4,9 +4,10 @@
 // The table ships embedded in a compact form (oui.tsv: one
 // "PREFIX<TAB>Organisation" line per assignment, PREFIX being 6, 7 or 9
 // upper-case hex digits, sorted), built from Debian's ieee-data package by
-// the generator in ./gen. It is embedded uncompressed and indexed where it
-// lies (1.4 MB more binary; 1.7 ms at start-up instead of 16 ms to inflate
-// and parse it):
+// the generator in ./gen. It is embedded uncompressed and searched where
+// it lies, by bisection over its lines (1.4 MB more binary; nothing to do
+// at start-up, where indexing it cost 12 M instructions and inflating and
+// parsing it 16 ms):
 //
 //	go run ./internal/assets/oui/gen                      # from /usr/share/ieee-data
 //	go run ./internal/assets/oui/gen -src DIR -out FILE   # elsewhere
@@ -50,13 +51,22 @@ type Entry struct {
 // by bisection: building it from the embedded table costs no map and no
 // string per entry (the names are substrings of the decompressed text),
 // which keeps Vigil's start-up short.
+//
+// The embedded table has no slices: text holds it, lines in key order
+// (TestEmbeddedSorted), searched in place (lookupText).
 type Table struct {
 	keys []uint64
 	orgs []string
+	text string
 }
 
 // Len is the number of assignments in the table.
-func (t *Table) Len() int { return len(t.keys) }
+func (t *Table) Len() int {
+	if t.text != "" {
+		return strings.Count(t.text, "\n")
+	}
+	return len(t.keys)
+}
 
 var (
 	embeddedOnce  sync.Once
@@ -64,13 +74,17 @@ var (
 	embeddedErr   error
 )
 
-// Embedded returns the table built into the binary (parsed once).
+// Embedded returns the table built into the binary. Its lines are
+// searched as they lie; TestEmbeddedSorted checks that they are in the
+// form and order lookupText needs, which parseCompact checks of a loaded
+// table.
 func Embedded() (*Table, error) {
 	embeddedOnce.Do(func() {
-		embeddedTable, embeddedErr = parseCompact(embedded)
-		if embeddedErr != nil {
-			embeddedErr = fmt.Errorf("oui: embedded table: %w", embeddedErr)
+		if embedded == "" || embedded[len(embedded)-1] != '\n' {
+			embeddedErr = errors.New("oui: embedded table: empty, or its last line unterminated")
+			return
 		}
+		embeddedTable = &Table{text: embedded}
 	})
 	return embeddedTable, embeddedErr
 }
@@ -274,6 +288,9 @@ func (t *Table) Lookup(mac string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	if t.text != "" {
+		return lookupText(t.text, v)
+	}
 	for _, n := range [...]int{9, 7, 6} {
 		k := key(v>>12>>(4*(9-n))<<(4*(9-n)), n)
 		i := sort.Search(len(t.keys), func(i int) bool { return t.keys[i] >= k })
@@ -282,6 +299,72 @@ func (t *Table) Lookup(mac string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// lookupText is Lookup in a table held as text: "PREFIX\tOrg\n" lines
+// in increasing key order, every one well formed. Its one bisection finds
+// the last line whose key is at most the MAC's 9-digit key: a line of the
+// MAC's 9, 7 or 6-digit key is then that line, as none of the keys between
+// it and the 9-digit key is a line (they are in increasing order); a line
+// below the 6-digit key means none. Only a line between the 6 and 9-digit
+// keys but neither of them (inside the IEEE's MA-M and MA-S blocks) leaves
+// the 7 and 6-digit keys to be looked for each.
+func lookupText(text string, v uint64) (string, bool) {
+	k9, k7, k6 := key(v>>12, 9), key(v>>20<<8, 7), key(v>>24<<12, 6)
+	at := floorLine(text, len(text), k9)
+	if at < 0 {
+		return "", false
+	}
+	switch k := lineKey(text[at:]); {
+	case k == k9 || k == k7 || k == k6:
+		return lineOrg(text[at:]), true
+	case k < k6:
+		return "", false
+	}
+	for _, k := range [...]uint64{k7, k6} {
+		if at = floorLine(text, at, k); at >= 0 && lineKey(text[at:]) == k {
+			return lineOrg(text[at:]), true
+		}
+	}
+	return "", false
+}
+
+// floorLine returns where the last line of text[:end] (end at a line
+// start) whose key is at most k starts, -1 when none is. The lines that
+// may be it start in [lo, hi), lo at a line start; each step looks at the
+// first line starting past the middle, until none does.
+func floorLine(text string, end int, k uint64) int {
+	lo, hi := 0, end
+	for {
+		mid := lo + (hi-lo)/2
+		next := strings.IndexByte(text[mid:hi], '\n')
+		if next < 0 || mid+next+1 >= hi {
+			break
+		}
+		if ls := mid + next + 1; lineKey(text[ls:]) <= k {
+			lo = ls
+		} else {
+			hi = ls
+		}
+	}
+	at := -1
+	for lo < hi && lineKey(text[lo:]) <= k {
+		at = lo
+		lo += strings.IndexByte(text[lo:], '\n') + 1
+	}
+	return at
+}
+
+// lineOrg is the organisation of the line s starts with.
+func lineOrg(s string) string {
+	s = s[:strings.IndexByte(s, '\n')]
+	return s[strings.IndexByte(s, '\t')+1:]
+}
+
+// lineKey is the key of the line s starts with.
+func lineKey(s string) uint64 {
+	v, n := leadingHex(s)
+	return key(v<<(4*(9-n)), n)
 }
 
 // macValue reads 12 hex digits, skipping ':', '-' and '.' separators.

@@ -3,6 +3,8 @@ package oui
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +111,48 @@ func BenchmarkLoadEmbedded(b *testing.B) {
 		if _, err := parseCompact(embedded); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEmbeddedSorted checks that the embedded table is what lookupText
+// needs (well-formed lines, each ended, keys increasing: parseCompact's
+// checks, and no comment or blank line) and that searching it finds what
+// the parsed table's index finds: for MACs in every assignment, next to
+// it, and at random.
+func TestEmbeddedSorted(t *testing.T) {
+	parsed, err := parseCompact(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strictlyIncreasing(parsed.keys) || !strings.HasSuffix(embedded, "\n") ||
+		strings.Count(embedded, "\n") != parsed.Len() || strings.Contains(embedded, "\r") {
+		t.Fatal("embedded table not in order, with a line unterminated, blank, a comment or a CR")
+	}
+	tab, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != parsed.Len() {
+		t.Fatalf("%d lines, %d assignments", tab.Len(), parsed.Len())
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	check := func(v uint64) {
+		mac := fmt.Sprintf("%012x", v&(1<<48-1))
+		got, gotOK := tab.Lookup(mac)
+		want, wantOK := parsed.Lookup(mac)
+		if got != want || gotOK != wantOK {
+			t.Fatalf("%s: %q %v, want %q %v", mac, got, gotOK, want, wantOK)
+		}
+	}
+	for _, k := range parsed.keys {
+		v := k >> 4 << 12 // the assignment's first MAC
+		n := k & 15
+		span := uint64(1) << (4 * (12 - n))
+		for _, m := range []uint64{v, v + span - 1, v - 1, v + span, v + r.Uint64N(span)} {
+			check(m)
+		}
+	}
+	for range 200000 {
+		check(r.Uint64())
 	}
 }
