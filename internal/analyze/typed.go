@@ -25,7 +25,7 @@ func newTypedConn(i int, c *record.Conn, line []byte, sp record.ConnSpans) typed
 	t := typedConn{rec: i, uid: sp.UID, service: sp.Service, history: sp.History}
 	d := &t.conn
 	d.TS, _ = rec.Number(line[sp.TS.Off:sp.TS.End])
-	d.Orig, d.OrigP, d.Resp, d.RespP = c.OrigH, c.OrigP, c.RespH, c.RespP
+	d.Orig, d.OrigP, d.Resp, d.RespP = rec.AsRead(c.OrigH), c.OrigP, rec.AsRead(c.RespH), c.RespP
 	d.Proto = rec.ProtoNamed(c.Proto)
 	if c.HasIPProto {
 		d.IPProto = uint64(c.IPProto)

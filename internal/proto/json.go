@@ -28,7 +28,7 @@ func ConnHeaderFields(line []byte, ci *ConnInfo, h *rec.HTTP) (ok bool) {
 		return false
 	}
 	h.UID = rec.Span{Off: uint32(uid), End: uint32(uidEnd)}
-	h.Orig, h.Resp, h.OrigP, h.RespP = ci.OrigH, ci.RespH, ci.OrigP, ci.RespP
+	h.Orig, h.Resp, h.OrigP, h.RespP = rec.AsRead(ci.OrigH), rec.AsRead(ci.RespH), ci.OrigP, ci.RespP
 	return true
 }
 

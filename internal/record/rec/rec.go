@@ -924,6 +924,19 @@ func ParseAddr(b []byte) netip.Addr {
 	return netip.Addr{}
 }
 
+// AsRead returns a as ParseAddr reads it back from the text that Vigil's
+// writers give it (record's address fields write an IPv4-mapped IPv6
+// address unmapped): what a reader of the line gets, for producers that
+// hand an address beside its line (Shared.ResetConn, ResetHTTP).
+func AsRead(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Zone() == "" {
+		return a
+	}
+	var buf [80]byte
+	return ParseAddr(a.AppendTo(buf[:0])) // a zone too long reads as none
+}
+
 func parseIPv4(b []byte) (netip.Addr, bool) {
 	var out [4]byte
 	part, val, digits := 0, 0, 0

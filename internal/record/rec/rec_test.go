@@ -720,3 +720,18 @@ func TestResetConnIndexesOnDemand(t *testing.T) {
 		t.Fatalf("Reset kept the given Conn: %+v", r.Conn())
 	}
 }
+
+// TestAsRead: an address handed beside its line reads as the line's text
+// does: IPv4-mapped unmapped, a zone kept unless the text is too long.
+func TestAsRead(t *testing.T) {
+	for _, s := range []string{"10.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "fe80::1%eth0", "::ffff:10.0.0.1%eth0",
+		"fe80::1%" + strings.Repeat("z", 60), "::"} {
+		a := netip.MustParseAddr(s)
+		if got, want := AsRead(a), ParseAddr([]byte(a.Unmap().String())); got != want {
+			t.Errorf("AsRead(%s) = %v, the text reads %v", s, got, want)
+		}
+	}
+	if AsRead(netip.Addr{}).IsValid() {
+		t.Error("AsRead of no address is valid")
+	}
+}
