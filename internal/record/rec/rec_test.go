@@ -735,3 +735,27 @@ func TestAsRead(t *testing.T) {
 		t.Error("AsRead of no address is valid")
 	}
 }
+
+// TestConnFlagsFirstKey: Conn's LocalOrig, LocalResp and Tunneled say
+// what Bool and Has said of the line (its first field of each key), which
+// the site check and the IPv6 monitor read before Conn had them; a Zeek
+// log given as input may repeat a key.
+func TestConnFlagsFirstKey(t *testing.T) {
+	for _, line := range []string{
+		`{"ts":1.5,"local_orig":true,"local_resp":false,"tunnel_parents":["C1"],"local_orig":false,"local_resp":true,"tunnel_parents":null}`,
+		`{"ts":1.5,"local_orig":false,"local_resp":true,"tunnel_parents":null,"local_orig":true,"local_resp":false,"tunnel_parents":["C1"]}`,
+		`{"ts":1.5,"local_orig":"T","local_orig":true,"tunnel_parents":[]}`,
+	} {
+		var r Rec
+		if err := r.Parse("conn", []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		lo, _ := r.Bool("local_orig")
+		lr, _ := r.Bool("local_resp")
+		c := r.Conn()
+		if c.LocalOrig != lo || c.LocalResp != lr || c.Tunneled != r.Has("tunnel_parents") {
+			t.Errorf("%s: Conn says local %v/%v tunneled %v; Bool and Has say %v/%v %v", line,
+				c.LocalOrig, c.LocalResp, c.Tunneled, lo, lr, r.Has("tunnel_parents"))
+		}
+	}
+}
