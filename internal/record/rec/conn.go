@@ -181,6 +181,7 @@ func (r *Rec) Conn() *Conn {
 	r.connDone = true
 	c := &r.conn
 	*c = Conn{}
+	var seen uint8
 	for _, f := range r.Fields() {
 		v := r.Value(f)
 		s := unquoted(v)
@@ -225,12 +226,23 @@ func (r *Rec) Conn() *Conn {
 			c.MissedBytes, _ = parseUint(v)
 		case "resp_ip_bytes":
 			c.RespIPBytes, _ = parseUint(v)
+		// The flags are the key's first field, as Bool and Has read
+		// them (a Zeek log given as input may repeat a key).
 		case "local_orig":
-			c.LocalOrig = string(v) == "true"
+			if seen&seenLocalOrig == 0 {
+				seen |= seenLocalOrig
+				c.LocalOrig = string(v) == "true"
+			}
 		case "local_resp":
-			c.LocalResp = string(v) == "true"
+			if seen&seenLocalResp == 0 {
+				seen |= seenLocalResp
+				c.LocalResp = string(v) == "true"
+			}
 		case "tunnel_parents":
-			c.Tunneled = string(v) != "null"
+			if seen&seenTunnel == 0 {
+				seen |= seenTunnel
+				c.Tunneled = string(v) != "null"
+			}
 		case "orig_l2_addr":
 			c.OrigMAC, _ = ParseMAC(s)
 		case "resp_l2_addr":
@@ -239,6 +251,13 @@ func (r *Rec) Conn() *Conn {
 	}
 	return c
 }
+
+// Conn's flags read from a key's first field only.
+const (
+	seenLocalOrig = 1 << iota
+	seenLocalResp
+	seenTunnel
+)
 
 func unquoted(v []byte) []byte {
 	if len(v) >= 2 && v[0] == '"' {
