@@ -49,7 +49,7 @@ func tcp6Frame(src, dst [16]byte, sport, dport uint16, seq, ack uint32, flags by
 
 // httpSession6 is one HTTP exchange over IPv6 between a and b.
 func httpSession6(a, b [16]byte) [][]byte {
-	const req = "GET /x HTTP/1.1\r\nHost: h\"q\\.example\r\nUser-Agent: ua\x01\xff\r\nAuthorization: Basic dTpw\r\n\r\n"
+	const req = "GET /x HTTP/1.1\r\nHost: h\"q\\.example\r\nUser-Agent: ua\x01\xff\r\nAuthorization: Basic dSJcAf86cA==\r\n\r\n"
 	const resp = "HTTP/1.1 401 Unauthorized\r\nServer: s\"v\r\nContent-Length: 0\r\n\r\n"
 	const (
 		syn = decode.TCPSyn
