@@ -134,7 +134,14 @@ func (c *Correlator) endQuietest() []Incident {
 	for _, b := range c.open {
 		all = append(all, b)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
+	// Equally quiet incidents are ended in the order of their keys, not
+	// of the map: the same run ends the same ones.
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].last != all[j].last {
+			return all[i].last < all[j].last
+		}
+		return all[i].key < all[j].key
+	})
 	var out []Incident
 	for _, b := range all[:max(len(all)/10, 1)] {
 		delete(c.open, b.key)
@@ -150,10 +157,10 @@ func (c *Correlator) Held() (incidents, crowds int) { return len(c.open), len(c.
 // Flush returns (and forgets) the incidents quiet for more than Gap+Lag
 // at now; math.Inf(1) ends them all.
 func (c *Correlator) Flush(now float64) []Incident {
-	var out []Incident
+	var ended []*building
 	for k, b := range c.open {
 		if now-b.last > c.cfg.Gap+c.cfg.Lag {
-			out = append(out, b.build())
+			ended = append(ended, b)
 			delete(c.open, k)
 		}
 	}
@@ -162,7 +169,15 @@ func (c *Correlator) Flush(now float64) []Incident {
 			delete(c.crowds, k)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	// In the order they began; those that began at the same time (a Zeek
+	// log with masked times reads as ts 0 throughout) in the order of
+	// their keys, not of the map's iteration, which differs run to run.
+	sort.Slice(ended, func(i, j int) bool { return ended[i].key < ended[j].key })
+	out := make([]Incident, 0, len(ended))
+	for _, b := range ended {
+		out = append(out, b.build())
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].First < out[j].First })
 	return out
 }
 
