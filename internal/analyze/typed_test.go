@@ -122,9 +122,9 @@ func sameConn(a, b rec.Conn) bool {
 }
 
 // TestTypedRecordsMatchTheirLines: what consumers read of a conn or http
-// record is
-// what its line says, on a synthetic capture, the lab's captures and
-// (where present) corpus captures of many kinds, with one worker and two.
+// record is what its line says, on a synthetic capture, the lab's captures
+// and (where present) corpus captures of many kinds, with one worker and
+// two.
 func TestTypedRecordsMatchTheirLines(t *testing.T) {
 	synth, _ := writeSynth(t, 20000, 2000)
 	paths := []string{synth}
