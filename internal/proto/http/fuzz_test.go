@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"runtime"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/proto/prototest"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 type jsonCheck struct{ t *testing.T }
@@ -15,6 +17,29 @@ type jsonCheck struct{ t *testing.T }
 func (j jsonCheck) Record(log string, line []byte) {
 	if !json.Valid(line) {
 		j.t.Fatalf("invalid JSON: %q", line)
+	}
+}
+
+// RecordHTTP implements proto.HTTPSink: the fields the analyzer located
+// must be what a reader of the line gets, whatever the input put in them.
+func (j jsonCheck) RecordHTTP(line []byte, h *rec.HTTP) {
+	j.Record("http", line)
+	var r rec.Rec
+	if err := r.Parse("http", line); err != nil {
+		j.t.Fatalf("%v: %q", err, line)
+	}
+	spans := map[string]rec.Span{"uid": h.UID, "method": h.Method, "host": h.Host, "uri": h.URI,
+		"user_agent": h.UserAgent, "status_code": h.StatusCode, "username": h.Username,
+		"password": h.Password, "server": h.Server}
+	for key, sp := range spans {
+		want, ok := r.Raw(key)
+		if got := sp.Raw(line); ok != (got != nil) || !bytes.Equal(got, want) {
+			j.t.Fatalf("%s located as %q, the line has %q: %q", key, got, want, line)
+		}
+	}
+	if h.TS != r.TS() || h.Orig != rec.ParseAddr(r.Bytes("id.orig_h")) || h.Resp != rec.ParseAddr(r.Bytes("id.resp_h")) ||
+		uint64(h.OrigP) != r.Uint("id.orig_p") || uint64(h.RespP) != r.Uint("id.resp_p") {
+		j.t.Fatalf("time, addresses or ports differ from the line's: %+v %q", h, line)
 	}
 }
 
