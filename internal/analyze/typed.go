@@ -15,14 +15,15 @@ import (
 // TestTypedRecordsMatchTheirLines holds every field to rec.Conn's decoding.
 type typedConn struct {
 	rec                   int      // the record's index in its chunk
-	conn                  rec.Conn // UID, Service and History: the spans
+	conn                  rec.Conn // its text fields: the spans
 	uid, service, history record.Span
+	origL2, respL2        record.Span
 }
 
 // newTypedConn returns the decoded fields of c, the i-th record of its
 // chunk, written as line with the spans sp.
 func newTypedConn(i int, c *record.Conn, line []byte, sp record.ConnSpans) typedConn {
-	t := typedConn{rec: i, uid: sp.UID, service: sp.Service, history: sp.History}
+	t := typedConn{rec: i, uid: sp.UID, service: sp.Service, history: sp.History, origL2: sp.OrigL2, respL2: sp.RespL2}
 	d := &t.conn
 	d.TS, _ = rec.Number(line[sp.TS.Off:sp.TS.End])
 	d.Orig, d.OrigP, d.Resp, d.RespP = rec.AsRead(c.OrigH), c.OrigP, rec.AsRead(c.RespH), c.RespP
@@ -58,14 +59,17 @@ func newTypedConn(i int, c *record.Conn, line []byte, sp record.ConnSpans) typed
 func (t *typedConn) decoded(line []byte) *rec.Conn {
 	d := &t.conn
 	d.UID = line[t.uid.Off:t.uid.End]
-	d.Service, d.History = nil, nil
-	if t.service.End > 0 {
-		d.Service = line[t.service.Off:t.service.End]
-	}
-	if t.history.End > 0 {
-		d.History = line[t.history.Off:t.history.End]
-	}
+	d.Service, d.History = spanOf(line, t.service), spanOf(line, t.history)
+	d.OrigL2, d.RespL2 = spanOf(line, t.origL2), spanOf(line, t.respL2)
 	return d
+}
+
+// spanOf is line[s.Off:s.End], nil for a field not written (s.End 0).
+func spanOf(line []byte, s record.Span) []byte {
+	if s.End == 0 {
+		return nil
+	}
+	return line[s.Off:s.End]
 }
 
 // typedHTTP is an http record's located fields (rec.HTTP), which its

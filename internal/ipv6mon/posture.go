@@ -225,8 +225,8 @@ func (p *posture) onConn(r *rec.Rec) {
 	v := 0
 	if c.Orig.Is6() && !c.Orig.Is4In6() {
 		v = 1
-		p.seenEnd(c.Orig, r.Bytes("orig_l2_addr"), c.TS)
-		p.seenEnd(c.Resp, r.Bytes("resp_l2_addr"), c.TS)
+		p.seenEnd(c.Orig, c.OrigL2, c.TS)
+		p.seenEnd(c.Resp, c.RespL2, c.TS)
 	}
 	p.bytes[v] += c.OrigIPBytes + c.RespIPBytes
 	p.conns[v]++

@@ -26,7 +26,7 @@ type Span struct{ Off, End int }
 // start, empty spans for fields not written. A string's span is its text
 // between the quotes, as written.
 type ConnSpans struct {
-	TS, UID, Service, Duration, History Span
+	TS, UID, Service, Duration, History, OrigL2, RespL2 Span
 }
 
 // AppendConnJSONSpans is AppendConnJSON that also tells where the values
@@ -95,9 +95,11 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	}
 	if c.OrigL2Addr != "" {
 		dst = appendPlainField(dst, `,"orig_l2_addr":"`, c.OrigL2Addr)
+		sp.OrigL2 = Span{len(dst) - 1 - len(c.OrigL2Addr) - start, len(dst) - 1 - start}
 	}
 	if c.RespL2Addr != "" {
 		dst = appendPlainField(dst, `,"resp_l2_addr":"`, c.RespL2Addr)
+		sp.RespL2 = Span{len(dst) - 1 - len(c.RespL2Addr) - start, len(dst) - 1 - start}
 	}
 	return append(dst, '}'), sp
 }

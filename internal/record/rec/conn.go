@@ -31,6 +31,9 @@ type Conn struct {
 	Tunneled bool
 	// LocalOrig and LocalResp: local_orig and local_resp are true.
 	LocalOrig, LocalResp bool
+	// OrigL2 and RespL2 are orig_l2_addr and resp_l2_addr as written (what
+	// Bytes reads; aliases the line; nil when absent).
+	OrigL2, RespL2 []byte
 	// OrigMAC and RespMAC are conn.log's orig_l2_addr and resp_l2_addr:
 	// the link-layer sources of each side's first packet (zero when the
 	// record has none).
@@ -226,8 +229,9 @@ func (r *Rec) Conn() *Conn {
 			c.MissedBytes, _ = parseUint(v)
 		case "resp_ip_bytes":
 			c.RespIPBytes, _ = parseUint(v)
-		// The flags are the key's first field, as Bool and Has read
-		// them (a Zeek log given as input may repeat a key).
+		// The flags and L2 texts are the key's first field, as Bool,
+		// Has and Bytes read them (a Zeek log given as input may repeat
+		// a key).
 		case "local_orig":
 			if seen&seenLocalOrig == 0 {
 				seen |= seenLocalOrig
@@ -245,18 +249,28 @@ func (r *Rec) Conn() *Conn {
 			}
 		case "orig_l2_addr":
 			c.OrigMAC, _ = ParseMAC(s)
+			if seen&seenOrigL2 == 0 {
+				seen |= seenOrigL2
+				c.OrigL2 = s
+			}
 		case "resp_l2_addr":
 			c.RespMAC, _ = ParseMAC(s)
+			if seen&seenRespL2 == 0 {
+				seen |= seenRespL2
+				c.RespL2 = s
+			}
 		}
 	}
 	return c
 }
 
-// Conn's flags read from a key's first field only.
+// Conn's fields read from a key's first field only.
 const (
 	seenLocalOrig = 1 << iota
 	seenLocalResp
 	seenTunnel
+	seenOrigL2
+	seenRespL2
 )
 
 func unquoted(v []byte) []byte {

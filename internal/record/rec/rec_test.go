@@ -745,6 +745,7 @@ func TestConnFlagsFirstKey(t *testing.T) {
 		`{"ts":1.5,"local_orig":true,"local_resp":false,"tunnel_parents":["C1"],"local_orig":false,"local_resp":true,"tunnel_parents":null}`,
 		`{"ts":1.5,"local_orig":false,"local_resp":true,"tunnel_parents":null,"local_orig":true,"local_resp":false,"tunnel_parents":["C1"]}`,
 		`{"ts":1.5,"local_orig":"T","local_orig":true,"tunnel_parents":[]}`,
+		`{"ts":1.5,"orig_l2_addr":"02:00:00:00:00:01","resp_l2_addr":7,"orig_l2_addr":"02:00:00:00:00:02","resp_l2_addr":"02:00:00:00:00:03"}`,
 	} {
 		var r Rec
 		if err := r.Parse("conn", []byte(line)); err != nil {
@@ -753,6 +754,9 @@ func TestConnFlagsFirstKey(t *testing.T) {
 		lo, _ := r.Bool("local_orig")
 		lr, _ := r.Bool("local_resp")
 		c := r.Conn()
+		if string(c.OrigL2) != string(r.Bytes("orig_l2_addr")) || (c.RespL2 == nil) != (r.Bytes("resp_l2_addr") == nil) {
+			t.Errorf("%s: Conn's L2 texts %q/%q, Bytes reads %q/%q", line, c.OrigL2, c.RespL2, r.Bytes("orig_l2_addr"), r.Bytes("resp_l2_addr"))
+		}
 		if c.LocalOrig != lo || c.LocalResp != lr || c.Tunneled != r.Has("tunnel_parents") {
 			t.Errorf("%s: Conn says local %v/%v tunneled %v; Bool and Has say %v/%v %v", line,
 				c.LocalOrig, c.LocalResp, c.Tunneled, lo, lr, r.Has("tunnel_parents"))
