@@ -16,8 +16,8 @@ import (
 type typedConn struct {
 	rec                   int      // the record's index in its chunk
 	conn                  rec.Conn // its text fields: the spans
-	uid, service, history record.Span
-	origL2, respL2        record.Span
+	uid, service, history rec.Span
+	origL2, respL2        rec.Span
 }
 
 // newTypedConn returns the decoded fields of c, the i-th record of its
@@ -58,18 +58,10 @@ func newTypedConn(i int, c *record.Conn, line []byte, sp record.ConnSpans) typed
 // decoded returns the fields with their text in line, the record's line.
 func (t *typedConn) decoded(line []byte) *rec.Conn {
 	d := &t.conn
-	d.UID = line[t.uid.Off:t.uid.End]
-	d.Service, d.History = spanOf(line, t.service), spanOf(line, t.history)
-	d.OrigL2, d.RespL2 = spanOf(line, t.origL2), spanOf(line, t.respL2)
+	d.UID = t.uid.Raw(line)
+	d.Service, d.History = t.service.Raw(line), t.history.Raw(line)
+	d.OrigL2, d.RespL2 = t.origL2.Raw(line), t.respL2.Raw(line)
 	return d
-}
-
-// spanOf is line[s.Off:s.End], nil for a field not written (s.End 0).
-func spanOf(line []byte, s record.Span) []byte {
-	if s.End == 0 {
-		return nil
-	}
-	return line[s.Off:s.End]
 }
 
 // typedHTTP is an http record's located fields (rec.HTTP), which its

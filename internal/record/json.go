@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/binary"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -18,16 +19,16 @@ func AppendConnJSON(dst []byte, c *Conn) []byte {
 	return dst
 }
 
-// Span is where a value lies in a line: line[Off:End].
-type Span struct{ Off, End int }
-
 // ConnSpans locate a conn line's values that a reader takes as text (the
 // numbers are written as they are in Conn): offsets from the line's
 // start, empty spans for fields not written. A string's span is its text
 // between the quotes, as written.
 type ConnSpans struct {
-	TS, UID, Service, Duration, History, OrigL2, RespL2 Span
+	TS, UID, Service, Duration, History, OrigL2, RespL2 rec.Span
 }
+
+// spanOf is the span [off, end) of a line.
+func spanOf(off, end int) rec.Span { return rec.Span{Off: uint32(off), End: uint32(end)} }
 
 // AppendConnJSONSpans is AppendConnJSON that also tells where the values
 // of spans lie in the line it appends.
@@ -37,9 +38,9 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	dst = append(dst, `{"ts":`...)
 	from := len(dst)
 	dst = AppendTime(dst, c.TS)
-	sp.TS = Span{from - start, len(dst) - start}
+	sp.TS = spanOf(from-start, len(dst)-start)
 	dst = appendPlainField(dst, `,"uid":"`, c.UID)
-	sp.UID = Span{len(dst) - 1 - len(c.UID) - start, len(dst) - 1 - start}
+	sp.UID = spanOf(len(dst)-1-len(c.UID)-start, len(dst)-1-start)
 	dst = appendAddrField(dst, `,"id.orig_h":"`, c.OrigH)
 	dst = appendUintField(dst, `,"id.orig_p":`, uint64(c.OrigP))
 	dst = appendAddrField(dst, `,"id.resp_h":"`, c.RespH)
@@ -48,13 +49,13 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	if c.Service != "" {
 		from = len(dst) + len(`,"service":"`)
 		dst = AppendStringField(dst, "service", c.Service)
-		sp.Service = Span{from - start, len(dst) - 1 - start}
+		sp.Service = spanOf(from-start, len(dst)-1-start)
 	}
 	if c.HasDuration {
 		dst = append(dst, `,"duration":`...)
 		from = len(dst)
 		dst = AppendInterval(dst, c.Duration)
-		sp.Duration = Span{from - start, len(dst) - start}
+		sp.Duration = spanOf(from-start, len(dst)-start)
 	}
 	if c.HasOrigBytes {
 		dst = appendUintField(dst, `,"orig_bytes":`, c.OrigBytes)
@@ -72,7 +73,7 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	dst = appendUintField(dst, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		dst = appendPlainField(dst, `,"history":"`, c.History)
-		sp.History = Span{len(dst) - 1 - len(c.History) - start, len(dst) - 1 - start}
+		sp.History = spanOf(len(dst)-1-len(c.History)-start, len(dst)-1-start)
 	}
 	dst = appendUintField(dst, `,"orig_pkts":`, c.OrigPkts)
 	dst = appendUintField(dst, `,"orig_ip_bytes":`, c.OrigIPBytes)
@@ -95,11 +96,11 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	}
 	if c.OrigL2Addr != "" {
 		dst = appendPlainField(dst, `,"orig_l2_addr":"`, c.OrigL2Addr)
-		sp.OrigL2 = Span{len(dst) - 1 - len(c.OrigL2Addr) - start, len(dst) - 1 - start}
+		sp.OrigL2 = spanOf(len(dst)-1-len(c.OrigL2Addr)-start, len(dst)-1-start)
 	}
 	if c.RespL2Addr != "" {
 		dst = appendPlainField(dst, `,"resp_l2_addr":"`, c.RespL2Addr)
-		sp.RespL2 = Span{len(dst) - 1 - len(c.RespL2Addr) - start, len(dst) - 1 - start}
+		sp.RespL2 = spanOf(len(dst)-1-len(c.RespL2Addr)-start, len(dst)-1-start)
 	}
 	return append(dst, '}'), sp
 }
