@@ -985,28 +985,30 @@ func (s *Shared) Reset(log string, line []byte) {
 }
 
 // ResetConn makes s hold a conn line that its producer wrote, with c, the
-// Conn that Rec.Conn would decode from it (its UID, Service and History
-// alias line). Rec then returns the record without indexing the line:
-// readers of Conn alone never pay for it, the first reader of another
-// field does.
+// Conn that Rec.Conn would decode from it (its text fields alias line).
+// Rec then returns the record without indexing the line: readers of Conn
+// alone never pay for it, the first reader of another field does.
 func (s *Shared) ResetConn(log string, line []byte, c *Conn) {
-	s.Log, s.Line, s.err, s.done = log, line, nil, true
-	r := &s.r
-	r.Log, r.line, r.n, r.lenDone = log, line, 0, false
-	r.conn, r.connDone, r.lazy, r.hasHTTP = *c, true, true, false
-	r.ts, r.tsDone = c.TS, true
+	r := s.holdLazy(log, line, c.TS)
+	r.conn, r.connDone, r.hasHTTP = *c, true, false
 }
 
 // ResetHTTP makes s hold an http line that its producer wrote, with h
 // locating its busiest fields (see HTTP): readers of those never index
 // the line, the first reader of another field does.
 func (s *Shared) ResetHTTP(log string, line []byte, h *HTTP) {
+	r := s.holdLazy(log, line, h.TS)
+	r.connDone, r.http, r.hasHTTP = false, *h, true
+}
+
+// holdLazy makes s hold a producer's line, with its time, not indexed
+// (Rec.lazy), and returns its Rec for the fields that come with it.
+func (s *Shared) holdLazy(log string, line []byte, ts float64) *Rec {
 	s.Log, s.Line, s.err, s.done = log, line, nil, true
 	r := &s.r
-	r.Log, r.line, r.n, r.lenDone = log, line, 0, false
-	r.connDone, r.lazy = false, true
-	r.http, r.hasHTTP = *h, true
-	r.ts, r.tsDone = h.TS, true
+	r.Log, r.line, r.n, r.lenDone, r.lazy = log, line, 0, false, true
+	r.ts, r.tsDone = ts, true
+	return r
 }
 
 // Rec returns the parsed record, parsing it on the first call.
