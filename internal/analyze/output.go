@@ -142,7 +142,8 @@ type writer struct {
 	// not one), asserted once (setConsumers) rather than for every line.
 	sharedOf []SharedConsumer
 	// typed: some consumer reads rec.Shared, so the producers hand the
-	// conn records' fields decoded (typedConn); set before they start.
+	// conn and http records' fields decoded or located (typed.go); set
+	// before they start.
 	typed bool
 }
 
