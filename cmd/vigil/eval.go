@@ -20,7 +20,7 @@ import (
 func runEval(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: vigil eval --labels DIR [-o WORKDIR]\n\nDIR holds SCENARIO.pcap and SCENARIO.labels.json pairs (vigil lab run writes them); a scenario whose labels name intel_feeds (files relative to DIR) is analysed with those threat-intelligence feeds loaded, the others with none.\n\nOptions:")
+		fmt.Fprintln(os.Stderr, "Usage: vigil eval --labels DIR [-o WORKDIR]\n\nDIR holds SCENARIO.pcap and SCENARIO.labels.json pairs (vigil lab run writes them); a scenario whose labels name intel_feeds (files relative to DIR) is analysed with those threat-intelligence feeds loaded, the others with none; a scenario whose labels carry a detect section (detector thresholds, as in the detection config: longconn's) is analysed with it applied over the detection config.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	labels := fs.String("labels", "testdata/lab", "directory of SCENARIO.pcap + SCENARIO.labels.json")
@@ -42,8 +42,8 @@ func runEval(ctx context.Context, args []string) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string, feeds []string) (string, error) {
-		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums, feeds)
+	table, err := detect.EvalCaptures(*labels, dir, func(pcap, outDir string, in detect.Inputs) (string, error) {
+		return analyzeWithInsight(ctx, pcap, outDir, *detectConfig, *noChecksums, in)
 	})
 	if err != nil {
 		return fmt.Errorf("%w (give --labels DIR: a directory of SCENARIO.pcap and SCENARIO.labels.json, such as the repository's testdata/lab or what vigil lab run writes)", err)
@@ -52,14 +52,18 @@ func runEval(ctx context.Context, args []string) error {
 }
 
 // analyzeWithInsight runs the whole analysis of one capture quietly and
-// returns the path of its alerts.log. feeds are the scenario's intel
-// feeds, loaded beside those of the detection config.
-func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool, feeds []string) (string, error) {
+// returns the path of its alerts.log. in are the scenario's inputs from
+// its labels: intel feeds, loaded beside those of the detection config,
+// and a detection override, applied over the detection config.
+func analyzeWithInsight(ctx context.Context, pcap, outDir, detectConfig string, noChecksums bool, in detect.Inputs) (string, error) {
 	icfg, err := insightConfig(detectConfig, "", false, false, nil)
 	if err != nil {
 		return "", err
 	}
-	icfg.Detect.Intel.Feeds = append(slices.Clone(icfg.Detect.Intel.Feeds), feeds...)
+	if err := icfg.Detect.Override(in.Detect); err != nil {
+		return "", err
+	}
+	icfg.Detect.Intel.Feeds = append(slices.Clone(icfg.Detect.Intel.Feeds), in.Feeds...)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/arpspoof"
 	"github.com/vigil-nsm/vigil/internal/detect/beacon"
@@ -177,4 +179,47 @@ func (c *Config) incidents() incident.Config {
 	ic := c.Incidents
 	ic.Lag = c.Aggregate.MaxOpen + c.Aggregate.Quiet + c.FlushEvery
 	return ic
+}
+
+// Override sets, over c, the detector thresholds that raw names: a JSON
+// object of detector sections, each named as in the configuration file
+// and the registry (Names), holding fields of that detector's section,
+// such as {"longconn": {"min_duration_s": 240}}. A lab scenario's labels
+// carry one (`detect`) for a scenario that a default threshold cannot
+// see in a lab run. It is read as LoadConfig reads a file — fields left
+// out keep their values, an unknown field is an error — but only
+// detector sections may be named (not internal networks, allowlists or
+// timing), and the result must pass Validate. An empty raw changes
+// nothing; after an error c is not to be used (slices it shares with
+// another config may hold part of the override).
+func (c *Config) Override(raw json.RawMessage) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	var sections map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &sections); err != nil {
+		return fmt.Errorf("detect: override: %w", err)
+	}
+	names := Names()
+	for name := range sections {
+		if !slices.Contains(names, name) {
+			return fmt.Errorf("detect: override: %q is not a detector (want one of %s)", name, strings.Join(names, ", "))
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("detect: override: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("detect: override: %w", err)
+	}
+	return nil
+}
+
+// CheckOverride reports whether raw is an override (Override) that the
+// default configuration takes.
+func CheckOverride(raw json.RawMessage) error {
+	cfg := DefaultConfig()
+	return cfg.Override(raw)
 }

@@ -47,6 +47,21 @@ type Labels struct {
 	// absolute; FeedPaths): its intel.match alerts are lookups in them.
 	// Labels without it (most) are analysed with no feeds.
 	IntelFeeds StringList `json:"intel_feeds"`
+	// Detect is a detection override for this scenario's analysis
+	// (Config.Override: detector sections and their fields), for an
+	// attack that a default threshold cannot see in a lab run (the
+	// longconn scenario's 7 minutes against conn.long's hour). Labels
+	// without it (most) are analysed with the configuration as given.
+	Detect json.RawMessage `json:"detect"`
+}
+
+// Inputs are what a scenario's analysis loads besides its capture, from
+// its labels: intel feeds (FeedPaths) and a detection override
+// (Labels.Detect, checked; the analysis applies it with Config.Override
+// over its own configuration).
+type Inputs struct {
+	Feeds  []string
+	Detect json.RawMessage
 }
 
 // FeedPaths returns the labels' intel feeds as paths, relative ones
@@ -478,6 +493,9 @@ func ReadLabels(dir string) ([]Labels, error) {
 		if l.Scenario == "" {
 			l.Scenario = strings.TrimSuffix(filepath.Base(p), ".labels.json")
 		}
+		if err := CheckOverride(l.Detect); err != nil {
+			return nil, fmt.Errorf("detect: eval: labels %s: %w", p, err)
+		}
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Scenario < out[j].Scenario })
@@ -537,9 +555,12 @@ func evalLabels(labelsDir string, alertsFor func(l *Labels) ([]alert.Alert, erro
 // EvalCaptures evaluates a lab directory of SCENARIO.pcap files beside
 // their SCENARIO.labels.json: analyze runs the analysis of one capture into
 // outDir (a fresh directory under workDir), with the intel feeds its labels
-// name loaded (FeedPaths; none for most), and returns the path of the
-// alerts.log it wrote. A feed that is missing is the scenario's error.
-func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string, feeds []string) (alertsPath string, err error)) (Table, error) {
+// name loaded (FeedPaths; none for most) and their detection override
+// applied (none for most), and returns the path of the alerts.log it
+// wrote. A feed that is missing is the scenario's error; an override that
+// Config.Override refuses fails the whole evaluation, as ReadLabels reads
+// the labels.
+func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string, in Inputs) (alertsPath string, err error)) (Table, error) {
 	return evalLabels(dir, func(l *Labels) ([]alert.Alert, error) {
 		scenario := l.Scenario
 		feeds, err := l.FeedPaths(dir)
@@ -556,7 +577,7 @@ func EvalCaptures(dir, workDir string, analyze func(pcap, outDir string, feeds [
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return nil, err
 		}
-		path, err := analyze(pcap, out, feeds)
+		path, err := analyze(pcap, out, Inputs{Feeds: feeds, Detect: l.Detect})
 		if err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", pcap, err)
 		}

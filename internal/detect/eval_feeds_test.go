@@ -45,9 +45,9 @@ func TestEvalCapturesIntelFeeds(t *testing.T) {
 	}
 	got := map[string][]string{}
 	analyzed := map[string]bool{}
-	table, err := EvalCaptures(dir, t.TempDir(), func(pcap, outDir string, feeds []string) (string, error) {
+	table, err := EvalCaptures(dir, t.TempDir(), func(pcap, outDir string, in Inputs) (string, error) {
 		scenario := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
-		analyzed[scenario], got[scenario] = true, feeds
+		analyzed[scenario], got[scenario] = true, in.Feeds
 		p := filepath.Join(outDir, "alerts.log")
 		return p, os.WriteFile(p, nil, 0o644)
 	})

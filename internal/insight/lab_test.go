@@ -23,12 +23,18 @@ import (
 // (intel-ioc) is analysed with them loaded.
 func TestLabCapturesDetected(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "lab")
-	withFeeds := 0
-	table, err := detect.EvalCaptures(dir, t.TempDir(), func(pcap, outDir string, feeds []string) (string, error) {
+	withFeeds, withOverride := 0, 0
+	table, err := detect.EvalCaptures(dir, t.TempDir(), func(pcap, outDir string, in detect.Inputs) (string, error) {
 		cfg := DefaultConfig()
-		cfg.Detect.Intel.Feeds = feeds
-		if len(feeds) > 0 {
+		cfg.Detect.Intel.Feeds = in.Feeds
+		if len(in.Feeds) > 0 {
 			withFeeds++
+		}
+		if len(in.Detect) > 0 {
+			withOverride++
+		}
+		if err := cfg.Detect.Override(in.Detect); err != nil {
+			return "", err
 		}
 		return filepath.Join(runConfig(t, cfg, pcap), "alerts.log"), nil
 	})
