@@ -420,7 +420,7 @@ func (l *Lab) labels(s *Scenario, a *attackRun, start, end time.Time) *Labels {
 		Scenario: s.Name, Description: s.Description, Difficulty: string(s.Difficulty),
 		ToolCommands: a.commands, StartTS: epoch(start), EndTS: epoch(end),
 		ExpectedClasses: nonNil(s.Classes), MITRE: nonNil(s.MITRE), Phases: a.phases, Notes: s.Notes,
-		Attacker: []string{}, Victims: nonNil(s.Victims),
+		Attacker: []string{}, Victims: nonNil(s.Victims), Detect: s.detect,
 	}
 	if s.Attacker != nil {
 		lb.Attacker = allAddrs(*s.Attacker)

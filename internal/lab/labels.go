@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/vigil-nsm/vigil/internal/detect"
 )
 
 // Labels is the ground truth of one scenario run, written next to its
@@ -34,8 +36,13 @@ type Labels struct {
 	// IntelFeeds are the threat-intelligence feed files the scenario's
 	// analysis loads (paths relative to the labels' directory, in
 	// SCENARIO.intel/); none for most scenarios.
-	IntelFeeds []string    `json:"intel_feeds,omitempty"`
-	Capture    CaptureInfo `json:"capture"`
+	IntelFeeds []string `json:"intel_feeds,omitempty"`
+	// Detect is a detection override for this scenario's evaluation
+	// (detect.Config.Override: detector sections and their fields, such
+	// as {"longconn": {"min_duration_s": 240}}), for an attack that a
+	// default threshold cannot see in a lab run; none for most.
+	Detect  json.RawMessage `json:"detect,omitempty"`
+	Capture CaptureInfo     `json:"capture"`
 	// Hosts names the lab host behind every address of the lab (IPv4,
 	// ULA, SLAAC, link-local), so that an evaluation can tell that an
 	// alert naming 2001:db8:66::…:16 names ws2 (victims list one address
@@ -110,6 +117,9 @@ func (l *Labels) validate() error {
 		if !IsAlertClass(c) {
 			return fmt.Errorf("unknown alert class %q", c)
 		}
+	}
+	if err := detect.CheckOverride(l.Detect); err != nil {
+		return err
 	}
 	for _, f := range l.IntelFeeds {
 		if strings.TrimSpace(f) == "" {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -60,6 +61,10 @@ type Scenario struct {
 	// (its expected intel.match alerts are lookups in them): the lab
 	// writes them beside the capture and the labels name them.
 	feeds func() []feedFile
+	// detect is a detection override (detect.Config.Override's JSON) that
+	// the scenario's evaluation applies, for an attack a default threshold
+	// cannot see in a lab run (longconn's hour); the labels carry it.
+	detect json.RawMessage
 	// prepare changes the lab for the scenario once its network is built,
 	// before the services start and the capture begins (the spray's
 	// extra server addresses); nil for most.
