@@ -86,3 +86,64 @@ func stdoutOf(t *testing.T, f func()) string {
 	}
 	return string(b)
 }
+
+// TestEvalScenarioDetectOverride: vigil eval applies the detection
+// override a scenario's labels carry to that scenario's analysis only.
+// One committed capture (ws1's 5.6 s UDP tunnel to 203.0.113.10) under
+// two names expecting conn.long, one of them with longconn's thresholds
+// lowered to 5 s: only it raises conn.long. A misspelt field in an
+// override fails the evaluation.
+func TestEvalScenarioDetectOverride(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "lab", "ipv6-tunnel")
+	var labels map[string]any
+	b, err := os.ReadFile(src + ".labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &labels); err != nil {
+		t.Fatal(err)
+	}
+	pcap, err := filepath.Abs(src + ".pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, detect string) {
+		labels["scenario"], labels["expected_classes"] = name, []string{"conn.long"}
+		delete(labels, "detect")
+		if detect != "" {
+			labels["detect"] = json.RawMessage(detect)
+		}
+		b, _ := json.Marshal(labels)
+		os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
+		os.Remove(filepath.Join(dir, name+".pcap"))
+		if err := os.Symlink(pcap, filepath.Join(dir, name+".pcap")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("held", `{"longconn": {"min_duration_s": 5, "min_piece_s": 5}}`)
+	write("plain", "")
+	out := stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 {
+			rows[f[0]] = line
+		}
+	}
+	if r := rows["held"]; !strings.HasPrefix(strings.Join(strings.Fields(r)[2:3], ""), "1.00") || strings.Contains(r, "missing") {
+		t.Errorf("the scenario with the override: %q", r)
+	}
+	if r := rows["plain"]; !strings.Contains(r, "missing conn.long") {
+		t.Errorf("the scenario without: %q", r)
+	}
+	t.Logf("\n%s", out)
+
+	write("held", `{"longconn": {"min_duration": 5}}`)
+	out = stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
+	if err == nil || !strings.Contains(err.Error(), `unknown field "min_duration"`) {
+		t.Errorf("a misspelt override: %v\n%s", err, out)
+	}
+}
