@@ -23,7 +23,7 @@
 // end then adds it to its pair's total without a second alert.
 //
 // By default only connections from an internal host to an external one
-// count, and ports of protocols that keep connections open by design (MQTT,
+// count (never to a multicast group or broadcast), and ports of protocols that keep connections open by design (MQTT,
 // push services) are ignored.
 //
 // State: at most MaxPairs pairs with pieces in their window (the tenth
@@ -118,7 +118,12 @@ func (d *Detector) Logs() []string { return []string{"conn", "conn_long"} }
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	c := r.Conn()
-	if c.Duration < d.cfg.MinPiece || d.ignore[c.RespP] {
+	// A "connection" to a multicast group or the broadcast address is no
+	// channel held with a host (router advertisements to ff02::1 and
+	// solicitations to ff02::2 make one that lasts as long as the link),
+	// and the group is in no internal network: left out, as exfil and
+	// beacon leave it out.
+	if c.Duration < d.cfg.MinPiece || d.ignore[c.RespP] || netset.Group(c.Resp) {
 		return
 	}
 	if d.cfg.ExternalOnly && (!d.internal.Contains(c.Orig) || d.internal.Contains(c.Resp)) {

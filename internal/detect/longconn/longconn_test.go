@@ -22,4 +22,17 @@ func TestLongConn(t *testing.T) {
 		dt.Conn{TS: 1000, Src: "10.0.0.7", Dst: "10.0.0.22", DstP: 22, Duration: 9000}.Line(),
 		dt.Conn{TS: 1000, Src: "10.0.0.7", Dst: "203.0.113.10", DstP: 8883, Duration: 90000}.Line(),
 	}))
+	// Multicast and broadcast "connections" (ICMPv6 RAs to all nodes,
+	// RSs to all routers, SSDP, DHCP) are no channel held with a host,
+	// with or without external_only.
+	for _, externalOnly := range []bool{true, false} {
+		cfg := DefaultConfig()
+		cfg.ExternalOnly = externalOnly
+		dt.Quiet(t, dt.Run(t, New(cfg, internal), []dt.Line{
+			dt.Conn{TS: 1000, Src: "fe80::1", Dst: "ff02::1", DstP: 134, Proto: "icmp", Duration: 7200}.Line(),
+			dt.Conn{TS: 1000, Src: "fe80::15", Dst: "ff02::2", DstP: 133, Proto: "icmp", Duration: 7200}.Line(),
+			dt.Conn{TS: 1000, Src: "10.0.0.7", Dst: "239.255.255.250", DstP: 1900, Proto: "udp", Duration: 7200}.Line(),
+			dt.Conn{TS: 1000, Src: "10.0.0.7", Dst: "255.255.255.255", DstP: 67, Proto: "udp", Duration: 7200}.Line(),
+		}))
+	}
 }
