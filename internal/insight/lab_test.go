@@ -42,8 +42,8 @@ func TestLabCapturesDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())
-	if len(table.Rows) < 12 || withFeeds == 0 {
-		t.Fatalf("only %d scenarios evaluated, %d with intel feeds", len(table.Rows), withFeeds)
+	if len(table.Rows) < 12 || withFeeds == 0 || withOverride == 0 {
+		t.Fatalf("only %d scenarios evaluated, %d with intel feeds, %d with a detection override", len(table.Rows), withFeeds, withOverride)
 	}
 	for _, r := range table.Rows {
 		switch {
