@@ -42,18 +42,7 @@ func TestEvalScenarioFeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var out string
-	err = nil
-	out = stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := map[string]string{}
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) > 2 {
-			rows[f[0]] = line
-		}
-	}
+	rows, out := evalRows(t, dir)
 	if r := rows["listed"]; !strings.HasPrefix(strings.Join(strings.Fields(r)[2:3], ""), "1.00") || strings.Contains(r, "missing") {
 		t.Errorf("the scenario with the feed: %q", r)
 	}
@@ -123,16 +112,7 @@ func TestEvalScenarioDetectOverride(t *testing.T) {
 	}
 	write("held", `{"longconn": {"min_duration_s": 5, "min_piece_s": 5}}`)
 	write("plain", "")
-	out := stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := map[string]string{}
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) > 2 {
-			rows[f[0]] = line
-		}
-	}
+	rows, out := evalRows(t, dir)
 	if r := rows["held"]; !strings.HasPrefix(strings.Join(strings.Fields(r)[2:3], ""), "1.00") || strings.Contains(r, "missing") {
 		t.Errorf("the scenario with the override: %q", r)
 	}
@@ -146,4 +126,22 @@ func TestEvalScenarioDetectOverride(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown field "min_duration"`) {
 		t.Errorf("a misspelt override: %v\n%s", err, out)
 	}
+}
+
+// evalRows runs vigil eval on the labels in dir and returns its table's
+// rows by scenario, and its output.
+func evalRows(t *testing.T, dir string) (map[string]string, string) {
+	t.Helper()
+	var err error
+	out := stdoutOf(t, func() { err = runEval(context.Background(), []string{"--labels", dir}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 {
+			rows[f[0]] = line
+		}
+	}
+	return rows, out
 }
