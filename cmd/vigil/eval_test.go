@@ -14,19 +14,8 @@ import (
 // (ws2's check-ins with 203.0.113.10) under two names, one of them with a
 // feed listing that address: only it raises intel.match.
 func TestEvalScenarioFeeds(t *testing.T) {
-	src := filepath.Join("..", "..", "testdata", "lab", "beacon")
-	var labels map[string]any
-	b, err := os.ReadFile(src + ".labels.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &labels); err != nil {
-		t.Fatal(err)
-	}
-	pcap, err := filepath.Abs(src + ".pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels, pcap := committedScenario(t, "beacon")
+	var err error
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "listed.intel"), 0o755)
 	os.WriteFile(filepath.Join(dir, "listed.intel", "ips.txt"), []byte("# C2 addresses\n198.51.100.7\n203.0.113.10\n2001:db8:ff::10\n"), 0o644)
@@ -36,11 +25,7 @@ func TestEvalScenarioFeeds(t *testing.T) {
 		if name == "listed" {
 			labels["intel_feeds"] = []string{"listed.intel/ips.txt"}
 		}
-		b, _ := json.Marshal(labels)
-		os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
-		if err := os.Symlink(pcap, filepath.Join(dir, name+".pcap")); err != nil {
-			t.Fatal(err)
-		}
+		writeScenario(t, dir, name, labels, pcap)
 	}
 	rows, out := evalRows(t, dir)
 	if r := rows["listed"]; !strings.HasPrefix(strings.Join(strings.Fields(r)[2:3], ""), "1.00") || strings.Contains(r, "missing") {
@@ -83,19 +68,8 @@ func stdoutOf(t *testing.T, f func()) string {
 // lowered to 5 s: only it raises conn.long. A misspelt field in an
 // override fails the evaluation.
 func TestEvalScenarioDetectOverride(t *testing.T) {
-	src := filepath.Join("..", "..", "testdata", "lab", "ipv6-tunnel")
-	var labels map[string]any
-	b, err := os.ReadFile(src + ".labels.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &labels); err != nil {
-		t.Fatal(err)
-	}
-	pcap, err := filepath.Abs(src + ".pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels, pcap := committedScenario(t, "ipv6-tunnel")
+	var err error
 	dir := t.TempDir()
 	write := func(name, detect string) {
 		labels["scenario"], labels["expected_classes"] = name, []string{"conn.long"}
@@ -103,12 +77,7 @@ func TestEvalScenarioDetectOverride(t *testing.T) {
 		if detect != "" {
 			labels["detect"] = json.RawMessage(detect)
 		}
-		b, _ := json.Marshal(labels)
-		os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
-		os.Remove(filepath.Join(dir, name+".pcap"))
-		if err := os.Symlink(pcap, filepath.Join(dir, name+".pcap")); err != nil {
-			t.Fatal(err)
-		}
+		writeScenario(t, dir, name, labels, pcap)
 	}
 	write("held", `{"longconn": {"min_duration_s": 5, "min_piece_s": 5}}`)
 	write("plain", "")
@@ -144,4 +113,36 @@ func evalRows(t *testing.T, dir string) (map[string]string, string) {
 		}
 	}
 	return rows, out
+}
+
+// committedScenario returns the labels of a committed lab capture, to be
+// rewritten, and the capture's absolute path.
+func committedScenario(t *testing.T, name string) (map[string]any, string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "testdata", "lab", name)
+	var labels map[string]any
+	b, err := os.ReadFile(src + ".labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &labels); err != nil {
+		t.Fatal(err)
+	}
+	pcap, err := filepath.Abs(src + ".pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return labels, pcap
+}
+
+// writeScenario writes labels as scenario name's in dir, with a link to
+// pcap as its capture (replacing any before).
+func writeScenario(t *testing.T, dir, name string, labels map[string]any, pcap string) {
+	t.Helper()
+	b, _ := json.Marshal(labels)
+	os.WriteFile(filepath.Join(dir, name+".labels.json"), b, 0o644)
+	os.Remove(filepath.Join(dir, name+".pcap"))
+	if err := os.Symlink(pcap, filepath.Join(dir, name+".pcap")); err != nil {
+		t.Fatal(err)
+	}
 }
