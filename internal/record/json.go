@@ -27,9 +27,6 @@ type ConnSpans struct {
 	TS, UID, Service, Duration, History, OrigL2, RespL2 rec.Span
 }
 
-// spanOf is the span [off, end) of a line.
-func spanOf(off, end int) rec.Span { return rec.Span{Off: uint32(off), End: uint32(end)} }
-
 // AppendConnJSONSpans is AppendConnJSON that also tells where the values
 // of spans lie in the line it appends.
 func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
@@ -38,9 +35,9 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	dst = append(dst, `{"ts":`...)
 	from := len(dst)
 	dst = AppendTime(dst, c.TS)
-	sp.TS = spanOf(from-start, len(dst)-start)
+	sp.TS = rec.SpanOf(from-start, len(dst)-start)
 	dst = appendPlainField(dst, `,"uid":"`, c.UID)
-	sp.UID = spanOf(len(dst)-1-len(c.UID)-start, len(dst)-1-start)
+	sp.UID = rec.SpanOf(len(dst)-1-len(c.UID)-start, len(dst)-1-start)
 	dst = appendAddrField(dst, `,"id.orig_h":"`, c.OrigH)
 	dst = appendUintField(dst, `,"id.orig_p":`, uint64(c.OrigP))
 	dst = appendAddrField(dst, `,"id.resp_h":"`, c.RespH)
@@ -49,13 +46,13 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	if c.Service != "" {
 		from = len(dst) + len(`,"service":"`)
 		dst = AppendStringField(dst, "service", c.Service)
-		sp.Service = spanOf(from-start, len(dst)-1-start)
+		sp.Service = rec.SpanOf(from-start, len(dst)-1-start)
 	}
 	if c.HasDuration {
 		dst = append(dst, `,"duration":`...)
 		from = len(dst)
 		dst = AppendInterval(dst, c.Duration)
-		sp.Duration = spanOf(from-start, len(dst)-start)
+		sp.Duration = rec.SpanOf(from-start, len(dst)-start)
 	}
 	if c.HasOrigBytes {
 		dst = appendUintField(dst, `,"orig_bytes":`, c.OrigBytes)
@@ -73,7 +70,7 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	dst = appendUintField(dst, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		dst = appendPlainField(dst, `,"history":"`, c.History)
-		sp.History = spanOf(len(dst)-1-len(c.History)-start, len(dst)-1-start)
+		sp.History = rec.SpanOf(len(dst)-1-len(c.History)-start, len(dst)-1-start)
 	}
 	dst = appendUintField(dst, `,"orig_pkts":`, c.OrigPkts)
 	dst = appendUintField(dst, `,"orig_ip_bytes":`, c.OrigIPBytes)
@@ -96,11 +93,11 @@ func AppendConnJSONSpans(dst []byte, c *Conn) ([]byte, ConnSpans) {
 	}
 	if c.OrigL2Addr != "" {
 		dst = appendPlainField(dst, `,"orig_l2_addr":"`, c.OrigL2Addr)
-		sp.OrigL2 = spanOf(len(dst)-1-len(c.OrigL2Addr)-start, len(dst)-1-start)
+		sp.OrigL2 = rec.SpanOf(len(dst)-1-len(c.OrigL2Addr)-start, len(dst)-1-start)
 	}
 	if c.RespL2Addr != "" {
 		dst = appendPlainField(dst, `,"resp_l2_addr":"`, c.RespL2Addr)
-		sp.RespL2 = spanOf(len(dst)-1-len(c.RespL2Addr)-start, len(dst)-1-start)
+		sp.RespL2 = rec.SpanOf(len(dst)-1-len(c.RespL2Addr)-start, len(dst)-1-start)
 	}
 	return append(dst, '}'), sp
 }

@@ -23,8 +23,8 @@
 // end then adds it to its pair's total without a second alert.
 //
 // By default only connections from an internal host to an external one
-// count (never to a multicast group or broadcast), and ports of protocols that keep connections open by design (MQTT,
-// push services) are ignored.
+// count (never to a multicast group or broadcast), and ports of protocols
+// that keep connections open by design (MQTT, push services) are ignored.
 //
 // State: at most MaxPairs pairs with pieces in their window (the tenth
 // that ended longest ago dropped past it; pairs whose window ended are

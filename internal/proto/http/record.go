@@ -35,7 +35,7 @@ func (a *Analyzer) write(t *txn) {
 		b = append(b, `,"status_code":`...)
 		from := len(b)
 		b = strconv.AppendInt(b, int64(t.status), 10)
-		h.StatusCode = span(from, b)
+		h.StatusCode = rec.SpanOf(from, len(b))
 		b = record.AppendBytesString(append(b, `,"status_msg":`...), t.statusMsg)
 	}
 	if t.hasInfo {
@@ -48,13 +48,13 @@ func (a *Analyzer) write(t *txn) {
 		b = append(b, `,"username":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.username)
-		h.Username = span(from, b)
+		h.Username = rec.SpanOf(from, len(b))
 	}
 	if t.hasPass {
 		b = append(b, `,"password":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.password)
-		h.Password = span(from, b)
+		h.Password = rec.SpanOf(from, len(b))
 	}
 	if len(t.proxied)+len(t.origFiles)+len(t.origMime)+len(t.respFiles)+len(t.respMime) > 0 {
 		b = list(b, `,"proxied":`, t.proxied)
@@ -69,7 +69,7 @@ func (a *Analyzer) write(t *txn) {
 		b = append(b, `,"server":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.server)
-		h.Server = span(from, b)
+		h.Server = rec.SpanOf(from, len(b))
 	}
 	b = append(b, '}')
 	a.buf = b
@@ -78,11 +78,6 @@ func (a *Analyzer) write(t *txn) {
 		return
 	}
 	a.out.Record("http", b)
-}
-
-// span is the span of b[from:], the value just appended.
-func span(from int, b []byte) rec.Span {
-	return rec.Span{Off: uint32(from), End: uint32(len(b))}
 }
 
 // authFact hands on t's login (AuthLog): the connection, the user and
@@ -111,19 +106,19 @@ func appendRequest(b []byte, t *txn, h *rec.HTTP) []byte {
 		b = append(b, `,"method":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.method)
-		h.Method = span(from, b)
+		h.Method = rec.SpanOf(from, len(b))
 	}
 	if t.hasHost {
 		b = append(b, `,"host":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.host)
-		h.Host = span(from, b)
+		h.Host = rec.SpanOf(from, len(b))
 	}
 	if t.hasURI {
 		b = append(b, `,"uri":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.uri)
-		h.URI = span(from, b)
+		h.URI = rec.SpanOf(from, len(b))
 	}
 	if t.hasReferrer {
 		b = record.AppendBytesString(append(b, `,"referrer":`...), t.referrer)
@@ -136,7 +131,7 @@ func appendRequest(b []byte, t *txn, h *rec.HTTP) []byte {
 		b = append(b, `,"user_agent":`...)
 		from := len(b)
 		b = record.AppendBytesString(b, t.userAgent)
-		h.UserAgent = span(from, b)
+		h.UserAgent = rec.SpanOf(from, len(b))
 	}
 	if t.hasOrigin {
 		b = record.AppendBytesString(append(b, `,"origin":`...), t.origin)

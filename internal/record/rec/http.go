@@ -21,6 +21,9 @@ type HTTP struct {
 	StatusCode, Username, Password, Server Span
 }
 
+// SpanOf is the span line[off:end].
+func SpanOf(off, end int) Span { return Span{Off: uint32(off), End: uint32(end)} }
+
 // Raw returns the raw value at s in line (nil for the zero Span).
 func (s Span) Raw(line []byte) []byte {
 	if s.End == 0 {
