@@ -120,7 +120,7 @@ var (
 	hostServer = Host{Name: "srv", Role: "server: ssh, telnet, http/https, dns+dhcp, ftp, mqtt, ntp", Octet: 10}
 	hostWS1    = Host{Name: "ws1", Role: "workstation: browsing, ssh, ntp", Octet: 21}
 	hostWS2    = Host{Name: "ws2", Role: "workstation: dns, dhcp, ftp, coap, ping", Octet: 22}
-	hostIoT    = Host{Name: "iot", Role: "IoT hub/camera: busybox-like telnet (root/xc3511 on 23 and 2323), open mqtt broker, coap", Octet: 30}
+	hostIoT    = Host{Name: "iot", Role: "IoT hub/camera: busybox-like telnet (root/xc3511 on 23 and 2323), web admin login form (admin/1234 on 80), open mqtt broker, coap", Octet: 30}
 	hostAtk    = Host{Name: "atk", Role: "attacker on the LAN", Octet: 66}
 	hostExt    = Host{Name: "ext", Role: "outside: C2 and exfiltration server (https), iodined", Octet: 10, Outside: true}
 )

@@ -186,10 +186,11 @@ func (l *Lab) Close() error {
 }
 
 // world is one scenario's running lab: its processes and the in-process
-// IoT telnet service.
+// IoT telnet and web services.
 type world struct {
-	sup *supervisor
-	iot *iotTelnet
+	sup    *supervisor
+	iot    *iotTelnet
+	iotWeb *iotWeb
 }
 
 func (l *Lab) runScenario(ctx context.Context, s *Scenario) (res Result, err error) {
@@ -200,9 +201,10 @@ func (l *Lab) runScenario(ctx context.Context, s *Scenario) (res Result, err err
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return res, fmt.Errorf("lab: %s: %w", s.Name, err)
 	}
-	wd := &world{sup: newSupervisor(logDir, string(l.work)), iot: newIoTTelnet()}
+	wd := &world{sup: newSupervisor(logDir, string(l.work)), iot: newIoTTelnet(), iotWeb: newIoTWeb()}
 	defer func() {
 		wd.iot.close()
+		wd.iotWeb.close()
 		wd.sup.stopAll()
 		if terr := teardown(); err == nil && terr != nil {
 			err = terr
@@ -282,6 +284,11 @@ func (l *Lab) bringUp(ctx context.Context, wd *world, s *Scenario) error {
 		}
 		wd.iot.serve(ln)
 	}
+	ln, err := listenIn(hostIoT.NS(), ":80")
+	if err != nil {
+		return err
+	}
+	wd.iotWeb.serve(ln)
 	return waitSLAAC(ctx)
 }
 

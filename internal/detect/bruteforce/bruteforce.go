@@ -8,8 +8,11 @@
 // from it: ssh.log (auth_success false, auth_attempts), ftp.log (reply 530)
 // and the "_ftp_auth" facts, the "_telnet_auth" facts (every telnet login
 // attempt with its outcome, internal/proto/telnet), http.log (status 401;
-// not the "_http_auth" facts of the same requests, so that each attempt
-// counts once) and mqtt_connect.log (refused: bad user name or password /
+// not the "_http_auth" facts of the same Basic logins, so that each
+// attempt counts once), the "_http_auth" facts of login forms (form true:
+// every answered POST of a user and password to a web page, judged by its
+// reply, internal/proto/http; a 401 to one is not also a challenge) and
+// mqtt_connect.log (refused: bad user name or password /
 // not authorized; not the "_mqtt_auth" facts of the same CONNECTs) and
 // ntlm.log (SMB logins, internal/proto/smb: refused, or let in as a
 // guest; an anonymous session is no guess); an SSH connection
@@ -22,7 +25,8 @@
 // the two counts decides, per (source, destination, service), within
 // Window seconds. A success seen after the
 // failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
-// MQTT accepted, HTTP 2xx with a user name, or a long telnet session) is
+// MQTT accepted, HTTP 2xx with a user name, a login form let in, or a long
+// telnet session) is
 // reported as a likely compromise.
 //
 // An HTTP 401 to a request that gave no Basic credentials (http.log has no
@@ -197,6 +201,9 @@ type Detector struct {
 	// have nothing to settle, and an http record's connection fields are
 	// not decoded for them.
 	challenged int
+	// formUID is the connection of the last login form's fact: its
+	// http.log record, next, is no challenge.
+	formUID string
 	// Evicted counts pairs dropped to stay under MaxPairs.
 	Evicted int
 }
@@ -211,7 +218,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "mqtt_connect", "ntlm", "rdp"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "ntlm", "rdp"}
 }
 
 // Handle implements detect.Detector.
@@ -253,8 +260,20 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		} else {
 			d.outcome(r, service, 1, false, r.Str("user"), emit)
 		}
+	case "_http_auth":
+		if form, _ := r.Bool("form"); form { // Basic logins count from http.log
+			d.formUID = r.Str("uid")
+			if ok, _ := r.Bool("success"); ok {
+				d.outcome(r, "http", 0, true, r.Str("user"), emit)
+			} else {
+				d.outcome(r, "http", 1, false, r.Str("user"), emit)
+			}
+		}
 	case "http":
+		formLogin := d.formUID != "" && string(r.Conn().UID) == d.formUID
+		d.formUID = ""
 		switch code, user := r.Uint("status_code"), r.Str("username"); {
+		case code == 401 && formLogin: // counted from its fact
 		case code == 401 && user == "":
 			d.challenge(r, emit)
 		case code == 401:

@@ -12,6 +12,17 @@ func ssh(ts float64, i int, success bool, attempts int) dt.Line {
 		"id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": success, "auth_attempts": attempts})
 }
 
+// formLogin is a login form's fact and its http.log record (the fact
+// first, as internal/proto/http hands them on) on connection uid.
+func formLogin(ts float64, uid, user, password string, status int, success bool) []dt.Line {
+	id := map[string]any{"ts": ts, "uid": uid, "id.orig_h": "10.66.0.66", "id.orig_p": 40000, "id.resp_h": "10.66.0.80", "id.resp_p": 80, "status_code": status}
+	fact, log := map[string]any{"user": user, "password": password, "success": success, "form": true, "uri": "/login"}, map[string]any{"method": "POST", "uri": "/login"}
+	for k, v := range id {
+		fact[k], log[k] = v, v
+	}
+	return []dt.Line{dt.Rec("_http_auth", fact), dt.Rec("http", log)}
+}
+
 func TestFires(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -58,6 +69,20 @@ func TestFires(t *testing.T) {
 			}
 			return l
 		}, "bruteforce.http", "failures", 30, false, "10.66.0.80", "10.66.0.66", 1},
+		{"http login form, then the right password", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 25; i++ {
+				l = append(l, formLogin(1000+float64(i)/4, fmt.Sprintf("W%d", i/5), "admin", fmt.Sprintf("guess%d", i), 200, false)...)
+			}
+			return append(l, formLogin(1007, "W9", "admin", "letmein", 302, true)...)
+		}, "bruteforce.http", "failures", 25, true, "10.66.0.80", "10.66.0.66", 1},
+		{"json login answered 401, counted once", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 12; i++ {
+				l = append(l, formLogin(1000+float64(i), "J", "root", fmt.Sprintf("guess%d", i), 401, false)...)
+			}
+			return append(l, dt.Conn{TS: 1000, UID: "J", Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.80", DstP: 80, Duration: 12, OrigBytes: 3000, RespBytes: 900}.Line())
+		}, "bruteforce.http", "failures", 12, false, "10.66.0.80", "10.66.0.66", 1},
 		{"ftp login facts with passwords", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 15; i++ {
@@ -316,6 +341,17 @@ func TestQuiet(t *testing.T) {
 				dt.Rec("http", map[string]any{"ts": 1000.0, "id.orig_h": "10.0.0.9", "id.orig_p": 5000, "id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 401}),
 				dt.Rec("http", map[string]any{"ts": 1001.0, "id.orig_h": "10.0.0.9", "id.orig_p": 5000, "id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 200, "username": "alice"}),
 			}
+		},
+		// People logging in to an intranet's form, one typo among them.
+		"form logins of a few users": func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 8; i++ {
+				if i == 3 {
+					l = append(l, formLogin(1000+float64(i)*30, fmt.Sprintf("U%d", i), "alice", "typo", 200, false)...)
+				}
+				l = append(l, formLogin(1001+float64(i)*30, fmt.Sprintf("U%d", i), "alice", "right", 302, true)...)
+			}
+			return l
 		},
 		"smb file server client": func() []dt.Line {
 			var l []dt.Line

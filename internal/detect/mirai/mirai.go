@@ -8,7 +8,7 @@
 // pairs come from the login facts of Vigil's analyzers, which carry the
 // password their logs hide: "_ftp_auth" (internal/proto/ftp: every reply
 // to PASS), "_http_auth" (internal/proto/http: every request with Basic
-// credentials), "_mqtt_auth" (internal/proto/mqtt: every CONNECT with a
+// credentials, every answered login form), "_mqtt_auth" (internal/proto/mqtt: every CONNECT with a
 // user name or password, as its CONNACK answered) and "_telnet_auth"
 // (internal/proto/telnet: every telnet login attempt), each with the
 // user, the password typed and the outcome; a successful login with a

@@ -42,12 +42,14 @@ const (
 	ViolationWindow = 10 * 1024
 )
 
-// AuthLog is the fact stream of HTTP Basic logins: one record per
-// request whose Authorization (or Proxy-Authorization) header decoded to
-// a user and password, with them, the status code and whether it got in
-// (2xx or 3xx), handed on just before the request's http.log record, for
-// the detectors and the inventory. http.log has the user name only, as
-// Zeek's by default; the leading '_' keeps these records off disk.
+// AuthLog is the fact stream of HTTP logins: one record per request
+// whose Authorization (or Proxy-Authorization) header decoded to a user
+// and password (Basic), with them, the status code and whether it got in
+// (2xx or 3xx); and one per answered POST of a login form (form.go:
+// "form" true, the URI, success as formOutcome judges it). Each is
+// handed on just before the request's http.log record, for the detectors
+// and the inventory. http.log has the Basic user name only, as Zeek's by
+// default; the leading '_' keeps these records off disk.
 const AuthLog = "_http_auth"
 
 // Ports are the well-known HTTP ports (Zeek's HTTP::ports).

@@ -19,9 +19,11 @@ type txn struct {
 	statusMsg, infoMsg, username, password                  []byte
 	server                                                  []byte // the reply's Server header (not a Zeek field)
 	secret                                                  []byte // the Basic password, for AuthLog only
+	location                                                []byte // the reply's Location, for form logins
 	hasMethod, hasHost, hasURI, hasReferrer, hasVersion     bool
 	hasUA, hasOrigin, hasStatus, hasInfo, hasUser, hasPass  bool
-	hasServer, hasSecret                                    bool
+	formUser, formPassword                                  []byte // a login form's, for AuthLog only
+	hasServer, hasSecret, hasLocation, hasForm, formJSON    bool
 
 	reqLen, respLen   uint64
 	status, infoCode  int
@@ -51,9 +53,11 @@ func (t *txn) reset() {
 	t.password = t.password[:0]
 	t.server = t.server[:0]
 	t.secret = t.secret[:0]
+	t.location = t.location[:0]
+	t.formUser, t.formPassword = t.formUser[:0], t.formPassword[:0]
 	t.hasMethod, t.hasHost, t.hasURI, t.hasReferrer, t.hasVersion = false, false, false, false, false
 	t.hasUA, t.hasOrigin, t.hasStatus, t.hasInfo, t.hasUser, t.hasPass = false, false, false, false, false, false
-	t.hasServer, t.hasSecret = false, false
+	t.hasServer, t.hasSecret, t.hasLocation, t.hasForm, t.formJSON = false, false, false, false, false
 	t.reqLen, t.respLen = 0, 0
 	t.status, t.infoCode = 0, 0
 	t.proxied = t.proxied[:0]
@@ -649,6 +653,7 @@ const (
 	hdrUserAgent
 	hdrAuthorization // Authorization or Proxy-Authorization
 	hdrProxied       // one of proxyHeaders
+	hdrLocation
 )
 
 // isEntity reports whether k is one of the headers of either side that
@@ -685,6 +690,7 @@ var knownHeaders = []knownHeader{
 	{"via", hdrProxied},
 	{"xroxy-connection", hdrProxied},
 	{"proxy-connection", hdrProxied},
+	{"location", hdrLocation},
 }
 
 // maxKnownHeader is the length of the longest name in knownHeaders.
@@ -958,6 +964,10 @@ func (a *Analyzer) respHeader(kind hdrKind, v []byte) {
 		t := a.current(proto.FromResp)
 		t.server = append(t.server[:0], v...)
 		t.hasServer = true
+	case hdrLocation:
+		t := a.current(proto.FromResp)
+		t.location = append(t.location[:0], v[:min(len(v), MaxLine)]...)
+		t.hasLocation = true
 	}
 }
 
@@ -1151,6 +1161,11 @@ func (a *Analyzer) requestMade(interrupted bool) {
 		a.finishSniff(proto.FromOrig)
 		t := a.current(proto.FromOrig)
 		t.reqLen = s.bodyLen
+		if len(s.sniff) > 0 && string(t.method) == "POST" {
+			l := formLogin{user: t.formUser, password: t.formPassword}
+			parseFormLogin(&l, s.sniff)
+			t.formUser, t.formPassword, t.formJSON, t.hasForm = l.user, l.password, l.json, l.ok
+		}
 		s.inMsg = false
 	}
 	if s.st != stDead {

@@ -14,6 +14,7 @@ func TestTxnReset(t *testing.T) {
 		idx: 1, ts: 2, depth: 3,
 		method: b(), host: b(), uri: b(), referrer: b(), version: b(), userAgent: b(), origin: b(),
 		statusMsg: b(), infoMsg: b(), username: b(), password: b(), server: b(), secret: b(),
+		location: b(), formUser: b(), formPassword: b(), hasLocation: true, hasForm: true, formJSON: true,
 		hasMethod: true, hasHost: true, hasURI: true, hasReferrer: true, hasVersion: true,
 		hasUA: true, hasOrigin: true, hasStatus: true, hasInfo: true, hasUser: true, hasPass: true,
 		hasServer: true, hasSecret: true, reqLen: 1, respLen: 1, status: 1, infoCode: 1,

@@ -19,6 +19,9 @@ func (a *Analyzer) write(t *txn) {
 	if t.hasSecret {
 		a.authFact(t)
 	}
+	if t.hasForm {
+		a.formFact(t)
+	}
 	b := a.buf[:0]
 	b = proto.AppendConnHeader(b, t.ts, a.ci)
 	h := &a.fields
@@ -93,6 +96,30 @@ func (a *Analyzer) authFact(t *txn) {
 	}
 	b = append(b, `,"success":`...)
 	b = strconv.AppendBool(b, t.hasStatus && t.status >= 200 && t.status < 400)
+	b = append(b, '}')
+	a.buf = b
+	a.out.Record(AuthLog, b)
+}
+
+// formFact hands on t's form login (AuthLog, with "form" true): the
+// connection, the URI, the user and password the form posted, the status
+// code and success as formOutcome judges it; none when it cannot.
+func (a *Analyzer) formFact(t *txn) {
+	success, judged := formOutcome(t)
+	if !judged {
+		return
+	}
+	b := proto.AppendConnHeader(a.buf[:0], t.ts, a.ci)
+	b = record.AppendBytesString(append(b, `,"user":`...), t.formUser)
+	b = record.AppendBytesString(append(b, `,"password":`...), t.formPassword)
+	b = append(b, `,"status_code":`...)
+	b = strconv.AppendInt(b, int64(t.status), 10)
+	b = append(b, `,"success":`...)
+	b = strconv.AppendBool(b, success)
+	b = append(b, `,"form":true`...)
+	if t.hasURI {
+		b = record.AppendBytesString(append(b, `,"uri":`...), t.uri)
+	}
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record(AuthLog, b)
