@@ -119,9 +119,12 @@ type pair struct {
 	successes    int
 	successAfter bool // a success after at least one failure
 	users        map[string]int
-	port         uint16
-	uids         alert.UIDs
-	challenges   map[string]int // HTTP 401s without credentials per connection uid, not yet settled
+	// passwords are the hashes of the distinct passwords the login facts
+	// showed tried (at most MaxPasswords), for the technique.
+	passwords  []uint64
+	port       uint16
+	uids       alert.UIDs
+	challenges map[string]int // HTTP 401s without credentials per connection uid, not yet settled
 	// SMB: the short connections ntlm.log reported logins on (explained),
 	// found by matching the recent connections of both records.
 	explained int
@@ -187,6 +190,32 @@ func (r *recentConns) note(uid string, ts float64, logged, short bool) bool {
 	return false
 }
 
+// MaxPasswords bounds the distinct passwords a pair counts.
+const MaxPasswords = 64
+
+// notePassword counts a password a login fact showed tried on the pair
+// of r's connection and service (made when failed: its failure is
+// counted from the fact or from the log record that follows it).
+func (d *Detector) notePassword(r *rec.Rec, service string, failed bool, emit alert.Emit) {
+	pw, ok := r.Raw("password")
+	if !ok {
+		return
+	}
+	c := r.Conn()
+	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failed, emit)
+	if p == nil || len(p.passwords) >= MaxPasswords {
+		return
+	}
+	// FNV-1a of the JSON text: equal passwords are equal texts.
+	sum := uint64(14695981039346656037)
+	for _, b := range pw {
+		sum = (sum ^ uint64(b)) * 1099511628211
+	}
+	if !slices.Contains(p.passwords, sum) {
+		p.passwords = append(p.passwords, sum)
+	}
+}
+
 // maxChallenges bounds the connections a pair holds unsettled HTTP 401s
 // for; past it a 401 counts as a failure at once.
 const maxChallenges = 64
@@ -218,7 +247,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "ntlm", "rdp"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "ntlm", "rdp"}
 }
 
 // Handle implements detect.Detector.
@@ -255,20 +284,27 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		if r.Log == "_telnet_auth" {
 			service = "telnet"
 		}
-		if ok, _ := r.Bool("success"); ok {
+		ok, _ := r.Bool("success")
+		if ok {
 			d.outcome(r, service, 0, true, r.Str("user"), emit)
 		} else {
 			d.outcome(r, service, 1, false, r.Str("user"), emit)
 		}
+		d.notePassword(r, service, !ok, emit)
 	case "_http_auth":
+		ok, _ := r.Bool("success")
 		if form, _ := r.Bool("form"); form { // Basic logins count from http.log
 			d.formUID = r.Str("uid")
-			if ok, _ := r.Bool("success"); ok {
+			if ok {
 				d.outcome(r, "http", 0, true, r.Str("user"), emit)
 			} else {
 				d.outcome(r, "http", 1, false, r.Str("user"), emit)
 			}
 		}
+		d.notePassword(r, "http", !ok, emit)
+	case "_mqtt_auth": // the outcome counts from mqtt_connect.log
+		ok, _ := r.Bool("success")
+		d.notePassword(r, "mqtt", !ok, emit)
 	case "http":
 		formLogin := d.formUID != "" && string(r.Conn().UID) == d.formUID
 		d.formUID = ""
@@ -570,12 +606,25 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	if len(p.users) > 0 {
 		ev["users"] = alert.SortedKeys(p.users)
 	}
+	technique, mitre := p.technique()
+	if len(p.passwords) > 0 {
+		ev["passwords"] = len(p.passwords)
+	}
+	if technique != "" {
+		ev["technique"] = technique
+	}
 	a := alert.Alert{
 		TS: p.first, TSEnd: p.Last, UIDs: p.uids.List(), Src: p.src.String(),
 		DstP: p.port, Proto: "tcp", Class: "bruteforce." + p.service,
 		Confidence: min(1, 0.6+0.4*float64(attempts)/float64(4*max(d.cfg.MinFailures, d.cfg.MinConns))),
 		Act:        fmt.Sprintf("brute-forced %s on %s (%d %s)", p.service, p.dst, attempts, unit),
-		Evidence:   ev, Detector: "bruteforce",
+		Evidence:   ev, Detector: "bruteforce", MITRE: mitre,
+	}
+	switch technique {
+	case "spraying":
+		a.Act = fmt.Sprintf("sprayed %s on %s with %d passwords over %d accounts (%d %s)", p.service, p.dst, len(p.passwords), len(p.users), attempts, unit)
+	case "stuffing":
+		a.Act = fmt.Sprintf("stuffed credentials into %s on %s: %d accounts, each with its own password (%d %s)", p.service, p.dst, len(p.users), attempts, unit)
 	}
 	if p.spraying() {
 		d.sprayAlert(p, &a)
@@ -592,6 +641,40 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	}
 	a.Summary = fmt.Sprintf("%s %s between %s and %s.", p.src, a.Act, alert.Clock(p.first), alert.Clock(p.Last))
 	return a
+}
+
+// Techniques of a pair's logins, told apart where the login facts showed
+// the passwords tried (FTP, telnet, HTTP Basic and forms, MQTT): few
+// accounts and many passwords are guessing (T1110.001, the class's own);
+// many accounts (minAccounts or more) tried with a few passwords
+// (maxSprayPasswords at most, fewer than the accounts) are password
+// spraying (T1110.003); many accounts each tried once or twice, with
+// about as many passwords, are credential stuffing (T1110.004): pairs
+// from a breach. Counting stops at 64 accounts and 64 passwords.
+const (
+	minAccounts       = 5
+	maxSprayPasswords = 3
+)
+
+// technique names how p's logins were guessed and its ATT&CK technique
+// when it is not the class's (guessing); "" when the passwords are not
+// known.
+func (p *pair) technique() (name string, mitre []string) {
+	if p.spraying() || len(p.passwords) == 0 {
+		return "", nil
+	}
+	accounts, passwords := len(p.users), len(p.passwords)
+	most := 0
+	for _, n := range p.users {
+		most = max(most, n)
+	}
+	switch {
+	case accounts >= minAccounts && passwords <= maxSprayPasswords && passwords < accounts:
+		return "spraying", []string{"T1110.003"}
+	case accounts >= minAccounts && most <= 2 && 2*passwords >= accounts:
+		return "stuffing", []string{"T1110.004"}
+	}
+	return "guessing", nil
 }
 
 // sprayAlert makes a the report of spraying entry p: the servers as

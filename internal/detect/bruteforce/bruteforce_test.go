@@ -365,3 +365,52 @@ func TestQuiet(t *testing.T) {
 		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
 	}
 }
+
+// TestTechnique: where the login facts show the passwords, the alert
+// tells guessing (few accounts, many passwords), spraying (many accounts,
+// a few passwords: T1110.003) and credential stuffing (many accounts,
+// each tried once with its own password: T1110.004) apart; where they
+// do not (SSH), it claims none.
+func TestTechnique(t *testing.T) {
+	form := func(users, passwords int, pairs func(i int) (string, string)) []dt.Line {
+		var l []dt.Line
+		for i := 0; i < users*passwords; i++ {
+			u, pw := pairs(i)
+			l = append(l, formLogin(1000+float64(i)/4, fmt.Sprintf("W%d", i), u, pw, 200, false)...)
+		}
+		return l
+	}
+	for _, c := range []struct {
+		name      string
+		lines     []dt.Line
+		technique any
+		mitre     string
+	}{
+		{"guessing", form(2, 12, func(i int) (string, string) { return fmt.Sprint("user", i%2), fmt.Sprint("pw", i/2) }), "guessing", "[T1110.001]"},
+		{"spraying", form(12, 2, func(i int) (string, string) { return fmt.Sprint("user", i%12), fmt.Sprint("Winter2026!", i/12) }), "spraying", "[T1110.003]"},
+		{"stuffing", form(20, 1, func(i int) (string, string) { return fmt.Sprint("user", i), fmt.Sprint("leaked", i) }), "stuffing", "[T1110.004]"},
+		{"one account, one password, again and again", form(1, 12, func(i int) (string, string) { return "svc", "expired" }), "guessing", "[T1110.001]"},
+		{"passwords not seen (ssh)", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 12; i++ {
+				l = append(l, ssh(1000+float64(i), i, false, 1))
+			}
+			return l
+		}(), nil, "[T1110.001]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			alerts := dt.Run(t, New(DefaultConfig()), c.lines)
+			if len(alerts) == 0 {
+				t.Fatal("no alert")
+			}
+			a := alerts[len(alerts)-1]
+			mitre := a.MITRE
+			if len(mitre) == 0 {
+				mitre = []string{"T1110.001"} // the class's own
+			}
+			if a.Evidence["technique"] != c.technique || fmt.Sprint(mitre) != c.mitre {
+				t.Errorf("technique %v, MITRE %v; want %v %s: %s", a.Evidence["technique"], mitre, c.technique, c.mitre, a.Summary)
+			}
+		})
+	}
+}
