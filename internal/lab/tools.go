@@ -43,6 +43,8 @@ const debianPython = "/usr/bin/python3"
 // (through a helper of the lab's): the tool check imports them.
 var pythonModules = map[string][]string{
 	"pymodbus": {"pymodbus.client", "pymodbus.server", "pymodbus.datastore"},
+	// the DNP3 helper needs Debian's interpreter and its standard library only
+	"python3": {"asyncio", "socket", "struct"},
 }
 
 // labTools are the programs every run needs: the topology, the capture,
