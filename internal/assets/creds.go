@@ -116,7 +116,8 @@ func (inv *Inventory) onTelnetAuth(line []byte) error {
 // mqtt_connect.log hide (as Zeek's): a well-known default pair is
 // default_creds, or default_creds_tried when refused; a fact without a
 // password (an MQTT CONNECT that sent none) is judged by no pair. The
-// cleartext_login finding comes from the logs (MQTT's: mqtt_cleartext).
+// cleartext_login finding comes from the logs (MQTT's: mqtt_cleartext),
+// but for login forms, which http.log does not show: their facts raise it.
 func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
 	log := "_" + protocol + "_auth"
 	return func(line []byte) error {
@@ -128,6 +129,16 @@ func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
 		o := r.obs(log)
 		if r.status != 0 {
 			o.with("status_code", strconv.FormatUint(r.status, 10))
+		}
+		if r.form {
+			// http.log has no user for a login form: its fact is the
+			// login seen in clear text, as a Basic login's record is.
+			user := r.username
+			if user == "" {
+				user = "<none>" // a password-only form
+			}
+			inv.login(server, o, protocol, user, r.password, r.hasPassword, r.success)
+			return nil
 		}
 		if t, ok := loginTarget(server, &o, protocol, r.username, r.success); ok && r.hasPassword {
 			inv.defaultPair(t, o, protocol, r.username, r.password, r.success)

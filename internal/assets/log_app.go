@@ -31,7 +31,8 @@ type appRec struct {
 	proxied            bool // ssl.log: through an HTTP CONNECT or SOCKS proxy
 	client             string
 	authSuccess        string
-	success            bool // the "_telnet_auth" facts' outcome
+	success            bool // the login facts' outcome
+	form               bool // an "_http_auth" fact of a login form
 	command, reply     string
 	replyCode          uint64
 	community, descr   string
@@ -89,6 +90,8 @@ func (inv *Inventory) decodeApp(line []byte, r *appRec) error {
 			r.authSuccess = string(v.raw())
 		case "success":
 			r.success = v.bool()
+		case "form":
+			r.form = v.bool()
 		case "command":
 			r.command = v.str()
 		case "reply_msg":

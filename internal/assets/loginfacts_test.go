@@ -177,3 +177,38 @@ func TestTriedPairsCountOnce(t *testing.T) {
 		t.Fatalf("one default pair accepted in three cases: %d default_creds findings", accepted)
 	}
 }
+
+// TestFormLoginFacts: a login form's fact (http.log shows no user for
+// it) is a login seen in clear text, like a Basic login's record: a
+// cleartext_login finding for the server, and its pair judged as a
+// default or not; a strong password makes no credential finding.
+func TestFormLoginFacts(t *testing.T) {
+	inv := newInv(t, nil)
+	form := func(ts int, uid, server, user, password string, status int, ok bool) string {
+		return fmt.Sprintf(`{"ts":%d,"uid":"%s","id.orig_h":"10.0.0.9","id.orig_p":40000,"id.resp_h":"%s","id.resp_p":80,"user":%q,"password":%q,"status_code":%d,"success":%v,"form":true,"uri":"/login"}`,
+			ts, uid, server, user, password, status, ok)
+	}
+	feed(inv, "_http_auth",
+		form(1, "W1", "10.0.0.30", "admin", "1234", 302, true),
+		form(2, "W2", "10.0.0.31", "admin", "admin", 200, false),
+		form(3, "W3", "10.0.0.32", "alice", "Vr8#kq2-Lm", 302, true))
+	inv.Close()
+	got := map[string]string{}
+	for _, kind := range []string{"default_creds", "default_creds_tried"} {
+		for _, f := range findingsOf(inv, kind) {
+			got[f.Host] = kind + " " + f.Value
+		}
+	}
+	if want := map[string]string{"10.0.0.30": "default_creds admin/1234", "10.0.0.31": "default_creds_tried admin/admin"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("credential findings %v, want %v (%s)", got, want, kinds(inv))
+	}
+	clear := map[string]bool{}
+	for _, f := range findingsOf(inv, "cleartext_login") {
+		clear[f.Host] = true
+	}
+	for _, host := range []string{"10.0.0.30", "10.0.0.31", "10.0.0.32"} {
+		if !clear[host] {
+			t.Errorf("no cleartext_login on %s (%s)", host, kinds(inv))
+		}
+	}
+}
