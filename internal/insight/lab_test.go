@@ -342,3 +342,30 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestLabBruteForceTechniques: on the lab's web-form captures the
+// brute-force alert tells how the logins were guessed from the passwords
+// the login facts showed: hydra's user and password lists are guessing,
+// leaked pairs replayed (one try per account) credential stuffing.
+func TestLabBruteForceTechniques(t *testing.T) {
+	for _, c := range []struct{ scenario, technique, mitre string }{
+		{"bruteforce-http-form", "guessing", "[T1110.001]"},
+		{"credential-stuffing", "stuffing", "[T1110.004]"},
+	} {
+		dir := runConfig(t, DefaultConfig(), filepath.Join("..", "..", "testdata", "lab", c.scenario+".pcap"))
+		found := false
+		for _, a := range readJSONLines(t, filepath.Join(dir, "alerts.log")) {
+			if a["class"] != "bruteforce.http" {
+				continue
+			}
+			found = true
+			ev, _ := a["evidence"].(map[string]any)
+			if ev["technique"] != c.technique || fmt.Sprint(a["mitre"]) != c.mitre {
+				t.Errorf("%s: technique %v, MITRE %v: %s", c.scenario, ev["technique"], a["mitre"], a["summary"])
+			}
+		}
+		if !found {
+			t.Errorf("%s: no bruteforce.http alert", c.scenario)
+		}
+	}
+}

@@ -233,6 +233,10 @@ var (
 	// accounts (the lab user's among them), passwords of the season.
 	sprayUsers     = []string{"admin", labUser, "backup"}
 	sprayPasswords = []string{"Winter2026!", "Welcome1!"}
+	// stuffedCreds are the credential-stuffing scenario's pairs "leaked"
+	// from another site: many accounts, each with a password of its own
+	// (made up here).
+	stuffedCreds = leakedPairs(30)
 	// miraiCreds are pairs from Mirai's table (scanner.c), ending with the
 	// IoT device's default.
 	miraiCreds = [][2]string{
@@ -241,7 +245,23 @@ var (
 	}
 )
 
+// leakedPairs makes n user:password lines, every user and every password
+// different.
+func leakedPairs(n int) []string {
+	first := []string{"anna", "ben", "chloe", "dave", "emma", "felix", "grace", "hugo", "iris", "jack"}
+	last := []string{"meyer", "novak", "ortiz"}
+	words := []string{"Sunshine", "Dragon", "Harbor", "Maple", "Falcon", "Velvet", "Orbit", "Pepper", "Tundra", "Willow"}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s.%s:%s%d!", first[i%len(first)], last[i/len(first)%len(last)], words[(i*7)%len(words)], 1990+i)
+	}
+	return out
+}
+
 func writeWordlists(_ context.Context, w workDir) error {
+	if _, err := w.write("words/leaked-pairs.txt", strings.Join(stuffedCreds, "\n")+"\n", 0o644); err != nil {
+		return err
+	}
 	if _, err := w.write("words/users.txt", strings.Join(bruteUsers, "\n")+"\n", 0o644); err != nil {
 		return err
 	}

