@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -85,30 +84,11 @@ func TestDNP3Helper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rtu := exec.CommandContext(ctx, debianPython, script, "outstation", "--bind", "127.0.0.1", "--port", port, "--reboot", "1")
-	if err := rtu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rtu.Process.Kill(); _ = rtu.Wait() }()
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("the outstation does not listen: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	port := serveHelper(t, ctx, script, func(port string) []string {
+		return []string{"outstation", "--bind", "127.0.0.1", "--port", port, "--reboot", "1"}
+	})
 	command := func(fn string) string {
 		out, err := exec.CommandContext(ctx, debianPython, script, "command", "--outstation", "127.0.0.1", "--port", port, "--func", fn).CombinedOutput()
 		if err != nil {

@@ -98,30 +98,9 @@ func TestModbusHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	plc := exec.CommandContext(ctx, debianPython, script, "plc", "--bind", "127.0.0.1", "--port", port)
-	if err := plc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = plc.Process.Kill(); _ = plc.Wait() }()
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("the PLC does not listen: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	port := serveHelper(t, ctx, script, func(port string) []string { return []string{"plc", "--bind", "127.0.0.1", "--port", port} })
 	diag := func(sub string) string {
 		out, err := exec.CommandContext(ctx, debianPython, script, "diag", "--plc", "127.0.0.1", "--port", port, "--sub", sub).CombinedOutput()
 		if err != nil {
@@ -154,5 +133,34 @@ func TestModbusHelper(t *testing.T) {
 	}
 	if out := readFile(t, log); !strings.HasPrefix(out, "hmi: connected to 127.0.0.1:"+port+"\n"+want) {
 		t.Errorf("hmi printed %q", out)
+	}
+}
+
+// serveHelper runs a helper's server (args, given its port) on a free
+// loopback port until the test ends, and returns the port once it
+// listens.
+func serveHelper(t *testing.T, ctx context.Context, script string, args func(port string) []string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	cmd := exec.CommandContext(ctx, debianPython, append([]string{script}, args(port)...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			return port
+		}
+		if i == 100 {
+			t.Fatalf("%s does not listen: %v", args(port)[0], err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

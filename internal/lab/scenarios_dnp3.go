@@ -60,11 +60,7 @@ func init() {
 // dnp3Script writes the helper into the work directory and returns the
 // command line that runs it with args.
 func dnp3Script(w workDir, args ...string) ([]string, error) {
-	p, err := w.write("dnp3.py", dnp3Helper, 0o755)
-	if err != nil {
-		return nil, err
-	}
-	return append([]string{debianPython, p}, args...), nil
+	return pythonHelper(w, "dnp3.py", dnp3Helper, args...)
 }
 
 func dnp3OutstationConfig(w workDir) ([]string, error) {
@@ -80,33 +76,11 @@ func dnp3MasterConfig(w workDir) ([]string, error) {
 
 // dnp3Attack lets a quarter of the phase pass with only the master's
 // polling, then sends DISABLE_UNSOLICITED and COLD_RESTART in turn, each
-// on a connection of its own, one at the start of each of 2×dnp3Rounds
-// equal slots of the rest.
+// on a connection of its own (alternateCommands).
 func dnp3Attack(a *attackRun) error {
 	command := func(fn string) []string {
 		return []string{debianPython, a.w.path("dnp3.py"), "command", "--outstation", dnp3RTU.IPv4().String(),
 			"--port", fmt.Sprint(dnp3Port), "--func", fn}
 	}
-	if err := a.sleep(a.duration / 4); err != nil {
-		return err
-	}
-	slot := (a.duration - a.duration/4) / (2 * dnp3Rounds)
-	return a.phase("dnp3 commands", func() error {
-		start := a.now()
-		for i := range 2 * dnp3Rounds {
-			if i > 0 {
-				if err := a.sleep(max(0, start.Add(time.Duration(i)*slot).Sub(a.now()))); err != nil {
-					return err
-				}
-			}
-			fn := "disable-unsolicited"
-			if i%2 == 1 {
-				fn = "cold-restart"
-			}
-			if err := a.run(hostAtk, command(fn)...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return alternateCommands(a, "dnp3 commands", dnp3Rounds, command("disable-unsolicited"), command("cold-restart"))
 }

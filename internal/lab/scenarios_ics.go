@@ -56,7 +56,14 @@ func init() {
 // modbusScript writes the helper into the work directory and returns the
 // command line that runs it with args.
 func modbusScript(w workDir, args ...string) ([]string, error) {
-	p, err := w.write("modbus.py", modbusHelper, 0o755)
+	return pythonHelper(w, "modbus.py", modbusHelper, args...)
+}
+
+// pythonHelper writes a helper of the lab's (source) into the work
+// directory as file and returns the command line that runs it with args
+// under debianPython.
+func pythonHelper(w workDir, file, source string, args ...string) ([]string, error) {
+	p, err := w.write(file, source, 0o755)
 	if err != nil {
 		return nil, err
 	}
@@ -75,32 +82,39 @@ func modbusHMIConfig(w workDir) ([]string, error) {
 
 // modbusAttack lets a quarter of the phase pass with only the HMI's
 // polling, then sends Force Listen Only Mode and Restart Communications in
-// turn, each on a connection of its own, one at the start of each of
-// 2×modbusRounds equal slots of the rest.
+// turn, each on a connection of its own (alternateCommands).
 func modbusAttack(a *attackRun) error {
 	diag := func(sub string) []string {
 		return []string{debianPython, a.w.path("modbus.py"), "diag", "--plc", modbusPLC.IPv4().String(),
 			"--port", fmt.Sprint(modbusPort), "--sub", sub}
 	}
+	return alternateCommands(a, "diagnostics", modbusRounds, diag("listen-only"), diag("restart"))
+}
+
+// alternateCommands lets a quarter of the phase pass with only the
+// device's usual traffic, then runs the attacker's first and second
+// commands in turn, rounds times each, in phase name: one at the start of
+// each of 2×rounds equal slots of the rest.
+func alternateCommands(a *attackRun, name string, rounds int, first, second []string) error {
 	if err := a.sleep(a.duration / 4); err != nil {
 		return err
 	}
-	slot := (a.duration - a.duration/4) / (2 * modbusRounds)
-	return a.phase("diagnostics", func() error {
+	slot := (a.duration - a.duration/4) / time.Duration(2*rounds)
+	return a.phase(name, func() error {
 		start := a.now()
-		for i := range 2 * modbusRounds {
+		for i := range 2 * rounds {
 			if i > 0 {
-				// Time left to the slot: the listen-only request waits for
-				// the answer that does not come.
+				// Time left to the slot: a command may wait for an answer
+				// that does not come (listen-only mode).
 				if err := a.sleep(max(0, start.Add(time.Duration(i)*slot).Sub(a.now()))); err != nil {
 					return err
 				}
 			}
-			sub := "listen-only"
+			argv := first
 			if i%2 == 1 {
-				sub = "restart"
+				argv = second
 			}
-			if err := a.run(hostAtk, diag(sub)...); err != nil {
+			if err := a.run(hostAtk, argv...); err != nil {
 				return err
 			}
 		}

@@ -35,19 +35,11 @@ func TestBasicAuthFact(t *testing.T) {
 	if len(out.auth) != 2 || len(out.lines) != 3 {
 		t.Fatalf("facts %q, records %q", out.auth, out.lines)
 	}
-	for i, w := range []map[string]any{
+	checkFacts(t, out.auth, []map[string]any{
 		{"uid": "CAuth", "user": "admin", "password": "Vr8#kq2-Lm", "status_code": 401.0, "success": false},
 		{"uid": "CAuth", "user": "admin", "password": "admin", "status_code": 200.0, "success": true},
-	} {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out.auth[i]), &m); err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range w {
-			if m[k] != v {
-				t.Errorf("fact %d: %s = %v, want %v (%s)", i, k, m[k], v, out.auth[i])
-			}
-		}
+	})
+	for i := range out.auth {
 		if !strings.HasPrefix(out.order[2*i], AuthLog+" ") || !strings.HasPrefix(out.order[2*i+1], "http ") {
 			t.Errorf("order %q: each fact just before its record", out.order)
 		}
@@ -69,5 +61,21 @@ func TestBasicAuthUndecodable(t *testing.T) {
 	a.End(1e10)
 	if len(out.auth) != 0 || len(out.lines) != 1 || !strings.Contains(out.lines[0], "<problem-decoding>") {
 		t.Errorf("facts %q, records %q", out.auth, out.lines)
+	}
+}
+
+// checkFacts holds each login fact to the fields its want names.
+func checkFacts(t *testing.T, facts []string, want []map[string]any) {
+	t.Helper()
+	for i, w := range want {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(facts[i]), &m); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range w {
+			if m[k] != v {
+				t.Errorf("fact %d: %s = %v, want %v (%s)", i, k, m[k], v, facts[i])
+			}
+		}
 	}
 }

@@ -2,8 +2,8 @@ package http
 
 import (
 	"bytes"
-	"strconv"
-	"unicode/utf8"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Form logins: a POST whose body is an HTML form (URL-encoded) or a JSON
@@ -273,40 +273,11 @@ func jsonString(b []byte, i int) (s []byte, next int, ok bool) {
 }
 
 // decodeJSONString appends a JSON string's raw contents, unescaped, to
-// dst, at most maxFormValue bytes; a bad escape is kept as it came.
+// dst, at most maxFormValue bytes.
 func decodeJSONString(dst, v []byte) []byte {
-	for i := 0; i < len(v) && len(dst) < maxFormValue; i++ {
-		c := v[i]
-		if c != '\\' || i+1 >= len(v) {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch e := v[i]; e {
-		case 'n':
-			dst = append(dst, '\n')
-		case 't':
-			dst = append(dst, '\t')
-		case 'r':
-			dst = append(dst, '\r')
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'u':
-			if i+4 < len(v) {
-				if r, err := strconv.ParseUint(string(v[i+1:i+5]), 16, 32); err == nil {
-					dst = utf8.AppendRune(dst, rune(r))
-					i += 4
-					continue
-				}
-			}
-			dst = append(dst, '\\', e)
-		default: // '"', '\\', '/' stand for themselves
-			dst = append(dst, e)
-		}
-	}
-	return dst
+	from := len(dst)
+	dst = rec.AppendUnescaped(dst, v)
+	return dst[:min(len(dst), from+maxFormValue)]
 }
 
 func skipJSONSpace(b []byte, i int) int {

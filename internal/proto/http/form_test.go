@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -98,20 +97,10 @@ func TestFormLoginFact(t *testing.T) {
 	if len(out.auth) != 2 || len(out.lines) != 3 {
 		t.Fatalf("facts %q, records %q", out.auth, out.lines)
 	}
-	for i, w := range []map[string]any{
+	checkFacts(t, out.auth, []map[string]any{
 		{"uid": "CForm", "user": "admin", "password": "Vr8kq2Lm", "status_code": 200.0, "success": false, "form": true, "uri": "/login"},
 		{"uid": "CForm", "user": "admin", "password": "admin", "status_code": 302.0, "success": true, "form": true, "uri": "/login"},
-	} {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out.auth[i]), &m); err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range w {
-			if m[k] != v {
-				t.Errorf("fact %d: %s = %v, want %v (%s)", i, k, m[k], v, out.auth[i])
-			}
-		}
-	}
+	})
 	if !strings.HasPrefix(out.order[0], AuthLog+" ") || !strings.HasPrefix(out.order[1], "http ") {
 		t.Errorf("order %q: the fact just before its record", out.order)
 	}

@@ -540,37 +540,42 @@ func hex4(b []byte) (rune, bool) {
 }
 
 func unescape(b []byte) string {
-	out := make([]byte, 0, len(b))
+	return string(AppendUnescaped(make([]byte, 0, len(b)), b))
+}
+
+// AppendUnescaped appends the JSON string contents b (without its quotes),
+// its escapes decoded, to dst; a malformed escape is kept as it came.
+func AppendUnescaped(dst, b []byte) []byte {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c != '\\' || i+1 >= len(b) {
-			out = append(out, c)
+			dst = append(dst, c)
 			continue
 		}
 		i++
 		switch b[i] {
 		case 'n':
-			out = append(out, '\n')
+			dst = append(dst, '\n')
 		case 't':
-			out = append(out, '\t')
+			dst = append(dst, '\t')
 		case 'r':
-			out = append(out, '\r')
+			dst = append(dst, '\r')
 		case 'b':
-			out = append(out, '\b')
+			dst = append(dst, '\b')
 		case 'f':
-			out = append(out, '\f')
+			dst = append(dst, '\f')
 		case 'u':
 			if r, n := decodeU(b[i+1:]); n > 0 {
-				out = utf8.AppendRune(out, r)
+				dst = utf8.AppendRune(dst, r)
 				i += n
 				continue
 			}
-			out = append(out, '\\', 'u')
+			dst = append(dst, '\\', 'u')
 		default:
-			out = append(out, b[i])
+			dst = append(dst, b[i])
 		}
 	}
-	return string(out)
+	return dst
 }
 
 // Num returns the number field key (false when absent or not a number).
