@@ -2,71 +2,12 @@ package lab
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 )
-
-// The ics-dnp3 scenario: the outstation on the IoT hub and its master on
-// ws1 are the scenario's own services, run with Debian's python3 from the
-// helper the lab writes out; the attacker sends DISABLE_UNSOLICITED and
-// COLD_RESTART in turn, dnp3Rounds times each, to the RTU only, within
-// the phase.
-func TestDNP3Scenario(t *testing.T) {
-	s, err := Lookup("ics-dnp3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(s.Victims, []string{"10.66.0.30"}) || s.Attacker == nil || *s.Attacker != hostAtk ||
-		!slices.Equal(s.Classes, []string{"ics.disruptive"}) {
-		t.Errorf("victims %v, attacker %v, classes %v", s.Victims, s.Attacker, s.Classes)
-	}
-	w := workDir(t.TempDir())
-	for i, want := range []struct {
-		host Host
-		tcp  []int
-		args string
-	}{
-		{hostIoT, []int{20000}, "outstation --bind 10.66.0.30 --port 20000 --reboot 3"},
-		{hostWS1, nil, "master --outstation 10.66.0.30 --port 20000 --interval 1 --report 10"},
-	} {
-		svc := s.services[i]
-		argv, err := svc.setup(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if svc.host != want.host || !slices.Equal(svc.tcp, want.tcp) || len(argv) < 2 || argv[0] != debianPython ||
-			argv[1] != w.path("dnp3.py") || strings.Join(argv[2:], " ") != want.args {
-			t.Errorf("service %d: %s on %s, %v", i, argv, svc.host.Name, svc.tcp)
-		}
-	}
-	if got := readFile(t, w.path("dnp3.py")); got != dnp3Helper || !strings.HasPrefix(got, "#!/usr/bin/python3\n") {
-		t.Errorf("helper written as %.40q", got)
-	}
-	for _, d := range []time.Duration{5 * time.Second, s.Duration, MaxDuration} {
-		a := &attackRun{ctx: context.Background(), w: w, duration: d, dryRun: true, clock: time.Unix(1_800_000_000, 0)}
-		if err := s.attack(a); err != nil {
-			t.Fatal(err)
-		}
-		if len(a.commands) != 2*dnp3Rounds {
-			t.Fatalf("%s: %d commands", d, len(a.commands))
-		}
-		for i, c := range a.commands {
-			fn := []string{"disable-unsolicited", "cold-restart"}[i%2]
-			want := fmt.Sprintf("ip netns exec vgl-atk %s %s command --outstation 10.66.0.30 --port 20000 --func %s", debianPython, w.path("dnp3.py"), fn)
-			if c != want {
-				t.Errorf("%s: command %d %q, want %q", d, i, c, want)
-			}
-		}
-		if took := a.clock.Sub(time.Unix(1_800_000_000, 0)); took > d {
-			t.Errorf("%s: the commands take %s", d, took)
-		}
-	}
-}
 
 // The helper on loopback: the outstation answers the master's polls, sets
 // DEVICE_RESTART at power-up and after a restart, which the master clears;

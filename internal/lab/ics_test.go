@@ -12,73 +12,89 @@ import (
 	"time"
 )
 
-// The ics-modbus scenario: the PLC on the IoT hub and its HMI on ws1 are
+// The ICS scenarios: the device on the IoT hub and its poller on ws1 are
 // the scenario's own services, run with Debian's python3 from the helper
-// the lab writes out; the attacker sends Force Listen Only Mode and
-// Restart Communications in turn, modbusRounds times each, to the PLC
-// only, within the phase.
-func TestModbusScenario(t *testing.T) {
-	s, err := Lookup("ics-modbus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(s.Victims, []string{"10.66.0.30"}) || s.Attacker == nil || *s.Attacker != hostAtk ||
-		!slices.Equal(s.Classes, []string{"ics.disruptive"}) {
-		t.Errorf("victims %v, attacker %v, classes %v", s.Victims, s.Attacker, s.Classes)
-	}
-	// The detector's techniques: T0816 for the restart, T0813 and T0814
-	// for listen-only mode.
-	for _, m := range []string{"T0816", "T0813", "T0814"} {
-		if !slices.Contains(s.MITRE, m) {
-			t.Errorf("MITRE %v lacks %s", s.MITRE, m)
-		}
-	}
-	w := workDir(t.TempDir())
-	if len(s.services) != 2 {
-		t.Fatalf("services %v", s.services)
-	}
-	for i, want := range []struct {
+// the lab writes out; the attacker sends its two commands in turn, rounds
+// times each, to the device only, within the phase. ics-modbus: Force
+// Listen Only Mode and Restart Communications (the detector's T0816 for
+// the restart, T0813 and T0814 for listen-only mode); ics-dnp3:
+// DISABLE_UNSOLICITED and COLD_RESTART.
+func TestICSScenarios(t *testing.T) {
+	type svc struct {
 		host Host
 		tcp  []int
 		args string
+	}
+	for _, c := range []struct {
+		name, file, source, phase string
+		mitre                     []string
+		services                  []svc
+		rounds                    int
+		command                   func(w workDir, i int) string
 	}{
-		{hostIoT, []int{502}, "plc --bind 10.66.0.30 --port 502"},
-		{hostWS1, nil, "hmi --plc 10.66.0.30 --port 502 --interval 1 --report 10"},
+		{"ics-modbus", "modbus.py", modbusHelper, "diagnostics", []string{"T0816", "T0814", "T0813"},
+			[]svc{{hostIoT, []int{502}, "plc --bind 10.66.0.30 --port 502"},
+				{hostWS1, nil, "hmi --plc 10.66.0.30 --port 502 --interval 1 --report 10"}},
+			modbusRounds, func(w workDir, i int) string {
+				return fmt.Sprintf("ip netns exec vgl-atk %s %s diag --plc 10.66.0.30 --port 502 --sub %s",
+					debianPython, w.path("modbus.py"), []string{"listen-only", "restart"}[i%2])
+			}},
+		{"ics-dnp3", "dnp3.py", dnp3Helper, "dnp3 commands", []string{"T0816", "T0813"},
+			[]svc{{hostIoT, []int{20000}, "outstation --bind 10.66.0.30 --port 20000 --reboot 3"},
+				{hostWS1, nil, "master --outstation 10.66.0.30 --port 20000 --interval 1 --report 10"}},
+			dnp3Rounds, func(w workDir, i int) string {
+				return fmt.Sprintf("ip netns exec vgl-atk %s %s command --outstation 10.66.0.30 --port 20000 --func %s",
+					debianPython, w.path("dnp3.py"), []string{"disable-unsolicited", "cold-restart"}[i%2])
+			}},
 	} {
-		svc := s.services[i]
-		argv, err := svc.setup(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if svc.host != want.host || !slices.Equal(svc.tcp, want.tcp) || len(argv) < 2 || argv[0] != debianPython ||
-			argv[1] != w.path("modbus.py") || strings.Join(argv[2:], " ") != want.args {
-			t.Errorf("service %d: %s on %s, %v", i, argv, svc.host.Name, svc.tcp)
-		}
-	}
-	if got := readFile(t, w.path("modbus.py")); got != modbusHelper || !strings.HasPrefix(got, "#!/usr/bin/python3\n") {
-		t.Errorf("helper written as %.40q", got)
-	}
-	for _, d := range []time.Duration{5 * time.Second, s.Duration, MaxDuration} {
-		a := &attackRun{ctx: context.Background(), w: w, duration: d, dryRun: true, clock: time.Unix(1_800_000_000, 0)}
-		if err := s.attack(a); err != nil {
-			t.Fatal(err)
-		}
-		if len(a.commands) != 2*modbusRounds {
-			t.Fatalf("%s: %d commands", d, len(a.commands))
-		}
-		for i, c := range a.commands {
-			sub := []string{"listen-only", "restart"}[i%2]
-			want := fmt.Sprintf("ip netns exec vgl-atk %s %s diag --plc 10.66.0.30 --port 502 --sub %s", debianPython, w.path("modbus.py"), sub)
-			if c != want {
-				t.Errorf("%s: command %d %q, want %q", d, i, c, want)
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Lookup(c.name)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if took := a.clock.Sub(time.Unix(1_800_000_000, 0)); took > d {
-			t.Errorf("%s: the commands take %s", d, took)
-		}
-		if len(a.phases) != 1 || a.phases[0].Name != "diagnostics" {
-			t.Errorf("%s: phases %v", d, a.phases)
-		}
+			if !slices.Equal(s.Victims, []string{"10.66.0.30"}) || s.Attacker == nil || *s.Attacker != hostAtk ||
+				!slices.Equal(s.Classes, []string{"ics.disruptive"}) || !slices.Equal(s.MITRE, c.mitre) {
+				t.Errorf("victims %v, attacker %v, classes %v, MITRE %v", s.Victims, s.Attacker, s.Classes, s.MITRE)
+			}
+			w := workDir(t.TempDir())
+			if len(s.services) != len(c.services) {
+				t.Fatalf("services %v", s.services)
+			}
+			for i, want := range c.services {
+				svc := s.services[i]
+				argv, err := svc.setup(w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if svc.host != want.host || !slices.Equal(svc.tcp, want.tcp) || len(argv) < 2 || argv[0] != debianPython ||
+					argv[1] != w.path(c.file) || strings.Join(argv[2:], " ") != want.args {
+					t.Errorf("service %d: %s on %s, %v", i, argv, svc.host.Name, svc.tcp)
+				}
+			}
+			if got := readFile(t, w.path(c.file)); got != c.source || !strings.HasPrefix(got, "#!/usr/bin/python3\n") {
+				t.Errorf("helper written as %.40q", got)
+			}
+			for _, d := range []time.Duration{5 * time.Second, s.Duration, MaxDuration} {
+				a := &attackRun{ctx: context.Background(), w: w, duration: d, dryRun: true, clock: time.Unix(1_800_000_000, 0)}
+				if err := s.attack(a); err != nil {
+					t.Fatal(err)
+				}
+				if len(a.commands) != 2*c.rounds {
+					t.Fatalf("%s: %d commands", d, len(a.commands))
+				}
+				for i, got := range a.commands {
+					if want := c.command(w, i); got != want {
+						t.Errorf("%s: command %d %q, want %q", d, i, got, want)
+					}
+				}
+				if took := a.clock.Sub(time.Unix(1_800_000_000, 0)); took > d {
+					t.Errorf("%s: the commands take %s", d, took)
+				}
+				if len(a.phases) != 1 || a.phases[0].Name != c.phase {
+					t.Errorf("%s: phases %v", d, a.phases)
+				}
+			}
+		})
 	}
 }
 

@@ -21,17 +21,14 @@ func basicRequest(user, password string) string {
 func TestBasicAuthFact(t *testing.T) {
 	out := &sinkRecs{}
 	a := New(&proto.ConnInfo{UID: "CAuth"}, out)
-	for i, st := range []step{
+	deliverAll(a, []step{
 		{dir: 0, data: basicRequest("admin", "Vr8#kq2-Lm")},
 		{dir: 1, data: "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"},
 		{dir: 0, data: basicRequest("admin", "admin")},
 		{dir: 1, data: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
 		{dir: 0, data: "GET /public HTTP/1.1\r\nHost: cam\r\n\r\n"},
 		{dir: 1, data: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
-	} {
-		deliver(a, st.dir, int64(i+1)*1e9, []byte(st.data))
-	}
-	a.End(1e10)
+	})
 	if len(out.auth) != 2 || len(out.lines) != 3 {
 		t.Fatalf("facts %q, records %q", out.auth, out.lines)
 	}
@@ -78,4 +75,12 @@ func checkFacts(t *testing.T, facts []string, want []map[string]any) {
 			}
 		}
 	}
+}
+
+// deliverAll hands a the steps' data a second apart, then ends it.
+func deliverAll(a *Analyzer, steps []step) {
+	for i, st := range steps {
+		deliver(a, st.dir, int64(i+1)*1e9, []byte(st.data))
+	}
+	a.End(1e10)
 }

@@ -83,17 +83,14 @@ func TestFormLoginFact(t *testing.T) {
 	out := &sinkRecs{}
 	a := New(&proto.ConnInfo{UID: "CForm"}, out)
 	page := "<html>Invalid user name or password</html>"
-	for i, st := range []step{
+	deliverAll(a, []step{
 		{dir: 0, data: formPost("/login", "username=admin&password=Vr8kq2Lm")},
 		{dir: 1, data: fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(page), page)},
 		{dir: 0, data: formPost("/search", "q=weather")},
 		{dir: 1, data: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
 		{dir: 0, data: formPost("/login", "username=admin&password=admin")},
 		{dir: 1, data: "HTTP/1.1 302 Found\r\nLocation: /status\r\nSet-Cookie: s=1\r\nContent-Length: 0\r\n\r\n"},
-	} {
-		deliver(a, st.dir, int64(i+1)*1e9, []byte(st.data))
-	}
-	a.End(1e10)
+	})
 	if len(out.auth) != 2 || len(out.lines) != 3 {
 		t.Fatalf("facts %q, records %q", out.auth, out.lines)
 	}
