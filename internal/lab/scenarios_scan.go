@@ -7,6 +7,14 @@ import (
 
 // Reconnaissance: nmap, masscan and scan6, each rate-capped.
 
+// The slow scan's pace: slowScanPorts ports, one every slowScanDelay; the
+// scan detector's slow tier reports slowScanCrossing ports of one host.
+const (
+	slowScanPorts    = 32
+	slowScanDelay    = 17 * time.Second
+	slowScanCrossing = 30
+)
+
 func init() {
 	register(
 		&Scenario{
@@ -55,6 +63,21 @@ func init() {
 			attack: func(a *attackRun) error {
 				return a.run(hostAtk, "nmap", "-6", "-sS", "-n", "-Pn", "-T4", "--max-rate", "400", "--top-ports", "1000",
 					"--host-timeout", seconds(a.duration)+"s", hostServer.IPv6().String(), hostIoT.IPv6().String())
+			},
+		},
+		&Scenario{
+			Name: "slow-scan", Difficulty: Hard,
+			Description: fmt.Sprintf("Slow vertical scan: nmap SYN-probes %d TCP ports of the server one at a time, %s apart (--scan-delay), "+
+				"too slow for the scan detector's 5-minute episode (20 ports in 300 s), caught by its slow tier (%d ports of one host in 6 h).",
+				slowScanPorts, slowScanDelay, slowScanCrossing),
+			Tools: []string{"nmap"}, Classes: []string{"scan.vertical"}, MITRE: []string{"T1046"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: MaxDuration,
+			Notes: fmt.Sprintf("the first %d probes span %s, more than the fast tier's 300 s; the slow tier crosses at the %dth port, "+
+				"%s after the first: a --duration under that shows no scan", 20, 19*slowScanDelay, slowScanCrossing, (slowScanCrossing-1)*slowScanDelay),
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "nmap", "-sS", "-n", "-Pn", "--scan-delay", seconds(slowScanDelay)+"s",
+					"--max-retries", "0", "-p", fmt.Sprintf("1-%d", slowScanPorts), "--host-timeout", seconds(a.duration)+"s",
+					hostServer.IPv4().String())
 			},
 		},
 		&Scenario{
