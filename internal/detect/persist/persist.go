@@ -23,6 +23,7 @@ import (
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
 // Enc appends encoded values to a buffer.
@@ -340,4 +341,20 @@ func (d *Dec) Episode() alert.Episode {
 		d.Fail("episode reported at %d records of %d", s.Reported, s.Activity)
 	}
 	return alert.RestoreEpisode(s)
+}
+
+// Distinct writes a distinct count's bit map (its count follows from it).
+func (e *Enc) Distinct(d *domain.Distinct) {
+	for _, w := range d.Words() {
+		e.U64(w)
+	}
+}
+
+// Distinct reads what Enc.Distinct wrote.
+func (d *Dec) Distinct() domain.Distinct {
+	var words [domain.DistinctWords]uint64
+	for i := range words {
+		words[i] = d.U64()
+	}
+	return domain.DistinctOf(words)
 }

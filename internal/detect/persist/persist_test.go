@@ -2,12 +2,14 @@ package persist
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
 // What Enc writes, Dec reads back as it was.
@@ -34,6 +36,11 @@ func TestRoundTrip(t *testing.T) {
 	ep := alert.Episode{Last: 10, Alerted: true, LastEmit: 9}
 	ep.Active(10)
 	e.Episode(&ep)
+	var dist domain.Distinct
+	for i := range 300 {
+		dist.Add(domain.Hash(fmt.Sprint(i)))
+	}
+	e.Distinct(&dist)
 
 	d := NewDec(e.Bytes())
 	if d.U8() != 7 || d.U16() != 65000 || d.U32() != 1<<31 || d.U64() != math.MaxUint64 || d.I64() != -5 ||
@@ -52,6 +59,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if got := d.Episode(); got.State() != ep.State() {
 		t.Errorf("episode %+v, want %+v", got.State(), ep.State())
+	}
+	if got := d.Distinct(); got != dist || got.Count() != dist.Count() {
+		t.Errorf("distinct count of %d read as %d", dist.Count(), got.Count())
 	}
 	if err := d.End(); err != nil {
 		t.Fatal(err)
