@@ -374,6 +374,9 @@ func checkOutput(t *testing.T, e *Engine, out *lineCollector, known map[string]b
 // finds new code) and testdata/fuzz/FuzzLoadState.
 func FuzzLoadState(f *testing.F) {
 	cfg := fuzzConfig(f)
+	// The DGA detector persists too. Its model is parsed once for all
+	// engines (dga.Shared), and only a few records follow each load.
+	cfg.DGA.Enabled = true
 	e, err := New(cfg, Output{})
 	if err != nil {
 		f.Fatal(err)
@@ -448,7 +451,8 @@ func FuzzLoadState(f *testing.F) {
 
 // stateSeedStream is a little of what each persisting detector keeps: a
 // beacon pair's check-ins and first sightings, a slow scan's probe, a
-// host's baseline and open interval, a tunnel's piece.
+// host's baseline and open interval, a tunnel's piece, a DNS tunnel's
+// tally and a DGA's slow count (one name each).
 func stateSeedStream() []dt.Line {
 	var l []dt.Line
 	for i := range 3 {
@@ -459,5 +463,9 @@ func stateSeedStream() []dt.Line {
 	l = append(l, dt.Conn{TS: 1300, Src: "10.1.0.5", Dst: "203.0.113.1", DstP: 443, OrigBytes: 3_000_000, RespBytes: 10_000}.Line())
 	l = append(l, dt.Conn{TS: 2000, Src: "10.1.0.5", Dst: "203.0.113.2", DstP: 443, OrigBytes: 2_000_000, RespBytes: 10_000}.Line())
 	l = append(l, dt.Conn{TS: 1500, UID: "Cpiece", Src: "10.0.0.7", Dst: "203.0.113.250", DstP: 4444, Duration: 1200, OrigBytes: 1e5, RespBytes: 2e5}.Line())
+	l = append(l, dt.Rec("dns", map[string]any{"ts": 1600.0, "uid": "T", "id.orig_h": "10.66.0.42", "id.resp_h": "10.66.0.53", "id.resp_p": 53,
+		"query": "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpi.t.slowdrip.org", "qtype_name": "TXT"}))
+	l = append(l, dt.Rec("dns", map[string]any{"ts": 1700.0, "uid": "G", "id.orig_h": "10.66.0.21", "id.resp_h": "10.66.0.53", "id.resp_p": 53,
+		"query": "xkqjvbzrwmtplc.com", "rcode_name": "NXDOMAIN"}))
 	return l
 }

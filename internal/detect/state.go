@@ -16,6 +16,8 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/beacon"
+	"github.com/vigil-nsm/vigil/internal/detect/dga"
+	"github.com/vigil-nsm/vigil/internal/detect/dnstunnel"
 	"github.com/vigil-nsm/vigil/internal/detect/exfil"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/persist"
@@ -27,14 +29,15 @@ import (
 // that it survives a restart of a long-running sensor (`vigil serve`'s
 // live capture, `vigil analyze --detect-state`): beacon (a pair's
 // check-ins over a day), exfil (each host's baselines, learnt over days),
-// scan (its slow tier's records over six hours) and longconn (a pair's
-// pieces over a day). The other detectors' memory spans seconds to
-// minutes (floods, the fast scan tier, brute force, ARP flaps, Mirai's
-// scanners, the hour-long DNS tunnel and DGA windows) or is a dedupe of
-// what was reported (TLS certificates, intel matches): a restart costs
-// them at most one episode's worth, and they do not persist. Not yet
-// persisted either, though their windows are a day long: the slow rules
-// of dnstunnel and dga, which a restart sets back by up to a day.
+// scan (its slow tier's records over six hours), longconn (a pair's
+// pieces over a day), dnstunnel (its slow rule's tallies per parent
+// domain over a day, and its spread rule's per client, the same tallies)
+// and dga (each client's slow count over a day). The other detectors'
+// memory spans seconds to minutes (floods, the fast scan tier, brute
+// force, ARP flaps, Mirai's scanners, the hour-long DNS tunnel and DGA
+// windows, which Suspend ends) or is a dedupe of what was reported (TLS
+// certificates, intel matches): a restart costs them at most one
+// episode's worth, and they do not persist.
 //
 // SaveState writes the detector's state (package persist's encoding,
 // its own version first) and changes nothing. LoadState gives a detector
@@ -56,11 +59,15 @@ var (
 	_ Persistent = (*exfil.Detector)(nil)
 	_ Persistent = (*scan.Detector)(nil)
 	_ Persistent = (*longconn.Detector)(nil)
+	_ Persistent = (*dnstunnel.Detector)(nil)
+	_ Persistent = (*dga.Detector)(nil)
 	_ Suspender  = (*scan.Detector)(nil)
+	_ Suspender  = (*dnstunnel.Detector)(nil)
+	_ Suspender  = (*dga.Detector)(nil)
 )
 
 // Suspender is a Persistent detector that also holds state it does not
-// save (the scan detector's fast tier). When a restart's Close has saved
+// save (the scan detector's fast tier, the DNS tunnel and DGA windows). When a restart's Close has saved
 // the state (StateFile.Resume), the engine calls Suspend rather than the
 // final flush: it ends, as Flush(math.Inf(1)) would, what is not saved,
 // and leaves the rest for the run that loads it.

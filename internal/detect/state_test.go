@@ -91,7 +91,7 @@ func stateBounds(c *Config) map[string]int {
 		"bruteforce pairs[].challenges": 64, "bruteforce pairs[].servers": bruteforce.MaxSprayServers, "bruteforce pairs[].loggedIn": bruteforce.MaxLoggedIn,
 
 		"dga clients": c.DGA.MaxClients, "dga clients[].domains": 256, "dga clients[].nx": 256,
-		"dga clients[].uids.list": uids, "dga names.known": 100_000, "dga scored": 200_001,
+		"dga clients[].uids.list": uids, "dga clients[].resolved": 8, "dga clients[].resolved[]": 4, "dga names.known": 100_000, "dga scored": 200_001,
 
 		"dnstunnel allow": config, "dnstunnel domains": c.DNSTunnel.MaxDomains,
 		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients": 256,

@@ -30,7 +30,9 @@ const (
 // nmap -T0 vertical scan (a port every 5 minutes, 40 ports from hour 4);
 // a host uploading 3 MB every 10 minutes, then 25 MB two minutes after
 // the restart (under ten times its baseline); a tunnel re-dialled every
-// half hour, 20 minutes each time, from hour 5.
+// half hour, 20 minutes each time, from hour 5; a slow DNS tunnel (a
+// tunnel-like name every 5 minutes: 100 at hour 8.3) and a slow DGA (an
+// unanswered generated-looking name every 10 minutes: 50 at hour 8.3).
 func restartStream() []dt.Line {
 	rng := rand.New(rand.NewPCG(11, 12))
 	var l []dt.Line
@@ -51,6 +53,15 @@ func restartStream() []dt.Line {
 		l = append(l, dt.Conn{TS: restartT0 + 5*3600 + float64(i)*1800, UID: fmt.Sprintf("Cpiece%d", i), Src: "10.0.0.7", SrcP: 50000 + i,
 			Dst: "203.0.113.250", DstP: 4444, Duration: 1200, OrigBytes: 1e5, RespBytes: 2e5}.Line())
 	}
+	names := rand.New(rand.NewPCG(13, 14)) // the browsing's own numbers stay as they were
+	for i, ts := 0, 0.0; ts < 10*3600; i, ts = i+1, ts+300 {
+		l = append(l, dt.Rec("dns", map[string]any{"ts": restartT0 + ts, "uid": fmt.Sprintf("T%d", i), "id.orig_h": "10.66.0.42", "id.orig_p": 5000,
+			"id.resp_h": "10.66.0.53", "id.resp_p": 53, "query": base32(names, 50) + ".t.slowdrip.org", "qtype_name": "TXT"}))
+		if i%2 == 0 {
+			l = append(l, dt.Rec("dns", map[string]any{"ts": restartT0 + ts, "uid": fmt.Sprintf("G%d", i), "id.orig_h": "10.66.0.21", "id.orig_p": 5000,
+				"id.resp_h": "10.66.0.53", "id.resp_p": 53, "query": letters(names, 14) + ".com", "qtype_name": "A", "rcode_name": "NXDOMAIN"}))
+		}
+	}
 	for i, ts := 0, 0.0; ts < 10*3600; i, ts = i+1, ts+rng.ExpFloat64()*60 {
 		l = append(l, dt.Conn{TS: restartT0 + ts, Src: "10.66.0.9", SrcP: 50000 + i%10000, Dst: fmt.Sprintf("93.184.%d.%d", rng.IntN(4), rng.IntN(250)), DstP: 443,
 			Duration: 2, OrigBytes: uint64(500 + i*7%3000), RespBytes: 40000}.Line())
@@ -58,6 +69,21 @@ func restartStream() []dt.Line {
 			"id.resp_h": "10.66.0.53", "id.resp_p": 53, "query": fmt.Sprintf("www.site%d.example", i%50), "qtype_name": "A"}))
 	}
 	return sortLines(l)
+}
+
+// base32 and letters are n random characters of base32 and of the
+// alphabet: a tunnel's data, a generated domain's label.
+func base32(rng *rand.Rand, n int) string {
+	return randFrom(rng, "abcdefghijklmnopqrstuvwxyz234567", n)
+}
+func letters(rng *rand.Rand, n int) string { return randFrom(rng, "abcdefghijklmnopqrstuvwxyz", n) }
+
+func randFrom(rng *rand.Rand, alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	return string(b)
 }
 
 // split cuts sorted lines at record time at.
@@ -108,7 +134,8 @@ func episodeKeys(as []Alert) []string {
 // and loaded by the next engine, reports what an engine running the ten
 // hours reports: the beacon, scored at the end from all its check-ins;
 // the slow scan, whose 30th port comes after the restart; the tunnel,
-// whose third piece does; and not the 25 MB upload, under the host's
+// whose third piece does; the slow DNS tunnel and the slow DGA, whose
+// 100th and 50th names do; and not the 25 MB upload, under the host's
 // baseline. Close does not end what it saved: the first engine reports
 // no beacon. The second engine, started fresh, reports otherwise.
 func TestStateFileRestart(t *testing.T) {
@@ -116,7 +143,8 @@ func TestStateFileRestart(t *testing.T) {
 	lines := restartStream()
 	whole := runEngine(t, cfg, Output{}, lines)
 	want := episodeKeys(whole.Alerts())
-	for _, k := range []string{"c2.beacon|10.66.0.30|198.51.100.66|", "scan.vertical|10.66.0.66|10.66.0.20|", "conn.long|10.0.0.7|203.0.113.250|"} {
+	for _, k := range []string{"c2.beacon|10.66.0.30|198.51.100.66|", "scan.vertical|10.66.0.66|10.66.0.20|", "conn.long|10.0.0.7|203.0.113.250|",
+		"dns.tunnel|10.66.0.42|10.66.0.53|slowdrip.org", "dns.dga|10.66.0.21|10.66.0.53|"} {
 		if !slices.Contains(want, k) {
 			t.Fatalf("the run without a restart has no %s: %q", k, want)
 		}
@@ -134,7 +162,7 @@ func TestStateFileRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	n1.has(t, path, "none yet; starting fresh")
-	n1.has(t, path, "saved", "beacon: ", "exfil: ", "scan: ", "longconn: ")
+	n1.has(t, path, "saved", "beacon: ", "exfil: ", "scan: ", "longconn: ", "dnstunnel: 1 slow tallies (0 alerted), 1 client tallies", "dga: 1 slow counts (0 alerted)")
 	for _, a := range e1.Alerts() {
 		if a.Class == "c2.beacon" || a.Class == "exfil" {
 			t.Errorf("the first engine's Close reported %s: %s", a.Class, a.Summary)
@@ -147,7 +175,7 @@ func TestStateFileRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n2.has(t, path, "loaded", "by Vigil test", "beacon: ", "exfil: 3 hosts", "scan: 1 slow records", "longconn: 1 pairs")
+	n2.has(t, path, "loaded", "by Vigil test", "beacon: ", "exfil: 3 hosts", "scan: 1 slow records", "longconn: 1 pairs", "dnstunnel: 1 slow tallies", "dga: 1 slow counts")
 	feed(e2, after)
 	if err := e2.Close(); err != nil {
 		t.Fatal(err)
@@ -227,15 +255,17 @@ func buildState(header []byte, names []string, payloads [][]byte) []byte {
 	return append(slices.Clone(header), e.Bytes()...)
 }
 
-// heldState sums the sizes of the persisting detectors' state.
+// heldState sums the sizes of the persisting detectors' state (not the
+// maps the configuration fills: stateBounds' config).
 func heldState(e *Engine) int {
 	n := 0
+	bounds := stateBounds(&e.cfg)
 	for _, d := range e.detectors {
 		if !persistent(d) {
 			continue
 		}
 		for path, size := range stateSizes(d) {
-			if !strings.HasSuffix(path, "ignore") {
+			if bounds[d.Name()+" "+path] != config {
 				n += size
 			}
 		}
@@ -289,13 +319,13 @@ func TestStateFileRefused(t *testing.T) {
 	}
 
 	header, names, payloads := stateSections(t, file)
-	if !slices.Equal(names, []string{"scan", "beacon", "longconn", "exfil"}) {
+	if !slices.Equal(names, []string{"scan", "beacon", "dnstunnel", "longconn", "exfil"}) {
 		t.Fatalf("sections %q", names)
 	}
 	newer := slices.Clone(payloads[1])
 	newer[0]++
 	mixed := buildState(header, []string{"scan", "beacon", "nosuch", "scan", "exfil", "longconn"},
-		[][]byte{payloads[0], newer, []byte("x"), payloads[0], payloads[3], payloads[2]})
+		[][]byte{payloads[0], newer, []byte("x"), payloads[0], payloads[4], payloads[3]})
 	info, err := e.LoadState(bytes.NewReader(mixed))
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +348,7 @@ func TestStateFileRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err = e.LoadState(bytes.NewReader(file))
-	if err != nil || len(info.Loaded) != 2 || len(info.Skipped) != 2 || !strings.Contains(info.Skipped[0], `"beacon": no such detector`) ||
+	if err != nil || len(info.Loaded) != 3 || len(info.Skipped) != 2 || !strings.Contains(info.Skipped[0], `"beacon": no such detector`) ||
 		!strings.Contains(info.Skipped[1], `"exfil" dropped`) || !strings.Contains(info.Skipped[1], "more than 1") {
 		t.Errorf("%v: skipped %q, loaded %q", err, info.Skipped, info.Loaded)
 	}
@@ -427,7 +457,7 @@ func TestStateFilePeriodicSave(t *testing.T) {
 	}
 	defer e2.Close()
 	f, _ := os.ReadFile(path)
-	if info, err := e2.LoadState(bytes.NewReader(f)); err != nil || len(info.Loaded) != 4 || math.IsInf(info.Traffic, 0) {
+	if info, err := e2.LoadState(bytes.NewReader(f)); err != nil || len(info.Loaded) != 5 || math.IsInf(info.Traffic, 0) {
 		t.Errorf("the saved file: %v %+v", err, info)
 	}
 }

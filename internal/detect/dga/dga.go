@@ -72,7 +72,9 @@
 // (maxResolvedAddrs each), the slow rule's 128-byte count and its last
 // five domains. An
 // idle client's window is dropped after Idle; its slow count after
-// SlowWindow.
+// SlowWindow. The slow counts outlive a restart (state.go: at most
+// MaxClients on load, 170 bytes and its five names each in the state),
+// the windows do not.
 package dga
 
 import (
@@ -332,16 +334,22 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			}
 			continue
 		}
-		if cl.alerted {
-			emit(d.alert(cl, false))
-		}
-		if !cl.slow.live(now, d.cfg.SlowWindow) {
-			delete(d.clients, k)
-			continue
-		}
-		// Idle, but its slow count is still running: the window goes.
-		cl.domains, cl.nx, cl.uids, cl.alerted, cl.resolved = nil, nil, alert.UIDs{}, false, nil
+		d.endWindow(k, cl, cl.slow.live(now, d.cfg.SlowWindow), emit)
 	}
+}
+
+// endWindow ends a client's window, reporting it again if it alerted. The
+// client goes unless keep: idle, but its slow count still running, only
+// the window goes.
+func (d *Detector) endWindow(k netip.Addr, cl *client, keep bool, emit alert.Emit) {
+	if cl.alerted {
+		emit(d.alert(cl, false))
+	}
+	if !keep {
+		delete(d.clients, k)
+		return
+	}
+	cl.domains, cl.nx, cl.uids, cl.alerted, cl.resolved = nil, nil, alert.UIDs{}, false, nil
 }
 
 // alert reports the client, by its window or (slow) its slow count.

@@ -38,9 +38,11 @@
 // domain besides: up to 256 clients, 256 servers, 16 query types, three
 // sample names. At most MaxDomains slow tallies (one per parent domain
 // with a tunnel-like name) and MaxDomains client tallies, about 330 bytes
-// each. At the defaults the whole is bounded by about 20 MiB of hashes
-// plus about 30 KiB a domain in the window (its client and server maps
-// full) and 330 bytes a tally.
+// each; the tallies outlive a restart (state.go: checked against
+// MaxDomains on load, 300 bytes and their names each in the state), the
+// windows do not. At the defaults the whole is bounded by about 20 MiB of
+// hashes plus about 30 KiB a domain in the window (its client and server
+// maps full) and 330 bytes a tally.
 package dnstunnel
 
 import (
@@ -384,7 +386,7 @@ func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
-	d.due.Flush(d.domains, now, func(s *state) { emit(d.alert(s, d.rule(s))) }, func(k string, _ *state) { d.drop(k) })
+	d.flushDomains(now, emit)
 	for k, t := range d.slow {
 		if now-t.first > d.cfg.SlowWindow {
 			delete(d.slow, k)
@@ -395,6 +397,12 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			delete(d.spread, k)
 		}
 	}
+}
+
+// flushDomains reports the parent domains due at now and drops those
+// idle or past their window.
+func (d *Detector) flushDomains(now float64, emit alert.Emit) {
+	d.due.Flush(d.domains, now, func(s *state) { emit(d.alert(s, d.rule(s))) }, func(k string, _ *state) { d.drop(k) })
 }
 
 // Alerted returns the parent domains reported so far (for tests).
