@@ -96,8 +96,9 @@ func FuzzEngine(f *testing.F) {
 }
 
 // fuzzConfig is the default configuration with every state cap at
-// fuzzCap, without the DGA detector, and the intel detector given the
-// plain feed of package intel's tests (so that its matching runs).
+// fuzzCap, and the intel detector given the plain feed of package intel's
+// tests (so that its matching runs). The DGA detector's model is parsed
+// once for all engines (dga.Shared): each New is cheap.
 func fuzzConfig(tb testing.TB) Config {
 	c := DefaultConfig()
 	c.Scan.MaxEntries = fuzzCap
@@ -112,9 +113,6 @@ func fuzzConfig(tb testing.TB) Config {
 	c.TLS.MaxCerts = fuzzCap
 	c.ICS.MaxEpisodes = fuzzCap
 	c.Intel.Feeds = []string{filepath.Join("..", "intel", "testdata", "plain.txt")}
-	// The DGA detector parses its 1 MB model in New, which would make
-	// each iteration 7 ms slower than all the rest: it is left out.
-	c.DGA.Enabled = false
 	if err := c.Validate(); err != nil {
 		tb.Fatal(err)
 	}

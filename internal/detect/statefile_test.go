@@ -280,7 +280,6 @@ func heldState(e *Engine) int {
 // and the others load.
 func TestStateFileRefused(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false // its model takes a while to parse, for each engine
 	file := testState(t, cfg)
 	e, err := New(cfg, Output{})
 	if err != nil {
@@ -319,13 +318,13 @@ func TestStateFileRefused(t *testing.T) {
 	}
 
 	header, names, payloads := stateSections(t, file)
-	if !slices.Equal(names, []string{"scan", "beacon", "dnstunnel", "longconn", "exfil"}) {
+	if !slices.Equal(names, []string{"scan", "beacon", "dnstunnel", "dga", "longconn", "exfil"}) {
 		t.Fatalf("sections %q", names)
 	}
 	newer := slices.Clone(payloads[1])
 	newer[0]++
 	mixed := buildState(header, []string{"scan", "beacon", "nosuch", "scan", "exfil", "longconn"},
-		[][]byte{payloads[0], newer, []byte("x"), payloads[0], payloads[4], payloads[3]})
+		[][]byte{payloads[0], newer, []byte("x"), payloads[0], payloads[5], payloads[4]})
 	info, err := e.LoadState(bytes.NewReader(mixed))
 	if err != nil {
 		t.Fatal(err)
@@ -348,8 +347,9 @@ func TestStateFileRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err = e.LoadState(bytes.NewReader(file))
-	if err != nil || len(info.Loaded) != 3 || len(info.Skipped) != 2 || !strings.Contains(info.Skipped[0], `"beacon": no such detector`) ||
-		!strings.Contains(info.Skipped[1], `"exfil" dropped`) || !strings.Contains(info.Skipped[1], "more than 1") {
+	if err != nil || len(info.Loaded) != 3 || len(info.Skipped) != 3 || !strings.Contains(info.Skipped[0], `"beacon": no such detector`) ||
+		!strings.Contains(info.Skipped[1], `"dga": no such detector`) ||
+		!strings.Contains(info.Skipped[2], `"exfil" dropped`) || !strings.Contains(info.Skipped[2], "more than 1") {
 		t.Errorf("%v: skipped %q, loaded %q", err, info.Skipped, info.Loaded)
 	}
 }
@@ -358,7 +358,6 @@ func TestStateFileRefused(t *testing.T) {
 // wrong, and the engine starts fresh.
 func TestStateFileNotice(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	path := filepath.Join(t.TempDir(), "detect.state")
 	file := testState(t, cfg)
 	if err := os.WriteFile(path, file[:len(file)/3], 0o600); err != nil {
@@ -383,7 +382,6 @@ func TestStateFileNotice(t *testing.T) {
 // holds none of it after its first flush.
 func TestStateFileExpires(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	file := testState(t, cfg)
 	e, err := New(cfg, Output{})
 	if err != nil {
@@ -413,7 +411,6 @@ func TestStateFileExpires(t *testing.T) {
 // file is left beside it.
 func TestStateFilePeriodicSave(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	dir := t.TempDir()
 	path := filepath.Join(dir, "detect.state")
 	e, err := New(cfg, Output{State: StateFile{Path: path, Every: time.Minute}})
@@ -457,7 +454,7 @@ func TestStateFilePeriodicSave(t *testing.T) {
 	}
 	defer e2.Close()
 	f, _ := os.ReadFile(path)
-	if info, err := e2.LoadState(bytes.NewReader(f)); err != nil || len(info.Loaded) != 5 || math.IsInf(info.Traffic, 0) {
+	if info, err := e2.LoadState(bytes.NewReader(f)); err != nil || len(info.Loaded) != 6 || math.IsInf(info.Traffic, 0) {
 		t.Errorf("the saved file: %v %+v", err, info)
 	}
 }

@@ -19,7 +19,6 @@ import (
 func stateEngine(t *testing.T, path string, n *notes) *Engine {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	e, err := New(cfg, Output{State: StateFile{Path: path, Resume: true, Version: "test", Log: n.log}})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +31,6 @@ func stateEngine(t *testing.T, path string, n *notes) *Engine {
 func TestStateFileLongVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "detect.state")
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	long := "1.2.3+git20261130.c4327a85967b29d0a1f0e5b6d8c9e0f1a2b3c4d5-1ubuntu1~22.04.1"
 	var n notes
 	e, err := New(cfg, Output{State: StateFile{Path: path, Version: long, Log: n.log}})
@@ -54,7 +52,6 @@ func TestStateFileLongVersion(t *testing.T) {
 // still read it.
 func TestStateFileRefusedKept(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	file := testState(t, cfg)
 	binary.LittleEndian.PutUint16(file[len(stateMagic):], stateFormat+1)
 	path := filepath.Join(t.TempDir(), "detect.state")
@@ -80,7 +77,6 @@ func TestStateFileRefusedKept(t *testing.T) {
 // for a file at the 4 GiB bound is 20 GiB.
 func TestStateFileLoadAlloc(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	file := testState(t, cfg)
 	header, _, _ := stateSections(t, file)
 	payload := make([]byte, 32<<20)
@@ -119,7 +115,6 @@ func TestStateFileLoadAlloc(t *testing.T) {
 // on; a save that succeeds again is said too.
 func TestStateFileSaveFailsOnce(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DGA.Enabled = false
 	dir := t.TempDir()
 	parent := filepath.Join(dir, "data") // a file where the state's directory should be
 	if err := os.WriteFile(parent, nil, 0o600); err != nil {
