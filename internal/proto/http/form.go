@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -322,16 +323,17 @@ func skipJSONScalar(b []byte, i int) int {
 
 // formOutcome judges a form login by its reply: a 4xx refused it; a
 // redirect let it in unless it leads back to a login page or names an
-// error (Location); a 2xx let a JSON login in, and showed an HTML form
-// again (the login page with its error: POST/redirect/GET is how web
-// frameworks answer a good one). judged is false for anything else (no
-// reply, a server error, a redirect without Location).
+// error (Location); a 2xx let a JSON login in, or a form whose reply is
+// JSON (an API's answer: an OAuth password grant's token), and showed an
+// HTML form again (the login page with its error: POST/redirect/GET is
+// how web frameworks answer a good one). judged is false for anything
+// else (no reply, a server error, a redirect without Location).
 func formOutcome(t *txn) (success, judged bool) {
 	switch s := t.status; {
 	case !t.hasStatus:
 		return false, false
 	case s >= 200 && s < 300:
-		return t.formJSON, true
+		return t.formJSON || slices.Contains(t.respMime, "text/json"), true
 	case s >= 300 && s < 400:
 		if !t.hasLocation {
 			return false, false

@@ -131,3 +131,34 @@ func FuzzFormLogin(f *testing.F) {
 
 // utf8Max is the most a decoded \u escape adds past maxFormValue.
 const utf8Max = 4
+
+// TestFormLoginReplyKind: a URL-encoded login answered 2xx with a JSON
+// body is an API's answer (an OAuth password grant's token, a form posted
+// by a script): let in, as a JSON login's 2xx is; an HTML page is the
+// form shown again.
+func TestFormLoginReplyKind(t *testing.T) {
+	token := `{"access_token":"eyJhbGciOi","token_type":"bearer","expires_in":300}`
+	page := "<html><body><form method=post>Invalid password</form></body></html>"
+	for _, c := range []struct {
+		name, uri, body, reply string
+		success                bool
+	}{
+		{"oauth password grant, token", "/oauth/token", "grant_type=password&username=svc&password=Vr8kq2Lm&client_id=app",
+			fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(token), token), true},
+		{"oauth password grant, refused", "/oauth/token", "grant_type=password&username=svc&password=wrong",
+			"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}", false},
+		{"form shown again", "/login", "username=admin&password=wrong",
+			fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(page), page), false},
+	} {
+		out := &sinkRecs{}
+		a := New(&proto.ConnInfo{UID: "CReply"}, out)
+		deliverAll(a, []step{{dir: 0, data: formPost(c.uri, c.body)}, {dir: 1, data: c.reply}})
+		if len(out.auth) != 1 {
+			t.Errorf("%s: facts %q", c.name, out.auth)
+			continue
+		}
+		if want := fmt.Sprintf(`"success":%v`, c.success); !strings.Contains(out.auth[0], want) {
+			t.Errorf("%s: %s, want %s", c.name, out.auth[0], want)
+		}
+	}
+}
