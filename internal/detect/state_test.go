@@ -87,7 +87,7 @@ func stateBounds(c *Config) map[string]int {
 		"beacon order": 100_000, "beacon recent": 100_000, "beacon recentQ": 100_000,
 		"beacon names": 100_000, "beacon namesQ": 100_000, "beacon nameIntern": 100_000, "beacon held": 100_000, "beacon heldQ": 100_000,
 
-		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64, "bruteforce pairs[].passwords": bruteforce.MaxPasswords,
+		"bruteforce pairs": c.BruteForce.MaxPairs, "bruteforce pairs[].uids.list": uids, "bruteforce pairs[].users": 64, "bruteforce pairs[].passwords": bruteforce.MaxPasswords, "bruteforce formPending": bruteforce.MaxFormPending,
 		"bruteforce pairs[].challenges": 64, "bruteforce pairs[].servers": bruteforce.MaxSprayServers, "bruteforce pairs[].loggedIn": bruteforce.MaxLoggedIn,
 
 		"dga clients": c.DGA.MaxClients, "dga clients[].domains": 256, "dga clients[].nx": 256,

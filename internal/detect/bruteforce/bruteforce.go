@@ -216,6 +216,24 @@ func (d *Detector) notePassword(r *rec.Rec, service string, failed bool, emit al
 	}
 }
 
+// MaxFormPending bounds the login forms' 401s whose http.log records are
+// awaited.
+const MaxFormPending = 64
+
+// formRecord reports whether r, an http record of status 401, is a login
+// form's whose fact came before it, and forgets that fact.
+func (d *Detector) formRecord(r *rec.Rec) bool {
+	if len(d.formPending) == 0 {
+		return false
+	}
+	i := slices.Index(d.formPending, string(r.Conn().UID))
+	if i < 0 {
+		return false
+	}
+	d.formPending = slices.Delete(d.formPending, i, i+1)
+	return true
+}
+
 // maxChallenges bounds the connections a pair holds unsettled HTTP 401s
 // for; past it a 401 counts as a failure at once.
 const maxChallenges = 64
@@ -230,9 +248,12 @@ type Detector struct {
 	// have nothing to settle, and an http record's connection fields are
 	// not decoded for them.
 	challenged int
-	// formUID is the connection of the last login form's fact: its
-	// http.log record, next, is no challenge.
-	formUID string
+	// formPending are the connections of login forms' facts refused with
+	// a 401 whose http.log records have not come yet (at most
+	// MaxFormPending, the oldest dropped): those records are no
+	// challenges. A fact's record comes after it, but not always next:
+	// records of other connections (other workers') may come between.
+	formPending []string
 	// Evicted counts pairs dropped to stay under MaxPairs.
 	Evicted int
 }
@@ -294,7 +315,12 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case "_http_auth":
 		ok, _ := r.Bool("success")
 		if form, _ := r.Bool("form"); form { // Basic logins count from http.log
-			d.formUID = r.Str("uid")
+			if r.Uint("status_code") == 401 {
+				if len(d.formPending) >= MaxFormPending {
+					d.formPending = slices.Delete(d.formPending, 0, 1)
+				}
+				d.formPending = append(d.formPending, r.Str("uid"))
+			}
 			if ok {
 				d.outcome(r, "http", 0, true, r.Str("user"), emit)
 			} else {
@@ -306,10 +332,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		ok, _ := r.Bool("success")
 		d.notePassword(r, "mqtt", !ok, emit)
 	case "http":
-		formLogin := d.formUID != "" && string(r.Conn().UID) == d.formUID
-		d.formUID = ""
 		switch code, user := r.Uint("status_code"), r.Str("username"); {
-		case code == 401 && formLogin: // counted from its fact
+		case code == 401 && d.formRecord(r): // counted from its fact
 		case code == 401 && user == "":
 			d.challenge(r, emit)
 		case code == 401:

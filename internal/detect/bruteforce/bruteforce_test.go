@@ -83,6 +83,30 @@ func TestFires(t *testing.T) {
 			}
 			return append(l, dt.Conn{TS: 1000, UID: "J", Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.80", DstP: 80, Duration: 12, OrigBytes: 3000, RespBytes: 900}.Line())
 		}, "bruteforce.http", "failures", 12, false, "10.66.0.80", "10.66.0.66", 1},
+		// Records of different connections interleave (a live run's
+		// workers hand theirs on in no fixed order): a fact's http.log
+		// record need not come next.
+		{"json logins answered 401, another client's record between", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 12; i++ {
+				login := formLogin(1000+float64(i), "J", "root", fmt.Sprintf("guess%d", i), 401, false)
+				other := dt.Rec("http", map[string]any{"ts": 1000 + float64(i), "uid": "O", "id.orig_h": "10.66.0.70", "id.orig_p": 50000, "id.resp_h": "10.66.0.80", "id.resp_p": 80, "status_code": 200})
+				l = append(l, login[0], other, login[1])
+			}
+			return append(l, dt.Conn{TS: 1000, UID: "J", Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.80", DstP: 80, Duration: 12, OrigBytes: 3000, RespBytes: 900}.Line())
+		}, "bruteforce.http", "failures", 12, false, "10.66.0.80", "10.66.0.66", 1},
+		{"json logins answered 401 on two connections, facts first", func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 6; i++ {
+				j := formLogin(1000+float64(i), "J", "root", fmt.Sprintf("guess%d", i), 401, false)
+				k := formLogin(1000+float64(i), "K", "root", fmt.Sprintf("guess%d", i+6), 401, false)
+				l = append(l, j[0], k[0], j[1], k[1])
+			}
+			for _, uid := range []string{"J", "K"} {
+				l = append(l, dt.Conn{TS: 1000, UID: uid, Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.80", DstP: 80, Duration: 12, OrigBytes: 3000, RespBytes: 900}.Line())
+			}
+			return l
+		}, "bruteforce.http", "failures", 12, false, "10.66.0.80", "10.66.0.66", 1},
 		{"ftp login facts with passwords", func() []dt.Line {
 			var l []dt.Line
 			for i := 0; i < 15; i++ {
