@@ -51,7 +51,8 @@
 // State: one entry per (source, destination, service) that failed at least
 // once, and per (source, service) with refused logins, with at most
 // MaxSprayServers servers each; at most MaxPairs in all (the longest-idle
-// are dropped past it).
+// are dropped past it); and the connections of at most MaxFormPending
+// login forms' 401s whose http.log records have not come yet.
 package bruteforce
 
 import (
