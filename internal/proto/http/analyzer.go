@@ -96,8 +96,9 @@ type Analyzer struct {
 	tunnel     uint8 // tunnelNone … tunnelAsked
 	tunnelUsed int   // HTTP bytes of the Data call that opened it
 
-	buf    []byte   // record encoding buffer
-	fields rec.HTTP // where write put the record's busiest fields
+	buf      []byte   // record encoding buffer
+	fields   rec.HTTP // where write put the record's busiest fields
+	formName []byte   // scratch for the form fields' names (form.go)
 
 	h2 h2state // HTTP/2 (h2c), see h2.go
 }

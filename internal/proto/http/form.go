@@ -27,7 +27,8 @@ const maxFormValue = 128
 // the form has no user field) and the password.
 type formLogin struct {
 	user, password []byte
-	json           bool // the body was JSON, not a URL-encoded form
+	name           []byte // a URL-encoded field's name, decoded (scratch)
+	json           bool   // the body was JSON, not a URL-encoded form
 	ok             bool
 }
 
@@ -59,7 +60,7 @@ func parseFormLogin(l *formLogin, body []byte) {
 		if !scanJSONObject(trimmed, 0, field) {
 			return
 		}
-	} else if !scanURLEncoded(body, field) {
+	} else if !scanURLEncoded(body, &l.name, field) {
 		return
 	}
 	l.ok = passwords == 1
@@ -142,7 +143,8 @@ func contains(s, sub string) bool {
 // x-www-form-urlencoded body to field, and reports whether the body is
 // one: pairs of URL characters separated by '&', at least one with '='.
 // The last pair may be cut off (the body went on past what was kept).
-func scanURLEncoded(body []byte, field func(name, value []byte, decode func(dst, v []byte) []byte)) bool {
+// Each name is decoded into *name, whose storage is reused.
+func scanURLEncoded(body []byte, name *[]byte, field func(name, value []byte, decode func(dst, v []byte) []byte)) bool {
 	hasPair := false
 	for _, c := range body {
 		if c != '&' && c != '=' && !isFormChar(c) {
@@ -161,8 +163,8 @@ func scanURLEncoded(body []byte, field func(name, value []byte, decode func(dst,
 			continue
 		}
 		hasPair = true
-		var nameBuf [64]byte
-		field(decodeFormValue(nameBuf[:0], pair[:eq]), pair[eq+1:], decodeFormValue)
+		*name = decodeFormValue((*name)[:0], pair[:eq])
+		field(*name, pair[eq+1:], decodeFormValue)
 	}
 	return hasPair
 }

@@ -42,6 +42,24 @@ func TestParseFormLogin(t *testing.T) {
 	}
 }
 
+// TestParseFormLoginAllocs: reading a body into a formLogin whose buffers
+// were used before allocates nothing (every POST's body is read).
+func TestParseFormLoginAllocs(t *testing.T) {
+	for _, body := range []string{
+		"log=editor&pwd=s3cret%21&wp-submit=Log+In&redirect_to=%2Fwp-admin%2F&testcookie=1",
+		"q=weather&lang=en&page=2&sort=date&filter=all",
+		strings.Repeat("a=1&", 120),
+		`{"user":{"email":"a\u0040b","password":"p"},"remember":true}`,
+	} {
+		var l formLogin
+		b := []byte(body)
+		parseFormLogin(&l, b)
+		if n := testing.AllocsPerRun(20, func() { parseFormLogin(&l, b) }); n != 0 {
+			t.Errorf("%.40q: %v allocations", body, n)
+		}
+	}
+}
+
 // TestFormOutcome: how a form login's reply is judged.
 func TestFormOutcome(t *testing.T) {
 	for _, c := range []struct {
