@@ -28,8 +28,11 @@ const maxFormValue = 128
 type formLogin struct {
 	user, password []byte
 	name           []byte // a URL-encoded field's name, decoded (scratch)
-	json           bool   // the body was JSON, not a URL-encoded form
-	ok             bool
+	// cut (set by the caller) says the body went on past the bytes read:
+	// their last URL-encoded field may be cut off.
+	cut  bool
+	json bool // the body was JSON, not a URL-encoded form
+	ok   bool
 }
 
 // parseFormLogin reads a request body's first bytes as a URL-encoded form
@@ -60,7 +63,7 @@ func parseFormLogin(l *formLogin, body []byte) {
 		if !scanJSONObject(trimmed, 0, field) {
 			return
 		}
-	} else if !scanURLEncoded(body, &l.name, field) {
+	} else if !scanURLEncoded(body, l.cut, &l.name, field) {
 		return
 	}
 	l.ok = passwords == 1
@@ -142,9 +145,10 @@ func contains(s, sub string) bool {
 // scanURLEncoded hands each name=value pair of an application/
 // x-www-form-urlencoded body to field, and reports whether the body is
 // one: pairs of URL characters separated by '&', at least one with '='.
-// The last pair may be cut off (the body went on past what was kept).
-// Each name is decoded into *name, whose storage is reused.
-func scanURLEncoded(body []byte, name *[]byte, field func(name, value []byte, decode func(dst, v []byte) []byte)) bool {
+// When the body was cut (it went on past what was kept), its last pair
+// is not read: its value may be cut short (a password "admin2024" read
+// as "admin"). Each name is decoded into *name, whose storage is reused.
+func scanURLEncoded(body []byte, cut bool, name *[]byte, field func(name, value []byte, decode func(dst, v []byte) []byte)) bool {
 	hasPair := false
 	for _, c := range body {
 		if c != '&' && c != '=' && !isFormChar(c) {
@@ -155,8 +159,8 @@ func scanURLEncoded(body []byte, name *[]byte, field func(name, value []byte, de
 		pair := rest
 		if i := bytes.IndexByte(rest, '&'); i >= 0 {
 			pair, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+		} else if rest = nil; cut {
+			break
 		}
 		eq := bytes.IndexByte(pair, '=')
 		if eq <= 0 {

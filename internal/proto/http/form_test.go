@@ -42,6 +42,33 @@ func TestParseFormLogin(t *testing.T) {
 	}
 }
 
+// TestFormLoginCut: of a body longer than the bytes kept (SniffLen), the
+// last field is cut off: its value is not read (a password cut from
+// "admin2024" to "admin" is no default pair), as a JSON string cut off is
+// not; the fields before it are.
+func TestFormLoginCut(t *testing.T) {
+	pad := func(n int) string { return "__VIEWSTATE=" + strings.Repeat("A", n-len("__VIEWSTATE=")) }
+	for _, c := range []struct {
+		name, body string
+		password   string // "" when no fact
+	}{
+		{"password cut", pad(SniffLen-len("&username=admin&password=admin")) + "&username=admin&password=admin2024", ""},
+		{"whole, the next field cut", pad(SniffLen-len("&username=admin&password=admin2024&submit=Lo")) + "&username=admin&password=admin2024&submit=Login", "admin2024"},
+		{"body of SniffLen bytes, whole", pad(SniffLen-len("&username=admin&password=admin2024")) + "&username=admin&password=admin2024", "admin2024"},
+		{"json password cut", `{"note":"` + strings.Repeat("x", SniffLen-len(`{"note":"","username":"admin","password":"admin`)) + `","username":"admin","password":"admin2024"}`, ""},
+	} {
+		out := &sinkRecs{}
+		a := New(&proto.ConnInfo{UID: "CCut"}, out)
+		deliverAll(a, []step{{dir: 0, data: formPost("/login", c.body)}, {dir: 1, data: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"}})
+		switch {
+		case c.password == "" && len(out.auth) != 0:
+			t.Errorf("%s: facts %q, want none", c.name, out.auth)
+		case c.password != "" && (len(out.auth) != 1 || !strings.Contains(out.auth[0], `"password":"`+c.password+`"`)):
+			t.Errorf("%s: facts %q, want the password %q", c.name, out.auth, c.password)
+		}
+	}
+}
+
 // TestParseFormLoginAllocs: reading a body into a formLogin whose buffers
 // were used before allocates nothing (every POST's body is read).
 func TestParseFormLoginAllocs(t *testing.T) {

@@ -1162,7 +1162,7 @@ func (a *Analyzer) requestMade(interrupted bool) {
 		t := a.current(proto.FromOrig)
 		t.reqLen = s.bodyLen
 		if len(s.sniff) > 0 && string(t.method) == "POST" {
-			l := formLogin{user: t.formUser, password: t.formPassword, name: a.formName}
+			l := formLogin{user: t.formUser, password: t.formPassword, name: a.formName, cut: s.bodyLen > uint64(len(s.sniff))}
 			parseFormLogin(&l, s.sniff)
 			t.formUser, t.formPassword, t.formJSON, t.hasForm = l.user, l.password, l.json, l.ok
 			a.formName = l.name
