@@ -355,7 +355,9 @@ func formOutcome(t *txn) (success, judged bool) {
 var loginWords = []string{"login", "signin", "sign-in", "sign_in", "logon", "log-in", "log_in", "error", "fail", "denied", "invalid", "retry", "wrong", "incorrect"}
 
 // backToLogin reports whether a redirect to location (absolute or not)
-// after a login posted to uri sends it back: to the same path, or to one
+// after a login posted to uri sends it back: to the same path (the same
+// path and query when uri has a query: a front controller's query names
+// the page, as Roundcube's /?_task=login, then /?_task=mail), or to one
 // that names a login page or an error.
 func backToLogin(location, uri []byte) bool {
 	path := location
@@ -367,7 +369,11 @@ func backToLogin(location, uri []byte) bool {
 			path = nil
 		}
 	}
-	if bytes.Equal(cutQuery(path), cutQuery(uri)) {
+	if bytes.IndexByte(uri, '?') >= 0 {
+		if bytes.Equal(cutFragment(path), cutFragment(uri)) {
+			return true
+		}
+	} else if bytes.Equal(cutQuery(path), cutQuery(uri)) {
 		return true
 	}
 	var lower [256]byte
@@ -383,6 +389,13 @@ func backToLogin(location, uri []byte) bool {
 		}
 	}
 	return false
+}
+
+func cutFragment(p []byte) []byte {
+	if i := bytes.IndexByte(p, '#'); i >= 0 {
+		return p[:i]
+	}
+	return p
 }
 
 func cutQuery(p []byte) []byte {

@@ -104,6 +104,13 @@ func TestFormOutcome(t *testing.T) {
 		{302, "/?msg=Invalid+password", "/session", false, false, true},
 		{302, "http://cam.example/session?next=x", "/session", false, false, true}, // back to itself
 		{302, "", "/login", false, false, false},
+		// A front controller: the query names the page (Roundcube's
+		// ?_task=login, then ?_task=mail; phpMyAdmin's index.php?route=).
+		{302, "./?_task=mail&_mbox=INBOX", "/?_task=login", false, true, true},
+		{302, "/?_task=mail&_mbox=INBOX", "/?_task=login", false, true, true},
+		{302, "/index.php?route=/&server=1", "/index.php?route=/", false, true, true},
+		{302, "/index.php?route=/", "/index.php?route=/", false, false, true},
+		{302, "/index.php?action=auth&error=1", "/index.php?action=auth", false, false, true},
 		{401, "", "/api/session", true, false, true},
 		{403, "", "/login", false, false, true},
 		{500, "", "/login", false, false, false},
