@@ -315,7 +315,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.notePassword(r, service, !ok, emit)
 	case "_http_auth":
 		ok, _ := r.Bool("success")
-		if form, _ := r.Bool("form"); form { // Basic logins count from http.log
+		form, _ := r.Bool("form")
+		if form { // Basic logins count from http.log
 			if r.Uint("status_code") == 401 {
 				if len(d.formPending) >= MaxFormPending {
 					d.formPending = slices.Delete(d.formPending, 0, 1)
@@ -328,7 +329,9 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 				d.outcome(r, "http", 1, false, r.Str("user"), emit)
 			}
 		}
-		d.notePassword(r, "http", !ok, emit)
+		// A Basic login counts as failed from its 401 only (http.log's):
+		// another refusal (403, 404) makes its pair no state.
+		d.notePassword(r, "http", !ok && (form || r.Uint("status_code") == 401), emit)
 	case "_mqtt_auth": // the outcome counts from mqtt_connect.log
 		ok, _ := r.Bool("success")
 		d.notePassword(r, "mqtt", !ok, emit)

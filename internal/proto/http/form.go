@@ -102,6 +102,11 @@ func fieldKind(name []byte) int {
 	}
 	s := string(b[:n]) // no allocation: compared, not kept
 	if isPasswordName(s) {
+		for _, w := range notPasswordWords {
+			if contains(s, w) {
+				return fieldOther
+			}
+		}
 		for _, w := range secondPasswordWords {
 			if contains(s, w) {
 				return fieldSecondPassword
@@ -128,6 +133,11 @@ func isPasswordName(s string) bool {
 	}
 	return contains(s, "password") || contains(s, "passwd")
 }
+
+// notPasswordWords mark a field named after the password that holds
+// none: a checkbox or a setting beside it (remember_password=on,
+// show_password), or a hint or reset link.
+var notPasswordWords = []string{"remember", "show", "save", "hint", "forgot", "reset", "hash", "strength", "policy"}
 
 // secondPasswordWords mark a password field that is no login's: a
 // registration's or a password change's.
@@ -173,9 +183,13 @@ func scanURLEncoded(body []byte, cut bool, name *[]byte, field func(name, value 
 	return hasPair
 }
 
-// isFormChar reports whether c may appear in a URL-encoded name or value.
+// isFormChar reports whether c may appear in a URL-encoded name or value
+// as clients send them: any byte but control characters (a space or
+// "<>{}|^ too, which a strict encoder escapes but tools do not: hydra
+// puts ^PASS^ in as it is, so love<3 is tried as love<3). Bodies of
+// other kinds break lines (multipart, text) or hold binary.
 func isFormChar(c byte) bool {
-	return c > ' ' && c < 0x7f && c != '"' && c != '<' && c != '>' && c != '\\' && c != '^' && c != '`' && c != '{' && c != '|' && c != '}'
+	return c >= ' ' && c != 0x7f
 }
 
 // decodeFormValue appends v, URL-decoded ('+' a space, %XX a byte), to
