@@ -79,6 +79,11 @@ type Config struct {
 	// SprayServers distinct servers of a service on which a source's
 	// logins were refused make password spraying.
 	SprayServers int `json:"spray_servers"`
+	// CrowdSources distinct sources, each below MinFailures, whose logins
+	// a server refused CrowdFailures times in all within Window make a
+	// distributed brute force (0: not looked for).
+	CrowdSources  int `json:"crowd_sources"`
+	CrowdFailures int `json:"crowd_failures"`
 	// Ports maps service ports to the service name of the class
 	// (bruteforce.NAME) for connection counting.
 	Ports    map[uint16]string `json:"ports"`
@@ -91,14 +96,15 @@ type Config struct {
 // DefaultConfig returns the default thresholds.
 func DefaultConfig() Config {
 	return Config{
-		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30, SprayServers: 20,
+		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30, SprayServers: 20, CrowdSources: 10, CrowdFailures: 50,
 		Ports:  map[uint16]string{22: "ssh", 23: "telnet", 2323: "telnet", 21: "ftp", 3389: "rdp", 445: "smb", 139: "smb"},
 		Window: 600, Idle: 600, Report: 600, MaxPairs: 200_000,
 	}
 }
 
 // key names a pair; a zero dst names the source's spraying of the
-// service over all servers.
+// service over all servers, a zero src the crowd of sources guessing on
+// one server.
 type key struct {
 	src, dst netip.Addr
 	service  string
@@ -106,6 +112,9 @@ type key struct {
 
 // spraying reports whether k is a source's spraying over all servers.
 func (k key) spraying() bool { return !k.dst.IsValid() }
+
+// crowd reports whether k is the sources' guessing on one server.
+func (k key) crowd() bool { return !k.src.IsValid() }
 
 // MaxSprayServers bounds the servers a spraying entry holds.
 const MaxSprayServers = 256
@@ -131,8 +140,9 @@ type pair struct {
 	explained int
 	smb       *recentConns
 	// servers are the failures per server of a spraying entry (those
-	// failed on, up to MaxSprayServers); loggedIn the servers it then
-	// logged in on (up to MaxLoggedIn).
+	// failed on, up to MaxSprayServers), or per source of a crowd entry;
+	// loggedIn the servers it then logged in on, or the crowd's sources
+	// that then logged in (up to MaxLoggedIn).
 	servers  map[netip.Addr]int
 	loggedIn []netip.Addr
 }
@@ -393,10 +403,38 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 // on the pair and towards its source's spraying of the service.
 func (d *Detector) outcome(r *rec.Rec, service string, failures int, success bool, user string, emit alert.Emit) {
 	c := r.Conn()
-	d.count(d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0, emit), c, failures, success, user, emit)
+	p := d.pair(key{c.Orig, c.Resp, service}, c.TS, failures > 0, emit)
+	d.count(p, c, failures, success, user, emit)
 	if service != "http" || user != "" {
 		d.count(d.pair(key{c.Orig, netip.Addr{}, service}, c.TS, failures > 0, emit), c, failures, success, user, emit)
 	}
+	d.countCrowd(p, c, service, failures, success, user, emit)
+}
+
+// countCrowd counts a source's outcome on a server (own: their pair)
+// towards the crowd guessing on it: failures of a source that did not
+// make an attack of its own, and a success of a source that failed in
+// the crowd before. A source whose pair alerted is told of alone: its
+// failures leave a crowd that has not alerted.
+func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures int, success bool, user string, emit alert.Emit) {
+	if d.cfg.CrowdSources <= 0 || own == nil {
+		return
+	}
+	k := key{netip.Addr{}, c.Resp, service}
+	if own.Alerted {
+		if p := d.pairs[k]; p != nil && !p.Alerted && p.servers[c.Orig] > 0 {
+			p.failures -= p.servers[c.Orig]
+			delete(p.servers, c.Orig)
+		}
+		return
+	}
+	if failures == 0 {
+		if p := d.pairs[k]; p != nil && p.servers[c.Orig] > 0 {
+			d.count(p, c, 0, success, user, emit)
+		}
+		return
+	}
+	d.count(d.pair(k, c.TS, true, emit), c, failures, false, user, emit)
 }
 
 // count records one outcome of connection c on p (nil: none).
@@ -407,17 +445,21 @@ func (d *Detector) count(p *pair, c *rec.Conn, failures int, success bool, user 
 	p.sawLog = true
 	p.port = c.RespP
 	p.failures += failures
-	if _, ok := p.servers[c.Resp]; p.spraying() && failures > 0 && (ok || len(p.servers) < MaxSprayServers) {
+	peer := c.Resp // a spraying entry's are the servers, a crowd's the sources
+	if p.crowd() {
+		peer = c.Orig
+	}
+	if _, ok := p.servers[peer]; (p.spraying() || p.crowd()) && failures > 0 && (ok || len(p.servers) < MaxSprayServers) {
 		if p.servers == nil {
 			p.servers = map[netip.Addr]int{}
 		}
-		p.servers[c.Resp] += failures
+		p.servers[peer] += failures
 	}
 	if success {
 		p.successes++
 		p.successAfter = p.successAfter || p.failures > 0
-		if p.spraying() && p.failures > 0 && len(p.loggedIn) < MaxLoggedIn && !slices.Contains(p.loggedIn, c.Resp) {
-			p.loggedIn = append(p.loggedIn, c.Resp)
+		if (p.spraying() || p.crowd()) && p.failures > 0 && len(p.loggedIn) < MaxLoggedIn && !slices.Contains(p.loggedIn, peer) {
+			p.loggedIn = append(p.loggedIn, peer)
 		}
 	}
 	if user != "" && len(p.users) < 64 {
@@ -583,6 +625,9 @@ func (d *Detector) crossed(p *pair) bool {
 	if p.spraying() {
 		return len(p.servers) >= d.cfg.SprayServers
 	}
+	if p.crowd() {
+		return len(p.servers) >= d.cfg.CrowdSources && p.failures >= d.cfg.CrowdFailures
+	}
 	if p.failures >= d.cfg.MinFailures {
 		return true
 	}
@@ -654,21 +699,69 @@ func (d *Detector) alert(p *pair) alert.Alert {
 	case "stuffing":
 		a.Act = fmt.Sprintf("stuffed credentials into %s on %s: %d accounts, each with its own password (%d %s)", p.service, p.dst, len(p.users), attempts, unit)
 	}
-	if p.spraying() {
+	switch {
+	case p.spraying():
 		d.sprayAlert(p, &a)
-	} else {
+	case p.crowd():
+		d.crowdAlert(p, &a)
+	default:
 		a.Dst = p.dst.String()
+	}
+	actor := p.src.String()
+	if p.crowd() {
+		actor = fmt.Sprintf("%d sources", len(p.servers))
 	}
 	if p.successAfter {
 		a.Act += " and logged in"
-		if p.spraying() && len(p.loggedIn) > 0 {
+		switch {
+		case p.spraying() && len(p.loggedIn) > 0:
 			a.Act += " on " + strings.Join(a.Dsts[:len(p.loggedIn)], ", ")
+		case p.crowd() && len(p.loggedIn) > 0:
+			a.Act += " from " + strings.Join(addrTexts(p.loggedIn), ", ")
 		}
 		ev["likely_compromised"] = true
 		a.Severity = alert.Critical
 	}
-	a.Summary = fmt.Sprintf("%s %s between %s and %s.", p.src, a.Act, alert.Clock(p.first), alert.Clock(p.Last))
+	a.Summary = fmt.Sprintf("%s %s between %s and %s.", actor, a.Act, alert.Clock(p.first), alert.Clock(p.Last))
 	return a
+}
+
+// maxCrowdListed bounds the sources a distributed brute force's alert
+// lists (the most failing first); it counts them all.
+const maxCrowdListed = 20
+
+// crowdAlert makes a the report of crowd entry p: no source (many), the
+// server as destination, the sources with the most failures listed in
+// the evidence.
+func (d *Detector) crowdAlert(p *pair, a *alert.Alert) {
+	sources := make([]netip.Addr, 0, len(p.servers))
+	most := 0
+	for s, n := range p.servers {
+		sources = append(sources, s)
+		most = max(most, n)
+	}
+	slices.SortFunc(sources, func(x, y netip.Addr) int {
+		if c := cmp.Compare(p.servers[y], p.servers[x]); c != 0 {
+			return c
+		}
+		return x.Compare(y)
+	})
+	a.Src, a.Dst = "", p.dst.String()
+	a.Evidence["kind"], a.Evidence["sources"], a.Evidence["source_count"] = "distributed", addrTexts(sources[:min(len(sources), maxCrowdListed)]), len(p.servers)
+	a.Evidence["threshold_sources"], a.Evidence["threshold_crowd_failures"], a.Evidence["most_failures_of_one_source"] = d.cfg.CrowdSources, d.cfg.CrowdFailures, most
+	if len(p.loggedIn) > 0 {
+		a.Evidence["logged_in_from"] = addrTexts(p.loggedIn)
+	}
+	a.Confidence = min(1, 0.5+0.4*float64(len(p.servers))/float64(4*d.cfg.CrowdSources))
+	a.Act = fmt.Sprintf("brute-forced %s on %s together (%d failed logins, at most %d from one source)", p.service, p.dst, p.failures, most)
+}
+
+func addrTexts(addrs []netip.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
 }
 
 // Techniques of a pair's logins, told apart where the login facts showed

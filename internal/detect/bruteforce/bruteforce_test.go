@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
 )
 
@@ -436,5 +437,65 @@ func TestTechnique(t *testing.T) {
 				t.Errorf("technique %v, MITRE %v; want %v %s: %s", a.Evidence["technique"], mitre, c.technique, c.mitre, a.Summary)
 			}
 		})
+	}
+}
+
+// crowdSSH is n sources, each failing tries SSH logins on 10.66.0.22
+// once a second, all within two minutes.
+func crowdSSH(n, tries int) []dt.Line {
+	var l []dt.Line
+	for s := 0; s < n; s++ {
+		for i := 0; i < tries; i++ {
+			src := fmt.Sprintf("198.51.100.%d", s+1)
+			l = append(l, dt.Rec("ssh", map[string]any{"ts": 1000 + float64(s) + float64(i)/10, "uid": fmt.Sprintf("S%d-%d", s, i),
+				"id.orig_h": src, "id.orig_p": 40000 + i, "id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": false, "auth_attempts": 1}))
+		}
+	}
+	return l
+}
+
+// TestCrowd: many sources each below the per-source threshold, guessing
+// on one server together (a botnet's distributed brute force), make one
+// alert with no source, the server as destination and the sources in
+// the evidence; one of them logging in after makes it critical. Too few
+// sources, or too few failures in all, make none.
+func TestCrowd(t *testing.T) {
+	lines := crowdSSH(20, 5)
+	lines = append(lines, ssh(1100, 999, true, 1)) // 10.66.0.66: not one of the crowd
+	lines = append(lines, dt.Rec("ssh", map[string]any{"ts": 1101.0, "uid": "OK", "id.orig_h": "198.51.100.7", "id.orig_p": 41000,
+		"id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": true, "auth_attempts": 1}))
+	alerts := dt.Run(t, New(DefaultConfig()), lines)
+	if len(dt.Merged(alerts)) != 1 {
+		t.Fatalf("alerts %v", dt.Classes(alerts))
+	}
+	a := alerts[len(alerts)-1]
+	if a.Class != "bruteforce.ssh" || a.Src != "" || a.Dst != "10.66.0.22" || a.Evidence["kind"] != "distributed" ||
+		a.Evidence["source_count"] != 20 || a.Evidence["most_failures_of_one_source"] != 5 || a.Evidence["failures"] != 100 {
+		t.Fatalf("alert %+v", a)
+	}
+	if srcs, _ := a.Evidence["sources"].([]string); len(srcs) != maxCrowdListed {
+		t.Errorf("sources listed %v", a.Evidence["sources"])
+	}
+	if a.Evidence["likely_compromised"] != true || fmt.Sprint(a.Evidence["logged_in_from"]) != "[198.51.100.7]" || a.Severity != alert.Critical {
+		t.Errorf("the crowd's login after: %s", a.Summary)
+	}
+	for name, lines := range map[string][]dt.Line{
+		"9 sources":          crowdSSH(9, 9),  // 81 failures, too few sources
+		"a morning of typos": crowdSSH(30, 1), // 30 sources, 30 failures
+		"off":                crowdSSH(0, 0),
+	} {
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines)) })
+	}
+	// A source that makes an attack of its own is told of alone: its
+	// failures are not the crowd's, those before its alert neither.
+	lines = nil
+	for i := 0; i < 40; i++ {
+		lines = append(lines, ssh(990+float64(i)/4, 500+i, false, 1))
+	}
+	lines = append(lines, crowdSSH(9, 5)...)
+	for _, a := range dt.Merged(dt.Run(t, New(DefaultConfig()), lines)) {
+		if a.Src == "" {
+			t.Errorf("a crowd of 9 and one brute forcer: %s", a.Summary)
+		}
 	}
 }
