@@ -29,7 +29,7 @@ type Factory struct {
 var registry = []Factory{
 	{"scan", func(c *Config) bool { return c.Scan.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return scan.New(c.Scan, in), nil }},
 	{"flood", func(c *Config) bool { return c.Flood.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return flood.New(c.Flood), nil }},
-	{"bruteforce", func(c *Config) bool { return c.BruteForce.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return bruteforce.New(c.BruteForce), nil }},
+	{"bruteforce", func(c *Config) bool { return c.BruteForce.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return bruteforce.New(c.BruteForce, in), nil }},
 	{"beacon", func(c *Config) bool { return c.Beacon.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return beacon.New(c.Beacon, in), nil }},
 	{"dnstunnel", func(c *Config) bool { return c.DNSTunnel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return dnstunnel.New(c.DNSTunnel), nil }},
 	{"dga", func(c *Config) bool { return c.DGA.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return dga.New(c.DGA) }},

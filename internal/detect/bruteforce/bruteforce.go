@@ -64,6 +64,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/evict"
+	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -251,9 +252,10 @@ const maxChallenges = 64
 
 // Detector is the brute-force detector.
 type Detector struct {
-	cfg   Config
-	pairs map[key]*pair
-	due   *alert.Schedule[key, *pair] // when pairs may end or be reported again
+	cfg      Config
+	internal *netset.Set
+	pairs    map[key]*pair
+	due      *alert.Schedule[key, *pair] // when pairs may end or be reported again
 	// challenged bounds from above the HTTP 401s held unsettled in all
 	// pairs (pair.challenges): while none is, conn records and 2xx answers
 	// have nothing to settle, and an http record's connection fields are
@@ -269,9 +271,10 @@ type Detector struct {
 	Evicted int
 }
 
-// New returns a brute-force detector.
-func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, pairs: map[key]*pair{}, due: alert.NewSchedule[key, *pair](cfg.Idle, cfg.Report)}
+// New returns a brute-force detector; internal are the site's networks,
+// whose hosts are no members of a crowd (nil: none are).
+func New(cfg Config, internal *netset.Set) *Detector {
+	return &Detector{cfg: cfg, internal: internal, pairs: map[key]*pair{}, due: alert.NewSchedule[key, *pair](cfg.Idle, cfg.Report)}
 }
 
 // Name implements detect.Detector.
@@ -412,12 +415,14 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 }
 
 // countCrowd counts a source's outcome on a server (own: their pair)
-// towards the crowd guessing on it: failures of a source that did not
+// towards the crowd guessing on it, unless the source is internal (a
+// fleet of the site's devices failing to log in with a changed
+// password is no botnet): failures of a source that did not
 // make an attack of its own, and a success of a source that failed in
 // the crowd before. A source whose pair alerted is told of alone: its
 // failures leave a crowd that has not alerted.
 func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures int, success bool, user string, emit alert.Emit) {
-	if d.cfg.CrowdSources <= 0 || own == nil {
+	if d.cfg.CrowdSources <= 0 || own == nil || d.internal.Contains(c.Orig) {
 		return
 	}
 	k := key{netip.Addr{}, c.Resp, service}

@@ -2,10 +2,12 @@ package bruteforce
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
 func ssh(ts float64, i int, success bool, attempts int) dt.Line {
@@ -176,7 +178,7 @@ func TestFires(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			alerts := dt.Run(t, New(DefaultConfig()), tc.lines())
+			alerts := dt.Run(t, New(DefaultConfig(), nil), tc.lines())
 			a := dt.Expect(t, alerts, tc.class, tc.src, tc.dst, tc.key, tc.want)
 			if got := a.Evidence["likely_compromised"] == true; got != tc.loggedIn {
 				t.Errorf("logged in = %v: %s", got, a.Summary)
@@ -206,7 +208,7 @@ func TestOutcomesUnknown(t *testing.T) {
 		l = append(l, dt.Rec("rdp", map[string]any{"ts": 1001 + float64(i), "uid": fmt.Sprintf("R%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 41000 + i,
 			"id.resp_h": "10.66.0.33", "id.resp_p": 3389, "cookie": user, "result": "encrypted", "security_protocol": "HYBRID"}))
 	}
-	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.rdp", "10.66.0.66", "10.66.0.33", "short_connections", 20)
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.rdp", "10.66.0.66", "10.66.0.33", "short_connections", 20)
 	for _, k := range []string{"failures", "successes"} {
 		if v, ok := a.Evidence[k]; ok {
 			t.Errorf("evidence %s = %v: RDP logins' outcomes are not seen", k, v)
@@ -264,8 +266,8 @@ func TestHTTPChallenges(t *testing.T) {
 	}
 	for name, order := range map[string]func([]dt.Line) []dt.Line{"pipeline": func(l []dt.Line) []dt.Line { return l }, "zeek log files": connFirst} {
 		t.Run(name, func(t *testing.T) {
-			dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), order(ntlm(30, 200))))
-			alerts := dt.RunAsGiven(t, New(DefaultConfig()), order(ntlm(15, 401)))
+			dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), order(ntlm(30, 200))))
+			alerts := dt.RunAsGiven(t, New(DefaultConfig(), nil), order(ntlm(15, 401)))
 			dt.Expect(t, alerts, "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 45)
 		})
 	}
@@ -278,7 +280,7 @@ func TestHTTPChallenges(t *testing.T) {
 	}
 	l = append(l, dt.Rec("http", map[string]any{"ts": 1101.0, "uid": "K1", "id.orig_h": "10.0.0.9", "id.orig_p": 50001,
 		"id.resp_h": "10.0.0.80", "id.resp_p": 80, "status_code": 200}))
-	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 98)
+	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), l), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 98)
 }
 
 // TestChallengesSettledLate: the second review's cases. Challenges held
@@ -299,14 +301,14 @@ func TestChallengesSettledLate(t *testing.T) {
 		conns, https = append(conns, conn(float64(i*9), uid, 1)), append(https, http(float64(i*9), uid, ""))
 	}
 	conns, https = append(conns, conn(700, "LATE", 1)), append(https, http(700, "LATE", ""))
-	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), append(conns, https...)), "bruteforce.http")
+	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), append(conns, https...)), "bruteforce.http")
 
 	var l []dt.Line
 	for i := 0; i < 12; i++ {
 		l = append(l, http(float64(i*10), "K", ""))
 	}
 	l = append(l, http(650, "K", ""), conn(0, "K", 660))
-	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig()), l), "bruteforce.http")
+	dt.Find(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), l), "bruteforce.http")
 
 	conns, https = nil, nil
 	for i := 0; i < 10; i++ {
@@ -316,7 +318,7 @@ func TestChallengesSettledLate(t *testing.T) {
 		uid := fmt.Sprintf("N%d", i)
 		conns, https = append(conns, conn(1010+float64(i), uid, 1)), append(https, http(1010+float64(i), uid, ""))
 	}
-	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig()), append(conns, https...)), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 60)
+	dt.Expect(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), append(conns, https...)), "bruteforce.http", "10.0.0.9", "10.0.0.80", "failures", 60)
 }
 
 func TestQuiet(t *testing.T) {
@@ -387,7 +389,7 @@ func TestQuiet(t *testing.T) {
 		},
 	}
 	for name, lines := range tests {
-		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines())) })
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), lines())) })
 	}
 }
 
@@ -424,7 +426,7 @@ func TestTechnique(t *testing.T) {
 		}(), nil, "[T1110.001]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			alerts := dt.Run(t, New(DefaultConfig()), c.lines)
+			alerts := dt.Run(t, New(DefaultConfig(), nil), c.lines)
 			if len(alerts) == 0 {
 				t.Fatal("no alert")
 			}
@@ -464,7 +466,8 @@ func TestCrowd(t *testing.T) {
 	lines = append(lines, ssh(1100, 999, true, 1)) // 10.66.0.66: not one of the crowd
 	lines = append(lines, dt.Rec("ssh", map[string]any{"ts": 1101.0, "uid": "OK", "id.orig_h": "198.51.100.7", "id.orig_p": 41000,
 		"id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": true, "auth_attempts": 1}))
-	alerts := dt.Run(t, New(DefaultConfig()), lines)
+	site := netset.MustParse(netset.DefaultInternal...)
+	alerts := dt.Run(t, New(DefaultConfig(), site), lines)
 	if len(dt.Merged(alerts)) != 1 {
 		t.Fatalf("alerts %v", dt.Classes(alerts))
 	}
@@ -479,12 +482,22 @@ func TestCrowd(t *testing.T) {
 	if a.Evidence["likely_compromised"] != true || fmt.Sprint(a.Evidence["logged_in_from"]) != "[198.51.100.7]" || a.Severity != alert.Critical {
 		t.Errorf("the crowd's login after: %s", a.Summary)
 	}
+	// The site's own hosts are no crowd: a fleet of devices whose
+	// password was changed under them retries it.
+	fleet := crowdSSH(20, 5)
+	for i := range fleet {
+		fleet[i].JSON = []byte(strings.Replace(string(fleet[i].JSON), "198.51.100.", "10.20.0.", 1))
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), site), fleet))
+	if len(dt.Run(t, New(DefaultConfig(), nil), fleet)) == 0 {
+		t.Error("the fleet makes no crowd without internal networks either: the case tests nothing")
+	}
 	for name, lines := range map[string][]dt.Line{
 		"9 sources":          crowdSSH(9, 9),  // 81 failures, too few sources
 		"a morning of typos": crowdSSH(30, 1), // 30 sources, 30 failures
 		"off":                crowdSSH(0, 0),
 	} {
-		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines)) })
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), lines)) })
 	}
 	// A source that makes an attack of its own is told of alone: its
 	// failures are not the crowd's, those before its alert neither.
@@ -493,7 +506,7 @@ func TestCrowd(t *testing.T) {
 		lines = append(lines, ssh(990+float64(i)/4, 500+i, false, 1))
 	}
 	lines = append(lines, crowdSSH(9, 5)...)
-	for _, a := range dt.Merged(dt.Run(t, New(DefaultConfig()), lines)) {
+	for _, a := range dt.Merged(dt.Run(t, New(DefaultConfig(), nil), lines)) {
 		if a.Src == "" {
 			t.Errorf("a crowd of 9 and one brute forcer: %s", a.Summary)
 		}

@@ -58,7 +58,7 @@ func TestChallengedCount(t *testing.T) {
 		"new episode": {DefaultConfig(), late}, "evicted": {small, evicting},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := counted{New(run.cfg), t}
+			c := counted{New(run.cfg, nil), t}
 			dt.RunAsGiven(t, c, run.lines)
 			if c.challenged != 0 {
 				t.Errorf("challenged %d after the final flush", c.challenged)

@@ -34,7 +34,7 @@ func TestHealthChecksAreNoGuesses(t *testing.T) {
 		"telnet port check of a switch":     checks(23, 0),
 	}
 	for name, lines := range tests {
-		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig()), lines)) })
+		t.Run(name, func(t *testing.T) { dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), lines)) })
 	}
 }
 
@@ -74,7 +74,7 @@ func TestSprayingOverServers(t *testing.T) {
 		{"camera default credentials over a subnet", "bruteforce.http", "203.0.113.66", httpSpray, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), tc.lines), tc.class, tc.src, "", "servers", 40)
+			a := dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), tc.lines), tc.class, tc.src, "", "servers", 40)
 			if want := 40 + map[bool]int{true: 1}[tc.loggedIn]; a.DstCount != want || len(a.Dsts) == 0 {
 				t.Errorf("dst_count %d dsts %v, want the %d servers", a.DstCount, a.Dsts, want)
 			}
@@ -102,6 +102,6 @@ func TestFleetLoginsAreNoSpraying(t *testing.T) {
 			"id.resp_h": fmt.Sprintf("10.1.3.%d", h), "id.resp_p": 80, "status_code": 401}),
 			dt.Conn{TS: ts, UID: fmt.Sprintf("W%d", h), Src: "10.0.0.6", SrcP: 40000 + h, Dst: fmt.Sprintf("10.1.3.%d", h), DstP: 80, Duration: 0.1, OrigBytes: 200, RespBytes: 400}.Line())
 	}
-	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), fleet))
-	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig()), polls))
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), fleet))
+	dt.Quiet(t, dt.RunAsGiven(t, New(DefaultConfig(), nil), polls))
 }

@@ -16,7 +16,7 @@ func TestSMBConnsAfterOneNTLMRecord(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line())
 	}
-	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
+	dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
 }
 
 // TestSMBAnonymousSuccessIsNoCompromise: after refused guesses, an
@@ -30,7 +30,7 @@ func TestSMBAnonymousSuccessIsNoCompromise(t *testing.T) {
 	}
 	l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1002.0, "uid": "B99", "id.orig_h": "10.66.0.66", "id.orig_p": 40099,
 		"id.resp_h": "10.66.0.45", "id.resp_p": 445, "success": true}))
-	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 14)
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 14)
 	if a.Evidence["likely_compromised"] == true {
 		t.Errorf("an anonymous session counts as a compromise: %s", a.Summary)
 	}
@@ -46,7 +46,7 @@ func TestSMBGuestIsAFailure(t *testing.T) {
 		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000 + float64(i), "uid": fmt.Sprintf("B%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
 			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": "administrator", "success": true, "guest": true}))
 	}
-	a := dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 12)
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "failures", 12)
 	if a.Evidence["likely_compromised"] == true {
 		t.Errorf("guest sessions count as a compromise: %s", a.Summary)
 	}
@@ -61,7 +61,7 @@ func TestSMBAcceptedShortConnections(t *testing.T) {
 		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.5, OrigBytes: 3000, RespBytes: 9000}.Line())
 		l = append(l, smbLogin(1000+float64(i)+0.01, i, "backup", true))
 	}
-	if alerts := dt.Run(t, New(DefaultConfig()), l); len(alerts) != 0 {
+	if alerts := dt.Run(t, New(DefaultConfig(), nil), l); len(alerts) != 0 {
 		t.Fatalf("alerts %v", dt.Classes(alerts))
 	}
 }
@@ -78,7 +78,7 @@ func TestSMBOneAcceptedLoginHidesNoGuesses(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		l = append(l, dt.Conn{TS: 1000 + float64(i), UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445, Duration: 0.01, OrigBytes: 344, RespBytes: 146}.Line())
 	}
-	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
+	dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 40)
 }
 
 // TestSMBExplicitGuest: a client that asks for the guest account
@@ -91,7 +91,7 @@ func TestSMBExplicitGuest(t *testing.T) {
 		l = append(l, dt.Rec("ntlm", map[string]any{"ts": 1000 + float64(i)*40, "uid": fmt.Sprintf("B%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
 			"id.resp_h": "10.66.0.45", "id.resp_p": 445, "username": "guest", "success": true, "guest": true}))
 	}
-	if alerts := dt.Run(t, New(DefaultConfig()), l); len(alerts) != 0 {
+	if alerts := dt.Run(t, New(DefaultConfig(), nil), l); len(alerts) != 0 {
 		t.Fatalf("alerts %v for explicit guest logins: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }
@@ -117,7 +117,7 @@ func TestSMBSuccessesOnOneConnectionHideShortConns(t *testing.T) {
 	for i := 1; i <= 40; i++ {
 		l = append(l, short(i))
 	}
-	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
+	dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
 }
 
 // TestAlternatingConnsExplainOnce: anonymous null sessions (no account
@@ -139,7 +139,7 @@ func TestAlternatingConnsExplainOnce(t *testing.T) {
 	for i := 1; i <= 40; i++ {
 		l = append(l, short(i))
 	}
-	dt.Expect(t, dt.Run(t, New(DefaultConfig()), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
+	dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.smb", "10.66.0.66", "10.66.0.45", "short_connections", 41)
 }
 
 // TestParallelAcceptedShortConns: a client (a backup job, a NAT'd
@@ -155,7 +155,7 @@ func TestParallelAcceptedShortConns(t *testing.T) {
 		l = append(l, dt.Conn{TS: 1000 + float64(i)/100, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
 			Duration: 5, OrigBytes: 3000, RespBytes: 9000}.Line())
 	}
-	if alerts := dt.RunAsGiven(t, New(DefaultConfig()), l); len(alerts) != 0 {
+	if alerts := dt.RunAsGiven(t, New(DefaultConfig(), nil), l); len(alerts) != 0 {
 		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }
@@ -196,7 +196,7 @@ func TestParallelAcceptedShortConns33(t *testing.T) {
 		l = append(l, dt.Conn{TS: 1000 + float64(i)/100, UID: fmt.Sprintf("B%d", i), Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.45", DstP: 445,
 			Duration: 5, OrigBytes: 3000, RespBytes: 9000}.Line())
 	}
-	if alerts := dt.RunAsGiven(t, New(DefaultConfig()), l); len(alerts) != 0 {
+	if alerts := dt.RunAsGiven(t, New(DefaultConfig(), nil), l); len(alerts) != 0 {
 		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }

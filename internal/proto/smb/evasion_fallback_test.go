@@ -90,7 +90,7 @@ func TestDeferredRefusalsEvadeWindow(t *testing.T) {
 			lines = append(lines, dt.Line{Log: "ntlm", TS: r.TS(), JSON: []byte(l)})
 		}
 	}
-	alerts := dt.Run(t, bruteforce.New(bruteforce.DefaultConfig()), lines) // in time order, as the pipeline writes
+	alerts := dt.Run(t, bruteforce.New(bruteforce.DefaultConfig(), nil), lines) // in time order, as the pipeline writes
 	for _, a := range alerts {
 		if a.Class == "bruteforce.smb" {
 			return
