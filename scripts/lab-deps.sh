@@ -19,7 +19,7 @@ bind9-dnsutils iputils-ping ndisc6 inetutils-telnet inetutils-telnetd inetutils-
 nmap masscan hping3 hydra ncrack dsniff iodine isc-dhcp-client procps
 ipv6toolkit thc-ipv6 socat memcached
 samba xrdp
-python3-pymodbus python3-serial-asyncio
+python3 python3-pymodbus python3-serial-asyncio
 softflowd
 "
 

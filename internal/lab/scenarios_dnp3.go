@@ -50,8 +50,8 @@ func init() {
 			"its link-layer CRCs built there); the RTU answers every command, sets DEVICE_RESTART after a restart and the master "+
 			"clears it with a WRITE, as DNP3 masters do", dnp3RTU.IPv4(), dnp3Port, dnp3Master.IPv4()),
 		services: []service{
-			{dnp3RTU, "dnp3-outstation", dnp3OutstationConfig, []int{dnp3Port}, nil},
-			{dnp3Master, "dnp3-master", dnp3MasterConfig, nil, nil},
+			{dnp3RTU, "python3", dnp3OutstationConfig, []int{dnp3Port}, nil},
+			{dnp3Master, "python3", dnp3MasterConfig, nil, nil},
 		},
 		attack: dnp3Attack,
 	})

@@ -32,6 +32,7 @@ var toolPackages = map[string]string{
 	// pymodbus's client imports serial_asyncio, which Debian's package
 	// only recommends.
 	"pymodbus": "python3-pymodbus python3-serial-asyncio",
+	"python3":  "python3",
 }
 
 // debianPython runs the lab's Python helpers: Debian's own interpreter,
