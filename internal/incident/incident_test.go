@@ -64,6 +64,10 @@ func TestNarrativeSentences(t *testing.T) {
 		{"spoofed sources", []alert.Alert{
 			{TS: 43200, Class: "flood.syn", Dst: "10.66.0.10", Act: "SYN-flooded 10.66.0.10", Summary: "x"},
 		}, "1970-01-01 UTC: Unknown (possibly spoofed) sources SYN-flooded 10.66.0.10 (12:00:00). Stages:"},
+		{"a distributed attack's sources, counted", []alert.Alert{
+			{TS: 43200, Class: "bruteforce.ssh", Dst: "10.66.0.22", Act: "brute-forced ssh on 10.66.0.22 together", Summary: "x",
+				Evidence: map[string]any{"kind": "distributed", "source_count": 37}},
+		}, "1970-01-01 UTC: 37 sources brute-forced ssh on 10.66.0.22 together (12:00:00). Stages:"},
 	} {
 		for i := range tc.alerts {
 			tc.alerts[i].Confidence = 0.9
