@@ -46,6 +46,13 @@ func TestICSScenarios(t *testing.T) {
 				return fmt.Sprintf("ip netns exec vgl-atk %s %s command --outstation 10.66.0.30 --port 20000 --func %s",
 					debianPython, w.path("dnp3.py"), []string{"disable-unsolicited", "cold-restart"}[i%2])
 			}},
+		{"ics-cip", "enip.py", enipHelper, "cip services", []string{"T0816", "T0858", "T0813"},
+			[]svc{{hostIoT, []int{44818}, "plc --bind 10.66.0.30 --port 44818 --reboot 3"},
+				{hostWS1, nil, "hmi --plc 10.66.0.30 --port 44818 --interval 1 --report 10"}},
+			enipRounds, func(w workDir, i int) string {
+				return fmt.Sprintf("ip netns exec vgl-atk %s %s command --plc 10.66.0.30 --port 44818 --service %s",
+					debianPython, w.path("enip.py"), []string{"stop", "reset"}[i%2])
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Lookup(c.name)
