@@ -247,7 +247,9 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		}
 		scored++
 		src, named := l.host(a.Src), l.hostSet(a.Addrs())
-		srcMAC := "" // the sender's MAC, named when its address is forged
+		crowdAddrs, _ := a.Crowd()
+		crowd := l.hostSet(crowdAddrs) // a distributed attack's sources, named in its evidence
+		srcMAC := ""                   // the sender's MAC, named when its address is forged
 		if a.SrcMAC != "" {
 			srcMAC = l.host(a.SrcMAC)
 		}
@@ -258,13 +260,14 @@ func Score(l Labels, alerts []alert.Alert) Row {
 				named[h] = true
 			}
 		}
-		if expected[a.Class] && l.inAttack(a) && l.attributed(a, src, srcMAC, named, attackers, victims) {
+		fromCrowd := anyHost(crowd, attackers)
+		if expected[a.Class] && l.inAttack(a) && (fromCrowd || l.attributed(a, src, srcMAC, named, attackers, victims)) {
 			inClass++
 			seenClass[a.Class] = true
 			// An attacker named as source, or as the far end of a C2
 			// channel or tunnel (the beacon's server is the attacker).
 			for h := range attackers {
-				if src == h || srcMAC == h || named[h] {
+				if src == h || srcMAC == h || named[h] || crowd[h] {
 					seenAttacker[h] = true
 				}
 			}
@@ -288,7 +291,7 @@ func Score(l Labels, alerts []alert.Alert) Row {
 		}
 		if a.Src != "" || a.SrcMAC != "" || len(a.Addrs()) > 0 {
 			withAddr++
-			if attackers[src] || attackers[srcMAC] || anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs()) {
+			if fromCrowd || attackers[src] || attackers[srcMAC] || anyHost(named, attackers) || anyHost(named, victims) || anyInPrefix(victims, a.Addrs()) {
 				rightAddr++
 			}
 		}

@@ -285,7 +285,7 @@ func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep,
 		return "the host with MAC " + subject + " (forging its addresses)"
 	}
 	if subject == "" && len(alerts) > 0 {
-		if n := sourceCount(alerts[0]); n > 0 {
+		if _, n := alerts[0].Crowd(); n > 0 {
 			return fmt.Sprintf("%d sources", n) // a distributed attack's, each named in its evidence
 		}
 	}
@@ -296,19 +296,6 @@ func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep,
 		}
 	}
 	return subject
-}
-
-// sourceCount is the number of sources an alert of many known sources
-// counted (evidence source_count: a distributed brute force), 0 for
-// another alert.
-func sourceCount(a alert.Alert) int {
-	switch n := a.Evidence["source_count"].(type) {
-	case int:
-		return n
-	case float64: // read back from JSON
-		return int(n)
-	}
-	return 0
 }
 
 // upperFirst returns s with its first letter in upper case when its first

@@ -206,8 +206,9 @@ func (a *attackRun) allWarnings() []string {
 }
 
 // expectedExits are exit statuses that mean nothing went wrong: hping3
-// exits 1 when no reply came back, which is a flood's normal end.
-var expectedExits = map[string]int{"hping3": 1}
+// exits 1 when no reply came back, which is a flood's normal end; sshpass
+// 5 when the password was refused, which is a guess's.
+var expectedExits = map[string]int{"hping3": 1, "sshpass": 5}
 
 // runFor runs a tool that does not stop by itself for d, then stops it
 // with sig (the signal on which it cleans up: arpspoof re-ARPs the true

