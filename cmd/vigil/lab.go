@@ -93,7 +93,7 @@ func labRun(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for SCENARIO.pcap and SCENARIO.labels.json")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "length of each attack phase (0: each scenario's default, 5–40s, longconn's 7m; at most 10m, or 4h for the benign scenario alone: a false-alert rate per hour)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "length of each attack phase (0: each scenario's default, 5–40s, longconn's 7m, slow-scan's 10m; at most 10m, or 4h for the benign scenario alone: a false-alert rate per hour)")
 	fs.DurationVar(&cfg.LeadIn, "lead-in", cfg.LeadIn, "benign traffic before the attack")
 	fs.DurationVar(&cfg.LeadOut, "lead-out", cfg.LeadOut, "benign traffic after the attack")
 	fs.BoolVar(&cfg.NoBackground, "no-background", false, "no benign background traffic")
