@@ -420,19 +420,13 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 // password is no botnet): failures of a source that did not
 // make an attack of its own, and a success of a source that failed in
 // the crowd before. A source whose pair alerted is told of alone: its
-// failures leave a crowd that has not alerted.
+// failures left a crowd that had not alerted when its pair alerted
+// (leaveCrowd), and later ones are not the crowd's.
 func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures int, success bool, user string, emit alert.Emit) {
-	if d.cfg.CrowdSources <= 0 || own == nil || d.internal.Contains(c.Orig) {
+	if d.cfg.CrowdSources <= 0 || own == nil || own.Alerted || d.internal.Contains(c.Orig) {
 		return
 	}
 	k := key{netip.Addr{}, c.Resp, service}
-	if own.Alerted {
-		if p := d.pairs[k]; p != nil && !p.Alerted && p.servers[c.Orig] > 0 {
-			p.failures -= p.servers[c.Orig]
-			delete(p.servers, c.Orig)
-		}
-		return
-	}
 	if failures == 0 {
 		if p := d.pairs[k]; p != nil && p.servers[c.Orig] > 0 {
 			d.count(p, c, 0, success, user, emit)
@@ -440,6 +434,21 @@ func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures i
 		return
 	}
 	d.count(d.pair(k, c.TS, true, emit), c, failures, false, user, emit)
+}
+
+// leaveCrowd withdraws the failures of p's source from the crowd on
+// p's server when p has just alerted and the crowd has not: the source
+// is told of alone. It is called wherever a pair alerts, whatever made
+// it cross (a failure counted, a challenge settled at a conn record,
+// short connections), not only at the source's next outcome.
+func (d *Detector) leaveCrowd(p *pair) {
+	if p.crowd() || p.spraying() {
+		return
+	}
+	if cr := d.pairs[key{netip.Addr{}, p.dst, p.service}]; cr != nil && !cr.Alerted && cr.servers[p.src] > 0 {
+		cr.failures -= cr.servers[p.src]
+		delete(cr.servers, p.src)
+	}
 }
 
 // count records one outcome of connection c on p (nil: none).
@@ -544,6 +553,7 @@ func (d *Detector) settleAll(p *pair, ending bool, emit alert.Emit) {
 		emit(d.alert(p)) // its last report did not count them
 	case d.crossed(p):
 		p.Reported(p.Last)
+		d.leaveCrowd(p)
 		if !ending {
 			d.due.Watch(d.pairs, p.key, p)
 		}
@@ -614,6 +624,7 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 	p.uids.Add(c.TS, c.UID)
 	if !p.Alerted && d.crossed(p) {
 		p.Reported(c.TS)
+		d.leaveCrowd(p)
 		d.due.Watch(d.pairs, p.key, p)
 		emit(d.alert(p))
 	}

@@ -1,0 +1,78 @@
+package bruteforce
+
+import (
+	"fmt"
+	"testing"
+
+	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+)
+
+// basicCrowd is n outside sources, each refused tries HTTP Basic logins
+// on 10.66.0.80 (http.log's 401s naming the user) from ts on, one a
+// second each.
+func basicCrowd(n, tries int, ts float64) []dt.Line {
+	var l []dt.Line
+	for s := 0; s < n; s++ {
+		for i := 0; i < tries; i++ {
+			l = append(l, dt.Rec("http", map[string]any{"ts": ts + float64(s) + float64(i)/10, "uid": fmt.Sprintf("H%d-%d", s, i),
+				"id.orig_h": fmt.Sprintf("198.51.100.%d", s+1), "id.orig_p": 40000 + i, "id.resp_h": "10.66.0.80", "id.resp_p": 80,
+				"status_code": 401, "username": "admin"}))
+		}
+	}
+	return l
+}
+
+// TestCrowdLeftByAlertedSource: a source whose pair alerts leaves a crowd
+// that has not alerted, however its pair crossed: by a counted failure,
+// or by something that is no outcome of the source's (an HTTP challenge
+// settled at its conn record, SMB's short connections). 203.0.113.9
+// makes 9 refused Basic logins, counted in the crowd, then a request
+// without credentials whose 401 its conn record settles as a tenth
+// failure: it is told of alone, and the 9 other sources (45 failures)
+// make no crowd.
+func TestCrowdLeftByAlertedSource(t *testing.T) {
+	x := func(ts float64, m map[string]any) dt.Line {
+		m["ts"], m["id.orig_h"], m["id.resp_h"], m["id.resp_p"] = ts, "203.0.113.9", "10.66.0.80", 80
+		if _, ok := m["id.orig_p"]; !ok {
+			m["id.orig_p"] = 39000
+		}
+		return dt.Rec(m["log"].(string), m)
+	}
+	for name, tc := range map[string]struct {
+		own []dt.Line
+	}{
+		"tenth failure counted from the log": {own: func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 10; i++ {
+				l = append(l, x(990+float64(i)/2, map[string]any{"log": "http", "uid": fmt.Sprintf("X%d", i), "status_code": 401, "username": "admin"}))
+			}
+			return l
+		}()},
+		"tenth failure a settled challenge": {own: func() []dt.Line {
+			var l []dt.Line
+			for i := 0; i < 9; i++ {
+				l = append(l, x(990+float64(i)/2, map[string]any{"log": "http", "uid": fmt.Sprintf("X%d", i), "status_code": 401, "username": "admin"}))
+			}
+			return append(l,
+				x(995, map[string]any{"log": "http", "uid": "XC", "status_code": 401}),
+				x(995.5, map[string]any{"log": "conn", "uid": "XC", "id.orig_p": 39100, "proto": "tcp", "conn_state": "SF", "duration": 0.2,
+					"orig_bytes": 200, "resp_bytes": 300}))
+		}()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			lines := append(append([]dt.Line{}, tc.own...), basicCrowd(9, 5, 1000)...)
+			alone := 0
+			for _, a := range dt.Merged(dt.Run(t, New(DefaultConfig(), nil), lines)) {
+				switch a.Src {
+				case "":
+					t.Errorf("a crowd of 9 and one brute forcer told of alone: %s (evidence %v)", a.Summary, a.Evidence)
+				case "203.0.113.9":
+					alone++
+				}
+			}
+			if alone == 0 {
+				t.Error("203.0.113.9 is not told of alone: the case tests nothing")
+			}
+		})
+	}
+}
