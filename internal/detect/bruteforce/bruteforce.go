@@ -414,8 +414,9 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 	d.countCrowd(p, c, service, failures, success, user, emit)
 }
 
-// countCrowd counts a source's outcome on a server (own: their pair)
-// towards the crowd guessing on it, unless the source is internal (a
+// countCrowd counts a source's outcome on a server (own: their pair; nil
+// for a success once it ended or was evicted, the crowd's episode going
+// on) towards the crowd guessing on it, unless the source is internal (a
 // fleet of the site's devices failing to log in with a changed
 // password is no botnet): failures of a source that did not
 // make an attack of its own, and a success of a source that failed in
@@ -423,7 +424,7 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 // failures left a crowd that had not alerted when its pair alerted
 // (leaveCrowd), and later ones are not the crowd's.
 func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures int, success bool, user string, emit alert.Emit) {
-	if d.cfg.CrowdSources <= 0 || own == nil || own.Alerted || d.internal.Contains(c.Orig) {
+	if d.cfg.CrowdSources <= 0 || own != nil && own.Alerted || d.internal.Contains(c.Orig) {
 		return
 	}
 	k := key{netip.Addr{}, c.Resp, service}

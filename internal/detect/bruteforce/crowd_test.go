@@ -76,3 +76,32 @@ func TestCrowdLeftByAlertedSource(t *testing.T) {
 		})
 	}
 }
+
+// TestCrowdLoginAfterPairEnded: a crowd member logging in after its own
+// pair ended (idle, or evicted: a botnet's many sources fill the table)
+// makes the crowd's alert critical as one whose pair is still held does:
+// the crowd still counts it among its sources.
+func TestCrowdLoginAfterPairEnded(t *testing.T) {
+	for name, login := range map[string]float64{"pair held": 1100, "pair ended": 1700} {
+		t.Run(name, func(t *testing.T) {
+			lines := crowdSSH(20, 5) // 198.51.100.1–20, 1000–1019
+			// The botnet goes on: a new source every 50 s keeps the
+			// crowd's episode open.
+			for i := 0; i < 16; i++ {
+				lines = append(lines, dt.Rec("ssh", map[string]any{"ts": 1050 + 50*float64(i), "uid": fmt.Sprintf("N%d", i),
+					"id.orig_h": fmt.Sprintf("198.51.100.%d", 101+i), "id.orig_p": 42000 + i, "id.resp_h": "10.66.0.22", "id.resp_p": 22,
+					"auth_success": false, "auth_attempts": 1}))
+			}
+			lines = append(lines, dt.Rec("ssh", map[string]any{"ts": login, "uid": "OK", "id.orig_h": "198.51.100.7", "id.orig_p": 41000,
+				"id.resp_h": "10.66.0.22", "id.resp_p": 22, "auth_success": true, "auth_attempts": 1}))
+			alerts := dt.Run(t, New(DefaultConfig(), nil), lines)
+			if len(alerts) == 0 {
+				t.Fatal("no alert")
+			}
+			a := alerts[len(alerts)-1]
+			if a.Src != "" || a.Evidence["likely_compromised"] != true || fmt.Sprint(a.Evidence["logged_in_from"]) != "[198.51.100.7]" {
+				t.Errorf("the crowd member's login at %v: %s (evidence %v)", login, a.Summary, a.Evidence)
+			}
+		})
+	}
+}
