@@ -152,8 +152,9 @@ func (c *Config) Validate() error {
 		{fmt.Sprintf("scan.slow_window_s 0 (off) or >= window_s, slow_idle_s > 0, slow thresholds 1..%d", scan.SlowCap), c.Scan.Valid()},
 		{"flood windows > 0", c.Flood.Window > 0 && c.Flood.MaxVictims > 0},
 		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0 && c.BruteForce.SprayServers > 0},
-		{"bruteforce crowd thresholds ≥ 0 (crowd_failures > 0 when crowd_sources is)", c.BruteForce.CrowdSources >= 0 &&
-			(c.BruteForce.CrowdSources == 0 || c.BruteForce.CrowdFailures > 0)},
+		{fmt.Sprintf("bruteforce.crowd_sources 0 (off) to %d (a crowd holds that many), crowd_failures > 0 when crowd_sources is", bruteforce.MaxSprayServers),
+			c.BruteForce.CrowdSources >= 0 && c.BruteForce.CrowdSources <= bruteforce.MaxSprayServers &&
+				(c.BruteForce.CrowdSources == 0 || c.BruteForce.CrowdFailures > 0)},
 		{"beacon.min_connections >= 4", c.Beacon.MinConns >= 4},
 		{"beacon.threshold in (0, 1]", c.Beacon.Threshold > 0 && c.Beacon.Threshold <= 1},
 		{"dnstunnel.min_unique_subdomains > 0", c.DNSTunnel.MinUnique > 0 && c.DNSTunnel.MaxDomains > 0},
