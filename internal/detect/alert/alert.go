@@ -236,11 +236,14 @@ func (a *Alert) Addrs() []string {
 	return out
 }
 
-// Crowd returns the sources an alert of many known sources names (its
-// evidence's "sources": a distributed brute force's, the most active
-// first) and how many there were (its "source_count"); nil and 0 for
+// Crowd returns the sources an alert of many known sources names (no
+// Src, evidence kind "distributed" and its "sources": a distributed brute
+// force's, the most active first) and how many there were (its "source_count"); nil and 0 for
 // another alert. Evidence read back from JSON holds []any and float64.
 func (a *Alert) Crowd() (sources []string, count int) {
+	if a.Src != "" || a.Evidence["kind"] != "distributed" {
+		return nil, 0
+	}
 	switch v := a.Evidence["sources"].(type) {
 	case []string:
 		sources = v

@@ -423,32 +423,59 @@ func (d *Detector) outcome(r *rec.Rec, service string, failures int, success boo
 // the crowd before. A source whose pair alerted is told of alone: its
 // failures left a crowd that had not alerted when its pair alerted
 // (leaveCrowd), and later ones are not the crowd's.
+//
+// A refused SSH connection counts once: auth_attempts counts the keys a
+// client's agent offers too (ten CI runners with a wrong key are no
+// botnet). A login marks the crowd's alert only for a source that failed
+// minCrowdLoginFailures times in it: one typo before a good password is
+// a person's.
 func (d *Detector) countCrowd(own *pair, c *rec.Conn, service string, failures int, success bool, user string, emit alert.Emit) {
 	if d.cfg.CrowdSources <= 0 || own != nil && own.Alerted || d.internal.Contains(c.Orig) {
 		return
 	}
+	if sp := d.pairs[key{c.Orig, netip.Addr{}, service}]; sp != nil && sp.Alerted {
+		return // a sprayer, told of alone
+	}
 	k := key{netip.Addr{}, c.Resp, service}
 	if failures == 0 {
-		if p := d.pairs[k]; p != nil && p.servers[c.Orig] > 0 {
+		if p := d.pairs[k]; p != nil && p.servers[c.Orig] >= minCrowdLoginFailures {
 			d.count(p, c, 0, success, user, emit)
 		}
 		return
 	}
+	if service == "ssh" {
+		failures = 1
+	}
 	d.count(d.pair(k, c.TS, true, emit), c, failures, false, user, emit)
 }
 
+// minCrowdLoginFailures is how many times a crowd's source must have
+// failed for its login to be the crowd's.
+const minCrowdLoginFailures = 2
+
 // leaveCrowd withdraws the failures of p's source from the crowd on
-// p's server when p has just alerted and the crowd has not: the source
-// is told of alone. It is called wherever a pair alerts, whatever made
+// p's server (a sprayer's: on each of its servers) when p has just
+// alerted and the crowd has not: the source is told of alone. It is called wherever a pair alerts, whatever made
 // it cross (a failure counted, a challenge settled at a conn record,
 // short connections), not only at the source's next outcome.
 func (d *Detector) leaveCrowd(p *pair) {
-	if p.crowd() || p.spraying() {
-		return
+	switch {
+	case p.crowd():
+	case p.spraying(): // a sprayer leaves the crowd of every server it failed on
+		for server := range p.servers {
+			d.withdraw(p.src, server, p.service)
+		}
+	default:
+		d.withdraw(p.src, p.dst, p.service)
 	}
-	if cr := d.pairs[key{netip.Addr{}, p.dst, p.service}]; cr != nil && !cr.Alerted && cr.servers[p.src] > 0 {
-		cr.failures -= cr.servers[p.src]
-		delete(cr.servers, p.src)
+}
+
+// withdraw takes src's failures out of the crowd guessing on server's
+// service, if it has not alerted.
+func (d *Detector) withdraw(src, server netip.Addr, service string) {
+	if cr := d.pairs[key{netip.Addr{}, server, service}]; cr != nil && !cr.Alerted && cr.servers[src] > 0 {
+		cr.failures -= cr.servers[src]
+		delete(cr.servers, src)
 	}
 }
 

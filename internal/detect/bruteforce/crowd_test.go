@@ -105,3 +105,43 @@ func TestCrowdLoginAfterPairEnded(t *testing.T) {
 		})
 	}
 }
+
+// TestCrowdFalseFriends: what a crowd rule must not take for a botnet.
+// Ten outside CI runners whose agents offer six wrong keys each on one
+// connection (auth_attempts 6: 60 attempts) are ten refused connections;
+// a sprayer reported alone leaves the crowd of each server it sprayed,
+// so 9 bots with 5 guesses each on one of them make no crowd; and a
+// crowd member that failed once, then logged in, is a person who
+// mistyped, not the crowd's success.
+func TestCrowdFalseFriends(t *testing.T) {
+	sshTry := func(ts float64, src, dst string, attempts int, ok bool) dt.Line {
+		return dt.Rec("ssh", map[string]any{"ts": ts, "uid": fmt.Sprintf("K%s-%s-%.0f", src, dst, ts), "id.orig_h": src, "id.orig_p": 40000,
+			"id.resp_h": dst, "id.resp_p": 22, "auth_success": ok, "auth_attempts": attempts})
+	}
+	var runners []dt.Line
+	for i := 0; i < 10; i++ {
+		runners = append(runners, sshTry(1000+float64(i), fmt.Sprintf("198.51.100.%d", 50+i), "10.66.0.22", 6, false))
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), runners))
+
+	// 203.0.113.7 tries 5 passwords on each of 20 servers (a spray, told
+	// of alone), among them 10.66.0.22, where 9 bots then try 5 each.
+	var spray []dt.Line
+	for s := 0; s < 20; s++ {
+		for i := 0; i < 5; i++ {
+			spray = append(spray, sshTry(900+float64(s)+float64(i)/10, "203.0.113.7", fmt.Sprintf("10.66.0.%d", 22+s), 1, false))
+		}
+	}
+	spray = append(spray, crowdSSH(9, 5)...)
+	for _, a := range dt.Merged(dt.Run(t, New(DefaultConfig(), nil), spray)) {
+		if a.Src == "" {
+			t.Errorf("a sprayer and 9 bots made a crowd: %s", a.Summary)
+		}
+	}
+
+	typo := append(crowdSSH(20, 5), sshTry(1050, "198.51.100.99", "10.66.0.22", 1, false), sshTry(1060, "198.51.100.99", "10.66.0.22", 1, true))
+	alerts := dt.Run(t, New(DefaultConfig(), nil), typo)
+	if a := alerts[len(alerts)-1]; a.Src != "" || a.Evidence["likely_compromised"] == true {
+		t.Errorf("one typo before a good password made the crowd's login: %s", a.Summary)
+	}
+}
