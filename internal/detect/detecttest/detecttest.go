@@ -375,3 +375,39 @@ func typed(typ, v, sep string) any {
 	}
 	return v
 }
+
+// Damage is a saved state a detector made with Cfg must refuse, with an
+// error saying Want.
+type Damage[C any] struct {
+	Name  string
+	Cfg   C
+	State []byte
+	Want  string
+}
+
+// Damaged returns the damages every saved state is refused for: cut in
+// half, one byte short, and of the next state version (its first byte).
+func Damaged[C any](cfg C, state []byte, version byte) []Damage[C] {
+	return []Damage[C]{
+		{"truncated", cfg, state[:len(state)/2], "truncated"},
+		{"one byte short", cfg, state[:len(state)-1], "truncated"},
+		{"future version", cfg, append([]byte{version + 1}, state[1:]...), "version"},
+	}
+}
+
+// Refuses loads each damaged state into a detector newDetector makes and
+// checks that it is refused with an error saying its Want, and that the
+// detector holds nothing after it (held describes what it holds, "" for
+// nothing).
+func Refuses[C any, D Persistent](t testing.TB, newDetector func(C) D, held func(D) string, damages []Damage[C]) {
+	t.Helper()
+	for _, dm := range damages {
+		d := newDetector(dm.Cfg)
+		if err := d.LoadState(bytes.NewReader(dm.State)); err == nil || !strings.Contains(err.Error(), dm.Want) {
+			t.Errorf("%s: %v, want an error saying %q", dm.Name, err, dm.Want)
+		}
+		if h := held(d); h != "" {
+			t.Errorf("%s: state kept after an error: %s", dm.Name, h)
+		}
+	}
+}

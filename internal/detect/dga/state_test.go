@@ -102,30 +102,19 @@ func TestStateRefused(t *testing.T) {
 	empty.seen = domain.Distinct{}
 	next.next = 5
 	kept.recent[1] = "zqxwvjkmbtrlpn.com"
-	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		state []byte
-		want  string
-	}{
-		{"truncated", DefaultConfig(), state[:len(state)/2], "truncated"},
-		{"one byte short", DefaultConfig(), state[:len(state)-1], "truncated"},
-		{"future version", DefaultConfig(), append([]byte{stateVersion + 1}, state[1:]...), "version"},
-		{"max_clients", small, state, "2 clients, more than max_clients 1"},
-		{"twice", DefaultConfig(), slowState(good(), good()), "listed twice"},
-		{"empty", DefaultConfig(), slowState(empty), "empty slow count"},
-		{"next", DefaultConfig(), slowState(next), "next domain at 5 of 5"},
-		{"kept", DefaultConfig(), slowState(kept), "slow count of 1 domains keeps 2"},
-	} {
-		d, _ := New(tc.cfg)
-		err := d.LoadState(bytes.NewReader(tc.state))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+	damages := append(dt.Damaged(DefaultConfig(), state, stateVersion),
+		dt.Damage[Config]{Name: "max_clients", Cfg: small, State: state, Want: "2 clients, more than max_clients 1"},
+		dt.Damage[Config]{Name: "twice", Cfg: DefaultConfig(), State: slowState(good(), good()), Want: "listed twice"},
+		dt.Damage[Config]{Name: "empty", Cfg: DefaultConfig(), State: slowState(empty), Want: "empty slow count"},
+		dt.Damage[Config]{Name: "next", Cfg: DefaultConfig(), State: slowState(next), Want: "next domain at 5 of 5"},
+		dt.Damage[Config]{Name: "kept", Cfg: DefaultConfig(), State: slowState(kept), Want: "slow count of 1 domains keeps 2"},
+	)
+	dt.Refuses(t, func(c Config) *Detector { d, _ := New(c); return d }, func(d *Detector) string {
+		if len(d.clients) == 0 {
+			return ""
 		}
-		if len(d.clients) != 0 {
-			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
-		}
-	}
+		return d.StateSummary()
+	}, damages)
 	if err := newDetector(t).LoadState(bytes.NewReader(slowState(good()))); err != nil {
 		t.Errorf("a count made by hand, as add makes them: %v", err)
 	}

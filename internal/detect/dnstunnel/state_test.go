@@ -99,30 +99,19 @@ func TestStateRefused(t *testing.T) {
 	empty.like = domain.Distinct{}
 	outside.like.Add(3)
 	samples.samples = 2
-	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		state []byte
-		want  string
-	}{
-		{"truncated", DefaultConfig(), state[:len(state)/2], "truncated"},
-		{"one byte short", DefaultConfig(), state[:len(state)-1], "truncated"},
-		{"future version", DefaultConfig(), append([]byte{stateVersion + 1}, state[1:]...), "version"},
-		{"max_domains", small, state, "more than max_domains 1"},
-		{"twice", DefaultConfig(), slowState(good(), good()), "listed twice"},
-		{"no tunnel-like name", DefaultConfig(), slowState(empty), "tally of 0 tunnel-like names"},
-		{"not among its names", DefaultConfig(), slowState(outside), "not among its 2 names"},
-		{"samples", DefaultConfig(), slowState(samples), "2 samples of 1 tunnel-like names"},
-	} {
-		d := New(tc.cfg)
-		err := d.LoadState(bytes.NewReader(tc.state))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+	damages := append(dt.Damaged(DefaultConfig(), state, stateVersion),
+		dt.Damage[Config]{Name: "max_domains", Cfg: small, State: state, Want: "more than max_domains 1"},
+		dt.Damage[Config]{Name: "twice", Cfg: DefaultConfig(), State: slowState(good(), good()), Want: "listed twice"},
+		dt.Damage[Config]{Name: "no tunnel-like name", Cfg: DefaultConfig(), State: slowState(empty), Want: "tally of 0 tunnel-like names"},
+		dt.Damage[Config]{Name: "not among its names", Cfg: DefaultConfig(), State: slowState(outside), Want: "not among its 2 names"},
+		dt.Damage[Config]{Name: "samples", Cfg: DefaultConfig(), State: slowState(samples), Want: "2 samples of 1 tunnel-like names"},
+	)
+	dt.Refuses(t, New, func(d *Detector) string {
+		if len(d.slow)+len(d.spread) == 0 {
+			return ""
 		}
-		if len(d.slow) != 0 || len(d.spread) != 0 {
-			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
-		}
-	}
+		return d.StateSummary()
+	}, damages)
 	if err := New(DefaultConfig()).LoadState(bytes.NewReader(slowState(good()))); err != nil {
 		t.Errorf("a tally made by hand, as add makes them: %v", err)
 	}

@@ -75,26 +75,15 @@ func TestStateRefused(t *testing.T) {
 	state := buf.Bytes()
 	one := DefaultConfig()
 	one.MaxHosts = 1
-	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		state []byte
-		want  string
-	}{
-		{"truncated", DefaultConfig(), state[:len(state)/2], "truncated"},
-		{"one byte short", DefaultConfig(), state[:len(state)-1], "truncated"},
-		{"future version", DefaultConfig(), append([]byte{stateVersion + 1}, state[1:]...), "version"},
-		{"max_hosts", one, state, "more than 1"},
-	} {
-		d := New(tc.cfg, internal)
-		err := d.LoadState(bytes.NewReader(tc.state))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+	damages := append(dt.Damaged(DefaultConfig(), state, stateVersion),
+		dt.Damage[Config]{Name: "max_hosts", Cfg: one, State: state, Want: "more than 1"},
+	)
+	dt.Refuses(t, func(c Config) *Detector { return New(c, internal) }, func(d *Detector) string {
+		if len(d.hosts)+len(d.open) == 0 {
+			return ""
 		}
-		if len(d.hosts)+len(d.open) != 0 {
-			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
-		}
-	}
+		return d.StateSummary()
+	}, damages)
 }
 
 // A state saved with another interval_s is refused (its open intervals

@@ -3,7 +3,6 @@ package scan
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
@@ -77,26 +76,15 @@ func TestStateRefused(t *testing.T) {
 	state := buf.Bytes()
 	small := DefaultConfig()
 	small.MaxEntries = 30
-	for _, tc := range []struct {
-		name  string
-		cfg   Config
-		state []byte
-		want  string
-	}{
-		{"truncated", DefaultConfig(), state[:len(state)/2], "truncated"},
-		{"one byte short", DefaultConfig(), state[:len(state)-1], "truncated"},
-		{"future version", DefaultConfig(), append([]byte{stateVersion + 1}, state[1:]...), "version"},
-		{"max_entries", small, state, "max_entries"},
-	} {
-		d := New(tc.cfg, internal)
-		err := d.LoadState(bytes.NewReader(tc.state))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+	damages := append(dt.Damaged(DefaultConfig(), state, stateVersion),
+		dt.Damage[Config]{Name: "max_entries", Cfg: small, State: state, Want: "max_entries"},
+	)
+	dt.Refuses(t, func(c Config) *Detector { return New(c, internal) }, func(d *Detector) string {
+		if len(d.slow) == 0 && d.entries == 0 && d.slowDue.Len() == 0 {
+			return ""
 		}
-		if len(d.slow) != 0 || d.entries != 0 || d.slowDue.Len() != 0 {
-			t.Errorf("%s: state kept after an error: %s", tc.name, d.StateSummary())
-		}
-	}
+		return d.StateSummary()
+	}, damages)
 	off := DefaultConfig()
 	off.SlowWindow = 0
 	d = New(off, internal)
