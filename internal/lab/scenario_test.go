@@ -84,7 +84,7 @@ func TestRegistryComplete(t *testing.T) {
 		"bruteforce-ftp", "bruteforce-http", "bruteforce-mqtt", "iodine", "beacon", "exfil", "arp-spoof",
 		"ipv6-rogue-ra", "ipv6-ra-flood", "ipv6-kill-router", "ipv6-na-spoof", "ipv6-dad-dos", "ipv6-redirect",
 		"ipv6-evasion", "mqtt-abuse", "memcached-amplification", "intel-ioc", "dga", "password-spray", "ics-modbus", "longconn",
-		"bruteforce-http-form", "ics-dnp3", "credential-stuffing", "slow-scan", "ics-cip", "ssh-botnet"} {
+		"bruteforce-http-form", "ics-dnp3", "credential-stuffing", "slow-scan", "ics-cip", "ssh-botnet", "tls-expired"} {
 		if !seen[want] {
 			t.Errorf("scenario %s is missing", want)
 		}

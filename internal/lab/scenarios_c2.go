@@ -24,6 +24,17 @@ func init() {
 			attack: iodineAttack,
 		},
 		&Scenario{
+			Name: "tls-expired", Difficulty: Easy,
+			Description: fmt.Sprintf("A site with an expired certificate: ws2 visits a web shop outside (%s) three times, whose certificate, "+
+				"issued by a CA, expired a year ago; the server speaks TLS 1.2 only, so the certificate crosses in clear, and curl "+
+				"is told to go on (-k), as a user clicks through a browser's warning.", expiredName),
+			Tools: []string{"curl"}, Classes: []string{"tls.anomaly"}, MITRE: []string{"T1573.002"},
+			AttackerAddrs: c2, Victims: v4(hostWS2), Duration: 10 * time.Second,
+			Notes: fmt.Sprintf("the shop is the outside server (%s:%d, nginx); its issuing CA is the lab's own; the lab's other TLS servers' "+
+				"certificates are self-signed and current", hostExt.IPv4(), expiredPort),
+			attack: expiredAttack,
+		},
+		&Scenario{
 			Name: "beacon", Difficulty: Medium,
 			Description: "HTTPS beaconing: ws2 checks in with the C2 (c2.evil.example, outside) at a fixed period with ±30% jitter, each check-in a new DNS lookup and TLS connection.",
 			Tools:       []string{"curl"}, Classes: []string{"c2.beacon", "tls.anomaly"}, MITRE: []string{"T1071.001", "T1573.002"},
@@ -164,4 +175,21 @@ func dgaAttack(a *attackRun) error {
 		}
 		return nil
 	})
+}
+
+// expiredAttack has ws2 fetch the expired shop's page three times, a
+// third of the phase apart.
+func expiredAttack(a *attackRun) error {
+	url := fmt.Sprintf("https://%s:%d/", expiredName, expiredPort)
+	for i := range 3 {
+		if i > 0 {
+			if err := a.sleep(a.duration / 3); err != nil {
+				return err
+			}
+		}
+		if err := a.run(hostWS2, "curl", "-s", "-k", "--max-time", "5", "-o", "/dev/null", url); err != nil {
+			return err
+		}
+	}
+	return nil
 }

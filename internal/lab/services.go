@@ -40,7 +40,7 @@ var labServices = []service{
 	{hostIoT, "mosquitto", iotMosquittoConfig, []int{1883}, nil},
 	{hostIoT, "coap-server", coapServerConfig, nil, []int{5683}},
 	{hostRouter, "radvd", radvdConfig, nil, nil},
-	{hostExt, "nginx", extNginxConfig, []int{80, 443}, nil},
+	{hostExt, "nginx", extNginxConfig, []int{80, 443, expiredPort}, nil},
 	{hostExt, "iodined", iodinedConfig, nil, []int{53}},
 }
 
@@ -249,14 +249,16 @@ http {
     server_name _;
 %[3]s
   }
-}
+%[4]s}
 `
 
-func nginxConfig(w workDir, host, locations string) ([]string, error) {
+// nginxConfig writes host's nginx configuration: its one server's
+// locations, then servers of its own (each a whole server block).
+func nginxConfig(w workDir, host, locations, servers string) ([]string, error) {
 	if err := os.MkdirAll(w.path("nginx-"+host+"-tmp"), 0o755); err != nil {
 		return nil, err
 	}
-	p, err := w.write("nginx-"+host+".conf", fmt.Sprintf(nginxCommon, host, string(w), locations), 0o644)
+	p, err := w.write("nginx-"+host+".conf", fmt.Sprintf(nginxCommon, host, string(w), locations, servers), 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -268,13 +270,14 @@ func srvNginxConfig(w workDir) ([]string, error) {
     location /admin/ {
       auth_basic "Device administration";
       auth_basic_user_file %s;
-    }`, w.path("www"), w.path("htpasswd")))
+    }`, w.path("www"), w.path("htpasswd")), "")
 }
 
 // extNginxConfig is the outside server: the C2's check-in endpoint, a
 // payload to download and an upload endpoint that swallows exfiltrated
 // data (nginx reads and discards the body of a request it answers with
-// return).
+// return); and, on expiredPort, a web shop whose certificate expired
+// (TLS 1.2 only, so that the certificate crosses in clear).
 func extNginxConfig(w workDir) ([]string, error) {
 	return nginxConfig(w, "ext", fmt.Sprintf(`    root %s;
     client_max_body_size 0;
@@ -284,8 +287,20 @@ func extNginxConfig(w workDir) ([]string, error) {
     }
     location /upload/ {
       return 201 "stored\n";
-    }`, w.path("c2")))
+    }`, w.path("c2")), fmt.Sprintf(`  server {
+    listen %[1]d ssl;
+    listen [::]:%[1]d ssl;
+    ssl_protocols TLSv1.2;
+    ssl_certificate %[2]s;
+    ssl_certificate_key %[3]s;
+    server_name %[4]s;
+    root %[5]s;
+  }
+`, expiredPort, w.path("tls/expired.crt"), w.path("tls/expired.key"), expiredName, w.path("c2")))
 }
+
+// expiredPort is the expired web shop's port on ext.
+const expiredPort = 8443
 
 func dnsmasqConfig(w workDir) ([]string, error) {
 	srv4, srv6 := hostServer.IPv4(), hostServer.IPv6()
@@ -324,6 +339,7 @@ dhcp-leasefile=%s
 	// outside server's IPv4 address only, the one the feeds list.
 	fmt.Fprintf(&b, "host-record=%s,%s,%s\n", c2Name, hostExt.IPv4(), hostExt.IPv6())
 	fmt.Fprintf(&b, "host-record=%s,%s\n", iocDomain, hostExt.IPv4())
+	fmt.Fprintf(&b, "host-record=%s,%s\n", expiredName, hostExt.IPv4())
 	// So do the DGA's registered names (today's and tomorrow's); the
 	// other names under its top-level domains are NXDOMAIN, as the
 	// Internet answers for unregistered domains. (The resolver has no
