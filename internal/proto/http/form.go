@@ -240,6 +240,9 @@ func jsonObject(b []byte, i, depth int, field func(name, value []byte, decode fu
 		if !ok {
 			return len(b), members, false
 		}
+		if bytes.IndexByte(name, '\\') >= 0 {
+			name = decodeJSONString(nil, name) // "pass\u0077ord" names a password too
+		}
 		if i = skipJSONSpace(b, j); i >= len(b) || b[i] != ':' {
 			return len(b), members, false
 		}

@@ -24,6 +24,7 @@ func TestParseFormLogin(t *testing.T) {
 		{"oauth password grant", "grant_type=password&username=svc&password=x", true, "svc", "x"},
 		{"json", `{"username": "root", "password": "xc3511"}`, true, "root", "xc3511"},
 		{"json nested and escaped", ` {"user":{"email":"a\u0040b","password":"p\"w\\d"},"remember":true,"scopes":["a","b"]}`, true, "a@b", `p"w\d`},
+		{"json names escaped", `{"user\u006eame":"root","pass\u0077ord":"xc3511"}`, true, "root", "xc3511"},
 		{"json cut off after the password", `{"login":"admin","password":"hunter2","next":"/very/long`, true, "admin", "hunter2"},
 		{"remember me beside the password", "username=bob&password=s3&remember_password=on&show_password=1", true, "bob", "s3"},
 		{"hydra's pairs go unencoded", "username=root&password=love<3 \"x\"", true, "root", `love<3 "x"`},
