@@ -128,12 +128,14 @@ func (b *browser) shot(name string) {
 	}
 }
 
-// page opens a route, waits for sel and returns its text.
+// page opens a route, waits for sel and returns its text, read in the
+// page at once: live events re-render the dashboard, and a node found by
+// one protocol call may be gone by the next ("No node with given id").
 func (b *browser) page(route, sel string) string {
 	b.t.Helper()
 	var text string
 	b.run(chromedp.Navigate(b.base+"/#/"+route), chromedp.WaitVisible(sel, chromedp.ByQuery),
-		chromedp.TextContent(sel, &text, chromedp.ByQuery))
+		chromedp.Evaluate(fmt.Sprintf("document.querySelector(%q).textContent", sel), &text))
 	return text
 }
 
