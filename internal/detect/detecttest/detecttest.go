@@ -411,3 +411,15 @@ func Refuses[C any, D Persistent](t testing.TB, newDetector func(C) D, held func
 		}
 	}
 }
+
+// After returns the lines from record time at on: what a detector
+// started fresh at a restart sees.
+func After(lines []Line, at float64) []Line {
+	var out []Line
+	for _, l := range lines {
+		if l.TS >= at {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -57,12 +57,7 @@ func TestStateRestart(t *testing.T) {
 	dt.SameAlerts(t, want, got)
 	t.Logf("state %d bytes", len(state))
 
-	var after []dt.Line
-	for _, l := range lines {
-		if l.TS >= restartAt {
-			after = append(after, l)
-		}
-	}
+	after := dt.After(lines, restartAt)
 	dt.Quiet(t, dt.Run(t, newDetector(t), after))
 }
 

@@ -59,12 +59,7 @@ func TestStateRestart(t *testing.T) {
 	dt.SameAlerts(t, want, got)
 	t.Logf("state %d bytes", len(state))
 
-	var after []dt.Line
-	for _, l := range lines {
-		if l.TS >= restartAt {
-			after = append(after, l)
-		}
-	}
+	after := dt.After(lines, restartAt)
 	if got := reasons(dt.Run(t, New(DefaultConfig()), after)); strings.Contains(got, "slow") {
 		t.Errorf("a fresh detector found %s: the test does not tell a kept state from a lost one", got)
 	}

@@ -52,12 +52,7 @@ func TestStateRestart(t *testing.T) {
 	dt.SameAlerts(t, want, got)
 	t.Logf("state %d bytes", len(state))
 
-	var after []dt.Line
-	for _, l := range lines {
-		if l.TS >= restartAt {
-			after = append(after, l)
-		}
-	}
+	after := dt.After(lines, restartAt)
 	if slow, _ := slowAlerts(dt.Run(t, New(DefaultConfig(), internal), after)); len(slow) != 0 {
 		t.Errorf("a fresh detector found %d slow scans: the test does not tell a kept state from a lost one", len(slow))
 	}
