@@ -140,22 +140,31 @@ const (
 )
 
 // sprayAddrs are the sprayed servers' addresses.
-func sprayAddrs() []netip.Addr {
-	out := make([]netip.Addr, sprayServers)
+func sprayAddrs() []netip.Addr { return addrRange(lanNet4, sprayFirst, sprayServers) }
+
+// addSprayAddrs gives srv's eth0 the sprayed servers' addresses.
+func addSprayAddrs(ctx context.Context) error {
+	return addAddrs(ctx, hostServer, lanNet4, sprayAddrs(), "spray")
+}
+
+// addrRange is n addresses of net from host number first on.
+func addrRange(net netip.Prefix, first, n int) []netip.Addr {
+	out := make([]netip.Addr, n)
 	for i := range out {
-		out[i] = hostAddr(lanNet4, byte(sprayFirst+i))
+		out[i] = hostAddr(net, byte(first+i))
 	}
 	return out
 }
 
-// addSprayAddrs gives srv's eth0 the sprayed servers' addresses.
-func addSprayAddrs(ctx context.Context) error {
+// addAddrs gives h's eth0 the addresses (of net) a scenario needs, what
+// naming them in an error.
+func addAddrs(ctx context.Context, h Host, net netip.Prefix, addrs []netip.Addr, what string) error {
 	var cmds []string
-	for _, a := range sprayAddrs() {
-		cmds = append(cmds, fmt.Sprintf("addr add %s/%d dev eth0", a, lanNet4.Bits()))
+	for _, a := range addrs {
+		cmds = append(cmds, fmt.Sprintf("addr add %s/%d dev eth0", a, net.Bits()))
 	}
-	if err := ipBatch(ctx, hostServer.NS(), cmds); err != nil {
-		return fmt.Errorf("lab: spray addresses of srv: %w", err)
+	if err := ipBatch(ctx, h.NS(), cmds); err != nil {
+		return fmt.Errorf("lab: %s addresses of %s: %w", what, h.Name, err)
 	}
 	return nil
 }
@@ -178,24 +187,11 @@ const (
 )
 
 // botnetAddrs are the botnet's source addresses.
-func botnetAddrs() []netip.Addr {
-	out := make([]netip.Addr, botnetSources)
-	for i := range out {
-		out[i] = hostAddr(outsideNet4, byte(botnetFirst+i))
-	}
-	return out
-}
+func botnetAddrs() []netip.Addr { return addrRange(outsideNet4, botnetFirst, botnetSources) }
 
 // addBotnetAddrs gives ext's eth0 the botnet's addresses.
 func addBotnetAddrs(ctx context.Context) error {
-	var cmds []string
-	for _, a := range botnetAddrs() {
-		cmds = append(cmds, fmt.Sprintf("addr add %s/%d dev eth0", a, outsideNet4.Bits()))
-	}
-	if err := ipBatch(ctx, hostExt.NS(), cmds); err != nil {
-		return fmt.Errorf("lab: botnet addresses of ext: %w", err)
-	}
-	return nil
+	return addAddrs(ctx, hostExt, outsideNet4, botnetAddrs(), "botnet")
 }
 
 // botnetAttack has every source try botnetTries passwords of the list on

@@ -855,10 +855,7 @@ func (d *Detector) sprayAlert(p *pair, a *alert.Alert) {
 	}
 	slices.SortFunc(servers, netip.Addr.Compare)
 	servers = append(slices.Clone(p.loggedIn), servers...)
-	a.Dsts = make([]string, len(servers))
-	for i, s := range servers {
-		a.Dsts[i] = s.String()
-	}
+	a.Dsts = addrTexts(servers)
 	a.DstCount = len(servers)
 	if len(p.loggedIn) > 0 {
 		a.Evidence["logged_in_on"] = a.Dsts[:len(p.loggedIn)]
