@@ -110,27 +110,9 @@ func TestICSScenarios(t *testing.T) {
 // Communications, and not Force Listen Only Mode, as the scenario's notes
 // say; the HMI's reads are still answered after it.
 func TestModbusHelper(t *testing.T) {
-	if _, err := lookTool("pymodbus"); err != nil {
-		if os.Getenv("VIGIL_LAB_REQUIRED") == "1" {
-			t.Fatalf("python3-pymodbus is not installed (scripts/lab-deps.sh): %v", err)
-		}
-		t.Skip("python3-pymodbus is not installed (scripts/lab-deps.sh)")
-	}
-	w := workDir(t.TempDir())
-	script, err := w.write("modbus.py", modbusHelper, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	port := serveHelper(t, ctx, script, func(port string) []string { return []string{"plc", "--bind", "127.0.0.1", "--port", port} })
-	diag := func(sub string) string {
-		out, err := exec.CommandContext(ctx, debianPython, script, "diag", "--plc", "127.0.0.1", "--port", port, "--sub", sub).CombinedOutput()
-		if err != nil {
-			t.Fatalf("diag %s: %v\n%s", sub, err, out)
-		}
-		return string(out)
-	}
+	h := newHelperRun(t, "pymodbus", "modbus.py", modbusHelper)
+	port := h.serve(func(port string) []string { return []string{"plc", "--bind", "127.0.0.1", "--port", port} })
+	diag := func(sub string) string { return h.run("diag", "--plc", "127.0.0.1", "--port", port, "--sub", sub) }
 	if out := diag("listen-only"); !strings.Contains(out, "diag listen-only: no answer") {
 		t.Errorf("listen-only: %s", out)
 	}
@@ -138,31 +120,18 @@ func TestModbusHelper(t *testing.T) {
 		t.Errorf("restart: %s", out)
 	}
 	// The HMI's reads are answered after listen-only mode was forced.
-	log := w.path("hmi.log")
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	hmi := exec.CommandContext(ctx, debianPython, script, "hmi", "--plc", "127.0.0.1", "--port", port, "--interval", "0.02", "--report", "10")
-	hmi.Stdout, hmi.Stderr = f, f
-	if err := hmi.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = hmi.Process.Kill(); _ = hmi.Wait() }()
+	log := h.start("hmi", "--plc", "127.0.0.1", "--port", port, "--interval", "0.02", "--report", "10")
 	want := "hmi: 10 of 10 reads answered; tank level "
-	for i := 0; i < 100 && !strings.Contains(readFile(t, log), want); i++ {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if out := readFile(t, log); !strings.HasPrefix(out, "hmi: connected to 127.0.0.1:"+port+"\n"+want) {
+	if out := h.waitFor(log, func(s string) bool { return strings.Contains(s, want) }); !strings.HasPrefix(out, "hmi: connected to 127.0.0.1:"+port+"\n"+want) {
 		t.Errorf("hmi printed %q", out)
 	}
 }
 
-// serveHelper runs a helper's server (args, given its port) on a free
+// serve runs the helper's server (args, given its port) on a free
 // loopback port until the test ends, and returns the port once it
 // listens.
-func serveHelper(t *testing.T, ctx context.Context, script string, args func(port string) []string) string {
+func (h *helperRun) serve(args func(port string) []string) string {
+	t := h.t
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -170,7 +139,7 @@ func serveHelper(t *testing.T, ctx context.Context, script string, args func(por
 	}
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	cmd := exec.CommandContext(ctx, debianPython, append([]string{script}, args(port)...)...)
+	cmd := exec.CommandContext(h.ctx, debianPython, append([]string{h.script}, args(port)...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +155,72 @@ func serveHelper(t *testing.T, ctx context.Context, script string, args func(por
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// helperRun is a lab helper under a loopback test: its script, written
+// out, and the test's context.
+type helperRun struct {
+	t      *testing.T
+	ctx    context.Context
+	w      workDir
+	script string
+}
+
+// newHelperRun writes a lab helper (file, source) for a test on loopback,
+// which it skips where tool is missing (fails under VIGIL_LAB_REQUIRED:
+// scripts/lab-deps.sh installs it).
+func newHelperRun(t *testing.T, tool, file, source string) *helperRun {
+	t.Helper()
+	if _, err := lookTool(tool); err != nil {
+		if os.Getenv("VIGIL_LAB_REQUIRED") == "1" {
+			t.Fatalf("%s is missing (scripts/lab-deps.sh): %v", tool, err)
+		}
+		t.Skipf("%s is missing (scripts/lab-deps.sh)", tool)
+	}
+	w := workDir(t.TempDir())
+	script, err := w.write(file, source, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return &helperRun{t, ctx, w, script}
+}
+
+// run runs the helper with args and returns what it printed.
+func (h *helperRun) run(args ...string) string {
+	h.t.Helper()
+	out, err := exec.CommandContext(h.ctx, debianPython, append([]string{h.script}, args...)...).CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// start runs the helper with args until the test ends, what it prints
+// going to the file it returns; waitFor waits for a line in it.
+func (h *helperRun) start(args ...string) string {
+	h.t.Helper()
+	log := h.w.path(args[0] + ".log")
+	f, err := os.Create(log)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { f.Close() })
+	cmd := exec.CommandContext(h.ctx, debianPython, append([]string{h.script}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return log
+}
+
+// waitFor waits up to 10 s for the log to match, and returns the log.
+func (h *helperRun) waitFor(log string, match func(string) bool) string {
+	h.t.Helper()
+	for i := 0; i < 100 && !match(readFile(h.t, log)); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return readFile(h.t, log)
 }
