@@ -135,8 +135,11 @@ type writer struct {
 	// typedConns and typedHTTPs keep the chunks' typed records for reuse.
 	typedConns slicePool[typedConn]
 	typedHTTPs slicePool[typedHTTP]
-	recent     onceFilter        // RecordOnce's memory
-	dropped    map[string]uint64 // RecordOnce's repeats not written, by log
+	// batch: an inline writer's records not yet handed to the
+	// consumers (consume.go).
+	batch   consumeBatch
+	recent  onceFilter        // RecordOnce's memory
+	dropped map[string]uint64 // RecordOnce's repeats not written, by log
 
 	// sharedOf[i] is consumers[i] as a SharedConsumer (nil when it is
 	// not one), asserted once (setConsumers) rather than for every line.
@@ -379,6 +382,10 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 	if len(w.consumers) == 0 {
 		return
 	}
+	if w.inline && consumeBatchRecs > 1 {
+		w.holdForConsumers(log, line, x)
+		return
+	}
 	switch {
 	case x.conn != nil:
 		w.shared.ResetConn(log, line, x.conn.decoded(line))
@@ -387,6 +394,11 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 	default:
 		w.shared.Reset(log, line)
 	}
+	w.handShared(log, line)
+}
+
+// handShared hands w.shared, which holds line, to every consumer.
+func (w *writer) handShared(log string, line []byte) {
 	for i, cs := range w.consumers {
 		if sc := w.sharedOf[i]; sc != nil {
 			sc.RecordShared(&w.shared)
@@ -426,6 +438,7 @@ func (w *writer) close() error {
 	if w.ordered {
 		w.release(doneTag) // producers that did not finish: what they made
 	}
+	w.consumeHeld()
 	for name, lf := range w.files {
 		if err := lf.w.Flush(); err != nil && w.err == nil {
 			w.err = fmt.Errorf("analyze: flush %s.log: %w", name, err)

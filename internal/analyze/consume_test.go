@@ -1,0 +1,89 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
+
+// sequenceConsumer writes down every record it is handed, in order, with
+// the fields a SharedConsumer reads without parsing (a conn record's
+// decoded fields, an http record's located ones) and a field it parses.
+type sequenceConsumer struct {
+	seq []string
+}
+
+func (c *sequenceConsumer) Record(log string, line []byte) {
+	c.seq = append(c.seq, log+" "+string(line))
+}
+
+func (c *sequenceConsumer) RecordShared(s *rec.Shared) {
+	r, err := s.Rec()
+	if err != nil {
+		c.seq = append(c.seq, "error "+err.Error())
+		return
+	}
+	var typed string
+	switch s.Log {
+	case "conn":
+		cn := r.Conn()
+		typed = fmt.Sprintf("%.6f %s %v:%d>%v:%d %s %s %s %d/%d %s %s", cn.TS, cn.UID, cn.Orig, cn.OrigP, cn.Resp, cn.RespP,
+			cn.Proto, cn.Service, cn.History, cn.OrigBytes, cn.RespBytes, cn.OrigL2, cn.RespL2)
+	case "http":
+		if h := r.HTTP(); h != nil {
+			typed = fmt.Sprintf("%.6f %s %s %s", h.TS, h.UID.Raw(s.Line), h.Host.Raw(s.Line), h.UserAgent.Raw(s.Line))
+		}
+	}
+	c.seq = append(c.seq, s.Log+" "+string(s.Line)+" | "+typed+" | "+r.Str("uid"))
+}
+
+// TestBatchedConsumersSeeWhatTheyWouldOneByOne: an inline writer hands
+// its records to the consumers in batches (consume.go); whatever the
+// batch's bounds, the consumers see every record, in the order written,
+// with the same decoded fields as when each is handed on as it is
+// written, and as a run with several workers hands them.
+func TestBatchedConsumersSeeWhatTheyWouldOneByOne(t *testing.T) {
+	path, _ := writeSynth(t, 30000, 2000)
+	run := func(workers, recs, bytes int) []string {
+		t.Helper()
+		defer func(r, b int) { consumeBatchRecs, consumeBatchBytes = r, b }(consumeBatchRecs, consumeBatchBytes)
+		consumeBatchRecs, consumeBatchBytes = recs, bytes
+		c := &sequenceConsumer{}
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		cfg.Consumers = []Consumer{c}
+		runTo(t, cfg, path)
+		return c.seq
+	}
+	want := run(1, 1, 1<<20) // one by one
+	logs := map[string]int{}
+	for _, s := range want {
+		logs[s[:strings.IndexByte(s, ' ')]]++
+	}
+	if logs["conn"] < 100 || logs["http"] < 10 || logs["dns"] < 10 {
+		t.Fatalf("too few records to compare: %v", logs)
+	}
+	for _, tc := range []struct {
+		name                 string
+		workers, recs, bytes int
+	}{
+		{"default bounds", 1, consumeBatchRecs, consumeBatchBytes},
+		{"7 records", 1, 7, 1 << 20},
+		{"4 KiB", 1, 1 << 20, 4 << 10},
+		{"3 workers", 3, consumeBatchRecs, consumeBatchBytes},
+	} {
+		got := run(tc.workers, tc.recs, tc.bytes)
+		if len(got) != len(want) {
+			t.Errorf("%s: %d records handed on, want %d", tc.name, len(got), len(want))
+			continue
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: record %d differs:\n got %s\nwant %s", tc.name, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
