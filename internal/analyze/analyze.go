@@ -121,6 +121,7 @@ func runLogs(ctx context.Context, cfg Config, inputs, logs []string) (*Summary, 
 	n, readErr := readLogs(ctx, logs, newLogSink(out, stats), cfg.Progress)
 	writeErr := out.close()
 	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records.counts())}
+	s.InternalErrs = out.consumerPanics.Load()
 	return s, errors.Join(readErr, writeErr)
 }
 

@@ -19,9 +19,9 @@ type consumeBatch struct {
 	recs  []batchedRec
 	conns []typedConn
 	https []rec.HTTP
-	// next is the first record not yet handed on: a consumer that
-	// panics on a record (recovered by the reader's net) sees neither
-	// it nor the records before it again.
+	// next is the first record not yet handed on (consumeHeld may be
+	// cut short by a panic outside the consumers: the reader's net goes
+	// on, and the batch with the records after it).
 	next int
 }
 

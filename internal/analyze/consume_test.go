@@ -1,7 +1,10 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,6 +86,47 @@ func TestBatchedConsumersSeeWhatTheyWouldOneByOne(t *testing.T) {
 			if got[i] != want[i] {
 				t.Errorf("%s: record %d differs:\n got %s\nwant %s", tc.name, i, got[i], want[i])
 				break
+			}
+		}
+	}
+}
+
+// panickyConsumer panics on its at-th record and counts the others.
+type panickyConsumer struct{ n, at, seen int }
+
+func (p *panickyConsumer) Record(log string, line []byte) {
+	p.n++
+	if p.n == p.at {
+		panic("a consumer's bug")
+	}
+	p.seen++
+}
+
+// TestPanickingConsumer: a consumer that panics on a record is counted as
+// an internal error and handed the records after it; the logs are what a
+// run without the panic writes. (The panic used to unwind the writer in
+// the middle of releasing held records, which were then written twice.)
+func TestPanickingConsumer(t *testing.T) {
+	path, _ := writeSynth(t, 30000, 2000)
+	for _, workers := range []int{1, 3} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		ref := &panickyConsumer{}
+		cfg.Consumers = []Consumer{ref}
+		_, want := runTo(t, cfg, path)
+		p := &panickyConsumer{at: 100}
+		cfg.Consumers = []Consumer{p}
+		sum, got := runTo(t, cfg, path)
+		if sum.InternalErrs != 1 || p.seen != ref.seen-1 {
+			t.Errorf("workers=%d: %d internal errors (want 1); the consumer saw %d records after its panic, want %d",
+				workers, sum.InternalErrs, p.seen, ref.seen-1)
+		}
+		for _, log := range []string{"conn.log", "dns.log", "http.log"} {
+			a, errA := os.ReadFile(filepath.Join(want, log))
+			b, errB := os.ReadFile(filepath.Join(got, log))
+			if errA != nil || errB != nil || !bytes.Equal(a, b) {
+				t.Errorf("workers=%d: %s differs from a run without the panic (%d and %d bytes; %v %v)",
+					workers, log, len(a), len(b), errA, errB)
 			}
 		}
 	}

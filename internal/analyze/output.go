@@ -135,6 +135,8 @@ type writer struct {
 	// typedConns and typedHTTPs keep the chunks' typed records for reuse.
 	typedConns slicePool[typedConn]
 	typedHTTPs slicePool[typedHTTP]
+	// consumerPanics counts the records a consumer panicked on (handTo).
+	consumerPanics atomic.Uint64
 	// batch: an inline writer's records not yet handed to the
 	// consumers (consume.go).
 	batch   consumeBatch
@@ -399,12 +401,26 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 
 // handShared hands w.shared, which holds line, to every consumer.
 func (w *writer) handShared(log string, line []byte) {
-	for i, cs := range w.consumers {
-		if sc := w.sharedOf[i]; sc != nil {
-			sc.RecordShared(&w.shared)
-		} else {
-			cs.Record(log, line)
+	for i := range w.consumers {
+		w.handTo(i, log, line)
+	}
+}
+
+// handTo hands the record to consumer i. A consumer that panics on it is
+// counted (Summary.InternalErrs) and handed the next records as before:
+// its panic must not unwind the writer, whose release of held records it
+// would cut short (the records not yet released were then written again),
+// nor, in a writer with a goroutine of its own, end the process.
+func (w *writer) handTo(i int, log string, line []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.consumerPanics.Add(1)
 		}
+	}()
+	if sc := w.sharedOf[i]; sc != nil {
+		sc.RecordShared(&w.shared)
+	} else {
+		w.consumers[i].Record(log, line)
 	}
 }
 

@@ -115,7 +115,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	for _, t := range h.topTalkers(10) {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
-	s.InternalErrs = p.panics.Load()
+	s.InternalErrs = p.panics.Load() + p.out.consumerPanics.Load()
 	if p.live {
 		s.Live = true
 		s.Kernel, _ = p.kernelStats()
