@@ -355,24 +355,28 @@ func anyService(service []byte, match func(name []byte) bool) bool {
 // connections end) counts for its IP pair. At most 100000 names wait.
 //
 // It runs for every ssl and http record, so it reads only the fields it
-// needs, and keeps names by a hash of the uid, each name string once.
+// needs, and keeps names by a hash of the uid, each name string once. A
+// connection's name waiting already (the 2nd … nth request of a
+// connection) is looked up first: then nothing else need be read. No
+// connection has both a name waiting and its conn record held (conn takes
+// a waiting name, and a name takes a held conn record).
 func (d *Detector) name(r *rec.Rec, name []byte) {
 	if len(name) == 0 || string(name) == "-" {
+		return
+	}
+	uid := r.Bytes("uid")
+	h := maphash.Bytes(d.seed, uid)
+	if _, ok := d.names[h]; ok {
 		return
 	}
 	orig, resp := r.Addr("id.orig_h"), r.Addr("id.resp_h")
 	if !orig.IsValid() || d.cfg.ExternalOnly && d.internal.Contains(resp) {
 		return
 	}
-	uid := r.Bytes("uid")
-	if h, ok := d.held[string(uid)]; ok {
+	if held, ok := d.held[string(uid)]; ok {
 		delete(d.held, string(uid))
-		h.k = key{src: h.k.src, host: d.intern(name)}
-		d.addConn(h)
-		return
-	}
-	h := maphash.Bytes(d.seed, uid)
-	if _, ok := d.names[h]; ok {
+		held.k = key{src: held.k.src, host: d.intern(name)}
+		d.addConn(held)
 		return
 	}
 	if len(d.namesQ) >= 100_000 {
