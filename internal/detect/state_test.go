@@ -94,8 +94,8 @@ func stateBounds(c *Config) map[string]int {
 		"dga clients[].uids.list": uids, "dga clients[].resolved": 8, "dga clients[].resolved[]": 4, "dga names.known": 100_000, "dga scored": 200_001,
 
 		"dnstunnel allow": config, "dnstunnel domains": c.DNSTunnel.MaxDomains,
-		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients": 256,
-		"dnstunnel domains[].servers": 256, "dnstunnel domains[].qtypes": 16, "dnstunnel domains[].sample": 3,
+		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients.rest": 256,
+		"dnstunnel domains[].servers.rest": 256, "dnstunnel domains[].qtypes.rest": 16, "dnstunnel domains[].sample": 3,
 		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
 		"dnstunnel slow": c.DNSTunnel.MaxDomains, "dnstunnel spread": c.DNSTunnel.MaxDomains,
 

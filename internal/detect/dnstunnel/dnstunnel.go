@@ -107,9 +107,9 @@ type state struct {
 	lenNames   int              // names not address-keyed
 	entropy    float64          // sum over unique names
 	encodings  [encodings]int   // tunnel-like names by encoding
-	clients    map[netip.Addr]int
-	servers    map[netip.Addr]int
-	qtypes     map[string]int
+	clients    counts[netip.Addr]
+	servers    counts[netip.Addr]
+	qtypes     counts[string]
 	sample     []string // tunnel-like names first, then others
 	sampleLike int      // how many of sample are tunnel-like
 	proto      string
@@ -175,18 +175,12 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if tunnelType {
 		s.records++
 	}
-	if len(s.qtypes) < 16 || s.qtypes[qtype] > 0 {
-		s.qtypes[qtype]++
-	}
+	s.qtypes.add(qtype, 16)
 	if d.fresh(s, n) {
 		s.count(n)
 	}
-	if len(s.clients) < 256 || s.clients[orig] > 0 {
-		s.clients[orig]++
-	}
-	if len(s.servers) < 256 || s.servers[resp] > 0 {
-		s.servers[resp]++
-	}
+	s.clients.add(orig, 256)
+	s.servers.add(resp, 256)
 	s.uids.Add(ts, uid)
 	if !s.Alerted {
 		if reason := d.rule(s); reason != "" {
@@ -329,8 +323,8 @@ func (d *Detector) state(reg string, ts float64, r *rec.Rec) *state {
 	} else if len(d.domains) >= d.cfg.MaxDomains {
 		d.evict()
 	}
-	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[uint64]struct{}{}, clients: map[netip.Addr]int{},
-		servers: map[netip.Addr]int{}, qtypes: map[string]int{}, proto: r.Str("proto"), port: uint16(r.Uint("id.resp_p"))}
+	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[uint64]struct{}{},
+		proto: r.Str("proto"), port: uint16(r.Uint("id.resp_p"))}
 	d.domains[reg] = s
 	d.due.Watch(d.domains, reg, s)
 	return s
@@ -470,10 +464,11 @@ func (s *state) why(reason string, counted int, mean float64) string {
 func (d *Detector) alert(s *state, reason string) alert.Alert {
 	// The tunnel runs from the client that asks to the server that
 	// answers for the domain; a resolver between them relays both ways.
-	client, _ := top(withoutRelays(s.clients, s.servers))
-	server, _ := top(withoutRelays(s.servers, s.clients))
-	_, clients := top(s.clients)
-	_, servers := top(s.servers)
+	clientN, serverN := s.clients.asMap(), s.servers.asMap()
+	client, _ := top(withoutRelays(clientN, serverN))
+	server, _ := top(withoutRelays(serverN, clientN))
+	_, clients := top(clientN)
+	_, servers := top(serverN)
 	u, c := s.unique(), max(s.counted(), 1)
 	mean := float64(s.subBytes) / float64(max(s.lenNames, 1))
 	act := fmt.Sprintf("tunnelled data through DNS names under %s (%d queries, %d unique subdomains%s)", s.name, s.queries, u, s.why(reason, c, mean))
@@ -487,7 +482,7 @@ func (d *Detector) alert(s *state, reason string) alert.Alert {
 			"tunnel_like_names": s.tunnelLike, "encodings": encodingCounts(s.encodings),
 			"mean_subdomain_length": round1(mean), "subdomain_bytes": s.subBytes, "address_keyed_names": c - s.lenNames,
 			"mean_entropy":          round1(s.entropy / float64(c)),
-			"tunnel_record_queries": s.records, "qtypes": s.qtypes, "clients": clients, "servers": servers,
+			"tunnel_record_queries": s.records, "qtypes": s.qtypes.asMap(), "clients": clients, "servers": servers,
 			"examples": slices.Clone(s.sample), "threshold_unique": d.cfg.MinUnique, "threshold_share": d.cfg.TunnelShare,
 			"threshold_mean_length": d.cfg.MinMeanLen, "threshold_record_share": d.cfg.RecordShare,
 			"window_s": d.cfg.Window,
