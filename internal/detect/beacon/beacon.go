@@ -241,7 +241,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case "http":
 		d.http(r)
 	case "ssl":
-		d.name(r, r.Bytes("server_name"))
+		d.name(r, r.Bytes("server_name"), r.Bytes("uid"))
 	}
 }
 
@@ -360,11 +360,10 @@ func anyService(service []byte, match func(name []byte) bool) bool {
 // connection) is looked up first: then nothing else need be read. No
 // connection has both a name waiting and its conn record held (conn takes
 // a waiting name, and a name takes a held conn record).
-func (d *Detector) name(r *rec.Rec, name []byte) {
+func (d *Detector) name(r *rec.Rec, name, uid []byte) {
 	if len(name) == 0 || string(name) == "-" {
 		return
 	}
-	uid := r.Bytes("uid")
 	h := maphash.Bytes(d.seed, uid)
 	if _, ok := d.names[h]; ok {
 		return
@@ -471,12 +470,12 @@ func unicast(a netip.Addr) bool {
 // http notes a proxied request, whose bytes come with its conn record, or
 // a direct request's host name (name).
 func (d *Detector) http(r *rec.Rec) {
+	method, uri, hostText, uid := request(r)
 	if !d.cfg.Proxy {
-		d.name(r, r.Bytes("host"))
+		d.name(r, hostText, uid)
 		return
 	}
 	d.requests.see(r.TS())
-	method, uri := r.Bytes("method"), r.Bytes("uri")
 	host := ""
 	switch {
 	case string(method) == "CONNECT":
@@ -487,7 +486,7 @@ func (d *Detector) http(r *rec.Rec) {
 	case len(uri) > 7 && (string(uri[:7]) == "http://" || string(uri[:8]) == "https://"):
 		host = r.Str("host")
 	default:
-		d.name(r, r.Bytes("host"))
+		d.name(r, hostText, uid)
 		return
 	}
 	host = hostName(host)
@@ -495,9 +494,9 @@ func (d *Detector) http(r *rec.Rec) {
 	if host == "" || !c.Orig.IsValid() {
 		return
 	}
-	uid := string(c.UID)
+	id := string(c.UID)
 	p := proxied{c.Orig, c.Resp, host, c.TS, c.RespP}
-	if cb, ok := d.recent[uid]; ok {
+	if cb, ok := d.recent[id]; ok {
 		d.add(key{p.src, p.proxy, p.host}, p.proxy, p.port, "tcp", p.ts, cb.sent, cb.total, c.UID)
 		return
 	}
@@ -505,8 +504,29 @@ func (d *Detector) http(r *rec.Rec) {
 		delete(d.pending, d.order[0])
 		d.order = d.order[1:]
 	}
-	d.pending[uid] = append(d.pending[uid], p)
-	d.order = append(d.order, uid)
+	d.pending[id] = append(d.pending[id], p)
+	d.order = append(d.order, id)
+}
+
+// request returns the fields http reads of every http record, as
+// rec.Rec.Bytes returns them: where the record came with its located
+// fields (rec.HTTP), read in place, without a lookup by key each.
+func request(r *rec.Rec) (method, uri, host, uid []byte) {
+	h := r.HTTP()
+	if h == nil {
+		return r.Bytes("method"), r.Bytes("uri"), r.Bytes("host"), r.Bytes("uid")
+	}
+	line := r.Line()
+	return text(h.Method.Raw(line)), text(h.URI.Raw(line)), text(h.Host.Raw(line)), text(h.UID.Raw(line))
+}
+
+// text is a raw JSON string value without its quotes, nil for any other
+// value (as rec.Rec.Bytes).
+func text(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' {
+		return nil
+	}
+	return v[1 : len(v)-1]
 }
 
 // remember keeps a connection to an internal server (a possible proxy)
