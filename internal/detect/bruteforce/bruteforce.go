@@ -349,7 +349,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		ok, _ := r.Bool("success")
 		d.notePassword(r, "mqtt", !ok, emit)
 	case "http":
-		switch code, user := r.Uint("status_code"), r.Str("username"); {
+		switch code, user := statusAndUser(r); {
 		case code == 401 && d.formRecord(r): // counted from its fact
 		case code == 401 && user == "":
 			d.challenge(r, emit)
@@ -400,6 +400,19 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, "mqtt", 0, true, r.Str("username"), emit)
 		}
 	}
+}
+
+// statusAndUser returns an http record's status code and username, as
+// r.Uint and r.Str read them: from the fields its producer located
+// (rec.HTTP) when it has them and no username (the usual request), else
+// by key.
+func statusAndUser(r *rec.Rec) (uint64, string) {
+	h := r.HTTP()
+	if h == nil || h.Username.End != 0 {
+		return r.Uint("status_code"), r.Str("username")
+	}
+	code, _ := rec.Unsigned(h.StatusCode.Raw(r.Line()))
+	return code, ""
 }
 
 // outcome records failures (and a success) reported by a protocol log,
