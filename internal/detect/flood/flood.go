@@ -31,7 +31,6 @@
 package flood
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"iter"
@@ -384,7 +383,13 @@ func handshakeDone(c *rec.Conn) bool {
 	if len(c.History) == 0 {
 		return c.Established() // a record without history (not Zeek's or Vigil's)
 	}
-	return bytes.ContainsAny(c.History, "AD")
+	// A loop: bytes.ContainsAny builds a set of "AD" at every call.
+	for _, h := range c.History {
+		if h == 'A' || h == 'D' {
+			return true
+		}
+	}
+	return false
 }
 
 func b2u(b bool) uint64 {

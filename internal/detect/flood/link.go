@@ -56,8 +56,10 @@ func (l *linkLayer) learn(addr netip.Addr, mac rec.MAC) {
 		return // a third MAC for one address: two are enough to tell
 	}
 	l.addrMACs[addr] = macs
-	if _, ok := l.macAddrs[mac]; ok || len(l.macAddrs) < l.max {
-		l.macAddrs[mac]++
+	if len(l.macAddrs) < l.max {
+		l.macAddrs[mac]++ // one lookup while there is room
+	} else if n, ok := l.macAddrs[mac]; ok {
+		l.macAddrs[mac] = n + 1
 	}
 }
 
