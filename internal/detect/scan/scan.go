@@ -154,6 +154,9 @@ func (s *source) talk(c *rec.Conn) bool {
 	if _, seen := s.talks[t]; seen {
 		return false
 	}
+	if s.talks == nil { // most sources never converse: made at the first conversation
+		s.talks, s.talkP, s.talkH = map[probe]struct{}{}, map[netip.Addr]int{}, map[service]int{}
+	}
 	s.talks[t] = struct{}{}
 	s.talkP[c.Resp]++
 	s.talkH[service{c.RespP, c.Proto}]++
@@ -228,7 +231,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
 			ports: map[netip.Addr]int{}, hosts: map[service]int{},
-			talks: map[probe]struct{}{}, talkP: map[netip.Addr]int{}, talkH: map[service]int{},
 			nets: map[probe]struct{}{}, netsH: map[service]int{}}
 		d.sources[c.Orig] = s
 		d.entries += sourceEntries
