@@ -3,6 +3,8 @@ package assets
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Bounds of what one entity (a MAC or an address) keeps.
@@ -228,7 +230,20 @@ type ipEntity struct {
 
 type weakMAC struct {
 	mac   string
+	raw   rec.MAC // mac's bytes: conn records' MACs are compared as such
 	count uint64
+}
+
+// bumpWeakRaw is bumpWeak for a MAC's bytes (not zero): the bound MAC
+// whose text is m's, as conn.log writes it, is counted once more.
+func (ip *ipEntity) bumpWeakRaw(m rec.MAC) bool {
+	for i := range ip.weak {
+		if w := &ip.weak[i]; w.raw == m && w.mac != "" {
+			w.count++
+			return true
+		}
+	}
+	return false
 }
 
 // bumpWeak counts mac once more when it is one of the address's weakly
@@ -250,7 +265,8 @@ func (ip *ipEntity) addWeak(mac string) {
 	}
 	for i := range ip.weak {
 		if ip.weak[i].mac == "" {
-			ip.weak[i] = weakMAC{mac, 1}
+			raw, _ := rec.ParseMAC([]byte(mac)) // mac is normal: it parses
+			ip.weak[i] = weakMAC{mac, raw, 1}
 			return
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Synthetic packet facts: the fields internal/analyze/facts.go writes.
@@ -456,8 +458,13 @@ func TestWeakBindingCounted(t *testing.T) {
 	for _, mac := range []string{"b8:27:eb:01:02:03", "b8:27:eb:01:02:03", "B8:27:EB:01:02:03"} {
 		inv.bindWeak(e, mac)
 	}
-	if e.weak[0] != (weakMAC{"b8:27:eb:01:02:03", 3}) || e.weak[1].mac != "" {
+	raw := rec.MAC{0xb8, 0x27, 0xeb, 1, 2, 3}
+	if e.weak[0] != (weakMAC{"b8:27:eb:01:02:03", raw, 3}) || e.weak[1].mac != "" {
 		t.Errorf("weak bindings %+v", e.weak)
+	}
+	// conn records' MACs are counted by their bytes on the same binding
+	if !e.bumpWeakRaw(raw) || e.weak[0].count != 4 || e.bumpWeakRaw(rec.MAC{0xb8, 0x27, 0xeb, 1, 2, 4}) {
+		t.Errorf("weak bindings by bytes %+v", e.weak)
 	}
 	m := inv.macs["b8:27:eb:01:02:03"]
 	if _, ok := m.weakAddrs[a]; !ok || len(m.weakAddrs) != 1 {

@@ -17,7 +17,7 @@ type connRec struct {
 	origBytes, respBytes     uint64
 	origPkts, respPkts       uint64
 	origIPBytes, respIPBytes uint64
-	origL2, respL2           string
+	origL2, respL2           rec.MAC // text made only when needed (connSide)
 }
 
 // takeID decodes one of the fields every connection record shares: ts,
@@ -78,7 +78,7 @@ func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 		connState: c.State.String(),
 		origBytes: c.OrigBytes, respBytes: c.RespBytes, origPkts: c.OrigPkts, respPkts: c.RespPkts,
 		origIPBytes: c.OrigIPBytes, respIPBytes: c.RespIPBytes,
-		origL2: inv.macText(c.OrigMAC), respL2: inv.macText(c.RespMAC),
+		origL2: c.OrigMAC, respL2: c.RespMAC,
 	}
 	return nil
 }
@@ -171,12 +171,14 @@ func (inv *Inventory) unclaimedConn(a netip.Addr, r *connRec) {
 }
 
 // connSide returns the entity of one side of a connection, marked seen
-// when it sent packets and bound (weakly) to its link-layer address.
-func (inv *Inventory) connSide(a netip.Addr, l2 string, sent bool, ts float64) *ipEntity {
+// when it sent packets and bound (weakly) to its link-layer address. The
+// address's text is made only for a binding not counted yet, or an IPv6
+// address that may embed it: a remote side needs none.
+func (inv *Inventory) connSide(a netip.Addr, l2 rec.MAC, sent bool, ts float64) *ipEntity {
 	e := inv.existing(a)
 	if e == nil && sent {
 		e = inv.ip(a)
-		if e == nil && a.Is6() && eui64Match(a, l2) {
+		if e == nil && a.Is6() && eui64Match(a, inv.macText(l2)) {
 			e = inv.ipForce(a)
 		}
 	}
@@ -186,7 +188,9 @@ func (inv *Inventory) connSide(a netip.Addr, l2 string, sent bool, ts float64) *
 	if sent {
 		e.seen = true
 		e.touch(ts)
-		inv.bindWeak(e, l2)
+		if !l2.IsZero() && !e.bumpWeakRaw(l2) {
+			inv.bindWeak(e, inv.macText(l2))
+		}
 	}
 	return e
 }
