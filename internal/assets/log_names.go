@@ -15,6 +15,7 @@ type dnsRec struct {
 	uid            string
 	id             connID
 	query, qtype   string
+	queryV         value // query as written: decoded for a record that names someone
 	opcode         string
 	hasRcode, hasQ bool
 	answers        []value // the string answers, at most maxAnswers (Inventory.answerBuf)
@@ -34,7 +35,7 @@ func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
 			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "query":
-			r.query = v.str()
+			r.queryV = v
 		case "qtype_name":
 			r.qtype, r.hasQ = inv.intern(v), true
 		case "rcode":
@@ -125,13 +126,14 @@ func (inv *Inventory) onDNS(line []byte) error {
 	o := obs{log: "dns", uid: r.uid, ts: r.ts, proto: "udp", id: r.id}
 	if src == "nbns" && (r.opcode == "netbios-registration" || r.opcode == "netbios-refresh") {
 		if e := inv.sender(r.id.origH, r.ts); e != nil {
-			inv.addName(&e.entity, target{addr: e.addr}, r.query, "nbns", o)
+			inv.addName(&e.entity, target{addr: e.addr}, r.queryV.str(), "nbns", o)
 		}
 		return nil
 	}
 	if len(r.answers) == 0 {
 		return nil
 	}
+	r.query = r.queryV.str()
 	if a, ok := arpaAddr(r.query); ok {
 		inv.dnsReverse(a, &r, src, o)
 		return nil
@@ -245,11 +247,12 @@ func plainHostName(s string) bool {
 	if s == "" || len(s) > 253 || strings.HasPrefix(s, "_") || strings.Contains(s, "._") {
 		return false
 	}
-	if _, err := netip.ParseAddr(s); err == nil {
-		return false
+	if mayBeAddr(s) {
+		if _, err := netip.ParseAddr(s); err == nil {
+			return false
+		}
 	}
-	ls := strings.ToLower(s)
-	if strings.HasSuffix(ls, ".arpa") || strings.HasSuffix(ls, ".arpa.") {
+	if hasLowerSuffix(s, ".arpa") || hasLowerSuffix(s, ".arpa.") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -261,8 +264,47 @@ func plainHostName(s string) bool {
 	return true
 }
 
-// arpaAddr decodes a reverse-lookup name (in-addr.arpa, ip6.arpa).
+// mayBeAddr reports whether netip.ParseAddr may take s: without a colon
+// only digits and dots make an address (IPv4).
+func mayBeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// hasLowerSuffix reports whether strings.ToLower(s) ends with suffix
+// (lower-case ASCII letters and dots), without lower-casing s: the only
+// runes other than themselves that lower-case to ASCII are U+0130 (i)
+// and the Kelvin sign (k), so the suffix's runes are s's last bytes.
+func hasLowerSuffix(s, suffix string) bool {
+	if len(s) < len(suffix) {
+		return false
+	}
+	tail := s[len(s)-len(suffix):]
+	for i := 0; i < len(suffix); i++ {
+		c := tail[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != suffix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// arpaAddr decodes a reverse-lookup name (in-addr.arpa, ip6.arpa). Most
+// names are not one: they end neither in "arpa" nor in "arpa.".
 func arpaAddr(name string) (netip.Addr, bool) {
+	if !hasLowerSuffix(name, "arpa") && !hasLowerSuffix(name, "arpa.") {
+		return netip.Addr{}, false
+	}
 	n := strings.TrimSuffix(strings.ToLower(name), ".")
 	if rest, ok := strings.CutSuffix(n, ".in-addr.arpa"); ok {
 		parts := strings.Split(rest, ".")
