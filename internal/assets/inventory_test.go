@@ -487,3 +487,24 @@ func TestNTLMNames(t *testing.T) {
 		t.Errorf("server names %+v", s.Names)
 	}
 }
+
+// TestUsedNameEscapedUID checks that a conn record finds the name its
+// connection's http record used whether either writes the uid escaped.
+func TestUsedNameEscapedUID(t *testing.T) {
+	inv := newInv(t, nil)
+	const http = `{"ts":2,"uid":%q,"id.orig_h":"10.0.0.5","id.orig_p":5001,"id.resp_h":"93.184.216.34","id.resp_p":80,"method":"GET","host":%q,"uri":"/","status_code":200}`
+	const conn = `{"ts":2,"uid":%q,"id.orig_h":"10.0.0.5","id.orig_p":5001,"id.resp_h":"93.184.216.34","id.resp_p":80,"proto":"tcp","service":"http","conn_state":"SF","history":"ShADadFf","orig_pkts":5,"resp_pkts":5,"orig_ip_bytes":500,"resp_ip_bytes":900}`
+	line := func(format, uid, host string) string {
+		return strings.Replace(strings.Replace(format, "%q", uid, 1), "%q", host, 1)
+	}
+	feed(inv, "http", line(http, `"C\u0068x"`, `"a.example"`), line(http, `"Cjy"`, `"b.example"`))
+	feed(inv, "conn", line(conn, `"Chx"`, ""), line(conn, `"C\u006ay"`, ""))
+	client := host(t, inv.Hosts(), "10.0.0.5")
+	var names []string
+	for _, u := range client.Used {
+		names = append(names, u.Name)
+	}
+	if strings.Join(names, " ") != "a.example b.example" || len(inv.uidNames) != 0 {
+		t.Errorf("used %v, names left %v", names, inv.uidNames)
+	}
+}

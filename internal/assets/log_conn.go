@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 
@@ -10,7 +11,9 @@ import (
 // connRec holds the conn.log fields the inventory reads.
 type connRec struct {
 	ts                       float64
-	uid                      string
+	uid                      string // made from uidRaw by connUID, when needed
+	uidRaw                   []byte
+	uidMade                  bool
 	id                       connID
 	proto, service, history  string
 	connState                string
@@ -72,7 +75,7 @@ func (inv *Inventory) decodeConn(line []byte, r *connRec) error {
 	}
 	c := f.Conn()
 	*r = connRec{
-		ts: c.TS, uid: rememberedText(inv.uids, c.UID),
+		ts: c.TS, uidRaw: c.UID,
 		id:    connID{origH: c.Orig, origP: c.OrigP, respH: c.Resp, respP: c.RespP},
 		proto: protoName(c.Proto), service: inv.internText(c.Service), history: inv.internText(c.History),
 		connState: c.State.String(),
@@ -122,11 +125,7 @@ func (inv *Inventory) onConn(line []byte) error {
 	}
 	orig := inv.connSide(r.id.origH, r.origL2, r.origPkts > 0 || r.origBytes > 0, r.ts)
 	resp := inv.connSide(r.id.respH, r.respL2, r.respPkts > 0 || r.respBytes > 0, r.ts)
-	name := inv.uidNames[r.uid]
-	if name != "" {
-		delete(inv.uidNames, r.uid)
-		inv.kept.forget(r.uid)
-	}
+	name := inv.takeUsedName(&r)
 	if orig != nil {
 		t := &orig.traffic
 		t.ConnsOut++
@@ -150,6 +149,37 @@ func (inv *Inventory) onConn(line []byte) error {
 		}
 	}
 	return nil
+}
+
+// connUID returns the record's uid (remembered), made on first use: a
+// conn record is most often its connection's only record, and most need
+// none but to look for the name an earlier record used.
+func (inv *Inventory) connUID(r *connRec) string {
+	if !r.uidMade {
+		r.uid, r.uidMade = rememberedText(inv.uids, r.uidRaw), true
+	}
+	return r.uid
+}
+
+// takeUsedName returns the name an earlier record of the connection used
+// (keepUsed), no longer kept; "" when none did. A uid without escapes is
+// looked up as written.
+func (inv *Inventory) takeUsedName(r *connRec) string {
+	if len(inv.uidNames) == 0 {
+		return ""
+	}
+	var name string
+	if bytes.IndexByte(r.uidRaw, '\\') < 0 {
+		name = inv.uidNames[string(r.uidRaw)] // its text is the uid: no string made
+	} else {
+		name = inv.uidNames[inv.connUID(r)]
+	}
+	if name != "" {
+		uid := inv.connUID(r)
+		delete(inv.uidNames, uid)
+		inv.kept.forget(uid)
+	}
+	return name
 }
 
 // unclaimedConn keeps the traffic of a connection to a local address that
@@ -226,7 +256,7 @@ func (inv *Inventory) connOffered(resp *ipEntity, r *connRec) {
 		s.Name = service
 	}
 	t := target{addr: resp.addr}
-	o := obs{log: "conn", uid: r.uid, ts: r.ts, proto: r.proto, service: service, id: r.id}
+	o := obs{log: "conn", uid: inv.connUID(r), ts: r.ts, proto: r.proto, service: service, id: r.id}
 	o.with("conn_state", r.connState).with("history", r.history).with("service", r.service)
 	port := inv.portText(r.proto, r.id.respP) // offered, and used by the originator
 	o.key, o.value, o.field = "offers", port, "id.resp_p"
