@@ -919,6 +919,11 @@ func ParseAddr(b []byte) netip.Addr {
 	}
 	for _, c := range b {
 		if c == ':' {
+			if a, ok := parseIPv6(b); ok {
+				return a.Unmap()
+			}
+			// A zone, an embedded IPv4 address or no address: netip
+			// decides (the conversion to a string allocates).
 			a, err := netip.ParseAddr(string(b))
 			if err != nil {
 				return netip.Addr{}
@@ -928,6 +933,85 @@ func ParseAddr(b []byte) netip.Addr {
 	}
 	return netip.Addr{}
 }
+
+// parseIPv6 parses b as netip.ParseAddr parses an IPv6 address written
+// with hex fields only (no zone, no embedded IPv4 address), without
+// making a string of it. ok is false for any other text, which
+// netip.ParseAddr then judges: every address it returns is the one
+// netip.ParseAddr returns (FuzzParseAddr).
+func parseIPv6(b []byte) (a netip.Addr, ok bool) {
+	var ip [16]byte
+	ellipsis := -1 // where "::" stands in ip
+	if len(b) >= 2 && b[0] == ':' && b[1] == ':' {
+		ellipsis, b = 0, b[2:]
+		if len(b) == 0 {
+			return netip.IPv6Unspecified(), true
+		}
+	}
+	i := 0
+	for i < 16 {
+		field, n, ok := hexField(b)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		ip[i], ip[i+1] = byte(field>>8), byte(field)
+		i += 2
+		if b = b[n:]; len(b) == 0 {
+			break
+		}
+		if b[0] != ':' || len(b) == 1 {
+			return netip.Addr{}, false
+		}
+		if b = b[1:]; b[0] == ':' {
+			if ellipsis >= 0 {
+				return netip.Addr{}, false
+			}
+			if ellipsis, b = i, b[1:]; len(b) == 0 {
+				break
+			}
+		}
+	}
+	if len(b) != 0 || (i < 16) != (ellipsis >= 0) {
+		return netip.Addr{}, false // garbage, too short, or a "::" for no field
+	}
+	if i < 16 {
+		n := 16 - i
+		copy(ip[ellipsis+n:], ip[ellipsis:i])
+		clear(ip[ellipsis : ellipsis+n])
+	}
+	return netip.AddrFrom16(ip), true
+}
+
+// hexField reads the IPv6 field at the start of b: 1 to 4 hex digits not
+// followed by a dot (an embedded IPv4 address), and how many bytes it
+// took.
+func hexField(b []byte) (field uint16, n int, ok bool) {
+	acc := uint32(0)
+	for ; n < len(b); n++ {
+		d := hexValues[b[n]]
+		if d > 0xf {
+			break
+		}
+		acc = acc<<4 | uint32(d)
+	}
+	if n == 0 || n > 4 || n < len(b) && b[n] == '.' {
+		return 0, 0, false
+	}
+	return uint16(acc), n, true
+}
+
+// hexValues maps a hex digit (either case) to its value, and every other
+// byte to 0xff: one load a digit, no branches.
+var hexValues = func() (t [256]uint8) {
+	for c := range t {
+		d, ok := hexDigit(byte(c))
+		t[c] = d
+		if !ok {
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 // AsRead returns a as ParseAddr reads it back from the text that Vigil's
 // writers give it (record's address fields write an IPv4-mapped IPv6

@@ -763,3 +763,51 @@ func TestConnFlagsFirstKey(t *testing.T) {
 		}
 	}
 }
+
+// addrSeeds are address texts netip.ParseAddr takes or refuses for each
+// of its IPv6 rules.
+var addrSeeds = []string{"::", "::1", "1::", "2001:db8::1", "2001:DB8:0:0:0:0:0:1", "fe80::1%eth0", "::ffff:10.0.0.1",
+	"1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "1::2::3",
+	"12345::", "1:", ":1", ":::", "1:::2", "0000:ffff::", "g::", "1.2:3::", "1::%", "::1.2.3.4", "1::2:", "10.0.0.1", ""}
+
+// TestParseAddrIPv6: ParseAddr reads every IPv6 text as netip.ParseAddr
+// does (IPv4-mapped unmapped), on its own path or netip's.
+func TestParseAddrIPv6(t *testing.T) {
+	for _, s := range addrSeeds {
+		checkParseAddr(t, []byte(s))
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range addrSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkParseAddr)
+}
+
+// checkParseAddr checks ParseAddr against netip.ParseAddr for the texts
+// that parseIPv4 (which takes leading zeros) does not take.
+func checkParseAddr(t *testing.T, b []byte) {
+	want, err := netip.ParseAddr(string(b))
+	if want = want.Unmap(); err != nil || len(b) > 64 {
+		want = netip.Addr{}
+	}
+	if a, ok := parseIPv4(b); ok && len(b) <= 64 {
+		want = a
+	}
+	if got := ParseAddr(b); got != want {
+		t.Fatalf("ParseAddr(%q) = %v, netip reads %v", b, got, want)
+	}
+	if a, ok := parseIPv6(b); ok && (a != want && a.Unmap() != want || err != nil) {
+		t.Fatalf("parseIPv6(%q) = %v, netip reads %v (%v)", b, a, want, err)
+	}
+}
+
+// TestParseAddrAllocs: an IPv6 address without a zone is read without
+// allocating.
+func TestParseAddrAllocs(t *testing.T) {
+	b := []byte("2001:db8:85a3::8a2e:370:7334")
+	if n := testing.AllocsPerRun(100, func() { ParseAddr(b) }); n != 0 {
+		t.Errorf("ParseAddr(%s) allocates %v times", b, n)
+	}
+}
