@@ -69,7 +69,7 @@ func stateBounds(c *Config) map[string]int {
 	// (alert.Schedule.Watch); Flush empties its list of things to schedule
 	// again.
 	schedule := func(n int) int { return 2*n + 65 }
-	return map[string]int{
+	bounds := map[string]int{
 		"bruteforce due.heap": schedule(c.BruteForce.MaxPairs), "bruteforce due.later": 0,
 		"dnstunnel due.heap": schedule(c.DNSTunnel.MaxDomains), "dnstunnel due.later": 0,
 		"flood due.heap": schedule(c.Flood.MaxVictims), "flood due.later": 0,
@@ -125,6 +125,13 @@ func stateBounds(c *Config) map[string]int {
 		"tls waiting": c.TLS.MaxCerts, "tls waitList": c.TLS.MaxCerts, "tls waiting[]": 16,
 		"tls ja3": config, "tls ja4": config,
 	}
+	// An alert.UIDs keeps its long uids beside its list, as many at most.
+	for path, n := range bounds {
+		if list, ok := strings.CutSuffix(path, ".uids.list"); ok {
+			bounds[list+".uids.long"] = n
+		}
+	}
+	return bounds
 }
 
 // checkStateBounds fails when some map or list of a detector's state is
