@@ -37,6 +37,7 @@ package detect
 
 import (
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -61,6 +62,13 @@ type Detector interface {
 // Periods not shorter than the detector's report_s change nothing.
 type Refresher interface {
 	SetRefresh(period float64)
+}
+
+// NameSharer is a Detector of DNS query names: the engine hands all such
+// detectors one domain.Names, so that each record's query name is looked
+// up and checked once, not once by each.
+type NameSharer interface {
+	ShareNames(names *domain.Names)
 }
 
 // Reporter is a Detector that has problems to report that are not alerts

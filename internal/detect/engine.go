@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 	"github.com/vigil-nsm/vigil/internal/incident"
 	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -139,6 +140,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 	for _, c := range cfg.Allow.Classes {
 		e.allowCls[c] = true
 	}
+	names := domain.NewNames()
 	for _, f := range registry {
 		if !f.Enabled(&e.cfg) {
 			continue
@@ -149,6 +151,9 @@ func New(cfg Config, out Output) (*Engine, error) {
 		}
 		if r, ok := d.(Refresher); ok {
 			r.SetRefresh(e.cfg.Aggregate.Quiet / 2)
+		}
+		if n, ok := d.(NameSharer); ok {
+			n.ShareNames(names)
 		}
 		e.detectors = append(e.detectors, d)
 		for _, log := range d.Logs() {

@@ -46,7 +46,7 @@ func TestStreamingStateBounded(t *testing.T) {
 	for s := 0.0; s < 2*86400; s += 10 {
 		e.Advance(int64((end + s) * 1e9))
 	}
-	caches := map[string]bool{"dnstunnel names.known": true, "dga names.known": true, "beacon recent": true, "beacon recentQ": true}
+	caches := map[string]bool{"dnstunnel names.shared.known": true, "dga names.shared.known": true, "beacon recent": true, "beacon recentQ": true}
 	n := heldEntries(e, caches)
 	incidents, crowds := e.corr.Held()
 	t.Logf("after two quiet days: %d entries held besides caches (%d in all), heap %d MiB", n, heldEntries(e, nil), heapMiB())

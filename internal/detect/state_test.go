@@ -91,12 +91,12 @@ func stateBounds(c *Config) map[string]int {
 		"bruteforce pairs[].challenges": 64, "bruteforce pairs[].servers": bruteforce.MaxSprayServers, "bruteforce pairs[].loggedIn": bruteforce.MaxLoggedIn,
 
 		"dga clients": c.DGA.MaxClients, "dga clients[].domains": 256, "dga clients[].nx": 256,
-		"dga clients[].uids.list": uids, "dga clients[].resolved": 8, "dga clients[].resolved[]": 4, "dga names.known": 100_000, "dga scored": 200_001,
+		"dga clients[].uids.list": uids, "dga clients[].resolved": 8, "dga clients[].resolved[]": 4, "dga names.shared.known": 100_000, "dga scored": 200_001,
 
 		"dnstunnel allow": config, "dnstunnel domains": c.DNSTunnel.MaxDomains,
 		"dnstunnel domains[].subs": c.DNSTunnel.MaxUnique, "dnstunnel domains[].clients.rest": 256,
 		"dnstunnel domains[].servers.rest": 256, "dnstunnel domains[].qtypes.rest": 16, "dnstunnel domains[].sample": 3,
-		"dnstunnel domains[].uids.list": uids, "dnstunnel names.known": 100_000,
+		"dnstunnel domains[].uids.list": uids, "dnstunnel names.shared.known": 100_000,
 		"dnstunnel slow": c.DNSTunnel.MaxDomains, "dnstunnel spread": c.DNSTunnel.MaxDomains,
 
 		"exfil hosts": c.Exfil.MaxHosts, "exfil open": c.Exfil.MaxHosts, "exfil hosts[].dests": 1025, "exfil hosts[].dests[].uids.list": uids,

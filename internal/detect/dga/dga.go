@@ -139,7 +139,7 @@ type Detector struct {
 	model   *Model
 	clients map[netip.Addr]*client
 	scored  map[string]float64 // cache of label scores
-	names   *domain.Names[name]
+	names   *domain.Slot[name]
 }
 
 // name is what Handle derives from one query name: its registered domain
@@ -158,9 +158,14 @@ func New(cfg Config) (*Detector, error) {
 		return nil, err
 	}
 	d := &Detector{cfg: cfg, model: m, clients: map[netip.Addr]*client{}, scored: map[string]float64{}}
-	d.names = domain.NewNames(d.derive)
+	d.names = domain.NewSlot(domain.NewNames(), d.derive)
 	return d, nil
 }
+
+// ShareNames makes d look query names up in names, which other detectors
+// handed the same records share (the engine's): each name is looked up
+// and checked once for all. Call it before the first record.
+func (d *Detector) ShareNames(names *domain.Names) { d.names = domain.NewSlot(names, d.derive) }
 
 // Name implements detect.Detector.
 func (d *Detector) Name() string { return "dga" }
@@ -253,11 +258,11 @@ func (s *slow) live(now, window float64) bool {
 }
 
 // derive scores a query name's label (Label).
-func (d *Detector) derive(q string) name {
-	if q == "" || domain.Reverse(q) || !domain.Public(q) || domain.ServiceName(q) {
+func (d *Detector) derive(q *domain.Query) name {
+	if q.Skip {
 		return name{skip: true}
 	}
-	reg, _ := domain.RegisteredICANN(domain.Normalize(q))
+	reg, _ := q.RegisteredICANN()
 	label := firstLabel(reg)
 	if Skip(label) {
 		return name{skip: true}

@@ -123,7 +123,7 @@ type Detector struct {
 	allow   map[string]bool
 	domains map[string]*state
 	due     *alert.Schedule[string, *state] // when domains may end or be reported again
-	names   *domain.Names[*name]
+	names   *domain.Slot[*name]
 	kept    int                   // subdomain hashes kept over all domains (MaxNames)
 	slow    map[string]*tally     // by parent domain
 	spread  map[netip.Addr]*tally // by client
@@ -139,12 +139,17 @@ func New(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{},
 		due:  alert.NewSchedule[string, *state](cfg.Idle, cfg.Report),
 		slow: map[string]*tally{}, spread: map[netip.Addr]*tally{}}
-	d.names = domain.NewNames(d.derive)
+	d.names = domain.NewSlot(domain.NewNames(), d.derive)
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
 	}
 	return d
 }
+
+// ShareNames makes d look query names up in names, which other detectors
+// handed the same records share (the engine's): each name is looked up
+// and checked once for all. Call it before the first record.
+func (d *Detector) ShareNames(names *domain.Names) { d.names = domain.NewSlot(names, d.derive) }
 
 // Name implements detect.Detector.
 func (d *Detector) Name() string { return "dnstunnel" }

@@ -206,16 +206,16 @@ type name struct {
 
 // derive works out a query name's registered domain, subdomain and
 // whether it is tunnel-like.
-func (d *Detector) derive(q string) *name {
-	if q == "" || domain.Reverse(q) || !domain.Public(q) || domain.ServiceName(q) {
+func (d *Detector) derive(q *domain.Query) *name {
+	if q.Skip {
 		return &name{skip: true}
 	}
-	reg, sub := domain.Registered(q)
+	reg, sub := q.Registered()
 	regKey := domain.Normalize(reg)
 	if sub == "" || d.allowed(regKey) {
 		return &name{skip: true}
 	}
-	n := &name{query: q, regKey: regKey, regHash: domain.Hash(regKey), sub: sub, hash: domain.Hash(strings.ToLower(sub))}
+	n := &name{query: q.Text, regKey: regKey, regHash: domain.Hash(regKey), sub: sub, hash: domain.Hash(strings.ToLower(sub))}
 	data, keyed := addressKeyed(sub)
 	n.keyed = keyed
 	if !keyed {

@@ -28,11 +28,17 @@ func Normalize(name string) string {
 // The suffix may be one of the list's private section (cloudfront.net,
 // github.io): see RegisteredICANN.
 func Registered(name string) (reg, sub string) {
+	return registered(name, publicsuffix.PublicSuffix)
+}
+
+// registered is Registered, asking publicSuffix for the public suffix of
+// the name lower-cased.
+func registered(name string, publicSuffix func(string) (string, bool)) (reg, sub string) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || !strings.Contains(name, ".") {
 		return name, ""
 	}
-	suffix, _ := publicsuffix.PublicSuffix(strings.ToLower(name))
+	suffix, _ := publicSuffix(strings.ToLower(name))
 	return cut(name, suffix)
 }
 
@@ -43,11 +49,17 @@ func Registered(name string) (reg, sub string) {
 // registered. RegisteredICANN("d1x.cloudfront.net") is "cloudfront.net",
 // "d1x".
 func RegisteredICANN(name string) (reg, sub string) {
+	return registeredICANN(name, publicsuffix.PublicSuffix)
+}
+
+// registeredICANN is RegisteredICANN, asking publicSuffix for the public
+// suffix of the name lower-cased.
+func registeredICANN(name string, publicSuffix func(string) (string, bool)) (reg, sub string) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || !strings.Contains(name, ".") {
 		return name, ""
 	}
-	suffix, icann := publicsuffix.PublicSuffix(strings.ToLower(name))
+	suffix, icann := publicSuffix(strings.ToLower(name))
 	for !icann {
 		i := strings.IndexByte(suffix, '.')
 		if i < 0 {

@@ -23,8 +23,8 @@ func FuzzNames(f *testing.F) {
 		"xn--80ak6aa92e.com", "s3.amazonaws.com", "a.b.c.d.e.f.g.h.i.j.github.io", "a.İ.com", "x.\xff.net", "a.b.ẞ", "www.ẞ.\xfe"} {
 		f.Add(s)
 	}
-	n := NewNames(func(q string) [2]string {
-		reg, sub := Registered(q)
+	n := NewSlot(NewNames(), func(q *Query) [2]string {
+		reg, sub := Registered(q.Text)
 		return [2]string{reg, sub}
 	})
 	f.Fuzz(func(t *testing.T, name string) {
@@ -82,7 +82,7 @@ func checkRegistered(t *testing.T, name, reg, sub string) {
 
 // checkNames checks that n remembers what it derives from a dns record
 // whose query is name: the same on the first call and on the next.
-func checkNames(t *testing.T, n *Names[[2]string], name string) {
+func checkNames(t *testing.T, n *Slot[[2]string], name string) {
 	t.Helper()
 	line, err := json.Marshal(map[string]string{"query": name})
 	if err != nil {
@@ -97,5 +97,28 @@ func checkNames(t *testing.T, n *Names[[2]string], name string) {
 		if v, ok := n.Of(&r); !ok || v != [2]string{reg, sub} {
 			t.Fatalf("Names.Of(%s) = %q, %v; derive says %q, %q", line, v, ok, reg, sub)
 		}
+	}
+	q, _ := n.shared.Of(&r)
+	checkQuery(t, q)
+}
+
+// checkQuery checks that q says what the functions it stands for say of
+// its text.
+func checkQuery(t *testing.T, q *Query) {
+	t.Helper()
+	text := q.Text
+	if skip := text == "" || Reverse(text) || !Public(text) || ServiceName(text); q.Skip != skip {
+		t.Fatalf("Query(%q).Skip = %v", text, q.Skip)
+	}
+	if q.Skip {
+		return
+	}
+	r1, s1 := q.Registered()
+	if r2, s2 := Registered(text); r1 != r2 || s1 != s2 {
+		t.Fatalf("Query(%q).Registered = %q, %q; Registered says %q, %q", text, r1, s1, r2, s2)
+	}
+	r1, s1 = q.RegisteredICANN()
+	if r2, s2 := RegisteredICANN(Normalize(text)); r1 != r2 || s1 != s2 {
+		t.Fatalf("Query(%q).RegisteredICANN = %q, %q; RegisteredICANN says %q, %q", text, r1, s1, r2, s2)
 	}
 }

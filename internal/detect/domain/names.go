@@ -1,37 +1,129 @@
 package domain
 
-import "github.com/vigil-nsm/vigil/internal/record/rec"
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
 
 // maxNames bounds the names a Names remembers.
 const maxNames = 100_000
 
-// Names remembers what a detector derives from each DNS query name: a site
-// asks for the same names again and again, so each is worked out once. At
-// most maxNames are kept; past that all are forgotten at once.
-type Names[V any] struct {
-	derive func(query string) V
-	known  map[string]V // by the query field as written
+// Names remembers the DNS query names seen and what the detectors derive
+// from each: a site asks for the same names again and again, so each is
+// worked out once. One Names may serve several detectors (Slot), each
+// handed the same record in turn: the name and the work they share
+// (Query) are looked up and done once for all. At most maxNames are
+// kept; past that all are forgotten at once.
+type Names struct {
+	known map[string]*Query // by the query field as written
+	last  *Query            // the query looked up last
+	slots int               // slots handed out (NewSlot)
 }
 
-// NewNames returns a Names deriving with derive (given the query unescaped).
-func NewNames[V any](derive func(query string) V) *Names[V] {
-	return &Names[V]{derive: derive, known: map[string]V{}}
+// NewNames returns an empty Names.
+func NewNames() *Names { return &Names{known: map[string]*Query{}} }
+
+// Query is one query name and what the DNS detectors all work out of it.
+type Query struct {
+	// Text is the query unescaped.
+	Text string
+	// Skip is set for a name no DNS detector judges: empty, a reverse
+	// lookup, not a public name, or a service name.
+	Skip bool
+
+	raw     string        // the query field as written: its key in Names
+	lower   string        // Text lower-cased, its trailing dot dropped (unset when Skip)
+	suffix  string        // the public suffix of lower
+	icann   bool          // the suffix is of the list's ICANN section
+	derived [maxSlots]any // what each slot derived (nil: not yet)
+}
+
+// maxSlots is the number of detectors that may share one Names.
+const maxSlots = 2
+
+// Of returns r's query; false when r has none.
+func (n *Names) Of(r *rec.Rec) (*Query, bool) {
+	raw, ok := r.Raw("query")
+	if !ok {
+		return nil, false
+	}
+	if n.last != nil && n.last.raw == string(raw) {
+		return n.last, true // the same record, handed to the next detector
+	}
+	q, ok := n.known[string(raw)]
+	if !ok {
+		q = newQuery(r.Str("query"))
+		if len(n.known) >= maxNames {
+			clear(n.known)
+		}
+		q.raw = string(raw)
+		n.known[q.raw] = q
+	}
+	n.last = q
+	return q, true
+}
+
+func newQuery(text string) *Query {
+	q := &Query{Text: text}
+	if q.Skip = text == "" || Reverse(text) || !Public(text) || ServiceName(text); !q.Skip {
+		q.lower = strings.ToLower(strings.TrimSuffix(text, "."))
+		q.suffix, q.icann = publicsuffix.PublicSuffix(q.lower)
+	}
+	return q
+}
+
+// Registered is Registered(q.Text), for a query not skipped.
+func (q *Query) Registered() (reg, sub string) {
+	return registered(q.Text, q.publicSuffix)
+}
+
+// RegisteredICANN is RegisteredICANN(Normalize(q.Text)), for a query not
+// skipped.
+func (q *Query) RegisteredICANN() (reg, sub string) {
+	return registeredICANN(Normalize(q.Text), q.publicSuffix)
+}
+
+// publicSuffix is publicsuffix.PublicSuffix, answered from q for the name
+// q worked it out for.
+func (q *Query) publicSuffix(lower string) (string, bool) {
+	if lower == q.lower && !q.Skip {
+		return q.suffix, q.icann
+	}
+	return publicsuffix.PublicSuffix(lower)
+}
+
+// Slot is where one detector keeps what it derives from each query of a
+// Names.
+type Slot[V any] struct {
+	shared *Names
+	i      int
+	derive func(*Query) V
+}
+
+// NewSlot returns a slot of n deriving with derive; it panics when n has
+// maxSlots already.
+func NewSlot[V any](n *Names, derive func(*Query) V) *Slot[V] {
+	if n.slots == maxSlots {
+		panic("domain: Names has no slot left")
+	}
+	n.slots++
+	return &Slot[V]{shared: n, i: n.slots - 1, derive: derive}
 }
 
 // Of returns what r's query name derives; false when r has no query.
-func (n *Names[V]) Of(r *rec.Rec) (V, bool) {
-	raw, ok := r.Raw("query")
+func (s *Slot[V]) Of(r *rec.Rec) (V, bool) {
+	q, ok := s.shared.Of(r)
 	if !ok {
 		var none V
 		return none, false
 	}
-	if v, ok := n.known[string(raw)]; ok {
+	if v, ok := q.derived[s.i].(V); ok {
 		return v, true
 	}
-	v := n.derive(r.Str("query"))
-	if len(n.known) >= maxNames {
-		clear(n.known)
-	}
-	n.known[string(raw)] = v
+	v := s.derive(q)
+	q.derived[s.i] = v
 	return v, true
 }

@@ -12,7 +12,8 @@ import (
 // full it is forgotten at once and names are derived afresh, the same.
 func TestNamesForget(t *testing.T) {
 	calls := map[string]int{}
-	n := NewNames(func(q string) string { calls[q]++; return "d:" + q })
+	names := NewNames()
+	n := NewSlot(names, func(q *Query) string { calls[q.Text]++; return "d:" + q.Text })
 	of := func(line string) (string, bool) {
 		var r rec.Rec
 		if err := r.Parse("dns", []byte(line)); err != nil {
@@ -29,13 +30,43 @@ func TestNamesForget(t *testing.T) {
 	if _, ok := of(`{"qtype":"A"}`); ok {
 		t.Error("a record without a query derived something")
 	}
-	for i := len(n.known); i < maxNames; i++ {
-		n.known[fmt.Sprint(i)] = "filler"
+	for i := len(names.known); i < maxNames; i++ {
+		names.known[fmt.Sprint(i)] = &Query{}
 	}
-	if v, ok := of(`{"query":"b.example.org"}`); !ok || v != "d:b.example.org" || len(n.known) != 1 {
-		t.Errorf("when full: %q, %v, %d kept", v, ok, len(n.known))
+	if v, ok := of(`{"query":"b.example.org"}`); !ok || v != "d:b.example.org" || len(names.known) != 1 {
+		t.Errorf("when full: %q, %v, %d kept", v, ok, len(names.known))
 	}
 	if v, _ := of(`{"query":"a\u002eexample.org"}`); v != "d:a.example.org" || calls["a.example.org"] != 2 {
 		t.Errorf("after forgetting: %q, %d derivations", v, calls["a.example.org"])
 	}
+}
+
+// TestNamesShared: two slots of one Names each derive their own value of a
+// name, once, and see the same Query.
+func TestNamesShared(t *testing.T) {
+	names := NewNames()
+	var seen [2]*Query
+	var calls [2]int
+	a := NewSlot(names, func(q *Query) int { seen[0] = q; calls[0]++; return len(q.Text) })
+	b := NewSlot(names, func(q *Query) string { seen[1] = q; calls[1]++; return q.Text + "!" })
+	var r rec.Rec
+	for _, line := range []string{`{"query":"www.example.org"}`, `{"query":"www.example.org"}`, `{"query":"x.example.org"}`, `{"query":"www.example.org"}`} {
+		if err := r.Parse("dns", []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		va, _ := a.Of(&r)
+		vb, _ := b.Of(&r)
+		if q := r.Str("query"); va != len(q) || vb != q+"!" || seen[0] != seen[1] {
+			t.Fatalf("%s: %v, %q, queries %p %p", line, va, vb, seen[0], seen[1])
+		}
+	}
+	if calls != [2]int{2, 2} {
+		t.Errorf("derivations %v, want 2 each", calls)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a third slot was handed out")
+		}
+	}()
+	NewSlot(names, func(*Query) bool { return true })
 }
