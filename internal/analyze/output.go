@@ -68,11 +68,13 @@ const chunkSize = 64 << 10
 // page fault per 4 KiB page cost more than the writes saved).
 const fileBufSize = 256 << 10
 
-// Consumer reads every record the analysis produces: each log line as it
-// is written (log is the log's name, line one JSON object without the
+// Consumer reads every record the analysis produces: each log line in the
+// order written (log is the log's name, line one JSON object without the
 // newline, valid only during the call), and the packet facts (logs named
 // "_…", see facts.go), which are not written. Record is called from one
-// goroutine.
+// goroutine. A run with one worker hands the lines on in batches, a few
+// thousand records after they are written (consume.go); all are handed on
+// before Run returns.
 type Consumer interface {
 	Record(log string, line []byte)
 }
