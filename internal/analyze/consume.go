@@ -80,16 +80,15 @@ func (w *writer) consumeHeld() {
 	for b.next < len(b.recs) {
 		r := &b.recs[b.next]
 		b.next++
-		line := b.buf[r.off:r.end:r.end]
+		var conn *typedConn
+		var http *rec.HTTP
 		switch r.kind {
 		case batchedConn:
-			w.shared.ResetConn(r.log, line, b.conns[r.extra].decoded(line))
+			conn = &b.conns[r.extra]
 		case batchedHTTP:
-			w.shared.ResetHTTP(r.log, line, &b.https[r.extra])
-		default:
-			w.shared.Reset(r.log, line)
+			http = &b.https[r.extra]
 		}
-		w.handShared(r.log, line)
+		w.hand(r.log, b.buf[r.off:r.end:r.end], conn, http)
 	}
 	clear(b.recs) // the logs' names
 	b.buf, b.recs, b.conns, b.https, b.next = b.buf[:0], b.recs[:0], b.conns[:0], b.https[:0], 0

@@ -390,19 +390,20 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 		w.holdForConsumers(log, line, x)
 		return
 	}
+	w.hand(log, line, x.conn, x.http)
+}
+
+// hand hands one record to every consumer, through w.shared with the
+// fields its producer decoded (conn) or located (http) when it has them.
+func (w *writer) hand(log string, line []byte, conn *typedConn, http *rec.HTTP) {
 	switch {
-	case x.conn != nil:
-		w.shared.ResetConn(log, line, x.conn.decoded(line))
-	case x.http != nil:
-		w.shared.ResetHTTP(log, line, x.http)
+	case conn != nil:
+		w.shared.ResetConn(log, line, conn.decoded(line))
+	case http != nil:
+		w.shared.ResetHTTP(log, line, http)
 	default:
 		w.shared.Reset(log, line)
 	}
-	w.handShared(log, line)
-}
-
-// handShared hands w.shared, which holds line, to every consumer.
-func (w *writer) handShared(log string, line []byte) {
 	for i := range w.consumers {
 		w.handTo(i, log, line)
 	}
