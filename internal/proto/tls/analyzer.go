@@ -496,6 +496,11 @@ func (a *Analyzer) handshakeData(dir proto.Direction, b []byte) {
 			return
 		}
 		a.handshake(dir, s.hs[0], s.hs[4:4+l])
+		if a.done {
+			// It stopped the analyzer: the handshake is logged and its
+			// buffers given back (flush), s.hs among them.
+			return
+		}
 		rest := copy(s.hs, s.hs[4+l:])
 		s.hs = s.hs[:rest]
 	}

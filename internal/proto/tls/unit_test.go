@@ -655,3 +655,19 @@ func TestHRRFirstHelloFingerprints(t *testing.T) {
 		t.Fatalf("records %q, want ja4 %s", got, want)
 	}
 }
+
+// TestGatheredMessageStops: a handshake message gathered across records
+// that stops the analyzer (a client hello that does not parse) ends its
+// parsing there: the connection is logged once, and the analyzer does
+// not go on to read the message buffer its log gave back.
+func TestGatheredMessageStops(t *testing.T) {
+	msg := handshakeMsg(1, bytes.Repeat([]byte{0xff}, 40))
+	sink := &lineSink{}
+	a := New(&testConn, sink)
+	a.Data(proto.FromOrig, 1, tlsRecord(22, msg[:10]))
+	a.Data(proto.FromOrig, 2, tlsRecord(22, msg[10:]))
+	a.End(3)
+	if len(sink.lines) != 1 || !strings.Contains(sink.lines[0], `"ssl_history":"C"`) {
+		t.Errorf("lines %q", sink.lines)
+	}
+}
