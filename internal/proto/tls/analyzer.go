@@ -205,6 +205,7 @@ func (a *Analyzer) Gap(dir proto.Direction, n int) {
 func (a *Analyzer) End(ts int64) {
 	a.done = true
 	a.flush()
+	a.dropBufs()
 }
 
 // Data implements proto.Analyzer.
@@ -215,8 +216,18 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	a.curTS = ts
 	if a.dtls {
 		a.datagram(dir, data)
-		return
+	} else {
+		a.stream(dir, data)
 	}
+	if a.done {
+		// Logged (done and flush go together): the gathering buffers
+		// go now that nothing of this call reads them.
+		a.dropBufs()
+	}
+}
+
+// stream parses the bytes of one side of a TLS (not DTLS) connection.
+func (a *Analyzer) stream(dir proto.Direction, data []byte) {
 	s := &a.s[dir]
 	isOrig := dir == proto.FromOrig
 	for len(data) > 0 && !a.done {
@@ -803,6 +814,13 @@ func (a *Analyzer) flush() {
 	b = append(b, '}')
 	a.line = b
 	a.out.Record("ssl", b)
+}
+
+// dropBufs gives back the sides' gathering buffers once the handshake is
+// logged: a long connection does not keep them. It is called when the
+// call that logged it (Data, End) returns, not at the log (flush), since
+// the parse that stopped may still be reading a message in one.
+func (a *Analyzer) dropBufs() {
 	for i := range a.s {
 		releaseBuf(a.s[i].buf)
 		releaseBuf(a.s[i].hs)
