@@ -178,9 +178,56 @@ const digitPairs = "00010203040506070809" + "10111213141516171819" + "2021222324
 
 // appendMicros appends us microseconds as seconds: the sign, the whole
 // seconds, a dot and the six fraction digits with trailing zeros trimmed
-// (one digit kept). The digits are written once, backwards from the dot
-// for the seconds, into a buffer appended in one step.
+// (one digit kept). Times of this century (ten digits of seconds) take
+// appendEpochMicros, the rest appendAnyMicros.
 func appendMicros(dst []byte, us int64) []byte {
+	if minEpoch <= us && us < maxEpoch {
+		return appendEpochMicros(dst, uint64(us))
+	}
+	return appendAnyMicros(dst, us)
+}
+
+// The microseconds whose seconds have ten digits: 2001-09-09 to 2286.
+const (
+	minEpoch = 1e9 * 1e6
+	maxEpoch = 1e10 * 1e6
+)
+
+// appendEpochMicros is appendMicros for minEpoch <= us < maxEpoch: the
+// ten digits of seconds and the six of the fraction all have fixed
+// places, so that each pair of them is computed on its own (not one
+// after another, as appendAnyMicros's loop dividing by 100 does) and
+// written in place at the end of dst, with no buffer to copy from.
+func appendEpochMicros(dst []byte, us uint64) []byte {
+	const n = len("1234567890.123456")
+	sec, frac := us/1e6, uint32(us%1e6)
+	s1 := uint32(sec / 1e8)            // the first two digits
+	s2 := uint32(sec - uint64(s1)*1e8) // the other eight
+	hi, lo := s2/1e4, s2%1e4
+	m := len(dst)
+	dst = slices.Grow(dst, n)[:m+n]
+	b := dst[m : m+n]
+	putPair(b[0:], uint64(s1))
+	putPair(b[2:], uint64(hi/100))
+	putPair(b[4:], uint64(hi%100))
+	putPair(b[6:], uint64(lo/100))
+	putPair(b[8:], uint64(lo%100))
+	b[10] = '.'
+	f1, f2 := frac/1e4, frac%1e4
+	putPair(b[11:], uint64(f1))
+	putPair(b[13:], uint64(f2/100))
+	putPair(b[15:], uint64(f2%100))
+	end := n
+	for end > len("1234567890.1") && b[end-1] == '0' {
+		end--
+	}
+	return dst[:m+end]
+}
+
+// appendAnyMicros is appendMicros for any us. The digits are written
+// once, backwards from the dot for the seconds, into a buffer appended
+// in one step.
+func appendAnyMicros(dst []byte, us int64) []byte {
 	const dot = 21 // 20 digits and a sign fit before it
 	var b [dot + 7]byte
 	u := uint64(us)

@@ -45,7 +45,8 @@ func TestAppendMicros(t *testing.T) {
 	// can produce (|ns|/1000).
 	edges := []int64{0, 1, 9, 10, 99, 100, 999_999, 1_000_000, 1_000_001, 1_100_000, 1_000_010,
 		9_999_999, 10_000_000, 123_456_789, 1_300_475_167_096_535, 1_300_475_167_000_000,
-		1_300_475_167_090_000, 1_300_475_167_000_005, math.MaxInt64 / 1000, math.MinInt64 / 1000}
+		1_300_475_167_090_000, 1_300_475_167_000_005, minEpoch, maxEpoch, minEpoch + 999_999, maxEpoch - 1_000_000,
+		math.MaxInt64 / 1000, math.MinInt64 / 1000}
 	for _, e := range edges {
 		for d := int64(-3); d <= 3; d++ {
 			check(e + d)
@@ -61,13 +62,16 @@ func TestAppendMicros(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 200_000 {
 		v := r.Int64N(math.MaxInt64/1000 + 1)
-		switch r.IntN(4) {
+		switch r.IntN(5) {
 		case 0:
 			v %= 1e6 // fractions alone
 		case 1:
 			v -= v % int64(math.Pow10(r.IntN(7))) // trailing zeros
 		case 2:
 			v %= 2e15 // epoch times up to the 2030s
+		case 3:
+			v = minEpoch + v%(maxEpoch-minEpoch) // ten digits of seconds
+			v -= v % int64(math.Pow10(r.IntN(7)))
 		}
 		check(v)
 		check(-v)
