@@ -341,30 +341,35 @@ func appendAddr(dst []byte, a netip.Addr) []byte {
 	return a.AppendTo(dst)
 }
 
-// octetText holds every byte value's decimal digits, padded with zeros
-// after them to three bytes, and in the fourth byte their count.
-var octetText = func() (t [256][4]byte) {
+// octetText holds every byte value's decimal digits followed by a dot,
+// as a little-endian word (its first byte the first digit), and in the
+// top byte their count with the dot.
+var octetText = func() (t [256]uint64) {
 	for x := range t {
-		d := strconv.AppendUint(t[x][:0], uint64(x), 10)
-		t[x][3] = byte(len(d))
+		var d [8]byte
+		n := copy(d[:], strconv.AppendUint(nil, uint64(x), 10))
+		d[n] = '.'
+		d[7] = byte(n + 1)
+		t[x] = binary.LittleEndian.Uint64(d[:])
 	}
 	return t
 }()
 
-// appendIPv4 appends b in dotted decimal. Each octet's three bytes of
-// octetText are written whole and the next octet's start is put after
-// its digits, over the padding.
+// appendIPv4 appends b in dotted decimal, in place at the end of dst.
+// Each octet's word of octetText is stored whole and the next octet's
+// put after its digits and dot, over the rest; the last dot is cut off.
 func appendIPv4(dst []byte, b [4]byte) []byte {
-	var buf [len("255.255.255.255.")]byte
+	const room = len("255.255.255.") + 8 // the last word is stored whole
+	m := len(dst)
+	dst = slices.Grow(dst, room)
+	out := dst[m : m+room]
 	n := 0
 	for _, x := range b {
-		d := &octetText[x]
-		buf[n], buf[n+1], buf[n+2] = d[0], d[1], d[2]
-		n += int(d[3])
-		buf[n] = '.'
-		n++
+		w := octetText[x]
+		binary.LittleEndian.PutUint64(out[n:], w)
+		n += int(w >> 56)
 	}
-	return append(dst, buf[:n-1]...)
+	return dst[:m+n-1]
 }
 
 // appendIPv6 appends b as RFC 5952 (and netip) writes IPv6 addresses: the
