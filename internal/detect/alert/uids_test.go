@@ -8,23 +8,17 @@ import (
 	"testing"
 )
 
-// TestUIDsOrderFree: whatever order connections are offered in, the list
-// holds the MaxUIDs earliest, each once, in time order.
-func TestUIDsOrderFree(t *testing.T) {
-	type conn struct {
-		ts  float64
-		uid string
-	}
-	var conns []conn
-	for i := range 60 {
-		conns = append(conns, conn{float64(i / 2), "C" + strconv.Itoa(100+i)}) // pairs share a time
-	}
-	conns = append(conns, conn{3, "C106"}, conn{0, ""}) // a repeat, and no uid
-	var want []string
-	for _, c := range conns[:MaxUIDs] {
-		want = append(want, c.uid)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
+// uidConn is a connection offered to a UIDs list.
+type uidConn struct {
+	ts  float64
+	uid string
+}
+
+// listsInAnyOrder offers conns to a new list in their order and then in
+// 49 shuffled orders (seeded by seed), and requires want each time.
+func listsInAnyOrder(t *testing.T, conns []uidConn, want []string, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	for round := range 50 {
 		var u UIDs
 		for _, c := range conns {
@@ -35,6 +29,21 @@ func TestUIDsOrderFree(t *testing.T) {
 		}
 		rng.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
 	}
+}
+
+// TestUIDsOrderFree: whatever order connections are offered in, the list
+// holds the MaxUIDs earliest, each once, in time order.
+func TestUIDsOrderFree(t *testing.T) {
+	var conns []uidConn
+	for i := range 60 {
+		conns = append(conns, uidConn{float64(i / 2), "C" + strconv.Itoa(100+i)}) // pairs share a time
+	}
+	conns = append(conns, uidConn{3, "C106"}, uidConn{0, ""}) // a repeat, and no uid
+	var want []string
+	for _, c := range conns[:MaxUIDs] {
+		want = append(want, c.uid)
+	}
+	listsInAnyOrder(t, conns, want, 1)
 }
 
 func TestUIDsAllocatesOnlyWhenKept(t *testing.T) {
@@ -96,20 +105,16 @@ func TestUIDsLong(t *testing.T) {
 // earliest whatever the order, long ones staying beside their entries
 // when the list is cut.
 func TestUIDsMixedOrderFree(t *testing.T) {
-	type conn struct {
-		ts  float64
-		uid string
-	}
-	var conns []conn
+	var conns []uidConn
 	for i := range 60 {
 		uid := "C" + strconv.Itoa(100+i)
 		if i%3 == 0 {
 			uid += strings.Repeat("L", shortUID)
 		}
-		conns = append(conns, conn{float64(i / 4), uid})
+		conns = append(conns, uidConn{float64(i / 4), uid})
 	}
 	sorted := slices.Clone(conns)
-	slices.SortFunc(sorted, func(a, b conn) int {
+	slices.SortFunc(sorted, func(a, b uidConn) int {
 		if a.ts != b.ts {
 			return int(a.ts - b.ts)
 		}
@@ -119,15 +124,5 @@ func TestUIDsMixedOrderFree(t *testing.T) {
 	for _, c := range sorted[:MaxUIDs] {
 		want = append(want, c.uid)
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for round := range 50 {
-		rng.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
-		var u UIDs
-		for _, c := range conns {
-			u.Add(c.ts, []byte(c.uid))
-		}
-		if got := u.List(); !slices.Equal(got, want) {
-			t.Fatalf("round %d: %v, want %v", round, got, want)
-		}
-	}
+	listsInAnyOrder(t, conns, want, 3)
 }
