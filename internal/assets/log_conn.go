@@ -49,19 +49,65 @@ func (inv *Inventory) takeID(ts *float64, uid *string, id *connID, key []byte, v
 // another order. The loop takes any of these keys again as before, so
 // that a key that repeats still keeps its last value.
 func (inv *Inventory) leadingIDs(f *rec.Rec, ts *float64, uid *string, id *connID) []rec.Field {
+	var raw rawIDs
+	rest := raw.leading(f)
+	if len(rest) == len(f.Fields()) {
+		return rest
+	}
+	inv.decodeIDs(&raw, ts, uid, id)
+	return rest
+}
+
+// rawIDs are the values of a record's ts, uid and id.* fields as
+// written, for a decoder that decodes them only when it needs them.
+type rawIDs struct {
+	ts, uid, origH, origP, respH, respP value
+}
+
+// leading is leadingIDs without decoding: it keeps the six values when
+// the record starts with them, and returns the fields left.
+func (ids *rawIDs) leading(f *rec.Rec) []rec.Field {
 	fl := f.Fields()
 	if len(fl) < 6 || string(f.Key(fl[0])) != "ts" || string(f.Key(fl[1])) != "uid" ||
 		string(f.Key(fl[2])) != "id.orig_h" || string(f.Key(fl[3])) != "id.orig_p" ||
 		string(f.Key(fl[4])) != "id.resp_h" || string(f.Key(fl[5])) != "id.resp_p" {
 		return fl
 	}
-	*ts = value{f.Value(fl[0])}.float()
-	*uid = inv.uid(value{f.Value(fl[1])})
-	id.origH = inv.addr(value{f.Value(fl[2])})
-	id.origP = uint16(value{f.Value(fl[3])}.uint())
-	id.respH = inv.addr(value{f.Value(fl[4])})
-	id.respP = uint16(value{f.Value(fl[5])}.uint())
+	*ids = rawIDs{ts: value{f.Value(fl[0])}, uid: value{f.Value(fl[1])},
+		origH: value{f.Value(fl[2])}, origP: value{f.Value(fl[3])},
+		respH: value{f.Value(fl[4])}, respP: value{f.Value(fl[5])}}
 	return fl[6:]
+}
+
+// take keeps v when key is one of the six (reporting whether it is).
+func (ids *rawIDs) take(key []byte, v value) bool {
+	switch string(key) {
+	case "ts":
+		ids.ts = v
+	case "uid":
+		ids.uid = v
+	case "id.orig_h":
+		ids.origH = v
+	case "id.orig_p":
+		ids.origP = v
+	case "id.resp_h":
+		ids.respH = v
+	case "id.resp_p":
+		ids.respP = v
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeIDs decodes the six values as takeID does.
+func (inv *Inventory) decodeIDs(ids *rawIDs, ts *float64, uid *string, id *connID) {
+	*ts = ids.ts.float()
+	*uid = inv.uid(ids.uid)
+	id.origH = inv.addr(ids.origH)
+	id.origP = uint16(ids.origP.uint())
+	id.respH = inv.addr(ids.respH)
+	id.respP = uint16(ids.respP.uint())
 }
 
 // decodeConn reads the conn.log fields the inventory needs from the

@@ -9,14 +9,19 @@ import (
 )
 
 // dnsRec holds the dns.log fields the inventory reads (also mDNS, LLMNR
-// and NetBIOS name service, which go to dns.log too).
+// and NetBIOS name service, which go to dns.log too). Most records name
+// no local host (their answers are remote addresses): the ports, which
+// say what the record is, are decoded with it, the other fields of the
+// connection (raw) only for a record that names someone (ids).
 type dnsRec struct {
 	ts             float64
 	uid            string
 	id             connID
-	query, qtype   string
+	raw            rawIDs // ts, uid and id.* as written (ids decodes them)
+	idsDone        bool
+	query          string
 	queryV         value // query as written: decoded for a record that names someone
-	opcode         string
+	opcodeV        value // opcode_name as written: read for NetBIOS only
 	hasRcode, hasQ bool
 	answers        []value // the string answers, at most maxAnswers (Inventory.answerBuf)
 }
@@ -29,24 +34,40 @@ func (inv *Inventory) decodeDNS(line []byte, r *dnsRec) error {
 	if err != nil {
 		return err
 	}
-	for _, fl := range inv.leadingIDs(f, &r.ts, &r.uid, &r.id) {
+	for _, fl := range r.raw.leading(f) {
 		k, v := f.Key(fl), value{f.Value(fl)}
+		if r.raw.take(k, v) {
+			continue
+		}
 		switch string(k) {
-		case "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p":
-			inv.takeID(&r.ts, &r.uid, &r.id, k, v)
 		case "query":
 			r.queryV = v
 		case "qtype_name":
-			r.qtype, r.hasQ = inv.intern(v), true
+			r.hasQ = true
 		case "rcode":
 			r.hasRcode = true
 		case "opcode_name":
-			r.opcode = inv.intern(v)
+			r.opcodeV = v
 		case "answers":
 			r.answers = inv.answerValues(v)
 		}
 	}
+	r.id.origP, r.id.respP = uint16(r.raw.origP.uint()), uint16(r.raw.respP.uint())
 	return nil
+}
+
+// ids decodes the record's time, uid and addresses (once).
+func (inv *Inventory) ids(r *dnsRec) {
+	if !r.idsDone {
+		inv.decodeIDs(&r.raw, &r.ts, &r.uid, &r.id)
+		r.idsDone = true
+	}
+}
+
+// dnsObs is the record's observation, its connection decoded.
+func (inv *Inventory) dnsObs(r *dnsRec) obs {
+	inv.ids(r)
+	return obs{log: "dns", uid: r.uid, ts: r.ts, proto: "udp", id: r.id}
 }
 
 // answerValues returns the string elements of a dns.log answers array
@@ -123,43 +144,48 @@ func (inv *Inventory) onDNS(line []byte) error {
 		return err
 	}
 	src := nameSource(r.id)
-	o := obs{log: "dns", uid: r.uid, ts: r.ts, proto: "udp", id: r.id}
-	if src == "nbns" && (r.opcode == "netbios-registration" || r.opcode == "netbios-refresh") {
-		if e := inv.sender(r.id.origH, r.ts); e != nil {
-			inv.addName(&e.entity, target{addr: e.addr}, r.queryV.str(), "nbns", o)
+	if src == "nbns" {
+		if opcode := inv.intern(r.opcodeV); opcode == "netbios-registration" || opcode == "netbios-refresh" {
+			o := inv.dnsObs(&r)
+			if e := inv.sender(r.id.origH, r.ts); e != nil {
+				inv.addName(&e.entity, target{addr: e.addr}, r.queryV.str(), "nbns", o)
+			}
+			return nil
 		}
-		return nil
 	}
 	if len(r.answers) == 0 {
 		return nil
 	}
 	r.query = r.queryV.str()
 	if a, ok := arpaAddr(r.query); ok {
-		inv.dnsReverse(a, &r, src, o)
+		inv.dnsReverse(a, &r, src, inv.dnsObs(&r))
 		return nil
 	}
 	if src == "mdns" {
-		inv.mdnsServices(&r, o)
+		inv.mdnsServices(&r, inv.dnsObs(&r))
 	}
 	if !plainHostName(r.query) {
 		return nil
 	}
 	var addrs []*ipEntity
+	var o obs // made for the first local answer
 	self := false
-	resp := r.responder()
 	for _, ans := range r.answers {
 		a, ok := inv.answerAddr(ans)
 		if !ok {
 			continue
 		}
 		if e := inv.ip(a); e != nil {
+			if o.log == "" {
+				o = inv.dnsObs(&r)
+			}
 			inv.addName(&e.entity, target{addr: e.addr}, r.query, src, o)
 			addrs = append(addrs, e)
-			self = self || e.addr == resp
+			self = self || e.addr == r.responder()
 		}
 	}
 	if src == "mdns" && self {
-		linkAliases(addrs, resp)
+		linkAliases(addrs, r.responder())
 	}
 	return nil
 }
