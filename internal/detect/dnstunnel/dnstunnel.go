@@ -165,18 +165,22 @@ const mdnsPort = 5353
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	n, ok := d.names.Of(r)
-	if !ok || n.skip || r.Uint("id.resp_p") == mdnsPort {
+	if !ok || n.skip {
+		return
+	}
+	f := fieldsOf(r)
+	if f.respP() == mdnsPort {
 		return
 	}
 	// The few connection fields wanted are read alone: r.Conn() would
 	// decode every field of the record.
-	ts, uid := r.TS(), r.Bytes("uid")
-	orig, resp := d.orig.parse(r.Bytes("id.orig_h")), d.resp.parse(r.Bytes("id.resp_h"))
-	s := d.state(n.regKey, ts, r)
+	ts, uid := r.TS(), text(f.uid)
+	orig, resp := d.orig.parse(text(f.orig)), d.resp.parse(text(f.resp))
+	s := d.state(n.regKey, ts, &f)
 	s.first = min(s.first, ts)
 	s.Active(ts)
 	s.queries++
-	qtype, tunnelType := d.qtype.of(r.Bytes("qtype_name"))
+	qtype, tunnelType := d.qtype.of(text(f.qtype))
 	if tunnelType {
 		s.records++
 	}
@@ -316,9 +320,9 @@ func (d *Detector) allowed(reg string) bool {
 	return false
 }
 
-// state returns reg's state, a new one when its window is over; r, the
-// record that opens it, gives its transport.
-func (d *Detector) state(reg string, ts float64, r *rec.Rec) *state {
+// state returns reg's state, a new one when its window is over; f, the
+// fields of the record that opens it, give its transport.
+func (d *Detector) state(reg string, ts float64, f *fields) *state {
 	s := d.domains[reg]
 	if s != nil && (s.Alerted || ts-s.first <= d.cfg.Window) {
 		return s
@@ -329,7 +333,7 @@ func (d *Detector) state(reg string, ts float64, r *rec.Rec) *state {
 		d.evict()
 	}
 	s = &state{name: reg, first: ts, Episode: alert.Episode{Last: ts}, subs: map[uint64]struct{}{},
-		proto: r.Str("proto"), port: uint16(r.Uint("id.resp_p"))}
+		proto: rec.Text(f.proto), port: uint16(f.respP())}
 	d.domains[reg] = s
 	d.due.Watch(d.domains, reg, s)
 	return s
@@ -572,4 +576,62 @@ func (l *lastQtype) of(b []byte) (string, bool) {
 		l.tunnel = tunnelTypes[l.name]
 	}
 	return l.name, l.tunnel
+}
+
+// fields are the raw values (as rec.Rec.Raw gives them, nil when absent)
+// of the fields Handle reads besides the query and ts: found in one walk
+// over the record's fields, which stops at the last of them, instead of
+// a lookup by key each.
+type fields struct {
+	uid, orig, resp, respPort, proto, qtype []byte
+}
+
+// fieldsWanted is how many fields a fields holds.
+const fieldsWanted = 6
+
+// fieldsOf finds r's fields, the first of each key as rec.Rec.Raw does.
+func fieldsOf(r *rec.Rec) fields {
+	var f fields
+	found := 0
+	for _, fl := range r.Fields() {
+		v := &f.uid
+		switch string(r.Key(fl)) {
+		case "uid":
+		case "id.orig_h":
+			v = &f.orig
+		case "id.resp_h":
+			v = &f.resp
+		case "id.resp_p":
+			v = &f.respPort
+		case "proto":
+			v = &f.proto
+		case "qtype_name":
+			v = &f.qtype
+		default:
+			continue
+		}
+		if *v != nil {
+			continue // a repeated key: the first counts
+		}
+		*v = r.Value(fl)
+		if found++; found == fieldsWanted {
+			break
+		}
+	}
+	return f
+}
+
+// respP is rec.Rec.Uint("id.resp_p").
+func (f *fields) respP() uint64 {
+	n, _ := rec.Unsigned(f.respPort)
+	return n
+}
+
+// text is rec.Rec.Bytes of a raw value: a string's contents without its
+// quotes, nil for any other value.
+func text(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' {
+		return nil
+	}
+	return v[1 : len(v)-1]
 }
