@@ -2,7 +2,6 @@ package dga
 
 import (
 	"math/bits"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -36,12 +35,17 @@ func newLexicon(words string) *lexicon {
 
 // buildLexicon fills a table of size slots with the words, or returns nil
 // when they fill more than 70% of it. Words separated by single spaces
-// and made of printable ASCII (the shipped lexicon) are cut with
-// strings.IndexByte; any other list is split as strings.Fields does.
+// and made of printable ASCII (the shipped lexicon) are read in one pass
+// (buildSpaced); any other list is split as strings.Fields does.
 func buildLexicon(words string, size int) *lexicon {
 	if x, plain := buildSpaced(words, size); plain {
 		return x
 	}
+	return buildFields(words, size)
+}
+
+// buildFields is buildLexicon for any list, split as strings.Fields does.
+func buildFields(words string, size int) *lexicon {
 	b := newLexiconBuild(size)
 	for rest := words; ; {
 		var w string
@@ -54,26 +58,96 @@ func buildLexicon(words string, size int) *lexicon {
 	}
 }
 
-// buildSpaced is buildLexicon for words of printable ASCII but the space,
-// cut at spaces; plain is false (and the table to be dropped) when the
-// list holds another byte, which nextWord must judge.
+// buildSpaced is buildLexicon for words of printable ASCII but the space
+// ('!' to '~') of at most maxSpacedWord bytes, cut at spaces; plain is
+// false (and the table to be dropped) when the list holds another byte or
+// a longer word, which buildFields must take. It reads the list once, in
+// place: the prefix a word shares with the word before it (most of a
+// sorted list) is compared eight bytes at a time and not hashed or
+// inserted again, and the word's last prefix is marked a word in the
+// slot remembered for it, without probing again. (Its loop keeps the
+// table in locals: through x, the compiler reloads it at every store.)
 func buildSpaced(words string, size int) (x *lexicon, plain bool) {
-	b := newLexiconBuild(size)
-	for rest := words; len(rest) > 0; {
-		w := rest
-		if i := strings.IndexByte(rest, ' '); i >= 0 {
-			w, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
+	x = newTable(size)
+	keys, shift := x.keys, x.shift
+	mask := uint64(len(keys) - 1)
+	free := size * 7 / 10 // the prefixes it takes before it is 70% full
+	// hashes[k], slots[k]: the hash and slot of the word's first k+1
+	// bytes (those it shares with the word before are left from that one).
+	var hashes, slots [maxSpacedWord]uint64
+	prev, prevLen, maxLen := 0, 0, 0 // where the word before starts, its length
+	for p := 0; p < len(words); {
+		if words[p] == ' ' {
+			p++ // a run of spaces
+			continue
 		}
-		if w == "" {
-			continue // a run of spaces
+		start := p
+		k := sharedPrefix(words, prev, p, prevLen)
+		h := uint64(lexOffset)
+		if k > 0 {
+			h = hashes[k-1]
 		}
-		if !b.add(w) {
-			return nil, !b.unusual
+		for p += k; p < len(words); p++ {
+			c := words[p]
+			if c == ' ' {
+				break
+			}
+			if c-'!' > '~'-'!' || k == maxSpacedWord {
+				return nil, false
+			}
+			h = (h ^ uint64(c)) * lexPrime
+			key := h &^ 3
+			i := (h * lexSlotMul) >> shift
+			for keys[i] != 0 && keys[i]&^3 != key {
+				i = (i + 1) & mask
+			}
+			if keys[i] == 0 {
+				keys[i] = key | 1
+				if free--; free < 0 {
+					return nil, true
+				}
+			}
+			hashes[k], slots[k] = h, i
+			k++
 		}
+		keys[slots[k-1]] |= 2
+		maxLen = max(maxLen, k)
+		prev, prevLen = start, k
 	}
-	return b.x, !b.unusual
+	x.maxLen = maxLen
+	return x, true
+}
+
+// maxSpacedWord is the longest word buildSpaced takes (the shipped
+// lexicon's longest has 15 bytes).
+const maxSpacedWord = 64
+
+// sharedPrefix returns how many of the n bytes of the word at a in s
+// (which ends before b) the word at b starts with. Both are compared
+// eight bytes at a time where s holds eight from b on; the words differ
+// at the latest where the first one ends, its space against a byte of
+// the second or the second's end (unless they are the same word: hence
+// the cap at n).
+func sharedPrefix(s string, a, b, n int) int {
+	k := 0
+	for k < n && b+k+8 <= len(s) {
+		if d := load64(s, a+k) ^ load64(s, b+k); d != 0 {
+			return min(k+bits.TrailingZeros64(d)/8, n)
+		}
+		k += 8
+	}
+	for k < n && b+k < len(s) && s[a+k] == s[b+k] {
+		k++
+	}
+	return min(k, n)
+}
+
+// load64 returns the eight bytes of s from i on, little-endian (the
+// compiler makes it one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // lexiconBuild is a lexicon table being filled, word by word.
@@ -82,15 +156,15 @@ type lexiconBuild struct {
 	free   int      // the prefixes it takes before it is 70% full
 	prev   string   // the word added last
 	hashes []uint64 // hashes[k]: the hash of prev[:k+1]
-	// unusual is set when a word added holds a byte other than printable
-	// ASCII but the space ('!' to '~'); the bytes a word shares with the
-	// one before were judged as that word's.
-	unusual bool
 }
 
 func newLexiconBuild(size int) *lexiconBuild {
-	x := &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1)))}
-	return &lexiconBuild{x: x, free: size * 7 / 10}
+	return &lexiconBuild{x: newTable(size), free: size * 7 / 10}
+}
+
+// newTable returns an empty lexicon of size slots, a power of two.
+func newTable(size int) *lexicon {
+	return &lexicon{keys: make([]uint64, size), shift: uint(64 - bits.Len(uint(size-1)))}
 }
 
 // add inserts word w's prefixes, reporting false when the table gets more
@@ -109,11 +183,7 @@ func (b *lexiconBuild) add(w string) bool {
 		h = hashes[i-1]
 	}
 	for ; i < len(w); i++ {
-		c := w[i]
-		if c-'!' > '~'-'!' {
-			b.unusual = true
-		}
-		h = (h ^ uint64(c)) * lexPrime
+		h = (h ^ uint64(w[i])) * lexPrime
 		hashes = append(hashes, h)
 		f := uint64(1)
 		if i == len(w)-1 {
@@ -212,20 +282,30 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-func (x *lexicon) slot(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> x.shift }
+// lexSlotMul spreads a hash's bits to the top ones, which pick its slot.
+const lexSlotMul = 0x9e3779b97f4a7c15
+
+func (x *lexicon) slot(h uint64) uint64 { return (h * lexSlotMul) >> x.shift }
 
 // insert adds the prefix whose hash is h, reporting whether it is new.
 func (x *lexicon) insert(h, flags uint64) bool {
+	i, added := x.place(h)
+	x.keys[i] |= flags
+	return added
+}
+
+// place returns the slot of the prefix whose hash is h, adding it (as a
+// prefix, flag 1) when absent; added reports whether it was.
+func (x *lexicon) place(h uint64) (slot int, added bool) {
 	k := h &^ 3
 	mask := uint64(len(x.keys) - 1)
 	for i := x.slot(h); ; i = (i + 1) & mask {
 		switch {
 		case x.keys[i] == 0:
-			x.keys[i] = k | flags
-			return true
+			x.keys[i] = k | 1
+			return int(i), true
 		case x.keys[i]&^3 == k:
-			x.keys[i] |= flags
-			return false
+			return int(i), false
 		}
 	}
 }
