@@ -119,7 +119,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	runStart := time.Now()
 	if !cfg.DecodeOnly {
 		forgetStaleLogs(cfg.OutDir)
-		defer noteRunLogs(cfg.OutDir, runStart)
+		defer noteRunLogs(cfg.OutDir, runStart, logsIn(cfg.OutDir))
 	}
 	if d := filepath.Dir(*eve); *eve != "" && !sameDir(d, cfg.OutDir) { // the output directory is made
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
@@ -593,9 +593,26 @@ func forgetStaleLogs(dir string) {
 	}
 }
 
+// logsIn returns the names of the .log files in dir (none if dir does
+// not exist).
+func logsIn(dir string) map[string]bool {
+	entries, _ := os.ReadDir(dir)
+	logs := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".log") {
+			logs[e.Name()] = true
+		}
+	}
+	return logs
+}
+
 // noteRunLogs lists in dir's runLogsFile the logs this run wrote: the .log
-// files written since start.
-func noteRunLogs(dir string, start time.Time) {
+// files not in before (those in dir at start) and those written since
+// start. A log created at start-up is not judged by its time: the kernel
+// stamps files from a coarse clock, up to a tick behind time.Now, and a
+// log created within that tick (alerts.log, when the start-up is quick)
+// would look older than start.
+func noteRunLogs(dir string, start time.Time, before map[string]bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -603,7 +620,7 @@ func noteRunLogs(dir string, start time.Time) {
 	var names []string
 	for _, e := range entries {
 		info, err := e.Info()
-		if err != nil || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".log") || info.ModTime().Before(start) {
+		if err != nil || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".log") || before[e.Name()] && info.ModTime().Before(start) {
 			continue
 		}
 		names = append(names, e.Name())

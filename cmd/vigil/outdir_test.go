@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAnalyzeOutputDirectoryAsInput: the output directory itself given as
@@ -57,5 +58,27 @@ func TestStaleLogsForgotten(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+// TestRunLogsCoarseClock: a log the run created is listed even when its
+// time is before the run's start (the kernel stamps files from a clock up
+// to a tick behind time.Now); one that was there before and is older is
+// not.
+func TestRunLogsCoarseClock(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "notes.log")
+	os.WriteFile(old, []byte("mine\n"), 0o644)
+	before := logsIn(dir)
+	start := time.Now()
+	created := filepath.Join(dir, "alerts.log")
+	os.WriteFile(created, nil, 0o644)
+	past := start.Add(-3 * time.Millisecond)
+	os.Chtimes(created, past, past)
+	os.Chtimes(old, past, past)
+	noteRunLogs(dir, start, before)
+	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
+	if err != nil || string(b) != "alerts.log\n" {
+		t.Fatalf("%s lists %q (%v), want alerts.log only", runLogsFile, b, err)
 	}
 }
