@@ -14,6 +14,9 @@ type lexicon struct {
 	keys   []uint64
 	shift  uint
 	maxLen int
+	// lazy, for the shipped lexicon, holds its sorted word list, of which
+	// keys holds only the words segment has needed (lexicon_lazy.go).
+	lazy *lazyWords
 }
 
 const (
@@ -61,21 +64,32 @@ func buildFields(words string, size int) *lexicon {
 // buildSpaced is buildLexicon for words of printable ASCII but the space
 // ('!' to '~') of at most maxSpacedWord bytes, cut at spaces; plain is
 // false (and the table to be dropped) when the list holds another byte or
-// a longer word, which buildFields must take. It reads the list once, in
-// place: the prefix a word shares with the word before it (most of a
-// sorted list) is compared eight bytes at a time and not hashed or
-// inserted again, and the word's last prefix is marked a word in the
-// slot remembered for it, without probing again. (Its loop keeps the
-// table in locals: through x, the compiler reloads it at every store.)
+// a longer word, which buildFields must take.
 func buildSpaced(words string, size int) (x *lexicon, plain bool) {
 	x = newTable(size)
+	free, plain := x.addSpaced(words, size*7/10)
+	if !plain || free < 0 {
+		return nil, plain
+	}
+	return x, true
+}
+
+// addSpaced adds the words of a buildSpaced list to the table, which
+// takes free more prefixes before it is 70% full; it returns how many it
+// takes after them, negative when it stopped at that, and plain as
+// buildSpaced. It reads the list once, in place: the prefix a word shares
+// with the word before it (most of a sorted list) is compared eight bytes
+// at a time and not hashed or inserted again, and the word's last prefix
+// is marked a word in the slot remembered for it, without probing again.
+// (Its loop keeps the table in locals: through x, the compiler reloads it
+// at every store.)
+func (x *lexicon) addSpaced(words string, free int) (left int, plain bool) {
 	keys, shift := x.keys, x.shift
 	mask := uint64(len(keys) - 1)
-	free := size * 7 / 10 // the prefixes it takes before it is 70% full
 	// hashes[k], slots[k]: the hash and slot of the word's first k+1
 	// bytes (those it shares with the word before are left from that one).
 	var hashes, slots [maxSpacedWord]uint64
-	prev, prevLen, maxLen := 0, 0, 0 // where the word before starts, its length
+	prev, prevLen, maxLen := 0, 0, x.maxLen // where the word before starts, its length
 	for p := 0; p < len(words); {
 		if words[p] == ' ' {
 			p++ // a run of spaces
@@ -93,7 +107,7 @@ func buildSpaced(words string, size int) (x *lexicon, plain bool) {
 				break
 			}
 			if c-'!' > '~'-'!' || k == maxSpacedWord {
-				return nil, false
+				return free, false
 			}
 			h = (h ^ uint64(c)) * lexPrime
 			key := h &^ 3
@@ -104,7 +118,7 @@ func buildSpaced(words string, size int) (x *lexicon, plain bool) {
 			if keys[i] == 0 {
 				keys[i] = key | 1
 				if free--; free < 0 {
-					return nil, true
+					return free, true
 				}
 			}
 			hashes[k], slots[k] = h, i
@@ -115,7 +129,7 @@ func buildSpaced(words string, size int) (x *lexicon, plain bool) {
 		prev, prevLen = start, k
 	}
 	x.maxLen = maxLen
-	return x, true
+	return free, true
 }
 
 // maxSpacedWord is the longest word buildSpaced takes (the shipped
@@ -343,6 +357,11 @@ const (
 // reads at most maxSeg characters and allocates nothing.
 func (x *lexicon) segment(label string) segStats {
 	n := min(len(label), maxSeg)
+	if x != nil && x.lazy != nil {
+		x.lazy.mu.Lock()
+		defer x.lazy.mu.Unlock()
+		x.ensure(label[:n])
+	}
 	var (
 		cost [maxSeg + 1]float32
 		from [maxSeg + 1]int8

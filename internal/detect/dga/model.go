@@ -60,7 +60,8 @@ func lmIndex(c byte) int {
 
 // Default returns the model shipped with Vigil (model_data.go, written
 // by `go run ./internal/detect/dga/train`). The compiler lays its tables
-// out as data: only the lexicon's table is built. The tables are shared
+// out as data; the lexicon's table is filled as labels need its words
+// (lexicon_lazy.go). The tables are shared
 // by every model Default returns, to be read only.
 func Default() (*Model, error) {
 	m := shipped
@@ -77,9 +78,10 @@ func DefaultLexicon() (string, error) {
 	return shipped.Lexicon, nil
 }
 
-// prepare checks the model's sizes and builds its lexicon's table.
+// prepare checks the model's sizes and makes its lexicon's table, to be
+// filled on demand (the shipped list is sorted).
 func (m *Model) prepare() error {
-	m.lex = newLexicon(m.Lexicon)
+	m.lex = newLazyLexicon(m.Lexicon)
 	if m.Buckets <= 0 || len(m.Weights) != m.Buckets || len(m.Dense) != denseFeatures || len(m.LM) != lmSize*lmSize*lmSize || m.MaxGram < 1 {
 		return fmt.Errorf("%d buckets, %d weights, %d dense, %d LM entries, max gram %d", m.Buckets, len(m.Weights), len(m.Dense), len(m.LM), m.MaxGram)
 	}
