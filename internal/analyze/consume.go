@@ -19,6 +19,7 @@ type consumeBatch struct {
 	recs  []batchedRec
 	conns []typedConn
 	https []rec.HTTP
+	syns  []rec.SYN
 	// next is the first record not yet handed on (consumeHeld may be
 	// cut short by a panic outside the consumers: the reader's net goes
 	// on, and the batch with the records after it).
@@ -26,17 +27,19 @@ type consumeBatch struct {
 }
 
 // batchedRec is one held record: its line is buf[off:end]; a conn or
-// http record's fields are conns[extra] or https[extra].
+// http record's or "_syn" fact's fields are conns[extra], https[extra]
+// or syns[extra].
 type batchedRec struct {
 	log      string
 	off, end int32
 	extra    int32
-	kind     uint8 // 0, batchedConn or batchedHTTP
+	kind     uint8 // 0, batchedConn, batchedHTTP or batchedSYN
 }
 
 const (
 	batchedConn uint8 = 1 + iota
 	batchedHTTP
+	batchedSYN
 )
 
 // consumeBatchRecs and consumeBatchBytes bound a batch (its lines about
@@ -66,6 +69,9 @@ func (w *writer) holdForConsumers(log string, line []byte, x recExtras) {
 	case x.http != nil:
 		r.kind, r.extra = batchedHTTP, int32(len(b.https))
 		b.https = append(b.https, *x.http)
+	case x.syn != nil:
+		r.kind, r.extra = batchedSYN, int32(len(b.syns))
+		b.syns = append(b.syns, *x.syn)
 	}
 	b.recs = append(b.recs, r)
 	if len(b.recs) >= consumeBatchRecs || len(b.buf) >= consumeBatchBytes {
@@ -80,16 +86,17 @@ func (w *writer) consumeHeld() {
 	for b.next < len(b.recs) {
 		r := &b.recs[b.next]
 		b.next++
-		var conn *typedConn
-		var http *rec.HTTP
+		var x recExtras
 		switch r.kind {
 		case batchedConn:
-			conn = &b.conns[r.extra]
+			x.conn = &b.conns[r.extra]
 		case batchedHTTP:
-			http = &b.https[r.extra]
+			x.http = &b.https[r.extra]
+		case batchedSYN:
+			x.syn = &b.syns[r.extra]
 		}
-		w.hand(r.log, b.buf[r.off:r.end:r.end], conn, http)
+		w.hand(r.log, b.buf[r.off:r.end:r.end], x)
 	}
 	clear(b.recs) // the logs' names
-	b.buf, b.recs, b.conns, b.https, b.next = b.buf[:0], b.recs[:0], b.conns[:0], b.https[:0], 0
+	b.buf, b.recs, b.conns, b.https, b.syns, b.next = b.buf[:0], b.recs[:0], b.conns[:0], b.https[:0], b.syns[:0], 0
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // Packet facts are the few per-packet observations that no log record
@@ -45,8 +46,8 @@ func (r *reader) emitFacts(p *decode.Packet) {
 	case p.IsARP:
 		r.sink.Record(factARP, appendARPFact(r.factBuf[:0], p))
 	case p.IP.Proto == decode.ProtoTCP && p.IP.HasL4 && p.IP.TCPFlags&decode.TCPSyn != 0:
-		r.factBuf = appendSYNFact(r.factBuf[:0], p)
-		r.sink.Record(factSYN, r.factBuf)
+		r.factBuf = appendSYNFact(r.factBuf[:0], p, &r.syn)
+		r.sink.RecordSYN(r.factBuf, &r.syn)
 		if p.IP.Version == 4 && p.IP.TCPFlags&decode.TCPAck == 0 && p.IP.Seq == ipv4Word(p.IP.Dst) {
 			r.factBuf = appendSeqEqualDstFact(r.factBuf[:0], p)
 			r.sink.Record(factSeqEqualDst, r.factBuf)
@@ -173,8 +174,9 @@ func parseSYNOptions(seg []byte, buf []byte) synOptions {
 
 // appendSYNFact: {"ts","v","src","dst","dst_p","src_mac","ttl","df",
 // "ip_len","win","mss","wscale","sack_ok","tsopt","opts","ack"} for a SYN
-// or SYN-ACK; opts lists option kinds in order, comma-separated.
-func appendSYNFact(dst []byte, p *decode.Packet) []byte {
+// or SYN-ACK; opts lists option kinds in order, comma-separated. It sets
+// y to the fields its consumers read, as the line says them (rec.SYN).
+func appendSYNFact(dst []byte, p *decode.Packet, y *rec.SYN) []byte {
 	d := &p.IP
 	var layout [40]byte
 	var o synOptions
@@ -183,17 +185,23 @@ func appendSYNFact(dst []byte, p *decode.Packet) []byte {
 	} else {
 		o = synOptions{wscale: -1}
 	}
+	start := len(dst)
 	dst = appendFactHead(dst, p.TS)
+	y.TS, _ = rec.Number(dst[start+len(`{"ts":`):])
 	dst = record.AppendUintField(dst, "v", uint64(d.Version))
 	dst = record.AppendAddrField(dst, "src", d.Src)
 	dst = record.AppendUintField(dst, "src_p", uint64(d.SrcPort))
 	dst = record.AppendAddrField(dst, "dst", d.Dst)
 	dst = record.AppendUintField(dst, "dst_p", uint64(d.DstPort))
+	y.SrcMAC = rec.Span{}
 	if p.HasEth {
+		at := len(dst) + len(`,"src_mac":`)
 		dst = appendMACField(dst, "src_mac", p.SrcMAC)
+		y.SrcMAC = rec.SpanOf(at-start, len(dst)-start)
 	}
+	df := d.Version == 4 && len(p.IPRaw) > 6 && p.IPRaw[6]&0x40 != 0
 	dst = record.AppendUintField(dst, "ttl", uint64(d.TTL))
-	dst = record.AppendBoolField(dst, "df", d.Version == 4 && len(p.IPRaw) > 6 && p.IPRaw[6]&0x40 != 0)
+	dst = record.AppendBoolField(dst, "df", df)
 	dst = record.AppendUintField(dst, "ip_len", uint64(d.IPLen))
 	dst = record.AppendUintField(dst, "win", uint64(d.Window))
 	if o.mss != 0 {
@@ -204,7 +212,9 @@ func appendSYNFact(dst []byte, p *decode.Packet) []byte {
 	}
 	dst = record.AppendBoolField(dst, "sack_ok", o.sackOK)
 	dst = record.AppendBoolField(dst, "tsopt", o.tsOK)
-	dst = append(record.AppendKey(dst, "opts"), '"')
+	dst = record.AppendKey(dst, "opts")
+	opts := len(dst)
+	dst = append(dst, '"')
 	for i, c := range o.layout {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -212,8 +222,13 @@ func appendSYNFact(dst []byte, p *decode.Packet) []byte {
 		dst = append(dst, c)
 	}
 	dst = append(dst, '"')
+	y.Opts = rec.SpanOf(opts-start, len(dst)-start)
 	dst = record.AppendUintField(dst, "seq", uint64(d.Seq))
-	dst = record.AppendBoolField(dst, "ack", d.TCPFlags&decode.TCPAck != 0)
+	ack := d.TCPFlags&decode.TCPAck != 0
+	dst = record.AppendBoolField(dst, "ack", ack)
+	y.Src, y.Dst, y.SrcP, y.DstP = rec.AsRead(d.Src), rec.AsRead(d.Dst), d.SrcPort, d.DstPort
+	y.TTL, y.Win, y.MSS, y.WScale = uint16(d.TTL), d.Window, o.mss, o.wscale
+	y.DF, y.Ack = df, ack
 	return append(dst, '}')
 }
 

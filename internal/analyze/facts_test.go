@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // factCollector is a Consumer keeping every line, by log.
@@ -205,7 +206,11 @@ func FuzzPacketFacts(f *testing.F) {
 		case p.IsARP:
 			out = appendARPFact(nil, &p)
 		case p.IP.Proto == decode.ProtoTCP && p.IP.HasL4:
-			out = appendSYNFact(nil, &p)
+			var y rec.SYN
+			out = appendSYNFact([]byte("x"), &p, &y)[1:] // the fields' spans start at the line's
+			if err := synMatchesLine(&y, out); err != nil {
+				t.Fatal(err)
+			}
 		case p.IP.Proto == decode.ProtoICMPv6 && p.IP.ICMPType >= 133 && p.IP.ICMPType <= 137:
 			var ok bool
 			if out, ok = appendNDFact(nil, &p); !ok {

@@ -137,15 +137,18 @@ type heldBuf struct {
 	size  int64
 	conns []typedConn // its records' typed fields, reused with it
 	https []typedHTTP
+	syns  []typedSYN
 }
 
 // heldRecordSize is what a held record costs besides its line.
 const heldRecordSize = int64(unsafe.Sizeof(heldRecord{}))
 
-// typedConnSize and typedHTTPSize are what a typed record adds.
+// typedConnSize, typedHTTPSize and typedSYNSize are what a typed record
+// adds.
 const (
 	typedConnSize = int64(unsafe.Sizeof(typedConn{}))
 	typedHTTPSize = int64(unsafe.Sizeof(typedHTTP{}))
+	typedSYNSize  = int64(unsafe.Sizeof(typedSYN{}))
 )
 
 // hold takes c's records (ordered runs) and releases those every producer
@@ -165,12 +168,12 @@ func (w *writer) hold(c chunk) {
 	}
 	if n := len(q.recs) - before; n > 0 {
 		size := int64(len(c.buf)) + int64(n)*heldRecordSize +
-			int64(len(c.conns))*typedConnSize + int64(len(c.https))*typedHTTPSize
-		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size, conns: c.conns, https: c.https})
+			int64(len(c.conns))*typedConnSize + int64(len(c.https))*typedHTTPSize + int64(len(c.syns))*typedSYNSize
+		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size, conns: c.conns, https: c.https, syns: c.syns})
 		w.held.Add(size)
 	} else {
 		w.recycle(c.buf)
-		w.recycleTyped(c.conns, c.https)
+		w.recycleTyped(c.conns, c.https, c.syns)
 	}
 	w.recycleRecs(c.recs)
 	if c.hasProgress {
@@ -279,7 +282,7 @@ func (q *heldQueue) written(w *writer) {
 		n -= q.bufs[k].n
 		w.held.Add(-q.bufs[k].size)
 		w.recycle(q.bufs[k].buf)
-		w.recycleTyped(q.bufs[k].conns, q.bufs[k].https)
+		w.recycleTyped(q.bufs[k].conns, q.bufs[k].https, q.bufs[k].syns)
 	}
 	if k < len(q.bufs) {
 		q.bufs[k].n -= n

@@ -47,10 +47,11 @@ type chunk struct {
 	hasProgress bool
 	// once: records logged at most once per key and window (RecordOnce).
 	once []onceMark
-	// conns and https: the conn and http records' decoded or located
-	// fields (typed.go).
+	// conns, https and syns: the conn and http records' and "_syn"
+	// facts' decoded or located fields (typed.go).
 	conns []typedConn
 	https []typedHTTP
+	syns  []typedSYN
 }
 
 // chunkRec is one record of a chunk: its log, the end of its line in the
@@ -134,9 +135,11 @@ type writer struct {
 	held     atomic.Int64
 	sweepers []*atomic.Uint64
 	freeRecs chan []chunkRec
-	// typedConns and typedHTTPs keep the chunks' typed records for reuse.
+	// typedConns, typedHTTPs and typedSYNs keep the chunks' typed
+	// records for reuse.
 	typedConns slicePool[typedConn]
 	typedHTTPs slicePool[typedHTTP]
+	typedSYNs  slicePool[typedSYN]
 	// consumerPanics counts the records a consumer panicked on (handTo).
 	consumerPanics atomic.Uint64
 	// batch: an inline writer's records not yet handed to the
@@ -203,7 +206,8 @@ func openWriter(dir string, consumers []Consumer, flushEvery time.Duration, orde
 	}
 	w := &writer{dir: dir, files: map[string]*logFile{}, in: make(chan chunk, 64), free: make(chan []byte, 128),
 		done: make(chan struct{}), flushEvery: flushEvery, ordered: ordered, freeRecs: make(chan []chunkRec, 128),
-		typedConns: newSlicePool[typedConn](128), typedHTTPs: newSlicePool[typedHTTP](128)}
+		typedConns: newSlicePool[typedConn](128), typedHTTPs: newSlicePool[typedHTTP](128),
+		typedSYNs: newSlicePool[typedSYN](128)}
 	w.setConsumers(consumers)
 	for _, name := range []string{logConn, logWeird} {
 		if _, err := w.file(name); err != nil {
@@ -300,14 +304,15 @@ func (w *writer) write(c chunk) {
 		start = r.end
 	}
 	w.recycle(c.buf)
-	w.recycleTyped(c.conns, c.https)
+	w.recycleTyped(c.conns, c.https, c.syns)
 	w.recycleRecs(c.recs)
 }
 
 // recycleTyped offers a chunk's typed records, all written, for reuse.
-func (w *writer) recycleTyped(conns []typedConn, https []typedHTTP) {
+func (w *writer) recycleTyped(conns []typedConn, https []typedHTTP, syns []typedSYN) {
 	w.typedConns.put(conns)
 	w.typedHTTPs.put(https)
+	w.typedSYNs.put(syns)
 }
 
 // recExtras is what comes with a record of a chunk besides its line.
@@ -315,6 +320,7 @@ type recExtras struct {
 	once *onceMark  // logged at most once per key (RecordOnce)
 	conn *typedConn // a conn record's fields, decoded
 	http *rec.HTTP  // an http record's fields, located
+	syn  *rec.SYN   // a "_syn" fact's fields
 }
 
 // chunkExtras walks a chunk's once marks and typed fields along its
@@ -323,9 +329,10 @@ type chunkExtras struct {
 	once  []onceMark
 	conns []typedConn
 	https []typedHTTP
+	syns  []typedSYN
 }
 
-func (c *chunk) extras() chunkExtras { return chunkExtras{c.once, c.conns, c.https} }
+func (c *chunk) extras() chunkExtras { return chunkExtras{c.once, c.conns, c.https, c.syns} }
 
 // at returns what comes with the chunk's i-th record; i goes up by one
 // from 0 from call to call.
@@ -338,6 +345,9 @@ func (e *chunkExtras) at(i int) (x recExtras) {
 	}
 	if len(e.https) > 0 && e.https[0].rec == i {
 		x.http, e.https = &e.https[0].fields, e.https[1:]
+	}
+	if len(e.syns) > 0 && e.syns[0].rec == i {
+		x.syn, e.syns = &e.syns[0].fields, e.syns[1:]
 	}
 	return x
 }
@@ -390,17 +400,19 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 		w.holdForConsumers(log, line, x)
 		return
 	}
-	w.hand(log, line, x.conn, x.http)
+	w.hand(log, line, x)
 }
 
 // hand hands one record to every consumer, through w.shared with the
-// fields its producer decoded (conn) or located (http) when it has them.
-func (w *writer) hand(log string, line []byte, conn *typedConn, http *rec.HTTP) {
+// fields its producer decoded or located (x) when it has them.
+func (w *writer) hand(log string, line []byte, x recExtras) {
 	switch {
-	case conn != nil:
-		w.shared.ResetConn(log, line, conn.decoded(line))
-	case http != nil:
-		w.shared.ResetHTTP(log, line, http)
+	case x.conn != nil:
+		w.shared.ResetConn(log, line, x.conn.decoded(line))
+	case x.http != nil:
+		w.shared.ResetHTTP(log, line, x.http)
+	case x.syn != nil:
+		w.shared.ResetSYN(log, line, x.syn)
 	default:
 		w.shared.Reset(log, line)
 	}
@@ -492,11 +504,13 @@ type logSink struct {
 	recs []chunkRec
 	tag  recTag
 	// once marks the pending records that are logged at most once per
-	// key (RecordOnce); conns and https hold the conn and http records'
-	// fields when the writer has consumers (typed).
+	// key (RecordOnce); conns, https and syns hold the conn and http
+	// records' and "_syn" facts' fields when the writer has consumers
+	// (typed).
 	once  []onceMark
 	conns []typedConn
 	https []typedHTTP
+	syns  []typedSYN
 	// pending is progress not yet reported (hasPending), quiet the sweeps
 	// since the last report.
 	pending    recTag
@@ -613,6 +627,18 @@ func (s *logSink) RecordHTTP(line []byte, h *rec.HTTP) {
 	s.Record(logHTTP, line)
 }
 
+// RecordSYN records a "_syn" fact, with its fields for the consumers
+// when some read them (typed).
+func (s *logSink) RecordSYN(line []byte, y *rec.SYN) {
+	if s.w != nil && s.w.typed {
+		if s.syns == nil {
+			s.syns = s.w.typedSYNs.get()
+		}
+		s.syns = append(s.syns, typedSYN{rec: len(s.recs), fields: *y})
+	}
+	s.Record(factSYN, line)
+}
+
 // start begins a record of log in the pending chunk and returns the
 // chunk, to append the record's JSON line to.
 func (s *logSink) start(log string) []byte {
@@ -644,8 +670,8 @@ func (s *logSink) append(b []byte) {
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
 	c := chunk{buf: buf, recs: s.recs, prod: s.tag.prod, once: s.once, conns: s.conns, https: s.https,
-		progress: s.pending, hasProgress: s.hasPending}
-	s.recs, s.once, s.conns, s.https = s.w.getRecs(), nil, nil, nil
+		syns: s.syns, progress: s.pending, hasProgress: s.hasPending}
+	s.recs, s.once, s.conns, s.https, s.syns = s.w.getRecs(), nil, nil, nil, nil
 	s.hasPending, s.quiet = false, 0
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/defrag"
 	"github.com/vigil-nsm/vigil/internal/flow"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // maxNetWeirds bounds weird.log lines per anomaly kind that belong to no
@@ -62,6 +63,7 @@ type reader struct {
 	// facts: emit packet facts (facts.go) for Config.Consumers.
 	facts     bool
 	factBuf   []byte
+	syn       rec.SYN // the "_syn" fact in factBuf's fields
 	lastSweep int64
 	// ordered: frames are numbered (seq) and the reader sweeps every flow
 	// table at once, so records can be ordered by event (order.go).

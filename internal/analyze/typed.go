@@ -73,6 +73,15 @@ type typedHTTP struct {
 	fields rec.HTTP
 }
 
+// typedSYN is a "_syn" fact's fields (rec.SYN), which its producer (the
+// packet reader) hands with the line: the inventory reads them without
+// indexing the line (rec.Shared.ResetSYN).
+// TestTypedRecordsMatchTheirLines holds them to the line.
+type typedSYN struct {
+	rec    int // the record's index in its chunk
+	fields rec.SYN
+}
+
 // slicePool keeps emptied slices (a chunk's typed records, once written)
 // for the producers' next chunks: a run then allocates them only while
 // the records held grow, not for every chunk. The zero value keeps none.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +21,7 @@ type typedChecker struct {
 	name     string
 	conns    int
 	https    int
+	syns     int
 	mismatch int
 }
 
@@ -76,11 +78,70 @@ func (c *typedChecker) checkHTTP(s *rec.Shared) {
 	}
 }
 
+// synMatchesLine holds a "_syn" fact's fields to its line's: each as a
+// reader of the line by key gets it.
+func synMatchesLine(y *rec.SYN, line []byte) error {
+	var f rec.Rec
+	if err := f.Parse(factSYN, line); err != nil {
+		return fmt.Errorf("%v: %s", err, line)
+	}
+	want := rec.SYN{TS: f.TS(), Src: rec.ParseAddr(f.Bytes("src")), Dst: rec.ParseAddr(f.Bytes("dst")),
+		SrcP: uint16(f.Uint("src_p")), DstP: uint16(f.Uint("dst_p")),
+		TTL: uint16(f.Uint("ttl")), Win: uint16(f.Uint("win")), MSS: uint16(f.Uint("mss")), WScale: -1}
+	if f.Has("wscale") {
+		want.WScale = int(f.Uint("wscale"))
+	}
+	want.DF, _ = f.Bool("df")
+	want.Ack, _ = f.Bool("ack")
+	got := *y
+	mac, _ := f.Raw("src_mac")
+	opts, _ := f.Raw("opts")
+	if !bytes.Equal(got.SrcMAC.Raw(line), mac) || !bytes.Equal(got.Opts.Raw(line), opts) {
+		return fmt.Errorf("syn src_mac %q, opts %q; the line says %q, %q: %s",
+			got.SrcMAC.Raw(line), got.Opts.Raw(line), mac, opts, line)
+	}
+	got.SrcMAC, got.Opts = rec.Span{}, rec.Span{}
+	if got != want {
+		return fmt.Errorf("syn fields %+v; the line says %+v: %s", got, want, line)
+	}
+	return nil
+}
+
+// checkSYN holds a "_syn" fact's fields to its line, and its other
+// fields, read by key, to the line's.
+func (c *typedChecker) checkSYN(s *rec.Shared) {
+	r, err := s.Rec()
+	if err != nil {
+		c.t.Fatalf("%s: %v", c.name, err)
+	}
+	y := r.SYN()
+	if y == nil {
+		c.t.Fatalf("%s: a _syn fact came without its fields", c.name)
+	}
+	c.syns++
+	if err := synMatchesLine(y, s.Line); err != nil {
+		c.mismatch++
+		if c.mismatch <= 5 {
+			c.t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	var fresh rec.Rec
+	fresh.Parse(s.Log, s.Line) //nolint:errcheck // synMatchesLine parsed it
+	if r.Uint("seq") != fresh.Uint("seq") || r.TS() != fresh.TS() || len(r.Fields()) != len(fresh.Fields()) ||
+		r.SYN() == nil || *r.SYN() != *y {
+		c.t.Errorf("%s: a _syn fact's fields read by key differ from its line's: %s", c.name, s.Line)
+	}
+}
+
 func (c *typedChecker) Record(string, []byte) { c.t.Fatal("the writer must hand rec.Shared") }
 
 func (c *typedChecker) RecordShared(s *rec.Shared) {
 	if s.Log == logHTTP {
 		c.checkHTTP(s)
+		return
+	}
+	if s.Log == factSYN {
+		c.checkSYN(s)
 		return
 	}
 	if s.Log != logConn {
@@ -122,7 +183,7 @@ func sameConn(a, b rec.Conn) bool {
 }
 
 // TestTypedRecordsMatchTheirLines: what consumers read of a conn or http
-// record is what its line says, on a synthetic capture, the lab's captures
+// record or a "_syn" fact is what its line says, on a synthetic capture, the lab's captures
 // and (where present) corpus captures of many kinds, with one worker and
 // two.
 func TestTypedRecordsMatchTheirLines(t *testing.T) {
@@ -140,7 +201,7 @@ func TestTypedRecordsMatchTheirLines(t *testing.T) {
 			}
 		}
 	}
-	total, https := 0, 0
+	total, https, syns := 0, 0, 0
 	for _, p := range paths {
 		for _, workers := range []int{1, 2} {
 			chk := &typedChecker{t: t, name: filepath.Base(p)}
@@ -150,10 +211,12 @@ func TestTypedRecordsMatchTheirLines(t *testing.T) {
 			runTo(t, cfg, p)
 			total += chk.conns
 			https += chk.https
+			syns += chk.syns
 		}
 	}
-	if total < 5000 || https < 1000 {
-		t.Fatalf("only %d conn and %d http records checked", total, https)
+	if total < 5000 || https < 1000 || syns < 1000 {
+		t.Fatalf("only %d conn and %d http records and %d _syn facts checked", total, https, syns)
 	}
-	t.Logf("%d conn and %d http records in %d captures: typed fields match their lines", total, https, len(paths))
+	t.Logf("%d conn and %d http records and %d _syn facts in %d captures: typed fields match their lines",
+		total, https, syns, len(paths))
 }

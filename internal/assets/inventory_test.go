@@ -2,6 +2,7 @@ package assets
 
 import (
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -506,5 +507,61 @@ func TestUsedNameEscapedUID(t *testing.T) {
 	}
 	if strings.Join(names, " ") != "a.example b.example" || len(inv.uidNames) != 0 {
 		t.Errorf("used %v, names left %v", names, inv.uidNames)
+	}
+}
+
+// synOf returns a "_syn" fact's fields as its producer hands them with
+// the line (rec.SYN), read from the line.
+func synOf(t *testing.T, line []byte) *rec.SYN {
+	t.Helper()
+	var f rec.Rec
+	if err := f.Parse("_syn", line); err != nil {
+		t.Fatal(err)
+	}
+	y := &rec.SYN{TS: f.TS(), Src: rec.ParseAddr(f.Bytes("src")), Dst: rec.ParseAddr(f.Bytes("dst")),
+		SrcP: uint16(f.Uint("src_p")), DstP: uint16(f.Uint("dst_p")),
+		TTL: uint16(f.Uint("ttl")), Win: uint16(f.Uint("win")), MSS: uint16(f.Uint("mss")), WScale: -1}
+	if f.Has("wscale") {
+		y.WScale = int(f.Uint("wscale"))
+	}
+	y.DF, _ = f.Bool("df")
+	y.Ack, _ = f.Bool("ack")
+	for _, fl := range f.Fields() {
+		switch string(f.Key(fl)) {
+		case "src_mac":
+			y.SrcMAC = rec.SpanOf(f.ValueSpan(fl))
+		case "opts":
+			y.Opts = rec.SpanOf(f.ValueSpan(fl))
+		}
+	}
+	return y
+}
+
+// TestTypedSYNAsLine checks that "_syn" facts handed with their fields
+// (rec.SYN, as the packet reader hands them) make the same hosts as the
+// same lines read by key.
+func TestTypedSYNAsLine(t *testing.T) {
+	slaac := strings.NewReplacer(`"v":4`, `"v":6`, `"192.168.1.10"`, `"2001:db8::ba27:ebff:fe0a:b0c"`,
+		`"93.184.216.34"`, `"2001:db8:ffff::1"`, `b8:27:eb:01:02:03`, `b8:27:eb:0a:0b:0c`).Replace(synLinux)
+	remote := strings.Replace(synWindows, `"src":"192.168.1.20"`, `"src":"93.184.216.99"`, 1)
+	synAck := strings.NewReplacer(`"ack":false`, `"ack":true`, `"ts":104`, `"ts":106.25`).Replace(synUnknown)
+	lines := []string{synLinux, synWindows, synApple, synLinuxOddWin, synUnknown, synLwIP, slaac, remote, synAck}
+	byKey, typed := newInv(t, nil), newInv(t, nil)
+	feed(byKey, "_syn", lines...)
+	var s rec.Shared
+	for _, l := range lines {
+		line := []byte(l)
+		s.ResetSYN("_syn", line, synOf(t, line))
+		typed.RecordShared(&s)
+	}
+	want, got := byKey.Hosts(), typed.Hosts()
+	if len(want) < 7 {
+		t.Fatalf("%d hosts from the lines read by key: the test fingerprints too few", len(want))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("typed _syn facts make\n%+v\nthe lines read by key\n%+v", got, want)
+	}
+	if !reflect.DeepEqual(byKey.Stats(), typed.Stats()) {
+		t.Errorf("stats %+v, by key %+v", typed.Stats(), byKey.Stats())
 	}
 }

@@ -58,22 +58,45 @@ func (inv *Inventory) decodeSYN(f *rec.Rec, r *synRec) {
 	}
 }
 
+// typedSYN reads the fields the packet reader handed with its fact
+// (rec.SYN) as decodeSYN reads them from the line (line: the fact's).
+func (inv *Inventory) typedSYN(y *rec.SYN, line []byte, r *synRec) {
+	*r = synRec{ts: y.TS, src: y.Src, dst: y.Dst, srcP: y.SrcP, dstP: y.DstP,
+		ttl: int(y.TTL), win: int(y.Win), mss: int(y.MSS), wscale: y.WScale, df: y.DF, ack: y.Ack}
+	if mac := y.SrcMAC.Raw(line); mac != nil {
+		r.srcMAC = inv.intern(value{mac})
+	}
+	r.opts = inv.intern(value{y.Opts.Raw(line)})
+}
+
 // onSYN: the sender's TCP stack fingerprint. Most SYNs come from remote
 // hosts: the sender is looked up first, and the other fields are read
 // only for a local one (or one with an EUI-64 interface identifier,
-// which its MAC may show to be local).
+// which its MAC may show to be local). The packet reader hands the
+// fields with the line (rec.SYN); a line without them (a log read back)
+// is indexed.
 func (inv *Inventory) onSYN(line []byte) error {
 	f, err := inv.fields(line)
 	if err != nil {
 		return err
 	}
-	src := inv.addr(lastValue(f, "src"))
+	y := f.SYN()
+	var src netip.Addr
+	if y != nil {
+		src = y.Src
+	} else {
+		src = inv.addr(lastValue(f, "src"))
+	}
 	e := inv.ip(src)
 	if e == nil && !hasEUI64(src) {
 		return nil
 	}
 	var r synRec
-	inv.decodeSYN(f, &r)
+	if y != nil {
+		inv.typedSYN(y, line, &r)
+	} else {
+		inv.decodeSYN(f, &r)
+	}
 	if e == nil && eui64Match(r.src, r.srcMAC) {
 		e = inv.ipForce(r.src)
 	}

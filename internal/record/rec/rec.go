@@ -42,13 +42,16 @@ type Rec struct {
 
 	conn     Conn
 	connDone bool
-	// lazy: the line is not indexed yet; its Conn or HTTP came with it
+	// lazy: the line is not indexed yet; its Conn, HTTP or SYN came with it
 	// (Shared.ResetConn, ResetHTTP), and the first reader of other
 	// fields indexes it.
 	lazy bool
 	// http locates an http record's busiest fields (hasHTTP).
 	http    HTTP
 	hasHTTP bool
+	// syn is a "_syn" fact's fields (hasSYN).
+	syn    SYN
+	hasSYN bool
 
 	// byLen finds fields by their key's length for Raw; it is built on
 	// the first lookup after Parse (lenDone).
@@ -79,6 +82,7 @@ var ErrSyntax = errors.New("rec: not a JSON object")
 // object; nested objects and arrays are kept whole as raw values.
 func (r *Rec) Parse(log string, line []byte) error {
 	r.Log, r.line, r.n, r.connDone, r.lenDone, r.tsDone, r.lazy, r.hasHTTP = log, line, 0, false, false, false, false, false
+	r.hasSYN = false
 	if len(line) > 1<<30 {
 		return ErrSyntax
 	}
@@ -740,12 +744,12 @@ func (r *Rec) Fields() []Field {
 	return r.fields[:r.n]
 }
 
-// index indexes a line that came with its Conn or HTTP (lazy), keeping
-// them. The producer wrote the line, so it parses.
+// index indexes a line that came with its Conn, HTTP or SYN (lazy),
+// keeping them. The producer wrote the line, so it parses.
 func (r *Rec) index() {
-	c, connDone, hasHTTP := r.conn, r.connDone, r.hasHTTP
+	c, connDone, hasHTTP, hasSYN := r.conn, r.connDone, r.hasHTTP, r.hasSYN
 	r.Parse(r.Log, r.line) //nolint:errcheck // a producer's own line
-	r.conn, r.connDone, r.hasHTTP = c, connDone, hasHTTP
+	r.conn, r.connDone, r.hasHTTP, r.hasSYN = c, connDone, hasHTTP, hasSYN
 }
 
 // Key returns the key of field f of r as written (escapes kept), without
@@ -1079,7 +1083,7 @@ func (s *Shared) Reset(log string, line []byte) {
 // alone never pay for it, the first reader of another field does.
 func (s *Shared) ResetConn(log string, line []byte, c *Conn) {
 	r := s.holdLazy(log, line, c.TS)
-	r.conn, r.connDone, r.hasHTTP = *c, true, false
+	r.conn, r.connDone, r.hasHTTP, r.hasSYN = *c, true, false, false
 }
 
 // ResetHTTP makes s hold an http line that its producer wrote, with h
@@ -1087,7 +1091,7 @@ func (s *Shared) ResetConn(log string, line []byte, c *Conn) {
 // the line, the first reader of another field does.
 func (s *Shared) ResetHTTP(log string, line []byte, h *HTTP) {
 	r := s.holdLazy(log, line, h.TS)
-	r.connDone, r.http, r.hasHTTP = false, *h, true
+	r.connDone, r.http, r.hasHTTP, r.hasSYN = false, *h, true, false
 }
 
 // holdLazy makes s hold a producer's line, with its time, not indexed
