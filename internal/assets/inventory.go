@@ -19,7 +19,7 @@ type Inventory struct {
 	mu         sync.Mutex
 	cfg        Config
 	rules      *Rules
-	oui        *oui.Table
+	oui        oui.Memo       // the vendor table, its answers for whole OUIs remembered
 	learned    []netip.Prefix // on-link prefixes from router advertisements
 	localNets  prefixSet      // the local networks and the learned prefixes
 	icsMasters []netip.Prefix
@@ -113,7 +113,7 @@ func New(cfg Config) (*Inventory, error) {
 		return nil, err
 	}
 	inv := &Inventory{
-		cfg: cfg, rules: rules, oui: table, localNets: newPrefixSet(local), icsMasters: masters,
+		cfg: cfg, rules: rules, oui: oui.NewMemo(table), localNets: newPrefixSet(local), icsMasters: masters,
 		ips:        map[netip.Addr]*ipEntity{},
 		unclaimed:  map[netip.Addr]Traffic{},
 		macs:       map[string]*macEntity{},

@@ -81,6 +81,7 @@ func checkTable(t *testing.T, tab *Table) {
 	for i, k := range tab.keys {
 		index[k] = tab.orgs[i]
 	}
+	memo := NewMemo(tab)
 	for _, k := range tab.keys {
 		n, v36 := int(k&0xf), k>>4
 		if !validLen(n) || v36>>36 != 0 || v36&(1<<(4*(9-n))-1) != 0 {
@@ -95,6 +96,9 @@ func checkTable(t *testing.T, tab *Table) {
 			for _, s := range spellings(mac) {
 				if got, ok := tab.Lookup(s); !ok || got != want {
 					t.Errorf("Lookup(%s) = %q %v, want %q (prefix %s)", s, got, ok, want, prefixOf(k))
+				}
+				if got, ok := memo.Lookup(s); !ok || got != want {
+					t.Errorf("Memo.Lookup(%s) = %q %v, want %q (prefix %s)", s, got, ok, want, prefixOf(k))
 				}
 			}
 		}

@@ -288,6 +288,11 @@ func (t *Table) Lookup(mac string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	return t.lookupValue(v)
+}
+
+// lookupValue is Lookup of the 48-bit MAC address v.
+func (t *Table) lookupValue(v uint64) (string, bool) {
 	if t.text != "" {
 		return lookupText(t.text, v)
 	}
@@ -299,6 +304,84 @@ func (t *Table) Lookup(mac string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// blockAnswer returns Lookup's answer for every MAC address of the OUI
+// (the 24-bit MA-L block) oui, whole when they all have the same: the
+// block holds no longer prefix (MA-M, MA-S or IAB). A block's keys lie
+// between its 6-digit key, the least, and that of its last 9-digit
+// prefix, so the last line at most the latter tells.
+func (t *Table) blockAnswer(oui uint64) (org string, ok, whole bool) {
+	k6, last := key(oui<<12, 6), key(oui<<12|0xfff, 9)
+	var k uint64
+	if t.text != "" {
+		at := floorLine(t.text, len(t.text), last)
+		if at < 0 {
+			return "", false, true
+		}
+		k, org = lineKey(t.text[at:]), lineOrg(t.text[at:])
+	} else {
+		i := sort.Search(len(t.keys), func(i int) bool { return t.keys[i] > last }) - 1
+		if i < 0 {
+			return "", false, true
+		}
+		k, org = t.keys[i], t.orgs[i]
+	}
+	switch {
+	case k == k6:
+		return org, true, true
+	case k < k6:
+		return "", false, true
+	}
+	return "", false, false
+}
+
+// Memo is a Table's Lookup that remembers its answers for whole OUIs
+// (Table.blockAnswer). A network's MAC addresses come from a few
+// vendors' blocks (the benchmark capture's 800 from ten), most of which
+// hold no longer prefix: their addresses then cost no search of the
+// table after the first. Its zero value answers nothing; it is not safe
+// for concurrent use.
+type Memo struct {
+	t     *Table
+	slots *[memoSlots]memoSlot
+}
+
+// memoSlot is one OUI's answer (oui is 1 + the OUI: 0 marks an empty
+// slot); a block that is not whole is looked up address by address.
+type memoSlot struct {
+	oui       uint32
+	org       string
+	ok, whole bool
+}
+
+const (
+	memoBits  = 8
+	memoSlots = 1 << memoBits
+)
+
+// NewMemo returns a Memo of t.
+func NewMemo(t *Table) Memo { return Memo{t: t, slots: new([memoSlots]memoSlot)} }
+
+// Lookup is Table.Lookup.
+func (m Memo) Lookup(mac string) (string, bool) {
+	if m.t == nil {
+		return "", false
+	}
+	v, ok := macValue(mac)
+	if !ok {
+		return "", false
+	}
+	oui := uint32(v >> 24)
+	s := &m.slots[oui*0x9e3779b1>>(32-memoBits)]
+	if s.oui != oui+1 {
+		org, ok, whole := m.t.blockAnswer(uint64(oui))
+		*s = memoSlot{oui: oui + 1, org: org, ok: ok, whole: whole}
+	}
+	if !s.whole {
+		return m.t.lookupValue(v)
+	}
+	return s.org, s.ok
 }
 
 // lookupText is Lookup in a table held as text: "PREFIX\tOrg\n" lines

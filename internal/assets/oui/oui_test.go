@@ -118,7 +118,7 @@ func BenchmarkLoadEmbedded(b *testing.B) {
 // needs (well-formed lines, each ended, keys increasing: parseCompact's
 // checks, and no comment or blank line) and that searching it finds what
 // the parsed table's index finds: for MACs in every assignment, next to
-// it, and at random.
+// it, and at random; and that Memos of both answer as they do.
 func TestEmbeddedSorted(t *testing.T) {
 	parsed, err := parseCompact(embedded)
 	if err != nil {
@@ -136,12 +136,18 @@ func TestEmbeddedSorted(t *testing.T) {
 		t.Fatalf("%d lines, %d assignments", tab.Len(), parsed.Len())
 	}
 	r := rand.New(rand.NewPCG(5, 6))
+	memos := []Memo{NewMemo(tab), NewMemo(parsed)} // each remembering its answers
 	check := func(v uint64) {
 		mac := fmt.Sprintf("%012x", v&(1<<48-1))
 		got, gotOK := tab.Lookup(mac)
 		want, wantOK := parsed.Lookup(mac)
 		if got != want || gotOK != wantOK {
 			t.Fatalf("%s: %q %v, want %q %v", mac, got, gotOK, want, wantOK)
+		}
+		for i, m := range memos {
+			if got, gotOK := m.Lookup(mac); got != want || gotOK != wantOK {
+				t.Fatalf("%s: memo %d: %q %v, want %q %v", mac, i, got, gotOK, want, wantOK)
+			}
 		}
 	}
 	for _, k := range parsed.keys {
