@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Hosts returns the inventory: one Host per MAC that sent traffic (with
@@ -23,16 +24,17 @@ func (inv *Inventory) Hosts() []Host {
 	owned, alone := inv.assign(gateways)
 	joined := inv.joinedMACs(owned)
 	index := inv.findingIndex()
+	var d decision
 	hosts := make([]Host, 0, len(inv.macs)+len(alone))
 	for mac, m := range inv.macs {
 		ips := owned[mac]
 		if _, merged := joined.into[mac]; merged || !m.seen && len(ips) == 0 && !gateways[mac] {
 			continue
 		}
-		hosts = append(hosts, inv.buildHost(m, ips, gateways[mac], index, joined.from[mac]...))
+		hosts = append(hosts, inv.buildHost(&d, m, ips, gateways[mac], index, joined.from[mac]...))
 	}
 	for _, group := range alone {
-		hosts = append(hosts, inv.buildHost(nil, group, false, index))
+		hosts = append(hosts, inv.buildHost(&d, nil, group, false, index))
 	}
 	if len(hosts) == 0 {
 		return nil // no hosts: nil, not an empty list
@@ -246,7 +248,7 @@ func (ip *ipEntity) weakOwner(gateways map[string]bool) string {
 }
 
 // buildHost merges a MAC's entity and its addresses' into one Host.
-func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, index map[string][]*Finding, joined ...*macEntity) Host {
+func (inv *Inventory) buildHost(d *decision, m *macEntity, ips []*ipEntity, gateway bool, index map[string][]*Finding, joined ...*macEntity) Host {
 	var h Host
 	var parts []*entity
 	if m != nil {
@@ -264,7 +266,7 @@ func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, ind
 	if h.Key == "" && len(ips) > 0 {
 		h.Key = ips[0].addr.String()
 	}
-	votes := make([]*vote, 0, countVotes(parts)+extraVotes)
+	votes := slices.Grow(d.votes[:0], countVotes(parts)+extraVotes)
 	for _, e := range parts {
 		h.FirstSeen = minTS(h.FirstSeen, e.first)
 		h.LastSeen = max(h.LastSeen, e.last)
@@ -282,7 +284,8 @@ func (inv *Inventory) buildHost(m *macEntity, ips []*ipEntity, gateway bool, ind
 		h.LastSeen = max(h.LastSeen, a.Last)
 	}
 	sortNames(h.Names)
-	inv.decide(&h, votes)
+	inv.decide(d, &h, votes)
+	d.votes = votes[:0]
 	h.Services = inv.mergeServices(parts)
 	h.Used = mergeUsed(parts, inv.cfg.TopUsed)
 	h.Findings = hostFindings(&h, index)
@@ -406,12 +409,77 @@ func rank(source string) int {
 	return len(nameRank)
 }
 
+// decision is the scratch of decide, reused from host to host (Hosts
+// decides them one at a time): a host has a few votes, grouped here in
+// short slices rather than in maps made for each guess.
+type decision struct {
+	groups  []voteGroup
+	scores  []scored
+	support []*vote
+	votes   []*vote // buildHost's list of the host's votes
+	// The few families' lower-case names and parents, remembered.
+	lowers  map[string]string
+	parents map[string]string
+}
+
+// lower is strings.ToLower(s), remembered.
+func (d *decision) lower(s string) string {
+	l, ok := d.lowers[s]
+	if !ok {
+		if d.lowers == nil {
+			d.lowers = map[string]string{}
+		}
+		l = strings.ToLower(s)
+		d.lowers[s] = l
+	}
+	return l
+}
+
+// parent is the family that family f refines (Rules.parent), remembered.
+func (d *decision) parent(r *Rules, f string) string {
+	p, ok := d.parents[f]
+	if !ok {
+		if d.parents == nil {
+			d.parents = map[string]string{}
+		}
+		p = r.parent(f)
+		d.parents[f] = p
+	}
+	return p
+}
+
+// voteGroup is the votes for one family of answers, or for one role.
+type voteGroup struct {
+	name  string // the family (lower-case first word) or the role
+	votes []*vote
+}
+
+// scored is a family's score in guess.
+type scored struct {
+	group int // in decision.groups
+	score float64
+	depth int
+}
+
+// group returns the index of a new empty group called name, reusing
+// the slices an earlier host's groups left.
+func (d *decision) group(name string) int {
+	n := len(d.groups)
+	if n < cap(d.groups) {
+		d.groups = d.groups[:n+1]
+		d.groups[n] = voteGroup{name: name, votes: d.groups[n].votes[:0]}
+	} else {
+		d.groups = append(d.groups, voteGroup{name: name})
+	}
+	return n
+}
+
 // decide turns the votes into the host's OS, class, device and roles.
 // The OS is decided first: rules on the "os" observation may then add
 // class votes.
-func (inv *Inventory) decide(h *Host, votes []*vote) {
+func (inv *Inventory) decide(d *decision, h *Host, votes []*vote) {
 	maxEv := inv.cfg.MaxEvidence
-	h.OS = inv.guess(votes, voteOS, maxEv)
+	h.OS = inv.guess(d, votes, voteOS, maxEv)
 	if h.OS != nil {
 		var tmp entity
 		o := obs{key: "os", value: h.OS.Value, log: "assets", field: "os"}
@@ -422,48 +490,95 @@ func (inv *Inventory) decide(h *Host, votes []*vote) {
 		}
 		votes = appendVotes(votes, tmp.votes)
 	}
-	h.Class = inv.guess(votes, voteClass, maxEv)
-	h.Device = inv.guess(votes, voteDevice, maxEv)
-	h.Roles = roles(votes, maxEv)
+	h.Class = inv.guess(d, votes, voteClass, maxEv)
+	h.Device = inv.guess(d, votes, voteDevice, maxEv)
+	h.Roles = d.roles(votes, maxEv)
 }
 
-// family is the first word of an answer ("Windows 10/11" → "windows").
-func family(v string) string {
+// firstWord is the first word of an answer ("Windows 10/11" → "Windows");
+// its family is that word in lower case.
+func firstWord(v string) string {
 	f, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-	return strings.ToLower(f)
+	return f
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, without building
+// the lower-case copy when s is ASCII.
+func lowerIs(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if i >= len(lower) || c != lower[i] {
+			return false
+		}
+	}
+	return len(s) == len(lower)
+}
+
+// familyOf returns the index of the group whose name is s in lower
+// case, -1 when there is none.
+func (d *decision) familyOf(s string) int {
+	for i := range d.groups {
+		if lowerIs(s, d.groups[i].name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// groupFamilies groups the votes of kind by family, the families in the
+// order of their first vote, each family's votes in their order.
+func (d *decision) groupFamilies(votes []*vote, kind voteKind) {
+	d.groups = d.groups[:0]
+	for _, v := range votes {
+		if v.kind != kind {
+			continue
+		}
+		w := firstWord(v.value)
+		i := d.familyOf(w)
+		if i < 0 {
+			i = d.group(d.lower(w))
+		}
+		d.groups[i].votes = append(d.groups[i].votes, v)
+	}
+}
+
+// supportOf appends to dst the votes that back family i: its own, then
+// those of the broader families it refines (Android counts Linux's).
+// It returns them and the number of broader families.
+func (inv *Inventory) supportOf(d *decision, i int, dst []*vote) ([]*vote, int) {
+	dst = append(dst, d.groups[i].votes...)
+	depth := 0
+	for p, seen := d.parent(inv.rules, d.groups[i].name), 0; p != "" && seen < 8; p, seen = d.parent(inv.rules, p), seen+1 {
+		if j := d.familyOf(p); j >= 0 {
+			dst = append(dst, d.groups[j].votes...)
+		}
+		depth++
+	}
+	return dst, depth
 }
 
 // guess scores each family of answers by combining its votes' confidences
 // as independent evidence (1 − Π(1 − c)); a family also counts the votes
 // of the broader families it refines (Android counts Linux's). The
 // answer is the most confident vote's wording in the best family.
-func (inv *Inventory) guess(votes []*vote, kind voteKind, maxEv int) *Guess {
-	byFamily := map[string][]*vote{}
-	for _, v := range votes {
-		if v.kind == kind {
-			f := family(v.value)
-			byFamily[f] = append(byFamily[f], v)
-		}
-	}
-	if len(byFamily) == 0 {
+func (inv *Inventory) guess(d *decision, votes []*vote, kind voteKind, maxEv int) *Guess {
+	d.groupFamilies(votes, kind)
+	if len(d.groups) == 0 {
 		return nil
 	}
-	type scored struct {
-		family string
-		score  float64
-		depth  int
-		votes  []*vote
+	all := d.scores[:0]
+	for i := range d.groups {
+		support, depth := inv.supportOf(d, i, d.support[:0])
+		all = append(all, scored{i, combine(support), depth})
+		d.support = support
 	}
-	all := make([]scored, 0, len(byFamily))
-	for f, own := range byFamily {
-		support := append([]*vote(nil), own...)
-		depth := 0
-		for p, seen := inv.rules.parent(f), 0; p != "" && seen < 8; p, seen = inv.rules.parent(p), seen+1 {
-			support = append(support, byFamily[strings.ToLower(p)]...)
-			depth++
-		}
-		all = append(all, scored{f, combine(support), depth, support})
-	}
+	d.scores = all
 	slices.SortFunc(all, func(a, b scored) int {
 		switch {
 		case a.score != b.score:
@@ -471,22 +586,25 @@ func (inv *Inventory) guess(votes []*vote, kind voteKind, maxEv int) *Guess {
 		case a.depth != b.depth:
 			return order(a.depth > b.depth)
 		}
-		return strings.Compare(a.family, b.family)
+		return strings.Compare(d.groups[a.group].name, d.groups[b.group].name)
 	})
 	best := all[0]
-	g := &Guess{Value: wording(byFamily[best.family]), Confidence: round2(best.score), Evidence: evidenceOf(best.votes, maxEv)}
+	bestFamily := d.groups[best.group].name
+	support, _ := inv.supportOf(d, best.group, d.support[:0])
+	d.support = support
+	g := &Guess{Value: wording(d.groups[best.group].votes), Confidence: round2(best.score), Evidence: evidenceOf(support, maxEv)}
 	for _, s := range all[1:] {
-		if inv.refines(best.family, s.family) || len(g.Alternatives) >= 3 {
+		if d.refines(inv.rules, bestFamily, d.groups[s.group].name) || len(g.Alternatives) >= 3 {
 			continue
 		}
-		g.Alternatives = append(g.Alternatives, Alternative{Value: wording(byFamily[s.family]), Confidence: round2(s.score)})
+		g.Alternatives = append(g.Alternatives, Alternative{Value: wording(d.groups[s.group].votes), Confidence: round2(s.score)})
 	}
 	return g
 }
 
 // refines reports whether family f is (a refinement of) broader.
-func (inv *Inventory) refines(f, broader string) bool {
-	for p, n := inv.rules.parent(f), 0; p != "" && n < 8; p, n = inv.rules.parent(p), n+1 {
+func (d *decision) refines(r *Rules, f, broader string) bool {
+	for p, n := d.parent(r, f), 0; p != "" && n < 8; p, n = d.parent(r, p), n+1 {
 		if strings.EqualFold(p, broader) {
 			return true
 		}
@@ -494,19 +612,26 @@ func (inv *Inventory) refines(f, broader string) bool {
 	return false
 }
 
-// combine is 1 − Π(1 − c) over distinct rules, at most 0.99: passive
-// evidence never makes a guess certain.
+// combine is 1 − Π(1 − c) over distinct rules (each rule's first vote),
+// at most 0.99: passive evidence never makes a guess certain.
 func combine(votes []*vote) float64 {
-	seen := map[string]bool{}
 	miss := 1.0
-	for _, v := range votes {
-		if seen[v.rule] {
-			continue
+	for i, v := range votes {
+		if !ruleBefore(votes[:i], v.rule) {
+			miss *= 1 - v.conf
 		}
-		seen[v.rule] = true
-		miss *= 1 - v.conf
 	}
 	return min(1-miss, 0.99)
+}
+
+// ruleBefore reports whether one of votes is rule's.
+func ruleBefore(votes []*vote, rule string) bool {
+	for _, v := range votes {
+		if v.rule == rule {
+			return true
+		}
+	}
+	return false
 }
 
 // wording picks the answer of the most confident vote (the longer, more
@@ -522,8 +647,10 @@ func wording(votes []*vote) string {
 	return best.value
 }
 
+// evidenceOf lists the evidence of the votes' distinct rules, at most
+// maxEv; it sorts votes (a scratch list) in place.
 func evidenceOf(votes []*vote, maxEv int) []Evidence {
-	sorted := append([]*vote(nil), votes...)
+	sorted := votes
 	// Most confident first; then the earliest record, then the rule: the
 	// same evidence whatever order the records came in.
 	slices.SortFunc(sorted, func(a, b *vote) int {
@@ -569,22 +696,23 @@ func order(first bool) int {
 	return 1
 }
 
-func roles(votes []*vote, maxEv int) []Role {
-	byRole := map[string][]*vote{}
-	var seenRoles []string
+// roles lists the roles the votes give, the most confident first.
+func (d *decision) roles(votes []*vote, maxEv int) []Role {
+	d.groups = d.groups[:0]
 	for _, v := range votes {
 		if v.kind != voteRole {
 			continue
 		}
-		r := v.value
-		if byRole[r] == nil {
-			seenRoles = append(seenRoles, r)
+		i := d.roleOf(v.value)
+		if i < 0 {
+			i = d.group(v.value)
 		}
-		byRole[r] = append(byRole[r], v)
+		d.groups[i].votes = append(d.groups[i].votes, v)
 	}
-	out := make([]Role, 0, len(seenRoles))
-	for _, r := range seenRoles {
-		out = append(out, Role{Role: r, Confidence: round2(combine(byRole[r])), Evidence: evidenceOf(byRole[r], maxEv)})
+	out := make([]Role, 0, len(d.groups))
+	for _, g := range d.groups {
+		conf := round2(combine(g.votes)) // before evidenceOf reorders the votes
+		out = append(out, Role{Role: g.name, Confidence: conf, Evidence: evidenceOf(g.votes, maxEv)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Confidence != out[j].Confidence {
@@ -593,6 +721,16 @@ func roles(votes []*vote, maxEv int) []Role {
 		return out[i].Role < out[j].Role
 	})
 	return out
+}
+
+// roleOf returns the index of role's group, -1 when there is none.
+func (d *decision) roleOf(role string) int {
+	for i := range d.groups {
+		if d.groups[i].name == role {
+			return i
+		}
+	}
+	return -1
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
