@@ -53,7 +53,8 @@ type hostLine struct {
 	LastSeen  float64           `json:"last_seen"`
 }
 
-// line returns h as ipv6.log writes it.
+// line returns h as ipv6.log writes it (what hostLines.appendLine
+// appends).
 func (h *host) line() hostLine {
 	addrs := make(map[string]string, len(h.kinds))
 	for a, k := range h.kinds {
@@ -609,7 +610,7 @@ func countList(m map[string]int) string {
 func (m *Monitor) WriteLog(dir string) error {
 	var buf bytes.Buffer
 	m.mu.Lock()
-	err := m.writeLines(json.NewEncoder(&buf))
+	err := m.writeLines(&buf)
 	m.mu.Unlock()
 	if err == nil {
 		err = replaceFile(filepath.Join(dir, "ipv6.log"), buf.Bytes())
@@ -637,7 +638,7 @@ func replaceFile(path string, data []byte) error {
 func (m *Monitor) Snapshot(records interface{ Record(log string, line []byte) }) {
 	var buf bytes.Buffer
 	m.mu.Lock()
-	m.writeLines(json.NewEncoder(&buf))
+	m.writeLines(&buf)
 	m.mu.Unlock()
 	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
 		if len(line) > 0 {
@@ -646,16 +647,22 @@ func (m *Monitor) Snapshot(records interface{ Record(log string, line []byte) })
 	}
 }
 
-// writeLines encodes ipv6.log's lines.
-func (m *Monitor) writeLines(enc *json.Encoder) error {
+// writeLines writes ipv6.log's lines to buf.
+func (m *Monitor) writeLines(buf *bytes.Buffer) error {
+	enc := json.NewEncoder(buf)
 	for _, r := range m.Routers() {
 		enc.Encode(struct {
 			Kind string `json:"kind"`
 			router
 		}{"router", r})
 	}
+	var lines hostLines
+	var line []byte
 	for _, h := range m.post.allHosts() {
-		enc.Encode(h.line())
+		var ok bool
+		if line, ok = lines.appendLine(line[:0], h); ok {
+			buf.Write(line)
+		}
 	}
 	for _, addr := range sortedKeys(m.nd.bindings) {
 		b := m.nd.bindings[addr]
