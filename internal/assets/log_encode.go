@@ -327,19 +327,23 @@ func appendMicroDecimal(b []byte, f float64) ([]byte, bool) {
 	if frac == 0 {
 		return b, true
 	}
-	digits := 6
-	for frac%10 == 0 {
-		frac /= 10
-		digits--
-	}
+	// The six fraction digits two at a time, then the trailing zeros cut.
 	var buf [7]byte
 	buf[0] = '.'
-	for i := digits; i > 0; i-- {
-		buf[i] = byte('0' + frac%10)
-		frac /= 10
+	copy(buf[1:3], twoDigits[2*(frac/1e4):])
+	copy(buf[3:5], twoDigits[2*(frac/100%100):])
+	copy(buf[5:7], twoDigits[2*(frac%100):])
+	digits := 6
+	for buf[digits] == '0' {
+		digits--
 	}
 	return append(b, buf[:digits+1]...), true
 }
+
+// twoDigits holds 00 to 99, two bytes each.
+const twoDigits = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
 // jsonPlain marks the bytes a JSON string holds as they are: ASCII but
 // for control characters, " and \. (Read only.)
