@@ -78,14 +78,43 @@ const (
 
 // TypeName is Zeek's query_types name ("A", "AAAA", "*", "query-N" …).
 func TypeName(t uint16) string {
+	if s := smallName(&typeTable, t); s != "" {
+		return s
+	}
 	if s, ok := typeNames[t]; ok {
 		return s
 	}
 	return "query-" + strconv.Itoa(int(t))
 }
 
+// The names of the values below 256 (every class and rcode, nearly every
+// type seen) as arrays: a record names its type, class and rcode, and an
+// index costs a fraction of a map lookup. Values without a name, and the
+// larger ones, fall back to the maps.
+var typeTable, classTable, rcodeTable = nameTable(typeNames), nameTable(classNames), nameTable(rcodeNames)
+
+func nameTable(names map[uint16]string) (t [256]string) {
+	for v, s := range names {
+		if v < uint16(len(t)) {
+			t[v] = s
+		}
+	}
+	return t
+}
+
+// smallName is v's name in t, "" when v has none there.
+func smallName(t *[256]string, v uint16) string {
+	if v < uint16(len(t)) {
+		return t[v]
+	}
+	return ""
+}
+
 // appendTypeName appends TypeName(t) without allocating.
 func appendTypeName(dst []byte, t uint16) []byte {
+	if s := smallName(&typeTable, t); s != "" {
+		return append(dst, s...)
+	}
 	if s, ok := typeNames[t]; ok {
 		return append(dst, s...)
 	}
@@ -94,6 +123,9 @@ func appendTypeName(dst []byte, t uint16) []byte {
 
 // ClassName is Zeek's classes name ("C_INTERNET", "qclass-N" …).
 func ClassName(c uint16) string {
+	if s := smallName(&classTable, c); s != "" {
+		return s
+	}
 	if s, ok := classNames[c]; ok {
 		return s
 	}
@@ -102,6 +134,9 @@ func ClassName(c uint16) string {
 
 // RcodeName is Zeek's base_errors name ("NOERROR", "NXDOMAIN", "rcode-N" …).
 func RcodeName(r uint16) string {
+	if s := smallName(&rcodeTable, r); s != "" {
+		return s
+	}
 	if s, ok := rcodeNames[r]; ok {
 		return s
 	}
