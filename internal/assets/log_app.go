@@ -313,7 +313,8 @@ func (inv *Inventory) onHTTP(line []byte) error {
 }
 
 // decodeHTTP is decodeApp for an http record: from the fields its
-// producer located (rec.HTTP) when it did, read as decodeApp reads them.
+// producer located (rec.HTTP) when it did, read as decodeApp reads them
+// (but the status code, only for a login). r must be zero.
 func (inv *Inventory) decodeHTTP(line []byte, r *appRec) error {
 	f, err := inv.fields(line)
 	if err != nil {
@@ -323,12 +324,15 @@ func (inv *Inventory) decodeHTTP(line []byte, r *appRec) error {
 	if h == nil {
 		return inv.decodeApp(line, r)
 	}
+	// r is the caller's zero record: its fields are set one by one, not
+	// by a literal copied over it.
 	raw := func(s rec.Span) value { return value{s.Raw(line)} }
-	*r = appRec{
-		ts: h.TS, uid: inv.uid(raw(h.UID)),
-		id:   connID{origH: h.Orig.Unmap(), origP: h.OrigP, respH: h.Resp.Unmap(), respP: h.RespP},
-		host: inv.intern(raw(h.Host)), username: raw(h.Username).str(),
-		status: raw(h.StatusCode).uint(), agentV: raw(h.UserAgent), serverV: raw(h.Server), typed: true,
+	r.ts, r.uid = h.TS, inv.uid(raw(h.UID))
+	r.id = connID{origH: h.Orig.Unmap(), origP: h.OrigP, respH: h.Resp.Unmap(), respP: h.RespP}
+	r.host, r.username = inv.intern(raw(h.Host)), raw(h.Username).str()
+	r.agentV, r.serverV, r.typed = raw(h.UserAgent), raw(h.Server), true
+	if r.username != "" { // the status is read by a login only
+		r.status = raw(h.StatusCode).uint()
 	}
 	if h.Password.End > 0 {
 		pw := raw(h.Password)

@@ -116,11 +116,19 @@ func (inv *Inventory) observe(e *entity, t target, o *obs) string {
 	service := ""
 	for _, h := range inv.hits(o.key, o.value) {
 		r := h.rule
-		for _, g := range [...]struct {
-			kind  voteKind
-			value string
-		}{{voteOS, h.os}, {voteClass, h.class}, {voteDevice, h.device}, {voteRole, h.role}} {
-			e.castVote(g.kind, g.value, r.ID, r.Confidence, o)
+		// A rule mostly gives one or two of these: the others are
+		// skipped here rather than in a call.
+		if h.os != "" {
+			e.castVote(voteOS, h.os, r.ID, r.Confidence, o)
+		}
+		if h.class != "" {
+			e.castVote(voteClass, h.class, r.ID, r.Confidence, o)
+		}
+		if h.device != "" {
+			e.castVote(voteDevice, h.device, r.ID, r.Confidence, o)
+		}
+		if h.role != "" {
+			e.castVote(voteRole, h.role, r.ID, r.Confidence, o)
 		}
 		if h.sv != "" && service == "" {
 			service = h.sv
