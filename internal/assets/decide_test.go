@@ -1,8 +1,10 @@
 package assets
 
 import (
+	"maps"
 	"math/rand"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,25 +22,30 @@ func TestLowerIs(t *testing.T) {
 	}
 }
 
-// sortPairs must order pairs as sorting by key does.
-func TestSortPairs(t *testing.T) {
+// A Detail must hold its fields as a map would, names in order: the
+// last value set to a name stays.
+func TestDetailSet(t *testing.T) {
 	keys := []string{"", "a", "ab", "a\x00", "a\x00b", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p",
 		"times", "confidence", "id.orig_hx", "\xff", "mac", "ipv4_addresses", "ipv6_addresses"}
 	r := rand.New(rand.NewSource(1))
 	for n := 0; n < 500; n++ {
-		k := append([]string(nil), keys...)
-		r.Shuffle(len(k), func(i, j int) { k[i], k[j] = k[j], k[i] })
-		k = k[:r.Intn(len(k)+1)]
-		pairs := make([]kv, len(k))
-		for i, key := range k {
-			pairs[i] = kv{key, key + "v"}
+		var d Detail
+		m := map[string]string{}
+		for range r.Intn(2 * len(keys)) {
+			k, v := keys[r.Intn(len(keys))], strconv.Itoa(n)
+			d, m[k] = d.set(k, v), v
 		}
-		sortPairs(pairs)
-		slices.Sort(k)
+		k := slices.Sorted(maps.Keys(m))
+		if len(d) != len(k) {
+			t.Fatalf("set: %v, want keys %q", d, k)
+		}
 		for i := range k {
-			if pairs[i].k != k[i] || pairs[i].v != k[i]+"v" {
-				t.Fatalf("sortPairs: %v, want keys %q", pairs, k)
+			if d[i].Key != k[i] || d[i].Value != m[k[i]] || d.Get(k[i]) != m[k[i]] {
+				t.Fatalf("set: %v, want %v", d, m)
 			}
+		}
+		if w := d.with("times", "x"); w.Get("times") != "x" || d.Get("times") != m["times"] {
+			t.Fatalf("with changed its detail: %v", d)
 		}
 	}
 }

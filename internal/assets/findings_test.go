@@ -165,7 +165,7 @@ func TestICSLearningAndMasters(t *testing.T) {
 	feed(inv, "modbus", write(0, "10.0.0.50"), write(30, "10.0.0.51"), write(120, "10.0.0.52"))
 	if got := findingsOf(inv, "ics_write_new_writer"); len(got) != 1 || !strings.Contains(got[0].Summary, "10.0.0.52") {
 		t.Errorf("with learning: %+v", got)
-	} else if len(got[0].Evidence) != 2 || got[0].Evidence[1].Detail["role"] == "" {
+	} else if len(got[0].Evidence) != 2 || got[0].Evidence[1].Detail.Get("role") == "" {
 		t.Errorf("the master's first request is not evidence: %+v", got[0].Evidence)
 	}
 	// Configured masters never raise.

@@ -62,14 +62,14 @@ type Alternative struct {
 // fired and the field value it fired on, and other field values that
 // matter.
 type Evidence struct {
-	Log        string            `json:"log"`
-	UID        string            `json:"uid,omitempty"`
-	TS         float64           `json:"ts"`
-	Rule       string            `json:"rule,omitempty"`
-	Field      string            `json:"field,omitempty"`
-	Value      string            `json:"value,omitempty"`
-	Detail     map[string]string `json:"detail,omitempty"`
-	Confidence float64           `json:"confidence,omitempty"`
+	Log        string  `json:"log"`
+	UID        string  `json:"uid,omitempty"`
+	TS         float64 `json:"ts"`
+	Rule       string  `json:"rule,omitempty"`
+	Field      string  `json:"field,omitempty"`
+	Value      string  `json:"value,omitempty"`
+	Detail     Detail  `json:"detail,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Role is a part the host plays (mqtt broker, modbus server, dhcp

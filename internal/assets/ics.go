@@ -1,7 +1,6 @@
 package assets
 
 import (
-	"maps"
 	"net/netip"
 )
 
@@ -93,7 +92,7 @@ func (inv *Inventory) raiseNewWriter(k icsKey, writer netip.Addr, op string, o o
 		return
 	}
 	if m, ok := inv.earliestMaster(k); ok && !hasEvidence(f.Evidence, m) {
-		m.Detail = withDetail(m.Detail, "role", "usual master's first request")
+		m.Detail = m.Detail.with("role", "usual master's first request")
 		f.Evidence = append(f.Evidence, m)
 		inv.recurred(f, &o) // its alert shows the master too
 	}
@@ -121,13 +120,4 @@ func hasEvidence(list []Evidence, e Evidence) bool {
 		}
 	}
 	return false
-}
-
-func withDetail(d map[string]string, k, v string) map[string]string {
-	out := maps.Clone(d)
-	if out == nil {
-		out = make(map[string]string, 1)
-	}
-	out[k] = v
-	return out
 }

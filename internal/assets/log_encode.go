@@ -2,10 +2,7 @@ package assets
 
 import (
 	"math"
-	"math/bits"
-	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -133,7 +130,7 @@ func (e *hostEncoder) appendEvidence(b []byte, evs []Evidence) []byte {
 		b = appendOptString(b, `,"field":`, ev.Field)
 		b = appendOptString(b, `,"value":`, ev.Value)
 		if len(ev.Detail) > 0 {
-			b = appendStringMap(append(b, `,"detail":`...), ev.Detail)
+			b = appendDetail(append(b, `,"detail":`...), ev.Detail)
 		}
 		if ev.Confidence != 0 {
 			b = e.appendFloat(append(b, `,"confidence":`...), ev.Confidence)
@@ -141,66 +138,6 @@ func (e *hostEncoder) appendEvidence(b []byte, evs []Evidence) []byte {
 		b = append(b, '}')
 	}
 	return append(b, ']')
-}
-
-// appendStringMap appends m as an object with its keys in order.
-func appendStringMap(b []byte, m map[string]string) []byte {
-	var buf [16]kv
-	pairs := buf[:0]
-	for k, v := range m {
-		pairs = append(pairs, kv{k, v})
-	}
-	sortPairs(pairs)
-	b = append(b, '{')
-	for i, p := range pairs {
-		b = appendJSONString(comma(b, i), p.k)
-		b = appendJSONString(append(b, ':'), p.v)
-	}
-	return append(b, '}')
-}
-
-// sortPairs sorts a map's pairs by key. A detail map holds a handful:
-// they are sorted by insertion, on their keys' first eight bytes (as a
-// number, which orders them as the keys when it differs), without sort's
-// generic machinery.
-func sortPairs(pairs []kv) {
-	var heads [12]uint64
-	if len(pairs) > len(heads) {
-		slices.SortFunc(pairs, func(x, y kv) int { return strings.Compare(x.k, y.k) })
-		return
-	}
-	for i := range pairs {
-		heads[i] = head8(pairs[i].k)
-	}
-	for i := 1; i < len(pairs); i++ {
-		p, h := pairs[i], heads[i]
-		j := i
-		for ; j > 0 && keyLess(h, heads[j-1], p.k, pairs[j-1].k); j-- {
-			pairs[j], heads[j] = pairs[j-1], heads[j-1]
-		}
-		pairs[j], heads[j] = p, h
-	}
-}
-
-// head8 is s's first eight bytes as a big-endian number, zeros after a
-// shorter s: two strings' heads, when they differ, order as the strings.
-func head8(s string) uint64 {
-	if len(s) >= 8 {
-		return bits.ReverseBytes64(le64(s))
-	}
-	var x uint64
-	for i := 0; i < len(s); i++ {
-		x |= uint64(s[i]) << (56 - 8*i)
-	}
-	return x
-}
-
-// keyLess reports whether key a (head ha) comes before key b (head hb).
-func keyLess(ha, hb uint64, a, b string) bool {
-	if ha != hb {
-		return ha < hb
-	}
-	return a < b
 }
 
 func (e *hostEncoder) appendService(b []byte, s *Service) []byte {

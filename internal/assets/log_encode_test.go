@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -35,7 +36,7 @@ func checkWriteHosts(t testing.TB, hosts []Host) {
 // escapes or formats specially.
 func oddHost(s string, f float64) Host {
 	ev := []Evidence{{Log: s, UID: s, TS: f, Rule: s, Field: s, Value: s,
-		Detail: map[string]string{s: s, "b": "x", "a": s, "": ""}, Confidence: f}, {}}
+		Detail: DetailOf(map[string]string{s: s, "b": "x", "a": s, "": ""}), Confidence: f}, {}}
 	g := &Guess{Value: s, Confidence: f, Evidence: ev, Alternatives: []Alternative{{s, f}, {}}}
 	return Host{Key: s, MAC: s, Vendor: s, RandomMAC: true, Gateway: true, FirstSeen: f, LastSeen: -f,
 		Addrs: []Addr{{s, f, f, s}, {}},
@@ -137,4 +138,44 @@ func TestAppendMicroDecimal(t *testing.T) {
 	for _, f := range []float64{1e-6, 1.5e-6, 0.000001, 0.5, 1, microLimit, math.Nextafter(microLimit, 0), 8589934591.999999} {
 		check(f)
 	}
+}
+
+// A Detail must be written as encoding/json writes the map of its fields,
+// with HTML escaping and without, and read back as it was.
+func TestDetailJSONMatchesMap(t *testing.T) {
+	for _, s := range oddStrings {
+		m := map[string]string{s: s, "b": "x", "a" + s: s, "": "", "times": "2"}
+		d := DetailOf(m)
+		for _, html := range []bool{true, false} {
+			enc := func(v any) string {
+				var b bytes.Buffer
+				e := json.NewEncoder(&b)
+				e.SetEscapeHTML(html)
+				if err := e.Encode(map[string]any{"detail": v}); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			if got, want := enc(d), enc(m); got != want {
+				t.Fatalf("html %v: got %s, want %s", html, got, want)
+			}
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Detail
+		if err := json.Unmarshal(b, &back); err != nil || !slices.Equal(back, DetailOf(mapOfJSON(t, b))) {
+			t.Fatalf("read back %v (%v), want %v", back, err, d)
+		}
+	}
+}
+
+// mapOfJSON reads an object of strings as encoding/json reads it.
+func mapOfJSON(t *testing.T, b []byte) map[string]string {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -66,18 +66,17 @@ func (o *obs) evidence(rule string, conf float64) Evidence {
 	if o.n == 0 && !o.id.origH.IsValid() {
 		return ev
 	}
-	ev.Detail = make(map[string]string, o.n+4)
+	d := make(Detail, 0, o.n+4)
 	if o.id.origH.IsValid() {
-		ev.Detail["id.orig_h"] = o.id.origH.String()
-		ev.Detail["id.orig_p"] = strconv.Itoa(int(o.id.origP))
+		d = append(d, DetailField{"id.orig_h", o.id.origH.String()}, DetailField{"id.orig_p", strconv.Itoa(int(o.id.origP))})
 	}
 	if o.id.respH.IsValid() {
-		ev.Detail["id.resp_h"] = o.id.respH.String()
-		ev.Detail["id.resp_p"] = strconv.Itoa(int(o.id.respP))
+		d = append(d, DetailField{"id.resp_h", o.id.respH.String()}, DetailField{"id.resp_p", strconv.Itoa(int(o.id.respP))})
 	}
 	for _, p := range o.kvs[:o.n] {
-		ev.Detail[p.k] = p.v
+		d = d.set(p.k, p.v)
 	}
+	ev.Detail = d
 	return ev
 }
 

@@ -679,7 +679,7 @@ func evidenceOf(votes []*vote, maxEv int) []Evidence {
 		ev := v.ev
 		ev.Confidence = round2(v.conf)
 		if v.count > 1 {
-			ev.Detail = withDetail(ev.Detail, "times", strconv.FormatUint(v.count, 10))
+			ev.Detail = ev.Detail.with("times", strconv.FormatUint(v.count, 10))
 		}
 		out = append(out, ev)
 	}
