@@ -62,6 +62,7 @@ type Inventory struct {
 	handlers map[string]*handler
 	recent   [recentLogs]logHandler // the handlers of logs seen lately
 	nextKept int                    // the entry of recent replaced next
+	lastKept int                    // the entry of recent found last
 	cur      *rec.Shared            // the line RecordShared is handing to a handler
 	scratch  rec.Rec                // the index of a line Record is handing to one
 	stats    Stats
@@ -180,14 +181,19 @@ const recentLogs = 8
 // for a log not seen lately (it replaces the oldest kept). The zero entry
 // is right for log "", which has no handler.
 func (inv *Inventory) handlerOf(log string) *handler {
+	if l := &inv.recent[inv.lastKept]; l.log == log { // a run of one log's records
+		return l.h
+	}
 	for i := range inv.recent {
 		if inv.recent[i].log == log {
+			inv.lastKept = i
 			return inv.recent[i].h
 		}
 	}
 	i := inv.nextKept
 	inv.nextKept = (i + 1) % recentLogs
 	inv.recent[i] = logHandler{log, inv.handlers[log]}
+	inv.lastKept = i
 	return inv.recent[i].h
 }
 
