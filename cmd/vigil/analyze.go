@@ -593,26 +593,34 @@ func forgetStaleLogs(dir string) {
 	}
 }
 
-// logsIn returns the names of the .log files in dir (none if dir does
-// not exist).
-func logsIn(dir string) map[string]bool {
+// logsIn returns the .log files in dir with their modification times
+// (none if dir does not exist).
+func logsIn(dir string) map[string]time.Time {
 	entries, _ := os.ReadDir(dir)
-	logs := map[string]bool{}
+	logs := map[string]time.Time{}
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".log") {
-			logs[e.Name()] = true
+		if !strings.HasSuffix(e.Name(), ".log") {
+			continue
 		}
+		var mod time.Time
+		if info, err := e.Info(); err == nil {
+			mod = info.ModTime()
+		}
+		logs[e.Name()] = mod
 	}
 	return logs
 }
 
 // noteRunLogs lists in dir's runLogsFile the logs this run wrote: the .log
-// files not in before (those in dir at start) and those written since
-// start. A log created at start-up is not judged by its time: the kernel
+// files not in before (those in dir at start, with their times), those
+// whose time changed since and those written since start. A log created
+// or rewritten at start-up is not judged by its time alone: the kernel
 // stamps files from a coarse clock, up to a tick behind time.Now, and a
-// log created within that tick (alerts.log, when the start-up is quick)
-// would look older than start.
-func noteRunLogs(dir string, start time.Time, before map[string]bool) {
+// log written within that tick (alerts.log, when the start-up is quick)
+// would look older than start; one that was there before (left by a run
+// that was killed before it listed its logs) is listed when its time
+// changed.
+func noteRunLogs(dir string, start time.Time, before map[string]time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -620,8 +628,11 @@ func noteRunLogs(dir string, start time.Time, before map[string]bool) {
 	var names []string
 	for _, e := range entries {
 		info, err := e.Info()
-		if err != nil || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".log") || before[e.Name()] && info.ModTime().Before(start) {
+		if err != nil || !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".log") {
 			continue
+		}
+		if was, ok := before[e.Name()]; ok && info.ModTime().Before(start) && info.ModTime().Equal(was) {
+			continue // there before, untouched
 		}
 		names = append(names, e.Name())
 	}

@@ -69,13 +69,39 @@ func TestRunLogsCoarseClock(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "notes.log")
 	os.WriteFile(old, []byte("mine\n"), 0o644)
+	earlier := time.Now().Add(-3 * time.Millisecond)
+	os.Chtimes(old, earlier, earlier) // older than the run, untouched by it
 	before := logsIn(dir)
 	start := time.Now()
 	created := filepath.Join(dir, "alerts.log")
 	os.WriteFile(created, nil, 0o644)
 	past := start.Add(-3 * time.Millisecond)
 	os.Chtimes(created, past, past)
-	os.Chtimes(old, past, past)
+	noteRunLogs(dir, start, before)
+	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
+	if err != nil || string(b) != "alerts.log\n" {
+		t.Fatalf("%s lists %q (%v), want alerts.log only", runLogsFile, b, err)
+	}
+}
+
+// TestRunLogsCoarseClockRewritten: a log that was there before (a run
+// killed before it listed its logs) and that this run rewrites at
+// start-up is listed too, though the coarse clock stamps it before the
+// run's start; a log left untouched is not.
+func TestRunLogsCoarseClockRewritten(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{"alerts.log", "notes.log"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("before\n"), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	before := logsIn(dir)
+	start := time.Now()
+	rewritten := filepath.Join(dir, "alerts.log")
+	os.WriteFile(rewritten, nil, 0o644)
+	past := start.Add(-3 * time.Millisecond)
+	os.Chtimes(rewritten, past, past)
 	noteRunLogs(dir, start, before)
 	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
 	if err != nil || string(b) != "alerts.log\n" {
