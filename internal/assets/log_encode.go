@@ -221,19 +221,7 @@ func (e *hostEncoder) appendFloat(b []byte, f float64) []byte {
 	if b, ok := appendMicroDecimal(b, f); ok {
 		return b
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' { // e-09 → e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
+	return record.AppendJSONFloat(b, f)
 }
 
 // microLimit bounds the floats appendMicroDecimal writes: below 2^33 a

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // The host lines of ipv6.log (most of its lines) are appended directly,
@@ -38,8 +40,8 @@ func (w *hostLines) appendLine(b []byte, h *host) (_ []byte, ok bool) {
 	}
 	b = w.appendAddrs(append(b, `,"addresses":`...), h.kinds)
 	b = strconv.AppendBool(append(b, `,"eui64_leaks_mac":`...), h.LeaksMAC)
-	b = appendJSONFloat(append(b, `,"first_seen":`...), h.FirstSeen)
-	b = appendJSONFloat(append(b, `,"last_seen":`...), h.LastSeen)
+	b = record.AppendJSONFloat(append(b, `,"first_seen":`...), h.FirstSeen)
+	b = record.AppendJSONFloat(append(b, `,"last_seen":`...), h.LastSeen)
 	return append(b, '}', '\n'), true
 }
 
@@ -89,23 +91,4 @@ func appendText(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
-}
-
-// appendJSONFloat appends a finite f as encoding/json writes a float64:
-// the shortest decimal, in 'e' form below 1e-6 and from 1e21 up, its
-// exponent unpadded.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' { // e-09 → e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }
