@@ -72,16 +72,7 @@ func TestRunLogsCoarseClock(t *testing.T) {
 	earlier := time.Now().Add(-3 * time.Millisecond)
 	os.Chtimes(old, earlier, earlier) // older than the run, untouched by it
 	before := logsIn(dir)
-	start := time.Now()
-	created := filepath.Join(dir, "alerts.log")
-	os.WriteFile(created, nil, 0o644)
-	past := start.Add(-3 * time.Millisecond)
-	os.Chtimes(created, past, past)
-	noteRunLogs(dir, start, before)
-	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
-	if err != nil || string(b) != "alerts.log\n" {
-		t.Fatalf("%s lists %q (%v), want alerts.log only", runLogsFile, b, err)
-	}
+	writeAlertsInFirstTick(t, dir, before)
 }
 
 // TestRunLogsCoarseClockRewritten: a log that was there before (a run
@@ -97,11 +88,20 @@ func TestRunLogsCoarseClockRewritten(t *testing.T) {
 		os.Chtimes(p, old, old)
 	}
 	before := logsIn(dir)
+	writeAlertsInFirstTick(t, dir, before)
+}
+
+// writeAlertsInFirstTick writes alerts.log as a run does at start-up,
+// stamped before the run's start as the kernel's coarse clock may, and
+// checks that the run's list names it and no other log (before: the
+// logs there before the run).
+func writeAlertsInFirstTick(t *testing.T, dir string, before map[string]time.Time) {
+	t.Helper()
 	start := time.Now()
-	rewritten := filepath.Join(dir, "alerts.log")
-	os.WriteFile(rewritten, nil, 0o644)
+	alerts := filepath.Join(dir, "alerts.log")
+	os.WriteFile(alerts, nil, 0o644)
 	past := start.Add(-3 * time.Millisecond)
-	os.Chtimes(rewritten, past, past)
+	os.Chtimes(alerts, past, past)
 	noteRunLogs(dir, start, before)
 	b, err := os.ReadFile(filepath.Join(dir, runLogsFile))
 	if err != nil || string(b) != "alerts.log\n" {
