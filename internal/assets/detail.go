@@ -1,6 +1,10 @@
 package assets
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
 
 // Detail is an evidence's other field values ("id.orig_h", "user_agent",
 // "times" …): a handful of fields, kept sorted by name, each name once.
@@ -48,11 +52,17 @@ func (d Detail) with(key, v string) Detail {
 }
 
 // DetailOf returns the fields of m as a Detail.
+// Its names are sorted once, not inserted one by one: a map read from
+// JSON (UnmarshalJSON) may hold any number of them.
 func DetailOf(m map[string]string) Detail {
-	var d Detail
-	for k, v := range m {
-		d = d.set(k, v)
+	if len(m) == 0 {
+		return nil
 	}
+	d := make(Detail, 0, len(m))
+	for k, v := range m {
+		d = append(d, DetailField{k, v})
+	}
+	slices.SortFunc(d, func(x, y DetailField) int { return strings.Compare(x.Key, y.Key) })
 	return d
 }
 
