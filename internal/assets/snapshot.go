@@ -424,28 +424,26 @@ type decision struct {
 
 // lower is strings.ToLower(s), remembered.
 func (d *decision) lower(s string) string {
-	l, ok := d.lowers[s]
-	if !ok {
-		if d.lowers == nil {
-			d.lowers = map[string]string{}
-		}
-		l = strings.ToLower(s)
-		d.lowers[s] = l
-	}
-	return l
+	return computedOnce(&d.lowers, s, strings.ToLower)
 }
 
 // parent is the family that family f refines (Rules.parent), remembered.
 func (d *decision) parent(r *Rules, f string) string {
-	p, ok := d.parents[f]
+	return computedOnce(&d.parents, f, r.parent)
+}
+
+// computedOnce returns f(k), from *memo when it holds k, else computed and
+// kept there (the map made on first use).
+func computedOnce(memo *map[string]string, k string, f func(string) string) string {
+	v, ok := (*memo)[k]
 	if !ok {
-		if d.parents == nil {
-			d.parents = map[string]string{}
+		if *memo == nil {
+			*memo = map[string]string{}
 		}
-		p = r.parent(f)
-		d.parents[f] = p
+		v = f(k)
+		(*memo)[k] = v
 	}
-	return p
+	return v
 }
 
 // voteGroup is the votes for one family of answers, or for one role.
