@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
 	"github.com/vigil-nsm/vigil/internal/detect"
+	"github.com/vigil-nsm/vigil/internal/hugeheap"
 	"github.com/vigil-nsm/vigil/internal/insight"
 	"github.com/vigil-nsm/vigil/internal/periodic"
 	"github.com/vigil-nsm/vigil/internal/serve"
@@ -76,6 +77,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	}
 	var groups []*live.Group
 	if len(lf.ifaces) == 0 {
+		adviseHugeHeap()
 		tuneBatchGC()
 	}
 	if len(lf.ifaces) > 0 {
@@ -505,6 +507,18 @@ func heapFloor(path string) int64 {
 		return batchHeapFloor
 	}
 	return min(batchHeapFloor, limit/4)
+}
+
+// adviseHugeHeap asks for huge pages where an analysis of files grows its
+// heap, up to the heap floor (the heap the collector leaves alone):
+// fresh 4 KiB pages cost the kernel a fault each (see internal/hugeheap).
+// VIGIL_NO_HUGEPAGES=1 leaves the heap as the runtime maps it. Without
+// the advice the analysis is only slower, so a failure is not reported.
+func adviseHugeHeap() {
+	if os.Getenv("VIGIL_NO_HUGEPAGES") == "1" {
+		return
+	}
+	_, _ = hugeheap.Advise(int(heapFloor(cgroupMemoryMax)))
 }
 
 // tuneBatchGC sets the heap floor and then batchGCPercent, unless the
