@@ -37,7 +37,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 			"INPUT is a pcap or pcapng file (gzip too), a Zeek (TSV or JSON) or Suricata EVE log, a directory of\n"+
 			"them (a Zeek log archive: its logs are read in time order), or - for stdin.\n"+
 			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n"+
-			"Capture files of 256 KiB or more (not gzip, not pipes) are mapped into memory; VIGIL_NO_MMAP=1 reads them with read(2) instead.\n\nOptions:")
+			"Capture files are read with read(2); VIGIL_MMAP=1 maps those of 256 KiB or more (not gzip, not pipes) into memory instead.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for the logs (conn.log, dns.log …), alerts, incidents and the inventory")

@@ -33,9 +33,10 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if len(captures) == 0 && !cfg.DecodeOnly {
 		return runLogs(ctx, cfg, inputs, logs)
 	}
-	// Files are mapped: the goroutine that reads them (runReader,
+	// Files are read, or mapped when VIGIL_MMAP=1 asks for it (see
+	// capture.MapWanted): the goroutine that reads them (runReader,
 	// decodeOnly) runs with SetPanicOnFault, and workers get copies.
-	src, err := capture.OpenWith(captures, capture.Options{Map: true})
+	src, err := capture.OpenWith(captures, capture.Options{Map: capture.MapWanted()})
 	if err != nil {
 		return nil, openError(err)
 	}

@@ -62,9 +62,7 @@ func (s *shrinkingSource) count(n int) {
 // internal error; the next input is analysed whole, with one worker (all
 // in the reader's goroutine) or several.
 func TestMappedCaptureShrinks(t *testing.T) {
-	if capture.MapDisabled() {
-		t.Skip("VIGIL_NO_MMAP is set")
-	}
+	t.Setenv("VIGIL_MMAP", "1")
 	orig, _ := writeSynth(t, 20000, 400)
 	data, err := os.ReadFile(orig)
 	if err != nil {
@@ -123,9 +121,7 @@ func TestMappedCaptureShrinks(t *testing.T) {
 // as truncated_link_header at 1970-01-01 and which made the summary's
 // span start at 0.
 func TestMappedShrinkNoZeroRecords(t *testing.T) {
-	if capture.MapDisabled() {
-		t.Skip("VIGIL_NO_MMAP is set")
-	}
+	t.Setenv("VIGIL_MMAP", "1")
 	orig, _ := writeSynth(t, 20000, 400)
 	data := mustRead(t, orig)
 	src0, err := capture.Open([]string{orig})
@@ -204,9 +200,7 @@ func countFrames(t testing.TB, p string) uint64 {
 // TestMappedOutputsMatch: the lab captures analysed from mapped files
 // give the logs that reading them gives, byte for byte.
 func TestMappedOutputsMatch(t *testing.T) {
-	if capture.MapDisabled() {
-		t.Skip("VIGIL_NO_MMAP is set")
-	}
+	t.Setenv("VIGIL_MMAP", "1")
 	labs, _ := filepath.Glob("../../testdata/lab/*.pcap")
 	if len(labs) == 0 {
 		t.Skip("no lab captures")
@@ -215,9 +209,9 @@ func TestMappedOutputsMatch(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		_, mapped := runTo(t, cfg, labs...)
-		t.Setenv("VIGIL_NO_MMAP", "1")
+		t.Setenv("VIGIL_MMAP", "0")
 		_, read := runTo(t, cfg, labs...)
-		os.Unsetenv("VIGIL_NO_MMAP")
+		t.Setenv("VIGIL_MMAP", "1")
 		names, _ := filepath.Glob(filepath.Join(read, "*.log"))
 		if len(names) < 5 {
 			t.Fatalf("only %d logs", len(names))

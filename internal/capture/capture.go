@@ -48,8 +48,9 @@
 // Frame.Data then points into the mapping, with the same lifetime, and the
 // kernel no longer copies the capture. A file truncated while it is mapped
 // faults on access: the caller reads with runtime/debug.SetPanicOnFault and
-// hands the panic to Fault, which makes it an *Error (ErrShrank). Setting
-// VIGIL_NO_MMAP=1 turns mapping off; a file that cannot be mapped is read.
+// hands the panic to Fault, which makes it an *Error (ErrShrank). A file
+// that cannot be mapped is read. MapWanted tells whether the user asked
+// for mapping (VIGIL_MMAP=1); reading is the default.
 //
 // Writer writes nanosecond pcap files, e.g. to synthesise test captures.
 //

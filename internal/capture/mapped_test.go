@@ -16,10 +16,8 @@ import (
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// mapOn undoes VIGIL_NO_MMAP for the test, and maps files however small:
-// it tests mapping.
+// mapOn maps files however small for the test: it tests mapping.
 func mapOn(t testing.TB) {
-	t.Setenv(noMapEnv, "")
 	old := minMapSize
 	minMapSize = 0
 	t.Cleanup(func() { minMapSize = old })
@@ -296,8 +294,8 @@ func TestCorpusMapped(t *testing.T) {
 	}
 }
 
-// TestMapNotForStreams: gzip files are read, not mapped; VIGIL_NO_MMAP
-// turns mapping off; Open (without Options.Map) never maps.
+// TestMapNotForStreams: gzip files are read, not mapped; Open (without
+// Options.Map) never maps.
 func TestMapNotForStreams(t *testing.T) {
 	mapOn(t)
 	dir := t.TempDir()
@@ -310,13 +308,34 @@ func TestMapNotForStreams(t *testing.T) {
 	if _, mapped := readPaths(t, []string{p}, false); mapped {
 		t.Error("mapped without Options.Map")
 	}
-	t.Setenv(noMapEnv, "0")
 	if _, mapped := readPaths(t, []string{p}, true); !mapped {
-		t.Errorf("%s=0: not mapped", noMapEnv)
+		t.Error("not mapped with Options.Map")
 	}
-	t.Setenv(noMapEnv, "1")
-	if _, mapped := readPaths(t, []string{p}, true); mapped {
-		t.Errorf("%s=1: mapped", noMapEnv)
+}
+
+// TestMapWanted: VIGIL_MMAP asks for mapping when set to anything but ""
+// or "0"; unset, files are read.
+func TestMapWanted(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		set   bool
+		want  bool
+	}{
+		{"", false, false},
+		{"", true, false},
+		{"0", true, false},
+		{"1", true, true},
+		{"yes", true, true},
+	} {
+		if c.set {
+			t.Setenv(mapEnv, c.value)
+		} else {
+			t.Setenv(mapEnv, "")
+			os.Unsetenv(mapEnv)
+		}
+		if got := MapWanted(); got != c.want {
+			t.Errorf("%s=%q (set %v): MapWanted %v, want %v", mapEnv, c.value, c.set, got, c.want)
+		}
 	}
 }
 
@@ -324,7 +343,6 @@ func TestMapNotForStreams(t *testing.T) {
 // directory of small captures was analysed a third slower mapped); one
 // of that size is mapped.
 func TestMapNotSmallFiles(t *testing.T) {
-	t.Setenv(noMapEnv, "")
 	dir := t.TempDir()
 	var fr []frame
 	for i := 0; len(fr) == 0 || len(writePcap(t, decode.LinkEthernet, fr...)) < 256<<10; i++ {

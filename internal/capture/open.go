@@ -69,7 +69,7 @@ func OpenWith(paths []string, opt Options) (Source, error) {
 	}
 
 	r := &reader{skipped: skipped}
-	if opt.Map && !MapDisabled() {
+	if opt.Map {
 		r.maps = new(mapSet)
 	}
 	probe := len(cands) > 1
