@@ -6,7 +6,10 @@
 // every page the heap grows into costs a page fault: on the 2-core VM of
 // the benchmark, 11 µs each, 0.19 s of a 1.3 s analysis of the benchmark
 // capture. A region advised with MADV_HUGEPAGE is faulted in 2 MiB at a
-// time instead.
+// time instead. What that saves depends on the host: on a freshly booted
+// VM that reports free memory back to its host, huge pages come from
+// memory the host must fault in again while the kernel zeroes them, and
+// the same analysis took 5–10% more CPU advised (docs/ARCHITECTURE.md).
 //
 // The runtime offers no such setting (it stopped advising huge pages in Go
 // 1.21.4, for long-running servers whose sparse heaps they bloated), so
