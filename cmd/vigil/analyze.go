@@ -37,7 +37,8 @@ func runAnalyze(ctx context.Context, args []string) error {
 			"INPUT is a pcap or pcapng file (gzip too), a Zeek (TSV or JSON) or Suricata EVE log, a directory of\n"+
 			"them (a Zeek log archive: its logs are read in time order), or - for stdin.\n"+
 			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n"+
-			"Capture files are read with read(2); VIGIL_MMAP=1 maps those of 256 KiB or more (not gzip, not pipes) into memory instead.\n\nOptions:")
+			"Capture files are read with read(2); VIGIL_MMAP=1 maps those of 256 KiB or more (not gzip, not pipes) into memory instead.\n"+
+			"VIGIL_HUGEPAGES=1 asks for transparent huge pages where an analysis of files grows its heap (cheaper on some hosts, dearer on others).\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for the logs (conn.log, dns.log …), alerts, incidents and the inventory")
@@ -510,16 +511,22 @@ func heapFloor(path string) int64 {
 }
 
 // adviseHugeHeap asks for huge pages where an analysis of files grows its
-// heap, up to the heap floor (the heap the collector leaves alone):
-// fresh 4 KiB pages cost the kernel a fault each (see internal/hugeheap).
-// VIGIL_NO_HUGEPAGES=1 leaves the heap as the runtime maps it. Without
-// the advice the analysis is only slower, so a failure is not reported.
+// heap, up to the heap floor (the heap the collector leaves alone), when
+// VIGIL_HUGEPAGES=1 asks for it: fresh 4 KiB pages cost the kernel a
+// fault each, but whether 2 MiB ones cost less depends on the host (see
+// internal/hugeheap), so the default leaves the heap as the runtime maps
+// it. Without the advice the analysis is only slower, so a failure is not
+// reported.
 func adviseHugeHeap() {
-	if os.Getenv("VIGIL_NO_HUGEPAGES") == "1" {
+	if !hugePagesWanted() {
 		return
 	}
 	_, _ = hugeheap.Advise(int(heapFloor(cgroupMemoryMax)))
 }
+
+// hugePagesWanted tells whether VIGIL_HUGEPAGES=1 asks for the heap's
+// huge-page advice.
+func hugePagesWanted() bool { return os.Getenv("VIGIL_HUGEPAGES") == "1" }
 
 // tuneBatchGC sets the heap floor and then batchGCPercent, unless the
 // user set GOGC or GOMEMLIMIT (with GOMEMLIMIT alone, batchGCPercent
