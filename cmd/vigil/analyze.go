@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/hugeheap"
 	"github.com/vigil-nsm/vigil/internal/insight"
+	"github.com/vigil-nsm/vigil/internal/optin"
 	"github.com/vigil-nsm/vigil/internal/periodic"
 	"github.com/vigil-nsm/vigil/internal/serve"
 	"github.com/vigil-nsm/vigil/internal/synth"
@@ -512,21 +513,22 @@ func heapFloor(path string) int64 {
 
 // adviseHugeHeap asks for huge pages where an analysis of files grows its
 // heap, up to the heap floor (the heap the collector leaves alone), when
-// VIGIL_HUGEPAGES=1 asks for it: fresh 4 KiB pages cost the kernel a
+// VIGIL_HUGEPAGES=1 (hugePagesEnv) asks for it: fresh 4 KiB pages cost the kernel a
 // fault each, but whether 2 MiB ones cost less depends on the host (see
 // internal/hugeheap), so the default leaves the heap as the runtime maps
 // it. Without the advice the analysis is only slower, so a failure is not
 // reported.
-func adviseHugeHeap() {
-	if !hugePagesWanted() {
-		return
+func adviseHugeHeap() (advised bool) {
+	if !optin.Wanted(hugePagesEnv) {
+		return false
 	}
-	_, _ = hugeheap.Advise(int(heapFloor(cgroupMemoryMax)))
+	n, _ := hugeheap.Advise(int(heapFloor(cgroupMemoryMax)))
+	return n > 0
 }
 
-// hugePagesWanted tells whether VIGIL_HUGEPAGES=1 asks for the heap's
+// hugePagesEnv, set to anything but "" or "0", asks for the heap's
 // huge-page advice.
-func hugePagesWanted() bool { return os.Getenv("VIGIL_HUGEPAGES") == "1" }
+const hugePagesEnv = "VIGIL_HUGEPAGES"
 
 // tuneBatchGC sets the heap floor and then batchGCPercent, unless the
 // user set GOGC or GOMEMLIMIT (with GOMEMLIMIT alone, batchGCPercent

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"unsafe"
+
+	"github.com/vigil-nsm/vigil/internal/optin"
 )
 
 // Mapped reading (OpenWith with Options.Map): a regular, uncompressed
@@ -133,10 +135,7 @@ type Options struct {
 // MapWanted tells whether the environment variable VIGIL_MMAP asks for
 // capture files to be mapped (set to anything but "" or "0"); see mapEnv
 // for why reading is the default.
-func MapWanted() bool {
-	v := os.Getenv(mapEnv)
-	return v != "" && v != "0"
-}
+func MapWanted() bool { return optin.Wanted(mapEnv) }
 
 // mapping is one mapped window of a file.
 type mapping struct {

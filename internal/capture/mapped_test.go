@@ -313,29 +313,16 @@ func TestMapNotForStreams(t *testing.T) {
 	}
 }
 
-// TestMapWanted: VIGIL_MMAP asks for mapping when set to anything but ""
-// or "0"; unset, files are read.
+// TestMapWanted: VIGIL_MMAP asks for mapping (the rule is optin's); unset,
+// files are read.
 func TestMapWanted(t *testing.T) {
-	for _, c := range []struct {
-		value string
-		set   bool
-		want  bool
-	}{
-		{"", false, false},
-		{"", true, false},
-		{"0", true, false},
-		{"1", true, true},
-		{"yes", true, true},
-	} {
-		if c.set {
-			t.Setenv(mapEnv, c.value)
-		} else {
-			t.Setenv(mapEnv, "")
-			os.Unsetenv(mapEnv)
-		}
-		if got := MapWanted(); got != c.want {
-			t.Errorf("%s=%q (set %v): MapWanted %v, want %v", mapEnv, c.value, c.set, got, c.want)
-		}
+	t.Setenv(mapEnv, "1")
+	if !MapWanted() {
+		t.Errorf("%s=1: MapWanted false", mapEnv)
+	}
+	os.Unsetenv(mapEnv)
+	if MapWanted() {
+		t.Errorf("%s unset: MapWanted true", mapEnv)
 	}
 }
 
