@@ -513,11 +513,11 @@ func heapFloor(path string) int64 {
 
 // adviseHugeHeap asks for huge pages where an analysis of files grows its
 // heap, up to the heap floor (the heap the collector leaves alone), when
-// VIGIL_HUGEPAGES=1 (hugePagesEnv) asks for it: fresh 4 KiB pages cost the kernel a
-// fault each, but whether 2 MiB ones cost less depends on the host (see
-// internal/hugeheap), so the default leaves the heap as the runtime maps
-// it. Without the advice the analysis is only slower, so a failure is not
-// reported.
+// VIGIL_HUGEPAGES=1 (hugePagesEnv) asks for it, and reports whether it
+// did: fresh 4 KiB pages cost the kernel a fault each, but whether 2 MiB
+// ones cost less depends on the host (see internal/hugeheap), so the
+// default leaves the heap as the runtime maps it. Without the advice the
+// analysis is only slower, so a failure is not reported.
 func adviseHugeHeap() (advised bool) {
 	if !optin.Wanted(hugePagesEnv) {
 		return false
