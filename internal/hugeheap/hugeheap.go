@@ -9,7 +9,7 @@
 // time instead. What that saves depends on the host: on a freshly booted
 // VM that reports free memory back to its host, huge pages come from
 // memory the host must fault in again while the kernel zeroes them, and
-// the same analysis took 5–20% more CPU advised (docs/ARCHITECTURE.md).
+// the same analysis took 5–20% more CPU advised (docs/PERFORMANCE.md).
 // vigil analyze advises only when VIGIL_HUGEPAGES=1 asks for it.
 //
 // The runtime offers no such setting (it stopped advising huge pages in Go
