@@ -111,7 +111,7 @@ func (x *lexicon) addSpaced(words string, free int) (left int, plain bool) {
 			}
 			h = (h ^ uint64(c)) * lexPrime
 			key := h &^ 3
-			i := (h * lexSlotMul) >> shift
+			i := (key * lexSlotMul) >> shift
 			for keys[i] != 0 && keys[i]&^3 != key {
 				i = (i + 1) & mask
 			}
@@ -299,7 +299,10 @@ func commonPrefix(a, b string) int {
 // lexSlotMul spreads a hash's bits to the top ones, which pick its slot.
 const lexSlotMul = 0x9e3779b97f4a7c15
 
-func (x *lexicon) slot(h uint64) uint64 { return (h * lexSlotMul) >> x.shift }
+// slot is where the prefix whose hash is h is looked for first. It reads
+// the bits a key keeps (not the two flags), so that a table can be grown
+// from its keys alone (lexicon.grow).
+func (x *lexicon) slot(h uint64) uint64 { return ((h &^ 3) * lexSlotMul) >> x.shift }
 
 // insert adds the prefix whose hash is h, reporting whether it is new.
 func (x *lexicon) insert(h, flags uint64) bool {

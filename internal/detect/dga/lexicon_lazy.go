@@ -28,6 +28,9 @@ type lazyWords struct {
 	mu    sync.Mutex // segment holds it: the models are shared by workers
 	words string     // sorted, single-spaced, of printable ASCII
 	free  int        // the prefixes the table takes before it is 70% full
+	// most is the largest table the words grow into (the size newLexicon
+	// tries first for the whole list); past it the table is built whole.
+	most int
 	// added has a bit per shortWordID and bucketID that the table holds.
 	added [(lazyBuckets + 63) / 64]uint64
 	// all is set when the table holds every word (added no longer read).
@@ -44,16 +47,26 @@ const (
 )
 
 // newLazyLexicon returns an empty table for a sorted, single-spaced list
-// of printable ASCII words (the shipped lexicon), of the size newLexicon
-// would try first: the full list fits it (TestShippedLexiconSorted);
-// should another not, the table is built whole, larger (ensure).
+// of printable ASCII words (the shipped lexicon). It starts small
+// (lazyFirstSize slots) and doubles as the words it takes fill it, up to
+// the size newLexicon would try first for the whole list: the full list
+// fits that (TestShippedLexiconSorted); should another not, the table is
+// built whole, larger (ensure). A full-size table from the start (4 MiB
+// for the shipped list) had every page of it touched by the few words a
+// capture needs, scattered over it: a thousand page faults, 1% of the
+// benchmark capture's whole analysis on a VM (docs/PERFORMANCE.md).
 func newLazyLexicon(words string) *lexicon {
-	size := 1 << bits.Len(uint(len(words)/2+16))
+	most := 1 << bits.Len(uint(len(words)/2+16))
+	size := min(lazyFirstSize, most)
 	x := newTable(size)
 	x.maxLen = lazyMaxLen
-	x.lazy = &lazyWords{words: words, free: size * 7 / 10}
+	x.lazy = &lazyWords{words: words, free: size * 7 / 10, most: most}
 	return x
 }
+
+// lazyFirstSize is the slots of a lazy table before it grows: the
+// benchmark capture's labels need some 12,000 prefixes.
+const lazyFirstSize = 1 << 12
 
 // ensure adds the words segment may meet in label (letters a to z),
 // holding x.lazy.mu.
@@ -92,11 +105,41 @@ func (x *lexicon) addPart(id int, w string, bucket bool) {
 	} else if lz.words[lo:hi] != w || hi < len(lz.words) && lz.words[hi] != ' ' {
 		return // not a word
 	}
-	free, plain := x.addSpaced(lz.words[lo:hi], lz.free)
-	lz.free = free
-	if free < 0 || !plain {
-		x.addAll()
+	for {
+		free, plain := x.addSpaced(lz.words[lo:hi], lz.free)
+		lz.free = free
+		switch {
+		case !plain:
+			x.addAll()
+		case free < 0 && len(x.keys) < lz.most:
+			// Adding the words again after growing is safe: the
+			// prefixes held are found, not added (nor counted) twice.
+			x.grow()
+			continue
+		case free < 0:
+			x.addAll()
+		}
+		return
 	}
+}
+
+// grow doubles the table, its prefixes placed again.
+func (x *lexicon) grow() {
+	held := len(x.keys)*7/10 - x.lazy.free
+	old := x.keys
+	x.keys, x.shift = make([]uint64, 2*len(old)), x.shift-1
+	mask := uint64(len(x.keys) - 1)
+	for _, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := x.slot(k)
+		for x.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.keys[i] = k
+	}
+	x.lazy.free = len(x.keys)*7/10 - held
 }
 
 // addAll replaces the table by the whole lexicon's, for a list that

@@ -74,7 +74,7 @@ func TestLazyOutgrown(t *testing.T) {
 	words = words[:strings.LastIndexByte(words, ' ')]
 	full := newLexicon(words)
 	lazy := newLazyLexicon(words)
-	lazy.lazy.free = 100
+	lazy.lazy.free, lazy.lazy.most = 100, len(lazy.keys) // full at once, and not to grow
 	for _, l := range segmentLabels(2000) {
 		if a, b := full.segment(l), lazy.segment(l); a != b {
 			t.Fatalf("%q: full %+v, lazy %+v", l, a, b)
@@ -82,6 +82,36 @@ func TestLazyOutgrown(t *testing.T) {
 	}
 	if !lazy.lazy.all {
 		t.Fatal("not built whole")
+	}
+}
+
+// TestLazyGrows checks that a lazy table starts small and doubles as it
+// takes words, segmenting as a full table before and after each growth,
+// and stays smaller than the whole list's table.
+func TestLazyGrows(t *testing.T) {
+	full := newLexicon(shipped.Lexicon)
+	lazy := newLazyLexicon(shipped.Lexicon)
+	if len(lazy.keys) != lazyFirstSize {
+		t.Fatalf("starts with %d slots, want %d", len(lazy.keys), lazyFirstSize)
+	}
+	sizes := map[int]bool{}
+	for _, l := range segmentLabels(3000) {
+		if a, b := full.segment(l), lazy.segment(l); a != b {
+			t.Fatalf("%q (table of %d): full %+v, lazy %+v", l, len(lazy.keys), a, b)
+		}
+		sizes[len(lazy.keys)] = true
+	}
+	if len(sizes) < 3 || lazy.lazy.all || len(lazy.keys) >= lazy.lazy.most {
+		t.Fatalf("sizes %v, whole %v, most %d: want several sizes below the whole list's", sizes, lazy.lazy.all, lazy.lazy.most)
+	}
+	held := 0
+	for _, k := range lazy.keys {
+		if k != 0 {
+			held++
+		}
+	}
+	if want := len(lazy.keys)*7/10 - lazy.lazy.free; held != want {
+		t.Fatalf("%d prefixes held, the count says %d", held, want)
 	}
 }
 
