@@ -332,6 +332,14 @@ func (e *Episode) Active(ts float64) {
 	e.activity++
 }
 
+// Restart makes the episode a new one that starts at record time ts, as
+// Episode{Last: ts} would be, but for its Schedule ticket: a detector that
+// starts a thing's next episode in the same state calls it and then
+// Schedule.Watch, which passes over the entries of the episode before.
+func (e *Episode) Restart(ts float64) {
+	*e = Episode{Last: ts, ticket: e.ticket}
+}
+
 // Reported notes that the episode was reported (alerted) at record time
 // ts, with the records it had then.
 func (e *Episode) Reported(ts float64) {

@@ -121,6 +121,13 @@ func (u *UIDs) grow() {
 	u.list = append(make([]stampedUID, 0, n), u.list...)
 }
 
+// Reset empties the list and keeps its memory for the uids to come (a
+// detector that starts a thing's next episode in the same state).
+func (u *UIDs) Reset() {
+	clear(u.long)
+	u.list, u.long = u.list[:0], u.long[:0]
+}
+
 // Len returns the number of uids kept.
 func (u *UIDs) Len() int { return len(u.list) }
 

@@ -455,13 +455,36 @@ func (d *Detector) state(k key, ts float64) *victim {
 	if v != nil && (v.Alerted || ts-v.first <= d.cfg.Window) {
 		return v
 	}
-	if v == nil && len(d.victims) >= d.cfg.MaxVictims {
+	if v != nil {
+		// Its window passed without an alert: the next episode starts in
+		// its memory (most victims are clients whose DNS and NTP answers
+		// start one a minute; a new one each time took a tenth of the
+		// analysis' fresh pages).
+		v.restart(ts)
+		d.due.Watch(d.victims, k, v)
+		return v
+	}
+	if len(d.victims) >= d.cfg.MaxVictims {
 		d.evict()
 	}
 	v = &victim{key: k, first: ts, Episode: alert.Episode{Last: ts}}
 	d.victims[k] = v
 	d.due.Watch(d.victims, k, v)
 	return v
+}
+
+// restart makes v a new victim of its key whose first connection starts at
+// ts, as a new victim would be, keeping the memory of its tallies and uids.
+func (v *victim) restart(ts float64) {
+	sources, senders, ports, uids := v.sources.rest, v.senders.rest, v.ports.rest, v.uids
+	clear(sources)
+	clear(senders)
+	clear(ports)
+	uids.Reset()
+	ep := v.Episode
+	ep.Restart(ts)
+	*v = victim{key: v.key, first: ts, Episode: ep}
+	v.sources.rest, v.senders.rest, v.ports.rest, v.uids = sources, senders, ports, uids
 }
 
 func (d *Detector) evict() {

@@ -204,6 +204,36 @@ func TestAmplificationNamesReflectors(t *testing.T) {
 	}
 }
 
+// TestNextWindowStartsFresh: a victim whose window passed without an
+// alert starts over (in the same memory): what came before counts for
+// nothing, neither its packets nor its reflectors nor its connections.
+func TestNextWindowStartsFresh(t *testing.T) {
+	answer := func(ts float64, port int, resolver string) dt.Line {
+		return dt.Conn{TS: ts, UID: fmt.Sprintf("C%d", port), Src: "10.66.0.20", SrcP: port, Dst: resolver, DstP: 53, Proto: "udp", OrigPkts: 1, RespPkts: 1, OrigBytes: 40, RespBytes: 3000}.Line()
+	}
+	var l []dt.Line
+	for i := 0; i < 90; i++ { // below the thresholds, a window before
+		l = append(l, answer(100+float64(i)/50, 2000+i, "10.66.0.99"))
+	}
+	for i := 0; i < 400; i++ {
+		l = append(l, answer(1000+float64(i)/50, 3000+i, "10.66.0.53"))
+	}
+	m := dt.Merged(dt.Run(t, New(DefaultConfig()), l))
+	if len(m) != 1 {
+		t.Fatalf("want one alert, got %v", dt.Classes(m))
+	}
+	a := m[0]
+	if got := fmt.Sprint(a.Evidence["reflector_addrs"]); got != "[10.66.0.53]" {
+		t.Errorf("reflectors %s, want only the second window's", got)
+	}
+	dt.Expect(t, m, "flood.amplification", "", "10.66.0.20", "packets", 400)
+	for _, uid := range a.UIDs {
+		if uid < "C3000" {
+			t.Errorf("uid %s of the window before", uid)
+		}
+	}
+}
+
 // TestTally checks the tally against the map it stands for: the same
 // counts, the same keys refused past the limit, the same order.
 func TestTally(t *testing.T) {
