@@ -127,6 +127,22 @@ type source struct {
 	uids   alert.UIDs
 }
 
+// restart makes s a new episode of its source whose first probe is at ts,
+// as a new source would be, keeping the memory of its maps and uids.
+func (s *source) restart(ts float64) {
+	clear(s.probes)
+	clear(s.ports)
+	clear(s.hosts)
+	clear(s.talks)
+	clear(s.talkP)
+	clear(s.talkH)
+	clear(s.nets)
+	clear(s.netsH)
+	s.uids.Reset()
+	s.Restart(ts)
+	s.first = ts
+}
+
 // sourceEntries is what a source itself costs against MaxEntries: its
 // struct and maps take some 2 kB, about twenty probes' worth (a probe
 // held costs some 90 bytes). A SYN flood from spoofed addresses makes a
@@ -225,14 +241,20 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	s := d.sources[c.Orig]
-	if s == nil || (!s.Alerted && c.TS-s.first > d.cfg.Window) {
-		if s != nil {
-			d.entries -= s.size()
-		}
+	switch {
+	case s == nil:
 		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
 			ports: map[netip.Addr]int{}, hosts: map[service]int{},
 			nets: map[probe]struct{}{}, netsH: map[service]int{}}
 		d.sources[c.Orig] = s
+		d.entries += sourceEntries
+		d.due.Watch(d.sources, c.Orig, s)
+	case !s.Alerted && c.TS-s.first > d.cfg.Window:
+		// The episode did not cross a threshold within Window: the next
+		// starts in the source's own memory, its maps cleared rather than
+		// made anew.
+		d.entries -= s.size()
+		s.restart(c.TS)
 		d.entries += sourceEntries
 		d.due.Watch(d.sources, c.Orig, s)
 	}

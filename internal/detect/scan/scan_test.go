@@ -230,3 +230,22 @@ func TestEvictionBoundsState(t *testing.T) {
 		t.Errorf("entries %d evicted %d", d.entries, d.Evicted)
 	}
 }
+
+// TestNextEpisodeStartsOver: a source whose probes did not cross a
+// threshold within Window starts over (in the same memory): the probes
+// before count for nothing, and the next episode's alert counts its own.
+func TestNextEpisodeStartsOver(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SlowWindow = 0 // the slow tier would add the two up
+	probes := func(ts float64, from, to int) []dt.Line {
+		var l []dt.Line
+		for p := from; p <= to; p++ {
+			l = append(l, dt.Conn{TS: ts + float64(p)/10, UID: fmt.Sprintf("C%d", p), Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.20", DstP: p, State: "REJ"}.Line())
+		}
+		return l
+	}
+	early := probes(1000, 1, 15)
+	dt.Quiet(t, dt.Run(t, New(cfg, internal), append(early, probes(2000, 101, 115)...)))
+	alerts := dt.Run(t, New(cfg, internal), append(early, probes(2000, 101, 125)...))
+	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 25)
+}
