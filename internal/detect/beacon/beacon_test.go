@@ -186,6 +186,41 @@ func TestBeaconAmidChurn(t *testing.T) {
 	}
 }
 
+// TestSingleQueueReusesItsArray: first sightings queued and dropped at
+// the same pace keep their arrival order and, once the queue's array is
+// large enough, make no new one: the room dropped entries leave at its
+// front is used again.
+func TestSingleQueueReusesItsArray(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxPairs = 100
+	d := New(cfg, internal)
+	n := 0
+	add := func() {
+		n++
+		k := key{src: netip.MustParseAddr("10.0.0.1"), dst: netip.AddrFrom4([4]byte{203, 0, byte(n >> 8), byte(n)})}
+		d.addSingle(k, single{port: 443, proto: "tcp", ts: float64(n)})
+	}
+	for range 1000 { // to MaxPairs, the oldest dropped past it
+		add()
+	}
+	thousand := func() {
+		for range 1000 {
+			add()
+		}
+	}
+	if allocs := testing.AllocsPerRun(20, thousand); allocs > 1 {
+		t.Errorf("%.0f allocations per thousand first sightings", allocs)
+	}
+	if len(d.singleQ) != cfg.MaxPairs || cap(d.singleArr) > 4*cfg.MaxPairs {
+		t.Errorf("%d queued in an array of %d", len(d.singleQ), cap(d.singleArr))
+	}
+	for i, q := range d.singleQ {
+		if s, ok := d.singles[q.k]; !ok || s.seq != q.seq || i > 0 && q.seq != d.singleQ[i-1].seq+1 {
+			t.Fatalf("entry %d (seq %d) out of order or gone", i, q.seq)
+		}
+	}
+}
+
 // TestStaleFirstSightingNotCarried: a first sighting older than the
 // window (waiting in the queue behind newer ones: a long connection's
 // record comes at its end) is not carried into a pair a day later: the

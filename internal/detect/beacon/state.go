@@ -193,7 +193,7 @@ func (d *Detector) LoadState(r io.Reader) error {
 		return fmt.Errorf("beacon: %w", err)
 	}
 	d.cut, d.conns, d.requests = cut, wins[0], wins[1]
-	d.pairs, d.candidates, d.singles, d.singleQ, d.seq = pairs, candidates, singles, singleQ, seq
+	d.pairs, d.candidates, d.singles, d.singleQ, d.singleArr, d.seq = pairs, candidates, singles, singleQ, singleQ[:0], seq
 	return nil
 }
 
