@@ -81,7 +81,7 @@ func stateBounds(c *Config) map[string]int {
 
 		"beacon pairs": c.Beacon.MaxPairs, "beacon candidates": c.Beacon.MaxPairs,
 		"beacon singles": c.Beacon.MaxPairs, "beacon singleQ": 2 * max(c.Beacon.MaxPairs, 1024),
-		"beacon singleArr": 0, // singleQ's array, kept at length 0
+		"beacon singleArr":  0, // singleQ's array, kept at length 0
 		"beacon pairs[].ts": c.Beacon.MaxConns, "beacon pairs[].sizes": c.Beacon.MaxConns, "beacon pairs[].scoring.uids": 5,
 		"beacon candidates[].ts": c.Beacon.MaxConns, "beacon candidates[].sizes": c.Beacon.MaxConns,
 		"beacon candidates[].scoring.uids": 5, "beacon pending": 100_000, "beacon pending[]": 100_000,
