@@ -115,7 +115,12 @@ type service struct {
 type source struct {
 	src netip.Addr
 	alert.Episode
-	first  float64
+	first float64
+	// one is the episode's only probe while it has one (single): most
+	// probing sources send one (a failed connection, a lone ping), and
+	// the maps below are made at the second (spread).
+	one    probe
+	single bool
 	probes map[probe]struct{}
 	ports  map[netip.Addr]int // distinct ports probed per host
 	hosts  map[service]int    // distinct hosts probed per port
@@ -130,6 +135,7 @@ type source struct {
 // restart makes s a new episode of its source whose first probe is at ts,
 // as a new source would be, keeping the memory of its maps and uids.
 func (s *source) restart(ts float64) {
+	s.one, s.single = probe{}, false
 	clear(s.probes)
 	clear(s.ports)
 	clear(s.hosts)
@@ -151,7 +157,67 @@ func (s *source) restart(ts float64) {
 const sourceEntries = 20
 
 // size is the entries the source holds against MaxEntries.
-func (s *source) size() int { return sourceEntries + len(s.probes) + len(s.talks) + len(s.nets) }
+func (s *source) size() int {
+	n := sourceEntries + len(s.probes) + len(s.talks) + len(s.nets)
+	if s.single {
+		n += 2 // its probe and its network
+	}
+	return n
+}
+
+// add counts probe p (not counted yet) and returns the distinct ports
+// probed on its host and hosts probed on its service since the episode
+// began.
+func (s *source) add(p probe) (ports, hosts int) {
+	if s.probes == nil && !s.single {
+		s.one, s.single = p, true
+		return 1, 1
+	}
+	s.spread()
+	s.probes[p] = struct{}{}
+	ports = s.ports[p.dst] + 1
+	s.ports[p.dst] = ports
+	svc := service{p.port, p.proto}
+	hosts = s.hosts[svc] + 1
+	s.hosts[svc] = hosts
+	if n := (probe{network(p.dst), p.port, p.proto}); !has(s.nets, n) {
+		s.nets[n] = struct{}{}
+		s.netsH[svc]++
+	}
+	return ports, hosts
+}
+
+// seen reports whether p was counted in the episode.
+func (s *source) seen(p probe) bool {
+	if s.single {
+		return p == s.one
+	}
+	return has(s.probes, p)
+}
+
+// spread moves a single probe into the maps, making them (restart keeps
+// them made).
+func (s *source) spread() {
+	if s.probes == nil {
+		s.probes, s.ports, s.hosts = map[probe]struct{}{}, map[netip.Addr]int{}, map[service]int{}
+		s.nets, s.netsH = map[probe]struct{}{}, map[service]int{}
+	}
+	if s.single {
+		s.single = false
+		s.add(s.one)
+	}
+}
+
+// netsOn returns the distinct networks probed on svc.
+func (s *source) netsOn(svc service) int {
+	if s.single {
+		if svc == (service{s.one.port, s.one.proto}) {
+			return 1
+		}
+		return 0
+	}
+	return s.netsH[svc]
+}
 
 // network is the /16 (IPv4) or /48 (IPv6) holding a: a sweep of one
 // site's gateways, the .1 of each /24, stays in one.
@@ -188,7 +254,7 @@ func (d *Detector) verticalOn(s *source, h netip.Addr, n int) bool {
 // scan: at the threshold, and either more than the hosts conversed with
 // there or concentrated in fewer networks than four in five.
 func (d *Detector) horizontalOn(s *source, svc service, n int) bool {
-	return n >= d.cfg.HorizontalHosts && (n > s.talkH[svc] || s.netsH[svc]*5 < n*4)
+	return n >= d.cfg.HorizontalHosts && (n > s.talkH[svc] || s.netsOn(svc)*5 < n*4)
 }
 
 // Detector is the scan detector.
@@ -243,9 +309,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s := d.sources[c.Orig]
 	switch {
 	case s == nil:
-		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}, probes: map[probe]struct{}{},
-			ports: map[netip.Addr]int{}, hosts: map[service]int{},
-			nets: map[probe]struct{}{}, netsH: map[service]int{}}
+		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}}
 		d.sources[c.Orig] = s
 		d.entries += sourceEntries
 		d.due.Watch(d.sources, c.Orig, s)
@@ -265,21 +329,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		port = c.OrigP // ICMP: the type (echo request) stands for the port
 	}
 	p := probe{c.Resp, port, c.Proto}
-	if _, seen := s.probes[p]; seen {
+	if s.seen(p) {
 		return
 	}
-	s.probes[p] = struct{}{}
-	d.entries++
-	ports := s.ports[c.Resp] + 1
-	s.ports[c.Resp] = ports
+	before := s.size()
+	ports, hosts := s.add(p)
+	d.entries += s.size() - before // the probe, and its network when new
 	svc := service{port, c.Proto}
-	hosts := s.hosts[svc] + 1
-	s.hosts[svc] = hosts
-	if n := (probe{network(c.Resp), port, c.Proto}); !has(s.nets, n) {
-		s.nets[n] = struct{}{}
-		s.netsH[svc]++
-		d.entries++
-	}
 	s.uids.Add(c.TS, c.UID)
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
@@ -399,6 +455,7 @@ func (d *Detector) evict() {
 
 // emit reports the source's vertical and horizontal findings.
 func (d *Detector) emit(s *source, emit alert.Emit) {
+	s.spread() // what follows reads the maps
 	if v := d.vertical(s); v != nil {
 		emit(*v)
 		if v.Evidence["ipv6"] == true {

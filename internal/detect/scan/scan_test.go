@@ -2,10 +2,13 @@ package scan
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
 	"github.com/vigil-nsm/vigil/internal/netset"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 var internal = netset.MustParse(netset.DefaultInternal...)
@@ -248,4 +251,41 @@ func TestNextEpisodeStartsOver(t *testing.T) {
 	dt.Quiet(t, dt.Run(t, New(cfg, internal), append(early, probes(2000, 101, 115)...)))
 	alerts := dt.Run(t, New(cfg, internal), append(early, probes(2000, 101, 125)...))
 	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 25)
+}
+
+// TestOneProbeSources: a source's first probe is held without maps (most
+// probing sources send one), counted as any other: at thresholds of one
+// it alerts alone, with its evidence; a second probe moves it into the
+// maps and both count.
+func TestOneProbeSources(t *testing.T) {
+	probe := func(ts float64, dst string, port int) dt.Line {
+		return dt.Conn{TS: ts, UID: fmt.Sprintf("C%d", port), Src: "10.66.0.66", SrcP: 40000, Dst: dst, DstP: port, State: "S0"}.Line()
+	}
+	handle := func(d *Detector, lines ...dt.Line) *source {
+		var r rec.Rec
+		for _, l := range lines {
+			if err := r.Parse(l.Log, l.JSON); err != nil {
+				t.Fatal(err)
+			}
+			d.Handle(&r, func(a alert.Alert) { t.Errorf("alert %s", a.JSON()) })
+		}
+		return d.sources[netip.MustParseAddr("10.66.0.66")]
+	}
+	fast := DefaultConfig()
+	fast.SlowWindow = 0 // its records count against MaxEntries too
+	d := New(fast, internal)
+	if s := handle(d, probe(1000, "10.66.0.20", 22)); s == nil || s.probes != nil || !s.single || s.size() != sourceEntries+2 || d.entries != s.size() {
+		t.Fatalf("one probe: %+v", s)
+	}
+	d = New(fast, internal)
+	s := handle(d, probe(1000, "10.66.0.20", 22), probe(1001, "10.66.0.20", 22), probe(1002, "10.66.0.21", 22))
+	if s == nil || s.single || len(s.probes) != 2 || s.hosts[service{22, rec.ProtoTCP}] != 2 || s.size() != sourceEntries+2+1 || d.entries != s.size() {
+		t.Fatalf("two probes (one repeated): %+v", s)
+	}
+
+	cfg := DefaultConfig()
+	cfg.VerticalPorts, cfg.HorizontalHosts = 1, 1
+	alerts := dt.Run(t, New(cfg, internal), []dt.Line{probe(1000, "10.66.0.20", 22)})
+	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 1)
+	dt.Expect(t, alerts, "scan.horizontal", "10.66.0.66", "", "hosts", 1)
 }
