@@ -7,7 +7,8 @@
 # cache under /usr/bin/time, and prints a Markdown table (also written to
 # bench/out/results.md): wall seconds, CPU seconds (user+sys), packets per
 # second of wall time, packets per CPU-second (per core), Vigil's per-core
-# rate over each tool's, and max RSS.
+# rate over each tool's, max RSS and minor page faults (with what one costs
+# on this host: on the VMs the benchmark ran on, 1 to 30 µs).
 #
 # Peers (installed with apt-get when missing and available; a peer that
 # cannot be had is reported and skipped):
@@ -185,29 +186,30 @@ settle_cache
 # 3. Runs.
 
 NAMES=()
-declare -A WALL=() CPU=() RSS=() STATUS=() CMDS=()
+declare -A WALL=() CPU=() RSS=() FAULTS=() STATUS=() CMDS=()
 
 # measure NAME COMMAND...: warm the page cache, run COMMAND under timeout and
 # /usr/bin/time (BENCH_REPEAT times, keeping the fastest by wall time), and
-# record wall, CPU, max RSS and whether it succeeded.
+# record wall, CPU, max RSS, minor page faults and whether it succeeded.
 measure() {
 	local name=$1
 	shift
 	NAMES+=("$name")
 	CMDS[$name]="$*"
-	local tf="$OUT/time.$name" rc i w u s m
+	local tf="$OUT/time.$name" rc i w u s m f
 	log "running $name: $*"
 	for ((i = 1; i <= REPEAT; i++)); do
 		cat "$FILE" >/dev/null
 		rm -f "$tf"
 		rc=0
-		"$TIMEBIN" -o "$tf" -f '%e %U %S %M' timeout "$TMO" "$@" >"$OUT/log.$name.run" 2>&1 || rc=$?
-		read -r w u s m < <(tail -n 1 "$tf" 2>/dev/null || echo "0 0 0 0")
+		"$TIMEBIN" -o "$tf" -f '%e %U %S %M %R' timeout "$TMO" "$@" >"$OUT/log.$name.run" 2>&1 || rc=$?
+		read -r w u s m f < <(tail -n 1 "$tf" 2>/dev/null || echo "0 0 0 0 0")
 		if [[ $rc -ne 0 ]]; then
 			mv -f "$OUT/log.$name.run" "$OUT/log.$name"
 			WALL[$name]=$w
 			CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
 			RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
+			FAULTS[$name]=$f
 			if [[ $rc -eq 124 || $rc -eq 137 ]]; then
 				STATUS[$name]="timed out after ${TMO}s"
 			else
@@ -219,12 +221,13 @@ measure() {
 			WALL[$name]=$w
 			CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
 			RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
+			FAULTS[$name]=$f
 			mv -f "$OUT/log.$name.run" "$OUT/log.$name"
 		fi
 		rm -f "$OUT/log.$name.run"
 		STATUS[$name]=ok
 	done
-	log "$name: ${STATUS[$name]}, ${WALL[$name]}s wall, ${CPU[$name]}s CPU, ${RSS[$name]} MiB"
+	log "$name: ${STATUS[$name]}, ${WALL[$name]}s wall, ${CPU[$name]}s CPU, ${RSS[$name]} MiB, ${FAULTS[$name]} page faults"
 }
 
 skip() {
@@ -333,32 +336,52 @@ fi
 
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 
+# fault_cost prints what a minor page fault costs here, in µs: the time to
+# touch each 4 KiB page of 64 MiB of fresh anonymous memory (python3's
+# mmap), or nothing without python3. On the VMs the benchmark has run on it
+# ranged from under 1 µs to 11 µs, which moves every tool's CPU time by the
+# faults it takes (the table's column): see docs/PERFORMANCE.md.
+fault_cost() {
+	have python3 || return 0
+	python3 - <<'PY' 2>/dev/null || true
+import mmap, time
+n = 64 << 20
+m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+t = time.perf_counter()
+for i in range(0, n, 4096):
+    m[i] = 1
+print("%.1f" % ((time.perf_counter() - t) * 1e6 / (n // 4096)))
+PY
+}
+
 REF="vigil analyze --workers 1"
+FAULT_US=$(fault_cost)
 {
 	echo "## Benchmark: Vigil and peers on one capture"
 	echo
 	echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
 	echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes wall times noisy; CPU seconds less so)"
+	[[ -n $FAULT_US ]] && echo "- A minor page fault costs about $FAULT_US µs here (64 MiB of fresh memory touched page by page); each tool's CPU time includes its faults (the table's page faults column)"
 	echo "- Capture: \`vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); dropped from the page cache and read back from storage before the runs, the cache warmed before each"
 	echo "- Versions: $("$VIGIL" version 2>/dev/null | head -n 1), nDPI $(ver libndpi-bin), tshark $(ver tshark), argus $(ver argus-server), softflowd $(ver softflowd), nfdump $(ver nfdump), Go $(go env GOVERSION)"
 	echo
-	echo "| tool | wall s | CPU s | packets/s (wall) | packets/s per core | Vigil/tool per core | max RSS MiB | status |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	echo "| tool | wall s | CPU s | packets/s (wall) | packets/s per core | Vigil/tool per core | max RSS MiB | page faults | status |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	ref_pc=""
 	if [[ ${STATUS[$REF]:-} == ok ]]; then
 		ref_pc=$(awk -v n="$NPKTS" -v c="${CPU[$REF]}" 'BEGIN{if (c < 0.01) c = 0.01; printf "%.6f", n/c}')
 	fi
 	for name in "${NAMES[@]}"; do
 		if [[ ${STATUS[$name]} == skipped* ]]; then
-			echo "| $name | | | | | | | ${STATUS[$name]} |"
+			echo "| $name | | | | | | | | ${STATUS[$name]} |"
 			continue
 		fi
 		awk -v name="$name" -v n="$NPKTS" -v w="${WALL[$name]}" -v c="${CPU[$name]}" \
-			-v m="${RSS[$name]}" -v ref="$ref_pc" -v st="${STATUS[$name]}" 'BEGIN{
+			-v m="${RSS[$name]}" -v f="${FAULTS[$name]:-}" -v ref="$ref_pc" -v st="${STATUS[$name]}" 'BEGIN{
 			ww = (w < 0.01) ? 0.01 : w; cc = (c < 0.01) ? 0.01 : c
 			pw = n / ww; pc = n / cc
 			ratio = (ref == "") ? "n/a" : sprintf("%.2f", ref / pc)
-			printf "| %s | %.2f | %.2f | %.0f | %.0f | %s | %s | %s |\n", name, w, c, pw, pc, ratio, m, st
+			printf "| %s | %.2f | %.2f | %.0f | %.0f | %s | %s | %s | %s |\n", name, w, c, pw, pc, ratio, m, f, st
 		}'
 	done
 	echo
