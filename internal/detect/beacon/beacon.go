@@ -603,7 +603,7 @@ func (d *Detector) addSingle(k key, s single) {
 func (d *Detector) pushSingle(q queued) {
 	if n := len(d.singleQ); n == cap(d.singleQ) {
 		arr := d.singleArr[:cap(d.singleArr)]
-		if n > len(arr)/2 {
+		if len(arr) == 0 || n > len(arr)/2 {
 			arr = make([]queued, max(2*n, 64))
 			copy(arr, d.singleQ)
 		} else {
