@@ -188,6 +188,15 @@ settle_cache
 NAMES=()
 declare -A WALL=() CPU=() RSS=() FAULTS=() STATUS=() CMDS=()
 
+# keep_run records the run measure just timed (its locals name, w, u, s, m,
+# f: wall, user, system, max RSS in KiB, minor page faults) as NAME's.
+keep_run() {
+	WALL[$name]=$w
+	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+	RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
+	FAULTS[$name]=$f
+}
+
 # measure NAME COMMAND...: warm the page cache, run COMMAND under timeout and
 # /usr/bin/time (BENCH_REPEAT times, keeping the fastest by wall time), and
 # record wall, CPU, max RSS, minor page faults and whether it succeeded.
@@ -206,10 +215,7 @@ measure() {
 		read -r w u s m f < <(tail -n 1 "$tf" 2>/dev/null || echo "0 0 0 0 0")
 		if [[ $rc -ne 0 ]]; then
 			mv -f "$OUT/log.$name.run" "$OUT/log.$name"
-			WALL[$name]=$w
-			CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
-			RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
-			FAULTS[$name]=$f
+			keep_run
 			if [[ $rc -eq 124 || $rc -eq 137 ]]; then
 				STATUS[$name]="timed out after ${TMO}s"
 			else
@@ -218,10 +224,7 @@ measure() {
 			break
 		fi
 		if [[ $i -eq 1 ]] || awk -v a="$w" -v b="${WALL[$name]}" 'BEGIN{exit !(a < b)}'; then
-			WALL[$name]=$w
-			CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
-			RSS[$name]=$(awk -v k="$m" 'BEGIN{printf "%.0f", k/1024}')
-			FAULTS[$name]=$f
+			keep_run
 			mv -f "$OUT/log.$name.run" "$OUT/log.$name"
 		fi
 		rm -f "$OUT/log.$name.run"
