@@ -38,7 +38,8 @@ func runAnalyze(ctx context.Context, args []string) error {
 			"INPUT is a pcap or pcapng file (gzip too), a Zeek (TSV or JSON) or Suricata EVE log, a directory of\n"+
 			"them (a Zeek log archive: its logs are read in time order), or - for stdin.\n"+
 			"With -i Vigil captures live (root or CAP_NET_RAW) until Ctrl-C or --duration, then flushes every record.\n"+
-			"Capture files are read with read(2); VIGIL_MMAP=1 maps those of 256 KiB or more (not gzip, not pipes) into memory instead.\n"+
+			"Capture files of 64 MiB or more are read with read(2) or mapped into memory, whichever a few-millisecond trial on their\n"+
+			"first 16 MiB finds cheaper on this host; VIGIL_MMAP=0 reads every file, VIGIL_MMAP=1 maps every one of 256 KiB or more (not gzip, not pipes).\n"+
 			"VIGIL_HUGEPAGES=1 asks for transparent huge pages where an analysis of files grows its heap (cheaper on some hosts, dearer on others).\n\nOptions:")
 		fs.PrintDefaults()
 	}

@@ -33,10 +33,11 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	if len(captures) == 0 && !cfg.DecodeOnly {
 		return runLogs(ctx, cfg, inputs, logs)
 	}
-	// Files are read, or mapped when VIGIL_MMAP=1 asks for it (see
-	// capture.MapWanted): the goroutine that reads them (runReader,
-	// decodeOnly) runs with SetPanicOnFault, and workers get copies.
-	src, err := capture.OpenWith(captures, capture.Options{Map: capture.MapWanted()})
+	// Large files are read or mapped, as a trial finds cheaper, unless
+	// VIGIL_MMAP says which (capture.OptionsFromEnv): the goroutine that
+	// reads them (runReader, decodeOnly) runs with SetPanicOnFault, and
+	// workers get copies.
+	src, err := capture.OpenWith(captures, capture.OptionsFromEnv())
 	if err != nil {
 		return nil, openError(err)
 	}

@@ -49,8 +49,9 @@
 // kernel no longer copies the capture. A file truncated while it is mapped
 // faults on access: the caller reads with runtime/debug.SetPanicOnFault and
 // hands the panic to Fault, which makes it an *Error (ErrShrank). A file
-// that cannot be mapped is read. MapWanted tells whether the user asked
-// for mapping (VIGIL_MMAP=1); reading is the default.
+// that cannot be mapped is read. Options.Auto leaves it to a trial per
+// large file (trial.go), which times both ways on the file's first bytes;
+// OptionsFromEnv reads the user's choice (VIGIL_MMAP), Auto by default.
 //
 // Writer writes nanosecond pcap files, e.g. to synthesise test captures.
 //

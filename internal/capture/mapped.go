@@ -7,7 +7,6 @@ import (
 	"os"
 	"unsafe"
 
-	"github.com/vigil-nsm/vigil/internal/optin"
 )
 
 // Mapped reading (OpenWith with Options.Map): a regular, uncompressed
@@ -43,9 +42,11 @@ import (
 // on with the next one. A cut past the windows mapped so far is met as
 // read(2) meets it (a truncated record, or the end).
 
-// mapEnv, set to anything but "" or "0", asks for capture files to be
-// mapped (MapWanted). Reading is the default: a mapped file's bytes are
-// first touched by the parser, one record header after another, and
+// mapEnv says how capture files are read (OptionsFromEnv): unset or
+// empty, each large file is tried both ways and read or mapped by the
+// trial (trial.go); "0" reads every file; anything else maps every file
+// that can be mapped. Neither way wins everywhere: a mapped file's bytes
+// are first touched by the parser, one record header after another, and
 // where the page cache holds the file in small folios (a capture just
 // written, as tcpdump leaves it) every header is a TLB and cache miss
 // that prefetching does not hide; read(2) copies them with the kernel's
@@ -54,7 +55,7 @@ import (
 // 1.03 s read for a file just written, and 1.08 against 1.01 s for one
 // read back from storage (huge folios); on session 19's Intel Xeon VM,
 // where the kernel's copy was dearer, mapping a file read back from
-// storage saved 9–11%.
+// storage saved 9–11%, on session 27's 9%.
 const mapEnv = "VIGIL_MMAP"
 
 // mapWindow is how many bytes of a file are mapped at once (more when a
@@ -119,7 +120,8 @@ func (e *shrankError) Error() string {
 
 func (e *shrankError) Is(target error) bool { return target == ErrShrank }
 
-// Options say how OpenWith reads.
+// Options say how OpenWith reads: Map maps, Auto lets a trial decide per
+// file, neither reads.
 type Options struct {
 	// Map maps regular, uncompressed capture files into memory instead of
 	// reading them (not standard input, pipes, gzip files or files below
@@ -130,12 +132,25 @@ type Options struct {
 	// and hand what such a goroutine recovers to Fault. A file that cannot
 	// be mapped is read.
 	Map bool
+	// Auto maps a file as Map does when a trial on its first 16 MiB
+	// (tryBoth) finds its mapped bytes cheaper than its read ones: files
+	// of trialMinSize or more, their first bytes in the page cache. Others
+	// are read. The same caller duties as Map's apply.
+	Auto bool
 }
 
-// MapWanted tells whether the environment variable VIGIL_MMAP asks for
-// capture files to be mapped (set to anything but "" or "0"); see mapEnv
-// for why reading is the default.
-func MapWanted() bool { return optin.Wanted(mapEnv) }
+// OptionsFromEnv reads the environment variable VIGIL_MMAP (mapEnv): unset
+// or empty, Auto; "0", reading; anything else, Map.
+func OptionsFromEnv() Options {
+	switch v := os.Getenv(mapEnv); v {
+	case "":
+		return Options{Auto: true}
+	case "0":
+		return Options{}
+	default:
+		return Options{Map: true}
+	}
+}
 
 // mapping is one mapped window of a file.
 type mapping struct {
@@ -231,15 +246,20 @@ var errFellBack = errors.New("capture: mapping failed, reading")
 
 // tryMap makes the input read its file through mapped windows, when it can:
 // a regular file of minMapSize bytes or more, not compressed, nothing read
-// yet. Otherwise, or when the
-// first window cannot be mapped, it reads as before.
-func (in *input) tryMap(set *mapSet) {
+// yet, and with auto, a file the trial finds cheaper mapped (tryBoth).
+// Otherwise, or when the first window cannot be mapped, it reads as before.
+func (in *input) tryMap(set *mapSet, auto bool) {
 	if in.file == nil || in.gzipped || in.pending || in.off != 0 || in.started || in.br != in.bs.br {
 		return
 	}
 	fi, err := in.file.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() < minMapSize {
 		return
+	}
+	if auto {
+		if in.trial = tryBoth(in.file, fi.Size()); !in.trial.mapped {
+			return
+		}
 	}
 	n := min(int64(mapWindow), fi.Size())
 	set.makeRoom()

@@ -59,7 +59,13 @@ func sameOutcome(a, b readOutcome) bool {
 // mapped reports whether a window was mapped.
 func readPaths(t testing.TB, paths []string, mapping bool) (out readOutcome, mapped bool) {
 	t.Helper()
-	src, err := OpenWith(paths, Options{Map: mapping})
+	return readPathsWith(t, paths, Options{Map: mapping})
+}
+
+// readPathsWith is readPaths with any options.
+func readPathsWith(t testing.TB, paths []string, opt Options) (out readOutcome, mapped bool) {
+	t.Helper()
+	src, err := OpenWith(paths, opt)
 	if err != nil {
 		out.errs = append(out.errs, "open: "+err.Error())
 		return out, false
@@ -313,16 +319,21 @@ func TestMapNotForStreams(t *testing.T) {
 	}
 }
 
-// TestMapWanted: VIGIL_MMAP asks for mapping (the rule is optin's); unset,
-// files are read.
-func TestMapWanted(t *testing.T) {
-	t.Setenv(mapEnv, "1")
-	if !MapWanted() {
-		t.Errorf("%s=1: MapWanted false", mapEnv)
+// TestOptionsFromEnv: VIGIL_MMAP unset or empty lets the trial decide,
+// "0" reads, anything else maps.
+func TestOptionsFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		val  string
+		want Options
+	}{{"", Options{Auto: true}}, {"0", Options{}}, {"1", Options{Map: true}}, {"yes", Options{Map: true}}} {
+		t.Setenv(mapEnv, c.val)
+		if got := OptionsFromEnv(); got != c.want {
+			t.Errorf("%s=%q: %+v, want %+v", mapEnv, c.val, got, c.want)
+		}
 	}
 	os.Unsetenv(mapEnv)
-	if MapWanted() {
-		t.Errorf("%s unset: MapWanted true", mapEnv)
+	if got := OptionsFromEnv(); got != (Options{Auto: true}) {
+		t.Errorf("%s unset: %+v, want Auto", mapEnv, got)
 	}
 }
 

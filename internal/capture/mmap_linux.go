@@ -5,6 +5,7 @@ package capture
 import (
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // mmapFile maps n bytes of f from offset off (a multiple of the page size)
@@ -29,4 +30,35 @@ func fileSize(f *os.File, st *fileStat) (int64, error) {
 		return 0, &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
 	}
 	return st.Size, nil
+}
+
+// anonBuffer returns n bytes of fresh anonymous memory, every page
+// touched, outside the Go heap (munmap frees it).
+func anonBuffer(n int) ([]byte, error) {
+	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// resident reports whether the first n bytes of f are all in the page
+// cache (mincore(2) on a mapping made without populating it).
+func resident(f *os.File, n int) bool {
+	mem, err := syscall.Mmap(int(f.Fd()), 0, n, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return false
+	}
+	defer syscall.Munmap(mem)
+	vec := make([]byte, (n+pageSize-1)/pageSize)
+	_, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(mem))), uintptr(n), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	if errno != 0 {
+		return false
+	}
+	for _, v := range vec {
+		if v&1 == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -25,3 +25,9 @@ func fileSize(f *os.File, _ *fileStat) (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// anonBuffer is not used outside Linux.
+func anonBuffer(n int) ([]byte, error) { return nil, errors.ErrUnsupported }
+
+// resident is not used outside Linux: files are read.
+func resident(f *os.File, n int) bool { return false }

@@ -69,8 +69,9 @@ func OpenWith(paths []string, opt Options) (Source, error) {
 	}
 
 	r := &reader{skipped: skipped}
-	if opt.Map {
+	if opt.Map || opt.Auto {
 		r.maps = new(mapSet)
+		r.autoMap = !opt.Map
 	}
 	probe := len(cands) > 1
 	var f Frame
@@ -234,6 +235,9 @@ type reader struct {
 	closed      bool
 	// maps holds the mapped windows (Options.Map); nil: files are read.
 	maps *mapSet
+	// autoMap: a trial decides for each file whether it is mapped
+	// (Options.Auto).
+	autoMap bool
 }
 
 var errClosed = errors.New("capture: source is closed")
@@ -287,7 +291,7 @@ func (r *reader) next(f *Frame) error {
 				}
 			}
 			if r.maps != nil {
-				in.tryMap(r.maps)
+				in.tryMap(r.maps, r.autoMap)
 			}
 			r.cur = in
 		}

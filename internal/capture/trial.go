@@ -1,0 +1,130 @@
+package capture
+
+import (
+	"os"
+	"time"
+)
+
+// Choosing between reading and mapping (Options.Auto). Which of the two
+// costs less depends on the host and on how the page cache holds the
+// file, and neither wins everywhere: on the AMD EPYC VMs of sessions 24
+// to 26, where a page fault cost 4 to 33 µs, the decode-only pass over
+// the benchmark capture took 0.20 s read and 0.45 s mapped; on session
+// 27's Intel Xeon VM (a fault 1.7 µs) 0.18 s read and 0.13 s mapped, the
+// whole analysis 0.80 and 0.73 s. So a large file is tried both ways on
+// its first bytes before it is read: trialSpan bytes read with pread(2)
+// into a scratch buffer and trialSpan bytes mapped as a window is
+// (mmapFile), each touched once per cache line, twice each in turns; the
+// file is mapped when the faster mapped step took less than nine tenths
+// of the faster read one. The trial takes a few milliseconds (four steps
+// of 0.25–1.2 ms on the hosts measured, and the scratch buffer's faults);
+// it only reads, and the bytes it reads are read again by the analysis.
+
+// trialMinSize: files below it are read without a trial (a trial's few
+// milliseconds are worth spending where the choice saves tens of them).
+var trialMinSize = int64(64 << 20)
+
+// trialSpan is what one timed step reads or maps: 4 MiB, about the page
+// cache's unit of readahead on a file read back from storage, and many
+// huge folios where the cache holds them so.
+const trialSpan = 4 << 20
+
+// trialScratch is the read steps' buffer, as large as the read buffer
+// (readBufSize) so that the copy lands where reading's would.
+const trialScratch = readBufSize
+
+// mapChoice is what the trial decided for one file and what it measured
+// (the faster of each kind's two steps), for the run's summary and tests.
+type mapChoice struct {
+	mapped        bool
+	read, mapTime time.Duration
+	why           string // when no step ran: why not
+}
+
+// tryBoth runs the trial on f, size bytes long. It maps nothing when the
+// file is small, when any of its first 4×trialSpan bytes is not in the
+// page cache (a cold file is read: read(2) overlaps the disk's reads with
+// the analysis through readahead; a mapped window waits for all of its
+// pages), or when a step fails.
+func tryBoth(f *os.File, size int64) mapChoice {
+	if size < max(trialMinSize, 4*trialSpan) {
+		return mapChoice{why: "small"}
+	}
+	if !resident(f, 4*trialSpan) {
+		return mapChoice{why: "not cached"}
+	}
+	scratch, err := anonBuffer(trialScratch)
+	if err != nil {
+		return mapChoice{why: "no scratch"}
+	}
+	defer munmap(scratch)
+	var c mapChoice
+	steps := [4]struct {
+		mapped bool
+		off    int64
+	}{{false, 0}, {true, trialSpan}, {true, 2 * trialSpan}, {false, 3 * trialSpan}}
+	for i, s := range steps {
+		var d time.Duration
+		if s.mapped {
+			d, err = timeMapped(f, s.off)
+		} else {
+			d, err = timeRead(f, s.off, scratch)
+		}
+		if err != nil {
+			return mapChoice{why: "step failed"}
+		}
+		p := &c.read
+		if s.mapped {
+			p = &c.mapTime
+		}
+		if i < 2 || d < *p {
+			*p = d
+		}
+	}
+	c.mapped = mapCheaper(c.read, c.mapTime)
+	return c
+}
+
+// mapCheaper is the trial's rule: mapping must save a tenth, or the
+// default, reading, stays (the steps are short, and noisy).
+func mapCheaper(read, mapped time.Duration) bool { return mapped*10 < read*9 }
+
+// trialSum keeps the touching loops from being optimised away.
+var trialSum byte
+
+// touchLines reads one byte of every 64, as a parser's first pass over
+// the bytes brings each cache line in.
+func touchLines(b []byte) {
+	var s byte
+	for i := 0; i < len(b); i += 64 {
+		s += b[i]
+	}
+	trialSum += s
+}
+
+// timeRead times reading trialSpan bytes of f from off into scratch, a
+// buffer at a time, and touching them.
+func timeRead(f *os.File, off int64, scratch []byte) (time.Duration, error) {
+	start := time.Now()
+	for k := int64(0); k < trialSpan; k += int64(len(scratch)) {
+		n, err := f.ReadAt(scratch, off+k)
+		if err != nil && n < len(scratch) {
+			return 0, err
+		}
+		touchLines(scratch[:n])
+	}
+	return time.Since(start), nil
+}
+
+// timeMapped times mapping trialSpan bytes of f at off (a multiple of the
+// page size) as a window is mapped, touching them, and unmapping them.
+func timeMapped(f *os.File, off int64) (time.Duration, error) {
+	start := time.Now()
+	mem, err := mapFile(f, off, trialSpan)
+	if err != nil {
+		return 0, err
+	}
+	touchLines(mem)
+	munmap(mem)
+	return time.Since(start), nil
+}

@@ -1,0 +1,135 @@
+//go:build linux
+
+package capture
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
+)
+
+// bigCapture writes a pcap file of at least n bytes (frames of varied
+// sizes) and returns its path.
+func bigCapture(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.pcap")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(f, decode.LinkEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 1514)
+	written := 0
+	for i := 0; written < n; i++ {
+		size := []int{60, 1514, 590, 1200}[i%4]
+		frame[0] = byte(i)
+		if err := w.WritePacket(int64(i)*1000, frame[:size], size); err != nil {
+			t.Fatal(err)
+		}
+		written += size + 16
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTrialSkipsSmallFiles: below trialMinSize (and below the four steps'
+// bytes whatever trialMinSize says) a file is read without a trial.
+func TestTrialSkipsSmallFiles(t *testing.T) {
+	p := bigCapture(t, 1<<20)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, min := range []int64{trialMinSize, 0} {
+		old := trialMinSize
+		trialMinSize = min
+		c := tryBoth(f, 1<<20)
+		trialMinSize = old
+		if c.mapped || c.why != "small" {
+			t.Errorf("trialMinSize %d: %+v, want read for being small", min, c)
+		}
+	}
+}
+
+// TestTrialTimesBothWays: a large cached file is tried both ways; a file
+// whose pages the cache dropped is read without a trial.
+func TestTrialTimesBothWays(t *testing.T) {
+	p := bigCapture(t, 4*trialSpan+1)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	old := trialMinSize
+	trialMinSize = 0
+	defer func() { trialMinSize = old }()
+	c := tryBoth(f, fi.Size())
+	if c.why != "" || c.read <= 0 || c.mapTime <= 0 {
+		t.Fatalf("trial did not run both ways: %+v", c)
+	}
+	t.Logf("per %d MiB: read %v, mapped %v: mapped %v", trialSpan>>20, c.read, c.mapTime, c.mapped)
+	if err := f.Sync(); err != nil {
+		t.Skip("cannot sync:", err)
+	}
+	if err := fadviseDontNeed(f); err != nil || resident(f, 4*trialSpan) {
+		t.Skip("the page cache keeps this file's pages (tmpfs?)")
+	}
+	if c := tryBoth(f, fi.Size()); c.mapped || c.why != "not cached" {
+		t.Errorf("cold file: %+v, want read for not being cached", c)
+	}
+}
+
+// TestTrialRule: mapping must save a tenth.
+func TestTrialRule(t *testing.T) {
+	for _, c := range []struct {
+		read, mapped time.Duration
+		want         bool
+	}{
+		{480 * time.Microsecond, 270 * time.Microsecond, true},
+		{200 * time.Microsecond, 450 * time.Microsecond, false},
+		{700 * time.Microsecond, 680 * time.Microsecond, false},
+		{1000 * time.Microsecond, 899 * time.Microsecond, true},
+	} {
+		if got := mapCheaper(c.read, c.mapped); got != c.want {
+			t.Errorf("read %v mapped %v: %v, want %v", c.read, c.mapped, got, c.want)
+		}
+	}
+}
+
+// TestAutoReadsAlike: whatever the trial decides, a large capture read
+// with Options.Auto yields what reading it yields.
+func TestAutoReadsAlike(t *testing.T) {
+	p := bigCapture(t, 4*trialSpan+1)
+	old := trialMinSize
+	trialMinSize = 0
+	defer func() { trialMinSize = old }()
+	want, _ := readPathsWith(t, []string{p}, Options{})
+	got, mapped := readPathsWith(t, []string{p}, Options{Auto: true})
+	if !sameOutcome(got, want) {
+		t.Errorf("Auto (mapped %v) read differently", mapped)
+	}
+	if len(want.frames) < 10000 {
+		t.Fatalf("only %d frames", len(want.frames))
+	}
+}
+
+// fadviseDontNeed asks the kernel to drop f's clean pages from the cache.
+func fadviseDontNeed(f *os.File) error {
+	const posixFadvDontNeed = 4
+	_, _, e := syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), 0, 0, posixFadvDontNeed, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
