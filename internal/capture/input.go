@@ -90,8 +90,8 @@ type iface struct {
 type input struct {
 	name    string
 	trial   mapChoice // what the read-or-map trial decided (Options.Auto)
-	size    int64    // on-disk size, -1 when unknown
-	file    *os.File // closed by close; nil when the caller owns the reader
+	size    int64     // on-disk size, -1 when unknown
+	file    *os.File  // closed by close; nil when the caller owns the reader
 	cr      countingReader
 	bs      *bufSet
 	br      byteReader // bs.br, or &mr for a mapped file

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"unsafe"
-
 )
 
 // Mapped reading (OpenWith with Options.Map): a regular, uncompressed
