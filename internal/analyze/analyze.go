@@ -59,6 +59,7 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	sum, err := p.run(ctx, inputs)
 	if sum != nil {
 		sum.Notes = notes
+		sum.Reading = capture.ReadChoices(src)
 	}
 	return sum, err
 }

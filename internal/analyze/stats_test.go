@@ -1,8 +1,11 @@
 package analyze
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
@@ -27,5 +30,26 @@ func TestHostStatsTotals(t *testing.T) {
 	}
 	if want := [numClasses]uint64{100, 80, 88, 50}; cb != want {
 		t.Errorf("class bytes = %v, want %v", cb, want)
+	}
+}
+
+// TestReadingLine: the summary says how large captures were read, with
+// the trial's figures for one file, counts for several, nothing for none.
+func TestReadingLine(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		in   []capture.ReadChoice
+		want string
+	}{
+		{nil, ""},
+		{[]capture.ReadChoice{{File: "a", Mapped: true, Read: ms / 2, Map: ms / 4}}, "mapped, as a trial found cheaper: 4 MiB in 0.25 ms mapped, 0.50 ms read"},
+		{[]capture.ReadChoice{{File: "a", Read: ms / 2, Map: ms}}, "read, as a trial found cheaper: 4 MiB in 1.00 ms mapped, 0.50 ms read"},
+		{[]capture.ReadChoice{{File: "a", Why: "not cached"}}, "read: its first 16 MiB were not all in the page cache"},
+		{[]capture.ReadChoice{{Mapped: true}, {}, {Mapped: true}}, "2 large files mapped, 1 read"},
+	} {
+		got := readingLine(c.in)
+		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: %q, want it to start %q", c.in, got, c.want)
+		}
 	}
 }

@@ -48,6 +48,9 @@ type Summary struct {
 	Kernel capture.LiveStats
 	// Notes say what the run passed over on purpose (splitInputs).
 	Notes []string
+	// Reading is how the large capture files were read, mapped or not, as
+	// a trial found cheaper (capture.ReadChoices).
+	Reading []capture.ReadChoice
 
 	// Unordered: live packets a worker handled before every reader's
 	// clock had passed them (its merge buffer was full), so possibly out
@@ -243,7 +246,45 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
 		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)
+	if r := readingLine(s.Reading); r != "" {
+		fmt.Fprintf(w, "Reading   %s\n", r)
+	}
 }
+
+// readingLine says how the large capture files were read: mapped or read,
+// and what the trial measured for one file; "" when no file was tried.
+func readingLine(cs []capture.ReadChoice) string {
+	const override = "VIGIL_MMAP=0 or 1 chooses instead"
+	how := func(c capture.ReadChoice) string {
+		if c.Mapped {
+			return "mapped"
+		}
+		return "read"
+	}
+	switch len(cs) {
+	case 0:
+		return ""
+	case 1:
+		c := cs[0]
+		switch c.Why {
+		case "":
+		case "not cached":
+			return fmt.Sprintf("read: its first 16 MiB were not all in the page cache, so no trial (%s)", override)
+		default:
+			return fmt.Sprintf("read: the trial's %s (%s)", c.Why, override)
+		}
+		return fmt.Sprintf("%s, as a trial found cheaper: 4 MiB in %.2f ms mapped, %.2f ms read (%s)", how(c), ms(c.Map), ms(c.Read), override)
+	}
+	mapped := 0
+	for _, c := range cs {
+		if c.Mapped {
+			mapped++
+		}
+	}
+	return fmt.Sprintf("%d large files mapped, %d read, as trials found cheaper (%s)", mapped, len(cs)-mapped, override)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // liveInputs names a live run's interfaces with their ring counts
 // ("eth0 (2 rings)") from the sources' names (eth0#0, eth0#1).

@@ -236,8 +236,9 @@ type reader struct {
 	// maps holds the mapped windows (Options.Map); nil: files are read.
 	maps *mapSet
 	// autoMap: a trial decides for each file whether it is mapped
-	// (Options.Auto).
+	// (Options.Auto); choices are its decisions (ReadChoices).
 	autoMap bool
+	choices []ReadChoice
 }
 
 var errClosed = errors.New("capture: source is closed")
@@ -292,6 +293,9 @@ func (r *reader) next(f *Frame) error {
 			}
 			if r.maps != nil {
 				in.tryMap(r.maps, r.autoMap)
+				if t := in.trial; t.why != "" && t.why != "small" || t.read > 0 {
+					r.choices = append(r.choices, ReadChoice{File: s.name, Mapped: t.mapped, Read: t.read, Map: t.mapTime, Why: t.why})
+				}
 			}
 			r.cur = in
 		}

@@ -89,6 +89,26 @@ func tryBoth(f *os.File, size int64) mapChoice {
 // default, reading, stays (the steps are short, and noisy).
 func mapCheaper(read, mapped time.Duration) bool { return mapped*10 < read*9 }
 
+// ReadChoice is what the trial decided for one file (Options.Auto).
+type ReadChoice struct {
+	File   string
+	Mapped bool
+	// Read and Map are the faster timed step of each kind (trialSpan
+	// bytes); both zero when no step ran.
+	Read, Map time.Duration
+	// Why says why no step ran ("not cached", "step failed"), else "".
+	Why string
+}
+
+// ReadChoices returns what the trials decided for the files of src read
+// so far (those large enough to try), in order; nil for other sources.
+func ReadChoices(src Source) []ReadChoice {
+	if r, ok := src.(*reader); ok {
+		return r.choices
+	}
+	return nil
+}
+
 // trialSum keeps the touching loops from being optimised away.
 var trialSum byte
 
