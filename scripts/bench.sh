@@ -8,7 +8,7 @@
 # bench/out/results.md): wall seconds, CPU seconds (user+sys), packets per
 # second of wall time, packets per CPU-second (per core), Vigil's per-core
 # rate over each tool's, max RSS and minor page faults (with what one costs
-# on this host: on the VMs the benchmark ran on, 4 to 33 µs).
+# on this host: on the VMs the benchmark ran on, 1.7 to 33 µs).
 #
 # Peers (installed with apt-get when missing and available; a peer that
 # cannot be had is reported and skipped):
@@ -342,7 +342,7 @@ ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 # fault_cost prints what a minor page fault costs here, in µs: the time to
 # touch each 4 KiB page of 64 MiB of fresh anonymous memory (python3's
 # mmap), or nothing without python3. On the VMs the benchmark has run on it
-# ranged from 4 to 33 µs (sessions 25 and 26), which moves every tool's CPU time by the
+# ranged from 1.7 to 33 µs (sessions 25 to 27), which moves every tool's CPU time by the
 # faults it takes (the table's column): see docs/PERFORMANCE.md.
 fault_cost() {
 	have python3 || return 0
