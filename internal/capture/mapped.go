@@ -256,7 +256,7 @@ func (in *input) tryMap(set *mapSet, auto bool) {
 		return
 	}
 	if auto {
-		if in.trial = tryBoth(in.file, fi.Size()); !in.trial.mapped {
+		if in.trial = tryBoth(in.file, fi.Size()); !in.trial.Mapped {
 			return
 		}
 	}

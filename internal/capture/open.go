@@ -293,8 +293,9 @@ func (r *reader) next(f *Frame) error {
 			}
 			if r.maps != nil {
 				in.tryMap(r.maps, r.autoMap)
-				if t := in.trial; t.why != "" && t.why != "small" || t.read > 0 {
-					r.choices = append(r.choices, ReadChoice{File: s.name, Mapped: t.mapped, Read: t.read, Map: t.mapTime, Why: t.why})
+				if t := in.trial; t.tried() {
+					t.File = s.name
+					r.choices = append(r.choices, t)
 				}
 			}
 			r.cur = in

@@ -33,32 +33,24 @@ const trialSpan = 4 << 20
 // (readBufSize) so that the copy lands where reading's would.
 const trialScratch = readBufSize
 
-// mapChoice is what the trial decided for one file and what it measured
-// (the faster of each kind's two steps), for the run's summary and tests.
-type mapChoice struct {
-	mapped        bool
-	read, mapTime time.Duration
-	why           string // when no step ran: why not
-}
-
 // tryBoth runs the trial on f, size bytes long. It maps nothing when the
 // file is small, when any of its first 4×trialSpan bytes is not in the
 // page cache (a cold file is read: read(2) overlaps the disk's reads with
 // the analysis through readahead; a mapped window waits for all of its
 // pages), or when a step fails.
-func tryBoth(f *os.File, size int64) mapChoice {
+func tryBoth(f *os.File, size int64) ReadChoice {
 	if size < max(trialMinSize, 4*trialSpan) {
-		return mapChoice{why: "small"}
+		return ReadChoice{Why: "small"}
 	}
 	if !resident(f, 4*trialSpan) {
-		return mapChoice{why: "not cached"}
+		return ReadChoice{Why: "not cached"}
 	}
 	scratch, err := anonBuffer(trialScratch)
 	if err != nil {
-		return mapChoice{why: "no scratch"}
+		return ReadChoice{Why: "no scratch"}
 	}
 	defer munmap(scratch)
-	var c mapChoice
+	var c ReadChoice
 	steps := [4]struct {
 		mapped bool
 		off    int64
@@ -71,17 +63,17 @@ func tryBoth(f *os.File, size int64) mapChoice {
 			d, err = timeRead(f, s.off, scratch)
 		}
 		if err != nil {
-			return mapChoice{why: "step failed"}
+			return ReadChoice{Why: "step failed"}
 		}
-		p := &c.read
+		p := &c.Read
 		if s.mapped {
-			p = &c.mapTime
+			p = &c.Map
 		}
 		if i < 2 || d < *p {
 			*p = d
 		}
 	}
-	c.mapped = mapCheaper(c.read, c.mapTime)
+	c.Mapped = mapCheaper(c.Read, c.Map)
 	return c
 }
 
@@ -96,9 +88,13 @@ type ReadChoice struct {
 	// Read and Map are the faster timed step of each kind (trialSpan
 	// bytes); both zero when no step ran.
 	Read, Map time.Duration
-	// Why says why no step ran ("not cached", "step failed"), else "".
+	// Why says why no step ran ("small": no trial was due; "not cached",
+	// "no scratch", "step failed"), else "".
 	Why string
 }
+
+// tried reports whether a trial was due: the file was large enough.
+func (c ReadChoice) tried() bool { return c.Read > 0 || c.Why != "" && c.Why != "small" }
 
 // ReadChoices returns what the trials decided for the files of src read
 // so far (those large enough to try), in order; nil for other sources.

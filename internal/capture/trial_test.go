@@ -55,7 +55,7 @@ func TestTrialSkipsSmallFiles(t *testing.T) {
 		trialMinSize = min
 		c := tryBoth(f, 1<<20)
 		trialMinSize = old
-		if c.mapped || c.why != "small" {
+		if c.Mapped || c.Why != "small" {
 			t.Errorf("trialMinSize %d: %+v, want read for being small", min, c)
 		}
 	}
@@ -75,17 +75,17 @@ func TestTrialTimesBothWays(t *testing.T) {
 	trialMinSize = 0
 	defer func() { trialMinSize = old }()
 	c := tryBoth(f, fi.Size())
-	if c.why != "" || c.read <= 0 || c.mapTime <= 0 {
+	if c.Why != "" || c.Read <= 0 || c.Map <= 0 {
 		t.Fatalf("trial did not run both ways: %+v", c)
 	}
-	t.Logf("per %d MiB: read %v, mapped %v: mapped %v", trialSpan>>20, c.read, c.mapTime, c.mapped)
+	t.Logf("per %d MiB: read %v, mapped %v: mapped %v", trialSpan>>20, c.Read, c.Map, c.Mapped)
 	if err := f.Sync(); err != nil {
 		t.Skip("cannot sync:", err)
 	}
 	if err := fadviseDontNeed(f); err != nil || resident(f, 4*trialSpan) {
 		t.Skip("the page cache keeps this file's pages (tmpfs?)")
 	}
-	if c := tryBoth(f, fi.Size()); c.mapped || c.why != "not cached" {
+	if c := tryBoth(f, fi.Size()); c.Mapped || c.Why != "not cached" {
 		t.Errorf("cold file: %+v, want read for not being cached", c)
 	}
 }
@@ -121,6 +121,18 @@ func TestAutoReadsAlike(t *testing.T) {
 	}
 	if len(want.frames) < 10000 {
 		t.Fatalf("only %d frames", len(want.frames))
+	}
+	src, err := OpenWith([]string{p}, Options{Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f Frame
+	if err := src.Next(&f); err != nil {
+		t.Fatal(err)
+	}
+	if cs := ReadChoices(src); len(cs) != 1 || cs[0].File != p || !cs[0].tried() {
+		t.Errorf("ReadChoices after the first frame: %+v, want the trial of %s", cs, p)
 	}
 }
 
