@@ -270,8 +270,10 @@ func readingLine(cs []capture.ReadChoice) string {
 		case "":
 		case "not cached":
 			return fmt.Sprintf("read: its first 16 MiB were not all in the page cache, so no trial (%s)", override)
+		case "cannot map":
+			return "read: the file cannot be mapped"
 		default:
-			return fmt.Sprintf("read: the trial's %s (%s)", c.Why, override)
+			return fmt.Sprintf("read: the trial failed (%s; %s)", c.Why, override)
 		}
 		return fmt.Sprintf("%s, as a trial found cheaper: 4 MiB in %.2f ms mapped, %.2f ms read (%s)", how(c), ms(c.Map), ms(c.Read), override)
 	}

@@ -43,22 +43,23 @@ func anonBuffer(n int) ([]byte, error) {
 }
 
 // resident reports whether the first n bytes of f are all in the page
-// cache (mincore(2) on a mapping made without populating it).
-func resident(f *os.File, n int) bool {
+// cache (mincore(2) on a mapping made without populating it); an error
+// when f cannot be mapped.
+func resident(f *os.File, n int) (bool, error) {
 	mem, err := syscall.Mmap(int(f.Fd()), 0, n, syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return false
+		return false, err
 	}
 	defer syscall.Munmap(mem)
 	vec := make([]byte, (n+pageSize-1)/pageSize)
 	_, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(mem))), uintptr(n), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
 	if errno != 0 {
-		return false
+		return false, errno
 	}
 	for _, v := range vec {
 		if v&1 == 0 {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }

@@ -1,7 +1,9 @@
 package capture
 
 import (
+	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 )
 
@@ -42,7 +44,10 @@ func tryBoth(f *os.File, size int64) ReadChoice {
 	if size < max(trialMinSize, 4*trialSpan) {
 		return ReadChoice{Why: "small"}
 	}
-	if !resident(f, 4*trialSpan) {
+	switch cached, err := resident(f, 4*trialSpan); {
+	case err != nil:
+		return ReadChoice{Why: "cannot map"}
+	case !cached:
 		return ReadChoice{Why: "not cached"}
 	}
 	scratch, err := anonBuffer(trialScratch)
@@ -89,7 +94,7 @@ type ReadChoice struct {
 	// bytes); both zero when no step ran.
 	Read, Map time.Duration
 	// Why says why no step ran ("small": no trial was due; "not cached",
-	// "no scratch", "step failed"), else "".
+	// "cannot map", "no scratch", "step failed"), else "".
 	Why string
 }
 
@@ -133,13 +138,22 @@ func timeRead(f *os.File, off int64, scratch []byte) (time.Duration, error) {
 }
 
 // timeMapped times mapping trialSpan bytes of f at off (a multiple of the
-// page size) as a window is mapped, touching them, and unmapping them.
-func timeMapped(f *os.File, off int64) (time.Duration, error) {
+// page size) as a window is mapped, touching them, and unmapping them. A
+// file cut short under the trial makes the touch fault: that is an error
+// here, whatever the calling goroutine does with faults.
+func timeMapped(f *os.File, off int64) (d time.Duration, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	start := time.Now()
 	mem, err := mapFile(f, off, trialSpan)
 	if err != nil {
 		return 0, err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			munmap(mem)
+			d, err = 0, fmt.Errorf("capture: the read-or-map trial faulted on %s (did it shrink?): %v", f.Name(), r)
+		}
+	}()
 	touchLines(mem)
 	munmap(mem)
 	return time.Since(start), nil
