@@ -245,9 +245,10 @@ var errFellBack = errors.New("capture: mapping failed, reading")
 
 // tryMap makes the input read its file through mapped windows, when it can:
 // a regular file of minMapSize bytes or more, not compressed, nothing read
-// yet, and with auto, a file the trial finds cheaper mapped (tryBoth).
-// Otherwise, or when the first window cannot be mapped, it reads as before.
-func (in *input) tryMap(set *mapSet, auto bool) {
+// yet, and with auto, a file the trial finds cheaper mapped (tryBoth; prior
+// is the source's first complete trial, or nil). Otherwise, or when the
+// first window cannot be mapped, it reads as before.
+func (in *input) tryMap(set *mapSet, auto bool, prior *ReadChoice) {
 	if in.file == nil || in.gzipped || in.pending || in.off != 0 || in.started || in.br != in.bs.br {
 		return
 	}
@@ -256,7 +257,7 @@ func (in *input) tryMap(set *mapSet, auto bool) {
 		return
 	}
 	if auto {
-		if in.trial = tryBoth(in.file, fi.Size()); !in.trial.Mapped {
+		if in.trial = tryBoth(in.file, fi.Size(), prior); !in.trial.Mapped {
 			return
 		}
 	}

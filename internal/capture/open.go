@@ -292,7 +292,7 @@ func (r *reader) next(f *Frame) error {
 				}
 			}
 			if r.maps != nil {
-				in.tryMap(r.maps, r.autoMap)
+				in.tryMap(r.maps, r.autoMap, r.timedChoice())
 				if t := in.trial; t.tried() {
 					t.File = s.name
 					r.choices = append(r.choices, t)
@@ -324,6 +324,17 @@ func (r *reader) abandon() {
 	in.close()
 	r.cur = nil
 	r.idx++
+}
+
+// timedChoice is the source's first trial that timed both ways, nil
+// before one has.
+func (r *reader) timedChoice() *ReadChoice {
+	for i := range r.choices {
+		if c := &r.choices[i]; c.Read > 0 && !c.Reused {
+			return c
+		}
+	}
+	return nil
 }
 
 func (r *reader) Name() string { return r.name }

@@ -53,7 +53,7 @@ func TestTrialSkipsSmallFiles(t *testing.T) {
 	for _, min := range []int64{trialMinSize, 0} {
 		old := trialMinSize
 		trialMinSize = min
-		c := tryBoth(f, 1<<20)
+		c := tryBoth(f, 1<<20, nil)
 		trialMinSize = old
 		if c.Mapped || c.Why != "small" {
 			t.Errorf("trialMinSize %d: %+v, want read for being small", min, c)
@@ -74,7 +74,7 @@ func TestTrialTimesBothWays(t *testing.T) {
 	old := trialMinSize
 	trialMinSize = 0
 	defer func() { trialMinSize = old }()
-	c := tryBoth(f, fi.Size())
+	c := tryBoth(f, fi.Size(), nil)
 	if c.Why != "" || c.Read <= 0 || c.Map <= 0 {
 		t.Fatalf("trial did not run both ways: %+v", c)
 	}
@@ -88,7 +88,7 @@ func TestTrialTimesBothWays(t *testing.T) {
 	if cached, _ := resident(f, 4*trialSpan); cached {
 		t.Skip("the page cache keeps this file's pages (tmpfs?)")
 	}
-	if c := tryBoth(f, fi.Size()); c.Mapped || c.Why != "not cached" {
+	if c := tryBoth(f, fi.Size(), &c); c.Mapped || c.Why != "not cached" {
 		t.Errorf("cold file: %+v, want read for not being cached", c)
 	}
 }
@@ -136,6 +136,35 @@ func TestAutoReadsAlike(t *testing.T) {
 	}
 	if cs := ReadChoices(src); len(cs) != 1 || cs[0].File != p || !cs[0].tried() {
 		t.Errorf("ReadChoices after the first frame: %+v, want the trial of %s", cs, p)
+	}
+}
+
+// TestTrialOncePerSource: a source's later large files take its first
+// trial's decision without timing again, and read as reading reads them.
+func TestTrialOncePerSource(t *testing.T) {
+	old := trialMinSize
+	trialMinSize = 0
+	defer func() { trialMinSize = old }()
+	a, b := bigCapture(t, 4*trialSpan+1), bigCapture(t, 4*trialSpan+1)
+	want, _ := readPathsWith(t, []string{a, b}, Options{})
+	got, _ := readPathsWith(t, []string{a, b}, Options{Auto: true})
+	if !sameOutcome(got, want) {
+		t.Error("two files with Auto read differently")
+	}
+	src, err := OpenWith([]string{a, b}, Options{Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f Frame
+	for src.Next(&f) == nil {
+	}
+	cs := ReadChoices(src)
+	if len(cs) != 2 || cs[0].Reused || !cs[1].Reused || cs[0].Read <= 0 {
+		t.Fatalf("choices %+v: want a timed trial, then its decision reused", cs)
+	}
+	if cs[1].Mapped != cs[0].Mapped || cs[1].Read != cs[0].Read || cs[1].Map != cs[0].Map || cs[1].File == cs[0].File {
+		t.Errorf("reused choice %+v differs from the trial %+v", cs[1], cs[0])
 	}
 }
 
