@@ -401,6 +401,9 @@ FAULT_US=$(fault_cost)
 	for name in "vigil decode-only" "vigil analyze --no-app --workers 1" "vigil analyze --no-insight --workers 1" "vigil analyze --workers 1" "vigil analyze (all cores)"; do
 		[[ ${STATUS[$name]:-} == ok ]] || continue
 		self=$(grep -m 1 -o 'decode-only: .*\|analysed in .*' "$OUT/log.$name" || true)
+		# How the capture was read: mapped or read, as the trial chose.
+		reading=$(grep -m 1 '^Reading ' "$OUT/log.$name" | sed 's/^Reading *//' || true)
+		[[ -n $reading ]] && self="$self; capture $reading"
 		[[ -n $self ]] && echo "- $name, as Vigil times itself (after start-up): $self"
 	done
 	[[ $REPEAT -gt 1 ]] && echo "- Each tool ran $REPEAT times; the run with the least wall time is shown."
