@@ -44,7 +44,7 @@ func TestReadingLine(t *testing.T) {
 		{nil, ""},
 		{[]capture.ReadChoice{{File: "a", Mapped: true, Read: ms / 2, Map: ms / 4}}, "mapped, as a trial found cheaper: 4 MiB in 0.25 ms mapped, 0.50 ms read"},
 		{[]capture.ReadChoice{{File: "a", Read: ms / 2, Map: ms}}, "read, as a trial found cheaper: 4 MiB in 1.00 ms mapped, 0.50 ms read"},
-		{[]capture.ReadChoice{{File: "a", Why: "not cached"}}, "read: its first 16 MiB were not all in the page cache"},
+		{[]capture.ReadChoice{{File: "a", Why: "not cached"}}, "read: its first 16 MiB were not in the page cache"},
 		{[]capture.ReadChoice{{Mapped: true}, {}, {Mapped: true}}, "2 large files mapped, 1 read, as trials found cheaper (VIGIL_MMAP"},
 		{[]capture.ReadChoice{{Why: "not cached"}, {Mapped: true, Read: ms, Map: ms / 2}, {Mapped: true, Read: ms, Map: ms / 2, Reused: true}},
 			"2 large files mapped, 1 read, as trials found cheaper; the first trial: 4 MiB in 0.50 ms mapped, 1.00 ms read"},

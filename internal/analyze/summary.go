@@ -269,7 +269,7 @@ func readingLine(cs []capture.ReadChoice) string {
 		switch c.Why {
 		case "":
 		case "not cached":
-			return fmt.Sprintf("read: its first 16 MiB were not all in the page cache, so no trial (%s)", override)
+			return fmt.Sprintf("read: its first 16 MiB were not in the page cache, so no trial (%s)", override)
 		case "cannot map":
 			return "read: the file cannot be mapped"
 		default:

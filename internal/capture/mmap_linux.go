@@ -42,24 +42,23 @@ func anonBuffer(n int) ([]byte, error) {
 	return b, nil
 }
 
-// resident reports whether the first n bytes of f are all in the page
-// cache (mincore(2) on a mapping made without populating it); an error
-// when f cannot be mapped.
-func resident(f *os.File, n int) (bool, error) {
+// resident returns the share of the pages of f's first n bytes that are
+// in the page cache (mincore(2) on a mapping made without populating
+// it); an error when f cannot be mapped.
+func resident(f *os.File, n int) (float64, error) {
 	mem, err := syscall.Mmap(int(f.Fd()), 0, n, syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer syscall.Munmap(mem)
 	vec := make([]byte, (n+pageSize-1)/pageSize)
 	_, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(mem))), uintptr(n), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
 	if errno != 0 {
-		return false, errno
+		return 0, errno
 	}
+	in := 0
 	for _, v := range vec {
-		if v&1 == 0 {
-			return false, nil
-		}
+		in += int(v & 1)
 	}
-	return true, nil
+	return float64(in) / float64(len(vec)), nil
 }

@@ -30,4 +30,4 @@ func fileSize(f *os.File, _ *fileStat) (int64, error) {
 func anonBuffer(n int) ([]byte, error) { return nil, errors.ErrUnsupported }
 
 // resident is not used outside Linux: files are read.
-func resident(f *os.File, n int) (bool, error) { return false, errors.ErrUnsupported }
+func resident(f *os.File, n int) (float64, error) { return 0, errors.ErrUnsupported }
