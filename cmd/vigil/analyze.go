@@ -182,6 +182,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 		if cfg.DecodeOnly {
 			fmt.Printf("decode-only: %d packets in %s (%.0f pkt/s)\n", sum.Packets, sum.Elapsed.Round(time.Millisecond),
 				float64(sum.Packets)/sum.Elapsed.Seconds())
+			sum.PrintReading(os.Stdout)
 		} else {
 			sum.Print(os.Stdout)
 			if set != nil {

@@ -43,7 +43,11 @@ func Run(ctx context.Context, cfg Config, inputs []string) (*Summary, error) {
 	}
 	defer src.Close()
 	if cfg.DecodeOnly {
-		return decodeOnly(ctx, cfg, src, inputs)
+		sum, err := decodeOnly(ctx, cfg, src, inputs)
+		if sum != nil {
+			sum.Reading = capture.ReadChoices(src)
+		}
+		return sum, err
 	}
 	p, err := newPipeline(cfg, src)
 	if err != nil {

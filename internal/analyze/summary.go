@@ -246,6 +246,12 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
 		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)
+	s.PrintReading(w)
+}
+
+// PrintReading writes the summary's Reading line: how the large capture
+// files were read (nothing when none was large enough for a trial).
+func (s *Summary) PrintReading(w io.Writer) {
 	if r := readingLine(s.Reading); r != "" {
 		fmt.Fprintf(w, "Reading   %s\n", r)
 	}
