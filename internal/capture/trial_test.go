@@ -41,15 +41,30 @@ func bigCapture(t *testing.T, n int) string {
 	return p
 }
 
-// TestTrialSkipsSmallFiles: below trialMinSize (and below the four steps'
-// bytes whatever trialMinSize says) a file is read without a trial.
-func TestTrialSkipsSmallFiles(t *testing.T) {
-	p := bigCapture(t, 1<<20)
-	f, err := os.Open(p)
+// openCapture writes a capture of at least n bytes (bigCapture) and
+// opens it for the rest of the test.
+func openCapture(t *testing.T, n int) *os.File {
+	t.Helper()
+	f, err := os.Open(bigCapture(t, n))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// trialAtAnySize lets files of any size be tried for the rest of the test
+// (not parallel): the test files are 16 MiB, not 64.
+func trialAtAnySize(t *testing.T) {
+	old := trialMinSize
+	trialMinSize = 0
+	t.Cleanup(func() { trialMinSize = old })
+}
+
+// TestTrialSkipsSmallFiles: below trialMinSize (and below the four steps'
+// bytes whatever trialMinSize says) a file is read without a trial.
+func TestTrialSkipsSmallFiles(t *testing.T) {
+	f := openCapture(t, 1<<20)
 	for _, min := range []int64{trialMinSize, 0} {
 		old := trialMinSize
 		trialMinSize = min
@@ -64,16 +79,9 @@ func TestTrialSkipsSmallFiles(t *testing.T) {
 // TestTrialTimesBothWays: a large cached file is tried both ways; a file
 // whose pages the cache dropped is read without a trial.
 func TestTrialTimesBothWays(t *testing.T) {
-	p := bigCapture(t, 4*trialSpan+1)
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := openCapture(t, 4*trialSpan+1)
 	fi, _ := f.Stat()
-	old := trialMinSize
-	trialMinSize = 0
-	defer func() { trialMinSize = old }()
+	trialAtAnySize(t)
 	c := tryBoth(f, fi.Size(), nil)
 	if c.Why != "" || c.Read <= 0 || c.Map <= 0 {
 		t.Fatalf("trial did not run both ways: %+v", c)
@@ -114,9 +122,7 @@ func TestTrialRule(t *testing.T) {
 // with Options.Auto yields what reading it yields.
 func TestAutoReadsAlike(t *testing.T) {
 	p := bigCapture(t, 4*trialSpan+1)
-	old := trialMinSize
-	trialMinSize = 0
-	defer func() { trialMinSize = old }()
+	trialAtAnySize(t)
 	want, _ := readPathsWith(t, []string{p}, Options{})
 	got, mapped := readPathsWith(t, []string{p}, Options{Auto: true})
 	if !sameOutcome(got, want) {
@@ -142,9 +148,7 @@ func TestAutoReadsAlike(t *testing.T) {
 // TestTrialOncePerSource: a source's later large files take its first
 // trial's decision without timing again, and read as reading reads them.
 func TestTrialOncePerSource(t *testing.T) {
-	old := trialMinSize
-	trialMinSize = 0
-	defer func() { trialMinSize = old }()
+	trialAtAnySize(t)
 	a, b := bigCapture(t, 4*trialSpan+1), bigCapture(t, 4*trialSpan+1)
 	want, _ := readPathsWith(t, []string{a, b}, Options{})
 	got, _ := readPathsWith(t, []string{a, b}, Options{Auto: true})
@@ -172,12 +176,7 @@ func TestTrialOncePerSource(t *testing.T) {
 // holds faults; the trial turns that into an error, not a crash, even in
 // a goroutine that does not ask for panics on faults.
 func TestTrialSurvivesShrinking(t *testing.T) {
-	p := bigCapture(t, 1<<20)
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := openCapture(t, 1<<20)
 	if _, err := timeMapped(f, 2*trialSpan); err == nil {
 		t.Fatal("touching a mapping past the file's end: no error")
 	}
