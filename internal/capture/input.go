@@ -89,9 +89,8 @@ type iface struct {
 // input is one open capture file or stream.
 type input struct {
 	name    string
-	trial   ReadChoice // what the read-or-map trial decided (Options.Auto)
-	size    int64      // on-disk size, -1 when unknown
-	file    *os.File   // closed by close; nil when the caller owns the reader
+	size    int64    // on-disk size, -1 when unknown
+	file    *os.File // closed by close; nil when the caller owns the reader
 	cr      countingReader
 	bs      *bufSet
 	br      byteReader // bs.br, or &mr for a mapped file

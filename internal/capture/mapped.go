@@ -247,8 +247,9 @@ var errFellBack = errors.New("capture: mapping failed, reading")
 // a regular file of minMapSize bytes or more, not compressed, nothing read
 // yet, and with auto, a file the trial finds cheaper mapped (tryBoth; prior
 // is the source's first complete trial, or nil). Otherwise, or when the
-// first window cannot be mapped, it reads as before.
-func (in *input) tryMap(set *mapSet, auto bool, prior *ReadChoice) {
+// first window cannot be mapped, it reads as before. It returns what the
+// trial decided (the zero ReadChoice without one).
+func (in *input) tryMap(set *mapSet, auto bool, prior *ReadChoice) (trial ReadChoice) {
 	if in.file == nil || in.gzipped || in.pending || in.off != 0 || in.started || in.br != in.bs.br {
 		return
 	}
@@ -257,7 +258,7 @@ func (in *input) tryMap(set *mapSet, auto bool, prior *ReadChoice) {
 		return
 	}
 	if auto {
-		if in.trial = tryBoth(in.file, fi.Size(), prior); !in.trial.Mapped {
+		if trial = tryBoth(in.file, fi.Size(), prior); !trial.Mapped {
 			return
 		}
 	}
@@ -271,6 +272,7 @@ func (in *input) tryMap(set *mapSet, auto bool, prior *ReadChoice) {
 	in.mr = mapReader{in: in, set: set, buf: mem, lim: min(len(mem), checkAhead)}
 	in.br = &in.mr
 	in.ahead = prefetchDist
+	return
 }
 
 func (m *mapReader) Buffered() int { return m.lim - m.r }

@@ -35,11 +35,7 @@ func fileSize(f *os.File, st *fileStat) (int64, error) {
 // anonBuffer returns n bytes of fresh anonymous memory, every page
 // touched, outside the Go heap (munmap frees it).
 func anonBuffer(n int) ([]byte, error) {
-	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
+	return syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
 }
 
 // resident returns the share of the pages of f's first n bytes that are

@@ -292,8 +292,7 @@ func (r *reader) next(f *Frame) error {
 				}
 			}
 			if r.maps != nil {
-				in.tryMap(r.maps, r.autoMap, r.timedChoice())
-				if t := in.trial; t.tried() {
+				if t := in.tryMap(r.maps, r.autoMap, r.timedChoice()); t.tried() {
 					t.File = s.name
 					r.choices = append(r.choices, t)
 				}
