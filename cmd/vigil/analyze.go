@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/capture"
 	"github.com/vigil-nsm/vigil/internal/capture/live"
+	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/hugeheap"
 	"github.com/vigil-nsm/vigil/internal/insight"
@@ -61,6 +62,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	quiet := fs.Bool("q", false, "no summary and no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile to this file at the end (for performance work)")
+	fs.BoolVar(&cfg.Costs, "costs", false, "time the inventory, the IPv6 monitor, the engine and each detector per log and print where their time went (a few tens of ns more a record and part)")
 	var lf liveFlags
 	lf.register(fs)
 	duration := fs.Duration("duration", 0, "live: stop after this long (default: until Ctrl-C)")
@@ -134,6 +136,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
 		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets, internal)
+		icfg.Costs = cfg.Costs
 		if err != nil {
 			return err
 		}
@@ -188,6 +191,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 			if set != nil {
 				set.PrintSummary(os.Stdout)
 			}
+			printCosts(sum, set)
 			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "*.log"))
 		}
 	}
@@ -195,6 +199,17 @@ func runAnalyze(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w (the records read were written to %s)", err, cfg.OutDir)
 	}
 	return err
+}
+
+// printCosts prints what --costs timed: the consumers' calls by log (the
+// engine's include its detectors'), each detector's, and the parts' Close.
+func printCosts(sum *analyze.Summary, set *insight.Set) {
+	entries := slices.Clone(sum.Costs)
+	if set != nil {
+		entries = append(entries, set.Costs()...)
+	}
+	costs.Sort(entries)
+	costs.Print(os.Stdout, entries, 40)
 }
 
 // configSets reports whether the JSON config file at path (already

@@ -124,11 +124,15 @@ func runLogs(ctx context.Context, cfg Config, inputs, logs []string) (*Summary, 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Costs {
+		out.timeConsumers()
+	}
 	stats := newHostStats()
 	n, readErr := readLogs(ctx, logs, newLogSink(out, stats), cfg.Progress)
 	writeErr := out.close()
 	s := &Summary{Inputs: inputs, Elapsed: time.Since(start), LogRecords: uint64(n), Records: sortedCounts(stats.records.counts())}
 	s.InternalErrs = out.consumerPanics.Load()
+	s.Costs = out.costEntries()
 	return s, errors.Join(readErr, writeErr)
 }
 
@@ -168,6 +172,9 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 	}
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Costs {
+		out.timeConsumers()
 	}
 	p := &pipeline{cfg: cfg, out: out, live: live}
 	// Each reader holds one pending batch per worker; the queues hold

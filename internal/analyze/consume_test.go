@@ -131,3 +131,52 @@ func TestPanickingConsumer(t *testing.T) {
 		}
 	}
 }
+
+// countingConsumer counts the records it is handed, by log.
+type countingConsumer struct{ n map[string]uint64 }
+
+func (c *countingConsumer) Name() string { return "counter" }
+
+func (c *countingConsumer) Record(log string, _ []byte) { c.n[log]++ }
+
+// TestCostsCountEveryCall: with Config.Costs the summary lists each
+// consumer's calls by log, as many as it was handed, under its Name or
+// its type's package; without it, nothing.
+func TestCostsCountEveryCall(t *testing.T) {
+	path, _ := writeSynth(t, 30000, 2000)
+	for _, workers := range []int{1, 3} {
+		named := &countingConsumer{n: map[string]uint64{}}
+		unnamed := &sequenceConsumer{}
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		cfg.Consumers = []Consumer{named, unnamed}
+		cfg.Costs = true
+		sum, _ := runTo(t, cfg, path)
+		got := map[string]uint64{}
+		var unnamedCalls uint64
+		for _, e := range sum.Costs {
+			switch e.Part {
+			case "counter":
+				got[e.Log] = e.Calls
+				if e.Time <= 0 {
+					t.Errorf("workers=%d: %s/%s timed %v", workers, e.Part, e.Log, e.Time)
+				}
+			case "analyze":
+				unnamedCalls += e.Calls
+			default:
+				t.Errorf("workers=%d: unknown part %q", workers, e.Part)
+			}
+		}
+		if len(named.n) < 3 || fmt.Sprint(got) != fmt.Sprint(named.n) {
+			t.Errorf("workers=%d: costs count %v, the consumer was handed %v", workers, got, named.n)
+		}
+		if unnamedCalls != uint64(len(unnamed.seq)) {
+			t.Errorf("workers=%d: %d calls of the unnamed consumer timed, it was handed %d", workers, unnamedCalls, len(unnamed.seq))
+		}
+		cfg.Costs = false
+		cfg.Consumers = []Consumer{&countingConsumer{n: map[string]uint64{}}}
+		if sum, _ := runTo(t, cfg, path); sum.Costs != nil {
+			t.Errorf("workers=%d: costs without Config.Costs: %v", workers, sum.Costs)
+		}
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -155,6 +157,10 @@ type writer struct {
 	// conn and http records' fields decoded or located (typed.go); set
 	// before they start.
 	typed bool
+	// costs, when set (Config.Costs), times each consumer's calls by
+	// log; parts names the consumers in it.
+	costs *costs.Table
+	parts []string
 }
 
 // setConsumers makes cs the consumers every line is handed to.
@@ -166,6 +172,38 @@ func (w *writer) setConsumers(cs []Consumer) {
 		w.sharedOf[i], _ = c.(SharedConsumer)
 		w.typed = w.typed || w.sharedOf[i] != nil
 	}
+}
+
+// timeConsumers makes the writer time each consumer's calls by log
+// (Summary.Costs).
+func (w *writer) timeConsumers() {
+	w.costs = &costs.Table{}
+	w.parts = make([]string, len(w.consumers))
+	for i, c := range w.consumers {
+		w.parts[i] = partName(c)
+	}
+}
+
+// partName names a consumer in Summary.Costs: its Name, or its type's
+// package ("assets" for an *assets.Inventory).
+func partName(c Consumer) string {
+	if n, ok := c.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	t := strings.TrimLeft(fmt.Sprintf("%T", c), "*")
+	if pkg, _, ok := strings.Cut(t, "."); ok {
+		return pkg
+	}
+	return t
+}
+
+// costEntries returns what timeConsumers timed (nil when it was not
+// asked for).
+func (w *writer) costEntries() []costs.Entry {
+	if w.costs == nil {
+		return nil
+	}
+	return w.costs.Entries()
 }
 
 type logFile struct {
@@ -432,6 +470,10 @@ func (w *writer) handTo(i int, log string, line []byte) {
 			w.consumerPanics.Add(1)
 		}
 	}()
+	if w.costs != nil {
+		start := time.Now()
+		defer func() { w.costs.Add(w.parts[i], log, time.Since(start)) }()
+	}
 	if sc := w.sharedOf[i]; sc != nil {
 		sc.RecordShared(&w.shared)
 	} else {

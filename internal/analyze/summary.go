@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
+	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
@@ -51,6 +52,10 @@ type Summary struct {
 	// Reading is how the large capture files were read, mapped or not, as
 	// a trial found cheaper (capture.ReadChoices).
 	Reading []capture.ReadChoice
+
+	// Costs is each consumer's time on each log's records, the costliest
+	// first (only with Config.Costs).
+	Costs []costs.Entry
 
 	// Unordered: live packets a worker handled before every reader's
 	// clock had passed them (its merge buffer was full), so possibly out
@@ -119,6 +124,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 		s.TopTalkers = append(s.TopTalkers, Talker(t))
 	}
 	s.InternalErrs = p.panics.Load() + p.out.consumerPanics.Load()
+	s.Costs = p.out.costEntries()
 	if p.live {
 		s.Live = true
 		s.Kernel, _ = p.kernelStats()

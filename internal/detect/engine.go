@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/domain"
 	"github.com/vigil-nsm/vigil/internal/incident"
@@ -78,6 +79,7 @@ type Engine struct {
 	nextKept  int                 // the entry of recent replaced next
 	line      rec.Shared          // a line given to Record
 	emitFn    alert.Emit          // e.emit, made once: a method value passed on allocates
+	costs     *costs.Table        // the detectors' calls timed (TimeDetectors), or nil
 
 	clock     float64 // newest record time seen (at most maxAhead past wall)
 	wall      float64 // the wall clock Advance last gave; +Inf before (offline)
@@ -235,11 +237,43 @@ func (e *Engine) RecordShared(s *rec.Shared) {
 		e.checkRestored(recordEnd(r))
 	}
 	e.observe(recordTime(r))
-	for _, d := range subs {
-		d.Handle(r, e.emitFn)
+	if e.costs != nil {
+		e.handleTimed(subs, r, s.Log)
+	} else {
+		for _, d := range subs {
+			d.Handle(r, e.emitFn)
+		}
 	}
 	if e.clock-e.lastFlush >= e.cfg.FlushEvery {
 		e.flushAt(e.clock)
+	}
+}
+
+// TimeDetectors makes the engine time each detector's calls by log, and
+// its flushes (Costs). Same goroutine as Record.
+func (e *Engine) TimeDetectors() { e.costs = &costs.Table{} }
+
+// Costs returns each detector's time on each log's records and on its
+// flushes ("detect/scan", "conn" …), the costliest first; nil unless
+// TimeDetectors was called.
+func (e *Engine) Costs() []costs.Entry {
+	if e.costs == nil {
+		return nil
+	}
+	out := e.costs.Entries()
+	for i := range out {
+		out[i].Part = "detect/" + out[i].Part
+	}
+	return out
+}
+
+// handleTimed is RecordShared's hand-over to the detectors, each call
+// timed.
+func (e *Engine) handleTimed(subs []Detector, r *rec.Rec, log string) {
+	for _, d := range subs {
+		start := time.Now()
+		d.Handle(r, e.emitFn)
+		e.costs.Add(d.Name(), log, time.Since(start))
 	}
 }
 
@@ -374,6 +408,12 @@ func (e *Engine) stepBack(t float64) {
 func (e *Engine) flushAt(now float64) {
 	e.lastFlush = now
 	for _, d := range e.detectors {
+		if e.costs != nil {
+			start := time.Now()
+			d.Flush(now, e.emitFn)
+			e.costs.Add(d.Name(), "flush", time.Since(start))
+			continue
+		}
 		d.Flush(now, e.emitFn)
 	}
 	e.writeDue(now)

@@ -535,3 +535,47 @@ func TestLoadConfigIPv6(t *testing.T) {
 		t.Errorf("default config does not marshal: %v", err)
 	}
 }
+
+// TestTimeDetectors: with TimeDetectors the engine counts every call of
+// each detector on each log it reads (and its flushes), named
+// "detect/NAME"; the alerts are those of an engine not timing; without it,
+// Costs is nil.
+func TestTimeDetectors(t *testing.T) {
+	stream := attackStream()
+	logs := map[string]uint64{}
+	for _, l := range stream {
+		logs[l.Log]++
+	}
+	plain := runEngine(t, DefaultConfig(), Output{}, stream)
+	if plain.Costs() != nil {
+		t.Errorf("costs without TimeDetectors: %v", plain.Costs())
+	}
+	e, err := New(DefaultConfig(), Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.TimeDetectors()
+	for _, l := range sortLines(stream) {
+		e.Record(l.Log, l.JSON)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]uint64{}
+	for _, c := range e.Costs() {
+		calls[c.Part+" "+c.Log] = c.Calls
+	}
+	for _, d := range e.detectors {
+		for _, log := range d.Logs() {
+			if got, want := calls["detect/"+d.Name()+" "+log], logs[log]; got != want {
+				t.Errorf("%s on %s: %d calls timed, %d records", d.Name(), log, got, want)
+			}
+		}
+		if calls["detect/"+d.Name()+" flush"] == 0 {
+			t.Errorf("%s: no flush timed", d.Name())
+		}
+	}
+	if got, want := len(e.Alerts()), len(plain.Alerts()); got != want || want == 0 {
+		t.Errorf("%d alerts timed, %d not", got, want)
+	}
+}

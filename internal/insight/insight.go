@@ -21,9 +21,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/assets"
+	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/detect"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
@@ -55,6 +57,9 @@ type Config struct {
 	// State is the detection engine's state file (detect.Output.State):
 	// the detectors whose memory spans hours or days keep it across runs.
 	State detect.StateFile
+	// Costs times each detector's calls by log (detect.Engine.Costs) and
+	// each part's Close (Set.Costs).
+	Costs bool
 }
 
 // DefaultConfig has every part on with its defaults.
@@ -75,6 +80,8 @@ type Set struct {
 	// final is the inventory's snapshot written at Close, which the
 	// summary and Hosts reuse (a snapshot of many hosts is not cheap).
 	final []assets.Host
+	// costs times the parts' Close (Config.Costs), or is nil.
+	costs *costs.Table
 }
 
 // New prepares the parts writing into dir (the analysis' output directory).
@@ -104,6 +111,9 @@ func New(cfg Config, dir string) (*Set, error) {
 			return nil, fmt.Errorf("insight: %w", err)
 		}
 		s.engine = eng
+		if cfg.Costs {
+			eng.TimeDetectors()
+		}
 		if sink != nil {
 			sink.engine = eng
 			s.findings = sink
@@ -113,6 +123,9 @@ func New(cfg Config, dir string) (*Set, error) {
 		cfg.IPv6.OnLocalPrefix = func(p string) { _ = s.engine.AddInternal(p) }
 	}
 	s.ipv6 = ipv6mon.New(cfg.IPv6, s.addIPv6)
+	if cfg.Costs {
+		s.costs = &costs.Table{}
+	}
 	return s, nil
 }
 
@@ -320,19 +333,46 @@ func (s *Set) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir))
+	s.timed("ipv6mon", func() { errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir)) })
 	if s.inv != nil {
-		errs = append(errs, s.inv.Close())
-		s.final = s.inv.Hosts()
-		errs = append(errs, assets.WriteLogFile(s.dir, s.final))
-		if s.findings != nil {
-			s.findings.finish(s.inv)
-		}
+		s.timed("assets", func() {
+			errs = append(errs, s.inv.Close())
+			s.final = s.inv.Hosts()
+			errs = append(errs, assets.WriteLogFile(s.dir, s.final))
+			if s.findings != nil {
+				s.findings.finish(s.inv)
+			}
+		})
 	}
 	if s.engine != nil {
-		errs = append(errs, s.engine.Close())
+		s.timed("detect", func() { errs = append(errs, s.engine.Close()) })
 	}
 	return errors.Join(errs...)
+}
+
+// timed runs part's share of Close, timed when Config.Costs asks.
+func (s *Set) timed(part string, close func()) {
+	if s.costs == nil {
+		close()
+		return
+	}
+	start := time.Now()
+	close()
+	s.costs.Add(part, "close", time.Since(start))
+}
+
+// Costs returns the detectors' time by log and the parts' Close (with
+// Config.Costs; nil otherwise). The consumers' time on records is
+// analyze.Summary.Costs.
+func (s *Set) Costs() []costs.Entry {
+	if s.costs == nil {
+		return nil
+	}
+	out := s.costs.Entries()
+	if s.engine != nil {
+		out = append(out, s.engine.Costs()...)
+	}
+	return out
 }
 
 // WriteLogs writes assets.log and ipv6.log as they stand, each replaced
