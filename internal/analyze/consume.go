@@ -1,6 +1,9 @@
 package analyze
 
-import "github.com/vigil-nsm/vigil/internal/record/rec"
+import (
+	"github.com/vigil-nsm/vigil/internal/prefetch"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
+)
 
 // consumeBatch holds the records an inline writer has written but not yet
 // handed to the consumers: a copy of each line, and the fields its
@@ -41,6 +44,14 @@ const (
 	batchedHTTP
 	batchedSYN
 )
+
+// prefetchRecs is how many records ahead of the one being handed on
+// consumeHeld asks for a line: a batch's lines were copied a megabyte of
+// lines and tens of megabytes of packets ago, out of the L2 cache by now,
+// and the consumers read a few fields of each, scattered over its cache
+// lines (session 28: −1.9% CPU for the whole analysis, 13 of 15 paired
+// rounds faster; one, four or eight records ahead alike).
+const prefetchRecs = 2
 
 // consumeBatchRecs and consumeBatchBytes bound a batch (its lines about
 // half a core's L2 cache). Measured on the benchmark capture: about 1,000
@@ -84,6 +95,10 @@ func (w *writer) holdForConsumers(log string, line []byte, x recExtras) {
 func (w *writer) consumeHeld() {
 	b := &w.batch
 	for b.next < len(b.recs) {
+		if ahead := b.next + prefetchRecs; ahead < len(b.recs) {
+			a := &b.recs[ahead]
+			prefetch.Lines(b.buf[a.off:a.end])
+		}
 		r := &b.recs[b.next]
 		b.next++
 		var x recExtras

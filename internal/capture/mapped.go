@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"unsafe"
+
+	"github.com/vigil-nsm/vigil/internal/prefetch"
 )
 
 // Mapped reading (OpenWith with Options.Map): a regular, uncompressed
@@ -226,7 +228,7 @@ func (m *mapReader) prefetchAhead(ahead int) {
 	from := max(m.fetched, m.r)
 	to := min(m.r+ahead, len(m.buf))
 	if to-from >= 4096 || (to == len(m.buf) && to > from) {
-		prefetch(m.buf[from:to])
+		prefetch.Lines(m.buf[from:to])
 		m.fetched = to
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/prefetch"
 )
 
 const (
@@ -151,7 +152,7 @@ func (in *input) prefetchAhead() {
 	from := max(in.fetched, in.pos)
 	to := min(in.pos+in.ahead, len(in.win))
 	if to-from >= 4096 || (to == len(in.win) && to > from) {
-		prefetch(in.win[from:to])
+		prefetch.Lines(in.win[from:to])
 		in.fetched = to
 	}
 }

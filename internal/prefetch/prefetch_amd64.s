@@ -2,11 +2,11 @@
 
 #include "textflag.h"
 
-// func prefetch(b []byte)
+// func Lines(b []byte)
 //
 // Asks for every cache line of b (PREFETCHT0). A prefetch never faults,
 // whatever the address: a page that is gone is simply not fetched.
-TEXT ·prefetch(SB), NOSPLIT, $0-24
+TEXT ·Lines(SB), NOSPLIT, $0-24
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	ADDQ SI, CX
