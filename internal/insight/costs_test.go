@@ -1,7 +1,6 @@
 package insight
 
 import (
-	"context"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
@@ -16,20 +15,7 @@ func TestCosts(t *testing.T) {
 	plain, _ := run(t, path)
 	icfg := DefaultConfig()
 	icfg.Costs = true
-	out := t.TempDir()
-	set, err := New(icfg, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := analyze.DefaultConfig()
-	cfg.OutDir, cfg.Workers, cfg.Consumers, cfg.Costs = out, 1, set.Consumers(), true
-	sum, err := analyze.Run(context.Background(), cfg, []string{path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Close(); err != nil {
-		t.Fatal(err)
-	}
+	set, sum, _ := analyzeSet(t, icfg, func(cfg *analyze.Config) { cfg.Costs = true }, path)
 	timed := map[string]uint64{}
 	for _, e := range append(sum.Costs, set.Costs()...) {
 		timed[e.Part+" "+e.Log] = e.Calls

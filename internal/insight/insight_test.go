@@ -34,6 +34,15 @@ func runWith(t *testing.T, extra []analyze.Consumer, inputs ...string) (*Set, st
 // and returns the output directory.
 func runConfig(t *testing.T, icfg Config, inputs ...string) string {
 	t.Helper()
+	_, _, out := analyzeSet(t, icfg, nil, inputs...)
+	return out
+}
+
+// analyzeSet analyses inputs with the understanding stage icfg sets up,
+// with one worker unless edit changes the analysis' config, and returns
+// the closed set, the run's summary and the output directory.
+func analyzeSet(t testing.TB, icfg Config, edit func(*analyze.Config), inputs ...string) (*Set, *analyze.Summary, string) {
+	t.Helper()
 	out := t.TempDir()
 	set, err := New(icfg, out)
 	if err != nil {
@@ -41,33 +50,26 @@ func runConfig(t *testing.T, icfg Config, inputs ...string) string {
 	}
 	cfg := analyze.DefaultConfig()
 	cfg.OutDir, cfg.Workers, cfg.Consumers = out, 1, set.Consumers()
-	if _, err := analyze.Run(context.Background(), cfg, inputs); err != nil {
+	if edit != nil {
+		edit(&cfg)
+	}
+	sum, err := analyze.Run(context.Background(), cfg, inputs)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return set, sum, out
 }
 
 // runWorkers is runWith with the given number of workers.
 func runWorkers(t testing.TB, workers int, extra []analyze.Consumer, inputs ...string) (*Set, string) {
 	t.Helper()
-	out := t.TempDir()
-	set, err := New(DefaultConfig(), out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := analyze.DefaultConfig()
-	cfg.OutDir = out
-	cfg.Workers = workers
-	cfg.Consumers = append(set.Consumers(), extra...)
-	if _, err := analyze.Run(context.Background(), cfg, inputs); err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Close(); err != nil {
-		t.Fatal(err)
-	}
+	set, _, out := analyzeSet(t, DefaultConfig(), func(cfg *analyze.Config) {
+		cfg.Workers = workers
+		cfg.Consumers = append(cfg.Consumers, extra...)
+	}, inputs...)
 	return set, out
 }
 
