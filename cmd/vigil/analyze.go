@@ -136,10 +136,10 @@ func runAnalyze(ctx context.Context, args []string) error {
 	var set *insight.Set
 	if !*noInsight && !cfg.DecodeOnly {
 		icfg, err := insightConfig(*detectConfig, *eve, *noDetect, *noAssets, internal)
-		icfg.Costs = cfg.Costs
 		if err != nil {
 			return err
 		}
+		icfg.Costs = cfg.Costs
 		if *detectState != "" {
 			icfg.State = detect.StateFile{Path: *detectState, Version: version,
 				Log: func(msg string) { fmt.Fprintf(os.Stderr, "vigil: %s\n", msg) }}

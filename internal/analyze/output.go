@@ -471,8 +471,7 @@ func (w *writer) handTo(i int, log string, line []byte) {
 		}
 	}()
 	if w.costs != nil {
-		start := time.Now()
-		defer func() { w.costs.Add(w.parts[i], log, time.Since(start)) }()
+		defer w.costs.Since(w.parts[i], log, time.Now())
 	}
 	if sc := w.sharedOf[i]; sc != nil {
 		sc.RecordShared(&w.shared)

@@ -53,6 +53,10 @@ func (t *Table) Add(part, log string, d time.Duration) {
 	e.Time += d
 }
 
+// Since counts one call of part on a record of log that began at start:
+// `defer t.Since(part, log, time.Now())` times the rest of a function.
+func (t *Table) Since(part, log string, start time.Time) { t.Add(part, log, time.Since(start)) }
+
 // Entries returns what t counted, the costliest first.
 func (t *Table) Entries() []Entry {
 	out := make([]Entry, 0, len(t.cells))

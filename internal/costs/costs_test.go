@@ -76,3 +76,12 @@ func TestPrint(t *testing.T) {
 		t.Errorf("nothing timed printed %q", b.String())
 	}
 }
+
+func TestSinceCountsTheTimeFromStart(t *testing.T) {
+	var tb Table
+	tb.Since("detect/scan", "conn", time.Now().Add(-3*time.Millisecond))
+	e := tb.Entries()
+	if len(e) != 1 || e[0].Calls != 1 || e[0].Time < 3*time.Millisecond || e[0].Time > time.Second {
+		t.Errorf("entries %+v: want one call of at least 3 ms", e)
+	}
+}

@@ -273,7 +273,7 @@ func (e *Engine) handleTimed(subs []Detector, r *rec.Rec, log string) {
 	for _, d := range subs {
 		start := time.Now()
 		d.Handle(r, e.emitFn)
-		e.costs.Add(d.Name(), log, time.Since(start))
+		e.costs.Since(d.Name(), log, start)
 	}
 }
 
@@ -411,10 +411,10 @@ func (e *Engine) flushAt(now float64) {
 		if e.costs != nil {
 			start := time.Now()
 			d.Flush(now, e.emitFn)
-			e.costs.Add(d.Name(), "flush", time.Since(start))
-			continue
+			e.costs.Since(d.Name(), "flush", start)
+		} else {
+			d.Flush(now, e.emitFn)
 		}
-		d.Flush(now, e.emitFn)
 	}
 	e.writeDue(now)
 	for _, inc := range e.corr.Flush(now) {

@@ -358,7 +358,7 @@ func (s *Set) timed(part string, close func()) {
 	}
 	start := time.Now()
 	close()
-	s.costs.Add(part, "close", time.Since(start))
+	s.costs.Since(part, "close", start)
 }
 
 // Costs returns the detectors' time by log and the parts' Close (with
