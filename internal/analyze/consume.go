@@ -49,8 +49,8 @@ const (
 // consumeHeld asks for a line: a batch's lines were copied a megabyte of
 // lines and tens of megabytes of packets ago, out of the L2 cache by now,
 // and the consumers read a few fields of each, scattered over its cache
-// lines (session 28: −1.9% CPU for the whole analysis, 13 of 15 paired
-// rounds faster; one, four or eight records ahead alike).
+// lines (session 28: −1 to −2% CPU for the whole analysis, 39 of 57
+// paired rounds faster; one, four or eight records ahead alike).
 const prefetchRecs = 2
 
 // consumeBatchRecs and consumeBatchBytes bound a batch (its lines about
