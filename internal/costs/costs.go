@@ -81,16 +81,16 @@ func Sort(entries []Entry) {
 }
 
 // Print writes entries as the summary's Costs block: per part and log, the
-// time in all, the calls and the time of one; at most max lines (0: all),
-// sorted as they are given.
-func Print(w io.Writer, entries []Entry, max int) {
+// time in all, the calls and the time of one; at most limit lines (0:
+// all), sorted as they are given.
+func Print(w io.Writer, entries []Entry, limit int) {
 	if len(entries) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "Costs     time spent on records, by part and log (timed calls; --costs):")
 	for i, e := range entries {
-		if max > 0 && i == max {
-			fmt.Fprintf(w, "  … %d more\n", len(entries)-max)
+		if limit > 0 && i == limit {
+			fmt.Fprintf(w, "  … %d more\n", len(entries)-limit)
 			break
 		}
 		fmt.Fprintf(w, "  %-22s %-8s %9.1f ms %9d calls %8s each\n", e.Part, e.Log,
