@@ -51,6 +51,7 @@ TIMEBIN=/usr/bin/time
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 want() { [[ ",$TOOLS," == *",$1,"* ]]; }
+have() { command -v "$1" >/dev/null; }
 
 mkdir -p "$OUT"
 
@@ -64,7 +65,7 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'insta
 pkg_candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
 
 install_peers() {
-	if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+	if ! have dpkg-query || ! have apt-get; then
 		log "no dpkg/apt: using whatever peers are installed"
 		return
 	fi
@@ -79,7 +80,7 @@ install_peers() {
 	fi
 	local SUDO=()
 	if [[ $(id -u) -ne 0 ]]; then
-		if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+		if have sudo && sudo -n true 2>/dev/null; then
 			SUDO=(sudo -n)
 		else
 			log "not root and no sudo: cannot install ${missing[*]}"
@@ -145,7 +146,7 @@ fi
 
 FILE_BYTES=$(stat -L -c %s "$FILE")
 NPKTS=""
-if command -v capinfos >/dev/null; then
+if have capinfos; then
 	NPKTS=$(capinfos -T -r -c -M "$FILE" 2>/dev/null | awk -F'\t' 'NF>=2 {print $2; exit}') || true
 fi
 if ! [[ $NPKTS =~ ^[0-9]+$ ]]; then
@@ -158,7 +159,7 @@ log "capture: $NPKTS packets, $FILE_BYTES bytes"
 # look for; the kernel counts them to the microsecond, which
 # getrusage(RUSAGE_CHILDREN) gives (python3, where there is one).
 cpu_of() {
-	if command -v python3 >/dev/null; then
+	if have python3; then
 		python3 - "$TMO" "$@" <<'PY'
 import resource, subprocess, sys
 try:
@@ -253,8 +254,6 @@ skip() {
 	STATUS[$1]="skipped: $2"
 	log "$1 skipped: $2"
 }
-
-have() { command -v "$1" >/dev/null; }
 
 want vigil-decode && measure "vigil decode-only" "$VIGIL" analyze --decode-only "$FILE"
 if want vigil-flows; then
