@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net/netip"
 	"os"
@@ -191,7 +192,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 			if set != nil {
 				set.PrintSummary(os.Stdout)
 			}
-			printCosts(sum, set)
+			printCosts(os.Stdout, sum, set)
 			fmt.Printf("Logs      %s\n", filepath.Join(cfg.OutDir, "*.log"))
 		}
 	}
@@ -203,13 +204,16 @@ func runAnalyze(ctx context.Context, args []string) error {
 
 // printCosts prints what --costs timed: the consumers' calls by log (the
 // engine's include its detectors'), each detector's, and the parts' Close.
-func printCosts(sum *analyze.Summary, set *insight.Set) {
+func printCosts(w io.Writer, sum *analyze.Summary, set *insight.Set) {
 	entries := slices.Clone(sum.Costs)
 	if set != nil {
 		entries = append(entries, set.Costs()...)
 	}
 	costs.Sort(entries)
-	costs.Print(os.Stdout, entries, 40)
+	costs.Print(w, entries, 40)
+	if slices.ContainsFunc(entries, func(e costs.Entry) bool { return e.Part == "detect" }) {
+		fmt.Fprintln(w, "  (detect: the engine with its detectors; detect/NAME: one detector's share of it)")
+	}
 }
 
 // configSets reports whether the JSON config file at path (already
