@@ -53,6 +53,18 @@ func (t *Table) Add(part, log string, d time.Duration) {
 	e.Time += d
 }
 
+// Time runs f and counts it as one call of part on log; on a nil Table it
+// only runs f, so that a caller times a call only when timing was asked
+// for without a branch of its own.
+func (t *Table) Time(part, log string, f func()) {
+	if t == nil {
+		f()
+		return
+	}
+	defer t.Since(part, log, time.Now())
+	f()
+}
+
 // Since counts one call of part on a record of log that began at start:
 // `defer t.Since(part, log, time.Now())` times the rest of a function.
 func (t *Table) Since(part, log string, start time.Time) { t.Add(part, log, time.Since(start)) }

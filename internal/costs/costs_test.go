@@ -85,3 +85,19 @@ func TestSinceCountsTheTimeFromStart(t *testing.T) {
 		t.Errorf("entries %+v: want one call of at least 3 ms", e)
 	}
 }
+
+// TestTime: Time runs the call either way and counts it only on a Table.
+func TestTime(t *testing.T) {
+	var nilTable *Table
+	ran := 0
+	nilTable.Time("detect", "close", func() { ran++ })
+	var tb Table
+	tb.Time("detect", "close", func() { ran++; time.Sleep(time.Millisecond) })
+	if ran != 2 {
+		t.Errorf("ran %d times, want 2", ran)
+	}
+	e := tb.Entries()
+	if len(e) != 1 || e[0].Part != "detect" || e[0].Log != "close" || e[0].Calls != 1 || e[0].Time < time.Millisecond {
+		t.Errorf("entries %+v, want one call of detect/close of at least 1ms", e)
+	}
+}

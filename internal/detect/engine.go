@@ -408,13 +408,7 @@ func (e *Engine) stepBack(t float64) {
 func (e *Engine) flushAt(now float64) {
 	e.lastFlush = now
 	for _, d := range e.detectors {
-		if e.costs != nil {
-			start := time.Now()
-			d.Flush(now, e.emitFn)
-			e.costs.Since(d.Name(), "flush", start)
-		} else {
-			d.Flush(now, e.emitFn)
-		}
+		e.costs.Time(d.Name(), "flush", func() { d.Flush(now, e.emitFn) })
 	}
 	e.writeDue(now)
 	for _, inc := range e.corr.Flush(now) {

@@ -21,7 +21,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/vigil-nsm/vigil/internal/analyze"
 	"github.com/vigil-nsm/vigil/internal/assets"
@@ -333,9 +332,9 @@ func (s *Set) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	s.timed("ipv6mon", func() { errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir)) })
+	s.costs.Time("ipv6mon", "close", func() { errs = append(errs, s.ipv6.Close(), s.ipv6.WriteLog(s.dir)) })
 	if s.inv != nil {
-		s.timed("assets", func() {
+		s.costs.Time("assets", "close", func() {
 			errs = append(errs, s.inv.Close())
 			s.final = s.inv.Hosts()
 			errs = append(errs, assets.WriteLogFile(s.dir, s.final))
@@ -345,20 +344,9 @@ func (s *Set) Close() error {
 		})
 	}
 	if s.engine != nil {
-		s.timed("detect", func() { errs = append(errs, s.engine.Close()) })
+		s.costs.Time("detect", "close", func() { errs = append(errs, s.engine.Close()) })
 	}
 	return errors.Join(errs...)
-}
-
-// timed runs part's share of Close, timed when Config.Costs asks.
-func (s *Set) timed(part string, close func()) {
-	if s.costs == nil {
-		close()
-		return
-	}
-	start := time.Now()
-	close()
-	s.costs.Since(part, "close", start)
 }
 
 // Costs returns the detectors' time by log and the parts' Close (with
