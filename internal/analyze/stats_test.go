@@ -47,7 +47,9 @@ func TestReadingLine(t *testing.T) {
 		{[]capture.ReadChoice{{File: "a", Why: "not cached"}}, "read: its first 16 MiB were not in the page cache"},
 		{[]capture.ReadChoice{{Mapped: true}, {}, {Mapped: true}}, "2 large files mapped, 1 read, as trials found cheaper (VIGIL_MMAP"},
 		{[]capture.ReadChoice{{Why: "not cached"}, {Mapped: true, Read: ms, Map: ms / 2}, {Mapped: true, Read: ms, Map: ms / 2, Reused: true}},
-			"2 large files mapped, 1 read, as trials found cheaper; the first trial: 4 MiB in 0.50 ms mapped, 1.00 ms read"},
+			"2 large files mapped, 0 read, as trials found cheaper; the first trial: 4 MiB in 0.50 ms mapped, 1.00 ms read; 1 read without a trial (not cached 1) (VIGIL_MMAP"},
+		{[]capture.ReadChoice{{Why: "not cached"}, {Why: "cannot map"}, {Why: "not cached"}},
+			"3 read without a trial (not cached 2, cannot map 1) (VIGIL_MMAP"},
 	} {
 		got := readingLine(c.in)
 		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {

@@ -289,8 +289,25 @@ func readingLine(cs []capture.ReadChoice) string {
 		}
 		return fmt.Sprintf("%s, as a trial found cheaper: 4 MiB in %.2f ms mapped, %.2f ms read (%s)", how(c), ms(c.Map), ms(c.Read), override)
 	}
-	mapped, timed := 0, ""
+	return severalRead(cs, override)
+}
+
+// severalRead is readingLine for several large files: how many the trials
+// had mapped and read, with the first trial's figures, and apart from
+// them how many were read without a trial, and why.
+func severalRead(cs []capture.ReadChoice, override string) string {
+	mapped, tried, timed := 0, 0, ""
+	untried := map[string]int{}
+	var why []string // untried's keys, in the order first met
 	for _, c := range cs {
+		if c.Why != "" {
+			if untried[c.Why] == 0 {
+				why = append(why, c.Why)
+			}
+			untried[c.Why]++
+			continue
+		}
+		tried++
 		if c.Mapped {
 			mapped++
 		}
@@ -298,7 +315,18 @@ func readingLine(cs []capture.ReadChoice) string {
 			timed = fmt.Sprintf("; the first trial: 4 MiB in %.2f ms mapped, %.2f ms read", ms(c.Map), ms(c.Read))
 		}
 	}
-	return fmt.Sprintf("%d large files mapped, %d read, as trials found cheaper%s (%s)", mapped, len(cs)-mapped, timed, override)
+	var parts []string
+	if tried > 0 {
+		parts = append(parts, fmt.Sprintf("%d large files mapped, %d read, as trials found cheaper%s", mapped, tried-mapped, timed))
+	}
+	if n := len(cs) - tried; n > 0 {
+		reasons := make([]string, len(why))
+		for i, w := range why {
+			reasons[i] = fmt.Sprintf("%s %d", w, untried[w])
+		}
+		parts = append(parts, fmt.Sprintf("%d read without a trial (%s)", n, strings.Join(reasons, ", ")))
+	}
+	return fmt.Sprintf("%s (%s)", strings.Join(parts, "; "), override)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"unsafe"
-
-	"github.com/vigil-nsm/vigil/internal/prefetch"
 )
 
 // Mapped reading (OpenWith with Options.Map): a regular, uncompressed
@@ -225,12 +223,7 @@ type mapReader struct {
 // prefetchAhead asks the CPU for the next ahead bytes of the window not
 // asked for before: input.prefetchAhead for pcapng blocks.
 func (m *mapReader) prefetchAhead(ahead int) {
-	from := max(m.fetched, m.r)
-	to := min(m.r+ahead, len(m.buf))
-	if to-from >= 4096 || (to == len(m.buf) && to > from) {
-		prefetch.Lines(m.buf[from:to])
-		m.fetched = to
-	}
+	m.fetched = prefetchSpan(m.buf, m.r, m.fetched, ahead)
 }
 
 // byteReader is what the pcap and pcapng parsers read through: a

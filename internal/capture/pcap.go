@@ -149,12 +149,21 @@ func (in *input) checkOdd(n int) error {
 // and each record header would be a cache miss that the next header's
 // read waits for.
 func (in *input) prefetchAhead() {
-	from := max(in.fetched, in.pos)
-	to := min(in.pos+in.ahead, len(in.win))
-	if to-from >= 4096 || (to == len(in.win) && to > from) {
-		prefetch.Lines(in.win[from:to])
-		in.fetched = to
+	in.fetched = prefetchSpan(in.win, in.pos, in.fetched, in.ahead)
+}
+
+// prefetchSpan asks the CPU for buf[pos:pos+ahead] less what was asked for
+// before (buf[:fetched]), once that is at least a page or reaches the end
+// of buf, and returns how far buf is now asked for. The pcap reader and
+// the mapped reader's pcapng blocks share it.
+func prefetchSpan(buf []byte, pos, fetched, ahead int) int {
+	from := max(fetched, pos)
+	to := min(pos+ahead, len(buf))
+	if to-from >= 4096 || (to == len(buf) && to > from) {
+		prefetch.Lines(buf[from:to])
+		return to
 	}
+	return fetched
 }
 
 // recordHeader returns the fields of a pcap record header: seconds,
