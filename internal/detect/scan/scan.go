@@ -130,6 +130,7 @@ type source struct {
 	nets   map[probe]struct{} // distinct networks (/16, /48) probed per port
 	netsH  map[service]int    // distinct networks probed per port
 	uids   alert.UIDs
+	idle   idleLink[source] // its place in Detector.idle
 }
 
 // restart makes s a new episode of its source whose first probe is at ts,
@@ -266,6 +267,10 @@ type Detector struct {
 	peers    *peers.Table                         // recent conversations: pings between them are no probes
 	slow     map[netip.Addr]*slowSource           // the slow tier's records (slow.go)
 	slowDue  *alert.Schedule[netip.Addr, *slowSource]
+	// idle and slowIdle order the sources and the slow records by their
+	// last activity, for evict.
+	idle     idleOrder[source, *source]
+	slowIdle idleOrder[slowSource, *slowSource]
 	entries  int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
@@ -324,6 +329,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	s.first = min(s.first, c.TS)
 	s.Active(c.TS)
+	d.idle.touch(s)
 	port := c.RespP
 	if c.Proto == rec.ProtoICMP {
 		port = c.OrigP // ICMP: the type (echo request) stands for the port
@@ -411,6 +417,7 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 	d.slowDue.Flush(d.slow, now, func(sl *slowSource) { d.emitSlow(sl, emit) }, func(k netip.Addr, sl *slowSource) {
 		d.entries -= sl.size()
 		delete(d.slow, k)
+		d.slowIdle.remove(sl)
 	})
 }
 
@@ -419,35 +426,27 @@ func (d *Detector) flushFast(now float64, emit alert.Emit) {
 	d.due.Flush(d.sources, now, func(s *source) { d.emit(s, emit) }, func(k netip.Addr, s *source) {
 		d.entries -= s.size()
 		delete(d.sources, k)
+		d.idle.remove(s)
 	})
 }
 
 // evict drops the longest-idle sources and slow records until a tenth of
-// the budget is free.
+// the budget is free, taking them from the fronts of the tiers' idle
+// orders.
 func (d *Detector) evict() {
-	type held struct {
-		last float64
-		s    *source
-		sl   *slowSource
-	}
-	all := make([]held, 0, len(d.sources)+len(d.slow))
-	for _, s := range d.sources {
-		all = append(all, held{s.Last, s, nil})
-	}
-	for _, sl := range d.slow {
-		all = append(all, held{sl.Last, nil, sl})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].last < all[j].last })
-	for _, h := range all {
-		if d.entries <= d.cfg.MaxEntries*9/10 {
-			break
-		}
-		if h.s != nil {
-			d.entries -= h.s.size()
-			delete(d.sources, h.s.src)
-		} else {
-			d.entries -= h.sl.size()
-			delete(d.slow, h.sl.src)
+	for target := d.cfg.MaxEntries * 9 / 10; d.entries > target; {
+		s, sl := d.idle.front, d.slowIdle.front
+		switch {
+		case s != nil && (sl == nil || s.Last <= sl.Last):
+			d.entries -= s.size()
+			delete(d.sources, s.src)
+			d.idle.remove(s)
+		case sl != nil:
+			d.entries -= sl.size()
+			delete(d.slow, sl.src)
+			d.slowIdle.remove(sl)
+		default:
+			return // nothing left (entries counted wrong)
 		}
 		d.Evicted++
 	}

@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -231,6 +232,85 @@ func TestEvictionBoundsState(t *testing.T) {
 	dt.Run(t, d, l)
 	if d.entries > cfg.MaxEntries || d.Evicted == 0 {
 		t.Errorf("entries %d evicted %d", d.entries, d.Evicted)
+	}
+}
+
+// TestEvictionKeepsActiveScanner: a flood of spoofed one-probe sources
+// fills the budget again and again while a real scanner probes on; each
+// eviction takes the idlest records, so the scanner, active throughout
+// since before the flood, is never among them and alerts with every port
+// it probed. The order is kept by activity (idleOrder): records, spoofed
+// ones included, are never all visited to find it.
+func TestEvictionKeepsActiveScanner(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxEntries = 30_000 // some 970 spoofed sources: 10 s of the flood, twice the scanner's pause
+	var l []dt.Line
+	for i := range 20_000 {
+		ts := 1000 + float64(i)/100
+		l = append(l, dt.Conn{TS: ts, Src: fmt.Sprintf("%d.%d.%d.%d", 1+i%200, i/200%256, i/51200%256, 1+i%250), SrcP: 1024 + i%60000,
+			Dst: "10.66.0.20", DstP: 80, State: "S0"}.Line())
+		if i%500 == 0 { // a port every 5 s, 40 in all
+			l = append(l, dt.Conn{TS: ts, UID: fmt.Sprintf("C%d", i), Src: "10.66.0.66", SrcP: 40000, Dst: "10.66.0.30", DstP: 1 + i/500, State: "REJ"}.Line())
+		}
+	}
+	d := New(cfg, internal)
+	alerts := dt.Run(t, d, l)
+	if d.Evicted < 10_000 || d.entries > cfg.MaxEntries {
+		t.Errorf("evicted %d, entries %d: the flood did not fill the budget, or it was not kept", d.Evicted, d.entries)
+	}
+	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.30", "max_ports_per_host", 40)
+}
+
+// TestIdleOrder: touch moves a record to the back (adding it when new),
+// remove takes it out wherever it is (and leaves one not in the order as
+// it is); the links always run front to back and back to front alike.
+func TestIdleOrder(t *testing.T) {
+	recs := make([]*source, 5)
+	for i := range recs {
+		recs[i] = &source{first: float64(i)}
+	}
+	var o idleOrder[source, *source]
+	order := func() []float64 {
+		var fwd, back []float64
+		for x := o.front; x != nil; x = x.idle.next {
+			fwd = append(fwd, x.first)
+		}
+		for x := o.back; x != nil; x = x.idle.prev {
+			back = append([]float64{x.first}, back...)
+		}
+		if !slices.Equal(fwd, back) {
+			t.Fatalf("front to back %v, back to front %v", fwd, back)
+		}
+		return fwd
+	}
+	for _, step := range []struct {
+		touch  bool
+		i      int
+		result []float64
+	}{
+		{false, 0, nil}, // not in the order
+		{true, 0, []float64{0}},
+		{true, 0, []float64{0}},
+		{true, 1, []float64{0, 1}},
+		{true, 2, []float64{0, 1, 2}},
+		{true, 0, []float64{1, 2, 0}},
+		{true, 2, []float64{1, 0, 2}},
+		{false, 0, []float64{1, 2}},
+		{false, 0, []float64{1, 2}},
+		{true, 3, []float64{1, 2, 3}},
+		{false, 3, []float64{1, 2}},
+		{false, 1, []float64{2}},
+		{false, 2, nil},
+		{true, 4, []float64{4}},
+	} {
+		if step.touch {
+			o.touch(recs[step.i])
+		} else {
+			o.remove(recs[step.i])
+		}
+		if got := order(); !slices.Equal(got, step.result) {
+			t.Fatalf("after %+v: %v", step, got)
+		}
 	}
 }
 

@@ -96,7 +96,8 @@ type slowSource struct {
 	hostTalk [talkSlots]tally[netip.Addr]
 	svcTalk  [talkSlots]tally[service]
 	uids     alert.UIDs
-	added    int // distinct probes added since the record began (more than it holds)
+	added    int                  // distinct probes added since the record began (more than it holds)
+	idle     idleLink[slowSource] // its place in Detector.slowIdle
 }
 
 func (sl *slowSource) size() int { return slowEntries + len(sl.probes) }
@@ -118,6 +119,7 @@ func (d *Detector) slowProbe(c *rec.Conn, p probe, emit alert.Emit) {
 		d.slowDue.Watch(d.slow, c.Orig, sl)
 	}
 	sl.Active(c.TS)
+	d.slowIdle.touch(sl)
 	since := c.TS - d.cfg.SlowWindow
 	oldest := -1
 	for i := range sl.probes {
@@ -215,6 +217,7 @@ func (d *Detector) dropSlow(src netip.Addr, emit alert.Emit) {
 	}
 	d.entries -= sl.size()
 	delete(d.slow, src)
+	d.slowIdle.remove(sl)
 }
 
 // emitSlow reports the slow record's vertical and horizontal findings.

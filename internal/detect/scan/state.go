@@ -1,10 +1,13 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/persist"
@@ -106,13 +109,18 @@ func (d *Detector) LoadState(r io.Reader) error {
 	if d.cfg.SlowWindow == 0 {
 		return nil // the slow tier is off here
 	}
-	for src, sl := range slow {
-		if old := d.slow[src]; old != nil {
+	// The records join the idle order idlest first.
+	for _, sl := range slices.SortedFunc(maps.Values(slow), func(a, b *slowSource) int {
+		return cmp.Or(cmp.Compare(a.Last, b.Last), a.src.Compare(b.src))
+	}) {
+		if old := d.slow[sl.src]; old != nil {
 			d.entries -= old.size()
+			d.slowIdle.remove(old)
 		}
-		d.slow[src] = sl
+		d.slow[sl.src] = sl
+		d.slowIdle.touch(sl)
 		d.entries += sl.size()
-		d.slowDue.Watch(d.slow, src, sl)
+		d.slowDue.Watch(d.slow, sl.src, sl)
 	}
 	return nil
 }
