@@ -24,9 +24,13 @@
 #                  (default 1)
 #   BENCH_TOOLS    comma-separated subset of: vigil-decode,vigil-flows,vigil-records,vigil-1,vigil-all,
 #                  ndpi,tshark,argus,softflowd,nfpcapd (default: all)
-#   BENCH_REUSE=1  keep an existing bench/out/mixed.pcap made with the same
-#                  packets/flows/seed
+#   BENCH_REUSE=1  keep an existing capture made with the same
+#                  packets/flows/seed/kind
 #   BENCH_NO_INSTALL=1  never call apt-get
+#   BENCH_KIND     mix (default) or flood: `vigil sample --flood`, a spoofed
+#                  SYN flood and DNS queries for random names, written to
+#                  bench/out/flood.pcap (BENCH_FLOWS does not apply): how
+#                  each tool copes with a table-filling attack
 #   BENCH_ROUNDS   interleaved rounds of ndpiReader and Vigil's one-core modes
 #                  after the table (default 5; 0: none): CPU times on a shared
 #                  machine drift, so the ratios are also given as the median
@@ -39,7 +43,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 OUT=$ROOT/bench/out
-FILE=$OUT/mixed.pcap
+KIND=${BENCH_KIND:-mix}
+case $KIND in
+mix) FILE=$OUT/mixed.pcap ;;
+flood) FILE=$OUT/flood.pcap ;;
+*)
+	echo "bench: BENCH_KIND is mix or flood, not $KIND" >&2
+	exit 2
+	;;
+esac
 RESULTS=$OUT/results.md
 PACKETS=${BENCH_PACKETS:-700000}
 FLOWS=${BENCH_FLOWS:-}
@@ -129,13 +141,14 @@ go build -o bin/vigil ./cmd/vigil
 VIGIL=$ROOT/bin/vigil
 
 GEN_NOTE="reused"
-PARAMS="packets=$PACKETS flows=${FLOWS:-default} seed=$SEED"
+PARAMS="packets=$PACKETS flows=${FLOWS:-default} seed=$SEED kind=$KIND"
 if [[ ${BENCH_REUSE:-} == 1 && -s $FILE && -f $FILE.params && $(cat "$FILE.params") == "$PARAMS" ]]; then
 	log "reusing $FILE ($PARAMS)"
 else
 	log "writing $FILE ($PARAMS)"
 	sample_args=(sample -o "$FILE" --packets "$PACKETS" --seed "$SEED")
-	[[ -n $FLOWS ]] && sample_args+=(--flows "$FLOWS")
+	[[ -n $FLOWS && $KIND == mix ]] && sample_args+=(--flows "$FLOWS")
+	[[ $KIND == flood ]] && sample_args+=(--flood)
 	rm -f "$FILE.params"
 	"$TIMEBIN" -f '%e %U %S %M' -o "$OUT/time.sample" "$VIGIL" "${sample_args[@]}" | tee "$OUT/sample.log"
 	echo "$PARAMS" >"$FILE.params"
@@ -379,7 +392,8 @@ FAULT_US=$(fault_cost)
 	echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
 	echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes wall times noisy; CPU seconds less so)"
 	[[ -n $FAULT_US ]] && echo "- A minor page fault costs about $FAULT_US µs here (64 MiB of fresh memory touched page by page); each tool's CPU time includes its faults (the table's page faults column)"
-	echo "- Capture: \`vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); dropped from the page cache and read back from storage before the runs, the cache warmed before each"
+	if [[ $KIND == flood ]]; then sample_cmd="vigil sample --flood --packets $PACKETS --seed $SEED"; else sample_cmd="vigil sample --packets $PACKETS${FLOWS:+ --flows $FLOWS} --seed $SEED"; fi
+	echo "- Capture: \`$sample_cmd\`: $NPKTS packets, $(awk -v b="$FILE_BYTES" 'BEGIN{printf "%.0f MiB", b/1048576}') ($GEN_NOTE); dropped from the page cache and read back from storage before the runs, the cache warmed before each"
 	echo "- Versions: $("$VIGIL" version 2>/dev/null | head -n 1), nDPI $(ver libndpi-bin), tshark $(ver tshark), argus $(ver argus-server), softflowd $(ver softflowd), nfdump $(ver nfdump), Go $(go env GOVERSION)"
 	echo
 	echo "| tool | wall s | CPU s | packets/s (wall) | packets/s per core | Vigil/tool per core | max RSS MiB | page faults | status |"

@@ -345,22 +345,31 @@ func runSample(ctx context.Context, args []string) error {
 	cfg := synth.DefaultConfig()
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: vigil sample [-o FILE] [--packets N] [--flows N] [--seed S]\n\n"+
+		fmt.Fprintln(os.Stderr, "Usage: vigil sample [-o FILE] [--packets N] [--flows N] [--seed S] [--flood]\n\n"+
 			"Writes a deterministic synthetic capture of mixed traffic (IPv4 and IPv6, TCP, UDP, ICMP, DNS, HTTP,\n"+
-			"TLS, SSH, VLANs, tunnels, fragments): the benchmark's input.\n\nOptions:")
+			"TLS, SSH, VLANs, tunnels, fragments): the benchmark's input. With --flood, a capture of attack\n"+
+			"traffic instead: a SYN flood from spoofed random IPv4 and IPv6 sources and DNS queries for random\n"+
+			"names (10,000 packets a second; --flows does not apply).\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	out := fs.String("o", "sample.pcap", "output capture file")
 	fs.IntVar(&cfg.Packets, "packets", cfg.Packets, "approximate number of packets")
 	fs.IntVar(&cfg.Flows, "flows", cfg.Flows, "number of flows")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed (same seed, same capture)")
+	flood := fs.Bool("flood", false, "write attack traffic (spoofed SYN flood, random DNS names) instead of the mix")
 	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
 	}
 	if err := noArgs(fs, "the capture is written to -o FILE"); err != nil {
 		return err
 	}
-	st, err := writeSample(*out, cfg)
+	write := func(w io.Writer) (synth.Stats, error) { return synth.Write(w, cfg) }
+	if *flood {
+		write = func(w io.Writer) (synth.Stats, error) {
+			return synth.WriteFlood(w, synth.FloodConfig{Seed: cfg.Seed, Packets: cfg.Packets})
+		}
+	}
+	st, err := writeSample(*out, write)
 	if err != nil {
 		return err
 	}
@@ -368,7 +377,7 @@ func runSample(ctx context.Context, args []string) error {
 	return nil
 }
 
-func writeSample(path string, cfg synth.Config) (synth.Stats, error) {
+func writeSample(path string, write func(io.Writer) (synth.Stats, error)) (synth.Stats, error) {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return synth.Stats{}, fmt.Errorf("sample: %w", err)
@@ -378,7 +387,7 @@ func writeSample(path string, cfg synth.Config) (synth.Stats, error) {
 	if err != nil {
 		return synth.Stats{}, fmt.Errorf("sample: %w", err)
 	}
-	st, err := synth.Write(f, cfg)
+	st, err := write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -416,7 +425,7 @@ func runDemo(ctx context.Context, args []string) error {
 	cfg := synth.DefaultConfig()
 	cfg.Packets, cfg.Flows = 50000, 3000
 	pcap := filepath.Join(*dir, "sample.pcap")
-	st, err := writeSample(pcap, cfg)
+	st, err := writeSample(pcap, func(w io.Writer) (synth.Stats, error) { return synth.Write(w, cfg) })
 	if err != nil {
 		return err
 	}
