@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"testing"
@@ -254,11 +255,50 @@ func TestEvictionKeepsActiveScanner(t *testing.T) {
 		}
 	}
 	d := New(cfg, internal)
-	alerts := dt.Run(t, d, l)
+	var alerts []alert.Alert
+	emit := func(a alert.Alert) { a.Fill(); alerts = append(alerts, a) }
+	var r rec.Rec
+	flushed := 0.0
+	for _, line := range l {
+		if err := r.Parse(line.Log, line.JSON); err != nil {
+			t.Fatal(err)
+		}
+		d.Handle(&r, emit)
+		if ts := r.TS(); ts-flushed >= 10 {
+			d.Flush(ts, emit)
+			flushed = ts
+		}
+	}
 	if d.Evicted < 10_000 || d.entries > cfg.MaxEntries {
 		t.Errorf("evicted %d, entries %d: the flood did not fill the budget, or it was not kept", d.Evicted, d.entries)
 	}
+	checkIdleOrders(t, d)
+	d.Flush(math.Inf(1), emit)
+	checkIdleOrders(t, d)
 	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.30", "max_ports_per_host", 40)
+}
+
+// checkIdleOrders: the idle orders hold exactly the records of the maps,
+// each once, idlest first but for records that came late.
+func checkIdleOrders(t *testing.T, d *Detector) {
+	t.Helper()
+	n := 0
+	for s := d.idle.front; s != nil; s = s.idle.next {
+		if d.sources[s.src] != s {
+			t.Fatalf("source %v in the idle order but not in the table", s.src)
+		}
+		n++
+	}
+	m := 0
+	for sl := d.slowIdle.front; sl != nil; sl = sl.idle.next {
+		if d.slow[sl.src] != sl {
+			t.Fatalf("slow record %v in the idle order but not in the table", sl.src)
+		}
+		m++
+	}
+	if n != len(d.sources) || m != len(d.slow) || n == 0 && len(d.slow) == 0 && d.entries != 0 {
+		t.Errorf("idle orders hold %d sources and %d slow records, the tables %d and %d", n, m, len(d.sources), len(d.slow))
+	}
 }
 
 // TestIdleOrder: touch moves a record to the back (adding it when new),
