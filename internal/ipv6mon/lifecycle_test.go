@@ -35,6 +35,65 @@ func TestRAFloodRaisedAgainAfterQuiet(t *testing.T) {
 	}
 }
 
+// TestRAFloodTotals: an RA flood's finding is raised when it crosses a
+// threshold, then told again (updates, about once a window and at Close)
+// with the flood's totals: every advert from the crossing on, its distinct
+// sources (an estimate within a few per cent), span and rate. A second
+// flood after a quiet window counts from zero.
+func TestRAFloodTotals(t *testing.T) {
+	var told []Finding
+	m := New(DefaultConfig(), func(f Finding) {
+		if f.Class == "ipv6.ra_flood" {
+			told = append(told, f)
+		}
+	})
+	benignLink(m)
+	burst := func(t0 float64, n int, tag int) {
+		for i := range n {
+			feed(m, "_nd", ra(t0+float64(i)/100, fmt.Sprintf("fe80::%x:%x", tag, i), fmt.Sprintf("02:%02x:00:01:%02x:%02x", tag, i>>8, i&255),
+				fmt.Sprintf("2001:db8:%x:%x::/64", tag, i), 1800, "high"))
+		}
+	}
+	burst(1000, 3000, 1) // 30 s at 100 a second
+	burst(3000, 500, 2)  // another flood, half an hour later
+	m.Close()
+	var floods []Finding
+	for _, f := range m.Findings() {
+		if f.Class == "ipv6.ra_flood" {
+			floods = append(floods, f)
+		}
+	}
+	if len(floods) != 2 {
+		t.Fatalf("%d ra_flood findings, want 2", len(floods))
+	}
+	for i, want := range []struct {
+		adverts int
+		first   float64
+		span    float64
+	}{{3000, 1000, 30}, {500, 3000, 5}} {
+		ev := floods[i].Evidence
+		n, _ := ev["sources"].(int)
+		if ev["adverts"] != want.adverts || n < want.adverts*97/100 || n > want.adverts*103/100 ||
+			ev["first"] != want.first || ev["span_s"] != want.span || ev["sources_at_least"] != nil {
+			t.Errorf("flood %d: evidence %v, want %d adverts and about as many sources from %v over %v s", i+1, ev, want.adverts, want.first, want.span)
+		}
+		if !strings.Contains(floods[i].Summary, fmt.Sprintf("%d adverts from %d sources", want.adverts, n)) {
+			t.Errorf("flood %d: summary %q", i+1, floods[i].Summary)
+		}
+	}
+	updates, last := 0, 0.0
+	for _, f := range told {
+		if f.Update {
+			updates++
+			last = f.Last
+		}
+	}
+	if len(told)-updates != 2 || updates < 3 || last != 3004.99 {
+		t.Errorf("told %d findings, %d of them updates, the last up to %v: want 2 raised, updates about once a window, the last up to 3004.99",
+			len(told)-updates, updates, last)
+	}
+}
+
 // TestRouterLifecycle: the learned router's own goodbye is a severity-3
 // shutdown; saying goodbye again after offering itself anew is someone
 // forging its address and MAC (severity 1).

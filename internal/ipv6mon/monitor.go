@@ -445,6 +445,7 @@ func (m *Monitor) Findings() []Finding { return m.found }
 // are raised now.
 func (m *Monitor) Close() error {
 	m.routers.release(math.Inf(1))
+	m.routers.tellFlood(m.routers.open.last)
 	m.ev.settleEchoes(math.Inf(1))
 	m.recheckDHCPv6()
 	m.post.raiseTunnels(m)

@@ -563,10 +563,7 @@ func (m *Monitor) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "IPv6      %.1f%% of connection bytes; %d hosts, addresses %s; %d leak their MAC in EUI-64 addresses\n",
 		100*p.ShareBytes, p.Hosts, countList(p.AddressKinds), p.LeakingMACs)
 	if p.Routers > 0 || len(p.Tunnels) > 0 {
-		prefixes, tunnels := strings.Join(p.Prefixes, " "), countList(p.Tunnels)
-		if prefixes == "" {
-			prefixes = "none"
-		}
+		prefixes, tunnels := firstOf(p.Prefixes, summaryPrefixes), countList(p.Tunnels)
 		if tunnels == "" {
 			tunnels = "none"
 		}
@@ -576,6 +573,22 @@ func (m *Monitor) WriteSummary(w io.Writer) {
 	if len(p.Findings) > 0 {
 		fmt.Fprintf(w, "          findings %s\n", countList(p.Findings))
 	}
+}
+
+// summaryPrefixes is how many prefixes the summary names: a flood of
+// forged advertisements announces thousands.
+const summaryPrefixes = 8
+
+// firstOf joins the first n of list, saying how many more there are;
+// "none" for an empty list.
+func firstOf(list []string, n int) string {
+	switch {
+	case len(list) == 0:
+		return "none"
+	case len(list) <= n:
+		return strings.Join(list, " ")
+	}
+	return fmt.Sprintf("%s … %d more", strings.Join(list[:n], " "), len(list)-n)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

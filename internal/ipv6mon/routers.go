@@ -45,6 +45,8 @@ type routerTable struct {
 	// one; floods counts the floods seen (one ends after a quiet window).
 	floodUntil float64
 	floods     int
+	// open is the latest flood's totals, told as updates of its finding.
+	open floodTotals
 	// held: rogue-router findings waiting holdFor seconds of data time
 	// before they are raised; a flood detected meanwhile absorbs them
 	// (flood_router26's first sources are not rogue routers one by one).
@@ -421,24 +423,144 @@ func (t *routerTable) prefixAllowed(p string, ts float64) bool {
 // flood counts advertisements and their sources in the sliding
 // RAFloodWindow and raises ra_flood when either reaches its threshold: once
 // per flood, a flood ending after a quiet window (so that one that
-// starts again later is raised again).
+// starts again later is raised again). The finding is told again, an
+// update, once a window while the flood goes on and at Close, with the
+// flood's totals: adverts, sources/prefix sets, span and rate (the
+// window's counts stop at the thresholds; a flood_router26 run sends
+// thousands a second).
 func (t *routerTable) flood(f *ndFact) {
 	win := t.m.cfg.RAFloodWindow.Seconds()
-	adverts, sources := t.counter.add(f.TS, routerKey(f)+"|"+strings.Join(prefixList(f.Prefixes), ","), win)
-	if adverts < t.m.cfg.RAFloodCount && sources < t.m.cfg.RAFloodSources {
+	key := routerKey(f) + "|" + strings.Join(prefixList(f.Prefixes), ",")
+	adverts, sources := t.counter.add(f.TS, key, win)
+	over := adverts >= t.m.cfg.RAFloodCount || sources >= t.m.cfg.RAFloodSources
+	switch {
+	case t.flooding(f.TS):
+		t.open.add(f.TS, key)
+	case !over:
+		return
+	default:
+		t.tellFlood(f.TS) // the flood before, if it has counts untold
+		t.floods++
+		t.open = floodTotals{first: f.TS, last: f.TS, adverts: adverts, found: -1}
+		for _, ts := range t.counter.times { // the flood began with the window's first advert
+			if f.TS-ts <= win {
+				t.open.first = min(t.open.first, ts)
+			}
+		}
+		for _, src := range t.counter.sources { // the window's, this advert's among them
+			if f.TS-src.ts <= win {
+				t.open.sources.add(src.key)
+			}
+		}
+	}
+	if over {
+		t.floodUntil = f.TS + win
+	}
+	if t.open.found < 0 {
+		fnd := t.floodFinding(f.TS, adverts, sources)
+		if n := len(t.m.found); t.m.report(fnd) && len(t.m.found) > n {
+			t.open.found = n
+		}
+		t.open.told = f.TS
 		return
 	}
-	if !t.flooding(f.TS) {
-		t.floods++
+	if f.TS-t.open.told >= win {
+		t.tellFlood(f.TS)
 	}
-	t.floodUntil = f.TS + win
-	t.m.report(Finding{TS: f.TS, Class: "ipv6.ra_flood", Severity: 1, Confidence: 0.9, Dst: "ff02::1", MITRE: []string{"T1498", "T1499"},
-		Summary: fmt.Sprintf("router advertisement flood: %d adverts from %d sources/prefix sets within %s (thresholds %d adverts or %d sources; counting stops there)",
-			adverts, sources, t.m.cfg.RAFloodWindow, t.m.cfg.RAFloodCount, t.m.cfg.RAFloodSources),
-		Evidence: map[string]any{"adverts": adverts, "sources": sources, "window_s": win, "flood": t.floods,
-			"threshold_adverts": t.m.cfg.RAFloodCount, "threshold_sources": t.m.cfg.RAFloodSources},
-		once: fmt.Sprint(t.floods)})
 }
+
+// floodFinding is the ra_flood finding of the open flood: at its start,
+// the window's adverts and sources that crossed a threshold; later, the
+// flood's totals.
+func (t *routerTable) floodFinding(ts float64, adverts, sources int) Finding {
+	cfg := &t.m.cfg
+	ev := map[string]any{"adverts": adverts, "sources": sources, "window_s": cfg.RAFloodWindow.Seconds(), "flood": t.floods,
+		"threshold_adverts": cfg.RAFloodCount, "threshold_sources": cfg.RAFloodSources}
+	summary := fmt.Sprintf("router advertisement flood: %d adverts from %d sources/prefix sets within %s (thresholds %d adverts or %d sources)",
+		adverts, sources, cfg.RAFloodWindow, cfg.RAFloodCount, cfg.RAFloodSources)
+	if o := &t.open; o.adverts > adverts {
+		span := o.last - o.first
+		n, more := o.sources.count()
+		ev["adverts"], ev["sources"], ev["first"], ev["last"], ev["span_s"] = o.adverts, n, o.first, o.last, round1(span)
+		ev["adverts_per_s"] = round1(float64(o.adverts) / max(span, 1))
+		atLeast := ""
+		if more {
+			ev["sources_at_least"], atLeast = true, "at least "
+		}
+		summary = fmt.Sprintf("router advertisement flood: %d adverts from %s%d sources/prefix sets in %.0f s (%.0f a second; thresholds %d adverts or %d sources within %s)",
+			o.adverts, atLeast, n, span, ev["adverts_per_s"], cfg.RAFloodCount, cfg.RAFloodSources, cfg.RAFloodWindow)
+	}
+	return Finding{TS: t.open.first, Class: "ipv6.ra_flood", Severity: 1, Confidence: 0.9, Dst: "ff02::1", MITRE: []string{"T1498", "T1499"},
+		Summary: summary, Evidence: ev, once: fmt.Sprint(t.floods)}
+}
+
+// tellFlood tells the open flood's totals at ts, an update of its finding,
+// when it counted adverts since it was last told.
+func (t *routerTable) tellFlood(ts float64) {
+	o := &t.open
+	if o.found < 0 || o.last <= o.told {
+		return
+	}
+	f := t.floodFinding(ts, 0, 0)
+	if o.found < len(t.m.found) {
+		t.m.found[o.found] = f
+	}
+	o.told = ts
+	if t.m.emit != nil {
+		f.Update, f.Last = true, o.last
+		t.m.emit(f)
+	}
+}
+
+// floodTotals counts a flood's adverts and distinct sources (with their
+// prefixes), from the advert that crossed a threshold on.
+type floodTotals struct {
+	first, last float64
+	adverts     int
+	sources     distinct
+	found       int     // its finding's index in Monitor.found; -1 before it is raised
+	told        float64 // when its counts were last told
+}
+
+func (o *floodTotals) add(ts float64, key string) {
+	o.adverts++
+	o.last = max(o.last, ts)
+	o.sources.add(key)
+}
+
+// distinct counts distinct strings in fixed space (8 KiB): linear counting
+// over a map of distinctBits bits, within a few per cent up to some
+// 200,000 items; past that the map fills and the count says "at least".
+type distinct struct {
+	bits [distinctBits / 64]uint64
+	set  int
+}
+
+const distinctBits = 1 << 16
+
+func (d *distinct) add(s string) {
+	h := uint64(14695981039346656037) // FNV-1a: the same in every run
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	i := (h * 0x9e3779b97f4a7c15) >> (64 - 16)
+	if w, b := i/64, uint64(1)<<(i%64); d.bits[w]&b == 0 {
+		d.bits[w] |= b
+		d.set++
+	}
+}
+
+// count returns the estimated number of distinct strings added, and
+// whether there may be more (the map is nearly full).
+func (d *distinct) count() (int, bool) {
+	zero := distinctBits - d.set
+	if zero < distinctBits/64 {
+		return int(math.Round(-distinctBits * math.Log(float64(distinctBits/64)/distinctBits))), true
+	}
+	return int(math.Round(-distinctBits * math.Log(float64(zero)/distinctBits))), false
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // raCounter counts advertisements and their distinct sources in a
 // sliding window, in bounded state and constant work per advert: the
