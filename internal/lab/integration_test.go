@@ -3,10 +3,12 @@ package lab
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -63,12 +65,12 @@ func runLab(t *testing.T, ctx context.Context, ss []*Scenario, d time.Duration) 
 // the labels say, from the attacker.
 func TestLabEndToEnd(t *testing.T) {
 	ss := requireLab(t, "mirai", "ipv6-rogue-ra", "iodine", "bruteforce-smb")
-	before := namespacesInUse(t)
+	before, stop := namespacesInUse(t), watchLab()
 	res, err := runLab(t, context.Background(), ss, 8*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkNoLabLeft(t, before)
+	checkNoLabLeft(t, before, stop())
 	byName := map[string]Result{}
 	for _, r := range res {
 		byName[r.Scenario] = r
@@ -229,7 +231,7 @@ func longestLabel(msg []byte) int {
 // lab is left: no namespace, no process, no /etc/netns entry.
 func TestLabCancelCleans(t *testing.T) {
 	ss := requireLab(t, "benign")
-	before := namespacesInUse(t)
+	before, stop := namespacesInUse(t), watchLab()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(8*time.Second, cancel)
 	started := time.Now()
@@ -240,7 +242,7 @@ func TestLabCancelCleans(t *testing.T) {
 	if took := time.Since(started); took > 25*time.Second {
 		t.Errorf("cancelled run took %s to tear down", took)
 	}
-	checkNoLabLeft(t, before)
+	checkNoLabLeft(t, before, stop())
 }
 
 // namespacesInUse is the set of network namespaces processes are in.
@@ -259,15 +261,53 @@ func namespacesInUse(t *testing.T) map[string]bool {
 	return in
 }
 
-// checkNoLabLeft fails if a lab namespace, a process in a namespace that
-// did not exist before, an /etc/netns entry or a work directory remains.
-func checkNoLabLeft(t *testing.T, before map[string]bool) {
+// watchLab notes, every 50 ms until stop, the network namespaces the lab
+// names (/run/netns/vgl-*), as /proc/PID/ns/net shows them: a process
+// left in one after the lab closed is the lab's. Other packages' tests,
+// which go test ./... runs at the same time, make namespaces and
+// processes of their own (livetest pairs), which are none of its business.
+func watchLab() (stop func() map[string]bool) {
+	seen := map[string]bool{}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			paths, _ := filepath.Glob(filepath.Join("/run/netns", Prefix+"*"))
+			for _, p := range paths {
+				var st syscall.Stat_t
+				if syscall.Stat(p, &st) == nil {
+					seen[fmt.Sprintf("net:[%d]", st.Ino)] = true
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() map[string]bool {
+		close(done)
+		<-finished
+		return seen
+	}
+}
+
+// checkNoLabLeft fails if a lab namespace, a process in one of the lab's
+// namespaces (lab, from watchLab) that did not exist before, an /etc/netns
+// entry or a work directory remains.
+func checkNoLabLeft(t *testing.T, before, lab map[string]bool) {
 	t.Helper()
 	if names, _ := labNamespaces(); len(names) > 0 {
 		t.Errorf("namespaces left: %v", names)
 	}
+	if len(lab) == 0 {
+		t.Error("the lab's namespaces were never seen")
+	}
 	for ns := range namespacesInUse(t) {
-		if !before[ns] {
+		if !before[ns] && lab[ns] {
 			t.Errorf("a process is still in namespace %s", ns)
 		}
 	}
