@@ -90,6 +90,7 @@ var catalogue = []ClassInfo{
 	{"ids.policy", StageUnknown, Info, nil, 0, "Potential Corporate Privacy Violation", "IDS signature: policy violation"},
 	{"ids.alert", StageUnknown, Info, nil, 0, "Misc activity", "IDS signature"},
 	{"ics.disruptive", ActionsOnObjectives, High, []string{"T0816", "T0813", "T0858", "T0814"}, 0, "Attempted Denial of Service", "disruptive ICS command (restart, stop, listen-only)"},
+	{"flood.dns", ActionsOnObjectives, High, []string{"T1499.002"}, 0, "Attempted Denial of Service", "DNS random-subdomain flood (water torture)"},
 }
 
 var byClass = func() map[string]ClassInfo {

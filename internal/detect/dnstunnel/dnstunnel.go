@@ -78,6 +78,14 @@ type Config struct {
 	MaxDomains       int      `json:"max_domains"`
 	MaxUnique        int      `json:"max_unique_per_domain"`
 	MaxNames         int      `json:"max_names"`
+	// A parent domain's names asked by FloodMinClients clients or more,
+	// none of them a quarter of the queries, are no one client's tunnel:
+	// at FloodMinQueries queries and FloodMinRate a second or more they
+	// are a random-subdomain flood ("water torture", class flood.dns),
+	// below that nothing.
+	FloodMinClients int     `json:"flood_min_clients"`
+	FloodMinQueries int     `json:"flood_min_queries"`
+	FloodMinRate    float64 `json:"flood_min_qps"`
 }
 
 // DefaultConfig returns the defaults. The allowlist holds services that
@@ -88,6 +96,7 @@ func DefaultConfig() Config {
 		Enabled: true, MinUnique: 30, TunnelShare: 0.3, MinMeanLen: 30, RecordShare: 0.6, Window: 3600,
 		SlowMinNames: 100, SlowWindow: 86400, ClientMinNames: 100, ClientMinParents: 3,
 		Idle: 900, Report: 600, MaxDomains: 100_000, MaxUnique: 5000, MaxNames: 1_000_000,
+		FloodMinClients: 20, FloodMinQueries: 1000, FloodMinRate: 50,
 		Allow: []string{"spamhaus.org", "spamhaus.net", "sophosxl.net", "mcafee.com", "senderbase.org", "surbl.org", "spamcop.net",
 			"sorbs.net", "barracudacentral.org", "uribl.com", "e5.sk", "trendmicro.com", "dnswl.org", "cymru.com"},
 	}
@@ -115,6 +124,7 @@ type state struct {
 	proto      string
 	port       uint16
 	uids       alert.UIDs
+	flood      bool // reported as a random-subdomain flood, not a tunnel
 }
 
 // Detector is the DNS tunnel detector.
@@ -159,6 +169,9 @@ func (d *Detector) Logs() []string { return []string{"dns"} }
 
 var tunnelTypes = map[string]bool{"TXT": true, "NULL": true, "CNAME": true, "MX": true, "*": true, "ANY": true, "SRV": true, "KEY": true, "PRIVATE": true}
 
+// maxClients bounds the clients and the servers a domain's state counts.
+const maxClients = 256
+
 // mdnsPort is multicast DNS's port: its names are the LAN's own.
 const mdnsPort = 5353
 
@@ -188,17 +201,40 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	if d.fresh(s, n) {
 		s.count(n)
 	}
-	s.clients.add(orig, 256)
-	s.servers.add(resp, 256)
+	s.clients.add(orig, maxClients)
+	s.servers.add(resp, maxClients)
 	s.uids.Add(ts, uid)
 	if !s.Alerted {
-		if reason := d.rule(s); reason != "" {
+		if reason := d.rule(s); reason != "" && (!d.distributed(s) || d.flooded(s)) {
+			s.flood = d.distributed(s)
 			s.Reported(ts)
 			d.due.Watch(d.domains, s.name, s)
 			emit(d.alert(s, reason))
 		}
 	}
-	d.long(ts, n, orig, resp, emit)
+	d.long(ts, n, orig, resp, s, emit)
+}
+
+// distributed reports whether s's names come from FloodMinClients clients
+// or more, none of them a quarter of the queries: not one client's tunnel.
+func (d *Detector) distributed(s *state) bool {
+	if s.clients.len() < d.cfg.FloodMinClients {
+		return false
+	}
+	most := 0
+	for _, n := range s.clients.n[:s.clients.used] {
+		most = max(most, n)
+	}
+	for _, n := range s.clients.rest {
+		most = max(most, n)
+	}
+	return 4*most <= s.queries
+}
+
+// flooded reports whether s's queries make a flood: FloodMinQueries and
+// FloodMinRate a second over the state's span (a second at least).
+func (d *Detector) flooded(s *state) bool {
+	return s.queries >= d.cfg.FloodMinQueries && float64(s.queries) >= d.cfg.FloodMinRate*max(s.Last-s.first, 1)
 }
 
 // fresh reports whether n's subdomain is new to s: told exactly while s
@@ -250,11 +286,13 @@ func (s *state) count(n *name) {
 
 // long counts n in the slow rule's tally of its parent domain and the
 // spread rule's tally of its client; a tally starts at a tunnel-like name.
-func (d *Detector) long(ts float64, n *name, client, server netip.Addr, emit alert.Emit) {
+func (d *Detector) long(ts float64, n *name, client, server netip.Addr, s *state, emit alert.Emit) {
 	// A rule's answer changes only with a new tunnel-like name (the share
-	// of the others only falls): it is asked then.
+	// of the others only falls): it is asked then. The slow rule leaves
+	// alone a domain whose names many clients ask (distributed): its own
+	// state judges it.
 	like := n.enc != NoData
-	if t := tallyOf(d.slow, n.regKey, ts, like, d.cfg.SlowWindow, d.cfg.MaxDomains); t != nil && t.add(ts, n, client, server) && d.slowRule(t) {
+	if t := tallyOf(d.slow, n.regKey, ts, like, d.cfg.SlowWindow, d.cfg.MaxDomains); t != nil && t.add(ts, n, client, server) && d.slowRule(t) && !d.distributed(s) {
 		t.alerted = true
 		emit(d.tallyAlert(t, "slow", n.regKey))
 	}
@@ -471,6 +509,9 @@ func (s *state) why(reason string, counted int, mean float64) string {
 }
 
 func (d *Detector) alert(s *state, reason string) alert.Alert {
+	if s.flood {
+		return d.floodAlert(s)
+	}
 	// The tunnel runs from the client that asks to the server that
 	// answers for the domain; a resolver between them relays both ways.
 	clientN, serverN := s.clients.asMap(), s.servers.asMap()
@@ -494,6 +535,43 @@ func (d *Detector) alert(s *state, reason string) alert.Alert {
 			"tunnel_record_queries": s.records, "qtypes": s.qtypes.asMap(), "clients": clients, "servers": servers,
 			"examples": slices.Clone(s.sample), "threshold_unique": d.cfg.MinUnique, "threshold_share": d.cfg.TunnelShare,
 			"threshold_mean_length": d.cfg.MinMeanLen, "threshold_record_share": d.cfg.RecordShare,
+			"window_s": d.cfg.Window,
+		},
+		Detector: "dnstunnel",
+	}
+}
+
+// floodAlert reports a parent domain whose names many clients ask at a
+// flood's rate: a random-subdomain ("water torture") flood on the domain's
+// name servers, through the resolvers it names as its destinations.
+func (d *Detector) floodAlert(s *state) alert.Alert {
+	clientN, serverN := s.clients.asMap(), s.servers.asMap()
+	server, _ := top(withoutRelays(serverN, clientN))
+	_, clients := top(clientN)
+	_, servers := top(serverN)
+	u := s.unique()
+	span := max(s.Last-s.first, 1)
+	atLeast := ""
+	if s.clients.len() >= maxClients {
+		atLeast = "at least "
+	}
+	uniqueAtLeast := "" // past MaxUnique the estimate stays near 7,000
+	if s.more != nil {
+		uniqueAtLeast = "at least "
+	}
+	counts := fmt.Sprintf("%d queries for %s%d unique subdomains from %s%d clients at %.0f a second",
+		s.queries, uniqueAtLeast, u, atLeast, s.clients.len(), float64(s.queries)/span)
+	act := fmt.Sprintf("flooded the name servers of %s with queries for random subdomains (water torture): %s", s.name, counts)
+	return alert.Alert{
+		TS: s.first, TSEnd: s.Last, UIDs: s.uids.List(), Dst: alert.AddrString(server),
+		Name: s.name, Proto: s.proto, DstP: s.port, Class: "flood.dns", Confidence: 0.8, Act: act,
+		Summary: fmt.Sprintf("Random-subdomain flood (water torture) on %s: %s, between %s and %s.", s.name, counts, alert.Clock(s.first), alert.Clock(s.Last)),
+		Evidence: map[string]any{
+			"domain": s.name, "queries": s.queries, "unique_subdomains": u, "unique_estimated": s.more != nil,
+			"tunnel_like_names": s.tunnelLike, "distinct_clients": s.clients.len(), "clients_at_least": atLeast != "",
+			"top_clients": clients[:min(len(clients), 10)], "servers": servers, "rate_qps": round1(float64(s.queries) / span),
+			"qtypes": s.qtypes.asMap(), "examples": slices.Clone(s.sample),
+			"threshold_clients": d.cfg.FloodMinClients, "threshold_queries": d.cfg.FloodMinQueries, "threshold_qps": d.cfg.FloodMinRate,
 			"window_s": d.cfg.Window,
 		},
 		Detector: "dnstunnel",

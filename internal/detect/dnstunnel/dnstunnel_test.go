@@ -34,6 +34,57 @@ func TestIodineLike(t *testing.T) {
 	}
 }
 
+// TestWaterTorture: random subdomains of one domain asked by many clients,
+// none of them a quarter of the queries, are no one client's tunnel. At a
+// flood's rate they are one flood.dns alert naming the domain, the
+// resolver and no attacker (Mirai's attack on Dyn, 2016: bots asking
+// their resolvers for random names under the victim's domain); slowly,
+// nothing. One client tunnelling while others ask a few such names of the
+// same domain is still that client's tunnel.
+func TestWaterTorture(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	random := func(n int) string {
+		const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	torture := func(qps float64, seconds int, tunneller string) []dt.Line {
+		var l []dt.Line
+		for i := range int(qps * float64(seconds)) {
+			client := fmt.Sprintf("10.66.%d.%d", 1+i%200/100, 1+i%100) // 200 clients in turn
+			if tunneller != "" && i%2 == 0 {
+				client = tunneller
+			}
+			l = append(l, query(1000+float64(i)/qps, client, random(12+rng.IntN(20))+".victim-dns.com", "A"))
+		}
+		return l
+	}
+	alerts := dt.Run(t, New(DefaultConfig()), torture(100, 60, ""))
+	for _, a := range alerts { // raised, then its end with the totals
+		if a.Class != "flood.dns" {
+			t.Errorf("not a flood: %s", a.JSON())
+		}
+	}
+	a := alerts[len(alerts)-1]
+	if a.Src != "" || a.Dst != "10.66.0.53" || a.Name != "victim-dns.com" || dt.Num(t, a, "queries") != 6000 ||
+		dt.Num(t, a, "distinct_clients") != 200 || dt.Num(t, a, "rate_qps") < 99 || dt.Num(t, a, "rate_qps") > 101 {
+		t.Errorf("flood: %s", a.JSON())
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), torture(0.5, 3000, ""))) // 1,500 queries over 50 minutes
+	alerts = dt.Run(t, New(DefaultConfig()), torture(0.5, 3000, "10.66.9.9"))
+	if a := dt.Find(t, alerts, "dns.tunnel"); a.Src != "10.66.9.9" {
+		t.Errorf("tunnel among other clients' names: %s", a.JSON())
+	}
+	for _, a := range alerts {
+		if a.Class == "flood.dns" {
+			t.Errorf("a tunnel called a flood: %s", a.JSON())
+		}
+	}
+}
+
 func TestQuiet(t *testing.T) {
 	var l []dt.Line
 	for i := 0; i < 2000; i++ {
