@@ -1,5 +1,7 @@
 // Package dnstunnel detects DNS tunnels (class dns.tunnel): data carried in
-// the query names of one parent domain, or of several from one client.
+// the query names of one parent domain, or of several from one client; and
+// random-subdomain floods (class flood.dns): such names of one parent
+// domain asked by many clients, none of them dominant, at a flood's rate.
 //
 // Every query name of the public DNS (domain.Public: not .local, .lan,
 // .internal, home.arpa or a single label) is split into its registered
@@ -29,6 +31,11 @@
 //   - spread, per client within Window: ClientMinNames distinct tunnel-like
 //     names under ClientMinParents parent domains or more, TunnelShare of
 //     all the client's names ("client_spread").
+//
+// A parent domain whose per-domain rule fires while its names come from
+// FloodMinClients clients or more, none a quarter of its queries, is no
+// tunnel: at FloodMinQueries and FloodMinRate a second it is one flood.dns
+// alert, else nothing (and the slow rule leaves it alone).
 //
 // State: at most MaxDomains parent domains in the window (the longest-idle
 // dropped past it), each with the hashes (8 bytes) of at most MaxUnique
