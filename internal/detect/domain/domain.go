@@ -42,6 +42,15 @@ func registered(name string, publicSuffix func(string) (string, bool)) (reg, sub
 	return cut(name, suffix)
 }
 
+// registeredOf is registered for a name whose public suffix is known:
+// name with its trailing dot dropped, and the suffix of it lower-cased.
+func registeredOf(name, suffix string) (reg, sub string) {
+	if name == "" || !strings.Contains(name, ".") {
+		return name, ""
+	}
+	return cut(name, suffix)
+}
+
 // RegisteredICANN is Registered with the ICANN section of the Public
 // Suffix List only: a private-section suffix is a provider's, and the name
 // under it (d1gzewjq6luteh.cloudfront.net, a Global Accelerator or ELB
@@ -60,6 +69,16 @@ func registeredICANN(name string, publicSuffix func(string) (string, bool)) (reg
 		return name, ""
 	}
 	suffix, icann := publicSuffix(strings.ToLower(name))
+	return registeredICANNOf(name, suffix, icann)
+}
+
+// registeredICANNOf is registeredICANN for a name whose public suffix is
+// known: name with its trailing dot dropped, the suffix of it lower-cased
+// and whether the suffix is of the ICANN section.
+func registeredICANNOf(name, suffix string, icann bool) (reg, sub string) {
+	if name == "" || !strings.Contains(name, ".") {
+		return name, ""
+	}
 	for !icann {
 		i := strings.IndexByte(suffix, '.')
 		if i < 0 {
@@ -163,7 +182,7 @@ func entropy(s string, skip int) float64 {
 
 // Reverse reports whether name is a reverse-lookup name (in-addr.arpa,
 // ip6.arpa), which detectors of odd names must leave alone.
-func Reverse(name string) bool {
-	n := strings.ToLower(strings.TrimSuffix(name, "."))
-	return strings.HasSuffix(n, ".arpa") || n == "arpa"
-}
+func Reverse(name string) bool { return reverseLower(strings.ToLower(strings.TrimSuffix(name, "."))) }
+
+// reverseLower is Reverse for a name lower-cased, its trailing dot dropped.
+func reverseLower(n string) bool { return strings.HasSuffix(n, ".arpa") || n == "arpa" }

@@ -68,22 +68,36 @@ func (n *Names) Of(r *rec.Rec) (*Query, bool) {
 
 func newQuery(text string) *Query {
 	q := &Query{Text: text}
-	if q.Skip = text == "" || Reverse(text) || !Public(text) || ServiceName(text); !q.Skip {
-		q.lower = strings.ToLower(strings.TrimSuffix(text, "."))
+	lower := strings.ToLower(strings.TrimSuffix(text, "."))
+	if q.Skip = text == "" || reverseLower(lower) || !Public(text) || ServiceName(text); !q.Skip {
+		q.lower = lower
 		q.suffix, q.icann = publicsuffix.PublicSuffix(q.lower)
 	}
 	return q
 }
 
-// Registered is Registered(q.Text), for a query not skipped.
+// Registered is Registered(q.Text), for a query not skipped: the public
+// suffix worked out once, for every detector.
 func (q *Query) Registered() (reg, sub string) {
-	return registered(q.Text, q.publicSuffix)
+	if q.Skip {
+		return Registered(q.Text)
+	}
+	return registeredOf(strings.TrimSuffix(q.Text, "."), q.suffix)
 }
 
 // RegisteredICANN is RegisteredICANN(Normalize(q.Text)), for a query not
-// skipped.
+// skipped. Normalize leaves a name without an ASCII capital as it is (its
+// trailing dot dropped): q.lower is that name lower-cased, and its suffix
+// is known.
 func (q *Query) RegisteredICANN() (reg, sub string) {
-	return registeredICANN(Normalize(q.Text), q.publicSuffix)
+	name := Normalize(q.Text)
+	switch {
+	case q.Skip:
+		return RegisteredICANN(name)
+	case name == strings.TrimSuffix(q.Text, "."): // no capital: q.lower is name lower-cased
+		return registeredICANNOf(name, q.suffix, q.icann)
+	}
+	return registeredICANN(name, q.publicSuffix)
 }
 
 // publicSuffix is publicsuffix.PublicSuffix, answered from q for the name
