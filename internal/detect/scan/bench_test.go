@@ -38,15 +38,21 @@ func BenchmarkHandle(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	benchHandle(b, recs, DefaultConfig())
+}
+
+// benchHandle hands recs to a detector of cfg in turn, b.N records in all
+// (a new detector at each pass over them), flushing every thousand.
+func benchHandle(b *testing.B, recs []rec.Rec, cfg Config) {
 	emit := func(alert.Alert) {}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var d *Detector
 	for i := 0; i < b.N; i++ {
-		if i%n == 0 {
-			d = New(DefaultConfig(), internal)
+		if i%len(recs) == 0 {
+			d = New(cfg, internal)
 		}
-		r := &recs[i%n]
+		r := &recs[i%len(recs)]
 		d.Handle(r, emit)
 		if i%1000 == 999 {
 			d.Flush(r.Conn().TS, emit)
@@ -75,18 +81,5 @@ func BenchmarkSpoofedFlood(b *testing.B) {
 	}
 	cfg := DefaultConfig()
 	cfg.MaxEntries = 100_000
-	emit := func(alert.Alert) {}
-	b.ReportAllocs()
-	b.ResetTimer()
-	var d *Detector
-	for i := 0; i < b.N; i++ {
-		if i%n == 0 {
-			d = New(cfg, internal)
-		}
-		r := &recs[i%n]
-		d.Handle(r, emit)
-		if i%1000 == 999 {
-			d.Flush(r.Conn().TS, emit)
-		}
-	}
+	benchHandle(b, recs, cfg)
 }
