@@ -457,7 +457,7 @@ func (t *routerTable) flood(f *ndFact) {
 		t.floodUntil = f.TS + win
 	}
 	if t.open.found < 0 {
-		fnd := t.floodFinding(f.TS, adverts, sources)
+		fnd := t.floodFinding(adverts, sources)
 		if n := len(t.m.found); t.m.report(fnd) && len(t.m.found) > n {
 			t.open.found = n
 		}
@@ -472,7 +472,7 @@ func (t *routerTable) flood(f *ndFact) {
 // floodFinding is the ra_flood finding of the open flood: at its start,
 // the window's adverts and sources that crossed a threshold; later, the
 // flood's totals.
-func (t *routerTable) floodFinding(ts float64, adverts, sources int) Finding {
+func (t *routerTable) floodFinding(adverts, sources int) Finding {
 	cfg := &t.m.cfg
 	ev := map[string]any{"adverts": adverts, "sources": sources, "window_s": cfg.RAFloodWindow.Seconds(), "flood": t.floods,
 		"threshold_adverts": cfg.RAFloodCount, "threshold_sources": cfg.RAFloodSources}
@@ -501,7 +501,7 @@ func (t *routerTable) tellFlood(ts float64) {
 	if o.found < 0 || o.last <= o.told {
 		return
 	}
-	f := t.floodFinding(ts, 0, 0)
+	f := t.floodFinding(0, 0)
 	if o.found < len(t.m.found) {
 		t.m.found[o.found] = f
 	}
