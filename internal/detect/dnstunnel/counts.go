@@ -14,6 +14,7 @@ type counts[K comparable] struct {
 	n    [inlineKeys]int
 	used int       // keys in use in keys
 	rest map[K]int // the keys past inlineKeys
+	most int       // the largest count
 }
 
 // add counts one record of k when k is counted already or fewer than
@@ -22,22 +23,27 @@ func (c *counts[K]) add(k K, limit int) {
 	for i := range c.used {
 		if c.keys[i] == k {
 			c.n[i]++
+			c.most = max(c.most, c.n[i])
 			return
 		}
 	}
 	switch {
 	case c.len() >= limit:
-		if _, ok := c.rest[k]; ok {
-			c.rest[k]++
+		if n, ok := c.rest[k]; ok {
+			c.rest[k] = n + 1
+			c.most = max(c.most, n+1)
 		}
 	case c.used < inlineKeys:
 		c.keys[c.used], c.n[c.used] = k, 1
 		c.used++
+		c.most = max(c.most, 1)
 	default:
 		if c.rest == nil {
 			c.rest = map[K]int{}
 		}
-		c.rest[k]++
+		n := c.rest[k] + 1
+		c.rest[k] = n
+		c.most = max(c.most, n)
 	}
 }
 

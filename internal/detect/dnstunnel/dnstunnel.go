@@ -212,11 +212,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	s.servers.add(resp, maxClients)
 	s.uids.Add(ts, uid)
 	if !s.Alerted {
-		if reason := d.rule(s); reason != "" && (!d.distributed(s) || d.flooded(s)) {
-			s.flood = d.distributed(s)
-			s.Reported(ts)
-			d.due.Watch(d.domains, s.name, s)
-			emit(d.alert(s, reason))
+		if reason := d.rule(s); reason != "" {
+			if spread := d.distributed(s); !spread || d.flooded(s) {
+				s.flood = spread
+				s.Reported(ts)
+				d.due.Watch(d.domains, s.name, s)
+				emit(d.alert(s, reason))
+			}
 		}
 	}
 	d.long(ts, n, orig, resp, s, emit)
@@ -225,17 +227,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 // distributed reports whether s's names come from FloodMinClients clients
 // or more, none of them a quarter of the queries: not one client's tunnel.
 func (d *Detector) distributed(s *state) bool {
-	if s.clients.len() < d.cfg.FloodMinClients {
-		return false
-	}
-	most := 0
-	for _, n := range s.clients.n[:s.clients.used] {
-		most = max(most, n)
-	}
-	for _, n := range s.clients.rest {
-		most = max(most, n)
-	}
-	return 4*most <= s.queries
+	return s.clients.len() >= d.cfg.FloodMinClients && 4*s.clients.most <= s.queries
 }
 
 // flooded reports whether s's queries make a flood: FloodMinQueries and
