@@ -68,6 +68,10 @@ func TestNarrativeSentences(t *testing.T) {
 			{TS: 43200, Class: "bruteforce.ssh", Dst: "10.66.0.22", Act: "brute-forced ssh on 10.66.0.22 together", Summary: "x",
 				Evidence: map[string]any{"kind": "distributed", "source_count": 37}},
 		}, "1970-01-01 UTC: 37 sources brute-forced ssh on 10.66.0.22 together (12:00:00). Stages:"},
+		{"a distributed attack's sources, counted up to a bound", []alert.Alert{
+			{TS: 43200, Class: "flood.dns", Dst: "10.66.0.10", Act: "flooded the name servers of victim.example with queries for random subdomains", Summary: "x",
+				Evidence: map[string]any{"kind": "distributed", "source_count": 256, "sources_at_least": true}},
+		}, "1970-01-01 UTC: At least 256 sources flooded the name servers of victim.example"},
 	} {
 		for i := range tc.alerts {
 			tc.alerts[i].Confidence = 0.9

@@ -285,8 +285,11 @@ func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep,
 		return "the host with MAC " + subject + " (forging its addresses)"
 	}
 	if subject == "" && len(alerts) > 0 {
-		if _, n := alerts[0].Crowd(); n > 0 {
-			return fmt.Sprintf("%d sources", n) // a distributed attack's, each named in its evidence
+		if _, n := alerts[0].Crowd(); n > 0 { // a distributed attack's, the most active named in its evidence
+			if alerts[0].Evidence["sources_at_least"] == true { // its count stopped at a bound
+				return fmt.Sprintf("at least %d sources", n)
+			}
+			return fmt.Sprintf("%d sources", n)
 		}
 	}
 	if subject == "" {

@@ -567,8 +567,8 @@ func (d *Detector) floodAlert(s *state) alert.Alert {
 		Summary: fmt.Sprintf("Random-subdomain flood (water torture) on %s: %s, between %s and %s.", s.name, counts, alert.Clock(s.first), alert.Clock(s.Last)),
 		Evidence: map[string]any{
 			"domain": s.name, "queries": s.queries, "unique_subdomains": u, "unique_estimated": s.more != nil,
-			"tunnel_like_names": s.tunnelLike, "distinct_clients": s.clients.len(), "clients_at_least": atLeast != "",
-			"top_clients": clients[:min(len(clients), 10)], "servers": servers, "rate_qps": round1(float64(s.queries) / span),
+			"tunnel_like_names": s.tunnelLike, "kind": "distributed", "source_count": s.clients.len(), "sources_at_least": atLeast != "",
+			"sources": clients[:min(len(clients), 10)], "servers": servers, "rate_qps": round1(float64(s.queries) / span),
 			"qtypes": s.qtypes.asMap(), "examples": slices.Clone(s.sample),
 			"threshold_clients": d.cfg.FloodMinClients, "threshold_queries": d.cfg.FloodMinQueries, "threshold_qps": d.cfg.FloodMinRate,
 			"window_s": d.cfg.Window,

@@ -70,7 +70,7 @@ func TestWaterTorture(t *testing.T) {
 	}
 	a := alerts[len(alerts)-1]
 	if a.Src != "" || a.Dst != "10.66.0.53" || a.Name != "victim-dns.com" || dt.Num(t, a, "queries") != 6000 ||
-		dt.Num(t, a, "distinct_clients") != 200 || dt.Num(t, a, "rate_qps") < 99 || dt.Num(t, a, "rate_qps") > 101 {
+		dt.Num(t, a, "source_count") != 200 || dt.Num(t, a, "rate_qps") < 99 || dt.Num(t, a, "rate_qps") > 101 {
 		t.Errorf("flood: %s", a.JSON())
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), torture(0.5, 3000, ""))) // 1,500 queries over 50 minutes
