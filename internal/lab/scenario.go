@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -262,6 +263,19 @@ func (a *attackRun) runUpTo(h Host, d time.Duration, argv ...string) error {
 // feed runs a tool that reads lines from the FIFO fifo (named in its
 // argv), writes lines to it one every gap and closes it (the tool's end
 // of input), then waits for the tool to end, for at most feedDrain more.
+// makeFIFO makes the FIFO at path (a.w.path of dir/name) anew, its
+// directory first, for a tool to read what the lab writes at its pace.
+func (a *attackRun) makeFIFO(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	_ = os.Remove(path) // an earlier run's
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	return nil
+}
+
 func (a *attackRun) feed(h Host, argv []string, fifo string, lines []string, gap time.Duration) error {
 	a.record(h, argv)
 	if a.dryRun {

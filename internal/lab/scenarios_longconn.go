@@ -67,12 +67,8 @@ func longconnAttack(a *attackRun) error {
 		if a.dryRun {
 			return typeCommands(a, rng, end, nil)
 		}
-		if err := os.MkdirAll(a.w.path("longconn"), 0o755); err != nil {
+		if err := a.makeFIFO(fifo); err != nil {
 			return err
-		}
-		_ = os.Remove(fifo)
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-			return fmt.Errorf("longconn: %w", err)
 		}
 		lp, err := a.sup.start(hostExt.NS(), "socat@ext", listener)
 		if err != nil {
