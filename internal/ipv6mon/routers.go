@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
 // router is what advertisements taught about one router.
@@ -539,11 +541,7 @@ type distinct struct {
 const distinctBits = 1 << 16
 
 func (d *distinct) add(s string) {
-	h := uint64(14695981039346656037) // FNV-1a: the same in every run
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 1099511628211
-	}
-	i := (h * 0x9e3779b97f4a7c15) >> (64 - 16)
+	i := (domain.Hash(s) * 0x9e3779b97f4a7c15) >> (64 - 16) // FNV-1a, the same in every run, mixed
 	if w, b := i/64, uint64(1)<<(i%64); d.bits[w]&b == 0 {
 		d.bits[w] |= b
 		d.set++
