@@ -12,14 +12,18 @@ import (
 // Write writes a pcap (Ethernet, nanosecond timestamps) of synthetic mixed
 // traffic described by cfg to w. The output depends only on cfg.
 func Write(w io.Writer, cfg Config) (Stats, error) {
+	return writePcap(w, func(out emitFunc) (Stats, error) { return generate(cfg, out) })
+}
+
+// writePcap writes the frames gen hands its emitFunc to w as an Ethernet
+// pcap, buffered, and flushes it when gen is done.
+func writePcap(w io.Writer, gen func(emitFunc) (Stats, error)) (Stats, error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cw, err := capture.NewWriter(bw, decode.LinkEthernet, SnapLen)
 	if err != nil {
 		return Stats{}, err
 	}
-	st, err := generate(cfg, func(ts int64, fr []byte) error {
-		return cw.WritePacket(ts, fr, len(fr))
-	})
+	st, err := gen(func(ts int64, fr []byte) error { return cw.WritePacket(ts, fr, len(fr)) })
 	if err != nil {
 		return st, err
 	}

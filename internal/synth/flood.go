@@ -1,16 +1,12 @@
 package synth
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"strconv"
 	"time"
-
-	"github.com/vigil-nsm/vigil/internal/capture"
-	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
 // FloodConfig controls what WriteFlood produces.
@@ -57,11 +53,11 @@ func WriteFlood(w io.Writer, cfg FloodConfig) (Stats, error) {
 	if cfg.Start.IsZero() {
 		cfg.Start = DefaultConfig().Start
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	cw, err := capture.NewWriter(bw, decode.LinkEthernet, SnapLen)
-	if err != nil {
-		return Stats{}, err
-	}
+	return writePcap(w, func(out emitFunc) (Stats, error) { return flood(cfg, out) })
+}
+
+// flood hands WriteFlood's frames to out.
+func flood(cfg FloodConfig, out emitFunc) (Stats, error) {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x666c6f6f64))
 	buf := make([]byte, 0, 256)
 	var st Stats
@@ -75,15 +71,14 @@ func WriteFlood(w io.Writer, cfg FloodConfig) (Stats, error) {
 		default:
 			buf = floodQuery(buf[:0], rng, i%4 == 2)
 		}
-		ts := cfg.Start.UnixNano() + int64(float64(i)*gap)
-		if err := cw.WritePacket(ts, buf, len(buf)); err != nil {
+		if err := out(cfg.Start.UnixNano()+int64(float64(i)*gap), buf); err != nil {
 			return st, err
 		}
 		st.Packets++
 		st.Bytes += len(buf)
 		st.Flows++
 	}
-	return st, bw.Flush()
+	return st, nil
 }
 
 // floodMACs is every flood frame's Ethernet header less its type: one
