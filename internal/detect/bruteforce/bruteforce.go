@@ -63,6 +63,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/netset"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -218,11 +219,7 @@ func (d *Detector) notePassword(r *rec.Rec, service string, failed bool, emit al
 	if p == nil || len(p.passwords) >= MaxPasswords {
 		return
 	}
-	// FNV-1a of the JSON text: equal passwords are equal texts.
-	sum := uint64(14695981039346656037)
-	for _, b := range pw {
-		sum = (sum ^ uint64(b)) * 1099511628211
-	}
+	sum := domain.Hash(pw) // of the JSON text: equal passwords are equal texts
 	if !slices.Contains(p.passwords, sum) {
 		p.passwords = append(p.passwords, sum)
 	}

@@ -6,8 +6,9 @@ import (
 )
 
 // Hash is FNV-1a (64 bits) of s, the same in every run (unlike maphash),
-// so that what is counted with it does not depend on the process.
-func Hash(s string) uint64 {
+// so that what is counted with it does not depend on the process. It
+// takes a string or the bytes of one (a field in place in its record).
+func Hash[T ~string | ~[]byte](s T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint64(s[i])) * 1099511628211
