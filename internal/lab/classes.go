@@ -7,7 +7,7 @@ import "slices"
 // question).
 var AlertClasses = []string{
 	"scan.vertical", "scan.horizontal", "scan.v6",
-	"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.dns",
+	"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.dns", "flood.http",
 	"bruteforce.ssh", "bruteforce.telnet", "bruteforce.ftp", "bruteforce.http", "bruteforce.mqtt",
 	"bruteforce.smb", "bruteforce.rdp",
 	"c2.beacon", "dns.tunnel", "dns.dga", "exfil", "conn.long", "arp.spoof", "intel.match", "tls.anomaly",

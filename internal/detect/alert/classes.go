@@ -91,6 +91,7 @@ var catalogue = []ClassInfo{
 	{"ids.alert", StageUnknown, Info, nil, 0, "Misc activity", "IDS signature"},
 	{"ics.disruptive", ActionsOnObjectives, High, []string{"T0816", "T0813", "T0858", "T0814"}, 0, "Attempted Denial of Service", "disruptive ICS command (restart, stop, listen-only)"},
 	{"flood.dns", ActionsOnObjectives, High, []string{"T1499.002"}, 0, "Attempted Denial of Service", "DNS random-subdomain flood (water torture)"},
+	{"flood.http", ActionsOnObjectives, High, []string{"T1499.002"}, 0, "Attempted Denial of Service", "HTTP request flood"},
 }
 
 var byClass = func() map[string]ClassInfo {

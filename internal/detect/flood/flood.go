@@ -2,7 +2,8 @@
 // ICMP floods against one victim (from one source or from many, spoofed,
 // random sources) and reflection/amplification, where many large responses
 // from DNS, NTP, SNMP, SSDP, CoAP, memcached … servers converge on one
-// victim that sent (or appears to have sent) small requests.
+// victim that sent (or appears to have sent) small requests; and from
+// http.log, HTTP request floods on a web server (http.go).
 //
 // A flood is a rate: packets towards the victim within Window must reach
 // MinPackets at MinRate packets/s, and the victim must mostly not answer
@@ -56,6 +57,8 @@ type Config struct {
 	SYN     Thresholds `json:"syn"`
 	UDP     Thresholds `json:"udp"`
 	ICMP    Thresholds `json:"icmp"`
+	// HTTP: requests at a web server (http.log; http.go).
+	HTTP HTTPThresholds `json:"http"`
 	// MaxAnswered is the largest share of packets the victim may answer
 	// (UDP) or handshakes it may complete (SYN) for a flood.
 	MaxAnswered float64 `json:"max_answered_share"`
@@ -86,6 +89,7 @@ func DefaultConfig() Config {
 		SYN:     Thresholds{MinPackets: 1000, MinRate: 100},
 		UDP:     Thresholds{MinPackets: 2000, MinRate: 200},
 		ICMP:    Thresholds{MinPackets: 1000, MinRate: 100},
+		HTTP:    defaultHTTP(),
 
 		MaxAnswered:     0.2,
 		AmpMinBytes:     200_000,
@@ -111,9 +115,10 @@ const (
 	kindUDP
 	kindICMP
 	kindAmp
+	kindHTTP
 )
 
-var classes = [...]string{"flood.syn", "flood.udp", "flood.icmp", "flood.amplification"}
+var classes = [...]string{"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.http"}
 
 type key struct {
 	victim netip.Addr
@@ -133,7 +138,8 @@ type victim struct {
 	senders  tally[rec.MAC]    // packets per sending MAC (of the requests, for amplification)
 	ports    tally[uint16]     // packets per port
 	uids     alert.UIDs
-	export   uint64 // packets of export streams (TelemetryPorts)
+	export   uint64     // packets of export streams (TelemetryPorts)
+	http     *httpTally // an HTTP flood's own counts (kindHTTP only)
 	// single, singleTenfold: one connection (not export) crossed the
 	// thresholds, or one (any) ten times them, on its own packets and
 	// duration (UDP, ICMP), however the victim's other traffic spreads
@@ -247,6 +253,7 @@ type Detector struct {
 	link     linkLayer
 	peers    *peers.Table // TCP conversations: who asked whom for a stream
 	held     []heldConn   // possible streams, in arrival order
+	lastHTTP *victim      // the latest http record's server (httpVictim)
 	// Evicted counts victims dropped to stay under MaxVictims.
 	Evicted int
 }
@@ -275,10 +282,14 @@ func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 func (d *Detector) Name() string { return "flood" }
 
 // Logs implements detect.Detector.
-func (d *Detector) Logs() []string { return []string{"conn"} }
+func (d *Detector) Logs() []string { return []string{"conn", "http"} }
 
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
+	if r.Log == "http" {
+		d.httpRequest(r, emit)
+		return
+	}
 	c := r.Conn()
 	if !c.Orig.IsValid() || !c.Resp.IsValid() || c.Resp.IsMulticast() {
 		return
@@ -460,7 +471,7 @@ func (d *Detector) state(k key, ts float64) *victim {
 		// its memory (most victims are clients whose DNS and NTP answers
 		// start one a minute; a new one each time took a tenth of the
 		// analysis' fresh pages).
-		v.restart(ts)
+		v.restart(ts, d.rate(v))
 		d.due.Watch(d.victims, k, v)
 		return v
 	}
@@ -474,8 +485,9 @@ func (d *Detector) state(k key, ts float64) *victim {
 }
 
 // restart makes v a new victim of its key whose first connection starts at
-// ts, as a new victim would be, keeping the memory of its tallies and uids.
-func (v *victim) restart(ts float64) {
+// ts, as a new victim would be, keeping the memory of its tallies and uids
+// (and an HTTP victim's base rate: rate was its window's).
+func (v *victim) restart(ts, rate float64) {
 	sources, senders, ports, uids := v.sources.rest, v.senders.rest, v.ports.rest, v.uids
 	clear(sources)
 	clear(senders)
@@ -483,11 +495,16 @@ func (v *victim) restart(ts float64) {
 	uids.Reset()
 	ep := v.Episode
 	ep.Restart(ts)
+	h := v.http
 	*v = victim{key: v.key, first: ts, Episode: ep}
 	v.sources.rest, v.senders.rest, v.ports.rest, v.uids = sources, senders, ports, uids
+	if h != nil {
+		v.http = h.restart(rate)
+	}
 }
 
 func (d *Detector) evict() {
+	d.lastHTTP = nil
 	for _, k := range evict.First(d.victims, len(d.victims)/10+1, func(v *victim) float64 { return v.Last }, cmp.Compare[float64]) {
 		delete(d.victims, k)
 		d.Evicted++
@@ -499,7 +516,10 @@ func (d *Detector) rate(v *victim) float64 {
 }
 
 func (d *Detector) crossed(v *victim) bool {
-	if v.kind == kindAmp {
+	switch v.kind {
+	case kindHTTP:
+		return d.crossedHTTP(v)
+	case kindAmp:
 		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
 		return v.bytesIn >= d.cfg.AmpMinBytes && v.pkts >= d.cfg.AmpMinResponses &&
 			ratio >= d.cfg.AmpMinRatio && d.rate(v) >= d.cfg.AmpMinRate
@@ -552,6 +572,7 @@ func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
 // Flush implements detect.Detector.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
 	d.release(now, emit)
+	d.lastHTTP = nil
 	d.due.Flush(d.victims, now, func(v *victim) { emit(d.alert(v)) }, func(k key, _ *victim) { delete(d.victims, k) })
 }
 
@@ -565,7 +586,11 @@ func attacker(v *victim) (src netip.Addr, share float64) {
 			top, topPkts = s, n
 		}
 	}
-	share = float64(topPkts) / float64(max(v.pkts, 1))
+	total := v.pkts
+	if v.kind == kindHTTP {
+		total = v.conns // the requests tallied
+	}
+	share = float64(topPkts) / float64(max(total, 1))
 	if share >= 0.5 {
 		return top, share
 	}
@@ -587,6 +612,10 @@ func (d *Detector) alert(v *victim) alert.Alert {
 	a := alert.Alert{
 		TS: v.first, TSEnd: v.Last, UIDs: v.uids.List(), Src: alert.AddrString(src), Dst: v.victim.String(),
 		Class: classes[v.kind], Detector: "flood", Evidence: ev,
+	}
+	if v.kind == kindHTTP {
+		ev["distinct_sources"] = v.sources.len()
+		return d.httpAlert(v, a, ev)
 	}
 	from := "from " + alert.Plural(v.sources.len(), "source")
 	if src.IsValid() {
