@@ -318,14 +318,6 @@ func (m *logMerge) finish(s *logSource, err error) {
 // are kept and the other files read. A progress bar goes to progress
 // when it is not nil; reading stops when ctx is done.
 func readLogs(ctx context.Context, paths []string, sink *logSink, progress io.Writer) (int, error) {
-	var add func(alert.Alert)
-	if sink.w != nil {
-		for _, c := range sink.w.consumers {
-			if a, ok := c.(AlertAdder); ok {
-				add = func(x alert.Alert) { a.Add(x) }
-			}
-		}
-	}
 	m := newLogMerge(paths)
 	var total atomic.Int64
 	bar := startProgress(progress, func() progressState {
@@ -342,8 +334,8 @@ func readLogs(ctx context.Context, paths []string, sink *logSink, progress io.Wr
 		case !it.isAlert:
 			sink.Record(it.log, it.line)
 			total.Add(1)
-		case add != nil:
-			add(it.alert)
+		default:
+			sink.Alert(it.alert)
 		}
 		m.pop()
 	}

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/record"
+	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // arrivalCollector is a consumer that notes each record as "log@ts" in the
@@ -444,5 +446,61 @@ func TestLogProgressAndCancel(t *testing.T) {
 	n, err := readLogs(ctx, []string{log}, newLogSink(nil, newHostStats()), nil)
 	if !errors.Is(err, context.Canceled) || n != 0 {
 		t.Errorf("cancelled: %d records, %v", n, err)
+	}
+}
+
+// orderConsumer records the order in which records and alerts reach
+// it: "r" and a record's ts, "a" and an alert's.
+type orderConsumer struct{ seq []string }
+
+func (s *orderConsumer) Record(log string, line []byte) {
+	var r rec.Rec
+	if err := r.Parse(log, line); err == nil {
+		s.seq = append(s.seq, fmt.Sprintf("r%.0f", r.TS()))
+	}
+}
+
+func (s *orderConsumer) Add(a alert.Alert) bool {
+	s.seq = append(s.seq, fmt.Sprintf("a%.0f", a.TS))
+	return true
+}
+
+// TestEVEAlertsInTimeOrder: the alerts of an EVE file reach the consumer
+// that takes alerts in their time order among the records of the other
+// logs, from the goroutine that hands it the records. They were added
+// from the goroutine reading the logs while the writer's goroutine handed
+// the records: a data race on the engine (seen with -race), and the
+// alerts came before records older than them.
+func TestEVEAlertsInTimeOrder(t *testing.T) {
+	dir := t.TempDir()
+	var conns, eve strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&conns, `{"ts":%d,"uid":"C%d","id.orig_h":"10.0.0.1","id.orig_p":%d,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp"}`+"\n", 1767225600+i, i, 40000+i)
+	}
+	for i := range 30 {
+		ts := time.Unix(1767225600+int64(i)*100+50, 0).UTC().Format("2006-01-02T15:04:05.000000+0000")
+		fmt.Fprintf(&eve, `{"timestamp":%q,"event_type":"alert","src_ip":"10.0.0.9","src_port":5000,"dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP","alert":{"signature":"x","signature_id":%d,"category":"Misc activity","severity":3}}`+"\n", ts, i+1)
+	}
+	writeFile(t, dir, "conn.log", conns.String())
+	writeFile(t, dir, "eve.json", eve.String())
+	seq := &orderConsumer{}
+	cfg := DefaultConfig()
+	cfg.Consumers = []Consumer{seq}
+	runTo(t, cfg, dir)
+	// Everything here is in time order, records and alerts alike.
+	alerts, last := 0, 0
+	for i, s := range seq.seq {
+		var ts int
+		fmt.Sscanf(s[1:], "%d", &ts)
+		if ts < last {
+			t.Fatalf("%s after %s (item %d): want the alerts in time order among the records", s, seq.seq[i-1], i)
+		}
+		last = ts
+		if s[0] == 'a' {
+			alerts++
+		}
+	}
+	if alerts != 30 {
+		t.Errorf("%d alerts reached the consumer, want 30", alerts)
 	}
 }

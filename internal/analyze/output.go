@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/decode"
+	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -54,7 +55,21 @@ type chunk struct {
 	conns []typedConn
 	https []typedHTTP
 	syns  []typedSYN
+	// alerts: alerts raised elsewhere (a Suricata EVE input's), each
+	// at its place among the records (logSink.Alert).
+	alerts []heldAlert
 }
+
+// heldAlert is an alert in a chunk: the rec-th record stands for it.
+type heldAlert struct {
+	rec int
+	a   alert.Alert
+}
+
+// logAlert is the pseudo-log of the records that stand for alerts
+// (logSink.Alert): a fact, never written, and not handed to consumers as
+// a record.
+const logAlert = "_alert"
 
 // chunkRec is one record of a chunk: its log, the end of its line in the
 // chunk's buf (past the newline) and, in ordered runs, its tag.
@@ -355,22 +370,26 @@ func (w *writer) recycleTyped(conns []typedConn, https []typedHTTP, syns []typed
 
 // recExtras is what comes with a record of a chunk besides its line.
 type recExtras struct {
-	once *onceMark  // logged at most once per key (RecordOnce)
-	conn *typedConn // a conn record's fields, decoded
-	http *rec.HTTP  // an http record's fields, located
-	syn  *rec.SYN   // a "_syn" fact's fields
+	once  *onceMark    // logged at most once per key (RecordOnce)
+	conn  *typedConn   // a conn record's fields, decoded
+	http  *rec.HTTP    // an http record's fields, located
+	syn   *rec.SYN     // a "_syn" fact's fields
+	alert *alert.Alert // the alert the record stands for (logAlert)
 }
 
 // chunkExtras walks a chunk's once marks and typed fields along its
 // records (each list in record order).
 type chunkExtras struct {
-	once  []onceMark
-	conns []typedConn
-	https []typedHTTP
-	syns  []typedSYN
+	once   []onceMark
+	conns  []typedConn
+	https  []typedHTTP
+	syns   []typedSYN
+	alerts []heldAlert
 }
 
-func (c *chunk) extras() chunkExtras { return chunkExtras{c.once, c.conns, c.https, c.syns} }
+func (c *chunk) extras() chunkExtras {
+	return chunkExtras{c.once, c.conns, c.https, c.syns, c.alerts}
+}
 
 // at returns what comes with the chunk's i-th record; i goes up by one
 // from 0 from call to call.
@@ -387,6 +406,9 @@ func (e *chunkExtras) at(i int) (x recExtras) {
 	if len(e.syns) > 0 && e.syns[0].rec == i {
 		x.syn, e.syns = &e.syns[0].fields, e.syns[1:]
 	}
+	if len(e.alerts) > 0 && e.alerts[0].rec == i {
+		x.alert, e.alerts = &e.alerts[0].a, e.alerts[1:]
+	}
 	return x
 }
 
@@ -394,6 +416,10 @@ func (e *chunkExtras) at(i int) (x recExtras) {
 // appends it to its log (facts are not written); a RecordOnce repeat is
 // dropped.
 func (w *writer) emit(log string, line []byte, x recExtras) {
+	if x.alert != nil {
+		w.addAlert(*x.alert)
+		return
+	}
 	if x.once != nil && w.recent.seen(x.once) {
 		w.drop(log)
 		return
@@ -439,6 +465,25 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 		return
 	}
 	w.hand(log, line, x)
+}
+
+// addAlert hands an alert raised elsewhere to the consumers that take
+// alerts (AlertAdder), after the records before it; like a record, one
+// that panics on it is counted and the run goes on.
+func (w *writer) addAlert(a alert.Alert) {
+	w.consumeHeld()
+	for _, c := range w.consumers {
+		if adder, ok := c.(AlertAdder); ok {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						w.consumerPanics.Add(1)
+					}
+				}()
+				adder.Add(a)
+			}()
+		}
+	}
 }
 
 // hand hands one record to every consumer, through w.shared with the
@@ -548,10 +593,11 @@ type logSink struct {
 	// key (RecordOnce); conns, https and syns hold the conn and http
 	// records' and "_syn" facts' fields when the writer has consumers
 	// (typed).
-	once  []onceMark
-	conns []typedConn
-	https []typedHTTP
-	syns  []typedSYN
+	once   []onceMark
+	conns  []typedConn
+	https  []typedHTTP
+	syns   []typedSYN
+	alerts []heldAlert
 	// pending is progress not yet reported (hasPending), quiet the sweeps
 	// since the last report.
 	pending    recTag
@@ -656,6 +702,18 @@ func (s *logSink) Record(log string, line []byte) {
 	s.append(b)
 }
 
+// Alert hands an alert raised elsewhere (a Suricata EVE input's) to the
+// consumers that take alerts, in its place among the records: through
+// the writer, so that they get it in their own goroutine, after the
+// records sent before it.
+func (s *logSink) Alert(a alert.Alert) {
+	if s.w == nil {
+		return
+	}
+	s.alerts = append(s.alerts, heldAlert{rec: len(s.recs), a: a})
+	s.append(s.start(logAlert))
+}
+
 // RecordHTTP implements proto.HTTPSink: an http record, with its
 // fields located for the consumers when some read them (typed).
 func (s *logSink) RecordHTTP(line []byte, h *rec.HTTP) {
@@ -711,8 +769,8 @@ func (s *logSink) append(b []byte) {
 // take returns the pending chunk made of buf, and starts a new one.
 func (s *logSink) take(buf []byte) chunk {
 	c := chunk{buf: buf, recs: s.recs, prod: s.tag.prod, once: s.once, conns: s.conns, https: s.https,
-		syns: s.syns, progress: s.pending, hasProgress: s.hasPending}
-	s.recs, s.once, s.conns, s.https, s.syns = s.w.getRecs(), nil, nil, nil, nil
+		syns: s.syns, alerts: s.alerts, progress: s.pending, hasProgress: s.hasPending}
+	s.recs, s.once, s.conns, s.https, s.syns, s.alerts = s.w.getRecs(), nil, nil, nil, nil, nil
 	s.hasPending, s.quiet = false, 0
 	return c
 }
