@@ -66,7 +66,10 @@ var (
 // holdForConsumers adds a record to the batch, and hands the batch on
 // when it is full.
 func (w *writer) holdForConsumers(log string, line []byte, x recExtras) {
-	b := &w.batch
+	if w.batch == nil {
+		w.batch = &consumeBatch{}
+	}
+	b := w.batch
 	if b.buf == nil {
 		b.buf = make([]byte, 0, consumeBatchBytes+64<<10)
 	}
@@ -86,14 +89,26 @@ func (w *writer) holdForConsumers(log string, line []byte, x recExtras) {
 	}
 	b.recs = append(b.recs, r)
 	if len(b.recs) >= consumeBatchRecs || len(b.buf) >= consumeBatchBytes {
-		w.consumeHeld()
+		w.passHeld()
 	}
 }
 
-// consumeHeld hands the held records to the consumers, in order, and
-// empties the batch.
-func (w *writer) consumeHeld() {
-	b := &w.batch
+// passHeld hands the held records on: to the consumers now, or to the
+// consumer stage's goroutine, where there is one (stage.go).
+func (w *writer) passHeld() {
+	if w.batch == nil || len(w.batch.recs) == 0 {
+		return
+	}
+	if w.stage == nil {
+		w.consumeHeld(w.batch)
+		return
+	}
+	w.batch = w.stage.pass(w.batch)
+}
+
+// consumeHeld hands b's records to the consumers, in order, and empties
+// the batch.
+func (w *writer) consumeHeld(b *consumeBatch) {
 	for b.next < len(b.recs) {
 		if ahead := b.next + prefetchRecs; ahead < len(b.recs) {
 			a := &b.recs[ahead]

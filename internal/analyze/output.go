@@ -159,9 +159,12 @@ type writer struct {
 	typedSYNs  slicePool[typedSYN]
 	// consumerPanics counts the records a consumer panicked on (handTo).
 	consumerPanics atomic.Uint64
-	// batch: an inline writer's records not yet handed to the
-	// consumers (consume.go).
-	batch   consumeBatch
+	// batch: the records not yet handed to the consumers (consume.go),
+	// of an inline writer or one with a consumer stage.
+	batch *consumeBatch
+	// stage: the consumers' own goroutine, where they have one
+	// (stage.go); nil: they run in the writer's.
+	stage   *consumerStage
 	recent  onceFilter        // RecordOnce's memory
 	dropped map[string]uint64 // RecordOnce's repeats not written, by log
 
@@ -234,6 +237,7 @@ func newWriter(dir string, consumers []Consumer, flushEvery time.Duration, order
 	if err != nil {
 		return nil, err
 	}
+	w.startStage()
 	go w.run()
 	return w, nil
 }
@@ -318,10 +322,22 @@ func (w *writer) run() {
 			}
 			w.write(c)
 		case now := <-t.C:
-			w.advance(now.UnixNano())
+			w.tick(now.UnixNano())
 			w.flushFiles()
 		}
 	}
+}
+
+// tick hands the clock to the consumers that keep time, after the
+// records held for them: in the consumer stage's goroutine when there is
+// one.
+func (w *writer) tick(now int64) {
+	w.passHeld()
+	if w.stage != nil {
+		w.stage.in <- stageItem{now: now}
+		return
+	}
+	w.advance(now)
 }
 
 // advance hands the clock to the consumers that keep time (Clocked).
@@ -460,7 +476,7 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 	if len(w.consumers) == 0 {
 		return
 	}
-	if w.inline && consumeBatchRecs > 1 {
+	if (w.inline || w.stage != nil) && consumeBatchRecs > 1 {
 		w.holdForConsumers(log, line, x)
 		return
 	}
@@ -471,7 +487,16 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 // alerts (AlertAdder), after the records before it; like a record, one
 // that panics on it is counted and the run goes on.
 func (w *writer) addAlert(a alert.Alert) {
-	w.consumeHeld()
+	w.passHeld()
+	if w.stage != nil {
+		w.stage.in <- stageItem{alert: &a}
+		return
+	}
+	w.giveAlert(a)
+}
+
+// giveAlert is addAlert in the consumers' goroutine.
+func (w *writer) giveAlert(a alert.Alert) {
 	for _, c := range w.consumers {
 		if adder, ok := c.(AlertAdder); ok {
 			func() {
@@ -555,7 +580,8 @@ func (w *writer) close() error {
 	if w.ordered {
 		w.release(doneTag) // producers that did not finish: what they made
 	}
-	w.consumeHeld()
+	w.passHeld()
+	w.stage.close()
 	for name, lf := range w.files {
 		if err := lf.w.Flush(); err != nil && w.err == nil {
 			w.err = fmt.Errorf("analyze: flush %s.log: %w", name, err)
