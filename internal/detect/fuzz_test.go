@@ -103,6 +103,8 @@ func fuzzConfig(tb testing.TB) Config {
 	c := DefaultConfig()
 	c.Scan.MaxEntries = fuzzCap
 	c.Flood.MaxVictims, c.Flood.MaxSources = fuzzCap, fuzzCap
+	// An HTTP flood at 4 requests: its alert is made from hostile fields.
+	c.Flood.HTTP.MinRequests, c.Flood.HTTP.MinRate, c.Flood.HTTP.FocusShare, c.Flood.HTTP.MinPerClient = 4, 0.01, 0, 1
 	c.BruteForce.MaxPairs = fuzzCap
 	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
 	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap
