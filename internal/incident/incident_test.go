@@ -72,6 +72,14 @@ func TestNarrativeSentences(t *testing.T) {
 			{TS: 43200, Class: "flood.dns", Dst: "10.66.0.10", Act: "flooded the name servers of victim.example with queries for random subdomains", Summary: "x",
 				Evidence: map[string]any{"kind": "distributed", "source_count": 256, "sources_at_least": true}},
 		}, "1970-01-01 UTC: At least 256 sources flooded the name servers of victim.example"},
+		// The victim's exposure, which names no attacker, comes first:
+		// the crowd is the flood's.
+		{"a distributed attack after an exposure", []alert.Alert{
+			{TS: 43200, Class: "iot.insecure_protocol", Src: "10.66.0.21", Dst: "10.66.0.10", DstP: 1883, Exposed: "10.66.0.10",
+				Summary: "10.66.0.10 runs an MQTT broker without TLS on tcp/1883"},
+			{TS: 43210, Class: "flood.http", Dst: "10.66.0.10", Act: "flooded the web server 10.66.0.10:80 with 3150 HTTP requests", Summary: "x",
+				Evidence: map[string]any{"kind": "distributed", "source_count": 30}},
+		}, "1970-01-01 UTC: 10.66.0.10 runs an MQTT broker without TLS on tcp/1883 (12:00:00), then 30 sources flooded the web server"},
 	} {
 		for i := range tc.alerts {
 			tc.alerts[i].Confidence = 0.9

@@ -284,12 +284,17 @@ func narrativeSubject(inc Incident, alerts []alert.Alert, steps []narrativeStep,
 	if len(alerts) > 0 && alerts[0].Src == "" && subject != "" {
 		return "the host with MAC " + subject + " (forging its addresses)"
 	}
-	if subject == "" && len(alerts) > 0 {
-		if _, n := alerts[0].Crowd(); n > 0 { // a distributed attack's, the most active named in its evidence
-			if alerts[0].Evidence["sources_at_least"] == true { // its count stopped at a bound
-				return fmt.Sprintf("at least %d sources", n)
+	if subject == "" {
+		// A distributed attack's, the most active named in its evidence:
+		// the first alert that has one (an exposure of the victim, which
+		// names no attacker, may come before).
+		for i := range alerts {
+			if _, n := alerts[i].Crowd(); n > 0 {
+				if alerts[i].Evidence["sources_at_least"] == true { // its count stopped at a bound
+					return fmt.Sprintf("at least %d sources", n)
+				}
+				return fmt.Sprintf("%d sources", n)
 			}
-			return fmt.Sprintf("%d sources", n)
 		}
 	}
 	if subject == "" {
