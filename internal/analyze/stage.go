@@ -16,8 +16,10 @@ import (
 // still calling them. The writer then goes on writing the logs while the
 // consumers work: under a flood, where they cost several times what the
 // records do, a live sensor keeps up with more packets a second
-// (docs/PERFORMANCE.md). VIGIL_CONSUMER_STAGE=0 keeps them in the
-// writer's goroutine.
+// (docs/PERFORMANCE.md). In a live run a record waits at most one tick
+// (a second) in its batch before the consumers see it, since each tick
+// passes the batch on. VIGIL_CONSUMER_STAGE=0 keeps the consumers in the
+// writer's goroutine, each record handed on as it is written.
 type consumerStage struct {
 	in   chan stageItem
 	free chan *consumeBatch // batches consumed, for the writer to fill
