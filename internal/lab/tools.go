@@ -31,9 +31,10 @@ var toolPackages = map[string]string{
 	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp", "memcached": "memcached",
 	// pymodbus's client imports serial_asyncio, which Debian's package
 	// only recommends.
-	"pymodbus": "python3-pymodbus python3-serial-asyncio",
-	"python3":  "python3",
-	"sshpass":  "sshpass",
+	"pymodbus":     "python3-pymodbus python3-serial-asyncio",
+	"python3":      "python3",
+	"sshpass":      "sshpass",
+	"slowhttptest": "slowhttptest",
 }
 
 // debianPython runs the lab's Python helpers: Debian's own interpreter,

@@ -259,7 +259,7 @@ func (d *Detector) conn(r *rec.Rec) {
 			d.add(key{p.src, p.proxy, p.host}, p.proxy, p.port, "tcp", p.ts, size, c.OrigBytes+c.RespBytes, c.UID)
 		}
 		delete(d.pending, string(c.UID))
-	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && carriedHTTP(c.Service) && d.internal.Contains(c.Resp) {
+	} else if d.cfg.Proxy && c.Proto == rec.ProtoTCP && c.HasService("http") && d.internal.Contains(c.Resp) {
 		// A connection to an internal server whose http records may come
 		// after it (a proxy's). One that carried no HTTP has none to
 		// come: a spoofed SYN flood's are a million.
@@ -334,11 +334,6 @@ func (d *Detector) release(now float64, n int) {
 		d.heldQ[i] = nil
 	}
 	d.heldQ = d.heldQ[i:]
-}
-
-// carriedHTTP reports whether a conn.log service list names HTTP.
-func carriedHTTP(service []byte) bool {
-	return anyService(service, func(name []byte) bool { return string(name) == "http" })
 }
 
 // named reports whether a conn.log service list names TLS or HTTP,

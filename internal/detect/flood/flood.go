@@ -116,9 +116,10 @@ const (
 	kindICMP
 	kindAmp
 	kindHTTP
+	kindSlowHTTP // slow HTTP DoS (slowloris), from conn.log: class flood.http
 )
 
-var classes = [...]string{"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.http"}
+var classes = [...]string{"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.http", "flood.http"}
 
 type key struct {
 	victim netip.Addr
@@ -305,6 +306,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	case rec.ProtoTCP:
 		if c.OrigBytes == 0 || !c.Established() {
 			d.add(c, kindSYN, c.Orig, c.Resp, c.OrigMAC, c.OrigPkts, b2u(handshakeDone(c)), 0, 0, emit)
+		} else if d.slow(c) {
+			d.slowConn(c, emit)
 		}
 	case rec.ProtoUDP:
 		if d.ampPorts.has(c.RespP) && c.RespPkts > 0 {
@@ -519,6 +522,8 @@ func (d *Detector) crossed(v *victim) bool {
 	switch v.kind {
 	case kindHTTP:
 		return d.crossedHTTP(v)
+	case kindSlowHTTP:
+		return v.conns >= d.cfg.HTTP.SlowMinConns
 	case kindAmp:
 		ratio := float64(v.bytesIn) / float64(max(v.bytesOut, 1))
 		return v.bytesIn >= d.cfg.AmpMinBytes && v.pkts >= d.cfg.AmpMinResponses &&
@@ -587,8 +592,8 @@ func attacker(v *victim) (src netip.Addr, share float64) {
 		}
 	}
 	total := v.pkts
-	if v.kind == kindHTTP {
-		total = v.conns // the requests tallied
+	if v.kind == kindHTTP || v.kind == kindSlowHTTP {
+		total = v.conns // the requests tallied, the connections held
 	}
 	share = float64(topPkts) / float64(max(total, 1))
 	if share >= 0.5 {
@@ -613,9 +618,12 @@ func (d *Detector) alert(v *victim) alert.Alert {
 		TS: v.first, TSEnd: v.Last, UIDs: v.uids.List(), Src: alert.AddrString(src), Dst: v.victim.String(),
 		Class: classes[v.kind], Detector: "flood", Evidence: ev,
 	}
-	if v.kind == kindHTTP {
+	switch v.kind {
+	case kindHTTP:
 		ev["distinct_sources"] = v.sources.len()
 		return d.httpAlert(v, a, ev)
+	case kindSlowHTTP:
+		return d.slowAlert(v, a, ev)
 	}
 	from := "from " + alert.Plural(v.sources.len(), "source")
 	if src.IsValid() {

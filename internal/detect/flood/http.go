@@ -27,6 +27,15 @@ import (
 // has seen through a whole window before must also see Surge times the
 // request rate of those windows, so a server that is always this busy
 // stays quiet after its first window.
+//
+// A slow HTTP DoS (slowloris) is the same class from conn.log: clients
+// hold a web server's connections open by sending a request a few bytes
+// at a time and never ending it, until the server has none left. Its
+// connections carried HTTP, completed the handshake, lasted
+// SlowMinDuration seconds or more at SlowMaxRate bytes a second or less
+// from the client, and got not one byte back; SlowMinConns of them
+// started within Window are one alert. Long polls and event streams get
+// their response headers at least, a hung server's clients are few.
 
 // HTTPThresholds holds the HTTP flood's thresholds.
 type HTTPThresholds struct {
@@ -36,12 +45,17 @@ type HTTPThresholds struct {
 	MinPerClient  float64 `json:"min_requests_per_client"`
 	DistressShare float64 `json:"distress_share"`
 	Surge         float64 `json:"surge"`
+	// The slow HTTP DoS (slowloris): connections held open.
+	SlowMinConns    uint64  `json:"slow_min_connections"`
+	SlowMinDuration float64 `json:"slow_min_duration_s"`
+	SlowMaxRate     float64 `json:"slow_max_rate_bps"`
 }
 
 // defaultHTTP is the HTTP flood's default thresholds: 3000 requests at
 // 100 a second or more.
 func defaultHTTP() HTTPThresholds {
-	return HTTPThresholds{MinRequests: 3000, MinRate: 100, FocusShare: 0.5, MinPerClient: 10, DistressShare: 0.5, Surge: 5}
+	return HTTPThresholds{MinRequests: 3000, MinRate: 100, FocusShare: 0.5, MinPerClient: 10, DistressShare: 0.5, Surge: 5,
+		SlowMinConns: 100, SlowMinDuration: 10, SlowMaxRate: 100}
 }
 
 // httpTally is an HTTP victim's own counts. victim.pkts counts its
@@ -54,6 +68,8 @@ type httpTally struct {
 	// base is the server's request rate in its windows that ended
 	// without a flood (an average weighing the latest most; 0: none).
 	base float64
+	// held is a slow HTTP DoS's connections' total duration (s).
+	held float64
 }
 
 // pathSlots is how many paths topPaths counts at a time.
@@ -323,15 +339,84 @@ func (d *Detector) httpAlert(v *victim, a alert.Alert, ev map[string]any) alert.
 		ev["kind"], ev["source_count"], ev["sources_at_least"] = "distributed", v.sources.len(), atLeast
 		ev["sources"] = topSources(&v.sources, 10)
 	}
-	what := fmt.Sprintf("%d HTTP requests from %s at %.0f a second", v.pkts, from, rate)
+	how := fmt.Sprintf(" at %.0f a second", rate)
 	if topText != "" && shape == "repeat" {
-		what += fmt.Sprintf(", %.0f%% for %s", 100*float64(top)/tallied, topText)
+		how += fmt.Sprintf(", %.0f%% for %s", 100*float64(top)/tallied, topText)
 	}
 	if shape == "overload" {
-		what += fmt.Sprintf(", %.0f%% unanswered or failed (5xx, 429)", 100*distress)
+		how += fmt.Sprintf(", %.0f%% unanswered or failed (5xx, 429)", 100*distress)
 	}
 	a.Confidence = min(1, 0.6+0.4*min(rate/(10*th.MinRate), 1))
-	a.Act = fmt.Sprintf("flooded the web server %s with %s", server, what)
-	a.Summary = fmt.Sprintf("HTTP flood on %s: %s, between %s and %s.", server, what, alert.Clock(v.first), alert.Clock(v.Last))
+	// The act has the narrative's subject (the client or the crowd) before
+	// it; the summary names it.
+	a.Act = fmt.Sprintf("flooded the web server %s with %d HTTP requests%s", server, v.pkts, how)
+	a.Summary = fmt.Sprintf("HTTP flood on %s: %d HTTP requests from %s%s, between %s and %s.", server, v.pkts, from, how, alert.Clock(v.first), alert.Clock(v.Last))
+	return a
+}
+
+// slow reports whether c, an established TCP connection with payload, is
+// one of a slow HTTP DoS: it carried HTTP, the client completed the
+// handshake, and it was held open SlowMinDuration or more at SlowMaxRate
+// bytes a second or less, without a byte back.
+func (d *Detector) slow(c *rec.Conn) bool {
+	th := &d.cfg.HTTP
+	return c.RespBytes == 0 && c.Duration >= th.SlowMinDuration && float64(c.OrigBytes) <= th.SlowMaxRate*c.Duration &&
+		handshakeDone(c) && c.HasService("http")
+}
+
+// slowConn counts one connection of a slow HTTP DoS towards its server.
+func (d *Detector) slowConn(c *rec.Conn, emit alert.Emit) {
+	v := d.state(key{c.Resp, kindSlowHTTP}, c.TS)
+	if v.http == nil {
+		v.http = &httpTally{}
+	}
+	v.first = min(v.first, c.TS)
+	v.Active(c.TS + c.Duration)
+	v.conns++
+	v.pkts += c.OrigPkts
+	v.bytesOut += c.OrigBytes
+	v.http.held += c.Duration
+	v.sources.add(c.Orig, 1, d.cfg.MaxSources)
+	v.ports.add(c.RespP, 1, 16)
+	v.uids.Add(c.TS, c.UID)
+	if !v.Alerted && d.crossed(v) {
+		v.Reported(c.TS)
+		d.due.Watch(d.victims, v.key, v)
+		emit(d.alert(v))
+	}
+}
+
+// slowAlert reports a slow HTTP DoS.
+func (d *Detector) slowAlert(v *victim, a alert.Alert, ev map[string]any) alert.Alert {
+	th := d.cfg.HTTP
+	n := float64(max(v.conns, 1))
+	held, sent := v.http.held/n, float64(v.bytesOut)/n
+	delete(ev, "rate_pps")
+	ev["shape"], ev["connections"], ev["mean_duration_s"], ev["mean_request_bytes"] = "slow", v.conns, round1(held), round1(sent)
+	ev["distinct_sources"], ev["response_bytes"] = v.sources.len(), 0
+	ev["threshold_connections"], ev["threshold_duration_s"], ev["threshold_rate_bps"] = th.SlowMinConns, th.SlowMinDuration, th.SlowMaxRate
+	a.Proto = "tcp"
+	if ports := v.ports.sorted(func(a, b uint16) bool { return a < b }); len(ports) > 0 {
+		a.DstP = ports[0].key
+	}
+	server := v.victim.String()
+	if a.DstP != 0 {
+		server = netip.AddrPortFrom(v.victim, a.DstP).String()
+	}
+	from := alert.Plural(v.sources.len(), "client")
+	if a.Src != "" {
+		from = a.Src
+	} else {
+		atLeast := v.sources.len() >= d.cfg.MaxSources
+		if atLeast {
+			from = "at least " + from
+		}
+		ev["kind"], ev["source_count"], ev["sources_at_least"] = "distributed", v.sources.len(), atLeast
+		ev["sources"] = topSources(&v.sources, 10)
+	}
+	how := fmt.Sprintf("%.0f s on average each, %.0f bytes of a request sent and never finished, not one byte answered", held, sent)
+	a.Confidence = min(1, 0.6+0.4*min(float64(v.conns)/(4*float64(th.SlowMinConns)), 1))
+	a.Act = fmt.Sprintf("held %d connections to the web server %s open (slowloris): %s", v.conns, server, how)
+	a.Summary = fmt.Sprintf("Slow HTTP DoS (slowloris) on %s: %d connections from %s held open %s, between %s and %s.", server, v.conns, from, how, alert.Clock(v.first), alert.Clock(v.Last))
 	return a
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -195,4 +196,79 @@ func located(t *testing.T, l dt.Line) *rec.HTTP {
 		}
 	}
 	return h
+}
+
+// slowConn is a conn.log record of a connection to the web server
+// 10.0.0.80:80 held dur seconds, sent bytes bytes by the client and
+// answered with resp bytes.
+func slowConn(ts float64, client string, port int, dur float64, sent, resp uint64, service string) dt.Line {
+	return dt.Conn{TS: ts, UID: fmt.Sprintf("CS%d%d", int(ts*10), port), Src: client, SrcP: port, Dst: "10.0.0.80", DstP: 80,
+		Service: service, History: "ShADaFf", Duration: dur, OrigBytes: sent, RespBytes: resp, OrigPkts: 10, RespPkts: 8}.Line()
+}
+
+// slowConns makes n connections started over 4 s, client(i) the i-th's.
+func slowConns(n int, client func(int) string, dur float64, sent, resp uint64, service string) []dt.Line {
+	l := make([]dt.Line, 0, n)
+	for i := range n {
+		l = append(l, slowConn(1000+float64(i)*4/float64(n), client(i), 40000+i, dur, sent, resp, service))
+	}
+	return l
+}
+
+func TestSlowHTTPFires(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []dt.Line
+		src   string
+		conns float64
+	}{
+		{"slowhttptest from one host", slowConns(200, same("10.66.0.66"), 30, 402, 0, "http"), "10.66.0.66", 200},
+		{"slowloris from 50 bots, nginx timing them out", slowConns(150, func(i int) string { return fmt.Sprintf("198.51.100.%d", i%50) }, 60, 900, 0, "http"), "", 150},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alerts := dt.Run(t, New(DefaultConfig()), tc.lines)
+			a := dt.Expect(t, alerts, "flood.http", tc.src, "10.0.0.80", "connections", tc.conns)
+			if m := dt.Merged(alerts); len(m) != 1 {
+				t.Errorf("want one alert, got %v", dt.Classes(m))
+			}
+			if a.Evidence["shape"] != "slow" || a.DstP != 80 || !strings.HasPrefix(a.Summary, "Slow HTTP DoS (slowloris) on 10.0.0.80:80: ") {
+				t.Errorf("shape %v, port %d, summary %q", a.Evidence["shape"], a.DstP, a.Summary)
+			}
+			if _, n := a.Crowd(); tc.src == "" && n != 50 {
+				t.Errorf("crowd of %d, want 50", n)
+			}
+		})
+	}
+}
+
+// TestSlowHTTPQuiet: long, quiet connections that are no slow HTTP DoS,
+// each kept quiet by the rule named; with it off, each would be one.
+func TestSlowHTTPQuiet(t *testing.T) {
+	bot := func(i int) string { return fmt.Sprintf("10.1.0.%d", 1+i%200) }
+	tests := map[string]struct {
+		lines []dt.Line
+		off   func(*Config)
+	}{
+		// 200 IoT devices keeping MQTT sessions open to a broker: a
+		// ping every minute, answered.
+		"mqtt keep-alives": {slowConns(200, bot, 600, 60, 0, "mqtt"), nil},
+		// Long polls: the server sends its headers at least.
+		"long polls": {slowConns(200, bot, 55, 450, 180, "http"), nil},
+		"too few":    {slowConns(60, bot, 30, 400, 0, "http"), func(c *Config) { c.HTTP.SlowMinConns = 50 }},
+		"short":      {slowConns(200, bot, 5, 400, 0, "http"), func(c *Config) { c.HTTP.SlowMinDuration = 4 }},
+		// Uploads that went unanswered: a client sending fast.
+		"fast uploads": {slowConns(200, bot, 30, 3_000_000, 0, "http"), func(c *Config) { c.HTTP.SlowMaxRate = 1e6 }},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dt.Quiet(t, dt.Run(t, New(DefaultConfig()), tc.lines))
+			if tc.off == nil {
+				return // not HTTP, or answered: no slow HTTP DoS whatever the thresholds
+			}
+			cfg := DefaultConfig()
+			tc.off(&cfg)
+			dt.Find(t, dt.Run(t, New(cfg), tc.lines), "flood.http")
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package rec
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 )
@@ -326,6 +327,23 @@ func (c *Conn) Probe() bool {
 		return c.RespPkts == 0
 	case ProtoICMP:
 		return true
+	}
+	return false
+}
+
+// HasService reports whether the record's service list ("ssl,http")
+// names name.
+func (c *Conn) HasService(name string) bool {
+	for rest := c.Service; len(rest) > 0; {
+		item := rest
+		if i := bytes.IndexByte(rest, ','); i >= 0 {
+			item, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if string(item) == name {
+			return true
+		}
 	}
 	return false
 }

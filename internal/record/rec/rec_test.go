@@ -811,3 +811,23 @@ func TestParseAddrAllocs(t *testing.T) {
 		t.Errorf("ParseAddr(%s) allocates %v times", b, n)
 	}
 }
+
+func TestHasService(t *testing.T) {
+	for _, tc := range []struct {
+		service, name string
+		want          bool
+	}{
+		{"http", "http", true},
+		{"ssl,http", "http", true},
+		{"http,ssl", "ssl", true},
+		{"", "http", false},
+		{"https", "http", false},
+		{"ssl,,http", "http", true},
+		{"xhttp,httpx", "http", false},
+	} {
+		c := Conn{Service: []byte(tc.service)}
+		if got := c.HasService(tc.name); got != tc.want {
+			t.Errorf("%q has %q: %v, want %v", tc.service, tc.name, got, tc.want)
+		}
+	}
+}
