@@ -103,8 +103,10 @@ func fuzzConfig(tb testing.TB) Config {
 	c := DefaultConfig()
 	c.Scan.MaxEntries = fuzzCap
 	c.Flood.MaxVictims, c.Flood.MaxSources = fuzzCap, fuzzCap
-	// An HTTP flood at 4 requests: its alert is made from hostile fields.
+	// An HTTP flood at 4 requests and a slow HTTP DoS at 2 connections:
+	// their alerts are made from hostile fields.
 	c.Flood.HTTP.MinRequests, c.Flood.HTTP.MinRate, c.Flood.HTTP.FocusShare, c.Flood.HTTP.MinPerClient = 4, 0.01, 0, 1
+	c.Flood.HTTP.SlowMinConns, c.Flood.HTTP.SlowMinDuration, c.Flood.HTTP.SlowMaxRate = 2, 0, math.MaxFloat64
 	c.BruteForce.MaxPairs = fuzzCap
 	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
 	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap
