@@ -320,25 +320,7 @@ func (d *Detector) httpAlert(v *victim, a alert.Alert, ev map[string]any) alert.
 		ev["host"] = h.host
 		a.Name = h.host
 	}
-	a.Proto = "tcp"
-	if ports := v.ports.sorted(func(a, b uint16) bool { return a < b }); len(ports) > 0 {
-		a.DstP = ports[0].key
-	}
-	server := v.victim.String()
-	if a.DstP != 0 {
-		server = netip.AddrPortFrom(v.victim, a.DstP).String()
-	}
-	from := alert.Plural(v.sources.len(), "client")
-	if a.Src != "" {
-		from = a.Src
-	} else {
-		atLeast := v.sources.len() >= d.cfg.MaxSources
-		if atLeast {
-			from = "at least " + from
-		}
-		ev["kind"], ev["source_count"], ev["sources_at_least"] = "distributed", v.sources.len(), atLeast
-		ev["sources"] = topSources(&v.sources, 10)
-	}
+	server, from := d.webParties(v, &a, ev)
 	how := fmt.Sprintf(" at %.0f a second", rate)
 	if topText != "" && shape == "repeat" {
 		how += fmt.Sprintf(", %.0f%% for %s", 100*float64(top)/tallied, topText)
@@ -395,28 +377,36 @@ func (d *Detector) slowAlert(v *victim, a alert.Alert, ev map[string]any) alert.
 	ev["shape"], ev["connections"], ev["mean_duration_s"], ev["mean_request_bytes"] = "slow", v.conns, round1(held), round1(sent)
 	ev["distinct_sources"], ev["response_bytes"] = v.sources.len(), 0
 	ev["threshold_connections"], ev["threshold_duration_s"], ev["threshold_rate_bps"] = th.SlowMinConns, th.SlowMinDuration, th.SlowMaxRate
-	a.Proto = "tcp"
-	if ports := v.ports.sorted(func(a, b uint16) bool { return a < b }); len(ports) > 0 {
-		a.DstP = ports[0].key
-	}
-	server := v.victim.String()
-	if a.DstP != 0 {
-		server = netip.AddrPortFrom(v.victim, a.DstP).String()
-	}
-	from := alert.Plural(v.sources.len(), "client")
-	if a.Src != "" {
-		from = a.Src
-	} else {
-		atLeast := v.sources.len() >= d.cfg.MaxSources
-		if atLeast {
-			from = "at least " + from
-		}
-		ev["kind"], ev["source_count"], ev["sources_at_least"] = "distributed", v.sources.len(), atLeast
-		ev["sources"] = topSources(&v.sources, 10)
-	}
+	server, from := d.webParties(v, &a, ev)
 	how := fmt.Sprintf("%.0f s on average each, %.0f bytes of a request sent and never finished, not one byte answered", held, sent)
 	a.Confidence = min(1, 0.6+0.4*min(float64(v.conns)/(4*float64(th.SlowMinConns)), 1))
 	a.Act = fmt.Sprintf("held %d connections to the web server %s open (slowloris): %s", v.conns, server, how)
 	a.Summary = fmt.Sprintf("Slow HTTP DoS (slowloris) on %s: %d connections from %s held open %s, between %s and %s.", server, v.conns, from, how, alert.Clock(v.first), alert.Clock(v.Last))
 	return a
+}
+
+// webParties gives an HTTP alert its protocol and port (the server's
+// busiest), and returns the server as "address:port" and its clients as
+// the summary names them: the one client named as the source, else how
+// many there were, their crowd in the evidence as flood.dns gives it.
+func (d *Detector) webParties(v *victim, a *alert.Alert, ev map[string]any) (server, from string) {
+	a.Proto = "tcp"
+	if ports := v.ports.sorted(func(a, b uint16) bool { return a < b }); len(ports) > 0 {
+		a.DstP = ports[0].key
+	}
+	server = v.victim.String()
+	if a.DstP != 0 {
+		server = netip.AddrPortFrom(v.victim, a.DstP).String()
+	}
+	if a.Src != "" {
+		return server, a.Src
+	}
+	from = alert.Plural(v.sources.len(), "client")
+	atLeast := v.sources.len() >= d.cfg.MaxSources
+	if atLeast {
+		from = "at least " + from
+	}
+	ev["kind"], ev["source_count"], ev["sources_at_least"] = "distributed", v.sources.len(), atLeast
+	ev["sources"] = topSources(&v.sources, 10)
+	return server, from
 }
