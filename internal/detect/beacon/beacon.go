@@ -523,16 +523,7 @@ func request(r *rec.Rec) (method, uri, host, uid []byte) {
 		return r.Bytes("method"), r.Bytes("uri"), r.Bytes("host"), r.Bytes("uid")
 	}
 	line := r.Line()
-	return text(h.Method.Raw(line)), text(h.URI.Raw(line)), text(h.Host.Raw(line)), text(h.UID.Raw(line))
-}
-
-// text is a raw JSON string value without its quotes, nil for any other
-// value (as rec.Rec.Bytes).
-func text(v []byte) []byte {
-	if len(v) < 2 || v[0] != '"' {
-		return nil
-	}
-	return v[1 : len(v)-1]
+	return rec.Unquoted(h.Method.Raw(line)), rec.Unquoted(h.URI.Raw(line)), rec.Unquoted(h.Host.Raw(line)), rec.Unquoted(h.UID.Raw(line))
 }
 
 // remember keeps a connection to an internal server (a possible proxy)

@@ -194,13 +194,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	// The few connection fields wanted are read alone: r.Conn() would
 	// decode every field of the record.
-	ts, uid := r.TS(), text(f.uid)
-	orig, resp := d.orig.parse(text(f.orig)), d.resp.parse(text(f.resp))
+	ts, uid := r.TS(), rec.Unquoted(f.uid)
+	orig, resp := d.orig.parse(rec.Unquoted(f.orig)), d.resp.parse(rec.Unquoted(f.resp))
 	s := d.state(n.regKey, ts, &f)
 	s.first = min(s.first, ts)
 	s.Active(ts)
 	s.queries++
-	qtype, tunnelType := d.qtype.of(text(f.qtype))
+	qtype, tunnelType := d.qtype.of(rec.Unquoted(f.qtype))
 	if tunnelType {
 		s.records++
 	}
@@ -702,13 +702,4 @@ func fieldsOf(r *rec.Rec) fields {
 func (f *fields) respP() uint64 {
 	n, _ := rec.Unsigned(f.respPort)
 	return n
-}
-
-// text is rec.Rec.Bytes of a raw value: a string's contents without its
-// quotes, nil for any other value.
-func text(v []byte) []byte {
-	if len(v) < 2 || v[0] != '"' {
-		return nil
-	}
-	return v[1 : len(v)-1]
 }

@@ -159,22 +159,13 @@ type request struct {
 func readRequest(r *rec.Rec) request {
 	if h := r.HTTP(); h != nil {
 		line := r.Line()
-		return request{ts: h.TS, client: h.Orig, srv: h.Resp, port: h.RespP, uid: text(h.UID.Raw(line)),
-			uri: text(h.URI.Raw(line)), host: text(h.Host.Raw(line)), status: h.StatusCode.Raw(line)}
+		return request{ts: h.TS, client: h.Orig, srv: h.Resp, port: h.RespP, uid: rec.Unquoted(h.UID.Raw(line)),
+			uri: rec.Unquoted(h.URI.Raw(line)), host: rec.Unquoted(h.Host.Raw(line)), status: h.StatusCode.Raw(line)}
 	}
 	c := r.Conn()
 	status, _ := r.Raw("status_code")
 	return request{ts: c.TS, client: c.Orig, srv: c.Resp, port: c.RespP, uid: c.UID,
 		uri: r.Bytes("uri"), host: r.Bytes("host"), status: status}
-}
-
-// text is a raw JSON string value without its quotes, nil for any other
-// value.
-func text(v []byte) []byte {
-	if len(v) < 2 || v[0] != '"' {
-		return nil
-	}
-	return v[1 : len(v)-1]
 }
 
 // distressed reports whether a reply's status (a raw JSON value) is no

@@ -188,7 +188,7 @@ func (r *Rec) Conn() *Conn {
 	var seen uint8
 	for _, f := range r.Fields() {
 		v := r.Value(f)
-		s := unquoted(v)
+		s := Unquoted(v)
 		switch string(r.Key(f)) {
 		case "ts":
 			c.TS, _ = parseNumber(v)
@@ -274,7 +274,9 @@ const (
 	seenRespL2
 )
 
-func unquoted(v []byte) []byte {
+// Unquoted is a raw value's text as Rec.Bytes gives it: a JSON string's
+// contents without its quotes (not unescaped), nil for any other value.
+func Unquoted(v []byte) []byte {
 	if len(v) >= 2 && v[0] == '"' {
 		return v[1 : len(v)-1]
 	}
