@@ -329,16 +329,8 @@ func (w *writer) run() {
 }
 
 // tick hands the clock to the consumers that keep time, after the
-// records held for them: in the consumer stage's goroutine when there is
-// one.
-func (w *writer) tick(now int64) {
-	w.passHeld()
-	if w.stage != nil {
-		w.stage.in <- stageItem{now: now}
-		return
-	}
-	w.advance(now)
-}
+// records held for them.
+func (w *writer) tick(now int64) { w.behindHeld(stageItem{now: now}) }
 
 // advance hands the clock to the consumers that keep time (Clocked).
 func (w *writer) advance(now int64) {
@@ -486,14 +478,7 @@ func (w *writer) consume(log string, line []byte, x recExtras) {
 // addAlert hands an alert raised elsewhere to the consumers that take
 // alerts (AlertAdder), after the records before it; like a record, one
 // that panics on it is counted and the run goes on.
-func (w *writer) addAlert(a alert.Alert) {
-	w.passHeld()
-	if w.stage != nil {
-		w.stage.in <- stageItem{alert: &a}
-		return
-	}
-	w.giveAlert(a)
-}
+func (w *writer) addAlert(a alert.Alert) { w.behindHeld(stageItem{alert: &a}) }
 
 // giveAlert is addAlert in the consumers' goroutine.
 func (w *writer) giveAlert(a alert.Alert) {

@@ -73,14 +73,32 @@ func (w *writer) runStage() {
 	s := w.stage
 	defer close(s.done)
 	for it := range s.in {
-		switch {
-		case it.batch != nil:
-			w.consumeHeld(it.batch)
+		w.apply(it)
+		if it.batch != nil {
 			s.free <- it.batch
-		case it.alert != nil:
-			w.giveAlert(*it.alert)
-		default:
-			w.advance(it.now)
 		}
+	}
+}
+
+// behindHeld hands an alert or a tick to the consumers after the records
+// held for them: in the stage's goroutine when there is one, else now.
+func (w *writer) behindHeld(it stageItem) {
+	w.passHeld()
+	if w.stage != nil {
+		w.stage.in <- it
+		return
+	}
+	w.apply(it)
+}
+
+// apply hands one item to the consumers, in their goroutine.
+func (w *writer) apply(it stageItem) {
+	switch {
+	case it.batch != nil:
+		w.consumeHeld(it.batch)
+	case it.alert != nil:
+		w.giveAlert(*it.alert)
+	default:
+		w.advance(it.now)
 	}
 }
