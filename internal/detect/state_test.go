@@ -119,6 +119,7 @@ func stateBounds(c *Config) map[string]int {
 		"scan sources[].talkP": c.Scan.MaxEntries, "scan sources[].talkH": c.Scan.MaxEntries,
 		"scan sources[].nets": c.Scan.MaxEntries, "scan sources[].netsH": c.Scan.MaxEntries,
 		"scan slow": c.Scan.MaxEntries, "scan slow[].probes": scan.SlowCap, "scan slow[].uids.list": uids,
+		"scan lone": c.Scan.MaxEntries, "scan loneOrder": 4*c.Scan.MaxEntries + 1024, // its tidying's bound (lone.go)
 
 		"ics episodes": c.ICS.MaxEpisodes, "ics episodes[].uids": uids, "ics episodes[].cmd.mitre": config, "ics pending": 4096,
 

@@ -37,16 +37,20 @@
 //
 // State: one entry per probing source, each holding its distinct
 // (host, port) probes, conversations and probed networks, and one slow
-// record per probing source (at most SlowCap probes). MaxEntries caps
-// the probes, conversations and networks held in all, each source
-// counting sourceEntries more for itself and each slow record
-// slowEntries plus its probes; past it the longest-idle sources and
-// slow records are dropped (counted in Evicted). The conversations
+// record per probing source (at most SlowCap probes); a source of one
+// probe so far holds only that probe, as one small value (lone.go: a
+// spoofed flood's forged addresses each send one). MaxEntries caps the
+// probes, conversations and networks held in all, each source counting
+// sourceEntries more for itself, each slow record slowEntries plus its
+// probes and each lone probe loneEntries; past it the longest-idle
+// sources, slow records and lone probes are dropped (counted in
+// Evicted). The conversations
 // behind the first rule are kept in a fixed table (package peers).
 package scan
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"sort"
 
@@ -271,7 +275,15 @@ type Detector struct {
 	// last activity, for evict.
 	idle     idleOrder[source, *source]
 	slowIdle idleOrder[slowSource, *slowSource]
-	entries  int
+	// lone holds the sources' lone first probes (lone.go), loneOrder
+	// their slots oldest first from loneHead.
+	lone         map[netip.Addr]loneProbe
+	loneOrder    []loneSlot
+	loneHead     int
+	loneSeq      uint64
+	lonesAllowed bool    // cfg.lonesAllowed()
+	flushed      float64 // the latest flush's record time
+	entries      int
 	// Evicted counts sources dropped to stay under MaxEntries.
 	Evicted int
 }
@@ -279,7 +291,8 @@ type Detector struct {
 // New returns a scan detector.
 func New(cfg Config, internal *netset.Set) *Detector {
 	return &Detector{cfg: cfg, internal: internal, sources: map[netip.Addr]*source{}, due: alert.NewSchedule[netip.Addr, *source](cfg.Idle, cfg.Report),
-		peers: peers.New(), slow: map[netip.Addr]*slowSource{}, slowDue: alert.NewSchedule[netip.Addr, *slowSource](cfg.SlowIdle, cfg.Report)}
+		peers: peers.New(), slow: map[netip.Addr]*slowSource{}, slowDue: alert.NewSchedule[netip.Addr, *slowSource](cfg.SlowIdle, cfg.Report),
+		lone: map[netip.Addr]loneProbe{}, lonesAllowed: cfg.lonesAllowed(), flushed: math.Inf(-1)}
 }
 
 func (d *Detector) Name() string { return "scan" }
@@ -295,11 +308,17 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	if !c.Probe() {
 		d.peers.Note(c)
-		if s := d.sources[c.Orig]; s != nil && peers.Conversation(c) && s.talk(c) {
+		if !peers.Conversation(c) {
+			return
+		}
+		if l, ok := d.lone[c.Orig]; ok {
+			d.promote(c.Orig, l, emit) // conversations count in its episode and slow record
+		}
+		if s := d.sources[c.Orig]; s != nil && s.talk(c) {
 			d.entries++
 			d.bound()
 		}
-		if sl := d.slow[c.Orig]; sl != nil && peers.Conversation(c) {
+		if sl := d.slow[c.Orig]; sl != nil {
 			sl.talk(c)
 		}
 		return
@@ -311,50 +330,82 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.peers.Talked(c.Orig, c.Resp, c.TS, peers.Memory) || d.peers.Talked(c.Resp, c.Orig, c.TS, peers.Memory)) {
 		return
 	}
-	s := d.sources[c.Orig]
-	switch {
-	case s == nil:
-		s = &source{src: c.Orig, first: c.TS, Episode: alert.Episode{Last: c.TS}}
-		d.sources[c.Orig] = s
-		d.entries += sourceEntries
-		d.due.Watch(d.sources, c.Orig, s)
-	case !s.Alerted && c.TS-s.first > d.cfg.Window:
-		// The episode did not cross a threshold within Window: the next
-		// starts in the source's own memory, its maps cleared rather than
-		// made anew.
-		d.entries -= s.size()
-		s.restart(c.TS)
-		d.entries += sourceEntries
-		d.due.Watch(d.sources, c.Orig, s)
-	}
-	s.first = min(s.first, c.TS)
-	s.Active(c.TS)
-	d.idle.touch(s)
 	port := c.RespP
 	if c.Proto == rec.ProtoICMP {
 		port = c.OrigP // ICMP: the type (echo request) stands for the port
 	}
-	p := probe{c.Resp, port, c.Proto}
+	d.probe(c.Orig, probe{c.Resp, port, c.Proto}, c.TS, c.UID, emit)
+}
+
+// probe counts probe p, sent by src at ts in connection uid: a source's
+// lone first probe is kept aside (lone.go) until it has a second.
+func (d *Detector) probe(src netip.Addr, p probe, ts float64, uid []byte, emit alert.Emit) {
+	if l, ok := d.lone[src]; ok {
+		if d.repeats(src, l, p, ts) {
+			return
+		}
+		d.promote(src, l, emit)
+	} else if d.lonesAllowed && d.sources[src] == nil && d.slow[src] == nil {
+		d.addLone(src, p, ts, uid)
+		return
+	}
+	d.count(src, p, ts, uid, emit)
+}
+
+// count adds probe p to src's episode and slow record.
+func (d *Detector) count(src netip.Addr, p probe, ts float64, uid []byte, emit alert.Emit) {
+	s := d.sources[src]
+	switch {
+	case s == nil:
+		s = d.newSource(src, ts)
+	case !s.Alerted && ts-s.first > d.cfg.Window:
+		// The episode did not cross a threshold within Window: the next
+		// starts in the source's own memory, its maps cleared rather than
+		// made anew.
+		d.entries -= s.size()
+		s.restart(ts)
+		d.entries += sourceEntries
+		d.due.Watch(d.sources, src, s)
+	}
+	s.first = min(s.first, ts)
+	s.Active(ts)
+	d.idle.touch(s)
 	if s.seen(p) {
 		return
 	}
-	before := s.size()
-	ports, hosts := s.add(p)
-	d.entries += s.size() - before // the probe, and its network when new
-	svc := service{port, c.Proto}
-	s.uids.Add(c.TS, c.UID)
+	ports, hosts := d.addProbe(s, p, ts, uid)
 	// Counts only grow and are checked at every probe until the source
 	// alerts: it crosses a threshold with the counts of this probe.
 	switch {
-	case !s.Alerted && (d.verticalOn(s, c.Resp, ports) || d.horizontalOn(s, svc, hosts)):
-		d.dropSlow(c.Orig, emit) // the episode reports the slow record's probes
-		s.Reported(c.TS)
+	case !s.Alerted && (d.verticalOn(s, p.dst, ports) || d.horizontalOn(s, service{p.port, p.proto}, hosts)):
+		d.dropSlow(src, emit) // the episode reports the slow record's probes
+		s.Reported(ts)
 		d.due.Watch(d.sources, s.src, s)
 		d.emit(s, emit)
 	case !s.Alerted && d.cfg.SlowWindow > 0:
-		d.slowProbe(c, p, emit)
+		d.slowProbe(src, p, ts, uid, emit)
 	}
 	d.bound()
+}
+
+// newSource starts watching src, whose first probe is at ts.
+func (d *Detector) newSource(src netip.Addr, ts float64) *source {
+	s := &source{src: src, first: ts, Episode: alert.Episode{Last: ts}}
+	d.sources[src] = s
+	d.entries += sourceEntries
+	d.due.Watch(d.sources, src, s)
+	return s
+}
+
+// addProbe counts probe p (new to s's episode), sent at ts in connection
+// uid, and returns the distinct ports probed on its host and hosts probed
+// on its service.
+func (d *Detector) addProbe(s *source, p probe, ts float64, uid []byte) (ports, hosts int) {
+	before := s.size()
+	ports, hosts = s.add(p)
+	d.entries += s.size() - before // the probe, and its network when new
+	s.uids.Add(ts, uid)
+	return ports, hosts
 }
 
 // bound evicts sources when the entries are over MaxEntries.
@@ -413,12 +464,14 @@ func (d *Detector) SetRefresh(r float64) {
 // Flush implements detect.Detector: idle episodes end (reported when they
 // crossed a threshold), ongoing ones are re-reported every Report seconds.
 func (d *Detector) Flush(now float64, emit alert.Emit) {
+	d.flushed = max(d.flushed, now)
 	d.flushFast(now, emit)
 	d.slowDue.Flush(d.slow, now, func(sl *slowSource) { d.emitSlow(sl, emit) }, func(k netip.Addr, sl *slowSource) {
 		d.entries -= sl.size()
 		delete(d.slow, k)
 		d.slowIdle.remove(sl)
 	})
+	d.expireLones()
 }
 
 // flushFast is Flush for the fast tier's episodes.
@@ -430,13 +483,17 @@ func (d *Detector) flushFast(now float64, emit alert.Emit) {
 	})
 }
 
-// evict drops the longest-idle sources and slow records until a tenth of
-// the budget is free, taking them from the fronts of the tiers' idle
-// orders.
+// evict drops the longest-idle sources, slow records and lone probes
+// until a tenth of the budget is free, taking them from the fronts of the
+// tiers' idle orders and the lone order.
 func (d *Detector) evict() {
 	for target := d.cfg.MaxEntries * 9 / 10; d.entries > target; {
 		s, sl := d.idle.front, d.slowIdle.front
+		src, l := d.oldestLone()
 		switch {
+		case l != nil && (s == nil || l.last <= s.Last) && (sl == nil || l.last <= sl.Last):
+			d.dropLone(src)
+			d.loneHead++
 		case s != nil && (sl == nil || s.Last <= sl.Last):
 			d.entries -= s.size()
 			delete(d.sources, s.src)

@@ -244,7 +244,7 @@ func TestEvictionBoundsState(t *testing.T) {
 // ones included, are never all visited to find it.
 func TestEvictionKeepsActiveScanner(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.MaxEntries = 30_000 // some 970 spoofed sources: 10 s of the flood, twice the scanner's pause
+	cfg.MaxEntries = 5_000 // some 970 spoofed sources' lone probes: 10 s of the flood, twice the scanner's pause
 	var l []dt.Line
 	for i := range 20_000 {
 		ts := 1000 + float64(i)/100
@@ -373,10 +373,11 @@ func TestNextEpisodeStartsOver(t *testing.T) {
 	dt.Expect(t, alerts, "scan.vertical", "10.66.0.66", "10.66.0.20", "max_ports_per_host", 25)
 }
 
-// TestOneProbeSources: a source's first probe is held without maps (most
-// probing sources send one), counted as any other: at thresholds of one
-// it alerts alone, with its evidence; a second probe moves it into the
-// maps and both count.
+// TestOneProbeSources: a source's first probe is kept aside (lone.go); a
+// source made by one probe holds it without maps (most probing sources
+// send one), counted as any other: at thresholds of one it alerts alone,
+// with its evidence; a second probe moves it into the maps and both
+// count.
 func TestOneProbeSources(t *testing.T) {
 	probe := func(ts float64, dst string, port int) dt.Line {
 		return dt.Conn{TS: ts, UID: fmt.Sprintf("C%d", port), Src: "10.66.0.66", SrcP: 40000, Dst: dst, DstP: port, State: "S0"}.Line()
@@ -394,6 +395,11 @@ func TestOneProbeSources(t *testing.T) {
 	fast := DefaultConfig()
 	fast.SlowWindow = 0 // its records count against MaxEntries too
 	d := New(fast, internal)
+	if s := handle(d, probe(1000, "10.66.0.20", 22)); s != nil || len(d.lone) != 1 || d.entries != loneEntries {
+		t.Fatalf("one probe: source %+v, lone probes %v, entries %d", s, d.lone, d.entries)
+	}
+	d = New(fast, internal)
+	d.lonesAllowed = false // as at thresholds of one: the first probe makes the source
 	if s := handle(d, probe(1000, "10.66.0.20", 22)); s == nil || s.probes != nil || !s.single || s.size() != sourceEntries+2 || d.entries != s.size() {
 		t.Fatalf("one probe: %+v", s)
 	}

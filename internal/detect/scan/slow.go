@@ -108,31 +108,31 @@ func (sl *slowSource) talk(c *rec.Conn) {
 	add(&sl.svcTalk, service{c.RespP, c.Proto})
 }
 
-// slowProbe adds probe p (of conn c) to its source's slow record and
-// reports the record when it crosses a slow threshold.
-func (d *Detector) slowProbe(c *rec.Conn, p probe, emit alert.Emit) {
-	sl := d.slow[c.Orig]
+// slowProbe adds probe p, sent by src at ts in connection uid, to src's
+// slow record and reports the record when it crosses a slow threshold.
+func (d *Detector) slowProbe(src netip.Addr, p probe, ts float64, uid []byte, emit alert.Emit) {
+	sl := d.slow[src]
 	if sl == nil {
-		sl = &slowSource{src: c.Orig, Episode: alert.Episode{Last: c.TS}, probes: make([]slowProbe, 0, 2)}
-		d.slow[c.Orig] = sl
+		sl = &slowSource{src: src, Episode: alert.Episode{Last: ts}, probes: make([]slowProbe, 0, 2)}
+		d.slow[src] = sl
 		d.entries += slowEntries
-		d.slowDue.Watch(d.slow, c.Orig, sl)
+		d.slowDue.Watch(d.slow, src, sl)
 	}
-	sl.Active(c.TS)
+	sl.Active(ts)
 	d.slowIdle.touch(sl)
-	since := c.TS - d.cfg.SlowWindow
+	since := ts - d.cfg.SlowWindow
 	oldest := -1
 	for i := range sl.probes {
 		q := &sl.probes[i]
 		if q.dst == p.dst && q.port == p.port && q.proto == p.proto {
-			q.ts = max(q.ts, c.TS)
+			q.ts = max(q.ts, ts)
 			return
 		}
 		if oldest < 0 || q.ts < sl.probes[oldest].ts {
 			oldest = i
 		}
 	}
-	np := slowProbe{p.dst, c.TS, p.port, p.proto}
+	np := slowProbe{p.dst, ts, p.port, p.proto}
 	if len(sl.probes) < SlowCap && (oldest < 0 || sl.probes[oldest].ts >= since) {
 		if len(sl.probes) == cap(sl.probes) {
 			// Grown by hand: append would round the capacity up past SlowCap.
@@ -146,7 +146,7 @@ func (d *Detector) slowProbe(c *rec.Conn, p probe, emit alert.Emit) {
 		sl.probes[oldest] = np // expired, or the record is full
 	}
 	sl.added++
-	sl.uids.Add(c.TS, c.UID)
+	sl.uids.Add(ts, uid)
 	if sl.Alerted {
 		return
 	}
@@ -165,7 +165,7 @@ func (d *Detector) slowProbe(c *rec.Conn, p probe, emit alert.Emit) {
 	}
 	svc := service{p.port, p.proto}
 	if d.slowVerticalOn(sl, p.dst, ports) || d.slowHorizontalOn(sl, svc, hosts, since) {
-		sl.Reported(c.TS)
+		sl.Reported(ts)
 		d.slowDue.Watch(d.slow, sl.src, sl)
 		d.emitSlow(sl, emit)
 	}

@@ -27,6 +27,7 @@ const maxStateBytes = 1 << 30
 // hours long. The fast tier's episodes (Window, Idle: minutes) and the
 // table of recent conversations (an hour) are not saved.
 func (d *Detector) SaveState(w io.Writer) error {
+	d.promoteAll(func(alert.Alert) {}) // a lone probe's slow record is saved as one
 	var e persist.Enc
 	e.U8(stateVersion)
 	e.Int(len(d.slow))
@@ -139,6 +140,7 @@ func loadProto(dec *persist.Dec) rec.Proto {
 // are not saved, end as the final flush would end them (reported if they
 // alerted); the slow records are left to the run that loads the state.
 func (d *Detector) Suspend(emit alert.Emit) {
+	d.promoteAll(emit)
 	d.flushFast(math.Inf(1), emit)
 }
 
