@@ -46,3 +46,28 @@ func BenchmarkHandle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWaterTorture is a random-subdomain flood: every query a new
+// name (8 to 60 random characters under one of 16 parents of
+// example.com) from one of 10,000 clients, as `vigil sample --kind
+// flood` writes it. Each name is new, so this is the detector's cost per
+// new name; b.N counts queries.
+func BenchmarkWaterTorture(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	lines := make([]dt.Line, b.N)
+	for i := range lines {
+		name := randFrom(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 8+rng.IntN(53)) + fmt.Sprintf(".tunnel%d.example.com", rng.IntN(16))
+		lines[i] = query(1000+float64(i)/5000, fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(250)), name, "A")
+	}
+	var r rec.Rec
+	emit := func(alert.Alert) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	d := New(DefaultConfig())
+	for _, l := range lines {
+		if err := r.Parse(l.Log, l.JSON); err != nil {
+			b.Fatal(err)
+		}
+		d.Handle(&r, emit)
+	}
+}
