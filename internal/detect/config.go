@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
+	"github.com/vigil-nsm/vigil/internal/detect/webscan"
 	"github.com/vigil-nsm/vigil/internal/incident"
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
 	"github.com/vigil-nsm/vigil/internal/netset"
@@ -41,6 +42,7 @@ type Config struct {
 	FlushEvery float64 `json:"flush_every_s"`
 
 	Scan       scan.Config       `json:"scan"`
+	WebScan    webscan.Config    `json:"webscan"`
 	Flood      flood.Config      `json:"flood"`
 	BruteForce bruteforce.Config `json:"bruteforce"`
 	Beacon     beacon.Config     `json:"beacon"`
@@ -93,6 +95,7 @@ func DefaultConfig() Config {
 		Aggregate:        Aggregate{Quiet: 1800, MaxOpen: 3600},
 		FlushEvery:       10,
 		Scan:             scan.DefaultConfig(),
+		WebScan:          webscan.DefaultConfig(),
 		Flood:            flood.DefaultConfig(),
 		BruteForce:       bruteforce.DefaultConfig(),
 		Beacon:           beacon.DefaultConfig(),
@@ -150,6 +153,8 @@ func (c *Config) Validate() error {
 		{"aggregate.max_open_s >= quiet_s", c.Aggregate.MaxOpen >= c.Aggregate.Quiet},
 		{"scan thresholds > 0", c.Scan.VerticalPorts > 0 && c.Scan.HorizontalHosts > 0 && c.Scan.MaxEntries > 0},
 		{fmt.Sprintf("scan.slow_window_s 0 (off) or >= window_s, slow_idle_s > 0, slow thresholds 1..%d", scan.SlowCap), c.Scan.Valid()},
+		{"webscan.min_paths > 0, fail_share in (0, 1], window_s > 0, max_targets > 0",
+			c.WebScan.MinPaths > 0 && c.WebScan.FailShare > 0 && c.WebScan.FailShare <= 1 && c.WebScan.Window > 0 && c.WebScan.MaxTargets > 0},
 		{"flood windows > 0", c.Flood.Window > 0 && c.Flood.MaxVictims > 0},
 		{"bruteforce thresholds > 0", c.BruteForce.MinFailures > 0 && c.BruteForce.MinConns > 0 && c.BruteForce.MaxPairs > 0 && c.BruteForce.SprayServers > 0},
 		{fmt.Sprintf("bruteforce.crowd_sources 0 (off) to %d (a crowd holds that many), crowd_failures > 0 when crowd_sources is", bruteforce.MaxSprayServers),

@@ -107,6 +107,9 @@ func fuzzConfig(tb testing.TB) Config {
 	// their alerts are made from hostile fields.
 	c.Flood.HTTP.MinRequests, c.Flood.HTTP.MinRate, c.Flood.HTTP.FocusShare, c.Flood.HTTP.MinPerClient = 4, 0.01, 0, 1
 	c.Flood.HTTP.SlowMinConns, c.Flood.HTTP.SlowMinDuration, c.Flood.HTTP.SlowMaxRate = 2, 0, math.MaxFloat64
+	// A web scan at 2 paths, one refused: its alert is made from hostile
+	// paths, hosts and user agents.
+	c.WebScan.MinPaths, c.WebScan.FailShare, c.WebScan.MaxTargets = 2, 0.01, fuzzCap
 	c.BruteForce.MaxPairs = fuzzCap
 	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
 	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
+	"github.com/vigil-nsm/vigil/internal/detect/webscan"
 	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
@@ -28,6 +29,7 @@ type Factory struct {
 // Config field in Config and one line below.
 var registry = []Factory{
 	{"scan", func(c *Config) bool { return c.Scan.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return scan.New(c.Scan, in), nil }},
+	{"webscan", func(c *Config) bool { return c.WebScan.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return webscan.New(c.WebScan), nil }},
 	{"flood", func(c *Config) bool { return c.Flood.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return flood.New(c.Flood), nil }},
 	{"bruteforce", func(c *Config) bool { return c.BruteForce.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return bruteforce.New(c.BruteForce, in), nil }},
 	{"beacon", func(c *Config) bool { return c.Beacon.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return beacon.New(c.Beacon, in), nil }},

@@ -74,6 +74,8 @@ func stateBounds(c *Config) map[string]int {
 		"dnstunnel due.heap": schedule(c.DNSTunnel.MaxDomains), "dnstunnel due.later": 0,
 		"flood due.heap": schedule(c.Flood.MaxVictims), "flood due.later": 0,
 		"scan due.heap": schedule(c.Scan.MaxEntries), "scan due.later": 0,
+		"webscan due.heap": schedule(c.WebScan.MaxTargets), "webscan due.later": 0,
+		"webscan targets": c.WebScan.MaxTargets, "webscan targets[].found": 10, "webscan targets[].uids.list": uids, "webscan suspects": c.WebScan.MaxTargets, "webscan clients": c.WebScan.MaxTargets,
 		"scan slowDue.heap": schedule(c.Scan.MaxEntries), "scan slowDue.later": 0,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,

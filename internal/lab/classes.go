@@ -6,7 +6,7 @@ import "slices"
 // of the labels' expected_classes (and of the exercise's technique
 // question).
 var AlertClasses = []string{
-	"scan.vertical", "scan.horizontal", "scan.v6",
+	"scan.vertical", "scan.horizontal", "scan.v6", "scan.web",
 	"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.dns", "flood.http",
 	"bruteforce.ssh", "bruteforce.telnet", "bruteforce.ftp", "bruteforce.http", "bruteforce.mqtt",
 	"bruteforce.smb", "bruteforce.rdp",

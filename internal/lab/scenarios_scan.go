@@ -7,6 +7,12 @@ import (
 
 // Reconnaissance: nmap, masscan and scan6, each rate-capped.
 
+// dirbWordlist is the wordlist of Debian's dirb package, dirbWords long.
+const (
+	dirbWordlist = "/usr/share/dirb/wordlists/small.txt"
+	dirbWords    = 959
+)
+
 // The slow scan's pace: slowScanPorts ports, one every slowScanDelay; the
 // scan detector's slow tier reports slowScanCrossing ports of one host.
 const (
@@ -78,6 +84,16 @@ func init() {
 				return a.runUpTo(hostAtk, a.duration, "nmap", "-sS", "-n", "-Pn", "--scan-delay", seconds(slowScanDelay)+"s",
 					"--max-retries", "0", "-p", fmt.Sprintf("1-%d", slowScanPorts), "--host-timeout", seconds(a.duration)+"s",
 					hostServer.IPv4().String())
+			},
+		},
+		&Scenario{
+			Name: "web-scan", Difficulty: Easy,
+			Description: fmt.Sprintf("dirb content discovery: the %d words of its small wordlist requested from srv's web server, one path after another (not recursing), most answered 404; it finds the intranet's directories.", dirbWords),
+			Tools:       []string{"dirb"}, Classes: []string{"scan.web"}, MITRE: []string{"T1595.003"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 20 * time.Second,
+			Notes: "dirb sends Internet Explorer 6's user agent: the behaviour gives it away, not its name",
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "dirb", "http://"+hostServer.IPv4().String()+"/", dirbWordlist, "-S", "-r", "-w")
 			},
 		},
 		&Scenario{

@@ -35,6 +35,7 @@ var toolPackages = map[string]string{
 	"python3":      "python3",
 	"sshpass":      "sshpass",
 	"slowhttptest": "slowhttptest",
+	"dirb":         "dirb",
 }
 
 // debianPython runs the lab's Python helpers: Debian's own interpreter,

@@ -92,6 +92,7 @@ var catalogue = []ClassInfo{
 	{"ics.disruptive", ActionsOnObjectives, High, []string{"T0816", "T0813", "T0858", "T0814"}, 0, "Attempted Denial of Service", "disruptive ICS command (restart, stop, listen-only)"},
 	{"flood.dns", ActionsOnObjectives, High, []string{"T1499.002"}, 0, "Attempted Denial of Service", "DNS random-subdomain flood (water torture)"},
 	{"flood.http", ActionsOnObjectives, High, []string{"T1499.002"}, 0, "Attempted Denial of Service", "HTTP request flood"},
+	{"scan.web", Reconnaissance, Medium, []string{"T1595.003", "T1595.002"}, 0, "Attempted Information Leak", "web content or vulnerability scan"},
 }
 
 var byClass = func() map[string]ClassInfo {
