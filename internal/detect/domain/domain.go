@@ -161,10 +161,7 @@ func LabelsEntropy(s string) float64 { return entropy(s, '.') }
 // from a bit set of those present rather than by a pass over all 256
 // counts: the same sum, to the bit, for a name's few distinct bytes.
 func entropy(s string, skip int) float64 {
-	if len(s) > math.MaxUint16 {
-		return entropyLong(s, skip)
-	}
-	var counts [256]uint16
+	var counts [256]uint32
 	var present [4]uint64
 	total := 0
 	for i := 0; i < len(s); i++ {
@@ -182,30 +179,6 @@ func entropy(s string, skip int) float64 {
 	for w, set := range present {
 		for ; set != 0; set &= set - 1 {
 			p := float64(counts[w<<6|bits.TrailingZeros64(set)]) / n
-			h -= p * math.Log2(p)
-		}
-	}
-	return h
-}
-
-// entropyLong is entropy for a string too long for its counts.
-func entropyLong(s string, skip int) float64 {
-	var counts [256]int
-	total := 0
-	for i := 0; i < len(s); i++ {
-		if int(s[i]) != skip {
-			counts[s[i]]++
-			total++
-		}
-	}
-	if total == 0 {
-		return 0
-	}
-	n := float64(total)
-	h := 0.0
-	for _, c := range counts {
-		if c > 0 {
-			p := float64(c) / n
 			h -= p * math.Log2(p)
 		}
 	}

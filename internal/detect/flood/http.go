@@ -1,7 +1,6 @@
 package flood
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -144,30 +143,6 @@ func (t *topPaths) counted() []counted[string] {
 	return out
 }
 
-// request is what the HTTP flood reads of an http record.
-type request struct {
-	ts          float64
-	client, srv netip.Addr
-	port        uint16
-	uid         []byte
-	uri, host   []byte
-	status      []byte // the raw status_code value (nil: no reply)
-}
-
-// readRequest reads r's fields in place where the record came with them
-// located (rec.HTTP), else by key.
-func readRequest(r *rec.Rec) request {
-	if h := r.HTTP(); h != nil {
-		line := r.Line()
-		return request{ts: h.TS, client: h.Orig, srv: h.Resp, port: h.RespP, uid: rec.Unquoted(h.UID.Raw(line)),
-			uri: rec.Unquoted(h.URI.Raw(line)), host: rec.Unquoted(h.Host.Raw(line)), status: h.StatusCode.Raw(line)}
-	}
-	c := r.Conn()
-	status, _ := r.Raw("status_code")
-	return request{ts: c.TS, client: c.Orig, srv: c.Resp, port: c.RespP, uid: c.UID,
-		uri: r.Bytes("uri"), host: r.Bytes("host"), status: status}
-}
-
 // distressed reports whether a reply's status (a raw JSON value) is no
 // reply, a server error (5xx) or too many requests (429).
 func distressed(status []byte) bool {
@@ -180,38 +155,22 @@ func distressed(status []byte) bool {
 	return string(status) == "429"
 }
 
-// path is a request URI without its query string (and without scheme and
-// host when the URI is absolute, as to a proxy).
-func path(uri []byte) []byte {
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		uri = uri[:i]
-	}
-	if i := bytes.Index(uri, []byte("://")); i >= 0 {
-		rest := uri[i+3:]
-		if j := bytes.IndexByte(rest, '/'); j >= 0 {
-			return rest[j:]
-		}
-		return []byte("/")
-	}
-	return uri
-}
-
 // httpRequest counts one http record towards its server's flood state.
 func (d *Detector) httpRequest(r *rec.Rec, emit alert.Emit) {
-	q := readRequest(r)
-	if !q.client.IsValid() || !q.srv.IsValid() || q.srv.IsMulticast() {
+	q := r.HTTPRequest()
+	if !q.Client.IsValid() || !q.Server.IsValid() || q.Server.IsMulticast() {
 		return
 	}
 	v := d.httpVictim(q)
 	h := v.http
-	v.first = min(v.first, q.ts)
-	v.Active(q.ts)
+	v.first = min(v.first, q.TS)
+	v.Active(q.TS)
 	v.pkts++
 	if v.pkts >= d.cfg.HTTP.MinRequests/tallyFrom {
 		d.tally(v, h, &q)
 	}
 	if !v.Alerted && d.crossedHTTP(v) {
-		v.Reported(q.ts)
+		v.Reported(q.TS)
 		d.due.Watch(d.victims, v.key, v)
 		emit(d.alert(v))
 	}
@@ -224,28 +183,28 @@ func (d *Detector) httpRequest(r *rec.Rec, emit alert.Emit) {
 const tallyFrom = 4
 
 // tally counts q's client, path, port and reply in v's window.
-func (d *Detector) tally(v *victim, h *httpTally, q *request) {
+func (d *Detector) tally(v *victim, h *httpTally, q *rec.Request) {
 	v.conns++ // the requests tallied
-	if distressed(q.status) {
+	if distressed(q.Status) {
 		h.distress++
 	}
-	h.paths.add(path(q.uri))
-	if h.host == "" && len(q.host) > 0 {
-		h.host = string(q.host[:min(len(q.host), maxPathText)])
+	h.paths.add(rec.URIPath(q.URI))
+	if h.host == "" && len(q.Host) > 0 {
+		h.host = string(q.Host[:min(len(q.Host), maxPathText)])
 	}
-	v.sources.add(q.client, 1, d.cfg.MaxSources)
-	v.ports.add(q.port, 1, 16)
-	v.uids.Add(q.ts, q.uid)
+	v.sources.add(q.Client, 1, d.cfg.MaxSources)
+	v.ports.add(q.Port, 1, 16)
+	v.uids.Add(q.TS, q.UID)
 }
 
 // httpVictim returns q's server's state. The requests of one connection
 // come one after another: the state of the latest request's server is
 // kept at hand while its window lasts (Flush and eviction forget it).
-func (d *Detector) httpVictim(q request) *victim {
-	if v := d.lastHTTP; v != nil && v.victim == q.srv && (v.Alerted || q.ts-v.first <= d.cfg.Window) {
+func (d *Detector) httpVictim(q rec.Request) *victim {
+	if v := d.lastHTTP; v != nil && v.victim == q.Server && (v.Alerted || q.TS-v.first <= d.cfg.Window) {
 		return v
 	}
-	v := d.state(key{q.srv, kindHTTP}, q.ts)
+	v := d.state(key{q.Server, kindHTTP}, q.TS)
 	if v.http == nil {
 		v.http = &httpTally{}
 	}

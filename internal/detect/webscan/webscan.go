@@ -30,7 +30,6 @@
 package webscan
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -127,40 +126,14 @@ func (d *Detector) Name() string { return "webscan" }
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string { return []string{"http"} }
 
-// request is what the detector reads of an http record.
-type request struct {
-	ts             float64
-	client, server netip.Addr
-	port           uint16
-	uid            []byte
-	uri, host      []byte
-	agent          []byte
-	status         []byte // the raw status_code value (nil: no reply)
-}
-
-// readRequest reads r's fields in place where the record came with them
-// located (rec.HTTP), else by key.
-func readRequest(r *rec.Rec) request {
-	if h := r.HTTP(); h != nil {
-		line := r.Line()
-		return request{ts: h.TS, client: h.Orig, server: h.Resp, port: h.RespP, uid: rec.Unquoted(h.UID.Raw(line)),
-			uri: rec.Unquoted(h.URI.Raw(line)), host: rec.Unquoted(h.Host.Raw(line)),
-			agent: rec.Unquoted(h.UserAgent.Raw(line)), status: h.StatusCode.Raw(line)}
-	}
-	c := r.Conn()
-	status, _ := r.Raw("status_code")
-	return request{ts: c.TS, client: c.Orig, server: c.Resp, port: c.RespP, uid: c.UID,
-		uri: r.Bytes("uri"), host: r.Bytes("host"), agent: r.Bytes("user_agent"), status: status}
-}
-
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	st := statusOf(r)
 	if !st.refusal() && (len(d.targets) == 0 || d.clients[clientOf(r)] == 0) {
 		return // no target of its client watched, none to start watching: most records
 	}
-	q := readRequest(r)
-	if !q.client.IsValid() || !q.server.IsValid() {
+	q := r.HTTPRequest()
+	if !q.Client.IsValid() || !q.Server.IsValid() {
 		return
 	}
 	t := d.find(&q)
@@ -191,17 +164,17 @@ type suspect struct {
 // suspect notes q, refused st, against its target, and returns the target
 // watched from now on when this is its watchAt-th refusal within Window
 // (its earlier refusals counted in), else nil.
-func (d *Detector) suspect(q *request, st status) *target {
-	k := key{q.client, q.server, domain.Hash(q.host)}
+func (d *Detector) suspect(q *rec.Request, st status) *target {
+	k := key{q.Client, q.Server, domain.Hash(q.Host)}
 	s, ok := d.suspects[k]
-	if !ok || q.ts-s.first > d.cfg.Window {
-		s = suspect{first: q.ts}
+	if !ok || q.TS-s.first > d.cfg.Window {
+		s = suspect{first: q.TS}
 	}
 	if s.n < len(s.paths) {
 		if !ok && len(d.suspects) >= d.cfg.MaxTargets {
 			d.evictSuspects()
 		}
-		s.paths[s.n] = domain.Hash(path(q.uri))
+		s.paths[s.n] = domain.Hash(rec.URIPath(q.URI))
 		s.n++
 		switch st.kind() {
 		case kindForbidden:
@@ -211,13 +184,13 @@ func (d *Detector) suspect(q *request, st status) *target {
 		default:
 			s.other++
 		}
-		s.first = min(s.first, q.ts)
+		s.first = min(s.first, q.TS)
 		d.suspects[k] = s
 		return nil
 	}
 	delete(d.suspects, k)
 	t := d.watch(q)
-	t.first = min(s.first, q.ts)
+	t.first = min(s.first, q.TS)
 	t.requests, t.answered = uint64(s.n), uint64(s.n)
 	t.status.forbidden, t.status.missing, t.status.otherRefused = s.forbidden, s.missing, s.other
 	for _, h := range s.paths {
@@ -264,8 +237,8 @@ func statusOf(r *rec.Rec) status {
 }
 
 // find returns q's target when it is watched, else nil.
-func (d *Detector) find(q *request) *target {
-	k := key{q.client, q.server, domain.Hash(q.host)}
+func (d *Detector) find(q *rec.Request) *target {
+	k := key{q.Client, q.Server, domain.Hash(q.Host)}
 	if t := d.last; t != nil && t.key == k {
 		return t
 	}
@@ -277,13 +250,13 @@ func (d *Detector) find(q *request) *target {
 }
 
 // watch starts watching q's target.
-func (d *Detector) watch(q *request) *target {
+func (d *Detector) watch(q *rec.Request) *target {
 	if len(d.targets) >= d.cfg.MaxTargets {
 		d.evict()
 	}
-	t := &target{key: key{q.client, q.server, domain.Hash(q.host)}, first: q.ts, Episode: alert.Episode{Last: q.ts}, port: q.port}
-	t.host = clip(q.host)
-	t.agent = clip(q.agent)
+	t := &target{key: key{q.Client, q.Server, domain.Hash(q.Host)}, first: q.TS, Episode: alert.Episode{Last: q.TS}, port: q.Port}
+	t.host = clip(q.Host)
+	t.agent = clip(q.UserAgent)
 	d.targets[t.key] = t
 	d.clients[t.client]++
 	d.due.Watch(d.targets, t.key, t)
@@ -293,22 +266,22 @@ func (d *Detector) watch(q *request) *target {
 
 // add counts request q, answered st, to t, and reports t when it crosses
 // the thresholds.
-func (d *Detector) add(t *target, q *request, st status, emit alert.Emit) {
-	if !t.Alerted && q.ts-t.first > d.cfg.Window {
+func (d *Detector) add(t *target, q *rec.Request, st status, emit alert.Emit) {
+	if !t.Alerted && q.TS-t.first > d.cfg.Window {
 		// The window passed without a scan: the next begins with q.
-		*t = target{key: t.key, Episode: t.Episode, first: q.ts, port: t.port, host: t.host, agent: t.agent}
-		t.Restart(q.ts)
+		*t = target{key: t.key, Episode: t.Episode, first: q.TS, port: t.port, host: t.host, agent: t.agent}
+		t.Restart(q.TS)
 		d.due.Watch(d.targets, t.key, t)
 	}
-	t.first = min(t.first, q.ts)
-	t.Active(q.ts)
+	t.first = min(t.first, q.TS)
+	t.Active(q.TS)
 	t.requests++
-	p := path(q.uri)
+	p := rec.URIPath(q.URI)
 	t.paths.Add(domain.Hash(p))
 	t.count(st, p)
-	t.uids.Add(q.ts, q.uid)
+	t.uids.Add(q.TS, q.UID)
 	if !t.Alerted && d.crossed(t) {
-		t.Reported(q.ts)
+		t.Reported(q.TS)
 		d.due.Watch(d.targets, t.key, t)
 		emit(d.alert(t))
 	}
@@ -428,22 +401,6 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			delete(d.suspects, k)
 		}
 	}
-}
-
-// path is a request URI without its query string or fragment (and
-// without scheme and host when the URI is absolute, as to a proxy).
-func path(uri []byte) []byte {
-	if i := bytes.IndexAny(uri, "?#"); i >= 0 {
-		uri = uri[:i]
-	}
-	if i := bytes.Index(uri, []byte("://")); i >= 0 {
-		rest := uri[i+3:]
-		if j := bytes.IndexByte(rest, '/'); j >= 0 {
-			return rest[j:]
-		}
-		return []byte("/")
-	}
-	return uri
 }
 
 // clip returns b as a string of at most maxText bytes.

@@ -1,6 +1,9 @@
 package rec
 
-import "net/netip"
+import (
+	"bytes"
+	"net/netip"
+)
 
 // Span is where a raw JSON value lies in its line: line[Off:End]. The
 // zero Span stands for a field the line does not have.
@@ -65,4 +68,46 @@ func (r *Rec) HTTP() *HTTP {
 		return nil
 	}
 	return &r.http
+}
+
+// Request is what the detectors of http.log read of a record, in place
+// in its line: its time, parties, uid, URI, Host, user agent and status.
+type Request struct {
+	TS             float64
+	Client, Server netip.Addr
+	Port           uint16 // the server's
+	UID, URI, Host []byte // unquoted
+	UserAgent      []byte
+	Status         []byte // the raw status_code value (nil: no reply)
+}
+
+// HTTPRequest reads r's request fields where the record came with them
+// located (HTTP), else by key.
+func (r *Rec) HTTPRequest() Request {
+	if h := r.HTTP(); h != nil {
+		line := r.Line()
+		return Request{TS: h.TS, Client: h.Orig, Server: h.Resp, Port: h.RespP, UID: Unquoted(h.UID.Raw(line)),
+			URI: Unquoted(h.URI.Raw(line)), Host: Unquoted(h.Host.Raw(line)),
+			UserAgent: Unquoted(h.UserAgent.Raw(line)), Status: h.StatusCode.Raw(line)}
+	}
+	c := r.Conn()
+	status, _ := r.Raw("status_code")
+	return Request{TS: c.TS, Client: c.Orig, Server: c.Resp, Port: c.RespP, UID: c.UID,
+		URI: r.Bytes("uri"), Host: r.Bytes("host"), UserAgent: r.Bytes("user_agent"), Status: status}
+}
+
+// URIPath is a request URI's path: without its query string or fragment,
+// and without scheme and host when the URI is absolute (as to a proxy).
+func URIPath(uri []byte) []byte {
+	if i := bytes.IndexAny(uri, "?#"); i >= 0 {
+		uri = uri[:i]
+	}
+	if i := bytes.Index(uri, []byte("://")); i >= 0 {
+		rest := uri[i+3:]
+		if j := bytes.IndexByte(rest, '/'); j >= 0 {
+			return rest[j:]
+		}
+		return []byte("/")
+	}
+	return uri
 }
