@@ -17,7 +17,7 @@ nginx vsftpd dnsmasq radvd chrony
 mosquitto mosquitto-clients libcoap3-bin
 bind9-dnsutils iputils-ping ndisc6 inetutils-telnet inetutils-telnetd inetutils-inetd
 nmap masscan hping3 hydra ncrack dsniff iodine isc-dhcp-client procps
-ipv6toolkit thc-ipv6 socat memcached sshpass slowhttptest dirb
+ipv6toolkit thc-ipv6 socat memcached sshpass slowhttptest dirb gobuster
 samba xrdp
 python3 python3-pymodbus python3-serial-asyncio
 softflowd

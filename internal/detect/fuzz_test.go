@@ -109,7 +109,7 @@ func fuzzConfig(tb testing.TB) Config {
 	c.Flood.HTTP.SlowMinConns, c.Flood.HTTP.SlowMinDuration, c.Flood.HTTP.SlowMaxRate = 2, 0, math.MaxFloat64
 	// A web scan at 2 paths, one refused: its alert is made from hostile
 	// paths, hosts and user agents.
-	c.WebScan.MinPaths, c.WebScan.FailShare, c.WebScan.MaxTargets = 2, 0.01, fuzzCap
+	c.WebScan.MinPaths, c.WebScan.MinHosts, c.WebScan.FailShare, c.WebScan.MaxTargets = 2, 2, 0.01, fuzzCap
 	c.BruteForce.MaxPairs = fuzzCap
 	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
 	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap

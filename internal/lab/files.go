@@ -214,6 +214,7 @@ func writeWebContent(_ context.Context, w workDir) error {
 		"www/static/app.js":      "document.addEventListener('DOMContentLoaded',()=>{fetch('/api/status.json')});\n",
 		"www/api/status.json":    `{"status":"ok","services":["mail","wiki","files"]}` + "\n",
 		"www/admin/index.html":   page("Admin", "<p>Device administration.</p>"),
+		"www-dev/index.html":     page("Staging", "<p>Staging copy of the intranet. Do not link.</p>"),
 		"c2/index.html":          page("Welcome", "<p>It works.</p>"),
 		"c2/update.bin":          strings.Repeat("\x7fELF-not-really", 4096),
 	}

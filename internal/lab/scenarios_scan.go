@@ -11,6 +11,9 @@ import (
 const (
 	dirbWordlist = "/usr/share/dirb/wordlists/small.txt"
 	dirbWords    = 959
+	// devVhost is srv's staging site, served only under its own name:
+	// "dev" is in dirb's small wordlist.
+	devVhost = "dev." + lanDomain
 )
 
 // The slow scan's pace: slowScanPorts ports, one every slowScanDelay; the
@@ -94,6 +97,17 @@ func init() {
 			Notes: "dirb sends Internet Explorer 6's user agent: the behaviour gives it away, not its name",
 			attack: func(a *attackRun) error {
 				return a.runUpTo(hostAtk, a.duration, "dirb", "http://"+hostServer.IPv4().String()+"/", dirbWordlist, "-S", "-r", "-w")
+			},
+		},
+		&Scenario{
+			Name: "web-vhost-scan", Difficulty: Medium,
+			Description: fmt.Sprintf("gobuster virtual-host enumeration: srv's web server asked for its front page under each of the %d words of dirb's small wordlist as a name in %s (Host: WORD.%s); the default site answers every unknown name alike, and the staging site %s stands out.", dirbWords, lanDomain, lanDomain, devVhost),
+			Tools:       []string{"gobuster"}, Classes: []string{"scan.web"}, MITRE: []string{"T1595.003"},
+			Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 20 * time.Second,
+			Notes: "one path (/) under hundreds of names: the names, not the paths, are the wordlist",
+			attack: func(a *attackRun) error {
+				return a.runUpTo(hostAtk, a.duration, "gobuster", "vhost", "-u", "http://"+hostServer.IPv4().String()+"/",
+					"--domain", lanDomain, "--append-domain", "-w", dirbWordlist, "-t", "4", "-q", "-z", "--no-color")
 			},
 		},
 		&Scenario{

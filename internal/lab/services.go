@@ -265,12 +265,21 @@ func nginxConfig(w workDir, host, locations, servers string) ([]string, error) {
 	return []string{"/usr/sbin/nginx", "-e", "stderr", "-c", p}, nil
 }
 
+// srvNginxConfig is the intranet's server: its site for any name, with a
+// password-protected /admin/, and a staging site under a name of its own
+// (devVhost), which only a client that names it gets (web-vhost-scan).
 func srvNginxConfig(w workDir) ([]string, error) {
 	return nginxConfig(w, "srv", fmt.Sprintf(`    root %s;
     location /admin/ {
       auth_basic "Device administration";
       auth_basic_user_file %s;
-    }`, w.path("www"), w.path("htpasswd")), "")
+    }`, w.path("www"), w.path("htpasswd")), fmt.Sprintf(`  server {
+    listen 80;
+    listen [::]:80;
+    server_name %s;
+    root %s;
+  }
+`, devVhost, w.path("www-dev")))
 }
 
 // extNginxConfig is the outside server: the C2's check-in endpoint, a

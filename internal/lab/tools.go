@@ -36,6 +36,7 @@ var toolPackages = map[string]string{
 	"sshpass":      "sshpass",
 	"slowhttptest": "slowhttptest",
 	"dirb":         "dirb",
+	"gobuster":     "gobuster",
 }
 
 // debianPython runs the lab's Python helpers: Debian's own interpreter,

@@ -1,6 +1,8 @@
 // Package webscan reports web content discovery and vulnerability
 // scanning (class scan.web) from http.log: one client asking one web site
-// for many distinct paths, most of which the site does not have.
+// for many distinct paths, most of which the site does not have; and
+// virtual-host enumeration (vhost.go): one client asking one server for
+// one page under many names, most of which the server does not know.
 //
 // Wordlist scanners (dirb, gobuster, ffuf, wfuzz, feroxbuster) try the
 // thousands of paths of a list; vulnerability scanners (nikto, nuclei)
@@ -57,14 +59,19 @@ type Config struct {
 	// requests; Report re-emits an ongoing scan's alert this often (s).
 	Idle   float64 `json:"idle_s"`
 	Report float64 `json:"report_s"`
-	// MaxTargets bounds the targets watched.
+	// MaxTargets bounds the targets watched, of each kind (paths, vhosts).
 	MaxTargets int `json:"max_targets"`
+	// MinHosts distinct names of one domain asked of one server within
+	// Window make a virtual-host scan (vhost.go), when FailShare of the
+	// answers show the server does not know them.
+	MinHosts int `json:"min_hosts"`
 }
 
-// DefaultConfig returns the defaults: 100 distinct paths within 5
-// minutes, at least half of the answers refusals.
+// DefaultConfig returns the defaults: 100 distinct paths (or names of one
+// domain) within 5 minutes, at least half of the answers refusals (or, for
+// names, the answer most names get).
 func DefaultConfig() Config {
-	return Config{Enabled: true, MinPaths: 100, FailShare: 0.5, Window: 300, Idle: 300, Report: 600, MaxTargets: 50_000}
+	return Config{Enabled: true, MinPaths: 100, FailShare: 0.5, Window: 300, Idle: 300, Report: 600, MaxTargets: 50_000, MinHosts: 100}
 }
 
 // maxFound is how many found paths an alert lists.
@@ -108,16 +115,23 @@ type Detector struct {
 	cfg      Config
 	suspects map[key]suspect // targets refused, not yet watched
 	targets  map[key]*target
-	clients  map[netip.Addr]int // watched targets by client
+	clients  map[netip.Addr]int // watched targets and vhost targets by client
 	due      *alert.Schedule[key, *target]
 	last     *target // the latest request's target: a connection's requests come in a row
+	// The virtual-host scans (vhost.go).
+	vsuspects map[vkey]vsuspect
+	vtargets  map[vkey]*vtarget
+	vdue      *alert.Schedule[vkey, *vtarget]
+	prev      previous
 	// Evicted counts targets dropped to stay under MaxTargets.
 	Evicted int
 }
 
 // New returns a web scan detector.
 func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, suspects: map[key]suspect{}, targets: map[key]*target{}, clients: map[netip.Addr]int{}, due: alert.NewSchedule[key, *target](cfg.Idle, cfg.Report)}
+	return &Detector{cfg: cfg, suspects: map[key]suspect{}, targets: map[key]*target{}, clients: map[netip.Addr]int{},
+		due: alert.NewSchedule[key, *target](cfg.Idle, cfg.Report), vsuspects: map[vkey]vsuspect{}, vtargets: map[vkey]*vtarget{},
+		vdue: alert.NewSchedule[vkey, *vtarget](cfg.Idle, cfg.Report)}
 }
 
 // Name implements detect.Detector.
@@ -129,23 +143,31 @@ func (d *Detector) Logs() []string { return []string{"http"} }
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	st := statusOf(r)
-	if !st.refusal() && (len(d.targets) == 0 || d.clients[clientOf(r)] == 0) {
+	switched := d.hostSwitched(r)
+	if !st.refusal() && !switched && (len(d.clients) == 0 || d.clients[clientOf(r)] == 0) {
 		return // no target of its client watched, none to start watching: most records
 	}
 	q := r.HTTPRequest()
 	if !q.Client.IsValid() || !q.Server.IsValid() {
 		return
 	}
-	t := d.find(&q)
+	d.pathScan(&q, st, emit)
+	d.vhostScan(r, &q, st, switched, emit)
+}
+
+// pathScan counts q, answered st, towards its target: one watched, or
+// one whose refusals are noted.
+func (d *Detector) pathScan(q *rec.Request, st status, emit alert.Emit) {
+	t := d.find(q)
 	if t == nil {
 		if !st.refusal() {
 			return
 		}
-		if t = d.suspect(&q, st); t == nil {
+		if t = d.suspect(q, st); t == nil {
 			return
 		}
 	}
-	d.add(t, &q, st, emit)
+	d.add(t, q, st, emit)
 }
 
 // watchAt is the refusal from which a target is watched: before, its
@@ -373,8 +395,13 @@ func (d *Detector) forget(k key) {
 		d.last = nil
 	}
 	delete(d.targets, k)
-	if d.clients[k.client]--; d.clients[k.client] <= 0 {
-		delete(d.clients, k.client)
+	d.unwatchClient(k.client)
+}
+
+// unwatchClient counts one watched target of client's less.
+func (d *Detector) unwatchClient(client netip.Addr) {
+	if d.clients[client]--; d.clients[client] <= 0 {
+		delete(d.clients, client)
 	}
 }
 
@@ -387,7 +414,10 @@ func clientOf(r *rec.Rec) netip.Addr {
 }
 
 // SetRefresh implements detect.Refresher.
-func (d *Detector) SetRefresh(r float64) { d.due.SetRefresh(r) }
+func (d *Detector) SetRefresh(r float64) {
+	d.due.SetRefresh(r)
+	d.vdue.SetRefresh(r)
+}
 
 // Flush implements detect.Detector: idle targets end (reported a last
 // time when they scanned), ongoing scans are re-reported every Report
@@ -396,9 +426,17 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 	d.due.Flush(d.targets, now, func(t *target) { emit(d.alert(t)) }, func(k key, t *target) {
 		d.forget(k)
 	})
+	d.vdue.Flush(d.vtargets, now, func(t *vtarget) { emit(d.valert(t)) }, func(k vkey, _ *vtarget) {
+		d.vforget(k)
+	})
 	for k, s := range d.suspects {
 		if now-s.first > d.cfg.Window {
 			delete(d.suspects, k)
+		}
+	}
+	for k, s := range d.vsuspects {
+		if now-s.first > d.cfg.Window {
+			delete(d.vsuspects, k)
 		}
 	}
 }
@@ -434,7 +472,7 @@ func (d *Detector) alert(t *target) alert.Alert {
 	refusedShare := float64(s.refused()) / float64(max(t.answered, 1))
 	span := t.Last - t.first
 	ev := map[string]any{
-		"requests": t.requests, "distinct_paths": paths, "refused_share": round3(refusedShare),
+		"kind": "paths", "requests": t.requests, "distinct_paths": paths, "refused_share": round3(refusedShare),
 		"status": map[string]uint64{"2xx": s.ok, "3xx": s.redirect, "401_407": s.auth, "403": s.forbidden, "404_410": s.missing,
 			"4xx_other": s.otherRefused, "5xx": s.serverError, "no_reply": s.none},
 		"found_paths": slices.Clone(t.found), "rate_rps": math.Round(float64(t.requests)/max(span, 1)*10) / 10,

@@ -1,6 +1,7 @@
 package webscan
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -21,13 +22,16 @@ type req struct {
 	uri    string
 	status int
 	agent  string
+	length int    // response_body_len, when the status is set
+	method string // "" for GET
 }
 
 func (q req) line() dt.Line {
+	method := cmp.Or(q.method, "GET")
 	f := map[string]any{"ts": q.ts, "uid": fmt.Sprintf("C%d", int(q.ts*1000)), "id.orig_h": q.client, "id.orig_p": 40000,
-		"id.resp_h": "10.66.0.20", "id.resp_p": 80, "method": "GET", "host": q.host, "uri": q.uri, "user_agent": q.agent}
+		"id.resp_h": "10.66.0.20", "id.resp_p": 80, "method": method, "host": q.host, "uri": q.uri, "user_agent": q.agent}
 	if q.status != 0 {
-		f["status_code"] = q.status
+		f["status_code"], f["response_body_len"] = q.status, q.length
 	}
 	return dt.Rec("http", f)
 }
@@ -71,7 +75,7 @@ func answered(ts, gap float64, client, agent string, paths []string, status func
 	var l []dt.Line
 	for i, p := range paths {
 		st := status(i)
-		l = append(l, req{ts + float64(i)*gap, client, "www.lab", p, st, agent}.line())
+		l = append(l, req{ts + float64(i)*gap, client, "www.lab", p, st, agent, 0, ""}.line())
 	}
 	return l
 }
@@ -119,7 +123,7 @@ func TestQuiet(t *testing.T) {
 			if i%20 == 0 {
 				st = 404
 			}
-			l = append(l, req{1000 + float64(i), "10.66.0.30", "www.lab", fmt.Sprintf("/page%d", i%80), st, "Firefox"}.line())
+			l = append(l, req{1000 + float64(i), "10.66.0.30", "www.lab", fmt.Sprintf("/page%d", i%80), st, "Firefox", 0, ""}.line())
 		}
 		return l
 	}
@@ -137,7 +141,7 @@ func TestQuiet(t *testing.T) {
 		{"health check of a missing page", func() []dt.Line {
 			var l []dt.Line
 			for i := range 2000 {
-				l = append(l, req{1000 + float64(i), "10.66.0.50", "www.lab", "/healthz?t=" + fmt.Sprint(i), 404, "kube-probe"}.line())
+				l = append(l, req{1000 + float64(i), "10.66.0.50", "www.lab", "/healthz?t=" + fmt.Sprint(i), 404, "kube-probe", 0, ""}.line())
 			}
 			return l
 		}(), func(c *Config) { c.MinPaths = 1 }},
@@ -168,7 +172,7 @@ func TestProxyClientsApart(t *testing.T) {
 	for i := range 3000 {
 		site := fmt.Sprintf("site%d.example", rng.IntN(300))
 		st := []int{200, 200, 200, 404, 403}[rng.IntN(5)]
-		l = append(l, req{1000 + float64(i)*0.05, "10.66.0.30", site, fmt.Sprintf("http://%s/p%d", site, i), st, "Firefox"}.line())
+		l = append(l, req{1000 + float64(i)*0.05, "10.66.0.30", site, fmt.Sprintf("http://%s/p%d", site, i), st, "Firefox", 0, ""}.line())
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), l))
 	var abs []string
@@ -214,7 +218,7 @@ func TestBounded(t *testing.T) {
 		var l []dt.Line
 		for i := range 5000 {
 			for j := range refusals {
-				l = append(l, req{1000 + float64(i)/100, fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250), "www.lab", fmt.Sprint("/x", j), 404, ""}.line())
+				l = append(l, req{1000 + float64(i)/100, fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250), "www.lab", fmt.Sprint("/x", j), 404, "", 0, ""}.line())
 			}
 		}
 		dt.Quiet(t, dt.Run(t, d, l))
