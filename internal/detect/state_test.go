@@ -77,7 +77,7 @@ func stateBounds(c *Config) map[string]int {
 		"webscan due.heap": schedule(c.WebScan.MaxTargets), "webscan due.later": 0,
 		"webscan targets": c.WebScan.MaxTargets, "webscan targets[].found": 10, "webscan targets[].uids.list": uids, "webscan suspects": c.WebScan.MaxTargets, "webscan clients": 2 * c.WebScan.MaxTargets,
 		"webscan vdue.heap": schedule(c.WebScan.MaxTargets), "webscan vdue.later": 0, "webscan vsuspects": c.WebScan.MaxTargets,
-		"webscan vtargets": c.WebScan.MaxTargets, "webscan vtargets[].odd": 32, "webscan vtargets[].uids.list": uids,
+		"webscan vtargets": c.WebScan.MaxTargets, "webscan vtargets[].odd": 16, "webscan vtargets[].uids.list": uids,
 		"scan slowDue.heap": schedule(c.Scan.MaxEntries), "scan slowDue.later": 0,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,

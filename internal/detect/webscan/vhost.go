@@ -53,7 +53,7 @@ const (
 
 // maxOdd is how many names answered otherwise than the leading answer a
 // vhost target keeps, for its alert's found names.
-const maxOdd = 32
+const maxOdd = 16
 
 // vkey is a vhost target: a client, a server and the domain whose names
 // it asks for.
