@@ -186,16 +186,34 @@ func parentOf(host []byte) ([]byte, bool) {
 	if i := bytes.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
-	if len(host) == 0 {
-		return nil, false
-	}
-	if _, err := netip.ParseAddr(string(host)); err == nil {
-		return nil, false
+	host = bytes.TrimSuffix(host, []byte("."))
+	if len(host) == 0 || numericLastLabel(host) {
+		return nil, false // a port alone, or an IPv4 address (no top-level domain is numeric)
 	}
 	if i := bytes.IndexByte(host, '.'); i >= 0 {
 		return host[i+1:], true
 	}
 	return nil, true
+}
+
+// numericLastLabel reports whether name's last label is all digits.
+func numericLastLabel(name []byte) bool {
+	i := len(name) - 1
+	for ; i >= 0 && name[i] >= '0' && name[i] <= '9'; i-- {
+	}
+	return i < len(name)-1 && (i < 0 || name[i] == '.')
+}
+
+// hashLower is domain.Hash of name lower-cased, without a copy.
+func hashLower(name []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // vhostScan counts q, answered st, towards its vhost target: one watched,
@@ -208,7 +226,7 @@ func (d *Detector) vhostScan(r *rec.Rec, q *rec.Request, st status, switched boo
 	if !ok {
 		return
 	}
-	k := vkey{q.Client, q.Server, domain.Hash(bytes.ToLower(parent))}
+	k := vkey{q.Client, q.Server, hashLower(parent)}
 	t := d.vtargets[k]
 	if t == nil {
 		if !switched {
@@ -237,7 +255,7 @@ func isConnect(r *rec.Rec) bool {
 // watched from now on, when this is its watchAt-th distinct name within
 // Window, else nil.
 func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte) *vtarget {
-	h := domain.Hash(bytes.ToLower(q.Host))
+	h := hashLower(q.Host)
 	s, ok := d.vsuspects[k]
 	if !ok || q.TS-s.first > d.cfg.Window {
 		s = vsuspect{first: q.TS}
@@ -284,7 +302,7 @@ func (d *Detector) vadd(t *vtarget, r *rec.Rec, q *rec.Request, st status, emit 
 	t.first = min(t.first, q.TS)
 	t.Active(q.TS)
 	t.requests++
-	t.hosts.Add(domain.Hash(bytes.ToLower(q.Host)))
+	t.hosts.Add(hashLower(q.Host))
 	t.paths.Add(domain.Hash(rec.URIPath(q.URI)))
 	t.uids.Add(q.TS, q.UID)
 	if st != 0 {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	dt "github.com/vigil-nsm/vigil/internal/detect/detecttest"
+	"github.com/vigil-nsm/vigil/internal/detect/domain"
 )
 
 // names returns n wordlist names under parent ("" for names of one
@@ -171,7 +173,8 @@ func TestVhostBounded(t *testing.T) {
 func TestParentOf(t *testing.T) {
 	for host, want := range map[string]string{
 		"dev.lab.example": "lab.example", "Dev.Lab.Example:8080": "Lab.Example", "intranet": "", "a.b.c.example": "b.c.example",
-		"10.66.0.10": "-", "10.66.0.10:80": "-", "[fd66::10]:80": "-", "": "-", ":80": "-",
+		"10.66.0.10": "-", "10.66.0.10:80": "-", "[fd66::10]:80": "-", "": "-", ":80": "-", "1.2.3.4.": "-", "dev.lab.example.": "lab.example",
+		"host1.example": "example", "9": "-", "x.9a": "9a",
 	} {
 		p, ok := parentOf([]byte(host))
 		got := string(p)
@@ -180,6 +183,14 @@ func TestParentOf(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("parentOf(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
+func TestHashLower(t *testing.T) {
+	for _, name := range []string{"", "Dev.LAB.example", "already.lower", "MiXeD-09.Z"} {
+		if got, want := hashLower([]byte(name)), domain.Hash(strings.ToLower(name)); got != want {
+			t.Errorf("hashLower(%q) = %x, want %x", name, got, want)
 		}
 	}
 }
