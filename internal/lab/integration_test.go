@@ -98,9 +98,10 @@ func checkSMBGuesses(t *testing.T, r Result) {
 	if n < 20 {
 		t.Fatalf("%d SMB session setups from the attacker to srv", n)
 	}
-	// Two seconds: hydra connects and negotiates before its first session
-	// setup, which a busy machine delays past one (1.47 s seen).
-	checkSpan(t, "SMB session setups", first, last, n, r.Labels, 2)
+	// Four seconds: hydra connects and negotiates before its first session
+	// setup, which a busy machine delays past one (1.47 s seen; 2.81 s
+	// with the machine's other core fuzzing).
+	checkSpan(t, "SMB session setups", first, last, n, r.Labels, 4)
 	_, _, m := span(pkts, func(p *packetView) bool {
 		return p.ip.Src == hostServer.IPv4() && p.ip.SrcPort == 445 && bytes.Contains(p.payload, refused)
 	})
