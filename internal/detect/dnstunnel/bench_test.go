@@ -53,11 +53,26 @@ func BenchmarkHandle(b *testing.B) {
 // flood` writes it. Each name is new, so this is the detector's cost per
 // new name; b.N counts queries.
 func BenchmarkWaterTorture(b *testing.B) {
+	benchTorture(b, func(rng *rand.Rand, _ int) string {
+		return fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(250))
+	})
+}
+
+// BenchmarkWaterTortureSpoofed is the flood from spoofed sources: every
+// query from a client of its own, whose tally holds that one name.
+func BenchmarkWaterTortureSpoofed(b *testing.B) {
+	benchTorture(b, func(_ *rand.Rand, i int) string {
+		return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+	})
+}
+
+// benchTorture times b.N queries for new names from client(i).
+func benchTorture(b *testing.B, client func(rng *rand.Rand, i int) string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	lines := make([]dt.Line, b.N)
 	for i := range lines {
 		name := randFrom(rng, "abcdefghijklmnopqrstuvwxyz0123456789", 8+rng.IntN(53)) + fmt.Sprintf(".tunnel%d.example.com", rng.IntN(16))
-		lines[i] = query(1000+float64(i)/5000, fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(250)), name, "A")
+		lines[i] = query(1000+float64(i)/5000, client(rng, i), name, "A")
 	}
 	var r rec.Rec
 	emit := func(alert.Alert) {}

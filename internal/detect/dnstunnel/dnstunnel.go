@@ -45,7 +45,8 @@
 // domain besides: up to 256 clients, 256 servers, 16 query types, three
 // sample names. At most MaxDomains slow tallies (one per parent domain
 // with a tunnel-like name) and MaxDomains client tallies, about 330 bytes
-// each; the tallies outlive a restart (state.go: checked against
+// each (a client's tally of one name is that name alone, 48 bytes:
+// clients.go); the tallies outlive a restart (state.go: checked against
 // MaxDomains on load, 300 bytes and their names each in the state), the
 // windows do not. At the defaults the whole is bounded by about 20 MiB of
 // hashes plus about 30 KiB a domain in the window (its client and server
@@ -141,9 +142,12 @@ type Detector struct {
 	domains map[string]*state
 	due     *alert.Schedule[string, *state] // when domains may end or be reported again
 	names   *domain.Slot[*name]
-	kept    int                   // subdomain hashes kept over all domains (MaxNames)
-	slow    map[string]*tally     // by parent domain
-	spread  map[netip.Addr]*tally // by client
+	kept    int                        // subdomain hashes kept over all domains (MaxNames)
+	slow    map[string]*tally          // by parent domain
+	spread  map[netip.Addr]clientTally // by client (clients.go)
+	// loneClients: a client's first name cannot make the spread rule
+	// alone, so it is kept as a lone name until a second comes.
+	loneClients bool
 
 	// The previous record's addresses and query type, reused when the
 	// next record repeats them (the same resolver, a busy client).
@@ -155,7 +159,8 @@ type Detector struct {
 func New(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, allow: map[string]bool{}, domains: map[string]*state{},
 		due:  alert.NewSchedule[string, *state](cfg.Idle, cfg.Report),
-		slow: map[string]*tally{}, spread: map[netip.Addr]*tally{}}
+		slow: map[string]*tally{}, spread: map[netip.Addr]clientTally{},
+		loneClients: cfg.ClientMinNames > 1 || cfg.ClientMinParents > 1}
 	d.names = domain.NewSlot(domain.NewNames(), d.derive)
 	for _, a := range cfg.Allow {
 		d.allow[domain.Normalize(a)] = true
@@ -295,7 +300,7 @@ func (d *Detector) long(ts float64, n *name, client, server netip.Addr, s *state
 		t.alerted = true
 		emit(d.tallyAlert(t, "slow", n.regKey))
 	}
-	if t := tallyOf(d.spread, client, ts, like, d.cfg.Window, d.cfg.MaxDomains); t != nil && t.add(ts, n, client, server) && d.spreadRule(t) {
+	if t := d.clientTally(ts, n, client, server); t != nil && d.spreadRule(t) {
 		t.alerted = true
 		emit(d.tallyAlert(t, "client_spread", ""))
 	}
@@ -432,8 +437,8 @@ func (d *Detector) Flush(now float64, emit alert.Emit) {
 			delete(d.slow, k)
 		}
 	}
-	for k, t := range d.spread {
-		if now-t.first > d.cfg.Window {
+	for k, c := range d.spread {
+		if now-c.begun() > d.cfg.Window {
 			delete(d.spread, k)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/persist"
@@ -41,8 +42,12 @@ func (d *Detector) SaveState(w io.Writer) error {
 		saveTally(&e, t)
 	}
 	e.Int(len(d.spread))
-	for client, t := range d.spread {
+	for client, c := range d.spread {
 		e.Addr(client)
+		t := c.t
+		if t == nil {
+			t = c.tally(client)
+		}
 		saveTally(&e, t)
 	}
 	_, err := e.WriteTo(w)
@@ -83,7 +88,11 @@ func (d *Detector) LoadState(r io.Reader) error {
 	if err := dec.End(); err != nil {
 		return fmt.Errorf("dnstunnel: %w", err)
 	}
-	d.slow, d.spread = slow, spread
+	d.slow = slow
+	d.spread = make(map[netip.Addr]clientTally, len(spread))
+	for client, t := range spread {
+		d.spread[client] = clientTally{t: t}
+	}
 	return nil
 }
 
