@@ -158,10 +158,11 @@ type previous struct {
 // compare cost a record less than a hash of the name.
 const prevHostBytes = 64
 
-// hostSwitched notes r's parties and Host and reports whether the record
-// before it was between the same parties under another name.
-func (d *Detector) hostSwitched(r *rec.Rec) bool {
-	var client, server netip.Addr
+// hostSwitched notes r's parties and Host, and returns its client and
+// whether the record before it was between the same parties under
+// another name.
+func (d *Detector) hostSwitched(r *rec.Rec) (client netip.Addr, switched bool) {
+	var server netip.Addr
 	var host []byte
 	if h := r.HTTP(); h != nil {
 		client, server, host = h.Orig, h.Resp, rec.Unquoted(h.Host.Raw(r.Line()))
@@ -169,11 +170,11 @@ func (d *Detector) hostSwitched(r *rec.Rec) bool {
 		client, server, host = r.Addr("id.orig_h"), r.Addr("id.resp_h"), r.Bytes("host")
 	}
 	p := &d.prev
-	switched := p.client == client && p.server == server &&
+	switched = p.client == client && p.server == server &&
 		(p.hostLen != len(host) || !bytes.Equal(p.host[:min(p.hostLen, prevHostBytes)], host[:min(len(host), prevHostBytes)]))
 	p.client, p.server, p.hostLen = client, server, len(host)
 	copy(p.host[:], host)
-	return switched
+	return client, switched
 }
 
 // parentOf returns the parent domain of a Host header's name (without its

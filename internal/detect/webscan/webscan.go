@@ -143,8 +143,8 @@ func (d *Detector) Logs() []string { return []string{"http"} }
 // Handle implements detect.Detector.
 func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	st := statusOf(r)
-	switched := d.hostSwitched(r)
-	if !st.refusal() && !switched && (len(d.clients) == 0 || d.clients[clientOf(r)] == 0) {
+	client, switched := d.hostSwitched(r)
+	if !st.refusal() && !switched && (len(d.clients) == 0 || d.clients[client] == 0) {
 		return // no target of its client watched, none to start watching: most records
 	}
 	q := r.HTTPRequest()
@@ -403,14 +403,6 @@ func (d *Detector) unwatchClient(client netip.Addr) {
 	if d.clients[client]--; d.clients[client] <= 0 {
 		delete(d.clients, client)
 	}
-}
-
-// clientOf returns r's client address.
-func clientOf(r *rec.Rec) netip.Addr {
-	if h := r.HTTP(); h != nil {
-		return h.Orig
-	}
-	return r.Addr("id.orig_h")
 }
 
 // SetRefresh implements detect.Refresher.
