@@ -1,7 +1,6 @@
 package dnstunnel
 
 import (
-	"cmp"
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/detect/evict"
@@ -76,9 +75,7 @@ func (d *Detector) clientTally(ts float64, n *name, client, server netip.Addr) *
 		return nil
 	}
 	if !ok && len(d.spread) >= d.cfg.MaxDomains {
-		for _, old := range evict.First(d.spread, len(d.spread)/10+1, func(c clientTally) float64 { return c.lastSeen() }, cmp.Compare[float64]) {
-			delete(d.spread, old)
-		}
+		evict.DropTenth(d.spread, func(c clientTally) float64 { return c.lastSeen() })
 	}
 	// A tally's first add sets its last time to max(0, ts): the same here.
 	c = clientTally{first: ts, last: max(0, ts), n: n, server: server}

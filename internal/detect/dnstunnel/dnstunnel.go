@@ -339,9 +339,7 @@ func tallyOf[K comparable](m map[K]*tally, k K, ts float64, like bool, window fl
 		return nil
 	}
 	if t == nil && len(m) >= max {
-		for _, old := range evict.First(m, len(m)/10+1, func(t *tally) float64 { return t.last }, cmp.Compare[float64]) {
-			delete(m, old)
-		}
+		evict.DropTenth(m, func(t *tally) float64 { return t.last })
 	}
 	t = &tally{first: ts}
 	m[k] = t

@@ -7,7 +7,10 @@
 // of the detection engine's time.
 package evict
 
-import "math/rand/v2"
+import (
+	"cmp"
+	"math/rand/v2"
+)
 
 // First returns the keys of the n entries of m whose order keys (order)
 // come first by cmp (all of m when n ≥ len(m)), in no particular order.
@@ -33,6 +36,18 @@ func First[K comparable, V, O any](m map[K]V, n int, order func(V) O, cmp func(a
 		out[i] = keys[r.i]
 	}
 	return out
+}
+
+// DropTenth deletes from a full table m the tenth of its entries (and
+// one) whose order keys come first — most often the longest idle — and
+// returns how many it deleted: what most detectors do when a table
+// reaches its cap.
+func DropTenth[K comparable, V any](m map[K]V, order func(V) float64) int {
+	keys := First(m, len(m)/10+1, order, cmp.Compare[float64])
+	for _, k := range keys {
+		delete(m, k)
+	}
+	return len(keys)
 }
 
 // rank is an entry's order key and the index of its table key.

@@ -74,3 +74,23 @@ func BenchmarkFirst(b *testing.B) {
 }
 
 func same(v float64) float64 { return v }
+
+// TestDropTenth: a full table loses its idlest tenth and one, and keeps
+// the rest; a table of one loses it.
+func TestDropTenth(t *testing.T) {
+	for _, size := range []int{1, 9, 10, 1000} {
+		m := map[int]float64{}
+		for i := range size {
+			m[i] = float64((i * 7919) % size) // every idleness once, shuffled
+		}
+		want := size/10 + 1
+		if n := DropTenth(m, func(v float64) float64 { return v }); n != want || len(m) != size-want {
+			t.Fatalf("size %d: dropped %d, %d left; want %d dropped", size, n, len(m), want)
+		}
+		for k, v := range m {
+			if v < float64(want) {
+				t.Errorf("size %d: kept %d, idle since %v, among the idlest", size, k, v)
+			}
+		}
+	}
+}

@@ -32,7 +32,6 @@
 package flood
 
 import (
-	"cmp"
 	"fmt"
 	"iter"
 	"net/netip"
@@ -508,10 +507,7 @@ func (v *victim) restart(ts, rate float64) {
 
 func (d *Detector) evict() {
 	d.lastHTTP = nil
-	for _, k := range evict.First(d.victims, len(d.victims)/10+1, func(v *victim) float64 { return v.Last }, cmp.Compare[float64]) {
-		delete(d.victims, k)
-		d.Evicted++
-	}
+	d.Evicted += evict.DropTenth(d.victims, func(v *victim) float64 { return v.Last })
 }
 
 func (d *Detector) rate(v *victim) float64 {

@@ -34,7 +34,6 @@
 package longconn
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -159,9 +158,7 @@ func (d *Detector) stillOpen(c *rec.Conn, emit alert.Emit) {
 		return
 	}
 	if len(d.open) >= d.cfg.MaxPairs {
-		for _, uid := range evict.First(d.open, len(d.open)/10+1, func(ts float64) float64 { return ts }, cmp.Compare[float64]) {
-			delete(d.open, uid)
-		}
+		evict.DropTenth(d.open, func(ts float64) float64 { return ts })
 	}
 	d.open[string(c.UID)] = c.TS + c.Duration
 	// Its pair is reported: the other pieces of its window make no
@@ -206,9 +203,7 @@ func (d *Detector) add(c *rec.Conn) *total {
 
 // evict drops the tenth of the pairs whose last piece ended longest ago.
 func (d *Detector) evict() {
-	for _, k := range evict.First(d.pairs, len(d.pairs)/10+1, func(t *total) float64 { return t.end }, cmp.Compare[float64]) {
-		delete(d.pairs, k)
-	}
+	evict.DropTenth(d.pairs, func(t *total) float64 { return t.end })
 }
 
 // Flush implements detect.Detector: pairs whose window ended are dropped,

@@ -39,7 +39,6 @@
 package mirai
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -426,9 +425,7 @@ func sum(m map[uint16]int) int {
 }
 
 func (d *Detector) evict() {
-	for _, k := range evict.First(d.scanners, len(d.scanners)/10+1, func(s *scanner) float64 { return s.last }, cmp.Compare[float64]) {
-		delete(d.scanners, k)
-	}
+	evict.DropTenth(d.scanners, func(s *scanner) float64 { return s.last })
 }
 
 // Flush implements detect.Detector: idle scanners end with their final

@@ -266,9 +266,7 @@ func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte) *vtarget {
 	}
 	if s.n < len(s.hosts) {
 		if !ok && len(d.vsuspects) >= d.cfg.MaxTargets {
-			for _, k := range evict.First(d.vsuspects, len(d.vsuspects)/10+1, func(s vsuspect) float64 { return s.first }, cmp.Compare[float64]) {
-				delete(d.vsuspects, k)
-			}
+			evict.DropTenth(d.vsuspects, func(s vsuspect) float64 { return s.first })
 		}
 		s.hosts[s.n] = h
 		s.n++

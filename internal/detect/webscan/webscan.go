@@ -223,9 +223,7 @@ func (d *Detector) suspect(q *rec.Request, st status) *target {
 
 // evictSuspects drops the tenth of the suspects noted first.
 func (d *Detector) evictSuspects() {
-	for _, k := range evict.First(d.suspects, len(d.suspects)/10+1, func(s suspect) float64 { return s.first }, cmp.Compare[float64]) {
-		delete(d.suspects, k)
-	}
+	evict.DropTenth(d.suspects, func(s suspect) float64 { return s.first })
 }
 
 // status is an answer's status code (0: no answer).
