@@ -137,12 +137,19 @@ type vtarget struct {
 	uids               alert.UIDs
 }
 
-// vsuspect is a vhost target met fewer than watchAt distinct names: their
-// hashes.
+// vsuspect is a vhost target met fewer than watchAt distinct names:
+// their hashes, their paths' hashes and their answers, counted in when the
+// target is watched. A name is kept as text only when it is the first or
+// was answered otherwise than the first: most names get the first's
+// answer, and the one that did not, or the first when all the others
+// agree, may be what the scan finds.
 type vsuspect struct {
-	first float64
-	n     int
-	hosts [watchAt - 1]uint64
+	first   float64
+	n       int
+	hosts   [watchAt - 1]uint64
+	paths   [watchAt - 1]uint64
+	answers [watchAt - 1]answer // status 0: no reply
+	names   [watchAt - 1]string
 }
 
 // previous is the latest http record's client, server and Host, to tell
@@ -233,7 +240,7 @@ func (d *Detector) vhostScan(r *rec.Rec, q *rec.Request, st status, switched boo
 		if !switched {
 			return
 		}
-		if t = d.vsuspect(k, q, parent); t == nil {
+		if t = d.vsuspect(k, q, parent, answerOf(r, st)); t == nil {
 			return
 		}
 	}
@@ -255,7 +262,7 @@ func isConnect(r *rec.Rec) bool {
 // vsuspect notes q's name against vhost target k and returns the target,
 // watched from now on, when this is its watchAt-th distinct name within
 // Window, else nil.
-func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte) *vtarget {
+func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte, a answer) *vtarget {
 	h := hashLower(q.Host)
 	s, ok := d.vsuspects[k]
 	if !ok || q.TS-s.first > d.cfg.Window {
@@ -268,7 +275,10 @@ func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte) *vtarget {
 		if !ok && len(d.vsuspects) >= d.cfg.MaxTargets {
 			evict.DropTenth(d.vsuspects, func(s vsuspect) float64 { return s.first })
 		}
-		s.hosts[s.n] = h
+		s.hosts[s.n], s.paths[s.n], s.answers[s.n] = h, domain.Hash(rec.URIPath(q.URI)), a
+		if s.n == 0 || a != s.answers[0] {
+			s.names[s.n] = clip(q.Host)
+		}
 		s.n++
 		s.first = min(s.first, q.TS)
 		d.vsuspects[k] = s
@@ -280,14 +290,49 @@ func (d *Detector) vsuspect(k vkey, q *rec.Request, parent []byte) *vtarget {
 	}
 	t := &vtarget{vkey: k, first: min(s.first, q.TS), Episode: alert.Episode{Last: q.TS}, port: q.Port,
 		parent: clip(parent), agent: clip(q.UserAgent)}
-	for _, h := range s.hosts {
-		t.hosts.Add(h)
-	}
-	t.requests = uint64(s.n) // their answers were not noted
+	t.countSuspect(&s)
 	d.vtargets[k] = t
 	d.clients[k.client]++
 	d.vdue.Watch(d.vtargets, k, t)
 	return t
+}
+
+// countSuspect counts in the names t's suspect noted, in their order.
+func (t *vtarget) countSuspect(s *vsuspect) {
+	t.requests = uint64(s.n)
+	for i := range s.n {
+		t.hosts.Add(s.hosts[i])
+		t.paths.Add(s.paths[i])
+		var host []byte // nil: not kept
+		if s.names[i] != "" {
+			host = []byte(s.names[i])
+		}
+		t.count(host, s.answers[i])
+	}
+}
+
+// count counts answer a (status 0: none) to a request for host, which is
+// kept among the odd names when it was answered otherwise than most so
+// far and not refused (nil: not to be kept).
+func (t *vtarget) count(host []byte, a answer) {
+	if a.status == 0 {
+		return
+	}
+	t.answered++
+	if a.status.refusal() {
+		t.refused++
+	} else if lead, ok := t.answers.leader(); (!ok || a != lead) && host != nil && len(t.odd) < maxOdd {
+		t.odd = append(t.odd, oddName{clip(host), a})
+	}
+	t.answers.add(a)
+}
+
+// answerOf is r's answer, answered st (status 0: none).
+func answerOf(r *rec.Rec, st status) answer {
+	if st == 0 {
+		return answer{}
+	}
+	return answer{st, bodyLength(r)}
 }
 
 // vadd counts request q of record r, answered st, to t, and reports t
@@ -304,17 +349,7 @@ func (d *Detector) vadd(t *vtarget, r *rec.Rec, q *rec.Request, st status, emit 
 	t.hosts.Add(hashLower(q.Host))
 	t.paths.Add(domain.Hash(rec.URIPath(q.URI)))
 	t.uids.Add(q.TS, q.UID)
-	if st != 0 {
-		t.answered++
-		if st.refusal() {
-			t.refused++
-		}
-		a := answer{st, bodyLength(r)}
-		if lead, ok := t.answers.leader(); (!ok || a != lead) && len(t.odd) < maxOdd && !st.refusal() {
-			t.odd = append(t.odd, oddName{clip(q.Host), a})
-		}
-		t.answers.add(a)
-	}
+	t.count(q.Host, answerOf(r, st))
 	if !t.Alerted && d.vcrossed(t) {
 		t.Reported(q.TS)
 		d.vdue.Watch(d.vtargets, t.vkey, t)

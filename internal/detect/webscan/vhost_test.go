@@ -85,6 +85,25 @@ func TestVhostFires(t *testing.T) {
 	}
 }
 
+// TestVhostFoundBeforeWatched: a name answered otherwise among the first
+// ones, noted before the target is watched, is found too. The very first
+// name is not counted: a target is noted at the first change of name,
+// which the second request makes.
+func TestVhostFoundBeforeWatched(t *testing.T) {
+	for _, at := range []int{1, 2, 6} {
+		hosts := names(300, "lab.example")
+		i := slices.Index(hosts, "dev.lab.example")
+		hosts[at], hosts[i] = hosts[i], hosts[at]
+		a := dt.Find(t, dt.Run(t, New(DefaultConfig()), vhostScan(1000, 0.01, "10.66.0.66", "gobuster/3.5", hosts, func(int) (int, int) { return 200, 288 })), "scan.web")
+		if found, _ := a.Evidence["found_hosts"].([]string); !slices.Equal(found, []string{"dev.lab.example"}) {
+			t.Errorf("dev as name %d: found %v", at, found)
+		}
+		if got := dt.Num(t, a, "requests"); got != 299 {
+			t.Errorf("dev as name %d: %v requests counted, want 299 (all but the first)", at, got)
+		}
+	}
+}
+
 // TestVhostQuiet: many names at one address that are no enumeration.
 // Each case also runs with the one setting that keeps it quiet relaxed,
 // and must then fire.
