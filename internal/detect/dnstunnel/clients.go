@@ -9,8 +9,8 @@ import (
 // clientTally is a client's tally for the spread rule. Under a DNS flood
 // from spoofed sources every query comes from a new client, whose tally
 // never holds more than that one name; a full tally (two 128-byte
-// distinct counts) for each cost the flood a third of the detector's
-// time. So while a client has asked for one name in its window, the
+// distinct counts) for each was a fifth of the detector's cost per query
+// there. So while a client has asked for one name in its window, the
 // name alone is kept (lone: t nil), with the times and server its tally
 // would hold; the tally is made, exactly as it would stand, when a
 // second name comes (or for the saved state). The same name asked again

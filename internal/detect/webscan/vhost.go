@@ -23,9 +23,8 @@ import (
 // sees it. A vhost target is a client, a server and the parent domain of
 // the names asked for (the name without its first label; "" for names of
 // one label); it is a scan when, within Window, the client asks for
-// MinHosts distinct names under it, few paths (at most one for every
-// pathsPerHost names, and never more than minHostPaths... see crossed),
-// and FailShare of the answers show the server does not know the names:
+// MinHosts distinct names under it, few paths (one for every pathsPerHost
+// names at most, or minHostPaths), and FailShare of the answers show the server does not know the names:
 // a refusal (4xx but 401 and 407) or the answer most names get — the
 // default site's page, the same status and length each time. A proxy's
 // client browsing many sites of one domain asks for many paths and gets
@@ -100,18 +99,20 @@ func (t *answerTally) add(a answer) {
 	}
 }
 
-// leader returns the answer counted most (ok false while none is).
-func (t *answerTally) leader() (a answer, ok bool) {
+// leader returns the answer counted most and its count (0 while none
+// is). The count is exact only for an answer given to most requests:
+// Misra–Gries undercounts the others.
+func (t *answerTally) leader() (a answer, n uint64) {
 	best := -1
-	for i, n := range t.n {
-		if n > 0 && (best < 0 || n > t.n[best]) {
+	for i, c := range t.n {
+		if c > 0 && (best < 0 || c > t.n[best]) {
 			best = i
 		}
 	}
 	if best < 0 {
-		return answer{}, false
+		return answer{}, 0
 	}
-	return t.slots[best], true
+	return t.slots[best], t.n[best]
 }
 
 // oddName is a name answered otherwise than the leading answer was when
@@ -321,7 +322,7 @@ func (t *vtarget) count(host []byte, a answer) {
 	t.answered++
 	if a.status.refusal() {
 		t.refused++
-	} else if lead, ok := t.answers.leader(); (!ok || a != lead) && host != nil && len(t.odd) < maxOdd {
+	} else if lead, n := t.answers.leader(); (n == 0 || a != lead) && host != nil && len(t.odd) < maxOdd {
 		t.odd = append(t.odd, oddName{clip(host), a})
 	}
 	t.answers.add(a)
@@ -368,20 +369,10 @@ func bodyLength(r *rec.Rec) int64 {
 }
 
 // unknownNames returns how many of t's answers say the server does not
-// know the name: the refusals, or the leading answer's count when more.
-// The leading answer's count is exact only for an answer given to most
-// requests; Misra–Gries undercounts it, so the share errs low.
+// know the name: the refusals, or the leading answer's count when more
+// (which errs low: see leader).
 func (t *vtarget) unknownNames() uint64 {
-	lead, ok := t.answers.leader()
-	if !ok {
-		return t.refused
-	}
-	n := uint64(0)
-	for i, a := range t.answers.slots {
-		if a == lead && t.answers.n[i] > 0 {
-			n = t.answers.n[i]
-		}
-	}
+	_, n := t.answers.leader()
 	return max(n, t.refused)
 }
 

@@ -223,7 +223,7 @@ func TestAnswerTally(t *testing.T) {
 		}
 		tl.add(a)
 	}
-	if lead, ok := tl.leader(); !ok || lead != (answer{200, 288}) {
-		t.Errorf("leader %v %v, want 200/288", lead, ok)
+	if lead, n := tl.leader(); n == 0 || lead != (answer{200, 288}) {
+		t.Errorf("leader %v (count %d), want 200/288", lead, n)
 	}
 }
