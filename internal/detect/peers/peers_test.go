@@ -3,6 +3,7 @@ package peers
 import (
 	"net/netip"
 	"testing"
+	"unsafe"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -82,5 +83,12 @@ func TestSlotsHoldEveryPairOnce(t *testing.T) {
 	}
 	if held > Slots || held < Slots/2 {
 		t.Errorf("%d slots used of %d", held, Slots)
+	}
+}
+
+// TestTableSize holds the package doc to its figure: the table is 768 KiB.
+func TestTableSize(t *testing.T) {
+	if got := unsafe.Sizeof(Table{}); got != 768<<10 {
+		t.Fatalf("Table is %d bytes, the package doc says 768 KiB", got)
 	}
 }
