@@ -5,10 +5,10 @@
 // and floods: a ping to a server one fetched from is no sweep, and a
 // stream a recorder asked a camera for is no flood.
 //
-// State: a fixed array of Slots entries (768 KiB, 24 bytes each; the scan and
-// flood detectors each keep one). A pair lands in one slot
-// and pushes out the pair that was there; a pair forgotten so only makes
-// traffic between its hosts count as unsolicited again.
+// State: a fixed array of Slots entries (768 KiB, 24 bytes each; the scan
+// and flood detectors each keep one). A pair lands in one slot and pushes
+// out the pair that was there; a pair forgotten so only makes traffic
+// between its hosts count as unsolicited again.
 package peers
 
 import (
