@@ -23,12 +23,13 @@ import (
 // sees it. A vhost target is a client, a server and the parent domain of
 // the names asked for (the name without its first label; "" for names of
 // one label); it is a scan when, within Window, the client asks for
-// MinHosts distinct names under it, few paths (one for every pathsPerHost
-// names at most, or minHostPaths), and FailShare of the answers show the server does not know the names:
-// a refusal (4xx but 401 and 407) or the answer most names get — the
-// default site's page, the same status and length each time. A proxy's
-// client browsing many sites of one domain asks for many paths and gets
-// different answers; CONNECT requests (tunnels) are left out.
+// MinHosts distinct names under it, few paths (at most one for every
+// pathsPerHost names, or minHostPaths when that is more), and FailShare of
+// the answers show the server does not know the names: a refusal (4xx but
+// 401 and 407) or the answer most names get — the default site's page,
+// the same status and length each time. A proxy's client browsing many
+// sites of one domain asks for many paths and gets different answers;
+// CONNECT requests (tunnels) are left out.
 //
 // The alert lists the names answered otherwise (what the scan found), as
 // gobuster does, and the tool the user agent names.
@@ -37,7 +38,8 @@ import (
 // record before it had, between the same client and server (a scanner's
 // requests follow one another), or when its client is watched already.
 // A vhost target is watched from its watchAt-th distinct name met that
-// way (vsuspect); until then, only those names are noted.
+// way (vsuspect); until then, only those names, their paths and answers
+// are noted (countSuspect counts them in).
 //
 // State: at most MaxTargets vhost targets and MaxTargets suspects, each
 // target with two fixed-size counts of distinct items, at most maxOdd
