@@ -100,6 +100,17 @@ func (s *logSink) progress(t recTag) {
 	s.buf = s.w.getBuf()
 }
 
+// reportNow is progress, sent to the writer at once.
+func (s *logSink) reportNow(t recTag) {
+	if s.w == nil || !s.w.ordered {
+		s.flush()
+		return
+	}
+	s.pending, s.hasPending = t, true
+	s.w.send(s.take(s.buf))
+	s.buf = s.w.getBuf()
+}
+
 // progressEvery is how many sweeps a producer's progress may go unsent.
 const progressEvery = 8
 
@@ -170,7 +181,9 @@ func (w *writer) hold(c chunk) {
 		size := int64(len(c.buf)) + int64(n)*heldRecordSize +
 			int64(len(c.conns))*typedConnSize + int64(len(c.https))*typedHTTPSize + int64(len(c.syns))*typedSYNSize
 		q.bufs = append(q.bufs, heldBuf{buf: c.buf, n: n, size: size, conns: c.conns, https: c.https, syns: c.syns})
-		w.held.Add(size)
+		if held := w.held.Add(size); held > w.heldPeak {
+			w.heldPeak = held
+		}
 	} else {
 		w.recycle(c.buf)
 		w.recycleTyped(c.conns, c.https, c.syns)

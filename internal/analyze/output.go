@@ -150,6 +150,7 @@ type writer struct {
 	// reader of sweepers (its nextSweepSeq) mark its progress at its
 	// next frame (reader.markProgress).
 	held     atomic.Int64
+	heldPeak int64 // the most held at once (the writer's own)
 	sweepers []*atomic.Uint64
 	freeRecs chan []chunkRec
 	// typedConns, typedHTTPs and typedSYNs keep the chunks' typed

@@ -343,18 +343,21 @@ func (r *reader) sweepAll(now int64) {
 	r.nextSweepSeq.Store(r.sweepSeq)
 	r.sink.at(r.seq, phaseSweep)
 	r.sweep(now)
+	// The reader's progress goes to the writer before the workers sweep:
+	// then the writer can pass on the records of a sweep that ends many
+	// connections as the workers report them (worker.reportEnds).
+	r.sink.reportNow(recTag{seq: r.seq, phase: phaseReader})
 	if r.inline {
 		r.workers[0].sweep(now, r.seq)
-	} else {
-		for i, w := range r.workers {
-			b := r.pending[i]
-			b.addSweep(now, r.seq)
-			b.src, b.mark = r.idx, now
-			w.in <- b
-			r.pending[i] = <-r.free
-		}
+		return
 	}
-	r.sink.progress(recTag{seq: r.seq, phase: phaseReader})
+	for i, w := range r.workers {
+		b := r.pending[i]
+		b.addSweep(now, r.seq)
+		b.src, b.mark = r.idx, now
+		w.in <- b
+		r.pending[i] = <-r.free
+	}
 }
 
 // netAnomalies logs the anomalies of a packet that reaches no connection.
@@ -476,9 +479,13 @@ func (r *reader) dispatch(p *decode.Packet, bad bool) {
 // once every reader has finished).
 func (r *reader) finish() {
 	if r.inline {
+		// The reader's own connections first, as with several workers,
+		// where it finishes while they still work: its progress is then
+		// done, and the writer can pass on the worker's last records as
+		// its flush makes them (worker.finish).
+		r.finishTunnels()
 		r.workers[0].finish()
 		r.pending[0] = nil
-		r.finishTunnels()
 		return
 	}
 	for i, b := range r.pending {

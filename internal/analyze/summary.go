@@ -36,8 +36,11 @@ type Summary struct {
 	TruncatedFrames          uint64
 	BadChecksums             uint64 // packets not analysed: wrong transport checksum
 
-	FlowsEvicted  uint64 // ended early because a table was full
-	FlowsMaxLive  uint64 // peak tracked connections (sum over workers)
+	FlowsEvicted uint64 // ended early because a table was full
+	FlowsMaxLive uint64 // peak tracked connections (sum over workers)
+	// HeldPeak is the most bytes of records an offline run's writer held
+	// at once, to hand them on in event order (0 for live runs).
+	HeldPeak      int64
 	FragmentDrops uint64 // datagrams dropped by reassembly: caps, timeouts, invalid (overlaps…)
 	InternalErrs  uint64 // recovered panics (should be 0)
 	BytesPerFlow  int
@@ -125,6 +128,7 @@ func (p *pipeline) summary(inputs []string, elapsed time.Duration) *Summary {
 	}
 	s.InternalErrs = p.panics.Load() + p.out.consumerPanics.Load()
 	s.Costs = p.out.costEntries()
+	s.HeldPeak = p.out.heldPeak
 	if p.live {
 		s.Live = true
 		s.Kernel, _ = p.kernelStats()
@@ -250,8 +254,12 @@ func (s *Summary) Print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors\n",
+	fmt.Fprintf(w, "Limits    %d flows evicted (table full), peak %d tracked, ~%d B/flow; %d truncated frames; %d internal errors",
 		s.FlowsEvicted, s.FlowsMaxLive, s.BytesPerFlow, s.TruncatedFrames, s.InternalErrs)
+	if s.HeldPeak > 0 {
+		fmt.Fprintf(w, "; records held to order them: at most %.1f MiB", float64(s.HeldPeak)/(1<<20))
+	}
+	fmt.Fprintln(w)
 	s.PrintReading(w)
 }
 

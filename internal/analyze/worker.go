@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -83,7 +84,7 @@ func (wk *worker) finish() {
 		return
 	}
 	wk.sink.at(endSeq, phaseSweep)
-	wk.table.Flush()
+	wk.table.FlushByUID(wk.reportEnds(endSeq))
 	wk.sink.progress(doneTag)
 }
 
@@ -91,9 +92,35 @@ func (wk *worker) finish() {
 // reader's frame seq, and reports the worker's progress (order.go).
 func (wk *worker) sweep(ts int64, seq uint64) {
 	wk.sink.at(seq, phaseSweep)
-	wk.table.Expire(ts)
+	wk.table.ExpireByUID(ts, wk.reportEnds(seq))
 	wk.lastSweep = ts
 	wk.sink.progress(recTag{seq: seq, phase: phaseWorker})
+}
+
+// reportEnds returns what the flow table calls with the UID of each
+// connection that the sweep before frame seq (endSeq: the last flush)
+// ends, in UID order: every flushReport of them the worker reports its
+// progress up to the last, so that the writer passes their records on as
+// they come instead of holding the whole sweep's (all of a flood's
+// connections, at the end of a run or when their timers run out at once).
+func (wk *worker) reportEnds(seq uint64) func(flow.UID) {
+	n := 0
+	return func(uid flow.UID) {
+		if n++; n%flushReport == 0 {
+			wk.sink.progress(endedUpTo(seq, uid))
+		}
+	}
+}
+
+// flushReport is how many connections a sweep ends between two reports
+// of the worker's progress.
+const flushReport = 1024
+
+// endedUpTo is the progress of a producer whose sweep before frame seq has
+// ended the connections up to uid: it makes no more records of the sweep's
+// groups up to uid (it ends them in that order).
+func endedUpTo(seq uint64, uid flow.UID) recTag {
+	return recTag{seq: seq, phase: phaseSweep, group: uint64(uid), prod: math.MaxUint32, idx: math.MaxUint64}
 }
 
 // control does what an item that is not a packet asks.

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -319,6 +320,10 @@ type Table struct {
 	lastIdx  int32
 	lastConn *conn
 
+	// due: the connections a flush or an expiry in UID order takes up
+	// (FlushByUID, ExpireByUID).
+	due []dueConn
+
 	wheel    [wheelSize]int32
 	wheelPos int64 // next wheel tick (in ticks) to process
 	now      int64
@@ -631,7 +636,16 @@ func notBefore(at, dl int64) bool { return at == 0 || at >= dl }
 // they end. Call it as packet time advances (e.g. each second of capture
 // time); its cost is proportional to the wheel ticks crossed and the
 // connections filed in them.
-func (t *Table) Expire(now int64) {
+func (t *Table) Expire(now int64) { t.expire(now, nil) }
+
+// ExpireByUID is Expire with the due connections taken in the order of
+// their UIDs, calling ended with each one's UID once its records are out
+// (see FlushByUID).
+func (t *Table) ExpireByUID(now int64, ended func(UID)) { t.expire(now, ended) }
+
+// expire runs the timers due at now: in wheel order when ended is nil,
+// else in UID order (fireByUID).
+func (t *Table) expire(now int64, ended func(UID)) {
 	if now > t.now {
 		t.now = now
 	}
@@ -643,6 +657,7 @@ func (t *Table) Expire(now int64) {
 	if end-start >= wheelSize {
 		start = end - wheelSize + 1
 	}
+	t.due = t.due[:0]
 	for tick := start; tick <= end; tick++ {
 		s := tick & (wheelSize - 1)
 		ci := t.wheel[s]
@@ -650,13 +665,65 @@ func (t *Table) Expire(now int64) {
 			c := t.at(ci)
 			next := c.wheelNext
 			if c.deadline != 0 && c.deadline <= now {
-				t.fire(ci, c, now)
+				if ended == nil {
+					t.fire(ci, c, now)
+				} else {
+					t.due = append(t.due, dueConn{c.uid, ci})
+				}
 			}
 			ci = next
 		}
 	}
 	t.wheelPos = end
+	if ended != nil {
+		t.fireByUID(now, ended)
+	}
 }
+
+// dueConn is a connection a flush or an expiry takes up: its UID and slot.
+type dueConn struct {
+	uid UID
+	ci  int32
+}
+
+// fireByUID runs the timers due at now of the connections in t.due, in
+// the order of their UIDs, and calls ended after each. A connection is
+// taken up once: fire runs every timer of it that is due.
+func (t *Table) fireByUID(now int64, ended func(UID)) {
+	sortDue(t.due)
+	for _, d := range t.due {
+		if c := t.at(d.ci); c.used && c.uid == d.uid && c.deadline != 0 && c.deadline <= now {
+			t.fire(d.ci, c, now)
+			ended(d.uid)
+		}
+	}
+	t.keepDue()
+}
+
+// sortDue puts due in UID order (a table's live UIDs differ).
+func sortDue(due []dueConn) {
+	slices.SortFunc(due, func(a, b dueConn) int {
+		switch {
+		case a.uid < b.uid:
+			return -1
+		case a.uid > b.uid:
+			return 1
+		}
+		return 0
+	})
+}
+
+// keepDue empties t.due, letting go of an array a mass expiry grew.
+func (t *Table) keepDue() {
+	if cap(t.due) > maxKeptDue {
+		t.due = nil
+		return
+	}
+	t.due = t.due[:0]
+}
+
+// maxKeptDue bounds the due list a table keeps between expiries.
+const maxKeptDue = 4096
 
 // Now is the newest time (Unix ns) the table has seen, in a packet or an
 // Expire.
@@ -814,6 +881,28 @@ func (t *Table) Flush() {
 		ci := t.lruTail
 		t.remove(ci, t.at(ci), false)
 	}
+}
+
+// FlushByUID emits every remaining connection, as Flush does, in the order
+// of their UIDs, and calls ended with each one's UID once its records are
+// out. An ordered writer (internal/analyze) puts a flush's records in UID
+// order anyway: given them in that order, it can pass each connection's
+// on as soon as the next one starts, instead of holding the records of
+// every connection the flush ends (up to MaxFlows of them) until it is
+// over. ExpireByUID does the same for the connections an expiry ends.
+func (t *Table) FlushByUID(ended func(UID)) {
+	t.due = t.due[:0]
+	for ci := t.lruHead; ci != nilIdx; ci = t.at(ci).lruNext {
+		t.due = append(t.due, dueConn{t.at(ci).uid, ci})
+	}
+	sortDue(t.due)
+	for _, d := range t.due {
+		if c := t.at(d.ci); c.used && c.uid == d.uid {
+			t.remove(d.ci, c, false)
+			ended(d.uid)
+		}
+	}
+	t.keepDue()
 }
 
 // Update accounts one datagram and returns its connection's UID (0 when

@@ -1,8 +1,10 @@
 package flow
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -412,5 +414,36 @@ func TestStepBackMovesConnections(t *testing.T) {
 	tb.Expire(now + 8*3600*sec)
 	if len(s.conns) != 102 || tb.Stats().Active != 0 {
 		t.Errorf("after an 8 h jump: %d connections ended, %d active; want 102, 0", len(s.conns), tb.Stats().Active)
+	}
+}
+
+// TestFlushByUIDEndsInUIDOrder: FlushByUID ends every connection, as Flush
+// does, in the order of their UIDs whatever order they were active in,
+// and reports each one's UID once its conn record is out, not before.
+func TestFlushByUIDEndsInUIDOrder(t *testing.T) {
+	tb, s := newTable(t, DefaultConfig())
+	var uids []UID
+	for i := range 300 {
+		src := fmt.Sprintf("10.0.%d.%d:%d", i/200, i%200+1, 40000+i)
+		d := tcp(src, "192.0.2.1:80", S, 1, 0, 0)
+		if i%3 == 0 {
+			d = udp(src, "192.0.2.53:53", 40)
+		}
+		uids = append(uids, tb.Update(&Input{TS: base + int64(i)*sec/10, D: d}))
+	}
+	var ended []UID
+	tb.FlushByUID(func(u UID) {
+		ended = append(ended, u)
+		if n := len(s.conns); n != len(ended) || s.conns[n-1].UID != u.String() {
+			t.Fatalf("ended(%s) with %d records out, the last %q", u, n, s.conns[n-1].UID)
+		}
+	})
+	want := slices.Clone(uids)
+	slices.Sort(want)
+	if !slices.Equal(ended, want) {
+		t.Fatalf("ended %d connections in the order %v, want the %d UIDs sorted", len(ended), ended[:min(5, len(ended))], len(want))
+	}
+	if st := tb.Stats(); st.Active != 0 || st.Emitted != uint64(len(uids)) {
+		t.Errorf("after the flush: %d active, %d emitted; want 0 and %d", st.Active, st.Emitted, len(uids))
 	}
 }
