@@ -3,6 +3,7 @@ package dns
 import (
 	"encoding/binary"
 	"strconv"
+	"sync"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -178,9 +179,9 @@ const (
 type Analyzer struct {
 	ci          *proto.ConnInfo
 	out         proto.Sink
-	p           Parser
 	tcp         bool
 	mcast       bool
+	netbios     bool // the responder's port is 137: NetBIOS name service rules
 	started     bool
 	flipped     bool
 	proto.Named // conn.log service, once confirmed
@@ -195,9 +196,21 @@ type Analyzer struct {
 	free  [maxFree]*info
 	nfree int
 
-	tcpBuf [2]framer
-	line   []byte
+	// tcpBuf is each direction's framing, made for a TCP connection's
+	// first bytes (framers).
+	tcpBuf *[2]framer
 }
+
+// A connection's analyzer keeps no parser and no line buffer of its own:
+// a parsed message lives while message handles it (what a record keeps is
+// copied out of it) and a line while the sink copies it, so every analyzer
+// borrows these for that long. Under a DNS flood (a "water torture":
+// hundreds of thousands of open connections, one unanswered query each)
+// a parser and a line apiece were 1.2 KiB of every connection's 1.7.
+var (
+	parsers = sync.Pool{New: func() any { return new(Parser) }}
+	lines   = sync.Pool{New: func() any { b := make([]byte, 0, record.LineCap); return &b }}
+)
 
 // framer reassembles one TCP direction's length-framed messages.
 type framer struct {
@@ -219,16 +232,23 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 func (a *Analyzer) init(ci *proto.ConnInfo, out proto.Sink) {
 	a.ci, a.out, a.tcp = ci, out, ci.Transport == 6
 	a.mcast = ci.RespH.Unmap().IsMulticast()
-	a.p.NetBIOS = ci.RespP == 137
+	a.netbios = ci.RespP == 137
 }
 
 // Reuse implements proto.Reuser: the analyzer, ended, becomes what New
-// returns for ci and out, keeping its parser's buffers, its line buffer
-// and the records it keeps for reuse.
+// returns for ci and out, keeping the records it keeps for reuse and its
+// pending lists' arrays.
 func (a *Analyzer) Reuse(ci *proto.ConnInfo, out proto.Sink) {
-	*a = Analyzer{p: a.p.emptied(), free: a.free, nfree: a.nfree, line: record.ReuseLine(a.line),
-		queries: a.queries[:0], replies: a.replies[:0]}
+	*a = Analyzer{free: a.free, nfree: a.nfree, queries: a.queries[:0], replies: a.replies[:0]}
 	a.init(ci, out)
+}
+
+// framers returns the TCP framing state, making it on first use.
+func (a *Analyzer) framers() *[2]framer {
+	if a.tcpBuf == nil {
+		a.tcpBuf = new([2]framer)
+	}
+	return a.tcpBuf
 }
 
 // Data takes one UDP datagram or the next piece of a TCP stream.
@@ -237,7 +257,7 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 		a.message(dir, ts, data, true)
 		return
 	}
-	f := &a.tcpBuf[dir&1]
+	f := &a.framers()[dir&1]
 	for len(data) > 0 {
 		if !f.inMsg {
 			f.hdr[f.nhdr] = data[0]
@@ -271,6 +291,9 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 // Gap drops the partial message of dir: the framing cannot be trusted
 // after bytes were lost.
 func (a *Analyzer) Gap(dir proto.Direction, n int) {
+	if a.tcpBuf == nil {
+		return
+	}
 	f := &a.tcpBuf[dir&1]
 	f.inMsg, f.nhdr, f.buf = false, 0, f.buf[:0]
 }
@@ -278,13 +301,15 @@ func (a *Analyzer) Gap(dir proto.Direction, n int) {
 // End flushes partial TCP messages (as Zeek does at connection close),
 // then logs every unmatched query and reply.
 func (a *Analyzer) End(ts int64) {
-	for d := range a.tcpBuf {
-		f := &a.tcpBuf[d]
-		if f.inMsg && len(f.buf) > 0 {
-			f.inMsg = false
-			a.message(proto.Direction(d), ts, f.buf, false)
+	if fs := a.tcpBuf; fs != nil {
+		for d := range fs {
+			f := &fs[d]
+			if f.inMsg && len(f.buf) > 0 {
+				f.inMsg = false
+				a.message(proto.Direction(d), ts, f.buf, false)
+			}
+			f.inMsg, f.nhdr, f.buf = false, 0, nil
 		}
-		f.inMsg, f.nhdr, f.buf = false, 0, nil
 	}
 	if q := a.pendingQ; q != nil {
 		a.pendingQ = nil
@@ -325,7 +350,9 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, b []byte, known bool) 
 	if tracked {
 		a.setSession(&h, ts)
 	}
-	m := a.p.Parse(b)
+	p := parsers.Get().(*Parser)
+	p.NetBIOS = a.netbios
+	m := p.Parse(b)
 	if !m.TooManyQueries {
 		for i := range m.Questions {
 			q := &m.Questions[i]
@@ -353,6 +380,8 @@ func (a *Analyzer) message(dir proto.Direction, ts int64, b []byte, known bool) 
 			a.Confirm("dns")
 		}
 	}
+	*p = p.emptied()
+	parsers.Put(p)
 	// dns_end
 	if c := a.cur; c != nil {
 		if h.QR {
@@ -500,7 +529,7 @@ func (a *Analyzer) setSession(h *Header, ts int64) {
 			c.rejected = true
 		}
 	}
-	c.opcode, c.hasOp, c.netbios = h.Opcode, true, a.p.NetBIOS
+	c.opcode, c.hasOp, c.netbios = h.Opcode, true, a.netbios
 }
 
 func indexID(l []*info, id uint16) int {
@@ -556,8 +585,12 @@ func (a *Analyzer) enqueue(l *[]*info, c *info) {
 // log writes c as one dns.log line and recycles it when nothing refers
 // to it any more.
 func (a *Analyzer) log(c *info) {
-	a.line = a.appendJSON(record.Line(a.line), c)
-	a.out.Record("dns", a.line)
+	line := lines.Get().(*[]byte)
+	*line = a.appendJSON((*line)[:0], c)
+	a.out.Record("dns", *line)
+	if *line = record.ReuseLine(*line); *line != nil {
+		lines.Put(line)
+	}
 	if !c.pending && c != a.cur && c != a.pendingQ && a.nfree < maxFree {
 		a.free[a.nfree] = c
 		a.nfree++
