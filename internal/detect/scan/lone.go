@@ -149,23 +149,26 @@ func (d *Detector) dropLone(src netip.Addr) {
 }
 
 // oldestLone returns the lone probe first in the order (the oldest kept),
-// passing over the slots of probes dropped since.
-func (d *Detector) oldestLone() (netip.Addr, *loneProbe) {
+// passing over the slots of probes dropped since; ok is false when none is
+// left. It returns the probe, not a pointer to a copy of it, which would
+// be allocated at every call (an eviction under a spoofed flood makes
+// hundreds of thousands).
+func (d *Detector) oldestLone() (src netip.Addr, l loneProbe, ok bool) {
 	for ; d.loneHead < len(d.loneOrder); d.loneHead++ {
 		slot := d.loneOrder[d.loneHead]
 		if l, ok := d.lone[slot.src]; ok && l.seq == slot.seq {
-			return slot.src, &l
+			return slot.src, l, true
 		}
 	}
-	return netip.Addr{}, nil
+	return netip.Addr{}, loneProbe{}, false
 }
 
 // expireLones forgets the oldest lone probes whose episode and slow
 // record have both ended (at Flush): nothing of them would be left.
 func (d *Detector) expireLones() {
 	for {
-		src, l := d.oldestLone()
-		if l == nil || !d.episodeEnded(l) || !d.slowEnded(l) {
+		src, l, ok := d.oldestLone()
+		if !ok || !d.episodeEnded(&l) || !d.slowEnded(&l) {
 			return
 		}
 		d.dropLone(src)

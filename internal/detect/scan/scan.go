@@ -489,9 +489,9 @@ func (d *Detector) flushFast(now float64, emit alert.Emit) {
 func (d *Detector) evict() {
 	for target := d.cfg.MaxEntries * 9 / 10; d.entries > target; {
 		s, sl := d.idle.front, d.slowIdle.front
-		src, l := d.oldestLone()
+		src, l, lone := d.oldestLone()
 		switch {
-		case l != nil && (s == nil || l.last <= s.Last) && (sl == nil || l.last <= sl.Last):
+		case lone && (s == nil || l.last <= s.Last) && (sl == nil || l.last <= sl.Last):
 			d.dropLone(src)
 			d.loneHead++
 		case s != nil && (sl == nil || s.Last <= sl.Last):
