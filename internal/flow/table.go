@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -702,15 +703,7 @@ func (t *Table) fireByUID(now int64, ended func(UID)) {
 
 // sortDue puts due in UID order (a table's live UIDs differ).
 func sortDue(due []dueConn) {
-	slices.SortFunc(due, func(a, b dueConn) int {
-		switch {
-		case a.uid < b.uid:
-			return -1
-		case a.uid > b.uid:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(due, func(a, b dueConn) int { return cmp.Compare(a.uid, b.uid) })
 }
 
 // keepDue empties t.due, letting go of an array a mass expiry grew.
