@@ -86,27 +86,23 @@ func (s *logSink) BeginEmit(uid flow.UID) {
 // sweeps' records (each at most sweepFrames frames), and about maxHeld
 // bytes of them: past that, every chunk a producer fills makes the reader
 // sweep at its next frame (logSink.append), and every producer reports.
-func (s *logSink) progress(t recTag) {
+// The reader's report before each sweep goes at once (reportNow), so that
+// the workers' reports within a sweep (worker.reportEnds) release records.
+func (s *logSink) progress(t recTag) { s.report(t, false) }
+
+// reportNow is progress, sent to the writer at once.
+func (s *logSink) reportNow(t recTag) { s.report(t, true) }
+
+func (s *logSink) report(t recTag, now bool) {
 	if s.w == nil || !s.w.ordered {
 		s.flush()
 		return
 	}
 	s.pending, s.hasPending = t, true
 	s.quiet++
-	if s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag && !s.w.pressed() {
+	if !now && s.quiet < progressEvery && len(s.buf) < chunkSize/4 && t != doneTag && !s.w.pressed() {
 		return
 	}
-	s.w.send(s.take(s.buf))
-	s.buf = s.w.getBuf()
-}
-
-// reportNow is progress, sent to the writer at once.
-func (s *logSink) reportNow(t recTag) {
-	if s.w == nil || !s.w.ordered {
-		s.flush()
-		return
-	}
-	s.pending, s.hasPending = t, true
 	s.w.send(s.take(s.buf))
 	s.buf = s.w.getBuf()
 }
