@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"hash/maphash"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -8,23 +9,33 @@ import (
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
-// maxNames bounds the names a Names remembers.
-const maxNames = 100_000
-
 // Names remembers the DNS query names seen and what the detectors derive
 // from each: a site asks for the same names again and again, so each is
 // worked out once. One Names may serve several detectors (Slot), each
 // handed the same record in turn: the name and the work they share
-// (Query) are looked up and done once for all. At most maxNames are
-// kept; past that all are forgotten at once.
+// (Query) are looked up and done once for all.
+//
+// The names are kept in a fixed direct-mapped table (knownSlots, 512
+// KiB of pointers): a name's slot holds the last name that landed there,
+// so memory stays bounded without ever being cleared at once, and a name
+// new to the table costs a hash and a store, not a map's growth. A DNS
+// flood of random names (water torture) is all such names; a site's
+// resolver asks a few thousand names again and again, and keeps them.
+// What is derived from a name depends on the name alone, so a name
+// forgotten and seen again derives the same.
 type Names struct {
-	known map[string]*Query // by the query field as written
-	last  *Query            // the query looked up last
-	slots int               // slots handed out (NewSlot)
+	known *[knownSlots]*Query // by a hash of the query field as written
+	seed  maphash.Seed
+	last  *Query // the query looked up last
+	slots int    // slots handed out (NewSlot)
 }
 
+// knownBits sizes Names' table: 65,536 names.
+const knownBits = 16
+const knownSlots = 1 << knownBits
+
 // NewNames returns an empty Names.
-func NewNames() *Names { return &Names{known: map[string]*Query{}} }
+func NewNames() *Names { return &Names{known: new([knownSlots]*Query), seed: maphash.MakeSeed()} }
 
 // Query is one query name and what the DNS detectors all work out of it.
 type Query struct {
@@ -53,14 +64,12 @@ func (n *Names) Of(r *rec.Rec) (*Query, bool) {
 	if n.last != nil && n.last.raw == string(raw) {
 		return n.last, true // the same record, handed to the next detector
 	}
-	q, ok := n.known[string(raw)]
-	if !ok {
+	slot := &n.known[maphash.Bytes(n.seed, raw)>>(64-knownBits)]
+	q := *slot
+	if q == nil || q.raw != string(raw) {
 		q = newQuery(r.Str("query"))
-		if len(n.known) >= maxNames {
-			clear(n.known)
-		}
 		q.raw = string(raw)
-		n.known[q.raw] = q
+		*slot = q
 	}
 	n.last = q
 	return q, true

@@ -2,14 +2,16 @@ package domain
 
 import (
 	"fmt"
+	"hash/maphash"
 	"testing"
 
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
 // TestNamesForget: a name is derived once while remembered, from the query
-// unescaped; a record without a query derives nothing; when the memory is
-// full it is forgotten at once and names are derived afresh, the same.
+// unescaped; a record without a query derives nothing; a name whose slot
+// another took is forgotten, and derived afresh, the same, when it comes
+// again; the table never holds more than its slots.
 func TestNamesForget(t *testing.T) {
 	calls := map[string]int{}
 	names := NewNames()
@@ -30,14 +32,32 @@ func TestNamesForget(t *testing.T) {
 	if _, ok := of(`{"qtype":"A"}`); ok {
 		t.Error("a record without a query derived something")
 	}
-	for i := len(names.known); i < maxNames; i++ {
-		names.known[fmt.Sprint(i)] = &Query{}
+	// Another name whose field lands in the same slot pushes it out.
+	slotOf := func(raw string) uint64 { return maphash.String(names.seed, raw) >> (64 - knownBits) }
+	want := slotOf(`"a\u002eexample.org"`)
+	other := ""
+	for i := 0; other == ""; i++ {
+		if raw := fmt.Sprintf(`"x%d.example.org"`, i); slotOf(raw) == want {
+			other = raw
+		}
 	}
-	if v, ok := of(`{"query":"b.example.org"}`); !ok || v != "d:b.example.org" || len(names.known) != 1 {
-		t.Errorf("when full: %q, %v, %d kept", v, ok, len(names.known))
+	if v, _ := of(`{"query":` + other + `}`); v != "d:"+other[1:len(other)-1] {
+		t.Errorf("colliding name: %q", v)
 	}
 	if v, _ := of(`{"query":"a\u002eexample.org"}`); v != "d:a.example.org" || calls["a.example.org"] != 2 {
 		t.Errorf("after forgetting: %q, %d derivations", v, calls["a.example.org"])
+	}
+	for i := range 3 * knownSlots {
+		of(fmt.Sprintf(`{"query":"n%d.example.org"}`, i))
+	}
+	kept := 0
+	for _, q := range names.known {
+		if q != nil {
+			kept++
+		}
+	}
+	if kept > knownSlots || kept < knownSlots/2 {
+		t.Errorf("%d names kept in %d slots", kept, knownSlots)
 	}
 }
 
