@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
@@ -166,6 +167,10 @@ func (d *Detector) oldestLone() (src netip.Addr, l loneProbe, ok bool) {
 // expireLones forgets the oldest lone probes whose episode and slow
 // record have both ended (at Flush): nothing of them would be left.
 func (d *Detector) expireLones() {
+	if math.IsInf(d.flushed, 1) {
+		d.dropAllLones() // the last flush: every one has ended
+		return
+	}
 	for {
 		src, l, ok := d.oldestLone()
 		if !ok || !d.episodeEnded(&l) || !d.slowEnded(&l) {
@@ -174,6 +179,16 @@ func (d *Detector) expireLones() {
 		d.dropLone(src)
 		d.loneHead++
 	}
+}
+
+// dropAllLones forgets every lone probe at once, as expireLones would one
+// by one (under a spoofed flood, hundreds of thousands of map deletions
+// at the end of a run).
+func (d *Detector) dropAllLones() {
+	d.entries -= loneEntries * len(d.lone)
+	clear(d.lone)
+	clear(d.loneOrder)
+	d.loneOrder, d.loneHead = d.loneOrder[:0], 0
 }
 
 // tidyLoneOrder keeps the lone order's dead slots (before loneHead, or

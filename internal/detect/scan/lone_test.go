@@ -110,7 +110,8 @@ func runFlushed(t *testing.T, d *Detector, lines []dt.Line) []string {
 }
 
 // TestLoneProbesExpire: a lone probe whose episode and slow record have
-// both ended is forgotten at a flush, its slot in the order with it.
+// both ended is forgotten at a flush, its slot in the order with it; the
+// final flush forgets them all (at once: dropAllLones).
 func TestLoneProbesExpire(t *testing.T) {
 	d := New(DefaultConfig(), internal)
 	var lines []dt.Line
@@ -118,8 +119,9 @@ func TestLoneProbesExpire(t *testing.T) {
 		lines = append(lines, dt.Conn{TS: 1000 + float64(i), Src: fmt.Sprintf("10.9.%d.%d", i/250, 1+i%250), Dst: "10.66.0.20", DstP: 80, State: "S0"}.Line())
 	}
 	runFlushed(t, d, lines[:len(lines)-1])
-	if len(d.lone) != 0 || len(d.sources) != 0 || len(d.slow) != 0 || d.entries != 0 {
-		t.Fatalf("after the final flush: %d lone probes, %d sources, %d slow records, %d entries", len(d.lone), len(d.sources), len(d.slow), d.entries)
+	if len(d.lone) != 0 || len(d.sources) != 0 || len(d.slow) != 0 || d.entries != 0 || len(d.loneOrder) != d.loneHead {
+		t.Fatalf("after the final flush: %d lone probes, %d sources, %d slow records, %d entries, %d slots from %d",
+			len(d.lone), len(d.sources), len(d.slow), d.entries, len(d.loneOrder), d.loneHead)
 	}
 	d = New(DefaultConfig(), internal)
 	emit := func(alert.Alert) {}
