@@ -7,7 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -196,33 +196,32 @@ func entropy(s string, skip int) float64 {
 // (entropyTerms): a DNS name has at most 253 bytes.
 const maxTermsLen = 255
 
-// termTable holds, for every string length n up to maxTermsLen, the
-// entropy term p·log2(p) of a byte counted c times (p = c/n), at
-// n(n−1)/2 + c−1: the very products entropy would compute, so that its
-// sums are the same to the bit (TestEntropySumsAsBefore), without a
-// logarithm per distinct byte of every new name (a DNS flood of random
-// names asks for hundreds of thousands). 32,640 terms, 255 KiB, made at
-// the first use.
-var termTable = sync.OnceValue(func() []float64 {
-	t := make([]float64, 0, maxTermsLen*(maxTermsLen+1)/2)
-	for total := 1; total <= maxTermsLen; total++ {
-		n := float64(total)
-		for c := 1; c <= total; c++ {
-			p := float64(c) / n
-			t = append(t, p*math.Log2(p))
-		}
-	}
-	return t
-})
+// termRows holds, for a string of n counted bytes (n up to maxTermsLen),
+// the entropy term p·log2(p) of a byte counted c times (p = c/n) at
+// [n][c−1]: the very products entropy would compute, so that its sums are
+// the same to the bit (TestEntropySumsAsBefore), without a logarithm per
+// distinct byte of every new name (a DNS flood of random names asks for
+// hundreds of thousands). A row is made the first time a string of its
+// length is met (n logarithms; two goroutines may both make it, alike).
+var termRows [maxTermsLen + 1]atomic.Pointer[[]float64]
 
-// entropyTerms returns the tabled terms of a string of total counted
-// bytes, indexed by count−1; nil past maxTermsLen.
+// entropyTerms returns the terms of a string of total counted bytes,
+// indexed by count−1; nil past maxTermsLen.
 func entropyTerms(total int) []float64 {
 	if total > maxTermsLen {
 		return nil
 	}
-	at := total * (total - 1) / 2
-	return termTable()[at : at+total : at+total]
+	if row := termRows[total].Load(); row != nil {
+		return *row
+	}
+	row := make([]float64, total)
+	n := float64(total)
+	for c := range row {
+		p := float64(c+1) / n
+		row[c] = p * math.Log2(p)
+	}
+	termRows[total].Store(&row)
+	return row
 }
 
 // Reverse reports whether name is a reverse-lookup name (in-addr.arpa,
