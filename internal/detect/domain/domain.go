@@ -4,6 +4,7 @@
 package domain
 
 import (
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"strings"
@@ -113,8 +114,10 @@ func cut(name, suffix string) (reg, sub string) {
 // reaches a server through them. The top-level domains RFC 2606 reserves
 // for documentation and testing, .example and .test, count as public: they
 // stand for public names in examples, tests and labs.
-func Public(name string) bool {
-	n := Normalize(name)
+func Public(name string) bool { return publicNormal(Normalize(name)) }
+
+// publicNormal is Public for a name normalized (Normalize).
+func publicNormal(n string) bool {
 	i := strings.LastIndexByte(n, '.')
 	if i <= 0 || i == len(n)-1 || n == "home.arpa" || strings.HasSuffix(n, ".home.arpa") {
 		return false
@@ -123,7 +126,34 @@ func Public(name string) bool {
 	if tld == "example" || tld == "test" {
 		return true
 	}
+	return icannTLD(tld)
+}
+
+// tldAnswer is whether a top-level domain is of the list's ICANN section.
+type tldAnswer struct {
+	tld   string
+	icann bool
+}
+
+// tldAnswers keep icannTLD's recent answers, direct-mapped by a hash of
+// the domain: a site's names end in a few dozen top-level domains, and
+// the list's lookup of one costs a walk of its tables for every new name
+// (hundreds of thousands in a DNS flood of random names). Bounded by its
+// slots whatever the names; two goroutines may both fill a slot, alike.
+var (
+	tldAnswers [256]atomic.Pointer[tldAnswer]
+	tldSeed    = maphash.MakeSeed()
+)
+
+// icannTLD reports whether tld, one label lower-cased, is a top-level
+// domain of the Public Suffix List's ICANN section.
+func icannTLD(tld string) bool {
+	slot := &tldAnswers[maphash.String(tldSeed, tld)%uint64(len(tldAnswers))]
+	if a := slot.Load(); a != nil && a.tld == tld {
+		return a.icann
+	}
 	_, icann := publicsuffix.PublicSuffix(tld)
+	slot.Store(&tldAnswer{tld: strings.Clone(tld), icann: icann})
 	return icann
 }
 

@@ -1,9 +1,12 @@
 package domain
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 func TestRegistered(t *testing.T) {
@@ -130,5 +133,27 @@ func BenchmarkLabelsEntropy(b *testing.B) {
 	names := []string{"www.example.com", "x7fk2j3qpl9z0mnbv8c4.tunnel3", "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHR1bm5lbA.t"}
 	for i := range b.N {
 		LabelsEntropy(names[i%len(names)])
+	}
+}
+
+// TestICANNTLDAsTheList: icannTLD answers as the Public Suffix List does,
+// from its table of recent answers too: known, private-section and
+// unknown top-level domains, many more than the table has slots, each
+// asked twice.
+func TestICANNTLDAsTheList(t *testing.T) {
+	tlds := []string{"com", "org", "uk", "de", "arpa", "example", "local", "lan", "zz", "xn--p1ai", "blogspot", "io", "bar"}
+	for i := range 2000 {
+		tlds = append(tlds, fmt.Sprintf("t%x", i))
+	}
+	for range 2 {
+		for _, tld := range tlds {
+			_, want := publicsuffix.PublicSuffix(tld)
+			if got := icannTLD(tld); got != want {
+				t.Fatalf("icannTLD(%q) = %v, the list says %v", tld, got, want)
+			}
+		}
+	}
+	if !icannTLD("com") || icannTLD("local") {
+		t.Error("com is not ICANN, or local is")
 	}
 }
