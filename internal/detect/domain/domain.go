@@ -114,10 +114,8 @@ func cut(name, suffix string) (reg, sub string) {
 // reaches a server through them. The top-level domains RFC 2606 reserves
 // for documentation and testing, .example and .test, count as public: they
 // stand for public names in examples, tests and labs.
-func Public(name string) bool { return publicNormal(Normalize(name)) }
-
-// publicNormal is Public for a name normalized (Normalize).
-func publicNormal(n string) bool {
+func Public(name string) bool {
+	n := Normalize(name)
 	i := strings.LastIndexByte(n, '.')
 	if i <= 0 || i == len(n)-1 || n == "home.arpa" || strings.HasSuffix(n, ".home.arpa") {
 		return false
