@@ -110,7 +110,10 @@ func (r *reader) runLive(stop *atomic.Bool) error {
 		if r.frame.TS < r.mark-clockStep {
 			r.stepBack(r.frame.TS)
 		}
-		r.handle(&r.frame)
+		r.handle(&r.frame, false)
+		if r.pkt.NextSubframe != 0 {
+			r.handleSubframes(&r.frame)
+		}
 		r.sum.packets++
 		if ts := r.frame.TS; ts-r.tickAt >= liveTick {
 			r.tick(ts)

@@ -59,6 +59,9 @@ type reader struct {
 	// solo is the inline worker, set when run starts (nil otherwise).
 	solo    *worker
 	parents flow.Parents
+	// tracked: the current frame's tunnels were tracked (trackTunnels),
+	// and parents holds their uids.
+	tracked bool
 	link    flow.Link // the current packet's, for the inline worker
 	// facts: emit packet facts (facts.go) for Config.Consumers.
 	facts     bool
@@ -135,7 +138,10 @@ func (r *reader) run(stop *atomic.Bool) error {
 			}
 			return errors.Join(r.inputErrors(), err)
 		}
-		r.handle(f)
+		r.handle(f, false)
+		if r.pkt.NextSubframe != 0 {
+			r.handleSubframes(f)
+		}
 		r.sum.packets++
 		if r.sum.packets&1023 == 0 {
 			r.publishProgress()
@@ -169,16 +175,36 @@ func (r *reader) publishProgress() {
 	r.progAll.Store(all)
 }
 
-func (r *reader) handle(f *capture.Frame) {
+// handleSubframes handles the 802.11 A-MSDU subframes of f after the
+// first, which handle(f, false) handled (Zeek analyses each subframe as a
+// packet): the frame loops call it when r.pkt.NextSubframe says another
+// follows (not in a function of its own, which would cost every frame a
+// call).
+func (r *reader) handleSubframes(f *capture.Frame) {
+	for r.dec.DecodeNextSubframe(f.Data, f.LinkType, &r.pkt) {
+		r.handle(f, true)
+	}
+}
+
+// handle decodes frame f and handles its packet, or, when subframe is
+// set, handles the A-MSDU subframe of f that r.pkt holds: the frame was
+// counted with its first packet, which also counted its tunnels' outer
+// connections.
+func (r *reader) handle(f *capture.Frame, subframe bool) {
 	p := &r.pkt
-	r.dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, p)
-	if p.TS > r.sum.last && r.sum.first != 0 && !p.Truncated && p.NumAnomalies == 0 {
-		// account for the usual packet: later than all before, whole,
-		// nothing odd.
-		r.sum.bytes += uint64(p.WireLen)
-		r.sum.last = p.TS
+	if subframe {
+		r.countAnomalies(p, 0) // the subframe's own
 	} else {
-		r.account(p)
+		r.dec.Decode(f.Data, f.LinkType, f.TS, f.OrigLen, p)
+		if p.TS > r.sum.last && r.sum.first != 0 && !p.Truncated && p.NumAnomalies == 0 {
+			// account for the usual packet: later than all before,
+			// whole, nothing odd.
+			r.sum.bytes += uint64(p.WireLen)
+			r.sum.last = p.TS
+		} else {
+			r.account(p)
+		}
+		r.parents.N, r.tracked = 0, false // only the first N uids are read
 	}
 	if !r.ordered {
 		if p.TS-r.lastSweep >= expireEvery {
@@ -206,11 +232,15 @@ func (r *reader) handle(f *capture.Frame) {
 		r.dec.DecodeIP(data, p)
 		r.countAnomalies(p, seen)
 	}
-	// Outer tunnel connections count whatever the inner packet is.
-	r.parents.N = 0 // only the first N uids are read
+	// Outer tunnel connections count whatever the inner packet is, once a
+	// frame: an A-MSDU's subframes share its tunnels.
 	if p.NumTunnels > 0 {
-		if !r.trackTunnels(p, f.SkipChecksum) {
-			return
+		if !r.tracked {
+			if !r.trackTunnels(p, f.SkipChecksum) {
+				p.NextSubframe = 0 // the outer datagram is refused whole
+				return
+			}
+			r.tracked = true
 		}
 	} else if p.IP.Proto == decode.ProtoUDP && r.tunnels.TracksUDP(&p.IP) {
 		// A datagram of a tunnel's outer conn that carries no tunnelled
@@ -228,7 +258,7 @@ func (r *reader) handle(f *capture.Frame) {
 	if p.IP.Version == 0 {
 		if p.IsARP {
 			r.sum.arp++
-		} else {
+		} else if !subframe { // a subframe without a packet: its anomalies
 			r.sum.nonIP++
 		}
 		r.netAnomalies(p)

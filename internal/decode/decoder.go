@@ -133,6 +133,34 @@ func (d *Decoder) Decode(data []byte, link LinkType, ts int64, wireLen int, p *P
 	w.general(data, link)
 }
 
+// DecodeNextSubframe decodes into p the next packet of an 802.11 A-MSDU (an
+// aggregate of packets in one frame): the subframe at p.NextSubframe of
+// frame data, which p was decoded from by Decode or an earlier call, as
+// Zeek analyses each subframe as a packet. It reports whether there was
+// one. TS, WireLen and CapLen stay the frame's; the anomalies are the
+// subframe's own (the frame's others went with its first subframe); the
+// tunnels are the frame's, as for the first. A subframe that carries
+// neither IP nor ARP leaves p with no datagram, only its anomalies (one
+// cut short, one not IP in a tunnel), or is passed over when it has none.
+func (d *Decoder) DecodeNextSubframe(data []byte, link LinkType, p *Packet) bool {
+	for p.NextSubframe != 0 {
+		at, ts, wireLen := p.NextSubframe, p.TS, p.WireLen
+		p.Reset()
+		p.TS, p.WireLen, p.CapLen = ts, wireLen, len(data)
+		w := walker{d: d, p: p, subframeAt: at}
+		w.general(data, link)
+		if w.carried() {
+			return true
+		}
+		if w.inSubframe && p.NumAnomalies > 0 {
+			// Not the outer datagram again: the subframe's anomalies only.
+			p.IP, p.IPRaw, p.Payload, p.NumTunnels = Datagram{}, nil, nil, 0
+			return true
+		}
+	}
+	return false
+}
+
 // general decodes data, a frame of the given link type, with the general
 // walker: the whole of Decode but for the fast path, which
 // TestFastPathMatchesWalker compares it with.
@@ -157,7 +185,9 @@ func (d *Decoder) DecodeIP(data []byte, p *Packet) {
 	p.IPRaw = nil
 	p.Payload = nil
 	p.Frag = FragInfo{}
-	w := walker{d: d, p: p, inTunnel: true}
+	// An A-MSDU in the reassembled datagram gives its first subframe only:
+	// p.NextSubframe stays the frame's.
+	w := walker{d: d, p: p, inTunnel: true, amsduMet: true}
 	w.run(stepIP, data)
 }
 

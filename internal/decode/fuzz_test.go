@@ -64,7 +64,32 @@ func FuzzDecode(f *testing.F) {
 		}
 		TransportChecksumOK(&p)
 		checkDatagramChecksum(t, &p.IP, p.IPRaw)
+		fuzzDecoder.Decode(data, lt, 1, len(data), &p)
+		checkSubframes(t, &p, data, lt)
 	})
+}
+
+// checkSubframes decodes every A-MSDU subframe of data after the one p
+// holds: each holds the invariants and starts further on than the one
+// before, and they end within the frame.
+func checkSubframes(t *testing.T, p *Packet, data []byte, lt LinkType) {
+	t.Helper()
+	for n := 0; ; n++ {
+		at := p.NextSubframe
+		if at < 0 || at > len(data) {
+			t.Fatalf("NextSubframe %d outside a frame of %d bytes", at, len(data))
+		}
+		if !fuzzDecoder.DecodeNextSubframe(data, lt, p) {
+			return
+		}
+		checkInvariants(t, p, data)
+		if p.NextSubframe != 0 && p.NextSubframe <= at {
+			t.Fatalf("a subframe at %d follows one at %d", p.NextSubframe, at)
+		}
+		if n > len(data)/14 {
+			t.Fatalf("%d subframes in a frame of %d bytes", n, len(data))
+		}
+	}
 }
 
 func fuzzSeedFile(link byte, data []byte) []byte {

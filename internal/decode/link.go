@@ -79,6 +79,15 @@ type walker struct {
 	// the outer datagram stays p.IP.
 	pending                bool
 	savedRaw, savedPayload []byte
+	// subframeAt is where the A-MSDU subframe to decode starts in its
+	// aggregate (0: the first; DecodeNextSubframe sets the others). Only
+	// the first A-MSDU met is walked by subframe (amsduMet).
+	subframeAt int
+	amsduMet   bool
+	// inSubframe is set when a later subframe (subframeAt > 0) was
+	// reached, with the tunnels recorded then: what carried reports.
+	inSubframe      bool
+	subframeTunnels uint8
 }
 
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
@@ -473,7 +482,7 @@ func (w *walker) ppp(b []byte) (step, []byte) {
 
 // wlan decodes an 802.11 data frame header up to its LLC header. Management
 // and control frames and encrypted frames are not decoded. Of an A-MSDU,
-// only the first subframe is decoded (Zeek analyses each subframe).
+// one subframe is decoded (amsduSubframe).
 func (w *walker) wlan(b []byte) (step, []byte) {
 	if len(b) < 24 {
 		return w.truncLink(), nil
@@ -496,23 +505,56 @@ func (w *walker) wlan(b []byte) (step, []byte) {
 			hl += 4
 		}
 		if amsdu {
-			// Subframe header: destination, source, length; then
-			// the subframe's LLC header and packet.
-			if len(b) < hl+14 {
+			if len(b) < hl {
 				return w.truncLink(), nil
 			}
-			sub := b[hl+14:]
-			n := int(be16(b[hl+12:]))
-			if len(sub) < n {
-				return w.truncLink(), nil
-			}
-			return w.llc(sub[:n])
+			return w.amsduSubframe(b[hl:])
 		}
 	}
 	if len(b) < hl {
 		return w.truncLink(), nil
 	}
 	return w.llc(b[hl:])
+}
+
+// amsduSubframe decodes one subframe of an A-MSDU whose subframes are b.
+// Each is a header — destination, source, length — then that many bytes
+// (an LLC header and a packet), padded to a multiple of four bytes but the
+// last. Zeek analyses each subframe as a packet of its own: Decode takes
+// the first, DecodeNextSubframe each of the others in turn, and
+// p.NextSubframe says where the next one starts. An A-MSDU met inside a
+// subframe (through a tunnel) gives its first subframe only.
+func (w *walker) amsduSubframe(b []byte) (step, []byte) {
+	at, outer := 0, !w.amsduMet
+	if outer {
+		w.amsduMet = true
+		if at = w.subframeAt; at > 0 {
+			// A later subframe: the frame's anomalies outside it were
+			// the first subframe's.
+			p := w.p
+			p.NumAnomalies, p.DroppedAnomalies = 0, 0
+			w.inSubframe, w.subframeTunnels = true, p.NumTunnels
+		}
+	}
+	if at < 0 || len(b)-at < 14 {
+		return w.truncLink(), nil
+	}
+	n := int(be16(b[at+12:]))
+	end := at + 14 + n
+	if len(b) < end {
+		return w.truncLink(), nil
+	}
+	if next := end + (-(14 + n))&3; outer && len(b)-next >= 14 {
+		w.p.NextSubframe = next
+	}
+	return w.llc(b[at+14 : end])
+}
+
+// carried reports whether the walk of a later A-MSDU subframe found a
+// packet in it (IP or ARP), not only the frame's outer datagram again.
+func (w *walker) carried() bool {
+	p := w.p
+	return w.inSubframe && p.NumTunnels >= w.subframeTunnels && (p.IP.Version != 0 || p.IsARP)
 }
 
 // pppProto dispatches on a PPP protocol number. PPP control protocols

@@ -198,6 +198,12 @@ type Packet struct {
 	// Truncated is set when the frame ended before a header it announced.
 	Truncated bool
 
+	// NextSubframe is, for a packet from an 802.11 A-MSDU (an aggregate of
+	// several packets in one frame), where the subframe after this one
+	// starts in the aggregate; 0 when no other follows.
+	// Decoder.DecodeNextSubframe decodes it.
+	NextSubframe int
+
 	Anomalies    [MaxAnomalies]Anomaly
 	NumAnomalies uint8
 	// DroppedAnomalies counts anomalies beyond MaxAnomalies.
@@ -237,6 +243,7 @@ func (p *Packet) resetCommon() {
 	p.Payload = nil
 	p.NumTunnels = 0
 	p.Truncated = false
+	p.NextSubframe = 0
 	p.NumAnomalies = 0
 	p.DroppedAnomalies = 0
 }
