@@ -177,9 +177,8 @@ func (r *reader) publishProgress() {
 
 // handleSubframes handles the 802.11 A-MSDU subframes of f after the
 // first, which handle(f, false) handled (Zeek analyses each subframe as a
-// packet): the frame loops call it when r.pkt.NextSubframe says another
-// follows (not in a function of its own, which would cost every frame a
-// call).
+// packet). The frame loops call it when r.pkt.NextSubframe says another
+// follows, testing that themselves: a frame without costs no call.
 func (r *reader) handleSubframes(f *capture.Frame) {
 	for r.dec.DecodeNextSubframe(f.Data, f.LinkType, &r.pkt) {
 		r.handle(f, true)
