@@ -648,6 +648,13 @@ func decodeCases() []tcase {
 			tcp4Inner(t, p)
 			tunnelsAre(t, p, TunnelGRE)
 		}},
+		{name: "gre/aruba-amsdu-two-subframes", link: LinkEthernet, data: gre4(greHdr(0, 0x9000, wlanQoS(0x80), amsduSub(cat(snap4, tcp4)), []byte{0, 0}, amsduSub(cat(snap4, tcp4)))), check: func(t *testing.T, p *Packet) {
+			tcp4Inner(t, p)
+			tunnelsAre(t, p, TunnelGRE)
+			if p.NextSubframe == 0 {
+				t.Error("NextSubframe = 0: the second subframe is not announced")
+			}
+		}},
 		{name: "gre/aruba-beacon", link: LinkEthernet, data: gre4(greHdr(0, 0x8210, []byte{0x80, 0, 0, 0}, macB[:], macA[:], macC[:], u16(0), make([]byte, 20))), check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p) // not a data frame: nothing inside to analyse
 		}},
