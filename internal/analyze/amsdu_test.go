@@ -128,8 +128,12 @@ func TestAMSDUSubframesArePackets(t *testing.T) {
 				t.Errorf("unexpected connection %v", c)
 			}
 		}
-		if want := map[bool]int{false: 0, true: 1}[inGRE]; inner != flows || outer != want {
-			t.Errorf("in GRE %v: %d inner and %d outer connections, want %d and %d", inGRE, inner, outer, flows, want)
+		wantOuter := 0
+		if inGRE {
+			wantOuter = 1
+		}
+		if inner != flows || outer != wantOuter {
+			t.Errorf("in GRE %v: %d inner and %d outer connections, want %d and %d", inGRE, inner, outer, flows, wantOuter)
 		}
 		sameLogsWhateverTheWorkers(t, path)
 	}
