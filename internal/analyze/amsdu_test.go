@@ -13,12 +13,9 @@ import (
 	"github.com/vigil-nsm/vigil/internal/testcorpus"
 )
 
-// amsduCapture writes frames 802.11 A-MSDUs, each holding one UDP
-// datagram of each of flows flows (10.0.0.N:40000+N → 10.0.0.99:7777,
-// payload bytes each) and, every other frame, a subframe of another
-// protocol (STP's LLC) in the middle, which carries no packet. Bare (link
-// type 105), or with inGRE in Aruba's GRE over UDP (Ethernet, 1.1.1.1:5000
-// → 2.2.2.2:4754, RFC 8086), whose outer datagram counts in a connection.
+// amsduCapture writes frames 802.11 A-MSDUs (amsduFrame), bare (link
+// type 105) or, with inGRE, in Aruba's GRE over UDP (arubaOverUDP), whose
+// outer datagram counts in a connection.
 func amsduCapture(t *testing.T, frames, flows, payload int, inGRE bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "amsdu.pcap")
@@ -35,33 +32,9 @@ func amsduCapture(t *testing.T, frames, flows, payload int, inGRE bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := func(b, body []byte) []byte {
-		b = append(b, 2, 0, 0, 0, 0, 0xb, 2, 0, 0, 0, 0, 0xa) // destination, source
-		b = binary.BigEndian.AppendUint16(b, uint16(len(body)))
-		b = append(b, body...)
-		return append(b, make([]byte, (-(14+len(body)))&3)...) // padding
-	}
 	ts := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	for i := 0; i < frames; i++ {
-		// QoS data to the DS, A-MSDU present in the QoS control field.
-		frame := append([]byte{0x88, 0x01, 0, 0}, make([]byte, 18)...)
-		frame = append(frame, 0, 0, 0x80, 0)
-		for n := 1; n <= flows; n++ {
-			if n == 2 && i%2 == 0 {
-				frame = sub(frame, []byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0})
-			}
-			dgram := make([]byte, 28+payload)
-			dgram[0] = 0x45
-			binary.BigEndian.PutUint16(dgram[2:], uint16(len(dgram)))
-			dgram[8] = 64
-			dgram[9] = decode.ProtoUDP
-			copy(dgram[12:], []byte{10, 0, 0, byte(n), 10, 0, 0, 99})
-			setIPv4Checksum(dgram)
-			binary.BigEndian.PutUint16(dgram[20:], uint16(40000+n))
-			binary.BigEndian.PutUint16(dgram[22:], 7777)
-			binary.BigEndian.PutUint16(dgram[24:], uint16(8+payload)) // checksum 0: none
-			frame = sub(frame, append([]byte{0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00}, dgram...))
-		}
+		frame := amsduFrame(i, flows, payload)
 		if inGRE {
 			frame = arubaOverUDP(frame)
 		}
@@ -76,6 +49,39 @@ func amsduCapture(t *testing.T, frames, flows, payload int, inGRE bool) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// amsduFrame is the i-th 802.11 QoS data frame of an A-MSDU holding one UDP
+// datagram of each of flows flows (10.0.0.N:40000+N → 10.0.0.99:7777,
+// payload bytes each) and, when i is even, a subframe of another protocol
+// (STP's LLC) in the middle, which carries no packet.
+func amsduFrame(i, flows, payload int) []byte {
+	sub := func(b, body []byte) []byte {
+		b = append(b, 2, 0, 0, 0, 0, 0xb, 2, 0, 0, 0, 0, 0xa) // destination, source
+		b = binary.BigEndian.AppendUint16(b, uint16(len(body)))
+		b = append(b, body...)
+		return append(b, make([]byte, (-(14+len(body)))&3)...) // padding
+	}
+	// QoS data to the DS, A-MSDU present in the QoS control field.
+	frame := append([]byte{0x88, 0x01, 0, 0}, make([]byte, 18)...)
+	frame = append(frame, 0, 0, 0x80, 0)
+	for n := 1; n <= flows; n++ {
+		if n == 2 && i%2 == 0 {
+			frame = sub(frame, []byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0})
+		}
+		dgram := make([]byte, 28+payload)
+		dgram[0] = 0x45
+		binary.BigEndian.PutUint16(dgram[2:], uint16(len(dgram)))
+		dgram[8] = 64
+		dgram[9] = decode.ProtoUDP
+		copy(dgram[12:], []byte{10, 0, 0, byte(n), 10, 0, 0, 99})
+		setIPv4Checksum(dgram)
+		binary.BigEndian.PutUint16(dgram[20:], uint16(40000+n))
+		binary.BigEndian.PutUint16(dgram[22:], 7777)
+		binary.BigEndian.PutUint16(dgram[24:], uint16(8+payload)) // checksum 0: none
+		frame = sub(frame, append([]byte{0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00}, dgram...))
+	}
+	return frame
 }
 
 // arubaOverUDP wraps an 802.11 frame in Aruba's GRE (protocol 0x9000) in

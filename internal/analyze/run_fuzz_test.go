@@ -59,8 +59,8 @@ func seedFrames(t testing.TB, path string, n int) [][]byte {
 // writer — on arbitrary frames: it never fails, never recovers from a
 // panic (Summary.InternalErrs), and every line of every log is one JSON
 // object. The seeds are the start of the synthetic mix (IPv4 and IPv6,
-// DNS, HTTP, TLS, SSH, VXLAN and IP tunnels, fragments) and the frames of
-// the packet-fact tests.
+// DNS, HTTP, TLS, SSH, VXLAN and IP tunnels, fragments), the frames of
+// the packet-fact tests and A-MSDUs in Aruba's GRE.
 func FuzzRun(f *testing.F) {
 	path, _ := writeSynth(f, 400, 40)
 	frames := seedFrames(f, path, 400)
@@ -68,6 +68,7 @@ func FuzzRun(f *testing.F) {
 		f.Add(encodeFrames(frames[i : i+40]))
 	}
 	f.Add(encodeFrames([][]byte{ethFrame(0x0806, arpReply()), ethFrame(0x0800, synWithOptions(true)), ethFrame(0x86dd, routerAdvert())}))
+	f.Add(encodeFrames([][]byte{arubaOverUDP(amsduFrame(0, 3, 20)), arubaOverUDP(amsduFrame(1, 2, 10))}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		steps, frames := fuzzFrames(in)
 		if len(frames) == 0 {
