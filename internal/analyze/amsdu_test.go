@@ -69,16 +69,7 @@ func amsduFrame(i, flows, payload int) []byte {
 		if n == 2 && i%2 == 0 {
 			frame = sub(frame, []byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0})
 		}
-		dgram := make([]byte, 28+payload)
-		dgram[0] = 0x45
-		binary.BigEndian.PutUint16(dgram[2:], uint16(len(dgram)))
-		dgram[8] = 64
-		dgram[9] = decode.ProtoUDP
-		copy(dgram[12:], []byte{10, 0, 0, byte(n), 10, 0, 0, 99})
-		setIPv4Checksum(dgram)
-		binary.BigEndian.PutUint16(dgram[20:], uint16(40000+n))
-		binary.BigEndian.PutUint16(dgram[22:], 7777)
-		binary.BigEndian.PutUint16(dgram[24:], uint16(8+payload)) // checksum 0: none
+		dgram := ipv4UDP([4]byte{10, 0, 0, byte(n)}, [4]byte{10, 0, 0, 99}, uint16(40000+n), 7777, make([]byte, payload))
 		frame = sub(frame, append([]byte{0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00}, dgram...))
 	}
 	return frame
@@ -88,18 +79,7 @@ func amsduFrame(i, flows, payload int) []byte {
 // UDP to port 4754, in IPv4 and Ethernet.
 func arubaOverUDP(wlan []byte) []byte {
 	gre := append([]byte{0, 0, 0x90, 0x00}, wlan...)
-	b := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00} // Ethernet
-	ip := make([]byte, 28, 28+len(gre))
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(28+len(gre)))
-	ip[8] = 64
-	ip[9] = decode.ProtoUDP
-	copy(ip[12:], []byte{1, 1, 1, 1, 2, 2, 2, 2})
-	setIPv4Checksum(ip)
-	binary.BigEndian.PutUint16(ip[20:], 5000)
-	binary.BigEndian.PutUint16(ip[22:], decode.PortGREUDP)
-	binary.BigEndian.PutUint16(ip[24:], uint16(8+len(gre))) // checksum 0: none
-	return append(append(b, ip...), gre...)
+	return ethFrame(0x0800, ipv4UDP([4]byte{1, 1, 1, 1}, [4]byte{2, 2, 2, 2}, 5000, decode.PortGREUDP, gre))
 }
 
 // TestAMSDUSubframesArePackets: every subframe of an A-MSDU counts in its

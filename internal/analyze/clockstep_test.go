@@ -67,18 +67,24 @@ func (s *scriptSource) Close() error             { s.closed.Store(true); return 
 // udpFrame is a raw IPv4 UDP datagram 10.0.0.src:5000 -> 10.0.0.dst:9999
 // with 20 bytes of payload (no transport checksum: the frames skip it).
 func udpFrame(src, dst byte) []byte {
-	b := make([]byte, 20+8+20)
+	return ipv4UDP([4]byte{10, 0, 0, src}, [4]byte{10, 0, 0, dst}, 5000, 9999, make([]byte, 20))
+}
+
+// ipv4UDP is a raw IPv4 UDP datagram src:sport -> dst:dport carrying
+// payload, its UDP checksum 0 (none, valid over IPv4).
+func ipv4UDP(src, dst [4]byte, sport, dport uint16, payload []byte) []byte {
+	b := make([]byte, 20+8, 20+8+len(payload))
 	b[0] = 0x45
-	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	binary.BigEndian.PutUint16(b[2:], uint16(20+8+len(payload)))
 	b[8] = 64
 	b[9] = decode.ProtoUDP
-	copy(b[12:], []byte{10, 0, 0, src})
-	copy(b[16:], []byte{10, 0, 0, dst})
+	copy(b[12:], src[:])
+	copy(b[16:], dst[:])
 	setIPv4Checksum(b)
-	binary.BigEndian.PutUint16(b[20:], 5000)
-	binary.BigEndian.PutUint16(b[22:], 9999)
-	binary.BigEndian.PutUint16(b[24:], 28)
-	return b
+	binary.BigEndian.PutUint16(b[20:], sport)
+	binary.BigEndian.PutUint16(b[22:], dport)
+	binary.BigEndian.PutUint16(b[24:], uint16(8+len(payload)))
+	return append(b, payload...)
 }
 
 // setIPv4Checksum fills in the checksum of the IPv4 header (20 bytes,
