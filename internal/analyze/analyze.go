@@ -238,6 +238,7 @@ func buildPipeline(cfg Config, srcs []capture.Source, live bool) (*pipeline, err
 			sink: readerSinks[i], stats: readerStats[i], workers: p.workers, free: free,
 			withPayload: !cfg.NoApp, inline: cfg.Workers == 1 && !live, facts: len(cfg.Consumers) > 0,
 			netWeirds: netWeirds, idx: int32(i), live: live, ordered: !live,
+			ignoreChecksums: cfg.Flow.IgnoreChecksums,
 		}
 		if rd.ordered {
 			rd.sweepSeq = sweepFrames

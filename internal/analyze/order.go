@@ -382,6 +382,9 @@ func (f *onceFilter) seen(m *onceMark) bool {
 
 // drop counts a RecordOnce repeat of log that is not written.
 func (w *writer) drop(log string) {
+	if log == logWeird {
+		return // weirds are not counted as records
+	}
 	if w.dropped == nil {
 		w.dropped = map[string]uint64{}
 	}

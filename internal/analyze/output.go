@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/costs"
 	"github.com/vigil-nsm/vigil/internal/decode"
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/flow"
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
@@ -681,6 +682,47 @@ func (s *logSink) anomaly(ts int64, uid string, d *decode.Datagram, a decode.Ano
 	s.Weird(wr)
 }
 
+// perOrigWindow is how long a weird logged once per originator (Zeek's
+// ACTION_LOG_PER_ORIG: the checksum weirds) is not logged again: a day.
+const perOrigWindow = 24 * int64(time.Hour)
+
+// checksumWeird logs a datagram of connection uid that the flow table
+// dropped for its transport checksum (in.ChecksumFailed) as Zeek does:
+// bad_TCP_checksum, bad_UDP_checksum or bad_ICMP_checksum with the
+// connection's uid and id, once per originator and name a day, decided
+// in record order by the writer.
+func (s *logSink) checksumWeird(ts int64, uid flow.UID, in *flow.Input) {
+	origH, respH, origP, respP, ok := in.ConnID()
+	if !ok || s.w == nil {
+		return
+	}
+	name, source := "bad_TCP_checksum", "TCP"
+	switch in.D.Proto {
+	case decode.ProtoUDP:
+		name, source = "bad_UDP_checksum", "UDP"
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		name, source = "bad_ICMP_checksum", "ICMP"
+	}
+	wr := &s.weird
+	*wr = record.Weird{TS: ts, UID: uid.String(), HasConn: true, OrigH: origH, RespH: respH, OrigP: origP, RespP: respP,
+		Name: name, Source: source}
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: name + " " + origH.String(), ts: ts, window: perOrigWindow})
+	s.Weird(wr)
+}
+
+// perSourceWeird logs a flow weird (no connection: no uid, ports 0) from
+// src to dst once per source and name a day (Zeek's ACTION_LOG_PER_ORIG),
+// decided in record order by the writer.
+func (s *logSink) perSourceWeird(ts int64, src, dst netip.Addr, name, source string) {
+	if s.w == nil {
+		return
+	}
+	wr := &s.weird
+	*wr = record.Weird{TS: ts, HasConn: true, OrigH: src, RespH: dst, Name: name, Source: source}
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: name + " " + src.String(), ts: ts, window: perOrigWindow})
+	s.Weird(wr)
+}
+
 // netAnomaly logs an anomaly that belongs to no connection.
 func (s *logSink) netAnomaly(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 	wr := &s.weird
@@ -697,7 +739,7 @@ func (s *logSink) netAnomaly(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 
 // Record implements proto.Sink: one application-layer record.
 func (s *logSink) Record(log string, line []byte) {
-	if !isFact(log) {
+	if !isFact(log) && log != logWeird { // an analyzer's weird is no record
 		s.stats.addRecord(log)
 	}
 	if s.w == nil {

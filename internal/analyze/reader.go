@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
@@ -63,6 +64,9 @@ type reader struct {
 	// and parents holds their uids.
 	tracked bool
 	link    flow.Link // the current packet's, for the inline worker
+	// ignoreChecksums: checksums are not validated (-C): a bad IPv4
+	// header checksum is no weird and drops nothing (badIPHeader).
+	ignoreChecksums bool
 	// facts: emit packet facts (facts.go) for Config.Consumers.
 	facts     bool
 	factBuf   []byte
@@ -109,7 +113,7 @@ type readerCounts struct {
 	fragments       uint64
 	reassembled     uint64
 	truncatedFrames uint64
-	badChecksums    uint64 // packets whose transport checksum was wrong (not analysed)
+	badChecksums    uint64 // packets whose IPv4 header or transport checksum was wrong (not analysed)
 }
 
 // run reads src to its end (or ctx cancellation via stop) and dispatches.
@@ -204,6 +208,9 @@ func (r *reader) handle(f *capture.Frame, subframe bool) {
 			r.account(p)
 		}
 		r.parents.N, r.tracked = 0, false // only the first N uids are read
+		if p.NumAnomalies > 0 && r.badIPHeader(p) {
+			return
+		}
 	}
 	if !r.ordered {
 		if p.TS-r.lastSweep >= expireEvery {
@@ -287,6 +294,30 @@ func (r *reader) handle(f *capture.Frame, subframe bool) {
 		return
 	}
 	r.dispatch(p, bad)
+}
+
+// badIPHeader reports whether p is dropped for its IPv4 header checksum,
+// as Zeek drops it: the packet makes no connection, and weird.log has a
+// flow weird (no uid, ports 0) bad_IP_checksum, once per source address a
+// day. With checksums ignored (-C), as with Zeek's, the anomaly is
+// removed and the packet analysed. A tunnelled packet is analysed either
+// way (which header is bad is not told apart).
+func (r *reader) badIPHeader(p *decode.Packet) bool {
+	i := slices.IndexFunc(p.Anomalies[:p.NumAnomalies], func(a decode.Anomaly) bool { return a.Kind == decode.AnomalyBadIPChecksum })
+	switch {
+	case i < 0:
+		return false
+	case r.ignoreChecksums:
+		n := int(p.NumAnomalies)
+		copy(p.Anomalies[i:n], p.Anomalies[i+1:n])
+		p.NumAnomalies--
+		return false
+	case p.NumTunnels > 0:
+		return false
+	}
+	r.sum.badChecksums++
+	r.sink.perSourceWeird(p.TS, p.IP.Src, p.IP.Dst, "bad_IP_checksum", "IP")
+	return true
 }
 
 // account counts the frame and its anomalies for the summary.

@@ -34,7 +34,7 @@ type Summary struct {
 	Tunnels                  []Count // packets by tunnel kind
 	Fragments, Reassembled   uint64
 	TruncatedFrames          uint64
-	BadChecksums             uint64 // packets not analysed: wrong transport checksum
+	BadChecksums             uint64 // packets not analysed: wrong IPv4 header or transport checksum
 
 	FlowsEvicted uint64 // ended early because a table was full
 	FlowsMaxLive uint64 // peak tracked connections (sum over workers)
@@ -248,7 +248,7 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintln(w, "Anomalies none")
 	}
 	if s.BadChecksums > 0 {
-		fmt.Fprintf(w, "Checksums %d packets (%s) had wrong transport checksums and were not analysed, as Zeek does", s.BadChecksums, pct(s.BadChecksums, s.Packets))
+		fmt.Fprintf(w, "Checksums %d packets (%s) had wrong IPv4 header or transport checksums and were not analysed, as Zeek does", s.BadChecksums, pct(s.BadChecksums, s.Packets))
 		if s.BadChecksums*10 > s.Packets {
 			fmt.Fprint(w, "; so many usually means the capture was taken with checksum offload: rerun with -C")
 		}

@@ -200,10 +200,17 @@ func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
 	if wk.withApp && in.Counted {
 		wk.app.packet(uid, in)
 	}
+	if in.ChecksumFailed && wk.dedup.first(uint64(uid), checksumKind) {
+		wk.sink.checksumWeird(in.TS, uid, in)
+	}
 	if len(anomalies) > 0 {
 		wk.logAnomalies(in.TS, uid, dg, anomalies)
 	}
 }
+
+// checksumKind keys a connection's checksum weird in the worker's
+// once-per-connection memory of anomalies (no decoder anomaly has it).
+const checksumKind = ^decode.AnomalyKind(0)
 
 // logAnomalies logs a packet's anomalies once per connection and kind; a
 // packet of no connection is keyed by its addresses and ports, which pick

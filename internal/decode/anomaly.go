@@ -83,7 +83,7 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyUnknownIPProto:        "unknown_protocol",
 	AnomalyUnknownIPv6NextHeader: "unknown_ipv6_next_header",
 	AnomalyExcessiveExtHeaders:   "excessive_ipv6_extension_headers",
-	AnomalyRoutingType0:          "ipv6_routing_type_0",
+	AnomalyRoutingType0:          "routing0_hdr",
 	AnomalyHopByHopNotFirst:      "ipv6_hop_by_hop_not_first",
 	AnomalyTunnelTooDeep:         "exceeded_tunnel_max_depth",
 	AnomalyBadGRE:                "gre_malformed",

@@ -3,6 +3,7 @@ package flow
 import (
 	"cmp"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"time"
 	"unsafe"
@@ -42,12 +43,26 @@ type Input struct {
 	// it came from the originator (after any role flip).
 	Counted  bool
 	FromOrig bool
+	// ChecksumFailed says the datagram was not accounted because its
+	// transport checksum is bad (weird.log's bad_TCP_checksum …).
+	ChecksumFailed bool
 	// App points at the connection's AppLayer handle, valid until the next
 	// call to Update, Expire or Flush.
 	App *uint32
 	// conn is the connection Update accounted the datagram to (nil when
 	// not accounted), valid as long as App; TCPStart reads it.
 	conn *conn
+}
+
+// ConnID returns the connection Update accounted the datagram to, as
+// conn.log's id fields name it (the originator first; ICMP's ports are its
+// types); ok is false when the datagram was not accounted to one.
+func (in *Input) ConnID() (origH, respH netip.Addr, origP, respP uint16, ok bool) {
+	c := in.conn
+	if c == nil {
+		return netip.Addr{}, netip.Addr{}, 0, 0, false
+	}
+	return c.origAddr.netip(c.v6), c.respAddr.netip(c.v6), c.origPort, c.respPort, true
 }
 
 // Link is a frame's link layer as a connection it starts logs it.
@@ -970,16 +985,20 @@ func (t *Table) Update(in *Input) UID {
 	roles := c.origIdx // the TCP state machine may flip them
 	var role *endpoint
 	timersMoved := true
+	bad := false
 	if kind == kindTCP {
 		if t.checksumBad(in, d) {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
+			bad = true
 		} else {
 			role, timersMoved = t.tcpPacket(c, isOrig, d, ts)
 		}
 	} else {
 		role = t.datagram(c, isOrig, in, d, ts)
+		bad = role == nil
 	}
+	in.ChecksumFailed = bad
 	if role != nil {
 		role.pkts++
 		role.ipBytes += uint64(d.IPLen)
@@ -998,7 +1017,7 @@ func (t *Table) Update(in *Input) UID {
 // ignore counts a datagram Update does not account and clears the
 // results it sets in in.
 func (t *Table) ignore(in *Input) UID {
-	in.Counted, in.FromOrig, in.App, in.conn = false, false, nil, nil
+	in.Counted, in.FromOrig, in.App, in.conn, in.ChecksumFailed = false, false, nil, nil, false
 	t.stats.Ignored++
 	return 0
 }

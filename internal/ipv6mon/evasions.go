@@ -34,7 +34,8 @@ var weirdClasses = map[string]string{
 	"fragment_overlap":                        "overlapping fragments (RFC 5722: the datagram must be dropped)",
 	"fragment_inconsistency":                  "overlapping fragments with different bytes",
 	"ipv6_header_chain_not_in_first_fragment": "extension-header chain not in the first fragment (RFC 7112)",
-	"ipv6_routing_type_0":                     "routing header type 0 (deprecated by RFC 5095)",
+	"routing0_hdr":                            "routing header type 0 (deprecated by RFC 5095)",
+	"ipv6_routing_type_0":                     "routing header type 0 (deprecated by RFC 5095)", // Vigil's name before session 38
 	"ndp_in_fragment":                         "neighbour discovery inside a fragment (RFC 6980: hosts must drop it; an RA-Guard evasion)",
 	"excessive_ipv6_extension_headers":        "an excessive extension-header chain",
 	"ipv6_hop_by_hop_not_first":               "hop-by-hop options not first in the chain (RFC 8200)",
@@ -46,7 +47,8 @@ var weirdClasses = map[string]string{
 
 // weirdKinds maps the weirds that the extension-header facts also see
 // to the facts' kinds (onExt), so that each is reported once.
-var weirdKinds = map[string]string{"ipv6_routing_type_0": "routing_type_0", "excessive_ipv6_extension_headers": "long_chain"}
+var weirdKinds = map[string]string{"routing0_hdr": "routing_type_0", "ipv6_routing_type_0": "routing_type_0",
+	"excessive_ipv6_extension_headers": "long_chain"}
 
 func (e *evasions) onWeird(w *weirdRec) {
 	what, ok := weirdClasses[w.Name]

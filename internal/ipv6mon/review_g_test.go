@@ -179,7 +179,7 @@ func TestReviewGSecondRouterSamePrefixAfterWindow(t *testing.T) {
 func TestReviewGEvasionDedupHidesWorseEvasions(t *testing.T) {
 	m := New(DefaultConfig(), nil)
 	const atk, victim = "2001:db8:1::66", "2001:db8:1::10"
-	for i, name := range []string{"atomic_fragment", "fragment_overlap", "ipv6_routing_type_0", "ndp_in_fragment"} {
+	for i, name := range []string{"atomic_fragment", "fragment_overlap", "routing0_hdr", "ndp_in_fragment"} {
 		feed(m, "weird", map[string]any{"ts": 100.0 + float64(i), "name": name, "id.orig_h": atk, "id.resp_h": victim})
 	}
 	m.Close()

@@ -32,6 +32,22 @@ func ConnHeaderFields(line []byte, ci *ConnInfo, h *rec.HTTP) (ok bool) {
 	return true
 }
 
+// AppendWeird makes a weird.log record of the connection ci, as Zeek's
+// conn_weird logs one: its uid and id, the weird's name, addl when not
+// empty, and the analyzer that saw it as source. An analyzer writes it
+// to its Sink as a "weird" record.
+func AppendWeird(dst []byte, ts int64, ci *ConnInfo, name, addl, source string) []byte {
+	dst = AppendConnHeader(dst, ts, ci)
+	dst = record.AppendStringField(dst, "name", name)
+	if addl != "" {
+		dst = record.AppendStringField(dst, "addl", addl)
+	}
+	dst = append(dst, `,"notice":false`...)
+	dst = record.AppendStringField(dst, "peer", record.Peer)
+	dst = record.AppendStringField(dst, "source", source)
+	return append(dst, '}')
+}
+
 // AppendConnHeader starts a record for the connection ci: `{"ts":` with ts
 // (Unix ns, as Zeek prints time values), then, when ci is not nil, its uid
 // and the id.orig_h, id.orig_p, id.resp_h and id.resp_p fields. The caller

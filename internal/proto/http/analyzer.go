@@ -84,13 +84,18 @@ type Analyzer struct {
 	proto.Named // conn.log service, once confirmed
 	numRequests int
 	keepAlive   bool
-	connectReq  bool
-	unanswered  []bool // per unanswered request: was it HEAD
-	upgradeConn bool
-	upgradeProt bool
-	replyCode   int
-	reqOngoing  bool
-	respOngoing bool
+	// reqVersion and respVersion are the versions of the latest request
+	// and reply lines (zero: none yet), for HTTP_version_mismatch;
+	// weirded holds the weirds logged for the connection (weird.go).
+	reqVersion, respVersion [2]byte
+	weirded                 uint16
+	connectReq              bool
+	unanswered              []bool // per unanswered request: was it HEAD
+	upgradeConn             bool
+	upgradeProt             bool
+	replyCode               int
+	reqOngoing              bool
+	respOngoing             bool
 	// A CONNECT answered by 200 (Zeek's condition) makes the rest a
 	// tunnel whose protocol is detected again (see Upgrade).
 	tunnel     uint8 // tunnelNone … tunnelAsked

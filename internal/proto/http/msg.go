@@ -321,6 +321,7 @@ func (a *Analyzer) requestLine(line []byte) {
 		}
 		if uriEnd >= len(line) && isVersionPrefix(line[rest:]) {
 			uriEnd = rest // "GET HTTP/1.1": no URI
+			a.weird(weirdMissingURI, "")
 		}
 		verStart = uriEnd
 		for ; verStart < len(line); verStart++ {
@@ -333,13 +334,20 @@ func (a *Analyzer) requestLine(line []byte) {
 		if verStart >= len(line) {
 			http09 = true
 		}
+		if http09 || verStart+8 <= len(line) {
+			a.setVersion(&a.reqVersion, versionOf(line, verStart, http09))
+		}
 		if http09 && (m < 3 || uriEnd <= rest) {
 			ok = false
 		}
 	}
 	if !ok {
+		a.badRequestLine(line, m)
 		if len(line) == 0 {
-			return // empty_http_request
+			if a.numRequests == 0 || a.keepAlive {
+				a.weird(weirdEmptyRequest, "")
+			}
+			return
 		}
 		if !(a.numRequests == 0 || a.keepAlive) {
 			return // crud_trailing_HTTP_request
@@ -351,6 +359,12 @@ func (a *Analyzer) requestLine(line []byte) {
 	a.numRequests++
 	a.Confirm("http")
 	ver := versionOf(line, verStart, http09)
+	if http09 && string(line[:m]) != "GET" {
+		a.weird(weirdHTTP09Method, string(line[:m]))
+	}
+	if !knownMethod(line[:m]) {
+		a.weird(weirdUnknownMethod, string(line[:m]))
+	}
 	if ver[0] > 1 || ver[0] == 1 && ver[1] > 0 {
 		a.keepAlive = true
 	}
@@ -365,9 +379,11 @@ func (a *Analyzer) requestLine(line []byte) {
 
 	// Zeek's http_request event.
 	if a.curReq < a.curResp {
+		a.weird(weirdResponseFirst, "")
 		a.curReq = a.curResp
 	}
 	if MaxPending > 0 && len(a.pend) > MaxPending {
+		a.weird(weirdPipelining, "")
 		if a.curResp == 0 {
 			a.curResp++
 		}
@@ -505,6 +521,7 @@ func (a *Analyzer) replyLine(line []byte) {
 	if len(rest) >= 3 && isDigit(rest[0]) && rest[1] == '.' && isDigit(rest[2]) {
 		ver = [2]byte{rest[0] - '0', rest[2] - '0'}
 	}
+	a.setVersion(&a.respVersion, ver)
 	i := 0
 	for i < len(rest) && !isWS(rest[i]) {
 		i++
