@@ -36,12 +36,17 @@ type side struct {
 	skipLF  bool   // the last line ended with CR: a following LF belongs to it
 
 	// The message being parsed.
-	inMsg      bool
-	expect     int
-	hdr        []byte // the header waiting for possible continuation lines
-	hasHdr     bool
-	nHeaders   int
-	cl         int64 // Content-Length, -1 if none
+	inMsg    bool
+	expect   int
+	hdr      []byte // the header waiting for possible continuation lines
+	hasHdr   bool
+	nHeaders int
+	cl       int64 // Content-Length, -1 if none
+	// For weirds (weird.go): the header waiting in hdr was folded over
+	// lines; the message has Expect; its Content-Range's length (0: none).
+	folded     bool
+	expect100  bool
+	rangeLen   int64
 	chunked    bool
 	remain     int64
 	bodyLen    uint64
@@ -88,7 +93,7 @@ type Analyzer struct {
 	// and reply lines (zero: none yet), for HTTP_version_mismatch;
 	// weirded holds the weirds logged for the connection (weird.go).
 	reqVersion, respVersion [2]byte
-	weirded                 uint16
+	weirded                 uint32
 	connectReq              bool
 	unanswered              []bool // per unanswered request: was it HEAD
 	upgradeConn             bool

@@ -168,6 +168,7 @@ func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
 				s.hdrBuf = append(s.hdrBuf, line[:room]...)
 				s.hdr = s.hdrBuf
 			}
+			s.folded = true
 			return
 		}
 		if s.hasHdr {
@@ -183,8 +184,12 @@ func (a *Analyzer) lineDone(dir proto.Direction, line []byte) {
 		// memory is reused.
 		s.hdr = line
 		s.hasHdr = true
+		s.folded = false
 		s.hdrBorrowed = true
 	case stChunkSize:
+		if _, ok := zeekAtoi(line, 16); !ok {
+			a.weird(weirdBadChunkSize, string(line))
+		}
 		n, ok := parseChunkSize(line)
 		if !ok || n == 0 {
 			s.st = stTrailers
@@ -368,6 +373,9 @@ func (a *Analyzer) requestLine(line []byte) {
 	if ver[0] > 1 || ver[0] == 1 && ver[1] > 0 {
 		a.keepAlive = true
 	}
+	if !a.keepAlive && a.numRequests > 1 {
+		a.weird(weirdMultipleRequests, "")
+	}
 	method := line[:m]
 	isHead := string(method) == "HEAD"
 	if len(a.unanswered) < maxQueue {
@@ -400,6 +408,9 @@ func (a *Analyzer) requestLine(line []byte) {
 	t.method = append(t.method[:0], method...)
 	t.hasMethod = true
 	t.uri = unescapeURI(t.uri[:0], line[rest:uriEnd])
+	if bytes.IndexByte(line[rest:uriEnd], '%') >= 0 {
+		a.uriWeirds(line[rest:uriEnd])
+	}
 	t.hasURI = true
 
 	a.startMessage(proto.FromOrig, bodyMaybe)
@@ -409,6 +420,7 @@ func (a *Analyzer) requestLine(line []byte) {
 		r := &a.sides[proto.FromResp]
 		if r.st != stDead {
 			if r.inMsg {
+				a.weird(weird09ReplyFirst, "")
 				a.replyMade(true)
 			}
 			r.st = stUntilClose
@@ -600,6 +612,7 @@ func (a *Analyzer) startMessage(dir proto.Direction, expect int) {
 	s.nHeaders = 0
 	s.cl = -1
 	s.chunked = false
+	s.expect100, s.rangeLen = false, 0
 	s.remain = 0
 	s.bodyLen = 0
 	s.sniff = s.sniff[:0]
@@ -671,6 +684,7 @@ const (
 	hdrAuthorization // Authorization or Proxy-Authorization
 	hdrProxied       // one of proxyHeaders
 	hdrLocation
+	hdrExpect
 )
 
 // isEntity reports whether k is one of the headers of either side that
@@ -708,6 +722,7 @@ var knownHeaders = []knownHeader{
 	{"xroxy-connection", hdrProxied},
 	{"proxy-connection", hdrProxied},
 	{"location", hdrLocation},
+	{"expect", hdrExpect},
 }
 
 // maxKnownHeader is the length of the longest name in knownHeaders.
@@ -891,6 +906,9 @@ func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 		return
 	}
 	s.nHeaders++
+	if s.folded {
+		a.foldedHeader(h)
+	}
 	// A request's first header makes its transaction (reqHeader), whatever
 	// its name; any other line matters only if its name is a known one.
 	makesTxn := dir == proto.FromOrig && !a.hasCurrent(dir)
@@ -913,7 +931,8 @@ func (a *Analyzer) header(dir proto.Direction, s *side, h []byte) {
 		return // nothing to do (reqHeader would only get the transaction)
 	}
 	v := h[skipWS(h, colon+1):]
-	if kind.isEntity() {
+	if kind.isEntity() || kind == hdrExpect {
+		a.entityWeirds(dir, s, kind, v)
 		s.entityHeader(kind, v)
 	}
 	if dir == proto.FromOrig {
