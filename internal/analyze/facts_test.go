@@ -77,21 +77,8 @@ func synWithOptions(mirai bool) []byte {
 	tcp[13] = decode.TCPSyn
 	binary.BigEndian.PutUint16(tcp[14:], 64240)
 	copy(tcp[20:], []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7})
-	binary.BigEndian.PutUint16(ip[10:], ipv4HeaderSum(ip[:20])) // a bad one drops the packet
+	setIPv4Checksum(ip) // a bad one drops the packet
 	return ip
-}
-
-// ipv4HeaderSum returns the checksum field that makes the IPv4 header h
-// (its checksum field zero) valid.
-func ipv4HeaderSum(h []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }
 
 // routerAdvert: fe80::1 advertises 2001:db8:1::/64 (L, A), lifetime 1800,

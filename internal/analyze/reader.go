@@ -208,9 +208,6 @@ func (r *reader) handle(f *capture.Frame, subframe bool) {
 			r.account(p)
 		}
 		r.parents.N, r.tracked = 0, false // only the first N uids are read
-		if p.NumAnomalies > 0 && r.badIPHeader(p) {
-			return
-		}
 	}
 	if !r.ordered {
 		if p.TS-r.lastSweep >= expireEvery {
@@ -222,6 +219,9 @@ func (r *reader) handle(f *capture.Frame, subframe bool) {
 			r.checkpoint(p.TS)
 		}
 		r.sink.at(r.seq, phaseReader)
+	}
+	if !subframe && p.NumAnomalies > 0 && r.badIPHeader(p) {
+		return
 	}
 	// A reassembled tunnel packet may carry an inner fragment: reassemble
 	// again, a bounded number of times.

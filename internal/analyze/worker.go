@@ -216,13 +216,16 @@ const checksumKind = ^decode.AnomalyKind(0)
 // packet of no connection is keyed by its addresses and ports, which pick
 // its worker whatever their number.
 func (wk *worker) logAnomalies(ts int64, uid flow.UID, dg *decode.Datagram, anomalies []decode.Anomaly) {
-	key := uint64(uid)
+	key, uidText := uint64(uid), ""
 	if uid == 0 {
 		key = symmetricHash(dg)
 	}
 	for _, a := range anomalies {
 		if wk.dedup.first(key, a.Kind) {
-			wk.sink.anomaly(ts, uid.String(), dg, a)
+			if uid != 0 && uidText == "" {
+				uidText = uid.String()
+			}
+			wk.sink.anomaly(ts, uidText, dg, a) // no connection: no uid
 		}
 	}
 }

@@ -61,6 +61,8 @@ const (
 	AnomalyTeredoBubblePayload               // Teredo bubble followed by bytes (Detail = their count)
 	AnomalyAYIYAEmpty                        // AYIYA forward without a packet
 	AnomalyRexmitInconsistency               // a TCP retransmission with other bytes than the first copy
+	AnomalyTruncatedEthernet                 // Ethernet frame shorter than its 14-byte header
+	AnomalyGeneveEmpty                       // Geneve header with nothing after it
 	anomalyKindCount
 )
 
@@ -112,6 +114,8 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyUnknownLinkType:       "unknown_link_type",
 	AnomalyTeredoBubblePayload:   "Teredo_bubble_with_payload",
 	AnomalyAYIYAEmpty:            "ayiya_empty_packet",
+	AnomalyTruncatedEthernet:     "truncated_ethernet_frame",
+	AnomalyGeneveEmpty:           "geneve_empty_packet",
 }
 
 // String returns the weird.log name of the anomaly.

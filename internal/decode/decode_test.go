@@ -273,7 +273,7 @@ func decodeCases() []tcase {
 			eq(t, "IsARP", p.IsARP, true)
 			eq(t, "SenderIP valid", p.ARP.SenderIP.IsValid(), false)
 		}},
-		{name: "eth/short", link: LinkEthernet, data: make([]byte, 10), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true},
+		{name: "eth/short", link: LinkEthernet, data: make([]byte, 10), anoms: []AnomalyKind{AnomalyTruncatedEthernet}, trunc: true},
 		{name: "eth/unknown-ethertype", link: LinkEthernet, data: cat(ethHdr(0x88b5), make([]byte, 40)), anoms: []AnomalyKind{AnomalyUnknownEtherType}, check: func(t *testing.T, p *Packet) {
 			eq(t, "Detail", p.Anomalies[0].Detail, uint32(0x88b5))
 		}},
@@ -743,7 +743,7 @@ func decodeCases() []tcase {
 			eq(t, "len(IPRaw)", len(p.IPRaw), 20+8+8+14+30)
 			eq(t, "Detail", p.Anomalies[0].Detail, uint32(0x88cc))
 		}},
-		{name: "vxlan/inner-eth-short", link: LinkEthernet, data: vx(PortVXLAN, cat(vxlanHdr(1), make([]byte, 6))), anoms: []AnomalyKind{AnomalyTruncatedLink}, trunc: true, check: func(t *testing.T, p *Packet) {
+		{name: "vxlan/inner-eth-short", link: LinkEthernet, data: vx(PortVXLAN, cat(vxlanHdr(1), make([]byte, 6))), anoms: []AnomalyKind{AnomalyTruncatedEthernet}, trunc: true, check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p)
 			eq(t, "DstPort", p.IP.DstPort, uint16(PortVXLAN))
 		}},
@@ -774,6 +774,8 @@ func decodeCases() []tcase {
 			tunnelsAre(t, p)
 		}},
 		{name: "geneve/empty", link: LinkEthernet, data: udpOuter(40000, PortGeneve, nil), anoms: []AnomalyKind{AnomalyBadGeneve}},
+		{name: "geneve/nothing-inside", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(0, EtherTypeTEB, nil)), anoms: []AnomalyKind{AnomalyGeneveEmpty}, trunc: true},
+		{name: "geneve/inner-eth-short", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(0, EtherTypeTEB, make([]byte, 6))), anoms: []AnomalyKind{AnomalyTruncatedEthernet}, trunc: true},
 		{name: "geneve/options-cut", link: LinkEthernet, data: udpOuter(40000, PortGeneve, geneveHdr(2, EtherTypeTEB, nil)[:12]), anoms: []AnomalyKind{AnomalyBadGeneve}},
 		{name: "teredo", link: LinkEthernet, data: udpOuter(PortTeredo, 50000, udp6), check: func(t *testing.T, p *Packet) {
 			udp6Inner(t, p)

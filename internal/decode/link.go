@@ -289,7 +289,15 @@ func (w *walker) nflog(b []byte) (step, []byte) {
 // ether decodes an Ethernet II or 802.3 header.
 func (w *walker) ether(b []byte) (step, []byte) {
 	if len(b) < 14 {
-		return w.truncLink(), nil
+		// Zeek's names: a Geneve tunnel that carries nothing, an
+		// Ethernet header cut.
+		kind := AnomalyTruncatedEthernet
+		if n := w.p.NumTunnels; len(b) == 0 && w.pending && n > 0 && w.p.Tunnels[n-1].Kind == TunnelGeneve {
+			kind = AnomalyGeneveEmpty
+		}
+		w.p.Truncated = true
+		w.p.AddAnomaly(kind, 0)
+		return stepDone, nil
 	}
 	p := w.p
 	if be16(b[12:]) == EtherTypeFabric {
