@@ -33,11 +33,12 @@ func ConnHeaderFields(line []byte, ci *ConnInfo, h *rec.HTTP) (ok bool) {
 }
 
 // AppendWeird makes a weird.log record of the connection ci, as Zeek's
-// conn_weird logs one: its uid and id, the weird's name, addl when not
-// empty, and the analyzer that saw it as source. An analyzer writes it
-// to its Sink as a "weird" record.
-func AppendWeird(dst []byte, ts int64, ci *ConnInfo, name, addl, source string) []byte {
-	dst = AppendConnHeader(dst, ts, ci)
+// conn_weird logs one: its uid and id (the roles swapped when flipped, as
+// AppendConnHeaderRoles), the weird's name, addl when not empty, and the
+// analyzer that saw it as source. An analyzer writes it to its Sink as a
+// "weird" record.
+func AppendWeird(dst []byte, ts int64, ci *ConnInfo, flipped bool, name, addl, source string) []byte {
+	dst = AppendConnHeaderRoles(dst, ts, ci, flipped)
 	dst = record.AppendStringField(dst, "name", name)
 	if addl != "" {
 		dst = record.AppendStringField(dst, "addl", addl)

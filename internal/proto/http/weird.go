@@ -87,7 +87,7 @@ func (a *Analyzer) weird(w httpWeird, addl string) {
 		return
 	}
 	a.weirded |= 1 << w
-	a.out.Record("weird", proto.AppendWeird(nil, a.now, a.ci, weirdNames[w], addl, "HTTP"))
+	a.out.Record("weird", proto.AppendWeird(nil, a.now, a.ci, false, weirdNames[w], addl, "HTTP"))
 }
 
 // badRequestLine reports a request line that did not parse, as Zeek's
