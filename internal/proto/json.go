@@ -2,6 +2,7 @@ package proto
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/vigil-nsm/vigil/internal/record"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
@@ -47,6 +48,21 @@ func AppendWeird(dst []byte, ts int64, ci *ConnInfo, flipped bool, name, addl, s
 	dst = record.AppendStringField(dst, "peer", record.Peer)
 	dst = record.AppendStringField(dst, "source", source)
 	return append(dst, '}')
+}
+
+// Weirds logs an analyzer's weirds for its connection, each name once:
+// Zeek logs a connection's repeat of a weird at most once in ten minutes.
+// The zero value is ready.
+type Weirds struct{ logged []string }
+
+// Log writes weird name (with addl, from the analyzer source) for
+// connection ci at ts to out, unless it was logged for ci already.
+func (w *Weirds) Log(out Sink, ts int64, ci *ConnInfo, name, addl, source string) {
+	if out == nil || slices.Contains(w.logged, name) {
+		return
+	}
+	w.logged = append(w.logged, name)
+	out.Record("weird", AppendWeird(nil, ts, ci, false, name, addl, source))
 }
 
 // AppendConnHeader starts a record for the connection ci: `{"ts":` with ts

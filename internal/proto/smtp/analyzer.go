@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -88,6 +89,9 @@ type Analyzer struct {
 	mailFromSeen bool
 	rcptToSeen   bool
 	bdatLastSeen bool
+	invalid      int // invalid mail transactions (script.go)
+
+	weirds proto.Weirds
 
 	buf []byte
 }
@@ -242,15 +246,15 @@ func (a *Analyzer) clientLine(line []byte) {
 		a.mode = modeData
 		a.dataLines = 0
 	case "BDAT":
-		f := strings.Fields(arg)
-		if len(f) == 0 {
+		size, last, problem := bdatArg(arg)
+		switch {
+		case problem != "":
+			a.weird("smtp_invalid_bdat_command", problem)
+			return
+		case size > math.MaxInt64:
+			a.weird("smtp_huge_bdat_chunk", strconv.FormatUint(size, 10))
 			return
 		}
-		size, err := strconv.ParseUint(f[0], 10, 63)
-		if err != nil {
-			return
-		}
-		last := len(f) > 1 && strings.EqualFold(f[1], "LAST")
 		if !a.inMessage() {
 			a.beginMessage()
 		}
@@ -264,6 +268,41 @@ func (a *Analyzer) clientLine(line []byte) {
 	case "STARTTLS":
 		a.startTLS = true
 	}
+}
+
+// bdatArg reads BDAT's argument as Zeek's parse_bdat_arg does: a
+// chunk size of at most 25 bytes of argument, then nothing or " LAST".
+// problem is Zeek's smtp_invalid_bdat_command text ("" when it reads).
+func bdatArg(arg string) (size uint64, last bool, problem string) {
+	if len(arg) == 0 || len(arg) > 25 {
+		return 0, false, "BDAT argument bad length"
+	}
+	if arg[0] < '0' || arg[0] > '9' {
+		return 0, false, "BDAT not followed by a valid chunk-size"
+	}
+	i := 0
+	for i < len(arg) && arg[i] >= '0' && arg[i] <= '9' {
+		i++
+	}
+	if i < len(arg) && arg[i] != ' ' {
+		return 0, false, "BDAT chunk-size not valid"
+	}
+	size, err := strconv.ParseUint(arg[:i], 10, 64)
+	if err != nil {
+		return 0, false, "BDAT chunk-size too large"
+	}
+	if i < len(arg) {
+		last = len(arg)-i >= 5 && strings.EqualFold(arg[i:i+5], " LAST")
+		if !last || len(arg) != i+5 {
+			return size, last, "BDAT chunk-size followed by junk"
+		}
+	}
+	return size, last, ""
+}
+
+// weird logs one of Zeek's SMTP weirds for the connection.
+func (a *Analyzer) weird(name, addl string) {
+	a.weirds.Log(a.out, a.now, a.ci, name, addl, "SMTP")
 }
 
 // knownCmds are the commands Zeek's SMTP analyzer knows; replies to

@@ -66,6 +66,9 @@ func (a *Analyzer) request(cmd, arg string) {
 		}
 		l.clientActivity = true
 		a.rcptToSeen = true
+		if !a.mailFromSeen {
+			a.transactionInvalid("rcpt to missing mail from")
+		}
 	case up == "MAIL" && hasPrefixFold(arg, "from:"):
 		a.message()
 		l = a.cur
@@ -76,12 +79,29 @@ func (a *Analyzer) request(cmd, arg string) {
 		a.mailFromSeen = true
 		a.rcptToSeen = false
 	case up == "DATA" || up == "BDAT":
+		if !a.rcptToSeen {
+			a.transactionInvalid("data missing rcpt to")
+		}
 		if up == "BDAT" && strings.HasSuffix(arg, " LAST") {
 			a.mailFromSeen, a.rcptToSeen = false, false
 			a.bdatLastSeen = true
 		}
 	case up == ".":
 		a.mailFromSeen, a.rcptToSeen = false, false
+	}
+}
+
+// maxInvalidTransactions is Zeek's SMTP::max_invalid_mail_transactions.
+const maxInvalidTransactions = 25
+
+// transactionInvalid is main.zeek's mail_transaction_invalid: a weird
+// (Zeek logs smtp_mail_transaction_invalid once per connection), and past
+// maxInvalidTransactions smtp_excessive_invalid_mail_transactions.
+// Zeek then disables the analyzer; this one goes on.
+func (a *Analyzer) transactionInvalid(why string) {
+	a.weird("smtp_mail_transaction_invalid", why)
+	if a.invalid++; a.invalid > maxInvalidTransactions {
+		a.weird("smtp_excessive_invalid_mail_transactions", "")
 	}
 }
 
