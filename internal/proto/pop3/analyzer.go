@@ -33,6 +33,9 @@ type Analyzer struct {
 
 	// event, when set (tests), is told of each command and reply parsed.
 	event func(ev string)
+
+	now    int64 // the time of the data being parsed
+	weirds proto.Weirds
 }
 
 // New returns an analyzer for one connection.
@@ -54,6 +57,7 @@ func (a *Analyzer) End(ts int64) {}
 // Data implements proto.Analyzer.
 func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	dir &= 1
+	a.now = ts
 	s := &a.sides[dir]
 	total := len(data)
 	a.Begin()
@@ -78,6 +82,37 @@ func (a *Analyzer) Data(dir proto.Direction, ts int64, data []byte) {
 	}
 }
 
+// clientCommands are the client commands of Zeek's POP3 analyzer.
+var clientCommands = map[string]bool{
+	"USER": true, "PASS": true, "APOP": true, "AUTH": true, "STAT": true, "LIST": true, "RETR": true,
+	"DELE": true, "RSET": true, "NOOP": true, "LAST": true, "QUIT": true, "TOP": true, "CAPA": true,
+	"UIDL": true, "STLS": true, "XSENDER": true,
+}
+
+// commandWord is the command a line's first token names as Zeek's
+// ParseCmd reads it: one leading '+' or '-' dropped, in upper case.
+func commandWord(tok []byte) string {
+	if len(tok) > 0 && (tok[0] == '+' || tok[0] == '-') {
+		tok = tok[1:]
+	}
+	return upper(tok)
+}
+
+// bytesIndexSpace returns the index of b's first space, or len(b).
+func bytesIndexSpace(b []byte) int {
+	for i, c := range b {
+		if c == ' ' {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// weird logs one of Zeek's POP3 weirds for the connection.
+func (a *Analyzer) weird(name, addl string) {
+	a.weirds.Log(a.out, a.now, a.ci, name, addl, "POP3")
+}
+
 func (a *Analyzer) emit(ev string) {
 	if a.event != nil {
 		a.event(ev)
@@ -99,6 +134,12 @@ func (a *Analyzer) clientLine(line []byte) {
 		return
 	}
 	cmd := upper(line[:i])
+	switch word := commandWord(line[:i]); {
+	case word == "OK" || word == "ERR":
+		a.weird("pop3_client_sending_server_commands", "")
+	case !clientCommands[word]:
+		a.weird("pop3_client_command_unknown", string(line[:i]))
+	}
 	arg := ""
 	if i < len(line) {
 		arg = string(line[i+1:])
@@ -139,12 +180,22 @@ func (a *Analyzer) serverLine(line []byte) {
 		if len(a.pending) > 0 && a.pending[0].cmd == "AUTH" {
 			a.authCont = true
 			a.emit("S +")
+		} else {
+			a.weird("pop3_server_command_unknown", "+")
 		}
 		return
 	}
 	ok := len(line) >= 3 && upper(line[:3]) == "+OK"
 	bad := len(line) >= 4 && upper(line[:4]) == "-ERR"
 	if !ok && !bad {
+		tok := line[:bytesIndexSpace(line)]
+		switch word := commandWord(tok); {
+		case a.authCont:
+		case clientCommands[word]:
+			a.weird("pop3_server_sending_client_commands", "")
+		case word != "OK" && word != "ERR":
+			a.weird("pop3_server_command_unknown", string(tok))
+		}
 		a.emit("S ?")
 		return
 	}
