@@ -38,6 +38,7 @@ type Analyzer struct {
 	out    proto.Sink
 	now    int64
 	banner string // the server's 220 greeting
+	weirds proto.Weirds
 
 	sides [2]side
 
@@ -149,14 +150,19 @@ func (a *Analyzer) request(line []byte) {
 	}
 	word := line[:n]
 	if n < 3 {
+		a.invalidCommand()
 		return
 	}
 	for _, c := range word {
 		if c < 0x21 || c > 0x7e {
+			a.invalidCommand()
 			return
 		}
 	}
 	if n > MaxCommand {
+		if a.confirmed {
+			a.weird("FTP_max_command_length_exceeded", strconv.Itoa(n)+" > "+strconv.Itoa(MaxCommand))
+		}
 		return
 	}
 	cmd := strings.ToUpper(string(word))
@@ -166,6 +172,19 @@ func (a *Analyzer) request(line []byte) {
 		a.authRequested, a.hasAuth = arg, true
 	}
 	a.ftpRequest(cmd, arg)
+}
+
+// invalidCommand reports a client line whose first word is no command,
+// once the connection speaks FTP (Zeek's FTP_invalid_command).
+func (a *Analyzer) invalidCommand() {
+	if a.confirmed {
+		a.weird("FTP_invalid_command", "")
+	}
+}
+
+// weird logs one of Zeek's FTP weirds for the connection.
+func (a *Analyzer) weird(name, addl string) {
+	a.weirds.Log(a.out, a.now, a.ci, name, addl, "FTP")
 }
 
 // reply handles one server line (FTP_Analyzer::DeliverStream, resp).
