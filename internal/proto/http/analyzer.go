@@ -223,6 +223,7 @@ func (a *Analyzer) parse1(dir proto.Direction, data []byte) {
 			if s.http09Resp && !s.inMsg {
 				// The first bytes of an HTTP/0.9 reply: Zeek reports a
 				// reply with version 0.9, code 0 and no reason.
+				a.setVersion(&a.respVersion, [2]byte{0, 9})
 				a.reply([2]byte{0, 9}, 0, nil, false)
 				s.st = stUntilClose
 			}

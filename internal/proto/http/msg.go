@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"strconv"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 )
@@ -391,7 +392,7 @@ func (a *Analyzer) requestLine(line []byte) {
 		a.curReq = a.curResp
 	}
 	if MaxPending > 0 && len(a.pend) > MaxPending {
-		a.weird(weirdPipelining, "")
+		a.weird(weirdPipelining, strconv.Itoa(len(a.pend))+" > "+strconv.Itoa(MaxPending))
 		if a.curResp == 0 {
 			a.curResp++
 		}
