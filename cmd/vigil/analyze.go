@@ -48,7 +48,7 @@ func runAnalyze(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.OutDir, "o", cfg.OutDir, "output directory for the logs (conn.log, dns.log …), alerts, incidents and the inventory")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "flow workers (0: one per CPU; 1: the whole analysis in one goroutine)")
 	fs.IntVar(&cfg.MaxFlows, "max-flows", cfg.MaxFlows, "cap on tracked connections (oldest evicted beyond it)")
-	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore transport checksums (like zeek -C; for captures made with checksum offload)")
+	fs.BoolVar(&cfg.Flow.IgnoreChecksums, "C", false, "ignore IPv4 header and transport checksums (like zeek -C; for captures made with checksum offload or rewritten)")
 	fs.BoolVar(&cfg.NoApp, "no-app", false, "connections only: no application-layer logs (dns, http, ssl …)")
 	fs.BoolVar(&cfg.Midstream, "midstream", false, "also parse protocols on TCP connections whose start was not captured (Zeek does not)")
 	fs.BoolVar(&cfg.DecodeOnly, "decode-only", false, "only read and decode (benchmark of the practical limit)")

@@ -26,7 +26,7 @@ func runEval(ctx context.Context, args []string) error {
 	labels := fs.String("labels", "testdata/lab", "directory of SCENARIO.pcap + SCENARIO.labels.json")
 	work := fs.String("o", "", "where each scenario's logs go (default: a temporary directory)")
 	detectConfig := fs.String("detect-config", "", "detection config file (JSON)")
-	noChecksums := fs.Bool("C", false, "ignore transport checksums (captures taken with checksum offload)")
+	noChecksums := fs.Bool("C", false, "ignore IPv4 header and transport checksums (captures taken with checksum offload or rewritten)")
 	if err := parseFlags(fs, args); err != nil {
 		return usageErr(err)
 	}

@@ -64,7 +64,9 @@ type Config struct {
 	// IgnoreChecksums skips transport checksum validation (zeek -C). When
 	// validation is on, packets with a bad TCP/UDP/ICMP checksum are not
 	// accounted (Zeek's behaviour) and add 'C'/'c' to the history. It only
-	// applies when Input.IPRaw holds the whole datagram.
+	// applies when Input.IPRaw holds the whole datagram. (The analysis
+	// reads it for IPv4 header checksums too: see analyze.reader's
+	// badIPHeader.)
 	IgnoreChecksums bool
 
 	// DNSPorts are the UDP responder ports on which Zeek attaches its DNS
