@@ -706,7 +706,25 @@ func (s *logSink) checksumWeird(ts int64, uid flow.UID, in *flow.Input) {
 	wr := &s.weird
 	*wr = record.Weird{TS: ts, UID: uid.String(), HasConn: true, OrigH: origH, RespH: respH, OrigP: origP, RespP: respP,
 		Name: name, Source: source}
-	s.once = append(s.once, onceMark{rec: len(s.recs), key: name + " " + origH.String(), ts: ts, window: perOrigWindow})
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name + " " + origH.String(), ts: ts, window: perOrigWindow})
+	s.Weird(wr)
+}
+
+// repeatWindow is how long Zeek leaves a weird of the same name and
+// connection (or of no connection) unlogged after logging it
+// (Weird::weird_ignore's expiry): ten minutes.
+const repeatWindow = 10 * int64(time.Minute)
+
+// netWeirdOnce logs weird name, seen by source, that belongs to no
+// connection (no uid, no id), unless one of the name was logged less than
+// repeatWindow before: decided in record order by the writer.
+func (s *logSink) netWeirdOnce(ts int64, name, addl, source string) {
+	if s.w == nil {
+		return
+	}
+	wr := &s.weird
+	*wr = record.Weird{TS: ts, Name: name, Addl: addl, Source: source}
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name, ts: ts, window: repeatWindow})
 	s.Weird(wr)
 }
 
@@ -719,7 +737,7 @@ func (s *logSink) perSourceWeird(ts int64, src, dst netip.Addr, name, source str
 	}
 	wr := &s.weird
 	*wr = record.Weird{TS: ts, HasConn: true, OrigH: src, RespH: dst, Name: name, Source: source}
-	s.once = append(s.once, onceMark{rec: len(s.recs), key: name + " " + src.String(), ts: ts, window: perOrigWindow})
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name + " " + src.String(), ts: ts, window: perOrigWindow})
 	s.Weird(wr)
 }
 

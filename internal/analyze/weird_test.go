@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/vigil-nsm/vigil/internal/decode"
 )
 
 // udpBadSum is a UDP datagram from src to dst:port whose (non-zero)
@@ -92,5 +94,53 @@ func TestWeirdOfNoConnectionHasNoUID(t *testing.T) {
 	}
 	if uid, ok := weirds[0]["uid"]; ok {
 		t.Errorf("weird of no connection has uid %v", uid)
+	}
+}
+
+// shortRA is a router advertisement from fe80::1 that ends n bytes after
+// its 8-byte ICMPv6 header (a whole one has 8 before its options), with
+// a valid checksum.
+func shortRA(n int) []byte {
+	icmp := make([]byte, 8+n)
+	icmp[0], icmp[4] = 134, 64
+	ip := make([]byte, 40, 40+len(icmp))
+	ip[0] = 0x60
+	binary.BigEndian.PutUint16(ip[4:], uint16(len(icmp)))
+	ip[6], ip[7] = decode.ProtoICMPv6, 255
+	ip[8], ip[9], ip[23] = 0xfe, 0x80, 1
+	ip[24], ip[25], ip[39] = 0xff, 0x02, 1
+	var sum uint32
+	add := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(b[i:]))
+		}
+	}
+	add(ip[8:40])
+	sum += uint32(len(icmp)) + decode.ProtoICMPv6
+	add(icmp)
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(icmp[2:], ^uint16(sum))
+	return append(ip, icmp...)
+}
+
+// TestShortNDMessageWeird: a router advertisement that ends before its
+// options start is Zeek's icmp6_ra_bad_opt_offset, a weird of no
+// connection with "8 (length N)", logged once in ten minutes; one that
+// is just long enough is none.
+func TestShortNDMessageWeird(t *testing.T) {
+	path := writeFrames(t, ethFrame(0x86dd, shortRA(4)), ethFrame(0x86dd, shortRA(2)), ethFrame(0x86dd, shortRA(8)))
+	for _, workers := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		_, dir := runTo(t, cfg, path)
+		weirds := readLog(t, filepath.Join(dir, "weird.log"))
+		if len(weirds) != 1 || weirds[0]["name"] != "icmp6_ra_bad_opt_offset" || weirds[0]["addl"] != "8 (length 4)" {
+			t.Fatalf("workers=%d: weirds %v, want one icmp6_ra_bad_opt_offset with 8 (length 4)", workers, weirds)
+		}
+		if _, ok := weirds[0]["uid"]; ok {
+			t.Errorf("workers=%d: the weird has a uid: %v", workers, weirds[0])
+		}
 	}
 }

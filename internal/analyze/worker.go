@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/vigil-nsm/vigil/internal/decode"
@@ -203,6 +204,9 @@ func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
 	if in.ChecksumFailed && wk.dedup.first(uint64(uid), checksumKind) {
 		wk.sink.checksumWeird(in.TS, uid, in)
 	}
+	if dg.Proto == decode.ProtoICMPv6 && in.Counted {
+		wk.ndWeird(in)
+	}
 	if len(anomalies) > 0 {
 		wk.logAnomalies(in.TS, uid, dg, anomalies)
 	}
@@ -211,6 +215,32 @@ func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
 // checksumKind keys a connection's checksum weird in the worker's
 // once-per-connection memory of anomalies (no decoder anomaly has it).
 const checksumKind = ^decode.AnomalyKind(0)
+
+// ndOptionsAt is, by ICMPv6 type from 134 on (router advertisement,
+// neighbour solicitation and advertisement, redirect), where the
+// message's options start after its 8-byte header, and the weird Zeek's
+// ICMP analyzer reports when the message ends before that.
+var ndOptionsAt = [...]struct {
+	at   int
+	name string
+}{
+	{8, "icmp6_ra_bad_opt_offset"},
+	{16, "icmp6_ns_bad_opt_offset"},
+	{16, "icmp6_na_bad_opt_offset"},
+	{32, "icmp6_redirect_bad_opt_offset"},
+}
+
+// ndWeird logs a neighbour-discovery message too short for its fixed
+// fields (in, an ICMPv6 datagram Update accounted) as Zeek's ICMP
+// analyzer does: a weird of no connection, "OFFSET (length N)".
+func (wk *worker) ndWeird(in *flow.Input) {
+	i := int(in.D.ICMPType) - 134
+	if i < 0 || i >= len(ndOptionsAt) || in.D.L4Len >= ndOptionsAt[i].at {
+		return
+	}
+	nd := &ndOptionsAt[i]
+	wk.sink.netWeirdOnce(in.TS, nd.name, strconv.Itoa(nd.at)+" (length "+strconv.Itoa(in.D.L4Len)+")", "ICMP")
+}
 
 // logAnomalies logs a packet's anomalies once per connection and kind; a
 // packet of no connection is keyed by its addresses and ports, which pick
