@@ -671,7 +671,7 @@ func (s *logSink) Weird(wr *record.Weird) {
 func (s *logSink) anomaly(ts int64, uid string, d *decode.Datagram, a decode.Anomaly) {
 	wr := &s.weird
 	*wr = record.Weird{TS: ts, UID: uid, Name: a.Kind.String(), Source: "vigil"}
-	if a.Detail != 0 {
+	if a.Detail != 0 && a.Kind.WeirdAddl() {
 		wr.Addl = strconv.FormatUint(uint64(a.Detail), 10)
 	}
 	if d != nil && d.Version != 0 {
@@ -745,7 +745,7 @@ func (s *logSink) perSourceWeird(ts int64, src, dst netip.Addr, name, source str
 func (s *logSink) netAnomaly(ts int64, src, dst netip.Addr, a decode.Anomaly) {
 	wr := &s.weird
 	*wr = record.Weird{TS: ts, Name: a.Kind.String(), Source: "vigil"}
-	if a.Detail != 0 {
+	if a.Detail != 0 && a.Kind.WeirdAddl() {
 		wr.Addl = strconv.FormatUint(uint64(a.Detail), 10)
 	}
 	if src.IsValid() {

@@ -16,14 +16,14 @@ type Anomaly struct {
 const (
 	AnomalyNone                  AnomalyKind = iota
 	AnomalyTruncatedLink                     // frame shorter than its link header
-	AnomalyTruncatedHeader                   // an IP header cut by the snap length or frame end
-	AnomalyTruncatedIP                       // IP length field larger than the bytes present
+	AnomalyTruncatedHeader                   // an IP header (or its IPv6 extension chain) cut by the snap length or frame end
+	AnomalyTruncatedIP                       // IP length field larger than the packet was on the wire (not only a snap-length cut)
 	AnomalyIPHdrLenZero                      // IPv4 IHL < 5
 	AnomalyBadIPVersion                      // version nibble does not match the link's claim
 	AnomalyBadIPChecksum                     // IPv4 header checksum mismatch
 	AnomalyIPLenTooSmall                     // IP total length smaller than its header
 	AnomalyBadTCPHeaderLen                   // TCP data offset < 5 or beyond the segment
-	AnomalyTruncatedTCP                      // TCP header cut
+	AnomalyTruncatedTCP                      // TCP header longer than its datagram (or its options cut): Zeek's truncated_header
 	AnomalyTruncatedUDP                      // UDP header cut
 	AnomalyBadUDPLen                         // UDP length inconsistent with the IP payload
 	AnomalyTruncatedICMP                     // ICMP header cut
@@ -63,6 +63,8 @@ const (
 	AnomalyRexmitInconsistency               // a TCP retransmission with other bytes than the first copy
 	AnomalyTruncatedEthernet                 // Ethernet frame shorter than its 14-byte header
 	AnomalyGeneveEmpty                       // Geneve header with nothing after it
+	AnomalyInternallyTruncated               // IPv4 header (IHL) or a transport header cut by the capture, not the datagram
+	AnomalyIncompleteFragment                // fragment cut by the snap length: not reassembled
 	anomalyKindCount
 )
 
@@ -70,14 +72,14 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyRexmitInconsistency:   "rexmit_inconsistency",
 	AnomalyNone:                  "none",
 	AnomalyTruncatedLink:         "truncated_link_header",
-	AnomalyTruncatedHeader:       "truncated_header",
-	AnomalyTruncatedIP:           "truncated_IP",
+	AnomalyTruncatedHeader:       "truncated_IP",
+	AnomalyTruncatedIP:           "truncated_IP_len",
 	AnomalyIPHdrLenZero:          "ip_hdr_len_zero",
 	AnomalyBadIPVersion:          "bad_IP_version",
 	AnomalyBadIPChecksum:         "bad_IP_checksum",
 	AnomalyIPLenTooSmall:         "ip_len_smaller_than_header",
 	AnomalyBadTCPHeaderLen:       "bad_TCP_header_len",
-	AnomalyTruncatedTCP:          "truncated_TCP_header",
+	AnomalyTruncatedTCP:          "truncated_header",
 	AnomalyTruncatedUDP:          "truncated_UDP_header",
 	AnomalyBadUDPLen:             "bad_UDP_len",
 	AnomalyTruncatedICMP:         "truncated_ICMP_header",
@@ -116,7 +118,23 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyAYIYAEmpty:            "ayiya_empty_packet",
 	AnomalyTruncatedEthernet:     "truncated_ethernet_frame",
 	AnomalyGeneveEmpty:           "geneve_empty_packet",
+	AnomalyInternallyTruncated:   "internally_truncated_header",
+	AnomalyIncompleteFragment:    "incompletely_captured_fragment",
 }
+
+// zeekBare are the kinds whose weird Zeek logs without addl: their
+// Detail is not written to weird.log either (the summary still counts
+// them), so that the lines read as Zeek's.
+var zeekBare = [anomalyKindCount]bool{
+	AnomalyTruncatedHeader: true, AnomalyTruncatedIP: true, AnomalyInternallyTruncated: true,
+	AnomalyTruncatedTCP: true, AnomalyBadIPChecksum: true, AnomalyRoutingType0: true,
+	AnomalyOversizedFragment: true, AnomalyTruncatedEthernet: true, AnomalyGeneveEmpty: true,
+	AnomalyIncompleteFragment: true,
+}
+
+// WeirdAddl reports whether weird.log writes the anomaly's Detail as
+// addl (Zeek writes none for some of its weirds).
+func (k AnomalyKind) WeirdAddl() bool { return k >= anomalyKindCount || !zeekBare[k] }
 
 // String returns the weird.log name of the anomaly.
 func (k AnomalyKind) String() string {

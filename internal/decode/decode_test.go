@@ -11,12 +11,15 @@ import (
 // tcase is one table test: a frame, the anomalies Decode must record (in
 // order, exactly), whether it is truncated, and field checks.
 type tcase struct {
-	name     string
-	link     LinkType
-	data     []byte
-	cfg      *Config
-	anoms    []AnomalyKind
-	trunc    bool
+	name  string
+	link  LinkType
+	data  []byte
+	cfg   *Config
+	anoms []AnomalyKind
+	trunc bool
+	// wire is the frame's length on the wire (0: 1500, more than any
+	// case's data: a shorter frame was cut by the snap length).
+	wire     int
 	skipCsum bool // TransportChecksumOK is not expected to hold
 	check    func(t *testing.T, p *Packet)
 }
@@ -346,7 +349,7 @@ func decodeCases() []tcase {
 			eq(t, "HeaderLen", p.IP.HeaderLen, 24)
 		}},
 		{name: "ipv4/ihl<5", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 4}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPHdrLenZero}},
-		{name: "ipv4/ihl>captured", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 15}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyTruncatedHeader}, trunc: true},
+		{name: "ipv4/ihl>captured", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 15}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyInternallyTruncated}, trunc: true},
 		{name: "ipv4/short", link: LinkEthernet, data: eth4(tcp4[:10]), anoms: []AnomalyKind{AnomalyTruncatedHeader}, trunc: true},
 		{name: "ipv4/version-mismatch", link: LinkEthernet, data: eth4(udp6), anoms: []AnomalyKind{AnomalyBadIPVersion}},
 		{name: "ipv4/totlen<hdr", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, totLen: 10}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPLenTooSmall}, check: func(t *testing.T, p *Packet) {
@@ -366,7 +369,8 @@ func decodeCases() []tcase {
 			tcp4Inner(t, p)
 			eq(t, "IPLen", p.IP.IPLen, 52)
 		}},
-		{name: "ipv4/truncated", link: LinkEthernet, data: eth4(cut(tcp4, 5)), anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true, check: func(t *testing.T, p *Packet) {
+		{name: "ipv4/length-past-wire", link: LinkEthernet, data: eth4(cut(tcp4, 5)), wire: 14 + len(tcp4) - 5, anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true},
+		{name: "ipv4/truncated", link: LinkEthernet, data: eth4(cut(tcp4, 5)), trunc: true, check: func(t *testing.T, p *Packet) {
 			eq(t, "IPLen", p.IP.IPLen, 52)
 			eq(t, "L4Len", p.IP.L4Len, 12)
 			eq(t, "Payload", string(p.Payload), "hello, ")
@@ -472,12 +476,13 @@ func decodeCases() []tcase {
 			eq(t, "Proto", p.IP.Proto, uint8(ProtoRouting))
 		}},
 		{name: "ipv6/ext-len-overrun", link: LinkEthernet, data: eth6(v6{}.build([]ext{withLen(dstExt(), 10)}, ProtoUDP, udp(1, 2, nil))), anoms: []AnomalyKind{AnomalyBadIPv6ExtLen}, trunc: true},
-		{name: "ipv6/ext-cut", link: LinkEthernet, data: eth6(sampleUDP6Ext()[:44]), anoms: []AnomalyKind{AnomalyTruncatedIP, AnomalyTruncatedHeader}, trunc: true},
+		{name: "ipv6/ext-cut", link: LinkEthernet, data: eth6(sampleUDP6Ext()[:44]), anoms: []AnomalyKind{AnomalyTruncatedHeader}, trunc: true},
 		{name: "ipv6/jumbogram", link: LinkEthernet, data: eth6(v6{plenSet: true}.build([]ext{hbhExt()}, ProtoUDP, udp(5353, 53, payloadHello))), check: func(t *testing.T, p *Packet) {
 			udp6Inner(t, p)
 			eq(t, "IPLen", p.IP.IPLen, 68)
 		}},
-		{name: "ipv6/truncated", link: LinkEthernet, data: eth6(cut(udp6, 5)), anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true, check: func(t *testing.T, p *Packet) {
+		{name: "ipv6/length-past-wire", link: LinkEthernet, data: eth6(cut(udp6, 5)), wire: 14 + len(udp6) - 5, anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true},
+		{name: "ipv6/truncated", link: LinkEthernet, data: eth6(cut(udp6, 5)), trunc: true, check: func(t *testing.T, p *Packet) {
 			eq(t, "L4Len", p.IP.L4Len, 12)
 			eq(t, "Payload", string(p.Payload), "hello, ")
 		}},
@@ -489,7 +494,7 @@ func decodeCases() []tcase {
 			eq(t, "HasL4", p.IP.HasL4, false)
 		}},
 		{name: "tcp/doff>segment", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPAck, doff: 15}.build(nil)), anoms: []AnomalyKind{AnomalyBadTCPHeaderLen}},
-		{name: "tcp/options-cut", link: LinkRaw, data: cut(v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn, opts: make([]byte, 20)}.build(nil)), 10), anoms: []AnomalyKind{AnomalyTruncatedIP, AnomalyTruncatedTCP}, trunc: true, check: func(t *testing.T, p *Packet) {
+		{name: "tcp/options-cut", link: LinkRaw, data: cut(v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn, opts: make([]byte, 20)}.build(nil)), 10), anoms: []AnomalyKind{AnomalyTruncatedTCP}, trunc: true, check: func(t *testing.T, p *Packet) {
 			eq(t, "DstPort", p.IP.DstPort, uint16(2))
 			eq(t, "HasL4", p.IP.HasL4, false)
 		}},
@@ -806,7 +811,7 @@ func decodeCases() []tcase {
 			ipIs(t, p, 6, "2001::1", "2001::2", ProtoNoNext)
 			eq(t, "Detail", p.Anomalies[0].Detail, 4)
 		}},
-		{name: "teredo/snap-cut", link: LinkEthernet, data: cut(udpOuter(50000, PortTeredo, udp6), 3), anoms: []AnomalyKind{AnomalyTruncatedIP}, trunc: true, check: func(t *testing.T, p *Packet) {
+		{name: "teredo/snap-cut", link: LinkEthernet, data: cut(udpOuter(50000, PortTeredo, udp6), 3), trunc: true, check: func(t *testing.T, p *Packet) {
 			tunnelsAre(t, p) // Zeek: caplen too small, a violation
 		}},
 		{name: "teredo/auth-after-origin", link: LinkEthernet, data: udpOuter(50000, PortTeredo, cat(teredoOrigin, teredoAuth, udp6)), check: func(t *testing.T, p *Packet) {
@@ -981,7 +986,11 @@ func TestDecodeTable(t *testing.T) {
 			var p Packet
 			p.Tunnels[3].Kind = TunnelGRE // stale state must be reset
 			p.NumAnomalies = 3
-			d.Decode(tc.data, tc.link, 12345, 1500, &p)
+			wire := tc.wire
+			if wire == 0 {
+				wire = 1500
+			}
+			d.Decode(tc.data, tc.link, 12345, wire, &p)
 			checkAnoms(t, &p, tc.anoms)
 			eq(t, "Truncated", p.Truncated, tc.trunc)
 			eq(t, "CapLen", p.CapLen, len(tc.data))
@@ -1022,6 +1031,7 @@ func TestAnomalyCoverage(t *testing.T) {
 		AnomalyFragmentSizeMismatch: true, AnomalyLandAttack: true, AnomalyFlowTableFull: true,
 		AnomalyBadTeredo:           true, // malformed Teredo is plain UDP, without an anomaly
 		AnomalyRexmitInconsistency: true, // stream reassembly
+		AnomalyIncompleteFragment:  true, // defragmentation
 	}
 	for _, k := range AnomalyKinds() {
 		if !seen[k] && !other[k] {

@@ -25,6 +25,20 @@ func (p *Packet) truncHeader(kind AnomalyKind, detail uint32) {
 	p.AddAnomaly(kind, detail)
 }
 
+// lengthPastWire reports whether an IP datagram that states length n,
+// have bytes of it captured, is longer than the frame was on the wire too
+// (AnomalyTruncatedIP, Zeek's truncated_IP_len): no host takes such a
+// datagram, and, as Zeek does, nothing inside it is analysed. A datagram
+// only cut by the snap length is no anomaly, as in Zeek.
+func (w *walker) lengthPastWire(n, have int) bool {
+	p := w.p
+	if n <= have+max(p.WireLen-p.CapLen, 0) {
+		return false
+	}
+	p.AddAnomaly(AnomalyTruncatedIP, uint32(n))
+	return true
+}
+
 // ipv4 decodes an IPv4 header and what it carries.
 func (w *walker) ipv4(b []byte) (step, []byte) {
 	p := w.p
@@ -42,7 +56,7 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 		return stepDone, nil
 	}
 	if len(b) < ihl {
-		return w.truncHeader(AnomalyTruncatedHeader, uint32(len(b))), nil
+		return w.truncHeader(AnomalyInternallyTruncated, uint32(len(b))), nil
 	}
 	w.commit()
 	ip := &p.IP
@@ -70,7 +84,10 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 	ip.IPLen = tot
 	if tot > len(b) {
 		p.Truncated = true
-		p.AddAnomaly(AnomalyTruncatedIP, uint32(tot))
+		if w.lengthPastWire(tot, len(b)) {
+			p.IPRaw = b
+			return stepDone, nil
+		}
 	} else {
 		b = b[:tot] // drop Ethernet padding
 	}
@@ -112,7 +129,10 @@ func (w *walker) ipv6(b []byte) (step, []byte) {
 	ip.IPLen = ipLen
 	if ipLen > len(b) {
 		p.Truncated = true
-		p.AddAnomaly(AnomalyTruncatedIP, uint32(ipLen))
+		if w.lengthPastWire(ipLen, len(b)) {
+			p.IPRaw = b
+			return stepDone, nil
+		}
 	} else {
 		b = b[:ipLen]
 	}
@@ -221,12 +241,23 @@ func (w *walker) extOverrun(off, end int, nh uint8) step {
 // and 254, or 255.
 func assignedProto(proto uint8) bool { return proto <= 145 }
 
+// cutKind is the anomaly of a transport header of at least min bytes
+// that was not captured whole, the IP payload stating plen bytes: kind when
+// the datagram itself is too short for it, AnomalyInternallyTruncated when
+// only the capture cut it (Zeek's CheckHeaderTrunc).
+func cutKind(kind AnomalyKind, plen, min int) AnomalyKind {
+	if plen >= min {
+		return AnomalyInternallyTruncated
+	}
+	return kind
+}
+
 // tcp decodes the TCP header that seg, the IP payload as captured, starts
 // with; plen is the payload length as the IP header states it.
 func (p *Packet) tcp(seg []byte, plen int) {
 	ip := &p.IP
 	if len(seg) < 20 {
-		p.truncHeader(AnomalyTruncatedTCP, uint32(len(seg)))
+		p.truncHeader(cutKind(AnomalyTruncatedTCP, plen, 20), uint32(len(seg)))
 		return
 	}
 	ip.SrcPort = be16(seg[0:])
@@ -273,7 +304,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 
 	case ProtoUDP:
 		if len(seg) < 8 {
-			return w.truncHeader(AnomalyTruncatedUDP, uint32(len(seg))), nil
+			return w.truncHeader(cutKind(AnomalyTruncatedUDP, plen, 8), uint32(len(seg))), nil
 		}
 		ip.SrcPort = be16(seg[0:])
 		ip.DstPort = be16(seg[2:])
@@ -310,7 +341,7 @@ func (w *walker) transport(b []byte, hl int, atomic bool) (step, []byte) {
 				ip.ICMPType = seg[0]
 				ip.ICMPCode = seg[1]
 			}
-			return w.truncHeader(AnomalyTruncatedICMP, uint32(len(seg))), nil
+			return w.truncHeader(cutKind(AnomalyTruncatedICMP, plen, 8), uint32(len(seg))), nil
 		}
 		t := seg[0]
 		ip.ICMPType = t

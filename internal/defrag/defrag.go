@@ -37,9 +37,9 @@
 //     is not a multiple of 8, zero length with More set, an offset that is not
 //     a multiple of 8, FragInfo inconsistent with IPRaw — is dropped alone
 //     with AnomalyFragmentSizeMismatch; a fragment cut by the snap length is
-//     dropped alone with AnomalyTruncatedIP (unless the decoder already
-//     flagged it). The datagram it belonged to stays pending and will time
-//     out.
+//     dropped alone with AnomalyIncompleteFragment (Zeek's
+//     incompletely_captured_fragment). The datagram it belonged to stays
+//     pending and will time out.
 //   - A discarded datagram stays in the table as a tombstone, with no data,
 //     until its timeout; it then leaves silently (it was reported already).
 //   - Offset, More, ID and the header lengths come from Packet.Frag; the
@@ -394,8 +394,8 @@ func (r *Reassembler) parse(p *decode.Packet) (frag, bool) {
 	}
 	if ipLen > len(raw) {
 		r.stats.Malformed++
-		if !p.HasAnomaly(decode.AnomalyTruncatedIP) {
-			p.AddAnomaly(decode.AnomalyTruncatedIP, clampDetail(ipLen))
+		if !p.HasAnomaly(decode.AnomalyIncompleteFragment) {
+			p.AddAnomaly(decode.AnomalyIncompleteFragment, clampDetail(ipLen))
 		}
 		return frag{}, false
 	}

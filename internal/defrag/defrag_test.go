@@ -553,7 +553,7 @@ func TestMalformed(t *testing.T) {
 	p := frag4(1, 7, 6, 0, true, pattern(16, 0))
 	p.IPRaw = p.IPRaw[:30]
 	r.Add(p)
-	if !p.HasAnomaly(decode.AnomalyTruncatedIP) {
+	if !p.HasAnomaly(decode.AnomalyIncompleteFragment) {
 		t.Errorf("anomalies %v", anomalies(p))
 	}
 	// Not a fragment: ignored.
