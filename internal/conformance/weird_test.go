@@ -62,27 +62,15 @@ var weirdExcluded = map[string]string{
 // weirdJobs picks every weird.log baseline written from one trace by an
 // unfiltered run.
 func weirdJobs(rows []IndexRow) (jobs []logJob, skipped map[string]string) {
-	skipped = map[string]string{}
-	dirTraces := map[string]map[string]bool{}
-	for _, r := range rows {
-		if dirTraces[r.Dir] == nil {
-			dirTraces[r.Dir] = map[string]bool{}
-		}
-		dirTraces[r.Dir][r.Trace] = true
-	}
-	for _, r := range rows {
-		if !r.HasFile("weird.log") {
-			continue
-		}
-		switch why, excluded := weirdExcluded[r.Dir]; {
-		case excluded:
-			skipped[r.Dir] = why
-		case len(dirTraces[r.Dir]) > 1 || r.DistinctTraces() > 1:
-			skipped[r.Dir] = "baseline dir written by runs over several traces"
-		case r.Filtered():
-			skipped[r.Dir] = "run with a BPF filter"
+	all, skipped := singleTraceJobs(rows, "weird.log", weirdExcluded)
+	for _, j := range all {
+		switch {
+		case j.row.DistinctTraces() > 1:
+			skipped[j.row.Dir] = "baseline dir written by runs over several traces"
+		case j.row.Filtered():
+			skipped[j.row.Dir] = "run with a BPF filter"
 		default:
-			jobs = append(jobs, logJob{r, "weird.log"})
+			jobs = append(jobs, j)
 		}
 	}
 	return jobs, skipped

@@ -36,14 +36,7 @@ func TestWeirds(t *testing.T) {
 				prototest.Feed(a, st.dir, int64(i+1)*1e9, []byte(st.data), 0)
 			}
 			a.End(1e12)
-			var got []string
-			for _, r := range s.Recs {
-				if r["_log"] == "weird" {
-					addl, _ := r["addl"].(string)
-					got = append(got, r["name"].(string)+"="+addl)
-				}
-			}
-			if !slices.Equal(got, c.want) {
+			if got := s.Weirds(); !slices.Equal(got, c.want) {
 				t.Errorf("weirds %q, want %q", got, c.want)
 			}
 		})

@@ -184,3 +184,17 @@ func CheckReuse(t testing.TB, used proto.Analyzer, ci *proto.ConnInfo,
 			used.Service(), got.Recs, fresh.Service(), want.Recs)
 	}
 }
+
+// Weirds returns the weird.log records among m's (LogKey set) as
+// "NAME=ADDL", in order.
+func (m *MapSink) Weirds() []string {
+	var out []string
+	for _, r := range m.Recs {
+		if m.LogKey != "" && r[m.LogKey] == "weird" {
+			name, _ := r["name"].(string)
+			addl, _ := r["addl"].(string)
+			out = append(out, name+"="+addl)
+		}
+	}
+	return out
+}
