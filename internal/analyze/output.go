@@ -703,11 +703,18 @@ func (s *logSink) checksumWeird(ts int64, uid flow.UID, in *flow.Input) {
 	case decode.ProtoICMP, decode.ProtoICMPv6:
 		name, source = "bad_ICMP_checksum", "ICMP"
 	}
-	wr := &s.weird
-	*wr = record.Weird{TS: ts, UID: uid.String(), HasConn: true, OrigH: origH, RespH: respH, OrigP: origP, RespP: respP,
+	s.weird = record.Weird{TS: ts, UID: uid.String(), HasConn: true, OrigH: origH, RespH: respH, OrigP: origP, RespP: respP,
 		Name: name, Source: source}
-	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name + " " + origH.String(), ts: ts, window: perOrigWindow})
-	s.Weird(wr)
+	s.weirdOnce(name+" "+origH.String(), perOrigWindow)
+}
+
+// weirdOnce logs s.weird unless the writer wrote one of the same key less
+// than window before it (Zeek's weird framework: a weird is logged once
+// per connection, originator or name in a while), deciding in record
+// order, so that the log does not depend on which worker saw it first.
+func (s *logSink) weirdOnce(key string, window int64) {
+	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + key, ts: s.weird.TS, window: window})
+	s.Weird(&s.weird)
 }
 
 // repeatWindow is how long Zeek leaves a weird of the same name and
@@ -722,10 +729,8 @@ func (s *logSink) netWeirdOnce(ts int64, name, addl, source string) {
 	if s.w == nil {
 		return
 	}
-	wr := &s.weird
-	*wr = record.Weird{TS: ts, Name: name, Addl: addl, Source: source}
-	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name, ts: ts, window: repeatWindow})
-	s.Weird(wr)
+	s.weird = record.Weird{TS: ts, Name: name, Addl: addl, Source: source}
+	s.weirdOnce(name, repeatWindow)
 }
 
 // perSourceWeird logs a flow weird (no connection: no uid, ports 0) from
@@ -735,10 +740,8 @@ func (s *logSink) perSourceWeird(ts int64, src, dst netip.Addr, name, source str
 	if s.w == nil {
 		return
 	}
-	wr := &s.weird
-	*wr = record.Weird{TS: ts, HasConn: true, OrigH: src, RespH: dst, Name: name, Source: source}
-	s.once = append(s.once, onceMark{rec: len(s.recs), key: "weird " + name + " " + src.String(), ts: ts, window: perOrigWindow})
-	s.Weird(wr)
+	s.weird = record.Weird{TS: ts, HasConn: true, OrigH: src, RespH: dst, Name: name, Source: source}
+	s.weirdOnce(name+" "+src.String(), perOrigWindow)
 }
 
 // netAnomaly logs an anomaly that belongs to no connection.
