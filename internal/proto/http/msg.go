@@ -319,6 +319,7 @@ func (a *Analyzer) requestLine(line []byte) {
 		ok = false
 	}
 	var uriEnd, verStart int
+	var ver [2]byte
 	http09 := false
 	if ok {
 		uriEnd = rest
@@ -340,8 +341,8 @@ func (a *Analyzer) requestLine(line []byte) {
 		if verStart >= len(line) {
 			http09 = true
 		}
-		if http09 || verStart+8 <= len(line) {
-			a.setVersion(&a.reqVersion, versionOf(line, verStart, http09))
+		if ver = versionOf(line, verStart, http09); http09 || verStart+8 <= len(line) {
+			a.setVersion(&a.reqVersion, ver)
 		}
 		if http09 && (m < 3 || uriEnd <= rest) {
 			ok = false
@@ -364,7 +365,6 @@ func (a *Analyzer) requestLine(line []byte) {
 	}
 	a.numRequests++
 	a.Confirm("http")
-	ver := versionOf(line, verStart, http09)
 	if http09 && string(line[:m]) != "GET" {
 		a.weird(weirdHTTP09Method, string(line[:m]))
 	}
