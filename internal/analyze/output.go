@@ -669,6 +669,22 @@ func (s *logSink) Weird(wr *record.Weird) {
 
 // anomaly logs a decoder anomaly as a weird record.
 func (s *logSink) anomaly(ts int64, uid string, d *decode.Datagram, a decode.Anomaly) {
+	s.setAnomaly(ts, uid, d, a)
+	s.Weird(&s.weird)
+}
+
+// anomalyOnce is anomaly unless the writer wrote one of the same key less
+// than window before (weirdOnce).
+func (s *logSink) anomalyOnce(ts int64, uid string, d *decode.Datagram, a decode.Anomaly, key string, window int64) {
+	if s.w == nil {
+		return
+	}
+	s.setAnomaly(ts, uid, d, a)
+	s.weirdOnce(key, window)
+}
+
+// setAnomaly makes s.weird the weird record of a decoder anomaly.
+func (s *logSink) setAnomaly(ts int64, uid string, d *decode.Datagram, a decode.Anomaly) {
 	wr := &s.weird
 	*wr = record.Weird{TS: ts, UID: uid, Name: a.Kind.String(), Source: "vigil"}
 	if a.Detail != 0 && a.Kind.WeirdAddl() {
@@ -679,7 +695,6 @@ func (s *logSink) anomaly(ts int64, uid string, d *decode.Datagram, a decode.Ano
 		wr.OrigH, wr.RespH = d.Src, d.Dst
 		wr.OrigP, wr.RespP = d.SrcPort, d.DstPort
 	}
-	s.Weird(wr)
 }
 
 // perOrigWindow is how long a weird logged once per originator (Zeek's

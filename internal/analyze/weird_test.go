@@ -144,3 +144,37 @@ func TestShortNDMessageWeird(t *testing.T) {
 		}
 	}
 }
+
+// synData is a SYN from src:sport to dst:9999 carrying data (TCP Fast
+// Open), its TCP checksum left zero (the test ignores checksums).
+func synData(src, dst uint32, sport uint16) []byte {
+	b := make([]byte, 40, 44)
+	buildSYN(b, src, dst, sport, 9999, 1)
+	b = append(b, "data"...)
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	b[10], b[11] = 0, 0
+	setIPv4Checksum(b)
+	return b
+}
+
+// TestSYNWithDataOncePerOriginator: SYN_with_data is Zeek's
+// ACTION_LOG_PER_ORIG: logged for the first connection of each
+// originator, whatever the worker count.
+func TestSYNWithDataOncePerOriginator(t *testing.T) {
+	a, b, srv := uint32(0x0a000001), uint32(0x0a000002), uint32(0x0a000009)
+	path := writeFrames(t,
+		ethFrame(0x0800, synData(a, srv, 4000)),
+		ethFrame(0x0800, synData(a, srv, 4001)),
+		ethFrame(0x0800, synData(b, srv, 4000)),
+	)
+	for _, workers := range []int{1, 3} {
+		cfg := DefaultConfig()
+		cfg.Workers = workers
+		cfg.Flow.IgnoreChecksums = true
+		_, dir := runTo(t, cfg, path)
+		want := []string{"SYN_with_data C… 10.0.0.1:4000 -> 10.0.0.9:9999", "SYN_with_data C… 10.0.0.2:4000 -> 10.0.0.9:9999"}
+		if got := weirdLines(t, dir); !slices.Equal(got, want) {
+			t.Errorf("workers=%d: weirds %q, want %q", workers, got, want)
+		}
+	}
+}

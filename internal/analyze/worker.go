@@ -251,12 +251,20 @@ func (wk *worker) logAnomalies(ts int64, uid flow.UID, dg *decode.Datagram, anom
 		key = symmetricHash(dg)
 	}
 	for _, a := range anomalies {
-		if wk.dedup.first(key, a.Kind) {
-			if uid != 0 && uidText == "" {
-				uidText = uid.String()
-			}
-			wk.sink.anomaly(ts, uidText, dg, a) // no connection: no uid
+		if !wk.dedup.first(key, a.Kind) {
+			continue
 		}
+		if uid != 0 && uidText == "" {
+			uidText = uid.String()
+		}
+		if a.Kind == decode.AnomalySYNWithData {
+			// Zeek's ACTION_LOG_PER_ORIG: once per originator a day.
+			if orig, _, _, _, ok := wk.input.ConnID(); ok {
+				wk.sink.anomalyOnce(ts, uidText, dg, a, "SYN_with_data "+orig.String(), perOrigWindow)
+				continue
+			}
+		}
+		wk.sink.anomaly(ts, uidText, dg, a) // no connection: no uid
 	}
 }
 

@@ -54,7 +54,7 @@ const (
 	AnomalyBadSCTP                           // SCTP common header cut
 	AnomalyBadIPv6ExtLen                     // extension header length runs past the packet
 	AnomalyLandAttack                        // source equals destination address and port
-	AnomalyBadTCPFlags                       // impossible flag combination (SYN+FIN, SYN+RST, none)
+	AnomalyBadTCPFlags                       // impossible flag combination (SYN+FIN, none; SYN+RST is AnomalyTCPChristmas)
 	AnomalyFlowTableFull                     // a flow was evicted early because the table was full
 	AnomalyNDPInFragment                     // NDP message inside a fragment (RFC 6980)
 	AnomalyUnknownLinkType                   // pcap link type not decoded (Detail = value)
@@ -65,6 +65,9 @@ const (
 	AnomalyGeneveEmpty                       // Geneve header with nothing after it
 	AnomalyInternallyTruncated               // IPv4 header (IHL) or a transport header cut by the capture, not the datagram
 	AnomalyIncompleteFragment                // fragment cut by the snap length: not reassembled
+	AnomalyTCPChristmas                      // SYN with RST (Zeek's TCP_christmas)
+	AnomalyBaroqueSYN                        // SYN with URG (Zeek's baroque_SYN)
+	AnomalySYNWithData                       // SYN carrying data (Zeek's SYN_with_data; TCP Fast Open does it)
 	anomalyKindCount
 )
 
@@ -120,6 +123,9 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyGeneveEmpty:           "geneve_empty_packet",
 	AnomalyInternallyTruncated:   "internally_truncated_header",
 	AnomalyIncompleteFragment:    "incompletely_captured_fragment",
+	AnomalyTCPChristmas:          "TCP_christmas",
+	AnomalyBaroqueSYN:            "baroque_SYN",
+	AnomalySYNWithData:           "SYN_with_data",
 }
 
 // zeekBare are the kinds whose weird Zeek logs without addl: their
@@ -129,7 +135,7 @@ var zeekBare = [anomalyKindCount]bool{
 	AnomalyTruncatedHeader: true, AnomalyTruncatedIP: true, AnomalyInternallyTruncated: true,
 	AnomalyTruncatedTCP: true, AnomalyBadIPChecksum: true, AnomalyRoutingType0: true,
 	AnomalyOversizedFragment: true, AnomalyTruncatedEthernet: true, AnomalyGeneveEmpty: true,
-	AnomalyIncompleteFragment: true,
+	AnomalyIncompleteFragment: true, AnomalyTCPChristmas: true, AnomalyBaroqueSYN: true, AnomalySYNWithData: true,
 }
 
 // WeirdAddl reports whether weird.log writes the anomaly's Detail as

@@ -498,14 +498,19 @@ func decodeCases() []tcase {
 			eq(t, "DstPort", p.IP.DstPort, uint16(2))
 			eq(t, "HasL4", p.IP.HasL4, false)
 		}},
-		{name: "tcp/options", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn, opts: []byte{2, 4, 5, 0xb4, 1, 1, 1, 0}}.build([]byte("x"))), check: func(t *testing.T, p *Packet) {
+		{name: "tcp/options", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn, opts: []byte{2, 4, 5, 0xb4, 1, 1, 1, 0}}.build([]byte("x"))), anoms: []AnomalyKind{AnomalySYNWithData}, check: func(t *testing.T, p *Packet) {
 			eq(t, "L4Len", p.IP.L4Len, 1)
 			eq(t, "Payload", string(p.Payload), "x")
 		}},
 		{name: "tcp/syn-fin", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn | TCPFin}.build(nil)), anoms: []AnomalyKind{AnomalyBadTCPFlags}, check: func(t *testing.T, p *Packet) {
 			eq(t, "HasL4", p.IP.HasL4, true)
 		}},
-		{name: "tcp/syn-rst", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn | TCPRst | TCPAck}.build(nil)), anoms: []AnomalyKind{AnomalyBadTCPFlags}},
+		{name: "tcp/syn-rst", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn | TCPRst | TCPAck}.build(nil)), anoms: []AnomalyKind{AnomalyTCPChristmas}},
+		{name: "tcp/syn-urg", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn | TCPUrg}.build(nil)), anoms: []AnomalyKind{AnomalyBaroqueSYN}},
+		{name: "tcp/syn-rst-urg", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn | TCPRst | TCPUrg}.build(nil)), anoms: []AnomalyKind{AnomalyTCPChristmas, AnomalyBaroqueSYN}},
+		{name: "tcp/syn-data", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2, flags: TCPSyn}.build([]byte("fast open"))), anoms: []AnomalyKind{AnomalySYNWithData}},
+		{name: "tcp/syn-ack-data", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 2, dp: 1, flags: TCPSyn | TCPAck}.build([]byte("x"))), anoms: []AnomalyKind{AnomalySYNWithData}},
+		{name: "tcp/ack-data", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 2, dp: 1, flags: TCPAck}.build([]byte("x")))},
 		{name: "tcp/no-flags", link: LinkRaw, data: v4{proto: ProtoTCP}.build(tcpH{sp: 1, dp: 2}.build(nil)), anoms: []AnomalyKind{AnomalyBadTCPFlags}},
 		{name: "tcp/short", link: LinkRaw, data: v4{proto: ProtoTCP}.build(make([]byte, 10)), anoms: []AnomalyKind{AnomalyTruncatedTCP}, trunc: true},
 		{name: "udp/len>ip", link: LinkRaw, data: udp4(30, 12), anoms: []AnomalyKind{AnomalyBadUDPLen}, skipCsum: true, check: func(t *testing.T, p *Packet) {

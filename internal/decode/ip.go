@@ -252,6 +252,21 @@ func cutKind(kind AnomalyKind, plen, min int) AnomalyKind {
 	return kind
 }
 
+// synFlags records the odd flags a SYN carries beside it: FIN without
+// RST (AnomalyBadTCPFlags), and Zeek's SynWeirds — RST (TCP_christmas) and
+// URG (baroque_SYN).
+func (p *Packet) synFlags(fl uint8) {
+	if fl&(TCPFin|TCPRst) == TCPFin {
+		p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
+	}
+	if fl&TCPRst != 0 {
+		p.AddAnomaly(AnomalyTCPChristmas, uint32(fl))
+	}
+	if fl&TCPUrg != 0 {
+		p.AddAnomaly(AnomalyBaroqueSYN, uint32(fl))
+	}
+}
+
 // tcp decodes the TCP header that seg, the IP payload as captured, starts
 // with; plen is the payload length as the IP header states it.
 func (p *Packet) tcp(seg []byte, plen int) {
@@ -267,8 +282,12 @@ func (p *Packet) tcp(seg []byte, plen int) {
 	fl := seg[13]
 	ip.TCPFlags = fl
 	ip.Window = be16(seg[14:])
-	if fl&TCPSyn != 0 && fl&(TCPFin|TCPRst) != 0 || fl == 0 { // SYN+FIN, SYN+RST, none
-		p.AddAnomaly(AnomalyBadTCPFlags, uint32(fl))
+	if fl&TCPSyn != 0 {
+		if fl&(TCPFin|TCPRst|TCPUrg) != 0 {
+			p.synFlags(fl)
+		}
+	} else if fl == 0 {
+		p.AddAnomaly(AnomalyBadTCPFlags, 0)
 	}
 	doff := int(seg[12]>>4) << 2
 	if doff < 20 || doff > plen {
@@ -282,6 +301,9 @@ func (p *Packet) tcp(seg []byte, plen int) {
 	ip.HasL4 = true
 	ip.L4Len = plen - doff
 	p.Payload = seg[doff:]
+	if fl&TCPSyn != 0 && ip.L4Len > 0 {
+		p.AddAnomaly(AnomalySYNWithData, uint32(ip.L4Len))
+	}
 }
 
 // transport decodes the transport header at b[hl:]; b is the datagram

@@ -985,25 +985,22 @@ func (t *Table) Update(in *Input) UID {
 	roles := c.origIdx // the TCP state machine may flip them
 	var role *endpoint
 	timersMoved := true
-	bad := false
 	if kind == kindTCP {
 		if t.checksumBad(in, d) {
 			e := c.side(isOrig)
 			t.scaled(c, isOrig, 'C', &e.chkCnt, &e.chkThr)
-			bad = true
 		} else {
 			role, timersMoved = t.tcpPacket(c, isOrig, d, ts)
 		}
 	} else {
 		role = t.datagram(c, isOrig, in, d, ts)
-		bad = role == nil
 	}
-	in.ChecksumFailed = bad
 	if role != nil {
 		role.pkts++
 		role.ipBytes += uint64(d.IPLen)
 	}
 	in.Counted = role != nil
+	in.ChecksumFailed = role == nil // only a bad checksum leaves a connection's datagram unaccounted
 	in.FromOrig = isOrig == (c.origIdx == roles)
 	in.App = &c.app
 	in.conn = c
