@@ -18,10 +18,10 @@ const (
 	AnomalyTruncatedLink                     // frame shorter than its link header
 	AnomalyTruncatedHeader                   // an IP header (or its IPv6 extension chain) cut by the snap length or frame end
 	AnomalyTruncatedIP                       // IP length field larger than the packet was on the wire (not only a snap-length cut)
-	AnomalyIPHdrLenZero                      // IPv4 IHL < 5
+	AnomalyIPv4MinHeader                     // IPv4 IHL < 5 (Zeek's IPv4_min_header_size)
 	AnomalyBadIPVersion                      // version nibble does not match the link's claim
 	AnomalyBadIPChecksum                     // IPv4 header checksum mismatch
-	AnomalyIPLenTooSmall                     // IP total length smaller than its header
+	AnomalyIPLenTooSmall                     // IP total length smaller than its header (not 0: AnomalyIPLenZero)
 	AnomalyBadTCPHeaderLen                   // TCP data offset < 5 or beyond the segment
 	AnomalyTruncatedTCP                      // TCP header longer than its datagram (or its options cut): Zeek's truncated_header
 	AnomalyTruncatedUDP                      // UDP header cut
@@ -68,6 +68,7 @@ const (
 	AnomalyTCPChristmas                      // SYN with RST (Zeek's TCP_christmas)
 	AnomalyBaroqueSYN                        // SYN with URG (Zeek's baroque_SYN)
 	AnomalySYNWithData                       // SYN carrying data (Zeek's SYN_with_data; TCP Fast Open does it)
+	AnomalyIPLenZero                         // IPv4 total length 0 (segmentation offload): the captured length is used
 	anomalyKindCount
 )
 
@@ -77,10 +78,10 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyTruncatedLink:         "truncated_link_header",
 	AnomalyTruncatedHeader:       "truncated_IP",
 	AnomalyTruncatedIP:           "truncated_IP_len",
-	AnomalyIPHdrLenZero:          "ip_hdr_len_zero",
+	AnomalyIPv4MinHeader:         "IPv4_min_header_size",
 	AnomalyBadIPVersion:          "bad_IP_version",
 	AnomalyBadIPChecksum:         "bad_IP_checksum",
-	AnomalyIPLenTooSmall:         "ip_len_smaller_than_header",
+	AnomalyIPLenTooSmall:         "invalid_IP_header_size",
 	AnomalyBadTCPHeaderLen:       "bad_TCP_header_len",
 	AnomalyTruncatedTCP:          "truncated_header",
 	AnomalyTruncatedUDP:          "truncated_UDP_header",
@@ -126,6 +127,7 @@ var anomalyNames = [anomalyKindCount]string{
 	AnomalyTCPChristmas:          "TCP_christmas",
 	AnomalyBaroqueSYN:            "baroque_SYN",
 	AnomalySYNWithData:           "SYN_with_data",
+	AnomalyIPLenZero:             "ip_hdr_len_zero",
 }
 
 // zeekBare are the kinds whose weird Zeek logs without addl: their
@@ -136,6 +138,7 @@ var zeekBare = [anomalyKindCount]bool{
 	AnomalyTruncatedTCP: true, AnomalyBadIPChecksum: true, AnomalyRoutingType0: true,
 	AnomalyOversizedFragment: true, AnomalyTruncatedEthernet: true, AnomalyGeneveEmpty: true,
 	AnomalyIncompleteFragment: true, AnomalyTCPChristmas: true, AnomalyBaroqueSYN: true, AnomalySYNWithData: true,
+	AnomalyIPv4MinHeader: true, AnomalyIPLenTooSmall: true, AnomalyIPLenZero: true,
 }
 
 // WeirdAddl reports whether weird.log writes the anomaly's Detail as

@@ -348,8 +348,9 @@ func decodeCases() []tcase {
 			tcp4Inner(t, p)
 			eq(t, "HeaderLen", p.IP.HeaderLen, 24)
 		}},
-		{name: "ipv4/ihl<5", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 4}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPHdrLenZero}},
-		{name: "ipv4/ihl>captured", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 15}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyInternallyTruncated}, trunc: true},
+		{name: "ipv4/ihl<5", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 4}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPv4MinHeader}},
+		{name: "ipv4/ihl>captured", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 15, totLen: 100}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyInternallyTruncated}, trunc: true},
+		{name: "ipv4/ihl>captured-and-totlen", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, ihl: 15}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPLenTooSmall}},
 		{name: "ipv4/short", link: LinkEthernet, data: eth4(tcp4[:10]), anoms: []AnomalyKind{AnomalyTruncatedHeader}, trunc: true},
 		{name: "ipv4/version-mismatch", link: LinkEthernet, data: eth4(udp6), anoms: []AnomalyKind{AnomalyBadIPVersion}},
 		{name: "ipv4/totlen<hdr", link: LinkEthernet, data: eth4(v4{proto: ProtoTCP, totLen: 10}.build(tcpH{}.build(nil))), anoms: []AnomalyKind{AnomalyIPLenTooSmall}, check: func(t *testing.T, p *Packet) {
@@ -365,7 +366,7 @@ func decodeCases() []tcase {
 			s := csum(b[:20])
 			b[10], b[11] = byte(s>>8), byte(s)
 			return b
-		}(), anoms: []AnomalyKind{AnomalyIPLenTooSmall}, check: func(t *testing.T, p *Packet) {
+		}(), anoms: []AnomalyKind{AnomalyIPLenZero}, check: func(t *testing.T, p *Packet) {
 			tcp4Inner(t, p)
 			eq(t, "IPLen", p.IP.IPLen, 52)
 		}},

@@ -52,10 +52,12 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 	}
 	ihl := int(h[0]&0x0f) << 2
 	if ihl < 20 {
-		p.AddAnomaly(AnomalyIPHdrLenZero, uint32(ihl))
+		p.AddAnomaly(AnomalyIPv4MinHeader, uint32(ihl))
 		return stepDone, nil
 	}
-	if len(b) < ihl {
+	tot := int(be16(h[2:4]))
+	if len(b) < ihl && (tot == 0 || tot >= ihl) {
+		// Zeek checks a total length shorter than the header first.
 		return w.truncHeader(AnomalyInternallyTruncated, uint32(len(b))), nil
 	}
 	w.commit()
@@ -66,19 +68,19 @@ func (w *walker) ipv4(b []byte) (step, []byte) {
 	ip.Src = addr4(h[12:16])
 	ip.Dst = addr4(h[16:20])
 	ip.HeaderLen = ihl
-	if !ipv4HeaderSumOK(b[:ihl]) {
+	if len(b) >= ihl && !ipv4HeaderSumOK(b[:ihl]) {
 		p.AddAnomaly(AnomalyBadIPChecksum, uint32(be16(h[10:12])))
 	}
-	tot := int(be16(h[2:4]))
 	if tot < ihl {
-		p.AddAnomaly(AnomalyIPLenTooSmall, uint32(tot))
 		if tot != 0 {
+			p.AddAnomaly(AnomalyIPLenTooSmall, uint32(tot))
 			ip.IPLen = tot
 			p.IPRaw = b
 			return stepDone, nil
 		}
 		// Total length 0: the capture host's TCP segmentation offload
 		// had not filled it in yet. Trust the captured length.
+		p.AddAnomaly(AnomalyIPLenZero, 0)
 		tot = len(b)
 	}
 	ip.IPLen = tot
