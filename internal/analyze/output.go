@@ -732,6 +732,19 @@ func (s *logSink) weirdOnce(key string, window int64) {
 	s.Weird(&s.weird)
 }
 
+// connWeirdOnce logs weird name, seen by source, of connection uid (its
+// id given), unless the writer wrote it for the connection less than
+// repeatWindow before.
+func (s *logSink) connWeirdOnce(ts int64, uid flow.UID, origH, respH netip.Addr, origP, respP uint16, name, source string) {
+	if s.w == nil {
+		return
+	}
+	u := uid.String()
+	s.weird = record.Weird{TS: ts, UID: u, HasConn: true, OrigH: origH, RespH: respH, OrigP: origP, RespP: respP,
+		Name: name, Source: source}
+	s.weirdOnce(name+" "+u, repeatWindow)
+}
+
 // repeatWindow is how long Zeek leaves a weird of the same name and
 // connection (or of no connection) unlogged after logging it
 // (Weird::weird_ignore's expiry): ten minutes.

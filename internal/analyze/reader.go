@@ -320,6 +320,22 @@ func (r *reader) badIPHeader(p *decode.Packet) bool {
 	return true
 }
 
+// teredoBubbleWeird logs a Teredo bubble followed by bytes as Zeek does:
+// a weird of the Teredo tunnel's UDP connection (uid, its id in in), once
+// in ten minutes, instead of one of the bubble's addresses; the anomaly
+// leaves p so that the worker does not log it again.
+func (r *reader) teredoBubbleWeird(p *decode.Packet, uid flow.UID, in *flow.Input) {
+	i := slices.IndexFunc(p.Anomalies[:p.NumAnomalies], func(a decode.Anomaly) bool { return a.Kind == decode.AnomalyTeredoBubblePayload })
+	origH, respH, origP, respP, ok := in.ConnID()
+	if i < 0 || !ok {
+		return
+	}
+	n := int(p.NumAnomalies)
+	copy(p.Anomalies[i:n], p.Anomalies[i+1:n])
+	p.NumAnomalies--
+	r.sink.connWeirdOnce(p.TS, uid, origH, respH, origP, respP, decode.AnomalyTeredoBubblePayload.String(), "TEREDO")
+}
+
 // account counts the frame and its anomalies for the summary.
 // handle does it inline for the usual packet (see there).
 func (r *reader) account(p *decode.Packet) {
@@ -464,6 +480,9 @@ func (r *reader) trackTunnels(p *decode.Packet, skipChecksum bool) bool {
 			}
 			if in.App != nil && *in.App == 0 && i < discover {
 				r.discoverTunnel(p.TS, t, uid, in)
+			}
+			if t.Kind == decode.TunnelTeredo && i == int(p.NumTunnels)-1 && p.NumAnomalies > 0 {
+				r.teredoBubbleWeird(p, uid, in)
 			}
 		} else {
 			if t.Outer.Proto == decode.ProtoUDP {
