@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"slices"
 	"sync/atomic"
 
 	"github.com/vigil-nsm/vigil/internal/capture"
@@ -303,16 +302,11 @@ func (r *reader) handle(f *capture.Frame, subframe bool) {
 // removed and the packet analysed. A tunnelled packet is analysed either
 // way (which header is bad is not told apart).
 func (r *reader) badIPHeader(p *decode.Packet) bool {
-	i := slices.IndexFunc(p.Anomalies[:p.NumAnomalies], func(a decode.Anomaly) bool { return a.Kind == decode.AnomalyBadIPChecksum })
 	switch {
-	case i < 0:
-		return false
 	case r.ignoreChecksums:
-		n := int(p.NumAnomalies)
-		copy(p.Anomalies[i:n], p.Anomalies[i+1:n])
-		p.NumAnomalies--
+		p.DropAnomaly(decode.AnomalyBadIPChecksum)
 		return false
-	case p.NumTunnels > 0:
+	case p.NumTunnels > 0 || !p.HasAnomaly(decode.AnomalyBadIPChecksum):
 		return false
 	}
 	r.sum.badChecksums++
@@ -325,14 +319,10 @@ func (r *reader) badIPHeader(p *decode.Packet) bool {
 // in ten minutes, instead of one of the bubble's addresses; the anomaly
 // leaves p so that the worker does not log it again.
 func (r *reader) teredoBubbleWeird(p *decode.Packet, uid flow.UID, in *flow.Input) {
-	i := slices.IndexFunc(p.Anomalies[:p.NumAnomalies], func(a decode.Anomaly) bool { return a.Kind == decode.AnomalyTeredoBubblePayload })
 	origH, respH, origP, respP, ok := in.ConnID()
-	if i < 0 || !ok {
+	if !ok || !p.DropAnomaly(decode.AnomalyTeredoBubblePayload) {
 		return
 	}
-	n := int(p.NumAnomalies)
-	copy(p.Anomalies[i:n], p.Anomalies[i+1:n])
-	p.NumAnomalies--
 	r.sink.connWeirdOnce(p.TS, uid, origH, respH, origP, respP, decode.AnomalyTeredoBubblePayload.String(), "TEREDO")
 }
 

@@ -267,3 +267,18 @@ func (p *Packet) HasAnomaly(kind AnomalyKind) bool {
 	}
 	return false
 }
+
+// DropAnomaly removes the first anomaly of kind from p (a later stage
+// that reports it itself, or that is told to ignore it) and reports
+// whether p had one.
+func (p *Packet) DropAnomaly(kind AnomalyKind) bool {
+	n := int(p.NumAnomalies)
+	for i := 0; i < n; i++ {
+		if p.Anomalies[i].Kind == kind {
+			copy(p.Anomalies[i:n], p.Anomalies[i+1:n])
+			p.NumAnomalies--
+			return true
+		}
+	}
+	return false
+}
