@@ -161,18 +161,3 @@ func TestAMSDUCorpus(t *testing.T) {
 		t.Errorf("subframes' IP lengths = %v, want [281 75]", lens)
 	}
 }
-
-// TestDropAnomaly removes the first anomaly of a kind and keeps the
-// others in order.
-func TestDropAnomaly(t *testing.T) {
-	var p Packet
-	p.AddAnomaly(AnomalyBadIPChecksum, 1)
-	p.AddAnomaly(AnomalyTeredoBubblePayload, 2)
-	p.AddAnomaly(AnomalyBadIPChecksum, 3)
-	if !p.DropAnomaly(AnomalyBadIPChecksum) || p.DropAnomaly(AnomalyAYIYAEmpty) {
-		t.Fatal("DropAnomaly reports the wrong presence")
-	}
-	if got := p.Anomalies[:p.NumAnomalies]; len(got) != 2 || got[0] != (Anomaly{AnomalyTeredoBubblePayload, 2}) || got[1] != (Anomaly{AnomalyBadIPChecksum, 3}) {
-		t.Errorf("anomalies left %v", got)
-	}
-}
