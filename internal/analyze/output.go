@@ -702,7 +702,7 @@ func (s *logSink) setAnomaly(ts int64, uid string, d *decode.Datagram, a decode.
 const perOrigWindow = 24 * int64(time.Hour)
 
 // checksumWeird logs a datagram of connection uid that the flow table
-// dropped for its transport checksum (in.ChecksumFailed) as Zeek does:
+// dropped for its transport checksum (not Counted) as Zeek does:
 // bad_TCP_checksum, bad_UDP_checksum or bad_ICMP_checksum with the
 // connection's uid and id, once per originator and name a day, decided
 // in record order by the writer.

@@ -201,7 +201,7 @@ func (wk *worker) handlePacket(anomalies []decode.Anomaly) {
 	if wk.withApp && in.Counted {
 		wk.app.packet(uid, in)
 	}
-	if in.ChecksumFailed && wk.dedup.first(uint64(uid), checksumKind) {
+	if !in.Counted && uid != 0 && wk.dedup.first(uint64(uid), checksumKind) { // a bad checksum
 		wk.sink.checksumWeird(in.TS, uid, in)
 	}
 	if dg.Proto == decode.ProtoICMPv6 && in.Counted {

@@ -39,13 +39,11 @@ type Input struct {
 	Service string
 
 	// Set by Update, for the application layer: Counted is false when the
-	// packet was not accounted (e.g. a bad checksum); FromOrig says whether
-	// it came from the originator (after any role flip).
+	// packet was not accounted — when Update returned a connection's uid,
+	// only for a bad transport checksum; FromOrig says whether it came
+	// from the originator (after any role flip).
 	Counted  bool
 	FromOrig bool
-	// ChecksumFailed says the datagram was not accounted because its
-	// transport checksum is bad (weird.log's bad_TCP_checksum …).
-	ChecksumFailed bool
 	// App points at the connection's AppLayer handle, valid until the next
 	// call to Update, Expire or Flush.
 	App *uint32
@@ -1000,7 +998,6 @@ func (t *Table) Update(in *Input) UID {
 		role.ipBytes += uint64(d.IPLen)
 	}
 	in.Counted = role != nil
-	in.ChecksumFailed = role == nil // only a bad checksum leaves a connection's datagram unaccounted
 	in.FromOrig = isOrig == (c.origIdx == roles)
 	in.App = &c.app
 	in.conn = c
@@ -1014,7 +1011,7 @@ func (t *Table) Update(in *Input) UID {
 // ignore counts a datagram Update does not account and clears the
 // results it sets in in.
 func (t *Table) ignore(in *Input) UID {
-	in.Counted, in.FromOrig, in.App, in.conn, in.ChecksumFailed = false, false, nil, nil, false
+	in.Counted, in.FromOrig, in.App, in.conn = false, false, nil, nil
 	t.stats.Ignored++
 	return 0
 }
