@@ -34,12 +34,11 @@ func ConnHeaderFields(line []byte, ci *ConnInfo, h *rec.HTTP) (ok bool) {
 }
 
 // AppendWeird makes a weird.log record of the connection ci, as Zeek's
-// conn_weird logs one: its uid and id (the roles swapped when flipped, as
-// AppendConnHeaderRoles), the weird's name, addl when not empty, and the
-// analyzer that saw it as source. An analyzer writes it to its Sink as a
-// "weird" record.
-func AppendWeird(dst []byte, ts int64, ci *ConnInfo, flipped bool, name, addl, source string) []byte {
-	dst = AppendConnHeaderRoles(dst, ts, ci, flipped)
+// conn_weird logs one: its uid and id, the weird's name, addl when not
+// empty, and the analyzer that saw it as source. An analyzer writes it to
+// its Sink as a "weird" record (Weirds.Log).
+func AppendWeird(dst []byte, ts int64, ci *ConnInfo, name, addl, source string) []byte {
+	dst = AppendConnHeader(dst, ts, ci)
 	dst = record.AppendStringField(dst, "name", name)
 	if addl != "" {
 		dst = record.AppendStringField(dst, "addl", addl)
@@ -62,7 +61,7 @@ func (w *Weirds) Log(out Sink, ts int64, ci *ConnInfo, name, addl, source string
 		return
 	}
 	w.logged = append(w.logged, name)
-	out.Record("weird", AppendWeird(nil, ts, ci, false, name, addl, source))
+	out.Record("weird", AppendWeird(nil, ts, ci, name, addl, source))
 }
 
 // AppendConnHeader starts a record for the connection ci: `{"ts":` with ts

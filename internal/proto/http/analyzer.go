@@ -91,9 +91,9 @@ type Analyzer struct {
 	keepAlive   bool
 	// reqVersion and respVersion are the versions of the latest request
 	// and reply lines (zero: none yet), for HTTP_version_mismatch;
-	// weirded holds the weirds logged for the connection (weird.go).
+	// weirds are the weirds logged for the connection (weird.go).
 	reqVersion, respVersion [2]byte
-	weirded                 uint32
+	weirds                  proto.Weirds
 	connectReq              bool
 	unanswered              []bool // per unanswered request: was it HEAD
 	upgradeConn             bool

@@ -43,7 +43,6 @@ const (
 	weirdPartialEscape                          // a URI that ends in %X
 	weirdDoublePercent                          // a URI with %%
 	weirdUnescapedPercent                       // a URI with % and no escape after it
-	weirdCount
 )
 
 var weirdNames = [...]string{
@@ -83,11 +82,7 @@ var weirdNames = [...]string{
 // weird logs w for the connection once: Zeek logs a connection's repeats
 // of a weird at most once in ten minutes.
 func (a *Analyzer) weird(w httpWeird, addl string) {
-	if a.weirded&(1<<w) != 0 || a.out == nil {
-		return
-	}
-	a.weirded |= 1 << w
-	a.out.Record("weird", proto.AppendWeird(nil, a.now, a.ci, false, weirdNames[w], addl, "HTTP"))
+	a.weirds.Log(a.out, a.now, a.ci, weirdNames[w], addl, "HTTP")
 }
 
 // badRequestLine reports a request line that did not parse, as Zeek's
@@ -310,6 +305,3 @@ func sign(n int64, neg bool) int64 {
 	}
 	return n
 }
-
-// A connection's logged weirds are the bits of Analyzer.weirded.
-var _ [32 - weirdCount]struct{}
