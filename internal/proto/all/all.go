@@ -14,6 +14,7 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/imap"   // no log (conn.log service "imap", then TLS)
 	_ "github.com/vigil-nsm/vigil/internal/proto/modbus" // modbus.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/mqtt"   // mqtt_connect.log, mqtt_subscribe.log, mqtt_publish.log
+	_ "github.com/vigil-nsm/vigil/internal/proto/mysql"  // mysql.log (then TLS, as Zeek); _mysql_server facts
 	_ "github.com/vigil-nsm/vigil/internal/proto/ntp"    // ntp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/pop3"   // no log (conn.log service "pop3", then TLS)
 	_ "github.com/vigil-nsm/vigil/internal/proto/quic"   // quic.log
