@@ -1,5 +1,5 @@
 // Package bruteforce detects password guessing against SSH, telnet, FTP,
-// HTTP authentication, MQTT, RDP and SMB.
+// HTTP authentication, MQTT, RDP, SMB and MySQL.
 //
 // rdp.log's cookies (the user names an RDP client sends before TLS) are
 // listed as the users tried; RDP's outcomes are not seen.
@@ -15,7 +15,8 @@
 // mqtt_connect.log (refused: bad user name or password /
 // not authorized; not the "_mqtt_auth" facts of the same CONNECTs) and
 // ntlm.log (SMB logins, internal/proto/smb: refused, or let in as a
-// guest; an anonymous session is no guess); an SSH connection
+// guest; an anonymous session is no guess) and mysql.log (a login or
+// COM_CHANGE_USER refused or let in); an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
 // as input; SMB's short connections that had no login in ntlm.log, see
@@ -25,7 +26,7 @@
 // the two counts decides, per (source, destination, service), within
 // Window seconds. A success seen after the
 // failures (ssh.log auth_success, FTP 230, a telnet login that got a shell,
-// MQTT accepted, HTTP 2xx with a user name, a login form let in, or a long
+// MQTT accepted, MySQL let in, HTTP 2xx with a user name, a login form let in, or a long
 // telnet session) is
 // reported as a likely compromise.
 //
@@ -99,7 +100,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Enabled: true, MinFailures: 10, MinConns: 15, Short: 30, SprayServers: 20, CrowdSources: 10, CrowdFailures: 50,
-		Ports:  map[uint16]string{22: "ssh", 23: "telnet", 2323: "telnet", 21: "ftp", 3389: "rdp", 445: "smb", 139: "smb"},
+		Ports:  map[uint16]string{22: "ssh", 23: "telnet", 2323: "telnet", 21: "ftp", 3389: "rdp", 445: "smb", 139: "smb", 3306: "mysql"},
 		Window: 600, Idle: 600, Report: 600, MaxPairs: 200_000,
 	}
 }
@@ -279,7 +280,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "ntlm", "rdp"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "ntlm", "rdp", "mysql"}
 }
 
 // Handle implements detect.Detector.
@@ -387,6 +388,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			if p := d.pair(key{c.Orig, c.Resp, "rdp"}, c.TS, true, emit); len(p.users) < 64 {
 				p.users[cookie]++
 			}
+		}
+	case "mysql":
+		if cmd := r.Str("cmd"); cmd != "login" && cmd != "change_user" {
+			return
+		}
+		switch ok, has := r.Bool("success"); {
+		case has && ok:
+			d.outcome(r, "mysql", 0, true, r.Str("arg"), emit)
+		case has:
+			d.outcome(r, "mysql", 1, false, r.Str("arg"), emit)
 		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))
@@ -618,7 +629,7 @@ func (d *Detector) conn(r *rec.Rec, emit alert.Emit) {
 	if p == nil {
 		return
 	}
-	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet") {
+	if p.sawLog && (service == "ssh" || service == "ftp" || service == "telnet" || service == "mysql") {
 		return // the protocol log (or fact) counts this service's attempts
 	}
 	p.port = c.RespP
