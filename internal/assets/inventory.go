@@ -217,13 +217,14 @@ func (inv *Inventory) readers() map[string]func([]byte) error {
 		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
 		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM, "enip_list_identity": inv.onENIPIdentity,
 		"_syn": inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
+		"_mysql_server": inv.onMySQLServer,
 		"_ftp_auth": inv.onLoginFact("ftp"), "_http_auth": inv.onLoginFact("http"), "_mqtt_auth": inv.onLoginFact("mqtt"),
 	}
 }
 
 // Record reads one record: log is the log's name ("conn", "dns" … or a
 // fact stream "_syn", "_arp", "_nd", "_telnet_auth", "_ftp_auth",
-// "_http_auth", "_mqtt_auth"), line one JSON object as
+// "_http_auth", "_mqtt_auth", "_mysql_server"), line one JSON object as
 // vigil writes it. Lines of other logs are counted and ignored; lines
 // that do not parse are counted (Stats) and skipped.
 func (inv *Inventory) Record(log string, line []byte) {

@@ -256,6 +256,11 @@ func TestParseSoftware(t *testing.T) {
 		{"lighttpd", "http", "lighttpd", ""},
 		{"Linux/3.14 UPnP/1.0 Sonos/70.3-35220 (ZPS9)", "ssdp", "Sonos", "70.3-35220"},
 		{"UPnP/Tomato 1.28.7500 MIPSR2Toastman-RT K26 USB Ext UPnP/1.0 MiniUPnPd/1.6", "ssdp", "MiniUPnPd", "1.6"},
+		{"8.0.36-0ubuntu0.22.04.1", "mysql", "MySQL", "8.0.36"},
+		{"5.5.5-10.6.12-MariaDB-0ubuntu0.22.04.1", "mysql", "MariaDB", "10.6.12"},
+		{"11.4.2-MariaDB", "mysql", "MariaDB", "11.4.2"},
+		{"5.0.54", "mysql", "MySQL", "5.0.54"},
+		{"garbage", "mysql", "", ""},
 	} {
 		sw, ver := parseSoftware(c.banner, c.kind)
 		if sw != c.sw || ver != c.ver {
@@ -563,5 +568,17 @@ func TestTypedSYNAsLine(t *testing.T) {
 	}
 	if !reflect.DeepEqual(byKey.Stats(), typed.Stats()) {
 		t.Errorf("stats %+v, by key %+v", typed.Stats(), byKey.Stats())
+	}
+}
+
+// TestMySQLServer: a MySQL greeting (the "_mysql_server" fact) names the
+// service's software and version, and a distribution's build its OS.
+func TestMySQLServer(t *testing.T) {
+	inv := newInv(t, nil)
+	feed(inv, "_mysql_server", `{"ts":1,"uid":"Cm","id.orig_h":"10.0.0.5","id.orig_p":5000,"id.resp_h":"10.0.0.33","id.resp_p":3306,"version":"5.5.5-10.6.12-MariaDB-0ubuntu0.22.04.1","auth_plugin":"mysql_native_password"}`)
+	db := host(t, inv.Hosts(), "10.0.0.33")
+	s := hasService(db, "tcp", 3306)
+	if s == nil || s.Name != "mysql" || s.Software != "MariaDB" || s.Version != "10.6.12" || guessValue(db.OS) != "Linux (Ubuntu)" {
+		t.Errorf("mysql %+v, os %+v", s, db.OS)
 	}
 }

@@ -433,6 +433,26 @@ func (inv *Inventory) onSSH(line []byte) error {
 	return nil
 }
 
+// onMySQLServer reads a MySQL server's greeting (the "_mysql_server" facts
+// of internal/proto/mysql): its version string is the service's banner.
+func (inv *Inventory) onMySQLServer(line []byte) error {
+	var r appRec
+	if err := inv.decodeApp(line, &r); err != nil {
+		return err
+	}
+	_, server := inv.sides(&r)
+	version := r.version.str()
+	o := r.obs("mysql")
+	o.service = "mysql"
+	if s := server.setBanner("tcp", r.id.respP, r.ts, version, "mysql"); s != nil {
+		if s.Name == "" {
+			s.Name = "mysql"
+		}
+		inv.observeOn(server, &o, "mysql.server", version, "version")
+	}
+	return nil
+}
+
 func (inv *Inventory) onFTP(line []byte) error {
 	var r appRec
 	if err := inv.decodeApp(line, &r); err != nil {
@@ -529,9 +549,26 @@ func parseSoftware(banner, kind string) (string, string) {
 		return "", ""
 	case "ftp", "smtp":
 		return "", ""
+	case "mysql":
+		return mysqlSoftware(banner)
 	}
 	tok, _, _ := strings.Cut(banner, " ")
 	return splitProductVersion(tok, "/")
+}
+
+// mysqlSoftware names the product and version of a MySQL greeting's
+// version string: "8.0.36-0ubuntu0.22.04.1" → MySQL, 8.0.36;
+// "5.5.5-10.6.12-MariaDB-0ubuntu0.22.04.1" (MariaDB's replication-safe
+// prefix) → MariaDB, 10.6.12.
+func mysqlSoftware(v string) (string, string) {
+	if i := strings.Index(v, "-MariaDB"); i >= 0 {
+		return "MariaDB", strings.TrimPrefix(v[:i], "5.5.5-")
+	}
+	version, _, _ := strings.Cut(v, "-")
+	if version == "" || version[0] < '0' || version[0] > '9' {
+		return "", ""
+	}
+	return "MySQL", version
 }
 
 // splitProductVersion cuts tok at the first separator followed by a
