@@ -217,8 +217,8 @@ func (inv *Inventory) readers() map[string]func([]byte) error {
 		"coap": inv.onCoAP, "modbus": inv.onICS("modbus"), "dnp3": inv.onICS("dnp3"),
 		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM, "enip_list_identity": inv.onENIPIdentity,
 		"_syn": inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
+		"_ftp_auth": inv.onLoginFact("ftp"), "_http_auth": inv.onLoginFact("http"), "_mqtt_auth": inv.onLoginFact("mqtt"),
 		"_mysql_server": inv.onMySQLServer,
-		"_ftp_auth":     inv.onLoginFact("ftp"), "_http_auth": inv.onLoginFact("http"), "_mqtt_auth": inv.onLoginFact("mqtt"),
 	}
 }
 
