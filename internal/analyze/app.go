@@ -525,6 +525,9 @@ func (a *appLayer) recycle(m made) {
 
 // addService appends s to the comma-separated services list (once).
 func addService(list, s string) string {
+	if first, rest, many := strings.Cut(s, ","); many { // an analyzer with one inside (websocket)
+		return addService(addService(list, first), rest)
+	}
 	switch {
 	case s == "":
 		return list

@@ -52,7 +52,6 @@ var weirdExcluded = map[string]string{
 	"scripts.base.protocols.ncp.frame_size_tuning":                           "no NCP analyzer",
 	"scripts.base.protocols.rpc.max-pending-calls":                           "no Sun RPC analyzer",
 	"scripts.base.protocols.redis.excessive-pipelining":                      "no Redis analyzer",
-	"scripts.base.protocols.websocket.key-accept-wrong":                      "no WebSocket analyzer",
 	"scripts.base.protocols.netbios.truncated-session-msg":                   "no NetBIOS session analyzer",
 	"scripts.base.protocols.dce-rpc.dce-rpc-backing-discard":                 "no DCE-RPC analyzer",
 	"scripts.base.protocols.dce-rpc.dce_rpc_netlogon":                        "no DCE-RPC analyzer",

@@ -98,6 +98,9 @@ type Analyzer struct {
 	unanswered              []bool // per unanswered request: was it HEAD
 	upgradeConn             bool
 	upgradeProt             bool
+	upgradeWS               bool         // the reply's Upgrade is websocket
+	ws                      *wsHandshake // the Sec-WebSocket-* headers seen (websocket.go)
+	upgradeTo               string       // the analyzer a 101 hands over to ("" after a CONNECT)
 	replyCode               int
 	reqOngoing              bool
 	respOngoing             bool
@@ -123,13 +126,15 @@ const (
 
 // Upgrade implements proto.Upgrader: after a CONNECT answered by 200, the
 // bytes that follow the reply's headers are another protocol, detected
-// again by content (next ""), as Zeek attaches a PIA to the tunnel.
+// again by content (next ""), as Zeek attaches a PIA to the tunnel; after
+// a 101 switching to WebSocket, they are WebSocket frames (next
+// "websocket", as Zeek's HTTP::upgrade_analyzers).
 func (a *Analyzer) Upgrade() (next string, consumed int, ok bool) {
 	if a.tunnel != tunnelReady {
 		return "", 0, false
 	}
 	a.tunnel = tunnelAsked
-	return "", a.tunnelUsed, true
+	return a.upgradeTo, a.tunnelUsed, true
 }
 
 // New returns an analyzer for one connection.

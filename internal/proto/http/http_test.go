@@ -12,7 +12,7 @@ import (
 
 // sinkRecs keeps the http.log records, and the login facts (AuthLog)
 // apart; order has both, each after its log's name and a space.
-type sinkRecs struct{ lines, auth, weirds, order []string }
+type sinkRecs struct{ lines, auth, weirds, ws, order []string }
 
 func (s *sinkRecs) Record(log string, line []byte) {
 	switch log {
@@ -22,6 +22,9 @@ func (s *sinkRecs) Record(log string, line []byte) {
 		s.auth = append(s.auth, string(line))
 	case "weird":
 		s.weirds = append(s.weirds, string(line))
+		return
+	case WebSocketLog:
+		s.ws = append(s.ws, string(line))
 		return
 	default:
 		panic("log " + log)

@@ -686,6 +686,10 @@ const (
 	hdrProxied       // one of proxyHeaders
 	hdrLocation
 	hdrExpect
+	hdrWSKey // Sec-WebSocket-Key, -Accept, -Protocol, -Extensions (websocket.go)
+	hdrWSAccept
+	hdrWSProtocol
+	hdrWSExtensions
 )
 
 // isEntity reports whether k is one of the headers of either side that
@@ -724,10 +728,14 @@ var knownHeaders = []knownHeader{
 	{"proxy-connection", hdrProxied},
 	{"location", hdrLocation},
 	{"expect", hdrExpect},
+	{"sec-websocket-key", hdrWSKey},
+	{"sec-websocket-accept", hdrWSAccept},
+	{"sec-websocket-protocol", hdrWSProtocol},
+	{"sec-websocket-extensions", hdrWSExtensions},
 }
 
 // maxKnownHeader is the length of the longest name in knownHeaders.
-const maxKnownHeader = len("proxy-authorization")
+const maxKnownHeader = len("sec-websocket-extensions")
 
 // headerTable finds the few known headers (most often one) a name can be
 // from the name's length and first byte.
@@ -996,7 +1004,10 @@ func (a *Analyzer) respHeader(kind hdrKind, v []byte) {
 		}
 	case hdrUpgrade:
 		a.upgradeProt = len(firstToken(v)) > 0
+		a.upgradeWS = equalFold(firstToken(v), "websocket")
 		a.h2RespUpgrade(v)
+	case hdrWSKey, hdrWSAccept, hdrWSProtocol, hdrWSExtensions:
+		a.wsHeader(proto.FromResp, kind, v)
 	case hdrServer:
 		t := a.current(proto.FromResp)
 		t.server = append(t.server[:0], v...)
@@ -1020,6 +1031,8 @@ func (a *Analyzer) reqHeader(kind hdrKind, name, v []byte) {
 	}
 	t := a.current(proto.FromOrig)
 	switch kind {
+	case hdrWSKey, hdrWSAccept, hdrWSProtocol, hdrWSExtensions:
+		a.wsHeader(proto.FromOrig, kind, v)
 	case hdrReferer:
 		t.referrer = append(t.referrer[:0], v...)
 		t.hasReferrer = true
@@ -1241,10 +1254,14 @@ func (a *Analyzer) replyMade(interrupted bool) {
 		a.unanswered = a.unanswered[:len(a.unanswered)-1]
 	}
 	upgraded := code == 101 && len(a.unanswered) == 1 && a.upgradeConn && a.upgradeProt
+	websocket := upgraded && a.upgradeWS
 	a.replyCode = 0
-	a.upgradeConn, a.upgradeProt = false, false
+	a.upgradeConn, a.upgradeProt, a.upgradeWS = false, false, false
 	if upgraded {
 		a.sides[0].st, a.sides[1].st = stDead, stDead
+		if websocket {
+			a.websocketEstablished(a.current(proto.FromResp))
+		}
 		a.h2Upgraded()
 		return
 	}
