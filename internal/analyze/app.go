@@ -390,7 +390,7 @@ func (a *appLayer) detect(ac *appConn, first [2][]byte, final bool) {
 	bestConf, portConf := proto.No, proto.No
 	bestOnPort := false // best is registered for the responder port
 	for _, f := range a.factories {
-		if !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial && !a.midstream) {
+		if f.Detect == nil || !hasTransport(f, ac.info.Transport) || (ac.partial && !f.Partial && !a.midstream) {
 			continue
 		}
 		c := proto.No

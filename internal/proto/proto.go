@@ -225,7 +225,9 @@ type Factory struct {
 	// only: detection is by content.
 	Ports []uint16
 	// Detect looks at the first bytes a side sent (at most a few hundred)
-	// and the responder port, and says how sure it is.
+	// and the responder port, and says how sure it is. A factory without
+	// one (WebSocket) is never detected: another analyzer hands the
+	// connection over to it (Upgrader).
 	Detect func(dir Direction, first []byte, respPort uint16, transport uint8) Confidence
 	// New makes an analyzer for one connection.
 	New func(ci *ConnInfo, out Sink) Analyzer

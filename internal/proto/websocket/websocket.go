@@ -40,8 +40,7 @@ func init() {
 	proto.Register(&proto.Factory{
 		Name:       Name,
 		Transports: []uint8{6},
-		// Only handed over to (proto.Upgrader): never detected.
-		Detect: func(proto.Direction, []byte, uint16, uint8) proto.Confidence { return proto.No },
+		// No Detect: only handed over to (proto.Upgrader).
 		New: func(ci *proto.ConnInfo, out proto.Sink) proto.Analyzer {
 			return New(ci, out)
 		},
@@ -96,6 +95,7 @@ type Analyzer struct {
 	kept       []chunk
 	keptBytes  int
 	firstDir   proto.Direction // the side whose payload came first
+	factories  []*proto.Factory
 }
 
 // New returns an analyzer for one connection.
@@ -290,8 +290,11 @@ func (a *Analyzer) detect(dir proto.Direction, ts int64, p []byte) {
 	first := a.sides[a.firstDir].first
 	var best *proto.Factory
 	bestConf := proto.No
-	for _, f := range proto.Factories() {
-		if f.Name == Name || !hasTCP(f) {
+	if a.factories == nil {
+		a.factories = proto.Factories()
+	}
+	for _, f := range a.factories {
+		if f.Detect == nil || !hasTCP(f) {
 			continue
 		}
 		if c := f.Detect(a.firstDir, first, a.ci.RespP, 6); c > bestConf {
