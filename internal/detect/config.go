@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
 	"github.com/vigil-nsm/vigil/internal/detect/webscan"
+	"github.com/vigil-nsm/vigil/internal/detect/wstunnel"
 	"github.com/vigil-nsm/vigil/internal/incident"
 	"github.com/vigil-nsm/vigil/internal/ipv6mon"
 	"github.com/vigil-nsm/vigil/internal/netset"
@@ -55,6 +56,7 @@ type Config struct {
 	TLS        tlsanomaly.Config `json:"tls"`
 	Intel      intelmatch.Config `json:"intel"`
 	ICS        ics.Config        `json:"ics"`
+	WSTunnel   wstunnel.Config   `json:"wstunnel"`
 	Incidents  incident.Config   `json:"incidents"`
 	// IPv6 configures the IPv6 monitor (internal/ipv6mon), which runs
 	// beside the engine: its allowlists and thresholds live in the same
@@ -108,6 +110,7 @@ func DefaultConfig() Config {
 		TLS:              tlsanomaly.DefaultConfig(),
 		Intel:            intelmatch.DefaultConfig(),
 		ICS:              ics.DefaultConfig(),
+		WSTunnel:         wstunnel.DefaultConfig(),
 		Incidents:        incident.DefaultConfig(),
 		IPv6:             ipv6mon.DefaultConfig(),
 	}
@@ -170,6 +173,7 @@ func (c *Config) Validate() error {
 		{"arpspoof.min_flaps > 0", c.ARPSpoof.MinFlaps > 0 && c.ARPSpoof.MaxBindings > 0},
 		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
 		{"ics.window_s > 0, max_episodes > 0", c.ICS.Window > 0 && c.ICS.MaxEpisodes > 0},
+		{"wstunnel.report_s > 0, max_pairs > 0", c.WSTunnel.Report > 0 && c.WSTunnel.MaxPairs > 0},
 		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
 	}
 	for _, ch := range checks {

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"github.com/vigil-nsm/vigil/internal/detect/tlsanomaly"
 	"github.com/vigil-nsm/vigil/internal/detect/webscan"
+	"github.com/vigil-nsm/vigil/internal/detect/wstunnel"
 	"github.com/vigil-nsm/vigil/internal/netset"
 )
 
@@ -42,6 +43,7 @@ var registry = []Factory{
 	{"tls", func(c *Config) bool { return c.TLS.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return tlsanomaly.New(c.TLS, in), nil }},
 	{"ics", func(c *Config) bool { return c.ICS.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return ics.New(c.ICS), nil }},
 	{"intel", func(c *Config) bool { return c.Intel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return intelmatch.New(c.Intel) }},
+	{"wstunnel", func(c *Config) bool { return c.WSTunnel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return wstunnel.New(c.WSTunnel), nil }},
 }
 
 // Names returns the names of the registered detectors, in order.

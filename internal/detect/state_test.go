@@ -80,6 +80,8 @@ func stateBounds(c *Config) map[string]int {
 		"webscan vtargets": c.WebScan.MaxTargets, "webscan vtargets[].odd": 16, "webscan vtargets[].uids.list": uids,
 		"scan slowDue.heap": schedule(c.Scan.MaxEntries), "scan slowDue.later": 0,
 
+		"wstunnel reported": c.WSTunnel.MaxPairs,
+
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,
 

@@ -13,7 +13,7 @@ var AlertClasses = []string{
 	"c2.beacon", "dns.tunnel", "dns.dga", "exfil", "conn.long", "arp.spoof", "intel.match", "tls.anomaly",
 	"iot.mirai_scan", "iot.default_creds", "iot.insecure_protocol",
 	"ipv6.rogue_ra", "ipv6.ra_flood", "ipv6.kill_router", "ipv6.na_spoof", "ipv6.dad_dos",
-	"ipv6.redirect", "ipv6.rogue_dhcpv6", "ipv6.smurf", "ipv6.evasion", "ipv6.tunnel",
+	"ipv6.redirect", "ipv6.rogue_dhcpv6", "ipv6.smurf", "ipv6.evasion", "ipv6.tunnel", "tunnel.websocket",
 	"ics.disruptive",
 	"anomaly",
 }

@@ -77,6 +77,7 @@ var catalogue = []ClassInfo{
 	{"anomaly", StageUnknown, Info, nil, 0, "Misc activity", "anomaly"},
 	{"bruteforce.rdp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "RDP password guessing"},
 	{"bruteforce.smb", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SMB password guessing"},
+	{"tunnel.websocket", CommandAndControl, Medium, []string{"T1572"}, 0, "Potentially Bad Traffic", "protocol tunnelled through WebSocket"},
 	{"bruteforce.mysql", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "MySQL password guessing"},
 	{"ipv6.mld_abuse", ActionsOnObjectives, Medium, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 MLD flood"},
 	// Signature alerts of another IDS (Suricata EVE, internal/eve), by
