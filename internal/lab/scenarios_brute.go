@@ -29,6 +29,7 @@ func init() {
 			"iot.default_creds"),
 		bruteScenario("bruteforce-smb", "bruteforce.smb", hostServer, "smb://%s",
 			"hydra guesses SMB passwords of the server's Samba (hydra's smb module: SMB1 with NTLM, one connection per try)."),
+		mysqlBrute(),
 		bruteScenario("bruteforce-rdp", "bruteforce.rdp", hostServer, "rdp://%s",
 			"hydra tries RDP logins on the server's xrdp (no NLA: xrdp decides on its login screen, so hydra's verdicts mean nothing, but every try is a real RDP connection over TLS)."),
 		&Scenario{
@@ -126,6 +127,17 @@ func bruteScenario(name, class string, victim Host, urlFormat, desc string, also
 				fmtURL(urlFormat, victim))
 		},
 	}
+}
+
+// mysqlBrute is hydra against a MariaDB server the scenario starts on srv
+// (one connection per try: MySQL refuses a login with an error packet
+// and closes).
+func mysqlBrute() *Scenario {
+	s := bruteScenario("bruteforce-mysql", "bruteforce.mysql", hostServer, "mysql://%s",
+		"hydra guesses MySQL passwords of a MariaDB server on srv (6 users × 24 passwords, 4 parallel tasks); mysql.log has every refused login.")
+	s.Tools = append(s.Tools, "mariadbd", "mariadb-install-db")
+	s.services = []service{{hostServer, "mariadbd", mariadbConfig, []int{3306}, nil}}
+	return s
 }
 
 func fmtURL(format string, h Host) string { return fmt.Sprintf(format, h.IPv4()) }

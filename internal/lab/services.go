@@ -504,6 +504,27 @@ func mosquittoConfig(w workDir, host, auth string) ([]string, error) {
 	return []string{"/usr/sbin/mosquitto", "-c", p}, nil
 }
 
+// mariadbConfig is MariaDB on srv for bruteforce-mysql: a data directory
+// made for the run, the lab user's account reachable from the LAN (a
+// wrong password is then refused with "Access denied", as by a server
+// its clients reach; an address no account allows would be turned away
+// in the greeting, before any password).
+func mariadbConfig(w workDir) ([]string, error) {
+	d := w.path("mariadb")
+	if err := os.MkdirAll(filepath.Join(d, "data"), 0o755); err != nil {
+		return nil, err
+	}
+	init, err := w.write("mariadb/init.sql",
+		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s';\n", labUser, labUserPassword), 0o600)
+	if err != nil {
+		return nil, err
+	}
+	start := fmt.Sprintf("mariadb-install-db --no-defaults --user=root --datadir=%[1]s/data --skip-test-db >%[1]s/install.log 2>&1 && "+
+		"exec mariadbd --no-defaults --user=root --datadir=%[1]s/data --socket=%[1]s/mysqld.sock --pid-file=%[1]s/mysqld.pid "+
+		"--bind-address=%[2]s --port=3306 --init-file=%[3]s --skip-log-bin --log-error=%[1]s/error.log", d, hostServer.IPv4(), init)
+	return []string{"/bin/sh", "-c", start}, nil
+}
+
 // memcachedConfig is an open memcached on srv as many were before
 // memcached 1.5.6 (2018) turned UDP off by default: UDP on 11211 beside
 // TCP, no authentication. The memcached-amplification scenario reflects

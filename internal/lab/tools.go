@@ -29,6 +29,7 @@ var toolPackages = map[string]string{
 	"atk6-smurf6": "thc-ipv6", "atk6-fragmentation6": "thc-ipv6", "atk6-fake_dhcps6": "thc-ipv6",
 	"dhclient": "isc-dhcp-client", "socat": "socat",
 	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp", "memcached": "memcached",
+	"mariadbd": "mariadb-server", "mariadb-install-db": "mariadb-server",
 	// pymodbus's client imports serial_asyncio, which Debian's package
 	// only recommends.
 	"pymodbus":     "python3-pymodbus python3-serial-asyncio",
