@@ -12,6 +12,7 @@ import (
 	_ "github.com/vigil-nsm/vigil/internal/proto/ftp"       // ftp.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/http"      // http.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/imap"      // no log (conn.log service "imap", then TLS)
+	_ "github.com/vigil-nsm/vigil/internal/proto/krb"       // kerberos.log; _krb_auth facts
 	_ "github.com/vigil-nsm/vigil/internal/proto/modbus"    // modbus.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/mqtt"      // mqtt_connect.log, mqtt_subscribe.log, mqtt_publish.log
 	_ "github.com/vigil-nsm/vigil/internal/proto/mysql"     // mysql.log (then TLS, as Zeek); _mysql_server facts
