@@ -78,6 +78,7 @@ var catalogue = []ClassInfo{
 	{"bruteforce.rdp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "RDP password guessing"},
 	{"bruteforce.smb", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SMB password guessing"},
 	{"tunnel.websocket", CommandAndControl, Medium, []string{"T1572"}, 0, "Potentially Bad Traffic", "protocol tunnelled through WebSocket"},
+	{"bruteforce.kerberos", InitialAccess, High, []string{"T1110.001", "T1558"}, 0, "Attempted Administrator Privilege Gain", "Kerberos password guessing"},
 	{"bruteforce.mysql", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "MySQL password guessing"},
 	{"ipv6.mld_abuse", ActionsOnObjectives, Medium, []string{"T1498"}, 0, "Attempted Denial of Service", "IPv6 MLD flood"},
 	// Signature alerts of another IDS (Suricata EVE, internal/eve), by

@@ -1,5 +1,5 @@
 // Package bruteforce detects password guessing against SSH, telnet, FTP,
-// HTTP authentication, MQTT, RDP, SMB and MySQL.
+// HTTP authentication, MQTT, RDP, SMB, MySQL and Kerberos.
 //
 // rdp.log's cookies (the user names an RDP client sends before TLS) are
 // listed as the users tried; RDP's outcomes are not seen.
@@ -15,8 +15,12 @@
 // mqtt_connect.log (refused: bad user name or password /
 // not authorized; not the "_mqtt_auth" facts of the same CONNECTs) and
 // ntlm.log (SMB logins, internal/proto/smb: refused, or let in as a
-// guest; an anonymous session is no guess) and mysql.log (a login or
-// COM_CHANGE_USER refused or let in); an SSH connection
+// guest; an anonymous session is no guess), mysql.log (a login or
+// COM_CHANGE_USER refused or let in) and the "_krb_auth" facts of
+// internal/proto/krb (a KDC's KDC_ERR_PREAUTH_FAILED: a wrong password;
+// KDC_ERR_C_PRINCIPAL_UNKNOWN: a user name tried that does not exist;
+// KDC_ERR_CLIENT_REVOKED: an account locked out), a kerberos.log AS
+// exchange that got its ticket being a login; an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
 // as input; SMB's short connections that had no login in ntlm.log, see
@@ -280,7 +284,7 @@ func (d *Detector) Name() string { return "bruteforce" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "ntlm", "rdp", "mysql"}
+	return []string{"conn", "ssh", "ftp", "_ftp_auth", "_telnet_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "ntlm", "rdp", "mysql", "_krb_auth", "kerberos"}
 }
 
 // Handle implements detect.Detector.
@@ -399,6 +403,16 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		case has:
 			d.outcome(r, "mysql", 1, false, r.Str("arg"), emit)
 		}
+	case "_krb_auth":
+		switch r.Uint("error_code") {
+		case krbPreauthFailed, krbPrincipalUnknown, krbClientRevoked:
+			d.outcome(r, "kerberos", 1, false, r.Str("user"), emit)
+		}
+	case "kerberos":
+		if ok, _ := r.Bool("success"); ok && r.Str("request_type") == "AS" {
+			user, _, _ := strings.Cut(r.Str("client"), "/")
+			d.outcome(r, "kerberos", 0, true, user, emit)
+		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))
 		switch {
@@ -409,6 +423,13 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		}
 	}
 }
+
+// Kerberos error codes that are a wrong guess (RFC 4120 7.5.9).
+const (
+	krbPrincipalUnknown = 6  // KDC_ERR_C_PRINCIPAL_UNKNOWN: no such user
+	krbClientRevoked    = 18 // KDC_ERR_CLIENT_REVOKED: the account is locked out
+	krbPreauthFailed    = 24 // KDC_ERR_PREAUTH_FAILED: a wrong password
+)
 
 // statusAndUser returns an http record's status code and username, as
 // r.Uint and r.Str read them: from the fields its producer located

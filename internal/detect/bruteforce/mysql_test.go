@@ -51,3 +51,36 @@ func TestMySQLPoolQuiet(t *testing.T) {
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), l))
 }
+
+// krbFact is a KDC's error to 10.66.0.66 for user (a "_krb_auth" fact).
+func krbFact(ts float64, i int, user string, code int) dt.Line {
+	return dt.Rec("_krb_auth", map[string]any{"ts": ts, "uid": fmt.Sprintf("K%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 50000 + i,
+		"id.resp_h": "10.66.0.2", "id.resp_p": 88, "user": user, "error_code": code, "success": false})
+}
+
+// TestKerberosGuessing: a client whose pre-authentications a KDC refuses
+// (wrong passwords, users that do not exist) guesses passwords; its AS
+// exchange that got a ticket after them is a likely compromise. The
+// KDC's routine request for pre-authentication (25) is no failure.
+func TestKerberosGuessing(t *testing.T) {
+	var l []dt.Line
+	for i := range 8 {
+		l = append(l, krbFact(1000+float64(i), i, fmt.Sprintf("user%d", i), 24))
+		l = append(l, krbFact(1000.5+float64(i), 100+i, fmt.Sprintf("user%d", i), 25))
+	}
+	for i := range 4 {
+		l = append(l, krbFact(1010+float64(i), 200+i, "ghost", 6))
+	}
+	l = append(l, dt.Rec("kerberos", map[string]any{"ts": 1020.0, "uid": "KS", "id.orig_h": "10.66.0.66", "id.orig_p": 51000,
+		"id.resp_h": "10.66.0.2", "id.resp_p": 88, "request_type": "AS", "client": "user7/CORP.EXAMPLE", "success": true}))
+	a := dt.Expect(t, dt.Run(t, New(DefaultConfig(), nil), l), "bruteforce.kerberos", "10.66.0.66", "10.66.0.2", "failures", 12)
+	if a.Evidence["likely_compromised"] != true {
+		t.Errorf("evidence %v", a.Evidence)
+	}
+	// A domain's morning: every client asked for pre-authentication once.
+	var quiet []dt.Line
+	for i := range 200 {
+		quiet = append(quiet, krbFact(2000+float64(i), i, fmt.Sprintf("u%d", i), 25))
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), quiet))
+}
