@@ -18,7 +18,7 @@ mosquitto mosquitto-clients libcoap3-bin
 bind9-dnsutils iputils-ping ndisc6 inetutils-telnet inetutils-telnetd inetutils-inetd
 nmap masscan hping3 hydra ncrack dsniff iodine isc-dhcp-client procps
 ipv6toolkit thc-ipv6 socat memcached sshpass slowhttptest dirb gobuster
-samba xrdp mariadb-server
+samba xrdp mariadb-server krb5-kdc krb5-admin-server krb5-user
 python3 python3-pymodbus python3-serial-asyncio
 softflowd
 "

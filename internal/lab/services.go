@@ -525,6 +525,70 @@ func mariadbConfig(w workDir) ([]string, error) {
 	return []string{"/bin/sh", "-c", start}, nil
 }
 
+// krbRealm is the lab's Kerberos realm (kerberos-spray), whose KDC is srv.
+const krbRealm = "LAB.EXAMPLE"
+
+// krbPrincipals are the realm's users, each with the lab user's password
+// and pre-authentication required, as an Active Directory's accounts:
+// a wrong password is then refused by the KDC (KDC_ERR_PREAUTH_FAILED),
+// not only by the client that cannot decrypt the reply.
+var krbPrincipals = []string{labUser, "admin", "backup"}
+
+// krb5Client writes the krb5.conf of the lab's Kerberos clients and KDC
+// (no DNS: srv is the realm's KDC) and returns its path.
+func krb5Client(w workDir) (string, error) {
+	return w.write("krb5/krb5.conf", fmt.Sprintf(`# vigil lab: Kerberos realm %[1]s
+[libdefaults]
+  default_realm = %[1]s
+  dns_lookup_kdc = false
+  dns_lookup_realm = false
+[realms]
+  %[1]s = {
+    kdc = %[2]s
+  }
+`, krbRealm, hostServer.IPv4()), 0o644)
+}
+
+// krb5kdcConfig is an MIT Kerberos KDC on srv for kerberos-spray: its
+// database made for the run with krbPrincipals.
+func krb5kdcConfig(w workDir) ([]string, error) {
+	d := w.path("krb5")
+	conf, err := krb5Client(w)
+	if err != nil {
+		return nil, err
+	}
+	kdc, err := w.write("krb5/kdc.conf", fmt.Sprintf(`# vigil lab: KDC on srv
+[kdcdefaults]
+  kdc_ports = 88
+  kdc_tcp_listen = 88
+[realms]
+  %[1]s = {
+    database_name = %[2]s/principal
+    key_stash_file = %[2]s/stash
+    acl_file = %[2]s/kadm5.acl
+    default_principal_flags = +preauth
+    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+  }
+[logging]
+  kdc = FILE:%[2]s/kdc.log
+`, krbRealm, d), 0o644)
+	if err != nil {
+		return nil, err
+	}
+	var script strings.Builder
+	fmt.Fprintf(&script, "set -e\nexport KRB5_CONFIG=%s KRB5_KDC_PROFILE=%s\nkdb5_util -r %s create -s -P lab-master-key >%s/setup.log 2>&1\n",
+		conf, kdc, krbRealm, d)
+	for _, p := range krbPrincipals {
+		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -pw %s %s' >>%s/setup.log 2>&1\n", krbRealm, labUserPassword, p, d)
+	}
+	fmt.Fprintf(&script, "exec krb5kdc -n -r %s\n", krbRealm)
+	p, err := w.write("krb5/start.sh", script.String(), 0o700)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"/bin/sh", p}, nil
+}
+
 // memcachedConfig is an open memcached on srv as many were before
 // memcached 1.5.6 (2018) turned UDP off by default: UDP on 11211 beside
 // TCP, no authentication. The memcached-amplification scenario reflects
