@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/flood"
 	"github.com/vigil-nsm/vigil/internal/detect/ics"
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
+	"github.com/vigil-nsm/vigil/internal/detect/kerberoast"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
@@ -57,6 +58,7 @@ type Config struct {
 	Intel      intelmatch.Config `json:"intel"`
 	ICS        ics.Config        `json:"ics"`
 	WSTunnel   wstunnel.Config   `json:"wstunnel"`
+	Kerberoast kerberoast.Config `json:"kerberoast"`
 	Incidents  incident.Config   `json:"incidents"`
 	// IPv6 configures the IPv6 monitor (internal/ipv6mon), which runs
 	// beside the engine: its allowlists and thresholds live in the same
@@ -111,6 +113,7 @@ func DefaultConfig() Config {
 		Intel:            intelmatch.DefaultConfig(),
 		ICS:              ics.DefaultConfig(),
 		WSTunnel:         wstunnel.DefaultConfig(),
+		Kerberoast:       kerberoast.DefaultConfig(),
 		Incidents:        incident.DefaultConfig(),
 		IPv6:             ipv6mon.DefaultConfig(),
 	}
@@ -174,6 +177,7 @@ func (c *Config) Validate() error {
 		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
 		{"ics.window_s > 0, max_episodes > 0", c.ICS.Window > 0 && c.ICS.MaxEpisodes > 0},
 		{"wstunnel.report_s > 0, max_pairs > 0", c.WSTunnel.Report > 0 && c.WSTunnel.MaxPairs > 0},
+		{"kerberoast.min_services > 0, window_s > 0, max_clients > 0", c.Kerberoast.MinServices > 0 && c.Kerberoast.Window > 0 && c.Kerberoast.MaxClients > 0},
 		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
 	}
 	for _, ch := range checks {

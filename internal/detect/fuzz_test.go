@@ -112,6 +112,7 @@ func fuzzConfig(tb testing.TB) Config {
 	c.WebScan.MinPaths, c.WebScan.MinHosts, c.WebScan.FailShare, c.WebScan.MaxTargets = 2, 2, 0.01, fuzzCap
 	c.BruteForce.MaxPairs = fuzzCap
 	c.WSTunnel.MaxPairs = fuzzCap
+	c.Kerberoast.MaxClients, c.Kerberoast.MinServices = fuzzCap, 2
 	c.Beacon.MaxPairs, c.Beacon.MaxConns = fuzzCap, fuzzCap
 	c.DNSTunnel.MaxDomains, c.DNSTunnel.MaxUnique = fuzzCap, fuzzCap
 	c.DGA.MaxClients = fuzzCap

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-nsm/vigil/internal/detect/flood"
 	"github.com/vigil-nsm/vigil/internal/detect/ics"
 	"github.com/vigil-nsm/vigil/internal/detect/intelmatch"
+	"github.com/vigil-nsm/vigil/internal/detect/kerberoast"
 	"github.com/vigil-nsm/vigil/internal/detect/longconn"
 	"github.com/vigil-nsm/vigil/internal/detect/mirai"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
@@ -43,6 +44,7 @@ var registry = []Factory{
 	{"tls", func(c *Config) bool { return c.TLS.Enabled }, func(c *Config, in *netset.Set) (Detector, error) { return tlsanomaly.New(c.TLS, in), nil }},
 	{"ics", func(c *Config) bool { return c.ICS.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return ics.New(c.ICS), nil }},
 	{"intel", func(c *Config) bool { return c.Intel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return intelmatch.New(c.Intel) }},
+	{"kerberoast", func(c *Config) bool { return c.Kerberoast.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return kerberoast.New(c.Kerberoast), nil }},
 	{"wstunnel", func(c *Config) bool { return c.WSTunnel.Enabled }, func(c *Config, _ *netset.Set) (Detector, error) { return wstunnel.New(c.WSTunnel), nil }},
 }
 

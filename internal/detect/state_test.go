@@ -3,6 +3,7 @@ package detect
 import (
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
 	"github.com/vigil-nsm/vigil/internal/detect/bruteforce"
+	"github.com/vigil-nsm/vigil/internal/detect/kerberoast"
 	"github.com/vigil-nsm/vigil/internal/detect/scan"
 	"reflect"
 	"strings"
@@ -80,7 +81,9 @@ func stateBounds(c *Config) map[string]int {
 		"webscan vtargets": c.WebScan.MaxTargets, "webscan vtargets[].odd": 16, "webscan vtargets[].uids.list": uids,
 		"scan slowDue.heap": schedule(c.Scan.MaxEntries), "scan slowDue.later": 0,
 
-		"wstunnel reported": c.WSTunnel.MaxPairs,
+		"wstunnel reported":  c.WSTunnel.MaxPairs,
+		"kerberoast clients": c.Kerberoast.MaxClients, "kerberoast clients[].services": kerberoast.MaxServices,
+		"kerberoast clients[].accounts": 4, "kerberoast clients[].ciphers": 4, "kerberoast clients[].uids.list": uids,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,

