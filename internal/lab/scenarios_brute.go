@@ -148,7 +148,7 @@ func mysqlBrute() *Scenario {
 // for a ticket; each wrong password is refused in pre-authentication and
 // each user the realm does not have is unknown to it.
 func kerberosSpray() *Scenario {
-	passwords := append(slices.Clone(sprayPasswords), "Summer2026!")
+	passwords := append(slices.Clone(sprayPasswords), "Summer2026!", "Spring2026!")
 	return &Scenario{
 		Name: "kerberos-spray", Difficulty: Medium,
 		Description: fmt.Sprintf("Password spraying against the KDC of realm %s on srv: kinit tries %d passwords (%s) for each of %d users (%s), "+

@@ -19,7 +19,8 @@
 // COM_CHANGE_USER refused or let in) and the "_krb_auth" facts of
 // internal/proto/krb (a KDC's KDC_ERR_PREAUTH_FAILED: a wrong password;
 // KDC_ERR_C_PRINCIPAL_UNKNOWN: a user name tried that does not exist;
-// KDC_ERR_CLIENT_REVOKED: an account locked out), a kerberos.log AS
+// KDC_ERR_CLIENT_REVOKED: an account locked out — these two once per
+// user name), a kerberos.log AS
 // exchange that got its ticket being a login; an SSH connection
 // that logged in counts no failure, whatever its auth_attempts. Where they
 // do not (RDP; SSH, FTP or telnet without their records, e.g. Zeek logs
@@ -404,9 +405,17 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			d.outcome(r, "mysql", 1, false, r.Str("arg"), emit)
 		}
 	case "_krb_auth":
-		switch r.Uint("error_code") {
-		case krbPreauthFailed, krbPrincipalUnknown, krbClientRevoked:
+		switch code := r.Uint("error_code"); code {
+		case krbPreauthFailed:
 			d.outcome(r, "kerberos", 1, false, r.Str("user"), emit)
+		case krbPrincipalUnknown, krbClientRevoked:
+			// Once per user name: a client configured with a principal
+			// the realm lacks, or an account locked out, repeats the
+			// same error; enumeration and spraying try many names.
+			c, user := r.Conn(), r.Str("user")
+			if p := d.pairs[key{c.Orig, c.Resp, "kerberos"}]; p == nil || p.users[user] == 0 {
+				d.outcome(r, "kerberos", 1, false, user, emit)
+			}
 		}
 	case "kerberos":
 		if ok, _ := r.Bool("success"); ok && r.Str("request_type") == "AS" {

@@ -69,7 +69,8 @@ func TestKerberosGuessing(t *testing.T) {
 		l = append(l, krbFact(1000.5+float64(i), 100+i, fmt.Sprintf("user%d", i), 25))
 	}
 	for i := range 4 {
-		l = append(l, krbFact(1010+float64(i), 200+i, "ghost", 6))
+		l = append(l, krbFact(1010+float64(i), 200+i, fmt.Sprintf("ghost%d", i), 6))
+		l = append(l, krbFact(1010.5+float64(i), 300+i, fmt.Sprintf("ghost%d", i), 6)) // the same name again: once
 	}
 	l = append(l, dt.Rec("kerberos", map[string]any{"ts": 1020.0, "uid": "KS", "id.orig_h": "10.66.0.66", "id.orig_p": 51000,
 		"id.resp_h": "10.66.0.2", "id.resp_p": 88, "request_type": "AS", "client": "user7/CORP.EXAMPLE", "success": true}))
@@ -81,6 +82,11 @@ func TestKerberosGuessing(t *testing.T) {
 	var quiet []dt.Line
 	for i := range 200 {
 		quiet = append(quiet, krbFact(2000+float64(i), i, fmt.Sprintf("u%d", i), 25))
+	}
+	// A service configured with a principal the realm lacks, and a
+	// phone with a locked-out account, retrying all day.
+	for i := range 100 {
+		quiet = append(quiet, krbFact(3000+float64(i)*5, 500+i, "svc_old", 6), krbFact(3001+float64(i)*5, 700+i, "bob", 18))
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), quiet))
 }
