@@ -14,8 +14,8 @@
 // originators (kerberos.log's client names the account, which the alert
 // carries).
 //
-// State: at most MaxClients (client, KDC) pairs, the one seen longest ago
-// dropped past it, each with at most MaxServices services.
+// State: at most MaxClients (client, KDC) pairs, the tenth seen longest
+// ago dropped past it, each with at most MaxServices services.
 package kerberoast
 
 import (
@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -102,7 +103,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 	}
 	if cl == nil {
 		if len(d.clients) >= d.cfg.MaxClients {
-			d.dropOldest()
+			evict.DropTenth(d.clients, func(cl *client) float64 { return cl.last })
 		}
 		cl = &client{first: c.TS}
 		d.clients[k] = cl
@@ -127,19 +128,6 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 // weak reports whether a ticket's cipher can be cracked offline at speed.
 func weak(cipher string) bool {
 	return strings.HasPrefix(cipher, "rc4-hmac") || strings.HasPrefix(cipher, "des-")
-}
-
-// dropOldest forgets the client seen longest ago.
-func (d *Detector) dropOldest() {
-	var oldest key
-	var last float64
-	first := true
-	for k, cl := range d.clients {
-		if first || cl.last < last {
-			oldest, last, first = k, cl.last, false
-		}
-	}
-	delete(d.clients, oldest)
 }
 
 // Flush implements detect.Detector: windows that ended are forgotten.

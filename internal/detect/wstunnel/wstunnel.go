@@ -14,7 +14,7 @@
 // counting the connections and bytes it saw.
 //
 // State: at most MaxPairs reported (client, server, protocol) entries,
-// the oldest dropped past it.
+// the tenth reported longest ago dropped past it.
 package wstunnel
 
 import (
@@ -23,6 +23,7 @@ import (
 	"net/netip"
 
 	"github.com/vigil-nsm/vigil/internal/detect/alert"
+	"github.com/vigil-nsm/vigil/internal/detect/evict"
 	"github.com/vigil-nsm/vigil/internal/record/rec"
 )
 
@@ -79,7 +80,7 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		return
 	}
 	if len(d.reported) >= d.cfg.MaxPairs {
-		d.dropOldest()
+		evict.DropTenth(d.reported, func(ts float64) float64 { return ts })
 	}
 	d.reported[k] = c.TS
 	emit(d.alert(c, inner))
@@ -94,18 +95,6 @@ func innerProtocol(service []byte) string {
 		}
 	}
 	return ""
-}
-
-// dropOldest forgets the tunnel reported longest ago.
-func (d *Detector) dropOldest() {
-	var oldest key
-	first := true
-	for k, ts := range d.reported {
-		if first || ts < d.reported[oldest] {
-			oldest, first = k, false
-		}
-	}
-	delete(d.reported, oldest)
 }
 
 // Flush implements detect.Detector: tunnels reported more than Report

@@ -2,6 +2,7 @@ package krb
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
 	"github.com/vigil-nsm/vigil/internal/record"
@@ -227,7 +228,7 @@ func (a *Analyzer) fact(m *message) {
 		client = m.cname
 	case a.hasCur && a.cur.hasClient:
 		client = a.cur.client
-		if i := lastSlash(client); i >= 0 {
+		if i := strings.LastIndexByte(client, '/'); i >= 0 {
 			client = client[:i]
 		}
 	}
@@ -242,13 +243,4 @@ func (a *Analyzer) fact(m *message) {
 	}
 	b = record.AppendBoolField(b, "success", false)
 	a.out.Record(AuthLog, append(b, '}'))
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
 }

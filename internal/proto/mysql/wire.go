@@ -56,8 +56,11 @@ func (r *reader) nul() []byte {
 // optNul reads Zeek's EmptyOrNUL_String: a NUL-terminated string when
 // there is a NUL, else nothing.
 func (r *reader) optNul() []byte {
+	if r.bad {
+		return nil
+	}
 	for i, c := range r.b {
-		if c == 0 && !r.bad {
+		if c == 0 {
 			v := r.b[:i]
 			r.b = r.b[i+1:]
 			return v
