@@ -1260,7 +1260,11 @@ func (a *Analyzer) replyMade(interrupted bool) {
 	if upgraded {
 		a.sides[0].st, a.sides[1].st = stDead, stDead
 		if websocket {
-			a.websocketEstablished(a.current(proto.FromResp))
+			var t *txn // the upgrading request, when it is still pending (no new one made)
+			if a.hasCurrent(proto.FromResp) {
+				t = a.current(proto.FromResp)
+			}
+			a.websocketEstablished(t)
 		}
 		a.h2Upgraded()
 		return
