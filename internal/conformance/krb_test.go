@@ -19,15 +19,12 @@ var krbSpec = &LogSpec{
 }
 
 // krbFloors are set at what TestKerberosConformance reaches: every row
-// of the KDC exchanges (96) agrees on every field; the 4 rows missing are
-// the AP-REQs that Zeek's SMB analyzer finds in the session setups of
-// krb-tcp-tso's SMB connections (port 445: Vigil's SMB analyzer reads
-// NTLM only).
-var krbFloors = logFloors{rows: 0.96, fields: 0.96}
+// agrees on every field, the AP exchanges inside SMB session setups
+// included.
+var krbFloors = logFloors{rows: 1, fields: 1}
 
 // krbExcluded are baselines whose records other analyzers make.
 var krbExcluded = map[string]string{
-	"scripts.base.protocols.krb.smb_gssapi":                 "the AP-REQ inside SMB's GSSAPI (Zeek's SMB analyzer hands it to Kerberos): Vigil's SMB analyzer reads NTLM only",
 	"scripts.base.protocols.dce-rpc.spnego-gssapi-kerberos": "Kerberos inside DCE-RPC's SPNEGO: no DCE-RPC analyzer",
 }
 
@@ -35,7 +32,8 @@ var krbExcluded = map[string]string{
 // Zeek's baselines: MIT kinit's AS exchanges (NEEDED_PREAUTH dropped, as
 // Zeek's KRB::ignored_errors), a TGS exchange, Windows AD over TCP with
 // TSO-sized segments, a Nessus probe's error, an error with pre-
-// authentication data.
+// authentication data, and the AP-REQs of SMB session setups (Zeek's
+// GSSAPI analyzer: the ticket's service and cipher, the server's AP-REP).
 func TestKerberosConformance(t *testing.T) {
 	zeekDir := testcorpus.Require(t, "zeek")
 	rows, err := ReadZeekIndex(filepath.Join(zeekDir, "INDEX-trace-to-baseline.tsv"))

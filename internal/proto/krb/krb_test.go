@@ -236,3 +236,31 @@ func FuzzKRB(f *testing.F) {
 		u.End(2)
 	})
 }
+
+// TestAPInGSSAPI: an AP-REQ inside SPNEGO's mechToken (as SMB's session
+// setup carries it) gives the ticket's service, realm and cipher; the
+// server's AP-REP is found in its answer; other blobs have neither.
+func TestAPInGSSAPI(t *testing.T) {
+	tkt := tlv(0x61, seq(ctx(0, integ(5)), ctx(1, gstr("CORP.EXAMPLE")), ctx(2, principalOf("cifs", "fs1.corp.example")),
+		ctx(3, seq(ctx(0, integ(18)), ctx(2, tlv(0x04, []byte("secret")))))))
+	apReq := tlv(0x6e, seq(ctx(0, integ(5)), ctx(1, integ(14)), ctx(2, tlv(0x03, []byte{0, 0x20, 0, 0, 0})), ctx(3, tkt),
+		ctx(4, seq(ctx(0, integ(18)), ctx(2, tlv(0x04, []byte("auth")))))))
+	gss := tlv(0x60, krb5OID, []byte{0x01, 0x00}, apReq)
+	spnego := tlv(0x60, []byte{0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02}, // SPNEGO's OID
+		ctx(0, seq(ctx(0, seq(msKrb5OID, krb5OID)), ctx(2, tlv(0x04, gss)))))
+	ap, ok := FindAPRequest(spnego)
+	if !ok || ap != (AP{Service: "cifs/fs1.corp.example", Realm: "CORP.EXAMPLE", Cipher: "aes256-cts-hmac-sha1-96"}) {
+		t.Fatalf("FindAPRequest = %+v, %v", ap, ok)
+	}
+	rep := tlv(0xa1, seq(ctx(0, tlv(0x0a, []byte{0})), ctx(2, tlv(0x04, tlv(0x60, msKrb5OID, []byte{0x02, 0x00}, tlv(0x6f, seq(ctx(0, integ(5)))))))))
+	if !HasAPReply(rep) || HasAPReply(spnego) {
+		t.Fatal("AP-REP not told apart")
+	}
+	if _, ok := FindAPRequest([]byte("NTLMSSP\x00\x01\x00\x00\x00")); ok {
+		t.Fatal("an AP-REQ in an NTLM blob")
+	}
+	line := AppendAPRecord(nil, 1e9, udpConn(), ap, true)
+	if !strings.Contains(string(line), `"request_type":"AP","client":"/CORP.EXAMPLE","service":"cifs/fs1.corp.example","success":true,"cipher":"aes256-cts-hmac-sha1-96"`) {
+		t.Fatalf("record %s", line)
+	}
+}

@@ -132,28 +132,37 @@ func (m *message) reply(seq []byte) bool {
 		}
 		m.hasCname = true
 	}
-	// Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1],
-	// sname [2], enc-part [3] EncryptedData { etype [0] … } }
-	d := der{b: f[5]}
+	_, m.ticketSname, m.ticketEtype, ok = ticket(f[5])
+	return ok
+}
+
+// ticket reads a Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0],
+// realm [1], sname [2], enc-part [3] EncryptedData { etype [0] … } }: its
+// realm, service and encryption type.
+func ticket(b []byte) (realm, sname string, etype int64, ok bool) {
+	d := der{b: b}
 	class, _, tag, content := d.next()
 	if d.bad || class != classApplication || tag != 1 {
-		return false
+		return "", "", 0, false
 	}
 	tseq, ok := sequence(content)
 	var tf [4][]byte
 	if !ok || !fields(tseq, tf[:]) {
-		return false
+		return "", "", 0, false
 	}
-	if m.ticketSname, ok = principal(tf[2]); !ok {
-		return false
+	if realm, ok = str(tf[1]); !ok {
+		return "", "", 0, false
+	}
+	if sname, ok = principal(tf[2]); !ok {
+		return "", "", 0, false
 	}
 	enc, ok := sequence(tf[3])
 	var ef [1][]byte
 	if !ok || !fields(enc, ef[:]) {
-		return false
+		return "", "", 0, false
 	}
-	m.ticketEtype, ok = integer(ef[0])
-	return ok
+	etype, ok = integer(ef[0])
+	return realm, sname, etype, ok
 }
 
 // krbError reads a KRB-ERROR: error-code [6], crealm [7], cname [8],

@@ -68,6 +68,7 @@ import (
 	"encoding/binary"
 
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/proto/krb"
 	"github.com/vigil-nsm/vigil/internal/proto/wire"
 	"github.com/vigil-nsm/vigil/internal/record"
 )
@@ -270,7 +271,21 @@ type Analyzer struct {
 	krbRefused int
 	sawSMB2    bool // an SMB2 or SMB3 message was seen
 	line       []byte
+
+	// The connection's Kerberos AP exchange, for kerberos.log (Zeek's
+	// GSSAPI analyzer under SMB): the first AP-REQ of a session setup,
+	// written at the server's AP-REP or at the end.
+	ap      krb.AP
+	apTS    int64
+	apState uint8 // apNone, apPending, apWritten
 }
+
+// Kerberos AP exchange states.
+const (
+	apNone uint8 = iota
+	apPending
+	apWritten
+)
 
 // New returns an analyzer for the connection ci writing to out.
 func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
@@ -288,6 +303,9 @@ func New(ci *proto.ConnInfo, out proto.Sink) *Analyzer {
 // falls back to NTLM is no guess, but a guess disguised as another
 // mechanism (an NTLM token pushed past MaxKeep, say) is one.
 func (a *Analyzer) End(ts int64) {
+	if a.apState == apPending {
+		a.writeAP(false)
+	}
 	for i := range a.atts {
 		if at := &a.atts[i]; !at.kerberos && (at.hasAuth || a.written == 0) {
 			a.write(at, false, false, false)
@@ -548,6 +566,11 @@ func (a *Analyzer) smb2(dir proto.Direction, ts int64, m []byte) {
 // (an expired ticket, before the client falls back to NTLM) is no NTLM
 // guess.
 func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
+	if a.apState == apNone {
+		if ap, ok := krb.FindAPRequest(blob); ok {
+			a.ap, a.apTS, a.apState = ap, ts, apPending
+		}
+	}
 	msg := findNTLM(blob, ntlmNegotiate, ntlmAuthenticate)
 	var at *attempt
 	switch ntlmType(msg) {
@@ -588,6 +611,9 @@ func (a *Analyzer) request(ts int64, sid, mid uint64, blob []byte) {
 // answer) and STATUS_MORE_PROCESSING_REQUIRED are none; guest says the
 // server let the client in as a guest or anonymously.
 func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool, blob []byte) {
+	if a.apState == apPending && krb.HasAPReply(blob) {
+		a.writeAP(true)
+	}
 	at := a.oldestRequest(mid)
 	msg := findNTLM(blob, ntlmChallenge)
 	if at == nil {
@@ -630,6 +656,15 @@ func (a *Analyzer) response(ts int64, sid, mid uint64, status uint32, guest bool
 		a.krbRefused++
 	}
 	a.atts = append(a.atts[:i], a.atts[i+1:]...)
+}
+
+// writeAP writes the connection's kerberos.log record of its AP exchange
+// (once: Zeek's one record per connection).
+func (a *Analyzer) writeAP(success bool) {
+	a.apState = apWritten
+	if a.Out != nil {
+		a.Out.Record("kerberos", krb.AppendAPRecord(nil, a.apTS, a.CI, a.ap, success))
+	}
 }
 
 // refused reports whether a session setup's status refuses the
