@@ -177,7 +177,8 @@ func (c *Config) Validate() error {
 		{"mirai.min_syns > 0", c.Mirai.MinSYNs > 0 && c.Mirai.MaxSources > 0},
 		{"ics.window_s > 0, max_episodes > 0", c.ICS.Window > 0 && c.ICS.MaxEpisodes > 0},
 		{"wstunnel.report_s > 0, max_pairs > 0", c.WSTunnel.Report > 0 && c.WSTunnel.MaxPairs > 0},
-		{"kerberoast.min_services > 0, window_s > 0, max_clients > 0", c.Kerberoast.MinServices > 0 && c.Kerberoast.Window > 0 && c.Kerberoast.MaxClients > 0},
+		{"kerberoast.min_services > 0, min_asrep_users > 0, window_s > 0, max_clients > 0",
+			c.Kerberoast.MinServices > 0 && c.Kerberoast.MinASRepUsers > 0 && c.Kerberoast.Window > 0 && c.Kerberoast.MaxClients > 0},
 		{"incidents.gap_s > 0", c.Incidents.Gap > 0},
 	}
 	for _, ch := range checks {

@@ -84,6 +84,8 @@ func stateBounds(c *Config) map[string]int {
 		"wstunnel reported":  c.WSTunnel.MaxPairs,
 		"kerberoast clients": c.Kerberoast.MaxClients, "kerberoast clients[].services": kerberoast.MaxServices,
 		"kerberoast clients[].accounts": 4, "kerberoast clients[].ciphers": 4, "kerberoast clients[].uids.list": uids,
+		"kerberoast asrep": c.Kerberoast.MaxClients, "kerberoast asrep[].services": kerberoast.MaxServices,
+		"kerberoast asrep[].accounts": 4, "kerberoast asrep[].ciphers": 4, "kerberoast asrep[].uids.list": uids,
 
 		"arpspoof bindings": c.ARPSpoof.MaxBindings, "arpspoof bindings[].victims": alert.MaxDsts, "arpspoof bindings[].ownerVictims": alert.MaxDsts, "arpspoof bindings[].claims": 16,
 		"arpspoof macs": c.ARPSpoof.MaxBindings, "arpspoof macs[].claims": 8,

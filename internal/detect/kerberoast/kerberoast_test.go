@@ -69,3 +69,32 @@ func TestBounded(t *testing.T) {
 		t.Fatalf("%d clients", len(d.clients))
 	}
 }
+
+// asFact is an "_krb_as" fact of 10.66.0.66's AS exchange for user.
+func asFact(ts float64, i int, user, cipher string, preauth bool) dt.Line {
+	return dt.Rec("_krb_as", map[string]any{"ts": ts, "uid": fmt.Sprintf("A%d", i), "id.orig_h": "10.66.0.66", "id.orig_p": 50000 + i,
+		"id.resp_h": "10.66.0.2", "id.resp_p": 88, "user": user, "realm": "CORP.EXAMPLE", "preauth": preauth, "cipher": cipher})
+}
+
+// TestASRepRoasting: an RC4 AS-REP to a request without pre-authentication
+// is AS-REP roasting; pre-authenticated logins, AES replies (an MIT
+// realm's first requests go without pre-authentication) are not.
+func TestASRepRoasting(t *testing.T) {
+	alerts := dt.Run(t, New(DefaultConfig()), []dt.Line{
+		asFact(1000, 1, "svc_legacy", "rc4-hmac", false),
+		asFact(1001, 2, "svc_legacy", "rc4-hmac", false),
+		asFact(1002, 3, "svc_old", "rc4-hmac", false),
+	})
+	if len(alerts) != 1 {
+		t.Fatalf("alerts %+v", alerts)
+	}
+	a := dt.Expect(t, alerts, ASRepClass, "10.66.0.66", "10.66.0.2", "account_count", 1)
+	if fmt.Sprint(a.Evidence["accounts"]) != "[svc_legacy]" {
+		t.Errorf("evidence %v", a.Evidence)
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), []dt.Line{
+		asFact(1000, 1, "alice", "rc4-hmac", true),
+		asFact(1001, 2, "bob", "aes256-cts-hmac-sha1-96", false),
+		asFact(1002, 3, "", "rc4-hmac", false),
+	}))
+}

@@ -43,6 +43,10 @@ type Analyzer struct {
 	cur    info
 	hasCur bool
 
+	// The latest AS-REQ: whether one was seen, and whether it
+	// pre-authenticated its client (for the "_krb_as" facts).
+	asReq, asPreauth bool
+
 	buf []byte
 }
 
@@ -107,8 +111,15 @@ func (a *Analyzer) message(b []byte) {
 	} else {
 		a.Confirm("krb")
 	}
-	if m.kind == krbError {
+	switch m.kind {
+	case krbError:
 		a.fact(&m)
+	case asReq:
+		a.asReq, a.asPreauth = true, m.preauth
+	case asRep:
+		if a.asReq {
+			a.asFact(&m)
+		}
 	}
 	if a.session() {
 		return // the connection's record was written: later messages are not read
@@ -243,4 +254,20 @@ func (a *Analyzer) fact(m *message) {
 	}
 	b = record.AppendBoolField(b, "success", false)
 	a.out.Record(AuthLog, append(b, '}'))
+}
+
+// asFact hands an AS-REP on as an "_krb_as" fact: the client, whether its
+// request pre-authenticated it, and the cipher of the reply's part
+// encrypted with the client's key — what AS-REP roasting cracks offline
+// when the account needs no pre-authentication.
+func (a *Analyzer) asFact(m *message) {
+	if a.out == nil {
+		return
+	}
+	b := proto.AppendConnHeader(nil, a.now, a.ci)
+	b = record.AppendStringField(b, "user", m.cname)
+	b = record.AppendStringField(b, "realm", m.crealm)
+	b = record.AppendBoolField(b, "preauth", a.asPreauth)
+	b = record.AppendStringField(b, "cipher", cipherName(m.encEtype))
+	a.out.Record(ASLog, append(b, '}'))
 }

@@ -21,7 +21,8 @@
 // Beside kerberos.log each error is handed on as a "_krb_auth" fact
 // (client, service, error code and name; never written to disk) for the
 // brute-force detector: a KDC refusing a pre-authentication
-// (KDC_ERR_PREAUTH_FAILED) is a wrong password.
+// (KDC_ERR_PREAUTH_FAILED) is a wrong password; and each AS-REP as a
+// "_krb_as" fact (ASLog) for the Kerberoasting detector's AS-REP rule.
 package krb
 
 import (
@@ -35,6 +36,11 @@ const MaxMessage = 64 << 10
 
 // AuthLog is the fact of every KRB-ERROR (see the package comment).
 const AuthLog = "_krb_auth"
+
+// ASLog is the fact of every AS-REP whose request was seen: the client,
+// whether the request pre-authenticated it, and the cipher of the part
+// encrypted with the client's key (AS-REP roasting).
+const ASLog = "_krb_as"
 
 // Ports are Zeek's (88, TCP and UDP).
 var Ports = []uint16{88}

@@ -155,14 +155,17 @@ func TestExchanges(t *testing.T) {
 		{"a principal of four components is unknown", [][]byte{request(10, "f", "R", "a", "b", "c", "d"), reply(11, "f", "R", 1, "a", "b", "c", "d")},
 			[]string{"kerberos request_type=AS client=f/R service=unknown success=true till=2136422885 cipher=des-cbc-crc forwardable=true renewable=true"}},
 	}
+	noAS := func(recs []string) []string {
+		return slices.DeleteFunc(recs, func(r string) bool { return strings.HasPrefix(r, ASLog+" ") })
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := run(t, udpConn(), 0, c.msgs...); !slices.Equal(got, c.want) {
+			if got := noAS(run(t, udpConn(), 0, c.msgs...)); !slices.Equal(got, c.want) {
 				t.Fatalf("UDP records\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 			tcp := prototest.TCPConn("10.0.0.5", 50000, "10.0.0.2", 88)
 			for _, split := range []int{0, 1, 3, 7} {
-				if got := run(t, tcp, split, c.msgs...); !slices.Equal(got, c.want) {
+				if got := noAS(run(t, tcp, split, c.msgs...)); !slices.Equal(got, c.want) {
 					t.Fatalf("TCP split %d: records\n%s\nwant\n%s", split, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 				}
 			}
@@ -264,3 +267,37 @@ func TestAPInGSSAPI(t *testing.T) {
 		t.Fatalf("record %s", line)
 	}
 }
+
+// TestASFact: an AS-REP whose request was seen is handed on with whether
+// the request pre-authenticated the client (PA-ENC-TIMESTAMP) and the
+// cipher of the part encrypted with the client's key.
+func TestASFact(t *testing.T) {
+	withPA := func(req []byte) []byte {
+		// Insert padata [3] { PA-DATA { padata-type [1] 2, padata-value [2] } }
+		// after msg-type [2] of the request's SEQUENCE.
+		d := der{b: req}
+		_, _, _, content := d.next()
+		inner, _ := sequence(content)
+		pa := ctx(3, seq(seq(ctx(1, integ(2)), ctx(2, tlv(0x04, []byte("ts"))))))
+		i := len(ctx(1, integ(5))) + len(ctx(2, integ(10)))
+		return tlv(req[0], seq(inner[:i], pa, inner[i:]))
+	}
+	req := request(10, "svc", "R", "krbtgt", "R")
+	rep := reply(11, "svc", "R", 23, "krbtgt", "R")
+	for _, c := range []struct {
+		req  []byte
+		want string
+	}{
+		{req, "_krb_as user=svc realm=R preauth=false cipher=rc4-hmac"},
+		{withPA(req), "_krb_as user=svc realm=R preauth=true cipher=rc4-hmac"},
+	} {
+		got := run(t, udpConn(), 0, c.req, rep)
+		if !slices.Contains(got, c.want) {
+			t.Errorf("records %q, want %q among them", got, c.want)
+		}
+	}
+	if got := run(t, udpConn(), 0, rep); slices.ContainsFunc(got, func(r string) bool { return strings.HasPrefix(r, ASLog+" ") }) {
+		t.Errorf("an AS-REP without its request: %q", got)
+	}
+}
+

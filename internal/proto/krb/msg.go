@@ -1,6 +1,7 @@
 package krb
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,11 +27,14 @@ type message struct {
 	hasFrom, hasTill       bool
 	forwardable, renewable bool
 	hasOptions             bool
-	// Replies: the client and the ticket.
+	preauth                bool // padata pre-authenticates the client (preauthTypes)
+	// Replies: the client, the ticket, and the encryption type of the
+	// part encrypted with the client's key.
 	crealm      string
 	hasCrealm   bool
 	ticketSname string
 	ticketEtype int64
+	encEtype    int64
 	// Errors.
 	errorCode    int64
 	errorText    string
@@ -66,6 +70,9 @@ func (m *message) request(seq []byte) bool {
 	var f [5][]byte
 	if !fields(seq, f[:]) || f[4] == nil {
 		return false
+	}
+	if f[3] != nil {
+		m.preauth = preauthenticated(f[3])
 	}
 	body, ok := sequence(f[4])
 	var bf [6][]byte
@@ -132,8 +139,45 @@ func (m *message) reply(seq []byte) bool {
 		}
 		m.hasCname = true
 	}
-	_, m.ticketSname, m.ticketEtype, ok = ticket(f[5])
-	return ok
+	if _, m.ticketSname, m.ticketEtype, ok = ticket(f[5]); !ok {
+		return false
+	}
+	if enc, ok := sequence(f[6]); ok {
+		var ef [1][]byte
+		if fields(enc, ef[:]) {
+			m.encEtype, _ = integer(ef[0])
+		}
+	}
+	return true
+}
+
+// preauthTypes are the PA-DATA types that pre-authenticate a client (RFC
+// 4120 PA-ENC-TIMESTAMP, PKINIT's PA-PK-AS-REQ old and new, FAST's
+// armor and encrypted challenge).
+var preauthTypes = []int64{2, 14, 16, 136, 138}
+
+// preauthenticated reports whether a SEQUENCE OF PA-DATA { padata-type
+// [1], padata-value [2] } holds a pre-authentication.
+func preauthenticated(b []byte) bool {
+	list, ok := sequence(b)
+	if !ok {
+		return false
+	}
+	d := der{b: list}
+	for len(d.b) > 0 {
+		class, _, tag, pa := d.next()
+		if d.bad || class != classUniversal || tag != 16 {
+			return false
+		}
+		var f [2][]byte
+		if !fields(pa, f[:]) {
+			return false
+		}
+		if t, ok := integer(f[1]); ok && slices.Contains(preauthTypes, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // ticket reads a Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0],
