@@ -204,18 +204,18 @@ func kerberoasting() *Scenario {
 }
 
 // asrepRoasting is an outsider without credentials asking srv's KDC for
-// the AS-REPs of a few account names with kinit: the KDC answers
-// svc_legacy's (no pre-authentication required, an RC4 key) with its
-// AS-REP straight away, whose RC4 part the attacker cracks offline (kinit,
-// given a wrong password, cannot decrypt it); the others need
+// the AS-REPs of a few account names with kinit: the KDC answers the
+// legacy accounts' (no pre-authentication required, RC4 keys) with their
+// AS-REPs straight away, whose RC4 parts the attacker cracks offline
+// (kinit, given a wrong password, cannot decrypt them); the others need
 // pre-authentication, which the wrong password fails.
 func asrepRoasting() *Scenario {
-	users := []string{krbNoPreauth, labUser, "admin"}
+	users := append(slices.Clone(krbNoPreauth), labUser, "admin")
 	return &Scenario{
 		Name: "asrep-roasting", Difficulty: Medium,
 		Description: fmt.Sprintf("AS-REP roasting: kinit asks the KDC of realm %s on srv for the tickets of %s without a password it knows; "+
-			"%s needs no pre-authentication and has an RC4 key, so the KDC sends its RC4 AS-REP, to crack offline.",
-			krbRealm, strings.Join(users, ", "), krbNoPreauth),
+			"%s need no pre-authentication and have RC4 keys, so the KDC sends their RC4 AS-REPs, to crack offline.",
+			krbRealm, strings.Join(users, ", "), strings.Join(krbNoPreauth, " and ")),
 		Tools: []string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"kerberos.asreproast"}, MITRE: []string{"T1558.004"},
 		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 15 * time.Second,
 		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},

@@ -540,10 +540,10 @@ var krbPrincipals = []string{labUser, "admin", "backup"}
 var krbServices = []string{"MSSQLSvc/db1.lab.example:1433", "MSSQLSvc/db2.lab.example:1433", "HTTP/intranet.lab.example",
 	"HTTP/wiki.lab.example", "cifs/files.lab.example", "ldap/dc.lab.example"}
 
-// krbNoPreauth is the realm's legacy account that needs no
-// pre-authentication and has an RC4 key only (asrep-roasting): anyone may
-// ask for its AS-REP.
-const krbNoPreauth = "svc_legacy"
+// krbNoPreauth are the realm's legacy accounts that need no
+// pre-authentication and have an RC4 key only (asrep-roasting): anyone
+// may ask for their AS-REPs.
+var krbNoPreauth = []string{"svc_legacy", "svc_print"}
 
 // krb5Client writes the krb5.conf of the lab's Kerberos clients and KDC
 // (no DNS: srv is the realm's KDC) and returns its path.
@@ -594,8 +594,10 @@ func krb5kdcConfig(w workDir) ([]string, error) {
 	for _, p := range krbPrincipals {
 		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -pw %s %s' >>%s/setup.log 2>&1\n", krbRealm, labUserPassword, p, d)
 	}
-	fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -pw %s -requires_preauth -e rc4-hmac:normal %s' >>%s/setup.log 2>&1\n",
-		krbRealm, labUserPassword, krbNoPreauth, d)
+	for _, p := range krbNoPreauth {
+		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -pw %s -requires_preauth -e rc4-hmac:normal %s' >>%s/setup.log 2>&1\n",
+			krbRealm, labUserPassword, p, d)
+	}
 	for _, s := range krbServices {
 		fmt.Fprintf(&script, "kadmin.local -r %s -q 'addprinc -randkey -e rc4-hmac:normal %s' >>%s/setup.log 2>&1\n", krbRealm, s, d)
 	}

@@ -21,9 +21,11 @@
 // AS-REP to a request that did not pre-authenticate its client, that
 // part encrypted with RC4 or DES; a client that got such replies for
 // MinASRepUsers accounts of one KDC within Window is reported once a
-// Window, with the accounts. (An MIT realm's clients ask without
-// pre-authentication first, and get AES replies for accounts that need
-// none: no alert.)
+// Window, with the accounts: a user's own login without
+// pre-authentication (an old realm's: tcpdump's 1999 AFS capture, DES)
+// names one account, a roasting tool every account it can. (An MIT
+// realm's clients ask without pre-authentication first, and get AES
+// replies for accounts that need none: no alert.)
 //
 // State: at most MaxClients (client, KDC) pairs per rule, the tenth seen
 // longest ago dropped past it, each with at most MaxServices services or
@@ -64,10 +66,11 @@ type Config struct {
 	MaxClients    int     `json:"max_clients"`
 }
 
-// DefaultConfig returns the defaults: 5 services in 10 minutes; one
-// account's weak AS-REP without pre-authentication.
+// DefaultConfig returns the defaults: 5 services in 10 minutes; two
+// accounts' weak AS-REPs without pre-authentication (a user logging in
+// without pre-authentication, in a realm of the 1990s, asks for one).
 func DefaultConfig() Config {
-	return Config{Enabled: true, MinServices: 5, MinASRepUsers: 1, Window: 600, MaxClients: 10_000}
+	return Config{Enabled: true, MinServices: 5, MinASRepUsers: 2, Window: 600, MaxClients: 10_000}
 }
 
 type key struct{ client, kdc netip.Addr }

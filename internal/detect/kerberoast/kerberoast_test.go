@@ -88,11 +88,13 @@ func TestASRepRoasting(t *testing.T) {
 	if len(alerts) != 1 {
 		t.Fatalf("alerts %+v", alerts)
 	}
-	a := dt.Expect(t, alerts, ASRepClass, "10.66.0.66", "10.66.0.2", "account_count", 1)
-	if fmt.Sprint(a.Evidence["accounts"]) != "[svc_legacy]" {
+	a := dt.Expect(t, alerts, ASRepClass, "10.66.0.66", "10.66.0.2", "account_count", 2)
+	if fmt.Sprint(a.Evidence["accounts"]) != "[svc_legacy svc_old]" {
 		t.Errorf("evidence %v", a.Evidence)
 	}
 	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), []dt.Line{
+		asFact(900, 0, "nneul", "des-cbc-crc", false), // one user's own login, in 1999
+		asFact(901, 9, "nneul", "des-cbc-crc", false),
 		asFact(1000, 1, "alice", "rc4-hmac", true),
 		asFact(1001, 2, "bob", "aes256-cts-hmac-sha1-96", false),
 		asFact(1002, 3, "", "rc4-hmac", false),

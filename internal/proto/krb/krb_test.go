@@ -300,4 +300,3 @@ func TestASFact(t *testing.T) {
 		t.Errorf("an AS-REP without its request: %q", got)
 	}
 }
-
