@@ -418,9 +418,21 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 			}
 		}
 	case "kerberos":
-		if ok, _ := r.Bool("success"); ok && r.Str("request_type") == "AS" {
+		ok, _ := r.Bool("success")
+		switch typ := r.Str("request_type"); {
+		case ok && typ == "AS":
 			user, _, _ := strings.Cut(r.Str("client"), "/")
 			d.outcome(r, "kerberos", 0, true, user, emit)
+		case ok && typ == "AP" && d.cfg.Ports[r.Conn().RespP] == "smb":
+			// An SMB session setup the server accepted with a Kerberos
+			// ticket (its AP-REP): a login, as ntlm.log's, that explains
+			// its short connection (a domain member's SYSVOL and IPC$).
+			c := r.Conn()
+			p := d.pair(key{c.Orig, c.Resp, "smb"}, c.TS, true, emit)
+			p.sawLog = true
+			if p.smbConns().note(string(c.UID), c.TS, true, false) {
+				p.explained++
+			}
 		}
 	case "mqtt_connect":
 		st := strings.ToLower(string(r.Bytes("connect_status")))
@@ -713,7 +725,8 @@ func (d *Detector) touch(p *pair, c *rec.Conn, emit alert.Emit) {
 // an attack. SMB's short connections are all counted (ntlm.log's records
 // come in time order, before or after their conn record, and a login the
 // analyzer could not read must not hide a guess), less the short
-// connections ntlm.log reported logins on: a client whose short
+// connections ntlm.log reported logins on, or kerberos.log an AP exchange
+// the server accepted (a Kerberos session setup): a client whose short
 // connections are its logins (a backup job) is no guesser, and logins on
 // long connections explain none.
 func (d *Detector) crossed(p *pair) bool {

@@ -200,3 +200,19 @@ func TestParallelAcceptedShortConns33(t *testing.T) {
 		t.Fatalf("alerts %v: %s", dt.Classes(alerts), alerts[0].Summary)
 	}
 }
+
+// TestSMBKerberosLoginsExplainShortConns: a domain member's short SMB
+// connections, each set up with a Kerberos ticket the server accepted
+// (kerberos.log's AP records), are logins, not guesses.
+func TestSMBKerberosLoginsExplainShortConns(t *testing.T) {
+	var l []dt.Line
+	for i := range 30 {
+		uid := fmt.Sprintf("K%d", i)
+		l = append(l, dt.Rec("kerberos", map[string]any{"ts": 1000 + float64(i)*4, "uid": uid, "id.orig_h": "10.66.0.66", "id.orig_p": 40000 + i,
+			"id.resp_h": "10.66.0.33", "id.resp_p": 445, "request_type": "AP", "client": "/CORP.EXAMPLE", "service": "cifs/dc.corp.example",
+			"success": true, "cipher": "aes256-cts-hmac-sha1-96"}))
+		l = append(l, dt.Conn{TS: 1000 + float64(i)*4, UID: uid, Src: "10.66.0.66", SrcP: 40000 + i, Dst: "10.66.0.33", DstP: 445,
+			Duration: 1.5, OrigBytes: 900, RespBytes: 1500}.Line())
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig(), nil), l))
+}
