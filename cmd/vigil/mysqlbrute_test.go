@@ -46,3 +46,29 @@ func TestMySQLBruteForceEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLRootWithoutPassword: Zeek's trace of a root login without a
+// password (its client sent no authentication data) is a login with
+// default credentials (root and no password): the inventory's
+// default_creds finding of the server, alerted.
+func TestMySQLRootWithoutPassword(t *testing.T) {
+	capture := testcorpus.Require(t, "zeek", "testing", "btest", "Traces", "mysql", "mysql-show-engine-innodb-status-no-password.pcap")
+	out := filepath.Join(t.TempDir(), "out")
+	if err := runAnalyze(context.Background(), []string{"-q", "-o", out, capture}); err != nil {
+		t.Fatal(err)
+	}
+	alerts, _ := os.ReadFile(filepath.Join(out, "alerts.log"))
+	if !strings.Contains(string(alerts), `"name":"default_creds|127.0.0.1|tcp/3306|root/"`) ||
+		!strings.Contains(string(alerts), `"class":"iot.default_creds"`) {
+		t.Fatalf("alerts.log\n%s", alerts)
+	}
+	// A root login with a (scrambled) password is none.
+	capture = testcorpus.Require(t, "zeek", "testing", "btest", "Traces", "mysql", "change-user-success.pcap")
+	out = filepath.Join(t.TempDir(), "out")
+	if err := runAnalyze(context.Background(), []string{"-q", "-C", "-o", out, capture}); err != nil {
+		t.Fatal(err)
+	}
+	if alerts, _ := os.ReadFile(filepath.Join(out, "alerts.log")); strings.Contains(string(alerts), "default_creds") {
+		t.Fatalf("alerts.log\n%s", alerts)
+	}
+}

@@ -148,8 +148,8 @@ func (inv *Inventory) onLoginFact(protocol string) func([]byte) error {
 }
 
 // loginProtocols are the protocols whose logins the inventory judges
-// (telnet, FTP, HTTP and MQTT facts, http.log, ftp.log, snmp.log).
-var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "mqtt": true, "snmp": true}
+// (telnet, FTP, HTTP, MQTT and MySQL facts, http.log, ftp.log, snmp.log).
+var loginProtocols = map[string]bool{"telnet": true, "http": true, "ftp": true, "mqtt": true, "snmp": true, "mysql": true}
 
 // ReportsLogin reports whether the inventory reports an accepted login
 // on protocol with user and password (as the record gave it: "" is an

@@ -218,7 +218,7 @@ func (inv *Inventory) readers() map[string]func([]byte) error {
 		"bacnet": inv.onBACnet, "ntlm": inv.onNTLM, "enip_list_identity": inv.onENIPIdentity,
 		"_syn": inv.onSYN, "_arp": inv.onARP, "_nd": inv.onND, "_telnet_auth": inv.onTelnetAuth,
 		"_ftp_auth": inv.onLoginFact("ftp"), "_http_auth": inv.onLoginFact("http"), "_mqtt_auth": inv.onLoginFact("mqtt"),
-		"_mysql_server": inv.onMySQLServer,
+		"_mysql_server": inv.onMySQLServer, "_mysql_auth": inv.onLoginFact("mysql"),
 	}
 }
 

@@ -9,8 +9,10 @@
 // password their logs hide: "_ftp_auth" (internal/proto/ftp: every reply
 // to PASS), "_http_auth" (internal/proto/http: every request with Basic
 // credentials, every answered login form), "_mqtt_auth" (internal/proto/mqtt: every CONNECT with a
-// user name or password, as its CONNACK answered) and "_telnet_auth"
-// (internal/proto/telnet: every telnet login attempt), each with the
+// user name or password, as its CONNACK answered), "_telnet_auth"
+// (internal/proto/telnet: every telnet login attempt) and "_mysql_auth"
+// (internal/proto/mysql: every login's outcome, the password given only
+// when empty: MySQL's root without one), each with the
 // user, the password typed and the outcome; a successful login with a
 // default pair is reported. An MQTT fact without a password (a CONNECT
 // that sent none) is no default login. ftp.log, http.log and
@@ -139,7 +141,7 @@ func (d *Detector) Name() string { return "mirai" }
 
 // Logs implements detect.Detector.
 func (d *Detector) Logs() []string {
-	return []string{"_syn_seq_eq_dst", "conn", "ftp", "_ftp_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "_telnet_auth"}
+	return []string{"_syn_seq_eq_dst", "conn", "ftp", "_ftp_auth", "http", "_http_auth", "mqtt_connect", "_mqtt_auth", "_telnet_auth", "_mysql_auth"}
 }
 
 // Handle implements detect.Detector.
@@ -172,6 +174,8 @@ func (d *Detector) Handle(r *rec.Rec, emit alert.Emit) {
 		d.loginFact(r, "http", emit)
 	case "_mqtt_auth":
 		d.loginFact(r, "mqtt", emit)
+	case "_mysql_auth": // a password is given only when empty
+		d.loginFact(r, "mysql", emit)
 	case "_telnet_auth":
 		d.loginFact(r, "telnet", emit)
 	}

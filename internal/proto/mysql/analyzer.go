@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"github.com/vigil-nsm/vigil/internal/proto"
+	"github.com/vigil-nsm/vigil/internal/record"
 )
 
 // What the server's next packet in the command phase is read as (Zeek's
@@ -57,6 +58,9 @@ type Analyzer struct {
 	// Script state: the record waiting for its answer.
 	cur    entry
 	hasCur bool
+
+	// The login in progress, for the "_mysql_auth" fact at its answer.
+	login loginAttempt
 
 	buf []byte
 }
@@ -281,6 +285,7 @@ func (a *Analyzer) okPacket(r *reader) bool {
 	if r.bad {
 		return false
 	}
+	a.loginDone(true)
 	a.commandPhase, a.authData = true, false
 	a.onOK(uint32(rows))
 	return true
@@ -291,6 +296,7 @@ func (a *Analyzer) errPacket(r *reader) bool {
 	if r.bad {
 		return false
 	}
+	a.loginDone(false)
 	a.commandPhase, a.authData = true, false
 	a.onError(r.b)
 	return true
@@ -311,8 +317,9 @@ func (a *Analyzer) clientPacket(p []byte, plen int) {
 		a.command(p)
 	case !a.authData:
 		a.handshakeResponse(p)
+	default: // authentication data (a scramble, a public key request …)
+		a.login.password = a.login.password || len(p) > 0 && !(len(p) == 1 && p[0] == 0)
 	}
-	// Else authentication data (a scramble, a public key request …).
 }
 
 // handshakeResponse reads the client's answer to the greeting.
@@ -332,7 +339,7 @@ func (a *Analyzer) handshakeResponse(p []byte) {
 			return
 		}
 		user := r.nul()
-		r.lenencString() // auth response
+		auth := r.lenencString()
 		if caps&capConnectWithDB != 0 {
 			r.nul()
 		}
@@ -351,12 +358,13 @@ func (a *Analyzer) handshakeResponse(p []byte) {
 		a.authData = caps&capPluginAuth != 0
 		a.clientCapabilities(caps)
 		a.Confirm("mysql")
+		a.login = loginAttempt{user: string(user), password: len(auth) > 0, pending: true}
 		a.onHandshake(string(user))
 	case 9:
 		caps := r.uint(2)
 		r.take(3)
 		user := r.nul()
-		r.nul()
+		auth := r.nul()
 		if caps&capConnectWithDB != 0 {
 			r.nul()
 		}
@@ -364,6 +372,7 @@ func (a *Analyzer) handshakeResponse(p []byte) {
 			return
 		}
 		a.Confirm("mysql")
+		a.login = loginAttempt{user: string(user), password: len(auth) > 0, pending: true}
 		a.onHandshake(string(user))
 	}
 }
@@ -450,4 +459,32 @@ func (a *Analyzer) serverFact(version, plugin []byte) {
 	b = append(b, '}')
 	a.buf = b
 	a.out.Record(ServerLog, b)
+}
+
+// loginAttempt is a handshake response waiting for the server's answer:
+// its user, and whether the client sent authentication data (a scramble
+// of a password; none, or a lone NUL, is an empty password).
+type loginAttempt struct {
+	user              string
+	password, pending bool
+}
+
+// loginDone ends the login in progress, if any, with the server's answer,
+// and hands it on as a "_mysql_auth" fact: the user, the password when it
+// is known to be empty ("": MySQL's root without one), the outcome.
+func (a *Analyzer) loginDone(success bool) {
+	if !a.login.pending || a.commandPhase {
+		return
+	}
+	a.login.pending = false
+	if a.out == nil {
+		return
+	}
+	b := proto.AppendConnHeader(nil, a.now, a.ci)
+	b = record.AppendStringField(b, "user", a.login.user)
+	if !a.login.password {
+		b = record.AppendStringField(b, "password", "")
+	}
+	b = record.AppendBoolField(b, "success", success)
+	a.out.Record(AuthLog, append(b, '}'))
 }

@@ -23,9 +23,11 @@
 // analysed. Bounds, per connection: at most MaxPacket bytes of a packet are
 // kept (a longer query's arg is cut there), one pending record.
 //
-// Beside mysql.log the analyzer writes a "_mysql_server" fact (never
-// written to disk) with the server's version string from its greeting, for
-// the asset inventory.
+// Beside mysql.log the analyzer writes facts (never written to disk): a
+// "_mysql_server" fact with the server's version string from its greeting,
+// for the asset inventory, and a "_mysql_auth" fact with each login's
+// outcome and whether its password was empty, for default-credential
+// findings (root without a password).
 package mysql
 
 import (
@@ -40,6 +42,11 @@ const MaxPacket = 64 << 10
 // ServerLog is the fact that carries a server's greeting: its version
 // string ("version") and the authentication plugin it offers ("auth_plugin").
 const ServerLog = "_mysql_server"
+
+// AuthLog is the fact of every login's outcome: the user, "password": ""
+// when the client sent no authentication data (an empty password; a
+// password's scramble is not one the fact can give), and success.
+const AuthLog = "_mysql_auth"
 
 // Ports are Zeek's MySQL::ports.
 var Ports = []uint16{1434, 3306}

@@ -68,6 +68,7 @@ var session = []step{
 
 var sessionWant = []string{
 	`_mysql_server version=8.0.36 auth_plugin=caching_sha2_password`,
+	`_mysql_auth user=alice success=true`,
 	`mysql cmd=login arg=alice success=true rows=0`,
 	`mysql cmd=query arg=select 1 success=true rows=0`,
 	`mysql cmd=init_db arg=nowhere success=false response=Unknown database 'nowhere'`,
@@ -221,7 +222,7 @@ func TestZeekSemantics(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, got := run(t, c.steps, 0)
 			got = slices.DeleteFunc(got, func(s string) bool {
-				return strings.HasPrefix(s, ServerLog) && !strings.HasPrefix(c.want[0], ServerLog)
+				return strings.HasPrefix(s, AuthLog+" ") || strings.HasPrefix(s, ServerLog) && !strings.HasPrefix(c.want[0], ServerLog)
 			})
 			if !slices.Equal(got, c.want) {
 				t.Fatalf("records\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
@@ -332,3 +333,37 @@ func FuzzMySQL(f *testing.F) {
 		_ = a.Service()
 	})
 }
+
+// TestAuthFact: each login's outcome is handed on, with an empty password
+// when the client sent no authentication data, unless the data came after
+// an authentication switch.
+func TestAuthFact(t *testing.T) {
+	ok := pkt(2, "\x00\x00\x00\x02\x00\x00\x00")
+	emptyAuth := func(user string) string {
+		return pkt(1, le32(capsBase), le32(1<<24), "\xff", strings.Repeat("\x00", 23), user, "\x00", "\x00", "mysql_native_password\x00")
+	}
+	cases := []struct {
+		name  string
+		steps []step
+		want  string
+	}{
+		{"root without a password, let in", []step{{proto.FromResp, greeting("5.7.44", capsBase)},
+			{proto.FromOrig, emptyAuth("root")}, {proto.FromResp, ok}}, "_mysql_auth user=root password= success=true"},
+		{"a scrambled password, refused", []step{{proto.FromResp, greeting("5.7.44", capsBase)},
+			{proto.FromOrig, login("root", capsBase, "mysql_native_password\x00")},
+			{proto.FromResp, pkt(2, "\xff\x15\x04#28000Access denied")}}, "_mysql_auth user=root success=false"},
+		{"no data first, the password after an authentication switch", []step{{proto.FromResp, greeting("8.0.36", capsBase)},
+			{proto.FromOrig, emptyAuth("app")}, {proto.FromResp, pkt(2, "\xfemysql_native_password\x00abcdefghijklmnopqrst\x00")},
+			{proto.FromOrig, pkt(3, strings.Repeat("P", 20))}, {proto.FromResp, pkt(4, "\x00\x00\x00\x02\x00\x00\x00")}},
+			"_mysql_auth user=app success=true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, got := run(t, c.steps, 0)
+			if !slices.Contains(got, c.want) {
+				t.Fatalf("records %q, want %q among them", got, c.want)
+			}
+		})
+	}
+}
+
