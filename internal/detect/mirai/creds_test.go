@@ -149,3 +149,22 @@ func TestFactsAndLoggedPassword(t *testing.T) {
 		t.Errorf("%d alerts %v, want 1", len(got), dt.Classes(got))
 	}
 }
+
+// TestMySQLLoginFacts: a MySQL root login without a password is a login
+// with default credentials; one with a password the fact cannot give (a
+// scramble) is not judged.
+func TestMySQLLoginFacts(t *testing.T) {
+	fact := func(uid string, withEmpty bool) dt.Line {
+		r := map[string]any{"ts": 1000.0, "uid": uid, "id.orig_h": "10.66.0.66", "id.orig_p": 40000, "id.resp_h": "10.66.0.33",
+			"id.resp_p": 3306, "user": "root", "success": true}
+		if withEmpty {
+			r["password"] = ""
+		}
+		return dt.Rec("_mysql_auth", r)
+	}
+	a := dt.Find(t, dt.Run(t, New(DefaultConfig()), []dt.Line{fact("M1", true)}), "iot.default_creds")
+	if a.Src != "10.66.0.66" || a.Dst != "10.66.0.33" || a.Evidence["service"] != "mysql" || a.Evidence["password"] != "" {
+		t.Errorf("alert %+v", a)
+	}
+	dt.Quiet(t, dt.Run(t, New(DefaultConfig()), []dt.Line{fact("M2", false)}))
+}

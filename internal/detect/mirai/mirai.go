@@ -226,9 +226,10 @@ func (d *Detector) loginFact(r *rec.Rec, service string, emit alert.Emit) {
 	}
 	// The facts give the password typed, an empty one too (Mirai's
 	// table has root and admin without one). An MQTT fact without one
-	// is a CONNECT that sent none: no default pair.
+	// is a CONNECT that sent none, a MySQL fact without one a login with
+	// a password it cannot give (a scramble): no default pair.
 	o := uint8(loginOther)
-	if (service != "mqtt" || r.Has("password")) && d.creds(r, service, r.Str("user"), r.Str("password"), r.Has("password"), emit) {
+	if (service != "mqtt" && service != "mysql" || r.Has("password")) && d.creds(r, service, r.Str("user"), r.Str("password"), r.Has("password"), emit) {
 		o = loginReported
 	}
 	if d.logins[string(uid)] < o { // a default login reported stays so

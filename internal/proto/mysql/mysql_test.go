@@ -366,4 +366,3 @@ func TestAuthFact(t *testing.T) {
 		})
 	}
 }
-
