@@ -15,6 +15,7 @@ package proto
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 
@@ -231,6 +232,15 @@ type Factory struct {
 	Detect func(dir Direction, first []byte, respPort uint16, transport uint8) Confidence
 	// New makes an analyzer for one connection.
 	New func(ci *ConnInfo, out Sink) Analyzer
+}
+
+// OnPort is the Confidence a Detect gives bytes it does not recognise:
+// Maybe on one of the protocol's ports, else No.
+func OnPort(ports []uint16, respPort uint16) Confidence {
+	if slices.Contains(ports, respPort) {
+		return Maybe
+	}
+	return No
 }
 
 var (

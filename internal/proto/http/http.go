@@ -123,12 +123,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 			}
 		}
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -72,12 +72,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	} else if len(line) < len(first) && validTag(tag) && detectCmds[cmd] {
 		return proto.Likely
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
 
 // split cuts a line into its tag and its (upper-cased) command or status,

@@ -68,21 +68,14 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	b := first
 	if transport == 6 {
 		if len(b) < 4 || b[0]&0x80 != 0 {
-			return onPort(respPort)
+			return proto.OnPort(Ports, respPort)
 		}
 		b = b[4:]
 	}
 	if looksKerberos(b) {
 		return proto.Sure
 	}
-	return onPort(respPort)
-}
-
-func onPort(port uint16) proto.Confidence {
-	if port == 88 {
-		return proto.Maybe
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
 
 // looksKerberos reports whether b starts an AS/TGS request or reply or a

@@ -73,12 +73,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	if dir == proto.FromResp && isGreeting(first) {
 		return proto.Likely
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
 
 // isGreeting reports whether b starts with a protocol-10 server greeting.

@@ -76,12 +76,7 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 			return proto.Likely
 		}
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
 
 func upper4(b []byte) []byte {

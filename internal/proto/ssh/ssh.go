@@ -54,10 +54,5 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 		first[3] == '-' && (first[4] == '1' || first[4] == '2') && first[5] == '.' {
 		return proto.Sure
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }

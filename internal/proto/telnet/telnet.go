@@ -126,10 +126,5 @@ func Detect(dir proto.Direction, first []byte, respPort uint16, transport uint8)
 	if len(first) >= 3 && first[0] == cmdIAC && first[1] >= cmdSB && first[1] <= cmdDONT {
 		return proto.Maybe
 	}
-	for _, p := range Ports {
-		if p == respPort {
-			return proto.Maybe
-		}
-	}
-	return proto.No
+	return proto.OnPort(Ports, respPort)
 }
