@@ -1,5 +1,7 @@
 package mysql
 
+import "bytes"
+
 // reader reads a packet's payload as Zeek's grammar does: a field that
 // does not fit sets bad, and every later read returns zero values, so that
 // a message is used only when all of it parsed (a binpac exception in
@@ -39,34 +41,22 @@ func (r *reader) uint(n int) uint64 {
 // nul reads a NUL-terminated string (the NUL required) and returns it
 // without the NUL.
 func (r *reader) nul() []byte {
-	if r.bad {
+	if r.bad || bytes.IndexByte(r.b, 0) < 0 {
+		r.bad = true
 		return nil
 	}
-	for i, c := range r.b {
-		if c == 0 {
-			v := r.b[:i]
-			r.b = r.b[i+1:]
-			return v
-		}
-	}
-	r.bad = true
-	return nil
+	return r.optNul()
 }
 
 // optNul reads Zeek's EmptyOrNUL_String: a NUL-terminated string when
 // there is a NUL, else nothing.
 func (r *reader) optNul() []byte {
-	if r.bad {
+	v, rest, ok := bytes.Cut(r.b, []byte{0})
+	if r.bad || !ok {
 		return nil
 	}
-	for i, c := range r.b {
-		if c == 0 {
-			v := r.b[:i]
-			r.b = r.b[i+1:]
-			return v
-		}
-	}
-	return nil
+	r.b = rest
+	return v
 }
 
 // lenencAfter reads the rest of a length-encoded integer whose first byte
