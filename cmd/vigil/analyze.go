@@ -573,11 +573,15 @@ func tuneBatchGC() {
 	}
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(heapFloor(cgroupMemoryMax))
-	afterFirstGC(func() {
+	onFirstGC(func() {
 		debug.SetGCPercent(batchGCPercent)
 		debug.SetMemoryLimit(math.MaxInt64)
 	})
 }
+
+// onFirstGC is afterFirstGC; a test replaces it to see the settings on
+// each side of the first cycle without racing the collector.
+var onFirstGC = afterFirstGC
 
 // afterFirstGC calls fn (on the runtime's cleanup goroutine) once the
 // collector has finished its next cycle: it is the cleanup of an object

@@ -24,6 +24,9 @@ func TestTuneBatchGC(t *testing.T) {
 	limit := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() { debug.SetGCPercent(before); debug.SetMemoryLimit(limit) })
 
+	var first func()
+	onFirstGC = func(fn func()) { first = fn }
+	t.Cleanup(func() { onFirstGC = afterFirstGC })
 	tuneBatchGC()
 	if got := debug.SetGCPercent(-1); got != -1 {
 		t.Errorf("before the first cycle: target %d, want off (-1)", got)
@@ -31,12 +34,10 @@ func TestTuneBatchGC(t *testing.T) {
 	if got, want := debug.SetMemoryLimit(-1), heapFloor(cgroupMemoryMax); got != want {
 		t.Errorf("before the first cycle: limit %d, want the floor %d", got, want)
 	}
-	runtime.GC()
-	deadline := time.Now().Add(10 * time.Second)
-	for debug.SetMemoryLimit(-1) != math.MaxInt64 && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
+	if first == nil {
+		t.Fatal("no step after the first cycle was registered")
 	}
+	first()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("after the first cycle: limit %d, want none", got)
 	}
@@ -56,6 +57,24 @@ func TestTuneBatchGC(t *testing.T) {
 	tuneBatchGC()
 	if got, lim := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); got != batchGCPercent || lim != 1<<30 {
 		t.Errorf("with GOMEMLIMIT: target %d and limit %d, want %d and the user's 1 GiB", got, lim, batchGCPercent)
+	}
+}
+
+// TestAfterFirstGC: the function given runs once a collection has
+// finished.
+func TestAfterFirstGC(t *testing.T) {
+	done := make(chan struct{})
+	afterFirstGC(func() { close(done) })
+	deadline := time.After(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-done:
+			return
+		case <-deadline:
+			t.Fatal("not called within 10 s of collections")
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
